@@ -1,0 +1,66 @@
+"""Every error scaffold raises on purpose, and the exit code each one maps to.
+
+Anything derived from `ScaffoldError` is "exit the program giving a message to the user":
+the CLI prints `str(error)` on one line and exits with `error.exit_code`. Anything else is
+a bug and prints a traceback only with SCAFFOLD_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes (README, "Exit codes")."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    FILLS_FELL_BACK = 3
+    UPDATE_CONFLICTS = 4
+    EXTERNAL = 5
+    INTERRUPTED = 130
+
+
+class ScaffoldError(Exception):
+    """Base class: a failure with a message meant for the user."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class UsageError(ScaffoldError):
+    """Raised when arguments, names, answers or files given by the user are invalid."""
+
+
+class DestinationError(UsageError):
+    """Raised when the destination cannot be used (non-empty without --force, not writable)."""
+
+
+class TemplateSourceError(UsageError):
+    """Raised when the template source is missing, unreadable or not in scaffold's layout."""
+
+
+class UnknownTemplateError(UsageError):
+    """Raised when a template name is not one of the source's templates/ folders."""
+
+
+class AnswerError(UsageError):
+    """Raised when --data, --data-file or an interactive answer is malformed or invalid."""
+
+
+class RegionError(UsageError):
+    """Raised when fill-region markers in a file are malformed; the message names file:line."""
+
+
+class NotAProjectError(UsageError):
+    """Raised when `scaffold update` is pointed at a folder Copier did not generate."""
+
+
+class DirtyTreeError(UsageError):
+    """Raised when `scaffold update` would run on a git tree with uncommitted changes."""
+
+
+class ExternalToolError(ScaffoldError):
+    """Raised when git or Copier fails for a reason outside the user's input."""
+
+    exit_code = ExitCode.EXTERNAL

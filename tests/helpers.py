@@ -1,0 +1,81 @@
+"""Shared test helpers: run commands, render templates with real Copier, build file trees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(
+    cmd: Sequence[str | os.PathLike[str]],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, capture text output, and fail with both streams shown."""
+    result = subprocess.run(
+        [str(part) for part in cmd],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, cmd))} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def build_file_tree(root: Path, spec: Mapping[str, str | bytes]) -> None:
+    """Write `path -> content` (text is dedented) under root."""
+    for rel, content in spec.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+
+
+def render_template(template: str, dest: Path, data: Mapping[str, Any] | None = None) -> Path:
+    """Render one of this repository's templates with real Copier and `--defaults`."""
+    from copier import run_copy
+
+    answers: dict[str, Any] = {"template": template, "project_name": dest.name}
+    answers.update(data or {})
+    run_copy(
+        str(REPO_ROOT),
+        dest,
+        data=answers,
+        defaults=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    return dest
+
+
+def venv_bin(venv: Path, name: str) -> Path:
+    folder = "Scripts" if sys.platform == "win32" else "bin"
+    return venv / folder / name
+
+
+def tree_snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root with its bytes, to prove a failing command wrote nothing."""
+    if not root.exists():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+        for p in sorted(root.rglob("*"))
+    }
