@@ -64,3 +64,12 @@ class ExternalToolError(ScaffoldError):
     """Raised when git or Copier fails for a reason outside the user's input."""
 
     exit_code = ExitCode.EXTERNAL
+
+
+def describe_yaml_error(error: Exception) -> str:
+    """A YAML parse error as one line: 'line L, column C: problem'."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)

@@ -177,8 +177,7 @@ def parse_regions(text: str, path: str) -> list[Region]:
         close = " -->" if open_match["comment"] == "<!--" else ""
         raise fail(
             open_line,
-            f"region '{open_id}' is never closed: add a line "
-            f"'{open_match['comment']} scaffold:end {open_id}{close}'",
+            f"region '{open_id}' is never closed: add a line '{open_match['comment']} scaffold:end {open_id}{close}'",
         )
     return regions
 

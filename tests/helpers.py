@@ -76,6 +76,42 @@ def tree_snapshot(root: Path) -> dict[str, bytes]:
     if not root.exists():
         return {}
     return {
-        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
-        for p in sorted(root.rglob("*"))
+        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>") for p in sorted(root.rglob("*"))
     }
+
+
+def init_template_repo(root: Path, spec: Mapping[str, str | bytes], tag: str | None = "1.0.0") -> Path:
+    """A minimal template repository in scaffold's layout, committed (and tagged) with git."""
+    base: dict[str, str | bytes] = {
+        "copier.yml": """\
+            _subdirectory: "templates/{{ template }}"
+            template:
+              type: str
+              choices:
+                "mini - a minimal template": mini
+            project_name:
+              type: str
+            description:
+              type: str
+              default: a project
+            ---
+            !include templates/*/questions.yml
+            """,
+        "templates/mini/questions.yml": """\
+            greeting:
+              type: str
+              default: hello
+              when: "{{ template == 'mini' }}"
+            """,
+        "templates/mini/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+        "templates/mini/README.md.jinja": "# {{ project_name }}\n\n{{ greeting }}\n",
+    }
+    base.update(spec)
+    build_file_tree(root, base)
+    identity = ["-c", "user.name=t", "-c", "user.email=t@t"]
+    run(["git", "init", "-q", "-b", "main"], cwd=root)
+    run(["git", *identity, "add", "-A"], cwd=root)
+    run(["git", *identity, "commit", "-q", "-m", "template"], cwd=root)
+    if tag:
+        run(["git", "tag", tag], cwd=root)
+    return root

@@ -1,0 +1,82 @@
+"""Thin helpers around the git command line, safe on machines with no git identity."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from generator.errors import ExternalToolError
+
+FALLBACK_NAME = "scaffold"
+FALLBACK_EMAIL = "scaffold@localhost"
+
+
+def git_available() -> bool:
+    return shutil.which("git") is not None
+
+
+def git(*args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> str:
+    """Run git and return its stdout; failures become ExternalToolError naming the command."""
+    if not git_available():
+        raise ExternalToolError("git is not installed or not on PATH; install git, or pass --no-git")
+    merged = {**os.environ, **(env or {})}
+    # A user's pager or editor settings must never make scaffold hang waiting on a terminal.
+    merged.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_EDITOR": "true"})
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env=merged,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ExternalToolError(f"git {' '.join(args)} failed in {cwd}: {detail[-1] if detail else 'no output'}")
+    return result.stdout
+
+
+def identity_env(cwd: Path) -> dict[str, str]:
+    """Author/committer variables to use when git has no identity configured for `cwd`."""
+    env: dict[str, str] = {}
+    if not git("config", "user.name", cwd=cwd, check=False).strip():
+        env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = FALLBACK_NAME
+    if not git("config", "user.email", cwd=cwd, check=False).strip():
+        env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = FALLBACK_EMAIL
+    return env
+
+
+def commit_all(cwd: Path, message: str) -> str:
+    """Stage everything under `cwd` and commit it; return the new commit's hash."""
+    git("add", "-A", cwd=cwd)
+    git("commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message, cwd=cwd, env=identity_env(cwd))
+    return git("rev-parse", "HEAD", cwd=cwd).strip()
+
+
+def enclosing_repo(path: Path) -> Path | None:
+    """The work tree containing `path` (or its nearest existing ancestor), if any."""
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        probe = probe.parent
+    if not git_available():
+        return None
+    out = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=probe,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def is_dirty(cwd: Path) -> list[str]:
+    """Paths with uncommitted changes (tracked or untracked, ignoring .gitignore'd files)."""
+    out = git("status", "--porcelain", "--untracked-files=all", cwd=cwd)
+    return [line[3:] for line in out.splitlines() if line.strip()]

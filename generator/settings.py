@@ -1,0 +1,145 @@
+"""Where scaffold's settings come from, in one place.
+
+Precedence, highest first (README, "Configuration"):
+
+1. command-line flags (`--templates`, `--home`, ...)
+2. environment variables (`SCAFFOLD_TEMPLATES`, `SCAFFOLD_HOME`, ...)
+3. the user config file, `<user config dir>/scaffold/config.yml` (`SCAFFOLD_CONFIG` moves it)
+4. what ships with scaffold: the knowledge home `scaffold init` recorded, else the bundled
+   templates and context (the checkout itself when running from one).
+
+`Setting.resolve` is the only code that applies this order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UsageError, describe_yaml_error
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE_DIR / "_data"
+APP_NAME = "scaffold"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value and where it came from ("flag", "env", "config", "default")."""
+
+    value: str | None
+    origin: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable and its key in the user config."""
+
+    env: str
+    config_key: str
+
+    def resolve(
+        self,
+        flag: str | None,
+        default: Callable[[], str | None] = lambda: None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Resolved:
+        environ = os.environ if environ is None else environ
+        if flag:
+            return Resolved(flag, "flag")
+        if environ.get(self.env):
+            return Resolved(environ[self.env], "env")
+        value = load_user_config().get(self.config_key)
+        if value:
+            return Resolved(str(value), "config")
+        return Resolved(default(), "default")
+
+
+TEMPLATES = Setting("SCAFFOLD_TEMPLATES", "templates")
+HOME = Setting("SCAFFOLD_HOME", "home")
+
+
+def user_config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def user_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def user_cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
+
+
+def user_config_path() -> Path:
+    override = os.environ.get("SCAFFOLD_CONFIG")
+    return Path(override).expanduser() if override else user_config_dir() / "config.yml"
+
+
+def load_user_config() -> dict[str, Any]:
+    """The user config as a mapping; a missing file is an empty config."""
+    return _load_config(user_config_path(), *_stat_key(user_config_path()))
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _load_config(path: Path, _mtime: int, _size: int) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UsageError(
+            f"cannot read the user config {path}: {describe_yaml_error(error)}; fix or delete the file"
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"the user config {path} must be a mapping of settings; fix or delete the file")
+    return data
+
+
+def save_user_config(updates: Mapping[str, Any]) -> Path:
+    """Merge `updates` into the user config file and write it atomically."""
+    import yaml
+
+    path = user_config_path()
+    data = dict(load_user_config())
+    data.update(updates)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def checkout_root() -> Path | None:
+    """The git checkout scaffold runs from (an editable install), if any."""
+    root = PACKAGE_DIR.parent
+    if (root / ".git").exists() and (root / "copier.yml").is_file():
+        return root
+    return None
+
+
+def bundled_root() -> Path:
+    """The folder holding the bundled copier.yml, templates/ and context/."""
+    return checkout_root() or DATA_DIR / "repo"

@@ -1,0 +1,52 @@
+"""Build hook: ship the templates, the bundled context and their git history in the package.
+
+The wheel gets `generator/_data/repo/` (copier.yml, includes/, templates/, context/ as plain
+files, for reading) and `generator/_data/templates.bundle` (the history, for Copier). An sdist
+carries a prebuilt bundle, so a wheel built from it keeps the history it cannot rebuild.
+Editable installs need neither: they read the checkout.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+REPO_ITEMS = ("copier.yml", "includes", "templates", "context")
+PREBUILT = "generator/_data/templates.bundle"
+
+
+class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if version == "editable":
+            return
+        root = Path(self.root)
+        sys.path.insert(0, str(root))
+        try:
+            from generator import bundle
+        finally:
+            sys.path.pop(0)
+
+        force: dict[str, str] = build_data.setdefault("force_include", {})
+        bundle_file = Path(tempfile.mkdtemp(prefix="scaffold-build-")) / "templates.bundle"
+        if bundle.is_git_checkout(root):
+            bundle.build_bundle(root, bundle_file)
+            force[str(bundle_file)] = PREBUILT
+        elif (root / PREBUILT).is_file():
+            pass  # an unpacked sdist: the prebuilt bundle is already a package file
+        else:
+            package_version = self.metadata.version
+            self.app.display_warning(
+                "not a git checkout and no prebuilt bundle: projects made from this build record a "
+                "single-commit history and cannot be updated from other releases"
+            )
+            bundle.build_bundle_from_files(root, bundle_file, package_version)
+            force[str(bundle_file)] = PREBUILT
+
+        if self.target_name == "wheel":
+            for item in REPO_ITEMS:
+                if (root / item).exists():
+                    force[str(root / item)] = f"generator/_data/repo/{item}"

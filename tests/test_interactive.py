@@ -1,0 +1,68 @@
+"""The interactive questionnaire, driven in a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import yaml
+
+PROMPT = r"🎤[^\n]*?([A-Z][^\x1b\r\n]*)"
+CLEAR_LINE = "\x15"  # Ctrl-U: Copier pre-fills the default into the input line
+
+
+def _spawn(args: list[str], cwd: Path, home: Path) -> pexpect.spawn:
+    env = {**os.environ, "HOME": str(home), "TERM": "xterm", "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")}
+    env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # nobody answers cursor-position requests in a test pty
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "generator", *args],
+        cwd=str(cwd),
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 200),
+    )
+
+
+def test_questions_are_asked_and_answers_recorded(tmp_path: Path) -> None:
+    child = _spawn(["new-service", "payouts"], tmp_path, tmp_path)
+    answers = {"what does this project do": "Reconciles payouts nightly.", "TCP port": "9000"}
+    asked: list[str] = []
+    while child.expect([PROMPT, pexpect.EOF]) == 0:
+        text = child.match.group(1).strip()
+        if text in asked:  # prompt_toolkit redraws the prompt it is on
+            continue
+        asked.append(text)
+        reply = next((value for key, value in answers.items() if key in text), None)
+        child.send(CLEAR_LINE + reply + "\r" if reply is not None else "\r")
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert any("Owning team" in text for text in asked)
+    assert any("Include a Dockerfile" in text for text in asked)
+    recorded = yaml.safe_load((tmp_path / "payouts" / ".copier-answers.yml").read_text())
+    assert recorded["description"] == "Reconciles payouts nightly."
+    assert recorded["port"] == 9000
+    assert recorded["project_name"] == "payouts"
+    assert (tmp_path / "payouts" / ".git").is_dir()
+
+
+def test_invalid_interactive_answer_is_asked_again(tmp_path: Path) -> None:
+    child = _spawn(["new-service", "svc", "-d", "description=Serves things.", "--no-git"], tmp_path, tmp_path)
+    asked: list[str] = []
+    while child.expect([PROMPT, pexpect.EOF]) == 0:
+        text = child.match.group(1).strip()
+        if text in asked:
+            continue
+        asked.append(text)
+        if "TCP port" in text:
+            child.send(CLEAR_LINE + "80\r")
+            child.expect("must be between 1024 and 65535")
+            child.send(CLEAR_LINE + "8081\r")
+        else:
+            child.send("\r")
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())["port"] == 8081

@@ -1,0 +1,52 @@
+"""Start-up stays cheap: the CLI's quick commands import neither Copier nor the Anthropic SDK."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from generator import __version__
+
+PROBE = """
+import contextlib, io, json, sys
+from generator.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exit:
+        code = exit.code
+heavy = sorted(name for name in ("copier", "anthropic", "questionary", "jinja2", "bm25s", "detect_secrets")
+               if name in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()}))
+"""
+
+
+def _probe(*args: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["new-service", "--help"], ["update", "--help"], ["list"]], ids=" ".join
+)
+def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> None:
+    result = _probe(*args)
+    assert result["code"] in (0, None)
+    assert "copier" not in result["heavy"]  # type: ignore[operator]
+    assert "anthropic" not in result["heavy"]  # type: ignore[operator]
+    if args[0] != "list":
+        assert result["heavy"] == []
+
+
+def test_version_and_help_text() -> None:
+    assert _probe("--version")["out"] == f"scaffold {__version__}\n"
+    help_text = str(_probe("--help")["out"])
+    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update"):
+        assert command in help_text
+    assert "exit codes:" in help_text and "130" in help_text

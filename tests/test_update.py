@@ -1,0 +1,103 @@
+"""`scaffold update` (and plain `copier update`) on projects made from a versioned template repository."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from tests.helpers import build_file_tree, init_template_repo, run, tree_snapshot
+
+IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]
+REGION_FILE = """\
+    {% from "includes/regions.jinja" import region %}
+    def greet() -> str:
+    {% call region("greet", "Return the greeting", indent="    ") %}
+        return "{{ greeting }}"
+    {% endcall %}
+    """
+
+
+def _release(repo: Path, files: dict[str, str], tag: str) -> None:
+    build_file_tree(repo, files)
+    run(["git", *IDENTITY, "add", "-A"], cwd=repo)
+    run(["git", *IDENTITY, "commit", "-q", "-m", f"release {tag}"], cwd=repo)
+    run(["git", "tag", tag], cwd=repo)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """A project generated from version 1.0.0 of a template repo, with a user edit and an edited region."""
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    repo = init_template_repo(
+        tmp_path / "templates",
+        {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": REGION_FILE},
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mini", "demo", "--defaults", "--templates", str(repo)]) == 0
+    capsys.readouterr()
+    demo = tmp_path / "demo"
+    app = demo / "app.py"
+    app.write_text(app.read_text().replace('return "hello"', 'return "hello, edited by the user"'))
+    (demo / "README.md").write_text((demo / "README.md").read_text() + "\nMy own notes.\n")
+    run(["git", *IDENTITY, "commit", "-q", "-am", "my edits"], cwd=demo)
+    return repo, demo
+
+
+def test_update_applies_new_version_and_keeps_user_edits(
+    project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, demo = project
+    _release(repo, {"templates/mini/CHANGELOG.md": "new in 1.1.0\n"}, "1.1.0")
+    assert main(["update", str(demo)]) == 0
+    out = capsys.readouterr().out
+    assert "from template version 1.0.0 to 1.1.0" in out
+    assert (demo / "CHANGELOG.md").read_text() == "new in 1.1.0\n"
+    assert "My own notes." in (demo / "README.md").read_text()
+    assert 'return "hello, edited by the user"' in (demo / "app.py").read_text()
+    assert yaml.safe_load((demo / ".copier-answers.yml").read_text())["_commit"] == "1.1.0"
+
+
+def test_plain_copier_update_keeps_edits_too(project: tuple[Path, Path]) -> None:
+    repo, demo = project
+    _release(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    copier = Path(sys.executable).with_name("copier")
+    run([copier, "update", "--defaults"], cwd=demo)
+    assert (demo / "CHANGELOG.md").is_file()
+    assert 'return "hello, edited by the user"' in (demo / "app.py").read_text()
+
+
+def test_conflicts_are_listed_with_exit_4(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo, demo = project
+    _release(
+        repo, {"templates/mini/app.py.jinja": REGION_FILE.replace('"{{ greeting }}"', '"{{ greeting }}!"')}, "1.1.0"
+    )
+    assert main(["update", str(demo), "--defaults"]) == 4
+    err = capsys.readouterr().err
+    assert "Conflicts to resolve (1)" in err and "app.py" in err
+    assert "<<<<<<<" in (demo / "app.py").read_text()
+
+
+def test_dirty_tree_is_refused_and_untouched(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo, demo = project
+    _release(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    (demo / "README.md").write_text("uncommitted\n")
+    before = tree_snapshot(demo)
+    assert main(["update", str(demo)]) == 2
+    err = capsys.readouterr().err
+    assert "uncommitted changes (README.md)" in err and "commit or stash" in err
+    assert tree_snapshot(demo) == before
+
+
+def test_not_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["update", str(tmp_path)]) == 2
+    assert "has no .copier-answers.yml" in capsys.readouterr().err
+
+
+def test_project_without_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_file_tree(tmp_path / "p", {".copier-answers.yml": "_src_path: x\n"})
+    assert main(["update", str(tmp_path / "p")]) == 2
+    assert "is not inside a git repository" in capsys.readouterr().err
