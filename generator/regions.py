@@ -73,14 +73,21 @@ class Region:
         return f"{self.path}#{self.id}"
 
 
-def language_of(path: str) -> str:
-    """Guess a file's language from its name, for validation and for the prompt."""
+def language_of(path: str, text: str = "") -> str:
+    """Guess a file's language from its name, else its shebang line, for validation and the prompt."""
     name = Path(path).name
     if name in _LANGUAGE_BY_NAME:
         return _LANGUAGE_BY_NAME[name]
     if name.endswith(".tftest.hcl"):
         return "hcl"
-    return _LANGUAGES.get(Path(path).suffix.lower(), "text")
+    language = _LANGUAGES.get(Path(path).suffix.lower(), "text")
+    if language == "text" and text.startswith("#!"):
+        interpreter = text.split("\n", 1)[0]
+        if re.search(r"\b(bash|sh)\b", interpreter):
+            return "bash"
+        if "python" in interpreter:
+            return "python"
+    return language
 
 
 def _marker_text(match: re.Match[str]) -> str:
@@ -162,7 +169,7 @@ def parse_regions(text: str, path: str) -> list[Region]:
             Region(
                 path=path,
                 id=open_id,
-                language=language_of(path),
+                language=language_of(path, text),
                 instruction=" ".join(part for part in instruction if part),
                 body="".join(lines[body_start:index]),
                 start_line=open_line,

@@ -147,3 +147,5 @@ def test_language_of_special_names() -> None:
     assert language_of("x/Makefile") == "make"
     assert language_of("tests/basic.tftest.hcl") == "hcl"
     assert language_of("notes.unknown") == "text"
+    assert language_of("bin/rotate-logs", "#!/usr/bin/env bash\nset -eu\n") == "bash"
+    assert language_of("bin/tool", "#!/usr/bin/env python3\n") == "python"
