@@ -18,6 +18,7 @@ GENERATED_PYTHON_DEPS = [
     "pydantic>=2.6,<3",
     "pydantic-settings>=2.2,<3",
     "httpx>=0.27,<1",
+    "httpx2>=2,<3",
     "pytest>=8,<10",
     "ruff>=0.6",
 ]
