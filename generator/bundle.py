@@ -2,10 +2,10 @@
 
 Copier updates a project only from a git source whose root holds copier.yml, and it
 needs the commit the project was made from. A wheel has no git, so the build packs the
-repository's history into a bundle, with one tag per package version: the last commit
-that carried that version (the working tree, when it differs from HEAD, becomes a
-final commit). Tags are derived here rather than read from the repository, because
-tags do not always travel with pushed commits.
+repository's history into a bundle, with version tags on its commits (see
+`derive_tags`; the working tree, when it differs from HEAD, becomes a final commit).
+Tags are derived here rather than read from the repository, because tags do not always
+travel with pushed commits.
 
 Standard library only: the build backend imports this module in its isolated env.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 
 VERSION_FILE = "generator/__init__.py"
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+_RELEASE = re.compile(r"\d+(\.\d+)*")
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "scaffold build",
     "GIT_AUTHOR_EMAIL": "build@scaffold.invalid",
@@ -59,7 +60,7 @@ def is_git_checkout(root: Path) -> bool:
         return False
 
 
-def _snapshot_working_tree(source: Path, clone: Path) -> None:
+def _snapshot_working_tree(source: Path, clone: Path) -> str | None:
     """Commit the source's working tree (tracked + untracked, minus ignored) on top of HEAD."""
     env = {"GIT_INDEX_FILE": str(clone / "snapshot-index"), "GIT_WORK_TREE": str(source)}
     git_dir = ["--git-dir", str(clone)]
@@ -67,7 +68,7 @@ def _snapshot_working_tree(source: Path, clone: Path) -> None:
     _git(*git_dir, "add", "-A", cwd=source, env=env)
     tree = _git(*git_dir, "write-tree", cwd=source, env=env).strip()
     if tree == _git(*git_dir, "rev-parse", "HEAD^{tree}", cwd=source).strip():
-        return
+        return None
     commit = _git(
         *git_dir,
         "commit-tree",
@@ -80,22 +81,35 @@ def _snapshot_working_tree(source: Path, clone: Path) -> None:
         env={**env, **_IDENTITY},
     ).strip()
     _git(*git_dir, "update-ref", "HEAD", commit, cwd=source)
+    return commit
 
 
-def derive_tags(clone: Path) -> dict[str, str]:
-    """Map each package version to the last first-parent commit that carried it."""
-    changes = _git("log", "--first-parent", "--reverse", "--format=%H", "HEAD", "--", VERSION_FILE, cwd=clone).split()
+def derive_tags(clone: Path, snapshot: str | None = None) -> dict[str, str]:
+    """Tag every first-parent commit with the package version it belongs to.
+
+    The commit that sets a new version is that release; the k-th commit after it is
+    `<version>.post<k>` (PEP 440 sorts it after the release, so Copier picks it as the
+    newest). Every build derives the same names for the same commits, so a project
+    made from any build finds its `_commit` again in every later bundle. `snapshot`,
+    the commit made of uncommitted changes, gets a `+dirty` local label: it exists in
+    no other bundle, and an update from it should fail loudly rather than merge wrongly.
+    """
+    changed = set(_git("log", "--first-parent", "--format=%H", "HEAD", "--", VERSION_FILE, cwd=clone).split())
     tags: dict[str, str] = {}
-    previous: str | None = None
-    for commit in changes:
-        version = read_version(_git("show", f"{commit}:{VERSION_FILE}", cwd=clone))
-        if version is None or version == previous:
+    version: str | None = None
+    since = 0
+    for commit in _git("rev-list", "--first-parent", "--reverse", "HEAD", cwd=clone).split():
+        if commit in changed:
+            found = read_version(_git("show", f"{commit}:{VERSION_FILE}", cwd=clone))
+            if found is not None and found != version:
+                version, since = found, 0
+                tags[version] = commit
+                continue
+        if version is None or not _RELEASE.fullmatch(version):
             continue
-        if previous is not None:
-            tags[previous] = _git("rev-parse", f"{commit}^", cwd=clone).strip()
-        previous = version
-    if previous is not None:
-        tags[previous] = _git("rev-parse", "HEAD", cwd=clone).strip()
+        since += 1
+        label = "+dirty" if commit == snapshot else ""
+        tags[f"{version}.post{since}{label}"] = commit
     return tags
 
 
@@ -106,9 +120,9 @@ def build_bundle(source: Path, out: Path) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="scaffold-bundle-") as tmp:
         clone = Path(tmp) / "repo.git"
         _git("clone", "--quiet", "--bare", "--no-tags", "--single-branch", str(source), str(clone), cwd=source)
-        _snapshot_working_tree(source, clone)
+        snapshot = _snapshot_working_tree(source, clone)
         (clone / "snapshot-index").unlink(missing_ok=True)
-        tags = derive_tags(clone)
+        tags = derive_tags(clone, snapshot)
         for version, commit in tags.items():
             _git("tag", "--force", version, commit, cwd=clone)
         partial = out.with_name(out.name + ".partial")

@@ -55,18 +55,19 @@ class RepoConfig:
 
     @property
     def templates(self) -> list[TemplateInfo]:
-        folders = sorted(
+        """The templates/ folders, in the order of the `template` question's choices, then by name."""
+        folders = {
             p.name for p in (self.root / "templates").iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
-        )
+        }
+        spec = self.data.get("template")
+        choices = spec.get("choices", {}) if isinstance(spec, dict) else {}
         labels: dict[str, str] = {}
-        choices = (
-            self.data.get("template", {}).get("choices", {}) if isinstance(self.data.get("template"), dict) else {}
-        )
         if isinstance(choices, dict):
             for label, value in choices.items():
                 name, _, description = str(label).partition(" - ")
                 labels[str(value)] = description.strip() or name
-        return [TemplateInfo(name, labels.get(name, "")) for name in folders]
+        ordered = [name for name in labels if name in folders] + sorted(folders - set(labels))
+        return [TemplateInfo(name, labels.get(name, "")) for name in ordered]
 
     def questions(self, template: str, answers: Mapping[str, Any] | None = None) -> dict[str, Question]:
         """Questions that apply to `template`, in order: the root's shared ones and the template's own.
@@ -215,6 +216,11 @@ class TemplateSource:
         return load_repo_config(self.root)
 
 
+def shipped_bundle() -> Path:
+    """The bundle inside the installed package (absent in a checkout)."""
+    return settings.DATA_DIR / BUNDLE_NAME
+
+
 def installed_bundle() -> Path:
     return settings.user_data_dir() / BUNDLE_NAME
 
@@ -237,7 +243,7 @@ def ensure_bundle() -> Path:
 
     Never downgrades: a newer bundle holds the history of every older release.
     """
-    shipped = settings.DATA_DIR / BUNDLE_NAME
+    shipped = shipped_bundle()
     if not shipped.is_file():
         raise TemplateSourceError(
             f"this scaffold installation has no template bundle ({shipped}); reinstall scaffold "
@@ -297,7 +303,9 @@ def resolve(flag: str | None = None) -> TemplateSource:
         return _local(chosen.value, chosen.origin)
     checkout = settings.checkout_root()
     if checkout is not None:
-        return TemplateSource(url=str(checkout), origin="checkout", root=checkout, version=_git_version(checkout))
+        described = _git_version(checkout)
+        version = f"{__version__} (checkout {described})" if described else __version__
+        return TemplateSource(url=str(checkout), origin="checkout", root=checkout, version=version)
     bundle = ensure_bundle()
     return TemplateSource(
         url=as_home_relative(bundle), origin="bundled", root=settings.DATA_DIR / "repo", version=__version__

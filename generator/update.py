@@ -91,7 +91,7 @@ def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: boo
             "and undone"
         )
     src = str(before.get("_src_path", ""))
-    if src.startswith("~/") and src.endswith(source.BUNDLE_NAME):
+    if src.startswith("~/") and src.endswith(source.BUNDLE_NAME) and source.shipped_bundle().is_file():
         source.ensure_bundle()
 
     from copier import run_update

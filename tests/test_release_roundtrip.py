@@ -52,33 +52,34 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Wheels of release 1.0.0 and 1.1.0; 1.1.0 changes the service template."""
-    base = tmp_path_factory.mktemp("release")
-    repo = _clean_clone_of_working_tree(base / "repo")
+@pytest.fixture
+def clean_clone(tmp_path: Path) -> Path:
+    """A clean clone of main as it will be, released as 1.0.0."""
+    repo = _clean_clone_of_working_tree(tmp_path / "repo")
     _set_version(repo, "1.0.0")
     _commit(repo, "release 1.0.0")
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", repo, "-w", base / "a"])
+    return repo
+
+
+def _release_next(repo: Path, out: Path) -> Path:
+    """Change the service template, release 1.1.0, and build its wheel."""
     readme = repo / "templates" / "service" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\n## Upgraded\n\nThis line arrived with template 1.1.0.\n")
     (repo / "templates" / "service" / "UPGRADED.md").write_text("new file in 1.1.0\n")
     _commit(repo, "template change")
     _set_version(repo, "1.1.0")
     _commit(repo, "release 1.1.0")
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", repo, "-w", base / "b"])
-    (wheel_a,) = (base / "a").glob("*.whl")
-    (wheel_b,) = (base / "b").glob("*.whl")
-    return wheel_a, wheel_b
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", repo, "-w", out])
+    (wheel,) = out.glob("*.whl")
+    return wheel
 
 
 def test_install_generate_check_then_update_from_newer_release_only(
-    releases: tuple[Path, Path], python_project_venv: Path, tmp_path: Path
+    clean_clone: Path, python_project_venv: Path, tmp_path: Path
 ) -> None:
-    wheel_a, wheel_b = releases
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", venv])
-    run([venv_bin(venv, "python"), "-m", "pip", "install", "-q", wheel_a])
+    run([venv_bin(venv, "python"), "-m", "pip", "install", "-q", "."], cwd=clean_clone)
     scaffold, copier = venv_bin(venv, "scaffold"), venv_bin(venv, "copier")
 
     # Release 1.0.0, a fresh HOME with no config and no git identity, an empty folder elsewhere.
@@ -112,6 +113,7 @@ def test_install_generate_check_then_update_from_newer_release_only(
     shutil.copytree(demo, backup, symlinks=True)
 
     # Release 1.1.0 only, in a different HOME: one scaffold command places its bundle, then plain Copier.
+    wheel_b = _release_next(clean_clone, tmp_path / "dist")
     run([venv_bin(venv, "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel_b])
     home_b = tmp_path / "home-b"
     home_b.mkdir()
