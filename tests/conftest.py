@@ -19,6 +19,7 @@ GENERATED_PYTHON_DEPS = [
     "pydantic-settings>=2.2,<3",
     "httpx>=0.27,<1",
     "httpx2>=2,<3",
+    "PyJWT>=2.8,<3",
     "pytest>=8,<10",
     "ruff>=0.6",
 ]
