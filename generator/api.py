@@ -1,0 +1,253 @@
+"""scaffold's Python API for context injection, the one `scaffold context` itself uses.
+
+    import generator
+
+    generator.classify("add a /refunds endpoint to the billing API")        # -> "api"
+    generator.get_context("infra")     # core + the kind's documents, as <documents>...</documents>
+    generator.prompt("roll back the 2.3 release of billing-api")   # the complete prompt
+
+`build_context` returns everything `scaffold context --json` prints (the chosen sections with
+their reasons and token estimates, what was left out, the redactions). Every function reads
+the knowledge home resolved by `generator.home.resolve_home` (`home=` first, then
+SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network service.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator import settings
+from generator.context.errors import EmptyTaskError, UnknownKindError
+from generator.context.select import DEFAULT_BUDGET, Omission, Task
+from generator.errors import ExternalToolError, UsageError
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "ContextResult",
+    "Document",
+    "Task",
+    "build_context",
+    "classify",
+    "count_tokens",
+    "get_context",
+    "prompt",
+]
+
+if TYPE_CHECKING:
+    from generator.context.kinds import ContextMap
+    from generator.context.redact import Finding
+    from generator.home import KnowledgeHome
+
+
+@dataclass(frozen=True)
+class Document:
+    """A section in the prompt: its file, heading path, estimated tokens and why it is there."""
+
+    path: str
+    section: str
+    tokens: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ContextResult:
+    """The outcome of `build_context`; `to_dict()` is the `scaffold context --json` object."""
+
+    kind: str
+    kind_reason: str
+    documents: tuple[Document, ...]
+    omitted: tuple[Omission, ...]
+    redactions: tuple[Finding, ...]
+    tokens: int
+    budget: int
+    prompt: str
+    context: str
+    home: Path
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "kind_reason": self.kind_reason,
+            "documents": [vars(document) for document in self.documents],
+            "omitted": [vars(item) for item in self.omitted],
+            "redactions": [finding.to_dict() for finding in self.redactions],
+            "tokens": self.tokens,
+            "budget": self.budget,
+            "warnings": list(self.warnings),
+            "home": str(self.home),
+            "prompt": self.prompt,
+        }
+
+
+def classify(task: str, *, home: str | Path | None = None) -> str:
+    """The kind of a free-text task by context.yml's keyword rules (its default kind if none match)."""
+    from generator.context.kinds import classify as classify_text
+
+    cmap = _context_map(_home(home).context_dir)
+    return classify_text(task, cmap)[0]
+
+
+def get_context(task_type: str, *, home: str | Path | None = None, budget: int = DEFAULT_BUDGET) -> str:
+    """The core documents and those context.yml lists for `task_type`, as `<documents>...`."""
+    return build_context(Task("", kind=task_type), budget=budget, home=home, _with_task=False).context
+
+
+def prompt(
+    task: str,
+    *,
+    kind: str | None = None,
+    project: str | None = None,
+    budget: int = DEFAULT_BUDGET,
+    home: str | Path | None = None,
+) -> str:
+    """The complete context-injected prompt for a task, ready to paste into any assistant."""
+    return build_context(task, kind=kind, project=project, budget=budget, home=home).prompt
+
+
+def build_context(
+    task: str | Task,
+    *,
+    kind: str | None = None,
+    project: str | None = None,
+    budget: int = DEFAULT_BUDGET,
+    home: str | Path | None = None,
+    _with_task: bool = True,
+) -> ContextResult:
+    """Select, redact and assemble the context for a task (see `generator.context`).
+
+    `task` is free text or a `Task` (`Task.from_answers(answers)` for a project being
+    generated). `kind` skips classification; `project` adds `project-contexts/<project>.md`;
+    `budget` caps the whole prompt in estimated tokens.
+    """
+    from generator.context.documents import cache_root, load_library
+    from generator.context.kinds import classify as classify_text
+    from generator.context.prompt import assemble, render_block, render_documents, render_frame
+    from generator.context.redact import Piece, Redacted, Redactor
+    from generator.context.select import Pick, select
+    from generator.context.tokens import estimate_tokens
+
+    if not isinstance(task, Task):
+        task = Task(task)
+    task = Task(task.text, kind or task.kind, project or task.project, task.answers)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0:
+        raise UsageError(f"the budget must be a positive number of tokens, not {budget!r}")
+    if _with_task and not task.text.strip():
+        raise EmptyTaskError(
+            'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
+        )
+
+    knowledge = _home(home)
+    cmap = _context_map(knowledge.context_dir)
+    if task.kind:
+        if task.kind not in cmap.kinds:
+            raise UnknownKindError(f"unknown kind {task.kind!r}; {cmap.path} defines: {', '.join(cmap.kinds)}")
+        chosen_kind, kind_reason = task.kind, "given"
+    else:
+        chosen_kind, words = classify_text(task.text, cmap)
+        kind_reason = f"keywords: {', '.join(words)}" if words else f"no keyword matched; default kind '{chosen_kind}'"
+
+    library = load_library(knowledge.context_dir)
+    redactor = Redactor(cache_root() / "redactions.json")
+    task_text = task.text
+    findings: list[Finding] = []
+
+    # Sections are scanned for secrets only once chosen (scanning is slow), and a redaction
+    # can lengthen a section or the task: select again with the true sizes until they hold.
+    true_cost: dict[tuple[str, int], int] = {}
+    redacted: dict[tuple[str, int], Redacted] = {}
+
+    def cost(pick: Pick) -> int:
+        section = pick.section
+        if section.key in true_cost:
+            return true_cost[section.key]
+        return estimate_tokens(render_block(section.path, section.trail, "")) + section.tokens
+
+    task_pending = _with_task
+    while True:
+        if _with_task:
+            head, tail = render_frame(task_text, chosen_kind, task.project)
+        else:
+            head, tail = "<documents>\n", "</documents>\n"
+        frame_tokens = estimate_tokens(head) + estimate_tokens(tail)
+        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, rank=_with_task)
+        fresh = [pick for pick in selection.picks if pick.section.key not in redacted]
+        pieces = [Piece(p.section.path, p.section.line, library.read(p.section)) for p in fresh]
+        results = redactor.redact(pieces + ([Piece("<task>", 1, task.text)] if task_pending else []))
+        grew = False
+        if task_pending:
+            task_result = results.pop()
+            findings.extend(task_result.findings)
+            grew = estimate_tokens(task_result.text) > estimate_tokens(task_text)
+            task_text, task_pending = task_result.text, False
+        for pick, result in zip(fresh, results, strict=True):
+            redacted[pick.section.key] = result
+            actual = estimate_tokens(render_block(pick.section.path, pick.section.trail, result.text))
+            grew = grew or actual > cost(pick)
+            true_cost[pick.section.key] = actual
+        if not grew:
+            break
+    redactor.save()
+    if _with_task:
+        head, tail = render_frame(task_text, chosen_kind, task.project)
+
+    blocks: list[str] = []
+    documents: list[Document] = []
+    for pick in selection.picks:
+        section = pick.section
+        blocks.append(render_block(section.path, section.trail, redacted[section.key].text))
+        documents.append(Document(section.path, section.trail, true_cost[section.key], pick.reason))
+        findings.extend(redacted[section.key].findings)
+
+    text = assemble(head, blocks, tail)
+    note = knowledge.note()
+    return ContextResult(
+        kind=chosen_kind,
+        kind_reason=kind_reason,
+        documents=tuple(documents),
+        omitted=selection.omitted,
+        redactions=tuple(findings),
+        tokens=estimate_tokens(text),
+        budget=budget,
+        prompt=text,
+        context=render_documents(blocks),
+        home=knowledge.root,
+        warnings=tuple(library.warnings) + selection.warnings,
+        notes=(note,) if note else (),
+    )
+
+
+def count_tokens(text: str, *, model: str | None = None) -> int:
+    """Claude's exact token count for `text` as one user message (needs the network and a key).
+
+    Uses the Anthropic SDK's token-counting endpoint; the model defaults to SCAFFOLD_MODEL
+    or `DEFAULT_MODEL`. Never needed for selection, which uses the offline estimate.
+    """
+    if not os.environ.get("ANTHROPIC_API_KEY"):
+        raise UsageError("exact token counts need ANTHROPIC_API_KEY set (the estimate needs nothing)")
+    try:
+        import anthropic
+    except ImportError:
+        raise UsageError("exact token counts need the anthropic package: pip install anthropic") from None
+    name = settings.MODEL.resolve(model).value or settings.DEFAULT_MODEL
+    try:
+        response = anthropic.Anthropic().messages.count_tokens(model=name, messages=[{"role": "user", "content": text}])
+    except anthropic.AnthropicError as error:
+        raise ExternalToolError(f"counting tokens with {name} failed: {error}") from None
+    return int(response.input_tokens)
+
+
+def _home(home: str | Path | None) -> KnowledgeHome:
+    from generator.home import resolve_home
+
+    return resolve_home(home)
+
+
+def _context_map(context_dir: Path) -> ContextMap:
+    from generator.context.kinds import MAP_FILE, load_map
+
+    return load_map(context_dir / MAP_FILE)

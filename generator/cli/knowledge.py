@@ -1,0 +1,175 @@
+"""Commands on the team's knowledge: context, init, new-decision, new-incident, new-runbook.
+
+Thin: parse, call `generator.api` / `generator.home`, print. Selection lives in
+`generator.context`; nothing heavy is imported until a handler runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from generator.context.tokens import DEFAULT_BUDGET
+
+CONTEXT_DESCRIPTION = """\
+Print the context-injected prompt for TASK, ready to paste into any AI assistant: the core
+documents (patterns.md, architecture.md), the documents context.yml lists for the task's
+kind, project-contexts/PROJECT.md, and the decisions, incidents, runbooks and anti-patterns
+sections BM25 ranks highest for the task - fitted to the token budget, with likely secrets
+redacted. Notes, warnings and a summary go to stderr; the prompt (or --json) to stdout.
+"""
+
+CONTEXT_EPILOG = """\
+tokens are estimated offline: ceil(ASCII characters / 3) + one per other character,
+which over-counts Claude's tokenizer for English and code.
+
+examples:
+  scaffold context "add a /refunds endpoint to the billing API"
+  scaffold context --kind infra --budget 8000 "S3 bucket for audit logs"
+  git diff | scaffold context --kind review -
+"""
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add the knowledge commands to the `scaffold` parser."""
+    context = sub.add_parser(
+        "context",
+        help="print a context-injected prompt for a task",
+        description=CONTEXT_DESCRIPTION,
+        epilog=CONTEXT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    context.add_argument("task", metavar="TASK", help='the task in words ("-" reads it from stdin)')
+    context.add_argument("--kind", help="skip classification and use this kind from context.yml")
+    context.add_argument("--project", metavar="NAME", help="add project-contexts/NAME.md when it exists")
+    context.add_argument(
+        "--budget",
+        type=_positive_int,
+        default=DEFAULT_BUDGET,
+        metavar="TOKENS",
+        help=f"cap on the whole prompt in estimated tokens (default {DEFAULT_BUDGET:,})",
+    )
+    context.add_argument("--json", action="store_true", help="print the selection and prompt as JSON")
+    context.add_argument(
+        "--exact-tokens",
+        action="store_true",
+        help="also count tokens with Anthropic's API (needs the anthropic package and ANTHROPIC_API_KEY)",
+    )
+    _home_option(context)
+    context.set_defaults(handler=_context)
+
+    init = sub.add_parser(
+        "init",
+        help="create your team's knowledge home (a git repository)",
+        description=(
+            "Create a knowledge home in DIR: a git repository with the starter context/, the templates, "
+            "includes/ and copier.yml, committed and tagged v0.1.0, and record it in the user config so "
+            "later commands take templates and context from it. DIR must be new or empty; if it already "
+            "is a knowledge home (a clone of your team's), it is only recorded."
+        ),
+    )
+    init.add_argument("dir", metavar="DIR", nargs="?", help="where to create it (default: in the user data dir)")
+    init.set_defaults(handler=_init)
+
+    for doc_kind, folder, example in (
+        ("decision", "decisions", "Use PostgreSQL for relational data"),
+        ("incident", "incidents", "Checkout returned 502s after the 2.3 deploy"),
+        ("runbook", "runbooks", "Rotate the database credentials"),
+    ):
+        command = sub.add_parser(
+            f"new-{doc_kind}",
+            help=f"add a numbered, dated {doc_kind} to the knowledge home",
+            description=(
+                f"Add context/{folder}/NNNN-<title>.md to the knowledge home from its "
+                f"context/_templates/{doc_kind}.md, print its path, and leave committing to you. "
+                "It is selectable context at once."
+            ),
+        )
+        command.add_argument("title", metavar="TITLE", help=f'e.g. "{example}"')
+        command.add_argument("--date", type=_iso_date, help="the date to record (default: today), YYYY-MM-DD")
+        _home_option(command)
+        command.set_defaults(handler=_new_document, doc_kind=doc_kind)
+
+
+def _home_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="knowledge home to use (default: SCAFFOLD_HOME, then the one `scaffold init` recorded, then bundled)",
+    )
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of tokens") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be positive")
+    return number
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2025-03-14") from None
+
+
+def _context(args: argparse.Namespace) -> int:
+    from generator.api import build_context, count_tokens
+
+    task = sys.stdin.read() if args.task == "-" else args.task
+    result = build_context(task, kind=args.kind, project=args.project, budget=args.budget, home=args.home)
+    for note in result.notes:
+        print(f"scaffold: note: {note}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"scaffold: warning: {warning}", file=sys.stderr)
+    for finding in result.redactions:
+        where = finding.path if finding.path == "<task>" else result.home / "context" / finding.path
+        print(f"scaffold: redacted a likely secret ({finding.kind}) at {where}:{finding.line}", file=sys.stderr)
+    exact = count_tokens(result.prompt) if args.exact_tokens else None
+
+    if args.json:
+        data = result.to_dict()
+        if exact is not None:
+            data["exact_tokens"] = exact
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    sys.stdout.write(result.prompt)
+    counted = f", {exact:,} by Anthropic's count" if exact is not None else ""
+    left_out = f"; {len(result.omitted)} left out (see --json)" if result.omitted else ""
+    print(
+        f"scaffold: kind '{result.kind}' ({result.kind_reason}); {len(result.documents)} sections, "
+        f"~{result.tokens:,} of {result.budget:,} tokens{counted}{left_out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from generator.home import INITIAL_TAG, init_home
+
+    result = init_home(Path(args.dir) if args.dir else None)
+    if result.adopted:
+        print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}")
+        return 0
+    print(
+        f"Created the knowledge home {result.root} (a git repository tagged {INITIAL_TAG}) "
+        f"and recorded it in {result.config_path}.\n"
+        f"Next: edit {result.root / 'context'}, commit, and push it where your team can clone it."
+    )
+    return 0
+
+
+def _new_document(args: argparse.Namespace) -> int:
+    from generator.home import new_document
+
+    path = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
+    print(path)
+    print(f"scaffold: edit it, then commit it in {path.parents[2]}", file=sys.stderr)
+    return 0

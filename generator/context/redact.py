@@ -1,0 +1,283 @@
+"""Secrets never leave the machine: find likely secrets in the chosen text and redact them.
+
+Detection is detect-secrets' default plugins and filters, as `detect-secrets scan` runs them
+on a markdown file: AWS, Azure, GitHub, GitLab, Slack, Stripe, Twilio, npm... keys and
+tokens, private keys, JWTs, passwords in URLs, and quoted high-entropy strings or quoted
+values assigned to secret-like names (`api_token = "..."`). Each finding is replaced by
+`[REDACTED: <kind>]`, up to the end of the token it starts (a JWT's signature goes too); a
+private key goes from its BEGIN line to its END line. Every finding is reported as
+file:line and kind.
+
+Scanning costs about a millisecond a line, so the spans found in a piece of text are cached
+by the text's digest (never the secret values) under the user cache dir; a warm run that
+chooses the same sections does not import detect-secrets at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CACHE_VERSION = 1
+CACHE_LIMIT = 50_000
+GLOBAL_MIN_LENGTH = 6
+PRIVATE_KEY = "Private Key"
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
+_KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
+
+# A span is (line index in the piece, start column, end column or -1 for the whole line, kind,
+# whether it is reported): a private key's body lines are redacted but reported once.
+Span = tuple[int, int, int, str, bool]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Text to scan: `path` and `line` (of its first line) are what findings report."""
+
+    path: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A likely secret: where it was and what detect-secrets called it."""
+
+    path: str
+    line: int
+    kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "kind": self.kind}
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}"
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """A piece's text with its secrets replaced, and what was replaced."""
+
+    text: str
+    findings: tuple[Finding, ...]
+
+
+class Redactor:
+    """Redacts pieces of text, scanning only those its cache has not seen; `save()` keeps the cache."""
+
+    def __init__(self, cache_file: Path | None = None) -> None:
+        self.cache = _Cache(cache_file)
+
+    def redact(self, pieces: Sequence[Piece]) -> list[Redacted]:
+        if not pieces:
+            return []
+        keys = [hashlib.sha256(piece.text.encode("utf-8")).hexdigest()[:32] for piece in pieces]
+        unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
+        if unseen:
+            for key, spans in zip(unseen, _scan(list(unseen.values())), strict=True):
+                self.cache.put(key, spans)
+        return [_apply(piece, self.cache.get(key)) for key, piece in zip(keys, pieces, strict=True)]
+
+    def save(self) -> None:
+        self.cache.save()
+
+
+def redact(pieces: Sequence[Piece], cache_file: Path | None = None) -> list[Redacted]:
+    """Redact every piece (one scan for all), caching what was found in `cache_file`."""
+    redactor = Redactor(cache_file)
+    try:
+        return redactor.redact(pieces)
+    finally:
+        redactor.save()
+
+
+def _apply(piece: Piece, spans: list[Span]) -> Redacted:
+    if not spans:
+        return Redacted(piece.text, ())
+    lines = piece.text.split("\n")
+    by_line: dict[int, list[Span]] = {}
+    for span in spans:
+        by_line.setdefault(span[0], []).append(span)
+    findings: dict[tuple[int, str], None] = {}
+    for index, line_spans in by_line.items():
+        if index >= len(lines):
+            continue
+        lines[index] = _replace(lines[index], line_spans)
+        for _, _, _, kind, reported in line_spans:
+            if reported:
+                findings[(piece.line + index, kind)] = None
+    found = tuple(Finding(piece.path, line, kind) for line, kind in findings)
+    return Redacted("\n".join(lines), found)
+
+
+def _replace(line: str, spans: list[Span]) -> str:
+    whole = [span for span in spans if span[2] == -1]
+    if whole:
+        return f"[REDACTED: {whole[0][3]}]"
+    merged: list[list[Any]] = []
+    for _, start, end, kind, _ in sorted(spans, key=lambda span: (span[1], -span[2])):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, kind])
+    for start, end, kind in reversed(merged):
+        line = line[:start] + f"[REDACTED: {kind}]" + line[end:]
+    return line
+
+
+# --- scanning with detect-secrets ----------------------------------------------------------
+
+
+def _scan(texts: list[str]) -> list[list[Span]]:
+    """The spans to redact in each text, from one detect-secrets scan of them all."""
+    from detect_secrets.core.secrets_collection import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    lines: list[str] = []
+    owner: list[tuple[int, int]] = []
+    for number, text in enumerate(texts):
+        for index, line in enumerate(text.split("\n")):
+            lines.append(line)
+            owner.append((number, index))
+
+    found: list[tuple[str, str, int]] = []
+    with tempfile.TemporaryDirectory(prefix="scaffold-redact-") as folder:
+        # A markdown name selects detect-secrets' rules for prose (keyword values quoted).
+        scratch = Path(folder) / "context.md"
+        scratch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with default_settings():
+            collection = SecretsCollection()
+            collection.scan_file(str(scratch))
+            for _, secret in collection:
+                if secret.secret_value:
+                    found.append((secret.type, secret.secret_value, secret.line_number - 1))
+            patterns = {kind: _denylist(kind) for kind, _, _ in found}
+
+    result: list[list[Span]] = [[] for _ in texts]
+    for kind, value, reported in found:
+        # detect-secrets reports a value once; a long one is redacted wherever it appears, a
+        # very short one only where it was found, so that it cannot eat ordinary words.
+        positions = [reported] if 0 <= reported < len(lines) and value in lines[reported] else []
+        if len(value) >= GLOBAL_MIN_LENGTH or not positions:
+            positions = [position for position, line in enumerate(lines) if value in line]
+        for position in positions:
+            line = lines[position]
+            number, index = owner[position]
+            if kind == PRIVATE_KEY:
+                result[number].extend(_key_block(texts[number], index))
+            else:
+                result[number].extend(
+                    (index, start, end, kind, True) for start, end in _spans(line, value, patterns[kind])
+                )
+    return result
+
+
+def _denylist(kind: str) -> list[re.Pattern[str]]:
+    """The regular expressions of a regex-based plugin, to redact its whole match."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    plugin: Any = get_mapping_from_secret_type_to_class().get(kind)
+    patterns = getattr(plugin, "denylist", None)
+    if not isinstance(patterns, list | tuple):
+        return []
+    return [pattern for pattern in patterns if isinstance(pattern, re.Pattern)]
+
+
+def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, int]]:
+    """Where `value` sits in `line`, widened to its plugin's whole match and token tail."""
+    spans = []
+    start = line.find(value)
+    while start != -1:
+        end = start + len(value)
+        for pattern in patterns:
+            for match in pattern.finditer(line):
+                if match.start() <= start < match.end() or start <= match.start() < end:
+                    start, end = min(start, match.start()), max(end, match.end())
+        tail = _TOKEN_TAIL.match(line, end)
+        spans.append((start, tail.end() if tail else end))
+        start = line.find(value, end)
+    return spans
+
+
+def _key_block(text: str, first: int) -> list[Span]:
+    """A private key from its BEGIN line to its END line (or the end of the text)."""
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for index in range(first, len(lines)):
+        if _KEY_END.search(lines[index]):
+            last = index
+            break
+    return [(index, 0, -1, PRIVATE_KEY, index == first) for index in range(first, last + 1)]
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+def _span(stored: list[Any]) -> Span:
+    line, start, end, kind, reported = stored
+    return (int(line), int(start), int(end), str(kind), bool(reported))
+
+
+def _scanner_version() -> str:
+    """detect-secrets' version, read without importing it (the import is the slow part)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("detect_secrets")
+    folders = spec.submodule_search_locations if spec else None
+    try:
+        text = (Path(next(iter(folders or []))) / "__version__.py").read_text(encoding="utf-8")
+    except (OSError, StopIteration):
+        return f"{CACHE_VERSION}/unknown"
+    match = re.search(r"VERSION\s*=\s*['\"]([^'\"]+)['\"]", text)
+    return f"{CACHE_VERSION}/{match.group(1) if match else 'unknown'}"
+
+
+class _Cache:
+    """Spans found per text digest, in a JSON file; any trouble reading it means empty."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.version = _scanner_version()
+        self.entries: dict[str, list[Span]] = {}
+        self.dirty = False
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("version") == self.version:
+            try:
+                self.entries = {key: [_span(span) for span in spans] for key, spans in data["entries"].items()}
+            except (KeyError, TypeError, ValueError, AttributeError):
+                self.entries = {}
+
+    def has(self, key: str) -> bool:
+        return key in self.entries
+
+    def get(self, key: str) -> list[Span]:
+        return self.entries.get(key, [])
+
+    def put(self, key: str, spans: list[Span]) -> None:
+        self.entries[key] = spans
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        keep = list(self.entries.items())[-CACHE_LIMIT:]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".redactions-", suffix=".json")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"version": self.version, "entries": dict(keep)}, out, separators=(",", ":"))
+            Path(tmp).replace(self.path)
+        except OSError:
+            pass  # a cache we cannot write only costs speed

@@ -1,0 +1,241 @@
+"""The knowledge home: a git repository holding the team's context/, templates/, includes/
+and copier.yml, in the same layout as scaffold's own repository.
+
+`scaffold init [DIR]` creates one from the bundled copy, commits it, tags it `v0.1.0` and
+records it in the user config, so later commands take templates and context from it.
+`scaffold new-decision|new-incident|new-runbook TITLE` add numbered, dated documents.
+Which home a command uses is resolved by `generator.settings.HOME` (`--home`, then
+`SCAFFOLD_HOME`, then the user config's `home`, then the bundled copy).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import string
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from generator import settings
+from generator.context.errors import HomeError
+from generator.errors import DestinationError, ExternalToolError, TemplateSourceError, UsageError
+
+HOME_ITEMS = ("context", "templates", "includes", "copier.yml")
+INITIAL_TAG = "v0.1.0"
+DOC_FOLDERS = {"decision": "decisions", "incident": "incidents", "runbook": "runbooks"}
+FALLBACK_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
+_IGNORE = shutil.ignore_patterns(
+    ".git", "__pycache__", "*.py[co]", ".DS_Store", ".venv", ".terraform", "*.egg-info",
+    ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules",
+)  # fmt: skip
+_NUMBERED = re.compile(r"^(\d{4})-")
+
+HOME_README = """\
+# Knowledge home
+
+This repository is the team's scaffold home: the templates new projects start from and the
+written knowledge that `scaffold context` selects for every task.
+
+- `context/` - patterns, architecture, style, runbooks, decisions (ADRs), incidents
+  (postmortems), anti-patterns and per-project notes; `context/context.yml` maps each kind
+  of task to its documents.
+- `templates/`, `includes/`, `copier.yml` - the Copier templates (`scaffold new`).
+
+Add documents with `scaffold new-decision "TITLE"`, `scaffold new-incident "TITLE"` and
+`scaffold new-runbook "TITLE"`, edit, commit, and tag a release (`git tag v0.2.0`) when
+templates change so that `copier update` can move generated projects forward.
+"""
+
+
+@dataclass(frozen=True)
+class KnowledgeHome:
+    """A resolved knowledge home and where the choice came from ("flag", "env", "config", "default")."""
+
+    root: Path
+    origin: str
+
+    @property
+    def context_dir(self) -> Path:
+        return self.root / "context"
+
+    @property
+    def is_bundled(self) -> bool:
+        return self.origin == "default"
+
+    def note(self) -> str | None:
+        """The one-line note for a run that falls back to the bundled context."""
+        if not self.is_bundled:
+            return None
+        return (
+            f"no knowledge home configured; using the bundled context in {self.context_dir} "
+            "(create your own with `scaffold init`, or set SCAFFOLD_HOME)"
+        )
+
+
+def resolve_home(flag: str | Path | None = None) -> KnowledgeHome:
+    """The knowledge home to use (see the module docstring for the precedence)."""
+    resolved = settings.HOME.resolve(str(flag) if flag else None, default=lambda: str(settings.bundled_root()))
+    root = Path(str(resolved.value)).expanduser()
+    if resolved.origin != "default" and not (root / "context").is_dir():
+        source = {
+            "flag": "--home",
+            "env": "SCAFFOLD_HOME",
+            "config": f"`home` in {settings.user_config_path()}",
+        }.get(resolved.origin, resolved.origin)
+        raise HomeError(
+            f"{root} (from {source}) is not a scaffold knowledge home: it has no context/ folder; "
+            f"create one with `scaffold init {root}`"
+        )
+    return KnowledgeHome(root, resolved.origin)
+
+
+def default_home_dir() -> Path:
+    """Where `scaffold init` puts the home when no folder is given."""
+    return settings.user_data_dir() / "home"
+
+
+def is_home(path: Path) -> bool:
+    """Whether `path` already looks like a knowledge home (context.yml and copier.yml)."""
+    return (path / "context" / "context.yml").is_file() and (path / "copier.yml").is_file()
+
+
+# --- scaffold init ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What `init_home` did: the home, whether it already existed, the config it recorded in."""
+
+    root: Path
+    adopted: bool
+    config_path: Path
+
+
+def init_home(dest: Path | None = None) -> InitResult:
+    """Create a knowledge home at `dest` (or adopt an existing one) and record it.
+
+    A new or empty folder gets the bundled context/, templates/, includes/ and copier.yml,
+    a README, one commit and the tag v0.1.0. A folder that already is a knowledge home (a
+    clone of the team's, say) is only recorded. Any other non-empty folder is refused.
+    """
+    root = (dest or default_home_dir()).expanduser().absolute()
+    if root.exists() and not root.is_dir():
+        raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
+    if root.is_dir() and any(root.iterdir()):
+        if is_home(root):
+            return InitResult(root, True, settings.save_user_config({"home": str(root)}))
+        raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
+    source = settings.bundled_root()
+    missing = [item for item in HOME_ITEMS if not (source / item).exists()]
+    if missing:
+        raise TemplateSourceError(f"the bundled copy in {source} lacks {', '.join(missing)}; reinstall scaffold")
+
+    created = not root.exists()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for item in HOME_ITEMS:
+            if (source / item).is_dir():
+                shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
+            else:
+                shutil.copy2(source / item, root / item)
+        (root / "README.md").write_text(HOME_README, encoding="utf-8")
+        _git(root, "-c", "init.defaultBranch=main", "init", "-q")
+        _git(root, "add", "--all")
+        _git(root, *_identity(root), "commit", "-q", "--no-verify", "-m", "Start the scaffold knowledge home")
+        _git(root, "tag", INITIAL_TAG)
+    except BaseException:
+        if created:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for child in root.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+    return InitResult(root, False, settings.save_user_config({"home": str(root)}))
+
+
+def _identity(repo: Path) -> tuple[str, ...]:
+    """No identity flags when git has one; a neutral one so a fresh machine can still commit."""
+    result = subprocess.run(["git", "config", "user.email"], cwd=repo, capture_output=True, text=True, check=False)
+    return () if result.stdout.strip() else FALLBACK_IDENTITY
+
+
+def _git(repo: Path, *args: str) -> None:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError:
+        raise ExternalToolError("git is not installed; scaffold init needs it") from None
+    if result.returncode != 0:
+        command = " ".join(arg for arg in args if not arg.startswith("user."))
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ExternalToolError(f"`git {command}` failed in {repo}: {detail[-1] if detail else 'no output'}")
+
+
+# --- new-decision, new-incident, new-runbook -------------------------------------------------
+
+
+def slugify(title: str) -> str:
+    """A file-name slug: ASCII, lowercase, words joined by '-', at most 60 characters."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    if len(slug) > 60:
+        slug = slug[:60].rsplit("-", 1)[0]
+    return slug or "untitled"
+
+
+def next_number(folder: Path) -> int:
+    """One more than the highest NNNN- prefix in `folder` (1 for none)."""
+    numbers = [int(match.group(1)) for child in folder.glob("*") if (match := _NUMBERED.match(child.name))]
+    return max(numbers, default=0) + 1
+
+
+def new_document(doc_kind: str, title: str, home: str | Path | None = None, when: date | None = None) -> Path:
+    """Add `<folder>/NNNN-<slug>.md` from the home's doc template and return its path."""
+    if doc_kind not in DOC_FOLDERS:
+        raise UsageError(f"unknown document kind {doc_kind!r} (expected one of: {', '.join(DOC_FOLDERS)})")
+    title = " ".join(title.split())
+    if not title:
+        raise UsageError(f'the {doc_kind} title is empty; give a short title, e.g. "Use PostgreSQL for orders"')
+    knowledge = resolve_home(home)
+    if knowledge.is_bundled:
+        raise HomeError(
+            "no knowledge home configured, and the bundled one is read-only: create yours with "
+            "`scaffold init [DIR]`, or pass --home / set SCAFFOLD_HOME"
+        )
+    folder = knowledge.context_dir / DOC_FOLDERS[doc_kind]
+    template = _doc_template(knowledge, doc_kind)
+    slug = slugify(title)
+    day = (when or date.today()).isoformat()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(20):
+            number = next_number(folder)
+            text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)
+            path = folder / f"{number:04d}-{slug}.md"
+            try:
+                with path.open("x", encoding="utf-8") as out:
+                    out.write(text)
+            except FileExistsError:
+                continue  # another command took the number first
+            return path
+    except OSError as error:
+        raise HomeError(f"cannot write to {folder}: {error.strerror or error}") from None
+    raise HomeError(f"could not find a free number in {folder}")
+
+
+def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
+    """The home's own template for a document kind, else the bundled one."""
+    for base in (knowledge.context_dir, settings.bundled_root() / "context"):
+        candidate = base / "_templates" / f"{doc_kind}.md"
+        try:
+            return candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return "# $number. $title\n\nDate: $date\n"

@@ -1,0 +1,70 @@
+"""The public Python API: classify, get_context, prompt, build_context, count_tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import api
+from generator.context.errors import EmptyTaskError, HomeError
+from generator.context.select import Task
+from generator.errors import UsageError
+from tests.helpers import REPO_ROOT
+from tests.test_context_fixtures import make_home
+
+
+@pytest.fixture
+def home(tmp_path):
+    return make_home(tmp_path / "home")
+
+
+def test_a_generated_project_task_uses_its_template_and_project(home):
+    answers = {"template": "api", "project_name": "billing-api", "description": "Bills customers", "port": 8000}
+    result = api.build_context(Task.from_answers(answers), home=home)
+    assert (result.kind, result.kind_reason) == ("api", "given")
+    paths = [document.path for document in result.documents]
+    assert paths[:4] == ["patterns.md", "patterns.md", "patterns.md", "architecture.md"]
+    assert "project-contexts/billing-api.md" in paths
+    assert result.prompt.endswith('<task kind="api" project="billing-api">\nBills customers\n</task>\n')
+    assert result.home == home and result.notes == ()
+
+
+def test_get_context_is_the_kind_documents_without_a_task(home):
+    text = api.get_context("deploy", home=home)
+    assert text.startswith("<documents>\n") and text.endswith("</documents>\n")
+    assert '<document path="runbooks/deploy.md" section="Deploy">' in text
+    assert "<task" not in text and "You are helping" not in text
+
+
+def test_prompt_and_classify_agree_with_build_context(home):
+    task = "roll back the release"
+    assert api.classify(task, home=home) == "deploy"
+    assert api.prompt(task, home=home) == api.build_context(task, home=home).prompt
+
+
+def test_the_bundled_home_is_used_and_noted_when_none_is_configured():
+    result = api.build_context("a terraform module for a bucket", budget=30_000)
+    assert result.home == REPO_ROOT
+    assert len(result.notes) == 1 and "bundled context" in result.notes[0]
+    assert result.kind == "infra"
+    assert any(d.path == "decisions/0003-terraform-modules-secure-by-default.md" for d in result.documents)
+    assert result.tokens <= 30_000
+    assert result.redactions == ()
+
+
+@pytest.mark.parametrize("budget", [0, -5, 2.5, True])
+def test_budget_must_be_a_positive_whole_number(home, budget):
+    with pytest.raises(UsageError, match="positive number of tokens"):
+        api.build_context("x", budget=budget, home=home)
+
+
+def test_errors_are_scaffold_errors(home, tmp_path):
+    with pytest.raises(EmptyTaskError):
+        api.prompt(" ", home=home)
+    with pytest.raises(HomeError, match="not a scaffold knowledge home"):
+        api.classify("x", home=tmp_path / "nowhere")
+
+
+def test_exact_token_counts_need_a_key_and_never_run_offline(monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(UsageError, match="ANTHROPIC_API_KEY"):
+        api.count_tokens("hello")

@@ -1,0 +1,267 @@
+"""`scaffold context`, `init` and `new-*`: the commands, their output and every bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from generator import api
+from generator.cli import main
+from tests.helpers import REPO_ROOT, run
+from tests.test_context_fixtures import make_home
+from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    root = make_home(tmp_path / "home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    return root
+
+
+def context(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["context", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_context_prints_a_paste_ready_prompt(home, capsys):
+    code, out, err = context(capsys, "add a problem details endpoint to billing", "--project", "billing-api")
+    assert code == 0
+    assert out.startswith("You are helping a software team")
+    assert '<document path="patterns.md" section="Patterns > Services">' in out
+    assert '<document path="decisions/0002-problem-details.md"' in out
+    assert '<document path="project-contexts/billing-api.md" section="billing-api">' in out
+    assert out.rstrip().endswith(
+        '<task kind="api" project="billing-api">\nadd a problem details endpoint to billing\n</task>'
+    )
+    assert "kind 'api' (keywords: endpoint*, problem details)" in err
+    assert "note:" not in err
+
+
+def test_json_shape(home, capsys):
+    code, out, _ = context(capsys, "--json", "--budget", "20000", "release the new deploy workflow")
+    assert code == 0
+    data = json.loads(out)
+    assert {"kind", "documents", "omitted", "redactions", "tokens", "prompt"} <= set(data)
+    assert data["kind"] == "deploy"
+    assert data["budget"] == 20000
+    assert data["documents"][0] == {
+        "path": "patterns.md",
+        "section": "Patterns",
+        "tokens": data["documents"][0]["tokens"],
+        "reason": "core document, always included",
+    }
+    for document in data["documents"]:
+        assert set(document) == {"path", "section", "tokens", "reason"}
+        assert f'path="{document["path"]}"' in data["prompt"]
+    assert any(d["path"] == "runbooks/deploy.md" and "kind 'deploy'" in d["reason"] for d in data["documents"])
+    assert any(d["reason"].startswith("BM25 rank 1") for d in data["documents"])
+    assert data["omitted"] == [] and data["redactions"] == []
+    assert sum(d["tokens"] for d in data["documents"]) < data["tokens"] <= 20000
+
+
+def test_the_cli_prints_exactly_what_the_api_returns(home, capsys):
+    code, out, _ = context(capsys, "--kind", "infra", "--budget", "3000", "a bucket for logs")
+    assert code == 0
+    assert out == api.prompt("a bucket for logs", kind="infra", budget=3000)
+    assert api.classify("a terraform module for a bucket") == "infra"
+    documents = api.get_context("infra")
+    assert documents.startswith('<documents>\n<document path="patterns.md"')
+    assert 'section="Style > Terraform"' in documents and "<task" not in documents
+    assert "decisions/" not in documents  # no task text: nothing is ranked
+
+
+def test_task_from_stdin(home, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("rotate the gateway TLS certificate\n"))
+    code, out, _ = context(capsys, "-")
+    assert code == 0
+    assert "runbooks/rotate-certificates.md" in out
+
+
+def test_budget_fitting_reports_what_was_left_out(home, capsys):
+    code, out, err = context(capsys, "--json", "--budget", "560", "deploy the gateway certificate rotation")
+    assert code == 0
+    data = json.loads(out)
+    assert data["tokens"] <= 560
+    assert data["omitted"]
+    assert all(item["reason"] == "over budget" and item["tokens"] > 0 for item in data["omitted"])
+    chosen = {(d["path"], d["section"]) for d in data["documents"]}
+    assert not chosen & {(o["path"], o["section"]) for o in data["omitted"]}
+    code, _, err = context(capsys, "--budget", "560", "deploy the gateway certificate rotation")
+    assert "left out (see --json)" in err
+
+
+def test_secrets_are_redacted_and_reported(home, capsys):
+    (home / "context" / "runbooks" / "deploy.md").write_text(
+        f"# Deploy\n\n## Steps\n\nRun the deploy workflow.\nkey: {AWS_KEY}\n\n{PRIVATE_KEY}\n"
+    )
+    code, out, err = context(capsys, "--json", f"deploy with {AWS_KEY}")
+    assert code == 0
+    data = json.loads(out)
+    assert AWS_KEY not in data["prompt"] and "PRIVATE KEY-----" not in data["prompt"]
+    assert {"path": "runbooks/deploy.md", "line": 6, "kind": "AWS Access Key"} in data["redactions"]
+    assert {"path": "runbooks/deploy.md", "line": 8, "kind": "Private Key"} in data["redactions"]
+    assert {"path": "<task>", "line": 1, "kind": "AWS Access Key"} in data["redactions"]
+    assert f"AWS Access Key) at {home / 'context' / 'runbooks' / 'deploy.md'}:6" in err
+
+
+def test_no_home_configured_falls_back_to_the_bundled_context_with_one_note(capsys):
+    code, out, err = context(capsys, "--budget", "9000", "--kind", "general", "name things well")
+    assert code == 0
+    assert err.count("note:") == 1
+    assert f"using the bundled context in {REPO_ROOT / 'context'}" in err
+    assert '<document path="patterns.md" section="Coding patterns">' in out
+
+
+@pytest.mark.parametrize("task", ["", "   \n\t"])
+def test_empty_task_text_is_a_usage_error(home, capsys, task):
+    code, out, err = context(capsys, task)
+    assert code == 2
+    assert out == ""
+    assert "the task text is empty" in err
+
+
+def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(home, capsys):
+    code, out, err = context(capsys, "--budget", "50", "anything")
+    assert code == 2 and out == ""
+    assert "a budget of 50 tokens is too small" in err
+    assert "core documents (patterns.md, architecture.md)" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--budget", "0", "x"], "must be positive"),
+        (["--budget", "lots", "x"], "not a whole number"),
+        (["--kind", "poetry", "x"], "unknown kind 'poetry'"),
+        (["--home", "/nonexistent/home", "x"], "is not a scaffold knowledge home"),
+    ],
+)
+def test_bad_arguments_exit_2(home, capsys, args, message):
+    code, out, err = context(capsys, *args)
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_a_malformed_map_names_file_and_line(home, capsys):
+    (home / "context" / "context.yml").write_text("version: 1\nkinds:\n  api:\n    documents: [x.md\n")
+    code, _, err = context(capsys, "anything")
+    assert code == 2
+    assert f"{home / 'context' / 'context.yml'}:5: invalid YAML" in err
+
+
+def test_missing_unreadable_and_looping_files_are_warnings_not_failures(home, capsys):
+    context_dir = home / "context"
+    (context_dir / "architecture.md").unlink()
+    (context_dir / "runbooks" / "deploy.md").unlink()
+    (context_dir / "incidents" / "cp1252.md").write_bytes("# Caf\xe9 outage\n".encode("cp1252"))
+    (context_dir / "runbooks" / "again").symlink_to(context_dir / "runbooks")
+    code, out, err = context(capsys, "--json", "release the gateway")
+    assert code == 0
+    data = json.loads(out)
+    warnings = "\n".join(data["warnings"])
+    assert "core document architecture.md is missing" in warnings
+    assert "kinds.deploy.documents: runbooks/deploy.md matches no document" in warnings
+    assert "skipped incidents/cp1252.md: not UTF-8 text" in warnings
+    assert "skipped runbooks/again/: a symlink loop" in warnings
+    assert err.count("warning:") == len(data["warnings"])
+    assert {
+        "path": "runbooks/deploy.md",
+        "section": "",
+        "tokens": 0,
+        "reason": "listed for kind 'deploy' but missing",
+    } in data["omitted"]
+
+
+def test_a_20_megabyte_file_is_truncated_at_the_budget(home, capsys):
+    line = "Ledger entries are immutable; corrections are new entries that reverse old ones.\n"
+    big = "# Ledger notes\n\n" + (line * 40 + "\n") * (20_000_000 // (len(line) * 40))
+    (home / "context" / "project-contexts" / "ledger.md").write_text(big)
+    code, out, _ = context(capsys, "--json", "--budget", "6000", "--project", "ledger", "--kind", "general", "x")
+    assert code == 0
+    data = json.loads(out)
+    parts = [d for d in data["documents"] if d["path"] == "project-contexts/ledger.md"]
+    assert parts and parts[0]["section"] == "Ledger notes (part 1)"
+    assert data["tokens"] <= 6000
+    [left] = [o for o in data["omitted"] if o["path"] == "project-contexts/ledger.md"]
+    assert left["reason"] == "over budget"
+    assert "sections)" in left["section"] and left["tokens"] > 6_000_000
+
+
+def test_init_then_new_decision_is_selected_for_a_matching_task(tmp_path, capsys, monkeypatch):
+    target = tmp_path / "team-home"
+    assert main(["init", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert f"Created the knowledge home {target}" in out
+
+    for item in ("context/context.yml", "context/patterns.md", "copier.yml", "README.md"):
+        assert (target / item).is_file(), item
+    assert (target / "templates").is_dir() and (target / "includes").is_dir()
+    assert run(["git", "tag"], cwd=target).stdout.split() == ["v0.1.0"]
+    assert run(["git", "status", "--porcelain"], cwd=target).stdout == ""
+    assert run(["git", "log", "--format=%an <%ae>"], cwd=target).stdout.strip() == "scaffold <scaffold@localhost>"
+    assert api.classify("deploy it") == "deploy"  # the recorded home answers
+
+    assert main(["new-decision", "Adopt CockroachDB for the ledger", "--date", "2025-06-30"]) == 0
+    created = capsys.readouterr().out.strip()
+    assert created == str(target / "context" / "decisions" / "0007-adopt-cockroachdb-for-the-ledger.md")
+    text = (target / "context" / "decisions" / "0007-adopt-cockroachdb-for-the-ledger.md").read_text()
+    assert text.startswith("# 0007. Adopt CockroachDB for the ledger\n\nDate: 2025-06-30\nStatus: Proposed\n")
+
+    code, out, _ = context(capsys, "--json", "should the ledger move to cockroachdb")
+    data = json.loads(out)
+    ranked = [d for d in data["documents"] if d["reason"].startswith("BM25")]
+    assert ranked[0]["path"] == "decisions/0007-adopt-cockroachdb-for-the-ledger.md"
+
+    assert main(["new-incident", "Ledger lag"]) == 0
+    assert capsys.readouterr().out.strip().endswith("incidents/0003-ledger-lag.md")
+    assert main(["new-runbook", "Restore the ledger"]) == 0
+    assert capsys.readouterr().out.strip().endswith("runbooks/0001-restore-the-ledger.md")
+
+
+def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(tmp_path, capsys):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    assert main(["init", str(busy)]) == 2
+    assert "is not empty and is not a scaffold home" in capsys.readouterr().err
+    assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+
+    existing = make_home(tmp_path / "clone")
+    (existing / "copier.yml").write_text("template: {type: str}\n")
+    assert main(["init", str(existing)]) == 0
+    assert "already is a knowledge home; recorded it" in capsys.readouterr().out
+    assert api.get_context("general").count("<document ") >= 3
+
+
+def test_new_documents_need_a_home_and_a_title(capsys, tmp_path, monkeypatch):
+    assert main(["new-decision", "Use Postgres"]) == 2
+    assert "no knowledge home configured" in capsys.readouterr().err
+    monkeypatch.setenv("SCAFFOLD_HOME", str(make_home(tmp_path / "home")))
+    assert main(["new-decision", "   "]) == 2
+    assert "title is empty" in capsys.readouterr().err
+    assert main(["new-incident", "x", "--date", "yesterday"]) == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_help_imports_nothing_heavy():
+    code = (
+        "import sys\n"
+        "from generator.cli import main\n"
+        "for argv in (['--help'], ['context', '--help'], ['init', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "import generator.api, generator.home\n"
+        "heavy = ('bm25s', 'numpy', 'Stemmer', 'detect_secrets', 'copier', 'anthropic')\n"
+        "print([name for name in heavy if name in sys.modules])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert "--exact-tokens" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"

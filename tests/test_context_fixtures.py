@@ -1,0 +1,131 @@
+"""Shared support for the context tests: a small knowledge home written from a dict.
+
+No tests here; `make_home` builds `<root>/context/` with a minimal context.yml and a few
+documents, so each test states only the files it cares about.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import build_file_tree
+
+MAP = """\
+version: 1
+core: [patterns.md, architecture.md]
+default_kind: general
+ranking:
+  folders: [decisions, incidents, runbooks, anti-patterns]
+  top_k: 4
+  per_document: 2
+kinds:
+  api:
+    documents: [style.md#Python, decisions/0002-problem-details.md]
+    keywords: [api, endpoint*, problem details]
+  infra:
+    documents: [style.md#Terraform]
+    keywords: [terraform, bucket*, module*]
+  deploy:
+    documents: [runbooks/deploy.md]
+    keywords: [deploy*, rollback, release*]
+  general:
+    documents: [style.md#General]
+"""
+
+DOCUMENTS = {
+    "context/patterns.md": """\
+        # Patterns
+
+        ## Services
+
+        Services use an app factory and a lifespan for resources.
+
+        ## Terraform
+
+        Modules are secure by default.
+        """,
+    "context/architecture.md": """\
+        # Architecture
+
+        Services own their data.
+        """,
+    "context/style.md": """\
+        # Style
+
+        ## General
+
+        Names say what things are for.
+
+        ## Python
+
+        Type hints everywhere; ruff format.
+
+        ## Terraform
+
+        terraform fmt is law; snake_case names.
+        """,
+    "context/decisions/0001-postgres.md": """\
+        # 0001. Use PostgreSQL for relational data
+
+        ## Decision
+
+        We store relational data such as orders and invoices in PostgreSQL.
+        """,
+    "context/decisions/0002-problem-details.md": """\
+        # 0002. RFC 9457 problem details
+
+        ## Decision
+
+        Errors are application/problem+json documents.
+        """,
+    "context/decisions/0003-kafka.md": """\
+        # 0003. Kafka for event streaming
+
+        ## Decision
+
+        Services publish domain events to Kafka topics; consumers track their lag.
+        """,
+    "context/incidents/0001-dns-outage.md": """\
+        # 0001. DNS outage took down the gateway
+
+        ## Summary
+
+        An expired resolver configuration made the gateway fail every lookup for an hour.
+
+        ## Action items
+
+        Alert on resolver errors.
+        """,
+    "context/runbooks/deploy.md": """\
+        # Deploy
+
+        ## Steps
+
+        Run the deploy workflow with the image tag.
+        """,
+    "context/runbooks/rotate-certificates.md": """\
+        # Rotate TLS certificates
+
+        ## Steps
+
+        Issue a new certificate for the gateway, install it, and reload the proxy.
+        """,
+    "context/anti-patterns/shared-database.md": """\
+        # Shared databases
+
+        Two services writing one table couple their releases.
+        """,
+    "context/project-contexts/billing-api.md": """\
+        # billing-api
+
+        Money is Decimal, never float.
+        """,
+}
+
+
+def make_home(root: Path, extra: dict[str, str | bytes] | None = None, context_map: str = MAP) -> Path:
+    """Write a knowledge home at `root` (documents plus `extra`, which may override them)."""
+    files: dict[str, str | bytes] = {"context/context.yml": context_map, **DOCUMENTS}
+    files.update(extra or {})
+    build_file_tree(root, files)
+    return root

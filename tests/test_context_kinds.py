@@ -1,0 +1,118 @@
+"""context.yml: the map from kinds to documents, its validation, and classification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.context.errors import ContextMapError
+from generator.context.kinds import classify, load_map, parse_map
+from tests.helpers import REPO_ROOT
+from tests.test_context_fixtures import MAP
+
+BUNDLED = REPO_ROOT / "context"
+
+
+@pytest.fixture(scope="module")
+def bundled_map():
+    return load_map(BUNDLED / "context.yml")
+
+
+def test_the_bundled_map_covers_the_templates_and_free_text_kinds(bundled_map):
+    assert {"service", "api", "infra", "script", "debug", "deploy", "review"} <= set(bundled_map.kinds)
+    assert [str(ref) for ref in bundled_map.core] == ["patterns.md", "architecture.md"]
+    assert bundled_map.default_kind == "general"
+    assert bundled_map.ranked_folders == ("decisions", "incidents", "runbooks", "anti-patterns")
+
+
+def test_every_document_the_bundled_map_names_exists(bundled_map):
+    for kind in bundled_map.kinds.values():
+        for ref in kind.documents:
+            target = BUNDLED / ref.path
+            assert target.is_dir() if ref.is_folder else target.is_file(), f"{kind.name}: {ref}"
+            if ref.heading:
+                assert f"## {ref.heading}\n" in target.read_text(), f"{kind.name}: {ref}"
+
+
+@pytest.mark.parametrize(
+    ("task", "kind"),
+    [
+        ("Add a POST /v1/refunds endpoint that returns problem details on conflicts", "api"),
+        ("Paginate the invoices list with a cursor", "api"),
+        ("Terraform module for an S3 bucket holding audit logs", "infra"),
+        ("New FastAPI service that consumes order events, with health checks", "service"),
+        ("Write a cron script to clean up stale branches, with a dry run", "script"),
+        ("Checkout returns 502 errors since this morning, find the root cause", "debug"),
+        ("The nightly export job crashes with a traceback", "debug"),
+        ("Roll back yesterday's release of billing-api in production", "deploy"),
+        ("Review this pull request for the payments refactor", "review"),
+        ("Summarise what our team believes about naming", "general"),
+    ],
+)
+def test_free_text_tasks_are_classified_by_keywords(bundled_map, task, kind):
+    assert classify(task, bundled_map)[0] == kind
+
+
+def test_classification_reports_the_deciding_keywords(bundled_map):
+    kind, words = classify("deploy the canary to staging", bundled_map)
+    assert kind == "deploy"
+    assert {"deploy*", "canary", "staging"} <= set(words)
+    assert classify("", bundled_map) == ("general", [])
+
+
+def test_phrases_prefixes_and_ties():
+    cmap = parse_map(
+        "version: 1\nkinds:\n"
+        "  first:\n    keywords: [shared]\n"
+        "  second:\n    keywords: [shared]\n"
+        "  api:\n    keywords: [problem details, paginat*]\n",
+        Path("context.yml"),
+    )
+    assert classify("a shared thing", cmap)[0] == "first"  # ties go to the kind listed first
+    assert classify("return Problem-Details", cmap)[0] == "api"
+    assert classify("add pagination", cmap)[0] == "api"
+    assert classify("problems with details", cmap)[0] == "first"  # no phrase match: the default
+    assert cmap.default_kind == "first"
+
+
+def test_document_references_parse_sections_and_folders():
+    cmap = parse_map(MAP, Path("context.yml"))
+    refs = cmap.kinds["api"].documents
+    assert (refs[0].path, refs[0].heading, refs[0].line) == ("style.md", "Python", 10)
+    assert not refs[1].heading
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("version: 1\nkinds:\n  api:\n    keywords: [a, b\n", 5, "invalid YAML"),
+        ("version: 2\nkinds: {}\n", 1, "only version 1"),
+        ("kinds:\n  api: {}\n", 1, "missing `version: 1`"),
+        ("version: 1\n", 1, "missing `kinds:`"),
+        ("version: 1\nkind:\n  api: {}\n", 2, "unknown key 'kind'"),
+        ("version: 1\nkinds:\n  api:\n    documents: style.md\n", 4, "kinds.api.documents: expected a list"),
+        ("version: 1\nkinds:\n  api:\n    documents:\n      - {path: x.md}\n", 5, "kinds.api.documents[0]"),
+        ("version: 1\nkinds:\n  api:\n    documents: [../secrets.md]\n", 4, "must be a path inside context/"),
+        ("version: 1\nkinds:\n  api:\n    documents: [notes.txt]\n", 4, "must be a markdown file"),
+        ("version: 1\nkinds:\n  api:\n    keyword: [x]\n", 4, "unknown key 'keyword'"),
+        ("version: 1\nkinds:\n  api:\n    keywords: ['***']\n", 4, "must be words"),
+        ("version: 1\nkinds:\n  Bad Kind: {}\n", 3, "kind name 'Bad Kind'"),
+        ("version: 1\ndefault_kind: nope\nkinds:\n  api: {}\n", 2, "'nope' is not one of the kinds"),
+        ("version: 1\nranking:\n  top_k: many\nkinds:\n  api: {}\n", 3, "ranking.top_k: expected a whole number"),
+        ("version: 1\nkinds:\n  api: {}\n  api: {}\n", 4, "duplicate key 'api'"),
+        ("", 1, "the file is empty"),
+    ],
+)
+def test_malformed_maps_name_the_file_and_line(tmp_path, text, line, message):
+    path = tmp_path / "context.yml"
+    path.write_text(text)
+    with pytest.raises(ContextMapError) as caught:
+        load_map(path)
+    assert str(caught.value).startswith(f"{path}:{line}:")
+    assert message in str(caught.value)
+
+
+def test_a_missing_map_says_how_to_get_one(tmp_path):
+    with pytest.raises(ContextMapError, match=r"missing; every knowledge home needs context/context\.yml"):
+        load_map(tmp_path / "context.yml")

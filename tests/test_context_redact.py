@@ -1,0 +1,104 @@
+"""Secrets never leave the machine: detection with detect-secrets, redaction, file:line reports."""
+
+from __future__ import annotations
+
+from generator.context import redact as redact_module
+from generator.context.redact import Finding, Piece, Redactor, redact
+from tests.helpers import REPO_ROOT
+
+# Assembled from parts so that this file itself does not look like it leaks anything.
+AWS_KEY = "AKIA" + "Z7Q4L2M9XK3TPW5R"
+GITHUB_TOKEN = "ghp_" + "Zx8Qw3Er5Ty7Ui9Op1As2Df4Gh6Jk8Lz0Xc2V"
+GENERIC_TOKEN = "9f8e7d6c" + "5b4a3928" + "1706f5e4" + "d3c2b1a0"
+KEY_BODY = "MIIEowIBAAKCAQEA" + "3Tz2mr7SZiAMfQyuvBjM9Oi"
+PRIVATE_KEY = "\n".join(
+    ["-----BEGIN RSA " + "PRIVATE KEY-----", KEY_BODY, "q7Yb0dLmGJtNpvXw", "-----END RSA " + "PRIVATE KEY-----"]
+)
+
+RUNBOOK = f"""## Credentials
+
+Never do this:
+
+    aws_access_key_id = {AWS_KEY}
+    api_token = "{GENERIC_TOKEN}"
+
+A deploy key that was pasted here once:
+
+{PRIVATE_KEY}
+
+export GITHUB_TOKEN={GITHUB_TOKEN}
+The end.
+"""
+
+
+def test_planted_secrets_are_redacted_and_reported_with_file_and_line():
+    [result] = redact([Piece("runbooks/creds.md", 10, RUNBOOK)])
+
+    for secret in (AWS_KEY, GENERIC_TOKEN, KEY_BODY, GITHUB_TOKEN, "q7Yb0dLmGJtNpvXw"):
+        assert secret not in result.text
+    assert "aws_access_key_id = [REDACTED: AWS Access Key]" in result.text
+    assert 'api_token = "[REDACTED: Hex High Entropy String]"' in result.text
+    assert "export GITHUB_TOKEN=[REDACTED: GitHub Token]" in result.text
+    assert "[REDACTED: Private Key]" in result.text
+    assert "Never do this:" in result.text and "The end." in result.text
+    assert result.text.count("\n") == RUNBOOK.count("\n")  # line numbers still match the file
+
+    found = {(f.path, f.line, f.kind) for f in result.findings}
+    assert ("runbooks/creds.md", 14, "AWS Access Key") in found
+    assert ("runbooks/creds.md", 15, "Hex High Entropy String") in found
+    assert ("runbooks/creds.md", 19, "Private Key") in found
+    assert ("runbooks/creds.md", 24, "GitHub Token") in found
+    assert str(Finding("runbooks/creds.md", 14, "AWS Access Key")) == "runbooks/creds.md:14: AWS Access Key"
+
+
+def test_the_same_secret_is_redacted_wherever_it_appears():
+    text = f"first {AWS_KEY}\nsecond {AWS_KEY}\n"
+    one, two = redact([Piece("a.md", 1, text), Piece("b.md", 5, f"again {AWS_KEY}")])
+    assert AWS_KEY not in one.text and AWS_KEY not in two.text
+    assert {(f.path, f.line) for f in one.findings + two.findings} == {("a.md", 1), ("a.md", 2), ("b.md", 5)}
+
+
+def test_clean_text_is_untouched():
+    text = "Use OIDC federation in CI. The token endpoint is /oauth/token.\n"
+    [result] = redact([Piece("a.md", 1, text)])
+    assert result.text == text
+    assert result.findings == ()
+
+
+def test_the_bundled_starter_knowledge_has_nothing_to_redact():
+    pieces = [
+        Piece(str(path.relative_to(REPO_ROOT)), 1, path.read_text(encoding="utf-8"))
+        for path in sorted((REPO_ROOT / "context").rglob("*.md"))
+    ]
+    results = redact(pieces)
+    assert [finding for result in results for finding in result.findings] == []
+
+
+def test_findings_are_cached_by_text_so_a_repeat_does_not_scan(tmp_path, monkeypatch):
+    cache = tmp_path / "redactions.json"
+    first = redact([Piece("runbooks/creds.md", 1, RUNBOOK)], cache)
+
+    def no_scan(texts):
+        raise AssertionError("cached text was scanned again")
+
+    monkeypatch.setattr(redact_module, "_scan", no_scan)
+    again = Redactor(cache).redact([Piece("elsewhere.md", 100, RUNBOOK)])
+    assert again[0].text == first[0].text
+    assert {f.line for f in again[0].findings} == {f.line + 99 for f in first[0].findings}
+    assert AWS_KEY not in cache.read_text()  # spans are cached, never the secrets
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path):
+    cache = tmp_path / "redactions.json"
+    cache.write_text('{"version": "nonsense", "entries": [1, 2]}')
+    [result] = redact([Piece("a.md", 1, f"key {AWS_KEY}")], cache)
+    assert AWS_KEY not in result.text
+
+
+def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repeated():
+    password = "Tr0ub4" + "dor&3"
+    text = f'db_password = "{password}"\nsome text\nthe password {password} again\n'
+    [result] = redact([Piece("runbooks/db.md", 1, text)])
+    assert password not in result.text
+    assert result.text.startswith('db_password = "[REDACTED: Secret Keyword]"\nsome text\n')
+    assert [(f.line, f.kind) for f in result.findings] == [(1, "Secret Keyword"), (3, "Secret Keyword")]

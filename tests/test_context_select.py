@@ -1,0 +1,182 @@
+"""The pure selection: priorities, reasons, budget fitting and what was left out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from generator.context.documents import Section
+from generator.context.errors import BudgetError
+from generator.context.kinds import parse_map
+from generator.context.select import Omission, Pick, Priority, Task, fit, merge_omissions, select
+
+MAP = parse_map(
+    """\
+version: 1
+core: [patterns.md, architecture.md]
+ranking:
+  folders: [decisions, incidents]
+  top_k: 3
+  per_document: 2
+kinds:
+  api:
+    documents: [style.md#Python, patterns.md, decisions/]
+    keywords: [endpoint]
+  infra:
+    documents: [style.md#Terraform, runbooks/missing.md, style.md#Nope]
+""",
+    Path("context.yml"),
+)
+
+
+class FakeIndex:
+    """Documents and ranking from memory: selection never touches a disk."""
+
+    def __init__(self, docs: dict[str, list[tuple[str, int]]], scores: dict[str, float] | None = None) -> None:
+        self.docs = {
+            path: [
+                Section(path, n, heading, f"{path} > {heading}", n + 1, 0, 0, tokens)
+                for n, (heading, tokens) in enumerate(items)
+            ]
+            for path, items in docs.items()
+        }
+        self.scores = scores or {}
+        self.queries: list[str] = []
+
+    def paths(self) -> list[str]:
+        return sorted(self.docs)
+
+    def sections_of(self, path: str) -> list[Section] | None:
+        return self.docs.get(path)
+
+    def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
+        self.queries.append(query)
+        hits = [
+            (section, self.scores[f"{section.path}#{section.heading}"])
+            for sections in self.docs.values()
+            for section in sections
+            if section.folder in folders and f"{section.path}#{section.heading}" in self.scores
+        ]
+        return sorted(hits, key=lambda hit: -hit[1])[:limit]
+
+
+DOCS = {
+    "patterns.md": [("Patterns", 100), ("Services", 300)],
+    "architecture.md": [("Architecture", 200)],
+    "style.md": [("Python", 50), ("Terraform", 60)],
+    "decisions/0001-a.md": [("A", 10), ("A decision", 20)],
+    "decisions/0002-b.md": [("B", 30)],
+    "incidents/0001-x.md": [("X", 40), ("X summary", 41), ("X timeline", 42)],
+    "runbooks/deploy.md": [("Deploy", 70)],
+    "project-contexts/billing.md": [("billing", 80)],
+}
+SCORES = {
+    "incidents/0001-x.md#X timeline": 9.0,
+    "incidents/0001-x.md#X summary": 8.0,
+    "incidents/0001-x.md#X": 7.0,
+    "decisions/0002-b.md#B": 6.0,
+    "runbooks/deploy.md#Deploy": 99.0,  # not a ranked folder here
+}
+INDEX = FakeIndex(DOCS, SCORES)
+
+
+def size(pick: Pick) -> int:
+    return pick.section.tokens
+
+
+def names(picks: Sequence[Pick]) -> list[str]:
+    return [f"{pick.section.path}#{pick.section.heading}" for pick in picks]
+
+
+def test_core_then_kind_documents_then_project_then_ranked_without_duplicates():
+    task = Task("add an endpoint", project="billing")
+    selection = select(task, "api", MAP, INDEX, 10_000, 0, size)
+    assert names(selection.picks) == [
+        "patterns.md#Patterns",
+        "patterns.md#Services",
+        "architecture.md#Architecture",
+        "style.md#Python",  # a section of a mapped document; patterns.md is already in
+        "decisions/0001-a.md#A",  # a mapped folder, in path order
+        "decisions/0001-a.md#A decision",
+        "decisions/0002-b.md#B",
+        "project-contexts/billing.md#billing",
+        "incidents/0001-x.md#X summary",  # ranked: at most 2 per document, in file order
+        "incidents/0001-x.md#X timeline",
+    ]
+    priorities = [pick.priority for pick in selection.picks]
+    assert priorities == sorted(priorities)
+    reasons = {pick.section.path: pick.reason for pick in selection.picks}
+    assert reasons["patterns.md"] == "core document, always included"
+    assert reasons["style.md"] == "listed for kind 'api' in context.yml"
+    assert reasons["project-contexts/billing.md"] == "project context for 'billing'"
+    assert reasons["incidents/0001-x.md"].startswith("BM25 rank 1 (score 9.00) among incidents/")
+    assert selection.omitted == ()
+    assert selection.tokens == sum(pick.section.tokens for pick in selection.picks)
+
+
+def test_missing_documents_are_warned_about_and_reported():
+    selection = select(Task("make a bucket", project="nobody"), "infra", MAP, INDEX, 10_000, 0, size)
+    assert "style.md#Terraform" in names(selection.picks)
+    assert any("context.yml:12: kinds.infra.documents: runbooks/missing.md matches no document" in w
+               for w in selection.warnings)  # fmt: skip
+    assert any("style.md#Nope names no section of it" in w for w in selection.warnings)
+    assert Omission("project-contexts/nobody.md", "", 0, "no project context for 'nobody'") in selection.omitted
+
+
+def test_no_ranking_without_task_text():
+    index = FakeIndex(DOCS, SCORES)
+    selection = select(Task(""), "infra", MAP, index, 10_000, 0, size, rank=True)
+    assert index.queries == []
+    assert all(pick.priority is not Priority.RANKED for pick in selection.picks)
+
+
+def test_the_budget_is_filled_by_priority_at_section_boundaries():
+    task = Task("add an endpoint", project="billing")
+    # frame 50 + core 600 = 650; then Python 50, A 10, A decision 20, B 30 fit (760);
+    # 42 are left: billing (80) does not fit, the ranked X summary (41) still does.
+    selection = select(task, "api", MAP, INDEX, 802, 50, size)
+    assert names(selection.picks)[-1] == "incidents/0001-x.md#X summary"
+    assert "project-contexts/billing.md#billing" not in names(selection.picks)
+    assert selection.tokens == 50 + 600 + 50 + 10 + 20 + 30 + 41 <= 802
+    assert selection.omitted == (
+        Omission("project-contexts/billing.md", "project-contexts/billing.md > billing", 80, "over budget"),
+        Omission("incidents/0001-x.md", "incidents/0001-x.md > X timeline", 42, "over budget"),
+    )
+
+
+def test_a_budget_too_small_for_the_core_is_a_clear_error():
+    with pytest.raises(BudgetError) as caught:
+        select(Task("add an endpoint"), "api", MAP, INDEX, 500, 50, size)
+    message = str(caught.value)
+    assert "a budget of 500 tokens is too small" in message
+    assert "core documents (patterns.md, architecture.md) 600" in message
+    assert "use --budget 650 or more" in message
+
+
+def test_runs_of_omitted_sections_of_one_document_are_merged():
+    parts = [Omission("big.md", f"Big (part {n})", 100, "over budget") for n in range(2, 6)]
+    merged = merge_omissions([Omission("a.md", "A", 5, "over budget"), *parts, Omission("c.md", "C", 1, "x")])
+    assert merged == [
+        Omission("a.md", "A", 5, "over budget"),
+        Omission("big.md", "Big (part 2) … Big (part 5) (4 sections)", 400, "over budget"),
+        Omission("c.md", "C", 1, "x"),
+    ]
+
+
+def test_fit_keeps_order_and_counts_the_frame():
+    picks = [Pick(section, Priority.KIND, "r") for section in INDEX.docs["incidents/0001-x.md"]]
+    chosen, omitted, total = fit(picks, 100, 15, size)
+    assert [p.section.heading for p in chosen] == ["X", "X summary"]
+    assert total == 96
+    assert [o.section for o in omitted] == ["incidents/0001-x.md > X timeline"]
+
+
+def test_tasks_from_template_answers():
+    task = Task.from_answers(
+        {"template": "api", "project_name": "billing-api", "description": "Bills customers", "owner": "payments"}
+    )
+    assert (task.kind, task.project, task.text) == ("api", "billing-api", "Bills customers")
+    assert "billing api" in task.query()
+    assert "payments" in task.query()
