@@ -9,7 +9,9 @@ Review a template change by reading the diff it makes here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import io
 import shutil
 import sys
 import tempfile
@@ -78,7 +80,8 @@ def render_all(into: Path) -> None:
         for name, (template, project, answers) in VARIANTS.items():
             data = [arg for key, value in answers.items() for arg in ("-d", f"{key}={value}")]
             argv = ["new", template, project, "--dest", str(into / name), "--templates", str(templates)]
-            code = scaffold([*argv, "--defaults", "--no-git", *data])
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = scaffold([*argv, "--defaults", "--no-git", *data])
             if code != 0:
                 raise SystemExit(f"rendering {name} failed with exit code {code}")
             _normalize(into / name)

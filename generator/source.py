@@ -95,19 +95,32 @@ class RepoConfig:
                 spec = {"default": spec}
             if not _applies(spec.get("when", True), context):
                 continue
-            choices = spec.get("choices") or []
-            if isinstance(choices, dict):
-                choices = list(choices.values())
+            choices = _choice_values(spec.get("choices"))
             result[name] = Question(
                 name=name,
                 type=str(spec.get("type", "str")),
                 default=spec.get("default"),
                 help=str(spec.get("help", "")),
-                choices=list(choices),
+                choices=choices,
             )
             if name not in context and not (isinstance(spec.get("default"), str) and "{" in spec["default"]):
                 context[name] = spec.get("default")
         return result
+
+
+def _choice_values(choices: Any) -> list[Any]:
+    """The values of Copier's choice forms: a list, a label->value mapping, [label, value] pairs,
+    or values given as {value: ..., validator: ...}."""
+    items = list(choices.values()) if isinstance(choices, dict) else list(choices or [])
+    values: list[Any] = []
+    for item in items:
+        if isinstance(item, dict):
+            values.append(item.get("value"))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            values.append(item[1])
+        else:
+            values.append(item)
+    return values
 
 
 def _applies(when: Any, context: Mapping[str, Any]) -> bool:

@@ -173,6 +173,16 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     ),
     (["new-service", "svc"], "no terminal to ask description, owner"),
     (["new-service"], "the following arguments are required: NAME"),
+    (["new-api", "shop", "--defaults", "-d", "resources=Orders!"], "invalid answer for 'resources'"),
+    (["new-api", "shop", "--defaults", "-d", "resources="], "rejected: (empty)"),
+    (["new-api", "shop", "--defaults", "-d", "auth=basic"], "must be one of: none, api-key, jwt"),
+    (["new-infra", "net", "--defaults", "-d", "cloud=foo"], "answer for 'cloud' must be one of: aws, gcp, azure"),
+    (
+        ["new-infra", "net", "--defaults", "-d", "cloud=gcp", "-d", "module_kind=container"],
+        "only available for cloud=aws",
+    ),
+    (["new-infra", "net", "--defaults", "-d", "port=8080"], "unknown answer 'port' for template 'infra'"),
+    (["new-script", "x", "--defaults", "-d", "language=ruby"], "must be one of: python, bash"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ]
 

@@ -179,8 +179,9 @@ def test_ci_workflow_runs_the_projects_checks(rendered: Rendered) -> None:
     commands = [step["run"] for step in steps if "run" in step]
     assert commands == ["make install", "make lint", "make test"]
     setup = next(step for step in steps if str(step.get("uses", "")).startswith("actions/setup-python"))
-    # Bash projects use Python for their tests only; Python ones follow python_version (default 3.12).
-    assert setup["with"]["python-version"] == "3.12"
+    # Bash projects use Python for their tests only; Python ones follow their python_version answer.
+    expected = data.get("python_version", "3.11") if data.get("language", "python") == "python" else "3.12"
+    assert setup["with"]["python-version"] == expected
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

@@ -1,0 +1,109 @@
+"""Storage: one `Repository` per resource, holding records as JSON-compatible dicts.
+
+Records are schemaless here on purpose: the pydantic models own the fields, so adding
+a field to a model needs no migration.
+"""
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    id: int
+    data: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as the `<Name>Read` models expect it."""
+        return {
+            **self.data,
+            "id": self.id,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+class Repository(Protocol):
+    """The storage operations the routers use, in id order."""
+
+    def count(self) -> int: ...
+
+    def list_page(self, *, limit: int, offset: int) -> list[Record]: ...
+
+    def get(self, record_id: int) -> Record | None: ...
+
+    def add(self, data: Mapping[str, Any]) -> Record: ...
+
+    def replace(self, record_id: int, data: Mapping[str, Any]) -> Record | None: ...
+
+    def delete(self, record_id: int) -> bool: ...
+
+    def exists(self, field: str, value: object, *, exclude_id: int | None = None) -> bool:
+        """Whether any record other than `exclude_id` has `data[field] == value`."""
+        ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MemoryRepository:
+    """Records in a dict behind a lock: FastAPI runs the sync endpoints in a thread pool.
+
+    Data lives as long as the process; use it for tests, demos and prototypes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[int, Record] = {}
+        self._last_id = 0
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+    def list_page(self, *, limit: int, offset: int) -> list[Record]:
+        with self._lock:
+            # Ids only grow and dicts keep insertion order, so this is id order.
+            return list(self._records.values())[offset : offset + limit]
+
+    def get(self, record_id: int) -> Record | None:
+        with self._lock:
+            return self._records.get(record_id)
+
+    def add(self, data: Mapping[str, Any]) -> Record:
+        now = _now()
+        with self._lock:
+            self._last_id += 1
+            record = Record(self._last_id, dict(data), created_at=now, updated_at=now)
+            self._records[record.id] = record
+            return record
+
+    def replace(self, record_id: int, data: Mapping[str, Any]) -> Record | None:
+        with self._lock:
+            current = self._records.get(record_id)
+            if current is None:
+                return None
+            record = replace(current, data=dict(data), updated_at=_now())
+            self._records[record_id] = record
+            return record
+
+    def delete(self, record_id: int) -> bool:
+        with self._lock:
+            return self._records.pop(record_id, None) is not None
+
+    def exists(self, field: str, value: object, *, exclude_id: int | None = None) -> bool:
+        with self._lock:
+            return any(
+                r.data.get(field) == value and r.id != exclude_id for r in self._records.values()
+            )
+
+
+def open_repositories(names: Iterable[str]) -> dict[str, Repository]:
+    """A fresh, empty repository per resource."""
+    return {name: MemoryRepository() for name in names}

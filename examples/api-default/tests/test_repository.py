@@ -1,0 +1,64 @@
+"""The memory repository on its own: ordering, id allocation, concurrency."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from shop.repository import MemoryRepository, Repository
+
+
+@pytest.fixture
+def repository() -> MemoryRepository:
+    return MemoryRepository()
+
+
+def test_add_then_get_round_trips(repository: Repository) -> None:
+    added = repository.add({"name": "a", "tags": ["x", "y"], "size": 3})
+
+    assert repository.get(added.id) == added
+    assert added.data == {"name": "a", "tags": ["x", "y"], "size": 3}
+    assert repository.get(added.id + 1) is None
+
+
+def test_replace_keeps_created_at_and_moves_updated_at(repository: Repository) -> None:
+    added = repository.add({"name": "a"})
+
+    replaced = repository.replace(added.id, {"name": "b"})
+
+    assert replaced is not None
+    assert replaced.data == {"name": "b"}
+    assert replaced.created_at == added.created_at
+    assert replaced.updated_at >= added.updated_at
+    assert repository.replace(added.id + 1, {"name": "c"}) is None
+
+
+def test_ids_are_never_reused_even_after_deleting_the_newest(repository: Repository) -> None:
+    first = repository.add({"name": "a"})
+    assert repository.delete(first.id)
+    assert not repository.delete(first.id)
+
+    assert repository.add({"name": "b"}).id > first.id
+
+
+def test_exists_can_exclude_one_record(repository: Repository) -> None:
+    record = repository.add({"name": "a"})
+
+    assert repository.exists("name", "a")
+    assert not repository.exists("name", "b")
+    assert not repository.exists("name", "a", exclude_id=record.id)
+
+
+def test_pages_follow_id_order(repository: Repository) -> None:
+    ids = [repository.add({"n": n}).id for n in range(5)]
+
+    assert [r.id for r in repository.list_page(limit=2, offset=1)] == ids[1:3]
+    assert repository.count() == 5
+
+
+def test_concurrent_writers_get_distinct_ids(repository: Repository) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        records = list(pool.map(lambda n: repository.add({"n": n}), range(64)))
+
+    assert len({record.id for record in records}) == 64
+    stored = [repository.get(record.id) for record in records]
+    assert sorted(s.data["n"] for s in stored if s is not None) == list(range(64))

@@ -1,0 +1,125 @@
+"""The business rules of rules.py, through HTTP: each resource lists cases, one test runs them."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    """POST `body` (or PUT it onto `existing[replace]`) after creating the `existing` records.
+
+    `status` is the expected answer: 201/200 when the rules accept the body, 409/422 when
+    they refuse it; then `detail`, if given, must occur in the problem's detail or errors.
+    """
+
+    name: str
+    body: dict[str, Any]
+    status: int
+    existing: list[dict[str, Any]] = field(default_factory=list)
+    replace: int | None = None
+    detail: str | None = None
+
+
+def order_cases() -> list[RuleCase]:
+    """Cases for check_order in rules.py."""
+    # scaffold:fill rules-tests-orders Cases for the business rules of orders (check_order in rules.py) in this API (Orders and customers of the shop.).
+    # | Return a list of RuleCase: for every rule at least one body it accepts and one it refuses, with the expected status and a detail fragment.
+    # | Bodies (and `existing` records, which must be accepted) are JSON for models.OrderCreate: name (1-200 chars), description (optional, max 2000).
+    # | Keep the name-uniqueness cases below; case names are short sentences, unique in this list.
+    return [
+        RuleCase("distinct names are accepted", {"name": "B"}, 201, existing=[{"name": "A"}]),
+        RuleCase(
+            "a taken name is refused",
+            {"name": "A"},
+            409,
+            existing=[{"name": "A"}],
+            detail="already has this name",
+        ),
+        RuleCase(
+            "replacing may keep the own name",
+            {"name": "A"},
+            200,
+            existing=[{"name": "A"}],
+            replace=0,
+        ),
+        RuleCase(
+            "replacing may not take another's name",
+            {"name": "A"},
+            409,
+            existing=[{"name": "A"}, {"name": "B"}],
+            replace=1,
+            detail="already has this name",
+        ),
+    ]
+    # scaffold:end rules-tests-orders
+
+
+def customer_cases() -> list[RuleCase]:
+    """Cases for check_customer in rules.py."""
+    # scaffold:fill rules-tests-customers Cases for the business rules of customers (check_customer in rules.py) in this API (Orders and customers of the shop.).
+    # | Return a list of RuleCase: for every rule at least one body it accepts and one it refuses, with the expected status and a detail fragment.
+    # | Bodies (and `existing` records, which must be accepted) are JSON for models.CustomerCreate: name (1-200 chars), description (optional, max 2000).
+    # | Keep the name-uniqueness cases below; case names are short sentences, unique in this list.
+    return [
+        RuleCase("distinct names are accepted", {"name": "B"}, 201, existing=[{"name": "A"}]),
+        RuleCase(
+            "a taken name is refused",
+            {"name": "A"},
+            409,
+            existing=[{"name": "A"}],
+            detail="already has this name",
+        ),
+        RuleCase(
+            "replacing may keep the own name",
+            {"name": "A"},
+            200,
+            existing=[{"name": "A"}],
+            replace=0,
+        ),
+        RuleCase(
+            "replacing may not take another's name",
+            {"name": "A"},
+            409,
+            existing=[{"name": "A"}, {"name": "B"}],
+            replace=1,
+            detail="already has this name",
+        ),
+    ]
+    # scaffold:end rules-tests-customers
+
+
+def params(resource: str, cases: list[RuleCase]) -> list[Any]:
+    return [pytest.param(resource, case, id=f"{resource}: {case.name}") for case in cases]
+
+
+CASES = [
+    *params("orders", order_cases()),
+    *params("customers", customer_cases()),
+]
+
+
+@pytest.mark.parametrize(("resource", "case"), CASES)
+def test_rule(client: TestClient, resource: str, case: RuleCase) -> None:
+    created = []
+    for body in case.existing:
+        response = client.post(f"/{resource}", json=body)
+        assert response.status_code == 201, f"setup record refused: {response.text}"
+        created.append(response.json())
+
+    if case.replace is None:
+        response = client.post(f"/{resource}", json=case.body)
+    else:
+        response = client.put(f"/{resource}/{created[case.replace]['id']}", json=case.body)
+
+    assert response.status_code == case.status, response.text
+    if case.status >= 400:
+        assert response.headers["content-type"] == PROBLEM
+        problem = response.json()
+        details = [problem.get("detail", "")] + [e["detail"] for e in problem.get("errors", [])]
+        if case.detail is not None:
+            assert any(case.detail in detail for detail in details), details

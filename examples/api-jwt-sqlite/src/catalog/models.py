@@ -1,0 +1,55 @@
+"""Request and response models: one family per resource.
+
+`<Name>Fields` holds what clients write, `<Name>Create` / `<Name>Update` are the
+POST / PUT bodies, `<Name>Read` adds what the server assigns, `<Name>Page` is a page
+of the collection. Changing a model changes the HTTP contract: run `make openapi`
+afterwards and commit the new openapi.json.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.pagination import Page
+
+
+class _Strict(BaseModel):
+    # Unknown members are rejected, not silently dropped: typos surface as 422s.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- products ---
+
+
+class ProductFields(_Strict):
+    """Writable fields of the product resource."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Display name of the product",
+    )
+    description: str = Field(default="", max_length=2000, description="Free-form notes")
+
+
+class ProductCreate(ProductFields):
+    """Body of POST /products."""
+
+
+class ProductUpdate(ProductFields):
+    """Body of PUT /products/{product_id}: replaces every writable field."""
+
+
+class ProductRead(ProductFields):
+    """Stored product, with the fields the server assigns."""
+
+    # Stored records may carry members a later model no longer has; reads ignore them.
+    model_config = ConfigDict(extra="ignore")
+
+    id: int = Field(description="Assigned by the server, never reused")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductPage(Page[ProductRead]):
+    """One page of products."""

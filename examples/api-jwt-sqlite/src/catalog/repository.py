@@ -1,0 +1,153 @@
+"""Storage: one `Repository` per resource, holding records as JSON-compatible dicts.
+
+Records are schemaless here on purpose: the pydantic models own the fields, so adding
+a field to a model needs no migration; SQLite keeps each record as a JSON document.
+"""
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from catalog.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    id: int
+    data: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as the `<Name>Read` models expect it."""
+        return {
+            **self.data,
+            "id": self.id,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+class Repository(Protocol):
+    """The storage operations the routers use, in id order."""
+
+    def list_after(self, after: int | None, *, limit: int) -> list[Record]: ...
+
+    def get(self, record_id: int) -> Record | None: ...
+
+    def add(self, data: Mapping[str, Any]) -> Record: ...
+
+    def replace(self, record_id: int, data: Mapping[str, Any]) -> Record | None: ...
+
+    def delete(self, record_id: int) -> bool: ...
+
+    def exists(self, field: str, value: object, *, exclude_id: int | None = None) -> bool:
+        """Whether any record other than `exclude_id` has `data[field] == value`."""
+        ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteRepository:
+    """One table per resource in a SQLite file, each record a JSON document.
+
+    Every call opens its own connection, so the repository is safe to share between
+    the threads FastAPI runs sync endpoints in; SQLite serialises the writers.
+    """
+
+    def __init__(self, path: Path, table: str) -> None:
+        if not table.isidentifier():
+            raise ValueError(f"not a usable table name: {table!r}")
+        self._path = path
+        # Table names come from the resource names fixed at generation time, never
+        # from requests, so formatting them into SQL is safe.
+        self._table = f'"{table}"'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} ("
+                # AUTOINCREMENT: ids are never reused, even after the newest row is deleted.
+                " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " data TEXT NOT NULL,"
+                " created_at TEXT NOT NULL,"
+                " updated_at TEXT NOT NULL)"
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self._path, timeout=10)) as connection, connection:
+            yield connection
+
+    @staticmethod
+    def _record(row: tuple[int, str, str, str]) -> Record:
+        record_id, data, created_at, updated_at = row
+        return Record(
+            record_id,
+            json.loads(data),
+            created_at=datetime.fromisoformat(created_at),
+            updated_at=datetime.fromisoformat(updated_at),
+        )
+
+    def list_after(self, after: int | None, *, limit: int) -> list[Record]:
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT id, data, created_at, updated_at FROM {self._table}"
+                " WHERE id > ? ORDER BY id LIMIT ?",
+                (after or 0, limit),
+            ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def get(self, record_id: int) -> Record | None:
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT id, data, created_at, updated_at FROM {self._table} WHERE id = ?",
+                (record_id,),
+            ).fetchone()
+        return None if row is None else self._record(row)
+
+    def add(self, data: Mapping[str, Any]) -> Record:
+        now = _now()
+        with self._connect() as db:
+            cursor = db.execute(
+                f"INSERT INTO {self._table} (data, created_at, updated_at) VALUES (?, ?, ?)",
+                (json.dumps(data), now.isoformat(), now.isoformat()),
+            )
+        if cursor.lastrowid is None:
+            raise sqlite3.DatabaseError(f"INSERT into {self._table} returned no row id")
+        return Record(cursor.lastrowid, dict(data), created_at=now, updated_at=now)
+
+    def replace(self, record_id: int, data: Mapping[str, Any]) -> Record | None:
+        with self._connect() as db:
+            cursor = db.execute(
+                f"UPDATE {self._table} SET data = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(data), _now().isoformat(), record_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+        return self.get(record_id)
+
+    def delete(self, record_id: int) -> bool:
+        with self._connect() as db:
+            cursor = db.execute(f"DELETE FROM {self._table} WHERE id = ?", (record_id,))
+            return cursor.rowcount > 0
+
+    def exists(self, field: str, value: object, *, exclude_id: int | None = None) -> bool:
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT 1 FROM {self._table}"
+                " WHERE json_extract(data, ?) = ? AND id IS NOT ? LIMIT 1",
+                (f'$."{field}"', value, exclude_id),
+            ).fetchone()
+        return row is not None
+
+
+def open_repositories(settings: Settings, names: Iterable[str]) -> dict[str, Repository]:
+    """A repository per resource, all in the database file named by the settings."""
+    return {name: SqliteRepository(settings.database_path, name) for name in names}

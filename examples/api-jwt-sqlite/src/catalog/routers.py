@@ -1,0 +1,186 @@
+"""One router per resource: `crud_router` builds the endpoints, `RESOURCES` lists what
+differs between resources (names, models, rules)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel
+
+from catalog import models, rules
+from catalog.auth import require_token
+from catalog.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, next_cursor
+from catalog.problems import ProblemError, problem_responses
+from catalog.repository import Record, Repository
+
+FieldsT = TypeVar("FieldsT", bound=BaseModel)
+ReadT = TypeVar("ReadT", bound=BaseModel)
+PageT = TypeVar("PageT", bound=BaseModel)
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+LOCATION_HEADER = {
+    "Location": {"description": "URL of the created record", "schema": {"type": "string"}}
+}
+
+
+@dataclass(frozen=True)
+class Resource(Generic[FieldsT, ReadT, PageT]):
+    """What makes a resource different from the others."""
+
+    name: str  # plural: URL segment, tag, repository key
+    singular: str  # path parameter, operation ids, messages
+    create_model: type[FieldsT]
+    update_model: type[FieldsT]
+    read_model: type[ReadT]
+    page_model: type[PageT]
+    check: Callable[[FieldsT, Repository, int | None], None]
+
+
+RESOURCES: list[Resource[Any, Any, Any]] = [
+    Resource(
+        name="products",
+        singular="product",
+        create_model=models.ProductCreate,
+        update_model=models.ProductUpdate,
+        read_model=models.ProductRead,
+        page_model=models.ProductPage,
+        check=rules.check_product,
+    ),
+]
+
+
+def body_type(model: type[BaseModel]) -> Callable[[EndpointT], EndpointT]:
+    """Make `model` the type of the endpoint's `body` parameter, as FastAPI sees it.
+
+    The endpoints below are generic (`body: FieldsT`), which mypy checks but which
+    means nothing at runtime. FastAPI reads the body model from the annotations when
+    the route is registered, so they must name the resource's own class by then.
+    """
+
+    def apply(endpoint: EndpointT) -> EndpointT:
+        endpoint.__annotations__["body"] = model
+        return endpoint
+
+    return apply
+
+
+def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
+    """List, create, get, replace and delete for one resource, under `/<name>`."""
+    name, singular = resource.name, resource.singular
+    label = singular.replace("_", " ")
+    id_name = f"{singular}_id"
+    item_path = "/{" + id_name + "}"
+    RecordId = Annotated[int, Path(alias=id_name, description=f"Id of the {label}")]
+
+    def repository(request: Request) -> Repository:
+        repositories: dict[str, Repository] = request.app.state.repositories
+        return repositories[name]
+
+    Records = Annotated[Repository, Depends(repository)]
+
+    def read(record: Record) -> ReadT:
+        return resource.read_model.model_validate(record.as_dict())
+
+    def not_found(record_id: int) -> ProblemError:
+        return ProblemError(HTTPStatus.NOT_FOUND, f"There is no {label} with id {record_id}.")
+
+    router = APIRouter(
+        prefix=f"/{name}",
+        tags=[name],
+        dependencies=[Depends(require_token)],
+        responses=problem_responses(401, 422),
+    )
+
+    @router.get(
+        "",
+        operation_id=f"list_{name}",
+        summary=f"List {name.replace('_', ' ')}",
+        response_model=resource.page_model,
+        response_description=f"A page of {name.replace('_', ' ')}",
+    )
+    def list_records(
+        request: Request, records: Records, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ) -> PageT:
+        after = decode_cursor(cursor) if cursor is not None else None
+        # One extra row tells whether a next page exists without a second query.
+        page = records.list_after(after, limit=limit + 1)
+        more = len(page) > limit
+        cursor_out, links = next_cursor(request, last_id=page[limit - 1].id if more else None)
+        return resource.page_model(
+            items=[read(record) for record in page[:limit]], next_cursor=cursor_out, links=links
+        )
+
+    @router.post(
+        "",
+        status_code=HTTPStatus.CREATED,
+        operation_id=f"create_{singular}",
+        summary=f"Create {label}",
+        response_model=resource.read_model,
+        response_description=f"The created {label}",
+        responses={HTTPStatus.CREATED: {"headers": LOCATION_HEADER}, **problem_responses(409)},
+    )
+    @body_type(resource.create_model)
+    def create_record(
+        body: FieldsT, request: Request, response: Response, records: Records
+    ) -> ReadT:
+        resource.check(body, records, None)
+        record = records.add(body.model_dump(mode="json"))
+        response.headers["Location"] = str(
+            request.url_for(f"get_{singular}", **{id_name: str(record.id)})
+        )
+        return read(record)
+
+    @router.get(
+        item_path,
+        name=f"get_{singular}",
+        operation_id=f"get_{singular}",
+        summary=f"Get {label}",
+        response_model=resource.read_model,
+        response_description=f"The {label}",
+        responses=problem_responses(404),
+    )
+    def get_record(record_id: RecordId, records: Records) -> ReadT:
+        record = records.get(record_id)
+        if record is None:
+            raise not_found(record_id)
+        return read(record)
+
+    @router.put(
+        item_path,
+        operation_id=f"replace_{singular}",
+        summary=f"Replace {label}",
+        response_model=resource.read_model,
+        response_description=f"The {label} as stored now",
+        responses=problem_responses(404, 409),
+    )
+    @body_type(resource.update_model)
+    def replace_record(record_id: RecordId, body: FieldsT, records: Records) -> ReadT:
+        if records.get(record_id) is None:
+            raise not_found(record_id)
+        resource.check(body, records, record_id)
+        record = records.replace(record_id, body.model_dump(mode="json"))
+        if record is None:  # deleted concurrently
+            raise not_found(record_id)
+        return read(record)
+
+    @router.delete(
+        item_path,
+        status_code=HTTPStatus.NO_CONTENT,
+        response_class=Response,
+        operation_id=f"delete_{singular}",
+        summary=f"Delete {label}",
+        response_description=f"The {label} is gone",
+        responses=problem_responses(404),
+    )
+    def delete_record(record_id: RecordId, records: Records) -> Response:
+        if not records.delete(record_id):
+            raise not_found(record_id)
+        return Response(status_code=HTTPStatus.NO_CONTENT)
+
+    return router
+
+
+def resource_routers() -> list[APIRouter]:
+    return [crud_router(resource) for resource in RESOURCES]

@@ -1,0 +1,11 @@
+terraform {
+  # 1.11 is the first release whose `terraform test` can mock computed values during plan.
+  required_version = ">= 1.11.0, < 2.0.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.80, < 7.0"
+    }
+  }
+}

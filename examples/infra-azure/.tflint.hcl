@@ -1,0 +1,15 @@
+config {
+  # Also lint the module as examples/basic calls it.
+  call_module_type = "local"
+}
+
+plugin "terraform" {
+  enabled = true
+  preset  = "all"
+}
+
+plugin "azurerm" {
+  enabled = true
+  version = "0.30.0"
+  source  = "github.com/terraform-linters/tflint-ruleset-azurerm"
+}
