@@ -13,20 +13,18 @@ from __future__ import annotations
 import re
 import shutil
 import string
-import subprocess
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from generator import settings
+from generator import gitutil, settings
 from generator.context.errors import HomeError
-from generator.errors import DestinationError, ExternalToolError, TemplateSourceError, UsageError
+from generator.errors import DestinationError, TemplateSourceError, UsageError
 
 HOME_ITEMS = ("context", "templates", "includes", "copier.yml")
 INITIAL_TAG = "v0.1.0"
 DOC_FOLDERS = {"decision": "decisions", "incident": "incidents", "runbook": "runbooks"}
-FALLBACK_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
 _IGNORE = shutil.ignore_patterns(
     ".git", "__pycache__", "*.py[co]", ".DS_Store", ".venv", ".terraform", "*.egg-info",
     ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules",
@@ -121,7 +119,8 @@ def init_home(dest: Path | None = None) -> InitResult:
     a README, one commit and the tag v0.1.0. A folder that already is a knowledge home (a
     clone of the team's, say) is only recorded. Any other non-empty folder is refused.
     """
-    root = (dest or default_home_dir()).expanduser().absolute()
+    root = (dest or default_home_dir()).expanduser().resolve()
+    settings.load_user_config()  # a broken config must fail before anything is written
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
     if root.is_dir() and any(root.iterdir()):
@@ -142,10 +141,9 @@ def init_home(dest: Path | None = None) -> InitResult:
             else:
                 shutil.copy2(source / item, root / item)
         (root / "README.md").write_text(HOME_README, encoding="utf-8")
-        _git(root, "-c", "init.defaultBranch=main", "init", "-q")
-        _git(root, "add", "--all")
-        _git(root, *_identity(root), "commit", "-q", "--no-verify", "-m", "Start the scaffold knowledge home")
-        _git(root, "tag", INITIAL_TAG)
+        gitutil.git("init", "-q", "-b", "main", cwd=root)
+        gitutil.commit_all(root, "Start the scaffold knowledge home")
+        gitutil.git("tag", INITIAL_TAG, cwd=root)
     except BaseException:
         if created:
             shutil.rmtree(root, ignore_errors=True)
@@ -157,25 +155,6 @@ def init_home(dest: Path | None = None) -> InitResult:
                     child.unlink(missing_ok=True)
         raise
     return InitResult(root, False, settings.save_user_config({"home": str(root)}))
-
-
-def _identity(repo: Path) -> tuple[str, ...]:
-    """No identity flags when git has one; a neutral one so a fresh machine can still commit."""
-    result = subprocess.run(["git", "config", "user.email"], cwd=repo, capture_output=True, text=True, check=False)
-    return () if result.stdout.strip() else FALLBACK_IDENTITY
-
-
-def _git(repo: Path, *args: str) -> None:
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=repo, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-        )
-    except FileNotFoundError:
-        raise ExternalToolError("git is not installed; scaffold init needs it") from None
-    if result.returncode != 0:
-        command = " ".join(arg for arg in args if not arg.startswith("user."))
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ExternalToolError(f"`git {command}` failed in {repo}: {detail[-1] if detail else 'no output'}")
 
 
 # --- new-decision, new-incident, new-runbook -------------------------------------------------

@@ -84,25 +84,29 @@ def load_data_file(path: Path) -> dict[str, Any]:
 
 
 def _cast(question: Question, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    kind = question.type
-    try:
-        if kind == "int":
+    """An answer from -d (always text) or a data file (any YAML scalar) as the question's type."""
+    kind, name = question.type, question.name
+    if kind in {"str", "yaml", "json"} and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # e.g. python_version: 3.12 written unquoted in YAML
+    if kind == "int":
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise AnswerError(f"answer for {name!r} must be an integer, got {value!r}")
+        try:
             return int(value)
-        if kind == "float":
+        except (TypeError, ValueError):
+            raise AnswerError(f"answer for {name!r} must be an integer, got {value!r}") from None
+    if kind == "float":
+        try:
             return float(value)
-    except ValueError:
-        raise AnswerError(f"answer for {question.name!r} must be a {kind}, got {value!r}") from None
-    if kind == "bool":
-        lowered = value.strip().lower()
+        except (TypeError, ValueError):
+            raise AnswerError(f"answer for {name!r} must be a number, got {value!r}") from None
+    if kind == "bool" and not isinstance(value, bool):
+        lowered = str(value).strip().lower()
         if lowered in _TRUE:
             return True
         if lowered in _FALSE:
             return False
-        raise AnswerError(f"answer for {question.name!r} must be true or false (yes/no), got {value!r}")
-    if kind in {"yaml", "json"}:
-        return value
+        raise AnswerError(f"answer for {name!r} must be true or false (yes/no), got {value!r}")
     return value
 
 

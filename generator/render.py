@@ -41,10 +41,13 @@ class RenderResult:
     commit: str | None
     git_skipped_reason: str | None
     files: int
+    template_version: str | None
 
 
 def check_destination(dest: Path, force: bool) -> None:
-    """Refuse destinations we could damage; never deletes anything."""
+    """Refuse destinations we could damage; never deletes anything. `dest` is absolute and resolved."""
+    if dest.name in {"", ".", ".."} or dest == dest.parent:
+        raise DestinationError(f"{dest} cannot be a project folder; give a --dest with a folder name")
     if dest.exists() and not dest.is_dir():
         raise DestinationError(f"{dest} exists and is not a folder; choose another --dest")
     if dest.is_dir() and any(dest.iterdir()) and not force:
@@ -77,47 +80,74 @@ def _staging(dest: Path) -> Iterator[Path]:
             shutil.rmtree(created, ignore_errors=True)
 
 
-def _run_copier(request: RenderRequest, target: Path) -> None:
-    from copier import run_copy
-    from copier.errors import CopierError, UnsafeTemplateError
+_ANSWER_ERRORS = ("Validation error for question", "Invalid choice for", "invalid literal for")
+
+
+@contextmanager
+def copier_errors(template_source: str) -> Iterator[None]:
+    """Turn Copier's exceptions into scaffold's, each one line naming what to fix."""
+    from copier.errors import CopierAnswersInterrupt, CopierError, UnsafeTemplateError
     from jinja2 import TemplateError
+    from plumbum import CommandNotFound, ProcessExecutionError
 
     try:
         with warnings.catch_warnings():
             # Copier warns about dirty local templates and old versions; scaffold's own output says what matters.
             warnings.simplefilter("ignore")
-            run_copy(
-                request.source.url,
-                target,
-                data={"template": request.template, **request.answers},
-                defaults=request.defaults,
-                unsafe=request.trust,
-                quiet=True,
-                overwrite=True,
-                # A checkout renders its working tree, not its newest tag.
-                vcs_ref="HEAD" if request.source.origin == "checkout" else None,
-            )
+            yield
+    except CopierAnswersInterrupt:
+        raise KeyboardInterrupt from None
     except UnsafeTemplateError as error:
         raise UsageError(
-            f"template {request.source.url} runs tasks or extensions ({error}); review it and pass --trust to allow"
+            f"the template at {template_source} runs tasks, migrations or extensions ({error}); "
+            "review it and pass --trust to allow them"
         ) from None
     except ValueError as error:
-        raise AnswerError(str(error).replace("Validation error for question", "invalid answer for")) from None
+        message = str(error)
+        if message.startswith(_ANSWER_ERRORS):
+            raise AnswerError(message.replace("Validation error for question", "invalid answer for")) from None
+        raise TemplateSourceError(f"cannot use the template source {template_source}: {message}") from None
     except TemplateError as error:
         name, line = getattr(error, "name", None), getattr(error, "lineno", None)
         where = f" ({name}:{line})" if name else ""
-        raise TemplateSourceError(
-            f"the {request.template} template failed to render{where}: {error}; fix the template"
-        ) from None
+        raise TemplateSourceError(f"the template failed to render{where}: {error}; fix the template") from None
     except CopierError as error:
-        raise TemplateSourceError(f"Copier cannot render from {request.source.url}: {error}") from None
-    except Exception as error:
-        if type(error).__name__ == "ProcessExecutionError":
-            lines = [line for line in str(getattr(error, "stderr", "")).splitlines() if line.strip()]
-            raise TemplateSourceError(
-                f"cannot fetch templates from {request.source.url}: {lines[-1] if lines else error}"
-            ) from None
-        raise
+        raise TemplateSourceError(f"Copier cannot use the template source {template_source}: {error}") from None
+    except CommandNotFound:
+        raise ExternalToolError("git is not installed or not on PATH; install git to use versioned templates") from None
+    except ProcessExecutionError as error:
+        lines = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
+        fatal = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+        raise TemplateSourceError(f"cannot fetch the template source {template_source}: {fatal or error}") from None
+
+
+def _run_copier(request: RenderRequest, target: Path) -> None:
+    from copier import run_copy
+
+    with copier_errors(request.source.url):
+        run_copy(
+            request.source.url,
+            target,
+            data={"template": request.template, **request.answers},
+            defaults=request.defaults,
+            unsafe=request.trust,
+            quiet=True,
+            overwrite=True,
+            # A checkout renders its working tree, not its newest tag.
+            vcs_ref="HEAD" if request.source.origin == "checkout" else None,
+        )
+
+
+def _check_merge(rendered: Path, dest: Path) -> None:
+    """Before --force moves anything: no writing through links, no file/folder clashes."""
+    for src in sorted(rendered.rglob("*")):
+        rel = src.relative_to(rendered)
+        target = dest / rel
+        if target.is_symlink():
+            raise DestinationError(f"{target} is a symbolic link; scaffold never writes through links: remove it first")
+        if target.exists() and src.is_dir() != target.is_dir():
+            kind = "a folder" if target.is_dir() else "a file"
+            raise DestinationError(f"{target} is {kind} where the template has the opposite; move it away first")
 
 
 def _move_into_place(rendered: Path, dest: Path) -> None:
@@ -128,6 +158,7 @@ def _move_into_place(rendered: Path, dest: Path) -> None:
         dest.rmdir()
         rendered.rename(dest)
         return
+    _check_merge(rendered, dest)
     for src in sorted(rendered.rglob("*")):
         target = dest / src.relative_to(rendered)
         if src.is_dir() and not src.is_symlink():
@@ -152,10 +183,22 @@ def generate(request: RenderRequest) -> RenderResult:
             skipped = f"{dest} is inside the git repository {repo}"
         elif not gitutil.git_available():
             skipped = "git is not installed"
+        version = _recorded_version(rendered) or request.source.version
         if skipped is None:
             gitutil.git("init", "-q", "-b", "main", cwd=rendered)
-            version = request.source.version or "unversioned"
-            commit = gitutil.commit_all(rendered, f"Render the {request.template} template ({version}) with scaffold")
+            message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
+            commit = gitutil.commit_all(rendered, message)
         files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
         _move_into_place(rendered, dest)
-    return RenderResult(dest=dest, commit=commit, git_skipped_reason=skipped, files=files)
+    return RenderResult(dest=dest, commit=commit, git_skipped_reason=skipped, files=files, template_version=version)
+
+
+def _recorded_version(project: Path) -> str | None:
+    """The template version Copier recorded (`_commit`), which is what `copier update` starts from."""
+    answers = project / ".copier-answers.yml"
+    if not answers.is_file():
+        return None
+    for line in answers.read_text(encoding="utf-8").splitlines():
+        if line.startswith("_commit:"):
+            return line.partition(":")[2].strip().strip("'\"") or None
+    return None

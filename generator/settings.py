@@ -62,9 +62,7 @@ class Setting:
 TEMPLATES = Setting("SCAFFOLD_TEMPLATES", "templates")
 HOME = Setting("SCAFFOLD_HOME", "home")
 MODEL = Setting("SCAFFOLD_MODEL", "model")
-ESCALATION_MODEL = Setting("SCAFFOLD_ESCALATION_MODEL", "escalation_model")
 DEFAULT_MODEL = "claude-sonnet-5-5"
-DEFAULT_ESCALATION_MODEL = "claude-opus-5-5"
 
 
 def user_config_dir() -> Path:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import __version__, settings
-from generator.errors import TemplateSourceError, UnknownTemplateError, describe_yaml_error
+from generator import __version__, gitutil, settings
+from generator.errors import ExternalToolError, TemplateSourceError, UnknownTemplateError, describe_yaml_error
 
 BUNDLE_NAME = "templates.bundle"
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
@@ -198,8 +198,8 @@ class TemplateSource:
     version: str | None
 
     @property
-    def is_remote(self) -> bool:
-        return self.root is None
+    def origin_label(self) -> str:
+        return _ORIGINS.get(self.origin, self.origin)
 
     @contextmanager
     def readable(self) -> Iterator[Path]:
@@ -207,6 +207,8 @@ class TemplateSource:
         if self.root is not None:
             yield self.root
             return
+        if not gitutil.git_available():
+            raise ExternalToolError(f"git is not installed or not on PATH; install it to use {self.url}")
         with tempfile.TemporaryDirectory(prefix="scaffold-src-") as tmp:
             result = subprocess.run(
                 ["git", "clone", "--quiet", "--depth", "1", self.url, tmp],
@@ -217,16 +219,10 @@ class TemplateSource:
                 check=False,
             )
             if result.returncode != 0:
-                detail = result.stderr.strip().splitlines()
-                raise TemplateSourceError(
-                    f"cannot fetch templates from {self.url}: {detail[-1] if detail else 'git clone failed'}"
-                )
+                lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+                fatal = next((line for line in lines if line.startswith("fatal:")), lines[-1] if lines else "")
+                raise TemplateSourceError(f"cannot fetch templates from {self.url}: {fatal or 'git clone failed'}")
             yield Path(tmp)
-
-    def config(self) -> RepoConfig:
-        if self.root is None:
-            raise TemplateSourceError("internal: remote sources are read through readable()")
-        return load_repo_config(self.root)
 
 
 def shipped_bundle() -> Path:
@@ -278,21 +274,16 @@ def ensure_bundle() -> Path:
 
 
 def _git_version(root: Path) -> str | None:
-    result = subprocess.run(
-        ["git", "describe", "--tags", "--always"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    if not gitutil.git_available():
+        return None
+    out = gitutil.git("describe", "--tags", "--always", cwd=root, check=False).strip()
+    return out or None
 
 
 def _local(path_text: str, origin: str) -> TemplateSource:
     path = Path(path_text).expanduser()
     if not path.exists():
-        raise TemplateSourceError(f"template source {path_text!r} does not exist; check --templates / {origin}")
+        raise TemplateSourceError(f"template source {path_text!r} (from {_ORIGINS.get(origin, origin)}) does not exist")
     if path.is_file():
         raise TemplateSourceError(
             f"template source {path_text!r} is a file; give a template repository folder or a git URL"
@@ -303,16 +294,36 @@ def _local(path_text: str, origin: str) -> TemplateSource:
     return TemplateSource(url=str(path), origin=origin, root=path, version=version)
 
 
+_ORIGINS = {
+    "flag": "--templates",
+    "env": "SCAFFOLD_TEMPLATES",
+    "config": "the user config's 'templates'",
+    "home-env": "the knowledge home in SCAFFOLD_HOME",
+    "home-config": "the knowledge home in the user config",
+    "checkout": "this scaffold checkout",
+    "bundled": "shipped with scaffold",
+}
+_SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def _expand_shorthand(url: str) -> str:
+    for prefix, base in _SHORTHANDS.items():
+        if url.startswith(prefix):
+            return base + url.removeprefix(prefix).removesuffix(".git") + ".git"
+    return url
+
+
 def resolve(flag: str | None = None) -> TemplateSource:
     """The template source after applying settings precedence."""
     chosen = settings.TEMPLATES.resolve(flag)
     if chosen.value is None:
         home = settings.HOME.resolve(None)
         if home.value:
-            chosen = settings.Resolved(home.value, f"knowledge home ({home.origin})")
+            chosen = settings.Resolved(home.value, f"home-{home.origin}")
     if chosen.value is not None:
         if _REMOTE.match(chosen.value):
-            return TemplateSource(url=chosen.value, origin=chosen.origin, root=None, version=None)
+            url = _expand_shorthand(chosen.value)
+            return TemplateSource(url=url, origin=chosen.origin, root=None, version=None)
         return _local(chosen.value, chosen.origin)
     checkout = settings.checkout_root()
     if checkout is not None:

@@ -7,7 +7,6 @@ Copier exits 0 on conflicts, scaffold lists them itself.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,8 @@ import yaml
 
 from generator import gitutil, source
 from generator.errors import (
-    AnswerError,
     DirtyTreeError,
     NotAProjectError,
-    TemplateSourceError,
-    UsageError,
     describe_yaml_error,
 )
 
@@ -71,6 +67,20 @@ def conflicted_files(project: Path) -> list[str]:
     return sorted(unmerged)
 
 
+def _check_answers(src: str, template: str, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Check -d/--data-file answers as `new` does, when the template's files can be read locally."""
+    if not answers:
+        return {}
+    from generator import questionnaire, settings
+
+    path = Path(src).expanduser()
+    root = settings.DATA_DIR / "repo" if path.name == source.BUNDLE_NAME else path
+    if not (root / "copier.yml").is_file() or not template:
+        return dict(answers)
+    config = source.load_repo_config(root)
+    return questionnaire.check_answers(answers, config.questions(template, answers), template)
+
+
 def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: bool = False) -> UpdateResult:
     """Run Copier's update in `project` and report the versions and any conflicts."""
     project = project.resolve()
@@ -90,35 +100,32 @@ def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: boo
             f"{project} has uncommitted changes ({shown}); commit or stash them first, so the update can be reviewed "
             "and undone"
         )
-    src = str(before.get("_src_path", ""))
+    src = str(before.get("_src_path") or "")
+    if not src:
+        raise NotAProjectError(f"{project / ANSWERS_FILE} records no _src_path, so Copier cannot find the template")
     if src.startswith("~/") and src.endswith(source.BUNDLE_NAME) and source.shipped_bundle().is_file():
         source.ensure_bundle()
+    checked = _check_answers(src, str(before.get("template", "")), answers)
 
     from copier import run_update
-    from copier.errors import CopierError, UnsafeTemplateError
+
+    from generator.render import copier_errors
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with copier_errors(src):
             run_update(
                 project,
-                data=dict(answers),
+                data=checked,
                 defaults=defaults,
                 overwrite=True,
                 unsafe=trust,
                 quiet=True,
                 skip_answered=defaults,
             )
-    except UnsafeTemplateError as error:
-        raise UsageError(f"the template runs tasks or extensions ({error}); review it and pass --trust") from None
-    except ValueError as error:
-        raise AnswerError(str(error).replace("Validation error for question", "invalid answer for")) from None
-    except CopierError as error:
-        raise TemplateSourceError(f"Copier cannot update {project}: {error}") from None
-    except Exception as error:
-        if type(error).__name__ == "ProcessExecutionError":
-            lines = [line for line in str(getattr(error, "stderr", "")).splitlines() if line.strip()]
-            raise TemplateSourceError(f"cannot fetch the template {src}: {lines[-1] if lines else error}") from None
+    except BaseException:
+        # The tree was clean before Copier touched it, so its last commit is exactly what the user had.
+        gitutil.git("reset", "-q", "--hard", "HEAD", cwd=project, check=False)
+        gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
         raise
     after = read_answers(project)
     return UpdateResult(

@@ -159,7 +159,7 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     (["new-service", "svc", "--defaults", "-d", "port"], "malformed --data 'port': expected KEY=VALUE"),
     (["new-service", "svc", "--defaults", "-d", "=x"], "malformed --data '=x'"),
     (["new-service", "svc", "--defaults", "-d", "colour=red"], "unknown answer 'colour' for template 'service'"),
-    (["new-service", "svc", "--defaults", "-d", "port=abc"], "answer for 'port' must be a int, got 'abc'"),
+    (["new-service", "svc", "--defaults", "-d", "port=abc"], "answer for 'port' must be an integer, got 'abc'"),
     (["new-service", "svc", "--defaults", "-d", "port=80"], "invalid answer for 'port': must be between 1024"),
     (["new-service", "svc", "--defaults", "-d", "python_version=2.7"], "must be one of: 3.11, 3.12, 3.13, 3.14"),
     (["new-service", "svc", "--defaults", "-d", "include_docker=maybe"], "must be true or false"),
@@ -169,7 +169,7 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     (["new", "nope", "svc", "--defaults"], "unknown template 'nope'; available: service, api, infra, script"),
     (
         ["new-service", "svc", "--defaults", "--templates", "/no/such/dir"],
-        "template source '/no/such/dir' does not exist",
+        "template source '/no/such/dir' (from --templates) does not exist",
     ),
     (["new-service", "svc"], "no terminal to ask description, owner"),
     (["new-service"], "the following arguments are required: NAME"),
@@ -261,3 +261,70 @@ def test_unreadable_parent_is_refused(cli: Cli, tmp_path: Path) -> None:
     locked.mkdir(mode=0o500)
     code, _, err = cli("new-service", "svc", "--defaults", "--dest", str(locked / "svc"))
     assert code == 2 and "cannot write to" in err
+
+
+def test_dest_with_dot_dot_is_the_real_folder_and_is_refused_when_not_empty(cli: Cli, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    build_file_tree(work, {"README.md": "MY README\n", "Makefile": "mine\n"})
+    before = tree_snapshot(tmp_path)
+    for dest in ("newdir/..", ".", ".."):
+        code, _, err = cli("new-service", "demo", "--defaults", "--dest", dest)
+        assert code == 2, err
+        assert "not empty" in err or "cannot be a project folder" in err
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_force_never_writes_through_symlinks(cli: Cli, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    proj = tmp_path / "work" / "proj"
+    build_file_tree(proj, {"keep": "mine\n"})
+    (proj / "src").symlink_to(outside)
+    before = tree_snapshot(tmp_path)
+    code, _, err = cli("new-service", "demo", "--defaults", "--dest", str(proj), "--force")
+    assert code == 2 and "symbolic link" in err
+    assert tree_snapshot(tmp_path) == before
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "clash", [{"README.md/x": "a folder where a file goes\n"}, {"src": "a file where a folder goes\n"}]
+)
+def test_force_with_file_folder_clash_changes_nothing(cli: Cli, tmp_path: Path, clash: dict[str, str]) -> None:
+    proj = tmp_path / "work" / "proj"
+    build_file_tree(proj, clash)
+    before = tree_snapshot(tmp_path)
+    code, _, err = cli("new-service", "demo", "--defaults", "--dest", str(proj), "--force", "--no-git")
+    assert code == 2 and "move it away first" in err
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_dest_that_is_a_link_to_an_empty_folder(cli: Cli, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "work" / "link").symlink_to(real)
+    code, _, err = cli("new-service", "demo", "--defaults", "--dest", "link")
+    assert code == 0, err
+    assert (real / ".copier-answers.yml").is_file()
+
+
+def test_data_file_values_are_cast_like_flags(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "work" / "ok.yml").write_text("python_version: 3.12\nport: 8080\ninclude_docker: no\n")
+    code, _, err = cli("new-service", "svc", "--defaults", "--data-file", "ok.yml", "--no-git")
+    assert code == 0, err
+    answers = yaml.safe_load((tmp_path / "work" / "svc" / ".copier-answers.yml").read_text())
+    assert (answers["python_version"], answers["port"], answers["include_docker"]) == ("3.12", 8080, False)
+    (tmp_path / "work" / "bad.yml").write_text("port: 8080.5\n")
+    code, _, err = cli("new-service", "other", "--defaults", "--data-file", "bad.yml")
+    assert code == 2 and "must be an integer, got 8080.5" in err
+
+
+def test_list_unknown_questions_template_prints_nothing(cli: Cli) -> None:
+    code, out, err = cli("list", "--questions", "nope")
+    assert code == 2 and out == "" and "unknown template 'nope'" in err
+
+
+def test_unreachable_git_url_names_gits_reason(cli: Cli, tmp_path: Path) -> None:
+    code, _, err = cli("new-service", "svc", "--defaults", "--templates", f"file://{tmp_path}/missing.git")
+    assert code == 2
+    assert "fatal:" in err and err.count("\n") == 1

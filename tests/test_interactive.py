@@ -66,3 +66,14 @@ def test_invalid_interactive_answer_is_asked_again(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 0, child.before
     assert yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())["port"] == 8081
+
+
+def test_ctrl_c_at_a_prompt_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
+    child = _spawn(["new-service", "svc"], tmp_path, tmp_path)
+    child.expect(PROMPT)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130, child.before
+    assert "interrupted" in child.before
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".git")] == []

@@ -101,3 +101,56 @@ def test_project_without_git(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     build_file_tree(tmp_path / "p", {".copier-answers.yml": "_src_path: x\n"})
     assert main(["update", str(tmp_path / "p")]) == 2
     assert "is not inside a git repository" in capsys.readouterr().err
+
+
+def test_update_answers_are_checked_like_new(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo, demo = project
+    _release(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    before = tree_snapshot(demo)
+    assert main(["update", str(demo), "--defaults", "-d", "bogus=1"]) == 2
+    assert "unknown answer 'bogus' for template 'mini'" in capsys.readouterr().err
+    assert tree_snapshot(demo) == before
+
+
+def test_answers_without_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_file_tree(tmp_path / "p", {".copier-answers.yml": "template: service\n"})
+    run(["git", "init", "-q"], cwd=tmp_path / "p")
+    run(["git", *IDENTITY, "add", "-A"], cwd=tmp_path / "p")
+    run(["git", *IDENTITY, "commit", "-q", "-m", "i"], cwd=tmp_path / "p")
+    assert main(["update", str(tmp_path / "p")]) == 2
+    assert "records no _src_path" in capsys.readouterr().err
+
+
+def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) -> None:
+    import signal
+    import subprocess
+    import time
+
+    repo, demo = project
+    _release(repo, {f"templates/mini/file{i}.txt": f"{i}\n" for i in range(200)}, "1.1.0")
+
+    def files() -> dict[str, bytes]:
+        return {path: data for path, data in tree_snapshot(demo).items() if not path.startswith(".git/")}
+
+    before = files()
+    interrupted = 0
+    for delay in (0.5, 1.0, 1.5):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "update", str(demo), "--defaults"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        if process.returncode == 130:
+            interrupted += 1
+            assert "interrupted" in err
+            assert files() == before
+            assert run(["git", "status", "--porcelain"], cwd=demo).stdout == ""
+        else:
+            assert process.returncode == 0, err
+            run(["git", *IDENTITY, "reset", "-q", "--hard"], cwd=demo)
+            run(["git", "clean", "-qfd"], cwd=demo)
+    assert interrupted, "no run was interrupted mid-update; the deltas need adjusting"

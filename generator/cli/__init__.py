@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -22,7 +23,7 @@ exit codes:
   0    success
   1    internal error (a bug: rerun with SCAFFOLD_DEBUG=1 and report the traceback)
   2    bad usage or input: nothing was written
-  3    project generated, but some AI fill regions kept their template fallback
+  3    reserved for the AI fill step (not built yet): some regions kept their fallback
   4    update finished with conflicts to resolve
   5    git or Copier failed for a reason outside your input
   130  interrupted (Ctrl-C): nothing partial was left behind
@@ -56,8 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
+    # A closed terminal or a `kill` must clean up like Ctrl-C: no staging folder, no half update.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
     parser = build_parser()
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:

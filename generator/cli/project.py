@@ -127,7 +127,8 @@ def run_new(args: argparse.Namespace) -> int:
     from generator import questionnaire, render, source
 
     name = questionnaire.check_name(args.name)
-    dest = (args.dest if args.dest is not None else Path(name)).expanduser().absolute()
+    # resolve() folds "..": a destination is always named by its real, final folder.
+    dest = (args.dest if args.dest is not None else Path(name)).expanduser().resolve()
     render.check_destination(dest, args.force)
     raw = _gather_answers(args)
     if raw.get("project_name", name) != name:
@@ -154,7 +155,8 @@ def run_new(args: argparse.Namespace) -> int:
             trust=args.trust,
         )
     )
-    print(f"Created {result.dest} from the {args.template} template ({src.version or src.url}), {result.files} files.")
+    version = result.template_version or src.url
+    print(f"Created {result.dest} from the {args.template} template ({version}), {result.files} files.")
     if result.commit:
         print(f"Committed the render as {result.commit[:12]}; 'copier update' (or 'scaffold update') works from here.")
     else:
@@ -169,13 +171,14 @@ def run_list(args: argparse.Namespace) -> int:
     with src.readable() as root:
         config = source.load_repo_config(root)
         templates = config.templates
-        print(f"Templates from {src.url} ({src.origin}), version {src.version or 'unversioned'}:")
+        if args.questions:
+            source.check_template(config, args.questions)
+        print(f"Templates from {src.url} ({src.origin_label}), version {src.version or 'unversioned'}:")
         width = max((len(t.name) for t in templates), default=0)
         for info in templates:
             command = f"new-{info.name}" if info.name in BUILTIN else f"new {info.name}"
             print(f"  {info.name.ljust(width)}  {info.description}  [scaffold {command}]")
         if args.questions:
-            source.check_template(config, args.questions)
             print(f"\nQuestions of {args.questions} (answer with -d KEY=VALUE):")
             for question in config.questions(args.questions).values():
                 if question.name == "template":
