@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run, venv_bin
+from tests.helpers import isolate, run, venv_bin
 
 # Everything a generated Python project (service, api, script) needs, installed once per session.
 GENERATED_PYTHON_DEPS = [
@@ -29,15 +28,16 @@ GENERATED_PYTHON_DEPS = [
 def isolated_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME, XDG dirs and scaffold's variables at a fresh folder; no git identity."""
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    for var in list(os.environ):
-        if var.startswith(("SCAFFOLD_", "ANTHROPIC_", "GIT_")) or var in ("COPIER_TEMPLATE",):
-            monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    isolate(monkeypatch, home)
     return home
+
+
+@pytest.fixture(scope="module")
+def render_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same isolation for module-scoped renders, which run before the per-test fixture."""
+    with pytest.MonkeyPatch.context() as patch:
+        isolate(patch, tmp_path_factory.mktemp("render-home"))
+        yield
 
 
 @pytest.fixture(scope="session")

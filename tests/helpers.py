@@ -66,6 +66,18 @@ def render_template(template: str, dest: Path, data: Mapping[str, Any] | None = 
     return dest
 
 
+def isolate(patch: Any, home: Path) -> None:
+    """Give a test a fresh HOME, no XDG overrides, no scaffold/Anthropic variables, no git identity."""
+    patch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "COPIER_TEMPLATE"):
+        patch.delenv(var, raising=False)
+    for var in list(os.environ):
+        if var.startswith(("SCAFFOLD_", "ANTHROPIC_", "GIT_")):
+            patch.delenv(var, raising=False)
+    patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+
+
 def venv_bin(venv: Path, name: str) -> Path:
     folder = "Scripts" if sys.platform == "win32" else "bin"
     return venv / folder / name

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,19 +124,6 @@ def files_of(root: Path) -> set[str]:
 def ruff(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The ruff next to this interpreter, with the rendered project's own configuration."""
     return run([Path(sys.executable).with_name("ruff"), *args], cwd=cwd, check=False)
-
-
-@pytest.fixture(scope="module")
-def render_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The autouse HOME isolation is per test; module-scoped renders need their own."""
-    home = tmp_path_factory.mktemp("render-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
-        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-            patch.delenv(var, raising=False)
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        yield
 
 
 @pytest.fixture(scope="module")

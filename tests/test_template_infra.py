@@ -97,18 +97,10 @@ def _hcl_files(project: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def rendered(tmp_path_factory: pytest.TempPathFactory, render_home: None) -> dict[str, Path]:
     """Every variant rendered once into one folder, so checkov can scan them in one run."""
-    home = tmp_path_factory.mktemp("infra-home")
     root = tmp_path_factory.mktemp("infra-variants")
-    with pytest.MonkeyPatch.context() as patch:
-        # The autouse isolation is per test; a module-wide render needs its own.
-        patch.setenv("HOME", str(home))
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
-            patch.delenv(var, raising=False)
-        return {name: render_template("infra", root / name, data) for name, data in VARIANTS.items()}
+    return {name: render_template("infra", root / name, data) for name, data in VARIANTS.items()}
 
 
 # --- fast -------------------------------------------------------------------------------------------

@@ -86,16 +86,10 @@ def render(root: Path, data: dict[str, Any]) -> Path:
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, render_home: None) -> Rendered:
     """Each variant rendered once for the fast checks below."""
     data: dict[str, Any] = request.param
-    # Module scope runs before the autouse per-test isolation, so isolate HOME and git here too.
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
-        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        return data, render(tmp_path_factory.mktemp("script"), data)
+    return data, render(tmp_path_factory.mktemp("script"), data)
 
 
 def test_only_the_chosen_language_is_rendered(rendered: Rendered) -> None:

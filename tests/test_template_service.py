@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,19 +90,6 @@ def answers_of(project: Path) -> dict[str, Any]:
 
 def files_of(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def render_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The autouse HOME isolation is per test; module-scoped renders need their own."""
-    home = tmp_path_factory.mktemp("render-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
-        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-            patch.delenv(var, raising=False)
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        yield
 
 
 @pytest.fixture(scope="module")
