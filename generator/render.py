@@ -131,6 +131,10 @@ def copier_errors(template_source: str) -> Iterator[None]:
         lines = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
         fatal = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
         raise TemplateSourceError(f"cannot fetch the template source {template_source}: {fatal or error}") from None
+    # After ProcessExecutionError, which is an OSError too.
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        raise ExternalToolError(f"cannot write{where}: {error.strerror or error}") from None
 
 
 def _run_copier(request: RenderRequest, target: Path) -> None:

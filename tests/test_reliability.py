@@ -1,0 +1,166 @@
+"""Faults and hostile input lose nothing: property tests, trust, full disks, broken answers files."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.cli import main
+from generator.errors import AnswerError, RegionError, UsageError
+from generator.questionnaire import NAME_PATTERN, check_name, parse_data_items
+from generator.regions import parse_regions, splice
+from tests.helpers import build_file_tree, init_template_repo, run, tree_snapshot
+
+MARKER_LINES = st.sampled_from(
+    [
+        "# scaffold:fill a A",
+        "# scaffold:end a",
+        "# scaffold:fill b",
+        "# scaffold:end b",
+        "// scaffold:fill c C",
+        "// scaffold:end c",
+        "<!-- scaffold:fill d D -->",
+        "<!-- scaffold:end d -->",
+        "# | more",
+        "# scaffold:fill Bad",
+        "    # scaffold:end a",
+        "x = 1",
+        "",
+    ]
+)
+
+
+@given(st.lists(st.one_of(MARKER_LINES, st.text(max_size=30)), max_size=30))
+def test_region_parser_returns_regions_or_a_located_error(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    try:
+        regions = parse_regions(text, "f.py")
+    except RegionError as error:
+        assert str(error).startswith("f.py:")
+        return
+    assert splice(text, "f.py", {region.id: region.body for region in regions}) == text
+    for region in regions:
+        assert region.start_line < region.body_line <= region.end_line
+
+
+@given(st.lists(st.text(max_size=20), max_size=6))
+def test_data_flags_parse_or_fail_with_answer_error(items: list[str]) -> None:
+    try:
+        data = parse_data_items(items)
+    except AnswerError as error:
+        assert "--data" in str(error)
+        return
+    assert all(key.isidentifier() for key in data)
+
+
+@given(st.text(max_size=80))
+def test_names_are_valid_or_refused(name: str) -> None:
+    try:
+        checked = check_name(name)
+    except UsageError as error:
+        assert "\n" not in str(error)
+        return
+    assert NAME_PATTERN.fullmatch(checked) and len(checked) <= 64
+    assert "/" not in checked and "." not in checked
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(max_size=40).filter(lambda n: not NAME_PATTERN.fullmatch(n)))
+def test_cli_refuses_bad_names_without_writing(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    monkeypatch.chdir(work)
+    before = tree_snapshot(tmp_path)
+    assert main(["new-service", "--defaults", "--no-git", "--", name]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scaffold: error: ") and err.count("\n") == 1
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_templates_with_tasks_need_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    repo = init_template_repo(tmp_path / "tpl", {"copier.yml": _with_task()})
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mini", "one", "--defaults", "--templates", str(repo)]) == 2
+    assert "pass --trust" in capsys.readouterr().err
+    assert not (tmp_path / "one").exists()
+    assert main(["new", "mini", "two", "--defaults", "--templates", str(repo), "--trust"]) == 0
+    assert (tmp_path / "two" / "task-ran").is_file()
+
+
+def _with_task() -> str:
+    return """\
+        _subdirectory: "templates/{{ template }}"
+        _tasks:
+          - "touch task-ran"
+        template:
+          type: str
+          choices: [mini]
+        project_name:
+          type: str
+        ---
+        !include templates/*/questions.yml
+        """
+
+
+def test_disk_full_during_render_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    real_write = Path.write_bytes
+    written: list[Path] = []
+
+    def full_disk(self: Path, data: bytes) -> int:  # Copier writes each rendered file this way
+        written.append(self)
+        if len(written) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    before = tree_snapshot(tmp_path)
+    assert main(["new-service", "svc", "--defaults"]) == 5
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and err.count("\n") == 1
+    assert tree_snapshot(tmp_path) == before
+
+
+def test_non_utf8_answers_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_file_tree(tmp_path / "p", {".copier-answers.yml": b"_src_path: \xff\xfe\n"})
+    run(["git", "init", "-q"], cwd=tmp_path / "p")
+    assert main(["update", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and ".copier-answers.yml" in err and err.count("\n") == 1
+
+
+def test_sigint_during_render_leaves_no_partial_project(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    outcomes = set()
+    for index, delay in enumerate((0.4, 0.8, 1.2)):
+        work = tmp_path / f"run{index}"
+        work.mkdir()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "new-service", "svc", "--defaults"],
+            cwd=work,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+        outcomes.add(process.returncode)
+        if process.returncode == 0:
+            assert (work / "svc" / ".git").is_dir()
+            continue
+        assert process.returncode in (130, -signal.SIGINT), err
+        assert list(work.iterdir()) == [], "a partial project or staging folder was left behind"
+    assert outcomes - {0}, "no run was interrupted; adjust the delays"
