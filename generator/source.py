@@ -284,11 +284,15 @@ def _local(path_text: str, origin: str) -> TemplateSource:
     path = Path(path_text).expanduser()
     if not path.exists():
         raise TemplateSourceError(f"template source {path_text!r} (from {_ORIGINS.get(origin, origin)}) does not exist")
+    path = path.resolve()
+    is_bare = (path / "HEAD").is_file() and (path / "objects").is_dir()
+    if is_bare or (path.is_file() and path.suffix == ".bundle"):
+        # Git history without a work tree: Copier clones it, and so does readable().
+        return TemplateSource(url=str(path), origin=origin, root=None, version=None)
     if path.is_file():
         raise TemplateSourceError(
-            f"template source {path_text!r} is a file; give a template repository folder or a git URL"
+            f"template source {path_text!r} is a file; give a template repository folder, a git bundle or a git URL"
         )
-    path = path.resolve()
     load_repo_config(path)
     version = _git_version(path) if (path / ".git").exists() else None
     return TemplateSource(url=str(path), origin=origin, root=path, version=version)

@@ -328,3 +328,19 @@ def test_unreachable_git_url_names_gits_reason(cli: Cli, tmp_path: Path) -> None
     code, _, err = cli("new-service", "svc", "--defaults", "--templates", f"file://{tmp_path}/missing.git")
     assert code == 2
     assert "fatal:" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("form", ["bare", "bundle", "file-url"])
+def test_git_sources_without_a_work_tree(cli: Cli, tmp_path: Path, form: str) -> None:
+    repo = init_template_repo(tmp_path / "tpl", {})
+    if form == "bundle":
+        source = tmp_path / "tpl.bundle"
+        run(["git", "bundle", "create", "-q", source, "--all"], cwd=repo)
+    else:
+        source = tmp_path / "tpl.git"
+        run(["git", "clone", "-q", "--bare", repo, source])
+    url = f"file://{source}" if form == "file-url" else str(source)
+    code, _, err = cli("new", "mini", "one", "--defaults", "--templates", url)
+    assert code == 0, err
+    answers = yaml.safe_load((tmp_path / "work" / "one" / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "1.0.0"
