@@ -1,0 +1,238 @@
+"""Shared by the comparison benchmarks: run commands interleaved, measure each process, print tables.
+
+Every sample is one whole process, interpreter start-up included, as a user would run it:
+wall-clock from `perf_counter`, CPU (user + system) from the `rusage` that `os.wait4` returns
+for exactly that child (its waited-for descendants, git for instance, included), and peak
+resident memory (`ru_maxrss`, the largest of the process and those descendants).
+
+The peak comes from GNU time (`/usr/bin/time -f %M`) when it is installed: Linux starts a
+child's peak at its parent's resident size when it execs, so measured from this Python
+process every command would show at least this process's ~17 MB. GNU time is a small C
+program, so its floor is about 1 MB. Without it, peaks below this process's own are
+reported as `<=` that size. POSIX only.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Case:
+    """One side of a comparison; `prepare` and `check` run around every sample, untimed."""
+
+    label: str
+    argv: Sequence[str]
+    cwd: Path | None = None
+    prepare: Callable[[], None] | None = None
+    check: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    label: str
+    runs: int
+    median: float
+    q1: float
+    q3: float
+    fastest: float
+    slowest: float
+    cpu: float
+    peak_mb: float
+
+    @classmethod
+    def of(cls, label: str, samples: Sequence[Sample]) -> Summary:
+        walls = [sample.wall for sample in samples]
+        q1, _, q3 = statistics.quantiles(walls, n=4, method="inclusive") if len(walls) > 1 else (walls[0],) * 3
+        return cls(
+            label=label,
+            runs=len(samples),
+            median=statistics.median(walls),
+            q1=q1,
+            q3=q3,
+            fastest=min(walls),
+            slowest=max(walls),
+            cpu=statistics.median(sample.cpu for sample in samples),
+            peak_mb=max(sample.peak_mb for sample in samples),
+        )
+
+
+def tool(name: str) -> str:
+    """The executable installed beside this interpreter, so both sides come from the same environment."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} is not installed beside {sys.executable} nor on PATH; install it into that venv")
+    return found
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """The caller's environment with an empty HOME, no scaffold settings and a fixed git identity.
+
+    Neither side may pick up a user's config, templates or git hooks, and commits must
+    work on machines without a configured identity.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SCAFFOLD_", "XDG_", "GIT_"))}
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        GIT_AUTHOR_NAME="bench",
+        GIT_AUTHOR_EMAIL="bench@localhost",
+        GIT_COMMITTER_NAME="bench",
+        GIT_COMMITTER_EMAIL="bench@localhost",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    return env
+
+
+@functools.cache
+def gnu_time() -> str | None:
+    path = shutil.which("time", path="/usr/bin:/bin")
+    if path is None:
+        return None
+    probe = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    return path if "GNU" in probe.stdout + probe.stderr else None
+
+
+@functools.cache
+def own_peak_mb() -> float:
+    """This process's own peak, the floor of children's `ru_maxrss` when GNU time is missing."""
+    return _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _mb(maxrss: int) -> float:
+    # ru_maxrss is in KiB on Linux, bytes on macOS.
+    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def measure(case: Case, env: Mapping[str, str]) -> Sample:
+    if case.prepare is not None:
+        case.prepare()
+    timer = gnu_time()
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as scratch:
+        errors_path, peak_path = Path(scratch) / "stderr", Path(scratch) / "peak"
+        argv = [timer, "-f", "%M", "-o", str(peak_path), *case.argv] if timer else list(case.argv)
+        with errors_path.open("wb") as errors:
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                argv, cwd=case.cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - start
+        # Popen never saw the exit: record it so the object does not try to reap the pid again.
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            tail = errors_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise SystemExit(f"{case.label} exited with {process.returncode}: {' '.join(case.argv)}\n{tail}")
+        peak = _mb(int(peak_path.read_text().split()[-1])) if timer else _mb(usage.ru_maxrss)
+    if case.check is not None:
+        case.check()
+    return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_mb=peak)
+
+
+def interleave(cases: Sequence[Case], runs: int, env: Mapping[str, str], warmup: int = 1) -> list[Summary]:
+    """`warmup` untimed rounds, then `runs` rounds of every case; each round starts with the next case.
+
+    Interleaving spreads drifting machine load over all sides alike, and rotating the order
+    keeps any "runs right after the other one" effect from favouring one side.
+    """
+    samples: dict[str, list[Sample]] = {case.label: [] for case in cases}
+    for round_number in range(-warmup, runs):
+        shift = round_number % len(cases)
+        for case in [*cases[shift:], *cases[:shift]]:
+            sample = measure(case, env)
+            if round_number >= 0:
+                samples[case.label].append(sample)
+        done = "warm-up" if round_number < 0 else f"{round_number + 1}/{runs}"
+        print(f"  round {done}", file=sys.stderr, flush=True)
+    return [Summary.of(case.label, samples[case.label]) for case in cases]
+
+
+def table(summaries: Sequence[Summary], baseline: str, versus: str) -> str:
+    """A markdown table; ratios are medians relative to the row labelled `baseline`, called `versus`."""
+    base = next(summary for summary in summaries if summary.label == baseline)
+    lines = [
+        f"| command | runs | median wall s | IQR s | min-max s | median CPU s | peak RSS MB "
+        f"| wall vs {versus} | CPU vs {versus} |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for summary in summaries:
+        lines.append(
+            f"| `{summary.label}` | {summary.runs} | {summary.median:.3f} | {summary.q1:.3f}-{summary.q3:.3f} "
+            f"| {summary.fastest:.3f}-{summary.slowest:.3f} | {summary.cpu:.3f} | {_peak(summary.peak_mb)} "
+            f"| {summary.median / base.median:.2f}x | {summary.cpu / base.cpu:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def _peak(peak_mb: float) -> str:
+    if gnu_time() is None and peak_mb <= own_peak_mb() + 1:
+        return f"<= {peak_mb:.0f}"
+    return f"{peak_mb:.0f}"
+
+
+def verdict(name: str, value: float, limit: float) -> str:
+    return f"target {name}: {value:.2f} (limit {limit:.2f}) -> {'met' if value <= limit else 'NOT met'}"
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def machine(load_before: float) -> str:
+    """One line describing where the numbers came from, for the results block."""
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = []
+    for package in ("scaffold-generator", "copier", "cookiecutter"):
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package} not installed")
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {', '.join(versions)}; "
+        f"load average (1 min) {load_before:.2f} before, {load_average():.2f} after"
+    )
+
+
+def clean_clone(dest: Path) -> Path:
+    """A clone of this repository's HEAD without tags, so every side renders the same committed state."""
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "copier.yml", "includes", "templates"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if dirty.strip():
+        print("note: uncommitted template changes are not benchmarked (a clone has HEAD only)", file=sys.stderr)
+    subprocess.run(["git", "clone", "--quiet", "--no-tags", str(REPO), str(dest)], check=True)
+    return dest
