@@ -22,12 +22,12 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_lint() -> None:
-    run([_tool("ruff"), "check", "generator", "tests", "examples/render.py", "hatch_build.py"], cwd=REPO_ROOT)
+    run([_tool("ruff"), "check", "generator", "tests", "bench", "examples/render.py", "hatch_build.py"], cwd=REPO_ROOT)
 
 
 def test_ruff_format() -> None:
     run(
-        [_tool("ruff"), "format", "--check", "generator", "tests", "examples/render.py", "hatch_build.py"],
+        [_tool("ruff"), "format", "--check", "generator", "tests", "bench", "examples/render.py", "hatch_build.py"],
         cwd=REPO_ROOT,
     )
 
