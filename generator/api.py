@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import settings
-from generator.context.errors import EmptyTaskError, UnknownKindError
 from generator.context.select import DEFAULT_BUDGET, Omission, Task
-from generator.errors import ExternalToolError, UsageError
+from generator.errors import EmptyTaskError, ExternalToolError, UnknownKindError, UsageError
 
 __all__ = [
     "DEFAULT_BUDGET",

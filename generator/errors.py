@@ -60,6 +60,26 @@ class DirtyTreeError(UsageError):
     """Raised when `scaffold update` would run on a git tree with uncommitted changes."""
 
 
+class ContextMapError(UsageError):
+    """Raised when context.yml is malformed; the message starts with file:line."""
+
+
+class EmptyTaskError(UsageError):
+    """Raised when the task text given to `scaffold context` is empty or only whitespace."""
+
+
+class BudgetError(UsageError):
+    """Raised when the token budget cannot hold the prompt frame and the core documents."""
+
+
+class UnknownKindError(UsageError):
+    """Raised when --kind names a kind that context.yml does not define."""
+
+
+class HomeError(UsageError):
+    """Raised when the knowledge home is missing, not in scaffold's layout, or not writable."""
+
+
 class ExternalToolError(ScaffoldError):
     """Raised when git or Copier fails for a reason outside the user's input."""
 

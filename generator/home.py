@@ -19,8 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from generator import gitutil, settings
-from generator.context.errors import HomeError
-from generator.errors import DestinationError, TemplateSourceError, UsageError
+from generator.errors import DestinationError, HomeError, TemplateSourceError, UsageError
 
 HOME_ITEMS = ("context", "templates", "includes", "copier.yml")
 INITIAL_TAG = "v0.1.0"

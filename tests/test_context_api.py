@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from generator import api
-from generator.context.errors import EmptyTaskError, HomeError
 from generator.context.select import Task
-from generator.errors import UsageError
+from generator.errors import EmptyTaskError, HomeError, UsageError
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.context.errors import ContextMapError
 from generator.context.kinds import classify, load_map, parse_map
+from generator.errors import ContextMapError
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import MAP
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from generator.context.documents import Section
-from generator.context.errors import BudgetError
 from generator.context.kinds import parse_map
 from generator.context.select import Omission, Pick, Priority, Task, fit, merge_omissions, select
+from generator.errors import BudgetError
 
 MAP = parse_map(
     """\

@@ -32,8 +32,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.context.errors import HomeError
 from generator.context.tokens import estimate_tokens
+from generator.errors import HomeError
 
 INDEX_VERSION = 1
 SPLIT_LEVEL = 3

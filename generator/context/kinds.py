@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator.context.errors import ContextMapError
+from generator.errors import ContextMapError
 
 MAP_FILE = "context.yml"
 DEFAULT_CORE = ("patterns.md", "architecture.md")

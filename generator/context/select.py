@@ -27,9 +27,9 @@ from enum import IntEnum
 from typing import Any, Protocol
 
 from generator.context.documents import TRAIL_SEPARATOR, Section
-from generator.context.errors import BudgetError
 from generator.context.kinds import ContextMap, DocRef
 from generator.context.tokens import DEFAULT_BUDGET
+from generator.errors import BudgetError
 
 __all__ = ["DEFAULT_BUDGET", "Index", "Omission", "Pick", "Priority", "Selection", "Task", "fit", "gather", "select"]
 
