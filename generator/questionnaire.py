@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator.errors import AnswerError, UsageError, describe_yaml_error
 
 if TYPE_CHECKING:
-    from generator.source import Question
+    from generator.source import Question, RepoConfig
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 MAX_NAME = 64
@@ -124,6 +124,19 @@ def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question],
             raise AnswerError(f"answer for {key!r} must be one of: {options} (got {value!r})")
         checked[key] = cast
     return checked
+
+
+def check_template_answers(
+    config: RepoConfig, template: str, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Question]]:
+    """What `new` and `update` check before Copier runs: the template exists, and every answer
+    names one of its questions and has that question's type and choices. Returns the cast
+    answers and the questions that apply."""
+    from generator.source import check_template
+
+    check_template(config, template)
+    questions = config.questions(template, answers)
+    return check_answers(answers, questions, template), questions
 
 
 def has_terminal() -> bool:

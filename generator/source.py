@@ -293,7 +293,7 @@ def _local(path_text: str, origin: str) -> TemplateSource:
         raise TemplateSourceError(
             f"template source {path_text!r} is a file; give a template repository folder, a git bundle or a git URL"
         )
-    load_repo_config(path)
+    # copier.yml is read (and checked) once, by whoever reads the source's templates next.
     version = _git_version(path) if (path / ".git").exists() else None
     return TemplateSource(url=str(path), origin=origin, root=path, version=version)
 

@@ -58,8 +58,8 @@ def _check_answers(src: str, template: str, answers: Mapping[str, Any]) -> dict[
     root = settings.DATA_DIR / "repo" if path.name == source.BUNDLE_NAME else path
     if not (root / "copier.yml").is_file() or not template:
         return dict(answers)
-    config = source.load_repo_config(root)
-    return questionnaire.check_answers(answers, config.questions(template, answers), template)
+    checked, _ = questionnaire.check_template_answers(source.load_repo_config(root), template, answers)
+    return checked
 
 
 def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: bool = False) -> UpdateResult:

@@ -139,9 +139,7 @@ def run_new(args: argparse.Namespace) -> int:
     src = source.resolve(args.templates)
     with src.readable() as root:
         config = source.load_repo_config(root)
-        source.check_template(config, args.template)
-        questions = config.questions(args.template, {**raw, "project_name": name})
-        answers = questionnaire.check_answers({**raw, "project_name": name}, questions, args.template)
+        answers, questions = questionnaire.check_template_answers(config, args.template, {**raw, "project_name": name})
     defaults = questionnaire.must_use_defaults(args.defaults, answers, questions, args.template)
     result = render.generate(
         render.RenderRequest(
