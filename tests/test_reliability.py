@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from generator.cli import main
 from generator.errors import AnswerError, RegionError, UsageError
 from generator.questionnaire import NAME_PATTERN, check_name, parse_data_items
 from generator.regions import parse_regions, splice
-from tests.helpers import build_file_tree, init_template_repo, run, tree_snapshot
+from tests.helpers import build_file_tree, init_template_repo, run, scaffold_interrupted, tree_snapshot
 
 MARKER_LINES = st.sampled_from(
     [
@@ -138,29 +139,15 @@ def test_non_utf8_answers_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_sigint_during_render_leaves_no_partial_project(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
     outcomes = set()
     for index, delay in enumerate((0.4, 0.8, 1.2)):
         work = tmp_path / f"run{index}"
         work.mkdir()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "new-service", "svc", "--defaults"],
-            cwd=work,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=120)
-        outcomes.add(process.returncode)
-        if process.returncode == 0:
+        code, err = scaffold_interrupted(["new-service", "svc", "--defaults"], work, delay, signal.SIGINT)
+        outcomes.add(code)
+        if code == 0:
             assert (work / "svc" / ".git").is_dir()
             continue
-        assert process.returncode in (130, -signal.SIGINT), err
+        assert code in (130, -signal.SIGINT), err
         assert list(work.iterdir()) == [], "a partial project or staging folder was left behind"
     assert outcomes - {0}, "no run was interrupted; adjust the delays"

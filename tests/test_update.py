@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from generator.cli import main
-from tests.helpers import build_file_tree, init_template_repo, run, tree_snapshot
+from tests.helpers import build_file_tree, init_template_repo, run, scaffold_interrupted, tree_snapshot
 
 IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]
 REGION_FILE = """\
@@ -122,10 +123,6 @@ def test_answers_without_source(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) -> None:
-    import signal
-    import subprocess
-    import time
-
     repo, demo = project
     _release(repo, {f"templates/mini/file{i}.txt": f"{i}\n" for i in range(200)}, "1.1.0")
 
@@ -135,22 +132,14 @@ def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) 
     before = files()
     interrupted = 0
     for delay in (0.5, 1.0, 1.5):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "update", str(demo), "--defaults"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=60)
-        if process.returncode == 130:
+        code, err = scaffold_interrupted(["update", str(demo), "--defaults"], demo.parent, delay, signal.SIGTERM)
+        if code == 130:
             interrupted += 1
             assert "interrupted" in err
             assert files() == before
             assert run(["git", "status", "--porcelain"], cwd=demo).stdout == ""
         else:
-            assert process.returncode == 0, err
+            assert code == 0, err
             run(["git", *IDENTITY, "reset", "-q", "--hard"], cwd=demo)
             run(["git", "clean", "-qfd"], cwd=demo)
     assert interrupted, "no run was interrupted mid-update; the deltas need adjusting"
