@@ -65,15 +65,8 @@ def enclosing_repo(path: Path) -> Path | None:
         probe = probe.parent
     if not git_available():
         return None
-    out = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=probe,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    top = git("rev-parse", "--show-toplevel", cwd=probe, check=False).strip()
+    return Path(top) if top else None
 
 
 def is_dirty(cwd: Path) -> list[str]:

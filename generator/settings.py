@@ -46,13 +46,11 @@ class Setting:
         self,
         flag: str | None,
         default: Callable[[], str | None] = lambda: None,
-        environ: Mapping[str, str] | None = None,
     ) -> Resolved:
-        environ = os.environ if environ is None else environ
         if flag:
             return Resolved(flag, "flag")
-        if environ.get(self.env):
-            return Resolved(environ[self.env], "env")
+        if os.environ.get(self.env):
+            return Resolved(os.environ[self.env], "env")
         value = load_user_config().get(self.config_key)
         if value:
             return Resolved(str(value), "config")
