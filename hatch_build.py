@@ -15,7 +15,6 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-REPO_ITEMS = ("copier.yml", "includes", "templates", "context")
 PREBUILT = "generator/_data/templates.bundle"
 
 
@@ -47,6 +46,6 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             force[str(bundle_file)] = PREBUILT
 
         if self.target_name == "wheel":
-            for item in REPO_ITEMS:
+            for item in bundle.REPO_LAYOUT:
                 if (root / item).exists():
                     force[str(root / item)] = f"generator/_data/repo/{item}"

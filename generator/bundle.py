@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 VERSION_FILE = "generator/__init__.py"
+# What a template repository (this one, or a knowledge home) holds beside its code.
+REPO_LAYOUT = ("copier.yml", "includes", "templates", "context")
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 _RELEASE = re.compile(r"\d+(\.\d+)*")
 _IDENTITY = {

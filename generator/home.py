@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 
 from generator import gitutil, settings
+from generator.bundle import REPO_LAYOUT
 from generator.errors import DestinationError, HomeError, TemplateSourceError, UsageError
 
-HOME_ITEMS = ("context", "templates", "includes", "copier.yml")
 INITIAL_TAG = "v0.1.0"
 DOC_FOLDERS = {"decision": "decisions", "incident": "incidents", "runbook": "runbooks"}
 _IGNORE = shutil.ignore_patterns(
@@ -127,14 +127,14 @@ def init_home(dest: Path | None = None) -> InitResult:
             return InitResult(root, True, settings.save_user_config({"home": str(root)}))
         raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
     source = settings.bundled_root()
-    missing = [item for item in HOME_ITEMS if not (source / item).exists()]
+    missing = [item for item in REPO_LAYOUT if not (source / item).exists()]
     if missing:
         raise TemplateSourceError(f"the bundled copy in {source} lacks {', '.join(missing)}; reinstall scaffold")
 
     created = not root.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        for item in HOME_ITEMS:
+        for item in REPO_LAYOUT:
             if (source / item).is_dir():
                 shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
             else:
