@@ -228,10 +228,8 @@ def count_tokens(text: str, *, model: str | None = None) -> int:
     """
     if not os.environ.get("ANTHROPIC_API_KEY"):
         raise UsageError("exact token counts need ANTHROPIC_API_KEY set (the estimate needs nothing)")
-    try:
-        import anthropic
-    except ImportError:
-        raise UsageError("exact token counts need the anthropic package: pip install anthropic") from None
+    import anthropic
+
     name = settings.MODEL.resolve(model).value or settings.DEFAULT_MODEL
     try:
         response = anthropic.Anthropic().messages.count_tokens(model=name, messages=[{"role": "user", "content": text}])

@@ -56,6 +56,16 @@ def commit_all(cwd: Path, message: str) -> str:
     return git("rev-parse", "HEAD", cwd=cwd).strip()
 
 
+def commit_paths(cwd: Path, paths: list[str], message: str) -> str:
+    """Stage just `paths` (relative to `cwd`) and commit them; return the new commit's hash."""
+    git("add", "--", *paths, cwd=cwd)
+    git(
+        "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message, "--", *paths,
+        cwd=cwd, env=identity_env(cwd),
+    )  # fmt: skip
+    return git("rev-parse", "HEAD", cwd=cwd).strip()
+
+
 def enclosing_repo(path: Path) -> Path | None:
     """The work tree containing `path` (or its nearest existing ancestor), if any."""
     probe = path

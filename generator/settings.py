@@ -61,6 +61,17 @@ TEMPLATES = Setting("SCAFFOLD_TEMPLATES", "templates")
 HOME = Setting("SCAFFOLD_HOME", "home")
 MODEL = Setting("SCAFFOLD_MODEL", "model")
 DEFAULT_MODEL = "claude-sonnet-5-5"
+ESCALATION_MODEL = Setting("SCAFFOLD_ESCALATION_MODEL", "escalation_model")
+DEFAULT_ESCALATION_MODEL = "claude-opus-5-5"
+# The key is read, never written: scaffold passes it to the SDK and keeps it out of every file and message.
+API_KEY = Setting("ANTHROPIC_API_KEY", "anthropic_api_key")
+# Seconds before one API request gives up, and the SDK's own retries (429, 529, 5xx, connection errors).
+AI_TIMEOUT = Setting("SCAFFOLD_AI_TIMEOUT", "ai_timeout")
+DEFAULT_AI_TIMEOUT = 600.0
+AI_RETRIES = Setting("SCAFFOLD_AI_RETRIES", "ai_retries")
+DEFAULT_AI_RETRIES = 2
+# Some proxies buffer server-sent events; "0" asks for whole JSON responses instead.
+AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
 
 
 def user_config_dir() -> Path:

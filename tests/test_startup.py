@@ -33,7 +33,9 @@ def _probe(*args: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], ["new-service", "--help"], ["update", "--help"], ["list"]], ids=" ".join
+    "args",
+    [["--help"], ["--version"], ["new-service", "--help"], ["update", "--help"], ["fill", "--help"], ["list"]],
+    ids=" ".join,
 )
 def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> None:
     result = _probe(*args)
@@ -47,6 +49,6 @@ def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> 
 def test_version_and_help_text() -> None:
     assert _probe("--version")["out"] == f"scaffold {__version__}\n"
     help_text = str(_probe("--help")["out"])
-    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update"):
+    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update", "fill"):
         assert command in help_text
     assert "exit codes:" in help_text and "130" in help_text

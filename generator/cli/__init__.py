@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from generator import __version__
+from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError
@@ -23,7 +24,7 @@ exit codes:
   0    success
   1    internal error (a bug: rerun with SCAFFOLD_DEBUG=1 and report the traceback)
   2    bad usage or input: nothing was written
-  3    reserved for the AI fill step (not built yet): some regions kept their fallback
+  3    the project was generated, but the AI fill failed: its regions kept the template's fallback
   4    update finished with conflicts to resolve
   5    git or Copier failed for a reason outside your input
   130  interrupted (Ctrl-C): nothing partial was left behind
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"scaffold {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     register_project(sub)
+    register_fill(sub)
     register_knowledge(sub)
     return parser
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generator.cli.fill import FILL_HELP, add_ai_flags, after_render
 from generator.errors import AnswerError, ExitCode
 
 BUILTIN = {
@@ -61,6 +62,8 @@ def _add_new_flags(parser: argparse.ArgumentParser) -> None:
         "--no-git", action="store_true", help="do not run 'git init' and commit the render (updates then need you to)"
     )
     _add_source_flags(parser)
+    parser.add_argument("--no-ai", action="store_true", help="skip the AI fill step (regions keep their fallbacks)")
+    add_ai_flags(parser)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -70,7 +73,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             f"new-{template}",
             help=f"create {summary.split(':')[0]}",
             description=f"Create {summary}, from the '{template}' template.",
-            epilog=ANSWER_HELP,
+            epilog=ANSWER_HELP + "\n" + FILL_HELP,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_new_flags(parser)
@@ -80,7 +83,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "new",
         help="create a project from any template of the template repository",
         description="Create a project from TEMPLATE (one of 'scaffold list').",
-        epilog=ANSWER_HELP,
+        epilog=ANSWER_HELP + "\n" + FILL_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generic.add_argument("template", metavar="TEMPLATE")
@@ -141,24 +144,47 @@ def run_new(args: argparse.Namespace) -> int:
         config = source.load_repo_config(root)
         answers, questions = questionnaire.check_template_answers(config, args.template, {**raw, "project_name": name})
     defaults = questionnaire.must_use_defaults(args.defaults, answers, questions, args.template)
-    result = render.generate(
-        render.RenderRequest(
-            source=src,
-            template=args.template,
-            dest=dest,
-            answers=answers,
-            defaults=defaults,
-            force=args.force,
-            git=not args.no_git,
-            trust=args.trust,
-        )
+    request = render.RenderRequest(
+        source=src,
+        template=args.template,
+        dest=dest,
+        answers=answers,
+        defaults=defaults,
+        force=args.force,
+        git=not args.no_git,
+        trust=args.trust,
     )
+    if args.pretend:
+        return _pretend_new(request, args)
+    result = render.generate(request)
     version = result.template_version or src.url
     print(f"Created {result.dest} from the {args.template} template ({version}), {result.files} files.")
     if result.commit:
         print(f"Committed the render as {result.commit[:12]}; 'copier update' (or 'scaffold update') works from here.")
     else:
         print(f"No git commit ({result.git_skipped_reason}); commit the project before running 'copier update'.")
+    if args.no_ai:
+        return ExitCode.OK
+    return after_render(result.dest, args, git=result.commit is not None, ask=not defaults)
+
+
+def _pretend_new(request: Any, args: argparse.Namespace) -> int:
+    """--pretend: render into a throwaway folder to find the regions, report, and keep nothing."""
+    import dataclasses
+    import tempfile
+
+    from generator import render
+    from generator.fill import step
+
+    with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
+        dest = Path(scratch) / request.dest.name
+        render.generate(dataclasses.replace(request, dest=dest, git=False, force=False))
+        prepared = step.prepare(dest)
+        if not prepared.plan.todo:
+            print(f"The {request.template} template has no regions to fill; nothing to call (--pretend).")
+            return ExitCode.OK
+        lines = step.pretend_lines(prepared, step.models(args.model))
+    print("\n".join(line.replace(str(dest), str(request.dest)) for line in lines))
     return ExitCode.OK
 
 

@@ -1,0 +1,138 @@
+"""The AI fill step on the command line: `scaffold fill`, and the fill after `scaffold new-*`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from generator.errors import ExitCode, ScaffoldError, UsageError
+
+FILL_HELP = """\
+the AI fill step:
+  Needs ANTHROPIC_API_KEY (or anthropic_api_key in the user config); ANTHROPIC_BASE_URL is
+  honoured. One request to the main model (SCAFFOLD_MODEL, default claude-sonnet-5-5) fills
+  every region, with the team's context documents as a cached system prompt. Fills are
+  checked (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML); failures get one repair
+  call, then one call to SCAFFOLD_ESCALATION_MODEL (default claude-opus-5-5); if regions still
+  fail, every region keeps the template's fallback and the exit code is 3. Fills are written
+  atomically, recorded in .scaffold/fills.yml and committed on their own.
+"""
+
+
+def add_ai_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="MODEL", help="main model for the fill (default: $SCAFFOLD_MODEL, config)")
+    parser.add_argument(
+        "--pretend", action="store_true", help="show the regions, context, token and cost estimates; call nothing"
+    )
+    parser.add_argument("--verify", action="store_true", help="also run the project's tests ('make test') on the fills")
+    parser.add_argument("--verify-command", metavar="CMD", help="the test command --verify runs (implies --verify)")
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    parser = sub.add_parser(
+        "fill",
+        help="fill the unfilled regions of a generated project with Claude",
+        description=(
+            "Fill the regions of the project at PATH (default: the current folder) that are not filled yet: "
+            "those of a project generated without a key or with --no-ai, those that kept their fallback, and "
+            "new ones a template update brought. Running it again changes nothing."
+        ),
+        epilog=FILL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", nargs="?", type=Path, default=Path(), metavar="PATH")
+    parser.add_argument(
+        "--refill", action="append", default=[], metavar="ID", help="fill region ID (or PATH#ID) again (repeatable)"
+    )
+    add_ai_flags(parser)
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation on a terminal")
+    parser.set_defaults(handler=run_fill)
+
+
+def run_fill(args: argparse.Namespace) -> int:
+    from generator.fill import step
+    from generator.fill.plan import make_plan
+
+    project = args.path.expanduser().resolve()
+    plan = make_plan(project, args.refill)
+    if not plan.todo:
+        print(f"Nothing to fill in {project}: every region is filled (use --refill ID to redo one).")
+        return ExitCode.OK
+    chosen = step.models(args.model)
+    if args.pretend:
+        print("\n".join(step.pretend_lines(step.prepare(project, plan=plan), chosen)))
+        return ExitCode.OK
+    key = step.api_key()
+    if not key:
+        raise UsageError(
+            "scaffold fill needs an Anthropic API key: set ANTHROPIC_API_KEY (or anthropic_api_key in the user "
+            "config); --pretend shows what would be sent without one"
+        )
+    return _fill(project, plan, args, key, ask=not args.yes)
+
+
+def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) -> int:
+    """The fill step of `scaffold new-*`: skip politely without a key, never lose the rendered project."""
+    from generator.fill import step
+    from generator.fill.plan import make_plan
+
+    try:
+        plan = make_plan(dest)
+        if not plan.todo:
+            return ExitCode.OK
+        key = step.api_key()
+        if not key:
+            print(
+                f"AI fill skipped: no API key. Set ANTHROPIC_API_KEY, then run 'scaffold fill {dest}' to fill its "
+                f"{len(plan.todo)} regions (until then they hold the template's working fallbacks)."
+            )
+            return ExitCode.OK
+        return _fill(dest, plan, args, key, ask=ask, git=git)
+    except KeyboardInterrupt:
+        print(f"scaffold: the AI fill was interrupted; {dest} keeps the template's fallbacks", file=sys.stderr)
+        raise
+    except ScaffoldError as error:
+        print(
+            f"scaffold: AI fill failed: {error}; {dest} is created with the template's fallbacks, "
+            f"run 'scaffold fill {dest}' once fixed",
+            file=sys.stderr,
+        )
+        return ExitCode.FILLS_FELL_BACK
+
+
+def _fill(project: Path, plan: Any, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True) -> int:
+    from generator import questionnaire
+    from generator.fill import run, step
+    from generator.fill.pricing import format_cost
+    from generator.fill.report import make_reporter, summary
+
+    chosen = step.models(args.model)
+    run.check_tree(plan)
+    prepared = step.prepare(project, plan=plan)
+    if ask and questionnaire.has_terminal():
+        import questionary
+
+        cost = format_cost(prepared.first_call_estimate().cost(chosen.main))
+        question = f"Fill {len(plan.todo)} regions with {chosen.main} (about {cost})?"
+        if not questionary.confirm(question, default=True).unsafe_ask():
+            print(f"Not filled; run 'scaffold fill {project}' when you want to.")
+            return ExitCode.OK
+    options = run.FillOptions(
+        model=chosen.main,
+        escalation=chosen.escalation,
+        client=step.client_options(key),
+        verify=args.verify or bool(args.verify_command),
+        verify_command=args.verify_command,
+        commit=git,
+    )
+    if options.verify:
+        run.verify_command(project, options.verify_command)
+    reporter = make_reporter()
+    try:
+        result = run.fill(plan, prepared.documents, prepared.context_hashes, options, reporter)
+    finally:
+        reporter.close()
+    print("\n".join(summary(result)))
+    return ExitCode.FILLS_FELL_BACK if result.fell_back else ExitCode.OK

@@ -1,0 +1,159 @@
+"""One call to the Messages API, turned into bodies or a reason there are none.
+
+The SDK (imported here and only here, lazily: it takes about a second to import) does its
+own retries of 429, 529, 5xx and connection errors with backoff; what is left after them
+is an `Outcome` with an error. Output comes from the JSON schema in `output_config`;
+responses may start with thinking blocks, so only text blocks are read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.context.tokens import estimate_tokens
+from generator.fill.pricing import Usage
+from generator.fill.prompt import output_config
+
+# Enough for a whole project's regions; streaming keeps the SDK from refusing it as too slow.
+MAX_TOKENS = 32_000
+_TRUNCATED = {"max_tokens": "the answer was cut off at the output limit", "model_context_window_exceeded": ""}
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Outcome:
+    """What one call produced: bodies by region key, or `error` saying why not."""
+
+    model: str
+    bodies: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    # Authentication and permission errors: asking another model will not help.
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    api_key: str
+    timeout: float
+    retries: int
+    stream: bool = True
+
+
+def _usage(raw: Any) -> Usage:
+    if raw is None:
+        return Usage()
+    return Usage(
+        input=int(getattr(raw, "input_tokens", 0) or 0),
+        output=int(getattr(raw, "output_tokens", 0) or 0),
+        cache_write=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
+        cache_read=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+    )
+
+
+def parse_answer(text: str, keys: Sequence[str]) -> tuple[dict[str, str], list[str], str | None]:
+    """Bodies from the JSON text, the requested keys it lacks, and an error if it is not usable."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return {}, list(keys), f"the answer is not valid JSON ({error.msg} at character {error.pos})"
+    if not isinstance(data, dict):
+        return {}, list(keys), "the answer is not a JSON object"
+    bodies = {key: data[key] for key in keys if isinstance(data.get(key), str)}
+    missing = [key for key in keys if key not in bodies]
+    return bodies, missing, None
+
+
+class Client:
+    """A Messages API client for fill calls; `ANTHROPIC_BASE_URL` is honoured by the SDK."""
+
+    def __init__(self, options: ClientOptions, progress: Progress | None = None) -> None:
+        import anthropic
+
+        self._anthropic = anthropic
+        self._options = options
+        self._progress = progress
+        self._client = anthropic.Anthropic(
+            api_key=options.api_key, timeout=options.timeout, max_retries=options.retries
+        )
+
+    def ask(self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str]) -> Outcome:
+        """One request for `keys`; never raises for API trouble, only for interrupts and bugs."""
+        anthropic = self._anthropic
+        import httpx2
+
+        request: Mapping[str, Any] = {
+            "model": model,
+            "max_tokens": MAX_TOKENS,
+            "system": system,
+            "messages": [{"role": "user", "content": user}],
+            "output_config": output_config(keys),
+        }
+        try:
+            message = self._stream(request) if self._options.stream else self._client.messages.create(**request)
+        except anthropic.AuthenticationError:
+            return Outcome(model, error="the API key was rejected (401); check ANTHROPIC_API_KEY", fatal=True)
+        except anthropic.PermissionDeniedError:
+            return Outcome(model, error="the API key may not use this model or API (403)", fatal=True)
+        except anthropic.APIStatusError as error:
+            if error.status_code == 200:
+                # An `error` event in the middle of a stream (e.g. overloaded): the SDK keeps the HTTP status.
+                return Outcome(model, error=f"the answer broke off: {_api_message(error)}")
+            return Outcome(model, error=f"the API answered {error.status_code}: {_api_message(error)}")
+        except anthropic.APITimeoutError:
+            return Outcome(model, error=f"no answer within {self._options.timeout:g} s (SCAFFOLD_AI_TIMEOUT)")
+        except anthropic.APIConnectionError as error:
+            return Outcome(model, error=f"cannot reach the API: {_cause(error)}")
+        except httpx2.TransportError as error:
+            # A stream cut off while being read is not wrapped by the SDK.
+            return Outcome(model, error=f"the connection broke off mid-answer: {type(error).__name__}: {error}")
+        return self._read(model, message, keys)
+
+    def ask_safely(self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str]) -> Outcome:
+        """`ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
+        outcome = self.ask(model, system, user, keys)
+        if outcome.error and not outcome.bodies:
+            outcome.missing = list(keys)
+        if outcome.error and self._options.api_key:
+            outcome.error = outcome.error.replace(self._options.api_key, "[API key]")
+        return outcome
+
+    def _stream(self, request: Mapping[str, Any]) -> Any:
+        streamed = 0
+        with self._client.messages.stream(**request) as stream:
+            for event in stream:
+                if event.type == "text" and self._progress is not None:
+                    streamed += estimate_tokens(event.text)
+                    self._progress(streamed)
+            return stream.get_final_message()
+
+    def _read(self, model: str, message: Any, keys: Sequence[str]) -> Outcome:
+        usage = _usage(getattr(message, "usage", None))
+        stop = getattr(message, "stop_reason", None)
+        if stop in _TRUNCATED:
+            why = _TRUNCATED[stop] or "the prompt and answer exceeded the model's context window"
+            return Outcome(model, error=f"{why} ({stop})", usage=usage)
+        if stop == "refusal":
+            return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
+        text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
+        bodies, missing, error = parse_answer(text, keys)
+        return Outcome(model, bodies=bodies, missing=missing, error=error, usage=usage)
+
+
+def _api_message(error: Any) -> str:
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        detail = body.get("error")
+        if isinstance(detail, dict) and detail.get("message"):
+            return f"{detail.get('type', 'error')}: {detail['message']}"
+    return str(getattr(error, "message", error)).splitlines()[0]
+
+
+def _cause(error: BaseException) -> str:
+    cause = error.__cause__ or error.__context__
+    return str(cause or error).splitlines()[0] if str(cause or error) else type(cause or error).__name__

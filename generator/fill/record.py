@@ -1,0 +1,106 @@
+"""Provenance of fills: `.scaffold/fills.yml` in the project, one entry per region.
+
+Each entry says whether the region holds a model's fill or the template's fallback, which
+model wrote it, a hash of the prompt that produced it, hashes of the context documents the
+prompt carried, a hash of the body written, and when. It never holds the API key or the
+prompt itself. `scaffold fill` reads it to know which regions are still unfilled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UsageError, describe_yaml_error
+
+RECORD_FILE = ".scaffold/fills.yml"
+FILLED = "filled"
+FALLBACK = "fallback"
+
+_HEADER = """\
+# Written by `scaffold fill`: which fill regions hold a model's code and where it came from.
+# Keep it committed; `scaffold fill` fills only regions not recorded as filled here.
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: str
+    model: str | None
+    date: str
+    body_sha256: str
+    prompt_sha256: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value not in (None, {})}
+
+
+def sha256(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_records(project: Path) -> dict[str, Entry]:
+    """The recorded entries by region key; a missing file means nothing was filled yet."""
+    path = project / RECORD_FILE
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UsageError(f"cannot read {path}: {describe_yaml_error(error)}; restore it from git") from None
+    regions = data.get("regions") if isinstance(data, dict) else None
+    if not isinstance(regions, dict):
+        raise UsageError(f"{path} has no 'regions' mapping; restore it from git")
+    entries: dict[str, Entry] = {}
+    for key, value in regions.items():
+        if not isinstance(value, dict) or value.get("status") not in (FILLED, FALLBACK):
+            raise UsageError(f"{path}: entry {key!r} has no valid status; restore the file from git")
+        entries[str(key)] = Entry(
+            status=value["status"],
+            model=value.get("model"),
+            date=str(value.get("date", "")),
+            body_sha256=str(value.get("body_sha256", "")),
+            prompt_sha256=value.get("prompt_sha256"),
+            context={str(k): str(v) for k, v in (value.get("context") or {}).items()},
+            reason=value.get("reason"),
+        )
+    return entries
+
+
+def record_text(entries: Mapping[str, Entry]) -> str:
+    import yaml
+
+    body = {"version": 1, "regions": {key: entries[key].to_dict() for key in sorted(entries)}}
+    return _HEADER + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=120)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one rename: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".scaffold-tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        tmp.chmod(mode if mode is not None else 0o666 & ~_umask())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,311 @@
+"""A fill run: ask, check, repair, escalate, then write everything or nothing.
+
+Ladder (README, "The AI fill step"): one call to the main model for every region to fill;
+regions that fail the checks, or every region when the call itself failed, go to one
+repair call to the main model with the checks' messages, then to one call to the escalation
+model. Regions still failing keep the template's fallback, and so do all the others of the
+run: the template's fallbacks fit together and the model's fills fit together, but a mix
+may not (the service's routes use the names its domain region defines).
+
+Files are rewritten atomically, bytes outside regions never change, `.scaffold/fills.yml`
+records provenance, and the fills become one commit of their own on top of the render, so
+`copier update` treats them as the user's changes and keeps them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from generator import gitutil
+from generator.errors import DirtyTreeError, UsageError
+from generator.fill.client import Client, ClientOptions, Outcome
+from generator.fill.plan import Plan
+from generator.fill.pricing import Usage
+from generator.fill.prompt import first_message, repair_message, system_blocks
+from generator.fill.record import FILLED, RECORD_FILE, Entry, read_records, record_text, sha256, write_atomic
+from generator.fill.report import Reporter
+from generator.regions import parse_regions, splice
+
+VERIFY_TIMEOUT = 1800
+_OUTPUT_TAIL = 40
+
+
+@dataclass(frozen=True)
+class FillOptions:
+    model: str
+    escalation: str
+    client: ClientOptions
+    verify: bool = False
+    verify_command: str | None = None
+    commit: bool = True
+
+
+@dataclass(frozen=True)
+class Call:
+    model: str
+    purpose: str
+    keys: tuple[str, ...]
+    usage: Usage
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    key: str
+    filled: bool
+    model: str | None
+    reason: str | None
+
+
+@dataclass
+class FillResult:
+    project: Path
+    regions: list[RegionResult] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    commit: str | None = None
+    commit_note: str | None = None
+    documents: tuple[str, ...] = ()
+
+    @property
+    def fell_back(self) -> bool:
+        return any(not region.filled for region in self.regions)
+
+    def usage_by_model(self) -> dict[str, Usage]:
+        totals: dict[str, Usage] = {}
+        for call in self.calls:
+            totals[call.model] = totals.get(call.model, Usage()) + call.usage
+        return totals
+
+
+@dataclass
+class _State:
+    """What the ladder knows about each region between calls."""
+
+    accepted: dict[str, str] = field(default_factory=dict)
+    by_model: dict[str, str] = field(default_factory=dict)
+    prompt_hash: dict[str, str] = field(default_factory=dict)
+    attempts: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
+
+
+def verify_command(project: Path, given: str | None) -> str:
+    """The project's own test command: --verify-command, else `make test` when its Makefile has one."""
+    if given:
+        return given
+    makefile = project / "Makefile"
+    if makefile.is_file() and any(
+        line.startswith("test:") for line in makefile.read_text(encoding="utf-8", errors="replace").splitlines()
+    ):
+        return "make test"
+    raise UsageError(f"--verify: {project} has no Makefile with a 'test' target; give --verify-command CMD")
+
+
+def check_tree(plan: Plan) -> None:
+    """Refuse to rewrite files with uncommitted changes: the fills must not mix with unsaved work."""
+    if not gitutil.git_available() or gitutil.enclosing_repo(plan.project) is None:
+        return
+    paths = [*plan.files, RECORD_FILE]
+    out = gitutil.git("status", "--porcelain", "--", *paths, cwd=plan.project)
+    dirty = [line[3:] for line in out.splitlines() if line.strip()]
+    if dirty:
+        raise DirtyTreeError(
+            f"{plan.project} has uncommitted changes in {', '.join(dirty)}; commit or stash them first "
+            "(the fills are committed on top of your work)"
+        )
+
+
+def fill(
+    plan: Plan,
+    documents: str,
+    context_hashes: Mapping[str, str],
+    options: FillOptions,
+    reporter: Reporter,
+    client_factory: Callable[[ClientOptions, Callable[[int], None]], Client] = Client,
+) -> FillResult:
+    """Run the ladder for `plan.todo` and write the outcome (see the module docstring)."""
+    result = FillResult(plan.project, documents=tuple(context_hashes))
+    keys = [region.key for region in plan.todo]
+    if not keys:
+        return result
+    system = system_blocks(documents)
+    client = client_factory(options.client, reporter.tokens)
+    state = _State(attempts={key: (None, []) for key in keys})
+    rounds = [(options.model, "first call"), (options.model, "repair call")]
+    if options.escalation != options.model:
+        rounds.append((options.escalation, "escalation call"))
+    failing = list(keys)
+    for model, purpose in rounds:
+        wanted = [key for key in keys if key in failing]
+        if purpose == "first call":
+            user = first_message(plan)
+        else:
+            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in wanted})
+        reporter.phase(f"{purpose}: asking {model} for {len(wanted)} region{'s' * (len(wanted) != 1)}", model)
+        outcome = client.ask_safely(model, system, user, wanted)
+        result.calls.append(Call(model, purpose, tuple(wanted), outcome.usage, outcome.error))
+        prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
+        failing = _absorb(plan, options, state, outcome, wanted, prompt_hash, reporter)
+        if not failing or outcome.fatal:
+            break
+    _finish(plan, options, state, failing, context_hashes, result, reporter)
+    return result
+
+
+def _absorb(
+    plan: Plan,
+    options: FillOptions,
+    state: _State,
+    outcome: Outcome,
+    wanted: Sequence[str],
+    prompt_hash: str,
+    reporter: Reporter,
+) -> list[str]:
+    """Check one call's bodies with those accepted before; return the keys still failing."""
+    from generator.fill.validate import check_project
+
+    for key in outcome.missing:
+        previous = state.attempts[key][0]
+        state.attempts[key] = (previous, [outcome.error or "the answer left this region out"])
+    if outcome.bodies:
+        reporter.phase(f"checking {len(outcome.bodies)} fills", outcome.model)
+        proposal = {**state.accepted, **outcome.bodies}
+        checks = check_project(plan.project, proposal)
+        problems: dict[str, list[str]] = {}
+        for check in checks.values():
+            for problem in check.problems:
+                problems.setdefault(problem.key, []).append(problem.message)
+        for key, body in proposal.items():
+            path, region_id = key.split("#", 1)
+            if key in problems:
+                state.accepted.pop(key, None)
+                state.attempts[key] = (body, problems[key])
+                continue
+            if key in outcome.bodies:
+                state.by_model[key], state.prompt_hash[key] = outcome.model, prompt_hash
+            # The checks may have formatted the body (ruff format, terraform fmt): keep what they spliced.
+            state.accepted[key] = checks[path].bodies.get(region_id, body)
+    failing = [region.key for region in plan.todo if region.key not in state.accepted]
+    if not failing and options.verify:
+        failing = _verify(plan, options, state, reporter)
+    return failing
+
+
+def _texts(plan: Plan, bodies: Mapping[str, str]) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for path in plan.files:
+        text = (plan.project / path).read_text(encoding="utf-8")
+        mine = {key.split("#", 1)[1]: body for key, body in bodies.items() if key.split("#", 1)[0] == path}
+        texts[path] = splice(text, path, mine)
+    return texts
+
+
+def _write(project: Path, texts: Mapping[str, str]) -> dict[str, str]:
+    """Write each file atomically; return the texts they had, for a rollback."""
+    before: dict[str, str] = {}
+    try:
+        for path, text in texts.items():
+            target = project / path
+            original = target.read_text(encoding="utf-8")
+            if original == text:
+                continue
+            write_atomic(target, text)
+            before[path] = original
+    except BaseException:
+        _restore(project, before)
+        raise
+    return before
+
+
+def _restore(project: Path, before: Mapping[str, str]) -> None:
+    for path, text in before.items():
+        write_atomic(project / path, text)
+
+
+def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
+    """Run the project's tests with the fills in place; on failure put the fallbacks back."""
+    command = verify_command(plan.project, options.verify_command)
+    reporter.phase(f"verifying: {command}", None)
+    before = _write(plan.project, _texts(plan, state.accepted))
+    passed = False
+    try:
+        try:
+            run = subprocess.run(
+                command,
+                shell=True,
+                cwd=plan.project,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                stdin=subprocess.DEVNULL,
+                timeout=VERIFY_TIMEOUT,
+                check=False,
+            )
+            output, code = (run.stdout + run.stderr).strip(), run.returncode
+        except subprocess.TimeoutExpired:
+            output, code = f"timed out after {VERIFY_TIMEOUT} s", -1
+        passed = code == 0
+    finally:
+        _restore(plan.project, before)
+    if passed:
+        return []
+    tail = "\n".join(output.splitlines()[-_OUTPUT_TAIL:])
+    message = f"the project's tests failed ({command}, exit {code}); last lines:\n{tail}"
+    for key in list(state.accepted):
+        state.attempts[key] = (state.accepted.pop(key), [message])
+    return [region.key for region in plan.todo]
+
+
+def _finish(
+    plan: Plan,
+    options: FillOptions,
+    state: _State,
+    failing: Sequence[str],
+    context_hashes: Mapping[str, str],
+    result: FillResult,
+    reporter: Reporter,
+) -> None:
+    if failing:
+        why = f"kept the template's fallback with the rest: {len(failing)} of {len(plan.todo)} regions failed"
+        for region in plan.todo:
+            problems = state.attempts[region.key][1] if region.key in failing else [why]
+            result.regions.append(RegionResult(region.key, False, None, "; ".join(problems[:3]) or "not filled"))
+        return
+    reporter.phase("writing the fills", None)
+    texts = _texts(plan, state.accepted)
+    today = datetime.now(UTC).replace(microsecond=0).isoformat()
+    entries = dict(read_records(plan.project))
+    for region in plan.todo:
+        key = region.key
+        entries[key] = Entry(
+            status=FILLED,
+            model=state.by_model[key],
+            date=today,
+            body_sha256=sha256(state.accepted[key]),
+            prompt_sha256=state.prompt_hash[key],
+            context=dict(context_hashes),
+        )
+        result.regions.append(RegionResult(key, True, state.by_model[key], None))
+    _check_written(texts)
+    before = _write(plan.project, texts)
+    try:
+        write_atomic(plan.project / RECORD_FILE, record_text(entries))
+    except BaseException:
+        _restore(plan.project, before)
+        raise
+    if not options.commit:
+        result.commit_note = "not committed (--no-git)"
+    elif not (plan.project / ".git").exists():
+        result.commit_note = "not committed: the project is not its own git repository"
+    else:
+        models = ", ".join(sorted(set(state.by_model.values())))
+        message = f"Fill {len(plan.todo)} template regions with {models} (scaffold fill)"
+        result.commit = gitutil.commit_paths(plan.project, [*texts, RECORD_FILE], message)
+
+
+def _check_written(texts: Mapping[str, str]) -> None:
+    """The last guard before writing: every file still parses into the same regions."""
+    for path, text in texts.items():
+        parse_regions(text, path)

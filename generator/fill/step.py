@@ -1,0 +1,114 @@
+"""The fill step as the CLI runs it: prepare (plan + context), estimate, confirm, run.
+
+`prepare` reads the project and selects the team's context (with the template kind, the
+answers and the description as the task, exactly as `scaffold context` would); `run`
+calls the ladder in `run.py` with the settings resolved once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import settings
+from generator.errors import UnknownKindError, UsageError
+from generator.fill.client import ClientOptions
+from generator.fill.plan import Plan, make_plan
+from generator.fill.pricing import Usage, estimate, format_cost
+from generator.fill.prompt import ROLE, first_message
+from generator.fill.record import sha256
+
+
+@dataclass(frozen=True)
+class Models:
+    main: str
+    escalation: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    plan: Plan
+    documents: str
+    context_hashes: dict[str, str]
+    context_tokens: dict[str, int]
+
+    def first_call_estimate(self) -> Usage:
+        return estimate(ROLE + self.documents, first_message(self.plan), [r.body for r in self.plan.todo])
+
+
+def models(flag: str | None) -> Models:
+    main = settings.MODEL.resolve(flag).value or settings.DEFAULT_MODEL
+    escalation = settings.ESCALATION_MODEL.resolve(None).value or settings.DEFAULT_ESCALATION_MODEL
+    return Models(main, escalation)
+
+
+def api_key() -> str | None:
+    """ANTHROPIC_API_KEY, else the user config's anthropic_api_key; never printed."""
+    return settings.API_KEY.resolve(None).value
+
+
+def client_options(key: str) -> ClientOptions:
+    timeout = _number(settings.AI_TIMEOUT, settings.DEFAULT_AI_TIMEOUT)
+    retries = int(_number(settings.AI_RETRIES, settings.DEFAULT_AI_RETRIES))
+    stream = (settings.AI_STREAM.resolve(None).value or "1").strip().lower() not in {"0", "false", "no", "off"}
+    return ClientOptions(api_key=key, timeout=timeout, retries=retries, stream=stream)
+
+
+def _number(setting: settings.Setting, default: float) -> float:
+    resolved = setting.resolve(None)
+    if resolved.value is None:
+        return default
+    try:
+        value = float(resolved.value)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise UsageError(f"{setting.env} must be a number ≥ 0, not {resolved.value!r} (from {resolved.origin})")
+    return value
+
+
+def prepare(project: Path, refill: Sequence[str] = (), home: str | None = None, plan: Plan | None = None) -> Prepared:
+    """The plan for `project` (made here unless given) and the context its prompt carries."""
+    from generator.api import build_context
+    from generator.context.select import Task
+
+    plan = plan or make_plan(project, refill)
+    if not plan.todo:
+        return Prepared(plan, "", {}, {})
+    text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {project.name}"
+    task = Task.from_answers(plan.answers, text=text)
+    try:
+        context = build_context(task, home=home)
+    except UnknownKindError:
+        # A template of the team's own that context.yml does not map yet: classify its description instead.
+        context = build_context(Task(text, None, task.project, task.answers), home=home)
+    folder = context.home / "context"
+    hashes: dict[str, str] = {}
+    tokens: dict[str, int] = {}
+    for document in context.documents:
+        tokens[document.path] = tokens.get(document.path, 0) + document.tokens
+        if document.path not in hashes and (folder / document.path).is_file():
+            hashes[document.path] = sha256((folder / document.path).read_bytes())
+    return Prepared(plan, context.context, hashes, tokens)
+
+
+def pretend_lines(prepared: Prepared, chosen: Models) -> list[str]:
+    """What --pretend prints: regions, documents, estimated tokens and cost; no call is made."""
+    plan = prepared.plan
+    lines = [f"Would fill {len(plan.todo)} region{'s' * (len(plan.todo) != 1)} of {plan.project}:"]
+    lines += [f"  {region.key}: {region.instruction or 'no instruction'}" for region in plan.todo]
+    if plan.filled:
+        lines.append(f"Already filled (use --refill ID to redo): {', '.join(r.key for r in plan.filled)}")
+    lines.append("Context documents in the cached system prompt (estimated tokens):")
+    lines += [f"  {path}  {count:,}" for path, count in prepared.context_tokens.items()]
+    usage = prepared.first_call_estimate()
+    lines.append(
+        f"Estimated first call: {usage.cache_write:,} tokens of system prompt (written to the cache), "
+        f"{usage.input:,} of project, about {usage.output:,} output tokens."
+    )
+    for model in dict.fromkeys([chosen.main, chosen.escalation]):
+        role = "main model" if model == chosen.main else "escalation, only for regions that fail"
+        lines.append(f"  {model} ({role}): {format_cost(usage.cost(model))} per call")
+    lines.append("No request was made and nothing was written (--pretend).")
+    return lines

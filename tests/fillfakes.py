@@ -1,0 +1,65 @@
+"""Answers a fake model gives to fill requests, built from the request itself.
+
+A fill request names the regions it wants in its JSON schema (`required`); these helpers
+read the project's regions and answer with bodies that pass the checks (the fallback plus
+a tagged comment line) or fail them (a syntax error), so tests can script every rung of
+the ladder against the real SDK and `tests/fakeapi.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from generator.regions import Region, find_regions
+from tests.fakeapi import Recorded, Reply, Usage
+
+TAG = "filled by the fake model"
+KEY = "sk-ant-test-0123456789abcdef-NEVER-WRITTEN"
+
+
+def requested(request: Recorded) -> list[str]:
+    """The region keys a fill request asks for."""
+    return list(request.body["output_config"]["format"]["schema"]["required"])
+
+
+def tagged(region: Region, tag: str = TAG) -> str:
+    """The fallback body plus one comment line in the file's syntax: valid wherever the fallback is."""
+    line = f"<!-- {tag} -->\n" if region.comment == "<!--" else f"{region.indent}{region.comment} {tag}\n"
+    body = region.body if region.body.endswith("\n") or not region.body else region.body + "\n"
+    return body + line
+
+
+def broken(region: Region) -> str:
+    """A body no checker accepts for code files."""
+    if region.language == "python":
+        return f"{region.indent}def broken(:\n"
+    if region.language == "bash":
+        return f"{region.indent}if then fi (\n"
+    if region.language == "hcl":
+        return 'resource "x" {\n'
+    return f"{region.comment} scaffold:end {region.id}\n"
+
+
+def answer(project: Path, keys: Iterable[str], make: Callable[[Region], str] = tagged) -> str:
+    regions = {region.key: region for region in find_regions(project)}
+    return json.dumps({key: make(regions[key]) for key in keys})
+
+
+def valid_reply(project: Path, usage: Usage | None = None, thinking: str | None = None) -> Callable[[Recorded], Reply]:
+    """A responder that fills whatever is asked with valid bodies."""
+
+    def respond(request: Recorded) -> Reply:
+        return Reply.message(answer(project, requested(request)), usage=usage, thinking=thinking)
+
+    return respond
+
+
+def broken_reply(project: Path) -> Callable[[Recorded], Reply]:
+    """A responder whose every body fails the checks."""
+
+    def respond(request: Recorded) -> Reply:
+        return Reply.message(answer(project, requested(request), broken))
+
+    return respond

@@ -1,0 +1,391 @@
+"""The AI fill step end to end: real SDK, real Copier and git, a fake Messages API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.fill.record import RECORD_FILE
+from generator.regions import find_regions
+from tests.fakeapi import FakeAnthropic, Reply, Usage
+from tests.fillfakes import KEY, TAG, answer, broken, broken_reply, requested, tagged, valid_reply
+from tests.helpers import run, tree_snapshot
+
+SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory, render_home: None) -> Path:
+    """A service generated without the AI step (render committed), copied by each test."""
+    root = tmp_path_factory.mktemp("rendered")
+    code = main(["new-service", "payments", "--defaults", "--no-ai", "--dest", str(root / "payments")])
+    assert code == 0
+    return root / "payments"
+
+
+@pytest.fixture
+def project(rendered: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "payments"
+    shutil.copytree(rendered, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as server:
+        for name, value in server.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
+        yield server
+
+
+def outside_regions(project: Path) -> dict[str, str]:
+    """Each region file with its region bodies blanked: what a fill must never change."""
+    texts: dict[str, str] = {}
+    for region in find_regions(project):
+        lines = texts.get(region.path, (project / region.path).read_text()).splitlines(keepends=True)
+        # Blank by marker lines rather than numbers: earlier fills may have moved them.
+        start = next(i for i, line in enumerate(lines) if f"scaffold:fill {region.id}" in line)
+        end = next(i for i, line in enumerate(lines) if f"scaffold:end {region.id}" in line)
+        texts[region.path] = "".join(lines[: start + 1] + lines[end:])
+    return texts
+
+
+def worktree(project: Path) -> dict[str, bytes]:
+    """The project's files without .git, whose index git refreshes on any status call."""
+    return {path: data for path, data in tree_snapshot(project).items() if not path.startswith(".git/")}
+
+
+def commits(project: Path) -> list[str]:
+    return run(["git", "log", "--format=%s"], cwd=project).stdout.splitlines()
+
+
+@pytest.mark.parametrize("stream", ["1", "0"])
+def test_one_call_fills_every_region(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stream: str
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_AI_STREAM", stream)
+    fake.responder = valid_reply(project, thinking="Let me plan the regions first.")
+    before = outside_regions(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert len(fake.requests) == 1
+    body = fake.requests[0].body
+    assert body.get("stream", False) is (stream == "1")
+    assert body["model"] == SONNET
+    # The context prefix is cached: the last system block carries cache_control, the role block does not.
+    assert [("cache_control" in block) for block in body["system"]] == [False, True]
+    assert "patterns.md" in body["system"][-1]["text"]
+    schema = body["output_config"]["format"]["schema"]
+    regions = [r.key for r in find_regions(project)]
+    assert schema["required"] == regions and schema["additionalProperties"] is False
+    assert set(schema["properties"]) == set(regions)
+    # Bytes outside the regions are unchanged; every region holds the fill.
+    assert outside_regions(project) == before
+    for region in find_regions(project):
+        assert TAG in region.body, region.key
+    records = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    assert set(records) == set(regions)
+    assert {entry["model"] for entry in records.values()} == {SONNET}
+    assert all(len(entry["prompt_sha256"]) == 64 and "patterns.md" in entry["context"] for entry in records.values())
+    # The fills are one commit on top of the render, and the tree is clean.
+    assert commits(project)[0].startswith("Fill 4 template regions with claude-sonnet-5-5")
+    assert commits(project)[1].startswith("Render the service template")
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+    out = capsys.readouterr().out
+    assert "4 of 4 regions filled" in out and "1 call" in out
+
+
+def test_running_fill_twice_changes_nothing(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    snapshot = worktree(project)
+    assert main(["fill", str(project)]) == 0
+    assert len(fake.requests) == 1
+    assert worktree(project) == snapshot
+    assert "Nothing to fill" in capsys.readouterr().out
+
+
+def test_refill_asks_for_one_region_only(project: Path, fake: FakeAnthropic) -> None:
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    fake.responder = lambda request: Reply.message(answer(project, requested(request), lambda r: tagged(r, "again")))
+    assert main(["fill", str(project), "--refill", "domain-tests"]) == 0
+    assert requested(fake.requests[-1]) == ["tests/test_domain.py#domain-tests"]
+    bodies = {r.id: r.body for r in find_regions(project)}
+    assert "again" in bodies["domain-tests"] and "again" not in bodies["domain"]
+    assert len(commits(project)) == 3
+
+
+def test_refill_of_an_unknown_region_is_a_usage_error(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["fill", str(project), "--refill", "nope"]) == 2
+    assert "no such region" in capsys.readouterr().err
+    assert fake.requests == []
+
+
+def test_invalid_fill_is_repaired_by_sonnet(project: Path, fake: FakeAnthropic) -> None:
+    first = json.loads(answer(project, [r.key for r in find_regions(project)]))
+    domain = next(r for r in find_regions(project) if r.id == "domain")
+    first[domain.key] = broken(domain)
+    fake.queue(Reply.message(json.dumps(first)))
+    fake.responder = valid_reply(project, usage=Usage(cache_read_input_tokens=9000))
+
+    assert main(["fill", str(project)]) == 0
+
+    assert [r.body["model"] for r in fake.requests] == [SONNET, SONNET]
+    assert requested(fake.requests[1]) == [domain.key]
+    repair = fake.requests[1].body["messages"][0]["content"]
+    assert "SyntaxError" in repair or "invalid syntax" in repair or "expected" in repair
+    assert "def broken(:" in repair
+    # The cached prefix is byte-identical across the calls.
+    assert fake.requests[0].body["system"] == fake.requests[1].body["system"]
+    assert all(TAG in r.body for r in find_regions(project))
+
+
+def test_opus_succeeds_where_sonnet_twice_failed(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.queue(
+        Reply.message(answer(project, [r.key for r in find_regions(project)], broken)),
+        Reply.message(answer(project, [r.key for r in find_regions(project)], broken)),
+    )
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert [r.body["model"] for r in fake.requests] == [SONNET, SONNET, OPUS]
+    records = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    assert {entry["model"] for entry in records.values()} == {OPUS}
+    out = capsys.readouterr().out
+    assert f"({OPUS})" in out and f"{OPUS}: 1 call" in out and f"{SONNET}: 2 calls" in out
+
+
+def test_everything_failing_keeps_the_fallbacks_and_exits_3(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.responder = broken_reply(project)
+    snapshot = worktree(project)
+
+    assert main(["fill", str(project)]) == 3
+
+    assert len(fake.requests) == 3
+    assert worktree(project) == snapshot
+    out = capsys.readouterr().out
+    assert "0 of 4 regions filled" in out and out.count("fallback  ") == 4
+    assert "exit code 3" in out
+
+
+def test_mixed_results_fall_back_as_a_group(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = [r.key for r in find_regions(project)]
+
+    def respond(request: object) -> Reply:
+        bodies = json.loads(answer(project, requested(request)))  # type: ignore[arg-type]
+        domain = next(r for r in find_regions(project) if r.id == "domain")
+        if domain.key in bodies:
+            bodies[domain.key] = broken(domain)
+        return Reply.message(json.dumps(bodies))
+
+    fake.responder = respond
+    snapshot = worktree(project)
+    assert main(["fill", str(project)]) == 3
+    assert worktree(project) == snapshot
+    out = capsys.readouterr().out
+    assert f"fallback  {keys[0]}" in out
+    assert "kept the template's fallback with the rest: 1 of 4 regions failed" in out
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        (Reply.message('{"src/payments/domain.py#domain": "x = ', stop_reason="max_tokens"), "cut off"),
+        (Reply.message("", stop_reason="refusal"), "declined"),
+        (Reply.message("this is not JSON"), "not valid JSON"),
+    ],
+    ids=["truncated", "refusal", "not-json"],
+)
+def test_unusable_answers_go_to_the_repair_call(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str], reply: Reply, why: str
+) -> None:
+    fake.queue(reply)
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    assert len(fake.requests) == 2
+    assert why in fake.requests[1].body["messages"][0]["content"]
+
+
+def test_rate_limits_and_overload_are_retried_by_the_sdk(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "2")
+    fake.queue(Reply.error(429), Reply.error(529))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    assert len(fake.requests) == 3
+    assert len(commits(project)) == 2
+
+
+def test_server_errors_throughout_end_with_fallbacks(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "1")
+    fake.responder = lambda request: Reply.error(500)
+    snapshot = worktree(project)
+    assert main(["fill", str(project)]) == 3
+    # Three calls on the ladder, each tried twice by the SDK.
+    assert len(fake.requests) == 6
+    assert worktree(project) == snapshot
+    assert "the API answered 500" in capsys.readouterr().out
+
+
+def test_timeouts_end_with_fallbacks(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_AI_TIMEOUT", "0.3")
+    fake.responder = lambda request: Reply.hang(5)
+    assert main(["fill", str(project)]) == 3
+    assert "no answer within 0.3 s" in capsys.readouterr().out
+
+
+def test_rejected_key_stops_at_once(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.responder = lambda request: Reply.error(401)
+    assert main(["fill", str(project)]) == 3
+    assert len(fake.requests) == 1
+    assert "API key was rejected" in capsys.readouterr().out
+
+
+def test_cache_reads_are_reported(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.queue(
+        Reply.message(
+            answer(project, [r.key for r in find_regions(project)], broken),
+            usage=Usage(input_tokens=1500, cache_creation_input_tokens=9000, output_tokens=800),
+        )
+    )
+    fake.responder = valid_reply(project, usage=Usage(input_tokens=1700, cache_read_input_tokens=9000))
+    assert main(["fill", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "3,200 input + 9,000 cache-write + 9,000 cache-read tokens" in out
+    assert "$" in out
+
+
+def test_the_key_is_never_written(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str], isolated_user_state: Path
+) -> None:
+    fake.queue(Reply.error(400, message=f"bad request from key {KEY}"))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    captured = capsys.readouterr()
+    assert KEY not in captured.out + captured.err
+    for root in (project, isolated_user_state):
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_key_from_the_user_config(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, isolated_user_state: Path
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    config = isolated_user_state / "config.yml"
+    config.write_text(f"anthropic_api_key: {KEY}\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    headers = fake.requests[0].headers
+    assert KEY in (headers.get("x-api-key", ""), headers.get("authorization", "").removeprefix("Bearer "))
+
+
+def test_model_flag_and_environment(project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAFFOLD_ESCALATION_MODEL", "claude-opus-5")
+    fake.queue(Reply.message(answer(project, [r.key for r in find_regions(project)], broken)))
+    fake.queue(Reply.message(answer(project, [r.key for r in find_regions(project)], broken)))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project), "--model", "claude-sonnet-5"]) == 0
+    assert [r.body["model"] for r in fake.requests] == ["claude-sonnet-5", "claude-sonnet-5", "claude-opus-5"]
+
+
+def test_fill_without_a_key_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = worktree(project)
+    assert main(["fill", str(project)]) == 2
+    assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+    assert worktree(project) == snapshot
+
+
+def test_pretend_calls_nothing_and_writes_nothing(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snapshot = worktree(project)
+    assert main(["fill", str(project), "--pretend"]) == 0
+    out = capsys.readouterr().out
+    assert fake.requests == []
+    assert worktree(project) == snapshot
+    assert "src/payments/domain.py#domain" in out and "patterns.md" in out
+    assert f"{SONNET} (main model): $" in out and f"{OPUS} (escalation" in out
+
+
+def test_dirty_region_file_is_refused(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
+    domain = project / "src/payments/domain.py"
+    domain.write_text(domain.read_text() + "# my unsaved work\n")
+    assert main(["fill", str(project)]) == 2
+    assert "uncommitted changes in src/payments/domain.py" in capsys.readouterr().err
+    assert fake.requests == []
+
+
+def test_verify_failure_is_repaired(project: Path, fake: FakeAnthropic) -> None:
+    fake.queue(Reply.message(answer(project, [r.key for r in find_regions(project)], lambda r: tagged(r, "BROKEN"))))
+    fake.responder = valid_reply(project)
+    # A test command that fails while any fill carries the word BROKEN.
+    assert main(["fill", str(project), "--verify-command", "! grep -rq BROKEN src tests"]) == 0
+    assert len(fake.requests) == 2
+    assert "the project's tests failed" in fake.requests[1].body["messages"][0]["content"]
+    assert "BROKEN" not in "".join(p.read_text() for p in (project / "src").rglob("*.py"))
+    assert all(TAG in r.body for r in find_regions(project))
+
+
+def test_new_service_fills_after_rendering(
+    tmp_path: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    fake.responder = lambda request: Reply.message(
+        answer(tmp_path / "ledger", requested(request)), usage=Usage(cache_creation_input_tokens=4000)
+    )
+    assert main(["new-service", "ledger", "--defaults", "-d", "description=Keeps the ledger"]) == 0
+    project = tmp_path / "ledger"
+    assert all(TAG in r.body for r in find_regions(project))
+    assert len(commits(project)) == 2
+    assert "Keeps the ledger" in fake.requests[0].body["messages"][0]["content"]
+    assert "4 of 4 regions filled" in capsys.readouterr().out
+
+
+def test_new_service_without_a_key_says_how_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new-service", "ledger", "--defaults", "--dest", str(tmp_path / "ledger")]) == 0
+    out = capsys.readouterr().out
+    assert "AI fill skipped: no API key. Set ANTHROPIC_API_KEY" in out and "scaffold fill" in out
+
+
+def test_new_with_pretend_creates_nothing(
+    tmp_path: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "ledger"
+    assert main(["new-service", "ledger", "--defaults", "--pretend", "--dest", str(dest)]) == 0
+    assert not dest.exists() and fake.requests == []
+    assert list(tmp_path.iterdir()) == []
+    out = capsys.readouterr().out
+    assert f"Would fill 4 regions of {dest}" in out
+
+
+def test_new_with_no_ai_makes_no_call(tmp_path: Path, fake: FakeAnthropic) -> None:
+    assert main(["new-script", "tidy", "--defaults", "--no-ai", "--dest", str(tmp_path / "tidy")]) == 0
+    assert fake.requests == []
