@@ -389,3 +389,15 @@ def test_new_with_pretend_creates_nothing(
 def test_new_with_no_ai_makes_no_call(tmp_path: Path, fake: FakeAnthropic) -> None:
     assert main(["new-script", "tidy", "--defaults", "--no-ai", "--dest", str(tmp_path / "tidy")]) == 0
     assert fake.requests == []
+
+
+def test_new_inside_another_repository_fills_without_committing(
+    tmp_path: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["git", "init", "-q", str(tmp_path)])
+    dest = tmp_path / "services" / "ledger"
+    fake.responder = lambda request: Reply.message(answer(dest, requested(request)))
+    assert main(["new-service", "ledger", "--defaults", "--dest", str(dest)]) == 0
+    assert all(TAG in r.body for r in find_regions(dest))
+    assert (dest / RECORD_FILE).is_file()
+    assert "The fills are written, not committed, like the render." in capsys.readouterr().out

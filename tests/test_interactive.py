@@ -13,8 +13,9 @@ PROMPT = r"🎤[^\n]*?([A-Z][^\x1b\r\n]*)"
 CLEAR_LINE = "\x15"  # Ctrl-U: Copier pre-fills the default into the input line
 
 
-def _spawn(args: list[str], cwd: Path, home: Path) -> pexpect.spawn:
+def _spawn(args: list[str], cwd: Path, home: Path, extra: dict[str, str] | None = None) -> pexpect.spawn:
     env = {**os.environ, "HOME": str(home), "TERM": "xterm", "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")}
+    env.update(extra or {})
     env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # nobody answers cursor-position requests in a test pty
     return pexpect.spawn(
         sys.executable,
@@ -77,3 +78,29 @@ def test_ctrl_c_at_a_prompt_exits_130_and_leaves_nothing(tmp_path: Path) -> None
     assert child.exitstatus == 130, child.before
     assert "interrupted" in child.before
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".git")] == []
+
+
+def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
+    from generator.cli import main
+    from tests.fakeapi import FakeAnthropic
+    from tests.fillfakes import KEY, valid_reply
+
+    project = tmp_path / "payouts"
+    assert main(["new-service", "payouts", "--defaults", "--no-ai", "--dest", str(project)]) == 0
+    with FakeAnthropic(responder=valid_reply(project)) as fake:
+        child = _spawn(["fill", str(project)], tmp_path, tmp_path, fake.env(KEY))
+        child.expect(r"Fill 4 regions with claude-sonnet-5-5 \(about \$[0-9.]+\)\?")
+        child.send("n")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0 and "Not filled" in str(child.before)
+        assert fake.requests == []
+
+        child = _spawn(["fill", str(project)], tmp_path, tmp_path, fake.env(KEY))
+        child.expect("Fill 4 regions")
+        child.send("y")
+        child.expect("4 of 4 regions filled")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        assert len(fake.requests) == 1

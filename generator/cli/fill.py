@@ -21,6 +21,14 @@ the AI fill step:
 """
 
 
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative when it is under the current folder."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
+
+
 def add_ai_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="MODEL", help="main model for the fill (default: $SCAFFOLD_MODEL, config)")
     parser.add_argument(
@@ -85,31 +93,35 @@ def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) 
         key = step.api_key()
         if not key:
             print(
-                f"AI fill skipped: no API key. Set ANTHROPIC_API_KEY, then run 'scaffold fill {dest}' to fill its "
-                f"{len(plan.todo)} regions (until then they hold the template's working fallbacks)."
+                f"AI fill skipped: no API key. Set ANTHROPIC_API_KEY, then run 'scaffold fill {shown(dest)}' to fill "
+                f"its {len(plan.todo)} regions (until then they hold the template's working fallbacks)."
             )
             return ExitCode.OK
-        return _fill(dest, plan, args, key, ask=ask, git=git)
+        # Just rendered: nothing of the user's can be in these files, even if a parent repo sees them untracked.
+        return _fill(dest, plan, args, key, ask=ask, git=git, fresh=True)
     except KeyboardInterrupt:
-        print(f"scaffold: the AI fill was interrupted; {dest} keeps the template's fallbacks", file=sys.stderr)
+        print(f"scaffold: the AI fill was interrupted; {shown(dest)} keeps the template's fallbacks", file=sys.stderr)
         raise
     except ScaffoldError as error:
         print(
-            f"scaffold: AI fill failed: {error}; {dest} is created with the template's fallbacks, "
-            f"run 'scaffold fill {dest}' once fixed",
+            f"scaffold: AI fill failed: {error}; {shown(dest)} is created with the template's fallbacks, "
+            f"run 'scaffold fill {shown(dest)}' once fixed",
             file=sys.stderr,
         )
         return ExitCode.FILLS_FELL_BACK
 
 
-def _fill(project: Path, plan: Any, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True) -> int:
+def _fill(
+    project: Path, plan: Any, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
+) -> int:
     from generator import questionnaire
     from generator.fill import run, step
     from generator.fill.pricing import format_cost
     from generator.fill.report import make_reporter, summary
 
     chosen = step.models(args.model)
-    run.check_tree(plan)
+    if not fresh:
+        run.check_tree(plan)
     prepared = step.prepare(project, plan=plan)
     if ask and questionnaire.has_terminal():
         import questionary
@@ -117,7 +129,7 @@ def _fill(project: Path, plan: Any, args: argparse.Namespace, key: str, *, ask: 
         cost = format_cost(prepared.first_call_estimate().cost(chosen.main))
         question = f"Fill {len(plan.todo)} regions with {chosen.main} (about {cost})?"
         if not questionary.confirm(question, default=True).unsafe_ask():
-            print(f"Not filled; run 'scaffold fill {project}' when you want to.")
+            print(f"Not filled; run 'scaffold fill {shown(project)}' when you want to.")
             return ExitCode.OK
     options = run.FillOptions(
         model=chosen.main,

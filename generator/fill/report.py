@@ -114,6 +114,8 @@ def summary(result: FillResult) -> list[str]:
         lines.append(f"  {model}: {calls} call{'s' * (calls != 1)}, {_tokens(usage)}, {format_cost(cost)}")
     if len(result.usage_by_model()) > 1:
         lines.append(f"  total: {format_cost(total_cost if known else None)}")
+    if result.unchecked:
+        lines.append(f"  not checked: {'; '.join(result.unchecked)} (install it for stricter checks)")
     if result.commit:
         lines.append(f"Committed the fills as {result.commit[:12]}; .scaffold/fills.yml records where they came from.")
     elif result.commit_note and filled:

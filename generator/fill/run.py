@@ -69,6 +69,7 @@ class FillResult:
     commit: str | None = None
     commit_note: str | None = None
     documents: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
 
     @property
     def fell_back(self) -> bool:
@@ -103,6 +104,27 @@ def verify_command(project: Path, given: str | None) -> str:
     raise UsageError(f"--verify: {project} has no Makefile with a 'test' target; give --verify-command CMD")
 
 
+# The optional checkers each language's fills would go through, and what is lost without them.
+_CHECKERS = {
+    "python": ("ruff", "lint and format of Python fills"),
+    "bash": ("shellcheck", "shellcheck of shell fills"),
+    "hcl": ("terraform", "terraform fmt of Terraform fills"),
+}
+
+
+def missing_checkers(plan: Plan) -> tuple[str, ...]:
+    """One line per optional checker this run needs and cannot find."""
+    from generator.fill.validate import available_tools
+
+    tools = available_tools()
+    languages = {region.language for region in plan.todo}
+    return tuple(
+        f"{tool} is not installed: no {what}"
+        for language, (tool, what) in _CHECKERS.items()
+        if language in languages and tools.get(tool) is None
+    )
+
+
 def check_tree(plan: Plan) -> None:
     """Refuse to rewrite files with uncommitted changes: the fills must not mix with unsaved work."""
     if not gitutil.git_available() or gitutil.enclosing_repo(plan.project) is None:
@@ -126,7 +148,7 @@ def fill(
     client_factory: Callable[[ClientOptions, Callable[[int], None]], Client] = Client,
 ) -> FillResult:
     """Run the ladder for `plan.todo` and write the outcome (see the module docstring)."""
-    result = FillResult(plan.project, documents=tuple(context_hashes))
+    result = FillResult(plan.project, documents=tuple(context_hashes), unchecked=missing_checkers(plan))
     keys = [region.key for region in plan.todo]
     if not keys:
         return result
@@ -296,7 +318,7 @@ def _finish(
         _restore(plan.project, before)
         raise
     if not options.commit:
-        result.commit_note = "not committed (--no-git)"
+        result.commit_note = "not committed, like the render"
     elif not (plan.project / ".git").exists():
         result.commit_note = "not committed: the project is not its own git repository"
     else:
