@@ -94,7 +94,9 @@ def current_texts(plan: Plan, candidates: Mapping[str, str] | None = None) -> di
     texts: dict[str, str] = {}
     for path in plan.files:
         text = (plan.project / path).read_text(encoding="utf-8")
-        bodies = {key.split("#", 1)[1]: body for key, body in (candidates or {}).items() if key.startswith(path + "#")}
+        bodies = {
+            key.rsplit("#", 1)[1]: body for key, body in (candidates or {}).items() if key.rsplit("#", 1)[0] == path
+        }
         texts[path] = splice(text, path, bodies) if bodies else text
     return texts
 

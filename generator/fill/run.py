@@ -25,10 +25,10 @@ from generator.errors import DirtyTreeError, UsageError
 from generator.fill.client import Client, ClientOptions, Outcome
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage
-from generator.fill.prompt import first_message, repair_message, system_blocks
+from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, read_records, record_text, sha256, write_atomic
 from generator.fill.report import Reporter
-from generator.regions import parse_regions, splice
+from generator.regions import parse_regions
 
 VERIFY_TIMEOUT = 1800
 _OUTPUT_TAIL = 40
@@ -200,7 +200,7 @@ def _absorb(
             for problem in check.problems:
                 problems.setdefault(problem.key, []).append(problem.message)
         for key, body in proposal.items():
-            path, region_id = key.split("#", 1)
+            path, region_id = key.rsplit("#", 1)
             if key in problems:
                 state.accepted.pop(key, None)
                 state.attempts[key] = (body, problems[key])
@@ -213,15 +213,6 @@ def _absorb(
     if not failing and options.verify:
         failing = _verify(plan, options, state, reporter)
     return failing
-
-
-def _texts(plan: Plan, bodies: Mapping[str, str]) -> dict[str, str]:
-    texts: dict[str, str] = {}
-    for path in plan.files:
-        text = (plan.project / path).read_text(encoding="utf-8")
-        mine = {key.split("#", 1)[1]: body for key, body in bodies.items() if key.split("#", 1)[0] == path}
-        texts[path] = splice(text, path, mine)
-    return texts
 
 
 def _write(project: Path, texts: Mapping[str, str]) -> dict[str, str]:
@@ -250,7 +241,7 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     """Run the project's tests with the fills in place; on failure put the fallbacks back."""
     command = verify_command(plan.project, options.verify_command)
     reporter.phase(f"verifying: {command}", None)
-    before = _write(plan.project, _texts(plan, state.accepted))
+    before = _write(plan.project, current_texts(plan, state.accepted))
     passed = False
     try:
         try:
@@ -296,7 +287,7 @@ def _finish(
             result.regions.append(RegionResult(region.key, False, None, "; ".join(problems[:3]) or "not filled"))
         return
     reporter.phase("writing the fills", None)
-    texts = _texts(plan, state.accepted)
+    texts = current_texts(plan, state.accepted)
     today = datetime.now(UTC).replace(microsecond=0).isoformat()
     entries = dict(read_records(plan.project))
     for region in plan.todo:
