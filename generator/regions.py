@@ -205,7 +205,8 @@ def find_regions(root: Path) -> list[Region]:
     found: list[Region] = []
     for file in _candidate_files(root):
         try:
-            text = file.read_text(encoding="utf-8")
+            # Bytes, not read_text: CRLF files must keep their line endings in bodies and splices.
+            text = file.read_bytes().decode("utf-8")
         except (UnicodeDecodeError, OSError):
             continue
         if "scaffold:" in text:

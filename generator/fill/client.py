@@ -108,7 +108,7 @@ class Client:
         except anthropic.APITimeoutError:
             return Outcome(model, error=f"no answer within {self._options.timeout:g} s (SCAFFOLD_AI_TIMEOUT)")
         except anthropic.APIConnectionError as error:
-            return Outcome(model, error=f"cannot reach the API: {_cause(error)}")
+            return Outcome(model, error=f"the connection to the API failed: {_cause(error)}")
         except httpx2.TransportError as error:
             # A stream cut off while being read is not wrapped by the SDK.
             return Outcome(model, error=f"the connection broke off mid-answer: {type(error).__name__}: {error}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from generator.fill.files import read_text
 from generator.fill.plan import Plan
 from generator.regions import Region, splice
 
@@ -93,7 +94,7 @@ def current_texts(plan: Plan, candidates: Mapping[str, str] | None = None) -> di
     """The text of each file that holds regions to fill, with `candidates` spliced in."""
     texts: dict[str, str] = {}
     for path in plan.files:
-        text = (plan.project / path).read_text(encoding="utf-8")
+        text = read_text(plan.project / path)
         bodies = {
             key.rsplit("#", 1)[1]: body for key, body in (candidates or {}).items() if key.rsplit("#", 1)[0] == path
         }
@@ -117,9 +118,11 @@ def repair_message(
     regions = [r for r in plan.todo if r.key in failing]
     parts = [
         _project_text(plan, current_texts(plan, accepted)),
-        "\n\nAn earlier answer did not pass the checks for these regions. The files above hold the fills that "
-        "passed; the failing regions still show the template's fallback. Write the failing regions again, fixing "
-        "every problem listed, and keep them consistent with the rest.\n",
+        "\n\nThe earlier attempt failed for these regions: its answer did not pass the checks, or no usable "
+        "answer came back (the problems are listed under each region; line numbers count lines of the file with "
+        "the attempt in place). The files above hold the fills that passed; the failing regions still show the "
+        "template's fallback. Write the failing regions again, fixing every problem listed, and keep them "
+        "consistent with the rest.\n",
     ]
     for region in regions:
         attempt, problems = failing[region.key]

@@ -9,8 +9,6 @@ prompt itself. `scaffold fill` reads it to know which regions are still unfilled
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,25 +80,3 @@ def record_text(entries: Mapping[str, Entry]) -> str:
 
     body = {"version": 1, "regions": {key: entries[key].to_dict() for key in sorted(entries)}}
     return _HEADER + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=120)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one rename: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".scaffold-tmp", dir=path.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        tmp.chmod(mode if mode is not None else 0o666 & ~_umask())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -23,10 +23,11 @@ from pathlib import Path
 from generator import gitutil
 from generator.errors import DirtyTreeError, UsageError
 from generator.fill.client import Client, ClientOptions, Outcome
+from generator.fill.files import Swap
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
-from generator.fill.record import FILLED, RECORD_FILE, Entry, read_records, record_text, sha256, write_atomic
+from generator.fill.record import FILLED, RECORD_FILE, Entry, read_records, record_text, sha256
 from generator.fill.report import Reporter
 from generator.regions import parse_regions
 
@@ -215,33 +216,12 @@ def _absorb(
     return failing
 
 
-def _write(project: Path, texts: Mapping[str, str]) -> dict[str, str]:
-    """Write each file atomically; return the texts they had, for a rollback."""
-    before: dict[str, str] = {}
-    try:
-        for path, text in texts.items():
-            target = project / path
-            original = target.read_text(encoding="utf-8")
-            if original == text:
-                continue
-            write_atomic(target, text)
-            before[path] = original
-    except BaseException:
-        _restore(project, before)
-        raise
-    return before
-
-
-def _restore(project: Path, before: Mapping[str, str]) -> None:
-    for path, text in before.items():
-        write_atomic(project / path, text)
-
-
 def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
     """Run the project's tests with the fills in place; on failure put the fallbacks back."""
     command = verify_command(plan.project, options.verify_command)
     reporter.phase(f"verifying: {command}", None)
-    before = _write(plan.project, current_texts(plan, state.accepted))
+    swap = Swap(plan.project, current_texts(plan, state.accepted))
+    swap.apply()
     passed = False
     try:
         try:
@@ -261,7 +241,7 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
             output, code = f"timed out after {VERIFY_TIMEOUT} s", -1
         passed = code == 0
     finally:
-        _restore(plan.project, before)
+        swap.undo()
     if passed:
         return []
     tail = "\n".join(output.splitlines()[-_OUTPUT_TAIL:])
@@ -302,12 +282,9 @@ def _finish(
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
     _check_written(texts)
-    before = _write(plan.project, texts)
-    try:
-        write_atomic(plan.project / RECORD_FILE, record_text(entries))
-    except BaseException:
-        _restore(plan.project, before)
-        raise
+    swap = Swap(plan.project, {**texts, RECORD_FILE: record_text(entries)})
+    swap.apply()
+    swap.discard()
     if not options.commit:
         result.commit_note = "not committed, like the render"
     elif not (plan.project / ".git").exists():

@@ -1,0 +1,165 @@
+"""Replace several files as one: every file gets its new text, or none does.
+
+Phase one writes each new text to a temporary file beside its target (this is the step
+that needs disk space, and a failure in it leaves every target untouched). Phase two
+hard-links each original to a backup name and renames the temporary files over the
+targets; renames and links need no data blocks, so a full disk cannot stop them half-way,
+and undoing is renaming the backups back. Signals are held during phase two and during an
+undo, so Ctrl-C lands before or after them, never in between.
+
+Texts are read and written as bytes decoded from UTF-8, so CRLF files keep their line
+endings byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from generator.errors import ExternalToolError
+
+_HELD = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+
+
+def read_text(path: Path) -> str:
+    """A file's text exactly as stored (no newline translation)."""
+    return path.read_bytes().decode("utf-8")
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM/SIGHUP until the block is over (POSIX, main thread; elsewhere a no-op)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _write_temp(target: Path, text: str) -> Path:
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".scaffold-tmp", dir=target.parent)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(mode)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _failure(error: OSError, root: Path) -> ExternalToolError:
+    where = Path(error.filename).parent if error.filename else root
+    return ExternalToolError(f"cannot write the fills in {where}: {error.strerror or error}; nothing was changed")
+
+
+def _backup(target: Path) -> Path | None:
+    """A second name for the original (a hard link: no data copied), or a copy where links are not supported."""
+    if not target.exists():
+        return None
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".scaffold-bak", dir=target.parent)
+    os.close(fd)
+    backup = Path(name)
+    backup.unlink()
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)
+    return backup
+
+
+def _remove(temps: Mapping[Path, Path], backups: Mapping[Path, Path | None]) -> None:
+    """Delete temporary files and backups that were not used."""
+    for temp in temps.values():
+        temp.unlink(missing_ok=True)
+    for backup in backups.values():
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+
+
+class Swap:
+    """New texts for files under `root` (relative paths), applied all together or not at all."""
+
+    def __init__(self, root: Path, texts: Mapping[str, str]) -> None:
+        self._root = root
+        self._texts = dict(texts)
+        # target -> backup link of the original (None: the target did not exist before).
+        self._backups: dict[Path, Path | None] = {}
+        # Folders `apply` had to create (e.g. .scaffold/), removed again by an undo.
+        self._made: list[Path] = []
+
+    def apply(self) -> None:
+        temps: dict[Path, Path] = {}
+        backups: dict[Path, Path | None] = {}
+        try:
+            for rel, text in self._texts.items():
+                target = self._root / rel
+                self._make_parents(target)
+                temps[target] = _write_temp(target, text)
+                backups[target] = _backup(target)
+            with signals_held():
+                for target, temp in temps.items():
+                    self._backups[target] = backups.pop(target)
+                    temp.replace(target)
+        except BaseException as error:
+            _remove(temps, backups)  # first: the folders made for them must be empty to go
+            with signals_held():
+                self._put_back()
+            if isinstance(error, OSError):
+                raise _failure(error, self._root) from None
+            raise
+        finally:
+            _remove(temps, backups)
+
+    def undo(self) -> None:
+        """Put every original back (after `apply`); needs no disk space."""
+        with signals_held():
+            self._put_back()
+
+    def discard(self) -> None:
+        """Keep the new texts: drop the backups."""
+        for backup in self._backups.values():
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        self._backups.clear()
+        self._made.clear()
+
+    def _make_parents(self, target: Path) -> None:
+        missing = [folder for folder in target.parents if not folder.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            self._made.append(folder)
+
+    def _put_back(self) -> None:
+        for target, backup in reversed(list(self._backups.items())):
+            if backup is None:
+                target.unlink(missing_ok=True)
+            elif target.exists() and backup.samefile(target):
+                # Not replaced yet: renaming a hard link over itself would do nothing and keep both names.
+                backup.unlink()
+            else:
+                backup.replace(target)
+        self._backups.clear()
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._made.clear()
