@@ -75,7 +75,10 @@ def test_copier_update_keeps_the_fills_and_fill_adds_new_regions(
     # Release 1.1.0: the template changes outside the region and gains a file.
     _release(
         repo,
-        {"templates/mini/app.py.jinja": '"""The app."""\n\n' + textwrap.dedent(APP), "templates/mini/CHANGELOG.md": "1.1.0\n"},
+        {
+            "templates/mini/app.py.jinja": '"""The app."""\n\n' + textwrap.dedent(APP),
+            "templates/mini/CHANGELOG.md": "1.1.0\n",
+        },
         "1.1.0",
     )
     copier = Path(sys.executable).with_name("copier")
