@@ -57,7 +57,7 @@ class NotAProjectError(UsageError):
 
 
 class DirtyTreeError(UsageError):
-    """Raised when `scaffold update` would run on a git tree with uncommitted changes."""
+    """Raised when `scaffold update` or `scaffold fill` would change files with uncommitted changes."""
 
 
 class ContextMapError(UsageError):

@@ -34,8 +34,10 @@ def git(*args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = 
         check=False,
     )
     if check and result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ExternalToolError(f"git {' '.join(args)} failed in {cwd}: {detail[-1] if detail else 'no output'}")
+        lines = [line for line in (result.stderr or result.stdout).strip().splitlines() if line.strip()]
+        # git ends many errors with "hint:" lines; the cause is the fatal:/error: line.
+        cause = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+        raise ExternalToolError(f"git {' '.join(args)} failed in {cwd}: {cause or 'no output'}")
     return result.stdout
 
 
@@ -57,8 +59,8 @@ def commit_all(cwd: Path, message: str) -> str:
 
 
 def commit_paths(cwd: Path, paths: list[str], message: str) -> str:
-    """Stage just `paths` (relative to `cwd`) and commit them; return the new commit's hash."""
-    git("add", "--", *paths, cwd=cwd)
+    """Stage just `paths` (relative to `cwd`, even if ignored: the caller chose them) and commit them."""
+    git("add", "-f", "--", *paths, cwd=cwd)
     git(
         "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message, "--", *paths,
         cwd=cwd, env=identity_env(cwd),

@@ -26,7 +26,22 @@ ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]*")
 _MARKER = re.compile(
     r"^(?P<indent>[ \t]*)(?P<comment>#|//|--|<!--)[ \t]*scaffold:(?P<kind>fill|end)(?![A-Za-z0-9_-])(?P<rest>.*)$"
 )
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".terraform"})
+# VCS data, caches, and installed copies of a project's own code (a venv's site-packages): no regions of its own.
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "site-packages",
+        ".terraform",
+    }
+)
 _MAX_FILE_BYTES = 2 * 1024 * 1024
 
 _LANGUAGES = {

@@ -52,7 +52,8 @@ class Setting:
         if os.environ.get(self.env):
             return Resolved(os.environ[self.env], "env")
         value = load_user_config().get(self.config_key)
-        if value:
+        # `false` and `0` are values too (ai_stream: false, ai_retries: 0); only absent or empty is unset.
+        if value is not None and value != "":
             return Resolved(str(value), "config")
         return Resolved(default(), "default")
 

@@ -9,6 +9,7 @@ the ladder against the real SDK and `tests/fakeapi.py`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -22,6 +23,16 @@ KEY = "sk-ant-test-0123456789abcdef-NEVER-WRITTEN"
 def requested(request: Recorded) -> list[str]:
     """The region keys a fill request asks for."""
     return list(request.body["output_config"]["format"]["schema"]["required"])
+
+
+def asked_for(request: Recorded) -> list[str]:
+    """The regions a call wants: those a repair call lists, else every region the schema names.
+
+    Repair calls keep the first call's schema (it is part of the cached prompt) and list the
+    regions to write again as `<region key="...">` elements.
+    """
+    listed = re.findall(r'<region key="([^"]+)">', request.body["messages"][0]["content"])
+    return listed or requested(request)
 
 
 def tagged(region: Region, tag: str = TAG) -> str:

@@ -14,7 +14,7 @@ from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply, Usage
-from tests.fillfakes import KEY, TAG, answer, broken, broken_reply, requested, tagged, valid_reply
+from tests.fillfakes import KEY, TAG, answer, asked_for, broken, broken_reply, requested, tagged, valid_reply
 from tests.helpers import run, tree_snapshot
 
 SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
@@ -144,7 +144,9 @@ def test_invalid_fill_is_repaired_by_sonnet(project: Path, fake: FakeAnthropic) 
     assert main(["fill", str(project)]) == 0
 
     assert [r.body["model"] for r in fake.requests] == [SONNET, SONNET]
-    assert requested(fake.requests[1]) == [domain.key]
+    assert asked_for(fake.requests[1]) == [domain.key]
+    # The schema, part of the cached prompt, is the same on both calls; so is the system prefix.
+    assert fake.requests[0].body["output_config"] == fake.requests[1].body["output_config"]
     repair = fake.requests[1].body["messages"][0]["content"]
     assert "SyntaxError" in repair or "invalid syntax" in repair or "expected" in repair
     assert "def broken(:" in repair
@@ -401,3 +403,95 @@ def test_new_inside_another_repository_fills_without_committing(
     assert all(TAG in r.body for r in find_regions(dest))
     assert (dest / RECORD_FILE).is_file()
     assert "The fills are written, not committed, like the render." in capsys.readouterr().out
+
+
+def test_verify_gets_no_key_and_never_echoes_it(project: Path, fake: FakeAnthropic) -> None:
+    fake.responder = valid_reply(project)
+    # Passes on the fallbacks; with the fills it prints whatever ANTHROPIC_ variables it can see and fails.
+    command = (
+        "if grep -rq 'filled by the fake' src; then env | grep ANTHROPIC_; echo key=$ANTHROPIC_API_KEY; exit 1; fi"
+    )
+    assert main(["fill", str(project), "--verify-command", command]) == 3
+    for request in fake.requests:
+        assert KEY not in json.dumps(request.body)
+    assert "the project's tests failed with the fills" in fake.requests[1].body["messages"][0]["content"]
+
+
+def test_verify_that_fails_before_filling_makes_no_call(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["fill", str(project), "--verify-command", "echo broken environment; exit 7"]) == 2
+    assert fake.requests == []
+    assert "fails before any fill (exit 7: broken environment)" in capsys.readouterr().err
+
+
+def test_empty_bodies_are_refused(project: Path, fake: FakeAnthropic) -> None:
+    fake.queue(Reply.message(json.dumps({key: "" for key in (r.key for r in find_regions(project))})))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    assert len(fake.requests) == 2
+    assert "the answer for this region is empty" in fake.requests[1].body["messages"][0]["content"]
+    assert all(TAG in r.body for r in find_regions(project))
+
+
+def test_ignored_copies_of_region_files_are_left_alone(project: Path, fake: FakeAnthropic) -> None:
+    shutil.copytree(project / "src", project / "build" / "lib")  # .gitignore'd by the template
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    assert len(requested(fake.requests[0])) == 4
+    assert TAG not in (project / "build/lib/payments/domain.py").read_text()
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+
+
+def test_project_without_git_keeps_the_previous_versions(
+    tmp_path: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "ledger"
+    assert main(["new-service", "ledger", "--defaults", "--no-ai", "--no-git", "--dest", str(project)]) == 0
+    domain = project / "src/ledger/domain.py"
+    # The user's own code in a region: the fill overwrites it, so it must survive somewhere.
+    domain.write_text(domain.read_text().replace("# scaffold:end domain", 'USER_CODE = "mine"\n# scaffold:end domain'))
+    original = domain.read_text()
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    (kept,) = (project / ".scaffold/previous").glob("*/src/ledger/domain.py")
+    assert kept.read_text() == original and 'USER_CODE = "mine"' in original
+    assert TAG in domain.read_text()
+    assert "the previous versions are in .scaffold/previous/" in capsys.readouterr().out
+
+
+def test_settings_from_the_user_config_and_bad_values(
+    project: Path,
+    fake: FakeAnthropic,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_user_state: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = isolated_user_state / "config.yml"
+    config.write_text("ai_stream: false\nai_retries: 0\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    monkeypatch.delenv("SCAFFOLD_AI_RETRIES")
+    fake.queue(Reply.error(529))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    # No SDK retry (ai_retries: 0): the 529 went to the repair call; and no streaming (ai_stream: false).
+    assert [request.body.get("stream", False) for request in fake.requests] == [False, False]
+
+    for name, value in [("SCAFFOLD_AI_RETRIES", "inf"), ("SCAFFOLD_AI_TIMEOUT", "0"), ("SCAFFOLD_AI_STREAM", "maybe")]:
+        with monkeypatch.context() as patch:
+            patch.setenv(name, value)
+            assert main(["fill", str(project), "--refill", "domain"]) == 2
+            assert f"${name} must be" in capsys.readouterr().err
+
+
+def test_unknown_model_skips_the_same_model_repair(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def respond(request: object) -> Reply:
+        if request.body["model"] == "claude-nonexistent":  # type: ignore[attr-defined]
+            return Reply.error(404, message="model: claude-nonexistent")
+        return valid_reply(project)(request)  # type: ignore[arg-type]
+
+    fake.responder = respond
+    assert main(["fill", str(project), "--model", "claude-nonexistent"]) == 0
+    assert [r.body["model"] for r in fake.requests] == ["claude-nonexistent", OPUS]

@@ -114,7 +114,7 @@ def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) 
 def _fill(
     project: Path, plan: Any, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
 ) -> int:
-    from generator import questionnaire
+    from generator import gitutil, questionnaire
     from generator.fill import run, step
     from generator.fill.pricing import format_cost
     from generator.fill.report import make_reporter, summary
@@ -126,8 +126,9 @@ def _fill(
     if ask and questionnaire.has_terminal():
         import questionary
 
-        cost = format_cost(prepared.first_call_estimate().cost(chosen.main))
-        question = f"Fill {len(plan.todo)} regions with {chosen.main} (about {cost})?"
+        cost = prepared.first_call_estimate().cost(chosen.main)
+        about = f"about {format_cost(cost)}" if cost is not None else "cost unknown: not in scaffold's price table"
+        question = f"Fill {len(plan.todo)} regions with {chosen.main} ({about})?"
         if not questionary.confirm(question, default=True).unsafe_ask():
             print(f"Not filled; run 'scaffold fill {shown(project)}' when you want to.")
             return ExitCode.OK
@@ -138,6 +139,8 @@ def _fill(
         verify=args.verify or bool(args.verify_command),
         verify_command=args.verify_command,
         commit=git,
+        # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
+        keep_previous=not fresh and gitutil.enclosing_repo(project) is None,
     )
     if options.verify:
         run.verify_command(project, options.verify_command)

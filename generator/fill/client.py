@@ -35,6 +35,9 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     # Authentication and permission errors: asking another model will not help.
     fatal: bool = False
+    # 400 and 404 (an unknown model, a request the API rejects): the same request to the same model fails the
+    # same way. Timeouts and connection errors may pass, so they take the ladder like any API error.
+    futile: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,14 @@ class Client:
             api_key=options.api_key, timeout=options.timeout, max_retries=options.retries
         )
 
-    def ask(self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str]) -> Outcome:
-        """One request for `keys`; never raises for API trouble, only for interrupts and bugs."""
+    def ask(
+        self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
+    ) -> Outcome:
+        """One request for `keys`; never raises for API trouble, only for interrupts and bugs.
+
+        The schema always names `schema_keys`, every region of the run: the schema is part of
+        the prompt the API caches, so a repair call that narrowed it would miss the cache.
+        """
         anthropic = self._anthropic
         import httpx2
 
@@ -92,21 +101,27 @@ class Client:
             "max_tokens": MAX_TOKENS,
             "system": system,
             "messages": [{"role": "user", "content": user}],
-            "output_config": output_config(keys),
+            "output_config": output_config(schema_keys),
         }
         try:
             message = self._stream(request) if self._options.stream else self._client.messages.create(**request)
         except anthropic.AuthenticationError:
-            return Outcome(model, error="the API key was rejected (401); check ANTHROPIC_API_KEY", fatal=True)
+            return Outcome(
+                model,
+                error="the API key was rejected (401); check ANTHROPIC_API_KEY or anthropic_api_key in the user config",
+                fatal=True,
+            )
         except anthropic.PermissionDeniedError:
             return Outcome(model, error="the API key may not use this model or API (403)", fatal=True)
         except anthropic.APIStatusError as error:
             if error.status_code == 200:
                 # An `error` event in the middle of a stream (e.g. overloaded): the SDK keeps the HTTP status.
                 return Outcome(model, error=f"the answer broke off: {_api_message(error)}")
-            return Outcome(model, error=f"the API answered {error.status_code}: {_api_message(error)}")
+            futile = error.status_code in (400, 404)
+            return Outcome(model, error=f"the API answered {error.status_code}: {_api_message(error)}", futile=futile)
         except anthropic.APITimeoutError:
-            return Outcome(model, error=f"no answer within {self._options.timeout:g} s (SCAFFOLD_AI_TIMEOUT)")
+            timeout = self._options.timeout
+            return Outcome(model, error=f"no answer within {timeout:g} s (SCAFFOLD_AI_TIMEOUT)")
         except anthropic.APIConnectionError as error:
             return Outcome(model, error=f"the connection to the API failed: {_cause(error)}")
         except httpx2.TransportError as error:
@@ -114,9 +129,11 @@ class Client:
             return Outcome(model, error=f"the connection broke off mid-answer: {type(error).__name__}: {error}")
         return self._read(model, message, keys)
 
-    def ask_safely(self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str]) -> Outcome:
+    def ask_safely(
+        self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
+    ) -> Outcome:
         """`ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
-        outcome = self.ask(model, system, user, keys)
+        outcome = self.ask(model, system, user, keys, schema_keys)
         if outcome.error and not outcome.bodies:
             outcome.missing = list(keys)
         if outcome.error and self._options.api_key:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import gitutil
 from generator.errors import UsageError
 from generator.fill.record import FILLED, Entry, read_records
 from generator.regions import Region, find_regions
@@ -70,10 +71,23 @@ def file_tree(project: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _git_visible(project: Path) -> set[str] | None:
+    """Files git tracks or would track under `project` (relative paths); None outside a work tree."""
+    if not gitutil.git_available() or gitutil.enclosing_repo(project) is None:
+        return None
+    out = gitutil.git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=project)
+    return {path for path in out.split("\0") if path}
+
+
 def make_plan(project: Path, refill: Sequence[str] = ()) -> Plan:
-    """Read a generated project and decide what to fill (raises NotAProjectError if it is not one)."""
+    """Read a generated project and decide what to fill (raises NotAProjectError if it is not one).
+
+    In a git work tree only files git tracks or would track count: a build/ copy or a venv's
+    site-packages holding a copy of the package must not be filled.
+    """
     answers = read_answers(project)
-    regions = find_regions(project)
+    visible = _git_visible(project)
+    regions = [region for region in find_regions(project) if visible is None or region.path in visible]
     records = read_records(project)
     again = resolve_refill(regions, refill)
     todo = tuple(r for r in regions if r.key in again or records.get(r.key, _UNFILLED).status != FILLED)

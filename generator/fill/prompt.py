@@ -73,7 +73,15 @@ def _file_block(path: str, text: str, language: str) -> str:
 
 
 def _region_list(regions: Sequence[Region]) -> str:
-    return "\n".join(f"- {r.key} (lines {r.body_line}-{r.end_line - 1}): {r.instruction or 'none'}" for r in regions)
+    lines = []
+    for region in regions:
+        where = (
+            f"lines {region.body_line}-{region.end_line - 1}"
+            if region.body
+            else f"empty, after line {region.body_line - 1}"
+        )
+        lines.append(f"- {region.key} ({where}): {region.instruction or 'no instruction'}")
+    return "\n".join(lines)
 
 
 def _project_text(plan: Plan, texts: Mapping[str, str]) -> str:
@@ -107,7 +115,9 @@ def first_message(plan: Plan) -> str:
     return (
         _project_text(plan, current_texts(plan))
         + "\n\nFill these regions (the instruction follows each key; the current body in the file is the "
-        "template's fallback):\n" + _region_list(plan.todo) + "\n\nAnswer with the JSON object only."
+        "template's working fallback, or the team's own version of it):\n"
+        + _region_list(plan.todo)
+        + "\n\nAnswer with the JSON object only."
     )
 
 
@@ -131,5 +141,9 @@ def repair_message(
         if attempt is not None:
             parts.append(f"previous attempt:\n<attempt>\n{attempt.rstrip()}\n</attempt>\n")
         parts.append("</region>\n")
-    parts.append("\nAnswer with the JSON object only, holding just these regions.")
+    # The schema still names every region (changing it would miss the prompt cache): the rest stay empty.
+    parts.append(
+        "\nAnswer with the JSON object only: the new text for each region listed here, and an empty string for "
+        "every other region (those are kept as they are)."
+    )
     return "".join(parts)

@@ -1,9 +1,9 @@
 """Provenance of fills: `.scaffold/fills.yml` in the project, one entry per region.
 
-Each entry says whether the region holds a model's fill or the template's fallback, which
-model wrote it, a hash of the prompt that produced it, hashes of the context documents the
-prompt carried, a hash of the body written, and when. It never holds the API key or the
-prompt itself. `scaffold fill` reads it to know which regions are still unfilled.
+Each filled region has an entry: which model wrote it, a hash of the prompt that produced it,
+hashes of the context documents the prompt carried, a hash of the body written, and when. It
+never holds the API key or the prompt itself. A region without an entry (or, from a future
+version, with status `fallback`) is unfilled: `scaffold fill` fills those.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ records provenance, and the fills become one commit of their own on top of the r
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator import gitutil
-from generator.errors import DirtyTreeError, UsageError
+from generator.errors import DirtyTreeError, ExternalToolError, UsageError
 from generator.fill.client import Client, ClientOptions, Outcome
-from generator.fill.files import Swap
+from generator.fill.files import Swap, read_text
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
@@ -32,7 +36,9 @@ from generator.fill.report import Reporter
 from generator.regions import parse_regions
 
 VERIFY_TIMEOUT = 1800
+PREVIOUS_DIR = ".scaffold/previous"
 _OUTPUT_TAIL = 40
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class FillOptions:
     verify: bool = False
     verify_command: str | None = None
     commit: bool = True
+    # Projects outside git: the files' previous versions go to .scaffold/previous/ (nothing else could restore them).
+    keep_previous: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,12 +140,18 @@ def check_tree(plan: Plan) -> None:
         return
     paths = [*plan.files, RECORD_FILE]
     out = gitutil.git("status", "--porcelain", "--", *paths, cwd=plan.project)
-    dirty = [line[3:] for line in out.splitlines() if line.strip()]
+    # Porcelain paths are relative to the repository root; the user thinks in project paths.
+    prefix = gitutil.git("rev-parse", "--show-prefix", cwd=plan.project).strip()
+    dirty = [line[3:].removeprefix(prefix) for line in out.splitlines() if line.strip()]
     if dirty:
         raise DirtyTreeError(
             f"{plan.project} has uncommitted changes in {', '.join(dirty)}; commit or stash them first "
             "(the fills are committed on top of your work)"
         )
+
+
+def _regions(count: int) -> str:
+    return f"{count} region{'s' * (count != 1)}"
 
 
 def fill(
@@ -159,20 +173,26 @@ def fill(
     rounds = [(options.model, "first call"), (options.model, "repair call")]
     if options.escalation != options.model:
         rounds.append((options.escalation, "escalation call"))
+    if options.verify:
+        _baseline(plan, options, reporter)
     failing = list(keys)
+    skip_model: str | None = None
     for model, purpose in rounds:
+        if model == skip_model:
+            continue
         wanted = [key for key in keys if key in failing]
         if purpose == "first call":
             user = first_message(plan)
         else:
             user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in wanted})
-        reporter.phase(f"{purpose}: asking {model} for {len(wanted)} region{'s' * (len(wanted) != 1)}", model)
-        outcome = client.ask_safely(model, system, user, wanted)
+        reporter.phase(f"{purpose}: asking {model} for {_regions(len(wanted))}", model)
+        outcome = client.ask_safely(model, system, user, wanted, keys)
         result.calls.append(Call(model, purpose, tuple(wanted), outcome.usage, outcome.error))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
         failing = _absorb(plan, options, state, outcome, wanted, prompt_hash, reporter)
         if not failing or outcome.fatal:
             break
+        skip_model = model if outcome.futile else None
     _finish(plan, options, state, failing, context_hashes, result, reporter)
     return result
 
@@ -192,6 +212,12 @@ def _absorb(
     for key in outcome.missing:
         previous = state.attempts[key][0]
         state.attempts[key] = (previous, [outcome.error or "the answer left this region out"])
+    fallbacks = {region.key: region.body for region in plan.todo}
+    for key, body in list(outcome.bodies.items()):
+        if not body.strip() and fallbacks[key].strip():
+            # An empty body would delete working code (a route table, a function others call).
+            state.attempts[key] = (body, ["the answer for this region is empty; it must hold the region's code"])
+            del outcome.bodies[key]
     if outcome.bodies:
         reporter.phase(f"checking {len(outcome.bodies)} fills", outcome.model)
         proposal = {**state.accepted, **outcome.bodies}
@@ -216,36 +242,65 @@ def _absorb(
     return failing
 
 
-def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
-    """Run the project's tests with the fills in place; on failure put the fallbacks back."""
+def _run_tests(project: Path, command: str, api_key: str) -> tuple[int, str]:
+    """Run the project's test command; return its exit code and the tail of its output, key and colours removed."""
+    # The tests are code the model just wrote: they get no API credentials.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ANTHROPIC_")}
+    process = subprocess.Popen(
+        command,
+        shell=True,
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=VERIFY_TIMEOUT)
+        code = process.returncode
+    except BaseException as error:
+        # A timeout or Ctrl-C: stop the whole process group, grandchildren included.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if not isinstance(error, subprocess.TimeoutExpired):
+            raise
+        output, code = f"timed out after {VERIFY_TIMEOUT} s", -1
+    text = _ANSI.sub("", output or "")
+    if api_key:
+        text = text.replace(api_key, "[API key]")
+    return code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:])
+
+
+def _baseline(plan: Plan, options: FillOptions, reporter: Reporter) -> None:
+    """--verify: the tests must pass on the fallbacks first, or a failure would be blamed on the model."""
     command = verify_command(plan.project, options.verify_command)
-    reporter.phase(f"verifying: {command}", None)
+    reporter.phase(f"verifying the project as it is: {command}", None)
+    code, tail = _run_tests(plan.project, command, options.client.api_key)
+    if code != 0:
+        last = tail.splitlines()[-1] if tail else "no output"
+        raise UsageError(
+            f"--verify: '{command}' fails before any fill (exit {code}: {last}); fix the project or its "
+            "environment, or run without --verify"
+        )
+
+
+def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
+    """Run the project's tests with the fills in place, then put the fallbacks back until the final write."""
+    command = verify_command(plan.project, options.verify_command)
+    reporter.phase(f"verifying the fills: {command}", None)
     swap = Swap(plan.project, current_texts(plan, state.accepted))
     swap.apply()
-    passed = False
     try:
-        try:
-            run = subprocess.run(
-                command,
-                shell=True,
-                cwd=plan.project,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                stdin=subprocess.DEVNULL,
-                timeout=VERIFY_TIMEOUT,
-                check=False,
-            )
-            output, code = (run.stdout + run.stderr).strip(), run.returncode
-        except subprocess.TimeoutExpired:
-            output, code = f"timed out after {VERIFY_TIMEOUT} s", -1
-        passed = code == 0
+        code, tail = _run_tests(plan.project, command, options.client.api_key)
     finally:
         swap.undo()
-    if passed:
+    if code == 0:
         return []
-    tail = "\n".join(output.splitlines()[-_OUTPUT_TAIL:])
-    message = f"the project's tests failed ({command}, exit {code}); last lines:\n{tail}"
+    message = f"the project's tests failed with the fills ({command}, exit {code}); last lines:\n{tail}"
     for key in list(state.accepted):
         state.attempts[key] = (state.accepted.pop(key), [message])
     return [region.key for region in plan.todo]
@@ -264,7 +319,9 @@ def _finish(
         why = f"kept the template's fallback with the rest: {len(failing)} of {len(plan.todo)} regions failed"
         for region in plan.todo:
             problems = state.attempts[region.key][1] if region.key in failing else [why]
-            result.regions.append(RegionResult(region.key, False, None, "; ".join(problems[:3]) or "not filled"))
+            # First lines only: a test run's output tail goes to the repair prompt, not to every report line.
+            reason = "; ".join(problem.splitlines()[0] for problem in problems[:3] if problem)
+            result.regions.append(RegionResult(region.key, False, None, reason or "not filled"))
         return
     reporter.phase("writing the fills", None)
     texts = current_texts(plan, state.accepted)
@@ -282,17 +339,33 @@ def _finish(
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
     _check_written(texts)
-    swap = Swap(plan.project, {**texts, RECORD_FILE: record_text(entries)})
+    writes = {**texts, RECORD_FILE: record_text(entries)}
+    previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
+    if options.keep_previous:
+        writes.update({f"{previous}/{path}": read_text(plan.project / path) for path in texts})
+    swap = Swap(plan.project, writes)
     swap.apply()
     swap.discard()
+    result.commit, result.commit_note = _commit(plan, options, state, [*texts, RECORD_FILE], previous)
+
+
+def _commit(
+    plan: Plan, options: FillOptions, state: _State, paths: list[str], previous: str
+) -> tuple[str | None, str | None]:
+    """Commit the fills on their own; or say why not."""
+    if options.keep_previous:
+        return None, f"not committed (no git); the previous versions are in {previous}/"
     if not options.commit:
-        result.commit_note = "not committed, like the render"
-    elif not (plan.project / ".git").exists():
-        result.commit_note = "not committed: the project is not its own git repository"
-    else:
-        models = ", ".join(sorted(set(state.by_model.values())))
-        message = f"Fill {len(plan.todo)} template regions with {models} (scaffold fill)"
-        result.commit = gitutil.commit_paths(plan.project, [*texts, RECORD_FILE], message)
+        return None, "not committed, like the render"
+    if not (plan.project / ".git").exists():
+        return None, "not committed: the project is not its own git repository"
+    models = ", ".join(sorted(set(state.by_model.values())))
+    message = f"Fill {_regions(len(plan.todo)).replace('region', 'template region')} with {models} (scaffold fill)"
+    try:
+        return gitutil.commit_paths(plan.project, paths, message), None
+    except ExternalToolError as error:
+        # The fills are in place and valid; a failed commit must not read as "nothing was filled".
+        return None, f"not committed ({error}); review and commit them yourself"
 
 
 def _check_written(texts: Mapping[str, str]) -> None:

@@ -7,6 +7,7 @@ calls the ladder in `run.py` with the settings resolved once, here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,24 +49,51 @@ def api_key() -> str | None:
     return settings.API_KEY.resolve(None).value
 
 
+MAX_RETRIES = 10
+_FALSE = {"0", "false", "no", "off"}
+_TRUE = {"1", "true", "yes", "on"}
+
+
 def client_options(key: str) -> ClientOptions:
-    timeout = _number(settings.AI_TIMEOUT, settings.DEFAULT_AI_TIMEOUT)
-    retries = int(_number(settings.AI_RETRIES, settings.DEFAULT_AI_RETRIES))
-    stream = (settings.AI_STREAM.resolve(None).value or "1").strip().lower() not in {"0", "false", "no", "off"}
-    return ClientOptions(api_key=key, timeout=timeout, retries=retries, stream=stream)
+    return ClientOptions(api_key=key, timeout=_timeout(), retries=_retries(), stream=_stream())
 
 
-def _number(setting: settings.Setting, default: float) -> float:
-    resolved = setting.resolve(None)
+def _bad(setting: settings.Setting, value: str, origin: str, wanted: str) -> UsageError:
+    where = f"${setting.env}" if origin == "env" else f"{setting.config_key} in the user config"
+    return UsageError(f"{where} must be {wanted}, not {value!r}")
+
+
+def _timeout() -> float:
+    resolved = settings.AI_TIMEOUT.resolve(None)
     if resolved.value is None:
-        return default
+        return settings.DEFAULT_AI_TIMEOUT
     try:
         value = float(resolved.value)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise UsageError(f"{setting.env} must be a number ≥ 0, not {resolved.value!r} (from {resolved.origin})")
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise _bad(settings.AI_TIMEOUT, resolved.value, resolved.origin, "a number of seconds above 0")
     return value
+
+
+def _retries() -> int:
+    resolved = settings.AI_RETRIES.resolve(None)
+    if resolved.value is None:
+        return settings.DEFAULT_AI_RETRIES
+    text = resolved.value.strip()
+    if not text.isdigit() or int(text) > MAX_RETRIES:
+        raise _bad(settings.AI_RETRIES, resolved.value, resolved.origin, f"a whole number from 0 to {MAX_RETRIES}")
+    return int(text)
+
+
+def _stream() -> bool:
+    resolved = settings.AI_STREAM.resolve(None)
+    if resolved.value is None:
+        return True
+    text = resolved.value.strip().lower()
+    if text not in _FALSE | _TRUE:
+        raise _bad(settings.AI_STREAM, resolved.value, resolved.origin, "true or false (1 or 0)")
+    return text in _TRUE
 
 
 def prepare(project: Path, refill: Sequence[str] = (), home: str | None = None, plan: Plan | None = None) -> Prepared:
@@ -93,11 +121,15 @@ def prepare(project: Path, refill: Sequence[str] = (), home: str | None = None, 
     return Prepared(plan, context.context, hashes, tokens)
 
 
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def pretend_lines(prepared: Prepared, chosen: Models) -> list[str]:
     """What --pretend prints: regions, documents, estimated tokens and cost; no call is made."""
     plan = prepared.plan
     lines = [f"Would fill {len(plan.todo)} region{'s' * (len(plan.todo) != 1)} of {plan.project}:"]
-    lines += [f"  {region.key}: {region.instruction or 'no instruction'}" for region in plan.todo]
+    lines += [f"  {region.key}: {_short(region.instruction or 'no instruction')}" for region in plan.todo]
     if plan.filled:
         lines.append(f"Already filled (use --refill ID to redo): {', '.join(r.key for r in plan.filled)}")
     lines.append("Context documents in the cached system prompt (estimated tokens):")
