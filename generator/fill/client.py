@@ -104,7 +104,10 @@ class Client:
             "output_config": output_config(schema_keys),
         }
         try:
-            message = self._stream(request) if self._options.stream else self._client.messages.create(**request)
+            if self._options.stream:
+                answer = self._stream(request)
+            else:
+                answer = _Answer.of(self._client.messages.create(**request))
         except anthropic.AuthenticationError:
             return Outcome(
                 model,
@@ -127,7 +130,7 @@ class Client:
         except httpx2.TransportError as error:
             # A stream cut off while being read is not wrapped by the SDK.
             return Outcome(model, error=f"the connection broke off mid-answer: {type(error).__name__}: {error}")
-        return self._read(model, message, keys)
+        return self._read(model, answer, keys)
 
     def ask_safely(
         self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
@@ -140,26 +143,69 @@ class Client:
             outcome.error = outcome.error.replace(self._options.api_key, "[API key]")
         return outcome
 
-    def _stream(self, request: Mapping[str, Any]) -> Any:
+    def _stream(self, request: Mapping[str, Any]) -> _Answer:
+        """Read the raw event stream (the SDK's stream helper rebuilds a snapshot per event: twice the cost)."""
+        answer = _Answer()
+        text_blocks: set[int] = set()
         streamed = 0
-        with self._client.messages.stream(**request) as stream:
-            for event in stream:
-                if event.type == "text" and self._progress is not None:
-                    streamed += estimate_tokens(event.text)
+        for event in self._client.messages.create(stream=True, **request):
+            kind = event.type
+            if kind == "content_block_delta" and event.index in text_blocks and event.delta.type == "text_delta":
+                answer.parts.append(event.delta.text)
+                if self._progress is not None:
+                    streamed += estimate_tokens(event.delta.text)
                     self._progress(streamed)
-            return stream.get_final_message()
+            elif kind == "content_block_start" and event.content_block.type == "text":
+                text_blocks.add(event.index)
+            elif kind == "message_start":
+                answer.usage = _usage(event.message.usage)
+            elif kind == "message_delta":
+                answer.stop = event.delta.stop_reason
+                answer.usage = _merge_usage(answer.usage, event.usage)
+            elif kind == "message_stop":
+                answer.complete = True
+        return answer
 
-    def _read(self, model: str, message: Any, keys: Sequence[str]) -> Outcome:
-        usage = _usage(getattr(message, "usage", None))
-        stop = getattr(message, "stop_reason", None)
+    def _read(self, model: str, answer: _Answer, keys: Sequence[str]) -> Outcome:
+        usage, stop = answer.usage, answer.stop
+        if not answer.complete:
+            return Outcome(model, error="the answer broke off before its end (no message_stop)", usage=usage)
         if stop in _TRUNCATED:
             why = _TRUNCATED[stop] or "the prompt and answer exceeded the model's context window"
             return Outcome(model, error=f"{why} ({stop})", usage=usage)
         if stop == "refusal":
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
-        text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
-        bodies, missing, error = parse_answer(text, keys)
+        bodies, missing, error = parse_answer("".join(answer.parts), keys)
         return Outcome(model, bodies=bodies, missing=missing, error=error, usage=usage)
+
+
+@dataclass
+class _Answer:
+    """A response reduced to what a fill needs: its text blocks, why it stopped, its usage."""
+
+    parts: list[str] = field(default_factory=list)
+    stop: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    complete: bool = False
+
+    @classmethod
+    def of(cls, message: Any) -> _Answer:
+        # Thinking blocks may come first: only text blocks hold the JSON.
+        parts = [block.text for block in message.content if getattr(block, "type", None) == "text"]
+        return cls(parts, getattr(message, "stop_reason", None), _usage(getattr(message, "usage", None)), True)
+
+
+def _merge_usage(start: Usage, delta: Any) -> Usage:
+    """message_delta carries the final output count, and may repeat (or correct) the input and cache counts."""
+    if delta is None:
+        return start
+    final = _usage(delta)
+    return Usage(
+        input=final.input or start.input,
+        output=final.output or start.output,
+        cache_write=final.cache_write or start.cache_write,
+        cache_read=final.cache_read or start.cache_read,
+    )
 
 
 def _api_message(error: Any) -> str:
