@@ -89,12 +89,13 @@ def tool(name: str) -> str:
 
 
 def isolated_env(home: Path) -> dict[str, str]:
-    """The caller's environment with an empty HOME, no scaffold settings and a fixed git identity.
+    """The caller's environment with an empty HOME, no scaffold or Anthropic settings and a fixed git identity.
 
-    Neither side may pick up a user's config, templates or git hooks, and commits must
-    work on machines without a configured identity.
+    Neither side may pick up a user's config, templates or git hooks, commits must work on
+    machines without a configured identity, and no benchmark may call the real API.
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SCAFFOLD_", "XDG_", "GIT_"))}
+    prefixes = ("SCAFFOLD_", "XDG_", "GIT_", "ANTHROPIC_")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
     home.mkdir(parents=True, exist_ok=True)
     env.update(
         HOME=str(home),

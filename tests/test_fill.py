@@ -495,3 +495,20 @@ def test_unknown_model_skips_the_same_model_repair(
     fake.responder = respond
     assert main(["fill", str(project), "--model", "claude-nonexistent"]) == 0
     assert [r.body["model"] for r in fake.requests] == ["claude-nonexistent", OPUS]
+
+
+def test_edits_made_while_the_model_works_stop_the_write(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routes = project / "src/payments/routes.py"
+
+    def respond(request: object) -> Reply:
+        routes.write_text(routes.read_text() + "# edited meanwhile\n")
+        return valid_reply(project)(request)  # type: ignore[arg-type]
+
+    fake.responder = respond
+    assert main(["fill", str(project)]) == 2
+    assert "src/payments/routes.py changed while the model was working; nothing was written" in capsys.readouterr().err
+    assert routes.read_text().endswith("# edited meanwhile\n")
+    assert not (project / RECORD_FILE).exists()
+    assert all(TAG not in r.body for r in find_regions(project))

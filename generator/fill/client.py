@@ -1,6 +1,6 @@
 """One call to the Messages API, turned into bodies or a reason there are none.
 
-The SDK (imported here and only here, lazily: it takes about a second to import) does its
+The SDK (imported here and only here, lazily: it takes one to three seconds to import) does its
 own retries of 429, 529, 5xx and connection errors with backoff; what is left after them
 is an `Outcome` with an error. Output comes from the JSON schema in `output_config`;
 responses may start with thinking blocks, so only text blocks are read.
@@ -8,12 +8,13 @@ responses may start with thinking blocks, so only text blocks are read.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.context.tokens import estimate_tokens
+from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import output_config
 
@@ -77,6 +78,10 @@ class Client:
 
     def __init__(self, options: ClientOptions, progress: Progress | None = None) -> None:
         import anthropic
+
+        # The SDK leaves tens of thousands of long-lived objects; without this the collector walks them
+        # again and again, and interpreter exit alone took 0.8 s (bench/ai_bench.py).
+        gc.freeze()
 
         self._anthropic = anthropic
         self._options = options
@@ -147,14 +152,17 @@ class Client:
         """Read the raw event stream (the SDK's stream helper rebuilds a snapshot per event: twice the cost)."""
         answer = _Answer()
         text_blocks: set[int] = set()
-        streamed = 0
+        ascii_chars = other_chars = 0
         for event in self._client.messages.create(stream=True, **request):
             kind = event.type
             if kind == "content_block_delta" and event.index in text_blocks and event.delta.type == "text_delta":
                 answer.parts.append(event.delta.text)
                 if self._progress is not None:
-                    streamed += estimate_tokens(event.delta.text)
-                    self._progress(streamed)
+                    # The estimate of the whole text so far (per-delta estimates would round up every delta).
+                    piece = event.delta.text
+                    ascii_part = len(piece.encode("ascii", "ignore"))
+                    ascii_chars, other_chars = ascii_chars + ascii_part, other_chars + len(piece) - ascii_part
+                    self._progress(-(-ascii_chars // CHARS_PER_TOKEN) + other_chars)
             elif kind == "content_block_start" and event.content_block.type == "text":
                 text_blocks.add(event.index)
             elif kind == "message_start":

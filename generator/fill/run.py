@@ -95,6 +95,8 @@ class FillResult:
 class _State:
     """What the ladder knows about each region between calls."""
 
+    # The region files as the run found them: a change while the model works stops the write.
+    found: dict[str, str] = field(default_factory=dict)
     accepted: dict[str, str] = field(default_factory=dict)
     by_model: dict[str, str] = field(default_factory=dict)
     prompt_hash: dict[str, str] = field(default_factory=dict)
@@ -169,7 +171,7 @@ def fill(
         return result
     system = system_blocks(documents)
     client = client_factory(options.client, reporter.tokens)
-    state = _State(attempts={key: (None, []) for key in keys})
+    state = _State(found=current_texts(plan), attempts={key: (None, []) for key in keys})
     rounds = [(options.model, "first call"), (options.model, "repair call")]
     if options.escalation != options.model:
         rounds.append((options.escalation, "escalation call"))
@@ -324,6 +326,12 @@ def _finish(
             result.regions.append(RegionResult(region.key, False, None, reason or "not filled"))
         return
     reporter.phase("writing the fills", None)
+    changed = [path for path, text in current_texts(plan).items() if state.found.get(path) != text]
+    if changed:
+        raise DirtyTreeError(
+            f"{', '.join(changed)} changed while the model was working; nothing was written. "
+            "Run 'scaffold fill' again when your edits are saved (and committed)"
+        )
     texts = current_texts(plan, state.accepted)
     today = datetime.now(UTC).replace(microsecond=0).isoformat()
     entries = dict(read_records(plan.project))
