@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers import isolate, run, venv_bin
 
+# The fill-step fixtures (rendered service, fake Messages API) serve several test modules.
+pytest_plugins = ["tests.fillfixtures"]
+
 # Everything a generated Python project (service, api, script) needs, installed once per session.
 GENERATED_PYTHON_DEPS = [
     "fastapi>=0.110,<1",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from generator.regions import Region, find_regions
 from tests.fakeapi import Recorded, Reply, Usage
+from tests.helpers import run, tree_snapshot
 
 TAG = "filled by the fake model"
 KEY = "sk-ant-test-0123456789abcdef-NEVER-WRITTEN"
@@ -74,3 +75,24 @@ def broken_reply(project: Path) -> Callable[[Recorded], Reply]:
         return Reply.message(answer(project, requested(request), broken))
 
     return respond
+
+
+def outside_regions(project: Path) -> dict[str, str]:
+    """Each region file with its region bodies blanked: what a fill must never change."""
+    texts: dict[str, str] = {}
+    for region in find_regions(project):
+        lines = texts.get(region.path, (project / region.path).read_text()).splitlines(keepends=True)
+        # Blank by marker lines rather than numbers: earlier fills may have moved them.
+        start = next(i for i, line in enumerate(lines) if f"scaffold:fill {region.id}" in line)
+        end = next(i for i, line in enumerate(lines) if f"scaffold:end {region.id}" in line)
+        texts[region.path] = "".join(lines[: start + 1] + lines[end:])
+    return texts
+
+
+def worktree(project: Path) -> dict[str, bytes]:
+    """The project's files without .git, whose index git refreshes on any status call."""
+    return {path: data for path, data in tree_snapshot(project).items() if not path.startswith(".git/")}
+
+
+def commits(project: Path) -> list[str]:
+    return run(["git", "log", "--format=%s"], cwd=project).stdout.splitlines()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,56 +13,23 @@ from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply, Usage
-from tests.fillfakes import KEY, TAG, answer, asked_for, broken, broken_reply, requested, tagged, valid_reply
-from tests.helpers import run, tree_snapshot
+from tests.fillfakes import (
+    KEY,
+    TAG,
+    answer,
+    asked_for,
+    broken,
+    broken_reply,
+    commits,
+    outside_regions,
+    requested,
+    tagged,
+    valid_reply,
+    worktree,
+)
+from tests.helpers import run
 
 SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory, render_home: None) -> Path:
-    """A service generated without the AI step (render committed), copied by each test."""
-    root = tmp_path_factory.mktemp("rendered")
-    code = main(["new-service", "payments", "--defaults", "--no-ai", "--dest", str(root / "payments")])
-    assert code == 0
-    return root / "payments"
-
-
-@pytest.fixture
-def project(rendered: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "payments"
-    shutil.copytree(rendered, copy, symlinks=True)
-    return copy
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        for name, value in server.env(KEY).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
-        yield server
-
-
-def outside_regions(project: Path) -> dict[str, str]:
-    """Each region file with its region bodies blanked: what a fill must never change."""
-    texts: dict[str, str] = {}
-    for region in find_regions(project):
-        lines = texts.get(region.path, (project / region.path).read_text()).splitlines(keepends=True)
-        # Blank by marker lines rather than numbers: earlier fills may have moved them.
-        start = next(i for i, line in enumerate(lines) if f"scaffold:fill {region.id}" in line)
-        end = next(i for i, line in enumerate(lines) if f"scaffold:end {region.id}" in line)
-        texts[region.path] = "".join(lines[: start + 1] + lines[end:])
-    return texts
-
-
-def worktree(project: Path) -> dict[str, bytes]:
-    """The project's files without .git, whose index git refreshes on any status call."""
-    return {path: data for path, data in tree_snapshot(project).items() if not path.startswith(".git/")}
-
-
-def commits(project: Path) -> list[str]:
-    return run(["git", "log", "--format=%s"], cwd=project).stdout.splitlines()
 
 
 @pytest.mark.parametrize("stream", ["1", "0"])

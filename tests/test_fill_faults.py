@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,8 @@ from generator.fill.files import Swap
 from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply
-from tests.fillfakes import KEY, TAG, answer, valid_reply
+from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, valid_reply, worktree
 from tests.helpers import run
-from tests.test_fill import commits, outside_regions, worktree
 
 SONNET = "claude-sonnet-5-5"
 TMP_MARK = ".scaffold-tmp"
@@ -41,30 +40,6 @@ NO_SPACE = "No space left on device"
 REGION_FILES = ["src/payments/domain.py", "src/payments/routes.py", "tests/test_domain.py", "tests/test_routes.py"]
 # The start of an answer for the first region, cut off inside its body.
 CUT_JSON = '{"src/payments/domain.py#domain": "from dataclasses import dataclass\\n\\n\\n@datac'
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory, render_home: None) -> Path:
-    """A service generated without the AI step (render committed), copied by each test."""
-    root = tmp_path_factory.mktemp("rendered")
-    assert main(["new-service", "payments", "--defaults", "--no-ai", "--dest", str(root / "payments")]) == 0
-    return root / "payments"
-
-
-@pytest.fixture
-def project(rendered: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "payments"
-    shutil.copytree(rendered, copy, symlinks=True)
-    return copy
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        for name, value in server.env(KEY).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
-        yield server
 
 
 # --- what every run must leave behind ---------------------------------------------------------------------------
