@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -39,6 +40,12 @@ def run(
     return result
 
 
+def default_sigint() -> None:
+    """For a child that must feel Ctrl-C: a test run started with SIGINT ignored (a background job)
+    passes that on, and Python installs its KeyboardInterrupt handler only when SIGINT is not ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def scaffold_interrupted(args: Sequence[str], cwd: Path, delay: float, signum: int) -> tuple[int, str]:
     """Run `scaffold ARGS`, send it `signum` after `delay` seconds; return its exit code and stderr."""
     process = subprocess.Popen(
@@ -48,6 +55,7 @@ def scaffold_interrupted(args: Sequence[str], cwd: Path, delay: float, signum: i
         stderr=subprocess.PIPE,
         text=True,
         stdin=subprocess.DEVNULL,
+        preexec_fn=default_sigint,
     )
     time.sleep(delay)
     process.send_signal(signum)

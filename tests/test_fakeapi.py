@@ -282,7 +282,7 @@ def test_chunk_delay_paces_text_deltas() -> None:
         started = time.monotonic()
         arrivals = [time.monotonic() - started for _ in stream.text_stream]
     assert len(arrivals) == 5
-    assert arrivals[-1] - arrivals[0] >= 0.18  # four pauses of 0.05 s
+    assert arrivals[-1] - arrivals[0] >= 0.15  # four pauses of 0.05 s, less a loaded machine's clock jitter
 
 
 def test_concurrent_requests_are_all_answered() -> None:

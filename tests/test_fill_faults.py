@@ -31,7 +31,7 @@ from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, valid_reply, worktree
-from tests.helpers import run
+from tests.helpers import default_sigint, run
 
 SONNET = "claude-sonnet-5-5"
 TMP_MARK = ".scaffold-tmp"
@@ -308,6 +308,7 @@ def signal_while_streaming(fake: FakeAnthropic, projects: dict[signal.Signals, P
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=default_sigint,
         )
         for signum, project in projects.items()
     }

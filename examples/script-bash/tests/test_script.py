@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def run_script(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
         timeout=60,
         env={**os.environ, **(env or {})},
     )
+
+
+def default_sigint() -> None:
+    """Give the child the default SIGINT action: a runner that starts the tests with SIGINT ignored
+    (a background job) would pass that on, and bash cannot trap a signal ignored when it started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_script_is_executable() -> None:
@@ -74,6 +81,7 @@ def test_work_dir_is_removed_on_exit_and_signals(command: str, status: int) -> N
         text=True,
         check=False,
         timeout=60,
+        preexec_fn=default_sigint,
     )
     assert result.returncode == status, result.stderr
     work_dir = Path(result.stdout.strip())
