@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import ExitCode, ScaffoldError, UsageError
+
+if TYPE_CHECKING:
+    from generator.fill.plan import Plan
 
 FILL_HELP = """\
 the AI fill step:
@@ -112,7 +115,7 @@ def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) 
 
 
 def _fill(
-    project: Path, plan: Any, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
+    project: Path, plan: Plan, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
 ) -> int:
     from generator import gitutil, questionnaire
     from generator.fill import run, step
@@ -120,6 +123,10 @@ def _fill(
     from generator.fill.report import make_reporter, summary
 
     chosen = step.models(args.model)
+    # Every setting is checked before the question: a bad one must not surface after the user said yes.
+    client = step.client_options(key)
+    if args.verify or args.verify_command:
+        run.verify_command(project, args.verify_command)
     if not fresh:
         run.check_tree(plan)
     prepared = step.prepare(project, plan=plan)
@@ -135,15 +142,13 @@ def _fill(
     options = run.FillOptions(
         model=chosen.main,
         escalation=chosen.escalation,
-        client=step.client_options(key),
+        client=client,
         verify=args.verify or bool(args.verify_command),
         verify_command=args.verify_command,
         commit=git,
         # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
         keep_previous=not fresh and gitutil.enclosing_repo(project) is None,
     )
-    if options.verify:
-        run.verify_command(project, options.verify_command)
     reporter = make_reporter()
     try:
         result = run.fill(plan, prepared.documents, prepared.context_hashes, options, reporter)
