@@ -118,7 +118,7 @@ def _fill(
     project: Path, plan: Plan, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
 ) -> int:
     from generator import gitutil, questionnaire
-    from generator.fill import run, step
+    from generator.fill import run, step, verify
     from generator.fill.pricing import format_cost
     from generator.fill.report import make_reporter, summary
 
@@ -126,7 +126,7 @@ def _fill(
     # Every setting is checked before the question: a bad one must not surface after the user said yes.
     client = step.client_options(key)
     if args.verify or args.verify_command:
-        run.verify_command(project, args.verify_command)
+        verify.verify_command(project, args.verify_command)
     if not fresh:
         run.check_tree(plan)
     prepared = step.prepare(project, plan=plan)

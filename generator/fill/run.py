@@ -14,11 +14,6 @@ records provenance, and the fills become one commit of their own on top of the r
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import signal
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,12 +28,10 @@ from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, read_records, record_text, sha256
 from generator.fill.report import Reporter
+from generator.fill.verify import run_tests, verify_command
 from generator.regions import parse_regions
 
-VERIFY_TIMEOUT = 1800
 PREVIOUS_DIR = ".scaffold/previous"
-_OUTPUT_TAIL = 40
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -101,18 +94,6 @@ class _State:
     by_model: dict[str, str] = field(default_factory=dict)
     prompt_hash: dict[str, str] = field(default_factory=dict)
     attempts: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
-
-
-def verify_command(project: Path, given: str | None) -> str:
-    """The project's own test command: --verify-command, else `make test` when its Makefile has one."""
-    if given:
-        return given
-    makefile = project / "Makefile"
-    if makefile.is_file() and any(
-        line.startswith("test:") for line in makefile.read_text(encoding="utf-8", errors="replace").splitlines()
-    ):
-        return "make test"
-    raise UsageError(f"--verify: {project} has no Makefile with a 'test' target; give --verify-command CMD")
 
 
 # The optional checkers each language's fills would go through, and what is lost without them.
@@ -244,44 +225,11 @@ def _absorb(
     return failing
 
 
-def _run_tests(project: Path, command: str, api_key: str) -> tuple[int, str]:
-    """Run the project's test command; return its exit code and the tail of its output, key and colours removed."""
-    # The tests are code the model just wrote: they get no API credentials.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ANTHROPIC_")}
-    process = subprocess.Popen(
-        command,
-        shell=True,
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=VERIFY_TIMEOUT)
-        code = process.returncode
-    except BaseException as error:
-        # A timeout or Ctrl-C: stop the whole process group, grandchildren included.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        if not isinstance(error, subprocess.TimeoutExpired):
-            raise
-        output, code = f"timed out after {VERIFY_TIMEOUT} s", -1
-    text = _ANSI.sub("", output or "")
-    if api_key:
-        text = text.replace(api_key, "[API key]")
-    return code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:])
-
-
 def _baseline(plan: Plan, options: FillOptions, reporter: Reporter) -> None:
     """--verify: the tests must pass on the fallbacks first, or a failure would be blamed on the model."""
     command = verify_command(plan.project, options.verify_command)
     reporter.phase(f"verifying the project as it is: {command}", None)
-    code, tail = _run_tests(plan.project, command, options.client.api_key)
+    code, tail = run_tests(plan.project, command, options.client.api_key)
     if code != 0:
         last = tail.splitlines()[-1] if tail else "no output"
         raise UsageError(
@@ -297,7 +245,7 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     swap = Swap(plan.project, current_texts(plan, state.accepted))
     swap.apply()
     try:
-        code, tail = _run_tests(plan.project, command, options.client.api_key)
+        code, tail = run_tests(plan.project, command, options.client.api_key)
     finally:
         swap.undo()
     if code == 0:
