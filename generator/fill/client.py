@@ -90,7 +90,7 @@ class Client:
             api_key=options.api_key, timeout=options.timeout, max_retries=options.retries
         )
 
-    def ask(
+    def _ask(
         self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
     ) -> Outcome:
         """One request for `keys`; never raises for API trouble, only for interrupts and bugs.
@@ -140,8 +140,8 @@ class Client:
     def ask_safely(
         self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
     ) -> Outcome:
-        """`ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
-        outcome = self.ask(model, system, user, keys, schema_keys)
+        """`_ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
+        outcome = self._ask(model, system, user, keys, schema_keys)
         if outcome.error and not outcome.bodies:
             outcome.missing = list(keys)
         if outcome.error and self._options.api_key:

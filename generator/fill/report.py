@@ -106,13 +106,14 @@ def summary(result: FillResult) -> list[str]:
             lines.append(f"  fallback  {region.key}  ({region.reason})")
     total_cost = 0.0
     known = True
-    for model, usage in result.usage_by_model().items():
+    by_model = result.usage_by_model()
+    for model, usage in by_model.items():
         calls = sum(1 for call in result.calls if call.model == model)
         cost = usage.cost(model)
         known = known and cost is not None
         total_cost += cost or 0.0
         lines.append(f"  {model}: {calls} call{'s' * (calls != 1)}, {_tokens(usage)}, {format_cost(cost)}")
-    if len(result.usage_by_model()) > 1:
+    if len(by_model) > 1:
         lines.append(f"  total: {format_cost(total_cost if known else None)}")
     if result.unchecked:
         lines.append(f"  not checked: {'; '.join(result.unchecked)} (install it for stricter checks)")

@@ -26,10 +26,9 @@ from generator.fill.files import Swap, read_text
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
-from generator.fill.record import FILLED, RECORD_FILE, Entry, read_records, record_text, sha256
+from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.report import Reporter
 from generator.fill.verify import run_tests, verify_command
-from generator.regions import parse_regions
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -70,7 +69,6 @@ class FillResult:
     calls: list[Call] = field(default_factory=list)
     commit: str | None = None
     commit_note: str | None = None
-    documents: tuple[str, ...] = ()
     unchecked: tuple[str, ...] = ()
 
     @property
@@ -146,7 +144,7 @@ def fill(
     client_factory: Callable[[ClientOptions, Callable[[int], None]], Client] = Client,
 ) -> FillResult:
     """Run the ladder for `plan.todo` and write the outcome (see the module docstring)."""
-    result = FillResult(plan.project, documents=tuple(context_hashes), unchecked=missing_checkers(plan))
+    result = FillResult(plan.project, unchecked=missing_checkers(plan))
     keys = [region.key for region in plan.todo]
     if not keys:
         return result
@@ -282,7 +280,7 @@ def _finish(
         )
     texts = current_texts(plan, state.accepted)
     today = datetime.now(UTC).replace(microsecond=0).isoformat()
-    entries = dict(read_records(plan.project))
+    entries = dict(plan.records)
     for region in plan.todo:
         key = region.key
         entries[key] = Entry(
@@ -294,7 +292,6 @@ def _finish(
             context=dict(context_hashes),
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
-    _check_written(texts)
     writes = {**texts, RECORD_FILE: record_text(entries)}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
@@ -322,9 +319,3 @@ def _commit(
     except ExternalToolError as error:
         # The fills are in place and valid; a failed commit must not read as "nothing was filled".
         return None, f"not committed ({error}); review and commit them yourself"
-
-
-def _check_written(texts: Mapping[str, str]) -> None:
-    """The last guard before writing: every file still parses into the same regions."""
-    for path, text in texts.items():
-        parse_regions(text, path)

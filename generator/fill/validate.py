@@ -186,15 +186,24 @@ def _ruff_check(project: Path, path: str, text: str) -> _Outcome | None:
     if ruff is None:
         return None
     argv = [ruff, "check", "--output-format", "json", "--no-cache", "--no-fix", "--stdin-filename", path, "-"]
+    items = _json_report(argv, text, project)
+    return None if items is None else _Outcome(tuple(_ruff_finding(item) for item in items))
+
+
+def _json_report(argv: Sequence[str], text: str, project: Path) -> list[Mapping[str, Any]] | None:
+    """A linter's JSON findings; None when the linter itself failed (not the body's fault), so its gate is skipped.
+
+    ruff and shellcheck both exit 0 when clean and 1 with findings; anything else is a bad config,
+    an option they do not know or an unreadable input.
+    """
     done = _run(argv, text, project)
-    # 0: clean, 1: findings; anything else is ruff failing (bad config...), not the body.
     if done is None or done.returncode not in (0, 1):
         return None
     try:
         items = json.loads(done.stdout)
     except json.JSONDecodeError:
         return None
-    return _Outcome(tuple(_ruff_finding(item) for item in items))
+    return items if isinstance(items, list) else None
 
 
 def _ruff_finding(item: Mapping[str, Any]) -> _Finding:
@@ -310,13 +319,8 @@ def _shellcheck(project: Path, path: str, text: str) -> _Outcome | None:
     # Read from stdin, shellcheck cannot tell a bats file by its name and would fail on every test.
     if shellcheck is None or path.endswith(".bats"):
         return None
-    done = _run([shellcheck, "-f", "json", "--shell=bash", "-"], text, project)
-    # 0: clean, 1: findings; 2 and up are bad options or an unreadable input, shellcheck's side.
-    if done is None or done.returncode not in (0, 1):
-        return None
-    try:
-        items = json.loads(done.stdout)
-    except json.JSONDecodeError:
+    items = _json_report([shellcheck, "-f", "json", "--shell=bash", "-"], text, project)
+    if items is None:
         return None
     return _Outcome(
         tuple(
