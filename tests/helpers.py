@@ -117,6 +117,26 @@ def tree_snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+# Commits a test makes itself, on machines with no git identity.
+GIT_IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]
+# A template file with one region, for template repositories made by init_template_repo.
+GREET_TEMPLATE = """\
+    {% from "includes/regions.jinja" import region %}
+    def greet() -> str:
+    {% call region("greet", "Return the greeting", indent="    ") %}
+        return "{{ greeting }}"
+    {% endcall %}
+    """
+
+
+def release_template(repo: Path, files: Mapping[str, str], tag: str) -> None:
+    """Commit `files` to a template repository made by init_template_repo and tag the commit."""
+    build_file_tree(repo, files)
+    run(["git", *GIT_IDENTITY, "add", "-A"], cwd=repo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", f"release {tag}"], cwd=repo)
+    run(["git", "tag", tag], cwd=repo)
+
+
 def init_template_repo(root: Path, spec: Mapping[str, str | bytes], tag: str | None = "1.0.0") -> Path:
     """A minimal template repository in scaffold's layout, committed (and tagged) with git."""
     base: dict[str, str | bytes] = {
@@ -145,10 +165,9 @@ def init_template_repo(root: Path, spec: Mapping[str, str | bytes], tag: str | N
     }
     base.update(spec)
     build_file_tree(root, base)
-    identity = ["-c", "user.name=t", "-c", "user.email=t@t"]
     run(["git", "init", "-q", "-b", "main"], cwd=root)
-    run(["git", *identity, "add", "-A"], cwd=root)
-    run(["git", *identity, "commit", "-q", "-m", "template"], cwd=root)
+    run(["git", *GIT_IDENTITY, "add", "-A"], cwd=root)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "template"], cwd=root)
     if tag:
         run(["git", "tag", tag], cwd=root)
     return root

@@ -31,7 +31,7 @@ from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, valid_reply, worktree
-from tests.helpers import default_sigint, run
+from tests.helpers import GIT_IDENTITY, default_sigint, run
 
 SONNET = "claude-sonnet-5-5"
 TMP_MARK = ".scaffold-tmp"
@@ -61,6 +61,15 @@ def assert_valid(project: Path) -> None:
     for path in project.rglob("*.py"):
         if ".git" not in path.relative_to(project).parts:
             compile(path.read_bytes(), str(path), "exec")  # compile(), not py_compile: no __pycache__ written
+    assert git_status(project) == ""
+    assert temp_files(project.parent) == []
+
+
+def assert_untouched(project: Path, render: dict[str, bytes], render_log: list[str]) -> None:
+    """The project is the render, file for file and commit for commit: no record, no temp file, nothing staged."""
+    assert worktree(project) == render
+    assert not (project / RECORD_FILE).exists()
+    assert commits(project) == render_log
     assert git_status(project) == ""
     assert temp_files(project.parent) == []
 
@@ -251,11 +260,7 @@ def test_interrupt_while_writing_temporary_files_changes_nothing(
     # Four region files, then the record: no target is touched before every temporary file exists.
     order = [project / path for path in REGION_FILES] + [project / RECORD_FILE]
     assert calls == order[:failing]
-    assert worktree(project) == render
-    assert not (project / RECORD_FILE).exists()
-    assert commits(project) == render_log
-    assert git_status(project) == ""
-    assert temp_files(project.parent) == []
+    assert_untouched(project, render, render_log)
 
 
 def test_interrupt_inside_an_atomic_write_leaves_no_temp_file(
@@ -498,11 +503,7 @@ def test_disk_full_during_the_write_changes_nothing_and_exits_5(
     assert len(scaffold_lines(err)) == 1 and NO_SPACE in err and "nothing was changed" in err, err
     assert "Traceback" not in err and "internal error" not in err
     assert [path.relative_to(project).as_posix() for path in calls] == REGION_FILES[:3]
-    assert worktree(project) == render
-    assert not (project / RECORD_FILE).exists()
-    assert commits(project) == render_log
-    assert git_status(project) == ""
-    assert temp_files(project.parent) == []
+    assert_untouched(project, render, render_log)
 
 
 def test_disk_full_during_new_keeps_the_rendered_project(
@@ -526,8 +527,7 @@ def test_disk_full_during_new_keeps_the_rendered_project(
 def crlf_domain(project: Path) -> Path:
     domain = project / REGION_FILES[0]
     domain.write_bytes(domain.read_bytes().replace(b"\n", b"\r\n"))
-    identity = ["-c", "user.name=t", "-c", "user.email=t@t"]
-    run(["git", *identity, "commit", "-q", "-am", "CRLF line endings"], cwd=project)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "CRLF line endings"], cwd=project)
     return domain
 
 

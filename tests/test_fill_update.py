@@ -15,16 +15,8 @@ from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, requested
-from tests.helpers import build_file_tree, init_template_repo, run
+from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run
 
-IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]
-APP = """\
-    {% from "includes/regions.jinja" import region %}
-    def greet() -> str:
-    {% call region("greet", "Return the greeting", indent="    ") %}
-        return "{{ greeting }}"
-    {% endcall %}
-    """
 FAREWELL = """\
     {% from "includes/regions.jinja" import region %}
     def farewell() -> str:
@@ -36,13 +28,6 @@ MODEL_BODIES = {
     "app.py#greet": '    return "hello from the model"\n',
     "farewell.py#farewell": '    return "farewell from the model"\n',
 }
-
-
-def _release(repo: Path, files: dict[str, str], tag: str) -> None:
-    build_file_tree(repo, files)
-    run(["git", *IDENTITY, "add", "-A"], cwd=repo)
-    run(["git", *IDENTITY, "commit", "-q", "-m", f"release {tag}"], cwd=repo)
-    run(["git", "tag", tag], cwd=repo)
 
 
 def _model(request: Recorded) -> Reply:
@@ -62,7 +47,7 @@ def test_copier_update_keeps_the_fills_and_fill_adds_new_regions(
 ) -> None:
     includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
     repo = init_template_repo(
-        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": APP}
+        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
     )
     monkeypatch.chdir(tmp_path)
 
@@ -73,10 +58,10 @@ def test_copier_update_keeps_the_fills_and_fill_adds_new_regions(
     assert len(run(["git", "log", "--oneline"], cwd=demo).stdout.splitlines()) == 2
 
     # Release 1.1.0: the template changes outside the region and gains a file.
-    _release(
+    release_template(
         repo,
         {
-            "templates/mini/app.py.jinja": '"""The app."""\n\n' + textwrap.dedent(APP),
+            "templates/mini/app.py.jinja": '"""The app."""\n\n' + textwrap.dedent(GREET_TEMPLATE),
             "templates/mini/CHANGELOG.md": "1.1.0\n",
         },
         "1.1.0",
@@ -89,9 +74,9 @@ def test_copier_update_keeps_the_fills_and_fill_adds_new_regions(
     assert (demo / "CHANGELOG.md").is_file()
     assert yaml.safe_load((demo / ".copier-answers.yml").read_text())["_commit"] == "1.1.0"
     assert "app.py#greet" in yaml.safe_load((demo / RECORD_FILE).read_text())["regions"]
-    run(["git", *IDENTITY, "commit", "-q", "-am", "update to 1.1.0"], cwd=demo)
-    run(["git", *IDENTITY, "add", "-A"], cwd=demo)
-    run(["git", *IDENTITY, "commit", "-q", "-m", "new files of 1.1.0"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "update to 1.1.0"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "add", "-A"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "new files of 1.1.0"], cwd=demo)
 
     # Nothing new to fill: no call.
     calls = len(fake.requests)
@@ -101,10 +86,10 @@ def test_copier_update_keeps_the_fills_and_fill_adds_new_regions(
     assert "Nothing to fill" in capsys.readouterr().out
 
     # Release 1.2.0 brings a new region; scaffold update, then scaffold fill fills just that one.
-    _release(repo, {"templates/mini/farewell.py.jinja": FAREWELL}, "1.2.0")
+    release_template(repo, {"templates/mini/farewell.py.jinja": FAREWELL}, "1.2.0")
     assert main(["update", str(demo)]) == 0
-    run(["git", *IDENTITY, "add", "-A"], cwd=demo)
-    run(["git", *IDENTITY, "commit", "-q", "-m", "update to 1.2.0"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "add", "-A"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "update to 1.2.0"], cwd=demo)
     assert main(["fill", str(demo)]) == 0
     assert requested(fake.requests[-1]) == ["farewell.py#farewell"]
     assert 'return "farewell from the model"' in (demo / "farewell.py").read_text()

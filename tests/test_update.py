@@ -10,23 +10,16 @@ import pytest
 import yaml
 
 from generator.cli import main
-from tests.helpers import build_file_tree, init_template_repo, run, scaffold_interrupted, tree_snapshot
-
-IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]
-REGION_FILE = """\
-    {% from "includes/regions.jinja" import region %}
-    def greet() -> str:
-    {% call region("greet", "Return the greeting", indent="    ") %}
-        return "{{ greeting }}"
-    {% endcall %}
-    """
-
-
-def _release(repo: Path, files: dict[str, str], tag: str) -> None:
-    build_file_tree(repo, files)
-    run(["git", *IDENTITY, "add", "-A"], cwd=repo)
-    run(["git", *IDENTITY, "commit", "-q", "-m", f"release {tag}"], cwd=repo)
-    run(["git", "tag", tag], cwd=repo)
+from tests.helpers import (
+    GIT_IDENTITY,
+    GREET_TEMPLATE,
+    build_file_tree,
+    init_template_repo,
+    release_template,
+    run,
+    scaffold_interrupted,
+    tree_snapshot,
+)
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
     repo = init_template_repo(
         tmp_path / "templates",
-        {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": REGION_FILE},
+        {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE},
     )
     monkeypatch.chdir(tmp_path)
     assert main(["new", "mini", "demo", "--defaults", "--templates", str(repo)]) == 0
@@ -44,7 +37,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     app = demo / "app.py"
     app.write_text(app.read_text().replace('return "hello"', 'return "hello, edited by the user"'))
     (demo / "README.md").write_text((demo / "README.md").read_text() + "\nMy own notes.\n")
-    run(["git", *IDENTITY, "commit", "-q", "-am", "my edits"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "my edits"], cwd=demo)
     return repo, demo
 
 
@@ -52,7 +45,7 @@ def test_update_applies_new_version_and_keeps_user_edits(
     project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo, demo = project
-    _release(repo, {"templates/mini/CHANGELOG.md": "new in 1.1.0\n"}, "1.1.0")
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new in 1.1.0\n"}, "1.1.0")
     assert main(["update", str(demo)]) == 0
     out = capsys.readouterr().out
     assert "from template version 1.0.0 to 1.1.0" in out
@@ -64,7 +57,7 @@ def test_update_applies_new_version_and_keeps_user_edits(
 
 def test_plain_copier_update_keeps_edits_too(project: tuple[Path, Path]) -> None:
     repo, demo = project
-    _release(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
     copier = Path(sys.executable).with_name("copier")
     run([copier, "update", "--defaults"], cwd=demo)
     assert (demo / "CHANGELOG.md").is_file()
@@ -73,8 +66,8 @@ def test_plain_copier_update_keeps_edits_too(project: tuple[Path, Path]) -> None
 
 def test_conflicts_are_listed_with_exit_4(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     repo, demo = project
-    _release(
-        repo, {"templates/mini/app.py.jinja": REGION_FILE.replace('"{{ greeting }}"', '"{{ greeting }}!"')}, "1.1.0"
+    release_template(
+        repo, {"templates/mini/app.py.jinja": GREET_TEMPLATE.replace('"{{ greeting }}"', '"{{ greeting }}!"')}, "1.1.0"
     )
     assert main(["update", str(demo), "--defaults"]) == 4
     err = capsys.readouterr().err
@@ -84,7 +77,7 @@ def test_conflicts_are_listed_with_exit_4(project: tuple[Path, Path], capsys: py
 
 def test_dirty_tree_is_refused_and_untouched(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     repo, demo = project
-    _release(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
     (demo / "README.md").write_text("uncommitted\n")
     before = tree_snapshot(demo)
     assert main(["update", str(demo)]) == 2
@@ -106,7 +99,7 @@ def test_project_without_git(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_update_answers_are_checked_like_new(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     repo, demo = project
-    _release(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
     before = tree_snapshot(demo)
     assert main(["update", str(demo), "--defaults", "-d", "bogus=1"]) == 2
     assert "unknown answer 'bogus' for template 'mini'" in capsys.readouterr().err
@@ -116,15 +109,15 @@ def test_update_answers_are_checked_like_new(project: tuple[Path, Path], capsys:
 def test_answers_without_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     build_file_tree(tmp_path / "p", {".copier-answers.yml": "template: service\n"})
     run(["git", "init", "-q"], cwd=tmp_path / "p")
-    run(["git", *IDENTITY, "add", "-A"], cwd=tmp_path / "p")
-    run(["git", *IDENTITY, "commit", "-q", "-m", "i"], cwd=tmp_path / "p")
+    run(["git", *GIT_IDENTITY, "add", "-A"], cwd=tmp_path / "p")
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "i"], cwd=tmp_path / "p")
     assert main(["update", str(tmp_path / "p")]) == 2
     assert "records no _src_path" in capsys.readouterr().err
 
 
 def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) -> None:
     repo, demo = project
-    _release(repo, {f"templates/mini/file{i}.txt": f"{i}\n" for i in range(200)}, "1.1.0")
+    release_template(repo, {f"templates/mini/file{i}.txt": f"{i}\n" for i in range(200)}, "1.1.0")
 
     def files() -> dict[str, bytes]:
         return {path: data for path, data in tree_snapshot(demo).items() if not path.startswith(".git/")}
@@ -140,6 +133,6 @@ def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) 
             assert run(["git", "status", "--porcelain"], cwd=demo).stdout == ""
         else:
             assert code == 0, err
-            run(["git", *IDENTITY, "reset", "-q", "--hard"], cwd=demo)
+            run(["git", *GIT_IDENTITY, "reset", "-q", "--hard"], cwd=demo)
             run(["git", "clean", "-qfd"], cwd=demo)
     assert interrupted, "no run was interrupted mid-update; the deltas need adjusting"
