@@ -2,7 +2,8 @@
 
 Anything derived from `ScaffoldError` is "exit the program giving a message to the user":
 the CLI prints `str(error)` on one line and exits with `error.exit_code`. Anything else is
-a bug and prints a traceback only with SCAFFOLD_DEBUG=1.
+a bug and prints a traceback only with SCAFFOLD_DEBUG=1. `Interrupted` is the exception:
+an interrupt, not an error.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ class ExitCode(IntEnum):
     UPDATE_CONFLICTS = 4
     EXTERNAL = 5
     INTERRUPTED = 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """An interrupt that landed after scaffold finished something; str() says what now exists."""
 
 
 class ScaffoldError(Exception):

@@ -1,7 +1,8 @@
 """Render a template with Copier into a staging folder, commit it, and move it into place.
 
 The staging folder sits beside the destination (same filesystem, so the final move is
-a rename): a failure or Ctrl-C at any point leaves the destination as it was.
+a rename): a failure or Ctrl-C before the move leaves the destination as it was. The move
+itself runs with signals held, so an interrupt never lands half-way through a --force merge.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from generator.errors import (
     AnswerError,
     DestinationError,
     ExternalToolError,
+    Interrupted,
     NotAProjectError,
     TemplateSourceError,
     UsageError,
     describe_yaml_error,
 )
+from generator.interrupts import signals_held
 from generator.source import TemplateSource
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -74,22 +77,29 @@ def check_destination(dest: Path, force: bool) -> None:
         raise DestinationError(f"cannot write to {parent}; choose a --dest you can write to")
 
 
+@dataclass
+class _Stage:
+    path: Path
+    # Set, with signals held, in the same step as the move: from then on the project is the user's.
+    landed: bool = False
+
+
 @contextmanager
-def _staging(dest: Path) -> Iterator[Path]:
+def _staging(dest: Path) -> Iterator[_Stage]:
     created = dest.parent
     while not created.parent.exists():
         created = created.parent
     made_parents = not created.exists()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent))
-    succeeded = False
+    stage = _Stage(Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent)))
     try:
         yield stage
-        succeeded = True
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        if made_parents and not succeeded:
-            shutil.rmtree(created, ignore_errors=True)
+        # Held: a second Ctrl-C must not leave half a staging folder behind.
+        with signals_held():
+            shutil.rmtree(stage.path, ignore_errors=True)
+            if made_parents and not stage.landed:
+                shutil.rmtree(created, ignore_errors=True)
 
 
 _ANSWER_ERRORS = ("Validation error for question", "Invalid choice for", "invalid literal for")
@@ -184,28 +194,39 @@ def _move_into_place(rendered: Path, dest: Path) -> None:
 
 
 def generate(request: RenderRequest) -> RenderResult:
-    """Render, optionally `git init` + commit, then move the project to `request.dest`."""
+    """Render, optionally `git init` + commit, then move the project to `request.dest`.
+
+    An interrupt before the move leaves nothing; one that lands after it raises `Interrupted`.
+    """
     dest = request.dest
     check_destination(dest, request.force)
-    with _staging(dest) as stage:
-        rendered = stage / dest.name
-        _run_copier(request, rendered)
-        if not rendered.is_dir():
-            raise ExternalToolError(f"Copier rendered nothing for template {request.template!r}")
-        commit, skipped = None, None
-        if not request.git:
-            skipped = "--no-git"
-        elif (repo := gitutil.enclosing_repo(dest)) is not None:
-            skipped = f"{dest} is inside the git repository {repo}"
-        elif not gitutil.git_available():
-            skipped = "git is not installed"
-        version = read_answers(rendered).get("_commit") or request.source.version
-        if skipped is None:
-            gitutil.git("init", "-q", "-b", "main", cwd=rendered)
-            message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
-            commit = gitutil.commit_all(rendered, message)
-        files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
-        _move_into_place(rendered, dest)
+    stage: _Stage | None = None
+    try:
+        with _staging(dest) as stage:
+            rendered = stage.path / dest.name
+            _run_copier(request, rendered)
+            if not rendered.is_dir():
+                raise ExternalToolError(f"Copier rendered nothing for template {request.template!r}")
+            commit, skipped = None, None
+            if not request.git:
+                skipped = "--no-git"
+            elif (repo := gitutil.enclosing_repo(dest)) is not None:
+                skipped = f"{dest} is inside the git repository {repo}"
+            elif not gitutil.git_available():
+                skipped = "git is not installed"
+            version = read_answers(rendered).get("_commit") or request.source.version
+            if skipped is None:
+                gitutil.git("init", "-q", "-b", "main", cwd=rendered)
+                message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
+                commit = gitutil.commit_all(rendered, message)
+            files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
+            with signals_held():
+                _move_into_place(rendered, dest)
+                stage.landed = True
+    except KeyboardInterrupt:
+        if stage is not None and stage.landed:
+            raise Interrupted(f"{dest} was created") from None
+        raise
     return RenderResult(dest=dest, commit=commit, git_skipped_reason=skipped, files=files, template_version=version)
 
 

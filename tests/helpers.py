@@ -63,6 +63,12 @@ def scaffold_interrupted(args: Sequence[str], cwd: Path, delay: float, signum: i
     return process.returncode, err
 
 
+def terminate_self() -> None:
+    """SIGTERM to this process, as `kill` would send it. `main` turns it into KeyboardInterrupt as soon as
+    the signal is not held, so whatever code runs right after this shows whether it was."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def build_file_tree(root: Path, spec: Mapping[str, str | bytes]) -> None:
     """Write `path -> content` (text is dedented) under root."""
     for rel, content in spec.items():

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 import generator.fill.files as fill_files
+from generator import gitutil
 from generator.cli import main
 from generator.errors import ExitCode, ExternalToolError
 from generator.fill.files import Swap
@@ -31,7 +32,7 @@ from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, valid_reply, worktree
-from tests.helpers import GIT_IDENTITY, default_sigint, run
+from tests.helpers import GIT_IDENTITY, default_sigint, run, terminate_self
 
 SONNET = "claude-sonnet-5-5"
 TMP_MARK = ".scaffold-tmp"
@@ -289,6 +290,44 @@ def test_interrupt_inside_an_atomic_write_leaves_no_temp_file(
     assert worktree(project) == render
     assert temp_files(project.parent) == []
     assert git_status(project) == ""
+
+
+@pytest.mark.parametrize("command", ["fill", "new-service"])
+def test_interrupt_while_committing_the_fills_lands_after_the_commit(
+    project: Path,
+    fake: FakeAnthropic,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """SIGTERM just before `git commit`: the fills land written and committed, and the message says so."""
+    if command == "new-service":
+        project = project.parent / "fresh" / "payments"
+    fake.responder = lambda request: valid_reply(project)(request)
+    real_commit = gitutil.commit_paths
+
+    def commit_paths(cwd: Path, paths: list[str], message: str) -> str:
+        terminate_self()
+        return real_commit(cwd, paths, message)
+
+    monkeypatch.setattr(gitutil, "commit_paths", commit_paths)
+    args = (
+        ["fill", str(project)]
+        if command == "fill"
+        else ["new-service", "payments", "--defaults", "--dest", str(project)]
+    )
+
+    assert main(args) == ExitCode.INTERRUPTED
+
+    lines = scaffold_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].startswith("scaffold: interrupted; "), lines
+    if command == "fill":
+        assert "it landed after the fills were written" in lines[0] and RECORD_FILE in lines[0]
+    else:
+        assert "was created and is complete; nothing is left to fill" in lines[0]
+    assert commits(project)[0].startswith("Fill 4 template regions")
+    assert all(TAG in region.body for region in find_regions(project))
+    assert git_status(project) == "" and temp_files(project.parent) == []
 
 
 # --- 3. real signals while the model streams ----------------------------------------------------------------------

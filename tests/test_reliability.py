@@ -10,11 +10,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import generator.cli.project as project_cli
+from generator import render
 from generator.cli import main
 from generator.errors import AnswerError, RegionError, UsageError
 from generator.questionnaire import NAME_PATTERN, check_name, parse_data_items
 from generator.regions import parse_regions, splice
-from tests.helpers import build_file_tree, init_template_repo, run, scaffold_interrupted, tree_snapshot
+from tests.helpers import (
+    build_file_tree,
+    init_template_repo,
+    run,
+    scaffold_interrupted,
+    terminate_self,
+    tree_snapshot,
+)
 
 MARKER_LINES = st.sampled_from(
     [
@@ -149,5 +158,65 @@ def test_sigint_during_render_leaves_no_partial_project(tmp_path: Path) -> None:
             assert (work / "svc" / ".git").is_dir()
             continue
         assert code in (130, -signal.SIGINT), err
-        assert list(work.iterdir()) == [], "a partial project or staging folder was left behind"
+        if "svc was created and is complete" in err:  # the interrupt landed once the project was in place
+            assert_complete(work / "svc")
+            assert [path.name for path in work.iterdir()] == ["svc"]
+        else:
+            assert list(work.iterdir()) == [], "a partial project or staging folder was left behind"
     assert outcomes - {0}, "no run was interrupted; adjust the delays"
+
+
+def assert_complete(project: Path) -> None:
+    """The render, committed whole: every file of the service template, nothing uncommitted."""
+    assert (project / ".copier-answers.yml").is_file() and (project / "pyproject.toml").is_file()
+    assert run(["git", "log", "--format=%s"], cwd=project).stdout.startswith("Render the service template")
+    assert run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=project).stdout == ""
+
+
+def send_sigterm_after(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, call: int = 1) -> None:
+    """`owner.name` sends this process SIGTERM once its call number `call` has returned."""
+    real = getattr(owner, name)
+    calls = 0
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        result = real(*args, **kwargs)
+        calls += 1
+        if calls == call:
+            terminate_self()
+        return result
+
+    monkeypatch.setattr(owner, name, wrapper)
+
+
+@pytest.mark.parametrize("where", ["after-the-move", "mid-merge", "before-the-fill-step"])
+def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """A signal that lands once the render is moved into place never removes it (nor the folders made for it),
+    never leaves a merge half done, and the one line says the project exists and how to fill it."""
+    dest = tmp_path / "made" / "by" / "scaffold" / "svc"
+    flags = []
+    if where == "after-the-move":
+        send_sigterm_after(monkeypatch, render, "_move_into_place")
+    elif where == "mid-merge":
+        build_file_tree(dest, {"NOTES.md": "mine\n", "README.md": "replaced by the template\n"})
+        flags = ["--force", "--no-git"]
+        send_sigterm_after(monkeypatch, Path, "replace", call=2)
+    else:
+        send_sigterm_after(monkeypatch, project_cli, "after_render")
+
+    code = main(["new-service", "svc", "--defaults", "--dest", str(dest), *flags])
+
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err.count("\n") == 1 and err.startswith(f"scaffold: interrupted; {dest} was created and is complete; ")
+    assert f"its 4 regions keep the template's fallbacks until 'scaffold fill {dest}'" in err
+    assert [path.name for path in dest.parent.iterdir()] == ["svc"], "a staging folder was left behind"
+    if where == "mid-merge":
+        assert (dest / "NOTES.md").read_text() == "mine\n"
+        rendered = tree_snapshot(dest)
+        assert "README.md" in rendered and b"replaced by" not in rendered["README.md"]
+        assert {"pyproject.toml", "src/svc/domain.py", "tests/test_domain.py"} <= set(rendered)
+    else:
+        assert_complete(dest)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError
+from generator.interrupts import install_handlers
 
 EPILOG = """\
 exit codes:
@@ -27,7 +27,8 @@ exit codes:
   3    the project was generated, but the AI fill failed: its regions kept the template's fallback
   4    update finished with conflicts to resolve
   5    git or Copier failed for a reason outside your input
-  130  interrupted (Ctrl-C): nothing partial was left behind
+  130  interrupted (Ctrl-C, SIGTERM): nothing partial was left behind; the message
+       says what was finished before the interrupt landed
 
 Set SCAFFOLD_DEBUG=1 to see tracebacks. Docs: README.md.
 """
@@ -59,16 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
-    # A closed terminal or a `kill` must clean up like Ctrl-C: no staging folder, no half update.
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _interrupt)
+    install_handlers()
     parser = build_parser()
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:
@@ -85,10 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
         print(f"scaffold: error: {message}", file=sys.stderr)
         return int(error.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if debug:
             raise
-        print("scaffold: interrupted; nothing partial was left behind", file=sys.stderr)
+        print(f"scaffold: interrupted; {str(interrupt) or 'nothing partial was left behind'}", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:

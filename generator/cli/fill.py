@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.errors import ExitCode, ScaffoldError, UsageError
+from generator.errors import ExitCode, Interrupted, ScaffoldError, UsageError
+from generator.fill.record import RECORD_FILE
 
 if TYPE_CHECKING:
     from generator.fill.plan import Plan
@@ -81,7 +82,34 @@ def run_fill(args: argparse.Namespace) -> int:
             "scaffold fill needs an Anthropic API key: set ANTHROPIC_API_KEY (or anthropic_api_key in the user "
             "config); --pretend shows what would be sent without one"
         )
-    return _fill(project, plan, args, key, ask=not args.yes)
+    record = _record_bytes(project)
+    try:
+        return _fill(project, plan, args, key, ask=not args.yes)
+    except KeyboardInterrupt:
+        if _record_bytes(project) == record:
+            raise  # the fill writes all or nothing, and wrote nothing
+        where = shown(project / RECORD_FILE)
+        raise Interrupted(f"it landed after the fills were written; {where} lists them") from None
+
+
+def _record_bytes(project: Path) -> bytes | None:
+    try:
+        return (project / RECORD_FILE).read_bytes()
+    except OSError:
+        return None
+
+
+def fill_state(project: Path) -> str:
+    """After an interrupt: which regions hold fills (the fill writes all or nothing, so the record says)."""
+    from generator.fill.plan import make_plan
+
+    try:
+        todo = len(make_plan(project).todo)
+    except ScaffoldError:
+        return f"'scaffold fill {shown(project)}' fills any regions not filled yet"
+    if not todo:
+        return "nothing is left to fill"
+    return f"its {todo} regions keep the template's fallbacks until 'scaffold fill {shown(project)}'"
 
 
 def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) -> int:
@@ -102,9 +130,6 @@ def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) 
             return ExitCode.OK
         # Just rendered: nothing of the user's can be in these files, even if a parent repo sees them untracked.
         return _fill(dest, plan, args, key, ask=ask, git=git, fresh=True)
-    except KeyboardInterrupt:
-        print(f"scaffold: the AI fill was interrupted; {shown(dest)} keeps the template's fallbacks", file=sys.stderr)
-        raise
     except ScaffoldError as error:
         print(
             f"scaffold: AI fill failed: {error}; {shown(dest)} is created with the template's fallbacks, "

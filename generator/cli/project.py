@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.cli.fill import FILL_HELP, add_ai_flags, after_render
-from generator.errors import AnswerError, ExitCode
+from generator.cli.fill import FILL_HELP, add_ai_flags, after_render, fill_state, shown
+from generator.errors import AnswerError, ExitCode, Interrupted
+
+if TYPE_CHECKING:
+    from generator.render import RenderResult
 
 BUILTIN = {
     "service": "a production-shaped Python HTTP service (FastAPI, health checks, JSON logs, Docker)",
@@ -156,8 +159,18 @@ def run_new(args: argparse.Namespace) -> int:
     )
     if args.pretend:
         return _pretend_new(request, args)
-    result = render.generate(request)
-    version = result.template_version or src.url
+    result: RenderResult | None = None
+    try:
+        result = render.generate(request)
+        return _created(result, args, result.template_version or src.url, ask=not defaults)
+    except KeyboardInterrupt as interrupt:
+        if result is None and not isinstance(interrupt, Interrupted):
+            raise  # before the project was moved into place: nothing was left behind
+        raise Interrupted(f"{shown(dest)} was created and is complete; {fill_state(dest)}") from None
+
+
+def _created(result: RenderResult, args: argparse.Namespace, version: str, *, ask: bool) -> int:
+    """Say what was made, then run the fill step."""
     print(f"Created {result.dest} from the {args.template} template ({version}), {result.files} files.")
     if result.commit:
         print(f"Committed the render as {result.commit[:12]}; 'copier update' (or 'scaffold update') works from here.")
@@ -165,7 +178,7 @@ def run_new(args: argparse.Namespace) -> int:
         print(f"No git commit ({result.git_skipped_reason}); commit the project before running 'copier update'.")
     if args.no_ai:
         return ExitCode.OK
-    return after_render(result.dest, args, git=result.commit is not None, ask=not defaults)
+    return after_render(result.dest, args, git=result.commit is not None, ask=ask)
 
 
 def _pretend_new(request: Any, args: argparse.Namespace) -> int:

@@ -16,33 +16,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import ExternalToolError
-
-_HELD = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+from generator.interrupts import signals_held
 
 
 def read_text(path: Path) -> str:
     """A file's text exactly as stored (no newline translation)."""
     return path.read_bytes().decode("utf-8")
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Defer SIGINT/SIGTERM/SIGHUP until the block is over (POSIX, main thread; elsewhere a no-op)."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _umask() -> int:

@@ -29,6 +29,7 @@ from generator.fill.prompt import current_texts, first_message, repair_message, 
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.report import Reporter
 from generator.fill.verify import run_tests, verify_command
+from generator.interrupts import signals_held
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -241,8 +242,8 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     command = verify_command(plan.project, options.verify_command)
     reporter.phase(f"verifying the fills: {command}", None)
     swap = Swap(plan.project, current_texts(plan, state.accepted))
-    swap.apply()
     try:
+        swap.apply()  # inside: an interrupt right after it must still put the fallbacks back
         code, tail = run_tests(plan.project, command, options.client.api_key)
     finally:
         swap.undo()
@@ -297,9 +298,11 @@ def _finish(
     if options.keep_previous:
         writes.update({f"{previous}/{path}": read_text(plan.project / path) for path in texts})
     swap = Swap(plan.project, writes)
-    swap.apply()
-    swap.discard()
-    result.commit, result.commit_note = _commit(plan, options, state, [*texts, RECORD_FILE], previous)
+    # Held from the first temporary file to the commit: the fills land written and committed, or not at all.
+    with signals_held():
+        swap.apply()
+        swap.discard()
+        result.commit, result.commit_note = _commit(plan, options, state, [*texts, RECORD_FILE], previous)
 
 
 def _commit(
