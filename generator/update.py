@@ -17,6 +17,7 @@ from generator.errors import (
     DirtyTreeError,
     NotAProjectError,
 )
+from generator.interrupts import signals_held
 from generator.render import ANSWERS_FILE, copier_errors, read_answers
 
 _CONFLICT_START = "<<<<<<< "
@@ -101,15 +102,18 @@ def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: boo
                 quiet=True,
                 skip_answered=defaults,
             )
+        after = read_answers(project)
+        # Inside the try: an interrupt before the caller has the result undoes the update too.
+        return UpdateResult(
+            path=project,
+            old_version=before.get("_commit"),
+            new_version=after.get("_commit"),
+            conflicts=conflicted_files(project),
+        )
     except BaseException:
         # The tree was clean before Copier touched it, so its last commit is exactly what the user had.
-        gitutil.git("reset", "-q", "--hard", "HEAD", cwd=project, check=False)
-        gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
+        # Held: a second Ctrl-C must not stop the restore half-way.
+        with signals_held():
+            gitutil.git("reset", "-q", "--hard", "HEAD", cwd=project, check=False)
+            gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
         raise
-    after = read_answers(project)
-    return UpdateResult(
-        path=project,
-        old_version=before.get("_commit"),
-        new_version=after.get("_commit"),
-        conflicts=conflicted_files(project),
-    )

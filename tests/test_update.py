@@ -5,10 +5,13 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+import generator.cli.project as project_cli
+import generator.update as update_module
 from generator.cli import main
 from tests.helpers import (
     GIT_IDENTITY,
@@ -18,6 +21,7 @@ from tests.helpers import (
     release_template,
     run,
     scaffold_interrupted,
+    terminate_self,
     tree_snapshot,
 )
 
@@ -126,13 +130,52 @@ def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) 
     interrupted = 0
     for delay in (0.5, 1.0, 1.5):
         code, err = scaffold_interrupted(["update", str(demo), "--defaults"], demo.parent, delay, signal.SIGTERM)
-        if code == 130:
+        if code == 130 and "was updated to template version 1.1.0" not in err:
             interrupted += 1
-            assert "interrupted" in err
+            assert err == "scaffold: interrupted; nothing partial was left behind\n"
             assert files() == before
             assert run(["git", "status", "--porcelain"], cwd=demo).stdout == ""
-        else:
-            assert code == 0, err
+        else:  # done, or interrupted once the update was in place (and said so)
+            assert code in (0, 130), err
             run(["git", *GIT_IDENTITY, "reset", "-q", "--hard"], cwd=demo)
             run(["git", "clean", "-qfd"], cwd=demo)
     assert interrupted, "no run was interrupted mid-update; the deltas need adjusting"
+
+
+@pytest.mark.parametrize("where", ["before-the-result", "after-the-result"])
+def test_interrupt_once_copier_is_done_either_undoes_or_reports_the_update(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    repo, demo = project
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new in 1.1.0\n"}, "1.1.0")
+    head = run(["git", "rev-parse", "HEAD"], cwd=demo).stdout
+    if where == "before-the-result":  # Copier is done; update() is still reading the result
+        real_conflicts = update_module.conflicted_files
+
+        def conflicted_files(project: Path) -> list[str]:
+            conflicts = real_conflicts(project)
+            terminate_self()
+            return conflicts
+
+        monkeypatch.setattr(update_module, "conflicted_files", conflicted_files)
+    else:  # the command has the result and is about to print it
+        real_report = project_cli._updated
+
+        def report(result: Any) -> int:
+            terminate_self()
+            return real_report(result)
+
+        monkeypatch.setattr(project_cli, "_updated", report)
+
+    assert main(["update", str(demo), "--defaults"]) == 130
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
+    if where == "before-the-result":
+        assert err == "scaffold: interrupted; nothing partial was left behind\n"
+        assert not (demo / "CHANGELOG.md").exists()
+        assert run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=demo).stdout == ""
+    else:
+        assert "was updated to template version 1.1.0; review with 'git status' and 'git diff', then commit" in err
+        assert (demo / "CHANGELOG.md").read_text() == "new in 1.1.0\n"

@@ -12,6 +12,7 @@ from generator.errors import AnswerError, ExitCode, Interrupted
 
 if TYPE_CHECKING:
     from generator.render import RenderResult
+    from generator.update import UpdateResult
 
 BUILTIN = {
     "service": "a production-shaped Python HTTP service (FastAPI, health checks, JSON logs, Docker)",
@@ -232,7 +233,20 @@ def run_update(args: argparse.Namespace) -> int:
 
     raw = _gather_answers(args)
     defaults = args.defaults or not questionnaire.has_terminal()
-    result = update.update(args.path, raw, defaults=defaults, trust=args.trust)
+    result: UpdateResult | None = None
+    try:
+        result = update.update(args.path, raw, defaults=defaults, trust=args.trust)
+        return _updated(result)
+    except KeyboardInterrupt:
+        if result is None:
+            raise  # update() put the last commit back
+        raise Interrupted(
+            f"{shown(result.path)} was updated to template version {result.new_version}; "
+            "review with 'git status' and 'git diff', then commit"
+        ) from None
+
+
+def _updated(result: UpdateResult) -> int:
     if result.old_version == result.new_version:
         print(f"{result.path} is already at template version {result.new_version}; re-applied it.")
     else:
