@@ -218,7 +218,7 @@ def time_fake_answers() -> None:
 
     original = fakeapi._Handler._answer_messages
 
-    def timed(handler: Any, fake: Any, request: Recorded) -> None:
+    def timed(handler: fakeapi._Handler, fake: fakeapi.FakeAnthropic, request: Recorded) -> None:
         started = time.perf_counter()
         try:
             original(handler, fake, request)
@@ -226,7 +226,8 @@ def time_fake_answers() -> None:
             if isinstance(fake.responder, Responder):
                 fake.responder.seconds.append(time.perf_counter() - started)
 
-    fakeapi._Handler._answer_messages = timed  # type: ignore[method-assign]
+    # A plain function put in as the method: mypy types the two differently.
+    fakeapi._Handler._answer_messages = timed  # type: ignore[method-assign, assignment]
 
 
 # --- the instrumented child --------------------------------------------------------------------------------------

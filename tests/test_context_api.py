@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from generator import api
@@ -12,11 +14,11 @@ from tests.test_context_fixtures import make_home
 
 
 @pytest.fixture
-def home(tmp_path):
+def home(tmp_path: Path) -> Path:
     return make_home(tmp_path / "home")
 
 
-def test_a_generated_project_task_uses_its_template_and_project(home):
+def test_a_generated_project_task_uses_its_template_and_project(home: Path) -> None:
     answers = {"template": "api", "project_name": "billing-api", "description": "Bills customers", "port": 8000}
     result = api.build_context(Task.from_answers(answers), home=home)
     assert (result.kind, result.kind_reason) == ("api", "given")
@@ -27,20 +29,20 @@ def test_a_generated_project_task_uses_its_template_and_project(home):
     assert result.home == home and result.notes == ()
 
 
-def test_get_context_is_the_kind_documents_without_a_task(home):
+def test_get_context_is_the_kind_documents_without_a_task(home: Path) -> None:
     text = api.get_context("deploy", home=home)
     assert text.startswith("<documents>\n") and text.endswith("</documents>\n")
     assert '<document path="runbooks/deploy.md" section="Deploy">' in text
     assert "<task" not in text and "You are helping" not in text
 
 
-def test_prompt_and_classify_agree_with_build_context(home):
+def test_prompt_and_classify_agree_with_build_context(home: Path) -> None:
     task = "roll back the release"
     assert api.classify(task, home=home) == "deploy"
     assert api.prompt(task, home=home) == api.build_context(task, home=home).prompt
 
 
-def test_the_bundled_home_is_used_and_noted_when_none_is_configured():
+def test_the_bundled_home_is_used_and_noted_when_none_is_configured() -> None:
     result = api.build_context("a terraform module for a bucket", budget=30_000)
     assert result.home == REPO_ROOT
     assert len(result.notes) == 1 and "bundled context" in result.notes[0]
@@ -51,19 +53,19 @@ def test_the_bundled_home_is_used_and_noted_when_none_is_configured():
 
 
 @pytest.mark.parametrize("budget", [0, -5, 2.5, True])
-def test_budget_must_be_a_positive_whole_number(home, budget):
+def test_budget_must_be_a_positive_whole_number(home: Path, budget: float) -> None:
     with pytest.raises(UsageError, match="positive number of tokens"):
-        api.build_context("x", budget=budget, home=home)
+        api.build_context("x", budget=budget, home=home)  # type: ignore[arg-type]  # the wrong type is the point
 
 
-def test_errors_are_scaffold_errors(home, tmp_path):
+def test_errors_are_scaffold_errors(home: Path, tmp_path: Path) -> None:
     with pytest.raises(EmptyTaskError):
         api.prompt(" ", home=home)
     with pytest.raises(HomeError, match="not a scaffold knowledge home"):
         api.classify("x", home=tmp_path / "nowhere")
 
 
-def test_exact_token_counts_need_a_key_and_never_run_offline(monkeypatch):
+def test_exact_token_counts_need_a_key_and_never_run_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(UsageError, match="ANTHROPIC_API_KEY"):
         api.count_tokens("hello")

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,19 +18,19 @@ from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_home(tmp_path / "home")
     monkeypatch.setenv("SCAFFOLD_HOME", str(root))
     return root
 
 
-def context(capsys, *args: str) -> tuple[int, str, str]:
+def context(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(["context", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def test_context_prints_a_paste_ready_prompt(home, capsys):
+def test_context_prints_a_paste_ready_prompt(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = context(capsys, "add a problem details endpoint to billing", "--project", "billing-api")
     assert code == 0
     assert out.startswith("You are helping a software team")
@@ -43,7 +44,7 @@ def test_context_prints_a_paste_ready_prompt(home, capsys):
     assert "note:" not in err
 
 
-def test_json_shape(home, capsys):
+def test_json_shape(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = context(capsys, "--json", "--budget", "20000", "release the new deploy workflow")
     assert code == 0
     data = json.loads(out)
@@ -65,7 +66,7 @@ def test_json_shape(home, capsys):
     assert sum(d["tokens"] for d in data["documents"]) < data["tokens"] <= 20000
 
 
-def test_the_cli_prints_exactly_what_the_api_returns(home, capsys):
+def test_the_cli_prints_exactly_what_the_api_returns(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = context(capsys, "--kind", "infra", "--budget", "3000", "a bucket for logs")
     assert code == 0
     assert out == api.prompt("a bucket for logs", kind="infra", budget=3000)
@@ -76,14 +77,14 @@ def test_the_cli_prints_exactly_what_the_api_returns(home, capsys):
     assert "decisions/" not in documents  # no task text: nothing is ranked
 
 
-def test_task_from_stdin(home, capsys, monkeypatch):
+def test_task_from_stdin(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("rotate the gateway TLS certificate\n"))
     code, out, _ = context(capsys, "-")
     assert code == 0
     assert "runbooks/rotate-certificates.md" in out
 
 
-def test_budget_fitting_reports_what_was_left_out(home, capsys):
+def test_budget_fitting_reports_what_was_left_out(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = context(capsys, "--json", "--budget", "560", "deploy the gateway certificate rotation")
     assert code == 0
     data = json.loads(out)
@@ -96,7 +97,7 @@ def test_budget_fitting_reports_what_was_left_out(home, capsys):
     assert "left out (see --json)" in err
 
 
-def test_secrets_are_redacted_and_reported(home, capsys):
+def test_secrets_are_redacted_and_reported(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (home / "context" / "runbooks" / "deploy.md").write_text(
         f"# Deploy\n\n## Steps\n\nRun the deploy workflow.\nkey: {AWS_KEY}\n\n{PRIVATE_KEY}\n"
     )
@@ -110,7 +111,7 @@ def test_secrets_are_redacted_and_reported(home, capsys):
     assert f"AWS Access Key) at {home / 'context' / 'runbooks' / 'deploy.md'}:6" in err
 
 
-def test_no_home_configured_falls_back_to_the_bundled_context_with_one_note(capsys):
+def test_no_home_configured_falls_back_to_the_bundled_context_with_one_note(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = context(capsys, "--budget", "9000", "--kind", "general", "name things well")
     assert code == 0
     assert err.count("note:") == 1
@@ -119,14 +120,16 @@ def test_no_home_configured_falls_back_to_the_bundled_context_with_one_note(caps
 
 
 @pytest.mark.parametrize("task", ["", "   \n\t"])
-def test_empty_task_text_is_a_usage_error(home, capsys, task):
+def test_empty_task_text_is_a_usage_error(home: Path, capsys: pytest.CaptureFixture[str], task: str) -> None:
     code, out, err = context(capsys, task)
     assert code == 2
     assert out == ""
     assert "the task text is empty" in err
 
 
-def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(home, capsys):
+def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = context(capsys, "--budget", "50", "anything")
     assert code == 2 and out == ""
     assert "a budget of 50 tokens is too small" in err
@@ -142,20 +145,22 @@ def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(home, capsys
         (["--home", "/nonexistent/home", "x"], "is not a scaffold knowledge home"),
     ],
 )
-def test_bad_arguments_exit_2(home, capsys, args, message):
+def test_bad_arguments_exit_2(home: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     code, out, err = context(capsys, *args)
     assert code == 2 and out == ""
     assert message in err
 
 
-def test_a_malformed_map_names_file_and_line(home, capsys):
+def test_a_malformed_map_names_file_and_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (home / "context" / "context.yml").write_text("version: 1\nkinds:\n  api:\n    documents: [x.md\n")
     code, _, err = context(capsys, "anything")
     assert code == 2
     assert f"{home / 'context' / 'context.yml'}:5: invalid YAML" in err
 
 
-def test_missing_unreadable_and_looping_files_are_warnings_not_failures(home, capsys):
+def test_missing_unreadable_and_looping_files_are_warnings_not_failures(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     context_dir = home / "context"
     (context_dir / "architecture.md").unlink()
     (context_dir / "runbooks" / "deploy.md").unlink()
@@ -178,7 +183,7 @@ def test_missing_unreadable_and_looping_files_are_warnings_not_failures(home, ca
     } in data["omitted"]
 
 
-def test_a_20_megabyte_file_is_truncated_at_the_budget(home, capsys):
+def test_a_20_megabyte_file_is_truncated_at_the_budget(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     line = "Ledger entries are immutable; corrections are new entries that reverse old ones.\n"
     big = "# Ledger notes\n\n" + (line * 40 + "\n") * (20_000_000 // (len(line) * 40))
     (home / "context" / "project-contexts" / "ledger.md").write_text(big)
@@ -193,7 +198,9 @@ def test_a_20_megabyte_file_is_truncated_at_the_budget(home, capsys):
     assert "sections)" in left["section"] and left["tokens"] > 6_000_000
 
 
-def test_init_then_new_decision_is_selected_for_a_matching_task(tmp_path, capsys, monkeypatch):
+def test_init_then_new_decision_is_selected_for_a_matching_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "team-home"
     assert main(["init", str(target)]) == 0
     out = capsys.readouterr().out
@@ -224,7 +231,9 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(tmp_path, capsys
     assert capsys.readouterr().out.strip().endswith("runbooks/0001-restore-the-ledger.md")
 
 
-def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(tmp_path, capsys):
+def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")
@@ -239,7 +248,9 @@ def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(tmp_path, c
     assert api.get_context("general").count("<document ") >= 3
 
 
-def test_new_documents_need_a_home_and_a_title(capsys, tmp_path, monkeypatch):
+def test_new_documents_need_a_home_and_a_title(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert main(["new-decision", "Use Postgres"]) == 2
     assert "no knowledge home configured" in capsys.readouterr().err
     monkeypatch.setenv("SCAFFOLD_HOME", str(make_home(tmp_path / "home")))
@@ -249,7 +260,7 @@ def test_new_documents_need_a_home_and_a_title(capsys, tmp_path, monkeypatch):
     assert "not a date" in capsys.readouterr().err
 
 
-def test_help_imports_nothing_heavy():
+def test_help_imports_nothing_heavy() -> None:
     code = (
         "import sys\n"
         "from generator.cli import main\n"

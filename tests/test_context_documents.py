@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ def sections(text: str, path: str = "doc.md") -> list[tuple[str, str, int]]:
     return [(raw.heading, raw.trail, raw.line) for raw in split_sections(path, data)]
 
 
-def test_sections_start_at_headings_up_to_level_three():
+def test_sections_start_at_headings_up_to_level_three() -> None:
     text = "intro\n# Title\nbody\n## Part A\na\n### Detail\nd\n#### Deep\nstays in Detail\n## Part B\nb\n"
     assert sections(text) == [
         ("(preamble)", "Title", 1),
@@ -29,12 +30,12 @@ def test_sections_start_at_headings_up_to_level_three():
     ]
 
 
-def test_headings_inside_fenced_code_do_not_split():
+def test_headings_inside_fenced_code_do_not_split() -> None:
     text = "# Runbook\n```bash\n# not a heading\n```\n~~~~\n## nor this\n~~~~\n## Real\n"
     assert [heading for heading, _, _ in sections(text)] == ["Runbook", "Real"]
 
 
-def test_sections_cover_the_file_byte_for_byte():
+def test_sections_cover_the_file_byte_for_byte() -> None:
     text = "\ufeff# Tïtle\n\nbödy\n## Zweite\nmehr\n"
     data = text.encode()
     raw = split_sections("doc.md", data)
@@ -42,11 +43,11 @@ def test_sections_cover_the_file_byte_for_byte():
     assert b"".join(data[s.start : s.end] for s in raw) == data[3:]
 
 
-def test_a_document_without_h1_is_titled_by_its_file_name():
+def test_a_document_without_h1_is_titled_by_its_file_name() -> None:
     assert sections("## Steps\n1. do it\n", "runbooks/restart-workers.md") == [("Steps", "restart-workers > Steps", 1)]
 
 
-def test_oversized_sections_are_cut_into_parts_at_boundaries():
+def test_oversized_sections_are_cut_into_parts_at_boundaries() -> None:
     paragraph = "word " * 200 + "\n\n"
     text = "# Big\n" + paragraph * 40
     data = text.encode()
@@ -58,7 +59,7 @@ def test_oversized_sections_are_cut_into_parts_at_boundaries():
     assert raw[2].line == 1 + data.count(b"\n", 0, raw[2].start)
 
 
-def test_one_enormous_line_is_cut_between_characters():
+def test_one_enormous_line_is_cut_between_characters() -> None:
     text = "# Blob\n" + "é" * (MAX_SECTION_BYTES * 2)
     data = text.encode()
     raw = split_sections("blob.md", data)
@@ -67,7 +68,7 @@ def test_one_enormous_line_is_cut_between_characters():
         data[part.start : part.end].decode("utf-8")  # never splits a character
 
 
-def test_scan_skips_private_folders_and_reports_symlink_problems(tmp_path):
+def test_scan_skips_private_folders_and_reports_symlink_problems(tmp_path: Path) -> None:
     root = tmp_path / "context"
     (root / "runbooks").mkdir(parents=True)
     (root / "runbooks" / "deploy.md").write_text("# Deploy\n")
@@ -87,7 +88,7 @@ def test_scan_skips_private_folders_and_reports_symlink_problems(tmp_path):
     assert any("gone.md" in w and "broken symlink" in w for w in warnings)
 
 
-def test_non_utf8_files_are_skipped_with_a_warning(tmp_path):
+def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     make_home(tmp_path, {"context/runbooks/latin1.md": "# Café\n".encode("latin-1")})
     library = load_library(tmp_path / "context")
     assert library.sections_of("runbooks/latin1.md") is None
@@ -95,7 +96,7 @@ def test_non_utf8_files_are_skipped_with_a_warning(tmp_path):
     assert library.sections_of("runbooks/deploy.md")
 
 
-def test_unreadable_files_are_skipped_with_a_warning(tmp_path, monkeypatch):
+def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_home(tmp_path)
     real_read = documents._read_bytes
 
@@ -111,7 +112,7 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_files_by_permissions(tmp_path):
+def test_unreadable_files_by_permissions(tmp_path: Path) -> None:
     make_home(tmp_path)
     target = tmp_path / "context" / "runbooks" / "deploy.md"
     target.chmod(0)
@@ -122,14 +123,16 @@ def test_unreadable_files_by_permissions(tmp_path):
     assert any("runbooks/deploy.md" in w for w in library.warnings)
 
 
-def test_the_index_is_cached_and_only_changed_files_are_parsed_again(tmp_path, monkeypatch):
+def test_the_index_is_cached_and_only_changed_files_are_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_home(tmp_path)
     context = tmp_path / "context"
     first = load_library(context)
     parsed: list[str] = []
     real_parse = documents._parse_file
 
-    def parse(root: Path, path: str):
+    def parse(root: Path, path: str) -> tuple[str | None, list[list[Any]]]:
         parsed.append(path)
         return real_parse(root, path)
 
@@ -147,7 +150,7 @@ def test_the_index_is_cached_and_only_changed_files_are_parsed_again(tmp_path, m
     assert [s.heading for s in changed.sections_of("runbooks/deploy.md") or []] == ["Deploy", "Steps", "Verify"]
 
 
-def test_reading_a_section_returns_its_text(tmp_path):
+def test_reading_a_section_returns_its_text(tmp_path: Path) -> None:
     make_home(tmp_path)
     library = load_library(tmp_path / "context")
     python = next(s for s in library.sections_of("style.md") or [] if s.heading == "Python")
@@ -157,7 +160,7 @@ def test_reading_a_section_returns_its_text(tmp_path):
     assert python.tokens == -(-len(library.read(python)) // 3)
 
 
-def test_bm25_ranks_sections_of_the_ranked_folders_only(tmp_path):
+def test_bm25_ranks_sections_of_the_ranked_folders_only(tmp_path: Path) -> None:
     make_home(tmp_path)
     library = load_library(tmp_path / "context")
     folders = ["decisions", "incidents", "runbooks", "anti-patterns"]
@@ -175,19 +178,19 @@ def test_bm25_ranks_sections_of_the_ranked_folders_only(tmp_path):
     assert library.rank("zzzz qqqq", folders, 5) == []
 
 
-def test_repeated_queries_are_answered_from_the_cache(tmp_path, monkeypatch):
+def test_repeated_queries_are_answered_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_home(tmp_path)
     folders = ["decisions", "runbooks"]
     expected = load_library(tmp_path / "context").rank("deploy workflow image tag", folders, 2)
 
-    def no_ranker(self, folders):
+    def no_ranker(self: documents.Library, folders: tuple[str, ...]) -> documents._Ranker | None:
         raise AssertionError("the ranker should not be needed for a cached query")
 
     monkeypatch.setattr(documents.Library, "_load_or_build_ranker", no_ranker)
     assert load_library(tmp_path / "context").rank("deploy workflow image tag", folders, 2) == expected
 
 
-def test_scores_from_the_cached_postings_equal_bm25s_scores(tmp_path):
+def test_scores_from_the_cached_postings_equal_bm25s_scores(tmp_path: Path) -> None:
     import bm25s
     import Stemmer
 
@@ -198,9 +201,10 @@ def test_scores_from_the_cached_postings_equal_bm25s_scores(tmp_path):
     ranker = documents._Ranker.load(next((library._store.folder or tmp_path).glob("bm25-*")), library.fingerprint)
     assert ranker is not None
 
-    texts = []
+    texts: list[str] = []
     for path, ordinal in ranker.rows:
         section = library.section((path, ordinal))
+        assert section is not None
         texts.append(section.trail + "\n" + library.read(section))
     stemmer = Stemmer.Stemmer("english")
     model = bm25s.BM25(method="lucene")
@@ -216,7 +220,7 @@ def test_scores_from_the_cached_postings_equal_bm25s_scores(tmp_path):
             assert ours.get(row, 0.0) == pytest.approx(float(score), rel=1e-5, abs=1e-6), (query, row)
 
 
-def test_a_warm_query_imports_neither_numpy_nor_bm25s(tmp_path):
+def test_a_warm_query_imports_neither_numpy_nor_bm25s(tmp_path: Path) -> None:
     import subprocess
     import sys
 

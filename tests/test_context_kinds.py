@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.context.kinds import classify, load_map, parse_map
+from generator.context.kinds import ContextMap, classify, load_map, parse_map
 from generator.errors import ContextMapError
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import MAP
@@ -15,18 +15,18 @@ BUNDLED = REPO_ROOT / "context"
 
 
 @pytest.fixture(scope="module")
-def bundled_map():
+def bundled_map() -> ContextMap:
     return load_map(BUNDLED / "context.yml")
 
 
-def test_the_bundled_map_covers_the_templates_and_free_text_kinds(bundled_map):
+def test_the_bundled_map_covers_the_templates_and_free_text_kinds(bundled_map: ContextMap) -> None:
     assert {"service", "api", "infra", "script", "debug", "deploy", "review"} <= set(bundled_map.kinds)
     assert [str(ref) for ref in bundled_map.core] == ["patterns.md", "architecture.md"]
     assert bundled_map.default_kind == "general"
     assert bundled_map.ranked_folders == ("decisions", "incidents", "runbooks", "anti-patterns")
 
 
-def test_every_document_the_bundled_map_names_exists(bundled_map):
+def test_every_document_the_bundled_map_names_exists(bundled_map: ContextMap) -> None:
     for kind in bundled_map.kinds.values():
         for ref in kind.documents:
             target = BUNDLED / ref.path
@@ -50,18 +50,18 @@ def test_every_document_the_bundled_map_names_exists(bundled_map):
         ("Summarise what our team believes about naming", "general"),
     ],
 )
-def test_free_text_tasks_are_classified_by_keywords(bundled_map, task, kind):
+def test_free_text_tasks_are_classified_by_keywords(bundled_map: ContextMap, task: str, kind: str) -> None:
     assert classify(task, bundled_map)[0] == kind
 
 
-def test_classification_reports_the_deciding_keywords(bundled_map):
+def test_classification_reports_the_deciding_keywords(bundled_map: ContextMap) -> None:
     kind, words = classify("deploy the canary to staging", bundled_map)
     assert kind == "deploy"
     assert {"deploy*", "canary", "staging"} <= set(words)
     assert classify("", bundled_map) == ("general", [])
 
 
-def test_phrases_prefixes_and_ties():
+def test_phrases_prefixes_and_ties() -> None:
     cmap = parse_map(
         "version: 1\nkinds:\n"
         "  first:\n    keywords: [shared]\n"
@@ -76,7 +76,7 @@ def test_phrases_prefixes_and_ties():
     assert cmap.default_kind == "first"
 
 
-def test_document_references_parse_sections_and_folders():
+def test_document_references_parse_sections_and_folders() -> None:
     cmap = parse_map(MAP, Path("context.yml"))
     refs = cmap.kinds["api"].documents
     assert (refs[0].path, refs[0].heading, refs[0].line) == ("style.md", "Python", 10)
@@ -104,7 +104,7 @@ def test_document_references_parse_sections_and_folders():
         ("", 1, "the file is empty"),
     ],
 )
-def test_malformed_maps_name_the_file_and_line(tmp_path, text, line, message):
+def test_malformed_maps_name_the_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     path = tmp_path / "context.yml"
     path.write_text(text)
     with pytest.raises(ContextMapError) as caught:
@@ -113,6 +113,6 @@ def test_malformed_maps_name_the_file_and_line(tmp_path, text, line, message):
     assert message in str(caught.value)
 
 
-def test_a_missing_map_says_how_to_get_one(tmp_path):
+def test_a_missing_map_says_how_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(ContextMapError, match=r"missing; every knowledge home needs context/context\.yml"):
         load_map(tmp_path / "context.yml")

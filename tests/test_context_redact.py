@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from generator.context import redact as redact_module
-from generator.context.redact import Finding, Piece, Redactor, redact
+from generator.context.redact import Finding, Piece, Redactor, Span, redact
 from tests.helpers import REPO_ROOT
 
 # Assembled from parts so that this file itself does not look like it leaks anything.
@@ -31,7 +35,7 @@ The end.
 """
 
 
-def test_planted_secrets_are_redacted_and_reported_with_file_and_line():
+def test_planted_secrets_are_redacted_and_reported_with_file_and_line() -> None:
     [result] = redact([Piece("runbooks/creds.md", 10, RUNBOOK)])
 
     for secret in (AWS_KEY, GENERIC_TOKEN, KEY_BODY, GITHUB_TOKEN, "q7Yb0dLmGJtNpvXw"):
@@ -51,21 +55,21 @@ def test_planted_secrets_are_redacted_and_reported_with_file_and_line():
     assert str(Finding("runbooks/creds.md", 14, "AWS Access Key")) == "runbooks/creds.md:14: AWS Access Key"
 
 
-def test_the_same_secret_is_redacted_wherever_it_appears():
+def test_the_same_secret_is_redacted_wherever_it_appears() -> None:
     text = f"first {AWS_KEY}\nsecond {AWS_KEY}\n"
     one, two = redact([Piece("a.md", 1, text), Piece("b.md", 5, f"again {AWS_KEY}")])
     assert AWS_KEY not in one.text and AWS_KEY not in two.text
     assert {(f.path, f.line) for f in one.findings + two.findings} == {("a.md", 1), ("a.md", 2), ("b.md", 5)}
 
 
-def test_clean_text_is_untouched():
+def test_clean_text_is_untouched() -> None:
     text = "Use OIDC federation in CI. The token endpoint is /oauth/token.\n"
     [result] = redact([Piece("a.md", 1, text)])
     assert result.text == text
     assert result.findings == ()
 
 
-def test_the_bundled_starter_knowledge_has_nothing_to_redact():
+def test_the_bundled_starter_knowledge_has_nothing_to_redact() -> None:
     pieces = [
         Piece(str(path.relative_to(REPO_ROOT)), 1, path.read_text(encoding="utf-8"))
         for path in sorted((REPO_ROOT / "context").rglob("*.md"))
@@ -74,11 +78,11 @@ def test_the_bundled_starter_knowledge_has_nothing_to_redact():
     assert [finding for result in results for finding in result.findings] == []
 
 
-def test_findings_are_cached_by_text_so_a_repeat_does_not_scan(tmp_path, monkeypatch):
+def test_findings_are_cached_by_text_so_a_repeat_does_not_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "redactions.json"
     first = redact([Piece("runbooks/creds.md", 1, RUNBOOK)], cache)
 
-    def no_scan(texts):
+    def no_scan(texts: list[str]) -> list[list[Span]]:
         raise AssertionError("cached text was scanned again")
 
     monkeypatch.setattr(redact_module, "_scan", no_scan)
@@ -88,14 +92,14 @@ def test_findings_are_cached_by_text_so_a_repeat_does_not_scan(tmp_path, monkeyp
     assert AWS_KEY not in cache.read_text()  # spans are cached, never the secrets
 
 
-def test_a_corrupt_cache_is_ignored(tmp_path):
+def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     cache = tmp_path / "redactions.json"
     cache.write_text('{"version": "nonsense", "entries": [1, 2]}')
     [result] = redact([Piece("a.md", 1, f"key {AWS_KEY}")], cache)
     assert AWS_KEY not in result.text
 
 
-def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repeated():
+def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repeated() -> None:
     password = "Tr0ub4" + "dor&3"
     text = f'db_password = "{password}"\nsome text\nthe password {password} again\n'
     [result] = redact([Piece("runbooks/db.md", 1, text)])

@@ -90,7 +90,7 @@ def names(picks: Sequence[Pick]) -> list[str]:
     return [f"{pick.section.path}#{pick.section.heading}" for pick in picks]
 
 
-def test_core_then_kind_documents_then_project_then_ranked_without_duplicates():
+def test_core_then_kind_documents_then_project_then_ranked_without_duplicates() -> None:
     task = Task("add an endpoint", project="billing")
     selection = select(task, "api", MAP, INDEX, 10_000, 0, size)
     assert names(selection.picks) == [
@@ -116,7 +116,7 @@ def test_core_then_kind_documents_then_project_then_ranked_without_duplicates():
     assert selection.tokens == sum(pick.section.tokens for pick in selection.picks)
 
 
-def test_missing_documents_are_warned_about_and_reported():
+def test_missing_documents_are_warned_about_and_reported() -> None:
     selection = select(Task("make a bucket", project="nobody"), "infra", MAP, INDEX, 10_000, 0, size)
     assert "style.md#Terraform" in names(selection.picks)
     assert any("context.yml:12: kinds.infra.documents: runbooks/missing.md matches no document" in w
@@ -125,14 +125,14 @@ def test_missing_documents_are_warned_about_and_reported():
     assert Omission("project-contexts/nobody.md", "", 0, "no project context for 'nobody'") in selection.omitted
 
 
-def test_no_ranking_without_task_text():
+def test_no_ranking_without_task_text() -> None:
     index = FakeIndex(DOCS, SCORES)
     selection = select(Task(""), "infra", MAP, index, 10_000, 0, size, rank=True)
     assert index.queries == []
     assert all(pick.priority is not Priority.RANKED for pick in selection.picks)
 
 
-def test_the_budget_is_filled_by_priority_at_section_boundaries():
+def test_the_budget_is_filled_by_priority_at_section_boundaries() -> None:
     task = Task("add an endpoint", project="billing")
     # frame 50 + core 600 = 650; then Python 50, A 10, A decision 20, B 30 fit (760);
     # 42 are left: billing (80) does not fit, the ranked X summary (41) still does.
@@ -146,7 +146,7 @@ def test_the_budget_is_filled_by_priority_at_section_boundaries():
     )
 
 
-def test_a_budget_too_small_for_the_core_is_a_clear_error():
+def test_a_budget_too_small_for_the_core_is_a_clear_error() -> None:
     with pytest.raises(BudgetError) as caught:
         select(Task("add an endpoint"), "api", MAP, INDEX, 500, 50, size)
     message = str(caught.value)
@@ -155,7 +155,7 @@ def test_a_budget_too_small_for_the_core_is_a_clear_error():
     assert "use --budget 650 or more" in message
 
 
-def test_runs_of_omitted_sections_of_one_document_are_merged():
+def test_runs_of_omitted_sections_of_one_document_are_merged() -> None:
     parts = [Omission("big.md", f"Big (part {n})", 100, "over budget") for n in range(2, 6)]
     merged = merge_omissions([Omission("a.md", "A", 5, "over budget"), *parts, Omission("c.md", "C", 1, "x")])
     assert merged == [
@@ -165,7 +165,7 @@ def test_runs_of_omitted_sections_of_one_document_are_merged():
     ]
 
 
-def test_fit_keeps_order_and_counts_the_frame():
+def test_fit_keeps_order_and_counts_the_frame() -> None:
     picks = [Pick(section, Priority.KIND, "r") for section in INDEX.docs["incidents/0001-x.md"]]
     chosen, omitted, total = fit(picks, 100, 15, size)
     assert [p.section.heading for p in chosen] == ["X", "X summary"]
@@ -173,7 +173,7 @@ def test_fit_keeps_order_and_counts_the_frame():
     assert [o.section for o in omitted] == ["incidents/0001-x.md > X timeline"]
 
 
-def test_tasks_from_template_answers():
+def test_tasks_from_template_answers() -> None:
     task = Task.from_answers(
         {"template": "api", "project_name": "billing-api", "description": "Bills customers", "owner": "payments"}
     )

@@ -81,9 +81,11 @@ def test_stream_sends_thinking_then_text_deltas() -> None:
     assert "".join(pieces) == text
     assert len(pieces) == 6  # 45 characters in deltas of 8
     assert [block.type for block in final.content] == ["thinking", "text"]
-    assert final.content[0].thinking == "Let me think about this."
-    assert final.content[0].signature.startswith("fake-signature-")
-    assert final.content[1].text == text
+    thinking, answer = final.content
+    assert isinstance(thinking, anthropic.types.ThinkingBlock) and isinstance(answer, anthropic.types.TextBlock)
+    assert thinking.thinking == "Let me think about this."
+    assert thinking.signature.startswith("fake-signature-")
+    assert answer.text == text
     assert final.stop_reason == "end_turn"
     assert (final.usage.input_tokens, final.usage.output_tokens) == (10, 77)
     assert (final.usage.cache_creation_input_tokens, final.usage.cache_read_input_tokens) == (3, 4)
@@ -215,11 +217,14 @@ def test_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_request_body_is_recorded_as_sent() -> None:
-    system = [
+    system: list[anthropic.types.TextBlockParam] = [
         {"type": "text", "text": "You fill in project files."},
         {"type": "text", "text": "Team knowledge ...", "cache_control": {"type": "ephemeral"}},
     ]
-    output_config = {"effort": "low", "format": {"type": "json_schema", "schema": {"type": "object"}}}
+    output_config: anthropic.types.OutputConfigParam = {
+        "effort": "low",
+        "format": {"type": "json_schema", "schema": {"type": "object"}},
+    }
     with FakeAnthropic(Reply.message("{}")) as fake:
         client(fake).messages.create(
             system=system,

@@ -488,7 +488,7 @@ def full_disk(monkeypatch: pytest.MonkeyPatch, full: Callable[[int], bool]) -> l
         if not full(len(calls)):
             return real(target, text)
         with monkeypatch.context() as patch:
-            patch.setattr(fill_files.os, "fdopen", broken_fdopen(OSError(errno.ENOSPC, NO_SPACE)))
+            patch.setattr(os, "fdopen", broken_fdopen(OSError(errno.ENOSPC, NO_SPACE)))
             return real(target, text)
 
     monkeypatch.setattr(fill_files, "_write_temp", write_temp)
@@ -505,7 +505,7 @@ def test_swap_keeps_the_old_files_and_no_temp_file(
     second.chmod(0o640)
 
     with monkeypatch.context() as patch:
-        patch.setattr(fill_files.os, "fdopen", broken_fdopen(error))
+        patch.setattr(os, "fdopen", broken_fdopen(error))
         expected = ExternalToolError if isinstance(error, OSError) else type(error)
         with pytest.raises(expected):
             Swap(tmp_path, {"a.py": "a = 2\n", "b.py": "b = 2\r\n"}).apply()

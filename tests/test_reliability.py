@@ -93,7 +93,9 @@ def test_cli_refuses_bad_names_without_writing(
     assert tree_snapshot(tmp_path) == before
 
 
-def test_templates_with_tasks_need_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_templates_with_tasks_need_trust(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = init_template_repo(tmp_path / "tpl", {"copier.yml": _with_task()})
     monkeypatch.chdir(tmp_path)
     assert main(["new", "mini", "one", "--defaults", "--templates", str(repo)]) == 2

@@ -84,7 +84,8 @@ HCL_FILE = re.compile(r"(\.tf|\.tftest\.hcl|\.tflint\.hcl)$")
 
 
 def _answers(project: Path) -> dict[str, Any]:
-    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return answers
 
 
 def _cloud_kind(variant: str) -> tuple[str, str]:
@@ -405,11 +406,13 @@ def checkov_report(
     reports = reports if isinstance(reports, list) else [reports]
     (report,) = [r for r in reports if r.get("check_type") == "terraform"]
     assert report["summary"]["parsing_errors"] == 0, report["results"].get("parsing_errors")
-    return report["results"]
+    results: dict[str, Any] = report["results"]
+    return results
 
 
 def _in_variant(check: dict[str, Any], variant: str) -> bool:
-    return check["file_path"].lstrip("/").split("/", 1)[0] == variant
+    path: str = check["file_path"]
+    return path.lstrip("/").split("/", 1)[0] == variant
 
 
 @pytest.mark.slow

@@ -104,7 +104,8 @@ def custom_project(tmp_path_factory: pytest.TempPathFactory, render_home: None) 
 
 @pytest.fixture(params=["default", "custom"])
 def any_project(request: pytest.FixtureRequest) -> Path:
-    return request.getfixturevalue(f"{request.param}_project")
+    project: Path = request.getfixturevalue(f"{request.param}_project")
+    return project
 
 
 def test_default_render_has_exactly_the_expected_files(default_project: Path) -> None:
@@ -127,6 +128,7 @@ def settings_default(project: Path, package: str, field: str) -> object:
             value = node.value
             if isinstance(value, ast.Call):  # Field(default=...)
                 value = next(kw.value for kw in value.keywords if kw.arg == "default")
+            assert value is not None, f"Settings.{field} has no default"
             return ast.literal_eval(value)
     raise AssertionError(f"Settings has no field {field!r}")
 
@@ -262,7 +264,7 @@ def test_makefile_targets_parse(default_project: Path, custom_project: Path) -> 
 
 
 def install(venv: Path, project: Path) -> None:
-    command = [venv_bin(venv, "python"), "-m", "pip", "install", "-q", "-e", project]
+    command: list[str | Path] = [venv_bin(venv, "python"), "-m", "pip", "install", "-q", "-e", project]
     # The shared venv has one interpreter; code for a newer target has nothing it lacks.
     if tuple(map(int, answers_of(project)["python_version"].split("."))) > sys.version_info[:2]:
         command.append("--ignore-requires-python")

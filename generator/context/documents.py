@@ -370,8 +370,8 @@ class _Ranker:
 
     @classmethod
     def build(cls, texts: list[str], rows: list[tuple[str, int]]) -> _Ranker:
-        import bm25s  # type: ignore[import-untyped]
-        from bm25s.stopwords import STOPWORDS_EN  # type: ignore[import-untyped]
+        import bm25s
+        from bm25s.stopwords import STOPWORDS_EN
 
         model = bm25s.BM25(method="lucene")
         tokens = bm25s.tokenize(
@@ -448,7 +448,7 @@ def _array(code: str, data: bytes) -> array[Any]:
 
 @cache
 def _stemmer() -> Any:
-    import Stemmer  # type: ignore[import-not-found]
+    import Stemmer
 
     return Stemmer.Stemmer("english")
 
