@@ -222,3 +222,16 @@ def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
         assert {"pyproject.toml", "src/svc/domain.py", "tests/test_domain.py"} <= set(rendered)
     else:
         assert_complete(dest)
+
+
+def test_interrupted_pretend_does_not_claim_a_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--pretend renders into a throwaway folder: an interrupt after that move has created nothing to report."""
+    send_sigterm_after(monkeypatch, render, "_move_into_place")
+    before = tree_snapshot(tmp_path)
+
+    assert main(["new-service", "svc", "--defaults", "--pretend", "--dest", str(tmp_path / "svc")]) == 130
+
+    assert capsys.readouterr().err == "scaffold: interrupted; nothing partial was left behind\n"
+    assert tree_snapshot(tmp_path) == before

@@ -105,7 +105,7 @@ def fill_state(project: Path) -> str:
 
     try:
         todo = len(make_plan(project).todo)
-    except ScaffoldError:
+    except (ScaffoldError, OSError):
         return f"'scaffold fill {shown(project)}' fills any regions not filled yet"
     if not todo:
         return "nothing is left to fill"

@@ -192,7 +192,10 @@ def _pretend_new(request: Any, args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
         dest = Path(scratch) / request.dest.name
-        render.generate(dataclasses.replace(request, dest=dest, git=False, force=False))
+        try:
+            render.generate(dataclasses.replace(request, dest=dest, git=False, force=False))
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt from None  # not "created": the throwaway folder goes with it
         prepared = step.prepare(dest)
         if not prepared.plan.todo:
             print(f"The {request.template} template has no regions to fill; nothing to call (--pretend).")
