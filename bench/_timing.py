@@ -28,8 +28,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -51,29 +55,39 @@ class Sample:
 
 
 @dataclass(frozen=True)
-class Summary:
-    label: str
-    runs: int
+class Spread:
+    """Median, quartiles and range of one measure over the timed rounds."""
+
     median: float
     q1: float
     q3: float
-    fastest: float
-    slowest: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        ordered = sorted(values)
+        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive") if len(ordered) > 1 else ordered * 3
+        return cls(statistics.median(ordered), q1, q3, ordered[0], ordered[-1])
+
+    def cells(self) -> str:
+        return f"{self.median:.3f} | {self.q1:.3f}-{self.q3:.3f} | {self.low:.3f}-{self.high:.3f}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    label: str
+    runs: int
+    wall: Spread
     cpu: float
     peak_mb: float
 
     @classmethod
     def of(cls, label: str, samples: Sequence[Sample]) -> Summary:
-        walls = [sample.wall for sample in samples]
-        q1, _, q3 = statistics.quantiles(walls, n=4, method="inclusive") if len(walls) > 1 else (walls[0],) * 3
         return cls(
             label=label,
             runs=len(samples),
-            median=statistics.median(walls),
-            q1=q1,
-            q3=q3,
-            fastest=min(walls),
-            slowest=max(walls),
+            wall=Spread.of([sample.wall for sample in samples]),
             cpu=statistics.median(sample.cpu for sample in samples),
             peak_mb=max(sample.peak_mb for sample in samples),
         )
@@ -153,22 +167,30 @@ def measure(case: Case, env: Mapping[str, str]) -> Sample:
     return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_mb=peak)
 
 
-def interleave(cases: Sequence[Case], runs: int, env: Mapping[str, str], warmup: int = 1) -> list[Summary]:
-    """`warmup` untimed rounds, then `runs` rounds of every case; each round starts with the next case.
+def rounds(items: Sequence[T], runs: int, sample: Callable[[T], S], warmup: int = 1) -> list[list[S]]:
+    """`warmup` untimed rounds, then `runs` rounds of every item; each round starts with the next item.
 
     Interleaving spreads drifting machine load over all sides alike, and rotating the order
-    keeps any "runs right after the other one" effect from favouring one side.
+    keeps any "runs right after the other one" effect from favouring one side. Returns the
+    timed samples of each item, in the order of `items`.
     """
-    samples: dict[str, list[Sample]] = {case.label: [] for case in cases}
+    samples: list[list[S]] = [[] for _ in items]
+    order = list(range(len(items)))
     for round_number in range(-warmup, runs):
-        shift = round_number % len(cases)
-        for case in [*cases[shift:], *cases[:shift]]:
-            sample = measure(case, env)
+        shift = round_number % len(items)
+        for index in [*order[shift:], *order[:shift]]:
+            taken = sample(items[index])
             if round_number >= 0:
-                samples[case.label].append(sample)
+                samples[index].append(taken)
         done = "warm-up" if round_number < 0 else f"{round_number + 1}/{runs}"
         print(f"  round {done}", file=sys.stderr, flush=True)
-    return [Summary.of(case.label, samples[case.label]) for case in cases]
+    return samples
+
+
+def interleave(cases: Sequence[Case], runs: int, env: Mapping[str, str], warmup: int = 1) -> list[Summary]:
+    """Every case measured in `rounds`, summarised."""
+    taken = rounds(cases, runs, lambda case: measure(case, env), warmup)
+    return [Summary.of(case.label, samples) for case, samples in zip(cases, taken, strict=True)]
 
 
 def table(summaries: Sequence[Summary], baseline: str, versus: str) -> str:
@@ -181,14 +203,15 @@ def table(summaries: Sequence[Summary], baseline: str, versus: str) -> str:
     ]
     for summary in summaries:
         lines.append(
-            f"| `{summary.label}` | {summary.runs} | {summary.median:.3f} | {summary.q1:.3f}-{summary.q3:.3f} "
-            f"| {summary.fastest:.3f}-{summary.slowest:.3f} | {summary.cpu:.3f} | {_peak(summary.peak_mb)} "
-            f"| {summary.median / base.median:.2f}x | {summary.cpu / base.cpu:.2f}x |"
+            f"| `{summary.label}` | {summary.runs} | {summary.wall.cells()} | {summary.cpu:.3f} "
+            f"| {peak_cell(summary.peak_mb)} | {summary.wall.median / base.wall.median:.2f}x "
+            f"| {summary.cpu / base.cpu:.2f}x |"
         )
     return "\n".join(lines)
 
 
-def _peak(peak_mb: float) -> str:
+def peak_cell(peak_mb: float) -> str:
+    """A peak for a table; `<=` where only this process's own floor is known."""
     if gnu_time() is None and peak_mb <= own_peak_mb() + 1:
         return f"<= {peak_mb:.0f}"
     return f"{peak_mb:.0f}"
@@ -212,7 +235,7 @@ def machine(load_before: float) -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     versions = []
-    for package in ("scaffold-generator", "copier", "cookiecutter"):
+    for package in ("scaffold-generator", "copier", "cookiecutter", "anthropic"):
         try:
             versions.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:

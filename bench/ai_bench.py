@@ -45,9 +45,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import importlib.metadata
 import json
-import re
 import shutil
 import statistics
 import subprocess
@@ -59,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _timing import REPO, Case, gnu_time, isolated_env, load_average, machine, measure, own_peak_mb, tool
+from _timing import REPO, Case, Spread, isolated_env, load_average, machine, measure, peak_cell, rounds, tool
 
 if TYPE_CHECKING:
     from generator.regions import Region
@@ -146,7 +144,7 @@ class Responder:
 
     def __call__(self, request: Recorded) -> Reply:
         from tests.fakeapi import Reply, Usage
-        from tests.fillfakes import answer, broken, requested, tagged
+        from tests.fillfakes import answer, asked_for, broken, requested, tagged
 
         wrong = self.scenario.repair and not self.answered
 
@@ -181,7 +179,7 @@ class Responder:
         self.answered.append(
             Answered(
                 model,
-                len(asked(request)),
+                len(asked_for(request)),
                 input_tokens,
                 output,
                 cache_write,
@@ -198,14 +196,6 @@ class Responder:
             cache_read_input_tokens=cache_read,
         )
         return Reply.message(text, usage=usage, chunk_size=CHUNK_CHARS, chunk_delay=self.scenario.chunk_delay)
-
-
-def asked(request: Recorded) -> list[str]:
-    """The regions a call wants written: those its message lists as `<region key=...>`, else the schema's."""
-    from tests.fillfakes import requested
-
-    listed = re.findall(r'<region key="([^"]+)">', str(request.body["messages"][0]["content"]))
-    return listed or requested(request)
 
 
 def _tokens(text: str) -> int:
@@ -246,7 +236,7 @@ def child(out: Path, project: Path) -> int:
     started = time.perf_counter()
     import generator.cli
     from generator import gitutil
-    from generator.fill import client, plan, report, run, step, validate
+    from generator.fill import client, plan, run, step, validate
 
     modules_import = time.perf_counter() - started
     seconds: dict[str, float] = {}
@@ -290,7 +280,6 @@ def child(out: Path, project: Path) -> int:
     wrap(validate, "_run", "tools")
     wrap(run, "_finish", "write")
     wrap(gitutil, "git", "git")
-    wrap(report, "summary", "summary")
 
     started = time.perf_counter()
     code = generator.cli.main(["fill", str(project), "--yes"])
@@ -349,13 +338,13 @@ class Job:
 
 
 def run_env(env: Mapping[str, str], pycache: Path) -> dict[str, str]:
-    """`env` without the caller's ANTHROPIC_* variables (a real key, base URL or auth token), and compiled once.
+    """`env` (already without ANTHROPIC_* variables: `isolated_env`), with bytecode compiled once.
 
     Bytecode goes to a private folder, written even where the caller sets PYTHONDONTWRITEBYTECODE: the
     warm-up round compiles every module, as installing a package does, and a checkout's stale
     __pycache__ cannot make every run compile from source.
     """
-    cleaned = {key: value for key, value in env.items() if not key.startswith("ANTHROPIC_")}
+    cleaned = dict(env)
     cleaned.pop("PYTHONDONTWRITEBYTECODE", None)
     cleaned["PYTHONPYCACHEPREFIX"] = str(pycache)
     return cleaned
@@ -474,46 +463,7 @@ def sdk_import_job(env: Mapping[str, str]) -> Job:
     return Job("sdk-import", 'python -c "import anthropic"', None, run)
 
 
-def interleaved(jobs: Sequence[Job], runs: int, warmup: int = 1) -> dict[str, list[Run]]:
-    """`warmup` untimed rounds, then `runs` rounds of every job; each round starts with the next job."""
-    samples: dict[str, list[Run]] = {job.key: [] for job in jobs}
-    for round_number in range(-warmup, runs):
-        shift = round_number % len(jobs)
-        for job in [*jobs[shift:], *jobs[:shift]]:
-            sample = job.run()
-            if round_number >= 0:
-                samples[job.key].append(sample)
-        done = "warm-up" if round_number < 0 else f"{round_number + 1}/{runs}"
-        print(f"  round {done}", file=sys.stderr, flush=True)
-    return samples
-
-
 # --- statistics and tables ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Spread:
-    median: float
-    q1: float
-    q3: float
-    low: float
-    high: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Spread:
-        ordered = sorted(values)
-        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive") if len(ordered) > 1 else ordered * 3
-        return cls(statistics.median(ordered), q1, q3, ordered[0], ordered[-1])
-
-    def cells(self) -> str:
-        return f"{self.median:.3f} | {self.q1:.3f}-{self.q3:.3f} | {self.low:.3f}-{self.high:.3f}"
-
-
-def peak(runs: Sequence[Run]) -> str:
-    top = max(run.peak_mb for run in runs)
-    if gnu_time() is None and top <= own_peak_mb() + 1:
-        return f"<= {top:.0f}"
-    return f"{top:.0f}"
 
 
 def end_to_end_table(jobs: Sequence[Job], samples: Mapping[str, list[Run]]) -> str:
@@ -530,9 +480,10 @@ def end_to_end_table(jobs: Sequence[Job], samples: Mapping[str, list[Run]]) -> s
         minus = statistics.median(run.wall - run.fake_seconds for run in runs)
         calls = "/".join(sorted({str(len(run.answered)) for run in runs}))
         wall = Spread.of([run.wall for run in runs])
+        peak = peak_cell(max(run.peak_mb for run in runs))
         lines.append(
             f"| {job.scenario.title} | `{job.label}` | {len(runs)} | {calls} | {wall.cells()} "
-            f"| {statistics.median(run.cpu for run in runs):.3f} | {peak(runs)} | {fake:.3f} | {minus:.3f} |"
+            f"| {statistics.median(run.cpu for run in runs):.3f} | {peak} | {fake:.3f} | {minus:.3f} |"
         )
     return "\n".join(lines)
 
@@ -626,7 +577,7 @@ OVERHEAD_PARTS = tuple(
 def breakdown(run: Run) -> dict[str, float]:
     record = run.child or {}
     part: dict[str, float] = {key: 0.0 for key in ("plan", "tree", "context", "fill", "prompt", "client", "call")}
-    part.update({key: 0.0 for key in ("validation", "tools", "write", "summary")})
+    part.update({key: 0.0 for key in ("validation", "tools", "write")})
     part.update(record["seconds"])
     fake = run.fake_seconds
     ladder = part["fill"]
@@ -699,13 +650,6 @@ def source() -> str:
     return f"{where} at {commit}, generator/ {'with uncommitted changes' if dirty else 'clean'}"
 
 
-def sdk_version() -> str:
-    try:
-        return f"anthropic {importlib.metadata.version('anthropic')}"
-    except importlib.metadata.PackageNotFoundError:
-        return "anthropic not installed"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="timed rounds (default 10)")
@@ -735,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
                 folder = scratch / "runs" / f"{scenario.key}-{mode}"
                 jobs.append(fill_job(scenario, responder, fake_env, template, folder, mode))
         jobs.append(sdk_import_job(env))
-        samples = interleaved(jobs, args.runs)
+        samples = dict(zip((job.key for job in jobs), rounds(jobs, args.runs, lambda job: job.run()), strict=True))
 
     def runs_of(key: str, mode: str) -> list[Run]:
         return samples[f"{key}-{mode}"]
@@ -801,7 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     if unwrapped:
         print(f"- WARNING not timed, no longer in generator/: {', '.join(unwrapped)} (their rows read 0)")
     print(f"- machine: {machine(load_before)}")
-    print(f"- SDK: {sdk_version()}; the fake: tests/fakeapi.py, {CHUNK_CHARS}-character text deltas")
+    print(f"- the fake: tests/fakeapi.py, {CHUNK_CHARS}-character text deltas")
     print(f"- scaffold: {source()}")
     return 0
 

@@ -14,26 +14,24 @@ runs `python -m generator context TASK --home HOME` as a user would, with a priv
 Times are for the whole process, Python start-up included: wall-clock, and CPU (user +
 system), which is what the wall time would be on an idle machine. The target is under 1 s
 warm (issue 4); cold runs may take seconds. Peak memory is the process's peak resident set
-size (`ru_maxrss`), read by GNU time (`/usr/bin/time -f %M`) as in _timing.py; the warm rows
-show the largest of their runs. Without GNU time it is the largest peak of any child so far,
-printed as `<= N`, and `n/a` where there is no `resource` module (Windows).
+size, measured by _timing.py like every benchmark (POSIX only); the warm rows show the largest
+of their runs. Each run is isolated as _timing.isolated_env describes: an empty HOME, no
+scaffold, XDG or Anthropic settings of the caller.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _timing import REPO, Case, Sample, isolated_env, load_average, measure, peak_cell
+
 FOLDERS = ("decisions", "incidents", "runbooks", "anti-patterns")
 DOMAIN = [
     "service",
@@ -163,65 +161,11 @@ def build_home(root: Path, documents: int, megabytes: float, seed: int = 4) -> t
     return documents, total
 
 
-def run_context(home: Path, cache: Path, task: str) -> tuple[float, float, float]:
-    """Wall-clock and CPU seconds (user + system) and peak RSS in MB of one `scaffold context` process."""
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "SCAFFOLD_HOME": str(home)}
-    env.pop("SCAFFOLD_CONFIG", None)
-    timer = _gnu_time()
-    with tempfile.TemporaryDirectory(prefix="bench-peak-") as scratch:
-        peak_file = Path(scratch) / "peak"
-        prefix = [timer, "-f", "%M", "-o", str(peak_file)] if timer else []
-        before = _children_cpu()
-        start = time.perf_counter()
-        result = subprocess.run(
-            [*prefix, sys.executable, "-m", "generator", "context", task],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        elapsed = time.perf_counter() - start
-        if result.returncode != 0:
-            raise SystemExit(f"scaffold context failed ({result.returncode}):\n{result.stderr}")
-        # GNU time's %M is in KiB.
-        peak = int(peak_file.read_text().split()[-1]) / 1024 if timer else _children_peak_mb()
-    return elapsed, _children_cpu() - before, peak
-
-
-def _gnu_time() -> str | None:
-    try:
-        from _timing import gnu_time
-    except ImportError:  # Windows: _timing needs the resource module
-        return None
-    return gnu_time()
-
-
-def _children_peak_mb() -> float:
-    """The largest peak of any waited-for child so far: only a ceiling for the last one."""
-    try:
-        import resource
-    except ImportError:  # Windows: no peak figures
-        return float("nan")
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # KiB on Linux, bytes on macOS.
-    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-def _peak(runs: list[tuple[float, float, float]]) -> str:
-    peak = max(run[2] for run in runs)
-    if math.isnan(peak):
-        return "n/a"
-    return f"{peak:.0f}" if _gnu_time() else f"<= {peak:.0f}"
-
-
-def _children_cpu() -> float:
-    try:
-        import resource
-    except ImportError:  # Windows: no CPU figures
-        return float("nan")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def run_context(home: Path, cache: Path, task: str) -> Sample:
+    """One `scaffold context` process, isolated like every benchmark, with this home and cache."""
+    env = isolated_env(cache.parent / "user-home")
+    env.update(XDG_CACHE_HOME=str(cache), SCAFFOLD_HOME=str(home))
+    return measure(Case(f"context {task!r}", [sys.executable, "-m", "generator", "context", task], cwd=REPO), env)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,12 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         warm_same = [run_context(home, cache, TASKS[0]) for _ in range(args.runs)]
         warm_new = [run_context(home, cache, task) for task in TASKS[1:]]
 
-        def row(label: str, runs: list[tuple[float, float, float]]) -> None:
-            wall = statistics.median(run[0] for run in runs)
-            cpu = statistics.median(run[1] for run in runs)
-            print(f"{label:<30}{wall:>10.2f}{cpu:>10.2f}{_peak(runs):>12}")
+        def row(label: str, runs: list[Sample]) -> None:
+            wall = statistics.median(run.wall for run in runs)
+            cpu = statistics.median(run.cpu for run in runs)
+            print(f"{label:<30}{wall:>10.2f}{cpu:>10.2f}{peak_cell(max(run.peak_mb for run in runs)):>12}")
 
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        load = load_average()
         print(
             f"{'run':<30}{'wall s':>10}{'cpu s':>10}{'peak RSS MB':>12}   "
             f"(load average {load:.1f} on {os.cpu_count()} cores)"
@@ -258,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         row("cold (empty cache)", [cold])
         row("warm, same task (median)", warm_same)
         row("warm, new task (median)", warm_new)
-        row("warm, new task (slowest)", [max(warm_new)])
-        worst = max(run[0] for run in [*warm_same, *warm_new])
+        row("warm, new task (slowest)", [max(warm_new, key=lambda run: run.wall)])
+        worst = max(run.wall for run in [*warm_same, *warm_new])
         verdict = "met" if worst < 1 else "NOT met"
         print(f"target: every warm run under 1 s wall -> {verdict} (slowest {worst:.2f} s)")
     finally:

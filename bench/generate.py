@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"### Generate the service template ({args.runs} interleaved rounds after 1 warm-up)\n")
     print(table(summaries, baseline=cases[1].label, versus="copier copy"))
     print()
-    ratio = summaries[0].median / summaries[1].median
+    ratio = summaries[0].wall.median / summaries[1].wall.median
     print(f"- {verdict('scaffold --no-git / copier copy (median wall)', ratio, 1.15)}")
     for pair, names in drift.items():
         same = "identical apart from the answers file" if not names else f"DIFFERENT in {', '.join(names)}"

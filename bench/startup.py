@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"### Start-up ({args.runs} interleaved rounds after 1 warm-up)\n")
     print(table([scaffold, copier], baseline=copier.label, versus="copier"))
     print()
-    print(f"- {verdict('scaffold --help / copier --help (median wall)', scaffold.median / copier.median, 1 / 3)}")
+    ratio = scaffold.wall.median / copier.wall.median
+    print(f"- {verdict('scaffold --help / copier --help (median wall)', ratio, 1 / 3)}")
     print(f"- machine: {machine(load_before)}")
     return 0
 

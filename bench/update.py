@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"### Update 1.0.0 -> 1.1.0 ({args.runs} interleaved rounds after 1 warm-up)\n")
     print(table([scaffold, copier], baseline=copier.label, versus="copier update"))
     print()
-    print(f"- scaffold update / copier update (median wall): {scaffold.median / copier.median:.2f}")
+    print(f"- scaffold update / copier update (median wall): {scaffold.wall.median / copier.wall.median:.2f}")
     print(f"- machine: {machine(load_before)}")
     return 0
 
