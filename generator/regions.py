@@ -88,6 +88,27 @@ class Region:
         return f"{self.path}#{self.id}"
 
 
+def split_key(key: str) -> tuple[str, str]:
+    """`<relative/path>#<id>` -> (path, id); the inverse of `Region.key`."""
+    path, _, region_id = key.rpartition("#")
+    return path, region_id
+
+
+def bodies_by_file(bodies: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Bodies keyed `<path>#<id>`, grouped as path -> id -> body, in first-seen order."""
+    grouped: dict[str, dict[str, str]] = {}
+    for key, body in bodies.items():
+        path, region_id = split_key(key)
+        grouped.setdefault(path, {})[region_id] = body
+    return grouped
+
+
+def read_text(path: Path) -> str:
+    """A file's text exactly as stored: bytes decoded as UTF-8, so CRLF files keep their line endings
+    in bodies and splices (text mode would turn them into LF and a splice would rewrite every line)."""
+    return path.read_bytes().decode("utf-8")
+
+
 def language_of(path: str, text: str = "") -> str:
     """Guess a file's language from its name, else its shebang line, for validation and the prompt."""
     name = Path(path).name
@@ -220,8 +241,7 @@ def find_regions(root: Path) -> list[Region]:
     found: list[Region] = []
     for file in _candidate_files(root):
         try:
-            # Bytes, not read_text: CRLF files must keep their line endings in bodies and splices.
-            text = file.read_bytes().decode("utf-8")
+            text = read_text(file)
         except (UnicodeDecodeError, OSError):
             continue
         if "scaffold:" in text:

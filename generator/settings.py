@@ -75,6 +75,15 @@ DEFAULT_AI_RETRIES = 2
 AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
 
 
+def model(flag: str | None = None) -> str:
+    """The main model of the fill step (and of exact token counts)."""
+    return MODEL.resolve(flag).value or DEFAULT_MODEL
+
+
+def escalation_model() -> str:
+    return ESCALATION_MODEL.resolve(None).value or DEFAULT_ESCALATION_MODEL
+
+
 def user_config_dir() -> Path:
     from platformdirs import user_config_path
 

@@ -74,7 +74,7 @@ def run_fill(args: argparse.Namespace) -> int:
         return ExitCode.OK
     chosen = step.models(args.model)
     if args.pretend:
-        print("\n".join(step.pretend_lines(step.prepare(project, plan=plan), chosen)))
+        print("\n".join(step.pretend_lines(step.prepare(plan), chosen)))
         return ExitCode.OK
     key = step.api_key()
     if not key:
@@ -142,7 +142,7 @@ def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) 
 def _fill(
     project: Path, plan: Plan, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
 ) -> int:
-    from generator import gitutil, questionnaire
+    from generator import questionnaire
     from generator.fill import run, step, verify
     from generator.fill.pricing import format_cost
     from generator.fill.report import make_reporter, summary
@@ -150,11 +150,10 @@ def _fill(
     chosen = step.models(args.model)
     # Every setting is checked before the question: a bad one must not surface after the user said yes.
     client = step.client_options(key)
-    if args.verify or args.verify_command:
-        verify.verify_command(project, args.verify_command)
+    command = verify.verify_command(project, args.verify_command) if args.verify or args.verify_command else None
     if not fresh:
         run.check_tree(plan)
-    prepared = step.prepare(project, plan=plan)
+    prepared = step.prepare(plan)
     if ask and questionnaire.has_terminal():
         import questionary
 
@@ -168,11 +167,10 @@ def _fill(
         model=chosen.main,
         escalation=chosen.escalation,
         client=client,
-        verify=args.verify or bool(args.verify_command),
-        verify_command=args.verify_command,
+        verify_command=command,
         commit=git,
         # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
-        keep_previous=not fresh and gitutil.enclosing_repo(project) is None,
+        keep_previous=not fresh and plan.repo is None,
     )
     reporter = make_reporter()
     try:

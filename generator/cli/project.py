@@ -189,6 +189,7 @@ def _pretend_new(request: Any, args: argparse.Namespace) -> int:
 
     from generator import render
     from generator.fill import step
+    from generator.fill.plan import make_plan
 
     with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
         dest = Path(scratch) / request.dest.name
@@ -196,7 +197,7 @@ def _pretend_new(request: Any, args: argparse.Namespace) -> int:
             render.generate(dataclasses.replace(request, dest=dest, git=False, force=False))
         except KeyboardInterrupt:
             raise KeyboardInterrupt from None  # not "created": the throwaway folder goes with it
-        prepared = step.prepare(dest)
+        prepared = step.prepare(make_plan(dest))
         if not prepared.plan.todo:
             print(f"The {request.template} template has no regions to fill; nothing to call (--pretend).")
             return ExitCode.OK

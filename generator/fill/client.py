@@ -20,18 +20,20 @@ from generator.fill.prompt import output_config
 
 # Enough for a whole project's regions; streaming keeps the SDK from refusing it as too slow.
 MAX_TOKENS = 32_000
-_TRUNCATED = {"max_tokens": "the answer was cut off at the output limit", "model_context_window_exceeded": ""}
+_TRUNCATED = {
+    "max_tokens": "the answer was cut off at the output limit",
+    "model_context_window_exceeded": "the prompt and answer exceeded the model's context window",
+}
 
 Progress = Callable[[int], None]
 
 
 @dataclass
 class Outcome:
-    """What one call produced: bodies by region key, or `error` saying why not."""
+    """What one call produced: bodies by region key (those asked for and not here are missing), or `error`."""
 
     model: str
     bodies: dict[str, str] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
     # Authentication and permission errors: asking another model will not help.
@@ -60,17 +62,15 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def parse_answer(text: str, keys: Sequence[str]) -> tuple[dict[str, str], list[str], str | None]:
-    """Bodies from the JSON text, the requested keys it lacks, and an error if it is not usable."""
+def parse_answer(text: str, keys: Sequence[str]) -> tuple[dict[str, str], str | None]:
+    """The requested keys' bodies from the JSON text, and an error if it is not usable."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        return {}, list(keys), f"the answer is not valid JSON ({error.msg} at character {error.pos})"
+        return {}, f"the answer is not valid JSON ({error.msg} at character {error.pos})"
     if not isinstance(data, dict):
-        return {}, list(keys), "the answer is not a JSON object"
-    bodies = {key: data[key] for key in keys if isinstance(data.get(key), str)}
-    missing = [key for key in keys if key not in bodies]
-    return bodies, missing, None
+        return {}, "the answer is not a JSON object"
+    return {key: data[key] for key in keys if isinstance(data.get(key), str)}, None
 
 
 class Client:
@@ -142,8 +142,6 @@ class Client:
     ) -> Outcome:
         """`_ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
         outcome = self._ask(model, system, user, keys, schema_keys)
-        if outcome.error and not outcome.bodies:
-            outcome.missing = list(keys)
         if outcome.error and self._options.api_key:
             outcome.error = outcome.error.replace(self._options.api_key, "[API key]")
         return outcome
@@ -179,12 +177,11 @@ class Client:
         if not answer.complete:
             return Outcome(model, error="the answer broke off before its end (no message_stop)", usage=usage)
         if stop in _TRUNCATED:
-            why = _TRUNCATED[stop] or "the prompt and answer exceeded the model's context window"
-            return Outcome(model, error=f"{why} ({stop})", usage=usage)
+            return Outcome(model, error=f"{_TRUNCATED[stop]} ({stop})", usage=usage)
         if stop == "refusal":
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
-        bodies, missing, error = parse_answer("".join(answer.parts), keys)
-        return Outcome(model, bodies=bodies, missing=missing, error=error, usage=usage)
+        bodies, error = parse_answer("".join(answer.parts), keys)
+        return Outcome(model, bodies=bodies, error=error, usage=usage)
 
 
 @dataclass

@@ -24,11 +24,6 @@ from generator.errors import ExternalToolError
 from generator.interrupts import signals_held
 
 
-def read_text(path: Path) -> str:
-    """A file's text exactly as stored (no newline translation)."""
-    return path.read_bytes().decode("utf-8")
-
-
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

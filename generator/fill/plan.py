@@ -30,6 +30,8 @@ class Plan:
     filled: tuple[Region, ...]
     records: dict[str, Entry]
     tree: tuple[str, ...]
+    # The git work tree the project is in (its own or an enclosing one); None outside git.
+    repo: Path | None
 
     @property
     def template(self) -> str:
@@ -71,10 +73,8 @@ def file_tree(project: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _git_visible(project: Path) -> set[str] | None:
-    """Files git tracks or would track under `project` (relative paths); None outside a work tree."""
-    if not gitutil.git_available() or gitutil.enclosing_repo(project) is None:
-        return None
+def _git_visible(project: Path) -> set[str]:
+    """Files git tracks or would track under `project` (relative paths)."""
     out = gitutil.git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=project)
     return {path for path in out.split("\0") if path}
 
@@ -86,13 +86,14 @@ def make_plan(project: Path, refill: Sequence[str] = ()) -> Plan:
     site-packages holding a copy of the package must not be filled.
     """
     answers = read_answers(project)
-    visible = _git_visible(project)
+    repo = gitutil.enclosing_repo(project)
+    visible = _git_visible(project) if repo is not None else None
     regions = [region for region in find_regions(project) if visible is None or region.path in visible]
     records = read_records(project)
     again = resolve_refill(regions, refill)
     todo = tuple(r for r in regions if r.key in again or records.get(r.key, _UNFILLED).status != FILLED)
     filled = tuple(r for r in regions if r not in todo)
-    return Plan(project, answers, todo, filled, records, file_tree(project))
+    return Plan(project, answers, todo, filled, records, file_tree(project), repo)
 
 
 _UNFILLED = Entry(status="unfilled", model=None, date="", body_sha256="")

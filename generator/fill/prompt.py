@@ -13,9 +13,8 @@ from typing import Any
 
 import yaml
 
-from generator.fill.files import read_text
 from generator.fill.plan import Plan
-from generator.regions import Region, splice
+from generator.regions import Region, bodies_by_file, language_of, read_text, splice
 
 ROLE = """\
 You fill the declared regions of a software project that was just generated from the team's template.
@@ -85,7 +84,7 @@ def _region_list(regions: Sequence[Region]) -> str:
 
 
 def _project_text(plan: Plan, texts: Mapping[str, str]) -> str:
-    files = "\n\n".join(_file_block(path, texts[path], _language(plan, path)) for path in texts)
+    files = "\n\n".join(_file_block(path, text, language_of(path, text)) for path, text in texts.items())
     return (
         f'<project template="{plan.template}" path="{plan.project.name}">\n'
         f"<answers>\n{_answers(plan)}\n</answers>\n\n"
@@ -94,19 +93,13 @@ def _project_text(plan: Plan, texts: Mapping[str, str]) -> str:
     )
 
 
-def _language(plan: Plan, path: str) -> str:
-    return next((r.language for r in (*plan.todo, *plan.filled) if r.path == path), "text")
-
-
 def current_texts(plan: Plan, candidates: Mapping[str, str] | None = None) -> dict[str, str]:
     """The text of each file that holds regions to fill, with `candidates` spliced in."""
+    grouped = bodies_by_file(candidates or {})
     texts: dict[str, str] = {}
     for path in plan.files:
         text = read_text(plan.project / path)
-        bodies = {
-            key.rsplit("#", 1)[1]: body for key, body in (candidates or {}).items() if key.rsplit("#", 1)[0] == path
-        }
-        texts[path] = splice(text, path, bodies) if bodies else text
+        texts[path] = splice(text, path, grouped[path]) if path in grouped else text
     return texts
 
 

@@ -14,7 +14,7 @@ records provenance, and the fills become one commit of their own on top of the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,14 +22,15 @@ from pathlib import Path
 from generator import gitutil
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
 from generator.fill.client import Client, ClientOptions, Outcome
-from generator.fill.files import Swap, read_text
+from generator.fill.files import Swap
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.report import Reporter
-from generator.fill.verify import run_tests, verify_command
+from generator.fill.verify import run_tests
 from generator.interrupts import signals_held
+from generator.regions import split_key
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -39,7 +40,7 @@ class FillOptions:
     model: str
     escalation: str
     client: ClientOptions
-    verify: bool = False
+    # --verify: the project's test command (verify.verify_command), or None not to run it.
     verify_command: str | None = None
     commit: bool = True
     # Projects outside git: the files' previous versions go to .scaffold/previous/ (nothing else could restore them).
@@ -118,7 +119,7 @@ def missing_checkers(plan: Plan) -> tuple[str, ...]:
 
 def check_tree(plan: Plan) -> None:
     """Refuse to rewrite files with uncommitted changes: the fills must not mix with unsaved work."""
-    if not gitutil.git_available() or gitutil.enclosing_repo(plan.project) is None:
+    if plan.repo is None:
         return
     paths = [*plan.files, RECORD_FILE]
     out = gitutil.git("status", "--porcelain", "--", *paths, cwd=plan.project)
@@ -142,7 +143,6 @@ def fill(
     context_hashes: Mapping[str, str],
     options: FillOptions,
     reporter: Reporter,
-    client_factory: Callable[[ClientOptions, Callable[[int], None]], Client] = Client,
 ) -> FillResult:
     """Run the ladder for `plan.todo` and write the outcome (see the module docstring)."""
     result = FillResult(plan.project, unchecked=missing_checkers(plan))
@@ -150,28 +150,28 @@ def fill(
     if not keys:
         return result
     system = system_blocks(documents)
-    client = client_factory(options.client, reporter.tokens)
+    client = Client(options.client, reporter.tokens)
     state = _State(found=current_texts(plan), attempts={key: (None, []) for key in keys})
     rounds = [(options.model, "first call"), (options.model, "repair call")]
     if options.escalation != options.model:
         rounds.append((options.escalation, "escalation call"))
-    if options.verify:
-        _baseline(plan, options, reporter)
+    if options.verify_command:
+        _baseline(plan, options.verify_command, options.client.api_key, reporter)
     failing = list(keys)
     skip_model: str | None = None
     for model, purpose in rounds:
         if model == skip_model:
             continue
-        wanted = [key for key in keys if key in failing]
+        # `failing` keeps plan order: every region at first, then what _absorb or _verify left.
         if purpose == "first call":
             user = first_message(plan)
         else:
-            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in wanted})
-        reporter.phase(f"{purpose}: asking {model} for {_regions(len(wanted))}", model)
-        outcome = client.ask_safely(model, system, user, wanted, keys)
-        result.calls.append(Call(model, purpose, tuple(wanted), outcome.usage, outcome.error))
+            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing})
+        reporter.phase(f"{purpose}: asking {model} for {_regions(len(failing))}", model)
+        outcome = client.ask_safely(model, system, user, failing, keys)
+        result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
-        failing = _absorb(plan, options, state, outcome, wanted, prompt_hash, reporter)
+        failing = _absorb(plan, options, state, outcome, failing, prompt_hash, reporter)
         if not failing or outcome.fatal:
             break
         skip_model = model if outcome.futile else None
@@ -191,9 +191,9 @@ def _absorb(
     """Check one call's bodies with those accepted before; return the keys still failing."""
     from generator.fill.validate import check_project
 
-    for key in outcome.missing:
-        previous = state.attempts[key][0]
-        state.attempts[key] = (previous, [outcome.error or "the answer left this region out"])
+    for key in wanted:
+        if key not in outcome.bodies:
+            state.attempts[key] = (state.attempts[key][0], [outcome.error or "the answer left this region out"])
     fallbacks = {region.key: region.body for region in plan.todo}
     for key, body in list(outcome.bodies.items()):
         if not body.strip() and fallbacks[key].strip():
@@ -209,7 +209,7 @@ def _absorb(
             for problem in check.problems:
                 problems.setdefault(problem.key, []).append(problem.message)
         for key, body in proposal.items():
-            path, region_id = key.rsplit("#", 1)
+            path, region_id = split_key(key)
             if key in problems:
                 state.accepted.pop(key, None)
                 state.attempts[key] = (body, problems[key])
@@ -219,16 +219,15 @@ def _absorb(
             # The checks may have formatted the body (ruff format, terraform fmt): keep what they spliced.
             state.accepted[key] = checks[path].bodies.get(region_id, body)
     failing = [region.key for region in plan.todo if region.key not in state.accepted]
-    if not failing and options.verify:
-        failing = _verify(plan, options, state, reporter)
+    if not failing and options.verify_command:
+        failing = _verify(plan, options.verify_command, options.client.api_key, state, reporter)
     return failing
 
 
-def _baseline(plan: Plan, options: FillOptions, reporter: Reporter) -> None:
+def _baseline(plan: Plan, command: str, api_key: str, reporter: Reporter) -> None:
     """--verify: the tests must pass on the fallbacks first, or a failure would be blamed on the model."""
-    command = verify_command(plan.project, options.verify_command)
     reporter.phase(f"verifying the project as it is: {command}", None)
-    code, tail = run_tests(plan.project, command, options.client.api_key)
+    code, tail = run_tests(plan.project, command, api_key)
     if code != 0:
         last = tail.splitlines()[-1] if tail else "no output"
         raise UsageError(
@@ -237,14 +236,13 @@ def _baseline(plan: Plan, options: FillOptions, reporter: Reporter) -> None:
         )
 
 
-def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
+def _verify(plan: Plan, command: str, api_key: str, state: _State, reporter: Reporter) -> list[str]:
     """Run the project's tests with the fills in place, then put the fallbacks back until the final write."""
-    command = verify_command(plan.project, options.verify_command)
     reporter.phase(f"verifying the fills: {command}", None)
     swap = Swap(plan.project, current_texts(plan, state.accepted))
     try:
         swap.apply()  # inside: an interrupt right after it must still put the fallbacks back
-        code, tail = run_tests(plan.project, command, options.client.api_key)
+        code, tail = run_tests(plan.project, command, api_key)
     finally:
         swap.undo()
     if code == 0:
@@ -296,7 +294,8 @@ def _finish(
     writes = {**texts, RECORD_FILE: record_text(entries)}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
-        writes.update({f"{previous}/{path}": read_text(plan.project / path) for path in texts})
+        # state.found is what the files hold now: the check above just compared them.
+        writes.update({f"{previous}/{path}": state.found[path] for path in texts})
     swap = Swap(plan.project, writes)
     # Held from the first temporary file to the commit: the fills land written and committed, or not at all.
     with signals_held():

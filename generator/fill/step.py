@@ -8,14 +8,14 @@ calls the ladder in `run.py` with the settings resolved once, here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TypeVar
 
 from generator import settings
 from generator.errors import UnknownKindError, UsageError
 from generator.fill.client import ClientOptions
-from generator.fill.plan import Plan, make_plan
+from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate, format_cost
 from generator.fill.prompt import ROLE, first_message
 from generator.fill.record import sha256
@@ -39,9 +39,7 @@ class Prepared:
 
 
 def models(flag: str | None) -> Models:
-    main = settings.MODEL.resolve(flag).value or settings.DEFAULT_MODEL
-    escalation = settings.ESCALATION_MODEL.resolve(None).value or settings.DEFAULT_ESCALATION_MODEL
-    return Models(main, escalation)
+    return Models(settings.model(flag), settings.escalation_model())
 
 
 def api_key() -> str | None:
@@ -52,65 +50,60 @@ def api_key() -> str | None:
 MAX_RETRIES = 10
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
+T = TypeVar("T")
 
 
 def client_options(key: str) -> ClientOptions:
-    return ClientOptions(api_key=key, timeout=_timeout(), retries=_retries(), stream=_stream())
+    timeout = _parsed(settings.AI_TIMEOUT, _seconds, "a number of seconds above 0", settings.DEFAULT_AI_TIMEOUT)
+    count = f"a whole number from 0 to {MAX_RETRIES}"
+    retries = _parsed(settings.AI_RETRIES, _retry_count, count, settings.DEFAULT_AI_RETRIES)
+    stream = _parsed(settings.AI_STREAM, _switch, "true or false (1 or 0)", True)
+    return ClientOptions(api_key=key, timeout=timeout, retries=retries, stream=stream)
 
 
-def _bad(setting: settings.Setting, value: str, origin: str, wanted: str) -> UsageError:
-    where = f"${setting.env}" if origin == "env" else f"{setting.config_key} in the user config"
-    return UsageError(f"{where} must be {wanted}, not {value!r}")
-
-
-def _timeout() -> float:
-    resolved = settings.AI_TIMEOUT.resolve(None)
+def _parsed(setting: settings.Setting, parse: Callable[[str], T | None], wanted: str, default: T) -> T:
+    """The setting's value, parsed; a value `parse` rejects (None) is an error naming where it was set."""
+    resolved = setting.resolve(None)
     if resolved.value is None:
-        return settings.DEFAULT_AI_TIMEOUT
-    try:
-        value = float(resolved.value)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise _bad(settings.AI_TIMEOUT, resolved.value, resolved.origin, "a number of seconds above 0")
+        return default
+    value = parse(resolved.value.strip())
+    if value is None:
+        where = f"${setting.env}" if resolved.origin == "env" else f"{setting.config_key} in the user config"
+        raise UsageError(f"{where} must be {wanted}, not {resolved.value!r}")
     return value
 
 
-def _retries() -> int:
-    resolved = settings.AI_RETRIES.resolve(None)
-    if resolved.value is None:
-        return settings.DEFAULT_AI_RETRIES
-    text = resolved.value.strip()
-    if not text.isdigit() or int(text) > MAX_RETRIES:
-        raise _bad(settings.AI_RETRIES, resolved.value, resolved.origin, f"a whole number from 0 to {MAX_RETRIES}")
-    return int(text)
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
-def _stream() -> bool:
-    resolved = settings.AI_STREAM.resolve(None)
-    if resolved.value is None:
-        return True
-    text = resolved.value.strip().lower()
-    if text not in _FALSE | _TRUE:
-        raise _bad(settings.AI_STREAM, resolved.value, resolved.origin, "true or false (1 or 0)")
-    return text in _TRUE
+def _retry_count(text: str) -> int | None:
+    return int(text) if text.isdigit() and int(text) <= MAX_RETRIES else None
 
 
-def prepare(project: Path, refill: Sequence[str] = (), home: str | None = None, plan: Plan | None = None) -> Prepared:
-    """The plan for `project` (made here unless given) and the context its prompt carries."""
+def _switch(text: str) -> bool | None:
+    lowered = text.lower()
+    return lowered in _TRUE if lowered in _FALSE | _TRUE else None
+
+
+def prepare(plan: Plan) -> Prepared:
+    """The plan with the context its prompt carries."""
     from generator.api import build_context
     from generator.context.select import Task
 
-    plan = plan or make_plan(project, refill)
     if not plan.todo:
         return Prepared(plan, "", {}, {})
-    text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {project.name}"
+    text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {plan.project.name}"
     task = Task.from_answers(plan.answers, text=text)
     try:
-        context = build_context(task, home=home)
+        context = build_context(task)
     except UnknownKindError:
         # A template of the team's own that context.yml does not map yet: classify its description instead.
-        context = build_context(Task(text, None, task.project, task.answers), home=home)
+        context = build_context(Task(text, None, task.project, task.answers))
     folder = context.home / "context"
     hashes: dict[str, str] = {}
     tokens: dict[str, int] = {}

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from generator.errors import RegionError
-from generator.regions import _MARKER, Region, language_of, parse_regions, splice
+from generator.regions import _MARKER, Region, bodies_by_file, language_of, parse_regions, read_text, splice
 
 _log = logging.getLogger(__name__)
 
@@ -554,18 +554,13 @@ def check_file(project: Path, path: str, text: str, bodies: Mapping[str, str]) -
 def _read(project: Path, path: str) -> str:
     if Path(path).is_absolute() or ".." in Path(path).parts:
         raise ValueError("the path must stay inside the project")
-    # Bytes then decode: text mode would turn CRLF into LF and the splice would rewrite every line ending.
-    return (project / path).read_bytes().decode("utf-8")
+    return read_text(project / path)
 
 
 def check_project(project: Path, candidates: Mapping[str, str]) -> dict[str, FileCheck]:
     """Check candidate bodies keyed `<path>#<id>`, file by file; returns path -> FileCheck in first-seen order."""
-    by_file: dict[str, dict[str, str]] = {}
-    for key, body in candidates.items():
-        path, _, region_id = key.rpartition("#")
-        by_file.setdefault(path, {})[region_id] = body
     checks: dict[str, FileCheck] = {}
-    for path, bodies in by_file.items():
+    for path, bodies in bodies_by_file(candidates).items():
         try:
             text = _read(project, path)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
