@@ -14,7 +14,6 @@ SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network s
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -223,16 +222,22 @@ def build_context(
 def count_tokens(text: str, *, model: str | None = None) -> int:
     """Claude's exact token count for `text` as one user message (needs the network and a key).
 
-    Uses the Anthropic SDK's token-counting endpoint; the model defaults to SCAFFOLD_MODEL
-    or `DEFAULT_MODEL`. Never needed for selection, which uses the offline estimate.
+    Uses the Anthropic SDK's token-counting endpoint; the key and the model come from the same
+    settings as the fill step's. Never needed for selection, which uses the offline estimate.
     """
-    if not os.environ.get("ANTHROPIC_API_KEY"):
-        raise UsageError("exact token counts need ANTHROPIC_API_KEY set (the estimate needs nothing)")
+    key = settings.API_KEY.resolve(None).value
+    if not key:
+        raise UsageError(
+            "exact token counts need ANTHROPIC_API_KEY (or anthropic_api_key in the user config); "
+            "the estimate needs nothing"
+        )
     import anthropic
 
-    name = settings.MODEL.resolve(model).value or settings.DEFAULT_MODEL
+    name = settings.model(model)
     try:
-        response = anthropic.Anthropic().messages.count_tokens(model=name, messages=[{"role": "user", "content": text}])
+        response = anthropic.Anthropic(api_key=key).messages.count_tokens(
+            model=name, messages=[{"role": "user", "content": text}]
+        )
     except anthropic.AnthropicError as error:
         raise ExternalToolError(f"counting tokens with {name} failed: {error}") from None
     return int(response.input_tokens)

@@ -9,6 +9,7 @@ import pytest
 from generator import api
 from generator.context.select import Task
 from generator.errors import EmptyTaskError, HomeError, UsageError
+from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
@@ -69,3 +70,24 @@ def test_exact_token_counts_need_a_key_and_never_run_offline(monkeypatch: pytest
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(UsageError, match="ANTHROPIC_API_KEY"):
         api.count_tokens("hello")
+
+
+def test_exact_token_counts_use_the_key_and_model_settings_of_the_fill_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key only in the user config works here as it does for `scaffold fill`; the model comes from the same place."""
+    config = tmp_path / "config.yml"
+    config.write_text("anthropic_api_key: sk-from-config\nmodel: claude-from-config\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    with FakeAnthropic() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("ANTHROPIC_API_KEY")
+
+        assert api.count_tokens("hello there") > 0
+
+    (request,) = fake.requests
+    assert request.path == "/v1/messages/count_tokens"
+    headers = request.headers
+    assert "sk-from-config" in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))
+    assert request.body["model"] == "claude-from-config"
