@@ -34,11 +34,16 @@ def git(*args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = 
         check=False,
     )
     if check and result.returncode != 0:
-        lines = [line for line in (result.stderr or result.stdout).strip().splitlines() if line.strip()]
-        # git ends many errors with "hint:" lines; the cause is the fatal:/error: line.
-        cause = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+        cause = error_cause(result.stderr or result.stdout)
         raise ExternalToolError(f"git {' '.join(args)} failed in {cwd}: {cause or 'no output'}")
     return result.stdout
+
+
+def error_cause(output: str) -> str:
+    """The line of git's output that says what went wrong ("" for no output)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    # git ends many errors with "hint:" lines; the cause is the fatal:/error: line.
+    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
 
 
 def identity_env(cwd: Path) -> dict[str, str]:

@@ -138,13 +138,12 @@ def copier_errors(template_source: str) -> Iterator[None]:
     except CommandNotFound:
         raise ExternalToolError("git is not installed or not on PATH; install git to use versioned templates") from None
     except ProcessExecutionError as error:
-        lines = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
-        fatal = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
-        raise TemplateSourceError(f"cannot fetch the template source {template_source}: {fatal or error}") from None
+        cause = gitutil.error_cause(str(error.stderr))
+        raise TemplateSourceError(f"cannot fetch the template source {template_source}: {cause or error}") from None
     # After ProcessExecutionError, which is an OSError too.
     except OSError as error:
         where = f" {error.filename}" if error.filename else ""
-        raise ExternalToolError(f"cannot write{where}: {error.strerror or error}") from None
+        raise ExternalToolError(f"cannot read or write{where}: {error.strerror or error}") from None
 
 
 def _run_copier(request: RenderRequest, target: Path) -> None:
@@ -214,6 +213,12 @@ def generate(request: RenderRequest) -> RenderResult:
                 skipped = f"{dest} is inside the git repository {repo}"
             elif not gitutil.git_available():
                 skipped = "git is not installed"
+            if not (rendered / ANSWERS_FILE).is_file():
+                raise TemplateSourceError(
+                    f"the {request.template} template writes no {ANSWERS_FILE}, which 'scaffold update', "
+                    "'copier update' and 'scaffold fill' need; add "
+                    f"templates/{request.template}/{{{{_copier_conf.answers_file}}}}.jinja to the template"
+                )
             version = read_answers(rendered).get("_commit") or request.source.version
             if skipped is None:
                 gitutil.git("init", "-q", "-b", "main", cwd=rendered)
@@ -223,11 +228,14 @@ def generate(request: RenderRequest) -> RenderResult:
             with signals_held():
                 _move_into_place(rendered, dest)
                 stage.landed = True
+            # Inside the try: an interrupt while the result is built must still say the project exists.
+            return RenderResult(
+                dest=dest, commit=commit, git_skipped_reason=skipped, files=files, template_version=version
+            )
     except KeyboardInterrupt:
         if stage is not None and stage.landed:
             raise Interrupted(f"{dest} was created") from None
         raise
-    return RenderResult(dest=dest, commit=commit, git_skipped_reason=skipped, files=files, template_version=version)
 
 
 def read_answers(project: Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import yaml
 
 from generator import gitutil
 from generator.cli import main
-from tests.helpers import REPO_ROOT, build_file_tree, init_template_repo, run, tree_snapshot
+from tests.helpers import GIT_IDENTITY, REPO_ROOT, build_file_tree, init_template_repo, run, tree_snapshot
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -124,6 +124,19 @@ def test_interrupt_after_render_leaves_nothing(cli: Cli, tmp_path: Path, monkeyp
     assert code == 130
     assert err == "scaffold: interrupted; nothing partial was left behind\n"
     assert tree_snapshot(tmp_path) == before
+
+
+def test_template_without_an_answers_file_is_refused_clearly(cli: Cli, tmp_path: Path) -> None:
+    repo = init_template_repo(tmp_path / "tpl", {})
+    run(["git", "rm", "-q", "templates/mini/{{_copier_conf.answers_file}}.jinja"], cwd=repo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "no answers file"], cwd=repo)
+    run(["git", "tag", "1.1.0"], cwd=repo)  # Copier renders the newest tag
+    before = tree_snapshot(tmp_path / "work")
+    code, _, err = cli("new", "mini", "x", "--defaults", "--templates", str(repo))
+    assert code == 2 and err.count("\n") == 1
+    assert "the mini template writes no .copier-answers.yml" in err
+    assert "templates/mini/{{_copier_conf.answers_file}}.jinja" in err and ".scaffold-" not in err
+    assert tree_snapshot(tmp_path / "work") == before
 
 
 def test_template_render_failure_leaves_nothing(cli: Cli, tmp_path: Path) -> None:

@@ -191,7 +191,7 @@ def send_sigterm_after(monkeypatch: pytest.MonkeyPatch, owner: object, name: str
     monkeypatch.setattr(owner, name, wrapper)
 
 
-@pytest.mark.parametrize("where", ["after-the-move", "mid-merge", "before-the-fill-step"])
+@pytest.mark.parametrize("where", ["after-the-move", "mid-merge", "building-the-result", "before-the-fill-step"])
 def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
@@ -201,6 +201,8 @@ def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
     flags = []
     if where == "after-the-move":
         send_sigterm_after(monkeypatch, render, "_move_into_place")
+    elif where == "building-the-result":
+        send_sigterm_after(monkeypatch, render, "RenderResult")
     elif where == "mid-merge":
         build_file_tree(dest, {"NOTES.md": "mine\n", "README.md": "replaced by the template\n"})
         flags = ["--force", "--no-git"]
@@ -235,3 +237,24 @@ def test_interrupted_pretend_does_not_claim_a_project(
 
     assert capsys.readouterr().err == "scaffold: interrupted; nothing partial was left behind\n"
     assert tree_snapshot(tmp_path) == before
+
+
+def test_a_second_interrupt_while_reporting_the_first_keeps_the_news(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in the fill step, then again while scaffold works out which regions are filled: still 'created'."""
+    import generator.fill.plan as fill_plan
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fill_plan, "make_plan", interrupted)
+    dest = tmp_path / "svc"
+
+    assert main(["new-service", "svc", "--defaults", "--dest", str(dest)]) == 130
+
+    assert capsys.readouterr().err == (
+        f"scaffold: interrupted; {dest} was created and is complete; "
+        f"'scaffold fill {dest}' fills any regions not filled yet\n"
+    )
+    assert_complete(dest)

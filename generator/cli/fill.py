@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import ExitCode, Interrupted, ScaffoldError, UsageError
-from generator.fill.record import RECORD_FILE
 
 if TYPE_CHECKING:
     from generator.fill.plan import Plan
@@ -66,15 +65,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def run_fill(args: argparse.Namespace) -> int:
     from generator.fill import step
     from generator.fill.plan import make_plan
+    from generator.fill.record import RECORD_FILE
 
     project = args.path.expanduser().resolve()
     plan = make_plan(project, args.refill)
     if not plan.todo:
         print(f"Nothing to fill in {project}: every region is filled (use --refill ID to redo one).")
         return ExitCode.OK
-    chosen = step.models(args.model)
     if args.pretend:
-        print("\n".join(step.pretend_lines(step.prepare(plan), chosen)))
+        print("\n".join(step.pretend_lines(step.prepare(plan), step.models(args.model))))
         return ExitCode.OK
     key = step.api_key()
     if not key:
@@ -82,19 +81,19 @@ def run_fill(args: argparse.Namespace) -> int:
             "scaffold fill needs an Anthropic API key: set ANTHROPIC_API_KEY (or anthropic_api_key in the user "
             "config); --pretend shows what would be sent without one"
         )
-    record = _record_bytes(project)
+    record = _record_bytes(project / RECORD_FILE)
     try:
         return _fill(project, plan, args, key, ask=not args.yes)
     except KeyboardInterrupt:
-        if _record_bytes(project) == record:
+        if _record_bytes(project / RECORD_FILE) == record:
             raise  # the fill writes all or nothing, and wrote nothing
         where = shown(project / RECORD_FILE)
         raise Interrupted(f"it landed after the fills were written; {where} lists them") from None
 
 
-def _record_bytes(project: Path) -> bytes | None:
+def _record_bytes(path: Path) -> bytes | None:
     try:
-        return (project / RECORD_FILE).read_bytes()
+        return path.read_bytes()
     except OSError:
         return None
 
@@ -105,7 +104,7 @@ def fill_state(project: Path) -> str:
 
     try:
         todo = len(make_plan(project).todo)
-    except (ScaffoldError, OSError):
+    except (ScaffoldError, OSError, KeyboardInterrupt):  # a second Ctrl-C must not lose the first one's news
         return f"'scaffold fill {shown(project)}' fills any regions not filled yet"
     if not todo:
         return "nothing is left to fill"

@@ -195,7 +195,7 @@ def _pretend_new(request: Any, args: argparse.Namespace) -> int:
         dest = Path(scratch) / request.dest.name
         try:
             render.generate(dataclasses.replace(request, dest=dest, git=False, force=False))
-        except KeyboardInterrupt:
+        except Interrupted:
             raise KeyboardInterrupt from None  # not "created": the throwaway folder goes with it
         prepared = step.prepare(make_plan(dest))
         if not prepared.plan.todo:
