@@ -54,6 +54,10 @@ def broken(region: Region) -> str:
     return f"{region.comment} scaffold:end {region.id}\n"
 
 
+def region_keys(project: Path) -> list[str]:
+    return [region.key for region in find_regions(project)]
+
+
 def answer(project: Path, keys: Iterable[str], make: Callable[[Region], str] = tagged) -> str:
     regions = {region.key: region for region in find_regions(project)}
     return json.dumps({key: make(regions[key]) for key in keys})

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -274,6 +275,25 @@ def test_unreadable_parent_is_refused(cli: Cli, tmp_path: Path) -> None:
     locked.mkdir(mode=0o500)
     code, _, err = cli("new-service", "svc", "--defaults", "--dest", str(locked / "svc"))
     assert code == 2 and "cannot write to" in err
+
+
+def test_unwritable_parent_is_refused_even_for_root(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above, for any user (root included): the parent is made unwritable by faking os.access for it alone."""
+    locked = (tmp_path / "work" / "locked").resolve()
+    locked.mkdir(mode=0o500)
+    real_access = os.access
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        if os.fspath(path) == str(locked):
+            return False
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr("generator.render.os.access", access)
+    before = tree_snapshot(tmp_path)
+    code, _, err = cli("new-service", "svc", "--defaults", "--dest", str(locked / "svc"))
+    assert code == 2, err
+    assert f"cannot write to {locked}" in err and err.count("\n") == 1
+    assert tree_snapshot(tmp_path) == before
 
 
 def test_dest_with_dot_dot_is_the_real_folder_and_is_refused_when_not_empty(cli: Cli, tmp_path: Path) -> None:

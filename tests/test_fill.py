@@ -22,6 +22,7 @@ from tests.fillfakes import (
     broken_reply,
     commits,
     outside_regions,
+    region_keys,
     requested,
     tagged,
     valid_reply,
@@ -50,7 +51,7 @@ def test_one_call_fills_every_region(
     assert [("cache_control" in block) for block in body["system"]] == [False, True]
     assert "patterns.md" in body["system"][-1]["text"]
     schema = body["output_config"]["format"]["schema"]
-    regions = [r.key for r in find_regions(project)]
+    regions = region_keys(project)
     assert schema["required"] == regions and schema["additionalProperties"] is False
     assert set(schema["properties"]) == set(regions)
     # Bytes outside the regions are unchanged; every region holds the fill.
@@ -101,7 +102,7 @@ def test_refill_of_an_unknown_region_is_a_usage_error(
 
 
 def test_invalid_fill_is_repaired_by_sonnet(project: Path, fake: FakeAnthropic) -> None:
-    first = json.loads(answer(project, [r.key for r in find_regions(project)]))
+    first = json.loads(answer(project, region_keys(project)))
     domain = next(r for r in find_regions(project) if r.id == "domain")
     first[domain.key] = broken(domain)
     fake.queue(Reply.message(json.dumps(first)))
@@ -125,8 +126,8 @@ def test_opus_succeeds_where_sonnet_twice_failed(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.queue(
-        Reply.message(answer(project, [r.key for r in find_regions(project)], broken)),
-        Reply.message(answer(project, [r.key for r in find_regions(project)], broken)),
+        Reply.message(answer(project, region_keys(project), broken)),
+        Reply.message(answer(project, region_keys(project), broken)),
     )
     fake.responder = valid_reply(project)
 
@@ -157,7 +158,7 @@ def test_everything_failing_keeps_the_fallbacks_and_exits_3(
 def test_mixed_results_fall_back_as_a_group(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    keys = [r.key for r in find_regions(project)]
+    keys = region_keys(project)
 
     def respond(request: object) -> Reply:
         bodies = json.loads(answer(project, requested(request)))  # type: ignore[arg-type]
@@ -201,7 +202,9 @@ def test_rate_limits_and_overload_are_retried_by_the_sdk(
     fake.queue(Reply.error(429), Reply.error(529))
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
-    assert len(fake.requests) == 3
+    # One ladder call, sent three times by the SDK (a repair or escalation call would be a new request).
+    assert [request.headers["x-stainless-retry-count"] for request in fake.requests] == ["0", "1", "2"]
+    assert fake.requests[0].body == fake.requests[1].body == fake.requests[2].body
     assert len(commits(project)) == 2
 
 
@@ -237,7 +240,7 @@ def test_rejected_key_stops_at_once(project: Path, fake: FakeAnthropic, capsys: 
 def test_cache_reads_are_reported(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
     fake.queue(
         Reply.message(
-            answer(project, [r.key for r in find_regions(project)], broken),
+            answer(project, region_keys(project), broken),
             usage=Usage(input_tokens=1500, cache_creation_input_tokens=9000, output_tokens=800),
         )
     )
@@ -248,18 +251,26 @@ def test_cache_reads_are_reported(project: Path, fake: FakeAnthropic, capsys: py
     assert "$" in out
 
 
+@pytest.mark.parametrize("later", ["filled", "fell-back"])
 def test_the_key_is_never_written(
-    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str], isolated_user_state: Path
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str], isolated_user_state: Path, later: str
 ) -> None:
-    fake.queue(Reply.error(400, message=f"bad request from key {KEY}"))
-    fake.responder = valid_reply(project)
-    assert main(["fill", str(project)]) == 0
+    """A gateway echoing the key in its errors: not in the output, any file, the history, or a later prompt."""
+    echo = Reply.error(400, message=f"bad request from key {KEY}")
+    fake.queue(echo)
+    fake.responder = valid_reply(project) if later == "filled" else (lambda request: echo)
+    assert main(["fill", str(project)]) == (0 if later == "filled" else 3)
     captured = capsys.readouterr()
+    assert "bad request from key [API key]" in captured.out + str([r.body for r in fake.requests])
     assert KEY not in captured.out + captured.err
+    for request in fake.requests:
+        assert KEY not in json.dumps(request.body)
     for root in (project, isolated_user_state):
         for path in root.rglob("*"):
             if path.is_file():
                 assert KEY.encode() not in path.read_bytes(), path
+    # .git/objects are compressed: ask git for every commit's message and diff.
+    assert KEY not in run(["git", "log", "--all", "-p", "--format=%B"], cwd=project).stdout
 
 
 def test_key_from_the_user_config(
@@ -277,8 +288,8 @@ def test_key_from_the_user_config(
 
 def test_model_flag_and_environment(project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCAFFOLD_ESCALATION_MODEL", "claude-opus-5")
-    fake.queue(Reply.message(answer(project, [r.key for r in find_regions(project)], broken)))
-    fake.queue(Reply.message(answer(project, [r.key for r in find_regions(project)], broken)))
+    fake.queue(Reply.message(answer(project, region_keys(project), broken)))
+    fake.queue(Reply.message(answer(project, region_keys(project), broken)))
     fake.responder = valid_reply(project)
     assert main(["fill", str(project), "--model", "claude-sonnet-5"]) == 0
     assert [r.body["model"] for r in fake.requests] == ["claude-sonnet-5", "claude-sonnet-5", "claude-opus-5"]
@@ -312,7 +323,7 @@ def test_dirty_region_file_is_refused(project: Path, fake: FakeAnthropic, capsys
 
 
 def test_verify_failure_is_repaired(project: Path, fake: FakeAnthropic) -> None:
-    fake.queue(Reply.message(answer(project, [r.key for r in find_regions(project)], lambda r: tagged(r, "BROKEN"))))
+    fake.queue(Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN"))))
     fake.responder = valid_reply(project)
     # A test command that fails while any fill carries the word BROKEN.
     assert main(["fill", str(project), "--verify-command", "! grep -rq BROKEN src tests"]) == 0
@@ -326,9 +337,7 @@ def test_new_service_fills_after_rendering(
     tmp_path: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    fake.responder = lambda request: Reply.message(
-        answer(tmp_path / "ledger", requested(request)), usage=Usage(cache_creation_input_tokens=4000)
-    )
+    fake.responder = valid_reply(tmp_path / "ledger", usage=Usage(cache_creation_input_tokens=4000))
     assert main(["new-service", "ledger", "--defaults", "-d", "description=Keeps the ledger"]) == 0
     project = tmp_path / "ledger"
     assert all(TAG in r.body for r in find_regions(project))
@@ -441,6 +450,7 @@ def test_settings_from_the_user_config_and_bad_values(
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
     # No SDK retry (ai_retries: 0): the 529 went to the repair call; and no streaming (ai_stream: false).
+    assert [request.headers["x-stainless-retry-count"] for request in fake.requests] == ["0", "0"]
     assert [request.body.get("stream", False) for request in fake.requests] == [False, False]
 
     for name, value in [("SCAFFOLD_AI_RETRIES", "inf"), ("SCAFFOLD_AI_TIMEOUT", "0"), ("SCAFFOLD_AI_STREAM", "maybe")]:

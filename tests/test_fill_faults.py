@@ -31,7 +31,7 @@ from generator.fill.files import Swap
 from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Reply
-from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, valid_reply, worktree
+from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, region_keys, valid_reply, worktree
 from tests.helpers import GIT_IDENTITY, default_sigint, run, terminate_self
 
 SONNET = "claude-sonnet-5-5"
@@ -82,10 +82,6 @@ def assert_clean_stderr(err: str) -> None:
 def scaffold_lines(err: str) -> list[str]:
     """The CLI's own messages on stderr (the rest are the `fill: ...` progress lines)."""
     return [line for line in err.splitlines() if not line.startswith("fill: ")]
-
-
-def region_keys(project: Path) -> list[str]:
-    return [region.key for region in find_regions(project)]
 
 
 # --- 1. fault injection on the fake API --------------------------------------------------------------------------
@@ -242,6 +238,26 @@ def counting_temps(monkeypatch: pytest.MonkeyPatch, fail: Callable[[int], BaseEx
     return calls
 
 
+def interrupt_at_rename(monkeypatch: pytest.MonkeyPatch, number: int) -> list[Path]:
+    """Ctrl-C as the writer renames its `number`-th temporary file over its target, whose new text is complete.
+
+    Returns the targets of the renames tried so far.
+    """
+    real_replace = Path.replace
+    renames: list[Path] = []
+
+    def replace(self: Path, target: Any) -> Path:
+        if TMP_MARK in self.name:
+            renames.append(Path(target))
+            if len(renames) == number:
+                assert self.read_bytes() != Path(target).read_bytes(), "the temporary file holds the new text"
+                raise KeyboardInterrupt
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    return renames
+
+
 @pytest.mark.parametrize("failing", [1, 2, 5], ids=["first-file", "second-file", "record-file"])
 def test_interrupt_while_writing_temporary_files_changes_nothing(
     project: Path,
@@ -269,18 +285,7 @@ def test_interrupt_inside_an_atomic_write_leaves_no_temp_file(
 ) -> None:
     """The interrupt lands after the second file's temp copy is complete, just before its rename."""
     fake.responder = valid_reply(project)
-    real_replace = Path.replace
-    renames: list[Path] = []
-
-    def replace(self: Path, target: Any) -> Path:
-        if TMP_MARK in self.name:
-            renames.append(Path(target))
-            if len(renames) == 2:
-                assert self.read_text(encoding="utf-8") != Path(target).read_text(encoding="utf-8")
-                raise KeyboardInterrupt
-        return real_replace(self, target)
-
-    monkeypatch.setattr(Path, "replace", replace)
+    renames = interrupt_at_rename(monkeypatch, 2)
     render = worktree(project)
 
     assert main(["fill", str(project)]) == ExitCode.INTERRUPTED
@@ -303,7 +308,7 @@ def test_interrupt_while_committing_the_fills_lands_after_the_commit(
     """SIGTERM just before `git commit`: the fills land written and committed, and the message says so."""
     if command == "new-service":
         project = project.parent / "fresh" / "payments"
-    fake.responder = lambda request: valid_reply(project)(request)
+    fake.responder = valid_reply(project)
     real_commit = gitutil.commit_paths
 
     def commit_paths(cwd: Path, paths: list[str], message: str) -> str:
@@ -422,7 +427,7 @@ def test_read_only_region_file_is_filled_and_stays_read_only(
 
 
 def test_read_only_folder_fails_clearly_and_rolls_back(
-    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """tests/ holds the third and fourth region files: their temporary files cannot be made, so nothing changes."""
     fake.responder = valid_reply(project)
@@ -435,9 +440,10 @@ def test_read_only_folder_fails_clearly_and_rolls_back(
             probe.touch()
         except PermissionError:
             pass
-        else:  # root, or CAP_DAC_OVERRIDE
+        else:  # root, or CAP_DAC_OVERRIDE: the folder's mode stops nothing, so refuse as the OS would
             probe.unlink()
-            pytest.skip("this process may write into read-only folders")
+            denied = PermissionError(errno.EACCES, "Permission denied", str(folder / "x"))
+            counting_temps(monkeypatch, lambda n: denied if n >= 3 else None)
         code = main(["fill", str(project)])
     finally:
         folder.chmod(0o755)
@@ -549,7 +555,7 @@ def test_disk_full_during_new_keeps_the_rendered_project(
     tmp_path: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dest = tmp_path / "ledger"
-    fake.responder = lambda request: valid_reply(dest)(request)
+    fake.responder = valid_reply(dest)
     full_disk(monkeypatch, lambda n: n >= 2)
 
     assert main(["new-service", "ledger", "--defaults", "--dest", str(dest)]) == ExitCode.FILLS_FELL_BACK
@@ -575,17 +581,7 @@ def test_rollback_restores_a_crlf_file_byte_for_byte(
 ) -> None:
     crlf_domain(project)
     fake.responder = valid_reply(project)
-    real_replace = Path.replace
-    renames: list[Path] = []
-
-    def replace(self: Path, target: Any) -> Path:
-        if TMP_MARK in self.name:
-            renames.append(Path(target))
-            if len(renames) == 2:  # the CRLF file is already replaced: it must come back byte for byte
-                raise KeyboardInterrupt
-        return real_replace(self, target)
-
-    monkeypatch.setattr(Path, "replace", replace)
+    interrupt_at_rename(monkeypatch, 2)  # the CRLF file is already replaced: it must come back byte for byte
     render = worktree(project)
 
     assert main(["fill", str(project)]) == ExitCode.INTERRUPTED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from generator.cli import main
 from generator.regions import find_regions
 from tests.fakeapi import FakeAnthropic
-from tests.fillfakes import KEY, TAG, valid_reply
+from tests.fillfakes import TAG, valid_reply
 from tests.helpers import run, venv_bin
 
 PYTHON_TEMPLATES = {
@@ -19,14 +18,6 @@ PYTHON_TEMPLATES = {
     "api": ["new-api", "shop", "-d", "resources=orders,customers"],
     "script": ["new-script", "rotate-logs"],
 }
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
-        for name, value in server.env(KEY).items():
-            monkeypatch.setenv(name, value)
-        yield server
 
 
 @pytest.mark.slow

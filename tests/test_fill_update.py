@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import yaml
 from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
-from tests.fillfakes import KEY, requested
+from tests.fillfakes import requested
 from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run
 
 FAREWELL = """\
@@ -34,17 +33,10 @@ def _model(request: Recorded) -> Reply:
     return Reply.message(json.dumps({key: MODEL_BODIES[key] for key in requested(request)}))
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(responder=_model) as server:
-        for name, value in server.env(KEY).items():
-            monkeypatch.setenv(name, value)
-        yield server
-
-
 def test_copier_update_keeps_the_fills_and_fill_adds_new_regions(
     tmp_path: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    fake.responder = _model
     includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
     repo = init_template_repo(
         tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}

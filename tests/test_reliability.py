@@ -15,7 +15,8 @@ from generator import render
 from generator.cli import main
 from generator.errors import AnswerError, RegionError, UsageError
 from generator.questionnaire import NAME_PATTERN, check_name, parse_data_items
-from generator.regions import parse_regions, splice
+from generator.regions import ID_PATTERN, parse_regions, splice
+from tests.fillfakes import commits
 from tests.helpers import (
     build_file_tree,
     init_template_repo,
@@ -43,8 +44,41 @@ MARKER_LINES = st.sampled_from(
     ]
 )
 
+# One line of text with no line break of any kind (str.splitlines also splits on \x0b, \x85, \u2028, ...).
+ONE_LINE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=20)
+PLAIN_LINES = ONE_LINE.filter(lambda line: "scaffold:" not in line)
 
-@given(st.lists(st.one_of(MARKER_LINES, st.text(max_size=30)), max_size=30))
+
+@st.composite
+def region_block(draw: st.DrawFn, region_id: str) -> list[str]:
+    """A well-formed region: a fill marker (optionally with an instruction and `| more` lines), a body, an end marker."""
+    comment = draw(st.sampled_from(["#", "//", "--", "<!--"]))
+    indent = draw(st.sampled_from(["", "    ", "\t"]))
+    close = " -->" if comment == "<!--" else ""
+    instruction = draw(st.one_of(st.just(""), PLAIN_LINES.map(lambda text: " " + text)))
+    more = [f"{indent}{comment} | {text}{close}" for text in draw(st.lists(PLAIN_LINES, max_size=2))]
+    body = draw(st.lists(PLAIN_LINES, max_size=4))
+    return [
+        f"{indent}{comment} scaffold:fill {region_id}{instruction}{close}",
+        *more,
+        *body,
+        f"{indent}{comment} scaffold:end {region_id}{close}",
+    ]
+
+
+@st.composite
+def well_formed_lines(draw: st.DrawFn) -> list[str]:
+    """Plain lines around regions with unique ids: text parse_regions must accept."""
+    ids = draw(
+        st.lists(st.from_regex(ID_PATTERN, fullmatch=True).filter(lambda i: len(i) <= 12), max_size=4, unique=True)
+    )
+    lines = draw(st.lists(PLAIN_LINES, max_size=3))
+    for region_id in ids:
+        lines += draw(region_block(region_id)) + draw(st.lists(PLAIN_LINES, max_size=3))
+    return lines
+
+
+@given(st.one_of(st.lists(st.one_of(MARKER_LINES, st.text(max_size=30)), max_size=30), well_formed_lines()))
 def test_region_parser_returns_regions_or_a_located_error(lines: list[str]) -> None:
     text = "\n".join(lines)
     try:
@@ -57,7 +91,16 @@ def test_region_parser_returns_regions_or_a_located_error(lines: list[str]) -> N
         assert region.start_line < region.body_line <= region.end_line
 
 
-@given(st.lists(st.text(max_size=20), max_size=6))
+DATA_ITEMS = st.builds(
+    lambda key, value: f"{key}={value}", st.from_regex(r"[A-Za-z_][A-Za-z0-9_]*", fullmatch=True), st.text(max_size=20)
+)
+
+
+@given(
+    st.one_of(
+        st.lists(st.one_of(st.text(max_size=20), DATA_ITEMS), max_size=6), st.lists(DATA_ITEMS, min_size=1, max_size=6)
+    )
+)
 def test_data_flags_parse_or_fail_with_answer_error(items: list[str]) -> None:
     try:
         data = parse_data_items(items)
@@ -65,15 +108,18 @@ def test_data_flags_parse_or_fail_with_answer_error(items: list[str]) -> None:
         assert "--data" in str(error)
         return
     assert all(key.isidentifier() for key in data)
+    # Values are kept as text, exactly as given after the first '='; keys are stripped; later flags win.
+    assert data == {key.strip(): value for key, _, value in (item.partition("=") for item in items)}
 
 
-@given(st.text(max_size=80))
+@given(st.one_of(st.text(max_size=80), st.from_regex(NAME_PATTERN, fullmatch=True)))
 def test_names_are_valid_or_refused(name: str) -> None:
     try:
         checked = check_name(name)
     except UsageError as error:
         assert "\n" not in str(error)
         return
+    assert checked == name
     assert NAME_PATTERN.fullmatch(checked) and len(checked) <= 64
     assert "/" not in checked and "." not in checked
 
@@ -171,7 +217,8 @@ def test_sigint_during_render_leaves_no_partial_project(tmp_path: Path) -> None:
 def assert_complete(project: Path) -> None:
     """The render, committed whole: every file of the service template, nothing uncommitted."""
     assert (project / ".copier-answers.yml").is_file() and (project / "pyproject.toml").is_file()
-    assert run(["git", "log", "--format=%s"], cwd=project).stdout.startswith("Render the service template")
+    log = commits(project)
+    assert len(log) == 1 and log[0].startswith("Render the service template"), log  # the render is the one commit
     assert run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=project).stdout == ""
 
 

@@ -13,6 +13,7 @@ import yaml
 import generator.cli.project as project_cli
 import generator.update as update_module
 from generator.cli import main
+from tests.fillfakes import worktree
 from tests.helpers import (
     GIT_IDENTITY,
     GREET_TEMPLATE,
@@ -122,21 +123,19 @@ def test_answers_without_source(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) -> None:
     repo, demo = project
     release_template(repo, {f"templates/mini/file{i}.txt": f"{i}\n" for i in range(200)}, "1.1.0")
-
-    def files() -> dict[str, bytes]:
-        return {path: data for path, data in tree_snapshot(demo).items() if not path.startswith(".git/")}
-
-    before = files()
+    before = worktree(demo)
     interrupted = 0
     for delay in (0.5, 1.0, 1.5):
         code, err = scaffold_interrupted(["update", str(demo), "--defaults"], demo.parent, delay, signal.SIGTERM)
         if code == 130 and "was updated to template version 1.1.0" not in err:
             interrupted += 1
             assert err == "scaffold: interrupted; nothing partial was left behind\n"
-            assert files() == before
+            assert worktree(demo) == before
             assert run(["git", "status", "--porcelain"], cwd=demo).stdout == ""
         else:  # done, or interrupted once the update was in place (and said so)
             assert code in (0, 130), err
+            assert yaml.safe_load((demo / ".copier-answers.yml").read_text())["_commit"] == "1.1.0", err
+            assert (demo / "file0.txt").is_file(), err
             run(["git", *GIT_IDENTITY, "reset", "-q", "--hard"], cwd=demo)
             run(["git", "clean", "-qfd"], cwd=demo)
     assert interrupted, "no run was interrupted mid-update; the deltas need adjusting"
