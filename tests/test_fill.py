@@ -12,7 +12,7 @@ import yaml
 from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from generator.regions import find_regions
-from tests.fakeapi import FakeAnthropic, Reply, Usage
+from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
 from tests.fillfakes import (
     KEY,
     TAG,
@@ -160,8 +160,8 @@ def test_mixed_results_fall_back_as_a_group(
 ) -> None:
     keys = region_keys(project)
 
-    def respond(request: object) -> Reply:
-        bodies = json.loads(answer(project, requested(request)))  # type: ignore[arg-type]
+    def respond(request: Recorded) -> Reply:
+        bodies = json.loads(answer(project, requested(request)))
         domain = next(r for r in find_regions(project) if r.id == "domain")
         if domain.key in bodies:
             bodies[domain.key] = broken(domain)
@@ -463,10 +463,10 @@ def test_settings_from_the_user_config_and_bad_values(
 def test_unknown_model_skips_the_same_model_repair(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def respond(request: object) -> Reply:
-        if request.body["model"] == "claude-nonexistent":  # type: ignore[attr-defined]
+    def respond(request: Recorded) -> Reply:
+        if request.body["model"] == "claude-nonexistent":
             return Reply.error(404, message="model: claude-nonexistent")
-        return valid_reply(project)(request)  # type: ignore[arg-type]
+        return valid_reply(project)(request)
 
     fake.responder = respond
     assert main(["fill", str(project), "--model", "claude-nonexistent"]) == 0
@@ -478,9 +478,9 @@ def test_edits_made_while_the_model_works_stop_the_write(
 ) -> None:
     routes = project / "src/payments/routes.py"
 
-    def respond(request: object) -> Reply:
+    def respond(request: Recorded) -> Reply:
         routes.write_text(routes.read_text() + "# edited meanwhile\n")
-        return valid_reply(project)(request)  # type: ignore[arg-type]
+        return valid_reply(project)(request)
 
     fake.responder = respond
     assert main(["fill", str(project)]) == 2

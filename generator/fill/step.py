@@ -17,7 +17,7 @@ from generator.errors import UnknownKindError, UsageError
 from generator.fill.client import ClientOptions
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate, format_cost
-from generator.fill.prompt import ROLE, first_message
+from generator.fill.prompt import first_message, system_blocks
 from generator.fill.record import sha256
 
 
@@ -35,7 +35,8 @@ class Prepared:
     context_tokens: dict[str, int]
 
     def first_call_estimate(self) -> Usage:
-        return estimate(ROLE + self.documents, first_message(self.plan), [r.body for r in self.plan.todo])
+        system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
+        return estimate(system, first_message(self.plan), [r.body for r in self.plan.todo])
 
 
 def models(flag: str | None) -> Models:
