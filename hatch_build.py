@@ -25,7 +25,7 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         root = Path(self.root)
         sys.path.insert(0, str(root))
         try:
-            from generator import bundle
+            from generator.template import bundle
         finally:
             sys.path.pop(0)
 

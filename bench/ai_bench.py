@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 from _timing import REPO, Case, Spread, isolated_env, load_average, machine, measure, peak_cell, rounds, tool
 
 if TYPE_CHECKING:
-    from generator.regions import Region
+    from generator.fill.regions import Region
     from tests.fakeapi import Recorded, Reply
 
 NAME = "bench"
@@ -235,8 +235,8 @@ def child(out: Path, project: Path) -> int:
     sdk_import = time.perf_counter() - started
     started = time.perf_counter()
     import generator.cli
-    from generator import gitutil
-    from generator.fill import client, plan, run, step, validate
+    from generator.fill import client, ladder, plan, prepare, validate
+    from generator.plumbing import gitutil
 
     modules_import = time.perf_counter() - started
     seconds: dict[str, float] = {}
@@ -269,16 +269,16 @@ def child(out: Path, project: Path) -> int:
         setattr(owner, name, timed)
 
     wrap(plan, "make_plan", "plan")
-    wrap(run, "check_tree", "tree")
-    wrap(step, "prepare", "context")
-    wrap(run, "fill", "fill", keep=True)
+    wrap(ladder, "check_tree", "tree")
+    wrap(prepare, "prepare", "context")
+    wrap(ladder, "fill", "fill", keep=True)
     for name in ("system_blocks", "first_message", "repair_message"):
-        wrap(run, name, "prompt")
+        wrap(ladder, name, "prompt")
     wrap(client.Client, "__init__", "client")
     wrap(client.Client, "ask_safely", "call")
     wrap(validate, "check_project", "validation")
     wrap(validate, "_run", "tools")
-    wrap(run, "_finish", "write")
+    wrap(ladder, "_finish", "write")
     wrap(gitutil, "git", "git")
 
     started = time.perf_counter()
@@ -371,7 +371,7 @@ def render(dest: Path, env: Mapping[str, str]) -> Path:
 
 def check_filled(project: Path, scenario: Scenario, responder: Responder) -> None:
     """Stop the benchmark unless the run did the whole job with the expected number of calls."""
-    from generator.regions import find_regions
+    from generator.fill.regions import find_regions
     from tests.fillfakes import TAG
 
     calls = len(responder.answered)

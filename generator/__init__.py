@@ -9,7 +9,7 @@ below is another:
     generator.get_context("infra")  # the documents for a kind of task
     generator.prompt("roll back the 2.3 release of billing-api")  # the full prompt
 
-Importing the package stays cheap: those names load `generator.api` on first use, and
+Importing the package stays cheap: those names load `generator.context.api` on first use, and
 Copier and the Anthropic SDK are imported only by the stages that need them.
 """
 
@@ -21,12 +21,12 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "build_context", "classify", "get_context", "prompt"]
 
 if TYPE_CHECKING:
-    from generator.api import build_context, classify, get_context, prompt
+    from generator.context.api import build_context, classify, get_context, prompt
 
 
 def __getattr__(name: str) -> Any:
     if name in {"build_context", "classify", "get_context", "prompt"}:
-        from generator import api
+        from generator.context import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'generator' has no attribute {name!r}")

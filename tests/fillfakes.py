@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from generator.regions import Region, find_regions
+from generator.fill.regions import Region, find_regions
 from tests.fakeapi import Recorded, Reply, Usage
 from tests.helpers import run, tree_snapshot
 

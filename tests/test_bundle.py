@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.bundle import build_bundle, derive_tags
+from generator.template.bundle import build_bundle, derive_tags
 from tests.helpers import build_file_tree, run
 
 IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]

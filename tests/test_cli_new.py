@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import gitutil
 from generator.cli import main
+from generator.plumbing import gitutil
 from tests.helpers import GIT_IDENTITY, REPO_ROOT, build_file_tree, init_template_repo, run, tree_snapshot
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -288,7 +288,7 @@ def test_unwritable_parent_is_refused_even_for_root(cli: Cli, tmp_path: Path, mo
             return False
         return real_access(path, mode, **kwargs)
 
-    monkeypatch.setattr("generator.render.os.access", access)
+    monkeypatch.setattr("generator.template.render.os.access", access)
     before = tree_snapshot(tmp_path)
     code, _, err = cli("new-service", "svc", "--defaults", "--dest", str(locked / "svc"))
     assert code == 2, err

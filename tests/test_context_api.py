@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import api
+from generator.context import api
 from generator.context.select import Task
 from generator.errors import EmptyTaskError, HomeError, UsageError
 from tests.fakeapi import FakeAnthropic

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import api
 from generator.cli import main
+from generator.context import api
 from tests.helpers import REPO_ROOT, run
 from tests.test_context_fixtures import make_home
 from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
@@ -269,7 +269,7 @@ def test_help_imports_nothing_heavy() -> None:
         "        main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "import generator.api, generator.home\n"
+        "import generator.context.api, generator.context.home\n"
         "heavy = ('bm25s', 'numpy', 'Stemmer', 'detect_secrets', 'copier', 'anthropic')\n"
         "print([name for name in heavy if name in sys.modules])\n"
     )

@@ -11,7 +11,7 @@ import yaml
 
 from generator.cli import main
 from generator.fill.record import RECORD_FILE
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
 from tests.fillfakes import (
     KEY,

@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
-import generator.fill.files as fill_files
-from generator import gitutil
+import generator.fill.apply as fill_files
 from generator.cli import main
 from generator.errors import ExitCode, ExternalToolError
-from generator.fill.files import Swap
+from generator.fill.apply import Swap
 from generator.fill.record import RECORD_FILE
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
+from generator.plumbing import gitutil
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, region_keys, valid_reply, worktree
 from tests.helpers import GIT_IDENTITY, default_sigint, run, terminate_self

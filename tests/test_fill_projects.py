@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
 from tests.fakeapi import FakeAnthropic
 from tests.fillfakes import TAG, valid_reply
 from tests.helpers import run, venv_bin

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.fill.regions import Region, parse_regions, splice
 from generator.fill.validate import FileCheck, available_tools, check_file, check_project
-from generator.regions import Region, parse_regions, splice
 from tests.helpers import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "examples"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import RegionError
-from generator.regions import find_regions, language_of, parse_regions, splice
+from generator.fill.regions import find_regions, language_of, parse_regions, splice
 from tests.helpers import build_file_tree
 
 PYTHON = textwrap.dedent(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
 from tests.helpers import REPO_ROOT, run, venv_bin
 
 pytestmark = pytest.mark.slow

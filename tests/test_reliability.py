@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import generator.cli.project as project_cli
-from generator import render
 from generator.cli import main
 from generator.errors import AnswerError, RegionError, UsageError
-from generator.questionnaire import NAME_PATTERN, check_name, parse_data_items
-from generator.regions import ID_PATTERN, parse_regions, splice
+from generator.fill.regions import ID_PATTERN, parse_regions, splice
+from generator.template import render
+from generator.template.questionnaire import NAME_PATTERN, check_name, parse_data_items
 from tests.fillfakes import commits
 from tests.helpers import (
     build_file_tree,

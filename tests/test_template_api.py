@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
 from tests.helpers import render_template, run, venv_bin
 
 # Quotes, a backslash, non-ASCII and HTML: the answer must survive Python, TOML, JSON and Markdown.

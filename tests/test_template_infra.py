@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
 from tests.helpers import render_template, run, venv_bin
 
 # Checkov adds checks in minor releases; the template must stay clean under any 3.x.

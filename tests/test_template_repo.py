@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.source import load_repo_config
+from generator.template.source import load_repo_config
 from tests.helpers import REPO_ROOT
 
 TEMPLATES = sorted(p.name for p in (REPO_ROOT / "templates").iterdir() if p.is_dir())

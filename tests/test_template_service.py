@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.regions import find_regions
+from generator.fill.regions import find_regions
 from tests.helpers import render_template, run, venv_bin
 
 # Quotes, a backslash and a length past any line limit: the answer must survive TOML, docstrings and comments.

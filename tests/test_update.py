@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import generator.cli.project as project_cli
-import generator.update as update_module
+import generator.template.update as update_module
 from generator.cli import main
 from tests.fillfakes import worktree
 from tests.helpers import (

@@ -17,7 +17,7 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError
-from generator.interrupts import install_handlers
+from generator.plumbing.transaction import install_handlers
 
 EPILOG = """\
 exit codes:

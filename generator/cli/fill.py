@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_fill(args: argparse.Namespace) -> int:
-    from generator.fill import step
+    from generator.fill import prepare as step
     from generator.fill.plan import make_plan
     from generator.fill.record import RECORD_FILE
 
@@ -113,7 +113,7 @@ def fill_state(project: Path) -> str:
 
 def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) -> int:
     """The fill step of `scaffold new-*`: skip politely without a key, never lose the rendered project."""
-    from generator.fill import step
+    from generator.fill import prepare as step
     from generator.fill.plan import make_plan
 
     try:
@@ -141,10 +141,12 @@ def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) 
 def _fill(
     project: Path, plan: Plan, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
 ) -> int:
-    from generator import questionnaire
-    from generator.fill import run, step, verify
+    from generator.fill import ladder as run
+    from generator.fill import prepare as step
+    from generator.fill import verify
     from generator.fill.pricing import format_cost
     from generator.fill.report import make_reporter, summary
+    from generator.template import questionnaire
 
     chosen = step.models(args.model)
     # Every setting is checked before the question: a bad one must not surface after the user said yes.

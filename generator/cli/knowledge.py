@@ -1,6 +1,6 @@
 """Commands on the team's knowledge: context, init, new-decision, new-incident, new-runbook.
 
-Thin: parse, call `generator.api` / `generator.home`, print. Selection lives in
+Thin: parse, call `generator.context.api` / `generator.context.home`, print. Selection lives in
 `generator.context`; nothing heavy is imported until a handler runs.
 """
 
@@ -121,7 +121,7 @@ def _iso_date(value: str) -> date:
 
 
 def _context(args: argparse.Namespace) -> int:
-    from generator.api import build_context, count_tokens
+    from generator.context.api import build_context, count_tokens
 
     task = sys.stdin.read() if args.task == "-" else args.task
     result = build_context(task, kind=args.kind, project=args.project, budget=args.budget, home=args.home)
@@ -152,7 +152,7 @@ def _context(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from generator.home import INITIAL_TAG, init_home
+    from generator.context.home import INITIAL_TAG, init_home
 
     result = init_home(Path(args.dir) if args.dir else None)
     if result.adopted:
@@ -167,7 +167,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _new_document(args: argparse.Namespace) -> int:
-    from generator.home import new_document
+    from generator.context.home import new_document
 
     path = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
     print(path)

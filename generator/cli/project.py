@@ -11,8 +11,8 @@ from generator.cli.fill import FILL_HELP, add_ai_flags, after_render, fill_state
 from generator.errors import AnswerError, ExitCode, Interrupted
 
 if TYPE_CHECKING:
-    from generator.render import RenderResult
-    from generator.update import UpdateResult
+    from generator.template.render import RenderResult
+    from generator.template.update import UpdateResult
 
 BUILTIN = {
     "service": "a production-shaped Python HTTP service (FastAPI, health checks, JSON logs, Docker)",
@@ -121,7 +121,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
-    from generator import questionnaire
+    from generator.template import questionnaire
 
     answers: dict[str, Any] = {}
     if args.data_file is not None:
@@ -131,7 +131,7 @@ def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from generator import questionnaire, render, source
+    from generator.template import questionnaire, render, source
 
     name = questionnaire.check_name(args.name)
     # resolve() folds "..": a destination is always named by its real, final folder.
@@ -187,9 +187,9 @@ def _pretend_new(request: Any, args: argparse.Namespace) -> int:
     import dataclasses
     import tempfile
 
-    from generator import render
-    from generator.fill import step
+    from generator.fill import prepare as step
     from generator.fill.plan import make_plan
+    from generator.template import render
 
     with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
         dest = Path(scratch) / request.dest.name
@@ -207,7 +207,7 @@ def _pretend_new(request: Any, args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from generator import source
+    from generator.template import source
 
     src = source.resolve(args.templates)
     with src.readable() as root:
@@ -233,7 +233,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    from generator import questionnaire, update
+    from generator.template import questionnaire, update
 
     raw = _gather_answers(args)
     defaults = args.defaults or not questionnaire.has_terminal()

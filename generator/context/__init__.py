@@ -1,6 +1,6 @@
 """Context selection: the right pieces of the team's written knowledge for one task.
 
-The stages, one module each, in the order `generator.api.build_context` runs them:
+The stages, one module each, in the order `generator.context.api.build_context` runs them:
 
 - `documents` finds the markdown files of a knowledge home, splits them into sections at
   headings and caches that index (and its BM25 ranker) keyed by paths, sizes and mtimes;

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import gitutil
 from generator.errors import UsageError
 from generator.fill.record import FILLED, Entry, read_records
-from generator.regions import Region, find_regions
-from generator.render import read_answers
+from generator.fill.regions import Region, find_regions
+from generator.plumbing import gitutil
+from generator.template.render import read_answers
 
 _TREE_SKIP = frozenset({".git", "__pycache__", ".venv", ".terraform", ".pytest_cache", ".ruff_cache", ".mypy_cache"})
 _TREE_LIMIT = 400

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from generator.fill.plan import Plan
-from generator.regions import Region, bodies_by_file, language_of, read_text, splice
+from generator.fill.regions import Region, bodies_by_file, language_of, read_text, splice
 
 ROLE = """\
 You fill the declared regions of a software project that was just generated from the team's template.

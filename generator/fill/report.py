@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from generator.fill.pricing import Usage, format_cost
 
 if TYPE_CHECKING:
-    from generator.fill.run import FillResult
+    from generator.fill.ladder import FillResult
 
 
 class Reporter(Protocol):

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from generator.errors import RegionError
-from generator.regions import _MARKER, Region, bodies_by_file, language_of, parse_regions, read_text, splice
+from generator.fill.regions import _MARKER, Region, bodies_by_file, language_of, parse_regions, read_text, splice
 
 _log = logging.getLogger(__name__)
 

@@ -93,7 +93,7 @@ def _switch(text: str) -> bool | None:
 
 def prepare(plan: Plan) -> Prepared:
     """The plan with the context its prompt carries."""
-    from generator.api import build_context
+    from generator.context.api import build_context
     from generator.context.select import Task
 
     if not plan.todo:

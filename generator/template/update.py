@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import gitutil, source
 from generator.errors import (
     DirtyTreeError,
     NotAProjectError,
 )
-from generator.interrupts import signals_held
-from generator.render import ANSWERS_FILE, copier_errors, read_answers
+from generator.plumbing import gitutil
+from generator.plumbing.transaction import signals_held
+from generator.template import source
+from generator.template.render import ANSWERS_FILE, copier_errors, read_answers
 
 _CONFLICT_START = "<<<<<<< "
 
@@ -53,7 +54,8 @@ def _check_answers(src: str, template: str, answers: Mapping[str, Any]) -> dict[
     """Check -d/--data-file answers as `new` does, when the template's files can be read locally."""
     if not answers:
         return {}
-    from generator import questionnaire, settings
+    from generator import settings
+    from generator.template import questionnaire
 
     path = Path(src).expanduser()
     root = settings.DATA_DIR / "repo" if path.name == source.BUNDLE_NAME else path

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import ExternalToolError
-from generator.interrupts import signals_held
+from generator.plumbing.transaction import signals_held
 
 
 def _umask() -> int:

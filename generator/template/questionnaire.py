@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from generator.errors import AnswerError, UsageError, describe_yaml_error
 
 if TYPE_CHECKING:
-    from generator.source import Question, RepoConfig
+    from generator.template.source import Question, RepoConfig
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 MAX_NAME = 64
@@ -132,7 +132,7 @@ def check_template_answers(
     """What `new` and `update` check before Copier runs: the template exists, and every answer
     names one of its questions and has that question's type and choices. Returns the cast
     answers and the questions that apply."""
-    from generator.source import check_template
+    from generator.template.source import check_template
 
     check_template(config, template)
     questions = config.questions(template, answers)

@@ -8,7 +8,7 @@
 
 `build_context` returns everything `scaffold context --json` prints (the chosen sections with
 their reasons and token estimates, what was left out, the redactions). Every function reads
-the knowledge home resolved by `generator.home.resolve_home` (`home=` first, then
+the knowledge home resolved by `generator.context.home.resolve_home` (`home=` first, then
 SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network service.
 """
 
@@ -35,9 +35,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding
-    from generator.home import KnowledgeHome
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,9 @@ def build_context(
     generated). `kind` skips classification; `project` adds `project-contexts/<project>.md`;
     `budget` caps the whole prompt in estimated tokens.
     """
+    from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import cache_root, load_library
     from generator.context.kinds import classify as classify_text
-    from generator.context.prompt import assemble, render_block, render_documents, render_frame
     from generator.context.redact import Piece, Redacted, Redactor
     from generator.context.select import Pick, select
     from generator.context.tokens import estimate_tokens
@@ -244,7 +244,7 @@ def count_tokens(text: str, *, model: str | None = None) -> int:
 
 
 def _home(home: str | Path | None) -> KnowledgeHome:
-    from generator.home import resolve_home
+    from generator.context.home import resolve_home
 
     return resolve_home(home)
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from generator import gitutil, settings
-from generator.bundle import REPO_LAYOUT
+from generator import settings
 from generator.errors import DestinationError, HomeError, TemplateSourceError, UsageError
+from generator.plumbing import gitutil
+from generator.template.bundle import REPO_LAYOUT
 
 INITIAL_TAG = "v0.1.0"
 DOC_FOLDERS = {"decision": "decisions", "incident": "incidents", "runbook": "runbooks"}

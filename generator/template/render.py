@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from generator import gitutil
 from generator.errors import (
     AnswerError,
     DestinationError,
@@ -30,8 +29,9 @@ from generator.errors import (
     UsageError,
     describe_yaml_error,
 )
-from generator.interrupts import signals_held
-from generator.source import TemplateSource
+from generator.plumbing import gitutil
+from generator.plumbing.transaction import signals_held
+from generator.template.source import TemplateSource
 
 ANSWERS_FILE = ".copier-answers.yml"
 

@@ -19,18 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from generator import gitutil
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
+from generator.fill.apply import Swap
 from generator.fill.client import Client, ClientOptions, Outcome
-from generator.fill.files import Swap
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
+from generator.fill.regions import split_key
 from generator.fill.report import Reporter
 from generator.fill.verify import run_tests
-from generator.interrupts import signals_held
-from generator.regions import split_key
+from generator.plumbing import gitutil
+from generator.plumbing.transaction import signals_held
 
 PREVIOUS_DIR = ".scaffold/previous"
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import __version__, gitutil, settings
+from generator import __version__, settings
 from generator.errors import ExternalToolError, TemplateSourceError, UnknownTemplateError, describe_yaml_error
+from generator.plumbing import gitutil
 
 BUNDLE_NAME = "templates.bundle"
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)

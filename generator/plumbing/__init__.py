@@ -1,0 +1,1 @@
+"""Plumbing every stage shares: git, atomic writes, the interrupt transaction, value parsing."""

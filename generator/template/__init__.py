@@ -1,0 +1,1 @@
+"""The template side of the pipeline: the source, the questionnaire, the render, the update."""
