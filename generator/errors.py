@@ -20,11 +20,17 @@ class ExitCode(IntEnum):
     FILLS_FELL_BACK = 3
     UPDATE_CONFLICTS = 4
     EXTERNAL = 5
+    BEHIND = 6
+    STALE_FILLS = 7
     INTERRUPTED = 130
 
 
 class Interrupted(KeyboardInterrupt):
-    """An interrupt that landed after scaffold finished something; str() says what now exists."""
+    """An interrupt that landed after scaffold finished something; `done` is the result that now exists."""
+
+    def __init__(self, done: object) -> None:
+        super().__init__(done)
+        self.done = done
 
 
 class ScaffoldError(Exception):

@@ -8,17 +8,19 @@ Precedence, highest first (README, "Configuration"):
 4. what ships with scaffold: the knowledge home `scaffold init` recorded, else the bundled
    templates and context (the checkout itself when running from one).
 
-`Setting.resolve` is the only code that applies this order.
+`Setting.resolve` is the only code that applies this order, and `Settings.load` the one
+place a command calls it: once, at the start, for every setting.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from generator.errors import UsageError, describe_yaml_error
 
@@ -75,13 +77,100 @@ DEFAULT_AI_RETRIES = 2
 AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
 
 
-def model(flag: str | None = None) -> str:
-    """The main model of the fill step (and of exact token counts)."""
-    return MODEL.resolve(flag).value or DEFAULT_MODEL
+MAX_RETRIES = 10
+_TRUE = frozenset({"1", "true", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "no", "n", "off"})
+T = TypeVar("T")
 
 
-def escalation_model() -> str:
-    return ESCALATION_MODEL.resolve(None).value or DEFAULT_ESCALATION_MODEL
+def parse_switch(text: str) -> bool | None:
+    """The one reading of yes/no words (settings, answers): True, False, or None when it is neither."""
+    lowered = text.strip().lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else None
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _retry_count(text: str) -> int | None:
+    return int(text) if text.isdigit() and int(text) <= MAX_RETRIES else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of one command, resolved once (flag > env > user config > default) and passed down.
+
+    Values stay as given until a command asks for one, so a bad `ai_timeout` troubles only the
+    commands that use it; the typed accessors parse and name where a bad value was set.
+    """
+
+    templates: Resolved
+    home: Resolved
+    model: Resolved
+    escalation_model: Resolved
+    api_key: Resolved = field(repr=False)
+    ai_timeout: Resolved
+    ai_retries: Resolved
+    ai_stream: Resolved
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        templates: str | Path | None = None,
+        home: str | Path | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+    ) -> Settings:
+        """Resolve every setting; keyword arguments are the command's flags (or a library caller's choices)."""
+        return cls(
+            templates=TEMPLATES.resolve(str(templates) if templates else None),
+            home=HOME.resolve(str(home) if home else None),
+            model=MODEL.resolve(model, default=lambda: DEFAULT_MODEL),
+            escalation_model=ESCALATION_MODEL.resolve(None, default=lambda: DEFAULT_ESCALATION_MODEL),
+            api_key=API_KEY.resolve(api_key),
+            ai_timeout=AI_TIMEOUT.resolve(None),
+            ai_retries=AI_RETRIES.resolve(None),
+            ai_stream=AI_STREAM.resolve(None),
+        )
+
+    @property
+    def main_model(self) -> str:
+        return self.model.value or DEFAULT_MODEL
+
+    @property
+    def escalation(self) -> str:
+        return self.escalation_model.value or DEFAULT_ESCALATION_MODEL
+
+    @property
+    def key(self) -> str | None:
+        """The Anthropic API key, or None; never printed or written anywhere."""
+        return self.api_key.value or None
+
+    def timeout(self) -> float:
+        return self._parsed(AI_TIMEOUT, self.ai_timeout, _seconds, "a number of seconds above 0", DEFAULT_AI_TIMEOUT)
+
+    def retries(self) -> int:
+        wanted = f"a whole number from 0 to {MAX_RETRIES}"
+        return self._parsed(AI_RETRIES, self.ai_retries, _retry_count, wanted, DEFAULT_AI_RETRIES)
+
+    def stream(self) -> bool:
+        return self._parsed(AI_STREAM, self.ai_stream, parse_switch, "true or false (1 or 0)", True)
+
+    @staticmethod
+    def _parsed(setting: Setting, resolved: Resolved, parse: Callable[[str], T | None], wanted: str, default: T) -> T:
+        if resolved.value is None:
+            return default
+        value = parse(resolved.value.strip())
+        if value is None:
+            where = f"${setting.env}" if resolved.origin == "env" else f"{setting.config_key} in the user config"
+            raise UsageError(f"{where} must be {wanted}, not {resolved.value!r}")
+        return value
 
 
 def user_config_dir() -> Path:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,25 @@ def terminate_self() -> None:
     """SIGTERM to this process, as `kill` would send it. `main` turns it into KeyboardInterrupt as soon as
     the signal is not held, so whatever code runs right after this shows whether it was."""
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def sigterm_at(point: str, call: int = 1) -> Iterator[None]:
+    """SIGTERM to this process when scaffold passes checkpoint `point` for the `call`-th time
+    (the transaction's public fault hook; see generator.plumbing.transaction.fault_hook)."""
+    from generator.plumbing.transaction import fault_hook
+
+    calls = 0
+
+    def hook(name: str, details: Mapping[str, object]) -> None:
+        nonlocal calls
+        if name == point:
+            calls += 1
+            if calls == call:
+                terminate_self()
+
+    with fault_hook(hook):
+        yield
 
 
 def build_file_tree(root: Path, spec: Mapping[str, str | bytes]) -> None:

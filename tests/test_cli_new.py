@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from generator.cli import main
-from generator.plumbing import gitutil
+from generator.plumbing.transaction import fault_hook
 from tests.helpers import GIT_IDENTITY, REPO_ROOT, build_file_tree, init_template_repo, run, tree_snapshot
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -115,13 +115,14 @@ def test_list_shows_the_four_templates_and_questions(cli: Cli) -> None:
     assert "port (int)" in out and "project_name" in out
 
 
-def test_interrupt_after_render_leaves_nothing(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(cwd: Path, message: str) -> str:
-        raise KeyboardInterrupt
+def test_interrupt_after_render_leaves_nothing(cli: Cli, tmp_path: Path) -> None:
+    def interrupted(point: str, details: Mapping[str, object]) -> None:
+        if point == "render.commit":  # rendered in the staging folder, about to commit
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(gitutil, "commit_all", interrupted)
     before = tree_snapshot(tmp_path)
-    code, _, err = cli("new-service", "svc", "--defaults")
+    with fault_hook(interrupted):
+        code, _, err = cli("new-service", "svc", "--defaults")
     assert code == 130
     assert err == "scaffold: interrupted; nothing partial was left behind\n"
     assert tree_snapshot(tmp_path) == before

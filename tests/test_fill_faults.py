@@ -10,6 +10,7 @@ subprocess mid-stream.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -17,19 +18,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import generator.fill.apply as fill_files
 from generator.cli import main
 from generator.errors import ExitCode, ExternalToolError
 from generator.fill.apply import Swap
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
-from generator.plumbing import gitutil
+from generator.plumbing.transaction import fault_hook
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, region_keys, valid_reply, worktree
 from tests.helpers import GIT_IDENTITY, default_sigint, run, terminate_self
@@ -223,19 +223,35 @@ def test_sdk_retries_absorb_transport_faults_but_not_broken_streams(
 
 
 def counting_temps(monkeypatch: pytest.MonkeyPatch, fail: Callable[[int], BaseException | None]) -> list[Path]:
-    """Make the writer's n-th temporary file raise fail(n) (when not None) instead of being written."""
-    real = fill_files._write_temp
+    """Make the writer's n-th temporary file raise fail(n) (when not None) instead of being written.
+
+    Through the transaction's public fault hook (checkpoint `fill.temp`), active until the test ends.
+    """
     calls: list[Path] = []
 
-    def write_temp(target: Path, text: str) -> Path:
-        calls.append(target)
-        error = fail(len(calls))
-        if error is not None:
-            raise error
-        return real(target, text)
+    def hook(point: str, details: Mapping[str, Any]) -> None:
+        if point == "fill.temp":
+            calls.append(details["target"])
+            error = fail(len(calls))
+            if error is not None:
+                raise error
 
-    monkeypatch.setattr(fill_files, "_write_temp", write_temp)
+    enter_hook(hook)
     return calls
+
+
+_hooks = contextlib.ExitStack()
+
+
+@pytest.fixture(autouse=True)
+def _remove_fault_hooks() -> Iterator[None]:
+    yield
+    _hooks.close()
+
+
+def enter_hook(hook: Callable[[str, Mapping[str, Any]], None]) -> None:
+    """Install a fault hook for the rest of the test."""
+    _hooks.enter_context(fault_hook(hook))
 
 
 def interrupt_at_rename(monkeypatch: pytest.MonkeyPatch, number: int) -> list[Path]:
@@ -243,18 +259,18 @@ def interrupt_at_rename(monkeypatch: pytest.MonkeyPatch, number: int) -> list[Pa
 
     Returns the targets of the renames tried so far.
     """
-    real_replace = Path.replace
     renames: list[Path] = []
 
-    def replace(self: Path, target: Any) -> Path:
-        if TMP_MARK in self.name:
-            renames.append(Path(target))
+    def hook(point: str, details: Mapping[str, Any]) -> None:
+        if point == "fill.rename":
+            renames.append(details["target"])
             if len(renames) == number:
-                assert self.read_bytes() != Path(target).read_bytes(), "the temporary file holds the new text"
+                assert details["temp"].read_bytes() != details["target"].read_bytes(), (
+                    "the temp file holds the new text"
+                )
                 raise KeyboardInterrupt
-        return real_replace(self, target)
 
-    monkeypatch.setattr(Path, "replace", replace)
+    enter_hook(hook)
     return renames
 
 
@@ -309,13 +325,7 @@ def test_interrupt_while_committing_the_fills_lands_after_the_commit(
     if command == "new-service":
         project = project.parent / "fresh" / "payments"
     fake.responder = valid_reply(project)
-    real_commit = gitutil.commit_paths
-
-    def commit_paths(cwd: Path, paths: list[str], message: str) -> str:
-        terminate_self()
-        return real_commit(cwd, paths, message)
-
-    monkeypatch.setattr(gitutil, "commit_paths", commit_paths)
+    enter_hook(lambda point, details: terminate_self() if point == "fill.commit" else None)
     args = (
         ["fill", str(project)]
         if command == "fill"
@@ -486,18 +496,18 @@ def broken_fdopen(error: BaseException) -> Callable[..., Any]:
 
 def full_disk(monkeypatch: pytest.MonkeyPatch, full: Callable[[int], bool]) -> list[Path]:
     """The writer's n-th temporary file hits a full disk half-way when full(n) (and every later one stays full)."""
-    real = fill_files._write_temp
     calls: list[Path] = []
+    real_fdopen = os.fdopen
 
-    def write_temp(target: Path, text: str) -> Path:
-        calls.append(target)
-        if not full(len(calls)):
-            return real(target, text)
-        with monkeypatch.context() as patch:
-            patch.setattr(os, "fdopen", broken_fdopen(OSError(errno.ENOSPC, NO_SPACE)))
-            return real(target, text)
+    def hook(point: str, details: Mapping[str, Any]) -> None:
+        if point == "fill.temp":
+            calls.append(details["target"])
+            if full(len(calls)):
+                monkeypatch.setattr(os, "fdopen", broken_fdopen(OSError(errno.ENOSPC, NO_SPACE)))
+            else:
+                monkeypatch.setattr(os, "fdopen", real_fdopen)
 
-    monkeypatch.setattr(fill_files, "_write_temp", write_temp)
+    enter_hook(hook)
     return calls
 
 

@@ -10,11 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import generator.cli.project as project_cli
 from generator.cli import main
 from generator.errors import AnswerError, RegionError, UsageError
 from generator.fill.regions import ID_PATTERN, parse_regions, splice
-from generator.template import render
 from generator.template.questionnaire import NAME_PATTERN, check_name, parse_data_items
 from tests.fillfakes import commits
 from tests.helpers import (
@@ -22,6 +20,7 @@ from tests.helpers import (
     init_template_repo,
     run,
     scaffold_interrupted,
+    sigterm_at,
     terminate_self,
     tree_snapshot,
 )
@@ -238,7 +237,7 @@ def send_sigterm_after(monkeypatch: pytest.MonkeyPatch, owner: object, name: str
     monkeypatch.setattr(owner, name, wrapper)
 
 
-@pytest.mark.parametrize("where", ["after-the-move", "mid-merge", "building-the-result", "before-the-fill-step"])
+@pytest.mark.parametrize("where", ["after-the-move", "mid-merge", "during-the-move", "while-reporting"])
 def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
@@ -246,18 +245,14 @@ def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
     never leaves a merge half done, and the one line says the project exists and how to fill it."""
     dest = tmp_path / "made" / "by" / "scaffold" / "svc"
     flags = []
-    if where == "after-the-move":
-        send_sigterm_after(monkeypatch, render, "_move_into_place")
-    elif where == "building-the-result":
-        send_sigterm_after(monkeypatch, render, "RenderResult")
-    elif where == "mid-merge":
+    point = {"after-the-move": "render.moved", "during-the-move": "render.move", "while-reporting": "cli.report"}
+    if where == "mid-merge":
         build_file_tree(dest, {"NOTES.md": "mine\n", "README.md": "replaced by the template\n"})
         flags = ["--force", "--no-git"]
         send_sigterm_after(monkeypatch, Path, "replace", call=2)
-    else:
-        send_sigterm_after(monkeypatch, project_cli, "after_render")
 
-    code = main(["new-service", "svc", "--defaults", "--dest", str(dest), *flags])
+    with sigterm_at(point.get(where, "none")):
+        code = main(["new-service", "svc", "--defaults", "--dest", str(dest), *flags])
 
     err = capsys.readouterr().err
     assert code == 130
@@ -277,10 +272,10 @@ def test_interrupted_pretend_does_not_claim_a_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--pretend renders into a throwaway folder: an interrupt after that move has created nothing to report."""
-    send_sigterm_after(monkeypatch, render, "_move_into_place")
     before = tree_snapshot(tmp_path)
 
-    assert main(["new-service", "svc", "--defaults", "--pretend", "--dest", str(tmp_path / "svc")]) == 130
+    with sigterm_at("render.moved"):
+        assert main(["new-service", "svc", "--defaults", "--pretend", "--dest", str(tmp_path / "svc")]) == 130
 
     assert capsys.readouterr().err == "scaffold: interrupted; nothing partial was left behind\n"
     assert tree_snapshot(tmp_path) == before

@@ -5,12 +5,10 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-import generator.cli.project as project_cli
 import generator.template.update as update_module
 from generator.cli import main
 from tests.fillfakes import worktree
@@ -22,6 +20,7 @@ from tests.helpers import (
     release_template,
     run,
     scaffold_interrupted,
+    sigterm_at,
     terminate_self,
     tree_snapshot,
 )
@@ -157,16 +156,8 @@ def test_interrupt_once_copier_is_done_either_undoes_or_reports_the_update(
             return conflicts
 
         monkeypatch.setattr(update_module, "conflicted_files", conflicted_files)
-    else:  # the command has the result and is about to print it
-        real_report = project_cli._updated
-
-        def report(result: Any) -> int:
-            terminate_self()
-            return real_report(result)
-
-        monkeypatch.setattr(project_cli, "_updated", report)
-
-    assert main(["update", str(demo), "--defaults"]) == 130
+    with sigterm_at("cli.report" if where == "after-the-result" else "none"):  # about to print the result
+        assert main(["update", str(demo), "--defaults"]) == 130
 
     err = capsys.readouterr().err
     assert err.count("\n") == 1

@@ -27,6 +27,8 @@ exit codes:
   3    the project was generated, but the AI fill failed: its regions kept the template's fallback
   4    update finished with conflicts to resolve
   5    git or Copier failed for a reason outside your input
+  6    check: a project is behind its template's newest release
+  7    check: fills were made from context documents that changed since
   130  interrupted (Ctrl-C, SIGTERM): nothing partial was left behind; the message
        says what was finished before the interrupt landed
 
@@ -82,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as interrupt:
         if debug:
             raise
-        print(f"scaffold: interrupted; {str(interrupt) or 'nothing partial was left behind'}", file=sys.stderr)
+        from generator.cli.report import interrupted
+
+        print(f"scaffold: interrupted; {interrupted(getattr(interrupt, 'done', None))}", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:

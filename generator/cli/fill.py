@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from generator.errors import ExitCode, Interrupted, ScaffoldError, UsageError
-
-if TYPE_CHECKING:
-    from generator.fill.plan import Plan
+from generator.cli.report import make_reporter, pretend_lines, reporting, summary
+from generator.errors import ExitCode
+from generator.pipeline import FillRequest
+from generator.results import FillResult
 
 FILL_HELP = """\
 the AI fill step:
@@ -22,14 +21,6 @@ the AI fill step:
   fail, every region keeps the template's fallback and the exit code is 3. Fills are written
   atomically, recorded in .scaffold/fills.yml and committed on their own.
 """
-
-
-def shown(path: Path) -> str:
-    """A path as the user would type it: relative when it is under the current folder."""
-    try:
-        return str(path.relative_to(Path.cwd())) or "."
-    except ValueError:
-        return str(path)
 
 
 def add_ai_flags(parser: argparse.ArgumentParser) -> None:
@@ -62,121 +53,43 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run_fill)
 
 
-def run_fill(args: argparse.Namespace) -> int:
-    from generator.fill import prepare as step
-    from generator.fill.plan import make_plan
-    from generator.fill.record import RECORD_FILE
-
-    project = args.path.expanduser().resolve()
-    plan = make_plan(project, args.refill)
-    if not plan.todo:
-        print(f"Nothing to fill in {project}: every region is filled (use --refill ID to redo one).")
-        return ExitCode.OK
-    if args.pretend:
-        print("\n".join(step.pretend_lines(step.prepare(plan), step.models(args.model))))
-        return ExitCode.OK
-    key = step.api_key()
-    if not key:
-        raise UsageError(
-            "scaffold fill needs an Anthropic API key: set ANTHROPIC_API_KEY (or anthropic_api_key in the user "
-            "config); --pretend shows what would be sent without one"
-        )
-    record = _record_bytes(project / RECORD_FILE)
-    try:
-        return _fill(project, plan, args, key, ask=not args.yes)
-    except KeyboardInterrupt:
-        if _record_bytes(project / RECORD_FILE) == record:
-            raise  # the fill writes all or nothing, and wrote nothing
-        where = shown(project / RECORD_FILE)
-        raise Interrupted(f"it landed after the fills were written; {where} lists them") from None
-
-
-def _record_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def fill_state(project: Path) -> str:
-    """After an interrupt: which regions hold fills (the fill writes all or nothing, so the record says)."""
-    from generator.fill.plan import make_plan
-
-    try:
-        todo = len(make_plan(project).todo)
-    except (ScaffoldError, OSError, KeyboardInterrupt):  # a second Ctrl-C must not lose the first one's news
-        return f"'scaffold fill {shown(project)}' fills any regions not filled yet"
-    if not todo:
-        return "nothing is left to fill"
-    return f"its {todo} regions keep the template's fallbacks until 'scaffold fill {shown(project)}'"
-
-
-def after_render(dest: Path, args: argparse.Namespace, *, git: bool, ask: bool) -> int:
-    """The fill step of `scaffold new-*`: skip politely without a key, never lose the rendered project."""
-    from generator.fill import prepare as step
-    from generator.fill.plan import make_plan
-
-    try:
-        plan = make_plan(dest)
-        if not plan.todo:
-            return ExitCode.OK
-        key = step.api_key()
-        if not key:
-            print(
-                f"AI fill skipped: no API key. Set ANTHROPIC_API_KEY, then run 'scaffold fill {shown(dest)}' to fill "
-                f"its {len(plan.todo)} regions (until then they hold the template's working fallbacks)."
-            )
-            return ExitCode.OK
-        # Just rendered: nothing of the user's can be in these files, even if a parent repo sees them untracked.
-        return _fill(dest, plan, args, key, ask=ask, git=git, fresh=True)
-    except ScaffoldError as error:
-        print(
-            f"scaffold: AI fill failed: {error}; {shown(dest)} is created with the template's fallbacks, "
-            f"run 'scaffold fill {shown(dest)}' once fixed",
-            file=sys.stderr,
-        )
-        return ExitCode.FILLS_FELL_BACK
-
-
-def _fill(
-    project: Path, plan: Plan, args: argparse.Namespace, key: str, *, ask: bool, git: bool = True, fresh: bool = False
-) -> int:
-    from generator.fill import ladder as run
-    from generator.fill import prepare as step
-    from generator.fill import verify
-    from generator.fill.pricing import format_cost
-    from generator.fill.report import make_reporter, summary
-    from generator.template import questionnaire
-
-    chosen = step.models(args.model)
-    # Every setting is checked before the question: a bad one must not surface after the user said yes.
-    client = step.client_options(key)
-    command = verify.verify_command(project, args.verify_command) if args.verify or args.verify_command else None
-    if not fresh:
-        run.check_tree(plan)
-    prepared = step.prepare(plan)
-    if ask and questionnaire.has_terminal():
-        import questionary
-
-        cost = prepared.first_call_estimate().cost(chosen.main)
-        about = f"about {format_cost(cost)}" if cost is not None else "cost unknown: not in scaffold's price table"
-        question = f"Fill {len(plan.todo)} regions with {chosen.main} ({about})?"
-        if not questionary.confirm(question, default=True).unsafe_ask():
-            print(f"Not filled; run 'scaffold fill {shown(project)}' when you want to.")
-            return ExitCode.OK
-    options = run.FillOptions(
-        model=chosen.main,
-        escalation=chosen.escalation,
-        client=client,
-        verify_command=command,
-        commit=git,
-        # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
-        keep_previous=not fresh and plan.repo is None,
+def fill_request(args: argparse.Namespace, *, confirm: bool) -> FillRequest:
+    return FillRequest(
+        model=args.model, verify=args.verify, verify_command=args.verify_command or None, confirm=confirm
     )
+
+
+def run_fill(args: argparse.Namespace) -> int:
+    from generator import pipeline
+    from generator.settings import Settings
+
+    config = Settings.load(model=args.model)
+    project = args.path.expanduser().resolve()
+    if args.pretend:
+        preview = pipeline.preview_fill(project, refill=args.refill, settings=config)
+        if preview is None:
+            print(f"Nothing to fill in {project}: every region is filled (use --refill ID to redo one).")
+        else:
+            print("\n".join(pretend_lines(preview)))
+        return ExitCode.OK
     reporter = make_reporter()
     try:
-        result = run.fill(plan, prepared.documents, prepared.context_hashes, options, reporter)
+        run = pipeline.fill_project(
+            project,
+            refill=args.refill,
+            request=fill_request(args, confirm=not args.yes),
+            settings=config,
+            reporter=reporter,
+        )
     finally:
         reporter.close()
+    if run.result is None:
+        if run.skipped == "no-regions":
+            print(f"Nothing to fill in {project}: every region is filled (use --refill ID to redo one).")
+        return ExitCode.OK
+    return reporting(run.result, _summarised)
+
+
+def _summarised(result: FillResult) -> int:
     print("\n".join(summary(result)))
     return ExitCode.FILLS_FELL_BACK if result.fell_back else ExitCode.OK

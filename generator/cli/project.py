@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.cli.fill import FILL_HELP, add_ai_flags, after_render, fill_state, shown
-from generator.errors import AnswerError, ExitCode, Interrupted
+from generator.cli import report
+from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request
+from generator.cli.report import make_reporter, pretend_lines, shown
+from generator.errors import ExitCode
 
 if TYPE_CHECKING:
-    from generator.template.render import RenderResult
-    from generator.template.update import UpdateResult
+    from generator.results import CheckResult, NewResult, UpdateResult
 
 BUILTIN = {
     "service": "a production-shaped Python HTTP service (FastAPI, health checks, JSON logs, Docker)",
@@ -119,6 +120,21 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     updater.set_defaults(handler=run_update)
 
+    checker = sub.add_parser(
+        "check",
+        help="report whether generated projects are behind their template or hold stale fills",
+        description=(
+            "For each generated project (default: the current folder), print its template, recorded version, "
+            "the newest release at its source, whether it is behind, regions still on their fallbacks, and "
+            "fills whose context documents changed since. Reads only; changes nothing."
+        ),
+        epilog=CHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    checker.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    checker.add_argument("--json", action="store_true", help="one JSON list of results on stdout")
+    checker.set_defaults(handler=run_check)
+
 
 def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
     from generator.template import questionnaire
@@ -131,85 +147,80 @@ def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from generator.template import questionnaire, render, source
+    from generator import pipeline
+    from generator.settings import Settings
 
-    name = questionnaire.check_name(args.name)
-    # resolve() folds "..": a destination is always named by its real, final folder.
-    dest = (args.dest if args.dest is not None else Path(name)).expanduser().resolve()
-    render.check_destination(dest, args.force)
-    raw = _gather_answers(args)
-    if raw.get("project_name", name) != name:
-        raise AnswerError(
-            f"-d project_name={raw['project_name']} contradicts NAME {name!r}; give the name once, as NAME"
-        )
-    raw.pop("template", None)
-    src = source.resolve(args.templates)
-    with src.readable() as root:
-        config = source.load_repo_config(root)
-        answers, questions = questionnaire.check_template_answers(config, args.template, {**raw, "project_name": name})
-    defaults = questionnaire.must_use_defaults(args.defaults, answers, questions, args.template)
-    request = render.RenderRequest(
-        source=src,
-        template=args.template,
-        dest=dest,
-        answers=answers,
-        defaults=defaults,
-        force=args.force,
-        git=not args.no_git,
-        trust=args.trust,
-    )
+    config = Settings.load(templates=args.templates, model=args.model)
+    common: dict[str, Any] = {
+        "dest": args.dest,
+        "data": _gather_answers(args),
+        "defaults": args.defaults,
+        "trust": args.trust,
+        "settings": config,
+    }
     if args.pretend:
-        return _pretend_new(request, args)
-    result: RenderResult | None = None
-    try:
-        result = render.generate(request)
-        return _created(result, args, result.template_version or src.url, ask=not defaults)
-    except KeyboardInterrupt as interrupt:
-        if result is None and not isinstance(interrupt, Interrupted):
-            raise  # before the project was moved into place: nothing was left behind
-        raise Interrupted(f"{shown(dest)} was created and is complete; {fill_state(dest)}") from None
-
-
-def _created(result: RenderResult, args: argparse.Namespace, version: str, *, ask: bool) -> int:
-    """Say what was made, then run the fill step."""
-    print(f"Created {result.dest} from the {args.template} template ({version}), {result.files} files.")
-    if result.commit:
-        print(f"Committed the render as {result.commit[:12]}; 'copier update' (or 'scaffold update') works from here.")
-    else:
-        print(f"No git commit ({result.git_skipped_reason}); commit the project before running 'copier update'.")
-    if args.no_ai:
+        preview = pipeline.preview_new(args.template, args.name, **common)
+        if preview is None:
+            print(f"The {args.template} template has no regions to fill; nothing to call (--pretend).")
+        else:
+            print("\n".join(pretend_lines(preview)))
         return ExitCode.OK
-    return after_render(result.dest, args, git=result.commit is not None, ask=ask)
+    reporter = make_reporter()
+    try:
+        result = pipeline.new_project(
+            args.template,
+            args.name,
+            force=args.force,
+            git=not args.no_git,
+            fill=None if args.no_ai else fill_request(args, confirm=True),
+            reporter=reporter,
+            **common,
+        )
+    finally:
+        reporter.close()
+    return report.reporting(result, _created)
 
 
-def _pretend_new(request: Any, args: argparse.Namespace) -> int:
-    """--pretend: render into a throwaway folder to find the regions, report, and keep nothing."""
-    import dataclasses
-    import tempfile
-
-    from generator.fill import prepare as step
-    from generator.fill.plan import make_plan
-    from generator.template import render
-
-    with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
-        dest = Path(scratch) / request.dest.name
-        try:
-            render.generate(dataclasses.replace(request, dest=dest, git=False, force=False))
-        except Interrupted:
-            raise KeyboardInterrupt from None  # not "created": the throwaway folder goes with it
-        prepared = step.prepare(make_plan(dest))
-        if not prepared.plan.todo:
-            print(f"The {request.template} template has no regions to fill; nothing to call (--pretend).")
-            return ExitCode.OK
-        lines = step.pretend_lines(prepared, step.models(args.model))
-    print("\n".join(line.replace(str(dest), str(request.dest)) for line in lines))
-    return ExitCode.OK
+def _created(result: NewResult) -> int:
+    """Say what was made and what the fill step did."""
+    rendered = result.rendered
+    version = rendered.version or "unversioned"
+    print(f"Created {rendered.path} from the {rendered.template} template ({version}), {rendered.files} files.")
+    if rendered.commit:
+        print(
+            f"Committed the render as {rendered.commit[:12]}; 'copier update' (or 'scaffold update') works from here."
+        )
+    else:
+        why = {
+            "no-git": "--no-git",
+            "inside-repo": f"{rendered.path} is inside the git repository {rendered.enclosing_repo}",
+            "git-missing": "git is not installed",
+        }[rendered.git_skipped or "no-git"]
+        print(f"No git commit ({why}); commit the project before running 'copier update'.")
+    where = shown(rendered.path)
+    if result.fill_error is not None:
+        print(
+            f"scaffold: AI fill failed: {result.fill_error}; {where} is created with the template's fallbacks, "
+            f"run 'scaffold fill {where}' once fixed",
+            file=sys.stderr,
+        )
+        return ExitCode.FILLS_FELL_BACK
+    if result.fill_skipped == "no-api-key":
+        print(
+            f"AI fill skipped: no API key. Set ANTHROPIC_API_KEY, then run 'scaffold fill {where}' to fill "
+            f"its {result.pending} regions (until then they hold the template's working fallbacks)."
+        )
+    if result.fill is None:
+        return ExitCode.OK
+    print("\n".join(report.summary(result.fill)))
+    return ExitCode.FILLS_FELL_BACK if result.fill.fell_back else ExitCode.OK
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from generator.settings import Settings
     from generator.template import source
 
-    src = source.resolve(args.templates)
+    src = source.resolve(Settings.load(templates=args.templates))
     with src.readable() as root:
         config = source.load_repo_config(root)
         templates = config.templates
@@ -233,21 +244,16 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    from generator.template import questionnaire, update
+    from generator import pipeline
+    from generator.template import questionnaire
 
-    raw = _gather_answers(args)
-    defaults = args.defaults or not questionnaire.has_terminal()
-    result: UpdateResult | None = None
-    try:
-        result = update.update(args.path, raw, defaults=defaults, trust=args.trust)
-        return _updated(result)
-    except KeyboardInterrupt:
-        if result is None:
-            raise  # update() put the last commit back
-        raise Interrupted(
-            f"{shown(result.path)} was updated to template version {result.new_version}; "
-            "review with 'git status' and 'git diff', then commit"
-        ) from None
+    result = pipeline.update_project(
+        args.path,
+        data=_gather_answers(args),
+        defaults=args.defaults or not questionnaire.has_terminal(),
+        trust=args.trust,
+    )
+    return report.reporting(result, _updated)
 
 
 def _updated(result: UpdateResult) -> int:
@@ -262,3 +268,72 @@ def _updated(result: UpdateResult) -> int:
         return ExitCode.UPDATE_CONFLICTS
     print("Review with 'git diff', then commit.")
     return ExitCode.OK
+
+
+CHECK_HELP = """\
+exit codes of check (the first that applies, over all PATHs):
+  0    up to date: at the newest release, and no fill's context has changed
+  5    the template source cannot be reached (it says why)
+  6    behind: a newer template release exists ('scaffold update' brings it in)
+  7    stale fills: context documents changed since regions were filled ('scaffold fill --refill ID')
+Regions still on the template's fallbacks are listed; they do not change the exit code.
+"""
+
+
+def run_check(args: argparse.Namespace) -> int:
+    import json
+
+    from generator import pipeline
+    from generator.settings import Settings
+
+    config = Settings.load()
+    results = [pipeline.check_project(path, settings=config) for path in args.paths or [Path()]]
+    if args.json:
+        print(json.dumps([_check_json(result) for result in results], indent=2))
+    else:
+        for result in results:
+            print("\n".join(_check_lines(result)))
+    codes = [_check_code(result) for result in results]
+    for code in (ExitCode.EXTERNAL, ExitCode.BEHIND, ExitCode.STALE_FILLS):
+        if code in codes:
+            return code
+    return ExitCode.OK
+
+
+def _check_code(result: CheckResult) -> ExitCode:
+    if result.unreachable:
+        return ExitCode.EXTERNAL
+    if result.behind:
+        return ExitCode.BEHIND
+    return ExitCode.STALE_FILLS if result.stale else ExitCode.OK
+
+
+def _check_json(result: CheckResult) -> dict[str, Any]:
+    return {
+        "path": str(result.path),
+        "template": result.template,
+        "source": result.source,
+        "version": result.version,
+        "newest": result.newest,
+        "behind": result.behind,
+        "unfilled": list(result.unfilled),
+        "stale": list(result.stale),
+        "unreachable": result.unreachable,
+        "exit_code": int(_check_code(result)),
+    }
+
+
+def _check_lines(result: CheckResult) -> list[str]:
+    where = shown(result.path)
+    lines = [f"{where}: template {result.template or '?'} at {result.version or 'unversioned'} from {result.source}"]
+    if result.unreachable:
+        lines.append(f"  source unreachable: {result.unreachable}")
+    elif result.behind:
+        lines.append(f"  behind: {result.newest} is out; run 'scaffold update {where}'")
+    else:
+        lines.append(f"  up to date (newest release: {result.newest or 'none tagged'})")
+    if result.unfilled:
+        lines.append(f"  on the template's fallbacks: {', '.join(result.unfilled)}")
+    if result.stale:
+        lines.append(f"  filled from context that changed since: {', '.join(result.stale)}")
+    return lines

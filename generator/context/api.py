@@ -225,7 +225,8 @@ def count_tokens(text: str, *, model: str | None = None) -> int:
     Uses the Anthropic SDK's token-counting endpoint; the key and the model come from the same
     settings as the fill step's. Never needed for selection, which uses the offline estimate.
     """
-    key = settings.API_KEY.resolve(None).value
+    config = settings.Settings.load(model=model)
+    key = config.key
     if not key:
         raise UsageError(
             "exact token counts need ANTHROPIC_API_KEY (or anthropic_api_key in the user config); "
@@ -233,7 +234,7 @@ def count_tokens(text: str, *, model: str | None = None) -> int:
         )
     import anthropic
 
-    name = settings.model(model)
+    name = config.main_model
     try:
         response = anthropic.Anthropic(api_key=key).messages.count_tokens(
             model=name, messages=[{"role": "user", "content": text}]
@@ -246,7 +247,7 @@ def count_tokens(text: str, *, model: str | None = None) -> int:
 def _home(home: str | Path | None) -> KnowledgeHome:
     from generator.context.home import resolve_home
 
-    return resolve_home(home)
+    return resolve_home(settings.Settings.load(home=home))
 
 
 def _context_map(context_dir: Path) -> ContextMap:

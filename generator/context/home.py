@@ -73,9 +73,11 @@ class KnowledgeHome:
         )
 
 
-def resolve_home(flag: str | Path | None = None) -> KnowledgeHome:
+def resolve_home(config: settings.Settings) -> KnowledgeHome:
     """The knowledge home to use (see the module docstring for the precedence)."""
-    resolved = settings.HOME.resolve(str(flag) if flag else None, default=lambda: str(settings.bundled_root()))
+    resolved = config.home
+    if resolved.value is None:
+        resolved = settings.Resolved(str(settings.bundled_root()), "default")
     root = Path(str(resolved.value)).expanduser()
     if resolved.origin != "default" and not (root / "context").is_dir():
         source = {
@@ -182,7 +184,7 @@ def new_document(doc_kind: str, title: str, home: str | Path | None = None, when
     title = " ".join(title.split())
     if not title:
         raise UsageError(f'the {doc_kind} title is empty; give a short title, e.g. "Use PostgreSQL for orders"')
-    knowledge = resolve_home(home)
+    knowledge = resolve_home(settings.Settings.load(home=home))
     if knowledge.is_bundled:
         raise HomeError(
             "no knowledge home configured, and the bundled one is read-only: create yours with "

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import ExternalToolError
-from generator.plumbing.transaction import signals_held
+from generator.plumbing.transaction import checkpoint, signals_held
 
 
 def _umask() -> int:
@@ -90,13 +90,15 @@ class Swap:
         temps: dict[Path, Path] = {}
         backups: dict[Path, Path | None] = {}
         try:
-            for rel, text in self._texts.items():
+            for number, (rel, text) in enumerate(self._texts.items(), start=1):
                 target = self._root / rel
                 self._make_parents(target)
+                checkpoint("fill.temp", target=target, number=number)
                 temps[target] = _write_temp(target, text)
                 backups[target] = _backup(target)
             with signals_held():
-                for target, temp in temps.items():
+                for number, (target, temp) in enumerate(temps.items(), start=1):
+                    checkpoint("fill.rename", target=target, temp=temp, number=number)
                     self._backups[target] = backups.pop(target)
                     temp.replace(target)
         except BaseException as error:

@@ -17,20 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
 from generator.fill.apply import Swap
 from generator.fill.client import Client, ClientOptions, Outcome
 from generator.fill.plan import Plan
-from generator.fill.pricing import Usage
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.regions import split_key
-from generator.fill.report import Reporter
 from generator.fill.verify import run_tests
 from generator.plumbing import gitutil
-from generator.plumbing.transaction import signals_held
+from generator.plumbing.transaction import Transaction
+from generator.results import Call, CommitSkip, FillResult, Progress, RegionResult, Reporter
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -45,43 +43,6 @@ class FillOptions:
     commit: bool = True
     # Projects outside git: the files' previous versions go to .scaffold/previous/ (nothing else could restore them).
     keep_previous: bool = False
-
-
-@dataclass(frozen=True)
-class Call:
-    model: str
-    purpose: str
-    keys: tuple[str, ...]
-    usage: Usage
-    error: str | None
-
-
-@dataclass(frozen=True)
-class RegionResult:
-    key: str
-    filled: bool
-    model: str | None
-    reason: str | None
-
-
-@dataclass
-class FillResult:
-    project: Path
-    regions: list[RegionResult] = field(default_factory=list)
-    calls: list[Call] = field(default_factory=list)
-    commit: str | None = None
-    commit_note: str | None = None
-    unchecked: tuple[str, ...] = ()
-
-    @property
-    def fell_back(self) -> bool:
-        return any(not region.filled for region in self.regions)
-
-    def usage_by_model(self) -> dict[str, Usage]:
-        totals: dict[str, Usage] = {}
-        for call in self.calls:
-            totals[call.model] = totals.get(call.model, Usage()) + call.usage
-        return totals
 
 
 @dataclass
@@ -104,14 +65,14 @@ _CHECKERS = {
 }
 
 
-def missing_checkers(plan: Plan) -> tuple[str, ...]:
-    """One line per optional checker this run needs and cannot find."""
+def missing_checkers(plan: Plan) -> tuple[tuple[str, str], ...]:
+    """The optional checkers this run needs and cannot find, each with what it would check."""
     from generator.fill.validate import available_tools
 
     tools = available_tools()
     languages = {region.language for region in plan.todo}
     return tuple(
-        f"{tool} is not installed: no {what}"
+        (tool, what)
         for language, (tool, what) in _CHECKERS.items()
         if language in languages and tools.get(tool) is None
     )
@@ -143,6 +104,7 @@ def fill(
     context_hashes: Mapping[str, str],
     options: FillOptions,
     reporter: Reporter,
+    transaction: Transaction,
 ) -> FillResult:
     """Run the ladder for `plan.todo` and write the outcome (see the module docstring)."""
     result = FillResult(plan.project, unchecked=missing_checkers(plan))
@@ -167,7 +129,7 @@ def fill(
             user = first_message(plan)
         else:
             user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing})
-        reporter.phase(f"{purpose}: asking {model} for {_regions(len(failing))}", model)
+        reporter.progress(Progress("call", model, len(failing), purpose))
         outcome = client.ask_safely(model, system, user, failing, keys)
         result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
@@ -175,7 +137,7 @@ def fill(
         if not failing or outcome.fatal:
             break
         skip_model = model if outcome.futile else None
-    _finish(plan, options, state, failing, context_hashes, result, reporter)
+    _finish(plan, options, state, failing, context_hashes, result, reporter, transaction)
     return result
 
 
@@ -201,7 +163,7 @@ def _absorb(
             state.attempts[key] = (body, ["the answer for this region is empty; it must hold the region's code"])
             del outcome.bodies[key]
     if outcome.bodies:
-        reporter.phase(f"checking {len(outcome.bodies)} fills", outcome.model)
+        reporter.progress(Progress("check", outcome.model, len(outcome.bodies)))
         proposal = {**state.accepted, **outcome.bodies}
         checks = check_project(plan.project, proposal)
         problems: dict[str, list[str]] = {}
@@ -226,7 +188,7 @@ def _absorb(
 
 def _baseline(plan: Plan, command: str, api_key: str, reporter: Reporter) -> None:
     """--verify: the tests must pass on the fallbacks first, or a failure would be blamed on the model."""
-    reporter.phase(f"verifying the project as it is: {command}", None)
+    reporter.progress(Progress("baseline", command=command))
     code, tail = run_tests(plan.project, command, api_key)
     if code != 0:
         last = tail.splitlines()[-1] if tail else "no output"
@@ -238,7 +200,7 @@ def _baseline(plan: Plan, command: str, api_key: str, reporter: Reporter) -> Non
 
 def _verify(plan: Plan, command: str, api_key: str, state: _State, reporter: Reporter) -> list[str]:
     """Run the project's tests with the fills in place, then put the fallbacks back until the final write."""
-    reporter.phase(f"verifying the fills: {command}", None)
+    reporter.progress(Progress("verify", command=command))
     swap = Swap(plan.project, current_texts(plan, state.accepted))
     try:
         swap.apply()  # inside: an interrupt right after it must still put the fallbacks back
@@ -261,6 +223,7 @@ def _finish(
     context_hashes: Mapping[str, str],
     result: FillResult,
     reporter: Reporter,
+    transaction: Transaction,
 ) -> None:
     if failing:
         why = f"kept the template's fallback with the rest: {len(failing)} of {len(plan.todo)} regions failed"
@@ -270,7 +233,7 @@ def _finish(
             reason = "; ".join(problem.splitlines()[0] for problem in problems[:3] if problem)
             result.regions.append(RegionResult(region.key, False, None, reason or "not filled"))
         return
-    reporter.phase("writing the fills", None)
+    reporter.progress(Progress("write", count=len(plan.todo)))
     changed = [path for path, text in current_texts(plan).items() if state.found.get(path) != text]
     if changed:
         raise DirtyTreeError(
@@ -298,26 +261,29 @@ def _finish(
         writes.update({f"{previous}/{path}": state.found[path] for path in texts})
     swap = Swap(plan.project, writes)
     # Held from the first temporary file to the commit: the fills land written and committed, or not at all.
-    with signals_held():
+    with transaction.commit("fill.commit", project=plan.project):
         swap.apply()
         swap.discard()
-        result.commit, result.commit_note = _commit(plan, options, state, [*texts, RECORD_FILE], previous)
+        result.commit, result.commit_skipped, result.commit_detail = _commit(
+            plan, options, state, [*texts, RECORD_FILE], previous
+        )
+        transaction.landed(result)
 
 
 def _commit(
     plan: Plan, options: FillOptions, state: _State, paths: list[str], previous: str
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, CommitSkip | None, str]:
     """Commit the fills on their own; or say why not."""
     if options.keep_previous:
-        return None, f"not committed (no git); the previous versions are in {previous}/"
+        return None, "previous-kept", f"{previous}/"
     if not options.commit:
-        return None, "not committed, like the render"
+        return None, "no-git", ""
     if not (plan.project / ".git").exists():
-        return None, "not committed: the project is not its own git repository"
+        return None, "not-own-repo", ""
     models = ", ".join(sorted(set(state.by_model.values())))
     message = f"Fill {_regions(len(plan.todo)).replace('region', 'template region')} with {models} (scaffold fill)"
     try:
-        return gitutil.commit_paths(plan.project, paths, message), None
+        return gitutil.commit_paths(plan.project, paths, message), None, ""
     except ExternalToolError as error:
         # The fills are in place and valid; a failed commit must not read as "nothing was filled".
-        return None, f"not committed ({error}); review and commit them yourself"
+        return None, "failed", str(error)

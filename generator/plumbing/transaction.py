@@ -1,9 +1,14 @@
-"""Ctrl-C, SIGTERM and SIGHUP: where scaffold lets them land.
+"""Ctrl-C, SIGTERM and SIGHUP: where they may land, and what exists when they do.
 
-`main` routes all three to one handler that raises KeyboardInterrupt, so every command
-cleans up the same way. Steps that must happen whole (moving a rendered project into
-place, swapping fill files, committing them) run inside `signals_held()`: an interrupt
-lands before or after such a step, never in the middle of it.
+`install_handlers` routes all three to one handler that raises KeyboardInterrupt, so every
+command cleans up the same way. A `Transaction` marks a command's commit points (moving a
+rendered project into place, writing and committing fills, an update's result): each runs
+with signals held, so an interrupt lands before or after it, never inside; once one has
+landed, the transaction knows what now exists and an interrupt becomes `Interrupted(done)`.
+
+Every commit point also passes a named `checkpoint`, where a fault hook (tests, fault drills)
+may raise an interrupt or an OSError: faults are injected through this public seam, never by
+patching private functions. This module must never print.
 """
 
 from __future__ import annotations
@@ -11,12 +16,19 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+from generator.errors import Interrupted
 
 HELD = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
 
 _holding = 0
 _noted: list[int] = []
+
+FaultHook = Callable[[str, Mapping[str, Any]], None]
+_hooks: list[FaultHook] = []
 
 
 def _on_signal(signum: int, frame: object) -> None:
@@ -64,3 +76,55 @@ def signals_held() -> Iterator[None]:
         if not _holding and _noted:
             _noted.clear()
             raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def fault_hook(hook: FaultHook) -> Iterator[None]:
+    """Call `hook(point, details)` at every checkpoint while the block runs; it may raise to inject a fault.
+
+    Points (details in brackets): `render.commit` [path], `render.move` and `render.moved` [dest],
+    `fill.temp` [target, number], `fill.rename` [target, temp, number], `fill.commit` [project],
+    `update.merged` [project], and `cli.report` [result] as the CLI starts to word a finished result.
+    """
+    _hooks.append(hook)
+    try:
+        yield
+    finally:
+        _hooks.remove(hook)
+
+
+def checkpoint(point: str, **details: Any) -> None:
+    """A named point of a transaction, where an injected fault lands (no-op without a hook)."""
+    for hook in tuple(_hooks):
+        hook(point, details)
+
+
+class Transaction:
+    """One command's commit points, and what exists after the last one that landed.
+
+    Use as a context manager: an interrupt after `landed(done)` leaves the block as
+    `Interrupted(done)`, so the caller can say what is finished instead of "nothing".
+    """
+
+    def __init__(self) -> None:
+        self.done: object | None = None
+
+    @contextlib.contextmanager
+    def commit(self, point: str, **details: Any) -> Iterator[None]:
+        """Run the block whole: signals held from the checkpoint to the block's end."""
+        with signals_held():
+            checkpoint(point, **details)
+            yield
+
+    def landed(self, done: object) -> None:
+        """Record what now exists; call it inside the `commit` block that made it exist."""
+        self.done = done
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if isinstance(error, KeyboardInterrupt) and not isinstance(error, Interrupted) and self.done is not None:
+            raise Interrupted(self.done) from None

@@ -23,14 +23,14 @@ from generator.errors import (
     AnswerError,
     DestinationError,
     ExternalToolError,
-    Interrupted,
     NotAProjectError,
     TemplateSourceError,
     UsageError,
     describe_yaml_error,
 )
 from generator.plumbing import gitutil
-from generator.plumbing.transaction import signals_held
+from generator.plumbing.transaction import Transaction, checkpoint, signals_held
+from generator.results import GitSkip, Rendered
 from generator.template.source import TemplateSource
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -38,7 +38,7 @@ ANSWERS_FILE = ".copier-answers.yml"
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """Everything `generate` needs; the CLI builds it from flags."""
+    """Everything `generate` needs (`generator.pipeline.new_project` builds it)."""
 
     source: TemplateSource
     template: str
@@ -48,15 +48,6 @@ class RenderRequest:
     force: bool = False
     git: bool = True
     trust: bool = False
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    dest: Path
-    commit: str | None
-    git_skipped_reason: str | None
-    files: int
-    template_version: str | None
 
 
 def check_destination(dest: Path, force: bool) -> None:
@@ -192,50 +183,52 @@ def _move_into_place(rendered: Path, dest: Path) -> None:
             src.replace(target)
 
 
-def generate(request: RenderRequest) -> RenderResult:
+def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
     """Render, optionally `git init` + commit, then move the project to `request.dest`.
 
-    An interrupt before the move leaves nothing; one that lands after it raises `Interrupted`.
+    An interrupt before the move leaves nothing; the move is the transaction's commit point,
+    after which the project is the user's (and `transaction.done` says so).
     """
     dest = request.dest
     check_destination(dest, request.force)
-    stage: _Stage | None = None
-    try:
-        with _staging(dest) as stage:
-            rendered = stage.path / dest.name
-            _run_copier(request, rendered)
-            if not rendered.is_dir():
-                raise ExternalToolError(f"Copier rendered nothing for template {request.template!r}")
-            commit, skipped = None, None
-            if not request.git:
-                skipped = "--no-git"
-            elif (repo := gitutil.enclosing_repo(dest)) is not None:
-                skipped = f"{dest} is inside the git repository {repo}"
-            elif not gitutil.git_available():
-                skipped = "git is not installed"
-            if not (rendered / ANSWERS_FILE).is_file():
-                raise TemplateSourceError(
-                    f"the {request.template} template writes no {ANSWERS_FILE}, which 'scaffold update', "
-                    "'copier update' and 'scaffold fill' need; add "
-                    f"templates/{request.template}/{{{{_copier_conf.answers_file}}}}.jinja to the template"
-                )
-            version = read_answers(rendered).get("_commit") or request.source.version
-            if skipped is None:
-                gitutil.git("init", "-q", "-b", "main", cwd=rendered)
-                message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
-                commit = gitutil.commit_all(rendered, message)
-            files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
-            with signals_held():
-                _move_into_place(rendered, dest)
-                stage.landed = True
-            # Inside the try: an interrupt while the result is built must still say the project exists.
-            return RenderResult(
-                dest=dest, commit=commit, git_skipped_reason=skipped, files=files, template_version=version
+    with _staging(dest) as stage:
+        rendered = stage.path / dest.name
+        _run_copier(request, rendered)
+        if not rendered.is_dir():
+            raise ExternalToolError(f"Copier rendered nothing for template {request.template!r}")
+        if not (rendered / ANSWERS_FILE).is_file():
+            raise TemplateSourceError(
+                f"the {request.template} template writes no {ANSWERS_FILE}, which 'scaffold update', "
+                "'copier update' and 'scaffold fill' need; add "
+                f"templates/{request.template}/{{{{_copier_conf.answers_file}}}}.jinja to the template"
             )
-    except KeyboardInterrupt:
-        if stage is not None and stage.landed:
-            raise Interrupted(f"{dest} was created") from None
-        raise
+        version = read_answers(rendered).get("_commit") or request.source.version
+        skipped, repo = _git_skip(request, dest)
+        commit = None
+        if skipped is None:
+            gitutil.git("init", "-q", "-b", "main", cwd=rendered)
+            checkpoint("render.commit", path=rendered)
+            message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
+            commit = gitutil.commit_all(rendered, message)
+        files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
+        result = Rendered(dest, request.template, version, files, commit, skipped, repo)
+        with transaction.commit("render.move", dest=dest):
+            _move_into_place(rendered, dest)
+            stage.landed = True
+            transaction.landed(result)
+    checkpoint("render.moved", dest=dest)
+    return result
+
+
+def _git_skip(request: RenderRequest, dest: Path) -> tuple[GitSkip | None, Path | None]:
+    """Why the render gets no commit of its own, if it does not."""
+    if not request.git:
+        return "no-git", None
+    if (repo := gitutil.enclosing_repo(dest)) is not None:
+        return "inside-repo", repo
+    if not gitutil.git_available():
+        return "git-missing", None
+    return None, None
 
 
 def read_answers(project: Path) -> dict[str, Any]:

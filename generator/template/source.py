@@ -318,11 +318,11 @@ def _expand_shorthand(url: str) -> str:
     return url
 
 
-def resolve(flag: str | None = None) -> TemplateSource:
+def resolve(config: settings.Settings) -> TemplateSource:
     """The template source after applying settings precedence."""
-    chosen = settings.TEMPLATES.resolve(flag)
+    chosen = config.templates
     if chosen.value is None:
-        home = settings.HOME.resolve(None)
+        home = config.home
         if home.value:
             chosen = settings.Resolved(home.value, f"home-{home.origin}")
     if chosen.value is not None:

@@ -8,7 +8,6 @@ Copier exits 0 on conflicts, scaffold lists them itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +16,12 @@ from generator.errors import (
     NotAProjectError,
 )
 from generator.plumbing import gitutil
-from generator.plumbing.transaction import signals_held
+from generator.plumbing.transaction import Transaction, signals_held
+from generator.results import UpdateResult
 from generator.template import source
 from generator.template.render import ANSWERS_FILE, copier_errors, read_answers
 
 _CONFLICT_START = "<<<<<<< "
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    path: Path
-    old_version: str | None
-    new_version: str | None
-    conflicts: list[str] = field(default_factory=list)
 
 
 def conflicted_files(project: Path) -> list[str]:
@@ -65,8 +57,14 @@ def _check_answers(src: str, template: str, answers: Mapping[str, Any]) -> dict[
     return checked
 
 
-def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: bool = False) -> UpdateResult:
-    """Run Copier's update in `project` and report the versions and any conflicts."""
+def update(
+    project: Path, answers: Mapping[str, Any], defaults: bool, trust: bool, transaction: Transaction
+) -> UpdateResult:
+    """Run Copier's update in `project` and report the versions and any conflicts.
+
+    The update is the transaction's commit point: an interrupt before it lands puts the last
+    commit back; after it, the merged tree is the user's to review.
+    """
     project = project.resolve()
     if not project.is_dir():
         raise NotAProjectError(f"{project} is not a folder; pass the path of a generated project")
@@ -105,14 +103,18 @@ def update(project: Path, answers: Mapping[str, Any], defaults: bool, trust: boo
                 skip_answered=defaults,
             )
         after = read_answers(project)
-        # Inside the try: an interrupt before the caller has the result undoes the update too.
-        return UpdateResult(
+        result = UpdateResult(
             path=project,
             old_version=before.get("_commit"),
             new_version=after.get("_commit"),
             conflicts=conflicted_files(project),
         )
+        with transaction.commit("update.merged", project=project):
+            transaction.landed(result)
+        return result
     except BaseException:
+        if transaction.done is not None:
+            raise  # the update landed: an interrupt now must not undo it
         # The tree was clean before Copier touched it, so its last commit is exactly what the user had.
         # Held: a second Ctrl-C must not stop the restore half-way.
         with signals_held():

@@ -1,0 +1,259 @@
+"""What people see of a run: progress while the fill works, then the results in words.
+
+On a terminal one status line is redrawn in place (phase, model, tokens streamed, elapsed);
+otherwise (CI, pipes, logs) each phase is one plain line. Progress goes to stderr, the
+summary to stdout. The core sends `Progress` records and returns results; only this module
+words them.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+from generator.errors import Interrupted
+from generator.fill.pricing import Usage, format_cost
+from generator.plumbing.transaction import checkpoint
+from generator.results import FillOffer, FillPreview, FillResult, Progress
+
+
+def shown(path: Path) -> str:
+    """A path as the user would type it: relative when it is under the current folder."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
+
+
+def regions(count: int) -> str:
+    return f"{count} region{'s' * (count != 1)}"
+
+
+def describe(event: Progress) -> str:
+    """A progress event as the line people read."""
+    if event.step == "call":
+        return f"{event.purpose}: asking {event.model} for {regions(event.count)}"
+    if event.step == "check":
+        return f"checking {event.count} fills"
+    if event.step == "baseline":
+        return f"verifying the project as it is: {event.command}"
+    if event.step == "verify":
+        return f"verifying the fills: {event.command}"
+    return "writing the fills"
+
+
+class _Confirming:
+    """The one question a fill asks: on a terminal only, before anything is spent."""
+
+    def confirm_fill(self, offer: FillOffer) -> bool:
+        from generator.template import questionnaire
+
+        if not questionnaire.has_terminal():
+            return True
+        import questionary
+
+        about = (
+            f"about {format_cost(offer.cost)}"
+            if offer.cost is not None
+            else ("cost unknown: not in scaffold's price table")
+        )
+        question = f"Fill {regions(offer.regions)} with {offer.model} ({about})?"
+        if questionary.confirm(question, default=True).unsafe_ask():
+            return True
+        print(f"Not filled; run 'scaffold fill {shown(offer.project)}' when you want to.")
+        return False
+
+
+class PlainReporter(_Confirming):
+    """One line per phase, for logs."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def progress(self, event: Progress) -> None:
+        print(f"fill: {describe(event)}", file=self._stream, flush=True)
+
+    def tokens(self, count: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class LiveReporter(_Confirming):
+    """A status line redrawn five times a second by a daemon thread while the model works."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._text = "starting"
+        self._model: str | None = None
+        self._count = 0
+        self._started = time.monotonic()
+        self._phase_started = self._started
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scaffold-fill-display", daemon=True)
+        self._thread.start()
+
+    def progress(self, event: Progress) -> None:
+        text = describe(event)
+        with self._lock:
+            self._clear()
+            print(f"fill: {text}", file=self._stream, flush=True)
+            self._text, self._model, self._count = text, event.model, 0
+            self._phase_started = time.monotonic()
+
+    def tokens(self, count: int) -> None:
+        with self._lock:
+            self._count = count
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        self._stream.write("\r\x1b[K")
+        self._stream.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.2):
+            with self._lock:
+                elapsed = time.monotonic() - self._phase_started
+                model = f" · {self._model}" if self._model else ""
+                tokens = f" · {self._count:,} tokens streamed" if self._count else ""
+                line = f"  … {self._text.split(':', 1)[0]}{model}{tokens} · {elapsed:.1f} s"
+                self._stream.write("\r\x1b[K" + line[:200])
+                self._stream.flush()
+
+
+def make_reporter(stream: TextIO | None = None) -> PlainReporter | LiveReporter:
+    out = stream or sys.stderr
+    return LiveReporter(out) if out.isatty() else PlainReporter(out)
+
+
+def summary(result: FillResult) -> list[str]:
+    """The end-of-run report: each region's fate, tokens per model, estimated cost."""
+    lines: list[str] = []
+    filled = [region for region in result.regions if region.filled]
+    lines.append(f"AI fill: {len(filled)} of {len(result.regions)} regions filled.")
+    for region in result.regions:
+        if region.filled:
+            lines.append(f"  filled    {region.key}  ({region.model})")
+        else:
+            lines.append(f"  fallback  {region.key}  ({region.reason})")
+    total_cost = 0.0
+    known = True
+    by_model = result.usage_by_model()
+    for model, usage in by_model.items():
+        calls = sum(1 for call in result.calls if call.model == model)
+        cost = usage.cost(model)
+        known = known and cost is not None
+        total_cost += cost or 0.0
+        lines.append(f"  {model}: {calls} call{'s' * (calls != 1)}, {_tokens(usage)}, {format_cost(cost)}")
+    if len(by_model) > 1:
+        lines.append(f"  total: {format_cost(total_cost if known else None)}")
+    if result.unchecked:
+        missing = "; ".join(f"{tool} is not installed: no {what}" for tool, what in result.unchecked)
+        lines.append(f"  not checked: {missing} (install it for stricter checks)")
+    if result.commit:
+        lines.append(f"Committed the fills as {result.commit[:12]}; .scaffold/fills.yml records where they came from.")
+    elif result.commit_skipped and filled:
+        lines.append(f"The fills are written, {_not_committed(result)}.")
+    if result.fell_back:
+        lines.append(
+            "The project is valid with the template's fallbacks; run 'scaffold fill' in it to try again (exit code 3)."
+        )
+    return lines
+
+
+def _not_committed(result: FillResult) -> str:
+    why = result.commit_skipped
+    if why == "previous-kept":
+        return f"not committed (no git); the previous versions are in {result.commit_detail}"
+    if why == "no-git":
+        return "not committed, like the render"
+    if why == "not-own-repo":
+        return "not committed: the project is not its own git repository"
+    return f"not committed ({result.commit_detail}); review and commit them yourself"
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def pretend_lines(preview: FillPreview) -> list[str]:
+    """What --pretend prints: regions, documents, estimated tokens and cost; no call is made."""
+    lines = [f"Would fill {regions(len(preview.todo))} of {preview.project}:"]
+    lines += [f"  {key}: {_short(instruction or 'no instruction')}" for key, instruction in preview.todo]
+    if preview.filled:
+        lines.append(f"Already filled (use --refill ID to redo): {', '.join(preview.filled)}")
+    lines.append("Context documents in the cached system prompt (estimated tokens):")
+    lines += [f"  {path}  {count:,}" for path, count in preview.context_tokens.items()]
+    usage = preview.estimate
+    lines.append(
+        f"Estimated first call: {usage.cache_write:,} tokens of system prompt (written to the cache), "
+        f"{usage.input:,} of project, about {usage.output:,} output tokens."
+    )
+    for model in dict.fromkeys([preview.model, preview.escalation]):
+        role = "main model" if model == preview.model else "escalation, only for regions that fail"
+        lines.append(f"  {model} ({role}): {format_cost(usage.cost(model))} per call")
+    lines.append("No request was made and nothing was written (--pretend).")
+    return lines
+
+
+def _tokens(usage: Usage) -> str:
+    return (
+        f"{usage.input:,} input + {usage.cache_write:,} cache-write + {usage.cache_read:,} cache-read tokens, "
+        f"{usage.output:,} output tokens"
+    )
+
+
+def interrupted(done: object) -> str:
+    """After an interrupt that landed past a commit point: what exists now, and what to do next."""
+    from generator.fill.record import RECORD_FILE
+    from generator.results import NewResult, Rendered, UpdateResult
+
+    if isinstance(done, NewResult):
+        return f"{shown(done.path)} was created and is complete; {_fill_state(done)}"
+    if isinstance(done, FillResult):
+        return f"it landed after the fills were written; {shown(done.project / RECORD_FILE)} lists them"
+    if isinstance(done, UpdateResult):
+        return (
+            f"{shown(done.path)} was updated to template version {done.new_version}; "
+            "review with 'git status' and 'git diff', then commit"
+        )
+    if isinstance(done, Rendered):
+        return f"{shown(done.path)} was created"
+    return "nothing partial was left behind"
+
+
+def _fill_state(result: object) -> str:
+    from generator.results import NewResult
+
+    assert isinstance(result, NewResult)
+    where = shown(result.path)
+    if result.pending < 0:
+        return f"'scaffold fill {where}' fills any regions not filled yet"
+    if not result.pending:
+        return "nothing is left to fill"
+    return f"its {result.pending} regions keep the template's fallbacks until 'scaffold fill {where}'"
+
+
+R = TypeVar("R")
+
+
+def reporting(result: R, show: Callable[[R], int]) -> int:
+    """Word a finished command's result; an interrupt while doing so still says what now exists."""
+    try:
+        checkpoint("cli.report", result=result)
+        return show(result)
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, Interrupted):
+            raise
+        raise Interrupted(result) from None

@@ -1,0 +1,334 @@
+"""The core pipeline: questionnaire -> render -> context -> fill -> validate -> result.
+
+`new_project`, `fill_project`, `update_project` and `check_project` are scaffold: the CLI,
+the Python library and CI jobs all call them. They take plain values, return the records of
+`generator.results`, report progress only through the `Reporter` they are given, and raise
+`ScaffoldError`s with one-line messages. They never print, never read `sys.argv`, and import
+Copier and the Anthropic SDK only when a stage needs them.
+
+An interrupt that lands after a commit point raises `Interrupted(done)`, where `done` is the
+result that exists at that moment (a `NewResult`, a `FillResult`, an `UpdateResult`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.errors import AnswerError, Interrupted, ScaffoldError, UsageError
+from generator.plumbing.transaction import Transaction
+from generator.results import (
+    CheckResult,
+    FillOffer,
+    FillPreview,
+    FillResult,
+    FillRun,
+    NewResult,
+    Rendered,
+    Reporter,
+    SilentReporter,
+    UpdateResult,
+)
+from generator.settings import Settings
+
+if TYPE_CHECKING:
+    from generator.fill.plan import Plan
+    from generator.template.render import RenderRequest
+
+
+@dataclasses.dataclass(frozen=True)
+class FillRequest:
+    """How to fill: the main model (default: the settings'), whether to run the project's tests on the
+    fills (`verify`, with `verify_command` replacing `make test`), and whether to ask the reporter's
+    `confirm_fill` before spending."""
+
+    model: str | None = None
+    verify: bool = False
+    verify_command: str | None = None
+    confirm: bool = False
+
+
+def _settings(settings: Settings | None, **flags: Any) -> Settings:
+    return settings if settings is not None else Settings.load(**flags)
+
+
+# --- new ----------------------------------------------------------------------------------------
+
+
+def _render_request(
+    template: str,
+    name: str,
+    *,
+    dest: str | Path | None,
+    data: Mapping[str, Any] | None,
+    defaults: bool,
+    force: bool,
+    git: bool,
+    trust: bool,
+    config: Settings,
+) -> RenderRequest:
+    """Check everything given up front, before anything is rendered or written."""
+    from generator.template import questionnaire, render, source
+
+    name = questionnaire.check_name(name)
+    # resolve() folds "..": a destination is always named by its real, final folder.
+    target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
+    render.check_destination(target, force)
+    raw = dict(data or {})
+    if raw.get("project_name", name) != name:
+        raise AnswerError(
+            f"-d project_name={raw['project_name']} contradicts NAME {name!r}; give the name once, as NAME"
+        )
+    raw.pop("template", None)
+    src = source.resolve(config)
+    with src.readable() as root:
+        repo = source.load_repo_config(root)
+        answers, questions = questionnaire.check_template_answers(repo, template, {**raw, "project_name": name})
+    use_defaults = questionnaire.must_use_defaults(defaults, answers, questions, template)
+    return render.RenderRequest(
+        source=src,
+        template=template,
+        dest=target,
+        answers=answers,
+        defaults=use_defaults,
+        force=force,
+        git=git,
+        trust=trust,
+    )
+
+
+def new_project(
+    template: str,
+    name: str,
+    *,
+    dest: str | Path | None = None,
+    data: Mapping[str, Any] | None = None,
+    defaults: bool = False,
+    force: bool = False,
+    git: bool = True,
+    trust: bool = False,
+    templates: str | Path | None = None,
+    fill: FillRequest | None = None,
+    settings: Settings | None = None,
+    reporter: Reporter | None = None,
+) -> NewResult:
+    """Create project `name` from `template` at `dest` (default ./NAME), then fill it when `fill` is given.
+
+    `data` answers questions up front; `defaults` takes the template's default for the rest
+    (without it, and without a terminal, every question must be answered in `data`). `force`
+    renders into a non-empty folder; `git=False` skips `git init` and the first commit;
+    `trust` allows templates that run tasks. A fill that fails leaves the project with its
+    fallbacks and the error in `NewResult.fill_error`.
+    """
+    from generator.template import render
+
+    config = _settings(settings, templates=templates, model=fill.model if fill else None)
+    report = reporter or SilentReporter()
+    request = _render_request(
+        template, name, dest=dest, data=data, defaults=defaults, force=force, git=git, trust=trust, config=config
+    )
+    transaction = Transaction()
+    rendered: Rendered | None = None
+    try:
+        with transaction:
+            rendered = render.generate(request, transaction)
+            if fill is None:
+                return NewResult(rendered, pending=_pending(rendered.path))
+            return _fill_new(rendered, fill, config, report, ask=fill.confirm and not request.defaults)
+    except Interrupted as interrupt:
+        if rendered is None and isinstance(interrupt.done, Rendered):
+            rendered = interrupt.done
+        if rendered is None:
+            raise
+        fill_result = interrupt.done if isinstance(interrupt.done, FillResult) else None
+        raise Interrupted(NewResult(rendered, fill=fill_result, pending=_pending(rendered.path))) from None
+
+
+def _pending(project: Path) -> int:
+    """Regions still on their fallbacks; -1 when that cannot be read (a second Ctrl-C, say)."""
+    from generator.fill.plan import make_plan
+
+    try:
+        return len(make_plan(project).todo)
+    except (ScaffoldError, OSError, KeyboardInterrupt):  # a second Ctrl-C must not lose the first one's news
+        return -1
+
+
+def _fill_new(
+    rendered: Rendered, request: FillRequest, config: Settings, reporter: Reporter, *, ask: bool
+) -> NewResult:
+    """The fill step of `new_project`: skip without a key, never lose the rendered project."""
+    from generator.fill.plan import make_plan
+
+    try:
+        plan = make_plan(rendered.path)
+        if not plan.todo:
+            return NewResult(rendered, fill_skipped="no-regions")
+        if not config.key:
+            return NewResult(rendered, fill_skipped="no-api-key", pending=len(plan.todo))
+        # Just rendered: nothing of the user's can be in these files, even if a parent repo sees them untracked.
+        run = _run_fill(plan, request, config, reporter, ask=ask, git=rendered.commit is not None, fresh=True)
+    except ScaffoldError as error:
+        return NewResult(rendered, fill_error=error, pending=_pending(rendered.path))
+    if run.result is None:
+        return NewResult(rendered, fill_skipped=run.skipped, pending=len(plan.todo))
+    return NewResult(rendered, fill=run.result, pending=sum(not region.filled for region in run.result.regions))
+
+
+def preview_new(
+    template: str,
+    name: str,
+    *,
+    dest: str | Path | None = None,
+    data: Mapping[str, Any] | None = None,
+    defaults: bool = False,
+    trust: bool = False,
+    templates: str | Path | None = None,
+    model: str | None = None,
+    settings: Settings | None = None,
+) -> FillPreview | None:
+    """What `new_project(..., fill=...)` would send and cost (`--pretend`): renders into a throwaway
+    folder, keeps nothing, calls nothing. None when the template has no regions."""
+    from generator.fill.plan import make_plan
+    from generator.fill.prepare import prepare
+    from generator.template import render
+
+    config = _settings(settings, templates=templates, model=model)
+    request = _render_request(
+        template, name, dest=dest, data=data, defaults=defaults, force=True, git=False, trust=trust, config=config
+    )
+    with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
+        throwaway = Path(scratch) / request.dest.name
+        try:
+            render.generate(dataclasses.replace(request, dest=throwaway, git=False, force=False), Transaction())
+        except Interrupted:
+            raise KeyboardInterrupt from None  # not "created": the throwaway folder goes with it
+        prepared = prepare(make_plan(throwaway), config)
+        if not prepared.plan.todo:
+            return None
+        # The preview names the real destination, not the throwaway folder.
+        return FillPreview.of(prepared, config.main_model, config.escalation, project=request.dest)
+
+
+# --- fill ---------------------------------------------------------------------------------------
+
+
+def fill_project(
+    path: str | Path,
+    *,
+    refill: Sequence[str] = (),
+    request: FillRequest | None = None,
+    settings: Settings | None = None,
+    reporter: Reporter | None = None,
+) -> FillRun:
+    """Fill the regions of the generated project at `path` that are not filled yet (and `refill`'s).
+
+    Needs an API key in the settings. Files with uncommitted changes are refused; the fills are
+    written all together or not at all, and committed on their own.
+    """
+    from generator.fill.plan import make_plan
+
+    request = request or FillRequest()
+    config = _settings(settings, model=request.model)
+    project = Path(path).expanduser().resolve()
+    plan = make_plan(project, refill)
+    if not plan.todo:
+        return FillRun(project, None, "no-regions")
+    if not config.key:
+        raise UsageError(
+            "scaffold fill needs an Anthropic API key: set ANTHROPIC_API_KEY (or anthropic_api_key in the user "
+            "config); --pretend shows what would be sent without one"
+        )
+    return _run_fill(plan, request, config, reporter or SilentReporter(), ask=request.confirm)
+
+
+def preview_fill(
+    path: str | Path, *, refill: Sequence[str] = (), model: str | None = None, settings: Settings | None = None
+) -> FillPreview | None:
+    """What `fill_project` would send and cost; None when every region is filled. Needs no key."""
+    from generator.fill.plan import make_plan
+    from generator.fill.prepare import prepare
+
+    config = _settings(settings, model=model)
+    plan = make_plan(Path(path).expanduser().resolve(), refill)
+    if not plan.todo:
+        return None
+    return FillPreview.of(prepare(plan, config), config.main_model, config.escalation)
+
+
+def _run_fill(
+    plan: Plan,
+    request: FillRequest,
+    config: Settings,
+    reporter: Reporter,
+    *,
+    ask: bool,
+    git: bool = True,
+    fresh: bool = False,
+) -> FillRun:
+    from generator.fill import ladder, verify
+    from generator.fill.prepare import client_options, prepare
+
+    key = config.key or ""
+    # Every setting is checked before the question: a bad one must not surface after the user said yes.
+    client = client_options(config, key)
+    wants_verify = request.verify or request.verify_command
+    command = verify.verify_command(plan.project, request.verify_command) if wants_verify else None
+    if not fresh:
+        ladder.check_tree(plan)
+    prepared = prepare(plan, config)
+    if ask:
+        offer = FillOffer(
+            plan.project, len(plan.todo), config.main_model, prepared.first_call_estimate().cost(config.main_model)
+        )
+        if not reporter.confirm_fill(offer):
+            return FillRun(plan.project, None, "declined")
+    options = ladder.FillOptions(
+        model=config.main_model,
+        escalation=config.escalation,
+        client=client,
+        verify_command=command,
+        commit=git,
+        # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
+        keep_previous=not fresh and plan.repo is None,
+    )
+    transaction = Transaction()
+    with transaction:
+        result = ladder.fill(plan, prepared.documents, prepared.context_hashes, options, reporter, transaction)
+    return FillRun(plan.project, result)
+
+
+# --- update and check ---------------------------------------------------------------------------
+
+
+def update_project(
+    path: str | Path = ".",
+    *,
+    data: Mapping[str, Any] | None = None,
+    defaults: bool = True,
+    trust: bool = False,
+    settings: Settings | None = None,
+) -> UpdateResult:
+    """Update the generated project at `path` to its template's newest version with Copier.
+
+    The project must be a clean git work tree. Conflicts do not raise: they are listed in the
+    result (Copier itself exits 0 on them). New questions take `data`, else their defaults
+    (with `defaults=False` and a terminal, Copier asks them).
+    """
+    from generator.template import update
+
+    _settings(settings)  # a broken user config fails here, before anything changes
+    transaction = Transaction()
+    with transaction:
+        return update.update(Path(path).expanduser(), dict(data or {}), defaults, trust, transaction)
+
+
+def check_project(path: str | Path = ".", *, settings: Settings | None = None) -> CheckResult:
+    """Where the generated project at `path` stands: its template and version, the newest version at
+    its source, whether it is behind, regions on their fallbacks, fills whose context changed since."""
+    from generator.template import check
+
+    return check.check(Path(path).expanduser().resolve(), _settings(settings))

@@ -1,0 +1,227 @@
+"""What the pipeline returns and reports: plain records, never sentences.
+
+The core (`generator.pipeline`) returns these and sends `Progress` events to a `Reporter` the
+caller passes in; the CLI turns both into text for people or JSON, a library caller reads the
+fields. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from generator.fill.pricing import Usage
+
+if TYPE_CHECKING:
+    from generator.fill.prepare import Prepared
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+Step = Literal["call", "check", "baseline", "verify", "write"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a fill run: a model call (`purpose` first/repair/escalation call), checking
+    `count` fills, running the project's tests (`baseline` before any fill, `verify` with them),
+    or writing the fills."""
+
+    step: Step
+    model: str | None = None
+    count: int = 0
+    purpose: str = ""
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class FillOffer:
+    """What a fill would cost, for the caller to accept or decline before anything is spent."""
+
+    project: Path
+    regions: int
+    model: str
+    cost: float | None
+
+
+class Reporter(Protocol):
+    """The caller's side of a run: progress to show, and the one question the core may ask."""
+
+    def progress(self, event: Progress) -> None: ...
+
+    def tokens(self, count: int) -> None: ...
+
+    def confirm_fill(self, offer: FillOffer) -> bool: ...
+
+
+class SilentReporter:
+    """Shows nothing and accepts every fill: for library callers and CI jobs."""
+
+    def progress(self, event: Progress) -> None:
+        pass
+
+    def tokens(self, count: int) -> None:
+        pass
+
+    def confirm_fill(self, offer: FillOffer) -> bool:
+        return True
+
+
+# --- the fill -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    model: str
+    purpose: str
+    keys: tuple[str, ...]
+    usage: Usage
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    key: str
+    filled: bool
+    model: str | None
+    reason: str | None
+
+
+CommitSkip = Literal["no-git", "not-own-repo", "previous-kept", "failed"]
+
+
+@dataclass
+class FillResult:
+    """One fill run: each region's fate, the calls made, and the commit of the fills."""
+
+    project: Path
+    regions: list[RegionResult] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    commit: str | None = None
+    # Why the fills were written but not committed, with `commit_detail` (the folder of the
+    # previous versions for "previous-kept", git's message for "failed").
+    commit_skipped: CommitSkip | None = None
+    commit_detail: str = ""
+    # Optional checkers the run needed and could not find (e.g. "ruff"), and what each would check.
+    unchecked: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fell_back(self) -> bool:
+        return any(not region.filled for region in self.regions)
+
+    @property
+    def filled(self) -> list[RegionResult]:
+        return [region for region in self.regions if region.filled]
+
+    def usage_by_model(self) -> dict[str, Usage]:
+        totals: dict[str, Usage] = {}
+        for call in self.calls:
+            totals[call.model] = totals.get(call.model, Usage()) + call.usage
+        return totals
+
+
+FillSkip = Literal["no-regions", "no-api-key", "declined"]
+
+
+@dataclass(frozen=True)
+class FillPreview:
+    """What a fill would send and cost (`--pretend`); no request is made."""
+
+    project: Path
+    # (region key, its instruction) for each region to fill; keys of those already filled.
+    todo: tuple[tuple[str, str], ...]
+    filled: tuple[str, ...]
+    # Estimated tokens of each context document in the system prompt.
+    context_tokens: dict[str, int]
+    estimate: Usage
+    model: str
+    escalation: str
+
+    @classmethod
+    def of(cls, prepared: Prepared, model: str, escalation: str, project: Path | None = None) -> FillPreview:
+        plan = prepared.plan
+        return cls(
+            project=project or plan.project,
+            todo=tuple((region.key, region.instruction) for region in plan.todo),
+            filled=tuple(region.key for region in plan.filled),
+            context_tokens=dict(prepared.context_tokens),
+            estimate=prepared.first_call_estimate(),
+            model=model,
+            escalation=escalation,
+        )
+
+
+# --- the commands -------------------------------------------------------------------------------
+
+GitSkip = Literal["no-git", "inside-repo", "git-missing"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered project, moved into place (and committed unless `git_skipped` says why not)."""
+
+    path: Path
+    template: str
+    version: str | None
+    files: int
+    commit: str | None
+    git_skipped: GitSkip | None = None
+    # The repository the project landed in, for git_skipped == "inside-repo".
+    enclosing_repo: Path | None = None
+
+
+@dataclass(frozen=True)
+class NewResult:
+    """`new_project`: the render, and the fill step's outcome when one was asked for.
+
+    `fill` is the run when it happened; otherwise `fill_skipped` says why not, or `fill_error`
+    holds the error that stopped it (the project exists all the same, with its fallbacks).
+    `pending` counts the regions that still hold the template's fallbacks.
+    """
+
+    rendered: Rendered
+    fill: FillResult | None = None
+    fill_skipped: FillSkip | None = None
+    fill_error: Exception | None = None
+    pending: int = 0
+
+    @property
+    def path(self) -> Path:
+        return self.rendered.path
+
+
+@dataclass(frozen=True)
+class FillRun:
+    """`fill_project`: the run, or why there was none."""
+
+    project: Path
+    result: FillResult | None
+    skipped: FillSkip | None = None
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    path: Path
+    old_version: str | None
+    new_version: str | None
+    conflicts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """`check_project`: where a generated project stands against its template source."""
+
+    path: Path
+    template: str
+    source: str
+    version: str | None
+    # The newest release tag at the source; None when the source has no tags or cannot be read.
+    newest: str | None
+    behind: bool
+    # Regions still holding the template's fallback ("path#id").
+    unfilled: tuple[str, ...] = ()
+    # Filled regions whose context documents changed since the fill ("path#id").
+    stale: tuple[str, ...] = ()
+    # Why the source could not be read, when it could not.
+    unreachable: str | None = None

@@ -1,0 +1,93 @@
+"""Drift: where a generated project stands against its template source and its fills' context.
+
+Reads only: the answers file (template, version, source), the source's release tags (`git
+ls-remote`, which reads folders, bundles and URLs alike), the fill record, and the knowledge
+home's documents. It never changes the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from generator.errors import ExternalToolError
+from generator.fill.plan import make_plan
+from generator.fill.record import FILLED, Entry, sha256
+from generator.plumbing import gitutil
+from generator.results import CheckResult
+from generator.settings import Settings
+from generator.template import source
+from generator.template.render import read_answers
+
+
+def check(project: Path, config: Settings) -> CheckResult:
+    answers = read_answers(project)
+    recorded = str(answers.get("_src_path") or "")
+    version = answers.get("_commit")
+    newest, unreachable = _newest_release(recorded)
+    plan = make_plan(project)
+    return CheckResult(
+        path=project,
+        template=str(answers.get("template", "")),
+        source=recorded,
+        version=str(version) if version is not None else None,
+        newest=newest,
+        behind=_behind(version, newest),
+        unfilled=tuple(region.key for region in plan.todo),
+        stale=_stale(plan.records, config),
+        unreachable=unreachable,
+    )
+
+
+def _newest_release(src: str) -> tuple[str | None, str | None]:
+    """The highest final (PEP 440) release tag at `src`, as Copier picks it; or why it cannot be read."""
+    from packaging.version import InvalidVersion, Version
+
+    if not src:
+        return None, "the answers file records no _src_path"
+    path = Path(src).expanduser()
+    if path.name == source.BUNDLE_NAME and not path.exists() and source.shipped_bundle().is_file():
+        source.ensure_bundle()  # scaffold's own templates: the bundle comes with the installed version
+    location = str(path) if src.startswith(("~", "/", ".")) else src
+    try:
+        out = gitutil.git("ls-remote", "--tags", location, cwd=Path.cwd())
+    except ExternalToolError as error:
+        return None, str(error)
+    releases: dict[Version, str] = {}
+    for line in out.splitlines():
+        tag = line.rpartition("refs/tags/")[2].removesuffix("^{}")
+        try:
+            parsed = Version(tag)
+        except InvalidVersion:
+            continue
+        if not parsed.is_prerelease and not parsed.is_devrelease:
+            releases[parsed] = tag
+    return (releases[max(releases)] if releases else None), None
+
+
+def _behind(version: object, newest: str | None) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    if newest is None or version is None:
+        return False
+    try:
+        return Version(str(version)) < Version(newest)
+    except InvalidVersion:
+        return str(version) != newest
+
+
+def _stale(records: Mapping[str, Entry], config: Settings) -> tuple[str, ...]:
+    """Filled regions whose context documents changed (or went) since they were filled."""
+    from generator.context.home import resolve_home
+
+    folder = resolve_home(config).context_dir
+    stale: list[str] = []
+    for key, entry in records.items():
+        if entry.status != FILLED or not entry.context:
+            continue
+        for path, digest in entry.context.items():
+            file = folder / path
+            if not file.is_file() or sha256(file.read_bytes()) != digest:
+                stale.append(key)
+                break
+    return tuple(stale)

@@ -1,0 +1,141 @@
+"""The library API (generator.new_project, fill_project, update_project, check_project), without the CLI.
+
+Each test calls the core as a Python program would, and checks that it returns results, prints
+nothing, and makes what the matching `scaffold` command makes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+import yaml
+
+import generator
+from generator.cli import main
+from generator.errors import ExitCode, Interrupted, UnknownTemplateError
+from generator.plumbing.transaction import fault_hook
+from generator.results import FillResult, NewResult, UpdateResult
+from tests.fakeapi import FakeAnthropic
+from tests.fillfakes import valid_reply
+from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run, tree_snapshot
+
+
+def without_git(tree: dict[str, bytes]) -> dict[str, bytes]:
+    """The files, less git's and the answers' `_commit` (a dirty checkout renders a new snapshot each time)."""
+    files = {path: data for path, data in tree.items() if not path.startswith(".git/")}
+    answers = yaml.safe_load(files.pop(".copier-answers.yml"))
+    answers.pop("_commit")
+    files[".copier-answers.yml"] = yaml.safe_dump(answers).encode()
+    return files
+
+
+def test_new_project_makes_what_the_cli_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    result = generator.new_project("service", "demo", dest=tmp_path / "lib" / "demo", defaults=True)
+    assert capsys.readouterr() == ("", ""), "the core never prints"
+    assert main(["new-service", "demo", "--defaults", "--no-ai", "--dest", str(tmp_path / "cli" / "demo")]) == 0
+
+    assert isinstance(result, NewResult)
+    assert result.path == tmp_path / "lib" / "demo"
+    assert result.rendered.template == "service" and result.rendered.commit
+    assert result.fill is None and result.pending == 4
+    assert without_git(tree_snapshot(result.path)) == without_git(tree_snapshot(tmp_path / "cli" / "demo"))
+    log = run(["git", "log", "--format=%s"], cwd=result.path).stdout.splitlines()
+    assert len(log) == 1 and log[0].startswith("Render the service template")
+
+
+def test_new_project_errors_are_exceptions_and_write_nothing(tmp_path: Path) -> None:
+    with pytest.raises(UnknownTemplateError, match="unknown template 'servce'"):
+        generator.new_project("servce", "demo", dest=tmp_path / "demo", defaults=True)
+    assert not (tmp_path / "demo").exists()
+
+
+def test_an_interrupt_after_the_move_says_what_exists(tmp_path: Path) -> None:
+    def interrupt(point: str, details: Mapping[str, object]) -> None:
+        if point == "render.moved":
+            raise KeyboardInterrupt
+
+    with fault_hook(interrupt), pytest.raises(Interrupted) as caught:
+        generator.new_project("service", "svc", dest=tmp_path / "svc", defaults=True)
+    done = caught.value.done
+    assert isinstance(done, NewResult) and done.path == tmp_path / "svc" and done.pending == 4
+    assert (tmp_path / "svc" / ".copier-answers.yml").is_file()
+
+
+def test_fill_project_and_check_project(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.responder = valid_reply(project)
+    before = generator.check_project(project)
+    assert len(before.unfilled) == 4 and not before.behind and before.template == "service"
+
+    run_ = generator.fill_project(project)
+
+    assert capsys.readouterr() == ("", "")
+    assert isinstance(run_.result, FillResult) and not run_.result.fell_back and run_.result.commit
+    assert generator.check_project(project).unfilled == ()
+    again = generator.fill_project(project)
+    assert again.result is None and again.skipped == "no-regions"
+
+
+def test_preview_fill_needs_no_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    preview = generator.preview_fill(project)
+    assert preview is not None and len(preview.todo) == 4 and preview.estimate.cache_write > 0
+
+
+@pytest.fixture
+def released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A project made by the library from release 1.0.0 of a small template repository, committed."""
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    repo = init_template_repo(
+        tmp_path / "templates",
+        {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE},
+    )
+    monkeypatch.chdir(tmp_path)
+    result = generator.new_project("mini", "demo", defaults=True, templates=repo)
+    return repo, result.path
+
+
+def test_check_then_update_then_check(released: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo, demo = released
+    assert generator.check_project(demo).behind is False
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new in 1.1.0\n"}, "1.1.0")
+
+    behind = generator.check_project(demo)
+    assert behind.behind and (behind.version, behind.newest) == ("1.0.0", "1.1.0")
+
+    updated = generator.update_project(demo)
+    assert isinstance(updated, UpdateResult)
+    assert (updated.old_version, updated.new_version, updated.conflicts) == ("1.0.0", "1.1.0", [])
+    assert capsys.readouterr() == ("", "")
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "update"], cwd=demo)
+    run(["git", "add", "-A"], cwd=demo)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "--allow-empty", "-m", "update (new files)"], cwd=demo)
+    assert generator.check_project(demo).behind is False
+    assert yaml.safe_load((demo / ".copier-answers.yml").read_text())["_commit"] == "1.1.0"
+
+
+def test_scaffold_check_exit_codes_and_json(released: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo, demo = released
+    capsys.readouterr()
+    assert main(["check", str(demo)]) == ExitCode.OK
+    assert "up to date" in capsys.readouterr().out
+
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    assert main(["check", str(demo), "--json"]) == ExitCode.BEHIND
+    (report,) = json.loads(capsys.readouterr().out)
+    assert (report["version"], report["newest"], report["behind"]) == ("1.0.0", "1.1.0", True)
+
+
+def test_scaffold_check_names_an_unreachable_source(
+    released: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, demo = released
+    repo.rename(repo.with_name("moved"))
+    capsys.readouterr()
+    assert main(["check", str(demo)]) == ExitCode.EXTERNAL
+    assert "source unreachable" in capsys.readouterr().out
