@@ -378,3 +378,16 @@ def test_git_sources_without_a_work_tree(cli: Cli, tmp_path: Path, form: str) ->
     assert code == 0, err
     answers = yaml.safe_load((tmp_path / "work" / "one" / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "1.0.0"
+
+
+def test_a_closed_pipe_is_not_an_internal_error(tmp_path: Path) -> None:
+    """`scaffold context ... | head -1`: the reader stops early; scaffold must not print a traceback or fail."""
+    import subprocess
+    import sys
+
+    script = f'"{sys.executable}" -m generator context "add a /refunds endpoint to the billing API" | head -c 20'
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {script}"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -81,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
         print(f"scaffold: error: {message}", file=sys.stderr)
         return int(error.exit_code)
+    except BrokenPipeError:
+        # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when
+        # it flushes stdout at exit, so point stdout at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
     except KeyboardInterrupt as interrupt:
         if debug:
             raise
