@@ -238,8 +238,9 @@ def counting_temps(monkeypatch: pytest.MonkeyPatch, fail: Callable[[int], BaseEx
     return calls
 
 
-def interrupt_at_rename(monkeypatch: pytest.MonkeyPatch, number: int) -> list[Path]:
-    """Ctrl-C as the writer renames its `number`-th temporary file over its target, whose new text is complete.
+def interrupt_at_rename(monkeypatch: pytest.MonkeyPatch, project: Path, number: int) -> list[Path]:
+    """Ctrl-C as the writer renames its `number`-th temporary file over its target in `project`, whose new
+    text is complete (the context caches' atomic writes outside it do not count).
 
     Returns the targets of the renames tried so far.
     """
@@ -247,7 +248,7 @@ def interrupt_at_rename(monkeypatch: pytest.MonkeyPatch, number: int) -> list[Pa
     renames: list[Path] = []
 
     def replace(self: Path, target: Any) -> Path:
-        if TMP_MARK in self.name:
+        if TMP_MARK in self.name and Path(target).is_relative_to(project):
             renames.append(Path(target))
             if len(renames) == number:
                 assert self.read_bytes() != Path(target).read_bytes(), "the temporary file holds the new text"
@@ -285,7 +286,7 @@ def test_interrupt_inside_an_atomic_write_leaves_no_temp_file(
 ) -> None:
     """The interrupt lands after the second file's temp copy is complete, just before its rename."""
     fake.responder = valid_reply(project)
-    renames = interrupt_at_rename(monkeypatch, 2)
+    renames = interrupt_at_rename(monkeypatch, project, 2)
     render = worktree(project)
 
     assert main(["fill", str(project)]) == ExitCode.INTERRUPTED
@@ -581,7 +582,7 @@ def test_rollback_restores_a_crlf_file_byte_for_byte(
 ) -> None:
     crlf_domain(project)
     fake.responder = valid_reply(project)
-    interrupt_at_rename(monkeypatch, 2)  # the CRLF file is already replaced: it must come back byte for byte
+    interrupt_at_rename(monkeypatch, project, 2)  # the CRLF file is already replaced: it must come back byte for byte
     render = worktree(project)
 
     assert main(["fill", str(project)]) == ExitCode.INTERRUPTED

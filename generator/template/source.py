@@ -25,6 +25,7 @@ from typing import Any
 from generator import __version__, settings
 from generator.errors import ExternalToolError, TemplateSourceError, UnknownTemplateError, describe_yaml_error
 from generator.plumbing import gitutil
+from generator.plumbing.atomic import replacing
 
 BUNDLE_NAME = "templates.bundle"
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
@@ -267,9 +268,8 @@ def ensure_bundle() -> Path:
         if same or _version_key(installed) > _version_key(__version__):
             return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(BUNDLE_NAME + ".partial")
-    shutil.copyfile(shipped, partial)
-    partial.replace(target)
+    with replacing(target) as partial:
+        shutil.copyfile(shipped, partial)
     stamp.write_text(__version__ + "\n", encoding="utf-8")
     return target
 
