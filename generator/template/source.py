@@ -221,9 +221,8 @@ class TemplateSource:
                 check=False,
             )
             if result.returncode != 0:
-                lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-                fatal = next((line for line in lines if line.startswith("fatal:")), lines[-1] if lines else "")
-                raise TemplateSourceError(f"cannot fetch templates from {self.url}: {fatal or 'git clone failed'}")
+                cause = gitutil.error_cause(result.stderr) or "git clone failed"
+                raise TemplateSourceError(f"cannot fetch templates from {self.url}: {cause}")
             yield Path(tmp)
 
 
