@@ -232,13 +232,13 @@ def save_user_config(updates: Mapping[str, Any]) -> Path:
     """Merge `updates` into the user config file and write it atomically."""
     import yaml
 
+    from generator.plumbing.atomic import write_atomic
+
     path = user_config_path()
     data = dict(load_user_config())
     data.update(updates)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, yaml.safe_dump(data, sort_keys=True))
     return path
 
 

@@ -92,6 +92,27 @@ def test_findings_are_cached_by_text_so_a_repeat_does_not_scan(tmp_path: Path, m
     assert AWS_KEY not in cache.read_text()  # spans are cached, never the secrets
 
 
+def test_the_cache_is_private_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    cache = tmp_path / "cache" / "redactions.json"
+    redactor = Redactor(cache)
+    redactor.redact([Piece("a.md", 1, f"key {AWS_KEY}")])
+    redactor.save()
+    assert cache.stat().st_mode & 0o777 == 0o600
+    assert [path.name for path in cache.parent.iterdir()] == ["redactions.json"]
+
+
+def test_a_cache_that_is_a_link_is_left_alone(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("{}")
+    cache = tmp_path / "redactions.json"
+    cache.symlink_to(elsewhere)
+    redactor = Redactor(cache)
+    [result] = redactor.redact([Piece("a.md", 1, f"key {AWS_KEY}")])
+    redactor.save()  # a cache it may not write costs speed, never the run
+    assert AWS_KEY not in result.text
+    assert cache.is_symlink() and elsewhere.read_text() == "{}"
+
+
 def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     cache = tmp_path / "redactions.json"
     cache.write_text('{"version": "nonsense", "entries": [1, 2]}')

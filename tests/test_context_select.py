@@ -9,7 +9,7 @@ import pytest
 
 from generator.context.documents import Section
 from generator.context.kinds import parse_map
-from generator.context.select import Omission, Pick, Priority, Task, fit, merge_omissions, select
+from generator.context.select import Document, Pick, Priority, Task, fit, merge_omissions, select
 from generator.errors import BudgetError
 
 MAP = parse_map(
@@ -113,7 +113,6 @@ def test_core_then_kind_documents_then_project_then_ranked_without_duplicates() 
     assert reasons["project-contexts/billing.md"] == "project context for 'billing'"
     assert reasons["incidents/0001-x.md"].startswith("BM25 rank 1 (score 9.00) among incidents/")
     assert selection.omitted == ()
-    assert selection.tokens == sum(pick.section.tokens for pick in selection.picks)
 
 
 def test_missing_documents_are_warned_about_and_reported() -> None:
@@ -122,7 +121,7 @@ def test_missing_documents_are_warned_about_and_reported() -> None:
     assert any("context.yml:12: kinds.infra.documents: runbooks/missing.md matches no document" in w
                for w in selection.warnings)  # fmt: skip
     assert any("style.md#Nope names no section of it" in w for w in selection.warnings)
-    assert Omission("project-contexts/nobody.md", "", 0, "no project context for 'nobody'") in selection.omitted
+    assert Document("project-contexts/nobody.md", "", 0, "no project context for 'nobody'") in selection.omitted
 
 
 def test_no_ranking_without_task_text() -> None:
@@ -139,10 +138,10 @@ def test_the_budget_is_filled_by_priority_at_section_boundaries() -> None:
     selection = select(task, "api", MAP, INDEX, 802, 50, size)
     assert names(selection.picks)[-1] == "incidents/0001-x.md#X summary"
     assert "project-contexts/billing.md#billing" not in names(selection.picks)
-    assert selection.tokens == 50 + 600 + 50 + 10 + 20 + 30 + 41 <= 802
+    assert 50 + sum(size(pick) for pick in selection.picks) == 50 + 600 + 50 + 10 + 20 + 30 + 41 <= 802
     assert selection.omitted == (
-        Omission("project-contexts/billing.md", "project-contexts/billing.md > billing", 80, "over budget"),
-        Omission("incidents/0001-x.md", "incidents/0001-x.md > X timeline", 42, "over budget"),
+        Document("project-contexts/billing.md", "project-contexts/billing.md > billing", 80, "over budget"),
+        Document("incidents/0001-x.md", "incidents/0001-x.md > X timeline", 42, "over budget"),
     )
 
 
@@ -156,20 +155,20 @@ def test_a_budget_too_small_for_the_core_is_a_clear_error() -> None:
 
 
 def test_runs_of_omitted_sections_of_one_document_are_merged() -> None:
-    parts = [Omission("big.md", f"Big (part {n})", 100, "over budget") for n in range(2, 6)]
-    merged = merge_omissions([Omission("a.md", "A", 5, "over budget"), *parts, Omission("c.md", "C", 1, "x")])
+    parts = [Document("big.md", f"Big (part {n})", 100, "over budget") for n in range(2, 6)]
+    merged = merge_omissions([Document("a.md", "A", 5, "over budget"), *parts, Document("c.md", "C", 1, "x")])
     assert merged == [
-        Omission("a.md", "A", 5, "over budget"),
-        Omission("big.md", "Big (part 2) … Big (part 5) (4 sections)", 400, "over budget"),
-        Omission("c.md", "C", 1, "x"),
+        Document("a.md", "A", 5, "over budget"),
+        Document("big.md", "Big (part 2) … Big (part 5) (4 sections)", 400, "over budget"),
+        Document("c.md", "C", 1, "x"),
     ]
 
 
 def test_fit_keeps_order_and_counts_the_frame() -> None:
     picks = [Pick(section, Priority.KIND, "r") for section in INDEX.docs["incidents/0001-x.md"]]
-    chosen, omitted, total = fit(picks, 100, 15, size)
+    chosen, omitted = fit(picks, 100, 15, size)
     assert [p.section.heading for p in chosen] == ["X", "X summary"]
-    assert total == 96
+    assert 15 + sum(size(pick) for pick in chosen) == 96
     assert [o.section for o in omitted] == ["incidents/0001-x.md > X timeline"]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import settings
-from generator.context.select import DEFAULT_BUDGET, Omission, Task
+from generator.context.select import DEFAULT_BUDGET, Document, Task
 from generator.errors import EmptyTaskError, ExternalToolError, UnknownKindError, UsageError
 
 __all__ = [
@@ -41,23 +41,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Document:
-    """A section in the prompt: its file, heading path, estimated tokens and why it is there."""
-
-    path: str
-    section: str
-    tokens: int
-    reason: str
-
-
-@dataclass(frozen=True)
 class ContextResult:
     """The outcome of `build_context`; `to_dict()` is the `scaffold context --json` object."""
 
     kind: str
     kind_reason: str
     documents: tuple[Document, ...]
-    omitted: tuple[Omission, ...]
+    omitted: tuple[Document, ...]
     redactions: tuple[Finding, ...]
     tokens: int
     budget: int

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.context.tokens import estimate_tokens
-from generator.errors import HomeError
+from generator.errors import HomeError, UsageError
+from generator.plumbing.atomic import write_atomic
 
 INDEX_VERSION = 1
 SPLIT_LEVEL = 3
@@ -551,12 +552,10 @@ class _Store:
         try:
             target = self.folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, separators=(",", ":"))
-            Path(tmp).replace(target)
-        except OSError:
-            pass  # a cache we cannot write only costs speed
+            # Private to the user: the index holds the knowledge home's headings and the tasks asked.
+            write_atomic(target, json.dumps(data, separators=(",", ":")), mode=0o600)
+        except (OSError, UsageError):
+            pass  # a cache we cannot write (or that is a link) only costs speed
 
     def manifest(self) -> dict[str, Any] | None:
         data = self._read_json("manifest.json")

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from generator.errors import UsageError
+from generator.plumbing.atomic import write_atomic
 
 CACHE_VERSION = 1
 CACHE_LIMIT = 50_000
@@ -275,9 +277,8 @@ class _Cache:
         keep = list(self.entries.items())[-CACHE_LIMIT:]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".redactions-", suffix=".json")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": self.version, "entries": dict(keep)}, out, separators=(",", ":"))
-            Path(tmp).replace(self.path)
-        except OSError:
-            pass  # a cache we cannot write only costs speed
+            text = json.dumps({"version": self.version, "entries": dict(keep)}, separators=(",", ":"))
+            # Private to the user: it says where the secrets are in their documents.
+            write_atomic(self.path, text, mode=0o600)
+        except (OSError, UsageError):
+            pass  # a cache we cannot write (or that is a link) only costs speed

@@ -31,7 +31,7 @@ from generator.context.kinds import ContextMap, DocRef
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
-__all__ = ["DEFAULT_BUDGET", "Index", "Omission", "Pick", "Priority", "Selection", "Task", "fit", "gather", "select"]
+__all__ = ["DEFAULT_BUDGET", "Document", "Index", "Pick", "Priority", "Selection", "Task", "fit", "gather", "select"]
 
 PROJECT_FOLDER = "project-contexts"
 _PART = re.compile(r" \(part \d+\)$")
@@ -99,8 +99,12 @@ class Pick:
 
 
 @dataclass(frozen=True)
-class Omission:
-    """Something left out: `section` may summarise a run of sections of one document."""
+class Document:
+    """A section in the prompt or left out of it: its file, heading path, estimated tokens and why.
+
+    For what was left out, `section` may summarise a run of sections of one document, and is
+    empty for a document that is missing.
+    """
 
     path: str
     section: str
@@ -110,12 +114,10 @@ class Omission:
 
 @dataclass(frozen=True)
 class Selection:
-    """The outcome: chosen sections in prompt order, what was left out, the estimate."""
+    """The outcome: chosen sections in prompt order, and what was left out."""
 
-    kind: str
     picks: tuple[Pick, ...]
-    omitted: tuple[Omission, ...]
-    tokens: int
+    omitted: tuple[Document, ...]
     warnings: tuple[str, ...]
 
 
@@ -138,16 +140,16 @@ def select(
     one section's block in it. `rank=False` skips the BM25 step (no task text to rank by).
     """
     candidates, missing, warnings = gather(task, kind, cmap, index, rank)
-    picks, over, total = fit(candidates, budget, frame_tokens, cost)
-    return Selection(kind, tuple(picks), tuple(missing + merge_omissions(over)), total, tuple(warnings))
+    picks, over = fit(candidates, budget, frame_tokens, cost)
+    return Selection(tuple(picks), tuple(missing + merge_omissions(over)), tuple(warnings))
 
 
 def gather(
     task: Task, kind: str, cmap: ContextMap, index: Index, rank: bool = True
-) -> tuple[list[Pick], list[Omission], list[str]]:
+) -> tuple[list[Pick], list[Document], list[str]]:
     """Every candidate in priority order, plus documents that were asked for but are missing."""
     picks: list[Pick] = []
-    missing: list[Omission] = []
+    missing: list[Document] = []
     warnings: list[str] = []
     seen: set[tuple[str, int]] = set()
 
@@ -164,7 +166,7 @@ def gather(
         else:
             where = f"{cmap.path}:{ref.line}: " if ref.line else ""
             warnings.append(f"{where}core document {ref} is missing from the knowledge home")
-            missing.append(Omission(str(ref), "", 0, "core document missing"))
+            missing.append(Document(str(ref), "", 0, "core document missing"))
 
     spec = cmap.kinds.get(kind)
     for ref in spec.documents if spec else ():
@@ -175,7 +177,7 @@ def gather(
             exists = not ref.is_folder and index.sections_of(ref.path) is not None
             what = "names no section of it" if exists else "matches no document"
             warnings.append(f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} {what}; skipped")
-            missing.append(Omission(str(ref), ref.heading or "", 0, f"listed for kind '{kind}' but missing"))
+            missing.append(Document(str(ref), ref.heading or "", 0, f"listed for kind '{kind}' but missing"))
 
     if task.project:
         path = f"{PROJECT_FOLDER}/{task.project}.md"
@@ -183,7 +185,7 @@ def gather(
         if project_sections:
             add(project_sections, Priority.PROJECT, f"project context for '{task.project}'")
         else:
-            missing.append(Omission(path, "", 0, f"no project context for '{task.project}'"))
+            missing.append(Document(path, "", 0, f"no project context for '{task.project}'"))
 
     if rank and cmap.top_k and task.text.strip():
         add_ranked(task, cmap, index, seen, picks)
@@ -227,9 +229,7 @@ def _resolve(ref: DocRef, index: Index) -> list[Section]:
     ]
 
 
-def fit(
-    candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost
-) -> tuple[list[Pick], list[Omission], int]:
+def fit(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) -> tuple[list[Pick], list[Document]]:
     """Take candidates in order while they fit; the core ones must all fit."""
     core = [pick for pick in candidates if pick.priority is Priority.CORE]
     core_cost = sum(cost(pick) for pick in core)
@@ -242,20 +242,20 @@ def fit(
         )
     remaining = budget - frame_tokens
     chosen: list[Pick] = []
-    omitted: list[Omission] = []
+    omitted: list[Document] = []
     for pick in candidates:
         tokens = cost(pick)
         if tokens <= remaining:
             chosen.append(pick)
             remaining -= tokens
         else:
-            omitted.append(Omission(pick.section.path, pick.section.trail, tokens, "over budget"))
-    return chosen, omitted, budget - remaining
+            omitted.append(Document(pick.section.path, pick.section.trail, tokens, "over budget"))
+    return chosen, omitted
 
 
-def merge_omissions(omitted: Sequence[Omission]) -> list[Omission]:
+def merge_omissions(omitted: Sequence[Document]) -> list[Document]:
     """Collapse runs of omitted sections of one document (a huge file's parts) into one entry."""
-    runs: list[list[Omission]] = []
+    runs: list[list[Document]] = []
     for item in omitted:
         if runs and runs[-1][0].path == item.path and runs[-1][0].reason == item.reason:
             runs[-1].append(item)
@@ -267,5 +267,5 @@ def merge_omissions(omitted: Sequence[Omission]) -> list[Omission]:
             merged.append(run[0])
             continue
         label = f"{run[0].section} … {run[-1].section} ({len(run)} sections)"
-        merged.append(Omission(run[0].path, label, sum(item.tokens for item in run), run[0].reason))
+        merged.append(Document(run[0].path, label, sum(item.tokens for item in run), run[0].reason))
     return merged

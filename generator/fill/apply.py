@@ -21,29 +21,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import ExternalToolError
+from generator.plumbing import atomic
 from generator.plumbing.transaction import checkpoint, signals_held
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def _write_temp(target: Path, text: str) -> Path:
-    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".scaffold-tmp", dir=target.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(mode)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
+    # Phase one's one step, by name: the fault tests fail the n-th temporary file of a swap here.
+    return atomic.write_temp(target, text)
 
 
 def _failure(error: OSError, root: Path) -> ExternalToolError:

@@ -7,7 +7,8 @@ repository's history into a bundle, with version tags on its commits (see
 Tags are derived here rather than read from the repository, because tags do not always
 travel with pushed commits.
 
-Standard library only: the build backend imports this module in its isolated env.
+Standard library only (`generator.plumbing.atomic` is too): the build backend imports this
+module in its isolated env.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
+
+from generator.plumbing.atomic import replacing
 
 VERSION_FILE = "generator/__init__.py"
 # What a template repository (this one, or a knowledge home) holds beside its code.
@@ -127,9 +130,8 @@ def build_bundle(source: Path, out: Path) -> dict[str, str]:
         tags = derive_tags(clone, snapshot)
         for version, commit in tags.items():
             _git("tag", "--force", version, commit, cwd=clone)
-        partial = out.with_name(out.name + ".partial")
-        _git("bundle", "create", "--quiet", str(partial), "--all", cwd=clone)
-        partial.replace(out)
+        with replacing(out) as partial:
+            _git("bundle", "create", "--quiet", str(partial), "--all", cwd=clone)
     return tags
 
 
@@ -142,7 +144,6 @@ def build_bundle_from_files(root: Path, out: Path, version: str) -> dict[str, st
         _git("add", "-A", cwd=root, env=env)
         _git("commit", "--quiet", "-m", f"scaffold templates {version}", cwd=root, env={**env, **_IDENTITY})
         _git("tag", version, cwd=root, env=env)
-        partial = out.with_name(out.name + ".partial")
-        _git("bundle", "create", "--quiet", str(partial), "--all", cwd=root, env=env)
-        partial.replace(out)
+        with replacing(out) as partial:
+            _git("bundle", "create", "--quiet", str(partial), "--all", cwd=root, env=env)
         return {version: _git("rev-parse", "HEAD", cwd=root, env=env).strip()}

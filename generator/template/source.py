@@ -19,12 +19,13 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator import __version__, settings
 from generator.errors import ExternalToolError, TemplateSourceError, UnknownTemplateError, describe_yaml_error
 from generator.plumbing import gitutil
+from generator.plumbing.atomic import replacing
 
 BUNDLE_NAME = "templates.bundle"
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
@@ -140,7 +141,8 @@ def _applies(when: Any, context: Mapping[str, Any]) -> bool:
     return rendered.lower() not in {"", "false", "no", "0", "none", "off", "n"}
 
 
-def _loader_for(root: Path) -> Any:
+def _loader_for(path: Path, root: Path) -> Any:
+    """A YAML loader for `path` whose `!include` reads the files a glob matches, as Copier's does."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -149,12 +151,33 @@ def _loader_for(root: Path) -> Any:
     def include(loader: Any, node: Any) -> list[Any]:
         pattern = str(loader.construct_scalar(node))
         docs: list[Any] = []
-        for path in sorted(root.glob(pattern)):
-            docs.extend(_load_yaml_docs(path, root))
+        for included in _included_files(path, root, pattern):
+            docs.extend(_load_yaml_docs(included, root))
         return docs
 
     Loader.add_constructor("!include", include)
     return Loader
+
+
+def _included_files(path: Path, root: Path, pattern: str) -> list[Path]:
+    """The files `!include pattern` in `path` names: relative to the repository root and inside it.
+
+    Copier (`load_template_config`) refuses the same two cases, so a template scaffold lists
+    is one Copier renders.
+    """
+    if PurePosixPath(pattern).is_absolute():
+        raise TemplateSourceError(
+            f"{path}: '!include {pattern}' is an absolute path; include files by their path relative to {root}"
+        )
+    top = root.resolve()
+    found = sorted(match.resolve() for match in root.glob(pattern))
+    for match in found:
+        if not match.is_relative_to(top):
+            raise TemplateSourceError(
+                f"{path}: '!include {pattern}' reaches {match}, outside the template repository {top}; "
+                "move the file into the repository"
+            )
+    return found
 
 
 def _load_yaml_docs(path: Path, root: Path) -> list[dict[str, Any]]:
@@ -163,7 +186,7 @@ def _load_yaml_docs(path: Path, root: Path) -> list[dict[str, Any]]:
     import yaml
 
     try:
-        loaded = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_loader_for(root)))
+        loaded = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_loader_for(path, root)))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise TemplateSourceError(f"cannot read {path}: {describe_yaml_error(error)}") from None
     docs: list[dict[str, Any]] = []
@@ -220,9 +243,8 @@ class TemplateSource:
                 check=False,
             )
             if result.returncode != 0:
-                lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-                fatal = next((line for line in lines if line.startswith("fatal:")), lines[-1] if lines else "")
-                raise TemplateSourceError(f"cannot fetch templates from {self.url}: {fatal or 'git clone failed'}")
+                cause = gitutil.error_cause(result.stderr) or "git clone failed"
+                raise TemplateSourceError(f"cannot fetch templates from {self.url}: {cause}")
             yield Path(tmp)
 
 
@@ -267,9 +289,8 @@ def ensure_bundle() -> Path:
         if same or _version_key(installed) > _version_key(__version__):
             return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(BUNDLE_NAME + ".partial")
-    shutil.copyfile(shipped, partial)
-    partial.replace(target)
+    with replacing(target) as partial:
+        shutil.copyfile(shipped, partial)
     stamp.write_text(__version__ + "\n", encoding="utf-8")
     return target
 

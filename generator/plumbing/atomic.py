@@ -1,0 +1,107 @@
+"""Replace a file whole: a reader, a crash or Ctrl-C sees the old bytes or the new, never a mix.
+
+Every replacement is a complete file beside the target (same folder, so the rename stays on
+one filesystem and is atomic) that one rename moves over it; the temporary file never
+outlives a failure, an interrupt included.
+
+Standard library only, and nothing of scaffold's but its errors: the build hook imports
+`generator.template.bundle`, which writes through here, in hatchling's isolated environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from generator.errors import UsageError
+
+TEMP_SUFFIX = ".scaffold-tmp"
+
+
+def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
+    """Put `data` at `path` (text as UTF-8, line endings as given) in one rename.
+
+    `mode` defaults to the permissions `path` has now, or those a new file gets under the umask.
+    """
+    _refuse_link(path)
+    _move_over(write_temp(path, data, mode=mode), path)
+
+
+@contextlib.contextmanager
+def replacing(path: Path, *, mode: int | None = None) -> Iterator[Path]:
+    """A free path beside `path` for a tool to write (e.g. `git bundle create`); it replaces `path`
+    when the block ends without an error, and is deleted otherwise."""
+    _refuse_link(path)
+    final_mode = _mode_for(path, mode)
+    fd, temp = _new_temp(path)
+    os.close(fd)
+    try:
+        yield temp
+        # The tool may have replaced the file we made (git does): sync and set the mode afterwards.
+        with temp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        temp.chmod(final_mode)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _move_over(temp, path)
+
+
+def write_temp(target: Path, data: bytes | str, *, mode: int | None = None) -> Path:
+    """A new file beside `target` holding `data`, on disk; the caller renames it over `target` or deletes it.
+
+    The primitive for replacing several files as one (`generator.fill.apply`).
+    """
+    final_mode = _mode_for(target, mode)
+    fd, temp = _new_temp(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(final_mode)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _new_temp(target: Path) -> tuple[int, Path]:
+    """An open, empty file with a fresh name beside `target` (hidden, and marked as scaffold's)."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    return fd, Path(name)
+
+
+def _move_over(temp: Path, target: Path) -> None:
+    try:
+        temp.replace(target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _refuse_link(path: Path) -> None:
+    # Replacing a link would cut it silently (a dotfiles repository's config, say); writing through it
+    # would change a file the user may not know scaffold reaches.
+    if path.is_symlink():
+        raise UsageError(
+            f"{path} is a symbolic link; scaffold never writes through links: "
+            "replace it with a copy of the file it points to"
+        )
+
+
+def _mode_for(target: Path, mode: int | None) -> int:
+    if mode is not None:
+        return mode
+    if target.exists():
+        return target.stat().st_mode & 0o7777
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,103 @@
+"""Reading a template source's copier.yml without Copier: `!include` as Copier allows it, git errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.errors import TemplateSourceError
+from generator.template.source import TemplateSource, load_repo_config
+from tests.helpers import build_file_tree, init_template_repo
+
+Cli = Callable[..., tuple[int, str, str]]
+
+COPIER_YML = """\
+    _subdirectory: "templates/{{ template }}"
+    template:
+      type: str
+      choices: [mini]
+    project_name:
+      type: str
+    ---
+    !include %s
+    """
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def _repo(tmp_path: Path, include: str) -> Path:
+    return init_template_repo(tmp_path / "repo", {"copier.yml": COPIER_YML % include})
+
+
+def test_glob_includes_inside_the_repository_are_read(tmp_path: Path) -> None:
+    repo = init_template_repo(
+        tmp_path / "repo",
+        {
+            "copier.yml": COPIER_YML % "shared/*.yml",
+            "shared/a.yml": "owner:\n  type: str\n  default: team-a\n",
+            "shared/b.yml": "!include shared/nested/*.yml\n",
+            "shared/nested/c.yml": "port:\n  type: int\n  default: 8000\n",
+        },
+    )
+    questions = load_repo_config(repo).questions("mini")
+    assert questions["owner"].default == "team-a"
+    assert questions["port"].default == 8000
+
+
+@pytest.mark.parametrize("include", ["/etc/passwd", "/etc/*.conf"])
+def test_an_absolute_include_is_refused(tmp_path: Path, cli: Cli, include: str) -> None:
+    repo = _repo(tmp_path, include)
+    with pytest.raises(TemplateSourceError) as caught:
+        load_repo_config(repo)
+    assert str(caught.value) == (
+        f"{repo / 'copier.yml'}: '!include {include}' is an absolute path; "
+        f"include files by their path relative to {repo}"
+    )
+    code, _, err = cli("list", "--templates", str(repo))
+    assert code == 2 and "is an absolute path" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("include", ["../outside.yml", "../*.yml", "linked.yml"])
+def test_an_include_outside_the_repository_is_refused(tmp_path: Path, cli: Cli, include: str) -> None:
+    build_file_tree(tmp_path, {"outside.yml": "secret:\n  default: from outside\n"})
+    repo = _repo(tmp_path, include)
+    (repo / "linked.yml").symlink_to(tmp_path / "outside.yml")
+    with pytest.raises(TemplateSourceError) as caught:
+        load_repo_config(repo)
+    message = str(caught.value)
+    assert message.startswith(f"{repo / 'copier.yml'}: '!include {include}' reaches {tmp_path / 'outside.yml'}, ")
+    assert message.endswith(f"outside the template repository {repo}; move the file into the repository")
+    code, out, err = cli("list", "--templates", str(repo))
+    assert code == 2 and "outside the template repository" in err and err.count("\n") == 1
+    assert "from outside" not in out + err
+
+
+def test_an_include_in_an_included_file_is_checked_too(tmp_path: Path) -> None:
+    build_file_tree(tmp_path, {"outside.yml": "secret:\n  default: from outside\n"})
+    repo = init_template_repo(
+        tmp_path / "repo", {"copier.yml": COPIER_YML % "shared.yml", "shared.yml": "!include ../outside.yml\n"}
+    )
+    with pytest.raises(TemplateSourceError, match=r"shared\.yml: '!include \.\./outside\.yml' reaches "):
+        load_repo_config(repo)
+
+
+def test_a_failed_clone_names_gits_cause(tmp_path: Path) -> None:
+    source = TemplateSource(url=f"file://{tmp_path}/nowhere.git", origin="flag", root=None, version=None)
+    with pytest.raises(TemplateSourceError) as caught, source.readable():
+        pass
+    message = str(caught.value)
+    assert message.startswith(f"cannot fetch templates from file://{tmp_path}/nowhere.git: fatal: ")
+    assert "\n" not in message
