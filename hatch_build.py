@@ -8,6 +8,7 @@ Editable installs need neither: they read the checkout.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -19,9 +20,29 @@ PREBUILT = "generator/_data/templates.bundle"
 
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    # The folder holding this build's bundle: it must outlive `initialize` (the archive is written
+    # from it afterwards), so `finalize` removes it, or `initialize` itself when it fails.
+    _scratch: Path | None = None
+
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version == "editable":
             return
+        self._scratch = Path(tempfile.mkdtemp(prefix="scaffold-build-"))
+        try:
+            self._include_bundle(build_data, self._scratch / "templates.bundle")
+        except BaseException:
+            self._remove_scratch()
+            raise
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _include_bundle(self, build_data: dict[str, Any], bundle_file: Path) -> None:
         root = Path(self.root)
         sys.path.insert(0, str(root))
         try:
@@ -30,7 +51,6 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             sys.path.pop(0)
 
         force: dict[str, str] = build_data.setdefault("force_include", {})
-        bundle_file = Path(tempfile.mkdtemp(prefix="scaffold-build-")) / "templates.bundle"
         if bundle.is_git_checkout(root):
             bundle.build_bundle(root, bundle_file)
             force[str(bundle_file)] = PREBUILT

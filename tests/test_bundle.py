@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from generator.template.bundle import build_bundle, derive_tags
-from tests.helpers import build_file_tree, run
+from tests.helpers import REPO_ROOT, build_file_tree, run
 
 IDENTITY = ["-c", "user.name=t", "-c", "user.email=t@t"]
 
@@ -77,3 +80,17 @@ def test_clean_tree_makes_no_snapshot(history: tuple[Path, list[str]], tmp_path:
     tags = build_bundle(repo, tmp_path / "t.bundle")
     assert [tag for tag, commit in tags.items() if commit == commits[-1]] == ["1.1.0.post1"]
     assert not any("dirty" in tag for tag in tags)
+
+
+@pytest.mark.slow  # two wheel builds of this checkout, each in pip's isolated build environment
+def test_wheel_builds_leave_no_temporary_folder(tmp_path: Path) -> None:
+    scratch, dist = tmp_path / "tmp", tmp_path / "dist"
+    scratch.mkdir()
+    for _ in range(2):
+        run(
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, REPO_ROOT],
+            env={**os.environ, "TMPDIR": str(scratch)},
+        )
+    (wheel,) = dist.glob("*.whl")
+    assert "generator/_data/templates.bundle" in zipfile.ZipFile(wheel).namelist()
+    assert sorted(path.name for path in scratch.glob("scaffold-build-*")) == []

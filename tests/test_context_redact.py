@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.context import redact as redact_module
-from generator.context.redact import Finding, Piece, Redactor, Span, redact
+from generator.context.redact import Finding, Piece, Redactor, Span
 from tests.helpers import REPO_ROOT
 
 # Assembled from parts so that this file itself does not look like it leaks anything.
@@ -36,7 +36,7 @@ The end.
 
 
 def test_planted_secrets_are_redacted_and_reported_with_file_and_line() -> None:
-    [result] = redact([Piece("runbooks/creds.md", 10, RUNBOOK)])
+    [result] = Redactor().redact([Piece("runbooks/creds.md", 10, RUNBOOK)])
 
     for secret in (AWS_KEY, GENERIC_TOKEN, KEY_BODY, GITHUB_TOKEN, "q7Yb0dLmGJtNpvXw"):
         assert secret not in result.text
@@ -57,14 +57,14 @@ def test_planted_secrets_are_redacted_and_reported_with_file_and_line() -> None:
 
 def test_the_same_secret_is_redacted_wherever_it_appears() -> None:
     text = f"first {AWS_KEY}\nsecond {AWS_KEY}\n"
-    one, two = redact([Piece("a.md", 1, text), Piece("b.md", 5, f"again {AWS_KEY}")])
+    one, two = Redactor().redact([Piece("a.md", 1, text), Piece("b.md", 5, f"again {AWS_KEY}")])
     assert AWS_KEY not in one.text and AWS_KEY not in two.text
     assert {(f.path, f.line) for f in one.findings + two.findings} == {("a.md", 1), ("a.md", 2), ("b.md", 5)}
 
 
 def test_clean_text_is_untouched() -> None:
     text = "Use OIDC federation in CI. The token endpoint is /oauth/token.\n"
-    [result] = redact([Piece("a.md", 1, text)])
+    [result] = Redactor().redact([Piece("a.md", 1, text)])
     assert result.text == text
     assert result.findings == ()
 
@@ -74,13 +74,15 @@ def test_the_bundled_starter_knowledge_has_nothing_to_redact() -> None:
         Piece(str(path.relative_to(REPO_ROOT)), 1, path.read_text(encoding="utf-8"))
         for path in sorted((REPO_ROOT / "context").rglob("*.md"))
     ]
-    results = redact(pieces)
+    results = Redactor().redact(pieces)
     assert [finding for result in results for finding in result.findings] == []
 
 
 def test_findings_are_cached_by_text_so_a_repeat_does_not_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "redactions.json"
-    first = redact([Piece("runbooks/creds.md", 1, RUNBOOK)], cache)
+    redactor = Redactor(cache)
+    first = redactor.redact([Piece("runbooks/creds.md", 1, RUNBOOK)])
+    redactor.save()
 
     def no_scan(texts: list[str]) -> list[list[Span]]:
         raise AssertionError("cached text was scanned again")
@@ -116,14 +118,14 @@ def test_a_cache_that_is_a_link_is_left_alone(tmp_path: Path) -> None:
 def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     cache = tmp_path / "redactions.json"
     cache.write_text('{"version": "nonsense", "entries": [1, 2]}')
-    [result] = redact([Piece("a.md", 1, f"key {AWS_KEY}")], cache)
+    [result] = Redactor(cache).redact([Piece("a.md", 1, f"key {AWS_KEY}")])
     assert AWS_KEY not in result.text
 
 
 def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repeated() -> None:
     password = "Tr0ub4" + "dor&3"
     text = f'db_password = "{password}"\nsome text\nthe password {password} again\n'
-    [result] = redact([Piece("runbooks/db.md", 1, text)])
+    [result] = Redactor().redact([Piece("runbooks/db.md", 1, text)])
     assert password not in result.text
     assert result.text.startswith('db_password = "[REDACTED: Secret Keyword]"\nsome text\n')
     assert [(f.line, f.kind) for f in result.findings] == [(1, "Secret Keyword"), (3, "Secret Keyword")]

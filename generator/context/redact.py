@@ -91,15 +91,6 @@ class Redactor:
         self.cache.save()
 
 
-def redact(pieces: Sequence[Piece], cache_file: Path | None = None) -> list[Redacted]:
-    """Redact every piece (one scan for all), caching what was found in `cache_file`."""
-    redactor = Redactor(cache_file)
-    try:
-        return redactor.redact(pieces)
-    finally:
-        redactor.save()
-
-
 def _apply(piece: Piece, spans: list[Span]) -> Redacted:
     if not spans:
         return Redacted(piece.text, ())

@@ -2,8 +2,8 @@
 
 Each filled region has an entry: which model wrote it, a hash of the prompt that produced it,
 hashes of the context documents the prompt carried, a hash of the body written, and when. It
-never holds the API key or the prompt itself. A region without an entry (or, from a future
-version, with status `fallback`) is unfilled: `scaffold fill` fills those.
+never holds the API key or the prompt itself. A region without an entry, or whose status is not
+`filled` (older versions recorded `fallback`), is unfilled: `scaffold fill` fills those.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from generator.errors import UsageError, describe_yaml_error
 
 RECORD_FILE = ".scaffold/fills.yml"
 FILLED = "filled"
-FALLBACK = "fallback"
 
 _HEADER = """\
 # Written by `scaffold fill`: which fill regions hold a model's code and where it came from.
@@ -34,7 +33,6 @@ class Entry:
     body_sha256: str
     prompt_sha256: str | None = None
     context: dict[str, str] = field(default_factory=dict)
-    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, {})}
@@ -61,7 +59,9 @@ def read_records(project: Path) -> dict[str, Entry]:
         raise UsageError(f"{path} has no 'regions' mapping; restore it from git")
     entries: dict[str, Entry] = {}
     for key, value in regions.items():
-        if not isinstance(value, dict) or value.get("status") not in (FILLED, FALLBACK):
+        # Any status loads (only `filled` counts as filled) and unknown keys are dropped: a record
+        # written by an older or a newer scaffold must not stop this one.
+        if not isinstance(value, dict) or not isinstance(value.get("status"), str):
             raise UsageError(f"{path}: entry {key!r} has no valid status; restore the file from git")
         entries[str(key)] = Entry(
             status=value["status"],
@@ -70,7 +70,6 @@ def read_records(project: Path) -> dict[str, Entry]:
             body_sha256=str(value.get("body_sha256", "")),
             prompt_sha256=value.get("prompt_sha256"),
             context={str(k): str(v) for k, v in (value.get("context") or {}).items()},
-            reason=value.get("reason"),
         )
     return entries
 

@@ -126,6 +126,11 @@ def language_of(path: str, text: str = "") -> str:
     return language
 
 
+def is_marker(line: str) -> bool:
+    """Whether `line` is a `scaffold:fill` or `scaffold:end` marker line."""
+    return _MARKER.match(line.rstrip("\r\n")) is not None
+
+
 def _marker_text(match: re.Match[str]) -> str:
     rest = match["rest"]
     if match["comment"] == "<!--":

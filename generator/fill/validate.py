@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from generator.errors import RegionError
-from generator.fill.regions import _MARKER, Region, bodies_by_file, language_of, parse_regions, read_text, splice
+from generator.fill.regions import Region, bodies_by_file, is_marker, language_of, parse_regions, read_text, splice
 
 _log = logging.getLogger(__name__)
 
@@ -394,7 +394,7 @@ def _normalise(body: str, crlf: bool) -> str:
 
 def _marker_problem(body: str) -> str | None:
     for number, line in enumerate(body.splitlines(), start=1):
-        if _MARKER.match(line):
+        if is_marker(line):
             return f"the body contains a scaffold marker on its line {number}; markers belong to the template"
     return None
 
