@@ -36,6 +36,7 @@ from generator.settings import Settings
 
 if TYPE_CHECKING:
     from generator.fill.plan import Plan
+    from generator.fill.prepare import Prepared
     from generator.template.render import RenderRequest
 
 
@@ -210,7 +211,7 @@ def preview_new(
         if not prepared.plan.todo:
             return None
         # The preview names the real destination, not the throwaway folder.
-        return FillPreview.of(prepared, config.main_model, config.escalation, project=request.dest)
+        return _preview(prepared, config, project=request.dest)
 
 
 # --- fill ---------------------------------------------------------------------------------------
@@ -256,7 +257,20 @@ def preview_fill(
     plan = make_plan(Path(path).expanduser().resolve(), refill)
     if not plan.todo:
         return None
-    return FillPreview.of(prepare(plan, config), config.main_model, config.escalation)
+    return _preview(prepare(plan, config), config)
+
+
+def _preview(prepared: Prepared, config: Settings, project: Path | None = None) -> FillPreview:
+    plan = prepared.plan
+    return FillPreview(
+        project=project or plan.project,
+        todo=tuple((region.key, region.instruction) for region in plan.todo),
+        filled=tuple(region.key for region in plan.filled),
+        context_tokens=dict(prepared.context_tokens),
+        estimate=prepared.first_call_estimate(),
+        model=config.main_model,
+        escalation=config.escalation,
+    )
 
 
 def _run_fill(

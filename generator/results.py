@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from generator.fill.pricing import Usage
-
-if TYPE_CHECKING:
-    from generator.fill.prepare import Prepared
-
 
 # --- progress -----------------------------------------------------------------------------------
 
@@ -137,19 +133,6 @@ class FillPreview:
     estimate: Usage
     model: str
     escalation: str
-
-    @classmethod
-    def of(cls, prepared: Prepared, model: str, escalation: str, project: Path | None = None) -> FillPreview:
-        plan = prepared.plan
-        return cls(
-            project=project or plan.project,
-            todo=tuple((region.key, region.instruction) for region in plan.todo),
-            filled=tuple(region.key for region in plan.filled),
-            context_tokens=dict(prepared.context_tokens),
-            estimate=prepared.first_call_estimate(),
-            model=model,
-            escalation=escalation,
-        )
 
 
 # --- the commands -------------------------------------------------------------------------------
