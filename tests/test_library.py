@@ -139,3 +139,25 @@ def test_scaffold_check_names_an_unreachable_source(
     capsys.readouterr()
     assert main(["check", str(demo)]) == ExitCode.EXTERNAL
     assert "source unreachable" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("word", "docker"), [("n", False), ("Off", False), ("yes", True), ("1", True)])
+def test_one_reading_of_yes_and_no_for_answers_and_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word: str, docker: bool
+) -> None:
+    result = generator.new_project(
+        "service", "svc", dest=tmp_path / "svc", defaults=True, data={"include_docker": word}
+    )
+    assert (result.path / "Dockerfile").exists() is docker
+    monkeypatch.setenv("SCAFFOLD_AI_STREAM", word)
+    assert generator.Settings.load().stream() is docker
+
+
+def test_a_word_that_is_neither_yes_nor_no_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.errors import AnswerError, UsageError
+
+    with pytest.raises(AnswerError, match="must be true or false"):
+        generator.new_project("service", "svc", dest=tmp_path / "svc", defaults=True, data={"include_docker": "maybe"})
+    monkeypatch.setenv("SCAFFOLD_AI_STREAM", "maybe")
+    with pytest.raises(UsageError, match=r"\$SCAFFOLD_AI_STREAM must be true or false"):
+        generator.Settings.load().stream()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import AnswerError, UsageError, describe_yaml_error
+from generator.settings import parse_switch
 
 if TYPE_CHECKING:
     from generator.template.source import Question, RepoConfig
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 MAX_NAME = 64
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TRUE = {"true", "yes", "y", "1", "on"}
-_FALSE = {"false", "no", "n", "0", "off"}
 
 
 def check_name(name: str) -> str:
@@ -101,11 +100,9 @@ def _cast(question: Question, value: Any) -> Any:
         except (TypeError, ValueError):
             raise AnswerError(f"answer for {name!r} must be a number, got {value!r}") from None
     if kind == "bool" and not isinstance(value, bool):
-        lowered = str(value).strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
+        switch = parse_switch(str(value))
+        if switch is not None:
+            return switch
         raise AnswerError(f"answer for {name!r} must be true or false (yes/no), got {value!r}")
     return value
 
