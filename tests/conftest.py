@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,30 @@ GENERATED_PYTHON_DEPS = [
     "pytest>=8,<10",
     "ruff>=0.6",
 ]
+
+
+SLOW_SKIP_REASON = "slow: run with 'pytest --slow', with '-m slow', or with SCAFFOLD_TEST_SLOW=1 (as CI does)"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run tests marked slow (CI sets SCAFFOLD_TEST_SLOW=1)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip slow tests unless asked for: they build venvs and install packages, minutes on a laptop."""
+    if _slow_wanted(config):
+        return
+    skip = pytest.mark.skip(reason=SLOW_SKIP_REASON)
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
+
+
+def _slow_wanted(config: pytest.Config) -> bool:
+    # A -m expression that names slow decides about slow tests itself ("-m slow" runs them, "-m 'not slow'"
+    # deselects them); skipping on top of it would make "-m slow" run nothing.
+    named = re.search(r"\bslow\b", str(config.getoption("markexpr", "") or ""))
+    return bool(config.getoption("--slow") or named or os.environ.get("SCAFFOLD_TEST_SLOW") == "1")
 
 
 @pytest.fixture(autouse=True)
