@@ -8,6 +8,7 @@ an interrupt, not an error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -104,3 +105,11 @@ def describe_yaml_error(error: Exception) -> str:
     if mark is not None:
         return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
     return str(problem)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """Return "did you mean 'X'?" for the option closest to a mistyped `word`, or "" when none is close."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(options), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""

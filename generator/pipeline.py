@@ -75,9 +75,6 @@ def _render_request(
     from generator.template import questionnaire, render, source
 
     name = questionnaire.check_name(name)
-    # resolve() folds "..": a destination is always named by its real, final folder.
-    target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
-    render.check_destination(target, force)
     raw = dict(data or {})
     if raw.get("project_name", name) != name:
         raise AnswerError(
@@ -87,7 +84,12 @@ def _render_request(
     src = source.resolve(config)
     with src.readable() as root:
         repo = source.load_repo_config(root)
+        # The template's own rules (its validators, the project-name rule among them) come first: a bad name
+        # whose folder happens to exist is a bad name, not a destination problem.
         answers, questions = questionnaire.check_template_answers(repo, template, {**raw, "project_name": name})
+    # resolve() folds "..": a destination is always named by its real, final folder.
+    target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
+    render.check_destination(target, force)
     use_defaults = questionnaire.must_use_defaults(defaults, answers, questions, template)
     return render.RenderRequest(
         source=src,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,24 @@ def scaffold_interrupted(args: Sequence[str], cwd: Path, delay: float, signum: i
     process.send_signal(signum)
     _, err = process.communicate(timeout=120)
     return process.returncode, err
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
+    """Poll `condition` until it is true; fail naming `what` after `timeout` seconds.
+
+    The deadline only bounds a failure: a passing test waits exactly as long as the condition takes,
+    so it is generous, for a loaded machine. An OSError (a server not listening yet) counts as false.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
 
 
 def terminate_self() -> None:

@@ -198,7 +198,7 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     ),
     (["new-infra", "net", "--defaults", "-d", "port=8080"], "unknown answer 'port' for template 'infra'"),
     (["new-script", "x", "--defaults", "-d", "language=ruby"], "must be one of: python, bash"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
 ]
 
 

@@ -16,6 +16,7 @@ import httpx2
 import pytest
 
 from tests.fakeapi import NO_REPLY_MESSAGE, FakeAnthropic, Recorded, Reply, Usage
+from tests.helpers import wait_until
 
 MODEL = "claude-test-model"  # not a real id, so the SDK has no deprecation warning for it
 PROMPT: dict[str, Any] = {"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": "Hi"}]}
@@ -303,7 +304,7 @@ def test_concurrent_requests_are_all_answered() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=5)
+            thread.join(timeout=30)
     assert results == {n: f"q{n}" for n in range(8)}
     assert len(fake.requests) == 8
 
@@ -325,12 +326,11 @@ def test_close_is_quick_even_while_a_reply_hangs() -> None:
     request = urllib.request.Request(f"{fake.base_url}/v1/messages", data=json.dumps(PROMPT).encode(), method="POST")
     worker = threading.Thread(target=_swallow, args=(lambda: urllib.request.urlopen(request, timeout=5),))
     worker.start()
-    while not fake.requests:
-        time.sleep(0.01)
+    wait_until(lambda: fake.requests, "the request to reach the fake")
     started = time.monotonic()
     fake.close()
     assert time.monotonic() - started < 0.5
-    worker.join(timeout=5)
+    worker.join(timeout=30)
     assert not worker.is_alive()
 
 

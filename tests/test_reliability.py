@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import signal
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from hypothesis import strategies as st
 from generator.cli import main
 from generator.errors import AnswerError, RegionError, UsageError
 from generator.fill.regions import ID_PATTERN, parse_regions, splice
-from generator.template.questionnaire import NAME_PATTERN, check_name, parse_data_items
+from generator.template.questionnaire import check_name, parse_data_items
+from generator.template.source import load_repo_config
 from tests.fillfakes import commits
 from tests.helpers import (
+    REPO_ROOT,
     build_file_tree,
     init_template_repo,
     run,
@@ -111,20 +114,25 @@ def test_data_flags_parse_or_fail_with_answer_error(items: list[str]) -> None:
     assert data == {key.strip(): value for key, _, value in (item.partition("=") for item in items)}
 
 
-@given(st.one_of(st.text(max_size=80), st.from_regex(NAME_PATTERN, fullmatch=True)))
+# The naming rule that the shipped copier.yml's project_name validator states; scaffold must apply exactly it.
+NAME_RULE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
+SHIPPED = load_repo_config(REPO_ROOT)
+
+
+@given(st.one_of(st.text(max_size=80), st.from_regex(NAME_RULE, fullmatch=True)))
 def test_names_are_valid_or_refused(name: str) -> None:
     try:
-        checked = check_name(name)
+        checked = check_name(name, SHIPPED)
     except UsageError as error:
         assert "\n" not in str(error)
         return
     assert checked == name
-    assert NAME_PATTERN.fullmatch(checked) and len(checked) <= 64
+    assert NAME_RULE.fullmatch(checked) and len(checked) <= 64
     assert "/" not in checked and "." not in checked
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.text(max_size=40).filter(lambda n: not NAME_PATTERN.fullmatch(n)))
+@given(name=st.text(max_size=40).filter(lambda n: not NAME_RULE.fullmatch(n)))
 def test_cli_refuses_bad_names_without_writing(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,7 +34,15 @@ def _probe(*args: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["new-service", "--help"], ["update", "--help"], ["fill", "--help"], ["list"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["new-service", "--help"],
+        ["update", "--help"],
+        ["fill", "--help"],
+        ["list"],
+        ["list", "--questions", "service"],
+    ],
     ids=" ".join,
 )
 def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> None:

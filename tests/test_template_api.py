@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import render_template, run, venv_bin
+from tests.helpers import render_template, run, venv_bin, wait_until
 
 # Quotes, a backslash, non-ASCII and HTML: the answer must survive Python, TOML, JSON and Markdown.
 AWKWARD_DESCRIPTION = 'Keeps the "ledger" of Zoë\'s café \\ bakery <b>&</b> its suppliers — every entry'
@@ -480,15 +479,7 @@ def test_rendered_api_serves_crud_with_problems_and_auth(installed: dict[str, Pa
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if call(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_until(lambda: call(port, "GET", "/healthz")[0] == 200, "the API to answer /healthz")
 
         status, _, created = call(port, "POST", "/orders", {"name": "First"}, key="k3y")
         assert (status, created["name"]) == (201, "First")

@@ -11,12 +11,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from generator import __version__
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
-from generator.errors import ExitCode, ScaffoldError
+from generator.errors import ExitCode, ScaffoldError, did_you_mean
 from generator.plumbing.transaction import install_handlers
 
 EPILOG = """\
@@ -36,16 +37,28 @@ Set SCAFFOLD_DEBUG=1 to see tracebacks. Docs: README.md.
 """
 
 
+PROG = "scaffold"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit code 2 through our own mapping."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ScaffoldError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        # main() prefixes "scaffold: error: "; a sub-command's name still says which command's usage was wrong.
+        command = self.prog.removeprefix(PROG).strip()
+        raise ScaffoldError(f"{command + ': ' if command else ''}{message} (see '{self.prog} --help')")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse would list every command; the one closest to a typo is what helps.
+        if isinstance(action, argparse._SubParsersAction) and value not in action.choices:
+            hint = did_you_mean(value, action.choices)
+            raise ScaffoldError(f"unknown command {value!r}{'; ' + hint if hint else ''} (see '{self.prog} --help')")
+        super()._check_value(action, value)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="scaffold",
+        prog=PROG,
         description=(
             "Start new services, APIs, Terraform modules and scripts from your team's templates, "
             "keep them updated with `copier update`, and build context-injected prompts from your "

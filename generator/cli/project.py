@@ -14,6 +14,7 @@ from generator.errors import ExitCode
 
 if TYPE_CHECKING:
     from generator.results import CheckResult, NewResult, UpdateResult
+    from generator.template.source import RepoConfig
 
 BUILTIN = {
     "service": "a production-shaped Python HTTP service (FastAPI, health checks, JSON logs, Docker)",
@@ -232,15 +233,28 @@ def run_list(args: argparse.Namespace) -> int:
             command = f"new-{info.name}" if info.name in BUILTIN else f"new {info.name}"
             print(f"  {info.name.ljust(width)}  {info.description}  [scaffold {command}]")
         if args.questions:
-            print(f"\nQuestions of {args.questions} (answer with -d KEY=VALUE):")
-            for question in config.questions(args.questions).values():
-                if question.name == "template":
-                    continue
-                choices = f" one of {', '.join(map(str, question.choices))};" if question.choices else ""
-                print(f"  {question.name} ({question.type}):{choices} default {question.default!r}")
-                if question.help:
-                    print(f"      {question.help}")
+            _print_questions(config, args.questions)
     return ExitCode.OK
+
+
+# Answered by the command line's NAME, not by -d; shown by that name in the defaults that use it.
+_PLACEHOLDERS = {"project_name": "NAME"}
+
+
+def _print_questions(config: RepoConfig, template: str) -> None:
+    """Each question with its default as Copier would compute it when only NAME is given."""
+    print(f"\nQuestions of {template} (answer with -d KEY=VALUE):")
+    defaults = config.default_answers(template, _PLACEHOLDERS)
+    for question in config.questions(template, _PLACEHOLDERS).values():
+        if question.name == "template":
+            continue
+        choices = f" one of {', '.join(map(str, question.choices))};" if question.choices else ""
+        if question.name in _PLACEHOLDERS:
+            print(f"  {question.name} ({question.type}):{choices} the {_PLACEHOLDERS[question.name]} argument")
+        else:
+            print(f"  {question.name} ({question.type}):{choices} default {defaults.get(question.name)!r}")
+        if question.help:
+            print(f"      {question.help}")
 
 
 def run_update(args: argparse.Namespace) -> int:

@@ -14,34 +14,44 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.errors import AnswerError, UsageError, describe_yaml_error
+from generator.errors import AnswerError, UsageError, describe_yaml_error, did_you_mean
 from generator.settings import parse_switch
 
 if TYPE_CHECKING:
     from generator.template.source import Question, RepoConfig
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
-MAX_NAME = 64
+# The longest file name most file systems allow, in bytes: NAME becomes the project's folder.
+MAX_FOLDER_NAME = 255
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_name(name: str) -> str:
-    """Return `name` if it is a valid project name, else raise with the rule and an example."""
-    shown = name if len(name) <= 40 else name[:37] + "..."
+def check_name(name: str, config: RepoConfig | None = None) -> str:
+    """Return `name` if it can name a project, else raise with the fix.
+
+    Without `config`, only what scaffold itself needs of a name: not empty, not a path, usable as a
+    folder name. With `config`, also the naming rule, which is the template repository's:
+    `project_name`'s validator in its copier.yml (the one Copier applies to plain `copier copy`).
+    """
+    shown = _shown(name)
     if not name:
         raise UsageError("the project name is empty; give one like 'payments' or 'order-api'")
-    if len(name) > MAX_NAME:
-        raise UsageError(f"the project name {shown!r} is {len(name)} characters; use at most {MAX_NAME}")
-    if "/" in name or "\\" in name or name in {".", ".."}:
+    if "/" in name or "\\" in name or name in {".", ".."} or name.startswith("~"):
         raise UsageError(
             f"the project name {shown!r} looks like a path; give a plain name and use --dest PATH for the location"
         )
-    if not NAME_PATTERN.fullmatch(name):
-        raise UsageError(
-            f"invalid project name {shown!r}: use lowercase a-z and 0-9, starting with a letter, with single '-' "
-            "or '_' between parts (e.g. 'payments', 'order-api')"
-        )
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise UsageError(f"the project name {shown!r} contains control characters; give a plain name")
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_FOLDER_NAME:
+        raise UsageError(f"the project name {shown!r} is {size} bytes, too long for a folder name; use a shorter one")
+    if config is not None and (question := config.question("project_name")) is not None:
+        check_validators(config, {"project_name": name}, {"project_name": question})
     return name
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_data_items(items: Sequence[str]) -> dict[str, str]:
@@ -113,8 +123,10 @@ def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question],
     for key, value in answers.items():
         question = questions.get(key)
         if question is None:
-            known = ", ".join(sorted(k for k in questions if k != "template"))
-            raise AnswerError(f"unknown answer {key!r} for template {template!r}; its questions are: {known}")
+            names = [k for k in questions if k != "template"]
+            hint = did_you_mean(key, names)
+            known = f"its questions are: {', '.join(sorted(names))}"
+            raise AnswerError(f"unknown answer {key!r} for template {template!r}; {hint + ' ' if hint else ''}{known}")
         cast = _cast(question, value)
         if question.choices and cast not in question.choices:
             options = ", ".join(str(c) for c in question.choices)
@@ -127,13 +139,31 @@ def check_template_answers(
     config: RepoConfig, template: str, answers: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Question]]:
     """What `new` and `update` check before Copier runs: the template exists, and every answer
-    names one of its questions and has that question's type and choices. Returns the cast
-    answers and the questions that apply."""
+    names one of its questions, has that question's type and choices, and passes its validator.
+    Returns the cast answers and the questions that apply."""
     from generator.template.source import check_template
 
     check_template(config, template)
     questions = config.questions(template, answers)
-    return check_answers(answers, questions, template), questions
+    checked = check_answers(answers, questions, template)
+    check_validators(config, {"template": template, **checked}, questions)
+    return checked, questions
+
+
+def check_validators(config: RepoConfig, answers: Mapping[str, Any], questions: Mapping[str, Question]) -> None:
+    """Refuse an answer given up front that its question's validator rejects, with the template's message.
+
+    Copier runs the same validators, but only once it renders; here bad input fails first, in
+    scaffold's words. A validator that needs an answer not given up front is left to Copier.
+    """
+    for name, question in questions.items():
+        if name not in answers:
+            continue
+        message = config.rejection(question, answers)
+        if message and name == "project_name":
+            raise AnswerError(f"invalid project name {_shown(answers[name])!r}: {message}")
+        if message:
+            raise AnswerError(f"invalid answer for {name!r}: {message}")
 
 
 def has_terminal() -> bool:

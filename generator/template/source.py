@@ -19,13 +19,23 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__, settings
-from generator.errors import ExternalToolError, TemplateSourceError, UnknownTemplateError, describe_yaml_error
+from generator.errors import (
+    ExternalToolError,
+    TemplateSourceError,
+    UnknownTemplateError,
+    describe_yaml_error,
+    did_you_mean,
+)
 from generator.plumbing import gitutil
 from generator.plumbing.atomic import replacing
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 BUNDLE_NAME = "templates.bundle"
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
@@ -40,6 +50,10 @@ class Question:
     default: Any
     help: str
     choices: list[Any] = field(default_factory=list)
+    validator: str = ""
+    # (value, validator) of choices declared as {value: ..., validator: ...}: Copier disables such a choice
+    # while its validator renders a message.
+    choice_validators: tuple[tuple[Any, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,36 +92,137 @@ class RepoConfig:
         defaults of earlier questions), as Copier would; `when: false` marks values
         that are computed, never asked.
         """
-        own = {
-            key
-            for doc in _load_yaml_docs(self.root / "templates" / template / "questions.yml", self.root)
-            for key in doc
+        return self._walk(template, answers or {})[0]
+
+    def default_answers(self, template: str, answers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The answers Copier ends with under `--defaults`: `answers`, `template`, and for every other
+        question (computed ones too) its default rendered with the answers before it. A default that
+        cannot be rendered here is kept as its raw text."""
+        return self._walk(template, answers or {})[1]
+
+    def question(self, name: str) -> Question | None:
+        """Question `name` as declared, whichever template it belongs to."""
+        spec = self.data.get(name)
+        if name.startswith("_") or spec is None:
+            return None
+        return _question(name, spec if isinstance(spec, dict) else {"default": spec})
+
+    def rejection(self, question: Question, answers: Mapping[str, Any]) -> str:
+        """What `question`'s validator (then the chosen choice's) says of `answers[question.name]`, on one line.
+
+        "" when it accepts the answer, and also when scaffold cannot judge, leaving the answer to Copier's
+        own check: the validator refers to a question missing from `answers` (Copier will ask it, so its
+        answer is not known yet), or fails to render here.
+        """
+        from jinja2 import meta
+
+        value = answers[question.name]
+        chosen = [validator for choice, validator in question.choice_validators if choice == value]
+        context = dict(answers)
+        for validator in filter(None, [question.validator, *chosen]):
+            try:
+                needed = meta.find_undeclared_variables(self.jinja.parse(validator))
+                if needed & (self._question_names - context.keys()):
+                    continue
+                message = " ".join(self.jinja.from_string(validator).render(context).split())
+            except Exception:  # a template's Jinja can raise anything; Copier reports it in its own words
+                continue
+            if message:
+                return message
+        return ""
+
+    @cached_property
+    def jinja(self) -> SandboxedEnvironment:
+        """The Jinja environment Copier renders questions with, built without importing Copier: a sandbox
+        with the Ansible filters Copier adds (`regex_search`, `to_nice_yaml`, ...) and the repository's
+        `_envops`, but Jinja's lenient `Undefined` always, so a missing answer renders empty instead of
+        failing a listing."""
+        from jinja2 import Undefined
+        from jinja2.sandbox import SandboxedEnvironment
+        from jinja2_ansible_filters import AnsibleCoreFiltersExtension
+
+        envops = self.data.get("_envops")
+        options = {k: v for k, v in envops.items() if k != "undefined"} if isinstance(envops, dict) else {}
+        try:
+            return SandboxedEnvironment(extensions=[AnsibleCoreFiltersExtension], undefined=Undefined, **options)
+        except TypeError:  # an option this Jinja does not know: Copier reports that itself, when it renders
+            return SandboxedEnvironment(extensions=[AnsibleCoreFiltersExtension], undefined=Undefined)
+
+    @cached_property
+    def _own_questions(self) -> dict[str, frozenset[str]]:
+        """Each template's own question names, from its questions.yml."""
+        return {
+            info.name: frozenset(
+                key
+                for doc in _load_yaml_docs(self.root / "templates" / info.name / "questions.yml", self.root)
+                for key in doc
+            )
+            for info in self.templates
         }
-        others: set[str] = set()
-        for info in self.templates:
-            if info.name != template:
-                path = self.root / "templates" / info.name / "questions.yml"
-                others |= {key for doc in _load_yaml_docs(path, self.root) for key in doc} - own
-        context: dict[str, Any] = {"template": template, **(answers or {})}
-        result: dict[str, Question] = {}
+
+    @cached_property
+    def _question_names(self) -> frozenset[str]:
+        return frozenset(name for name in self.data if not name.startswith("_"))
+
+    def _walk(self, template: str, answers: Mapping[str, Any]) -> tuple[dict[str, Question], dict[str, Any]]:
+        """Copier's questionnaire under `--defaults`, asking nothing: the questions that apply, and the answers."""
+        own = self._own_questions.get(template, frozenset())
+        others = {key for name, keys in self._own_questions.items() if name != template for key in keys} - own
+        context: dict[str, Any] = {"template": template, **answers}
+        questions: dict[str, Question] = {}
         for name, spec in self.data.items():
             if name.startswith("_") or name in others:
                 continue
             if not isinstance(spec, dict):
                 spec = {"default": spec}
-            if not _applies(spec.get("when", True), context):
-                continue
-            choices = _choice_values(spec.get("choices"))
-            result[name] = Question(
-                name=name,
-                type=str(spec.get("type", "str")),
-                default=spec.get("default"),
-                help=str(spec.get("help", "")),
-                choices=choices,
-            )
-            if name not in context and not (isinstance(spec.get("default"), str) and "{" in spec["default"]):
-                context[name] = spec.get("default")
-        return result
+            if self._applies(spec.get("when", True), context):
+                questions[name] = _question(name, spec)
+            if name not in context and "default" in spec:
+                context[name] = self._default(spec, context)
+        return questions, context
+
+    def _applies(self, when: Any, context: Mapping[str, Any]) -> bool:
+        """Evaluate a question's `when`; anything we cannot evaluate counts as applicable."""
+        if isinstance(when, bool):
+            return when
+        if not isinstance(when, str):
+            return bool(when)
+        try:
+            rendered = self.jinja.from_string(when).render(dict(context)).strip()
+        except Exception:  # a template's Jinja can raise anything; asking too much is the safe side
+            return True
+        return rendered.lower() not in {"", "false", "no", "0", "none", "off", "n"}
+
+    def _default(self, spec: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
+        """A question's default rendered with `context` and read as its type (YAML reads "8000", "true"
+        and JSON as Copier's casts do); the raw text when it cannot be rendered."""
+        default = spec.get("default")
+        if not isinstance(default, str):
+            return default
+        try:
+            rendered = self.jinja.from_string(default).render(dict(context))
+        except Exception:  # a template's Jinja can raise anything; the raw text still tells the reader something
+            return default
+        if str(spec.get("type", "str")) == "str":
+            return rendered
+        import yaml
+
+        try:
+            return yaml.safe_load(rendered)
+        except yaml.YAMLError:
+            return rendered
+
+
+def _question(name: str, spec: Mapping[str, Any]) -> Question:
+    return Question(
+        name=name,
+        type=str(spec.get("type", "str")),
+        default=spec.get("default"),
+        help=str(spec.get("help", "")),
+        choices=_choice_values(spec.get("choices")),
+        validator=str(spec.get("validator") or ""),
+        choice_validators=_choice_validators(spec.get("choices")),
+    )
 
 
 def _choice_values(choices: Any) -> list[Any]:
@@ -125,20 +240,16 @@ def _choice_values(choices: Any) -> list[Any]:
     return values
 
 
-def _applies(when: Any, context: Mapping[str, Any]) -> bool:
-    """Evaluate a question's `when`; anything we cannot evaluate counts as applicable."""
-    if isinstance(when, bool):
-        return when
-    if not isinstance(when, str):
-        return bool(when)
-    from jinja2 import TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    try:
-        rendered = SandboxedEnvironment().from_string(when).render(**context).strip()
-    except TemplateError:
-        return True
-    return rendered.lower() not in {"", "false", "no", "0", "none", "off", "n"}
+def _choice_validators(choices: Any) -> tuple[tuple[Any, str], ...]:
+    """(value, validator) of each choice given as {value: ..., validator: ...}, in any of Copier's choice forms."""
+    items = list(choices.values()) if isinstance(choices, dict) else list(choices or [])
+    pairs: list[tuple[Any, str]] = []
+    for item in items:
+        if isinstance(item, list | tuple) and len(item) == 2:
+            item = item[1]
+        if isinstance(item, dict) and item.get("validator"):
+            pairs.append((item.get("value"), str(item["validator"])))
+    return tuple(pairs)
 
 
 def _loader_for(path: Path, root: Path) -> Any:
@@ -365,6 +476,6 @@ def resolve(config: settings.Settings) -> TemplateSource:
 def check_template(config: RepoConfig, template: str) -> None:
     names = [info.name for info in config.templates]
     if template not in names:
-        raise UnknownTemplateError(
-            f"unknown template {template!r}; available: {', '.join(names) or 'none'} (see 'scaffold list')"
-        )
+        hint = did_you_mean(template, names)
+        available = f"available: {', '.join(names) or 'none'} (see 'scaffold list')"
+        raise UnknownTemplateError(f"unknown template {template!r}; {hint + ' ' if hint else ''}{available}")
