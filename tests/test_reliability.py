@@ -308,3 +308,21 @@ def test_a_second_interrupt_while_reporting_the_first_keeps_the_news(
         f"'scaffold fill {dest}' fills any regions not filled yet\n"
     )
     assert_complete(dest)
+
+
+def test_a_signal_after_the_command_finished_does_not_undo_its_exit(tmp_path: Path) -> None:
+    """The command printed its result; a SIGINT while the interpreter exits must not end it by signal."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys\n"
+        "sys.argv = ['scaffold', 'list']\n"
+        "from generator.cli import main\n"
+        "code = main()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Templates from" in result.stdout and "Traceback" not in result.stderr

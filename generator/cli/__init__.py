@@ -18,7 +18,7 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean
-from generator.plumbing.transaction import install_handlers
+from generator.plumbing.transaction import block_signals, install_handlers
 
 EPILOG = """\
 exit codes:
@@ -78,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
     install_handlers()
+    try:
+        return _run(argv)
+    finally:
+        if argv is None:
+            # Run as the program (tests pass argv): the command has finished and said so, and a signal from
+            # now on has nothing left to interrupt. Unblocked, it would land while the interpreter shuts
+            # down and turn a finished run into a death by SIGINT with no message.
+            block_signals()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:

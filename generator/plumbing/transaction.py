@@ -49,6 +49,12 @@ def install_handlers() -> None:
             signal.signal(signum, _on_signal)
 
 
+def block_signals() -> None:
+    """Block SIGINT/SIGTERM/SIGHUP for good (a process that is about to exit with its result)."""
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+
+
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
     """Defer SIGINT/SIGTERM/SIGHUP until the block is over (main thread only; elsewhere a no-op).
