@@ -37,6 +37,7 @@ from generator.settings import Settings
 if TYPE_CHECKING:
     from generator.fill.plan import Plan
     from generator.fill.prepare import Prepared
+    from generator.template.questionnaire import Asker
     from generator.template.render import RenderRequest
 
 
@@ -70,6 +71,7 @@ def _render_request(
     git: bool,
     trust: bool,
     config: Settings,
+    asker: Asker | None = None,
 ) -> RenderRequest:
     """Check everything given up front, before anything is rendered or written."""
     from generator.template import questionnaire, render, source
@@ -81,22 +83,28 @@ def _render_request(
             f"-d project_name={raw['project_name']} contradicts NAME {name!r}; give the name once, as NAME"
         )
     raw.pop("template", None)
+    # resolve() folds "..": a destination is always named by its real, final folder.
+    target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
     src = source.resolve(config)
     with src.readable() as root:
         repo = source.load_repo_config(root)
         # The template's own rules (its validators, the project-name rule among them) come first: a bad name
         # whose folder happens to exist is a bad name, not a destination problem.
         answers, questions = questionnaire.check_template_answers(repo, template, {**raw, "project_name": name})
-    # resolve() folds "..": a destination is always named by its real, final folder.
-    target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
-    render.check_destination(target, force)
-    use_defaults = questionnaire.must_use_defaults(defaults, answers, questions, template)
+        # Then the destination, before anyone is asked anything.
+        render.check_destination(target, force)
+        if not defaults:
+            if asker is not None:
+                answers = questionnaire.ask_questions(repo, template, answers, asker)
+            else:
+                questionnaire.require_answers(answers, questions, template)
     return render.RenderRequest(
         source=src,
         template=template,
         dest=target,
         answers=answers,
-        defaults=use_defaults,
+        # Everything is answered by now (or left to the defaults): Copier never prompts.
+        defaults=True,
         force=force,
         git=git,
         trust=trust,
@@ -117,21 +125,32 @@ def new_project(
     fill: FillRequest | None = None,
     settings: Settings | None = None,
     reporter: Reporter | None = None,
+    asker: Asker | None = None,
 ) -> NewResult:
     """Create project `name` from `template` at `dest` (default ./NAME), then fill it when `fill` is given.
 
     `data` answers questions up front; `defaults` takes the template's default for the rest
     (without it, and without a terminal, every question must be answered in `data`). `force`
     renders into a non-empty folder; `git=False` skips `git init` and the first commit;
-    `trust` allows templates that run tasks. A fill that fails leaves the project with its
-    fallbacks and the error in `NewResult.fill_error`.
+    `trust` allows templates that run tasks. Without `defaults`, `asker` (e.g. the CLI's terminal
+    prompts) is asked every question `data` does not answer. A fill that fails leaves the project
+    with its fallbacks and the error in `NewResult.fill_error`.
     """
     from generator.template import render
 
     config = _settings(settings, templates=templates, model=fill.model if fill else None)
     report = reporter or SilentReporter()
     request = _render_request(
-        template, name, dest=dest, data=data, defaults=defaults, force=force, git=git, trust=trust, config=config
+        template,
+        name,
+        dest=dest,
+        data=data,
+        defaults=defaults,
+        force=force,
+        git=git,
+        trust=trust,
+        config=config,
+        asker=asker,
     )
     transaction = Transaction()
     rendered: Rendered | None = None
@@ -140,7 +159,7 @@ def new_project(
             rendered = render.generate(request, transaction)
             if fill is None:
                 return NewResult(rendered, pending=_pending(rendered.path))
-            return _fill_new(rendered, fill, config, report, ask=fill.confirm and not request.defaults)
+            return _fill_new(rendered, fill, config, report, ask=fill.confirm and not defaults)
     except Interrupted as interrupt:
         if rendered is None and isinstance(interrupt.done, Rendered):
             rendered = interrupt.done
@@ -192,6 +211,7 @@ def preview_new(
     templates: str | Path | None = None,
     model: str | None = None,
     settings: Settings | None = None,
+    asker: Asker | None = None,
 ) -> FillPreview | None:
     """What `new_project(..., fill=...)` would send and cost (`--pretend`): renders into a throwaway
     folder, keeps nothing, calls nothing. None when the template has no regions."""
@@ -201,7 +221,16 @@ def preview_new(
 
     config = _settings(settings, templates=templates, model=model)
     request = _render_request(
-        template, name, dest=dest, data=data, defaults=defaults, force=True, git=False, trust=trust, config=config
+        template,
+        name,
+        dest=dest,
+        data=data,
+        defaults=defaults,
+        force=True,
+        git=False,
+        trust=trust,
+        config=config,
+        asker=asker,
     )
     with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
         throwaway = Path(scratch) / request.dest.name

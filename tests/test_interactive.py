@@ -104,3 +104,21 @@ def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
         child.close()
         assert child.exitstatus == 0
         assert len(fake.requests) == 1
+
+
+def test_defaults_are_shown_not_pretyped(tmp_path: Path) -> None:
+    """Typing replaces the default (no Ctrl-U needed); Enter takes it; the prompt shows it."""
+    child = _spawn(["new-service", "payouts", "--no-git"], tmp_path, tmp_path)
+    shown: list[str] = []
+    while child.expect([PROMPT, pexpect.EOF]) == 0:
+        text = child.match.group(1).strip()
+        if text in shown:
+            continue
+        shown.append(text)
+        child.send("Settles payouts nightly.\r" if "what does this project do" in text else "\r")
+    child.close()
+    assert child.exitstatus == 0, child.before
+    recorded = yaml.safe_load((tmp_path / "payouts" / ".copier-answers.yml").read_text())
+    assert recorded["description"] == "Settles payouts nightly."
+    assert recorded["port"] == 8000 and recorded["owner"] == "platform-team"
+    assert any("Enter for: 8000" in text for text in shown), shown

@@ -149,7 +149,9 @@ def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_new(args: argparse.Namespace) -> int:
     from generator import pipeline
+    from generator.cli import prompts
     from generator.settings import Settings
+    from generator.template.questionnaire import has_terminal
 
     config = Settings.load(templates=args.templates, model=args.model)
     common: dict[str, Any] = {
@@ -158,6 +160,8 @@ def run_new(args: argparse.Namespace) -> int:
         "defaults": args.defaults,
         "trust": args.trust,
         "settings": config,
+        # Without a terminal nobody can answer: every question must come from -d, --data-file or --defaults.
+        "asker": prompts.ask if has_terminal() else None,
     }
     if args.pretend:
         preview = pipeline.preview_new(args.template, args.name, **common)

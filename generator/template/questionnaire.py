@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.errors import AnswerError, UsageError, describe_yaml_error, did_you_mean
 from generator.settings import parse_switch
@@ -170,22 +170,67 @@ def has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def must_use_defaults(
-    defaults: bool, answers: Mapping[str, Any], questions: Mapping[str, Question], template: str
-) -> bool:
-    """Whether Copier should run without prompting; raise when it cannot prompt but must.
-
-    Without a terminal scaffold never prompts: every question must be answered by
-    `--data`/`--data-file`, or `--defaults` must say the template's defaults are fine.
-    """
-    if defaults:
-        return True
-    if has_terminal():
-        return False
+def require_answers(answers: Mapping[str, Any], questions: Mapping[str, Question], template: str) -> None:
+    """With no one to ask, every question must be answered up front (or `--defaults` said defaults are fine)."""
     missing = [name for name in questions if name not in answers and name != "template"]
-    if not missing:
-        return True
-    raise AnswerError(
-        f"no terminal to ask {', '.join(missing)} on: pass --defaults to accept the template's defaults "
-        f"and/or answer with -d KEY=VALUE or --data-file FILE (see 'scaffold new-{template} --help')"
-    )
+    if missing:
+        raise AnswerError(
+            f"no terminal to ask {', '.join(missing)} on: pass --defaults to accept the template's defaults "
+            f"and/or answer with -d KEY=VALUE or --data-file FILE (see 'scaffold new-{template} --help')"
+        )
+
+
+class Asker(Protocol):
+    """Asks one question (a terminal UI, a test, an assistant): returns the answer as typed, or `default`.
+
+    `problem` is why the previous answer was refused ("" the first time).
+    """
+
+    def __call__(self, question: Question, default: Any, problem: str) -> Any: ...
+
+
+def ask_questions(
+    config: RepoConfig,
+    template: str,
+    given: Mapping[str, Any],
+    asker: Asker,
+    *,
+    wanted: Callable[[str], bool] = lambda name: True,
+    defaults: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Ask, in the template's order, every question that applies, is not in `given` and is `wanted`.
+
+    Each default is `defaults[name]` (an update offers the stored answer) else the template's,
+    rendered with the answers so far. Every answer is cast and validated like `-d` answers; a
+    refused one is asked again with the reason. `template` and `project_name` are never asked.
+    """
+    answers = dict(given)
+    skipped: set[str] = {"template", "project_name"}
+    while True:
+        questions = config.questions(template, answers)
+        pending = [q for name, q in questions.items() if name not in answers and name not in skipped]
+        if not pending:
+            return answers
+        question = pending[0]
+        if not wanted(question.name):
+            skipped.add(question.name)
+            continue
+        context = config.default_answers(template, answers)
+        default = (defaults or {}).get(question.name, context.get(question.name))
+        answers[question.name] = _asked(config, template, question, {**context, **answers}, default, asker)
+
+
+def _asked(
+    config: RepoConfig, template: str, question: Question, context: Mapping[str, Any], default: Any, asker: Asker
+) -> Any:
+    problem = ""
+    while True:
+        value = asker(question, default, problem)
+        try:
+            cast = check_answers({question.name: value}, {question.name: question}, template)[question.name]
+        except AnswerError as error:
+            problem = str(error)
+            continue
+        problem = config.rejection(question, {**context, question.name: cast})
+        if not problem:
+            return cast
