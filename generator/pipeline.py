@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import AnswerError, Interrupted, ScaffoldError, UsageError
+from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction
 from generator.results import (
     CheckResult,
@@ -86,6 +87,9 @@ def _render_request(
     # resolve() folds "..": a destination is always named by its real, final folder.
     target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
     src = source.resolve(config)
+    if git or src.root is None or (src.root / ".git").exists():
+        # Copier reads git sources with git; scaffold commits with it. Say so once, before anything else.
+        gitutil.require_git()
     with src.readable() as root:
         repo = source.load_repo_config(root)
         # The template's own rules (its validators, the project-name rule among them) come first: a bad name
@@ -355,20 +359,40 @@ def update_project(
     data: Mapping[str, Any] | None = None,
     defaults: bool = True,
     trust: bool = False,
+    asker: Asker | None = None,
+    reask: bool = False,
+    source: str | None = None,
+    from_version: str | None = None,
     settings: Settings | None = None,
 ) -> UpdateResult:
     """Update the generated project at `path` to its template's newest version with Copier.
 
-    The project must be a clean git work tree. Conflicts do not raise: they are listed in the
-    result (Copier itself exits 0 on them). New questions take `data`, else their defaults
-    (with `defaults=False` and a terminal, Copier asks them).
+    The project must be a clean git work tree. Only questions new in that version (or whose stored
+    answer it rejects) are asked, through `asker` when `defaults` is False (all of them with
+    `reask`); otherwise they take `data` or their defaults. `template` and `project_name` never
+    change. `source` repoints the project at another copy of its template source (recorded in its
+    answers file, as a commit); `from_version` records the version it really came from when the
+    recorded one is missing at the source. Conflicts do not raise: they are listed in the result
+    (Copier itself exits 0 on them).
     """
     from generator.template import update
 
     _settings(settings)  # a broken user config fails here, before anything changes
+    gitutil.require_git()
+    request = update.UpdateRequest(
+        answers=dict(data or {}),
+        defaults=defaults,
+        trust=trust,
+        asker=asker,
+        reask=reask,
+        source=source,
+        from_version=from_version,
+    )
+    if reask and (asker is None or defaults):
+        raise UsageError("--reask needs a terminal to ask on (and no --defaults)")
     transaction = Transaction()
     with transaction:
-        return update.update(Path(path).expanduser(), dict(data or {}), defaults, trust, transaction)
+        return update.update(Path(path).expanduser(), request, transaction)
 
 
 def check_project(path: str | Path = ".", *, settings: Settings | None = None) -> CheckResult:
@@ -376,4 +400,12 @@ def check_project(path: str | Path = ".", *, settings: Settings | None = None) -
     its source, whether it is behind, regions on their fallbacks, fills whose context changed since."""
     from generator.template import check
 
+    gitutil.require_git()
     return check.check(Path(path).expanduser().resolve(), _settings(settings))
+
+
+def find_projects(root: str | Path) -> list[Path]:
+    """The generated projects under `root`, for `check_project` over a whole folder of repositories."""
+    from generator.template import check
+
+    return check.find_projects(Path(root).expanduser().resolve())

@@ -185,10 +185,15 @@ class FillRun:
 
 @dataclass(frozen=True)
 class UpdateResult:
+    """`update_project`: the versions, the files the update changed (uncommitted, for review), the
+    files with conflicts, and the questions that were asked."""
+
     path: Path
     old_version: str | None
     new_version: str | None
     conflicts: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -66,13 +66,22 @@ def test_bundle_carries_history_tags_and_uncommitted_changes(history: tuple[Path
     run(["git", "clone", "-q", tmp_path / "out" / "t.bundle", clone])
     assert run(["git", "rev-parse", "HEAD"], cwd=clone).stdout.strip() == snapshot
     assert (clone / "copier.yml").read_text() == "a: 3\n"
-    assert (clone / "NEW.md").is_file()
+    # Untracked files are not part of a build (issue 14: a demo rendered in the checkout made it "dirty").
+    assert not (clone / "NEW.md").exists()
     assert not (clone / "debug.log").exists()
     assert run(["git", "rev-parse", "HEAD~1"], cwd=clone).stdout.strip() == commits[-1]
     listed = run(["git", "tag", "--list"], cwd=clone).stdout.split()
     assert "1.0.0" in listed and "1.1.0.post2+dirty" in listed
     assert run(["git", "status", "--porcelain"], cwd=repo).stdout != "", "the source repository was not touched"
     assert run(["git", "tag", "--list"], cwd=repo).stdout == ""
+
+
+def test_untracked_files_make_no_snapshot(history: tuple[Path, list[str]], tmp_path: Path) -> None:
+    repo, commits = history
+    build_file_tree(repo, {"demo/README.md": "a project rendered inside the checkout\n"})
+    tags = build_bundle(repo, tmp_path / "t.bundle")
+    assert not any("dirty" in tag for tag in tags)
+    assert [tag for tag, commit in tags.items() if commit == commits[-1]] == ["1.1.0.post1"]
 
 
 def test_clean_tree_makes_no_snapshot(history: tuple[Path, list[str]], tmp_path: Path) -> None:

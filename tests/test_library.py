@@ -161,3 +161,21 @@ def test_a_word_that_is_neither_yes_nor_no_is_refused(tmp_path: Path, monkeypatc
     monkeypatch.setenv("SCAFFOLD_AI_STREAM", "maybe")
     with pytest.raises(UsageError, match=r"\$SCAFFOLD_AI_STREAM must be true or false"):
         generator.Settings.load().stream()
+
+
+def test_check_recursive_finds_every_project(
+    released: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, demo = released
+    nested = tmp_path / "team" / "services"
+    nested.mkdir(parents=True)
+    generator.new_project("mini", "two", dest=nested / "two", defaults=True, templates=repo)
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    capsys.readouterr()
+
+    assert main(["check", "--recursive", str(tmp_path), "--json"]) == ExitCode.BEHIND
+
+    reports = json.loads(capsys.readouterr().out)
+    assert sorted(Path(report["path"]).name for report in reports) == ["demo", "two"]
+    assert all(report["behind"] for report in reports)
+    assert generator.pipeline.find_projects(tmp_path / "templates") == []

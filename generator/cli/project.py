@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from generator.cli import report
 from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request
 from generator.cli.report import make_reporter, pretend_lines, shown
-from generator.errors import ExitCode
+from generator.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from generator.results import CheckResult, NewResult, UpdateResult
@@ -119,6 +119,20 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     updater.add_argument(
         "--trust", action="store_true", help="allow templates that run tasks, migrations or Jinja extensions"
     )
+    updater.add_argument(
+        "--reask", action="store_true", help="ask every question again (default: only those new in this version)"
+    )
+    updater.add_argument(
+        "--source",
+        metavar="URL|PATH",
+        help="repoint the project at this copy of its template source (recorded in .copier-answers.yml)",
+    )
+    updater.add_argument(
+        "--from",
+        dest="from_version",
+        metavar="VERSION",
+        help="the template version the project really came from, when the recorded one is missing at the source",
+    )
     updater.set_defaults(handler=run_update)
 
     checker = sub.add_parser(
@@ -133,6 +147,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     checker.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    checker.add_argument(
+        "--recursive", "-r", type=Path, metavar="DIR", help="also check every generated project found under DIR"
+    )
     checker.add_argument("--json", action="store_true", help="one JSON list of results on stdout")
     checker.set_defaults(handler=run_check)
 
@@ -263,28 +280,40 @@ def _print_questions(config: RepoConfig, template: str) -> None:
 
 def run_update(args: argparse.Namespace) -> int:
     from generator import pipeline
+    from generator.cli import prompts
     from generator.template import questionnaire
 
+    terminal = questionnaire.has_terminal()
     result = pipeline.update_project(
         args.path,
         data=_gather_answers(args),
-        defaults=args.defaults or not questionnaire.has_terminal(),
+        defaults=args.defaults or not terminal,
         trust=args.trust,
+        asker=prompts.ask if terminal else None,
+        reask=args.reask,
+        source=args.source,
+        from_version=args.from_version,
     )
     return report.reporting(result, _updated)
 
 
 def _updated(result: UpdateResult) -> int:
+    where = shown(result.path)
     if result.old_version == result.new_version:
-        print(f"{result.path} is already at template version {result.new_version}; re-applied it.")
+        print(f"{where} is already at template version {result.new_version}; re-applied it.")
     else:
-        print(f"Updated {result.path} from template version {result.old_version} to {result.new_version}.")
+        print(f"Updated {where} from template version {result.old_version} to {result.new_version}.")
+    if result.asked:
+        print(f"Asked: {', '.join(result.asked)}.")
+    changed = len(result.changed)
+    print(f"{changed} file{'s' * (changed != 1)} changed" + (f": {', '.join(result.changed[:8])}" if changed else "."))
     if result.conflicts:
         print(f"Conflicts to resolve ({len(result.conflicts)}), then commit:", file=sys.stderr)
         for name in result.conflicts:
             print(f"  {name}", file=sys.stderr)
         return ExitCode.UPDATE_CONFLICTS
-    print("Review with 'git diff', then commit.")
+    if changed:
+        print("Review with 'git diff', then commit.")
     return ExitCode.OK
 
 
@@ -305,7 +334,13 @@ def run_check(args: argparse.Namespace) -> int:
     from generator.settings import Settings
 
     config = Settings.load()
-    results = [pipeline.check_project(path, settings=config) for path in args.paths or [Path()]]
+    paths = list(args.paths) or ([] if args.recursive else [Path()])
+    if args.recursive is not None:
+        found = pipeline.find_projects(args.recursive)
+        if not found:
+            raise UsageError(f"no generated project (no .copier-answers.yml) under {args.recursive}")
+        paths += found
+    results = [pipeline.check_project(path, settings=config) for path in paths]
     if args.json:
         print(json.dumps([_check_json(result) for result in results], indent=2))
     else:

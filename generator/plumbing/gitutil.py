@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,14 +15,41 @@ FALLBACK_NAME = "scaffold"
 FALLBACK_EMAIL = "scaffold@localhost"
 
 
+# Copier's update needs `git worktree` and sparse features from around 2.27 on.
+MIN_GIT = (2, 27)
+
+
 def git_available() -> bool:
     return shutil.which("git") is not None
 
 
+@functools.cache
+def _git_version() -> tuple[int, ...] | None:
+    try:
+        out = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return None
+    match = re.search(r"(\d+)\.(\d+)", out)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def require_git() -> None:
+    """The one check, and the one message, wherever scaffold needs git: on PATH and recent enough."""
+    wanted = ".".join(map(str, MIN_GIT))
+    version = _git_version() if git_available() else None
+    if version is None:
+        raise ExternalToolError(
+            f"scaffold needs git {wanted} or newer on PATH, and there is none: install git "
+            "(e.g. 'apt-get install git', 'brew install git') and run the command again"
+        )
+    if version < MIN_GIT:
+        found = ".".join(map(str, version))
+        raise ExternalToolError(f"scaffold needs git {wanted} or newer on PATH, and found git {found}: upgrade git")
+
+
 def git(*args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> str:
     """Run git and return its stdout; failures become ExternalToolError naming the command."""
-    if not git_available():
-        raise ExternalToolError("git is not installed or not on PATH; install git, or pass --no-git")
+    require_git()
     merged = {**os.environ, **(env or {})}
     # A user's pager or editor settings must never make scaffold hang waiting on a terminal.
     merged.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_EDITOR": "true"})

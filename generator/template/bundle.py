@@ -66,11 +66,13 @@ def is_git_checkout(root: Path) -> bool:
 
 
 def _snapshot_working_tree(source: Path, clone: Path) -> str | None:
-    """Commit the source's working tree (tracked + untracked, minus ignored) on top of HEAD."""
+    """Commit the source's tracked changes on top of HEAD (untracked files, such as a demo project rendered
+    inside the checkout, must not make a build "dirty").
+    """
     env = {"GIT_INDEX_FILE": str(clone / "snapshot-index"), "GIT_WORK_TREE": str(source)}
     git_dir = ["--git-dir", str(clone)]
     _git(*git_dir, "read-tree", "HEAD", cwd=source, env=env)
-    _git(*git_dir, "add", "-A", cwd=source, env=env)
+    _git(*git_dir, "add", "-u", cwd=source, env=env)
     tree = _git(*git_dir, "write-tree", cwd=source, env=env).strip()
     if tree == _git(*git_dir, "rev-parse", "HEAD^{tree}", cwd=source).strip():
         return None

@@ -24,7 +24,7 @@ def check(project: Path, config: Settings) -> CheckResult:
     answers = read_answers(project)
     recorded = str(answers.get("_src_path") or "")
     version = answers.get("_commit")
-    newest, unreachable = _newest_release(recorded)
+    newest, unreachable = newest_release(recorded)
     plan = make_plan(project)
     return CheckResult(
         path=project,
@@ -39,7 +39,7 @@ def check(project: Path, config: Settings) -> CheckResult:
     )
 
 
-def _newest_release(src: str) -> tuple[str | None, str | None]:
+def newest_release(src: str) -> tuple[str | None, str | None]:
     """The highest final (PEP 440) release tag at `src`, as Copier picks it; or why it cannot be read."""
     from packaging.version import InvalidVersion, Version
 
@@ -91,3 +91,27 @@ def _stale(records: Mapping[str, Entry], config: Settings) -> tuple[str, ...]:
                 stale.append(key)
                 break
     return tuple(stale)
+
+
+_SKIP = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".terraform", ".tox", ".mypy_cache"})
+
+
+def find_projects(root: Path) -> list[Path]:
+    """Every generated project under `root` (a folder holding the answers file), not looking inside one."""
+    from generator.template.render import ANSWERS_FILE
+
+    found: list[Path] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        if (folder / ANSWERS_FILE).is_file():
+            found.append(folder)
+            continue
+        try:
+            children = sorted(folder.iterdir(), reverse=True)
+        except OSError:
+            continue
+        stack.extend(
+            child for child in children if child.is_dir() and not child.is_symlink() and child.name not in _SKIP
+        )
+    return sorted(found)

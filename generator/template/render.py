@@ -127,7 +127,8 @@ def copier_errors(template_source: str) -> Iterator[None]:
     except CopierError as error:
         raise TemplateSourceError(f"Copier cannot use the template source {template_source}: {error}") from None
     except CommandNotFound:
-        raise ExternalToolError("git is not installed or not on PATH; install git to use versioned templates") from None
+        gitutil.require_git()  # says which: missing, or too old
+        raise ExternalToolError("git could not be run; check that the git on PATH works") from None
     except ProcessExecutionError as error:
         cause = gitutil.error_cause(str(error.stderr))
         raise TemplateSourceError(f"cannot fetch the template source {template_source}: {cause or error}") from None
@@ -203,6 +204,9 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
                 f"templates/{request.template}/{{{{_copier_conf.answers_file}}}}.jinja to the template"
             )
         version = read_answers(rendered).get("_commit") or request.source.version
+        if request.source.portable != request.source.url:
+            # Teammates, CI and plain `copier update` must find the source where this path does not exist.
+            set_answer(rendered, "_src_path", request.source.portable)
         skipped, repo = _git_skip(request, dest)
         commit = None
         if skipped is None:
@@ -245,3 +249,19 @@ def read_answers(project: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise NotAProjectError(f"{path} is not a mapping of answers; restore it from git")
     return data
+
+
+def set_answer(project: Path, key: str, value: str) -> None:
+    """Rewrite one top-level `key:` line of the answers file (atomically), keeping Copier's comments and order."""
+    from generator.plumbing.atomic import write_atomic
+
+    path = project / ANSWERS_FILE
+    line = f"{key}: {yaml.safe_dump(value).strip().removesuffix(chr(10) + '...')}"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for index, current in enumerate(lines):
+        if current.startswith(f"{key}:"):
+            lines[index] = line
+            break
+    else:
+        lines.append(line)
+    write_atomic(path, "\n".join(lines) + "\n")

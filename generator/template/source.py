@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from generator import __version__, settings
 from generator.errors import (
-    ExternalToolError,
     TemplateSourceError,
     UnknownTemplateError,
     describe_yaml_error,
@@ -336,14 +335,21 @@ class TemplateSource:
     def origin_label(self) -> str:
         return _ORIGINS.get(self.origin, self.origin)
 
+    @cached_property
+    def portable(self) -> str:
+        """What a generated project records as its source: reachable from teammates' machines and CI when
+        it can be (a knowledge home's `origin` remote), else `~/...` for the same user elsewhere."""
+        if self.origin in {"checkout", "bundled"}:
+            return self.url
+        return portable_source(self.url, follow_remote=True, version=self.version)
+
     @contextmanager
     def readable(self) -> Iterator[Path]:
         """A local folder with the source's files; remote sources are cloned shallowly for the read."""
         if self.root is not None:
             yield self.root
             return
-        if not gitutil.git_available():
-            raise ExternalToolError(f"git is not installed or not on PATH; install it to use {self.url}")
+        gitutil.require_git()
         with tempfile.TemporaryDirectory(prefix="scaffold-src-") as tmp:
             result = subprocess.run(
                 ["git", "clone", "--quiet", "--depth", "1", self.url, tmp],
@@ -375,6 +381,32 @@ def as_home_relative(path: Path) -> str:
         return "~/" + path.resolve().relative_to(home).as_posix()
     except ValueError:
         return str(path)
+
+
+def portable_source(where: str, *, follow_remote: bool, version: str | None = None) -> str:
+    """`where` as a project should record it: a URL as given; a local repository's `origin` remote when
+    `follow_remote` and the remote has the rendered version (an unpushed home must not strand projects);
+    else the path, as `~/...` when it is under HOME."""
+    if _REMOTE.match(where):
+        return _expand_shorthand(where)
+    path = Path(where).expanduser().resolve()
+    if follow_remote and path.is_dir() and gitutil.git_available():
+        remote = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
+        if remote and (version is None or _remote_has(remote, path, version)):
+            return remote
+    return as_home_relative(path)
+
+
+def _remote_has(remote: str, local: Path, version: str) -> bool:
+    """Whether `remote` has the tag or commit `version` names (what Copier will look for there)."""
+    tag = version.split(" ")[0]
+    if gitutil.git("ls-remote", "--tags", remote, f"refs/tags/{tag}", cwd=local, check=False).strip():
+        return True
+    commit = gitutil.git("rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}", cwd=local, check=False).strip()
+    if not commit:
+        return False
+    branches = gitutil.git("branch", "-r", "--contains", commit, cwd=local, check=False)
+    return bool(branches.strip())
 
 
 def _version_key(text: str) -> tuple[int, ...]:

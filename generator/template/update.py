@@ -1,25 +1,35 @@
 """Update a generated project to its template's newest version with Copier.
 
 Copier does the three-way merge; scaffold adds the checks around it: the project must
-be a clean git work tree, the bundled template history must be in place, and because
+be a clean git work tree, `template` and `project_name` never change, only questions new
+in the target version (or whose stored answer it rejects) are asked, the recorded version
+must exist at the source, the bundled template history must be in place, and because
 Copier exits 0 on conflicts, scaffold lists them itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.errors import (
-    DirtyTreeError,
-    NotAProjectError,
-)
+import yaml
+
+from generator.errors import AnswerError, DirtyTreeError, NotAProjectError, TemplateSourceError
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, signals_held
 from generator.results import UpdateResult
 from generator.template import source
-from generator.template.render import ANSWERS_FILE, copier_errors, read_answers
+from generator.template.render import ANSWERS_FILE, copier_errors, read_answers, set_answer
+
+if TYPE_CHECKING:
+    from generator.template.questionnaire import Asker
+    from generator.template.source import RepoConfig
 
 _CONFLICT_START = "<<<<<<< "
 
@@ -42,25 +52,109 @@ def conflicted_files(project: Path) -> list[str]:
     return sorted(unmerged)
 
 
-def _check_answers(src: str, template: str, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Check -d/--data-file answers as `new` does, when the template's files can be read locally."""
-    if not answers:
-        return {}
-    from generator import settings
+@dataclass(frozen=True)
+class UpdateRequest:
+    """What `update` is asked: new answers, how to ask, and repairs to the recorded source and version."""
+
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    defaults: bool = True
+    trust: bool = False
+    # Asks the questions that are new in the target version (or whose stored answer it rejects); all of
+    # them with `reask`. None: nobody is asked, and those take their defaults.
+    asker: Asker | None = None
+    reask: bool = False
+    # Repoint the project at another copy of its template source (a moved or cloned home).
+    source: str | None = None
+    # The version the project really came from, when the recorded one is missing at the source.
+    from_version: str | None = None
+
+
+def _first_template(project: Path) -> str | None:
+    """The template the answers file named when it was first committed (the project's birth)."""
+    prefix = gitutil.git("rev-parse", "--show-prefix", cwd=project).strip()
+    added = gitutil.git("log", "--diff-filter=A", "--format=%H", "--", ANSWERS_FILE, cwd=project, check=False).split()
+    if not added:
+        return None
+    text = gitutil.git("show", f"{added[-1]}:{prefix}{ANSWERS_FILE}", cwd=project, check=False)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return str(data["template"]) if isinstance(data, dict) and data.get("template") else None
+
+
+def _check_pinned(project: Path, before: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """`template` and `project_name` never change in an update: refuse answers or edits that would."""
+    template = str(before.get("template") or "")
+    born = _first_template(project)
+    if born and template != born:
+        raise AnswerError(
+            f"{project / ANSWERS_FILE} says template {template!r}, but the project was generated from {born!r}; "
+            f"an update cannot turn one into the other: restore the line 'template: {born}' and commit"
+        )
+    pinned = {key: before[key] for key in ("template", "project_name") if before.get(key) is not None}
+    for key, value in pinned.items():
+        if key in answers and answers[key] != value:
+            raise AnswerError(f"{key} cannot change in an update (it is {value!r}); generate a new project instead")
+    return pinned
+
+
+@contextlib.contextmanager
+def _target_config(src: str) -> Iterator[RepoConfig | None]:
+    """The newest release's copier.yml at `src` (what Copier will update to), readable inside the block;
+    None when it cannot be read (Copier then asks nothing new and takes defaults)."""
+    from generator.template.check import newest_release
+
+    newest, _ = newest_release(src)
+    location = str(Path(src).expanduser()) if src.startswith(("~", "/", ".")) else src
+    with tempfile.TemporaryDirectory(prefix="scaffold-target-") as tmp:
+        branch = ["--branch", newest] if newest else []
+        clone = subprocess.run(
+            ["git", "clone", "-q", "--depth", "1", *branch, location, tmp],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            check=False,
+        )
+        readable = clone.returncode == 0 and (Path(tmp) / "copier.yml").is_file()
+        yield source.load_repo_config(Path(tmp)) if readable else None
+
+
+def _answers_for(
+    config: RepoConfig | None, before: Mapping[str, Any], pinned: Mapping[str, Any], request: UpdateRequest
+) -> tuple[dict[str, Any], list[str]]:
+    """The answers to hand Copier, and the questions asked: given ones checked, new or now-invalid ones asked."""
     from generator.template import questionnaire
 
-    path = Path(src).expanduser()
-    root = settings.DATA_DIR / "repo" if path.name == source.BUNDLE_NAME else path
-    if not (root / "copier.yml").is_file() or not template:
-        return dict(answers)
-    checked, _ = questionnaire.check_template_answers(source.load_repo_config(root), template, answers)
-    return checked
+    given = {**request.answers, **pinned}
+    if config is None:
+        return given, []
+    template = str(pinned.get("template") or "")
+    checked, questions = questionnaire.check_template_answers(config, template, given)
+    stored = {key: value for key, value in before.items() if not key.startswith("_") and key in questions}
+    valid: dict[str, Any] = {}
+    for name, value in stored.items():
+        try:
+            cast = questionnaire.check_answers({name: value}, {name: questions[name]}, template)[name]
+        except AnswerError:
+            continue
+        if not config.rejection(questions[name], {**stored, **checked, name: cast}):
+            valid[name] = cast
+    if request.asker is not None and not request.defaults:
+        kept = {} if request.reask else valid
+        asked_before = {**kept, **checked}
+        answers = questionnaire.ask_questions(
+            config, template, asked_before, request.asker, defaults={**stored, **checked}
+        )
+        return answers, [name for name in answers if name not in asked_before]
+    # Nobody to ask: a stored answer the new version rejects gives way to the new default.
+    defaults = config.default_answers(template, {**valid, **checked})
+    replaced = {name: defaults[name] for name in stored if name not in valid and name in defaults}
+    return {**checked, **replaced}, []
 
 
-def update(
-    project: Path, answers: Mapping[str, Any], defaults: bool, trust: bool, transaction: Transaction
-) -> UpdateResult:
-    """Run Copier's update in `project` and report the versions and any conflicts.
+def update(project: Path, request: UpdateRequest, transaction: Transaction) -> UpdateResult:
+    """Run Copier's update in `project` and report the versions, the files changed and any conflicts.
 
     The update is the transaction's commit point: an interrupt before it lands puts the last
     commit back; after it, the merged tree is the user's to review.
@@ -82,12 +176,17 @@ def update(
             f"{project} has uncommitted changes ({shown}); commit or stash them first, so the update can be reviewed "
             "and undone"
         )
+    pinned = _check_pinned(project, before, request.answers)
+    if request.source or request.from_version:
+        before = _repoint(project, before, request)
     src = str(before.get("_src_path") or "")
     if not src:
         raise NotAProjectError(f"{project / ANSWERS_FILE} records no _src_path, so Copier cannot find the template")
-    if src.startswith("~/") and src.endswith(source.BUNDLE_NAME) and source.shipped_bundle().is_file():
-        source.ensure_bundle()
-    checked = _check_answers(src, str(before.get("template", "")), answers)
+    if src.endswith(source.BUNDLE_NAME) and not Path(src).expanduser().exists() and source.shipped_bundle().is_file():
+        source.ensure_bundle()  # a machine where scaffold never ran: the bundle comes with this installation
+    _check_recorded_version(src, before.get("_commit"))
+    with _target_config(src) as target:
+        data, asked = _answers_for(target, before, pinned, request)
 
     from copier import run_update
 
@@ -95,12 +194,13 @@ def update(
         with copier_errors(src):
             run_update(
                 project,
-                data=checked,
-                defaults=defaults,
+                data=data,
+                # scaffold asked what had to be asked: Copier keeps every other stored answer.
+                defaults=True,
                 overwrite=True,
-                unsafe=trust,
+                unsafe=request.trust,
                 quiet=True,
-                skip_answered=defaults,
+                skip_answered=True,
             )
         after = read_answers(project)
         result = UpdateResult(
@@ -108,6 +208,8 @@ def update(
             old_version=before.get("_commit"),
             new_version=after.get("_commit"),
             conflicts=conflicted_files(project),
+            changed=gitutil.is_dirty(project),
+            asked=asked,
         )
         with transaction.commit("update.merged", project=project):
             transaction.landed(result)
@@ -121,3 +223,40 @@ def update(
             gitutil.git("reset", "-q", "--hard", "HEAD", cwd=project, check=False)
             gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
         raise
+
+
+def _check_recorded_version(src: str, version: object) -> None:
+    """Copier three-way merges from the version the project came from: it must exist at the source."""
+    if version is None:
+        return
+    location = str(Path(src).expanduser()) if src.startswith(("~", "/", ".")) else src
+    found = gitutil.git("ls-remote", location, str(version), f"refs/tags/{version}", cwd=Path.cwd(), check=False)
+    if found.strip() or _is_commit_at(location, str(version)):
+        return
+    raise TemplateSourceError(
+        f"the project records template version {version}, which {src} does not have (a build from a modified "
+        "checkout, or a deleted tag); if you know the release it really came from, run "
+        "'scaffold update --from VERSION'"
+    )
+
+
+def _is_commit_at(location: str, version: str) -> bool:
+    """A bare commit id (a project made from an untagged checkout) is fine when the source has that commit."""
+    if not (Path(location).is_dir() and len(version) >= 7 and all(c in "0123456789abcdef" for c in version)):
+        return False
+    out = gitutil.git("cat-file", "-t", version, cwd=Path(location), check=False)
+    return out.strip() == "commit"
+
+
+def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -> dict[str, Any]:
+    """Record a new source and/or the true starting version in the answers file, as a commit of its own."""
+    changes: list[str] = []
+    if request.source:
+        where = source.portable_source(request.source, follow_remote=False)
+        set_answer(project, "_src_path", where)
+        changes.append(f"source {where}")
+    if request.from_version:
+        set_answer(project, "_commit", request.from_version)
+        changes.append(f"version {request.from_version}")
+    gitutil.commit_paths(project, [ANSWERS_FILE], f"Record the template's {' and '.join(changes)} (scaffold update)")
+    return read_answers(project)

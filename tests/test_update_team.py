@@ -1,0 +1,200 @@
+"""Updates a team can trust: only new questions asked, pinned template, portable sources, stranded versions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.errors import ExitCode
+from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run
+
+QUESTIONS_V2 = """\
+greeting:
+  type: str
+  default: hello
+  when: "{{ template == 'mini' }}"
+farewell:
+  type: str
+  help: How should the project say goodbye?
+  default: bye
+  when: "{{ template == 'mini' }}"
+"""
+
+
+def answers(project: Path) -> dict[str, object]:
+    data = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture
+def made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    repo = init_template_repo(
+        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mini", "demo", "--defaults", "-d", "greeting=hi", "--templates", str(repo)]) == 0
+    capsys.readouterr()
+    return repo, tmp_path / "demo"
+
+
+def test_update_in_a_terminal_asks_only_the_new_question(made: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, demo = made
+    release_template(repo, {"templates/mini/questions.yml": QUESTIONS_V2}, "1.1.0")
+    env = {**os.environ, "HOME": str(tmp_path), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "generator", "update", str(demo)], env=env, encoding="utf-8", timeout=60
+    )
+    asked: list[str] = []
+    while child.expect([r"🎤[^\n]*?([A-Z][^\x1b\r\n]*)", pexpect.EOF]) == 0:
+        text = child.match.group(1).strip()
+        if text not in asked:
+            asked.append(text)
+            child.send("ciao\r")
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert len(asked) == 1 and "How should the project say goodbye?" in asked[0], asked
+    recorded = answers(demo)
+    assert (recorded["farewell"], recorded["greeting"], recorded["template"]) == ("ciao", "hi", "mini")
+    assert recorded["_commit"] == "1.1.0"
+
+
+def test_update_without_a_terminal_gives_new_questions_their_defaults(
+    made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, demo = made
+    release_template(repo, {"templates/mini/questions.yml": QUESTIONS_V2}, "1.1.0")
+    assert main(["update", str(demo)]) == 0
+    out = capsys.readouterr().out
+    assert "from template version 1.0.0 to 1.1.0" in out and "changed" in out
+    assert answers(demo)["farewell"] == "bye" and answers(demo)["greeting"] == "hi"
+
+
+def test_an_edited_template_answer_is_refused(made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo, demo = made
+    path = demo / ".copier-answers.yml"
+    path.write_text(path.read_text().replace("template: mini", "template: other"))
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "oops"], cwd=demo)
+    before = path.read_text()
+
+    assert main(["update", str(demo)]) == ExitCode.USAGE
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "generated from 'mini'" in err and "template: mini" in err
+    assert path.read_text() == before
+
+
+def test_template_and_project_name_cannot_change_by_answer(
+    made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, demo = made
+    assert main(["update", str(demo), "-d", "project_name=other"]) == ExitCode.USAGE
+    assert "project_name cannot change in an update" in capsys.readouterr().err
+
+
+def test_a_version_missing_at_the_source_says_how_out(
+    made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, demo = made
+    path = demo / ".copier-answers.yml"
+    path.write_text(path.read_text().replace("_commit: 1.0.0", "_commit: 0.2.0.post1+dirty"))
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "stranded"], cwd=demo)
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+
+    assert main(["update", str(demo)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "records template version 0.2.0.post1+dirty" in err and "scaffold update --from VERSION" in err
+
+    assert main(["update", str(demo), "--from", "1.0.0"]) == 0
+    assert answers(demo)["_commit"] == "1.1.0" and (demo / "CHANGELOG.md").is_file()
+
+
+def test_a_home_with_a_remote_updates_on_a_teammates_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Made from a home with an origin remote; a teammate clones the home elsewhere, the first copy is gone."""
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    home = init_template_repo(
+        tmp_path / "me" / "home", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
+    )
+    shared = tmp_path / "server" / "team-home.git"
+    run(["git", "clone", "-q", "--bare", str(home), str(shared)])
+    run(["git", "remote", "add", "origin", str(shared)], cwd=home)
+    run(["git", "fetch", "-q", "origin"], cwd=home)
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mini", "demo", "--defaults", "--templates", str(home)]) == 0
+    assert answers(tmp_path / "demo")["_src_path"] == str(shared)
+
+    # The teammate's machine: the first home is gone; a release reaches the shared repository.
+    shutil.rmtree(tmp_path / "me")
+    teammate = tmp_path / "teammate" / "elsewhere"
+    run(["git", "clone", "-q", str(shared), str(teammate)])
+    release_template(teammate, {"templates/mini/CHANGELOG.md": "new in 1.1.0\n"}, "1.1.0")
+    run(["git", "push", "-q", "origin", "main", "--tags"], cwd=teammate)
+    clone = tmp_path / "teammate" / "demo"
+    run(["git", "clone", "-q", str(tmp_path / "demo"), str(clone)])
+    capsys.readouterr()
+
+    assert main(["update", str(clone)]) == 0
+    assert answers(clone)["_commit"] == "1.1.0" and (clone / "CHANGELOG.md").is_file()
+
+    copier = Path(sys.executable).with_name("copier")
+    second = tmp_path / "teammate" / "demo2"
+    run(["git", "clone", "-q", str(tmp_path / "demo"), str(second)])
+    run([copier, "update", "--defaults"], cwd=second)
+    assert answers(second)["_commit"] == "1.1.0"
+
+
+def test_source_repoints_a_project_whose_home_moved(
+    made: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, demo = made
+    moved = repo.rename(tmp_path / "moved-home")
+    release_template(moved, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    assert main(["update", str(demo)]) != 0
+    capsys.readouterr()
+
+    assert main(["update", str(demo), "--source", str(moved)]) == 0
+
+    assert answers(demo)["_src_path"] == str(moved) and answers(demo)["_commit"] == "1.1.0"
+    log = run(["git", "log", "--format=%s"], cwd=demo).stdout
+    assert "Record the template's source" in log
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["new-service", "svc", "--defaults"],
+        ["new-service", "svc", "--defaults", "--no-git"],
+        ["update", "demo"],
+        ["check", "demo"],
+        ["init", "home"],
+    ],
+    ids=["new", "new-no-git", "update", "check", "init"],
+)
+def test_missing_git_is_one_message_everywhere(
+    made: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+) -> None:
+    empty = tmp_path / "no-git-here"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    capsys.readouterr()
+
+    assert main(args) == ExitCode.EXTERNAL
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "scaffold needs git 2.27 or newer on PATH" in err, err
+    assert "--no-git" not in err and "template source" not in err
+    assert not (tmp_path / "svc").exists() and not (tmp_path / "home").exists()
