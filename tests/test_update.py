@@ -126,6 +126,9 @@ def test_terminated_update_restores_the_last_commit(project: tuple[Path, Path]) 
     interrupted = 0
     for delay in (0.5, 1.0, 1.5):
         code, err = scaffold_interrupted(["update", str(demo), "--defaults"], demo.parent, delay, signal.SIGTERM)
+        if code == -signal.SIGTERM:  # landed before scaffold installed its handlers (a slow start): nothing ran
+            assert worktree(demo) == before and err == ""
+            continue
         if code == 130 and "was updated to template version 1.1.0" not in err:
             interrupted += 1
             assert err == "scaffold: interrupted; nothing partial was left behind\n"
