@@ -72,6 +72,7 @@ MODULE_FILES = [
     ".gitignore",
     "Makefile",
     ".github/workflows/ci.yml",
+    ".github/workflows/template-update.yml",
     ".terraform-docs.yml",
     ".copier-answers.yml",
 ]

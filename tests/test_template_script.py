@@ -26,6 +26,7 @@ COMMON_FILES = {
     ".copier-answers.yml",
     ".github/CODEOWNERS",
     ".github/workflows/ci.yml",
+    ".github/workflows/template-update.yml",
     ".gitignore",
     "Makefile",
     "README.md",
