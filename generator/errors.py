@@ -13,7 +13,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Documented exit codes (README, "Exit codes")."""
+    """Documented exit codes (README.md, "Exit codes")."""
 
     OK = 0
     INTERNAL = 1

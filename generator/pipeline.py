@@ -54,8 +54,11 @@ class FillRequest:
     confirm: bool = False
 
 
-def _settings(settings: Settings | None, **flags: Any) -> Settings:
-    return settings if settings is not None else Settings.load(**flags)
+def _settings(settings: Settings | None, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
+    """The caller's settings, with this call's own choices on top (as flags); loaded when not given."""
+    if settings is None:
+        return Settings.load(templates=templates, model=model)
+    return settings.with_flags(templates=templates, model=model)
 
 
 # --- new ----------------------------------------------------------------------------------------
@@ -161,6 +164,7 @@ def new_project(
     try:
         with transaction:
             rendered = render.generate(request, transaction)
+            report.rendered(rendered)
             if fill is None:
                 return NewResult(rendered, pending=_pending(rendered.path))
             return _fill_new(rendered, fill, config, report, ask=fill.confirm and not defaults)
@@ -170,17 +174,22 @@ def new_project(
         if rendered is None:
             raise
         fill_result = interrupt.done if isinstance(interrupt.done, FillResult) else None
-        raise Interrupted(NewResult(rendered, fill=fill_result, pending=_pending(rendered.path))) from None
+        pending = _pending(rendered.path, interrupted=True)
+        raise Interrupted(NewResult(rendered, fill=fill_result, pending=pending)) from None
 
 
-def _pending(project: Path) -> int:
-    """Regions still on their fallbacks; -1 when that cannot be read (a second Ctrl-C, say)."""
+def _pending(project: Path, *, interrupted: bool = False) -> int:
+    """Regions still on their fallbacks; -1 when that cannot be read."""
     from generator.fill.plan import make_plan
 
     try:
         return len(make_plan(project).todo)
-    except (ScaffoldError, OSError, KeyboardInterrupt):  # a second Ctrl-C must not lose the first one's news
+    except (ScaffoldError, OSError):
         return -1
+    except KeyboardInterrupt:
+        if not interrupted:
+            raise
+        return -1  # a second Ctrl-C while reporting the first must not lose the first one's news
 
 
 def _fill_new(
@@ -211,6 +220,7 @@ def preview_new(
     dest: str | Path | None = None,
     data: Mapping[str, Any] | None = None,
     defaults: bool = False,
+    force: bool = False,
     trust: bool = False,
     templates: str | Path | None = None,
     model: str | None = None,
@@ -230,7 +240,7 @@ def preview_new(
         dest=dest,
         data=data,
         defaults=defaults,
-        force=True,
+        force=force,
         git=False,
         trust=trust,
         config=config,
@@ -238,10 +248,8 @@ def preview_new(
     )
     with tempfile.TemporaryDirectory(prefix="scaffold-pretend-") as scratch:
         throwaway = Path(scratch) / request.dest.name
-        try:
-            render.generate(dataclasses.replace(request, dest=throwaway, git=False, force=False), Transaction())
-        except Interrupted:
-            raise KeyboardInterrupt from None  # not "created": the throwaway folder goes with it
+        # No `with` on this transaction: an interrupt stays a plain one (the throwaway folder goes with it).
+        render.generate(dataclasses.replace(request, dest=throwaway, git=False, force=False), Transaction())
         prepared = prepare(make_plan(throwaway), config)
         if not prepared.plan.todo:
             return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from generator.errors import ScaffoldError
 from generator.fill.pricing import Usage
 
 # --- progress -----------------------------------------------------------------------------------
@@ -42,7 +43,10 @@ class FillOffer:
 
 
 class Reporter(Protocol):
-    """The caller's side of a run: progress to show, and the one question the core may ask."""
+    """The caller's side of a run: news to show, and the one question the core may ask."""
+
+    def rendered(self, rendered: Rendered) -> None:
+        """The project is in place (and committed): said at once, before any fill."""
 
     def progress(self, event: Progress) -> None: ...
 
@@ -53,6 +57,9 @@ class Reporter(Protocol):
 
 class SilentReporter:
     """Shows nothing and accepts every fill: for library callers and CI jobs."""
+
+    def rendered(self, rendered: Rendered) -> None:
+        pass
 
     def progress(self, event: Progress) -> None:
         pass
@@ -166,7 +173,7 @@ class NewResult:
     rendered: Rendered
     fill: FillResult | None = None
     fill_skipped: FillSkip | None = None
-    fill_error: Exception | None = None
+    fill_error: ScaffoldError | None = None
     pending: int = 0
 
     @property

@@ -1,6 +1,6 @@
 """Where scaffold's settings come from, in one place.
 
-Precedence, highest first (README, "Configuration"):
+Precedence, highest first (docs/configuration.md):
 
 1. command-line flags (`--templates`, `--home`, ...)
 2. environment variables (`SCAFFOLD_TEMPLATES`, `SCAFFOLD_HOME`, ...)
@@ -14,6 +14,7 @@ place a command calls it: once, at the start, for every setting.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -138,6 +139,15 @@ class Settings:
             ai_retries=AI_RETRIES.resolve(None),
             ai_stream=AI_STREAM.resolve(None),
         )
+
+    def with_flags(self, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
+        """These settings with a call's own choices on top, as flags (the highest precedence)."""
+        changes: dict[str, Resolved] = {}
+        if templates:
+            changes["templates"] = Resolved(str(templates), "flag")
+        if model:
+            changes["model"] = Resolved(model, "flag")
+        return dataclasses.replace(self, **changes) if changes else self
 
     @property
     def main_model(self) -> str:

@@ -3,8 +3,8 @@
 Faults come from the fake Messages API (`tests/fakeapi.py`) driven through the real SDK: HTTP errors, resets,
 timeouts, truncated, malformed or refused answers, streams cut off or broken by an `error` event; each is given on
 every request (the ladder runs out: exit 3, the render untouched) and only on the first (the repair call fills:
-exit 0). Then interrupts and disk trouble while the fills are written (`generator/fill/files.py`: temporary files
-first, then renames): in process, by patching its steps, and with real signals sent to a `scaffold fill`
+exit 0). Then interrupts and disk trouble while the fills are written (`generator/fill/apply.py`: temporary files
+first, then renames): in process, through the transaction's fault hook, and with real signals sent to a `scaffold fill`
 subprocess mid-stream.
 """
 

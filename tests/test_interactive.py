@@ -122,3 +122,13 @@ def test_defaults_are_shown_not_pretyped(tmp_path: Path) -> None:
     assert recorded["description"] == "Settles payouts nightly."
     assert recorded["port"] == 8000 and recorded["owner"] == "platform-team"
     assert any("Enter for: 8000" in text for text in shown), shown
+
+
+def test_no_status_line_is_drawn_over_the_questions(tmp_path: Path) -> None:
+    child = _spawn(["new-service", "payouts", "--no-ai", "--no-git"], tmp_path, tmp_path)
+    child.expect(PROMPT)
+    before_first_prompt = child.before
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "…" not in before_first_prompt and "starting" not in before_first_prompt, before_first_prompt

@@ -179,3 +179,27 @@ def test_check_recursive_finds_every_project(
     assert sorted(Path(report["path"]).name for report in reports) == ["demo", "two"]
     assert all(report["behind"] for report in reports)
     assert generator.pipeline.find_projects(tmp_path / "templates") == []
+
+
+def test_a_calls_own_model_wins_over_the_settings_given(project: Path) -> None:
+    preview = generator.preview_fill(project, model="claude-opus-5-5", settings=generator.Settings.load())
+    assert preview is not None and preview.model == "claude-opus-5-5"
+
+
+def test_pretend_refuses_a_destination_the_real_run_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "keep.txt").write_text("mine\n")
+    assert main(["new-service", "demo", "--defaults", "--pretend"]) == ExitCode.USAGE
+    assert "already exists and is not empty" in capsys.readouterr().err
+
+
+def test_a_home_from_the_environment_is_named_as_such(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_HOME", str(tmp_path / "no-home-here"))
+    assert main(["fill", str(project), "--pretend"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "SCAFFOLD_HOME" in err and "--home" not in err

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.cli.report import make_reporter, pretend_lines, reporting, summary
 from generator.errors import ExitCode
-from generator.pipeline import FillRequest
-from generator.results import FillResult
+
+if TYPE_CHECKING:  # the handlers import what they use: `scaffold --help` stays fast
+    from generator.pipeline import FillRequest
+    from generator.results import FillResult
 
 FILL_HELP = """\
 the AI fill step:
@@ -54,6 +55,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def fill_request(args: argparse.Namespace, *, confirm: bool) -> FillRequest:
+    from generator.pipeline import FillRequest
+
     return FillRequest(
         model=args.model, verify=args.verify, verify_command=args.verify_command or None, confirm=confirm
     )
@@ -61,6 +64,7 @@ def fill_request(args: argparse.Namespace, *, confirm: bool) -> FillRequest:
 
 def run_fill(args: argparse.Namespace) -> int:
     from generator import pipeline
+    from generator.cli.report import make_reporter, pretend_lines, reporting
     from generator.settings import Settings
 
     config = Settings.load(model=args.model)
@@ -81,15 +85,19 @@ def run_fill(args: argparse.Namespace) -> int:
             settings=config,
             reporter=reporter,
         )
-    finally:
+    except BaseException:
         reporter.close()
+        raise
     if run.result is None:
+        reporter.close()
         if run.skipped == "no-regions":
             print(f"Nothing to fill in {project}: every region is filled (use --refill ID to redo one).")
         return ExitCode.OK
-    return reporting(run.result, _summarised)
+    return reporting(run.result, _summarised, before=reporter.close)
 
 
 def _summarised(result: FillResult) -> int:
+    from generator.cli.report import summary
+
     print("\n".join(summary(result)))
     return ExitCode.FILLS_FELL_BACK if result.fell_back else ExitCode.OK

@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.cli import report
 from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request
-from generator.cli.report import make_reporter, pretend_lines, shown
 from generator.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -166,7 +164,8 @@ def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_new(args: argparse.Namespace) -> int:
     from generator import pipeline
-    from generator.cli import prompts
+    from generator.cli import prompts, report
+    from generator.cli.report import make_reporter, pretend_lines
     from generator.settings import Settings
     from generator.template.questionnaire import has_terminal
 
@@ -181,7 +180,7 @@ def run_new(args: argparse.Namespace) -> int:
         "asker": prompts.ask if has_terminal() else None,
     }
     if args.pretend:
-        preview = pipeline.preview_new(args.template, args.name, **common)
+        preview = pipeline.preview_new(args.template, args.name, force=args.force, **common)
         if preview is None:
             print(f"The {args.template} template has no regions to fill; nothing to call (--pretend).")
         else:
@@ -198,28 +197,18 @@ def run_new(args: argparse.Namespace) -> int:
             reporter=reporter,
             **common,
         )
-    finally:
+    except BaseException:
         reporter.close()
-    return report.reporting(result, _created)
+        raise
+    return report.reporting(result, _created, before=reporter.close)
 
 
 def _created(result: NewResult) -> int:
-    """Say what was made and what the fill step did."""
-    rendered = result.rendered
-    version = rendered.version or "unversioned"
-    print(f"Created {rendered.path} from the {rendered.template} template ({version}), {rendered.files} files.")
-    if rendered.commit:
-        print(
-            f"Committed the render as {rendered.commit[:12]}; 'copier update' (or 'scaffold update') works from here."
-        )
-    else:
-        why = {
-            "no-git": "--no-git",
-            "inside-repo": f"{rendered.path} is inside the git repository {rendered.enclosing_repo}",
-            "git-missing": "git is not installed",
-        }[rendered.git_skipped or "no-git"]
-        print(f"No git commit ({why}); commit the project before running 'copier update'.")
-    where = shown(rendered.path)
+    """Say what the fill step did (the render was reported as it landed)."""
+    from generator.cli import report
+    from generator.cli.report import shown
+
+    where = shown(result.path)
     if result.fill_error is not None:
         print(
             f"scaffold: AI fill failed: {result.fill_error}; {where} is created with the template's fallbacks, "
@@ -280,7 +269,7 @@ def _print_questions(config: RepoConfig, template: str) -> None:
 
 def run_update(args: argparse.Namespace) -> int:
     from generator import pipeline
-    from generator.cli import prompts
+    from generator.cli import prompts, report
     from generator.template import questionnaire
 
     terminal = questionnaire.has_terminal()
@@ -298,6 +287,8 @@ def run_update(args: argparse.Namespace) -> int:
 
 
 def _updated(result: UpdateResult) -> int:
+    from generator.cli.report import shown
+
     where = shown(result.path)
     if result.old_version == result.new_version:
         print(f"{where} is already at template version {result.new_version}; re-applied it.")
@@ -377,6 +368,8 @@ def _check_json(result: CheckResult) -> dict[str, Any]:
 
 
 def _check_lines(result: CheckResult) -> list[str]:
+    from generator.cli.report import shown
+
     where = shown(result.path)
     lines = [f"{where}: template {result.template or '?'} at {result.version or 'unversioned'} from {result.source}"]
     if result.unreachable:

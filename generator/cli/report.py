@@ -18,7 +18,7 @@ from typing import TextIO, TypeVar
 from generator.errors import Interrupted
 from generator.fill.pricing import Usage, format_cost
 from generator.plumbing.transaction import checkpoint
-from generator.results import FillOffer, FillPreview, FillResult, Progress
+from generator.results import FillOffer, FillPreview, FillResult, Progress, Rendered
 
 
 def shown(path: Path) -> str:
@@ -31,6 +31,22 @@ def shown(path: Path) -> str:
 
 def regions(count: int) -> str:
     return f"{count} region{'s' * (count != 1)}"
+
+
+def created_lines(rendered: Rendered) -> list[str]:
+    version = rendered.version or "unversioned"
+    lines = [f"Created {rendered.path} from the {rendered.template} template ({version}), {rendered.files} files."]
+    if rendered.commit:
+        commit = rendered.commit[:12]
+        lines.append(f"Committed the render as {commit}; 'copier update' (or 'scaffold update') works from here.")
+    else:
+        why = {
+            "no-git": "--no-git",
+            "inside-repo": f"{rendered.path} is inside the git repository {rendered.enclosing_repo}",
+            "git-missing": "git is not installed",
+        }[rendered.git_skipped or "no-git"]
+        lines.append(f"No git commit ({why}); commit the project before running 'copier update'.")
+    return lines
 
 
 def describe(event: Progress) -> str:
@@ -47,7 +63,11 @@ def describe(event: Progress) -> str:
 
 
 class _Confirming:
-    """The one question a fill asks: on a terminal only, before anything is spent."""
+    """What both reporters share: the render's news as soon as it lands, and the one question a fill
+    asks (on a terminal only, before anything is spent)."""
+
+    def rendered(self, rendered: Rendered) -> None:
+        print("\n".join(created_lines(rendered)), flush=True)
 
     def confirm_fill(self, offer: FillOffer) -> bool:
         from generator.template import questionnaire
@@ -96,11 +116,15 @@ class LiveReporter(_Confirming):
         self._started = time.monotonic()
         self._phase_started = self._started
         self._stop = threading.Event()
+        # Started by the first progress event, which comes after every question and the fill's
+        # confirmation: a status line redrawn over a prompt would garble it.
         self._thread = threading.Thread(target=self._loop, name="scaffold-fill-display", daemon=True)
-        self._thread.start()
 
     def progress(self, event: Progress) -> None:
         text = describe(event)
+        if not self._thread.is_alive() and not self._stop.is_set():
+            self._started = self._phase_started = time.monotonic()
+            self._thread.start()
         with self._lock:
             self._clear()
             print(f"fill: {text}", file=self._stream, flush=True)
@@ -113,9 +137,10 @@ class LiveReporter(_Confirming):
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=1)
-        with self._lock:
-            self._clear()
+        if self._thread.is_alive():
+            self._thread.join(timeout=1)
+            with self._lock:
+                self._clear()
 
     def _clear(self) -> None:
         self._stream.write("\r\x1b[K")
@@ -248,9 +273,11 @@ def _fill_state(result: object) -> str:
 R = TypeVar("R")
 
 
-def reporting(result: R, show: Callable[[R], int]) -> int:
-    """Word a finished command's result; an interrupt while doing so still says what now exists."""
+def reporting(result: R, show: Callable[[R], int], before: Callable[[], None] = lambda: None) -> int:
+    """Word a finished command's result (after `before`, e.g. closing the status line); an interrupt
+    while doing so still says what now exists."""
     try:
+        before()
         checkpoint("cli.report", result=result)
         return show(result)
     except KeyboardInterrupt as interrupt:

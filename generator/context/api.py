@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import settings
 from generator.context.select import DEFAULT_BUDGET, Document, Task
 from generator.errors import EmptyTaskError, ExternalToolError, UnknownKindError, UsageError
+from generator.settings import Settings
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -104,6 +104,7 @@ def build_context(
     project: str | None = None,
     budget: int = DEFAULT_BUDGET,
     home: str | Path | None = None,
+    settings: Settings | None = None,
     _with_task: bool = True,
 ) -> ContextResult:
     """Select, redact and assemble the context for a task (see `generator.context`).
@@ -129,7 +130,7 @@ def build_context(
             'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
         )
 
-    knowledge = _home(home)
+    knowledge = _home(home, settings)
     cmap = _context_map(knowledge.context_dir)
     if task.kind:
         if task.kind not in cmap.kinds:
@@ -209,13 +210,13 @@ def build_context(
     )
 
 
-def count_tokens(text: str, *, model: str | None = None) -> int:
+def count_tokens(text: str, *, model: str | None = None, settings: Settings | None = None) -> int:
     """Claude's exact token count for `text` as one user message (needs the network and a key).
 
     Uses the Anthropic SDK's token-counting endpoint; the key and the model come from the same
     settings as the fill step's. Never needed for selection, which uses the offline estimate.
     """
-    config = settings.Settings.load(model=model)
+    config = (settings or Settings.load()).with_flags(model=model)
     key = config.key
     if not key:
         raise UsageError(
@@ -234,10 +235,13 @@ def count_tokens(text: str, *, model: str | None = None) -> int:
     return int(response.input_tokens)
 
 
-def _home(home: str | Path | None) -> KnowledgeHome:
+def _home(home: str | Path | None, settings: Settings | None = None) -> KnowledgeHome:
+    """The home: `home` when given, else the one the caller's settings (or freshly loaded ones) resolve."""
     from generator.context.home import resolve_home
 
-    return resolve_home(settings.Settings.load(home=home))
+    if settings is None or home:
+        return resolve_home(Settings.load(home=home))
+    return resolve_home(settings)
 
 
 def _context_map(context_dir: Path) -> ContextMap:

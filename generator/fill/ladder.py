@@ -1,6 +1,6 @@
 """A fill run: ask, check, repair, escalate, then write everything or nothing.
 
-Ladder (README, "The AI fill step"): one call to the main model for every region to fill;
+Ladder (docs/ai-fill.md): one call to the main model for every region to fill;
 regions that fail the checks, or every region when the call itself failed, go to one
 repair call to the main model with the checks' messages, then to one call to the escalation
 model. Regions still failing keep the template's fallback, and so do all the others of the

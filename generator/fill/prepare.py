@@ -43,12 +43,11 @@ def prepare(plan: Plan, config: Settings) -> Prepared:
         return Prepared(plan, "", {}, {})
     text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {plan.project.name}"
     task = Task.from_answers(plan.answers, text=text)
-    home = config.home.value
     try:
-        context = build_context(task, home=home)
+        context = build_context(task, settings=config)
     except UnknownKindError:
         # A template of the team's own that context.yml does not map yet: classify its description instead.
-        context = build_context(Task(text, None, task.project, task.answers), home=home)
+        context = build_context(Task(text, None, task.project, task.answers), settings=config)
     folder = context.home / "context"
     hashes: dict[str, str] = {}
     tokens: dict[str, int] = {}

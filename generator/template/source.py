@@ -315,7 +315,7 @@ def load_repo_config(root: Path) -> RepoConfig:
             "(run 'scaffold init' to create one, or point --templates at one)"
         )
     if not (root / "templates").is_dir():
-        raise TemplateSourceError(f"{root} has no templates/ folder; see README, 'Template repositories'")
+        raise TemplateSourceError(f"{root} has no templates/ folder; see docs/updates.md, 'Template repositories'")
     merged: dict[str, Any] = {}
     for doc in _load_yaml_docs(config, root):
         merged.update(doc)
