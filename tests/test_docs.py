@@ -216,11 +216,12 @@ def test_code_block_extraction() -> None:
     ]
 
 
-def test_the_library_page_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every python block of docs/library.md runs as shown, in a fresh namespace."""
-    text = (REPO_ROOT / "docs" / "library.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", ["library.md", "context.md"])
+def test_the_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    """Every python block of the docs pages with Python examples runs as shown, in a fresh namespace."""
+    text = (REPO_ROOT / "docs" / page).read_text(encoding="utf-8")
     blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.M | re.S)
-    assert len(blocks) >= 4
+    assert blocks
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     for block in blocks:

@@ -165,9 +165,9 @@ def _gather_answers(args: argparse.Namespace) -> dict[str, Any]:
 def run_new(args: argparse.Namespace) -> int:
     from generator import pipeline
     from generator.cli import prompts, report
+    from generator.cli.prompts import has_terminal
     from generator.cli.report import make_reporter, pretend_lines
     from generator.settings import Settings
-    from generator.template.questionnaire import has_terminal
 
     config = Settings.load(templates=args.templates, model=args.model)
     common: dict[str, Any] = {
@@ -270,9 +270,8 @@ def _print_questions(config: RepoConfig, template: str) -> None:
 def run_update(args: argparse.Namespace) -> int:
     from generator import pipeline
     from generator.cli import prompts, report
-    from generator.template import questionnaire
 
-    terminal = questionnaire.has_terminal()
+    terminal = prompts.has_terminal()
     result = pipeline.update_project(
         args.path,
         data=_gather_answers(args),

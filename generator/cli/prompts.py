@@ -15,6 +15,11 @@ from generator.template.source import Question
 QMARK = "🎤"
 
 
+def has_terminal() -> bool:
+    """Whether someone can be asked: the core never asks this, only the CLI, which then passes `ask`."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _shown(value: Any) -> str:
     return "yes" if value is True else "no" if value is False else str(value)
 

@@ -70,9 +70,9 @@ class _Confirming:
         print("\n".join(created_lines(rendered)), flush=True)
 
     def confirm_fill(self, offer: FillOffer) -> bool:
-        from generator.template import questionnaire
+        from generator.cli.prompts import has_terminal
 
-        if not questionnaire.has_terminal():
+        if not has_terminal():
             return True
         import questionary
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -164,10 +163,6 @@ def check_validators(config: RepoConfig, answers: Mapping[str, Any], questions: 
             raise AnswerError(f"invalid project name {_shown(answers[name])!r}: {message}")
         if message:
             raise AnswerError(f"invalid answer for {name!r}: {message}")
-
-
-def has_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def require_answers(answers: Mapping[str, Any], questions: Mapping[str, Question], template: str) -> None:
