@@ -47,8 +47,12 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def scaffold_interrupted(args: Sequence[str], cwd: Path, delay: float, signum: int) -> tuple[int, str]:
-    """Run `scaffold ARGS`, send it `signum` after `delay` seconds; return its exit code and stderr."""
+def scaffold_interrupted(
+    args: Sequence[str], cwd: Path, delay: float, signum: int, when: Callable[[], object] | None = None
+) -> tuple[int, str]:
+    """Run `scaffold ARGS`, send it `signum` once `when()` holds (polled; it may hold only briefly) or,
+    without `when`, after `delay` seconds; return its exit code and stderr. With `when`, a run that ends
+    before the condition was seen is returned as it ended, unsignalled."""
     process = subprocess.Popen(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
@@ -58,8 +62,14 @@ def scaffold_interrupted(args: Sequence[str], cwd: Path, delay: float, signum: i
         stdin=subprocess.DEVNULL,
         preexec_fn=default_sigint,
     )
-    time.sleep(delay)
-    process.send_signal(signum)
+    if when is None:
+        time.sleep(delay)
+    else:
+        deadline = time.monotonic() + 120
+        while process.poll() is None and not when() and time.monotonic() < deadline:
+            time.sleep(0.005)
+    if process.poll() is None:
+        process.send_signal(signum)
     _, err = process.communicate(timeout=120)
     return process.returncode, err
 
