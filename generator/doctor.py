@@ -140,7 +140,8 @@ def _user_config() -> DoctorCheck:
             "warn",
             f"{path}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)}, which scaffold ignores"
             + (f" ({'; '.join(hints)})" if hints else ""),
-            f"rename or remove them; the keys are {', '.join(sorted(settings.CONFIG_KEYS))}",
+            f"rename or remove {'them' if len(unknown) > 1 else 'it'}; the keys are "
+            f"{', '.join(sorted(settings.CONFIG_KEYS))}",
             required=True,
         )
     listed = f" ({', '.join(keys)})" if keys else ""
