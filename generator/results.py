@@ -220,3 +220,39 @@ class CheckResult:
     stale: tuple[str, ...] = ()
     # Why the source could not be read, when it could not.
     unreachable: str | None = None
+
+
+# --- doctor -------------------------------------------------------------------------------------
+
+DoctorStatus = Literal["ok", "warn", "fail"]
+# Who must act on a failed required check: the machine (install or upgrade git) or the configuration.
+Fault = Literal["environment", "config"]
+
+
+@dataclass(frozen=True)
+class DoctorCheck:
+    """One check of `scaffold doctor`: what it found (`detail`), and what to do about it (`fix`, "" when
+    nothing). Only `required` checks fail; the optional ones warn."""
+
+    name: str
+    status: DoctorStatus
+    detail: str
+    fix: str = ""
+    required: bool = False
+    fault: Fault | None = None
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """Every check of `scaffold doctor`, in the order they ran."""
+
+    version: str
+    checks: tuple[DoctorCheck, ...]
+
+    @property
+    def failures(self) -> tuple[DoctorCheck, ...]:
+        return tuple(check for check in self.checks if check.status == "fail")
+
+    @property
+    def warnings(self) -> tuple[DoctorCheck, ...]:
+        return tuple(check for check in self.checks if check.status == "warn")

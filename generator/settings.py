@@ -76,6 +76,8 @@ AI_RETRIES = Setting("SCAFFOLD_AI_RETRIES", "ai_retries")
 DEFAULT_AI_RETRIES = 2
 # Some proxies buffer server-sent events; "0" asks for whole JSON responses instead.
 AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
+# Every key the user config may hold; any other is a typo or a leftover (`scaffold doctor` says so).
+CONFIG_KEYS = frozenset(value.config_key for value in list(globals().values()) if isinstance(value, Setting))
 
 
 MAX_RETRIES = 10

@@ -42,6 +42,8 @@ def _probe(*args: str) -> dict[str, object]:
         ["fill", "--help"],
         ["list"],
         ["list", "--questions", "service"],
+        ["doctor", "--help"],
+        ["doctor"],
     ],
     ids=" ".join,
 )
@@ -57,6 +59,6 @@ def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> 
 def test_version_and_help_text() -> None:
     assert _probe("--version")["out"] == f"scaffold {__version__}\n"
     help_text = str(_probe("--help")["out"])
-    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update", "fill"):
+    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update", "fill", "doctor"):
         assert command in help_text
     assert "exit codes:" in help_text and "130" in help_text

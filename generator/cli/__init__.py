@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator import __version__
+from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_project(sub)
     register_fill(sub)
     register_knowledge(sub)
+    register_doctor(sub)
     return parser
 
 

@@ -225,3 +225,35 @@ def _api_message(error: Any) -> str:
 def _cause(error: BaseException) -> str:
     cause = error.__cause__ or error.__context__
     return str(cause or error).splitlines()[0] if str(cause or error) else type(cause or error).__name__
+
+
+def probe(api_key: str, model: str, timeout: float) -> tuple[str, str | None]:
+    """Whether the API answers with this key: the endpoint asked (ANTHROPIC_BASE_URL or the SDK's default,
+    without any credentials in it), and None when it answered, else why not, with the key scrubbed.
+
+    Counting the tokens of one word is the smallest request that proves the key, the endpoint and
+    the model name, and it costs nothing. No retries: `scaffold doctor` reports, it does not wait.
+    The endpoint is shown without user, password or query: a gateway may carry credentials there.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    import anthropic
+
+    client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=0)
+    parts = urlsplit(str(client.base_url))
+    endpoint = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="")).rstrip("/")
+    try:
+        client.messages.count_tokens(model=model, messages=[{"role": "user", "content": "ping"}])
+    except anthropic.AuthenticationError:
+        error = "the API key was rejected (401)"
+    except anthropic.PermissionDeniedError:
+        error = "the API key may not use this API (403)"
+    except anthropic.APIStatusError as status:
+        error = f"the API answered {status.status_code}: {_api_message(status)}"
+    except anthropic.APITimeoutError:
+        error = f"no answer within {timeout:g} s"
+    except anthropic.APIConnectionError as failed:
+        error = f"the connection failed: {_cause(failed)}"
+    else:
+        return endpoint, None
+    return endpoint, error.replace(api_key, "[API key]")

@@ -33,18 +33,31 @@ def _git_version() -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.groups()) if match else None
 
 
-def require_git() -> None:
-    """The one check, and the one message, wherever scaffold needs git: on PATH and recent enough."""
+def git_version() -> tuple[int, ...] | None:
+    """The version of the git on PATH (major, minor), or None when there is none."""
+    return _git_version() if git_available() else None
+
+
+def git_problem() -> tuple[str, str] | None:
+    """What is wrong with the git on PATH and how to fix it, or None when it will do (`require_git`, doctor)."""
     wanted = ".".join(map(str, MIN_GIT))
-    version = _git_version() if git_available() else None
+    version = git_version()
     if version is None:
-        raise ExternalToolError(
-            f"scaffold needs git {wanted} or newer on PATH, and there is none: install git "
-            "(e.g. 'apt-get install git', 'brew install git') and run the command again"
+        return (
+            f"scaffold needs git {wanted} or newer on PATH, and there is none",
+            "install git (e.g. 'apt-get install git', 'brew install git') and run the command again",
         )
     if version < MIN_GIT:
         found = ".".join(map(str, version))
-        raise ExternalToolError(f"scaffold needs git {wanted} or newer on PATH, and found git {found}: upgrade git")
+        return f"scaffold needs git {wanted} or newer on PATH, and found git {found}", "upgrade git"
+    return None
+
+
+def require_git() -> None:
+    """The one check, and the one message, wherever scaffold needs git: on PATH and recent enough."""
+    problem = git_problem()
+    if problem is not None:
+        raise ExternalToolError(": ".join(problem))
 
 
 def git(*args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> str:

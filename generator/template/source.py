@@ -374,6 +374,11 @@ def installed_bundle() -> Path:
     return settings.user_data_dir() / BUNDLE_NAME
 
 
+def _stamp(bundle: Path) -> Path:
+    """The file beside a placed bundle that holds the version of scaffold that placed it."""
+    return bundle.with_name(BUNDLE_NAME + ".version")
+
+
 def as_home_relative(path: Path) -> str:
     """`~/...` when `path` is under HOME, so answers files stay valid for the same user elsewhere."""
     home = Path.home().resolve()
@@ -413,24 +418,50 @@ def _version_key(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
-def ensure_bundle() -> Path:
-    """Copy the wheel's bundle to the per-user path unless an equal or newer one is already there.
-
-    Never downgrades: a newer bundle holds the history of every older release.
-    """
+def _require_shipped() -> Path:
     shipped = shipped_bundle()
     if not shipped.is_file():
         raise TemplateSourceError(
             f"this scaffold installation has no template bundle ({shipped}); reinstall scaffold "
             "(pip install --force-reinstall scaffold-generator) or pass --templates"
         )
+    return shipped
+
+
+@dataclass(frozen=True)
+class PlacedBundle:
+    """The bundle at the per-user path: its version stamp (None when none is placed, or it has no
+    stamp), and whether it serves this scaffold as it is (`current`: equal to or newer than the
+    shipped one, so nothing needs placing)."""
+
+    path: Path
+    version: str | None
+    current: bool
+
+
+def placed_bundle() -> PlacedBundle:
+    """What `ensure_bundle` would find at the per-user path; `scaffold doctor` reports it."""
+    shipped = shipped_bundle()
     target = installed_bundle()
-    stamp = target.with_name(BUNDLE_NAME + ".version")
-    if target.is_file() and stamp.is_file():
-        installed = stamp.read_text(encoding="utf-8").strip()
-        same = installed == __version__ and target.stat().st_size == shipped.stat().st_size
-        if same or _version_key(installed) > _version_key(__version__):
-            return target
+    stamp = _stamp(target)
+    if not (target.is_file() and stamp.is_file()):
+        return PlacedBundle(target, None, False)
+    installed = stamp.read_text(encoding="utf-8").strip()
+    same = installed == __version__ and shipped.is_file() and target.stat().st_size == shipped.stat().st_size
+    return PlacedBundle(target, installed, same or _version_key(installed) > _version_key(__version__))
+
+
+def ensure_bundle() -> Path:
+    """Copy the wheel's bundle to the per-user path unless an equal or newer one is already there.
+
+    Never downgrades: a newer bundle holds the history of every older release.
+    """
+    shipped = _require_shipped()
+    placed = placed_bundle()
+    if placed.current:
+        return placed.path
+    target = placed.path
+    stamp = _stamp(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with replacing(target) as partial:
         shutil.copyfile(shipped, partial)
@@ -482,8 +513,12 @@ def _expand_shorthand(url: str) -> str:
     return url
 
 
-def resolve(config: settings.Settings) -> TemplateSource:
-    """The template source after applying settings precedence."""
+def resolve(config: settings.Settings, *, place: bool = True) -> TemplateSource:
+    """The template source after applying settings precedence.
+
+    The bundled templates are placed at the per-user path on the way (`ensure_bundle`) unless
+    `place` is false (`scaffold doctor` looks without changing anything).
+    """
     chosen = config.templates
     if chosen.value is None:
         home = config.home
@@ -499,7 +534,11 @@ def resolve(config: settings.Settings) -> TemplateSource:
         described = _git_version(checkout)
         version = f"{__version__} (checkout {described})" if described else __version__
         return TemplateSource(url=str(checkout), origin="checkout", root=checkout, version=version)
-    bundle = ensure_bundle()
+    if place:
+        bundle = ensure_bundle()
+    else:
+        _require_shipped()
+        bundle = installed_bundle()
     return TemplateSource(
         url=as_home_relative(bundle), origin="bundled", root=settings.DATA_DIR / "repo", version=__version__
     )

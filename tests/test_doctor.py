@@ -1,0 +1,312 @@
+"""`scaffold doctor`: required parts fail it with the documented codes, optional ones only warn, the key
+never shows, `--online` asks the (fake) API, and nothing on disk changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import __version__, settings
+from generator.cli import main
+from generator.doctor import diagnose
+from generator.errors import ExitCode
+from generator.template import source
+from tests.fakeapi import COUNT_TOKENS_PATH, FakeAnthropic
+from tests.fillfakes import KEY
+from tests.helpers import REPO_ROOT, run, tree_snapshot
+
+Cli = Callable[..., tuple[int, str, str]]
+
+EVERY_CHECK = [
+    "git",
+    "git identity",
+    "user config",
+    "config folder",
+    "data folder",
+    "cache folder",
+    "bundled templates",
+    "template source",
+    "knowledge home",
+    "ruff",
+    "shellcheck",
+    "bash",
+    "terraform",
+    "python-hcl2",
+    "checkov",
+    "mypy",
+    "AI settings",
+    "API key",
+]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(["doctor", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def checks_of(out: str) -> dict[str, dict[str, Any]]:
+    report = json.loads(out)
+    return {check["name"]: check for check in report["checks"]}
+
+
+def test_a_healthy_machine_passes_and_says_so(cli: Cli) -> None:
+    code, out, err = cli()
+    assert code == ExitCode.OK, out
+    assert "Ready: every required part is fine" in out
+    assert out.startswith(f"Checking scaffold {__version__} (Python ")
+    assert err == ""
+
+
+def test_json_is_one_object_with_every_check(cli: Cli) -> None:
+    code, out, _ = cli("--json")
+    report = json.loads(out)
+    assert code == report["exit_code"] == ExitCode.OK
+    assert report["ok"] is True and report["scaffold"] == __version__
+    assert [check["name"] for check in report["checks"]] == EVERY_CHECK
+    for check in report["checks"]:
+        assert set(check) == {"name", "status", "detail", "fix", "required", "fault"}
+        assert check["status"] in {"ok", "warn", "fail"} and check["detail"]
+    required = [check["name"] for check in report["checks"] if check["required"]]
+    assert required == ["git", "user config", "template source", "knowledge home"]
+
+
+def test_every_checker_of_the_fill_step_is_listed() -> None:
+    from generator.fill.validate import available_tools
+
+    names = {check.name for check in diagnose().checks}
+    assert set(available_tools()) <= names
+
+
+def test_without_git_it_names_git_and_exits_5(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    code, out, _ = cli()
+    assert code == ExitCode.EXTERNAL
+    assert "FAIL  git " in out
+    assert "scaffold needs git 2.27 or newer on PATH, and there is none" in out
+    assert "Not ready: git failed" in out
+    code, out, _ = cli("--json")
+    git = checks_of(out)["git"]
+    assert (code, git["status"], git["fault"]) == (ExitCode.EXTERNAL, "fail", "environment")
+    assert "install git" in git["fix"]
+
+
+def test_an_old_git_is_named_with_its_version(tmp_path: Path) -> None:
+    # A subprocess: git's version is read once per process.
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    git = fake_bin / "git"
+    git.write_text("#!/bin/sh\necho 'git version 2.20.1'\n")
+    git.chmod(0o755)
+    env = {**os.environ, "PATH": str(fake_bin)}
+    result = run([sys.executable, "-m", "generator", "doctor", "--json"], env=env, cwd=tmp_path, check=False)
+    assert result.returncode == ExitCode.EXTERNAL, result.stderr
+    assert checks_of(result.stdout)["git"]["detail"] == "scaffold needs git 2.27 or newer on PATH, and found git 2.20"
+
+
+def test_a_broken_user_config_fails_naming_the_file(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "broken.yml"
+    config.write_text("templates: [unclosed\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    code, out, _ = cli()
+    assert code == ExitCode.USAGE
+    assert "FAIL  user config" in out and str(config) in out
+    assert "not checked: the user config must be fixed first" in out
+    code, out, _ = cli("--json")
+    checks = checks_of(out)
+    assert code == ExitCode.USAGE
+    assert str(config) in checks["user config"]["detail"] and str(config) in checks["user config"]["fix"]
+    assert checks["template source"]["status"] == "fail"
+    assert [check["name"] for check in json.loads(out)["checks"]] == EVERY_CHECK
+
+
+def test_an_unknown_config_key_warns_with_the_likely_one(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("templats: gh:acme/templates\nmodel: claude-sonnet-5-5\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    code, out, _ = cli("--json")
+    user_config = checks_of(out)["user config"]
+    assert code == ExitCode.OK
+    assert user_config["status"] == "warn"
+    assert "templats" in user_config["detail"] and "did you mean 'templates'?" in user_config["detail"]
+
+
+def test_a_missing_template_source_fails_with_the_setting_to_fix(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_TEMPLATES", str(tmp_path / "nowhere"))
+    code, out, _ = cli("--json")
+    check = checks_of(out)["template source"]
+    assert code == ExitCode.USAGE
+    assert check["status"] == "fail" and "does not exist" in check["detail"]
+    assert "SCAFFOLD_TEMPLATES" in check["fix"]
+
+
+def test_a_home_without_context_fails(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAFFOLD_HOME", str(tmp_path))
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert code == ExitCode.USAGE
+    assert check["status"] == "fail" and "no context/ folder" in check["detail"]
+    assert "SCAFFOLD_HOME" in check["fix"]
+
+
+def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    context_map = home / "context" / "context.yml"
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "ok")
+    assert str(home) in check["detail"] and "documents" in check["detail"]
+
+    (home / "context" / "architecture.md").unlink()
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn")
+    assert "architecture.md" in check["detail"]
+
+    context_map.write_text("version: 1\ncore: [patterns.md\n")
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.USAGE, "fail")
+    assert str(context_map) in check["detail"]
+
+
+def test_a_key_in_the_environment_is_reported_and_never_shown(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    code, out, err = cli()
+    assert code == ExitCode.OK
+    assert "set, from ANTHROPIC_API_KEY" in out
+    json_code, json_out, json_err = cli("--json")
+    assert checks_of(json_out)["API key"]["status"] == "ok"
+    for text in (out, err, json_out, json_err):
+        assert KEY not in text and KEY[:12] not in text and KEY[-12:] not in text
+
+
+def test_a_key_in_a_config_others_can_read_warns(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(f"anthropic_api_key: {KEY}\n")
+    config.chmod(0o644)
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    code, out, err = cli("--json")
+    check = checks_of(out)["API key"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn")
+    assert f"chmod 600 {config}" == check["fix"]
+    config.chmod(0o600)
+    code, out2, err2 = cli("--json")
+    assert checks_of(out2)["API key"]["status"] == "ok"
+    for text in (out, err, out2, err2):
+        assert KEY not in text
+
+
+def test_online_against_the_fake_api_says_it_answers(cli: Cli, fake: FakeAnthropic) -> None:
+    code, out, err = cli("--online", "--json")
+    api = checks_of(out)["API"]
+    assert code == ExitCode.OK
+    assert api["status"] == "ok" and api["detail"].startswith(f"{fake.base_url} answered")
+    assert [(request.method, request.path) for request in fake.requests] == [("POST", COUNT_TOKENS_PATH)]
+    sent = fake.requests[0].headers
+    assert KEY in sent.get("x-api-key", "") + sent.get("authorization", "")
+    assert KEY not in out + err
+
+
+def test_online_against_a_closed_port_says_it_does_not_answer(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port now: the connection is refused at once, and the probe does not retry.
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    code, out, err = cli("--online")
+    assert code == ExitCode.OK  # the API is optional: a warning
+    assert "warn  API " in out and f"http://127.0.0.1:{port} did not answer" in out
+    assert KEY not in out + err
+
+
+def test_online_without_a_key_is_not_checked(cli: Cli) -> None:
+    code, out, _ = cli("--online", "--json")
+    assert code == ExitCode.OK
+    assert checks_of(out)["API"]["detail"] == "not checked: no API key"
+
+
+def test_an_unwritable_folder_warns(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    code, out, _ = cli("--json")
+    check = checks_of(out)["cache folder"]
+    assert code == ExitCode.OK
+    assert check["status"] == "warn" and f"cannot write in {blocker}" in check["detail"]
+
+
+def test_doctor_changes_nothing_on_disk(cli: Cli, isolated_user_state: Path) -> None:
+    before = tree_snapshot(isolated_user_state)
+    cli()
+    cli("--json")
+    assert tree_snapshot(isolated_user_state) == before
+
+
+@pytest.fixture
+def wheel_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """scaffold as a wheel installs it: no checkout, the repository and its git bundle under the package's data."""
+    data = tmp_path / "_data"
+    data.mkdir()
+    (data / "repo").symlink_to(REPO_ROOT, target_is_directory=True)
+    (data / source.BUNDLE_NAME).write_bytes(b"a git bundle\n")
+    monkeypatch.setattr(settings, "DATA_DIR", data)
+    monkeypatch.setattr(settings, "checkout_root", lambda: None)
+    return data
+
+
+def _bundle_check() -> tuple[str, str, str]:
+    check = next(check for check in diagnose().checks if check.name == "bundled templates")
+    return check.status, check.detail, check.fix
+
+
+def test_in_a_wheel_install_the_placed_bundle_is_checked_and_not_placed(wheel_install: Path) -> None:
+    status, detail, fix = _bundle_check()
+    assert (status, fix) == ("warn", "run 'scaffold list' once: it places the bundle")
+    assert not source.installed_bundle().exists()
+    template_source = next(check for check in diagnose().checks if check.name == "template source")
+    assert template_source.status == "ok" and "the templates shipped with scaffold" in template_source.detail
+
+    placed = source.ensure_bundle()
+    assert _bundle_check() == ("ok", f"{placed}, placed by scaffold {__version__}", "")
+
+    stamp = placed.with_name(source.BUNDLE_NAME + ".version")
+    stamp.write_text("0.0.1\n")
+    status, detail, fix = _bundle_check()
+    assert status == "warn" and "placed by scaffold 0.0.1" in detail and "replaces" in fix
+    stamp.write_text("99.0.0\n")
+    status, detail, _ = _bundle_check()
+    assert status == "ok" and "newer than this" in detail
+
+
+def test_help_names_the_exit_codes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "doctor", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "exit codes of doctor" in result.stdout and "--online" in result.stdout
