@@ -336,3 +336,44 @@ def test_a_signal_after_the_command_finished_does_not_undo_its_exit(tmp_path: Pa
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Templates from" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_destination_that_appears_while_rendering_is_never_merged_into(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user creates demo/README.md while scaffold renders demo: their file stays, scaffold exits 2."""
+    from generator.plumbing.transaction import fault_hook
+
+    dest = tmp_path / "demo"
+
+    def user_writes(point: str, details: object) -> None:
+        if point == "render.commit":  # rendered in the staging folder, not yet moved
+            build_file_tree(dest, {"README.md": "my own notes\n"})
+
+    with fault_hook(user_writes):
+        assert main(["new-service", "demo", "--defaults", "--no-ai", "--dest", str(dest)]) == 2
+
+    assert "appeared (or filled up) while the project was rendered" in capsys.readouterr().err
+    assert [path.name for path in tmp_path.iterdir()] == ["demo"], "a staging folder was left behind"
+    assert (dest / "README.md").read_text() == "my own notes\n" and len(list(dest.iterdir())) == 1
+
+
+def test_two_runs_on_one_destination_leave_one_whole_project(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "generator", "new-service", "same", "--defaults", "--no-ai"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = sorted((process.wait(timeout=300), process.communicate()[1]) for process in runs)
+    assert [code for code, _ in outcomes] == [0, 2], outcomes
+    assert "appeared" in outcomes[1][1] or "already exists" in outcomes[1][1]
+    assert_complete(tmp_path / "same")
+    assert [path.name for path in tmp_path.iterdir()] == ["same"]

@@ -7,6 +7,7 @@ itself runs with signals held, so an interrupt never lands half-way through a --
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -167,14 +168,22 @@ def _check_merge(rendered: Path, dest: Path) -> None:
             raise DestinationError(f"{target} is {kind} where the template has the opposite; move it away first")
 
 
-def _move_into_place(rendered: Path, dest: Path) -> None:
-    if not dest.exists():
+def _move_into_place(rendered: Path, dest: Path, force: bool) -> None:
+    """Put the render at `dest`: one rename, which the OS refuses when something is there by now."""
+    try:
+        # rename(2) replaces an empty folder and fails on a non-empty one, atomically: a destination that
+        # filled up while Copier rendered (a user's file, another scaffold run) is never merged into.
         rendered.rename(dest)
         return
-    if not any(dest.iterdir()):
-        dest.rmdir()
-        rendered.rename(dest)
-        return
+    except OSError as error:
+        occupied = error.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR)
+        if not occupied:
+            raise ExternalToolError(f"cannot move the project into {dest}: {error.strerror or error}") from None
+        if not force or not dest.is_dir():
+            raise DestinationError(
+                f"{dest} appeared (or filled up) while the project was rendered, and nothing was written into "
+                "it; run again with another name or --dest, or pass --force to render into it"
+            ) from None
     _check_merge(rendered, dest)
     for src in sorted(rendered.rglob("*")):
         target = dest / src.relative_to(rendered)
@@ -182,6 +191,24 @@ def _move_into_place(rendered: Path, dest: Path) -> None:
             target.mkdir(exist_ok=True)
         else:
             src.replace(target)
+
+
+@contextmanager
+def _destination_lock(dest: Path) -> Iterator[None]:
+    """One scaffold at a time moves a project into `dest.parent`: two --force merges into one folder
+    must not interleave. The lock is on the parent folder itself, so no lock file is left behind, and
+    the OS releases it if the process dies."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the rename above still refuses an occupied destination
+        yield
+        return
+    fd = os.open(dest.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
@@ -216,8 +243,8 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
             commit = gitutil.commit_all(rendered, message)
         files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
         result = Rendered(dest, request.template, version, files, commit, skipped, repo)
-        with transaction.commit("render.move", dest=dest):
-            _move_into_place(rendered, dest)
+        with _destination_lock(dest), transaction.commit("render.move", dest=dest):
+            _move_into_place(rendered, dest, request.force)
             stage.landed = True
             transaction.landed(result)
     checkpoint("render.moved", dest=dest)
