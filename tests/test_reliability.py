@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import re
 import signal
 from pathlib import Path
@@ -377,3 +378,41 @@ def test_two_runs_on_one_destination_leave_one_whole_project(tmp_path: Path) -> 
     assert "appeared" in outcomes[1][1] or "already exists" in outcomes[1][1]
     assert_complete(tmp_path / "same")
     assert [path.name for path in tmp_path.iterdir()] == ["same"]
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", "null", "{a: 1}"])
+def test_a_non_text_description_is_blamed_on_the_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    data = tmp_path / "answers.yml"
+    data.write_text(f"description: {value}\n")
+    assert main(["new-service", "svc", "--defaults", "--data-file", str(data), "--dest", str(tmp_path / "svc")]) == 2
+    err = capsys.readouterr().err
+    assert "answer for 'description' must be text" in err and "template source" not in err
+    assert not (tmp_path / "svc").exists()
+
+
+def test_git_killed_by_a_signal_is_the_machines_trouble(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    real = shutil.which("git")
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = clone ] && kill -9 $$; done\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    repo = init_template_repo(tmp_path / "tpl", {})
+    env = {**os.environ, "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", "mini", "x", "--defaults", "--templates", str(repo)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 5, result.stderr
+    assert "killed by signal 9" in result.stderr and not (tmp_path / "x").exists()

@@ -96,6 +96,9 @@ def _cast(question: Question, value: Any) -> Any:
     kind, name = question.type, question.name
     if kind in {"str", "yaml", "json"} and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)  # e.g. python_version: 3.12 written unquoted in YAML
+    if kind == "str" and not isinstance(value, str):
+        shown = "nothing (null)" if value is None else repr(value)
+        raise AnswerError(f"answer for {name!r} must be text, got {shown}; quote it in the data file")
     if kind == "int":
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise AnswerError(f"answer for {name!r} must be an integer, got {value!r}")

@@ -132,6 +132,11 @@ def copier_errors(template_source: str) -> Iterator[None]:
         raise ExternalToolError("git could not be run; check that the git on PATH works") from None
     except ProcessExecutionError as error:
         cause = gitutil.error_cause(str(error.stderr))
+        if isinstance(error.retcode, int) and error.retcode < 0:
+            # Killed by a signal (out of memory, a watchdog): the machine's trouble, not the source's.
+            raise ExternalToolError(
+                f"git was killed by signal {-error.retcode} while reading {template_source}; run it again"
+            ) from None
         raise TemplateSourceError(f"cannot fetch the template source {template_source}: {cause or error}") from None
     # After ProcessExecutionError, which is an OSError too.
     except OSError as error:
