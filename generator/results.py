@@ -91,7 +91,7 @@ class RegionResult:
     reason: str | None
 
 
-CommitSkip = Literal["no-git", "not-own-repo", "previous-kept", "failed"]
+CommitSkip = Literal["no-git", "not-own-repo", "previous-kept"]
 
 
 @dataclass
@@ -103,7 +103,7 @@ class FillResult:
     calls: list[Call] = field(default_factory=list)
     commit: str | None = None
     # Why the fills were written but not committed, with `commit_detail` (the folder of the
-    # previous versions for "previous-kept", git's message for "failed").
+    # previous versions for "previous-kept").
     commit_skipped: CommitSkip | None = None
     commit_detail: str = ""
     # Optional checkers the run needed and could not find (e.g. "ruff"), and what each would check.

@@ -608,3 +608,26 @@ def test_fill_keeps_crlf_line_endings_outside_regions(project: Path, fake: FakeA
     data = domain.read_bytes()
     assert TAG.encode() in data
     assert data.count(b"\n") == data.count(b"\r\n")
+
+
+def test_a_commit_that_fails_leaves_nothing_written_or_staged(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Disk full (here: git's index locked) at the fill commit: exit 5, the render as it was, nothing staged."""
+    fake.responder = valid_reply(project)
+    render, render_log = worktree(project), commits(project)
+    lock = project / ".git" / "index.lock"
+
+    def lock_the_index(point: str, details: Mapping[str, Any]) -> None:
+        if point == "fill.rename" and details["target"] == project / RECORD_FILE:
+            lock.write_text("")  # every git add and commit now fails, as on a full disk
+
+    enter_hook(lock_the_index)
+    try:
+        assert main(["fill", str(project)]) == ExitCode.EXTERNAL
+    finally:
+        lock.unlink()
+
+    err = capsys.readouterr().err
+    assert "the fills could not be committed" in err and "nothing was changed" in err
+    assert_untouched(project, render, render_log)

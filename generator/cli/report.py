@@ -203,9 +203,7 @@ def _not_committed(result: FillResult) -> str:
         return f"not committed (no git); the previous versions are in {result.commit_detail}"
     if why == "no-git":
         return "not committed, like the render"
-    if why == "not-own-repo":
-        return "not committed: the project is not its own git repository"
-    return f"not committed ({result.commit_detail}); review and commit them yourself"
+    return "not committed: the project is not its own git repository"
 
 
 def _short(text: str, width: int = 100) -> str:

@@ -261,12 +261,20 @@ def _finish(
         writes.update({f"{previous}/{path}": state.found[path] for path in texts})
     swap = Swap(plan.project, writes)
     # Held from the first temporary file to the commit: the fills land written and committed, or not at all.
+    paths = [*texts, RECORD_FILE]
     with transaction.commit("fill.commit", project=plan.project):
         swap.apply()
+        try:
+            result.commit, result.commit_skipped, result.commit_detail = _commit(plan, options, state, paths, previous)
+        except ExternalToolError as error:
+            # All or nothing: fills written but left staged and uncommitted would read as done.
+            swap.undo()
+            gitutil.git("reset", "-q", "--", *paths, cwd=plan.project, check=False)
+            raise ExternalToolError(
+                f"the fills could not be committed ({error}); nothing was changed: fix that, then run "
+                "'scaffold fill' again"
+            ) from None
         swap.discard()
-        result.commit, result.commit_skipped, result.commit_detail = _commit(
-            plan, options, state, [*texts, RECORD_FILE], previous
-        )
         transaction.landed(result)
 
 
@@ -282,8 +290,4 @@ def _commit(
         return None, "not-own-repo", ""
     models = ", ".join(sorted(set(state.by_model.values())))
     message = f"Fill {_regions(len(plan.todo)).replace('region', 'template region')} with {models} (scaffold fill)"
-    try:
-        return gitutil.commit_paths(plan.project, paths, message), None, ""
-    except ExternalToolError as error:
-        # The fills are in place and valid; a failed commit must not read as "nothing was filled".
-        return None, "failed", str(error)
+    return gitutil.commit_paths(plan.project, paths, message), None, ""
