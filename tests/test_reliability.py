@@ -416,3 +416,72 @@ def test_git_killed_by_a_signal_is_the_machines_trouble(tmp_path: Path) -> None:
 
     assert result.returncode == 5, result.stderr
     assert "killed by signal 9" in result.stderr and not (tmp_path / "x").exists()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupt_swallowed_by_python_still_lands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM inside a weakref callback: Python discards the KeyboardInterrupt raised there; scaffold must not
+    carry on as if nothing happened (it did: it went on to commit and exit 0)."""
+    import weakref
+
+    from generator.plumbing.transaction import fault_hook
+
+    class Box:
+        pass
+
+    def hook(point: str, details: object) -> None:
+        if point == "render.commit":
+            box = Box()
+            weakref.finalize(box, terminate_self)
+            del box  # the finalizer runs now; the handler's KeyboardInterrupt is raised inside it, and lost
+
+    dest = tmp_path / "svc"
+    with fault_hook(hook):
+        code = main(["new-service", "svc", "--defaults", "--no-ai", "--dest", str(dest)])
+
+    err = capsys.readouterr().err
+    assert code == 130, err
+    assert (
+        err.endswith("scaffold: interrupted; nothing partial was left behind\n") or "was created and is complete" in err
+    )
+    if dest.exists():
+        assert_complete(dest)
+
+
+@pytest.mark.slow  # 200 runs of scaffold, two at a time: a few minutes
+def test_200_runs_interrupted_at_random_times_leave_nothing_partial(tmp_path: Path) -> None:
+    """SIGINT or SIGTERM at a random moment of `scaffold new-service`: every run ends finished, or with 130 and
+    one line saying nothing partial was left behind (and nothing is there) or that the project is complete."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    chooser = random.Random(20261202)
+    plans = [
+        (index, chooser.uniform(0.0, 2.5), chooser.choice([signal.SIGINT, signal.SIGTERM])) for index in range(200)
+    ]
+
+    def one(plan: tuple[int, float, signal.Signals]) -> tuple[int, int, str]:
+        index, delay, signum = plan
+        work = tmp_path / f"run{index}"
+        work.mkdir()
+        code, err = scaffold_interrupted(["new-service", "svc", "--defaults", "--no-ai"], work, delay, signum)
+        return index, code, err
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(one, plans))
+    codes: dict[int, int] = {}
+    for index, code, err in outcomes:
+        work = tmp_path / f"run{index}"
+        codes[code] = codes.get(code, 0) + 1
+        left = [path.name for path in work.iterdir()]
+        if code == 0 or "was created and is complete" in err:
+            assert code in (0, 130), err
+            assert left == ["svc"], (index, left)
+            assert_complete(work / "svc")
+        elif code in (-signal.SIGINT, -signal.SIGTERM):  # before scaffold installed its handlers: nothing ran
+            assert left == [] and err == "", (index, err)
+        else:
+            assert code == 130, (index, code, err)
+            assert err == "scaffold: interrupted; nothing partial was left behind\n", (index, err)
+            assert left == [], (index, left)
+    assert codes.get(130, 0) >= 50, codes  # most runs were really interrupted

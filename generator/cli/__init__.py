@@ -19,7 +19,7 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean
-from generator.plumbing.transaction import block_signals, install_handlers
+from generator.plumbing.transaction import block_signals, install_handlers, signal_received
 
 EPILOG = """\
 exit codes:
@@ -122,6 +122,11 @@ def _run(argv: Sequence[str] | None) -> int:
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:
             raise
+        if signal_received():
+            # An interrupt that landed inside library code (an import, a cached_property) can surface as
+            # another exception; it is still the interrupt, and nothing was left half-done above it.
+            print("scaffold: interrupted; nothing partial was left behind", file=sys.stderr)
+            return ExitCode.INTERRUPTED
         print(
             f"scaffold: internal error: {type(error).__name__}: {error} "
             "(rerun with SCAFFOLD_DEBUG=1 for the traceback, and please report it)",

@@ -27,7 +27,7 @@ from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha25
 from generator.fill.regions import split_key
 from generator.fill.verify import run_tests
 from generator.plumbing import gitutil
-from generator.plumbing.transaction import Transaction
+from generator.plumbing.transaction import Transaction, checkpoint
 from generator.results import Call, CommitSkip, FillResult, Progress, RegionResult, Reporter
 
 PREVIOUS_DIR = ".scaffold/previous"
@@ -130,6 +130,7 @@ def fill(
         else:
             user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing})
         reporter.progress(Progress("call", model, len(failing), purpose))
+        checkpoint("fill.call", model=model, purpose=purpose)  # never pay for a call after an interrupt
         outcome = client.ask_safely(model, system, user, failing, keys)
         result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)

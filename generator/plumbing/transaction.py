@@ -26,16 +26,26 @@ HELD = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SI
 
 _holding = 0
 _noted: list[int] = []
+# Every signal this run received. Python discards an exception raised inside a weakref callback or
+# __del__, so a KeyboardInterrupt raised there is lost; the record is not, and the next checkpoint
+# raises it again.
+_received: list[int] = []
 
 FaultHook = Callable[[str, Mapping[str, Any]], None]
 _hooks: list[FaultHook] = []
 
 
 def _on_signal(signum: int, frame: object) -> None:
+    _received.append(signum)
     if _holding:
         _noted.append(signum)
         return
     raise KeyboardInterrupt
+
+
+def signal_received() -> bool:
+    """Whether SIGINT, SIGTERM or SIGHUP arrived during this run (whatever became of its exception)."""
+    return bool(_received)
 
 
 def install_handlers() -> None:
@@ -44,6 +54,7 @@ def install_handlers() -> None:
     A closed terminal or a `kill` must clean up like Ctrl-C: no staging folder, no half update.
     A signal the parent ignored (SIGINT in a background job) stays ignored.
     """
+    _received.clear()
     for signum in HELD:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, _on_signal)
@@ -89,6 +100,7 @@ def fault_hook(hook: FaultHook) -> Iterator[None]:
     """Call `hook(point, details)` at every checkpoint while the block runs; it may raise to inject a fault.
 
     Points (details in brackets): `render.commit` [path], `render.move` and `render.moved` [dest],
+    `fill.call` [model, purpose] before each request to the model,
     `fill.temp` [target, number], `fill.rename` [target, temp, number], `fill.commit` [project],
     `update.merged` [project], and `cli.report` [result] as the CLI starts to word a finished result.
     """
@@ -100,7 +112,9 @@ def fault_hook(hook: FaultHook) -> Iterator[None]:
 
 
 def checkpoint(point: str, **details: Any) -> None:
-    """A named point of a transaction, where an injected fault lands (no-op without a hook)."""
+    """A named safe point: an interrupt whose exception was swallowed lands here, then an injected fault."""
+    if _received and not _holding:
+        raise KeyboardInterrupt
     for hook in tuple(_hooks):
         hook(point, details)
 
@@ -132,5 +146,8 @@ class Transaction:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if isinstance(error, KeyboardInterrupt) and not isinstance(error, Interrupted) and self.done is not None:
+        if error is None or isinstance(error, Interrupted) or self.done is None:
+            return
+        # Any exception counts once a signal arrived: one raised inside library code may surface as another.
+        if isinstance(error, KeyboardInterrupt) or (isinstance(error, Exception) and signal_received()):
             raise Interrupted(self.done) from None
