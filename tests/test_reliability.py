@@ -478,10 +478,50 @@ def test_200_runs_interrupted_at_random_times_leave_nothing_partial(tmp_path: Pa
             assert code in (0, 130), err
             assert left == ["svc"], (index, left)
             assert_complete(work / "svc")
-        elif code in (-signal.SIGINT, -signal.SIGTERM):  # before scaffold installed its handlers: nothing ran
-            assert left == [] and err == "", (index, err)
+        elif code in (-signal.SIGINT, -signal.SIGTERM) or "Fatal Python error: init_import_site" in err:
+            # Before scaffold's code ran (Python still starting, or before the handlers): nothing was made.
+            assert left == [], (index, err)
         else:
             assert code == 130, (index, code, err)
             assert err == "scaffold: interrupted; nothing partial was left behind\n", (index, err)
             assert left == [], (index, left)
     assert codes.get(130, 0) >= 50, codes  # most runs were really interrupted
+
+
+def test_a_destination_that_cannot_be_created_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new-service", "x", "--defaults", "--no-ai", "--dest", "/proc/scaffold-test/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scaffold: error: cannot create /proc/scaffold-test/x") and err.count("\n") == 1
+
+
+def test_an_argument_the_terminal_could_not_decode_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    before = sorted(path.name for path in (home / "context" / "decisions").iterdir())
+    title = b"\xff\xfe".decode("utf-8", "surrogateescape")  # what Python makes of such bytes in argv
+
+    assert main(["new-decision", title, "--home", str(home)]) == 2
+
+    assert "is not valid text in your terminal's encoding" in capsys.readouterr().err
+    assert sorted(path.name for path in (home / "context" / "decisions").iterdir()) == before
+
+
+def test_an_unwritable_data_folder_is_named_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import settings
+    from generator.errors import ExternalToolError
+    from generator.template import source
+
+    package_data = tmp_path / "package"
+    package_data.mkdir()
+    (package_data / source.BUNDLE_NAME).write_bytes(b"a bundle")
+    monkeypatch.setattr(settings, "DATA_DIR", package_data)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be\n")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+
+    with pytest.raises(ExternalToolError, match=r"cannot place the bundled templates in .*XDG_DATA_HOME"):
+        source.ensure_bundle()
+    assert not any(path.name.endswith(".partial") for path in tmp_path.rglob("*"))

@@ -90,10 +90,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             block_signals()
 
 
+def _undecodable(argv: Sequence[str]) -> str | None:
+    """An argument the terminal's encoding could not decode (Python keeps such bytes as surrogates)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+    return None
+
+
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:
+        if (bad := _undecodable(sys.argv[1:] if argv is None else argv)) is not None:
+            raise ScaffoldError(
+                f"the argument {bad} is not valid text in your terminal's encoding; "
+                "retype it, or set a UTF-8 locale (e.g. LANG=C.UTF-8)"
+            )
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:

@@ -82,8 +82,15 @@ def _staging(dest: Path) -> Iterator[_Stage]:
     while not created.parent.exists():
         created = created.parent
     made_parents = not created.exists()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    stage = _Stage(Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent)))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        stage = _Stage(Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent)))
+    except OSError as error:
+        if made_parents:
+            shutil.rmtree(created, ignore_errors=True)
+        raise DestinationError(
+            f"cannot create {dest}: {error.strerror or error}; choose a --dest in a folder you can write to"
+        ) from None
     try:
         yield stage
     finally:

@@ -11,6 +11,7 @@ Reading a source's copier.yml here needs no Copier import: `scaffold list` stays
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator import __version__, settings
 from generator.errors import (
+    ExternalToolError,
     TemplateSourceError,
     UnknownTemplateError,
     describe_yaml_error,
@@ -462,10 +464,18 @@ def ensure_bundle() -> Path:
         return placed.path
     target = placed.path
     stamp = _stamp(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(target) as partial:
-        shutil.copyfile(shipped, partial)
-    stamp.write_text(__version__ + "\n", encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(target) as partial:
+            shutil.copyfile(shipped, partial)
+    except OSError as error:
+        raise ExternalToolError(
+            f"cannot place the bundled templates in {target.parent}: {error.strerror or error}; make that folder "
+            "writable, or point XDG_DATA_HOME (or HOME) at one that is"
+        ) from None
+    # The stamp goes last: a bundle without one is placed again next time, never taken as current.
+    with contextlib.suppress(OSError):
+        stamp.write_text(__version__ + "\n", encoding="utf-8")
     return target
 
 
