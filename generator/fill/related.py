@@ -29,6 +29,11 @@ _SOURCE = re.compile(r"^\s*(?:source|\.)\s+(?P<arg>[^;#&|]+)")
 # A path built from the script's own location: `$(dirname "$0")/`, `${BASH_SOURCE%/*}/` (quotes removed).
 _SCRIPT_DIR = re.compile(r"^(\$\(dirname \$\{?(0|BASH_SOURCE(\[0\])?)\}?\)|\$\{BASH_SOURCE(\[0\])?%/\*\})/")
 _TF_CONSTRAINTS = re.compile(r"\brequired_(?:version|providers)\b")
+# Tool configuration files of their own, at the project root, by the language of the files they configure.
+_CONFIG_FILES = {
+    "python": ("ruff.toml", ".ruff.toml", "mypy.ini", ".mypy.ini", "pytest.ini"),
+    "bash": (".shellcheckrc",),
+}
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ def _dependencies(project: Path, path: str) -> Iterator[str]:
     if text is None:
         return
     language = language_of(path, text)
+    yield from (name for name in _CONFIG_FILES.get(language, ()) if (project / name).is_file())
     if language == "python":
         yield from _conftests(project, path)
         yield from _python_imports(project, path, text)
