@@ -50,21 +50,20 @@ def related_files(project: Path, region_files: Sequence[str], limit: int = LIMIT
 
     Region files themselves are not repeated: the request carries them in full already.
     """
-    wanted: dict[str, str] = {}
+    wanted: dict[str, str | None] = {}
     config = tool_config(project)
     if config and "pyproject.toml" not in region_files:
         wanted["pyproject.toml"] = config
     for path in region_files:
         for dependency in _dependencies(project, path):
             if dependency not in region_files and dependency not in wanted:
-                text = _read(project, dependency)
-                if text is not None:
-                    wanted[dependency] = text
+                wanted[dependency] = _read(project, dependency, limit)
     files: dict[str, str] = {}
     left_out: list[str] = []
     used = 0
     for path, text in wanted.items():
-        if used + len(text) > limit:
+        # A file too large to read whole (or not text) is named like one the cap left out.
+        if text is None or used + len(text) > limit:
             left_out.append(path)
             continue
         files[path] = text
@@ -127,11 +126,11 @@ def _toml_list(values: list[object]) -> str:
     return "[" + ", ".join(_toml_string(value) for value in values) + "]"
 
 
-def _read(project: Path, path: str) -> str | None:
-    """A project file's text, or None when it is missing, outside the project, binary or huge."""
+def _read(project: Path, path: str, limit: int = LIMIT) -> str | None:
+    """A project file's text, or None when it is missing, a link, not UTF-8 or over `limit` bytes."""
     full = project / path
     try:
-        if full.is_symlink() or not full.is_file() or full.stat().st_size > LIMIT:
+        if full.is_symlink() or not full.is_file() or full.stat().st_size > limit:
             return None
         return read_text(full)
     except (OSError, UnicodeDecodeError):
