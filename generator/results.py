@@ -81,6 +81,8 @@ class Call:
     keys: tuple[str, ...]
     usage: Usage
     error: str | None
+    # What the model said it could not carry out, or assumed (its answer's optional `notes`).
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class FillResult:
     commit_detail: str = ""
     # Optional checkers the run needed and could not find (e.g. "ruff"), and what each would check.
     unchecked: tuple[tuple[str, str], ...] = ()
+    # What the model said it could not carry out of the description, or assumed, in the answers whose
+    # fills were written (each distinct note once). Empty when it said nothing or nothing was written.
+    notes: tuple[str, ...] = ()
 
     @property
     def fell_back(self) -> bool:

@@ -53,7 +53,7 @@ def test_one_call_fills_every_region(
     schema = body["output_config"]["format"]["schema"]
     regions = region_keys(project)
     assert schema["required"] == regions and schema["additionalProperties"] is False
-    assert set(schema["properties"]) == set(regions)
+    assert set(schema["properties"]) == {*regions, "notes"}
     # Bytes outside the regions are unchanged; every region holds the fill.
     assert outside_regions(project) == before
     for region in find_regions(project):

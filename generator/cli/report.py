@@ -183,6 +183,9 @@ def summary(result: FillResult) -> list[str]:
         lines.append(f"  {model}: {calls} call{'s' * (calls != 1)}, {_tokens(usage)}, {format_cost(cost)}")
     if len(by_model) > 1:
         lines.append(f"  total: {format_cost(total_cost if known else None)}")
+    if result.notes:
+        lines.append("  the model's notes (what it could not do, or assumed):")
+        lines += [f"    {line}" for note in result.notes for line in note.splitlines() if line.strip()]
     if result.unchecked:
         missing = "; ".join(f"{tool} is not installed: no {what}" for tool, what in result.unchecked)
         lines.append(f"  not checked: {missing} (install it for stricter checks)")

@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
-from generator.fill.prompt import output_config
+from generator.fill.prompt import NOTES, output_config
 
 # Enough for a whole project's regions; streaming keeps the SDK from refusing it as too slow.
 MAX_TOKENS = 32_000
@@ -35,6 +35,8 @@ class Outcome:
     model: str
     bodies: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    # What the model says it could not carry out, or assumed (the answer's optional `notes`).
+    notes: str | None = None
     usage: Usage = field(default_factory=Usage)
     # Authentication and permission errors: asking another model will not help.
     fatal: bool = False
@@ -62,15 +64,17 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def parse_answer(text: str, keys: Sequence[str]) -> tuple[dict[str, str], str | None]:
-    """The requested keys' bodies from the JSON text, and an error if it is not usable."""
+def parse_answer(text: str, keys: Sequence[str]) -> tuple[dict[str, str], str | None, str | None]:
+    """The requested keys' bodies from the JSON text, an error if it is not usable, and the model's notes."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        return {}, f"the answer is not valid JSON ({error.msg} at character {error.pos})"
+        return {}, f"the answer is not valid JSON ({error.msg} at character {error.pos})", None
     if not isinstance(data, dict):
-        return {}, "the answer is not a JSON object"
-    return {key: data[key] for key in keys if isinstance(data.get(key), str)}, None
+        return {}, "the answer is not a JSON object", None
+    notes = data.get(NOTES)
+    notes = notes.strip() if isinstance(notes, str) and notes.strip() else None
+    return {key: data[key] for key in keys if isinstance(data.get(key), str)}, None, notes
 
 
 class Client:
@@ -180,8 +184,8 @@ class Client:
             return Outcome(model, error=f"{_TRUNCATED[stop]} ({stop})", usage=usage)
         if stop == "refusal":
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
-        bodies, error = parse_answer("".join(answer.parts), keys)
-        return Outcome(model, bodies=bodies, error=error, usage=usage)
+        bodies, error, notes = parse_answer("".join(answer.parts), keys)
+        return Outcome(model, bodies=bodies, error=error, notes=notes, usage=usage)
 
 
 @dataclass

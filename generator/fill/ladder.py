@@ -54,6 +54,8 @@ class _State:
     accepted: dict[str, str] = field(default_factory=dict)
     by_model: dict[str, str] = field(default_factory=dict)
     prompt_hash: dict[str, str] = field(default_factory=dict)
+    # The notes of the answer each accepted fill came from.
+    notes: dict[str, str] = field(default_factory=dict)
     attempts: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
@@ -132,7 +134,7 @@ def fill(
         reporter.progress(Progress("call", model, len(failing), purpose))
         checkpoint("fill.call", model=model, purpose=purpose)  # never pay for a call after an interrupt
         outcome = client.ask_safely(model, system, user, failing, keys)
-        result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error))
+        result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error, outcome.notes))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
         failing = _absorb(plan, options, state, outcome, failing, prompt_hash, reporter)
         if not failing or outcome.fatal:
@@ -179,12 +181,20 @@ def _absorb(
                 continue
             if key in outcome.bodies:
                 state.by_model[key], state.prompt_hash[key] = outcome.model, prompt_hash
+                _note(state, key, outcome.notes)
             # The checks may have formatted the body (ruff format, terraform fmt): keep what they spliced.
             state.accepted[key] = checks[path].bodies.get(region_id, body)
     failing = [region.key for region in plan.todo if region.key not in state.accepted]
     if not failing and options.verify_command:
         failing = _verify(plan, options.verify_command, options.client.api_key, state, reporter)
     return failing
+
+
+def _note(state: _State, key: str, notes: str | None) -> None:
+    if notes:
+        state.notes[key] = notes
+    else:
+        state.notes.pop(key, None)
 
 
 def _baseline(plan: Plan, command: str, api_key: str, reporter: Reporter) -> None:
@@ -253,8 +263,10 @@ def _finish(
             body_sha256=sha256(state.accepted[key]),
             prompt_sha256=state.prompt_hash[key],
             context=dict(context_hashes),
+            notes=state.notes.get(key),
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
+    result.notes = tuple(dict.fromkeys(state.notes[r.key] for r in plan.todo if r.key in state.notes))
     writes = {**texts, RECORD_FILE: record_text(entries)}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:

@@ -13,16 +13,21 @@ from typing import Any
 
 import yaml
 
+from generator.errors import RegionError
+from generator.fill.failure import implicated, trim
 from generator.fill.plan import Plan
-from generator.fill.regions import Region, bodies_by_file, language_of, read_text, splice
+from generator.fill.regions import Region, bodies_by_file, language_of, parse_regions, read_text, splice
+from generator.fill.related import related_files
 
 ROLE = """\
 You fill the declared regions of a software project that was just generated from the team's template.
 
-Each region sits between a `scaffold:fill ID INSTRUCTION` comment and a `scaffold:end ID` comment. The
-template put a working fallback body there; replace it with code written for this project, following the
-instruction, the project's answers and description, and the team's documents below (their patterns,
-architecture and style win over your habits).
+Each region sits between a `scaffold:fill ID INSTRUCTION` comment and a `scaffold:end ID` comment; the
+instruction is the text of that comment (with its `|` continuation lines). The template put a working
+fallback body there; replace it with code written for this project, following the instruction, the
+project's answers and description, and the team's documents below. Where a document and the template's
+instruction or code disagree, the instruction and the code win; the documents decide what the template
+leaves open.
 
 Rules:
 - Answer with a JSON object: one property per requested region, named "<relative/path>#<region id>", whose
@@ -30,9 +35,13 @@ Rules:
   indentation, in the same form as the fallback body shown. Never include the marker lines themselves.
 - Regions depend on each other: names one region defines and another uses must match, across files.
   Code outside the regions stays as it is, so use only the names, imports and dependencies it provides or
-  that your regions add.
-- Every file must stay valid: it is compiled, linted (ruff, shellcheck), parsed (HCL, YAML, JSON, TOML)
-  and its tests run. Prefer small, plain, well-tested code to clever code. Never add secrets.
+  that your regions add. Files shown read-only are there to be used as they are, never rewritten.
+- Every file must stay valid: it is compiled, linted (ruff, shellcheck), type-checked, parsed (HCL, YAML,
+  JSON, TOML) and its tests run, with the project's own tool configuration. Prefer small, plain,
+  well-tested code to clever code. Never add secrets.
+- When part of the description or an instruction cannot be carried out within the regions, or you had to
+  assume something the request leaves open, say so in a few sentences in the optional "notes" property.
+  Leave it out when there is nothing to say.
 """
 
 
@@ -48,11 +57,15 @@ def system_blocks(documents: str) -> list[dict[str, Any]]:
     ]
 
 
+# The answer's optional free-text property; region keys always hold a `#`, so it cannot clash with one.
+NOTES = "notes"
+
+
 def output_schema(keys: Sequence[str]) -> dict[str, Any]:
-    """One required string property per region key, nothing else."""
+    """One required string property per region key, and the optional `notes`; nothing else."""
     return {
         "type": "object",
-        "properties": {key: {"type": "string"} for key in keys},
+        "properties": {**{key: {"type": "string"} for key in keys}, NOTES: {"type": "string"}},
         "required": list(keys),
         "additionalProperties": False,
     }
@@ -67,20 +80,45 @@ def _answers(plan: Plan) -> str:
     return yaml.safe_dump(public, sort_keys=True, allow_unicode=True).strip()
 
 
-def _file_block(path: str, text: str, language: str) -> str:
-    return f'<file path="{path}" language="{language}">\n{text.rstrip()}\n</file>'
+def _file_block(path: str, text: str, language: str, extra: str = "") -> str:
+    return f'<file path="{path}" language="{language}"{extra}>\n{text.rstrip()}\n</file>'
+
+
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
 def _region_list(regions: Sequence[Region]) -> str:
+    """Where each region is; its instruction is in the file (sent once, in the marker comment)."""
     lines = []
     for region in regions:
         where = (
-            f"lines {region.body_line}-{region.end_line - 1}"
+            _lines(region.body_line, region.end_line - 1)
             if region.body
             else f"empty, after line {region.body_line - 1}"
         )
-        lines.append(f"- {region.key} ({where}): {region.instruction or 'no instruction'}")
+        lines.append(f"- {region.key}: {where}; instruction: {_lines(region.start_line, region.body_line - 1)}")
     return "\n".join(lines)
+
+
+def _related_text(plan: Plan) -> str:
+    related = related_files(plan.project, plan.files)
+    if not related.files and not related.left_out:
+        return ""
+    blocks = []
+    for path, text in related.files.items():
+        # Only the sections the checks read: the rest of pyproject.toml says nothing the fills need.
+        extra = ' excerpt="tool configuration"' if path == "pyproject.toml" else ""
+        blocks.append(_file_block(path, text, language_of(path, text), extra))
+    if related.left_out:
+        blocks.append(
+            f"<left-out>Also used by the region files, left out to keep the request under {related.limit:,} "
+            f"characters: {', '.join(related.left_out)}</left-out>"
+        )
+    return (
+        "<read-only>\nWhat the region files import or use, and the project's tool configuration; these files "
+        "cannot be changed.\n\n" + "\n\n".join(blocks) + "\n</read-only>\n\n"
+    )
 
 
 def _project_text(plan: Plan, texts: Mapping[str, str]) -> str:
@@ -88,8 +126,11 @@ def _project_text(plan: Plan, texts: Mapping[str, str]) -> str:
     return (
         f'<project template="{plan.template}" path="{plan.project.name}">\n'
         f"<answers>\n{_answers(plan)}\n</answers>\n\n"
-        "<tree>\n" + "\n".join(plan.tree) + "\n</tree>\n\n"
-        f"<files>\n{files}\n</files>\n</project>"
+        "<tree>\n"
+        + "\n".join(plan.tree)
+        + "\n</tree>\n\n"
+        + _related_text(plan)
+        + f"<files>\nThe files that hold the regions.\n\n{files}\n</files>\n</project>"
     )
 
 
@@ -104,33 +145,47 @@ def current_texts(plan: Plan, candidates: Mapping[str, str] | None = None) -> di
 
 
 def first_message(plan: Plan) -> str:
-    """The user message of the first call: the project, then the regions to fill."""
+    """The user message of the first call: the project, then where the regions to fill are."""
     return (
         _project_text(plan, current_texts(plan))
-        + "\n\nFill these regions (the instruction follows each key; the current body in the file is the "
-        "template's working fallback, or the team's own version of it):\n"
+        + "\n\nFill these regions (their lines in the file, and the lines of the marker comment that holds the "
+        "instruction; the current body is the template's working fallback, or the team's own version of it):\n"
         + _region_list(plan.todo)
         + "\n\nAnswer with the JSON object only."
     )
 
 
-def repair_message(
-    plan: Plan, accepted: Mapping[str, str], failing: Mapping[str, tuple[str | None, Sequence[str]]]
-) -> str:
-    """A repair call: the project with the accepted fills in place, each failing region's attempt and problems."""
+Failing = Mapping[str, tuple[str | None, Sequence[str]]]
+
+
+def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing) -> str:
+    """A repair call: the project with the accepted fills in place, each failing region's attempt and problems.
+
+    A check's output shared by several regions (a test run) or longer than a line goes in once,
+    trimmed, with the regions it points at; the regions refer to it.
+    """
     regions = [r for r in plan.todo if r.key in failing]
+    outputs = _shared_outputs(failing)
     parts = [
         _project_text(plan, current_texts(plan, accepted)),
         "\n\nThe earlier attempt failed for these regions: its answer did not pass the checks, or no usable "
-        "answer came back (the problems are listed under each region; line numbers count lines of the file with "
-        "the attempt in place). The files above hold the fills that passed; the failing regions still show the "
-        "template's fallback. Write the failing regions again, fixing every problem listed, and keep them "
-        "consistent with the rest.\n",
+        "answer came back. Line numbers in the problems count lines of the file with the attempt in place. The "
+        "files above hold the fills that passed; the failing regions still show the template's fallback, and "
+        "their instructions are in the files' marker comments. Write the failing regions again, fixing every "
+        "problem, and keep them consistent with the rest.\n",
     ]
+    if outputs:
+        spans = _attempt_regions(plan, accepted, failing)
+        for number, output in enumerate(outputs, 1):
+            parts.append(_output_block(number, output, spans))
     for region in regions:
         attempt, problems = failing[region.key]
-        parts.append(f'\n<region key="{region.key}">\ninstruction: {region.instruction or "none"}\nproblems:\n')
-        parts.extend(f"- {problem}\n" for problem in problems)
+        parts.append(f'\n<region key="{region.key}">\nproblems:\n')
+        for problem in problems:
+            if problem in outputs:
+                parts.append(f"- the check output {outputs.index(problem) + 1} above\n")
+            else:
+                parts.append(f"- {problem}\n")
         if attempt is not None:
             parts.append(f"previous attempt:\n<attempt>\n{attempt.rstrip()}\n</attempt>\n")
         parts.append("</region>\n")
@@ -140,3 +195,36 @@ def repair_message(
         "every other region (those are kept as they are)."
     )
     return "".join(parts)
+
+
+def _shared_outputs(failing: Failing) -> list[str]:
+    """Problems to show once: those of several regions, and any longer than one line (a check's output)."""
+    seen: dict[str, int] = {}
+    for _, problems in failing.values():
+        for problem in dict.fromkeys(problems):
+            seen[problem] = seen.get(problem, 0) + 1
+    return [problem for problem, count in seen.items() if count > 1 or "\n" in problem.strip()]
+
+
+def _output_block(number: int, output: str, spans: Sequence[Region]) -> str:
+    heading, _, rest = output.strip().partition("\n")
+    keys = implicated(output, spans)
+    points = (
+        f"It points at {', '.join(keys)}."
+        if keys
+        else "It names no line of a region; read it against the regions' code."
+    )
+    return f'\n<check-output number="{number}">\n{heading}\n{trim(rest)}\n</check-output>\n{points}\n'
+
+
+def _attempt_regions(plan: Plan, accepted: Mapping[str, str], failing: Failing) -> list[Region]:
+    """The regions with their line spans in the files the checks ran on: accepted fills and attempts in place."""
+    attempts = {key: attempt for key, (attempt, _) in failing.items() if attempt is not None}
+    found: list[Region] = []
+    for path, text in current_texts(plan, {**accepted, **attempts}).items():
+        try:
+            found.extend(parse_regions(text, path))
+        except RegionError:
+            # An attempt with a marker in it: the spans of the fallbacks are the closest there are.
+            found.extend(region for region in plan.todo if region.path == path)
+    return found

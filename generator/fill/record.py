@@ -1,9 +1,11 @@
 """Provenance of fills: `.scaffold/fills.yml` in the project, one entry per region.
 
 Each filled region has an entry: which model wrote it, a hash of the prompt that produced it,
-hashes of the context documents the prompt carried, a hash of the body written, and when. It
-never holds the API key or the prompt itself. A region without an entry, or whose status is not
-`filled` (older versions recorded `fallback`), is unfilled: `scaffold fill` fills those.
+hashes of the context documents the prompt carried, a hash of the body written, when, and the
+model's notes (what it could not carry out, or assumed) when it gave any. It never holds the API
+key or the prompt itself. Records written before notes existed read the same. A region without
+an entry, or whose status is not `filled` (older versions recorded `fallback`), is unfilled:
+`scaffold fill` fills those.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Entry:
     body_sha256: str
     prompt_sha256: str | None = None
     context: dict[str, str] = field(default_factory=dict)
+    # What the model said it could not carry out, or assumed, in the answer this fill came from.
+    notes: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, {})}
@@ -70,6 +74,7 @@ def read_records(project: Path) -> dict[str, Entry]:
             body_sha256=str(value.get("body_sha256", "")),
             prompt_sha256=value.get("prompt_sha256"),
             context={str(k): str(v) for k, v in (value.get("context") or {}).items()},
+            notes=value["notes"] if isinstance(value.get("notes"), str) else None,
         )
     return entries
 

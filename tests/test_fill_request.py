@@ -1,0 +1,188 @@
+"""What a fill request carries: the files the fills depend on, each instruction once, the model's notes,
+and repair prompts with a failing check's output once, trimmed, naming the regions it implicates."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.fill.failure import implicated, trim
+from generator.fill.record import RECORD_FILE, Entry, read_records, record_text
+from generator.fill.regions import Region, find_regions
+from generator.fill.related import related_files
+from tests.fakeapi import FakeAnthropic, Recorded, Reply
+from tests.fillfakes import answer, region_keys, requested, tagged, valid_reply
+from tests.helpers import build_file_tree
+
+
+def _user(request: Recorded) -> str:
+    text = request.body["messages"][0]["content"]
+    assert isinstance(text, str)
+    return text
+
+
+def _read_only(message: str) -> str:
+    match = re.search(r"<read-only>\n(.*?)\n</read-only>", message, re.S)
+    assert match, "the request has no read-only section"
+    return match[1]
+
+
+def _marker_comment(project: Path, region: Region) -> tuple[str, str]:
+    """The instruction as written in the file (marker line and continuation lines), and its first line's text."""
+    lines = (project / region.path).read_text().splitlines()[region.start_line - 1 : region.body_line - 1]
+    return "\n".join(lines), lines[0].split(f"scaffold:fill {region.id}", 1)[1].strip()
+
+
+def test_first_request_carries_the_tool_configuration_and_each_instruction_once(
+    project: Path, fake: FakeAnthropic
+) -> None:
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+
+    message = _user(fake.requests[0])
+    read_only = _read_only(message)
+    # The sections of pyproject.toml the checks read, not the whole file.
+    for section in ("[tool.ruff]", "[tool.ruff.lint]", "[tool.mypy]", "[tool.pytest.ini_options]"):
+        assert section in read_only, section
+    assert "[build-system]" not in read_only and "[project.scripts]" not in read_only
+    assert 'requires-python = ">=3.11"' in read_only
+    # domain.py imports .errors; the tests use the fixtures of tests/conftest.py.
+    for path in ("src/payments/errors.py", "tests/conftest.py"):
+        assert f'<file path="{path}"' in read_only and (project / path).read_text().strip() in read_only
+    # Region files are sent once, where they can be filled, not again as read-only files.
+    assert '<file path="src/payments/domain.py"' not in read_only
+    for region in find_regions(project):
+        comment, first_line = _marker_comment(project, region)
+        assert message.count(comment) == 1 and message.count(first_line) == 1, region.key
+    role = " ".join(fake.requests[0].body["system"][0]["text"].split())
+    assert "the instruction and the code win" in role and "documents decide what the template leaves open" in role
+
+
+def test_a_refill_of_routes_sends_the_domain_it_imports_read_only(project: Path, fake: FakeAnthropic) -> None:
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    assert main(["fill", str(project), "--refill", "routes"]) == 0
+
+    assert requested(fake.requests[1]) == ["src/payments/routes.py#routes"]
+    read_only = _read_only(_user(fake.requests[1]))
+    domain = (project / "src/payments/domain.py").read_text()
+    assert '<file path="src/payments/domain.py" language="python">\n' + domain.rstrip() + "\n</file>" in read_only
+    # The system prompt is the same on every call, so the prompt cache holds.
+    assert fake.requests[0].body["system"] == fake.requests[1].body["system"]
+
+
+def test_related_files_are_capped_and_say_what_was_left_out(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/small.py": "X = 1\n",
+            "src/pkg/big.py": "Y = 2\n" + "# padding\n" * 200,
+            "src/pkg/main.py": "from pkg import small\nfrom pkg.big import Y\nimport os\n",
+            "main.tf": 'resource "x" "y" {}\n',
+            "versions.tf": 'terraform {\n  required_version = ">= 1.11"\n}\n',
+            "examples/basic/main.tf": 'module "m" {\n  source = "../.."\n}\n',
+            "bin/run": '#!/usr/bin/env bash\nsource "$(dirname "$0")/lib.sh"\n',
+            "bin/lib.sh": "helper() { :; }\n",
+        },
+    )
+    related = related_files(tmp_path, ["src/pkg/main.py", "main.tf", "bin/run"], limit=1_000)
+    assert list(related.files) == ["src/pkg/small.py", "versions.tf", "examples/basic/main.tf", "bin/lib.sh"]
+    assert related.left_out == ("src/pkg/big.py",)
+
+
+def test_notes_are_shown_and_recorded(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
+    note = "The description asks for bank settlement files; no parser exists, so amounts are assumed in cents."
+
+    def respond(request: Recorded) -> Reply:
+        return Reply.message(json.dumps({**json.loads(answer(project, requested(request))), "notes": note}))
+
+    fake.responder = respond
+    assert main(["fill", str(project)]) == 0
+
+    schema = fake.requests[0].body["output_config"]["format"]["schema"]
+    assert schema["properties"]["notes"] == {"type": "string"} and "notes" not in schema["required"]
+    out = capsys.readouterr().out
+    assert "notes" in out and note in out
+    records = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    assert {entry["notes"] for entry in records.values()} == {note}
+
+
+def test_records_without_notes_still_read(tmp_path: Path) -> None:
+    old = Entry(status="filled", model="m", date="2025-01-01", body_sha256="0" * 64)
+    (tmp_path / ".scaffold").mkdir()
+    (tmp_path / RECORD_FILE).write_text(record_text({"a.py#x": old}))
+    assert "notes" not in (tmp_path / RECORD_FILE).read_text()
+    assert read_records(tmp_path) == {"a.py#x": old}
+
+
+# A test run as `make test` prints it: pip's install log, pytest's header, then one failure.
+_TEST_RUN = """\
+Requirement already satisfied: pip in ./.venv/lib/python3.12/site-packages (24.2)
+Collecting fastapi<1,>=0.115
+  Using cached fastapi-0.115.0-py3-none-any.whl (94 kB)
+Installing collected packages: fastapi
+Successfully installed fastapi-0.115.0
+[notice] A new release of pip is available: 24.2 -> 25.0
+============================= test session starts ==============================
+platform linux -- Python 3.12.3, pytest-8.3.3, pluggy-1.5.0
+rootdir: /tmp/payments
+configfile: pyproject.toml
+collected 12 items
+
+tests/test_domain.py ..F.                                                [ 33%]
+tests/test_routes.py ........                                            [100%]
+
+=================================== FAILURES ===================================
+_________________________________ test_quote __________________________________
+    def test_quote() -> None:
+>       assert quote([]).total_cents == 1
+E       AssertionError: assert 0 == 1
+tests/test_domain.py:{line}: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_domain.py::test_quote - AssertionError: assert 0 == 1
+========================= 1 failed, 11 passed in 0.41s =========================
+"""
+
+
+def test_a_failing_check_goes_into_the_repair_request_once_trimmed_with_its_region(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    tests_region = next(r for r in find_regions(project) if r.id == "domain-tests")
+    output = tmp_path / "run.txt"
+    output.write_text(_TEST_RUN.format(line=tests_region.body_line + 2))
+    fake.queue(Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN"))))
+    fake.responder = valid_reply(project)
+    # Passes on the fallbacks; with a fill carrying BROKEN, prints the test run and fails.
+    command = f"if grep -rq BROKEN src tests; then cat {output}; exit 1; fi"
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    repair = _user(fake.requests[1])
+    assert repair.count("AssertionError: assert 0 == 1") == 2  # the `E` line and the summary line, once each
+    assert repair.count("<check-output") == 1
+    assert "Requirement already satisfied" not in repair and "platform linux" not in repair
+    assert f"It points at {tests_region.key}." in repair
+    assert repair.count("- the check output 1 above") == len(region_keys(project))
+
+
+def test_trim_keeps_the_failure_and_the_last_frames() -> None:
+    frames = "".join(f'  File "/x/lib/m{i}.py", line {i}, in f{i}\n    call{i}()\n' for i in range(30))
+    text = "Traceback (most recent call last):\n" + frames + "ValueError: bad total\n"
+    trimmed = trim("Collecting x\n" + text * 20, limit=1_500)
+    assert "ValueError: bad total" in trimmed and "Collecting" not in trimmed
+    assert "m29.py" in trimmed and "m0.py" not in trimmed
+    assert len(trimmed) <= 1_600
+
+
+def test_implicated_maps_paths_and_lines_to_regions() -> None:
+    region = Region("src/pkg/domain.py", "domain", "python", "", "x = 1\n", 5, 6, 7, "", "#")
+    other = Region("tests/test_domain.py", "tests", "python", "", "y = 1\n", 2, 3, 4, "", "#")
+    output = 'File "/home/me/p/src/pkg/domain.py", line 6, in f\nsrc/pkg/domain.py:40: error: outside\n'
+    assert implicated(output, [region, other]) == [region.key]
+    assert implicated("tests/test_domain.py:3: AssertionError", [region, other]) == [other.key]
