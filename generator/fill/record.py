@@ -33,9 +33,12 @@ class Entry:
     body_sha256: str
     prompt_sha256: str | None = None
     context: dict[str, str] = field(default_factory=dict)
+    # The project's checks the fill passed (e.g. "make check"), and those that did not run on it.
+    verified_by: str | None = None
+    not_verified: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value not in (None, {})}
+        return {key: value for key, value in asdict(self).items() if value not in (None, {}, [])}
 
 
 def sha256(text: str | bytes) -> str:
@@ -70,6 +73,8 @@ def read_records(project: Path) -> dict[str, Entry]:
             body_sha256=str(value.get("body_sha256", "")),
             prompt_sha256=value.get("prompt_sha256"),
             context={str(k): str(v) for k, v in (value.get("context") or {}).items()},
+            verified_by=value.get("verified_by"),
+            not_verified=[str(item) for item in (value.get("not_verified") or [])],
         )
     return entries
 
