@@ -27,6 +27,7 @@ from generator.results import (
     FillPreview,
     FillResult,
     FillRun,
+    GateOff,
     NewResult,
     Rendered,
     Reporter,
@@ -44,12 +45,12 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class FillRequest:
-    """How to fill: the main model (default: the settings'), whether to run the project's tests on the
-    fills (`verify`, with `verify_command` replacing `make test`), and whether to ask the reporter's
+    """How to fill: the main model (default: the settings'), whether the fills must pass the project's own
+    checks (`verify`: its `make check`, or `verify_command` instead), and whether to ask the reporter's
     `confirm_fill` before spending."""
 
     model: str | None = None
-    verify: bool = False
+    verify: bool = True
     verify_command: str | None = None
     confirm: bool = False
 
@@ -332,8 +333,8 @@ def _run_fill(
     key = config.key or ""
     # Every setting is checked before the question: a bad one must not surface after the user said yes.
     client = client_options(config, key)
-    wants_verify = request.verify or request.verify_command
-    command = verify.verify_command(plan.project, request.verify_command) if wants_verify else None
+    gate = verify.gate_for(plan.project, request.verify_command or config.verify_command) if request.verify else None
+    gate_off: GateOff | None = None if gate else ("no-command" if request.verify else "not-asked")
     if not fresh:
         ladder.check_tree(plan)
     prepared = prepare(plan, config)
@@ -347,7 +348,8 @@ def _run_fill(
         model=config.main_model,
         escalation=config.escalation,
         client=client,
-        verify_command=command,
+        gate=gate,
+        gate_off=gate_off,
         commit=git,
         # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
         keep_previous=not fresh and plan.repo is None,

@@ -16,14 +16,15 @@ from generator.fill.pricing import Usage
 
 # --- progress -----------------------------------------------------------------------------------
 
-Step = Literal["call", "check", "baseline", "verify", "write"]
+Step = Literal["environment", "call", "check", "baseline", "verify", "write"]
 
 
 @dataclass(frozen=True)
 class Progress:
-    """One step of a fill run: a model call (`purpose` first/repair/escalation call), checking
-    `count` fills, running the project's tests (`baseline` before any fill, `verify` with them),
-    or writing the fills."""
+    """One step of a fill run: building the project's environment for its checks (`environment`, once,
+    before any call), a model call (`purpose` first/repair/escalation call), checking `count` fills,
+    running the project's checks (`baseline` on the project before any call, `verify` with the
+    fills), or writing the fills."""
 
     step: Step
     model: str | None = None
@@ -94,6 +95,9 @@ class RegionResult:
 
 
 CommitSkip = Literal["no-git", "not-own-repo", "previous-kept"]
+# Why the project's checks did not gate the fills: not asked (--no-verify), no `make check` in the
+# project and no --verify-command, or its environment could not be built (`make install` failed).
+GateOff = Literal["not-asked", "no-command", "setup-failed"]
 
 
 @dataclass
@@ -113,6 +117,28 @@ class FillResult:
     # What the model said it could not carry out of the description, or assumed, in the answers whose
     # fills were written (each distinct note once). Empty when it said nothing or nothing was written.
     notes: tuple[str, ...] = ()
+    # The project's checks the fills had to pass (e.g. "make check"); or why none ran (`gate_off`,
+    # with `gate_detail`: the failed setup command and its last line); and the checks the gate
+    # itself could not run ("terraform validate (terraform is not installed)").
+    gate: str | None = None
+    gate_off: GateOff | None = None
+    gate_detail: str = ""
+    gate_skipped: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        """The fills passed the project's checks, every one of them."""
+        return self.gate is not None and self.gate_off is None and not self.gate_skipped
+
+    def not_verified(self) -> tuple[str, ...]:
+        """What of the project's checks did not run on the fills, for the record."""
+        if self.gate_off == "not-asked":
+            return ("every check of the project (--no-verify)",)
+        if self.gate_off == "no-command":
+            return ("every check of the project (it has no 'make check'; give --verify-command)",)
+        if self.gate_off == "setup-failed":
+            return (f"every check of the project ({self.gate_detail})",)
+        return self.gate_skipped
 
     @property
     def fell_back(self) -> bool:

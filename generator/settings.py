@@ -76,6 +76,8 @@ AI_RETRIES = Setting("SCAFFOLD_AI_RETRIES", "ai_retries")
 DEFAULT_AI_RETRIES = 2
 # Some proxies buffer server-sent events; "0" asks for whole JSON responses instead.
 AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
+# The command the fills must pass instead of the project's `make check` (`--verify-command`).
+VERIFY_COMMAND = Setting("SCAFFOLD_VERIFY_COMMAND", "verify_command")
 # Every key the user config may hold; any other is a typo or a leftover (`scaffold doctor` says so).
 CONFIG_KEYS = frozenset(value.config_key for value in list(globals().values()) if isinstance(value, Setting))
 
@@ -120,6 +122,7 @@ class Settings:
     ai_timeout: Resolved
     ai_retries: Resolved
     ai_stream: Resolved
+    verify_command_setting: Resolved = Resolved(None, "default")
 
     @classmethod
     def load(
@@ -140,6 +143,7 @@ class Settings:
             ai_timeout=AI_TIMEOUT.resolve(None),
             ai_retries=AI_RETRIES.resolve(None),
             ai_stream=AI_STREAM.resolve(None),
+            verify_command_setting=VERIFY_COMMAND.resolve(None),
         )
 
     def with_flags(self, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
@@ -158,6 +162,11 @@ class Settings:
     @property
     def escalation(self) -> str:
         return self.escalation_model.value or DEFAULT_ESCALATION_MODEL
+
+    @property
+    def verify_command(self) -> str | None:
+        """The command that replaces the project's `make check` as the fills' gate, or None."""
+        return self.verify_command_setting.value or None
 
     @property
     def key(self) -> str | None:

@@ -225,3 +225,13 @@ def init_template_repo(root: Path, spec: Mapping[str, str | bytes], tag: str | N
     if tag:
         run(["git", "tag", tag], cwd=root)
     return root
+
+
+def ci_checks(project: Path) -> str:
+    """What the project's CI runs: its workflow runs `make check`, so the commands `make -n check` would run."""
+    import yaml
+
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    commands = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
+    assert "make check" in commands, commands
+    return run(["make", "-n", "check"], cwd=project).stdout

@@ -28,7 +28,7 @@ from tests.fillfakes import (
     valid_reply,
     worktree,
 )
-from tests.helpers import run
+from tests.helpers import GIT_IDENTITY, run
 
 SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
 
@@ -397,7 +397,86 @@ def test_verify_that_fails_before_filling_makes_no_call(
 ) -> None:
     assert main(["fill", str(project), "--verify-command", "echo broken environment; exit 7"]) == 2
     assert fake.requests == []
-    assert "fails before any fill (exit 7: broken environment)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "it fails on the project before any fill (exit 7: broken environment)" in err
+    assert "The template or the environment is at fault, not the model; no call was made" in err
+
+
+def _makefile(project: Path, check: str, install: str = "true") -> None:
+    """A project Makefile whose `check` runs `check` (one recipe line) after `install`."""
+    (project / "Makefile").write_text(f"install:\n\t{install}\n\ncheck: install typecheck\n\ntypecheck:\n\t{check}\n")
+    run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "a Makefile for the test"])
+
+
+def test_the_gate_is_make_check_and_names_the_failing_check_of_the_template(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SCAFFOLD_VERIFY_COMMAND")
+    _makefile(project, "exit 1")
+    assert main(["fill", str(project)]) == 2
+    assert fake.requests == []
+    captured = capsys.readouterr()
+    assert "fill: building the environment for the project's checks (once): make install" in captured.err
+    assert "'make check' cannot gate the fills: its check 'typecheck' fails on the project before any fill" in (
+        captured.err
+    )
+
+
+def test_a_fill_failing_make_check_is_never_accepted(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SCAFFOLD_VERIFY_COMMAND")
+    _makefile(project, "! grep -rq 'filled by the fake' src")
+    before = {r.key: r.body for r in find_regions(project)}
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 3
+    # First call, repair, escalation: each with the failing check's output, none accepted.
+    assert len(fake.requests) == 3
+    assert "the project's tests failed with the fills (make check" in fake.requests[1].body["messages"][0]["content"]
+    assert {r.key: r.body for r in find_regions(project)} == before
+    assert not (project / RECORD_FILE).exists()
+    assert "AI fill: 0 of 4 regions filled." in capsys.readouterr().out
+
+
+def test_no_verify_accepts_and_says_the_checks_did_not_run(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SCAFFOLD_VERIFY_COMMAND")
+    _makefile(project, "! grep -rq 'filled by the fake' src")
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project), "--no-verify"]) == 0
+    assert len(fake.requests) == 1
+    assert "not verified: the project's checks did not run (--no-verify)" in capsys.readouterr().out
+    entries = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    for entry in entries.values():
+        assert "verified_by" not in entry
+        assert entry["not_verified"] == ["every check of the project (--no-verify)"]
+
+
+def test_checks_the_gate_could_not_run_are_reported_and_recorded(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.responder = valid_reply(project)
+    command = "echo 'make check: skipped terraform validate (terraform is not installed)'"
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+    out = capsys.readouterr().out
+    assert f"verified: the fills pass '{command}', except the checks it could not run:" in out
+    assert "    not run: terraform validate (terraform is not installed)" in out
+    entries = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    for entry in entries.values():
+        assert entry["verified_by"] == command
+        assert entry["not_verified"] == ["terraform validate (terraform is not installed)"]
+
+
+def test_an_environment_that_cannot_be_built_is_said_not_verified(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SCAFFOLD_VERIFY_COMMAND")
+    _makefile(project, "true", install="echo no network; exit 1")
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "not verified: the project's checks could not run ('make install' failed with exit 2" in out
 
 
 def test_empty_bodies_are_refused(project: Path, fake: FakeAnthropic) -> None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import render_template, run, venv_bin, wait_until
+from tests.helpers import ci_checks, render_template, run, venv_bin, wait_until
 
 # Quotes, a backslash, non-ASCII and HTML: the answer must survive Python, TOML, JSON and Markdown.
 AWKWARD_DESCRIPTION = 'Keeps the "ledger" of Zoë\'s café \\ bakery <b>&</b> its suppliers — every entry'
@@ -363,7 +363,7 @@ def test_ci_runs_every_check_and_the_contract_diff(rendered: dict[str, Path]) ->
         steps = workflow["jobs"]["checks"]["steps"]
         [setup] = [step for step in steps if step.get("uses", "").startswith("actions/setup-python")]
         assert setup["with"]["python-version"] == answers_of(project)["python_version"]
-        commands = " | ".join(step.get("run", "") for step in steps)
+        commands = ci_checks(project)
         for check in ("ruff check", "ruff format --check", "mypy", "pytest", ".openapi | diff -u openapi.json -"):
             assert check in commands, check
 

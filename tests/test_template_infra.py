@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import render_template, run, venv_bin
+from tests.helpers import ci_checks, render_template, run, venv_bin
 
 # Checkov adds checks in minor releases; the template must stay clean under any 3.x.
 TOOLS = {"checkov": "checkov>=3.2,<4", "hcl2": "python-hcl2>=7,<9"}
@@ -146,9 +146,9 @@ def test_renders_the_standard_module_structure(rendered: dict[str, Path], varian
     for target in ("fmt", "validate", "test", "lint", "checkov"):
         assert re.search(rf"^{target}:", makefile, flags=re.M), target
     assert "\n\t" in makefile, "make recipes need tabs"
-    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
-    steps = [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
-    assert {"make fmt-check", "make validate", "make test", "make lint", "make checkov"} <= set(steps)
+    checks = ci_checks(project)
+    for check in ("fmt -check", "validate", "test", "tflint", "checkov", "PARSE_HCL"):
+        assert check in checks, check
     assert f'plugin "{provider}"' in (project / ".tflint.hcl").read_text(encoding="utf-8")
 
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import render_template, run, venv_bin, wait_until
+from tests.helpers import ci_checks, render_template, run, venv_bin, wait_until
 
 # Quotes, a backslash and a length past any line limit: the answer must survive TOML, docstrings and comments.
 AWKWARD_DESCRIPTION = (
@@ -231,7 +231,7 @@ def test_ci_runs_the_projects_checks_on_the_chosen_python(default_project: Path,
         steps = workflow["jobs"]["checks"]["steps"]
         [setup] = [step for step in steps if step.get("uses", "").startswith("actions/setup-python")]
         assert setup["with"]["python-version"] == version
-        commands = " | ".join(step.get("run", "") for step in steps)
+        commands = ci_checks(project)
         for check in ("ruff check", "ruff format --check", "mypy", "pytest"):
             assert check in commands
     image = yaml.safe_load((default_project / ".github/workflows/ci.yml").read_text())["jobs"]["image"]

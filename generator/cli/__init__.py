@@ -79,7 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
-    install_handlers()
     try:
         return _run(argv)
     finally:
@@ -101,9 +100,11 @@ def _undecodable(argv: Sequence[str]) -> str | None:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:
+        # Inside the try: a signal landing as soon as the handlers are in must still end in one line.
+        install_handlers()
+        parser = build_parser()
         if (bad := _undecodable(sys.argv[1:] if argv is None else argv)) is not None:
             raise ScaffoldError(
                 f"the argument {bad} is not valid text in your terminal's encoding; "

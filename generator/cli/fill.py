@@ -17,8 +17,9 @@ the AI fill step:
   Needs ANTHROPIC_API_KEY (or anthropic_api_key in the user config); ANTHROPIC_BASE_URL is
   honoured. One request to the main model (SCAFFOLD_MODEL, default claude-sonnet-5-5) fills
   every region, with the team's context documents as a cached system prompt. Fills are
-  checked (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML); failures get one repair
-  call, then one call to SCAFFOLD_ESCALATION_MODEL (default claude-opus-5-5); if regions still
+  checked (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML), then must pass the
+  project's own 'make check' (--no-verify skips it, --verify-command CMD replaces it); failures
+  get one repair call, then one call to SCAFFOLD_ESCALATION_MODEL (default claude-opus-5-5); if regions still
   fail, every region keeps the template's fallback and the exit code is 3. Fills are written
   atomically, recorded in .scaffold/fills.yml and committed on their own.
 """
@@ -29,8 +30,18 @@ def add_ai_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pretend", action="store_true", help="show the regions, context, token and cost estimates; call nothing"
     )
-    parser.add_argument("--verify", action="store_true", help="also run the project's tests ('make test') on the fills")
-    parser.add_argument("--verify-command", metavar="CMD", help="the test command --verify runs (implies --verify)")
+    verify = parser.add_mutually_exclusive_group()
+    verify.add_argument(
+        "--verify", action="store_true", help="the fills must pass the project's 'make check' (the default)"
+    )
+    verify.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="accept fills without the project's checks (the summary says so)",
+    )
+    parser.add_argument(
+        "--verify-command", metavar="CMD", help="the command the fills must pass instead of 'make check'"
+    )
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -58,7 +69,7 @@ def fill_request(args: argparse.Namespace, *, confirm: bool) -> FillRequest:
     from generator.pipeline import FillRequest
 
     return FillRequest(
-        model=args.model, verify=args.verify, verify_command=args.verify_command or None, confirm=confirm
+        model=args.model, verify=not args.no_verify, verify_command=args.verify_command or None, confirm=confirm
     )
 
 

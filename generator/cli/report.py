@@ -51,14 +51,16 @@ def created_lines(rendered: Rendered) -> list[str]:
 
 def describe(event: Progress) -> str:
     """A progress event as the line people read."""
+    if event.step == "environment":
+        return f"building the environment for the project's checks (once): {event.command}"
     if event.step == "call":
         return f"{event.purpose}: asking {event.model} for {regions(event.count)}"
     if event.step == "check":
         return f"checking {event.count} fills"
     if event.step == "baseline":
-        return f"verifying the project as it is: {event.command}"
+        return f"running the project's checks before any fill: {event.command}"
     if event.step == "verify":
-        return f"verifying the fills: {event.command}"
+        return f"running the project's checks with the fills: {event.command}"
     return "writing the fills"
 
 
@@ -189,6 +191,7 @@ def summary(result: FillResult) -> list[str]:
     if result.unchecked:
         missing = "; ".join(f"{tool} is not installed: no {what}" for tool, what in result.unchecked)
         lines.append(f"  not checked: {missing} (install it for stricter checks)")
+    lines.extend(_gate_lines(result, filled=bool(filled)))
     if result.commit:
         lines.append(f"Committed the fills as {result.commit[:12]}; .scaffold/fills.yml records where they came from.")
     elif result.commit_skipped and filled:
@@ -197,6 +200,23 @@ def summary(result: FillResult) -> list[str]:
         lines.append(
             "The project is valid with the template's fallbacks; run 'scaffold fill' in it to try again (exit code 3)."
         )
+    return lines
+
+
+def _gate_lines(result: FillResult, *, filled: bool) -> list[str]:
+    """Whether the fills passed the project's checks, and exactly what did not run."""
+    if not filled:
+        return []
+    if result.gate_off == "not-asked":
+        return ["  not verified: the project's checks did not run (--no-verify); run 'make check' yourself"]
+    if result.gate_off == "no-command":
+        return ["  not verified: the project has no 'make check' (give --verify-command CMD)"]
+    if result.gate_off == "setup-failed":
+        return [f"  not verified: the project's checks could not run ({result.gate_detail})"]
+    lines = [f"  verified: the fills pass '{result.gate}'"]
+    if result.gate_skipped:
+        lines[0] += ", except the checks it could not run:"
+        lines += [f"    not run: {check}" for check in result.gate_skipped]
     return lines
 
 

@@ -14,6 +14,7 @@ records provenance, and the fills become one commit of their own on top of the r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +26,10 @@ from generator.fill.plan import Plan
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.regions import split_key
-from generator.fill.verify import run_tests
+from generator.fill.verify import Gate, run_tests
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, checkpoint
-from generator.results import Call, CommitSkip, FillResult, Progress, RegionResult, Reporter
+from generator.results import Call, CommitSkip, FillResult, GateOff, Progress, RegionResult, Reporter
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -38,8 +39,9 @@ class FillOptions:
     model: str
     escalation: str
     client: ClientOptions
-    # --verify: the project's test command (verify.verify_command), or None not to run it.
-    verify_command: str | None = None
+    # The project's checks the fills must pass (verify.gate_for), or None with the reason in gate_off.
+    gate: Gate | None = None
+    gate_off: GateOff | None = None
     commit: bool = True
     # Projects outside git: the files' previous versions go to .scaffold/previous/ (nothing else could restore them).
     keep_previous: bool = False
@@ -57,6 +59,8 @@ class _State:
     # The notes of the answer each accepted fill came from.
     notes: dict[str, str] = field(default_factory=dict)
     attempts: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
+    # Checks the gate said it could not run, in any of its runs.
+    skipped: list[str] = field(default_factory=list)
 
 
 # The optional checkers each language's fills would go through, and what is lost without them.
@@ -109,7 +113,7 @@ def fill(
     transaction: Transaction,
 ) -> FillResult:
     """Run the ladder for `plan.todo` and write the outcome (see the module docstring)."""
-    result = FillResult(plan.project, unchecked=missing_checkers(plan))
+    result = FillResult(plan.project, unchecked=missing_checkers(plan), gate_off=options.gate_off)
     keys = [region.key for region in plan.todo]
     if not keys:
         return result
@@ -119,8 +123,7 @@ def fill(
     rounds = [(options.model, "first call"), (options.model, "repair call")]
     if options.escalation != options.model:
         rounds.append((options.escalation, "escalation call"))
-    if options.verify_command:
-        _baseline(plan, options.verify_command, options.client.api_key, reporter)
+    options = _open_gate(plan, options, state, result, reporter)
     failing = list(keys)
     skip_model: str | None = None
     for model, purpose in rounds:
@@ -140,6 +143,7 @@ def fill(
         if not failing or outcome.fatal:
             break
         skip_model = model if outcome.futile else None
+    result.gate_skipped = tuple(dict.fromkeys(state.skipped))
     _finish(plan, options, state, failing, context_hashes, result, reporter, transaction)
     return result
 
@@ -185,8 +189,8 @@ def _absorb(
             # The checks may have formatted the body (ruff format, terraform fmt): keep what they spliced.
             state.accepted[key] = checks[path].bodies.get(region_id, body)
     failing = [region.key for region in plan.todo if region.key not in state.accepted]
-    if not failing and options.verify_command:
-        failing = _verify(plan, options.verify_command, options.client.api_key, state, reporter)
+    if not failing and options.gate:
+        failing = _verify(plan, options.gate.command, options.client.api_key, state, reporter)
     return failing
 
 
@@ -197,16 +201,37 @@ def _note(state: _State, key: str, notes: str | None) -> None:
         state.notes.pop(key, None)
 
 
-def _baseline(plan: Plan, command: str, api_key: str, reporter: Reporter) -> None:
-    """--verify: the tests must pass on the fallbacks first, or a failure would be blamed on the model."""
-    reporter.progress(Progress("baseline", command=command))
-    code, tail = run_tests(plan.project, command, api_key)
-    if code != 0:
-        last = tail.splitlines()[-1] if tail else "no output"
+def _last_line(text: str) -> str:
+    return text.splitlines()[-1] if text.strip() else "no output"
+
+
+def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResult, reporter: Reporter) -> FillOptions:
+    """Build the checks' environment once (the project's own .venv), then run the checks on the project as it
+    is: before any paid call, so a project that fails on its own is never blamed on the model or charged."""
+    gate = options.gate
+    if gate is None:
+        return options
+    key = options.client.api_key
+    if gate.setup:
+        reporter.progress(Progress("environment", command=gate.setup))
+        setup = run_tests(plan.project, gate.setup, key)
+        if setup.code != 0:
+            # No network for the dependencies, say: the fills get the fast checks only, and the record says so.
+            result.gate_off = "setup-failed"
+            result.gate_detail = f"'{gate.setup}' failed with exit {setup.code}: {_last_line(setup.tail)}"
+            return dataclasses.replace(options, gate=None, gate_off="setup-failed")
+    reporter.progress(Progress("baseline", command=gate.command))
+    run = run_tests(plan.project, gate.command, key)
+    if run.code != 0:
+        check = f"its check '{run.failed_check}' fails" if run.failed_check else "it fails"
         raise UsageError(
-            f"--verify: '{command}' fails before any fill (exit {code}: {last}); fix the project or its "
-            "environment, or run without --verify"
+            f"'{gate.command}' cannot gate the fills: {check} on the project before any fill (exit {run.code}: "
+            f"{_last_line(run.tail)}). The template or the environment is at fault, not the model; no call was "
+            "made. Fix it, or run with --no-verify"
         )
+    state.skipped.extend(run.skipped)
+    result.gate = gate.command
+    return options
 
 
 def _verify(plan: Plan, command: str, api_key: str, state: _State, reporter: Reporter) -> list[str]:
@@ -215,9 +240,11 @@ def _verify(plan: Plan, command: str, api_key: str, state: _State, reporter: Rep
     swap = Swap(plan.project, current_texts(plan, state.accepted))
     try:
         swap.apply()  # inside: an interrupt right after it must still put the fallbacks back
-        code, tail = run_tests(plan.project, command, api_key)
+        run = run_tests(plan.project, command, api_key)
     finally:
         swap.undo()
+    code, tail = run.code, run.tail
+    state.skipped.extend(run.skipped)
     if code == 0:
         return []
     message = f"the project's tests failed with the fills ({command}, exit {code}); last lines:\n{tail}"
@@ -264,6 +291,8 @@ def _finish(
             prompt_sha256=state.prompt_hash[key],
             context=dict(context_hashes),
             notes=state.notes.get(key),
+            verified_by=result.gate if result.gate_off is None else None,
+            not_verified=list(result.not_verified()),
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
     result.notes = tuple(dict.fromkeys(state.notes[r.key] for r in plan.todo if r.key in state.notes))

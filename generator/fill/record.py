@@ -37,9 +37,12 @@ class Entry:
     context: dict[str, str] = field(default_factory=dict)
     # What the model said it could not carry out, or assumed, in the answer this fill came from.
     notes: str | None = None
+    # The project's checks the fill passed (e.g. "make check"), and those that did not run on it.
+    verified_by: str | None = None
+    not_verified: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value not in (None, {})}
+        return {key: value for key, value in asdict(self).items() if value not in (None, {}, [])}
 
 
 def sha256(text: str | bytes) -> str:
@@ -75,6 +78,8 @@ def read_records(project: Path) -> dict[str, Entry]:
             prompt_sha256=value.get("prompt_sha256"),
             context={str(k): str(v) for k, v in (value.get("context") or {}).items()},
             notes=value["notes"] if isinstance(value.get("notes"), str) else None,
+            verified_by=value.get("verified_by"),
+            not_verified=[str(item) for item in (value.get("not_verified") or [])],
         )
     return entries
 

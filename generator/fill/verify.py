@@ -1,9 +1,10 @@
-"""--verify: the generated project's own test command, run on the fills.
+"""The fill step's gate: the generated project's own checks, run with the fills in place.
 
-The command is the project's (`make test` when its Makefile has that target) or the user's
-(`--verify-command`). It runs tests the model just wrote, so it gets no API credentials, its
-output is scrubbed of the key before it can reach a prompt or the report, and a timeout stops
-its whole process group.
+The command is the project's `make check` (its whole CI, building its own .venv first with
+`make install`) or the user's (`--verify-command`). It runs code the model just wrote, so it gets
+no API credentials, its output is scrubbed of the key before it can reach a prompt or the report,
+and a timeout stops its whole process group. A check the command could not run (no terraform, no
+network for the providers) is announced by a `make check: skipped WHAT` line, which is collected.
 """
 
 from __future__ import annotations
@@ -13,29 +14,60 @@ import os
 import re
 import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-
-from generator.errors import UsageError
 
 VERIFY_TIMEOUT = 1800
 _OUTPUT_TAIL = 40
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_SKIPPED = re.compile(r"^make check: skipped (.+)$", re.M)
+# GNU make's last word on a failed recipe: "make: *** [Makefile:42: typecheck] Error 1".
+_MAKE_FAILED = re.compile(r"^make(?:\[\d+\])?: \*\*\* \[(?:[^\]]*?:\d+: )?([^\]]+)\] Error", re.M)
 
 
-def verify_command(project: Path, given: str | None) -> str:
-    """The project's own test command: --verify-command, else `make test` when its Makefile has one."""
-    if given:
-        return given
+@dataclass(frozen=True)
+class Gate:
+    """The command the fills must pass, and the one that builds its environment first (once per run)."""
+
+    command: str
+    setup: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    code: int
+    # The last lines of the output, key and colours removed.
+    tail: str
+    # What the command said it could not run ("terraform validate (terraform is not installed)").
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def failed_check(self) -> str | None:
+        """The make target that failed, when make says so."""
+        found = _MAKE_FAILED.findall(self.tail)
+        return found[-1] if found else None
+
+
+def _targets(project: Path) -> set[str]:
     makefile = project / "Makefile"
-    if makefile.is_file() and any(
-        line.startswith("test:") for line in makefile.read_text(encoding="utf-8", errors="replace").splitlines()
-    ):
-        return "make test"
-    raise UsageError(f"--verify: {project} has no Makefile with a 'test' target; give --verify-command CMD")
+    if not makefile.is_file():
+        return set()
+    lines = makefile.read_text(encoding="utf-8", errors="replace").splitlines()
+    return {line.split(":", 1)[0] for line in lines if re.match(r"^[a-z][a-z-]*:", line)}
 
 
-def run_tests(project: Path, command: str, api_key: str) -> tuple[int, str]:
-    """Run the project's test command; return its exit code and the tail of its output, key and colours removed."""
+def gate_for(project: Path, given: str | None) -> Gate | None:
+    """--verify-command when given; else the project's `make check` (after `make install` when it has one)."""
+    if given:
+        return Gate(given)
+    targets = _targets(project)
+    if "check" not in targets:
+        return None
+    return Gate("make check", "make install" if "install" in targets else None)
+
+
+def run_tests(project: Path, command: str, api_key: str) -> CheckRun:
+    """Run one of the project's commands with no API credentials; see CheckRun."""
     # The tests are code the model just wrote: they get no API credentials.
     env = {name: value for name, value in os.environ.items() if not name.startswith("ANTHROPIC_")}
     process = subprocess.Popen(
@@ -64,4 +96,5 @@ def run_tests(project: Path, command: str, api_key: str) -> tuple[int, str]:
     text = _ANSI.sub("", output or "")
     if api_key:
         text = text.replace(api_key, "[API key]")
-    return code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:])
+    skipped = tuple(dict.fromkeys(match.strip() for match in _SKIPPED.findall(text)))
+    return CheckRun(code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:]), skipped)
