@@ -41,6 +41,7 @@ TRAIL_SEPARATOR = " > "
 
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
+_CANDIDATE = re.compile(rb"^ {0,3}([#`~])", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +163,18 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
     title, titled = Path(path).stem, False
     boundaries: list[tuple[int, int, int, str]] = []
     fence: bytes | None = None
-    offset = base
-    for number, raw in enumerate(data[base:].split(b"\n"), start=1):
-        start, offset = offset, offset + len(raw) + 1
-        indent = len(raw) - len(raw.lstrip(b" "))
-        if indent > 3:
-            continue
-        first = raw[indent : indent + 1]
+    body = data[base:]
+    number, counted = 1, 0
+    # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a
+    # fence or be a heading; finding them with one regular expression keeps this fast.
+    for candidate in _CANDIDATE.finditer(body):
+        position = candidate.start()
+        number += body.count(b"\n", counted, position)
+        counted = position
+        line_end = body.find(b"\n", position)
+        raw = body[position : line_end if line_end != -1 else len(body)]
+        start = base + position
+        first = candidate.group(1)
         if fence is not None:
             if first == fence[:1] and raw.strip().startswith(fence) and not raw.strip().strip(fence[:1]):
                 fence = None
@@ -177,8 +183,6 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
             match = _FENCE.match(raw)
             if match:
                 fence = match.group(1)
-            continue
-        if first != b"#":
             continue
         heading = _HEADING.match(raw)
         if heading is None:
@@ -249,6 +253,8 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # Rows of edited or removed files stay in the full-text index, hidden, until they are this
 # share of it; then it is rebuilt from the files.
 MAX_DEAD_SHARE = 0.25
+# SQLite's page cache while indexing: enough to keep FTS5's merges in memory.
+CACHE_KIB = 16_000
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -272,6 +278,7 @@ CREATE TABLE sections(
 );
 CREATE INDEX sections_by_path ON sections(path, ordinal);
 CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content='', tokenize='porter unicode61');
+INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
 """
 
 
@@ -421,6 +428,7 @@ class _Index:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.db = connection
+        self._next_id = 0
 
     @classmethod
     def open(cls, path: Path | None) -> _Index:
@@ -434,6 +442,7 @@ class _Index:
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         index = cls(connection)
         if index.version() != INDEX_VERSION:
             index.create()
@@ -493,8 +502,12 @@ class _Index:
                 self.db.execute("DELETE FROM sections")
                 self.db.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
                 changed, dead = entries, 0
+            # Row ids are never reused: the full-text index may still hold an old row under one.
+            top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
+            self._next_id = max(int(top) + 1, int(self._meta("next_id") or 0))
             for entry in changed:
                 self._add(root, entry, stubs)
+            self._set_meta("next_id", str(self._next_id))
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
 
@@ -522,8 +535,7 @@ class _Index:
             return
         folder = entry.path.partition("/")[0] if "/" in entry.path else ""
         title = raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))
-        first = int(self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]) + 1
-        first = max(first, int(self._meta("next_id") or 0))
+        first = self._next_id
         rows = []
         texts = []
         for ordinal, raw in enumerate(raws):
@@ -536,8 +548,7 @@ class _Index:
             texts.append((first + ordinal, title, headings, text))
         self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
-        # Row ids are never reused: the full-text index may still hold an old row under one.
-        self._set_meta("next_id", str(first + len(raws)))
+        self._next_id = first + len(raws)
 
     def file_notes(self) -> tuple[list[str], list[str]]:
         """Warnings about skipped files, and the unedited stubs."""
