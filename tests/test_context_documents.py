@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,28 @@ def test_unedited_stubs_are_not_ranked_until_edited(tmp_path: Path) -> None:
     library = load_library(context)
     assert library.stubs == []
     assert library.rank("kafka streams", ["decisions"], 1)[0][0].path == "decisions/0004-adopt-kafka-streams.md"
+
+
+def test_a_repeated_query_is_answered_from_the_cache_until_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    expected = load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
+    ranked: list[list[str]] = []
+    real_rank = documents._Index._rank
+
+    def spy(
+        self: documents._Index, terms: list[str], folders: Sequence[str], limit: int
+    ) -> list[tuple[str, int, float]]:
+        ranked.append(terms)
+        return real_rank(self, terms, folders, limit)
+
+    monkeypatch.setattr(documents._Index, "_rank", spy)
+    assert load_library(context).rank("deploy workflow image tag", ["runbooks"], 2) == expected
+    assert ranked == []
+    deploy = context / "runbooks" / "deploy.md"
+    deploy.write_text(deploy.read_text() + "\nTag the image first.\n")
+    os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
+    load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
+    assert len(ranked) == 1

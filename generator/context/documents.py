@@ -20,6 +20,7 @@ import contextlib
 import errno
 import hashlib
 import itertools
+import json
 import os
 import re
 import sqlite3
@@ -32,7 +33,7 @@ from generator.context.tokens import estimate_tokens
 from generator.errors import HomeError
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
@@ -255,6 +256,8 @@ BUSY_TIMEOUT_SECONDS = 30.0
 MAX_DEAD_SHARE = 0.25
 # SQLite's page cache while indexing: enough to keep FTS5's merges in memory.
 CACHE_KIB = 16_000
+# Rankings of recent queries are kept until the files change.
+QUERY_CACHE = 256
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -277,6 +280,7 @@ CREATE TABLE sections(
     "end" INTEGER NOT NULL, tokens INTEGER NOT NULL, stub INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sections_by_path ON sections(path, ordinal);
+CREATE TABLE queries(key TEXT PRIMARY KEY, hits TEXT NOT NULL, used INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content='', tokenize='porter unicode61');
 INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
 """
@@ -508,6 +512,7 @@ class _Index:
             for entry in changed:
                 self._add(root, entry, stubs)
             self._set_meta("next_id", str(self._next_id))
+            self.db.execute("DELETE FROM queries")
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
 
@@ -570,15 +575,56 @@ class _Index:
         return [Section(*row) for row in rows]
 
     def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""
+        key = hashlib.sha256(json.dumps([terms, sorted(folders), limit]).encode()).hexdigest()[:32]
+        row = self.db.execute("SELECT hits FROM queries WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
+        hits = self._rank(terms, folders, limit)
+        self._remember(key, hits)
+        return hits
+
+    def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        # Ranking the full-text index alone and looking up only the best rows is cheaper than
+        # joining every match; rows of other folders, stubs and dead rows are dropped after,
+        # asking for more while they crowd out the ones wanted.
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        marks = ", ".join("?" for _ in folders)
         weights = ", ".join(str(weight) for weight in RANK_WEIGHTS)
-        rows = self.db.execute(
-            f"SELECT s.path, s.ordinal, -bm25(fts, {weights}) AS score FROM fts JOIN sections s ON s.id = fts.rowid "
-            f"WHERE fts MATCH ? AND s.folder IN ({marks}) AND s.stub = 0 ORDER BY score DESC, s.id LIMIT ?",
-            (match, *folders, limit),
-        )
-        return [(str(path), int(ordinal), float(score)) for path, ordinal, score in rows]
+        wanted = set(folders)
+        fetch = limit * 2
+        while True:
+            rows = self.db.execute(
+                f"SELECT rowid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, fetch),
+            ).fetchall()
+            scores = dict(rows)
+            found = []
+            for start in range(0, len(rows), 500):
+                ids = [rowid for rowid, _ in rows[start : start + 500]]
+                marks = ", ".join("?" for _ in ids)
+                found += self.db.execute(
+                    f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({marks}) AND stub = 0", ids
+                ).fetchall()
+            hits = sorted(
+                ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
+                key=lambda hit: (-hit[2], hit[3]),
+            )
+            if len(hits) >= limit or len(rows) < fetch:
+                return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
+            fetch *= 4
+
+    def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
+        """Keep a ranking for the next run; another process holding the write lock only costs that."""
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction():
+                used = self.db.execute("SELECT coalesce(max(used), 0) + 1 FROM queries").fetchone()[0]
+                self.db.execute("INSERT OR REPLACE INTO queries VALUES (?, ?, ?)", (key, json.dumps(hits), used))
+                self.db.execute("DELETE FROM queries WHERE used <= ?", (int(used) - QUERY_CACHE,))
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 def _read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
