@@ -91,3 +91,43 @@ def test_exact_token_counts_use_the_key_and_model_settings_of_the_fill_step(
     headers = request.headers
     assert "sk-from-config" in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))
     assert request.body["model"] == "claude-from-config"
+
+
+# Headings of the bundled core documents written only for one kind of project.
+SERVICE_AND_API_ONLY = (
+    "Coding patterns > Python services (FastAPI)",
+    "Coding patterns > HTTP APIs (contract-first)",
+    "Architecture principles > Boundaries and data ownership",
+    "Architecture principles > Contracts",
+    "Architecture principles > Stateless, twelve-factor services",
+    "Architecture principles > Observability",
+)
+TERRAFORM_ONLY = ("Coding patterns > Terraform modules",)
+
+
+@pytest.mark.parametrize(
+    ("example", "present", "absent"),
+    [
+        ("script-bash", ("Coding patterns > Operational scripts",), SERVICE_AND_API_ONLY + TERRAFORM_ONLY),
+        ("script-python", ("Coding patterns > Operational scripts",), SERVICE_AND_API_ONLY + TERRAFORM_ONLY),
+        ("infra-aws", TERRAFORM_ONLY, (*SERVICE_AND_API_ONLY, "Coding patterns > Operational scripts")),
+        ("service-default", SERVICE_AND_API_ONLY, (*TERRAFORM_ONLY, "Coding patterns > Operational scripts")),
+    ],
+)
+def test_the_fill_request_carries_the_core_sections_of_its_kind_only(
+    example: str, present: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
+    """What the fill step sends: prepare() selects with the template kind, as `scaffold context --kind` does."""
+    from generator.fill.plan import make_plan
+    from generator.fill.prepare import prepare
+    from generator.fill.prompt import system_blocks
+    from generator.settings import Settings
+
+    plan = make_plan(REPO_ROOT / "examples" / example)
+    assert plan.todo, "the golden example has regions to fill"
+    system = "".join(block["text"] for block in system_blocks(prepare(plan, Settings.load()).documents))
+    for trail in present:
+        assert f'section="{trail}"' in system, trail
+    for trail in absent:
+        assert f'section="{trail}"' not in system, trail
+    assert 'section="Coding patterns > Everything we write"' in system

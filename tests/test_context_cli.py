@@ -61,7 +61,15 @@ def test_json_shape(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert set(document) == {"path", "section", "tokens", "reason"}
         assert f'path="{document["path"]}"' in data["prompt"]
     assert any(d["path"] == "runbooks/deploy.md" and "kind 'deploy'" in d["reason"] for d in data["documents"])
-    assert any(d["reason"].startswith("BM25 rank 1") for d in data["documents"])
+    # The best-ranked document is the kind's own; the others score too far below it.
+    assert data["ranking"][0] == {
+        "path": "runbooks/deploy.md",
+        "score": data["ranking"][0]["score"],
+        "kept": True,
+        "reason": "already included",
+    }
+    assert all(not r["kept"] and r["reason"].startswith("cut: score") for r in data["ranking"][1:])
+    assert data["cut"] == [] and data["notes"] == []
     assert data["omitted"] == [] and data["redactions"] == []
     assert sum(d["tokens"] for d in data["documents"]) < data["tokens"] <= 20000
 
@@ -85,15 +93,15 @@ def test_task_from_stdin(home: Path, capsys: pytest.CaptureFixture[str], monkeyp
 
 
 def test_budget_fitting_reports_what_was_left_out(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = context(capsys, "--json", "--budget", "560", "deploy the gateway certificate rotation")
+    code, out, err = context(capsys, "--json", "--budget", "450", "deploy the gateway certificate rotation")
     assert code == 0
     data = json.loads(out)
-    assert data["tokens"] <= 560
+    assert data["tokens"] <= 450
     assert data["omitted"]
     assert all(item["reason"] == "over budget" and item["tokens"] > 0 for item in data["omitted"])
     chosen = {(d["path"], d["section"]) for d in data["documents"]}
     assert not chosen & {(o["path"], o["section"]) for o in data["omitted"]}
-    code, _, err = context(capsys, "--budget", "560", "deploy the gateway certificate rotation")
+    code, _, err = context(capsys, "--budget", "450", "deploy the gateway certificate rotation")
     assert "left out (see --json)" in err
 
 
@@ -220,10 +228,23 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
     text = (target / "context" / "decisions" / "0007-adopt-cockroachdb-for-the-ledger.md").read_text()
     assert text.startswith("# 0007. Adopt CockroachDB for the ledger\n\nDate: 2025-06-30\nStatus: Proposed\n")
 
+    # Unedited, the stub says nothing yet: it is not ranked, and a note says so.
+    code, out, _ = context(capsys, "--json", "should the ledger move to cockroachdb")
+    data = json.loads(out)
+    assert all(d["path"] != "decisions/0007-adopt-cockroachdb-for-the-ledger.md" for d in data["documents"])
+    assert any("not ranked until edited" in note and "0007-adopt" in note for note in data["notes"])
+
+    decision = target / "context" / "decisions" / "0007-adopt-cockroachdb-for-the-ledger.md"
+    decision.write_text(text.replace("Status: Proposed", "Status: Accepted") + "\nThe ledger moves to CockroachDB.\n")
     code, out, _ = context(capsys, "--json", "should the ledger move to cockroachdb")
     data = json.loads(out)
     ranked = [d for d in data["documents"] if d["reason"].startswith("BM25")]
     assert ranked[0]["path"] == "decisions/0007-adopt-cockroachdb-for-the-ledger.md"
+
+    assert main(["new-decision", "Adopt CockroachDB for the ledger"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().endswith("0008-adopt-cockroachdb-for-the-ledger.md")
+    assert "warning: 0007-adopt-cockroachdb-for-the-ledger.md already has this title" in captured.err
 
     assert main(["new-incident", "Ledger lag"]) == 0
     assert capsys.readouterr().out.strip().endswith("incidents/0003-ledger-lag.md")
@@ -276,3 +297,41 @@ def test_help_imports_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
     assert "--exact-tokens" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_explain_says_why_each_document_was_kept_and_what_was_cut(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = context(capsys, "--explain", "rotate the gateway TLS certificate")
+    assert code == 0
+    assert out.startswith("kind: general (no keyword matched; default kind 'general')\n")
+    assert "runbooks/rotate-certificates.md :: Rotate TLS certificates > Steps  (BM25 rank 1 (score" in out
+    assert "ranked documents (best section + half the second best):" in out
+    assert "cut: score" in out
+    assert "You are helping" not in out
+
+
+def test_an_unknown_project_is_a_warning_listing_the_known_ones(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = context(capsys, "--json", "--project", "nope", "add an endpoint")
+    assert code == 0
+    assert "warning: unknown project 'nope': no project-contexts/nope.md (known projects: billing-api)" in err
+
+
+def test_a_project_named_in_the_task_brings_its_context(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = context(capsys, "--explain", "why is billing-api slow")
+    assert "project: billing-api (named in the task)" in out
+    assert "project-contexts/billing-api.md :: billing-api  (project context for 'billing-api')" in out
+    assert "kind: general" in out or "kind: debug" in out  # "api" in the name is not the api kind
+
+
+def test_a_home_without_context_yml_uses_the_bundled_kinds_with_one_note(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (home / "context" / "context.yml").unlink()
+    code, out, err = context(capsys, "--json", "Terraform module for an S3 bucket")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "infra"
+    assert err.count("note:") == 1 and "context.yml does not exist; using the bundled kinds and keywords" in err
+    assert data["warnings"] == []  # the bundled map's documents this home lacks are skipped quietly
+    assert any(d["path"] == "style.md" for d in data["documents"]) is False  # "Terraform and HCL" is not here

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from generator.context import documents
-from generator.context.documents import MAX_SECTION_BYTES, load_library, scan_files, split_sections
+from generator.context.documents import MAX_SECTION_BYTES, index_path, load_library, scan_files, split_sections
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
@@ -123,31 +123,38 @@ def test_unreadable_files_by_permissions(tmp_path: Path) -> None:
     assert any("runbooks/deploy.md" in w for w in library.warnings)
 
 
-def test_the_index_is_cached_and_only_changed_files_are_parsed_again(
+def test_the_index_is_cached_and_only_changed_files_are_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_home(tmp_path)
     context = tmp_path / "context"
     first = load_library(context)
-    parsed: list[str] = []
-    real_parse = documents._parse_file
+    assert index_path(context).is_file()
+    read: list[str] = []
+    real_read = documents._read_bytes
 
-    def parse(root: Path, path: str) -> tuple[str | None, list[list[Any]]]:
-        parsed.append(path)
-        return real_parse(root, path)
+    def spy(path: Path) -> bytes:
+        read.append(path.relative_to(context).as_posix())
+        return real_read(path)
 
-    monkeypatch.setattr(documents, "_parse_file", parse)
+    monkeypatch.setattr(documents, "_read_bytes", spy)
     again = load_library(context)
-    assert parsed == []
-    assert again.fingerprint == first.fingerprint
+    assert read == []
     assert again.sections_of("style.md") == first.sections_of("style.md")
 
     deploy = context / "runbooks" / "deploy.md"
     deploy.write_text("# Deploy\n\n## Steps\n\nUse the pipeline.\n\n## Verify\n\nWatch the dashboard.\n")
     os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
     changed = load_library(context)
-    assert parsed == ["runbooks/deploy.md"]
+    assert read == ["runbooks/deploy.md"]
     assert [s.heading for s in changed.sections_of("runbooks/deploy.md") or []] == ["Deploy", "Steps", "Verify"]
+    # The old text is gone from the ranking, the new one is in it.
+    assert changed.rank("image tag", ["runbooks"], 5) == []
+    assert changed.rank("dashboard", ["runbooks"], 5)[0][0].heading == "Verify"
+
+    deploy.unlink()
+    assert load_library(context).sections_of("runbooks/deploy.md") is None
+    assert load_library(context).rank("dashboard pipeline", ["runbooks"], 5) == []
 
 
 def test_reading_a_section_returns_its_text(tmp_path: Path) -> None:
@@ -178,60 +185,137 @@ def test_bm25_ranks_sections_of_the_ranked_folders_only(tmp_path: Path) -> None:
     assert library.rank("zzzz qqqq", folders, 5) == []
 
 
-def test_repeated_queries_are_answered_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_title_match_outranks_the_same_words_in_a_body(tmp_path: Path) -> None:
+    make_home(
+        tmp_path,
+        {
+            "context/runbooks/restart-workers.md": "# Restart workers\n\n## Steps\n\nScale the service to zero.\n",
+            "context/runbooks/scale.md": "# Scaling\n\n## Steps\n\nTo restart workers, scale them to zero first.\n",
+        },
+    )
+    ranked = load_library(tmp_path / "context").rank("restart workers", ["runbooks"], 5)
+    assert [section.path for section, _ in ranked][:2] == ["runbooks/restart-workers.md", "runbooks/restart-workers.md"]
+
+
+def test_query_words_and_phrases() -> None:
+    terms = documents.query_terms("How do I rotate the TLS certificate? The TLS cert, I mean")
+    assert terms == ["rotate", "tls", "certificate", "cert", "mean"]
+    assert documents.query_pairs("the visibility timeout of a dead-letter queue") == [
+        ("visibility", "timeout"),
+        ("dead", "letter"),
+        ("letter", "queue"),
+    ]
+
+
+def test_a_corrupt_index_is_rebuilt(tmp_path: Path) -> None:
     make_home(tmp_path)
-    folders = ["decisions", "runbooks"]
-    expected = load_library(tmp_path / "context").rank("deploy workflow image tag", folders, 2)
+    context = tmp_path / "context"
+    load_library(context)
+    path = index_path(context)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(b"this is not an SQLite database" * 100)
+    library = load_library(context)
+    assert library.rank("kafka consumer lag", ["decisions"], 1)[0][0].path == "decisions/0003-kafka.md"
+    assert path.read_bytes().startswith(b"SQLite format 3")
 
-    def no_ranker(self: documents.Library, folders: tuple[str, ...]) -> documents._Ranker | None:
-        raise AssertionError("the ranker should not be needed for a cached query")
 
-    monkeypatch.setattr(documents.Library, "_load_or_build_ranker", no_ranker)
-    assert load_library(tmp_path / "context").rank("deploy workflow image tag", folders, 2) == expected
-
-
-def test_scores_from_the_cached_postings_equal_bm25s_scores(tmp_path: Path) -> None:
-    import bm25s
-    import Stemmer
+def test_an_index_from_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
+    import sqlite3
 
     make_home(tmp_path)
     context = tmp_path / "context"
+    path = index_path(context)
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE manifest(json TEXT)")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
     library = load_library(context)
-    library.rank("warm up", ["decisions", "incidents", "runbooks"], 1)
-    ranker = documents._Ranker.load(next((library._store.folder or tmp_path).glob("bm25-*")), library.fingerprint)
-    assert ranker is not None
-
-    texts: list[str] = []
-    for path, ordinal in ranker.rows:
-        section = library.section((path, ordinal))
-        assert section is not None
-        texts.append(section.trail + "\n" + library.read(section))
-    stemmer = Stemmer.Stemmer("english")
-    model = bm25s.BM25(method="lucene")
-    model.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
-
-    for query in ("rotate the TLS certificates", "Kafka lag, lag and more lag", "PostgreSQL orders", "nothing-here"):
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)[0]
-        ids = model.get_tokens_ids(tokens)
-        expected = model.get_scores_from_ids(ids) if ids else [0.0] * len(texts)
-        ours = ranker.scores(query)
-        assert bool(ours) == (query != "nothing-here")
-        for row, score in enumerate(expected):
-            assert ours.get(row, 0.0) == pytest.approx(float(score), rel=1e-5, abs=1e-6), (query, row)
+    assert library.rank("kafka consumer lag", ["decisions"], 1)[0][0].path == "decisions/0003-kafka.md"
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == documents.INDEX_VERSION
+    assert check.execute("SELECT count(*) FROM sqlite_master WHERE name = 'manifest'").fetchone()[0] == 0
+    check.close()
 
 
-def test_a_warm_query_imports_neither_numpy_nor_bm25s(tmp_path: Path) -> None:
+def test_the_index_is_private_to_the_user(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    load_library(tmp_path / "context")
+    assert index_path(tmp_path / "context").stat().st_mode & 0o077 == 0
+
+
+def test_several_processes_can_index_and_query_at_once(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     make_home(tmp_path)
-    load_library(tmp_path / "context").rank("warm up the cache", ["runbooks"], 1)
+    for number in range(40):
+        (tmp_path / "context" / "decisions" / f"{number + 10:04d}-extra.md").write_text(
+            f"# {number + 10:04d}. Extra decision {number}\n\n## Decision\n\nWe use queue number {number}.\n"
+        )
     code = (
         "import sys\n"
         "from pathlib import Path\n"
         "from generator.context.documents import load_library\n"
-        f"hits = load_library(Path({str(tmp_path / 'context')!r})).rank('deploy image tag', ['runbooks'], 2)\n"
-        "print(hits[0][0].path, 'numpy' in sys.modules, 'bm25s' in sys.modules)\n"
+        f"library = load_library(Path({str(tmp_path / 'context')!r}))\n"
+        "hits = library.rank('kafka consumer lag', ['decisions'], 1)\n"
+        "print(hits[0][0].path, len(library.paths()))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
-    assert result.stdout.split() == ["runbooks/deploy.md", "False", "False"]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    assert {out for out, _ in outputs} == {"decisions/0003-kafka.md 51\n"}
+
+
+def test_unedited_stubs_are_not_ranked_until_edited(tmp_path: Path) -> None:
+    template = "# $number. $title\n\nDate: $date\n\n## Context\n\nWhat is the issue?\n"
+    stub = "# 0004. Adopt kafka streams\n\nDate: 2025-01-01\n\n## Context\n\nWhat is the issue?\n"
+    make_home(
+        tmp_path,
+        {"context/_templates/decision.md": template, "context/decisions/0004-adopt-kafka-streams.md": stub},
+    )
+    context = tmp_path / "context"
+    library = load_library(context)
+    assert library.stubs == ["decisions/0004-adopt-kafka-streams.md"]
+    assert all(
+        s.path != "decisions/0004-adopt-kafka-streams.md" for s, _ in library.rank("kafka streams", ["decisions"], 9)
+    )
+
+    edited = context / "decisions" / "0004-adopt-kafka-streams.md"
+    edited.write_text(stub + "\nKafka streams keep the consumer lag low.\n")
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    library = load_library(context)
+    assert library.stubs == []
+    assert library.rank("kafka streams", ["decisions"], 1)[0][0].path == "decisions/0004-adopt-kafka-streams.md"
+
+
+def test_a_repeated_query_is_answered_from_the_cache_until_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    expected = load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
+    ranked: list[list[str]] = []
+    real_rank = documents._Index._rank
+
+    def spy(
+        self: documents._Index, terms: list[str], folders: Sequence[str], limit: int
+    ) -> list[tuple[str, int, float]]:
+        ranked.append(terms)
+        return real_rank(self, terms, folders, limit)
+
+    monkeypatch.setattr(documents._Index, "_rank", spy)
+    assert load_library(context).rank("deploy workflow image tag", ["runbooks"], 2) == expected
+    assert ranked == []
+    deploy = context / "runbooks" / "deploy.md"
+    deploy.write_text(deploy.read_text() + "\nTag the image first.\n")
+    os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
+    load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
+    assert len(ranked) == 1

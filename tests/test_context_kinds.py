@@ -116,3 +116,82 @@ def test_malformed_maps_name_the_file_and_line(tmp_path: Path, text: str, line: 
 def test_a_missing_map_says_how_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(ContextMapError, match=r"missing; every knowledge home needs context/context\.yml"):
         load_map(tmp_path / "context.yml")
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "rotate the database credentials for billing",
+        "Rotate the database credentials for billing-service",
+    ],
+)
+def test_credentials_rotation_is_not_a_script_task(bundled_map: ContextMap, task: str) -> None:
+    assert classify(task, bundled_map, ["billing-service"])[0] != "script"
+
+
+def test_weighted_keywords_and_the_minimum_weight() -> None:
+    cmap = parse_map(
+        "version: 1\nkinds:\n"
+        "  general: {}\n"
+        "  script:\n    keywords: [{script*: 2}, cleanup]\n"
+        "  deploy:\n    keywords: {release*: 1.5, production: 0.5}\n",
+        Path("context.yml"),
+    )
+    assert cmap.kinds["script"].weights == (2.0, 1.0)
+    assert classify("a cleanup script", cmap) == ("script", ["script*", "cleanup"])
+    assert classify("the release of the cleanup", cmap)[0] == "deploy"  # 1.5 beats 1
+    assert classify("read the production tables", cmap)[0] == "general"  # 0.5 alone is not enough
+
+
+def test_project_names_are_not_keywords(bundled_map: ContextMap) -> None:
+    assert classify("why is billing-api slow", bundled_map, ["billing-api"])[0] != "api"
+    assert classify("why is billing-api slow", bundled_map)[0] == "api"
+
+
+def test_a_missing_map_falls_back_to_the_given_one(tmp_path: Path) -> None:
+    cmap = load_map(tmp_path / "context.yml", fallback=BUNDLED / "context.yml")
+    assert cmap.fallback and cmap.path == BUNDLED / "context.yml"
+    broken = tmp_path / "broken" / "context.yml"
+    broken.parent.mkdir()
+    broken.write_text("version: 1\nkinds:\n  api:\n    keywords: [a, b\n")
+    with pytest.raises(ContextMapError, match=r"context\.yml:5: invalid YAML"):
+        load_map(broken, fallback=BUNDLED / "context.yml")
+
+
+def test_the_bundled_core_sections_split_the_core_documents_by_kind(bundled_map: ContextMap) -> None:
+    from generator.context.documents import load_library
+    from generator.context.select import core_section_kinds
+
+    library = load_library(BUNDLED)
+    owners = {
+        section.trail: core_section_kinds(section, bundled_map)
+        for path in ("patterns.md", "architecture.md")
+        for section in library.sections_of(path) or []
+    }
+    assert owners["Coding patterns > Terraform modules"] == ["infra"]
+    assert owners["Coding patterns > Operational scripts"] == ["script"]
+    assert owners["Coding patterns > Python services (FastAPI)"] == ["service", "api"]
+    assert owners["Coding patterns > HTTP APIs (contract-first)"] == ["service", "api"]
+    assert owners["Coding patterns > Everything we write"] == []
+    assert owners["Coding patterns > Testing"] == []
+    assert owners["Architecture principles > Security"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("version: 1\nkinds:\n  api:\n    keywords: [{a: 1, b: 2}]\n", 4, "one `keyword: weight` pair"),
+        ("version: 1\nkinds:\n  api:\n    keywords: {a: lots}\n", 4, "expected a weight"),
+        ("version: 1\nkinds:\n  api:\n    keywords: {a: 0}\n", 4, "above 0"),
+        ("version: 1\nranking:\n  cutoff: 2\nkinds:\n  api: {}\n", 3, "between 0 and 1"),
+        ("version: 1\nranking:\n  top_k: 2\n  max_documents: 3\nkinds:\n  api: {}\n", 3, "not both"),
+        ("version: 1\nkinds:\n  api:\n    core_sections: ['**']\n", 4, "must be words"),
+    ],
+)
+def test_malformed_weights_and_ranking(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "context.yml"
+    path.write_text(text)
+    with pytest.raises(ContextMapError) as caught:
+        load_map(path)
+    assert str(caught.value).startswith(f"{path}:{line}:")
+    assert message in str(caught.value)

@@ -129,3 +129,60 @@ def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repe
     assert password not in result.text
     assert result.text.startswith('db_password = "[REDACTED: Secret Keyword]"\nsome text\n')
     assert [(f.line, f.kind) for f in result.findings] == [(1, "Secret Keyword"), (3, "Secret Keyword")]
+
+
+SAMPLES = [
+    f"key: {AWS_KEY}",
+    f'api_token = "{GENERIC_TOKEN}"',
+    PRIVATE_KEY,
+    f"export GITHUB_TOKEN={GITHUB_TOKEN}",
+    "postgres://admin:" + "hunter2hunter2" + "@db.internal:5432/orders",
+    "token: " + "eyJhbGciOiJIUzI1NiJ9" + ".eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl",
+    "slack: " + "xoxb-" + "1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "stripe = " + "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    'value = "' + "Zm9vYmFyYmF6cXV4" + "cXV1eGNvcmdlZ3JhdWx0" + '"',
+    "connect to 52.14.221.9 on port 22",
+    "# pragma: allowlist nextline secret\npassword = 'correct-horse-battery'",
+]
+
+
+def test_only_lines_that_could_hold_a_secret_are_scanned_and_the_findings_are_the_same() -> None:
+    triggers = redact_module._plugin_patterns()
+    corpus = [RUNBOOK, *SAMPLES] + [
+        path.read_text(encoding="utf-8")
+        for folder in (REPO_ROOT / "context", REPO_ROOT / "bench" / "eval" / "home" / "context", REPO_ROOT / "docs")
+        for path in sorted(folder.rglob("*.md"))
+    ]
+    assert redact_module._scan(corpus, triggers) == redact_module._scan(corpus)
+    for sample in SAMPLES:
+        assert any(redact_module._suspect(line, triggers) for line in sample.split("\n")), sample
+    plain = "Roll back first, investigate second.\nThe canary takes 10% of traffic for ten minutes."
+    assert not any(redact_module._suspect(line, triggers) for line in plain.split("\n"))
+
+
+def test_new_text_without_a_suspect_line_does_not_import_detect_secrets(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cache = tmp_path / "redactions.json"
+    warm = Redactor(cache)
+    warm.redact([Piece("a.md", 1, f"key: {AWS_KEY}")])
+    warm.save()
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from generator.context.redact import Piece, Redactor\n"
+        f"redactor = Redactor(Path({str(cache)!r}))\n"
+        "[plain] = redactor.redact([Piece('b.md', 1, 'Roll back first, investigate second.')])\n"
+        f"[secret] = redactor.redact([Piece('c.md', 1, 'again {AWS_KEY}')])\n"
+        "print(plain.findings == (), [f.kind for f in secret.findings], 'detect_secrets' in sys.modules)\n"
+    )
+    # The plain piece is answered without detect-secrets; the one with a key still gets it.
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.split() == ["True", "['AWS", "Access", "Key']", "True"]
+    only_plain = code.replace("[secret] = redactor.redact([Piece('c.md', 1, 'again " + AWS_KEY + "')])\n", "")
+    only_plain = only_plain.replace("[f.kind for f in secret.findings], ", "")
+    result = subprocess.run(
+        [sys.executable, "-c", only_plain], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert result.stdout.split() == ["True", "False"]

@@ -102,7 +102,8 @@ def test_core_then_kind_documents_then_project_then_ranked_without_duplicates() 
         "decisions/0001-a.md#A decision",
         "decisions/0002-b.md#B",
         "project-contexts/billing.md#billing",
-        "incidents/0001-x.md#X summary",  # ranked: at most 2 per document, in file order
+        "incidents/0001-x.md#X",  # ranked: a short document goes in whole, in file order
+        "incidents/0001-x.md#X summary",
         "incidents/0001-x.md#X timeline",
     ]
     priorities = [pick.priority for pick in selection.picks]
@@ -111,8 +112,13 @@ def test_core_then_kind_documents_then_project_then_ranked_without_duplicates() 
     assert reasons["patterns.md"] == "core document, always included"
     assert reasons["style.md"] == "listed for kind 'api' in context.yml"
     assert reasons["project-contexts/billing.md"] == "project context for 'billing'"
-    assert reasons["incidents/0001-x.md"].startswith("BM25 rank 1 (score 9.00) among incidents/")
+    # A document scores its best section plus half its second best: 9 + 8 / 2.
+    assert reasons["incidents/0001-x.md"].startswith("BM25 rank 1 (score 13.00, 100% of the best) among incidents/")
     assert selection.omitted == ()
+    # decisions/0002-b.md was listed for the kind already: ranked, kept, nothing added.
+    assert [(item.path, item.kept, item.reason) for item in selection.ranking][1:] == [
+        ("decisions/0002-b.md", True, "already included")
+    ]
 
 
 def test_missing_documents_are_warned_about_and_reported() -> None:
@@ -134,14 +140,19 @@ def test_no_ranking_without_task_text() -> None:
 def test_the_budget_is_filled_by_priority_at_section_boundaries() -> None:
     task = Task("add an endpoint", project="billing")
     # frame 50 + core 600 = 650; then Python 50, A 10, A decision 20, B 30 fit (760);
-    # 42 are left: billing (80) does not fit, the ranked X summary (41) still does.
+    # 42 are left: billing (80) does not fit, the ranked X (40) still does.
     selection = select(task, "api", MAP, INDEX, 802, 50, size)
-    assert names(selection.picks)[-1] == "incidents/0001-x.md#X summary"
+    assert names(selection.picks)[-1] == "incidents/0001-x.md#X"
     assert "project-contexts/billing.md#billing" not in names(selection.picks)
-    assert 50 + sum(size(pick) for pick in selection.picks) == 50 + 600 + 50 + 10 + 20 + 30 + 41 <= 802
+    assert 50 + sum(size(pick) for pick in selection.picks) == 50 + 600 + 50 + 10 + 20 + 30 + 40 <= 802
     assert selection.omitted == (
         Document("project-contexts/billing.md", "project-contexts/billing.md > billing", 80, "over budget"),
-        Document("incidents/0001-x.md", "incidents/0001-x.md > X timeline", 42, "over budget"),
+        Document(
+            "incidents/0001-x.md",
+            "incidents/0001-x.md > X summary … incidents/0001-x.md > X timeline (2 sections)",
+            83,
+            "over budget",
+        ),
     )
 
 
@@ -179,3 +190,76 @@ def test_tasks_from_template_answers() -> None:
     assert (task.kind, task.project, task.text) == ("api", "billing-api", "Bills customers")
     assert "billing api" in task.query()
     assert "payments" in task.query()
+
+
+KIND_MAP = parse_map(
+    """\
+version: 1
+core: [patterns.md]
+ranking:
+  folders: [decisions, incidents]
+  max_documents: 2
+  cutoff: 0.5
+kinds:
+  service:
+    core_sections: [service*, http]
+    keywords: [service]
+  infra:
+    core_sections: [terraform]
+    keywords: [terraform, bucket]
+  script:
+    core_sections: [script*]
+    keywords: [script]
+""",
+    Path("context.yml"),
+)
+CORE = {"patterns.md": [("Everything", 10), ("Python services", 20), ("HTTP APIs", 30), ("Terraform modules", 40),
+                        ("Operational scripts", 50), ("Testing", 60)]}  # fmt: skip
+
+
+def test_core_sections_written_for_other_kinds_are_cut() -> None:
+    index = FakeIndex(CORE)
+    selection = select(Task("", kind="script"), "script", KIND_MAP, index, 10_000, 0, size, rank=False)
+    assert [pick.section.heading for pick in selection.picks] == ["Everything", "Operational scripts", "Testing"]
+    assert [pick.reason for pick in selection.picks][:2] == [
+        "core document, always included",
+        "core document, its section for kind 'script'",
+    ]
+    assert [(item.section, item.reason) for item in selection.cut] == [
+        ("patterns.md > Python services", "core section for kind 'service', not 'script'"),
+        ("patterns.md > HTTP APIs", "core section for kind 'service', not 'script'"),
+        ("patterns.md > Terraform modules", "core section for kind 'infra', not 'script'"),
+    ]
+    infra = select(Task("", kind="infra"), "infra", KIND_MAP, index, 10_000, 0, size, rank=False)
+    assert "Terraform modules" in [pick.section.heading for pick in infra.picks]
+    # A classified task also gets the core sections of the other kinds its keywords match.
+    both = select(Task("a script for the bucket"), "script", KIND_MAP, index, 10_000, 0, size, False, ["infra"])
+    assert {"Operational scripts", "Terraform modules"} <= {pick.section.heading for pick in both.picks}
+
+
+def test_ranked_documents_are_kept_by_score_relative_to_the_best_with_a_cap() -> None:
+    docs = {f"decisions/{n}.md": [(f"D{n}", 10)] for n in range(5)}
+    scores = {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0,
+              "decisions/3.md#D3": 4.0, "decisions/4.md#D4": 3.0}  # fmt: skip
+    selection = select(Task("anything"), "service", KIND_MAP, FakeIndex(docs, scores), 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["decisions/0.md", "decisions/1.md"]
+    assert [(item.path, item.kept) for item in selection.ranking] == [
+        ("decisions/0.md", True),
+        ("decisions/1.md", True),
+        ("decisions/2.md", False),
+        ("decisions/3.md", False),
+        ("decisions/4.md", False),
+    ]
+    assert selection.ranking[2].reason == "cut: already 2 ranked documents"
+    assert selection.ranking[3].reason.startswith("cut: score 4.00 is 40% of the best")
+
+
+def test_a_home_without_a_map_of_its_own_skips_what_it_lacks_quietly() -> None:
+    from dataclasses import replace
+
+    fallback = replace(MAP, fallback=True)
+    selection = select(
+        Task("make a bucket"), "infra", fallback, FakeIndex({"style.md": [("Terraform", 5)]}), 10_000, 0, size
+    )
+    assert [pick.section.heading for pick in selection.picks] == ["Terraform"]
+    assert selection.warnings == () and selection.omitted == ()

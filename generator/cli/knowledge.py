@@ -11,16 +11,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.context.tokens import DEFAULT_BUDGET
 
+if TYPE_CHECKING:
+    from generator.context.api import ContextResult
+
 CONTEXT_DESCRIPTION = """\
 Print the context-injected prompt for TASK, ready to paste into any AI assistant: the core
-documents (patterns.md, architecture.md), the documents context.yml lists for the task's
-kind, project-contexts/PROJECT.md, and the decisions, incidents, runbooks and anti-patterns
-sections BM25 ranks highest for the task - fitted to the token budget, with likely secrets
-redacted. Notes, warnings and a summary go to stderr; the prompt (or --json) to stdout.
+documents (patterns.md, architecture.md: their general sections and those for the task's
+kind), the documents context.yml lists for the kind, project-contexts/PROJECT.md, and the
+decisions, incidents, runbooks and anti-patterns that BM25 ranks close to the best match
+for the task - fitted to the token budget, with likely secrets redacted. Notes, warnings
+and a summary go to stderr; the prompt (or --json, or --explain) to stdout.
 """
 
 CONTEXT_EPILOG = """\
@@ -31,6 +35,7 @@ examples:
   scaffold context "add a /refunds endpoint to the billing API"
   scaffold context --kind infra --budget 8000 "S3 bucket for audit logs"
   git diff | scaffold context --kind review -
+  scaffold context --explain "checkout returns 502s since the deploy"
 """
 
 
@@ -53,7 +58,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="TOKENS",
         help=f"cap on the whole prompt in estimated tokens (default {DEFAULT_BUDGET:,})",
     )
-    context.add_argument("--json", action="store_true", help="print the selection and prompt as JSON")
+    output = context.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the selection and prompt as JSON")
+    output.add_argument(
+        "--explain", action="store_true", help="print why each document was chosen and what was cut, not the prompt"
+    )
     context.add_argument(
         "--exact-tokens",
         action="store_true",
@@ -140,6 +149,9 @@ def _context(args: argparse.Namespace) -> int:
             data["exact_tokens"] = exact
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
+    if args.explain:
+        sys.stdout.write(explain(result))
+        return 0
     sys.stdout.write(result.prompt)
     counted = f", {exact:,} by Anthropic's count" if exact is not None else ""
     left_out = f"; {len(result.omitted)} left out (see --json)" if result.omitted else ""
@@ -149,6 +161,36 @@ def _context(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+EXPLAIN_RANKED = 12
+
+
+def explain(result: ContextResult) -> str:
+    """The selection in words: the kind, every chosen section, the ranking, and what was cut."""
+    lines = [f"kind: {result.kind} ({result.kind_reason})"]
+    if result.also_kinds:
+        lines.append(f"also the core sections for: {', '.join(result.also_kinds)} (their keywords match too)")
+    if result.project:
+        lines.append(f"project: {result.project} ({result.project_reason})")
+    lines += ["", f"chosen: {len(result.documents)} sections, ~{result.tokens:,} of {result.budget:,} tokens"]
+    lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section}  ({d.reason})" for d in result.documents]
+    if result.ranking:
+        lines += ["", "ranked documents (best section + half the second best):"]
+        shown = result.ranking[:EXPLAIN_RANKED]
+        for item in shown:
+            lines.append(f"  {'kept' if item.kept else 'cut ':<4} {item.score:7.2f}  {item.path}  ({item.reason})")
+        if len(result.ranking) > len(shown):
+            lines.append(
+                f"  ... and {len(result.ranking) - len(shown)} more, cut, scoring {shown[-1].score:.2f} or less"
+            )
+    if result.cut:
+        lines += ["", "core sections for other kinds, left out:"]
+        lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section}  ({d.reason})" for d in result.cut]
+    if result.omitted:
+        lines += ["", "left out:"]
+        lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section or '-'}  ({d.reason})" for d in result.omitted]
+    return "\n".join(lines) + "\n"
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -167,9 +209,15 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _new_document(args: argparse.Namespace) -> int:
-    from generator.context.home import new_document
+    from generator.context.home import new_document, same_title
 
     path = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
     print(path)
+    for other in same_title(path):
+        print(
+            f"scaffold: warning: {other.name} already has this title; if it is the same {args.doc_kind}, "
+            f"delete {path.name} and edit that one",
+            file=sys.stderr,
+        )
     print(f"scaffold: edit it, then commit it in {path.parents[2]}", file=sys.stderr)
     return 0

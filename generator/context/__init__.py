@@ -3,12 +3,14 @@
 The stages, one module each, in the order `generator.context.api.build_context` runs them:
 
 - `documents` finds the markdown files of a knowledge home, splits them into sections at
-  headings and caches that index (and its BM25 ranker) keyed by paths, sizes and mtimes;
+  headings and keeps them in an SQLite database with an FTS5 (BM25) index, updated for the
+  files whose size or mtime changed;
 - `kinds` loads and validates `context.yml` and classifies free-text tasks into a kind;
-- `select` is the pure selection: core documents, the kind's documents, the project's
-  context, then BM25-ranked sections, fitted to a token budget;
+- `select` is the pure selection: the core documents' general sections and those for the
+  kind, the kind's documents, the project's context, then the documents BM25 ranks close to
+  the best match, fitted to a token budget;
 - `redact` finds likely secrets with detect-secrets and replaces them;
 - `prompt` assembles the final, paste-ready prompt.
 
-Nothing here imports bm25s or detect-secrets at module level: `scaffold --help` stays fast.
+Nothing here imports detect-secrets or PyYAML at module level: `scaffold --help` stays fast.
 """

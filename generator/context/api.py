@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.context.select import DEFAULT_BUDGET, Document, Task
+from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
 from generator.errors import EmptyTaskError, ExternalToolError, UnknownKindError, UsageError
-from generator.settings import Settings
+from generator.settings import Settings, bundled_root
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -56,6 +56,11 @@ class ContextResult:
     home: Path
     warnings: tuple[str, ...]
     notes: tuple[str, ...]
+    cut: tuple[Document, ...] = ()
+    ranking: tuple[Ranked, ...] = ()
+    also_kinds: tuple[str, ...] = ()
+    project: str | None = None
+    project_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,10 +68,13 @@ class ContextResult:
             "kind_reason": self.kind_reason,
             "documents": [vars(document) for document in self.documents],
             "omitted": [vars(item) for item in self.omitted],
+            "cut": [vars(item) for item in self.cut],
+            "ranking": [vars(item) for item in self.ranking],
             "redactions": [finding.to_dict() for finding in self.redactions],
             "tokens": self.tokens,
             "budget": self.budget,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
             "home": str(self.home),
             "prompt": self.prompt,
         }
@@ -110,14 +118,16 @@ def build_context(
     """Select, redact and assemble the context for a task (see `generator.context`).
 
     `task` is free text or a `Task` (`Task.from_answers(answers)` for a project being
-    generated). `kind` skips classification; `project` adds `project-contexts/<project>.md`;
+    generated). `kind` skips classification; `project` adds `project-contexts/<project>.md`
+    (a name with no such file is warned about, listing the projects that have one);
     `budget` caps the whole prompt in estimated tokens.
     """
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import cache_root, load_library
     from generator.context.kinds import classify as classify_text
+    from generator.context.kinds import matching_kinds, mentioned_names
     from generator.context.redact import Piece, Redacted, Redactor
-    from generator.context.select import Pick, select
+    from generator.context.select import PROJECT_FOLDER, Pick, select
     from generator.context.tokens import estimate_tokens
 
     if not isinstance(task, Task):
@@ -132,15 +142,39 @@ def build_context(
 
     knowledge = _home(home, settings)
     cmap = _context_map(knowledge.context_dir)
+    library = load_library(knowledge.context_dir)
+    projects = _projects(library.paths())
+    named = mentioned_names(task.text, projects)
+    project_reason = "given" if task.project else ""
+    if not task.project and len(named) == 1:
+        task = Task(task.text, task.kind, named[0], task.answers)
+        project_reason = "named in the task"
+    also: list[str] = []
     if task.kind:
         if task.kind not in cmap.kinds:
             raise UnknownKindError(f"unknown kind {task.kind!r}; {cmap.path} defines: {', '.join(cmap.kinds)}")
         chosen_kind, kind_reason = task.kind, "given"
     else:
-        chosen_kind, words = classify_text(task.text, cmap)
+        chosen_kind, words = classify_text(task.text, cmap, projects)
         kind_reason = f"keywords: {', '.join(words)}" if words else f"no keyword matched; default kind '{chosen_kind}'"
+        also = [name for name in matching_kinds(task.text, cmap, projects) if name != chosen_kind]
 
-    library = load_library(knowledge.context_dir)
+    notes = [note for note in (knowledge.note(),) if note]
+    if cmap.fallback:
+        notes.append(
+            f"{knowledge.context_dir / 'context.yml'} does not exist; using the bundled kinds and keywords "
+            "(documents they list that this home lacks are skipped)"
+        )
+    if library.stubs:
+        notes.append(
+            f"not ranked until edited ({len(library.stubs)} unedited from new-decision/new-incident/new-runbook): "
+            + ", ".join(library.stubs)
+        )
+    warnings = list(library.warnings)
+    if project and project not in projects:
+        listing = f"known projects: {', '.join(projects)}" if projects else f"{PROJECT_FOLDER}/ has none"
+        warnings.append(f"unknown project {project!r}: no {PROJECT_FOLDER}/{project}.md ({listing})")
+
     redactor = Redactor(cache_root() / "redactions.json")
     task_text = task.text
     findings: list[Finding] = []
@@ -163,7 +197,7 @@ def build_context(
         else:
             head, tail = "<documents>\n", "</documents>\n"
         frame_tokens = estimate_tokens(head) + estimate_tokens(tail)
-        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, rank=_with_task)
+        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also)
         fresh = [pick for pick in selection.picks if pick.section.key not in redacted]
         pieces = [Piece(p.section.path, p.section.line, library.read(p.section)) for p in fresh]
         results = redactor.redact(pieces + ([Piece("<task>", 1, task.text)] if task_pending else []))
@@ -193,7 +227,6 @@ def build_context(
         findings.extend(redacted[section.key].findings)
 
     text = assemble(head, blocks, tail)
-    note = knowledge.note()
     return ContextResult(
         kind=chosen_kind,
         kind_reason=kind_reason,
@@ -205,8 +238,13 @@ def build_context(
         prompt=text,
         context=render_documents(blocks),
         home=knowledge.root,
-        warnings=tuple(library.warnings) + selection.warnings,
-        notes=(note,) if note else (),
+        warnings=tuple(warnings) + selection.warnings,
+        notes=tuple(notes),
+        cut=selection.cut,
+        ranking=selection.ranking,
+        also_kinds=tuple(also),
+        project=task.project,
+        project_reason=project_reason,
     )
 
 
@@ -244,7 +282,17 @@ def _home(home: str | Path | None, settings: Settings | None = None) -> Knowledg
     return resolve_home(settings)
 
 
+def _projects(paths: list[str]) -> list[str]:
+    """The projects with a context of their own: `project-contexts/<name>.md`."""
+    from generator.context.select import PROJECT_FOLDER
+
+    prefix = PROJECT_FOLDER + "/"
+    names = (path.removeprefix(prefix).rpartition(".")[0] for path in paths if path.startswith(prefix))
+    return sorted(name for name in names if name and "/" not in name and name.lower() != "readme")
+
+
 def _context_map(context_dir: Path) -> ContextMap:
+    """The home's context.yml, or the bundled one if the home has none."""
     from generator.context.kinds import MAP_FILE, load_map
 
-    return load_map(context_dir / MAP_FILE)
+    return load_map(context_dir / MAP_FILE, fallback=bundled_root() / "context" / MAP_FILE)

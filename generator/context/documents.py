@@ -6,11 +6,11 @@ before the first heading is the preamble. A section longer than `MAX_SECTION_BYT
 into parts at a blank line (else a line end, else a character boundary), so a budget can be
 filled to within one part and an enormous file is truncated instead of dropped.
 
-The index is cached under the user cache dir, keyed by every file's path, size, mtime and
-ctime (ctime moves when permissions change, so a file made readable is picked up): a
-manifest, each document's sections (byte offsets, token estimates), the BM25 ranker over
-the ranked folders, and recent queries' results. A warm run stats the files, reads the
-manifest and loads only the documents it selects; a repeated task skips BM25 entirely.
+The index is one SQLite database per home under the user cache dir: every file's path, size,
+mtime and ctime (ctime moves when permissions change, so a file made readable is picked up),
+each document's sections (byte offsets, token estimates), and an FTS5 full-text index of the
+sections (Porter stemming, BM25 ranking). A run stats the files and re-reads only those whose
+stat changed; the text itself is read from the files, only for the sections selected.
 """
 
 from __future__ import annotations
@@ -19,24 +19,21 @@ import codecs
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
-import shutil
+import sqlite3
 import stat
-import tempfile
-from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from generator.context.tokens import estimate_tokens
-from generator.errors import HomeError, UsageError
-from generator.plumbing.atomic import write_atomic
+from generator.errors import HomeError
 
-INDEX_VERSION = 1
+# The schema version (SQLite's user_version): a database with any other is rebuilt.
+INDEX_VERSION = 3
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
@@ -45,6 +42,7 @@ TRAIL_SEPARATOR = " > "
 
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
+_CANDIDATE = re.compile(rb"^ {0,3}([#`~])", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +155,6 @@ def _walk(folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[Fi
             entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
 
 
-def fingerprint(entries: Iterable[FileEntry]) -> str:
-    """A digest of the file list and every file's size, mtime and ctime."""
-    digest = hashlib.sha256(f"v{INDEX_VERSION}:{SPLIT_LEVEL}:{MAX_SECTION_BYTES}\n".encode())
-    for entry in entries:
-        digest.update(f"{entry.path}\0{entry.size}\0{entry.mtime_ns}\0{entry.ctime_ns}\n".encode())
-    return digest.hexdigest()
-
-
 # --- splitting a document into sections ----------------------------------------------------
 
 
@@ -174,13 +164,18 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
     title, titled = Path(path).stem, False
     boundaries: list[tuple[int, int, int, str]] = []
     fence: bytes | None = None
-    offset = base
-    for number, raw in enumerate(data[base:].split(b"\n"), start=1):
-        start, offset = offset, offset + len(raw) + 1
-        indent = len(raw) - len(raw.lstrip(b" "))
-        if indent > 3:
-            continue
-        first = raw[indent : indent + 1]
+    body = data[base:]
+    number, counted = 1, 0
+    # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a
+    # fence or be a heading; finding them with one regular expression keeps this fast.
+    for candidate in _CANDIDATE.finditer(body):
+        position = candidate.start()
+        number += body.count(b"\n", counted, position)
+        counted = position
+        line_end = body.find(b"\n", position)
+        raw = body[position : line_end if line_end != -1 else len(body)]
+        start = base + position
+        first = candidate.group(1)
         if fence is not None:
             if first == fence[:1] and raw.strip().startswith(fence) and not raw.strip().strip(fence[:1]):
                 fence = None
@@ -189,8 +184,6 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
             match = _FENCE.match(raw)
             if match:
                 fence = match.group(1)
-            continue
-        if first != b"#":
             continue
         heading = _HEADING.match(raw)
         if heading is None:
@@ -253,40 +246,74 @@ def _cut_point(data: bytes, start: int, end: int) -> int:
 
 # --- the index -----------------------------------------------------------------------------
 
+# Ranking weights of the columns: a query word in a document's title counts four times, in a
+# section's headings twice, in its text once.
+RANK_WEIGHTS = (4.0, 2.0, 1.0)
+# Waiting for another scaffold process that is writing the index.
+BUSY_TIMEOUT_SECONDS = 30.0
+# Rows of edited or removed files stay in the full-text index, hidden, until they are this
+# share of it; then it is rebuilt from the files.
+MAX_DEAD_SHARE = 0.25
+# SQLite's page cache while indexing: enough to keep FTS5's merges in memory.
+CACHE_KIB = 16_000
+# Rankings of recent queries are kept until the files change.
+QUERY_CACHE = 256
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves""".split()  # noqa: SIM905 - a list literal would take 30 lines
+)
+_QUERY_WORD = re.compile(r"[^\W_]+")
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
+    warning TEXT, stub INTEGER NOT NULL DEFAULT 0, sections INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sections(
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, folder TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    heading TEXT NOT NULL, trail TEXT NOT NULL, line INTEGER NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, tokens INTEGER NOT NULL, stub INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sections_by_path ON sections(path, ordinal);
+CREATE TABLE queries(key TEXT PRIMARY KEY, hits TEXT NOT NULL, used INTEGER NOT NULL);
+CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content='', tokenize='porter unicode61');
+INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
+"""
+
 
 class Library:
     """The sections of one knowledge home's `context/` folder, ready to select from.
 
-    Built by `load_library`. Sections are loaded per document, on first use, so a warm run
-    touches only the documents it selects.
+    Built by `load_library` over an SQLite database (see `_Index`). Sections are read per
+    document on first use, so a warm run touches only the documents it selects.
     """
 
-    def __init__(
-        self, root: Path, files: dict[str, dict[str, Any]], warnings: list[str], digest: str, store: _Store
-    ) -> None:
+    def __init__(self, root: Path, index: _Index, warnings: list[str], stubs: list[str]) -> None:
         self.root = root
-        self.files = files
         self.warnings = warnings
-        self.fingerprint = digest
-        self._store = store
+        self.stubs = stubs
+        self._index = index
         self._sections: dict[str, list[Section]] = {}
-        self._rankers: dict[tuple[str, ...], _Ranker | None] = {}
+        self._paths: list[str] | None = None
 
     def paths(self) -> list[str]:
         """Every document with at least one section, sorted."""
-        return sorted(path for path, info in self.files.items() if info.get("n"))
+        if self._paths is None:
+            self._paths = self._index.paths()
+        return self._paths
 
     def sections_of(self, path: str) -> list[Section] | None:
         """The sections of one document in file order, or None if it is not indexed."""
-        info = self.files.get(path)
-        if info is None or not info.get("n"):
-            return None
         if path not in self._sections:
-            rows = self._store.sections(info["doc"])
-            if rows is None:
-                _, fresh = _parse_file(self.root, path)
-                rows = fresh
-            self._sections[path] = [Section(path, ordinal, *row) for ordinal, row in enumerate(rows)]
+            sections = self._index.sections_of(path)
+            if not sections:
+                return None
+            self._sections[path] = sections
         return self._sections[path]
 
     def section(self, key: tuple[str, int]) -> Section | None:
@@ -304,154 +331,41 @@ class Library:
         return data.decode("utf-8", errors="replace")
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
-        """The best `limit` sections in `folders` for `query` by BM25, best first, score > 0."""
-        if limit <= 0:
+        """The best `limit` sections in `folders` for `query` by BM25, best first, score > 0.
+
+        Unedited stubs (see `is_stub`) are never ranked.
+        """
+        terms = query_terms(query)
+        terms += [" ".join(pair) for pair in query_pairs(query)]
+        if limit <= 0 or not terms or not folders:
             return []
-        key = tuple(sorted(folders))
-        query_key = hashlib.sha256(f"{key}\0{limit}\0{query}".encode()).hexdigest()[:24]
-        hits = self._store.query(self.fingerprint, query_key)
-        if hits is None:
-            if key not in self._rankers:
-                self._rankers[key] = self._load_or_build_ranker(key)
-            ranker = self._rankers[key]
-            hits = ranker.top(query, limit) if ranker else []
-            self._store.remember_query(self.fingerprint, query_key, hits)
         ranked = []
-        for path, ordinal, score in hits:
+        for path, ordinal, score in self._index.rank(terms, folders, limit):
             section = self.section((path, ordinal))
-            if section is not None:
+            if section is not None and score > 0:
                 ranked.append((section, score))
         return ranked
 
-    def _load_or_build_ranker(self, folders: tuple[str, ...]) -> _Ranker | None:
-        name = "bm25-" + hashlib.sha256("\0".join(folders).encode()).hexdigest()[:12]
-        ranker = self._store.ranker(name, self.fingerprint)
-        if ranker is not None:
-            return ranker
-        rows: list[tuple[str, int]] = []
-        texts: list[str] = []
-        for path in self.paths():
-            if path.partition("/")[0] not in folders or "/" not in path:
-                continue
-            try:
-                data = (self.root / path).read_bytes()
-            except OSError:
-                continue  # removed since the scan; the next run re-indexes
-            for section in self.sections_of(path) or []:
-                rows.append(section.key)
-                texts.append(section.trail + "\n" + data[section.start : section.end].decode("utf-8", "replace"))
-        if not rows:
-            return None
-        ranker = _Ranker.build(texts, rows)
-        self._store.save_ranker(name, self.fingerprint, ranker)
-        return ranker
+
+def query_terms(text: str) -> list[str]:
+    """The words of `text` a query looks for: lowercase, no stop words, each once, in order."""
+    words = (word for word in _QUERY_WORD.findall(text.casefold()) if word not in _STOPWORDS)
+    return list(dict.fromkeys(words))
 
 
-class _Ranker:
-    """BM25 ranking by bm25s (Lucene variant, English stop words, Snowball stems).
+def query_pairs(text: str) -> list[tuple[str, str]]:
+    """Neighbouring words of `text` (no stop word between them): phrases a query also looks for.
 
-    bm25s tokenizes the sections and computes every term's BM25 weight in every section;
-    those weights are kept as postings (per term: sections and weights). A query adds up
-    its terms' weights per section, exactly as bm25s's `get_scores` does, but from the
-    cached postings with plain Python, so a warm run does not import numpy and bm25s (a
-    third of a second). `tests/test_context_documents.py` checks the scores against bm25s.
+    A section holding "visibility timeout" as a phrase is about it; one holding both words
+    apart may not be.
     """
-
-    def __init__(
-        self,
-        vocab: dict[str, int],
-        stopwords: frozenset[str],
-        postings: tuple[array[int], array[int], array[float]],
-        rows: list[tuple[str, int]],
-    ) -> None:
-        self.vocab = vocab
-        self.stopwords = stopwords
-        self.indptr, self.indices, self.weights = postings
-        self.rows = rows
-
-    @classmethod
-    def build(cls, texts: list[str], rows: list[tuple[str, int]]) -> _Ranker:
-        import bm25s
-        from bm25s.stopwords import STOPWORDS_EN
-
-        model = bm25s.BM25(method="lucene")
-        tokens = bm25s.tokenize(
-            texts, token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=_stemmer(), show_progress=False
-        )
-        model.index(tokens, show_progress=False)
-        postings = (
-            _array("q", model.scores["indptr"].astype("int64").tobytes()),
-            _array("i", model.scores["indices"].astype("int32").tobytes()),
-            _array("f", model.scores["data"].astype("float32").tobytes()),
-        )
-        terms = len(postings[0]) - 1  # bm25s adds an "" entry to the vocabulary with no column
-        vocab = {str(token): int(index) for token, index in model.vocab_dict.items() if int(index) < terms}
-        return cls(vocab, frozenset(STOPWORDS_EN), postings, rows)
-
-    def query_ids(self, query: str) -> list[int]:
-        """The query's term ids, tokenized as bm25s tokenized the sections (repeats kept)."""
-        words = [word for word in re.findall(TOKEN_PATTERN, query.lower()) if word not in self.stopwords]
-        stems = _stemmer().stemWords(words) if words else []
-        return [self.vocab[stem] for stem in stems if stem in self.vocab]
-
-    def scores(self, query: str) -> dict[int, float]:
-        """Each matching section's BM25 score: the sum of its weights for the query's terms."""
-        totals: dict[int, float] = {}
-        for term in self.query_ids(query):
-            for position in range(self.indptr[term], self.indptr[term + 1]):
-                row = self.indices[position]
-                totals[row] = totals.get(row, 0.0) + self.weights[position]
-        return totals
-
-    def top(self, query: str, limit: int) -> list[tuple[str, int, float]]:
-        totals = self.scores(query)
-        best = sorted((row for row, score in totals.items() if score > 0), key=lambda row: (-totals[row], row))
-        return [(*self.rows[row], totals[row]) for row in best[:limit]]
-
-    def save(self, folder: Path, digest: str) -> None:
-        (folder / "indptr.bin").write_bytes(self.indptr.tobytes())
-        (folder / "indices.bin").write_bytes(self.indices.tobytes())
-        (folder / "weights.bin").write_bytes(self.weights.tobytes())
-        meta = {"fingerprint": digest, "rows": self.rows, "vocab": self.vocab, "stopwords": sorted(self.stopwords)}
-        (folder / "ranker.json").write_text(json.dumps(meta), encoding="utf-8")
-
-    @classmethod
-    def load(cls, folder: Path, digest: str) -> _Ranker | None:
-        try:
-            meta = json.loads((folder / "ranker.json").read_text(encoding="utf-8"))
-            if meta.get("fingerprint") != digest:
-                return None
-            postings = (
-                _array("q", (folder / "indptr.bin").read_bytes()),
-                _array("i", (folder / "indices.bin").read_bytes()),
-                _array("f", (folder / "weights.bin").read_bytes()),
-            )
-            rows = [(str(path), int(ordinal)) for path, ordinal in meta["rows"]]
-            ranker = cls(dict(meta["vocab"]), frozenset(meta["stopwords"]), postings, rows)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        terms = len(ranker.indptr) - 1
-        if terms < 0 or ranker.indptr[-1] != len(ranker.indices) or len(ranker.indices) != len(ranker.weights):
-            return None
-        if any(not 0 <= index < terms for index in ranker.vocab.values()):
-            return None
-        return ranker
-
-
-TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-
-
-def _array(code: str, data: bytes) -> array[Any]:
-    values = array(code)
-    values.frombytes(data)
-    return values
-
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
+    pairs: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        words = _QUERY_WORD.findall(line.casefold())
+        for first, second in itertools.pairwise(words):
+            if first not in _STOPWORDS and second not in _STOPWORDS:
+                pairs.append((first, second))
+    return list(dict.fromkeys(pairs))
 
 
 # --- building and caching ------------------------------------------------------------------
@@ -464,171 +378,313 @@ def cache_root() -> Path:
     return user_cache_dir() / "context-index"
 
 
+def index_path(root: Path) -> Path:
+    """The SQLite database that indexes the home whose context/ folder is `root`."""
+    return cache_root() / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.sqlite3"
+
+
 def load_library(root: Path, use_cache: bool = True) -> Library:
-    """The index of `root` (a `context/` folder), from the cache when nothing changed."""
+    """The index of `root` (a `context/` folder), brought up to date with the files.
+
+    Only files whose size, mtime or ctime changed are read again. A database that is
+    corrupt or from another version of scaffold is rebuilt; one that cannot be opened or
+    written (a read-only cache, a lock held too long) is replaced by one in memory.
+    """
     entries, warnings = scan_files(root)
-    digest = fingerprint(entries)
-    folder = cache_root() / hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    store = _Store(folder if use_cache else None)
-    manifest = store.manifest()
-    if manifest is None or manifest.get("fingerprint") != digest:
-        manifest = _build_index(root, entries, manifest, store)
-        manifest["fingerprint"] = digest
-        store.save_manifest(manifest)
-    files: dict[str, dict[str, Any]] = manifest["files"]
-    file_warnings = [info["warning"] for info in files.values() if info.get("warning")]
-    return Library(root, files, warnings + file_warnings, digest, store)
-
-
-def _build_index(
-    root: Path, entries: list[FileEntry], previous: dict[str, Any] | None, store: _Store
-) -> dict[str, Any]:
-    """Parse every file, reusing the stored sections of files whose stat did not change."""
-    old_files: dict[str, Any] = previous["files"] if previous else {}
-    files: dict[str, Any] = {}
-    for entry in entries:
-        stamp = f"{entry.path}\0{entry.size}\0{entry.mtime_ns}\0{entry.ctime_ns}"
-        doc = hashlib.sha256(stamp.encode()).hexdigest()[:24]
-        old = old_files.get(entry.path)
-        if old is not None and old.get("doc") == doc and (old.get("warning") or store.has_sections(doc)):
-            files[entry.path] = old
-            continue
-        warning, rows = _parse_file(root, entry.path)
-        info: dict[str, Any] = {"doc": doc, "n": len(rows)}
-        if warning:
-            info["warning"] = warning
+    stubs = _StubPatterns.load(root)
+    path = index_path(root) if use_cache else None
+    try:
+        index = _Index.open(path)
+        index.refresh(root, entries, stubs)
+    except sqlite3.DatabaseError as error:
+        if path is None:
+            raise
+        if not isinstance(error, sqlite3.OperationalError):
+            _remove_database(path)  # corrupt: start again
+            path_again: Path | None = path
         else:
-            store.save_sections(doc, rows)
-        files[entry.path] = info
-    return {"version": INDEX_VERSION, "files": files}
+            path_again = None  # locked, read-only or full: work in memory this time
+        try:
+            index = _Index.open(path_again)
+            index.refresh(root, entries, stubs)
+        except sqlite3.OperationalError:
+            index = _Index.open(None)
+            index.refresh(root, entries, stubs)
+    file_warnings, stub_paths = index.file_notes()
+    return Library(root, index, warnings + file_warnings, stub_paths)
 
 
-def _parse_file(root: Path, path: str) -> tuple[str | None, list[list[Any]]]:
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{path}{suffix}").unlink()
+
+
+class _Index:
+    """One SQLite database: the files, their sections, and an FTS5 index of the sections.
+
+    The full-text index is contentless (the text stays in the files), so a file that changes
+    leaves its old rows behind; they are hidden by the `sections` table, which has only live
+    rows, and dropped when the index is rebuilt. Writers take SQLite's write lock for the
+    whole update (`BEGIN IMMEDIATE`); readers are never blocked (WAL). `user_version` is
+    the schema version: any other value means rebuild.
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.db = connection
+        self._next_id = 0
+
+    @classmethod
+    def open(cls, path: Path | None) -> _Index:
+        if path is None:
+            connection = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Private to the user: the index holds the home's headings. WAL files take this mode.
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        index = cls(connection)
+        if index.version() != INDEX_VERSION:
+            index.create()
+        return index
+
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def create(self) -> None:
+        """Replace whatever the database holds with the empty current schema."""
+        with self.transaction():
+            if self.version() == INDEX_VERSION:
+                return  # another process did it while we waited for the lock
+            tables = [row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                if not table.startswith("fts_"):  # shadow tables go with their FTS table
+                    self.db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _stamps(self) -> dict[str, tuple[int, int, int]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, ctime_ns FROM files")
+        return {path: (size, mtime, ctime) for path, size, mtime, ctime in rows}
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def refresh(self, root: Path, entries: list[FileEntry], stubs: _StubPatterns) -> None:
+        """Bring the index up to date with `entries`, reading only what changed."""
+        if not self._stale(entries, stubs):
+            return
+        with self.transaction():
+            rebuild = self._meta("stubs") != stubs.digest  # stub rules changed: look at every file again
+            known = self._stamps()
+            current = {entry.path for entry in entries}
+            changed = [e for e in entries if known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns)]
+            gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
+            dead = int(self._meta("dead") or 0)
+            for path in gone:
+                dead += self.db.execute("DELETE FROM sections WHERE path = ?", (path,)).rowcount
+                self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+            if rebuild or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000):
+                self.db.execute("DELETE FROM files")
+                self.db.execute("DELETE FROM sections")
+                self.db.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
+                changed, dead = entries, 0
+            # Row ids are never reused: the full-text index may still hold an old row under one.
+            top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
+            self._next_id = max(int(top) + 1, int(self._meta("next_id") or 0))
+            for entry in changed:
+                self._add(root, entry, stubs)
+            self._set_meta("next_id", str(self._next_id))
+            self.db.execute("DELETE FROM queries")
+            self._set_meta("dead", str(dead))
+            self._set_meta("stubs", stubs.digest)
+
+    def _stale(self, entries: list[FileEntry], stubs: _StubPatterns) -> bool:
+        if self._meta("stubs") != stubs.digest:
+            return True
+        known = self._stamps()
+        return len(known) != len(entries) or any(known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns) for e in entries)
+
+    def _count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _add(self, root: Path, entry: FileEntry, stubs: _StubPatterns) -> None:
+        warning, data = _read_document(root, entry.path)
+        stub = data is not None and stubs.matches(entry.path, data)
+        raws = split_sections(entry.path, data) if data is not None else []
+        self.db.execute(
+            "INSERT INTO files(path, size, mtime_ns, ctime_ns, warning, stub, sections) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, warning, int(stub), len(raws)),
+        )
+        if data is None or not raws:
+            return
+        folder = entry.path.partition("/")[0] if "/" in entry.path else ""
+        title = raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))
+        first = self._next_id
+        rows = []
+        texts = []
+        for ordinal, raw in enumerate(raws):
+            text = data[raw.start : raw.end].decode("utf-8")
+            rows.append(
+                (first + ordinal, entry.path, folder, ordinal, raw.heading, raw.trail, raw.line, raw.start, raw.end,
+                 estimate_tokens(text), int(stub))
+            )  # fmt: skip
+            headings = raw.trail.partition(TRAIL_SEPARATOR)[2]
+            texts.append((first + ordinal, title, headings, text))
+        self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
+        self._next_id = first + len(raws)
+
+    def file_notes(self) -> tuple[list[str], list[str]]:
+        """Warnings about skipped files, and the unedited stubs."""
+        warnings = [
+            row[0] for row in self.db.execute("SELECT warning FROM files WHERE warning IS NOT NULL ORDER BY path")
+        ]
+        stubs = [row[0] for row in self.db.execute("SELECT path FROM files WHERE stub = 1 ORDER BY path")]
+        return warnings, stubs
+
+    def paths(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE sections > 0 ORDER BY path")]
+
+    def sections_of(self, path: str) -> list[Section]:
+        rows = self.db.execute(
+            'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
+            "WHERE path = ? ORDER BY ordinal",
+            (path,),
+        )
+        return [Section(*row) for row in rows]
+
+    def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""
+        key = hashlib.sha256(json.dumps([terms, sorted(folders), limit]).encode()).hexdigest()[:32]
+        row = self.db.execute("SELECT hits FROM queries WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
+        hits = self._rank(terms, folders, limit)
+        self._remember(key, hits)
+        return hits
+
+    def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        # Ranking the full-text index alone and looking up only the best rows is cheaper than
+        # joining every match; rows of other folders, stubs and dead rows are dropped after,
+        # asking for more while they crowd out the ones wanted.
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        weights = ", ".join(str(weight) for weight in RANK_WEIGHTS)
+        wanted = set(folders)
+        fetch = limit * 2
+        while True:
+            rows = self.db.execute(
+                f"SELECT rowid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, fetch),
+            ).fetchall()
+            scores = dict(rows)
+            found = []
+            for start in range(0, len(rows), 500):
+                ids = [rowid for rowid, _ in rows[start : start + 500]]
+                marks = ", ".join("?" for _ in ids)
+                found += self.db.execute(
+                    f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({marks}) AND stub = 0", ids
+                ).fetchall()
+            hits = sorted(
+                ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
+                key=lambda hit: (-hit[2], hit[3]),
+            )
+            if len(hits) >= limit or len(rows) < fetch:
+                return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
+            fetch *= 4
+
+    def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
+        """Keep a ranking for the next run; another process holding the write lock only costs that."""
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction():
+                used = self.db.execute("SELECT coalesce(max(used), 0) + 1 FROM queries").fetchone()[0]
+                self.db.execute("INSERT OR REPLACE INTO queries VALUES (?, ?, ?)", (key, json.dumps(hits), used))
+                self.db.execute("DELETE FROM queries WHERE used <= ?", (int(used) - QUERY_CACHE,))
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+def _read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
+    """A file's bytes, or the warning that says why it is skipped."""
     try:
         data = _read_bytes(root / path)
     except OSError as error:
-        return f"skipped {path}: cannot read it ({error.strerror or error})", []
+        return f"skipped {path}: cannot read it ({error.strerror or error})", None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         return (
             f"skipped {path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
             "convert it, e.g. with `iconv -t UTF-8`"
-        ), []
-    rows = []
-    for raw in split_sections(path, data):
-        tokens = estimate_tokens(data[raw.start : raw.end].decode("utf-8"))
-        rows.append([raw.heading, raw.trail, raw.line, raw.start, raw.end, tokens])
-    return None, rows
+        ), None
+    return None, data
 
 
-class _Store:
-    """The on-disk cache of one home: a manifest, sections per document, rankers, queries.
+# --- unedited stubs --------------------------------------------------------------------------
 
-    Every file is written to a temporary name and renamed into place; anything unreadable
-    counts as missing, and a cache that cannot be written only costs speed. Without a
-    folder, everything stays in memory.
+
+@dataclass(frozen=True)
+class _StubPatterns:
+    """What `scaffold new-decision|new-incident|new-runbook` writes before anyone edits it.
+
+    A document that still matches its folder's template (the home's `_templates/<kind>.md`, or
+    the bundled one), with any number, title and date filled in, says nothing yet: it is
+    indexed but never ranked.
     """
 
-    QUERY_LIMIT = 256
+    patterns: dict[str, tuple[re.Pattern[bytes], ...]]
+    digest: str
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.memory: dict[str, Any] = {}
-        self.queries: dict[str, Any] | None = None
+    @classmethod
+    def load(cls, root: Path) -> _StubPatterns:
+        from generator.context.home import DOC_FOLDERS
+        from generator.settings import bundled_root
 
-    def _read_json(self, name: str) -> Any:
-        if self.folder is None:
-            return self.memory.get(name)
-        try:
-            return json.loads((self.folder / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        patterns: dict[str, tuple[re.Pattern[bytes], ...]] = {}
+        digest = hashlib.sha256()
+        for doc_kind, folder in sorted(DOC_FOLDERS.items()):
+            found = []
+            for base in (root, bundled_root() / "context"):
+                try:
+                    template = (base / "_templates" / f"{doc_kind}.md").read_bytes()
+                except OSError:
+                    continue
+                digest.update(template + b"\0")
+                found.append(_template_pattern(template))
+            patterns[folder] = tuple(found)
+        return cls(patterns, digest.hexdigest()[:16])
 
-    def _write_json(self, name: str, data: Any) -> None:
-        if self.folder is None:
-            self.memory[name] = data
-            return
-        try:
-            target = self.folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Private to the user: the index holds the knowledge home's headings and the tasks asked.
-            write_atomic(target, json.dumps(data, separators=(",", ":")), mode=0o600)
-        except (OSError, UsageError):
-            pass  # a cache we cannot write (or that is a link) only costs speed
-
-    def manifest(self) -> dict[str, Any] | None:
-        data = self._read_json("manifest.json")
-        if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
-            return None
-        return data
-
-    def save_manifest(self, manifest: dict[str, Any]) -> None:
-        self._write_json("manifest.json", manifest)
-        if self.folder is not None:
-            live = {f"{info['doc']}.json" for info in manifest["files"].values()}
-            for stale in (self.folder / "docs").glob("*.json"):
-                if stale.name not in live:
-                    stale.unlink(missing_ok=True)
-
-    def has_sections(self, doc: str) -> bool:
-        if self.folder is None:
-            return f"docs/{doc}.json" in self.memory
-        return (self.folder / "docs" / f"{doc}.json").is_file()
-
-    def sections(self, doc: str) -> list[list[Any]] | None:
-        rows = self._read_json(f"docs/{doc}.json")
-        return rows if isinstance(rows, list) else None
-
-    def save_sections(self, doc: str, rows: list[list[Any]]) -> None:
-        self._write_json(f"docs/{doc}.json", rows)
-
-    def ranker(self, name: str, digest: str) -> _Ranker | None:
-        if self.folder is None:
-            ranker = self.memory.get(name)
-            return ranker if isinstance(ranker, _Ranker) else None
-        return _Ranker.load(self.folder / name, digest)
-
-    def save_ranker(self, name: str, digest: str, ranker: _Ranker) -> None:
-        if self.folder is None:
-            self.memory[name] = ranker
-            return
-        for stale in self.folder.glob("bm25-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        with _atomic_dir(self.folder / name) as tmp:
-            ranker.save(tmp, digest)
-
-    def query(self, digest: str, key: str) -> list[tuple[str, int, float]] | None:
-        if self.queries is None:
-            data = self._read_json("queries.json")
-            valid = isinstance(data, dict) and data.get("fingerprint") == digest
-            self.queries = data if valid else {"fingerprint": digest, "entries": {}}
-        hits = self.queries["entries"].get(key)
-        return [(path, ordinal, score) for path, ordinal, score in hits] if hits is not None else None
-
-    def remember_query(self, digest: str, key: str, hits: list[tuple[str, int, float]]) -> None:
-        entries = self.queries["entries"] if self.queries else {}
-        entries[key] = hits
-        kept = dict(list(entries.items())[-self.QUERY_LIMIT :])
-        self.queries = {"fingerprint": digest, "entries": kept}
-        self._write_json("queries.json", self.queries)
+    def matches(self, path: str, data: bytes) -> bool:
+        folder = path.partition("/")[0]
+        text = data.strip()
+        return any(pattern.fullmatch(text) for pattern in self.patterns.get(folder, ()))
 
 
-@contextlib.contextmanager
-def _atomic_dir(target: Path) -> Iterator[Path]:
-    """Write a folder next to `target` and move it into place only when complete."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
-    except OSError:
-        with tempfile.TemporaryDirectory() as scratch:
-            yield Path(scratch)
-        return
-    try:
-        yield tmp
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
-    except OSError:
-        pass  # another process won the race, or the cache is read-only
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def _template_pattern(template: bytes) -> re.Pattern[bytes]:
+    pattern = re.escape(template.strip())
+    for name, value in ((b"number", rb"\d+"), (b"title", rb"[^\n]*"), (b"date", rb"[^\n]*")):
+        pattern = pattern.replace(re.escape(b"${" + name + b"}"), value).replace(re.escape(b"$" + name), value)
+    return re.compile(pattern.replace(rb"\r\n", rb"\n"))

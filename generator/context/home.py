@@ -211,6 +211,17 @@ def new_document(doc_kind: str, title: str, home: str | Path | None = None, when
     raise HomeError(f"could not find a free number in {folder}")
 
 
+def same_title(path: Path) -> list[Path]:
+    """Other numbered documents in `path`'s folder with the same title (slug), oldest first."""
+    match = _NUMBERED.match(path.name)
+    slug = path.name[match.end() :] if match else path.name
+    return sorted(
+        other
+        for other in path.parent.glob(f"*-{slug}")
+        if other != path and (found := _NUMBERED.match(other.name)) and other.name[found.end() :] == slug
+    )
+
+
 def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
     """The home's own template for a document kind, else the bundled one."""
     for base in (knowledge.context_dir, settings.bundled_root() / "context"):

@@ -3,12 +3,13 @@
 The file is validated on load; every error starts with `path:line:` and names the key:
 
     version: 1
-    core: [patterns.md, architecture.md]   # always included, first, in this order
+    core: [patterns.md, architecture.md]   # included first, by section (see core_sections)
     default_kind: general                  # for a task no keyword matches
     ranking:
       folders: [decisions, incidents, runbooks, anti-patterns]
-      top_k: 8                             # BM25-ranked sections added per task
-      per_document: 3                      # of which at most this many from one document
+      max_documents: 3                     # at most this many ranked documents (alias: top_k)
+      cutoff: 0.6                          # keep those scoring at least this share of the best
+      per_document: 3                      # sections of one long document
     kinds:
       api:
         description: Contract-first HTTP APIs
@@ -17,18 +18,29 @@ The file is validated on load; every error starts with `path:line:` and names th
           - decisions/0004-rfc-9457-problem-details.md
           - anti-patterns/                 # every document in a folder
         keywords: [endpoint, openapi, "problem details", paginat*]
+        core_sections: [api*, http]        # core sections whose headings match are for this kind
 
 Keywords are words (letters and digits) matched whole and case-insensitively; a phrase
 matches its words in sequence, whatever separates them (spaces, `-`, `_`, `/`), and a
-trailing `*` lets the last word end in anything. A task's kind is the one whose matched
-keywords weigh most (a phrase weighs its number of words); ties go to the kind listed first.
+trailing `*` lets the last word end in anything. A keyword weighs its number of words, or
+what it is given: `keywords: {script*: 2, rotate logs: 3, one-off: 1}` (or list items like
+`{script*: 2}`). A task's kind is the one whose matched keywords weigh most, if that is at
+least `MIN_WEIGHT` (1); ties go to the kind listed first. Names of the home's projects
+(`billing-api`) are not read as keywords.
+
+`core_sections` are patterns of the same form, matched against the headings of the core
+documents' sections: a core section that some kind's patterns match is written for those
+kinds and goes only to their tasks; every other core section is general and always goes.
+
+A home without context.yml uses the bundled one (`ContextMap.fallback`); the documents it
+lists that the home lacks are skipped without a warning.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,8 +49,10 @@ from generator.errors import ContextMapError
 MAP_FILE = "context.yml"
 DEFAULT_CORE = ("patterns.md", "architecture.md")
 DEFAULT_RANKED = ("decisions", "incidents", "runbooks", "anti-patterns")
-DEFAULT_TOP_K = 8
+DEFAULT_MAX_DOCUMENTS = 3
+DEFAULT_CUTOFF = 0.6
 DEFAULT_PER_DOCUMENT = 3
+MIN_WEIGHT = 1.0
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -68,16 +82,21 @@ class Kind:
     documents: tuple[DocRef, ...]
     keywords: tuple[str, ...]
     line: int
+    weights: tuple[float, ...] = ()
+    core_sections: tuple[str, ...] = ()
 
-    def matches(self, words: Sequence[str]) -> tuple[int, list[str]]:
+    def matches(self, words: Sequence[str]) -> tuple[float, list[str]]:
         """The weight of this kind's keywords found in a task's `words`, and which matched."""
-        weight, found = 0, []
-        for keyword in self.keywords:
-            phrase = split_words(keyword)
-            if phrase and _contains(words, phrase, keyword.endswith("*")):
-                weight += len(phrase)
+        weight, found = 0.0, []
+        for position, keyword in enumerate(self.keywords):
+            if matches_pattern(words, keyword):
+                weight += self.weights[position] if position < len(self.weights) else len(split_words(keyword))
                 found.append(keyword)
         return weight, found
+
+    def claims(self, heading_words: Sequence[str]) -> bool:
+        """Whether a core section with these heading words is written for this kind."""
+        return any(matches_pattern(heading_words, pattern) for pattern in self.core_sections)
 
 
 @dataclass(frozen=True)
@@ -88,14 +107,27 @@ class ContextMap:
     core: tuple[DocRef, ...]
     default_kind: str
     ranked_folders: tuple[str, ...]
-    top_k: int
+    max_documents: int
     per_document: int
     kinds: dict[str, Kind]
+    cutoff: float = DEFAULT_CUTOFF
+    fallback: bool = False
+
+    @property
+    def top_k(self) -> int:
+        """The old name of `max_documents`."""
+        return self.max_documents
 
 
 def split_words(text: str) -> list[str]:
     """Lowercase runs of letters and digits: what keywords and tasks are compared as."""
     return _WORD.findall(text.casefold())
+
+
+def matches_pattern(words: Sequence[str], pattern: str) -> bool:
+    """Whether a keyword or heading pattern (see the module docstring) occurs in `words`."""
+    phrase = split_words(pattern)
+    return bool(phrase) and _contains(words, phrase, pattern.endswith("*"))
 
 
 def _contains(words: Sequence[str], phrase: list[str], prefix: bool) -> bool:
@@ -109,29 +141,58 @@ def _contains(words: Sequence[str], phrase: list[str], prefix: bool) -> bool:
     return False
 
 
-def classify(text: str, cmap: ContextMap) -> tuple[str, list[str]]:
-    """The kind of a free-text task and the keywords that decided it (none: the default)."""
-    task_words = split_words(text)
-    best_name, best_weight, best_words = cmap.default_kind, 0, []
+def classify(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """The kind of a free-text task and the keywords that decided it (none: the default).
+
+    `names` (project names) are taken out of the text first: "billing-service" is a name,
+    not a request for a service.
+    """
+    task_words = split_words(without_names(text, names))
+    best_name, best_weight, best_words = cmap.default_kind, 0.0, []
     for kind in cmap.kinds.values():
         weight, words = kind.matches(task_words)
-        if weight > best_weight:
+        if weight > best_weight and weight >= MIN_WEIGHT:
             best_name, best_weight, best_words = kind.name, weight, words
     return best_name, best_words
+
+
+def matching_kinds(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> list[str]:
+    """Every kind whose keywords weigh `MIN_WEIGHT` or more in `text`, heaviest first."""
+    task_words = split_words(without_names(text, names))
+    weights = {name: kind.matches(task_words)[0] for name, kind in cmap.kinds.items()}
+    matched = [name for name in cmap.kinds if weights[name] >= MIN_WEIGHT]
+    return sorted(matched, key=lambda name: -weights[name])
+
+
+def mentioned_names(text: str, names: Sequence[str]) -> list[str]:
+    """Which of `names` (like "billing-api") occur in `text` as whole words, case-insensitively."""
+    return [name for name in names if _name_pattern(name).search(text)]
+
+
+def without_names(text: str, names: Sequence[str]) -> str:
+    for name in names:
+        text = _name_pattern(name).sub(" ", text)
+    return text
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
 
 
 # --- loading and validating ----------------------------------------------------------------
 
 
-def load_map(path: Path) -> ContextMap:
-    """Read and validate a context.yml."""
+def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
+    """Read and validate a context.yml; if it does not exist, `fallback` (the bundled one)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ContextMapError(
-            f"{path}: missing; every knowledge home needs context/{MAP_FILE} "
-            "(copy the bundled one, or run `scaffold init` for a fresh home)"
-        ) from None
+        if fallback is None or fallback == path:
+            raise ContextMapError(
+                f"{path}: missing; every knowledge home needs context/{MAP_FILE} "
+                "(copy the bundled one, or run `scaffold init` for a fresh home)"
+            ) from None
+        return replace(load_map(fallback), fallback=True)
     except (OSError, UnicodeDecodeError) as error:
         raise ContextMapError(f"{path}: cannot read it: {error}") from None
     return parse_map(text, path)
@@ -221,16 +282,22 @@ class _Validator:
             core = tuple(self.doc_ref(item, f"core[{index}]") for index, item in enumerate(items))
 
         folders: tuple[str, ...] = DEFAULT_RANKED
-        top_k, per_document = DEFAULT_TOP_K, DEFAULT_PER_DOCUMENT
+        max_documents, per_document, cutoff = DEFAULT_MAX_DOCUMENTS, DEFAULT_PER_DOCUMENT, DEFAULT_CUTOFF
         if "ranking" in top:
-            ranking = self.mapping(top["ranking"][1], "ranking", ("folders", "top_k", "per_document"))
+            keys = ("folders", "max_documents", "top_k", "cutoff", "per_document")
+            ranking = self.mapping(top["ranking"][1], "ranking", keys)
             if "folders" in ranking:
                 items = self.sequence(ranking["folders"][1], "ranking.folders")
                 folders = tuple(self.folder(item, f"ranking.folders[{i}]") for i, item in enumerate(items))
-            if "top_k" in ranking:
-                top_k = self.count(ranking["top_k"][1], "ranking.top_k")
+            if "top_k" in ranking and "max_documents" in ranking:
+                raise self.fail(ranking["top_k"][0], "ranking", "give max_documents or its old name top_k, not both")
+            for name in ("max_documents", "top_k"):
+                if name in ranking:
+                    max_documents = self.count(ranking[name][1], f"ranking.{name}")
             if "per_document" in ranking:
                 per_document = self.count(ranking["per_document"][1], "ranking.per_document")
+            if "cutoff" in ranking:
+                cutoff = self.fraction(ranking["cutoff"][1], "ranking.cutoff")
 
         kinds_node = top["kinds"][1]
         kinds: dict[str, Kind] = {}
@@ -247,11 +314,11 @@ class _Validator:
             default = self.scalar(node, "default_kind", "a kind name")
             if default not in kinds:
                 raise self.fail(node, "default_kind", f"{default!r} is not one of the kinds: {', '.join(kinds)}")
-        return ContextMap(self.path, core, default, folders, top_k, per_document, kinds)
+        return ContextMap(self.path, core, default, folders, max_documents, per_document, kinds, cutoff)
 
     def kind(self, name: str, key: Any, node: Any) -> Kind:
         where = f"kinds.{name}"
-        fields = self.mapping(node, where, ("description", "documents", "keywords"))
+        fields = self.mapping(node, where, ("description", "documents", "keywords", "core_sections"))
         description = ""
         if "description" in fields:
             description = self.scalar(fields["description"][1], f"{where}.description", "a description")
@@ -260,15 +327,63 @@ class _Validator:
             items = self.sequence(fields["documents"][1], f"{where}.documents")
             documents = tuple(self.doc_ref(item, f"{where}.documents[{i}]") for i, item in enumerate(items))
         keywords: list[str] = []
+        weights: list[float] = []
         if "keywords" in fields:
-            for index, item in enumerate(self.sequence(fields["keywords"][1], f"{where}.keywords")):
-                word = self.scalar(item, f"{where}.keywords[{index}]", "a keyword", numbers=True).strip()
-                if not split_words(word) or "*" in word.rstrip("*"):
-                    raise self.fail(
-                        item, f"{where}.keywords[{index}]", f"{word!r} must be words, optionally ending in '*'"
-                    )
-                keywords.append(word.casefold())
-        return Kind(name, description, documents, tuple(keywords), key.start_mark.line + 1)
+            for word, weight in self.keywords(fields["keywords"][1], f"{where}.keywords"):
+                keywords.append(word)
+                weights.append(weight if weight is not None else float(len(split_words(word))))
+        sections: list[str] = []
+        if "core_sections" in fields:
+            for index, item in enumerate(self.sequence(fields["core_sections"][1], f"{where}.core_sections")):
+                sections.append(self.pattern(item, f"{where}.core_sections[{index}]"))
+        line = key.start_mark.line + 1
+        return Kind(name, description, documents, tuple(keywords), line, tuple(weights), tuple(sections))
+
+    def keywords(self, node: Any, where: str) -> list[tuple[str, float | None]]:
+        """A list of keywords (each a string or a one-entry `{keyword: weight}`), or a mapping."""
+        import yaml
+
+        if isinstance(node, yaml.MappingNode):
+            return [(self.pattern(key, where), self.weight(value, f"{where}.{key.value}")) for key, value in node.value]
+        found: list[tuple[str, float | None]] = []
+        for index, item in enumerate(self.sequence(node, where)):
+            place = f"{where}[{index}]"
+            if isinstance(item, yaml.MappingNode):
+                if len(item.value) != 1:
+                    raise self.fail(item, place, "a weighted keyword is one `keyword: weight` pair")
+                ((key, value),) = item.value
+                found.append((self.pattern(key, place), self.weight(value, place)))
+            else:
+                found.append((self.pattern(item, place), None))
+        return found
+
+    def pattern(self, node: Any, where: str) -> str:
+        word = self.scalar(node, where, "a keyword", numbers=True).strip()
+        if not split_words(word) or "*" in word.rstrip("*"):
+            raise self.fail(node, where, f"{word!r} must be words, optionally ending in '*'")
+        return word.casefold()
+
+    def weight(self, node: Any, where: str) -> float:
+        import yaml
+
+        tags = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
+            raise self.fail(node, where, f"expected a weight (a number), got {_describe(node)}")
+        value = float(node.value)
+        if not 0 < value <= 100:
+            raise self.fail(node, where, "a weight must be above 0 and at most 100")
+        return value
+
+    def fraction(self, node: Any, where: str) -> float:
+        import yaml
+
+        tags = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
+            raise self.fail(node, where, f"expected a number between 0 and 1, got {_describe(node)}")
+        value = float(node.value)
+        if not 0 <= value <= 1:
+            raise self.fail(node, where, "must be between 0 and 1")
+        return value
 
     def folder(self, node: Any, where: str) -> str:
         value = self.scalar(node, where, "a folder name").strip().strip("/")

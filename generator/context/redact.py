@@ -8,9 +8,14 @@ values assigned to secret-like names (`api_token = "..."`). Each finding is repl
 private key goes from its BEGIN line to its END line. Every finding is reported as
 file:line and kind.
 
-Scanning costs about a millisecond a line, so the spans found in a piece of text are cached
-by the text's digest (never the secret values) under the user cache dir; a warm run that
-chooses the same sections does not import detect-secrets at all.
+Scanning costs about a millisecond a line and importing detect-secrets a third of a second,
+so the spans found in a piece of text are cached by the text's digest (never the secret
+values) under the user cache dir, and only lines that could hold a finding are scanned at
+all: lines that one of the regular-expression plugins' patterns matches (copied from
+detect-secrets into the cache the first time it is imported), that hold a keyword the
+keyword plugin looks for (`key`, `pass`, `pwd`, `secret`, ...), or a quoted run long enough
+to pass an entropy limit. A warm run whose new sections have no such line does not import
+detect-secrets at all.
 """
 
 from __future__ import annotations
@@ -27,12 +32,18 @@ from typing import Any
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
 PRIVATE_KEY = "Private Key"
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
+# Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
+# contraseña...) contains one of these.
+_KEYWORDS = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
+# The entropy plugins only look at quoted strings of their charset, and a string of n
+# characters has at most log2(n) bits of entropy: the hex limit (3.0) needs 9 or more.
+_QUOTED_RUN = re.compile(r"""(['"])[^'"\s]{9,}\1""")
 
 # A span is (line index in the piece, start column, end column or -1 for the whole line, kind,
 # whether it is reported): a private key's body lines are redacted but reported once.
@@ -83,7 +94,15 @@ class Redactor:
         keys = [hashlib.sha256(piece.text.encode("utf-8")).hexdigest()[:32] for piece in pieces]
         unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
         if unseen:
-            for key, spans in zip(unseen, _scan(list(unseen.values())), strict=True):
+            texts = list(unseen.values())
+            triggers = self.cache.triggers
+            if triggers is not None and not any(_suspect(line, triggers) for t in texts for line in t.split("\n")):
+                results: list[list[Span]] = [[] for _ in texts]
+            else:
+                results = _scan(texts, triggers)
+                if triggers is None:
+                    self.cache.set_triggers(_plugin_patterns())
+            for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
         return [_apply(piece, self.cache.get(key)) for key, piece in zip(keys, pieces, strict=True)]
 
@@ -128,8 +147,43 @@ def _replace(line: str, spans: list[Span]) -> str:
 # --- scanning with detect-secrets ----------------------------------------------------------
 
 
-def _scan(texts: list[str]) -> list[list[Span]]:
-    """The spans to redact in each text, from one detect-secrets scan of them all."""
+def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
+    """Whether a line could hold something detect-secrets finds (see the module docstring)."""
+    if _KEYWORDS.search(line) or _QUOTED_RUN.search(line):
+        return True
+    return any(pattern.search(line) for pattern in triggers)
+
+
+def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
+    """Which lines to scan, in order, with None for the empty line between two runs."""
+    if triggers is None:
+        return list(range(len(lines)))
+    wanted: set[int] = set()
+    for index, line in enumerate(lines):
+        if _suspect(line, triggers):
+            wanted.update((index - 1, index) if index else (index,))
+    scanned: list[int | None] = []
+    for index in sorted(wanted):
+        if scanned and scanned[-1] != index - 1:
+            scanned.append(None)
+        scanned.append(index)
+    return scanned
+
+
+def _plugin_patterns() -> list[re.Pattern[str]]:
+    """The patterns of detect-secrets' regular-expression plugins."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    return [pattern for kind in get_mapping_from_secret_type_to_class() for pattern in _denylist(kind)]
+
+
+def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> list[list[Span]]:
+    """The spans to redact in each text, from one detect-secrets scan of them all.
+
+    With `triggers`, only the lines `_suspect` picks are given to detect-secrets, each with
+    the line before it (an allowlist pragma for the next line must stay next to it) and runs
+    of them apart by an empty line; a value it finds is still redacted on every line.
+    """
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
@@ -139,18 +193,20 @@ def _scan(texts: list[str]) -> list[list[Span]]:
         for index, line in enumerate(text.split("\n")):
             lines.append(line)
             owner.append((number, index))
+    scanned = _lines_to_scan(lines, triggers)
 
     found: list[tuple[str, str, int]] = []
     with tempfile.TemporaryDirectory(prefix="scaffold-redact-") as folder:
         # A markdown name selects detect-secrets' rules for prose (keyword values quoted).
         scratch = Path(folder) / "context.md"
-        scratch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        scratch.write_text("\n".join("" if i is None else lines[i] for i in scanned) + "\n", encoding="utf-8")
         with default_settings():
             collection = SecretsCollection()
             collection.scan_file(str(scratch))
             for _, secret in collection:
-                if secret.secret_value:
-                    found.append((secret.type, secret.secret_value, secret.line_number - 1))
+                at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
+                if secret.secret_value and at is not None:
+                    found.append((secret.type, secret.secret_value, at))
             patterns = {kind: _denylist(kind) for kind, _, _ in found}
 
     result: list[list[Span]] = [[] for _ in texts]
@@ -239,6 +295,7 @@ class _Cache:
         self.path = path
         self.version = _scanner_version()
         self.entries: dict[str, list[Span]] = {}
+        self.triggers: list[re.Pattern[str]] | None = None
         self.dirty = False
         if path is None:
             return
@@ -249,8 +306,14 @@ class _Cache:
         if isinstance(data, dict) and data.get("version") == self.version:
             try:
                 self.entries = {key: [_span(span) for span in spans] for key, spans in data["entries"].items()}
-            except (KeyError, TypeError, ValueError, AttributeError):
-                self.entries = {}
+                if data.get("triggers") is not None:
+                    self.triggers = [re.compile(source, flags) for source, flags in data["triggers"]]
+            except (KeyError, TypeError, ValueError, AttributeError, re.error):
+                self.entries, self.triggers = {}, None
+
+    def set_triggers(self, patterns: list[re.Pattern[str]]) -> None:
+        self.triggers = patterns
+        self.dirty = True
 
     def has(self, key: str) -> bool:
         return key in self.entries
@@ -268,7 +331,9 @@ class _Cache:
         keep = list(self.entries.items())[-CACHE_LIMIT:]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps({"version": self.version, "entries": dict(keep)}, separators=(",", ":"))
+            triggers = [[p.pattern, p.flags] for p in self.triggers] if self.triggers is not None else None
+            data = {"version": self.version, "triggers": triggers, "entries": dict(keep)}
+            text = json.dumps(data, separators=(",", ":"))
             # Private to the user: it says where the secrets are in their documents.
             write_atomic(self.path, text, mode=0o600)
         except (OSError, UsageError):

@@ -5,11 +5,16 @@ budget: it reads no files (the index answers from memory) and is tested without 
 
 Order of priority, each step skipping sections an earlier step already chose:
 
-1. the core documents (`patterns.md`, `architecture.md`), always, whole;
+1. the core documents (`patterns.md`, `architecture.md`) by section: their general sections
+   always, and the sections written for a kind (`core_sections` in context.yml) only for
+   tasks of that kind (or, for a classified task, of a kind its keywords also match);
 2. the documents context.yml maps to the task's kind, in the listed order;
 3. `project-contexts/<project>.md` when the task names a project and the file exists;
-4. the `top_k` sections of the ranked folders (decisions, incidents, runbooks,
-   anti-patterns) that BM25 scores highest against the task text, best first.
+4. documents of the ranked folders (decisions, incidents, runbooks, anti-patterns) by
+   relevance: BM25 scores their sections against the task text, a document scores its best
+   section plus half its second best, and the documents scoring at least `cutoff` (0.6) of
+   the best one are kept, at most `max_documents` (3). A short document (up to
+   `WHOLE_DOCUMENT_TOKENS`) goes in whole, a long one with its `per_document` best sections.
 
 The budget (default 24,000 estimated tokens, see `tokens.py`) covers the whole prompt. If
 the frame and the core documents do not fit, that is an error; after them, candidates are
@@ -27,13 +32,31 @@ from enum import IntEnum
 from typing import Any, Protocol
 
 from generator.context.documents import TRAIL_SEPARATOR, Section
-from generator.context.kinds import ContextMap, DocRef
+from generator.context.kinds import ContextMap, DocRef, split_words
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
-__all__ = ["DEFAULT_BUDGET", "Document", "Index", "Pick", "Priority", "Selection", "Task", "fit", "gather", "select"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "Document",
+    "Index",
+    "Pick",
+    "Priority",
+    "Ranked",
+    "Selection",
+    "Task",
+    "fit",
+    "gather",
+    "select",
+]
 
 PROJECT_FOLDER = "project-contexts"
+# A ranked document this small goes in whole: an ADR's consequences matter as much as its decision.
+WHOLE_DOCUMENT_TOKENS = 1_500
+# How many of the best sections ranking looks at, before they are grouped into documents.
+RANK_POOL = 300
+# A document's score: its best section's, plus this share of its second best.
+SECOND_SECTION_SHARE = 0.5
 _PART = re.compile(r" \(part \d+\)$")
 
 
@@ -113,12 +136,39 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """A document the ranking considered: its score, whether it was kept, and why (or why not)."""
+
+    path: str
+    score: float
+    kept: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Selection:
-    """The outcome: chosen sections in prompt order, and what was left out."""
+    """The outcome: chosen sections in prompt order, and what was left out.
+
+    `omitted` is what was asked for but is missing or over budget; `cut` the core sections
+    written for other kinds; `ranking` every document the ranking considered.
+    """
 
     picks: tuple[Pick, ...]
     omitted: tuple[Document, ...]
     warnings: tuple[str, ...]
+    cut: tuple[Document, ...] = ()
+    ranking: tuple[Ranked, ...] = ()
+
+
+@dataclass
+class Gathered:
+    """Every candidate in priority order, and the rest of what `select` reports."""
+
+    picks: list[Pick] = field(default_factory=list)
+    missing: list[Document] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    cut: list[Document] = field(default_factory=list)
+    ranking: list[Ranked] = field(default_factory=list)
 
 
 Cost = Callable[[Pick], int]
@@ -133,51 +183,64 @@ def select(
     frame_tokens: int,
     cost: Cost,
     rank: bool = True,
+    also: Sequence[str] = (),
 ) -> Selection:
     """Choose the sections for `task` of `kind` within `budget` (see the module docstring).
 
     `frame_tokens` is the cost of the prompt without any section; `cost(pick)` the cost of
     one section's block in it. `rank=False` skips the BM25 step (no task text to rank by).
+    `also` names other kinds whose core sections the task gets (kinds its keywords match).
     """
-    candidates, missing, warnings = gather(task, kind, cmap, index, rank)
-    picks, over = fit(candidates, budget, frame_tokens, cost)
-    return Selection(tuple(picks), tuple(missing + merge_omissions(over)), tuple(warnings))
+    found = gather(task, kind, cmap, index, rank, also)
+    picks, over = fit(found.picks, budget, frame_tokens, cost)
+    omitted = tuple(found.missing + merge_omissions(over))
+    return Selection(tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking))
 
 
 def gather(
-    task: Task, kind: str, cmap: ContextMap, index: Index, rank: bool = True
-) -> tuple[list[Pick], list[Document], list[str]]:
+    task: Task, kind: str, cmap: ContextMap, index: Index, rank: bool = True, also: Sequence[str] = ()
+) -> Gathered:
     """Every candidate in priority order, plus documents that were asked for but are missing."""
-    picks: list[Pick] = []
-    missing: list[Document] = []
-    warnings: list[str] = []
+    found = Gathered()
     seen: set[tuple[str, int]] = set()
 
     def add(sections: Sequence[Section], priority: Priority, reason: str) -> None:
         for section in sections:
             if section.key not in seen:
                 seen.add(section.key)
-                picks.append(Pick(section, priority, reason))
+                found.picks.append(Pick(section, priority, reason))
 
+    wanted = [kind, *also]
     for ref in cmap.core:
         sections = _resolve(ref, index)
-        if sections:
-            add(sections, Priority.CORE, "core document, always included")
-        else:
-            where = f"{cmap.path}:{ref.line}: " if ref.line else ""
-            warnings.append(f"{where}core document {ref} is missing from the knowledge home")
-            missing.append(Document(str(ref), "", 0, "core document missing"))
+        if not sections:
+            if not cmap.fallback:
+                where = f"{cmap.path}:{ref.line}: " if ref.line else ""
+                found.warnings.append(f"{where}core document {ref} is missing from the knowledge home")
+                found.missing.append(Document(str(ref), "", 0, "core document missing"))
+            continue
+        for section in sections:
+            owners = core_section_kinds(section, cmap)
+            if not owners:
+                add([section], Priority.CORE, "core document, always included")
+                continue
+            mine = [name for name in wanted if name in owners]
+            if mine:
+                add([section], Priority.CORE, f"core document, its section for kind '{mine[0]}'")
+            else:
+                reason = f"core section for kind {' and '.join(repr(name) for name in owners)}, not '{kind}'"
+                found.cut.append(Document(section.path, section.trail, section.tokens, reason))
 
     spec = cmap.kinds.get(kind)
     for ref in spec.documents if spec else ():
         sections = _resolve(ref, index)
         if sections:
             add(sections, Priority.KIND, f"listed for kind '{kind}' in context.yml")
-        else:
+        elif not cmap.fallback:
             exists = not ref.is_folder and index.sections_of(ref.path) is not None
             what = "names no section of it" if exists else "matches no document"
-            warnings.append(f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} {what}; skipped")
-            missing.append(Document(str(ref), ref.heading or "", 0, f"listed for kind '{kind}' but missing"))
+            found.warnings.append(f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} {what}; skipped")
+            found.missing.append(Document(str(ref), ref.heading or "", 0, f"listed for kind '{kind}' but missing"))
 
     if task.project:
         path = f"{PROJECT_FOLDER}/{task.project}.md"
@@ -185,34 +248,75 @@ def gather(
         if project_sections:
             add(project_sections, Priority.PROJECT, f"project context for '{task.project}'")
         else:
-            missing.append(Document(path, "", 0, f"no project context for '{task.project}'"))
+            found.missing.append(Document(path, "", 0, f"no project context for '{task.project}'"))
 
-    if rank and cmap.top_k and task.text.strip():
-        add_ranked(task, cmap, index, seen, picks)
-    return picks, missing, warnings
+    if rank and cmap.max_documents and task.text.strip():
+        add_ranked(task, cmap, index, seen, found)
+    return found
 
 
-def add_ranked(task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], picks: list[Pick]) -> None:
-    """The best BM25 sections not chosen yet, at most `per_document` from one document.
+def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
+    """The kinds a core section is written for (none: it is general), by its headings."""
+    headings = section.trail.split(TRAIL_SEPARATOR)[1:]
+    if not headings:
+        return []  # the title and the text before the first section belong to everyone
+    words = split_words(" ".join(_PART.sub("", heading) for heading in headings))
+    return [spec.name for spec in cmap.kinds.values() if spec.claims(words)]
 
-    They are grouped by document (documents by their best rank, sections in file order) so
-    the prompt reads each document top-down.
+
+def add_ranked(task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered) -> None:
+    """The documents of the ranked folders that score close enough to the best one.
+
+    Sections are scored by BM25 and grouped by document; a document scores its best section
+    plus `SECOND_SECTION_SHARE` of its second best. Those at `cutoff` of the best score or
+    more are kept, best first, up to `max_documents`; documents an earlier step included
+    (listed for the kind, the project's) count as kept but add nothing.
     """
-    limit = cmap.top_k * max(cmap.per_document, 1) + len(seen)
-    ranked: list[tuple[Section, str]] = []
-    per_document: dict[str, int] = {}
-    for section, score in index.rank(task.query(), cmap.ranked_folders, limit):
-        if section.key in seen or per_document.get(section.path, 0) >= cmap.per_document:
+    scores: dict[str, list[tuple[Section, float]]] = {}
+    for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
+        scores.setdefault(section.path, []).append((section, score))
+    if not scores:
+        return
+    totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
+    order = sorted(totals, key=lambda path: (-totals[path], path))
+    best = totals[order[0]]
+    chosen = {key[0] for key in seen}
+    kept = 0
+    for position, path in enumerate(order, start=1):
+        score = totals[path]
+        share = score / best
+        if path in chosen:
+            found.ranking.append(Ranked(path, score, True, "already included"))
             continue
-        per_document[section.path] = per_document.get(section.path, 0) + 1
-        reason = f"BM25 rank {len(ranked) + 1} (score {score:.2f}) among {section.folder}/ for the task text"
-        ranked.append((section, reason))
-        if len(ranked) == cmap.top_k:
-            break
-    order = {path: position for position, path in enumerate(dict.fromkeys(s.path for s, _ in ranked))}
-    for section, reason in sorted(ranked, key=lambda item: (order[item[0].path], item[0].ordinal)):
-        seen.add(section.key)
-        picks.append(Pick(section, Priority.RANKED, reason))
+        if share < cmap.cutoff:
+            reason = f"cut: score {score:.2f} is {share:.0%} of the best ({best:.2f}); the cutoff is {cmap.cutoff:.0%}"
+            found.ranking.append(Ranked(path, score, False, reason))
+            continue
+        if kept >= cmap.max_documents:
+            found.ranking.append(Ranked(path, score, False, f"cut: already {cmap.max_documents} ranked documents"))
+            continue
+        kept += 1
+        sections = _ranked_sections(path, scores[path], index, cmap.per_document)
+        reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {path.partition('/')[0]}/"
+        found.ranking.append(Ranked(path, score, True, reason))
+        for section in sections:
+            if section.key not in seen:
+                seen.add(section.key)
+                found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
+
+
+def _document_score(scores: list[float]) -> float:
+    ordered = sorted(scores, reverse=True)
+    return ordered[0] + (SECOND_SECTION_SHARE * ordered[1] if len(ordered) > 1 else 0.0)
+
+
+def _ranked_sections(path: str, hits: list[tuple[Section, float]], index: Index, per_document: int) -> list[Section]:
+    """A short document whole; a long one's best `per_document` sections, in file order."""
+    sections = index.sections_of(path) or []
+    if sum(section.tokens for section in sections) <= WHOLE_DOCUMENT_TOKENS:
+        return sections
+    best = sorted(hits, key=lambda hit: -hit[1])[: max(per_document, 1)]
+    return sorted((section for section, _ in best), key=lambda section: section.ordinal)
 
 
 def _resolve(ref: DocRef, index: Index) -> list[Section]:

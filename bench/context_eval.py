@@ -1,0 +1,231 @@
+"""How well `scaffold context` selects: recall and precision on a labelled knowledge home.
+
+    python bench/context_eval.py [--verbose] [--check] [--bundled-map] [--home DIR] [--tasks FILE]
+
+The home (`bench/eval/home`) is a made-up shipping company's knowledge home, written the way
+another team would write one; `bench/eval/tasks.yml` holds the labelled tasks (easy ones name
+the topic, medium ones use related words, hard ones only describe symptoms) with the documents
+a good selection must include (gold) and those that are fine to include (acceptable). The
+tasks file's header says more.
+
+Each task runs through `generator.context.api.build_context`, as `scaffold context` runs it,
+on a copy of the home with a private cache. Only documents outside the core count:
+
+- recall: gold documents selected / gold documents;
+- precision: selected documents that are gold or acceptable / selected documents.
+
+Both are pooled over the tasks of a difficulty (micro averages). `--check` exits 1 when the
+targets (recall >= 0.95, precision >= 0.75 over all tasks) are not met. `--bundled-map`
+copies the bundled context.yml into the home first (the home has none of its own), for an
+implementation that requires one. To evaluate another checkout, put it first on the path:
+`PYTHONPATH=/path/to/checkout python bench/context_eval.py --bundled-map`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HOME = HERE / "eval" / "home"
+TASKS = HERE / "eval" / "tasks.yml"
+RECALL_TARGET = 0.95
+PRECISION_TARGET = 0.75
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    difficulty: str
+    text: str
+    gold: frozenset[str]
+    acceptable: frozenset[str]
+    kind: str | None = None
+    project: str | None = None
+
+
+@dataclass
+class Outcome:
+    """One task's selection, scored."""
+
+    task: Task
+    selected: list[str]
+    kind: str
+
+    @property
+    def hits(self) -> set[str]:
+        return set(self.task.gold & set(self.selected))
+
+    @property
+    def noise(self) -> list[str]:
+        return [path for path in self.selected if path not in self.task.gold | self.task.acceptable]
+
+
+@dataclass
+class Score:
+    tasks: int = 0
+    gold: int = 0
+    found: int = 0
+    selected: int = 0
+    relevant: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.tasks += 1
+        self.gold += len(outcome.task.gold)
+        self.found += len(outcome.hits)
+        self.selected += len(outcome.selected)
+        self.relevant += len(outcome.selected) - len(outcome.noise)
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.gold if self.gold else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.relevant / self.selected if self.selected else 1.0
+
+
+def load_tasks(path: Path) -> list[Task]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tasks = []
+    for item in data["tasks"]:
+        tasks.append(
+            Task(
+                id=str(item["id"]),
+                difficulty=str(item["difficulty"]),
+                text=str(item["text"]),
+                gold=frozenset(item.get("gold") or ()),
+                acceptable=frozenset(item.get("acceptable") or ()),
+                kind=item.get("kind"),
+                project=item.get("project"),
+            )
+        )
+    return tasks
+
+
+def check_labels(tasks: Sequence[Task], context: Path) -> list[str]:
+    """Labelled paths that do not exist, and tasks with a bad difficulty (mistakes in tasks.yml)."""
+    problems = []
+    for task in tasks:
+        if task.difficulty not in DIFFICULTIES:
+            problems.append(f"{task.id}: difficulty {task.difficulty!r} is not one of {DIFFICULTIES}")
+        for path in sorted(task.gold | task.acceptable):
+            if not (context / path).is_file():
+                problems.append(f"{task.id}: {path} does not exist")
+    return problems
+
+
+def documents(context: Path) -> list[str]:
+    return sorted(p.relative_to(context).as_posix() for p in context.rglob("*.md") if not p.name.startswith("_"))
+
+
+def run(tasks: Sequence[Task], home: Path) -> list[Outcome]:
+    """Every task through build_context; the selected non-core documents, in prompt order."""
+    from generator.context.api import build_context
+
+    outcomes = []
+    for task in tasks:
+        result = build_context(task.text, kind=task.kind, project=task.project, home=home)
+        selected = [d.path for d in result.documents if not _is_core(d.reason)]
+        outcomes.append(Outcome(task, list(dict.fromkeys(selected)), result.kind))
+    return outcomes
+
+
+def _is_core(reason: str) -> bool:
+    return reason.startswith("core ")
+
+
+def score(outcomes: Iterable[Outcome]) -> dict[str, Score]:
+    scores = {name: Score() for name in (*DIFFICULTIES, "all")}
+    for outcome in outcomes:
+        scores[outcome.task.difficulty].add(outcome)
+        scores["all"].add(outcome)
+    return scores
+
+
+def report(outcomes: Sequence[Outcome], scores: dict[str, Score], verbose: bool) -> list[str]:
+    lines = []
+    if verbose:
+        for outcome in outcomes:
+            task = outcome.task
+            missed = sorted(task.gold - set(outcome.selected))
+            lines.append(f"{task.id} [{task.difficulty}, kind {outcome.kind}]: {len(outcome.selected)} selected")
+            lines += [f"    missed: {path}" for path in missed]
+            lines += [f"    noise:  {path}" for path in outcome.noise]
+        lines.append("")
+    lines.append(f"{'difficulty':<12}{'tasks':>6}{'recall':>9}{'precision':>11}{'selected/task':>15}")
+    for name, item in scores.items():
+        per_task = item.selected / item.tasks if item.tasks else 0.0
+        lines.append(f"{name:<12}{item.tasks:>6}{item.recall:>9.2f}{item.precision:>11.2f}{per_task:>15.1f}")
+    return lines
+
+
+def evaluate(home: Path, tasks_file: Path, bundled_map: bool = False) -> tuple[list[Outcome], dict[str, Score]]:
+    """Copy the home, give it a private cache, and score every task (restores the environment)."""
+    tasks = load_tasks(tasks_file)
+    problems = check_labels(tasks, home / "context")
+    if problems:
+        raise SystemExit("tasks.yml has mistakes:\n  " + "\n  ".join(problems))
+    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "SCAFFOLD_HOME")}
+    with tempfile.TemporaryDirectory(prefix="scaffold-eval-") as scratch:
+        copy = Path(scratch) / "home"
+        shutil.copytree(home, copy)
+        if bundled_map:
+            from generator import settings
+
+            shutil.copy(settings.bundled_root() / "context" / "context.yml", copy / "context" / "context.yml")
+        os.environ["XDG_CACHE_HOME"] = str(Path(scratch) / "cache")
+        os.environ.pop("SCAFFOLD_HOME", None)
+        try:
+            outcomes = run(tasks, copy)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+    return outcomes, score(outcomes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", type=Path, default=HOME, help="the knowledge home (default bench/eval/home)")
+    parser.add_argument("--tasks", type=Path, default=TASKS, help="the labelled tasks (default bench/eval/tasks.yml)")
+    parser.add_argument("--bundled-map", action="store_true", help="copy the bundled context.yml into the home")
+    parser.add_argument("--verbose", "-v", action="store_true", help="each task's misses and noise")
+    parser.add_argument("--check", action="store_true", help="exit 1 unless the targets are met")
+    args = parser.parse_args(argv)
+
+    outcomes, scores = evaluate(args.home, args.tasks, args.bundled_map)
+    context = args.home / "context"
+    every = documents(context)
+    gold_anywhere = set().union(*(outcome.task.gold for outcome in outcomes))
+    distractors = [path for path in every if path not in gold_anywhere and "/" in path]
+    print(
+        f"home: {args.home} ({len(every)} documents, {len(distractors)} distractors: gold for no task); "
+        f"{len(outcomes)} tasks"
+    )
+    if args.verbose:
+        print("distractors: " + ", ".join(distractors))
+    print("\n".join(report(outcomes, scores, args.verbose)))
+    overall = scores["all"]
+    met = overall.recall >= RECALL_TARGET and overall.precision >= PRECISION_TARGET
+    print(
+        f"target: recall >= {RECALL_TARGET} and precision >= {PRECISION_TARGET} -> "
+        f"{'met' if met else 'NOT met'} (recall {overall.recall:.2f}, precision {overall.precision:.2f})"
+    )
+    return 0 if met or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The labelled evaluation of context selection (bench/context_eval.py) as a regression test.
+
+The issue's targets are recall >= 0.95 and precision >= 0.75. The selection reaches the
+precision but not the recall: a few hard tasks share no words with their documents, which
+lexical ranking cannot bridge (see docs/context.md). The floors below are what it reaches
+today, so a regression fails; the strict xfail turns into a failure the day the recall
+target is met, so that the floor is raised with it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.helpers import REPO_ROOT
+
+RECALL_FLOOR = 0.80
+PRECISION_FLOOR = 0.75
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("context_eval", REPO_ROOT / "bench" / "context_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def scores() -> dict[str, Any]:
+    evaluation = _load()
+    _, result = evaluation.evaluate(evaluation.HOME, evaluation.TASKS)
+    return dict(result)
+
+
+def test_the_evaluation_home_is_as_the_issue_asks() -> None:
+    evaluation = _load()
+    tasks = evaluation.load_tasks(evaluation.TASKS)
+    assert len(tasks) >= 40
+    assert {task.difficulty for task in tasks} == {"easy", "medium", "hard"}
+    assert evaluation.check_labels(tasks, evaluation.HOME / "context") == []
+    every = evaluation.documents(evaluation.HOME / "context")
+    gold = set().union(*(task.gold for task in tasks))
+    distractors = [path for path in every if path not in gold and "/" in path]
+    assert len(distractors) * 3 >= len(every)
+    assert not (evaluation.HOME / "context" / "context.yml").exists()  # the bundled kinds apply
+
+
+def test_selection_keeps_its_recall_and_precision(scores: dict[str, Any]) -> None:
+    overall = scores["all"]
+    assert overall.recall >= RECALL_FLOOR, overall
+    assert overall.precision >= PRECISION_FLOOR, overall
+    assert scores["easy"].recall == 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="recall 0.95: hard tasks that share no words with their documents")
+def test_selection_meets_the_issue_targets(scores: dict[str, Any]) -> None:
+    evaluation = _load()
+    overall = scores["all"]
+    assert overall.recall >= evaluation.RECALL_TARGET
+    assert overall.precision >= evaluation.PRECISION_TARGET
+
+
+def test_the_script_runs_and_prints_each_difficulty(capsys: pytest.CaptureFixture[str]) -> None:
+    evaluation = _load()
+    assert evaluation.main([]) == 0
+    out = capsys.readouterr().out
+    for name in ("easy", "medium", "hard", "all"):
+        assert f"\n{name} " in out
