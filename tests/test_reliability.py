@@ -525,3 +525,17 @@ def test_an_unwritable_data_folder_is_named_with_the_fix(tmp_path: Path, monkeyp
     with pytest.raises(ExternalToolError, match=r"cannot place the bundled templates in .*XDG_DATA_HOME"):
         source.ensure_bundle()
     assert not any(path.name.endswith(".partial") for path in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("name", ["class", "import", "def", "os", "test", "json"])
+def test_python_keywords_and_stdlib_names_are_refused_with_a_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    assert main(["new-service", name, "--defaults", "--no-ai", "--dest", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert "Python keyword or standard-library module name" in err and f"'{name}-app'" in err
+    assert not (tmp_path / name).exists()
+
+
+def test_a_terraform_module_may_be_called_os(tmp_path: Path) -> None:
+    assert main(["new-infra", "os", "--defaults", "--no-ai", "--dest", str(tmp_path / "os")]) == 0

@@ -44,7 +44,9 @@ def check_name(name: str, config: RepoConfig | None = None) -> str:
     if size > MAX_FOLDER_NAME:
         raise UsageError(f"the project name {shown!r} is {size} bytes, too long for a folder name; use a shorter one")
     if config is not None and (question := config.question("project_name")) is not None:
-        check_validators(config, {"project_name": name}, {"project_name": question})
+        # No template chosen yet: the rule for every template (computed values given, as Copier gives them).
+        context = {**config.default_answers("", {"project_name": name}), "template": "", "project_name": name}
+        check_validators(config, context, {"project_name": question})
     return name
 
 
@@ -148,7 +150,10 @@ def check_template_answers(
     check_template(config, template)
     questions = config.questions(template, answers)
     checked = check_answers(answers, questions, template)
-    check_validators(config, {"template": template, **checked}, questions)
+    # Validators may use computed values (`when: false`, never asked), as Copier's do: give them those.
+    defaults = config.default_answers(template, checked)
+    computed = {name: value for name, value in defaults.items() if name not in questions}
+    check_validators(config, {**computed, "template": template, **checked}, questions)
     return checked, questions
 
 
