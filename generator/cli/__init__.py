@@ -16,7 +16,7 @@ from generator import __version__
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
-from generator.errors import ExitCode, ScaffoldError
+from generator.errors import ExitCode, ScaffoldError, one_line
 from generator.plumbing.transaction import install_handlers
 
 EPILOG = """\
@@ -77,9 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScaffoldError as error:
         if debug:
             raise
-        # One line, always: messages are written that way, and this keeps a stray newline from breaking it.
-        message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-        print(f"scaffold: error: {message}", file=sys.stderr)
+        print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
         return int(error.exit_code)
     except BrokenPipeError:
         # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when

@@ -73,8 +73,13 @@ class Section:
     @property
     def folder(self) -> str:
         """The top-level folder of the document ("" at the root of context/)."""
-        head, sep, _ = self.path.partition("/")
-        return head if sep else ""
+        return folder_of(self.path)
+
+
+def folder_of(path: str) -> str:
+    """The top-level folder of a document's path in `context/` ("" for a document at its root)."""
+    head, sep, _ = path.partition("/")
+    return head if sep else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +336,7 @@ class Library:
         rows: list[tuple[str, int]] = []
         texts: list[str] = []
         for path in self.paths():
-            if path.partition("/")[0] not in folders or "/" not in path:
+            if folder_of(path) not in folders:
                 continue
             try:
                 data = (self.root / path).read_bytes()
@@ -414,6 +419,16 @@ class _Ranker:
         (folder / "weights.bin").write_bytes(self.weights.tobytes())
         meta = {"fingerprint": digest, "rows": self.rows, "vocab": self.vocab, "stopwords": sorted(self.stopwords)}
         (folder / "ranker.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @staticmethod
+    def fingerprint_at(folder: Path) -> str | None:
+        """The index fingerprint a saved ranker was built for, without loading it."""
+        try:
+            with (folder / "ranker.json").open(encoding="utf-8") as handle:
+                match = re.search(r'"fingerprint":\s*"([0-9a-f]+)"', handle.read(200))
+        except OSError:
+            return None
+        return match.group(1) if match else None
 
     @classmethod
     def load(cls, folder: Path, digest: str) -> _Ranker | None:
@@ -593,8 +608,10 @@ class _Store:
         if self.folder is None:
             self.memory[name] = ranker
             return
+        # Rankers over other folder sets (selection's, search's) stay while they index the same files.
         for stale in self.folder.glob("bm25-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            if stale.name != name and _Ranker.fingerprint_at(stale) != digest:
+                shutil.rmtree(stale, ignore_errors=True)
         with _atomic_dir(self.folder / name) as tmp:
             ranker.save(tmp, digest)
 

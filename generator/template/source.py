@@ -365,6 +365,4 @@ def resolve(config: settings.Settings) -> TemplateSource:
 def check_template(config: RepoConfig, template: str) -> None:
     names = [info.name for info in config.templates]
     if template not in names:
-        raise UnknownTemplateError(
-            f"unknown template {template!r}; available: {', '.join(names) or 'none'} (see 'scaffold list')"
-        )
+        raise UnknownTemplateError.among(template, names)
