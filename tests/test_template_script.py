@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import render_template, run, venv_bin
+from tests.helpers import ASSISTANT_FILES, render_template, run, venv_bin
 
 PROJECT = "rotate-logs"
 PACKAGE = "rotate_logs"
@@ -29,7 +29,7 @@ COMMON_FILES = {
     ".gitignore",
     "Makefile",
     "README.md",
-}
+} | ASSISTANT_FILES
 PYTHON_FILES = COMMON_FILES | {
     "pyproject.toml",
     f"src/{PACKAGE}/__init__.py",
@@ -48,11 +48,13 @@ BASH_FILES = COMMON_FILES | {
 }
 EXPECTED_REGIONS = {
     "python": {
+        "AGENTS.md": ["notes"],
         "README.md": ["usage"],
         f"src/{PACKAGE}/action.py": ["imports", "arguments", "action"],
         "tests/test_action.py": ["action-tests"],
     },
     "bash": {
+        "AGENTS.md": ["notes"],
         "README.md": ["usage"],
         f"bin/{PROJECT}": ["arguments", "action"],
         "tests/test_script.py": ["action-tests"],
