@@ -23,7 +23,9 @@ from mcp.types import CallToolResult, TextContent, TextResourceContents
 import generator
 from generator.assist.tools import Tools
 from generator.cli import main
+from generator.context import redact as redact_module
 from generator.context.home import init_home
+from generator.context.redact import Span
 from tests.helpers import run
 
 T = TypeVar("T")
@@ -411,3 +413,16 @@ def test_every_string_of_an_answer_is_redacted_on_the_way_out() -> None:
         "nested": ['api_key = "[REDACTED: Secret Keyword]"'],
         "count": 3,
     }
+
+
+def test_a_repeated_request_scans_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers' redaction and the core's share one cache: neither writes back a stale copy of it."""
+    tools = Tools()
+    tools.redact(tools.classify(TASK))
+    first = tools.redact(tools.get_context(TASK, project="billing-api"))
+
+    def no_scan(texts: list[str]) -> list[list[Span]]:
+        raise AssertionError(f"scanned {len(texts)} texts again")
+
+    monkeypatch.setattr(redact_module, "_scan", no_scan)
+    assert tools.redact(tools.get_context(TASK, project="billing-api")) == first

@@ -24,7 +24,6 @@ from generator.errors import UsageError
 
 if TYPE_CHECKING:
     from generator.context.api import DocumentInfo
-    from generator.context.redact import Redactor
     from generator.settings import Settings
 
 DOC_KINDS = ("decision", "incident", "runbook")
@@ -41,9 +40,8 @@ class Tools:
 
     def __init__(self, home: str | Path | None = None) -> None:
         self.home = str(home) if home else None
-        # Tools run on the SDK's worker threads; one call at a time keeps the redactor's cache whole.
+        # Tools run on the SDK's worker threads; one call at a time keeps the caches whole.
         self.lock = threading.Lock()
-        self._redactor: Redactor | None = None
 
     def settings(self) -> Settings:
         from generator.settings import Settings
@@ -143,26 +141,21 @@ class Tools:
 
     def redact(self, value: Any) -> Any:
         """`value` (JSON-like) with likely secrets in every string not already `Clean` replaced."""
-        from generator.context.redact import Piece
+        from generator.context.documents import cache_root
+        from generator.context.redact import Piece, Redactor
 
         found: list[str] = []
         _strings(value, found)
         if not found:
             return value
         texts = list(dict.fromkeys(found))
-        redactor = self._session_redactor()
+        # A fresh Redactor each time: it starts from what the core's calls have just saved (the
+        # file is parsed once per process), where a long-lived one would write back a stale cache.
+        redactor = Redactor(cache_root() / "redactions.json")
         results = redactor.redact([Piece("<answer>", 1, text) for text in texts])
         redactor.save()
         replaced = {text: result.text for text, result in zip(texts, results, strict=True)}
         return _replace(value, replaced)
-
-    def _session_redactor(self) -> Redactor:
-        if self._redactor is None:
-            from generator.context.documents import cache_root
-            from generator.context.redact import Redactor
-
-            self._redactor = Redactor(cache_root() / "redactions.json")
-        return self._redactor
 
 
 def _iso_date(value: str) -> date:
