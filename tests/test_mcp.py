@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -426,3 +428,31 @@ def test_a_repeated_request_scans_nothing_again(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(redact_module, "_scan", no_scan)
     assert tools.redact(tools.get_context(TASK, project="billing-api")) == first
+
+
+def test_the_assistant_stopping_the_server_is_a_clean_exit(home: Path) -> None:
+    """Closing stdin or SIGTERM, the two ways clients stop a stdio server, end it with exit code 0 and no message."""
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    command = [sys.executable, "-m", "generator", "mcp", "--home", str(home)]
+    for stop in ("eof", "sigterm"):
+        server = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert server.stdin is not None and server.stdout is not None and server.stderr is not None
+        server.stdin.write(json.dumps(initialize) + "\n")
+        server.stdin.flush()
+        assert json.loads(server.stdout.readline())["result"]["serverInfo"]["name"] == "scaffold"
+        if stop == "sigterm":
+            server.send_signal(signal.SIGTERM)
+        else:
+            server.stdin.close()
+        server.wait(timeout=60)
+        server.stdin.close()
+        assert (stop, server.returncode, server.stderr.read()) == (stop, 0, "")
+        server.stdout.close()
+        server.stderr.close()

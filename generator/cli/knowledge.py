@@ -201,9 +201,10 @@ def _mcp(args: argparse.Namespace) -> int:
             "(docs/assistants.md). Ctrl-C stops it.",
             file=sys.stderr,
         )
-    from generator.assist.mcp_server import serve
-
-    # The assistant (or Ctrl-C) stopping the server is the normal way for it to end.
+    # The assistant (or Ctrl-C) stopping the server is the normal way for it to end, even while
+    # the SDK is still being imported.
     with contextlib.suppress(KeyboardInterrupt):
+        from generator.assist.mcp_server import serve
+
         serve(args.home)
     return 0
