@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +33,7 @@ from generator import __version__
 from generator.assist.tools import Tools
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import ScaffoldError, one_line
+from generator.plumbing.transaction import HELD
 
 RESOURCE_PREFIX = "scaffold://context/"
 INSTRUCTIONS = """\
@@ -56,13 +61,31 @@ Day = Annotated[str | None, Field(description="The date to record, YYYY-MM-DD (d
 
 
 def serve(home: str | Path | None = None) -> None:
-    """Serve the knowledge home on stdin/stdout until the client closes the connection."""
-    server = build_server(Tools(home))
+    """Serve the knowledge home on stdin/stdout until the client closes stdin or signals the process."""
+    tools = Tools(home)
+    server = build_server(tools)
     # The SDK logs to stderr through the root logger's handlers; bm25s sets its own logger to DEBUG
     # when it is imported, and its index-building chatter would fill the client's server log.
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
+    if threading.current_thread() is threading.main_thread():
+        for signum in HELD:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, lambda signum, frame: _stop(tools))
     server.run("stdio")
+
+
+def _stop(tools: Tools) -> None:
+    """End the process at once, but never in the middle of a tool (one may be writing a document).
+
+    An orderly shutdown would wait for the client to close stdin: the SDK reads it on a worker
+    thread, and a blocking read cannot be cancelled. Nothing the server holds needs saving; every
+    request saves its caches before it answers.
+    """
+    with tools.lock:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def build_server(tools: Tools) -> MCPServer[Any]:

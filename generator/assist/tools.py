@@ -40,8 +40,9 @@ class Tools:
 
     def __init__(self, home: str | Path | None = None) -> None:
         self.home = str(home) if home else None
-        # Tools run on the SDK's worker threads; one call at a time keeps the caches whole.
-        self.lock = threading.Lock()
+        # Tools run on the SDK's worker threads; one call at a time keeps the caches whole. Reentrant,
+        # so that a signal handler on the thread that holds it (the event loop) can take it too.
+        self.lock = threading.RLock()
 
     def settings(self) -> Settings:
         from generator.settings import Settings
