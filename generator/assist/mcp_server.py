@@ -115,15 +115,16 @@ class _Server(MCPServer[Any]):
         def documents() -> list[Resource]:
             with self.tools.lock:
                 listed = self.tools.documents()
+                named = self.tools.redact([[info.path, info.title] for info in listed])
                 return [
                     Resource(
                         uri=RESOURCE_PREFIX + info.path,
-                        name=info.path,
-                        title=self.tools.redact(info.title),
-                        description=f"{info.path} in the knowledge home's context/ (~{info.tokens:,} tokens)",
+                        name=path,
+                        title=title,
+                        description=f"{path} in the knowledge home's context/ (~{info.tokens:,} tokens)",
                         mime_type="text/markdown",
                     )
-                    for info in listed
+                    for info, (path, title) in zip(listed, named, strict=True)
                 ]
 
         try:
