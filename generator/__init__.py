@@ -31,12 +31,16 @@ _EXPORTS = {
     "preview_fill": "generator.pipeline",
     "update_project": "generator.pipeline",
     "check_project": "generator.pipeline",
+    "list_templates": "generator.pipeline",
     "FillRequest": "generator.pipeline",
     "Settings": "generator.settings",
     "build_context": "generator.context.api",
     "classify": "generator.context.api",
     "get_context": "generator.context.api",
     "prompt": "generator.context.api",
+    "explain_kind": "generator.context.api",
+    "search_knowledge": "generator.context.api",
+    "read_document": "generator.context.api",
 }
 __all__ = [
     "FillRequest",
@@ -45,21 +49,34 @@ __all__ = [
     "build_context",
     "check_project",
     "classify",
+    "explain_kind",
     "fill_project",
     "get_context",
+    "list_templates",
     "new_project",
     "preview_fill",
     "preview_new",
     "prompt",
+    "read_document",
+    "search_knowledge",
     "update_project",
 ]
 
 if TYPE_CHECKING:
-    from generator.context.api import build_context, classify, get_context, prompt
+    from generator.context.api import (
+        build_context,
+        classify,
+        explain_kind,
+        get_context,
+        prompt,
+        read_document,
+        search_knowledge,
+    )
     from generator.pipeline import (
         FillRequest,
         check_project,
         fill_project,
+        list_templates,
         new_project,
         preview_fill,
         preview_new,

@@ -55,6 +55,12 @@ class TemplateSourceError(UsageError):
 class UnknownTemplateError(UsageError):
     """Raised when a template name is not one of the source's templates/ folders."""
 
+    @classmethod
+    def among(cls, template: str, names: list[str]) -> UnknownTemplateError:
+        hint = did_you_mean(template, names)
+        available = f"available: {', '.join(names) or 'none'} (see 'scaffold list')"
+        return cls(f"unknown template {template!r}; {hint + ' ' if hint else ''}{available}")
+
 
 class AnswerError(UsageError):
     """Raised when --data, --data-file or an interactive answer is malformed or invalid."""
@@ -96,6 +102,11 @@ class ExternalToolError(ScaffoldError):
     """Raised when git or Copier fails for a reason outside the user's input."""
 
     exit_code = ExitCode.EXTERNAL
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line, as every front end shows it (a stray newline cannot break it)."""
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
 
 
 def describe_yaml_error(error: Exception) -> str:

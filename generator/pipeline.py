@@ -32,6 +32,7 @@ from generator.results import (
     Rendered,
     Reporter,
     SilentReporter,
+    TemplateCatalog,
     UpdateResult,
 )
 from generator.settings import Settings
@@ -419,3 +420,38 @@ def find_projects(root: str | Path) -> list[Path]:
     from generator.template import check
 
     return check.find_projects(Path(root).expanduser().resolve())
+
+
+# What the listing shows for answers only the command line gives.
+_NAMED = {"project_name": "NAME"}
+
+
+def list_templates(
+    *, templates: str | Path | None = None, questions: bool = True, settings: Settings | None = None
+) -> TemplateCatalog:
+    """The templates of the template source (`templates`, else the settings'), in the order it offers
+    them, each with the questions it asks (the shared ones included, `template` itself left out) and
+    their defaults. A remote source is cloned shallowly for the read; nothing is rendered."""
+    from generator.results import QuestionInfo, TemplateEntry
+    from generator.template import source
+
+    src = source.resolve(_settings(settings, templates=templates))
+    entries: list[TemplateEntry] = []
+    with src.readable() as root:
+        config = source.load_repo_config(root)
+        for info in config.templates:
+            asked = config.questions(info.name, _NAMED).values() if questions else ()
+            # Defaults as Copier computes them when only NAME is given (raw text where they cannot be rendered).
+            defaults = config.default_answers(info.name, _NAMED) if questions else {}
+            entries.append(
+                TemplateEntry(
+                    info.name,
+                    info.description,
+                    tuple(
+                        QuestionInfo(q.name, q.type, defaults.get(q.name, q.default), q.help, tuple(q.choices))
+                        for q in asked
+                        if q.name != "template"
+                    ),
+                )
+            )
+    return TemplateCatalog(src.url, src.origin_label, src.version, tuple(entries))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from generator.errors import ScaffoldError
+from generator.errors import ExitCode, ScaffoldError, UnknownTemplateError
 from generator.fill.pricing import Usage
 
 # --- progress -----------------------------------------------------------------------------------
@@ -251,6 +251,93 @@ class CheckResult:
     stale: tuple[str, ...] = ()
     # Why the source could not be read, when it could not.
     unreachable: str | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """What `scaffold check` exits with for this project alone."""
+        if self.unreachable:
+            return ExitCode.EXTERNAL
+        if self.behind:
+            return ExitCode.BEHIND
+        return ExitCode.STALE_FILLS if self.stale else ExitCode.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """One project's entry of `scaffold check --json` (and the MCP server's `project_status`)."""
+        return {
+            "path": str(self.path),
+            "template": self.template,
+            "source": self.source,
+            "version": self.version,
+            "newest": self.newest,
+            "behind": self.behind,
+            "unfilled": list(self.unfilled),
+            "stale": list(self.stale),
+            "unreachable": self.unreachable,
+            "exit_code": int(self.exit_code),
+        }
+
+
+# --- the templates on offer ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """One question a template asks, with its default as Copier computes it when only NAME is given (the raw
+    text where scaffold cannot render it)."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateEntry:
+    name: str
+    description: str
+    questions: tuple[QuestionInfo, ...]
+
+
+@dataclass(frozen=True)
+class TemplateCatalog:
+    """`list_templates`: where the templates come from, their version, and each template's questions."""
+
+    source: str
+    origin: str
+    version: str | None
+    templates: tuple[TemplateEntry, ...]
+
+    def template(self, name: str) -> TemplateEntry:
+        """One template by name; an unknown name raises `UnknownTemplateError` listing the others."""
+        for entry in self.templates:
+            if entry.name == name:
+                return entry
+        raise UnknownTemplateError.among(name, [entry.name for entry in self.templates])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "origin": self.origin,
+            "version": self.version,
+            "templates": [
+                {
+                    "name": entry.name,
+                    "description": entry.description,
+                    "questions": [
+                        {
+                            "name": question.name,
+                            "type": question.type,
+                            "default": question.default,
+                            "help": question.help,
+                            "choices": list(question.choices),
+                        }
+                        for question in entry.questions
+                    ],
+                }
+                for entry in self.templates
+            ],
+        }
 
 
 # --- doctor -------------------------------------------------------------------------------------

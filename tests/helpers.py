@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Every template renders these for AI assistants (tests/test_assistant_files.py checks what they say),
+# and AGENTS.md holds one fill region of its own.
+ASSISTANT_FILES = frozenset({"AGENTS.md", "CLAUDE.md", ".mcp.json"})
+AGENTS_REGION = "AGENTS.md#notes"
 
 
 def run(

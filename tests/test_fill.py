@@ -63,11 +63,11 @@ def test_one_call_fills_every_region(
     assert {entry["model"] for entry in records.values()} == {SONNET}
     assert all(len(entry["prompt_sha256"]) == 64 and "patterns.md" in entry["context"] for entry in records.values())
     # The fills are one commit on top of the render, and the tree is clean.
-    assert commits(project)[0].startswith("Fill 4 template regions with claude-sonnet-5-5")
+    assert commits(project)[0].startswith("Fill 5 template regions with claude-sonnet-5-5")
     assert commits(project)[1].startswith("Render the service template")
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
     out = capsys.readouterr().out
-    assert "4 of 4 regions filled" in out and "1 call" in out
+    assert "5 of 5 regions filled" in out and "1 call" in out
 
 
 def test_running_fill_twice_changes_nothing(
@@ -151,7 +151,7 @@ def test_everything_failing_keeps_the_fallbacks_and_exits_3(
     assert len(fake.requests) == 3
     assert worktree(project) == snapshot
     out = capsys.readouterr().out
-    assert "0 of 4 regions filled" in out and out.count("fallback  ") == 4
+    assert "0 of 5 regions filled" in out and out.count("fallback  ") == 5
     assert "exit code 3" in out
 
 
@@ -173,7 +173,7 @@ def test_mixed_results_fall_back_as_a_group(
     assert worktree(project) == snapshot
     out = capsys.readouterr().out
     assert f"fallback  {keys[0]}" in out
-    assert "kept the template's fallback with the rest: 1 of 4 regions failed" in out
+    assert "kept the template's fallback with the rest: 1 of 5 regions failed" in out
 
 
 @pytest.mark.parametrize(
@@ -343,7 +343,7 @@ def test_new_service_fills_after_rendering(
     assert all(TAG in r.body for r in find_regions(project))
     assert len(commits(project)) == 2
     assert "Keeps the ledger" in fake.requests[0].body["messages"][0]["content"]
-    assert "4 of 4 regions filled" in capsys.readouterr().out
+    assert "5 of 5 regions filled" in capsys.readouterr().out
 
 
 def test_new_service_without_a_key_says_how_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -360,7 +360,7 @@ def test_new_with_pretend_creates_nothing(
     assert not dest.exists() and fake.requests == []
     assert list(tmp_path.iterdir()) == []
     out = capsys.readouterr().out
-    assert f"Would fill 4 regions of {dest}" in out
+    assert f"Would fill 5 regions of {dest}" in out
 
 
 def test_new_with_no_ai_makes_no_call(tmp_path: Path, fake: FakeAnthropic) -> None:
@@ -492,7 +492,7 @@ def test_ignored_copies_of_region_files_are_left_alone(project: Path, fake: Fake
     shutil.copytree(project / "src", project / "build" / "lib")  # .gitignore'd by the template
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
-    assert len(requested(fake.requests[0])) == 4
+    assert len(requested(fake.requests[0])) == 5
     assert TAG not in (project / "build/lib/payments/domain.py").read_text()
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
 

@@ -1,4 +1,4 @@
-"""Start-up stays cheap: the CLI's quick commands import neither Copier nor the Anthropic SDK."""
+"""Start-up stays cheap: the CLI's quick commands import neither Copier, the Anthropic SDK nor the MCP SDK."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ with contextlib.redirect_stdout(out):
         code = main(sys.argv[1:])
     except SystemExit as exit:
         code = exit.code
-heavy = sorted(name for name in ("copier", "anthropic", "questionary", "jinja2", "bm25s", "detect_secrets")
+heavy = sorted(name for name in ("copier", "anthropic", "mcp", "pydantic", "questionary", "jinja2", "bm25s", "detect_secrets")
                if name in sys.modules)
 print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()}))
 """
@@ -40,6 +40,7 @@ def _probe(*args: str) -> dict[str, object]:
         ["new-service", "--help"],
         ["update", "--help"],
         ["fill", "--help"],
+        ["mcp", "--help"],
         ["list"],
         ["list", "--questions", "service"],
         ["doctor", "--help"],
@@ -52,6 +53,7 @@ def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> 
     assert result["code"] in (0, None)
     assert "copier" not in result["heavy"]  # type: ignore[operator]
     assert "anthropic" not in result["heavy"]  # type: ignore[operator]
+    assert "mcp" not in result["heavy"]  # type: ignore[operator]
     if args[0] != "list":
         assert result["heavy"] == []
 
@@ -59,6 +61,6 @@ def test_quick_commands_import_neither_copier_nor_anthropic(args: list[str]) -> 
 def test_version_and_help_text() -> None:
     assert _probe("--version")["out"] == f"scaffold {__version__}\n"
     help_text = str(_probe("--help")["out"])
-    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update", "fill", "doctor"):
+    for command in ("new-service", "new-api", "new-infra", "new-script", "list", "update", "fill", "doctor", "mcp"):
         assert command in help_text
     assert "exit codes:" in help_text and "130" in help_text

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import ci_checks, render_template, run, venv_bin
+from tests.helpers import AGENTS_REGION, ci_checks, render_template, run, venv_bin
 
 # Checkov adds checks in minor releases; the template must stay clean under any 3.x.
 TOOLS = {"checkov": "checkov>=3.2,<4", "hcl2": "python-hcl2>=7,<9"}
@@ -76,7 +76,13 @@ MODULE_FILES = [
     ".terraform-docs.yml",
     ".copier-answers.yml",
 ]
-REGIONS = {"main.tf#resources", "variables.tf#inputs", "outputs.tf#outputs", "tests/unit.tftest.hcl#tests"}
+REGIONS = {
+    "main.tf#resources",
+    "variables.tf#inputs",
+    "outputs.tf#outputs",
+    "tests/unit.tftest.hcl#tests",
+    AGENTS_REGION,
+}
 
 # `${{ ... }}` is a GitHub Actions expression and `%{ ... }` a Terraform directive; anything else
 # that looks like Jinja is a rendering leak.
@@ -172,7 +178,7 @@ def test_marks_the_fill_regions(rendered: dict[str, Path], variant: str) -> None
     description = _answers(project)["description"]
     for region in regions.values():
         assert region.body.strip(), f"{region.key} needs a working fallback"
-        assert region.comment == "#"
+        assert region.comment == ("<!--" if region.key == AGENTS_REGION else "#")
     # The instructions are the model's prompt: they must carry the project's purpose.
     assert description in regions["main.tf#resources"].instruction
     assert "checkov" in regions["main.tf#resources"].instruction

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import ci_checks, render_template, run, venv_bin
+from tests.helpers import ASSISTANT_FILES, ci_checks, render_template, run, venv_bin
 
 PROJECT = "rotate-logs"
 PACKAGE = "rotate_logs"
@@ -30,7 +30,7 @@ COMMON_FILES = {
     ".gitignore",
     "Makefile",
     "README.md",
-}
+} | ASSISTANT_FILES
 PYTHON_FILES = COMMON_FILES | {
     "pyproject.toml",
     f"src/{PACKAGE}/__init__.py",
@@ -49,11 +49,13 @@ BASH_FILES = COMMON_FILES | {
 }
 EXPECTED_REGIONS = {
     "python": {
+        "AGENTS.md": ["notes"],
         "README.md": ["usage"],
         f"src/{PACKAGE}/action.py": ["imports", "arguments", "action"],
         "tests/test_action.py": ["action-tests"],
     },
     "bash": {
+        "AGENTS.md": ["notes"],
         "README.md": ["usage"],
         f"bin/{PROJECT}": ["arguments", "action"],
         "tests/test_script.py": ["action-tests"],

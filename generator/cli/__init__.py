@@ -18,7 +18,7 @@ from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
-from generator.errors import ExitCode, ScaffoldError, did_you_mean
+from generator.errors import ExitCode, ScaffoldError, did_you_mean, one_line
 from generator.plumbing.transaction import block_signals, install_handlers, signal_received
 
 EPILOG = """\
@@ -119,9 +119,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except ScaffoldError as error:
         if debug:
             raise
-        # One line, always: messages are written that way, and this keeps a stray newline from breaking it.
-        message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-        print(f"scaffold: error: {message}", file=sys.stderr)
+        print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
         return int(error.exit_code)
     except BrokenPipeError:
         # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when

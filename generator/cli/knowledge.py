@@ -1,4 +1,4 @@
-"""Commands on the team's knowledge: context, init, new-decision, new-incident, new-runbook.
+"""Commands on the team's knowledge: context, init, new-decision, new-incident, new-runbook, mcp.
 
 Thin: parse, call `generator.context.api` / `generator.context.home`, print. Selection lives in
 `generator.context`; nothing heavy is imported until a handler runs.
@@ -7,6 +7,7 @@ Thin: parse, call `generator.context.api` / `generator.context.home`, print. Sel
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import date
@@ -83,6 +84,20 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     init.add_argument("dir", metavar="DIR", nargs="?", help="where to create it (default: in the user data dir)")
     init.set_defaults(handler=_init)
+
+    server = sub.add_parser(
+        "mcp",
+        help="serve the team's knowledge to AI assistants (an MCP server on stdio)",
+        description=(
+            "Serve the knowledge home to AI assistants (Claude Code, Cursor, VS Code...) as a Model Context "
+            "Protocol server on stdin/stdout: tools for context, search, documents, templates and project "
+            "status, the documents as resources, and a prompt. An assistant starts it; it is not meant to "
+            "be run by hand. Every text it sends is redacted like `scaffold context`'s."
+        ),
+        epilog="setup for each assistant, and what each tool returns: docs/assistants.md",
+    )
+    _home_option(server)
+    server.set_defaults(handler=_mcp)
 
     for doc_kind, folder, example in (
         ("decision", "decisions", "Use PostgreSQL for relational data"),
@@ -220,4 +235,24 @@ def _new_document(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"scaffold: edit it, then commit it in {path.parents[2]}", file=sys.stderr)
+    return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from generator.context.home import resolve_home
+    from generator.settings import Settings
+
+    resolve_home(Settings.load(home=args.home))  # a bad --home or config fails now, not at the first call
+    if sys.stdin.isatty():
+        print(
+            "scaffold: mcp speaks the Model Context Protocol on stdin and stdout; let an assistant start it "
+            "(docs/assistants.md). Ctrl-C stops it.",
+            file=sys.stderr,
+        )
+    # The assistant (or Ctrl-C) stopping the server is the normal way for it to end, even while
+    # the SDK is still being imported.
+    with contextlib.suppress(KeyboardInterrupt):
+        from generator.assist.mcp_server import serve
+
+        serve(args.home)
     return 0

@@ -12,7 +12,6 @@ from generator.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from generator.results import CheckResult, NewResult, UpdateResult
-    from generator.template.source import RepoConfig
 
 BUILTIN = {
     "service": "a production-shaped Python HTTP service (FastAPI, health checks, JSON logs, Docker)",
@@ -228,43 +227,30 @@ def _created(result: NewResult) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from generator.settings import Settings
-    from generator.template import source
+    from generator import pipeline
 
-    src = source.resolve(Settings.load(templates=args.templates))
-    with src.readable() as root:
-        config = source.load_repo_config(root)
-        templates = config.templates
-        if args.questions:
-            source.check_template(config, args.questions)
-        print(f"Templates from {src.url} ({src.origin_label}), version {src.version or 'unversioned'}:")
-        width = max((len(t.name) for t in templates), default=0)
-        for info in templates:
-            command = f"new-{info.name}" if info.name in BUILTIN else f"new {info.name}"
-            print(f"  {info.name.ljust(width)}  {info.description}  [scaffold {command}]")
-        if args.questions:
-            _print_questions(config, args.questions)
+    catalog = pipeline.list_templates(templates=args.templates, questions=bool(args.questions))
+    chosen = catalog.template(args.questions) if args.questions else None
+    print(f"Templates from {catalog.source} ({catalog.origin}), version {catalog.version or 'unversioned'}:")
+    width = max((len(entry.name) for entry in catalog.templates), default=0)
+    for entry in catalog.templates:
+        command = f"new-{entry.name}" if entry.name in BUILTIN else f"new {entry.name}"
+        print(f"  {entry.name.ljust(width)}  {entry.description}  [scaffold {command}]")
+    if chosen is not None:
+        print(f"\nQuestions of {chosen.name} (answer with -d KEY=VALUE):")
+        for question in chosen.questions:
+            choices = f" one of {', '.join(map(str, question.choices))};" if question.choices else ""
+            if question.name in _PLACEHOLDERS:
+                print(f"  {question.name} ({question.type}):{choices} the {_PLACEHOLDERS[question.name]} argument")
+            else:
+                print(f"  {question.name} ({question.type}):{choices} default {question.default!r}")
+            if question.help:
+                print(f"      {question.help}")
     return ExitCode.OK
 
 
 # Answered by the command line's NAME, not by -d; shown by that name in the defaults that use it.
 _PLACEHOLDERS = {"project_name": "NAME"}
-
-
-def _print_questions(config: RepoConfig, template: str) -> None:
-    """Each question with its default as Copier would compute it when only NAME is given."""
-    print(f"\nQuestions of {template} (answer with -d KEY=VALUE):")
-    defaults = config.default_answers(template, _PLACEHOLDERS)
-    for question in config.questions(template, _PLACEHOLDERS).values():
-        if question.name == "template":
-            continue
-        choices = f" one of {', '.join(map(str, question.choices))};" if question.choices else ""
-        if question.name in _PLACEHOLDERS:
-            print(f"  {question.name} ({question.type}):{choices} the {_PLACEHOLDERS[question.name]} argument")
-        else:
-            print(f"  {question.name} ({question.type}):{choices} default {defaults.get(question.name)!r}")
-        if question.help:
-            print(f"      {question.help}")
 
 
 def run_update(args: argparse.Namespace) -> int:
@@ -332,38 +318,15 @@ def run_check(args: argparse.Namespace) -> int:
         paths += found
     results = [pipeline.check_project(path, settings=config) for path in paths]
     if args.json:
-        print(json.dumps([_check_json(result) for result in results], indent=2))
+        print(json.dumps([result.to_dict() for result in results], indent=2))
     else:
         for result in results:
             print("\n".join(_check_lines(result)))
-    codes = [_check_code(result) for result in results]
+    codes = [result.exit_code for result in results]
     for code in (ExitCode.EXTERNAL, ExitCode.BEHIND, ExitCode.STALE_FILLS):
         if code in codes:
             return code
     return ExitCode.OK
-
-
-def _check_code(result: CheckResult) -> ExitCode:
-    if result.unreachable:
-        return ExitCode.EXTERNAL
-    if result.behind:
-        return ExitCode.BEHIND
-    return ExitCode.STALE_FILLS if result.stale else ExitCode.OK
-
-
-def _check_json(result: CheckResult) -> dict[str, Any]:
-    return {
-        "path": str(result.path),
-        "template": result.template,
-        "source": result.source,
-        "version": result.version,
-        "newest": result.newest,
-        "behind": result.behind,
-        "unfilled": list(result.unfilled),
-        "stale": list(result.stale),
-        "unreachable": result.unreachable,
-        "exit_code": int(_check_code(result)),
-    }
 
 
 def _check_lines(result: CheckResult) -> list[str]:

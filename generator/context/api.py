@@ -7,34 +7,50 @@
     generator.prompt("roll back the 2.3 release of billing-api")   # the complete prompt
 
 `build_context` returns everything `scaffold context --json` prints (the chosen sections with
-their reasons and token estimates, what was left out, the redactions). Every function reads
+their reasons and token estimates, what was left out, the redactions). `explain_kind`,
+`search_knowledge`, `read_document` and `list_documents` answer what an assistant asks of the
+home (`scaffold mcp` serves them), each text redacted as in a prompt. Every function reads
 the knowledge home resolved by `generator.context.home.resolve_home` (`home=` first, then
 SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network service.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
-from generator.errors import EmptyTaskError, ExternalToolError, UnknownKindError, UsageError
+from generator.errors import EmptyTaskError, ExternalToolError, HomeError, UnknownKindError, UsageError
 from generator.settings import Settings, bundled_root
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "Classification",
     "ContextResult",
     "Document",
+    "DocumentInfo",
+    "DocumentText",
+    "SearchHit",
     "Task",
     "build_context",
     "classify",
     "count_tokens",
+    "explain_kind",
     "get_context",
+    "list_documents",
     "prompt",
+    "read_document",
+    "search_knowledge",
 ]
 
+MAX_SEARCH_RESULTS = 50
+MAX_DOCUMENT_BYTES = 1_000_000
+SNIPPET_CHARACTERS = 280
+
 if TYPE_CHECKING:
+    from generator.context.documents import Library
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding
@@ -80,12 +96,47 @@ class ContextResult:
         }
 
 
+@dataclass(frozen=True)
+class Classification:
+    """`explain_kind`: a task's kind, why (the matched keywords, or the default), and what the kind is for."""
+
+    kind: str
+    reason: str
+    keywords: tuple[str, ...]
+    description: str
+    kinds: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "reason": self.reason,
+            "keywords": list(self.keywords),
+            "description": self.description,
+            "kinds": list(self.kinds),
+        }
+
+
 def classify(task: str, *, home: str | Path | None = None) -> str:
     """The kind of a free-text task by context.yml's keyword rules (its default kind if none match)."""
+    return explain_kind(task, home=home).kind
+
+
+def explain_kind(task: str, *, home: str | Path | None = None) -> Classification:
+    """The kind of a free-text task, with the reason `scaffold context` reports for it."""
     from generator.context.kinds import classify as classify_text
 
+    if not task.strip():
+        raise EmptyTaskError('the task text is empty; describe the task, e.g. "add a /refunds endpoint"')
     cmap = _context_map(_home(home).context_dir)
-    return classify_text(task, cmap)[0]
+    kind, words = classify_text(task, cmap)
+    spec = cmap.kinds.get(kind)
+    return Classification(
+        kind, _kind_reason(kind, words), tuple(words), spec.description if spec else "", tuple(cmap.kinds)
+    )
+
+
+def _kind_reason(kind: str, words: list[str]) -> str:
+    return f"keywords: {', '.join(words)}" if words else f"no keyword matched; default kind '{kind}'"
 
 
 def get_context(task_type: str, *, home: str | Path | None = None, budget: int = DEFAULT_BUDGET) -> str:
@@ -156,7 +207,7 @@ def build_context(
         chosen_kind, kind_reason = task.kind, "given"
     else:
         chosen_kind, words = classify_text(task.text, cmap, projects)
-        kind_reason = f"keywords: {', '.join(words)}" if words else f"no keyword matched; default kind '{chosen_kind}'"
+        kind_reason = _kind_reason(chosen_kind, words)
         also = [name for name in matching_kinds(task.text, cmap, projects) if name != chosen_kind]
 
     notes = [note for note in (knowledge.note(),) if note]
@@ -246,6 +297,176 @@ def build_context(
         project=task.project,
         project_reason=project_reason,
     )
+
+
+# --- browsing the home ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A section of the home that matches a query: file, heading path, first line, BM25 score, snippet."""
+
+    path: str
+    heading: str
+    line: int
+    score: float
+    snippet: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "heading": self.heading,
+            "line": self.line,
+            "score": round(self.score, 3),
+            "snippet": self.snippet,
+        }
+
+
+def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = None) -> tuple[SearchHit, ...]:
+    """The sections of every document in the home that BM25 ranks highest for `query`, best first,
+    each with a snippet around the first query word (from the redacted text)."""
+    from generator.context.documents import folder_of
+
+    if not query.strip():
+        raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_RESULTS:
+        raise UsageError(f"the limit must be a whole number from 1 to {MAX_SEARCH_RESULTS}, not {limit!r}")
+    library = _library(_home(home))
+    folders = sorted({folder_of(path) for path in library.paths()})
+    ranked = library.rank(query, folders, limit)
+    texts = _redacted(library, [section for section, _ in ranked])
+    return tuple(
+        SearchHit(section.path, section.trail, section.line, score, _snippet(text, query))
+        for (section, score), (text, _) in zip(ranked, texts, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """One document of the home, its likely secrets redacted, and where they were."""
+
+    path: str
+    text: str
+    redactions: tuple[Finding, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "text": self.text,
+            "redactions": [finding.to_dict() for finding in self.redactions],
+        }
+
+
+def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
+    """A file of the home's `context/` folder by its path relative to it, with likely secrets redacted.
+
+    Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
+    """
+    from generator.context.redact import Piece, Redactor
+
+    knowledge = _home(home)
+    file = _inside_context(path, knowledge.context_dir)
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"{path} is {len(data):,} bytes, over the {MAX_DOCUMENT_BYTES:,} a document may have")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    rel = file.relative_to(knowledge.context_dir.resolve()).as_posix()
+    redactor = Redactor(_redaction_cache())
+    result = redactor.redact([Piece(rel, 1, text)])[0]
+    redactor.save()
+    return DocumentText(rel, result.text, result.findings)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document selection can draw on: its path in `context/`, its title, its estimated tokens."""
+
+    path: str
+    title: str
+    tokens: int
+
+
+def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...]:
+    """Every markdown document of the home that selection indexes, by path."""
+    library = _library(_home(home))
+    documents = []
+    for path in library.paths():
+        sections = library.sections_of(path) or []
+        title = sections[0].trail.split(" > ")[0] if sections else path
+        documents.append(DocumentInfo(path, title, sum(section.tokens for section in sections)))
+    return tuple(documents)
+
+
+def _inside_context(path: str, context_dir: Path) -> Path:
+    """The file `path` names inside `context_dir`, or a UsageError that says why it is refused."""
+    outside = (
+        f"{path!r} is not a document of the knowledge home: paths are relative to its context/ folder, "
+        "e.g. decisions/0001-record-architecture-decisions.md"
+    )
+    if not path.strip():
+        raise UsageError("the document path is empty; give one relative to context/, e.g. patterns.md")
+    posix = PurePosixPath(path)
+    if posix.is_absolute() or PureWindowsPath(path).drive or "\\" in path or "\0" in path:
+        raise UsageError(outside)
+    if any(part == ".." or part.startswith(".") for part in posix.parts):
+        raise UsageError(outside)
+    root = context_dir.resolve()
+    candidate = (root / posix).resolve()
+    if not candidate.is_relative_to(root):
+        raise UsageError(f"{path!r} leads out of the knowledge home's context/ folder (a symlink); refused")
+    if not candidate.exists() and len(posix.parts) > 1 and posix.parts[0] == "context":
+        return _inside_context(PurePosixPath(*posix.parts[1:]).as_posix(), context_dir)  # "context/x.md" means x.md
+    if not candidate.is_file():
+        raise UsageError(f"no document {path!r} in {context_dir}")
+    return candidate
+
+
+def _library(knowledge: KnowledgeHome) -> Library:
+    from generator.context.documents import load_library
+
+    return load_library(knowledge.context_dir)
+
+
+def _redaction_cache() -> Path:
+    from generator.context.documents import cache_root
+
+    return cache_root() / "redactions.json"
+
+
+def _redacted(library: Library, sections: list[Any]) -> list[tuple[str, tuple[Finding, ...]]]:
+    from generator.context.redact import Piece, Redactor
+
+    if not sections:
+        return []
+    redactor = Redactor(_redaction_cache())
+    results = redactor.redact([Piece(section.path, section.line, library.read(section)) for section in sections])
+    redactor.save()
+    return [(result.text, result.findings) for result in results]
+
+
+def _snippet(text: str, query: str) -> str:
+    """About SNIPPET_CHARACTERS of a section's body (its heading left out), from a little before the
+    earliest place a word of the query appears."""
+    lines = text.strip("\n").split("\n")
+    if lines and lines[0].lstrip().startswith("#"):
+        lines = lines[1:]
+    body = " ".join(" ".join(lines).split())
+    lowered = body.lower()
+    found = [at for at in (lowered.find(word) for word in re.findall(r"\w{3,}", query.lower())) if at != -1]
+    start = max(min(found, default=0) - SNIPPET_CHARACTERS // 4, 0)
+    if start:
+        start = body.find(" ", start) + 1 or start
+    end = start + SNIPPET_CHARACTERS
+    if end < len(body):
+        space = body.rfind(" ", start, end)
+        end = space if space > start else end
+    return ("… " if start else "") + body[start:end].strip() + (" …" if end < len(body) else "")
 
 
 def count_tokens(text: str, *, model: str | None = None, settings: Settings | None = None) -> int:

@@ -286,6 +286,12 @@ INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
 """
 
 
+def folder_of(path: str) -> str:
+    """The top-level folder of a document's path in `context/` ("" for a document at its root)."""
+    head, sep, _ = path.partition("/")
+    return head if sep else ""
+
+
 class Library:
     """The sections of one knowledge home's `context/` folder, ready to select from.
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import string
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ _IGNORE = shutil.ignore_patterns(
     ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules",
 )  # fmt: skip
 _NUMBERED = re.compile(r"^(\d{4})-")
+_SECTION = re.compile(r"^##[ \t]+(.+?)[ \t]*#*[ \t]*$")
 
 HOME_README = """\
 # Knowledge home
@@ -177,8 +179,23 @@ def next_number(folder: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-def new_document(doc_kind: str, title: str, home: str | Path | None = None, when: date | None = None) -> Path:
-    """Add `<folder>/NNNN-<slug>.md` from the home's doc template and return its path."""
+def new_document(
+    doc_kind: str,
+    title: str,
+    home: str | Path | None = None,
+    when: date | None = None,
+    *,
+    sections: Mapping[str, str] | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> Path:
+    """Add `<folder>/NNNN-<slug>.md` from the home's doc template and return its path.
+
+    `sections` fill the template's `## Heading` sections by heading (matched by its words, so
+    "root_cause" fills "## Root cause" and "timeline" fills "## Timeline (UTC)"), replacing the
+    template's guidance under it; a heading the template lacks is added at the end. `fields` set
+    the header lines' values by name ("status" sets "Status: Proposed", "owner" the runbook's
+    "Owner: team-name"); one the template lacks is added under the title.
+    """
     if doc_kind not in DOC_FOLDERS:
         raise UsageError(f"unknown document kind {doc_kind!r} (expected one of: {', '.join(DOC_FOLDERS)})")
     title = " ".join(title.split())
@@ -199,6 +216,7 @@ def new_document(doc_kind: str, title: str, home: str | Path | None = None, when
         for _ in range(20):
             number = next_number(folder)
             text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)
+            text = fill_document(text, sections or {}, fields or {})
             path = folder / f"{number:04d}-{slug}.md"
             try:
                 with path.open("x", encoding="utf-8") as out:
@@ -220,6 +238,65 @@ def same_title(path: Path) -> list[Path]:
         for other in path.parent.glob(f"*-{slug}")
         if other != path and (found := _NUMBERED.match(other.name)) and other.name[found.end() :] == slug
     )
+
+
+def heading_key(text: str) -> str:
+    """A heading or a section name as words joined by '_', without a parenthesised note: "Root cause",
+    "root_cause" and "Timeline (UTC)" give "root_cause", "root_cause" and "timeline"."""
+    return "_".join(re.findall(r"[a-z0-9]+", re.sub(r"\([^)]*\)", " ", text.lower())))
+
+
+def fill_document(text: str, sections: Mapping[str, str], fields: Mapping[str, str]) -> str:
+    """A document skeleton with `sections` and `fields` filled in (see `new_document`)."""
+    lines = text.rstrip("\n").split("\n")
+    first_section = next((i for i, line in enumerate(lines) if _SECTION.match(line)), len(lines))
+    head, body = _fill_fields(lines[:first_section], fields), lines[first_section:]
+    wanted = {heading_key(name): value.strip("\n") for name, value in sections.items() if value.strip()}
+    out: list[str] = []
+    skipping = False
+    for line in body:
+        match = _SECTION.match(line)
+        if match:
+            skipping = False
+            key = heading_key(match.group(1))
+            out.append(line)
+            if key in wanted:
+                out.extend(["", wanted.pop(key), ""])
+                skipping = True
+            continue
+        if not skipping:
+            out.append(line)
+    named = {heading_key(name): name for name in sections}
+    for key, value in wanted.items():
+        out.extend(["", f"## {_heading_text(named[key])}", "", value, ""])
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(head + out) + "\n"
+
+
+def _fill_fields(lines: list[str], fields: Mapping[str, str]) -> list[str]:
+    """The header lines with each field's value replaced (or the field added after the last header line)."""
+    result = list(lines)
+    for name, raw in fields.items():
+        value = " ".join(str(raw).split())
+        if not value:
+            continue
+        label = " ".join(heading_key(name).split("_"))
+        pattern = re.compile(rf"(?i)(?<![\w-])({re.escape(label)}):[ \t]*(.*?)(?=\.[ \t]+[A-Z][\w ]*:|[ \t]*$)")
+        for index, line in enumerate(result):
+            match = pattern.search(line)
+            if match:
+                result[index] = f"{line[: match.start()]}{match.group(1)}: {value}{line[match.end() :]}"
+                break
+        else:
+            last = max((i for i, line in enumerate(result) if re.match(r"^[A-Z][\w ]*:", line)), default=0)
+            result.insert(last + 1, f"{label.capitalize()}: {value}")
+    return result
+
+
+def _heading_text(name: str) -> str:
+    words = " ".join(heading_key(name).split("_"))
+    return words[:1].upper() + words[1:]
 
 
 def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:

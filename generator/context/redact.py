@@ -288,6 +288,20 @@ def _scanner_version() -> str:
     return f"{CACHE_VERSION}/{match.group(1) if match else 'unknown'}"
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
+# The cache files this process has read or written, with the stat they had then: a long-lived
+# process (`scaffold mcp`) parses the file once, not on every request, until another process
+# changes it.
+_LOADED: dict[Path, tuple[tuple[int, int], dict[str, list[Span]], list[re.Pattern[str]] | None]] = {}
+
+
 class _Cache:
     """Spans found per text digest, in a JSON file; any trouble reading it means empty."""
 
@@ -298,6 +312,11 @@ class _Cache:
         self.triggers: list[re.Pattern[str]] | None = None
         self.dirty = False
         if path is None:
+            return
+        stamp = _stamp(path)
+        loaded = _LOADED.get(path)
+        if stamp is not None and loaded is not None and loaded[0] == stamp:
+            self.entries, self.triggers = loaded[1], loaded[2]
             return
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -310,6 +329,8 @@ class _Cache:
                     self.triggers = [re.compile(source, flags) for source, flags in data["triggers"]]
             except (KeyError, TypeError, ValueError, AttributeError, re.error):
                 self.entries, self.triggers = {}, None
+        if stamp is not None:
+            _LOADED[path] = (stamp, self.entries, self.triggers)
 
     def set_triggers(self, patterns: list[re.Pattern[str]]) -> None:
         self.triggers = patterns
@@ -337,4 +358,8 @@ class _Cache:
             # Private to the user: it says where the secrets are in their documents.
             write_atomic(self.path, text, mode=0o600)
         except (OSError, UsageError):
-            pass  # a cache we cannot write (or that is a link) only costs speed
+            return  # a cache we cannot write (or that is a link) only costs speed
+        self.dirty = False
+        stamp = _stamp(self.path)
+        if stamp is not None:
+            _LOADED[self.path] = (stamp, dict(keep), self.triggers)

@@ -30,7 +30,6 @@ from generator.errors import (
     TemplateSourceError,
     UnknownTemplateError,
     describe_yaml_error,
-    did_you_mean,
 )
 from generator.plumbing import gitutil
 from generator.plumbing.atomic import replacing
@@ -557,6 +556,4 @@ def resolve(config: settings.Settings, *, place: bool = True) -> TemplateSource:
 def check_template(config: RepoConfig, template: str) -> None:
     names = [info.name for info in config.templates]
     if template not in names:
-        hint = did_you_mean(template, names)
-        available = f"available: {', '.join(names) or 'none'} (see 'scaffold list')"
-        raise UnknownTemplateError(f"unknown template {template!r}; {hint + ' ' if hint else ''}{available}")
+        raise UnknownTemplateError.among(template, names)
