@@ -140,7 +140,9 @@ class Client:
     def ask_safely(
         self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
     ) -> Outcome:
-        """`_ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
+        """`_ask` with every likely secret redacted from the request, and the API key scrubbed from any error
+        text (a gateway might echo it)."""
+        system, user = redact_request(system, user)
         outcome = self._ask(model, system, user, keys, schema_keys)
         if outcome.error and self._options.api_key:
             outcome.error = outcome.error.replace(self._options.api_key, "[API key]")
@@ -182,6 +184,23 @@ class Client:
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
         bodies, error = parse_answer("".join(answer.parts), keys)
         return Outcome(model, bodies=bodies, error=error, usage=usage)
+
+
+def redact_request(system: list[dict[str, Any]], user: str) -> tuple[list[dict[str, Any]], str]:
+    """The request's text with likely secrets redacted, as `scaffold context` redacts documents.
+
+    The documents were redacted when they were chosen; the user message (answers, the region
+    files, a repair call's attempts and check output) is redacted here, the last step before the
+    network. Redaction is deterministic, so the system prompt stays byte-identical for the cache.
+    """
+    from generator.context.documents import cache_root
+    from generator.context.redact import Piece, Redactor
+
+    redactor = Redactor(cache_root() / "redactions.json")
+    pieces = [Piece("<system>", 1, str(block["text"])) for block in system] + [Piece("<request>", 1, user)]
+    *blocks, message = redactor.redact(pieces)
+    redactor.save()
+    return [{**block, "text": result.text} for block, result in zip(system, blocks, strict=True)], message.text
 
 
 @dataclass

@@ -1,0 +1,95 @@
+"""Secrets never leave the machine: a corpus of invented secrets, redacted from `scaffold context` and fill requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.context.redact import Piece, Redactor
+from tests.fakeapi import FakeAnthropic
+from tests.fillfakes import valid_reply
+from tests.helpers import GIT_IDENTITY, run
+from tests.secret_corpus import CORPUS, FORMATS, NOT_SECRETS, Secret, anthropic_client_snippet, document
+from tests.test_context_fixtures import make_home
+
+FORMS = ("prose", "code", "env", "yaml", "json", "ini")
+
+
+def _leaks(text: str) -> list[str]:
+    return [f"{secret.format}: {leak[:12]}..." for secret in CORPUS for leak in secret.must_not_leak if leak in text]
+
+
+def test_the_corpus_is_large_and_varied() -> None:
+    assert len(CORPUS) >= 40 and len(FORMATS) >= 15
+    assert all(tuple(secret.forms()) == FORMS for secret in CORPUS)
+    assert len({secret.value for secret in CORPUS}) == len(CORPUS)
+
+
+def test_every_secret_is_redacted_in_every_form_on_its_own() -> None:
+    redactor = Redactor()
+    cases: list[tuple[Secret, str, str]] = [
+        (secret, form, text) for secret in CORPUS for form, text in secret.forms().items()
+    ]
+    cases += [(s, "sdk", anthropic_client_snippet(s)) for s in CORPUS if s.format == "Anthropic API key"]
+    missed = []
+    for secret, form, text in cases:
+        # One text per scan: a value found in one form must not hide a miss in another.
+        [result] = redactor.redact([Piece(f"{form}.md", 1, text)])
+        if any(leak in result.text for leak in secret.must_not_leak) or not result.findings:
+            missed.append(f"{secret.format} as {form}")
+    assert missed == []
+
+
+def test_ordinary_text_is_not_redacted() -> None:
+    [result] = Redactor().redact([Piece("release.md", 1, NOT_SECRETS)])
+    assert result.text == NOT_SECRETS
+    assert result.findings == ()
+
+
+@pytest.fixture
+def leaky_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_home(tmp_path / "home")
+    (root / "context" / "patterns.md").write_text(document(), encoding="utf-8")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    return root
+
+
+def test_scaffold_context_output_holds_none_of_them(leaky_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    anthropic_keys = [secret.value for secret in CORPUS if secret.format == "Anthropic API key"]
+    task = f'deploy the api with key {anthropic_keys[0]} and Anthropic(api_key="{anthropic_keys[1]}")'
+    assert main(["context", "--json", "--budget", "400000", task]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert [document["path"] for document in data["documents"]].count("patterns.md") > len(CORPUS)
+    assert _leaks(out) == [] and _leaks(err) == []
+    assert {finding["path"] for finding in data["redactions"]} >= {"patterns.md", "<task>"}
+    assert "## 1. AWS access key id" in data["prompt"]  # the sections are there, only their secrets went
+
+
+def test_no_fill_request_holds_any_of_them(
+    project: Path, fake: FakeAnthropic, leaky_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every secret in every form: in the team's documents, the description (the task) and a region file.
+    (leaky_home / "context" / "patterns.md").write_text(document(("code", "env", "yaml")), encoding="utf-8")
+    answers_file = project / ".copier-answers.yml"
+    answers = yaml.safe_load(answers_file.read_text())
+    answers["description"] = "Payments.\n" + "\n".join(secret.forms()["prose"] for secret in CORPUS)
+    answers_file.write_text(yaml.safe_dump(answers, sort_keys=False))
+    domain = project / "src" / "payments" / "domain.py"
+    notes = document(("json", "ini", "prose")).splitlines()
+    domain.write_text(domain.read_text() + "".join(f"# {line}\n" for line in notes))
+    run(["git", *GIT_IDENTITY, "commit", "-qam", "notes"], cwd=project)
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert fake.requests
+    for request in fake.requests:
+        sent = json.dumps(request.body, ensure_ascii=False)
+        assert _leaks(sent) == []
+        assert "[REDACTED: " in request.body["messages"][0]["content"]
+        assert "[REDACTED: " in request.body["system"][-1]["text"]
