@@ -10,8 +10,8 @@ import yaml
 
 from generator.cli import main
 from generator.context.redact import Piece, Redactor
-from tests.fakeapi import FakeAnthropic
-from tests.fillfakes import valid_reply
+from tests.fakeapi import FakeAnthropic, Recorded, Reply
+from tests.fillfakes import KEY, answer, asked_for, requested, tagged, valid_reply
 from tests.helpers import GIT_IDENTITY, run
 from tests.secret_corpus import CORPUS, FORMATS, NOT_SECRETS, Secret, anthropic_client_snippet, document
 from tests.test_context_fixtures import make_home
@@ -93,3 +93,44 @@ def test_no_fill_request_holds_any_of_them(
         assert _leaks(sent) == []
         assert "[REDACTED: " in request.body["messages"][0]["content"]
         assert "[REDACTED: " in request.body["system"][-1]["text"]
+
+
+def _everything_written(project: Path) -> str:
+    """Every file under the project, .git's objects unpacked as the history's patches and messages."""
+    files = "".join(
+        path.read_text(errors="replace") for path in project.rglob("*") if path.is_file() and ".git" not in path.parts
+    )
+    history = run(["git", "log", "-p", "--all", "--format=%B"], cwd=project).stdout
+    return files + history
+
+
+def test_a_gateway_echoing_the_key_gets_nothing_written(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def echo(request: Recorded) -> Reply:
+        return Reply.message(answer(project, requested(request), lambda region: tagged(region, f"key {KEY}")))
+
+    fake.responder = echo
+    assert main(["fill", str(project)]) == 3
+    assert len(fake.requests) == 3  # first, repair and escalation calls: each answer was refused
+    assert KEY not in _everything_written(project)
+    out, err = capsys.readouterr()
+    assert KEY not in out + err
+    assert "holds the API key" in out + err
+    # The refused answers are not sent back in the repair prompt either.
+    assert all(KEY not in json.dumps(request.body) for request in fake.requests)
+
+
+def test_a_region_refused_for_the_key_is_repaired(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = iter([lambda region: tagged(region, f"key {KEY}"), tagged])
+
+    def echo_once(request: Recorded) -> Reply:
+        return Reply.message(answer(project, asked_for(request), next(replies)))
+
+    fake.responder = echo_once
+    assert main(["fill", str(project)]) == 0
+    assert len(fake.requests) == 2
+    assert KEY not in _everything_written(project)
+    assert KEY not in json.dumps(fake.requests[1].body)

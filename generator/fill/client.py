@@ -41,6 +41,8 @@ class Outcome:
     # 400 and 404 (an unknown model, a request the API rejects): the same request to the same model fails the
     # same way. Timeouts and connection errors may pass, so they take the ladder like any API error.
     futile: bool = False
+    # Bodies refused before any check, by region key, with the reason (e.g. they hold the API key).
+    rejected: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,14 @@ class Client:
         text (a gateway might echo it)."""
         system, user = redact_request(system, user)
         outcome = self._ask(model, system, user, keys, schema_keys)
-        if outcome.error and self._options.api_key:
-            outcome.error = outcome.error.replace(self._options.api_key, "[API key]")
+        secrets = configured_secrets(self._options.api_key)
+        if outcome.error:
+            outcome.error = scrub(outcome.error, secrets)
+        for key, body in list(outcome.bodies.items()):
+            # A gateway (or a model shown the key) may echo it: such a body is never written, nor sent back.
+            if scrub(body, secrets) != body:
+                del outcome.bodies[key]
+                outcome.rejected[key] = "the answer holds the API key (or another configured credential); not used"
         return outcome
 
     def _stream(self, request: Mapping[str, Any]) -> _Answer:
@@ -184,6 +192,27 @@ class Client:
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
         bodies, error = parse_answer("".join(answer.parts), keys)
         return Outcome(model, bodies=bodies, error=error, usage=usage)
+
+
+def configured_secrets(api_key: str | None) -> tuple[str, ...]:
+    """The credentials this run is configured with: the API key, ANTHROPIC_AUTH_TOKEN, a password in
+    ANTHROPIC_BASE_URL. None of them may reach a file, a commit or a prompt."""
+    import contextlib
+    import os
+    from urllib.parse import urlsplit
+
+    values = [api_key or "", os.environ.get("ANTHROPIC_AUTH_TOKEN", "")]
+    with contextlib.suppress(ValueError):  # a malformed URL is the SDK's to report
+        values.append(urlsplit(os.environ.get("ANTHROPIC_BASE_URL", "")).password or "")
+    # Very short values would match ordinary text; no real credential is that short.
+    return tuple(sorted({value for value in values if len(value) >= 8}, key=len, reverse=True))
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """`text` with each configured credential replaced by `[API key]`."""
+    for secret in secrets:
+        text = text.replace(secret, "[API key]")
+    return text
 
 
 def redact_request(system: list[dict[str, Any]], user: str) -> tuple[list[dict[str, Any]], str]:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
 from generator.fill.apply import Swap
-from generator.fill.client import Client, ClientOptions, Outcome
+from generator.fill.client import Client, ClientOptions, Outcome, configured_secrets, scrub
 from generator.fill.plan import Plan
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
@@ -154,7 +154,9 @@ def _absorb(
     from generator.fill.validate import check_project
 
     for key in wanted:
-        if key not in outcome.bodies:
+        if key in outcome.rejected:
+            state.attempts[key] = (None, [outcome.rejected[key]])
+        elif key not in outcome.bodies:
             state.attempts[key] = (state.attempts[key][0], [outcome.error or "the answer left this region out"])
     fallbacks = {region.key: region.body for region in plan.todo}
     for key, body in list(outcome.bodies.items()):
@@ -254,7 +256,12 @@ def _finish(
             context=dict(context_hashes),
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
-    writes = {**texts, RECORD_FILE: record_text(entries)}
+    record = record_text(entries)
+    # Client.ask_safely refuses bodies that hold a credential; this is the last guard before the disk.
+    secrets = configured_secrets(options.client.api_key)
+    if any(scrub(text, secrets) != text for text in [record, *(state.accepted[r.key] for r in plan.todo)]):
+        raise ExternalToolError("a fill holds the API key or another configured credential; nothing was written")
+    writes = {**texts, RECORD_FILE: record}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
         # state.found is what the files hold now: the check above just compared them.
@@ -282,6 +289,7 @@ def _commit(
         return None, "not-own-repo", ""
     models = ", ".join(sorted(set(state.by_model.values())))
     message = f"Fill {_regions(len(plan.todo)).replace('region', 'template region')} with {models} (scaffold fill)"
+    message = scrub(message, configured_secrets(options.client.api_key))
     try:
         return gitutil.commit_paths(plan.project, paths, message), None, ""
     except ExternalToolError as error:
