@@ -134,3 +134,45 @@ def test_a_region_refused_for_the_key_is_repaired(
     assert len(fake.requests) == 2
     assert KEY not in _everything_written(project)
     assert KEY not in json.dumps(fake.requests[1].body)
+
+
+@pytest.mark.parametrize("link", [".scaffold", ".scaffold/fills.yml"])
+def test_fill_refuses_to_write_through_a_link(
+    project: Path, fake: FakeAnthropic, tmp_path: Path, capsys: pytest.CaptureFixture[str], link: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    if link == ".scaffold":
+        elsewhere.mkdir()
+    else:
+        (project / ".scaffold").mkdir(exist_ok=True)
+        elsewhere.write_text("version: 1\nregions: {}\n")
+    (project / link).symlink_to(elsewhere)
+    before = {path: path.read_bytes() for path in [elsewhere, *elsewhere.rglob("*")] if path.is_file()}
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"scaffold: error: {project / link} is a symbolic link; scaffold fill writes only real files and folders "
+        "inside the project: replace the link with a folder or file of its own"
+    )
+    assert fake.requests == []
+    assert {path: path.read_bytes() for path in [elsewhere, *elsewhere.rglob("*")] if path.is_file()} == before
+
+
+def test_fill_outside_git_refuses_a_linked_previous_folder(
+    tmp_path: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "ledger"
+    assert main(["new-service", "ledger", "--defaults", "--no-ai", "--no-git", "--dest", str(project)]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / ".scaffold").mkdir(exist_ok=True)
+    (project / ".scaffold" / "previous").symlink_to(elsewhere, target_is_directory=True)
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 2
+
+    assert "previous is a symbolic link" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == [] and fake.requests == []

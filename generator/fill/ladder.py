@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
-from generator.fill.apply import Swap
+from generator.fill.apply import Swap, refuse_links
 from generator.fill.client import Client, ClientOptions, Outcome, configured_secrets, scrub
 from generator.fill.plan import Plan
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
@@ -78,8 +78,15 @@ def missing_checkers(plan: Plan) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _written(plan: Plan) -> list[str]:
+    """Every path a fill may write under the project (the previous versions' folder stands for its files)."""
+    return [*plan.files, RECORD_FILE, f"{PREVIOUS_DIR}/-"]
+
+
 def check_tree(plan: Plan) -> None:
-    """Refuse to rewrite files with uncommitted changes: the fills must not mix with unsaved work."""
+    """Refuse to write through a symbolic link, or to rewrite files with uncommitted changes: the fills must
+    not mix with unsaved work."""
+    refuse_links(plan.project, _written(plan))
     if plan.repo is None:
         return
     paths = [*plan.files, RECORD_FILE]
@@ -111,6 +118,8 @@ def fill(
     keys = [region.key for region in plan.todo]
     if not keys:
         return result
+    # Before any call: a link found only at the write would cost the calls for nothing.
+    refuse_links(plan.project, _written(plan))
     system = system_blocks(documents)
     client = Client(options.client, reporter.tokens)
     state = _State(found=current_texts(plan), attempts={key: (None, []) for key in keys})
