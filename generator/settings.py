@@ -76,6 +76,10 @@ AI_RETRIES = Setting("SCAFFOLD_AI_RETRIES", "ai_retries")
 DEFAULT_AI_RETRIES = 2
 # Some proxies buffer server-sent events; "0" asks for whole JSON responses instead.
 AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
+# The most one region's answer may hold: a larger one is refused, and a stream stops being read past
+# this times the regions asked for (twice, for JSON escapes), so a runaway answer cannot fill memory.
+AI_MAX_REGION_BYTES = Setting("SCAFFOLD_AI_MAX_REGION_BYTES", "ai_max_region_bytes")
+DEFAULT_AI_MAX_REGION_BYTES = 1_000_000
 # Every key the user config may hold; any other is a typo or a leftover (`scaffold doctor` says so).
 CONFIG_KEYS = frozenset(value.config_key for value in list(globals().values()) if isinstance(value, Setting))
 
@@ -104,6 +108,10 @@ def _retry_count(text: str) -> int | None:
     return int(text) if text.isdigit() and int(text) <= MAX_RETRIES else None
 
 
+def _byte_count(text: str) -> int | None:
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of one command, resolved once (flag > env > user config > default) and passed down.
@@ -120,6 +128,7 @@ class Settings:
     ai_timeout: Resolved
     ai_retries: Resolved
     ai_stream: Resolved
+    ai_max_region_bytes: Resolved
 
     @classmethod
     def load(
@@ -140,6 +149,7 @@ class Settings:
             ai_timeout=AI_TIMEOUT.resolve(None),
             ai_retries=AI_RETRIES.resolve(None),
             ai_stream=AI_STREAM.resolve(None),
+            ai_max_region_bytes=AI_MAX_REGION_BYTES.resolve(None),
         )
 
     def with_flags(self, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
@@ -173,6 +183,15 @@ class Settings:
 
     def stream(self) -> bool:
         return self._parsed(AI_STREAM, self.ai_stream, parse_switch, "true or false (1 or 0)", True)
+
+    def max_region_bytes(self) -> int:
+        return self._parsed(
+            AI_MAX_REGION_BYTES,
+            self.ai_max_region_bytes,
+            _byte_count,
+            "a whole number of bytes above 0",
+            DEFAULT_AI_MAX_REGION_BYTES,
+        )
 
     @staticmethod
     def _parsed(setting: Setting, resolved: Resolved, parse: Callable[[str], T | None], wanted: str, default: T) -> T:
