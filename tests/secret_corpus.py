@@ -185,6 +185,10 @@ Set your key with `export ANTHROPIC_API_KEY=<your-key>` or `api_key: ...` in the
 Use `Authorization: Bearer $TOKEN` in curl examples, and `DATABASE_URL=postgres://app@localhost/app`.
 
 ```python
+API_KEY_HEADER = "X-API-Key"
+TOKEN_URL = "/oauth/token"
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="payments", version="1.2.3")
     app.include_router(router, prefix="/v1/payments")

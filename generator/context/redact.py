@@ -51,6 +51,7 @@ _PLACEHOLDER = re.compile(r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|
 _ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 ENTROPY_MIN = 3.8
 HIGH_ENTROPY = "High Entropy String"
+KEYWORD = "Secret Keyword"
 
 # Vendor formats and unquoted assignments that detect-secrets' markdown rules miss; a pattern's
 # `secret` group is what is redacted (the whole match when it has none). Kinds reuse
@@ -191,8 +192,11 @@ def _scan(texts: list[str]) -> list[list[Span]]:
             collection = SecretsCollection()
             collection.scan_file(str(scratch))
             for _, secret in collection:
-                if secret.secret_value:
-                    found.append((secret.type, secret.secret_value, secret.line_number - 1))
+                value = secret.secret_value
+                # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
+                # code, and redacting names would cost the model the code's meaning.
+                if value and (secret.type != KEYWORD or _plausible(value)):
+                    found.append((secret.type, value, secret.line_number - 1))
             found.extend(_pattern_findings(lines))
             patterns = {kind: _denylist(kind) for kind, _, _ in found}
 
@@ -222,7 +226,7 @@ def _pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
         for kind, pattern in PATTERNS:
             for match in pattern.finditer(line):
                 value = match.group("secret") if "secret" in pattern.groupindex else match.group(0)
-                if kind == "Secret Keyword" and not _looks_secret(value, line[match.end() : match.end() + 1]):
+                if kind == KEYWORD and not _looks_secret(value, line[match.end() : match.end() + 1]):
                     continue
                 found.append((kind, value, number))
         for match in _ENTROPY_TOKEN.finditer(line):
@@ -237,6 +241,13 @@ def _looks_secret(value: str, after: str) -> bool:
     if after == "(" or len(value) < 8 or _PLACEHOLDER.search(value):
         return False
     return any(c.isdigit() for c in value)
+
+
+def _plausible(value: str) -> bool:
+    """A quoted value by a secret-like name that could be a secret: `_looks_secret`, or a long word without spaces."""
+    if _looks_secret(value, ""):
+        return True
+    return len(value) >= 12 and not any(c.isspace() for c in value) and not _PLACEHOLDER.search(value)
 
 
 def _random_looking(token: str) -> bool:
