@@ -166,6 +166,7 @@ class Client:
         except _TooLong as error:
             return Outcome(model, error=str(error))
         except _BrokeOff as error:
+            # An `error` event in the middle of a stream (e.g. overloaded), after a 200.
             return Outcome(model, error=f"the answer broke off: {error}")
         except anthropic.AuthenticationError:
             return Outcome(
@@ -176,9 +177,6 @@ class Client:
         except anthropic.PermissionDeniedError:
             return Outcome(model, error="the API key may not use this model or API (403)", fatal=True)
         except anthropic.APIStatusError as error:
-            if error.status_code == 200:
-                # An `error` event in the middle of a stream (e.g. overloaded): the SDK keeps the HTTP status.
-                return Outcome(model, error=f"the answer broke off: {_api_message(error)}")
             futile = error.status_code in (400, 404)
             return Outcome(model, error=f"the API answered {error.status_code}: {_api_message(error)}", futile=futile)
         except anthropic.APIConnectionError as error:
