@@ -78,6 +78,10 @@ DEFAULT_AI_RETRIES = 2
 AI_STREAM = Setting("SCAFFOLD_AI_STREAM", "ai_stream")
 # The command the fills must pass instead of the project's `make check` (`--verify-command`).
 VERIFY_COMMAND = Setting("SCAFFOLD_VERIFY_COMMAND", "verify_command")
+# The most one region's answer may hold: a larger one is refused, and a stream stops being read past
+# this times the regions asked for (twice, for JSON escapes), so a runaway answer cannot fill memory.
+AI_MAX_REGION_BYTES = Setting("SCAFFOLD_AI_MAX_REGION_BYTES", "ai_max_region_bytes")
+DEFAULT_AI_MAX_REGION_BYTES = 1_000_000
 # Every key the user config may hold; any other is a typo or a leftover (`scaffold doctor` says so).
 CONFIG_KEYS = frozenset(value.config_key for value in list(globals().values()) if isinstance(value, Setting))
 
@@ -106,6 +110,10 @@ def _retry_count(text: str) -> int | None:
     return int(text) if text.isdigit() and int(text) <= MAX_RETRIES else None
 
 
+def _byte_count(text: str) -> int | None:
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of one command, resolved once (flag > env > user config > default) and passed down.
@@ -122,6 +130,7 @@ class Settings:
     ai_timeout: Resolved
     ai_retries: Resolved
     ai_stream: Resolved
+    ai_max_region_bytes: Resolved
     verify_command_setting: Resolved = Resolved(None, "default")
 
     @classmethod
@@ -143,6 +152,7 @@ class Settings:
             ai_timeout=AI_TIMEOUT.resolve(None),
             ai_retries=AI_RETRIES.resolve(None),
             ai_stream=AI_STREAM.resolve(None),
+            ai_max_region_bytes=AI_MAX_REGION_BYTES.resolve(None),
             verify_command_setting=VERIFY_COMMAND.resolve(None),
         )
 
@@ -182,6 +192,15 @@ class Settings:
 
     def stream(self) -> bool:
         return self._parsed(AI_STREAM, self.ai_stream, parse_switch, "true or false (1 or 0)", True)
+
+    def max_region_bytes(self) -> int:
+        return self._parsed(
+            AI_MAX_REGION_BYTES,
+            self.ai_max_region_bytes,
+            _byte_count,
+            "a whole number of bytes above 0",
+            DEFAULT_AI_MAX_REGION_BYTES,
+        )
 
     @staticmethod
     def _parsed(setting: Setting, resolved: Resolved, parse: Callable[[str], T | None], wanted: str, default: T) -> T:

@@ -89,7 +89,7 @@ class Recorded:
         return self.body.get("stream") is True
 
 
-ReplyKind = Literal["message", "error", "hang", "reset", "malformed_stream", "stream_error"]
+ReplyKind = Literal["message", "error", "hang", "reset", "malformed_stream", "stream_error", "ping_forever"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,15 @@ class Reply:
     def hang(cls, seconds: float) -> Reply:
         """Read the request, wait `seconds` (cut short when the fake closes), then answer 500: for client timeouts."""
         return cls("hang", seconds=seconds)
+
+    @classmethod
+    def ping_forever(cls, text: str = "{", *, seconds: float = 1.0) -> Reply:
+        """A stream that sends `text` as one delta, then a `ping` event every `seconds` until the client goes away
+        (or the fake closes): each read gets bytes in time, so only a deadline over the whole call stops it.
+
+        Answered to a non-streaming request by hanging the same way, without a byte.
+        """
+        return cls("ping_forever", text=text, seconds=seconds)
 
     @classmethod
     def reset(cls) -> Reply:
@@ -284,6 +293,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_malformed(fake, request, reply)
         elif kind == "stream_error":
             self._send_stream_error(fake, request, reply)
+        elif kind == "ping_forever":
+            self._send_pings(fake, request, reply)
 
     # --- plain HTTP --------------------------------------------------------------------------------------------
 
@@ -388,6 +399,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._event("message_start", {"type": "message_start", "message": message})
         self._text_block(fake, 0, reply.text, reply.chunk_size, 0.0)
         self.close_connection = True  # no terminating chunk: the client sees an incomplete chunked body
+
+    def _send_pings(self, fake: FakeAnthropic, request: Recorded, reply: Reply) -> None:
+        if not request.streaming:
+            while True:
+                fake._sleep(reply.seconds)
+        self._start_stream()
+        self._event("message_start", {"type": "message_start", "message": fake._new_message(request, reply)})
+        self._text_block(fake, 0, reply.text, max(1, len(reply.text)), 0.0)
+        while True:  # until the client hangs up (OSError) or the fake closes (_Closing)
+            fake._sleep(reply.seconds)
+            self._event("ping", {"type": "ping"})
+            self.wfile.flush()
 
     def _send_stream_error(self, fake: FakeAnthropic, request: Recorded, reply: Reply) -> None:
         if not request.streaming:

@@ -435,7 +435,7 @@ def test_a_fill_failing_make_check_is_never_accepted(
     assert "the project's tests failed with the fills (make check" in fake.requests[1].body["messages"][0]["content"]
     assert {r.key: r.body for r in find_regions(project)} == before
     assert not (project / RECORD_FILE).exists()
-    assert "AI fill: 0 of 4 regions filled." in capsys.readouterr().out
+    assert "AI fill: 0 of 5 regions filled." in capsys.readouterr().out
 
 
 def test_no_verify_accepts_and_says_the_checks_did_not_run(

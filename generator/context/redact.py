@@ -1,9 +1,13 @@
 """Secrets never leave the machine: find likely secrets in the chosen text and redact them.
 
 Detection is detect-secrets' default plugins and filters, as `detect-secrets scan` runs them
-on a markdown file: AWS, Azure, GitHub, GitLab, Slack, Stripe, Twilio, npm... keys and
-tokens, private keys, JWTs, passwords in URLs, and quoted high-entropy strings or quoted
-values assigned to secret-like names (`api_token = "..."`). Each finding is replaced by
+on a markdown file (AWS, Azure, GitHub, GitLab, Slack, Stripe, Twilio, npm... keys and
+tokens, private keys, JWTs, passwords in URLs, quoted high-entropy strings and quoted values
+assigned to secret-like names), plus `PATTERNS` below for what its markdown rules miss:
+vendor formats it does not know (Anthropic, OpenAI project keys, Google API keys, bearer
+tokens, fine-grained GitHub and npm tokens), values written without quotes (`.env`, YAML,
+ini, prose: `export AWS_SECRET_ACCESS_KEY=...`, `password is ...`) and long unquoted tokens
+that mix upper case, lower case and digits with a random string's entropy. Each finding is replaced by
 `[REDACTED: <kind>]`, up to the end of the token it starts (a JWT's signature goes too); a
 private key goes from its BEGIN line to its END line. Every finding is reported as
 file:line and kind.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tempfile
 from collections.abc import Sequence
@@ -44,6 +49,44 @@ _KEYWORDS = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
 # The entropy plugins only look at quoted strings of their charset, and a string of n
 # characters has at most log2(n) bits of entropy: the hex limit (3.0) needs 9 or more.
 _QUOTED_RUN = re.compile(r"""(['"])[^'"\s]{9,}\1""")
+
+# Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`...
+_SECRET_NAME = (
+    r"[A-Za-z0-9_.\-]*(?:secret|passw(?:or)?d|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
+    r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key)[A-Za-z0-9_.\-]*"
+)
+# After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
+_ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
+_VALUE = r"""(?P<secret>[^\s"'`,;<>(){}\[\]$%]{8,}(?:[%!@$][^\s"'`,;<>(){}\[\]]*)?)"""
+_PLACEHOLDER = re.compile(r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*", re.IGNORECASE)
+_ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
+ENTROPY_MIN = 3.8
+HIGH_ENTROPY = "High Entropy String"
+KEYWORD = "Secret Keyword"
+
+# Vendor formats and unquoted assignments that detect-secrets' markdown rules miss; a pattern's
+# `secret` group is what is redacted (the whole match when it has none). Kinds reuse
+# detect-secrets' names where it has one, so a report reads the same whoever found it.
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("Anthropic API Key", r"\bsk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{20,}"),
+        ("OpenAI Token", r"\bsk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,}|\bsk-[A-Za-z0-9]{20,}T3BlbkFJ[\w\-]+"),
+        ("AWS Access Key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+        ("GitHub Token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
+        ("GitLab Token", r"\bgl(?:pat|dt|ptt|rt|cbt|ft|imt|soat)-[A-Za-z0-9_\-]{20,}"),
+        ("Slack Token", r"\bxox[abposre]-[A-Za-z0-9\-]{10,}"),
+        ("Stripe Access Key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+        ("Google API Key", r"\bAIza[A-Za-z0-9_\-]{35}"),
+        ("NPM tokens", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        ("SendGrid API Key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
+        ("Azure Storage Account access key", r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})"),
+        ("JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+        ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
+        ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
+        ("Secret Keyword", rf"(?i)\b{_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+    )
+)
 
 # A span is (line index in the piece, start column, end column or -1 for the whole line, kind,
 # whether it is reported): a private key's body lines are redacted but reported once.
@@ -96,7 +139,9 @@ class Redactor:
         if unseen:
             texts = list(unseen.values())
             triggers = self.cache.triggers
-            if triggers is not None and not any(_suspect(line, triggers) for t in texts for line in t.split("\n")):
+            lines = [line for text in texts for line in text.split("\n")]
+            # Neither detect-secrets (by its triggers) nor scaffold's own patterns could find anything: skip the scan.
+            if triggers is not None and not any(_suspect(line, triggers) or _own_suspect(line) for line in lines):
                 results: list[list[Span]] = [[] for _ in texts]
             else:
                 results = _scan(texts, triggers)
@@ -154,6 +199,11 @@ def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
     return any(pattern.search(line) for pattern in triggers)
 
 
+def _own_suspect(line: str) -> bool:
+    """Whether one of scaffold's own patterns (`PATTERNS`, random-looking tokens) could match `line`."""
+    return any(pattern.search(line) for _, pattern in PATTERNS) or _ENTROPY_TOKEN.search(line) is not None
+
+
 def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
     """Which lines to scan, in order, with None for the empty line between two runs."""
     if triggers is None:
@@ -205,8 +255,12 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             collection.scan_file(str(scratch))
             for _, secret in collection:
                 at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
-                if secret.secret_value and at is not None:
-                    found.append((secret.type, secret.secret_value, at))
+                value = secret.secret_value
+                # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
+                # code, and redacting names would cost the model the code's meaning.
+                if value and at is not None and (secret.type != KEYWORD or _plausible(value)):
+                    found.append((secret.type, value, at))
+            found.extend(_pattern_findings(lines))
             patterns = {kind: _denylist(kind) for kind, _, _ in found}
 
     result: list[list[Span]] = [[] for _ in texts]
@@ -226,6 +280,51 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                     (index, start, end, kind, True) for start, end in _spans(line, value, patterns[kind])
                 )
     return result
+
+
+def _pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
+    """(kind, value, line) for each match of `PATTERNS` and each unquoted high-entropy token."""
+    found: list[tuple[str, str, int]] = []
+    for number, line in enumerate(lines):
+        for kind, pattern in PATTERNS:
+            for match in pattern.finditer(line):
+                value = match.group("secret") if "secret" in pattern.groupindex else match.group(0)
+                if kind == KEYWORD and not _looks_secret(value, line[match.end() : match.end() + 1]):
+                    continue
+                found.append((kind, value, number))
+        for match in _ENTROPY_TOKEN.finditer(line):
+            if _random_looking(match.group(0)):
+                found.append((HIGH_ENTROPY, match.group(0), number))
+    return found
+
+
+def _looks_secret(value: str, after: str) -> bool:
+    """A value assigned to a secret-like name, unless it is a placeholder, a plain word or a call (`f(`)."""
+    value = value.rstrip(".")
+    if after == "(" or len(value) < 8 or _PLACEHOLDER.search(value):
+        return False
+    return any(c.isdigit() for c in value)
+
+
+def _plausible(value: str) -> bool:
+    """A quoted value by a secret-like name that could be a secret: `_looks_secret`, or a long word without spaces."""
+    if _looks_secret(value, ""):
+        return True
+    return len(value) >= 12 and not any(c.isspace() for c in value) and not _PLACEHOLDER.search(value)
+
+
+def _random_looking(token: str) -> bool:
+    """Upper case, lower case and digits mixed with a random string's entropy: not a word, a path or a hex digest."""
+    if not (any(c.isupper() for c in token) and any(c.islower() for c in token) and any(c.isdigit() for c in token)):
+        return False
+    return _entropy(token) >= ENTROPY_MIN
+
+
+def _entropy(text: str) -> float:
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
 def _denylist(kind: str) -> list[re.Pattern[str]]:

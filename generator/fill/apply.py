@@ -17,12 +17,31 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from generator.errors import ExternalToolError
+from generator.errors import ExternalToolError, UsageError
 from generator.plumbing import atomic
 from generator.plumbing.transaction import checkpoint, signals_held
+
+
+def refuse_links(root: Path, paths: Iterable[str]) -> None:
+    """Refuse to write `paths` (relative to `root`) when any part of one under `root` is a symbolic link.
+
+    A link (`.scaffold` -> elsewhere) would send the fills, fills.yml or the previous versions
+    outside the project, or over a file the user never meant to give scaffold.
+    """
+    for rel in paths:
+        current = root
+        for part in Path(rel).parts:
+            current = current / part
+            if current.is_symlink():
+                raise UsageError(
+                    f"{current} is a symbolic link; scaffold fill writes only real files and folders inside "
+                    f"the project: replace the link with a folder or file of its own"
+                )
+            if not current.exists():
+                break
 
 
 def _write_temp(target: Path, text: str) -> Path:
@@ -71,6 +90,7 @@ class Swap:
         self._made: list[Path] = []
 
     def apply(self) -> None:
+        refuse_links(self._root, self._texts)
         temps: dict[Path, Path] = {}
         backups: dict[Path, Path | None] = {}
         try:

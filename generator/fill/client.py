@@ -1,15 +1,20 @@
 """One call to the Messages API, turned into bodies or a reason there are none.
 
-The SDK (imported here and only here, lazily: it takes one to three seconds to import) does its
-own retries of 429, 529, 5xx and connection errors with backoff; what is left after them
-is an `Outcome` with an error. Output comes from the JSON schema in `output_config`;
-responses may start with thinking blocks, so only text blocks are read.
+The SDK is imported here and only here, lazily (it takes one to three seconds to import). A
+call retries 429, 529, 5xx and connection errors with the SDK's backoff (and `retry-after`),
+all within one deadline: SCAFFOLD_AI_TIMEOUT bounds the whole call, retries' waits, every read
+and a stream that only sends pings; what is left is an `Outcome` with an error. A stream is
+not read past a size bound (`ClientOptions.max_region_bytes` per region asked for). Output
+comes from the JSON schema in `output_config`; responses may start with thinking blocks, so
+only text blocks are read.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,24 +48,66 @@ class Outcome:
     # 400 and 404 (an unknown model, a request the API rejects): the same request to the same model fails the
     # same way. Timeouts and connection errors may pass, so they take the ladder like any API error.
     futile: bool = False
+    # Bodies refused before any check, by region key, with the reason (e.g. they hold the API key).
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+DEFAULT_MAX_REGION_BYTES = 1_000_000
+# Room in a stream's size bound for the JSON around the bodies.
+_JSON_SLACK = 65_536
+# The SDK's backoff (`_base_client`): 0.5 s doubling to 8 s, less up to a quarter of jitter; a server's
+# retry-after is honoured up to a minute.
+_RETRY_INITIAL, _RETRY_MAX, _RETRY_AFTER_MAX = 0.5, 8.0, 60.0
 
 
 @dataclass(frozen=True)
 class ClientOptions:
     api_key: str
+    # Seconds one call may take in all: retries, their waits, the whole stream.
     timeout: float
     retries: int
     stream: bool = True
+    max_region_bytes: int = DEFAULT_MAX_REGION_BYTES
+
+
+class _DeadlinePassed(Exception):
+    """Raised when a call's time (SCAFFOLD_AI_TIMEOUT) is up while its answer is still coming."""
+
+
+class _TooLong(Exception):
+    """Raised when a streamed answer passes its size bound; the message says so."""
+
+
+class _BrokeOff(Exception):
+    """Raised for an `error` event in the middle of a stream (e.g. overloaded); the message is the API's."""
+
+
+_EVENTS = frozenset(
+    {"message_start", "content_block_start", "content_block_delta", "message_delta", "message_stop", "error"}
+)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """An error event's JSON where `_api_message` expects an SDK error (its `body`)."""
+
+    body: Any
 
 
 def _usage(raw: Any) -> Usage:
+    """Usage from the SDK's object or a stream event's JSON."""
     if raw is None:
         return Usage()
+
+    def count(name: str) -> int:
+        value = raw.get(name) if isinstance(raw, Mapping) else getattr(raw, name, 0)
+        return int(value or 0)
+
     return Usage(
-        input=int(getattr(raw, "input_tokens", 0) or 0),
-        output=int(getattr(raw, "output_tokens", 0) or 0),
-        cache_write=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
-        cache_read=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+        input=count("input_tokens"),
+        output=count("output_tokens"),
+        cache_write=count("cache_creation_input_tokens"),
+        cache_read=count("cache_read_input_tokens"),
     )
 
 
@@ -90,9 +137,8 @@ class Client:
         self._anthropic = anthropic
         self._options = options
         self._progress = progress
-        self._client = anthropic.Anthropic(
-            api_key=options.api_key, timeout=options.timeout, max_retries=options.retries
-        )
+        # Retries are ours (`_create`), so their waits count against the call's deadline.
+        self._client = anthropic.Anthropic(api_key=options.api_key, timeout=options.timeout, max_retries=0)
 
     def _ask(
         self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
@@ -112,11 +158,20 @@ class Client:
             "messages": [{"role": "user", "content": user}],
             "output_config": output_config(schema_keys),
         }
+        deadline = time.monotonic() + self._options.timeout
+        timed_out = f"no answer within {self._options.timeout:g} s (SCAFFOLD_AI_TIMEOUT)"
         try:
             if self._options.stream:
-                answer = self._stream(request)
+                answer = self._stream(request, deadline, len(keys))
             else:
-                answer = _Answer.of(self._client.messages.create(**request))
+                answer = _Answer.of(self._create(request, deadline, stream=False))
+        except (_DeadlinePassed, anthropic.APITimeoutError, httpx2.TimeoutException):
+            return Outcome(model, error=timed_out)
+        except _TooLong as error:
+            return Outcome(model, error=str(error))
+        except _BrokeOff as error:
+            # An `error` event in the middle of a stream (e.g. overloaded), after a 200.
+            return Outcome(model, error=f"the answer broke off: {error}")
         except anthropic.AuthenticationError:
             return Outcome(
                 model,
@@ -126,14 +181,8 @@ class Client:
         except anthropic.PermissionDeniedError:
             return Outcome(model, error="the API key may not use this model or API (403)", fatal=True)
         except anthropic.APIStatusError as error:
-            if error.status_code == 200:
-                # An `error` event in the middle of a stream (e.g. overloaded): the SDK keeps the HTTP status.
-                return Outcome(model, error=f"the answer broke off: {_api_message(error)}")
             futile = error.status_code in (400, 404)
             return Outcome(model, error=f"the API answered {error.status_code}: {_api_message(error)}", futile=futile)
-        except anthropic.APITimeoutError:
-            timeout = self._options.timeout
-            return Outcome(model, error=f"no answer within {timeout:g} s (SCAFFOLD_AI_TIMEOUT)")
         except anthropic.APIConnectionError as error:
             return Outcome(model, error=f"the connection to the API failed: {_cause(error)}")
         except httpx2.TransportError as error:
@@ -144,36 +193,105 @@ class Client:
     def ask_safely(
         self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
     ) -> Outcome:
-        """`_ask`, with the API key scrubbed from any error text (a gateway might echo it)."""
+        """`_ask` with every likely secret redacted from the request, and the API key scrubbed from any error
+        text (a gateway might echo it)."""
+        system, user = redact_request(system, user)
         outcome = self._ask(model, system, user, keys, schema_keys)
-        if outcome.error and self._options.api_key:
-            outcome.error = outcome.error.replace(self._options.api_key, "[API key]")
+        secrets = configured_secrets(self._options.api_key)
+        if outcome.error:
+            outcome.error = scrub(outcome.error, secrets)
+        limit = self._options.max_region_bytes
+        for key, body in list(outcome.bodies.items()):
+            size = len(body.encode("utf-8", "replace"))
+            if size > limit:
+                del outcome.bodies[key]
+                outcome.rejected[key] = (
+                    f"the answer for this region is {size:,} bytes, over the limit of {limit:,} "
+                    "(SCAFFOLD_AI_MAX_REGION_BYTES)"
+                )
+            elif scrub(body, secrets) != body:
+                # A gateway (or a model shown the key) may echo it: such a body is never written, nor sent back.
+                del outcome.bodies[key]
+                outcome.rejected[key] = "the answer holds the API key (or another configured credential); not used"
         return outcome
 
-    def _stream(self, request: Mapping[str, Any]) -> _Answer:
-        """Read the raw event stream (the SDK's stream helper rebuilds a snapshot per event: twice the cost)."""
+    def _create(self, request: Mapping[str, Any], deadline: float, *, stream: bool) -> Any:
+        """`messages.create`, retried like the SDK retries, with every attempt and wait inside `deadline`.
+
+        Each attempt's timeout is the time left, so a silent server cannot hold a read past it either.
+        """
+        attempt = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _DeadlinePassed
+            try:
+                # The retry count header says what the SDK's own retries would say: a retry, not a new call.
+                retry = {"x-stainless-retry-count": str(attempt)}
+                return self._client.messages.create(stream=stream, timeout=left, extra_headers=retry, **request)
+            except (self._anthropic.APIStatusError, self._anthropic.APIConnectionError) as error:
+                wait = self._retry_wait(error, attempt) if attempt < self._options.retries else None
+                if wait is None or time.monotonic() + wait >= deadline:
+                    raise
+            time.sleep(wait)
+            attempt += 1
+
+    def _retry_wait(self, error: Exception, attempt: int) -> float | None:
+        """Seconds before retrying after `error`, or None when it is not worth a retry (as the SDK decides)."""
+        if isinstance(error, self._anthropic.APIStatusError):
+            headers = error.response.headers
+            should = headers.get("x-should-retry")
+            status = error.status_code
+            if should == "false" or (should != "true" and status not in (408, 409, 429) and status < 500):
+                return None
+            after = _retry_after(headers)
+            if after is not None and 0 < after <= _RETRY_AFTER_MAX:
+                return after
+        backoff = min(_RETRY_INITIAL * 2.0**attempt, _RETRY_MAX)
+        return backoff * (1 - 0.25 * random.random())
+
+    def _stream(self, request: Mapping[str, Any], deadline: float, regions: int) -> _Answer:
+        """Read the raw event stream, pings included, so the clock is checked however the server stalls (the
+        SDK's event iterator drops pings; its stream helper rebuilds a snapshot per event: twice the cost)."""
         answer = _Answer()
         text_blocks: set[int] = set()
         ascii_chars = other_chars = 0
-        for event in self._client.messages.create(stream=True, **request):
-            kind = event.type
-            if kind == "content_block_delta" and event.index in text_blocks and event.delta.type == "text_delta":
-                answer.parts.append(event.delta.text)
-                if self._progress is not None:
-                    # The estimate of the whole text so far (per-delta estimates would round up every delta).
-                    piece = event.delta.text
-                    ascii_part = len(piece.encode("ascii", "ignore"))
-                    ascii_chars, other_chars = ascii_chars + ascii_part, other_chars + len(piece) - ascii_part
-                    self._progress(-(-ascii_chars // CHARS_PER_TOKEN) + other_chars)
-            elif kind == "content_block_start" and event.content_block.type == "text":
-                text_blocks.add(event.index)
-            elif kind == "message_start":
-                answer.usage = _usage(event.message.usage)
-            elif kind == "message_delta":
-                answer.stop = event.delta.stop_reason
-                answer.usage = _merge_usage(answer.usage, event.usage)
-            elif kind == "message_stop":
-                answer.complete = True
+        size, bound = 0, 2 * self._options.max_region_bytes * max(regions, 1) + _JSON_SLACK
+        with self._create(request, deadline, stream=True) as stream:
+            for sse in self._anthropic.Stream.raw_events(stream.response):
+                if time.monotonic() > deadline:
+                    raise _DeadlinePassed
+                kind = sse.event
+                if kind not in _EVENTS:
+                    continue
+                event = sse.json()
+                if kind == "error":
+                    raise _BrokeOff(_api_message(_Body(event)))
+                if kind == "content_block_delta" and event["index"] in text_blocks:
+                    if event["delta"].get("type") != "text_delta":
+                        continue
+                    piece = str(event["delta"].get("text", ""))
+                    answer.parts.append(piece)
+                    size += len(piece)
+                    if size > bound:
+                        raise _TooLong(
+                            f"the answer passed {bound:,} characters for {regions} region{'s' * (regions != 1)} "
+                            "and was not read further (SCAFFOLD_AI_MAX_REGION_BYTES)"
+                        )
+                    if self._progress is not None:
+                        # The estimate of the whole text so far (per-delta estimates would round up every delta).
+                        ascii_part = len(piece.encode("ascii", "ignore"))
+                        ascii_chars, other_chars = ascii_chars + ascii_part, other_chars + len(piece) - ascii_part
+                        self._progress(-(-ascii_chars // CHARS_PER_TOKEN) + other_chars)
+                elif kind == "content_block_start" and event["content_block"].get("type") == "text":
+                    text_blocks.add(event["index"])
+                elif kind == "message_start":
+                    answer.usage = _usage(event["message"].get("usage"))
+                elif kind == "message_delta":
+                    answer.stop = event["delta"].get("stop_reason")
+                    answer.usage = _merge_usage(answer.usage, event.get("usage"))
+                elif kind == "message_stop":
+                    answer.complete = True
         return answer
 
     def _read(self, model: str, answer: _Answer, keys: Sequence[str]) -> Outcome:
@@ -186,6 +304,44 @@ class Client:
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
         bodies, error, notes = parse_answer("".join(answer.parts), keys)
         return Outcome(model, bodies=bodies, error=error, notes=notes, usage=usage)
+
+
+def configured_secrets(api_key: str | None) -> tuple[str, ...]:
+    """The credentials this run is configured with: the API key, ANTHROPIC_AUTH_TOKEN, a password in
+    ANTHROPIC_BASE_URL. None of them may reach a file, a commit or a prompt."""
+    import contextlib
+    import os
+    from urllib.parse import urlsplit
+
+    values = [api_key or "", os.environ.get("ANTHROPIC_AUTH_TOKEN", "")]
+    with contextlib.suppress(ValueError):  # a malformed URL is the SDK's to report
+        values.append(urlsplit(os.environ.get("ANTHROPIC_BASE_URL", "")).password or "")
+    # Very short values would match ordinary text; no real credential is that short.
+    return tuple(sorted({value for value in values if len(value) >= 8}, key=len, reverse=True))
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """`text` with each configured credential replaced by `[API key]`."""
+    for secret in secrets:
+        text = text.replace(secret, "[API key]")
+    return text
+
+
+def redact_request(system: list[dict[str, Any]], user: str) -> tuple[list[dict[str, Any]], str]:
+    """The request's text with likely secrets redacted, as `scaffold context` redacts documents.
+
+    The documents were redacted when they were chosen; the user message (answers, the region
+    files, a repair call's attempts and check output) is redacted here, the last step before the
+    network. Redaction is deterministic, so the system prompt stays byte-identical for the cache.
+    """
+    from generator.context.documents import cache_root
+    from generator.context.redact import Piece, Redactor
+
+    redactor = Redactor(cache_root() / "redactions.json")
+    pieces = [Piece("<system>", 1, str(block["text"])) for block in system] + [Piece("<request>", 1, user)]
+    *blocks, message = redactor.redact(pieces)
+    redactor.save()
+    return [{**block, "text": result.text} for block, result in zip(system, blocks, strict=True)], message.text
 
 
 @dataclass
@@ -202,6 +358,25 @@ class _Answer:
         # Thinking blocks may come first: only text blocks hold the JSON.
         parts = [block.text for block in message.content if getattr(block, "type", None) == "text"]
         return cls(parts, getattr(message, "stop_reason", None), _usage(getattr(message, "usage", None)), True)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """A server's `retry-after-ms` or `retry-after` (seconds or an HTTP date), as the SDK reads them."""
+    from email.utils import parsedate_to_datetime
+
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / scale
+        except ValueError:
+            pass
+        try:
+            return parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def _merge_usage(start: Usage, delta: Any) -> Usage:

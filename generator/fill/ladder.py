@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
-from generator.fill.apply import Swap
-from generator.fill.client import Client, ClientOptions, Outcome
+from generator.fill.apply import Swap, refuse_links
+from generator.fill.client import Client, ClientOptions, Outcome, configured_secrets, scrub
 from generator.fill.plan import Plan
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
@@ -84,8 +84,15 @@ def missing_checkers(plan: Plan) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _written(plan: Plan) -> list[str]:
+    """Every path a fill may write under the project (the previous versions' folder stands for its files)."""
+    return [*plan.files, RECORD_FILE, f"{PREVIOUS_DIR}/-"]
+
+
 def check_tree(plan: Plan) -> None:
-    """Refuse to rewrite files with uncommitted changes: the fills must not mix with unsaved work."""
+    """Refuse to write through a symbolic link, or to rewrite files with uncommitted changes: the fills must
+    not mix with unsaved work."""
+    refuse_links(plan.project, _written(plan))
     if plan.repo is None:
         return
     paths = [*plan.files, RECORD_FILE]
@@ -117,6 +124,8 @@ def fill(
     keys = [region.key for region in plan.todo]
     if not keys:
         return result
+    # Before any call: a link found only at the write would cost the calls for nothing.
+    refuse_links(plan.project, _written(plan))
     system = system_blocks(documents)
     client = Client(options.client, reporter.tokens)
     state = _State(found=current_texts(plan), attempts={key: (None, []) for key in keys})
@@ -161,7 +170,9 @@ def _absorb(
     from generator.fill.validate import check_project
 
     for key in wanted:
-        if key not in outcome.bodies:
+        if key in outcome.rejected:
+            state.attempts[key] = (None, [outcome.rejected[key]])
+        elif key not in outcome.bodies:
             state.attempts[key] = (state.attempts[key][0], [outcome.error or "the answer left this region out"])
     fallbacks = {region.key: region.body for region in plan.todo}
     for key, body in list(outcome.bodies.items()):
@@ -296,7 +307,12 @@ def _finish(
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
     result.notes = tuple(dict.fromkeys(state.notes[r.key] for r in plan.todo if r.key in state.notes))
-    writes = {**texts, RECORD_FILE: record_text(entries)}
+    record = record_text(entries)
+    # Client.ask_safely refuses bodies that hold a credential; this is the last guard before the disk.
+    secrets = configured_secrets(options.client.api_key)
+    if any(scrub(text, secrets) != text for text in [record, *(state.accepted[r.key] for r in plan.todo)]):
+        raise ExternalToolError("a fill holds the API key or another configured credential; nothing was written")
+    writes = {**texts, RECORD_FILE: record}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
         # state.found is what the files hold now: the check above just compared them.
@@ -332,4 +348,5 @@ def _commit(
         return None, "not-own-repo", ""
     models = ", ".join(sorted(set(state.by_model.values())))
     message = f"Fill {_regions(len(plan.todo)).replace('region', 'template region')} with {models} (scaffold fill)"
+    message = scrub(message, configured_secrets(options.client.api_key))
     return gitutil.commit_paths(plan.project, paths, message), None, ""

@@ -31,7 +31,13 @@ class Prepared:
 
 def client_options(config: Settings, key: str) -> ClientOptions:
     """The client's options from the settings; a bad timeout, retry count or switch fails here, before any call."""
-    return ClientOptions(api_key=key, timeout=config.timeout(), retries=config.retries(), stream=config.stream())
+    return ClientOptions(
+        api_key=key,
+        timeout=config.timeout(),
+        retries=config.retries(),
+        stream=config.stream(),
+        max_region_bytes=config.max_region_bytes(),
+    )
 
 
 def prepare(plan: Plan, config: Settings) -> Prepared:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # The longest file name most file systems allow, in bytes: NAME becomes the project's folder.
 MAX_FOLDER_NAME = 255
+# Answers are a page of text; a file this large is a mistake (or an attack), not answers.
+MAX_DATA_FILE_BYTES = 1_000_000
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -70,17 +72,32 @@ def parse_data_items(items: Sequence[str]) -> dict[str, str]:
 
 
 def load_data_file(path: Path) -> dict[str, Any]:
-    """Answers from a YAML or JSON file holding one mapping."""
+    """Answers from a YAML or JSON file holding one mapping, at most `MAX_DATA_FILE_BYTES`, without YAML aliases.
+
+    Aliases are refused rather than expanded: a few lines of nested aliases (a "billion laughs")
+    expand to gigabytes, and answers never need them.
+    """
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_DATA_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise AnswerError(f"--data-file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise AnswerError(f"cannot read --data-file {path}: {error}") from None
+    if len(raw) > MAX_DATA_FILE_BYTES:
+        raise AnswerError(
+            f"--data-file {path} is larger than {MAX_DATA_FILE_BYTES:,} bytes; an answers file holds a few answers"
+        )
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_no_alias_loader())
+    except _AliasFound as alias:
+        raise AnswerError(
+            f"--data-file {path} uses a YAML alias (*{alias.name}) at line {alias.line}; answers files may not "
+            "use anchors and aliases: write the value out"
+        ) from None
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         first = describe_yaml_error(error) if isinstance(error, yaml.YAMLError) else str(error)
         raise AnswerError(
@@ -91,6 +108,29 @@ def load_data_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise AnswerError(f"--data-file {path} must hold one mapping of question names to answers")
     return data
+
+
+class _AliasFound(Exception):
+    """Raised by `_NoAliasLoader` at the first alias, before anything is expanded."""
+
+    def __init__(self, name: str, line: int) -> None:
+        super().__init__(name)
+        self.name, self.line = name, line
+
+
+def _no_alias_loader() -> type:
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        """yaml.safe_load's loader, refusing aliases where the composer would resolve one."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _AliasFound(str(event.anchor), event.start_mark.line + 1)
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def _cast(question: Question, value: Any) -> Any:

@@ -1,0 +1,178 @@
+"""Secrets never leave the machine: a corpus of invented secrets, redacted from `scaffold context` and fill requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.context.redact import Piece, Redactor
+from tests.fakeapi import FakeAnthropic, Recorded, Reply
+from tests.fillfakes import KEY, answer, asked_for, requested, tagged, valid_reply
+from tests.helpers import GIT_IDENTITY, run
+from tests.secret_corpus import CORPUS, FORMATS, NOT_SECRETS, Secret, anthropic_client_snippet, document
+from tests.test_context_fixtures import make_home
+
+FORMS = ("prose", "code", "env", "yaml", "json", "ini")
+
+
+def _leaks(text: str) -> list[str]:
+    return [f"{secret.format}: {leak[:12]}..." for secret in CORPUS for leak in secret.must_not_leak if leak in text]
+
+
+def test_the_corpus_is_large_and_varied() -> None:
+    assert len(CORPUS) >= 40 and len(FORMATS) >= 15
+    assert all(tuple(secret.forms()) == FORMS for secret in CORPUS)
+    assert len({secret.value for secret in CORPUS}) == len(CORPUS)
+
+
+def test_every_secret_is_redacted_in_every_form_on_its_own() -> None:
+    redactor = Redactor()
+    cases: list[tuple[Secret, str, str]] = [
+        (secret, form, text) for secret in CORPUS for form, text in secret.forms().items()
+    ]
+    cases += [(s, "sdk", anthropic_client_snippet(s)) for s in CORPUS if s.format == "Anthropic API key"]
+    missed = []
+    for secret, form, text in cases:
+        # One text per scan: a value found in one form must not hide a miss in another.
+        [result] = redactor.redact([Piece(f"{form}.md", 1, text)])
+        if any(leak in result.text for leak in secret.must_not_leak) or not result.findings:
+            missed.append(f"{secret.format} as {form}")
+    assert missed == []
+
+
+def test_ordinary_text_is_not_redacted() -> None:
+    [result] = Redactor().redact([Piece("release.md", 1, NOT_SECRETS)])
+    assert result.text == NOT_SECRETS
+    assert result.findings == ()
+
+
+@pytest.fixture
+def leaky_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_home(tmp_path / "home")
+    (root / "context" / "patterns.md").write_text(document(), encoding="utf-8")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    return root
+
+
+def test_scaffold_context_output_holds_none_of_them(leaky_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    anthropic_keys = [secret.value for secret in CORPUS if secret.format == "Anthropic API key"]
+    task = f'deploy the api with key {anthropic_keys[0]} and Anthropic(api_key="{anthropic_keys[1]}")'
+    assert main(["context", "--json", "--budget", "400000", task]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert [document["path"] for document in data["documents"]].count("patterns.md") > len(CORPUS)
+    assert _leaks(out) == [] and _leaks(err) == []
+    assert {finding["path"] for finding in data["redactions"]} >= {"patterns.md", "<task>"}
+    assert "## 1. AWS access key id" in data["prompt"]  # the sections are there, only their secrets went
+
+
+def test_no_fill_request_holds_any_of_them(
+    project: Path, fake: FakeAnthropic, leaky_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every secret in every form: in the team's documents, the description (the task) and a region file.
+    (leaky_home / "context" / "patterns.md").write_text(document(("code", "env", "yaml")), encoding="utf-8")
+    answers_file = project / ".copier-answers.yml"
+    answers = yaml.safe_load(answers_file.read_text())
+    answers["description"] = "Payments.\n" + "\n".join(secret.forms()["prose"] for secret in CORPUS)
+    answers_file.write_text(yaml.safe_dump(answers, sort_keys=False))
+    domain = project / "src" / "payments" / "domain.py"
+    notes = document(("json", "ini", "prose")).splitlines()
+    domain.write_text(domain.read_text() + "".join(f"# {line}\n" for line in notes))
+    run(["git", *GIT_IDENTITY, "commit", "-qam", "notes"], cwd=project)
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert fake.requests
+    for request in fake.requests:
+        sent = json.dumps(request.body, ensure_ascii=False)
+        assert _leaks(sent) == []
+        assert "[REDACTED: " in request.body["messages"][0]["content"]
+        assert "[REDACTED: " in request.body["system"][-1]["text"]
+
+
+def _everything_written(project: Path) -> str:
+    """Every file under the project, .git's objects unpacked as the history's patches and messages."""
+    files = "".join(
+        path.read_text(errors="replace") for path in project.rglob("*") if path.is_file() and ".git" not in path.parts
+    )
+    history = run(["git", "log", "-p", "--all", "--format=%B"], cwd=project).stdout
+    return files + history
+
+
+def test_a_gateway_echoing_the_key_gets_nothing_written(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def echo(request: Recorded) -> Reply:
+        return Reply.message(answer(project, requested(request), lambda region: tagged(region, f"key {KEY}")))
+
+    fake.responder = echo
+    assert main(["fill", str(project)]) == 3
+    assert len(fake.requests) == 3  # first, repair and escalation calls: each answer was refused
+    assert KEY not in _everything_written(project)
+    out, err = capsys.readouterr()
+    assert KEY not in out + err
+    assert "holds the API key" in out + err
+    # The refused answers are not sent back in the repair prompt either.
+    assert all(KEY not in json.dumps(request.body) for request in fake.requests)
+
+
+def test_a_region_refused_for_the_key_is_repaired(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = iter([lambda region: tagged(region, f"key {KEY}"), tagged])
+
+    def echo_once(request: Recorded) -> Reply:
+        return Reply.message(answer(project, asked_for(request), next(replies)))
+
+    fake.responder = echo_once
+    assert main(["fill", str(project)]) == 0
+    assert len(fake.requests) == 2
+    assert KEY not in _everything_written(project)
+    assert KEY not in json.dumps(fake.requests[1].body)
+
+
+@pytest.mark.parametrize("link", [".scaffold", ".scaffold/fills.yml"])
+def test_fill_refuses_to_write_through_a_link(
+    project: Path, fake: FakeAnthropic, tmp_path: Path, capsys: pytest.CaptureFixture[str], link: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    if link == ".scaffold":
+        elsewhere.mkdir()
+    else:
+        (project / ".scaffold").mkdir(exist_ok=True)
+        elsewhere.write_text("version: 1\nregions: {}\n")
+    (project / link).symlink_to(elsewhere)
+    before = {path: path.read_bytes() for path in [elsewhere, *elsewhere.rglob("*")] if path.is_file()}
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"scaffold: error: {project / link} is a symbolic link; scaffold fill writes only real files and folders "
+        "inside the project: replace the link with a folder or file of its own"
+    )
+    assert fake.requests == []
+    assert {path: path.read_bytes() for path in [elsewhere, *elsewhere.rglob("*")] if path.is_file()} == before
+
+
+def test_fill_outside_git_refuses_a_linked_previous_folder(
+    tmp_path: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "ledger"
+    assert main(["new-service", "ledger", "--defaults", "--no-ai", "--no-git", "--dest", str(project)]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / ".scaffold").mkdir(exist_ok=True)
+    (project / ".scaffold" / "previous").symlink_to(elsewhere, target_is_directory=True)
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 2
+
+    assert "previous is a symbolic link" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == [] and fake.requests == []
