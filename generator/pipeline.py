@@ -169,7 +169,7 @@ def new_project(
             report.rendered(rendered)
             if fill is None:
                 return NewResult(rendered, pending=_pending(rendered.path))
-            return _fill_new(rendered, fill, config, report, ask=fill.confirm and not defaults)
+            return _fill_new(rendered, fill, config, report, ask=fill.confirm)
     except Interrupted as interrupt:
         if rendered is None and isinstance(interrupt.done, Rendered):
             rendered = interrupt.done
@@ -280,7 +280,7 @@ def fill_project(
     request = request or FillRequest()
     config = _settings(settings, model=request.model)
     project = Path(path).expanduser().resolve()
-    plan = make_plan(project, refill)
+    plan = make_plan(project, [refill] if isinstance(refill, str) else refill)
     if not plan.todo:
         return FillRun(project, None, "no-regions")
     if not config.key:

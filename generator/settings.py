@@ -180,8 +180,18 @@ class Settings:
 
     @property
     def key(self) -> str | None:
-        """The Anthropic API key, or None; never printed or written anywhere."""
-        return self.api_key.value or None
+        """The Anthropic API key, or None; never printed or written anywhere.
+
+        Surrounding white space (a YAML block scalar's line break, a pasted newline) is dropped; white space
+        inside cannot be part of a key, and such a key must not reach an HTTP header or an error message.
+        """
+        raw = (self.api_key.value or "").strip()
+        if not raw:
+            return None
+        if any(char.isspace() for char in raw):
+            where = f"${API_KEY.env}" if self.api_key.origin == "env" else f"{API_KEY.config_key} in the user config"
+            raise UsageError(f"the API key in {where} contains white space; set it to the key alone")
+        return raw
 
     def timeout(self) -> float:
         return self._parsed(AI_TIMEOUT, self.ai_timeout, _seconds, "a number of seconds above 0", DEFAULT_AI_TIMEOUT)

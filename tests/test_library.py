@@ -203,3 +203,45 @@ def test_a_home_from_the_environment_is_named_as_such(
     assert main(["fill", str(project), "--pretend"]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "SCAFFOLD_HOME" in err and "--home" not in err
+
+
+def test_an_api_key_with_white_space_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.errors import UsageError
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-abcdefghijklmnop\n")
+    assert generator.Settings.load().key == "sk-ant-api03-abcdefghijklmnop"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03 abcdefghijklmnop")
+    with pytest.raises(UsageError, match=r"^the API key in \$ANTHROPIC_API_KEY contains white space") as caught:
+        _ = generator.Settings.load().key
+    assert "abcdefgh" not in str(caught.value)
+
+
+def test_the_library_asks_before_spending_when_told_to(project: Path, fake: FakeAnthropic, tmp_path: Path) -> None:
+    from generator.results import FillOffer, Progress, Rendered
+
+    class Declines:
+        asked = 0
+
+        def rendered(self, rendered: Rendered) -> None:
+            pass
+
+        def progress(self, event: Progress) -> None:
+            pass
+
+        def tokens(self, count: int) -> None:
+            pass
+
+        def confirm_fill(self, offer: FillOffer) -> bool:
+            Declines.asked += 1
+            return False
+
+    result = generator.new_project(
+        "service",
+        "c",
+        dest=tmp_path / "c",
+        defaults=True,
+        fill=generator.FillRequest(confirm=True),
+        reporter=Declines(),
+    )
+    assert Declines.asked == 1 and result.fill is None and result.fill_skipped == "declined"
+    assert fake.requests == []

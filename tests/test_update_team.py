@@ -198,3 +198,57 @@ def test_missing_git_is_one_message_everywhere(
     assert err.count("\n") == 1 and "scaffold needs git 2.27 or newer on PATH" in err, err
     assert "--no-git" not in err and "template source" not in err
     assert not (tmp_path / "svc").exists() and not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("command", ["update", "check"])
+def test_an_answers_file_cannot_smuggle_git_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """`_src_path: --upload-pack=...` would make `git ls-remote` run a command: refused before git sees it."""
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "PWNED"
+    (evil / ".copier-answers.yml").write_text(
+        f"_src_path: '--upload-pack=sh -c \"touch {marker}\" #'\n_commit: .\ntemplate: service\n"
+    )
+    run(["git", "init", "-q"], cwd=evil)
+    run(["git", "add", "-A"], cwd=evil)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "init"], cwd=evil)
+    monkeypatch.chdir(evil)
+
+    assert main([command]) == ExitCode.USAGE
+
+    assert not marker.exists()
+    assert "is not a template source or version" in capsys.readouterr().err
+
+
+def test_an_interrupted_update_in_a_larger_repository_keeps_work_outside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.plumbing.transaction import fault_hook
+
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    repo = init_template_repo(
+        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
+    )
+    mono = tmp_path / "mono"
+    mono.mkdir()
+    run(["git", "init", "-q", "-b", "main"], cwd=mono)
+    (mono / "notes.txt").write_text("committed\n")
+    monkeypatch.chdir(mono)
+    assert main(["new", "mini", "svc", "--defaults", "--templates", str(repo)]) == 0
+    run(["git", "add", "-A"], cwd=mono)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "monorepo"], cwd=mono)
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+
+    def edit_elsewhere_then_interrupt(point: str, details: object) -> None:
+        if point == "update.merged":
+            (mono / "notes.txt").write_text("my edit, made while the update ran\n")
+            raise KeyboardInterrupt
+
+    with fault_hook(edit_elsewhere_then_interrupt):
+        code = main(["update", "svc"])
+
+    assert code == 130
+    assert (mono / "notes.txt").read_text() == "my edit, made while the update ran\n"
+    assert not (mono / "svc" / "CHANGELOG.md").exists()

@@ -19,7 +19,7 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, one_line
-from generator.plumbing.transaction import block_signals, install_handlers, signal_received
+from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
 
 EPILOG = """\
 exit codes:
@@ -119,7 +119,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except ScaffoldError as error:
         if debug:
             raise
-        print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
+        with signals_held():  # a signal now must not turn the message into a traceback
+            print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
         return int(error.exit_code)
     except BrokenPipeError:
         # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when

@@ -192,7 +192,8 @@ def run_new(args: argparse.Namespace) -> int:
             args.name,
             force=args.force,
             git=not args.no_git,
-            fill=None if args.no_ai else fill_request(args, confirm=True),
+            # --defaults means "ask nothing": the fill's cost question included.
+            fill=None if args.no_ai else fill_request(args, confirm=not args.defaults),
             reporter=reporter,
             **common,
         )

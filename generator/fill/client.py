@@ -120,8 +120,17 @@ def parse_answer(text: str, keys: Sequence[str]) -> tuple[dict[str, str], str | 
     if not isinstance(data, dict):
         return {}, "the answer is not a JSON object", None
     notes = data.get(NOTES)
-    notes = notes.strip() if isinstance(notes, str) and notes.strip() else None
-    return {key: data[key] for key in keys if isinstance(data.get(key), str)}, None, notes
+    notes = notes.strip() if isinstance(notes, str) and notes.strip() and _encodable(notes) else None
+    # A lone surrogate (JSON allows "\udcff") is no text a file can hold: that region's answer is unusable.
+    return {key: data[key] for key in keys if isinstance(data.get(key), str) and _encodable(data[key])}, None, notes
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Client:
@@ -435,4 +444,4 @@ def probe(api_key: str, model: str, timeout: float) -> tuple[str, str | None]:
         error = f"the connection failed: {_cause(failed)}"
     else:
         return endpoint, None
-    return endpoint, error.replace(api_key, "[API key]")
+    return endpoint, scrub(error, configured_secrets(api_key))

@@ -50,6 +50,11 @@ def sha256(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _context(value: object) -> dict[str, str]:
+    """The recorded context hashes; anything but a mapping (a hand edit gone wrong) counts as none."""
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 def read_records(project: Path) -> dict[str, Entry]:
     """The recorded entries by region key; a missing file means nothing was filled yet."""
     path = project / RECORD_FILE
@@ -76,7 +81,9 @@ def read_records(project: Path) -> dict[str, Entry]:
             date=str(value.get("date", "")),
             body_sha256=str(value.get("body_sha256", "")),
             prompt_sha256=value.get("prompt_sha256"),
-            context={str(k): str(v) for k, v in (value.get("context") or {}).items()},
+            context={str(k): str(v) for k, v in context.items()}
+            if isinstance(context := value.get("context"), dict)
+            else {},
             notes=value["notes"] if isinstance(value.get("notes"), str) else None,
             verified_by=value.get("verified_by"),
             not_verified=[str(item) for item in (value.get("not_verified") or [])],

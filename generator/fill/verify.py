@@ -17,6 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.fill.client import configured_secrets, scrub
+
 VERIFY_TIMEOUT = 1800
 _OUTPUT_TAIL = 40
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -95,6 +97,6 @@ def run_tests(project: Path, command: str, api_key: str) -> CheckRun:
         output, code = f"timed out after {VERIFY_TIMEOUT} s", -1
     text = _ANSI.sub("", output or "")
     if api_key:
-        text = text.replace(api_key, "[API key]")
+        text = scrub(text, configured_secrets(api_key))
     skipped = tuple(dict.fromkeys(match.strip() for match in _SKIPPED.findall(text)))
     return CheckRun(code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:]), skipped)

@@ -60,21 +60,29 @@ def require_git() -> None:
         raise ExternalToolError(": ".join(problem))
 
 
-def git(*args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> str:
-    """Run git and return its stdout; failures become ExternalToolError naming the command."""
+def git(
+    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None, timeout: float | None = None
+) -> str:
+    """Run git and return its stdout; failures (and a `timeout` passed) become ExternalToolError naming the command."""
     require_git()
     merged = {**os.environ, **(env or {})}
     # A user's pager or editor settings must never make scaffold hang waiting on a terminal.
     merged.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_EDITOR": "true"})
-    result = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env=merged,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=merged,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        if not check:
+            return ""
+        raise ExternalToolError(f"git {args[0]} did not answer within {timeout:.0f} s in {cwd}") from None
     if check and result.returncode != 0:
         cause = error_cause(result.stderr or result.stdout)
         raise ExternalToolError(f"git {' '.join(args)} failed in {cwd}: {cause or 'no output'}")

@@ -17,14 +17,22 @@ from generator.plumbing import gitutil
 from generator.results import CheckResult
 from generator.settings import Settings
 from generator.template import source
-from generator.template.render import read_answers
+from generator.template.render import read_answers, source_location
+
+# A template source that does not answer within this is unreachable (a hung server must not hang CI).
+REMOTE_TIMEOUT = 60.0
 
 
 def check(project: Path, config: Settings) -> CheckResult:
     answers = read_answers(project)
     recorded = str(answers.get("_src_path") or "")
     version = answers.get("_commit")
-    newest, unreachable = newest_release(recorded)
+    newest, unreachable = newest_release(recorded, project)
+    if unreachable is None and version is not None and not version_at_source(recorded, str(version), project):
+        unreachable = (
+            f"the project records template version {version}, which {recorded} does not have; if you know the "
+            "release it came from, run 'scaffold update --from VERSION'"
+        )
     plan = make_plan(project)
     return CheckResult(
         path=project,
@@ -39,7 +47,7 @@ def check(project: Path, config: Settings) -> CheckResult:
     )
 
 
-def newest_release(src: str) -> tuple[str | None, str | None]:
+def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
     """The highest final (PEP 440) release tag at `src`, as Copier picks it; or why it cannot be read."""
     from packaging.version import InvalidVersion, Version
 
@@ -48,9 +56,9 @@ def newest_release(src: str) -> tuple[str | None, str | None]:
     path = Path(src).expanduser()
     if path.name == source.BUNDLE_NAME and not path.exists() and source.shipped_bundle().is_file():
         source.ensure_bundle()  # scaffold's own templates: the bundle comes with the installed version
-    location = str(path) if src.startswith(("~", "/", ".")) else src
+    location = source_location(project, src)
     try:
-        out = gitutil.git("ls-remote", "--tags", location, cwd=Path.cwd())
+        out = gitutil.git("ls-remote", "--tags", "--", location, cwd=project, timeout=REMOTE_TIMEOUT)
     except ExternalToolError as error:
         return None, str(error)
     releases: dict[Version, str] = {}
@@ -63,6 +71,19 @@ def newest_release(src: str) -> tuple[str | None, str | None]:
         if not parsed.is_prerelease and not parsed.is_devrelease:
             releases[parsed] = tag
     return (releases[max(releases)] if releases else None), None
+
+
+def version_at_source(src: str, version: str, project: Path) -> bool:
+    """Whether the source has `version` (a tag, or a commit of a local repository): Copier merges from it."""
+    location = source_location(project, src)
+    refs = gitutil.git(
+        "ls-remote", "--", location, version, f"refs/tags/{version}", cwd=project, check=False, timeout=REMOTE_TIMEOUT
+    )
+    if refs.strip():
+        return True
+    if not (Path(location).is_dir() and len(version) >= 7 and all(c in "0123456789abcdef" for c in version)):
+        return False
+    return gitutil.git("cat-file", "-t", version, cwd=Path(location), check=False).strip() == "commit"
 
 
 def _behind(version: object, newest: str | None) -> bool:

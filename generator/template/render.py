@@ -287,7 +287,26 @@ def read_answers(project: Path) -> dict[str, Any]:
         raise NotAProjectError(f"cannot read {path}: {describe_yaml_error(error)}; restore it from git") from None
     if not isinstance(data, dict):
         raise NotAProjectError(f"{path} is not a mapping of answers; restore it from git")
+    for key in ("_src_path", "_commit"):
+        value = data.get(key)
+        if value is None:
+            continue
+        text = str(value)
+        # Both reach git's command line (ls-remote, clone): a value starting with '-' would be read as an
+        # option (`--upload-pack=...` runs a command), and a line break is never part of a path or version.
+        if text.startswith("-") or any(ord(char) < 32 for char in text):
+            raise NotAProjectError(
+                f"{path} has {key}: {text[:60]!r}, which is not a template source or version; restore it from git"
+            )
     return data
+
+
+def source_location(project: Path, src: str) -> str:
+    """Where git finds `_src_path`: URLs as they are, `~/...` expanded, a relative path from the project."""
+    if "://" in src or src.startswith(("git@", "gh:", "gl:")):
+        return src
+    path = Path(src).expanduser()
+    return str(path if path.is_absolute() else (project / path).resolve())
 
 
 def set_answer(project: Path, key: str, value: str) -> None:

@@ -353,7 +353,7 @@ class TemplateSource:
         gitutil.require_git()
         with tempfile.TemporaryDirectory(prefix="scaffold-src-") as tmp:
             result = subprocess.run(
-                ["git", "clone", "--quiet", "--depth", "1", self.url, tmp],
+                ["git", "clone", "--quiet", "--depth", "1", "--", self.url, tmp],
                 capture_output=True,
                 text=True,
                 stdin=subprocess.DEVNULL,
@@ -406,7 +406,9 @@ def portable_source(where: str, *, follow_remote: bool, version: str | None = No
 def _remote_has(remote: str, local: Path, version: str) -> bool:
     """Whether `remote` has the tag or commit `version` names (what Copier will look for there)."""
     tag = version.split(" ")[0]
-    if gitutil.git("ls-remote", "--tags", remote, f"refs/tags/{tag}", cwd=local, check=False).strip():
+    if remote.startswith("-"):
+        return False  # an option, not a remote: never handed to git as one
+    if gitutil.git("ls-remote", "--tags", "--", remote, f"refs/tags/{tag}", cwd=local, check=False, timeout=60).strip():
         return True
     commit = gitutil.git("rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}", cwd=local, check=False).strip()
     if not commit:

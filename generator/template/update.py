@@ -25,7 +25,7 @@ from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, signals_held
 from generator.results import UpdateResult
 from generator.template import source
-from generator.template.render import ANSWERS_FILE, copier_errors, read_answers, set_answer
+from generator.template.render import ANSWERS_FILE, copier_errors, read_answers, set_answer, source_location
 
 if TYPE_CHECKING:
     from generator.template.questionnaire import Asker
@@ -100,17 +100,17 @@ def _check_pinned(project: Path, before: Mapping[str, Any], answers: Mapping[str
 
 
 @contextlib.contextmanager
-def _target_config(src: str) -> Iterator[RepoConfig | None]:
+def _target_config(src: str, project: Path) -> Iterator[RepoConfig | None]:
     """The newest release's copier.yml at `src` (what Copier will update to), readable inside the block;
     None when it cannot be read (Copier then asks nothing new and takes defaults)."""
     from generator.template.check import newest_release
 
-    newest, _ = newest_release(src)
-    location = str(Path(src).expanduser()) if src.startswith(("~", "/", ".")) else src
+    newest, _ = newest_release(src, project)
+    location = source_location(project, src)
     with tempfile.TemporaryDirectory(prefix="scaffold-target-") as tmp:
         branch = ["--branch", newest] if newest else []
         clone = subprocess.run(
-            ["git", "clone", "-q", "--depth", "1", *branch, location, tmp],
+            ["git", "clone", "-q", "--depth", "1", *branch, "--", location, tmp],
             capture_output=True,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
@@ -184,8 +184,8 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
         raise NotAProjectError(f"{project / ANSWERS_FILE} records no _src_path, so Copier cannot find the template")
     if src.endswith(source.BUNDLE_NAME) and not Path(src).expanduser().exists() and source.shipped_bundle().is_file():
         source.ensure_bundle()  # a machine where scaffold never ran: the bundle comes with this installation
-    _check_recorded_version(src, before.get("_commit"))
-    with _target_config(src) as target:
+    _check_recorded_version(src, before.get("_commit"), project)
+    with _target_config(src, project) as target:
         data, asked = _answers_for(target, before, pinned, request)
 
     from copier import run_update
@@ -217,35 +217,27 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
     except BaseException:
         if transaction.done is not None:
             raise  # the update landed: an interrupt now must not undo it
-        # The tree was clean before Copier touched it, so its last commit is exactly what the user had.
+        # The project was clean before Copier touched it, so its last commit is exactly what the user had.
         # Held: a second Ctrl-C must not stop the restore half-way.
+        # Only the project's own paths: in a larger repository, work outside the project is the user's.
         with signals_held():
-            gitutil.git("reset", "-q", "--hard", "HEAD", cwd=project, check=False)
+            gitutil.git("reset", "-q", "--", ".", cwd=project, check=False)
+            gitutil.git("checkout", "-q", "--", ".", cwd=project, check=False)
             gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
         raise
 
 
-def _check_recorded_version(src: str, version: object) -> None:
+def _check_recorded_version(src: str, version: object, project: Path) -> None:
     """Copier three-way merges from the version the project came from: it must exist at the source."""
-    if version is None:
-        return
-    location = str(Path(src).expanduser()) if src.startswith(("~", "/", ".")) else src
-    found = gitutil.git("ls-remote", location, str(version), f"refs/tags/{version}", cwd=Path.cwd(), check=False)
-    if found.strip() or _is_commit_at(location, str(version)):
+    from generator.template.check import version_at_source
+
+    if version is None or version_at_source(src, str(version), project):
         return
     raise TemplateSourceError(
         f"the project records template version {version}, which {src} does not have (a build from a modified "
         "checkout, or a deleted tag); if you know the release it really came from, run "
         "'scaffold update --from VERSION'"
     )
-
-
-def _is_commit_at(location: str, version: str) -> bool:
-    """A bare commit id (a project made from an untagged checkout) is fine when the source has that commit."""
-    if not (Path(location).is_dir() and len(version) >= 7 and all(c in "0123456789abcdef" for c in version)):
-        return False
-    out = gitutil.git("cat-file", "-t", version, cwd=Path(location), check=False)
-    return out.strip() == "commit"
 
 
 def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -> dict[str, Any]:
