@@ -245,3 +245,14 @@ def test_the_library_asks_before_spending_when_told_to(project: Path, fake: Fake
     )
     assert Declines.asked == 1 and result.fill is None and result.fill_skipped == "declined"
     assert fake.requests == []
+
+
+def test_check_of_many_paths_reports_every_one(
+    released: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, demo = released
+    capsys.readouterr()
+    assert main(["check", str(demo), str(tmp_path / "templates"), "--json"]) == ExitCode.USAGE
+    good, bad = json.loads(capsys.readouterr().out)
+    assert good["behind"] is False and good["exit_code"] == 0
+    assert bad["path"] == str(tmp_path / "templates") and "not generated" in bad["error"] and bad["exit_code"] == 2

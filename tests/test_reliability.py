@@ -539,3 +539,24 @@ def test_python_keywords_and_stdlib_names_are_refused_with_a_suggestion(
 
 def test_a_terraform_module_may_be_called_os(tmp_path: Path) -> None:
     assert main(["new-infra", "os", "--defaults", "--no-ai", "--dest", str(tmp_path / "os")]) == 0
+
+
+def test_a_force_merge_into_a_folder_it_cannot_write_stops_before_moving_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "x"
+    build_file_tree(dest, {"tests/keep.txt": "mine\n", "NOTES.md": "mine\n"})
+    real_access = os.access
+    # Root may write anywhere: answer as a non-root user would for the read-only tests/ folder.
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if Path(path) == dest / "tests" else real_access(path, mode)
+    )
+
+    assert main(["new-service", "x", "--defaults", "--no-ai", "--no-git", "--force", "--dest", str(dest)]) == 2
+
+    assert f"cannot write into {dest / 'tests'}" in capsys.readouterr().err
+    assert sorted(path.relative_to(dest).as_posix() for path in dest.rglob("*")) == [
+        "NOTES.md",
+        "tests",
+        "tests/keep.txt",
+    ]

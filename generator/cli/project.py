@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request
-from generator.errors import ExitCode, UsageError
+from generator.errors import ExitCode, ScaffoldError, UsageError, one_line
 
 if TYPE_CHECKING:
     from generator.results import CheckResult, NewResult, UpdateResult
@@ -297,6 +297,7 @@ def _updated(result: UpdateResult) -> int:
 CHECK_HELP = """\
 exit codes of check (the first that applies, over all PATHs):
   0    up to date: at the newest release, and no fill's context has changed
+  2    a PATH is not a generated project, or its answers file is unreadable (the others are still checked)
   5    the template source cannot be reached (it says why)
   6    behind: a newer template release exists ('scaffold update' brings it in)
   7    stale fills: context documents changed since regions were filled ('scaffold fill --refill ID')
@@ -317,14 +318,25 @@ def run_check(args: argparse.Namespace) -> int:
         if not found:
             raise UsageError(f"no generated project (no .copier-answers.yml) under {args.recursive}")
         paths += found
-    results = [pipeline.check_project(path, settings=config) for path in paths]
-    if args.json:
-        print(json.dumps([result.to_dict() for result in results], indent=2))
-    else:
-        for result in results:
+    # One unreadable path must not cost a fleet job every other project's result.
+    entries: list[dict[str, Any]] = []
+    codes: list[int] = []
+    for path in paths:
+        try:
+            result = pipeline.check_project(path, settings=config)
+        except ScaffoldError as error:
+            entries.append({"path": str(path), "error": one_line(error), "exit_code": int(error.exit_code)})
+            codes.append(int(error.exit_code))
+            if not args.json:
+                print(f"{path}: error: {one_line(error)}", file=sys.stderr)
+            continue
+        entries.append(result.to_dict())
+        codes.append(int(result.exit_code))
+        if not args.json:
             print("\n".join(_check_lines(result)))
-    codes = [result.exit_code for result in results]
-    for code in (ExitCode.EXTERNAL, ExitCode.BEHIND, ExitCode.STALE_FILLS):
+    if args.json:
+        print(json.dumps(entries, indent=2))
+    for code in (ExitCode.USAGE, ExitCode.EXTERNAL, ExitCode.BEHIND, ExitCode.STALE_FILLS):
         if code in codes:
             return code
     return ExitCode.OK

@@ -178,6 +178,9 @@ def _check_merge(rendered: Path, dest: Path) -> None:
         if target.exists() and src.is_dir() != target.is_dir():
             kind = "a folder" if target.is_dir() else "a file"
             raise DestinationError(f"{target} is {kind} where the template has the opposite; move it away first")
+        # Every folder a file lands in must take it: a merge that stops half-way cannot be undone.
+        if target.parent.is_dir() and not os.access(target.parent, os.W_OK | os.X_OK):
+            raise DestinationError(f"cannot write into {target.parent}; make it writable, then run again")
 
 
 def _move_into_place(rendered: Path, dest: Path, force: bool) -> None:
@@ -199,10 +202,16 @@ def _move_into_place(rendered: Path, dest: Path, force: bool) -> None:
     _check_merge(rendered, dest)
     for src in sorted(rendered.rglob("*")):
         target = dest / src.relative_to(rendered)
-        if src.is_dir() and not src.is_symlink():
-            target.mkdir(exist_ok=True)
-        else:
-            src.replace(target)
+        try:
+            if src.is_dir() and not src.is_symlink():
+                target.mkdir(exist_ok=True)
+            else:
+                src.replace(target)
+        except OSError as error:
+            raise ExternalToolError(
+                f"the --force merge into {dest} stopped at {target}: {error.strerror or error}; the files moved "
+                "so far are in place ('git status' there shows them)"
+            ) from None
 
 
 @contextmanager
