@@ -54,8 +54,8 @@ def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
     if not src:
         return None, "the answers file records no _src_path"
     path = Path(src).expanduser()
-    if path.name == source.BUNDLE_NAME and not path.exists() and source.shipped_bundle().is_file():
-        source.ensure_bundle()  # scaffold's own templates: the bundle comes with the installed version
+    if path.name == source.BUNDLE_NAME and source.shipped_bundle().is_file():
+        source.ensure_bundle()  # scaffold's own templates: this installation's releases are the newest known
     location = source_location(project, src)
     try:
         out = gitutil.git("ls-remote", "--tags", "--", location, cwd=project, timeout=REMOTE_TIMEOUT)

@@ -182,8 +182,10 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
     src = str(before.get("_src_path") or "")
     if not src:
         raise NotAProjectError(f"{project / ANSWERS_FILE} records no _src_path, so Copier cannot find the template")
-    if src.endswith(source.BUNDLE_NAME) and not Path(src).expanduser().exists() and source.shipped_bundle().is_file():
-        source.ensure_bundle()  # a machine where scaffold never ran: the bundle comes with this installation
+    if Path(src).name == source.BUNDLE_NAME and source.shipped_bundle().is_file():
+        # scaffold's own templates: this installation's bundle goes in place first (a machine where scaffold
+        # never ran has none; an older one lacks this release), so the update can reach this release.
+        source.ensure_bundle()
     _check_recorded_version(src, before.get("_commit"), project)
     with _target_config(src, project) as target:
         data, asked = _answers_for(target, before, pinned, request)
