@@ -325,6 +325,8 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             result = pipeline.check_project(path, settings=config)
         except ScaffoldError as error:
+            if len(paths) == 1:
+                raise  # one project: its error is the command's, worded like every other
             entries.append({"path": str(path), "error": one_line(error), "exit_code": int(error.exit_code)})
             codes.append(int(error.exit_code))
             if not args.json:
