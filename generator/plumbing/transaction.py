@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -43,6 +44,15 @@ def _on_signal(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_interrupts(unraisable: Any) -> None:
+    """Python prints an exception it had to discard (raised in a __del__ or weakref callback) to stderr.
+    A KeyboardInterrupt discarded so is already recorded and lands at the next checkpoint: printing it
+    too would break the one line the run ends with."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def signal_received() -> bool:
     """Whether SIGINT, SIGTERM or SIGHUP arrived during this run (whatever became of its exception)."""
     return bool(_received)
@@ -55,6 +65,7 @@ def install_handlers() -> None:
     A signal the parent ignored (SIGINT in a background job) stays ignored.
     """
     _received.clear()
+    sys.unraisablehook = _quiet_interrupts
     for signum in HELD:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, _on_signal)

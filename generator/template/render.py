@@ -11,6 +11,7 @@ import errno
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -96,9 +97,18 @@ def _staging(dest: Path) -> Iterator[_Stage]:
     finally:
         # Held: a second Ctrl-C must not leave half a staging folder behind.
         with signals_held():
-            shutil.rmtree(stage.path, ignore_errors=True)
+            _remove(stage.path)
             if made_parents and not stage.landed:
                 shutil.rmtree(created, ignore_errors=True)
+
+
+def _remove(folder: Path) -> None:
+    """Remove the staging folder, even while a child that was interrupted with us (git) still writes in it."""
+    for _ in range(50):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.1)
 
 
 _ANSWER_ERRORS = ("Validation error for question", "Invalid choice for", "invalid literal for")
