@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +76,23 @@ def python_project_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     run([sys.executable, "-m", "venv", venv])
     run([venv_bin(venv, "python"), "-m", "pip", "install", "-q", *GENERATED_PYTHON_DEPS])
     yield venv
+
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run `scaffold ARGS` in-process from an empty working folder; return (code, stdout, stderr)."""
+    from generator.cli import main
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke

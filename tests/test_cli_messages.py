@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from generator.cli import main
 from generator.errors import AnswerError, UsageError
 from generator.template import questionnaire, render
 from generator.template.source import load_repo_config
+from tests.conftest import Cli
 from tests.helpers import REPO_ROOT, init_template_repo, tree_snapshot
-
-Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run `scaffold ARGS` in-process from an empty working folder; return (code, stdout, stderr)."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +13,8 @@ import yaml
 
 from generator.cli import main
 from generator.plumbing.transaction import fault_hook
+from tests.conftest import Cli
 from tests.helpers import GIT_IDENTITY, REPO_ROOT, build_file_tree, init_template_repo, run, tree_snapshot
-
-Cli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run `scaffold ARGS` in-process from an empty working folder; return (code, stdout, stderr)."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
 
 
 def test_new_service_renders_commits_and_records_answers(cli: Cli, tmp_path: Path) -> None:
