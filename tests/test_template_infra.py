@@ -73,7 +73,7 @@ MODULE_FILES = [
     "Makefile",
     ".github/workflows/ci.yml",
     ".github/workflows/template-update.yml",
-    ".terraform-docs.yml",
+    "scripts/readme_tables.py",
     ".copier-answers.yml",
 ]
 REGIONS = {
@@ -199,7 +199,50 @@ def test_readme_tables_list_every_input_and_output(rendered: dict[str, Path], va
     assert inputs and outputs
     assert not set(inputs) - documented, f"inputs missing from README: {set(inputs) - documented}"
     assert not set(outputs) - documented, f"outputs missing from README: {set(outputs) - documented}"
-    assert "<!-- BEGIN_TF_DOCS -->" in readme and "<!-- END_TF_DOCS -->" in readme
+    # The rendered tables are exactly what `make generated` writes, or a fresh project's `make check` fails.
+    done = run([sys.executable, "scripts/readme_tables.py", "--check"], cwd=project, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def _fake_venv(project: Path) -> None:
+    """A .venv that `make install` counts as built, running this interpreter (which has python-hcl2)."""
+    python = project / ".venv/bin/python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+    (project / ".venv/.installed").touch()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_generated_rewrites_the_tables_and_make_check_catches_stale_ones(
+    rendered: dict[str, Path], tmp_path: Path
+) -> None:
+    project = Path(shutil.copytree(rendered["aws_storage"], tmp_path / "module"))
+    _fake_venv(project)
+    prerequisites = re.search(r"^check:([^#\n]*)", (project / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert prerequisites and "readme" in prerequisites[1].split()
+    with (project / "variables.tf").open("a", encoding="utf-8") as variables:
+        variables.write(
+            '\nvariable "object_lock_days" {\n  description = "Days | objects stay locked."\n'
+            "  type        = number\n  default     = 30\n}\n"
+        )
+    (project / "outputs.tf").write_text(
+        (project / "outputs.tf").read_text(encoding="utf-8").replace("Name of the bucket.", "The bucket's name."),
+        encoding="utf-8",
+    )
+    stale = run(["make", "readme"], cwd=project, check=False)
+    assert stale.returncode != 0
+    assert "tables are stale; run `make generated`" in stale.stdout + stale.stderr
+    run(["make", "generated"], cwd=project)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert "| object_lock_days | Days \\| objects stay locked. | `number` | `30` | no |" in readme
+    assert "| bucket_name | The bucket's name. |" in readme
+    assert "| bucket_name | Name of the bucket. |" not in readme
+    # Only the part between the markers changed.
+    assert readme.split("<!-- BEGIN_TF_TABLES -->")[0] == (
+        (rendered["aws_storage"] / "README.md").read_text(encoding="utf-8").split("<!-- BEGIN_TF_TABLES -->")[0]
+    )
+    run(["make", "readme"], cwd=project)
 
 
 def test_defaults_are_an_aws_storage_module_in_dev(rendered: dict[str, Path]) -> None:
