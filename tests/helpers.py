@@ -18,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # and AGENTS.md holds one fill region of its own.
 ASSISTANT_FILES = frozenset({"AGENTS.md", "CLAUDE.md", ".mcp.json"})
 AGENTS_REGION = "AGENTS.md#notes"
+# The Python templates' pyproject.toml: the third-party packages a fill needs (empty fallback).
+DEPENDENCIES_REGION = "pyproject.toml#dependencies"
 
 
 def run(

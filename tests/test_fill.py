@@ -63,11 +63,11 @@ def test_one_call_fills_every_region(
     assert {entry["model"] for entry in records.values()} == {SONNET}
     assert all(len(entry["prompt_sha256"]) == 64 and "patterns.md" in entry["context"] for entry in records.values())
     # The fills are one commit on top of the render, and the tree is clean.
-    assert commits(project)[0].startswith("Fill 5 template regions with claude-sonnet-5-5")
+    assert commits(project)[0].startswith("Fill 6 template regions with claude-sonnet-5-5")
     assert commits(project)[1].startswith("Render the service template")
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
     out = capsys.readouterr().out
-    assert "5 of 5 regions filled" in out and "1 call" in out
+    assert "6 of 6 regions filled" in out and "1 call" in out
 
 
 def test_running_fill_twice_changes_nothing(
@@ -122,6 +122,20 @@ def test_invalid_fill_is_repaired_by_sonnet(project: Path, fake: FakeAnthropic) 
     assert all(TAG in r.body for r in find_regions(project))
 
 
+def test_an_invalid_requirement_goes_to_the_repair_call(project: Path, fake: FakeAnthropic) -> None:
+    first = json.loads(answer(project, region_keys(project)))
+    first["pyproject.toml#dependencies"] = '    "httpx=>0.27",\n'
+    fake.queue(Reply.message(json.dumps(first)))
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert asked_for(fake.requests[1]) == ["pyproject.toml#dependencies"]
+    repair = fake.requests[1].body["messages"][0]["content"]
+    assert "'httpx=>0.27' is not a valid PEP 508 requirement" in repair
+    assert '"httpx=>0.27"' not in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
 def test_opus_succeeds_where_sonnet_twice_failed(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,7 +165,7 @@ def test_everything_failing_keeps_the_fallbacks_and_exits_3(
     assert len(fake.requests) == 3
     assert worktree(project) == snapshot
     out = capsys.readouterr().out
-    assert "0 of 5 regions filled" in out and out.count("fallback  ") == 5
+    assert "0 of 6 regions filled" in out and out.count("fallback  ") == 6
     assert "exit code 3" in out
 
 
@@ -173,7 +187,7 @@ def test_mixed_results_fall_back_as_a_group(
     assert worktree(project) == snapshot
     out = capsys.readouterr().out
     assert f"fallback  {keys[0]}" in out
-    assert "kept the template's fallback with the rest: 1 of 5 regions failed" in out
+    assert "kept the template's fallback with the rest: 1 of 6 regions failed" in out
 
 
 @pytest.mark.parametrize(
@@ -343,7 +357,7 @@ def test_new_service_fills_after_rendering(
     assert all(TAG in r.body for r in find_regions(project))
     assert len(commits(project)) == 2
     assert "Keeps the ledger" in fake.requests[0].body["messages"][0]["content"]
-    assert "5 of 5 regions filled" in capsys.readouterr().out
+    assert "6 of 6 regions filled" in capsys.readouterr().out
 
 
 def test_new_service_without_a_key_says_how_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -360,7 +374,7 @@ def test_new_with_pretend_creates_nothing(
     assert not dest.exists() and fake.requests == []
     assert list(tmp_path.iterdir()) == []
     out = capsys.readouterr().out
-    assert f"Would fill 5 regions of {dest}" in out
+    assert f"Would fill 6 regions of {dest}" in out
 
 
 def test_new_with_no_ai_makes_no_call(tmp_path: Path, fake: FakeAnthropic) -> None:
@@ -435,7 +449,7 @@ def test_a_fill_failing_make_check_is_never_accepted(
     assert "the project's tests failed with the fills (make check" in fake.requests[1].body["messages"][0]["content"]
     assert {r.key: r.body for r in find_regions(project)} == before
     assert not (project / RECORD_FILE).exists()
-    assert "AI fill: 0 of 5 regions filled." in capsys.readouterr().out
+    assert "AI fill: 0 of 6 regions filled." in capsys.readouterr().out
 
 
 def test_no_verify_accepts_and_says_the_checks_did_not_run(
@@ -485,14 +499,16 @@ def test_empty_bodies_are_refused(project: Path, fake: FakeAnthropic) -> None:
     assert main(["fill", str(project)]) == 0
     assert len(fake.requests) == 2
     assert "the answer for this region is empty" in fake.requests[1].body["messages"][0]["content"]
-    assert all(TAG in r.body for r in find_regions(project))
+    # An empty body is fine where the fallback is empty too (pyproject.toml's dependencies): no repair for it.
+    assert asked_for(fake.requests[1]) == [r.key for r in find_regions(project) if r.id != "dependencies"]
+    assert all(TAG in r.body for r in find_regions(project) if r.id != "dependencies")
 
 
 def test_ignored_copies_of_region_files_are_left_alone(project: Path, fake: FakeAnthropic) -> None:
     shutil.copytree(project / "src", project / "build" / "lib")  # .gitignore'd by the template
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
-    assert len(requested(fake.requests[0])) == 5
+    assert len(requested(fake.requests[0])) == 6
     assert TAG not in (project / "build/lib/payments/domain.py").read_text()
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
 

@@ -40,6 +40,7 @@ BACKUP_MARK = ".scaffold-bak"
 NO_SPACE = "No space left on device"
 REGION_FILES = [
     "AGENTS.md",
+    "pyproject.toml",
     "src/payments/domain.py",
     "src/payments/routes.py",
     "tests/test_domain.py",
@@ -64,7 +65,7 @@ def git_status(project: Path) -> str:
 def assert_valid(project: Path) -> None:
     """Every region file parses into its regions, every Python file compiles, git sees no change, no temp file."""
     assert sorted({region.path for region in find_regions(project)}) == REGION_FILES
-    assert len(find_regions(project)) == 5
+    assert len(find_regions(project)) == 6
     for path in project.rglob("*.py"):
         if ".git" not in path.relative_to(project).parts:
             compile(path.read_bytes(), str(path), "exec")  # compile(), not py_compile: no __pycache__ written
@@ -184,7 +185,7 @@ def test_fault_ends_in_a_valid_project(
         assert commits(project) == render_log
         assert [line.split()[1] for line in report] == keys
         assert all(line.startswith("  fallback  ") and reason in line for line in report), (reason, report)
-        assert "0 of 5 regions filled" in out and "exit code 3" in out
+        assert "0 of 6 regions filled" in out and "exit code 3" in out
     else:
         assert code == ExitCode.OK, out + err
         assert len(fake.requests) == 2
@@ -194,7 +195,7 @@ def test_fault_ends_in_a_valid_project(
         assert outside_regions(project) == render_outside
         assert all(TAG in region.body for region in find_regions(project))
         assert (project / RECORD_FILE).is_file()
-        assert commits(project)[1:] == render_log and commits(project)[0].startswith("Fill 5 template regions")
+        assert commits(project)[1:] == render_log and commits(project)[0].startswith("Fill 6 template regions")
 
 
 @pytest.mark.parametrize(
@@ -347,7 +348,7 @@ def test_interrupt_while_committing_the_fills_lands_after_the_commit(
         assert "it landed after the fills were written" in lines[0] and RECORD_FILE in lines[0]
     else:
         assert "was created and is complete; nothing is left to fill" in lines[0]
-    assert commits(project)[0].startswith("Fill 5 template regions")
+    assert commits(project)[0].startswith("Fill 6 template regions")
     assert all(TAG in region.body for region in find_regions(project))
     assert git_status(project) == "" and temp_files(project.parent) == []
 
@@ -437,7 +438,7 @@ def test_read_only_region_file_is_filled_and_stays_read_only(
 
     assert main(["fill", str(project)]) == ExitCode.OK
 
-    assert "5 of 5 regions filled" in capsys.readouterr().out
+    assert "6 of 6 regions filled" in capsys.readouterr().out
     assert domain.stat().st_mode & 0o7777 == 0o444
     assert TAG in domain.read_text()
     assert_valid(project)

@@ -46,11 +46,9 @@ def test_first_request_carries_the_tool_configuration_and_each_instruction_once(
 
     message = _user(fake.requests[0])
     read_only = _read_only(message)
-    # The sections of pyproject.toml the checks read, not the whole file.
-    for section in ("[tool.ruff]", "[tool.ruff.lint]", "[tool.mypy]", "[tool.pytest.ini_options]"):
-        assert section in read_only, section
-    assert "[build-system]" not in read_only and "[project.scripts]" not in read_only
-    assert 'requires-python = ">=3.11"' in read_only
+    # pyproject.toml holds the dependencies region: it goes whole with the region files, not read-only.
+    assert '<file path="pyproject.toml"' not in read_only and "[tool.mypy]" not in read_only
+    assert message.count("[tool.mypy]") == 1
     # domain.py imports .errors; the tests use the fixtures of tests/conftest.py.
     for path in ("src/payments/errors.py", "tests/conftest.py"):
         assert f'<file path="{path}"' in read_only and (project / path).read_text().strip() in read_only
@@ -70,6 +68,11 @@ def test_a_refill_of_routes_sends_the_domain_it_imports_read_only(project: Path,
 
     assert requested(fake.requests[1]) == ["src/payments/routes.py#routes"]
     read_only = _read_only(_user(fake.requests[1]))
+    # The sections of pyproject.toml the checks read, not the whole file.
+    for section in ("[tool.ruff]", "[tool.ruff.lint]", "[tool.mypy]", "[tool.pytest.ini_options]"):
+        assert section in read_only, section
+    assert "[build-system]" not in read_only and "[project.scripts]" not in read_only
+    assert 'requires-python = ">=3.11"' in read_only
     domain = (project / "src/payments/domain.py").read_text()
     assert '<file path="src/payments/domain.py" language="python">\n' + domain.rstrip() + "\n</file>" in read_only
     # The system prompt is the same on every call, so the prompt cache holds.

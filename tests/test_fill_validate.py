@@ -329,3 +329,26 @@ def test_checks_never_touch_the_project(example: Copy) -> None:
     check_project(main, {"main.tf#resources": "locals {\n  a = 1\n  bbb = 2\n}\n"})
 
     assert {project: snapshot(project) for project in projects} == before
+
+
+# --- pyproject.toml dependencies --------------------------------------------------------------------
+
+
+def test_dependency_region_takes_pep_508_requirements_only(example: Copy) -> None:
+    project = example("service-default")
+    text, regions = read(project, "pyproject.toml")
+    assert regions["dependencies"].body == ""
+
+    good = check_file(project, "pyproject.toml", text, {"dependencies": '    "httpx>=0.27,<1",\n    "attrs",\n'})
+    assert good.problems == ()
+
+    bad = check_file(project, "pyproject.toml", text, {"dependencies": '    "httpx>=0.27,<1",\n    "attrs=>23",\n'})
+    (message,) = messages(bad, "pyproject.toml#dependencies")
+    line = line_of(bad.text, '"attrs=>23"')
+    assert message.startswith(f"line {line}: 'attrs=>23' is not a valid PEP 508 requirement: ")
+    assert message.endswith("(pep 508)")
+
+    # Not TOML at all is the syntax check's finding, and stops there.
+    broken_toml = check_file(project, "pyproject.toml", text, {"dependencies": "    httpx>=0.27\n"})
+    (message,) = messages(broken_toml, "pyproject.toml#dependencies")
+    assert message.endswith("(toml)")

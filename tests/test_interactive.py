@@ -89,7 +89,7 @@ def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
     assert main(["new-service", "payouts", "--defaults", "--no-ai", "--dest", str(project)]) == 0
     with FakeAnthropic(responder=valid_reply(project)) as fake:
         child = _spawn(["fill", str(project)], tmp_path, tmp_path, fake.env(KEY))
-        child.expect(r"Fill 5 regions with claude-sonnet-5-5 \(about \$[0-9.]+\)\?")
+        child.expect(r"Fill 6 regions with claude-sonnet-5-5 \(about \$[0-9.]+\)\?")
         child.send("n")
         child.expect(pexpect.EOF)
         child.close()
@@ -97,9 +97,9 @@ def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
         assert fake.requests == []
 
         child = _spawn(["fill", str(project)], tmp_path, tmp_path, fake.env(KEY))
-        child.expect("Fill 5 regions")
+        child.expect("Fill 6 regions")
         child.send("y")
-        child.expect("5 of 5 regions filled")
+        child.expect("6 of 6 regions filled")
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == 0

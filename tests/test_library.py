@@ -43,7 +43,7 @@ def test_new_project_makes_what_the_cli_makes(
     assert isinstance(result, NewResult)
     assert result.path == tmp_path / "lib" / "demo"
     assert result.rendered.template == "service" and result.rendered.commit
-    assert result.fill is None and result.pending == 5
+    assert result.fill is None and result.pending == 6
     assert without_git(tree_snapshot(result.path)) == without_git(tree_snapshot(tmp_path / "cli" / "demo"))
     log = run(["git", "log", "--format=%s"], cwd=result.path).stdout.splitlines()
     assert len(log) == 1 and log[0].startswith("Render the service template")
@@ -63,14 +63,14 @@ def test_an_interrupt_after_the_move_says_what_exists(tmp_path: Path) -> None:
     with fault_hook(interrupt), pytest.raises(Interrupted) as caught:
         generator.new_project("service", "svc", dest=tmp_path / "svc", defaults=True)
     done = caught.value.done
-    assert isinstance(done, NewResult) and done.path == tmp_path / "svc" and done.pending == 5
+    assert isinstance(done, NewResult) and done.path == tmp_path / "svc" and done.pending == 6
     assert (tmp_path / "svc" / ".copier-answers.yml").is_file()
 
 
 def test_fill_project_and_check_project(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
     fake.responder = valid_reply(project)
     before = generator.check_project(project)
-    assert len(before.unfilled) == 5 and not before.behind and before.template == "service"
+    assert len(before.unfilled) == 6 and not before.behind and before.template == "service"
 
     run_ = generator.fill_project(project)
 
@@ -84,7 +84,7 @@ def test_fill_project_and_check_project(project: Path, fake: FakeAnthropic, caps
 def test_preview_fill_needs_no_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     preview = generator.preview_fill(project)
-    assert preview is not None and len(preview.todo) == 5 and preview.estimate.cache_write > 0
+    assert preview is not None and len(preview.todo) == 6 and preview.estimate.cache_write > 0
 
 
 @pytest.fixture

@@ -276,7 +276,7 @@ def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
     err = capsys.readouterr().err
     assert code == 130
     assert err.count("\n") == 1 and err.startswith(f"scaffold: interrupted; {dest} was created and is complete; ")
-    assert f"its 5 regions keep the template's fallbacks until 'scaffold fill {dest}'" in err
+    assert f"its 6 regions keep the template's fallbacks until 'scaffold fill {dest}'" in err
     assert [path.name for path in dest.parent.iterdir()] == ["svc"], "a staging folder was left behind"
     if where == "mid-merge":
         assert (dest / "NOTES.md").read_text() == "mine\n"

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, ci_checks, render_template, run, venv_bin, wait_until
+from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, DEPENDENCIES_REGION, ci_checks, render_template, run, venv_bin, wait_until
 
 # Quotes, a backslash, non-ASCII and HTML: the answer must survive Python, TOML, JSON and Markdown.
 AWKWARD_DESCRIPTION = 'Keeps the "ledger" of Zoë\'s café \\ bakery <b>&</b> its suppliers — every entry'
@@ -255,8 +255,8 @@ def test_regions_carry_instructions_and_working_fallbacks(project: Path) -> None
         key
         for name in names
         for key in (f"src/{package}/rules.py#rules-{name}", f"tests/test_rules.py#rules-tests-{name}")
-    } | {AGENTS_REGION}
-    for region in (region for region in regions if region.key != AGENTS_REGION):
+    } | {AGENTS_REGION, DEPENDENCIES_REGION}
+    for region in (region for region in regions if region.key not in {AGENTS_REGION, DEPENDENCIES_REGION}):
         assert region.language == "python"
         assert region.indent == "    ", region.key  # inside a function: fills cannot break the layout
         assert answers["description"] in region.instruction, region.key

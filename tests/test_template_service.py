@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, ci_checks, render_template, run, venv_bin, wait_until
+from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, DEPENDENCIES_REGION, ci_checks, render_template, run, venv_bin, wait_until
 
 # Quotes, a backslash and a length past any line limit: the answer must survive TOML, docstrings and comments.
 AWKWARD_DESCRIPTION = (
@@ -80,6 +80,7 @@ def region_keys(package: str) -> set[str]:
         "tests/test_domain.py#domain-tests",
         "tests/test_routes.py#route-tests",
         AGENTS_REGION,
+        DEPENDENCIES_REGION,
     }
 
 
@@ -188,7 +189,7 @@ def test_regions_carry_instructions_and_working_fallbacks(any_project: Path) -> 
     regions = find_regions(any_project)
 
     assert {region.key for region in regions} == region_keys(package)
-    for region in (region for region in regions if region.key != AGENTS_REGION):
+    for region in (region for region in regions if region.key not in {AGENTS_REGION, DEPENDENCIES_REGION}):
         assert region.language == "python"
         assert " ".join(answers["description"].split()) in region.instruction, region.key
         assert region.body.strip(), region.key

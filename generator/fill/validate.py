@@ -372,13 +372,50 @@ def _toml_syntax(project: Path, path: str, text: str) -> _Outcome | None:
     return _Outcome()
 
 
+def _requirements(project: Path, path: str, text: str) -> _Outcome | None:
+    """Every entry of a pyproject.toml's dependency lists must be a PEP 508 requirement: pip would refuse the file."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if Path(path).name != "pyproject.toml":
+        return _Outcome()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    project_table = data.get("project")
+    if not isinstance(project_table, dict):
+        return _Outcome()
+    lists = [project_table.get("dependencies"), *(project_table.get("optional-dependencies") or {}).values()]
+    lines = text.splitlines()
+    findings: list[_Finding] = []
+    for entries in lists:
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, str):
+                findings.append(_Finding("pep 508", "", f"{entry!r} is not a requirement string", None))
+                continue
+            try:
+                Requirement(entry)
+            except InvalidRequirement as exc:
+                message = f"{entry!r} is not a valid PEP 508 requirement: {' '.join(str(exc).split())}"
+                findings.append(_Finding("pep 508", "", message, _line_of(lines, entry)))
+    return _Outcome(tuple(findings))
+
+
+def _line_of(lines: Sequence[str], entry: str) -> int | None:
+    """The line of a string literal, found by its text: tomllib gives values without positions."""
+    for number, line in enumerate(lines, start=1):
+        if f'"{entry}"' in line or f"'{entry}'" in line:
+            return number
+    return None
+
+
 _GATES: dict[str, tuple[_Gate, ...]] = {
     "python": (_Gate(_python_syntax, blocking=True), _Gate(_ruff_format), _Gate(_ruff_check)),
     "hcl": (_Gate(_hcl_syntax, blocking=True), _Gate(_terraform_fmt, blocking=True)),
     "bash": (_Gate(_bash_syntax, blocking=True), _Gate(_shellcheck)),
     "yaml": (_Gate(_yaml_syntax, blocking=True),),
     "json": (_Gate(_json_syntax, blocking=True),),
-    "toml": (_Gate(_toml_syntax, blocking=True),),
+    "toml": (_Gate(_toml_syntax, blocking=True), _Gate(_requirements)),
 }
 
 
