@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -414,6 +415,31 @@ def test_verify_that_fails_before_filling_makes_no_call(
     err = capsys.readouterr().err
     assert "it fails on the project before any fill (exit 7: broken environment)" in err
     assert "The template or the environment is at fault, not the model; no call was made" in err
+
+
+def test_the_baseline_runs_on_the_templates_fallbacks_not_on_earlier_fills(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The template is rendered again at the recorded version: this checkout's HEAD, dirty or not.
+    answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    (project / ".copier-answers.yml").write_text(re.sub(r"(?m)^_commit: .*$", "_commit: HEAD", answers))
+    run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "render from HEAD"])
+    domain = next(r for r in find_regions(project) if r.id == "domain")
+    first = json.loads(answer(project, region_keys(project)))
+    first[domain.key] = tagged(domain, "BROKEN")
+    fake.queue(Reply.message(json.dumps(first)))
+    assert main(["fill", str(project), "--no-verify"]) == 0
+    assert "BROKEN" in (project / domain.path).read_text(encoding="utf-8")
+    fake.queue(Reply.message(json.dumps({domain.key: tagged(domain)})))
+    # One file, not the folder: while the check runs, the swap keeps the current text in a backup beside it.
+    check = "! grep -q BROKEN src/payments/domain.py"
+
+    # The filled domain fails the check; the template's fallback passes it, so the model gets its chance.
+    assert main(["fill", str(project), "--refill", "domain", "--verify-command", check]) == 0
+
+    assert requested(fake.requests[1]) == [domain.key]
+    assert "BROKEN" not in (project / domain.path).read_text(encoding="utf-8")
+    assert "cannot gate the fills" not in capsys.readouterr().err
 
 
 def _makefile(project: Path, check: str, install: str = "true") -> None:

@@ -26,7 +26,7 @@ from generator.fill.plan import Plan
 from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.regions import split_key
-from generator.fill.verify import Gate, run_tests
+from generator.fill.verify import CheckRun, Gate, run_tests
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, checkpoint
 from generator.results import Call, CommitSkip, FillResult, GateOff, Progress, RegionResult, Reporter
@@ -232,7 +232,7 @@ def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResu
             result.gate_detail = f"'{gate.setup}' failed with exit {setup.code}: {_last_line(setup.tail)}"
             return dataclasses.replace(options, gate=None, gate_off="setup-failed")
     reporter.progress(Progress("baseline", command=gate.command))
-    run = run_tests(plan.project, gate.command, key)
+    run = _baseline(plan, gate.command, key)
     if run.code != 0:
         check = f"its check '{run.failed_check}' fails" if run.failed_check else "it fails"
         raise UsageError(
@@ -243,6 +243,21 @@ def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResu
     state.skipped.extend(run.skipped)
     result.gate = gate.command
     return options
+
+
+def _baseline(plan: Plan, command: str, api_key: str) -> CheckRun:
+    """The checks on the template's fallbacks, whatever the regions hold now (an earlier fill's code, say)."""
+    from generator.fill.fallbacks import baseline_texts
+
+    texts = baseline_texts(plan)
+    if not texts:
+        return run_tests(plan.project, command, api_key)
+    swap = Swap(plan.project, texts)
+    try:
+        swap.apply()  # inside: an interrupt right after it must still put the current bodies back
+        return run_tests(plan.project, command, api_key)
+    finally:
+        swap.undo()
 
 
 def _verify(plan: Plan, command: str, api_key: str, state: _State, reporter: Reporter) -> list[str]:
