@@ -20,7 +20,16 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, DEPENDENCIES_REGION, ci_checks, render_template, run, venv_bin, wait_until
+from tests.helpers import (
+    AGENTS_REGION,
+    ASSISTANT_FILES,
+    DEPENDENCIES_REGION,
+    ci_checks,
+    render_template,
+    run,
+    venv_bin,
+    wait_until,
+)
 
 # Quotes, a backslash, non-ASCII and HTML: the answer must survive Python, TOML, JSON and Markdown.
 AWKWARD_DESCRIPTION = 'Keeps the "ledger" of Zoë\'s café \\ bakery <b>&</b> its suppliers — every entry'

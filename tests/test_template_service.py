@@ -20,7 +20,16 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, DEPENDENCIES_REGION, ci_checks, render_template, run, venv_bin, wait_until
+from tests.helpers import (
+    AGENTS_REGION,
+    ASSISTANT_FILES,
+    DEPENDENCIES_REGION,
+    ci_checks,
+    render_template,
+    run,
+    venv_bin,
+    wait_until,
+)
 
 # Quotes, a backslash and a length past any line limit: the answer must survive TOML, docstrings and comments.
 AWKWARD_DESCRIPTION = (
