@@ -58,6 +58,8 @@ def isolated_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     """Point HOME, XDG dirs and scaffold's variables at a fresh folder; no git identity."""
     home = tmp_path_factory.mktemp("home")
     isolate(monkeypatch, home)
+    # One mypy cache for the session: the fill step's type check would otherwise start cold in every test.
+    monkeypatch.setenv("MYPY_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "mypy-cache"))
     return home
 
 

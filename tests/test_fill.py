@@ -137,6 +137,21 @@ def test_an_invalid_requirement_goes_to_the_repair_call(project: Path, fake: Fak
     assert '"httpx=>0.27"' not in (project / "pyproject.toml").read_text(encoding="utf-8")
 
 
+def test_a_type_error_goes_to_the_repair_call_with_mypys_message(project: Path, fake: FakeAnthropic) -> None:
+    first = json.loads(answer(project, region_keys(project)))
+    domain = next(r for r in find_regions(project) if r.id == "domain")
+    first[domain.key] = tagged(domain) + 'LIMIT: int = "a"\n'
+    fake.queue(Reply.message(json.dumps(first)))
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert asked_for(fake.requests[1]) == [domain.key]
+    repair = fake.requests[1].body["messages"][0]["content"]
+    assert 'Incompatible types in assignment (expression has type "str", variable has type "int")' in repair
+    assert 'LIMIT: int = "a"' not in (project / domain.path).read_text(encoding="utf-8")
+
+
 def test_opus_succeeds_where_sonnet_twice_failed(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -62,8 +62,8 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_available_tools_names_every_gate() -> None:
     tools = available_tools()
-    assert set(tools) == {"ruff", "shellcheck", "bash", "terraform", "python-hcl2"}
-    assert tools["ruff"] is not None
+    assert set(tools) == {"ruff", "mypy", "shellcheck", "bash", "terraform", "python-hcl2"}
+    assert tools["ruff"] is not None and tools["mypy"] is not None
     assert tools["python-hcl2"] is not None
 
 
@@ -352,3 +352,49 @@ def test_dependency_region_takes_pep_508_requirements_only(example: Copy) -> Non
     broken_toml = check_file(project, "pyproject.toml", text, {"dependencies": "    httpx>=0.27\n"})
     (message,) = messages(broken_toml, "pyproject.toml#dependencies")
     assert message.endswith("(toml)")
+
+
+# --- mypy over the batch ----------------------------------------------------------------------------
+
+
+def test_mypy_rejects_a_type_error_in_a_fill_and_passes_a_correct_one(example: Copy) -> None:
+    project = example("service-default")
+    _, regions = read(project, DOMAIN)
+    domain = regions["domain"]
+
+    wrong = check_project(project, {domain.key: domain.body + '\n\nLIMIT: int = "a"\n'})[DOMAIN]
+    (message,) = messages(wrong, domain.key)
+    line = line_of(wrong.text, 'LIMIT: int = "a"')
+    assert message == (
+        f'line {line}: Incompatible types in assignment (expression has type "str", variable has type "int") '
+        "[assignment] (mypy)"
+    )
+
+    right = check_project(project, {domain.key: domain.body + "\n\nLIMIT: int = 1\n"})[DOMAIN]
+    assert right.problems == ()
+
+
+def test_mypy_blames_a_fill_for_what_it_breaks_in_other_modules(example: Copy) -> None:
+    project = example("service-default")
+    _, regions = read(project, DOMAIN)
+    domain = regions["domain"]
+    # routes.py (not in the batch) uses domain.quote: removing it is the domain fill's fault.
+    body = domain.body.replace("def quote(", "def price(")
+
+    found = messages(check_project(project, {domain.key: body})[DOMAIN], domain.key)
+
+    routes = [message for message in found if message.startswith("src/payments/routes.py line ")]
+    assert routes and all(message.endswith("(mypy)") for message in found)
+    assert any('Module has no attribute "quote"' in message for message in routes)
+    # What mypy reports on the project as it stands (this copy has no .venv) is nobody's fault here.
+    assert not any("untyped-decorator" in message for message in found)
+
+
+def test_mypy_runs_only_where_the_project_configures_it(example: Copy) -> None:
+    project = example("service-default")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("[tool.mypy]", "[tool.not-mypy]"))
+    _, regions = read(project, DOMAIN)
+    domain = regions["domain"]
+
+    assert check_project(project, {domain.key: domain.body + '\n\nLIMIT: int = "a"\n'})[DOMAIN].problems == ()

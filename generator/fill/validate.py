@@ -12,6 +12,7 @@ project's own configuration applies; nothing is ever written to the project.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -114,6 +115,7 @@ def available_tools() -> dict[str, str | None]:
     hcl2 = importlib.util.find_spec("hcl2")
     return {
         "ruff": _ruff(),
+        "mypy": _tool("mypy"),
         "shellcheck": _tool("shellcheck"),
         "bash": shutil.which("bash"),
         "terraform": shutil.which("terraform"),
@@ -605,4 +607,21 @@ def check_project(project: Path, candidates: Mapping[str, str]) -> dict[str, Fil
             checks[path] = FileCheck(path, "", {}, problems)
             continue
         checks[path] = check_file(project, path, text, bodies)
+    _type_check(project, checks)
     return checks
+
+
+def _type_check(project: Path, checks: dict[str, FileCheck]) -> None:
+    """Add mypy's findings on the Python files, in one run for the batch (see generator/fill/typecheck.py)."""
+    from generator.fill.typecheck import type_problems
+
+    python = {path: check for path, check in checks.items() if language_of(path, check.text) == "python"}
+    # A file that already failed a check goes back to the model first: mypy would mostly repeat it.
+    if not python or any(check.problems or not check.bodies for check in python.values()):
+        return
+    texts = {path: check.text for path, check in python.items()}
+    found = type_problems(_tool("mypy"), project, texts, {path: list(check.bodies) for path, check in python.items()})
+    for key, messages in found.items():
+        path = key.rsplit("#", 1)[0]
+        added = tuple(Problem(key, message) for message in messages)
+        checks[path] = dataclasses.replace(checks[path], problems=tuple(dict.fromkeys(checks[path].problems + added)))
