@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -135,6 +137,24 @@ def test_an_invalid_requirement_goes_to_the_repair_call(project: Path, fake: Fak
     repair = fake.requests[1].body["messages"][0]["content"]
     assert "'httpx=>0.27' is not a valid PEP 508 requirement" in repair
     assert '"httpx=>0.27"' not in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_a_fill_that_adds_a_dependency_makes_make_reinstall_the_environment(project: Path, fake: FakeAnthropic) -> None:
+    # An environment built before the fill: its stamp is newer than pyproject.toml.
+    os.utime(project / "pyproject.toml", (time.time() - 3600, time.time() - 3600))
+    (project / ".venv").mkdir()
+    (project / ".venv/.installed").touch()
+    assert run(["make", "-q", ".venv/.installed"], cwd=project, check=False).returncode == 0
+    bodies = json.loads(answer(project, region_keys(project)))
+    bodies["pyproject.toml#dependencies"] = '    "attrs>=23,<26",\n'
+    fake.queue(Reply.message(json.dumps(bodies)))
+
+    assert main(["fill", str(project)]) == 0
+
+    assert '    "attrs>=23,<26",\n' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    # The gate's make check (and the user's next one) installs again, with the new package.
+    assert run(["make", "-q", ".venv/.installed"], cwd=project, check=False).returncode == 1
 
 
 def test_a_type_error_goes_to_the_repair_call_with_mypys_message(project: Path, fake: FakeAnthropic) -> None:
