@@ -104,6 +104,19 @@ class ExternalToolError(ScaffoldError):
     exit_code = ExitCode.EXTERNAL
 
 
+def machine_trouble(error: OSError) -> str | None:
+    """One line for a file-system failure no code path anticipated (a HOME that is a file, a read-only
+    folder, a full disk), naming the path and what to check; None when the error names no path, since
+    then it is more likely a bug than the machine."""
+    if error.filename is None:
+        return None
+    what = error.strerror or type(error).__name__
+    return (
+        f"cannot use {error.filename}: {what}; check that the folders on that path exist, are folders you can "
+        "write, and that the disk has room"
+    )
+
+
 def one_line(error: BaseException) -> str:
     """An error's message on one line, as every front end shows it (a stray newline cannot break it)."""
     return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())

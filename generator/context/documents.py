@@ -402,14 +402,16 @@ def load_library(root: Path, use_cache: bool = True) -> Library:
     try:
         index = _Index.open(path)
         index.refresh(root, entries, stubs)
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, OSError) as error:
         if path is None:
             raise
-        if not isinstance(error, sqlite3.OperationalError):
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
             _remove_database(path)  # corrupt: start again
             path_again: Path | None = path
         else:
-            path_again = None  # locked, read-only or full: work in memory this time
+            # Locked, read-only, full, or a cache folder that cannot be made (HOME is a file,
+            # or not writable): the index is only a cache, so work in memory this time.
+            path_again = None
         try:
             index = _Index.open(path_again)
             index.refresh(root, entries, stubs)
