@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,7 @@ def fails_in_a_worker(number: int) -> int:
 @pytest.fixture
 def forced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers for any amount of work, in small chunks, even on a one-core machine."""
-    if "fork" not in parallel.multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("needs fork")
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
     monkeypatch.setattr(parallel, "CHUNK", 3)
@@ -52,12 +54,12 @@ def test_stopping_early_ends_the_workers() -> None:
     results = parallel.ordered_map(square_and_pid, range(1000))
     assert next(results)[0] == 0
     results.close()
-    assert [child for child in parallel.multiprocessing.active_children() if child.is_alive()] == []
+    assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
 
 
 def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {pid for _, pid in parallel.ordered_map(square_and_pid, range(10))} == {PARENT}
-    monkeypatch.setattr(parallel.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert parallel.workers() == 0
 
 

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
@@ -40,7 +40,7 @@ def workers() -> int:
     return max(cores - 1, 0)
 
 
-def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Iterator[Result]:
+def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Generator[Result, None, None]:
     """`map(function, items)`, computed ahead in worker processes when that pays (see the module docstring).
 
     Worker `w` of `n` takes chunks `w, w + n, ...` of `items` (inherited through the fork, so
