@@ -14,13 +14,14 @@ this process. The results are the same either way, in the same order.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Generator, Sequence
-from multiprocessing.connection import Connection
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -34,6 +35,9 @@ CHUNK = 64
 
 def workers() -> int:
     """How many worker processes a build may start: the usable cores but one (the caller's)."""
+    # Imported here: multiprocessing costs a warm `scaffold context` run 40 ms it does not need.
+    import multiprocessing
+
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -49,10 +53,12 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
     A worker that fails stops quietly, and the caller computes its chunks itself, so an
     error surfaces here as it would without workers. Closing the iterator stops the workers.
     """
-    count = workers()
-    if count == 0 or len(items) < MIN_ITEMS:
+    count = workers() if len(items) >= MIN_ITEMS else 0
+    if count == 0:
         yield from map(function, items)
         return
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     pipes: list[Connection | None] = []
     processes = []
