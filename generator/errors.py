@@ -98,6 +98,13 @@ class HomeError(UsageError):
     """Raised when the knowledge home is missing, not in scaffold's layout, or not writable."""
 
 
+class MissingExtraError(UsageError):
+    """Raised when a command needs an optional part of scaffold (an extra) that is not installed.
+
+    The message names the pip command that installs it.
+    """
+
+
 class ExternalToolError(ScaffoldError):
     """Raised when git or Copier fails for a reason outside the user's input."""
 
