@@ -80,7 +80,7 @@ def _round(scratch: Path, env: dict[str, str], fake: FakeAnthropic) -> dict[str,
     total, lines, code = _timed_lines(argv, scratch / "scaffold", {**env, **fake.env("sk-bench")})
     if code != 0 or not any("verified: the fills pass 'make check'" in line for _, line in lines):
         raise SystemExit("scaffold did not end with a verified project:\n" + "\n".join(line for _, line in lines))
-    result = {"scaffold total": total, **{f"  {name}": value for name, value in _stages(total, lines).items()}}
+    result = {"new-service, total": total, **{f"  {name}": value for name, value in _stages(total, lines).items()}}
 
     copier = shutil.which("copier", path=str(Path(sys.executable).parent)) or "copier"
     copy = [copier, "copy", "--defaults", "--vcs-ref", "HEAD", "-d", "template=service", "-d", "project_name=payouts"]
