@@ -7,6 +7,7 @@ holds tells whether it ran with the fills in place.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
 from tests.fakeapi import FakeAnthropic
-from tests.fillfakes import valid_reply
+from tests.fillfakes import valid_reply, worktree
 from tests.helpers import GIT_IDENTITY, run
 
 # How many lines of the sources carry the fake model's tag: 0 on the fallbacks.
@@ -116,3 +117,16 @@ def test_a_failing_target_is_reported_and_its_output_not_taken(
     assert "may be stale: derived.txt ('make generated' failed with exit 2: " in out
     assert "derived.txt" not in _fill_commit_files(project)
     assert not (project / "derived.txt").exists()
+
+
+def test_an_interrupt_while_it_runs_leaves_no_derived_file(project: Path, make_gate: FakeAnthropic) -> None:
+    _makefile(project, generated=True)
+    makefile = project / "Makefile"
+    interrupt = f"{GENERATE}; kill -INT {os.getpid()}; sleep 10"
+    makefile.write_text(makefile.read_text().replace(GENERATE, interrupt))
+    run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "a generated target that is interrupted"])
+    before = worktree(project)
+
+    assert main(["fill", str(project)]) == 130
+
+    assert worktree(project) == before

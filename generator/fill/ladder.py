@@ -269,8 +269,10 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
         reporter.progress(Progress("verify", command=command))
         run = run_tests(plan.project, command, api_key)
     finally:
-        put_back(plan.project, made.changes)
-        swap.undo()
+        try:
+            put_back(plan.project, made.changes)
+        finally:
+            swap.undo()
     code, tail = run.code, run.tail
     state.skipped.extend(run.skipped)
     if code == 0:

@@ -20,6 +20,7 @@ from pathlib import Path
 from generator.fill.plan import file_tree, git_visible
 from generator.fill.verify import run_tests
 from generator.plumbing import atomic
+from generator.plumbing.transaction import signals_held
 
 TARGET = "generated"
 # Larger files are not taken for generated text (nor kept in memory to be put back).
@@ -44,7 +45,12 @@ class Regenerated:
 def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip: Iterable[str]) -> Regenerated:
     """Run `command` in the project and return the text files it changed, left changed on disk (see put_back)."""
     before = _snapshot(project, in_git=in_git)
-    run = run_tests(project, command, api_key)
+    try:
+        run = run_tests(project, command, api_key)
+    except BaseException:
+        # Ctrl-C while it runs: what it wrote so far goes, as after a refused fill.
+        put_back(project, changes_of(before, _snapshot(project, in_git=in_git), skip))
+        raise
     changes = changes_of(before, _snapshot(project, in_git=in_git), skip)
     if run.code != 0:
         last = run.tail.splitlines()[-1] if run.tail.strip() else "no output"
@@ -79,12 +85,13 @@ def changes_of(before: Mapping[str, bytes], after: Mapping[str, bytes], skip: It
 
 
 def put_back(project: Path, changes: Changes) -> None:
-    """Restore what the files held before `make generated` ran."""
-    for rel, (old, _) in changes.items():
-        if old is None:
-            (project / rel).unlink(missing_ok=True)
-        else:
-            atomic.write_atomic(project / rel, old.encode("utf-8"))
+    """Restore what the files held before `make generated` ran (an interrupt waits until it is done)."""
+    with signals_held():
+        for rel, (old, _) in changes.items():
+            if old is None:
+                (project / rel).unlink(missing_ok=True)
+            else:
+                atomic.write_atomic(project / rel, old.encode("utf-8"))
 
 
 def stale_files(project: Path) -> tuple[str, ...]:
