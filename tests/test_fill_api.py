@@ -14,6 +14,7 @@ import yaml
 from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
+from generator.fill.related import related_files
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import requested, valid_reply
 from tests.helpers import run
@@ -41,6 +42,9 @@ def test_fields_rules_and_factories_are_asked_for_in_one_request(
         assert f'path="{path}"' in files, path
     assert "scaffold:fill fields-orders" in files
     assert 'stores["<resource>"].get(id)' in files
+    # A later refill of the rules alone still sees the fields, the repositories and the factories, read-only.
+    related = related_files(project, ["src/shop/rules.py", "tests/test_rules.py"])
+    assert {"src/shop/models.py", "src/shop/repository.py", "tests/factories.py"} <= set(related.files)
     out = capsys.readouterr().out
     assert "may be stale: openapi.json ('make generated' did not run (--no-verify))" in out
     for entry in yaml.safe_load((project / RECORD_FILE).read_text())["regions"].values():
