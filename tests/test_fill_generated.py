@@ -130,3 +130,16 @@ def test_an_interrupt_while_it_runs_leaves_no_derived_file(project: Path, make_g
     assert main(["fill", str(project)]) == 130
 
     assert worktree(project) == before
+
+
+def test_a_generated_file_that_is_not_text_is_committed_byte_for_byte(project: Path, make_gate: FakeAnthropic) -> None:
+    _makefile(project, generated=True)
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().replace(GENERATE, f"{GENERATE}; printf '\\377\\000x' > blob.bin"))
+    run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "a generated binary file"])
+
+    assert main(["fill", str(project)]) == 0
+
+    assert (project / "blob.bin").read_bytes() == b"\xff\x00x"
+    assert {"blob.bin", "derived.txt"} <= _fill_commit_files(project)
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""

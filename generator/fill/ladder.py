@@ -65,7 +65,7 @@ class _State:
     skipped: list[str] = field(default_factory=list)
     # What `make generated` changed in the gate's last passing run (written with the fills), and why it
     # did not run to the end there ("" when it did).
-    generated: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    generated: dict[str, tuple[bytes | None, bytes]] = field(default_factory=dict)
     regenerate_failure: str = ""
 
 
@@ -337,7 +337,7 @@ def _finish(
     if any(scrub(text, secrets) != text for text in [record, *(state.accepted[r.key] for r in plan.todo)]):
         raise ExternalToolError("a fill holds the API key or another configured credential; nothing was written")
     generated = {path: after for path, (_, after) in state.generated.items()}
-    writes = {**texts, **generated, RECORD_FILE: record}
+    writes: dict[str, str | bytes] = {**texts, **generated, RECORD_FILE: record}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
         # state.found is what the files hold now: the check above just compared them.
@@ -372,7 +372,7 @@ def _generated(plan: Plan, options: FillOptions, state: _State, result: FillResu
     result.regenerated = tuple(state.generated)
     if options.gate is not None and not state.regenerate_failure:
         return
-    why = {"not-asked": "--no-verify", "no-command": "there is no check command", "setup-failed": "no environment"}
+    why = {"not-asked": "--no-verify", "no-command": "there is no check command", "setup-failed": "its environment could not be built"}
     reason = state.regenerate_failure or f"'{command}' did not run ({why[result.gate_off or 'not-asked']})"
     result.stale = stale_files(plan.project) or (f"the files '{command}' writes",)
     result.stale_reason = reason

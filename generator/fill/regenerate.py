@@ -29,8 +29,8 @@ _MAX_BYTES = 5_000_000
 _REDIRECT = re.compile(r"(?<![0-9&])>>?\s*([^\s;&|<>()]+)")
 
 
-# Path -> (its text before, or None when it is new; its text after).
-Changes = dict[str, tuple[str | None, str]]
+# Path -> (its bytes before, or None when it is new; its bytes after).
+Changes = dict[str, tuple[bytes | None, bytes]]
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Regenerated:
 
 
 def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip: Iterable[str]) -> Regenerated:
-    """Run `command` in the project and return the text files it changed, left changed on disk (see put_back)."""
+    """Run `command` in the project and return the files it changed, left changed on disk (see put_back)."""
     before = _snapshot(project, in_git=in_git)
     try:
         run = run_tests(project, command, api_key)
@@ -70,18 +70,11 @@ def _snapshot(project: Path, *, in_git: bool) -> dict[str, bytes]:
 
 
 def changes_of(before: Mapping[str, bytes], after: Mapping[str, bytes], skip: Iterable[str]) -> Changes:
-    """The text files that differ between two snapshots (new ones included), without `skip` (region files)."""
+    """The files that differ between two snapshots (new ones included), without `skip` (region files)."""
     skipped = set(skip)
-    changes: Changes = {}
-    for rel, data in after.items():
-        if rel in skipped or before.get(rel) == data:
-            continue
-        try:
-            old = before[rel].decode("utf-8") if rel in before else None
-            changes[rel] = (old, data.decode("utf-8"))
-        except UnicodeDecodeError:
-            continue  # not text: the fill's commit carries text only
-    return changes
+    return {
+        rel: (before.get(rel), data) for rel, data in after.items() if rel not in skipped and before.get(rel) != data
+    }
 
 
 def put_back(project: Path, changes: Changes) -> None:
@@ -91,7 +84,7 @@ def put_back(project: Path, changes: Changes) -> None:
             if old is None:
                 (project / rel).unlink(missing_ok=True)
             else:
-                atomic.write_atomic(project / rel, old.encode("utf-8"))
+                atomic.write_atomic(project / rel, old)
 
 
 def stale_files(project: Path) -> tuple[str, ...]:
