@@ -372,7 +372,11 @@ def _generated(plan: Plan, options: FillOptions, state: _State, result: FillResu
     result.regenerated = tuple(state.generated)
     if options.gate is not None and not state.regenerate_failure:
         return
-    why = {"not-asked": "--no-verify", "no-command": "there is no check command", "setup-failed": "its environment could not be built"}
+    why = {
+        "not-asked": "--no-verify",
+        "no-command": "there is no check command",
+        "setup-failed": "its environment could not be built",
+    }
     reason = state.regenerate_failure or f"'{command}' did not run ({why[result.gate_off or 'not-asked']})"
     result.stale = stale_files(plan.project) or (f"the files '{command}' writes",)
     result.stale_reason = reason
