@@ -353,6 +353,7 @@ def _run_fill(
         client=client,
         gate=gate,
         gate_off=gate_off,
+        regenerate=verify.regenerate_for(plan.project),
         commit=git,
         # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
         keep_previous=not fresh and plan.repo is None,

@@ -36,7 +36,7 @@ def _variants() -> dict[str, tuple[str, str, dict[str, str]]]:
 VARIANTS = _variants()
 # These renders get the same `make check`, from nothing installed, as the baseline the fill gate runs before
 # any model call in tests/test_fill_realistic.py (which then checks the filled project too): not run twice.
-CHECKED_BY_THE_FILL_GATE = {"service-default", "infra-aws", "script-python", "script-bash"}
+CHECKED_BY_THE_FILL_GATE = {"service-default", "api-default", "infra-aws", "script-python", "script-bash"}
 
 
 @pytest.fixture(scope="session")
