@@ -21,7 +21,16 @@ import yaml
 
 from generator.fill.regenerate import stale_files
 from generator.fill.regions import find_regions
-from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, ci_checks, render_template, run, venv_bin, wait_until
+from tests.helpers import (
+    AGENTS_REGION,
+    ASSISTANT_FILES,
+    ci_checks,
+    markdown_texts,
+    render_template,
+    run,
+    venv_bin,
+    wait_until,
+)
 
 # Quotes, a backslash, non-ASCII and HTML: the answer must survive Python, TOML, JSON and Markdown.
 AWKWARD_DESCRIPTION = 'Keeps the "ledger" of Zoë\'s café \\ bakery <b>&</b> its suppliers — every entry'
@@ -295,7 +304,7 @@ def test_awkward_description_survives_every_format(rendered: dict[str, Path]) ->
     assert description == AWKWARD_DESCRIPTION
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"] == AWKWARD_DESCRIPTION
     assert json.loads((project / "openapi.json").read_text())["info"]["description"] == AWKWARD_DESCRIPTION
-    assert AWKWARD_DESCRIPTION in (project / "README.md").read_text(encoding="utf-8")
+    assert AWKWARD_DESCRIPTION in markdown_texts((project / "README.md").read_text(encoding="utf-8"))
 
 
 def test_pyproject_dependencies_follow_the_answers(rendered: dict[str, Path]) -> None:

@@ -20,7 +20,16 @@ import pytest
 import yaml
 
 from generator.fill.regions import find_regions
-from tests.helpers import AGENTS_REGION, ASSISTANT_FILES, ci_checks, render_template, run, venv_bin, wait_until
+from tests.helpers import (
+    AGENTS_REGION,
+    ASSISTANT_FILES,
+    ci_checks,
+    markdown_texts,
+    render_template,
+    run,
+    venv_bin,
+    wait_until,
+)
 
 # Quotes, a backslash and a length past any line limit: the answer must survive TOML, docstrings and comments.
 AWKWARD_DESCRIPTION = (
@@ -222,7 +231,7 @@ def test_awkward_description_survives_python_and_markdown(custom_project: Path) 
 
     assert docstring is not None
     assert " ".join(docstring.split()) == AWKWARD_DESCRIPTION
-    assert AWKWARD_DESCRIPTION in (custom_project / "README.md").read_text()
+    assert AWKWARD_DESCRIPTION in markdown_texts((custom_project / "README.md").read_text(encoding="utf-8"))
 
 
 def test_ci_runs_the_projects_checks_on_the_chosen_python(default_project: Path, custom_project: Path) -> None:
