@@ -184,10 +184,6 @@ class Side:
 
 def baseline_side(rev: str, scratch: Path) -> Side | None:
     """The baseline implementation, unpacked from git, or None if it cannot run here."""
-    probe = subprocess.run([sys.executable, "-c", "import bm25s, Stemmer"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        print(f"baseline {rev} skipped: it needs bm25s and PyStemmer (pip install 'bm25s<0.4' PyStemmer)")
-        return None
     root = scratch / f"baseline-{rev}"
     root.mkdir()
     archive = subprocess.run(
@@ -196,6 +192,13 @@ def baseline_side(rev: str, scratch: Path) -> Side | None:
         check=True,
     )
     subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
+    uses_bm25s = "import bm25s" in (root / "generator" / "context" / "documents.py").read_text(encoding="utf-8")
+    if not uses_bm25s:
+        return Side(f"before ({rev})", root)
+    probe = subprocess.run([sys.executable, "-c", "import bm25s, Stemmer"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        print(f"baseline {rev} skipped: it needs bm25s and PyStemmer (pip install 'bm25s<0.4' PyStemmer)")
+        return None
     return Side(f"before ({rev}, bm25s)", root)
 
 
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="scaffold-bench-"))
     try:
-        sides = [Side("now (SQLite FTS5)", REPO)]
+        sides = [Side("now (this checkout)", REPO)]
         if not args.no_baseline:
             baseline = baseline_side(args.baseline, scratch)
             if baseline is not None:

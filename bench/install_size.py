@@ -2,11 +2,12 @@
 
     python bench/install_size.py [--baseline REV]
 
-Creates fresh venvs (in a temporary folder) and installs into each: this checkout, Copier
-alone, and optionally a git revision of this repository (`git archive`). It prints the size
+Creates fresh venvs (in a temporary folder) and installs into each: Copier alone, this
+checkout, this checkout with every optional part (`[all]`), and optionally a git revision of
+this repository (`git archive`). It prints the size
 of each venv's site-packages without the pip that every venv starts with, and how many
 distributions were installed. Needs the package index (pip's usual configuration). The
-target (issue 12): scaffold's install at most 1.5 times Copier's.
+target (issue 12): scaffold's install (without extras) at most 1.5 times Copier's.
 """
 
 from __future__ import annotations
@@ -52,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="scaffold-install-") as folder:
         scratch = Path(folder)
-        specs = [("copier", "copier"), ("scaffold (this checkout)", str(REPO))]
+        specs = [
+            ("copier", "copier"),
+            ("scaffold (this checkout)", str(REPO)),
+            # With every optional part (the `all` extra): what a user of the fill step and `scaffold mcp` installs.
+            ("scaffold[all] (this checkout)", f"{REPO}[all]"),
+        ]
         if args.baseline:
             source = scratch / "baseline-src"
             source.mkdir()

@@ -3,8 +3,8 @@
 Each check says what it found and, when something is off, what that means and the fix. Four
 parts are required and fail the run: git, the user config, the template source and the
 knowledge home. The rest only warn: the git identity, the per-user folders, the placed copy of
-the bundled templates, the optional checkers, the AI settings and the API key; with `online`,
-whether the API answers.
+the bundled templates, the optional checkers, the optional parts (extras), the AI settings and
+the API key; with `online`, whether the API answers.
 
 Nothing is created or changed: a folder is probed with a temporary file removed at once, the
 bundled templates are not placed, the context index is not built, and the API key is never
@@ -42,13 +42,14 @@ def diagnose(*, online: bool = False, config: settings.Settings | None = None) -
             DoctorCheck("template source", "fail", blocked, required=True, fault="config"),
             DoctorCheck("knowledge home", "fail", blocked, required=True, fault="config"),
             *_checkers(),
+            *_extras(),
             DoctorCheck("AI settings", "warn", blocked),
             DoctorCheck("API key", "warn", blocked),
         ]
         if online:
             checks.append(DoctorCheck("API", "warn", blocked))
         return DoctorReport(__version__, tuple(checks))
-    checks += [_bundle(config), _template_source(config), _home(config), *_checkers(), _ai_settings(config)]
+    checks += [_bundle(config), _template_source(config), _home(config), *_checkers(), *_extras(), _ai_settings(config)]
     checks.append(_api_key(config))
     if online:
         checks.append(_api(config))
@@ -438,9 +439,26 @@ def _api_key(config: settings.Settings) -> DoctorCheck:
     return DoctorCheck("API key", "ok", f"set, from {where} (scaffold never shows it)")
 
 
+def _extras() -> list[DoctorCheck]:
+    from generator.plumbing.extras import EXTRAS, installed
+
+    return [
+        DoctorCheck(f"'{extra.name}' part", "ok", f"installed: {extra.enables}")
+        if installed(extra)
+        else DoctorCheck(
+            f"'{extra.name}' part", "warn", f"not installed, so these do not run: {extra.enables}", extra.command
+        )
+        for extra in EXTRAS
+    ]
+
+
 def _api(config: settings.Settings) -> DoctorCheck:
+    from generator.plumbing.extras import AI, installed
+
     if config.key is None:
         return DoctorCheck("API", "warn", "not checked: no API key", "set one (see 'API key')")
+    if not installed(AI):
+        return DoctorCheck("API", "warn", "not checked: the Anthropic SDK is not installed", AI.command)
     from generator.fill.client import probe
 
     endpoint, error = probe(config.key, config.main_model, PROBE_TIMEOUT)

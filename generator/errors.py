@@ -98,10 +98,30 @@ class HomeError(UsageError):
     """Raised when the knowledge home is missing, not in scaffold's layout, or not writable."""
 
 
+class MissingExtraError(UsageError):
+    """Raised when a command needs an optional part of scaffold (an extra) that is not installed.
+
+    The message names the pip command that installs it.
+    """
+
+
 class ExternalToolError(ScaffoldError):
     """Raised when git or Copier fails for a reason outside the user's input."""
 
     exit_code = ExitCode.EXTERNAL
+
+
+def machine_trouble(error: OSError) -> str | None:
+    """One line for a file-system failure no code path anticipated (a HOME that is a file, a read-only
+    folder, a full disk), naming the path and what to check; None when the error names no path, since
+    then it is more likely a bug than the machine."""
+    if error.filename is None:
+        return None
+    what = error.strerror or type(error).__name__
+    return (
+        f"cannot use {error.filename}: {what}; check that the folders on that path exist, are folders you can "
+        "write, and that the disk has room"
+    )
 
 
 def one_line(error: BaseException) -> str:

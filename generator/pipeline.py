@@ -330,9 +330,11 @@ def _run_fill(
 ) -> FillRun:
     from generator.fill import ladder, verify
     from generator.fill.prepare import client_options, prepare
+    from generator.plumbing.extras import AI, require
 
     key = config.key or ""
     # Every setting is checked before the question: a bad one must not surface after the user said yes.
+    require(AI, "the AI fill step")
     client = client_options(config, key)
     gate = verify.gate_for(plan.project, request.verify_command or config.verify_command) if request.verify else None
     gate_off: GateOff | None = None if gate else ("no-command" if request.verify else "not-asked")
@@ -351,6 +353,7 @@ def _run_fill(
         client=client,
         gate=gate,
         gate_off=gate_off,
+        regenerate=verify.regenerate_for(plan.project),
         commit=git,
         # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
         keep_previous=not fresh and plan.repo is None,

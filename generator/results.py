@@ -16,7 +16,7 @@ from generator.fill.pricing import Usage
 
 # --- progress -----------------------------------------------------------------------------------
 
-Step = Literal["environment", "call", "check", "baseline", "verify", "write"]
+Step = Literal["environment", "call", "check", "baseline", "generate", "verify", "write"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,11 @@ class FillResult:
     gate_off: GateOff | None = None
     gate_detail: str = ""
     gate_skipped: tuple[str, ...] = ()
+    # Files derived from the code that `make generated` rewrote for the fills (committed with them); or,
+    # when it could not run (`stale_reason`), the files it writes, which may now be out of date.
+    regenerated: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+    stale_reason: str = ""
 
     @property
     def verified(self) -> bool:

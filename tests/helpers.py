@@ -241,3 +241,17 @@ def ci_checks(project: Path) -> str:
     commands = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
     assert "make check" in commands, commands
     return run(["make", "-n", "check"], cwd=project).stdout
+
+
+def markdown_texts(text: str) -> list[str]:
+    """The plain text of every paragraph, heading and table cell of a Markdown document, as GitHub renders
+    it (CommonMark with tables and strikethrough); inline markup shows as <type>, so text that renders as
+    markup never equals plain text."""
+    from markdown_it import MarkdownIt
+
+    rendered = []
+    for token in MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(text):
+        if token.type == "inline":
+            parts = [c.content if c.type == "text" else f"<{c.type}>" for c in token.children or []]
+            rendered.append("".join(parts))
+    return rendered

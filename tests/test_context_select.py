@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -263,3 +264,22 @@ def test_a_home_without_a_map_of_its_own_skips_what_it_lacks_quietly() -> None:
     )
     assert [pick.section.heading for pick in selection.picks] == ["Terraform"]
     assert selection.warnings == () and selection.omitted == ()
+
+
+def test_ranked_sections_written_for_other_kinds_are_cut() -> None:
+    # A rollback runbook ranked for a script task: its general sections go in, its service and Terraform steps don't.
+    docs = {
+        "runbooks/rollback.md": [("Roll back", 10), ("Python services", 20), ("Terraform modules", 20), ("After", 9)]
+    }
+    scores = {"runbooks/rollback.md#Roll back": 5.0, "runbooks/rollback.md#Terraform modules": 4.0}
+    cmap = dataclasses.replace(KIND_MAP, ranked_folders=("runbooks",))
+    index = FakeIndex(docs, scores)
+
+    script = select(Task("roll back the dump rotation"), "script", cmap, index, 10_000, 0, size)
+    assert [pick.section.heading for pick in script.picks] == ["Roll back", "After"]
+    assert [(item.section, item.reason) for item in script.cut] == [
+        ("runbooks/rollback.md > Python services", "section for kind 'service', not 'script'"),
+        ("runbooks/rollback.md > Terraform modules", "section for kind 'infra', not 'script'"),
+    ]
+    infra = select(Task("roll back the bucket module"), "infra", cmap, index, 10_000, 0, size)
+    assert "Terraform modules" in [pick.section.heading for pick in infra.picks]

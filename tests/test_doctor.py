@@ -42,6 +42,8 @@ EVERY_CHECK = [
     "python-hcl2",
     "checkov",
     "mypy",
+    "'ai' part",
+    "'mcp' part",
     "AI settings",
     "API key",
 ]

@@ -7,6 +7,8 @@ import functools
 import os
 import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -565,3 +567,74 @@ def test_a_force_merge_into_a_folder_it_cannot_write_stops_before_moving_anythin
         "tests",
         "tests/keep.txt",
     ]
+
+
+def test_a_file_size_limit_while_placing_the_bundle_leaves_no_partial_file(tmp_path: Path) -> None:
+    # `ulimit -f`: Python ignores SIGXFSZ, so the copy fails with EFBIG half-way; nothing partial may stay.
+    package_data = tmp_path / "package"
+    package_data.mkdir()
+    data_home = tmp_path / "data"
+    script = f"""
+import resource, sys
+from pathlib import Path
+from generator import settings
+from generator.errors import ExternalToolError
+from generator.template import source
+settings.DATA_DIR = Path({str(package_data)!r})
+(settings.DATA_DIR / source.BUNDLE_NAME).write_bytes(b"x" * 300_000)
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+try:
+    source.ensure_bundle()
+except ExternalToolError as error:
+    print(error)
+    sys.exit(5)
+"""
+    env = {**os.environ, "XDG_DATA_HOME": str(data_home)}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+
+    assert run.returncode == 5, run.stderr
+    assert "cannot place the bundled templates in" in run.stdout and "File too large" in run.stdout
+    assert [path.name for path in data_home.rglob("*") if path.is_file()] == []
+
+
+@pytest.fixture
+def home_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME points at a file, and no XDG variable points elsewhere: no per-user folder can be made."""
+    blocker = tmp_path / "home-file"
+    blocker.write_text("not a folder\n")
+    monkeypatch.setenv("HOME", str(blocker))
+    for variable in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    return blocker
+
+
+def test_a_home_that_is_a_file_still_gives_context(home_is_a_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The index is a cache: when its folder cannot be made, scaffold works in memory instead of failing.
+    assert main(["context", "add a health check endpoint", "--home", str(REPO_ROOT)]) == 0
+    assert "health" in capsys.readouterr().out.lower()
+
+
+def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(
+    home_is_a_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 5
+
+    err = capsys.readouterr().err
+    assert err.startswith("scaffold: error: cannot use ") and str(home_is_a_file) in err and err.count("\n") == 1
+    assert "Not a directory" in err and "internal error" not in err
+
+
+def test_copiers_temporary_folders_go_even_when_interrupted() -> None:
+    import tempfile
+
+    from generator.template.render import copier_errors
+
+    before = tempfile.gettempdir()
+    made: list[Path] = []
+    with pytest.raises(KeyboardInterrupt), copier_errors("a source"):
+        # What Copier does for a clone (`copier._vcs.clone`): a folder in the default temp folder.
+        made.append(Path(tempfile.mkdtemp(prefix="copier._vcs.clone.")))
+        raise KeyboardInterrupt
+
+    assert made and not made[0].exists() and made[0].parent.name.startswith("scaffold-copier-")
+    assert tempfile.gettempdir() == before

@@ -19,12 +19,14 @@ from typing import Any
 import pytest
 import yaml
 
+from generator.fill.regenerate import stale_files
 from generator.fill.regions import find_regions
 from tests.helpers import (
     AGENTS_REGION,
     ASSISTANT_FILES,
     DEPENDENCIES_REGION,
     ci_checks,
+    markdown_texts,
     render_template,
     run,
     venv_bin,
@@ -108,6 +110,7 @@ PROJECT_FILES = {
     "pyproject.toml",
     "tests/__init__.py",
     "tests/conftest.py",
+    "tests/factories.py",
     "tests/test_openapi.py",
     "tests/test_pagination.py",
     "tests/test_problems.py",
@@ -260,21 +263,34 @@ def test_regions_carry_instructions_and_working_fallbacks(project: Path) -> None
 
     regions = find_regions(project)
 
-    assert {region.key for region in regions} == {
-        key
-        for name in names
-        for key in (f"src/{package}/rules.py#rules-{name}", f"tests/test_rules.py#rules-tests-{name}")
-    } | {AGENTS_REGION, DEPENDENCIES_REGION}
-    for region in (region for region in regions if region.key not in {AGENTS_REGION, DEPENDENCIES_REGION}):
+    imports = f"src/{package}/models.py#imports"
+    per_resource = {
+        f"src/{package}/models.py#fields-{{}}",
+        f"src/{package}/rules.py#rules-{{}}",
+        "tests/factories.py#factory-{}",
+        "tests/test_rules.py#rules-tests-{}",
+    }
+    expected = {key.format(name) for name in names for key in per_resource}
+    assert {region.key for region in regions} == expected | {imports, AGENTS_REGION, DEPENDENCIES_REGION}
+    for region in regions:
+        if region.key in (AGENTS_REGION, imports, DEPENDENCIES_REGION):
+            continue
         assert region.language == "python"
-        assert region.indent == "    ", region.key  # inside a function: fills cannot break the layout
-        assert answers["description"] in region.instruction, region.key
-        assert "models.py" in region.instruction or "RuleCase" in region.instruction, region.key
-        # The body sits in a function, at the function's indentation.
+        assert region.indent == "    ", region.key  # inside a class or function: fills cannot break the layout
+        assert re.search(r"[A-Z]\w*(Fields|Create)\b", region.instruction), region.key  # names its model
+        # The body sits in a class or function, at its indentation.
         compile(f"def fallback():\n{region.body}", region.key, "exec")
+    described = [r for r in regions if "#fields-" in r.key or "#rules-" in r.key]
+    assert all(answers["description"] in r.instruction for r in described)
     rules = [r for r in regions if r.path == f"src/{package}/rules.py"]
-    assert all("problems.Conflict" in r.instruction and "OpenAPI contract" in r.instruction for r in rules)
+    assert all("problems.Conflict" in r.instruction and 'stores["<resource>"].get(id)' in r.instruction for r in rules)
     assert all("require_unique(records, " in r.body for r in rules)
+    # The fallbacks are the fields the template always had: a render without AI behaves as before.
+    fields = [r for r in regions if "#fields-" in r.key]
+    assert all("name: str = Field(" in r.body and "description: str = Field(" in r.body for r in fields)
+    assert all("Keep `name: str`" in r.instruction and "examples=" in r.instruction for r in fields)
+    factories = [r for r in regions if r.path == "tests/factories.py"]
+    assert all('"description": ""' in r.body and "check_" in r.instruction for r in factories)
 
 
 def test_awkward_description_survives_every_format(rendered: dict[str, Path]) -> None:
@@ -289,7 +305,7 @@ def test_awkward_description_survives_every_format(rendered: dict[str, Path]) ->
     assert description == AWKWARD_DESCRIPTION
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"] == AWKWARD_DESCRIPTION
     assert json.loads((project / "openapi.json").read_text())["info"]["description"] == AWKWARD_DESCRIPTION
-    assert AWKWARD_DESCRIPTION in (project / "README.md").read_text(encoding="utf-8")
+    assert AWKWARD_DESCRIPTION in markdown_texts((project / "README.md").read_text(encoding="utf-8"))
 
 
 def test_pyproject_dependencies_follow_the_answers(rendered: dict[str, Path]) -> None:
@@ -379,13 +395,27 @@ def test_ci_runs_every_check_and_the_contract_diff(rendered: dict[str, Path]) ->
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_makefile_targets(rendered: dict[str, Path]) -> None:
-    targets = ["install", "run", "dev", "test", "lint", "format", "typecheck", "openapi", "check-openapi", "check"]
+    targets = [
+        "install",
+        "run",
+        "dev",
+        "test",
+        "lint",
+        "format",
+        "typecheck",
+        "openapi",
+        "generated",
+        "check-openapi",
+        "check",
+    ]
     dry_run = run(["make", "-n", *targets, "docker-build"], cwd=rendered["shop"])
 
     assert "python -m shop.openapi > openapi.json" in dry_run.stdout
     assert "python -m uvicorn --factory shop.app:create_app --reload --port 8000" in dry_run.stdout
     assert "docker build -t shop:dev ." in dry_run.stdout
     assert run(["make", "-n", "docker-build"], cwd=rendered["ledger"], check=False).returncode != 0
+    # What the fill step names as possibly stale when it cannot run `make generated`.
+    assert stale_files(rendered["shop"]) == ("openapi.json",)
 
 
 def test_answers_file_records_the_api_answers(rendered: dict[str, Path]) -> None:

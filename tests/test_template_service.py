@@ -25,6 +25,7 @@ from tests.helpers import (
     ASSISTANT_FILES,
     DEPENDENCIES_REGION,
     ci_checks,
+    markdown_texts,
     render_template,
     run,
     venv_bin,
@@ -232,7 +233,7 @@ def test_awkward_description_survives_python_and_markdown(custom_project: Path) 
 
     assert docstring is not None
     assert " ".join(docstring.split()) == AWKWARD_DESCRIPTION
-    assert AWKWARD_DESCRIPTION in (custom_project / "README.md").read_text()
+    assert AWKWARD_DESCRIPTION in markdown_texts((custom_project / "README.md").read_text(encoding="utf-8"))
 
 
 def test_ci_runs_the_projects_checks_on_the_chosen_python(default_project: Path, custom_project: Path) -> None:

@@ -18,7 +18,7 @@ from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.project import register as register_project
-from generator.errors import ExitCode, ScaffoldError, did_you_mean, one_line
+from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line
 from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
 
 EPILOG = """\
@@ -137,6 +137,10 @@ def _run(argv: Sequence[str] | None) -> int:
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:
             raise
+        if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error)):
+            # The machine's trouble, not scaffold's: say which path and what to check (exit 5).
+            print(f"scaffold: error: {line}", file=sys.stderr)
+            return ExitCode.EXTERNAL
         if signal_received():
             # An interrupt that landed inside library code (an import, a cached_property) can surface as
             # another exception; it is still the interrupt, and nothing was left half-done above it.

@@ -240,8 +240,10 @@ def _new_document(args: argparse.Namespace) -> int:
 
 def _mcp(args: argparse.Namespace) -> int:
     from generator.context.home import resolve_home
+    from generator.plumbing.extras import MCP, require
     from generator.settings import Settings
 
+    require(MCP, "scaffold mcp")
     resolve_home(Settings.load(home=args.home))  # a bad --home or config fails now, not at the first call
     if sys.stdin.isatty():
         print(

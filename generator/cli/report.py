@@ -59,6 +59,8 @@ def describe(event: Progress) -> str:
         return f"checking {event.count} fills"
     if event.step == "baseline":
         return f"running the project's checks before any fill: {event.command}"
+    if event.step == "generate":
+        return f"regenerating the files derived from the code: {event.command}"
     if event.step == "verify":
         return f"running the project's checks with the fills: {event.command}"
     return "writing the fills"
@@ -192,6 +194,13 @@ def summary(result: FillResult) -> list[str]:
         missing = "; ".join(f"{tool} is not installed: no {what}" for tool, what in result.unchecked)
         lines.append(f"  not checked: {missing} (install it for stricter checks)")
     lines.extend(_gate_lines(result, filled=bool(filled)))
+    if filled and result.regenerated:
+        lines.append(f"  regenerated with the fills: {', '.join(result.regenerated)}")
+    if filled and result.stale:
+        lines.append(
+            f"  may be stale: {', '.join(result.stale)} ({result.stale_reason}); "
+            "run 'make generated' and commit the result"
+        )
     if result.commit:
         lines.append(f"Committed the fills as {result.commit[:12]}; .scaffold/fills.yml records where they came from.")
     elif result.commit_skipped and filled:

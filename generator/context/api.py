@@ -482,6 +482,9 @@ def count_tokens(text: str, *, model: str | None = None, settings: Settings | No
             "exact token counts need ANTHROPIC_API_KEY (or anthropic_api_key in the user config); "
             "the estimate needs nothing"
         )
+    from generator.plumbing.extras import AI, require
+
+    require(AI, "exact token counts")
     import anthropic
 
     name = config.main_model

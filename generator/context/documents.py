@@ -10,7 +10,8 @@ The index is one SQLite database per home under the user cache dir: every file's
 mtime and ctime (ctime moves when permissions change, so a file made readable is picked up),
 each document's sections (byte offsets, token estimates), and an FTS5 full-text index of the
 sections (Porter stemming, BM25 ranking). A run stats the files and re-reads only those whose
-stat changed; the text itself is read from the files, only for the sections selected.
+stat changed; the text itself is read from the files, only for the sections selected. A
+large build reads and splits the files in worker processes (`generator.context.parallel`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import json
@@ -25,10 +27,11 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.context.parallel import ordered_map
 from generator.context.tokens import estimate_tokens
 from generator.errors import HomeError
 
@@ -256,6 +259,9 @@ BUSY_TIMEOUT_SECONDS = 30.0
 MAX_DEAD_SHARE = 0.25
 # SQLite's page cache while indexing: enough to keep FTS5's merges in memory.
 CACHE_KIB = 16_000
+# FTS5's in-memory index before it is written out (see `_Index.create`); it bounds the
+# memory a build adds.
+FTS_HASH_BYTES = 16_000_000
 # Rankings of recent queries are kept until the files change.
 QUERY_CACHE = 256
 _STOPWORDS = frozenset(
@@ -402,14 +408,16 @@ def load_library(root: Path, use_cache: bool = True) -> Library:
     try:
         index = _Index.open(path)
         index.refresh(root, entries, stubs)
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, OSError) as error:
         if path is None:
             raise
-        if not isinstance(error, sqlite3.OperationalError):
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
             _remove_database(path)  # corrupt: start again
             path_again: Path | None = path
         else:
-            path_again = None  # locked, read-only or full: work in memory this time
+            # Locked, read-only, full, or a cache folder that cannot be made (HOME is a file,
+            # or not writable): the index is only a cache, so work in memory this time.
+            path_again = None
         try:
             index = _Index.open(path_again)
             index.refresh(root, entries, stubs)
@@ -473,6 +481,12 @@ class _Index:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+            # FTS5 writes its in-memory index to disk as a new segment whenever it grows past
+            # this size, and merges segments later: with the default 1 MB a cold build of
+            # 50 MB spends a quarter of its time merging. The option is not in FTS5's
+            # documentation, so a library without it only builds slower.
+            with contextlib.suppress(sqlite3.OperationalError):
+                self.db.execute("INSERT INTO fts(fts, rank) VALUES ('hashsize', ?)", (FTS_HASH_BYTES,))
             self.db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
 
     @contextlib.contextmanager
@@ -515,18 +529,17 @@ class _Index:
             # Row ids are never reused: the full-text index may still hold an old row under one.
             top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
             self._next_id = max(int(top) + 1, int(self._meta("next_id") or 0))
-            for entry in changed:
-                self._add(root, entry, stubs)
+            self._add(ordered_map(functools.partial(_parse_file, root, stubs), changed))
             self._set_meta("next_id", str(self._next_id))
             self.db.execute("DELETE FROM queries")
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
+            self._set_meta("stamps", _stamps_digest(entries))
 
     def _stale(self, entries: list[FileEntry], stubs: _StubPatterns) -> bool:
-        if self._meta("stubs") != stubs.digest:
-            return True
-        known = self._stamps()
-        return len(known) != len(entries) or any(known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns) for e in entries)
+        # One digest of every file's stamp, kept by the last update, spares a warm run reading
+        # and comparing a row per file; the update itself still compares them one by one.
+        return self._meta("stubs") != stubs.digest or self._meta("stamps") != _stamps_digest(entries)
 
     def _count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -534,32 +547,27 @@ class _Index:
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
-    def _add(self, root: Path, entry: FileEntry, stubs: _StubPatterns) -> None:
-        warning, data = _read_document(root, entry.path)
-        stub = data is not None and stubs.matches(entry.path, data)
-        raws = split_sections(entry.path, data) if data is not None else []
-        self.db.execute(
-            "INSERT INTO files(path, size, mtime_ns, ctime_ns, warning, stub, sections) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, warning, int(stub), len(raws)),
-        )
-        if data is None or not raws:
-            return
-        folder = entry.path.partition("/")[0] if "/" in entry.path else ""
-        title = raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))
-        first = self._next_id
-        rows = []
-        texts = []
-        for ordinal, raw in enumerate(raws):
-            text = data[raw.start : raw.end].decode("utf-8")
-            rows.append(
-                (first + ordinal, entry.path, folder, ordinal, raw.heading, raw.trail, raw.line, raw.start, raw.end,
-                 estimate_tokens(text), int(stub))
-            )  # fmt: skip
-            headings = raw.trail.partition(TRAIL_SEPARATOR)[2]
-            texts.append((first + ordinal, title, headings, text))
-        self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
-        self._next_id = first + len(raws)
+    def _add(self, parsed: Iterable[_Parsed]) -> None:
+        """Insert parsed files, a batch of them per statement (fewer round trips into SQLite)."""
+        items = iter(parsed)
+        while batch := list(itertools.islice(items, 256)):
+            files, rows, texts = [], [], []
+            for item in batch:
+                entry, count = item.entry, len(item.sections)
+                files.append(
+                    (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, item.warning, int(item.stub), count)
+                )
+                folder, first = folder_of(entry.path), self._next_id
+                for ordinal, (heading, trail, line, start, end, tokens, headings, text) in enumerate(item.sections):
+                    row_id = first + ordinal
+                    rows.append(
+                        (row_id, entry.path, folder, ordinal, heading, trail, line, start, end, tokens, int(item.stub))
+                    )
+                    texts.append((row_id, item.title, headings, text))
+                self._next_id = first + count
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
+            self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
 
     def file_notes(self) -> tuple[list[str], list[str]]:
         """Warnings about skipped files, and the unedited stubs."""
@@ -633,6 +641,12 @@ class _Index:
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
+def _stamps_digest(entries: list[FileEntry]) -> str:
+    """A digest of the files' paths and stamps, in `scan_files` order."""
+    text = "\n".join(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.ctime_ns}" for e in entries)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
     """A file's bytes, or the warning that says why it is skipped."""
     try:
@@ -647,6 +661,34 @@ def _read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
             "convert it, e.g. with `iconv -t UTF-8`"
         ), None
     return None, data
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """What the index stores of one file; `sections` are (heading, trail, line, start, end,
+    tokens, headings, text), `headings` being the trail below the document title."""
+
+    entry: FileEntry
+    warning: str | None
+    stub: bool
+    title: str
+    sections: list[tuple[str, str, int, int, int, int, str, str]]
+
+
+def _parse_file(root: Path, stubs: _StubPatterns, entry: FileEntry) -> _Parsed:
+    """Read and split one file (in a worker process when the build is large: see `parallel`)."""
+    warning, data = _read_document(root, entry.path)
+    if data is None:
+        return _Parsed(entry, warning, False, "", [])
+    stub = stubs.matches(entry.path, data)
+    raws = split_sections(entry.path, data)
+    title = (raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))) if raws else ""
+    sections = []
+    for raw in raws:
+        text = data[raw.start : raw.end].decode("utf-8")
+        headings = raw.trail.partition(TRAIL_SEPARATOR)[2]
+        sections.append((raw.heading, raw.trail, raw.line, raw.start, raw.end, estimate_tokens(text), headings, text))
+    return _Parsed(entry, warning, stub, title, sections)
 
 
 # --- unedited stubs --------------------------------------------------------------------------

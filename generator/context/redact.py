@@ -28,7 +28,6 @@ import hashlib
 import json
 import math
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,6 +233,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     the line before it (an allowlist pragma for the next line must stay next to it) and runs
     of them apart by an empty line; a value it finds is still redacted on every line.
     """
+    import tempfile
+
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 

@@ -251,12 +251,12 @@ def gather(
             found.missing.append(Document(path, "", 0, f"no project context for '{task.project}'"))
 
     if rank and cmap.max_documents and task.text.strip():
-        add_ranked(task, cmap, index, seen, found)
+        add_ranked(task, cmap, index, seen, found, wanted)
     return found
 
 
 def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
-    """The kinds a core section is written for (none: it is general), by its headings."""
+    """The kinds a section is written for (none: it is general), by its headings (`core_sections`)."""
     headings = section.trail.split(TRAIL_SEPARATOR)[1:]
     if not headings:
         return []  # the title and the text before the first section belong to everyone
@@ -264,13 +264,17 @@ def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
     return [spec.name for spec in cmap.kinds.values() if spec.claims(words)]
 
 
-def add_ranked(task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered) -> None:
+def add_ranked(
+    task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered, wanted: Sequence[str]
+) -> None:
     """The documents of the ranked folders that score close enough to the best one.
 
     Sections are scored by BM25 and grouped by document; a document scores its best section
     plus `SECOND_SECTION_SHARE` of its second best. Those at `cutoff` of the best score or
     more are kept, best first, up to `max_documents`; documents an earlier step included
-    (listed for the kind, the project's) count as kept but add nothing.
+    (listed for the kind, the project's) count as kept but add nothing. As in the core
+    documents, a section whose heading says it is for other kinds (a rollback runbook's
+    "Steps for infrastructure (Terraform)" in a script's prompt) is cut.
     """
     scores: dict[str, list[tuple[Section, float]]] = {}
     for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
@@ -300,9 +304,15 @@ def add_ranked(task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, 
         reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {path.partition('/')[0]}/"
         found.ranking.append(Ranked(path, score, True, reason))
         for section in sections:
-            if section.key not in seen:
-                seen.add(section.key)
-                found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
+            if section.key in seen:
+                continue
+            seen.add(section.key)
+            owners = core_section_kinds(section, cmap)
+            if owners and not any(name in owners for name in wanted):
+                cut = f"section for kind {' and '.join(repr(name) for name in owners)}, not '{wanted[0]}'"
+                found.cut.append(Document(section.path, section.trail, section.tokens, cut))
+                continue
+            found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
 
 
 def _document_score(scores: list[float]) -> float:

@@ -44,7 +44,7 @@ def refuse_links(root: Path, paths: Iterable[str]) -> None:
                 break
 
 
-def _write_temp(target: Path, text: str) -> Path:
+def _write_temp(target: Path, text: str | bytes) -> Path:
     # Phase one's one step, by name: the fault tests fail the n-th temporary file of a swap here.
     return atomic.write_temp(target, text)
 
@@ -79,9 +79,10 @@ def _remove(temps: Mapping[Path, Path], backups: Mapping[Path, Path | None]) -> 
 
 
 class Swap:
-    """New texts for files under `root` (relative paths), applied all together or not at all."""
+    """New texts for files under `root` (relative paths), applied all together or not at all. A text given as
+    bytes (a file a project's command generated) is written as it is."""
 
-    def __init__(self, root: Path, texts: Mapping[str, str]) -> None:
+    def __init__(self, root: Path, texts: Mapping[str, str | bytes]) -> None:
         self._root = root
         self._texts = dict(texts)
         # target -> backup link of the original (None: the target did not exist before).

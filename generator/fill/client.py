@@ -137,6 +137,9 @@ class Client:
     """A Messages API client for fill calls; `ANTHROPIC_BASE_URL` is honoured by the SDK."""
 
     def __init__(self, options: ClientOptions, progress: Progress | None = None) -> None:
+        from generator.plumbing.extras import AI, require
+
+        require(AI, "the AI fill step")
         import anthropic
 
         # The SDK leaves tens of thousands of long-lived objects; without this the collector walks them
@@ -425,6 +428,9 @@ def probe(api_key: str, model: str, timeout: float) -> tuple[str, str | None]:
     """
     from urllib.parse import urlsplit, urlunsplit
 
+    from generator.plumbing.extras import AI, require
+
+    require(AI, "checking the API")
     import anthropic
 
     client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=0)

@@ -42,6 +42,8 @@ class FillOptions:
     # The project's checks the fills must pass (verify.gate_for), or None with the reason in gate_off.
     gate: Gate | None = None
     gate_off: GateOff | None = None
+    # The command that regenerates the files derived from the code (`make generated`), when the project has one.
+    regenerate: str | None = None
     commit: bool = True
     # Projects outside git: the files' previous versions go to .scaffold/previous/ (nothing else could restore them).
     keep_previous: bool = False
@@ -61,6 +63,10 @@ class _State:
     attempts: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
     # Checks the gate said it could not run, in any of its runs.
     skipped: list[str] = field(default_factory=list)
+    # What `make generated` changed in the gate's last passing run (written with the fills), and why it
+    # did not run to the end there ("" when it did).
+    generated: dict[str, tuple[bytes | None, bytes]] = field(default_factory=dict)
+    regenerate_failure: str = ""
 
 
 # The optional checkers each language's fills would go through, and what is lost without them.
@@ -201,7 +207,7 @@ def _absorb(
             state.accepted[key] = checks[path].bodies.get(region_id, body)
     failing = [region.key for region in plan.todo if region.key not in state.accepted]
     if not failing and options.gate:
-        failing = _verify(plan, options.gate.command, options.client.api_key, state, reporter)
+        failing = _verify(plan, options, state, reporter)
     return failing
 
 
@@ -260,18 +266,34 @@ def _baseline(plan: Plan, command: str, api_key: str) -> CheckRun:
         swap.undo()
 
 
-def _verify(plan: Plan, command: str, api_key: str, state: _State, reporter: Reporter) -> list[str]:
-    """Run the project's tests with the fills in place, then put the fallbacks back until the final write."""
-    reporter.progress(Progress("verify", command=command))
+def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
+    """Regenerate the derived files and run the project's checks with the fills in place, then put the
+    fallbacks and the files as they were back until the final write."""
+    from generator.fill.regenerate import Regenerated, put_back, regenerate
+
+    assert options.gate is not None
+    command, api_key = options.gate.command, options.client.api_key
     swap = Swap(plan.project, current_texts(plan, state.accepted))
+    made = Regenerated()
     try:
         swap.apply()  # inside: an interrupt right after it must still put the fallbacks back
+        if options.regenerate:
+            reporter.progress(Progress("generate", command=options.regenerate))
+            in_git = plan.repo is not None
+            made = regenerate(plan.project, options.regenerate, api_key, in_git=in_git, skip=plan.files)
+        reporter.progress(Progress("verify", command=command))
         run = run_tests(plan.project, command, api_key)
     finally:
-        swap.undo()
+        try:
+            put_back(plan.project, made.changes)
+        finally:
+            swap.undo()
     code, tail = run.code, run.tail
     state.skipped.extend(run.skipped)
     if code == 0:
+        # A run that failed half-way may have left some files stale: none of them is taken.
+        state.generated = {} if made.failure else made.changes
+        state.regenerate_failure = made.failure
         return []
     message = f"the project's tests failed with the fills ({command}, exit {code}); last lines:\n{tail}"
     for key in list(state.accepted):
@@ -305,6 +327,7 @@ def _finish(
             "Run 'scaffold fill' again when your edits are saved (and committed)"
         )
     texts = current_texts(plan, state.accepted)
+    _generated(plan, options, state, result)
     today = datetime.now(UTC).replace(microsecond=0).isoformat()
     entries = dict(plan.records)
     for region in plan.todo:
@@ -319,6 +342,7 @@ def _finish(
             notes=state.notes.get(key),
             verified_by=result.gate if result.gate_off is None else None,
             not_verified=list(result.not_verified()),
+            stale=list(result.stale),
         )
         result.regions.append(RegionResult(key, True, state.by_model[key], None))
     result.notes = tuple(dict.fromkeys(state.notes[r.key] for r in plan.todo if r.key in state.notes))
@@ -327,14 +351,16 @@ def _finish(
     secrets = configured_secrets(options.client.api_key)
     if any(scrub(text, secrets) != text for text in [record, *(state.accepted[r.key] for r in plan.todo)]):
         raise ExternalToolError("a fill holds the API key or another configured credential; nothing was written")
-    writes = {**texts, RECORD_FILE: record}
+    generated = {path: after for path, (_, after) in state.generated.items()}
+    writes: dict[str, str | bytes] = {**texts, **generated, RECORD_FILE: record}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
         # state.found is what the files hold now: the check above just compared them.
         writes.update({f"{previous}/{path}": state.found[path] for path in texts})
+        writes.update({f"{previous}/{path}": old for path, (old, _) in state.generated.items() if old is not None})
     swap = Swap(plan.project, writes)
     # Held from the first temporary file to the commit: the fills land written and committed, or not at all.
-    paths = [*texts, RECORD_FILE]
+    paths = [*texts, *generated, RECORD_FILE]
     with transaction.commit("fill.commit", project=plan.project):
         swap.apply()
         try:
@@ -349,6 +375,26 @@ def _finish(
             ) from None
         swap.discard()
         transaction.landed(result)
+
+
+def _generated(plan: Plan, options: FillOptions, state: _State, result: FillResult) -> None:
+    """Say what `make generated` regenerated for the fills, or which files it would have and may be stale."""
+    from generator.fill.regenerate import stale_files
+
+    command = options.regenerate
+    if command is None:
+        return
+    result.regenerated = tuple(state.generated)
+    if options.gate is not None and not state.regenerate_failure:
+        return
+    why = {
+        "not-asked": "--no-verify",
+        "no-command": "there is no check command",
+        "setup-failed": "its environment could not be built",
+    }
+    reason = state.regenerate_failure or f"'{command}' did not run ({why[result.gate_off or 'not-asked']})"
+    result.stale = stale_files(plan.project) or (f"the files '{command}' writes",)
+    result.stale_reason = reason
 
 
 def _commit(

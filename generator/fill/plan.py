@@ -73,7 +73,7 @@ def file_tree(project: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _git_visible(project: Path) -> set[str]:
+def git_visible(project: Path) -> set[str]:
     """Files git tracks or would track under `project` (relative paths)."""
     out = gitutil.git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=project)
     return {path for path in out.split("\0") if path}
@@ -87,7 +87,7 @@ def make_plan(project: Path, refill: Sequence[str] = ()) -> Plan:
     """
     answers = read_answers(project)
     repo = gitutil.enclosing_repo(project)
-    visible = _git_visible(project) if repo is not None else None
+    visible = git_visible(project) if repo is not None else None
     regions = [region for region in find_regions(project) if visible is None or region.path in visible]
     records = read_records(project)
     again = resolve_refill(regions, refill)

@@ -40,6 +40,8 @@ class Entry:
     # The project's checks the fill passed (e.g. "make check"), and those that did not run on it.
     verified_by: str | None = None
     not_verified: list[str] = field(default_factory=list)
+    # Files derived from the code (`make generated`) that were not regenerated with the fill.
+    stale: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, {}, [])}
@@ -87,6 +89,7 @@ def read_records(project: Path) -> dict[str, Entry]:
             notes=value["notes"] if isinstance(value.get("notes"), str) else None,
             verified_by=value.get("verified_by"),
             not_verified=[str(item) for item in (value.get("not_verified") or [])],
+            stale=[str(item) for item in (value.get("stale") or [])],
         )
     return entries
 

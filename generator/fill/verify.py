@@ -58,6 +58,11 @@ def _targets(project: Path) -> set[str]:
     return {line.split(":", 1)[0] for line in lines if re.match(r"^[a-z][a-z-]*:", line)}
 
 
+def regenerate_for(project: Path) -> str | None:
+    """`make generated` when the project's Makefile has that target (generator/fill/regenerate.py)."""
+    return "make generated" if "generated" in _targets(project) else None
+
+
 def gate_for(project: Path, given: str | None) -> Gate | None:
     """--verify-command when given; else the project's `make check` (after `make install` when it has one)."""
     if given:

@@ -115,6 +115,22 @@ _ANSWER_ERRORS = ("Validation error for question", "Invalid choice for", "invali
 
 
 @contextmanager
+def _private_tempdir() -> Iterator[None]:
+    """Copier's own temporary folders (template clones, update worktrees) go in one folder of scaffold's,
+    removed however the block ends: an interrupted update would otherwise leave `copier._vcs.clone.*`
+    folders in the system's temp folder."""
+    previous = tempfile.tempdir
+    folder = tempfile.mkdtemp(prefix="scaffold-copier-")
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+        with signals_held():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
 def copier_errors(template_source: str) -> Iterator[None]:
     """Turn Copier's exceptions into scaffold's, each one line naming what to fix."""
     from copier.errors import CopierAnswersInterrupt, CopierError, UnsafeTemplateError
@@ -122,7 +138,7 @@ def copier_errors(template_source: str) -> Iterator[None]:
     from plumbum import CommandNotFound, ProcessExecutionError
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _private_tempdir():
             # Copier warns about dirty local templates and old versions; scaffold's own output says what matters.
             warnings.simplefilter("ignore")
             yield

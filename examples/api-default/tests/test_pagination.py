@@ -6,14 +6,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shop.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tests.factories import new_body
 
-PATH = "/orders"
+RESOURCE = "orders"
+PATH = f"/{RESOURCE}"
 
 
 def seed(client: TestClient, count: int, first: int = 0) -> list[int]:
     ids = []
     for n in range(first, first + count):
-        response = client.post(PATH, json={"name": f"order {n}"})
+        body = new_body(client, RESOURCE, name=f"order {n}")
+        response = client.post(PATH, json=body)
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
     return ids

@@ -1,12 +1,18 @@
 """The business rules of rules.py, through HTTP: each resource lists cases, one test runs them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import factories
+
 PROBLEM = "application/problem+json"
+# A body as JSON, or a function of the client that builds it: it can then create the records it
+# refers to first, e.g. `lambda c: factories.new_order(c, total=0)`.
+Body = dict[str, Any] | Callable[[TestClient], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -18,9 +24,9 @@ class RuleCase:
     """
 
     name: str
-    body: dict[str, Any]
+    body: Body
     status: int
-    existing: list[dict[str, Any]] = field(default_factory=list)
+    existing: list[Body] = field(default_factory=list)
     replace: int | None = None
     detail: str | None = None
 
@@ -29,29 +35,38 @@ def order_cases() -> list[RuleCase]:
     """Cases for check_order in rules.py."""
     # scaffold:fill rules-tests-orders Cases for the business rules of orders (check_order in rules.py) in this API (Orders and customers of the shop.).
     # | Return a list of RuleCase: for every rule at least one body it accepts and one it refuses, with the expected status and a detail fragment.
-    # | Bodies (and `existing` records, which must be accepted) are JSON for models.OrderCreate: name (1-200 chars), description (optional, max 2000).
+    # | Build bodies (and `existing` records, which must be accepted) as `lambda c: factories.new_order(c, field=value, ...)`: the factory of
+    # | tests/factories.py makes every other field of models.OrderCreate valid and creates the records it refers to.
     # | Keep the name-uniqueness cases below; case names are short sentences, unique in this list.
     return [
-        RuleCase("distinct names are accepted", {"name": "B"}, 201, existing=[{"name": "A"}]),
+        RuleCase(
+            "distinct names are accepted",
+            lambda c: factories.new_order(c, name="B"),
+            201,
+            existing=[lambda c: factories.new_order(c, name="A")],
+        ),
         RuleCase(
             "a taken name is refused",
-            {"name": "A"},
+            lambda c: factories.new_order(c, name="A"),
             409,
-            existing=[{"name": "A"}],
+            existing=[lambda c: factories.new_order(c, name="A")],
             detail="already has this name",
         ),
         RuleCase(
             "replacing may keep the own name",
-            {"name": "A"},
+            lambda c: factories.new_order(c, name="A"),
             200,
-            existing=[{"name": "A"}],
+            existing=[lambda c: factories.new_order(c, name="A")],
             replace=0,
         ),
         RuleCase(
             "replacing may not take another's name",
-            {"name": "A"},
+            lambda c: factories.new_order(c, name="A"),
             409,
-            existing=[{"name": "A"}, {"name": "B"}],
+            existing=[
+                lambda c: factories.new_order(c, name="A"),
+                lambda c: factories.new_order(c, name="B"),
+            ],
             replace=1,
             detail="already has this name",
         ),
@@ -63,29 +78,38 @@ def customer_cases() -> list[RuleCase]:
     """Cases for check_customer in rules.py."""
     # scaffold:fill rules-tests-customers Cases for the business rules of customers (check_customer in rules.py) in this API (Orders and customers of the shop.).
     # | Return a list of RuleCase: for every rule at least one body it accepts and one it refuses, with the expected status and a detail fragment.
-    # | Bodies (and `existing` records, which must be accepted) are JSON for models.CustomerCreate: name (1-200 chars), description (optional, max 2000).
+    # | Build bodies (and `existing` records, which must be accepted) as `lambda c: factories.new_customer(c, field=value, ...)`: the factory of
+    # | tests/factories.py makes every other field of models.CustomerCreate valid and creates the records it refers to.
     # | Keep the name-uniqueness cases below; case names are short sentences, unique in this list.
     return [
-        RuleCase("distinct names are accepted", {"name": "B"}, 201, existing=[{"name": "A"}]),
+        RuleCase(
+            "distinct names are accepted",
+            lambda c: factories.new_customer(c, name="B"),
+            201,
+            existing=[lambda c: factories.new_customer(c, name="A")],
+        ),
         RuleCase(
             "a taken name is refused",
-            {"name": "A"},
+            lambda c: factories.new_customer(c, name="A"),
             409,
-            existing=[{"name": "A"}],
+            existing=[lambda c: factories.new_customer(c, name="A")],
             detail="already has this name",
         ),
         RuleCase(
             "replacing may keep the own name",
-            {"name": "A"},
+            lambda c: factories.new_customer(c, name="A"),
             200,
-            existing=[{"name": "A"}],
+            existing=[lambda c: factories.new_customer(c, name="A")],
             replace=0,
         ),
         RuleCase(
             "replacing may not take another's name",
-            {"name": "A"},
+            lambda c: factories.new_customer(c, name="A"),
             409,
-            existing=[{"name": "A"}, {"name": "B"}],
+            existing=[
+                lambda c: factories.new_customer(c, name="A"),
+                lambda c: factories.new_customer(c, name="B"),
+            ],
             replace=1,
             detail="already has this name",
         ),
@@ -103,18 +127,23 @@ CASES = [
 ]
 
 
+def build(client: TestClient, body: Body) -> dict[str, Any]:
+    return body(client) if callable(body) else body
+
+
 @pytest.mark.parametrize(("resource", "case"), CASES)
 def test_rule(client: TestClient, resource: str, case: RuleCase) -> None:
     created = []
     for body in case.existing:
-        response = client.post(f"/{resource}", json=body)
+        response = client.post(f"/{resource}", json=build(client, body))
         assert response.status_code == 201, f"setup record refused: {response.text}"
         created.append(response.json())
 
+    body = build(client, case.body)
     if case.replace is None:
-        response = client.post(f"/{resource}", json=case.body)
+        response = client.post(f"/{resource}", json=body)
     else:
-        response = client.put(f"/{resource}/{created[case.replace]['id']}", json=case.body)
+        response = client.put(f"/{resource}/{created[case.replace]['id']}", json=body)
 
     assert response.status_code == case.status, response.text
     if case.status >= 400:

@@ -5,9 +5,11 @@ from fastapi.testclient import TestClient
 
 from catalog.app import create_app
 from catalog.settings import Settings
+from tests.factories import new_body
 
 PROBLEM = "application/problem+json"
-PATH = "/products"
+RESOURCE = "products"
+PATH = f"/{RESOURCE}"
 
 
 def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
@@ -33,13 +35,15 @@ def test_unsupported_method_is_a_405_problem_with_allow(client: TestClient) -> N
 
 
 def test_every_validation_error_is_listed(client: TestClient) -> None:
-    response = client.post(PATH, json={"name": "", "description": "x" * 2001})
+    body = {**new_body(client, RESOURCE), "name": "", "no_such_field": 1}
+
+    response = client.post(PATH, json=body)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
     assert problem["detail"] == "The request parameters or body are invalid."
-    assert sorted(error["pointer"] for error in problem["errors"]) == ["#/description", "#/name"]
+    assert sorted(error["pointer"] for error in problem["errors"]) == ["#/name", "#/no_such_field"]
 
 
 def test_unexpected_errors_are_500_problems_without_internals(settings: Settings) -> None:

@@ -49,6 +49,30 @@ def test_exists_can_exclude_one_record(repository: Repository) -> None:
     assert not repository.exists("name", "a", exclude_id=record.id)
 
 
+def test_any_declared_field_round_trips_and_can_be_looked_up(repository: Repository) -> None:
+    # The models own the fields (a fill may declare any): storage keeps whatever JSON they dump.
+    data = {
+        "name": "SO-1",
+        "customer_id": 7,
+        "total": 149.9,
+        "paid": True,
+        "placed_on": "2026-01-31",
+        "lines": [{"sku": "A-1", "quantity": 2}],
+    }
+    added = repository.add(data)
+
+    stored = repository.get(added.id)
+    assert stored is not None
+    assert stored.data == data
+    assert repository.exists("customer_id", 7)
+    assert not repository.exists("customer_id", 8)
+    assert repository.exists("total", 149.9)
+    assert repository.exists("paid", True)
+    assert not repository.exists("paid", False)
+    assert repository.exists("placed_on", "2026-01-31")
+    assert not repository.exists("no_such_field", "SO-1")
+
+
 def test_pages_follow_id_order(repository: Repository) -> None:
     ids = [repository.add({"n": n}).id for n in range(5)]
 

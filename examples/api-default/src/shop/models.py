@@ -3,14 +3,18 @@
 `<Name>Fields` holds what clients write, `<Name>Create` / `<Name>Update` are the
 POST / PUT bodies, `<Name>Read` adds what the server assigns, `<Name>Page` is a page
 of the collection. Changing a model changes the HTTP contract: run `make openapi`
-afterwards and commit the new openapi.json.
+(or `make generated`) afterwards and commit the new openapi.json.
 """
 
+# scaffold:fill imports Imports the fields below need (typing.Literal, datetime.date, enum, ...). Keep datetime, BaseModel,
+# | ConfigDict, Field and Page: code outside the regions uses them.
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shop.pagination import Page
+
+# scaffold:end imports
 
 
 class _Strict(BaseModel):
@@ -24,12 +28,21 @@ class _Strict(BaseModel):
 class OrderFields(_Strict):
     """Writable fields of the order resource."""
 
+    # scaffold:fill fields-orders The fields clients write for orders in this API (Orders and customers of the shop.): the body of OrderFields, pydantic v2.
+    # | Declare what this domain records for each order, each as `field: type = Field(...)` with a description, the constraints
+    # | that make invalid values a 422 (min_length/max_length, gt/ge/le, pattern; Literal[...] for fixed choices) and examples=[...].
+    # | Keep `name: str` (1-200 chars) first: the name-uniqueness rule in rules.py, listings and the generic tests rely on it.
+    # | Types must read back from JSON as the same value: str, int, float, bool, Literal[...] of str, date, datetime, lists of these.
+    # | A reference to another resource is `<singular>_id: int = Field(gt=0)` (here: customer_id); rules.py checks that it exists.
+    # | Fields without a default are required in every POST and PUT; inherited: extra="forbid", str_strip_whitespace=True.
+    # | Changing these fields changes openapi.json: scaffold regenerates it after the fill (make generated).
     name: str = Field(
         min_length=1,
         max_length=200,
         description="Display name of the order",
     )
     description: str = Field(default="", max_length=2000, description="Free-form notes")
+    # scaffold:end fields-orders
 
 
 class OrderCreate(OrderFields):
@@ -61,12 +74,21 @@ class OrderPage(Page[OrderRead]):
 class CustomerFields(_Strict):
     """Writable fields of the customer resource."""
 
+    # scaffold:fill fields-customers The fields clients write for customers in this API (Orders and customers of the shop.): the body of CustomerFields, pydantic v2.
+    # | Declare what this domain records for each customer, each as `field: type = Field(...)` with a description, the constraints
+    # | that make invalid values a 422 (min_length/max_length, gt/ge/le, pattern; Literal[...] for fixed choices) and examples=[...].
+    # | Keep `name: str` (1-200 chars) first: the name-uniqueness rule in rules.py, listings and the generic tests rely on it.
+    # | Types must read back from JSON as the same value: str, int, float, bool, Literal[...] of str, date, datetime, lists of these.
+    # | A reference to another resource is `<singular>_id: int = Field(gt=0)` (here: order_id); rules.py checks that it exists.
+    # | Fields without a default are required in every POST and PUT; inherited: extra="forbid", str_strip_whitespace=True.
+    # | Changing these fields changes openapi.json: scaffold regenerates it after the fill (make generated).
     name: str = Field(
         min_length=1,
         max_length=200,
         description="Display name of the customer",
     )
     description: str = Field(default="", max_length=2000, description="Free-form notes")
+    # scaffold:end fields-customers
 
 
 class CustomerCreate(CustomerFields):

@@ -48,6 +48,11 @@ class Repository(Protocol):
         ...
 
 
+# Every resource's repository by resource name (`stores["customers"]`): how a rule looks up
+# records of another resource.
+Stores = Mapping[str, Repository]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

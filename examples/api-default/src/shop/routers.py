@@ -13,7 +13,7 @@ from shop import models, rules
 from shop.auth import require_api_key
 from shop.pagination import DEFAULT_LIMIT, Limit, Offset, page_links
 from shop.problems import ProblemError, problem_responses
-from shop.repository import Record, Repository
+from shop.repository import Record, Repository, Stores
 
 FieldsT = TypeVar("FieldsT", bound=BaseModel)
 ReadT = TypeVar("ReadT", bound=BaseModel)
@@ -35,7 +35,7 @@ class Resource(Generic[FieldsT, ReadT, PageT]):
     update_model: type[FieldsT]
     read_model: type[ReadT]
     page_model: type[PageT]
-    check: Callable[[FieldsT, Repository, int | None], None]
+    check: Callable[[FieldsT, Repository, int | None, Stores], None]
 
 
 RESOURCES: list[Resource[Any, Any, Any]] = [
@@ -83,11 +83,15 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
     item_path = "/{" + id_name + "}"
     RecordId = Annotated[int, Path(alias=id_name, description=f"Id of the {label}")]
 
+    def stores(request: Request) -> Stores:
+        repositories: Stores = request.app.state.repositories
+        return repositories
+
     def repository(request: Request) -> Repository:
-        repositories: dict[str, Repository] = request.app.state.repositories
-        return repositories[name]
+        return stores(request)[name]
 
     Records = Annotated[Repository, Depends(repository)]
+    AllRecords = Annotated[Stores, Depends(stores)]
 
     def read(record: Record) -> ReadT:
         return resource.read_model.model_validate(record.as_dict())
@@ -132,9 +136,9 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
     )
     @body_type(resource.create_model)
     def create_record(
-        body: FieldsT, request: Request, response: Response, records: Records
+        body: FieldsT, request: Request, response: Response, records: Records, every: AllRecords
     ) -> ReadT:
-        resource.check(body, records, None)
+        resource.check(body, records, None, every)
         record = records.add(body.model_dump(mode="json"))
         response.headers["Location"] = str(
             request.url_for(f"get_{singular}", **{id_name: str(record.id)})
@@ -165,10 +169,12 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
         responses=problem_responses(404, 409),
     )
     @body_type(resource.update_model)
-    def replace_record(record_id: RecordId, body: FieldsT, records: Records) -> ReadT:
+    def replace_record(
+        record_id: RecordId, body: FieldsT, records: Records, every: AllRecords
+    ) -> ReadT:
         if records.get(record_id) is None:
             raise not_found(record_id)
-        resource.check(body, records, record_id)
+        resource.check(body, records, record_id, every)
         record = records.replace(record_id, body.model_dump(mode="json"))
         if record is None:  # deleted concurrently
             raise not_found(record_id)

@@ -5,12 +5,13 @@ the OpenAPI contract. The rules here run after it, before every create and repla
 and answer with problems already documented for those operations: raise
 `problems.Conflict` (409) when the body clashes with stored records, or
 `problems.Unprocessable` (422) when it breaks a rule on its own. `current_id` is the
-id being replaced, or None on create. Rules never change the HTTP contract, so
-openapi.json stays as it is.
+id being replaced, or None on create; `stores` holds every resource's repository by
+name, for rules that span resources (an order's customer must exist). Rules never
+change the HTTP contract, so openapi.json stays as it is.
 """
 
 from shop import models, problems
-from shop.repository import Repository
+from shop.repository import Repository, Stores
 
 
 def require_unique(
@@ -33,14 +34,17 @@ def check_order(
     candidate: models.OrderFields,
     records: Repository,
     current_id: int | None,
+    stores: Stores,
 ) -> None:
     """Refuse `candidate` with a problem if storing it would break a rule of orders."""
     # scaffold:fill rules-orders Body of check_order: the business rules for orders in this API (Orders and customers of the shop.).
-    # | `candidate` has the fields of models.OrderFields (leave models.py alone: it is the OpenAPI contract).
+    # | `candidate` has exactly the fields of models.OrderFields (the fields-orders region of models.py): use no other.
+    # | pydantic has already enforced each field's own constraints (and stripped strings): check what spans fields, records or resources.
     # | Raise problems.Conflict(detail) when it clashes with stored orders (look them up with records.exists(field, value, exclude_id=current_id), or call require_unique);
-    # | raise problems.Unprocessable(detail, pointer="#/<field>") when it breaks a domain rule on its own; fall through when it is acceptable.
-    # | Keep the name-uniqueness check and add only rules plausible for orders in this domain, each with a short comment saying why; no I/O besides `records`.
-    # | Keep accepting a unique, non-blank name with an empty description: the generic CRUD tests send such bodies.
+    # | raise problems.Unprocessable(detail, pointer="#/<field>") when it breaks a domain rule on its own, or refers to a record that does not exist:
+    # | look another resource up with stores["<resource>"].get(id) (None when there is none) or stores["<resource>"].exists(field, value) (resources: orders, customers); fall through when it is acceptable.
+    # | Keep the name-uniqueness check and add only rules plausible for orders in this domain, each with a short comment saying why; no I/O besides the repositories.
+    # | Every body tests/factories.py's new_order builds must pass: the generic CRUD tests post those.
     require_unique(records, "name", candidate.name, current_id, "order")
     # scaffold:end rules-orders
 
@@ -49,13 +53,16 @@ def check_customer(
     candidate: models.CustomerFields,
     records: Repository,
     current_id: int | None,
+    stores: Stores,
 ) -> None:
     """Refuse `candidate` with a problem if storing it would break a rule of customers."""
     # scaffold:fill rules-customers Body of check_customer: the business rules for customers in this API (Orders and customers of the shop.).
-    # | `candidate` has the fields of models.CustomerFields (leave models.py alone: it is the OpenAPI contract).
+    # | `candidate` has exactly the fields of models.CustomerFields (the fields-customers region of models.py): use no other.
+    # | pydantic has already enforced each field's own constraints (and stripped strings): check what spans fields, records or resources.
     # | Raise problems.Conflict(detail) when it clashes with stored customers (look them up with records.exists(field, value, exclude_id=current_id), or call require_unique);
-    # | raise problems.Unprocessable(detail, pointer="#/<field>") when it breaks a domain rule on its own; fall through when it is acceptable.
-    # | Keep the name-uniqueness check and add only rules plausible for customers in this domain, each with a short comment saying why; no I/O besides `records`.
-    # | Keep accepting a unique, non-blank name with an empty description: the generic CRUD tests send such bodies.
+    # | raise problems.Unprocessable(detail, pointer="#/<field>") when it breaks a domain rule on its own, or refers to a record that does not exist:
+    # | look another resource up with stores["<resource>"].get(id) (None when there is none) or stores["<resource>"].exists(field, value) (resources: orders, customers); fall through when it is acceptable.
+    # | Keep the name-uniqueness check and add only rules plausible for customers in this domain, each with a short comment saying why; no I/O besides the repositories.
+    # | Every body tests/factories.py's new_customer builds must pass: the generic CRUD tests post those.
     require_unique(records, "name", candidate.name, current_id, "customer")
     # scaffold:end rules-customers

@@ -15,7 +15,10 @@ from enum import IntEnum
 from rotate_logs import __version__, action
 
 PROG = "rotate-logs"
-DESCRIPTION = "Rotates and prunes application logs."
+DESCRIPTION = (
+    # Parenthesised with this comment so that `ruff format` leaves the line as it is, however long.
+    "Rotates and prunes application logs."
+)
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,90 @@
+"""Building the index with a second process: same results as without, in the same order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.context import parallel
+from generator.context.documents import index_path, load_library
+from tests.test_context_fixtures import make_home
+
+PARENT = os.getpid()
+
+
+def square_and_pid(number: int) -> tuple[int, int]:
+    return number * number, os.getpid()
+
+
+def fails_in_a_worker(number: int) -> int:
+    if os.getpid() != PARENT:
+        raise RuntimeError("worker broke")
+    return number + 1
+
+
+@pytest.fixture
+def forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers for any amount of work, in small chunks, even on a one-core machine."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+
+
+@pytest.mark.usefixtures("forced")
+def test_ordered_map_runs_in_workers_and_keeps_the_order() -> None:
+    results = list(parallel.ordered_map(square_and_pid, range(50)))
+    assert [value for value, _ in results] == [number * number for number in range(50)]
+    assert {pid for _, pid in results} - {PARENT}, "no chunk was computed by a worker"
+
+
+@pytest.mark.usefixtures("forced")
+def test_a_failing_worker_leaves_its_chunks_to_the_caller() -> None:
+    assert list(parallel.ordered_map(fails_in_a_worker, range(20))) == [number + 1 for number in range(20)]
+
+
+@pytest.mark.usefixtures("forced")
+def test_stopping_early_ends_the_workers() -> None:
+    results = parallel.ordered_map(square_and_pid, range(1000))
+    assert next(results)[0] == 0
+    results.close()
+    assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
+
+
+def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {pid for _, pid in parallel.ordered_map(square_and_pid, range(10))} == {PARENT}
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert parallel.workers() == 0
+
+
+def _index_rows(context: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with sqlite3.connect(index_path(context)) as db:
+        files = db.execute("SELECT * FROM files ORDER BY path").fetchall()
+        sections = db.execute("SELECT * FROM sections ORDER BY id").fetchall()
+    return files, sections
+
+
+def test_an_index_built_by_workers_equals_one_built_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forced: None
+) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    (context / "runbooks" / "bad.md").write_bytes(b"# Bad\n\xff\xfe\n")
+    built = load_library(context)
+    by_workers = _index_rows(context)
+    ranked = built.rank("deploy image tag dashboard", ["runbooks", "decisions"], 10)
+
+    index_path(context).unlink()
+    monkeypatch.setattr(parallel, "workers", lambda: 0)
+    again = load_library(context)
+    assert _index_rows(context) == by_workers
+    assert again.rank("deploy image tag dashboard", ["runbooks", "decisions"], 10) == ranked
+    assert ranked
+    assert again.warnings == built.warnings
+    assert any("bad.md" in warning for warning in built.warnings)

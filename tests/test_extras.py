@@ -1,0 +1,67 @@
+"""The optional parts: a missing one stops only what needs it, with one line naming the pip command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.context.api import count_tokens
+from generator.errors import ExitCode, MissingExtraError
+from generator.plumbing import extras
+from tests.fillfakes import KEY
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def hide(monkeypatch: pytest.MonkeyPatch, module: str) -> None:
+    """Make `module` look uninstalled: find_spec answers None, import fails."""
+    monkeypatch.setitem(sys.modules, module, None)
+
+
+def test_both_parts_are_installed_for_the_tests() -> None:
+    assert all(extras.installed(extra) for extra in extras.EXTRAS)
+
+
+def test_scaffold_mcp_without_its_part_names_the_install_command(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    hide(monkeypatch, "mcp")
+    code, out, err = cli("mcp")
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert err.strip().splitlines() == [
+        "scaffold: error: scaffold mcp needs scaffold's optional 'mcp' part; install it: pip install 'scaffold-generator[mcp]'"
+    ]
+
+
+def test_fill_without_the_sdk_names_the_install_command_before_any_question(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    hide(monkeypatch, "anthropic")
+    assert main(["fill", str(project)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert (
+        "the AI fill step needs scaffold's optional 'ai' part; install it: pip install 'scaffold-generator[ai]'" in err
+    )
+
+
+def test_exact_token_counts_without_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    hide(monkeypatch, "anthropic")
+    with pytest.raises(MissingExtraError, match=r"scaffold-generator\[ai\]"):
+        count_tokens("hello")
+
+
+def test_doctor_says_which_parts_are_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hide(monkeypatch, "mcp")
+    assert main(["doctor", "--json"]) == ExitCode.OK
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["'ai' part"]["status"] == "ok"
+    assert checks["'mcp' part"]["status"] == "warn"
+    assert checks["'mcp' part"]["fix"] == "pip install 'scaffold-generator[mcp]'"
