@@ -104,12 +104,13 @@ TYPE_ERROR = _service_variant(**{"domain.py#domain": ("def is_clean(self) -> boo
 FAILING_TEST = _service_variant(
     **{
         "test_domain.py#domain-tests": (
-            'assert result.matched_payout_ids == ("po-1",)',
-            'assert result.matched_payout_ids == ("po-2",)',
+            'assert result.matched == ("PO-1",)',
+            'assert result.matched == ("PO-2",)',
             "",
         )
     }
 )
+FAILING_TEST_NAME = "test_payout_settled_as_recorded_is_matched"
 
 
 @pytest.mark.slow
@@ -140,8 +141,8 @@ def test_fills_that_keep_failing_the_checks_are_never_written(
 
     assert len(fake.requests) == 3  # first call, repair, escalation
     assert "Incompatible return value type" in _request_text(fake, 1)  # mypy --strict, the project's own config
-    assert "test_a_payout_settled_exactly_once_is_matched" in _request_text(fake, 2)  # the failing test, by name
-    assert "reconcile" not in (project / "src/payouts/domain.py").read_text(encoding="utf-8")  # fallbacks kept
+    assert FAILING_TEST_NAME in _request_text(fake, 2)  # the failing test, by name
+    assert "def reconcile(" not in (project / "src/payouts/domain.py").read_text(encoding="utf-8")  # fallbacks kept
     assert not (project / ".scaffold/fills.yml").exists()
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
     assert "fallback" in capsys.readouterr().out
