@@ -8,6 +8,7 @@ an interrupt, not an error.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from enum import IntEnum
 
@@ -111,11 +112,18 @@ class ExternalToolError(ScaffoldError):
     exit_code = ExitCode.EXTERNAL
 
 
+# Permissions, read-only or full file systems, and paths whose parts are files: what the user can fix. A
+# missing file, say, is not among them: more likely scaffold's bug, which keeps its "internal error".
+_MACHINE_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR, errno.EFBIG}
+)
+
+
 def machine_trouble(error: OSError) -> str | None:
     """One line for a file-system failure no code path anticipated (a HOME that is a file, a read-only
     folder, a full disk), naming the path and what to check; None when the error names no path, since
     then it is more likely a bug than the machine."""
-    if error.filename is None:
+    if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__
     return (

@@ -143,3 +143,52 @@ def test_a_generated_file_that_is_not_text_is_committed_byte_for_byte(project: P
     assert (project / "blob.bin").read_bytes() == b"\xff\x00x"
     assert {"blob.bin", "derived.txt"} <= _fill_commit_files(project)
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+
+
+CURRENT = f"if [ -f derived.txt ]; then {GENERATE.removesuffix(' > derived.txt')} | diff -q - derived.txt; fi"
+
+
+def test_a_refill_checks_the_fallbacks_with_their_own_derived_files(project: Path, make_gate: FakeAnthropic) -> None:
+    # The check fails when derived.txt is stale, as the api's drift check does for openapi.json.
+    _makefile(project, generated=True, check=CURRENT)
+    assert main(["fill", str(project)]) == 0
+    region = next(r for r in find_regions(project) if r.path.startswith("src/"))
+
+    # The baseline puts the template's fallbacks back: derived.txt must be regenerated for them, or the
+    # project looks broken before any call and the refill is refused.
+    assert main(["fill", str(project), "--refill", f"{region.path}#{region.id}"]) == 0
+
+    assert len(make_gate.requests) == 2
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+
+
+def test_a_file_the_target_deletes_comes_back_and_is_never_deleted_by_the_fill(
+    project: Path, make_gate: FakeAnthropic
+) -> None:
+    (project / "keep.txt").write_text("the team's\n")
+    run(["git", "-C", str(project), "add", "keep.txt"])
+    _makefile(project, generated=True)
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().replace(GENERATE, f"{GENERATE}; rm -f keep.txt"))
+    run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "a generated target that deletes a file"])
+
+    assert main(["fill", str(project)]) == 0
+
+    assert (project / "keep.txt").read_text() == "the team's\n"
+    assert "keep.txt" not in _fill_commit_files(project)
+    assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
+
+
+def test_an_uncommitted_edit_of_a_derived_file_is_kept_and_named_stale(
+    project: Path, make_gate: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "derived.txt").write_text("0\n")
+    run(["git", "-C", str(project), "add", "derived.txt"])
+    _makefile(project, generated=True)
+    (project / "derived.txt").write_text("my own edit, not committed\n")
+
+    assert main(["fill", str(project)]) == 0
+
+    assert (project / "derived.txt").read_text() == "my own edit, not committed\n"
+    assert "derived.txt" not in _fill_commit_files(project)
+    assert "may be stale: derived.txt (they have uncommitted changes" in capsys.readouterr().out

@@ -130,18 +130,33 @@ def test_a_missing_import_is_repaired_with_the_linters_words(
 
 
 @pytest.mark.slow
+def test_a_type_error_is_repaired_with_mypys_words(
+    tmp_path: Path, fake: FakeAnthropic, gate_is_make_check: None
+) -> None:
+    realistic = _answer_set("service-payouts")
+    fake.queue(_reply(TYPE_ERROR), _reply(realistic["answer"]))
+    project = tmp_path / "payouts"
+
+    assert main([*realistic["command"], "--defaults", "--dest", str(project)]) == 0
+
+    assert len(fake.requests) == 2
+    # mypy --strict with the project's own configuration, before the slower make check.
+    assert "Incompatible return value type" in _request_text(fake, 1)
+    assert "def is_clean(self) -> bool:" in (project / "src/payouts/domain.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
 def test_fills_that_keep_failing_the_checks_are_never_written(
     tmp_path: Path, fake: FakeAnthropic, gate_is_make_check: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake.queue(_reply(TYPE_ERROR), _reply(FAILING_TEST), _reply(FAILING_TEST))
+    fake.queue(_reply(FAILING_TEST), _reply(FAILING_TEST), _reply(FAILING_TEST))
     realistic = _answer_set("service-payouts")
     project = tmp_path / "payouts"
 
     assert main([*realistic["command"], "--defaults", "--dest", str(project)]) == 3
 
     assert len(fake.requests) == 3  # first call, repair, escalation
-    assert "Incompatible return value type" in _request_text(fake, 1)  # mypy --strict, the project's own config
-    assert FAILING_TEST_NAME in _request_text(fake, 2)  # the failing test, by name
+    assert FAILING_TEST_NAME in _request_text(fake, 1)  # the failing test, by name, from make check's output
     assert "def reconcile(" not in (project / "src/payouts/domain.py").read_text(encoding="utf-8")  # fallbacks kept
     assert not (project / ".scaffold/fills.yml").exists()
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""

@@ -187,7 +187,7 @@ def test_text_no_file_type_could_hold_is_refused_in_one_line(
 NASTY = [
     ("Say \"hi\" \\ to 'them' for $5 `now` # not | a {{ var }} {% tag %} --> >>> ```x``` ~~~", "ops"),
     ("# Ünïcödé \u2013 \u03a1 \u00d7 🚀 👩‍👩‍👧 עברית \u202eevil\u202c 中文字 e\u0301 ends with \\", "a b.c_d@e/f-g"),
-    ("- [ ] <b>&amp;</b> *x* _y_ 1. item | cell | 10) \"\"\" '''", "team"),
+    ("- [ ] <b>&amp;</b> *x* _y_ 1. item | cell | 10) \"\"\" ''' https://example.com/" + "a" * 90, "team"),
 ]
 
 

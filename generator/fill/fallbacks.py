@@ -25,7 +25,7 @@ def render_fallbacks(project: Path, answers: Mapping[str, Any]) -> dict[str, str
     """Region key -> the template's fallback body; None when the template cannot be rendered (offline, gone)."""
     from copier import run_copy
 
-    from generator.template.render import source_location
+    from generator.template.render import copier_errors, source_location
 
     src, version = answers.get("_src_path"), answers.get("_commit")
     if not src:
@@ -34,17 +34,21 @@ def render_fallbacks(project: Path, answers: Mapping[str, Any]) -> dict[str, str
     with tempfile.TemporaryDirectory(prefix="scaffold-fallbacks-") as tmp:
         target = Path(tmp) / project.name
         try:
-            run_copy(
-                source_location(project, str(src)),
-                target,
-                data=data,
-                defaults=True,
-                quiet=True,
-                overwrite=True,
-                # Tasks and migrations never run for this: only the region bodies are read.
-                unsafe=False,
-                vcs_ref=str(version) if version else None,
-            )
+            # copier_errors: Copier's clones go in a folder of scaffold's that goes however this ends.
+            with copier_errors(str(src)):
+                run_copy(
+                    source_location(project, str(src)),
+                    target,
+                    data=data,
+                    defaults=True,
+                    quiet=True,
+                    overwrite=True,
+                    # Tasks and migrations never run for this (only the region bodies are read), so a template
+                    # that has them renders without --trust; one with Jinja extensions still needs it.
+                    unsafe=False,
+                    skip_tasks=True,
+                    vcs_ref=str(version) if version else None,
+                )
             return {region.key: region.body for region in find_regions(target)}
         except Exception as error:  # Copier, git and a broken marker fail in many ways; all mean "not known"
             _log.debug("cannot render the template's fallbacks of %s: %r", project, error)

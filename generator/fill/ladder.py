@@ -65,7 +65,7 @@ class _State:
     skipped: list[str] = field(default_factory=list)
     # What `make generated` changed in the gate's last passing run (written with the fills), and why it
     # did not run to the end there ("" when it did).
-    generated: dict[str, tuple[bytes | None, bytes]] = field(default_factory=dict)
+    generated: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
     regenerate_failure: str = ""
 
 
@@ -101,16 +101,22 @@ def check_tree(plan: Plan) -> None:
     refuse_links(plan.project, _written(plan))
     if plan.repo is None:
         return
-    paths = [*plan.files, RECORD_FILE]
-    out = gitutil.git("status", "--porcelain", "--", *paths, cwd=plan.project)
-    # Porcelain paths are relative to the repository root; the user thinks in project paths.
-    prefix = gitutil.git("rev-parse", "--show-prefix", cwd=plan.project).strip()
-    dirty = [line[3:].removeprefix(prefix) for line in out.splitlines() if line.strip()]
+    dirty = _uncommitted(plan, [*plan.files, RECORD_FILE])
     if dirty:
         raise DirtyTreeError(
             f"{plan.project} has uncommitted changes in {', '.join(dirty)}; commit or stash them first "
             "(the fills are committed on top of your work)"
         )
+
+
+def _uncommitted(plan: Plan, paths: list[str]) -> list[str]:
+    """Which of `paths` (project-relative) differ from the last commit; none outside git."""
+    if plan.repo is None or not paths:
+        return []
+    out = gitutil.git("status", "--porcelain", "--", *paths, cwd=plan.project)
+    # Porcelain paths are relative to the repository root; the user thinks in project paths.
+    prefix = gitutil.git("rev-parse", "--show-prefix", cwd=plan.project).strip()
+    return [line[3:].removeprefix(prefix) for line in out.splitlines() if line.strip()]
 
 
 def _regions(count: int) -> str:
@@ -238,7 +244,7 @@ def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResu
             result.gate_detail = f"'{gate.setup}' failed with exit {setup.code}: {_last_line(setup.tail)}"
             return dataclasses.replace(options, gate=None, gate_off="setup-failed")
     reporter.progress(Progress("baseline", command=gate.command))
-    run = _baseline(plan, gate.command, key)
+    run = _baseline(plan, gate.command, key, options.regenerate)
     if run.code != 0:
         check = f"its check '{run.failed_check}' fails" if run.failed_check else "it fails"
         raise UsageError(
@@ -251,19 +257,30 @@ def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResu
     return options
 
 
-def _baseline(plan: Plan, command: str, api_key: str) -> CheckRun:
-    """The checks on the template's fallbacks, whatever the regions hold now (an earlier fill's code, say)."""
+def _baseline(plan: Plan, command: str, api_key: str, regenerate_command: str | None) -> CheckRun:
+    """The checks on the template's fallbacks, whatever the regions hold now (an earlier fill's code, say),
+    with the derived files regenerated from them; the project as it stands when that fails, since code the
+    team wrote outside the regions may rely on the filled bodies. Only when both fail is the project at fault."""
     from generator.fill.fallbacks import baseline_texts
+    from generator.fill.regenerate import Regenerated, put_back, regenerate
 
     texts = baseline_texts(plan)
     if not texts:
         return run_tests(plan.project, command, api_key)
     swap = Swap(plan.project, texts)
+    made = Regenerated()
     try:
         swap.apply()  # inside: an interrupt right after it must still put the current bodies back
-        return run_tests(plan.project, command, api_key)
+        if regenerate_command:
+            in_git = plan.repo is not None
+            made = regenerate(plan.project, regenerate_command, api_key, in_git=in_git, skip=plan.files)
+        run = run_tests(plan.project, command, api_key)
     finally:
-        swap.undo()
+        try:
+            put_back(plan.project, made.changes)
+        finally:
+            swap.undo()
+    return run if run.code == 0 else run_tests(plan.project, command, api_key)
 
 
 def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
@@ -351,7 +368,7 @@ def _finish(
     secrets = configured_secrets(options.client.api_key)
     if any(scrub(text, secrets) != text for text in [record, *(state.accepted[r.key] for r in plan.todo)]):
         raise ExternalToolError("a fill holds the API key or another configured credential; nothing was written")
-    generated = {path: after for path, (_, after) in state.generated.items()}
+    generated = {path: after for path, (_, after) in state.generated.items() if after is not None}
     writes: dict[str, str | bytes] = {**texts, **generated, RECORD_FILE: record}
     previous = f"{PREVIOUS_DIR}/{today.replace(':', '').replace('+0000', 'Z')}"
     if options.keep_previous:
@@ -384,7 +401,16 @@ def _generated(plan: Plan, options: FillOptions, state: _State, result: FillResu
     command = options.regenerate
     if command is None:
         return
+    # A file `make generated` deleted stays (a fill deletes nothing); a derived file the user edited and did
+    # not commit is theirs: not overwritten, but named as stale.
+    mine = set(_uncommitted(plan, list(state.generated)))
+    state.generated = {
+        path: change for path, change in state.generated.items() if change[1] is not None and path not in mine
+    }
     result.regenerated = tuple(state.generated)
+    if mine:
+        result.stale = tuple(sorted(mine))
+        result.stale_reason = "they have uncommitted changes, so the regenerated versions were not written"
     if options.gate is not None and not state.regenerate_failure:
         return
     why = {

@@ -29,8 +29,8 @@ _MAX_BYTES = 5_000_000
 _REDIRECT = re.compile(r"(?<![0-9&])>>?\s*([^\s;&|<>()]+)")
 
 
-# Path -> (its bytes before, or None when it is new; its bytes after).
-Changes = dict[str, tuple[bytes | None, bytes]]
+# Path -> (its bytes before, or None when it is new; its bytes after, or None when it was deleted).
+Changes = dict[str, tuple[bytes | None, bytes | None]]
 
 
 @dataclass
@@ -70,10 +70,13 @@ def _snapshot(project: Path, *, in_git: bool) -> dict[str, bytes]:
 
 
 def changes_of(before: Mapping[str, bytes], after: Mapping[str, bytes], skip: Iterable[str]) -> Changes:
-    """The files that differ between two snapshots (new ones included), without `skip` (region files)."""
+    """The files that differ between two snapshots, new and deleted ones included (a deleted file's bytes
+    after are None), without `skip` (region files)."""
     skipped = set(skip)
     return {
-        rel: (before.get(rel), data) for rel, data in after.items() if rel not in skipped and before.get(rel) != data
+        rel: (before.get(rel), after.get(rel))
+        for rel in before.keys() | after.keys()
+        if rel not in skipped and before.get(rel) != after.get(rel)
     }
 
 

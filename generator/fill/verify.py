@@ -73,10 +73,16 @@ def gate_for(project: Path, given: str | None) -> Gate | None:
     return Gate("make check", "make install" if "install" in targets else None)
 
 
+def project_env() -> dict[str, str]:
+    """The environment for running the project's own code (its checks, its python): ours without the API key
+    or any other ANTHROPIC_ setting, which that code has no business reading."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("ANTHROPIC_")}
+
+
 def run_tests(project: Path, command: str, api_key: str) -> CheckRun:
     """Run one of the project's commands with no API credentials; see CheckRun."""
     # The tests are code the model just wrote: they get no API credentials.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ANTHROPIC_")}
+    env = project_env()
     process = subprocess.Popen(
         command,
         shell=True,
