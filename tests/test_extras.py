@@ -65,3 +65,17 @@ def test_doctor_says_which_parts_are_missing(
     assert checks["'ai' part"]["status"] == "ok"
     assert checks["'mcp' part"]["status"] == "warn"
     assert checks["'mcp' part"]["fix"] == "pip install 'scaffold-generator[mcp]'"
+
+
+def test_new_project_without_the_sdk_is_created_with_its_fallbacks_and_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    hide(monkeypatch, "anthropic")
+    project = tmp_path / "payouts"
+
+    assert main(["new-service", "payouts", "--defaults", "--dest", str(project)]) == ExitCode.FILLS_FELL_BACK
+
+    captured = capsys.readouterr()
+    assert "pip install 'scaffold-generator[ai]'" in captured.err + captured.out
+    assert (project / ".copier-answers.yml").is_file()  # the project is there, with the template's fallbacks

@@ -91,7 +91,8 @@ def put_back(project: Path, changes: Changes) -> None:
 
 
 def stale_files(project: Path) -> tuple[str, ...]:
-    """The files `make generated` writes, read from its recipe without running it; () when unknown."""
+    """The files `make generated` writes, read from its recipe by a dry run (`make -n`, which still expands
+    `$(shell ...)` and runs `+` lines, as make does); () when unknown."""
     try:
         out = subprocess.run(
             ["make", "-n", TARGET], cwd=project, capture_output=True, text=True, timeout=30, check=False

@@ -11,6 +11,7 @@ import errno
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -114,20 +115,26 @@ def _remove(folder: Path) -> None:
 _ANSWER_ERRORS = ("Validation error for question", "Invalid choice for", "invalid literal for")
 
 
+_TEMPDIR_LOCK = threading.RLock()
+
+
 @contextmanager
 def _private_tempdir() -> Iterator[None]:
     """Copier's own temporary folders (template clones, update worktrees) go in one folder of scaffold's,
     removed however the block ends: an interrupted update would otherwise leave `copier._vcs.clone.*`
     folders in the system's temp folder."""
-    previous = tempfile.tempdir
-    folder = tempfile.mkdtemp(prefix="scaffold-copier-")
-    tempfile.tempdir = folder
-    try:
-        yield
-    finally:
-        tempfile.tempdir = previous
-        with signals_held():
-            shutil.rmtree(folder, ignore_errors=True)
+    # tempfile.tempdir is the process's: library callers on several threads take turns (re-entrant, since a
+    # fill's fallback render may run inside another Copier block).
+    with _TEMPDIR_LOCK:
+        previous = tempfile.tempdir
+        folder = tempfile.mkdtemp(prefix="scaffold-copier-")
+        tempfile.tempdir = folder
+        try:
+            yield
+        finally:
+            tempfile.tempdir = previous
+            with signals_held():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
