@@ -192,6 +192,16 @@ def test_lint_and_format_are_clean(project: Path) -> None:
     assert formatted.returncode == 0, formatted.stdout
 
 
+@pytest.mark.parametrize("auth", ["jwt", "api-key"])
+def test_a_package_that_sorts_after_tests_keeps_the_imports_sorted(
+    tmp_path: Path, render_home: None, auth: str
+) -> None:
+    # isort orders `from warehouse...` after `from tests...`: the template must not put them the other way.
+    project = render_template("api", tmp_path / "warehouse", {"auth": auth, "pagination": "offset"})
+    lint = ruff("check", "--no-cache", ".", cwd=project)
+    assert lint.returncode == 0, lint.stdout
+
+
 def test_newer_pythons_get_pep_695_generics(rendered: dict[str, Path]) -> None:
     modern = rendered["modern"] / "src/modern"
     assert "class Page[ItemT: BaseModel](BaseModel):" in (modern / "pagination.py").read_text()
