@@ -109,7 +109,8 @@ def description_accepted(text: str) -> bool:
     """The rule docs/templates.md states: one line of printable text, plain spaces, no edge spaces, <= 300."""
     refused = {"Cc", "Cs", "Zl", "Zp"}
     special = any(unicodedata.category(c) in refused or (unicodedata.category(c) == "Zs" and c != " ") for c in text)
-    return bool(text.strip()) and text == text.strip() and len(text) <= 300 and not special
+    markers = "scaffold:fill" in text or "scaffold:end" in text
+    return bool(text.strip()) and text == text.strip() and len(text) <= 300 and not special and not markers
 
 
 def owner_accepted(text: str) -> bool:
@@ -168,6 +169,8 @@ def test_dollars_and_backticks_keep_the_bash_script_shellcheck_clean(templates: 
         ("bad \ud800 half", "team", "lone surrogate"),
         (" leading", "team", "must not start or end with a space"),
         ("x" * 301, "team", "at most 300 characters"),
+        # Wrapped into a docstring, it would start a line with a region marker: no fill or check could run.
+        ("word " * 16 + "# scaffold:end domain", "team", "must not contain 'scaffold:fill' or 'scaffold:end'"),
     ],
 )
 def test_text_no_file_type_could_hold_is_refused_in_one_line(
