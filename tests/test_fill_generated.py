@@ -192,3 +192,27 @@ def test_an_uncommitted_edit_of_a_derived_file_is_kept_and_named_stale(
     assert (project / "derived.txt").read_text() == "my own edit, not committed\n"
     assert "derived.txt" not in _fill_commit_files(project)
     assert "may be stale: derived.txt (they have uncommitted changes" in capsys.readouterr().out
+
+
+def test_only_the_declared_files_are_taken_and_the_rest_is_put_back(
+    project: Path, make_gate: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The recipe runs the fills' code (the api's imports its models): here it also disables the check, edits a
+    # file of the team's and writes into an untracked one; none of that may be committed or seen by the check.
+    (project / "NOTES.md").write_text("the team's notes\n")
+    run(["git", "-C", str(project), "add", "NOTES.md"])
+    (project / "scratch.txt").write_text("untracked, mine\n")
+    _makefile(project, generated=True, check="grep -q '^check: install' Makefile")
+    makefile = project / "Makefile"
+    hostile = f"{GENERATE}; sed -i 's/^check: install/check:/' Makefile; echo x >> NOTES.md; echo y > scratch.txt"
+    makefile.write_text("GENERATED := derived.txt\n" + makefile.read_text().replace(GENERATE, hostile))
+    run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "a generated target that does too much"])
+
+    assert main(["fill", str(project)]) == 0
+
+    out = capsys.readouterr().out
+    assert "changed files it does not declare in the Makefile's GENERATED (Makefile, NOTES.md, scratch.txt)" in out
+    assert (project / "NOTES.md").read_text() == "the team's notes\n"
+    assert (project / "scratch.txt").read_text() == "untracked, mine\n"
+    assert "check: install" in makefile.read_text()
+    assert _fill_commit_files(project) == {r.path for r in find_regions(project)} | {RECORD_FILE}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.fill.plan import file_tree, git_visible
-from generator.fill.verify import run_tests
+from generator.fill.verify import project_env, run_tests
 from generator.plumbing import atomic
 from generator.plumbing.transaction import signals_held
 
@@ -43,7 +43,12 @@ class Regenerated:
 
 
 def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip: Iterable[str]) -> Regenerated:
-    """Run `command` in the project and return the files it changed, left changed on disk (see put_back)."""
+    """Run `command` in the project and return the files it changed, left changed on disk (see put_back).
+
+    Only the files it declares (`stale_files`) may change: the command runs the fills' code (the api's
+    imports its models), so anything else it touched (the Makefile, CI, the answers file, the user's own
+    files) is put back at once, before the check runs, and the run counts as failed.
+    """
     before = _snapshot(project, in_git=in_git)
     try:
         run = run_tests(project, command, api_key)
@@ -52,6 +57,14 @@ def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip:
         put_back(project, changes_of(before, _snapshot(project, in_git=in_git), skip))
         raise
     changes = changes_of(before, _snapshot(project, in_git=in_git), skip)
+    declared = set(stale_files(project))
+    undeclared = {rel: change for rel, change in changes.items() if rel not in declared}
+    if undeclared:
+        put_back(project, undeclared)
+        changes = {rel: change for rel, change in changes.items() if rel in declared}
+        names = ", ".join(sorted(undeclared)[:5]) + (", ..." if len(undeclared) > 5 else "")
+        why = "files it does not declare in the Makefile's GENERATED" if declared else "files, and declares none"
+        return Regenerated(changes, f"'{command}' changed {why} ({names}); they were put back")
     if run.code != 0:
         last = run.tail.splitlines()[-1] if run.tail.strip() else "no output"
         return Regenerated(changes, f"'{command}' failed with exit {run.code}: {last}")
@@ -91,13 +104,33 @@ def put_back(project: Path, changes: Changes) -> None:
 
 
 def stale_files(project: Path) -> tuple[str, ...]:
-    """The files `make generated` writes, read from its recipe by a dry run (`make -n`, which still expands
-    `$(shell ...)` and runs `+` lines, as make does); () when unknown."""
+    """The files `make generated` writes: the Makefile's `GENERATED` variable (space-separated paths in
+    the project), else the files its recipe redirects into, read by a dry run (`make -n`, which still
+    expands `$(shell ...)` and runs `+` lines, as make does); () when unknown."""
+    printed = "scaffold-print-generated"
+    declared = _make(project, "-s", "--eval", f"{printed}: ; @echo $(GENERATED)", printed)
+    names = declared.split() or [
+        match for match in _REDIRECT.findall(_make(project, "-n", TARGET)) if not match.startswith("/dev/")
+    ]
+    inside = [name for name in names if _inside(name)]
+    return tuple(dict.fromkeys(Path(name).as_posix().removeprefix("./") for name in inside))
+
+
+def _inside(name: str) -> bool:
+    path = Path(name)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def _make(project: Path, *args: str) -> str:
     try:
-        out = subprocess.run(
-            ["make", "-n", TARGET], cwd=project, capture_output=True, text=True, timeout=30, check=False
+        return subprocess.run(
+            ["make", "--no-print-directory", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env=project_env(),
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
-        return ()
-    found = [match for match in _REDIRECT.findall(out) if not match.startswith("/dev/")]
-    return tuple(dict.fromkeys(found))
+        return ""
