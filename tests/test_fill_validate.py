@@ -390,6 +390,21 @@ def test_mypy_rejects_a_type_error_in_a_fill_and_passes_a_correct_one(example: C
     assert right.problems == ()
 
 
+def test_mypy_still_checks_when_its_cache_folder_is_unusable(
+    example: Copy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where mypy's cache should be\n")
+    monkeypatch.setenv("MYPY_CACHE_DIR", str(blocker))
+    project = example("service-default")
+    _, regions = read(project, DOMAIN)
+    domain = regions["domain"]
+
+    wrong = check_project(project, {domain.key: domain.body + '\n\nLIMIT: int = "a"\n'})[DOMAIN]
+
+    assert any("[assignment] (mypy)" in message for message in messages(wrong, domain.key))
+
+
 def test_mypy_blames_a_fill_for_what_it_breaks_in_other_modules(example: Copy) -> None:
     project = example("service-default")
     _, regions = read(project, DOMAIN)

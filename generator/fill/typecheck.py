@@ -81,13 +81,26 @@ def _cache_dir(project: Path) -> Path:
 
 
 def _run(mypy: str, project: Path, copy: Path, files: Sequence[str]) -> list[_TypeError] | None:
-    """mypy's errors on `files` in `copy`; None when mypy itself failed (a bad config, a missing plugin)."""
+    """mypy's errors on `files` in `copy`; None when mypy itself failed (a bad config, a missing plugin).
+
+    A cache folder mypy cannot use (MYPY_CACHE_DIR or HOME pointing at a file, a read-only cache) must not
+    turn the check off: mypy is run again with a cache inside the temporary copy."""
+    # MYPY_CACHE_DIR, when set, is mypy's own way of sharing one cache between projects.
+    shared = [] if os.environ.get("MYPY_CACHE_DIR") else ["--cache-dir", str(_cache_dir(project))]
+    errors = _run_once(mypy, project, copy, files, shared)
+    if errors is None:
+        errors = _run_once(mypy, project, copy, files, ["--cache-dir", str(copy / ".scaffold-mypy-cache")])
+    return errors
+
+
+def _run_once(
+    mypy: str, project: Path, copy: Path, files: Sequence[str], cache: Sequence[str]
+) -> list[_TypeError] | None:
     python = project / ".venv" / "bin" / "python"
     argv = [
         mypy,
         *(["--python-executable", str(python)] if python.is_file() else _WITHOUT_PACKAGES),
-        # MYPY_CACHE_DIR, when set, is mypy's own way of sharing one cache between projects.
-        *([] if os.environ.get("MYPY_CACHE_DIR") else ["--cache-dir", str(_cache_dir(project))]),
+        *cache,
         # A package a fill has just declared is not installed yet (the gate's make check installs it): an
         # unresolved import is the gate's to judge, not this fast check's.
         "--disable-error-code",
