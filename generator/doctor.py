@@ -371,7 +371,7 @@ _TOOLS = {
     "python-hcl2": _Tool(
         "the syntax check of Terraform fills",
         "Terraform fills are not syntax-checked",
-        "reinstall scaffold (python-hcl2 is one of its dependencies)",
+        "pip install 'scaffold-generator[ai]' (python-hcl2 comes with the fill step's part)",
     ),
     "checkov": _Tool(
         "the security scan of infra projects ('make checkov', part of their 'make check')",
@@ -379,11 +379,10 @@ _TOOLS = {
         "pip install checkov (or pipx install checkov)",
     ),
     "mypy": _Tool(
-        "the fill step does not run it, and generated Python projects use their own copy ('make install' puts "
-        "it in their .venv)",
-        "",
-        "",
-        needed=False,
+        "the fast type check of Python fills in projects that configure mypy (generated projects' own checks "
+        "use the copy 'make install' puts in their .venv)",
+        "Python fills are type-checked only by the project's 'make check' gate",
+        "pip install mypy",
     ),
 }
 
