@@ -265,6 +265,12 @@ def test_region_defaults_per_cloud(rendered: dict[str, Path], cloud: str) -> Non
     assert f'default     = "{DEFAULT_REGIONS[cloud]}"' in example_vars
 
 
+def test_the_longest_owner_still_makes_a_valid_gcp_label(tmp_path: Path, render_home: None) -> None:
+    project = render_template("infra", tmp_path / "assets", {"cloud": "gcp", "owner": "A" * 64})
+    label = re.search(r'"owner"\s*=\s*"([^"]*)"', (project / "main.tf").read_text(encoding="utf-8"))
+    assert label is not None and re.fullmatch(r"[a-z0-9_-]{1,63}", label[1]), label
+
+
 def test_answers_shape_the_module(rendered: dict[str, Path]) -> None:
     prod = rendered["aws_network_prod"]
     main = (prod / "main.tf").read_text(encoding="utf-8")
