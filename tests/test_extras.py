@@ -79,3 +79,15 @@ def test_new_project_without_the_sdk_is_created_with_its_fallbacks_and_exit_3(
     captured = capsys.readouterr()
     assert "pip install 'scaffold-generator[ai]'" in captured.err + captured.out
     assert (project / ".copier-answers.yml").is_file()  # the project is there, with the template's fallbacks
+
+
+def test_without_a_key_or_the_sdk_the_skip_line_names_both_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    hide(monkeypatch, "anthropic")
+
+    assert main(["new-service", "payouts", "--defaults", "--dest", str(tmp_path / "payouts")]) == 0
+
+    out = capsys.readouterr().out
+    assert "Install the fill step (pip install 'scaffold-generator[ai]'), set ANTHROPIC_API_KEY" in out
