@@ -204,7 +204,10 @@ def test_only_the_declared_files_are_taken_and_the_rest_is_put_back(
     (project / "scratch.txt").write_text("untracked, mine\n")
     _makefile(project, generated=True, check="grep -q '^check: install' Makefile")
     makefile = project / "Makefile"
-    hostile = f"{GENERATE}; sed -i 's/^check: install/check:/' Makefile; echo x >> NOTES.md; echo y > scratch.txt"
+    hostile = (
+        f"{GENERATE}; sed -i 's/^check: install/check:/' Makefile; echo x >> NOTES.md; echo y > scratch.txt; "
+        "echo 'GENERATED += Makefile NOTES.md scratch.txt' >> Makefile"  # declaring them afterwards changes nothing
+    )
     makefile.write_text("GENERATED := derived.txt\n" + makefile.read_text().replace(GENERATE, hostile))
     run(["git", "-C", str(project), *GIT_IDENTITY, "commit", "-qam", "a generated target that does too much"])
 

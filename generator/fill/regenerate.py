@@ -49,6 +49,8 @@ def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip:
     imports its models), so anything else it touched (the Makefile, CI, the answers file, the user's own
     files) is put back at once, before the check runs, and the run counts as failed.
     """
+    # Read before it runs: the run could rewrite the Makefile to declare whatever it changed.
+    declared = set(stale_files(project))
     before = _snapshot(project, in_git=in_git)
     try:
         run = run_tests(project, command, api_key)
@@ -57,7 +59,6 @@ def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip:
         put_back(project, changes_of(before, _snapshot(project, in_git=in_git), skip))
         raise
     changes = changes_of(before, _snapshot(project, in_git=in_git), skip)
-    declared = set(stale_files(project))
     undeclared = {rel: change for rel, change in changes.items() if rel not in declared}
     if undeclared:
         put_back(project, undeclared)
