@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
 from generator.fill.apply import Swap, refuse_links
@@ -30,6 +31,9 @@ from generator.fill.verify import CheckRun, Gate, run_tests
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, checkpoint
 from generator.results import Call, CommitSkip, FillResult, GateOff, Progress, RegionResult, Reporter
+
+if TYPE_CHECKING:
+    from generator.fill.regenerate import Regenerated
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -262,49 +266,53 @@ def _baseline(plan: Plan, command: str, api_key: str, regenerate_command: str | 
     with the derived files regenerated from them; the project as it stands when that fails, since code the
     team wrote outside the regions may rely on the filled bodies. Only when both fail is the project at fault."""
     from generator.fill.fallbacks import baseline_texts
-    from generator.fill.regenerate import Regenerated, put_back, regenerate
 
     texts = baseline_texts(plan)
     if not texts:
         return run_tests(plan.project, command, api_key)
+    run, _ = _checked_with(plan, texts, regenerate_command, command, api_key)
+    return run if run.code == 0 else run_tests(plan.project, command, api_key)
+
+
+def _checked_with(
+    plan: Plan,
+    texts: Mapping[str, str],
+    regenerate_command: str | None,
+    command: str,
+    api_key: str,
+    reporter: Reporter | None = None,
+) -> tuple[CheckRun, Regenerated]:
+    """Run the checks with `texts` swapped into the region files and the derived files regenerated for them;
+    the files go back as they were however it ends (what `make generated` changed is returned, not kept)."""
+    from generator.fill.regenerate import Regenerated, put_back, regenerate
+
     swap = Swap(plan.project, texts)
     made = Regenerated()
     try:
-        swap.apply()  # inside: an interrupt right after it must still put the current bodies back
+        swap.apply()  # inside: an interrupt right after it must still put the old bodies back
         if regenerate_command:
+            if reporter is not None:
+                reporter.progress(Progress("generate", command=regenerate_command))
             in_git = plan.repo is not None
             made = regenerate(plan.project, regenerate_command, api_key, in_git=in_git, skip=plan.files)
+        if reporter is not None:
+            reporter.progress(Progress("verify", command=command))
         run = run_tests(plan.project, command, api_key)
     finally:
         try:
             put_back(plan.project, made.changes)
         finally:
             swap.undo()
-    return run if run.code == 0 else run_tests(plan.project, command, api_key)
+    return run, made
 
 
 def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter) -> list[str]:
     """Regenerate the derived files and run the project's checks with the fills in place, then put the
     fallbacks and the files as they were back until the final write."""
-    from generator.fill.regenerate import Regenerated, put_back, regenerate
-
     assert options.gate is not None
     command, api_key = options.gate.command, options.client.api_key
-    swap = Swap(plan.project, current_texts(plan, state.accepted))
-    made = Regenerated()
-    try:
-        swap.apply()  # inside: an interrupt right after it must still put the fallbacks back
-        if options.regenerate:
-            reporter.progress(Progress("generate", command=options.regenerate))
-            in_git = plan.repo is not None
-            made = regenerate(plan.project, options.regenerate, api_key, in_git=in_git, skip=plan.files)
-        reporter.progress(Progress("verify", command=command))
-        run = run_tests(plan.project, command, api_key)
-    finally:
-        try:
-            put_back(plan.project, made.changes)
-        finally:
-            swap.undo()
+    texts = current_texts(plan, state.accepted)
+    run, made = _checked_with(plan, texts, options.regenerate, command, api_key, reporter)
     code, tail = run.code, run.tail
     state.skipped.extend(run.skipped)
     if code == 0:
