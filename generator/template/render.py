@@ -84,23 +84,31 @@ def _staging(dest: Path) -> Iterator[_Stage]:
     while not created.parent.exists():
         created = created.parent
     made_parents = not created.exists()
+    stage: _Stage | None = None
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        stage = _Stage(Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent)))
-    except OSError as error:
-        if made_parents:
-            shutil.rmtree(created, ignore_errors=True)
-        raise DestinationError(
-            f"cannot create {dest}: {error.strerror or error}; choose a --dest in a folder you can write to"
-        ) from None
-    try:
-        yield stage
+        # Held: an interrupt between mkdtemp and the assignment would leave a staging folder nobody removes;
+        # one that arrives meanwhile is raised as the block ends, inside the try, and cleans up below.
+        with signals_held():
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                stage = _Stage(Path(tempfile.mkdtemp(prefix=f".{dest.name}.scaffold-", dir=dest.parent)))
+            except OSError as error:
+                raise DestinationError(
+                    f"cannot create {dest}: {error.strerror or error}; choose a --dest in a folder you can write to"
+                ) from None
+        yield _staged(stage)
     finally:
         # Held: a second Ctrl-C must not leave half a staging folder behind.
         with signals_held():
-            _remove(stage.path)
-            if made_parents and not stage.landed:
+            if stage is not None:
+                _remove(stage.path)
+            if made_parents and (stage is None or not stage.landed):
                 shutil.rmtree(created, ignore_errors=True)
+
+
+def _staged(stage: _Stage | None) -> _Stage:
+    assert stage is not None  # made in the held block above, or it raised
+    return stage
 
 
 def _remove(folder: Path) -> None:
@@ -127,14 +135,17 @@ def _private_tempdir() -> Iterator[None]:
     # fill's fallback render may run inside another Copier block).
     with _TEMPDIR_LOCK:
         previous = tempfile.tempdir
-        folder = tempfile.mkdtemp(prefix="scaffold-copier-")
-        tempfile.tempdir = folder
+        folder: str | None = None
         try:
+            with signals_held():  # as in _staging: no interrupt between mkdtemp and the try that removes it
+                folder = tempfile.mkdtemp(prefix="scaffold-copier-")
+                tempfile.tempdir = folder
             yield
         finally:
             tempfile.tempdir = previous
             with signals_held():
-                shutil.rmtree(folder, ignore_errors=True)
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
