@@ -108,8 +108,16 @@ TERRAFORM_ONLY = ("Coding patterns > Terraform modules",)
 @pytest.mark.parametrize(
     ("example", "present", "absent"),
     [
-        ("script-bash", ("Coding patterns > Operational scripts",), SERVICE_AND_API_ONLY + TERRAFORM_ONLY),
-        ("script-python", ("Coding patterns > Operational scripts",), SERVICE_AND_API_ONLY + TERRAFORM_ONLY),
+        (
+            "script-bash",
+            ("Coding patterns > Operational scripts", "Style > Shell"),
+            (*SERVICE_AND_API_ONLY, *TERRAFORM_ONLY, "Style > Python"),
+        ),
+        (
+            "script-python",
+            ("Coding patterns > Operational scripts", "Style > Python"),
+            (*SERVICE_AND_API_ONLY, *TERRAFORM_ONLY, "Style > Shell"),
+        ),
         ("infra-aws", TERRAFORM_ONLY, (*SERVICE_AND_API_ONLY, "Coding patterns > Operational scripts")),
         ("service-default", SERVICE_AND_API_ONLY, (*TERRAFORM_ONLY, "Coding patterns > Operational scripts")),
     ],

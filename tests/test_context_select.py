@@ -283,3 +283,87 @@ def test_ranked_sections_written_for_other_kinds_are_cut() -> None:
     ]
     infra = select(Task("roll back the bucket module"), "infra", cmap, index, 10_000, 0, size)
     assert "Terraform modules" in [pick.section.heading for pick in infra.picks]
+
+
+class QueryIndex(FakeIndex):
+    """Scores that depend on the query: the task's, and the best document's title (`_related`)."""
+
+    def __init__(self, docs: dict[str, list[tuple[str, int]]], by_query: dict[str, dict[str, float]]) -> None:
+        super().__init__(docs)
+        self.by_query = by_query
+
+    def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
+        self.scores = self.by_query.get(query, {})
+        return super().rank(query, folders, limit)
+
+
+RELATED_DOCS = {
+    "incidents/0007-list-timeouts.md": [("Shipment list timeouts", 10)],
+    "decisions/0005-cursor.md": [("Cursor pagination", 10)],
+    "decisions/0009-offset.md": [("Offset pagination on big tables", 10)],
+    "decisions/0010-faint.md": [("Pagination of exports", 10)],
+    "decisions/0011-other.md": [("Other", 10)],
+}
+TASK_SCORES = {
+    "incidents/0007-list-timeouts.md#Shipment list timeouts": 20.0,
+    "decisions/0005-cursor.md#Cursor pagination": 13.0,  # 65%: kept by the cutoff
+    "decisions/0009-offset.md#Offset pagination on big tables": 7.0,  # 35%: only as a relative
+    "decisions/0011-other.md#Other": 9.0,  # 45%: cut
+    "decisions/0010-faint.md#Pagination of exports": 4.0,  # 20%: too little for the task, related or not
+}
+# The title query: `_related` looks for the documents closest to the best one ("Shipment list timeouts" is its
+# title here, the FakeIndex's trail being "path > heading").
+TITLE_SCORES = {
+    "incidents/0007-list-timeouts.md#Shipment list timeouts": 30.0,
+    "decisions/0009-offset.md#Offset pagination on big tables": 10.0,
+    "decisions/0010-faint.md#Pagination of exports": 9.5,
+    "decisions/0011-other.md#Other": 2.0,
+}
+
+
+def test_documents_close_to_the_best_one_join_when_the_task_gives_them_a_share() -> None:
+    """A task told by its symptoms finds the incident; the incident's title finds what the task did not name."""
+    index = QueryIndex(RELATED_DOCS, {"listing is slow": TASK_SCORES, "incidents/0007-list-timeouts.md": TITLE_SCORES})
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.6, max_documents=3)
+    selection = select(Task("listing is slow"), "service", cmap, index, 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == [
+        "incidents/0007-list-timeouts.md",
+        "decisions/0005-cursor.md",
+        "decisions/0009-offset.md",
+    ]
+    ranking = {item.path: item for item in selection.ranking}
+    assert ranking["decisions/0009-offset.md"].reason.startswith(
+        "related to the best document (incidents/0007-list-timeouts.md): it matches that document's title"
+    )
+    assert ranking["decisions/0009-offset.md"].kept
+    assert not ranking["decisions/0010-faint.md"].kept  # matches the title, but 20% of the best on the task
+    assert not ranking["decisions/0011-other.md"].kept  # 45% on the task, but unrelated to the best document
+    assert index.queries == ["listing is slow", "incidents/0007-list-timeouts.md"]
+
+    alone = select(Task("listing is slow"), "service", dataclasses.replace(cmap, related=0), index, 10_000, 0, size)
+    assert [pick.section.path for pick in alone.picks] == [
+        "incidents/0007-list-timeouts.md",
+        "decisions/0005-cursor.md",
+    ]
+
+
+def test_a_kinds_document_with_when_goes_only_to_projects_whose_answers_match() -> None:
+    cmap = parse_map(
+        "version: 1\ncore: []\nkinds:\n  script:\n    documents:\n"
+        "      - {path: style.md#Python, when: {language: python}}\n"
+        "      - {path: style.md#Shell, when: {language: [bash, sh]}}\n",
+        Path("context.yml"),
+    )
+    index = FakeIndex({"style.md": [("Python", 5), ("Shell", 6)]})
+
+    def chosen(task: Task) -> tuple[list[str], list[tuple[str, str]]]:
+        selection = select(task, "script", cmap, index, 10_000, 0, size, rank=False)
+        return [pick.section.heading for pick in selection.picks], [(cut.section, cut.reason) for cut in selection.cut]
+
+    assert chosen(Task.from_answers({"template": "script", "language": "bash", "description": "prune"})) == (
+        ["Shell"],
+        [("style.md > Python", "listed for kind 'script' when language is python; this project's answers differ")],
+    )
+    assert chosen(Task.from_answers({"template": "script", "language": "Python"}))[0] == ["Python"]
+    # Free text has no answers: both, since nothing says which.
+    assert chosen(Task("write a cleanup script", kind="script")) == (["Python", "Shell"], [])

@@ -9,6 +9,7 @@ The file is validated on load; every error starts with `path:line:` and names th
       folders: [decisions, incidents, runbooks, anti-patterns]
       max_documents: 3                     # at most this many ranked documents (alias: top_k)
       cutoff: 0.6                          # keep those scoring at least this share of the best
+      related: 2                           # plus up to this many documents close to the best one
       per_document: 3                      # sections of one long document
     kinds:
       api:
@@ -17,6 +18,8 @@ The file is validated on load; every error starts with `path:line:` and names th
           - style.md#Python                # one section (and its sub-sections)
           - decisions/0004-rfc-9457-problem-details.md
           - anti-patterns/                 # every document in a folder
+          - path: style.md#Shell           # only when the project's answers say so
+            when: {language: bash}         # (a task without that answer gets it)
         keywords: [endpoint, openapi, "problem details", paginat*]
         core_sections: [api*, http]        # core sections whose headings match are for this kind
 
@@ -39,7 +42,7 @@ lists that the home lacks are skipped without a warning.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -51,6 +54,7 @@ DEFAULT_CORE = ("patterns.md", "architecture.md")
 DEFAULT_RANKED = ("decisions", "incidents", "runbooks", "anti-patterns")
 DEFAULT_MAX_DOCUMENTS = 3
 DEFAULT_CUTOFF = 0.6
+DEFAULT_RELATED = 2
 DEFAULT_PER_DOCUMENT = 3
 MIN_WEIGHT = 1.0
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -64,10 +68,20 @@ class DocRef:
     path: str
     heading: str | None
     line: int
+    # `when:` in context.yml: answer name -> the values it must have (a listed document only).
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_folder(self) -> bool:
         return self.path.endswith("/")
+
+    def applies(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the task's answers allow this document; a task without the answer gets it (it cannot tell)."""
+        for name, values in self.when:
+            value = answers.get(name)
+            if value is not None and str(value).casefold() not in values:
+                return False
+        return True
 
     def __str__(self) -> str:
         return self.path + (f"#{self.heading}" if self.heading else "")
@@ -112,6 +126,7 @@ class ContextMap:
     kinds: dict[str, Kind]
     cutoff: float = DEFAULT_CUTOFF
     fallback: bool = False
+    related: int = DEFAULT_RELATED
 
     @property
     def top_k(self) -> int:
@@ -252,6 +267,27 @@ class _Validator:
             raise self.fail(node, where, f"expected a list, got {_describe(node)}")
         return list(node.value)
 
+    def listed(self, node: Any, where: str) -> DocRef:
+        """A kind's document: a path, or `{path: P, when: {answer: value or [values]}}`."""
+        import yaml
+
+        if not isinstance(node, yaml.MappingNode):
+            return self.doc_ref(node, where)
+        fields = self.mapping(node, where, ("path", "when"))
+        if "path" not in fields:
+            raise self.fail(node, where, "a document with `when:` needs `path:` too")
+        ref = self.doc_ref(fields["path"][1], f"{where}.path")
+        when: list[tuple[str, tuple[str, ...]]] = []
+        if "when" in fields:
+            for name, (key, value) in self.mapping(fields["when"][1], f"{where}.when", ()).items():
+                place = f"{where}.when.{name}"
+                items = self.sequence(value, place) if isinstance(value, yaml.SequenceNode) else [value]
+                values = tuple(self.scalar(item, place, "an answer's value", numbers=True).casefold() for item in items)
+                if not values:
+                    raise self.fail(key, place, "give at least one value")
+                when.append((name, values))
+        return DocRef(ref.path, ref.heading, ref.line, tuple(when))
+
     def doc_ref(self, node: Any, where: str) -> DocRef:
         value = self.scalar(node, where, "a document path").strip()
         path, _, heading = value.partition("#")
@@ -283,8 +319,9 @@ class _Validator:
 
         folders: tuple[str, ...] = DEFAULT_RANKED
         max_documents, per_document, cutoff = DEFAULT_MAX_DOCUMENTS, DEFAULT_PER_DOCUMENT, DEFAULT_CUTOFF
+        related = DEFAULT_RELATED
         if "ranking" in top:
-            keys = ("folders", "max_documents", "top_k", "cutoff", "per_document")
+            keys = ("folders", "max_documents", "top_k", "cutoff", "per_document", "related")
             ranking = self.mapping(top["ranking"][1], "ranking", keys)
             if "folders" in ranking:
                 items = self.sequence(ranking["folders"][1], "ranking.folders")
@@ -298,6 +335,8 @@ class _Validator:
                 per_document = self.count(ranking["per_document"][1], "ranking.per_document")
             if "cutoff" in ranking:
                 cutoff = self.fraction(ranking["cutoff"][1], "ranking.cutoff")
+            if "related" in ranking:
+                related = self.count(ranking["related"][1], "ranking.related")
 
         kinds_node = top["kinds"][1]
         kinds: dict[str, Kind] = {}
@@ -314,7 +353,9 @@ class _Validator:
             default = self.scalar(node, "default_kind", "a kind name")
             if default not in kinds:
                 raise self.fail(node, "default_kind", f"{default!r} is not one of the kinds: {', '.join(kinds)}")
-        return ContextMap(self.path, core, default, folders, max_documents, per_document, kinds, cutoff)
+        return ContextMap(
+            self.path, core, default, folders, max_documents, per_document, kinds, cutoff, related=related
+        )
 
     def kind(self, name: str, key: Any, node: Any) -> Kind:
         where = f"kinds.{name}"
@@ -325,7 +366,7 @@ class _Validator:
         documents: tuple[DocRef, ...] = ()
         if "documents" in fields:
             items = self.sequence(fields["documents"][1], f"{where}.documents")
-            documents = tuple(self.doc_ref(item, f"{where}.documents[{i}]") for i, item in enumerate(items))
+            documents = tuple(self.listed(item, f"{where}.documents[{i}]") for i, item in enumerate(items))
         keywords: list[str] = []
         weights: list[float] = []
         if "keywords" in fields:

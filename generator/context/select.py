@@ -57,6 +57,10 @@ WHOLE_DOCUMENT_TOKENS = 1_500
 RANK_POOL = 300
 # A document's score: its best section's, plus this share of its second best.
 SECOND_SECTION_SHARE = 0.5
+# A document related to the best one (see `_related`) needs this share of the best score on the task,
+RELATED_CUTOFF = 0.3
+# and this share of the closest match to the best document's title.
+RELATED_SHARE = 0.9
 _PART = re.compile(r" \(part \d+\)$")
 
 
@@ -233,6 +237,12 @@ def gather(
 
     spec = cmap.kinds.get(kind)
     for ref in spec.documents if spec else ():
+        if not ref.applies(task.answers):
+            conditions = ", ".join(f"{name} is {' or '.join(values)}" for name, values in ref.when)
+            for section in _resolve(ref, index):
+                reason = f"listed for kind '{kind}' when {conditions}; this project's answers differ"
+                found.cut.append(Document(section.path, section.trail, section.tokens, reason))
+            continue
         sections = _resolve(ref, index)
         if sections:
             add(sections, Priority.KIND, f"listed for kind '{kind}' in context.yml")
@@ -267,14 +277,15 @@ def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
 def add_ranked(
     task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered, wanted: Sequence[str]
 ) -> None:
-    """The documents of the ranked folders that score close enough to the best one.
+    """The documents of the ranked folders that score close enough to the best one, and its relatives.
 
     Sections are scored by BM25 and grouped by document; a document scores its best section
     plus `SECOND_SECTION_SHARE` of its second best. Those at `cutoff` of the best score or
     more are kept, best first, up to `max_documents`; documents an earlier step included
-    (listed for the kind, the project's) count as kept but add nothing. As in the core
-    documents, a section whose heading says it is for other kinds (a rollback runbook's
-    "Steps for infrastructure (Terraform)" in a script's prompt) is cut.
+    (listed for the kind, the project's) count as kept but add nothing. Then up to `related`
+    documents close to the best one (see `_related`). As in the core documents, a section
+    whose heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
+    (Terraform)" in a script's prompt) is cut.
     """
     scores: dict[str, list[tuple[Section, float]]] = {}
     for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
@@ -285,34 +296,83 @@ def add_ranked(
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
     chosen = {key[0] for key in seen}
-    kept = 0
+    close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
+    close = close[: cmap.max_documents]
+    related = _related(order[0], totals, set(close) | chosen, cmap, index)
     for position, path in enumerate(order, start=1):
         score = totals[path]
         share = score / best
         if path in chosen:
             found.ranking.append(Ranked(path, score, True, "already included"))
             continue
-        if share < cmap.cutoff:
+        if path in related:
+            reason = (
+                f"related to the best document ({order[0]}): {related[path]}; BM25 rank {position} "
+                f"(score {score:.2f}, {share:.0%} of the best)"
+            )
+        elif path in close:
+            folder = path.partition("/")[0]
+            reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {folder}/"
+        elif share < cmap.cutoff:
             reason = f"cut: score {score:.2f} is {share:.0%} of the best ({best:.2f}); the cutoff is {cmap.cutoff:.0%}"
             found.ranking.append(Ranked(path, score, False, reason))
             continue
-        if kept >= cmap.max_documents:
+        else:
             found.ranking.append(Ranked(path, score, False, f"cut: already {cmap.max_documents} ranked documents"))
             continue
-        kept += 1
-        sections = _ranked_sections(path, scores[path], index, cmap.per_document)
-        reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {path.partition('/')[0]}/"
         found.ranking.append(Ranked(path, score, True, reason))
-        for section in sections:
-            if section.key in seen:
-                continue
-            seen.add(section.key)
-            owners = core_section_kinds(section, cmap)
-            if owners and not any(name in owners for name in wanted):
-                cut = f"section for kind {' and '.join(repr(name) for name in owners)}, not '{wanted[0]}'"
-                found.cut.append(Document(section.path, section.trail, section.tokens, cut))
-                continue
-            found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
+        _add_sections(_ranked_sections(path, scores[path], index, cmap.per_document), reason, cmap, seen, found, wanted)
+
+
+def _add_sections(
+    sections: Sequence[Section],
+    reason: str,
+    cmap: ContextMap,
+    seen: set[tuple[str, int]],
+    found: Gathered,
+    wanted: Sequence[str],
+) -> None:
+    for section in sections:
+        if section.key in seen:
+            continue
+        seen.add(section.key)
+        owners = core_section_kinds(section, cmap)
+        if owners and not any(name in owners for name in wanted):
+            cut = f"section for kind {' and '.join(repr(name) for name in owners)}, not '{wanted[0]}'"
+            found.cut.append(Document(section.path, section.trail, section.tokens, cut))
+            continue
+        found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
+
+
+def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: ContextMap, index: Index) -> dict[str, str]:
+    """Up to `related` documents about what the best document is about, with the reason for each.
+
+    A task phrased by its symptoms ("listing shipments is slow") finds the document that names
+    them (the incident) but not its neighbours that use other words (the anti-pattern "offset
+    pagination on big tables"), which the best document's title does name. So the title is a
+    second query: the documents matching it best (`RELATED_SHARE` of the closest match or more)
+    join, when the task itself gives them at least `RELATED_CUTOFF` of the best score.
+    """
+    sections = index.sections_of(top)
+    if not cmap.related or not sections:
+        return {}
+    title = _PART.sub("", sections[0].trail.split(TRAIL_SEPARATOR)[0])
+    matches: dict[str, list[float]] = {}
+    for section, score in index.rank(title, cmap.ranked_folders, RANK_POOL):
+        if section.path != top:
+            matches.setdefault(section.path, []).append(score)
+    near = {path: _document_score(hits) for path, hits in matches.items()}
+    if not near:
+        return {}
+    closest = max(near.values())
+    best = totals[top]
+    related: dict[str, str] = {}
+    for path in sorted(near, key=lambda path: (-near[path], path)):
+        if len(related) >= cmap.related or near[path] < RELATED_SHARE * closest:
+            break
+        if path not in taken and totals.get(path, 0.0) >= RELATED_CUTOFF * best:
+            related[path] = f"it matches that document's title '{title}'"
+    return related
 
 
 def _document_score(scores: list[float]) -> float:
