@@ -45,6 +45,10 @@ class FakeIndex:
         }
         self.scores = scores or {}
         self.queries: list[str] = []
+        self.links: dict[str, list[str]] = {}
+
+    def neighbours(self, path: str) -> list[str]:
+        return self.links.get(path, [])
 
     def paths(self) -> list[str]:
         return sorted(self.docs)
@@ -367,3 +371,21 @@ def test_a_kinds_document_with_when_goes_only_to_projects_whose_answers_match() 
     assert chosen(Task.from_answers({"template": "script", "language": "Python"}))[0] == ["Python"]
     # Free text has no answers: both, since nothing says which.
     assert chosen(Task("write a cleanup script", kind="script")) == (["Python", "Shell"], [])
+
+
+def test_documents_that_refer_to_the_best_one_or_that_it_names_join_with_a_smaller_share() -> None:
+    """An anti-pattern citing "incident 0007" is about the incident even when the task shares few words with it."""
+    docs = {**RELATED_DOCS, "decisions/0012-cites.md": [("Cites", 10)], "decisions/0013-named.md": [("Named", 10)]}
+    task_scores = {**TASK_SCORES, "decisions/0012-cites.md#Cites": 3.0, "decisions/0013-named.md#Named": 1.0}
+    index = QueryIndex(docs, {"listing is slow": task_scores})  # the title query matches nothing here
+    index.links = {"incidents/0007-list-timeouts.md": ["decisions/0013-named.md", "decisions/0012-cites.md"]}
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.6, max_documents=3)
+    selection = select(Task("listing is slow"), "service", cmap, index, 10_000, 0, size)
+    ranking = {item.path: item for item in selection.ranking}
+    # 15% of the best: enough for a document linked with the best one; 5% is not.
+    assert ranking["decisions/0012-cites.md"].kept
+    assert ranking["decisions/0012-cites.md"].reason.startswith(
+        "related to the best document (incidents/0007-list-timeouts.md): it and that document refer to each other"
+    )
+    assert not ranking["decisions/0013-named.md"].kept
+    assert not ranking["decisions/0009-offset.md"].kept  # 35%, but neither linked nor matching the title now

@@ -31,12 +31,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
 from generator.context.parallel import ordered_map
 from generator.context.tokens import estimate_tokens
 from generator.errors import HomeError
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt.
 INDEX_VERSION = 3
+# At most this many documents are read to confirm that they refer to the best one (`Library.neighbours`).
+MAX_CITING = 50
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
@@ -312,6 +315,7 @@ class Library:
         self._index = index
         self._sections: dict[str, list[Section]] = {}
         self._paths: list[str] | None = None
+        self._catalogue: Catalogue | None = None
 
     def paths(self) -> list[str]:
         """Every document with at least one section, sorted."""
@@ -341,6 +345,34 @@ class Library:
         except OSError as error:
             raise HomeError(f"cannot read {self.root / section.path}: {error.strerror or error}; run again") from None
         return data.decode("utf-8", errors="replace")
+
+    def neighbours(self, path: str) -> list[str]:
+        """The documents `path` refers to, then those referring to it (see `links`); itself excluded.
+
+        The full-text index finds the documents that may refer to it (they contain its file
+        name, or its number after "ADR"); reading each confirms it.
+        """
+        if self._catalogue is None:
+            self._catalogue = Catalogue(self.paths())
+        catalogue = self._catalogue
+
+        def refers_to(source: str) -> list[str]:
+            found = (catalogue.resolve(key) for key in reference_keys(source, self._text(source)))
+            return [target for target in found if target is not None and target != source]
+
+        neighbours = dict.fromkeys(refers_to(path))
+        for source in self._index.containing(phrases_naming(path, catalogue), MAX_CITING):
+            if source != path and path in refers_to(source):
+                neighbours[source] = None
+        return list(neighbours)
+
+    def _text(self, path: str) -> str:
+        """A document's text for its references: the start of it, and nothing if it cannot be read."""
+        try:
+            with (self.root / path).open("rb") as handle:
+                return handle.read(MAX_TEXT * 4).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
         """The best `limit` sections in `folders` for `query` by BM25, best first, score > 0.
@@ -587,6 +619,18 @@ class _Index:
             (path,),
         )
         return [Section(*row) for row in rows]
+
+    def containing(self, phrases: Sequence[str], limit: int) -> list[str]:
+        """Up to `limit` documents (not stubs) holding one of `phrases`, by path."""
+        if not phrases:
+            return []
+        match = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+        rows = self.db.execute(
+            "SELECT DISTINCT sections.path FROM fts JOIN sections ON sections.id = fts.rowid "
+            "WHERE fts MATCH ? AND sections.stub = 0 ORDER BY sections.path LIMIT ?",
+            (match, limit),
+        )
+        return [str(row[0]) for row in rows]
 
     def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""

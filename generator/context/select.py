@@ -59,8 +59,10 @@ RANK_POOL = 300
 SECOND_SECTION_SHARE = 0.5
 # A document related to the best one (see `_related`) needs this share of the best score on the task,
 RELATED_CUTOFF = 0.3
-# and this share of the closest match to the best document's title.
+# and this share of the closest match to the best document's title;
 RELATED_SHARE = 0.9
+# one that refers to the best document, or that it refers to, needs this share of the best score.
+LINKED_CUTOFF = 0.1
 _PART = re.compile(r" \(part \d+\)$")
 
 
@@ -114,6 +116,8 @@ class Index(Protocol):
     def sections_of(self, path: str) -> list[Section] | None: ...
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]: ...
+
+    def neighbours(self, path: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -349,29 +353,41 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
 
     A task phrased by its symptoms ("listing shipments is slow") finds the document that names
     them (the incident) but not its neighbours that use other words (the anti-pattern "offset
-    pagination on big tables"), which the best document's title does name. So the title is a
-    second query: the documents matching it best (`RELATED_SHARE` of the closest match or more)
-    join, when the task itself gives them at least `RELATED_CUTOFF` of the best score.
+    pagination on big tables"). Two things lead from the best document to them:
+
+    - references, either way (`links`: "see ADR 0005", "(incident 0007)", markdown links): what
+      its author, or theirs, said belongs with it. They join when the task gives them at least
+      `LINKED_CUTOFF` of the best score, so a reference to something the task is not about
+      stays out;
+    - its title, as a second query: the documents matching it best (`RELATED_SHARE` of the
+      closest match or more) join when the task gives them at least `RELATED_CUTOFF`.
     """
     sections = index.sections_of(top)
     if not cmap.related or not sections:
         return {}
+    best = totals[top]
+    candidates: list[tuple[str, float, str]] = [
+        (path, LINKED_CUTOFF, "it and that document refer to each other")
+        for path in sorted(index.neighbours(top), key=lambda path: (-totals.get(path, 0.0), path))
+    ]
     title = _PART.sub("", sections[0].trail.split(TRAIL_SEPARATOR)[0])
     matches: dict[str, list[float]] = {}
     for section, score in index.rank(title, cmap.ranked_folders, RANK_POOL):
         if section.path != top:
             matches.setdefault(section.path, []).append(score)
     near = {path: _document_score(hits) for path, hits in matches.items()}
-    if not near:
-        return {}
-    closest = max(near.values())
-    best = totals[top]
+    closest = max(near.values(), default=0.0)
+    candidates += [
+        (path, RELATED_CUTOFF, f"it matches that document's title '{title}'")
+        for path in sorted(near, key=lambda path: (-near[path], path))
+        if near[path] >= RELATED_SHARE * closest
+    ]
     related: dict[str, str] = {}
-    for path in sorted(near, key=lambda path: (-near[path], path)):
-        if len(related) >= cmap.related or near[path] < RELATED_SHARE * closest:
+    for path, cutoff, reason in candidates:
+        if len(related) >= cmap.related:
             break
-        if path not in taken and totals.get(path, 0.0) >= RELATED_CUTOFF * best:
-            related[path] = f"it matches that document's title '{title}'"
+        if path not in taken and path not in related and totals.get(path, 0.0) >= cutoff * best:
+            related[path] = reason
     return related
 
 
