@@ -342,7 +342,8 @@ def test_documents_close_to_the_best_one_join_when_the_task_gives_them_a_share()
     assert ranking["decisions/0009-offset.md"].kept
     assert not ranking["decisions/0010-faint.md"].kept  # matches the title, but 20% of the best on the task
     assert not ranking["decisions/0011-other.md"].kept  # 45% on the task, but unrelated to the best document
-    assert index.queries == ["listing is slow", "incidents/0007-list-timeouts.md"]
+    # The task (ranked folders, then project contexts), then the best document's title.
+    assert index.queries == ["listing is slow", "listing is slow", "incidents/0007-list-timeouts.md"]
 
     alone = select(Task("listing is slow"), "service", dataclasses.replace(cmap, related=0), index, 10_000, 0, size)
     assert [pick.section.path for pick in alone.picks] == [
@@ -389,3 +390,31 @@ def test_documents_that_refer_to_the_best_one_or_that_it_names_join_with_a_small
     )
     assert not ranking["decisions/0013-named.md"].kept
     assert not ranking["decisions/0009-offset.md"].kept  # 35%, but neither linked nor matching the title now
+
+
+def test_a_task_naming_no_project_gets_the_context_of_the_project_it_is_about() -> None:
+    docs = {
+        "incidents/0001-double-texts.md": [("Double texts", 10)],
+        "project-contexts/reminders.md": [("reminders", 10)],
+        "project-contexts/billing.md": [("billing", 10)],
+    }
+    scores = {
+        "incidents/0001-double-texts.md#Double texts": 10.0,
+        "project-contexts/reminders.md#reminders": 7.0,  # 70% of the best document: the task is about it
+        "project-contexts/billing.md#billing": 6.5,  # only the best project
+    }
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.6)
+    selection = select(Task("patients got two texts"), "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
+    assert [(pick.section.path, pick.priority) for pick in selection.picks] == [
+        ("project-contexts/reminders.md", Priority.PROJECT),
+        ("incidents/0001-double-texts.md", Priority.RANKED),
+    ]
+    assert selection.picks[0].reason.startswith("project context for 'reminders': the task seems to be about it")
+
+    weaker = {**scores, "project-contexts/reminders.md#reminders": 5.0, "project-contexts/billing.md#billing": 1.0}
+    selection = select(Task("patients got two texts"), "service", cmap, FakeIndex(docs, weaker), 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["incidents/0001-double-texts.md"]
+    # A task that names its project gets that one only.
+    named = select(Task("two texts", project="billing"), "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
+    assert named.picks[0].section.path == "project-contexts/billing.md"
+    assert "project-contexts/reminders.md" not in [pick.section.path for pick in named.picks]

@@ -8,7 +8,7 @@ The file is validated on load; every error starts with `path:line:` and names th
     ranking:
       folders: [decisions, incidents, runbooks, anti-patterns]
       max_documents: 3                     # at most this many ranked documents (alias: top_k)
-      cutoff: 0.6                          # keep those scoring at least this share of the best
+      cutoff: 0.7                          # keep those scoring at least this share of the best
       related: 2                           # plus up to this many documents close to the best one
       per_document: 3                      # sections of one long document
     kinds:
@@ -53,7 +53,7 @@ MAP_FILE = "context.yml"
 DEFAULT_CORE = ("patterns.md", "architecture.md")
 DEFAULT_RANKED = ("decisions", "incidents", "runbooks", "anti-patterns")
 DEFAULT_MAX_DOCUMENTS = 3
-DEFAULT_CUTOFF = 0.6
+DEFAULT_CUTOFF = 0.7
 DEFAULT_RELATED = 2
 DEFAULT_PER_DOCUMENT = 3
 MIN_WEIGHT = 1.0

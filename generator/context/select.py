@@ -9,12 +9,15 @@ Order of priority, each step skipping sections an earlier step already chose:
    always, and the sections written for a kind (`core_sections` in context.yml) only for
    tasks of that kind (or, for a classified task, of a kind its keywords also match);
 2. the documents context.yml maps to the task's kind, in the listed order;
-3. `project-contexts/<project>.md` when the task names a project and the file exists;
+3. `project-contexts/<project>.md` when the task names a project and the file exists, else
+   the best-ranked project context if it scores `cutoff` of step 4's best document;
 4. documents of the ranked folders (decisions, incidents, runbooks, anti-patterns) by
    relevance: BM25 scores their sections against the task text, a document scores its best
-   section plus half its second best, and the documents scoring at least `cutoff` (0.6) of
-   the best one are kept, at most `max_documents` (3). A short document (up to
-   `WHOLE_DOCUMENT_TOKENS`) goes in whole, a long one with its `per_document` best sections.
+   section plus half its second best, and the documents scoring at least `cutoff` (0.7) of
+   the best one are kept, at most `max_documents` (3); then up to `related` (2) documents
+   the best one refers to, that refer to it, or that match its title (`_related`). A short
+   document (up to `WHOLE_DOCUMENT_TOKENS`) goes in whole, a long one with its
+   `per_document` best sections.
 
 The budget (default 24,000 estimated tokens, see `tokens.py`) covers the whole prompt. If
 the frame and the core documents do not fit, that is an error; after them, candidates are
@@ -299,6 +302,8 @@ def add_ranked(
     totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
+    if not task.project:
+        _add_inferred_project(task, cmap, index, best, seen, found)
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     close = close[: cmap.max_documents]
@@ -326,6 +331,38 @@ def add_ranked(
             continue
         found.ranking.append(Ranked(path, score, True, reason))
         _add_sections(_ranked_sections(path, scores[path], index, cmap.per_document), reason, cmap, seen, found, wanted)
+
+
+def _add_inferred_project(
+    task: Task, cmap: ContextMap, index: Index, best: float, seen: set[tuple[str, int]], found: Gathered
+) -> None:
+    """The context of the project a task is about when it names none ("reminders went out twice").
+
+    Project contexts are ranked apart from the other documents: one describes a whole service
+    and shares words with many tasks, so among them it would crowd out the decision or the
+    incident that answers the task. The best one joins when it scores at least `cutoff` of the
+    best ranked document: the task is as much about that project as about its best document.
+    """
+    hits: dict[str, list[float]] = {}
+    for section, score in index.rank(task.query(), (PROJECT_FOLDER,), RANK_POOL):
+        hits.setdefault(section.path, []).append(score)
+    if not hits:
+        return
+    totals = {path: _document_score(scores) for path, scores in hits.items()}
+    path = min(totals, key=lambda path: (-totals[path], path))
+    share = totals[path] / best
+    if share < cmap.cutoff or any(key[0] == path for key in seen):
+        return
+    name = path.removeprefix(f"{PROJECT_FOLDER}/").rsplit(".", 1)[0]
+    reason = (
+        f"project context for '{name}': the task seems to be about it "
+        f"(score {totals[path]:.2f}, {share:.0%} of the best document)"
+    )
+    found.ranking.append(Ranked(path, totals[path], True, reason))
+    for section in index.sections_of(path) or []:
+        if section.key not in seen:
+            seen.add(section.key)
+            found.picks.append(Pick(section, Priority.PROJECT, reason))
 
 
 def _add_sections(
