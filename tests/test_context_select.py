@@ -342,8 +342,8 @@ def test_documents_close_to_the_best_one_join_when_the_task_gives_them_a_share()
     assert ranking["decisions/0009-offset.md"].kept
     assert not ranking["decisions/0010-faint.md"].kept  # matches the title, but 20% of the best on the task
     assert not ranking["decisions/0011-other.md"].kept  # 45% on the task, but unrelated to the best document
-    # The task (ranked folders, then project contexts), then the best document's title.
-    assert index.queries == ["listing is slow", "listing is slow", "incidents/0007-list-timeouts.md"]
+    # The task (ranked folders and project contexts in one query), then the best document's title.
+    assert index.queries == ["listing is slow", "incidents/0007-list-timeouts.md"]
 
     alone = select(Task("listing is slow"), "service", dataclasses.replace(cmap, related=0), index, 10_000, 0, size)
     assert [pick.section.path for pick in alone.picks] == [

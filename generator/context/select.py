@@ -294,16 +294,24 @@ def add_ranked(
     whose heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
     (Terraform)" in a script's prompt) is cut.
     """
+    # One query for both: the project contexts' sections are told apart afterwards (see
+    # `_add_inferred_project`), unless the map ranks them among the others.
+    apart = not task.project and PROJECT_FOLDER not in cmap.ranked_folders
+    folders = (*cmap.ranked_folders, PROJECT_FOLDER) if apart else cmap.ranked_folders
     scores: dict[str, list[tuple[Section, float]]] = {}
-    for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
-        scores.setdefault(section.path, []).append((section, score))
+    projects: dict[str, list[float]] = {}
+    for section, score in index.rank(task.query(), folders, RANK_POOL):
+        if apart and section.folder == PROJECT_FOLDER:
+            projects.setdefault(section.path, []).append(score)
+        else:
+            scores.setdefault(section.path, []).append((section, score))
     if not scores:
         return
     totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
-    if not task.project:
-        _add_inferred_project(task, cmap, index, best, seen, found)
+    if projects:
+        _add_inferred_project(projects, cmap, index, best, seen, found)
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     close = close[: cmap.max_documents]
@@ -334,20 +342,21 @@ def add_ranked(
 
 
 def _add_inferred_project(
-    task: Task, cmap: ContextMap, index: Index, best: float, seen: set[tuple[str, int]], found: Gathered
+    hits: Mapping[str, list[float]],
+    cmap: ContextMap,
+    index: Index,
+    best: float,
+    seen: set[tuple[str, int]],
+    found: Gathered,
 ) -> None:
     """The context of the project a task is about when it names none ("reminders went out twice").
 
-    Project contexts are ranked apart from the other documents: one describes a whole service
-    and shares words with many tasks, so among them it would crowd out the decision or the
-    incident that answers the task. The best one joins when it scores at least `cutoff` of the
-    best ranked document: the task is as much about that project as about its best document.
+    Project contexts (their sections' scores in `hits`) are ranked apart from the other
+    documents: one describes a whole service and shares words with many tasks, so among them it
+    would crowd out the decision or the incident that answers the task. The best one joins when
+    it scores at least `cutoff` of the best ranked document: the task is as much about that
+    project as about its best document.
     """
-    hits: dict[str, list[float]] = {}
-    for section, score in index.rank(task.query(), (PROJECT_FOLDER,), RANK_POOL):
-        hits.setdefault(section.path, []).append(score)
-    if not hits:
-        return
     totals = {path: _document_score(scores) for path, scores in hits.items()}
     path = min(totals, key=lambda path: (-totals[path], path))
     share = totals[path] / best
