@@ -50,7 +50,8 @@ class CheckRun:
         return found[-1] if found else None
 
 
-def _targets(project: Path) -> set[str]:
+def make_targets(project: Path) -> set[str]:
+    """The targets the project's Makefile defines (lowercase names at the start of a line); none without one."""
     makefile = project / "Makefile"
     if not makefile.is_file():
         return set()
@@ -58,16 +59,11 @@ def _targets(project: Path) -> set[str]:
     return {line.split(":", 1)[0] for line in lines if re.match(r"^[a-z][a-z-]*:", line)}
 
 
-def regenerate_for(project: Path) -> str | None:
-    """`make generated` when the project's Makefile has that target (generator/fill/regenerate.py)."""
-    return "make generated" if "generated" in _targets(project) else None
-
-
 def gate_for(project: Path, given: str | None) -> Gate | None:
     """--verify-command when given; else the project's `make check` (after `make install` when it has one)."""
     if given:
         return Gate(given)
-    targets = _targets(project)
+    targets = make_targets(project)
     if "check" not in targets:
         return None
     return Gate("make check", "make install" if "install" in targets else None)
