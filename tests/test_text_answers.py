@@ -202,7 +202,9 @@ def with_nasty_examples(test: Any) -> Any:
 
 
 # Copier takes ~1.5 s a render: 15 random draws (spread over the variants, the same on every run) plus the
-# 15 explicit ones keep this under a minute.
+# 15 explicit ones keep this under a minute, too long for the quick set: it runs with the slow tests (CI runs
+# them all). The fixed cases above stay quick.
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,
