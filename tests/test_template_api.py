@@ -344,7 +344,7 @@ def test_settings_and_env_example_follow_storage_and_auth(rendered: dict[str, Pa
     assert "api_key: SecretStr | None" in shop_settings
     assert "database_path" not in shop_settings
     assert "jwt_secret: SecretStr | None" in ledger_settings
-    assert 'Path("data/ledger_api.sqlite3")' in ledger_settings
+    assert '"data/ledger_api.sqlite3",' in ledger_settings
     assert "Field(default=9090" in ledger_settings
     assert "SecretStr" not in catalog_settings
     assert "SHOP_API_KEY=" in (rendered["shop"] / ".env.example").read_text().splitlines()
