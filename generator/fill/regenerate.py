@@ -74,8 +74,7 @@ def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip:
         why = "files it does not declare in the Makefile's GENERATED" if declared else "files, and declares none"
         return Regenerated(changes, f"'{command}' changed {why} ({names}); they were put back")
     if run.code != 0:
-        last = run.tail.splitlines()[-1] if run.tail.strip() else "no output"
-        return Regenerated(changes, f"'{command}' failed with exit {run.code}: {last}")
+        return Regenerated(changes, f"'{command}' failed with exit {run.code}: {run.last_line}")
     return Regenerated(changes)
 
 

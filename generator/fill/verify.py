@@ -21,6 +21,8 @@ from generator.fill.client import configured_secrets, scrub
 
 VERIFY_TIMEOUT = 1800
 _OUTPUT_TAIL = 40
+# What a failure report says instead of an output line when the command printed nothing (or only blank lines).
+NOTHING_PRINTED = "it printed nothing"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SKIPPED = re.compile(r"^make check: skipped (.+)$", re.M)
 # GNU make's last word on a failed recipe: "make: *** [Makefile:42: typecheck] Error 1".
@@ -42,6 +44,12 @@ class CheckRun:
     tail: str
     # What the command said it could not run ("terraform validate (terraform is not installed)").
     skipped: tuple[str, ...] = ()
+
+    @property
+    def last_line(self) -> str:
+        """The output's last non-blank line, or a plain "it printed nothing" (stdout and stderr are one stream)."""
+        lines = [line for line in self.tail.splitlines() if line.strip()]
+        return lines[-1] if lines else NOTHING_PRINTED
 
     @property
     def failed_check(self) -> str | None:
