@@ -41,6 +41,7 @@ LONGEST_RESOURCES = [
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "service": ("service", {}),
     "script-python": ("script", {"language": "python"}),
+    "script-python-no-dry-run": ("script", {"language": "python", "dry_run": False}),
     "api-jwt-sqlite-cursor-3.11": (
         "api",
         {"auth": "jwt", "storage": "sqlite", "pagination": "cursor", "python_version": "3.11"},
