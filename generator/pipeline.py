@@ -328,7 +328,7 @@ def _run_fill(
     git: bool = True,
     fresh: bool = False,
 ) -> FillRun:
-    from generator.fill import ladder, verify
+    from generator.fill import ladder, regenerate, verify
     from generator.fill.prepare import client_options, prepare
     from generator.plumbing.extras import AI, require
 
@@ -353,7 +353,7 @@ def _run_fill(
         client=client,
         gate=gate,
         gate_off=gate_off,
-        regenerate=verify.regenerate_for(plan.project),
+        regenerate=regenerate.regenerate_for(plan.project),
         commit=git,
         # Outside git nothing else could bring back what the fill overwrites (a user's own region code).
         keep_previous=not fresh and plan.repo is None,

@@ -37,6 +37,27 @@ def test_scaffold_mcp_without_its_part_names_the_install_command(cli: Cli, monke
     ]
 
 
+@pytest.mark.parametrize("missing", ["mcp.server.mcpserver", "mcp.types"])
+def test_scaffold_mcp_with_an_sdk_that_does_not_load_names_the_install_command(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    # An `mcp` is installed (another tool's 1.x, or a half-removed one) but lacks what the server imports.
+    monkeypatch.delitem(sys.modules, "generator.assist.mcp_server", raising=False)
+    hide(monkeypatch, missing)
+    code, out, err = cli("mcp")
+    assert code == ExitCode.USAGE
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith("scaffold: error: scaffold mcp needs scaffold's optional 'mcp' part, and the installed one")
+    assert missing in line and line.endswith("reinstall it: pip install 'scaffold-generator[mcp]'")
+
+
+def test_an_import_error_that_is_not_the_extras_stays_a_bug() -> None:
+    error = ModuleNotFoundError("No module named 'generator.nothing'", name="generator.nothing")
+    assert extras.load_error(extras.MCP, "scaffold mcp", error) is None
+    assert extras.load_error(extras.MCP, "scaffold mcp", ModuleNotFoundError("?", name="mcpx")) is None
+
+
 def test_fill_without_the_sdk_names_the_install_command_before_any_question(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -442,6 +442,27 @@ def test_verify_gets_no_key_and_never_echoes_it(project: Path, fake: FakeAnthrop
     assert "the project's tests failed with the fills" in fake.requests[1].body["messages"][0]["content"]
 
 
+@pytest.mark.parametrize(
+    ("output", "shown"),
+    [
+        ("printf '\\n  \\n'", "it printed nothing"),  # blank lines only: no empty "last lines:"
+        ("echo 'disk quota exceeded' >&2", "disk quota exceeded"),  # stderr only
+    ],
+)
+def test_a_failed_check_says_what_it_printed_or_that_it_printed_nothing(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str], output: str, shown: str
+) -> None:
+    fake.responder = valid_reply(project)
+    command = f"if grep -rq 'filled by the fake' src; then {output}; exit 4; fi"
+    assert main(["fill", str(project), "--verify-command", command]) == 3
+    first_line = f"the project's tests failed with the fills ({command}, exit 4): {shown}"
+    repair = fake.requests[1].body["messages"][0]["content"]
+    assert first_line in repair
+    assert "last lines" not in repair if shown == "it printed nothing" else f"(stdout and stderr):\n{shown}" in repair
+    out = capsys.readouterr().out
+    assert first_line in out and "last lines" not in out
+
+
 def test_verify_that_fails_before_filling_makes_no_call(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:

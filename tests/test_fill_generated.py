@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from generator.cli import main
+from generator.fill import regenerate
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
 from tests.fakeapi import FakeAnthropic
@@ -219,3 +220,15 @@ def test_only_the_declared_files_are_taken_and_the_rest_is_put_back(
     assert (project / "scratch.txt").read_text() == "untracked, mine\n"
     assert "check: install" in makefile.read_text()
     assert _fill_commit_files(project) == {r.path for r in find_regions(project)} | {RECORD_FILE}
+
+
+def test_the_command_and_the_dry_run_name_the_same_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One constant names the target: the command the ladder runs and the recipe stale_files reads must agree.
+    (tmp_path / "Makefile").write_text("derived:\n\techo x > derived.txt\n\ngenerated:\n\techo y > other.txt\n")
+    assert regenerate.regenerate_for(tmp_path) == "make generated"
+    assert regenerate.stale_files(tmp_path) == ("other.txt",)
+    monkeypatch.setattr(regenerate, "TARGET", "derived")
+    assert regenerate.regenerate_for(tmp_path) == "make derived"
+    assert regenerate.stale_files(tmp_path) == ("derived.txt",)
+    (tmp_path / "Makefile").write_text("check:\n\ttrue\n")
+    assert regenerate.regenerate_for(tmp_path) is None

@@ -47,3 +47,11 @@ def test_slow_tests_run_with_the_environment_variable(suite: pytest.Pytester, mo
 
 def test_deselecting_slow_tests_still_works(suite: pytest.Pytester) -> None:
     suite.runpytest("-m", "not slow").assert_outcomes(passed=1, deselected=1)
+
+
+def test_the_text_answers_property_test_is_slow() -> None:
+    # About 30 Copier renders, ~40 s on 2 cores: in the quick set it would be most of the wait for one file.
+    from tests import test_text_answers
+
+    test = test_text_answers.test_any_text_answer_renders_a_project_that_passes_the_fast_checks
+    assert any(mark.name == "slow" for mark in getattr(test, "pytestmark", []))

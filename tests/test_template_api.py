@@ -344,7 +344,7 @@ def test_settings_and_env_example_follow_storage_and_auth(rendered: dict[str, Pa
     assert "api_key: SecretStr | None" in shop_settings
     assert "database_path" not in shop_settings
     assert "jwt_secret: SecretStr | None" in ledger_settings
-    assert 'Path("data/ledger_api.sqlite3")' in ledger_settings
+    assert '"data/ledger_api.sqlite3",' in ledger_settings
     assert "Field(default=9090" in ledger_settings
     assert "SecretStr" not in catalog_settings
     assert "SHOP_API_KEY=" in (rendered["shop"] / ".env.example").read_text().splitlines()
@@ -420,12 +420,39 @@ def test_makefile_targets(rendered: dict[str, Path]) -> None:
     ]
     dry_run = run(["make", "-n", *targets, "docker-build"], cwd=rendered["shop"])
 
-    assert "python -m shop.openapi > openapi.json" in dry_run.stdout
+    assert "python -m shop.openapi > openapi.json.tmp" in dry_run.stdout
     assert "python -m uvicorn --factory shop.app:create_app --reload --port 8000" in dry_run.stdout
     assert "docker build -t shop:dev ." in dry_run.stdout
     assert run(["make", "-n", "docker-build"], cwd=rendered["ledger"], check=False).returncode != 0
     # What the fill step names as possibly stale when it cannot run `make generated`.
     assert stale_files(rendered["shop"]) == ("openapi.json",)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_openapi_replaces_the_contract_only_when_the_app_prints_it(
+    rendered: dict[str, Path], tmp_path: Path
+) -> None:
+    project = tmp_path / "shop"
+    shutil.copytree(rendered["shop"], project)
+    # A stand-in .venv, installed already (newer than pyproject.toml): its python is the app.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".installed").touch()
+    python = venv / "bin" / "python"
+    python.write_text('#!/bin/sh\nprintf \'{"openapi": \'\necho "ImportError: broken models" >&2\nexit 1\n')
+    python.chmod(0o755)
+    contract = (project / "openapi.json").read_bytes()
+
+    failed = run(["make", "openapi", f"VENV={venv}"], cwd=project, check=False)
+
+    assert failed.returncode != 0 and "ImportError: broken models" in failed.stderr
+    assert (project / "openapi.json").read_bytes() == contract
+    assert not (project / "openapi.json.tmp").exists()
+
+    python.write_text('#!/bin/sh\necho "{}"\n')
+    run(["make", "openapi", f"VENV={venv}"], cwd=project)
+    assert (project / "openapi.json").read_text() == "{}\n"
+    assert not (project / "openapi.json.tmp").exists()
 
 
 def test_answers_file_records_the_api_answers(rendered: dict[str, Path]) -> None:

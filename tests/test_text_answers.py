@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 import generator
 from generator.errors import UsageError
 from generator.fill.regions import find_regions
-from tests.helpers import REPO_ROOT, markdown_texts
+from tests.helpers import markdown_texts
 
 VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "service": ("service", {}),
@@ -117,20 +117,6 @@ def owner_accepted(text: str) -> bool:
     return OWNER_RULE.fullmatch(text) is not None
 
 
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain copy of the template files: Copier renders a folder in place (~1.5 s), but clones a git checkout
-    on every render (another 2 s)."""
-    copy = tmp_path_factory.mktemp("templates")
-    for item in ("copier.yml", "includes", "templates"):
-        source = REPO_ROOT / item
-        if source.is_dir():
-            shutil.copytree(source, copy / item, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, copy / item)
-    return copy
-
-
 def render(templates: Path, variant: str, dest: Path, description: str, owner: str = "platform-team") -> Path:
     template, answers = VARIANTS[variant]
     data = {**answers, "description": description, "owner": owner}
@@ -202,7 +188,9 @@ def with_nasty_examples(test: Any) -> Any:
 
 
 # Copier takes ~1.5 s a render: 15 random draws (spread over the variants, the same on every run) plus the
-# 15 explicit ones keep this under a minute.
+# 15 explicit ones keep this under a minute, too long for the quick set: it runs with the slow tests (CI runs
+# them all). The fixed cases above stay quick.
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,

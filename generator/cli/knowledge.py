@@ -240,7 +240,7 @@ def _new_document(args: argparse.Namespace) -> int:
 
 def _mcp(args: argparse.Namespace) -> int:
     from generator.context.home import resolve_home
-    from generator.plumbing.extras import MCP, require
+    from generator.plumbing.extras import MCP, load_error, require
     from generator.settings import Settings
 
     require(MCP, "scaffold mcp")
@@ -254,7 +254,13 @@ def _mcp(args: argparse.Namespace) -> int:
     # The assistant (or Ctrl-C) stopping the server is the normal way for it to end, even while
     # the SDK is still being imported.
     with contextlib.suppress(KeyboardInterrupt):
-        from generator.assist.mcp_server import serve
-
+        try:
+            from generator.assist.mcp_server import serve
+        except ImportError as error:
+            # Installed (require passed) but not the SDK scaffold needs: a broken environment, not a bug.
+            failure = load_error(MCP, "scaffold mcp", error)
+            if failure is None:
+                raise
+            raise failure from error
         serve(args.home)
     return 0

@@ -228,10 +228,6 @@ def _note(state: _State, key: str, notes: str | None) -> None:
         state.notes.pop(key, None)
 
 
-def _last_line(text: str) -> str:
-    return text.splitlines()[-1] if text.strip() else "no output"
-
-
 def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResult, reporter: Reporter) -> FillOptions:
     """Build the checks' environment once (the project's own .venv), then run the checks on the project as it
     is: before any paid call, so a project that fails on its own is never blamed on the model or charged."""
@@ -245,7 +241,7 @@ def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResu
         if setup.code != 0:
             # No network for the dependencies, say: the fills get the fast checks only, and the record says so.
             result.gate_off = "setup-failed"
-            result.gate_detail = f"'{gate.setup}' failed with exit {setup.code}: {_last_line(setup.tail)}"
+            result.gate_detail = f"'{gate.setup}' failed with exit {setup.code}: {setup.last_line}"
             return dataclasses.replace(options, gate=None, gate_off="setup-failed")
     reporter.progress(Progress("baseline", command=gate.command))
     run = _baseline(plan, gate.command, key, options.regenerate)
@@ -253,7 +249,7 @@ def _open_gate(plan: Plan, options: FillOptions, state: _State, result: FillResu
         check = f"its check '{run.failed_check}' fails" if run.failed_check else "it fails"
         raise UsageError(
             f"'{gate.command}' cannot gate the fills: {check} on the project before any fill (exit {run.code}: "
-            f"{_last_line(run.tail)}). The template or the environment is at fault, not the model; no call was "
+            f"{run.last_line}). The template or the environment is at fault, not the model; no call was "
             "made. Fix it, or run with --no-verify"
         )
     state.skipped.extend(run.skipped)
@@ -313,14 +309,16 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     command, api_key = options.gate.command, options.client.api_key
     texts = current_texts(plan, state.accepted)
     run, made = _checked_with(plan, texts, options.regenerate, command, api_key, reporter)
-    code, tail = run.code, run.tail
     state.skipped.extend(run.skipped)
-    if code == 0:
+    if run.code == 0:
         # A run that failed half-way may have left some files stale: none of them is taken.
         state.generated = {} if made.failure else made.changes
         state.regenerate_failure = made.failure
         return []
-    message = f"the project's tests failed with the fills ({command}, exit {code}); last lines:\n{tail}"
+    # The first line stands alone (the report shows only it); the repair prompt gets the output's tail too.
+    message = f"the project's tests failed with the fills ({command}, exit {run.code}): {run.last_line}"
+    if run.tail.strip():
+        message += f"\nlast lines of its output (stdout and stderr):\n{run.tail}"
     for key in list(state.accepted):
         state.attempts[key] = (state.accepted.pop(key), [message])
     return [region.key for region in plan.todo]

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.fill.plan import file_tree, git_visible
-from generator.fill.verify import project_env, run_tests
+from generator.fill.verify import make_targets, project_env, run_tests
 from generator.plumbing import atomic
 from generator.plumbing.transaction import signals_held
 
+# The Makefile target that rewrites the derived files: what regenerate_for runs and stale_files dry-runs.
 TARGET = "generated"
 # Larger files are not taken for generated text (nor kept in memory to be put back).
 _MAX_BYTES = 5_000_000
@@ -40,6 +41,12 @@ class Regenerated:
     changes: Changes = field(default_factory=dict)
     # Why it did not run to the end ("failed with exit 2: …"), or "" when it did.
     failure: str = ""
+
+
+def regenerate_for(project: Path) -> str | None:
+    """The command that regenerates the project's derived files (`make generated`), or None when its Makefile
+    has no such target."""
+    return f"make {TARGET}" if TARGET in make_targets(project) else None
 
 
 def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip: Iterable[str]) -> Regenerated:
@@ -67,8 +74,7 @@ def regenerate(project: Path, command: str, api_key: str, *, in_git: bool, skip:
         why = "files it does not declare in the Makefile's GENERATED" if declared else "files, and declares none"
         return Regenerated(changes, f"'{command}' changed {why} ({names}); they were put back")
     if run.code != 0:
-        last = run.tail.splitlines()[-1] if run.tail.strip() else "no output"
-        return Regenerated(changes, f"'{command}' failed with exit {run.code}: {last}")
+        return Regenerated(changes, f"'{command}' failed with exit {run.code}: {run.last_line}")
     return Regenerated(changes)
 
 

@@ -21,6 +21,8 @@ from generator.fill.client import configured_secrets, scrub
 
 VERIFY_TIMEOUT = 1800
 _OUTPUT_TAIL = 40
+# What a failure report says instead of an output line when the command printed nothing (or only blank lines).
+NOTHING_PRINTED = "it printed nothing"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SKIPPED = re.compile(r"^make check: skipped (.+)$", re.M)
 # GNU make's last word on a failed recipe: "make: *** [Makefile:42: typecheck] Error 1".
@@ -44,13 +46,20 @@ class CheckRun:
     skipped: tuple[str, ...] = ()
 
     @property
+    def last_line(self) -> str:
+        """The output's last non-blank line, or a plain "it printed nothing" (stdout and stderr are one stream)."""
+        lines = [line for line in self.tail.splitlines() if line.strip()]
+        return lines[-1] if lines else NOTHING_PRINTED
+
+    @property
     def failed_check(self) -> str | None:
         """The make target that failed, when make says so."""
         found = _MAKE_FAILED.findall(self.tail)
         return found[-1] if found else None
 
 
-def _targets(project: Path) -> set[str]:
+def make_targets(project: Path) -> set[str]:
+    """The targets the project's Makefile defines (lowercase names at the start of a line); none without one."""
     makefile = project / "Makefile"
     if not makefile.is_file():
         return set()
@@ -58,16 +67,11 @@ def _targets(project: Path) -> set[str]:
     return {line.split(":", 1)[0] for line in lines if re.match(r"^[a-z][a-z-]*:", line)}
 
 
-def regenerate_for(project: Path) -> str | None:
-    """`make generated` when the project's Makefile has that target (generator/fill/regenerate.py)."""
-    return "make generated" if "generated" in _targets(project) else None
-
-
 def gate_for(project: Path, given: str | None) -> Gate | None:
     """--verify-command when given; else the project's `make check` (after `make install` when it has one)."""
     if given:
         return Gate(given)
-    targets = _targets(project)
+    targets = make_targets(project)
     if "check" not in targets:
         return None
     return Gate("make check", "make install" if "install" in targets else None)

@@ -5,7 +5,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from shop.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shop.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+)
 from tests.factories import new_body
 
 RESOURCE = "orders"

@@ -4,7 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shop.repository import MemoryRepository, Repository
+from shop.repository import (
+    MemoryRepository,
+    Repository,
+)
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from catalog.app import create_app
-from catalog.settings import ENV_PREFIX, Settings
+from catalog.settings import (
+    ENV_PREFIX,
+    Settings,
+)
 from tests.tokens import TEST_SECRET, make_token
 
 PATH = "/products"

@@ -5,7 +5,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
+from catalog.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    encode_cursor,
+)
 from tests.factories import new_body
 
 RESOURCE = "products"

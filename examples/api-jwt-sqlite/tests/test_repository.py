@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.repository import Repository, SqliteRepository
+from catalog.repository import (
+    Repository,
+    SqliteRepository,
+)
 
 
 @pytest.fixture

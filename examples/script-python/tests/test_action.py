@@ -18,6 +18,8 @@ from rotate_logs import action
 from rotate_logs.cli import ExitCode, main
 
 DAY = 24 * 60 * 60
+# What `python -m` runs (its __main__ calls cli.main); a name, so that calls fit a line at any length.
+PACKAGE = "rotate_logs"
 
 
 def make_file(path: Path, age_days: float) -> Path:
@@ -141,7 +143,7 @@ def test_run_raises_action_error_for_the_cli(
 
 def test_end_to_end_in_a_subprocess(tree: dict[str, Path]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rotate_logs", str(tree["root"]), "--older-than", "30"],
+        [sys.executable, "-m", PACKAGE, str(tree["root"]), "--older-than", "30"],
         capture_output=True,
         text=True,
         check=False,

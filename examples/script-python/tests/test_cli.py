@@ -13,8 +13,15 @@ import sys
 
 import pytest
 
-from rotate_logs import __version__, action, cli
+from rotate_logs import (
+    __version__,
+    action,
+    cli,
+)
 from rotate_logs.cli import ExitCode, main
+
+# What `python -m` runs (its __main__ calls cli.main); a name, so that calls fit a line at any length.
+PACKAGE = "rotate_logs"
 
 
 @pytest.fixture
@@ -30,8 +37,8 @@ def stub_run(
 
     def fake_run(args: argparse.Namespace) -> None:
         calls.append(args)
-        logging.getLogger("rotate_logs.action").debug("debug detail")
-        logging.getLogger("rotate_logs.action").info("info line")
+        logging.getLogger(action.__name__).debug("debug detail")
+        logging.getLogger(action.__name__).info("info line")
         if effect is not None:
             raise effect
 
@@ -133,7 +140,7 @@ def test_exit_codes_are_stable() -> None:
 
 def test_module_entry_point_in_a_subprocess() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rotate_logs", "--help"],
+        [sys.executable, "-m", PACKAGE, "--help"],
         capture_output=True,
         text=True,
         check=False,
@@ -143,7 +150,7 @@ def test_module_entry_point_in_a_subprocess() -> None:
     assert result.stdout.startswith(f"usage: {cli.PROG}")
 
     result = subprocess.run(
-        [sys.executable, "-m", "rotate_logs", "--no-such-option"],
+        [sys.executable, "-m", PACKAGE, "--no-such-option"],
         capture_output=True,
         text=True,
         check=False,

@@ -9,9 +9,17 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from shop import __version__
-from shop.problems import Problem, install_problem_handlers
-from shop.repository import open_repositories
-from shop.routers import RESOURCES, resource_routers
+from shop.problems import (
+    Problem,
+    install_problem_handlers,
+)
+from shop.repository import (
+    open_repositories,
+)
+from shop.routers import (
+    RESOURCES,
+    resource_routers,
+)
 from shop.settings import Settings
 
 TITLE = "shop"

@@ -8,7 +8,10 @@ from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader
 
 from shop.problems import ProblemError
-from shop.settings import Settings, get_settings
+from shop.settings import (
+    Settings,
+    get_settings,
+)
 
 API_KEY_HEADER = "X-API-Key"
 

@@ -11,9 +11,21 @@ from pydantic import BaseModel
 
 from shop import models, rules
 from shop.auth import require_api_key
-from shop.pagination import DEFAULT_LIMIT, Limit, Offset, page_links
-from shop.problems import ProblemError, problem_responses
-from shop.repository import Record, Repository, Stores
+from shop.pagination import (
+    DEFAULT_LIMIT,
+    Limit,
+    Offset,
+    page_links,
+)
+from shop.problems import (
+    ProblemError,
+    problem_responses,
+)
+from shop.repository import (
+    Record,
+    Repository,
+    Stores,
+)
 
 FieldsT = TypeVar("FieldsT", bound=BaseModel)
 ReadT = TypeVar("ReadT", bound=BaseModel)

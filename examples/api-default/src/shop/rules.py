@@ -11,7 +11,10 @@ change the HTTP contract, so openapi.json stays as it is.
 """
 
 from shop import models, problems
-from shop.repository import Repository, Stores
+from shop.repository import (
+    Repository,
+    Stores,
+)
 
 
 def require_unique(

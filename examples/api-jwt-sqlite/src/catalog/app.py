@@ -9,9 +9,17 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from catalog import __version__
-from catalog.problems import Problem, install_problem_handlers
-from catalog.repository import open_repositories
-from catalog.routers import RESOURCES, resource_routers
+from catalog.problems import (
+    Problem,
+    install_problem_handlers,
+)
+from catalog.repository import (
+    open_repositories,
+)
+from catalog.routers import (
+    RESOURCES,
+    resource_routers,
+)
 from catalog.settings import Settings
 
 TITLE = "catalog"

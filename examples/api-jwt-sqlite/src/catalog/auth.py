@@ -9,7 +9,10 @@ from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from catalog.problems import ProblemError
-from catalog.settings import Settings, get_settings
+from catalog.settings import (
+    Settings,
+    get_settings,
+)
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "sub"]

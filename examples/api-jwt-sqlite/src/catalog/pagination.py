@@ -8,7 +8,10 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
-from catalog.problems import InvalidParam, ProblemError
+from catalog.problems import (
+    InvalidParam,
+    ProblemError,
+)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -11,9 +11,22 @@ from pydantic import BaseModel
 
 from catalog import models, rules
 from catalog.auth import require_token
-from catalog.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, next_cursor
-from catalog.problems import ProblemError, problem_responses
-from catalog.repository import Record, Repository, Stores
+from catalog.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_cursor,
+    next_cursor,
+)
+from catalog.problems import (
+    ProblemError,
+    problem_responses,
+)
+from catalog.repository import (
+    Record,
+    Repository,
+    Stores,
+)
 
 FieldsT = TypeVar("FieldsT", bound=BaseModel)
 ReadT = TypeVar("ReadT", bound=BaseModel)

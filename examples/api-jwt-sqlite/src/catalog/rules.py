@@ -11,7 +11,10 @@ change the HTTP contract, so openapi.json stays as it is.
 """
 
 from catalog import models, problems
-from catalog.repository import Repository, Stores
+from catalog.repository import (
+    Repository,
+    Stores,
+)
 
 
 def require_unique(
