@@ -30,6 +30,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from generator.context.parallel import ordered_map
 from generator.context.tokens import estimate_tokens
@@ -45,7 +46,10 @@ TRAIL_SEPARATOR = " > "
 
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
-_CANDIDATE = re.compile(rb"^ {0,3}([#`~])", re.MULTILINE)
+# A line start is found as the newline before it (the text is searched with one prepended):
+# a pattern that begins with a literal is searched for with memchr, where `^` in MULTILINE
+# mode is tried at every byte (six times slower on a 50 MB home).
+_CANDIDATE = re.compile(rb"\n {0,3}([#`~])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +174,9 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
     body = data[base:]
     number, counted = 1, 0
     # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a
-    # fence or be a heading; finding them with one regular expression keeps this fast.
-    for candidate in _CANDIDATE.finditer(body):
+    # fence or be a heading; finding them with one regular expression keeps this fast. In
+    # `b"\n" + body` a match starts one byte early, so its start is the line's offset in `body`.
+    for candidate in _CANDIDATE.finditer(b"\n" + body):
         position = candidate.start()
         number += body.count(b"\n", counted, position)
         counted = position
@@ -548,23 +553,21 @@ class _Index:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def _add(self, parsed: Iterable[_Parsed]) -> None:
-        """Insert parsed files, a batch of them per statement (fewer round trips into SQLite)."""
+        """Insert parsed files, a batch of them per statement (fewer round trips into SQLite).
+
+        The rows come from `_parse_file` ready to insert but for their ids: in a large build
+        this process is the bottleneck (it tokenizes everything into the full-text index), so
+        the workers do all the rest.
+        """
         items = iter(parsed)
         while batch := list(itertools.islice(items, 256)):
             files, rows, texts = [], [], []
             for item in batch:
-                entry, count = item.entry, len(item.sections)
-                files.append(
-                    (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, item.warning, int(item.stub), count)
-                )
-                folder, first = folder_of(entry.path), self._next_id
-                for ordinal, (heading, trail, line, start, end, tokens, headings, text) in enumerate(item.sections):
-                    row_id = first + ordinal
-                    rows.append(
-                        (row_id, entry.path, folder, ordinal, heading, trail, line, start, end, tokens, int(item.stub))
-                    )
-                    texts.append((row_id, item.title, headings, text))
-                self._next_id = first + count
+                files.append(item.file)
+                ids = range(self._next_id, self._next_id + len(item.sections))
+                rows += [(row_id, *row) for row_id, row in zip(ids, item.sections, strict=True)]
+                texts += [(row_id, *text) for row_id, text in zip(ids, item.texts, strict=True)]
+                self._next_id = ids.stop
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
             self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
@@ -663,32 +666,38 @@ def _read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
     return None, data
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    """What the index stores of one file; `sections` are (heading, trail, line, start, end,
-    tokens, headings, text), `headings` being the trail below the document title."""
+class _Parsed(NamedTuple):
+    """What the index stores of one file, as rows of its tables less the section ids.
 
-    entry: FileEntry
-    warning: str | None
-    stub: bool
-    title: str
-    sections: list[tuple[str, str, int, int, int, int, str, str]]
+    `file` is the `files` row; `sections` the `sections` rows without `id`; `texts` the
+    full-text rows (title, headings, body) without `rowid`, `headings` being the trail below
+    the document title. A named tuple of tuples, because it crosses from a worker process
+    in a pickle, and plain tuples are the cheapest to load.
+    """
+
+    file: tuple[str, int, int, int, str | None, int, int]
+    sections: list[tuple[str, str, int, str, str, int, int, int, int, int]]
+    texts: list[tuple[str, str, str]]
 
 
 def _parse_file(root: Path, stubs: _StubPatterns, entry: FileEntry) -> _Parsed:
     """Read and split one file (in a worker process when the build is large: see `parallel`)."""
     warning, data = _read_document(root, entry.path)
+    stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns)
     if data is None:
-        return _Parsed(entry, warning, False, "", [])
-    stub = stubs.matches(entry.path, data)
+        return _Parsed((*stamp, warning, 0, 0), [], [])
+    stub = int(stubs.matches(entry.path, data))
     raws = split_sections(entry.path, data)
     title = (raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))) if raws else ""
-    sections = []
-    for raw in raws:
+    folder = folder_of(entry.path)
+    sections, texts = [], []
+    for ordinal, raw in enumerate(raws):
         text = data[raw.start : raw.end].decode("utf-8")
-        headings = raw.trail.partition(TRAIL_SEPARATOR)[2]
-        sections.append((raw.heading, raw.trail, raw.line, raw.start, raw.end, estimate_tokens(text), headings, text))
-    return _Parsed(entry, warning, stub, title, sections)
+        tokens = estimate_tokens(text)
+        row = (entry.path, folder, ordinal, raw.heading, raw.trail, raw.line, raw.start, raw.end, tokens, stub)
+        sections.append(row)
+        texts.append((title, raw.trail.partition(TRAIL_SEPARATOR)[2], text))
+    return _Parsed((*stamp, warning, stub, len(sections)), sections, texts)
 
 
 # --- unedited stubs --------------------------------------------------------------------------
