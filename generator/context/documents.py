@@ -364,7 +364,11 @@ class Library:
         if limit <= 0 or not terms or not folders:
             return []
         ranked = []
-        for path, ordinal, score in self._index.rank(terms, folders, limit):
+        hits = self._index.rank(terms, folders, limit)
+        # The hits' documents in one query, not one each (a ranking names a few hundred).
+        wanted = list(dict.fromkeys(path for path, _, _ in hits if path not in self._sections))
+        self._sections.update(self._index.sections_of_many(wanted))
+        for path, ordinal, score in hits:
             section = self.section((path, ordinal))
             if section is not None and score > 0:
                 ranked.append((section, score))
@@ -597,6 +601,21 @@ class _Index:
             (path,),
         )
         return [Section(*row) for row in rows]
+
+    def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
+        """`sections_of` for several documents at once; those without sections are left out."""
+        found: dict[str, list[Section]] = {}
+        for start in range(0, len(paths), 500):  # SQLite's limit on parameters is 999 in old versions
+            chunk = paths[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.execute(
+                'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
+                f"WHERE path IN ({marks}) ORDER BY path, ordinal",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append(Section(*row))
+        return found
 
     def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""
