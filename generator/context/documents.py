@@ -47,9 +47,11 @@ TRAIL_SEPARATOR = " > "
 
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
-# A line start is found as the newline before it (the text is searched with one prepended):
-# a pattern that begins with a literal is searched for with memchr, where `^` in MULTILINE
-# mode is tried at every byte (six times slower on a 50 MB home).
+# Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a fence
+# or be a heading. Past the first line such a line is found as the newline before it: a pattern
+# that begins with a literal is searched for with memchr, where `^` in MULTILINE mode is tried
+# at every byte (six times slower on a 50 MB home).
+_FIRST_CANDIDATE = re.compile(rb" {0,3}([#`~])")
 _CANDIDATE = re.compile(rb"\n {0,3}([#`~])")
 
 
@@ -178,19 +180,12 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
     title, titled = Path(path).stem, False
     boundaries: list[tuple[int, int, int, str]] = []
     fence: bytes | None = None
-    body = data[base:]
-    number, counted = 1, 0
-    # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a
-    # fence or be a heading; finding them with one regular expression keeps this fast. In
-    # `b"\n" + body` a match starts one byte early, so its start is the line's offset in `body`.
-    for candidate in _CANDIDATE.finditer(b"\n" + body):
-        position = candidate.start()
-        number += body.count(b"\n", counted, position)
+    number, counted = 1, base
+    for position, first in _line_starts(data, base):
+        number += data.count(b"\n", counted, position)
         counted = position
-        line_end = body.find(b"\n", position)
-        raw = body[position : line_end if line_end != -1 else len(body)]
-        start = base + position
-        first = candidate.group(1)
+        line_end = data.find(b"\n", position)
+        raw = data[position : line_end if line_end != -1 else len(data)]
         if fence is not None:
             if first == fence[:1] and raw.strip().startswith(fence) and not raw.strip().strip(fence[:1]):
                 fence = None
@@ -207,7 +202,7 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
         if level > SPLIT_LEVEL:
             continue
         text = (heading.group(2) or b"").decode("utf-8").strip() or "(untitled)"
-        boundaries.append((start, number, level, text))
+        boundaries.append((position, number, level, text))
         if level == 1 and not titled:
             title, titled = text, True
 
@@ -227,6 +222,15 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
             names.insert(0, title)
         sections.extend(_parts(data, text, TRAIL_SEPARATOR.join(names), number, start, end))
     return sections
+
+
+def _line_starts(data: bytes, base: int) -> Iterator[tuple[int, bytes]]:
+    """The offset and first character of each line from `base` on that could be a heading or fence."""
+    first = _FIRST_CANDIDATE.match(data, base)
+    if first is not None:
+        yield base, first.group(1)
+    for candidate in _CANDIDATE.finditer(data, base):
+        yield candidate.start() + 1, candidate.group(1)
 
 
 def _parts(data: bytes, heading: str, trail: str, line: int, start: int, end: int) -> Iterator[_RawSection]:
