@@ -185,6 +185,17 @@ def test_bm25_ranks_sections_of_the_ranked_folders_only(tmp_path: Path) -> None:
     assert library.rank("zzzz qqqq", folders, 5) == []
 
 
+def test_the_sections_of_several_documents_are_those_of_each(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    library = load_library(tmp_path / "context")
+    index = library._index
+    paths = [*library.paths(), "no/such.md"]
+    many = index.sections_of_many(paths)
+    assert many == {path: index.sections_of(path) for path in library.paths()}
+    ranked = library.rank("rotate the TLS certificate on the gateway", ["runbooks", "decisions"], 10)
+    assert all(library.sections_of(section.path) == many[section.path] for section, _ in ranked)
+
+
 def test_a_title_match_outranks_the_same_words_in_a_body(tmp_path: Path) -> None:
     make_home(
         tmp_path,

@@ -143,6 +143,7 @@ SAMPLES = [
     'value = "' + "Zm9vYmFyYmF6cXV4" + "cXV1eGNvcmdlZ3JhdWx0" + '"',
     "connect to 52.14.221.9 on port 22",
     "# pragma: allowlist nextline secret\npassword = 'correct-horse-battery'",
+    "password: correcthorsebatterystaple",
 ]
 
 
@@ -156,7 +157,10 @@ def test_only_lines_that_could_hold_a_secret_are_scanned_and_the_findings_are_th
     assert redact_module._scan(corpus, triggers) == redact_module._scan(corpus)
     for sample in SAMPLES:
         assert any(redact_module._suspect(line, triggers) for line in sample.split("\n")), sample
-    plain = "Roll back first, investigate second.\nThe canary takes 10% of traffic for ten minutes."
+    plain = (
+        "Roll back first, investigate second.\nThe canary takes 10% of traffic for ten minutes.\n"
+        "The key decision was to keep the passwords in the vault."
+    )
     assert not any(redact_module._suspect(line, triggers) for line in plain.split("\n"))
 
 

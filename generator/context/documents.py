@@ -23,6 +23,7 @@ import functools
 import hashlib
 import itertools
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -30,6 +31,7 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
 from generator.context.parallel import ordered_map
@@ -48,7 +50,12 @@ TRAIL_SEPARATOR = " > "
 
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
-_CANDIDATE = re.compile(rb"^ {0,3}([#`~])", re.MULTILINE)
+# Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a fence
+# or be a heading. Past the first line such a line is found as the newline before it: a pattern
+# that begins with a literal is searched for with memchr, where `^` in MULTILINE mode is tried
+# at every byte (six times slower on a 50 MB home).
+_FIRST_CANDIDATE = re.compile(rb" {0,3}([#`~])")
+_CANDIDATE = re.compile(rb"\n {0,3}([#`~])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +88,12 @@ class Section:
         return head if sep else ""
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """A markdown file found in the home, with the stat data the cache is keyed by."""
+class FileEntry(NamedTuple):
+    """A markdown file found in the home, with the stat data the cache is keyed by.
+
+    A named tuple: a warm run makes one per file, and a tuple is made several times faster
+    than a frozen dataclass.
+    """
 
     path: str
     size: int
@@ -127,10 +137,13 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     return entries, warnings
 
 
+_name = operator.attrgetter("name")
+
+
 def _walk(folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[FileEntry], warnings: list[str]) -> None:
     try:
         with os.scandir(folder) as listing:
-            children = sorted(listing, key=lambda child: child.name)
+            children = sorted(listing, key=_name)
     except OSError as error:
         warnings.append(f"skipped {prefix or '.'}/: cannot list it ({error.strerror or error})")
         return
@@ -170,18 +183,12 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
     title, titled = Path(path).stem, False
     boundaries: list[tuple[int, int, int, str]] = []
     fence: bytes | None = None
-    body = data[base:]
-    number, counted = 1, 0
-    # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a
-    # fence or be a heading; finding them with one regular expression keeps this fast.
-    for candidate in _CANDIDATE.finditer(body):
-        position = candidate.start()
-        number += body.count(b"\n", counted, position)
+    number, counted = 1, base
+    for position, first in _line_starts(data, base):
+        number += data.count(b"\n", counted, position)
         counted = position
-        line_end = body.find(b"\n", position)
-        raw = body[position : line_end if line_end != -1 else len(body)]
-        start = base + position
-        first = candidate.group(1)
+        line_end = data.find(b"\n", position)
+        raw = data[position : line_end if line_end != -1 else len(data)]
         if fence is not None:
             if first == fence[:1] and raw.strip().startswith(fence) and not raw.strip().strip(fence[:1]):
                 fence = None
@@ -198,7 +205,7 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
         if level > SPLIT_LEVEL:
             continue
         text = (heading.group(2) or b"").decode("utf-8").strip() or "(untitled)"
-        boundaries.append((start, number, level, text))
+        boundaries.append((position, number, level, text))
         if level == 1 and not titled:
             title, titled = text, True
 
@@ -218,6 +225,15 @@ def split_sections(path: str, data: bytes) -> list[_RawSection]:
             names.insert(0, title)
         sections.extend(_parts(data, text, TRAIL_SEPARATOR.join(names), number, start, end))
     return sections
+
+
+def _line_starts(data: bytes, base: int) -> Iterator[tuple[int, bytes]]:
+    """The offset and first character of each line from `base` on that could be a heading or fence."""
+    first = _FIRST_CANDIDATE.match(data, base)
+    if first is not None:
+        yield base, first.group(1)
+    for candidate in _CANDIDATE.finditer(data, base):
+        yield candidate.start() + 1, candidate.group(1)
 
 
 def _parts(data: bytes, heading: str, trail: str, line: int, start: int, end: int) -> Iterator[_RawSection]:
@@ -384,7 +400,11 @@ class Library:
         if limit <= 0 or not terms or not folders:
             return []
         ranked = []
-        for path, ordinal, score in self._index.rank(terms, folders, limit):
+        hits = self._index.rank(terms, folders, limit)
+        # The hits' documents in one query, not one each (a ranking names a few hundred).
+        wanted = list(dict.fromkeys(path for path, _, _ in hits if path not in self._sections))
+        self._sections.update(self._index.sections_of_many(wanted))
+        for path, ordinal, score in hits:
             section = self.section((path, ordinal))
             if section is not None and score > 0:
                 ranked.append((section, score))
@@ -580,23 +600,21 @@ class _Index:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def _add(self, parsed: Iterable[_Parsed]) -> None:
-        """Insert parsed files, a batch of them per statement (fewer round trips into SQLite)."""
+        """Insert parsed files, a batch of them per statement (fewer round trips into SQLite).
+
+        The rows come from `_parse_file` ready to insert but for their ids: in a large build
+        this process is the bottleneck (it tokenizes everything into the full-text index), so
+        the workers do all the rest.
+        """
         items = iter(parsed)
         while batch := list(itertools.islice(items, 256)):
             files, rows, texts = [], [], []
             for item in batch:
-                entry, count = item.entry, len(item.sections)
-                files.append(
-                    (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, item.warning, int(item.stub), count)
-                )
-                folder, first = folder_of(entry.path), self._next_id
-                for ordinal, (heading, trail, line, start, end, tokens, headings, text) in enumerate(item.sections):
-                    row_id = first + ordinal
-                    rows.append(
-                        (row_id, entry.path, folder, ordinal, heading, trail, line, start, end, tokens, int(item.stub))
-                    )
-                    texts.append((row_id, item.title, headings, text))
-                self._next_id = first + count
+                files.append(item.file)
+                ids = range(self._next_id, self._next_id + len(item.sections))
+                rows += [(row_id, *row) for row_id, row in zip(ids, item.sections, strict=True)]
+                texts += [(row_id, *text) for row_id, text in zip(ids, item.texts, strict=True)]
+                self._next_id = ids.stop
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
             self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
@@ -631,6 +649,21 @@ class _Index:
             (match, limit),
         )
         return [str(row[0]) for row in rows]
+
+    def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
+        """`sections_of` for several documents at once; those without sections are left out."""
+        found: dict[str, list[Section]] = {}
+        for start in range(0, len(paths), 500):  # SQLite's limit on parameters is 999 in old versions
+            chunk = paths[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.execute(
+                'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
+                f"WHERE path IN ({marks}) ORDER BY path, ordinal",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append(Section(*row))
+        return found
 
     def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""
@@ -707,32 +740,38 @@ def _read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
     return None, data
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    """What the index stores of one file; `sections` are (heading, trail, line, start, end,
-    tokens, headings, text), `headings` being the trail below the document title."""
+class _Parsed(NamedTuple):
+    """What the index stores of one file, as rows of its tables less the section ids.
 
-    entry: FileEntry
-    warning: str | None
-    stub: bool
-    title: str
-    sections: list[tuple[str, str, int, int, int, int, str, str]]
+    `file` is the `files` row; `sections` the `sections` rows without `id`; `texts` the
+    full-text rows (title, headings, body) without `rowid`, `headings` being the trail below
+    the document title. A named tuple of tuples, because it crosses from a worker process
+    in a pickle, and plain tuples are the cheapest to load.
+    """
+
+    file: tuple[str, int, int, int, str | None, int, int]
+    sections: list[tuple[str, str, int, str, str, int, int, int, int, int]]
+    texts: list[tuple[str, str, str]]
 
 
 def _parse_file(root: Path, stubs: _StubPatterns, entry: FileEntry) -> _Parsed:
     """Read and split one file (in a worker process when the build is large: see `parallel`)."""
     warning, data = _read_document(root, entry.path)
+    stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns)
     if data is None:
-        return _Parsed(entry, warning, False, "", [])
-    stub = stubs.matches(entry.path, data)
+        return _Parsed((*stamp, warning, 0, 0), [], [])
+    stub = int(stubs.matches(entry.path, data))
     raws = split_sections(entry.path, data)
     title = (raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))) if raws else ""
-    sections = []
-    for raw in raws:
+    folder = folder_of(entry.path)
+    sections, texts = [], []
+    for ordinal, raw in enumerate(raws):
         text = data[raw.start : raw.end].decode("utf-8")
-        headings = raw.trail.partition(TRAIL_SEPARATOR)[2]
-        sections.append((raw.heading, raw.trail, raw.line, raw.start, raw.end, estimate_tokens(text), headings, text))
-    return _Parsed(entry, warning, stub, title, sections)
+        tokens = estimate_tokens(text)
+        row = (entry.path, folder, ordinal, raw.heading, raw.trail, raw.line, raw.start, raw.end, tokens, stub)
+        sections.append(row)
+        texts.append((title, raw.trail.partition(TRAIL_SEPARATOR)[2], text))
+    return _Parsed((*stamp, warning, stub, len(sections)), sections, texts)
 
 
 # --- unedited stubs --------------------------------------------------------------------------
@@ -744,10 +783,11 @@ class _StubPatterns:
 
     A document that still matches its folder's template (the home's `_templates/<kind>.md`, or
     the bundled one), with any number, title and date filled in, says nothing yet: it is
-    indexed but never ranked.
+    indexed but never ranked. The templates are compiled only when a file is parsed: a warm
+    run needs their digest alone.
     """
 
-    patterns: dict[str, tuple[re.Pattern[bytes], ...]]
+    templates: dict[str, tuple[bytes, ...]]
     digest: str
 
     @classmethod
@@ -755,7 +795,7 @@ class _StubPatterns:
         from generator.context.home import DOC_FOLDERS
         from generator.settings import bundled_root
 
-        patterns: dict[str, tuple[re.Pattern[bytes], ...]] = {}
+        templates: dict[str, tuple[bytes, ...]] = {}
         digest = hashlib.sha256()
         for doc_kind, folder in sorted(DOC_FOLDERS.items()):
             found = []
@@ -765,9 +805,13 @@ class _StubPatterns:
                 except OSError:
                     continue
                 digest.update(template + b"\0")
-                found.append(_template_pattern(template))
-            patterns[folder] = tuple(found)
-        return cls(patterns, digest.hexdigest()[:16])
+                found.append(template)
+            templates[folder] = tuple(found)
+        return cls(templates, digest.hexdigest()[:16])
+
+    @functools.cached_property
+    def patterns(self) -> dict[str, tuple[re.Pattern[bytes], ...]]:
+        return {folder: tuple(map(_template_pattern, found)) for folder, found in self.templates.items()}
 
     def matches(self, path: str, data: bytes) -> bool:
         folder = path.partition("/")[0]

@@ -45,6 +45,10 @@ _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.
 _KEYWORDS = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
+# And the plugin finds a value only after a quote (its rules for a markdown file require one),
+# or after `:` or `=` (it also reads the file as ini, quoting each `name = value` itself): a
+# line of prose that merely says "key" needs no scan.
+_KEYWORD_VALUE = re.compile(r"""['"`:=]""")
 # The entropy plugins only look at quoted strings of their charset, and a string of n
 # characters has at most log2(n) bits of entropy: the hex limit (3.0) needs 9 or more.
 _QUOTED_RUN = re.compile(r"""(['"])[^'"\s]{9,}\1""")
@@ -193,7 +197,7 @@ def _replace(line: str, spans: list[Span]) -> str:
 
 def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
     """Whether a line could hold something detect-secrets finds (see the module docstring)."""
-    if _KEYWORDS.search(line) or _QUOTED_RUN.search(line):
+    if (_KEYWORDS.search(line) and _KEYWORD_VALUE.search(line)) or _QUOTED_RUN.search(line):
         return True
     return any(pattern.search(line) for pattern in triggers)
 
