@@ -110,6 +110,8 @@ def test_document_references_parse_sections_and_folders() -> None:
             "kinds.api.documents[0].when.a",
         ),
         ("version: 1\nranking: {related: -1}\nkinds:\n  api: {}\n", 2, "ranking.related: must be between 0 and 100"),
+        ("version: 1\nkinds:\n  api:\n    documents:\n      - {path: x.md, when: {}}\n", 5, "name at least one answer"),
+        ("version: 1\nkinds:\n  api:\n    documents:\n      - {path: x.md, when: {'': a}}\n", 5, "cannot be empty"),
         ("version: 1\nkinds:\n  api:\n    documents: [../secrets.md]\n", 4, "must be a path inside context/"),
         ("version: 1\nkinds:\n  api:\n    documents: [notes.txt]\n", 4, "must be a markdown file"),
         ("version: 1\nkinds:\n  api:\n    keyword: [x]\n", 4, "unknown key 'keyword'"),

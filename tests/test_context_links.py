@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from generator.context import documents
 from generator.context.documents import load_library
 from generator.context.links import Catalogue, reference_keys
 from tests.test_context_fixtures import make_home
@@ -83,19 +86,21 @@ def test_the_index_gives_a_documents_references_both_ways_and_keeps_them_current
     )
     context = tmp_path / "context"
     library = load_library(context)
-    assert library.neighbours("decisions/0005-cursor-pagination.md") == [
+    assert library.neighbours("decisions/0005-cursor-pagination.md", library.paths()) == [
         "anti-patterns/offset-pagination.md",
         "incidents/0007-list-timeouts.md",
     ]
-    assert library.neighbours("incidents/0007-list-timeouts.md") == ["decisions/0005-cursor-pagination.md"]
+    assert library.neighbours("incidents/0007-list-timeouts.md", library.paths()) == [
+        "decisions/0005-cursor-pagination.md"
+    ]
 
     incident = context / "incidents" / "0007-list-timeouts.md"
     incident.write_text("# List timeouts\n\nFixed by adding an index.\n")
     os.utime(incident, ns=(incident.stat().st_atime_ns, incident.stat().st_mtime_ns + 10**9))
     (context / "anti-patterns" / "offset-pagination.md").unlink()
     library = load_library(context)
-    assert library.neighbours("decisions/0005-cursor-pagination.md") == []
-    assert library.neighbours("incidents/0007-list-timeouts.md") == []
+    assert library.neighbours("decisions/0005-cursor-pagination.md", library.paths()) == []
+    assert library.neighbours("incidents/0007-list-timeouts.md", library.paths()) == []
 
 
 def test_an_unedited_stub_refers_to_nothing(tmp_path: Path) -> None:
@@ -108,7 +113,7 @@ def test_an_unedited_stub_refers_to_nothing(tmp_path: Path) -> None:
             "context/decisions/0002-stub.md": "# 0002. Stub\n\nDate: 2026-01-01\n\nSupersedes ADR 0001 (if it does).\n",
         },
     )
-    assert load_library(tmp_path / "context").neighbours("decisions/0001-first.md") == []
+    assert load_library(tmp_path / "context").neighbours("decisions/0001-first.md", ["decisions/0002-stub.md"]) == []
 
 
 def test_a_document_the_full_text_index_suspects_is_read_to_confirm(tmp_path: Path) -> None:
@@ -122,4 +127,61 @@ def test_a_document_the_full_text_index_suspects_is_read_to_confirm(tmp_path: Pa
         },
     )
     library = load_library(tmp_path / "context")
-    assert library.neighbours("decisions/0005-cursor-pagination.md") == ["incidents/0010-cites.md"]
+    assert library.neighbours("decisions/0005-cursor-pagination.md", library.paths()) == ["incidents/0010-cites.md"]
+
+
+def test_dates_shared_numbers_and_plurals_name_nothing() -> None:
+    paths = [
+        "incidents/2024-01-10-dns-outage.md",
+        "incidents/2024-05-02-double-charge.md",
+        "decisions/0002-postgres.md",
+        "decisions/0005-a.md",
+        "decisions/0005-b.md",  # two branches both took 0005
+        "runbooks/x.md",
+    ]
+    text = "After incident 2024-05-02 we met: two decisions 2 weeks ago, open incidents: 3, ADR 5, version 2.1."
+    assert resolved("runbooks/x.md", text, paths) == []
+    assert resolved("runbooks/x.md", "see decision 2 and ADR #0002", paths) == ["decisions/0002-postgres.md"]
+    assert Catalogue(paths).keys_naming("decisions/0005-a.md") == ["path:decisions/0005-a.md", "name:0005-a.md"]
+
+
+def test_file_names_are_read_back_from_their_suffix() -> None:
+    # Searching back from every ".md" with a regular expression took 0.5 s on 200 KB of this; walking back, ms.
+    assert reference_keys("runbooks/x.md", "a .md " * 40_000) == []
+    assert reference_keys("runbooks/x.md", "see a.md, ./b.md and (c/d.MD)") == [
+        "name:a.md",
+        "path:runbooks/b.md",
+        "path:b.md",
+        "path:runbooks/c/d.MD",
+        "path:c/d.MD",
+    ]
+
+
+def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"context/runbooks/note-{n:02d}.md": f"# Note {n}\n\nWe follow ADR 42.\n" for n in range(20)}
+    files["context/decisions/0042-cursor-pagination.md"] = "# 42. Cursor pagination\n\nPages by cursor.\n"
+    make_home(tmp_path, files)
+    library = load_library(tmp_path / "context")
+    read: list[str] = []
+    real = documents._read_bytes
+
+    def spy(path: Path) -> bytes:
+        read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(documents, "_read_bytes", spy)
+    assert library.neighbours("decisions/0042-cursor-pagination.md", ["runbooks/note-07.md"]) == ["runbooks/note-07.md"]
+    assert sorted(read) == ["0042-cursor-pagination.md", "note-07.md"]
+
+
+def test_a_folder_with_few_documents_is_ranked_even_when_others_crowd_the_best_rows(tmp_path: Path) -> None:
+    files = {
+        f"context/project-contexts/svc-{n}.md": f"# svc-{n}\n\n## Connection pool sizing\n\npool {n}\n"
+        for n in range(12)
+    }
+    files["context/decisions/0001-pgbouncer.md"] = "# 1. PgBouncer\n\nWe size the connection pool per service.\n"
+    make_home(tmp_path, files)
+    library = load_library(tmp_path / "context")
+    # The best 2 x 2 rows are all project contexts' sections; the decision is found all the same.
+    ranked = library.rank("connection pool sizing", ["decisions"], 2)
+    assert [section.path for section, _ in ranked] == ["decisions/0001-pgbouncer.md"]

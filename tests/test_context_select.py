@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -47,8 +47,8 @@ class FakeIndex:
         self.queries: list[str] = []
         self.links: dict[str, list[str]] = {}
 
-    def neighbours(self, path: str) -> list[str]:
-        return self.links.get(path, [])
+    def neighbours(self, path: str, among: Collection[str]) -> list[str]:
+        return [linked for linked in self.links.get(path, []) if linked in among]
 
     def paths(self) -> list[str]:
         return sorted(self.docs)
@@ -315,8 +315,8 @@ TASK_SCORES = {
     "decisions/0011-other.md#Other": 9.0,  # 45%: cut
     "decisions/0010-faint.md#Pagination of exports": 4.0,  # 20%: too little for the task, related or not
 }
-# The title query: `_related` looks for the documents closest to the best one ("Shipment list timeouts" is its
-# title here, the FakeIndex's trail being "path > heading").
+# The title query: `_related` looks for the documents closest to the best one. The FakeIndex's trails are
+# "path > heading", so the best document's title, the query, is its path.
 TITLE_SCORES = {
     "incidents/0007-list-timeouts.md#Shipment list timeouts": 30.0,
     "decisions/0009-offset.md#Offset pagination on big tables": 10.0,
@@ -374,6 +374,23 @@ def test_a_kinds_document_with_when_goes_only_to_projects_whose_answers_match() 
     assert chosen(Task("write a cleanup script", kind="script")) == (["Python", "Shell"], [])
 
 
+def test_when_compares_yes_no_numbers_and_multiple_choice_answers_as_written() -> None:
+    cmap = parse_map(
+        "version: 1\ncore: []\nkinds:\n  script:\n    documents:\n"
+        "      - {path: style.md#Python, when: {dry_run: true, python: 3.12}}\n"
+        "      - {path: style.md#Shell, when: {shells: bash}}\n",
+        Path("context.yml"),
+    )
+    index = FakeIndex({"style.md": [("Python", 5), ("Shell", 6)]})
+
+    def chosen(answers: dict[str, object]) -> list[str]:
+        selection = select(Task("x", answers=answers), "script", cmap, index, 10_000, 0, size, rank=False)
+        return [pick.section.heading for pick in selection.picks]
+
+    assert chosen({"dry_run": True, "python": "3.12", "shells": ["zsh", "Bash"]}) == ["Python", "Shell"]
+    assert chosen({"dry_run": False, "shells": ["zsh"]}) == []
+
+
 def test_documents_that_refer_to_the_best_one_or_that_it_names_join_with_a_smaller_share() -> None:
     """An anti-pattern citing "incident 0007" is about the incident even when the task shares few words with it."""
     docs = {**RELATED_DOCS, "decisions/0012-cites.md": [("Cites", 10)], "decisions/0013-named.md": [("Named", 10)]}
@@ -386,7 +403,7 @@ def test_documents_that_refer_to_the_best_one_or_that_it_names_join_with_a_small
     # 15% of the best: enough for a document linked with the best one; 5% is not.
     assert ranking["decisions/0012-cites.md"].kept
     assert ranking["decisions/0012-cites.md"].reason.startswith(
-        "related to the best document (incidents/0007-list-timeouts.md): it and that document refer to each other"
+        "related to the best document (incidents/0007-list-timeouts.md): one of the two refers to the other"
     )
     assert not ranking["decisions/0013-named.md"].kept
     assert not ranking["decisions/0009-offset.md"].kept  # 35%, but neither linked nor matching the title now
@@ -397,24 +414,31 @@ def test_a_task_naming_no_project_gets_the_context_of_the_project_it_is_about() 
         "incidents/0001-double-texts.md": [("Double texts", 10)],
         "project-contexts/reminders.md": [("reminders", 10)],
         "project-contexts/billing.md": [("billing", 10)],
+        "project-contexts/README.md": [("Projects", 10)],
     }
     scores = {
         "incidents/0001-double-texts.md#Double texts": 10.0,
+        "project-contexts/README.md#Projects": 9.0,  # an index of the projects, not one of them
         "project-contexts/reminders.md#reminders": 7.0,  # 70% of the best document: the task is about it
-        "project-contexts/billing.md#billing": 6.5,  # only the best project
+        "project-contexts/billing.md#billing": 5.0,  # the next project, well behind
     }
     cmap = dataclasses.replace(KIND_MAP, cutoff=0.6)
-    selection = select(Task("patients got two texts"), "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
-    assert [(pick.section.path, pick.priority) for pick in selection.picks] == [
-        ("project-contexts/reminders.md", Priority.PROJECT),
-        ("incidents/0001-double-texts.md", Priority.RANKED),
-    ]
-    assert selection.picks[0].reason.startswith("project context for 'reminders': the task seems to be about it")
 
-    weaker = {**scores, "project-contexts/reminders.md#reminders": 5.0, "project-contexts/billing.md#billing": 1.0}
-    selection = select(Task("patients got two texts"), "service", cmap, FakeIndex(docs, weaker), 10_000, 0, size)
-    assert [pick.section.path for pick in selection.picks] == ["incidents/0001-double-texts.md"]
+    def chosen(scores: dict[str, float], task: Task | None = None) -> list[str]:
+        task = task or Task("patients got two texts")
+        selection = select(task, "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
+        return [pick.section.path for pick in selection.picks]
+
+    selection = select(Task("patients got two texts"), "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
+    # After the best document: the answer goes first when the budget is tight.
+    assert [(pick.section.path, pick.priority) for pick in selection.picks] == [
+        ("incidents/0001-double-texts.md", Priority.RANKED),
+        ("project-contexts/reminders.md", Priority.RANKED),
+    ]
+    assert selection.picks[1].reason.startswith("project context for 'reminders': the task seems to be about it")
+    # Too weak next to the best document, or too close to the next project: none.
+    assert chosen({**scores, "project-contexts/reminders.md#reminders": 5.5}) == ["incidents/0001-double-texts.md"]
+    assert chosen({**scores, "project-contexts/billing.md#billing": 6.5}) == ["incidents/0001-double-texts.md"]
     # A task that names its project gets that one only.
-    named = select(Task("two texts", project="billing"), "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
-    assert named.picks[0].section.path == "project-contexts/billing.md"
-    assert "project-contexts/reminders.md" not in [pick.section.path for pick in named.picks]
+    named = chosen(scores, Task("two texts", project="billing"))
+    assert named[0] == "project-contexts/billing.md" and "project-contexts/reminders.md" not in named

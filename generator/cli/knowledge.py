@@ -200,7 +200,7 @@ def explain(result: ContextResult) -> str:
                 f"  ... and {len(result.ranking) - len(shown)} more, cut, scoring {shown[-1].score:.2f} or less"
             )
     if result.cut:
-        lines += ["", "core sections for other kinds, left out:"]
+        lines += ["", "sections for other kinds or other answers, left out:"]
         lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section}  ({d.reason})" for d in result.cut]
     if result.omitted:
         lines += ["", "left out:"]

@@ -508,11 +508,9 @@ def _home(home: str | Path | None, settings: Settings | None = None) -> Knowledg
 
 def _projects(paths: list[str]) -> list[str]:
     """The projects with a context of their own: `project-contexts/<name>.md`."""
-    from generator.context.select import PROJECT_FOLDER
+    from generator.context.select import project_name
 
-    prefix = PROJECT_FOLDER + "/"
-    names = (path.removeprefix(prefix).rpartition(".")[0] for path in paths if path.startswith(prefix))
-    return sorted(name for name in names if name and "/" not in name and name.lower() != "readme")
+    return sorted(name for name in map(project_name, paths) if name)
 
 
 def _context_map(context_dir: Path) -> ContextMap:

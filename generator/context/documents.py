@@ -28,7 +28,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -40,8 +40,6 @@ from generator.errors import HomeError
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt.
 INDEX_VERSION = 3
-# At most this many documents are read to confirm that they refer to the best one (`Library.neighbours`).
-MAX_CITING = 50
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
@@ -362,33 +360,36 @@ class Library:
             raise HomeError(f"cannot read {self.root / section.path}: {error.strerror or error}; run again") from None
         return data.decode("utf-8", errors="replace")
 
-    def neighbours(self, path: str) -> list[str]:
-        """The documents `path` refers to, then those referring to it (see `links`); itself excluded.
+    def neighbours(self, path: str, among: Collection[str]) -> list[str]:
+        """The documents of `among` that `path` refers to, then those referring to it (see `links`).
 
-        The full-text index finds the documents that may refer to it (they contain its file
-        name, or its number after "ADR"); reading each confirms it.
+        `among` are the documents selection would take (those the task scores high enough): only
+        they are read, so a home full of references costs a warm run nothing. The full-text index
+        tells which of them may refer to `path` (they contain its file name, or its number after
+        "ADR"); reading each confirms it.
         """
         if self._catalogue is None:
             self._catalogue = Catalogue(self.paths())
         catalogue = self._catalogue
+        wanted = [candidate for candidate in among if candidate != path]
 
-        def refers_to(source: str) -> list[str]:
+        def refers_to(source: str) -> set[str]:
             found = (catalogue.resolve(key) for key in reference_keys(source, self._text(source)))
-            return [target for target in found if target is not None and target != source]
+            return {target for target in found if target is not None}
 
-        neighbours = dict.fromkeys(refers_to(path))
-        for source in self._index.containing(phrases_naming(path, catalogue), MAX_CITING):
-            if source != path and path in refers_to(source):
-                neighbours[source] = None
-        return list(neighbours)
+        named = refers_to(path)
+        neighbours = [candidate for candidate in wanted if candidate in named]
+        suspects = self._index.containing(phrases_naming(path, catalogue), wanted)
+        neighbours += [source for source in suspects if source not in named and path in refers_to(source)]
+        return neighbours
 
     def _text(self, path: str) -> str:
-        """A document's text for its references: the start of it, and nothing if it cannot be read."""
+        """A document's text for its references (the start of it); nothing if it cannot be read."""
         try:
-            with (self.root / path).open("rb") as handle:
-                return handle.read(MAX_TEXT * 4).decode("utf-8", errors="replace")
+            data = _read_bytes(self.root / path)
         except OSError:
-            return ""
+            return ""  # selection goes on without its references, as it does without the file
+        return data[: MAX_TEXT * 4].decode("utf-8", errors="replace")
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
         """The best `limit` sections in `folders` for `query` by BM25, best first, score > 0.
@@ -638,17 +639,21 @@ class _Index:
         )
         return [Section(*row) for row in rows]
 
-    def containing(self, phrases: Sequence[str], limit: int) -> list[str]:
-        """Up to `limit` documents (not stubs) holding one of `phrases`, by path."""
-        if not phrases:
+    def containing(self, phrases: Sequence[str], paths: Sequence[str]) -> list[str]:
+        """Those of `paths` (not stubs) holding one of `phrases`, in the order given."""
+        if not phrases or not paths:
             return []
-        match = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
-        rows = self.db.execute(
-            "SELECT DISTINCT sections.path FROM fts JOIN sections ON sections.id = fts.rowid "
-            "WHERE fts MATCH ? AND sections.stub = 0 ORDER BY sections.path LIMIT ?",
-            (match, limit),
-        )
-        return [str(row[0]) for row in rows]
+        found: set[str] = set()
+        for start in range(0, len(paths), 500):  # SQLite's limit on parameters is 999 in old versions
+            chunk = list(paths[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.execute(
+                "SELECT DISTINCT sections.path FROM fts JOIN sections ON sections.id = fts.rowid "
+                f"WHERE fts MATCH ? AND sections.stub = 0 AND sections.path IN ({marks})",
+                (_match(phrases), *chunk),
+            )
+            found.update(str(row[0]) for row in rows)
+        return [path for path in paths if path in found]
 
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
         """`sections_of` for several documents at once; those without sections are left out."""
@@ -677,32 +682,39 @@ class _Index:
 
     def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         # Ranking the full-text index alone and looking up only the best rows is cheaper than
-        # joining every match; rows of other folders, stubs and dead rows are dropped after,
-        # asking for more while they crowd out the ones wanted.
-        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        # joining every match; rows of other folders, stubs and dead rows are dropped after.
+        # When they crowd out the rows wanted (a folder with few documents, such as the project
+        # contexts), one pass joins every match and filters in SQLite instead.
+        match = _match(terms)
         weights = ", ".join(str(weight) for weight in RANK_WEIGHTS)
         wanted = set(folders)
         fetch = limit * 2
-        while True:
-            rows = self.db.execute(
-                f"SELECT rowid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ? ORDER BY score DESC LIMIT ?",
-                (match, fetch),
+        rows = self.db.execute(
+            f"SELECT rowid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ? ORDER BY score DESC LIMIT ?",
+            (match, fetch),
+        ).fetchall()
+        scores = dict(rows)
+        found = []
+        for start in range(0, len(rows), 500):
+            ids = [rowid for rowid, _ in rows[start : start + 500]]
+            marks = ", ".join("?" for _ in ids)
+            found += self.db.execute(
+                f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({marks}) AND stub = 0", ids
             ).fetchall()
-            scores = dict(rows)
-            found = []
-            for start in range(0, len(rows), 500):
-                ids = [rowid for rowid, _ in rows[start : start + 500]]
-                marks = ", ".join("?" for _ in ids)
-                found += self.db.execute(
-                    f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({marks}) AND stub = 0", ids
-                ).fetchall()
-            hits = sorted(
-                ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
-                key=lambda hit: (-hit[2], hit[3]),
-            )
-            if len(hits) >= limit or len(rows) < fetch:
-                return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
-            fetch *= 4
+        hits = sorted(
+            ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
+            key=lambda hit: (-hit[2], hit[3]),
+        )
+        if len(hits) < limit and len(rows) == fetch:
+            marks = ", ".join("?" for _ in wanted)
+            hits = self.db.execute(
+                f"SELECT sections.path, sections.ordinal, -bm25(fts, {weights}) AS score, fts.rowid FROM fts "
+                "JOIN sections ON sections.id = fts.rowid "
+                f"WHERE fts MATCH ? AND sections.stub = 0 AND sections.folder IN ({marks}) "
+                "ORDER BY score DESC, fts.rowid LIMIT ?",
+                (match, *sorted(wanted), limit),
+            ).fetchall()
+        return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
 
     def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
         """Keep a ranking for the next run; another process holding the write lock only costs that."""
@@ -716,6 +728,11 @@ class _Index:
             pass
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+def _match(phrases: Sequence[str]) -> str:
+    """An FTS5 query for any of `phrases` (each a word, or words in sequence), quoted as strings."""
+    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
 
 
 def _stamps_digest(entries: list[FileEntry]) -> str:

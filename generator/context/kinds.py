@@ -76,15 +76,26 @@ class DocRef:
         return self.path.endswith("/")
 
     def applies(self, answers: Mapping[str, Any]) -> bool:
-        """Whether the task's answers allow this document; a task without the answer gets it (it cannot tell)."""
+        """Whether the task's answers allow this document; a task without the answer gets it (it cannot tell).
+
+        A multiple-choice answer (a list) matches when any of its values does.
+        """
         for name, values in self.when:
             value = answers.get(name)
-            if value is not None and str(value).casefold() not in values:
+            given = value if isinstance(value, list | tuple | set) else [value]
+            if value is not None and not any(answer_text(item) in values for item in given):
                 return False
         return True
 
     def __str__(self) -> str:
         return self.path + (f"#{self.heading}" if self.heading else "")
+
+
+def answer_text(value: Any) -> str:
+    """An answer or a `when:` value as compared: YAML's true/false/numbers and strings alike, case-insensitively."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).casefold()
 
 
 @dataclass(frozen=True)
@@ -279,14 +290,30 @@ class _Validator:
         ref = self.doc_ref(fields["path"][1], f"{where}.path")
         when: list[tuple[str, tuple[str, ...]]] = []
         if "when" in fields:
-            for name, (key, value) in self.mapping(fields["when"][1], f"{where}.when", ()).items():
+            conditions = self.mapping(fields["when"][1], f"{where}.when", ())
+            if not conditions:
+                raise self.fail(fields["when"][1], f"{where}.when", "name at least one answer, like {language: bash}")
+            for name, (key, value) in conditions.items():
                 place = f"{where}.when.{name}"
+                if not name.strip():
+                    raise self.fail(key, f"{where}.when", "an answer's name cannot be empty")
                 items = self.sequence(value, place) if isinstance(value, yaml.SequenceNode) else [value]
-                values = tuple(self.scalar(item, place, "an answer's value", numbers=True).casefold() for item in items)
+                values = tuple(self.answer_value(item, place) for item in items)
                 if not values:
                     raise self.fail(key, place, "give at least one value")
                 when.append((name, values))
         return DocRef(ref.path, ref.heading, ref.line, tuple(when))
+
+    def answer_value(self, node: Any, where: str) -> str:
+        """A `when:` value: a string, number or true/false, as `answer_text` compares it."""
+        import yaml
+
+        if not isinstance(node, yaml.ScalarNode) or node.tag.rpartition(":")[2] not in ("str", "int", "float", "bool"):
+            raise self.fail(
+                node, where, f"expected an answer's value (a string, number or true/false), got {_describe(node)}"
+            )
+        value = yaml.safe_load(yaml.serialize(node))
+        return answer_text(value)
 
     def doc_ref(self, node: Any, where: str) -> DocRef:
         value = self.scalar(node, where, "a document path").strip()

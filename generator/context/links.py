@@ -26,11 +26,12 @@ MAX_TEXT = 200_000
 _LINK = re.compile(r"\]\(\s*<?([^)\s#>]+\.(?:md|markdown))(?:#[^)\s>]*)?>?(?:\s+\"[^\"]*\")?\s*\)", re.IGNORECASE)
 # A path or file name written out ends in .md; what precedes it is found by looking back.
 _SUFFIX = re.compile(r"\.(?:md|markdown)(?![\w-])", re.IGNORECASE)
-_WRITTEN = re.compile(r"[\w./-]+\Z")
+_PATH_CHARS = frozenset("._/-")
 # "ADR 0004", "ADR-4", "ADR #12", "decision 0004", "incident 7", "INC-0002", "postmortem 0002",
 # matched on lowercased text at the places str.find finds their first letters (far faster on
-# megabytes of text than one case-insensitive regular expression).
-_NUMBERED = re.compile(r"(adrs?|decisions?|incidents?|inc|postmortems?|post-mortems?)[ \t\n#:-]{0,3}(\d{1,5})(?!\d)")
+# megabytes of text than one case-insensitive regular expression). Singular words only ("two
+# decisions 2 weeks ago" is not ADR 2), and not a date or a version ("incident 2024-05-02").
+_NUMBERED = re.compile(r"(adr|decision|incident|inc|postmortem|post-mortem)[ \t\n#:-]{0,3}(\d{1,6})(?![\d.,/-]?\d)")
 _STARTS = ("adr", "decision", "inc", "post")
 # The folders a word can mean, in order: the first one the home has is taken.
 _FOLDERS = {
@@ -41,7 +42,8 @@ _FOLDERS = {
     "postmortem": ("postmortems", "incidents", "post-mortems"),
     "post-mortem": ("post-mortems", "postmortems", "incidents"),
 }
-_LEADING_NUMBER = re.compile(r"^(\d+)(?:\D|$)")
+# A numbered document's file name: "0005-cursor-pagination.md"; a date ("2024-05-02-outage.md") is no number.
+_LEADING_NUMBER = re.compile(r"^(\d+)(?!-\d{2}-\d{2})(?:\D|$)")
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -53,10 +55,14 @@ def reference_keys(path: str, text: str) -> list[str]:
     for match in _LINK.finditer(text):
         _add_path(keys, here, match.group(1))
     for match in _SUFFIX.finditer(text):
-        before = _WRITTEN.search(text, max(0, match.start() - 300), match.start())
-        if before is None:
+        # Back from ".md" over the path's characters (a regular expression searching backwards
+        # would try every start in the window: quadratic on a file of ".md" after ".md").
+        begin = end = match.start()
+        while begin > 0 and end - begin < 300 and (text[begin - 1].isalnum() or text[begin - 1] in _PATH_CHARS):
+            begin -= 1
+        if begin == end:
             continue
-        written = before.group(0) + match.group(0)
+        written = text[begin : match.end()]
         if "/" in written:
             _add_path(keys, here, written)
             _add_path(keys, "", written)  # written from the home's root, as people do
@@ -69,7 +75,7 @@ def reference_keys(path: str, text: str) -> list[str]:
             if position == 0 or not lower[position - 1].isalnum():
                 numbered = _NUMBERED.match(lower, position)
                 if numbered:
-                    keys[f"num:{_word(numbered.group(1))}:{int(numbered.group(2))}"] = None
+                    keys[f"num:{numbered.group(1)}:{int(numbered.group(2))}"] = None
             position = lower.find(start, position + 1)
     return list(keys)
 
@@ -80,14 +86,15 @@ class Catalogue:
     def __init__(self, paths: Iterable[str]) -> None:
         self.paths = set(paths)
         self._names: dict[str, list[str]] = {}
-        self._numbered: dict[tuple[str, int], str] = {}
+        self._numbered: dict[tuple[str, int], list[str]] = {}
         for path in sorted(self.paths):
             folder, _, name = path.partition("/")
             self._names.setdefault(posixpath.basename(path).casefold(), []).append(path)
             number = _LEADING_NUMBER.match(name)
             if number and "/" not in name:
-                self._numbered.setdefault((folder, int(number.group(1))), path)  # the first, if two share it
-        self._folders = {path.partition("/")[0] for path in self.paths if "/" in path}
+                self._numbered.setdefault((folder, int(number.group(1))), []).append(path)
+        # The folders holding numbered documents: a decisions/README.md beside adr/0001-x.md is no ADR folder.
+        self._folders = {folder for folder, _ in self._numbered}
 
     def resolve(self, key: str) -> str | None:
         """The document a key names, or None."""
@@ -95,23 +102,22 @@ class Catalogue:
         if kind == "path":
             return value if value in self.paths else None
         if kind == "name":
-            named = self._names.get(value, [])
-            return named[0] if len(named) == 1 else None
+            return _only(self._names.get(value, []))
         if kind == "num":
             word, _, number = value.partition(":")
             folder = self._folder_for(word)
-            return self._numbered.get((folder, int(number))) if folder and number.isdigit() else None
+            return _only(self._numbered.get((folder, int(number)), [])) if folder and number.isdigit() else None
         return None
 
     def keys_naming(self, target: str) -> list[str]:
         """Every key that `resolve` turns into `target`."""
         keys = [f"path:{target}"]
         name = posixpath.basename(target).casefold()
-        if len(self._names.get(name, [])) == 1:
+        if _only(self._names.get(name, [])) == target:
             keys.append(f"name:{name}")
         folder, _, rest = target.partition("/")
         number = _LEADING_NUMBER.match(rest)
-        if number and self._numbered.get((folder, int(number.group(1)))) == target:
+        if number and _only(self._numbered.get((folder, int(number.group(1))), [])) == target:
             keys += [f"num:{word}:{int(number.group(1))}" for word in _FOLDERS if self._folder_for(word) == folder]
         return keys
 
@@ -133,7 +139,7 @@ def phrases_naming(target: str, catalogue: Catalogue) -> list[str]:
             phrases[" ".join(_TOKEN.findall(posixpath.basename(value).casefold()))] = None
         elif kind == "num":
             word, _, number = value.partition(":")
-            for digits in dict.fromkeys(number.zfill(width) for width in range(len(number), 5)):
+            for digits in dict.fromkeys(number.zfill(width) for width in range(len(number), max(len(number), 4) + 1)):
                 phrases[" ".join([*_TOKEN.findall(word), digits])] = None
     return [phrase for phrase in phrases if phrase]
 
@@ -146,5 +152,6 @@ def _add_path(keys: dict[str, None], here: str, written: str) -> None:
         keys[f"path:{joined}"] = None
 
 
-def _word(word: str) -> str:
-    return word[:-1] if word.endswith("s") and word[:-1] in _FOLDERS else word
+def _only(paths: list[str]) -> str | None:
+    """The one document a name or a number means; two sharing it (a merge) make it ambiguous."""
+    return paths[0] if len(paths) == 1 else None

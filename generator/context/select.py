@@ -1,7 +1,8 @@
 """Selection: which sections of the knowledge home go into a task's prompt, and why.
 
-`select` is a pure function of the task, the context map, an index of sections and the
-budget: it reads no files (the index answers from memory) and is tested without a disk.
+`select` is a function of the task, the context map, an index of sections and the budget: it
+opens no file itself (the index answers, and reads the few documents whose references it
+follows) and is tested without a disk.
 
 Order of priority, each step skipping sections an earlier step already chose:
 
@@ -29,7 +30,7 @@ out is reported with its size and the reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Protocol
@@ -66,6 +67,10 @@ RELATED_CUTOFF = 0.3
 RELATED_SHARE = 0.9
 # one that refers to the best document, or that it refers to, needs this share of the best score.
 LINKED_CUTOFF = 0.1
+# How many project-context sections the ranking looks at to tell which project a task is about,
+PROJECT_POOL = 30
+# and how close the next project may come: closer, and the task is not about one of them.
+PROJECT_MARGIN = 0.8
 _PART = re.compile(r" \(part \d+\)$")
 
 
@@ -120,7 +125,7 @@ class Index(Protocol):
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]: ...
 
-    def neighbours(self, path: str) -> list[str]: ...
+    def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -290,28 +295,19 @@ def add_ranked(
     plus `SECOND_SECTION_SHARE` of its second best. Those at `cutoff` of the best score or
     more are kept, best first, up to `max_documents`; documents an earlier step included
     (listed for the kind, the project's) count as kept but add nothing. Then up to `related`
-    documents close to the best one (see `_related`). As in the core documents, a section
-    whose heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
+    documents close to the best one (see `_related`), and the context of the project the task
+    seems to be about (see `_inferred_project`). As in the core documents, a section whose
+    heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
     (Terraform)" in a script's prompt) is cut.
     """
-    # One query for both: the project contexts' sections are told apart afterwards (see
-    # `_add_inferred_project`), unless the map ranks them among the others.
-    apart = not task.project and PROJECT_FOLDER not in cmap.ranked_folders
-    folders = (*cmap.ranked_folders, PROJECT_FOLDER) if apart else cmap.ranked_folders
     scores: dict[str, list[tuple[Section, float]]] = {}
-    projects: dict[str, list[float]] = {}
-    for section, score in index.rank(task.query(), folders, RANK_POOL):
-        if apart and section.folder == PROJECT_FOLDER:
-            projects.setdefault(section.path, []).append(score)
-        else:
-            scores.setdefault(section.path, []).append((section, score))
+    for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
+        scores.setdefault(section.path, []).append((section, score))
     if not scores:
         return
     totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
-    if projects:
-        _add_inferred_project(projects, cmap, index, best, seen, found)
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     close = close[: cmap.max_documents]
@@ -339,39 +335,55 @@ def add_ranked(
             continue
         found.ranking.append(Ranked(path, score, True, reason))
         _add_sections(_ranked_sections(path, scores[path], index, cmap.per_document), reason, cmap, seen, found, wanted)
+    if not task.project and PROJECT_FOLDER not in cmap.ranked_folders:
+        project = _inferred_project(task, cmap, index, best, {key[0] for key in seen})
+        if project is not None:
+            path, hits, reason = project
+            found.ranking.append(Ranked(path, _document_score([score for _, score in hits]), True, reason))
+            _add_sections(_ranked_sections(path, hits, index, cmap.per_document), reason, cmap, seen, found, wanted)
 
 
-def _add_inferred_project(
-    hits: Mapping[str, list[float]],
-    cmap: ContextMap,
-    index: Index,
-    best: float,
-    seen: set[tuple[str, int]],
-    found: Gathered,
-) -> None:
+def project_name(path: str) -> str | None:
+    """The project whose context `path` is (`project-contexts/<name>.md`), or None (a README, a subfolder)."""
+    folder, _, name = path.partition("/")
+    stem = name.rpartition(".")[0]
+    if folder != PROJECT_FOLDER or not stem or "/" in name or stem.casefold() == "readme":
+        return None
+    return stem
+
+
+def _inferred_project(
+    task: Task, cmap: ContextMap, index: Index, best: float, taken: set[str]
+) -> tuple[str, list[tuple[Section, float]], str] | None:
     """The context of the project a task is about when it names none ("reminders went out twice").
 
-    Project contexts (their sections' scores in `hits`) are ranked apart from the other
-    documents: one describes a whole service and shares words with many tasks, so among them it
-    would crowd out the decision or the incident that answers the task. The best one joins when
-    it scores at least `cutoff` of the best ranked document: the task is as much about that
-    project as about its best document.
+    Project contexts are ranked apart from the other documents: one describes a whole service
+    and shares words with many tasks, so among them it would crowd out the decision or the
+    incident that answers the task. The best one joins, after the ranked documents and with its
+    best sections only if it is long, when it scores at least `cutoff` of the best ranked
+    document (the task is as much about that project as about its best document) and clearly
+    more than the next project (`PROJECT_MARGIN`): near-identical contexts say nothing about
+    which project it is.
     """
-    totals = {path: _document_score(scores) for path, scores in hits.items()}
-    path = min(totals, key=lambda path: (-totals[path], path))
-    share = totals[path] / best
-    if share < cmap.cutoff or any(key[0] == path for key in seen):
-        return
-    name = path.removeprefix(f"{PROJECT_FOLDER}/").rsplit(".", 1)[0]
+    if not any(project_name(path) for path in index.paths()):
+        return None  # spares a ranking that could not find anything
+    hits: dict[str, list[tuple[Section, float]]] = {}
+    for section, score in index.rank(task.query(), (PROJECT_FOLDER,), PROJECT_POOL):
+        if project_name(section.path):
+            hits.setdefault(section.path, []).append((section, score))
+    totals = {path: _document_score([score for _, score in found]) for path, found in hits.items()}
+    ranked = sorted(totals, key=lambda path: (-totals[path], path))
+    if not ranked or ranked[0] in taken:
+        return None
+    path, score = ranked[0], totals[ranked[0]]
+    runner_up = totals[ranked[1]] if len(ranked) > 1 else 0.0
+    if score < cmap.cutoff * best or runner_up > PROJECT_MARGIN * score:
+        return None
     reason = (
-        f"project context for '{name}': the task seems to be about it "
-        f"(score {totals[path]:.2f}, {share:.0%} of the best document)"
+        f"project context for '{project_name(path)}': the task seems to be about it "
+        f"(score {score:.2f}, {score / best:.0%} of the best document)"
     )
-    found.ranking.append(Ranked(path, totals[path], True, reason))
-    for section in index.sections_of(path) or []:
-        if section.key not in seen:
-            seen.add(section.key)
-            found.picks.append(Pick(section, Priority.PROJECT, reason))
+    return path, hits[path], reason
 
 
 def _add_sections(
@@ -407,15 +419,21 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
       stays out;
     - its title, as a second query: the documents matching it best (`RELATED_SHARE` of the
       closest match or more) join when the task gives them at least `RELATED_CUTOFF`.
+
+    Only documents the task already scores that high are candidates, so only they are read.
     """
     sections = index.sections_of(top)
     if not cmap.related or not sections:
         return {}
     best = totals[top]
-    candidates: list[tuple[str, float, str]] = [
-        (path, LINKED_CUTOFF, "it and that document refer to each other")
-        for path in sorted(index.neighbours(top), key=lambda path: (-totals.get(path, 0.0), path))
-    ]
+
+    def candidates(cutoff: float) -> list[str]:
+        return sorted(
+            (path for path, score in totals.items() if path != top and path not in taken and score >= cutoff * best),
+            key=lambda path: (-totals[path], path),
+        )
+
+    linked = [(path, "one of the two refers to the other") for path in index.neighbours(top, candidates(LINKED_CUTOFF))]
     title = _PART.sub("", sections[0].trail.split(TRAIL_SEPARATOR)[0])
     matches: dict[str, list[float]] = {}
     for section, score in index.rank(title, cmap.ranked_folders, RANK_POOL):
@@ -423,17 +441,16 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
             matches.setdefault(section.path, []).append(score)
     near = {path: _document_score(hits) for path, hits in matches.items()}
     closest = max(near.values(), default=0.0)
-    candidates += [
-        (path, RELATED_CUTOFF, f"it matches that document's title '{title}'")
+    eligible = set(candidates(RELATED_CUTOFF))
+    titled = [
+        (path, f"it matches that document's title '{title}'")
         for path in sorted(near, key=lambda path: (-near[path], path))
-        if near[path] >= RELATED_SHARE * closest
+        if near[path] >= RELATED_SHARE * closest and path in eligible
     ]
     related: dict[str, str] = {}
-    for path, cutoff, reason in candidates:
-        if len(related) >= cmap.related:
-            break
-        if path not in taken and path not in related and totals.get(path, 0.0) >= cutoff * best:
-            related[path] = reason
+    for path, reason in linked + titled:
+        if len(related) < cmap.related:
+            related.setdefault(path, reason)
     return related
 
 
