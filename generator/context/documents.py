@@ -39,7 +39,7 @@ from generator.context.tokens import estimate_tokens
 from generator.errors import HomeError
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
@@ -303,6 +303,7 @@ CREATE TABLE sections(
     "end" INTEGER NOT NULL, tokens INTEGER NOT NULL, stub INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sections_by_path ON sections(path, ordinal);
+CREATE INDEX sections_by_folder ON sections(folder);
 CREATE TABLE queries(key TEXT PRIMARY KEY, hits TEXT NOT NULL, used INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content='', tokenize='porter unicode61');
 INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
@@ -588,11 +589,18 @@ class _Index:
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
             self._set_meta("stamps", _stamps_digest(entries))
+            sizes = dict(self.db.execute("SELECT folder, count(*) FROM sections GROUP BY folder").fetchall())
+            self._set_meta("folders", json.dumps(sizes))
 
     def _stale(self, entries: list[FileEntry], stubs: _StubPatterns) -> bool:
         # One digest of every file's stamp, kept by the last update, spares a warm run reading
         # and comparing a row per file; the update itself still compares them one by one.
         return self._meta("stubs") != stubs.digest or self._meta("stamps") != _stamps_digest(entries)
+
+    def _folder_sizes(self) -> dict[str, int]:
+        """How many live sections each folder has, as the last update counted them."""
+        stored = self._meta("folders")
+        return {str(folder): int(count) for folder, count in json.loads(stored).items()} if stored else {}
 
     def _count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -681,40 +689,45 @@ class _Index:
         return hits
 
     def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
-        # Ranking the full-text index alone and looking up only the best rows is cheaper than
-        # joining every match; rows of other folders, stubs and dead rows are dropped after.
-        # When they crowd out the rows wanted (a folder with few documents, such as the project
-        # contexts), one pass joins every match and filters in SQLite instead.
+        # SQLite computes bm25() only for the rows that pass the WHERE clause. For folders holding
+        # most sections, ranking the full-text index alone and dropping the rows of other folders
+        # after is cheapest; for a folder with few (the project contexts), filtering by folder in
+        # the query is, since it spares scoring every other match. The first way falls back on
+        # the second when other folders crowd out the rows wanted.
         match = _match(terms)
         weights = ", ".join(str(weight) for weight in RANK_WEIGHTS)
-        wanted = set(folders)
+        wanted = sorted(set(folders))
+        marks = ", ".join("?" for _ in wanted)
+        counts = self._folder_sizes()
+        hits: list[tuple[str, int, float, int]] = []
         fetch = limit * 2
-        rows = self.db.execute(
-            f"SELECT rowid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ? ORDER BY score DESC LIMIT ?",
-            (match, fetch),
+        if sum(counts.get(folder, 0) for folder in wanted) * 2 >= sum(counts.values()):
+            rows = self.db.execute(
+                f"SELECT rowid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, fetch),
+            ).fetchall()
+            scores = dict(rows)
+            found = []
+            for start in range(0, len(rows), 500):
+                ids = [rowid for rowid, _ in rows[start : start + 500]]
+                id_marks = ", ".join("?" for _ in ids)
+                found += self.db.execute(
+                    f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({id_marks}) AND stub = 0", ids
+                ).fetchall()
+            hits = sorted(
+                ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
+                key=lambda hit: (-hit[2], hit[3]),
+            )
+            if len(hits) >= limit or len(rows) < fetch:
+                return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
+        hits = self.db.execute(
+            f"SELECT sections.path, sections.ordinal, -bm25(fts, {weights}) AS score, fts.rowid FROM fts "
+            "JOIN sections ON sections.id = fts.rowid "
+            f"WHERE fts MATCH ? AND sections.stub = 0 AND sections.folder IN ({marks}) "
+            "ORDER BY score DESC, fts.rowid LIMIT ?",
+            (match, *wanted, limit),
         ).fetchall()
-        scores = dict(rows)
-        found = []
-        for start in range(0, len(rows), 500):
-            ids = [rowid for rowid, _ in rows[start : start + 500]]
-            marks = ", ".join("?" for _ in ids)
-            found += self.db.execute(
-                f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({marks}) AND stub = 0", ids
-            ).fetchall()
-        hits = sorted(
-            ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
-            key=lambda hit: (-hit[2], hit[3]),
-        )
-        if len(hits) < limit and len(rows) == fetch:
-            marks = ", ".join("?" for _ in wanted)
-            hits = self.db.execute(
-                f"SELECT sections.path, sections.ordinal, -bm25(fts, {weights}) AS score, fts.rowid FROM fts "
-                "JOIN sections ON sections.id = fts.rowid "
-                f"WHERE fts MATCH ? AND sections.stub = 0 AND sections.folder IN ({marks}) "
-                "ORDER BY score DESC, fts.rowid LIMIT ?",
-                (match, *sorted(wanted), limit),
-            ).fetchall()
-        return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
+        return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits]
 
     def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
         """Keep a ranking for the next run; another process holding the write lock only costs that."""

@@ -81,20 +81,17 @@ def reference_keys(path: str, text: str) -> list[str]:
 
 
 class Catalogue:
-    """The home's documents, looked up by path, file name and number: what keys are matched against."""
+    """The home's documents, looked up by path, file name and number: what keys are matched against.
+
+    Lookups by name and number are worked out when first asked, for that name or folder only: a
+    run follows the references of one document, and a home may hold ten thousand.
+    """
 
     def __init__(self, paths: Iterable[str]) -> None:
-        self.paths = set(paths)
+        self._sorted = sorted(paths)  # the index gives them sorted: linear
+        self.paths = set(self._sorted)
         self._names: dict[str, list[str]] = {}
-        self._numbered: dict[tuple[str, int], list[str]] = {}
-        for path in sorted(self.paths):
-            folder, _, name = path.partition("/")
-            self._names.setdefault(posixpath.basename(path).casefold(), []).append(path)
-            number = _LEADING_NUMBER.match(name)
-            if number and "/" not in name:
-                self._numbered.setdefault((folder, int(number.group(1))), []).append(path)
-        # The folders holding numbered documents: a decisions/README.md beside adr/0001-x.md is no ADR folder.
-        self._folders = {folder for folder, _ in self._numbered}
+        self._numbered: dict[str, dict[int, list[str]]] | None = None
 
     def resolve(self, key: str) -> str | None:
         """The document a key names, or None."""
@@ -102,27 +99,48 @@ class Catalogue:
         if kind == "path":
             return value if value in self.paths else None
         if kind == "name":
-            return _only(self._names.get(value, []))
+            return _only(self._named(value))
         if kind == "num":
             word, _, number = value.partition(":")
             folder = self._folder_for(word)
-            return _only(self._numbered.get((folder, int(number)), [])) if folder and number.isdigit() else None
+            return _only(self._in_folder(folder).get(int(number), [])) if folder and number.isdigit() else None
         return None
 
     def keys_naming(self, target: str) -> list[str]:
         """Every key that `resolve` turns into `target`."""
         keys = [f"path:{target}"]
         name = posixpath.basename(target).casefold()
-        if _only(self._names.get(name, [])) == target:
+        if _only(self._named(name)) == target:
             keys.append(f"name:{name}")
         folder, _, rest = target.partition("/")
         number = _LEADING_NUMBER.match(rest)
-        if number and _only(self._numbered.get((folder, int(number.group(1))), [])) == target:
+        if number and _only(self._in_folder(folder).get(int(number.group(1)), [])) == target:
             keys += [f"num:{word}:{int(number.group(1))}" for word in _FOLDERS if self._folder_for(word) == folder]
         return keys
 
+    def _named(self, name: str) -> list[str]:
+        """The documents whose file name is `name` (casefolded), sorted."""
+        if name not in self._names:
+            ending = "/" + name
+            self._names[name] = [
+                path for path in self._sorted if path.casefold().endswith(ending) or path.casefold() == name
+            ]
+        return self._names[name]
+
+    def _in_folder(self, folder: str) -> dict[int, list[str]]:
+        """The numbered documents directly in `folder`, by number."""
+        if self._numbered is None:
+            self._numbered = {}
+            for path in self._sorted:
+                head, _, name = path.partition("/")
+                number = _LEADING_NUMBER.match(name) if name[:1].isdigit() and "/" not in name else None
+                if number:
+                    self._numbered.setdefault(head, {}).setdefault(int(number.group(1)), []).append(path)
+        return self._numbered.get(folder, {})
+
     def _folder_for(self, word: str) -> str | None:
-        return next((folder for folder in _FOLDERS.get(word, ()) if folder in self._folders), None)
+        # The first folder holding numbered documents: a decisions/README.md beside adr/0001-x.md is no ADR folder.
+        return next((folder for folder in _FOLDERS.get(word, ()) if self._in_folder(folder)), None)
 
 
 def phrases_naming(target: str, catalogue: Catalogue) -> list[str]:
