@@ -303,7 +303,6 @@ CREATE TABLE sections(
     "end" INTEGER NOT NULL, tokens INTEGER NOT NULL, stub INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sections_by_path ON sections(path, ordinal);
-CREATE INDEX sections_by_folder ON sections(folder);
 CREATE TABLE queries(key TEXT PRIMARY KEY, hits TEXT NOT NULL, used INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fts USING fts5(title, headings, body, content='', tokenize='porter unicode61');
 INSERT INTO fts(fts, rank) VALUES ('automerge', 8);
