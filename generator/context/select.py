@@ -10,8 +10,9 @@ Order of priority, each step skipping sections an earlier step already chose:
    always, and the sections written for a kind (`core_sections` in context.yml) only for
    tasks of that kind (or, for a classified task, of a kind its keywords also match);
 2. the documents context.yml maps to the task's kind, in the listed order;
-3. `project-contexts/<project>.md` when the task names a project and the file exists, else
-   the best-ranked project context if it scores `cutoff` of step 4's best document;
+3. `project-contexts/<project>.md` when the task names a project and the file exists (when it
+   names none, the context of the project it seems to be about follows step 4: see
+   `_inferred_project`);
 4. documents of the ranked folders (decisions, incidents, runbooks, anti-patterns) by
    relevance: BM25 scores their sections against the task text, a document scores its best
    section plus half its second best, and the documents scoring at least `cutoff` (0.7) of
