@@ -442,3 +442,29 @@ def test_a_task_naming_no_project_gets_the_context_of_the_project_it_is_about() 
     # A task that names its project gets that one only.
     named = chosen(scores, Task("two texts", project="billing"))
     assert named[0] == "project-contexts/billing.md" and "project-contexts/reminders.md" not in named
+
+
+def test_the_title_query_drops_the_part_number_of_a_split_first_section() -> None:
+    docs = {"incidents/0001-big.md": [("Big outage (part 1)", 10), ("Big outage (part 2)", 10)]}
+    index = QueryIndex(docs, {"outage": {"incidents/0001-big.md#Big outage (part 1)": 5.0}})
+    index.docs["incidents/0001-big.md"] = [
+        dataclasses.replace(section, trail=section.heading) for section in index.docs["incidents/0001-big.md"]
+    ]
+    select(Task("outage"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert index.queries == ["outage", "Big outage"]
+
+
+def test_an_inferred_project_already_in_the_prompt_is_not_added_again() -> None:
+    cmap = parse_map(
+        "version: 1\ncore: []\nranking: {folders: [incidents], cutoff: 0.5}\n"
+        "kinds:\n  service:\n    documents: [project-contexts/reminders.md]\n",
+        Path("context.yml"),
+    )
+    docs = {"incidents/0001-texts.md": [("Texts", 10)], "project-contexts/reminders.md": [("reminders", 10)]}
+    scores = {"incidents/0001-texts.md#Texts": 10.0, "project-contexts/reminders.md#reminders": 9.0}
+    selection = select(Task("two texts"), "service", cmap, FakeIndex(docs, scores), 10_000, 0, size)
+    assert [(pick.section.path, pick.priority) for pick in selection.picks] == [
+        ("project-contexts/reminders.md", Priority.KIND),
+        ("incidents/0001-texts.md", Priority.RANKED),
+    ]
+    assert [item.path for item in selection.ranking] == ["incidents/0001-texts.md"]
