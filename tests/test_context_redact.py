@@ -131,6 +131,13 @@ def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repe
     assert [(f.line, f.kind) for f in result.findings] == [(1, "Secret Keyword"), (3, "Secret Keyword")]
 
 
+# Values continued on indented lines, as ini and YAML read them (detect-secrets reads a file alone as ini).
+CONTINUED = [
+    "password =\n    secret hunter2Xq9vLm4Tz",
+    "[database]\nhost = db\npassword =\n  pass hunter2Xq9vLm4Tz",
+    "password:\n  key hunter2Xq9vLm4Tz",
+    "db_password: >\n  the key hunter2Xq9vLm4Tz",
+]
 SAMPLES = [
     f"key: {AWS_KEY}",
     f'api_token = "{GENERIC_TOKEN}"',
@@ -144,6 +151,7 @@ SAMPLES = [
     "connect to 52.14.221.9 on port 22",
     "# pragma: allowlist nextline secret\npassword = 'correct-horse-battery'",
     "password: correcthorsebatterystaple",
+    *CONTINUED,
 ]
 
 
@@ -155,6 +163,8 @@ def test_only_lines_that_could_hold_a_secret_are_scanned_and_the_findings_are_th
         for path in sorted(folder.rglob("*.md"))
     ]
     assert redact_module._scan(corpus, triggers) == redact_module._scan(corpus)
+    for text in CONTINUED:  # alone: a file of them all is no ini file
+        assert redact_module._scan([text], triggers) == redact_module._scan([text]) != [[]], text
     for sample in SAMPLES:
         assert any(redact_module._suspect(line, triggers) for line in sample.split("\n")), sample
     plain = (

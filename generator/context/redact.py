@@ -17,9 +17,10 @@ so the spans found in a piece of text are cached by the text's digest (never the
 values) under the user cache dir, and only lines that could hold a finding are scanned at
 all: lines that one of the regular-expression plugins' patterns matches (copied from
 detect-secrets into the cache the first time it is imported), that hold a keyword the
-keyword plugin looks for (`key`, `pass`, `pwd`, `secret`, ...), or a quoted run long enough
-to pass an entropy limit. A warm run whose new sections have no such line does not import
-detect-secrets at all.
+keyword plugin looks for (`key`, `pass`, `pwd`, `secret`, ...) with a quote, `:` or `=` to
+take a value after (and the indented lines continuing that value), or a quoted run long
+enough to pass an entropy limit. A warm run whose new sections have no such line does not
+import detect-secrets at all.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ _KEYWORD_VALUE = re.compile(r"""['"`:=]""")
 # The entropy plugins only look at quoted strings of their charset, and a string of n
 # characters has at most log2(n) bits of entropy: the hex limit (3.0) needs 9 or more.
 _QUOTED_RUN = re.compile(r"""(['"])[^'"\s]{9,}\1""")
+# A line whose value continues below it: `name =`, `name:`, `name: |`, `name: >-`.
+_OPENS_VALUE = re.compile(r"[=:]\s*(?:[|>][-+]?)?\s*$")
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`...
 _SECRET_NAME = (
@@ -215,6 +218,13 @@ def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> 
     for index, line in enumerate(lines):
         if _suspect(line, triggers):
             wanted.update((index - 1, index) if index else (index,))
+            if _OPENS_VALUE.search(line):
+                # `password =` (ini) or `password: >` (YAML) continues its value on the indented lines
+                # below, and detect-secrets reads them together: they go with it.
+                follow = index + 1
+                while follow < len(lines) and lines[follow][:1] in (" ", "\t") and lines[follow].strip():
+                    wanted.add(follow)
+                    follow += 1
     scanned: list[int | None] = []
     for index in sorted(wanted):
         if scanned and scanned[-1] != index - 1:
