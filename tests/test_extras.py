@@ -52,10 +52,23 @@ def test_scaffold_mcp_with_an_sdk_that_does_not_load_names_the_install_command(
     assert missing in line and line.endswith("reinstall it: pip install 'scaffold-generator[mcp]'")
 
 
-def test_an_import_error_that_is_not_the_extras_stays_a_bug() -> None:
-    error = ModuleNotFoundError("No module named 'generator.nothing'", name="generator.nothing")
-    assert extras.load_error(extras.MCP, "scaffold mcp", error) is None
-    assert extras.load_error(extras.MCP, "scaffold mcp", ModuleNotFoundError("?", name="mcpx")) is None
+def test_a_broken_dependency_of_the_sdk_is_the_extras_trouble(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A half-removed anyio under an installed mcp: scaffold's code is fine, the part is not.
+    for name in [name for name in sys.modules if name == "mcp" or name.startswith(("mcp.", "anyio"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delitem(sys.modules, "generator.assist.mcp_server", raising=False)
+    hide(monkeypatch, "anyio")
+    code, out, err = cli("mcp")
+    assert code == ExitCode.USAGE
+    [line] = err.strip().splitlines()
+    assert "the installed one does not load" in line and "anyio" in line
+
+
+def test_scaffolds_own_import_error_stays_a_bug(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    hide(monkeypatch, "generator.assist.mcp_server")
+    code, _, err = cli("mcp")
+    assert code == ExitCode.INTERNAL
+    assert "internal error" in err
 
 
 def test_fill_without_the_sdk_names_the_install_command_before_any_question(

@@ -463,6 +463,16 @@ def test_a_failed_check_says_what_it_printed_or_that_it_printed_nothing(
     assert first_line in out and "last lines" not in out
 
 
+def test_a_failed_make_check_is_summed_up_by_the_line_before_makes_own() -> None:
+    from generator.fill.verify import CheckRun
+
+    tail = "FAILED tests/t.py::x - AssertionError\n== 1 failed ==\nmake[1]: Leaving directory '/p'\n"
+    tail += "make: *** [Makefile:42: test] Error 1\n"
+    assert CheckRun(2, tail).last_line == "== 1 failed =="
+    assert CheckRun(2, "make: *** [Makefile:42: test] Error 1\n").last_line == "make: *** [Makefile:42: test] Error 1"
+    assert CheckRun(2, "\n").last_line == "it printed nothing"
+
+
 def test_verify_that_fails_before_filling_makes_no_call(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:

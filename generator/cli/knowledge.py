@@ -255,12 +255,14 @@ def _mcp(args: argparse.Namespace) -> int:
     # the SDK is still being imported.
     with contextlib.suppress(KeyboardInterrupt):
         try:
-            from generator.assist.mcp_server import serve
+            # The SDK alone first: whatever fails to import under it (a half-removed anyio, an mcp
+            # 1.x without mcpserver) is the installed part's trouble, not scaffold's.
+            import mcp.server.mcpserver
+            import mcp.shared.exceptions
+            import mcp.types  # noqa: F401
         except ImportError as error:
-            # Installed (require passed) but not the SDK scaffold needs: a broken environment, not a bug.
-            failure = load_error(MCP, "scaffold mcp", error)
-            if failure is None:
-                raise
-            raise failure from error
+            raise load_error(MCP, "scaffold mcp", error) from error
+        from generator.assist.mcp_server import serve
+
         serve(args.home)
     return 0

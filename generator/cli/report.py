@@ -17,6 +17,7 @@ from typing import TextIO, TypeVar
 
 from generator.errors import Interrupted
 from generator.fill.pricing import Usage, format_cost
+from generator.fill.regenerate import TARGET
 from generator.plumbing.transaction import checkpoint
 from generator.results import FillOffer, FillPreview, FillResult, Progress, Rendered
 
@@ -199,7 +200,7 @@ def summary(result: FillResult) -> list[str]:
     if filled and result.stale:
         lines.append(
             f"  may be stale: {', '.join(result.stale)} ({result.stale_reason}); "
-            "run 'make generated' and commit the result"
+            f"run 'make {TARGET}' and commit the result"
         )
     if result.commit:
         lines.append(f"Committed the fills as {result.commit[:12]}; .scaffold/fills.yml records where they came from.")

@@ -26,6 +26,7 @@ NOTHING_PRINTED = "it printed nothing"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SKIPPED = re.compile(r"^make check: skipped (.+)$", re.M)
 # GNU make's last word on a failed recipe: "make: *** [Makefile:42: typecheck] Error 1".
+_MAKE_LINE = re.compile(r"make(?:\[\d+\])?: ")
 _MAKE_FAILED = re.compile(r"^make(?:\[\d+\])?: \*\*\* \[(?:[^\]]*?:\d+: )?([^\]]+)\] Error", re.M)
 
 
@@ -47,9 +48,14 @@ class CheckRun:
 
     @property
     def last_line(self) -> str:
-        """The output's last non-blank line, or a plain "it printed nothing" (stdout and stderr are one stream)."""
+        """The output's last non-blank line, or a plain "it printed nothing" (stdout and stderr are one stream).
+
+        make's own closing lines (`make: *** [Makefile:42: test] Error 1`) say only which target
+        failed, which the report says already: the line before them is the one that explains.
+        """
         lines = [line for line in self.tail.splitlines() if line.strip()]
-        return lines[-1] if lines else NOTHING_PRINTED
+        told = [line for line in lines if not _MAKE_LINE.match(line)]
+        return (told or lines or [NOTHING_PRINTED])[-1]
 
     @property
     def failed_check(self) -> str | None:

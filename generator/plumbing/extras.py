@@ -46,12 +46,10 @@ def installed(extra: Extra) -> bool:
         return False
 
 
-def load_error(extra: Extra, feature: str, error: ImportError) -> MissingExtraError | None:
+def load_error(extra: Extra, feature: str, error: ImportError) -> MissingExtraError:
     """The one-line error for an extra that is installed but does not load: a version outside scaffold's range
     (an `mcp` 1.x another tool installed, say) or a broken install, which `installed` cannot tell from a good one
-    without importing it. None when the failed import is not the extra's, which is scaffold's own bug."""
-    if (error.name or "").partition(".")[0] != extra.module:
-        return None
+    without importing it. The caller imports the extra's modules alone, so that any failure there is the extra's."""
     return MissingExtraError(
         f"{feature} needs scaffold's optional '{extra.name}' part, and the installed one does not load ({error}); "
         f"reinstall it: {extra.command}"
