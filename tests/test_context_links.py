@@ -158,7 +158,9 @@ def test_file_names_are_read_back_from_their_suffix() -> None:
 
 
 def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = {f"context/runbooks/note-{n:02d}.md": f"# Note {n}\n\nWe follow ADR 42.\n" for n in range(20)}
+    files: dict[str, str | bytes] = {
+        f"context/runbooks/note-{n:02d}.md": f"# Note {n}\n\nWe follow ADR 42.\n" for n in range(20)
+    }
     files["context/decisions/0042-cursor-pagination.md"] = "# 42. Cursor pagination\n\nPages by cursor.\n"
     make_home(tmp_path, files)
     library = load_library(tmp_path / "context")
@@ -175,7 +177,7 @@ def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkey
 
 
 def test_a_folder_with_few_documents_is_ranked_even_when_others_crowd_the_best_rows(tmp_path: Path) -> None:
-    files = {
+    files: dict[str, str | bytes] = {
         f"context/project-contexts/svc-{n}.md": f"# svc-{n}\n\n## Connection pool sizing\n\npool {n}\n"
         for n in range(12)
     }

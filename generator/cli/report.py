@@ -17,7 +17,6 @@ from typing import TextIO, TypeVar
 
 from generator.errors import Interrupted
 from generator.fill.pricing import Usage, format_cost
-from generator.fill.regenerate import TARGET
 from generator.plumbing.transaction import checkpoint
 from generator.results import FillOffer, FillPreview, FillResult, Progress, Rendered
 
@@ -198,6 +197,10 @@ def summary(result: FillResult) -> list[str]:
     if filled and result.regenerated:
         lines.append(f"  regenerated with the fills: {', '.join(result.regenerated)}")
     if filled and result.stale:
+        # Imported here: this module is what an interrupted run imports to say so, and the fill's
+        # modules (PyYAML under them) may be half-imported by the interrupt itself.
+        from generator.fill.regenerate import TARGET
+
         lines.append(
             f"  may be stale: {', '.join(result.stale)} ({result.stale_reason}); "
             f"run 'make {TARGET}' and commit the result"
