@@ -54,7 +54,7 @@ VARIANTS: dict[str, tuple[str, str, dict[str, str]]] = {
 _PLACEHOLDERS = {"_src_path": "<scaffold templates>", "_commit": "<template version>"}
 
 
-def _template_copy(into: Path) -> Path:
+def template_copy(into: Path) -> Path:
     """A plain (non-git) copy, so answers files name no machine path or commit."""
     for item in ("copier.yml", "includes", "templates"):
         source = ROOT / item
@@ -76,7 +76,7 @@ def _normalize(project: Path) -> None:
 
 def render_all(into: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="scaffold-examples-") as tmp:
-        templates = _template_copy(Path(tmp))
+        templates = template_copy(Path(tmp))
         for name, (template, project, answers) in VARIANTS.items():
             data = [arg for key, value in answers.items() for arg in ("-d", f"{key}={value}")]
             argv = ["new", template, project, "--dest", str(into / name), "--templates", str(templates)]

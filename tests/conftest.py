@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,13 +75,14 @@ def render_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A plain copy of the template files, for in-process renders (`generator.new_project(templates=...)`):
     Copier renders a folder in place (~1.5 s), but clones a git checkout on every render (another 2 s)."""
-    copy = tmp_path_factory.mktemp("templates")
-    for item in ("copier.yml", "includes", "templates"):
-        source = REPO_ROOT / item
-        if source.is_dir():
-            shutil.copytree(source, copy / item, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, copy / item)
+    import importlib.util
+
+    # The golden examples are rendered from the same copy (examples/render.py, a script, not a package).
+    spec = importlib.util.spec_from_file_location("examples_render", REPO_ROOT / "examples" / "render.py")
+    assert spec is not None and spec.loader is not None
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    copy: Path = render.template_copy(tmp_path_factory.mktemp("templates"))
     return copy
 
 
