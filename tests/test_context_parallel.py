@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -49,12 +51,41 @@ def test_a_failing_worker_leaves_its_chunks_to_the_caller() -> None:
     assert list(parallel.ordered_map(fails_in_a_worker, range(20))) == [number + 1 for number in range(20)]
 
 
+def big_and_logged(log: Path, number: int) -> bytes:
+    """A result larger than a pipe holds, after noting in `log` that it was computed."""
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"{number}\n")
+    return bytes(100_000)
+
+
+def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A pipe holds less than one chunk here, so a worker only gets ahead if the chunks are
+    # taken off its pipe while the caller is busy with the first one.
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork")
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    log = tmp_path / "computed"
+    results = parallel.ordered_map(functools.partial(big_and_logged, log), range(60))
+    assert len(next(results)) == 100_000
+    deadline = time.monotonic() + 20
+    while len(log.read_text(encoding="utf-8").split()) < 4 * 3 + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ahead = len(log.read_text(encoding="utf-8").split())
+    assert ahead >= 4 * 3 + 3, f"the worker computed {ahead} items while the caller held the first"
+    assert ahead <= (parallel.AHEAD + 4) * 3, "the worker ran further ahead than AHEAD allows"
+    assert sum(1 for _ in results) == 59
+    results.close()
+
+
 @pytest.mark.usefixtures("forced")
 def test_stopping_early_ends_the_workers() -> None:
     results = parallel.ordered_map(square_and_pid, range(1000))
     assert next(results)[0] == 0
     results.close()
     assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
+    assert threading.active_count() == 1, "a thread receiving chunks outlived the map"
 
 
 def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:

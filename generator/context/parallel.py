@@ -15,6 +15,7 @@ this process. The results are the same either way, in the same order.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import threading
 from collections.abc import Callable, Generator, Sequence
@@ -31,6 +32,11 @@ MIN_ITEMS = 400
 # Items per message between the processes: large enough to keep pickling overhead small,
 # small enough that the caller starts on the first results early.
 CHUNK = 64
+# Chunks received ahead of the caller, per worker: enough that a worker seldom waits for the
+# caller (each is about 0.5 MB of a home's text).
+AHEAD = 8
+# How often a thread waiting to hand over a chunk checks whether the caller has stopped.
+STOP_POLL_SECONDS = 0.05
 
 
 def workers() -> int:
@@ -48,10 +54,12 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
     """`map(function, items)`, computed ahead in worker processes when that pays (see the module docstring).
 
     Worker `w` of `n` takes chunks `w, w + n, ...` of `items` (inherited through the fork, so
-    nothing is sent to it) and sends back each chunk's results through its own pipe, which
-    blocks it while the caller is behind: at most about a chunk per worker waits in memory.
-    A worker that fails stops quietly, and the caller computes its chunks itself, so an
-    error surfaces here as it would without workers. Closing the iterator stops the workers.
+    nothing is sent to it) and sends back each chunk's results through its own pipe. A thread
+    per pipe receives them into a queue of `AHEAD` chunks: a pipe holds less than one chunk, so
+    without it a worker would wait for the caller to ask for each chunk instead of computing
+    the next ones while the caller works. A worker that fails stops quietly, and the caller
+    computes its chunks itself, so an error surfaces here as it would without workers.
+    Closing the iterator stops the workers and the threads.
     """
     count = workers() if len(items) >= MIN_ITEMS else 0
     if count == 0:
@@ -60,35 +68,70 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    pipes: list[Connection | None] = []
+    stop = threading.Event()
+    inboxes: list[queue.Queue[list[Result] | None]] = []
     processes = []
+    receivers: list[Connection] = []
+    threads: list[threading.Thread] = []
     try:
+        # Every fork before the first thread: a fork copies the locks another thread may hold.
         for worker in range(count):
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(target=_work, args=(function, items, worker, count, sender), daemon=True)
             process.start()
             sender.close()
-            pipes.append(receiver)
+            receivers.append(receiver)
             processes.append(process)
+        for receiver in receivers:
+            inbox: queue.Queue[list[Result] | None] = queue.Queue(AHEAD)
+            thread = threading.Thread(target=_receive, args=(receiver, inbox, stop), daemon=True)
+            thread.start()
+            inboxes.append(inbox)
+            threads.append(thread)
+        alive = [True] * count
         for number, start in enumerate(range(0, len(items), CHUNK)):
-            pipe = pipes[number % count]
             results: list[Result] | None = None
-            if pipe is not None:
-                try:
-                    results = pipe.recv()
-                except EOFError:
-                    pipes[number % count] = None
+            if alive[number % count]:
+                results = inboxes[number % count].get()
+                alive[number % count] = results is not None
             if results is None:
                 results = [function(item) for item in items[start : start + CHUNK]]
             yield from results
     finally:
+        stop.set()
         for process in processes:
             if process.is_alive():
                 process.terminate()
             process.join()
-        for pipe in pipes:
-            if pipe is not None:
-                pipe.close()
+        for thread in threads:
+            thread.join()
+        for receiver in receivers:
+            receiver.close()
+
+
+def _receive(pipe: Connection, inbox: queue.Queue[list[Result] | None], stop: threading.Event) -> None:
+    """Move one worker's chunks from its pipe into `inbox`, then None: the worker has stopped.
+
+    Whatever ends the receiving (the worker done, failed or killed) ends in None, so the
+    caller never waits for a chunk that will not come: it computes the rest itself.
+    """
+    try:
+        while _hand_over(inbox, pipe.recv(), stop):
+            pass
+    except BaseException:  # see the docstring
+        pass
+    _hand_over(inbox, None, stop)
+
+
+def _hand_over(inbox: queue.Queue[list[Result] | None], chunk: list[Result] | None, stop: threading.Event) -> bool:
+    """Put `chunk` in `inbox` once there is room; False if the caller stopped first."""
+    while not stop.is_set():
+        try:
+            inbox.put(chunk, timeout=STOP_POLL_SECONDS)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _work(function: Callable[[Item], Result], items: Sequence[Item], worker: int, count: int, pipe: Connection) -> None:
