@@ -196,6 +196,33 @@ def test_the_sections_of_several_documents_are_those_of_each(tmp_path: Path) -> 
     assert all(library.sections_of(section.path) == many[section.path] for section, _ in ranked)
 
 
+def test_more_documents_than_one_sqlite_query_takes(tmp_path: Path) -> None:
+    # The index asks about documents 500 at a time (old SQLite allows 999 parameters): rank (its
+    # rows and their documents) and neighbours must see every one across the chunks, once.
+    many = 1_234
+    runbooks = [f"runbooks/step-{n:04d}.md" for n in range(many)]
+    make_home(
+        tmp_path,
+        {
+            "context/runbooks/hub.md": "# Hub\n\nWhere every step starts.\n",
+            **{
+                f"context/{path}": "# Zebrafish tank step\n\nFeed them, then see [the hub](hub.md).\n"
+                for path in runbooks
+            },
+        },
+    )
+    library = load_library(tmp_path / "context")
+
+    ranked = library.rank("zebrafish tank", ["runbooks"], 1_000)
+    assert len(ranked) == 1_000
+    assert len({section.path for section, _ in ranked}) == 1_000
+    assert {section.path for section, _ in ranked} <= set(runbooks)
+    assert all(library.sections_of(section.path) == [section] for section, _ in ranked)
+
+    among = [*reversed(runbooks), "runbooks/hub.md"]
+    assert library.neighbours("runbooks/hub.md", among) == runbooks[::-1]
+
+
 def test_a_title_match_outranks_the_same_words_in_a_body(tmp_path: Path) -> None:
     make_home(
         tmp_path,

@@ -131,6 +131,58 @@ def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repe
     assert [(f.line, f.kind) for f in result.findings] == [(1, "Secret Keyword"), (3, "Secret Keyword")]
 
 
+# Secrets given to a command as a flag's next argument: no `=` or `:` says a value follows, the flag's name does.
+FLAG_VALUE = "s3cr3t" + "Value9"
+FLAGS = {
+    f"mysql -u root --password {FLAG_VALUE} orders": "mysql -u root --password [REDACTED: Secret Keyword] orders",
+    f"mysql -u root --password={FLAG_VALUE}": "mysql -u root --password=[REDACTED: Secret Keyword]",
+    "sshpass -p 'Tr0ub4" + "dor&3' ssh deploy@host": "sshpass -p '[REDACTED: Secret Keyword]' ssh deploy@host",
+    f"sshpass -v -p{FLAG_VALUE} ssh deploy@host": "sshpass -v -p[REDACTED: Secret Keyword] ssh deploy@host",
+    f'vault login --token "{FLAG_VALUE}"': 'vault login --token "[REDACTED: Secret Keyword]"',
+    f"curl --api-key {FLAG_VALUE} https://api.internal": "curl --api-key [REDACTED: Secret Keyword] https://api.internal",
+    f"deploy --secret {FLAG_VALUE} --env prod": "deploy --secret [REDACTED: Secret Keyword] --env prod",
+    f"az login --service-principal --client-secret {FLAG_VALUE}": (
+        "az login --service-principal --client-secret [REDACTED: Secret Keyword]"
+    ),
+    f"redis-cli --DB-PASSWORD {FLAG_VALUE}": "redis-cli --DB-PASSWORD [REDACTED: Secret Keyword]",
+}
+# Placeholders, options that only say where a secret is, and `-p` outside sshpass (a port): kept as they are.
+FLAGS_KEPT = [
+    'mysql -u root --password "$DB_PASSWORD" orders',
+    "mysql -u root --password ${DB_PASSWORD} orders",
+    "mysql -u root --password <password> orders",
+    "mysql -u root --password ... orders",
+    "mysql --password-file /etc/mysql/password2.txt orders",
+    'echo "$TOKEN" | docker login --username ci2024 --password-stdin',
+    "vault login --token --no-print2",
+    "ssh -p 2222 deploy@host && psql -h db -p 5432 -U app2024 orders",
+    "docker run -p 127.0.0.1:8080:8080 payments2024",
+    "sshpass -f ~/.ssh/pass2024.txt ssh -p 2222 deploy@host",
+]
+
+
+def _redactor(tmp_path: Path, gated: bool) -> Redactor:
+    """A new redactor, or (gated) one whose cache holds detect-secrets' triggers, so it scans only suspect lines."""
+    if not gated:
+        return Redactor()
+    cache = tmp_path / "redactions.json"
+    warm = Redactor(cache)
+    warm.redact([Piece("warm.md", 1, f"key: {AWS_KEY}")])
+    warm.save()
+    return Redactor(cache)
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp_path: Path, gated: bool) -> None:
+    redactor = _redactor(tmp_path, gated)
+    for text, expected in FLAGS.items():
+        [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
+        assert (result.text, result.findings) == (expected, (Finding("runbooks/db.md", 3, "Secret Keyword"),))
+    for text in FLAGS_KEPT:
+        [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
+        assert (result.text, result.findings) == (text, ())
+
+
 # Values continued on indented lines, as ini and YAML read them (detect-secrets reads a file alone as ini).
 CONTINUED = [
     "password =\n    secret hunter2Xq9vLm4Tz",
@@ -157,7 +209,7 @@ SAMPLES = [
 
 def test_only_lines_that_could_hold_a_secret_are_scanned_and_the_findings_are_the_same() -> None:
     triggers = redact_module._plugin_patterns()
-    corpus = [RUNBOOK, *SAMPLES] + [
+    corpus = [RUNBOOK, *SAMPLES, *FLAGS, *FLAGS_KEPT] + [
         path.read_text(encoding="utf-8")
         for folder in (REPO_ROOT / "context", REPO_ROOT / "bench" / "eval" / "home" / "context", REPO_ROOT / "docs")
         for path in sorted(folder.rglob("*.md"))
@@ -165,6 +217,9 @@ def test_only_lines_that_could_hold_a_secret_are_scanned_and_the_findings_are_th
     assert redact_module._scan(corpus, triggers) == redact_module._scan(corpus)
     for text in CONTINUED:  # alone: a file of them all is no ini file
         assert redact_module._scan([text], triggers) == redact_module._scan([text]) != [[]], text
+    for text in FLAGS:  # scaffold's own patterns find these, and let them past the gate
+        assert redact_module._scan([text], triggers) == redact_module._scan([text]) != [[]], text
+        assert redact_module._own_suspect(text), text
     for sample in SAMPLES:
         assert any(redact_module._suspect(line, triggers) for line in sample.split("\n")), sample
     plain = (

@@ -371,7 +371,7 @@ def test_readme_documents_endpoints_auth_pagination_and_the_contract(rendered: d
         assert f"| `DELETE` | `/{name}/{{{singular}_id}}` |" in shop
     assert "X-API-Key" in shop
     assert "`limit`" in shop and "`offset`" in shop
-    assert "make openapi" in shop and "python -m shop.openapi > openapi.json" in shop
+    assert "make openapi" in shop
     assert "Authorization: Bearer" in ledger and "`cursor`" in ledger and "LEDGER_API_DATABASE_PATH" in ledger
     assert "## Docker" not in ledger
     assert "every endpoint is open" in catalog
@@ -426,6 +426,22 @@ def test_makefile_targets(rendered: dict[str, Path]) -> None:
     assert run(["make", "-n", "docker-build"], cwd=rendered["ledger"], check=False).returncode != 0
     # What the fill step names as possibly stale when it cannot run `make generated`.
     assert stale_files(rendered["shop"]) == ("openapi.json",)
+
+
+# `python -m <package>.openapi > openapi.json`: the shell empties the contract before the app runs, so an
+# app that fails to import leaves it empty. The Makefile's own `> openapi.json.tmp` is the safe form.
+REDIRECT_INTO_CONTRACT = re.compile(r"\.openapi\s*>\s*openapi\.json(?!\.tmp)")
+
+
+def test_no_rendered_file_advises_redirecting_into_the_contract(project: Path) -> None:
+    advising = [
+        path.relative_to(project).as_posix()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and REDIRECT_INTO_CONTRACT.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert advising == []
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"^make openapi +# .*openapi\.json only when", readme, re.M), readme
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

@@ -244,6 +244,48 @@ def test_make_generated_rewrites_the_tables_and_make_check_catches_stale_ones(
     run(["make", "readme"], cwd=project)
 
 
+def _stale_tables(project: Path) -> None:
+    with (project / "variables.tf").open("a", encoding="utf-8") as variables:
+        variables.write('\nvariable "retention_days" {\n  type    = number\n  default = 30\n}\n')
+
+
+def _limit_file_size() -> None:
+    # Like a disk filling up: writes past 1 KiB fail with EFBIG (Python ignores SIGXFSZ).
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+
+def test_readme_tables_never_leave_a_half_written_readme(rendered: dict[str, Path], tmp_path: Path) -> None:
+    project = Path(shutil.copytree(rendered["aws_storage"], tmp_path / "module"))
+    readme = project / "README.md"
+    before = readme.read_bytes()
+    assert len(before) > 1024
+    _stale_tables(project)
+    failed = subprocess.run(
+        [sys.executable, "scripts/readme_tables.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size,
+        check=False,
+    )
+    assert failed.returncode != 0, failed.stdout
+    assert readme.read_bytes() == before
+    assert sorted(p.name for p in project.iterdir()) == sorted(p.name for p in rendered["aws_storage"].iterdir())
+
+
+def test_readme_tables_keep_the_readme_mode(rendered: dict[str, Path], tmp_path: Path) -> None:
+    project = Path(shutil.copytree(rendered["aws_storage"], tmp_path / "module"))
+    readme = project / "README.md"
+    readme.chmod(0o640)
+    _stale_tables(project)
+    run([sys.executable, "scripts/readme_tables.py"], cwd=project)
+    assert "| retention_days |" in readme.read_text(encoding="utf-8")
+    assert readme.stat().st_mode & 0o7777 == 0o640
+    assert sorted(p.name for p in project.iterdir()) == sorted(p.name for p in rendered["aws_storage"].iterdir())
+
+
 def test_defaults_are_an_aws_storage_module_in_dev(rendered: dict[str, Path]) -> None:
     project = rendered["aws_storage"]
     answers = _answers(project)

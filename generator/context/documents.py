@@ -31,7 +31,7 @@ import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
 from generator.context.parallel import ordered_map
@@ -281,6 +281,8 @@ CACHE_KIB = 16_000
 FTS_HASH_BYTES = 16_000_000
 # Rankings of recent queries are kept until the files change.
 QUERY_CACHE = 256
+# Values bound in one `IN (...)` list: SQLite before 3.32 takes at most 999 parameters in a statement.
+IN_CHUNK = 500
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -651,9 +653,7 @@ class _Index:
         if not phrases or not paths:
             return []
         found: set[str] = set()
-        for start in range(0, len(paths), 500):  # SQLite's limit on parameters is 999 in old versions
-            chunk = list(paths[start : start + 500])
-            marks = ", ".join("?" for _ in chunk)
+        for marks, chunk in _in_chunks(paths):
             rows = self.db.execute(
                 "SELECT DISTINCT sections.path FROM fts JOIN sections ON sections.id = fts.rowid "
                 f"WHERE fts MATCH ? AND sections.stub = 0 AND sections.path IN ({marks})",
@@ -665,9 +665,7 @@ class _Index:
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
         """`sections_of` for several documents at once; those without sections are left out."""
         found: dict[str, list[Section]] = {}
-        for start in range(0, len(paths), 500):  # SQLite's limit on parameters is 999 in old versions
-            chunk = paths[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for marks, chunk in _in_chunks(paths):
             rows = self.db.execute(
                 'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
                 f"WHERE path IN ({marks}) ORDER BY path, ordinal",
@@ -707,9 +705,7 @@ class _Index:
             ).fetchall()
             scores = dict(rows)
             found = []
-            for start in range(0, len(rows), 500):
-                ids = [rowid for rowid, _ in rows[start : start + 500]]
-                id_marks = ", ".join("?" for _ in ids)
+            for id_marks, ids in _in_chunks([rowid for rowid, _ in rows]):
                 found += self.db.execute(
                     f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({id_marks}) AND stub = 0", ids
                 ).fetchall()
@@ -740,6 +736,16 @@ class _Index:
             pass
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+_T = TypeVar("_T")
+
+
+def _in_chunks(values: Sequence[_T]) -> Iterator[tuple[str, list[_T]]]:
+    """`values` `IN_CHUNK` at a time, each slice with the `?, ?, ...` of its `IN (...)` list."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start : start + IN_CHUNK])
+        yield ", ".join("?" * len(chunk)), chunk
 
 
 def _match(phrases: Sequence[str]) -> str:

@@ -6,11 +6,12 @@ tokens, private keys, JWTs, passwords in URLs, quoted high-entropy strings and q
 assigned to secret-like names), plus `PATTERNS` below for what its markdown rules miss:
 vendor formats it does not know (Anthropic, OpenAI project keys, Google API keys, bearer
 tokens, fine-grained GitHub and npm tokens), values written without quotes (`.env`, YAML,
-ini, prose: `export AWS_SECRET_ACCESS_KEY=...`, `password is ...`) and long unquoted tokens
-that mix upper case, lower case and digits with a random string's entropy. Each finding is replaced by
-`[REDACTED: <kind>]`, up to the end of the token it starts (a JWT's signature goes too); a
-private key goes from its BEGIN line to its END line. Every finding is reported as
-file:line and kind.
+ini, prose: `export AWS_SECRET_ACCESS_KEY=...`, `password is ...`), values given to a command
+as an option's argument (`--password ...`, `--client-secret ...`, `sshpass -p ...`) and long
+unquoted tokens that mix upper case, lower case and digits with a random string's entropy.
+Each finding is replaced by `[REDACTED: <kind>]`, up to the end of the token it starts (a
+JWT's signature goes too); a private key goes from its BEGIN line to its END line. Every
+finding is reported as file:line and kind.
 
 Scanning costs about a millisecond a line and importing detect-secrets a third of a second,
 so the spans found in a piece of text are cached by the text's digest (never the secret
@@ -57,10 +58,16 @@ _QUOTED_RUN = re.compile(r"""(['"])[^'"\s]{9,}\1""")
 _OPENS_VALUE = re.compile(r"[=:]\s*(?:[|>][-+]?)?\s*$")
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`...
-_SECRET_NAME = (
-    r"[A-Za-z0-9_.\-]*(?:secret|passw(?:or)?d|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
-    r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key)[A-Za-z0-9_.\-]*"
+_SECRET_WORD = (
+    r"(?:secret|passw(?:or)?d|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
+    r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key)"
 )
+_SECRET_NAME = rf"[A-Za-z0-9_.\-]*{_SECRET_WORD}[A-Za-z0-9_.\-]*"
+# A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`),
+# its value the next argument; one starting with `-` is the next option (`--password-stdin` takes none).
+_SECRET_FLAG = rf"""(?<![\w\-])--[A-Za-z0-9_\-]*{_SECRET_WORD}[ \t]+["'`]?(?!-)"""
+# sshpass's own `-p` (elsewhere `-p` is mostly a port), after any of its other options.
+_SSHPASS_P = r"""\bsshpass(?:[ \t]+-\S+)*?[ \t]+-p[ \t]*["']?(?!-)"""
 # After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
 _ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
 _VALUE = r"""(?P<secret>[^\s"'`,;<>(){}\[\]$%]{8,}(?:[%!@$][^\s"'`,;<>(){}\[\]]*)?)"""
@@ -91,6 +98,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
         ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
         ("Secret Keyword", rf"(?i)\b{_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+        ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_VALUE}"),
+        ("Secret Keyword", rf"{_SSHPASS_P}{_VALUE}"),
     )
 )
 

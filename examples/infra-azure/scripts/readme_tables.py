@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,24 @@ def tables(module: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write `text` beside `path` and rename it over `path`: an interrupted or failed write (a full disk)
+    leaves the old README whole instead of a truncated one, and no temporary file behind."""
+    target = path.resolve()  # a linked README keeps its link; its target is what gets replaced
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename, or a power cut could leave it empty
+        temp.chmod(target.stat().st_mode & 0o7777)  # mkstemp makes it 0600
+        temp.replace(target)  # os.replace: atomic, as both are in one folder
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when the tables are stale")
@@ -117,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(f"{readme}: the inputs/outputs tables are stale; run `make generated` and commit", file=sys.stderr)
         return 1
-    readme.write_text(updated, encoding="utf-8")
+    _replace(readme, updated)
     print(f"{readme}: tables rewritten")
     return 0
 

@@ -1,7 +1,9 @@
-"""Print the OpenAPI document: `python -m shop.openapi > openapi.json`.
+"""Print the OpenAPI document; `make openapi` writes it to openapi.json.
 
 The committed openapi.json is the API contract; tests/test_openapi.py fails when the
-app and the file disagree.
+app and the file disagree. `make openapi` writes the output to a temporary file and
+moves it over openapi.json only when this module exits cleanly, so an app that fails
+to import leaves the contract as it was.
 """
 
 import json
