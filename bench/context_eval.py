@@ -18,6 +18,10 @@ on a copy of the home with a private cache. Only documents outside the core coun
 - recall: gold documents selected / gold documents;
 - precision: selected documents that are gold or acceptable / selected documents.
 
+The tasks file's `off_topic` list holds tasks the home has nothing on ("generate a QR code PNG
+from a URL"): for each, the documents ranking added are counted, which should be none. The
+kind's listed documents don't count; they are the kind's whatever the task.
+
 Both are pooled over the tasks of a difficulty (micro averages). `--check` exits 1 when the
 targets (recall >= 0.95, precision >= 0.75 over all tasks) are not met. `--bundled-map`
 copies the bundled context.yml into the home first (the home has none of its own), for an
@@ -28,11 +32,12 @@ implementation that requires one. To evaluate another checkout, put it first on 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,6 +188,39 @@ def evaluate(home: Path, tasks_file: Path, bundled_map: bool = False) -> tuple[l
     problems = check_labels(tasks, home / "context")
     if problems:
         raise SystemExit("tasks.yml has mistakes:\n  " + "\n  ".join(problems))
+    with _private_copy(home, bundled_map) as copy:
+        outcomes = run(tasks, copy)
+    return outcomes, score(outcomes)
+
+
+def load_off_topic(path: Path) -> list[str]:
+    """The tasks file's `off_topic` list: tasks the home has nothing on."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [str(text) for text in data.get("off_topic") or ()]
+
+
+def off_topic(home: Path, tasks_file: Path, bundled_map: bool = False) -> list[tuple[str, list[str]]]:
+    """Each off-topic task with the documents ranking added for it (none is right: the home has nothing on it).
+
+    Documents the task's kind lists, and the core ones, are the kind's and do not count; ranked
+    documents, those related to the best one and an inferred project context do.
+    """
+    from generator.context.api import build_context
+
+    found = []
+    with _private_copy(home, bundled_map) as copy:
+        for text in load_off_topic(tasks_file):
+            result = build_context(text, home=copy)
+            ranked = [d.path for d in result.documents if "BM25 rank" in d.reason or "seems to be about it" in d.reason]
+            found.append((text, list(dict.fromkeys(ranked))))
+    return found
+
+
+@contextlib.contextmanager
+def _private_copy(home: Path, bundled_map: bool) -> Iterator[Path]:
+    """A copy of the home with a private index cache; the environment is restored after."""
     saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "SCAFFOLD_HOME")}
     with tempfile.TemporaryDirectory(prefix="scaffold-eval-") as scratch:
         copy = Path(scratch) / "home"
@@ -194,14 +232,13 @@ def evaluate(home: Path, tasks_file: Path, bundled_map: bool = False) -> tuple[l
         os.environ["XDG_CACHE_HOME"] = str(Path(scratch) / "cache")
         os.environ.pop("SCAFFOLD_HOME", None)
         try:
-            outcomes = run(tasks, copy)
+            yield copy
         finally:
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-    return outcomes, score(outcomes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,6 +271,16 @@ def main(argv: list[str] | None = None) -> int:
         f"target: recall >= {RECALL_TARGET} and precision >= {PRECISION_TARGET} -> "
         f"{'met' if met else 'NOT met'} (recall {overall.recall:.2f}, precision {overall.precision:.2f})"
     )
+    unrelated = off_topic(args.home, args.tasks, args.bundled_map)
+    if unrelated:
+        added = sum(len(ranked) for _, ranked in unrelated)
+        print(
+            f"off-topic: {len(unrelated)} tasks the home has nothing on; ranking added {added} documents "
+            f"({added / len(unrelated):.1f} per task; 0 is right)"
+        )
+        if args.verbose:
+            for text, ranked in unrelated:
+                print(f"    {text}: {', '.join(ranked) or 'nothing'}")
     return 0 if met or not args.check else 1
 
 

@@ -222,6 +222,26 @@ def test_more_documents_than_one_sqlite_query_takes(tmp_path: Path) -> None:
     among = [*reversed(runbooks), "runbooks/hub.md"]
     assert library.neighbours("runbooks/hub.md", among) == runbooks[::-1]
 
+    shared = library.words_in(runbooks, ["zebrafish", "hub", "giraffe"])
+    assert shared == {path: {"zebrafish", "hub"} for path in runbooks}
+
+
+def test_the_words_a_document_shares_with_a_task_are_matched_as_ranking_matches_them(tmp_path: Path) -> None:
+    make_home(
+        tmp_path,
+        {
+            "context/runbooks/rotate.md": "# Rotate credentials\n\n## Steps\n\nRotating the keys takes an hour.\n",
+            "context/runbooks/other.md": "# Other\n\nNothing in common.\n",
+        },
+    )
+    library = load_library(tmp_path / "context")
+    words = ["rotate", "credential", "keys", "hour", "steps", "nightly"]
+    assert library.words_in(["runbooks/rotate.md", "runbooks/other.md", "runbooks/gone.md"], words) == {
+        "runbooks/rotate.md": {"rotate", "credential", "keys", "hour", "steps"},  # stemmed, title and headings too
+        "runbooks/other.md": set(),
+        "runbooks/gone.md": set(),
+    }
+
 
 def test_a_title_match_outranks_the_same_words_in_a_body(tmp_path: Path) -> None:
     make_home(

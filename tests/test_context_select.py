@@ -46,12 +46,17 @@ class FakeIndex:
         self.scores = scores or {}
         self.queries: list[str] = []
         self.links: dict[str, list[str]] = {}
+        self.shared: dict[str, list[str]] = {}
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         return [linked for linked in self.links.get(path, []) if linked in among]
 
     def paths(self) -> list[str]:
         return sorted(self.docs)
+
+    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
+        """Every document holds every word, unless `shared` says what it holds."""
+        return {path: set(self.shared.get(path, words)) & set(words) for path in paths}
 
     def sections_of(self, path: str) -> list[Section] | None:
         return self.docs.get(path)
@@ -389,6 +394,49 @@ def test_when_compares_yes_no_numbers_and_multiple_choice_answers_as_written() -
 
     assert chosen({"dry_run": True, "python": "3.12", "shells": ["zsh", "Bash"]}) == ["Python", "Shell"]
     assert chosen({"dry_run": False, "shells": ["zsh"]}) == []
+
+
+def test_a_ranked_document_shares_two_of_the_tasks_words_with_it() -> None:
+    """A home with nothing on a task still has a best match: one word in common ("keep") does not make it one."""
+    docs = {f"decisions/{name}.md": [(name, 10)] for name in ("deploy", "rollback", "exports")}
+    scores = {
+        "decisions/deploy.md#deploy": 10.0,
+        "decisions/rollback.md#rollback": 9.0,
+        "decisions/exports.md#exports": 8.0,
+    }
+    index = FakeIndex(docs, scores)
+    index.shared = {"decisions/deploy.md": ["keep"], "decisions/exports.md": ["nightly", "exports"]}
+    index.links = {"decisions/deploy.md": ["decisions/rollback.md"]}
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.7, max_documents=3)
+    task = Task("delete nightly exports, keep the newest")
+    selection = select(task, "service", cmap, index, 10_000, 0, size)
+    ranking = {item.path: item for item in selection.ranking}
+    assert not ranking["decisions/deploy.md"].kept
+    assert ranking["decisions/deploy.md"].reason == (
+        "cut: it shares 1 of the task's words ('keep'); a ranked document needs 2"
+    )
+    # What the weak best match refers to is no closer to the task; what shares two words stays.
+    assert [(path, item.kept) for path, item in ranking.items()] == [
+        ("decisions/deploy.md", False),
+        ("decisions/rollback.md", True),
+        ("decisions/exports.md", True),
+    ]
+    assert "related to" not in ranking["decisions/rollback.md"].reason
+    # A task of one word asks only that one.
+    alone = select(Task("deploy"), "service", cmap, index, 10_000, 0, size)
+    assert next(item.path for item in alone.ranking if item.kept) == "decisions/deploy.md"
+
+
+def test_an_inferred_project_shares_two_of_the_tasks_words_with_it() -> None:
+    docs = {"incidents/0001-double-texts.md": [("Double texts", 10)], "project-contexts/reminders.md": [("r", 10)]}
+    scores = {"incidents/0001-double-texts.md#Double texts": 10.0, "project-contexts/reminders.md#r": 9.0}
+    index = FakeIndex(docs, scores)
+    task = Task("patients got two texts")
+    picked = [pick.section.path for pick in select(task, "service", KIND_MAP, index, 10_000, 0, size).picks]
+    assert picked == ["incidents/0001-double-texts.md", "project-contexts/reminders.md"]
+    index.shared = {"project-contexts/reminders.md": ["patients"]}
+    picked = [pick.section.path for pick in select(task, "service", KIND_MAP, index, 10_000, 0, size).picks]
+    assert picked == ["incidents/0001-double-texts.md"]
 
 
 def test_documents_that_refer_to_the_best_one_or_that_it_names_join_with_a_smaller_share() -> None:

@@ -385,6 +385,10 @@ class Library:
         neighbours += [source for source in suspects if source not in named and path in refers_to(source)]
         return neighbours
 
+    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
+        """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them)."""
+        return self._index.words_in(paths, words)
+
     def _text(self, path: str) -> str:
         """A document's text for its references (the start of it); nothing if it cannot be read."""
         try:
@@ -661,6 +665,21 @@ class _Index:
             )
             found.update(str(row[0]) for row in rows)
         return [path for path in paths if path in found]
+
+    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
+        """See `Library.words_in`: a lookup per word among the documents' own rows (a millisecond each)."""
+        owners: dict[int, str] = {}
+        for marks, chunk in _in_chunks(paths):
+            rows = self.db.execute(f"SELECT id, path FROM sections WHERE path IN ({marks}) AND stub = 0", chunk)
+            owners.update((int(row_id), str(path)) for row_id, path in rows)
+        found: dict[str, set[str]] = {path: set() for path in paths}
+        for word in words:
+            for marks, ids in _in_chunks(list(owners)):
+                query = f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid IN ({marks})"
+                rows = self.db.execute(query, (_match([word]), *ids))
+                for (row_id,) in rows:
+                    found[owners[row_id]].add(word)
+        return found
 
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
         """`sections_of` for several documents at once; those without sections are left out."""

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Protocol
 
-from generator.context.documents import TRAIL_SEPARATOR, Section
+from generator.context.documents import TRAIL_SEPARATOR, Section, query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
@@ -72,6 +72,10 @@ LINKED_CUTOFF = 0.1
 PROJECT_POOL = 30
 # and how close the next project may come: closer, and the task is not about one of them.
 PROJECT_MARGIN = 0.8
+# A ranked document shares at least this many of the task's words with it (all of them, if the
+# task has fewer): one word in common ("keep", "nightly") is how a home that has nothing on a
+# task still scores its best document, and the cutoff, relative to that best, lets it in.
+MIN_SHARED_WORDS = 2
 _PART = re.compile(r" \(part \d+\)$")
 
 
@@ -127,6 +131,8 @@ class Index(Protocol):
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]: ...
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
+
+    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -294,10 +300,11 @@ def add_ranked(
 
     Sections are scored by BM25 and grouped by document; a document scores its best section
     plus `SECOND_SECTION_SHARE` of its second best. Those at `cutoff` of the best score or
-    more are kept, best first, up to `max_documents`; documents an earlier step included
-    (listed for the kind, the project's) count as kept but add nothing. Then up to `related`
-    documents close to the best one (see `_related`), and the context of the project the task
-    seems to be about (see `_inferred_project`). As in the core documents, a section whose
+    more that share `MIN_SHARED_WORDS` of the task's words are kept, best first, up to
+    `max_documents`; documents an earlier step included (listed for the kind, the project's)
+    count as kept but add nothing. Then up to `related` documents close to the best one (see
+    `_related`), unless the best shares too few words, and the context of the project the
+    task seems to be about (see `_inferred_project`). As in the core documents, a section whose
     heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
     (Terraform)" in a script's prompt) is cut.
     """
@@ -311,8 +318,11 @@ def add_ranked(
     best = totals[order[0]]
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
-    close = close[: cmap.max_documents]
-    related = _related(order[0], totals, set(close) | chosen, cmap, index)
+    few = _sharing_too_few(task, [order[0], *close], index)
+    close = [path for path in close if path not in few][: cmap.max_documents]
+    # A best document that shares one word with the task says the home has nothing on it: what
+    # is related to that document is no closer to the task.
+    related = {} if order[0] in few else _related(order[0], totals, set(close) | chosen, cmap, index)
     for position, path in enumerate(order, start=1):
         score = totals[path]
         share = score / best
@@ -327,6 +337,12 @@ def add_ranked(
         elif path in close:
             folder = path.partition("/")[0]
             reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {folder}/"
+        elif path in few:
+            common = ", ".join(f"'{word}'" for word in few[path]) or "none"
+            needed = _words_needed(task)[1]
+            reason = f"cut: it shares {len(few[path])} of the task's words ({common}); a ranked document needs {needed}"
+            found.ranking.append(Ranked(path, score, False, reason))
+            continue
         elif share < cmap.cutoff:
             reason = f"cut: score {score:.2f} is {share:.0%} of the best ({best:.2f}); the cutoff is {cmap.cutoff:.0%}"
             found.ranking.append(Ranked(path, score, False, reason))
@@ -364,7 +380,8 @@ def _inferred_project(
     best sections only if it is long, when it scores at least `cutoff` of the best ranked
     document (the task is as much about that project as about its best document) and clearly
     more than the next project (`PROJECT_MARGIN`): near-identical contexts say nothing about
-    which project it is.
+    which project it is. Like a ranked document, it must share `MIN_SHARED_WORDS` of the
+    task's words.
     """
     if not any(project_name(path) for path in index.paths()):
         return None  # spares a ranking that could not find anything
@@ -378,13 +395,28 @@ def _inferred_project(
         return None
     path, score = ranked[0], totals[ranked[0]]
     runner_up = totals[ranked[1]] if len(ranked) > 1 else 0.0
-    if score < cmap.cutoff * best or runner_up > PROJECT_MARGIN * score:
+    if score < cmap.cutoff * best or runner_up > PROJECT_MARGIN * score or _sharing_too_few(task, [path], index):
         return None
     reason = (
         f"project context for '{project_name(path)}': the task seems to be about it "
         f"(score {score:.2f}, {score / best:.0%} of the best document)"
     )
     return path, hits[path], reason
+
+
+def _sharing_too_few(task: Task, paths: Sequence[str], index: Index) -> dict[str, list[str]]:
+    """Those of `paths` that share fewer than `MIN_SHARED_WORDS` of the task's words, with the words they share."""
+    words, needed = _words_needed(task)
+    if needed < 2:
+        return {}  # a task of one word: any document that scores shares it
+    shared = index.words_in(list(dict.fromkeys(paths)), words)
+    return {path: sorted(found) for path, found in shared.items() if len(found) < needed}
+
+
+def _words_needed(task: Task) -> tuple[list[str], int]:
+    """The task's words, and how many of them a ranked document must share with it."""
+    words = query_terms(task.query())
+    return words, min(MIN_SHARED_WORDS, len(words))
 
 
 def _add_sections(
