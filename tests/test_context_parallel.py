@@ -119,3 +119,38 @@ def test_an_index_built_by_workers_equals_one_built_in_process(
     assert ranked
     assert again.warnings == built.warnings
     assert any("bad.md" in warning for warning in built.warnings)
+
+
+def many_small_lists(number: int) -> list[list[int]]:
+    """A result whose unpickling allocates enough containers to start the cyclic GC in the receiving thread."""
+    return [[n] for n in range(2000)]
+
+
+@pytest.mark.usefixtures("forced")
+def test_a_map_abandoned_in_a_reference_cycle_is_finalized_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cyclic GC runs in whichever thread allocates: here the threads receiving chunks, which must not
+    # try to join themselves when the collected map's `finally` runs in one of them.
+    import gc
+
+    unraisable: list[BaseException | None] = []
+    monkeypatch.setattr("sys.unraisablehook", lambda report: unraisable.append(report.exc_value))
+    monkeypatch.setattr(parallel, "CHUNK", 64)
+    threshold = gc.get_threshold()
+    gc.set_threshold(100)
+    try:
+        for _ in range(5):
+            holder: dict[str, object] = {}
+            holder["self"] = holder
+            results = parallel.ordered_map(many_small_lists, range(3000))
+            holder["results"] = results
+            next(results)
+            del holder, results
+            deadline = time.monotonic() + 5
+            while threading.active_count() > 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.collect()
+    assert unraisable == []
+    assert threading.active_count() == 1
+    assert [child for child in multiprocessing.active_children() if child.is_alive()] == []

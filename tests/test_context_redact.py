@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,33 @@ def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp
     for text in FLAGS_KEPT:
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert (result.text, result.findings) == (text, ())
+
+
+def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A runbook scanned before the flag patterns existed was cached with no spans; an upgrade must scan it again.
+    text = f"mysql -u root --password {FLAG_VALUE} -h db1"
+    cache = tmp_path / "redactions.json"
+    with monkeypatch.context() as older:
+        older.setattr(redact_module, "PATTERNS", redact_module.PATTERNS[:-2])
+        before = Redactor(cache)
+        assert before.redact([Piece("runbooks/db.md", 1, text)])[0].text == text
+        before.save()
+    monkeypatch.setattr(redact_module, "_LOADED", {})  # a new process: nothing parsed yet
+    [result] = Redactor(cache).redact([Piece("runbooks/db.md", 1, text)])
+    assert result.text == "mysql -u root --password [REDACTED: Secret Keyword] -h db1"
+
+
+@pytest.mark.parametrize(
+    "line", ["sshpass" + " -sshpass" * 20_000, "sshpass -p'" * 20_000, "--password " * 20_000, "-" * 200_000]
+)
+def test_long_adversarial_lines_take_linear_time(line: str) -> None:
+    started = time.perf_counter()
+    for _, pattern in redact_module.PATTERNS:
+        for _ in pattern.finditer(line):
+            pass
+    assert time.perf_counter() - started < 2, "quadratic backtracking"
 
 
 # Values continued on indented lines, as ini and YAML read them (detect-secrets reads a file alone as ini).

@@ -588,7 +588,10 @@ class _Index:
             # Row ids are never reused: the full-text index may still hold an old row under one.
             top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
             self._next_id = max(int(top) + 1, int(self._meta("next_id") or 0))
-            self._add(ordered_map(functools.partial(_parse_file, root, stubs), changed))
+            # Closed here, not when the garbage collector gets to it: an error or Ctrl-C in `_add` would
+            # otherwise leave the workers and their threads running while it is handled.
+            with contextlib.closing(ordered_map(functools.partial(_parse_file, root, stubs), changed)) as parsed:
+                self._add(parsed)
             self._set_meta("next_id", str(self._next_id))
             self.db.execute("DELETE FROM queries")
             self._set_meta("dead", str(dead))

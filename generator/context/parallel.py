@@ -104,7 +104,9 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
                 process.terminate()
             process.join()
         for thread in threads:
-            thread.join()
+            # The cyclic GC may finalize an abandoned map in one of its own threads: that one ends by itself.
+            if thread is not threading.current_thread():
+                thread.join()
         for receiver in receivers:
             receiver.close()
 

@@ -38,6 +38,7 @@ from typing import Any
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
+# Bump when the scanning logic changes; a change to scaffold's own patterns needs no bump (see `_rules_digest`).
 CACHE_VERSION = 2
 CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
@@ -66,8 +67,10 @@ _SECRET_NAME = rf"[A-Za-z0-9_.\-]*{_SECRET_WORD}[A-Za-z0-9_.\-]*"
 # A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`),
 # its value the next argument; one starting with `-` is the next option (`--password-stdin` takes none).
 _SECRET_FLAG = rf"""(?<![\w\-])--[A-Za-z0-9_\-]*{_SECRET_WORD}[ \t]+["'`]?(?!-)"""
-# sshpass's own `-p` (elsewhere `-p` is mostly a port), after any of its other options.
-_SSHPASS_P = r"""\bsshpass(?:[ \t]+-\S+)*?[ \t]+-p[ \t]*["']?(?!-)"""
+# sshpass's own `-p` (elsewhere `-p` is mostly a port), after a few of its other options. Only a
+# word of its own starts it, and the options are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
+# every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
+_SSHPASS_P = r"""(?<![\w\-])sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p[ \t]*["']?(?!-)"""
 # After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
 _ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
 _VALUE = r"""(?P<secret>[^\s"'`,;<>(){}\[\]$%]{8,}(?:[%!@$][^\s"'`,;<>(){}\[\]]*)?)"""
@@ -397,8 +400,19 @@ def _span(stored: list[Any]) -> Span:
     return (int(line), int(start), int(end), str(kind), bool(reported))
 
 
+def _rules_digest() -> str:
+    """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find."""
+    rules = [pattern.pattern for _, pattern in PATTERNS] + [_ENTROPY_TOKEN.pattern, _PLACEHOLDER.pattern]
+    rules += [str(ENTROPY_MIN), str(GLOBAL_MIN_LENGTH)]
+    return hashlib.sha256("\n".join(rules).encode("utf-8")).hexdigest()[:12]
+
+
 def _scanner_version() -> str:
-    """detect-secrets' version, read without importing it (the import is the slow part)."""
+    """detect-secrets' version (read without importing it: the import is the slow part) and `_rules_digest`."""
+    return f"{_detect_secrets_version()}/{_rules_digest()}"
+
+
+def _detect_secrets_version() -> str:
     from importlib.util import find_spec
 
     spec = find_spec("detect_secrets")
