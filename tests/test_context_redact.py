@@ -146,6 +146,15 @@ FLAGS = {
         "az login --service-principal --client-secret [REDACTED: Secret Keyword]"
     ),
     f"redis-cli --DB-PASSWORD {FLAG_VALUE}": "redis-cli --DB-PASSWORD [REDACTED: Secret Keyword]",
+    # A quoted value is redacted whole, past the characters that end an unquoted one.
+    "mysql --password 'p@ss:w0rd;x' orders": "mysql --password '[REDACTED: Secret Keyword]' orders",
+    f"mysql -u root -p{FLAG_VALUE} orders": "mysql -u root -p[REDACTED: Secret Keyword] orders",
+    f"mysqldump -h db -P 3306 -u root -p'{FLAG_VALUE}' db": (
+        "mysqldump -h db -P 3306 -u root -p'[REDACTED: Secret Keyword]' db"
+    ),
+    f"curl -sS -u deploy:{FLAG_VALUE} https://api.internal": (
+        "curl -sS -u deploy:[REDACTED: Secret Keyword] https://api.internal"
+    ),
 }
 # Placeholders, options that only say where a secret is, and `-p` outside sshpass (a port): kept as they are.
 FLAGS_KEPT = [
@@ -159,6 +168,18 @@ FLAGS_KEPT = [
     "ssh -p 2222 deploy@host && psql -h db -p 5432 -U app2024 orders",
     "docker run -p 127.0.0.1:8080:8080 payments2024",
     "sshpass -f ~/.ssh/pass2024.txt ssh -p 2222 deploy@host",
+    # Options that turn a secret off or ask for it, and values that name a file.
+    "mysql -u root --no-password backup2024 orders",
+    "ansible-playbook --ask-vault-password site2024.yml",
+    "ssh-add --private-key ./keys/deploy2.pem",
+    "terraform apply --private-key ~/.ssh/id_2024_rsa",
+    "deploy --private-key /etc/keys/deploy2024.pem",
+    'mysql --password "$DB_PASSWORD2" orders',
+    'vault login --token "$(cat token2024.txt)"',
+    # `mysql -p` alone prompts (the next word is the database); `-u` outside curl is a user (and group).
+    "mysql -u root -p orders2024x",
+    "curl -u deploy:$TOKEN2024 https://api.internal",
+    "docker run -u app2024:app2024 payments",
 ]
 
 
@@ -191,7 +212,9 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     text = f"mysql -u root --password {FLAG_VALUE} -h db1"
     cache = tmp_path / "redactions.json"
     with monkeypatch.context() as older:
-        older.setattr(redact_module, "PATTERNS", redact_module.PATTERNS[:-2])
+        commands = ("--", "sshpass", "mysql", "curl")
+        before_flags = tuple(p for p in redact_module.PATTERNS if not any(c in p[1].pattern for c in commands))
+        older.setattr(redact_module, "PATTERNS", before_flags)
         before = Redactor(cache)
         assert before.redact([Piece("runbooks/db.md", 1, text)])[0].text == text
         before.save()
@@ -201,7 +224,16 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
 
 
 @pytest.mark.parametrize(
-    "line", ["sshpass" + " -sshpass" * 20_000, "sshpass -p'" * 20_000, "--password " * 20_000, "-" * 200_000]
+    "line",
+    [
+        "sshpass" + " -sshpass" * 20_000,
+        "sshpass -p'" * 20_000,
+        "--password " * 20_000,
+        "--password '" + "a" * 200_000,
+        "mysql" + " -pmysql" * 20_000,
+        "curl -u" + " curl" * 20_000,
+        "-" * 200_000,
+    ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
     started = time.perf_counter()

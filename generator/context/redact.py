@@ -64,9 +64,19 @@ _SECRET_WORD = (
     r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key)"
 )
 _SECRET_NAME = rf"[A-Za-z0-9_.\-]*{_SECRET_WORD}[A-Za-z0-9_.\-]*"
-# A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`),
-# its value the next argument; one starting with `-` is the next option (`--password-stdin` takes none).
-_SECRET_FLAG = rf"""(?<![\w\-])--[A-Za-z0-9_\-]*{_SECRET_WORD}[ \t]+["'`]?(?!-)"""
+# A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`), but
+# not one that turns it off or asks for it (`--no-password`, `--ask-vault-password`).
+_FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)[A-Za-z0-9_\-]*{_SECRET_WORD}"
+# Its value is the next argument; one starting with `-` is the next option (`--password-stdin` takes
+# none), and one starting like a path names a file (`--private-key ./deploy2.pem`).
+_SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?(?!-|~/|\.{{0,2}}/)"""
+# A quoted value is the whole quote, whatever it holds (`'p@ss:w0rd;x'`: `_VALUE` stops at the `;`),
+# unless it is a variable, a command's output or a path.
+_QUOTED_FLAG = rf"""{_FLAG_NAME}[ \t]+(?P<quote>["'])(?P<secret>(?![$~]|\.{{0,2}}/)[^"'\n]{{8,200}})(?P=quote)"""
+# mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database), and
+# curl's `-u user:VALUE`, each after a few other arguments on the same command.
+_MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s-])["']?"""
+_CURL_U = r"""(?<![\w\-])curl(?:[ \t]+\S+){0,8}?[ \t]+(?:-u|--user)[ \t]*["']?[^\s:"'$]+:"""
 # sshpass's own `-p` (elsewhere `-p` is mostly a port), after a few of its other options. Only a
 # word of its own starts it, and the options are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
 # every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
@@ -102,7 +112,10 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
         ("Secret Keyword", rf"(?i)\b{_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
         ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_VALUE}"),
+        ("Secret Keyword", rf"(?i){_QUOTED_FLAG}"),
         ("Secret Keyword", rf"{_SSHPASS_P}{_VALUE}"),
+        ("Secret Keyword", rf"{_MYSQL_P}{_VALUE}"),
+        ("Secret Keyword", rf"{_CURL_U}{_VALUE}"),
     )
 )
 
