@@ -58,34 +58,47 @@ def big_and_logged(log: Path, number: int) -> bytes:
     return bytes(100_000)
 
 
-def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # A pipe holds less than one chunk here, so a worker only gets ahead if the chunks are
-    # taken off its pipe while the caller is busy with the first one.
+def _computed_while_the_first_result_is_held(monkeypatch: pytest.MonkeyPatch, log: Path, count: int) -> int:
+    """Items the workers compute, once they settle, while the caller holds the first result (chunks of 3)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("needs fork")
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
     monkeypatch.setattr(parallel, "CHUNK", 3)
-    monkeypatch.setattr(parallel, "workers", lambda: 1)
-    log = tmp_path / "computed"
-    results = parallel.ordered_map(functools.partial(big_and_logged, log), range(60))
+    monkeypatch.setattr(parallel, "workers", lambda: count)
+    log.touch()
+    results = parallel.ordered_map(functools.partial(big_and_logged, log), range(300))
     assert len(next(results)) == 100_000
-    deadline = time.monotonic() + 20
-    while len(log.read_text(encoding="utf-8").split()) < 4 * 3 + 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    ahead = len(log.read_text(encoding="utf-8").split())
+    computed, deadline = -1, time.monotonic() + 20
+    while computed != (computed := len(log.read_text(encoding="utf-8").split())) and time.monotonic() < deadline:
+        time.sleep(0.5)  # until the log stops growing: every worker waits for room
+    assert sum(1 for _ in results) == 299
+    results.close()
+    return computed
+
+
+def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A pipe holds less than one chunk here, so a worker only gets ahead if the chunks are
+    # taken off its pipe while the caller is busy with the first one.
+    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 1)
     assert ahead >= 4 * 3 + 3, f"the worker computed {ahead} items while the caller held the first"
     assert ahead <= (parallel.AHEAD + 4) * 3, "the worker ran further ahead than AHEAD allows"
-    assert sum(1 for _ in results) == 59
-    results.close()
+
+
+def test_many_workers_share_what_may_wait_for_the_caller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # AHEAD bounds the chunks waiting in all, not per worker: memory must not grow with the cores.
+    # Each worker may also hold one chunk in its thread and one in its pipe, beyond its share.
+    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 4)
+    assert ahead <= (parallel.AHEAD + 4 * 3 + 1) * 3, f"{ahead} items computed ahead by 4 workers"
 
 
 @pytest.mark.usefixtures("forced")
 def test_stopping_early_ends_the_workers() -> None:
+    before = threading.active_count()  # a pytest plugin may run threads of its own
     results = parallel.ordered_map(square_and_pid, range(1000))
     assert next(results)[0] == 0
     results.close()
     assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
-    assert threading.active_count() == 1, "a thread receiving chunks outlived the map"
+    assert threading.active_count() == before, "a thread receiving chunks outlived the map"
 
 
 def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,6 +145,7 @@ def test_a_map_abandoned_in_a_reference_cycle_is_finalized_quietly(monkeypatch: 
     # try to join themselves when the collected map's `finally` runs in one of them.
     import gc
 
+    before = threading.active_count()
     unraisable: list[BaseException | None] = []
     monkeypatch.setattr("sys.unraisablehook", lambda report: unraisable.append(report.exc_value))
     monkeypatch.setattr(parallel, "CHUNK", 64)
@@ -146,11 +160,11 @@ def test_a_map_abandoned_in_a_reference_cycle_is_finalized_quietly(monkeypatch: 
             next(results)
             del holder, results
             deadline = time.monotonic() + 5
-            while threading.active_count() > 1 and time.monotonic() < deadline:
+            while threading.active_count() > before and time.monotonic() < deadline:
                 time.sleep(0.05)
     finally:
         gc.set_threshold(*threshold)
         gc.collect()
     assert unraisable == []
-    assert threading.active_count() == 1
+    assert threading.active_count() == before
     assert [child for child in multiprocessing.active_children() if child.is_alive()] == []

@@ -32,8 +32,9 @@ MIN_ITEMS = 400
 # Items per message between the processes: large enough to keep pickling overhead small,
 # small enough that the caller starts on the first results early.
 CHUNK = 64
-# Chunks received ahead of the caller, per worker: enough that a worker seldom waits for the
-# caller (each is about 0.5 MB of a home's text).
+# Chunks received ahead of the caller, in all (each is about 0.5 MB of a home's text): enough
+# that one worker seldom waits for the caller. Many workers share it, at least two chunks each,
+# so memory does not grow with the cores: the caller is then the slow side anyway.
 AHEAD = 8
 # How often a thread waiting to hand over a chunk checks whether the caller has stopped.
 STOP_POLL_SECONDS = 0.05
@@ -55,7 +56,7 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
 
     Worker `w` of `n` takes chunks `w, w + n, ...` of `items` (inherited through the fork, so
     nothing is sent to it) and sends back each chunk's results through its own pipe. A thread
-    per pipe receives them into a queue of `AHEAD` chunks: a pipe holds less than one chunk, so
+    per pipe receives them into a queue (`AHEAD` chunks in all): a pipe holds less than one chunk, so
     without it a worker would wait for the caller to ask for each chunk instead of computing
     the next ones while the caller works. A worker that fails stops quietly, and the caller
     computes its chunks itself, so an error surfaces here as it would without workers.
@@ -83,7 +84,7 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
             receivers.append(receiver)
             processes.append(process)
         for receiver in receivers:
-            inbox: queue.Queue[list[Result] | None] = queue.Queue(AHEAD)
+            inbox: queue.Queue[list[Result] | None] = queue.Queue(max(2, AHEAD // count))
             thread = threading.Thread(target=_receive, args=(receiver, inbox, stop), daemon=True)
             thread.start()
             inboxes.append(inbox)
