@@ -103,7 +103,9 @@ def tables(module: Path) -> str:
 
 def _replace(path: Path, text: str) -> None:
     """Write `text` beside `path` and rename it over `path`: an interrupted or failed write (a full disk)
-    leaves the old README whole instead of a truncated one, and no temporary file behind."""
+    leaves the old README whole instead of a truncated one. The temporary file is removed, except after
+    a SIGKILL or a power cut (`.gitignore` ignores it). The README becomes a new file: its other hard
+    links, if any, keep the old text, and it keeps its mode but gets the owner of whoever runs this."""
     target = path.resolve()  # a linked README keeps its link; its target is what gets replaced
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     temp = Path(name)
