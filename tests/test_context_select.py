@@ -47,6 +47,7 @@ class FakeIndex:
         self.queries: list[str] = []
         self.links: dict[str, list[str]] = {}
         self.shared: dict[str, list[str]] = {}
+        self.looked_up: list[str] = []
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         return [linked for linked in self.links.get(path, []) if linked in among]
@@ -56,6 +57,7 @@ class FakeIndex:
 
     def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
         """Every document holds every word, unless `shared` says what it holds."""
+        self.looked_up.extend(paths)
         return {path: set(self.shared.get(path, words)) & set(words) for path in paths}
 
     def sections_of(self, path: str) -> list[Section] | None:
@@ -425,6 +427,23 @@ def test_a_ranked_document_shares_two_of_the_tasks_words_with_it() -> None:
     # A task of one word asks only that one.
     alone = select(Task("deploy"), "service", cmap, index, 10_000, 0, size)
     assert next(item.path for item in alone.ranking if item.kept) == "decisions/deploy.md"
+
+
+def test_shared_words_are_looked_up_only_until_enough_documents_pass() -> None:
+    # A general task finds hundreds of documents close to the best: only as many as needed are looked up,
+    # best first, and those after the cut ones take their places.
+    docs = {f"decisions/{n:03}.md": [("Steps", 10)] for n in range(300)}
+    scores = {f"decisions/{n:03}.md#Steps": 100.0 - n / 100 for n in range(300)}
+    index = FakeIndex(docs, scores)
+    index.shared = {f"decisions/{n:03}.md": ["deploy"] for n in range(1, 20)}
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.5, max_documents=3, related=0)
+    selection = select(Task("deploy the billing worker"), "service", cmap, index, 10_000, 0, size)
+    kept = [item.path for item in selection.ranking if item.kept]
+    assert kept == ["decisions/000.md", "decisions/020.md", "decisions/021.md"]
+    assert len(index.looked_up) < 60, f"{len(index.looked_up)} documents looked up for 3 places"
+    ranking = {item.path: item for item in selection.ranking}
+    assert ranking["decisions/019.md"].reason.startswith("cut: it shares 1 of the task's words")
+    assert ranking["decisions/200.md"].reason == "cut: already 3 ranked documents"
 
 
 def test_an_inferred_project_shares_two_of_the_tasks_words_with_it() -> None:
