@@ -24,6 +24,7 @@ from tests.fillfakes import commits
 from tests.helpers import (
     REPO_ROOT,
     build_file_tree,
+    default_sigint,
     init_template_repo,
     run,
     scaffold_interrupted,
@@ -321,6 +322,47 @@ def test_a_second_interrupt_while_reporting_the_first_keeps_the_news(
         f"'scaffold fill {dest}' fills any regions not filled yet\n"
     )
     assert_complete(dest)
+
+
+SECOND_SIGNAL = """
+import os, signal, sys
+import generator.cli as cli
+import generator.cli.report as report
+
+def first(argv):  # the run is interrupted (or fails) early; a second Ctrl-C lands while that is reported
+    raise {first}
+
+def reported(*args):
+    os.kill(os.getpid(), signal.SIGINT)
+    return real(*args)
+
+cli._undecodable = first
+real = {real}
+{patch}
+sys.argv = ["scaffold", "context", "a task"]  # never parsed: `first` comes before
+sys.exit(cli.main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "real", "patch", "code", "line"),
+    [
+        ("KeyboardInterrupt", "report.interrupted", "report.interrupted = reported", 130, "scaffold: interrupted; "),
+        ("cli.ScaffoldError('no such thing')", "cli.one_line", "cli.one_line = reported", 2, "scaffold: error: "),
+    ],
+)
+def test_a_second_interrupt_while_the_first_is_reported_is_no_traceback(
+    first: str, real: str, patch: str, code: int, line: str
+) -> None:
+    import subprocess
+    import sys
+
+    script = SECOND_SIGNAL.format(first=first, real=real, patch=patch)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, preexec_fn=default_sigint
+    )
+    assert (result.returncode, result.stderr.count("\n")) == (code, 1), result.stderr
+    assert result.stderr.startswith(line), result.stderr
 
 
 def test_a_signal_after_the_command_finished_does_not_undo_its_exit(tmp_path: Path) -> None:

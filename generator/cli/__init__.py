@@ -89,6 +89,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             block_signals()
 
 
+def _reporting(argv: Sequence[str] | None) -> None:
+    """The run is over and only its report is left: run as the program, block signals for good now.
+
+    `main` does so once the report is out; a signal that landed while it was written (the
+    report's import takes milliseconds) raised a KeyboardInterrupt out of the report, with a
+    traceback. Tests pass argv and keep their signals: there `signals_held` defers them.
+    """
+    if argv is None:
+        block_signals()
+
+
 def _undecodable(argv: Sequence[str]) -> str | None:
     """An argument the terminal's encoding could not decode (Python keeps such bytes as surrogates)."""
     for arg in argv:
@@ -119,6 +130,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except ScaffoldError as error:
         if debug:
             raise
+        _reporting(argv)
         with signals_held():  # a signal now must not turn the message into a traceback
             print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
         return int(error.exit_code)
@@ -130,6 +142,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt as interrupt:
         if debug:
             raise
+        _reporting(argv)  # a second Ctrl-C, while the first is reported, must not become a traceback
         from generator.cli.report import interrupted
 
         print(f"scaffold: interrupted; {interrupted(getattr(interrupt, 'done', None))}", file=sys.stderr)
