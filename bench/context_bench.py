@@ -1,6 +1,6 @@
 """Benchmark `scaffold context` on synthetic knowledge homes, against the previous implementation.
 
-    python bench/context_bench.py [--sizes 2000,10000] [--runs 3] [--baseline REV] [--keep DIR]
+    python bench/context_bench.py [--sizes 2000,10000] [--cold 3] [--runs 3] [--baseline REV] [--keep DIR]
 
 For each size it builds a home (the bundled core documents and context.yml, plus generated
 decisions, incidents, runbooks and anti-patterns of about 5.3 KB each, with realistic
@@ -8,7 +8,9 @@ headings and a large vocabulary: 2,000 documents are 10.6 MB, 10,000 are 53 MB),
 `python -m generator context TASK --home HOME` as a user would, with a private cache, for
 this checkout and for the baseline side by side:
 
-- cold: empty cache (scans, parses and indexes every document);
+- cold: empty cache (scans, parses and indexes every document), `--cold` times per side, the
+  sides alternating; the median is shown with the range (one cold sample on this kind of VM
+  varies by a second or more);
 - warm, same task: the command run again;
 - warm, new task: a task not seen before (the index is warm; ranking and scanning the newly
   chosen sections for secrets are done afresh).
@@ -213,7 +215,7 @@ def run_context(side: Side, home: Path, cache: Path, task: str) -> Sample:
 @dataclass(frozen=True)
 class Result:
     side: Side
-    cold: Sample
+    cold: list[Sample]
     warm_same: list[Sample]
     warm_new: list[Sample]
 
@@ -233,16 +235,19 @@ def side_home(side: Side, home: Path) -> Path:
     return copy
 
 
-def bench_size(sides: list[Side], home: Path, scratch: Path, runs: int) -> list[Result]:
+def bench_size(sides: list[Side], home: Path, scratch: Path, colds: int, runs: int) -> list[Result]:
     caches = {side.label: scratch / f"cache-{index}" for index, side in enumerate(sides)}
     homes = {side.label: side_home(side, home) for side in sides}
-    for cache in caches.values():
-        shutil.rmtree(cache, ignore_errors=True)
 
     def run(side: Side, task: str) -> Sample:
         return run_context(side, homes[side.label], caches[side.label], task)
 
-    cold = {side.label: run(side, TASKS[0]) for side in sides}
+    cold: dict[str, list[Sample]] = {side.label: [] for side in sides}
+    for round_number in range(colds):
+        order = sides[round_number % len(sides) :] + sides[: round_number % len(sides)]
+        for side in order:
+            shutil.rmtree(caches[side.label], ignore_errors=True)
+            cold[side.label].append(run(side, TASKS[0]))
     same: dict[str, list[Sample]] = {side.label: [] for side in sides}
     new: dict[str, list[Sample]] = {side.label: [] for side in sides}
     for round_number in range(runs):
@@ -259,6 +264,7 @@ def bench_size(sides: list[Side], home: Path, scratch: Path, runs: int) -> list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000,10000", help="generated documents per home (default 2000,10000)")
+    parser.add_argument("--cold", type=int, default=3, help="cold runs per side (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="warm runs of the same task per side (default 3)")
     parser.add_argument("--baseline", default=BASELINE, help=f"git revision to compare with (default {BASELINE})")
     parser.add_argument("--no-baseline", action="store_true", help="time this checkout only")
@@ -281,21 +287,25 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(home / "context")
             count, total = build_home(home, size, size * BYTES_PER_DOCUMENT / 1e6)
             print(f"home: {count:,} documents, {total / 1e6:.1f} MB of markdown", file=sys.stderr)
-            for result in bench_size(sides, home, scratch, args.runs):
+            for result in bench_size(sides, home, scratch, max(args.cold, 1), args.runs):
                 rows.append((count, total, result))
 
         print(
-            "| documents | implementation | cold wall s | cold cpu s | cold peak MB "
+            "| documents | implementation | cold wall s (median, range) | cold cpu s | cold peak MB "
             "| warm same task s | warm new task s (median / slowest) | warm peak MB |"
         )
         print("|---:|---|---:|---:|---:|---:|---:|---:|")
         for count, total, result in rows:
+            walls = [sample.wall for sample in result.cold]
+            cold_cpu = statistics.median(sample.cpu for sample in result.cold)
+            cold_peak = max(sample.peak_mb for sample in result.cold)
             warm_peak = max(sample.peak_mb for sample in result.warm_same + result.warm_new)
             same = statistics.median(sample.wall for sample in result.warm_same)
             new = [sample.wall for sample in result.warm_new]
             print(
-                f"| {count:,} ({total / 1e6:.1f} MB) | {result.side.label} | {result.cold.wall:.2f} "
-                f"| {result.cold.cpu:.2f} | {peak_cell(result.cold.peak_mb)} | {same:.2f} "
+                f"| {count:,} ({total / 1e6:.1f} MB) | {result.side.label} "
+                f"| {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+                f"| {cold_cpu:.2f} | {peak_cell(cold_peak)} | {same:.2f} "
                 f"| {statistics.median(new):.2f} / {max(new):.2f} | {peak_cell(warm_peak)} |"
             )
         print(f"\nload average {load:.1f} before, {load_average():.1f} after, on {os.cpu_count()} cores")
