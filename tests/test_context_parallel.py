@@ -85,8 +85,8 @@ def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.Monk
 
 
 def test_many_workers_share_what_may_wait_for_the_caller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # AHEAD bounds the chunks waiting in all, not per worker: memory must not grow with the cores.
-    # Each worker may also hold one chunk in its thread and one in its pipe, beyond its share.
+    # Four workers share AHEAD (two chunks each), rather than taking AHEAD each. Each worker may
+    # also hold one chunk in its thread and one in its pipe, beyond its share.
     ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 4)
     assert ahead <= (parallel.AHEAD + 4 * 3 + 1) * 3, f"{ahead} items computed ahead by 4 workers"
 

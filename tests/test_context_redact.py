@@ -155,6 +155,13 @@ FLAGS = {
     f"curl -sS -u deploy:{FLAG_VALUE} https://api.internal": (
         "curl -sS -u deploy:[REDACTED: Secret Keyword] https://api.internal"
     ),
+    # Quoted values are redacted whole after every option that takes one, not up to a space or `;`.
+    "sshpass -p 'Secr3t" + "Pass;tail' ssh deploy@host": "sshpass -p '[REDACTED: Secret Keyword]' ssh deploy@host",
+    'sshpass -p "Secr3t' + 'Pass word" ssh deploy@host': 'sshpass -p "[REDACTED: Secret Keyword]" ssh deploy@host',
+    "mysql -u root -p'Secr3t" + "Pass;tail' db": "mysql -u root -p'[REDACTED: Secret Keyword]' db",
+    "curl -u 'deploy:Secr3t" + "Pass;tail' https://x": "curl -u 'deploy:[REDACTED: Secret Keyword]' https://x",
+    "curl -u deploy:'Secr3t" + "Pass word' https://x": "curl -u deploy:'[REDACTED: Secret Keyword]' https://x",
+    "mysql --password \"it's-Secr3t" + '" db': 'mysql --password "[REDACTED: Secret Keyword]" db',
 }
 # Placeholders, options that only say where a secret is, and `-p` outside sshpass (a port): kept as they are.
 FLAGS_KEPT = [
@@ -180,6 +187,9 @@ FLAGS_KEPT = [
     "mysql -u root -p orders2024x",
     "curl -u deploy:$TOKEN2024 https://api.internal",
     "docker run -u app2024:app2024 payments",
+    'sshpass -p "$SSHPASS2024" ssh deploy@host',
+    "mysql -u root -p'$DB_PASSWORD2' orders",
+    'curl -u "deploy:$TOKEN2024" https://api.internal',
 ]
 
 
@@ -232,6 +242,8 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "--password '" + "a" * 200_000,
         "mysql" + " -pmysql" * 20_000,
         "curl -u" + " curl" * 20_000,
+        "sshpass -p '" + "a" * 200_000,
+        "curl -u 'u:" + "a" * 200_000,
         "-" * 200_000,
     ],
 )

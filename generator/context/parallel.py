@@ -32,9 +32,11 @@ MIN_ITEMS = 400
 # Items per message between the processes: large enough to keep pickling overhead small,
 # small enough that the caller starts on the first results early.
 CHUNK = 64
-# Chunks received ahead of the caller, in all (each is about 0.5 MB of a home's text): enough
-# that one worker seldom waits for the caller. Many workers share it, at least two chunks each,
-# so memory does not grow with the cores: the caller is then the slow side anyway.
+# Chunks received ahead of the caller, shared by the workers (each is about 0.5 MB of a home's
+# text): enough that one worker seldom waits for the caller. Each worker has room for two at
+# least, so beyond four workers it is two per worker, and each may hold one more in its thread
+# and one in its pipe: a worker cannot lend its room to another, or the caller could wait on one
+# whose room the others fill. With many workers the caller is the slow side anyway.
 AHEAD = 8
 # How often a thread waiting to hand over a chunk checks whether the caller has stopped.
 STOP_POLL_SECONDS = 0.05
@@ -56,7 +58,7 @@ def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Ge
 
     Worker `w` of `n` takes chunks `w, w + n, ...` of `items` (inherited through the fork, so
     nothing is sent to it) and sends back each chunk's results through its own pipe. A thread
-    per pipe receives them into a queue (`AHEAD` chunks in all): a pipe holds less than one chunk, so
+    per pipe receives them into a queue (its share of `AHEAD`): a pipe holds less than one chunk, so
     without it a worker would wait for the caller to ask for each chunk instead of computing
     the next ones while the caller works. A worker that fails stops quietly, and the caller
     computes its chunks itself, so an error surfaces here as it would without workers.

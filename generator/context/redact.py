@@ -70,17 +70,20 @@ _FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)[A-Za-z0-9_\-]*{_SECRET_WORD}"
 # Its value is the next argument; one starting with `-` is the next option (`--password-stdin` takes
 # none), and one starting like a path names a file (`--private-key ./deploy2.pem`).
 _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?(?!-|~/|\.{{0,2}}/)"""
-# A quoted value is the whole quote, whatever it holds (`'p@ss:w0rd;x'`: `_VALUE` stops at the `;`),
-# unless it is a variable, a command's output or a path.
-_QUOTED_FLAG = rf"""{_FLAG_NAME}[ \t]+(?P<quote>["'])(?P<secret>(?![$~]|\.{{0,2}}/)[^"'\n]{{8,200}})(?P=quote)"""
+# A quoted value is the whole quote, whatever it holds up to the quote that closes it (`'p@ss:w0rd;x'`,
+# `"it's 2 words"`: `_VALUE` stops at the `;` or the space), unless it is a variable, a command's
+# output or a path. Every pattern below that takes a value takes a quoted one this way too.
+_QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
+_QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
 # mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database), and
 # curl's `-u user:VALUE`, each after a few other arguments on the same command.
-_MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s-])["']?"""
-_CURL_U = r"""(?<![\w\-])curl(?:[ \t]+\S+){0,8}?[ \t]+(?:-u|--user)[ \t]*["']?[^\s:"'$]+:"""
+_MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s-])"""
+_CURL_U = r"""(?<![\w\-])curl(?:[ \t]+\S+){0,8}?[ \t]+(?:-u|--user)[ \t]*"""
+_CURL_USER = r"""[^\s:"'$]+:"""
 # sshpass's own `-p` (elsewhere `-p` is mostly a port), after a few of its other options. Only a
 # word of its own starts it, and the options are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
 # every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
-_SSHPASS_P = r"""(?<![\w\-])sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p[ \t]*["']?(?!-)"""
+_SSHPASS_P = r"""(?<![\w\-])sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p[ \t]*"""
 # After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
 _ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
 _VALUE = r"""(?P<secret>[^\s"'`,;<>(){}\[\]$%]{8,}(?:[%!@$][^\s"'`,;<>(){}\[\]]*)?)"""
@@ -112,10 +115,14 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
         ("Secret Keyword", rf"(?i)\b{_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
         ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_VALUE}"),
-        ("Secret Keyword", rf"(?i){_QUOTED_FLAG}"),
-        ("Secret Keyword", rf"{_SSHPASS_P}{_VALUE}"),
-        ("Secret Keyword", rf"{_MYSQL_P}{_VALUE}"),
-        ("Secret Keyword", rf"{_CURL_U}{_VALUE}"),
+        ("Secret Keyword", rf"(?i){_FLAG_NAME}[ \t]+{_QUOTED}"),
+        ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_VALUE}"""),
+        ("Secret Keyword", rf"{_SSHPASS_P}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_MYSQL_P}["']?{_VALUE}"""),
+        ("Secret Keyword", rf"{_MYSQL_P}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_CURL_U}["']?{_CURL_USER}{_VALUE}"""),
+        ("Secret Keyword", rf"{_CURL_U}{_CURL_USER}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_CURL_U}(?P<quote>["']){_CURL_USER}{_QUOTED_REST}"""),
     )
 )
 
