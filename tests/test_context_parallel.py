@@ -58,8 +58,13 @@ def big_and_logged(log: Path, number: int) -> bytes:
     return bytes(100_000)
 
 
-def _computed_while_the_first_result_is_held(monkeypatch: pytest.MonkeyPatch, log: Path, count: int) -> int:
-    """Items the workers compute, once they settle, while the caller holds the first result (chunks of 3)."""
+def _computed_while_the_first_result_is_held(
+    monkeypatch: pytest.MonkeyPatch, log: Path, count: int, at_least: int
+) -> int:
+    """Items `count` workers compute while the caller holds the first result (chunks of 3): once
+    `at_least` are (waiting as long as that takes, up to 20 s), and the log has stopped growing.
+
+    Settling can only stop early under load and so undercount, which no upper bound fails on."""
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("needs fork")
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
@@ -68,7 +73,10 @@ def _computed_while_the_first_result_is_held(monkeypatch: pytest.MonkeyPatch, lo
     log.touch()
     results = parallel.ordered_map(functools.partial(big_and_logged, log), range(300))
     assert len(next(results)) == 100_000
-    computed, deadline = -1, time.monotonic() + 20
+    deadline = time.monotonic() + 20
+    while len(log.read_text(encoding="utf-8").split()) < at_least and time.monotonic() < deadline:
+        time.sleep(0.02)
+    computed = -1
     while computed != (computed := len(log.read_text(encoding="utf-8").split())) and time.monotonic() < deadline:
         time.sleep(0.5)  # until the log stops growing: every worker waits for room
     assert sum(1 for _ in results) == 299
@@ -79,7 +87,7 @@ def _computed_while_the_first_result_is_held(monkeypatch: pytest.MonkeyPatch, lo
 def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # A pipe holds less than one chunk here, so a worker only gets ahead if the chunks are
     # taken off its pipe while the caller is busy with the first one.
-    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 1)
+    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 1, 4 * 3 + 3)
     assert ahead >= 4 * 3 + 3, f"the worker computed {ahead} items while the caller held the first"
     assert ahead <= (parallel.AHEAD + 4) * 3, "the worker ran further ahead than AHEAD allows"
 
@@ -87,7 +95,7 @@ def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.Monk
 def test_many_workers_share_what_may_wait_for_the_caller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Four workers share AHEAD (two chunks each), rather than taking AHEAD each. Each worker may
     # also hold one chunk in its thread and one in its pipe, beyond its share.
-    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 4)
+    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 4, 4 * 3)
     assert ahead <= (parallel.AHEAD + 4 * 3 + 1) * 3, f"{ahead} items computed ahead by 4 workers"
 
 
@@ -105,6 +113,16 @@ def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyP
     assert {pid for _, pid in parallel.ordered_map(square_and_pid, range(10))} == {PARENT}
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert parallel.workers() == 0
+
+
+def test_a_machine_of_many_cores_starts_a_few_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(os, "sched_getaffinity"):
+        pytest.skip("needs fork and sched_getaffinity")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert parallel.workers() == parallel.MAX_WORKERS == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert parallel.workers() == 1
 
 
 def _index_rows(context: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

@@ -34,23 +34,26 @@ MIN_ITEMS = 400
 CHUNK = 64
 # Chunks received ahead of the caller, shared by the workers (each is about 0.5 MB of a home's
 # text): enough that one worker seldom waits for the caller. Each worker has room for two at
-# least, so beyond four workers it is two per worker, and each may hold one more in its thread
-# and one in its pipe: a worker cannot lend its room to another, or the caller could wait on one
-# whose room the others fill. With many workers the caller is the slow side anyway.
+# least, and may hold one more in its thread and one in its pipe: a worker cannot lend its room
+# to another, or the caller could wait on one whose room the others fill. `MAX_WORKERS` bounds
+# the whole: at most 12 chunks.
 AHEAD = 8
+# The caller, adding the results to the full-text index on one core, is the slow side: on 2
+# cores one worker keeps it busy, and more than three would only take memory and cores.
+MAX_WORKERS = 3
 # How often a thread waiting to hand over a chunk checks whether the caller has stopped.
 STOP_POLL_SECONDS = 0.05
 
 
 def workers() -> int:
-    """How many worker processes a build may start: the usable cores but one (the caller's)."""
+    """How many worker processes a build may start: the usable cores but one (the caller's), up to `MAX_WORKERS`."""
     # Imported here: multiprocessing costs a warm `scaffold context` run 40 ms it does not need.
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(cores - 1, 0)
+    return min(max(cores - 1, 0), MAX_WORKERS)
 
 
 def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Generator[Result, None, None]:
