@@ -434,7 +434,8 @@ def _sharing_too_few(task: Task, paths: Sequence[str], index: Index) -> dict[str
 
 
 def _words_needed(task: Task) -> tuple[list[str], int]:
-    """The task's words, and how many of them a ranked document must share with it."""
+    """The task's words as ranking uses them (for a project: also its name and answers), and how many
+    of them a ranked document must share with it."""
     words = query_terms(task.query())
     return words, min(MIN_SHARED_WORDS, len(words))
 
@@ -474,6 +475,7 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
       closest match or more) join when the task gives them at least `RELATED_CUTOFF`.
 
     Only documents the task already scores that high are candidates, so only they are read.
+    `MIN_SHARED_WORDS` does not apply: these join for using other words than the task.
     """
     sections = index.sections_of(top)
     if not cmap.related or not sections:
