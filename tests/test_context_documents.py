@@ -243,6 +243,17 @@ def test_the_words_a_document_shares_with_a_task_are_matched_as_ranking_matches_
     }
 
 
+def test_words_outside_ascii_are_found_as_they_are_written(tmp_path: Path) -> None:
+    make_home(tmp_path, {"context/runbooks/strasse.md": "# Sperrung der Hauptstraße\n\nUmleitung über die Brücke.\n"})
+    library = load_library(tmp_path / "context")
+    assert [section.path for section, _ in library.rank("Hauptstraße Brücke", ["runbooks"], 5)] == [
+        "runbooks/strasse.md"
+    ]
+    assert library.words_in(["runbooks/strasse.md"], documents.query_terms("HAUPTSTRASSE hauptstraße Brücke")) == {
+        "runbooks/strasse.md": {"hauptstraße", "brücke"}
+    }
+
+
 def test_a_title_match_outranks_the_same_words_in_a_body(tmp_path: Path) -> None:
     make_home(
         tmp_path,

@@ -419,8 +419,12 @@ class Library:
 
 
 def query_terms(text: str) -> list[str]:
-    """The words of `text` a query looks for: lowercase, no stop words, each once, in order."""
-    words = (word for word in _QUERY_WORD.findall(text.casefold()) if word not in _STOPWORDS)
+    """The words of `text` a query looks for: lowercase, no stop words, each once, in order.
+
+    Lowercased, not casefolded: FTS5's tokenizer folds case letter by letter, so "Straße" is
+    indexed as "straße", which casefolding would turn into "strasse" and never match.
+    """
+    words = (word for word in _QUERY_WORD.findall(text.lower()) if word not in _STOPWORDS)
     return list(dict.fromkeys(words))
 
 
@@ -432,7 +436,7 @@ def query_pairs(text: str) -> list[tuple[str, str]]:
     """
     pairs: list[tuple[str, str]] = []
     for line in text.splitlines():
-        words = _QUERY_WORD.findall(line.casefold())
+        words = _QUERY_WORD.findall(line.lower())  # as `query_terms`
         for first, second in itertools.pairwise(words):
             if first not in _STOPWORDS and second not in _STOPWORDS:
                 pairs.append((first, second))
