@@ -161,6 +161,12 @@ FLAGS = {
     "mysql -u root -p'Secr3t" + "Pass;tail' db": "mysql -u root -p'[REDACTED: Secret Keyword]' db",
     "curl -u 'deploy:Secr3t" + "Pass;tail' https://x": "curl -u 'deploy:[REDACTED: Secret Keyword]' https://x",
     "curl -u deploy:'Secr3t" + "Pass word' https://x": "curl -u deploy:'[REDACTED: Secret Keyword]' https://x",
+    # A long command broken over lines: `-u` on a line of its own, or after many other arguments.
+    f"  -u deploy:{FLAG_VALUE} \\": "  -u deploy:[REDACTED: Secret Keyword] \\",
+    f"curl -sS --fail -X POST -H 'A: b' -H 'C: d' --data @x --retry 3 --user=deploy:{FLAG_VALUE} https://x": (
+        "curl -sS --fail -X POST -H 'A: b' -H 'C: d' --data @x --retry 3 --user=deploy:[REDACTED: Secret Keyword] "
+        "https://x"
+    ),
     "mysql --password \"it's-Secr3t" + '" db': 'mysql --password "[REDACTED: Secret Keyword]" db',
 }
 # Placeholders, options that only say where a secret is, and `-p` outside sshpass (a port): kept as they are.
@@ -183,10 +189,11 @@ FLAGS_KEPT = [
     "deploy --private-key /etc/keys/deploy2024.pem",
     'mysql --password "$DB_PASSWORD2" orders',
     'vault login --token "$(cat token2024.txt)"',
-    # `mysql -p` alone prompts (the next word is the database); `-u` outside curl is a user (and group).
+    # `mysql -p` alone prompts (the next word is the database); a short or digitless `-u` is a user and group.
     "mysql -u root -p orders2024x",
     "curl -u deploy:$TOKEN2024 https://api.internal",
     "docker run -u app2024:app2024 payments",
+    "docker run --user appuser:appgroup payments",
     'sshpass -p "$SSHPASS2024" ssh deploy@host',
     "mysql -u root -p'$DB_PASSWORD2' orders",
     'curl -u "deploy:$TOKEN2024" https://api.internal',
@@ -222,7 +229,7 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     text = f"mysql -u root --password {FLAG_VALUE} -h db1"
     cache = tmp_path / "redactions.json"
     with monkeypatch.context() as older:
-        commands = ("--", "sshpass", "mysql", "curl")
+        commands = ("--", "sshpass", "mysql", "-u|")
         before_flags = tuple(p for p in redact_module.PATTERNS if not any(c in p[1].pattern for c in commands))
         older.setattr(redact_module, "PATTERNS", before_flags)
         before = Redactor(cache)

@@ -75,10 +75,13 @@ _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?(?!-|~/|\.{{0,2}}/)"""
 # output or a path. Every pattern below that takes a value takes a quoted one this way too.
 _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
-# mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database), and
-# curl's `-u user:VALUE`, each after a few other arguments on the same command.
+# mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database),
+# after a few other arguments on the same line (elsewhere `-p8080:80` is a port).
 _MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s-])"""
-_CURL_U = r"""(?<![\w\-])curl(?:[ \t]+\S+){0,8}?[ \t]+(?:-u|--user)[ \t]*"""
+# `-u user:VALUE` or `--user user:VALUE` (curl, wget, httpie), on any line: a runbook breaks a long
+# curl command over lines ending in `\`, and `-u` may be on its own line or its tenth argument.
+# `docker run -u 1000:1000`, a user and group, is short or without digits, as `_looks_secret` asks.
+_CURL_U = r"""(?<![\w\-])(?:-u|--user)(?:[ \t]+|=)"""
 _CURL_USER = r"""[^\s:"'$]+:"""
 # sshpass's own `-p` (elsewhere `-p` is mostly a port), after a few of its other options. Only a
 # word of its own starts it, and the options are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
