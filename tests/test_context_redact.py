@@ -168,6 +168,9 @@ FLAGS = {
         "https://x"
     ),
     "mysql --password \"it's-Secr3t" + '" db': 'mysql --password "[REDACTED: Secret Keyword]" db',
+    # Joined by `=` too: `--password='...'` holding the other quote was not redacted at all.
+    "mysql --password=\"it's-Secr3t" + '" db': 'mysql --password="[REDACTED: Secret Keyword]" db',
+    "mytool --client-secret='Secr3t\"" + "Pass' -v": "mytool --client-secret='[REDACTED: Secret Keyword]' -v",
 }
 # Placeholders, options that only say where a secret is, and `-p` outside sshpass (a port): kept as they are.
 FLAGS_KEPT = [
@@ -252,6 +255,11 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "sshpass -p '" + "a" * 200_000,
         "curl -u 'u:" + "a" * 200_000,
         "-" * 200_000,
+        # Long runs of name characters with a word boundary every few (a base64url blob), or of secret words.
+        "ab12-" * 40_000,
+        "eyJaaaaaaaa." * 16_000,
+        "password" * 25_000,
+        "db_password-" * 16_000,
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:

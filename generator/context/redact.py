@@ -63,7 +63,11 @@ _SECRET_WORD = (
     r"(?:secret|passw(?:or)?d|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
     r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key)"
 )
-_SECRET_NAME = rf"[A-Za-z0-9_.\-]*{_SECRET_WORD}[A-Za-z0-9_.\-]*"
+# Its name is where the word is (`DB_PASSWORD`'s `PASSWORD`): what comes before it is not needed. Matched from a
+# word boundary through any name characters before the word, a long run of them with many boundaries
+# (`ab12-ab12-...`, a base64url blob) ran from each to the run's end and back (20 KB: 30 s). What follows
+# is bounded and never given back, so that a line of `passwordpassword...` is linear too.
+_SECRET_NAME = rf"{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"
 # A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`), but
 # not one that turns it off or asks for it (`--no-password`, `--ask-vault-password`).
 _FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)[A-Za-z0-9_\-]*{_SECRET_WORD}"
@@ -115,10 +119,10 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Azure Storage Account access key", r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})"),
         ("JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
         ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
-        ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
-        ("Secret Keyword", rf"(?i)\b{_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+        ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
+        ("Secret Keyword", rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
         ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_VALUE}"),
-        ("Secret Keyword", rf"(?i){_FLAG_NAME}[ \t]+{_QUOTED}"),
+        ("Secret Keyword", rf"(?i){_FLAG_NAME}(?:[ \t]+|=){_QUOTED}"),
         ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_VALUE}"""),
         ("Secret Keyword", rf"{_SSHPASS_P}{_QUOTED}"),
         ("Secret Keyword", rf"""{_MYSQL_P}["']?{_VALUE}"""),
