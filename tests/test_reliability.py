@@ -365,6 +365,33 @@ def test_a_second_interrupt_while_the_first_is_reported_is_no_traceback(
     assert result.stderr.startswith(line), result.stderr
 
 
+BLOCKED_WITH_A_THREAD = """
+import os, signal, sys, threading, time
+from generator.plumbing.transaction import block_signals, install_handlers
+
+install_handlers()
+threading.Thread(target=time.sleep, args=(5,), daemon=True).start()  # started before: not blocking them
+block_signals()
+os.kill(os.getpid(), signal.SIGINT)  # the kernel hands it to the thread
+time.sleep(0.2)
+print("reported", file=sys.stderr)
+"""
+
+
+def test_blocked_signals_do_not_land_through_another_thread() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKED_WITH_A_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=default_sigint,
+    )
+    assert (result.returncode, result.stderr) == (0, "reported\n")
+
+
 def test_a_signal_after_the_command_finished_does_not_undo_its_exit(tmp_path: Path) -> None:
     """The command printed its result; a SIGINT while the interpreter exits must not end it by signal."""
     import subprocess

@@ -72,9 +72,18 @@ def install_handlers() -> None:
 
 
 def block_signals() -> None:
-    """Block SIGINT/SIGTERM/SIGHUP for good (a process that is about to exit with its result)."""
-    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+    """Block SIGINT/SIGTERM/SIGHUP for good (a process that is about to exit with its result).
+
+    Blocked in the main thread and ignored: the OS hands a process-wide signal to any thread
+    not blocking it (a display thread still closing), and Python then runs the handler in the
+    main thread all the same.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    for signum in HELD:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
