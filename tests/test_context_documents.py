@@ -243,6 +243,26 @@ def test_the_words_a_document_shares_with_a_task_are_matched_as_ranking_matches_
     }
 
 
+def test_a_document_holding_enough_of_the_words_is_looked_at_no_further(tmp_path: Path) -> None:
+    make_home(
+        tmp_path,
+        {
+            "context/runbooks/rotate.md": "# Rotate credentials\n\nRotating the keys takes an hour.\n",
+            "context/runbooks/other.md": "# Other\n\nAn hour of nothing.\n",
+        },
+    )
+    library = load_library(tmp_path / "context")
+    lookups: list[str] = []
+    library._index.db.set_trace_callback(lambda sql: lookups.append(sql) if "MATCH" in sql else None)
+    words = ["rotate", "keys", "hour", *(f"word{n}" for n in range(40))]
+    shared = library.words_in(["runbooks/rotate.md", "runbooks/other.md"], words, enough=2)
+    assert shared == {"runbooks/rotate.md": {"rotate", "keys"}, "runbooks/other.md": {"hour"}}
+    assert len(lookups) == len(words), "one lookup per word while a document lacks enough"
+    lookups.clear()
+    assert library.words_in(["runbooks/rotate.md"], words, enough=2) == {"runbooks/rotate.md": {"rotate", "keys"}}
+    assert len(lookups) == 2, "a document holding enough is looked at no further"
+
+
 def test_words_outside_ascii_are_found_as_they_are_written(tmp_path: Path) -> None:
     make_home(tmp_path, {"context/runbooks/strasse.md": "# Sperrung der Hauptstraße\n\nUmleitung über die Brücke.\n"})
     library = load_library(tmp_path / "context")
@@ -264,6 +284,13 @@ def test_a_title_match_outranks_the_same_words_in_a_body(tmp_path: Path) -> None
     )
     ranked = load_library(tmp_path / "context").rank("restart workers", ["runbooks"], 5)
     assert [section.path for section, _ in ranked][:2] == ["runbooks/restart-workers.md", "runbooks/restart-workers.md"]
+
+
+def test_a_long_task_is_queried_by_its_first_words() -> None:
+    text = " ".join(f"word{n} other{n}" for n in range(500))
+    assert documents.query_terms(text)[-1] == f"other{documents.MAX_QUERY_WORDS // 2 - 1}"
+    assert len(documents.query_terms(text)) == documents.MAX_QUERY_WORDS
+    assert len(documents.query_pairs(text)) == documents.MAX_QUERY_WORDS
 
 
 def test_query_words_and_phrases() -> None:

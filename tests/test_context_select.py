@@ -55,7 +55,7 @@ class FakeIndex:
     def paths(self) -> list[str]:
         return sorted(self.docs)
 
-    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
+    def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
         """Every document holds every word, unless `shared` says what it holds."""
         self.looked_up.extend(paths)
         return {path: set(self.shared.get(path, words)) & set(words) for path in paths}

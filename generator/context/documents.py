@@ -293,6 +293,10 @@ _STOPWORDS = frozenset(
     yours yourself yourselves""".split()  # noqa: SIM905 - a list literal would take 30 lines
 )
 _QUERY_WORD = re.compile(r"[^\W_]+")
+# A task is a sentence or a project's answers: a few dozen words. Ranking scores every section
+# holding any of them, so a pasted page of 1,200 words took 6 s a new task; the first 100 words
+# (and 100 pairs) rank it in well under a second.
+MAX_QUERY_WORDS = 100
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(
@@ -385,9 +389,12 @@ class Library:
         neighbours += [source for source in suspects if source not in named and path in refers_to(source)]
         return neighbours
 
-    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
-        """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them)."""
-        return self._index.words_in(paths, words)
+    def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
+        """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them).
+
+        With `enough`, a document holding that many is looked at no further: its set may be short.
+        """
+        return self._index.words_in(paths, words, enough)
 
     def _text(self, path: str) -> str:
         """A document's text for its references (the start of it); nothing if it cannot be read."""
@@ -419,13 +426,14 @@ class Library:
 
 
 def query_terms(text: str) -> list[str]:
-    """The words of `text` a query looks for: lowercase, no stop words, each once, in order.
+    """The words of `text` a query looks for: lowercase, no stop words, each once, in order, the
+    first `MAX_QUERY_WORDS` of them.
 
     Lowercased, not casefolded: FTS5's tokenizer folds case letter by letter, so "Straße" is
     indexed as "straße", which casefolding would turn into "strasse" and never match.
     """
     words = (word for word in _QUERY_WORD.findall(text.lower()) if word not in _STOPWORDS)
-    return list(dict.fromkeys(words))
+    return list(itertools.islice(dict.fromkeys(words), MAX_QUERY_WORDS))
 
 
 def query_pairs(text: str) -> list[tuple[str, str]]:
@@ -440,7 +448,7 @@ def query_pairs(text: str) -> list[tuple[str, str]]:
         for first, second in itertools.pairwise(words):
             if first not in _STOPWORDS and second not in _STOPWORDS:
                 pairs.append((first, second))
-    return list(dict.fromkeys(pairs))
+    return list(itertools.islice(dict.fromkeys(pairs), MAX_QUERY_WORDS))
 
 
 # --- building and caching ------------------------------------------------------------------
@@ -673,8 +681,12 @@ class _Index:
             found.update(str(row[0]) for row in rows)
         return [path for path in paths if path in found]
 
-    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]:
-        """See `Library.words_in`: a lookup per word among the documents' own rows (a millisecond each)."""
+    def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None) -> dict[str, set[str]]:
+        """See `Library.words_in`: a lookup per word among the documents' own rows (a millisecond each).
+
+        A task of a thousand words would make a thousand lookups; with `enough`, those of the
+        documents that hold enough stop, and most do after a few words.
+        """
         owners: dict[int, str] = {}
         for marks, chunk in _in_chunks(paths):
             rows = self.db.execute(f"SELECT id, path FROM sections WHERE path IN ({marks}) AND stub = 0", chunk)
@@ -686,6 +698,10 @@ class _Index:
                 rows = self.db.execute(query, (_match([word]), *ids))
                 for (row_id,) in rows:
                     found[owners[row_id]].add(word)
+            if enough is not None:
+                owners = {row_id: path for row_id, path in owners.items() if len(found[path]) < enough}
+                if not owners:
+                    break
         return found
 
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:

@@ -132,7 +132,9 @@ class Index(Protocol):
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
 
-    def words_in(self, paths: Sequence[str], words: Sequence[str]) -> dict[str, set[str]]: ...
+    def words_in(
+        self, paths: Sequence[str], words: Sequence[str], enough: int | None = None
+    ) -> dict[str, set[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -429,7 +431,7 @@ def _sharing_too_few(task: Task, paths: Sequence[str], index: Index) -> dict[str
     words, needed = _words_needed(task)
     if needed < 2:
         return {}  # a task of one word: any document that scores shares it
-    shared = index.words_in(list(dict.fromkeys(paths)), words)
+    shared = index.words_in(list(dict.fromkeys(paths)), words, needed)
     return {path: sorted(found) for path, found in shared.items() if len(found) < needed}
 
 
