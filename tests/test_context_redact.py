@@ -148,6 +148,11 @@ FLAGS = {
     f"redis-cli --DB-PASSWORD {FLAG_VALUE}": "redis-cli --DB-PASSWORD [REDACTED: Secret Keyword]",
     # A quoted value is redacted whole, past the characters that end an unquoted one.
     "mysql --password 'p@ss:w0rd;x' orders": "mysql --password '[REDACTED: Secret Keyword]' orders",
+    # An inline assignment keeps the command after it (detect-secrets' value runs to the line's end).
+    f"PGPASSWORD={FLAG_VALUE} psql -h db -U app orders": "PGPASSWORD=[REDACTED: Secret Keyword] psql -h db -U app orders",
+    f"wget --password={FLAG_VALUE} https://files.internal/a": (
+        "wget --password=[REDACTED: Secret Keyword] https://files.internal/a"
+    ),
     f"mysql -u root -p{FLAG_VALUE} orders": "mysql -u root -p[REDACTED: Secret Keyword] orders",
     f"mysqldump -h db -P 3306 -u root -p'{FLAG_VALUE}' db": (
         "mysqldump -h db -P 3306 -u root -p'[REDACTED: Secret Keyword]' db"

@@ -39,7 +39,7 @@ from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
 # Bump when the scanning logic changes; a change to scaffold's own patterns needs no bump (see `_rules_digest`).
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
 PRIVATE_KEY = "Private Key"
@@ -310,6 +310,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             for _, secret in collection:
                 at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
                 value = secret.secret_value
+                if secret.type == KEYWORD and value and at is not None:
+                    value = _unquoted_word(value, lines[at])
                 # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
                 # code, and redacting names would cost the model the code's meaning.
                 if value and at is not None and (secret.type != KEYWORD or _plausible(value)):
@@ -350,6 +352,20 @@ def _pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
             if _random_looking(match.group(0)):
                 found.append((HIGH_ENTROPY, match.group(0), number))
     return found
+
+
+def _unquoted_word(value: str, line: str) -> str:
+    """A keyword value joined to its `=` (shell style: `NAME=VALUE`, `--password=VALUE`) up to its first space.
+
+    detect-secrets reads a line as ini, where a value runs to the line's end: in
+    `PGPASSWORD=Vb00mQ7tRz psql -h db -U app` it is the password and the command after it,
+    and redacting all of it would cost the model the command. In shell a value ends at a
+    space; after `key = ` or `key: ` (ini, YAML) it may hold spaces, and all of it stays redacted.
+    """
+    start = line.find(value)
+    if start <= 0 or line[start - 1] != "=" or not value.strip():
+        return value
+    return value.split(maxsplit=1)[0]
 
 
 def _looks_secret(value: str, after: str) -> bool:
