@@ -148,6 +148,14 @@ FLAGS = {
     f"redis-cli --DB-PASSWORD {FLAG_VALUE}": "redis-cli --DB-PASSWORD [REDACTED: Secret Keyword]",
     # A quoted value is redacted whole, past the characters that end an unquoted one.
     "mysql --password 'p@ss:w0rd;x' orders": "mysql --password '[REDACTED: Secret Keyword]' orders",
+    # A command-line value is the whole shell word; JSON argument lists; docker login and redis-cli.
+    "deploy --password Xk9p%Q2wLm7 --env prod": "deploy --password [REDACTED: Secret Keyword] --env prod",
+    "deploy --password Xk9p,Q2wLm7 --env prod": "deploy --password [REDACTED: Secret Keyword] --env prod",
+    f'args: ["--db-password", "{FLAG_VALUE}"]': 'args: ["--db-password", "[REDACTED: Secret Keyword]"]',
+    f"docker login -u ci -p {FLAG_VALUE} registry.internal": (
+        "docker login -u ci -p [REDACTED: Secret Keyword] registry.internal"
+    ),
+    f"redis-cli -h cache -p 6379 -a {FLAG_VALUE} ping": "redis-cli -h cache -p 6379 -a [REDACTED: Secret Keyword] ping",
     # An inline assignment keeps the command after it (detect-secrets' value runs to the line's end).
     f"PGPASSWORD={FLAG_VALUE} psql -h db -U app orders": "PGPASSWORD=[REDACTED: Secret Keyword] psql -h db -U app orders",
     f"wget --password={FLAG_VALUE} https://files.internal/a": (
@@ -202,6 +210,8 @@ FLAGS_KEPT = [
     "curl -u deploy:$TOKEN2024 https://api.internal",
     "docker run -u app2024:app2024 payments",
     "docker run --user appuser:appgroup payments",
+    "redis-cli -h cache2024 -p 6379 ping",
+    "deploy --password $DB_PASSWORD2 --env prod",
     'sshpass -p "$SSHPASS2024" ssh deploy@host',
     "mysql -u root -p'$DB_PASSWORD2' orders",
     'curl -u "deploy:$TOKEN2024" https://api.internal',
@@ -256,6 +266,9 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "--password " * 20_000,
         "--password '" + "a" * 200_000,
         "mysql" + " -pmysql" * 20_000,
+        "docker login" + " docker login -p" * 10_000,
+        "redis-cli -a" + " redis-cli" * 20_000,
+        '--password"' + ', "--password"' * 20_000,
         "curl -u" + " curl" * 20_000,
         "sshpass -p '" + "a" * 200_000,
         "curl -u 'u:" + "a" * 200_000,

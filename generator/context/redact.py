@@ -87,13 +87,20 @@ _MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s
 # `docker run -u 1000:1000`, a user and group, is short or without digits, as `_looks_secret` asks.
 _CURL_U = r"""(?<![\w\-])(?:-u|--user)(?:[ \t]+|=)"""
 _CURL_USER = r"""[^\s:"'$]+:"""
-# sshpass's own `-p` (elsewhere `-p` is mostly a port), after a few of its other options. Only a
-# word of its own starts it, and the options are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
+# A command's own short password option (elsewhere `-p` is mostly a port, and `-a` anything):
+# sshpass's `-p` after a few of its other options, `docker login -p`, `redis-cli -a`. Only a word
+# of its own starts it, and the arguments are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
 # every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
-_SSHPASS_P = r"""(?<![\w\-])sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p[ \t]*"""
+_SSHPASS_P = (
+    r"""(?<![\w\-])(?:sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p"""
+    r"""|docker[ \t]+login(?:[ \t]+\S+){0,8}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a)[ \t]*"""
+)
 # After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
 _ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
 _VALUE = r"""(?P<secret>[^\s"'`,;<>(){}\[\]$%]{8,}(?:[%!@$][^\s"'`,;<>(){}\[\]]*)?)"""
+# A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
+# `%` or `,`), unless it starts with `$` (a variable).
+_WORD_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{8,})"""
 _PLACEHOLDER = re.compile(r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*", re.IGNORECASE)
 _ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 ENTROPY_MIN = 3.8
@@ -121,13 +128,13 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
         ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
         ("Secret Keyword", rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
-        ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_VALUE}"),
-        ("Secret Keyword", rf"(?i){_FLAG_NAME}(?:[ \t]+|=){_QUOTED}"),
-        ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_VALUE}"""),
+        ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
+        ("Secret Keyword", rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
+        ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_SSHPASS_P}{_QUOTED}"),
-        ("Secret Keyword", rf"""{_MYSQL_P}["']?{_VALUE}"""),
+        ("Secret Keyword", rf"""{_MYSQL_P}["']?{_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_MYSQL_P}{_QUOTED}"),
-        ("Secret Keyword", rf"""{_CURL_U}["']?{_CURL_USER}{_VALUE}"""),
+        ("Secret Keyword", rf"""{_CURL_U}["']?{_CURL_USER}{_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_CURL_U}{_CURL_USER}{_QUOTED}"),
         ("Secret Keyword", rf"""{_CURL_U}(?P<quote>["']){_CURL_USER}{_QUOTED_REST}"""),
     )
