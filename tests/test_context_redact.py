@@ -240,6 +240,30 @@ def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp
         assert (result.text, result.findings) == (text, ())
 
 
+# In a runbook's code block, where detect-secrets cannot read the document as ini (a line alone it can).
+IN_A_DOCUMENT = {
+    "DB_PASSWORD=Xk9p,Q2wL" + "m7": "DB_PASSWORD=[REDACTED: Secret Keyword]",
+    "export API_TOKEN=Xk9p{Q2wL" + "m7}": "export API_TOKEN=[REDACTED: Secret Keyword]",
+    "deploy --password=Xk9p%Q2wL" + "m7 --env prod": "deploy --password=[REDACTED: Secret Keyword] --env prod",
+    "  password: Xk9p%Q2wL" + "m7": "  password: [REDACTED: Secret Keyword]",
+    "REDIS_URL=redis://:Xk9pQ2wL" + "m7@cache:6379/0": (
+        "REDIS_URL=redis://:[REDACTED: Basic Auth Credentials]@cache:6379/0"
+    ),
+    "login(user, password=pass12" + "34, port=5432)": "login(user, password=[REDACTED: Secret Keyword], port=5432)",
+    'printf "password=%s" "$PW"': 'printf "password=%s" "$PW"',
+    "password: %(db_password2)s": "password: %(db_password2)s",
+}
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_values_joined_to_their_name_are_redacted_whole_in_a_document(tmp_path: Path, gated: bool) -> None:
+    redactor = _redactor(tmp_path, gated)
+    page = "## Deploy\n\nOn the bastion:\n\n```bash\n{}\n```\n\nThen check the logs.\n"
+    for line, expected in IN_A_DOCUMENT.items():
+        [result] = redactor.redact([Piece("runbooks/db.md", 1, page.format(line))])
+        assert result.text == page.format(expected)
+
+
 def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -272,6 +296,7 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "curl -u" + " curl" * 20_000,
         "sshpass -p '" + "a" * 200_000,
         "curl -u 'u:" + "a" * 200_000,
+        "--user=" * 28_000,
         "-" * 200_000,
         # Long runs of name characters with a word boundary every few (a base64url blob), or of secret words.
         "ab12-" * 40_000,

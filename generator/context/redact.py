@@ -86,7 +86,9 @@ _MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s
 # curl command over lines ending in `\`, and `-u` may be on its own line or its tenth argument.
 # `docker run -u 1000:1000`, a user and group, is short or without digits, as `_looks_secret` asks.
 _CURL_U = r"""(?<![\w\-])(?:-u|--user)(?:[ \t]+|=)"""
-_CURL_USER = r"""[^\s:"'$]+:"""
+# The user name is bounded and never given back: unbounded, `--user=--user=...` (no `:`) ran from each
+# `--user=` to the line's end, quadratic (200 KB: 22 s).
+_CURL_USER = r"""[^\s:"'$]{1,100}+:"""
 # A command's own short password option (elsewhere `-p` is mostly a port, and `-a` anything):
 # sshpass's `-p` after a few of its other options, `docker login -p`, `redis-cli -a`. Only a word
 # of its own starts it, and the arguments are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
@@ -97,10 +99,13 @@ _SSHPASS_P = (
 )
 # After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
 _ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
-_VALUE = r"""(?P<secret>[^\s"'`,;<>(){}\[\]$%]{8,}(?:[%!@$][^\s"'`,;<>(){}\[\]]*)?)"""
+# A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
+_VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable).
 _WORD_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{8,})"""
+# The same joined to a name's `=`, but not a comma after it (`f(password=..., port=5432)`).
+_JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 _PLACEHOLDER = re.compile(r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*", re.IGNORECASE)
 _ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 ENTROPY_MIN = 3.8
@@ -126,8 +131,11 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Azure Storage Account access key", r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})"),
         ("JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
         ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
-        ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]+:(?P<secret>[^\s@/]+)@"),
+        ("Basic Auth Credentials", r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]*:(?P<secret>[^\s@/]+)@"),
         ("Secret Keyword", rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+        # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
+        # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
+        ("Secret Keyword", rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
         ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
         ("Secret Keyword", rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
         ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_WORD_VALUE}"""),
