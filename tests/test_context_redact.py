@@ -132,6 +132,23 @@ def test_a_quoted_password_is_redacted_where_it_is_assigned_and_where_it_is_repe
     assert [(f.line, f.kind) for f in result.findings] == [(1, "Secret Keyword"), (3, "Secret Keyword")]
 
 
+def test_a_value_found_today_is_redacted_in_a_text_cached_before(tmp_path: Path) -> None:
+    # The cache keeps spans per text; a runbook cached earlier that repeats a password found now in
+    # another must lose it too, as it does when both are scanned afresh.
+    password = "Vq7Lm2" + "Xk9pRt"
+    first = Piece("runbooks/a.md", 1, f"# A\n\n```yaml\ndb_password: '{password}'\n```\n")
+    second = Piece("runbooks/b.md", 1, f"# B\n\nIf login fails, check that {password} was rotated.\n")
+    cache = tmp_path / "redactions.json"
+    earlier = Redactor(cache)
+    assert earlier.redact([second])[0].text == second.text
+    earlier.save()
+    fresh = Redactor().redact([first, second])
+    cached = Redactor(cache).redact([first, second])
+    assert cached == fresh
+    assert all(password not in result.text for result in cached)
+    assert cached[1].findings == (Finding("runbooks/b.md", 3, "Secret Keyword"),)
+
+
 # Secrets given to a command as a flag's next argument: no `=` or `:` says a value follows, the flag's name does.
 FLAG_VALUE = "s3cr3t" + "Value9"
 FLAGS = {
@@ -210,6 +227,10 @@ FLAGS_KEPT = [
     "curl -u deploy:$TOKEN2024 https://api.internal",
     "docker run -u app2024:app2024 payments",
     "docker run --user appuser:appgroup payments",
+    # Terraform's references to a value kept elsewhere.
+    "password = var.db_password_2",
+    "password = random_password.db_v2.result",
+    'access_key = data.vault_generic_secret.aws2.data["access_key"]',
     "redis-cli -h cache2024 -p 6379 ping",
     "deploy --password $DB_PASSWORD2 --env prod",
     'sshpass -p "$SSHPASS2024" ssh deploy@host',

@@ -38,7 +38,7 @@ from typing import Any
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
-# Bump when the scanning logic changes; a change to scaffold's own patterns needs no bump (see `_rules_digest`).
+# Bump when the scanning code changes; a change to scaffold's own patterns needs no bump (see `_rules_digest`).
 CACHE_VERSION = 3
 CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
@@ -106,7 +106,13 @@ _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\
 _WORD_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{8,})"""
 # The same joined to a name's `=`, but not a comma after it (`f(password=..., port=5432)`).
 _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
-_PLACEHOLDER = re.compile(r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*", re.IGNORECASE)
+# Placeholders, and references to a value kept elsewhere (Terraform's `var.db_password_2`,
+# `random_password.db_v2.result`, `data.vault_generic_secret.aws2.data[...]`).
+_PLACEHOLDER = re.compile(
+    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*"
+    r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
+    re.IGNORECASE,
+)
 _ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 ENTROPY_MIN = 3.8
 HIGH_ENTROPY = "High Entropy String"
@@ -209,10 +215,39 @@ class Redactor:
                     self.cache.set_triggers(_plugin_patterns())
             for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
-        return [_apply(piece, self.cache.get(key)) for key, piece in zip(keys, pieces, strict=True)]
+        cached = _everywhere(pieces, [self.cache.get(key) for key in keys])
+        return [_apply(piece, found) for piece, found in zip(pieces, cached, strict=True)]
 
     def save(self) -> None:
         self.cache.save()
+
+
+def _everywhere(pieces: Sequence[Piece], spans: list[list[Span]]) -> list[list[Span]]:
+    """`spans` plus every other place in `pieces` where a redacted value of `GLOBAL_MIN_LENGTH` or more appears.
+
+    A scan redacts a value wherever it appears in the texts scanned together, but the cache
+    holds spans per text: a runbook cached earlier that repeats a password found today in
+    another must lose it too, as it would if both were scanned afresh.
+    """
+    values: dict[str, str] = {}
+    for piece, found in zip(pieces, spans, strict=True):
+        lines = piece.text.split("\n")
+        for index, start, end, kind, _ in found:
+            if end != -1 and index < len(lines) and end - start >= GLOBAL_MIN_LENGTH:
+                values.setdefault(lines[index][start:end], kind)
+    if not values:
+        return spans
+    result = []
+    for piece, found in zip(pieces, spans, strict=True):
+        more = list(found)
+        for index, line in enumerate(piece.text.split("\n")):
+            for value, kind in values.items():
+                start = line.find(value)
+                while start != -1:
+                    more.append((index, start, start + len(value), kind, True))
+                    start = line.find(value, start + len(value))
+        result.append(more)
+    return result
 
 
 def _apply(piece: Piece, spans: list[Span]) -> Redacted:
@@ -460,7 +495,8 @@ def _span(stored: list[Any]) -> Span:
 
 def _rules_digest() -> str:
     """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find."""
-    rules = [pattern.pattern for _, pattern in PATTERNS] + [_ENTROPY_TOKEN.pattern, _PLACEHOLDER.pattern]
+    gate = (_KEYWORDS, _KEYWORD_VALUE, _QUOTED_RUN, _OPENS_VALUE, _TOKEN_TAIL, _KEY_END, _ENTROPY_TOKEN, _PLACEHOLDER)
+    rules = [pattern.pattern for _, pattern in PATTERNS] + [pattern.pattern for pattern in gate]
     rules += [str(ENTROPY_MIN), str(GLOBAL_MIN_LENGTH)]
     return hashlib.sha256("\n".join(rules).encode("utf-8")).hexdigest()[:12]
 
