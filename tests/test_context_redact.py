@@ -173,6 +173,11 @@ FLAGS = {
         "docker login -u ci -p [REDACTED: Secret Keyword] registry.internal"
     ),
     f"redis-cli -h cache -p 6379 -a {FLAG_VALUE} ping": "redis-cli -h cache -p 6379 -a [REDACTED: Secret Keyword] ping",
+    # Markdown emphasis and tables around the name, and a Dockerfile's ENV without `=`.
+    f"- **Password**: {FLAG_VALUE}": "- **Password**: [REDACTED: Secret Keyword]",
+    f"- **Password:** {FLAG_VALUE}": "- **Password:** [REDACTED: Secret Keyword]",
+    f"| password | {FLAG_VALUE} |": "| password | [REDACTED: Secret Keyword] |",
+    f"ENV DB_PASSWORD {FLAG_VALUE}": "ENV DB_PASSWORD [REDACTED: Secret Keyword]",
     # An inline assignment keeps the command after it (detect-secrets' value runs to the line's end).
     f"PGPASSWORD={FLAG_VALUE} psql -h db -U app orders": "PGPASSWORD=[REDACTED: Secret Keyword] psql -h db -U app orders",
     f"wget --password={FLAG_VALUE} https://files.internal/a": (
@@ -227,6 +232,8 @@ FLAGS_KEPT = [
     "curl -u deploy:$TOKEN2024 https://api.internal",
     "docker run -u app2024:app2024 payments",
     "docker run --user appuser:appgroup payments",
+    "| db_password | stored in vault2 |",
+    "ENV DB_PASSWORD_FILE /run/secrets/db2",
     # Terraform's references to a value kept elsewhere.
     "password = var.db_password_2",
     "password = random_password.db_v2.result",
@@ -311,6 +318,10 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "--password " * 20_000,
         "--password '" + "a" * 200_000,
         "mysql" + " -pmysql" * 20_000,
+        "ENV password" * 20_000,
+        "ENV " + "password" * 25_000,
+        "password |" * 20_000,
+        "**password**" * 20_000,
         "docker login" + " docker login -p" * 10_000,
         "redis-cli -a" + " redis-cli" * 20_000,
         '--password"' + ', "--password"' * 20_000,

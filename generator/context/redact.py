@@ -97,8 +97,17 @@ _SSHPASS_P = (
     r"""(?<![\w\-])(?:sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p"""
     r"""|docker[ \t]+login(?:[ \t]+\S+){0,8}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a)[ \t]*"""
 )
-# After the name: `=` or `:` (quotes allowed around the name), or a few words of prose and "is".
-_ASSIGNED = r"""(?:["']?\s*(?::=|=>|[:=])\s*|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
+# A Dockerfile's `ENV NAME VALUE`, the old form without `=` (a path value names a file).
+# The name is found ahead and then taken whole, never given back: `[A-Za-z0-9_]*WORD[A-Za-z0-9_]*`
+# backtracked through every WORD of a long name (200 KB: 30 s).
+_DOCKER_ENV = rf"(?<![\w\-])ENV[ \t]+(?=[A-Za-z0-9_]*?(?i:{_SECRET_WORD}))[A-Za-z0-9_]++[ \t]+(?!~/|\.{{0,2}}/)"
+# After the name: `=` or `:` (quotes or markdown emphasis allowed around the name and the colon:
+# `**Password**: ...`, `**Password:** ...`), a table's next cell (`| password | ... |`), or a few
+# words of prose and "is".
+_ASSIGNED = (
+    r"""(?:["'*_]{0,2}\s*(?::=|=>|[:=])[*_]{0,2}\s*|[ \t]*\|[ \t]*"""
+    r"""|[^\n.:=]{0,40}?\s(?:is|was|are)\s+)["'`]?"""
+)
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
@@ -142,6 +151,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
         # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
         ("Secret Keyword", rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
+        ("Secret Keyword", rf"{_DOCKER_ENV}{_WORD_VALUE}"),
         ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
         ("Secret Keyword", rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
         ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_WORD_VALUE}"""),
