@@ -85,15 +85,15 @@ _MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s
 # `-u user:VALUE` or `--user user:VALUE` (curl, wget, httpie), on any line: a runbook breaks a long
 # curl command over lines ending in `\`, and `-u` may be on its own line or its tenth argument.
 # `docker run -u 1000:1000`, a user and group, is short or without digits, as `_looks_secret` asks.
-_CURL_U = r"""(?<![\w\-])(?:-u|--user)(?:[ \t]+|=)"""
+_USER_OPTION = r"""(?<![\w\-])(?:-u|--user)(?:[ \t]+|=)"""
 # The user name is bounded and never given back: unbounded, `--user=--user=...` (no `:`) ran from each
 # `--user=` to the line's end, quadratic (200 KB: 22 s).
-_CURL_USER = r"""[^\s:"'$]{1,100}+:"""
+_USER_NAME = r"""[^\s:"'$]{1,100}+:"""
 # A command's own short password option (elsewhere `-p` is mostly a port, and `-a` anything):
 # sshpass's `-p` after a few of its other options, `docker login -p`, `redis-cli -a`. Only a word
 # of its own starts it, and the arguments are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
 # every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
-_SSHPASS_P = (
+_PASSWORD_OPTION = (
     r"""(?<![\w\-])(?:sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p"""
     r"""|docker[ \t]+login(?:[ \t]+\S+){0,8}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a)[ \t]*"""
 )
@@ -154,13 +154,13 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Secret Keyword", rf"{_DOCKER_ENV}{_WORD_VALUE}"),
         ("Secret Keyword", rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
         ("Secret Keyword", rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
-        ("Secret Keyword", rf"""{_SSHPASS_P}["']?(?!-){_WORD_VALUE}"""),
-        ("Secret Keyword", rf"{_SSHPASS_P}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_PASSWORD_OPTION}["']?(?!-){_WORD_VALUE}"""),
+        ("Secret Keyword", rf"{_PASSWORD_OPTION}{_QUOTED}"),
         ("Secret Keyword", rf"""{_MYSQL_P}["']?{_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_MYSQL_P}{_QUOTED}"),
-        ("Secret Keyword", rf"""{_CURL_U}["']?{_CURL_USER}{_WORD_VALUE}"""),
-        ("Secret Keyword", rf"{_CURL_U}{_CURL_USER}{_QUOTED}"),
-        ("Secret Keyword", rf"""{_CURL_U}(?P<quote>["']){_CURL_USER}{_QUOTED_REST}"""),
+        ("Secret Keyword", rf"""{_USER_OPTION}["']?{_USER_NAME}{_WORD_VALUE}"""),
+        ("Secret Keyword", rf"{_USER_OPTION}{_USER_NAME}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_USER_OPTION}(?P<quote>["']){_USER_NAME}{_QUOTED_REST}"""),
     )
 )
 
@@ -252,10 +252,7 @@ def _everywhere(pieces: Sequence[Piece], spans: list[list[Span]]) -> list[list[S
         more = list(found)
         for index, line in enumerate(piece.text.split("\n")):
             for value, kind in values.items():
-                start = line.find(value)
-                while start != -1:
-                    more.append((index, start, start + len(value), kind, True))
-                    start = line.find(value, start + len(value))
+                more += [(index, start, end, kind, True) for start, end in _spans(line, value, [])]
         result.append(more)
     return result
 
