@@ -441,6 +441,7 @@ def test_shared_words_are_looked_up_only_until_enough_documents_pass() -> None:
     kept = [item.path for item in selection.ranking if item.kept]
     assert kept == ["decisions/000.md", "decisions/020.md", "decisions/021.md"]
     assert len(index.looked_up) < 60, f"{len(index.looked_up)} documents looked up for 3 places"
+    assert len(index.looked_up) == len(set(index.looked_up)), "a document looked up twice"
     ranking = {item.path: item for item in selection.ranking}
     assert ranking["decisions/019.md"].reason.startswith("cut: it shares 1 of the task's words")
     assert ranking["decisions/200.md"].reason == "cut: already 3 ranked documents"

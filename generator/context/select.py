@@ -321,6 +321,7 @@ def add_ranked(
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     few = _close_sharing_too_few(task, order[0], close, cmap.max_documents, index)
+    needed = _words_needed(task)[1]
     close = [path for path in close if path not in few][: cmap.max_documents]
     # A best document that shares one word with the task says the home has nothing on it: what
     # is related to that document is no closer to the task.
@@ -341,7 +342,6 @@ def add_ranked(
             reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {folder}/"
         elif path in few:
             common = ", ".join(f"'{word}'" for word in few[path]) or "none"
-            needed = _words_needed(task)[1]
             reason = f"cut: it shares {len(few[path])} of the task's words ({common}); a ranked document needs {needed}"
             found.ranking.append(Ranked(path, score, False, reason))
             continue
@@ -415,13 +415,14 @@ def _close_sharing_too_few(
     all of them cost as much as the ranking (50 ms on 10,000 documents), for ones cut anyway.
     Those not looked at are cut as beyond `max_documents`.
     """
-    few = _sharing_too_few(task, [best], index)
+    pending = list(dict.fromkeys([best, *close]))  # the best is usually close[0]; it may be taken already
+    few: dict[str, list[str]] = {}
     passed, start, batch = 0, 0, max(wanted, 1) * 2
-    while passed < wanted and start < len(close):
-        chunk = close[start : start + batch]
+    while start < len(pending) and (start == 0 or passed < wanted):
+        chunk = pending[start : start + batch]
         found = _sharing_too_few(task, chunk, index)
         few.update(found)
-        passed += sum(1 for path in chunk if path not in found)
+        passed += sum(1 for path in chunk if path not in found and path in close)
         start, batch = start + batch, batch * 2  # doubling: a few lookups even when most are cut
     return few
 
