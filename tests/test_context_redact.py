@@ -247,7 +247,9 @@ FLAGS_KEPT = [
 
 
 def _redactor(tmp_path: Path, gated: bool) -> Redactor:
-    """A new redactor, or (gated) one whose cache holds detect-secrets' triggers, so it scans only suspect lines."""
+    """A redactor with a new cache, or (gated) one whose cache an earlier run wrote with detect-secrets' triggers.
+
+    Both scan only suspect lines: the first copies the triggers from detect-secrets before it scans."""
     if not gated:
         return Redactor()
     cache = tmp_path / "redactions.json"

@@ -215,14 +215,16 @@ class Redactor:
         if unseen:
             texts = list(unseen.values())
             triggers = self.cache.triggers
+            if triggers is None:
+                # Once per cache: the plugins' patterns cost importing detect-secrets, which a scan needs anyway.
+                triggers = _plugin_patterns()
+                self.cache.set_triggers(triggers)
             lines = [line for text in texts for line in text.split("\n")]
             # Neither detect-secrets (by its triggers) nor scaffold's own patterns could find anything: skip the scan.
-            if triggers is not None and not any(_suspect(line, triggers) or _own_suspect(line) for line in lines):
+            if not any(_suspect(line, triggers) or _own_suspect(line) for line in lines):
                 results: list[list[Span]] = [[] for _ in texts]
             else:
                 results = _scan(texts, triggers)
-                if triggers is None:
-                    self.cache.set_triggers(_plugin_patterns())
             for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
         cached = _everywhere(pieces, [self.cache.get(key) for key in keys])
