@@ -1,116 +1,102 @@
-"""Building the index with a second process: same results as without, in the same order."""
+"""Building the index in slots, one process each: the same index as one process builds, safely."""
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from generator.context import parallel
+from generator.context import documents, parallel
 from generator.context.documents import index_path, load_library
+from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
 PARENT = os.getpid()
+# The documents of `make_home` and the 54 jobs the `slotted` home adds.
+MARKDOWN_FILES = 65
 
 
-def square_and_pid(number: int) -> tuple[int, int]:
-    return number * number, os.getpid()
-
-
-def fails_in_a_worker(number: int) -> int:
-    if os.getpid() != PARENT:
-        raise RuntimeError("worker broke")
-    return number + 1
-
-
-@pytest.fixture
-def forced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers for any amount of work, in small chunks, even on a one-core machine."""
+def needs_fork() -> None:
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("needs fork")
-    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
-    monkeypatch.setattr(parallel, "CHUNK", 3)
-    monkeypatch.setattr(parallel, "workers", lambda: 2)
 
 
-@pytest.mark.usefixtures("forced")
-def test_ordered_map_runs_in_workers_and_keeps_the_order() -> None:
-    results = list(parallel.ordered_map(square_and_pid, range(50)))
-    assert [value for value, _ in results] == [number * number for number in range(50)]
-    assert {pid for _, pid in results} - {PARENT}, "no chunk was computed by a worker"
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return True
+    return "\nState:\tZ" in status
 
 
-@pytest.mark.usefixtures("forced")
-def test_a_failing_worker_leaves_its_chunks_to_the_caller() -> None:
-    assert list(parallel.ordered_map(fails_in_a_worker, range(20))) == [number + 1 for number in range(20)]
+def _wait_until(condition: object, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
-def big_and_logged(log: Path, number: int) -> bytes:
-    """A result larger than a pipe holds, after noting in `log` that it was computed."""
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(f"{number}\n")
-    return bytes(100_000)
+# --- Forked ----------------------------------------------------------------------------------
 
 
-def _computed_while_the_first_result_is_held(
-    monkeypatch: pytest.MonkeyPatch, log: Path, count: int, at_least: int
-) -> int:
-    """Items `count` workers compute while the caller holds the first result (chunks of 3): once
-    `at_least` are (waiting as long as that takes, up to 20 s), and the log has stopped growing.
+def test_each_slot_runs_in_its_own_worker_and_failures_are_named(tmp_path: Path) -> None:
+    needs_fork()
 
-    Settling can only stop early under load and so undercount, which no upper bound fails on."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        pytest.skip("needs fork")
-    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
-    monkeypatch.setattr(parallel, "CHUNK", 3)
-    monkeypatch.setattr(parallel, "workers", lambda: count)
-    log.touch()
-    results = parallel.ordered_map(functools.partial(big_and_logged, log), range(300))
-    assert len(next(results)) == 100_000
-    deadline = time.monotonic() + 20
-    while len(log.read_text(encoding="utf-8").split()) < at_least and time.monotonic() < deadline:
-        time.sleep(0.02)
-    computed = -1
-    while computed != (computed := len(log.read_text(encoding="utf-8").split())) and time.monotonic() < deadline:
-        time.sleep(0.5)  # until the log stops growing: every worker waits for room
-    assert sum(1 for _ in results) == 299
-    results.close()
-    return computed
+    def work(slot: int) -> None:
+        if slot == 3:
+            raise RuntimeError("slot 3 broke")
+        if slot == 4:
+            os.kill(os.getpid(), signal.SIGKILL)
+        (tmp_path / str(slot)).write_text(str(os.getpid()), encoding="utf-8")
+
+    workers = parallel.Forked(work, [1, 2, 3, 4])
+    assert workers.wait() == {3, 4}
+    workers.close()
+    pids = {int((tmp_path / str(slot)).read_text(encoding="utf-8")) for slot in (1, 2)}
+    assert len(pids) == 2 and PARENT not in pids
+    assert not (tmp_path / "3").exists()
 
 
-def test_workers_compute_ahead_while_the_caller_is_busy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # A pipe holds less than one chunk here, so a worker only gets ahead if the chunks are
-    # taken off its pipe while the caller is busy with the first one.
-    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 1, 4 * 3 + 3)
-    assert ahead >= 4 * 3 + 3, f"the worker computed {ahead} items while the caller held the first"
-    assert ahead <= (parallel.AHEAD + 4) * 3, "the worker ran further ahead than AHEAD allows"
-
-
-def test_many_workers_share_what_may_wait_for_the_caller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # Four workers share AHEAD (two chunks each), rather than taking AHEAD each. Each worker may
-    # also hold one chunk in its thread and one in its pipe, beyond its share.
-    ahead = _computed_while_the_first_result_is_held(monkeypatch, tmp_path / "computed", 4, 4 * 3)
-    assert ahead <= (parallel.AHEAD + 4 * 3 + 1) * 3, f"{ahead} items computed ahead by 4 workers"
-
-
-@pytest.mark.usefixtures("forced")
-def test_stopping_early_ends_the_workers() -> None:
-    before = threading.active_count()  # a pytest plugin may run threads of its own
-    results = parallel.ordered_map(square_and_pid, range(1000))
-    assert next(results)[0] == 0
-    results.close()
+def test_closing_ends_the_workers_still_running() -> None:
+    needs_fork()
+    before = threading.active_count()
+    workers = parallel.Forked(lambda slot: time.sleep(60), [1, 2])
+    started = time.monotonic()
+    workers.close()
+    assert time.monotonic() - started < 10
     assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
-    assert threading.active_count() == before, "a thread receiving chunks outlived the map"
+    assert threading.active_count() == before
+
+
+def test_a_worker_whose_caller_was_killed_ends(tmp_path: Path) -> None:
+    needs_fork()
+    code = (
+        "import os, sys, time\n"
+        "from generator.context import parallel\n"
+        "workers = parallel.Forked(lambda slot: time.sleep(120), [1])\n"
+        "print(*[p.pid for p in workers._processes.values()], flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    caller = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    assert caller.stdout is not None
+    worker = int(caller.stdout.readline())
+    caller.kill()
+    caller.wait()
+    assert _wait_until(lambda: _gone(worker)), "the worker outlived its killed caller"
 
 
 def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert {pid for _, pid in parallel.ordered_map(square_and_pid, range(10))} == {PARENT}
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert parallel.workers() == 0
 
@@ -125,64 +111,179 @@ def test_a_machine_of_many_cores_starts_a_few_workers(monkeypatch: pytest.Monkey
     assert parallel.workers() == 1
 
 
-def _index_rows(context: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+# --- an index built in slots -----------------------------------------------------------------
+
+
+@pytest.fixture
+def slotted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A home of 60 documents that builds in three slots (two workers), even on a one-core machine."""
+    needs_fork()
+    monkeypatch.setattr(documents, "FILES_PER_SLOT", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    extra: dict[str, str | bytes] = {
+        f"context/runbooks/job-{number:02d}.md": f"# Job {number}\n\n## Steps\n\nRestart the job{number} queue worker.\n"
+        for number in range(54)
+    }
+    make_home(tmp_path, extra)
+    return tmp_path / "context"
+
+
+def _rows(context: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], dict[str, int]]:
+    """The files rows, the sections rows less their ids, and how many full-text rows each table holds."""
     with sqlite3.connect(index_path(context)) as db:
         files = db.execute("SELECT * FROM files ORDER BY path").fetchall()
-        sections = db.execute("SELECT * FROM sections ORDER BY id").fetchall()
-    return files, sections
+        sections = db.execute("SELECT * FROM sections ORDER BY path, ordinal").fetchall()
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")]
+        counts = {table: db.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0] for table in tables}
+        for table in tables:
+            db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+    return files, [row[1:] for row in sections], counts
 
 
-def test_an_index_built_by_workers_equals_one_built_in_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forced: None
-) -> None:
-    make_home(tmp_path)
-    context = tmp_path / "context"
-    (context / "runbooks" / "bad.md").write_bytes(b"# Bad\n\xff\xfe\n")
-    built = load_library(context)
-    by_workers = _index_rows(context)
-    ranked = built.rank("deploy image tag dashboard", ["runbooks", "decisions"], 10)
+def _scratch_folders(context: Path) -> list[Path]:
+    return list(index_path(context).parent.glob(".*.build-*"))
 
-    index_path(context).unlink()
+
+def test_an_index_built_in_slots_holds_what_one_process_builds(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (slotted / "runbooks" / "bad.md").write_bytes(b"# Bad\n\xff\xfe\n")
+    built = load_library(slotted)
+    files, sections, counts = _rows(slotted)
+    assert sorted(counts) == ["fts", "fts1", "fts2"]
+    assert all(counts.values()), "a slot indexed nothing"
+    assert sum(counts.values()) == len(sections)
+    assert _scratch_folders(slotted) == []
+
+    # Every slot's table is searched: each job is found, whichever process indexed it.
+    for number in range(0, 54, 7):
+        [(section, _)] = built.rank(f"job{number} queue", ["runbooks"], 1)
+        assert section.path == f"runbooks/job-{number:02d}.md"
+    found = built.words_in([f"runbooks/job-{number:02d}.md" for number in range(54)], ["restart", "job5"])
+    assert all(words >= {"restart"} for words in found.values())
+    assert found["runbooks/job-05.md"] == {"restart", "job5"}
+    warnings = built.warnings
+    del built  # its connection, before the database goes
+
+    index_path(slotted).unlink()
     monkeypatch.setattr(parallel, "workers", lambda: 0)
-    again = load_library(context)
-    assert _index_rows(context) == by_workers
-    assert again.rank("deploy image tag dashboard", ["runbooks", "decisions"], 10) == ranked
-    assert ranked
-    assert again.warnings == built.warnings
-    assert any("bad.md" in warning for warning in built.warnings)
+    again = load_library(slotted)
+    assert _rows(slotted)[:2] == (files, sections)
+    assert again.warnings == warnings
+    assert any("bad.md" in warning for warning in warnings)
 
 
-def many_small_lists(number: int) -> list[list[int]]:
-    """A result whose unpickling allocates enough containers to start the cyclic GC in the receiving thread."""
-    return [[n] for n in range(2000)]
+def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parse = documents._parse_file
+
+    def breaks_in_a_worker(root: Path, stubs: object, entry: documents.FileEntry) -> object:
+        if os.getpid() != PARENT:
+            raise RuntimeError("worker broke")
+        return parse(root, stubs, entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents, "_parse_file", breaks_in_a_worker)
+    library = load_library(slotted)
+    files, sections, counts = _rows(slotted)
+    assert counts["fts"] == len(sections) and len(files) == MARKDOWN_FILES
+    assert library.rank("job33 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-33.md"
+    assert _scratch_folders(slotted) == []
 
 
-@pytest.mark.usefixtures("forced")
-def test_a_map_abandoned_in_a_reference_cycle_is_finalized_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The cyclic GC runs in whichever thread allocates: here the threads receiving chunks, which must not
-    # try to join themselves when the collected map's `finally` runs in one of them.
-    import gc
+def test_a_slot_that_cannot_be_copied_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As in SQLite's defensive mode, where a full-text table's own tables cannot be written.
+    monkeypatch.setattr(documents, "_FTS_SHADOWS", ("data", "idx", "docsize", "config", "missing"))
+    library = load_library(slotted)
+    files, sections, counts = _rows(slotted)
+    assert len(files) == MARKDOWN_FILES and len({(row[0], row[2]) for row in sections}) == len(sections)
+    assert counts["fts"] == len(sections)
+    assert library.rank("job40 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-40.md"
 
-    before = threading.active_count()
-    unraisable: list[BaseException | None] = []
-    monkeypatch.setattr("sys.unraisablehook", lambda report: unraisable.append(report.exc_value))
-    monkeypatch.setattr(parallel, "CHUNK", 64)
-    threshold = gc.get_threshold()
-    gc.set_threshold(100)
-    try:
-        for _ in range(5):
-            holder: dict[str, object] = {}
-            holder["self"] = holder
-            results = parallel.ordered_map(many_small_lists, range(3000))
-            holder["results"] = results
-            next(results)
-            del holder, results
-            deadline = time.monotonic() + 5
-            while threading.active_count() > before and time.monotonic() < deadline:
-                time.sleep(0.05)
-    finally:
-        gc.set_threshold(*threshold)
-        gc.collect()
-    assert unraisable == []
-    assert threading.active_count() == before
+
+def test_an_interrupted_build_leaves_no_workers_no_scratch_and_the_index_as_it_was(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_library(slotted)
+    before = _rows(slotted)
+    for path in slotted.rglob("*.md"):
+        path.touch()
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    parse = documents._parse_file
+    seen = []
+
+    def interrupted(root: Path, stubs: object, entry: documents.FileEntry) -> object:
+        if os.getpid() == PARENT:
+            seen.append(entry)
+            if len(seen) == 5:
+                raise KeyboardInterrupt
+        return parse(root, stubs, entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents, "_parse_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_library(slotted)
     assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
+    assert _scratch_folders(slotted) == []
+    assert _rows(slotted) == before
+
+
+def test_scratch_left_by_a_killed_build_goes_with_the_next_build(slotted: Path) -> None:
+    path = index_path(slotted)
+    path.parent.mkdir(parents=True)
+    left = path.parent / f".{path.name}.build-x1y2"
+    left.mkdir()
+    (left / "1.sqlite3").write_bytes(b"half a database")
+    other = path.parent / ".0123456789abcdef.sqlite3.build-z9"  # another home's build, maybe running
+    other.mkdir()
+    load_library(slotted)
+    assert not left.exists()
+    assert other.exists()
+
+
+def test_changes_after_a_build_in_slots_are_indexed_in_place(slotted: Path) -> None:
+    load_library(slotted)
+    _, sections, _ = _rows(slotted)
+    with sqlite3.connect(index_path(slotted)) as db:
+        top = db.execute("SELECT max(id) FROM sections").fetchone()[0]
+    changed = slotted / "runbooks" / "job-11.md"  # indexed by a worker: every third file is the caller's
+    changed.write_text("# Job 11\n\n## Steps\n\nDrain the zeppelin hangar first.\n", encoding="utf-8")
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    (slotted / "runbooks" / "job-12.md").unlink()
+    (slotted / "runbooks" / "new.md").write_text("# New\n\nThe zeppelin checklist.\n", encoding="utf-8")
+    library = load_library(slotted)
+    assert sorted(s.path for s, _ in library.rank("zeppelin", ["runbooks"], 5)) == [
+        "runbooks/job-11.md",
+        "runbooks/new.md",
+    ]
+    assert library.rank("job11", ["runbooks"], 5) == []
+    assert library.rank("job12", ["runbooks"], 5) == []
+    with sqlite3.connect(index_path(slotted)) as db:
+        query = "SELECT id FROM sections WHERE path IN ('runbooks/job-11.md', 'runbooks/new.md')"
+        new_ids = [row[0] for row in db.execute(query)]
+    assert min(new_ids) > top, "an id of the build was given again"
+    paths = [row[0] for row in _rows(slotted)[1]]
+    gone = sum(1 for row in sections if row[0] == "runbooks/job-12.md")
+    assert "runbooks/job-12.md" not in paths
+    assert len(paths) == len(sections) - gone + 1  # job-11 kept its two sections; new.md has one
+
+
+def test_when_most_of_the_home_changed_it_is_built_again_in_slots(slotted: Path) -> None:
+    load_library(slotted)
+    files, sections, _ = _rows(slotted)
+    for path in slotted.rglob("*.md"):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    library = load_library(slotted)
+    again_files, again_sections, counts = _rows(slotted)
+    assert [row[0] for row in again_files] == [row[0] for row in files]
+    assert again_sections == sections
+    assert sum(counts.values()) == len(sections), "the rows of the first build were not dropped"
+    assert library.rank("job7 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-07.md"
+
+
+def test_a_cache_folder_that_takes_no_scratch_builds_in_one_process(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tempfile.mkdtemp", full)
+    library = load_library(slotted)
+    files, sections, counts = _rows(slotted)
+    assert counts == {"fts": len(sections)} and len(files) == MARKDOWN_FILES
+    assert library.rank("job40 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-40.md"

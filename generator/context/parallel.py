@@ -1,48 +1,34 @@
-"""A second core for building the index: an ordered map in forked worker processes.
+"""More cores for building the index: a build split into slots, each done by its own process.
 
-A cold build of a large home is two jobs of similar size: reading and splitting the files
-(Python) and tokenizing them into the full-text index (SQLite, in the process that holds
-the connection). `ordered_map` runs the first in worker processes while the caller consumes
-the results in order and does the second, so the build uses two cores instead of one.
+A cold build of a large home reads and splits the files (Python) and tokenizes them into the
+full-text index (SQLite), tokenizing being most of it. One connection writes a database at a
+time, so the build is split by files: the caller indexes one slot of them into the index, and
+each forked worker another slot into a scratch database of its own, which the caller then
+copies in (see `documents._Index._build`). `Forked` runs the workers.
 
 Workers are forked, so they start at once and see this process's state (test seams
 included), and only when that is safe: on a platform with fork, and while this process runs
 no other thread (a fork copies the locks another thread may hold; `scaffold mcp` serves
-from threads, so it builds in-process). Otherwise, and for little work, the map runs in
-this process. The results are the same either way, in the same order.
+from threads, so it builds in-process). Otherwise the caller does the whole build itself.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import threading
-from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
-# Below this many items, starting a worker costs more than it saves.
-MIN_ITEMS = 400
-# Items per message between the processes: large enough to keep pickling overhead small,
-# small enough that the caller starts on the first results early.
-CHUNK = 64
-# Chunks received ahead of the caller, shared by the workers (each is about 0.5 MB of a home's
-# text): enough that one worker seldom waits for the caller. Each worker has room for two at
-# least, and may hold one more in its thread and one in its pipe: a worker cannot lend its room
-# to another, or the caller could wait on one whose room the others fill. `MAX_WORKERS` bounds
-# the whole: at most 12 chunks.
-AHEAD = 8
-# The caller, adding the results to the full-text index on one core, is the slow side: on 2
-# cores one worker keeps it busy, and more than three would only take memory and cores.
+# Slots beyond the caller's. Each worker holds a full-text buffer of its own (about 16 MB), and
+# each slot is one more full-text table for every query to search.
 MAX_WORKERS = 3
-# How often a thread waiting to hand over a chunk checks whether the caller has stopped.
-STOP_POLL_SECONDS = 0.05
+# How often a worker checks that its caller is still there.
+PARENT_POLL_SECONDS = 0.2
 
 
 def workers() -> int:
@@ -56,107 +42,70 @@ def workers() -> int:
     return min(max(cores - 1, 0), MAX_WORKERS)
 
 
-def ordered_map(function: Callable[[Item], Result], items: Sequence[Item]) -> Generator[Result, None, None]:
-    """`map(function, items)`, computed ahead in worker processes when that pays (see the module docstring).
+class Forked:
+    """`work(slot)` for each of `slots`, each in a forked worker process, running beside the caller.
 
-    Worker `w` of `n` takes chunks `w, w + n, ...` of `items` (inherited through the fork, so
-    nothing is sent to it) and sends back each chunk's results through its own pipe. A thread
-    per pipe receives them into a queue (its share of `AHEAD`): a pipe holds less than one chunk, so
-    without it a worker would wait for the caller to ask for each chunk instead of computing
-    the next ones while the caller works. A worker that fails stops quietly, and the caller
-    computes its chunks itself, so an error surfaces here as it would without workers.
-    Closing the iterator stops the workers and the threads.
+    A worker that raises, or dies, only ends with a non-zero exit: `wait` names its slot, and
+    the caller does that slot itself, so an error surfaces in the caller as it would without
+    workers. `close` ends the workers still running (an error or Ctrl-C in the caller);
+    use it with `contextlib.closing`.
     """
-    count = workers() if len(items) >= MIN_ITEMS else 0
-    if count == 0:
-        yield from map(function, items)
-        return
-    import multiprocessing
 
-    context = multiprocessing.get_context("fork")
-    stop = threading.Event()
-    inboxes: list[queue.Queue[list[Result] | None]] = []
-    processes = []
-    receivers: list[Connection] = []
-    threads: list[threading.Thread] = []
-    try:
-        # Every fork before the first thread: a fork copies the locks another thread may hold.
-        for worker in range(count):
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(function, items, worker, count, sender), daemon=True)
-            process.start()
-            sender.close()
-            receivers.append(receiver)
-            processes.append(process)
-        for receiver in receivers:
-            inbox: queue.Queue[list[Result] | None] = queue.Queue(max(2, AHEAD // count))
-            thread = threading.Thread(target=_receive, args=(receiver, inbox, stop), daemon=True)
-            thread.start()
-            inboxes.append(inbox)
-            threads.append(thread)
-        alive = [True] * count
-        for number, start in enumerate(range(0, len(items), CHUNK)):
-            results: list[Result] | None = None
-            if alive[number % count]:
-                results = inboxes[number % count].get()
-                alive[number % count] = results is not None
-            if results is None:
-                results = [function(item) for item in items[start : start + CHUNK]]
-            yield from results
-    finally:
-        stop.set()
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-        for thread in threads:
-            # The cyclic GC may finalize an abandoned map in one of its own threads: that one ends by itself.
-            if thread is not threading.current_thread():
-                thread.join()
-        for receiver in receivers:
-            receiver.close()
+    def __init__(self, work: Callable[[int], None], slots: Iterable[int]) -> None:
+        import multiprocessing
 
-
-def _receive(pipe: Connection, inbox: queue.Queue[list[Result] | None], stop: threading.Event) -> None:
-    """Move one worker's chunks from its pipe into `inbox`, then None: the worker has stopped.
-
-    Whatever ends the receiving (the worker done, failed or killed) ends in None, so the
-    caller never waits for a chunk that will not come: it computes the rest itself.
-    """
-    try:
-        while _hand_over(inbox, pipe.recv(), stop):
-            pass
-    except BaseException:  # see the docstring
-        pass
-    _hand_over(inbox, None, stop)
-
-
-def _hand_over(inbox: queue.Queue[list[Result] | None], chunk: list[Result] | None, stop: threading.Event) -> bool:
-    """Put `chunk` in `inbox` once there is room; False if the caller stopped first."""
-    while not stop.is_set():
+        context = multiprocessing.get_context("fork")
+        self._processes: dict[int, BaseProcess] = {}
+        parent = os.getpid()
         try:
-            inbox.put(chunk, timeout=STOP_POLL_SECONDS)
-            return True
-        except queue.Full:
-            continue
-    return False
+            for slot in slots:
+                process = context.Process(target=_run, args=(work, slot, parent), daemon=True)
+                process.start()
+                self._processes[slot] = process
+        except BaseException:
+            self.close()
+            raise
+
+    def wait(self) -> set[int]:
+        """Wait for every worker; the slots whose worker did not finish its work."""
+        failed = set()
+        for slot, process in self._processes.items():
+            process.join()
+            if process.exitcode != 0:
+                failed.add(slot)
+        return failed
+
+    def close(self) -> None:
+        for process in self._processes.values():
+            if process.is_alive():
+                # SIGKILL: a worker holds nothing to clean up (the caller removes its scratch), and
+                # one just forked may still run this process's handlers, which defer SIGTERM.
+                process.kill()
+        for process in self._processes.values():
+            process.join()
 
 
-def _work(function: Callable[[Item], Result], items: Sequence[Item], worker: int, count: int, pipe: Connection) -> None:
+def _run(work: Callable[[int], None], slot: int, parent: int) -> None:
     _worker_signals()
+    threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
     try:
-        for start in range(worker * CHUNK, len(items), count * CHUNK):
-            pipe.send([function(item) for item in items[start : start + CHUNK]])
+        work(slot)
     except BaseException:
-        pass
-    finally:
-        pipe.close()
+        # The caller redoes the slot and reports what goes wrong there, once.
+        os._exit(1)
+
+
+def _orphaned(parent: int) -> None:
+    """End this worker once its caller is gone (killed with SIGKILL: nobody will take the work)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _worker_signals() -> None:
     # The parent owns the run: Ctrl-C reaches the whole process group, and only the parent
-    # reports it; the parent stops the workers with SIGTERM, which must simply end them
-    # (scaffold's own handlers, inherited through the fork, would print and clean up twice).
+    # reports it; SIGTERM and SIGHUP simply end a worker (scaffold's own handlers, inherited
+    # through the fork, would print and clean up twice).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
