@@ -270,6 +270,55 @@ def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp
         assert (result.text, result.findings) == (text, ())
 
 
+R = "[REDACTED: Secret Keyword]"
+# Other tools' own password options and SQL's, and values on the line after their name.
+OTHER_TOOLS = {
+    f"CREATE USER 'app'@'%' IDENTIFIED BY '{FLAG_VALUE}';": f"CREATE USER 'app'@'%' IDENTIFIED BY '{R}';",
+    f'ALTER USER app IDENTIFIED BY "{FLAG_VALUE}";': f'ALTER USER app IDENTIFIED BY "{R}";',
+    f"CREATE USER app IDENTIFIED BY {FLAG_VALUE};": f"CREATE USER app IDENTIFIED BY {R};",
+    f"ALTER USER 'a'@'%' IDENTIFIED WITH caching_sha2_password BY '{FLAG_VALUE}';": (
+        f"ALTER USER 'a'@'%' IDENTIFIED WITH caching_sha2_password BY '{R}';"
+    ),
+    f"openssl pkcs12 -export -passout pass:{FLAG_VALUE} -out c.p12": f"openssl pkcs12 -export -passout pass:{R} -out c.p12",
+    f"keytool -importkeystore -srcstorepass {FLAG_VALUE} -destkeypass {FLAG_VALUE}x": (
+        f"keytool -importkeystore -srcstorepass {R} -destkeypass {R}"
+    ),
+    f"sqlcmd -S db -U sa -P {FLAG_VALUE} -Q 'select 1'": f"sqlcmd -S db -U sa -P {R} -Q 'select 1'",
+    f"mongosh -u admin -p {FLAG_VALUE} --authenticationDatabase admin": (
+        f"mongosh -u admin -p {R} --authenticationDatabase admin"
+    ),
+    f"env:\n  - name: DB_PASSWORD\n    value: {FLAG_VALUE}": f"env:\n  - name: DB_PASSWORD\n    value: {R}",
+    f'- name: "STRIPE_API_KEY"\n  value: "{FLAG_VALUE}"': f'- name: "STRIPE_API_KEY"\n  value: "{R}"',
+    f"mysql -u root --password \\\n    {FLAG_VALUE} orders": f"mysql -u root --password \\\n    {R} orders",
+    f"gpg --batch --passphrase {FLAG_VALUE} -d backup.gpg": f"gpg --batch --passphrase {R} -d backup.gpg",
+    f"export GPG_PASSPHRASE={FLAG_VALUE}": f"export GPG_PASSPHRASE={R}",
+}
+OTHER_TOOLS_KEPT = [
+    "openssl rsa -in k.pem -passin env:KEY_PASS -out k2.pem",
+    "openssl rsa -in k.pem -passin file:/run/secrets/key-pass -out k2.pem",
+    "keytool -list -keystore ks.jks -storepass:env STOREPASS",
+    "ALTER USER app IDENTIFIED BY PASSWORD '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9';",
+    "ssh -p 2222 deploy@host1234",
+    "psql -p 5432 -U app orders2024",
+    "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db2024, key: password}",
+    "env:\n  - name: DB_HOST\n    value: db1234.internal",
+    "- name: db_password\n  value: ${DB_PASSWORD2}",
+    "mysql -u root --password \\\n    --host db2024 orders",
+]
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_other_tools_password_options_and_values_on_the_next_line_are_redacted(tmp_path: Path, gated: bool) -> None:
+    redactor = _redactor(tmp_path, gated)
+    for text, expected in OTHER_TOOLS.items():
+        [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
+        assert result.text == expected, text
+        assert {finding.kind for finding in result.findings} == {"Secret Keyword"}, text
+    for text in OTHER_TOOLS_KEPT:
+        [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
+        assert (result.text, result.findings) == (text, ()), text
+
+
 # In a runbook's code block, where detect-secrets cannot read the document as ini (a line alone it can).
 IN_A_DOCUMENT = {
     "DB_PASSWORD=Xk9p,Q2wL" + "m7": "DB_PASSWORD=[REDACTED: Secret Keyword]",
@@ -337,11 +386,23 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "eyJaaaaaaaa." * 16_000,
         "password" * 25_000,
         "db_password-" * 16_000,
+        "sqlcmd" + " sqlcmd -P" * 20_000,
+        "mongo -u" + " mongo" * 30_000,
+        "-" + "a" * 200_000 + "password",
+        "-storepass" * 20_000,
+        "IDENTIFIED BY " * 14_000,
+        "IDENTIFIED WITH " + "a" * 200_000,
+        "-passin pass:" * 15_000,
+        "- name: " + "a" * 200_000,
+        "- name: " + "password" * 25_000,
+        "--password \\" * 16_000,
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
     started = time.perf_counter()
-    for _, pattern in redact_module.PATTERNS:
+    patterns = [pattern for _, pattern in redact_module.PATTERNS]
+    patterns += [pattern for pair in redact_module.FOLLOWING for pattern in pair]
+    for pattern in patterns:
         for _ in pattern.finditer(line):
             pass
     assert time.perf_counter() - started < 2, "quadratic backtracking"

@@ -7,7 +7,9 @@ assigned to secret-like names), plus `PATTERNS` below for what its markdown rule
 vendor formats it does not know (Anthropic, OpenAI project keys, Google API keys, bearer
 tokens, fine-grained GitHub and npm tokens), values written without quotes (`.env`, YAML,
 ini, prose: `export AWS_SECRET_ACCESS_KEY=...`, `password is ...`), values given to a command
-as an option's argument (`--password ...`, `--client-secret ...`, `sshpass -p ...`) and long
+as an option's argument (`--password ...`, `--client-secret ...`, `sshpass -p ...`, keytool's
+`-storepass ...`, openssl's `pass:...`, SQL's `IDENTIFIED BY '...'`), values on the line below
+their name (`FOLLOWING`: a Kubernetes `value:`, an option continued with `\\`) and long
 unquoted tokens that mix upper case, lower case and digits with a random string's entropy.
 Each finding is replaced by `[REDACTED: <kind>]`, up to the end of the token it starts (a
 JWT's signature goes too); a private key goes from its BEGIN line to its END line. Every
@@ -60,7 +62,7 @@ _OPENS_VALUE = re.compile(r"[=:]\s*(?:[|>][-+]?)?\s*$")
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`...
 _SECRET_WORD = (
-    r"(?:secret|passw(?:or)?d|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
+    r"(?:secret|passw(?:or)?d|passphrase|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
     r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key)"
 )
 # Its name is where the word is (`DB_PASSWORD`'s `PASSWORD`): what comes before it is not needed. Matched from a
@@ -95,8 +97,19 @@ _USER_NAME = r"""[^\s:"'$]{1,100}+:"""
 # every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
 _PASSWORD_OPTION = (
     r"""(?<![\w\-])(?:sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p"""
-    r"""|docker[ \t]+login(?:[ \t]+\S+){0,8}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a)[ \t]*"""
+    r"""|docker[ \t]+login(?:[ \t]+\S+){0,8}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a"""
+    r"""|(?:sqlcmd|bcp)(?:[ \t]+\S+){0,12}?[ \t]+-P"""
+    r"""|mongo(?:sh|dump|restore|import|export)?(?:[ \t]+\S+){0,8}?[ \t]+-p)[ \t]*"""
 )
+# A single-dash option named for a password (keytool's `-storepass`, `-srckeypass`; `-password`),
+# and openssl's `-passin pass:VALUE` (`env:NAME` and `file:PATH` name where it is). The name is
+# bounded: at every `-` of a long line it is tried up to 20 letters on.
+_SHORT_FLAG_NAME = r"""(?<![\w\-])-[A-Za-z]{0,20}?(?i:storepass|keypass|passw(?:or)?d|passphrase)"""
+_SHORT_FLAG = rf"""{_SHORT_FLAG_NAME}[ \t]+["']?(?!-|~/|\.{{0,2}}/)"""
+_OPENSSL_PASS = r"""(?<![\w\-])-pass(?:in|out)?[ \t]+["']?pass:"""
+# SQL's `IDENTIFIED BY 'VALUE'` (MySQL, Oracle; `IDENTIFIED WITH plugin BY ...` too).
+_IDENTIFIED_WITH = r"""(?<![\w\-])(?i:IDENTIFIED)(?:[ \t]+(?i:WITH)[ \t]+\w{1,64}+)?[ \t]+(?i:BY)"""
+_IDENTIFIED_BY = rf"""{_IDENTIFIED_WITH}[ \t]+"""
 # A Dockerfile's `ENV NAME VALUE`, the old form without `=` (a path value names a file).
 # The name is found ahead and then taken whole, never given back: `[A-Za-z0-9_]*WORD[A-Za-z0-9_]*`
 # backtracked through every WORD of a long name (200 KB: 30 s).
@@ -161,7 +174,24 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Secret Keyword", rf"""{_USER_OPTION}["']?{_USER_NAME}{_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_USER_OPTION}{_USER_NAME}{_QUOTED}"),
         ("Secret Keyword", rf"""{_USER_OPTION}(?P<quote>["']){_USER_NAME}{_QUOTED_REST}"""),
+        ("Secret Keyword", rf"{_SHORT_FLAG}{_WORD_VALUE}"),
+        ("Secret Keyword", rf"{_OPENSSL_PASS}{_WORD_VALUE}"),
+        ("Secret Keyword", rf"{_IDENTIFIED_BY}{_QUOTED}"),
+        ("Secret Keyword", rf"{_IDENTIFIED_BY}(?![\"'])(?!PASSWORD\b){_WORD_VALUE}"),
     )
+)
+# A Kubernetes manifest's `- name: DB_PASSWORD`, its `value: ...` on the next line. The name is bounded
+# on both sides of the word, and anchored, so a long line is tried once.
+_ENV_NAME = (
+    r"""(?i)^[ \t]*-?[ \t]*name:[ \t]*["']?"""
+    rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+["']?[ \t]*$"""
+)
+# A secret option ending its line with `\`: the command goes on below, the option's value first.
+_CONTINUED_FLAG = rf"""(?:(?i:{_FLAG_NAME})|{_SHORT_FLAG_NAME}|{_IDENTIFIED_WITH})[ \t]+\\$"""
+# Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
+FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(_ENV_NAME), re.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
+    (re.compile(_CONTINUED_FLAG), re.compile(rf"""^[ \t]*["']?(?!-|~/|\.{{0,2}}/){_WORD_VALUE}""")),
 )
 
 # A span is (line index in the piece, start column, end column or -1 for the whole line, kind,
@@ -304,8 +334,10 @@ def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
 
 
 def _own_suspect(line: str) -> bool:
-    """Whether one of scaffold's own patterns (`PATTERNS`, random-looking tokens) could match `line`."""
-    return any(pattern.search(line) for _, pattern in PATTERNS) or _ENTROPY_TOKEN.search(line) is not None
+    """Whether one of scaffold's own patterns (`PATTERNS`, `FOLLOWING`, random-looking tokens) could match `line`."""
+    if any(pattern.search(line) for _, pattern in PATTERNS) or _ENTROPY_TOKEN.search(line) is not None:
+        return True
+    return any(naming.search(line) for naming, _ in FOLLOWING)
 
 
 def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
@@ -410,6 +442,10 @@ def _pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
         for match in _ENTROPY_TOKEN.finditer(line):
             if _random_looking(match.group(0)):
                 found.append((HIGH_ENTROPY, match.group(0), number))
+        for naming, holding in FOLLOWING:
+            held = holding.match(line) if number and naming.search(lines[number - 1]) else None
+            if held and _looks_secret(held.group("secret"), line[held.end() : held.end() + 1]):
+                found.append((KEYWORD, held.group("secret"), number))
     return found
 
 
@@ -506,6 +542,7 @@ def _rules_digest() -> str:
     """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find."""
     gate = (_KEYWORDS, _KEYWORD_VALUE, _QUOTED_RUN, _OPENS_VALUE, _TOKEN_TAIL, _KEY_END, _ENTROPY_TOKEN, _PLACEHOLDER)
     rules = [pattern.pattern for _, pattern in PATTERNS] + [pattern.pattern for pattern in gate]
+    rules += [pattern.pattern for pair in FOLLOWING for pattern in pair]
     rules += [str(ENTROPY_MIN), str(GLOBAL_MIN_LENGTH)]
     return hashlib.sha256("\n".join(rules).encode("utf-8")).hexdigest()[:12]
 
