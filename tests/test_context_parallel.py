@@ -1,4 +1,4 @@
-"""Building the index in slots, one process each: the same index as one process builds, safely."""
+"""Building the index in slots, a process each: the same index as one process builds, safely."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,8 @@ from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
 PARENT = os.getpid()
-# The documents of `make_home` and the 54 jobs the `slotted` home adds.
-MARKDOWN_FILES = 65
+# The documents of `make_home`, and the 54 jobs and the decision the `slotted` home adds.
+MARKDOWN_FILES = 66
 
 
 def needs_fork() -> None:
@@ -31,6 +32,8 @@ def needs_fork() -> None:
 
 def _gone(pid: int) -> bool:
     """Whether process `pid` has ended (a zombie nobody reaped counts as ended)."""
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc")
     try:
         status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
     except OSError:
@@ -38,10 +41,10 @@ def _gone(pid: int) -> bool:
     return "\nState:\tZ" in status
 
 
-def _wait_until(condition: object, seconds: float = 20.0) -> bool:
+def _wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return True
         time.sleep(0.05)
     return False
@@ -70,13 +73,44 @@ def test_each_slot_runs_in_its_own_worker_and_failures_are_named(tmp_path: Path)
 
 def test_closing_ends_the_workers_still_running() -> None:
     needs_fork()
-    before = threading.active_count()
     workers = parallel.Forked(lambda slot: time.sleep(60), [1, 2])
     started = time.monotonic()
     workers.close()
     assert time.monotonic() - started < 10
     assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
-    assert threading.active_count() == before
+
+
+def test_a_worker_takes_no_signal_before_its_own_handlers_are_set(tmp_path: Path) -> None:
+    # SIGINT at the moment of the fork: the worker ignores it (only the caller reports an interrupt), and no
+    # traceback from multiprocessing's start-up code reaches stderr.
+    needs_fork()
+    code = (
+        "import os, signal, sys\n"
+        "from generator.context import parallel\n"
+        "from generator.plumbing.transaction import install_handlers\n"
+        "install_handlers()\n"
+        "def work(slot):\n"
+        "    os.kill(os.getppid(), 0)\n"
+        "workers = []\n"
+        "for _ in range(30):\n"
+        "    forked = parallel.Forked(work, [1, 2])\n"
+        "    try:\n"
+        "        os.killpg(0, signal.SIGINT)\n"
+        "    except KeyboardInterrupt:\n"
+        "        pass\n"
+        "    try:\n"
+        "        failed = forked.wait()\n"
+        "    except KeyboardInterrupt:\n"
+        "        failed = forked.wait()\n"
+        "    forked.close()\n"
+        "    assert not failed, failed\n"
+        "print('done')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, start_new_session=True
+    )
+    assert run.stdout == "done\n", run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_a_worker_whose_caller_was_killed_ends(tmp_path: Path) -> None:
@@ -96,7 +130,7 @@ def test_a_worker_whose_caller_was_killed_ends(tmp_path: Path) -> None:
     assert _wait_until(lambda: _gone(worker)), "the worker outlived its killed caller"
 
 
-def test_small_work_and_threads_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_process_running_threads_forks_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert parallel.workers() == 0
 
@@ -116,7 +150,7 @@ def test_a_machine_of_many_cores_starts_a_few_workers(monkeypatch: pytest.Monkey
 
 @pytest.fixture
 def slotted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A home of 60 documents that builds in three slots (two workers), even on a one-core machine."""
+    """A home of 66 documents that builds in two slots, one of them by a worker, even on a one-core machine."""
     needs_fork()
     monkeypatch.setattr(documents, "FILES_PER_SLOT", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
@@ -124,51 +158,78 @@ def slotted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         f"context/runbooks/job-{number:02d}.md": f"# Job {number}\n\n## Steps\n\nRestart the job{number} queue worker.\n"
         for number in range(54)
     }
+    extra["context/decisions/0010-zeppelin.md"] = (
+        "# 0010. Zeppelin\n\nSee runbooks/job-07.md for the zeppelin hangar.\n"
+    )
     make_home(tmp_path, extra)
     return tmp_path / "context"
 
 
-def _rows(context: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], dict[str, int]]:
-    """The files rows, the sections rows less their ids, and how many full-text rows each table holds."""
+Rows = tuple[list[tuple[object, ...]], list[tuple[object, ...]], dict[str, int]]
+
+
+def _rows(context: Path) -> Rows:
+    """The files rows, the sections rows, and how many full-text rows each table holds; each
+    table passes FTS5's integrity check, and the index by path is there."""
     with sqlite3.connect(index_path(context)) as db:
         files = db.execute("SELECT * FROM files ORDER BY path").fetchall()
-        sections = db.execute("SELECT * FROM sections ORDER BY path, ordinal").fetchall()
+        sections = db.execute("SELECT * FROM sections ORDER BY id").fetchall()
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")]
         counts = {table: db.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0] for table in tables}
         for table in tables:
             db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
-    return files, [row[1:] for row in sections], counts
+        assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sections_by_path'").fetchone()
+    return files, sections, counts
 
 
 def _scratch_folders(context: Path) -> list[Path]:
     return list(index_path(context).parent.glob(".*.build-*"))
 
 
-def test_an_index_built_in_slots_holds_what_one_process_builds(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _jobs_found(library: documents.Library) -> None:
+    """Every job is found, whichever slot (and process) indexed it."""
+    for number in range(54):
+        [(section, _)] = library.rank(f"job{number} queue", ["runbooks"], 1)
+        assert section.path == f"runbooks/job-{number:02d}.md"
+
+
+def test_an_index_built_by_a_worker_is_the_one_this_process_builds(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (slotted / "runbooks" / "bad.md").write_bytes(b"# Bad\n\xff\xfe\n")
     built = load_library(slotted)
-    files, sections, counts = _rows(slotted)
-    assert sorted(counts) == ["fts", "fts1", "fts2"]
-    assert all(counts.values()), "a slot indexed nothing"
-    assert sum(counts.values()) == len(sections)
+    rows = _rows(slotted)
+    files, sections, counts = rows
+    assert sorted(counts) == ["fts", "fts1"] and all(counts.values())
+    assert sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES + 1
     assert _scratch_folders(slotted) == []
-
-    # Every slot's table is searched: each job is found, whichever process indexed it.
-    for number in range(0, 54, 7):
-        [(section, _)] = built.rank(f"job{number} queue", ["runbooks"], 1)
-        assert section.path == f"runbooks/job-{number:02d}.md"
+    _jobs_found(built)
+    ranked = built.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20)
     found = built.words_in([f"runbooks/job-{number:02d}.md" for number in range(54)], ["restart", "job5"])
     assert all(words >= {"restart"} for words in found.values())
     assert found["runbooks/job-05.md"] == {"restart", "job5"}
+    # `containing` searches every table: the decision refers to job-07, wherever either was indexed.
+    assert built.neighbours("runbooks/job-07.md", ["decisions/0010-zeppelin.md"]) == ["decisions/0010-zeppelin.md"]
+    # A folder of few sections is ranked inside SQLite (the second query), across tables too.
+    assert built.rank("zeppelin hangar", ["decisions"], 3)[0][0].path == "decisions/0010-zeppelin.md"
     warnings = built.warnings
     del built  # its connection, before the database goes
 
     index_path(slotted).unlink()
     monkeypatch.setattr(parallel, "workers", lambda: 0)
     again = load_library(slotted)
-    assert _rows(slotted)[:2] == (files, sections)
+    assert _rows(slotted) == rows
+    assert again.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20) == ranked
     assert again.warnings == warnings
     assert any("bad.md" in warning for warning in warnings)
+
+
+def test_an_index_in_memory_is_split_alike(slotted: Path) -> None:
+    on_disk = load_library(slotted)
+    in_memory = load_library(slotted, use_cache=False)
+    assert in_memory._index._fts_tables() == on_disk._index._fts_tables() == ["fts", "fts1"]
+    query = "restart queue worker zeppelin"
+    assert in_memory.rank(query, ["runbooks", "decisions"], 20) == on_disk.rank(query, ["runbooks", "decisions"], 20)
 
 
 def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,8 +243,8 @@ def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monke
     monkeypatch.setattr(documents, "_parse_file", breaks_in_a_worker)
     library = load_library(slotted)
     files, sections, counts = _rows(slotted)
-    assert counts["fts"] == len(sections) and len(files) == MARKDOWN_FILES
-    assert library.rank("job33 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-33.md"
+    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
+    _jobs_found(library)
     assert _scratch_folders(slotted) == []
 
 
@@ -192,9 +253,22 @@ def test_a_slot_that_cannot_be_copied_is_indexed_by_the_caller(slotted: Path, mo
     monkeypatch.setattr(documents, "_FTS_SHADOWS", ("data", "idx", "docsize", "config", "missing"))
     library = load_library(slotted)
     files, sections, counts = _rows(slotted)
-    assert len(files) == MARKDOWN_FILES and len({(row[0], row[2]) for row in sections}) == len(sections)
-    assert counts["fts"] == len(sections)
-    assert library.rank("job40 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-40.md"
+    assert len(files) == MARKDOWN_FILES and len({(row[1], row[3]) for row in sections}) == len(sections)
+    assert all(counts.values()) and sum(counts.values()) == len(sections)
+    _jobs_found(library)
+
+
+def test_a_cache_folder_that_takes_no_scratch_builds_in_one_process(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tempfile.mkdtemp", full)
+    library = load_library(slotted)
+    files, sections, counts = _rows(slotted)
+    assert sorted(counts) == ["fts", "fts1"] and sum(counts.values()) == len(sections)
+    _jobs_found(library)
 
 
 def test_an_interrupted_build_leaves_no_workers_no_scratch_and_the_index_as_it_was(
@@ -203,7 +277,6 @@ def test_an_interrupted_build_leaves_no_workers_no_scratch_and_the_index_as_it_w
     load_library(slotted)
     before = _rows(slotted)
     for path in slotted.rglob("*.md"):
-        path.touch()
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     parse = documents._parse_file
     seen = []
@@ -223,15 +296,17 @@ def test_an_interrupted_build_leaves_no_workers_no_scratch_and_the_index_as_it_w
     assert _rows(slotted) == before
 
 
-def test_scratch_left_by_a_killed_build_goes_with_the_next_build(slotted: Path) -> None:
+def test_scratch_left_by_a_killed_build_goes_with_the_next_update(slotted: Path) -> None:
+    load_library(slotted)
     path = index_path(slotted)
-    path.parent.mkdir(parents=True)
     left = path.parent / f".{path.name}.build-x1y2"
     left.mkdir()
     (left / "1.sqlite3").write_bytes(b"half a database")
     other = path.parent / ".0123456789abcdef.sqlite3.build-z9"  # another home's build, maybe running
     other.mkdir()
-    load_library(slotted)
+    edited = slotted / "runbooks" / "job-03.md"
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    load_library(slotted)  # an update of one file, not a build
     assert not left.exists()
     assert other.exists()
 
@@ -239,28 +314,25 @@ def test_scratch_left_by_a_killed_build_goes_with_the_next_build(slotted: Path) 
 def test_changes_after_a_build_in_slots_are_indexed_in_place(slotted: Path) -> None:
     load_library(slotted)
     _, sections, _ = _rows(slotted)
-    with sqlite3.connect(index_path(slotted)) as db:
-        top = db.execute("SELECT max(id) FROM sections").fetchone()[0]
-    changed = slotted / "runbooks" / "job-11.md"  # indexed by a worker: every third file is the caller's
-    changed.write_text("# Job 11\n\n## Steps\n\nDrain the zeppelin hangar first.\n", encoding="utf-8")
+    top = max(int(str(row[0])) for row in sections)
+    changed = slotted / "runbooks" / "job-11.md"
+    changed.write_text("# Job 11\n\n## Steps\n\nDrain the airship hangar first.\n", encoding="utf-8")
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
     (slotted / "runbooks" / "job-12.md").unlink()
-    (slotted / "runbooks" / "new.md").write_text("# New\n\nThe zeppelin checklist.\n", encoding="utf-8")
+    (slotted / "runbooks" / "new.md").write_text("# New\n\nThe airship checklist.\n", encoding="utf-8")
     library = load_library(slotted)
-    assert sorted(s.path for s, _ in library.rank("zeppelin", ["runbooks"], 5)) == [
+    assert sorted(s.path for s, _ in library.rank("airship", ["runbooks"], 5)) == [
         "runbooks/job-11.md",
         "runbooks/new.md",
     ]
     assert library.rank("job11", ["runbooks"], 5) == []
     assert library.rank("job12", ["runbooks"], 5) == []
-    with sqlite3.connect(index_path(slotted)) as db:
-        query = "SELECT id FROM sections WHERE path IN ('runbooks/job-11.md', 'runbooks/new.md')"
-        new_ids = [row[0] for row in db.execute(query)]
+    _, after, _ = _rows(slotted)
+    new_ids = [int(str(row[0])) for row in after if row[1] in ("runbooks/job-11.md", "runbooks/new.md")]
     assert min(new_ids) > top, "an id of the build was given again"
-    paths = [row[0] for row in _rows(slotted)[1]]
-    gone = sum(1 for row in sections if row[0] == "runbooks/job-12.md")
-    assert "runbooks/job-12.md" not in paths
-    assert len(paths) == len(sections) - gone + 1  # job-11 kept its two sections; new.md has one
+    gone = sum(1 for row in sections if row[1] == "runbooks/job-12.md")
+    assert "runbooks/job-12.md" not in {row[1] for row in after}
+    assert len(after) == len(sections) - gone + 1  # job-11 kept its two sections; new.md has one
 
 
 def test_when_most_of_the_home_changed_it_is_built_again_in_slots(slotted: Path) -> None:
@@ -271,19 +343,52 @@ def test_when_most_of_the_home_changed_it_is_built_again_in_slots(slotted: Path)
     library = load_library(slotted)
     again_files, again_sections, counts = _rows(slotted)
     assert [row[0] for row in again_files] == [row[0] for row in files]
-    assert again_sections == sections
-    assert sum(counts.values()) == len(sections), "the rows of the first build were not dropped"
-    assert library.rank("job7 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-07.md"
+    assert [row[1:] for row in again_sections] == [row[1:] for row in sections]
+    assert all(counts.values()) and sum(counts.values()) == len(sections), "the first build's rows stayed"
+    _jobs_found(library)
 
 
-def test_a_cache_folder_that_takes_no_scratch_builds_in_one_process(
+def test_a_reader_open_while_another_process_builds_in_slots_sees_every_table(
     slotted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full(*args: object, **kwargs: object) -> str:
-        raise OSError(28, "No space left on device")
+    # Built in one table first (a home just under the size to split), then rebuilt in two by another
+    # process while this one holds its index open: this one must search both, and not cache a ranking
+    # read while the other wrote.
+    monkeypatch.setattr(documents, "FILES_PER_SLOT", 1000)
+    reader = load_library(slotted)
+    assert reader._index._fts_tables() == ["fts"]
+    code = (
+        "import os\n"
+        "from pathlib import Path\n"
+        "from generator.context import documents, parallel\n"
+        "documents.FILES_PER_SLOT = 1\n"
+        "parallel.workers = lambda: 1\n"
+        f"context = Path({str(slotted)!r})\n"
+        "for path in context.rglob('*.md'):\n"
+        "    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))\n"
+        "documents.load_library(context)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True, timeout=120)
+    assert _rows(slotted)[2].keys() == {"fts", "fts1"}
+    _jobs_found(reader)
 
-    monkeypatch.setattr("tempfile.mkdtemp", full)
+
+def test_a_ranking_read_while_another_process_wrote_is_not_kept(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     library = load_library(slotted)
-    files, sections, counts = _rows(slotted)
-    assert counts == {"fts": len(sections)} and len(files) == MARKDOWN_FILES
-    assert library.rank("job40 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-40.md"
+    rank = documents._Index._rank
+
+    def written_meanwhile(index: documents._Index, *args: object) -> object:
+        with sqlite3.connect(index_path(slotted)) as other:
+            other.execute("INSERT OR REPLACE INTO meta VALUES ('elsewhere', 'x')")
+        return rank(index, *args)  # type: ignore[arg-type]
+
+    def kept() -> int:
+        with sqlite3.connect(index_path(slotted)) as db:
+            return int(db.execute("SELECT count(*) FROM queries").fetchone()[0])
+
+    monkeypatch.setattr(documents._Index, "_rank", written_meanwhile)
+    assert library.rank("job3 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-03.md"
+    assert kept() == 0
+    monkeypatch.setattr(documents._Index, "_rank", rank)
+    library.rank("job4 queue", ["runbooks"], 1)
+    assert kept() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -246,11 +247,10 @@ FLAGS_KEPT = [
 ]
 
 
-def _redactor(tmp_path: Path, gated: bool) -> Redactor:
-    """A redactor with a new cache, or (gated) one whose cache an earlier run wrote with detect-secrets' triggers.
-
-    Both scan only suspect lines: the first copies the triggers from detect-secrets before it scans."""
-    if not gated:
+def _redactor(tmp_path: Path, warm: bool) -> Redactor:
+    """A redactor with a new cache, or (warm) one whose cache an earlier run wrote, with detect-secrets'
+    triggers in it: the first copies them from detect-secrets before its first scan, the second reads them."""
+    if not warm:
         return Redactor()
     cache = tmp_path / "redactions.json"
     warm = Redactor(cache)
@@ -259,9 +259,9 @@ def _redactor(tmp_path: Path, gated: bool) -> Redactor:
     return Redactor(cache)
 
 
-@pytest.mark.parametrize("gated", [False, True])
-def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp_path: Path, gated: bool) -> None:
-    redactor = _redactor(tmp_path, gated)
+@pytest.mark.parametrize("warm", [False, True])
+def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp_path: Path, warm: bool) -> None:
+    redactor = _redactor(tmp_path, warm)
     for text, expected in FLAGS.items():
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert (result.text, result.findings) == (expected, (Finding("runbooks/db.md", 3, "Secret Keyword"),))
@@ -307,9 +307,9 @@ OTHER_TOOLS_KEPT = [
 ]
 
 
-@pytest.mark.parametrize("gated", [False, True])
-def test_other_tools_password_options_and_values_on_the_next_line_are_redacted(tmp_path: Path, gated: bool) -> None:
-    redactor = _redactor(tmp_path, gated)
+@pytest.mark.parametrize("warm", [False, True])
+def test_other_tools_password_options_and_values_on_the_next_line_are_redacted(tmp_path: Path, warm: bool) -> None:
+    redactor = _redactor(tmp_path, warm)
     for text, expected in OTHER_TOOLS.items():
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert result.text == expected, text
@@ -334,9 +334,9 @@ IN_A_DOCUMENT = {
 }
 
 
-@pytest.mark.parametrize("gated", [False, True])
-def test_values_joined_to_their_name_are_redacted_whole_in_a_document(tmp_path: Path, gated: bool) -> None:
-    redactor = _redactor(tmp_path, gated)
+@pytest.mark.parametrize("warm", [False, True])
+def test_values_joined_to_their_name_are_redacted_whole_in_a_document(tmp_path: Path, warm: bool) -> None:
+    redactor = _redactor(tmp_path, warm)
     page = "## Deploy\n\nOn the bastion:\n\n```bash\n{}\n```\n\nThen check the logs.\n"
     for line, expected in IN_A_DOCUMENT.items():
         [result] = redactor.redact([Piece("runbooks/db.md", 1, page.format(line))])
@@ -480,3 +480,21 @@ def test_new_text_without_a_suspect_line_does_not_import_detect_secrets(tmp_path
         [sys.executable, "-c", only_plain], capture_output=True, text=True, cwd=REPO_ROOT, check=True
     )
     assert result.stdout.split() == ["True", "False"]
+
+
+def test_a_new_cache_scans_no_text_that_could_hold_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scans: list[int] = []
+    scan = redact_module._scan
+
+    def counted(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> list[list[redact_module.Span]]:
+        scans.append(1)
+        return scan(texts, triggers)
+
+    monkeypatch.setattr(redact_module, "_scan", counted)
+    redactor = Redactor(tmp_path / "redactions.json")
+    [result] = redactor.redact(
+        [Piece("runbooks/deploy.md", 1, "## Deploy\n\nRun the pipeline, then watch the logs.\n")]
+    )
+    assert (scans, result.findings) == ([], ())
+    [result] = redactor.redact([Piece("runbooks/db.md", 1, f"key: {AWS_KEY}")])
+    assert scans == [1] and result.findings

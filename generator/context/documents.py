@@ -33,10 +33,10 @@ import shutil
 import sqlite3
 import stat
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from generator.context import parallel
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
@@ -44,7 +44,7 @@ from generator.context.tokens import estimate_tokens
 from generator.errors import HomeError
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
@@ -290,6 +290,9 @@ QUERY_CACHE = 256
 # slot's word counts, which rank its sections, could stray from the whole home's; and a home
 # of fewer files builds in about a second anyway.
 FILES_PER_SLOT = 1000
+# And into two at most, whatever the machine: the file count alone decides, so that a home is
+# ranked alike on a laptop, on CI and under `scaffold mcp`. Two met the cold target on 2 cores.
+MAX_SLOTS = 2
 # Values bound in one `IN (...)` list: SQLite before 3.32 takes at most 999 parameters in a statement.
 IN_CHUNK = 500
 _STOPWORDS = frozenset(
@@ -518,21 +521,49 @@ def _remove_database(path: Path) -> None:
             Path(f"{path}{suffix}").unlink()
 
 
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def _damage_removes(
+    method: Callable[Concatenate[_Index, _Params], _Result],
+) -> Callable[Concatenate[_Index, _Params], _Result]:
+    """An index query that finds the database damaged removes it and says so (the next run builds it
+    again): left in place, it would fail every run, as SQLite only finds damage where it reads."""
+
+    def checked(index: _Index, /, *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        try:
+            return method(index, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            damaged = getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+            if not damaged or index.path is None:
+                raise
+            index.db.close()
+            _remove_database(index.path)
+            raise HomeError(
+                f"the context index {index.path} was damaged ({error}); it is removed: run again to build it anew"
+            ) from None
+
+    functools.update_wrapper(checked, method)
+    return checked
+
+
 class _Index:
     """One SQLite database: the files, their sections, and an FTS5 index of the sections.
 
     The full-text index is contentless (the text stays in the files), so a file that changes
     leaves its old rows behind; they are hidden by the `sections` table, which has only live
-    rows, and dropped when the index is rebuilt. Writers take SQLite's write lock for the
-    whole update (`BEGIN IMMEDIATE`); readers are never blocked (WAL). `user_version` is
-    the schema version: any other value means rebuild.
+    rows, and dropped when the index is rebuilt. It is one FTS5 table, or one per slot of a
+    large home (`_build`). Writers take SQLite's write lock for the whole update (`BEGIN
+    IMMEDIATE`); readers are never blocked (WAL). `user_version` is the schema version: any
+    other value means rebuild.
     """
 
     def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
         self.db = connection
         self.path = path
         self._next_id = 0
-        self._fts: list[str] | None = None
+        self._fts: tuple[int, list[str]] | None = None
 
     @classmethod
     def open(cls, path: Path | None, scratch: bool = False) -> _Index:
@@ -593,12 +624,17 @@ class _Index:
         self._fts = None
 
     def _fts_tables(self) -> list[str]:
-        """The full-text tables: `fts`, then those of a build's other slots."""
-        if self._fts is None:
+        """The full-text tables: `fts`, then those of a build's other slots.
+
+        Read again whenever the schema changed: another process may have rebuilt the index in
+        slots since this one looked.
+        """
+        version = int(self.db.execute("PRAGMA schema_version").fetchone()[0])
+        if self._fts is None or self._fts[0] != version:
             rows = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")
             names = [str(name) for (name,) in rows if _FTS_NAME.fullmatch(str(name))]
-            self._fts = sorted(names, key=lambda name: (len(name), name))
-        return self._fts
+            self._fts = (version, sorted(names, key=lambda name: (len(name), name)))
+        return self._fts[1]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -622,9 +658,9 @@ class _Index:
         """Bring the index up to date with `entries`, reading only what changed."""
         if not self._stale(entries, stubs):
             return
-        self._fts = None  # another process may have built it with another number of slots
         # `after` runs once the transaction has ended: SQLite detaches a database only then.
         with contextlib.ExitStack() as after, self.transaction():
+            self._sweep_scratch()
             rebuild = self._meta("stubs") != stubs.digest  # stub rules changed: look at every file again
             known = self._stamps()
             current = {entry.path for entry in entries}
@@ -634,8 +670,9 @@ class _Index:
             for path in gone:
                 dead += self.db.execute("DELETE FROM sections WHERE path = ?", (path,)).rowcount
                 self.db.execute("DELETE FROM files WHERE path = ?", (path,))
-            # Most of the home changed (or none of it was indexed yet): all of it again, on every core, is quicker.
-            most = len(changed) >= FILES_PER_SLOT and 2 * len(changed) >= len(entries)
+            # Half of a home large enough to split changed (a branch switch): all of it again, split
+            # between processes, is quicker than file by file.
+            most = 2 * len(changed) >= len(entries) and _slots(len(entries)) > 1 and parallel.workers() > 0
             anew = rebuild or most or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
             if anew:
                 self.db.execute("DELETE FROM files")
@@ -650,7 +687,7 @@ class _Index:
             if anew:
                 copied = self._build(root, stubs, changed, after)
             else:
-                self._next_id = self._add(root, stubs, changed, self._next_id)
+                self._next_id = self._add(root, stubs, changed, self._next_id, 1, "fts")
             self._set_meta("next_id", str(self._next_id))
             self.db.execute("DELETE FROM queries")
             self._set_meta("dead", str(dead))
@@ -681,9 +718,12 @@ class _Index:
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
-    def _add(self, root: Path, stubs: _StubPatterns, entries: Sequence[FileEntry], first: int, step: int = 1) -> int:
+    def _add(
+        self, root: Path, stubs: _StubPatterns, entries: Sequence[FileEntry], first: int, step: int, table: str
+    ) -> int:
         """Read, split and insert files, a batch of them per statement (fewer round trips into
-        SQLite); their sections take the ids `first`, `first + step`, ... Returns the next id.
+        SQLite), their text into full-text table `table`; their sections take the ids `first`,
+        `first + step`, ... Returns the next id.
         """
         next_id = first
         for start in range(0, len(entries), 256):
@@ -696,92 +736,102 @@ class _Index:
                 next_id += step * len(item.sections)
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
             self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.executemany("INSERT INTO fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
+            self.db.executemany(f"INSERT INTO {table}(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
         return next_id
 
     def _build(
         self, root: Path, stubs: _StubPatterns, entries: Sequence[FileEntry], after: contextlib.ExitStack
     ) -> bool:
-        """Index every file into emptied tables: split into slots, one per core, for a large home.
+        """Index every file into emptied tables, in slots for a large home (`_slots`).
 
-        One connection writes a database at a time and tokenizing is most of a build, so each
-        worker (`parallel.Forked`) indexes its slot of the files (every n-th) into a scratch
-        database of its own, while this process does slot 0 into `fts`; then the workers'
-        tables are copied in, slot n's full-text table as `fts<n>`, which is copying pages.
+        Slot n holds every n-th file, its text in full-text table `fts<n>` (`fts` for slot 0),
+        and its sections take the ids `first + n + k * slots`, so no two slots share one.
         Ranking searches every table (`_rank`): each scores by its own word counts, which for
-        `FILES_PER_SLOT` files or more differ little from the whole home's. Section ids are
-        `first + slot + k * slots`, so no two slots share one. A slot whose worker failed, or
-        whose database cannot be copied, is done here, into `fts`.
+        `FILES_PER_SLOT` files or more differ little from the whole home's. One connection
+        writes a database at a time and tokenizing is most of a build, so forked workers
+        (`parallel.Forked`) index slots 1, 2, ... into scratch databases of their own while
+        this process indexes the rest; then the workers' tables are copied in, which is copying
+        pages. A slot whose worker failed, or whose database cannot be copied, is done here.
+        Where no worker can run, this process does every slot: the index is the same.
 
-        Returns whether a slot's tables were copied in.
+        Returns whether a worker's tables were copied in.
         """
-        slots = min(1 + parallel.workers(), len(entries) // FILES_PER_SLOT) if self.path is not None else 1
-        scratch = None
-        if slots > 1:
-            with contextlib.suppress(OSError):  # a cache folder that takes no more files: build here
-                scratch = self._scratch()
+        slots = _slots(len(entries))
         first = self._next_id
+        tables = ["fts"] + [f"fts{slot}" for slot in range(1, slots)]
+        for table in tables[1:]:
+            if table not in self._fts_tables():
+                self._create_fts(table)
         # Indexed by path once all rows are in: built from sorted rows, the index's pages are
         # full; kept up as the slots' rows come in, interleaved, it took twice the room (13 MB
         # of a 74 MB database on 10,000 documents), all of it written and copied.
         self.db.execute("DROP INDEX IF EXISTS sections_by_path")
-        copied = False
+        helped = range(1, 1 + min(parallel.workers(), slots - 1)) if slots > 1 and self.path is not None else range(0)
+        scratch = None
+        if helped:
+            with contextlib.suppress(OSError):  # a cache folder that takes no more files: no workers
+                scratch = self._scratch()
         if scratch is None:
-            ends = [self._add(root, stubs, entries, first)]
+            helped = range(0)
         else:
             after.callback(shutil.rmtree, scratch, ignore_errors=True)
 
-            def work(slot: int) -> None:
-                shard = _Index.open(scratch / f"{slot}.sqlite3", scratch=True)
-                shard.db.execute("DROP INDEX sections_by_path")  # only copied from, whole
-                with shard.transaction():
-                    shard._add(root, stubs, entries[slot::slots], first + slot, slots)
-                shard.db.close()
+        def index_slot(slot: int) -> int:
+            return self._add(root, stubs, entries[slot::slots], first + slot, slots, tables[slot])
 
-            with contextlib.closing(parallel.Forked(work, range(1, slots))) as workers:
-                ends = [self._add(root, stubs, entries[0::slots], first, slots)]
-                failed = workers.wait()
-            for slot in range(1, slots):
-                if slot not in failed and self._take_slot(scratch / f"{slot}.sqlite3", slot, after):
-                    copied = True
-                else:
-                    ends.append(self._add(root, stubs, entries[slot::slots], first + slot, slots))
+        def work(slot: int) -> None:
+            assert scratch is not None
+            shard = _Index.open(scratch / f"{slot}.sqlite3", scratch=True)
+            shard.db.execute("DROP INDEX sections_by_path")  # only copied from, whole
+            with shard.transaction():
+                shard._add(root, stubs, entries[slot::slots], first + slot, slots, "fts")
+            shard.db.close()
+
+        copied = False
+        with contextlib.closing(parallel.Forked(work, helped)) as workers:
+            ends = [index_slot(slot) for slot in range(slots) if slot not in helped]
+            failed = workers.wait()
+        for slot in helped:
+            assert scratch is not None
+            if slot not in failed and self._take_slot(scratch / f"{slot}.sqlite3", tables[slot], after):
+                copied = True
+            else:
+                ends.append(index_slot(slot))
         self.db.execute(_SECTIONS_BY_PATH)
         top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
         self._next_id = max(*ends, int(top) + 1)
         return copied
 
     def _scratch(self) -> Path:
-        """A new folder beside the index for the slots' databases.
-
-        A build holds the index's write lock, so one left by an earlier build of this index is
-        from one that was killed: it goes first.
-        """
+        """A new folder beside the index for the workers' databases."""
         assert self.path is not None
-        prefix = f".{self.path.name}.build-"
-        for old in self.path.parent.glob(f"{glob.escape(prefix)}*"):
-            shutil.rmtree(old, ignore_errors=True)
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=self.path.parent))
+        return Path(tempfile.mkdtemp(prefix=f".{self.path.name}.build-", dir=self.path.parent))
 
-    def _take_slot(self, path: Path, slot: int, after: contextlib.ExitStack) -> bool:
-        """Copy one worker's database in, its full-text table as `fts<slot>`; False if it cannot be."""
-        schema = f"slot{slot}"
+    def _sweep_scratch(self) -> None:
+        """Remove the scratch folders of this index's builds: one found while this process holds
+        the index's write lock is left by a build that was killed."""
+        if self.path is not None:
+            for old in self.path.parent.glob(f"{glob.escape(f'.{self.path.name}.build-')}*"):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _take_slot(self, path: Path, table: str, after: contextlib.ExitStack) -> bool:
+        """Copy one worker's database in, its full-text table as `table`; False if it cannot be."""
+        schema = f"{table}_slot"
         try:
             self.db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
         except sqlite3.Error:
             return False
         after.callback(self._detach, schema)
-        table = f"fts{slot}"
         self.db.execute(f"SAVEPOINT {schema}")
         try:
-            if table not in self._fts_tables():
-                self._create_fts(table)
             self.db.execute(f"INSERT INTO files SELECT * FROM {schema}.files")
             self.db.execute(f"INSERT INTO sections SELECT * FROM {schema}.sections")
             for shadow in _FTS_SHADOWS:
                 self.db.execute(f"DELETE FROM {table}_{shadow}")
                 self.db.execute(f"INSERT INTO {table}_{shadow} SELECT * FROM {schema}.fts_{shadow}")
         except sqlite3.Error:
+            if not self.db.in_transaction:
+                raise  # the disk is full or failing: SQLite rolled the whole update back
             # A shadow table that cannot be written (SQLite's defensive mode), or a damaged database.
             self.db.execute(f"ROLLBACK TO {schema}")
             self.db.execute(f"RELEASE {schema}")
@@ -793,6 +843,7 @@ class _Index:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute(f"DETACH DATABASE {schema}")
 
+    @_damage_removes
     def file_notes(self) -> tuple[list[str], list[str]]:
         """Warnings about skipped files, and the unedited stubs."""
         warnings = [
@@ -801,9 +852,11 @@ class _Index:
         stubs = [row[0] for row in self.db.execute("SELECT path FROM files WHERE stub = 1 ORDER BY path")]
         return warnings, stubs
 
+    @_damage_removes
     def paths(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT path FROM files WHERE sections > 0 ORDER BY path")]
 
+    @_damage_removes
     def sections_of(self, path: str) -> list[Section]:
         rows = self.db.execute(
             'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
@@ -812,6 +865,7 @@ class _Index:
         )
         return [Section(*row) for row in rows]
 
+    @_damage_removes
     def containing(self, phrases: Sequence[str], paths: Sequence[str]) -> list[str]:
         """Those of `paths` (not stubs) holding one of `phrases`, in the order given."""
         if not phrases or not paths:
@@ -827,8 +881,10 @@ class _Index:
                 found.update(str(row[0]) for row in rows)
         return [path for path in paths if path in found]
 
+    @_damage_removes
     def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None) -> dict[str, set[str]]:
-        """See `Library.words_in`: a lookup per word among the documents' own rows (a millisecond each).
+        """See `Library.words_in`: a lookup per word and full-text table, among the documents' own rows
+        (a millisecond each).
 
         A task of a thousand words would make a thousand lookups; with `enough`, those of the
         documents that hold enough stop, and most do after a few words.
@@ -850,6 +906,7 @@ class _Index:
                     break
         return found
 
+    @_damage_removes
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
         """`sections_of` for several documents at once; those without sections are left out."""
         found: dict[str, list[Section]] = {}
@@ -863,14 +920,18 @@ class _Index:
                 found.setdefault(row[0], []).append(Section(*row))
         return found
 
+    @_damage_removes
     def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""
         key = hashlib.sha256(json.dumps([terms, sorted(folders), limit]).encode()).hexdigest()[:32]
         row = self.db.execute("SELECT hits FROM queries WHERE key = ?", (key,)).fetchone()
         if row is not None:
             return [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
         hits = self._rank(terms, folders, limit)
-        self._remember(key, hits)
+        # Not kept if another process updated the index meanwhile: it may have been read half before, half after.
+        if self.db.execute("PRAGMA data_version").fetchone()[0] == version:
+            self._remember(key, hits)
         return hits
 
     def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
@@ -957,6 +1018,11 @@ def _in_chunks(values: Sequence[_T]) -> Iterator[tuple[str, list[_T]]]:
 def _match(phrases: Sequence[str]) -> str:
     """An FTS5 query for any of `phrases` (each a word, or words in sequence), quoted as strings."""
     return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
+def _slots(files: int) -> int:
+    """How many slots a build of `files` files is split into (see `_Index._build`)."""
+    return max(1, min(MAX_SLOTS, files // FILES_PER_SLOT))
 
 
 def _stamps_digest(entries: list[FileEntry]) -> str:

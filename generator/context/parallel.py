@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from generator.plumbing.transaction import HELD
+
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
@@ -52,11 +54,17 @@ class Forked:
     """
 
     def __init__(self, work: Callable[[int], None], slots: Iterable[int]) -> None:
+        self._processes: dict[int, BaseProcess] = {}
+        slots = list(slots)
+        if not slots:
+            return
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
-        self._processes: dict[int, BaseProcess] = {}
         parent = os.getpid()
+        # Held while forking: a worker must not take a signal before it has set its own handlers
+        # (see `_run`), and this process takes one held here as soon as they are started.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD) if hasattr(signal, "pthread_sigmask") else None
         try:
             for slot in slots:
                 process = context.Process(target=_run, args=(work, slot, parent), daemon=True)
@@ -65,6 +73,9 @@ class Forked:
         except BaseException:
             self.close()
             raise
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def wait(self) -> set[int]:
         """Wait for every worker; the slots whose worker did not finish its work."""
@@ -79,7 +90,7 @@ class Forked:
         for process in self._processes.values():
             if process.is_alive():
                 # SIGKILL: a worker holds nothing to clean up (the caller removes its scratch), and
-                # one just forked may still run this process's handlers, which defer SIGTERM.
+                # it ends at once whatever it runs.
                 process.kill()
         for process in self._processes.values():
             process.join()
@@ -87,6 +98,8 @@ class Forked:
 
 def _run(work: Callable[[int], None], slot: int, parent: int) -> None:
     _worker_signals()
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # held by the caller while it forked
     threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
     try:
         work(slot)

@@ -375,7 +375,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
 
     With `triggers`, only the lines `_suspect` picks are given to detect-secrets, each with
     the line before it (an allowlist pragma for the next line must stay next to it) and runs
-    of them apart by an empty line; a value it finds is still redacted on every line.
+    of them apart by an empty line; a value it finds is still redacted on every line. Without,
+    every line is (the tests hold the two to the same findings; `Redactor` always has them).
     """
     import tempfile
 
