@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -170,7 +171,7 @@ Rows = tuple[list[tuple[object, ...]], list[tuple[object, ...]], dict[str, int]]
 
 def _rows(context: Path) -> Rows:
     """The files rows, the sections rows, and how many full-text rows each table holds; each
-    table passes FTS5's integrity check, and the index by path is there."""
+    table passes FTS5's integrity check and counts its rows right, and the index by path is there."""
     with sqlite3.connect(index_path(context)) as db:
         files = db.execute("SELECT * FROM files ORDER BY path").fetchall()
         sections = db.execute("SELECT * FROM sections ORDER BY id").fetchall()
@@ -178,6 +179,13 @@ def _rows(context: Path) -> Rows:
         counts = {table: db.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0] for table in tables}
         for table in tables:
             db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+            # The row count BM25 ranks by (the first varint of FTS5's averages record) is the rows'.
+            total = 0
+            for byte in db.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()[0]:
+                total = total << 7 | byte & 0x7F
+                if byte < 0x80:
+                    break
+            assert total == counts[table], f"{table} ranks by {total} rows of {counts[table]}"
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sections_by_path'").fetchone()
     return files, sections, counts
 
@@ -392,3 +400,51 @@ def test_a_ranking_read_while_another_process_wrote_is_not_kept(slotted: Path, m
     monkeypatch.setattr(documents._Index, "_rank", rank)
     library.rank("job4 queue", ["runbooks"], 1)
     assert kept() == 1
+
+
+def _reference(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Rows, list[tuple[documents.Section, float]]]:
+    """The index and a ranking as this process alone builds them (then the index is removed)."""
+    with monkeypatch.context() as alone:
+        alone.setattr(parallel, "workers", lambda: 0)
+        library = load_library(slotted)
+        ranking = library.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20)
+        rows = _rows(slotted)
+    del library
+    index_path(slotted).unlink()
+    return rows, ranking
+
+
+def test_a_worker_database_that_fails_to_attach_leaves_the_counts_whole(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A failed ATTACH resets the connection's schema: FTS5 lost the counts of the rows this process had
+    # inserted, and the update stored wrong ones (BM25 then ranked by them, or returned NULL).
+    rows, ranking = _reference(slotted, monkeypatch)
+    ready = documents._slot_ready
+
+    def gone_after_the_check(path: Path) -> bool:
+        assert ready(path)
+        shutil.rmtree(path.parent)
+        return True
+
+    monkeypatch.setattr(documents, "_slot_ready", gone_after_the_check)
+    library = load_library(slotted)
+    assert _rows(slotted) == rows
+    assert library.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20) == ranking
+
+
+def test_a_damaged_worker_database_is_not_attached(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows, ranking = _reference(slotted, monkeypatch)
+    wait = parallel.Forked.wait
+
+    def then_damaged(workers: parallel.Forked) -> set[int]:
+        failed = wait(workers)
+        for scratch in _scratch_folders(slotted):
+            for database in scratch.glob("*.sqlite3"):
+                database.write_bytes(database.read_bytes()[: database.stat().st_size // 2])
+        return failed
+
+    monkeypatch.setattr(parallel.Forked, "wait", then_damaged)
+    library = load_library(slotted)
+    assert _rows(slotted) == rows
+    assert library.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20) == ranking
