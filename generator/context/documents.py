@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from generator.context import parallel
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
@@ -959,26 +959,18 @@ class _Index:
         wanted = sorted(set(folders))
         marks = ", ".join("?" for _ in wanted)
         counts = self._folder_sizes()
-        tables = self._fts_tables()
         hits: list[tuple[str, int, float, int]] = []
         fetch = limit * 2
         if sum(counts.get(folder, 0) for folder in wanted) * 2 >= sum(counts.values()):
-            rows = heapq.nlargest(
+            rows = self._best(
+                f"SELECT -bm25({{fts}}, {weights}) AS score, rowid FROM {{fts}} WHERE {{fts}} MATCH ? "
+                "ORDER BY score DESC, rowid LIMIT ?",
+                (match, fetch),
                 fetch,
-                (
-                    row
-                    for table in tables
-                    for row in self.db.execute(
-                        f"SELECT rowid, -bm25({table}, {weights}) AS score FROM {table} WHERE {table} MATCH ? "
-                        "ORDER BY score DESC LIMIT ?",
-                        (match, fetch),
-                    )
-                ),
-                key=lambda row: (row[1], -row[0]),
             )
-            scores = dict(rows)
+            scores = {rowid: score for score, rowid in rows}
             found = []
-            for id_marks, ids in _in_chunks([rowid for rowid, _ in rows]):
+            for id_marks, ids in _in_chunks([rowid for _, rowid in rows]):
                 found += self.db.execute(
                     f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({id_marks}) AND stub = 0", ids
                 ).fetchall()
@@ -988,22 +980,21 @@ class _Index:
             )
             if len(hits) >= limit or len(rows) < fetch:
                 return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
-        hits = heapq.nsmallest(
+        hits = self._best(
+            f"SELECT sections.path, sections.ordinal, -bm25({{fts}}, {weights}) AS score, {{fts}}.rowid "
+            "FROM {fts} JOIN sections ON sections.id = {fts}.rowid "
+            f"WHERE {{fts}} MATCH ? AND sections.stub = 0 AND sections.folder IN ({marks}) "
+            "ORDER BY score DESC, {fts}.rowid LIMIT ?",
+            (match, *wanted, limit),
             limit,
-            (
-                hit
-                for table in tables
-                for hit in self.db.execute(
-                    f"SELECT sections.path, sections.ordinal, -bm25({table}, {weights}) AS score, {table}.rowid "
-                    f"FROM {table} JOIN sections ON sections.id = {table}.rowid "
-                    f"WHERE {table} MATCH ? AND sections.stub = 0 AND sections.folder IN ({marks}) "
-                    f"ORDER BY score DESC, {table}.rowid LIMIT ?",
-                    (match, *wanted, limit),
-                )
-            ),
-            key=lambda hit: (-hit[2], hit[3]),
         )
         return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits]
+
+    def _best(self, query: str, params: tuple[object, ...], count: int) -> list[Any]:
+        """The best `count` rows of `query` run on each full-text table (named `{fts}` in it): by score,
+        then row id, the last two columns of every row."""
+        rows = (row for table in self._fts_tables() for row in self.db.execute(query.format(fts=table), params))
+        return heapq.nsmallest(count, rows, key=lambda row: (-row[-2], row[-1]))
 
     def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
         """Keep a ranking for the next run; another process holding the write lock only costs that."""
