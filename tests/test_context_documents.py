@@ -328,7 +328,7 @@ def test_an_index_found_damaged_by_a_query_is_removed_and_built_anew(tmp_path: P
     with sqlite3.connect(path) as db:  # the full-text pages only: opening and the up-to-date check still pass
         db.execute("DELETE FROM fts_data WHERE id > 10")
     library = load_library(context)
-    with pytest.raises(HomeError, match="was damaged .* run again to build it anew"):
+    with pytest.raises(HomeError, match=r"was damaged .* run again to build it anew"):
         library.rank("kafka consumer lag", ["decisions"], 1)
     assert not path.exists()
     assert load_library(context).rank("kafka consumer lag", ["decisions"], 1)[0][0].path == "decisions/0003-kafka.md"

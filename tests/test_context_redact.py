@@ -396,6 +396,9 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "- name: " + "a" * 200_000,
         "- name: " + "password" * 25_000,
         "--password \\" * 16_000,
+        " " * 200_000,
+        "\t" * 200_000,
+        " - " * 60_000,
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:

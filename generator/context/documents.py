@@ -670,9 +670,9 @@ class _Index:
             for path in gone:
                 dead += self.db.execute("DELETE FROM sections WHERE path = ?", (path,)).rowcount
                 self.db.execute("DELETE FROM files WHERE path = ?", (path,))
-            # Half of a home large enough to split changed (a branch switch): all of it again, split
-            # between processes, is quicker than file by file.
-            most = 2 * len(changed) >= len(entries) and _slots(len(entries)) > 1 and parallel.workers() > 0
+            # Half of a home large enough to split changed (a branch switch): all of it again, in its
+            # slots, keeps the layout a fresh build has, and split between processes is quicker.
+            most = 2 * len(changed) >= len(entries) and _slots(len(entries)) > 1
             anew = rebuild or most or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
             if anew:
                 self.db.execute("DELETE FROM files")
