@@ -253,9 +253,9 @@ def _redactor(tmp_path: Path, warm: bool) -> Redactor:
     if not warm:
         return Redactor()
     cache = tmp_path / "redactions.json"
-    warm = Redactor(cache)
-    warm.redact([Piece("warm.md", 1, f"key: {AWS_KEY}")])
-    warm.save()
+    earlier = Redactor(cache)
+    earlier.redact([Piece("warm.md", 1, f"key: {AWS_KEY}")])
+    earlier.save()
     return Redactor(cache)
 
 
