@@ -42,6 +42,10 @@ def _gone(pid: int) -> bool:
     return "\nState:\tZ" in status
 
 
+def _running_workers() -> list[multiprocessing.process.BaseProcess]:
+    return [child for child in multiprocessing.active_children() if child.is_alive()]
+
+
 def _wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -78,7 +82,7 @@ def test_closing_ends_the_workers_still_running() -> None:
     started = time.monotonic()
     workers.close()
     assert time.monotonic() - started < 10
-    assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
+    assert _running_workers() == []
 
 
 def test_a_worker_takes_no_signal_before_its_own_handlers_are_set(tmp_path: Path) -> None:
@@ -112,6 +116,23 @@ def test_a_worker_takes_no_signal_before_its_own_handlers_are_set(tmp_path: Path
     )
     assert run.stdout == "done\n", run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_interrupt_while_forking_ends_the_workers_already_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Held while the workers start, the signal is taken once they all have: they must be stopped then, as
+    # the caller never gets the `Forked` to close.
+    needs_fork()
+    start = multiprocessing.process.BaseProcess.start
+
+    def start_then_interrupted(process: multiprocessing.process.BaseProcess) -> None:
+        start(process)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        parallel.Forked(lambda slot: time.sleep(60), [1, 2])
+    monkeypatch.undo()
+    assert _running_workers() == []
 
 
 def test_a_worker_whose_caller_was_killed_ends(tmp_path: Path) -> None:
@@ -299,7 +320,7 @@ def test_an_interrupted_build_leaves_no_workers_no_scratch_and_the_index_as_it_w
     monkeypatch.setattr(documents, "_parse_file", interrupted)
     with pytest.raises(KeyboardInterrupt):
         load_library(slotted)
-    assert [child for child in multiprocessing.active_children() if child.is_alive()] == []
+    assert _running_workers() == []
     assert _scratch_folders(slotted) == []
     assert _rows(slotted) == before
 

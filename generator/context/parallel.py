@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from generator.plumbing.transaction import HELD
+from generator.plumbing.transaction import HELD, signals_held
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -62,20 +62,18 @@ class Forked:
 
         context = multiprocessing.get_context("fork")
         parent = os.getpid()
-        # Held while forking: a worker must not take a signal before it has set its own handlers
-        # (see `_run`), and this process takes one held here as soon as they are started.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD) if hasattr(signal, "pthread_sigmask") else None
         try:
-            for slot in slots:
-                process = context.Process(target=_run, args=(work, slot, parent), daemon=True)
-                process.start()
-                self._processes[slot] = process
+            # Held while forking: a worker must not take a signal before it has set its own
+            # handlers (see `_run`); this process takes one held here once all are started, and
+            # then stops them.
+            with signals_held():
+                for slot in slots:
+                    process = context.Process(target=_run, args=(work, slot, parent), daemon=True)
+                    process.start()
+                    self._processes[slot] = process
         except BaseException:
             self.close()
             raise
-        finally:
-            if mask is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def wait(self) -> set[int]:
         """Wait for every worker; the slots whose worker did not finish its work."""
