@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -469,3 +470,34 @@ def test_a_damaged_worker_database_is_not_attached(slotted: Path, monkeypatch: p
     library = load_library(slotted)
     assert _rows(slotted) == rows
     assert library.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20) == ranking
+
+
+def test_a_failed_attach_does_not_cost_full_text_counts_written_before_it(tmp_path: Path) -> None:
+    # The mechanism `_take_slot` guards: rows inserted into a table before an ATTACH that fails, and
+    # more after it. Without the savepoint first, FTS5 counted only those after (25 of 63 rows).
+    extra: dict[str, str | bytes] = {
+        f"context/runbooks/job-{number:02d}.md": f"# Job {number}\n\nRestart the job{number} queue.\n"
+        for number in range(40)
+    }
+    make_home(tmp_path, extra)
+    root = tmp_path / "context"
+    entries, _ = documents.scan_files(root)
+    stubs = documents._StubPatterns.load(root)
+    index = documents._Index.open(tmp_path / "index.sqlite3")
+    index._create_fts("fts1")
+    gone = tmp_path / "gone" / "1.sqlite3"
+    with contextlib.ExitStack() as after, index.transaction():
+        index._add(root, stubs, entries[:30], 1, 1, "fts")
+        with pytest.MonkeyPatch.context() as ready:
+            ready.setattr(documents, "_slot_ready", lambda path: True)
+            assert not index._take_slot(gone, "fts1", after)
+        index._add(root, stubs, entries[30:], 1000, 1, "fts")
+    with sqlite3.connect(tmp_path / "index.sqlite3") as db:
+        block = db.execute("SELECT block FROM fts_data WHERE id = 1").fetchone()[0]
+        rows = db.execute("SELECT count(*) FROM fts_docsize").fetchone()[0]
+    total = 0
+    for byte in block:
+        total = total << 7 | byte & 0x7F
+        if byte < 0x80:
+            break
+    assert total == rows

@@ -621,7 +621,6 @@ class _Index:
         # documentation, so a library without it only builds slower.
         with contextlib.suppress(sqlite3.OperationalError):
             self.db.execute(f"INSERT INTO {name}({name}, rank) VALUES ('hashsize', ?)", (FTS_HASH_BYTES,))
-        self._fts = None
 
     def _fts_tables(self) -> list[str]:
         """The full-text tables: `fts`, then those of a build's other slots.
@@ -766,18 +765,14 @@ class _Index:
         # full; kept up as the slots' rows come in, interleaved, it took twice the room (13 MB
         # of a 74 MB database on 10,000 documents), all of it written and copied.
         self.db.execute("DROP INDEX IF EXISTS sections_by_path")
-        helped = range(1, 1 + min(parallel.workers(), slots - 1)) if slots > 1 and self.path is not None else range(0)
-        scratch = None
-        if helped:
-            with contextlib.suppress(OSError):  # a cache folder that takes no more files: no workers
-                scratch = self._scratch()
-        if scratch is None:
-            helped = range(0)
-        else:
+        helpers = min(parallel.workers(), slots - 1) if slots > 1 else 0
+        scratch = self._scratch() if helpers else None
+        helped = range(1, 1 + helpers) if scratch is not None else range(0)
+        if scratch is not None:
             after.callback(shutil.rmtree, scratch, ignore_errors=True)
 
-        def index_slot(slot: int) -> int:
-            return self._add(root, stubs, entries[slot::slots], first + slot, slots, tables[slot])
+        def index_slot(slot: int) -> None:
+            self._add(root, stubs, entries[slot::slots], first + slot, slots, tables[slot])
 
         def work(slot: int) -> None:
             assert scratch is not None
@@ -790,30 +785,42 @@ class _Index:
 
         copied = False
         with contextlib.closing(parallel.Forked(work, helped)) as workers:
-            ends = [index_slot(slot) for slot in range(slots) if slot not in helped]
+            for slot in range(slots):
+                if slot not in helped:
+                    index_slot(slot)
             failed = workers.wait()
         for slot in helped:
             assert scratch is not None
             if slot not in failed and self._take_slot(scratch / f"{slot}.sqlite3", tables[slot], after):
                 copied = True
             else:
-                ends.append(index_slot(slot))
+                index_slot(slot)
         self.db.execute(_SECTIONS_BY_PATH)
+        # Every id a slot gave is a section's: the next one is past the highest.
         top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
-        self._next_id = max(*ends, int(top) + 1)
+        self._next_id = max(first, int(top) + 1)
         return copied
 
-    def _scratch(self) -> Path:
-        """A new folder beside the index for the workers' databases."""
-        assert self.path is not None
-        return Path(tempfile.mkdtemp(prefix=f".{self.path.name}.build-", dir=self.path.parent))
+    def _scratch(self) -> Path | None:
+        """A new folder beside the index for the workers' databases; None for an index in memory,
+        or a cache folder that takes no more files (the build then needs no workers)."""
+        if self.path is None:
+            return None
+        try:
+            return Path(tempfile.mkdtemp(prefix=self._scratch_prefix(), dir=self.path.parent))
+        except OSError:
+            return None
 
     def _sweep_scratch(self) -> None:
         """Remove the scratch folders of this index's builds: one found while this process holds
         the index's write lock is left by a build that was killed."""
         if self.path is not None:
-            for old in self.path.parent.glob(f"{glob.escape(f'.{self.path.name}.build-')}*"):
+            for old in self.path.parent.glob(f"{glob.escape(self._scratch_prefix())}*"):
                 shutil.rmtree(old, ignore_errors=True)
+
+    def _scratch_prefix(self) -> str:
+        assert self.path is not None
+        return f".{self.path.name}.build-"
 
     def _take_slot(self, path: Path, table: str, after: contextlib.ExitStack) -> bool:
         """Copy one worker's database in, its full-text table as `table`; False if it cannot be.
