@@ -293,6 +293,58 @@ OTHER_TOOLS = {
     f"gpg --batch --passphrase {FLAG_VALUE} -d backup.gpg": f"gpg --batch --passphrase {R} -d backup.gpg",
     f"export GPG_PASSPHRASE={FLAG_VALUE}": f"export GPG_PASSPHRASE={R}",
 }
+SPACED = "s3cr3t Value 9"
+# Found by the adversary at stop 20 and after: quoted values with spaces, SQL broken over lines,
+# other tools' password options and arguments. Each was kept whole before.
+MORE_TOOLS = {
+    f"CREATE USER app IDENTIFIED BY\n  '{FLAG_VALUE}';": f"CREATE USER app IDENTIFIED BY\n  '{R}';",
+    f"CREATE USER app IDENTIFIED\n  BY '{FLAG_VALUE}';": f"CREATE USER app IDENTIFIED\n  BY '{R}';",
+    f"ALTER ROLE billing WITH\n  PASSWORD\n  '{SPACED}';": f"ALTER ROLE billing WITH\n  PASSWORD\n  '{R}';",
+    f"""psql -c "ALTER USER app PASSWORD '{FLAG_VALUE}'\"""": f"""psql -c "ALTER USER app PASSWORD '{R}'\"""",
+    f"SET PASSWORD FOR 'app'@'%' = '{FLAG_VALUE}';": f"SET PASSWORD FOR 'app'@'%' = '{R}';",
+    f"openssl pkcs12 -export -passout 'pass:{SPACED}' -out a.p12": f"openssl pkcs12 -export -passout 'pass:{R}' -out a.p12",
+    f'keytool -importkeystore -storepass "{SPACED}" -keystore a.jks': f'keytool -importkeystore -storepass "{R}" -keystore a.jks',
+    f"mysql --password\\\n  '{SPACED}' orders": f"mysql --password\\\n  '{R}' orders",
+    f'mysql --password \\\n  "{SPACED}" orders': f'mysql --password \\\n  "{R}" orders',
+    f"mysql --password\\\n  {FLAG_VALUE} orders": f"mysql --password\\\n  {R} orders",
+    f"7z a -p{FLAG_VALUE} backup.7z data/": f"7z a -p{R} backup.7z data/",
+    f"zip -P {FLAG_VALUE} backup.zip data/": f"zip -P {R} backup.zip data/",
+    f"openssl enc -aes-256-cbc -k {FLAG_VALUE} -in a -out b": f"openssl enc -aes-256-cbc -k {R} -in a -out b",
+    f"ssh-keygen -t ed25519 -N '{FLAG_VALUE}' -f deploy": f"ssh-keygen -t ed25519 -N '{R}' -f deploy",
+    f"az login --service-principal -u app-id -p {FLAG_VALUE} --tenant t": (
+        f"az login --service-principal -u app-id -p {R} --tenant t"
+    ),
+    f"htpasswd -b /etc/nginx/.htpasswd admin {FLAG_VALUE}": f"htpasswd -b /etc/nginx/.htpasswd admin {R}",
+    f"htpasswd -nbB admin '{SPACED}'": f"htpasswd -nbB admin '{R}'",
+    f"rabbitmqctl change_password billing {FLAG_VALUE}": f"rabbitmqctl change_password billing {R}",
+    f"net user svc_backup {FLAG_VALUE} /add": f"net user svc_backup {R} /add",
+    f"aws configure set aws_secret_access_key {FLAG_VALUE}": f"aws configure set aws_secret_access_key {R}",
+    f"echo '{FLAG_VALUE}' | docker login -u ci --password-stdin": f"echo '{R}' | docker login -u ci --password-stdin",
+    f"printf %s {FLAG_VALUE} | helm registry login -u ci --password-stdin r.io": (
+        f"printf %s {R} | helm registry login -u ci --password-stdin r.io"
+    ),
+    f"redis-cli -h cache --pass {FLAG_VALUE}": f"redis-cli -h cache --pass {R}",
+    f"smbclient //srv/share -U admin%{FLAG_VALUE}": f"smbclient //srv/share -U admin%{R}",
+}
+MORE_TOOLS_KEPT = [
+    "zip -r backup.zip data/",
+    "unzip archive2024.zip -d /tmp/out",
+    "ssh-keygen -t ed25519 -N '' -f deploy",
+    "az login -u me@example.com -p $AZ_PASSWORD",
+    'echo "$REGISTRY_TOKEN" | docker login --password-stdin ghcr.io',
+    "echo build2024x | tee out.txt",
+    "7z x -o/tmp/out archive2024.7z",
+    "openssl enc -aes-256-cbc -kfile /run/secrets/key -in a",
+    "SELECT password_hash FROM users WHERE id = 'abc12345';",
+    "CREATE USER app IDENTIFIED BY\n  PASSWORD '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9';",
+    "ALTER ROLE app WITH PASSWORD NULL;",
+    "net user alice /delete",
+    "htpasswd -B /etc/nginx/.htpasswd admin",
+    "aws configure set region eu-west-1a2b",
+    "compile --pass first --bypass cache2024x",
+    "redis-cli --pass $REDIS_PASSWORD",
+    "psql -U app -h db2024 orders",
+]
 OTHER_TOOLS_KEPT = [
     "openssl rsa -in k.pem -passin env:KEY_PASS -out k2.pem",
     "openssl rsa -in k.pem -passin file:/run/secrets/key-pass -out k2.pem",
@@ -310,13 +362,20 @@ OTHER_TOOLS_KEPT = [
 @pytest.mark.parametrize("warm", [False, True])
 def test_other_tools_password_options_and_values_on_the_next_line_are_redacted(tmp_path: Path, warm: bool) -> None:
     redactor = _redactor(tmp_path, warm)
-    for text, expected in OTHER_TOOLS.items():
+    for text, expected in {**OTHER_TOOLS, **MORE_TOOLS}.items():
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert result.text == expected, text
         assert {finding.kind for finding in result.findings} == {"Secret Keyword"}, text
-    for text in OTHER_TOOLS_KEPT:
+    for text in [*OTHER_TOOLS_KEPT, *MORE_TOOLS_KEPT]:
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert (result.text, result.findings) == (text, ()), text
+
+
+def test_a_basic_authorization_header_is_redacted_even_with_little_entropy() -> None:
+    line = "curl -H 'Authorization: Basic " + "dXNlcjpwYXNz" + "' https://api.internal/v1"
+    [result] = Redactor(None).redact([Piece("runbooks/api.md", 7, line)])
+    assert result.text == "curl -H 'Authorization: Basic [REDACTED: Basic Auth Credentials]' https://api.internal/v1"
+    assert result.findings == (Finding("runbooks/api.md", 7, "Basic Auth Credentials"),)
 
 
 # In a runbook's code block, where detect-secrets cannot read the document as ini (a line alone it can).
@@ -399,6 +458,22 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         " " * 200_000,
         "\t" * 200_000,
         " - " * 60_000,
+        "--pass " * 28_000,
+        "--" + "a-" * 100_000,
+        "htpasswd -b " * 18_000,
+        "htpasswd -b " + "a" * 200_000,
+        "echo aaaaaaaaaa |" * 12_000,
+        "PASSWORD FOR " * 15_000,
+        "PASSWORD FOR " + "a" * 200_000,
+        "aws configure set " + "password" * 25_000,
+        "aws configure set password " * 7_000,
+        "-U a%" * 40_000,
+        "Authorization: Basic " * 10_000,
+        "IDENTIFIED WITH a " * 10_000,
+        "rabbitmqctl add_user " + "a" * 200_000,
+        "7z" + " a" * 100_000,
+        "az login" + " x" * 100_000,
+        "-passin 'pass:" + "a" * 200_000,
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:

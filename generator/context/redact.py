@@ -8,8 +8,10 @@ vendor formats it does not know (Anthropic, OpenAI project keys, Google API keys
 tokens, fine-grained GitHub and npm tokens), values written without quotes (`.env`, YAML,
 ini, prose: `export AWS_SECRET_ACCESS_KEY=...`, `password is ...`), values given to a command
 as an option's argument (`--password ...`, `--client-secret ...`, `sshpass -p ...`, keytool's
-`-storepass ...`, openssl's `pass:...`, SQL's `IDENTIFIED BY '...'`), values on the line below
-their name (`FOLLOWING`: a Kubernetes `value:`, an option continued with `\\`) and long
+`-storepass ...`, openssl's `pass:...`, SQL's `IDENTIFIED BY '...'` and `PASSWORD '...'`) or a
+command's positional argument (`rabbitmqctl add_user NAME ...`, `echo ... | docker login
+--password-stdin`), values on the line below their name (`FOLLOWING`: a Kubernetes `value:`, an
+option continued with `\\`, SQL broken after `IDENTIFIED BY`) and long
 unquoted tokens that mix upper case, lower case and digits with a random string's entropy.
 Each finding is replaced by `[REDACTED: <kind>]`, up to the end of the token it starts (a
 JWT's signature goes too); a private key goes from its BEGIN line to its END line. Every
@@ -70,9 +72,10 @@ _SECRET_WORD = (
 # (`ab12-ab12-...`, a base64url blob) ran from each to the run's end and back (20 KB: 30 s). What follows
 # is bounded and never given back, so that a line of `passwordpassword...` is linear too.
 _SECRET_NAME = rf"{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"
-# A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`), but
-# not one that turns it off or asks for it (`--no-password`, `--ask-vault-password`).
-_FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)[A-Za-z0-9_\-]*{_SECRET_WORD}"
+# A long option whose name ends in one (`--password`, `--client-secret`; not `--password-file`), or in
+# `pass` as a word of its own (redis-cli's `--pass`, `--db-pass`; not `--bypass`), but not one that turns
+# it off or asks for it (`--no-password`, `--ask-vault-password`).
+_FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)(?:[A-Za-z0-9_\-]*{_SECRET_WORD}|(?:[A-Za-z0-9_\-]*[_\-])?pass)"
 # Its value is the next argument; one starting with `-` is the next option (`--password-stdin` takes
 # none), and one starting like a path names a file (`--private-key ./deploy2.pem`).
 _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?(?!-|~/|\.{{0,2}}/)"""
@@ -81,9 +84,9 @@ _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?(?!-|~/|\.{{0,2}}/)"""
 # output or a path. Every pattern below that takes a value takes a quoted one this way too.
 _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
-# mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database),
-# after a few other arguments on the same line (elsewhere `-p8080:80` is a port).
-_MYSQL_P = r"""(?<![\w\-])mysql(?:dump|admin)?(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s-])"""
+# mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database) and
+# 7-Zip's, after a few other arguments on the same line (elsewhere `-p8080:80` is a port).
+_JOINED_P = r"""(?<![\w\-])(?:mysql(?:dump|admin)?|7z[ar]?)(?:[ \t]+\S+){0,8}?[ \t]+-p(?=[^\s-])"""
 # `-u user:VALUE` or `--user user:VALUE` (curl, wget, httpie), on any line: a runbook breaks a long
 # curl command over lines ending in `\`, and `-u` may be on its own line or its tenth argument.
 # `docker run -u 1000:1000`, a user and group, is short or without digits, as `_looks_secret` asks.
@@ -92,12 +95,15 @@ _USER_OPTION = r"""(?<![\w\-])(?:-u|--user)(?:[ \t]+|=)"""
 # `--user=` to the line's end, quadratic (200 KB: 22 s).
 _USER_NAME = r"""[^\s:"'$]{1,100}+:"""
 # A command's own short password option (elsewhere `-p` is mostly a port, and `-a` anything):
-# sshpass's `-p` after a few of its other options, `docker login -p`, `redis-cli -a`. Only a word
+# sshpass's `-p` after a few of its other options, `docker login -p`, `az login -p`, `redis-cli -a`,
+# `zip -P`, `ssh-keygen -N` (and `-P`, the old passphrase), `openssl enc -k`. Only a word
 # of its own starts it, and the arguments are bounded: `\bsshpass(?:[ \t]+-\S+)*?` matched at
 # every `-sshpass` of a long line and ran to the line's end from each, quadratic (100 KB: 24 s).
 _PASSWORD_OPTION = (
     r"""(?<![\w\-])(?:sshpass(?:[ \t]+-\S+){0,8}?[ \t]+-p"""
-    r"""|docker[ \t]+login(?:[ \t]+\S+){0,8}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a"""
+    r"""|(?:docker|az)[ \t]+login(?:[ \t]+\S+){0,12}?[ \t]+-p|redis-cli(?:[ \t]+\S+){0,8}?[ \t]+-a"""
+    r"""|(?:un)?zip(?:[ \t]+\S+){0,8}?[ \t]+-P|ssh-keygen(?:[ \t]+\S+){0,12}?[ \t]+-[NP]"""
+    r"""|openssl[ \t]+enc(?:[ \t]+\S+){0,12}?[ \t]+-k"""
     r"""|(?:sqlcmd|bcp)(?:[ \t]+\S+){0,12}?[ \t]+-P"""
     r"""|mongo(?:sh|dump|restore|import|export)?(?:[ \t]+\S+){0,8}?[ \t]+-p)[ \t]*"""
 )
@@ -107,9 +113,32 @@ _PASSWORD_OPTION = (
 _SHORT_FLAG_NAME = r"""(?<![\w\-])-[A-Za-z]{0,20}?(?i:storepass|keypass|passw(?:or)?d|passphrase)"""
 _SHORT_FLAG = rf"""{_SHORT_FLAG_NAME}[ \t]+["']?(?!-|~/|\.{{0,2}}/)"""
 _OPENSSL_PASS = r"""(?<![\w\-])-pass(?:in|out)?[ \t]+["']?pass:"""
+_OPENSSL_QUOTED = r"""(?<![\w\-])-pass(?:in|out)?[ \t]+(?P<quote>["'])pass:"""
 # SQL's `IDENTIFIED BY 'VALUE'` (MySQL, Oracle; `IDENTIFIED WITH plugin BY ...` too).
 _IDENTIFIED_WITH = r"""(?<![\w\-])(?i:IDENTIFIED)(?:[ \t]+(?i:WITH)[ \t]+\w{1,64}+)?[ \t]+(?i:BY)"""
 _IDENTIFIED_BY = rf"""{_IDENTIFIED_WITH}[ \t]+"""
+# PostgreSQL's `[WITH] [ENCRYPTED] PASSWORD 'VALUE'` (also inside `psql -c "..."`) and MySQL's
+# `SET PASSWORD [FOR user] = 'VALUE'`; not `IDENTIFIED BY PASSWORD '*6BB4...'`, MySQL's form for a hash.
+_SQL_PASSWORD = (
+    r"""(?<![\w\-])(?i:PASSWORD)(?:[ \t]+(?i:FOR)[ \t]+[^\s=]{1,200}+)?[ \t]+(?:=[ \t]*)?"""
+    r"""(?!["']\*[0-9A-Fa-f]{40}["'])"""
+)
+# Commands that take a password as a positional argument: `rabbitmqctl add_user NAME VALUE`,
+# `net user NAME VALUE` (not `/delete`, `*` prompts), `htpasswd -b [FILE] NAME VALUE` (`-n`: no file),
+# `aws configure set aws_secret_access_key VALUE`. Every argument before the value is bounded.
+_POSITIONAL = (
+    r"""(?<![\w\-])(?:rabbitmqctl[ \t]+(?:add_user|change_password)[ \t]+[^\s"']{1,100}+"""
+    r"""|net[ \t]+user[ \t]+[^\s/]{1,100}+"""
+    r"""|htpasswd[ \t]+-(?=[A-Za-z]{0,8}b)"""
+    r"""(?:(?=[A-Za-z]{0,8}n)[A-Za-z]{1,9}+|(?![A-Za-z]{0,8}n)[A-Za-z]{1,9}+[ \t]+\S{1,300}+)[ \t]+\S{1,100}+"""
+    rf"""|aws[ \t]+configure[ \t]+set[ \t]+[\w.\-]{{0,60}}?(?i:{_SECRET_WORD})[\w.\-]{{0,60}}+)[ \t]+(?![/*])"""
+)
+# A value echoed into a command that reads its password from stdin (`echo VALUE | docker login
+# --password-stdin`, `printf '%s' VALUE | ...`); not `echo "$TOKEN" | ...`.
+_ECHOED = r"""(?<![\w\-])(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+["']?%s(?:\\n)?["']?)?)[ \t]+"""
+_TO_STDIN = r"""(?=[ \t]*\|[^\n]{0,200}?--password-stdin)"""
+# smbclient's `-U user%VALUE`.
+_USER_PERCENT = r"""(?<![\w\-])(?:-U|--user)(?:[ \t]+|=)["']?[^\s%:"'$]{1,100}+%"""
 # A Dockerfile's `ENV NAME VALUE`, the old form without `=` (a path value names a file).
 # The name is found ahead and then taken whole, never given back: `[A-Za-z0-9_]*WORD[A-Za-z0-9_]*`
 # backtracked through every WORD of a long name (200 KB: 30 s).
@@ -169,8 +198,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Secret Keyword", rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
         ("Secret Keyword", rf"""{_PASSWORD_OPTION}["']?(?!-){_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_PASSWORD_OPTION}{_QUOTED}"),
-        ("Secret Keyword", rf"""{_MYSQL_P}["']?{_WORD_VALUE}"""),
-        ("Secret Keyword", rf"{_MYSQL_P}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_JOINED_P}["']?{_WORD_VALUE}"""),
+        ("Secret Keyword", rf"{_JOINED_P}{_QUOTED}"),
         ("Secret Keyword", rf"""{_USER_OPTION}["']?{_USER_NAME}{_WORD_VALUE}"""),
         ("Secret Keyword", rf"{_USER_OPTION}{_USER_NAME}{_QUOTED}"),
         ("Secret Keyword", rf"""{_USER_OPTION}(?P<quote>["']){_USER_NAME}{_QUOTED_REST}"""),
@@ -178,6 +207,15 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Secret Keyword", rf"{_OPENSSL_PASS}{_WORD_VALUE}"),
         ("Secret Keyword", rf"{_IDENTIFIED_BY}{_QUOTED}"),
         ("Secret Keyword", rf"{_IDENTIFIED_BY}(?![\"'])(?!PASSWORD\b){_WORD_VALUE}"),
+        ("Secret Keyword", rf"{_SHORT_FLAG_NAME}[ \t]+{_QUOTED}"),
+        ("Secret Keyword", rf"{_OPENSSL_QUOTED}{_QUOTED_REST}"),
+        ("Secret Keyword", rf"{_SQL_PASSWORD}{_QUOTED}"),
+        ("Secret Keyword", rf"""{_POSITIONAL}["']?{_WORD_VALUE}"""),
+        ("Secret Keyword", rf"{_POSITIONAL}{_QUOTED}"),
+        ("Secret Keyword", rf"{_ECHOED}{_WORD_VALUE}{_TO_STDIN}"),
+        ("Secret Keyword", rf"{_ECHOED}{_QUOTED}{_TO_STDIN}"),
+        ("Secret Keyword", rf"{_USER_PERCENT}{_WORD_VALUE}"),
+        ("Basic Auth Credentials", r"(?i)\bAuthorization:[ \t]*Basic[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})"),
     )
 )
 # A Kubernetes manifest's `- name: DB_PASSWORD`, its `value: ...` on the next line. The name is bounded
@@ -188,11 +226,19 @@ _ENV_NAME = (
     rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+["']?[ \t]*$"""
 )
 # A secret option ending its line with `\`: the command goes on below, the option's value first.
-_CONTINUED_FLAG = rf"""(?:(?i:{_FLAG_NAME})|{_SHORT_FLAG_NAME}|{_IDENTIFIED_WITH})[ \t]+\\$"""
+_CONTINUED_FLAG = rf"""(?:(?i:{_FLAG_NAME})|{_SHORT_FLAG_NAME}|{_IDENTIFIED_WITH})[ \t]*\\$"""
+# SQL broken after `IDENTIFIED`, `IDENTIFIED BY` or `PASSWORD` (no `\`: SQL goes on to its `;`), the
+# value (after `BY`, where it was not above) first on the next line.
+_SQL_OPEN = r"""(?<![\w\-])(?:(?i:IDENTIFIED)(?:[ \t]+(?i:WITH)[ \t]+\w{1,64}+)?(?:[ \t]+(?i:BY))?|PASSWORD)[ \t]*$"""
+_SQL_VALUE = r"""^[ \t]*+(?:(?i:BY)[ \t]+)?"""
+_NEXT_WORD = rf"""^[ \t]*["']?(?!-|~/|\.{{0,2}}/){_WORD_VALUE}"""
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(_ENV_NAME), re.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
-    (re.compile(_CONTINUED_FLAG), re.compile(rf"""^[ \t]*["']?(?!-|~/|\.{{0,2}}/){_WORD_VALUE}""")),
+    (re.compile(_CONTINUED_FLAG), re.compile(_NEXT_WORD)),
+    (re.compile(_CONTINUED_FLAG), re.compile(rf"^[ \t]*{_QUOTED}")),
+    (re.compile(_SQL_OPEN), re.compile(rf"{_SQL_VALUE}{_QUOTED}")),
+    (re.compile(_SQL_OPEN), re.compile(rf"""{_SQL_VALUE}(?!PASSWORD\b)["']?{_WORD_VALUE}""")),
 )
 
 # A span is (line index in the piece, start column, end column or -1 for the whole line, kind,
