@@ -292,9 +292,9 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 
 
 def _home(config: settings.Settings) -> DoctorCheck:
-    from generator.context.documents import scan_files
     from generator.context.home import resolve_home
     from generator.context.kinds import MAP_FILE, load_map
+    from generator.context.sections import scan_files
 
     name = "knowledge home"
     try:

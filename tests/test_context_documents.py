@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from generator.context import documents
-from generator.context.documents import MAX_SECTION_BYTES, index_path, load_library, scan_files, split_sections
+from generator.context import sections as files_module
+from generator.context.documents import index_path, load_library
+from generator.context.index import INDEX_VERSION, SectionIndex
+from generator.context.sections import MAX_SECTION_BYTES, scan_files, split_sections
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
@@ -98,14 +101,14 @@ def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
 
 def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_home(tmp_path)
-    real_read = documents._read_bytes
+    real_read = files_module.read_bytes
 
     def read(path: Path) -> bytes:
         if path.name == "deploy.md":
             raise PermissionError(13, "Permission denied", str(path))
         return real_read(path)
 
-    monkeypatch.setattr(documents, "_read_bytes", read)
+    monkeypatch.setattr(files_module, "read_bytes", read)
     library = load_library(tmp_path / "context")
     assert library.sections_of("runbooks/deploy.md") is None
     assert any("runbooks/deploy.md" in w and "Permission denied" in w for w in library.warnings)
@@ -131,13 +134,13 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     first = load_library(context)
     assert index_path(context).is_file()
     read: list[str] = []
-    real_read = documents._read_bytes
+    real_read = files_module.read_bytes
 
     def spy(path: Path) -> bytes:
         read.append(path.relative_to(context).as_posix())
         return real_read(path)
 
-    monkeypatch.setattr(documents, "_read_bytes", spy)
+    monkeypatch.setattr(files_module, "read_bytes", spy)
     again = load_library(context)
     assert read == []
     assert again.sections_of("style.md") == first.sections_of("style.md")
@@ -349,7 +352,7 @@ def test_an_index_from_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     library = load_library(context)
     assert library.rank("kafka consumer lag", ["decisions"], 1)[0][0].path == "decisions/0003-kafka.md"
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == documents.INDEX_VERSION
+    assert check.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION
     assert check.execute("SELECT count(*) FROM sqlite_master WHERE name = 'manifest'").fetchone()[0] == 0
     check.close()
 
@@ -417,15 +420,13 @@ def test_a_repeated_query_is_answered_from_the_cache_until_a_file_changes(
     context = tmp_path / "context"
     expected = load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
     ranked: list[list[str]] = []
-    real_rank = documents._Index._rank
+    real_rank = SectionIndex._rank
 
-    def spy(
-        self: documents._Index, terms: list[str], folders: Sequence[str], limit: int
-    ) -> list[tuple[str, int, float]]:
+    def spy(self: SectionIndex, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         ranked.append(terms)
         return real_rank(self, terms, folders, limit)
 
-    monkeypatch.setattr(documents._Index, "_rank", spy)
+    monkeypatch.setattr(SectionIndex, "_rank", spy)
     assert load_library(context).rank("deploy workflow image tag", ["runbooks"], 2) == expected
     assert ranked == []
     deploy = context / "runbooks" / "deploy.md"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.context import documents
+from generator.context import sections
 from generator.context.documents import load_library
 from generator.context.links import Catalogue, reference_keys
 from tests.test_context_fixtures import make_home
@@ -165,13 +165,13 @@ def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkey
     make_home(tmp_path, files)
     library = load_library(tmp_path / "context")
     read: list[str] = []
-    real = documents._read_bytes
+    real = sections.read_bytes
 
     def spy(path: Path) -> bytes:
         read.append(path.name)
         return real(path)
 
-    monkeypatch.setattr(documents, "_read_bytes", spy)
+    monkeypatch.setattr(sections, "read_bytes", spy)
     assert library.neighbours("decisions/0042-cursor-pagination.md", ["runbooks/note-07.md"]) == ["runbooks/note-07.md"]
     assert sorted(read) == ["0042-cursor-pagination.md", "note-07.md"]
 

@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from generator.context import documents, parallel
+from generator.context import index as index_module
+from generator.context import sections as files_module
 from generator.context.documents import index_path, load_library
+from generator.context.index import SectionIndex
+from generator.context.sections import FileEntry, Section, StubPatterns, scan_files
 from generator.plumbing.transaction import install_handlers
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
@@ -182,7 +186,7 @@ def test_a_machine_of_many_cores_starts_a_few_workers(monkeypatch: pytest.Monkey
 def slotted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A home of 66 documents that builds in two slots, one of them by a worker, even on a one-core machine."""
     needs_fork()
-    monkeypatch.setattr(documents, "FILES_PER_SLOT", 1)
+    monkeypatch.setattr(index_module, "FILES_PER_SLOT", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     extra: dict[str, str | bytes] = {
         f"context/runbooks/job-{number:02d}.md": f"# Job {number}\n\n## Steps\n\nRestart the job{number} queue worker.\n"
@@ -270,14 +274,14 @@ def test_an_index_in_memory_is_split_alike(slotted: Path) -> None:
 
 
 def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    parse = documents._parse_file
+    parse = files_module.parse_file
 
-    def breaks_in_a_worker(root: Path, stubs: object, entry: documents.FileEntry) -> object:
+    def breaks_in_a_worker(root: Path, stubs: object, entry: FileEntry) -> object:
         if os.getpid() != PARENT:
             raise RuntimeError("worker broke")
         return parse(root, stubs, entry)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(documents, "_parse_file", breaks_in_a_worker)
+    monkeypatch.setattr(files_module, "parse_file", breaks_in_a_worker)
     library = load_library(slotted)
     files, sections, counts = _rows(slotted)
     assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
@@ -287,7 +291,7 @@ def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monke
 
 def test_a_slot_that_cannot_be_copied_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # As in SQLite's defensive mode, where a full-text table's own tables cannot be written.
-    monkeypatch.setattr(documents, "_FTS_SHADOWS", ("data", "idx", "docsize", "config", "missing"))
+    monkeypatch.setattr(index_module, "_FTS_SHADOWS", ("data", "idx", "docsize", "config", "missing"))
     library = load_library(slotted)
     files, sections, counts = _rows(slotted)
     assert len(files) == MARKDOWN_FILES and len({(row[1], row[3]) for row in sections}) == len(sections)
@@ -315,17 +319,17 @@ def test_an_interrupted_build_leaves_no_workers_no_scratch_and_the_index_as_it_w
     before = _rows(slotted)
     for path in slotted.rglob("*.md"):
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    parse = documents._parse_file
+    parse = files_module.parse_file
     seen = []
 
-    def interrupted(root: Path, stubs: object, entry: documents.FileEntry) -> object:
+    def interrupted(root: Path, stubs: object, entry: FileEntry) -> object:
         if os.getpid() == PARENT:
             seen.append(entry)
             if len(seen) == 5:
                 raise KeyboardInterrupt
         return parse(root, stubs, entry)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(documents, "_parse_file", interrupted)
+    monkeypatch.setattr(files_module, "parse_file", interrupted)
     with pytest.raises(KeyboardInterrupt):
         load_library(slotted)
     assert _running_workers() == []
@@ -391,14 +395,14 @@ def test_a_reader_open_while_another_process_builds_in_slots_sees_every_table(
     # Built in one table first (a home just under the size to split), then rebuilt in two by another
     # process while this one holds its index open: this one must search both, and not cache a ranking
     # read while the other wrote.
-    monkeypatch.setattr(documents, "FILES_PER_SLOT", 1000)
+    monkeypatch.setattr(index_module, "FILES_PER_SLOT", 1000)
     reader = load_library(slotted)
     assert reader._index._fts_tables() == ["fts"]
     code = (
         "import os\n"
         "from pathlib import Path\n"
-        "from generator.context import documents, parallel\n"
-        "documents.FILES_PER_SLOT = 1\n"
+        "from generator.context import documents, index, parallel\n"
+        "index.FILES_PER_SLOT = 1\n"
         "parallel.workers = lambda: 1\n"
         f"context = Path({str(slotted)!r})\n"
         "for path in context.rglob('*.md'):\n"
@@ -412,9 +416,9 @@ def test_a_reader_open_while_another_process_builds_in_slots_sees_every_table(
 
 def test_a_ranking_read_while_another_process_wrote_is_not_kept(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     library = load_library(slotted)
-    rank = documents._Index._rank
+    rank = SectionIndex._rank
 
-    def written_meanwhile(index: documents._Index, *args: object) -> object:
+    def written_meanwhile(index: SectionIndex, *args: object) -> object:
         with sqlite3.connect(index_path(slotted)) as other:
             other.execute("INSERT OR REPLACE INTO meta VALUES ('elsewhere', 'x')")
         return rank(index, *args)  # type: ignore[arg-type]
@@ -423,15 +427,15 @@ def test_a_ranking_read_while_another_process_wrote_is_not_kept(slotted: Path, m
         with sqlite3.connect(index_path(slotted)) as db:
             return int(db.execute("SELECT count(*) FROM queries").fetchone()[0])
 
-    monkeypatch.setattr(documents._Index, "_rank", written_meanwhile)
+    monkeypatch.setattr(SectionIndex, "_rank", written_meanwhile)
     assert library.rank("job3 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-03.md"
     assert kept() == 0
-    monkeypatch.setattr(documents._Index, "_rank", rank)
+    monkeypatch.setattr(SectionIndex, "_rank", rank)
     library.rank("job4 queue", ["runbooks"], 1)
     assert kept() == 1
 
 
-def _reference(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Rows, list[tuple[documents.Section, float]]]:
+def _reference(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Rows, list[tuple[Section, float]]]:
     """The index and a ranking as this process alone builds them (then the index is removed)."""
     with monkeypatch.context() as alone:
         alone.setattr(parallel, "workers", lambda: 0)
@@ -449,14 +453,14 @@ def test_a_worker_database_that_fails_to_attach_leaves_the_counts_whole(
     # A failed ATTACH resets the connection's schema: FTS5 lost the counts of the rows this process had
     # inserted, and the update stored wrong ones (BM25 then ranked by them, or returned NULL).
     rows, ranking = _reference(slotted, monkeypatch)
-    ready = documents._slot_ready
+    ready = index_module._slot_ready
 
     def gone_after_the_check(path: Path) -> bool:
         assert ready(path)
         shutil.rmtree(path.parent)
         return True
 
-    monkeypatch.setattr(documents, "_slot_ready", gone_after_the_check)
+    monkeypatch.setattr(index_module, "_slot_ready", gone_after_the_check)
     library = load_library(slotted)
     assert _rows(slotted) == rows
     assert library.rank("restart queue worker zeppelin", ["runbooks", "decisions"], 20) == ranking
@@ -488,15 +492,15 @@ def test_a_failed_attach_does_not_cost_full_text_counts_written_before_it(tmp_pa
     }
     make_home(tmp_path, extra)
     root = tmp_path / "context"
-    entries, _ = documents.scan_files(root)
-    stubs = documents._StubPatterns.load(root)
-    index = documents._Index.open(tmp_path / "index.sqlite3")
+    entries, _ = scan_files(root)
+    stubs = StubPatterns.load(root)
+    index = SectionIndex.open(tmp_path / "index.sqlite3")
     index._create_fts("fts1")
     gone = tmp_path / "gone" / "1.sqlite3"
     with contextlib.ExitStack() as after, index.transaction():
         index._add(root, stubs, entries[:30], 1, 1, "fts")
         with pytest.MonkeyPatch.context() as ready:
-            ready.setattr(documents, "_slot_ready", lambda path: True)
+            ready.setattr(index_module, "_slot_ready", lambda path: True)
             assert not index._take_slot(gone, "fts1", after)
         index._add(root, stubs, entries[30:], 1000, 1, "fts")
     with sqlite3.connect(tmp_path / "index.sqlite3") as db:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.context.documents import Section
 from generator.context.kinds import parse_map
+from generator.context.sections import Section
 from generator.context.select import Document, Pick, Priority, Task, fit, merge_omissions, select
 from generator.errors import BudgetError
 

@@ -325,7 +325,7 @@ class SearchHit:
 def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = None) -> tuple[SearchHit, ...]:
     """The sections of every document in the home that BM25 ranks highest for `query`, best first,
     each with a snippet around the first query word (from the redacted text)."""
-    from generator.context.documents import folder_of
+    from generator.context.sections import folder_of
 
     if not query.strip():
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')

@@ -4,7 +4,7 @@ A cold build of a large home reads and splits the files (Python) and tokenizes t
 full-text index (SQLite), tokenizing being most of it. One connection writes a database at a
 time, so the build is split by files: the caller indexes one slot of them into the index, and
 each forked worker another slot into a scratch database of its own, which the caller then
-copies in (see `documents._Index._build`). `Forked` runs the workers.
+copies in (see `index.SectionIndex._build`). `Forked` runs the workers.
 
 Workers are forked, so they start at once and see this process's state (test seams
 included), and only when that is safe: on a platform with fork, and while this process runs

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Protocol
 
-from generator.context.documents import TRAIL_SEPARATOR, Section, query_terms
+from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
+from generator.context.sections import TRAIL_SEPARATOR, Section
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 

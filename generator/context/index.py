@@ -1,0 +1,619 @@
+"""The index of a knowledge home: one SQLite database per home under the user cache dir.
+
+It holds every file's path, size, mtime and ctime (ctime moves when permissions change, so a
+file made readable is picked up), each document's sections (byte offsets, token estimates),
+and an FTS5 full-text index of the sections (Porter stemming, BM25 ranking). A run stats the
+files and re-reads only those whose stat changed; the text itself is read from the files, only
+for the sections selected (`generator.context.documents`). A large build is split by files
+between processes, one full-text table each (`generator.context.parallel`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import hashlib
+import heapq
+import itertools
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from generator.context import parallel
+from generator.context import sections as files
+from generator.context.sections import FileEntry, Section, StubPatterns
+from generator.errors import HomeError
+
+# The schema version (SQLite's user_version): a database with any other is rebuilt.
+INDEX_VERSION = 5
+
+# Ranking weights of the columns: a query word in a document's title counts four times, in a
+# section's headings twice, in its text once.
+RANK_WEIGHTS = (4.0, 2.0, 1.0)
+# Waiting for another scaffold process that is writing the index.
+BUSY_TIMEOUT_SECONDS = 30.0
+# Rows of edited or removed files stay in the full-text index, hidden, until they are this
+# share of it; then it is rebuilt from the files.
+MAX_DEAD_SHARE = 0.25
+# SQLite's page cache while indexing: enough to keep FTS5's merges in memory.
+CACHE_KIB = 16_000
+# FTS5's in-memory index before it is written out (see `SectionIndex.create`); it bounds the
+# memory a build adds.
+FTS_HASH_BYTES = 16_000_000
+# Rankings of recent queries are kept until the files change.
+QUERY_CACHE = 256
+# A build is split into slots of this many files at least (see `SectionIndex._build`): below it a
+# slot's word counts, which rank its sections, could stray from the whole home's; and a home
+# of fewer files builds in about a second anyway.
+FILES_PER_SLOT = 1000
+# And into two at most, whatever the machine: the file count alone decides, so that a home is
+# ranked alike on a laptop, on CI and under `scaffold mcp`. Two met the cold target on 2 cores.
+MAX_SLOTS = 2
+# Values bound in one `IN (...)` list: SQLite before 3.32 takes at most 999 parameters in a statement.
+IN_CHUNK = 500
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
+    warning TEXT, stub INTEGER NOT NULL DEFAULT 0, sections INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sections(
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, folder TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    heading TEXT NOT NULL, trail TEXT NOT NULL, line INTEGER NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, tokens INTEGER NOT NULL, stub INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE queries(key TEXT PRIMARY KEY, hits TEXT NOT NULL, used INTEGER NOT NULL);
+"""
+_SECTIONS_BY_PATH = "CREATE INDEX sections_by_path ON sections(path, ordinal)"
+# The full-text index: `fts`, and `fts1`, `fts2`, ... when a build was split into slots (see
+# `SectionIndex._build`). Contentless: the text stays in the files.
+_FTS_TABLE = "CREATE VIRTUAL TABLE {name} USING fts5(title, headings, body, content='', tokenize='porter unicode61')"
+_FTS_NAME = re.compile(r"fts[0-9]*")
+# An FTS5 table's own tables (a contentless one has no `_content`): a slot's table is copied through them.
+_FTS_SHADOWS = ("data", "idx", "docsize", "config")
+
+
+def remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{path}{suffix}").unlink()
+
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def _damage_removes(
+    method: Callable[Concatenate[SectionIndex, _Params], _Result],
+) -> Callable[Concatenate[SectionIndex, _Params], _Result]:
+    """An index query that finds the database damaged removes it and says so (the next run builds it
+    again): left in place, it would fail every run, as SQLite only finds damage where it reads."""
+
+    def checked(index: SectionIndex, /, *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        try:
+            return method(index, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            damaged = getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+            if not damaged or index.path is None:
+                raise
+            index.db.close()
+            remove_database(index.path)
+            raise HomeError(
+                f"the context index {index.path} was damaged ({error}); it is removed: run again to build it anew"
+            ) from None
+
+    functools.update_wrapper(checked, method)
+    return checked
+
+
+class SectionIndex:
+    """One SQLite database: the files, their sections, and an FTS5 index of the sections.
+
+    The full-text index is contentless (the text stays in the files), so a file that changes
+    leaves its old rows behind; they are hidden by the `sections` table, which has only live
+    rows, and dropped when the index is rebuilt. It is one FTS5 table, or one per slot of a
+    large home (`_build`). Writers take SQLite's write lock for the whole update (`BEGIN
+    IMMEDIATE`); readers are never blocked (WAL). `user_version` is the schema version: any
+    other value means rebuild.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
+        self.db = connection
+        self.path = path
+        self._next_id = 0
+        self._fts: tuple[int, list[str]] | None = None
+
+    @classmethod
+    def open(cls, path: Path | None, scratch: bool = False) -> SectionIndex:
+        """The index at `path` (in memory for None); a `scratch` one is one process's slot of a
+        build, thrown away after it is copied, so it is written without a journal."""
+        index = cls(cls._connect(path, scratch), path)
+        if index.version() != INDEX_VERSION:
+            index.create()
+        return index
+
+    @staticmethod
+    def _connect(path: Path | None, scratch: bool) -> sqlite3.Connection:
+        if path is None:
+            connection = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Private to the user: the index holds the home's headings. WAL files take this mode.
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=OFF" if scratch else "PRAGMA journal_mode=WAL")
+        # Never flushed to the disk: the index is a cache of what the files say. A process that
+        # dies leaves it whole (WAL); only the machine crashing right after an update could leave
+        # it damaged, and one that SQLite finds damaged is rebuilt. Flushing a cold build of
+        # 10,000 documents took 0.13 s of its 3.
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        return connection
+
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def create(self) -> None:
+        """Replace whatever the database holds with the empty current schema."""
+        with self.transaction():
+            if self.version() == INDEX_VERSION:
+                return  # another process did it while we waited for the lock
+            # Virtual tables first: each takes its own tables with it.
+            for kind in ("CREATE VIRTUAL TABLE%", "%"):
+                query = "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE ?"
+                for (table,) in self.db.execute(query, (kind,)).fetchall():
+                    self.db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            for statement in [*_SCHEMA.split(";"), _SECTIONS_BY_PATH]:
+                if statement.strip():
+                    self.db.execute(statement)
+            self._create_fts("fts")
+            self.db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+
+    def _create_fts(self, name: str) -> None:
+        self.db.execute(_FTS_TABLE.format(name=name))
+        self.db.execute(f"INSERT INTO {name}({name}, rank) VALUES ('automerge', 8)")
+        # FTS5 writes its in-memory index to disk as a new segment whenever it grows past
+        # this size, and merges segments later: with the default 1 MB a cold build of
+        # 50 MB spends a quarter of its time merging. The option is not in FTS5's
+        # documentation, so a library without it only builds slower.
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.db.execute(f"INSERT INTO {name}({name}, rank) VALUES ('hashsize', ?)", (FTS_HASH_BYTES,))
+
+    def _fts_tables(self) -> list[str]:
+        """The full-text tables: `fts`, then those of a build's other slots.
+
+        Read again whenever the schema changed: another process may have rebuilt the index in
+        slots since this one looked.
+        """
+        version = int(self.db.execute("PRAGMA schema_version").fetchone()[0])
+        if self._fts is None or self._fts[0] != version:
+            rows = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")
+            names = [str(name) for (name,) in rows if _FTS_NAME.fullmatch(str(name))]
+            self._fts = (version, sorted(names, key=lambda name: (len(name), name)))
+        return self._fts[1]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _stamps(self) -> dict[str, tuple[int, int, int]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, ctime_ns FROM files")
+        return {path: (size, mtime, ctime) for path, size, mtime, ctime in rows}
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def refresh(self, root: Path, entries: list[FileEntry], stubs: StubPatterns) -> None:
+        """Bring the index up to date with `entries`, reading only what changed."""
+        if not self._stale(entries, stubs):
+            return
+        # `after` runs once the transaction has ended: SQLite detaches a database only then.
+        with contextlib.ExitStack() as after, self.transaction():
+            self._sweep_scratch()
+            rebuild = self._meta("stubs") != stubs.digest  # stub rules changed: look at every file again
+            known = self._stamps()
+            current = {entry.path for entry in entries}
+            changed = [e for e in entries if known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns)]
+            gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
+            dead = int(self._meta("dead") or 0)
+            for path in gone:
+                dead += self.db.execute("DELETE FROM sections WHERE path = ?", (path,)).rowcount
+                self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+            # Half of a home large enough to split changed (a branch switch): all of it again, in its
+            # slots, keeps the layout a fresh build has, and split between processes is quicker.
+            most = 2 * len(changed) >= len(entries) and _slots(len(entries)) > 1
+            anew = rebuild or most or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
+            if anew:
+                self.db.execute("DELETE FROM files")
+                self.db.execute("DELETE FROM sections")
+                for table in self._fts_tables():
+                    self.db.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
+                changed, dead = entries, 0
+            # Row ids are never reused: the full-text index may still hold an old row under one.
+            top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
+            self._next_id = max(int(top) + 1, int(self._meta("next_id") or 0))
+            copied = False
+            if anew:
+                copied = self._build(root, stubs, changed, after)
+            else:
+                self._next_id = self._add(root, stubs, changed, self._next_id, 1, "fts")
+            self._set_meta("next_id", str(self._next_id))
+            self.db.execute("DELETE FROM queries")
+            self._set_meta("dead", str(dead))
+            self._set_meta("stubs", stubs.digest)
+            self._set_meta("stamps", _stamps_digest(entries))
+            sizes = dict(self.db.execute("SELECT folder, count(*) FROM sections GROUP BY folder").fetchall())
+            self._set_meta("folders", json.dumps(sizes))
+        if copied:
+            # FTS5 keeps what it read of a table's layout with the connection, and does not see
+            # the tables copied under it by this same connection (another one it does): the
+            # slots' tables would look empty to it.
+            self.db.close()
+            self.db = self._connect(self.path, scratch=False)
+
+    def _stale(self, entries: list[FileEntry], stubs: StubPatterns) -> bool:
+        # One digest of every file's stamp, kept by the last update, spares a warm run reading
+        # and comparing a row per file; the update itself still compares them one by one.
+        return self._meta("stubs") != stubs.digest or self._meta("stamps") != _stamps_digest(entries)
+
+    def _folder_sizes(self) -> dict[str, int]:
+        """How many live sections each folder has, as the last update counted them."""
+        stored = self._meta("folders")
+        return {str(folder): int(count) for folder, count in json.loads(stored).items()} if stored else {}
+
+    def _count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _add(
+        self, root: Path, stubs: StubPatterns, entries: Sequence[FileEntry], first: int, step: int, table: str
+    ) -> int:
+        """Read, split and insert files, a batch of them per statement (fewer round trips into
+        SQLite), their text into full-text table `table`; their sections take the ids `first`,
+        `first + step`, ... Returns the next id.
+        """
+        next_id = first
+        for start in range(0, len(entries), 256):
+            stamps, rows, texts = [], [], []
+            for item in (files.parse_file(root, stubs, entry) for entry in entries[start : start + 256]):
+                stamps.append(item.file)
+                ids = range(next_id, next_id + step * len(item.sections), step)
+                rows += [(row_id, *row) for row_id, row in zip(ids, item.sections, strict=True)]
+                texts += [(row_id, *text) for row_id, text in zip(ids, item.texts, strict=True)]
+                next_id += step * len(item.sections)
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", stamps)
+            self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(f"INSERT INTO {table}(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
+        return next_id
+
+    def _build(
+        self, root: Path, stubs: StubPatterns, entries: Sequence[FileEntry], after: contextlib.ExitStack
+    ) -> bool:
+        """Index every file into emptied tables, in slots for a large home (`_slots`).
+
+        Slot n holds every n-th file, its text in full-text table `fts<n>` (`fts` for slot 0),
+        and its sections take the ids `first + n + k * slots`, so no two slots share one.
+        Ranking searches every table (`_rank`): each scores by its own word counts, which for
+        `FILES_PER_SLOT` files or more differ little from the whole home's. One connection
+        writes a database at a time and tokenizing is most of a build, so forked workers
+        (`parallel.Forked`) index slots 1, 2, ... into scratch databases of their own while
+        this process indexes the rest; then the workers' tables are copied in, which is copying
+        pages. A slot whose worker failed, or whose database cannot be copied, is done here.
+        Where no worker can run, this process does every slot: the index is the same.
+
+        Returns whether a worker's tables were copied in.
+        """
+        slots = _slots(len(entries))
+        first = self._next_id
+        tables = ["fts"] + [f"fts{slot}" for slot in range(1, slots)]
+        for table in tables[1:]:
+            if table not in self._fts_tables():
+                self._create_fts(table)
+        # Indexed by path once all rows are in: built from sorted rows, the index's pages are
+        # full; kept up as the slots' rows come in, interleaved, it took twice the room (13 MB
+        # of a 74 MB database on 10,000 documents), all of it written and copied.
+        self.db.execute("DROP INDEX IF EXISTS sections_by_path")
+        helpers = min(parallel.workers(), slots - 1) if slots > 1 else 0
+        scratch = self._scratch() if helpers else None
+        helped = range(1, 1 + helpers) if scratch is not None else range(0)
+        if scratch is not None:
+            after.callback(shutil.rmtree, scratch, ignore_errors=True)
+
+        def index_slot(slot: int) -> None:
+            self._add(root, stubs, entries[slot::slots], first + slot, slots, tables[slot])
+
+        def work(slot: int) -> None:
+            assert scratch is not None
+            shard = SectionIndex.open(scratch / f"{slot}.sqlite3", scratch=True)
+            shard.db.execute("DROP INDEX sections_by_path")  # only copied from, whole
+            with shard.transaction():
+                shard._add(root, stubs, entries[slot::slots], first + slot, slots, "fts")
+                shard._set_meta("slot", str(slot))  # last: the slot is all there (see `_slot_ready`)
+            shard.db.close()
+
+        copied = False
+        with contextlib.closing(parallel.Forked(work, helped)) as workers:
+            for slot in range(slots):
+                if slot not in helped:
+                    index_slot(slot)
+            failed = workers.wait()
+        for slot in helped:
+            assert scratch is not None
+            if slot not in failed and self._take_slot(scratch / f"{slot}.sqlite3", tables[slot], after):
+                copied = True
+            else:
+                index_slot(slot)
+        self.db.execute(_SECTIONS_BY_PATH)
+        # Every id a slot gave is a section's: the next one is past the highest.
+        top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
+        self._next_id = max(first, int(top) + 1)
+        return copied
+
+    def _scratch(self) -> Path | None:
+        """A new folder beside the index for the workers' databases; None for an index in memory,
+        or a cache folder that takes no more files (the build then needs no workers)."""
+        if self.path is None:
+            return None
+        try:
+            return Path(tempfile.mkdtemp(prefix=self._scratch_prefix(), dir=self.path.parent))
+        except OSError:
+            return None
+
+    def _sweep_scratch(self) -> None:
+        """Remove the scratch folders of this index's builds: one found while this process holds
+        the index's write lock is left by a build that was killed."""
+        if self.path is not None:
+            for old in self.path.parent.glob(f"{glob.escape(self._scratch_prefix())}*"):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _scratch_prefix(self) -> str:
+        assert self.path is not None
+        return f".{self.path.name}.build-"
+
+    def _take_slot(self, path: Path, table: str, after: contextlib.ExitStack) -> bool:
+        """Copy one worker's database in, its full-text table as `table`; False if it cannot be.
+
+        A database that fails to attach, or is damaged once attached, costs more than its slot:
+        a failed ATTACH resets the connection's schema, and FTS5 with it, which then loses the
+        row counts of this update it keeps in memory (the counts BM25 ranks by); a damaged one
+        attached fails every statement after it. So the worker's database is checked first on a
+        connection of its own, and FTS5 writes its counts out (a savepoint) before the ATTACH.
+        """
+        if not _slot_ready(path):
+            return False
+        schema = f"{table}_slot"
+        self.db.execute("SAVEPOINT counts")
+        self.db.execute("RELEASE counts")
+        try:
+            self.db.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+        except sqlite3.Error:
+            return False
+        after.callback(self._detach, schema)
+        self.db.execute(f"SAVEPOINT {schema}")
+        try:
+            self.db.execute(f"INSERT INTO files SELECT * FROM {schema}.files")
+            self.db.execute(f"INSERT INTO sections SELECT * FROM {schema}.sections")
+            for shadow in _FTS_SHADOWS:
+                self.db.execute(f"DELETE FROM {table}_{shadow}")
+                self.db.execute(f"INSERT INTO {table}_{shadow} SELECT * FROM {schema}.fts_{shadow}")
+        except sqlite3.Error:
+            if not self.db.in_transaction:
+                raise  # the disk is full or failing: SQLite rolled the whole update back
+            # A shadow table that cannot be written (SQLite's defensive mode), or a damaged database.
+            self.db.execute(f"ROLLBACK TO {schema}")
+            self.db.execute(f"RELEASE {schema}")
+            return False
+        self.db.execute(f"RELEASE {schema}")
+        with contextlib.suppress(OSError):
+            path.unlink()  # at once: a signal between the commit and the sweep would leave 30 MB behind
+        return True
+
+    def _detach(self, schema: str) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute(f"DETACH DATABASE {schema}")
+
+    @_damage_removes
+    def file_notes(self) -> tuple[list[str], list[str]]:
+        """Warnings about skipped files, and the unedited stubs."""
+        warnings = [
+            row[0] for row in self.db.execute("SELECT warning FROM files WHERE warning IS NOT NULL ORDER BY path")
+        ]
+        stubs = [row[0] for row in self.db.execute("SELECT path FROM files WHERE stub = 1 ORDER BY path")]
+        return warnings, stubs
+
+    @_damage_removes
+    def paths(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE sections > 0 ORDER BY path")]
+
+    @_damage_removes
+    def sections_of(self, path: str) -> list[Section]:
+        rows = self.db.execute(
+            'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
+            "WHERE path = ? ORDER BY ordinal",
+            (path,),
+        )
+        return [Section(*row) for row in rows]
+
+    @_damage_removes
+    def containing(self, phrases: Sequence[str], paths: Sequence[str]) -> list[str]:
+        """Those of `paths` (not stubs) holding one of `phrases`, in the order given."""
+        if not phrases or not paths:
+            return []
+        found: set[str] = set()
+        for table in self._fts_tables():
+            for marks, chunk in _in_chunks(paths):
+                rows = self.db.execute(
+                    f"SELECT DISTINCT sections.path FROM {table} JOIN sections ON sections.id = {table}.rowid "
+                    f"WHERE {table} MATCH ? AND sections.stub = 0 AND sections.path IN ({marks})",
+                    (_match(phrases), *chunk),
+                )
+                found.update(str(row[0]) for row in rows)
+        return [path for path in paths if path in found]
+
+    @_damage_removes
+    def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None) -> dict[str, set[str]]:
+        """See `Library.words_in`: a lookup per word and full-text table, among the documents' own rows
+        (a millisecond each).
+
+        A task of a thousand words would make a thousand lookups; with `enough`, those of the
+        documents that hold enough stop, and most do after a few words.
+        """
+        owners: dict[int, str] = {}
+        for marks, chunk in _in_chunks(paths):
+            rows = self.db.execute(f"SELECT id, path FROM sections WHERE path IN ({marks}) AND stub = 0", chunk)
+            owners.update((int(row_id), str(path)) for row_id, path in rows)
+        found: dict[str, set[str]] = {path: set() for path in paths}
+        for word in words:
+            for table, (marks, ids) in itertools.product(self._fts_tables(), _in_chunks(list(owners))):
+                query = f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})"
+                rows = self.db.execute(query, (_match([word]), *ids))
+                for (row_id,) in rows:
+                    found[owners[row_id]].add(word)
+            if enough is not None:
+                owners = {row_id: path for row_id, path in owners.items() if len(found[path]) < enough}
+                if not owners:
+                    break
+        return found
+
+    @_damage_removes
+    def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
+        """`sections_of` for several documents at once; those without sections are left out."""
+        found: dict[str, list[Section]] = {}
+        for marks, chunk in _in_chunks(paths):
+            rows = self.db.execute(
+                'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
+                f"WHERE path IN ({marks}) ORDER BY path, ordinal",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append(Section(*row))
+        return found
+
+    @_damage_removes
+    def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        """The best `limit` live, non-stub sections of `folders` for `terms`, from the query cache if there."""
+        key = hashlib.sha256(json.dumps([terms, sorted(folders), limit]).encode()).hexdigest()[:32]
+        row = self.db.execute("SELECT hits FROM queries WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        hits = self._rank(terms, folders, limit)
+        # Not kept if another process updated the index meanwhile: it may have been read half before, half after.
+        if self.db.execute("PRAGMA data_version").fetchone()[0] == version:
+            self._remember(key, hits)
+        return hits
+
+    def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        # SQLite computes bm25() only for the rows that pass the WHERE clause. For folders holding
+        # most sections, ranking the full-text index alone and dropping the rows of other folders
+        # after is cheapest; for a folder with few (the project contexts), filtering by folder in
+        # the query is, since it spares scoring every other match. The first way falls back on
+        # the second when other folders crowd out the rows wanted.
+        match = _match(terms)
+        weights = ", ".join(str(weight) for weight in RANK_WEIGHTS)
+        wanted = sorted(set(folders))
+        marks = ", ".join("?" for _ in wanted)
+        counts = self._folder_sizes()
+        hits: list[tuple[str, int, float, int]] = []
+        fetch = limit * 2
+        if sum(counts.get(folder, 0) for folder in wanted) * 2 >= sum(counts.values()):
+            rows = self._best(
+                f"SELECT -bm25({{fts}}, {weights}) AS score, rowid FROM {{fts}} WHERE {{fts}} MATCH ? "
+                "ORDER BY score DESC, rowid LIMIT ?",
+                (match, fetch),
+                fetch,
+            )
+            scores = {rowid: score for score, rowid in rows}
+            found = []
+            for id_marks, ids in _in_chunks([rowid for _, rowid in rows]):
+                found += self.db.execute(
+                    f"SELECT id, path, ordinal, folder FROM sections WHERE id IN ({id_marks}) AND stub = 0", ids
+                ).fetchall()
+            hits = sorted(
+                ((path, ordinal, scores[rowid], rowid) for rowid, path, ordinal, folder in found if folder in wanted),
+                key=lambda hit: (-hit[2], hit[3]),
+            )
+            if len(hits) >= limit or len(rows) < fetch:
+                return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits[:limit]]
+        hits = self._best(
+            f"SELECT sections.path, sections.ordinal, -bm25({{fts}}, {weights}) AS score, {{fts}}.rowid "
+            "FROM {fts} JOIN sections ON sections.id = {fts}.rowid "
+            f"WHERE {{fts}} MATCH ? AND sections.stub = 0 AND sections.folder IN ({marks}) "
+            "ORDER BY score DESC, {fts}.rowid LIMIT ?",
+            (match, *wanted, limit),
+            limit,
+        )
+        return [(str(path), int(ordinal), float(score)) for path, ordinal, score, _ in hits]
+
+    def _best(self, query: str, params: tuple[object, ...], count: int) -> list[Any]:
+        """The best `count` rows of `query` run on each full-text table (named `{fts}` in it): by score,
+        then row id, the last two columns of every row."""
+        rows = (row for table in self._fts_tables() for row in self.db.execute(query.format(fts=table), params))
+        return heapq.nsmallest(count, rows, key=lambda row: (-row[-2], row[-1]))
+
+    def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
+        """Keep a ranking for the next run; another process holding the write lock only costs that."""
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction():
+                used = self.db.execute("SELECT coalesce(max(used), 0) + 1 FROM queries").fetchone()[0]
+                self.db.execute("INSERT OR REPLACE INTO queries VALUES (?, ?, ?)", (key, json.dumps(hits), used))
+                self.db.execute("DELETE FROM queries WHERE used <= ?", (int(used) - QUERY_CACHE,))
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+_T = TypeVar("_T")
+
+
+def _in_chunks(values: Sequence[_T]) -> Iterator[tuple[str, list[_T]]]:
+    """`values` `IN_CHUNK` at a time, each slice with the `?, ?, ...` of its `IN (...)` list."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start : start + IN_CHUNK])
+        yield ", ".join("?" * len(chunk)), chunk
+
+
+def _match(phrases: Sequence[str]) -> str:
+    """An FTS5 query for any of `phrases` (each a word, or words in sequence), quoted as strings."""
+    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
+def _slot_ready(path: Path) -> bool:
+    """Whether a worker's database holds its whole slot (the worker marks it last) and SQLite finds it
+    sound (`quick_check` reads it all: about 30 ms for the 30 MB of a 10,000-document home's slot)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            marked = db.execute("SELECT 1 FROM meta WHERE key = 'slot'").fetchone() is not None
+            return marked and db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    except sqlite3.Error:
+        return False
+
+
+def _slots(files: int) -> int:
+    """How many slots a build of `files` files is split into (see `SectionIndex._build`)."""
+    return max(1, min(MAX_SLOTS, files // FILES_PER_SLOT))
+
+
+def _stamps_digest(entries: list[FileEntry]) -> str:
+    """A digest of the files' paths and stamps, in `scan_files` order."""
+    text = "\n".join(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.ctime_ns}" for e in entries)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()

@@ -1,0 +1,357 @@
+"""A knowledge home's files on disk: found, read, split into sections.
+
+A section starts at an ATX heading of level 1 to 3 outside fenced code and runs to the next
+one; deeper headings stay inside their parent, so a runbook step keeps its sub-steps. Text
+before the first heading is the preamble. A section longer than `MAX_SECTION_BYTES` is cut
+into parts at a blank line (else a line end, else a character boundary), so a budget can be
+filled to within one part and an enormous file is truncated instead of dropped. Unedited
+stubs from `scaffold new-decision|new-incident|new-runbook` are recognised here too
+(`StubPatterns`). What is found is indexed by `generator.context.index`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import functools
+import hashlib
+import operator
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from generator.context.tokens import estimate_tokens
+
+SPLIT_LEVEL = 3
+MAX_SECTION_BYTES = 8_000
+MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
+PREAMBLE = "(preamble)"
+TRAIL_SEPARATOR = " > "
+
+_HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
+_FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
+# Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a fence
+# or be a heading. Past the first line such a line is found as the newline before it: a pattern
+# that begins with a literal is searched for with memchr, where `^` in MULTILINE mode is tried
+# at every byte (six times slower on a 50 MB home).
+_FIRST_CANDIDATE = re.compile(rb" {0,3}([#`~])")
+_CANDIDATE = re.compile(rb"\n {0,3}([#`~])")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One selectable piece of a document.
+
+    `ordinal` is the section's position in its document, so `key` identifies it in a home;
+    `trail` is the heading path from the document title down ("Deploy > Roll back");
+    `line` is 1-based; `start`/`end` are byte offsets into the file; `tokens` is the
+    estimate for the text alone.
+    """
+
+    path: str
+    ordinal: int
+    heading: str
+    trail: str
+    line: int
+    start: int
+    end: int
+    tokens: int
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.path, self.ordinal)
+
+    @property
+    def folder(self) -> str:
+        """The top-level folder of the document ("" at the root of context/)."""
+        head, sep, _ = self.path.partition("/")
+        return head if sep else ""
+
+
+class FileEntry(NamedTuple):
+    """A markdown file found in the home, with the stat data the cache is keyed by.
+
+    A named tuple: a warm run makes one per file, and a tuple is made several times faster
+    than a frozen dataclass.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class RawSection:
+    heading: str
+    trail: str
+    line: int
+    start: int
+    end: int
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file (a seam so tests can make a file unreadable even as root)."""
+    return path.read_bytes()
+
+
+# --- finding the files ---------------------------------------------------------------------
+
+
+def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
+    """Every markdown file under `root`, sorted, plus a warning for each one skipped.
+
+    Folders and files whose names start with "." or "_" are not knowledge (`.git`,
+    `_templates`). Symlinks are followed, but a folder already visited (a loop, or a second
+    link to it) is skipped with a warning.
+    """
+    entries: list[FileEntry] = []
+    warnings: list[str] = []
+    try:
+        root_stat = root.stat()
+    except OSError as error:
+        return [], [f"cannot read the context folder {root}: {error.strerror or error}"]
+    seen: set[tuple[int, int]] = {(root_stat.st_dev, root_stat.st_ino)}
+    _walk(str(root), "", seen, entries, warnings)
+    entries.sort(key=lambda entry: entry.path)
+    return entries, warnings
+
+
+_name = operator.attrgetter("name")
+
+
+def _walk(folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[FileEntry], warnings: list[str]) -> None:
+    try:
+        with os.scandir(folder) as listing:
+            children = sorted(listing, key=_name)
+    except OSError as error:
+        warnings.append(f"skipped {prefix or '.'}/: cannot list it ({error.strerror or error})")
+        return
+    for child in children:
+        if child.name.startswith((".", "_")):
+            continue
+        rel = prefix + child.name
+        try:
+            info = child.stat()
+        except OSError as error:
+            if child.is_symlink():
+                reason = "a symlink loop" if error.errno == errno.ELOOP else "a broken symlink"
+                warnings.append(f"skipped {rel}: {reason} ({error.strerror})")
+            else:
+                warnings.append(f"skipped {rel}: {error.strerror or error}")
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                warnings.append(f"skipped {rel}/: a symlink loop (that folder is already indexed)")
+                continue
+            seen.add(key)
+            _walk(child.path, rel + "/", seen, entries, warnings)
+        elif child.name.rpartition(".")[2].lower() in MARKDOWN_SUFFIXES:
+            if not stat.S_ISREG(info.st_mode):
+                warnings.append(f"skipped {rel}: not a regular file")
+                continue
+            entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+
+
+# --- splitting a document into sections ----------------------------------------------------
+
+
+def split_sections(path: str, data: bytes) -> list[RawSection]:
+    """Cut a UTF-8 markdown document into sections (see the module docstring)."""
+    base = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    title, titled = Path(path).stem, False
+    boundaries: list[tuple[int, int, int, str]] = []
+    fence: bytes | None = None
+    number, counted = 1, base
+    for position, first in _line_starts(data, base):
+        number += data.count(b"\n", counted, position)
+        counted = position
+        line_end = data.find(b"\n", position)
+        raw = data[position : line_end if line_end != -1 else len(data)]
+        if fence is not None:
+            if first == fence[:1] and raw.strip().startswith(fence) and not raw.strip().strip(fence[:1]):
+                fence = None
+            continue
+        if first in (b"`", b"~"):
+            match = _FENCE.match(raw)
+            if match:
+                fence = match.group(1)
+            continue
+        heading = _HEADING.match(raw)
+        if heading is None:
+            continue
+        level = len(heading.group(1))
+        if level > SPLIT_LEVEL:
+            continue
+        text = (heading.group(2) or b"").decode("utf-8").strip() or "(untitled)"
+        boundaries.append((position, number, level, text))
+        if level == 1 and not titled:
+            title, titled = text, True
+
+    end_of_data = len(data)
+    sections: list[RawSection] = []
+    first_start = boundaries[0][0] if boundaries else end_of_data
+    if data[base:first_start].strip():
+        sections.extend(_parts(data, PREAMBLE, title, 1, base, first_start))
+    stack: list[tuple[int, str]] = []
+    for index, (start, number, level, text) in enumerate(boundaries):
+        end = boundaries[index + 1][0] if index + 1 < len(boundaries) else end_of_data
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, text))
+        names = [name for _, name in stack]
+        if names[0] != title:
+            names.insert(0, title)
+        sections.extend(_parts(data, text, TRAIL_SEPARATOR.join(names), number, start, end))
+    return sections
+
+
+def _line_starts(data: bytes, base: int) -> Iterator[tuple[int, bytes]]:
+    """The offset and first character of each line from `base` on that could be a heading or fence."""
+    first = _FIRST_CANDIDATE.match(data, base)
+    if first is not None:
+        yield base, first.group(1)
+    for candidate in _CANDIDATE.finditer(data, base):
+        yield candidate.start() + 1, candidate.group(1)
+
+
+def _parts(data: bytes, heading: str, trail: str, line: int, start: int, end: int) -> Iterator[RawSection]:
+    if end - start <= MAX_SECTION_BYTES:
+        yield RawSection(heading, trail, line, start, end)
+        return
+    part = 1
+    while start < end:
+        cut = _cut_point(data, start, end)
+        label = f"{heading} (part {part})"
+        yield RawSection(label, f"{trail} (part {part})", line, start, cut)
+        line += data.count(b"\n", start, cut)
+        start, part = cut, part + 1
+
+
+def _cut_point(data: bytes, start: int, end: int) -> int:
+    """Where the part starting at `start` ends: after a blank line, a line, or a character."""
+    limit = start + MAX_SECTION_BYTES
+    if limit >= end:
+        return end
+    blank = data.rfind(b"\n\n", start + MAX_SECTION_BYTES // 2, limit)
+    if blank != -1:
+        return blank + 2
+    newline = data.rfind(b"\n", start + MAX_SECTION_BYTES // 4, limit)
+    if newline != -1:
+        return newline + 1
+    cut = limit
+    while cut > start and data[cut] & 0xC0 == 0x80:
+        cut -= 1
+    return cut
+
+
+def folder_of(path: str) -> str:
+    """The top-level folder of a document's path in `context/` ("" for a document at its root)."""
+    head, sep, _ = path.partition("/")
+    return head if sep else ""
+
+
+def read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
+    """A file's bytes, or the warning that says why it is skipped."""
+    try:
+        data = read_bytes(root / path)
+    except OSError as error:
+        return f"skipped {path}: cannot read it ({error.strerror or error})", None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return (
+            f"skipped {path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "convert it, e.g. with `iconv -t UTF-8`"
+        ), None
+    return None, data
+
+
+class Parsed(NamedTuple):
+    """What the index stores of one file, as rows of its tables less the section ids.
+
+    `file` is the `files` row; `sections` the `sections` rows without `id`; `texts` the
+    full-text rows (title, headings, body) without `rowid`, `headings` being the trail below
+    the document title.
+    """
+
+    file: tuple[str, int, int, int, str | None, int, int]
+    sections: list[tuple[str, str, int, str, str, int, int, int, int, int]]
+    texts: list[tuple[str, str, str]]
+
+
+def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
+    """Read and split one file (in a worker process, for a slot of a large build: see `SectionIndex._build`)."""
+    warning, data = read_document(root, entry.path)
+    stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns)
+    if data is None:
+        return Parsed((*stamp, warning, 0, 0), [], [])
+    stub = int(stubs.matches(entry.path, data))
+    raws = split_sections(entry.path, data)
+    title = (raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))) if raws else ""
+    folder = folder_of(entry.path)
+    sections, texts = [], []
+    for ordinal, raw in enumerate(raws):
+        text = data[raw.start : raw.end].decode("utf-8")
+        tokens = estimate_tokens(text)
+        row = (entry.path, folder, ordinal, raw.heading, raw.trail, raw.line, raw.start, raw.end, tokens, stub)
+        sections.append(row)
+        texts.append((title, raw.trail.partition(TRAIL_SEPARATOR)[2], text))
+    return Parsed((*stamp, warning, stub, len(sections)), sections, texts)
+
+
+# --- unedited stubs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StubPatterns:
+    """What `scaffold new-decision|new-incident|new-runbook` writes before anyone edits it.
+
+    A document that still matches its folder's template (the home's `_templates/<kind>.md`, or
+    the bundled one), with any number, title and date filled in, says nothing yet: it is
+    indexed but never ranked. The templates are compiled only when a file is parsed: a warm
+    run needs their digest alone.
+    """
+
+    templates: dict[str, tuple[bytes, ...]]
+    digest: str
+
+    @classmethod
+    def load(cls, root: Path) -> StubPatterns:
+        from generator.context.home import DOC_FOLDERS
+        from generator.settings import bundled_root
+
+        templates: dict[str, tuple[bytes, ...]] = {}
+        digest = hashlib.sha256()
+        for doc_kind, folder in sorted(DOC_FOLDERS.items()):
+            found = []
+            for base in (root, bundled_root() / "context"):
+                try:
+                    template = (base / "_templates" / f"{doc_kind}.md").read_bytes()
+                except OSError:
+                    continue
+                digest.update(template + b"\0")
+                found.append(template)
+            templates[folder] = tuple(found)
+        return cls(templates, digest.hexdigest()[:16])
+
+    @functools.cached_property
+    def patterns(self) -> dict[str, tuple[re.Pattern[bytes], ...]]:
+        return {folder: tuple(map(_template_pattern, found)) for folder, found in self.templates.items()}
+
+    def matches(self, path: str, data: bytes) -> bool:
+        folder = path.partition("/")[0]
+        text = data.strip()
+        return any(pattern.fullmatch(text) for pattern in self.patterns.get(folder, ()))
+
+
+def _template_pattern(template: bytes) -> re.Pattern[bytes]:
+    pattern = re.escape(template.strip())
+    for name, value in ((b"number", rb"\d+"), (b"title", rb"[^\n]*"), (b"date", rb"[^\n]*")):
+        pattern = pattern.replace(re.escape(b"${" + name + b"}"), value).replace(re.escape(b"$" + name), value)
+    return re.compile(pattern.replace(rb"\r\n", rb"\n"))
