@@ -392,6 +392,39 @@ def test_blocked_signals_do_not_land_through_another_thread() -> None:
     assert (result.returncode, result.stderr) == (0, "reported\n")
 
 
+# Python's own SIGINT handler (a library's, or a program using scaffold's API without its handlers) raises
+# as the held block unblocks: the block must still count itself out, or scaffold's handlers, installed
+# later, would note every Ctrl-C as held and never raise it.
+AFTER_A_FOREIGN_HANDLER = """
+import os, signal, time
+from generator.plumbing.transaction import install_handlers, signals_held
+signal.signal(signal.SIGINT, signal.default_int_handler)
+try:
+    with signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+except KeyboardInterrupt:
+    print("raised at the end of the block")
+install_handlers()
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+    print("held for good")
+except KeyboardInterrupt:
+    print("raised again")
+"""
+
+
+def test_a_held_block_that_a_foreign_handler_interrupts_holds_nothing_after() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", AFTER_A_FOREIGN_HANDLER],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=default_sigint,
+    )
+    assert (result.returncode, result.stdout) == (0, "raised at the end of the block\nraised again\n"), result.stderr
+
+
 def test_a_signal_after_the_command_finished_does_not_undo_its_exit(tmp_path: Path) -> None:
     """The command printed its result; a SIGINT while the interpreter exits must not end it by signal."""
     import subprocess

@@ -107,9 +107,13 @@ def signals_held() -> Iterator[None]:
     try:
         yield
     finally:
-        if mask is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal pending here is noted, or raises below
-        _holding -= 1
+        try:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal pending here is noted, or raises below
+        finally:
+            # Counted out even when another handler than scaffold's raises the pending signal right here:
+            # left counted, every later signal would be noted as held and never raised.
+            _holding -= 1
         if not _holding and _noted:
             _noted.clear()
             raise KeyboardInterrupt
