@@ -148,13 +148,9 @@ def run(tasks: Sequence[Task], home: Path) -> list[Outcome]:
     outcomes = []
     for task in tasks:
         result = build_context(task.text, kind=task.kind, project=task.project, home=home)
-        selected = [d.path for d in result.documents if not _is_core(d.reason)]
+        selected = [d.path for d in result.documents if d.source != "core"]
         outcomes.append(Outcome(task, list(dict.fromkeys(selected)), result.kind))
     return outcomes
-
-
-def _is_core(reason: str) -> bool:
-    return reason.startswith("core ")
 
 
 def score(outcomes: Iterable[Outcome]) -> dict[str, Score]:
@@ -213,7 +209,7 @@ def off_topic(home: Path, tasks_file: Path, bundled_map: bool = False) -> list[t
     with _private_copy(home, bundled_map) as copy:
         for text in load_off_topic(tasks_file):
             result = build_context(text, home=copy)
-            ranked = [d.path for d in result.documents if "BM25 rank" in d.reason or "seems to be about it" in d.reason]
+            ranked = [d.path for d in result.documents if d.source == "ranked"]
             found.append((text, list(dict.fromkeys(ranked))))
     return found
 

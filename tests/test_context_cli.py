@@ -56,11 +56,13 @@ def test_json_shape(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "section": "Patterns",
         "tokens": data["documents"][0]["tokens"],
         "reason": "core document, always included",
+        "source": "core",
     }
     for document in data["documents"]:
-        assert set(document) == {"path", "section", "tokens", "reason"}
+        assert set(document) == {"path", "section", "tokens", "reason", "source"}
         assert f'path="{document["path"]}"' in data["prompt"]
-    assert any(d["path"] == "runbooks/deploy.md" and "kind 'deploy'" in d["reason"] for d in data["documents"])
+    deploy = [d for d in data["documents"] if d["path"] == "runbooks/deploy.md"]
+    assert deploy and all("kind 'deploy'" in d["reason"] and d["source"] == "kind" for d in deploy)
     # The best-ranked document is the kind's own; the others score too far below it.
     assert data["ranking"][0] == {
         "path": "runbooks/deploy.md",
@@ -188,6 +190,7 @@ def test_missing_unreadable_and_looping_files_are_warnings_not_failures(
         "section": "",
         "tokens": 0,
         "reason": "listed for kind 'deploy' but missing",
+        "source": "kind",
     } in data["omitted"]
 
 
@@ -238,7 +241,7 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
     decision.write_text(text.replace("Status: Proposed", "Status: Accepted") + "\nThe ledger moves to CockroachDB.\n")
     code, out, _ = context(capsys, "--json", "should the ledger move to cockroachdb")
     data = json.loads(out)
-    ranked = [d for d in data["documents"] if d["reason"].startswith("BM25")]
+    ranked = [d for d in data["documents"] if d["source"] == "ranked"]
     assert ranked[0]["path"] == "decisions/0007-adopt-cockroachdb-for-the-ledger.md"
 
     assert main(["new-decision", "Adopt CockroachDB for the ledger"]) == 0

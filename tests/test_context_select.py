@@ -139,7 +139,8 @@ def test_missing_documents_are_warned_about_and_reported() -> None:
     assert any("context.yml:12: kinds.infra.documents: runbooks/missing.md matches no document" in w
                for w in selection.warnings)  # fmt: skip
     assert any("style.md#Nope names no section of it" in w for w in selection.warnings)
-    assert Document("project-contexts/nobody.md", "", 0, "no project context for 'nobody'") in selection.omitted
+    missing = Document("project-contexts/nobody.md", "", 0, "no project context for 'nobody'", "project")
+    assert missing in selection.omitted
 
 
 def test_no_ranking_without_task_text() -> None:
@@ -158,12 +159,13 @@ def test_the_budget_is_filled_by_priority_at_section_boundaries() -> None:
     assert "project-contexts/billing.md#billing" not in names(selection.picks)
     assert 50 + sum(size(pick) for pick in selection.picks) == 50 + 600 + 50 + 10 + 20 + 30 + 40 <= 802
     assert selection.omitted == (
-        Document("project-contexts/billing.md", "project-contexts/billing.md > billing", 80, "over budget"),
+        Document("project-contexts/billing.md", "project-contexts/billing.md > billing", 80, "over budget", "project"),
         Document(
             "incidents/0001-x.md",
             "incidents/0001-x.md > X summary … incidents/0001-x.md > X timeline (2 sections)",
             83,
             "over budget",
+            "ranked",
         ),
     )
 
@@ -178,12 +180,13 @@ def test_a_budget_too_small_for_the_core_is_a_clear_error() -> None:
 
 
 def test_runs_of_omitted_sections_of_one_document_are_merged() -> None:
-    parts = [Document("big.md", f"Big (part {n})", 100, "over budget") for n in range(2, 6)]
-    merged = merge_omissions([Document("a.md", "A", 5, "over budget"), *parts, Document("c.md", "C", 1, "x")])
+    parts = [Document("big.md", f"Big (part {n})", 100, "over budget", "ranked") for n in range(2, 6)]
+    kind = Document("big.md", "Big (part 6)", 100, "over budget", "kind")
+    merged = merge_omissions([Document("a.md", "A", 5, "over budget", "core"), *parts, kind])
     assert merged == [
-        Document("a.md", "A", 5, "over budget"),
-        Document("big.md", "Big (part 2) … Big (part 5) (4 sections)", 400, "over budget"),
-        Document("c.md", "C", 1, "x"),
+        Document("a.md", "A", 5, "over budget", "core"),
+        Document("big.md", "Big (part 2) … Big (part 5) (4 sections)", 400, "over budget", "ranked"),
+        kind,
     ]
 
 

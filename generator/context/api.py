@@ -274,7 +274,8 @@ def build_context(
     for pick in selection.picks:
         section = pick.section
         blocks.append(render_block(section.path, section.trail, redacted[section.key].text))
-        documents.append(Document(section.path, section.trail, true_cost[section.key], pick.reason))
+        tokens = true_cost[section.key]
+        documents.append(Document(section.path, section.trail, tokens, pick.reason, pick.priority.source))
         findings.extend(redacted[section.key].findings)
 
     text = assemble(head, blocks, tail)

@@ -86,6 +86,11 @@ class Priority(IntEnum):
     PROJECT = 2
     RANKED = 3
 
+    @property
+    def source(self) -> str:
+        """`Document.source` for what this rule takes."""
+        return self.name.lower()
+
 
 @dataclass(frozen=True)
 class Task:
@@ -159,6 +164,10 @@ class Document:
     section: str
     tokens: int
     reason: str
+    # The rule that took it, or would have: "core", "kind" (listed for the kind in context.yml),
+    # "project" (the project's context) or "ranked" (relevant to the task). `reason` says it in
+    # prose, for people; this is for programs (`--json`, the evaluation).
+    source: str
 
 
 @dataclass(frozen=True)
@@ -243,7 +252,7 @@ def gather(
             if not cmap.fallback:
                 where = f"{cmap.path}:{ref.line}: " if ref.line else ""
                 found.warnings.append(f"{where}core document {ref} is missing from the knowledge home")
-                found.missing.append(Document(str(ref), "", 0, "core document missing"))
+                found.missing.append(Document(str(ref), "", 0, "core document missing", Priority.CORE.source))
             continue
         for section in sections:
             owners = core_section_kinds(section, cmap)
@@ -255,7 +264,7 @@ def gather(
                 add([section], Priority.CORE, f"core document, its section for kind '{mine[0]}'")
             else:
                 reason = f"core section for kind {' and '.join(repr(name) for name in owners)}, not '{kind}'"
-                found.cut.append(Document(section.path, section.trail, section.tokens, reason))
+                found.cut.append(Document(section.path, section.trail, section.tokens, reason, Priority.CORE.source))
 
     spec = cmap.kinds.get(kind)
     for ref in spec.documents if spec else ():
@@ -263,7 +272,7 @@ def gather(
             conditions = ", ".join(f"{name} is {' or '.join(values)}" for name, values in ref.when)
             for section in _resolve(ref, index):
                 reason = f"listed for kind '{kind}' when {conditions}; this project's answers differ"
-                found.cut.append(Document(section.path, section.trail, section.tokens, reason))
+                found.cut.append(Document(section.path, section.trail, section.tokens, reason, Priority.KIND.source))
             continue
         sections = _resolve(ref, index)
         if sections:
@@ -272,7 +281,8 @@ def gather(
             exists = not ref.is_folder and index.sections_of(ref.path) is not None
             what = "names no section of it" if exists else "matches no document"
             found.warnings.append(f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} {what}; skipped")
-            found.missing.append(Document(str(ref), ref.heading or "", 0, f"listed for kind '{kind}' but missing"))
+            missing = f"listed for kind '{kind}' but missing"
+            found.missing.append(Document(str(ref), ref.heading or "", 0, missing, Priority.KIND.source))
 
     if task.project:
         path = f"{PROJECT_FOLDER}/{task.project}.md"
@@ -280,7 +290,8 @@ def gather(
         if project_sections:
             add(project_sections, Priority.PROJECT, f"project context for '{task.project}'")
         else:
-            found.missing.append(Document(path, "", 0, f"no project context for '{task.project}'"))
+            missing = f"no project context for '{task.project}'"
+            found.missing.append(Document(path, "", 0, missing, Priority.PROJECT.source))
 
     if rank and cmap.max_documents and task.text.strip():
         add_ranked(task, cmap, index, seen, found, wanted)
@@ -459,7 +470,7 @@ def _add_sections(
         owners = core_section_kinds(section, cmap)
         if owners and not any(name in owners for name in wanted):
             cut = f"section for kind {' and '.join(repr(name) for name in owners)}, not '{wanted[0]}'"
-            found.cut.append(Document(section.path, section.trail, section.tokens, cut))
+            found.cut.append(Document(section.path, section.trail, section.tokens, cut, Priority.RANKED.source))
             continue
         found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
 
@@ -561,7 +572,7 @@ def fit(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) 
             chosen.append(pick)
             remaining -= tokens
         else:
-            omitted.append(Document(pick.section.path, pick.section.trail, tokens, "over budget"))
+            omitted.append(Document(pick.section.path, pick.section.trail, tokens, "over budget", pick.priority.source))
     return chosen, omitted
 
 
@@ -569,7 +580,7 @@ def merge_omissions(omitted: Sequence[Document]) -> list[Document]:
     """Collapse runs of omitted sections of one document (a huge file's parts) into one entry."""
     runs: list[list[Document]] = []
     for item in omitted:
-        if runs and runs[-1][0].path == item.path and runs[-1][0].reason == item.reason:
+        if runs and (runs[-1][0].path, runs[-1][0].reason, runs[-1][0].source) == (item.path, item.reason, item.source):
             runs[-1].append(item)
         else:
             runs.append([item])
@@ -579,5 +590,5 @@ def merge_omissions(omitted: Sequence[Document]) -> list[Document]:
             merged.append(run[0])
             continue
         label = f"{run[0].section} … {run[-1].section} ({len(run)} sections)"
-        merged.append(Document(run[0].path, label, sum(item.tokens for item in run), run[0].reason))
+        merged.append(Document(run[0].path, label, sum(item.tokens for item in run), run[0].reason, run[0].source))
     return merged
