@@ -326,6 +326,63 @@ MORE_TOOLS = {
     f"redis-cli -h cache --pass {FLAG_VALUE}": f"redis-cli -h cache --pass {R}",
     f"smbclient //srv/share -U admin%{FLAG_VALUE}": f"smbclient //srv/share -U admin%{R}",
 }
+# From the adversary at stop 21: more names, secret stores, commands continued with `\\`, prose.
+MORE_TOOLS.update(
+    {
+        f"RABBITMQ_DEFAULT_PASS={FLAG_VALUE}": f"RABBITMQ_DEFAULT_PASS={R}",
+        f"      SMTP_PASS: {FLAG_VALUE}": f"      SMTP_PASS: {R}",
+        f"ansible_become_pass={FLAG_VALUE}": f"ansible_become_pass={R}",
+        f"env:\n  - name: DB_PASS\n    value: {FLAG_VALUE}": f"env:\n  - name: DB_PASS\n    value: {R}",
+        f"myapp --db-pass={FLAG_VALUE}": f"myapp --db-pass={R}",
+        f"redis-server --requirepass {FLAG_VALUE}": f"redis-server --requirepass {R}",
+        f'command: ["redis-server", "--requirepass", "{FLAG_VALUE}"]': f'command: ["redis-server", "--requirepass", "{R}"]',
+        f"requirepass {FLAG_VALUE}": f"requirepass {R}",
+        f"aws ssm put-parameter --name /prod/db/password --value {FLAG_VALUE} --type SecureString": (
+            f"aws ssm put-parameter --name /prod/db/password --value {R} --type SecureString"
+        ),
+        f"az keyvault secret set --vault-name kv --name db-password --value {FLAG_VALUE}": (
+            f"az keyvault secret set --vault-name kv --name db-password --value {R}"
+        ),
+        f"aws secretsmanager put-secret-value --secret-id prod/db --secret-string {FLAG_VALUE}": (
+            f"aws secretsmanager put-secret-value --secret-id prod/db --secret-string {R}"
+        ),
+        f"gh secret set API_TOKEN --body {FLAG_VALUE}": f"gh secret set API_TOKEN --body {R}",
+        f"echo -n {FLAG_VALUE} | gcloud secrets versions add db-pass --data-file=-": (
+            f"echo -n {R} | gcloud secrets versions add db-pass --data-file=-"
+        ),
+        f"docker login -u ci --password-stdin <<< {FLAG_VALUE}": f"docker login -u ci --password-stdin <<< {R}",
+        f"ssh-keygen -p -P Zp8Old2024x -N {FLAG_VALUE} -f key": f"ssh-keygen -p -P {R} -N {R} -f key",
+        f"htpasswd -b -c /etc/nginx/.htpasswd admin {FLAG_VALUE}": f"htpasswd -b -c /etc/nginx/.htpasswd admin {R}",
+        f"rabbitmqctl add_user 'billing' '{FLAG_VALUE}'": f"rabbitmqctl add_user 'billing' '{R}'",
+        f"NET USER svc_backup {FLAG_VALUE} /ADD": f"NET USER svc_backup {R} /ADD",
+        f"openssl aes-256-cbc -d -k {FLAG_VALUE} -in a": f"openssl aes-256-cbc -d -k {R} -in a",
+        f"smbclient //srv/share -Uadmin%{FLAG_VALUE}": f"smbclient //srv/share -Uadmin%{R}",
+        f"ALTER LOGIN sa WITH PASSWORD = N'{FLAG_VALUE}';": f"ALTER LOGIN sa WITH PASSWORD = N'{R}';",
+        f"SET PASSWORD FOR 'app'@'%'='{FLAG_VALUE}';": f"SET PASSWORD FOR 'app'@'%'='{R}';",
+        f"alter role app with password\n  '{FLAG_VALUE}';": f"alter role app with password\n  '{R}';",
+        f"docker login \\\n  -u ci \\\n  -p {FLAG_VALUE}": f"docker login \\\n  -u ci \\\n  -p {R}",
+        f"rabbitmqctl add_user \\\n  billing {FLAG_VALUE}": f"rabbitmqctl add_user \\\n  billing {R}",
+        f"Authorization: token {FLAG_VALUE}": f"Authorization: token {R}",
+        f'ldapsearch -x -D "cn=admin,dc=corp" -w {FLAG_VALUE} -b dc=corp': (
+            f'ldapsearch -x -D "cn=admin,dc=corp" -w {R} -b dc=corp'
+        ),
+        f"sqlplus system/{FLAG_VALUE}@ORCL": f"sqlplus system/{R}@ORCL",
+        f'ConvertTo-SecureString "{FLAG_VALUE}" -AsPlainText -Force': f'ConvertTo-SecureString "{R}" -AsPlainText -Force',
+        f"curl --proxy-user u:{FLAG_VALUE} https://x": f"curl --proxy-user u:{R} https://x",
+        f"db.internal:5432:orders:app:{FLAG_VALUE}": f"db.internal:5432:orders:app:{R}",
+        f"machine api.corp login app password {FLAG_VALUE}": f"machine api.corp login app password {R}",
+        f"<password>{FLAG_VALUE}</password>": f"<password>{R}</password>",
+        f'<add key="DbPassword" value="{FLAG_VALUE}" />': f'<add key="DbPassword" value="{R}" />',
+        f"Password for db01: {FLAG_VALUE}": f"Password for db01: {R}",
+        f"The admin password for the staging DB is still {FLAG_VALUE}": (
+            f"The admin password for the staging DB is still {R}"
+        ),
+        f"user: admin pass: {FLAG_VALUE}": f"user: admin pass: {R}",
+        f"Use token {FLAG_VALUE} for the staging API": f"Use token {R} for the staging API",
+        f"db:\n  password:\n    {FLAG_VALUE}": f"db:\n  password:\n    {R}",
+        f"vault kv put secret/db value={FLAG_VALUE}": f"vault kv put secret/db value={R}",
+    }
+)
 MORE_TOOLS_KEPT = [
     "zip -r backup.zip data/",
     "unzip archive2024.zip -d /tmp/out",
@@ -344,6 +401,20 @@ MORE_TOOLS_KEPT = [
     "compile --pass first --bypass cache2024x",
     "redis-cli --pass $REDIS_PASSWORD",
     "psql -U app -h db2024 orders",
+    # Found redacted by the adversary at stop 21, each kept before the patterns they came from.
+    "Reset the password for user 'svc_backup01' in AD.",
+    "grep -rn password 'src/main/resources/application-prod2.yml'",
+    "-- password 'must be rotated every 90 days'",
+    'password = "{{ vault_db_password_v2 }}"',
+    "The failing node was identified\nby ip-10-0-3-17.ec2.internal and drained.",
+    "The regression was identified by INC-2024-0412 in the postmortem.",
+    "az login --service-principal -u $APP_ID -p sp-cert2024.pem --tenant t",
+    "aws configure set credential_source Ec2InstanceMetadata --profile prod",
+    "7z x tools.7z && docker run -p127.0.0.1:5432:5432 postgres:16",
+    "unzip -q site.zip && wget -P downloads2024 https://x/y",
+    "echo Deploying-v2.4.1 | tee -a deploy.log && cat token | docker login -u ci --password-stdin",
+    "echo %CI_TOKEN2% | docker login -u ci --password-stdin",
+    "curl --user alice%40corp.com:$PW https://x",
 ]
 OTHER_TOOLS_KEPT = [
     "openssl rsa -in k.pem -passin env:KEY_PASS -out k2.pem",
@@ -369,6 +440,29 @@ def test_other_tools_password_options_and_values_on_the_next_line_are_redacted(t
     for text in [*OTHER_TOOLS_KEPT, *MORE_TOOLS_KEPT]:
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert (result.text, result.findings) == (text, ()), text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Clients send Authorization: Basic credentials on every call.",
+        "Authorization: Basic username:password",
+        "Authorization: Basic realm2024",
+    ],
+)
+def test_a_basic_authorization_value_that_is_not_user_and_password_is_prose(line: str) -> None:
+    # Redacted, "credentials" would have gone from every other text of the request too.
+    [result, other] = Redactor(None).redact(
+        [Piece("docs/auth.md", 1, line), Piece("docs/vault.md", 1, "Store the credentials")]
+    )
+    assert (result.text, result.findings, other.text) == (line, (), "Store the credentials")
+
+
+def test_a_value_found_on_a_command_continued_over_lines_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    text = f"Log in:\n\n    docker login \\\n      -u ci \\\n      -p {FLAG_VALUE} \\\n      registry.corp\n"
+    [result] = _redactor(tmp_path, True).redact([Piece("runbooks/registry.md", 10, text)])
+    assert result.findings == (Finding("runbooks/registry.md", 14, "Secret Keyword"),)
+    assert f"-p {R} \\" in result.text and FLAG_VALUE not in result.text
 
 
 def test_a_basic_authorization_header_is_redacted_even_with_little_entropy() -> None:
@@ -409,8 +503,7 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     text = f"mysql -u root --password {FLAG_VALUE} -h db1"
     cache = tmp_path / "redactions.json"
     with monkeypatch.context() as older:
-        commands = ("--", "sshpass", "mysql", "-u|")
-        before_flags = tuple(p for p in redact_module.PATTERNS if not any(c in p[1].pattern for c in commands))
+        before_flags = tuple(p for p in redact_module.PATTERNS if not p[1].search(text))
         older.setattr(redact_module, "PATTERNS", before_flags)
         before = Redactor(cache)
         assert before.redact([Piece("runbooks/db.md", 1, text)])[0].text == text
@@ -474,6 +567,22 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
         "7z" + " a" * 100_000,
         "az login" + " x" * 100_000,
         "-passin 'pass:" + "a" * 200_000,
+        "password " * 25_000,
+        "a-" * 100_000 + "pw",
+        "token " + "A1a" * 60_000,
+        "vault kv put " + "a=b " * 40_000,
+        "?key=" * 40_000,
+        "a://" + "a" * 200_000 + "@",
+        "name: password, value: " * 8_000,
+        "AUTH" + " a" * 100_000,
+        "echo x |" * 25_000,
+        "Password (" * 20_000,
+        "password for " * 15_000,
+        "<" + "password" * 25_000 + ">",
+        "ssh-keygen" + " -N" * 60_000,
+        "a:1:b:c:" + "x" * 200_000,
+        "sqlplus a/" * 20_000,
+        "WITH PASSWORD =" * 13_000,
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
