@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.context import redact as redact_module
+from generator.context import secret_rules
 from generator.context.redact import Finding, Piece, Redactor, Span
 from tests.helpers import REPO_ROOT
 
@@ -503,8 +504,8 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     text = f"mysql -u root --password {FLAG_VALUE} -h db1"
     cache = tmp_path / "redactions.json"
     with monkeypatch.context() as older:
-        before_flags = tuple(p for p in redact_module.PATTERNS if not p[1].search(text))
-        older.setattr(redact_module, "PATTERNS", before_flags)
+        before_flags = tuple(p for p in secret_rules.PATTERNS if not p[1].search(text))
+        older.setattr(secret_rules, "PATTERNS", before_flags)
         before = Redactor(cache)
         assert before.redact([Piece("runbooks/db.md", 1, text)])[0].text == text
         before.save()
@@ -587,8 +588,8 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
     started = time.perf_counter()
-    patterns = [pattern for _, pattern in redact_module.PATTERNS]
-    patterns += [pattern for pair in redact_module.FOLLOWING for pattern in pair]
+    patterns = [pattern for _, pattern in secret_rules.PATTERNS]
+    patterns += [pattern for pair in secret_rules.FOLLOWING for pattern in pair]
     for pattern in patterns:
         for _ in pattern.finditer(line):
             pass
@@ -631,7 +632,7 @@ def test_only_lines_that_could_hold_a_secret_are_scanned_and_the_findings_are_th
         assert redact_module._scan([text], triggers) == redact_module._scan([text]) != [[]], text
     for text in FLAGS:  # scaffold's own patterns find these, and let them past the gate
         assert redact_module._scan([text], triggers) == redact_module._scan([text]) != [[]], text
-        assert redact_module._own_suspect(text), text
+        assert secret_rules.own_suspect(text), text
     for sample in SAMPLES:
         assert any(redact_module._suspect(line, triggers) for line in sample.split("\n")), sample
     plain = (
