@@ -363,7 +363,7 @@ MORE_TOOLS.update(
         f"alter role app with password\n  '{FLAG_VALUE}';": f"alter role app with password\n  '{R}';",
         f"docker login \\\n  -u ci \\\n  -p {FLAG_VALUE}": f"docker login \\\n  -u ci \\\n  -p {R}",
         f"rabbitmqctl add_user \\\n  billing {FLAG_VALUE}": f"rabbitmqctl add_user \\\n  billing {R}",
-        f"Authorization: token {FLAG_VALUE}": f"Authorization: token {R}",
+        f"Authorization: token {FLAG_VALUE}{FLAG_VALUE}": f"Authorization: token {R}",
         f'ldapsearch -x -D "cn=admin,dc=corp" -w {FLAG_VALUE} -b dc=corp': (
             f'ldapsearch -x -D "cn=admin,dc=corp" -w {R} -b dc=corp'
         ),
@@ -378,10 +378,23 @@ MORE_TOOLS.update(
         f"The admin password for the staging DB is still {FLAG_VALUE}": (
             f"The admin password for the staging DB is still {R}"
         ),
-        f"user: admin pass: {FLAG_VALUE}": f"user: admin pass: {R}",
-        f"Use token {FLAG_VALUE} for the staging API": f"Use token {R} for the staging API",
         f"db:\n  password:\n    {FLAG_VALUE}": f"db:\n  password:\n    {R}",
-        f"vault kv put secret/db value={FLAG_VALUE}": f"vault kv put secret/db value={R}",
+        f"smbclient //srv/share -U 'admin%{SPACED}'": f"smbclient //srv/share -U 'admin%{R}'",
+        f"java -jar jenkins-cli.jar -auth 'admin:{SPACED}' who-am-i": (
+            f"java -jar jenkins-cli.jar -auth 'admin:{R}' who-am-i"
+        ),
+        f"lftp -u 'ci,{SPACED}' sftp://files.corp": f"lftp -u 'ci,{R}' sftp://files.corp",
+        f'curl -H "Authorization: token {FLAG_VALUE}{FLAG_VALUE}" https://x': f'curl -H "Authorization: token {R}" https://x',
+        f"Authorization: Splunk {FLAG_VALUE}{FLAG_VALUE}": f"Authorization: Splunk {R}",
+        f"xfreerdp /u:admin /p:'{SPACED}' /v:host": f"xfreerdp /u:admin /p:'{R}' /v:host",
+        f'setx DB_PASSWORD "{SPACED}"': f'setx DB_PASSWORD "{R}"',
+        f'ENV DB_PASSWORD "{SPACED}"': f'ENV DB_PASSWORD "{R}"',
+        f'<password encrypted="false"><![CDATA[{FLAG_VALUE}]]></password>': (
+            f'<password encrypted="false"><![CDATA[{R}]]></password>'
+        ),
+        f"127.0.0.1:6379> auth {FLAG_VALUE}": f"127.0.0.1:6379> auth {R}",
+        f"echo {FLAG_VALUE} | gh secret set DEPLOY_TOKEN": f"echo {R} | gh secret set DEPLOY_TOKEN",
+        f"Password (prod): {FLAG_VALUE}": f"Password (prod): {R}",
     }
 )
 MORE_TOOLS_KEPT = [
@@ -416,6 +429,34 @@ MORE_TOOLS_KEPT = [
     "echo Deploying-v2.4.1 | tee -a deploy.log && cat token | docker login -u ci --password-stdin",
     "echo %CI_TOKEN2% | docker login -u ci --password-stdin",
     "curl --user alice%40corp.com:$PW https://x",
+    # And by the second adversary at stop 21.
+    "Pass OAuth2Config to NewClient; it reads the token URL from there.",
+    "--- PASS: TestOAuth2Refresh (0.02s)",
+    "| test_oauth2_login | PASS | 2024-05-01 |",
+    "func (r *Reconciler) reconcileSecret(ctx context.Context, secret *corev1.Secret) error {",
+    "func NewClient(apiKey string, token oauth2.TokenSource) *Client {",
+    "The ID token RS256-signed by Keycloak carries the tenant.",
+    "See the API key ApiKeyV1 deprecation in ADR-0031.",
+    "<UserSecretsId>79a3edd0-2092-40a2-a04d-dcb46d5e6d84</UserSecretsId>",
+    '<add key="SecretsManagerRegion" value="eu-west-1" />',
+    "GET /api/v2/files/download?key=uploads/2024/05/report.pdf",
+    "Authorization: AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date",
+    "Authorization: see ADR-0042",
+    "SELECT session_id, user_id FROM sessions WHERE session_id = 'a1b2c3d4-...' LIMIT 10;",
+    "vault write pki_int/issue/acme-dot-io common_name=api2.acme.io ttl=24h",
+    "aws ssm put-parameter --name /app/db_host --value db-prod-01.internal --type String",
+    "Request a token for api://payments-api-v2/.default then call the API.",
+    "- Secret (v2): SHA256-HMAC of the request body.",
+    "Rotate the signing key on 2024-03-01: kid2024-03 replaces kid2023-11.",
+    "on:\n  workflow_call:\n    secrets:\n      S3_BUCKET_NAME:\n        required: true",
+    "docker run -d \\\n  --name mongo \\\n  -p 27017:27017 \\\n  mongo:7.0",
+    "export AUTH_URL=https://auth.acme.io/oauth2/token \\\n  CLIENT_ID=svc-billing-02",
+    "git clone https://contoso-platform2@dev.azure.com/contoso/app/_git/app",
+    "AUTH CRAM-MD5",
+    "PW_IMAGE=mcr.microsoft.com/playwright:v1.44.0-jammy",
+    "PASS_MAX_DAYS=99999999",
+    "fe80:0:0:0:0202:b3ff:fe1e:8329",
+    "redis:6379:0:cache:session-store-v2",
 ]
 OTHER_TOOLS_KEPT = [
     "openssl rsa -in k.pem -passin env:KEY_PASS -out k2.pem",
@@ -464,6 +505,36 @@ def test_a_value_found_on_a_command_continued_over_lines_is_reported_on_its_own_
     [result] = _redactor(tmp_path, True).redact([Piece("runbooks/registry.md", 10, text)])
     assert result.findings == (Finding("runbooks/registry.md", 14, "Secret Keyword"),)
     assert f"-p {R} \\" in result.text and FLAG_VALUE not in result.text
+
+
+def test_a_value_the_shell_joins_over_a_line_end_is_redacted_in_both_parts(tmp_path: Path) -> None:
+    # The shell drops `\` and the line end: `--password=s3cr3t` + `Value9` is one word. No line holds
+    # it whole, so each part is redacted and reported where it is.
+    text = "mysql -h db --password=s3cr3t\\\nValue9 orders\n"
+    [result] = _redactor(tmp_path, True).redact([Piece("runbooks/db.md", 3, text)])
+    assert result.text == f"mysql -h db --password={R}\\\n{R} orders\n"
+    assert [finding.line for finding in result.findings] == [3, 4]
+
+
+def test_a_command_continued_at_one_texts_end_does_not_go_on_in_the_next(tmp_path: Path) -> None:
+    first, second = "Log in:\n\n    docker login -u ci \\", f"-p {FLAG_VALUE} registry.corp"
+    alone = _redactor(tmp_path, False).redact([Piece("b.md", 1, second)])
+    together = _redactor(tmp_path / "again", False).redact([Piece("a.md", 1, first), Piece("b.md", 1, second)])
+    assert together[1] == alone[0] and alone[0].text == second
+
+
+def test_many_values_and_continued_lines_take_linear_time() -> None:
+    # Each value was looked for on every line, and each found on a joined command from its first line:
+    # 6,000 continued lines and 600 values took 3.9 s, 4,000 lines of a value each 12 s.
+    texts = [
+        "a \\\n" * 6_000 + " ".join(f"--token Xk9pQ2wLm{number:06d}" for number in range(600)) + "\n",
+        "".join(f"export DB_PASSWORD=Xk9pQ2wLm{number:06d}\n" for number in range(4_000)),
+    ]
+    for text in texts:
+        started = time.perf_counter()
+        [result] = Redactor(None).redact([Piece("runbooks/many.md", 1, text)])
+        assert "Xk9pQ2wLm" not in result.text
+        assert time.perf_counter() - started < 6, "quadratic in the values found"
 
 
 def test_a_basic_authorization_header_is_redacted_even_with_little_entropy() -> None:

@@ -2,15 +2,18 @@
 
 The stages, one module each, in the order `generator.context.api.build_context` runs them:
 
-- `documents` finds the markdown files of a knowledge home, splits them into sections at
-  headings and keeps them in an SQLite database with an FTS5 (BM25) index, updated for the
-  files whose size or mtime changed;
+- `sections` finds the markdown files of a knowledge home and splits them into sections at
+  headings; `index` keeps them in an SQLite database with an FTS5 (BM25) index, updated for the
+  files whose size, mtime or ctime changed (a large home is built in slots by `parallel`'s
+  worker processes); `documents` is the `Library` selection reads them through, and `links`
+  finds which documents refer to which;
 - `kinds` loads and validates `context.yml` and classifies free-text tasks into a kind;
 - `select` is the pure selection: the core documents' general sections and those for the
   kind, the kind's documents, the project's context, then the documents BM25 ranks close to
   the best match, fitted to a token budget;
-- `redact` finds likely secrets with detect-secrets and replaces them;
-- `prompt` assembles the final, paste-ready prompt.
+- `redact` finds likely secrets with detect-secrets and scaffold's own `secret_rules`, and
+  replaces them;
+- `assemble` builds the final, paste-ready prompt.
 
 Nothing here imports detect-secrets or PyYAML at module level: `scaffold --help` stays fast.
 """

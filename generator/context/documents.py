@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from generator.context import sections as files
+from generator.context import sections as home_files
 from generator.context.index import SectionIndex, remove_database
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
 from generator.context.sections import Section, StubPatterns, scan_files
@@ -115,7 +115,8 @@ class Library:
     def _text(self, path: str) -> str:
         """A document's text for its references (the start of it); nothing if it cannot be read."""
         try:
-            data = files.read_bytes(self.root / path)
+            # Called on the module, where the tests patch it.
+            data = home_files.read_bytes(self.root / path)
         except OSError:
             return ""  # selection goes on without its references, as it does without the file
         return data[: MAX_TEXT * 4].decode("utf-8", errors="replace")

@@ -23,7 +23,10 @@ import detect-secrets at all.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -35,7 +38,7 @@ from generator.context import secret_rules as rules
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
-# Bump when the scanning code changes; a change to scaffold's own patterns needs no bump (see `_rules_digest`).
+# Bump when the cache's format changes; a change to the scanning code or the rules needs none (`_rules_digest`).
 CACHE_VERSION = 3
 CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
@@ -112,7 +115,7 @@ class Redactor:
                 self.cache.set_triggers(triggers)
             lines = [line for text in texts for line in text.split("\n")]
             # Neither detect-secrets (by its triggers) nor scaffold's own patterns could find anything: skip the scan.
-            logical = lines + [joined for _, joined in rules.continued(lines)]
+            logical = lines + [joined for text in texts for _, joined, _ in rules.continued(text.split("\n"))]
             if not any(_suspect(line, triggers) for line in lines) and not any(map(rules.own_suspect, logical)):
                 results: list[list[Span]] = [[] for _ in texts]
             else:
@@ -144,11 +147,32 @@ def _everywhere(pieces: Sequence[Piece], spans: list[list[Span]]) -> list[list[S
     result = []
     for piece, found in zip(pieces, spans, strict=True):
         more = list(found)
-        for index, line in enumerate(piece.text.split("\n")):
-            for value, kind in values.items():
-                more += [(index, start, end, kind, True) for start, end in _spans(line, value, [])]
+        lines = piece.text.split("\n")
+        holding = _Holding(lines)
+        for value, kind in values.items():
+            for index in holding(value):
+                more += [(index, start, end, kind, True) for start, end in _spans(lines[index], value, [])]
         result.append(more)
     return result
+
+
+class _Holding:
+    """Which of `lines` hold a value: one search of the text joined, not one per line (a text with
+    thousands of lines and of values found took minutes)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.text = "\n".join(lines)
+        self.starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+
+    def __call__(self, value: str) -> list[int]:
+        found: list[int] = []
+        at = self.text.find(value) if value else -1
+        while at != -1:
+            index = bisect.bisect_right(self.starts, at) - 1
+            found.append(index)
+            following = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+            at = self.text.find(value, following)
+        return found
 
 
 def _apply(piece: Piece, spans: list[Span]) -> Redacted:
@@ -263,16 +287,28 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                 # code, and redacting names would cost the model the code's meaning.
                 if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value)):
                     found.append((secret.type, value, at))
-            found.extend(rules.pattern_findings(lines))
+            # Each text on its own: a command continued at one text's end does not go on in the next.
+            offset = 0
+            for text in texts:
+                text_lines = text.split("\n")
+                found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
+                offset += len(text_lines)
             patterns = {kind: _denylist(kind) for kind, _, _ in found}
 
     result: list[list[Span]] = [[] for _ in texts]
+    holding = _Holding(lines)
+    everywhere: set[tuple[str, str]] = set()
     for kind, value, reported in found:
-        # detect-secrets reports a value once; a long one is redacted wherever it appears, a
-        # very short one only where it was found, so that it cannot eat ordinary words.
+        # detect-secrets reports a value once; a long one is redacted wherever it appears (once: the
+        # same value found on many lines is looked for once), a very short one only where it was
+        # found, so that it cannot eat ordinary words.
+        if len(value) >= GLOBAL_MIN_LENGTH:
+            if (kind, value) in everywhere:
+                continue
+            everywhere.add((kind, value))
         positions = [reported] if 0 <= reported < len(lines) and value in lines[reported] else []
         if len(value) >= GLOBAL_MIN_LENGTH or not positions:
-            positions = [position for position, line in enumerate(lines) if value in line]
+            positions = holding(value)
         for position in positions:
             line = lines[position]
             number, index = owner[position]
@@ -353,12 +389,20 @@ def _span(stored: list[Any]) -> Span:
 
 
 def _rules_digest() -> str:
-    """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find."""
+    """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find.
+
+    The rules' sources (a test may swap them), and the code of this module and of `secret_rules`:
+    the checks a value must pass and the joining of continued lines are code, not patterns.
+    """
     gate = (_KEYWORDS, _KEYWORD_VALUE, _QUOTED_RUN, _OPENS_VALUE, _TOKEN_TAIL, _KEY_END)
     sources = [pattern.pattern for _, pattern in rules.PATTERNS] + [pattern.pattern for pattern in gate]
     sources += [pattern.pattern for pair in rules.FOLLOWING for pattern in pair]
     sources += [rules.ENTROPY_TOKEN.pattern, rules.PLACEHOLDER.pattern, str(rules.ENTROPY_MIN), str(GLOBAL_MIN_LENGTH)]
-    return hashlib.sha256("\n".join(sources).encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha256("\n".join(sources).encode("utf-8"))
+    for module in (__file__, rules.__file__):
+        with contextlib.suppress(OSError):
+            digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _scanner_version() -> str:

@@ -20,16 +20,18 @@ length: repetitions are bounded, and a run that could be split several ways is p
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`,
-# and `pass` or `pw` as a word or a name's last part (`SMTP_PASS`, `--db-pass`, `pass:`, `PW:`; not
-# `bypass`, `passenger`).
+# and `pass` or `pw` as a name's last part (`SMTP_PASS`, `--db-pass`, `DB_PW`; not `bypass`,
+# `PASS_MAX_DAYS`, nor a word of its own: "pass X to", `--- PASS: TestX`).
 _SECRET_WORD = (
     r"(?:secret|passw(?:or)?d|passphrase|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
-    r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?(?:key|id)"
-    r"|(?<![A-Za-z0-9])pass(?![A-Za-z])|(?<![A-Za-z0-9])pw(?![A-Za-z]))"
+    r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key"
+    r"|(?<=[_\-])(?:pass|pw)(?![A-Za-z0-9_\-]))"
 )
 # Its name is where the word is (`DB_PASSWORD`'s `PASSWORD`): what comes before it is not needed. Matched from a
 # word boundary through any name characters before the word, a long run of them with many boundaries
@@ -46,7 +48,8 @@ _NOT_A_PATH = r"(?!-|~/|\.{0,2}/)"
 _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?{_NOT_A_PATH}"""
 # A quoted value is the whole quote, whatever it holds up to the quote that closes it (`'p@ss:w0rd;x'`,
 # `"it's 2 words"`: `_VALUE` stops at the `;` or the space), unless it is a variable, a command's
-# output or a path. Every pattern below that takes a value takes a quoted one this way too.
+# output or a path. Every rule below that takes a command's value takes a quoted one this way too
+# (`_valued`).
 _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
 # More arguments of the same command before the one wanted: bounded, and never past `;`, `&` or `|`
@@ -89,9 +92,8 @@ _SSH_KEYGEN_SECOND = rf"""(?<![\w\-])ssh-keygen{_ARGS}[ \t]+-[NP][ \t]+{_ARGUMEN
 # and openssl's `-passin pass:VALUE` (`env:NAME` and `file:PATH` name where it is). The name is
 # bounded: at every `-` of a long line it is tried up to 20 letters on.
 _SHORT_FLAG_NAME = r"""(?<![\w\-])-[A-Za-z]{0,20}?(?i:storepass|keypass|passw(?:or)?d|passphrase)"""
-_SHORT_FLAG = rf"""{_SHORT_FLAG_NAME}[ \t]+["']?{_NOT_A_PATH}"""
-_OPENSSL_PASS = r"""(?<![\w\-])-pass(?:in|out)?[ \t]+["']?pass:"""
-_OPENSSL_QUOTED = r"""(?<![\w\-])-pass(?:in|out)?[ \t]+(?P<quote>["'])pass:"""
+
+_OPENSSL_PASS = r"""(?<![\w\-])-pass(?:in|out)?[ \t]+"""
 # SQL's `IDENTIFIED BY 'VALUE'` (MySQL, Oracle; `IDENTIFIED WITH plugin BY ...` too). Unquoted
 # (Oracle), only in capitals: in prose, "identified by INC-2024-0412" is a ticket.
 _IDENTIFIED = r"""(?<![\w\-])(?i:IDENTIFIED)(?:[ \t]+(?i:WITH)[ \t]+\w{1,64}+)?"""
@@ -111,8 +113,8 @@ _SQL_PASSWORD = rf"""{_SQL_PASSWORD_NAME}[ \t]*(?:=[ \t]*)?(?i:PASSWORD\()?[NE]?
 # `net user NAME VALUE` (not `/delete`, `*` prompts), `htpasswd -b [FILE] NAME VALUE` (`-n`: no file),
 # `aws configure set aws_secret_access_key VALUE`, `mysqladmin password VALUE`, `nmcli ... password
 # VALUE`, a netrc's `login NAME password VALUE`, redis's `requirepass VALUE`, `mc alias set NAME URL
-# KEY VALUE`, redis's `AUTH [USER] VALUE`, `mosquitto_passwd -b FILE NAME VALUE`. Every argument before
-# the value is bounded.
+# KEY VALUE`, redis's `AUTH [USER] VALUE` (after `redis-cli` or its `host:port>` prompt),
+# `mosquitto_passwd -b FILE NAME VALUE`. Every argument before the value is bounded.
 _HTPASSWD_FLAGS = r"""(?:[ \t]+-[A-Za-z]{1,9}+){1,4}+"""
 _HTPASSWD_FLAG_WITH = r"""(?:[ \t]+-[A-Za-z]{1,9}+){0,3}?[ \t]+-[A-Za-z]{0,8}"""
 _POSITIONAL = (
@@ -123,16 +125,17 @@ _POSITIONAL = (
     rf"""|(?!{_HTPASSWD_FLAG_WITH}n){_HTPASSWD_FLAGS}[ \t]+[^\s;&|]{{1,300}}+)[ \t]+{_ARGUMENT}"""
     rf"""|aws{_ARGS}[ \t]+configure{_ARGS}[ \t]+set[ \t]+[\w.\-]{{0,60}}?(?:aws_secret_access_key|aws_session_token)"""
     rf"""|(?:mysqladmin|nmcli){_ARGS}[ \t]+password|login[ \t]+[^\s;&|]{{1,100}}+[ \t]+password"""
-    r"""|requirepass|masterauth|(?:^[ \t]*+(?:[\w.:\-]{1,60}>[ \t]*)?|redis-cli(?:[ \t]+[^\s;&|]+){0,12}?[ \t]+)AUTH"""
+    r"""|requirepass|masterauth"""
+    r"""|(?:redis-cli(?:[ \t]+[^\s;&|]+){0,12}?[ \t]+|[\w.\-]{1,60}:[0-9]{1,5}>[ \t]*)(?i:AUTH)"""
     r"""(?:[ \t]+[^\s;&|]{1,100}+(?=[ \t]+\S))?"""
     r"""|mc[ \t]+(?:alias[ \t]+set|config[ \t]+host[ \t]+add)(?:[ \t]+[^\s;&|]+){3}"""
     r""")[ \t]+(?![/*])"""
 )
 # Secret stores' own commands: the value given to them is the secret (`aws ssm put-parameter ...
-# --value`, `aws secretsmanager put-secret-value --secret-string`, `az keyvault secret set --value`,
-# `gh secret set --body`).
+# --value ... --type SecureString`, `aws secretsmanager put-secret-value --secret-string`,
+# `az keyvault secret set --value`, `gh secret set --body`).
 _STORED = (
-    r"""(?<![\w\-])(?:aws[ \t]+ssm[ \t]+put-parameter"""
+    r"""(?<![\w\-])(?:aws[ \t]+ssm[ \t]+put-parameter(?=[^\n]{0,400}?SecureString)"""
     r"""|aws[ \t]+secretsmanager[ \t]+(?:put-secret-value|create-secret|update-secret)"""
     r"""|az[ \t]+keyvault[ \t]+secret[ \t]+set|gh[ \t]+secret[ \t]+set)"""
     rf"""{_ARGS}[ \t]+(?:--value|--secret-string|--body|-b)(?:[ \t]+|=)"""
@@ -144,17 +147,21 @@ _STORED = (
 _ECHOED = r"""(?<![\w\-])(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+["']?%s(?:\\n)?["']?)?)[ \t]+"""
 _TO_STDIN = (
     r"""(?=[ \t]*\|[^\n|;&]{0,200}?(?:--password-stdin|--data-file[= ]-(?![\w/])|/dev/stdin|(?<![\w\-])chpasswd"""
-    r"""|(?<![\w\-])passwd[ \t]+--stdin|(?<![\w\-])sudo[ \t]+-S(?!\S)|docker[ \t]+secret[ \t]+create))"""
+    r"""|(?<![\w\-])passwd[ \t]+--stdin|(?<![\w\-])sudo[ \t]+-S(?!\S)|docker[ \t]+secret[ \t]+create"""
+    r"""|gh[ \t]+secret[ \t]+set|=-(?!\S)))"""
 )
 _HERE_STRING = r"""(?<![\w\-])--password-stdin[ \t]*<<<[ \t]*"""
 # smbclient's `-U user%VALUE` and `-Uuser%VALUE`.
-_USER_PERCENT = r"""(?<![\w\-])-U[ \t]*["']?[^\s%:"'$]{1,100}+%"""
+_USER_PERCENT = r"""(?<![\w\-])-U[ \t]*"""
+_PERCENT_NAME = r"""[^\s%:"'$]{1,100}+%"""
 # Oracle's `sqlplus user/VALUE@DB` (and its other tools), Jenkins' `-auth user:VALUE`, lftp's `-u user,VALUE`.
 _ORACLE_LOGIN = (
     r"""(?<![\w\-])(?:sqlplus|expdp|impdp|exp|imp|rman|sqlldr|dgmgrl)(?:[ \t]+[^\s;&|/]+){0,3}?"""
     r"""[ \t]+["']?[A-Za-z][\w$#]{0,60}+/(?P<secret>[^\s@/"']{8,200})(?=[@"' \t]|$)"""
 )
-_OTHER_USER = rf"""(?<![\w\-])(?:-auth[ \t]+{_USER_NAME}|lftp{_ARGS}[ \t]+-u[ \t]+["']?[^\s,"']{{1,100}}+,)"""
+_JENKINS_AUTH = r"""(?<![\w\-])-auth[ \t]+"""
+_LFTP_USER = rf"""(?<![\w\-])lftp{_ARGS}[ \t]+-u[ \t]+"""
+_COMMA_NAME = r"""[^\s,"']{1,100}+,"""
 # A Dockerfile's `ENV NAME VALUE`, the old form without `=` (a path value names a file); Windows'
 # `setx NAME VALUE` and fish's `set -x NAME VALUE` alike.
 # The name is found ahead and then taken whole, never given back: `[A-Za-z0-9_]*WORD[A-Za-z0-9_]*`
@@ -164,26 +171,36 @@ _DOCKER_ENV = (
     rf"(?=[A-Za-z0-9_]*?(?i:{_SECRET_WORD}))[A-Za-z0-9_]++[ \t]+(?!~/|\.{{0,2}}/)"
 )
 # After the name: `=` or `:` (quotes or markdown emphasis allowed around the name and the colon:
-# `**Password**: ...`, `**Password:** ...`; an arrow or a dash: `password -> ...`), a table's next
-# cell (`| password | ... |`), what it is for and a colon ("Password for db01: ...", "Password
-# (prod): ..."), or a few words of prose and "is" ("is still ...").
+# `**Password**: ...`, `**Password:** ...`), a table's next cell (`| password | ... |`), or a few
+# words of prose and "is" ("is still ...").
 _ASSIGNED = (
-    r"""(?:["'*_]{0,2}\s*(?::=|=>|->|[:=\u2192\u2013\u2014])[*_]{0,2}\s*|[ \t]*\|[ \t]*"""
-    r"""|[ \t]+(?:for|of|on)[ \t]+[^\n:=]{1,40}?:[ \t]*|[ \t]*\([^\n()]{1,40}\)[ \t]*:[ \t]*"""
+    r"""(?:["'*_]{0,2}\s*(?::=|=>|[:=])[*_]{0,2}\s*|[ \t]*\|[ \t]*"""
     r"""|[^\n.:=]{0,40}?\s(?:is|was|are)(?:[ \t]+(?:still|now|currently|temporarily))?\s+)["'`]?"""
+)
+# Looser ways prose gives one (an arrow or a dash: `password -> ...`; what it is for: "Password for
+# db01: ...", "Password (prod): ..."): only for a value that mixes capitals, small letters and digits,
+# since prose says "the signing key on 2024-03-01: kid2024-03 replaces..." too.
+_LOOSELY_ASSIGNED = (
+    r"""(?i:[ \t]*(?:->|\u2192|\u2013|\u2014)[ \t]*|[ \t]+(?:for|of|on)[ \t]+[^\s:=/]{1,40}:[ \t]+"""
+    r"""|[ \t]*\([^\n()]{1,40}\)[ \t]*:[ \t]*)["'`]?"""
 )
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
+# A capital, a small letter and a digit, looked for ahead within such a value.
+_VALUE_CHAR = r"""[^\s"'`,;<>(){}\[\]$]"""
+_MIXED = rf"""(?={_VALUE_CHAR}{{0,200}}?[A-Z])(?={_VALUE_CHAR}{{0,200}}?[a-z])(?={_VALUE_CHAR}{{0,200}}?[0-9])"""
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
-# `%` or `,`), unless it starts with `$` (a variable).
-_WORD_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{8,})"""
+# `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
+_WORD_CHAR = r"""[^\s"'`;|&<>()]"""
+_WORD_VALUE = rf"""(?P<secret>(?!\$){_WORD_CHAR}{{7,}}[^\s"'`;|&<>()\\])"""
 # The same joined to a name's `=`, but not a comma after it (`f(password=..., port=5432)`).
 _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # Placeholders, references to a value kept elsewhere (Terraform's `var.db_password_2`,
 # `random_password.db_v2.result`, `data.vault_generic_secret.aws2.data[...]`, a template's
-# `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`) and files (`az login -p sp-cert2024.pem`).
+# `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
+# numbers, addresses and port mappings (`27017:27017`).
 PLACEHOLDER = re.compile(
-    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*|\{\{|^%\w+%$"
+    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
     re.IGNORECASE,
@@ -198,23 +215,55 @@ BASIC_AUTH = "Basic Auth Credentials"
 _BASIC_HEADER = re.compile(
     r"(?i)\bAuthorization:[ \t]*Basic[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"
 )
-# A value with a capital, a small letter and a digit (looked for ahead, within the value).
-_MIXED = r"""(?=\S{0,200}?[A-Z])(?=\S{0,200}?[a-z])(?=\S{0,200}?[0-9])"""
-# A name ending in a secret word ("API key", `DB_PASSWORD`; not `credential_source`, `token_endpoint`).
-_ENDS_NAME = rf"""(?i:(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD})(?![A-Za-z0-9_.\-])"""
 # A name holding a secret word, bounded on both sides.
 _NAMED = rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"""
-# Vault's `vault kv put PATH key=VALUE ...` and `vault write`: every value given is a secret.
-_VAULT_WRITE = (
-    r"""(?<![\w\-])vault[ \t]+(?:kv[ \t]+(?:put|patch)|write)(?:[ \t]+-[^\s;&|]+){0,6}?[ \t]+[^\s;&|=]{1,200}+"""
-    r"""(?:[ \t]+[\w.\-]{1,60}+=[^\s;&|]{0,300}+){0,10}?[ \t]+[\w.\-]{1,60}+="""
-)
-# A secret-like XML element (`<password>...</password>`), .NET's `<add key="DbPassword" value="..." />`
-# and Java's `<property name="password" value="..."/>`.
+# Other `Authorization:` schemes than Basic and Bearer (their own rules): `token ...`, `Splunk ...`, none;
+# the value ends the header (in `AWS4-HMAC-SHA256 Credential=..., Signature=...` nothing does) and is as
+# long as a token is (16 or more: "Authorization: see ADR-0042" is prose).
+_AUTHORIZATION = r"""(?i:\bAuthorization:[ \t]*(?:(?!(?:basic|bearer)[ \t])[A-Za-z][\w\-]{0,30}+[ \t]+)?)"""
+_HEADER_END = r"""(?=["'`]|[ \t]*$)"""
+_XFREERDP = r"""(?<![\w\-])(?:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{0,300}?[ \t]/p:"""
+# A secret-like XML element (`<password>...</password>`, CDATA too), .NET's `<add key="DbPassword"
+# value="..." />` and Java's `<property name="password" value="..."/>`.
+# The name ends in the word (not `<UserSecretsId>`, `<tokenUri>`, `key="SecretsManagerRegion"`).
 _XML_ELEMENT = (
-    rf"""(?i)<(?P<tag>[\w.:\-]{{0,60}}?{_SECRET_WORD}[\w.:\-]{{0,60}}+)>(?P<secret>[^<\s]{{8,200}})</(?P=tag)>"""
+    rf"""(?i)<(?P<tag>[\w.:\-]{{0,60}}?{_SECRET_WORD})(?:[ \t][^<>\n]{{0,200}})?>(?:<!\[CDATA\[)?"""
+    r"""(?P<secret>[^<>\s\]]{8,200})(?:\]\]>)?</(?P=tag)>"""
 )
-_APP_SETTING = rf"""(?i)\b(?:key|name)=["'][\w.:\-]{{0,60}}?{_SECRET_WORD}[\w.:\-]{{0,60}}+["'][ \t]+value="""
+_APP_SETTING = rf"""(?i)\b(?:key|name)=["'][\w.:\-]{{0,60}}?{_SECRET_WORD}["'][ \t]+value="""
+
+
+def _valued(prefix: str, guard: str = "") -> tuple[str, str]:
+    """A command's value after `prefix`: a shell word (after `guard`: not a path, say), or a quoted string whole."""
+    return rf"""{prefix}["']?{guard}{_WORD_VALUE}""", rf"{prefix}{_QUOTED}"
+
+
+def _valued_after(prefix: str, name: str) -> tuple[str, str, str]:
+    """A value after `prefix` and the `name` joined to it (`user:`), the quote around both or the value alone."""
+    return (
+        rf"""{prefix}["']?{name}{_WORD_VALUE}""",
+        rf"{prefix}{name}{_QUOTED}",
+        rf"""{prefix}(?P<quote>["']){name}{_QUOTED_REST}""",
+    )
+
+
+# Every command-line value, each as a shell word and as a quoted string.
+_COMMAND_VALUES = (
+    *_valued(_DOCKER_ENV),
+    *_valued(_PASSWORD_OPTION, _NOT_A_PATH),
+    *_valued(_SSH_KEYGEN_SECOND),
+    *_valued(_JOINED_P),
+    *_valued(rf"{_SHORT_FLAG_NAME}[ \t]+", _NOT_A_PATH),
+    *_valued(_POSITIONAL),
+    *_valued(_STORED),
+    *_valued(_HERE_STRING),
+    *_valued(_XFREERDP),
+    *_valued_after(_USER_OPTION, _USER_NAME),
+    *_valued_after(_OPENSSL_PASS, "pass:"),
+    *_valued_after(_USER_PERCENT, _PERCENT_NAME),
+    *_valued_after(_JENKINS_AUTH, _USER_NAME),
+    *_valued_after(_LFTP_USER, _COMMA_NAME),
+)
 
 # Vendor formats and unquoted assignments that detect-secrets' markdown rules miss; a pattern's
 # `secret` group is what is redacted (the whole match when it has none). Kinds reuse
@@ -248,61 +297,35 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
             # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
             (KEYWORD, rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
-            (KEYWORD, rf"{_DOCKER_ENV}{_WORD_VALUE}"),
             (KEYWORD, rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
             (KEYWORD, rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
-            (KEYWORD, rf"""{_PASSWORD_OPTION}["']?{_NOT_A_PATH}{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_PASSWORD_OPTION}{_QUOTED}"),
-            (KEYWORD, rf"""{_SSH_KEYGEN_SECOND}["']?{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_SSH_KEYGEN_SECOND}{_QUOTED}"),
-            (KEYWORD, rf"""{_JOINED_P}["']?{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_JOINED_P}{_QUOTED}"),
-            (KEYWORD, rf"""{_USER_OPTION}["']?{_USER_NAME}{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_USER_OPTION}{_USER_NAME}{_QUOTED}"),
-            (KEYWORD, rf"""{_USER_OPTION}(?P<quote>["']){_USER_NAME}{_QUOTED_REST}"""),
-            (KEYWORD, rf"{_SHORT_FLAG}{_WORD_VALUE}"),
-            (KEYWORD, rf"{_SHORT_FLAG_NAME}[ \t]+{_QUOTED}"),
-            (KEYWORD, rf"{_OPENSSL_PASS}{_WORD_VALUE}"),
-            (KEYWORD, rf"{_OPENSSL_QUOTED}{_QUOTED_REST}"),
-            (KEYWORD, rf"(?<![\w\-])-pass(?:in|out)?[ \t]+pass:{_QUOTED}"),
+            (KEYWORD, rf"""(?i:{_SECRET_NAME}){_LOOSELY_ASSIGNED}{_MIXED}{_VALUE}"""),
+            *((KEYWORD, rule) for rule in _COMMAND_VALUES),
+            (KEYWORD, _ORACLE_LOGIN),
             (KEYWORD, rf"{_IDENTIFIED_BY}{_QUOTED}"),
             (KEYWORD, rf"{_IDENTIFIED_BY_UPPER}(?![\"'])(?!PASSWORD\b){_WORD_VALUE}"),
             (KEYWORD, rf"{_SQL_PASSWORD}{_QUOTED}"),
-            (KEYWORD, rf"""{_POSITIONAL}["']?{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_POSITIONAL}{_QUOTED}"),
-            (KEYWORD, rf"""{_STORED}["']?{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_STORED}{_QUOTED}"),
             (KEYWORD, rf"{_ECHOED}{_WORD_VALUE}{_TO_STDIN}"),
             (KEYWORD, rf"{_ECHOED}{_QUOTED}{_TO_STDIN}"),
-            (KEYWORD, rf"""{_HERE_STRING}["']?{_WORD_VALUE}"""),
-            (KEYWORD, rf"{_HERE_STRING}{_QUOTED}"),
-            (KEYWORD, rf"{_USER_PERCENT}{_WORD_VALUE}"),
-            (KEYWORD, _ORACLE_LOGIN),
-            (KEYWORD, rf"""{_OTHER_USER}{_WORD_VALUE}"""),
-            (KEYWORD, rf"""(?i)\bAuthorization:[ \t]*(?:(?:token|apikey|api-key|ssws|key)[ \t]+)?["']?{_WORD_VALUE}"""),
+            (KEYWORD, rf"""{_AUTHORIZATION}["']?(?=[^\s"'`]{{16}}){_WORD_VALUE}{_HEADER_END}"""),
+            (KEYWORD, rf"{_AUTHORIZATION}{_QUOTED}"),
             (KEYWORD, rf"""(?i)\bConvertTo-SecureString[ \t]+(?:-String[ \t]+)?{_QUOTED}"""),
             (KEYWORD, _XML_ELEMENT),
             (KEYWORD, rf"{_APP_SETTING}{_QUOTED}"),
             (KEYWORD, rf"""\bchangeUserPassword\([ \t]*["'][^"'\n]{{1,100}}["'][ \t]*,[ \t]*{_QUOTED}"""),
-            # A value right after the name, in prose ("Use token ...", "API key ... was leaked"): only one that
-            # mixes capitals, small letters and digits (quoted or not), since prose goes on after a name.
-            (KEYWORD, rf"""{_ENDS_NAME}[ \t]+{_MIXED}{_WORD_VALUE}"""),
-            (KEYWORD, rf"""{_ENDS_NAME}[ \t]+(?P<quote>["']){_MIXED}(?P<secret>[^\s"']{{8,200}})(?P=quote)"""),
-            (KEYWORD, rf"""{_VAULT_WRITE}{_JOINED_VALUE}"""),
             (
                 KEYWORD,
-                rf"""(?i)[?&](?:{_SECRET_WORD}|key|access_token|auth|sig|signature)=(?P<secret>[^\s&#"'<>]{{8,200}})""",
+                rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|signature)=(?P<secret>[^\s&#"'<>]{{8,200}})""",
             ),
-            (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{16,200})@"""),
-            (
-                KEYWORD,
-                rf"""(?<![\w\-])(?:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{{0,300}}?[ \t]/p:["']?{_WORD_VALUE}""",
-            ),
+            # A token as a URL's user (`https://TOKEN@github.com`): long, as tokens are; a user name is shorter.
+            (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})@"""),
             (KEYWORD, rf"""(?i)\bname:[ \t]*+["']?{_NAMED}["']?[ \t]*,[ \t]*value:[ \t]*["']?{_VALUE}"""),
-            # A .pgpass line: host:port:database:user:password.
+            # A .pgpass line: host:port:database:user:password (a `:` in a field is escaped; the database
+            # is a name or `*`, so an IPv6 address or `redis:6379:0:...` is not one).
             (
                 KEYWORD,
-                r"""^[ \t]*[^\s:]{1,255}+:(?:[0-9]{1,5}|\*):[^\s:]{1,255}+:[^\s:]{1,255}+:(?P<secret>\S{8,200})$""",
+                r"""^[ \t]*[^\s:]{1,255}+:(?:[0-9]{1,5}|\*):(?:[A-Za-z_][^\s:]{0,254}+|\*):[^\s:]{1,255}+:"""
+                r"""(?P<secret>(?:[^\s:\\]|\\.){8,200}+)[ \t]*$""",
             ),
         )
     ),
@@ -315,7 +338,8 @@ _ENV_NAME = (
     r"""(?i)^[ \t]*+(?:-[ \t]*+)?name:[ \t]*+["']?"""
     rf"""{_NAMED}["']?[ \t]*$"""
 )
-# A YAML key naming a secret, its value indented on the next line (`password:` then `  VALUE`).
+# A YAML key naming a secret, its value indented on the next line (`password:` then `  VALUE`), the
+# whole line and not a key of its own (`secrets:` then `  S3_BUCKET_NAME:`).
 _YAML_KEY = rf"""(?i)^[ \t]*+["']?{_NAMED}["']?[ \t]*:[ \t]*$"""
 # SQL broken after `IDENTIFIED [BY]`, `WITH PASSWORD [=]`, `SET PASSWORD ... =` or `PASSWORD` (no `\`:
 # SQL goes on to its `;`), a quoted value (after `BY`, where it was not above) first on the next line.
@@ -329,7 +353,7 @@ _SQL_VALUE = rf"""^[ \t]*+(?:(?i:BY)[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(_ENV_NAME), re.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
     (re.compile(_SQL_OPEN), re.compile(_SQL_VALUE)),
-    (re.compile(_YAML_KEY), re.compile(rf"""^[ \t]+["']?{_VALUE}""")),
+    (re.compile(_YAML_KEY), re.compile(rf"""^[ \t]+["']?{_VALUE}["']?[ \t]*$(?<!:)""")),
 )
 
 
@@ -341,18 +365,20 @@ def own_suspect(line: str) -> bool:
 
 
 def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
-    """(kind, value, line) for each match of `PATTERNS` (on each line, and on each command continued
-    over lines with `\\` joined whole), of `FOLLOWING`, and each unquoted high-entropy token."""
-    found: list[tuple[str, str, int]] = []
-    for first, line in [*enumerate(lines), *continued(lines)]:
-        for kind, pattern in PATTERNS:
-            for match in pattern.finditer(line):
-                value = match.group("secret") if "secret" in pattern.groupindex else match.group(0)
-                if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
-                    continue
-                if pattern is _BASIC_HEADER and not _basic_credentials(value):
-                    continue
-                found.append((kind, value, _line_holding(lines, first, value)))
+    """(kind, value, line) in one text's `lines` for each match of `PATTERNS` (on each line, and on each
+    command continued over lines with `\\` joined whole), of `FOLLOWING`, and each unquoted high-entropy
+    token."""
+    found = [(kind, value, number) for number, line in enumerate(lines) for kind, value, _ in _matches(line)]
+    for first, joined, starts in continued(lines):
+        for kind, value, at in _matches(joined):
+            # Reported where it is, in the part of each line it spans (a value the join made whole is on none).
+            for index in range(bisect.bisect_right(starts, at) - 1, len(starts)):
+                if starts[index] >= at + len(value):
+                    break
+                end = starts[index + 1] if index + 1 < len(starts) else len(joined)
+                part = joined[max(at, starts[index]) : min(at + len(value), end)]
+                if part:
+                    found.append((kind, part, first + index))
     for number, line in enumerate(lines):
         for match in ENTROPY_TOKEN.finditer(line):
             if _random_looking(match.group(0)):
@@ -364,10 +390,26 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
     return found
 
 
-def continued(lines: list[str]) -> list[tuple[int, str]]:
-    """Each command continued over lines ending in `\\`, joined as the shell reads it, with the index of
-    its first line (`docker login \\`, `-u ci \\`, `-p VALUE`: no line alone shows the password)."""
-    joined: list[tuple[int, str]] = []
+def _matches(line: str) -> list[tuple[str, str, int]]:
+    """(kind, value, where it starts) for each match of `PATTERNS` in `line` that its kind's checks accept."""
+    found = []
+    for kind, pattern in PATTERNS:
+        for match in pattern.finditer(line):
+            group = "secret" if "secret" in pattern.groupindex else 0
+            value = match.group(group)
+            if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
+                continue
+            if pattern is _BASIC_HEADER and not _basic_credentials(value):
+                continue
+            found.append((kind, value, match.start(group)))
+    return found
+
+
+def continued(lines: list[str]) -> list[tuple[int, str, list[int]]]:
+    """Each command continued over lines ending in `\\` in one text, joined as the shell reads it (the
+    `\\` and the line end dropped, nothing added), with the index of its first line and where each of
+    its lines starts in it (`docker login \\`, `-u ci \\`, `-p VALUE`: no line alone shows the password)."""
+    joined: list[tuple[int, str, list[int]]] = []
     start = 0
     while start < len(lines):
         end = start
@@ -375,19 +417,10 @@ def continued(lines: list[str]) -> list[tuple[int, str]]:
             end += 1
         if end > start:
             parts = [line.rstrip()[:-1] for line in lines[start:end]] + [lines[end]]
-            joined.append((start, " ".join(parts)))
+            starts = list(itertools.accumulate((len(part) for part in parts[:-1]), initial=0))
+            joined.append((start, "".join(parts), starts))
         start = end + 1
     return joined
-
-
-def _line_holding(lines: list[str], first: int, value: str) -> int:
-    """The line, from `first` on, that holds `value` (a value found on a joined command is on one of its lines)."""
-    for number in range(first, len(lines)):
-        if value in lines[number]:
-            return number
-        if not lines[number].rstrip().endswith("\\"):
-            break
-    return first
 
 
 def _basic_credentials(value: str) -> bool:

@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
@@ -80,6 +80,9 @@ MIN_SHARED_WORDS = 2
 _PART = re.compile(r" \(part \d+\)$")
 
 
+Source = Literal["core", "kind", "project", "ranked"]
+
+
 class Priority(IntEnum):
     CORE = 0
     KIND = 1
@@ -87,9 +90,17 @@ class Priority(IntEnum):
     RANKED = 3
 
     @property
-    def source(self) -> str:
+    def source(self) -> Source:
         """`Document.source` for what this rule takes."""
-        return self.name.lower()
+        return _SOURCES[self]
+
+
+_SOURCES: dict[Priority, Source] = {
+    Priority.CORE: "core",
+    Priority.KIND: "kind",
+    Priority.PROJECT: "project",
+    Priority.RANKED: "ranked",
+}
 
 
 @dataclass(frozen=True)
@@ -167,7 +178,7 @@ class Document:
     # The rule that took it, or would have: "core", "kind" (listed for the kind in context.yml),
     # "project" (the project's context) or "ranked" (relevant to the task). `reason` says it in
     # prose, for people; this is for programs (`--json`, the evaluation).
-    source: str
+    source: Source
 
 
 @dataclass(frozen=True)
