@@ -354,15 +354,23 @@ def _denylist(kind: str) -> list[re.Pattern[str]]:
 
 
 def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, int]]:
-    """Where `value` sits in `line`, widened to its plugin's whole match and token tail."""
+    """Where `value` sits in `line`, widened to its plugin's whole match and token tail.
+
+    Each pattern's matches are found once per line and looked up by position: run again for every
+    place the value is, a line repeating one key 8,000 times took 32 s."""
+    matches = [[(match.start(), match.end()) for match in pattern.finditer(line)] for pattern in patterns]
+    ends = [[stop for _, stop in found] for found in matches]
     spans = []
     start = line.find(value)
     while start != -1:
         end = start + len(value)
-        for pattern in patterns:
-            for match in pattern.finditer(line):
-                if match.start() <= start < match.end() or start <= match.start() < end:
-                    start, end = min(start, match.start()), max(end, match.end())
+        for found, stops in zip(matches, ends, strict=True):
+            # One pattern's matches do not overlap: those overlapping [start, end) are a run, the
+            # first one ending after `start`.
+            index = bisect.bisect_right(stops, start)
+            while index < len(found) and found[index][0] < end:
+                start, end = min(start, found[index][0]), max(end, found[index][1])
+                index += 1
         tail = _TOKEN_TAIL.match(line, end)
         spans.append((start, tail.end() if tail else end))
         start = line.find(value, end)

@@ -26,12 +26,16 @@ import math
 import re
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`,
-# and `pass` or `pw` as a name's last part (`SMTP_PASS`, `--db-pass`, `DB_PW`; not `bypass`,
-# `PASS_MAX_DAYS`, nor a word of its own: "pass X to", `--- PASS: TestX`).
+# and `pass` or `pw` ending a name in capitals (`SMTP_PASS`, `DB_PW`) or after a word that says
+# whose (`--db-pass`, `ansible_become_pass`); not `bypass`, `PASS_MAX_DAYS`, `render_pass`,
+# `--first-pass`, nor a word of its own ("pass X to", `--- PASS: TestX`).
+_PASS_NAME = (
+    r"(?:(?-i:(?<=[A-Z0-9]_)(?:PASS|PW))|(?<![A-Za-z0-9])(?:db|database|smtp|mail|redis|admin|root|user|ldap"
+    r"|bind|become|ssh|sudo|proxy|ftp|vnc|mq|amqp|broker|store|key|auth|login)[_\-](?:pass|pw))(?![A-Za-z0-9_\-])"
+)
 _SECRET_WORD = (
     r"(?:secret|passw(?:or)?d|passphrase|pwd|token|api[_\- ]?key|access[_\- ]?key|private[_\- ]?key"
-    r"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key"
-    r"|(?<=[_\-])(?:pass|pw)(?![A-Za-z0-9_\-]))"
+    rf"|auth[_\- ]?key|signing[_\- ]?key|account[_\- ]?key|credential|session[_\- ]?key|{_PASS_NAME})"
 )
 # Its name is where the word is (`DB_PASSWORD`'s `PASSWORD`): what comes before it is not needed. Matched from a
 # word boundary through any name characters before the word, a long run of them with many boundaries
@@ -41,7 +45,7 @@ _SECRET_NAME = rf"{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"
 # A long option whose name ends in one (`--password`, `--client-secret`, `--pass`; not `--password-file`)
 # or redis-server's `--requirepass` and `--masterauth`,
 # but not one that turns it off or asks for it (`--no-password`, `--ask-vault-password`).
-_FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)(?:[A-Za-z0-9_\-]*{_SECRET_WORD}|requirepass|masterauth)"
+_FLAG_NAME = rf"(?<![\w\-])--(?!(?:no|ask)-)(?:[A-Za-z0-9_\-]*{_SECRET_WORD}|requirepass|masterauth|pass(?![\w\-]))"
 # Its value is the next argument; one starting with `-` is the next option (`--password-stdin` takes
 # none), and one starting like a path names a file (`--private-key ./deploy2.pem`).
 _NOT_A_PATH = r"(?!-|~/|\.{0,2}/)"
@@ -54,7 +58,7 @@ _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
 # More arguments of the same command before the one wanted: bounded, and never past `;`, `&` or `|`
 # (`7z x a.7z && docker run -p127.0.0.1:5432:5432 ...` gives 7-Zip no password).
-_ARGS = r"""(?:[ \t]+[^\s;&|]+){0,12}?"""
+_ARGS = r"""(?:[ \t]+[^\s;&|]+){0,16}?"""
 # An argument that may be quoted, spaces and all (a user name: `rabbitmqctl add_user 'billing' ...`).
 _ARGUMENT = r"""(?:"[^"\n]{1,100}"|'[^'\n]{1,100}'|[^\s"';&|]{1,100}+)"""
 # mysql's `-pVALUE` (the value joined to it: `-p value` prompts, and `value` is the database) and
@@ -64,7 +68,7 @@ _JOINED_P = rf"""(?<![\w\-])(?:mysql(?:dump|admin)?|7z[arz]?(?:\.exe)?){_ARGS}[ 
 # line: a runbook breaks a long curl command over lines ending in `\`, and `-u` may be on its own
 # line or its tenth argument. `docker run -u 1000:1000`, a user and group, is short or without
 # digits, as `looks_secret` asks.
-_USER_OPTION = r"""(?<![\w\-])(?:-[uU]|--user|--proxy-user)(?:[ \t]+|=)"""
+_USER_OPTION = r"""(?<![\w\-])(?:-u|--user|--proxy-user)(?:[ \t]+|=)"""
 # The user name is bounded and never given back: unbounded, `--user=--user=...` (no `:`) ran from each
 # `--user=` to the line's end, quadratic (200 KB: 22 s).
 _USER_NAME = r"""[^\s:"'$]{1,100}+:"""
@@ -86,8 +90,13 @@ _PASSWORD_OPTION = (
     rf"""|mosquitto_(?:pub|sub|rr){_ARGS}[ \t]+-P|snmp(?:walk|bulkwalk|get|bulkget|set|table|trap){_ARGS}[ \t]+-[cAX]"""
     rf"""|openssl[ \t]+passwd(?:[ \t]+-[^\s;&|]+){{0,4}})[ \t]*"""
 )
-# ssh-keygen's second passphrase option (`-p -P OLD -N NEW`): a match ends at the first.
+# ssh-keygen's second passphrase option (`-p -P OLD -N NEW`), snmp's second (`-A ... -X ...`): a
+# match ends at the first.
 _SSH_KEYGEN_SECOND = rf"""(?<![\w\-])ssh-keygen{_ARGS}[ \t]+-[NP][ \t]+{_ARGUMENT}{_ARGS}[ \t]+-[NP][ \t]*"""
+_SNMP_SECOND = (
+    rf"""(?<![\w\-])snmp(?:walk|bulkwalk|get|bulkget|set|table|trap){_ARGS}[ \t]+-[AX][ \t]+{_ARGUMENT}"""
+    rf"""{_ARGS}[ \t]+-[AX][ \t]*"""
+)
 # A single-dash option named for a password (keytool's `-storepass`, `-srckeypass`; `-password`),
 # and openssl's `-passin pass:VALUE` (`env:NAME` and `file:PATH` name where it is). The name is
 # bounded: at every `-` of a long line it is tried up to 20 letters on.
@@ -142,13 +151,14 @@ _STORED = (
 )
 # A value echoed into the next command, which reads a secret from stdin (`echo VALUE | docker login
 # --password-stdin`, `| gcloud secrets versions add NAME --data-file=-`, `| docker secret create`,
-# `... =/dev/stdin`, `| chpasswd`, `| sudo -S`),
+# `| kubectl create secret ... =/dev/stdin`, `| vault kv put ... key=-`, `| chpasswd`, `| sudo -S`),
 # or given to it as a here-string (`--password-stdin <<< VALUE`); not `echo "$TOKEN" | ...`.
 _ECHOED = r"""(?<![\w\-])(?:echo(?:[ \t]+-[neE]{1,3})?|printf(?:[ \t]+["']?%s(?:\\n)?["']?)?)[ \t]+"""
 _TO_STDIN = (
-    r"""(?=[ \t]*\|[^\n|;&]{0,200}?(?:--password-stdin|--data-file[= ]-(?![\w/])|/dev/stdin|(?<![\w\-])chpasswd"""
+    r"""(?=[ \t]*\|[^\n|;&]{0,200}?(?:--password-stdin|--data-file[= ]-(?![\w/])|(?<![\w\-])chpasswd"""
     r"""|(?<![\w\-])passwd[ \t]+--stdin|(?<![\w\-])sudo[ \t]+-S(?!\S)|docker[ \t]+secret[ \t]+create"""
-    r"""|gh[ \t]+secret[ \t]+set|=-(?!\S)))"""
+    r"""|gh[ \t]+secret[ \t]+set|kubectl[ \t]+create[ \t]+secret[^\n|;&]{0,200}?/dev/stdin"""
+    r"""|vault[ \t]+kv[ \t]+(?:put|patch)[^\n|;&]{0,200}?=-(?!\S)))"""
 )
 _HERE_STRING = r"""(?<![\w\-])--password-stdin[ \t]*<<<[ \t]*"""
 # smbclient's `-U user%VALUE` and `-Uuser%VALUE`.
@@ -174,21 +184,11 @@ _DOCKER_ENV = (
 # `**Password**: ...`, `**Password:** ...`), a table's next cell (`| password | ... |`), or a few
 # words of prose and "is" ("is still ...").
 _ASSIGNED = (
-    r"""(?:["'*_]{0,2}\s*(?::=|=>|[:=])[*_]{0,2}\s*|[ \t]*\|[ \t]*"""
+    r"""(?:["'*_]{0,2}\s*(?::=|=>|[:=])[*_]{0,2}\s*|["'*_`]{0,2}[ \t]*\|[ \t]*"""
     r"""|[^\n.:=]{0,40}?\s(?:is|was|are)(?:[ \t]+(?:still|now|currently|temporarily))?\s+)["'`]?"""
-)
-# Looser ways prose gives one (an arrow or a dash: `password -> ...`; what it is for: "Password for
-# db01: ...", "Password (prod): ..."): only for a value that mixes capitals, small letters and digits,
-# since prose says "the signing key on 2024-03-01: kid2024-03 replaces..." too.
-_LOOSELY_ASSIGNED = (
-    r"""(?i:[ \t]*(?:->|\u2192|\u2013|\u2014)[ \t]*|[ \t]+(?:for|of|on)[ \t]+[^\s:=/]{1,40}:[ \t]+"""
-    r"""|[ \t]*\([^\n()]{1,40}\)[ \t]*:[ \t]*)["'`]?"""
 )
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
-# A capital, a small letter and a digit, looked for ahead within such a value.
-_VALUE_CHAR = r"""[^\s"'`,;<>(){}\[\]$]"""
-_MIXED = rf"""(?={_VALUE_CHAR}{{0,200}}?[A-Z])(?={_VALUE_CHAR}{{0,200}}?[a-z])(?={_VALUE_CHAR}{{0,200}}?[0-9])"""
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
 _WORD_CHAR = r"""[^\s"'`;|&<>()]"""
@@ -217,10 +217,14 @@ _BASIC_HEADER = re.compile(
 )
 # A name holding a secret word, bounded on both sides.
 _NAMED = rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"""
-# Other `Authorization:` schemes than Basic and Bearer (their own rules): `token ...`, `Splunk ...`, none;
+# Other `Authorization:` schemes than Basic and Bearer (their own rules) and NTLM, Negotiate and Digest
+# (handshakes, not secrets): `token ...`, `Splunk ...`, none, also as a JSON key;
 # the value ends the header (in `AWS4-HMAC-SHA256 Credential=..., Signature=...` nothing does) and is as
 # long as a token is (16 or more: "Authorization: see ADR-0042" is prose).
-_AUTHORIZATION = r"""(?i:\bAuthorization:[ \t]*(?:(?!(?:basic|bearer)[ \t])[A-Za-z][\w\-]{0,30}+[ \t]+)?)"""
+_AUTHORIZATION = (
+    r"""(?i:\bAuthorization["']?:[ \t]*["']?"""
+    r"""(?:(?!(?:basic|bearer|ntlm|negotiate|digest)[ \t])[A-Za-z][\w\-]{0,30}+[ \t]+)?)"""
+)
 _HEADER_END = r"""(?=["'`]|[ \t]*$)"""
 _XFREERDP = r"""(?<![\w\-])(?:xfreerdp|wlfreerdp|sdl-freerdp)[^\n|;&]{0,300}?[ \t]/p:"""
 # A secret-like XML element (`<password>...</password>`, CDATA too), .NET's `<add key="DbPassword"
@@ -252,6 +256,7 @@ _COMMAND_VALUES = (
     *_valued(_DOCKER_ENV),
     *_valued(_PASSWORD_OPTION, _NOT_A_PATH),
     *_valued(_SSH_KEYGEN_SECOND),
+    *_valued(_SNMP_SECOND),
     *_valued(_JOINED_P),
     *_valued(rf"{_SHORT_FLAG_NAME}[ \t]+", _NOT_A_PATH),
     *_valued(_POSITIONAL),
@@ -299,7 +304,6 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             (KEYWORD, rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
             (KEYWORD, rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
             (KEYWORD, rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
-            (KEYWORD, rf"""(?i:{_SECRET_NAME}){_LOOSELY_ASSIGNED}{_MIXED}{_VALUE}"""),
             *((KEYWORD, rule) for rule in _COMMAND_VALUES),
             (KEYWORD, _ORACLE_LOGIN),
             (KEYWORD, rf"{_IDENTIFIED_BY}{_QUOTED}"),
@@ -315,7 +319,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             (KEYWORD, rf"""\bchangeUserPassword\([ \t]*["'][^"'\n]{{1,100}}["'][ \t]*,[ \t]*{_QUOTED}"""),
             (
                 KEYWORD,
-                rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|signature)=(?P<secret>[^\s&#"'<>]{{8,200}})""",
+                rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|signature)=(?P<secret>(?!\$)[^\s&#"'<>]{{8,200}})""",
             ),
             # A token as a URL's user (`https://TOKEN@github.com`): long, as tokens are; a user name is shorter.
             (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})@"""),
@@ -343,11 +347,13 @@ _ENV_NAME = (
 _YAML_KEY = rf"""(?i)^[ \t]*+["']?{_NAMED}["']?[ \t]*:[ \t]*$"""
 # SQL broken after `IDENTIFIED [BY]`, `WITH PASSWORD [=]`, `SET PASSWORD ... =` or `PASSWORD` (no `\`:
 # SQL goes on to its `;`), a quoted value (after `BY`, where it was not above) first on the next line.
+# In capitals only: prose ends a line with "identified" and quotes an error below.
 _SQL_OPEN = (
-    rf"""(?:{_IDENTIFIED}(?:[ \t]+(?i:BY))?|{_SQL_PASSWORD_NAME}(?:[ \t]*=)?"""
-    r"""|(?<![\w\-])PASSWORD)[ \t]*$"""
+    r"""(?<![\w\-])(?:IDENTIFIED(?:[ \t]+WITH[ \t]+\w{1,64}+)?(?:[ \t]+BY)?"""
+    r"""|(?:WITH|ENCRYPTED|UNENCRYPTED|LOGIN)[ \t]+PASSWORD(?:[ \t]*=)?"""
+    r"""|SET[ \t]+PASSWORD(?:[ \t]+FOR[ \t]+[^\s=]{1,200}+)?[ \t]*=|PASSWORD)[ \t]*$"""
 )
-_SQL_VALUE = rf"""^[ \t]*+(?:(?i:BY)[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
+_SQL_VALUE = rf"""^[ \t]*+(?:BY[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
