@@ -344,6 +344,13 @@ sys.exit(cli.main())
 """
 
 
+def _feeling_ctrl_c(script: str) -> subprocess.CompletedProcess[str]:
+    """`script` run in a Python of its own that feels SIGINT (see `default_sigint`)."""
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, preexec_fn=default_sigint
+    )
+
+
 @pytest.mark.parametrize(
     ("first", "real", "patch", "code", "line"),
     [
@@ -354,13 +361,8 @@ sys.exit(cli.main())
 def test_a_second_interrupt_while_the_first_is_reported_is_no_traceback(
     first: str, real: str, patch: str, code: int, line: str
 ) -> None:
-    import subprocess
-    import sys
-
     script = SECOND_SIGNAL.format(first=first, real=real, patch=patch)
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, preexec_fn=default_sigint
-    )
+    result = _feeling_ctrl_c(script)
     assert (result.returncode, result.stderr.count("\n")) == (code, 1), result.stderr
     assert result.stderr.startswith(line), result.stderr
 
@@ -379,16 +381,7 @@ print("reported", file=sys.stderr)
 
 
 def test_blocked_signals_do_not_land_through_another_thread() -> None:
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-c", BLOCKED_WITH_A_THREAD],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=default_sigint,
-    )
+    result = _feeling_ctrl_c(BLOCKED_WITH_A_THREAD)
     assert (result.returncode, result.stderr) == (0, "reported\n")
 
 
@@ -415,13 +408,7 @@ except KeyboardInterrupt:
 
 
 def test_a_held_block_that_a_foreign_handler_interrupts_holds_nothing_after() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", AFTER_A_FOREIGN_HANDLER],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=default_sigint,
-    )
+    result = _feeling_ctrl_c(AFTER_A_FOREIGN_HANDLER)
     assert (result.returncode, result.stdout) == (0, "raised at the end of the block\nraised again\n"), result.stderr
 
 

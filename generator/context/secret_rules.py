@@ -90,13 +90,16 @@ _PASSWORD_OPTION = (
     rf"""|mosquitto_(?:pub|sub|rr){_ARGS}[ \t]+-P|snmp(?:walk|bulkwalk|get|bulkget|set|table|trap){_ARGS}[ \t]+-[cAX]"""
     rf"""|openssl[ \t]+passwd(?:[ \t]+-[^\s;&|]+){{0,4}})[ \t]*"""
 )
-# ssh-keygen's second passphrase option (`-p -P OLD -N NEW`), snmp's second (`-A ... -X ...`): a
-# match ends at the first.
-_SSH_KEYGEN_SECOND = rf"""(?<![\w\-])ssh-keygen{_ARGS}[ \t]+-[NP][ \t]+{_ARGUMENT}{_ARGS}[ \t]+-[NP][ \t]*"""
-_SNMP_SECOND = (
-    rf"""(?<![\w\-])snmp(?:walk|bulkwalk|get|bulkget|set|table|trap){_ARGS}[ \t]+-[AX][ \t]+{_ARGUMENT}"""
-    rf"""{_ARGS}[ \t]+-[AX][ \t]*"""
-)
+
+
+def _second_option(command: str, options: str) -> str:
+    """The second of a `command`'s two secret `options` (a match of the first ends at it)."""
+    return rf"""(?<![\w\-]){command}{_ARGS}[ \t]+-{options}[ \t]+{_ARGUMENT}{_ARGS}[ \t]+-{options}[ \t]*"""
+
+
+# ssh-keygen's two passphrases (`-p -P OLD -N NEW`) and snmp's (`-A ... -X ...`).
+_SSH_KEYGEN_SECOND = _second_option("ssh-keygen", "[NP]")
+_SNMP_SECOND = _second_option("snmp(?:walk|bulkwalk|get|bulkget|set|table|trap)", "[AX]")
 # A single-dash option named for a password (keytool's `-storepass`, `-srckeypass`; `-password`),
 # and openssl's `-passin pass:VALUE` (`env:NAME` and `file:PATH` name where it is). The name is
 # bounded: at every `-` of a long line it is tried up to 20 letters on.

@@ -68,8 +68,7 @@ class Section:
     @property
     def folder(self) -> str:
         """The top-level folder of the document ("" at the root of context/)."""
-        head, sep, _ = self.path.partition("/")
-        return head if sep else ""
+        return folder_of(self.path)
 
 
 class FileEntry(NamedTuple):
