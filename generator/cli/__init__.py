@@ -100,6 +100,15 @@ def _reporting(argv: Sequence[str] | None) -> None:
         block_signals()
 
 
+def _report_interrupted(argv: Sequence[str] | None, done: object) -> int:
+    """Say what an interrupt left (`done`: what had landed, if anything) and return its exit code."""
+    _reporting(argv)  # a second Ctrl-C, while the first is reported, must not become a traceback
+    from generator.cli.report import interrupted
+
+    print(f"scaffold: interrupted; {interrupted(done)}", file=sys.stderr)
+    return ExitCode.INTERRUPTED
+
+
 def _undecodable(argv: Sequence[str]) -> str | None:
     """An argument the terminal's encoding could not decode (Python keeps such bytes as surrogates)."""
     for arg in argv:
@@ -130,6 +139,10 @@ def _run(argv: Sequence[str] | None) -> int:
     except ScaffoldError as error:
         if debug:
             raise
+        if signal_received():
+            # The interrupt, turned into one of scaffold's errors on its way out of library code
+            # (Copier's git pipes closed under it: "cannot read or write: Bad file descriptor").
+            return _report_interrupted(argv, None)
         _reporting(argv)
         with signals_held():  # a signal now must not turn the message into a traceback
             print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
@@ -142,11 +155,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt as interrupt:
         if debug:
             raise
-        _reporting(argv)  # a second Ctrl-C, while the first is reported, must not become a traceback
-        from generator.cli.report import interrupted
-
-        print(f"scaffold: interrupted; {interrupted(getattr(interrupt, 'done', None))}", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+        return _report_interrupted(argv, getattr(interrupt, "done", None))
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:
             raise
@@ -157,8 +166,7 @@ def _run(argv: Sequence[str] | None) -> int:
         if signal_received():
             # An interrupt that landed inside library code (an import, a cached_property) can surface as
             # another exception; it is still the interrupt, and nothing was left half-done above it.
-            print("scaffold: interrupted; nothing partial was left behind", file=sys.stderr)
-            return ExitCode.INTERRUPTED
+            return _report_interrupted(argv, None)
         print(
             f"scaffold: internal error: {type(error).__name__}: {error} "
             "(rerun with SCAFFOLD_DEBUG=1 for the traceback, and please report it)",
