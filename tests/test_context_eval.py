@@ -1,10 +1,11 @@
 """The labelled evaluation of context selection (bench/context_eval.py) as a regression test.
 
-The issue's targets are recall >= 0.95 and precision >= 0.75. The selection reaches the
-precision but not the recall: a few hard tasks share no words with their documents, which
-lexical ranking cannot bridge (see docs/context.md). The floors below are what it reaches
-today, so a regression fails; the strict xfail turns into a failure the day the recall
-target is met, so that the floor is raised with it.
+The issue's targets are recall >= 0.95 and precision >= 0.75, and they must generalise to homes
+we did not write. The selection meets them on the first home (60 of 63 gold documents), which
+it was tuned on, but not on the held-out one (42 of 50): hard tasks there share no words with
+their documents, which lexical ranking cannot bridge (see docs/context.md). The floors below
+are what it reaches today, so a regression fails; the strict xfail turns into a failure the
+day the held-out home meets the target too, so that its floor is raised with it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from tests.helpers import REPO_ROOT
 
-RECALL_FLOOR = 0.92
+RECALL_FLOOR = 0.95
 PRECISION_FLOOR = 0.75
 # The held-out home (bench/holdout), written by someone who saw neither the selection code nor the first home.
 HOLDOUT_RECALL_FLOOR = 0.82
@@ -46,6 +47,13 @@ def scores() -> dict[str, Any]:
     return dict(result)
 
 
+@pytest.fixture(scope="module")
+def holdout_scores() -> dict[str, Any]:
+    evaluation = _load()
+    _, result = evaluation.evaluate(evaluation.HOLDOUT_HOME, evaluation.HOLDOUT_TASKS)
+    return dict(result)
+
+
 def test_the_evaluation_home_is_as_the_issue_asks() -> None:
     evaluation = _load()
     tasks = evaluation.load_tasks(evaluation.TASKS)
@@ -66,11 +74,11 @@ def test_selection_keeps_its_recall_and_precision(scores: dict[str, Any]) -> Non
     assert scores["easy"].recall == 1.0
 
 
-def test_selection_generalises_to_the_held_out_home() -> None:
+def test_selection_generalises_to_the_held_out_home(holdout_scores: dict[str, Any]) -> None:
     evaluation = _load()
     tasks = evaluation.load_tasks(evaluation.HOLDOUT_TASKS)
     assert len(tasks) >= 30 and evaluation.check_labels(tasks, evaluation.HOLDOUT_HOME / "context") == []
-    _, result = evaluation.evaluate(evaluation.HOLDOUT_HOME, evaluation.HOLDOUT_TASKS)
+    result = holdout_scores
     assert result["all"].recall >= HOLDOUT_RECALL_FLOOR, result["all"]
     assert result["all"].precision >= HOLDOUT_PRECISION_FLOOR, result["all"]
 
@@ -83,12 +91,19 @@ def test_tasks_a_home_has_nothing_on_get_few_ranked_documents(home: str, ceiling
     assert sum(len(ranked) for _, ranked in found) <= ceiling, found
 
 
-@pytest.mark.xfail(strict=True, reason="recall 0.95: hard tasks that share no words with their documents")
-def test_selection_meets_the_issue_targets(scores: dict[str, Any]) -> None:
+def test_selection_meets_the_issue_targets_on_the_first_home(scores: dict[str, Any]) -> None:
     evaluation = _load()
     overall = scores["all"]
-    assert overall.recall >= evaluation.RECALL_TARGET
-    assert overall.precision >= evaluation.PRECISION_TARGET
+    assert overall.recall >= evaluation.RECALL_TARGET, overall
+    assert overall.precision >= evaluation.PRECISION_TARGET, overall
+
+
+@pytest.mark.xfail(strict=True, reason="held-out recall 0.84: hard tasks that share no words with their documents")
+def test_selection_meets_the_issue_targets_on_the_held_out_home(holdout_scores: dict[str, Any]) -> None:
+    evaluation = _load()
+    result = holdout_scores
+    assert result["all"].recall >= evaluation.RECALL_TARGET, result["all"]
+    assert result["all"].precision >= evaluation.PRECISION_TARGET, result["all"]
 
 
 def test_the_script_runs_and_prints_each_difficulty(capsys: pytest.CaptureFixture[str]) -> None:
