@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from generator.context import documents
+from generator.context import index as index_module
 from generator.context import sections as files_module
 from generator.context.documents import index_path, load_library
 from generator.context.index import INDEX_VERSION, SectionIndex
-from generator.context.sections import MAX_SECTION_BYTES, scan_files, split_sections
+from generator.context.sections import MAX_SECTION_BYTES, folder_of, scan_files, split_sections
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
@@ -186,6 +188,62 @@ def test_bm25_ranks_sections_of_the_ranked_folders_only(tmp_path: Path) -> None:
     everything = library.rank("terraform snake_case names", folders, 50)
     assert all(section.folder in folders for section, _ in everything)
     assert library.rank("zzzz qqqq", folders, 5) == []
+
+
+def test_a_folder_of_few_sections_is_ranked_by_its_row_ids_as_a_full_ranking_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Project contexts are scored by their row ids, in ranges (`_rank_few`): same sections, same
+    # scores and order as filtering every match by folder, for rows renumbered by edits, with
+    # rows of other folders inside the ranges, and not for a folder whose name starts the same.
+    words = ["pool", "retry", "queue", "cache", "timeout", "ledger", "webhook", "replica"]
+    files: dict[str, str | bytes] = {}
+    for n in range(60):
+        body = " ".join(words[(n + k) % len(words)] for k in range(n % 5 + 1))
+        files[f"context/runbooks/r{n:02d}.md"] = f"# R{n}\n\n## Steps\n\n{body}\n\n## Verify\n\n{words[n % 8]}\n"
+        if n % 10 == 0:
+            files[f"context/project-contexts/svc-{n}.md"] = (
+                f"# svc-{n}\n\n## Queues\n\n{body} queue\n\n## Pool\n\npool\n"
+            )
+    files["context/project-contexts-archive/old.md"] = "# old\n\npool retry queue cache\n"
+    make_home(tmp_path, files)
+    context = tmp_path / "context"
+    load_library(context)
+    # An edit renumbers a document's rows and leaves its old ones hidden in the full-text index.
+    edited = context / "project-contexts" / "svc-20.md"
+    edited.write_text("# svc-20\n\n## Retries\n\nretry the webhook with a timeout\n")
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    index = load_library(context)._index
+
+    few: list[bool] = []
+    real_few = SectionIndex._rank_few
+
+    def spy(self: SectionIndex, *args: Any) -> Any:
+        answer = real_few(self, *args)
+        few.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(SectionIndex, "_rank_few", spy)
+    queries = [["pool"], ["retry", "webhook", "retry webhook"], ["queue", "cache", "timeout"], ["zzz"]]
+    for folders in (["project-contexts"], ["project-contexts", "project-contexts-archive"]):
+        for terms in queries:
+            by_ids = index._rank(terms, folders, 5)
+            monkeypatch.setattr(index_module, "FEW_SECTIONS", -1)
+            by_folder = index._rank(terms, folders, 5)
+            monkeypatch.setattr(index_module, "FEW_SECTIONS", 500)
+            monkeypatch.setattr(index_module, "RUN_GAP", 0)
+            one_by_one = index._rank(terms, folders, 5)
+            monkeypatch.setattr(index_module, "MAX_RUNS", 0)
+            scattered = index._rank(terms, folders, 5)
+            monkeypatch.setattr(index_module, "MAX_RUNS", 40)
+            monkeypatch.setattr(index_module, "RUN_GAP", 64)
+            assert by_ids == by_folder == one_by_one == scattered
+            assert {folder_of(path) for path, _, _ in by_ids} <= set(folders)
+    assert few.count(True) == 16 and few.count(False) == 8
+    pool = index._rank(["pool"], ["project-contexts"], 10)
+    assert {path for path, _, _ in pool} == {f"project-contexts/svc-{n}.md" for n in (0, 10, 30, 40, 50)}
+    retry = index._rank(["retry"], ["project-contexts"], 10)
+    assert ("project-contexts/svc-20.md", 1) in [(path, ordinal) for path, ordinal, _ in retry]  # its new row
 
 
 def test_the_sections_of_several_documents_are_those_of_each(tmp_path: Path) -> None:
