@@ -516,13 +516,47 @@ def test_a_task_naming_no_project_gets_the_context_of_the_project_it_is_about() 
 
 
 def test_the_title_query_drops_the_part_number_of_a_split_first_section() -> None:
-    docs = {"incidents/0001-big.md": [("Big outage (part 1)", 10), ("Big outage (part 2)", 10)]}
-    index = QueryIndex(docs, {"outage": {"incidents/0001-big.md#Big outage (part 1)": 5.0}})
+    docs = {
+        "incidents/0001-big.md": [("Big outage (part 1)", 10), ("Big outage (part 2)", 10)],
+        "decisions/0002-failover.md": [("Failover", 10)],
+    }
+    # 40% of the best: cut by the cutoff, but it could join as related.
+    task_scores = {"incidents/0001-big.md#Big outage (part 1)": 5.0, "decisions/0002-failover.md#Failover": 2.0}
+    index = QueryIndex(docs, {"outage": task_scores})
     index.docs["incidents/0001-big.md"] = [
         dataclasses.replace(section, trail=section.heading) for section in index.docs["incidents/0001-big.md"]
     ]
     select(Task("outage"), "service", KIND_MAP, index, 10_000, 0, size)
     assert index.queries == ["outage", "Big outage"]
+
+
+def test_the_title_query_is_not_run_when_it_could_add_nothing() -> None:
+    # It is a second ranking: a third of a warm run on a large home.
+    docs = {**RELATED_DOCS}
+    task_scores = {
+        **TASK_SCORES,
+        "decisions/0011-other.md#Other": 5.0,
+        "decisions/0009-offset.md#Offset pagination on big tables": 5.0,
+    }
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.6, max_documents=3)
+
+    def queries(scores: dict[str, float], links: list[str] | None = None, related: int = 2) -> list[str]:
+        index = QueryIndex(docs, {"listing is slow": scores, "incidents/0007-list-timeouts.md": TITLE_SCORES})
+        index.links = {"incidents/0007-list-timeouts.md": links or []}
+        select(Task("listing is slow"), "service", dataclasses.replace(cmap, related=related), index, 10_000, 0, size)
+        return index.queries
+
+    # 25% of the best: a document the task gives so little cannot join by the title.
+    assert queries(task_scores) == ["listing is slow"]
+    # 35%: it could.
+    assert queries({**task_scores, "decisions/0009-offset.md#Offset pagination on big tables": 7.0}) == [
+        "listing is slow",
+        "incidents/0007-list-timeouts.md",
+    ]
+    # The places for related documents are taken by those linked with the best one.
+    linked = ["decisions/0009-offset.md", "decisions/0010-faint.md"]
+    assert queries({**TASK_SCORES, "decisions/0010-faint.md#Pagination of exports": 7.0}, linked) == ["listing is slow"]
+    assert queries(TASK_SCORES, related=0) == ["listing is slow"]
 
 
 def test_an_inferred_project_already_in_the_prompt_is_not_added_again() -> None:

@@ -520,18 +520,22 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
 
     linked = [(path, "one of the two refers to the other") for path in index.neighbours(top, candidates(LINKED_CUTOFF))]
     title = _PART.sub("", sections[0].trail.split(TRAIL_SEPARATOR)[0])
-    matches: dict[str, list[float]] = {}
-    for section, score in index.rank(title, cmap.ranked_folders, RANK_POOL):
-        if section.path != top:
-            matches.setdefault(section.path, []).append(score)
-    near = {path: _document_score(hits) for path, hits in matches.items()}
-    closest = max(near.values(), default=0.0)
-    eligible = set(candidates(RELATED_CUTOFF))
-    titled = [
-        (path, f"it matches that document's title '{title}'")
-        for path in sorted(near, key=lambda path: (-near[path], path))
-        if near[path] >= RELATED_SHARE * closest and path in eligible
-    ]
+    eligible = set(candidates(RELATED_CUTOFF)) - {path for path, _ in linked}
+    titled: list[tuple[str, str]] = []
+    # The title query is a second ranking (a third of a warm run on a large home): not run when
+    # it could add nothing.
+    if eligible and len(linked) < cmap.related:
+        matches: dict[str, list[float]] = {}
+        for section, score in index.rank(title, cmap.ranked_folders, RANK_POOL):
+            if section.path != top:
+                matches.setdefault(section.path, []).append(score)
+        near = {path: _document_score(hits) for path, hits in matches.items()}
+        closest = max(near.values(), default=0.0)
+        titled = [
+            (path, f"it matches that document's title '{title}'")
+            for path in sorted(near, key=lambda path: (-near[path], path))
+            if near[path] >= RELATED_SHARE * closest and path in eligible
+        ]
     related: dict[str, str] = {}
     for path, reason in linked + titled:
         if len(related) < cmap.related:
