@@ -16,6 +16,7 @@ from tests.helpers import REPO_ROOT
 # Assembled from parts so that this file itself does not look like it leaks anything.
 AWS_KEY = "AKIA" + "Z7Q4L2M9XK3TPW5R"
 GITHUB_TOKEN = "ghp_" + "Zx8Qw3Er5Ty7Ui9Op1As2Df4Gh6Jk8Lz0Xc2V"
+SLACK = "xoxb-" + "1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 GENERIC_TOKEN = "9f8e7d6c" + "5b4a3928" + "1706f5e4" + "d3c2b1a0"
 KEY_BODY = "MIIEowIBAAKCAQEA" + "3Tz2mr7SZiAMfQyuvBjM9Oi"
 PRIVATE_KEY = "\n".join(
@@ -758,6 +759,51 @@ def test_new_text_without_a_suspect_line_does_not_import_detect_secrets(tmp_path
         [sys.executable, "-c", only_plain], capture_output=True, text=True, cwd=REPO_ROOT, check=True
     )
     assert result.stdout.split() == ["True", "False"]
+
+
+def test_detect_secrets_is_imported_without_requests_and_requests_stays_whole() -> None:
+    """Its plugins import `requests` only to verify a secret with its vendor, which scaffold never asks."""
+    import subprocess
+    import sys
+
+    check = (
+        "import sys\n"
+        "{before}"
+        "from generator.context.redact import Piece, Redactor\n"
+        f"[found] = Redactor(None).redact([Piece('a.md', 1, 'slack {SLACK}\\nkey {AWS_KEY}')])\n"
+        "print(sorted(f.kind for f in found.findings), 'requests' in sys.modules)\n"
+        "import requests\n"
+        "import detect_secrets.filters.common as common\n"
+        "import detect_secrets.plugins.base as base\n"
+        "print(requests.Response.__module__, requests.Session.__module__)\n"
+        "print(base.requests.exceptions.RequestException is requests.exceptions.RequestException)\n"
+        "print(common.requests is requests, base.requests.get is requests.get)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check.format(before="")], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    # Found as before, without `requests`; imported after, it is the real module, and detect-secrets'
+    # stand-in answers with it.
+    assert result.stdout.splitlines() == [
+        "['AWS Access Key', 'High Entropy String', 'Slack Token'] False",
+        "requests.models requests.sessions",
+        "True",
+        "False True",
+    ]
+    # Imported before, detect-secrets gets it as it is.
+    result = subprocess.run(
+        [sys.executable, "-c", check.format(before="import requests\n")],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [
+        "['AWS Access Key', 'High Entropy String', 'Slack Token'] True",
+        "requests.models requests.sessions",
+        "True",
+        "True True",
+    ]
 
 
 def test_a_new_cache_scans_no_text_that_could_hold_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

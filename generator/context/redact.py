@@ -10,8 +10,8 @@ Each finding is replaced by `[REDACTED: <kind>]`, up to the end of the token it 
 JWT's signature goes too); a private key goes from its BEGIN line to its END line. Every
 finding is reported as file:line and kind.
 
-Scanning costs about a millisecond a line and importing detect-secrets a third of a second,
-so the spans found in a piece of text are cached by the text's digest (never the secret
+Scanning costs about a millisecond a line and importing detect-secrets 50 ms (twice that with
+`requests`, which it is imported without: `_import_detect_secrets`), so the spans found in a piece of text are cached by the text's digest (never the secret
 values) under the user cache dir, and only lines that could hold a finding are scanned at
 all: lines that one of the regular-expression plugins' patterns matches (copied from
 detect-secrets into the cache the first time it is imported), that hold a keyword the
@@ -26,9 +26,12 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
+import importlib
 import itertools
 import json
 import re
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,8 +245,55 @@ def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> 
     return scanned
 
 
+class _RequestsStandIn(types.ModuleType):
+    """`requests` while detect-secrets is imported (`_import_detect_secrets`).
+
+    Its plugins import `requests` only to verify a secret with its vendor, which scaffold never
+    asks (nothing leaves the machine); importing it is half of importing detect-secrets (50 of
+    100 ms, in a warm run of 200). A plugin module keeps this stand-in: any name looked up on it
+    is looked up on the real `requests`, imported then. The one exception: a verifier's return
+    annotation (`-> requests.Response`), evaluated when detect-secrets defines it, gets a
+    placeholder; anyone else asking for `Response` gets the real one.
+    """
+
+    class _Unused:
+        """What detect-secrets' annotations name instead of `requests.Response`."""
+
+    def __getattr__(self, name: str) -> Any:
+        caller = str(sys._getframe(1).f_globals.get("__name__", ""))
+        if name == "Response" and caller.startswith("detect_secrets.") and sys.modules.get("requests") is self:
+            return self._Unused
+        if sys.modules.get("requests") is self:
+            del sys.modules["requests"]
+        return getattr(importlib.import_module("requests"), name)
+
+
+def _import_detect_secrets() -> None:
+    """Import detect-secrets, its plugins included, without `requests` if nothing has imported it yet.
+
+    The stand-in is in `sys.modules` only while detect-secrets is imported: an `import requests`
+    after it, here or in a program using scaffold as a library, gets the real module.
+    """
+    if "detect_secrets.core.plugins.util" in sys.modules or "requests" in sys.modules:
+        return
+    stand_in = _RequestsStandIn("requests")
+    sys.modules["requests"] = stand_in
+    try:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+        get_mapping_from_secret_type_to_class()  # imports every plugin
+        # The modules that import `requests`: the plugins and this filter, which a scan loads.
+        import detect_secrets.core.secrets_collection
+        import detect_secrets.filters.common
+        import detect_secrets.settings  # noqa: F401 - imported for the later imports to find them done
+    finally:
+        if sys.modules.get("requests") is stand_in:
+            del sys.modules["requests"]
+
+
 def _plugin_patterns() -> list[re.Pattern[str]]:
     """The patterns of detect-secrets' regular-expression plugins."""
+    _import_detect_secrets()
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     return [pattern for kind in get_mapping_from_secret_type_to_class() for pattern in _denylist(kind)]
@@ -259,6 +309,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     """
     import tempfile
 
+    _import_detect_secrets()
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
@@ -344,6 +395,7 @@ def _plausible(value: str) -> bool:
 
 def _denylist(kind: str) -> list[re.Pattern[str]]:
     """The regular expressions of a regex-based plugin, to redact its whole match."""
+    _import_detect_secrets()
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     plugin: Any = get_mapping_from_secret_type_to_class().get(kind)
