@@ -597,12 +597,54 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     with monkeypatch.context() as older:
         before_flags = tuple(p for p in secret_rules.PATTERNS if not p[1].search(text))
         older.setattr(secret_rules, "PATTERNS", before_flags)
+        older.setattr(redact_module, "_rules_digest", lambda: "older-rules")  # an older version's files
         before = Redactor(cache)
         assert before.redact([Piece("runbooks/db.md", 1, text)])[0].text == text
         before.save()
     monkeypatch.setattr(redact_module, "_LOADED", {})  # a new process: nothing parsed yet
     [result] = Redactor(cache).redact([Piece("runbooks/db.md", 1, text)])
     assert result.text == "mysql -u root --password [REDACTED: Secret Keyword] -h db1"
+
+
+def test_the_rules_digest_follows_the_rules_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The patterns are in the two files; a digest of them changes with any rule, and cannot be read, with every run.
+    for name in ("redact.py", "secret_rules.py"):
+        (tmp_path / name).write_bytes((Path(redact_module.__file__).parent / name).read_bytes())
+    monkeypatch.setattr(redact_module, "__file__", str(tmp_path / "redact.py"))
+    first = redact_module._rules_digest()
+    assert redact_module._rules_digest() == first
+    with (tmp_path / "secret_rules.py").open("a") as rules_file:
+        rules_file.write("\n# one more rule\n")
+    changed = redact_module._rules_digest()
+    assert changed != first
+    (tmp_path / "secret_rules.py").unlink()
+    assert redact_module._rules_digest() != redact_module._rules_digest()
+
+
+def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
+    """A warm run whose sections were all scanned before imports none of the rules (20 ms of regular expressions)."""
+    import subprocess
+    import sys
+
+    cache = tmp_path / "redactions.json"
+    first = Redactor(cache)
+    first.redact([Piece("a.md", 1, f"key: {AWS_KEY}"), Piece("b.md", 1, "Roll back first.")])
+    first.save()
+    code = (
+        "import re, sys\n"
+        "from pathlib import Path\n"
+        "from generator.context.redact import Piece, Redactor\n"
+        f"redactor = Redactor(Path({str(cache)!r}))\n"
+        "re.purge()\n"
+        "compiled = re.compile\n"
+        "count = []\n"
+        "re.compile = lambda *a, **k: count.append(1) or compiled(*a, **k)\n"
+        f"[secret, plain] = redactor.redact([Piece('a.md', 1, 'key: {AWS_KEY}'), Piece('b.md', 1, 'Roll back first.')])\n"
+        "print(secret.text, len(secret.findings), plain.findings, len(count))\n"
+        "print('generator.context.secret_rules' in sys.modules, 'detect_secrets' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.splitlines() == ["key: [REDACTED: AWS Access Key] 1 () 0", "False False"]
 
 
 @pytest.mark.parametrize(

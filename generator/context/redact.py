@@ -11,24 +11,25 @@ JWT's signature goes too); a private key goes from its BEGIN line to its END lin
 finding is reported as file:line and kind.
 
 Scanning costs about a millisecond a line and importing detect-secrets 50 ms (twice that with
-`requests`, which it is imported without: `_import_detect_secrets`), so the spans found in a piece of text are cached by the text's digest (never the secret
-values) under the user cache dir, and only lines that could hold a finding are scanned at
-all: lines that one of the regular-expression plugins' patterns matches (copied from
-detect-secrets into the cache the first time it is imported), that hold a keyword the
-keyword plugin looks for (`key`, `pass`, `pwd`, `secret`, ...) with a quote, `:` or `=` to
-take a value after (and the indented lines continuing that value), or a quoted run long
-enough to pass an entropy limit. A warm run whose new sections have no such line does not
-import detect-secrets at all.
+`requests`, which it is imported without: `_import_detect_secrets`), so the spans found in a
+piece of text are cached by the text's digest (never the secret values) under the user cache
+dir, and only lines that could hold a finding are scanned at all: lines that one of the
+regular-expression plugins' patterns matches (copied from detect-secrets into the cache the
+first time it is imported), that hold a keyword the keyword plugin looks for (`key`, `pass`,
+`pwd`, `secret`, ...) with a quote, `:` or `=` to take a value after (and the indented lines
+continuing that value), or a quoted run long enough to pass an entropy limit. A warm run whose
+new sections have no such line does not import detect-secrets at all, and one that finds every
+section in the cache compiles no pattern, scaffold's own (`secret_rules`) included.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import hashlib
 import importlib
 import itertools
 import json
+import os
 import re
 import sys
 import types
@@ -37,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.context import secret_rules as rules
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
@@ -111,6 +111,8 @@ class Redactor:
         unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
         if unseen:
             texts = list(unseen.values())
+            from generator.context import secret_rules as rules
+
             triggers = self.cache.triggers
             if triggers is None:
                 # Once per cache: the plugins' patterns cost importing detect-secrets, which a scan needs anyway.
@@ -313,6 +315,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
+    from generator.context import secret_rules as rules
+
     lines: list[str] = []
     owner: list[tuple[int, int]] = []
     for number, text in enumerate(texts):
@@ -388,6 +392,8 @@ def _unquoted_word(value: str, line: str) -> str:
 
 def _plausible(value: str) -> bool:
     """A quoted value by a secret-like name that could be a secret: `looks_secret`, or a long word without spaces."""
+    from generator.context import secret_rules as rules
+
     if rules.looks_secret(value, ""):
         return True
     return len(value) >= 12 and not any(c.isspace() for c in value) and not rules.PLACEHOLDER.search(value)
@@ -451,17 +457,17 @@ def _span(stored: list[Any]) -> Span:
 def _rules_digest() -> str:
     """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find.
 
-    The rules' sources (a test may swap them), and the code of this module and of `secret_rules`:
-    the checks a value must pass and the joining of continued lines are code, not patterns.
+    The code of this module and of `secret_rules`, read as files: the patterns are in them, and so
+    are the checks a value must pass and the joining of continued lines. Not from the compiled
+    patterns, so that a run whose sections are all cached compiles none (20 ms). A file that
+    cannot be read makes a digest of its own each time: nothing cached is trusted then.
     """
-    gate = (_KEYWORDS, _KEYWORD_VALUE, _QUOTED_RUN, _OPENS_VALUE, _TOKEN_TAIL, _KEY_END)
-    sources = [pattern.pattern for _, pattern in rules.PATTERNS] + [pattern.pattern for pattern in gate]
-    sources += [pattern.pattern for pair in rules.FOLLOWING for pattern in pair]
-    sources += [rules.ENTROPY_TOKEN.pattern, rules.PLACEHOLDER.pattern, str(rules.ENTROPY_MIN), str(GLOBAL_MIN_LENGTH)]
-    digest = hashlib.sha256("\n".join(sources).encode("utf-8"))
-    for module in (__file__, rules.__file__):
-        with contextlib.suppress(OSError):
-            digest.update(Path(module).read_bytes())
+    digest = hashlib.sha256()
+    for module in (Path(__file__), Path(__file__).with_name("secret_rules.py")):
+        try:
+            digest.update(module.read_bytes())
+        except OSError:
+            digest.update(os.urandom(16))
     return digest.hexdigest()[:12]
 
 
@@ -491,27 +497,34 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (info.st_mtime_ns, info.st_size)
 
 
+# A detect-secrets trigger as the cache keeps it: the pattern's source and flags.
+_Source = tuple[str, int]
 # The cache files this process has read or written, with the stat they had then: a long-lived
 # process (`scaffold mcp`) parses the file once, not on every request, until another process
 # changes it.
-_LOADED: dict[Path, tuple[tuple[int, int], dict[str, list[Span]], list[re.Pattern[str]] | None]] = {}
+_LOADED: dict[Path, tuple[tuple[int, int], dict[str, list[Span]], list[_Source] | None]] = {}
 
 
 class _Cache:
-    """Spans found per text digest, in a JSON file; any trouble reading it means empty."""
+    """Spans found per text digest, in a JSON file; any trouble reading it means empty.
+
+    It also keeps detect-secrets' trigger patterns (`_plugin_patterns`), as sources compiled
+    when a text is not in the cache: a run that finds every text there compiles nothing.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.version = _scanner_version()
         self.entries: dict[str, list[Span]] = {}
-        self.triggers: list[re.Pattern[str]] | None = None
+        self._sources: list[_Source] | None = None
+        self._triggers: list[re.Pattern[str]] | None = None
         self.dirty = False
         if path is None:
             return
         stamp = _stamp(path)
         loaded = _LOADED.get(path)
         if stamp is not None and loaded is not None and loaded[0] == stamp:
-            self.entries, self.triggers = loaded[1], loaded[2]
+            self.entries, self._sources = loaded[1], loaded[2]
             return
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -521,14 +534,25 @@ class _Cache:
             try:
                 self.entries = {key: [_span(span) for span in spans] for key, spans in data["entries"].items()}
                 if data.get("triggers") is not None:
-                    self.triggers = [re.compile(source, flags) for source, flags in data["triggers"]]
-            except (KeyError, TypeError, ValueError, AttributeError, re.error):
-                self.entries, self.triggers = {}, None
+                    self._sources = [(str(source), int(flags)) for source, flags in data["triggers"]]
+            except (KeyError, TypeError, ValueError, AttributeError):
+                self.entries, self._sources = {}, None
         if stamp is not None:
-            _LOADED[path] = (stamp, self.entries, self.triggers)
+            _LOADED[path] = (stamp, self.entries, self._sources)
+
+    @property
+    def triggers(self) -> list[re.Pattern[str]] | None:
+        """The trigger patterns, compiled on first use; None if not known yet (or kept damaged)."""
+        if self._triggers is None and self._sources is not None:
+            try:
+                self._triggers = [re.compile(source, flags) for source, flags in self._sources]
+            except (re.error, TypeError, ValueError):
+                self._sources = None  # found again from detect-secrets, and kept right
+        return self._triggers
 
     def set_triggers(self, patterns: list[re.Pattern[str]]) -> None:
-        self.triggers = patterns
+        self._triggers = patterns
+        self._sources = [(pattern.pattern, pattern.flags) for pattern in patterns]
         self.dirty = True
 
     def has(self, key: str) -> bool:
@@ -547,7 +571,7 @@ class _Cache:
         keep = list(self.entries.items())[-CACHE_LIMIT:]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            triggers = [[p.pattern, p.flags] for p in self.triggers] if self.triggers is not None else None
+            triggers = [list(source) for source in self._sources] if self._sources is not None else None
             data = {"version": self.version, "triggers": triggers, "entries": dict(keep)}
             text = json.dumps(data, separators=(",", ":"))
             # Private to the user: it says where the secrets are in their documents.
@@ -557,4 +581,4 @@ class _Cache:
         self.dirty = False
         stamp = _stamp(self.path)
         if stamp is not None:
-            _LOADED[self.path] = (stamp, dict(keep), self.triggers)
+            _LOADED[self.path] = (stamp, dict(keep), self._sources)
