@@ -597,7 +597,8 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     with monkeypatch.context() as older:
         before_flags = tuple(p for p in secret_rules.PATTERNS if not p[1].search(text))
         older.setattr(secret_rules, "PATTERNS", before_flags)
-        older.setattr(redact_module, "_rules_digest", lambda: "older-rules")  # an older version's files
+        # An older version: its rules' files, so its digest, were not these.
+        older.setattr(redact_module, "_RULES_DIGEST", "older-rules")
         before = Redactor(cache)
         assert before.redact([Piece("runbooks/db.md", 1, text)])[0].text == text
         before.save()
@@ -606,19 +607,49 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     assert result.text == "mysql -u root --password [REDACTED: Secret Keyword] -h db1"
 
 
-def test_the_rules_digest_follows_the_rules_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_rules_digest_follows_the_rules_files(tmp_path: Path) -> None:
     # The patterns are in the two files; a digest of them changes with any rule, and cannot be read, with every run.
-    for name in ("redact.py", "secret_rules.py"):
-        (tmp_path / name).write_bytes((Path(redact_module.__file__).parent / name).read_bytes())
-    monkeypatch.setattr(redact_module, "__file__", str(tmp_path / "redact.py"))
-    first = redact_module._rules_digest()
-    assert redact_module._rules_digest() == first
-    with (tmp_path / "secret_rules.py").open("a") as rules_file:
+    paths = [tmp_path / name for name in ("redact.py", "secret_rules.py")]
+    for path in paths:
+        path.write_bytes((Path(redact_module.__file__).parent / path.name).read_bytes())
+    first = redact_module._rules_digest([str(path) for path in paths])
+    assert redact_module._rules_digest([str(path) for path in paths]) == first
+    with paths[1].open("a") as rules_file:
         rules_file.write("\n# one more rule\n")
-    changed = redact_module._rules_digest()
-    assert changed != first
-    (tmp_path / "secret_rules.py").unlink()
-    assert redact_module._rules_digest() != redact_module._rules_digest()
+    assert redact_module._rules_digest([str(path) for path in paths]) != first
+    paths[1].unlink()
+    assert redact_module._rules_digest([str(path) for path in paths]) != redact_module._rules_digest(
+        [str(path) for path in paths]
+    )
+
+
+def test_a_long_lived_process_keeps_the_digest_of_the_rules_it_imported(tmp_path: Path) -> None:
+    """After an upgrade, `scaffold mcp` still runs the old rules: what they find must not be filed as the new ones'."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(REPO_ROOT / "generator", tmp_path / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    rules = tmp_path / "generator" / "context" / "secret_rules.py"
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from generator.context.redact import Redactor\n"
+        "print(Redactor(None).cache.version)\n"
+        "{then}"
+    )
+    upgrade = f"open({str(rules)!r}, 'a').write('\\n# a new rule\\n')\nprint(Redactor(None).cache.version)\n"
+
+    def run(then: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", code.format(then=then)], capture_output=True, text=True, cwd=tmp_path, check=True
+        )
+        return result.stdout.split()
+
+    before, still = run(upgrade)
+    assert still == before  # the process that imported the old rules
+    [after] = run("")
+    assert after != before  # a process of the new version
 
 
 def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
@@ -634,11 +665,10 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
         "import re, sys\n"
         "from pathlib import Path\n"
         "from generator.context.redact import Piece, Redactor\n"
-        f"redactor = Redactor(Path({str(cache)!r}))\n"
-        "re.purge()\n"
         "compiled = re.compile\n"
         "count = []\n"
         "re.compile = lambda *a, **k: count.append(1) or compiled(*a, **k)\n"
+        f"redactor = Redactor(Path({str(cache)!r}))\n"
         f"[secret, plain] = redactor.redact([Piece('a.md', 1, 'key: {AWS_KEY}'), Piece('b.md', 1, 'Roll back first.')])\n"
         "print(secret.text, len(secret.findings), plain.findings, len(count))\n"
         "print('generator.context.secret_rules' in sys.modules, 'detect_secrets' in sys.modules)\n"
@@ -846,6 +876,54 @@ def test_detect_secrets_is_imported_without_requests_and_requests_stays_whole() 
         "True",
         "True True",
     ]
+
+
+def test_another_thread_importing_requests_meanwhile_gets_the_real_modules() -> None:
+    # A program using scaffold as a library imports `requests.exceptions` in another thread while
+    # detect-secrets is imported (a hook holds that import half-way, so the two meet every time).
+    import subprocess
+    import sys
+
+    code = """
+import importlib.abc, importlib.machinery, sys, threading
+entered, done = threading.Event(), threading.Event()
+class Pause:
+    # Holds the plugin's execution, not the finder (a finder runs under the global import lock).
+    def find_spec(self, name, path=None, target=None):
+        if name != "detect_secrets.plugins.aws" or threading.current_thread().name != "redacting":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        real = spec.loader
+        class Waiting(importlib.abc.Loader):
+            def create_module(self, spec):
+                return real.create_module(spec)
+            def exec_module(self, module):
+                entered.set()
+                done.wait(10)
+                real.exec_module(module)
+        spec.loader = Waiting()
+        return spec
+sys.meta_path.insert(0, Pause())
+from generator.context.redact import Piece, Redactor
+found = {}
+def redacting():
+    found["text"] = Redactor(None).redact([Piece("a.md", 1, "aws key AKIA" + "Z7Q4L2M9XK3TPW5R")])[0].text
+def importing():
+    entered.wait(10)
+    from requests.exceptions import HTTPError
+    found["error"] = HTTPError
+    done.set()
+threads = [threading.Thread(target=redacting, name="redacting"), threading.Thread(target=importing)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+import requests
+print(found["text"])
+# What requests raises (its modules took HTTPError when it was imported) is what the program catches.
+print(found["error"] is requests.models.HTTPError is requests.exceptions.HTTPError)
+print(sys.modules["detect_secrets.plugins.aws"].requests.post is requests.post)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.splitlines() == ["aws key [REDACTED: AWS Access Key]", "True", "True"]
 
 
 def test_a_new_cache_scans_no_text_that_could_hold_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

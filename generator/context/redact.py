@@ -25,6 +25,7 @@ section in the cache compiles no pattern, scaffold's own (`secret_rules`) includ
 from __future__ import annotations
 
 import bisect
+import builtins
 import hashlib
 import importlib
 import itertools
@@ -33,7 +34,7 @@ import os
 import re
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,14 +249,12 @@ def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> 
 
 
 class _RequestsStandIn(types.ModuleType):
-    """`requests` while detect-secrets is imported (`_import_detect_secrets`).
+    """What detect-secrets' modules get for `import requests` (`_import_detect_secrets`).
 
-    Its plugins import `requests` only to verify a secret with its vendor, which scaffold never
-    asks (nothing leaves the machine); importing it is half of importing detect-secrets (50 of
-    100 ms, in a warm run of 200). A plugin module keeps this stand-in: any name looked up on it
-    is looked up on the real `requests`, imported then. The one exception: a verifier's return
-    annotation (`-> requests.Response`), evaluated when detect-secrets defines it, gets a
-    placeholder; anyone else asking for `Response` gets the real one.
+    Any name looked up on it is looked up on the real `requests`, imported then (its plugins
+    only use it to verify a secret with its vendor, which scaffold never asks). The one
+    exception: a verifier's return annotation (`-> requests.Response`), evaluated when
+    detect-secrets defines it, gets a placeholder while `requests` is not imported.
     """
 
     class _Unused:
@@ -263,34 +262,47 @@ class _RequestsStandIn(types.ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         caller = str(sys._getframe(1).f_globals.get("__name__", ""))
-        if name == "Response" and caller.startswith("detect_secrets.") and sys.modules.get("requests") is self:
+        if name == "Response" and caller.startswith("detect_secrets.") and "requests" not in sys.modules:
             return self._Unused
-        if sys.modules.get("requests") is self:
-            del sys.modules["requests"]
         return getattr(importlib.import_module("requests"), name)
 
 
 def _import_detect_secrets() -> None:
-    """Import detect-secrets, its plugins included, without `requests` if nothing has imported it yet.
+    """Import detect-secrets, its plugins included, without importing `requests` (half its import time).
 
-    The stand-in is in `sys.modules` only while detect-secrets is imported: an `import requests`
-    after it, here or in a program using scaffold as a library, gets the real module.
+    Only a scan needs detect-secrets, and importing `requests` with it doubled what the first
+    scan of a run costs (about 50 ms more). While it is imported, `__import__` hands its modules'
+    `import requests` a `_RequestsStandIn`; nothing else changes: `sys.modules` never holds the
+    stand-in, so every other import, in another thread too, and `import requests.exceptions`
+    by detect-secrets itself, get the real modules. Drop this if detect-secrets stops
+    importing `requests` at module level.
     """
     if "detect_secrets.core.plugins.util" in sys.modules or "requests" in sys.modules:
         return
     stand_in = _RequestsStandIn("requests")
-    sys.modules["requests"] = stand_in
+    original = builtins.__import__
+
+    def importing(
+        name: str,
+        globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None,
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> types.ModuleType:
+        if name == "requests" and level == 0 and str((globals or {}).get("__name__", "")).startswith("detect_secrets."):
+            return stand_in
+        return original(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = importing
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
         get_mapping_from_secret_type_to_class()  # imports every plugin
-        # The modules that import `requests`: the plugins and this filter, which a scan loads.
-        import detect_secrets.core.secrets_collection
-        import detect_secrets.filters.common
-        import detect_secrets.settings  # noqa: F401 - imported for the later imports to find them done
+        # The one other module of detect-secrets that imports `requests`; a scan loads it as a filter.
+        import detect_secrets.filters.common  # noqa: F401
     finally:
-        if sys.modules.get("requests") is stand_in:
-            del sys.modules["requests"]
+        if builtins.__import__ is importing:
+            builtins.__import__ = original
 
 
 def _plugin_patterns() -> list[re.Pattern[str]]:
@@ -400,8 +412,7 @@ def _plausible(value: str) -> bool:
 
 
 def _denylist(kind: str) -> list[re.Pattern[str]]:
-    """The regular expressions of a regex-based plugin, to redact its whole match."""
-    _import_detect_secrets()
+    """A regex-based plugin's regular expressions, to redact its whole match (callers import detect-secrets)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     plugin: Any = get_mapping_from_secret_type_to_class().get(kind)
@@ -454,26 +465,39 @@ def _span(stored: list[Any]) -> Span:
     return (int(line), int(start), int(end), str(kind), bool(reported))
 
 
-def _rules_digest() -> str:
+# The files scaffold's own rules are in: this module (the gate, the checks) and `secret_rules`.
+_RULES_FILES = (__file__, str(Path(__file__).with_name("secret_rules.py")))
+
+
+def _rules_digest(paths: Sequence[str] = _RULES_FILES) -> str:
     """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find.
 
-    The code of this module and of `secret_rules`, read as files: the patterns are in them, and so
-    are the checks a value must pass and the joining of continued lines. Not from the compiled
-    patterns, so that a run whose sections are all cached compiles none (20 ms). A file that
-    cannot be read makes a digest of its own each time: nothing cached is trusted then.
+    The rules' files, where the patterns are, and the checks a value must pass and the joining
+    of continued lines too; not the compiled patterns, so that a run whose sections are all
+    cached compiles none. Taken once, as this module is imported (`_RULES_DIGEST`): a
+    long-lived process (`scaffold mcp`) keeps the rules it imported, and reading the files
+    again after an upgrade would file what the old rules found under the new rules' digest.
+    (`secret_rules` itself is imported later, for the first text not in the cache: an upgrade in
+    between runs newer rules under the older digest, which only the older version reads.) A
+    file that cannot be read gives this process a digest of its own: it trusts no other
+    process's cache, and no other process its.
     """
+    read = getattr(sys.modules[__name__].__loader__, "get_data", None)  # this module's loader reads a zip too
     digest = hashlib.sha256()
-    for module in (Path(__file__), Path(__file__).with_name("secret_rules.py")):
+    for path in paths:
         try:
-            digest.update(module.read_bytes())
+            digest.update(read(path) if read is not None else Path(path).read_bytes())
         except OSError:
             digest.update(os.urandom(16))
     return digest.hexdigest()[:12]
 
 
+_RULES_DIGEST = _rules_digest()
+
+
 def _scanner_version() -> str:
     """detect-secrets' version (read without importing it: the import is the slow part) and `_rules_digest`."""
-    return f"{_detect_secrets_version()}/{_rules_digest()}"
+    return f"{_detect_secrets_version()}/{_RULES_DIGEST}"
 
 
 def _detect_secrets_version() -> str:
