@@ -194,8 +194,9 @@ def test_a_folder_of_few_sections_is_ranked_by_its_row_ids_as_a_full_ranking_wou
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Project contexts are scored by their row ids, in ranges (`_rank_few`): same sections, same
-    # scores and order as filtering every match by folder, for rows renumbered by edits, with
-    # rows of other folders inside the ranges, and not for a folder whose name starts the same.
+    # scores and order as filtering every match by folder, for rows renumbered by edits (their old
+    # ones hidden), with live rows of other folders inside a range, and not for a folder whose
+    # name starts the same.
     words = ["pool", "retry", "queue", "cache", "timeout", "ledger", "webhook", "replica"]
     files: dict[str, str | bytes] = {}
     for n in range(60):
@@ -223,27 +224,63 @@ def test_a_folder_of_few_sections_is_ranked_by_its_row_ids_as_a_full_ranking_wou
         few.append(answer is not None)
         return answer
 
+    def ranked(terms: list[str], folders: list[str], **settings: int) -> list[tuple[str, int, float]]:
+        with monkeypatch.context() as patch:
+            for name, value in settings.items():
+                patch.setattr(index_module, name, value)
+            return index._rank(terms, folders, 5)
+
     monkeypatch.setattr(SectionIndex, "_rank_few", spy)
     queries = [["pool"], ["retry", "webhook", "retry webhook"], ["queue", "cache", "timeout"], ["zzz"]]
     for folders in (["project-contexts"], ["project-contexts", "project-contexts-archive"]):
         for terms in queries:
-            by_ids = index._rank(terms, folders, 5)
-            monkeypatch.setattr(index_module, "FEW_SECTIONS", -1)
-            by_folder = index._rank(terms, folders, 5)
-            monkeypatch.setattr(index_module, "FEW_SECTIONS", 500)
-            monkeypatch.setattr(index_module, "RUN_GAP", 0)
-            one_by_one = index._rank(terms, folders, 5)
-            monkeypatch.setattr(index_module, "MAX_RUNS", 0)
-            scattered = index._rank(terms, folders, 5)
-            monkeypatch.setattr(index_module, "MAX_RUNS", 40)
-            monkeypatch.setattr(index_module, "RUN_GAP", 64)
-            assert by_ids == by_folder == one_by_one == scattered
-            assert {folder_of(path) for path, _, _ in by_ids} <= set(folders)
-    assert few.count(True) == 16 and few.count(False) == 8
+            by_folder = ranked(terms, folders, FEW_SECTIONS=-1)
+            assert ranked(terms, folders) == by_folder
+            assert ranked(terms, folders, RUN_GAP=0) == by_folder  # a range per row
+            assert ranked(terms, folders, RUN_GAP=10**6) == by_folder  # one range, every folder's live rows in it
+            assert ranked(terms, folders, RUN_GAP=0, MAX_RUNS=0) == by_folder  # too many: the folder filter
+            assert {folder_of(path) for path, _, _ in by_folder} <= set(folders)
+    assert few.count(True) == 24 and few.count(False) == 8
     pool = index._rank(["pool"], ["project-contexts"], 10)
     assert {path for path, _, _ in pool} == {f"project-contexts/svc-{n}.md" for n in (0, 10, 30, 40, 50)}
     retry = index._rank(["retry"], ["project-contexts"], 10)
     assert ("project-contexts/svc-20.md", 1) in [(path, ordinal) for path, ordinal, _ in retry]  # its new row
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_a_ranking_sees_one_state_of_the_index_while_another_process_rebuilds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few: bool
+) -> None:
+    # A ranking reads the folder's rows, then each full-text table; another process rebuilds the
+    # index in between (a changed stub template renumbers every row). Read as two states, the
+    # rows found no longer matched the scores: the project contexts vanished for that run.
+    import subprocess
+    import sys
+
+    files: dict[str, str | bytes] = {}
+    for n in range(5):
+        files[f"context/project-contexts/svc-{n}.md"] = f"# svc-{n}\n\n## Queue\n\nkafka consumer lag svc{n}\n"
+        files[f"context/decisions/{n:04d}-d.md"] = f"# D{n}\n\nkafka retention\n"
+    make_home(tmp_path, files)
+    context = tmp_path / "context"
+    index = load_library(context)._index
+    rebuild = "import sys, pathlib; from generator.context.documents import load_library; load_library(pathlib.Path(sys.argv[1]))"
+    real_tables = SectionIndex._fts_tables
+    fired: list[bool] = []
+
+    def rebuilt_meanwhile(self: SectionIndex) -> list[str]:
+        if not fired:
+            fired.append(True)
+            (context / "_templates").mkdir(exist_ok=True)
+            (context / "_templates" / "decision.md").write_text("# $number $title\n")
+            subprocess.run([sys.executable, "-c", rebuild, str(context)], check=True, cwd=REPO_ROOT)
+        return real_tables(self)
+
+    monkeypatch.setattr(index_module, "FEW_SECTIONS", 500 if few else -1)
+    monkeypatch.setattr(SectionIndex, "_fts_tables", rebuilt_meanwhile)
+    ranked = index.rank(["kafka"], ["project-contexts"], 10)
+    assert fired
+    assert sorted(path for path, _, _ in ranked) == [f"project-contexts/svc-{n}.md" for n in range(5)]
 
 
 def test_the_sections_of_several_documents_are_those_of_each(tmp_path: Path) -> None:

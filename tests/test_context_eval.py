@@ -19,6 +19,8 @@ import pytest
 
 from tests.helpers import REPO_ROOT
 
+# The first home meets the issue's targets (bench/context_eval.py's RECALL_TARGET and PRECISION_TARGET):
+# its floors are the targets, with no slack (60 of 63 gold documents; one fewer fails).
 RECALL_FLOOR = 0.95
 PRECISION_FLOOR = 0.75
 # The held-out home (bench/holdout), written by someone who saw neither the selection code nor the first home.
@@ -78,9 +80,8 @@ def test_selection_generalises_to_the_held_out_home(holdout_scores: dict[str, An
     evaluation = _load()
     tasks = evaluation.load_tasks(evaluation.HOLDOUT_TASKS)
     assert len(tasks) >= 30 and evaluation.check_labels(tasks, evaluation.HOLDOUT_HOME / "context") == []
-    result = holdout_scores
-    assert result["all"].recall >= HOLDOUT_RECALL_FLOOR, result["all"]
-    assert result["all"].precision >= HOLDOUT_PRECISION_FLOOR, result["all"]
+    assert holdout_scores["all"].recall >= HOLDOUT_RECALL_FLOOR, holdout_scores["all"]
+    assert holdout_scores["all"].precision >= HOLDOUT_PRECISION_FLOOR, holdout_scores["all"]
 
 
 @pytest.mark.parametrize(("home", "ceiling"), [("", OFF_TOPIC_CEILING), ("HOLDOUT_", HOLDOUT_OFF_TOPIC_CEILING)])
@@ -91,19 +92,11 @@ def test_tasks_a_home_has_nothing_on_get_few_ranked_documents(home: str, ceiling
     assert sum(len(ranked) for _, ranked in found) <= ceiling, found
 
 
-def test_selection_meets_the_issue_targets_on_the_first_home(scores: dict[str, Any]) -> None:
-    evaluation = _load()
-    overall = scores["all"]
-    assert overall.recall >= evaluation.RECALL_TARGET, overall
-    assert overall.precision >= evaluation.PRECISION_TARGET, overall
-
-
 @pytest.mark.xfail(strict=True, reason="held-out recall 0.84: hard tasks that share no words with their documents")
 def test_selection_meets_the_issue_targets_on_the_held_out_home(holdout_scores: dict[str, Any]) -> None:
     evaluation = _load()
-    result = holdout_scores
-    assert result["all"].recall >= evaluation.RECALL_TARGET, result["all"]
-    assert result["all"].precision >= evaluation.PRECISION_TARGET, result["all"]
+    assert holdout_scores["all"].recall >= evaluation.RECALL_TARGET, holdout_scores["all"]
+    assert holdout_scores["all"].precision >= evaluation.PRECISION_TARGET, holdout_scores["all"]
 
 
 def test_the_script_runs_and_prints_each_difficulty(capsys: pytest.CaptureFixture[str]) -> None:

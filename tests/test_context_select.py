@@ -556,6 +556,7 @@ def test_the_title_query_is_not_run_when_it_could_add_nothing() -> None:
     # The places for related documents are taken by those linked with the best one.
     linked = ["decisions/0009-offset.md", "decisions/0010-faint.md"]
     assert queries({**TASK_SCORES, "decisions/0010-faint.md#Pagination of exports": 7.0}, linked) == ["listing is slow"]
+    # (No related documents asked for at all: `_related` returns before any of this.)
     assert queries(TASK_SCORES, related=0) == ["listing is slow"]
 
 

@@ -56,12 +56,15 @@ FILES_PER_SLOT = 1000
 # And into two at most, whatever the machine: the file count alone decides, so that a home is
 # ranked alike on a laptop, on CI and under `scaffold mcp`. Two met the cold target on 2 cores.
 MAX_SLOTS = 2
-# Folders holding at most this many sections are ranked by their row ids (`SectionIndex._rank_few`),
-# in ranges that bridge gaps of up to `RUN_GAP` other rows (another folder's file indexed in between,
-# the other slot's rows).
+# Folders holding at most this many sections are ranked by their row ids (`SectionIndex._rank_few`):
+# the project contexts, a small home's folders. Not tuned: ranges pay off for a small folder in a
+# large home, while for a large folder they read about what filtering by folder reads.
 FEW_SECTIONS = 500
+# A range bridges gaps of up to this many other rows (the other slot's, a file of another folder
+# indexed in between): a few more rows read, fewer queries.
 RUN_GAP = 64
-# More ranges than this, and one query filtering by folder costs less than a query per range.
+# More ranges than this (rows scattered by edits, each file renumbered at the end), and one query
+# filtering by folder costs less than a query per range.
 MAX_RUNS = 40
 # Values bound in one `IN (...)` list: SQLite before 3.32 takes at most 999 parameters in a statement.
 IN_CHUNK = 500
@@ -522,11 +525,27 @@ class SectionIndex:
         if row is not None:
             return [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        hits = self._rank(terms, folders, limit)
+        with self._snapshot():
+            hits = self._rank(terms, folders, limit)
         # Not kept if another process updated the index meanwhile: it may have been read half before, half after.
         if self.db.execute("PRAGMA data_version").fetchone()[0] == version:
             self._remember(key, hits)
         return hits
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: the statements inside see the index as one state, however many
+        (a ranking reads the folders' rows, then each full-text table), while another process
+        rebuilds it."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")  # nothing was written
 
     def _rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
         # SQLite computes bm25() only for the rows that pass the WHERE clause. For folders holding
@@ -543,6 +562,7 @@ class SectionIndex:
         hits: list[tuple[str, int, float, int]] = []
         fetch = limit * 2
         size = sum(counts.get(folder, 0) for folder in wanted)
+        # Documents at the root ("") have no folder prefix for `_rank_few` to find them by.
         if size <= FEW_SECTIONS and "" not in wanted:
             few = self._rank_few(match, weights, wanted, limit)
             if few is not None:
@@ -583,16 +603,15 @@ class SectionIndex:
 
         A folder's documents are found by the path index, and their row ids, close together
         (a document's sections are numbered in a row), are asked for as a few ranges: FTS5 then
-        seeks to each range in every word's list instead of reading it all (3 ms instead of 40
-        for the project contexts of a 10,000-document home). BM25 still counts over the whole
-        table, so the scores are those the other ways give. None when the ids are scattered over
-        more than `MAX_RUNS` ranges (files edited one by one, each renumbered at the end).
+        seeks to each range in every word's list instead of reading it all (see "Run 9" in
+        docs/benchmarks.md). BM25 still counts over the whole table, so the scores are those the
+        other ways give. None when the ids are scattered over more than `MAX_RUNS` ranges.
         """
         owners: dict[int, tuple[str, int]] = {}
         for folder in folders:
             rows = self.db.execute(
                 "SELECT id, path, ordinal FROM sections WHERE path >= ? AND path < ? AND stub = 0",
-                (folder + "/", folder + chr(ord("/") + 1)),
+                (folder + "/", folder + "0"),  # "0" is the character after "/"
             )
             owners.update((int(row_id), (str(path), int(ordinal))) for row_id, path, ordinal in rows)
         runs = _runs(sorted(owners))

@@ -68,10 +68,8 @@ RELATED_CUTOFF = 0.3
 # and this share of the closest match to the best document's title;
 RELATED_SHARE = 0.9
 # One that refers to the best document, or that it refers to, needs this share of the best score:
-# a reference is its author saying the two belong together, so the task need give it little.
-# Going from 0.1 to 0.05 added four documents over the two evaluation homes, all gold or
-# acceptable (one, at 9% of the best, the anti-pattern naming the incident the task found); at
-# 0, a linked document took the place of a gold one matching the title.
+# a reference is its author saying the two belong together, so the task need give it little
+# (docs/benchmarks.md, "Context selection quality", for how it was chosen).
 LINKED_CUTOFF = 0.05
 # How many project-context sections the ranking looks at to tell which project a task is about,
 PROJECT_POOL = 30
@@ -522,7 +520,7 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
     title = _PART.sub("", sections[0].trail.split(TRAIL_SEPARATOR)[0])
     eligible = set(candidates(RELATED_CUTOFF)) - {path for path, _ in linked}
     titled: list[tuple[str, str]] = []
-    # The title query is a second ranking (a third of a warm run on a large home): not run when
+    # The title query is a second ranking, as costly as the task's on a large home: not run when
     # it could add nothing.
     if eligible and len(linked) < cmap.related:
         matches: dict[str, list[float]] = {}
