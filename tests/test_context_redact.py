@@ -652,6 +652,49 @@ def test_a_long_lived_process_keeps_the_digest_of_the_rules_it_imported(tmp_path
     assert after != before  # a process of the new version
 
 
+def test_rules_changed_before_they_are_first_used_turn_the_process_cache_off(tmp_path: Path) -> None:
+    """A long-lived process imports `secret_rules` only for its first text not in the cache; a branch
+    switched meanwhile gives it rules its digest does not name. What they find must not be filed
+    under that digest: a fresh process with the rules the digest names would trust it."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(REPO_ROOT / "generator", tmp_path / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    rules = tmp_path / "generator" / "context" / "secret_rules.py"
+    current = rules.read_text()
+    older = current.replace("    *_valued(_XFREERDP),\n", "")  # a branch without the xfreerdp rule
+    assert older != current
+    cache = tmp_path / "redactions.json"
+    line = "Connect: xfreerdp /v:host /u:admin /p:Zq8vT3mWx2"
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from pathlib import Path\n"
+        "from generator.context.redact import Piece, Redactor\n"
+        "{between}"
+        f"redactor = Redactor(Path({str(cache)!r}))\n"
+        f"print(redactor.redact([Piece('a.md', 1, {line!r})])[0].text)\n"
+        "redactor.save()\n"
+    )
+    switch = f"open({str(rules)!r}, 'w').write({older!r})\n"
+
+    def run(between: str = "") -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code.format(between=between)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=True,
+        )
+        return result.stdout.strip()
+
+    assert run(switch) == line  # the older rules, run by the process whose digest names the current ones
+    assert not cache.exists()
+    rules.write_text(current)
+    assert run() == "Connect: xfreerdp /v:host /u:admin /p:[REDACTED: Secret Keyword]"
+
+
 def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
     """A warm run whose sections were all scanned before imports none of the rules (20 ms of regular expressions)."""
     import subprocess
@@ -924,6 +967,49 @@ print(sys.modules["detect_secrets.plugins.aws"].requests.post is requests.post)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
     assert result.stdout.splitlines() == ["aws key [REDACTED: AWS Access Key]", "True", "True"]
+
+
+def test_an_import_hook_left_installed_by_another_tool_only_passes_imports_on() -> None:
+    # A profiler wraps `__import__` while detect-secrets is imported and later puts back what it
+    # found, scaffold's hook: from then on that hook must hand nobody the stand-in.
+    import subprocess
+    import sys
+
+    code = """
+import builtins, importlib, importlib.abc, importlib.machinery, sys, threading
+held, go = threading.Event(), threading.Event()
+class Pause:
+    def find_spec(self, name, path=None, target=None):
+        if name != "detect_secrets.plugins.aws" or threading.current_thread().name != "redacting":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        real = spec.loader
+        class Waiting(importlib.abc.Loader):
+            def create_module(self, spec):
+                return real.create_module(spec)
+            def exec_module(self, module):
+                held.set()
+                go.wait(10)
+                real.exec_module(module)
+        spec.loader = Waiting()
+        return spec
+sys.meta_path.insert(0, Pause())
+from generator.context.redact import Piece, Redactor
+thread = threading.Thread(target=lambda: Redactor(None).redact([Piece("a.md", 1, "x")]), name="redacting")
+thread.start()
+held.wait(10)
+found = builtins.__import__
+builtins.__import__ = lambda *args, **kwargs: found(*args, **kwargs)
+go.set()
+thread.join()
+builtins.__import__ = found
+import detect_secrets.plugins.aws as aws
+importlib.reload(aws)
+import requests
+print(found.__qualname__, aws.requests is requests)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.split() == ["_import_detect_secrets.<locals>.importing", "True"]
 
 
 def test_a_new_cache_scans_no_text_that_could_hold_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

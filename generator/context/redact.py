@@ -33,6 +33,7 @@ import json
 import os
 import re
 import sys
+import threading
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ class Redactor:
         unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
         if unseen:
             texts = list(unseen.values())
+            _check_rules_file()
             from generator.context import secret_rules as rules
 
             triggers = self.cache.triggers
@@ -277,32 +279,39 @@ def _import_detect_secrets() -> None:
     by detect-secrets itself, get the real modules. Drop this if detect-secrets stops
     importing `requests` at module level.
     """
-    if "detect_secrets.core.plugins.util" in sys.modules or "requests" in sys.modules:
-        return
-    stand_in = _RequestsStandIn("requests")
-    original = builtins.__import__
+    with _DETECT_SECRETS_IMPORT:  # two threads' first scans would each install the hook
+        if "detect_secrets.filters.common" in sys.modules or "requests" in sys.modules:
+            return
+        stand_in = _RequestsStandIn("requests")
+        original = builtins.__import__
+        window = [True]
 
-    def importing(
-        name: str,
-        globals: Mapping[str, object] | None = None,
-        locals: Mapping[str, object] | None = None,
-        fromlist: Sequence[str] | None = (),
-        level: int = 0,
-    ) -> types.ModuleType:
-        if name == "requests" and level == 0 and str((globals or {}).get("__name__", "")).startswith("detect_secrets."):
-            return stand_in
-        return original(name, globals, locals, fromlist, level)
+        def importing(
+            name: str,
+            globals: Mapping[str, object] | None = None,
+            locals: Mapping[str, object] | None = None,
+            fromlist: Sequence[str] | None = (),
+            level: int = 0,
+        ) -> types.ModuleType:
+            caller = str((globals or {}).get("__name__", ""))
+            if window[0] and name == "requests" and level == 0 and caller.startswith("detect_secrets."):
+                return stand_in
+            return original(name, globals, locals, fromlist, level)
 
-    builtins.__import__ = importing
-    try:
-        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        builtins.__import__ = importing
+        try:
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-        get_mapping_from_secret_type_to_class()  # imports every plugin
-        # The one other module of detect-secrets that imports `requests`; a scan loads it as a filter.
-        import detect_secrets.filters.common  # noqa: F401
-    finally:
-        if builtins.__import__ is importing:
-            builtins.__import__ = original
+            get_mapping_from_secret_type_to_class()  # imports every plugin
+            # The one other module of detect-secrets that imports `requests`; a scan loads it as a filter.
+            import detect_secrets.filters.common  # noqa: F401
+        finally:
+            window[0] = False  # left installed (another hook wrapped it meanwhile), it only passes imports on
+            if builtins.__import__ is importing:
+                builtins.__import__ = original
+
+
+_DETECT_SECRETS_IMPORT = threading.Lock()
 
 
 def _plugin_patterns() -> list[re.Pattern[str]]:
@@ -327,6 +336,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
+    _check_rules_file()
     from generator.context import secret_rules as rules
 
     lines: list[str] = []
@@ -469,6 +479,16 @@ def _span(stored: list[Any]) -> Span:
 _RULES_FILES = (__file__, str(Path(__file__).with_name("secret_rules.py")))
 
 
+def _file_digest(path: str) -> str:
+    """A file's bytes, digested; random bytes' for a file that cannot be read."""
+    read = getattr(sys.modules[__name__].__loader__, "get_data", None)  # this module's loader reads a zip too
+    try:
+        data = read(path) if read is not None else Path(path).read_bytes()
+    except OSError:
+        data = os.urandom(16)
+    return hashlib.sha256(data).hexdigest()
+
+
 def _rules_digest(paths: Sequence[str] = _RULES_FILES) -> str:
     """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find.
 
@@ -477,22 +497,27 @@ def _rules_digest(paths: Sequence[str] = _RULES_FILES) -> str:
     cached compiles none. Taken once, as this module is imported (`_RULES_DIGEST`): a
     long-lived process (`scaffold mcp`) keeps the rules it imported, and reading the files
     again after an upgrade would file what the old rules found under the new rules' digest.
-    (`secret_rules` itself is imported later, for the first text not in the cache: an upgrade in
-    between runs newer rules under the older digest, which only the older version reads.) A
+    `secret_rules` itself is imported later, for the first text not in the cache: if its file
+    changed in between (an upgrade, a branch switched), the process runs rules its digest does
+    not name, and its cache is neither read nor written from then on (`_check_rules_file`). A
     file that cannot be read gives this process a digest of its own: it trusts no other
-    process's cache, and no other process its.
+    process's cache, and no other process its. Not seen: byte code Python runs instead of a
+    changed source (the same size and mtime, as `tar` or `rsync -a` can leave them).
     """
-    read = getattr(sys.modules[__name__].__loader__, "get_data", None)  # this module's loader reads a zip too
-    digest = hashlib.sha256()
-    for path in paths:
-        try:
-            digest.update(read(path) if read is not None else Path(path).read_bytes())
-        except OSError:
-            digest.update(os.urandom(16))
-    return digest.hexdigest()[:12]
+    return hashlib.sha256("".join(_file_digest(path) for path in paths).encode()).hexdigest()[:12]
 
 
 _RULES_DIGEST = _rules_digest()
+_SECRET_RULES_DIGEST = _file_digest(_RULES_FILES[1])
+# False once this process has imported a `secret_rules` other than the one `_RULES_DIGEST` names.
+_rules_as_digested = True
+
+
+def _check_rules_file() -> None:
+    """Before `secret_rules` is first imported: whether its file is still the one the digest was taken from."""
+    global _rules_as_digested
+    if "generator.context.secret_rules" not in sys.modules and _file_digest(_RULES_FILES[1]) != _SECRET_RULES_DIGEST:
+        _rules_as_digested = False
 
 
 def _scanner_version() -> str:
@@ -543,7 +568,7 @@ class _Cache:
         self._sources: list[_Source] | None = None
         self._triggers: list[re.Pattern[str]] | None = None
         self.dirty = False
-        if path is None:
+        if path is None or not _rules_as_digested:
             return
         stamp = _stamp(path)
         loaded = _LOADED.get(path)
@@ -590,7 +615,7 @@ class _Cache:
         self.dirty = True
 
     def save(self) -> None:
-        if self.path is None or not self.dirty:
+        if self.path is None or not self.dirty or not _rules_as_digested:
             return
         keep = list(self.entries.items())[-CACHE_LIMIT:]
         try:
