@@ -921,62 +921,11 @@ def test_detect_secrets_is_imported_without_requests_and_requests_stays_whole() 
     ]
 
 
-def test_another_thread_importing_requests_meanwhile_gets_the_real_modules() -> None:
-    # A program using scaffold as a library imports `requests.exceptions` in another thread while
-    # detect-secrets is imported (a hook holds that import half-way, so the two meet every time).
-    import subprocess
-    import sys
-
-    code = """
+# Run first in a subprocess: holds detect-secrets' import half-way (its aws plugin, imported by a
+# thread named "redacting") until `go` is set, and sets `held` when it gets there. It holds the
+# plugin's execution, not its finder, which runs under the global import lock.
+_HOLD_DETECT_SECRETS = """
 import importlib.abc, importlib.machinery, sys, threading
-entered, done = threading.Event(), threading.Event()
-class Pause:
-    # Holds the plugin's execution, not the finder (a finder runs under the global import lock).
-    def find_spec(self, name, path=None, target=None):
-        if name != "detect_secrets.plugins.aws" or threading.current_thread().name != "redacting":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        real = spec.loader
-        class Waiting(importlib.abc.Loader):
-            def create_module(self, spec):
-                return real.create_module(spec)
-            def exec_module(self, module):
-                entered.set()
-                done.wait(10)
-                real.exec_module(module)
-        spec.loader = Waiting()
-        return spec
-sys.meta_path.insert(0, Pause())
-from generator.context.redact import Piece, Redactor
-found = {}
-def redacting():
-    found["text"] = Redactor(None).redact([Piece("a.md", 1, "aws key AKIA" + "Z7Q4L2M9XK3TPW5R")])[0].text
-def importing():
-    entered.wait(10)
-    from requests.exceptions import HTTPError
-    found["error"] = HTTPError
-    done.set()
-threads = [threading.Thread(target=redacting, name="redacting"), threading.Thread(target=importing)]
-for thread in threads: thread.start()
-for thread in threads: thread.join()
-import requests
-print(found["text"])
-# What requests raises (its modules took HTTPError when it was imported) is what the program catches.
-print(found["error"] is requests.models.HTTPError is requests.exceptions.HTTPError)
-print(sys.modules["detect_secrets.plugins.aws"].requests.post is requests.post)
-"""
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
-    assert result.stdout.splitlines() == ["aws key [REDACTED: AWS Access Key]", "True", "True"]
-
-
-def test_an_import_hook_left_installed_by_another_tool_only_passes_imports_on() -> None:
-    # A profiler wraps `__import__` while detect-secrets is imported and later puts back what it
-    # found, scaffold's hook: from then on that hook must hand nobody the stand-in.
-    import subprocess
-    import sys
-
-    code = """
-import builtins, importlib, importlib.abc, importlib.machinery, sys, threading
 held, go = threading.Event(), threading.Event()
 class Pause:
     def find_spec(self, name, path=None, target=None):
@@ -994,6 +943,51 @@ class Pause:
         spec.loader = Waiting()
         return spec
 sys.meta_path.insert(0, Pause())
+"""
+
+
+def test_another_thread_importing_requests_meanwhile_gets_the_real_modules() -> None:
+    # A program using scaffold as a library imports `requests.exceptions` in another thread while
+    # detect-secrets is imported (a hook holds that import half-way, so the two meet every time).
+    import subprocess
+    import sys
+
+    code = (
+        _HOLD_DETECT_SECRETS
+        + """
+from generator.context.redact import Piece, Redactor
+found = {}
+def redacting():
+    found["text"] = Redactor(None).redact([Piece("a.md", 1, "aws key AKIA" + "Z7Q4L2M9XK3TPW5R")])[0].text
+def importing():
+    held.wait(10)
+    from requests.exceptions import HTTPError
+    found["error"] = HTTPError
+    go.set()
+threads = [threading.Thread(target=redacting, name="redacting"), threading.Thread(target=importing)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+import requests
+print(found["text"])
+# What requests raises (its modules took HTTPError when it was imported) is what the program catches.
+print(found["error"] is requests.models.HTTPError is requests.exceptions.HTTPError)
+print(sys.modules["detect_secrets.plugins.aws"].requests.post is requests.post)
+"""
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.splitlines() == ["aws key [REDACTED: AWS Access Key]", "True", "True"]
+
+
+def test_an_import_hook_left_installed_by_another_tool_only_passes_imports_on() -> None:
+    # A profiler wraps `__import__` while detect-secrets is imported and later puts back what it
+    # found, scaffold's hook: from then on that hook must hand nobody the stand-in.
+    import subprocess
+    import sys
+
+    code = (
+        _HOLD_DETECT_SECRETS
+        + """
+import builtins, importlib
 from generator.context.redact import Piece, Redactor
 thread = threading.Thread(target=lambda: Redactor(None).redact([Piece("a.md", 1, "x")]), name="redacting")
 thread.start()
@@ -1008,6 +1002,7 @@ importlib.reload(aws)
 import requests
 print(found.__qualname__, aws.requests is requests)
 """
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
     assert result.stdout.split() == ["_import_detect_secrets.<locals>.importing", "True"]
 
