@@ -91,6 +91,16 @@ def test_closing_ends_the_workers_still_running() -> None:
     assert _running_workers() == []
 
 
+def test_a_worker_still_running_at_the_deadline_is_ended_and_named() -> None:
+    needs_fork()
+    workers = parallel.Forked(lambda slot: time.sleep(60) if slot == 2 else None, [1, 2])
+    started = time.monotonic()
+    assert workers.wait(timeout=0.5) == {2}
+    assert time.monotonic() - started < 10
+    assert _running_workers() == []
+    workers.close()
+
+
 def test_a_worker_takes_no_signal_before_its_own_handlers_are_set(tmp_path: Path) -> None:
     # SIGINT at the moment of the fork: the worker ignores it (only the caller reports an interrupt), and no
     # traceback from multiprocessing's start-up code reaches stderr.
@@ -289,6 +299,34 @@ def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monke
     assert _scratch_folders(slotted) == []
 
 
+def test_a_slot_whose_worker_hangs_is_indexed_by_the_caller(
+    slotted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker stuck after the fork (a lock some thread held, a hung disk) must not hang scaffold:
+    # past the deadline it is ended and this process does its slot.
+    parse = files_module.parse_file
+    woke = tmp_path / "worker-woke"
+    slept: list[bool] = []  # the worker's own copy, once forked
+
+    def hangs_in_a_worker(root: Path, stubs: object, entry: FileEntry) -> object:
+        if os.getpid() != PARENT and not slept:
+            slept.append(True)
+            time.sleep(30)
+            woke.write_text("the worker went on", encoding="utf-8")
+        return parse(root, stubs, entry)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files_module, "parse_file", hangs_in_a_worker)
+    monkeypatch.setattr(index_module, "WORKER_MIN_WAIT_SECONDS", 0.5)
+    started = time.monotonic()
+    library = load_library(slotted)
+    assert time.monotonic() - started < 25  # well before the worker would have woken
+    files, sections, counts = _rows(slotted)
+    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
+    _jobs_found(library)
+    assert _running_workers() == [] and _scratch_folders(slotted) == []
+    assert not woke.exists()
+
+
 def test_a_slot_that_cannot_be_copied_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # As in SQLite's defensive mode, where a full-text table's own tables cannot be written.
     monkeypatch.setattr(index_module, "_FTS_SHADOWS", ("data", "idx", "docsize", "config", "missing"))
@@ -470,8 +508,8 @@ def test_a_damaged_worker_database_is_not_attached(slotted: Path, monkeypatch: p
     rows, ranking = _reference(slotted, monkeypatch)
     wait = parallel.Forked.wait
 
-    def then_damaged(workers: parallel.Forked) -> set[int]:
-        failed = wait(workers)
+    def then_damaged(workers: parallel.Forked, timeout: float | None = None) -> set[int]:
+        failed = wait(workers, timeout)
         for scratch in _scratch_folders(slotted):
             for database in scratch.glob("*.sqlite3"):
                 database.write_bytes(database.read_bytes()[: database.stat().st_size // 2])

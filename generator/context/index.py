@@ -22,6 +22,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -66,6 +67,11 @@ RUN_GAP = 64
 # More ranges than this (rows scattered by edits, each file renumbered at the end), and one query
 # filtering by folder costs less than a query per range.
 MAX_RUNS = 40
+# A worker still indexing this long after this process finished its own slots, of the same size
+# (that time times WORKER_GRACE, and at least WORKER_MIN_WAIT_SECONDS), is ended and its slot
+# done here: it is stuck, and a worker stuck (a hang after the fork) must not hang scaffold.
+WORKER_GRACE = 3.0
+WORKER_MIN_WAIT_SECONDS = 10.0
 # Values bound in one `IN (...)` list: SQLite before 3.32 takes at most 999 parameters in a statement.
 IN_CHUNK = 500
 _SCHEMA = """
@@ -361,10 +367,12 @@ class SectionIndex:
 
         copied = False
         with contextlib.closing(parallel.Forked(work, helped)) as workers:
+            started = time.monotonic()
             for slot in range(slots):
                 if slot not in helped:
                     index_slot(slot)
-            failed = workers.wait()
+            own = time.monotonic() - started
+            failed = workers.wait(timeout=max(WORKER_GRACE * own, WORKER_MIN_WAIT_SECONDS))
         for slot in helped:
             assert scratch is not None
             if slot not in failed and self._take_slot(scratch / f"{slot}.sqlite3", tables[slot], after):

@@ -75,11 +75,16 @@ class Forked:
             self.close()
             raise
 
-    def wait(self) -> set[int]:
-        """Wait for every worker; the slots whose worker did not finish its work."""
+    def wait(self, timeout: float | None = None) -> set[int]:
+        """Wait for every worker, `timeout` seconds at most; the slots whose worker did not finish
+        its work. A worker still running then is ended (it is stuck, or far behind) and counted."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         failed = set()
         for slot, process in self._processes.items():
-            process.join()
+            process.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
             if process.exitcode != 0:
                 failed.add(slot)
         return failed
