@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -93,12 +93,11 @@ def test_closing_ends_the_workers_still_running() -> None:
 
 def test_a_worker_still_running_at_the_deadline_is_ended_and_named() -> None:
     needs_fork()
-    workers = parallel.Forked(lambda slot: time.sleep(60) if slot == 2 else None, [1, 2])
-    started = time.monotonic()
-    assert workers.wait(timeout=0.5) == {2}
-    assert time.monotonic() - started < 10
-    assert _running_workers() == []
-    workers.close()
+    with contextlib.closing(parallel.Forked(lambda slot: time.sleep(60) if slot == 2 else None, [1, 2])) as workers:
+        started = time.monotonic()
+        assert workers.wait(timeout=5) == {2}
+        assert time.monotonic() - started < 30
+        assert _running_workers() == []
 
 
 def test_a_worker_takes_no_signal_before_its_own_handlers_are_set(tmp_path: Path) -> None:
@@ -325,6 +324,40 @@ def test_a_slot_whose_worker_hangs_is_indexed_by_the_caller(
     _jobs_found(library)
     assert _running_workers() == [] and _scratch_folders(slotted) == []
     assert not woke.exists()
+
+
+def test_a_worker_ended_after_its_slot_was_written_is_not_copied_in(
+    slotted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Killed after its database says the slot is all there: a scratch database has no journal, so a
+    # kill during its commit can leave the mark with pages half written. Only an exit of 0 counts.
+    transaction = SectionIndex.transaction
+    woke = tmp_path / "worker-woke"
+
+    @contextlib.contextmanager
+    def then_stuck(self: SectionIndex) -> Iterator[None]:
+        with transaction(self):
+            yield
+        if os.getpid() != PARENT:
+            time.sleep(30)
+            woke.write_text("the worker went on", encoding="utf-8")
+
+    taken: list[Path] = []
+    take = SectionIndex._take_slot
+
+    def spy(self: SectionIndex, path: Path, table: str, after: contextlib.ExitStack) -> bool:
+        taken.append(path)
+        return take(self, path, table, after)
+
+    monkeypatch.setattr(SectionIndex, "transaction", then_stuck)
+    monkeypatch.setattr(SectionIndex, "_take_slot", spy)
+    monkeypatch.setattr(index_module, "WORKER_MIN_WAIT_SECONDS", 0.5)
+    library = load_library(slotted)
+    assert taken == [] and not woke.exists()
+    files, sections, counts = _rows(slotted)
+    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
+    _jobs_found(library)
+    assert _running_workers() == [] and _scratch_folders(slotted) == []
 
 
 def test_a_slot_that_cannot_be_copied_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:

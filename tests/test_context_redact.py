@@ -1007,6 +1007,48 @@ print(found.__qualname__, aws.requests is requests)
     assert result.stdout.split() == ["_import_detect_secrets.<locals>.importing", "True"]
 
 
+def test_two_threads_first_scans_leave_no_import_hook_behind() -> None:
+    # Both start detect-secrets' first import at once (one held half-way): only one installs the hook.
+    import subprocess
+    import sys
+
+    code = (
+        _HOLD_DETECT_SECRETS
+        + """
+import builtins, time
+from generator.context.redact import Piece, Redactor
+original = builtins.__import__
+texts = {}
+def redact(name):
+    texts[name] = Redactor(None).redact([Piece("a.md", 1, "aws key AKIA" + "Z7Q4L2M9XK3TPW5R")])[0].text
+first = threading.Thread(target=redact, args=("first",), name="redacting")
+first.start()
+held.wait(10)
+second = threading.Thread(target=redact, args=("second",))
+second.start()
+time.sleep(0.5)
+go.set()
+first.join()
+second.join()
+print(builtins.__import__ is original, texts["first"] == texts["second"] == "aws key [REDACTED: AWS Access Key]")
+"""
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_a_process_whose_rules_changed_loads_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "redactions.json"
+    first = Redactor(cache)
+    first.redact([Piece("a.md", 1, "Roll back first.")])
+    first.save()
+    monkeypatch.setattr(redact_module, "_LOADED", {})
+    assert Redactor(cache).cache.entries
+    monkeypatch.setattr(redact_module, "_LOADED", {})
+    monkeypatch.setattr(redact_module, "_rules_as_digested", False)
+    assert Redactor(cache).cache.entries == {}
+
+
 def test_a_new_cache_scans_no_text_that_could_hold_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scans: list[int] = []
     scan = redact_module._scan

@@ -67,9 +67,10 @@ RUN_GAP = 64
 # More ranges than this (rows scattered by edits, each file renumbered at the end), and one query
 # filtering by folder costs less than a query per range.
 MAX_RUNS = 40
-# A worker still indexing this long after this process finished its own slots, of the same size
-# (that time times WORKER_GRACE, and at least WORKER_MIN_WAIT_SECONDS), is ended and its slot
-# done here: it is stuck, and a worker stuck (a hang after the fork) must not hang scaffold.
+# Once its own slots are done, the caller waits WORKER_GRACE times what they took, at least
+# WORKER_MIN_WAIT_SECONDS; a worker still running then is killed and its slot indexed here. The
+# slots are equal halves, so a worker that far behind is stuck, for whatever reason: a safety
+# net, so that it cannot hang scaffold.
 WORKER_GRACE = 3.0
 WORKER_MIN_WAIT_SECONDS = 10.0
 # Values bound in one `IN (...)` list: SQLite before 3.32 takes at most 999 parameters in a statement.

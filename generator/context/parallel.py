@@ -77,7 +77,8 @@ class Forked:
 
     def wait(self, timeout: float | None = None) -> set[int]:
         """Wait for every worker, `timeout` seconds at most; the slots whose worker did not finish
-        its work. A worker still running then is ended (it is stuck, or far behind) and counted."""
+        its work. A worker still running then is killed and counted (SIGKILL ends any process
+        not blocked in the kernel)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         failed = set()
         for slot, process in self._processes.items():

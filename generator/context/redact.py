@@ -113,7 +113,7 @@ class Redactor:
         unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
         if unseen:
             texts = list(unseen.values())
-            _check_rules_file()
+            _distrust_cache_if_rules_changed()
             from generator.context import secret_rules as rules
 
             triggers = self.cache.triggers
@@ -336,8 +336,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
-    _check_rules_file()
-    from generator.context import secret_rules as rules
+    from generator.context import secret_rules as rules  # `Redactor.redact` checked its file first
 
     lines: list[str] = []
     owner: list[tuple[int, int]] = []
@@ -494,29 +493,37 @@ def _rules_digest(paths: Sequence[str] = _RULES_FILES) -> str:
 
     The rules' files, where the patterns are, and the checks a value must pass and the joining
     of continued lines too; not the compiled patterns, so that a run whose sections are all
-    cached compiles none. Taken once, as this module is imported (`_RULES_DIGEST`): a
-    long-lived process (`scaffold mcp`) keeps the rules it imported, and reading the files
-    again after an upgrade would file what the old rules found under the new rules' digest.
-    `secret_rules` itself is imported later, for the first text not in the cache: if its file
-    changed in between (an upgrade, a branch switched), the process runs rules its digest does
-    not name, and its cache is neither read nor written from then on (`_check_rules_file`). A
-    file that cannot be read gives this process a digest of its own: it trusts no other
-    process's cache, and no other process its. Not seen: byte code Python runs instead of a
-    changed source (the same size and mtime, as `tar` or `rsync -a` can leave them).
+    cached compiles none. See `_RULES_DIGEST` for when it is taken. A file that cannot be read
+    gives this process a digest of its own: it trusts no other process's cache, and no other
+    process its.
     """
-    return hashlib.sha256("".join(_file_digest(path) for path in paths).encode()).hexdigest()[:12]
+    return _combined([_file_digest(path) for path in paths])
 
 
-_RULES_DIGEST = _rules_digest()
-_SECRET_RULES_DIGEST = _file_digest(_RULES_FILES[1])
+def _combined(digests: Sequence[str]) -> str:
+    return hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
+
+
+# Taken once, as this module is imported, each file read once: a long-lived process (`scaffold
+# mcp`) keeps the rules it imported, and reading the files again after an upgrade would file
+# what the old rules found under the new rules' digest. `secret_rules` itself is imported later,
+# for the first text not in the cache: if its file changed in between (an upgrade, a branch
+# switched), the process runs rules its digest does not name, and from then on no cache is
+# loaded or saved (`_distrust_cache_if_rules_changed`); one already loaded keeps serving what it
+# holds. Not seen: a file changed between that check and Python reading it, and byte code
+# Python runs instead of a changed source (the same size and mtime, as `tar` or `rsync -a` can
+# leave them).
+_RULES_FILE_DIGESTS = [_file_digest(path) for path in _RULES_FILES]
+_RULES_DIGEST = _combined(_RULES_FILE_DIGESTS)
 # False once this process has imported a `secret_rules` other than the one `_RULES_DIGEST` names.
 _rules_as_digested = True
 
 
-def _check_rules_file() -> None:
-    """Before `secret_rules` is first imported: whether its file is still the one the digest was taken from."""
+def _distrust_cache_if_rules_changed() -> None:
+    """Before `secret_rules` is first imported: if its file is not the one the digest names, no cache
+    is loaded or saved from then on."""
     global _rules_as_digested
-    if "generator.context.secret_rules" not in sys.modules and _file_digest(_RULES_FILES[1]) != _SECRET_RULES_DIGEST:
+    if "generator.context.secret_rules" not in sys.modules and _file_digest(_RULES_FILES[1]) != _RULES_FILE_DIGESTS[1]:
         _rules_as_digested = False
 
 
@@ -615,9 +622,13 @@ class _Cache:
         self.dirty = True
 
     def save(self) -> None:
-        if self.path is None or not self.dirty or not _rules_as_digested:
+        if self.path is None or not self.dirty:
             return
+        # Copied before the flag is read: the flag goes off before changed rules are imported, so a
+        # copy taken while it is on holds nothing they found (another thread may be adding to it).
         keep = list(self.entries.items())[-CACHE_LIMIT:]
+        if not _rules_as_digested:
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             triggers = [list(source) for source in self._sources] if self._sources is not None else None
