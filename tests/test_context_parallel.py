@@ -243,6 +243,13 @@ def _jobs_found(library: documents.Library) -> None:
         assert section.path == f"runbooks/job-{number:02d}.md"
 
 
+def _indexed_whole(context: Path, library: documents.Library) -> None:
+    """Every file and section is in, each once, whichever process indexed it."""
+    files, sections, counts = _rows(context)
+    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
+    _jobs_found(library)
+
+
 def test_an_index_built_by_a_worker_is_the_one_this_process_builds(
     slotted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -292,17 +299,15 @@ def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monke
 
     monkeypatch.setattr(files_module, "parse_file", breaks_in_a_worker)
     library = load_library(slotted)
-    files, sections, counts = _rows(slotted)
-    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
-    _jobs_found(library)
+    _indexed_whole(slotted, library)
     assert _scratch_folders(slotted) == []
 
 
 def test_a_slot_whose_worker_hangs_is_indexed_by_the_caller(
     slotted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A worker stuck after the fork (a lock some thread held, a hung disk) must not hang scaffold:
-    # past the deadline it is ended and this process does its slot.
+    # A worker stuck for whatever reason must not hang scaffold: past the deadline it is killed and
+    # this process does its slot.
     parse = files_module.parse_file
     woke = tmp_path / "worker-woke"
     slept: list[bool] = []  # the worker's own copy, once forked
@@ -319,9 +324,7 @@ def test_a_slot_whose_worker_hangs_is_indexed_by_the_caller(
     started = time.monotonic()
     library = load_library(slotted)
     assert time.monotonic() - started < 25  # well before the worker would have woken
-    files, sections, counts = _rows(slotted)
-    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
-    _jobs_found(library)
+    _indexed_whole(slotted, library)
     assert _running_workers() == [] and _scratch_folders(slotted) == []
     assert not woke.exists()
 
@@ -354,9 +357,7 @@ def test_a_worker_ended_after_its_slot_was_written_is_not_copied_in(
     monkeypatch.setattr(index_module, "WORKER_MIN_WAIT_SECONDS", 0.5)
     library = load_library(slotted)
     assert taken == [] and not woke.exists()
-    files, sections, counts = _rows(slotted)
-    assert all(counts.values()) and sum(counts.values()) == len(sections) and len(files) == MARKDOWN_FILES
-    _jobs_found(library)
+    _indexed_whole(slotted, library)
     assert _running_workers() == [] and _scratch_folders(slotted) == []
 
 

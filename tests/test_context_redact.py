@@ -607,20 +607,23 @@ def test_spans_cached_by_older_patterns_do_not_hide_what_new_ones_find(
     assert result.text == "mysql -u root --password [REDACTED: Secret Keyword] -h db1"
 
 
-def test_the_rules_digest_follows_the_rules_files(tmp_path: Path) -> None:
-    # The patterns are in the two files; a digest of them changes with any rule, and cannot be read, with every run.
-    paths = [tmp_path / name for name in ("redact.py", "secret_rules.py")]
-    for path in paths:
-        path.write_bytes((Path(redact_module.__file__).parent / path.name).read_bytes())
-    first = redact_module._rules_digest([str(path) for path in paths])
-    assert redact_module._rules_digest([str(path) for path in paths]) == first
-    with paths[1].open("a") as rules_file:
+def test_a_rules_file_digest_follows_the_file(tmp_path: Path) -> None:
+    # The patterns are in the files; a file's digest changes with any rule, and, unreadable, with every run.
+    rules = tmp_path / "secret_rules.py"
+    rules.write_bytes((Path(redact_module.__file__).parent / rules.name).read_bytes())
+    first = redact_module._file_digest(str(rules))
+    assert redact_module._file_digest(str(rules)) == first
+    with rules.open("a") as rules_file:
         rules_file.write("\n# one more rule\n")
-    assert redact_module._rules_digest([str(path) for path in paths]) != first
-    paths[1].unlink()
-    assert redact_module._rules_digest([str(path) for path in paths]) != redact_module._rules_digest(
-        [str(path) for path in paths]
-    )
+    assert redact_module._file_digest(str(rules)) != first
+    rules.unlink()
+    assert redact_module._file_digest(str(rules)) != redact_module._file_digest(str(rules))
+    # The cache's version is made of both files' digests as this module was imported.
+    version = Redactor(None).cache.version
+    assert version.endswith("/" + redact_module._RULES_DIGEST)
+    assert [
+        redact_module._file_digest(path) for path in redact_module._RULES_FILES
+    ] == redact_module._RULES_FILE_DIGESTS
 
 
 def test_a_long_lived_process_keeps_the_digest_of_the_rules_it_imported(tmp_path: Path) -> None:

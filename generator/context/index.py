@@ -627,8 +627,9 @@ class SectionIndex:
         if len(runs) > MAX_RUNS:
             return None
         scored: list[tuple[float, int]] = []
+        tables = self._fts_tables()
         for first, last in runs:
-            for table in self._fts_tables():
+            for table in tables:
                 rows = self.db.execute(
                     f"SELECT -bm25({table}, {weights}), rowid FROM {table} "
                     f"WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",

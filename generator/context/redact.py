@@ -43,7 +43,7 @@ from typing import Any
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
-# Bump when the cache's format changes; a change to the scanning code or the rules needs none (`_rules_digest`).
+# Bump when the cache's format changes; a change to the scanning code or the rules needs none (`_RULES_DIGEST`).
 CACHE_VERSION = 3
 CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
@@ -284,7 +284,7 @@ def _import_detect_secrets() -> None:
             return
         stand_in = _RequestsStandIn("requests")
         original = builtins.__import__
-        window = [True]
+        window = True
 
         def importing(
             name: str,
@@ -294,7 +294,7 @@ def _import_detect_secrets() -> None:
             level: int = 0,
         ) -> types.ModuleType:
             caller = str((globals or {}).get("__name__", ""))
-            if window[0] and name == "requests" and level == 0 and caller.startswith("detect_secrets."):
+            if window and name == "requests" and level == 0 and caller.startswith("detect_secrets."):
                 return stand_in
             return original(name, globals, locals, fromlist, level)
 
@@ -306,7 +306,7 @@ def _import_detect_secrets() -> None:
             # The one other module of detect-secrets that imports `requests`; a scan loads it as a filter.
             import detect_secrets.filters.common  # noqa: F401
         finally:
-            window[0] = False  # left installed (another hook wrapped it meanwhile), it only passes imports on
+            window = False  # left installed (another hook wrapped it meanwhile), it only passes imports on
             if builtins.__import__ is importing:
                 builtins.__import__ = original
 
@@ -488,22 +488,12 @@ def _file_digest(path: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _rules_digest(paths: Sequence[str] = _RULES_FILES) -> str:
-    """A digest of scaffold's own rules: spans cached by older rules must not hide what new ones find.
-
-    The rules' files, where the patterns are, and the checks a value must pass and the joining
-    of continued lines too; not the compiled patterns, so that a run whose sections are all
-    cached compiles none. See `_RULES_DIGEST` for when it is taken. A file that cannot be read
-    gives this process a digest of its own: it trusts no other process's cache, and no other
-    process its.
-    """
-    return _combined([_file_digest(path) for path in paths])
-
-
-def _combined(digests: Sequence[str]) -> str:
-    return hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
-
-
+# A digest of scaffold's own rules, in the cache's version: spans cached by older rules must not
+# hide what new ones find. The rules' files, where the patterns are, and the checks a value must
+# pass and the joining of continued lines too; not the compiled patterns, so that a run whose
+# sections are all cached compiles none. A file that cannot be read gives this process a digest
+# of its own: it trusts no other process's cache, and no other process its.
+#
 # Taken once, as this module is imported, each file read once: a long-lived process (`scaffold
 # mcp`) keeps the rules it imported, and reading the files again after an upgrade would file
 # what the old rules found under the new rules' digest. `secret_rules` itself is imported later,
@@ -514,7 +504,7 @@ def _combined(digests: Sequence[str]) -> str:
 # Python runs instead of a changed source (the same size and mtime, as `tar` or `rsync -a` can
 # leave them).
 _RULES_FILE_DIGESTS = [_file_digest(path) for path in _RULES_FILES]
-_RULES_DIGEST = _combined(_RULES_FILE_DIGESTS)
+_RULES_DIGEST = hashlib.sha256("".join(_RULES_FILE_DIGESTS).encode()).hexdigest()[:12]
 # False once this process has imported a `secret_rules` other than the one `_RULES_DIGEST` names.
 _rules_as_digested = True
 
@@ -528,7 +518,7 @@ def _distrust_cache_if_rules_changed() -> None:
 
 
 def _scanner_version() -> str:
-    """detect-secrets' version (read without importing it: the import is the slow part) and `_rules_digest`."""
+    """detect-secrets' version (read without importing it: the import is the slow part) and `_RULES_DIGEST`."""
     return f"{_detect_secrets_version()}/{_RULES_DIGEST}"
 
 
