@@ -2,10 +2,12 @@
 
 The issue's targets are recall >= 0.95 and precision >= 0.75, and they must generalise to homes
 we did not write. The selection meets them on the first home (60 of 63 gold documents), which
-it was tuned on, but not on the held-out one (42 of 50): hard tasks there share no words with
-their documents, which lexical ranking cannot bridge (see docs/context.md). The floors below
-are what it reaches today, so a regression fails; the strict xfail turns into a failure the
-day the held-out home meets the target too, so that its floor is raised with it.
+it was tuned on, but not on the held-out ones: the second (42 of 50 gold documents), where hard
+tasks share no words with their documents, which lexical ranking cannot bridge (see
+docs/context.md), and the third, written blind once every rule was set (recall 0.92, precision
+0.63 at its first reading). The floors below are what it reaches today, so a regression fails;
+the strict xfails turn into failures the day a held-out home meets the targets too, so that
+its floors are raised with it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ HOLDOUT_PRECISION_FLOOR = 0.73
 # 25 and 36.
 OFF_TOPIC_CEILING = 11
 HOLDOUT_OFF_TOPIC_CEILING = 26
+# The third home (bench/holdout2), written blind after the rules were set: its first reading.
+HOLDOUT2_RECALL_FLOOR = 0.91  # 44 of 48 gold documents; one fewer fails
+HOLDOUT2_PRECISION_FLOOR = 0.63  # 64 of 101 selected
+HOLDOUT2_OFF_TOPIC_CEILING = 28
 
 
 def _load() -> ModuleType:
@@ -84,7 +90,28 @@ def test_selection_generalises_to_the_held_out_home(holdout_scores: dict[str, An
     assert holdout_scores["all"].precision >= HOLDOUT_PRECISION_FLOOR, holdout_scores["all"]
 
 
-@pytest.mark.parametrize(("home", "ceiling"), [("", OFF_TOPIC_CEILING), ("HOLDOUT_", HOLDOUT_OFF_TOPIC_CEILING)])
+@pytest.fixture(scope="module")
+def holdout2_scores() -> dict[str, Any]:
+    evaluation = _load()
+    _, result = evaluation.evaluate(evaluation.HOLDOUT2_HOME, evaluation.HOLDOUT2_TASKS)
+    return dict(result)
+
+
+def test_selection_holds_on_the_blind_third_home(holdout2_scores: dict[str, Any]) -> None:
+    evaluation = _load()
+    tasks = evaluation.load_tasks(evaluation.HOLDOUT2_TASKS)
+    assert len(tasks) >= 30 and evaluation.check_labels(tasks, evaluation.HOLDOUT2_HOME / "context") == []
+    every = evaluation.documents(evaluation.HOLDOUT2_HOME / "context")
+    gold = set().union(*(task.gold for task in tasks))
+    assert len([path for path in every if path not in gold and "/" in path]) * 3 >= len(every)
+    assert holdout2_scores["all"].recall >= HOLDOUT2_RECALL_FLOOR, holdout2_scores["all"]
+    assert holdout2_scores["all"].precision >= HOLDOUT2_PRECISION_FLOOR, holdout2_scores["all"]
+
+
+@pytest.mark.parametrize(
+    ("home", "ceiling"),
+    [("", OFF_TOPIC_CEILING), ("HOLDOUT_", HOLDOUT_OFF_TOPIC_CEILING), ("HOLDOUT2_", HOLDOUT2_OFF_TOPIC_CEILING)],
+)
 def test_tasks_a_home_has_nothing_on_get_few_ranked_documents(home: str, ceiling: int) -> None:
     evaluation = _load()
     found = evaluation.off_topic(getattr(evaluation, f"{home}HOME"), getattr(evaluation, f"{home}TASKS"))
@@ -97,6 +124,13 @@ def test_selection_meets_the_issue_targets_on_the_held_out_home(holdout_scores: 
     evaluation = _load()
     assert holdout_scores["all"].recall >= evaluation.RECALL_TARGET, holdout_scores["all"]
     assert holdout_scores["all"].precision >= evaluation.PRECISION_TARGET, holdout_scores["all"]
+
+
+@pytest.mark.xfail(strict=True, reason="blind third home: recall 0.92, precision 0.63 (noise that shares words)")
+def test_selection_meets_the_issue_targets_on_the_blind_third_home(holdout2_scores: dict[str, Any]) -> None:
+    evaluation = _load()
+    assert holdout2_scores["all"].recall >= evaluation.RECALL_TARGET, holdout2_scores["all"]
+    assert holdout2_scores["all"].precision >= evaluation.PRECISION_TARGET, holdout2_scores["all"]
 
 
 def test_the_script_runs_and_prints_each_difficulty(capsys: pytest.CaptureFixture[str]) -> None:
