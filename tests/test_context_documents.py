@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ def test_sections_start_at_headings_up_to_level_three() -> None:
 def test_headings_inside_fenced_code_do_not_split() -> None:
     text = "# Runbook\n```bash\n# not a heading\n```\n~~~~\n## nor this\n~~~~\n## Real\n"
     assert [heading for heading, _, _ in sections(text)] == ["Runbook", "Real"]
+
+
+def test_front_matter_goes_with_the_first_section() -> None:
+    # Not a section of its own named after the title, holding only `---` and YAML.
+    data = b"---\ntitle: Refund policy\nstatus: superseded\n---\n\n# Refund policy\n\nIn 14 days.\n\n## Exceptions\n\nNone.\n"
+    sections = split_sections("decisions/0009-refunds.md", data)
+    assert [(s.heading, s.line, s.start) for s in sections] == [("Refund policy", 1, 0), ("Exceptions", 10, 79)]
+    assert data[sections[0].start : sections[0].end].startswith(b"---\ntitle: Refund policy\nstatus: superseded")
+    # Other text before the first heading is still a section of its own.
+    assert [s.heading for s in split_sections("x.md", b"Intro.\n\n# Title\n\nBody.\n")] == ["(preamble)", "Title"]
 
 
 def test_sections_cover_the_file_byte_for_byte() -> None:
@@ -93,6 +104,26 @@ def test_scan_skips_private_folders_and_reports_symlink_problems(tmp_path: Path)
     assert any("gone.md" in w and "broken symlink" in w for w in warnings)
 
 
+def test_symlinks_are_followed_inside_the_context_folder_and_not_out_of_it(tmp_path: Path) -> None:
+    root = tmp_path / "context"
+    (root / "runbooks").mkdir(parents=True)
+    (root / "runbooks" / "deploy.md").write_text("# Deploy\n")
+    (root / "deploy-again.md").symlink_to(root / "runbooks" / "deploy.md")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "history.md").write_text("# Shell history\n")
+    (root / "notes.md").symlink_to(outside / "history.md")  # a committed link to a file of the user's
+    (root / "more").symlink_to(outside, target_is_directory=True)
+
+    entries, warnings = scan_files(root)
+
+    assert [entry.path for entry in entries] == ["deploy-again.md", "runbooks/deploy.md"]
+    assert sorted(w for w in warnings if "leads out of the context folder" in w) == [
+        "skipped more: a symlink that leads out of the context folder",
+        "skipped notes.md: a symlink that leads out of the context folder",
+    ]
+
+
 def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     make_home(tmp_path, {"context/runbooks/latin1.md": "# Café\n".encode("latin-1")})
     library = load_library(tmp_path / "context")
@@ -131,7 +162,9 @@ def test_unreadable_files_by_permissions(tmp_path: Path) -> None:
 def test_the_index_is_cached_and_only_changed_files_are_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    make_home(tmp_path)
+    # Larger than a home that is rebuilt on every edit (see the next test).
+    filler: dict[str, str | bytes] = {f"context/notes/{n:03d}.md": f"# Note {n}\n\nNothing.\n" for n in range(300)}
+    make_home(tmp_path, filler)
     context = tmp_path / "context"
     first = load_library(context)
     assert index_path(context).is_file()
@@ -160,6 +193,29 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     deploy.unlink()
     assert load_library(context).sections_of("runbooks/deploy.md") is None
     assert load_library(context).rank("dashboard pipeline", ["runbooks"], 5) == []
+
+
+def test_a_small_home_edited_here_ranks_as_the_same_files_indexed_afresh(tmp_path: Path) -> None:
+    # Teammates on one commit get one prompt, whatever each index went through on the way.
+    make_home(tmp_path / "here")
+    context = tmp_path / "here" / "context"
+    load_library(context)
+    deploy = context / "runbooks" / "deploy.md"
+    for number in range(3):
+        deploy.write_text(
+            deploy.read_text() + f"\nReviewed {number}: deploy the image tag, then watch the dashboard.\n"
+        )
+        os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
+        load_library(context)
+    (context / "runbooks" / "rotate-certificates.md").unlink()
+    shutil.copytree(tmp_path / "here", tmp_path / "there")
+
+    def ranking(library: Any) -> list[tuple[str, str, float]]:
+        hits = library.rank("deploy the image tag and watch the dashboard", ["runbooks", "decisions"], 20)
+        return [(section.path, section.heading, round(score, 9)) for section, score in hits]
+
+    here = ranking(load_library(context))
+    assert here and here == ranking(load_library(tmp_path / "there" / "context"))
 
 
 def test_reading_a_section_returns_its_text(tmp_path: Path) -> None:

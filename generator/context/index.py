@@ -32,8 +32,10 @@ from generator.context import sections as home_files
 from generator.context.sections import FileEntry, Section, StubPatterns
 from generator.errors import HomeError
 
-# The schema version (SQLite's user_version): a database with any other is rebuilt.
-INDEX_VERSION = 5
+# The schema version (SQLite's user_version): a database with any other is rebuilt. Also raised
+# when files are split differently (6: front matter joins the first section), so that no index
+# keeps the old split of files that did not change.
+INDEX_VERSION = 6
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.
@@ -43,6 +45,12 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # Rows of edited or removed files stay in the full-text index, hidden, until they are this
 # share of it; then it is rebuilt from the files.
 MAX_DEAD_SHARE = 0.25
+# Hidden rows still count in BM25's statistics (a contentless FTS5 table cannot delete a row
+# without its old text), so a home edited here ranks a little differently from the same files
+# indexed afresh on a teammate's machine: one appended line flipped a document at the cutoff.
+# A home of this many files or fewer is rebuilt instead whenever a file was edited or removed,
+# which costs about as much as reading the changed files (0.1 s), and ranks alike everywhere.
+SMALL_HOME_FILES = 300
 # SQLite's page cache while indexing: enough to keep FTS5's merges in memory.
 CACHE_KIB = 16_000
 # FTS5's in-memory index before it is written out (see `SectionIndex.create`); it bounds the
@@ -254,7 +262,8 @@ class SectionIndex:
             # Half of a home large enough to split changed (a branch switch): all of it again, in its
             # slots, keeps the layout a fresh build has, and split between processes is quicker.
             most = 2 * len(changed) >= len(entries) and _slots(len(entries)) > 1
-            anew = rebuild or most or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
+            small = len(entries) <= SMALL_HOME_FILES
+            anew = rebuild or most or (dead > 0 and small) or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
             if anew:
                 self.db.execute("DELETE FROM files")
                 self.db.execute("DELETE FROM sections")

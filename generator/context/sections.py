@@ -32,6 +32,8 @@ MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
 PREAMBLE = "(preamble)"
 TRAIL_SEPARATOR = " > "
 
+# A document's YAML front matter: `---` on its first line, up to `---` or `...` on a line of its own.
+_FRONT_MATTER = re.compile(rb"---[ \t]*\r?\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n\s*)?", re.DOTALL)
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
 # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a fence
@@ -105,8 +107,10 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     """Every markdown file under `root`, sorted, plus a warning for each one skipped.
 
     Folders and files whose names start with "." or "_" are not knowledge (`.git`,
-    `_templates`). Symlinks are followed, but a folder already visited (a loop, or a second
-    link to it) is skipped with a warning.
+    `_templates`). Symlinks are followed within `root`, but a folder already visited (a loop,
+    or a second link to it) is skipped with a warning, and so is a link that leads out of
+    `root`: a committed `notes.md -> ~/.bash_history` would put whatever that file holds into
+    prompts (`read_document` refuses such a link too).
     """
     entries: list[FileEntry] = []
     warnings: list[str] = []
@@ -115,7 +119,7 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     except OSError as error:
         return [], [f"cannot read the context folder {root}: {error.strerror or error}"]
     seen: set[tuple[int, int]] = {(root_stat.st_dev, root_stat.st_ino)}
-    _walk(str(root), "", seen, entries, warnings)
+    _walk(str(root), "", seen, entries, warnings, os.path.realpath(root).rstrip(os.sep) + os.sep)
     entries.sort(key=lambda entry: entry.path)
     return entries, warnings
 
@@ -123,12 +127,14 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
 _name = operator.attrgetter("name")
 
 
-def _walk(folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[FileEntry], warnings: list[str]) -> None:
+def _walk(
+    folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[FileEntry], warnings: list[str], inside: str
+) -> None:
     try:
         with os.scandir(folder) as listing:
             children = sorted(listing, key=_name)
     except OSError as error:
-        warnings.append(f"skipped {prefix or '.'}/: cannot list it ({error.strerror or error})")
+        warnings.append(f"skipped {prefix or './'}: cannot list it ({error.strerror or error})")
         return
     for child in children:
         if child.name.startswith((".", "_")):
@@ -143,13 +149,16 @@ def _walk(folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[Fi
             else:
                 warnings.append(f"skipped {rel}: {error.strerror or error}")
             continue
+        if child.is_symlink() and not (os.path.realpath(child.path) + os.sep).startswith(inside):
+            warnings.append(f"skipped {rel}: a symlink that leads out of the context folder")
+            continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
             if key in seen:
                 warnings.append(f"skipped {rel}/: a symlink loop (that folder is already indexed)")
                 continue
             seen.add(key)
-            _walk(child.path, rel + "/", seen, entries, warnings)
+            _walk(child.path, rel + "/", seen, entries, warnings, inside)
         elif child.name.rpartition(".")[2].lower() in MARKDOWN_SUFFIXES:
             if not stat.S_ISREG(info.st_mode):
                 warnings.append(f"skipped {rel}: not a regular file")
@@ -195,7 +204,10 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
     end_of_data = len(data)
     sections: list[RawSection] = []
     first_start = boundaries[0][0] if boundaries else end_of_data
-    if data[base:first_start].strip():
+    if boundaries and _FRONT_MATTER.fullmatch(data, base, first_start):
+        # YAML front matter (`title:`, `status: superseded`) goes with the first section, not in one of its own.
+        boundaries[0] = (base, 1, *boundaries[0][2:])
+    elif data[base:first_start].strip():
         sections.extend(_parts(data, PREAMBLE, title, 1, base, first_start))
     stack: list[tuple[int, str]] = []
     for index, (start, number, level, text) in enumerate(boundaries):
