@@ -197,4 +197,16 @@ def create_app(settings: Settings) -> FastAPI:
 
 The image is ghcr.io/acme/payments@sha256:4b825dc642cb6eb9a060e54bf8d69288fbee4904 in the 2024-05-01 release.
 Our password policy: at least 12 characters. The token endpoint is /oauth/token.
+
+Names run together with digits in them, and links, are code, not secrets:
+
+```java
+AmazonS3 s3 = AmazonS3ClientBuilder.standard().withRegion(region).build();
+ListObjectsV2Paginator pages = client.listObjectsV2Paginator(request);
+var provider = new Ec2InstanceMetadataProvider();
+```
+
+Run `go test -run TestCheckoutTimeout504AfterDeploy ./...`; the fix was in
+https://github.com/HypothesisWorks/hypothesis/issues/2108, see also
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html and `BetaMemoryTool20250818Param`.
 """

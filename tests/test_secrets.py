@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import random
+import string
 from pathlib import Path
 
 import pytest
 import yaml
 
 from generator.cli import main
+from generator.context import secret_rules as rules
 from generator.context.redact import Piece, Redactor
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, asked_for, requested, tagged, valid_reply
@@ -48,6 +52,46 @@ def test_ordinary_text_is_not_redacted() -> None:
     [result] = Redactor().redact([Piece("release.md", 1, NOT_SECRETS)])
     assert result.text == NOT_SECRETS
     assert result.findings == ()
+
+
+# Names and links in NOT_SECRETS that mix upper case, lower case and digits with a random string's entropy.
+NAMES = (
+    "AmazonS3ClientBuilder",
+    "ListObjectsV2Paginator",
+    "Ec2InstanceMetadataProvider",
+    "TestCheckoutTimeout504AfterDeploy",
+    "com/HypothesisWorks/hypothesis/issues/2108",
+    "com/AmazonS3/latest/API/API_ListObjectsV2",
+    "BetaMemoryTool20250818Param",
+)
+
+
+def test_names_run_together_are_left_alone_for_their_words_not_their_entropy() -> None:
+    # Each would be redacted by entropy alone: what keeps it is that its letters read as words.
+    assert all(rules.mixed_with_entropy(name) and rules.made_of_words(name) for name in NAMES)
+    assert all(name in NOT_SECRETS for name in NAMES)
+    assert not rules.made_of_words("xK9mPq2RvT7wLz4NbY6cHs")
+    assert rules.made_of_words("CorrectHorseBatteryStaple9")  # the price, in docs/context.md
+
+
+def test_random_tokens_unnamed_in_prose_are_still_redacted() -> None:
+    rng = random.Random(5)
+
+    def shaped(shape: str) -> str:
+        if shape == "base62":
+            return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(rng.randint(20, 45)))
+        encode = base64.b64encode if shape == "base64" else base64.urlsafe_b64encode
+        return encode(rng.randbytes(rng.randint(15, 40))).decode().rstrip("=")
+
+    made = (shaped(shape) for shape in ("base62", "base64", "base64url") for _ in range(2_000))
+    tokens = [token for token in made if rules.mixed_with_entropy(token)]
+    assert len(tokens) > 5_000
+    # bench/redaction_words.py measures 1 in 50,000 or so taken for words; these 6,000 hold none.
+    assert [token for token in tokens if rules.made_of_words(token)] == []
+    text = "\n".join(f"The value {token} is what the job needs." for token in tokens[::60])
+    [result] = Redactor().redact([Piece("notes.md", 1, text)])
+    assert all(token not in result.text for token in tokens[::60])
+    assert {finding.kind for finding in result.findings} == {rules.HIGH_ENTROPY}
 
 
 @pytest.fixture

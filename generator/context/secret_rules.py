@@ -24,6 +24,7 @@ import bisect
 import itertools
 import math
 import re
+import string
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`,
 # and `pass` or `pw` ending a name in capitals (`SMTP_PASS`, `DB_PW`) or after a word that says
@@ -211,6 +212,48 @@ PLACEHOLDER = re.compile(
 ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 ENTROPY_MIN = 3.8
 HIGH_ENTROPY = "High Entropy String"
+# A token whose letters read as words run together is a name, not a secret (`made_of_words`):
+# its words make up this share of its letters,
+WORDS_SHARE = 0.7
+# and each of their letters follows the one before at this mean cost (tenths of a nat) or less.
+WORDS_COST = 30
+_LETTER_RUN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+# -ln P(next letter | letter) in tenths of a nat, row the letter, column the next one (a-z),
+# counted in the words of CPython 3.11's standard library, its code and its docs
+# (`python bench/redaction_words.py --table` prints it anew).
+_PAIR_COSTS = (
+    "a: 54 37 30 30 65 54 39 75 31 83 46 19 28 24 95 36 83 22 18 20 44 48 51 51 47 68",
+    "b: 18 45 30 40 21 56 63 73 29 26 69 21 52 58 25 39 83 33 36 53 21 78 64 78 26 56",
+    "c: 22 61 46 53 21 54 69 24 35 86 23 24 46 60 16 56 67 34 46 21 36 57 64 72 49 87",
+    "d: 26 47 55 32  8 51 49 72 19 71 75 34 64 55 26 62 83 36 33 43 30 67 72 63 47 87",
+    "e: 34 55 29 30 45 30 49 71 59 88 63 18 38 25 56 39 34 17 21 26 65 47 50 30 48 77",
+    "f: 22 61 46 41 31 27 54 77 14 85 83 31 54 41 14 49 78 25 40 36 28 85 65 79 49 94",
+    "g: 36 61 46 54 10 63 36 30 26 89 74 33 48 27 38 57 91 27 20 41 30 51 69 80 72 54",
+    "h: 16 74 68 57  8 70 77 70 22 99 64 50 53 58 20 71 92 34 52 31 43 86 78 82 57 83",
+    "i: 44 41 32 36 39 30 34 90 59 83 62 26 29 13 26 37 78 36 22 21 82 44 97 46 99 42",
+    "j: 33 67 53 61  7 67 64 62 42 71 43 67 79 70 14 39 80 61 32 63 21 78 67 66 61 71",
+    "k: 31 60 52 41  7 58 36 60 20 67 73 28 70 36 51 48 61 42 27 51 45 64 27 89 52 78",
+    "l: 24 54 60 37 16 13 69 72 23 89 74 27 64 59 25 46 99 62 31 34 33 69 68 94 39 68",
+    "m: 16 36 65 47 11 60 73 72 31 96 57 42 36 58 22 19 99 64 32 43 38 77 76 93 51 84",
+    "n: 24 62 27 22 21 37 22 59 31 84 47 45 60 42 22 49 75 65 27 19 38 42 76 89 52 87",
+    "o: 44 38 29 26 56 36 44 77 45 84 45 35 29 16 33 30 99 16 30 28 29 46 38 51 70 65",
+    "p: 17 67 52 46 17 51 66 52 29 99 55 25 65 62 21 30 75 22 43 24 37 63 62 92 32 99",
+    "q: 63 75 70 66 67 77 79 75 72 92 87 42 78 51 74 57 69 46 52 81  1 79 71 80 85 89",
+    "r: 23 57 41 43 15 52 35 76 26 93 49 49 39 30 22 53 99 28 30 19 34 48 60 88 37 99",
+    "s: 42 78 43 64  9 63 49 39 30 90 50 48 48 59 36 37 62 59 20 16 33 72 59 79 39 91",
+    "t: 25 63 43 46 14 47 80 18 22 99 59 48 52 63 28 44 93 24 34 31 31 63 53 59 34 63",
+    "u: 22 34 40 49 22 40 44 86 36 99 79 24 31 20 51 28 99 20 28 21 63 81 94 68 96 86",
+    "v: 10 63 54 74  7 60 71 69 24 85 85 74 49 60 41 60 91 66 58 55 64 64 63 76 78 82",
+    "w: 18 54 57 41 26 62 75 24 10 89 77 44 60 32 25 67 76 23 36 63 70 67 43 62 87 87",
+    "x: 28 40 16 41 24 35 77 57 28 85 77 51 38 66 57 21 85 60 47 13 64 70 71 32 41 61",
+    "y: 56 49 39 50 36 54 60 62 34 82 69 38 36 23 39 12 79 38 18 17 64 45 39 63 46 51",
+    "z: 34 71 60 47  6 50 67 52 16 82 78 41 38 50 26 53 71 66 53 53 70 76 64 59 48 31",
+)
+_PAIR_COST = {
+    first + second: int(cost)
+    for first, costs in (row.split(": ") for row in _PAIR_COSTS)
+    for second, cost in zip(string.ascii_lowercase, costs.split(), strict=True)
+}
 KEYWORD = "Secret Keyword"
 BASIC_AUTH = "Basic Auth Credentials"
 # `Authorization: Basic <base64 of user:password>`, however little entropy it has; a value that does
@@ -453,10 +496,40 @@ def looks_secret(value: str, after: str) -> bool:
 
 
 def _random_looking(token: str) -> bool:
+    """A token that could be an unnamed secret: mixed with entropy, and not names run together."""
+    return mixed_with_entropy(token) and not made_of_words(token)
+
+
+def mixed_with_entropy(token: str) -> bool:
     """Upper case, lower case and digits mixed with a random string's entropy: not a word, a path or a hex digest."""
     if not (any(c.isupper() for c in token) and any(c.islower() for c in token) and any(c.isdigit() for c in token)):
         return False
     return _entropy(token) >= ENTROPY_MIN
+
+
+def made_of_words(token: str) -> bool:
+    """Whether `token` reads as words run together (`AmazonS3ClientBuilder`, `ListObjectsV2Paginator`,
+    `com/HypothesisWorks/hypothesis/issues/2108`), not as random characters.
+
+    Its words are its runs of letters with at most their first in capitals (`Amazon`, `Client`;
+    acronyms and digits count for nothing either way): they must make up `WORDS_SHARE` of its
+    letters, and each letter of them follow the one before as English and code do, at a mean
+    cost of at most `WORDS_COST` by `_PAIR_COSTS`. Random strings split into short runs of
+    unlikely pairs (`xK9mPq2RvT7w`: `x`, `Pq`, `Rv`); of 300,000 random tokens of each shape the
+    entropy rule catches (base62, base64, base64url, webhook URLs), 2 to 5 pass for words
+    (bench/redaction_words.py). The price: an unnamed passphrase of words with a digit
+    (`CorrectHorseBatteryStaple9`, nowhere near a secret's name) reads as words too.
+    """
+    letters = worded = pairs = cost = 0
+    for run in _LETTER_RUN.findall(token):
+        letters += len(run)
+        if len(run) < 3 or run.isupper():
+            continue
+        worded += len(run)
+        lower = run.lower()
+        pairs += len(lower) - 1
+        cost += sum(_PAIR_COST[lower[i : i + 2]] for i in range(len(lower) - 1))
+    return pairs > 0 and worded >= WORDS_SHARE * letters and cost <= WORDS_COST * pairs
 
 
 def _entropy(text: str) -> float:
