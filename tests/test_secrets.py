@@ -13,6 +13,7 @@ import yaml
 
 from generator.cli import main
 from generator.context import secret_rules as rules
+from generator.context.api import build_context
 from generator.context.redact import Piece, Redactor
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, asked_for, requested, tagged, valid_reply
@@ -112,6 +113,34 @@ def test_scaffold_context_output_holds_none_of_them(leaky_home: Path, capsys: py
     assert _leaks(out) == [] and _leaks(err) == []
     assert {finding["path"] for finding in data["redactions"]} >= {"patterns.md", "<task>"}
     assert "## 1. AWS access key id" in data["prompt"]  # the sections are there, only their secrets went
+
+
+def test_a_secret_in_a_heading_or_a_file_name_is_replaced_wherever_the_result_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = next(secret.value for secret in CORPUS if secret.format == "GitHub personal access token")
+    password = "VpnS3cret2024x"
+    root = make_home(
+        tmp_path / "home",
+        {
+            "context/runbooks/vpn.md": f"# VPN access\n\n## Password for the vpn: password={password}\n\nConnect.\n",
+            f"context/runbooks/token-{token}.md": "# Token rotation\n\nRotate the vpn token monthly.\n",
+        },
+    )
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    task = "connect to the vpn and rotate the token"
+    for flags in ([], ["--json"], ["--explain"]):
+        assert main(["context", *flags, task]) == 0
+        out, err = capsys.readouterr()
+        assert password not in out + err and token not in out + err, flags
+        assert "<headings and file names>" in err  # the file name's token, reported once, without a line
+    result = build_context(task)
+    sections = [(document.path, document.section) for document in result.documents]
+    assert ("runbooks/vpn.md", "VPN access > Password for the vpn: password=[REDACTED: Secret Keyword]") in sections
+    assert 'section="VPN access > Password for the vpn: password=[REDACTED: Secret Keyword]"' in result.prompt
+    assert any("Rotate the vpn token monthly." in block for block in result.prompt.split("<document ")[1:])
+    assert [path for path, _ in sections if path.startswith("runbooks/token-")] == []  # its name went with the token
+    assert token not in repr(result) and password not in repr(result)
 
 
 def test_no_fill_request_holds_any_of_them(

@@ -154,8 +154,10 @@ def _context(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"scaffold: warning: {warning}", file=sys.stderr)
     for finding in result.redactions:
-        where = finding.path if finding.path == "<task>" else result.home / "context" / finding.path
-        print(f"scaffold: redacted a likely secret ({finding.kind}) at {where}:{finding.line}", file=sys.stderr)
+        # "<task>", or the headings and file names the result shows (no line of their own).
+        where = finding.path if finding.path.startswith("<") else result.home / "context" / finding.path
+        line = f":{finding.line}" if finding.line else ""
+        print(f"scaffold: redacted a likely secret ({finding.kind}) at {where}{line}", file=sys.stderr)
     exact = count_tokens(result.prompt) if args.exact_tokens else None
 
     if args.json:

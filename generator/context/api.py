@@ -16,10 +16,12 @@ SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network s
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
 from generator.errors import EmptyTaskError, ExternalToolError, HomeError, UnknownKindError, UsageError
@@ -45,6 +47,8 @@ __all__ = [
     "search_knowledge",
 ]
 
+_V = TypeVar("_V")
+
 MAX_SEARCH_RESULTS = 50
 MAX_DOCUMENT_BYTES = 1_000_000
 SNIPPET_CHARACTERS = 280
@@ -53,7 +57,7 @@ if TYPE_CHECKING:
     from generator.context.documents import Library
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
-    from generator.context.redact import Finding
+    from generator.context.redact import Finding, Redactor
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,7 @@ def build_context(
     redactor = Redactor(cache_root() / "redactions.json")
     task_text = task.text
     findings: list[Finding] = []
+    secrets: dict[str, str] = {}  # what was redacted, to replace in headings and file names too
 
     # Sections are scanned for secrets only once chosen (scanning is slow), and a redaction
     # can lengthen a section or the task: select again with the true sizes until they hold.
@@ -256,6 +261,7 @@ def build_context(
         if task_pending:
             task_result = results.pop()
             findings.extend(task_result.findings)
+            secrets.update(task_result.values)
             grew = estimate_tokens(task_result.text) > estimate_tokens(task_text)
             task_text, task_pending = task_result.text, False
         for pick, result in zip(fresh, results, strict=True):
@@ -265,7 +271,6 @@ def build_context(
             true_cost[pick.section.key] = actual
         if not grew:
             break
-    redactor.save()
     if _with_task:
         head, tail = render_frame(task_text, chosen_kind, task.project)
 
@@ -277,27 +282,73 @@ def build_context(
         tokens = true_cost[section.key]
         documents.append(Document(section.path, section.trail, tokens, pick.reason, pick.priority.source))
         findings.extend(redacted[section.key].findings)
+        secrets.update(redacted[section.key].values)
+    listed = [*documents, *selection.omitted, *selection.cut]
+    names = {name for item in listed for name in (item.path, item.section)} | {item.path for item in selection.ranking}
+    findings += _names_redacted(redactor, sorted(names - {""}) + warnings + list(selection.warnings) + notes, secrets)
+    redactor.save()
 
     text = assemble(head, blocks, tail)
-    return ContextResult(
-        kind=chosen_kind,
-        kind_reason=kind_reason,
-        documents=tuple(documents),
-        omitted=selection.omitted,
-        redactions=tuple(findings),
-        tokens=estimate_tokens(text),
-        budget=budget,
-        prompt=text,
-        context=render_documents(blocks),
-        home=knowledge.root,
-        warnings=tuple(warnings) + selection.warnings,
-        notes=tuple(notes),
-        cut=selection.cut,
-        ranking=selection.ranking,
-        also_kinds=tuple(also),
-        project=task.project,
-        project_reason=project_reason,
+    return _scrubbed(
+        ContextResult(
+            kind=chosen_kind,
+            kind_reason=kind_reason,
+            documents=tuple(documents),
+            omitted=selection.omitted,
+            redactions=tuple(findings),
+            tokens=estimate_tokens(text),
+            budget=budget,
+            prompt=text,
+            context=render_documents(blocks),
+            home=knowledge.root,
+            warnings=tuple(warnings) + selection.warnings,
+            notes=tuple(notes),
+            cut=selection.cut,
+            ranking=selection.ranking,
+            also_kinds=tuple(also),
+            project=task.project,
+            project_reason=project_reason,
+        ),
+        secrets,
     )
+
+
+# Where a secret found only in a heading or a file name is reported (they have no line of their own).
+NAMES = "<headings and file names>"
+
+
+def _names_redacted(redactor: Redactor, names: list[str], secrets: dict[str, str]) -> list[Finding]:
+    """Scan the headings, file names and messages shown beside the texts; add what they hold to `secrets`.
+
+    A secret there (`## Password for the vpn: password=...`, a file named after a token) is
+    replaced wherever the result shows it, as one in a text is (`_scrubbed`). One already found
+    in a text is reported there; one found only here is reported once, as `NAMES`.
+    """
+    from generator.context.redact import Finding, Piece
+
+    found: dict[str, None] = {}
+    for result in redactor.redact([Piece(NAMES, 0, name) for name in dict.fromkeys(names)]):
+        for value, kind in result.values:
+            if value not in secrets:
+                secrets[value] = kind
+                found[kind] = None
+    return [Finding(NAMES, 0, kind) for kind in found]
+
+
+def _scrubbed(value: _V, secrets: Mapping[str, str]) -> _V:
+    """`value` (a result, or anything in one) with every secret of `secrets` replaced in every string."""
+    from generator.context.redact import scrub
+
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return cast(_V, scrub(value, secrets))
+    if isinstance(value, tuple):
+        return cast(_V, tuple(_scrubbed(item, secrets) for item in value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {field.name: _scrubbed(getattr(value, field.name), secrets) for field in dataclasses.fields(value)}
+        return cast(_V, dataclasses.replace(value, **changes))
+    return value
 
 
 # --- browsing the home ----------------------------------------------------------------------

@@ -36,7 +36,7 @@ import sys
 import threading
 import types
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +94,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class Redacted:
-    """A piece's text with its secrets replaced, and what was replaced."""
+    """A piece's text with its secrets replaced, and what was replaced.
+
+    `values` are the secrets themselves with their kinds, for replacing them in what is shown
+    beside the text (a heading path, a file name: `scrub`); never written or printed.
+    """
 
     text: str
     findings: tuple[Finding, ...]
+    values: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 class Redactor:
@@ -187,6 +192,7 @@ def _apply(piece: Piece, spans: list[Span]) -> Redacted:
     if not spans:
         return Redacted(piece.text, ())
     lines = piece.text.split("\n")
+    piece_lines = list(lines)
     by_line: dict[int, list[Span]] = {}
     for span in spans:
         by_line.setdefault(span[0], []).append(span)
@@ -199,7 +205,20 @@ def _apply(piece: Piece, spans: list[Span]) -> Redacted:
             if reported:
                 findings[(piece.line + index, kind)] = None
     found = tuple(Finding(piece.path, line, kind) for line, kind in findings)
-    return Redacted("\n".join(lines), found)
+    values = {
+        piece_lines[index][start:end]: kind
+        for index, start, end, kind, _ in spans
+        if end != -1 and index < len(piece_lines) and end - start >= GLOBAL_MIN_LENGTH
+    }
+    return Redacted("\n".join(lines), found, tuple(values.items()))
+
+
+def scrub(text: str, values: Mapping[str, str]) -> str:
+    """`text` with each of `values` (a secret and its kind, from `Redacted.values`) replaced, longest first."""
+    for value in sorted(values, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, f"[REDACTED: {values[value]}]")
+    return text
 
 
 def _replace(line: str, spans: list[Span]) -> str:
