@@ -299,7 +299,8 @@ def _home(config: settings.Settings) -> DoctorCheck:
     name = "knowledge home"
     try:
         knowledge = resolve_home(config)
-        cmap = load_map(knowledge.context_dir / MAP_FILE)
+        # As `scaffold context` reads it: a home without one works on the bundled kinds and keywords.
+        cmap = load_map(knowledge.context_dir / MAP_FILE, fallback=settings.bundled_root() / "context" / MAP_FILE)
     except UsageError as error:
         fix = _setting_fix(config.home, settings.HOME)
         if "context.yml" in str(error):
@@ -308,18 +309,22 @@ def _home(config: settings.Settings) -> DoctorCheck:
     entries, skipped = scan_files(knowledge.context_dir)
     found = {entry.path for entry in entries}
     refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
+    # The bundled map's documents a home lacks are skipped by design, not a mistake in the home.
     missing = sorted(
         {
             ref.path
             for ref in refs
             if not (any(path.startswith(ref.path) for path in found) if ref.is_folder else ref.path in found)
         }
+        - (set() if not cmap.fallback else {ref.path for ref in refs})
     )
     if knowledge.is_bundled:
         where = f"the bundled context in {knowledge.context_dir}"
     else:
         where = f"{knowledge.root} (from {_ORIGINS.get(knowledge.origin, knowledge.origin)})"
     detail = f"{where}: {MAP_FILE} with {len(cmap.kinds)} kinds, {len(entries)} documents"
+    if cmap.fallback:
+        detail = f"{where}: no {MAP_FILE}, so the bundled kinds and keywords apply, {len(entries)} documents"
     if knowledge.is_bundled:
         detail += " (no home configured: 'scaffold init' makes your team's own)"
     if missing:

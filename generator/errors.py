@@ -112,6 +112,12 @@ class ExternalToolError(ScaffoldError):
     exit_code = ExitCode.EXTERNAL
 
 
+class MachineError(ScaffoldError):
+    """Raised when the machine stops a write scaffold anticipated (a read-only folder, a full disk)."""
+
+    exit_code = ExitCode.EXTERNAL
+
+
 # Permissions, read-only or full file systems, and paths whose parts are files: what the user can fix. A
 # missing file, say, is not among them: more likely scaffold's bug, which keeps its "internal error".
 _MACHINE_ERRNOS = frozenset(

@@ -53,6 +53,28 @@ def test_the_bundled_home_is_used_and_noted_when_none_is_configured() -> None:
     assert result.redactions == ()
 
 
+def test_the_project_contexts_readme_is_no_project() -> None:
+    result = api.build_context("roll back the billing release", project="README")
+    assert not [document for document in result.documents if document.path.endswith("README.md")]
+    assert any("unknown project 'README'" in warning for warning in result.warnings)
+
+
+def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_path: Path) -> None:
+    extra: dict[str, str | bytes] = {
+        "context/adr/0001-redis.md": "# ADR 1. Use Redis for session caching\n\nWe use Redis.\n",
+        "context/adr/0002-postgres.md": "# ADR 2. Use Postgres\n\nWe use Postgres.\n",
+        "context/glossary.md": "# Glossary\n\nSession caching: keeping sessions in Redis.\n",
+        "context/adr/README.md": "# ADRs\n\nOne file a decision.\n",
+    }
+    other = make_home(tmp_path / "other", extra)
+    notes = api.build_context("add redis session caching", home=other).notes
+    [note] = [note for note in notes if "never selected" in note]
+    assert note.startswith("3 documents are never selected, in adr/ (2), context/ itself (1):")
+    assert f"add their folders to ranking.folders in {other / 'context' / 'context.yml'}" in note
+    # The starter home (README.md at its root, style.md listed for kinds) has none.
+    assert not [note for note in api.build_context("add redis session caching").notes if "never selected" in note]
+
+
 @pytest.mark.parametrize("budget", [0, -5, 2.5, True])
 def test_budget_must_be_a_positive_whole_number(home: Path, budget: float) -> None:
     with pytest.raises(UsageError, match="positive number of tokens"):

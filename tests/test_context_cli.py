@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import subprocess
@@ -94,6 +95,18 @@ def test_task_from_stdin(home: Path, capsys: pytest.CaptureFixture[str], monkeyp
     assert "runbooks/rotate-certificates.md" in out
 
 
+def test_a_task_on_stdin_that_is_not_utf8_is_read_with_a_warning(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `git diff | scaffold context --kind review -` over a Latin-1 file: one bad byte, not an internal error.
+    data = b"rotate the gateway TLS certificate for the caf" + b"\xe9 service\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape"))
+    code, out, err = context(capsys, "-")
+    assert code == 0
+    assert "caf\ufffd service" in out
+    assert "the task on stdin is not all UTF-8" in err
+
+
 def test_budget_fitting_reports_what_was_left_out(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = context(capsys, "--json", "--budget", "450", "deploy the gateway certificate rotation")
     assert code == 0
@@ -152,13 +165,24 @@ def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(
         (["--budget", "0", "x"], "must be positive"),
         (["--budget", "lots", "x"], "not a whole number"),
         (["--kind", "poetry", "x"], "unknown kind 'poetry'"),
-        (["--home", "/nonexistent/home", "x"], "is not a scaffold knowledge home"),
+        (["--home", "/nonexistent/home", "x"], "/nonexistent/home (from --home) does not exist (moved or deleted?)"),
     ],
 )
 def test_bad_arguments_exit_2(home: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     code, out, err = context(capsys, *args)
     assert code == 2 and out == ""
     assert message in err
+
+
+def test_a_home_given_by_its_context_folder_or_without_one_says_which_fix(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = context(capsys, "--home", str(home / "context"), "x")
+    assert code == 2
+    assert f"is the context/ folder of a knowledge home; give the folder above it: {home}" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = context(capsys, "--home", str(tmp_path / "empty"), "x")
+    assert code == 2 and "it has no context/ folder; create one with `scaffold init" in err
 
 
 def test_a_malformed_map_names_file_and_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -282,6 +306,23 @@ def test_new_documents_need_a_home_and_a_title(
     assert "title is empty" in capsys.readouterr().err
     assert main(["new-incident", "x", "--date", "yesterday"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def test_a_home_the_machine_will_not_let_us_write_is_exit_5(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read-only checkout or mount (faked: root writes anywhere): the machine's trouble, as README's exit codes say.
+    home = make_home(tmp_path / "home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    decisions = home / "context" / "decisions"
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert main(["new-decision", "Use Postgres"]) == 5
+    err = capsys.readouterr().err
+    assert f"cannot write to {decisions}: Read-only file system" in err and err.count("\n") == 1
 
 
 def test_help_imports_nothing_heavy() -> None:

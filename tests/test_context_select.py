@@ -176,7 +176,7 @@ def test_a_budget_too_small_for_the_core_is_a_clear_error() -> None:
     message = str(caught.value)
     assert "a budget of 500 tokens is too small" in message
     assert "core documents (patterns.md, architecture.md) 600" in message
-    assert "use --budget 650 or more" in message
+    assert "raise the budget (--budget, or budget in the API and MCP tools) to 650 or more" in message
 
 
 def test_runs_of_omitted_sections_of_one_document_are_merged() -> None:

@@ -195,6 +195,14 @@ def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
     assert (code, check["status"]) == (ExitCode.USAGE, "fail")
     assert str(context_map) in check["detail"]
 
+    # No context.yml at all is how `scaffold context` works with another team's home: the bundled
+    # kinds apply, and the documents they list that the home lacks (architecture.md) are skipped.
+    context_map.unlink()
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "ok"), check
+    assert "no context.yml, so the bundled kinds and keywords apply" in check["detail"]
+
 
 def test_a_key_in_the_environment_is_reported_and_never_shown(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)

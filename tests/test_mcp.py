@@ -342,9 +342,10 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
             ),
             await client.call_tool("new_decision", {"title": "  "}),
             await client.call_tool("new_runbook", {"title": "Restart", "date": "yesterday"}),
+            await client.call_tool("new_runbook", {"title": "Restart", "sections": {"": "1. Restart."}}),
         ]
 
-    decision, incident, runbook, untitled, undated = session(home, body)
+    decision, incident, runbook, untitled, undated, unnamed = session(home, body)
 
     made = data_of(decision)
     path = Path(made["path"])
@@ -362,6 +363,8 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
     assert f"?? context/{made['document']}" in status and "incidents/" in status and "runbooks/" in status
     assert error_of(untitled).startswith("the decision title is empty")
     assert error_of(undated) == "'yesterday' is not a date like 2025-03-14"
+    assert error_of(unnamed).startswith("a runbook section needs a heading")
+    assert not list((home / "context" / "runbooks").glob("*restart*"))
 
 
 # --- templates and projects -----------------------------------------------------------------------------------
@@ -403,7 +406,7 @@ def test_list_templates_and_project_status(home: Path, tmp_path: Path, capsys: p
 def test_a_bad_home_fails_at_start_with_one_line(tmp_path: Path) -> None:
     result = run([sys.executable, "-m", "generator", "mcp", "--home", str(tmp_path / "nowhere")], check=False)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith("scaffold: error: ") and "is not a scaffold knowledge home" in result.stderr
+    assert result.stderr.startswith("scaffold: error: ") and "nowhere (from --home) does not exist" in result.stderr
 
 
 def test_every_string_of_an_answer_is_redacted_on_the_way_out() -> None:

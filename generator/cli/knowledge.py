@@ -144,10 +144,28 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2025-03-14") from None
 
 
+def _stdin_text() -> str:
+    """The task piped in (`git diff | scaffold context -`), as text.
+
+    A diff may hold a file that is not UTF-8 (Latin-1): its bytes that are not are replaced by
+    U+FFFD, with a warning, rather than failing the whole task.
+    """
+    buffer = getattr(sys.stdin, "buffer", None)
+    # Without a byte stream (a test's StringIO), bytes Python could not decode come back as surrogates.
+    data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+    try:
+        return str(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        print(
+            "scaffold: warning: the task on stdin is not all UTF-8; what is not was replaced by U+FFFD", file=sys.stderr
+        )
+        return str(data.decode("utf-8", errors="replace"))
+
+
 def _context(args: argparse.Namespace) -> int:
     from generator.context.api import build_context, count_tokens
 
-    task = sys.stdin.read() if args.task == "-" else args.task
+    task = _stdin_text() if args.task == "-" else args.task
     result = build_context(task, kind=args.kind, project=args.project, budget=args.budget, home=args.home)
     for note in result.notes:
         print(f"scaffold: note: {note}", file=sys.stderr)

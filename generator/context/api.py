@@ -225,6 +225,9 @@ def build_context(
             f"not ranked until edited ({len(library.stubs)} unedited from new-decision/new-incident/new-runbook): "
             + ", ".join(library.stubs)
         )
+    unused = _never_selected(library.paths(), cmap)
+    if unused:
+        notes.append(_never_selected_note(unused, cmap))
     warnings = list(library.warnings)
     if project and project not in projects:
         listing = f"known projects: {', '.join(projects)}" if projects else f"{PROJECT_FOLDER}/ has none"
@@ -310,6 +313,42 @@ def build_context(
             project_reason=project_reason,
         ),
         secrets,
+    )
+
+
+def _never_selected(paths: list[str], cmap: ContextMap) -> dict[str, int]:
+    """How many documents of each folder ("" for context/ itself) nothing selects: not core, not
+    listed for a kind, not in a ranking folder nor the project contexts (READMEs describe folders)."""
+    from generator.context.select import PROJECT_FOLDER
+
+    refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
+    listed = {ref.path for ref in refs if not ref.is_folder}
+    listed_folders = tuple(ref.path for ref in refs if ref.is_folder)
+    used_folders = {*cmap.ranked_folders, PROJECT_FOLDER}
+    unused: dict[str, int] = {}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        top = path.partition("/")[0] if folder else ""
+        if top in used_folders or path in listed or path.startswith(listed_folders) or name.lower() == "readme.md":
+            continue
+        unused[top] = unused.get(top, 0) + 1
+    return unused
+
+
+def _never_selected_note(unused: dict[str, int], cmap: ContextMap) -> str:
+    where = ", ".join(
+        f"{folder}/ ({count})" if folder else f"context/ itself ({count})" for folder, count in unused.items()
+    )
+    total = sum(unused.values())
+    change = (
+        "copy the bundled context.yml into the home's context/ and add their folders to ranking.folders there"
+        if cmap.fallback
+        else f"add their folders to ranking.folders in {cmap.path}, or list them for a kind"
+    )
+    used = ", ".join(cmap.ranked_folders)
+    return (
+        f"{total} document{'s are' if total != 1 else ' is'} never selected, in {where}: only the core "
+        f"documents, those listed for a kind, the project contexts and the ranking folders ({used}) are; {change}"
     )
 
 

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from generator import settings
-from generator.errors import DestinationError, HomeError, TemplateSourceError, UsageError
+from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
 from generator.plumbing import gitutil
 from generator.template.bundle import REPO_LAYOUT
 
@@ -87,11 +87,20 @@ def resolve_home(config: settings.Settings) -> KnowledgeHome:
             "env": "SCAFFOLD_HOME",
             "config": f"`home` in {settings.user_config_path()}",
         }.get(resolved.origin, resolved.origin)
-        raise HomeError(
-            f"{root} (from {source}) is not a scaffold knowledge home: it has no context/ folder; "
-            f"create one with `scaffold init {root}`"
-        )
+        raise HomeError(f"{root} (from {source}) {_not_a_home(root)}")
     return KnowledgeHome(root, resolved.origin)
+
+
+def _not_a_home(root: Path) -> str:
+    """Why `root` is no knowledge home, and the likeliest fix: a moved clone, or its context/ folder named."""
+    if (root / "context.yml").is_file() or (root.name == "context" and (root.parent / ".git").exists()):
+        return f"is the context/ folder of a knowledge home; give the folder above it: {root.parent}"
+    if not root.exists():
+        return (
+            "does not exist (moved or deleted?); point it at the home's new place, or clone the team's "
+            f"home there, or create a new one with `scaffold init {root}`"
+        )
+    return f"is not a scaffold knowledge home: it has no context/ folder; create one with `scaffold init {root}`"
 
 
 def default_home_dir() -> Path:
@@ -201,6 +210,9 @@ def new_document(
     title = " ".join(title.split())
     if not title:
         raise UsageError(f'the {doc_kind} title is empty; give a short title, e.g. "Use PostgreSQL for orders"')
+    unnamed = [value for name, value in (sections or {}).items() if not heading_key(name) and value.strip()]
+    if unnamed:
+        raise UsageError(f"a {doc_kind} section needs a heading; name each section, e.g. {{'Context': '...'}}")
     knowledge = resolve_home(settings.Settings.load(home=home))
     if knowledge.is_bundled:
         raise HomeError(
@@ -225,7 +237,9 @@ def new_document(
                 continue  # another command took the number first
             return path
     except OSError as error:
-        raise HomeError(f"cannot write to {folder}: {error.strerror or error}") from None
+        # A read-only or full file system is the machine's trouble (exit 5), as everywhere else.
+        kind = MachineError if machine_trouble(error) else HomeError
+        raise kind(f"cannot write to {folder}: {error.strerror or error}") from None
     raise HomeError(f"could not find a free number in {folder}")
 
 

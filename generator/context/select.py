@@ -299,7 +299,8 @@ def gather(
 
     if task.project:
         path = f"{PROJECT_FOLDER}/{task.project}.md"
-        project_sections = index.sections_of(path)
+        # Only a project's own context: `--project README` names the folder's README, no project.
+        project_sections = index.sections_of(path) if project_name(path) else None
         if project_sections:
             add(project_sections, Priority.PROJECT, f"project context for '{task.project}'")
         else:
@@ -578,7 +579,7 @@ def fit(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) 
         raise BudgetError(
             f"a budget of {budget:,} tokens is too small: the prompt frame with the task needs "
             f"{frame_tokens:,} and the core documents ({paths}) {core_cost:,}; "
-            f"use --budget {frame_tokens + core_cost:,} or more"
+            f"raise the budget (--budget, or budget in the API and MCP tools) to {frame_tokens + core_cost:,} or more"
         )
     remaining = budget - frame_tokens
     chosen: list[Pick] = []
