@@ -69,6 +69,12 @@ IDENTIFIERS = (
     "com/AmazonS3/latest/API/API_ListObjectsV2",
 )
 _ALNUM = string.ascii_letters + string.digits
+_WORD_PATHS = (
+    "com/services/engineering/production/alerting/channel/",
+    "com/integrations/slack/notifications/",
+    "/secrets/production/deployment/credentials/",
+    "com/generic-webhook-trigger/invoke/projects/backend/pipelines/",
+)
 _TEXT_SUFFIXES = (".py", ".pyi", ".md", ".rst", ".txt", ".java", ".go", ".ts", ".js")
 
 
@@ -83,6 +89,8 @@ def generators(rng: random.Random) -> dict[str, Callable[[], str]]:
             + "/"
             + "".join(rng.choice(_ALNUM + "-_") for _ in range(rng.randint(16, 40)))
         ),
+        # A random piece at the end of a path of words: a webhook's or a key file's.
+        "words path": lambda: rng.choice(_WORD_PATHS) + "".join(rng.choice(_ALNUM) for _ in range(rng.randint(8, 40))),
     }
 
 

@@ -207,6 +207,5 @@ var provider = new Ec2InstanceMetadataProvider();
 ```
 
 Run `go test -run TestCheckoutTimeout504AfterDeploy ./...`; the fix was in
-https://github.com/HypothesisWorks/hypothesis/issues/2108, see also
-https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html and `BetaMemoryTool20250818Param`.
+https://github.com/HypothesisWorks/hypothesis/issues/2108, see also `BetaMemoryTool20250818Param`.
 """

@@ -53,6 +53,18 @@ def test_the_bundled_home_is_used_and_noted_when_none_is_configured() -> None:
     assert result.redactions == ()
 
 
+def test_search_and_the_document_list_show_no_secret_of_a_heading_or_a_title(tmp_path: Path) -> None:
+    extra: dict[str, str | bytes] = {
+        "context/runbooks/vpn.md": "# VPN access: password=Vb00mQ7tRzWq\n\n## Connect\n\nUse the vpn client.\n"
+    }
+    root = make_home(tmp_path / "home", extra)
+    hits = api.search_knowledge("vpn client", home=root)
+    assert hits and all("Vb00mQ7tRzWq" not in hit.heading for hit in hits)
+    assert any(hit.heading == "VPN access: password=[REDACTED: Secret Keyword] > Connect" for hit in hits)
+    titles = {info.path: info.title for info in api.list_documents(home=root)}
+    assert titles["runbooks/vpn.md"] == "VPN access: password=[REDACTED: Secret Keyword]"
+
+
 def test_the_project_contexts_readme_is_no_project() -> None:
     result = api.build_context("roll back the billing release", project="README")
     assert not [document for document in result.documents if document.path.endswith("README.md")]
@@ -70,7 +82,9 @@ def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_pat
     notes = api.build_context("add redis session caching", home=other).notes
     [note] = [note for note in notes if "never selected" in note]
     assert note.startswith("3 documents are never selected, in adr/ (2), context/ itself (1):")
-    assert f"add their folders to ranking.folders in {other / 'context' / 'context.yml'}" in note
+    assert note.endswith(
+        f"add their folders to ranking.folders, or list the documents for a kind, in {other / 'context' / 'context.yml'}"
+    )
     # The starter home (README.md at its root, style.md listed for kinds) has none.
     assert not [note for note in api.build_context("add redis session caching").notes if "never selected" in note]
 
@@ -84,8 +98,11 @@ def test_budget_must_be_a_positive_whole_number(home: Path, budget: float) -> No
 def test_errors_are_scaffold_errors(home: Path, tmp_path: Path) -> None:
     with pytest.raises(EmptyTaskError):
         api.prompt(" ", home=home)
-    with pytest.raises(HomeError, match="not a scaffold knowledge home"):
+    with pytest.raises(HomeError, match=r"nowhere \(from --home\) does not exist \(moved or deleted\?\)"):
         api.classify("x", home=tmp_path / "nowhere")
+    (tmp_path / "notes.md").write_text("# Notes\n")
+    with pytest.raises(HomeError, match="is a file; give the knowledge home's folder, the one that holds context/"):
+        api.classify("x", home=tmp_path / "notes.md")
 
 
 def test_exact_token_counts_need_a_key_and_never_run_offline(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -107,6 +107,19 @@ def test_a_task_on_stdin_that_is_not_utf8_is_read_with_a_warning(
     assert "the task on stdin is not all UTF-8" in err
 
 
+def test_a_task_on_stdin_loses_its_bom_and_crlf_and_a_closed_stdin_is_one_line(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = "\ufeffrotate the gateway TLS certificate\r\nsecond line\r\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape"))
+    code, out, err = context(capsys, "-")
+    assert code == 0 and err.count("warning: the task on stdin") == 0
+    assert "<task " in out and "\nrotate the gateway TLS certificate\nsecond line\n</task>" in out
+    monkeypatch.setattr(sys, "stdin", None)
+    code, out, err = context(capsys, "-")
+    assert code == 2 and out == "" and 'stdin is closed; give the task as an argument instead of "-"' in err
+
+
 def test_budget_fitting_reports_what_was_left_out(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = context(capsys, "--json", "--budget", "450", "deploy the gateway certificate rotation")
     assert code == 0

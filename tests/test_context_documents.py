@@ -47,6 +47,11 @@ def test_front_matter_goes_with_the_first_section() -> None:
     sections = split_sections("decisions/0009-refunds.md", data)
     assert [(s.heading, s.line, s.start) for s in sections] == [("Refund policy", 1, 0), ("Exceptions", 10, 79)]
     assert data[sections[0].start : sections[0].end].startswith(b"---\ntitle: Refund policy\nstatus: superseded")
+    # A YAML comment in it is no heading.
+    commented = b"---\n# yaml-language-server: $schema=x\ntitle: A\n---\n# Real title\n\nText.\n"
+    assert [(s.heading, s.trail, s.start) for s in split_sections("a.md", commented)] == [
+        ("Real title", "Real title", 0)
+    ]
     # Other text before the first heading is still a section of its own.
     assert [s.heading for s in split_sections("x.md", b"Intro.\n\n# Title\n\nBody.\n")] == ["(preamble)", "Title"]
 
@@ -163,7 +168,8 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Larger than a home that is rebuilt on every edit (see the next test).
-    filler: dict[str, str | bytes] = {f"context/notes/{n:03d}.md": f"# Note {n}\n\nNothing.\n" for n in range(300)}
+    many = index_module.SMALL_HOME_FILES + 1
+    filler: dict[str, str | bytes] = {f"context/notes/{n:03d}.md": f"# Note {n}\n\nNothing.\n" for n in range(many)}
     make_home(tmp_path, filler)
     context = tmp_path / "context"
     first = load_library(context)

@@ -14,7 +14,9 @@ import yaml
 from generator.cli import main
 from generator.context import secret_rules as rules
 from generator.context.api import build_context
+from generator.context.assemble import PREAMBLE
 from generator.context.redact import Piece, Redactor
+from generator.context.tokens import estimate_tokens
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, asked_for, requested, tagged, valid_reply
 from tests.helpers import GIT_IDENTITY, run
@@ -62,7 +64,6 @@ NAMES = (
     "Ec2InstanceMetadataProvider",
     "TestCheckoutTimeout504AfterDeploy",
     "com/HypothesisWorks/hypothesis/issues/2108",
-    "com/AmazonS3/latest/API/API_ListObjectsV2",
     "BetaMemoryTool20250818Param",
 )
 
@@ -72,7 +73,11 @@ def test_names_run_together_are_left_alone_for_their_words_not_their_entropy() -
     assert all(rules.mixed_with_entropy(name) and rules.made_of_words(name) for name in NAMES)
     assert all(name in NOT_SECRETS for name in NAMES)
     assert not rules.made_of_words("xK9mPq2RvT7wLz4NbY6cHs")
-    assert rules.made_of_words("CorrectHorseBatteryStaple9")  # the price, in docs/context.md
+    # A random piece at the end of a path of words is judged on its own (a webhook's secret).
+    assert not rules.made_of_words("com/services/engineering/production/alerting/channel/Kq3Zt8HuVx2Lm9Wr4Np7")
+    assert not rules.made_of_words("secrets/production/deployment/credentials/Xk9mPq2RvT7wLz3NbH8c")
+    # The price, in docs/context.md: an unnamed password made of words.
+    assert rules.mixed_with_entropy("TrustNoOne2024Password") and rules.made_of_words("TrustNoOne2024Password")
 
 
 def test_random_tokens_unnamed_in_prose_are_still_redacted() -> None:
@@ -87,11 +92,13 @@ def test_random_tokens_unnamed_in_prose_are_still_redacted() -> None:
     made = (shaped(shape) for shape in ("base62", "base64", "base64url") for _ in range(2_000))
     tokens = [token for token in made if rules.mixed_with_entropy(token)]
     assert len(tokens) > 5_000
-    # bench/redaction_words.py measures 1 in 50,000 or so taken for words; these 6,000 hold none.
+    # bench/redaction_words.py measures 6 in 900,000 taken for words; these 6,000 hold none.
     assert [token for token in tokens if rules.made_of_words(token)] == []
     text = "\n".join(f"The value {token} is what the job needs." for token in tokens[::60])
+    hook = "Kq3Zt8HuVx2Lm9Wr4Np7"
+    text += f"\nPost to https://hooks.example.com/services/engineering/production/alerting/channel/{hook}\r\n"
     [result] = Redactor().redact([Piece("notes.md", 1, text)])
-    assert all(token not in result.text for token in tokens[::60])
+    assert all(token not in result.text for token in tokens[::60]) and hook not in result.text
     assert {finding.kind for finding in result.findings} == {rules.HIGH_ENTROPY}
 
 
@@ -125,22 +132,48 @@ def test_a_secret_in_a_heading_or_a_file_name_is_replaced_wherever_the_result_sh
         {
             "context/runbooks/vpn.md": f"# VPN access\n\n## Password for the vpn: password={password}\n\nConnect.\n",
             f"context/runbooks/token-{token}.md": "# Token rotation\n\nRotate the vpn token monthly.\n",
+            # Characters the prompt's attributes escape: the heading is redacted before it is escaped.
+            "context/runbooks/wifi.md": '# Wifi access\n\n## The vpn wifi: password=Wp&S3cret"2024x<y\n\nJoin.\n',
         },
     )
     monkeypatch.setenv("SCAFFOLD_HOME", str(root))
-    task = "connect to the vpn and rotate the token"
+    task = "connect to the vpn, join the vpn wifi and rotate the token; CI key Xk9mPq2RvT7wLz3NbH8cYf4G"
     for flags in ([], ["--json"], ["--explain"]):
         assert main(["context", *flags, task]) == 0
         out, err = capsys.readouterr()
         assert password not in out + err and token not in out + err, flags
+        assert "Wp&S3cret" not in out + err and "Wp&amp;S3cret" not in out + err and "Wp\\u0026" not in out, flags
+        # The task's key, which ranking reasons quote lowercased among the task's words.
+        assert "Xk9mPq2RvT7wLz3NbH8cYf4G".lower() not in (out + err).lower(), flags
         assert "<headings and file names>" in err  # the file name's token, reported once, without a line
     result = build_context(task)
     sections = [(document.path, document.section) for document in result.documents]
     assert ("runbooks/vpn.md", "VPN access > Password for the vpn: password=[REDACTED: Secret Keyword]") in sections
     assert 'section="VPN access > Password for the vpn: password=[REDACTED: Secret Keyword]"' in result.prompt
+    assert 'section="Wifi access > The vpn wifi: password=[REDACTED: Secret Keyword]&quot;2024x&lt;y"' in result.prompt
     assert any("Rotate the vpn token monthly." in block for block in result.prompt.split("<document ")[1:])
     assert [path for path, _ in sections if path.startswith("runbooks/token-")] == []  # its name went with the token
     assert token not in repr(result) and password not in repr(result)
+    assert result.tokens == estimate_tokens(result.prompt)  # costed as rendered, with the names redacted
+
+
+def test_a_false_positive_in_a_text_does_not_rename_documents_or_touch_the_preamble(tmp_path: Path) -> None:
+    # `password: "architecture"` is taken for a password in that text; the word stays everywhere else.
+    root = make_home(tmp_path / "home")
+    patterns = root / "context" / "patterns.md"
+    patterns.write_text(patterns.read_text() + '\n```yaml\npassword: "architecture"\n```\n')
+    result = build_context("deploy the billing service", home=root)
+    assert any(finding.path == "patterns.md" for finding in result.redactions)
+    assert result.prompt.startswith(PREAMBLE)
+    assert '<document path="architecture.md"' in result.prompt
+    assert {document.path for document in result.documents} >= {"patterns.md", "architecture.md"}
+
+
+def test_crlf_line_ends_do_not_hide_a_value_from_the_rules_that_end_at_a_line_end() -> None:
+    text = "- name: DB_PASSWORD\r\n  value: Qw3rTy8uIo9p\r\nAuthorization: Splunk 1a2b3c4d5e6f7a8b9c0d1e2f\r\n"
+    [result] = Redactor().redact([Piece("deploy.md", 1, text)])
+    assert "Qw3rTy8uIo9p" not in result.text and "1a2b3c4d5e6f7a8b9c0d1e2f" not in result.text
+    assert result.text.count("\r\n") == 3  # the text keeps its line ends
 
 
 def test_no_fill_request_holds_any_of_them(

@@ -12,9 +12,10 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from generator.context.tokens import DEFAULT_BUDGET
+from generator.errors import UsageError
 
 if TYPE_CHECKING:
     from generator.context.api import ContextResult
@@ -148,22 +149,27 @@ def _stdin_text() -> str:
     """The task piped in (`git diff | scaffold context -`), as text.
 
     A diff may hold a file that is not UTF-8 (Latin-1): its bytes that are not are replaced by
-    U+FFFD, with a warning, rather than failing the whole task.
+    U+FFFD, with a warning, rather than failing the whole task. A BOM goes, and CRLF line ends
+    become LF, as reading stdin as text would have made them.
     """
-    buffer = getattr(sys.stdin, "buffer", None)
+    if sys.stdin is None:
+        raise UsageError('stdin is closed; give the task as an argument instead of "-"')
+    buffer: BinaryIO | None = getattr(sys.stdin, "buffer", None)
     # Without a byte stream (a test's StringIO), bytes Python could not decode come back as surrogates.
     data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
     try:
-        return str(data.decode("utf-8"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         print(
             "scaffold: warning: the task on stdin is not all UTF-8; what is not was replaced by U+FFFD", file=sys.stderr
         )
-        return str(data.decode("utf-8", errors="replace"))
+        text = data.decode("utf-8-sig", errors="replace")
+    return text.replace("\r\n", "\n")
 
 
 def _context(args: argparse.Namespace) -> int:
     from generator.context.api import build_context, count_tokens
+    from generator.context.redact import NAMES, TASK
 
     task = _stdin_text() if args.task == "-" else args.task
     result = build_context(task, kind=args.kind, project=args.project, budget=args.budget, home=args.home)
@@ -172,8 +178,8 @@ def _context(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"scaffold: warning: {warning}", file=sys.stderr)
     for finding in result.redactions:
-        # "<task>", or the headings and file names the result shows (no line of their own).
-        where = finding.path if finding.path.startswith("<") else result.home / "context" / finding.path
+        # The task, or the headings and file names the result shows (no line of their own), or a document.
+        where = finding.path if finding.path in (TASK, NAMES) else result.home / "context" / finding.path
         line = f":{finding.line}" if finding.line else ""
         print(f"scaffold: redacted a likely secret ({finding.kind}) at {where}{line}", file=sys.stderr)
     exact = count_tokens(result.prompt) if args.exact_tokens else None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -57,7 +56,7 @@ if TYPE_CHECKING:
     from generator.context.documents import Library
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
-    from generator.context.redact import Finding, Redactor
+    from generator.context.redact import Finding, Shown
 
 
 @dataclass(frozen=True)
@@ -178,10 +177,10 @@ def build_context(
     `budget` caps the whole prompt in estimated tokens.
     """
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
-    from generator.context.documents import cache_root, load_library
+    from generator.context.documents import load_library
     from generator.context.kinds import classify as classify_text
     from generator.context.kinds import matching_kinds, mentioned_names
-    from generator.context.redact import Piece, Redacted, Redactor
+    from generator.context.redact import TASK, Piece, Redacted, Redactor, Shown
     from generator.context.select import PROJECT_FOLDER, Pick, select
     from generator.context.tokens import estimate_tokens
 
@@ -233,10 +232,11 @@ def build_context(
         listing = f"known projects: {', '.join(projects)}" if projects else f"{PROJECT_FOLDER}/ has none"
         warnings.append(f"unknown project {project!r}: no {PROJECT_FOLDER}/{project}.md ({listing})")
 
-    redactor = Redactor(cache_root() / "redactions.json")
+    redactor = Redactor(_redaction_cache())
+    shown = Shown(redactor)  # the headings and file names beside the texts, redacted too
     task_text = task.text
     findings: list[Finding] = []
-    secrets: dict[str, str] = {}  # what was redacted, to replace in headings and file names too
+    text_values: list[tuple[str, str]] = []  # what the texts gave away: a name's finding is not reported twice
 
     # Sections are scanned for secrets only once chosen (scanning is slow), and a redaction
     # can lengthen a section or the task: select again with the true sizes until they hold.
@@ -247,7 +247,7 @@ def build_context(
         section = pick.section
         if section.key in true_cost:
             return true_cost[section.key]
-        return estimate_tokens(render_block(section.path, section.trail, "")) + section.tokens
+        return estimate_tokens(render_block(shown(section.path), shown(section.trail), "")) + section.tokens
 
     task_pending = _with_task
     while True:
@@ -259,17 +259,19 @@ def build_context(
         selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also)
         fresh = [pick for pick in selection.picks if pick.section.key not in redacted]
         pieces = [Piece(p.section.path, p.section.line, library.read(p.section)) for p in fresh]
-        results = redactor.redact(pieces + ([Piece("<task>", 1, task.text)] if task_pending else []))
+        results = redactor.redact(pieces + ([Piece(TASK, 1, task.text)] if task_pending else []))
+        shown.add(name for pick in fresh for name in (pick.section.path, pick.section.trail))
         grew = False
         if task_pending:
             task_result = results.pop()
             findings.extend(task_result.findings)
-            secrets.update(task_result.values)
+            shown.also(task_result.values)
+            text_values += task_result.values
             grew = estimate_tokens(task_result.text) > estimate_tokens(task_text)
             task_text, task_pending = task_result.text, False
         for pick, result in zip(fresh, results, strict=True):
             redacted[pick.section.key] = result
-            actual = estimate_tokens(render_block(pick.section.path, pick.section.trail, result.text))
+            actual = estimate_tokens(render_block(shown(pick.section.path), shown(pick.section.trail), result.text))
             grew = grew or actual > cost(pick)
             true_cost[pick.section.key] = actual
         if not grew:
@@ -281,57 +283,59 @@ def build_context(
     documents: list[Document] = []
     for pick in selection.picks:
         section = pick.section
-        blocks.append(render_block(section.path, section.trail, redacted[section.key].text))
+        blocks.append(render_block(shown(section.path), shown(section.trail), redacted[section.key].text))
         tokens = true_cost[section.key]
         documents.append(Document(section.path, section.trail, tokens, pick.reason, pick.priority.source))
         findings.extend(redacted[section.key].findings)
-        secrets.update(redacted[section.key].values)
-    listed = [*documents, *selection.omitted, *selection.cut]
-    names = {name for item in listed for name in (item.path, item.section)} | {item.path for item in selection.ranking}
-    findings += _names_redacted(redactor, sorted(names - {""}) + warnings + list(selection.warnings) + notes, secrets)
+        text_values += redacted[section.key].values
+    listed = [*selection.omitted, *selection.cut]
+    shown.add(
+        [name for item in listed for name in (item.path, item.section)] + [item.path for item in selection.ranking]
+    )
+    shown.add([*warnings, *selection.warnings, *notes])
+    findings += shown.findings(text_values)
     redactor.save()
 
     text = assemble(head, blocks, tail)
-    return _scrubbed(
-        ContextResult(
-            kind=chosen_kind,
-            kind_reason=kind_reason,
-            documents=tuple(documents),
-            omitted=selection.omitted,
-            redactions=tuple(findings),
-            tokens=estimate_tokens(text),
-            budget=budget,
-            prompt=text,
-            context=render_documents(blocks),
-            home=knowledge.root,
-            warnings=tuple(warnings) + selection.warnings,
-            notes=tuple(notes),
-            cut=selection.cut,
-            ranking=selection.ranking,
-            also_kinds=tuple(also),
-            project=task.project,
-            project_reason=project_reason,
-        ),
-        secrets,
+    # The prompt was rendered from redacted names; everything else the result shows is redacted here.
+    return ContextResult(
+        kind=chosen_kind,
+        kind_reason=kind_reason,
+        documents=_shown_in(tuple(documents), shown),
+        omitted=_shown_in(selection.omitted, shown),
+        redactions=_shown_in(tuple(findings), shown),
+        tokens=estimate_tokens(text),
+        budget=budget,
+        prompt=text,
+        context=render_documents(blocks),
+        home=knowledge.root,
+        warnings=_shown_in((*warnings, *selection.warnings), shown),
+        notes=_shown_in(tuple(notes), shown),
+        cut=_shown_in(selection.cut, shown),
+        ranking=_shown_in(selection.ranking, shown),
+        also_kinds=tuple(also),
+        project=task.project,
+        project_reason=project_reason,
     )
 
 
 def _never_selected(paths: list[str], cmap: ContextMap) -> dict[str, int]:
     """How many documents of each folder ("" for context/ itself) nothing selects: not core, not
-    listed for a kind, not in a ranking folder nor the project contexts (READMEs describe folders)."""
-    from generator.context.select import PROJECT_FOLDER
+    listed for a kind, not in a ranking folder, not a project's context (READMEs describe folders)."""
+    from generator.context.sections import folder_of, is_readme
+    from generator.context.select import PROJECT_FOLDER, project_name
 
     refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
     listed = {ref.path for ref in refs if not ref.is_folder}
     listed_folders = tuple(ref.path for ref in refs if ref.is_folder)
-    used_folders = {*cmap.ranked_folders, PROJECT_FOLDER}
     unused: dict[str, int] = {}
     for path in paths:
-        folder, _, name = path.rpartition("/")
-        top = path.partition("/")[0] if folder else ""
-        if top in used_folders or path in listed or path.startswith(listed_folders) or name.lower() == "readme.md":
+        folder = folder_of(path)
+        if folder in cmap.ranked_folders or path in listed or path.startswith(listed_folders) or is_readme(path):
             continue
-        unused[top] = unused.get(top, 0) + 1
+        if folder == PROJECT_FOLDER and project_name(path):
+            continue
+        unused[folder] = unused.get(folder, 0) + 1
     return unused
 
 
@@ -340,52 +344,25 @@ def _never_selected_note(unused: dict[str, int], cmap: ContextMap) -> str:
         f"{folder}/ ({count})" if folder else f"context/ itself ({count})" for folder, count in unused.items()
     )
     total = sum(unused.values())
-    change = (
-        "copy the bundled context.yml into the home's context/ and add their folders to ranking.folders there"
-        if cmap.fallback
-        else f"add their folders to ranking.folders in {cmap.path}, or list them for a kind"
-    )
-    used = ", ".join(cmap.ranked_folders)
+    ranked = f"the ranking folders ({', '.join(cmap.ranked_folders)})" if cmap.ranked_folders else "no ranking folder"
+    in_map = "a context.yml (copy the bundled one into context/ first)" if cmap.fallback else str(cmap.path)
     return (
-        f"{total} document{'s are' if total != 1 else ' is'} never selected, in {where}: only the core "
-        f"documents, those listed for a kind, the project contexts and the ranking folders ({used}) are; {change}"
+        f"{total} document{'s are' if total != 1 else ' is'} never selected, in {where}: only the core documents, "
+        f"those listed for a kind, the projects' contexts and {ranked} are; add their folders to "
+        f"ranking.folders, or list the documents for a kind, in {in_map}"
     )
 
 
-# Where a secret found only in a heading or a file name is reported (they have no line of their own).
-NAMES = "<headings and file names>"
-
-
-def _names_redacted(redactor: Redactor, names: list[str], secrets: dict[str, str]) -> list[Finding]:
-    """Scan the headings, file names and messages shown beside the texts; add what they hold to `secrets`.
-
-    A secret there (`## Password for the vpn: password=...`, a file named after a token) is
-    replaced wherever the result shows it, as one in a text is (`_scrubbed`). One already found
-    in a text is reported there; one found only here is reported once, as `NAMES`.
-    """
-    from generator.context.redact import Finding, Piece
-
-    found: dict[str, None] = {}
-    for result in redactor.redact([Piece(NAMES, 0, name) for name in dict.fromkeys(names)]):
-        for value, kind in result.values:
-            if value not in secrets:
-                secrets[value] = kind
-                found[kind] = None
-    return [Finding(NAMES, 0, kind) for kind in found]
-
-
-def _scrubbed(value: _V, secrets: Mapping[str, str]) -> _V:
-    """`value` (a result, or anything in one) with every secret of `secrets` replaced in every string."""
-    from generator.context.redact import scrub
-
-    if not secrets:
+def _shown_in(value: _V, shown: Shown) -> _V:
+    """`value` (strings, tuples of them, dataclasses of them) with `shown`'s secrets replaced in every string."""
+    if not shown.values:
         return value
     if isinstance(value, str):
-        return cast(_V, scrub(value, secrets))
+        return cast(_V, shown(value))
     if isinstance(value, tuple):
-        return cast(_V, tuple(_scrubbed(item, secrets) for item in value))
+        return cast(_V, tuple(_shown_in(item, shown) for item in value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {field.name: _scrubbed(getattr(value, field.name), secrets) for field in dataclasses.fields(value)}
+        changes = {field.name: _shown_in(getattr(value, field.name), shown) for field in dataclasses.fields(value)}
         return cast(_V, dataclasses.replace(value, **changes))
     return value
 
@@ -425,10 +402,10 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
     library = _library(_home(home))
     folders = sorted({folder_of(path) for path in library.paths()})
     ranked = library.rank(query, folders, limit)
-    texts = _redacted(library, [section for section, _ in ranked])
+    texts, shown = _redacted(library, [section for section, _ in ranked])
     return tuple(
-        SearchHit(section.path, section.trail, section.line, score, _snippet(text, query))
-        for (section, score), (text, _) in zip(ranked, texts, strict=True)
+        SearchHit(shown(section.path), shown(section.trail), section.line, score, _snippet(text, query))
+        for (section, score), text in zip(ranked, texts, strict=True)
     )
 
 
@@ -485,13 +462,20 @@ class DocumentInfo:
 
 def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...]:
     """Every markdown document of the home that selection indexes, by path."""
+    from generator.context.redact import Redactor, Shown
+
     library = _library(_home(home))
     documents = []
     for path in library.paths():
         sections = library.sections_of(path) or []
         title = sections[0].trail.split(" > ")[0] if sections else path
         documents.append(DocumentInfo(path, title, sum(section.tokens for section in sections)))
-    return tuple(documents)
+    # A secret in a title or a file name, as `build_context` redacts it (scanned once, then cached).
+    redactor = Redactor(_redaction_cache())
+    shown = Shown(redactor)
+    shown.add(name for info in documents for name in (info.path, info.title))
+    redactor.save()
+    return tuple(DocumentInfo(shown(info.path), shown(info.title), info.tokens) for info in documents)
 
 
 def _inside_context(path: str, context_dir: Path) -> Path:
@@ -530,15 +514,16 @@ def _redaction_cache() -> Path:
     return cache_root() / "redactions.json"
 
 
-def _redacted(library: Library, sections: list[Any]) -> list[tuple[str, tuple[Finding, ...]]]:
-    from generator.context.redact import Piece, Redactor
+def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
+    """The sections' texts redacted, and their paths and headings as a result may show them."""
+    from generator.context.redact import Piece, Redactor, Shown
 
-    if not sections:
-        return []
     redactor = Redactor(_redaction_cache())
+    shown = Shown(redactor)
     results = redactor.redact([Piece(section.path, section.line, library.read(section)) for section in sections])
+    shown.add(name for section in sections for name in (section.path, section.trail))
     redactor.save()
-    return [(result.text, result.findings) for result in results]
+    return [result.text for result in results], shown
 
 
 def _snippet(text: str, query: str) -> str:

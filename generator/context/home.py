@@ -95,6 +95,8 @@ def _not_a_home(root: Path) -> str:
     """Why `root` is no knowledge home, and the likeliest fix: a moved clone, or its context/ folder named."""
     if (root / "context.yml").is_file() or (root.name == "context" and (root.parent / ".git").exists()):
         return f"is the context/ folder of a knowledge home; give the folder above it: {root.parent}"
+    if root.is_file():
+        return "is a file; give the knowledge home's folder, the one that holds context/"
     if not root.exists():
         return (
             "does not exist (moved or deleted?); point it at the home's new place, or clone the team's "

@@ -35,7 +35,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,9 @@ class Redactor:
         keys = [hashlib.sha256(piece.text.encode("utf-8")).hexdigest()[:32] for piece in pieces]
         unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
         if unseen:
-            texts = list(unseen.values())
+            # Scanned without the CR of CRLF line ends, which the rules' `$` would not match (a
+            # Kubernetes `value:` line, a header's end); only line ends go, so the spans hold for the text.
+            texts = [text.replace("\r\n", "\n") for text in unseen.values()]
             _distrust_cache_if_rules_changed()
             from generator.context import secret_rules as rules
 
@@ -151,10 +153,8 @@ def _everywhere(pieces: Sequence[Piece], spans: list[list[Span]]) -> list[list[S
     """
     values: dict[str, str] = {}
     for piece, found in zip(pieces, spans, strict=True):
-        lines = piece.text.split("\n")
-        for index, start, end, kind, _ in found:
-            if end != -1 and index < len(lines) and end - start >= GLOBAL_MIN_LENGTH:
-                values.setdefault(lines[index][start:end], kind)
+        for value, kind in _values(piece.text.split("\n"), found):
+            values.setdefault(value, kind)
     if not values:
         return spans
     result = []
@@ -205,20 +205,70 @@ def _apply(piece: Piece, spans: list[Span]) -> Redacted:
             if reported:
                 findings[(piece.line + index, kind)] = None
     found = tuple(Finding(piece.path, line, kind) for line, kind in findings)
-    values = {
-        piece_lines[index][start:end]: kind
-        for index, start, end, kind, _ in spans
-        if end != -1 and index < len(piece_lines) and end - start >= GLOBAL_MIN_LENGTH
-    }
-    return Redacted("\n".join(lines), found, tuple(values.items()))
+    return Redacted("\n".join(lines), found, tuple(dict(_values(piece_lines, spans)).items()))
 
 
-def scrub(text: str, values: Mapping[str, str]) -> str:
-    """`text` with each of `values` (a secret and its kind, from `Redacted.values`) replaced, longest first."""
-    for value in sorted(values, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, f"[REDACTED: {values[value]}]")
-    return text
+def _values(lines: list[str], spans: list[Span]) -> Iterator[tuple[str, str]]:
+    """The values `spans` cover in `lines`, with their kinds: those long enough to look for elsewhere."""
+    for index, start, end, kind, _ in spans:
+        if end != -1 and index < len(lines) and end - start >= GLOBAL_MIN_LENGTH:
+            yield lines[index][start:end], kind
+
+
+# Where a piece that is the task, or a name shown beside the texts, is reported from.
+TASK = "<task>"
+NAMES = "<headings and file names>"
+
+
+class Shown:
+    """The names a result shows beside its redacted texts (headings, file names, messages), redacted too.
+
+    A secret in a heading (`## Password for the vpn: password=...`) is redacted in the section's
+    text, but the heading also goes into the prompt's `section="..."` attribute, `--json` and
+    `--explain`; a file may be named after a token. `add` scans names, each on its own (cached as
+    any text is); calling the object replaces every value found in them, and those `also` given
+    (the task's, which ranking reasons quote lowercased), in a string. Values found only in a text
+    do not spread to names: a false positive there (`password: "architecture"`) would otherwise
+    rename `architecture.md`.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.values: dict[str, str] = {}
+        self._pattern: re.Pattern[str] | None = None
+        self._scanned: set[str] = set()
+        self._found: dict[str, str] = {}
+
+    def add(self, names: Iterable[str]) -> None:
+        fresh = [name for name in dict.fromkeys(names) if name and name not in self._scanned]
+        self._scanned.update(fresh)
+        for result in self.redactor.redact([Piece(NAMES, 0, name) for name in fresh]):
+            for value, kind in result.values:
+                self._found.setdefault(value, kind)
+                self.values.setdefault(value, kind)
+        self._pattern = None
+
+    def also(self, values: Iterable[tuple[str, str]]) -> None:
+        for value, kind in values:
+            self.values.setdefault(value, kind)
+            self.values.setdefault(value.lower(), kind)
+        self._pattern = None
+
+    def __call__(self, text: str) -> str:
+        if not self.values:
+            return text
+        if self._pattern is None:
+            # One pass, longest first: a value inside a longer one goes with it, and no value is
+            # looked for again inside a `[REDACTED: ...]` just written.
+            ordered = sorted(self.values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+        return self._pattern.sub(lambda match: f"[REDACTED: {self.values[match.group(0)]}]", text)
+
+    def findings(self, reported: Iterable[tuple[str, str]]) -> list[Finding]:
+        """One `NAMES` finding per kind of secret found in names that no text's finding covers already."""
+        known = {value for value, _ in reported}
+        kinds = dict.fromkeys(kind for value, kind in self._found.items() if value not in known)
+        return [Finding(NAMES, 0, kind) for kind in kinds]
 
 
 def _replace(line: str, spans: list[Span]) -> str:

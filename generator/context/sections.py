@@ -33,7 +33,7 @@ PREAMBLE = "(preamble)"
 TRAIL_SEPARATOR = " > "
 
 # A document's YAML front matter: `---` on its first line, up to `---` or `...` on a line of its own.
-_FRONT_MATTER = re.compile(rb"---[ \t]*\r?\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n\s*)?", re.DOTALL)
+_FRONT_MATTER = re.compile(rb"---[ \t]*\r?\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
 # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a fence
@@ -176,7 +176,9 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
     boundaries: list[tuple[int, int, int, str]] = []
     fence: bytes | None = None
     number, counted = 1, base
-    for position, first in _line_starts(data, base):
+    # Front matter's `# yaml-language-server: ...` is a YAML comment, not a heading: looked for after it.
+    front = _FRONT_MATTER.match(data, base)
+    for position, first in _line_starts(data, front.end() if front else base):
         number += data.count(b"\n", counted, position)
         counted = position
         line_end = data.find(b"\n", position)
@@ -204,7 +206,7 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
     end_of_data = len(data)
     sections: list[RawSection] = []
     first_start = boundaries[0][0] if boundaries else end_of_data
-    if boundaries and _FRONT_MATTER.fullmatch(data, base, first_start):
+    if front and boundaries and not data[front.end() : first_start].strip():
         # YAML front matter (`title:`, `status: superseded`) goes with the first section, not in one of its own.
         boundaries[0] = (base, 1, *boundaries[0][2:])
     elif data[base:first_start].strip():
@@ -259,6 +261,11 @@ def _cut_point(data: bytes, start: int, end: int) -> int:
     while cut > start and data[cut] & 0xC0 == 0x80:
         cut -= 1
     return cut
+
+
+def is_readme(path: str) -> bool:
+    """Whether a document is its folder's README (`README.md`, `readme.markdown`): it describes the folder."""
+    return path.rpartition("/")[2].rpartition(".")[0].casefold() == "readme"
 
 
 def folder_of(path: str) -> str:

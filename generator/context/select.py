@@ -38,7 +38,7 @@ from typing import Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
-from generator.context.sections import TRAIL_SEPARATOR, Section
+from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
@@ -392,7 +392,7 @@ def project_name(path: str) -> str | None:
     """The project whose context `path` is (`project-contexts/<name>.md`), or None (a README, a subfolder)."""
     folder, _, name = path.partition("/")
     stem = name.rpartition(".")[0]
-    if folder != PROJECT_FOLDER or not stem or "/" in name or stem.casefold() == "readme":
+    if folder != PROJECT_FOLDER or not stem or "/" in name or is_readme(name):
         return None
     return stem
 
