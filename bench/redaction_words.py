@@ -67,6 +67,13 @@ IDENTIFIERS = (
     "BetaWebFetchTool20250910Param",
     "com/HypothesisWorks/hypothesis/issues/2108",
     "com/AmazonS3/latest/API/API_ListObjectsV2",
+    # File names and links the second adversary found redacted (a decision's file name, a Java
+    # class's path, a permalink with a commit hash).
+    "0009-adopt-gRPC-for-internal-RPCs-2024",
+    "0007-use-PostgreSQL15-for-OLTP-workloads",
+    "com/amazonaws/services/s3/model/ListObjectsV2Request",
+    "how-to-use-Base64Encoder-in-Java8",
+    "com/acme/billing/blob/71b20f92874c02dfe82ad2cc2dcc7fa64996be91/src/Billing2Handler",
 )
 _ALNUM = string.ascii_letters + string.digits
 _WORD_PATHS = (

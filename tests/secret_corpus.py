@@ -207,5 +207,6 @@ var provider = new Ec2InstanceMetadataProvider();
 ```
 
 Run `go test -run TestCheckoutTimeout504AfterDeploy ./...`; the fix was in
-https://github.com/HypothesisWorks/hypothesis/issues/2108, see also `BetaMemoryTool20250818Param`.
+https://github.com/HypothesisWorks/hypothesis/issues/2108, see also `BetaMemoryTool20250818Param` and
+https://github.com/acme/billing/blob/71b20f92874c02dfe82ad2cc2dcc7fa64996be91/src/Billing2Handler.py.
 """

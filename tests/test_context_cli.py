@@ -118,6 +118,15 @@ def test_a_task_on_stdin_loses_its_bom_and_crlf_and_a_closed_stdin_is_one_line(
     monkeypatch.setattr(sys, "stdin", None)
     code, out, err = context(capsys, "-")
     assert code == 2 and out == "" and 'stdin is closed; give the task as an argument instead of "-"' in err
+    # UTF-16 (PowerShell 5.1's redirection): read by its BOM, so that redaction sees the words.
+    utf16 = "password: Vb00mQ7tRzx9\r\nfix the deploy\r\n".encode("utf-16")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(utf16), encoding="utf-8", errors="surrogateescape"))
+    code, out, err = context(capsys, "-")
+    assert code == 0 and "Vb00mQ7tRzx9" not in out and "password: [REDACTED: Secret Keyword]\nfix the deploy" in out
+    bare = "fix the deploy".encode("utf-16-le")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(bare), encoding="utf-8", errors="surrogateescape"))
+    code, out, err = context(capsys, "-")
+    assert code == 2 and "holds NUL bytes (UTF-16 without a BOM?)" in err
 
 
 def test_budget_fitting_reports_what_was_left_out(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

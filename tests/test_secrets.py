@@ -13,7 +13,7 @@ import yaml
 
 from generator.cli import main
 from generator.context import secret_rules as rules
-from generator.context.api import build_context
+from generator.context.api import build_context, search_knowledge
 from generator.context.assemble import PREAMBLE
 from generator.context.redact import Piece, Redactor
 from generator.context.tokens import estimate_tokens
@@ -65,6 +65,7 @@ NAMES = (
     "TestCheckoutTimeout504AfterDeploy",
     "com/HypothesisWorks/hypothesis/issues/2108",
     "BetaMemoryTool20250818Param",
+    "com/acme/billing/blob/71b20f92874c02dfe82ad2cc2dcc7fa64996be91/src/Billing2Handler",
 )
 
 
@@ -155,6 +156,37 @@ def test_a_secret_in_a_heading_or_a_file_name_is_replaced_wherever_the_result_sh
     assert [path for path, _ in sections if path.startswith("runbooks/token-")] == []  # its name went with the token
     assert token not in repr(result) and password not in repr(result)
     assert result.tokens == estimate_tokens(result.prompt)  # costed as rendered, with the names redacted
+
+
+def test_a_value_only_a_sections_text_names_as_a_secret_leaves_its_heading_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = "# VPN admin\n\n## Admin password (Winter2024Temp9) until Friday\n\n    password: Winter2024Temp9\n"
+    monkeypatch.setenv("SCAFFOLD_HOME", str(make_home(tmp_path / "home", {"context/runbooks/vpn-admin.md": admin})))
+    for flags in ([], ["--json"], ["--explain"]):
+        assert main(["context", *flags, "rotate the vpn admin password"]) == 0
+        out, err = capsys.readouterr()
+        assert "Winter2024Temp9" not in out + err and "Admin password ([REDACTED: Secret Keyword])" in out, flags
+    hits = search_knowledge("vpn admin password")
+    assert "VPN admin > Admin password ([REDACTED: Secret Keyword]) until Friday" in [hit.heading for hit in hits]
+
+
+def test_a_task_secret_is_not_quoted_by_ranking_and_a_project_named_by_one_is_redacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_home(
+        tmp_path / "home",
+        {"context/runbooks/bastion.md": "# Bastion host\n\nThe bastion uses Wz5Hn8Kc2Pv7q! for now.\n"},
+    )
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    # Ranking reasons quote the task's words lowercased and without their punctuation.
+    assert main(["context", "--explain", "SMTP_PASS=Wz5Hn8Kc2Pv7q! bounced"]) == 0
+    out, err = capsys.readouterr()
+    assert "bastion" in out and "wz5hn8kc2pv7q" not in (out + err).lower()
+    project = next(secret.value for secret in CORPUS if secret.format == "GitHub personal access token")
+    assert main(["context", "--project", project, "fix the deploy"]) == 0
+    out, err = capsys.readouterr()
+    assert project not in out + err and 'project="[REDACTED: GitHub Token]"' in out
 
 
 def test_a_false_positive_in_a_text_does_not_rename_documents_or_touch_the_preamble(tmp_path: Path) -> None:

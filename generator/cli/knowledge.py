@@ -7,6 +7,7 @@ Thin: parse, call `generator.context.api` / `generator.context.home`, print. Sel
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import json
 import sys
@@ -150,13 +151,19 @@ def _stdin_text() -> str:
 
     A diff may hold a file that is not UTF-8 (Latin-1): its bytes that are not are replaced by
     U+FFFD, with a warning, rather than failing the whole task. A BOM goes, and CRLF line ends
-    become LF, as reading stdin as text would have made them.
+    become LF, as reading stdin as text would have made them. UTF-16 with its BOM (PowerShell
+    5.1's `git diff > d.txt`) is read as such; without one, its NUL bytes would hide every word
+    from ranking and redaction alike, so it is refused.
     """
     if sys.stdin is None:
         raise UsageError('stdin is closed; give the task as an argument instead of "-"')
     buffer: BinaryIO | None = getattr(sys.stdin, "buffer", None)
     # Without a byte stream (a test's StringIO), bytes Python could not decode come back as surrogates.
     data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace").replace("\r\n", "\n")
+    if b"\0" in data:
+        raise UsageError("the task on stdin holds NUL bytes (UTF-16 without a BOM?); convert it to UTF-8 first")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding, Shown
+    from generator.context.sections import Section
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,12 @@ def build_context(
 
     redactor = Redactor(_redaction_cache())
     shown = Shown(redactor)  # the headings and file names beside the texts, redacted too
+    shown.add([task.project] if task.project else [])
+    project_shown = shown(task.project) if task.project else None
+
+    def shown_names(section: Section) -> tuple[str, str]:
+        return shown(section.path, section.path), shown(section.trail, section.path)
+
     task_text = task.text
     findings: list[Finding] = []
     text_values: list[tuple[str, str]] = []  # what the texts gave away: a name's finding is not reported twice
@@ -247,12 +254,12 @@ def build_context(
         section = pick.section
         if section.key in true_cost:
             return true_cost[section.key]
-        return estimate_tokens(render_block(shown(section.path), shown(section.trail), "")) + section.tokens
+        return estimate_tokens(render_block(*shown_names(section), "")) + section.tokens
 
     task_pending = _with_task
     while True:
         if _with_task:
-            head, tail = render_frame(task_text, chosen_kind, task.project)
+            head, tail = render_frame(task_text, chosen_kind, project_shown)
         else:
             head, tail = "<documents>\n", "</documents>\n"
         frame_tokens = estimate_tokens(head) + estimate_tokens(tail)
@@ -271,19 +278,20 @@ def build_context(
             task_text, task_pending = task_result.text, False
         for pick, result in zip(fresh, results, strict=True):
             redacted[pick.section.key] = result
-            actual = estimate_tokens(render_block(shown(pick.section.path), shown(pick.section.trail), result.text))
+            shown.document(pick.section.path, result.values)
+            actual = estimate_tokens(render_block(*shown_names(pick.section), result.text))
             grew = grew or actual > cost(pick)
             true_cost[pick.section.key] = actual
         if not grew:
             break
     if _with_task:
-        head, tail = render_frame(task_text, chosen_kind, task.project)
+        head, tail = render_frame(task_text, chosen_kind, project_shown)
 
     blocks: list[str] = []
     documents: list[Document] = []
     for pick in selection.picks:
         section = pick.section
-        blocks.append(render_block(shown(section.path), shown(section.trail), redacted[section.key].text))
+        blocks.append(render_block(*shown_names(section), redacted[section.key].text))
         tokens = true_cost[section.key]
         documents.append(Document(section.path, section.trail, tokens, pick.reason, pick.priority.source))
         findings.extend(redacted[section.key].findings)
@@ -314,7 +322,7 @@ def build_context(
         cut=_shown_in(selection.cut, shown),
         ranking=_shown_in(selection.ranking, shown),
         also_kinds=tuple(also),
-        project=task.project,
+        project=project_shown,
         project_reason=project_reason,
     )
 
@@ -353,16 +361,19 @@ def _never_selected_note(unused: dict[str, int], cmap: ContextMap) -> str:
     )
 
 
-def _shown_in(value: _V, shown: Shown) -> _V:
-    """`value` (strings, tuples of them, dataclasses of them) with `shown`'s secrets replaced in every string."""
-    if not shown.values:
-        return value
+def _shown_in(value: _V, shown: Shown, document: str | None = None) -> _V:
+    """`value` (strings, tuples of them, dataclasses of them) with `shown`'s secrets replaced in every
+    string; in a dataclass with a `path` (a document, a ranked one, a finding), that document's too."""
     if isinstance(value, str):
-        return cast(_V, shown(value))
+        return cast(_V, shown(value, document))
     if isinstance(value, tuple):
-        return cast(_V, tuple(_shown_in(item, shown) for item in value))
+        return cast(_V, tuple(_shown_in(item, shown, document) for item in value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {field.name: _shown_in(getattr(value, field.name), shown) for field in dataclasses.fields(value)}
+        path = getattr(value, "path", None)
+        about = path if isinstance(path, str) else document
+        changes = {
+            field.name: _shown_in(getattr(value, field.name), shown, about) for field in dataclasses.fields(value)
+        }
         return cast(_V, dataclasses.replace(value, **changes))
     return value
 
@@ -404,7 +415,13 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
     ranked = library.rank(query, folders, limit)
     texts, shown = _redacted(library, [section for section, _ in ranked])
     return tuple(
-        SearchHit(shown(section.path), shown(section.trail), section.line, score, _snippet(text, query))
+        SearchHit(
+            shown(section.path, section.path),
+            shown(section.trail, section.path),
+            section.line,
+            score,
+            _snippet(text, query),
+        )
         for (section, score), text in zip(ranked, texts, strict=True)
     )
 
@@ -475,7 +492,7 @@ def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...
     shown = Shown(redactor)
     shown.add(name for info in documents for name in (info.path, info.title))
     redactor.save()
-    return tuple(DocumentInfo(shown(info.path), shown(info.title), info.tokens) for info in documents)
+    return tuple(DocumentInfo(shown.own(info.path), shown.own(info.title), info.tokens) for info in documents)
 
 
 def _inside_context(path: str, context_dir: Path) -> Path:
@@ -522,6 +539,8 @@ def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
     shown = Shown(redactor)
     results = redactor.redact([Piece(section.path, section.line, library.read(section)) for section in sections])
     shown.add(name for section in sections for name in (section.path, section.trail))
+    for section, result in zip(sections, results, strict=True):
+        shown.document(section.path, result.values)
     redactor.save()
     return [result.text for result in results], shown
 
