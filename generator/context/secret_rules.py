@@ -10,7 +10,8 @@ argument (`rabbitmqctl add_user NAME ...`, `echo ... | docker login --password-s
 more. `FOLLOWING` finds values on the line below their name (a Kubernetes `value:`, a YAML
 key's indented value, SQL broken after `IDENTIFIED BY`); a command continued over lines with
 `\\` is read joined, as the shell reads it; and long unquoted tokens that mix upper case,
-lower case and digits with a random string's entropy are found too. A Secret Keyword value must
+lower case and digits with a random string's entropy are found too, unless their letters read as
+words run together (`made_of_words`: code names, links). A Secret Keyword value must
 also pass `looks_secret`: 8 characters or more, a digit, not a placeholder.
 
 Every pattern runs on every line of the text a request sends, so each is linear in the line's
@@ -219,7 +220,7 @@ WORDS_SHARE = 0.7
 # and each of their letters follows the one before at this mean cost (tenths of a nat) or less.
 WORDS_COST = 30
 # at most this many of its letters stand in runs too short to be words,
-WORDS_JUNK = 2
+WORDS_STRAY = 2
 # and each piece of a path of this many characters or more reads as words on its own.
 WORD_PIECE = 8
 _LETTER_RUN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
@@ -522,12 +523,13 @@ def made_of_words(token: str) -> bool:
     """Whether `token` reads as words run together (`AmazonS3ClientBuilder`, `ListObjectsV2Paginator`,
     `com/HypothesisWorks/hypothesis/issues/2108`), not as random characters.
 
-    Its words are its runs of letters with at most their first in capitals (`Amazon`, `Client`;
-    acronyms and digits count for nothing either way): they must make up `WORDS_SHARE` of its
-    letters, each letter of them follow the one before as English and code do, at a mean cost
-    of at most `WORDS_COST` by `_PAIR_COSTS`, and at most `WORDS_JUNK` letters may stand in runs
-    too short to be words (`Ec2`'s `Ec`). Random strings split into short runs of unlikely pairs
-    (`xK9mPq2RvT7w`: `x`, `Pq`, `Rv`). A path or URL is judged piece by piece as well: each piece
+    Its words are its runs of three letters or more with at most their first in capitals
+    (`Amazon`, `Client`; digits do not count, and an acronym's letters are not words): they must
+    make up `WORDS_SHARE` of its letters, each letter of them follow the one before as English
+    and code do, at a mean cost of at most `WORDS_COST` by `_PAIR_COSTS`, and at most
+    `WORDS_STRAY` letters may stand in runs too short to be words (`Ec2`'s `Ec`). Random strings
+    split into short runs of unlikely pairs (`xK9mPq2RvT7w`: `x`, `Pq`, `Rv`). A path or URL is
+    judged piece by piece as well: each piece
     between `/`, `_`, `-` or `+` of `WORD_PIECE` characters or more (a hex digest aside) must read
     as words too, so that the words before it (`.../production/alerting/channel/`) do not carry
     a random one through. Measured by bench/redaction_words.py on random tokens that pass the
@@ -554,7 +556,7 @@ def _words(text: str) -> bool:
         lower = run.lower()
         pairs += len(lower) - 1
         cost += sum(_PAIR_COST[lower[i : i + 2]] for i in range(len(lower) - 1))
-    return pairs > 0 and worded >= WORDS_SHARE * letters and stray <= WORDS_JUNK and cost <= WORDS_COST * pairs
+    return pairs > 0 and worded >= WORDS_SHARE * letters and stray <= WORDS_STRAY and cost <= WORDS_COST * pairs
 
 
 def _entropy(text: str) -> float:
