@@ -183,6 +183,10 @@ def test_a_task_secret_is_not_quoted_by_ranking_and_a_project_named_by_one_is_re
     assert main(["context", "--explain", "SMTP_PASS=Wz5Hn8Kc2Pv7q! bounced"]) == 0
     out, err = capsys.readouterr()
     assert "bastion" in out and "wz5hn8kc2pv7q" not in (out + err).lower()
+    # A passphrase's plain words stay in the names: only those of its words that hold a digit go.
+    assert main(["context", "--explain", "bastion login --password correct-bastion-horse-2024x"]) == 0
+    out, err = capsys.readouterr()
+    assert "correct-bastion-horse-2024x" not in out + err and "runbooks/bastion.md" in out
     project = next(secret.value for secret in CORPUS if secret.format == "GitHub personal access token")
     assert main(["context", "--project", project, "fix the deploy"]) == 0
     out, err = capsys.readouterr()

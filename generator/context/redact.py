@@ -259,7 +259,10 @@ class Shown:
 
     def also(self, values: Iterable[tuple[str, str]]) -> None:
         for value, kind in values:
-            for form in (value, value.lower(), *_WORD.findall(value.lower())):
+            # Its words as ranking quotes them too, those with a digit: a passphrase's plain words
+            # (`correct-horse-battery-2024`) would otherwise be cut out of every heading.
+            words = [word for word in _WORD.findall(value.lower()) if any(char.isdigit() for char in word)]
+            for form in (value, value.lower(), *words):
                 if len(form) >= GLOBAL_MIN_LENGTH:
                     self.values.setdefault(form, kind)
         self._patterns.clear()
