@@ -293,14 +293,13 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 
 def _home(config: settings.Settings) -> DoctorCheck:
     from generator.context.home import resolve_home
-    from generator.context.kinds import MAP_FILE, load_map
+    from generator.context.kinds import MAP_FILE, home_map
     from generator.context.sections import scan_files
 
     name = "knowledge home"
     try:
         knowledge = resolve_home(config)
-        # As `scaffold context` reads it: a home without one works on the bundled kinds and keywords.
-        cmap = load_map(knowledge.context_dir / MAP_FILE, fallback=settings.bundled_root() / "context" / MAP_FILE)
+        cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
         fix = _setting_fix(config.home, settings.HOME)
         if "context.yml" in str(error):

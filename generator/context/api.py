@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
 from generator.errors import EmptyTaskError, ExternalToolError, HomeError, UnknownKindError, UsageError
-from generator.settings import Settings, bundled_root
+from generator.settings import Settings
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -128,10 +128,11 @@ def classify(task: str, *, home: str | Path | None = None) -> str:
 def explain_kind(task: str, *, home: str | Path | None = None) -> Classification:
     """The kind of a free-text task, with the reason `scaffold context` reports for it."""
     from generator.context.kinds import classify as classify_text
+    from generator.context.kinds import home_map
 
     if not task.strip():
         raise EmptyTaskError('the task text is empty; describe the task, e.g. "add a /refunds endpoint"')
-    cmap = _context_map(_home(home).context_dir)
+    cmap = home_map(_home(home).context_dir)
     kind, words = classify_text(task, cmap)
     spec = cmap.kinds.get(kind)
     return Classification(
@@ -178,9 +179,9 @@ def build_context(
     `budget` caps the whole prompt in estimated tokens.
     """
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
-    from generator.context.documents import load_library
+    from generator.context.documents import load_library, query_terms
     from generator.context.kinds import classify as classify_text
-    from generator.context.kinds import matching_kinds, mentioned_names
+    from generator.context.kinds import home_map, matching_kinds, mentioned_names
     from generator.context.redact import TASK, Piece, Redacted, Redactor, Shown
     from generator.context.select import PROJECT_FOLDER, Pick, select
     from generator.context.tokens import estimate_tokens
@@ -196,7 +197,7 @@ def build_context(
         )
 
     knowledge = _home(home, settings)
-    cmap = _context_map(knowledge.context_dir)
+    cmap = home_map(knowledge.context_dir)
     library = load_library(knowledge.context_dir)
     projects = _projects(library.paths())
     named = mentioned_names(task.text, projects)
@@ -272,7 +273,7 @@ def build_context(
         if task_pending:
             task_result = results.pop()
             findings.extend(task_result.findings)
-            shown.also(task_result.values)
+            shown.also(task_result.values, query_terms)
             text_values += task_result.values
             grew = estimate_tokens(task_result.text) > estimate_tokens(task_text)
             task_text, task_pending = task_result.text, False
@@ -606,10 +607,3 @@ def _projects(paths: list[str]) -> list[str]:
     from generator.context.select import project_name
 
     return sorted(name for name in map(project_name, paths) if name)
-
-
-def _context_map(context_dir: Path) -> ContextMap:
-    """The home's context.yml, or the bundled one if the home has none."""
-    from generator.context.kinds import MAP_FILE, load_map
-
-    return load_map(context_dir / MAP_FILE, fallback=bundled_root() / "context" / MAP_FILE)

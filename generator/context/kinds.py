@@ -208,6 +208,13 @@ def _name_pattern(name: str) -> re.Pattern[str]:
 # --- loading and validating ----------------------------------------------------------------
 
 
+def home_map(context_dir: Path) -> ContextMap:
+    """A home's context.yml, or the bundled one if the home has none (`ContextMap.fallback`)."""
+    from generator.settings import bundled_root
+
+    return load_map(context_dir / MAP_FILE, fallback=bundled_root() / "context" / MAP_FILE)
+
+
 def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     """Read and validate a context.yml; if it does not exist, `fallback` (the bundled one)."""
     try:

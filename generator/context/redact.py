@@ -35,7 +35,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ class Redacted:
     """A piece's text with its secrets replaced, and what was replaced.
 
     `values` are the secrets themselves with their kinds, for replacing them in what is shown
-    beside the text (a heading path, a file name: `scrub`); never written or printed.
+    beside the text (a heading path, a file name: `Shown`); never written or printed.
     """
 
     text: str
@@ -194,7 +194,7 @@ def _apply(piece: Piece, spans: list[Span]) -> Redacted:
     if not spans:
         return Redacted(piece.text, ())
     lines = piece.text.split("\n")
-    piece_lines = list(lines)
+    values = tuple(dict(_values(lines, spans)).items())  # before the lines are rewritten
     by_line: dict[int, list[Span]] = {}
     for span in spans:
         by_line.setdefault(span[0], []).append(span)
@@ -207,7 +207,7 @@ def _apply(piece: Piece, spans: list[Span]) -> Redacted:
             if reported:
                 findings[(piece.line + index, kind)] = None
     found = tuple(Finding(piece.path, line, kind) for line, kind in findings)
-    return Redacted("\n".join(lines), found, tuple(dict(_values(piece_lines, spans)).items()))
+    return Redacted("\n".join(lines), found, values)
 
 
 def _values(lines: list[str], spans: list[Span]) -> Iterator[tuple[str, str]]:
@@ -257,12 +257,13 @@ class Shown:
                 self.values.setdefault(value, kind)
         self._patterns.clear()
 
-    def also(self, values: Iterable[tuple[str, str]]) -> None:
+    def also(self, values: Iterable[tuple[str, str]], words: Callable[[str], Iterable[str]]) -> None:
+        """Replace `values` (the task's) too, lowercased, and those of their `words` (as ranking
+        quotes the task) that hold a digit: a passphrase's plain words (`correct-horse-battery-2024`)
+        would otherwise be cut out of every heading."""
         for value, kind in values:
-            # Its words as ranking quotes them too, those with a digit: a passphrase's plain words
-            # (`correct-horse-battery-2024`) would otherwise be cut out of every heading.
-            words = [word for word in _WORD.findall(value.lower()) if any(char.isdigit() for char in word)]
-            for form in (value, value.lower(), *words):
+            quoted = [word for word in words(value) if any(char.isdigit() for char in word)]
+            for form in (value, value.lower(), *quoted):
                 if len(form) >= GLOBAL_MIN_LENGTH:
                     self.values.setdefault(form, kind)
         self._patterns.clear()
@@ -296,10 +297,6 @@ class Shown:
         known = {value for value, _ in reported}
         kinds = dict.fromkeys(kind for value, kind in self._found.items() if value not in known)
         return [Finding(NAMES, 0, kind) for kind in kinds]
-
-
-# The words ranking quotes a task by (see `documents.query_terms`): a task's `Wz5Hn8Kc2Pv7q!` as `wz5hn8kc2pv7q`.
-_WORD = re.compile(r"[^\W_]+")
 
 
 def _replace(line: str, spans: list[Span]) -> str:
