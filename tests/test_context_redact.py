@@ -564,6 +564,49 @@ def test_a_basic_authorization_header_is_redacted_even_with_little_entropy() -> 
     assert result.findings == (Finding("runbooks/api.md", 7, "Basic Auth Credentials"),)
 
 
+# The password of a URL alone: its scheme, user and host are what a runbook's reader needs.
+URL_PASSWORD = "Kp9xT2mQ" + "7zz"
+IN_A_URL = {
+    f"psql postgres://app:{URL_PASSWORD}@db.internal:5432/app": (
+        "psql postgres://app:[REDACTED: Basic Auth Credentials]@db.internal:5432/app"
+    ),
+    f"git clone https://deploy:{URL_PASSWORD}@github.com/acme/billing": (
+        "git clone https://deploy:[REDACTED: Basic Auth Credentials]@github.com/acme/billing"
+    ),
+    f"DATABASE_URL=postgresql://app:{URL_PASSWORD}@db.internal/app": (
+        "DATABASE_URL=postgresql://app:[REDACTED: Basic Auth Credentials]@db.internal/app"
+    ),
+}
+
+
+@pytest.mark.parametrize("line", IN_A_URL)
+def test_a_url_loses_its_password_and_keeps_its_user_and_host(line: str) -> None:
+    [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, f"## Connect\n\n```bash\n{line}\n```\n")])
+    assert result.text == f"## Connect\n\n```bash\n{IN_A_URL[line]}\n```\n"
+
+
+# A value holding an angle bracket or the other quote is a password like any other; a name in
+# angle brackets, or a quoted phrase in prose, is not one.
+ODD_VALUE = "Kp9<xT2!" + "mQ7"
+ODD_VALUES = {
+    f'db_password = "{ODD_VALUE}"': 'db_password = "[REDACTED: Secret Keyword]"',
+    f"export PGPASSWORD='s3cr3t>Zq{81}'": "export PGPASSWORD='[REDACTED: Secret Keyword]'",
+    f'mysql -u app -p"{ODD_VALUE}" orders': 'mysql -u app -p"[REDACTED: Secret Keyword]" orders',
+    "password: \"Kp9'xT2m" + 'Q7rest"': 'password: "[REDACTED: Secret Keyword]"',
+    '"api_token": "it\'s-Xk9p' + 'Q2wLm7",': '"api_token": "[REDACTED: Secret Keyword]",',
+    "password: <your-password>": "password: <your-password>",
+    "export DB_PASSWORD=<password-from-vault-2>": "export DB_PASSWORD=<password-from-vault-2>",
+    'password: "db-<env>-2024x"': 'password: "db-<env>-2024x"',
+    'The password is "see runbook 12 first".': 'The password is "see runbook 12 first".',
+}
+
+
+@pytest.mark.parametrize("line", ODD_VALUES)
+def test_angle_brackets_and_inner_quotes_do_not_hide_a_password(line: str) -> None:
+    [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, f"Set it:\n\n{line}\n")])
+    assert result.text == f"Set it:\n\n{ODD_VALUES[line]}\n"
+
+
 # In a runbook's code block, where detect-secrets cannot read the document as ini (a line alone it can).
 IN_A_DOCUMENT = {
     "DB_PASSWORD=Xk9p,Q2wL" + "m7": "DB_PASSWORD=[REDACTED: Secret Keyword]",

@@ -466,7 +466,9 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                 text_lines = text.split("\n")
                 found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
                 offset += len(text_lines)
-            patterns = {kind: _denylist(kind) for kind, _, _ in found}
+            # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
+            # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
+            patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
 
     result: list[list[Span]] = [[] for _ in texts]
     holding = _Holding(lines)

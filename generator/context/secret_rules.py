@@ -59,6 +59,8 @@ _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?{_NOT_A_PATH}"""
 # (`_valued`).
 _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
+# A quoted value with no blank in it: one word, the other quote allowed (`"Kp9'xT2mQ7"`).
+_QUOTED_WORD = r"""(?P<quote>["'])(?P<secret>(?:(?!(?P=quote))\S){8,200})(?P=quote)"""
 # More arguments of the same command before the one wanted: bounded, and never past `;`, `&` or `|`
 # (`7z x a.7z && docker run -p127.0.0.1:5432:5432 ...` gives 7-Zip no password).
 _ARGS = r"""(?:[ \t]+[^\s;&|]+){0,16}?"""
@@ -189,10 +191,11 @@ _DOCKER_ENV = (
 # After the name: `=` or `:` (quotes or markdown emphasis allowed around the name and the colon:
 # `**Password**: ...`, `**Password:** ...`), a table's next cell (`| password | ... |`), or a few
 # words of prose and "is" ("is still ...").
-_ASSIGNED = (
+_ASSIGNED_BY = (
     r"""(?:["'*_]{0,2}\s*(?::=|=>|[:=])[*_]{0,2}\s*|["'*_`]{0,2}[ \t]*\|[ \t]*"""
-    r"""|[^\n.:=]{0,40}?\s(?:is|was|are)(?:[ \t]+(?:still|now|currently|temporarily))?\s+)["'`]?"""
+    r"""|[^\n.:=]{0,40}?\s(?:is|was|are)(?:[ \t]+(?:still|now|currently|temporarily))?\s+)"""
 )
+_ASSIGNED = rf"""{_ASSIGNED_BY}["'`]?"""
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
@@ -204,9 +207,10 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # Placeholders, references to a value kept elsewhere (Terraform's `var.db_password_2`,
 # `random_password.db_v2.result`, `data.vault_generic_secret.aws2.data[...]`, a template's
 # `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
-# numbers, addresses and port mappings (`27017:27017`).
+# numbers, addresses and port mappings (`27017:27017`). Angle brackets only around a name
+# (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`): a password may hold one (`Kp9<xT2!mQ`).
 PLACEHOLDER = re.compile(
-    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|<|>|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
+    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
     re.IGNORECASE,
@@ -354,6 +358,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
             (BASIC_AUTH, r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]*:(?P<secret>[^\s@/]+)@"),
             (KEYWORD, rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+            # Quoted, with the other quote inside (`password: "Kp9'xT2mQ7"`), where `_VALUE` stops; one
+            # shell-like word, as prose quotes phrases ("see runbook 12").
+            (KEYWORD, rf"""(?i){_SECRET_NAME}{_ASSIGNED_BY}{_QUOTED_WORD}"""),
             # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
             # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
             (KEYWORD, rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
