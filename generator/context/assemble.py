@@ -7,6 +7,8 @@ reads well in any other assistant too.
 
 from __future__ import annotations
 
+import re
+
 PREAMBLE = (
     "You are helping a software team with the task at the end of this message. Before it are "
     "excerpts from the team's knowledge home (coding patterns, architecture principles, style, "
@@ -16,6 +18,16 @@ PREAMBLE = (
 )
 
 
+# The prompt's own tags. A section or a task that writes one (a runbook about this very format,
+# an HTML page, a document meant to break out) would close its element early and could pose as
+# the task: their `<` is escaped in texts, which any reader still reads as the tag it names.
+_FRAME_TAG = re.compile(r"<(?=/?(?:documents?|task)(?![\w\-]))", re.IGNORECASE)
+
+
+def _text(value: str) -> str:
+    return _FRAME_TAG.sub("&lt;", value)
+
+
 def _attribute(value: str) -> str:
     """Escape an attribute value; '>' stays readable in heading trails."""
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
@@ -23,7 +35,7 @@ def _attribute(value: str) -> str:
 
 def render_block(path: str, section: str, text: str) -> str:
     """One section as a `<document>` element."""
-    body = text.strip("\n")
+    body = _text(text.strip("\n"))
     return f'<document path="{_attribute(path)}" section="{_attribute(section)}">\n{body}\n</document>\n'
 
 
@@ -31,7 +43,7 @@ def render_frame(task: str, kind: str, project: str | None) -> tuple[str, str]:
     """The text before and after the documents."""
     head = PREAMBLE + "\n\n<documents>\n"
     attributes = f' kind="{_attribute(kind)}"' + (f' project="{_attribute(project)}"' if project else "")
-    tail = f"</documents>\n\n<task{attributes}>\n{task.strip()}\n</task>\n"
+    tail = f"</documents>\n\n<task{attributes}>\n{_text(task.strip())}\n</task>\n"
     return head, tail
 
 
