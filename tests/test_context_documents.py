@@ -56,6 +56,28 @@ def test_front_matter_goes_with_the_first_section() -> None:
     assert [s.heading for s in split_sections("x.md", b"Intro.\n\n# Title\n\nBody.\n")] == ["(preamble)", "Title"]
 
 
+def test_setext_headings_split_as_markdown_renders_them() -> None:
+    text = (
+        "Deploy guide\n============\n\nIntro.\n\n"  # a title underlined with =
+        "Rolling back\n------------\n\nRun it.\n\n"  # a section underlined with -
+        "---\n\nAfter a thematic break.\n\n"  # a rule after a blank line: no heading
+        "- an item\n---\n\n"  # nor under a list item
+        "```\ncode\n---\n```\n\n"  # nor in fenced code
+        "## Checks\n---\n\n"  # nor under a heading
+        "Two lines\nof a paragraph\n---\nend\n"  # a paragraph's lines are its text
+    )
+    assert sections(text) == [
+        ("Deploy guide", "Deploy guide", 1),
+        ("Rolling back", "Deploy guide > Rolling back", 6),
+        ("Checks", "Deploy guide > Checks", 23),
+        ("Two lines of a paragraph", "Deploy guide > Two lines of a paragraph", 26),
+    ]
+    raw = split_sections("doc.md", text.encode())
+    assert b"".join(text.encode()[s.start : s.end] for s in raw) == text.encode()
+    crlf = "\ufeffRunbook\r\n=======\r\n\r\nBody.\r\n".encode()
+    assert [(s.heading, s.start) for s in split_sections("r.md", crlf)] == [("Runbook", 3)]
+
+
 def test_sections_cover_the_file_byte_for_byte() -> None:
     text = "\ufeff# Tïtle\n\nbödy\n## Zweite\nmehr\n"
     data = text.encode()

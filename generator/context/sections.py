@@ -1,12 +1,13 @@
 """A knowledge home's files on disk: found, read, split into sections.
 
-A section starts at an ATX heading of level 1 to 3 outside fenced code and runs to the next
-one; deeper headings stay inside their parent, so a runbook step keeps its sub-steps. Text
-before the first heading is the preamble. A section longer than `MAX_SECTION_BYTES` is cut
-into parts at a blank line (else a line end, else a character boundary), so a budget can be
-filled to within one part and an enormous file is truncated instead of dropped. Unedited
-stubs from `scaffold new-decision|new-incident|new-runbook` are recognised here too
-(`StubPatterns`). What is found is indexed by `generator.context.index`.
+A section starts at a heading of level 1 to 3 outside fenced code (ATX, `## Steps`, or setext,
+a paragraph underlined with `===` or `---`) and runs to the next one; deeper headings stay
+inside their parent, so a runbook step keeps its sub-steps. Text before the first heading is
+the preamble. A section longer than `MAX_SECTION_BYTES` is cut into parts at a blank line
+(else a line end, else a character boundary), so a budget can be filled to within one part
+and an enormous file is truncated instead of dropped. Unedited stubs from `scaffold
+new-decision|new-incident|new-runbook` are recognised here too (`StubPatterns`). What is
+found is indexed by `generator.context.index`.
 """
 
 from __future__ import annotations
@@ -40,8 +41,14 @@ _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
 # or be a heading. Past the first line such a line is found as the newline before it: a pattern
 # that begins with a literal is searched for with memchr, where `^` in MULTILINE mode is tried
 # at every byte (six times slower on a 50 MB home).
+# A setext heading's underline (a line of `=` or of `-` alone) is a candidate too; a list item is not.
 _FIRST_CANDIDATE = re.compile(rb" {0,3}([#`~])")
-_CANDIDATE = re.compile(rb"\n {0,3}([#`~])")
+_CANDIDATE = re.compile(rb"\n {0,3}([#`~]|=+[ \t]*\r?(?=\n|\Z)|-+[ \t]*\r?(?=\n|\Z))")
+# A line that cannot be a setext heading's text: blank, indented code, a heading, quote, list
+# item, table row, fence or HTML block. Only a paragraph's lines can.
+_NOT_PARAGRAPH = re.compile(
+    rb"[ \t]*\r?$| {4}|\t| {0,3}(?:[#>|<`~]|[-*+](?:[ \t]|\r?$)|[0-9]{1,9}[.)](?:[ \t]|\r?$)|=+[ \t]*\r?$|-+[ \t]*\r?$)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +199,24 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
             if match:
                 fence = match.group(1)
             continue
+        if first in (b"=", b"-"):
+            # A setext heading: the paragraph above the underline, back to a line that is not one.
+            start = position
+            since = boundaries[-1][0] if boundaries else (front.end() if front else base)
+            while start > since:
+                above = data.rfind(b"\n", since, start - 1) + 1 or since
+                if _NOT_PARAGRAPH.match(data, above, start - 1):
+                    break
+                start = above
+            if start == position:
+                continue  # a thematic break, or a line of `=` in a paragraph
+            level = 1 if first == b"=" else 2
+            text = b" ".join(line.strip() for line in data[start:position].splitlines()).decode("utf-8")
+            number_at = number - data.count(b"\n", start, position)
+            boundaries.append((start, number_at, level, text or "(untitled)"))
+            if level == 1 and not titled:
+                title, titled = text, True
+            continue
         heading = _HEADING.match(raw)
         if heading is None:
             continue
@@ -230,7 +255,7 @@ def _line_starts(data: bytes, base: int) -> Iterator[tuple[int, bytes]]:
     if first is not None:
         yield base, first.group(1)
     for candidate in _CANDIDATE.finditer(data, base):
-        yield candidate.start() + 1, candidate.group(1)
+        yield candidate.start() + 1, candidate.group(1)[:1]
 
 
 def _parts(data: bytes, heading: str, trail: str, line: int, start: int, end: int) -> Iterator[RawSection]:
