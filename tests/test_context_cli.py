@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import settings
 from generator.cli import main
 from generator.context import api
 from tests.helpers import REPO_ROOT, run
@@ -314,8 +315,21 @@ def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
     existing = make_home(tmp_path / "clone")
     (existing / "copier.yml").write_text("template: {type: str}\n")
     assert main(["init", str(existing)]) == 0
-    assert "already is a knowledge home; recorded it" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "already is a knowledge home; recorded it" in out and "in place of" not in out
     assert api.get_context("general").count("<document ") >= 3
+
+    # Recording another home says which one it replaces, and how to go back.
+    second = make_home(tmp_path / "second")
+    (second / "copier.yml").write_text("template: {type: str}\n")
+    assert main(["init", str(second)]) == 0
+    out = capsys.readouterr().out
+    assert f"in place of {existing} (`scaffold init {existing}` goes back)" in out
+    assert main(["init", str(second)]) == 0
+    assert "in place of" not in capsys.readouterr().out  # the same home again replaces nothing
+    fresh = tmp_path / "fresh"
+    assert main(["init", str(fresh)]) == 0
+    assert f"and recorded it in {settings.user_config_path()} in place of {second}" in capsys.readouterr().out
 
 
 def test_new_documents_need_a_home_and_a_title(

@@ -242,15 +242,21 @@ def explain(result: ContextResult) -> str:
 
 
 def _init(args: argparse.Namespace) -> int:
+    import shlex
+
     from generator.context.home import INITIAL_TAG, init_home
 
     result = init_home(Path(args.dir) if args.dir else None)
+    # Which home later commands used until now: nothing is deleted, but a user who ran `init` by
+    # mistake must be able to go back (`scaffold init OLD` records it again).
+    before = result.replaced
+    replaced = f" in place of {before} (`scaffold init {shlex.quote(before)}` goes back)" if before else ""
     if result.adopted:
-        print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}")
+        print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}{replaced}")
         return 0
     print(
         f"Created the knowledge home {result.root} (a git repository tagged {INITIAL_TAG}) "
-        f"and recorded it in {result.config_path}.\n"
+        f"and recorded it in {result.config_path}{replaced}.\n"
         f"Next: edit {result.root / 'context'}, commit, and push it where your team can clone it."
     )
     return 0

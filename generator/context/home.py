@@ -120,11 +120,13 @@ def is_home(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class InitResult:
-    """What `init_home` did: the home, whether it already existed, the config it recorded in."""
+    """What `init_home` did: the home, whether it already existed, the config it recorded in, and
+    the home recorded there before if it was another one."""
 
     root: Path
     adopted: bool
     config_path: Path
+    replaced: str | None = None
 
 
 def init_home(dest: Path | None = None) -> InitResult:
@@ -135,12 +137,13 @@ def init_home(dest: Path | None = None) -> InitResult:
     clone of the team's, say) is only recorded. Any other non-empty folder is refused.
     """
     root = (dest or default_home_dir()).expanduser().resolve()
-    settings.load_user_config()  # a broken config must fail before anything is written
+    before = settings.load_user_config().get("home")  # a broken config must fail before anything is written
+    replaced = str(before) if before and Path(str(before)).expanduser().resolve() != root else None
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
-            return InitResult(root, True, settings.save_user_config({"home": str(root)}))
+            return InitResult(root, True, settings.save_user_config({"home": str(root)}), replaced)
         raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
     source = settings.bundled_root()
     missing = [item for item in REPO_LAYOUT if not (source / item).exists()]
@@ -169,7 +172,7 @@ def init_home(dest: Path | None = None) -> InitResult:
                 else:
                     child.unlink(missing_ok=True)
         raise
-    return InitResult(root, False, settings.save_user_config({"home": str(root)}))
+    return InitResult(root, False, settings.save_user_config({"home": str(root)}), replaced)
 
 
 # --- new-decision, new-incident, new-runbook -------------------------------------------------
