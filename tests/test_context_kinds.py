@@ -76,6 +76,22 @@ def test_phrases_prefixes_and_ties() -> None:
     assert cmap.default_kind == "first"
 
 
+def test_a_keyword_matches_its_plurals_but_a_short_one_only_as_written() -> None:
+    cmap = parse_map(
+        "version: 1\nkinds:\n"
+        "  general:\n    keywords: [nothing]\n"
+        "  service:\n    keywords: [worker, dependency, batch, state file]\n"
+        "  review:\n    keywords: [pr, delay]\n",
+        Path("context.yml"),
+    )
+    for task in ("scale the workers", "bump the dependencies", "split the batches", "lock the state files"):
+        assert classify(task, cmap)[0] == "service", task
+    assert classify("the delays at night", cmap)[0] == "review"  # a vowel before the y: delays
+    assert classify("the delaies", cmap)[0] == "general"
+    assert classify("open two prs", cmap)[0] == "general"  # two letters: as written
+    assert classify("the workerz", cmap)[0] == "general"
+
+
 def test_document_references_parse_sections_and_folders() -> None:
     cmap = parse_map(MAP, Path("context.yml"))
     refs = cmap.kinds["api"].documents

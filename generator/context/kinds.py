@@ -23,8 +23,9 @@ The file is validated on load; every error starts with `path:line:` and names th
         keywords: [endpoint, openapi, "problem details", paginat*]
         core_sections: [api*, http]        # core sections whose headings match are for this kind
 
-Keywords are words (letters and digits) matched whole and case-insensitively; a phrase
-matches its words in sequence, whatever separates them (spaces, `-`, `_`, `/`), and a
+Keywords are words (letters and digits) matched whole and case-insensitively, a word of three
+letters or more in its plurals too (`worker` matches "workers", `dependency` "dependencies"); a
+phrase matches its words in sequence, whatever separates them (spaces, `-`, `_`, `/`), and a
 trailing `*` lets the last word end in anything. A keyword weighs its number of words, or
 what it is given: `keywords: {script*: 2, rotate logs: 3, one-off: 1}` (or list items like
 `{script*: 2}`). A task's kind is the one whose matched keywords weigh most, if that is at
@@ -158,13 +159,25 @@ def matches_pattern(words: Sequence[str], pattern: str) -> bool:
 
 def _contains(words: Sequence[str], phrase: list[str], prefix: bool) -> bool:
     size = len(phrase)
+    endings = _plurals(phrase[-1])
     for start in range(len(words) - size + 1):
         if words[start : start + size - 1] != phrase[:-1]:
             continue
         last = words[start + size - 1]
-        if last == phrase[-1] or (prefix and last.startswith(phrase[-1])):
+        if last in endings or (prefix and last.startswith(phrase[-1])):
             return True
     return False
+
+
+def _plurals(word: str) -> tuple[str, ...]:
+    """`word` and its English plurals: a task about "workers" or "dependencies" is about a worker
+    or a dependency (`worker`, `dependency` as keywords). Words of digits, and those of one or
+    two letters (`pr`, `tf`), stay as written."""
+    if len(word) < 3 or not word.isalpha():
+        return (word,)
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return (word, word + "s", word[:-1] + "ies")
+    return (word, word + "s", word + "es")
 
 
 def classify(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> tuple[str, list[str]]:
