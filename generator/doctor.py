@@ -294,6 +294,7 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 def _home(config: settings.Settings) -> DoctorCheck:
     from generator.context.home import resolve_home
     from generator.context.kinds import MAP_FILE, home_map
+    from generator.context.links import Catalogue
     from generator.context.sections import scan_files
 
     name = "knowledge home"
@@ -338,6 +339,17 @@ def _home(config: settings.Settings) -> DoctorCheck:
     if skipped:
         return DoctorCheck(
             name, "warn", f"{detail}; {len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files", True
+        )
+    shared = Catalogue(found).shared_numbers()
+    if shared:
+        first = shared[0]
+        more = f" ({len(shared) - 1} more number{'s' * (len(shared) > 2)} shared)" if len(shared) > 1 else ""
+        return DoctorCheck(
+            name,
+            "warn",
+            f'{detail}; {" and ".join(first)} share a number, so references to it ("ADR 12") are not followed{more}',
+            "renumber all but one (git mv) to a free number, and update the references to them",
+            required=True,
         )
     return DoctorCheck(name, "ok", detail, required=True)
 

@@ -204,6 +204,30 @@ def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
     assert "no context.yml, so the bundled kinds and keywords apply" in check["detail"]
 
 
+def test_decisions_sharing_a_number_after_a_merge_warn(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    decisions = home / "context" / "decisions"
+    # Two branches each wrote the next decision; a dated incident and an unnumbered file are no numbers.
+    (decisions / "0012-adopt-kafka.md").write_text("# 0012. Adopt Kafka\n")
+    (decisions / "0012-drop-redis.md").write_text("# 0012. Drop Redis\n")
+    (home / "context" / "incidents" / "2024-05-02-outage.md").write_text("# Outage\n")
+    (home / "context" / "incidents" / "2024-06-09-outage.md").write_text("# Outage\n")
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn"), check
+    assert "decisions/0012-adopt-kafka.md and decisions/0012-drop-redis.md share a number" in check["detail"]
+    assert "incidents/2024" not in check["detail"] and "more number" not in check["detail"]
+    assert "git mv" in check["fix"]
+
+    (decisions / "0012-drop-redis.md").rename(decisions / "0013-drop-redis.md")
+    code, out, _ = cli("--json")
+    assert checks_of(out)["knowledge home"]["status"] == "ok"
+
+
 def test_a_key_in_the_environment_is_reported_and_never_shown(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     code, out, err = cli()

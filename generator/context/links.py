@@ -127,6 +127,13 @@ class Catalogue:
             ]
         return self._names[name]
 
+    def shared_numbers(self) -> list[list[str]]:
+        """The documents of a numbered folder (`decisions/`, `incidents/`, ...) that share a number,
+        each group in path order: two branches that each ran `new-decision` give two 0012s once
+        merged, and then "ADR 12" refers to neither (`_only`)."""
+        folders = dict.fromkeys(folder for names in _FOLDERS.values() for folder in names)
+        return [group for folder in folders for _, group in sorted(self._in_folder(folder).items()) if len(group) > 1]
+
     def _in_folder(self, folder: str) -> dict[int, list[str]]:
         """The numbered documents directly in `folder`, by number."""
         if self._numbered is None:
