@@ -15,7 +15,8 @@ from generator.context import index as index_module
 from generator.context import sections as files_module
 from generator.context.documents import index_path, load_library
 from generator.context.index import INDEX_VERSION, SectionIndex
-from generator.context.sections import MAX_SECTION_BYTES, folder_of, scan_files, split_sections
+from generator.context.sections import MAX_SECTION_BYTES, FileEntry, folder_of, scan_files, split_sections
+from generator.errors import HomeError
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
@@ -151,6 +152,37 @@ def test_symlinks_are_followed_inside_the_context_folder_and_not_out_of_it(tmp_p
     ]
 
 
+def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: Path) -> None:
+    # A `git pull` while `scaffold mcp` runs: the scan checked a file, and a link out of context/ is read.
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    secret = tmp_path / "credentials"
+    secret.write_text("# Keys\n\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY\n")
+    library = load_library(context)
+    section = (library.sections_of("runbooks/deploy.md") or [])[-1]
+    assert "Run the deploy workflow" in library.read(section)
+    entries, _ = scan_files(context)
+    [entry] = [entry for entry in entries if entry.path == "runbooks/deploy.md"]
+
+    deploy = context / "runbooks" / "deploy.md"
+    deploy.unlink()
+    deploy.symlink_to(secret)
+    with pytest.raises(HomeError, match="a symlink that leads out of the context folder"):
+        library.read(section)
+    assert library._text("runbooks/deploy.md") == ""  # its references: none
+    warning, data = files_module.read_document(context, entry.path, entry)  # an index build
+    assert data is None and warning == (
+        "skipped runbooks/deploy.md: cannot read it (a symlink that leads out of the context folder)"
+    )
+
+    # A file edited since the scan, or a link within context/, is read as before.
+    deploy.unlink()
+    deploy.write_text("# Deploy\n\n## Steps\n\nEdited meanwhile.\n")
+    assert files_module.read_document(context, entry.path, entry)[1] == deploy.read_bytes()
+    (context / "again.md").symlink_to(deploy)
+    assert files_module.read_bytes(context, "again.md").startswith(b"# Deploy")
+
+
 def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     make_home(tmp_path, {"context/runbooks/latin1.md": "# Café\n".encode("latin-1")})
     library = load_library(tmp_path / "context")
@@ -163,10 +195,10 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, monkeypatch
     make_home(tmp_path)
     real_read = files_module.read_bytes
 
-    def read(path: Path) -> bytes:
-        if path.name == "deploy.md":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_read(path)
+    def read(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+        if path.endswith("/deploy.md"):
+            raise PermissionError(13, "Permission denied", str(root / path))
+        return real_read(root, path, seen)
 
     monkeypatch.setattr(files_module, "read_bytes", read)
     library = load_library(tmp_path / "context")
@@ -199,9 +231,9 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     read: list[str] = []
     real_read = files_module.read_bytes
 
-    def spy(path: Path) -> bytes:
-        read.append(path.relative_to(context).as_posix())
-        return real_read(path)
+    def spy(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+        read.append(path)
+        return real_read(root, path, seen)
 
     monkeypatch.setattr(files_module, "read_bytes", spy)
     again = load_library(context)

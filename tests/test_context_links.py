@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from generator.context import sections
 from generator.context.documents import load_library
 from generator.context.links import Catalogue, reference_keys
+from generator.context.sections import FileEntry
 from tests.test_context_fixtures import make_home
 
 PATHS = [
@@ -167,9 +168,9 @@ def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkey
     read: list[str] = []
     real = sections.read_bytes
 
-    def spy(path: Path) -> bytes:
-        read.append(path.name)
-        return real(path)
+    def spy(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+        read.append(PurePosixPath(path).name)
+        return real(root, path, seen)
 
     monkeypatch.setattr(sections, "read_bytes", spy)
     assert library.neighbours("decisions/0042-cursor-pagination.md", ["runbooks/note-07.md"]) == ["runbooks/note-07.md"]

@@ -75,7 +75,7 @@ class Library:
     def read(self, section: Section) -> str:
         """The text of a section, read from disk."""
         try:
-            with (self.root / section.path).open("rb") as handle:
+            with home_files.open_inside(self.root, section.path) as handle:
                 handle.seek(section.start)
                 data = handle.read(section.end - section.start)
         except OSError as error:
@@ -116,7 +116,7 @@ class Library:
         """A document's text for its references (the start of it); nothing if it cannot be read."""
         try:
             # Called on the module, where the tests patch it.
-            data = home_files.read_bytes(self.root / path)
+            data = home_files.read_bytes(self.root, path)
         except OSError:
             return ""  # selection goes on without its references, as it does without the file
         return data[: MAX_TEXT * 4].decode("utf-8", errors="replace")

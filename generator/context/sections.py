@@ -23,7 +23,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from generator.context.tokens import estimate_tokens
 
@@ -102,9 +102,36 @@ class RawSection:
     end: int
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read a whole file (a seam so tests can make a file unreadable even as root)."""
-    return path.read_bytes()
+def read_bytes(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+    """A file of `root` whole, checked as `open_inside` does (a seam so tests can make a file
+    unreadable even as root)."""
+    with open_inside(root, path, seen) as handle:
+        return handle.read()
+
+
+def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryIO:
+    """`root / path` opened to read; an OSError if what was opened is not a file inside `root`.
+
+    `scan_files` skips a symlink that leads out of `root`, but a file can become one after the
+    scan (a `git pull` while `scaffold mcp` runs), and its target would go into prompts: what is
+    opened is checked again. A file with the size and times the scan `seen` is the file it
+    checked (one `fstat`, which a cold build of 10,000 files can afford); anything else must
+    resolve inside `root` to the very file opened (a few more system calls per file).
+    """
+    handle = (root / path).open("rb")
+    try:
+        info = os.fstat(handle.fileno())
+        if seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns) != seen[1:]:
+            real = os.path.realpath(root / path)
+            if not real.startswith(os.path.realpath(root).rstrip(os.sep) + os.sep):
+                raise OSError(errno.EACCES, "a symlink that leads out of the context folder")
+            there = Path(real).stat()
+            if (there.st_dev, there.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(info.st_mode):
+                raise OSError(errno.EAGAIN, "it changed while being read; run again")
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 # --- finding the files ---------------------------------------------------------------------
@@ -299,10 +326,10 @@ def folder_of(path: str) -> str:
     return head if sep else ""
 
 
-def read_document(root: Path, path: str) -> tuple[str | None, bytes | None]:
-    """A file's bytes, or the warning that says why it is skipped."""
+def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, bytes | None]:
+    """A file's bytes, or the warning that says why it is skipped (`seen`: as `open_inside`)."""
     try:
-        data = read_bytes(root / path)
+        data = read_bytes(root, path, seen)
     except OSError as error:
         return f"skipped {path}: cannot read it ({error.strerror or error})", None
     try:
@@ -330,7 +357,7 @@ class Parsed(NamedTuple):
 
 def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
     """Read and split one file (in a worker process, for a slot of a large build: see `SectionIndex._build`)."""
-    warning, data = read_document(root, entry.path)
+    warning, data = read_document(root, entry.path, entry)
     stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns)
     if data is None:
         return Parsed((*stamp, warning, 0, 0), [], [])
