@@ -576,6 +576,10 @@ IN_A_URL = {
     f"DATABASE_URL=postgresql://app:{URL_PASSWORD}@db.internal/app": (
         "DATABASE_URL=postgresql://app:[REDACTED: Basic Auth Credentials]@db.internal/app"
     ),
+    # A raw @ in the password: the host is after the last one.
+    "psql postgres://app:Kp9xT2@mQ" + "7zz@db.internal:5432/app?sslmode=require": (
+        "psql postgres://app:[REDACTED: Basic Auth Credentials]@db.internal:5432/app?sslmode=require"
+    ),
 }
 
 
@@ -598,6 +602,10 @@ ODD_VALUES = {
     "export DB_PASSWORD=<password-from-vault-2>": "export DB_PASSWORD=<password-from-vault-2>",
     'password: "db-<env>-2024x"': 'password: "db-<env>-2024x"',
     'The password is "see runbook 12 first".': 'The password is "see runbook 12 first".',
+    # Variables, command output and formats quoted are references to a secret kept elsewhere.
+    'AWS_SECRET_ACCESS_KEY: "${S3_SECRET_KEY}"': 'AWS_SECRET_ACCESS_KEY: "${S3_SECRET_KEY}"',
+    "db_password = '$PG_PASS_2024'": "db_password = '$PG_PASS_2024'",
+    'password: "%(db_password)s2x"': 'password: "%(db_password)s2x"',
 }
 
 

@@ -49,6 +49,8 @@ CACHE_LIMIT = 50_000
 GLOBAL_MIN_LENGTH = 6
 PRIVATE_KEY = "Private Key"
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
+# Where a URL's authority ends: at its path, query, fragment or a blank.
+_AUTHORITY_END = re.compile(r"[\s/?#]")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.
@@ -531,7 +533,8 @@ def _denylist(kind: str) -> list[re.Pattern[str]]:
 
 
 def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, int]]:
-    """Where `value` sits in `line`, widened to its plugin's whole match and token tail.
+    """Where `value` sits in `line`, widened to its plugin's whole match and token tail (a URL's
+    password to the last `@` before its host).
 
     Each pattern's matches are found once per line and looked up by position: run again for every
     place the value is, a line repeating one key 8,000 times took 32 s."""
@@ -549,7 +552,13 @@ def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple
                 start, end = min(start, found[index][0]), max(end, found[index][1])
                 index += 1
         tail = _TOKEN_TAIL.match(line, end)
-        spans.append((start, tail.end() if tail else end))
+        end = tail.end() if tail else end
+        if line[end : end + 1] == "@" and line[start - 1 : start] == ":":
+            # A URL's password stops at its first `@` (every rule's, and detect-secrets'), but a raw
+            # `@` in it is common, and a URL's host follows its last `@`: `://app:Kp9@mQ7@db` kept `mQ7`.
+            authority = _AUTHORITY_END.search(line, end)
+            end = max(end, line.rfind("@", end, authority.start() if authority else len(line)))
+        spans.append((start, end))
         start = line.find(value, end)
     return spans
 

@@ -59,8 +59,9 @@ _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?{_NOT_A_PATH}"""
 # (`_valued`).
 _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
-# A quoted value with no blank in it: one word, the other quote allowed (`"Kp9'xT2mQ7"`).
-_QUOTED_WORD = r"""(?P<quote>["'])(?P<secret>(?:(?!(?P=quote))\S){8,200})(?P=quote)"""
+# A quoted value with no blank in it: one word, the other quote allowed (`"Kp9'xT2mQ7"`); not a
+# variable, a command's output, a path (as `_QUOTED_REST`) or a format (`%(password)s`, as `_VALUE`).
+_QUOTED_WORD = r"""(?P<quote>["'])(?P<secret>(?![$~%]|\.{0,2}/)(?:(?!(?P=quote))\S){8,200})(?P=quote)"""
 # More arguments of the same command before the one wanted: bounded, and never past `;`, `&` or `|`
 # (`7z x a.7z && docker run -p127.0.0.1:5432:5432 ...` gives 7-Zip no password).
 _ARGS = r"""(?:[ \t]+[^\s;&|]+){0,16}?"""
