@@ -75,6 +75,17 @@ def test_setext_headings_split_as_markdown_renders_them() -> None:
     ]
     raw = split_sections("doc.md", text.encode())
     assert b"".join(text.encode()[s.start : s.end] for s in raw) == text.encode()
+    # The text of a list item or a quote continued, or a paragraph longer than a heading's, over a
+    # `---` is no heading; after a rule or a fence it is.
+    assert sections("# T\n\n- item\n  continued\n---\n\n> quoted\ntext\n---\n")[1:] == []
+    assert sections("# T\n\none\ntwo\nthree\nfour\n---\n\n" + "x" * 400 + "\n---\n")[1:] == []
+    assert sections("# T\n\n***\nAfter a rule\n---\n```\ncode\n```\nAfter code\n---\n")[1:] == [
+        ("After a rule", "T > After a rule", 4),
+        ("After code", "T > After code", 9),
+    ]
+    log = ("a log line pasted above a rule\n" * 50_000 + "---\n").encode()
+    parts = split_sections("log.md", log)
+    assert {s.heading.partition(" (part")[0] for s in parts} == {"(preamble)"} and len(parts) > 100
     crlf = "\ufeffRunbook\r\n=======\r\n\r\nBody.\r\n".encode()
     assert [(s.heading, s.start) for s in split_sections("r.md", crlf)] == [("Runbook", 3)]
 

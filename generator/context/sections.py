@@ -1,7 +1,7 @@
 """A knowledge home's files on disk: found, read, split into sections.
 
-A section starts at a heading of level 1 to 3 outside fenced code (ATX, `## Steps`, or setext,
-a paragraph underlined with `===` or `---`) and runs to the next one; deeper headings stay
+A section starts at a heading of level 1 to 3 outside fenced code (ATX, `## Steps`, or setext:
+a paragraph of up to three lines underlined with `===` or `---`) and runs to the next one; deeper headings stay
 inside their parent, so a runbook step keeps its sub-steps. Text before the first heading is
 the preamble. A section longer than `MAX_SECTION_BYTES` is cut into parts at a blank line
 (else a line end, else a character boundary), so a budget can be filled to within one part
@@ -38,17 +38,25 @@ _FRONT_MATTER = re.compile(rb"---[ \t]*\r?\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\r?
 _HEADING = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _FENCE = re.compile(rb"^ {0,3}(`{3,}|~{3,})")
 # Only lines starting (after up to three spaces) with '#', '`' or '~' can open or close a fence
-# or be a heading. Past the first line such a line is found as the newline before it: a pattern
-# that begins with a literal is searched for with memchr, where `^` in MULTILINE mode is tried
-# at every byte (six times slower on a 50 MB home).
-# A setext heading's underline (a line of `=` or of `-` alone) is a candidate too; a list item is not.
+# or be an ATX heading, and only a line of '=' or of '-' alone can underline a setext heading (a
+# list item cannot). Past the first line such a line is found as the newline before it: a
+# pattern that begins with a literal is searched for with memchr, where `^` in MULTILINE mode is
+# tried at every byte (six times slower on a 50 MB home).
 _FIRST_CANDIDATE = re.compile(rb" {0,3}([#`~])")
 _CANDIDATE = re.compile(rb"\n {0,3}([#`~]|=+[ \t]*\r?(?=\n|\Z)|-+[ \t]*\r?(?=\n|\Z))")
-# A line that cannot be a setext heading's text: blank, indented code, a heading, quote, list
-# item, table row, fence or HTML block. Only a paragraph's lines can.
-_NOT_PARAGRAPH = re.compile(
-    rb"[ \t]*\r?$| {4}|\t| {0,3}(?:[#>|<`~]|[-*+](?:[ \t]|\r?$)|[0-9]{1,9}[.)](?:[ \t]|\r?$)|=+[ \t]*\r?$|-+[ \t]*\r?$)"
+# Above a setext heading's text: a line a paragraph may start after (blank, an ATX heading, a
+# fence, a rule or another underline)...
+_BEFORE_PARAGRAPH = re.compile(
+    rb"[ \t]*\r?$| {0,3}(?:#{1,6}(?:[ \t]|\r?$)|`{3,}|~{3,}|(?:[-*_][ \t]*){3,}\r?$|=+[ \t]*\r?$|-+[ \t]*\r?$)"
 )
+# ...or one that makes the text no paragraph of its own, so the underline a rule: a list item
+# or a quote (the text is their lazy continuation), indented code, a table row, HTML.
+_NOT_PARAGRAPH = re.compile(rb" {4}|\t| {0,3}(?:[>|<]|[-*+](?:[ \t]|\r?$)|[0-9]{1,9}[.)](?:[ \t]|\r?$))")
+# A setext heading's text is at most this many lines and bytes: CommonMark takes any paragraph,
+# but a long one over `---` (a log pasted above a rule) is no heading, and as one it would be
+# copied into every part's heading and trail (a 2 MB paragraph took 1 GB).
+SETEXT_MAX_LINES = 3
+SETEXT_MAX_BYTES = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,20 +235,13 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
                 fence = match.group(1)
             continue
         if first in (b"=", b"-"):
-            # A setext heading: the paragraph above the underline, back to a line that is not one.
-            start = position
             since = boundaries[-1][0] if boundaries else (front.end() if front else base)
-            while start > since:
-                above = data.rfind(b"\n", since, start - 1) + 1 or since
-                if _NOT_PARAGRAPH.match(data, above, start - 1):
-                    break
-                start = above
-            if start == position:
-                continue  # a thematic break, or a line of `=` in a paragraph
+            start = _setext_text(data, position, since)
+            if start is None:
+                continue  # a rule, or a line of `=` in a paragraph
             level = 1 if first == b"=" else 2
             text = b" ".join(line.strip() for line in data[start:position].splitlines()).decode("utf-8")
-            number_at = number - data.count(b"\n", start, position)
-            boundaries.append((start, number_at, level, text or "(untitled)"))
+            boundaries.append((start, number - data.count(b"\n", start, position), level, text))
             if level == 1 and not titled:
                 title, titled = text, True
             continue
@@ -274,6 +275,22 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
             names.insert(0, title)
         sections.extend(_parts(data, text, TRAIL_SEPARATOR.join(names), number, start, end))
     return sections
+
+
+def _setext_text(data: bytes, underline: int, since: int) -> int | None:
+    """Where the text a setext `underline` makes a heading starts: the paragraph right above it,
+    back to `since` (where the last heading starts) at most; None when the underline is a rule."""
+    start = underline
+    for lines in range(SETEXT_MAX_LINES + 1):
+        if start <= since:
+            break  # the paragraph opens the document
+        above = data.rfind(b"\n", since, start - 1) + 1 or since
+        if _BEFORE_PARAGRAPH.match(data, above, start - 1):
+            break
+        if lines == SETEXT_MAX_LINES or _NOT_PARAGRAPH.match(data, above, start - 1):
+            return None
+        start = above
+    return start if start < underline and underline - start <= SETEXT_MAX_BYTES else None
 
 
 def _line_starts(data: bytes, base: int) -> Iterator[tuple[int, bytes]]:
