@@ -327,30 +327,31 @@ def _home(config: settings.Settings) -> DoctorCheck:
         detail = f"{where}: no {MAP_FILE}, so the bundled kinds and keywords apply, {len(entries)} documents"
     if knowledge.is_bundled:
         detail += " (no home configured: 'scaffold init' makes your team's own)"
+    # Each problem found, so that one does not hide another.
+    problems: list[tuple[str, str]] = []
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        return DoctorCheck(
-            name,
-            "warn",
-            f"{detail}; {MAP_FILE} names documents that are not there: {shown}",
-            f"add them under {knowledge.context_dir}, or remove them from {cmap.path}",
-            required=True,
+        problems.append(
+            (
+                f"{MAP_FILE} names documents that are not there: {shown}",
+                f"add them under {knowledge.context_dir}, or remove them from {cmap.path}",
+            )
         )
     if skipped:
-        return DoctorCheck(
-            name, "warn", f"{detail}; {len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files", True
-        )
+        problems.append((f"{len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files"))
     shared = Catalogue(found).shared_numbers()
     if shared:
-        first = shared[0]
+        reference, paths = shared[0]
         more = f" ({len(shared) - 1} more number{'s' * (len(shared) > 2)} shared)" if len(shared) > 1 else ""
-        return DoctorCheck(
-            name,
-            "warn",
-            f'{detail}; {" and ".join(first)} share a number, so references to it ("ADR 12") are not followed{more}',
-            "renumber all but one (git mv) to a free number, and update the references to them",
-            required=True,
+        problems.append(
+            (
+                f'{" and ".join(paths)} share a number, so "{reference}" refers to neither{more}',
+                "renumber all but one (git mv) to a free number, and update the references to them",
+            )
         )
+    if problems:
+        details, fixes = zip(*problems, strict=True)
+        return DoctorCheck(name, "warn", "; ".join((detail, *details)), "; ".join(fixes), required=True)
     return DoctorCheck(name, "ok", detail, required=True)
 
 

@@ -219,11 +219,31 @@ def test_decisions_sharing_a_number_after_a_merge_warn(
     code, out, _ = cli("--json")
     check = checks_of(out)["knowledge home"]
     assert (code, check["status"]) == (ExitCode.OK, "warn"), check
-    assert "decisions/0012-adopt-kafka.md and decisions/0012-drop-redis.md share a number" in check["detail"]
+    assert (
+        'decisions/0012-adopt-kafka.md and decisions/0012-drop-redis.md share a number, so "ADR 12" refers to neither'
+    ) in check["detail"]
     assert "incidents/2024" not in check["detail"] and "more number" not in check["detail"]
     assert "git mv" in check["fix"]
 
+    # An incident's number is named as references name it; a file skipped does not hide either.
+    (home / "context" / "incidents" / "0003-cache-stampede.md").write_text("# Cache stampede\n")
+    (home / "context" / "incidents" / "3-cdn-outage.md").write_text("# CDN outage\n")
+    (home / "context" / "runbooks" / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert "1 skipped, first: skipped runbooks/gone.md: a broken symlink" in check["detail"]
+    assert '"ADR 12" refers to neither (1 more number shared)' in check["detail"]
+    assert check["fix"].startswith("fix or remove those files; renumber all but one")
+    (home / "context" / "runbooks" / "gone.md").unlink()
     (decisions / "0012-drop-redis.md").rename(decisions / "0013-drop-redis.md")
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (
+        'incidents/0003-cache-stampede.md and incidents/3-cdn-outage.md share a number, so "incident 3"'
+        in (check["detail"])
+    )
+
+    (home / "context" / "incidents" / "3-cdn-outage.md").rename(home / "context" / "incidents" / "0004-cdn.md")
     code, out, _ = cli("--json")
     assert checks_of(out)["knowledge home"]["status"] == "ok"
 

@@ -127,12 +127,22 @@ class Catalogue:
             ]
         return self._names[name]
 
-    def shared_numbers(self) -> list[list[str]]:
-        """The documents of a numbered folder (`decisions/`, `incidents/`, ...) that share a number,
-        each group in path order: two branches that each ran `new-decision` give two 0012s once
-        merged, and then "ADR 12" refers to neither (`_only`)."""
-        folders = dict.fromkeys(folder for names in _FOLDERS.values() for folder in names)
-        return [group for folder in folders for _, group in sorted(self._in_folder(folder).items()) if len(group) > 1]
+    def shared_numbers(self) -> list[tuple[str, list[str]]]:
+        """Numbers that name two documents or more, as a reference writes them ("ADR 12"), each
+        with the documents in path order: two branches that each ran `new-decision` give two
+        0012s once merged, and then "ADR 12" refers to neither (`_only`). Only the folders
+        references resolve to are looked at (`decisions/`, not a legacy `adr/` beside it)."""
+        words: dict[str, str] = {}
+        for word in _FOLDERS:
+            folder = self._folder_for(word)
+            if folder is not None:
+                words.setdefault(folder, "ADR" if word == "adr" else word)
+        return [
+            (f"{word} {number}", group)
+            for folder, word in words.items()
+            for number, group in sorted(self._in_folder(folder).items())
+            if len(group) > 1
+        ]
 
     def _in_folder(self, folder: str) -> dict[int, list[str]]:
         """The numbered documents directly in `folder`, by number."""
