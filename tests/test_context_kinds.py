@@ -210,6 +210,9 @@ def test_the_bundled_core_sections_split_the_core_documents_by_kind(bundled_map:
     assert owners["Coding patterns > Everything we write"] == []
     assert owners["Coding patterns > Testing"] == []
     assert owners["Architecture principles > Security"] == []
+    # Heading patterns take no plurals: `http` claims "HTTP APIs", not a general "HTTPS and TLS".
+    api = bundled_map.kinds["api"]
+    assert "http" in api.core_sections and not api.claims(["https", "and", "tls"])
 
 
 @pytest.mark.parametrize(

@@ -247,10 +247,10 @@ def _init(args: argparse.Namespace) -> int:
     from generator.context.home import INITIAL_TAG, init_home
 
     result = init_home(Path(args.dir) if args.dir else None)
-    # Which home later commands used until now: nothing is deleted, but a user who ran `init` by
-    # mistake must be able to go back (`scaffold init OLD` records it again).
+    # The home recorded until now (which SCAFFOLD_HOME or --home may have overridden): nothing of it
+    # is touched, but a user who ran `init` by mistake must be able to go back.
     before = result.replaced
-    replaced = f" in place of {before} (`scaffold init {shlex.quote(before)}` goes back)" if before else ""
+    replaced = f" in place of {before} (`scaffold init {shlex.quote(str(before))}` goes back)" if before else ""
     if result.adopted:
         print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}{replaced}")
         return 0

@@ -126,7 +126,7 @@ class InitResult:
     root: Path
     adopted: bool
     config_path: Path
-    replaced: str | None = None
+    replaced: Path | None = None
 
 
 def init_home(dest: Path | None = None) -> InitResult:
@@ -138,7 +138,7 @@ def init_home(dest: Path | None = None) -> InitResult:
     """
     root = (dest or default_home_dir()).expanduser().resolve()
     before = settings.load_user_config().get("home")  # a broken config must fail before anything is written
-    replaced = str(before) if before and Path(str(before)).expanduser().resolve() != root else None
+    replaced = Path(str(before)) if before and Path(str(before)).expanduser().resolve() != root else None
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
     if root.is_dir() and any(root.iterdir()):

@@ -23,17 +23,17 @@ The file is validated on load; every error starts with `path:line:` and names th
         keywords: [endpoint, openapi, "problem details", paginat*]
         core_sections: [api*, http]        # core sections whose headings match are for this kind
 
-Keywords are words (letters and digits) matched whole and case-insensitively, a word of three
-letters or more in its plurals too (`worker` matches "workers", `dependency` "dependencies"); a
-phrase matches its words in sequence, whatever separates them (spaces, `-`, `_`, `/`), and a
+Keywords are words (letters and digits) matched whole and case-insensitively, a keyword's last
+word of three letters or more in its plurals too (`worker` matches "workers", `state file` "state
+files"); a phrase matches its words in sequence, whatever separates them (spaces, `-`, `_`, `/`), and a
 trailing `*` lets the last word end in anything. A keyword weighs its number of words, or
 what it is given: `keywords: {script*: 2, rotate logs: 3, one-off: 1}` (or list items like
 `{script*: 2}`). A task's kind is the one whose matched keywords weigh most, if that is at
 least `MIN_WEIGHT` (1); ties go to the kind listed first. Names of the home's projects
 (`billing-api`) are not read as keywords.
 
-`core_sections` are patterns of the same form, matched against the headings of the core
-documents' sections: a core section that some kind's patterns match is written for those
+`core_sections` are patterns of the same form (without plurals), matched against the headings
+of the core documents' sections: a core section that some kind's patterns match is written for those
 kinds and goes only to their tasks; every other core section is general and always goes.
 
 A home without context.yml uses the bundled one (`ContextMap.fallback`); the documents it
@@ -122,7 +122,8 @@ class Kind:
 
     def claims(self, heading_words: Sequence[str]) -> bool:
         """Whether a core section with these heading words is written for this kind."""
-        return any(matches_pattern(heading_words, pattern) for pattern in self.core_sections)
+        # Without plurals: a heading names its topic exactly, and `http` must not claim "HTTPS and TLS".
+        return any(matches_pattern(heading_words, pattern, plurals=False) for pattern in self.core_sections)
 
 
 @dataclass(frozen=True)
@@ -151,15 +152,16 @@ def split_words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def matches_pattern(words: Sequence[str], pattern: str) -> bool:
-    """Whether a keyword or heading pattern (see the module docstring) occurs in `words`."""
+def matches_pattern(words: Sequence[str], pattern: str, plurals: bool = True) -> bool:
+    """Whether a keyword or heading pattern (see the module docstring) occurs in `words`, its last
+    word also in its plurals unless told not to."""
     phrase = split_words(pattern)
-    return bool(phrase) and _contains(words, phrase, pattern.endswith("*"))
+    return bool(phrase) and _contains(words, phrase, pattern.endswith("*"), plurals)
 
 
-def _contains(words: Sequence[str], phrase: list[str], prefix: bool) -> bool:
+def _contains(words: Sequence[str], phrase: list[str], prefix: bool, plurals: bool) -> bool:
     size = len(phrase)
-    endings = _plurals(phrase[-1])
+    endings = _plurals(phrase[-1]) if plurals else (phrase[-1],)
     for start in range(len(words) - size + 1):
         if words[start : start + size - 1] != phrase[:-1]:
             continue
@@ -172,7 +174,11 @@ def _contains(words: Sequence[str], phrase: list[str], prefix: bool) -> bool:
 def _plurals(word: str) -> tuple[str, ...]:
     """`word` and its English plurals: a task about "workers" or "dependencies" is about a worker
     or a dependency (`worker`, `dependency` as keywords). Words of digits, and those of one or
-    two letters (`pr`, `tf`), stay as written."""
+    two letters (`pr`, `tf`), stay as written.
+
+    Not ranking's Porter stemmer: it also folds "deployment" into "deploy" and "tests" into
+    "test", and a keyword that wants more than its plurals says so with `*`.
+    """
     if len(word) < 3 or not word.isalpha():
         return (word,)
     if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
