@@ -576,6 +576,10 @@ IN_A_URL = {
     f"DATABASE_URL=postgresql://app:{URL_PASSWORD}@db.internal/app": (
         "DATABASE_URL=postgresql://app:[REDACTED: Basic Auth Credentials]@db.internal/app"
     ),
+    # GitHub's token as the user, with a filler for a password.
+    "git clone https://a94a8fe5ccb19ba61c4c0873" + "d391e987982fbbd3:x-oauth-basic@github.com/acme/x": (
+        "git clone https://[REDACTED: Secret Keyword]:[REDACTED: Basic Auth Credentials]@github.com/acme/x"
+    ),
     # A raw @ in the password: the host is after the last one.
     "psql postgres://app:Kp9xT2@mQ" + "7zz@db.internal:5432/app?sslmode=require": (
         "psql postgres://app:[REDACTED: Basic Auth Credentials]@db.internal:5432/app?sslmode=require"
@@ -602,6 +606,15 @@ ODD_VALUES = {
     "export DB_PASSWORD=<password-from-vault-2>": "export DB_PASSWORD=<password-from-vault-2>",
     'password: "db-<env>-2024x"': 'password: "db-<env>-2024x"',
     'The password is "see runbook 12 first".': 'The password is "see runbook 12 first".',
+    # In inline code, or with an escaped quote.
+    "password: `Kp9'xT2m" + "Q7`": "password: `[REDACTED: Secret Keyword]`",
+    "The staging password is `Kp9'xT2m" + "Q7`.": "The staging password is `[REDACTED: Secret Keyword]`.",
+    'password: "Kp9\\"xT2m' + 'Q7"': 'password: "[REDACTED: Secret Keyword]"',
+    # Code and rules about passwords are no passwords.
+    "api_key = \"os.environ['API_KEY_2']\"": "api_key = \"os.environ['API_KEY_2']\"",
+    'password: "[A-Za-z0-9\']{12,64}"': 'password: "[A-Za-z0-9\']{12,64}"',
+    'password_policy: "min length >= 12, max <= 64"': 'password_policy: "min length >= 12, max <= 64"',
+    'api_key_type = "Map<String, Key2> cache"': 'api_key_type = "Map<String, Key2> cache"',
     # Variables, command output and formats quoted are references to a secret kept elsewhere.
     'AWS_SECRET_ACCESS_KEY: "${S3_SECRET_KEY}"': 'AWS_SECRET_ACCESS_KEY: "${S3_SECRET_KEY}"',
     "db_password = '$PG_PASS_2024'": "db_password = '$PG_PASS_2024'",
@@ -613,6 +626,24 @@ ODD_VALUES = {
 def test_angle_brackets_and_inner_quotes_do_not_hide_a_password(line: str) -> None:
     [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, f"Set it:\n\n{line}\n")])
     assert result.text == f"Set it:\n\n{ODD_VALUES[line]}\n"
+
+
+# Prose naming a secret at a line's end, the value alone on the next line (as a setext heading's
+# text, or not); names run together there are prose.
+NEXT_LINE = {
+    "The admin password:\nKp9xT2mQ" + "7w\n": "The admin password:\n[REDACTED: Secret Keyword]\n",
+    "The admin password:\n`Kp9xT2mQ" + "7w`\n----------\n": (
+        "The admin password:\n`[REDACTED: Secret Keyword]`\n----------\n"
+    ),
+    "## Tokens:\nTokenRotationJob2\n": "## Tokens:\nTokenRotationJob2\n",
+    "To reset the token:\n./scripts/reset2.sh\n": "To reset the token:\n./scripts/reset2.sh\n",
+}
+
+
+@pytest.mark.parametrize("text", NEXT_LINE)
+def test_a_value_on_the_line_after_prose_naming_it_is_redacted(text: str) -> None:
+    [result] = Redactor(None).redact([Piece("project-contexts/adv.md", 1, text)])
+    assert result.text == NEXT_LINE[text]
 
 
 # In a runbook's code block, where detect-secrets cannot read the document as ini (a line alone it can).

@@ -59,9 +59,12 @@ _SECRET_FLAG = rf"""{_FLAG_NAME}[ \t]+["'`]?{_NOT_A_PATH}"""
 # (`_valued`).
 _QUOTED_REST = r"""(?P<secret>(?![$~]|\.{0,2}/)(?:(?!(?P=quote))[^\n]){8,200})(?P=quote)"""
 _QUOTED = rf"""(?P<quote>["']){_QUOTED_REST}"""
-# A quoted value with no blank in it: one word, the other quote allowed (`"Kp9'xT2mQ7"`); not a
-# variable, a command's output, a path (as `_QUOTED_REST`) or a format (`%(password)s`, as `_VALUE`).
-_QUOTED_WORD = r"""(?P<quote>["'])(?P<secret>(?![$~%]|\.{0,2}/)(?:(?!(?P=quote))\S){8,200})(?P=quote)"""
+# A value quoted or in inline code with no blank in it: one word, another quote or an escaped one
+# allowed (`"Kp9'xT2mQ7"`, `` `Kp9'xT2mQ7` ``, `"Kp9\"xT2"`); not a variable, a command's output, a
+# path (as `_QUOTED_REST`) or a format (`%(password)s`, as `_VALUE`), nor code: brackets, braces
+# and parentheses (`os.environ['API_KEY_2']`, `"[A-Za-z0-9']{12,64}"`) are no password's.
+_WORD_OR_ESCAPE = r"""(?:\\[^\s()\[\]{}]|(?!(?P=quote))[^\s\\()\[\]{}])"""
+_QUOTED_WORD = rf"""(?P<quote>["'`])(?P<secret>(?![$~%]|\.{{0,2}}/){_WORD_OR_ESCAPE}{{8,200}})(?P=quote)"""
 # More arguments of the same command before the one wanted: bounded, and never past `;`, `&` or `|`
 # (`7z x a.7z && docker run -p127.0.0.1:5432:5432 ...` gives 7-Zip no password).
 _ARGS = r"""(?:[ \t]+[^\s;&|]+){0,16}?"""
@@ -209,9 +212,10 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # `random_password.db_v2.result`, `data.vault_generic_secret.aws2.data[...]`, a template's
 # `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
 # numbers, addresses and port mappings (`27017:27017`). Angle brackets only around a name
-# (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`): a password may hold one (`Kp9<xT2!mQ`).
+# (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`) or with a blank (`min length >= 12`,
+# `Map<String, Key2>`): a password may hold one (`Kp9<xT2!mQ`), and holds no blank.
 PLACEHOLDER = re.compile(
-    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
+    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>|^(?=.*[<>]).*\s|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
     re.IGNORECASE,
@@ -384,8 +388,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 KEYWORD,
                 rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|signature)=(?P<secret>(?!\$)[^\s&#"'<>]{{8,200}})""",
             ),
-            # A token as a URL's user (`https://TOKEN@github.com`): long, as tokens are; a user name is shorter.
-            (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})@"""),
+            # A token as a URL's user (`https://TOKEN@github.com`, GitHub's `https://TOKEN:x-oauth-basic@...`):
+            # long, as tokens are; a user name is shorter.
+            (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})(?::[^\s@/]*)?@"""),
             (KEYWORD, rf"""(?i)\bname:[ \t]*+["']?{_NAMED}["']?[ \t]*,[ \t]*value:[ \t]*["']?{_VALUE}"""),
             # A .pgpass line: host:port:database:user:password (a `:` in a field is escaped; the database
             # is a name or `*`, so an IPv6 address or `redis:6379:0:...` is not one).
@@ -417,12 +422,19 @@ _SQL_OPEN = (
     r"""|SET[ \t]+PASSWORD(?:[ \t]+FOR[ \t]+[^\s=]{1,200}+)?[ \t]*=|PASSWORD)[ \t]*$"""
 )
 _SQL_VALUE = rf"""^[ \t]*+(?:BY[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
+_PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[ \t]*$"""
+_LONE_VALUE = r"""(?P<secret>(?![%$])[^\s"'`,;<>(){}\[\]$/]{8,200})"""
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(_ENV_NAME), re.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
     (re.compile(_SQL_OPEN), re.compile(_SQL_VALUE)),
     (re.compile(_YAML_KEY), re.compile(rf"""^[ \t]+["']?{_VALUE}["']?[ \t]*$(?<!:)""")),
+    # Prose ending with the name ("The admin password:"), the value alone on the next line: one
+    # word, no path or URL (`./reset2.sh`), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
+    # quoted or in inline code or not; and not names run
+    # together (`TokenRotationJob2` under "## Tokens:"), which prose is full of (`_PROSE`).
+    (_PROSE := re.compile(_PROSE_NAME), re.compile(rf"""^[ \t]*["'`]?{_LONE_VALUE}["'`]?[ \t]*$(?<!:)""")),
 )
 
 
@@ -457,8 +469,11 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
                 found.append((HIGH_ENTROPY, match.group(0), number))
         for naming, holding in FOLLOWING:
             held = holding.match(line) if number and naming.search(lines[number - 1]) else None
-            if held and looks_secret(held.group("secret"), line[held.end() : held.end() + 1]):
-                found.append((KEYWORD, held.group("secret"), number))
+            value = held.group("secret") if held else ""
+            if held and looks_secret(value, line[held.end() : held.end() + 1]):
+                if naming is _PROSE and made_of_words(value):
+                    continue
+                found.append((KEYWORD, value, number))
     return found
 
 
