@@ -78,6 +78,7 @@ def test_setext_headings_split_as_markdown_renders_them() -> None:
     # The text of a list item or a quote continued, or a paragraph longer than a heading's, over a
     # `---` is no heading; after a rule or a fence it is.
     assert sections("# T\n\n- item\n  continued\n---\n\n> quoted\ntext\n---\n")[1:] == []
+    assert sections("# T\n\n[docs]: https://example.com\n---\n\nName | Value\n--- | ---\na | 1\n---\n")[1:] == []
     assert sections("# T\n\none\ntwo\nthree\nfour\n---\n\n" + "x" * 400 + "\n---\n")[1:] == []
     assert sections("# T\n\n***\nAfter a rule\n---\n```\ncode\n```\nAfter code\n---\n")[1:] == [
         ("After a rule", "T > After a rule", 4),

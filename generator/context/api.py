@@ -546,12 +546,21 @@ def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
     return [result.text for result in results], shown
 
 
+_UNDERLINE = re.compile(r"=+|-+")
+
+
 def _snippet(text: str, query: str) -> str:
     """About SNIPPET_CHARACTERS of a section's body (its heading left out), from a little before the
     earliest place a word of the query appears."""
     lines = text.strip("\n").split("\n")
     if lines and lines[0].lstrip().startswith("#"):
         lines = lines[1:]
+    else:  # a setext heading: its text and its underline
+        from generator.context.sections import SETEXT_MAX_LINES
+
+        heading = lines[1 : SETEXT_MAX_LINES + 1]
+        underline = next((at for at, line in enumerate(heading, 1) if _UNDERLINE.fullmatch(line.strip())), 0)
+        lines = lines[underline + 1 :] if underline else lines
     body = " ".join(" ".join(lines).split())
     lowered = body.lower()
     found = [at for at in (lowered.find(word) for word in re.findall(r"\w{3,}", query.lower())) if at != -1]

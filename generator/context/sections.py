@@ -50,8 +50,11 @@ _BEFORE_PARAGRAPH = re.compile(
     rb"[ \t]*\r?$| {0,3}(?:#{1,6}(?:[ \t]|\r?$)|`{3,}|~{3,}|(?:[-*_][ \t]*){3,}\r?$|=+[ \t]*\r?$|-+[ \t]*\r?$)"
 )
 # ...or one that makes the text no paragraph of its own, so the underline a rule: a list item
-# or a quote (the text is their lazy continuation), indented code, a table row, HTML.
-_NOT_PARAGRAPH = re.compile(rb" {4}|\t| {0,3}(?:[>|<]|[-*+](?:[ \t]|\r?$)|[0-9]{1,9}[.)](?:[ \t]|\r?$))")
+# or a quote (the text is their lazy continuation), indented code, a table's row (any line with
+# a `|`), HTML, a link's definition (`[id]: https://...`).
+_NOT_PARAGRAPH = re.compile(
+    rb" {4}|\t| {0,3}(?:[><]|\[[^\]\n]+\]:|[-*+](?:[ \t]|\r?$)|[0-9]{1,9}[.)](?:[ \t]|\r?$))|[^|\n]*\|"
+)
 # A setext heading's text is at most this many lines and bytes: CommonMark takes any paragraph,
 # but a long one over `---` (a log pasted above a rule) is no heading, and as one it would be
 # copied into every part's heading and trail (a 2 MB paragraph took 1 GB).
