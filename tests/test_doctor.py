@@ -216,13 +216,17 @@ def test_decisions_sharing_a_number_after_a_merge_warn(
     (decisions / "0012-drop-redis.md").write_text("# 0012. Drop Redis\n")
     (home / "context" / "incidents" / "2024-05-02-outage.md").write_text("# Outage\n")
     (home / "context" / "incidents" / "2024-06-09-outage.md").write_text("# Outage\n")
+    (home / "context" / "incidents" / "2024-05-checkout.md").write_text("# Checkout\n")
+    (home / "context" / "incidents" / "2024-06-dns.md").write_text("# DNS\n")
+    (home / "context" / "incidents" / "20240502-a.md").write_text("# A\n")
+    (home / "context" / "incidents" / "20240502-b.md").write_text("# B\n")
     code, out, _ = cli("--json")
     check = checks_of(out)["knowledge home"]
     assert (code, check["status"]) == (ExitCode.OK, "warn"), check
     assert (
         'decisions/0012-adopt-kafka.md and decisions/0012-drop-redis.md share a number, so "ADR 12" refers to neither'
     ) in check["detail"]
-    assert "incidents/2024" not in check["detail"] and "more number" not in check["detail"]
+    assert "incidents/2024" not in check["detail"] and "more number" not in check["detail"], "dates are no numbers"
     assert "git mv" in check["fix"]
 
     # An incident's number is named as references name it; a file skipped does not hide either.

@@ -42,8 +42,10 @@ _FOLDERS = {
     "postmortem": ("postmortems", "incidents", "post-mortems"),
     "post-mortem": ("post-mortems", "postmortems", "incidents"),
 }
-# A numbered document's file name: "0005-cursor-pagination.md"; a date ("2024-05-02-outage.md") is no number.
-_LEADING_NUMBER = re.compile(r"^(\d+)(?!-\d{2}-\d{2})(?:\D|$)")
+# A numbered document's file name: "0005-cursor-pagination.md". A date is no number
+# ("2024-05-02-outage.md", "2024-05-checkout-outage.md", "20240502-outage.md"), nor is a number
+# longer than a reference writes (`_NUMBERED`: six digits).
+_LEADING_NUMBER = re.compile(r"^(\d{1,6})(?!\d|-\d{2}(?!\d))(?:\D|$)")
 _TOKEN = re.compile(r"[^\W_]+")
 
 
