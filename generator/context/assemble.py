@@ -20,8 +20,10 @@ PREAMBLE = (
 
 # The prompt's own tags. A section or a task that writes one (a runbook about this very format,
 # an HTML page, a document meant to break out) would close its element early and could pose as
-# the task: their `<` is escaped in texts, which any reader still reads as the tag it names.
-_FRAME_TAG = re.compile(r"<(?=/?(?:documents?|task)(?![\w\-]))", re.IGNORECASE)
+# the task: their `<` is escaped in texts, which any reader still reads as the tag it names. Blanks
+# inside (`< /task>`, `</ task>`, a line break) do not hide one; look-alike characters are not
+# looked for (a fullwidth less-than sign, letters of other scripts).
+_FRAME_TAG = re.compile(r"<(?=\s*/?\s*(?:documents?|task)(?![\w\-]))", re.IGNORECASE)
 
 
 def _text(value: str) -> str:
