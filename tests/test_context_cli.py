@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -330,6 +331,14 @@ def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
     fresh = tmp_path / "fresh"
     assert main(["init", str(fresh)]) == 0
     assert f"and recorded it in {settings.user_config_path()} in place of {second}" in capsys.readouterr().out
+    shutil.rmtree(fresh)
+    assert main(["init", str(second)]) == 0
+    assert f"in place of {fresh} (no longer there)" in capsys.readouterr().out
+    # A config whose home is no path is mended by init, quietly.
+    settings.save_user_config({"home": "\0bad"})
+    assert main(["init", str(existing)]) == 0
+    out = capsys.readouterr().out
+    assert "recorded it" in out and "in place of" not in out
 
 
 def test_new_documents_need_a_home_and_a_title(

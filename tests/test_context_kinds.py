@@ -90,6 +90,8 @@ def test_a_keyword_matches_its_plurals_but_a_short_one_only_as_written() -> None
     assert classify("the delaies", cmap)[0] == "general"
     assert classify("open two prs", cmap)[0] == "general"  # two letters: as written
     assert classify("the workerz", cmap)[0] == "general"
+    assert classify("the workeres", cmap)[0] == "general"  # -es only after s, x, z, ch, sh
+    assert classify("the dependencys", cmap)[0] == "general"
 
 
 def test_document_references_parse_sections_and_folders() -> None:

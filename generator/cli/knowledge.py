@@ -250,7 +250,10 @@ def _init(args: argparse.Namespace) -> int:
     # The home recorded until now (which SCAFFOLD_HOME or --home may have overridden): nothing of it
     # is touched, but a user who ran `init` by mistake must be able to go back.
     before = result.replaced
-    replaced = f" in place of {before} (`scaffold init {shlex.quote(str(before))}` goes back)" if before else ""
+    replaced = ""
+    if before is not None:
+        back = f"`scaffold init {shlex.quote(str(before))}` goes back" if before.is_dir() else "no longer there"
+        replaced = f" in place of {before} ({back})"
     if result.adopted:
         print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}{replaced}")
         return 0

@@ -129,6 +129,18 @@ class InitResult:
     replaced: Path | None = None
 
 
+def _other_home(recorded: object, root: Path) -> Path | None:
+    """The home the user config records if it is another folder than `root`; None for `root`, and
+    for a value that is no path (`init` is how such a config is mended)."""
+    if not isinstance(recorded, str) or not recorded.strip() or "\0" in recorded:
+        return None
+    try:
+        same = Path(recorded).expanduser().resolve() == root
+    except (OSError, RuntimeError):  # a loop of links, no HOME for ~
+        same = False
+    return None if same else Path(recorded)
+
+
 def init_home(dest: Path | None = None) -> InitResult:
     """Create a knowledge home at `dest` (or adopt an existing one) and record it.
 
@@ -138,7 +150,7 @@ def init_home(dest: Path | None = None) -> InitResult:
     """
     root = (dest or default_home_dir()).expanduser().resolve()
     before = settings.load_user_config().get("home")  # a broken config must fail before anything is written
-    replaced = Path(str(before)) if before and Path(str(before)).expanduser().resolve() != root else None
+    replaced = _other_home(before, root)
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
     if root.is_dir() and any(root.iterdir()):

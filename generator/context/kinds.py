@@ -172,9 +172,9 @@ def _contains(words: Sequence[str], phrase: list[str], prefix: bool, plurals: bo
 
 
 def _plurals(word: str) -> tuple[str, ...]:
-    """`word` and its English plurals: a task about "workers" or "dependencies" is about a worker
-    or a dependency (`worker`, `dependency` as keywords). Words of digits, and those of one or
-    two letters (`pr`, `tf`), stay as written.
+    """`word` and its English plural: a task about "workers", "batches" or "dependencies" is about
+    a worker, a batch or a dependency. Words of digits, and those of one or two letters (`pr`,
+    `tf`), stay as written. A verb's third person matches too ("the job rests" has `rest`).
 
     Not ranking's Porter stemmer: it also folds "deployment" into "deploy" and "tests" into
     "test", and a keyword that wants more than its plurals says so with `*`.
@@ -182,8 +182,10 @@ def _plurals(word: str) -> tuple[str, ...]:
     if len(word) < 3 or not word.isalpha():
         return (word,)
     if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
-        return (word, word + "s", word[:-1] + "ies")
-    return (word, word + "s", word + "es")
+        return (word, word[:-1] + "ies")
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return (word, word + "es")  # batches, not "plan" in "planes"
+    return (word, word + "s")
 
 
 def classify(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> tuple[str, list[str]]:
