@@ -635,6 +635,8 @@ NEXT_LINE = {
     "The admin password:\n`Kp9xT2mQ" + "7w`\n----------\n": (
         "The admin password:\n`[REDACTED: Secret Keyword]`\n----------\n"
     ),
+    "The break-glass password:\n`Vb00m'Q7tR" + "zWq`\n": "The break-glass password:\n`[REDACTED: Secret Keyword]`\n",
+    "Its token:\n'Vb00m\"Q7tR" + "zWq'\n": "Its token:\n'[REDACTED: Secret Keyword]'\n",
     "## Tokens:\nTokenRotationJob2\n": "## Tokens:\nTokenRotationJob2\n",
     "To reset the token:\n./scripts/reset2.sh\n": "To reset the token:\n./scripts/reset2.sh\n",
 }

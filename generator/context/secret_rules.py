@@ -423,7 +423,8 @@ _SQL_OPEN = (
 )
 _SQL_VALUE = rf"""^[ \t]*+(?:BY[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
 _PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[ \t]*$"""
-_LONE_VALUE = r"""(?P<secret>(?![%$])[^\s"'`,;<>(){}\[\]$/]{8,200})"""
+# The value alone on its line, in quotes or inline code or not (then any quote inside it is its own).
+_LONE_VALUE = r"""(?P<lone>["'`]?)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -434,7 +435,7 @@ FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     # word, no path or URL (`./reset2.sh`), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
     # quoted or in inline code or not; and not names run
     # together (`TokenRotationJob2` under "## Tokens:"), which prose is full of (`_PROSE`).
-    (_PROSE := re.compile(_PROSE_NAME), re.compile(rf"""^[ \t]*["'`]?{_LONE_VALUE}["'`]?[ \t]*$(?<!:)""")),
+    (_PROSE := re.compile(_PROSE_NAME), re.compile(rf"""^[ \t]*{_LONE_VALUE}[ \t]*$(?<!:)""")),
 )
 
 
