@@ -584,6 +584,15 @@ IN_A_URL = {
     "psql postgres://app:Kp9xT2@mQ" + "7zz@db.internal:5432/app?sslmode=require": (
         "psql postgres://app:[REDACTED: Basic Auth Credentials]@db.internal:5432/app?sslmode=require"
     ),
+    # And a `/` after it; but a host and a path holding an `@` stay.
+    "psql postgres://app:Kp9@xT2/mQ"
+    + "7@db:5432/app": "psql postgres://app:[REDACTED: Basic Auth Credentials]@db:5432/app",
+    f"pip install git+https://deploy:{URL_PASSWORD}@github.com/org/repo@v1.2#egg=x": (
+        "pip install git+https://deploy:[REDACTED: Basic Auth Credentials]@github.com/org/repo@v1.2#egg=x"
+    ),
+    f"curl https://ci:{URL_PASSWORD}@registry.npmjs.org/@acme%2fpkg": (
+        "curl https://ci:[REDACTED: Basic Auth Credentials]@registry.npmjs.org/@acme%2fpkg"
+    ),
 }
 
 
@@ -605,12 +614,20 @@ ODD_VALUES = {
     "password: <your-password>": "password: <your-password>",
     "export DB_PASSWORD=<password-from-vault-2>": "export DB_PASSWORD=<password-from-vault-2>",
     'password: "db-<env>-2024x"': 'password: "db-<env>-2024x"',
+    # With a blank too: only a comparison or a generic's list is code.
+    'password = "Kp9<x T2m' + 'Q7"': 'password = "[REDACTED: Secret Keyword]"',
+    "ALTER USER app WITH PASSWORD 'I <3 Lisbon 20"
+    + "24';": "ALTER USER app WITH PASSWORD '[REDACTED: Secret Keyword]';",
+    'deploy --password "Kp9>x T2m' + 'Q7" --env prod': 'deploy --password "[REDACTED: Secret Keyword]" --env prod',
     'The password is "see runbook 12 first".': 'The password is "see runbook 12 first".',
     # In inline code, or with an escaped quote.
     "password: `Kp9'xT2m" + "Q7`": "password: `[REDACTED: Secret Keyword]`",
     "The staging password is `Kp9'xT2m" + "Q7`.": "The staging password is `[REDACTED: Secret Keyword]`.",
     'password: "Kp9\\"xT2m' + 'Q7"': 'password: "[REDACTED: Secret Keyword]"',
-    # Code and rules about passwords are no passwords.
+    # Code and rules about passwords are no passwords, nor is where one is kept.
+    "aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1234:secret:db-Ab2Cd": (
+        "aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1234:secret:db-Ab2Cd"
+    ),
     "api_key = \"os.environ['API_KEY_2']\"": "api_key = \"os.environ['API_KEY_2']\"",
     'password: "[A-Za-z0-9\']{12,64}"': 'password: "[A-Za-z0-9\']{12,64}"',
     'password_policy: "min length >= 12, max <= 64"': 'password_policy: "min length >= 12, max <= 64"',
@@ -639,6 +656,21 @@ NEXT_LINE = {
     "Its token:\n'Vb00m\"Q7tR" + "zWq'\n": "Its token:\n'[REDACTED: Secret Keyword]'\n",
     "## Tokens:\nTokenRotationJob2\n": "## Tokens:\nTokenRotationJob2\n",
     "To reset the token:\n./scripts/reset2.sh\n": "To reset the token:\n./scripts/reset2.sh\n",
+    "Its password:\nk9x2m4q7" + "zt\n": "Its password:\n[REDACTED: Secret Keyword]\n",
+    # What prose names as often, which would go from every document if taken for a secret.
+    **{
+        f"The {name}:\n{value}\n": f"The {name}:\n{value}\n"
+        for name, value in [
+            ("token", "eu-west-1"),
+            ("signing key", "kms-key-prod-01"),
+            ("token", "INC-2024-0412"),
+            ("secret", "us-east-1b"),
+            ("token", "v2.14.0-rc1"),
+            ("token", "sha256:4f2a9c1b7d"),
+            ("private key", "id_ed25519"),
+            ("secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-db-Ab2CdEf"),
+        ]
+    },
 }
 
 

@@ -51,6 +51,7 @@ PRIVATE_KEY = "Private Key"
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
 # Where a URL's authority ends: at its path, query, fragment or a blank.
 _AUTHORITY_END = re.compile(r"[\s/?#]")
+_UP_TO_AT = re.compile(r"([^\s@]*)@")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.
@@ -554,13 +555,27 @@ def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple
         tail = _TOKEN_TAIL.match(line, end)
         end = tail.end() if tail else end
         if line[end : end + 1] == "@" and line[start - 1 : start] == ":":
-            # A URL's password stops at its first `@` (every rule's, and detect-secrets'), but a raw
-            # `@` in it is common, and a URL's host follows its last `@`: `://app:Kp9@mQ7@db` kept `mQ7`.
-            authority = _AUTHORITY_END.search(line, end)
-            end = max(end, line.rfind("@", end, authority.start() if authority else len(line)))
+            end = _password_end(line, end)
         spans.append((start, end))
         start = line.find(value, end)
     return spans
+
+
+def _password_end(line: str, at: int) -> int:
+    """Where a URL's password found up to the `@` at `at` really ends: at the `@` before its host.
+
+    Every rule's password, and detect-secrets', stops at the first `@`, but a raw `@` in it is
+    common and the host follows the last one: `://app:Kp9@mQ7@db` kept `mQ7`. Up to the next `@`
+    is the password's too when no `/`, `?` or `#` comes first (a host has no `@`), or when what
+    comes first has no `.` or `:` of a host (`://app:Kp9@xT2/mQ7@db`), where a host and a path with
+    an `@` (`@github.com/org/repo@v1.2`, `@registry.npmjs.org/@acme`) stay.
+    """
+    while following := _UP_TO_AT.match(line, at + 1):
+        between = following.group(1)
+        if _AUTHORITY_END.search(between) and ("." in between or ":" in between):
+            break
+        at = following.end() - 1
+    return at
 
 
 def _key_block(text: str, first: int) -> list[Span]:

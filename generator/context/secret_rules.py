@@ -212,10 +212,12 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # `random_password.db_v2.result`, `data.vault_generic_secret.aws2.data[...]`, a template's
 # `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
 # numbers, addresses and port mappings (`27017:27017`). Angle brackets only around a name
-# (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`) or with a blank (`min length >= 12`,
-# `Map<String, Key2>`): a password may hold one (`Kp9<xT2!mQ`), and holds no blank.
+# (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`), as a comparison between blanks (`min length >= 12`)
+# or opening a generic's list (`Map<String, Key2>`): a password may hold one, even with a blank
+# (`Kp9<xT2!mQ`, `I <3 Lisbon 2024`).
 PLACEHOLDER = re.compile(
-    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>|^(?=.*[<>]).*\s|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
+    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>|\s[<>]=?\s|\w<\w+,\s"
+    r"|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
     re.IGNORECASE,
@@ -433,8 +435,7 @@ FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(_YAML_KEY), re.compile(rf"""^[ \t]+["']?{_VALUE}["']?[ \t]*$(?<!:)""")),
     # Prose ending with the name ("The admin password:"), the value alone on the next line: one
     # word, no path or URL (`./reset2.sh`), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
-    # quoted or in inline code or not; and not names run
-    # together (`TokenRotationJob2` under "## Tokens:"), which prose is full of (`_PROSE`).
+    # quoted or in inline code or not, that reads as a secret (`_lone_secret`).
     (_PROSE := re.compile(_PROSE_NAME), re.compile(rf"""^[ \t]*{_LONE_VALUE}[ \t]*$(?<!:)""")),
 )
 
@@ -472,10 +473,33 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
             held = holding.match(line) if number and naming.search(lines[number - 1]) else None
             value = held.group("secret") if held else ""
             if held and looks_secret(value, line[held.end() : held.end() + 1]):
-                if naming is _PROSE and made_of_words(value):
+                if naming is _PROSE and not _lone_secret(value):
                     continue
                 found.append((KEYWORD, value, number))
     return found
+
+
+def _lone_secret(value: str) -> bool:
+    """Whether a value alone under prose naming a secret reads as one, not as the identifier prose
+    names as often ("The token:" over `eu-west-1`, `kms-key-prod-01`, `INC-2024-0412`, `v2.14.0-rc1`,
+    `id_ed25519`, `sha256:4f2a...`, an ARN): the value found is redacted wherever it appears, so
+    a region or a version taken for one would go from every document. Upper case, lower case and
+    digits mixed, or letters and digits without a separator, and not names run together
+    (`TokenRotationJob2` under "## Tokens:"). A weak password of words joined (`s3cr3t-pass`) is
+    missed."""
+    if _SCHEME.match(value) or made_of_words(value):
+        return False
+    digits = any(c.isdigit() for c in value)
+    if any(c.isupper() for c in value) and any(c.islower() for c in value) and digits:
+        return True
+    return digits and any(c.isalpha() for c in value) and not any(c in "-_.:" for c in value)
+
+
+# An ARN's parts are no names a value is given to (`arn:aws:secretsmanager:eu-west-1:...:secret:db-Ab2`
+# is where a secret is kept, not one).
+_ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
+# `arn:`, `sha256:`, `s3:`: a scheme or a digest's algorithm.
+_SCHEME = re.compile(r"[a-z][a-z0-9]*:")
 
 
 def _matches(line: str) -> list[tuple[str, str, int]]:
@@ -486,6 +510,8 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
             group = "secret" if "secret" in pattern.groupindex else 0
             value = match.group(group)
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
+                continue
+            if kind == KEYWORD and _ARN_SERVICE.search(line, 0, match.start()):
                 continue
             if pattern is _BASIC_HEADER and not _basic_credentials(value):
                 continue
