@@ -146,6 +146,31 @@ def test_dates_shared_numbers_and_plurals_name_nothing() -> None:
     assert Catalogue(paths).keys_naming("decisions/0005-a.md") == ["path:decisions/0005-a.md", "name:0005-a.md"]
 
 
+NUMBERED = {
+    "decisions/0003-12-factor-config.md": "num:adr:3",
+    "decisions/0004-64-bit-ids.md": "num:adr:4",
+    "decisions/0012-10x-latency.md": "num:adr:12",
+    "incidents/7.md": "num:incident:7",
+}
+DATED = [
+    "incidents/2024-05-02-outage.md",
+    "incidents/2024_05_03_dns.md",
+    "incidents/2024.07.01-cdn.md",
+    "incidents/2024-W18-queue.md",
+    "incidents/2024-5-3-cache.md",
+    "incidents/2024-05-checkout.md",
+    "incidents/20240502-login.md",
+]
+
+
+def test_a_number_then_digits_is_numbered_and_a_date_is_not() -> None:
+    catalogue = Catalogue([*NUMBERED, *DATED])
+    for path, key in NUMBERED.items():
+        assert key in catalogue.keys_naming(path), path
+    for path in DATED:
+        assert not [key for key in catalogue.keys_naming(path) if key.startswith("num:")], path
+
+
 def test_file_names_are_read_back_from_their_suffix() -> None:
     # Searching back from every ".md" with a regular expression took 0.5 s on 200 KB of this; walking back, ms.
     assert reference_keys("runbooks/x.md", "a .md " * 40_000) == []

@@ -42,10 +42,11 @@ _FOLDERS = {
     "postmortem": ("postmortems", "incidents", "post-mortems"),
     "post-mortem": ("post-mortems", "postmortems", "incidents"),
 }
-# A numbered document's file name: "0005-cursor-pagination.md". A date is no number
-# ("2024-05-02-outage.md", "2024-05-checkout-outage.md", "20240502-outage.md"), nor is a number
-# longer than a reference writes (`_NUMBERED`: six digits).
-_LEADING_NUMBER = re.compile(r"^(\d{1,6})(?!\d|-\d{2}(?!\d))(?:\D|$)")
+# A numbered document's file name: "0005-cursor-pagination.md", "0003-12-factor-config.md". A date
+# is no number: a year, then a month or a week ("2024-05-02-outage.md", "2024-5-3-x.md",
+# "2024_05_02_x.md", "2024.07.01-x.md", "2024-W18-x.md", "2024-05-checkout.md"), nor is a number
+# longer than a reference writes ("20240502-outage.md"; `_NUMBERED`: six digits).
+_LEADING_NUMBER = re.compile(r"^(?!(?:19|20)\d\d[-_.](?:\d|W\d))(\d{1,6})(?!\d)(?:\D|$)")
 _TOKEN = re.compile(r"[^\W_]+")
 
 
