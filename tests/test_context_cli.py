@@ -304,7 +304,7 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
 
 
 def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     busy = tmp_path / "busy"
     busy.mkdir()
@@ -334,6 +334,11 @@ def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
     shutil.rmtree(fresh)
     assert main(["init", str(second)]) == 0
     assert f"in place of {fresh} (no longer there)" in capsys.readouterr().out
+    # A home recorded as `~/...` is the folder under HOME.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings.save_user_config({"home": "~/clone"})
+    assert main(["init", str(second)]) == 0
+    assert f"in place of {existing} (`scaffold init {existing}` goes back)" in capsys.readouterr().out
     # A config whose home is no path is mended by init, quietly.
     settings.save_user_config({"home": "\0bad"})
     assert main(["init", str(existing)]) == 0

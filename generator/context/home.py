@@ -134,11 +134,13 @@ def _other_home(recorded: object, root: Path) -> Path | None:
     for a value that is no path (`init` is how such a config is mended)."""
     if not isinstance(recorded, str) or not recorded.strip() or "\0" in recorded:
         return None
+    recorded_path = Path(recorded)
     try:
-        same = Path(recorded).expanduser().resolve() == root
+        recorded_path = recorded_path.expanduser()  # `home: ~/kh` is the folder a user reads it as
+        same = recorded_path.resolve() == root
     except (OSError, RuntimeError):  # a loop of links, no HOME for ~
         same = False
-    return None if same else Path(recorded)
+    return None if same else recorded_path
 
 
 def init_home(dest: Path | None = None) -> InitResult:
