@@ -96,6 +96,25 @@ def test_a_setext_heading_is_no_part_of_a_search_snippet(tmp_path: Path) -> None
     assert hit.snippet == "Rotate the zeta keys every quarter."
 
 
+SNIPPETS = {
+    # A rule in a preamble is no underline: the text above it stays.
+    "Zeta keys are rotated by the platform team.\n\n---\n\n# Zeta\n\nOther words.\n": (
+        "Zeta keys are rotated by the platform team. ---"
+    ),
+    "---\ntitle: Zeta\n---\n# Zeta rotation\n\nRotate the zeta keys every quarter.\n": (
+        "Rotate the zeta keys every quarter."
+    ),
+    "Zeta rotation\n-------------\nRotate the zeta keys every quarter.\n": "Rotate the zeta keys every quarter.",
+}
+
+
+@pytest.mark.parametrize("body", SNIPPETS)
+def test_a_snippet_leaves_out_the_heading_and_front_matter_only(tmp_path: Path, body: str) -> None:
+    root = make_home(tmp_path / "home", {"context/runbooks/zeta.md": body})
+    hits = [hit for hit in api.search_knowledge("zeta keys rotated", home=root) if hit.path == "runbooks/zeta.md"]
+    assert hits[0].snippet == SNIPPETS[body]
+
+
 def test_the_project_contexts_readme_is_no_project() -> None:
     result = api.build_context("roll back the billing release", project="README")
     assert not [document for document in result.documents if document.path.endswith("README.md")]

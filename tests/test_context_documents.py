@@ -87,6 +87,8 @@ def test_setext_headings_split_as_markdown_renders_them() -> None:
     log = ("a log line pasted above a rule\n" * 50_000 + "---\n").encode()
     parts = split_sections("log.md", log)
     assert {s.heading.partition(" (part")[0] for s in parts} == {"(preamble)"} and len(parts) > 100
+    # Text of only characters `strip` drops is untitled, as an ATX heading's is.
+    assert sections("# T\n\n\f\v\n---\nBody.\n")[1:] == [("(untitled)", "T > (untitled)", 3)]
     crlf = "\ufeffRunbook\r\n=======\r\n\r\nBody.\r\n".encode()
     assert [(s.heading, s.start) for s in split_sections("r.md", crlf)] == [("Runbook", 3)]
 

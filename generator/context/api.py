@@ -421,7 +421,7 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
             shown(section.trail, section.path),
             section.line,
             score,
-            _snippet(text, query),
+            _snippet(text, query, titled=section.opens_with_heading),
         )
         for (section, score), text in zip(ranked, texts, strict=True)
     )
@@ -549,11 +549,16 @@ def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
 _UNDERLINE = re.compile(r"=+|-+")
 
 
-def _snippet(text: str, query: str) -> str:
-    """About SNIPPET_CHARACTERS of a section's body (its heading left out), from a little before the
-    earliest place a word of the query appears."""
+def _snippet(text: str, query: str, *, titled: bool) -> str:
+    """About SNIPPET_CHARACTERS of a section's body (its heading, if it is `titled`, left out), from a
+    little before the earliest place a word of the query appears."""
     lines = text.strip("\n").split("\n")
-    if lines and lines[0].lstrip().startswith("#"):
+    if lines and lines[0].rstrip() == "---":  # front matter, read with the first section
+        close = next((at for at, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), 0)
+        lines = lines[close + 1 :]
+    if not titled:
+        pass  # a preamble or a later part: a `---` in it is a rule
+    elif lines and lines[0].lstrip().startswith("#"):
         lines = lines[1:]
     else:  # a setext heading: its text and its underline
         from generator.context.sections import SETEXT_MAX_LINES

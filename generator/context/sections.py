@@ -60,6 +60,8 @@ _NOT_PARAGRAPH = re.compile(
 # copied into every part's heading and trail (a 2 MB paragraph took 1 GB).
 SETEXT_MAX_LINES = 3
 SETEXT_MAX_BYTES = 300
+# What `_parts` adds to the heading of each part of a long section.
+_PART_LABEL = re.compile(r" \(part (\d+)\)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,14 @@ class Section:
     def folder(self) -> str:
         """The top-level folder of the document ("" at the root of context/)."""
         return folder_of(self.path)
+
+    @property
+    def opens_with_heading(self) -> bool:
+        """Whether the text starts with the section's heading: not a preamble, nor a long section's
+        second part or later (`_parts`), where a `---` rule is no setext underline."""
+        part = _PART_LABEL.search(self.heading)
+        heading = self.heading[: part.start()] if part else self.heading
+        return heading != PREAMBLE and (part is None or part.group(1) == "1")
 
 
 class FileEntry(NamedTuple):
@@ -243,7 +253,8 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
             if start is None:
                 continue  # a rule, or a line of `=` in a paragraph
             level = 1 if first == b"=" else 2
-            text = b" ".join(line.strip() for line in data[start:position].splitlines()).decode("utf-8")
+            text = b" ".join(line.strip() for line in data[start:position].splitlines()).decode("utf-8").strip()
+            text = text or "(untitled)"  # only `\f` or `\v`
             boundaries.append((start, number - data.count(b"\n", start, position), level, text))
             if level == 1 and not titled:
                 title, titled = text, True
