@@ -115,6 +115,35 @@ def test_a_snippet_leaves_out_the_heading_and_front_matter_only(tmp_path: Path, 
     assert hits[0].snippet == SNIPPETS[body]
 
 
+def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `read_document` checked the path, then opened it by name again: a `git pull` in between won.
+    root = make_home(tmp_path / "home")
+    secrets = tmp_path / "credentials"
+    secrets.write_text("[default]\nregion = eu-west-1\n")
+    checked = api._inside_context
+
+    def then_swapped(path: str, context_dir: Path) -> Path:
+        file = checked(path, context_dir)
+        file.unlink()
+        file.symlink_to(secrets)
+        return file
+
+    monkeypatch.setattr(api, "_inside_context", then_swapped)
+    with pytest.raises(HomeError, match="a symlink that leads out of the context folder"):
+        api.read_document("runbooks/deploy.md", home=root)
+
+
+def test_an_oversized_document_is_refused_without_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_home(tmp_path / "home", {"context/big.md": "# Big\n" + "x" * 200})
+    monkeypatch.setattr(api, "MAX_DOCUMENT_BYTES", 100)
+    with pytest.raises(UsageError, match=r"big\.md is 206 bytes, over the 100 a document may have"):
+        api.read_document("big.md", home=root)
+
+
 def test_the_project_contexts_readme_is_no_project() -> None:
     result = api.build_context("roll back the billing release", project="README")
     assert not [document for document in result.documents if document.path.endswith("README.md")]

@@ -197,6 +197,60 @@ def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: P
     assert files_module.read_bytes(context, "again.md").startswith(b"# Deploy")
 
 
+def _home_with_links(tmp_path: Path, links: dict[str, Path]) -> Path:
+    """A home whose context/ holds `links`, and a file outside it, tmp_path/credentials.md."""
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    (tmp_path / "credentials.md").write_text("# Keys\n")
+    for name, target in links.items():
+        (context / name).symlink_to(target)
+    return context
+
+
+def _resolving(monkeypatch: pytest.MonkeyPatch, answers: dict[str, str | OSError]) -> None:
+    """`os.path.realpath` answering for paths ending in a key of `answers` (a path, or an error raised)."""
+    real_resolve = os.path.realpath
+
+    def resolve(path: Any, *, strict: bool = False) -> str:
+        answer = next((answer for end, answer in answers.items() if str(path).endswith(end)), None)
+        if isinstance(answer, OSError):
+            raise answer
+        return answer if answer is not None else str(real_resolve(path, strict=strict))
+
+    monkeypatch.setattr(os.path, "realpath", resolve)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the kernel's path of an open file: Linux")
+def test_what_is_checked_is_the_file_opened_not_its_path_resolved_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A link swapped back inside between the open and a second resolution of its path passed that check.
+    context = _home_with_links(tmp_path, {"notes.md": tmp_path / "credentials.md"})
+    _resolving(monkeypatch, {"notes.md": str(context / "runbooks" / "deploy.md")})
+    with pytest.raises(OSError, match="a symlink that leads out of the context folder"):
+        files_module.open_inside(context, "notes.md")
+    assert files_module.read_bytes(context, "runbooks/deploy.md").startswith(b"# Deploy")
+
+
+def test_a_link_swapped_during_the_scan_is_skipped_and_unresolvable_ones_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = tmp_path / "context"
+    links = {"again.md": context / "runbooks" / "deploy.md", "odd.md": context / "style.md"}
+    context = _home_with_links(tmp_path, links)
+    # The stamps the scan took, through the link, are those of the file outside: the link was
+    # swapped out and back in between (the check makes the stat and the resolution agree).
+    outside = os.stat(tmp_path / "credentials.md")
+    _resolving(monkeypatch, {"odd.md": OSError(22, "Invalid argument")})
+    assert not files_module._leads_inside(str(context / "again.md"), outside, str(context) + os.sep)
+    assert files_module._leads_inside(
+        str(context / "again.md"), os.stat(context / "runbooks" / "deploy.md"), str(context) + os.sep
+    )
+    entries, warnings = scan_files(context)
+    assert "odd.md" not in [entry.path for entry in entries] and "again.md" in [entry.path for entry in entries]
+    assert "skipped odd.md: cannot resolve the symlink (Invalid argument)" in warnings
+
+
 def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     make_home(tmp_path, {"context/runbooks/latin1.md": "# Café\n".encode("latin-1")})
     library = load_library(tmp_path / "context")

@@ -17,6 +17,7 @@ SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network s
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -449,20 +450,25 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
     """
     from generator.context.redact import Piece, Redactor
+    from generator.context.sections import open_inside
 
     knowledge = _home(home)
     file = _inside_context(path, knowledge.context_dir)
+    root = knowledge.context_dir.resolve()
+    rel = file.relative_to(root).as_posix()
     try:
-        data = file.read_bytes()
+        # Opened and checked again: a file can become a link out of context/ after the check above.
+        with open_inside(root, rel) as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as error:
         raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise UsageError(f"{path} is {len(data):,} bytes, over the {MAX_DOCUMENT_BYTES:,} a document may have")
+        raise UsageError(f"{path} is {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} a document may have")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text") from None
-    rel = file.relative_to(knowledge.context_dir.resolve()).as_posix()
     redactor = Redactor(_redaction_cache())
     result = redactor.redact([Piece(rel, 1, text)])[0]
     redactor.save()

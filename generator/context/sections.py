@@ -137,17 +137,27 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
     scan (a `git pull` while `scaffold mcp` runs), and its target would go into prompts: what is
     opened is checked again. A file with the size and times the scan `seen` is the file it
     checked (one `fstat`, which a cold build of 10,000 files can afford); anything else must
-    resolve inside `root` to the very file opened (a few more system calls per file).
+    be a regular file whose path, as the kernel knows it for the very file opened, is inside
+    `root`. Without `/proc` (not Linux) the path is resolved again and must lead to the file
+    opened, which a link swapped back and forth between the two could still pass.
     """
     handle = (root / path).open("rb")
     try:
         info = os.fstat(handle.fileno())
         if seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns) != seen[1:]:
-            real = os.path.realpath(root / path)
-            if not real.startswith(os.path.realpath(root).rstrip(os.sep) + os.sep):
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(errno.EACCES, "not a regular file")
+            inside = os.path.realpath(root).rstrip(os.sep) + os.sep
+            try:
+                # A file removed since it was opened is still the file that was at that path.
+                real = str(Path(f"/proc/self/fd/{handle.fileno()}").readlink()).removesuffix(" (deleted)")
+                known = True
+            except OSError:
+                real, known = os.path.realpath(root / path), False
+            if not real.startswith(inside):
                 raise OSError(errno.EACCES, "a symlink that leads out of the context folder")
-            there = Path(real).stat()
-            if (there.st_dev, there.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(info.st_mode):
+            there = None if known else Path(real).stat()
+            if there is not None and (there.st_dev, there.st_ino) != (info.st_dev, info.st_ino):
                 raise OSError(errno.EAGAIN, "it changed while being read; run again")
     except BaseException:
         handle.close()
@@ -204,7 +214,12 @@ def _walk(
             else:
                 warnings.append(f"skipped {rel}: {error.strerror or error}")
             continue
-        if child.is_symlink() and not (os.path.realpath(child.path) + os.sep).startswith(inside):
+        try:
+            outward = child.is_symlink() and not _leads_inside(child.path, info, inside)
+        except (OSError, ValueError) as error:  # gone since, or a path the system refuses to resolve
+            warnings.append(f"skipped {rel}: cannot resolve the symlink ({getattr(error, 'strerror', None) or error})")
+            continue
+        if outward:
             warnings.append(f"skipped {rel}: a symlink that leads out of the context folder")
             continue
         if stat.S_ISDIR(info.st_mode):
@@ -219,6 +234,14 @@ def _walk(
                 warnings.append(f"skipped {rel}: not a regular file")
                 continue
             entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+
+
+def _leads_inside(link: str, info: os.stat_result, inside: str) -> bool:
+    """Whether `link` leads inside the folder `inside` to the file `info` was taken from: swapped
+    between the two, the stamps recorded would be another file's, which `open_inside` trusts."""
+    real = os.path.realpath(link)
+    there = Path(real).stat()
+    return (real + os.sep).startswith(inside) and (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
 
 
 # --- splitting a document into sections ----------------------------------------------------
