@@ -657,6 +657,16 @@ NEXT_LINE = {
     "## Tokens:\nTokenRotationJob2\n": "## Tokens:\nTokenRotationJob2\n",
     "To reset the token:\n./scripts/reset2.sh\n": "To reset the token:\n./scripts/reset2.sh\n",
     "Its password:\nk9x2m4q7" + "zt\n": "Its password:\n[REDACTED: Secret Keyword]\n",
+    # Random with separators: a UUID, groups, a colon in it; a weak one of words with digits.
+    **{
+        f"The API token:\n{value}\n": "The API token:\n[REDACTED: Secret Keyword]\n"
+        for value in [
+            "3f2a9c1b-7d4e-4a2b-" + "9c1d-2e3f4a5b6c7d",
+            "k9x2-m4q7-" + "zt8w",
+            "kp9:XT2m" + "Q7zz",
+            "s3cr" + "3t-pass",
+        ]
+    },
     # What prose names as often, which would go from every document if taken for a secret.
     **{
         f"The {name}:\n{value}\n": f"The {name}:\n{value}\n"
@@ -666,6 +676,7 @@ NEXT_LINE = {
             ("token", "INC-2024-0412"),
             ("secret", "us-east-1b"),
             ("token", "v2.14.0-rc1"),
+            ("key", "r6g.large"),
             ("token", "sha256:4f2a9c1b7d"),
             ("private key", "id_ed25519"),
             ("secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-db-Ab2CdEf"),

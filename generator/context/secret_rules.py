@@ -424,6 +424,13 @@ _SQL_OPEN = (
     r"""|SET[ \t]+PASSWORD(?:[ \t]+FOR[ \t]+[^\s=]{1,200}+)?[ \t]*=|PASSWORD)[ \t]*$"""
 )
 _SQL_VALUE = rf"""^[ \t]*+(?:BY[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
+# What a value alone under prose is not (`_lone_secret`): a digest with its algorithm
+# (`sha256:4f2a...`) or an ARN, and how often letters and digits alternate in a random one.
+_DIGEST_OR_ARN = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]|arn):", re.IGNORECASE)
+LONE_ALTERNATIONS = 3
+# An ARN's parts are no names a value is given to (`arn:aws:secretsmanager:eu-west-1:...:secret:db-Ab2`
+# is where a secret is kept, not one): a keyword match that starts inside one is dropped (`_matches`).
+_ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[ \t]*$"""
 # The value alone on its line, in quotes or inline code or not (then any quote inside it is its own).
 _LONE_VALUE = r"""(?P<lone>["'`]?)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
@@ -483,23 +490,29 @@ def _lone_secret(value: str) -> bool:
     """Whether a value alone under prose naming a secret reads as one, not as the identifier prose
     names as often ("The token:" over `eu-west-1`, `kms-key-prod-01`, `INC-2024-0412`, `v2.14.0-rc1`,
     `id_ed25519`, `sha256:4f2a...`, an ARN): the value found is redacted wherever it appears, so
-    a region or a version taken for one would go from every document. Upper case, lower case and
-    digits mixed, or letters and digits without a separator, and not names run together
-    (`TokenRotationJob2` under "## Tokens:"). A weak password of words joined (`s3cr3t-pass`) is
-    missed."""
-    if _SCHEME.match(value) or made_of_words(value):
+    a region or a version taken for one would go from every document.
+
+    Letters and digits both, and not names run together (`TokenRotationJob2` under "## Tokens:"),
+    nor a digest's or an ARN's prefix; then any of: upper case, lower case and digits mixed; no
+    separator (`-_.:`); or letters and digits alternating `LONE_ALTERNATIONS` times or more within
+    its pieces (a UUID, `k9x2-m4q7-zt8w`; `v2.14.0-rc1` alternates twice). A weak password of
+    words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) is missed.
+    """
+    if _DIGEST_OR_ARN.match(value) or made_of_words(value):
         return False
     digits = any(c.isdigit() for c in value)
-    if any(c.isupper() for c in value) and any(c.islower() for c in value) and digits:
+    if not (digits and any(c.isalpha() for c in value)):
+        return False
+    if any(c.isupper() for c in value) and any(c.islower() for c in value):
         return True
-    return digits and any(c.isalpha() for c in value) and not any(c in "-_.:" for c in value)
-
-
-# An ARN's parts are no names a value is given to (`arn:aws:secretsmanager:eu-west-1:...:secret:db-Ab2`
-# is where a secret is kept, not one).
-_ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
-# `arn:`, `sha256:`, `s3:`: a scheme or a digest's algorithm.
-_SCHEME = re.compile(r"[a-z][a-z0-9]*:")
+    if not any(c in "-_.:" for c in value):
+        return True
+    alternations = sum(
+        first.isdigit() != second.isdigit()
+        for first, second in itertools.pairwise(value)
+        if first.isalnum() and second.isalnum()
+    )
+    return alternations >= LONE_ALTERNATIONS
 
 
 def _matches(line: str) -> list[tuple[str, str, int]]:
