@@ -151,6 +151,7 @@ NUMBERED = {
     "decisions/0004-64-bit-ids.md": "num:adr:4",
     "decisions/0012-10x-latency.md": "num:adr:12",
     "incidents/7.md": "num:incident:7",
+    "incidents/12-3-tier-outage.md": "num:incident:12",
 }
 DATED = [
     "incidents/2024-05-02-outage.md",
@@ -160,6 +161,9 @@ DATED = [
     "incidents/2024-5-3-cache.md",
     "incidents/2024-05-checkout.md",
     "incidents/20240502-login.md",
+    "incidents/24-05-02-outage.md",
+    "incidents/12-03-2024-db.md",
+    "incidents/5.2.2024-cdn.md",
 ]
 
 

@@ -44,9 +44,14 @@ _FOLDERS = {
 }
 # A numbered document's file name: "0005-cursor-pagination.md", "0003-12-factor-config.md". A date
 # is no number: a year, then a month or a week ("2024-05-02-outage.md", "2024-5-3-x.md",
-# "2024_05_02_x.md", "2024.07.01-x.md", "2024-W18-x.md", "2024-05-checkout.md"), nor is a number
-# longer than a reference writes ("20240502-outage.md"; `_NUMBERED`: six digits).
-_LEADING_NUMBER = re.compile(r"^(?!(?:19|20)\d\d[-_.](?:\d|W\d))(\d{1,6})(?!\d)(?:\D|$)")
+# "2024_05_02_x.md", "2024.07.01-x.md", "2024-W18-x.md", "2024-05-checkout.md"), or day, month
+# and year in any order of two parts and a year ("12-03-2024-db.md", "24-05-02-outage.md"); nor is
+# a number longer than a reference writes ("20240502-outage.md"; `_NUMBERED`: six digits). The
+# price: an ADR numbered 1900 to 2099 whose name goes on with a digit ("2001-3-tier.md") is a date.
+_LEADING_NUMBER = re.compile(
+    r"^(?!(?:19|20)\d\d[-_.](?:\d|W\d)|\d{1,2}(?P<sep>[-_.])\d{1,2}(?P=sep)\d{2,4}(?!\d))"
+    r"(?P<number>\d{1,6})(?!\d)(?:\D|$)"
+)
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -116,9 +121,10 @@ class Catalogue:
         if _only(self._named(name)) == target:
             keys.append(f"name:{name}")
         folder, _, rest = target.partition("/")
-        number = _LEADING_NUMBER.match(rest)
-        if number and _only(self._in_folder(folder).get(int(number.group(1)), [])) == target:
-            keys += [f"num:{word}:{int(number.group(1))}" for word in _FOLDERS if self._folder_for(word) == folder]
+        leading = _LEADING_NUMBER.match(rest)
+        number = int(leading.group("number")) if leading else None
+        if number is not None and _only(self._in_folder(folder).get(number, [])) == target:
+            keys += [f"num:{word}:{number}" for word in _FOLDERS if self._folder_for(word) == folder]
         return keys
 
     def _named(self, name: str) -> list[str]:
@@ -155,7 +161,7 @@ class Catalogue:
                 head, _, name = path.partition("/")
                 number = _LEADING_NUMBER.match(name) if name[:1].isdigit() and "/" not in name else None
                 if number:
-                    self._numbered.setdefault(head, {}).setdefault(int(number.group(1)), []).append(path)
+                    self._numbered.setdefault(head, {}).setdefault(int(number.group("number")), []).append(path)
         return self._numbered.get(folder, {})
 
     def _folder_for(self, word: str) -> str | None:
