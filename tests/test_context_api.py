@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -115,6 +116,19 @@ def test_a_snippet_leaves_out_the_heading_and_front_matter_only(tmp_path: Path, 
     assert hits[0].snippet == SNIPPETS[body]
 
 
+def test_a_later_part_keeps_its_rule_and_only_a_first_section_has_front_matter() -> None:
+    from generator.context.sections import Section
+
+    def part(heading: str, ordinal: int) -> Section:
+        return Section("runbooks/zeta.md", ordinal, heading, heading, 1, 0, 1, 1)
+
+    later = "---\nImportant zeta words here\n\n---\nmore text"
+    assert api._snippet(later, "zeta", part("Zeta (part 2)", 1)) == "--- Important zeta words here --- more text"
+    assert api._snippet("## Zeta\n\n---\nzeta words\n", "zeta", part("Zeta", 1)) == "--- zeta words"
+    first = "---\ntitle: Zeta\n---\nZeta\n====\nRotate the zeta keys.\n"
+    assert api._snippet(first, "zeta", part("Zeta", 0)) == "Rotate the zeta keys."
+
+
 def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,17 +145,43 @@ def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
         return file
 
     monkeypatch.setattr(api, "_inside_context", then_swapped)
-    with pytest.raises(HomeError, match="a symlink that leads out of the context folder"):
+    # The same refusal, whether the check or the open sees the link.
+    with pytest.raises(UsageError, match=r"'runbooks/deploy.md' leads out of the knowledge home's context/ folder"):
         api.read_document("runbooks/deploy.md", home=root)
 
 
 def test_an_oversized_document_is_refused_without_reading_it_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from generator.context import sections
+
     root = make_home(tmp_path / "home", {"context/big.md": "# Big\n" + "x" * 200})
     monkeypatch.setattr(api, "MAX_DOCUMENT_BYTES", 100)
+    read: list[int] = []
+    real_open = sections.open_inside
+
+    class Counted:
+        def __init__(self, handle: BinaryIO) -> None:
+            self.handle = handle
+
+        def __enter__(self) -> Counted:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def fileno(self) -> int:
+            return self.handle.fileno()
+
+        def read(self, size: int = -1) -> bytes:
+            data = self.handle.read(size)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(sections, "open_inside", lambda *args: Counted(real_open(*args)))
     with pytest.raises(UsageError, match=r"big\.md is 206 bytes, over the 100 a document may have"):
         api.read_document("big.md", home=root)
+    assert read == [101]
 
 
 def test_the_project_contexts_readme_is_no_project() -> None:

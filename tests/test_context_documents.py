@@ -236,19 +236,30 @@ def test_a_link_swapped_during_the_scan_is_skipped_and_unresolvable_ones_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     context = tmp_path / "context"
-    links = {"again.md": context / "runbooks" / "deploy.md", "odd.md": context / "style.md"}
+    links = {"again.md": tmp_path / "credentials.md", "odd.md": context / "style.md"}
     context = _home_with_links(tmp_path, links)
-    # The stamps the scan took, through the link, are those of the file outside: the link was
-    # swapped out and back in between (the check makes the stat and the resolution agree).
-    outside = os.stat(tmp_path / "credentials.md")
-    _resolving(monkeypatch, {"odd.md": OSError(22, "Invalid argument")})
-    assert not files_module._leads_inside(str(context / "again.md"), outside, str(context) + os.sep)
-    assert files_module._leads_inside(
-        str(context / "again.md"), os.stat(context / "runbooks" / "deploy.md"), str(context) + os.sep
+    # The scan took the stamps of the file outside through the link, which was then swapped back
+    # inside before its path was resolved: the stat and the resolution must name the same file.
+    _resolving(
+        monkeypatch,
+        {"again.md": str(context / "runbooks" / "deploy.md"), "odd.md": OSError(22, "Invalid argument")},
     )
     entries, warnings = scan_files(context)
-    assert "odd.md" not in [entry.path for entry in entries] and "again.md" in [entry.path for entry in entries]
+    assert not {"again.md", "odd.md"} & {entry.path for entry in entries}
+    assert "skipped again.md: a symlink that leads out of the context folder" in warnings
     assert "skipped odd.md: cannot resolve the symlink (Invalid argument)" in warnings
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    deploy = context / "runbooks" / "deploy.md"
+    [entry] = [entry for entry in scan_files(context)[0] if entry.path == "runbooks/deploy.md"]
+    deploy.unlink()
+    os.mkfifo(deploy)
+    warning, data = files_module.read_document(context, entry.path, entry)
+    assert data is None and warning == "skipped runbooks/deploy.md: cannot read it (not a regular file)"
 
 
 def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ SCAFFOLD_HOME, the user config and the bundled copy) and never calls a network s
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -422,7 +423,7 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
             shown(section.trail, section.path),
             section.line,
             score,
-            _snippet(text, query, titled=section.opens_with_heading),
+            _snippet(text, query, section),
         )
         for (section, score), text in zip(ranked, texts, strict=True)
     )
@@ -450,7 +451,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
     """
     from generator.context.redact import Piece, Redactor
-    from generator.context.sections import open_inside
+    from generator.context.sections import LEADS_OUT, open_inside
 
     knowledge = _home(home)
     file = _inside_context(path, knowledge.context_dir)
@@ -460,10 +461,12 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
         # Opened and checked again: a file can become a link out of context/ after the check above.
         with open_inside(root, rel) as handle:
             data = handle.read(MAX_DOCUMENT_BYTES + 1)
-            size = os.fstat(handle.fileno()).st_size
+            size = os.fstat(handle.fileno()).st_size if len(data) > MAX_DOCUMENT_BYTES else len(data)
     except OSError as error:
+        if error.errno == errno.EACCES and error.strerror == LEADS_OUT:
+            raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path)) from None
         raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
-    if len(data) > MAX_DOCUMENT_BYTES:
+    if size > MAX_DOCUMENT_BYTES:
         raise UsageError(f"{path} is {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} a document may have")
     try:
         text = data.decode("utf-8-sig")
@@ -502,6 +505,9 @@ def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...
     return tuple(DocumentInfo(shown.own(info.path), shown.own(info.title), info.tokens) for info in documents)
 
 
+_LEADS_OUT_OF_CONTEXT = "{path!r} leads out of the knowledge home's context/ folder (a symlink); refused"
+
+
 def _inside_context(path: str, context_dir: Path) -> Path:
     """The file `path` names inside `context_dir`, or a UsageError that says why it is refused."""
     outside = (
@@ -518,7 +524,7 @@ def _inside_context(path: str, context_dir: Path) -> Path:
     root = context_dir.resolve()
     candidate = (root / posix).resolve()
     if not candidate.is_relative_to(root):
-        raise UsageError(f"{path!r} leads out of the knowledge home's context/ folder (a symlink); refused")
+        raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path))
     if not candidate.exists() and len(posix.parts) > 1 and posix.parts[0] == "context":
         return _inside_context(PurePosixPath(*posix.parts[1:]).as_posix(), context_dir)  # "context/x.md" means x.md
     if not candidate.is_file():
@@ -555,20 +561,15 @@ def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
 _UNDERLINE = re.compile(r"=+|-+")
 
 
-def _snippet(text: str, query: str, *, titled: bool) -> str:
-    """About SNIPPET_CHARACTERS of a section's body (its heading, if it is `titled`, left out), from a
+def _snippet(text: str, query: str, section: Section) -> str:
+    """About SNIPPET_CHARACTERS of a section's body (its front matter and heading left out), from a
     little before the earliest place a word of the query appears."""
-    lines = text.strip("\n").split("\n")
-    if lines and lines[0].rstrip() == "---":  # front matter, read with the first section
-        close = next((at for at, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), 0)
-        lines = lines[close + 1 :]
-    if not titled:
-        pass  # a preamble or a later part: a `---` in it is a rule
-    elif lines and lines[0].lstrip().startswith("#"):
-        lines = lines[1:]
-    else:  # a setext heading: its text and its underline
-        from generator.context.sections import SETEXT_MAX_LINES
+    from generator.context.sections import SETEXT_MAX_LINES, without_front_matter
 
+    lines = (without_front_matter(text) if section.ordinal == 0 else text).strip("\n").split("\n")
+    if section.opens_with_heading and lines and lines[0].lstrip().startswith("#"):
+        lines = lines[1:]
+    elif section.opens_with_heading:  # a setext heading: its text and its underline
         heading = lines[1 : SETEXT_MAX_LINES + 1]
         underline = next((at for at, line in enumerate(heading, 1) if _UNDERLINE.fullmatch(line.strip())), 0)
         lines = lines[underline + 1 :] if underline else lines

@@ -60,7 +60,7 @@ _NOT_PARAGRAPH = re.compile(
 # copied into every part's heading and trail (a 2 MB paragraph took 1 GB).
 SETEXT_MAX_LINES = 3
 SETEXT_MAX_BYTES = 300
-# What `_parts` adds to the heading of each part of a long section.
+# What `_parts` adds to the heading and trail of each part of a long section.
 _PART_LABEL = re.compile(r" \(part (\d+)\)$")
 
 
@@ -96,9 +96,22 @@ class Section:
     def opens_with_heading(self) -> bool:
         """Whether the text starts with the section's heading: not a preamble, nor a long section's
         second part or later (`_parts`), where a `---` rule is no setext underline."""
-        part = _PART_LABEL.search(self.heading)
-        heading = self.heading[: part.start()] if part else self.heading
-        return heading != PREAMBLE and (part is None or part.group(1) == "1")
+        heading, part = split_part(self.heading)
+        return heading != PREAMBLE and part in (None, 1)
+
+
+def split_part(name: str) -> tuple[str, int | None]:
+    """A heading or trail without the label `_parts` gives a long section's parts, and the part's
+    number (None for a whole section). A heading of the user's own ending so is taken for one."""
+    part = _PART_LABEL.search(name)
+    return (name[: part.start()], int(part.group(1))) if part else (name, None)
+
+
+def without_front_matter(text: str) -> str:
+    """`text` (a document's first section) less the YAML front matter it opens with, if any."""
+    data = text.encode("utf-8")
+    front = _FRONT_MATTER.match(data)
+    return data[front.end() :].decode("utf-8") if front else text
 
 
 class FileEntry(NamedTuple):
@@ -130,6 +143,13 @@ def read_bytes(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
         return handle.read()
 
 
+# Why `open_inside` refuses a file (an OSError's strerror, which callers may tell from others).
+LEADS_OUT = "a symlink that leads out of the context folder"
+# (Windows has neither flag, nor FIFOs to open.)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
 def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryIO:
     """`root / path` opened to read; an OSError if what was opened is not a file inside `root`.
 
@@ -141,12 +161,13 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
     `root`. Without `/proc` (not Linux) the path is resolved again and must lead to the file
     opened, which a link swapped back and forth between the two could still pass.
     """
-    handle = (root / path).open("rb")
+    # Not blocking: a file swapped for a FIFO would hang the open until something writes to it.
+    handle = os.fdopen(os.open(root / path, os.O_RDONLY | _NONBLOCK | _CLOEXEC), "rb")
     try:
         info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EACCES, "not a regular file")
         if seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns) != seen[1:]:
-            if not stat.S_ISREG(info.st_mode):
-                raise OSError(errno.EACCES, "not a regular file")
             inside = os.path.realpath(root).rstrip(os.sep) + os.sep
             try:
                 # A file removed since it was opened is still the file that was at that path.
@@ -155,7 +176,7 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
             except OSError:
                 real, known = os.path.realpath(root / path), False
             if not real.startswith(inside):
-                raise OSError(errno.EACCES, "a symlink that leads out of the context folder")
+                raise OSError(errno.EACCES, LEADS_OUT)
             there = None if known else Path(real).stat()
             if there is not None and (there.st_dev, there.st_ino) != (info.st_dev, info.st_ino):
                 raise OSError(errno.EAGAIN, "it changed while being read; run again")
@@ -220,7 +241,7 @@ def _walk(
             warnings.append(f"skipped {rel}: cannot resolve the symlink ({getattr(error, 'strerror', None) or error})")
             continue
         if outward:
-            warnings.append(f"skipped {rel}: a symlink that leads out of the context folder")
+            warnings.append(f"skipped {rel}: {LEADS_OUT}")
             continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
@@ -240,7 +261,7 @@ def _leads_inside(link: str, info: os.stat_result, inside: str) -> bool:
     """Whether `link` leads inside the folder `inside` to the file `info` was taken from: swapped
     between the two, the stamps recorded would be another file's, which `open_inside` trusts."""
     real = os.path.realpath(link)
-    there = Path(real).stat()
+    there = Path(real).lstat()  # a link swapped in at `real` since is not the file `info` is of
     return (real + os.sep).startswith(inside) and (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
 
 
@@ -277,7 +298,7 @@ def split_sections(path: str, data: bytes) -> list[RawSection]:
                 continue  # a rule, or a line of `=` in a paragraph
             level = 1 if first == b"=" else 2
             text = b" ".join(line.strip() for line in data[start:position].splitlines()).decode("utf-8").strip()
-            text = text or "(untitled)"  # only `\f` or `\v`
+            text = text or "(untitled)"  # only characters `strip` drops (`\f`, a no-break space)
             boundaries.append((start, number - data.count(b"\n", start, position), level, text))
             if level == 1 and not titled:
                 title, titled = text, True
@@ -346,8 +367,8 @@ def _parts(data: bytes, heading: str, trail: str, line: int, start: int, end: in
     part = 1
     while start < end:
         cut = _cut_point(data, start, end)
-        label = f"{heading} (part {part})"
-        yield RawSection(label, f"{trail} (part {part})", line, start, cut)
+        label = f" (part {part})"  # what `split_part` takes off
+        yield RawSection(heading + label, trail + label, line, start, cut)
         line += data.count(b"\n", start, cut)
         start, part = cut, part + 1
 

@@ -30,7 +30,6 @@ out is reported with its size and the reason.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -38,7 +37,7 @@ from typing import Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
-from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme
+from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, split_part
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
@@ -79,7 +78,6 @@ PROJECT_MARGIN = 0.8
 # task has fewer): one word in common ("keep", "nightly") is how a home that has nothing on a
 # task still scores its best document, and the cutoff, relative to that best, lets it in.
 MIN_SHARED_WORDS = 2
-_PART = re.compile(r" \(part \d+\)$")
 
 
 Source = Literal["core", "kind", "project", "ranked"]
@@ -317,7 +315,7 @@ def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
     headings = section.trail.split(TRAIL_SEPARATOR)[1:]
     if not headings:
         return []  # the title and the text before the first section belong to everyone
-    words = split_words(" ".join(_PART.sub("", heading) for heading in headings))
+    words = split_words(" ".join(split_part(heading)[0] for heading in headings))
     return [spec.name for spec in cmap.kinds.values() if spec.claims(words)]
 
 
@@ -518,7 +516,7 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
         )
 
     linked = [(path, "one of the two refers to the other") for path in index.neighbours(top, candidates(LINKED_CUTOFF))]
-    title = _PART.sub("", sections[0].trail.split(TRAIL_SEPARATOR)[0])
+    title = split_part(sections[0].trail.split(TRAIL_SEPARATOR)[0])[0]
     eligible = set(candidates(RELATED_CUTOFF)) - {path for path, _ in linked}
     titled: list[tuple[str, str]] = []
     # The title query is a second ranking, as costly as the task's on a large home: not run when
@@ -566,7 +564,7 @@ def _resolve(ref: DocRef, index: Index) -> list[Section]:
     return [
         section
         for section in sections
-        if any(_PART.sub("", name).casefold() == wanted for name in section.trail.split(TRAIL_SEPARATOR))
+        if any(split_part(name)[0].casefold() == wanted for name in section.trail.split(TRAIL_SEPARATOR))
     ]
 
 
