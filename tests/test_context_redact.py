@@ -606,6 +606,12 @@ IN_A_URL = {
         "pip install git+https://deploy:[REDACTED: Basic Auth Credentials]@github.com/org/repo@v1.2#egg=x"
     ),
     f"psql postgres://app:{URL_PASSWORD}@db/app": "psql postgres://app:[REDACTED: Basic Auth Credentials]@db/app",
+    f"npm view https://ci:{URL_PASSWORD}@localhost/@scope/pkg": (
+        "npm view https://ci:[REDACTED: Basic Auth Credentials]@localhost/@scope/pkg"
+    ),
+    f"smtp://alerts:{URL_PASSWORD}@mailhost/?to=oncall@corp.example.com": (
+        "smtp://alerts:[REDACTED: Basic Auth Credentials]@mailhost/?to=oncall@corp.example.com"
+    ),
     f"curl https://ci:{URL_PASSWORD}@registry.npmjs.org/@acme%2fpkg": (
         "curl https://ci:[REDACTED: Basic Auth Credentials]@registry.npmjs.org/@acme%2fpkg"
     ),
@@ -648,6 +654,15 @@ ODD_VALUES = {
     'password: "[A-Za-z0-9\']{12,64}"': 'password: "[A-Za-z0-9\']{12,64}"',
     'password_policy: "min length >= 12, max <= 64"': 'password_policy: "min length >= 12, max <= 64"',
     'api_key_type = "Map<String, Key2> cache"': 'api_key_type = "Map<String, Key2> cache"',
+    **{
+        line: line
+        for line in [
+            'password: "stored in Vault -> secret/db2"',
+            'secret: "Vault path kv/app2 => key db_password"',
+            'api_key: "rotate every <90 days (SOC2)"',
+            "password_policy: 'length>=12, 1 digit'",
+        ]
+    },
     # Variables, command output and formats quoted are references to a secret kept elsewhere.
     'AWS_SECRET_ACCESS_KEY: "${S3_SECRET_KEY}"': 'AWS_SECRET_ACCESS_KEY: "${S3_SECRET_KEY}"',
     "db_password = '$PG_PASS_2024'": "db_password = '$PG_PASS_2024'",
@@ -673,6 +688,7 @@ NEXT_LINE = {
     "## Tokens:\nTokenRotationJob2\n": "## Tokens:\nTokenRotationJob2\n",
     "To reset the token:\n./scripts/reset2.sh\n": "To reset the token:\n./scripts/reset2.sh\n",
     "Its password:\nk9x2m4q7" + "zt\n": "Its password:\n[REDACTED: Secret Keyword]\n",
+    "**Admin password:**\nKp9xT2mQ" + "7w\n": "**Admin password:**\n[REDACTED: Secret Keyword]\n",
     # Random with separators: a UUID, groups, a colon in it; a weak one of words with digits.
     **{
         f"The API token:\n{value}\n": "The API token:\n[REDACTED: Secret Keyword]\n"

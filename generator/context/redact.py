@@ -52,6 +52,9 @@ _TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
 # Where a URL's authority ends: at its path, query, fragment or a blank.
 _AUTHORITY_END = re.compile(r"[\s/?#]")
 _UP_TO_AT = re.compile(r"([^\s@]*)@")
+# Up to the next `@` in a URL, what reads as a host and a path: a `.` or a `:` (a port) in it, a
+# query or fragment, or a `/` just before the `@`.
+_HOST_THEN_PATH = re.compile(r"[.:?#]|/$")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.
@@ -594,15 +597,16 @@ def _password_end(line: str, at: int) -> int:
     Every rule's password, and detect-secrets', stops at the first `@`, but a raw `@` in it is
     common and the host follows the last one: `://app:Kp9@mQ7@db` kept `mQ7`. Up to the next `@`
     is the password's too when no `/`, `?` or `#` comes first (a host has no `@`), or when what
-    comes first has no `.` or `:` of a host (`://app:Kp9@xT2/mQ7@db`), where a host with one and a
-    path with an `@` (`@github.com/org/repo@v1.2`, `@registry.npmjs.org/@acme`) stay. The price
-    either way: a host without a dot or a port before such a path (a compose service,
-    `@verdaccio/@acme/pkg`) is redacted with the password, and a password holding `@`, then `.`
-    and `/` (`Kp9@x.T2/mQ7@db.internal`) keeps what follows its first `@`.
+    comes first reads as no host and path (`://app:Kp9@xT2/mQ7@db`). A host and path stay when
+    the host has a `.` or a port (`@github.com/org/repo@v1.2`), or the `@` opens a path's part
+    (`@localhost/@scope/pkg`) or comes after a query (`@mailhost/?to=oncall@corp`). The price: a
+    host without a dot or a port before a path holding an `@` mid-part (`@rabbit/vhost@x`) is
+    redacted with the password, and a password holding `@`, then `.` and `/`
+    (`Kp9@x.T2/mQ7@db.internal`) keeps what follows its first `@`.
     """
     while following := _UP_TO_AT.match(line, at + 1):
         between = following.group(1)
-        if _AUTHORITY_END.search(between) and ("." in between or ":" in between):
+        if _AUTHORITY_END.search(between) and _HOST_THEN_PATH.search(between):
             break
         at = following.end() - 1
     return at

@@ -213,11 +213,12 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
 # numbers, addresses and port mappings (`27017:27017`). Angle brackets only around a name
 # (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`), as a comparison between blanks (`min length >= 12`)
-# or opening a generic's list (`Map<String, Key2>`): a password may hold one, even with a blank
-# (`Kp9<xT2!mQ`, `I <3 Lisbon 2024`).
+# or with a number (`length>=12`, `every <90 days`), an arrow between blanks (`Vault -> secret/db2`,
+# `kv/app2 => key`) or opening a generic's list (`Map<String, Key2>`): a password may hold one,
+# even with a blank (`Kp9<xT2!mQ`, `I <3 Lisbon 2024`).
 PLACEHOLDER = re.compile(
-    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>|\s[<>]=?\s|\w<\w+,\s"
-    r"|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
+    r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>"
+    r"|\s[<>]=?\s|\w<\w+,\s|\s[-=]>\s|[<>]=\s*\d|[<>]\d{2}|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
     re.IGNORECASE,
@@ -431,7 +432,8 @@ LONE_ALTERNATIONS = 3
 # An ARN's parts are no names a value is given to (`arn:aws:secretsmanager:eu-west-1:...:secret:db-Ab2`
 # is where a secret is kept, not one): a keyword match that starts inside one is dropped (`_matches`).
 _ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
-_PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[ \t]*$"""
+_ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
+_PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[*_]{{0,2}}[ \t]*$"""
 # The value alone on its line, in quotes or inline code or not (then any quote inside it is its own).
 _LONE_VALUE = r"""(?P<lone>["'`]?)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
@@ -524,7 +526,9 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
             value = match.group(group)
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
                 continue
-            if kind == KEYWORD and _ARN_SERVICE.search(line, 0, match.start()):
+            # Only as far back as an ARN's prefix reaches: from the line's start, a long line of
+            # keyword matches (a JSON export) was searched again for each (300 KB: 43 s).
+            if kind == KEYWORD and _ARN_SERVICE.search(line, max(0, match.start() - _ARN_REACH), match.start()):
                 continue
             if pattern is _BASIC_HEADER and not _basic_credentials(value):
                 continue
