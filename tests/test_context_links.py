@@ -152,6 +152,7 @@ NUMBERED = {
     "decisions/0012-10x-latency.md": "num:adr:12",
     "incidents/7.md": "num:incident:7",
     "incidents/12-3-tier-outage.md": "num:incident:12",
+    "incidents/0042-march-madness.md": "num:incident:42",
 }
 DATED = [
     "incidents/2024-05-02-outage.md",
@@ -164,6 +165,13 @@ DATED = [
     "incidents/24-05-02-outage.md",
     "incidents/12-03-2024-db.md",
     "incidents/5.2.2024-cdn.md",
+    "incidents/05-02-2024-db-outage.md",
+    "incidents/2024-w18-retro.md",
+    "incidents/2024W18-x.md",
+    "incidents/2024-Q2-review.md",
+    "incidents/2024-H1-review.md",
+    "incidents/2024-may-outage.md",
+    "incidents/2024_September_dns.md",
 ]
 
 

@@ -43,14 +43,18 @@ _FOLDERS = {
     "post-mortem": ("post-mortems", "postmortems", "incidents"),
 }
 # A numbered document's file name: "0005-cursor-pagination.md", "0003-12-factor-config.md". A date
-# is no number: a year, then a month or a week ("2024-05-02-outage.md", "2024-5-3-x.md",
-# "2024_05_02_x.md", "2024.07.01-x.md", "2024-W18-x.md", "2024-05-checkout.md"), or day, month
-# and year in any order of two parts and a year ("12-03-2024-db.md", "24-05-02-outage.md"); nor is
-# a number longer than a reference writes ("20240502-outage.md"; `_NUMBERED`: six digits). The
-# price: an ADR numbered 1900 to 2099 whose name goes on with a digit ("2001-3-tier.md") is a date.
+# is no number: a year, then a month, a week, a quarter or a half ("2024-05-02-outage.md",
+# "2024-5-3-x.md", "2024_05_02_x.md", "2024.07.01-x.md", "2024-W18-x.md", "2024w18-x.md",
+# "2024-Q2-review.md", "2024-H1-review.md", "2024-may-outage.md", "2024-05-checkout.md"), or day,
+# month and year in any order of two parts and a year ("12-03-2024-db.md", "24-05-02-outage.md");
+# nor is a number longer than a reference writes ("20240502-outage.md"; `_NUMBERED`: six digits).
+# The price: an ADR numbered 1900 to 2099 whose name goes on with a digit ("2001-3-tier.md") is a
+# date. A year then a word ("2024-retro.md") is still the number 2024.
 _LEADING_NUMBER = re.compile(
-    r"^(?!(?:19|20)\d\d[-_.](?:\d|W\d)|\d{1,2}(?P<sep>[-_.])\d{1,2}(?P=sep)\d{2,4}(?!\d))"
-    r"(?P<number>\d{1,6})(?!\d)(?:\D|$)"
+    r"^(?!(?:19|20)\d\d(?:[-_.](?:\d|[WQH]\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?![^\W_]))"
+    r"|W\d)|\d{1,2}(?P<sep>[-_.])\d{1,2}(?P=sep)\d{2,4}(?!\d))"
+    r"(?P<number>\d{1,6})(?!\d)(?:\D|$)",
+    re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[^\W_]+")
 
