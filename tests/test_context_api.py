@@ -150,6 +150,12 @@ def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
         api.read_document("runbooks/deploy.md", home=root)
 
 
+def test_a_name_too_long_for_the_system_is_no_document(tmp_path: Path) -> None:
+    root = make_home(tmp_path / "home")
+    with pytest.raises(UsageError, match=r"no document 'a{300}\.md' in .*\(File name too long\)"):
+        api.read_document("a" * 300 + ".md", home=root)
+
+
 def test_an_oversized_document_is_refused_without_reading_it_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -339,6 +339,10 @@ def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
     settings.save_user_config({"home": "~/clone"})
     assert main(["init", str(second)]) == 0
     assert f"in place of {existing} (`scaffold init {existing}` goes back)" in capsys.readouterr().out
+    # Nor a home whose name is too long for the system.
+    settings.save_user_config({"home": "/" + "h" * 300})
+    assert main(["init", str(second)]) == 0
+    assert f"in place of /{'h' * 300} (no longer there)" in capsys.readouterr().out
     # A config whose home is no path is mended by init, quietly.
     settings.save_user_config({"home": "\0bad"})
     assert main(["init", str(existing)]) == 0

@@ -232,6 +232,23 @@ def test_what_is_checked_is_the_file_opened_not_its_path_resolved_again(
     assert files_module.read_bytes(context, "runbooks/deploy.md").startswith(b"# Deploy")
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the kernel's path of an open file: Linux")
+def test_stamps_do_not_vouch_for_a_file_listed_through_a_folder_swapped_out(tmp_path: Path) -> None:
+    # The scan listed a folder that was swapped for a link out meanwhile: its files have no link
+    # of their own to check, and the stamps it took are those of the files outside.
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keys.md").write_text("# Keys\n")
+    context = _home_with_links(tmp_path, {"sub": outside})
+    info = (outside / "keys.md").stat()
+    seen = FileEntry("sub/keys.md", info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    warning, data = files_module.read_document(context, "sub/keys.md", seen)
+    assert (
+        data is None
+        and warning == "skipped sub/keys.md: cannot read it (a symlink that leads out of the context folder)"
+    )
+
+
 def test_a_link_swapped_during_the_scan_is_skipped_and_unresolvable_ones_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,6 +277,24 @@ def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> N
     os.mkfifo(deploy)
     warning, data = files_module.read_document(context, entry.path, entry)
     assert data is None and warning == "skipped runbooks/deploy.md: cannot read it (not a regular file)"
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_not_fatal(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    (Path(os.fsencode(context).decode()) / "runbooks" / os.fsdecode(b"caf\xe9.md")).write_bytes(b"# Cafe\n")
+    library = load_library(context)
+    assert library.sections_of("runbooks/deploy.md")
+    assert "skipped 'runbooks/caf\\udce9.md': its name is not UTF-8; rename it" in library.warnings
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="a device to link to")
+def test_a_stub_template_linked_to_a_device_is_not_read(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    (context / "_templates").mkdir(exist_ok=True)
+    (context / "_templates" / "incident.md").symlink_to("/dev/zero")  # read whole, it never ends
+    assert load_library(context).sections_of("runbooks/deploy.md")
 
 
 def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:

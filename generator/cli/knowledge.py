@@ -241,6 +241,13 @@ def explain(result: ContextResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the system, say: no folder to go back to either
+        return False
+
+
 def _init(args: argparse.Namespace) -> int:
     import shlex
 
@@ -252,7 +259,7 @@ def _init(args: argparse.Namespace) -> int:
     before = result.replaced
     replaced = ""
     if before is not None:
-        back = f"`scaffold init {shlex.quote(str(before))}` goes back" if before.is_dir() else "no longer there"
+        back = f"`scaffold init {shlex.quote(str(before))}` goes back" if _is_dir(before) else "no longer there"
         replaced = f" in place of {before} ({back})"
     if result.adopted:
         print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}{replaced}")

@@ -521,14 +521,17 @@ def _inside_context(path: str, context_dir: Path) -> Path:
         raise UsageError(outside)
     if any(part == ".." or part.startswith(".") for part in posix.parts):
         raise UsageError(outside)
-    root = context_dir.resolve()
-    candidate = (root / posix).resolve()
-    if not candidate.is_relative_to(root):
-        raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path))
-    if not candidate.exists() and len(posix.parts) > 1 and posix.parts[0] == "context":
-        return _inside_context(PurePosixPath(*posix.parts[1:]).as_posix(), context_dir)  # "context/x.md" means x.md
-    if not candidate.is_file():
-        raise UsageError(f"no document {path!r} in {context_dir}")
+    try:
+        root = context_dir.resolve()
+        candidate = (root / posix).resolve()
+        if not candidate.is_relative_to(root):
+            raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path))
+        if not candidate.exists() and len(posix.parts) > 1 and posix.parts[0] == "context":
+            return _inside_context(PurePosixPath(*posix.parts[1:]).as_posix(), context_dir)  # "context/x.md" is x.md
+        if not candidate.is_file():
+            raise UsageError(f"no document {path!r} in {context_dir}")
+    except OSError as error:  # a name too long, a loop of links
+        raise UsageError(f"no document {path!r} in {context_dir} ({error.strerror or error})") from None
     return candidate
 
 

@@ -334,10 +334,11 @@ def _heading_text(name: str) -> str:
 
 def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
     """The home's own template for a document kind, else the bundled one."""
+    from generator.context.sections import read_bytes
+
     for base in (knowledge.context_dir, settings.bundled_root() / "context"):
-        candidate = base / "_templates" / f"{doc_kind}.md"
         try:
-            return candidate.read_text(encoding="utf-8")
+            return read_bytes(base, f"_templates/{doc_kind}.md").decode("utf-8")  # not a link out
         except (OSError, UnicodeDecodeError):
             continue
     return "# $number. $title\n\nDate: $date\n"

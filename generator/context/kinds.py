@@ -238,8 +238,11 @@ def home_map(context_dir: Path) -> ContextMap:
 
 def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     """Read and validate a context.yml; if it does not exist, `fallback` (the bundled one)."""
+    from generator.context.sections import read_bytes
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # As a document is read: a context.yml that is a link out of the folder is not followed.
+        text = read_bytes(path.parent, path.name).decode("utf-8")
     except FileNotFoundError:
         if fallback is None or fallback == path:
             raise ContextMapError(
@@ -248,7 +251,7 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
             ) from None
         return replace(load_map(fallback), fallback=True)
     except (OSError, UnicodeDecodeError) as error:
-        raise ContextMapError(f"{path}: cannot read it: {error}") from None
+        raise ContextMapError(f"{path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
     return parse_map(text, path)
 
 
