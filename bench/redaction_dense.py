@@ -2,14 +2,20 @@
 
     python bench/redaction_dense.py [--passwords 2000,10000,30000] [--runs 3]
 
-A value a rule finds is redacted wherever it appears, in every text scanned with it. Looking
-for each value in the whole text costs the text's length per value: the second adversary's
-1.1 MB document of 30,000 passwords, each under "The admin password:", took 30 s. Past
-`_Holding.ONE_PASS_VALUES` values one pass over the text looks each place's first characters
-up instead. This script times the redaction of such documents both ways in one run, rounds
-interleaved, in this process (no cache: every run scans): "one search per value" is the
-previous implementation (`ONE_PASS_VALUES` set past any count), "now" the current one. The
-rest of the time is detect-secrets reading each line, which grows with the lines alone.
+Two shapes, the adversaries' (seeded: runs agree): each password alone under "The admin
+password:", and a one-line JSON export of users and their passwords. Two costs grew with the
+square of the text, and each is timed both ways in one run, rounds interleaved, in this process
+(no cache: every run scans):
+
+- a value found is redacted wherever it appears, and each was searched for in the whole text:
+  past `_Holding.ONE_PASS_VALUES` values one pass over the text looks each place's first
+  characters up instead (30,000 passwords under prose, 1.1 MB: 30 s);
+- a keyword match is dropped inside an ARN, which was looked for from the line's start for each
+  match; now only as far back as an ARN's prefix reaches, `_ARN_REACH` (the JSON line, 300 KB:
+  43 s).
+
+"before" sets both past any size (the previous implementation), "now" leaves them. The rest of
+the time is detect-secrets reading each line, which grows with the lines alone.
 """
 
 from __future__ import annotations
@@ -24,18 +30,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.context import redact
+from generator.context import redact, secret_rules
+
+ONE_PASS_VALUES = redact._Holding.ONE_PASS_VALUES
+ARN_REACH = secret_rules._ARN_REACH
 
 
-def document(passwords: int) -> str:
-    """`passwords` random passwords, each alone under prose naming it (seeded: runs agree)."""
+def under_prose(passwords: int) -> str:
+    """`passwords` random passwords, each alone under prose naming it."""
     rng = random.Random(passwords)
     alphabet = string.ascii_letters + string.digits
     return "".join(f"The admin password:\n{''.join(rng.choices(alphabet, k=12))}7aZ\n\n" for _ in range(passwords))
 
 
-def timed(text: str, one_pass_values: int) -> float:
-    redact._Holding.ONE_PASS_VALUES = one_pass_values
+def json_line(passwords: int) -> str:
+    """`passwords` users and their passwords on one line."""
+    rng = random.Random(passwords)
+    alphabet = string.ascii_letters + string.digits
+    users = (f'{{"user":"svc{n}","password":"{"".join(rng.choices(alphabet, k=12))}7aZ"}}' for n in range(passwords))
+    return "[" + ",".join(users) + "]\n"
+
+
+SHAPES = {"under prose": under_prose, "one JSON line": json_line}
+
+
+def timed(text: str, *, before: bool) -> float:
+    redact._Holding.ONE_PASS_VALUES = sys.maxsize if before else ONE_PASS_VALUES
+    secret_rules._ARN_REACH = sys.maxsize if before else ARN_REACH
     start = time.perf_counter()
     redact.Redactor(None).redact([redact.Piece("runbooks/dense.md", 1, text)])
     return time.perf_counter() - start
@@ -46,18 +67,18 @@ def main() -> int:
     parser.add_argument("--passwords", default="2000,10000,30000", help="comma-separated document sizes")
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds per size (default 3)")
     args = parser.parse_args()
-    now = redact._Holding.ONE_PASS_VALUES
-    timed(document(10), now)  # imports detect-secrets and compiles the rules outside the timings
-    print("| passwords | document MB | one search per value s (median, range) | now s (median, range) |")
-    print("|---:|---:|---:|---:|")
-    for count in (int(size) for size in args.passwords.split(",")):
-        text = document(count)
-        before: list[float] = []
-        after: list[float] = []
-        for _ in range(args.runs):
-            before.append(timed(text, sys.maxsize))
-            after.append(timed(text, now))
-        print(f"| {count:,} | {len(text) / 1e6:.2f} | {_spread(before)} | {_spread(after)} |")
+    timed(under_prose(10), before=False)  # imports detect-secrets and compiles the rules outside the timings
+    print("| shape | passwords | document MB | before s (median, range) | now s (median, range) |")
+    print("|---|---:|---:|---:|---:|")
+    for shape, make in SHAPES.items():
+        for count in (int(size) for size in args.passwords.split(",")):
+            text = make(count)
+            before: list[float] = []
+            after: list[float] = []
+            for _ in range(args.runs):
+                before.append(timed(text, before=True))
+                after.append(timed(text, before=False))
+            print(f"| {shape} | {count:,} | {len(text) / 1e6:.2f} | {_spread(before)} | {_spread(after)} |", flush=True)
     return 0
 
 

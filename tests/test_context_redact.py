@@ -606,6 +606,10 @@ IN_A_URL = {
         "pip install git+https://deploy:[REDACTED: Basic Auth Credentials]@github.com/org/repo@v1.2#egg=x"
     ),
     f"psql postgres://app:{URL_PASSWORD}@db/app": "psql postgres://app:[REDACTED: Basic Auth Credentials]@db/app",
+    # A `#`, a `?` or a `/@` in the password itself.
+    "psql postgres://app:P@ss#2024" + "x@db/app": "psql postgres://app:[REDACTED: Basic Auth Credentials]@db/app",
+    "psql postgres://app:Kp9@xT2?mQ" + "7@db:5432": "psql postgres://app:[REDACTED: Basic Auth Credentials]@db:5432",
+    "psql postgres://app:Kp9@xT" + "2/@db/app": "psql postgres://app:[REDACTED: Basic Auth Credentials]@db/app",
     f"npm view https://ci:{URL_PASSWORD}@localhost/@scope/pkg": (
         "npm view https://ci:[REDACTED: Basic Auth Credentials]@localhost/@scope/pkg"
     ),
@@ -636,6 +640,10 @@ ODD_VALUES = {
     "password: <your-password>": "password: <your-password>",
     "export DB_PASSWORD=<password-from-vault-2>": "export DB_PASSWORD=<password-from-vault-2>",
     'password: "db-<env>-2024x"': 'password: "db-<env>-2024x"',
+    # Without a blank, a bound or an arrow is a password's own.
+    "DB_PASSWORD=Qm7>=9kLm" + "2x": "DB_PASSWORD=[REDACTED: Secret Keyword]",
+    'password: "Tr0ub4dor<3' + '3x"': 'password: "[REDACTED: Secret Keyword]"',
+    'token: "aB3<45dEfGh' + 'IjK"': 'token: "[REDACTED: Secret Keyword]"',
     # With a blank too: only a comparison or a generic's list is code.
     'password = "Kp9<x T2m' + 'Q7"': 'password = "[REDACTED: Secret Keyword]"',
     "ALTER USER app WITH PASSWORD 'I <3 Lisbon 20"
@@ -689,6 +697,7 @@ NEXT_LINE = {
     "To reset the token:\n./scripts/reset2.sh\n": "To reset the token:\n./scripts/reset2.sh\n",
     "Its password:\nk9x2m4q7" + "zt\n": "Its password:\n[REDACTED: Secret Keyword]\n",
     "**Admin password:**\nKp9xT2mQ" + "7w\n": "**Admin password:**\n[REDACTED: Secret Keyword]\n",
+    "The admin password:\n**Kp9xT2mQ" + "7w**\n": "The admin password:\n**[REDACTED: Secret Keyword]**\n",
     # Random with separators: a UUID, groups, a colon in it; a weak one of words with digits.
     **{
         f"The API token:\n{value}\n": "The API token:\n[REDACTED: Secret Keyword]\n"

@@ -52,9 +52,10 @@ _TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
 # Where a URL's authority ends: at its path, query, fragment or a blank.
 _AUTHORITY_END = re.compile(r"[\s/?#]")
 _UP_TO_AT = re.compile(r"([^\s@]*)@")
-# Up to the next `@` in a URL, what reads as a host and a path: a `.` or a `:` (a port) in it, a
-# query or fragment, or a `/` just before the `@`.
-_HOST_THEN_PATH = re.compile(r"[.:?#]|/$")
+# Up to the next `@` in a URL, what reads as a host and a path: a `.` or a `:` (a port) in it, or
+# a host name in lower case, a `/`, and then the `@` or a query or fragment before it. (A `?`, a
+# `#` or a `/@` in a password without those is its own: `P@ss#2024x@db`, `Kp9@xT2/@db`.)
+_HOST_THEN_PATH = re.compile(r"[.:]|^[a-z0-9\-]+/(?:$|[^@]*[?#])")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.

@@ -213,12 +213,12 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
 # numbers, addresses and port mappings (`27017:27017`). Angle brackets only around a name
 # (`<password>`, `<%= ENV["X"] %>`, `db-<env>-2`), as a comparison between blanks (`min length >= 12`)
-# or with a number (`length>=12`, `every <90 days`), an arrow between blanks (`Vault -> secret/db2`,
-# `kv/app2 => key`) or opening a generic's list (`Map<String, Key2>`): a password may hold one,
-# even with a blank (`Kp9<xT2!mQ`, `I <3 Lisbon 2024`).
+# or opening a generic's list (`Map<String, Key2>`), and in a value with a blank, with a number
+# (`length>=12, 1 digit`, `every <90 days`) or as an arrow (`Vault -> secret/db2`, `kv/app2 => key`):
+# a password may hold one, even with a blank (`Kp9<xT2!mQ`, `Qm7>=9kLm2x`, `I <3 Lisbon 2024`).
 PLACEHOLDER = re.compile(
     r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>"
-    r"|\s[<>]=?\s|\w<\w+,\s|\s[-=]>\s|[<>]=\s*\d|[<>]\d{2}|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
+    r"|\s[<>]=?\s|\w<\w+,\s|^(?=.*\s).*?(?:\s[-=]>\s|[<>]=\s*\d|[<>]\d{2})|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
     re.IGNORECASE,
@@ -434,8 +434,8 @@ LONE_ALTERNATIONS = 3
 _ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 _PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[*_]{{0,2}}[ \t]*$"""
-# The value alone on its line, in quotes or inline code or not (then any quote inside it is its own).
-_LONE_VALUE = r"""(?P<lone>["'`]?)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
+# The value alone on its line, in quotes, inline code or emphasis or not (then any quote inside it is its own).
+_LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
