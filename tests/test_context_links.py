@@ -153,6 +153,7 @@ NUMBERED = {
     "incidents/7.md": "num:incident:7",
     "incidents/12-3-tier-outage.md": "num:incident:12",
     "incidents/0042-march-madness.md": "num:incident:42",
+    "decisions/2024-decision-log.md": "num:adr:2024",
 }
 DATED = [
     "incidents/2024-05-02-outage.md",

@@ -49,9 +49,12 @@ _FOLDERS = {
 # month and year in any order of two parts and a year ("12-03-2024-db.md", "24-05-02-outage.md");
 # nor is a number longer than a reference writes ("20240502-outage.md"; `_NUMBERED`: six digits).
 # The price: an ADR numbered 1900 to 2099 whose name goes on with a digit ("2001-3-tier.md") is a
-# date. A year then a word ("2024-retro.md") is still the number 2024.
+# date. A year then another word ("2024-retro.md", "2024-marketing.md") is still the number 2024,
+# and a week is the only part read without a separator ("2024W18"; "2024Q2-review.md" is 2024).
 _LEADING_NUMBER = re.compile(
-    r"^(?!(?:19|20)\d\d(?:[-_.](?:\d|[WQH]\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?![^\W_]))"
+    r"^(?!(?:19|20)\d\d(?:[-_.](?:\d|[WQH]\d"
+    r"|(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W_]))"
     r"|W\d)|\d{1,2}(?P<sep>[-_.])\d{1,2}(?P=sep)\d{2,4}(?!\d))"
     r"(?P<number>\d{1,6})(?!\d)(?:\D|$)",
     re.IGNORECASE,
