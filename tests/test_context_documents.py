@@ -249,6 +249,27 @@ def test_stamps_do_not_vouch_for_a_file_listed_through_a_folder_swapped_out(tmp_
     )
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the kernel's path of an open file: Linux")
+def test_a_home_renamed_or_retargeted_while_a_server_runs_is_read_where_it_is_now(tmp_path: Path) -> None:
+    make_home(tmp_path / "v1")
+    (tmp_path / "v1" / "context" / "runbooks" / "deploy.md").write_text("# Deploy\n\nOne.\n")
+    home = tmp_path / "home"
+    home.symlink_to(tmp_path / "v1" / "context")
+    assert files_module.read_bytes(home, "runbooks/deploy.md") == b"# Deploy\n\nOne.\n"
+    # Renamed, with a link at its old name: the same folder (inode) at another path.
+    (tmp_path / "v1").rename(tmp_path / "v2")
+    (tmp_path / "v1").symlink_to(tmp_path / "v2")
+    assert files_module.read_bytes(home, "runbooks/deploy.md") == b"# Deploy\n\nOne.\n"
+    # Retargeted to another folder, which links back to a file of the one before: outside now.
+    make_home(tmp_path / "v3")
+    (tmp_path / "v3" / "context" / "old.md").symlink_to(tmp_path / "v2" / "context" / "runbooks" / "deploy.md")
+    home.unlink()
+    home.symlink_to(tmp_path / "v3" / "context")
+    with pytest.raises(OSError, match="a symlink that leads out of the context folder"):
+        files_module.read_bytes(home, "old.md")
+    assert files_module.read_bytes(home, "runbooks/deploy.md").startswith(b"# Deploy")
+
+
 def test_a_link_swapped_during_the_scan_is_skipped_and_unresolvable_ones_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

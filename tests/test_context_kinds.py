@@ -155,14 +155,23 @@ def test_a_missing_map_says_how_to_get_one(tmp_path: Path) -> None:
         load_map(tmp_path / "context.yml")
 
 
-def test_a_map_that_is_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
+def test_a_map_that_is_a_link_out_of_the_home_is_not_followed(tmp_path: Path) -> None:
     # Its keys would be echoed in the errors ("unknown key 'SECRET_TOKEN_...'").
     (tmp_path / "private.yml").write_text("SECRET_TOKEN_x: 1\n")
-    (tmp_path / "context").mkdir()
-    (tmp_path / "context" / "context.yml").symlink_to(tmp_path / "private.yml")
+    home = tmp_path / "home"
+    (home / "context").mkdir(parents=True)
+    (home / "context" / "context.yml").symlink_to(tmp_path / "private.yml")
     with pytest.raises(ContextMapError) as caught:
-        load_map(tmp_path / "context" / "context.yml")
-    assert str(caught.value).endswith("context.yml: cannot read it: a symlink that leads out of the context folder")
+        load_map(home / "context" / "context.yml")
+    assert str(caught.value).endswith(
+        "context.yml: cannot read it: a symlink that leads out of the knowledge home; copy the file in instead"
+    )
+    # Within the home, a link is the team's own arrangement.
+    (home / "config").mkdir()
+    (home / "config" / "context.yml").write_text(MAP)
+    (home / "context" / "context.yml").unlink()
+    (home / "context" / "context.yml").symlink_to("../config/context.yml")
+    assert load_map(home / "context" / "context.yml").kinds
 
 
 @pytest.mark.parametrize(

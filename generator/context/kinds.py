@@ -238,11 +238,12 @@ def home_map(context_dir: Path) -> ContextMap:
 
 def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     """Read and validate a context.yml; if it does not exist, `fallback` (the bundled one)."""
-    from generator.context.sections import read_bytes
+    from generator.context.sections import LEADS_OUT, read_bytes
 
     try:
-        # As a document is read: a context.yml that is a link out of the folder is not followed.
-        text = read_bytes(path.parent, path.name).decode("utf-8")
+        # As a document is read, but within the home: a context.yml may link to a file beside
+        # context/ (`../config/context.yml`), not to one of the user's (its keys are quoted in errors).
+        text = read_bytes(path.parent.parent, f"{path.parent.name}/{path.name}").decode("utf-8")
     except FileNotFoundError:
         if fallback is None or fallback == path:
             raise ContextMapError(
@@ -251,7 +252,10 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
             ) from None
         return replace(load_map(fallback), fallback=True)
     except (OSError, UnicodeDecodeError) as error:
-        raise ContextMapError(f"{path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+        reason = getattr(error, "strerror", None) or error
+        if reason == LEADS_OUT:
+            reason = "a symlink that leads out of the knowledge home; copy the file in instead"
+        raise ContextMapError(f"{path}: cannot read it: {reason}") from None
     return parse_map(text, path)
 
 

@@ -174,7 +174,7 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
         except OSError:
             real = None
         if real is not None:
-            if not real.startswith(_inside(root)):
+            if not real.startswith(_inside(root)) and not real.startswith(_inside(root, fresh=True)):
                 raise OSError(errno.EACCES, LEADS_OUT)
         elif seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns) != seen[1:]:
             real = os.path.realpath(root / path)
@@ -189,20 +189,29 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
     return handle
 
 
-def _inside(root: Path) -> str:
+def _inside(root: Path, *, fresh: bool = False) -> str:
     """`root` resolved, with a trailing separator: what the paths of files inside it start with.
 
-    Remembered per folder while it stays the same one (resolving it for each of 10,000 files
-    cost a cold build 0.05 s); a link retargeted since is resolved again."""
-    folder = root.stat()
-    key = (str(root), folder.st_dev, folder.st_ino)
-    if key not in _RESOLVED:
-        _RESOLVED.clear()  # one home at a time, in practice
-        _RESOLVED[key] = os.path.realpath(root).rstrip(os.sep) + os.sep
-    return _RESOLVED[key]
+    Resolving it for each of 10,000 files cost a cold build 0.05 s, so the last resolution is
+    kept, and used while it still names the very folder `root` does (two `stat`s): a prefix that
+    names `root`'s own folder is right however it was found. `fresh` resolves again (a folder
+    renamed, with a link at its old name, keeps its inode and no longer its path)."""
+    key = str(root)
+    prefix = None if fresh else _RESOLVED.get(key)
+    if prefix is not None:
+        try:
+            if os.path.samestat(os.stat(prefix), root.stat()):  # noqa: PTH116 (a str, as realpath gives)
+                return prefix
+        except OSError:
+            pass
+    prefix = os.path.realpath(root).rstrip(os.sep) + os.sep
+    if len(_RESOLVED) > 16:
+        _RESOLVED.clear()
+    _RESOLVED[key] = prefix
+    return prefix
 
 
-_RESOLVED: dict[tuple[str, int, int], str] = {}
+_RESOLVED: dict[str, str] = {}
 
 
 # --- finding the files ---------------------------------------------------------------------
