@@ -20,12 +20,12 @@ from datetime import date
 from pathlib import Path
 
 from generator import settings
+from generator.context.sections import DOC_FOLDERS, read_bytes
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
 from generator.plumbing import gitutil
 from generator.template.bundle import REPO_LAYOUT
 
 INITIAL_TAG = "v0.1.0"
-DOC_FOLDERS = {"decision": "decisions", "incident": "incidents", "runbook": "runbooks"}
 _IGNORE = shutil.ignore_patterns(
     ".git", "__pycache__", "*.py[co]", ".DS_Store", ".venv", ".terraform", "*.egg-info",
     ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules",
@@ -334,8 +334,6 @@ def _heading_text(name: str) -> str:
 
 def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
     """The home's own template for a document kind, else the bundled one."""
-    from generator.context.sections import read_bytes
-
     for base in (knowledge.context_dir, settings.bundled_root() / "context"):
         try:
             return read_bytes(base, f"_templates/{doc_kind}.md").decode("utf-8")  # not a link out

@@ -493,6 +493,10 @@ def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
 # --- unedited stubs --------------------------------------------------------------------------
 
 
+# The folders `scaffold new-decision|new-incident|new-runbook` write to, by document kind.
+DOC_FOLDERS = {"decision": "decisions", "incident": "incidents", "runbook": "runbooks"}
+
+
 @dataclass(frozen=True)
 class StubPatterns:
     """What `scaffold new-decision|new-incident|new-runbook` writes before anyone edits it.
@@ -508,7 +512,6 @@ class StubPatterns:
 
     @classmethod
     def load(cls, root: Path) -> StubPatterns:
-        from generator.context.home import DOC_FOLDERS
         from generator.settings import bundled_root
 
         templates: dict[str, tuple[bytes, ...]] = {}
