@@ -505,16 +505,13 @@ def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...
     return tuple(DocumentInfo(shown.own(info.path), shown.own(info.title), info.tokens) for info in documents)
 
 
-def _undecodable(path: str) -> bool:
-    """A name with a byte that is not UTF-8 (as a surrogate): no document (the scan skips them)."""
-    return any("\ud800" <= char <= "\udfff" for char in path)
-
-
 _LEADS_OUT_OF_CONTEXT = "{path!r} leads out of the knowledge home's context/ folder (a symlink); refused"
 
 
 def _inside_context(path: str, context_dir: Path) -> Path:
     """The file `path` names inside `context_dir`, or a UsageError that says why it is refused."""
+    from generator.context.sections import undecodable
+
     outside = (
         f"{path!r} is not a document of the knowledge home: paths are relative to its context/ folder, "
         "e.g. decisions/0001-record-architecture-decisions.md"
@@ -522,7 +519,7 @@ def _inside_context(path: str, context_dir: Path) -> Path:
     if not path.strip():
         raise UsageError("the document path is empty; give one relative to context/, e.g. patterns.md")
     posix = PurePosixPath(path)
-    if posix.is_absolute() or PureWindowsPath(path).drive or "\\" in path or "\0" in path or _undecodable(path):
+    if posix.is_absolute() or PureWindowsPath(path).drive or "\\" in path or "\0" in path or undecodable(path):
         raise UsageError(outside)
     if any(part == ".." or part.startswith(".") for part in posix.parts):
         raise UsageError(outside)

@@ -254,7 +254,7 @@ def _walk(
         if child.name.startswith((".", "_")):
             continue
         rel = prefix + child.name
-        if _undecodable(child.name):
+        if undecodable(child.name):
             # A byte that is not UTF-8 (read as a surrogate) cannot go into the index: every run failed.
             warnings.append(f"skipped {rel!r}: its name is not UTF-8; rename it")
             continue
@@ -289,7 +289,8 @@ def _walk(
             entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
 
 
-def _undecodable(name: str) -> bool:
+def undecodable(name: str) -> bool:
+    """Whether a name holds a byte that is not UTF-8 (read as a surrogate): no document's name."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -520,7 +521,8 @@ class StubPatterns:
             found = []
             for base in (root, bundled_root() / "context"):
                 try:
-                    # Not through `read_bytes`, which counts the documents read; not a link to /dev/zero.
+                    # Checked as a document is (not a link to /dev/zero), but no document: not through
+                    # `read_bytes`, the index's reading of documents.
                     with open_inside(base, f"_templates/{doc_kind}.md") as handle:
                         template = handle.read()
                 except OSError:
