@@ -500,10 +500,9 @@ def _lone_secret(value: str) -> bool:
     its pieces (a UUID, `k9x2-m4q7-zt8w`; `v2.14.0-rc1` alternates twice). A weak password of
     words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) is missed.
     """
-    if _DIGEST_OR_ARN.match(value) or made_of_words(value):
+    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
-    digits = any(c.isdigit() for c in value)
-    if not (digits and any(c.isalpha() for c in value)):
+    if _DIGEST_OR_ARN.match(value) or made_of_words(value):
         return False
     if any(c.isupper() for c in value) and any(c.islower() for c in value):
         return True

@@ -233,7 +233,7 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     except OSError as error:
         return [], [f"cannot read the context folder {root}: {error.strerror or error}"]
     seen: set[tuple[int, int]] = {(root_stat.st_dev, root_stat.st_ino)}
-    _walk(str(root), "", seen, entries, warnings, os.path.realpath(root).rstrip(os.sep) + os.sep)
+    _walk(str(root), "", seen, entries, warnings, _inside(root, fresh=True))
     entries.sort(key=lambda entry: entry.path)
     return entries, warnings
 
@@ -521,8 +521,8 @@ class StubPatterns:
             found = []
             for base in (root, bundled_root() / "context"):
                 try:
-                    # Checked as a document is (not a link to /dev/zero), but no document: not through
-                    # `read_bytes`, the index's reading of documents.
+                    # Checked as a document is (not a link to /dev/zero); `read_bytes` is kept for
+                    # documents, which a warm run must not read again (a template is read every run).
                     with open_inside(base, f"_templates/{doc_kind}.md") as handle:
                         template = handle.read()
                 except OSError:
