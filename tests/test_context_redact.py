@@ -732,6 +732,86 @@ def test_a_value_on_the_line_after_prose_naming_it_is_redacted(text: str) -> Non
     assert result.text == NEXT_LINE[text]
 
 
+# The same name over its value in the other forms markdown gives them: a blank line, a code fence or a
+# block quote between, a list, an indented code block, `__emphasis__`, whose it is, a wrapped "is", a heading.
+PW = "Kp9xT2mQ" + "7w"
+NAMED_ABOVE = {
+    f"The admin password:\n\n{PW}\n": f"The admin password:\n\n{R}\n",
+    f"The admin password:\n\n```text\n{PW}\n```\n": f"The admin password:\n\n```text\n{R}\n```\n",
+    f"The admin password:\n~~~\n{PW}\n~~~\n": f"The admin password:\n~~~\n{R}\n~~~\n",
+    f"The admin password:\n\n    {PW}\n": f"The admin password:\n\n    {R}\n",
+    f"> The admin password:\n>\n> `{PW}`\n": f"> The admin password:\n>\n> `{R}`\n",
+    f"The admin password:\n- {PW}\n": f"The admin password:\n- {R}\n",
+    f"Break-glass passwords:\n\n1. `{PW}`\n2. `Vb00mQ7tR" + "zWq`\n": (
+        f"Break-glass passwords:\n\n1. `{R}`\n2. `{R}`\n"
+    ),
+    f"__Password:__\n{PW}\n": f"__Password:__\n{R}\n",
+    f"Password for the staging admin:\n{PW}\n": f"Password for the staging admin:\n{R}\n",
+    f"The staging admin password is\n`{PW}` until Friday\n": f"The staging admin password is\n`{PW}` until Friday\n",
+    f"The staging admin password is\n`{PW}`\n": f"The staging admin password is\n`{R}`\n",
+    f"### Staging admin password\n\n`{PW}`\n": f"### Staging admin password\n\n`{R}`\n",
+    f"## API key ##\n\n{PW}\n": f"## API key ##\n\n{R}\n",
+    # Prose between, a name that is not the line's end, identifiers and names: left alone.
+    f"The admin password:\n\nAsk in #ops.\n\n{PW}\n": f"The admin password:\n\nAsk in #ops.\n\n{PW}\n",
+    f"## Password rotation\n\n{PW}\n": f"## Password rotation\n\n{PW}\n",
+    "## Rotate the API token\n\nTokenRotationJob2\n": "## Rotate the API token\n\nTokenRotationJob2\n",
+    "### Signing key\n\n- `kms-key-prod-01`\n- `eu-west-1`\n": "### Signing key\n\n- `kms-key-prod-01`\n- `eu-west-1`\n",
+    "The token is\nrotated2024 nightly.\n": "The token is\nrotated2024 nightly.\n",
+}
+
+
+@pytest.mark.parametrize("text", NAMED_ABOVE)
+def test_a_value_alone_a_few_lines_below_its_name_is_redacted(text: str) -> None:
+    [result] = Redactor(None).redact([Piece("runbooks/vpn.md", 1, text)])
+    assert result.text == NAMED_ABOVE[text]
+
+
+# A table's column named for a secret: its cells are values alone, however the table is drawn.
+TABLES = {
+    f"| Service | Admin password |\n|---|---|\n| billing | `{PW}` |\n| search | Vb00mQ7tR" + "zWq |\n": (
+        f"| Service | Admin password |\n|---|---|\n| billing | `{R}` |\n| search | {R} |\n"
+    ),
+    f"Service | Token\n:-- | --:\nbilling | {PW}\n": f"Service | Token\n:-- | --:\nbilling | {R}\n",
+    f"| **API key** | Owner |\n| :---: | --- |\n| {PW} | ops |\n\n{PW} again\n": (
+        f"| **API key** | Owner |\n| :---: | --- |\n| {R} | ops |\n\n{R} again\n"
+    ),
+    # Names, paths and identifiers in such a column, and columns that only mention a secret: left alone.
+    **{
+        table: table
+        for table in [
+            "| Service | Secret | Rotation |\n|---|---|---|\n| billing | prod/billing/db2 | 90 days |\n"
+            "| search | search-api-2024 | 30 days |\n| ci | `GITHUB_TOKEN` | never |\n",
+            f"| Service | Secret name | Token TTL |\n|---|---|---|\n| billing | {PW} | 86400sec |\n",
+            f"| Service | Password |\n| billing | {PW} |\n",
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("text", TABLES)
+def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
+    [result] = Redactor(None).redact([Piece("runbooks/accounts.md", 1, text)])
+    assert result.text == TABLES[text]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (f"Password for admin: {PW}", f"Password for admin: {R}"),
+        (f"**Token of the CI bot:** {PW}", f"**Token of the CI bot:** {R}"),
+        # A colon further on that is a link's, or a date's: prose.
+        (
+            "add test about unencrypted PKCS#8 private key for RSA (Daiki Ueno) [#29008](https://github.com/n/p/29008)",
+            "add test about unencrypted PKCS#8 private key for RSA (Daiki Ueno) [#29008](https://github.com/n/p/29008)",
+        ),
+        ("Tokens for the partner API: see runbook 12", "Tokens for the partner API: see runbook 12"),
+    ],
+)
+def test_a_secret_named_with_whose_it_is_before_the_colon_is_redacted(line: str, expected: str) -> None:
+    [result] = Redactor(None).redact([Piece("runbooks/accounts.md", 1, line + "\n")])
+    assert result.text == expected + "\n"
+
+
 # In a runbook's code block, where detect-secrets cannot read the document as ini (a line alone it can).
 IN_A_DOCUMENT = {
     "DB_PASSWORD=Xk9p,Q2wL" + "m7": "DB_PASSWORD=[REDACTED: Secret Keyword]",
@@ -961,12 +1041,20 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
         "a:1:b:c:" + "x" * 200_000,
         "sqlplus a/" * 20_000,
         "WITH PASSWORD =" * 13_000,
+        " " * 200_000 + "x",
+        "> " * 100_000 + "x",
+        "- " * 100_000 + "x",
+        "## " + "password " * 20_000 + "x",
+        "| password " * 20_000 + "x",
+        "The password for " * 15_000 + "x",
+        "```" + "`" * 200_000 + "x",
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
     started = time.perf_counter()
     patterns = [pattern for _, pattern in secret_rules.PATTERNS]
     patterns += [pattern for pair in secret_rules.FOLLOWING for pattern in pair]
+    patterns += secret_rules.NAMING
     for pattern in patterns:
         for _ in pattern.finditer(line):
             pass

@@ -8,7 +8,9 @@ argument (`--password ...`, `--client-secret ...`, `sshpass -p ...`, keytool's `
 openssl's `pass:...`, SQL's `IDENTIFIED BY '...'` and `WITH PASSWORD '...'`) or as a positional
 argument (`rabbitmqctl add_user NAME ...`, `echo ... | docker login --password-stdin`), and
 more. `FOLLOWING` finds values on the line below their name (a Kubernetes `value:`, a YAML
-key's indented value, SQL broken after `IDENTIFIED BY`); a command continued over lines with
+key's indented value, SQL broken after `IDENTIFIED BY`), `_named_above` random-looking values
+alone a few lines below prose or a heading naming them, `_column_values` those in a table's
+column named for a secret; a command continued over lines with
 `\\` is read joined, as the shell reads it; and long unquoted tokens that mix upper case,
 lower case and digits with a random string's entropy are found too, unless their letters read as
 words run together (`made_of_words`: code names, links). A Secret Keyword value must
@@ -26,6 +28,7 @@ import itertools
 import math
 import re
 import string
+from collections.abc import Iterator
 
 # Names that say a value is a secret: `DB_PASSWORD`, `client_secret`, "API key", `private_key_id`,
 # and `pass` or `pw` ending a name in capitals (`SMTP_PASS`, `DB_PW`) or after a word that says
@@ -202,6 +205,13 @@ _ASSIGNED_BY = (
 _ASSIGNED = rf"""{_ASSIGNED_BY}["'`]?"""
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
+# The name, whose it is, then the colon ("Password for admin: ...", "**Token of the CI bot:** ..."): a value
+# there must read as a secret (`_lone_secret`), as prose names a key's name so too ("API key for Stripe:
+# StripeKeyV2 rotation ..."); a `name=value` after it is the next rule's; a colon past a link is none.
+_WHOSE = re.compile(
+    rf"""(?i){_SECRET_NAME}[ \t]+(?:for|of)[ \t][^\n.:=|()\[\]/]{{1,40}}?:[*_]{{0,2}}[ \t]+["'`]?"""
+    rf"""(?![A-Za-z0-9_.\-]*=){_VALUE}"""
+)
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
 _WORD_CHAR = r"""[^\s"'`;|&<>()]"""
@@ -366,6 +376,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
             (BASIC_AUTH, r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]*:(?P<secret>[^\s@/]+)@"),
             (KEYWORD, rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+            (KEYWORD, _WHOSE),
             # Quoted, with the other quote inside (`password: "Kp9'xT2mQ7"`), where `_VALUE` stops; one
             # shell-like word, as prose quotes phrases ("see runbook 12").
             (KEYWORD, rf"""(?i){_SECRET_NAME}{_ASSIGNED_BY}{_QUOTED_WORD}"""),
@@ -433,30 +444,55 @@ LONE_ALTERNATIONS = 3
 # is where a secret is kept, not one): a keyword match that starts inside one is dropped (`_matches`).
 _ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
-_PROSE_NAME = rf"""(?i)(?<![\w\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}[ \t]*:[*_]{{0,2}}[ \t]*$"""
-# The value alone on its line, in quotes, inline code or emphasis or not (then any quote inside it is its own).
+# A value named above it, alone on its line (`_named_above`), and one in a table's column named for a
+# secret (`_column_values`); each must read as a secret (`_lone_secret`). The name: prose whose line ends
+# with it and a colon ("The admin password:", `__Password:__`), whose it is ("Password for admin:") or
+# "is" (a wrapped "The staging password is"); or a heading.
+_PROSE = re.compile(
+    rf"""(?i)(?<![A-Za-z0-9\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}"""
+    r"""(?:[ \t]+(?:for|of)[ \t][^\n:]{1,60}?)?(?:[ \t]*:|[ \t]+(?:is|are))[*_]{0,2}[ \t]*$"""
+)
+_HEADING = re.compile(
+    rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]+(?:[^\n]{{0,80}}?[ \t])?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+"""
+    r"""[ \t]*:?[ \t]*#*[ \t]*$"""
+)
+# The value: one word, no path or URL (`./reset2.sh`), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
+# in quotes, inline code or emphasis or not (then any quote inside it is its own); before it, a block
+# quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a line of blanks
+# split every way between those parts was quadratic.)
 _LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
+_VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?:(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
+_LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
+# What may stand between the name and its value: blank lines, a code fence, other values alone (a list of
+# them, the first under the name), up to `NAMED_REACH` lines.
+_BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
+NAMED_REACH = 6
+# A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
+_CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?["'*_`]{{0,2}}$""")
+_CELL_BREAK = re.compile(r"(?<!\\)\|")
+_DELIMITER_CELL = re.compile(r"[ \t]*:?-+:?[ \t]*")
+# Every pattern of those two rules, for the tests that time each on long lines.
+NAMING: tuple[re.Pattern[str], ...] = (_PROSE, _HEADING, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK)
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(_ENV_NAME), re.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
     (re.compile(_SQL_OPEN), re.compile(_SQL_VALUE)),
     (re.compile(_YAML_KEY), re.compile(rf"""^[ \t]+["']?{_VALUE}["']?[ \t]*$(?<!:)""")),
-    # Prose ending with the name ("The admin password:"), the value alone on the next line: one
-    # word, no path or URL (`./reset2.sh`), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
-    # quoted or in inline code or not, that reads as a secret (`_lone_secret`).
-    (_PROSE := re.compile(_PROSE_NAME), re.compile(rf"""^[ \t]*{_LONE_VALUE}[ \t]*$(?<!:)""")),
 )
 
 
 def own_suspect(line: str) -> bool:
-    """Whether one of scaffold's own patterns (`PATTERNS`, `FOLLOWING`, random-looking tokens) could match `line`."""
+    """Whether one of scaffold's own rules (`PATTERNS`, `FOLLOWING`, random-looking tokens, a name over a value
+    or over a table's column) could find something on or below `line`."""
     if any(pattern.search(line) for _, pattern in PATTERNS):
         return True
     # Exactly what the scan reports: a long token alone (a file's path) is no reason to scan.
     if any(_random_looking(match.group(0)) for match in ENTROPY_TOKEN.finditer(line)):
         return True
-    return any(naming.search(line) for naming, _ in FOLLOWING)
+    if any(naming.search(line) for naming, _ in FOLLOWING):
+        return True
+    return bool(_PROSE.search(line) or _HEADING.search(line) or _secret_columns(line))
 
 
 def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
@@ -482,10 +518,65 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
             held = holding.match(line) if number and naming.search(lines[number - 1]) else None
             value = held.group("secret") if held else ""
             if held and looks_secret(value, line[held.end() : held.end() + 1]):
-                if naming is _PROSE and not _lone_secret(value):
-                    continue
                 found.append((KEYWORD, value, number))
+        lone = _LONE_LINE.match(line) if number else None
+        if lone and _named_above(lines, number):
+            value = lone.group("secret")
+            if looks_secret(value, "") and _lone_secret(value):
+                found.append((KEYWORD, value, number))
+    found.extend((KEYWORD, value, number) for value, number in _column_values(lines))
     return found
+
+
+def _named_above(lines: list[str], number: int) -> bool:
+    """Whether prose or a heading naming a secret stands above line `number`, past at most `NAMED_REACH`
+    lines between: blank ones, code fences, block quote markers, and other values alone (a list of
+    them, the first under the name). A value so named must read as one (`_lone_secret`)."""
+    for above in range(number - 1, max(number - 1 - NAMED_REACH, -1), -1):
+        line = lines[above]
+        if _PROSE.search(line) or _HEADING.match(line):
+            return True
+        if not (_BETWEEN.match(line) or _LONE_LINE.match(line)):
+            return False
+    return False
+
+
+def _cells(line: str) -> list[str]:
+    """A table row's cells (the pipes at its ends are no cell's bounds; `\\|` is a cell's own)."""
+    cells = _CELL_BREAK.split(line.strip())
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return [cell.strip() for cell in cells]
+
+
+def _secret_columns(line: str) -> list[int]:
+    """The columns of a table's header row (`| Service | Admin password |`) that name a secret."""
+    if "|" not in line:
+        return []
+    return [index for index, cell in enumerate(_cells(line)) if _CELL_NAME.match(cell)]
+
+
+def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
+    """Each cell of a table's column named for a secret, as a value alone: the header row, its delimiter
+    row (`|---|:--:|`), then every row down to the first line without a `|`."""
+    number = 1
+    while number < len(lines):
+        delimiter = _cells(lines[number]) if "-" in lines[number] and "|" in lines[number] else []
+        columns = _secret_columns(lines[number - 1]) if delimiter else []
+        if not (columns and all(_DELIMITER_CELL.fullmatch(cell) for cell in delimiter)):
+            number += 1
+            continue
+        number += 1
+        while number < len(lines) and "|" in lines[number]:
+            cells = _cells(lines[number])
+            for column in columns:
+                held = _LONE_LINE.match(cells[column]) if column < len(cells) else None
+                value = held.group("secret") if held else ""
+                if held and looks_secret(value, "") and _lone_secret(value):
+                    yield value, number
+            number += 1
 
 
 def _lone_secret(value: str) -> bool:
@@ -524,6 +615,8 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
             group = "secret" if "secret" in pattern.groupindex else 0
             value = match.group(group)
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
+                continue
+            if pattern is _WHOSE and not _lone_secret(value):
                 continue
             # Only as far back as an ARN's prefix reaches: from the line's start, a long line of
             # keyword matches (a JSON export) was searched again for each (300 KB: 43 s).
