@@ -257,6 +257,39 @@ def test_a_20_megabyte_file_is_truncated_at_the_budget(home: Path, capsys: pytes
     assert "sections)" in left["section"] and left["tokens"] > 6_000_000
 
 
+@pytest.mark.parametrize("trouble", ["link out", "not utf-8", "a folder"])
+def test_a_home_template_that_cannot_be_read_is_an_error_not_the_bundled_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], trouble: str
+) -> None:
+    target = tmp_path / "team-home"
+    assert main(["init", str(target)]) == 0
+    capsys.readouterr()
+    template = target / "context" / "_templates" / "decision.md"
+    template.unlink()
+    outside = tmp_path / "shared-decision.md"
+    outside.write_text("# $number. $title (team format)\n")
+    if trouble == "link out":
+        template.symlink_to(outside)
+        reason = "a symlink that leads out of the context folder; copy the file in instead"
+    elif trouble == "not utf-8":
+        template.write_bytes("# $number. $title, r\u00e9sum\u00e9\n".encode("latin-1"))
+        reason = "it is not UTF-8 text"
+    else:
+        template.mkdir()
+        reason = "Is a directory"
+    assert main(["new-decision", "Adopt CockroachDB"]) == 2
+    err = capsys.readouterr().err
+    assert f"{template}: cannot read it: {reason} (fix it, or remove it to use the bundled template)" in err
+    assert not list((target / "context" / "decisions").glob("*adopt-cockroachdb*"))
+    # Gone, the bundled template is used.
+    if template.is_dir() and not template.is_symlink():
+        template.rmdir()
+    else:
+        template.unlink()
+    assert main(["new-decision", "Adopt CockroachDB"]) == 0
+    assert "Status: Proposed" in Path(capsys.readouterr().out.strip()).read_text()
+
+
 def test_init_then_new_decision_is_selected_for_a_matching_task(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from generator import settings
-from generator.context.sections import DOC_FOLDERS, read_bytes
+from generator.context.sections import DOC_FOLDERS, LEADS_OUT, read_bytes
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
 from generator.plumbing import gitutil
 from generator.template.bundle import REPO_LAYOUT
@@ -333,10 +333,23 @@ def _heading_text(name: str) -> str:
 
 
 def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
-    """The home's own template for a document kind, else the bundled one."""
-    for base in (knowledge.context_dir, settings.bundled_root() / "context"):
-        try:
-            return read_bytes(base, f"_templates/{doc_kind}.md").decode("utf-8")  # not a link out
-        except (OSError, UnicodeDecodeError):
-            continue
-    return "# $number. $title\n\nDate: $date\n"
+    """The home's own template for a document kind, else the bundled one.
+
+    A template of the home's that is there but cannot be used is an error, not a reason to use
+    the bundled one: a document in another format than the team's would be written silently.
+    """
+    name = f"_templates/{doc_kind}.md"
+    try:
+        return read_bytes(knowledge.context_dir, name).decode("utf-8")  # not a link out
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "it is not UTF-8 text"
+        if reason == LEADS_OUT:
+            reason = "a symlink that leads out of the context folder; copy the file in instead"
+        fix = "fix it, or remove it to use the bundled template"
+        raise HomeError(f"{knowledge.context_dir / name}: cannot read it: {reason} ({fix})") from None
+    try:
+        return read_bytes(settings.bundled_root() / "context", name).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "# $number. $title\n\nDate: $date\n"  # an install missing its data files still writes one
