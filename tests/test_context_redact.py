@@ -757,6 +757,13 @@ NAMED_ABOVE = {
     "## Rotate the API token\n\nTokenRotationJob2\n": "## Rotate the API token\n\nTokenRotationJob2\n",
     "### Signing key\n\n- `kms-key-prod-01`\n- `eu-west-1`\n": "### Signing key\n\n- `kms-key-prod-01`\n- `eu-west-1`\n",
     "The token is\nrotated2024 nightly.\n": "The token is\nrotated2024 nightly.\n",
+    # Prose calls nothing but a password a password: a weak one of words goes too, a digest stays.
+    "The VPN admin password:\n\nblue-fish-42\n": f"The VPN admin password:\n\n{R}\n",
+    "Its SMTP_PASS:\n`winter-2024`\n": f"Its SMTP_PASS:\n`{R}`\n",
+    "The admin password:\n\nsha256:4f2a9c1b7d\n": "The admin password:\n\nsha256:4f2a9c1b7d\n",
+    "The deploy token:\n\nblue-fish-42\n": "The deploy token:\n\nblue-fish-42\n",
+    "Token for the pass-through proxy:\n\nproxy-2024-a\n": "Token for the pass-through proxy:\n\nproxy-2024-a\n",
+    "### Password policy\n\n- min-length-12\n": "### Password policy\n\n- min-length-12\n",
 }
 
 
@@ -774,6 +781,9 @@ TABLES = {
     f"Service | Token\n:-- | --:\nbilling | {PW}\n": f"Service | Token\n:-- | --:\nbilling | {R}\n",
     f"| **API key** | Owner |\n| :---: | --- |\n| {PW} | ops |\n\n{PW} again\n": (
         f"| **API key** | Owner |\n| :---: | --- |\n| {R} | ops |\n\n{R} again\n"
+    ),
+    "| VPN | Passwords | Token |\n|---|---|---|\n| eu | blue-fish-42 | blue-cat-43 |\n": (
+        f"| VPN | Passwords | Token |\n|---|---|---|\n| eu | {R} | blue-cat-43 |\n"
     ),
     # Names, paths and identifiers in such a column, and columns that only mention a secret: left alone.
     **{
@@ -799,6 +809,8 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
     [
         (f"Password for admin: {PW}", f"Password for admin: {R}"),
         (f"**Token of the CI bot:** {PW}", f"**Token of the CI bot:** {R}"),
+        ("Password for the VPN admin: blue-fish-42", f"Password for the VPN admin: {R}"),
+        ("Token for the VPN admin: blue-fish-42", "Token for the VPN admin: blue-fish-42"),
         # A colon further on that is a link's, or a date's: prose.
         (
             "add test about unencrypted PKCS#8 private key for RSA (Daiki Ueno) [#29008](https://github.com/n/p/29008)",

@@ -206,10 +206,10 @@ _ASSIGNED = rf"""{_ASSIGNED_BY}["'`]?"""
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
 # The name, whose it is, then the colon ("Password for admin: ...", "**Token of the CI bot:** ..."): a value
-# there must read as a secret (`_lone_secret`), as prose names a key's name so too ("API key for Stripe:
+# there must read as the secret named (`_named_secret`), as prose names a key's name so too ("API key for Stripe:
 # StripeKeyV2 rotation ..."); a `name=value` after it is the next rule's; a colon past a link is none.
 _WHOSE = re.compile(
-    rf"""(?i){_SECRET_NAME}[ \t]+(?:for|of)[ \t][^\n.:=|()\[\]/]{{1,40}}?:[*_]{{0,2}}[ \t]+["'`]?"""
+    rf"""(?i)(?P<name>{_SECRET_NAME})[ \t]+(?:for|of)[ \t][^\n.:=|()\[\]/]{{1,40}}?:[*_]{{0,2}}[ \t]+["'`]?"""
     rf"""(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
@@ -445,11 +445,11 @@ LONE_ALTERNATIONS = 3
 _ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 # A value named above it, alone on its line (`_named_above`), and one in a table's column named for a
-# secret (`_column_values`); each must read as a secret (`_lone_secret`). The name: prose whose line ends
+# secret (`_column_values`); each must read as the secret named (`_named_secret`). The name: prose whose line ends
 # with it and a colon ("The admin password:", `__Password:__`), whose it is ("Password for admin:") or
 # "is" (a wrapped "The staging password is"); or a heading.
 _PROSE = re.compile(
-    rf"""(?i)(?<![A-Za-z0-9\-]){_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+["'*_`]{{0,2}}"""
+    rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
     r"""(?:[ \t]+(?:for|of)[ \t][^\n:]{1,60}?)?(?:[ \t]*:|[ \t]+(?:is|are))[*_]{0,2}[ \t]*$"""
 )
 _HEADING = re.compile(
@@ -468,7 +468,9 @@ _LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
 _BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
-_CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?["'*_`]{{0,2}}$""")
+_CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}(?P<name>{_SECRET_WORD}s?)["'*_`]{{0,2}}$""")
+# A name that says the value is a password, not a token, key or secret (`_named_secret`).
+_PASSWORD_NAME = re.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")
 _CELL_BREAK = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r"[ \t]*:?-+:?[ \t]*")
 # Every pattern of those two rules, for the tests that time each on long lines.
@@ -520,25 +522,29 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
             if held and looks_secret(value, line[held.end() : held.end() + 1]):
                 found.append((KEYWORD, value, number))
         lone = _LONE_LINE.match(line) if number else None
-        if lone and _named_above(lines, number):
+        name = _named_above(lines, number) if lone else None
+        if lone and name is not None:
             value = lone.group("secret")
-            if looks_secret(value, "") and _lone_secret(value):
+            if looks_secret(value, "") and _named_secret(name, value):
                 found.append((KEYWORD, value, number))
     found.extend((KEYWORD, value, number) for value, number in _column_values(lines))
     return found
 
 
-def _named_above(lines: list[str], number: int) -> bool:
-    """Whether prose or a heading naming a secret stands above line `number`, past at most `NAMED_REACH`
-    lines between: blank ones, code fences, block quote markers, and other values alone (a list of
-    them, the first under the name). A value so named must read as one (`_lone_secret`)."""
+def _named_above(lines: list[str], number: int) -> str | None:
+    """The secret's name in prose above line `number` naming it ("" for a heading), past at most
+    `NAMED_REACH` lines between: blank ones, code fences, block quote markers, and other values
+    alone (a list of them, the first under the name); None if there is none."""
     for above in range(number - 1, max(number - 1 - NAMED_REACH, -1), -1):
         line = lines[above]
-        if _PROSE.search(line) or _HEADING.match(line):
-            return True
+        prose = _PROSE.search(line)
+        if prose:
+            return prose.group("name")
+        if _HEADING.match(line):
+            return ""  # a heading names what the section is about ("Password policy"), not always what follows
         if not (_BETWEEN.match(line) or _LONE_LINE.match(line)):
-            return False
-    return False
+            return None
+    return None
 
 
 def _cells(line: str) -> list[str]:
@@ -551,11 +557,11 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in cells]
 
 
-def _secret_columns(line: str) -> list[int]:
-    """The columns of a table's header row (`| Service | Admin password |`) that name a secret."""
+def _secret_columns(line: str) -> dict[int, str]:
+    """The columns of a table's header row (`| Service | Admin password |`) that name a secret, with the name."""
     if "|" not in line:
-        return []
-    return [index for index, cell in enumerate(_cells(line)) if _CELL_NAME.match(cell)]
+        return {}
+    return {index: named.group("name") for index, cell in enumerate(_cells(line)) if (named := _CELL_NAME.match(cell))}
 
 
 def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
@@ -564,19 +570,32 @@ def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     number = 1
     while number < len(lines):
         delimiter = _cells(lines[number]) if "-" in lines[number] and "|" in lines[number] else []
-        columns = _secret_columns(lines[number - 1]) if delimiter else []
+        columns = _secret_columns(lines[number - 1]) if delimiter else {}
         if not (columns and all(_DELIMITER_CELL.fullmatch(cell) for cell in delimiter)):
             number += 1
             continue
         number += 1
         while number < len(lines) and "|" in lines[number]:
             cells = _cells(lines[number])
-            for column in columns:
+            for column, name in columns.items():
                 held = _LONE_LINE.match(cells[column]) if column < len(cells) else None
                 value = held.group("secret") if held else ""
-                if held and looks_secret(value, "") and _lone_secret(value):
+                if held and looks_secret(value, "") and _named_secret(name, value):
                     yield value, number
             number += 1
+
+
+def _named_secret(name: str, value: str) -> bool:
+    """Whether `value`, alone under prose or in a column that names a secret, is the secret.
+
+    Under a password's name, any value `looks_secret` passes but a digest or an ARN: prose does
+    not call a region or a key's name a password, and a weak password (`blue-fish-42`) is still
+    one. Under other names (a token, a key, a secret, or a heading), one that reads as random
+    (`_lone_secret`).
+    """
+    if name and _PASSWORD_NAME.search(name):
+        return not _DIGEST_OR_ARN.match(value)
+    return _lone_secret(value)
 
 
 def _lone_secret(value: str) -> bool:
@@ -589,7 +608,8 @@ def _lone_secret(value: str) -> bool:
     nor a digest's or an ARN's prefix; then any of: upper case, lower case and digits mixed; no
     separator (`-_.:`); or letters and digits alternating `LONE_ALTERNATIONS` times or more within
     its pieces (a UUID, `k9x2-m4q7-zt8w`; `v2.14.0-rc1` alternates twice). A weak password of
-    words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) is missed.
+    words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) does only
+    under a password's name (`_named_secret`).
     """
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
@@ -616,7 +636,7 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
             value = match.group(group)
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
                 continue
-            if pattern is _WHOSE and not _lone_secret(value):
+            if pattern is _WHOSE and not _named_secret(match.group("name"), value):
                 continue
             # Only as far back as an ARN's prefix reaches: from the line's start, a long line of
             # keyword matches (a JSON export) was searched again for each (300 KB: 43 s).
