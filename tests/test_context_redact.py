@@ -622,6 +622,30 @@ IN_A_URL = {
 }
 
 
+URL_OTHER = "Rotate the password monthly; the secret lives in Secrets Manager.\n"
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        *("password", "PASSWORD", "secret", "changeme", "YOUR_PASSWORD", "${DB_PASSWORD}", "$DB_PASSWORD"),
+        *("%DB_PW%", "<password>", "[password]", "****", "xxxxxxxx"),
+    ],
+)
+def test_a_url_password_that_stands_for_one_is_left_and_its_word_stays_everywhere(password: str) -> None:
+    text = f"DATABASE_URL=postgres://app:{password}@db.internal:5432/app\n"
+    example, other = Redactor(None).redact([Piece("runbooks/db.md", 1, text), Piece("runbooks/x.md", 1, URL_OTHER)])
+    assert (example.text, other.text, example.findings) == (text, URL_OTHER, ())
+
+
+@pytest.mark.parametrize("password", ["hunter2x", "p4ssw0rd", "12345678", "password@2024x", "secret@db", "aaaaaaa1"])
+def test_a_weak_url_password_is_redacted_whole_and_only_it(password: str) -> None:
+    text = f"DATABASE_URL=postgres://app:{password}@db.internal:5432/app\n"
+    found, other = Redactor(None).redact([Piece("runbooks/db.md", 1, text), Piece("runbooks/x.md", 1, URL_OTHER)])
+    assert found.text == "DATABASE_URL=postgres://app:[REDACTED: Basic Auth Credentials]@db.internal:5432/app\n"
+    assert other.text == URL_OTHER and found.values == ((password, "Basic Auth Credentials"),)
+
+
 @pytest.mark.parametrize("line", IN_A_URL)
 def test_a_url_loses_its_password_and_keeps_its_user_and_host(line: str) -> None:
     [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, f"## Connect\n\n```bash\n{line}\n```\n")])

@@ -497,6 +497,18 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                 text_lines = text.split("\n")
                 found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
                 offset += len(text_lines)
+            # A URL's password whole (every rule's stops at its first `@`): `password@2024x` is redacted
+            # wherever it appears, not the word `password`. One that only stands for a password is an
+            # example (`postgres://app:password@db`): redacted, the word would go from every text.
+            found = [
+                (
+                    kind,
+                    _url_password(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else value,
+                    at,
+                )
+                for kind, value, at in found
+            ]
+            found = [item for item in found if not (item[0] == rules.BASIC_AUTH and rules.stands_for_one(item[1]))]
             # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
             # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
             patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
@@ -590,6 +602,12 @@ def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple
         spans.append((start, end))
         start = line.find(value, end)
     return spans
+
+
+def _url_password(line: str, value: str) -> str:
+    """A URL's password found up to its first `@` in `line`, whole (see `_password_end`)."""
+    start = line.find(value + "@")
+    return line[start : _password_end(line, start + len(value))] if start >= 0 else value
 
 
 def _password_end(line: str, at: int) -> int:

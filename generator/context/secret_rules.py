@@ -292,6 +292,12 @@ BASIC_AUTH = "Basic Auth Credentials"
 _BASIC_HEADER = re.compile(
     r"(?i)\bAuthorization:[ \t]*Basic[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"
 )
+# `stands_for_one`
+_STANDS_FOR_ONE = re.compile(
+    r"(?i)^(?:(?:your|my|the|db|database|user|admin)?[_\-]?"
+    r"(?:pass(?:word|wd)?|pwd|pw|secret|token|key|changeme|changeit|example|placeholder|redacted|dummy)"
+    r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|<[^<>]*>|\[[^\[\]]*\]|(.)\1{2,})$"
+)
 # A name holding a secret word, bounded on both sides.
 _NAMED = rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"""
 # Other `Authorization:` schemes than Basic and Bearer (their own rules) and NTLM, Negotiate and Digest
@@ -676,6 +682,14 @@ def _basic_credentials(value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return ":" in decoded and decoded.isprintable()
+
+
+def stands_for_one(password: str) -> bool:
+    """Whether a URL's password is a placeholder: a word that names one (`password`, `secret`,
+    `changeme`, `YOUR_PASSWORD`), a variable (`${DB_PASSWORD}`, `$PW`, `%PW%`), a name in angle or
+    square brackets (`<password>`), or one character three times or more (`****`, `xxxxxxxx`). A weak
+    real one (`hunter2x`, `p4ssw0rd`, `12345678`) is none of these."""
+    return bool(_STANDS_FOR_ONE.match(password))
 
 
 def looks_secret(value: str, after: str) -> bool:
