@@ -622,6 +622,38 @@ IN_A_URL = {
 }
 
 
+# Where a secret is kept, and what describes it, is what code that fetches it needs: a name ending in
+# `_name`, `_arn`, `_path`, `_header`... gives no secret, nor does an ARN or a path of two parts.
+REFERENCES = [
+    "secret_name: prod/db/billing-2024",
+    'secret_name: "prod/db/billing-2024"',
+    "secret_arn: arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-db-Ab2CdE",
+    'db_password_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-Ab2"',
+    "DB_PASSWORD_SSM_PATH=/prod/billing/db_password2",
+    "SECRET=/prod-uk/partner-bridge/petropass/acct-0193",
+    "api_key_header: X-Api-Key-2",
+    "tokenTtl: 3600s2",
+    "password_filename: secrets2.txt",
+    "- name: DB_PASSWORD_ARN\n  value: arn:aws:ssm:eu-west-1:1:parameter/x2",
+    "TOKEN_NAME:\n\nbilling-token-2024\n",
+]
+
+
+@pytest.mark.parametrize("text", REFERENCES)
+def test_where_a_secret_is_kept_is_no_secret(text: str) -> None:
+    [result] = Redactor(None).redact([Piece("modules/db.md", 1, text + "\n")])
+    assert (result.text, result.findings) == (text + "\n", ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["db_password: Kp9xT2mQ7w", 'password: "Kp9xT2mQ7w"', "SECRET_ID=Kp9xT2mQ7w", "password = /Kp9xT2mQ7w"],
+)
+def test_a_secret_by_a_name_that_is_not_a_reference_is_still_redacted(text: str) -> None:
+    [result] = Redactor(None).redact([Piece("modules/db.md", 1, text + "\n")])
+    assert "Kp9xT2mQ7w" not in result.text and result.findings
+
+
 URL_OTHER = "Rotate the password monthly; the secret lives in Secrets Manager.\n"
 
 

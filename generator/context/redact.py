@@ -489,7 +489,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                     value = _unquoted_word(value, lines[at])
                 # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
                 # code, and redacting names would cost the model the code's meaning.
-                if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value)):
+                if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value, lines[at])):
                     found.append((secret.type, value, at))
             # Each text on its own: a command continued at one text's end does not go on in the next.
             offset = 0
@@ -556,10 +556,13 @@ def _unquoted_word(value: str, line: str) -> str:
     return value.split(maxsplit=1)[0]
 
 
-def _plausible(value: str) -> bool:
-    """A quoted value by a secret-like name that could be a secret: `looks_secret`, or a long word without spaces."""
+def _plausible(value: str, line: str) -> bool:
+    """A value by a secret-like name that could be a secret: `looks_secret`, or a long word without
+    spaces; and not one given to a name that refers to a secret (`secret_rules.names_a_reference`)."""
     from generator.context import secret_rules as rules
 
+    if rules.names_a_reference(line, value):
+        return False
     if rules.looks_secret(value, ""):
         return True
     return len(value) >= 12 and not any(c.isspace() for c in value) and not rules.PLACEHOLDER.search(value)

@@ -47,7 +47,19 @@ _SECRET_WORD = (
 # word boundary through any name characters before the word, a long run of them with many boundaries
 # (`ab12-ab12-...`, a base64url blob) ran from each to the run's end and back (20 KB: 30 s). What follows
 # is bounded and never given back, so that a line of `passwordpassword...` is linear too.
-_SECRET_NAME = rf"{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"
+# A name ending in one of these holds what refers to a secret or describes it, not the secret
+# (`SECRET_NAME`, `db_password_secret_arn`, `DB_PASSWORD_SSM_PATH`, `api_key_header`, `tokenTtl`): its
+# value (`prod/billing/db2`, an ARN, `X-Api-Key-2`) is what the model needs to write code that fetches
+# the secret. (Not `id`: `private_key_id` is a key's.) Each a look-behind: theirs must have one width.
+_REFERENCE_SUFFIXES = (
+    "name", "names", "arn", "path", "region", "version", "header", "ttl", "length", "file", "filename",
+    "url", "uri", "endpoint", "policy", "prefix", "field", "label", "type", "format", "rotation", "expiry",
+)  # fmt: skip
+_NOT_A_REFERENCE = "".join(f"(?<!{suffix})" for suffix in _REFERENCE_SUFFIXES)
+_REFERENCE_END = re.compile(rf"(?i)(?:{'|'.join(_REFERENCE_SUFFIXES)})$")
+# detect-secrets' own findings are checked by the name before the value (`names_a_reference`).
+_REFERENCE_NAME = re.compile(rf"""(?i)(?:{"|".join(_REFERENCE_SUFFIXES)})["'`]?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?$""")
+_SECRET_NAME = rf"{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+{_NOT_A_REFERENCE}"
 # A long option whose name ends in one (`--password`, `--client-secret`, `--pass`; not `--password-file`)
 # or redis-server's `--requirepass` and `--masterauth`,
 # but not one that turns it off or asks for it (`--no-password`, `--ask-vault-password`).
@@ -226,8 +238,11 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 # or opening a generic's list (`Map<String, Key2>`), and in a value with a blank, with a number
 # (`length>=12, 1 digit`, `every <90 days`) or as an arrow (`Vault -> secret/db2`, `kv/app2 => key`):
 # a password may hold one, even with a blank (`Kp9<xT2!mQ`, `Qm7>=9kLm2x`, `I <3 Lisbon 2024`).
+# Also where a secret is kept: an ARN, a path of two parts or more (`/prod/billing/db2`, a Secrets
+# Manager or Parameter Store name; a file).
 PLACEHOLDER = re.compile(
     r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>"
+    r"|^arn:|^(?:\.{0,2}|~)/[\w.\-]+(?:/[\w.\-]+)+/?$"
     r"|\s[<>]=?\s|\w<\w+,\s|^(?=.*\s).*?(?:\s[-=]>\s|[<>]=\s*\d|[<>]\d{2})|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
     r"|\.(?:pem|pfx|p12|crt|cer|der|key|jks|keystore|kdbx|gpg|asc)$"
     r"|^(?:var|local|data|module|each|self|random_[a-z_]+|aws_[a-z_]+|google_[a-z_]+|azurerm_[a-z_]+)\.",
@@ -299,7 +314,7 @@ _STANDS_FOR_ONE = re.compile(
     r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|<[^<>]*>|\[[^\[\]]*\]|(.)\1{2,})$"
 )
 # A name holding a secret word, bounded on both sides.
-_NAMED = rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+"""
+_NAMED = rf"""[A-Za-z0-9_.\-]{{0,100}}?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+{_NOT_A_REFERENCE}"""
 # Other `Authorization:` schemes than Basic and Bearer (their own rules) and NTLM, Negotiate and Digest
 # (handshakes, not secrets): `token ...`, `Splunk ...`, none, also as a JSON key;
 # the value ends the header (in `AWS4-HMAC-SHA256 Credential=..., Signature=...` nothing does) and is as
@@ -599,6 +614,8 @@ def _named_secret(name: str, value: str) -> bool:
     one. Under other names (a token, a key, a secret, or a heading), one that reads as random
     (`_lone_secret`).
     """
+    if _REFERENCE_END.search(name):
+        return False  # `TOKEN_NAME:` over the token's name
     if name and _PASSWORD_NAME.search(name):
         return not _DIGEST_OR_ARN.match(value)
     return _lone_secret(value)
@@ -682,6 +699,13 @@ def _basic_credentials(value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return ":" in decoded and decoded.isprintable()
+
+
+def names_a_reference(line: str, value: str) -> bool:
+    """Whether `value` is assigned in `line` to a name that refers to a secret (`SECRET_NAME: ...`,
+    `db_password_arn = ...`; see `_REFERENCE_SUFFIXES`)."""
+    start = line.find(value)
+    return start > 0 and bool(_REFERENCE_NAME.search(line, max(0, start - 40), start))
 
 
 def stands_for_one(password: str) -> bool:
