@@ -820,6 +820,29 @@ NAMED_ABOVE = {
     "The deploy token:\n\nblue-fish-42\n": "The deploy token:\n\nblue-fish-42\n",
     "Token for the pass-through proxy:\n\nproxy-2024-a\n": "Token for the pass-through proxy:\n\nproxy-2024-a\n",
     "### Password policy\n\n- min-length-12\n": "### Password policy\n\n- min-length-12\n",
+    # "is:" too; a list goes whole, however long, blank lines between its items or not.
+    f"The staging admin password is:\n\n```\n{PW}\n```\n": f"The staging admin password is:\n\n```\n{R}\n```\n",
+    "Break-glass passwords:\n\n" + "".join(f"- Xk9pQ2wLm{n}a\n\n" for n in range(10)): (
+        "Break-glass passwords:\n\n" + f"- {R}\n\n" * 10
+    ),
+    "The admin password:\n\nk3J/9xQ+2mZa7Lp=\n": f"The admin password:\n\n{R}\n",
+    "The admin password:\n\nXk9p$Q2wLm7\n": f"The admin password:\n\n{R}\n",
+    # Prose that says whose it is leads a list of hosts as often as it gives a password.
+    **{
+        text: text
+        for text in [
+            "Rotate the admin password for these hosts:\n\n- db-prod-01\n- nginx-01\n",
+            "After changing the database password for the app, restart these pods:\n\n```\nbilling-api-7d9f\n```\n",
+            "The root password of db01 was rotated in:\n\nINC-2024-0412\n",
+            "The password for svc-ci expires on:\n\n2025-01-31\n",
+            "## Fix for the leaked token\n\n`3f9a2c1b`\n",
+            "## Breaking changes to the API token\n\n- v2alpha1\n",
+            "## Secrets\n\n- `AzureSqlAdmin01`\n- `SqlAdminPassword2`\n",
+            "IPsec PSK:\n\n`ike2-aes256-sha256`\n",
+            "Expiry date of the API token:\n\n2025-01-01T00:00:00Z\n",
+            "The admin password:\n\nscripts/reset2.sh\n",
+        ]
+    },
 }
 
 
@@ -838,9 +861,12 @@ TABLES = {
     f"| **API key** | Owner |\n| :---: | --- |\n| {PW} | ops |\n\n{PW} again\n": (
         f"| **API key** | Owner |\n| :---: | --- |\n| {R} | ops |\n\n{R} again\n"
     ),
-    "| VPN | Passwords | Token |\n|---|---|---|\n| eu | blue-fish-42 | blue-cat-43 |\n": (
-        f"| VPN | Passwords | Token |\n|---|---|---|\n| eu | {R} | blue-cat-43 |\n"
-    ),
+    f"\ufeff| VPN | Password |\n|---|---|\n| eu | {PW} |\n": f"\ufeff| VPN | Password |\n|---|---|\n| eu | {R} |\n",
+    # A column says as often where a password is kept: its cells must read as random, even under "Password".
+    **{
+        f"| Service | Password |\n|---|---|\n| Jenkins | {cell} |\n": f"| Service | Password |\n|---|---|\n| Jenkins | {cell} |\n"
+        for cell in ["1Password", "kv-prod-01", "2024-05-01", "db01:5432", "python3.11", "bcrypt-4.1.2", "blue-fish-42"]
+    },
     # Names, paths and identifiers in such a column, and columns that only mention a secret: left alone.
     **{
         table: table
@@ -865,8 +891,13 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
     [
         (f"Password for admin: {PW}", f"Password for admin: {R}"),
         (f"**Token of the CI bot:** {PW}", f"**Token of the CI bot:** {R}"),
-        ("Password for the VPN admin: blue-fish-42", f"Password for the VPN admin: {R}"),
-        ("Token for the VPN admin: blue-fish-42", "Token for the VPN admin: blue-fish-42"),
+        (f"Password for grafana.example.com: {PW}", f"Password for grafana.example.com: {R}"),
+        (f"Password for admin (staging): {PW}", f"Password for admin (staging): {R}"),
+        (f"Password to the admin console: {PW}", f"Password to the admin console: {R}"),
+        (f"The admin password is: {PW}", f"The admin password is: {R}"),
+        # Whose it is, then a colon, is as often prose: the value must read as random.
+        ("Password for the VPN admin: blue-fish-42", "Password for the VPN admin: blue-fish-42"),
+        ("The password for svc-ci expires on: 2025-01-31", "The password for svc-ci expires on: 2025-01-31"),
         # A colon further on that is a link's, or a date's: prose.
         (
             "add test about unencrypted PKCS#8 private key for RSA (Daiki Ueno) [#29008](https://github.com/n/p/29008)",
@@ -1116,6 +1147,8 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
         "| password " * 20_000 + "x",
         "The password for " * 15_000 + "x",
         "```" + "`" * 200_000 + "x",
+        "# " + " " * 200_000 + "x",
+        "## a b " + "password" * 25_000,
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
@@ -1127,6 +1160,17 @@ def test_long_adversarial_lines_take_linear_time(line: str) -> None:
         for _ in pattern.finditer(line):
             pass
     assert time.perf_counter() - started < 2, "quadratic backtracking"
+
+
+def test_a_long_run_of_blanks_after_a_name_is_not_cubic() -> None:
+    # One of detect-secrets' patterns took 230 s on `password`, 4,000 blanks and a word; a run is cut short
+    # before its patterns see it (the own rules still read the line whole).
+    started = time.perf_counter()
+    [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, "password" + " " * 4_000 + "x\n")])
+    assert time.perf_counter() - started < 2 and result.findings == ()
+    line = "password:" + " " * 60 + "Kp9xT2mQ7w\n"
+    [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, line)])
+    assert result.text == line.replace("Kp9xT2mQ7w", "[REDACTED: Secret Keyword]")
 
 
 # Values continued on indented lines, as ini and YAML read them (detect-secrets reads a file alone as ini).

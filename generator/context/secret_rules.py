@@ -8,7 +8,7 @@ argument (`--password ...`, `--client-secret ...`, `sshpass -p ...`, keytool's `
 openssl's `pass:...`, SQL's `IDENTIFIED BY '...'` and `WITH PASSWORD '...'`) or as a positional
 argument (`rabbitmqctl add_user NAME ...`, `echo ... | docker login --password-stdin`), and
 more. `FOLLOWING` finds values on the line below their name (a Kubernetes `value:`, a YAML
-key's indented value, SQL broken after `IDENTIFIED BY`), `_named_above` random-looking values
+key's indented value, SQL broken after `IDENTIFIED BY`), `_named_values` random-looking values
 alone a few lines below prose or a heading naming them, `_column_values` those in a table's
 column named for a secret; a command continued over lines with
 `\\` is read joined, as the shell reads it; and long unquoted tokens that mix upper case,
@@ -212,17 +212,18 @@ _DOCKER_ENV = (
 # words of prose and "is" ("is still ...").
 _ASSIGNED_BY = (
     r"""(?:["'*_]{0,2}\s*(?::=|=>|[:=])[*_]{0,2}\s*|["'*_`]{0,2}[ \t]*\|[ \t]*"""
-    r"""|[^\n.:=]{0,40}?\s(?:is|was|are)(?:[ \t]+(?:still|now|currently|temporarily))?\s+)"""
+    r"""|[^\n.:=]{0,40}?\s(?:is|was|are)(?:[ \t]+(?:still|now|currently|temporarily))?:?\s+)"""
 )
 _ASSIGNED = rf"""{_ASSIGNED_BY}["'`]?"""
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
-# The name, whose it is, then the colon ("Password for admin: ...", "**Token of the CI bot:** ..."): a value
-# there must read as the secret named (`_named_secret`), as prose names a key's name so too ("API key for Stripe:
-# StripeKeyV2 rotation ..."); a `name=value` after it is the next rule's; a colon past a link is none.
+# The name, whose it is, then the colon ("Password for db01.prod: ...", "**Token of the CI bot:** ..."): a
+# value there must read as random (`_lone_secret`), as prose names other things so too ("API key for
+# Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
+# after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
 _WHOSE = re.compile(
-    rf"""(?i)(?P<name>{_SECRET_NAME})[ \t]+(?:for|of)[ \t][^\n.:=|()\[\]/]{{1,40}}?:[*_]{{0,2}}[ \t]+["'`]?"""
-    rf"""(?![A-Za-z0-9_.\-]*=){_VALUE}"""
+    rf"""(?i){_SECRET_NAME}[ \t]+(?:for|of|to|on|in)[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?:[*_]{{0,2}}"""
+    rf"""[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
@@ -461,35 +462,42 @@ _SQL_VALUE = rf"""^[ \t]*+(?:BY[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
 # (`sha256:4f2a...`) or an ARN, and how often letters and digits alternate in a random one.
 _DIGEST_OR_ARN = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]|arn):", re.IGNORECASE)
 LONE_ALTERNATIONS = 3
+_PIECES = re.compile(r"[^A-Za-z0-9]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ]\d)")
+_VERSION = re.compile(r"(?i)v?\d+(?:\.\d+)*(?:[-.]?(?:alpha|beta|rc|pre|dev|post)[.\-]?\d*)?$")
 # An ARN's parts are no names a value is given to (`arn:aws:secretsmanager:eu-west-1:...:secret:db-Ab2`
 # is where a secret is kept, not one): a keyword match that starts inside one is dropped (`_matches`).
 _ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
-# A value named above it, alone on its line (`_named_above`), and one in a table's column named for a
-# secret (`_column_values`); each must read as the secret named (`_named_secret`). The name: prose whose line ends
-# with it and a colon ("The admin password:", `__Password:__`), whose it is ("Password for admin:") or
-# "is" (a wrapped "The staging password is"); or a heading.
+# A value named above it, alone on its line (`_named_values`), and one in a table's column named for a
+# secret (`_column_values`); each must read as the secret named (`_named_secret`). The name: prose whose
+# line ends with it and a colon ("The admin password:", `__Password:__`), whose it is ("Password for
+# admin:") or "is" (a wrapped "The staging password is", "is:"); or a heading.
 _PROSE = re.compile(
     rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
-    r"""(?:[ \t]+(?:for|of)[ \t][^\n:]{1,60}?)?(?:[ \t]*:|[ \t]+(?:is|are))[*_]{0,2}[ \t]*$"""
+    r"""(?P<whose>[ \t]+(?:for|of|to|on|in)[ \t][^\n:]{1,60}?)?(?:[ \t]+(?:is|are)[ \t]*:?|[ \t]*:)[*_]{0,2}[ \t]*$"""
 )
+# A heading is a label when it is short and ends with the name in the singular ("### Staging admin
+# password"); a longer one, or a plural, names the section's subject ("## Fix for the leaked token",
+# "## Secrets"), and what follows it is no value of it.
 _HEADING = re.compile(
-    rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]+(?:[^\n]{{0,80}}?[ \t])?{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+"""
+    rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}{_SECRET_WORD}(?![A-Za-z0-9])"""
     r"""[ \t]*:?[ \t]*#*[ \t]*$"""
 )
-# The value: one word, no path or URL (`./reset2.sh`), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
+# The value: one word, no path or URL (`./reset2.sh`; a `/` inside is base64's, and `$` a password's, but
+# neither may start it: a variable or a path), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
 # in quotes, inline code or emphasis or not (then any quote inside it is its own); before it, a block
 # quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a line of blanks
 # split every way between those parts was quadratic.)
-_LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$])[^\s,;<>(){}\[\]$/]{8,200}?)(?P=lone)"""
+_LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.])(?!\S*//)[^\s,;<>(){}\[\]]{8,200}?)(?P=lone)"""
 _VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?:(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
 _LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
-# What may stand between the name and its value: blank lines, a code fence, other values alone (a list of
-# them, the first under the name), up to `NAMED_REACH` lines.
+# What may stand between the name and its value, or between two values of a list under it: blank lines, a
+# code fence, block quote markers, up to `NAMED_REACH` lines in a row.
 _BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
-_CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}(?P<name>{_SECRET_WORD}s?)["'*_`]{{0,2}}$""")
+_CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?["'*_`]{{0,2}}$""")
 # A name that says the value is a password, not a token, key or secret (`_named_secret`).
 _PASSWORD_NAME = re.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")
 _CELL_BREAK = re.compile(r"(?<!\\)\|")
@@ -542,35 +550,45 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
             value = held.group("secret") if held else ""
             if held and looks_secret(value, line[held.end() : held.end() + 1]):
                 found.append((KEYWORD, value, number))
-        lone = _LONE_LINE.match(line) if number else None
-        name = _named_above(lines, number) if lone else None
-        if lone and name is not None:
-            value = lone.group("secret")
-            if looks_secret(value, "") and _named_secret(name, value):
-                found.append((KEYWORD, value, number))
+    found.extend((KEYWORD, value, number) for value, number in _named_values(lines))
     found.extend((KEYWORD, value, number) for value, number in _column_values(lines))
     return found
 
 
-def _named_above(lines: list[str], number: int) -> str | None:
-    """The secret's name in prose above line `number` naming it ("" for a heading), past at most
-    `NAMED_REACH` lines between: blank ones, code fences, block quote markers, and other values
-    alone (a list of them, the first under the name); None if there is none."""
-    for above in range(number - 1, max(number - 1 - NAMED_REACH, -1), -1):
-        line = lines[above]
+def _named_values(lines: list[str]) -> Iterator[tuple[str, int]]:
+    """Each value alone on its line below prose or a heading naming a secret, that reads as the
+    secret named (`_named_secret`): the first one, up to `NAMED_REACH` blank, fence or quote lines
+    below the name, and the rest of a list of them, each as close to the one before. One pass."""
+    name: str | None = None  # the name in force, "" when it asks for a value that reads as random
+    gap = 0
+    for number, line in enumerate(lines):
         prose = _PROSE.search(line)
         if prose:
-            return prose.group("name")
+            # Prose that says whose it is ("the password for these hosts:") as often leads a list of
+            # hosts or pods as it gives a password: what is under it must read as random.
+            name = "" if prose.group("whose") else prose.group("name")
+            gap = 0
+            continue
         if _HEADING.match(line):
-            return ""  # a heading names what the section is about ("Password policy"), not always what follows
-        if not (_BETWEEN.match(line) or _LONE_LINE.match(line)):
-            return None
-    return None
+            name, gap = "", 0
+            continue
+        if name is None:
+            continue
+        lone = _LONE_LINE.match(line)
+        if lone:
+            gap = 0
+            value = lone.group("secret")
+            if looks_secret(value, "") and _named_secret(name, value):
+                yield value, number
+        elif _BETWEEN.match(line) and gap < NAMED_REACH:
+            gap += 1
+        else:
+            name = None
 
 
 def _cells(line: str) -> list[str]:
     """A table row's cells (the pipes at its ends are no cell's bounds; `\\|` is a cell's own)."""
-    cells = _CELL_BREAK.split(line.strip())
+    cells = _CELL_BREAK.split(line.strip().lstrip("\ufeff"))  # a file's byte-order mark is no cell's
     if cells and not cells[0].strip():
         cells = cells[1:]
     if cells and not cells[-1].strip():
@@ -578,11 +596,11 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in cells]
 
 
-def _secret_columns(line: str) -> dict[int, str]:
-    """The columns of a table's header row (`| Service | Admin password |`) that name a secret, with the name."""
+def _secret_columns(line: str) -> list[int]:
+    """The columns of a table's header row (`| Service | Admin password |`) that name a secret."""
     if "|" not in line:
-        return {}
-    return {index: named.group("name") for index, cell in enumerate(_cells(line)) if (named := _CELL_NAME.match(cell))}
+        return []
+    return [index for index, cell in enumerate(_cells(line)) if _CELL_NAME.match(cell)]
 
 
 def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
@@ -591,33 +609,36 @@ def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     number = 1
     while number < len(lines):
         delimiter = _cells(lines[number]) if "-" in lines[number] and "|" in lines[number] else []
-        columns = _secret_columns(lines[number - 1]) if delimiter else {}
+        columns = _secret_columns(lines[number - 1]) if delimiter else []
         if not (columns and all(_DELIMITER_CELL.fullmatch(cell) for cell in delimiter)):
             number += 1
             continue
         number += 1
         while number < len(lines) and "|" in lines[number]:
             cells = _cells(lines[number])
-            for column, name in columns.items():
+            for column in columns:
                 held = _LONE_LINE.match(cells[column]) if column < len(cells) else None
                 value = held.group("secret") if held else ""
-                if held and looks_secret(value, "") and _named_secret(name, value):
+                # A column says what kind of thing its cells are, as often where a password is kept
+                # (`1Password`, `kv-prod-01`) as the password: they must read as random.
+                if held and looks_secret(value, "") and _named_secret("", value):
                     yield value, number
             number += 1
 
 
 def _named_secret(name: str, value: str) -> bool:
-    """Whether `value`, alone under prose or in a column that names a secret, is the secret.
+    """Whether `value`, alone under prose naming a secret `name`, or after "Password for admin:", is
+    the secret ("" for a name that asks more: see the callers).
 
-    Under a password's name, any value `looks_secret` passes but a digest or an ARN: prose does
-    not call a region or a key's name a password, and a weak password (`blue-fish-42`) is still
-    one. Under other names (a token, a key, a secret, or a heading), one that reads as random
-    (`_lone_secret`).
+    Under a password's name, any value `looks_secret` passes but a digest, an ARN, a date or a
+    path: prose does not call a region or a key's name a password, and a weak password
+    (`blue-fish-42`) is still one. Under other names (a token, a key, a secret), one that reads as
+    random (`_lone_secret`).
     """
     if _REFERENCE_END.search(name):
         return False  # `TOKEN_NAME:` over the token's name
-    if name and _PASSWORD_NAME.search(name):
-        return not _DIGEST_OR_ARN.match(value)
+    if name and _PASSWORD_NAME.search(name) and "/" not in value:
+        return not (_DIGEST_OR_ARN.match(value) or _DATE.match(value))
     return _lone_secret(value)
 
 
@@ -630,24 +651,24 @@ def _lone_secret(value: str) -> bool:
     Letters and digits both, and not names run together (`TokenRotationJob2` under "## Tokens:"),
     nor a digest's or an ARN's prefix; then any of: upper case, lower case and digits mixed; no
     separator (`-_.:`); or letters and digits alternating `LONE_ALTERNATIONS` times or more within
-    its pieces (a UUID, `k9x2-m4q7-zt8w`; `v2.14.0-rc1` alternates twice). A weak password of
+    one of its pieces (a UUID, `k9x2-m4q7-zt8w`; not `v2.14.0-rc1`, `ike2-aes256-sha256`). Dates,
+    times and versions are none (`2025-01-01T00:00:00Z`, `v2alpha1`). A weak password of
     words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) does only
     under a password's name (`_named_secret`).
     """
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
-    if _DIGEST_OR_ARN.match(value) or made_of_words(value):
+    if _DIGEST_OR_ARN.match(value) or _DATE.match(value) or _VERSION.match(value) or made_of_words(value):
         return False
     if any(c.isupper() for c in value) and any(c.islower() for c in value):
         return True
     if not any(c in "-_.:" for c in value):
         return True
-    alternations = sum(
-        first.isdigit() != second.isdigit()
-        for first, second in itertools.pairwise(value)
-        if first.isalnum() and second.isalnum()
-    )
-    return alternations >= LONE_ALTERNATIONS
+    return any(_alternations(piece) >= LONE_ALTERNATIONS for piece in _PIECES.split(value))
+
+
+def _alternations(piece: str) -> int:
+    return sum(first.isdigit() != second.isdigit() for first, second in itertools.pairwise(piece))
 
 
 def _matches(line: str) -> list[tuple[str, str, int]]:
@@ -659,7 +680,7 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
             value = match.group(group)
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
                 continue
-            if pattern is _WHOSE and not _named_secret(match.group("name"), value):
+            if pattern is _WHOSE and not _lone_secret(value):
                 continue
             # Only as far back as an ARN's prefix reaches: from the line's start, a long line of
             # keyword matches (a JSON export) was searched again for each (300 KB: 43 s).
