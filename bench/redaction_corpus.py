@@ -2,6 +2,8 @@
 
     python bench/redaction_corpus.py [--baseline REV] [--corpus DIR ...] [--verbose]
 
+(The default baseline, f436991, is the revision before the named-value and reference rules.)
+
 Every finding removes its value from every text of a request, so a false positive costs the
 model a word everywhere (a URL example `postgres://app:password@db` once took "password" out
 of every runbook), and a miss sends a secret. This script scans each markdown file of the
@@ -63,7 +65,7 @@ def markdown_files(folders: list[Path]) -> list[Path]:
 
 
 def scan(checkout: Path, files: list[Path]) -> list[tuple[str, int, str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(checkout), "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="scaffold-rc-")}
+    env = {**os.environ, "PYTHONPATH": str(checkout)}  # Redactor(None): no cache is read or written
     names = "\n".join(str(path) for path in files)
     done = subprocess.run(
         [sys.executable, "-c", _SCAN], input=names, capture_output=True, text=True, env=env, cwd=checkout, check=False
@@ -90,7 +92,7 @@ def archive(revision: str, into: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", default="HEAD~1", help="git revision to compare with (default HEAD~1)")
+    parser.add_argument("--baseline", default="f436991", help="git revision to compare with (default f436991)")
     parser.add_argument("--corpus", type=Path, nargs="*", default=[], help="more folders of markdown to scan")
     parser.add_argument("--verbose", "-v", action="store_true", help="list each finding only one side has")
     args = parser.parse_args(argv)

@@ -257,7 +257,7 @@ def test_a_20_megabyte_file_is_truncated_at_the_budget(home: Path, capsys: pytes
     assert "sections)" in left["section"] and left["tokens"] > 6_000_000
 
 
-@pytest.mark.parametrize("trouble", ["link out", "not utf-8", "a folder"])
+@pytest.mark.parametrize("trouble", ["link out", "not utf-8", "a folder", "dangling"])
 def test_a_home_template_that_cannot_be_read_is_an_error_not_the_bundled_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], trouble: str
 ) -> None:
@@ -274,12 +274,16 @@ def test_a_home_template_that_cannot_be_read_is_an_error_not_the_bundled_one(
     elif trouble == "not utf-8":
         template.write_bytes("# $number. $title, r\u00e9sum\u00e9\n".encode("latin-1"))
         reason = "it is not UTF-8 text"
+    elif trouble == "dangling":
+        template.symlink_to(tmp_path / "gone.md")
+        reason = "a symlink to a file that does not exist"
     else:
         template.mkdir()
         reason = "Is a directory"
     assert main(["new-decision", "Adopt CockroachDB"]) == 2
     err = capsys.readouterr().err
-    assert f"{template}: cannot read it: {reason} (fix it, or remove it to use the bundled template)" in err
+    expected = f"{template}: cannot read it: {reason} (fix it, or remove it to use the bundled template)"
+    assert (f"{template}: {reason}" if trouble == "dangling" else expected) in err
     assert not list((target / "context" / "decisions").glob("*adopt-cockroachdb*"))
     # Gone, the bundled template is used.
     if template.is_dir() and not template.is_symlink():

@@ -342,9 +342,11 @@ def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
     try:
         return read_bytes(knowledge.context_dir, name).decode("utf-8")  # not a link out
     except FileNotFoundError:
-        pass
+        if (knowledge.context_dir / name).is_symlink():
+            raise HomeError(f"{knowledge.context_dir / name}: a symlink to a file that does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "it is not UTF-8 text"
+        undecodable = isinstance(error, UnicodeDecodeError)
+        reason = "it is not UTF-8 text" if undecodable else getattr(error, "strerror", None) or str(error)
         if reason == LEADS_OUT:
             reason = "a symlink that leads out of the context folder; copy the file in instead"
         fix = "fix it, or remove it to use the bundled template"

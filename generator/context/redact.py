@@ -491,6 +491,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             for _, secret in collection:
                 at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
                 value = secret.secret_value
+                if value and at is not None and " " * LONG_BLANKS in value:
+                    value = _unsqueezed(value, lines[at])
                 if secret.type == rules.KEYWORD and value and at is not None:
                     value = _unquoted_word(value, lines[at])
                 # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
@@ -506,15 +508,16 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             # A URL's password whole (every rule's stops at its first `@`): `password@2024x` is redacted
             # wherever it appears, not the word `password`. One that only stands for a password is an
             # example (`postgres://app:password@db`): redacted, the word would go from every text.
+            # Each place on the line the value stops at an `@` is widened: the first may be an example's
+            # (`://app:password@db` and `://app:password@2024x@db` on one line).
             found = [
-                (
-                    kind,
-                    _url_password(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else value,
-                    at,
-                )
+                (kind, whole, at)
                 for kind, value, at in found
+                for whole in (
+                    _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
+                )
+                if not (kind == rules.BASIC_AUTH and rules.stands_for_one(whole))
             ]
-            found = [item for item in found if not (item[0] == rules.BASIC_AUTH and rules.stands_for_one(item[1]))]
             # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
             # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
             patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
@@ -546,6 +549,14 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                     (index, start, end, kind, True) for start, end in _spans(line, value, patterns[kind])
                 )
     return result
+
+
+def _unsqueezed(value: str, line: str) -> str:
+    """A value detect-secrets found on `line` as it was given it (runs of blanks cut to `LONG_BLANKS`),
+    as it is in `line`, so that it is found there and redacted."""
+    pattern = f"[ \t]{{{LONG_BLANKS},}}".join(re.escape(part) for part in value.split(" " * LONG_BLANKS))
+    found = re.search(pattern, line)
+    return found.group(0) if found else value
 
 
 def _unquoted_word(value: str, line: str) -> str:
@@ -613,10 +624,14 @@ def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple
     return spans
 
 
-def _url_password(line: str, value: str) -> str:
-    """A URL's password found up to its first `@` in `line`, whole (see `_password_end`)."""
-    start = line.find(value + "@")
-    return line[start : _password_end(line, start + len(value))] if start >= 0 else value
+def _url_passwords(line: str, value: str) -> list[str]:
+    """A URL's password found up to its first `@` in `line`, whole (see `_password_end`), once for each
+    place it stands before an `@`: the rules report a value, not where it was."""
+    wholes = [
+        line[start : _password_end(line, start + len(value))]
+        for start in (match.start() for match in re.finditer(re.escape(value + "@"), line))
+    ]
+    return list(dict.fromkeys(wholes)) or [value]
 
 
 def _password_end(line: str, at: int) -> int:

@@ -52,7 +52,7 @@ _SECRET_WORD = (
 # value (`prod/billing/db2`, an ARN, `X-Api-Key-2`) is what the model needs to write code that fetches
 # the secret. (Not `id`: `private_key_id` is a key's.) Each a look-behind: theirs must have one width.
 _REFERENCE_SUFFIXES = (
-    "name", "names", "arn", "path", "region", "version", "header", "ttl", "length", "file", "filename",
+    "name", "names", "arn", "path", "region", "version", "header", "ttl", "length", "file",
     "url", "uri", "endpoint", "policy", "prefix", "field", "label", "type", "format", "rotation", "expiry",
 )  # fmt: skip
 _NOT_A_REFERENCE = "".join(f"(?<!{suffix})" for suffix in _REFERENCE_SUFFIXES)
@@ -490,10 +490,11 @@ _HEADING = re.compile(
 # quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a line of blanks
 # split every way between those parts was quadratic.)
 _LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.])(?!\S*//)[^\s,;<>(){}\[\]]{8,200}?)(?P=lone)"""
-_VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?:(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
+_VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?P<item>(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
 _LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
 # What may stand between the name and its value, or between two values of a list under it: blank lines, a
 # code fence, block quote markers, up to `NAMED_REACH` lines in a row.
+_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
@@ -562,15 +563,16 @@ def _named_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     name: str | None = None  # the name in force, "" when it asks for a value that reads as random
     gap = 0
     for number, line in enumerate(lines):
-        prose = _PROSE.search(line)
+        heading = _HEADING_LINE.match(line)
+        prose = None if heading else _PROSE.search(line)
         if prose:
             # Prose that says whose it is ("the password for these hosts:") as often leads a list of
             # hosts or pods as it gives a password: what is under it must read as random.
             name = "" if prose.group("whose") else prose.group("name")
             gap = 0
             continue
-        if _HEADING.match(line):
-            name, gap = "", 0
+        if heading:
+            name, gap = ("", 0) if _HEADING.match(line) else (None, 0)
             continue
         if name is None:
             continue
@@ -578,7 +580,9 @@ def _named_values(lines: list[str]) -> Iterator[tuple[str, int]]:
         if lone:
             gap = 0
             value = lone.group("secret")
-            if looks_secret(value, "") and _named_secret(name, value):
+            # A list under a password's name is as often what shares it ("Hosts sharing the root
+            # password:" over `db-prod-01`) as its values: a list item must read as random.
+            if looks_secret(value, "") and _named_secret("" if lone.group("item") else name, value):
                 yield value, number
         elif _BETWEEN.match(line) and gap < NAMED_REACH:
             gap += 1
@@ -650,8 +654,8 @@ def _lone_secret(value: str) -> bool:
 
     Letters and digits both, and not names run together (`TokenRotationJob2` under "## Tokens:"),
     nor a digest's or an ARN's prefix; then any of: upper case, lower case and digits mixed; no
-    separator (`-_.:`); or letters and digits alternating `LONE_ALTERNATIONS` times or more within
-    one of its pieces (a UUID, `k9x2-m4q7-zt8w`; not `v2.14.0-rc1`, `ike2-aes256-sha256`). Dates,
+    separator (`-_.:/`); or letters and digits alternating `LONE_ALTERNATIONS` times or more, twice
+    within one of its pieces (a UUID, `k9x2-m4q7-zt8w`; not `v2.14.0-rc1`, `ike2-aes256-sha256`). Dates,
     times and versions are none (`2025-01-01T00:00:00Z`, `v2alpha1`). A weak password of
     words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) does only
     under a password's name (`_named_secret`).
@@ -662,9 +666,12 @@ def _lone_secret(value: str) -> bool:
         return False
     if any(c.isupper() for c in value) and any(c.islower() for c in value):
         return True
-    if not any(c in "-_.:" for c in value):
+    if not any(c in "-_.:/" for c in value):
         return True
-    return any(_alternations(piece) >= LONE_ALTERNATIONS for piece in _PIECES.split(value))
+    # Random groups alternate in most pieces (`k9x2-m4q7-zt8w`, a UUID); names of things with a number
+    # each alternate once a piece (`ike2-aes256-sha256`, `v2.14.0-rc1`).
+    alternations = [_alternations(piece) for piece in _PIECES.split(value)]
+    return sum(alternations) >= LONE_ALTERNATIONS and max(alternations) >= 2
 
 
 def _alternations(piece: str) -> int:
