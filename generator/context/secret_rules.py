@@ -480,6 +480,8 @@ _PROSE = re.compile(
 # A heading is a label when it is short and ends with the name in the singular ("### Staging admin
 # password"); a longer one, or a plural, names the section's subject ("## Fix for the leaked token",
 # "## Secrets"), and what follows it is no value of it.
+# Any heading line: it is read as a heading only (`## Password:` is a heading, not plain prose).
+_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _HEADING = re.compile(
     rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}{_SECRET_WORD}(?![A-Za-z0-9])"""
     r"""[ \t]*:?[ \t]*#*[ \t]*$"""
@@ -494,7 +496,6 @@ _VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?P<item>(?:[-*+]|\d{1,3}[.)])[ \t]++)?""
 _LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
 # What may stand between the name and its value, or between two values of a list under it: blank lines, a
 # code fence, block quote markers, up to `NAMED_REACH` lines in a row.
-_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
