@@ -636,6 +636,9 @@ REFERENCES = [
     "password_filename: secrets2.txt",
     "- name: DB_PASSWORD_ARN\n  value: arn:aws:ssm:eu-west-1:1:parameter/x2",
     "TOKEN_NAME:\n\nbilling-token-2024\n",
+    "password: arn:aws:ssm:eu-west-1:123456789012:parameter/db2",
+    "The admin password:\n\nhttps://vault.example.com/db2\n",
+    "The API token:\n\nhttps://db.internal/Kp9xT2m9\n",
 ]
 
 

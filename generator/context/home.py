@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from generator import settings
-from generator.context.sections import DOC_FOLDERS, LEADS_OUT, read_bytes
+from generator.context.sections import DOC_FOLDERS, read_bytes, why_unreadable
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
 from generator.plumbing import gitutil
 from generator.template.bundle import REPO_LAYOUT
@@ -345,10 +345,11 @@ def _doc_template(knowledge: KnowledgeHome, doc_kind: str) -> str:
         if (knowledge.context_dir / name).is_symlink():
             raise HomeError(f"{knowledge.context_dir / name}: a symlink to a file that does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
-        undecodable = isinstance(error, UnicodeDecodeError)
-        reason = "it is not UTF-8 text" if undecodable else getattr(error, "strerror", None) or str(error)
-        if reason == LEADS_OUT:
-            reason = "a symlink that leads out of the context folder; copy the file in instead"
+        reason = (
+            "it is not UTF-8 text"
+            if isinstance(error, UnicodeDecodeError)
+            else why_unreadable(error, "the context folder")
+        )
         fix = "fix it, or remove it to use the bundled template"
         raise HomeError(f"{knowledge.context_dir / name}: cannot read it: {reason} ({fix})") from None
     try:

@@ -238,7 +238,7 @@ def home_map(context_dir: Path) -> ContextMap:
 
 def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     """Read and validate a context.yml; if it does not exist, `fallback` (the bundled one)."""
-    from generator.context.sections import LEADS_OUT, read_bytes
+    from generator.context.sections import read_bytes, why_unreadable
 
     try:
         # As a document is read, but within the home: a context.yml may link to a file beside
@@ -251,11 +251,10 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
                 "(copy the bundled one, or run `scaffold init` for a fresh home)"
             ) from None
         return replace(load_map(fallback), fallback=True)
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or error
-        if reason == LEADS_OUT:
-            reason = "a symlink that leads out of the knowledge home; copy the file in instead"
-        raise ContextMapError(f"{path}: cannot read it: {reason}") from None
+    except OSError as error:
+        raise ContextMapError(f"{path}: cannot read it: {why_unreadable(error, 'the knowledge home')}") from None
+    except UnicodeDecodeError as error:
+        raise ContextMapError(f"{path}: cannot read it: {error}") from None
     return parse_map(text, path)
 
 

@@ -354,8 +354,15 @@ def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
     """Whether a line could hold something detect-secrets finds (see the module docstring)."""
     if (_KEYWORDS.search(line) and _KEYWORD_VALUE.search(line)) or _QUOTED_RUN.search(line):
         return True
-    line = _LONG_BLANKS.sub(" " * LONG_BLANKS, line)  # as detect-secrets is given it (`_scan`)
+    line = _as_given(line)
     return any(pattern.search(line) for pattern in triggers)
+
+
+def _as_given(line: str) -> str:
+    """`line` as detect-secrets is given it (by `_suspect` and `_scan`): runs of blanks cut short, as one
+    of its patterns grows with the cube of a run after a name (`password` and 1,000 blanks: 3.5 s;
+    4,000: 230 s). scaffold's own rules read lines whole; `_unsqueezed` maps a value back."""
+    return _LONG_BLANKS.sub(" " * LONG_BLANKS, line)
 
 
 def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
@@ -481,9 +488,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     with tempfile.TemporaryDirectory(prefix="scaffold-redact-") as folder:
         # A markdown name selects detect-secrets' rules for prose (keyword values quoted).
         scratch = Path(folder) / "context.md"
-        # Long runs of blanks cut short: one of detect-secrets' patterns grows with the cube of a run after a
-        # name (`password` and 1,000 blanks: 3.5 s; 4,000: 230 s). scaffold's own rules read the lines whole.
-        shown = ("" if i is None else _LONG_BLANKS.sub(" " * LONG_BLANKS, lines[i]) for i in scanned)
+        shown = ("" if i is None else _as_given(lines[i]) for i in scanned)
         scratch.write_text("\n".join(shown) + "\n", encoding="utf-8")
         with default_settings():
             collection = SecretsCollection()
@@ -552,8 +557,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
 
 
 def _unsqueezed(value: str, line: str) -> str:
-    """A value detect-secrets found on `line` as it was given it (runs of blanks cut to `LONG_BLANKS`),
-    as it is in `line`, so that it is found there and redacted."""
+    """A value detect-secrets found on `line` as it was given it (`_as_given`), as it is in `line`, so
+    that it is found there and redacted."""
     pattern = f"[ \t]{{{LONG_BLANKS},}}".join(re.escape(part) for part in value.split(" " * LONG_BLANKS))
     found = re.search(pattern, line)
     return found.group(0) if found else value

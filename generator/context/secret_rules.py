@@ -308,7 +308,7 @@ BASIC_AUTH = "Basic Auth Credentials"
 _BASIC_HEADER = re.compile(
     r"(?i)\bAuthorization:[ \t]*Basic[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"
 )
-# `stands_for_one`
+# A URL password that only stands for one, as examples write it (`stands_for_one`).
 _STANDS_FOR_ONE = re.compile(
     r"(?i)^(?:(?:your|my|the|db|database|user|admin)?[_\-]?"
     r"(?:pass(?:word|wd)?|pwd|pw|secret|token|key|changeme|changeit|example|placeholder|redacted|dummy)"
@@ -470,9 +470,10 @@ _VERSION = re.compile(r"(?i)v?\d+(?:\.\d+)*(?:[-.]?(?:alpha|beta|rc|pre|dev|post
 _ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 # A value named above it, alone on its line (`_named_values`), and one in a table's column named for a
-# secret (`_column_values`); each must read as the secret named (`_named_secret`). The name: prose whose
-# line ends with it and a colon ("The admin password:", `__Password:__`), whose it is ("Password for
-# admin:") or "is" (a wrapped "The staging password is", "is:"); or a heading.
+# secret (`_column_values`); each must read as random, or under a password's name given plainly as a
+# password (`_weak_password`). The name: prose whose line ends with it and a colon ("The admin
+# password:", `__Password:__`), whose it is ("Password for admin:") or "is" (a wrapped "The staging
+# password is", "is:"); or a heading.
 _PROSE = re.compile(
     rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
     r"""(?P<whose>[ \t]+(?:for|of|to|on|in)[ \t][^\n:]{1,60}?)?(?:[ \t]+(?:is|are)[ \t]*:?|[ \t]*:)[*_]{0,2}[ \t]*$"""
@@ -500,12 +501,13 @@ _BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
 _CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?["'*_`]{{0,2}}$""")
-# A name that says the value is a password, not a token, key or secret (`_named_secret`).
+# A name that says the value is a password, not a token, key or secret (`_plain_password`).
 _PASSWORD_NAME = re.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")
 _CELL_BREAK = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r"[ \t]*:?-+:?[ \t]*")
-# Every pattern of those two rules, for the tests that time each on long lines.
-NAMING: tuple[re.Pattern[str], ...] = (_PROSE, _HEADING, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK)
+# Every pattern of those two rules searched for in a line, for the tests that time each on long lines
+# (`_DELIMITER_CELL` is only matched whole against one cell).
+NAMING: tuple[re.Pattern[str], ...] = (_PROSE, _HEADING, _HEADING_LINE, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK)
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -525,7 +527,7 @@ def own_suspect(line: str) -> bool:
         return True
     if any(naming.search(line) for naming, _ in FOLLOWING):
         return True
-    return bool(_PROSE.search(line) or _HEADING.search(line) or _secret_columns(line))
+    return bool(_PROSE.search(line) or _HEADING.match(line) or _secret_columns(line))
 
 
 def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
@@ -559,23 +561,20 @@ def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
 
 def _named_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     """Each value alone on its line below prose or a heading naming a secret, that reads as the
-    secret named (`_named_secret`): the first one, up to `NAMED_REACH` blank, fence or quote lines
-    below the name, and the rest of a list of them, each as close to the one before. One pass."""
-    name: str | None = None  # the name in force, "" when it asks for a value that reads as random
+    secret named: the first one, up to `NAMED_REACH` blank, fence or quote lines below the name,
+    and the rest of a list of them, each as close to the one before. One pass."""
+    # What a value under the name in force must be: None, no name is in force; True, a password's
+    # name given plainly, so a weak password of words goes (`_weak_password`); False, read as random.
+    plain: bool | None = None
     gap = 0
     for number, line in enumerate(lines):
         heading = _HEADING_LINE.match(line)
         prose = None if heading else _PROSE.search(line)
-        if prose:
-            # Prose that says whose it is ("the password for these hosts:") as often leads a list of
-            # hosts or pods as it gives a password: what is under it must read as random.
-            name = "" if prose.group("whose") else prose.group("name")
+        if prose or heading:
+            plain = _plain_password(prose) if prose else (False if _HEADING.match(line) else None)
             gap = 0
             continue
-        if heading:
-            name, gap = ("", 0) if _HEADING.match(line) else (None, 0)
-            continue
-        if name is None:
+        if plain is None:
             continue
         lone = _LONE_LINE.match(line)
         if lone:
@@ -583,12 +582,34 @@ def _named_values(lines: list[str]) -> Iterator[tuple[str, int]]:
             value = lone.group("secret")
             # A list under a password's name is as often what shares it ("Hosts sharing the root
             # password:" over `db-prod-01`) as its values: a list item must read as random.
-            if looks_secret(value, "") and _named_secret("" if lone.group("item") else name, value):
+            weak = plain and not lone.group("item")
+            if looks_secret(value, "") and (_weak_password(value) if weak else _lone_secret(value)):
                 yield value, number
         elif _BETWEEN.match(line) and gap < NAMED_REACH:
             gap += 1
         else:
-            name = None
+            plain = None
+
+
+def _plain_password(prose: re.Match[str]) -> bool | None:
+    """For prose naming a secret: whether it names a password plainly (see `_named_values`)."""
+    if prose.group("whose"):
+        # Prose that says whose it is ("the password for these hosts:") as often leads a list of
+        # hosts or pods as it gives a password: what is under it must read as random.
+        return False
+    if _REFERENCE_END.search(prose.group("name")):
+        return None  # `TOKEN_NAME:` over the token's name
+    return bool(_PASSWORD_NAME.search(prose.group("name")))
+
+
+def _weak_password(value: str) -> bool:
+    """Whether a value alone under a password's name given plainly is the password: any value
+    `looks_secret` passes but a digest, an ARN or a date, for prose does not call a region or a
+    key's name a password, and a weak password (`blue-fish-42`) is still one; with a `/`, one that
+    reads as random (`scripts/reset2.sh` is a path, `k3J/9xQ+2mZa7Lp=` base64)."""
+    if "/" in value:
+        return _lone_secret(value)
+    return not (_DIGEST_OR_ARN.match(value) or _DATE.match(value))
 
 
 def _cells(line: str) -> list[str]:
@@ -626,25 +647,9 @@ def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
                 value = held.group("secret") if held else ""
                 # A column says what kind of thing its cells are, as often where a password is kept
                 # (`1Password`, `kv-prod-01`) as the password: they must read as random.
-                if held and looks_secret(value, "") and _named_secret("", value):
+                if held and looks_secret(value, "") and _lone_secret(value):
                     yield value, number
             number += 1
-
-
-def _named_secret(name: str, value: str) -> bool:
-    """Whether `value`, alone under prose naming a secret `name`, or after "Password for admin:", is
-    the secret ("" for a name that asks more: see the callers).
-
-    Under a password's name, any value `looks_secret` passes but a digest, an ARN, a date or a
-    path: prose does not call a region or a key's name a password, and a weak password
-    (`blue-fish-42`) is still one. Under other names (a token, a key, a secret), one that reads as
-    random (`_lone_secret`).
-    """
-    if _REFERENCE_END.search(name):
-        return False  # `TOKEN_NAME:` over the token's name
-    if name and _PASSWORD_NAME.search(name) and "/" not in value:
-        return not (_DIGEST_OR_ARN.match(value) or _DATE.match(value))
-    return _lone_secret(value)
 
 
 def _lone_secret(value: str) -> bool:
@@ -659,7 +664,7 @@ def _lone_secret(value: str) -> bool:
     within one of its pieces (a UUID, `k9x2-m4q7-zt8w`; not `v2.14.0-rc1`, `ike2-aes256-sha256`). Dates,
     times and versions are none (`2025-01-01T00:00:00Z`, `v2alpha1`). A weak password of
     words joined (`s3cr3t-pass`) passes; one of plain words and a number (`blue-fish-42`) does only
-    under a password's name (`_named_secret`).
+    under a password's name (`_weak_password`).
     """
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False

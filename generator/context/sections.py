@@ -145,6 +145,16 @@ def read_bytes(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
 
 # Why `open_inside` refuses a file (an OSError's strerror, which callers may tell from others).
 LEADS_OUT = "a symlink that leads out of the context folder"
+
+
+def why_unreadable(error: OSError, leads_out_of: str) -> str:
+    """Why `read_bytes` or `open_inside` could not read a file, for a message: a link out says what it
+    leads out of and that a copy would do."""
+    if error.strerror == LEADS_OUT:
+        return f"a symlink that leads out of {leads_out_of}; copy the file in instead"
+    return error.strerror or str(error)
+
+
 # (Windows has neither flag, nor FIFOs to open.)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
