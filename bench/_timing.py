@@ -260,3 +260,12 @@ def clean_clone(dest: Path) -> Path:
         print("note: uncommitted template changes are not benchmarked (a clone has HEAD only)", file=sys.stderr)
     subprocess.run(["git", "clone", "--quiet", "--no-tags", str(REPO), str(dest)], check=True)
     return dest
+
+
+def unpack_revision(revision: str, dest: Path, *paths: str) -> Path:
+    """`git archive REVISION [PATHS]` of this repository unpacked into `dest` (made if missing): a
+    previous implementation to run side by side with this checkout."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, *paths], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest

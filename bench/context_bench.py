@@ -41,7 +41,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from _timing import REPO, Case, Sample, isolated_env, load_average, measure, peak_cell
+from _timing import REPO, Case, Sample, isolated_env, load_average, measure, peak_cell, unpack_revision
 
 FOLDERS = ("decisions", "incidents", "runbooks", "anti-patterns")
 DOMAIN = [
@@ -186,14 +186,9 @@ class Side:
 
 def baseline_side(rev: str, scratch: Path) -> Side | None:
     """The baseline implementation, unpacked from git, or None if it cannot run here."""
-    root = scratch / f"baseline-{rev}"
-    root.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", rev, "generator", "context", "templates", "includes", "copier.yml"],
-        capture_output=True,
-        check=True,
+    root = unpack_revision(
+        rev, scratch / f"baseline-{rev}", "generator", "context", "templates", "includes", "copier.yml"
     )
-    subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
     uses_bm25s = "import bm25s" in (root / "generator" / "context" / "documents.py").read_text(encoding="utf-8")
     if not uses_bm25s:
         return Side(f"before ({rev})", root)

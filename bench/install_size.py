@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _timing import REPO
+from _timing import REPO, unpack_revision
 
 
 def site_packages(venv: Path) -> Path:
@@ -60,12 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             ("scaffold[all] (this checkout)", f"{REPO}[all]"),
         ]
         if args.baseline:
-            source = scratch / "baseline-src"
-            source.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(REPO), "archive", args.baseline], capture_output=True, check=True
-            )
-            subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+            source = unpack_revision(args.baseline, scratch / "baseline-src")
             specs.append((f"scaffold ({args.baseline})", str(source)))
         results = [measure(label, spec, scratch) for label, spec in specs]
     copier = results[0][1]

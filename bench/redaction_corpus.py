@@ -27,12 +27,13 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+from _timing import REPO, unpack_revision
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+
 DEFAULT_CORPUS = [HERE / "eval" / "home", HERE / "holdout" / "home", HERE / "holdout2" / "home", REPO / "context"]
 # Run in the child, with the checkout to measure first on its path: one finding per line of output.
 _SCAN = """
@@ -79,17 +80,6 @@ def scan(checkout: Path, files: list[Path]) -> list[tuple[str, int, str, str]]:
     return found
 
 
-def archive(revision: str, into: Path) -> Path:
-    """`git archive REV` of this repository, unpacked under `into`."""
-    tar = into / "baseline.tar"
-    with tar.open("wb") as out:
-        subprocess.run(["git", "-C", str(REPO), "archive", revision], stdout=out, check=True)
-    target = into / "baseline"
-    with tarfile.open(tar) as unpacked:
-        unpacked.extractall(target, filter="data")
-    return target
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="f436991", help="git revision to compare with (default f436991)")
@@ -98,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = markdown_files(DEFAULT_CORPUS + list(args.corpus))
     with tempfile.TemporaryDirectory(prefix="scaffold-rc-") as scratch:
-        sides = {"baseline": scan(archive(args.baseline, Path(scratch)), files), "now": scan(REPO, files)}
+        sides = {
+            "baseline": scan(unpack_revision(args.baseline, Path(scratch) / "baseline"), files),
+            "now": scan(REPO, files),
+        }
     print(f"{len(files)} markdown files, each scanned alone; baseline {args.baseline}")
     kinds = sorted({kind for found in sides.values() for _, _, kind, _ in found})
     print(f"{'kind':<34}{'baseline':>10}{'now':>8}")
