@@ -221,8 +221,10 @@ _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\
 # value there must read as random (`_lone_secret`), as prose names other things so too ("API key for
 # Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
 # after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
+# The words that say whose it is, here and over a value (`_PROSE`).
+_WHOSE_WORDS = "for|of|to|on|in"
 _WHOSE = re.compile(
-    rf"""(?i){_SECRET_NAME}[ \t]+(?:for|of|to|on|in)[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?:[*_]{{0,2}}"""
+    rf"""(?i){_SECRET_NAME}[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?:[*_]{{0,2}}"""
     rf"""[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
@@ -476,7 +478,8 @@ _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 # password is", "is:"); or a heading.
 _PROSE = re.compile(
     rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
-    r"""(?P<whose>[ \t]+(?:for|of|to|on|in)[ \t][^\n:]{1,60}?)?(?:[ \t]+(?:is|are)[ \t]*:?|[ \t]*:)[*_]{0,2}[ \t]*$"""
+    rf"""(?P<whose>[ \t]+(?:{_WHOSE_WORDS})[ \t][^\n:]{{1,60}}?)?"""
+    r"""(?:[ \t]+(?:is|are)[ \t]*:?|[ \t]*:)[*_]{0,2}[ \t]*$"""
 )
 # A heading is a label when it is short and ends with the name in the singular ("### Staging admin
 # password"); a longer one, or a plural, names the section's subject ("## Fix for the leaked token",
