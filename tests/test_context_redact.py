@@ -150,6 +150,25 @@ def test_many_values_are_found_again_in_one_pass_as_one_search_each_finds_them(
     assert searched[1].text == "Check [REDACTED: Secret Keyword] in the vault.\n"
 
 
+def test_the_one_pass_finds_the_lines_each_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Redaction looks for each value again in the lines given, so a line listed that does not
+    # hold the value only costs time: compared here on the lines themselves.
+    values = ["Vq7Lm1Xk9pRt", "Vq7Lm1Xk9pRtZZ", "Vq7Lm10Xk9pRt", "Vq7Lm11Xk9pRt", "Qz8Wn4Tt", "Qz8Wn4Tt5"]
+    lines = [
+        "Vq7Lm1 alone, Vq7Lm1Xk9 cut short, Vq7Lm1Xk9pR one short",
+        "Vq7Lm1Xk9pRtZZ holds two; Vq7Lm10Xk9pRt and Vq7Lm1Xk9pRt again",
+        "Qz8Wn4T Qz8Wn4Tt",
+        "Qz8Wn4Tt5Qz8Wn4Tt5 twice on a line",
+        "",
+        "end: Vq7Lm11Xk9pRt",
+    ]
+    searched = redact_module._Holding(lines)
+    expected = {value: searched(value) for value in values}
+    assert expected["Vq7Lm1Xk9pRt"] == [1] and expected["Qz8Wn4Tt"] == [2, 3]
+    monkeypatch.setattr(redact_module._Holding, "ONE_PASS_VALUES", 0)
+    assert redact_module._Holding(lines).lines_of(values) == expected
+
+
 def test_a_value_found_today_is_redacted_in_a_text_cached_before(tmp_path: Path) -> None:
     # The cache keeps spans per text; a runbook cached earlier that repeats a password found now in
     # another must lose it too, as it does when both are scanned afresh.

@@ -198,14 +198,22 @@ class _Holding:
         wanted = [value for value in values if len(value) >= GLOBAL_MIN_LENGTH]
         if len(wanted) <= self.ONE_PASS_VALUES:
             return {value: self(value) for value in wanted}
-        by_prefix: dict[str, list[str]] = {}
+        # First characters, then length, then the values: a place is looked up once per length its
+        # first characters begin, not compared with each value they begin (4,000 values generated
+        # from one prefix took 2.7 s).
+        by_prefix: dict[str, dict[int, set[str]]] = {}
         for value in wanted:
-            by_prefix.setdefault(value[:GLOBAL_MIN_LENGTH], []).append(value)
+            by_prefix.setdefault(value[:GLOBAL_MIN_LENGTH], {}).setdefault(len(value), set()).add(value)
         found: dict[str, list[int]] = {value: [] for value in wanted}
         text = self.text
         for at in range(len(text) - GLOBAL_MIN_LENGTH + 1):
-            for value in by_prefix.get(text[at : at + GLOBAL_MIN_LENGTH], ()):
-                if text.startswith(value, at):
+            lengths = by_prefix.get(text[at : at + GLOBAL_MIN_LENGTH])
+            if lengths is None:
+                continue
+            for length, same_length in lengths.items():
+                # One value of its length is compared in place; several are looked up by a copy of the place.
+                value = next(iter(same_length)) if len(same_length) == 1 else text[at : at + length]
+                if value in same_length and text.startswith(value, at):
                     index = bisect.bisect_right(self.starts, at) - 1
                     if not found[value] or found[value][-1] != index:
                         found[value].append(index)
