@@ -899,6 +899,13 @@ TABLES = {
         f"| **API key** | Owner |\n| :---: | --- |\n| {R} | ops |\n\n{R} again\n"
     ),
     f"\ufeff| VPN | Password |\n|---|---|\n| eu | {PW} |\n": f"\ufeff| VPN | Password |\n|---|---|\n| eu | {R} |\n",
+    # Without pipes at its ends, a row that leaves its first cell empty starts with one: the value is still
+    # in the second column, as the writer lined it up.
+    f"Service | Password\n--- | ---\nbilling | {PW}\n | Vb00mQ7tR" + "zWq\n": (
+        f"Service | Password\n--- | ---\nbilling | {R}\n | {R}\n"
+    ),
+    f"Owner | Token | Host\n--- | --- | ---\n | {PW} | db01\n": f"Owner | Token | Host\n--- | --- | ---\n | {R} | db01\n",
+    f"| Service | Password |\n--- | ---\nbilling | {PW}\n": f"| Service | Password |\n--- | ---\nbilling | {R}\n",
     # A column says as often where a password is kept: its cells must read as random, even under "Password".
     **{
         f"| Service | Password |\n|---|---|\n| Jenkins | {cell} |\n": f"| Service | Password |\n|---|---|\n| Jenkins | {cell} |\n"

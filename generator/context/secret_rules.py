@@ -615,21 +615,30 @@ def _weak_password(value: str) -> bool:
     return not (_DIGEST_OR_ARN.match(value) or _DATE.match(value))
 
 
-def _cells(line: str) -> list[str]:
-    """A table row's cells (the pipes at its ends are no cell's bounds; `\\|` is a cell's own)."""
-    cells = _CELL_BREAK.split(line.strip().lstrip("\ufeff"))  # a file's byte-order mark is no cell's
-    if cells and not cells[0].strip():
-        cells = cells[1:]
+def _cells(line: str, edged: bool = True) -> list[str]:
+    """A table row's cells (`\\|` is a cell's own; the pipes at a row's ends are no cell's bounds).
+    In a table not `edged`, drawn without pipes at its ends, a row that starts with a pipe and does
+    not end with one leaves its first cell empty, as its writer lined it up (GitHub would shift
+    its cells left)."""
+    row = _row(line)
+    cells = _CELL_BREAK.split(row)
     if cells and not cells[-1].strip():
         cells = cells[:-1]
+    ends_with_pipe = row.endswith("|") and not row.endswith("\\|")
+    if cells and not cells[0].strip() and (edged or ends_with_pipe):
+        cells = cells[1:]
     return [cell.strip() for cell in cells]
 
 
-def _secret_columns(line: str) -> list[int]:
+def _row(line: str) -> str:
+    return line.strip().lstrip("\ufeff")  # a file's byte-order mark is no cell's
+
+
+def _secret_columns(line: str, edged: bool = True) -> list[int]:
     """The columns of a table's header row (`| Service | Admin password |`) that name a secret."""
     if "|" not in line:
         return []
-    return [index for index, cell in enumerate(_cells(line)) if _CELL_NAME.match(cell)]
+    return [index for index, cell in enumerate(_cells(line, edged)) if _CELL_NAME.match(cell)]
 
 
 def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
@@ -638,13 +647,15 @@ def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     number = 1
     while number < len(lines):
         delimiter = _cells(lines[number]) if "-" in lines[number] and "|" in lines[number] else []
-        columns = _secret_columns(lines[number - 1]) if delimiter else []
+        # Its delimiter row says how the table is drawn: with pipes at its ends or without.
+        edged = _row(lines[number]).startswith("|")
+        columns = _secret_columns(lines[number - 1], edged) if delimiter else []
         if not (columns and all(_DELIMITER_CELL.fullmatch(cell) for cell in delimiter)):
             number += 1
             continue
         number += 1
         while number < len(lines) and "|" in lines[number]:
-            cells = _cells(lines[number])
+            cells = _cells(lines[number], edged)
             for column in columns:
                 held = _LONE_LINE.match(cells[column]) if column < len(cells) else None
                 value = held.group("secret") if held else ""
