@@ -7,7 +7,7 @@ scaffold's own rule for unnamed secrets (`generator.context.secret_rules`) redac
 entropy. On its own it also took `AmazonS3ClientBuilder`, `ListObjectsV2Paginator` and
 `github.com/HypothesisWorks/hypothesis/issues/2108` for secrets, so a team's code samples and
 links reached the model as `[REDACTED: ...]`. A token whose letters read as words
-(`_made_of_words`: by how likely each letter is after the one before in English and code) is
+(`secret_values.made_of_words`: by how likely each letter is after the one before in English and code) is
 left alone. This script measures both sides, with seeded generators so that runs agree:
 
 - random tokens the rule still catches: base62, base64, base64url and webhook-URL-shaped tokens
@@ -18,7 +18,7 @@ left alone. This script measures both sides, with seeded generators so that runs
   entropy rule alone redacts, with how many read as words (on a site-packages folder most are
   type names and links; the rest, IDs in tests and base64, should stay redacted: listed).
 
-`--table` prints the letter-pair table `secret_rules._PAIR_COSTS` holds, derived from the text
+`--table` prints the letter-pair table `secret_values._PAIR_COSTS` holds, derived from the text
 and code of the running Python's standard library (lowercase words of two or more letters,
 and capitalised words, as code names them), for when the rule is retuned.
 """
@@ -42,7 +42,7 @@ from _timing import REPO
 
 sys.path.insert(0, str(REPO))
 
-from generator.context import secret_rules
+from generator.context import secret_rules, secret_values
 
 SAMPLES = 300_000
 IDENTIFIERS = (
@@ -105,7 +105,7 @@ def entropy_hits(text: str) -> Iterator[str]:
     """The tokens of `text` the entropy rule takes for random, before the words check."""
     for match in secret_rules.ENTROPY_TOKEN.finditer(text):
         token = match.group(0)
-        if secret_rules.mixed_with_entropy(token):
+        if secret_values.mixed_with_entropy(token):
             yield token
 
 
@@ -116,12 +116,12 @@ def measure_random(samples: int) -> None:
         tokens: list[str] = []
         while len(tokens) < samples:
             tokens.extend(entropy_hits(make()))
-        through = [token for token in tokens[:samples] if secret_rules.made_of_words(token)]
+        through = [token for token in tokens[:samples] if secret_values.made_of_words(token)]
         print(f"  {shape:12} taken for words: {len(through)} ({len(through) / samples:.1e}) {through[:3]}")
 
 
 def measure_identifiers() -> None:
-    kept = [name for name in IDENTIFIERS if secret_rules.made_of_words(name)]
+    kept = [name for name in IDENTIFIERS if secret_values.made_of_words(name)]
     print(f"\nIdentifiers and links left alone: {len(kept)} of {len(IDENTIFIERS)}")
     for name in IDENTIFIERS:
         if name not in kept:
@@ -137,7 +137,7 @@ def measure_corpus(folder: Path) -> None:
                     tokens.update(entropy_hits(Path(base, name).read_text(encoding="utf-8")))
                 except (OSError, UnicodeDecodeError):
                     continue
-    redacted = sorted(token for token in tokens if not secret_rules.made_of_words(token))
+    redacted = sorted(token for token in tokens if not secret_values.made_of_words(token))
     print(f"\n{folder}: {len(tokens)} distinct tokens the entropy rule alone redacts;")
     print(f"  {len(tokens) - len(redacted)} read as words and are left alone, {len(redacted)} stay redacted:")
     for token in redacted:

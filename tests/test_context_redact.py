@@ -1047,18 +1047,27 @@ def test_a_long_lived_process_keeps_the_digest_of_the_rules_it_imported(tmp_path
     assert after != before  # a process of the new version
 
 
-def test_rules_changed_before_they_are_first_used_turn_the_process_cache_off(tmp_path: Path) -> None:
-    """A long-lived process imports `secret_rules` only for its first text not in the cache; a branch
-    switched meanwhile gives it rules its digest does not name. What they find must not be filed
-    under that digest: a fresh process with the rules the digest names would trust it."""
+@pytest.mark.parametrize(
+    ("module", "rule", "without"),
+    [
+        ("secret_rules.py", "    *_valued(_XFREERDP),\n", ""),  # a branch without the xfreerdp rule
+        ("secret_values.py", "    return any(c.isdigit() for c in value)\n", "    return False\n"),  # no value passes
+    ],
+)
+def test_rules_changed_before_they_are_first_used_turn_the_process_cache_off(
+    tmp_path: Path, module: str, rule: str, without: str
+) -> None:
+    """A long-lived process imports the rules' modules only for its first text not in the cache; a
+    branch switched meanwhile gives it rules its digest does not name. What they find must not be
+    filed under that digest: a fresh process with the rules the digest names would trust it."""
     import shutil
     import subprocess
     import sys
 
     shutil.copytree(REPO_ROOT / "generator", tmp_path / "generator", ignore=shutil.ignore_patterns("__pycache__"))
-    rules = tmp_path / "generator" / "context" / "secret_rules.py"
+    rules = tmp_path / "generator" / "context" / module
     current = rules.read_text()
-    older = current.replace("    *_valued(_XFREERDP),\n", "")  # a branch without the xfreerdp rule
+    older = current.replace(rule, without)
     assert older != current
     cache = tmp_path / "redactions.json"
     line = "Connect: xfreerdp /v:host /u:admin /p:Zq8vT3mWx2"
@@ -1109,10 +1118,11 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
         f"redactor = Redactor(Path({str(cache)!r}))\n"
         f"[secret, plain] = redactor.redact([Piece('a.md', 1, 'key: {AWS_KEY}'), Piece('b.md', 1, 'Roll back first.')])\n"
         "print(secret.text, len(secret.findings), plain.findings, len(count))\n"
-        "print('generator.context.secret_rules' in sys.modules, 'detect_secrets' in sys.modules)\n"
+        "print([name in sys.modules for name in ('generator.context.secret_rules', 'generator.context.secret_values')])\n"
+        "print('detect_secrets' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
-    assert result.stdout.splitlines() == ["key: [REDACTED: AWS Access Key] 1 () 0", "False False"]
+    assert result.stdout.splitlines() == ["key: [REDACTED: AWS Access Key] 1 () 0", "[False, False]", "False"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import yaml
 
 from generator.cli import main
 from generator.context import secret_rules as rules
+from generator.context import secret_values
 from generator.context.api import build_context, search_knowledge
 from generator.context.assemble import PREAMBLE
 from generator.context.redact import Piece, Redactor
@@ -71,14 +72,16 @@ NAMES = (
 
 def test_names_run_together_are_left_alone_for_their_words_not_their_entropy() -> None:
     # Each would be redacted by entropy alone: what keeps it is that its letters read as words.
-    assert all(rules.mixed_with_entropy(name) and rules.made_of_words(name) for name in NAMES)
+    assert all(secret_values.mixed_with_entropy(name) and secret_values.made_of_words(name) for name in NAMES)
     assert all(name in NOT_SECRETS for name in NAMES)
-    assert not rules.made_of_words("xK9mPq2RvT7wLz4NbY6cHs")
+    assert not secret_values.made_of_words("xK9mPq2RvT7wLz4NbY6cHs")
     # A random piece at the end of a path of words is judged on its own (a webhook's secret).
-    assert not rules.made_of_words("com/services/engineering/production/alerting/channel/Kq3Zt8HuVx2Lm9Wr4Np7")
-    assert not rules.made_of_words("secrets/production/deployment/credentials/Xk9mPq2RvT7wLz3NbH8c")
+    assert not secret_values.made_of_words("com/services/engineering/production/alerting/channel/Kq3Zt8HuVx2Lm9Wr4Np7")
+    assert not secret_values.made_of_words("secrets/production/deployment/credentials/Xk9mPq2RvT7wLz3NbH8c")
     # The price, in docs/context.md: an unnamed password made of words.
-    assert rules.mixed_with_entropy("TrustNoOne2024Password") and rules.made_of_words("TrustNoOne2024Password")
+    assert secret_values.mixed_with_entropy("TrustNoOne2024Password") and secret_values.made_of_words(
+        "TrustNoOne2024Password"
+    )
 
 
 def test_random_tokens_unnamed_in_prose_are_still_redacted() -> None:
@@ -91,10 +94,10 @@ def test_random_tokens_unnamed_in_prose_are_still_redacted() -> None:
         return encode(rng.randbytes(rng.randint(15, 40))).decode().rstrip("=")
 
     made = (shaped(shape) for shape in ("base62", "base64", "base64url") for _ in range(2_000))
-    tokens = [token for token in made if rules.mixed_with_entropy(token)]
+    tokens = [token for token in made if secret_values.mixed_with_entropy(token)]
     assert len(tokens) > 5_000
     # bench/redaction_words.py measures 6 in 900,000 taken for words; these 6,000 hold none.
-    assert [token for token in tokens if rules.made_of_words(token)] == []
+    assert [token for token in tokens if secret_values.made_of_words(token)] == []
     text = "\n".join(f"The value {token} is what the job needs." for token in tokens[::60])
     hook = "Kq3Zt8HuVx2Lm9Wr4Np7"
     text += f"\nPost to https://hooks.example.com/services/engineering/production/alerting/channel/{hook}\r\n"

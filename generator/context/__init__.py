@@ -11,8 +11,8 @@ The stages, one module each, in the order `generator.context.api.build_context` 
 - `select` is the pure selection: the core documents' general sections and those for the
   kind, the kind's documents, the project's context, then the documents BM25 ranks close to
   the best match, fitted to a token budget;
-- `redact` finds likely secrets with detect-secrets and scaffold's own `secret_rules`, and
-  replaces them;
+- `redact` finds likely secrets with detect-secrets and scaffold's own `secret_rules` (the
+  checks a value found must pass are `secret_values`), and replaces them;
 - `assemble` builds the final, paste-ready prompt.
 
 Nothing here imports detect-secrets or PyYAML at module level: `scaffold --help` stays fast.

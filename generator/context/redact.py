@@ -482,7 +482,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
-    from generator.context import secret_rules as rules  # `Redactor.redact` checked its file first
+    from generator.context import secret_rules as rules  # `Redactor.redact` checked the rules' files first
+    from generator.context.secret_values import stands_for_one
 
     lines: list[str] = []
     owner: list[tuple[int, int]] = []
@@ -529,7 +530,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                 for whole in (
                     _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
                 )
-                if not (kind == rules.BASIC_AUTH and rules.stands_for_one(whole))
+                if not (kind == rules.BASIC_AUTH and stands_for_one(whole))
             ]
             # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
             # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
@@ -589,13 +590,14 @@ def _unquoted_word(value: str, line: str) -> str:
 def _plausible(value: str, line: str) -> bool:
     """A value by a secret-like name that could be a secret: `looks_secret`, or a long word without
     spaces; and not one given to a name that refers to a secret (`secret_rules.names_a_reference`)."""
-    from generator.context import secret_rules as rules
+    from generator.context.secret_rules import names_a_reference
+    from generator.context.secret_values import PLACEHOLDER, looks_secret
 
-    if rules.names_a_reference(line, value):
+    if names_a_reference(line, value):
         return False
-    if rules.looks_secret(value, ""):
+    if looks_secret(value, ""):
         return True
-    return len(value) >= 12 and not any(c.isspace() for c in value) and not rules.PLACEHOLDER.search(value)
+    return len(value) >= 12 and not any(c.isspace() for c in value) and not PLACEHOLDER.search(value)
 
 
 def _denylist(kind: str) -> list[re.Pattern[str]]:
@@ -687,8 +689,10 @@ def _span(stored: list[Any]) -> Span:
     return (int(line), int(start), int(end), str(kind), bool(reported))
 
 
-# The files scaffold's own rules are in: this module (the gate, the checks) and `secret_rules`.
-_RULES_FILES = (__file__, str(Path(__file__).with_name("secret_rules.py")))
+# The files scaffold's own rules are in: this module (the gate, the checks) and the modules it imports
+# only to scan, `secret_rules` and the checks on values it imports, `secret_values`.
+_RULES_MODULES = ("generator.context.secret_rules", "generator.context.secret_values")
+_RULES_FILES = (__file__, *(str(Path(__file__).with_name(name.rpartition(".")[2] + ".py")) for name in _RULES_MODULES))
 
 
 def _file_digest(path: str) -> str:
@@ -709,8 +713,8 @@ def _file_digest(path: str) -> str:
 #
 # Taken once, as this module is imported, each file read once: a long-lived process (`scaffold
 # mcp`) keeps the rules it imported, and reading the files again after an upgrade would file
-# what the old rules found under the new rules' digest. `secret_rules` itself is imported later,
-# for the first text not in the cache: if its file changed in between (an upgrade, a branch
+# what the old rules found under the new rules' digest. The rules' modules are imported later,
+# for the first text not in the cache: if a file changed in between (an upgrade, a branch
 # switched), the process runs rules its digest does not name, and from then on no cache is
 # loaded or saved (`_distrust_cache_if_rules_changed`); one already loaded keeps serving what it
 # holds. Not seen: a file changed between that check and Python reading it, and byte code
@@ -718,16 +722,17 @@ def _file_digest(path: str) -> str:
 # leave them).
 _RULES_FILE_DIGESTS = [_file_digest(path) for path in _RULES_FILES]
 _RULES_DIGEST = hashlib.sha256("".join(_RULES_FILE_DIGESTS).encode()).hexdigest()[:12]
-# False once this process has imported a `secret_rules` other than the one `_RULES_DIGEST` names.
+# False once this process has imported rules other than those `_RULES_DIGEST` names.
 _rules_as_digested = True
 
 
 def _distrust_cache_if_rules_changed() -> None:
-    """Before `secret_rules` is first imported: if its file is not the one the digest names, no cache
-    is loaded or saved from then on."""
+    """Before the rules' modules are first imported: if a file of one not imported yet is not the one
+    the digest names, no cache is loaded or saved from then on."""
     global _rules_as_digested
-    if "generator.context.secret_rules" not in sys.modules and _file_digest(_RULES_FILES[1]) != _RULES_FILE_DIGESTS[1]:
-        _rules_as_digested = False
+    for name, path, digest in zip(_RULES_MODULES, _RULES_FILES[1:], _RULES_FILE_DIGESTS[1:], strict=True):
+        if name not in sys.modules and _file_digest(path) != digest:
+            _rules_as_digested = False
 
 
 def _scanner_version() -> str:
