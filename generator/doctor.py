@@ -295,7 +295,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
     from generator.context.home import resolve_home
     from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
-    from generator.context.sections import scan_files
+    from generator.context.sections import read_document, scan_files
 
     name = "knowledge home"
     try:
@@ -307,6 +307,11 @@ def _home(config: settings.Settings) -> DoctorCheck:
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)
     entries, skipped = scan_files(knowledge.context_dir)
+    # Read as `scaffold context` reads them, for what only reading shows (not UTF-8, unreadable):
+    # a document skipped on every run is otherwise only a warning each teammate scrolls past.
+    # Listed documents that cannot be read stay counted and found, as the scan counts them.
+    unread = (read_document(knowledge.context_dir, entry.path, entry)[0] for entry in entries)
+    skipped += [warning for warning in unread if warning is not None]
     found = {entry.path for entry in entries}
     refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
     # The bundled map's documents a home lacks are skipped by design, not a mistake in the home.

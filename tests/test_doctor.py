@@ -252,6 +252,26 @@ def test_decisions_sharing_a_number_after_a_merge_warn(
     assert checks_of(out)["knowledge home"]["status"] == "ok"
 
 
+def test_a_document_scaffold_context_cannot_read_is_reported(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Listed, but skipped once read: doctor reads each document as `scaffold context` does, and says so.
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    (home / "context" / "runbooks" / "legacy.md").write_bytes("# Caf\u00e9 runbook\n".encode("latin-1"))
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn"), check
+    reason = (
+        "skipped runbooks/legacy.md: not UTF-8 text (byte 0xe9 at offset 5); convert it, e.g. with `iconv -t UTF-8`"
+    )
+    assert f"1 skipped, first: {reason}" in check["detail"]
+    assert check["fix"] == "fix or remove those files"
+    assert main(["context", "roll back a release"]) == 0
+    assert reason in capsys.readouterr().err  # the same words as the run that skips it
+
+
 def test_a_key_in_the_environment_is_reported_and_never_shown(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     code, out, err = cli()
