@@ -880,6 +880,9 @@ NAMED_ABOVE = {
     },
     "The admin password:" + "\n" * 7 + f"{PW}\n": "The admin password:" + "\n" * 7 + f"{R}\n",
     "The API token:\n\n123e4567-e89b-12d3-a456-426614174000\n": f"The API token:\n\n{R}\n",
+    f"Admin password (prod):\n\n    {PW}\n": f"Admin password (prod):\n\n    {R}\n",
+    # Whose it is, in brackets too: what is under it must read as random.
+    "Admin password (prod):\n\nblue-fish-42\n": "Admin password (prod):\n\nblue-fish-42\n",
 }
 
 
@@ -949,6 +952,12 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
             "add test about unencrypted PKCS#8 private key for RSA (Daiki Ueno) [#29008](https://github.com/n/p/29008)",
         ),
         ("Tokens for the partner API: see runbook 12", "Tokens for the partner API: see runbook 12"),
+        # Whose it is in brackets, as strict.
+        (f"Password (prod): {PW}", f"Password (prod): {R}"),
+        (f"**API key (staging):** {PW}", f"**API key (staging):** {R}"),
+        ("Password (prod): blue-fish-42", "Password (prod): blue-fish-42"),
+        ("Token (see the runbook): 2025-01-31", "Token (see the runbook): 2025-01-31"),
+        ("Password (rotated monthly): ask-in-ops", "Password (rotated monthly): ask-in-ops"),
     ],
 )
 def test_a_secret_named_with_whose_it_is_before_the_colon_is_redacted(line: str, expected: str) -> None:
@@ -1201,6 +1210,8 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
         "## " + "password " * 20_000 + "x",
         "| password " * 20_000 + "x",
         "The password for " * 15_000 + "x",
+        "password (" * 20_000 + "x",
+        "password " + " " * 100_000 + "(prod):" * 10_000,
         "```" + "`" * 200_000 + "x",
         "# " + " " * 200_000 + "x",
         "## a b " + "password" * 25_000,

@@ -228,11 +228,13 @@ _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\
 # value there must read as random (`lone_secret`), as prose names other things so too ("API key for
 # Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
 # after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
-# The words that say whose it is, here and over a value (`_PROSE`).
+# Whose it is may be in brackets too ("Password (prod): ...").
+# The words that say whose it is, and the brackets, here and over a value (`_PROSE`).
 _WHOSE_WORDS = "for|of|to|on|in"
+_BRACKETED = r"[ \t]*\([^\n()]{1,40}\)"
 _WHOSE = re.compile(
-    rf"""(?i){_SECRET_NAME}[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?:[*_]{{0,2}}"""
-    rf"""[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
+    rf"""(?i){_SECRET_NAME}(?:[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?|{_BRACKETED})"""
+    rf""":[*_]{{0,2}}[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
@@ -404,7 +406,7 @@ _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 # password is", "is:"); or a heading.
 _PROSE = re.compile(
     rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
-    rf"""(?P<whose>[ \t]+(?:{_WHOSE_WORDS})[ \t][^\n:]{{1,60}}?)?"""
+    rf"""(?P<whose>[ \t]+(?:{_WHOSE_WORDS})[ \t][^\n:]{{1,60}}?|{_BRACKETED})?"""
     r"""(?:[ \t]+(?:is|are)[ \t]*:?|[ \t]*:)[*_]{0,2}[ \t]*$"""
 )
 # A heading is a label when it is short and ends with the name in the singular ("### Staging admin
