@@ -407,17 +407,22 @@ _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 _PROSE = re.compile(
     rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
     rf"""(?P<whose>[ \t]+(?:{_WHOSE_WORDS})[ \t][^\n:]{{1,60}}?|{_BRACKETED})?"""
-    r"""(?:[ \t]+(?:is|are)[ \t]*:?|[ \t]*:)[*_]{0,2}[ \t]*$"""
+    r"""(?:[ \t]++(?:is|are)[ \t]*+:?|[ \t]*+:)[*_]{0,2}[ \t]*+$"""
 )
 # A heading is a label when it is short and ends with the name in the singular ("### Staging admin
 # password"); a longer one, or a plural, names the section's subject ("## Fix for the leaked token",
 # "## Secrets"), and what follows it is no value of it.
+# Styled or not (`` ### `DB_PASSWORD` ``, `### **Admin password**`), ATX or underlined (setext).
 # Any heading line: it is read as a heading only (`## Password:` is a heading, not plain prose).
 _HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
-_HEADING = re.compile(
-    rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}{_SECRET_WORD}(?![A-Za-z0-9])"""
-    r"""[ \t]*:?[ \t]*#*[ \t]*$"""
+_HEADING_NAME = (
+    rf"""(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}["'*_`]{{0,2}}(?:[A-Za-z0-9]{{1,40}}[_\-.])?{_SECRET_WORD}"""
+    r"""(?![A-Za-z0-9])["'*_`]{0,2}[ \t]*+:?"""
 )
+_HEADING = re.compile(rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++{_HEADING_NAME}[ \t]*+#*+[ \t]*+$""")
+# A setext heading is its text over a line of `=` or `-` (two at least: one `-` is an empty list item).
+_SETEXT_TEXT = re.compile(rf"""(?i)^[ \t]{{0,3}}{_HEADING_NAME}[ \t]*+$""")
+_SETEXT_UNDERLINE = re.compile(r"[ \t]{0,3}(?:=+|-{2,})[ \t]*$")
 # The value: one word, no path or URL (`./reset2.sh`; a `/` inside is base64's, and `$` a password's, but
 # neither may start it: a variable or a path), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
 # in quotes, inline code or emphasis or not (then any quote inside it is its own); before it, a block
@@ -438,7 +443,9 @@ _CELL_BREAK = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r"[ \t]*:?-+:?[ \t]*")
 # Every pattern of those two rules searched for in a line, for the tests that time each on long lines
 # (`_DELIMITER_CELL` is only matched whole against one cell).
-NAMING: tuple[re.Pattern[str], ...] = (_PROSE, _HEADING, _HEADING_LINE, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK)
+NAMING: tuple[re.Pattern[str], ...] = (
+    _PROSE, _HEADING, _HEADING_LINE, _SETEXT_TEXT, _SETEXT_UNDERLINE, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK
+)  # fmt: skip
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -458,7 +465,7 @@ def own_suspect(line: str) -> bool:
         return True
     if any(naming.search(line) for naming, _ in FOLLOWING):
         return True
-    return bool(_PROSE.search(line) or _HEADING.match(line) or _secret_columns(line))
+    return bool(_PROSE.search(line) or _HEADING.match(line) or _SETEXT_TEXT.match(line) or _secret_columns(line))
 
 
 def pattern_findings(lines: list[str]) -> list[tuple[str, str, int]]:
@@ -499,6 +506,11 @@ def _named_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     plain: bool | None = None
     gap = 0
     for number, line in enumerate(lines):
+        if number and _SETEXT_UNDERLINE.match(line):
+            # The line above was a heading's text: its name, if it names a secret, is a heading's.
+            plain = False if _SETEXT_TEXT.match(lines[number - 1]) else None
+            gap = 0
+            continue
         heading = _HEADING_LINE.match(line)
         prose = None if heading else _PROSE.search(line)
         if prose or heading:
