@@ -198,7 +198,8 @@ class Client:
         except anthropic.APIConnectionError as error:
             return Outcome(model, error=f"the connection to the API failed: {_cause(error)}")
         except httpx2.TransportError as error:
-            # A stream cut off while being read is not wrapped by the SDK.
+            # A stream cut off while `_stream` reads its raw events is not wrapped by the SDK (its own
+            # iterators wrap it as an APIConnectionError since anthropic 2.17).
             return Outcome(model, error=f"the connection broke off mid-answer: {type(error).__name__}: {error}")
         return self._read(model, answer, keys)
 
