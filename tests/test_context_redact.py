@@ -153,8 +153,21 @@ def test_many_values_are_found_again_in_one_pass_as_one_search_each_finds_them(
 def test_the_one_pass_finds_the_lines_each_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     # Redaction looks for each value again in the lines given, so a line listed that does not
     # hold the value only costs time: compared here on the lines themselves.
-    values = ["Vq7Lm1Xk9pRt", "Vq7Lm1Xk9pRtZZ", "Vq7Lm10Xk9pRt", "Vq7Lm11Xk9pRt", "Qz8Wn4Tt", "Qz8Wn4Tt5"]
+    long = "Wq5Zr8Lp3Tn6Vb1Kx4Hm7Jd2Fs9Gc0Ny5Pe8"  # longer than the window of characters a place is looked up by
+    values = [
+        "Vq7Lm1Xk9pRt",
+        "Vq7Lm1Xk9pRtZZ",
+        "Vq7Lm10Xk9pRt",
+        "Vq7Lm11Xk9pRt",
+        "Qz8Wn4Tt",
+        "Qz8Wn4Tt5",
+        long,
+        long[:-1] + "Q",
+    ]
+    assert len(long) > redact_module._Holding.WINDOW
     lines = [
+        f"{long[:-1]}X shares the window and the length, {long} is one of them",
+        f"{long[:-1]}Q",
         "Vq7Lm1 alone, Vq7Lm1Xk9 cut short, Vq7Lm1Xk9pR one short",
         "Vq7Lm1Xk9pRtZZ holds two; Vq7Lm10Xk9pRt and Vq7Lm1Xk9pRt again",
         "Qz8Wn4T Qz8Wn4Tt",
@@ -164,7 +177,7 @@ def test_the_one_pass_finds_the_lines_each_search_finds(monkeypatch: pytest.Monk
     ]
     searched = redact_module._Holding(lines)
     expected = {value: searched(value) for value in values}
-    assert expected["Vq7Lm1Xk9pRt"] == [1] and expected["Qz8Wn4Tt"] == [2, 3]
+    assert expected["Vq7Lm1Xk9pRt"] == [3] and expected["Qz8Wn4Tt"] == [4, 5] and expected[long] == [0]
     monkeypatch.setattr(redact_module._Holding, "ONE_PASS_VALUES", 0)
     assert redact_module._Holding(lines).lines_of(values) == expected
 
@@ -840,6 +853,18 @@ NAMED_ABOVE = {
     f"### **Staging admin password**\n\n`{PW}`\n": f"### **Staging admin password**\n\n`{R}`\n",
     f"Staging admin password\n----------------------\n\n{PW}\n": f"Staging admin password\n----------------------\n\n{R}\n",
     f"API key\n=======\n{PW}\n": f"API key\n=======\n{R}\n",
+    f"**Password (prod)**:\n\n{PW}\n": f"**Password (prod)**:\n\n{R}\n",
+    f"### `PROD_DB_PASSWORD`\n\n{PW}\n": f"### `PROD_DB_PASSWORD`\n\n{R}\n",
+    f"### `STRIPE_SECRET_KEY`\n\n{PW}\n": f"### `STRIPE_SECRET_KEY`\n\n{R}\n",
+    f"### `AWS_SECRET_ACCESS_KEY`\n\n{PW}\n": f"### `AWS_SECRET_ACCESS_KEY`\n\n{R}\n",
+    f"### `SLACK_BOT_TOKEN`\n\n{PW}\n": f"### `SLACK_BOT_TOKEN`\n\n{R}\n",
+    f"PROD_DB_PASSWORD\n================\n\n{PW}\n": f"PROD_DB_PASSWORD\n================\n\n{R}\n",
+    f"### **Admin password:**\n\n{PW}\n": f"### **Admin password:**\n\n{R}\n",
+    # No setext heading: front matter's `key: value`, a list item over a rule.
+    "---\ntitle: API token\n---\n\nINC0045123\n": "---\ntitle: API token\n---\n\nINC0045123\n",
+    "- Rotate token\n---\n\nINC0045123\n": "- Rotate token\n---\n\nINC0045123\n",
+    "1. Rotate token\n---\n\nINC0045123\n": "1. Rotate token\n---\n\nINC0045123\n",
+    f"### `DB_PASSWORD_SECRET_ARN`\n\n{PW}\n": f"### `DB_PASSWORD_SECRET_ARN`\n\n{PW}\n",
     # As strict as any heading, and not one for a reference, nor a rule after a blank line.
     "### `DB_PASSWORD`\n\nblue-fish-42\n": "### `DB_PASSWORD`\n\nblue-fish-42\n",
     f"### `DB_PASSWORD_ARN`\n\n{PW}\n": f"### `DB_PASSWORD_ARN`\n\n{PW}\n",
@@ -921,6 +946,17 @@ TABLES = {
     ),
     f"Owner | Token | Host\n--- | --- | ---\n | {PW} | db01\n": f"Owner | Token | Host\n--- | --- | ---\n | {R} | db01\n",
     f"| Service | Password |\n--- | ---\nbilling | {PW}\n": f"| Service | Password |\n--- | ---\nbilling | {R}\n",
+    # A row that starts with a pipe in a table drawn without: an edge pipe, as GitHub reads it, when the row
+    # has the table's cells that way (the delimiter row counts them).
+    f"Service | Password\n--- | ---\n| billing | {PW}\n": f"Service | Password\n--- | ---\n| billing | {R}\n",
+    f"| Service | Password\n--- | ---\nbilling | {PW}\n": f"| Service | Password\n--- | ---\nbilling | {R}\n",
+    f"Service | Password |\n--- | --- |\n| billing | {PW}\n": f"Service | Password |\n--- | --- |\n| billing | {R}\n",
+    f"Service | Password\n---|---\n|billing|{PW}\n": f"Service | Password\n---|---\n|billing|{R}\n",
+    f"Password | Service\n--- | ---\n| {PW} | billing\n": f"Password | Service\n--- | ---\n| {R} | billing\n",
+    f"Host | Token\n--- | ---\n| web01a2b | {PW}\nweb01a2b is the host\n": (
+        f"Host | Token\n--- | ---\n| web01a2b | {R}\nweb01a2b is the host\n"
+    ),
+    "Owner | Host | Token\n--- | --- | ---\n| ops | a7f3k9q2 | none\n": "Owner | Host | Token\n--- | --- | ---\n| ops | a7f3k9q2 | none\n",
     # A column says as often where a password is kept: its cells must read as random, even under "Password".
     **{
         f"| Service | Password |\n|---|---|\n| Jenkins | {cell} |\n": f"| Service | Password |\n|---|---|\n| Jenkins | {cell} |\n"
@@ -970,6 +1006,14 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
         ("Password (prod): blue-fish-42", "Password (prod): blue-fish-42"),
         ("Token (see the runbook): 2025-01-31", "Token (see the runbook): 2025-01-31"),
         ("Password (rotated monthly): ask-in-ops", "Password (rotated monthly): ask-in-ops"),
+        (f"**Password (prod)**: {PW}", f"**Password (prod)**: {R}"),
+        (f"*Password (prod)*: {PW}", f"*Password (prod)*: {R}"),
+        (f"Password (prod) : {PW}", f"Password (prod) : {R}"),
+        (f"`DB_PASSWORD` (prod): {PW}", f"`DB_PASSWORD` (prod): {R}"),
+        # A bracket that says what the value is, not whose: an identifier or a field's description.
+        ("API key (ID): ak01prod9x", "API key (ID): ak01prod9x"),
+        ("Secret (name): billing-db-7f3a9c", "Secret (name): billing-db-7f3a9c"),
+        ("`page_token` (optional): CiAKGjBpNDd2Nmp1", "`page_token` (optional): CiAKGjBpNDd2Nmp1"),
     ],
 )
 def test_a_secret_named_with_whose_it_is_before_the_colon_is_redacted(line: str, expected: str) -> None:
@@ -1225,6 +1269,10 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
         "password (" * 20_000 + "x",
         # Blanks after a heading's or prose's name: `[ \t]*:?[ \t]*#*[ \t]*$` took 44 s at 4,000 (cubic).
         "## password" + " " * 100_000 + "x",
+        "-" * 100_000 + "x",
+        "=" * 100_000 + "x",
+        "### `" + "A_" * 50_000 + "x",
+        "### `" + "A_" * 20 + "PASSWORD" + "_A" * 50_000 + "x",
         "### `DB_PASSWORD`" + " " * 100_000 + ":x",
         "The password is" + " " * 100_000 + "x",
         "The password:" + " " * 100_000 + "*x",

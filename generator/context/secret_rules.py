@@ -228,12 +228,15 @@ _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\
 # value there must read as random (`lone_secret`), as prose names other things so too ("API key for
 # Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
 # after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
-# Whose it is may be in brackets too ("Password (prod): ...").
+# Whose it is may be in brackets too ("Password (prod): ...", "**Password (prod)**:"), but not a bracket
+# that says what the value is: an identifier's or a reference's ("API key (ID):", "Secret (name):") or an
+# API field's ("`page_token` (optional):").
 # The words that say whose it is, and the brackets, here and over a value (`_PROSE`).
 _WHOSE_WORDS = "for|of|to|on|in"
-_BRACKETED = r"[ \t]*\([^\n()]{1,40}\)"
+_NOT_WHOSE = "|".join(("ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default"))
+_BRACKETED = rf"""["'*_`]{{0,2}}[ \t]*+\((?![ \t]*(?:{_NOT_WHOSE})[ \t]*\))[^\n()]{{1,40}}\)["'*_`]{{0,2}}"""
 _WHOSE = re.compile(
-    rf"""(?i){_SECRET_NAME}(?:[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?|{_BRACKETED})"""
+    rf"""(?i){_SECRET_NAME}(?:[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?|{_BRACKETED}[ \t]*+)"""
     rf""":[*_]{{0,2}}[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
@@ -412,17 +415,22 @@ _PROSE = re.compile(
 # A heading is a label when it is short and ends with the name in the singular ("### Staging admin
 # password"); a longer one, or a plural, names the section's subject ("## Fix for the leaked token",
 # "## Secrets"), and what follows it is no value of it.
-# Styled or not (`` ### `DB_PASSWORD` ``, `### **Admin password**`), ATX or underlined (setext).
+# Styled or not (`` ### `DB_PASSWORD` ``, `### **Admin password:**`), ATX or underlined (setext); the
+# name may be an environment variable's (`PROD_DB_PASSWORD`, `STRIPE_SECRET_KEY`), not a reference's
+# (`DB_PASSWORD_SECRET_ARN`).
 # Any heading line: it is read as a heading only (`## Password:` is a heading, not plain prose).
 _HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _HEADING_NAME = (
-    rf"""(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}["'*_`]{{0,2}}(?:[A-Za-z0-9]{{1,40}}[_\-.])?{_SECRET_WORD}"""
-    r"""(?![A-Za-z0-9])["'*_`]{0,2}[ \t]*+:?"""
+    rf"""(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}["'*_`]{{0,2}}(?:[A-Za-z0-9]{{1,40}}[_\-.]){{0,4}}{_SECRET_WORD}"""
+    rf"""(?:_[A-Za-z0-9]{{1,40}}){{0,3}}{_NOT_A_REFERENCE}(?![A-Za-z0-9]):?["'*_`]{{0,2}}[ \t]*+:?"""
 )
 _HEADING = re.compile(rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++{_HEADING_NAME}[ \t]*+#*+[ \t]*+$""")
 # A setext heading is its text over a line of `=` or `-` (two at least: one `-` is an empty list item).
-_SETEXT_TEXT = re.compile(rf"""(?i)^[ \t]{{0,3}}{_HEADING_NAME}[ \t]*+$""")
-_SETEXT_UNDERLINE = re.compile(r"[ \t]{0,3}(?:=+|-{2,})[ \t]*$")
+# Not a list item's or a quote's text over a rule, nor front matter's `title: API token`.
+_SETEXT_TEXT = re.compile(
+    rf"""(?i)^[ \t]{{0,3}}(?![-*+>][ \t]|\d{{1,9}}[.)][ \t])(?![^\n]*:[ \t]*[A-Za-z0-9]){_HEADING_NAME}[ \t]*+$"""
+)
+_SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=++|-{2,}+)[ \t]*+$")
 # The value: one word, no path or URL (`./reset2.sh`; a `/` inside is base64's, and `$` a password's, but
 # neither may start it: a variable or a path), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
 # in quotes, inline code or emphasis or not (then any quote inside it is its own); before it, a block
@@ -545,17 +553,16 @@ def _plain_password(prose: re.Match[str]) -> bool | None:
     return bool(_PASSWORD_NAME.search(prose.group("name")))
 
 
-def _cells(line: str, edged: bool = True) -> list[str]:
-    """A table row's cells (`\\|` is a cell's own; the pipes at a row's ends are no cell's bounds).
-    In a table not `edged`, drawn without pipes at its ends, a row that starts with a pipe and does
-    not end with one leaves its first cell empty, as its writer lined it up (GitHub would shift
-    its cells left)."""
-    row = _row(line)
-    cells = _CELL_BREAK.split(row)
+def _cells(line: str, edges: int | None = None) -> list[str]:
+    """A table row's cells (`\\|` is a cell's own). The pipes at a row's ends are no cell's bounds, as
+    GitHub reads a table; but in a table of `edges` cells drawn without pipes at its ends (its
+    delimiter row starts with none: `_edges`), a row that starts with one and has those cells
+    only with an empty first one is read so, as its writer lined it up (` | VALUE` under
+    `Service | Password`)."""
+    cells = _CELL_BREAK.split(_row(line))
     if cells and not cells[-1].strip():
         cells = cells[:-1]
-    ends_with_pipe = row.endswith("|") and not row.endswith("\\|")
-    if cells and not cells[0].strip() and (edged or ends_with_pipe):
+    if cells and not cells[0].strip() and len(cells) != edges:
         cells = cells[1:]
     return [cell.strip() for cell in cells]
 
@@ -564,11 +571,16 @@ def _row(line: str) -> str:
     return line.strip().lstrip("\ufeff")  # a file's byte-order mark is no cell's
 
 
-def _secret_columns(line: str, edged: bool = True) -> list[int]:
+def _edges(delimiter: str, cells: list[str]) -> int | None:
+    """How many cells the table of a delimiter row has, if it is drawn without pipes at its ends."""
+    return None if _row(delimiter).startswith("|") else len(cells)
+
+
+def _secret_columns(line: str, edges: int | None = None) -> list[int]:
     """The columns of a table's header row (`| Service | Admin password |`) that name a secret."""
     if "|" not in line:
         return []
-    return [index for index, cell in enumerate(_cells(line, edged)) if _CELL_NAME.match(cell)]
+    return [index for index, cell in enumerate(_cells(line, edges)) if _CELL_NAME.match(cell)]
 
 
 def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
@@ -577,15 +589,14 @@ def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     number = 1
     while number < len(lines):
         delimiter = _cells(lines[number]) if "-" in lines[number] and "|" in lines[number] else []
-        # Its delimiter row says how the table is drawn: with pipes at its ends or without.
-        edged = _row(lines[number]).startswith("|")
-        columns = _secret_columns(lines[number - 1], edged) if delimiter else []
+        edges = _edges(lines[number], delimiter)
+        columns = _secret_columns(lines[number - 1], edges) if delimiter else []
         if not (columns and all(_DELIMITER_CELL.fullmatch(cell) for cell in delimiter)):
             number += 1
             continue
         number += 1
         while number < len(lines) and "|" in lines[number]:
-            cells = _cells(lines[number], edged)
+            cells = _cells(lines[number], edges)
             for column in columns:
                 held = _LONE_LINE.match(cells[column]) if column < len(cells) else None
                 value = held.group("secret") if held else ""
