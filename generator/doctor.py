@@ -307,11 +307,15 @@ def _home(config: settings.Settings) -> DoctorCheck:
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)
     entries, skipped = scan_files(knowledge.context_dir)
-    # Read as `scaffold context` reads them, for what only reading shows (not UTF-8, unreadable):
-    # a document skipped on every run is otherwise only a warning each teammate scrolls past.
+    # Read as `scaffold context` reads them, for what only reading shows (not UTF-8, unreadable, too
+    # large): a document skipped or cut short on every run is otherwise only a warning each teammate
+    # scrolls past.
     # Listed documents that cannot be read stay counted and found, as the scan counts them.
-    unread = (read_document(knowledge.context_dir, entry.path, entry)[0] for entry in entries)
-    skipped += [warning for warning in unread if warning is not None]
+    cut: list[str] = []
+    for entry in entries:
+        warning, data = read_document(knowledge.context_dir, entry.path, entry)
+        if warning is not None:
+            (skipped if data is None else cut).append(warning)
     found = {entry.path for entry in entries}
     refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
     # The bundled map's documents a home lacks are skipped by design, not a mistake in the home.
@@ -344,6 +348,8 @@ def _home(config: settings.Settings) -> DoctorCheck:
         )
     if skipped:
         problems.append((f"{len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files"))
+    if cut:
+        problems.append((f"{len(cut)} cut short, first: {cut[0]}", "split those files, or move them out"))
     shared = Catalogue(found).shared_numbers()
     if shared:
         reference, paths = shared[0]

@@ -164,7 +164,7 @@ def test_an_oversized_document_is_refused_without_reading_it_whole(
     from generator.context import sections
 
     root = make_home(tmp_path / "home", {"context/big.md": "# Big\n" + "x" * 200})
-    monkeypatch.setattr(api, "MAX_DOCUMENT_BYTES", 100)
+    monkeypatch.setattr(sections, "MAX_DOCUMENT_BYTES", 100)
     read: list[int] = []
     real_open = sections.open_inside
 
@@ -187,7 +187,7 @@ def test_an_oversized_document_is_refused_without_reading_it_whole(
             return data
 
     monkeypatch.setattr(sections, "open_inside", lambda *args: Counted(real_open(*args)))
-    with pytest.raises(UsageError, match=r"big\.md is 206 bytes, over the 100 a document may have"):
+    with pytest.raises(UsageError, match=r"big\.md is 206 bytes, over the 100 bytes a document may have"):
         api.read_document("big.md", home=root)
     assert read == [101]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -326,14 +327,60 @@ def test_non_utf8_files_are_skipped_with_a_warning(tmp_path: Path) -> None:
     assert library.sections_of("runbooks/deploy.md")
 
 
+def test_of_a_file_larger_than_a_document_may_be_only_the_first_part_is_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A log or an export saved as markdown: indexed whole, 115 MB took a run 6 s and 380 MB.
+    make_home(tmp_path)
+    largest = max(path.stat().st_size for path in (tmp_path / "context").rglob("*.md"))
+    limit = largest + 400
+    monkeypatch.setattr(files_module, "MAX_DOCUMENT_BYTES", limit)
+    dump = tmp_path / "context" / "runbooks" / "dump.md"
+    head = "# Dump\n\n## Early\n\nzyzzyva\n\n"
+    dump.write_text(head + "x" * (limit - len(head) - 50) + "\n\n## Late\nquokka " + "y" * 60 + "\n")
+    library = load_library(tmp_path / "context")
+    kept = [section.heading for section in library.sections_of("runbooks/dump.md") or []]
+    assert kept == ["Dump", "Early"]  # cut after the blank line before "## Late"
+    assert library.rank("zyzzyva", ["runbooks"], 5)
+    assert library.rank("quokka", ["runbooks"], 5) == []
+    kept_bytes = limit - 50 + 2  # the text up to that blank line
+    assert [warning for warning in library.warnings if "a document may have" in warning] == [
+        f"runbooks/dump.md is {dump.stat().st_size:,} bytes, over the {limit:,} bytes a document may have: "
+        f"only its first {kept_bytes:,} are used; split it, or move it out of context/ if it is no document"
+    ]
+    assert library.sections_of("runbooks/deploy.md")
+    # At the limit it is a document, whole.
+    dump.write_text(head + "x" * (limit - len(head) - 1) + "\n")
+    again = load_library(tmp_path / "context")
+    assert not [warning for warning in again.warnings if "a document may have" in warning]
+
+
+def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    context.mkdir()
+    with (context / "dump.md").open("wb") as handle:
+        handle.write(b"# Dump\n")
+        handle.truncate(64 * 2**20)  # sparse: no disk, but 64 MB to read
+    entry = scan_files(context)[0][0]
+    tracemalloc.start()
+    try:
+        warning, data = files_module.read_document(context, entry.path, entry)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert warning is not None and "dump.md is 67,108,864 bytes, over the 1,000,000 bytes" in warning
+    assert data is not None and len(data) <= files_module.MAX_DOCUMENT_BYTES and data.startswith(b"# Dump\n")
+    assert peak < 4 * files_module.MAX_DOCUMENT_BYTES
+
+
 def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_home(tmp_path)
     real_read = files_module.read_bytes
 
-    def read(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+    def read(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
         if path.endswith("/deploy.md"):
             raise PermissionError(13, "Permission denied", str(root / path))
-        return real_read(root, path, seen)
+        return real_read(root, path, seen, limit)
 
     monkeypatch.setattr(files_module, "read_bytes", read)
     library = load_library(tmp_path / "context")
@@ -366,9 +413,9 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     read: list[str] = []
     real_read = files_module.read_bytes
 
-    def spy(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+    def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
         read.append(path)
-        return real_read(root, path, seen)
+        return real_read(root, path, seen, limit)
 
     monkeypatch.setattr(files_module, "read_bytes", spy)
     again = load_library(context)

@@ -206,9 +206,9 @@ def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkey
     read: list[str] = []
     real = sections.read_bytes
 
-    def spy(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
+    def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
         read.append(PurePosixPath(path).name)
-        return real(root, path, seen)
+        return real(root, path, seen, limit)
 
     monkeypatch.setattr(sections, "read_bytes", spy)
     assert library.neighbours("decisions/0042-cursor-pagination.md", ["runbooks/note-07.md"]) == ["runbooks/note-07.md"]

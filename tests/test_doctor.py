@@ -272,6 +272,36 @@ def test_a_document_scaffold_context_cannot_read_is_reported(
     assert reason in capsys.readouterr().err  # the same words as the run that skips it
 
 
+def test_a_file_too_large_to_be_a_document_is_reported_as_cut_without_reading_it_whole(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.context import sections
+
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    largest = max(path.stat().st_size for path in (home / "context").rglob("*.md"))
+    (home / "context" / "runbooks" / "export.md").write_text("# Export\n\n" + "x" * (largest - 10) + "\n")
+    monkeypatch.setattr(sections, "MAX_DOCUMENT_BYTES", largest)
+    limits: list[int] = []
+    real_read = sections.read_bytes
+
+    def spy(root: Path, path: str, seen: sections.FileEntry | None = None, limit: int = -1) -> bytes:
+        if path == "runbooks/export.md":
+            limits.append(limit)
+        return real_read(root, path, seen, limit)
+
+    monkeypatch.setattr(sections, "read_bytes", spy)
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn"), check
+    over = f"1 cut short, first: runbooks/export.md is {largest + 1:,} bytes, over the {largest:,} bytes"
+    assert over in check["detail"] and "skipped" not in check["detail"]
+    assert check["fix"] == "split those files, or move them out"
+    # Read up to one byte past the limit (the one that tells it is over), not whole.
+    assert limits == [largest + 1]
+
+
 def test_a_key_in_the_environment_is_reported_and_never_shown(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     code, out, err = cli()

@@ -51,7 +51,6 @@ __all__ = [
 _V = TypeVar("_V")
 
 MAX_SEARCH_RESULTS = 50
-MAX_DOCUMENT_BYTES = 1_000_000
 SNIPPET_CHARACTERS = 280
 
 if TYPE_CHECKING:
@@ -451,7 +450,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
     """
     from generator.context.redact import Piece, Redactor
-    from generator.context.sections import LEADS_OUT, open_inside
+    from generator.context.sections import LEADS_OUT, MAX_DOCUMENT_BYTES, open_inside
 
     knowledge = _home(home)
     file = _inside_context(path, knowledge.context_dir)
@@ -467,7 +466,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
             raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path)) from None
         raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
     if size > MAX_DOCUMENT_BYTES:
-        raise UsageError(f"{path} is {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} a document may have")
+        raise UsageError(f"{path} is {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} bytes a document may have")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

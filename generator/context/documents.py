@@ -116,10 +116,10 @@ class Library:
         """A document's text for its references (the start of it); nothing if it cannot be read."""
         try:
             # Called on the module, where the tests patch it.
-            data = home_files.read_bytes(self.root, path)
+            data = home_files.read_bytes(self.root, path, limit=MAX_TEXT * 4)
         except OSError:
             return ""  # selection goes on without its references, as it does without the file
-        return data[: MAX_TEXT * 4].decode("utf-8", errors="replace")
+        return data.decode("utf-8", errors="replace")
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
         """The best `limit` sections in `folders` for `query` by BM25, best first, score > 0.

@@ -5,7 +5,8 @@ a paragraph of up to three lines underlined with `===` or `---`) and runs to the
 inside their parent, so a runbook step keeps its sub-steps. Text before the first heading is
 the preamble. A section longer than `MAX_SECTION_BYTES` is cut into parts at a blank line
 (else a line end, else a character boundary), so a budget can be filled to within one part
-and an enormous file is truncated instead of dropped. Unedited stubs from `scaffold
+and a long document is truncated instead of dropped. Of a file over `MAX_DOCUMENT_BYTES` (a
+log or an export saved as markdown) only that much is read. Unedited stubs from `scaffold
 new-decision|new-incident|new-runbook` are recognised here too (`StubPatterns`). What is
 found is indexed by `generator.context.index`.
 """
@@ -29,6 +30,9 @@ from generator.context.tokens import estimate_tokens
 
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
+# Larger than any document people write (Node.js's changelogs, the largest markdown on our
+# machines, are under 1 MB each); a 115 MB log saved as `.md` took a run 6 s and 380 MB.
+MAX_DOCUMENT_BYTES = 1_000_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
 PREAMBLE = "(preamble)"
 TRAIL_SEPARATOR = " > "
@@ -136,11 +140,11 @@ class RawSection:
     end: int
 
 
-def read_bytes(root: Path, path: str, seen: FileEntry | None = None) -> bytes:
-    """A file of `root` whole, checked as `open_inside` does (a seam so tests can make a file
-    unreadable even as root)."""
+def read_bytes(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
+    """A file of `root` whole, or its first `limit` bytes, checked as `open_inside` does (a seam
+    so tests can make a file unreadable even as root)."""
     with open_inside(root, path, seen) as handle:
-        return handle.read()
+        return handle.read(limit)
 
 
 # Why `open_inside` refuses a file (an OSError's strerror, which callers may tell from others).
@@ -424,15 +428,15 @@ def _parts(data: bytes, heading: str, trail: str, line: int, start: int, end: in
         start, part = cut, part + 1
 
 
-def _cut_point(data: bytes, start: int, end: int) -> int:
-    """Where the part starting at `start` ends: after a blank line, a line, or a character."""
-    limit = start + MAX_SECTION_BYTES
+def _cut_point(data: bytes, start: int, end: int, size: int = MAX_SECTION_BYTES) -> int:
+    """Where a part of at most `size` bytes starting at `start` ends: after a blank line, a line, or a character."""
+    limit = start + size
     if limit >= end:
         return end
-    blank = data.rfind(b"\n\n", start + MAX_SECTION_BYTES // 2, limit)
+    blank = data.rfind(b"\n\n", start + size // 2, limit)
     if blank != -1:
         return blank + 2
-    newline = data.rfind(b"\n", start + MAX_SECTION_BYTES // 4, limit)
+    newline = data.rfind(b"\n", start + size // 4, limit)
     if newline != -1:
         return newline + 1
     cut = limit
@@ -453,11 +457,23 @@ def folder_of(path: str) -> str:
 
 
 def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, bytes | None]:
-    """A file's bytes, or the warning that says why it is skipped (`seen`: as `open_inside`)."""
+    """A file's bytes and no warning; or no bytes and the warning that says why it is skipped; or, for a
+    file larger than a document may be, its first part and the warning that says so (`seen`: as
+    `open_inside`)."""
     try:
-        data = read_bytes(root, path, seen)
+        # One byte more than a document may have tells one that is larger, without reading it all.
+        data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
     except OSError as error:
         return f"skipped {path}: cannot read it ({error.strerror or error})", None
+    cut = None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        data = data[: _cut_point(data, 0, len(data), MAX_DOCUMENT_BYTES)]
+        # The scan's size, unless the file grew past the limit since.
+        size = f"is {seen.size:,} bytes," if seen is not None and seen.size > MAX_DOCUMENT_BYTES else "grew"
+        cut = (
+            f"{path} {size} over the {MAX_DOCUMENT_BYTES:,} bytes a document may have: only its first "
+            f"{len(data):,} are used; split it, or move it out of context/ if it is no document"
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -465,7 +481,7 @@ def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple
             f"skipped {path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
             "convert it, e.g. with `iconv -t UTF-8`"
         ), None
-    return None, data
+    return cut, data
 
 
 class Parsed(NamedTuple):
