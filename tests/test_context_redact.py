@@ -934,6 +934,19 @@ NAMED_ABOVE = {
     f"Admin password (prod):\n\n    {PW}\n": f"Admin password (prod):\n\n    {R}\n",
     # Whose it is, in brackets too: what is under it must read as random.
     "Admin password (prod):\n\nblue-fish-42\n": "Admin password (prod):\n\nblue-fish-42\n",
+    # A heading may say whose it is in brackets too, as strict; not a bracket saying what the value is.
+    f"### Password (prod)\n\n{PW}\n": f"### Password (prod)\n\n{R}\n",
+    f"### Staging admin password (EU)\n\n`{PW}`\n": f"### Staging admin password (EU)\n\n`{R}`\n",
+    f"### **Password** (prod)\n\n{PW}\n": f"### **Password** (prod)\n\n{R}\n",
+    f"Password (prod)\n---------------\n\n{PW}\n": f"Password (prod)\n---------------\n\n{R}\n",
+    "### Password (prod)\n\nblue-fish-42\n": "### Password (prod)\n\nblue-fish-42\n",
+    f"### API key (ID)\n\n{PW}\n": f"### API key (ID)\n\n{PW}\n",
+    f"### Password (prod) rotation\n\n{PW}\n": f"### Password (prod) rotation\n\n{PW}\n",
+    # A generated password holds any symbol: brackets and commas too, not at its ends.
+    "The admin password:\n\nk9Xq(2mZ7)vT4,pW8rN\n": f"The admin password:\n\n{R}\n",
+    "The admin password:\n\n`Zq7,mW2(pL9x`\n": f"The admin password:\n\n`{R}`\n",
+    "The admin password:\n\n(see-vault-01)\n": "The admin password:\n\n(see-vault-01)\n",
+    "The admin password:\n\ngetAdminPassword()\n": "The admin password:\n\ngetAdminPassword()\n",
 }
 
 
@@ -985,8 +998,15 @@ TABLES = {
             f"| Service | Secret name | Token TTL |\n|---|---|---|\n| billing | {PW} | 86400sec |\n",
             "| Service | Secret |\n|---|---|\n| billing | kv/app2/db |\n",
             f"| Service | Password |\n| billing | {PW} |\n",
+            f"| Service | Password (ID) |\n|---|---|\n| billing | {PW} |\n",
         ]
     },
+    # Whose it is in the header's brackets; a table in a block quote.
+    f"| Host | Password (prod) |\n|---|---|\n| db01 | {PW} |\n": f"| Host | Password (prod) |\n|---|---|\n| db01 | {R} |\n",
+    f"> | Host | Password |\n> |---|---|\n> | db01 | {PW} |\n>\n> {PW}\n": (
+        f"> | Host | Password |\n> |---|---|\n> | db01 | {R} |\n>\n> {R}\n"
+    ),
+    f">> Host | Token\n>> --- | ---\n>> db01 | {PW}\n": f">> Host | Token\n>> --- | ---\n>> db01 | {R}\n",
 }
 
 
@@ -1000,6 +1020,10 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
     ("line", "expected"),
     [
         (f"Password for admin: {PW}", f"Password for admin: {R}"),
+        (f"Password for admin:{PW}", f"Password for admin:{R}"),
+        (f"Password (prod):{PW}", f"Password (prod):{R}"),
+        ("Token for the cache at redis:6379", "Token for the cache at redis:6379"),
+        ("API key for the endpoint https://api.example.com/v2", "API key for the endpoint https://api.example.com/v2"),
         (f"**Token of the CI bot:** {PW}", f"**Token of the CI bot:** {R}"),
         (f"Password for grafana.example.com: {PW}", f"Password for grafana.example.com: {R}"),
         (f"Password for admin (staging): {PW}", f"Password for admin (staging): {R}"),

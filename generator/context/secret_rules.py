@@ -224,8 +224,9 @@ _ASSIGNED_BY = (
 _ASSIGNED = rf"""{_ASSIGNED_BY}["'`]?"""
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
-# The name, whose it is, then the colon ("Password for db01.prod: ...", "**Token of the CI bot:** ..."): a
-# value there must read as random (`lone_secret`), as prose names other things so too ("API key for
+# The name, whose it is, then the colon ("Password for db01.prod: ...", "**Token of the CI bot:** ...",
+# "Password for admin:VALUE": with no blank after the colon, a value that starts with a letter or a
+# digit): a value there must read as random (`lone_secret`), as prose names other things so too ("API key for
 # Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
 # after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
 # Whose it is may be in brackets too ("Password (prod): ...", "**Password (prod)**:"), but not a bracket
@@ -234,10 +235,11 @@ _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\
 # The words that say whose it is, and the brackets, here and over a value (`_PROSE`).
 _WHOSE_WORDS = "for|of|to|on|in"
 _NOT_WHOSE = "|".join(("ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default"))
-_BRACKETED = rf"""["'*_`]{{0,2}}[ \t]*+\((?![ \t]*(?:{_NOT_WHOSE})[ \t]*\))[^\n()]{{1,40}}\)["'*_`]{{0,2}}"""
+_WHOSE_BRACKET = rf"""[ \t]*+\((?![ \t]*(?:{_NOT_WHOSE})[ \t]*\))[^\n()]{{1,40}}\)"""
+_BRACKETED = rf"""["'*_`]{{0,2}}{_WHOSE_BRACKET}["'*_`]{{0,2}}"""
 _WHOSE = re.compile(
     rf"""(?i){_SECRET_NAME}(?:[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?|{_BRACKETED}[ \t]*+)"""
-    rf""":[*_]{{0,2}}[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
+    rf""":[*_]{{0,2}}(?:[ \t]+["'`]?|(?=[A-Za-z0-9]))(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
@@ -415,14 +417,15 @@ _PROSE = re.compile(
 # A heading is a label when it is short and ends with the name in the singular ("### Staging admin
 # password"); a longer one, or a plural, names the section's subject ("## Fix for the leaked token",
 # "## Secrets"), and what follows it is no value of it.
-# Styled or not (`` ### `DB_PASSWORD` ``, `### **Admin password:**`), ATX or underlined (setext); the
-# name may be an environment variable's (`PROD_DB_PASSWORD`, `STRIPE_SECRET_KEY`), not a reference's
-# (`DB_PASSWORD_SECRET_ARN`).
+# Styled or not (`` ### `DB_PASSWORD` ``, `### **Admin password:**`), ATX or underlined (setext), with
+# whose it is in brackets or not (`### Password (prod)`); the name may be an environment variable's
+# (`PROD_DB_PASSWORD`, `STRIPE_SECRET_KEY`), not a reference's (`DB_PASSWORD_SECRET_ARN`).
 # Any heading line: it is read as a heading only (`## Password:` is a heading, not plain prose).
 _HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _HEADING_NAME = (
     rf"""(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}["'*_`]{{0,2}}(?:[A-Za-z0-9]{{1,40}}[_\-.]){{0,4}}{_SECRET_WORD}"""
-    rf"""(?:_[A-Za-z0-9]{{1,40}}){{0,3}}{_NOT_A_REFERENCE}(?![A-Za-z0-9]):?["'*_`]{{0,2}}[ \t]*+:?"""
+    rf"""(?:_[A-Za-z0-9]{{1,40}}){{0,3}}{_NOT_A_REFERENCE}(?![A-Za-z0-9])(?:{_WHOSE_BRACKET})?:?["'*_`]{{0,2}}"""
+    rf"""(?:{_WHOSE_BRACKET})?[ \t]*+:?"""
 )
 _HEADING = re.compile(rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++{_HEADING_NAME}[ \t]*+#*+[ \t]*+$""")
 # A setext heading is its text over a line of `=` or `-` (two at least: one `-` is an empty list item).
@@ -433,26 +436,35 @@ _SETEXT_TEXT = re.compile(
 _SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=++|-{2,}+)[ \t]*+$")
 # The value: one word, no path or URL (`./reset2.sh`; a `/` inside is base64's, and `$` a password's, but
 # neither may start it: a variable or a path), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
-# in quotes, inline code or emphasis or not (then any quote inside it is its own); before it, a block
-# quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a line of blanks
-# split every way between those parts was quadratic.)
-_LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.])(?!\S*//)[^\s,;<>(){}\[\]]{8,200}?)(?P=lone)"""
+# in quotes, inline code or emphasis or not (then any quote inside it is its own); any symbol a
+# generator puts in a password, brackets and commas too, but not at its ends ("(see vault)"); before
+# it, a block quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a
+# line of blanks split every way between those parts was quadratic.)
+_LONE_VALUE = (
+    r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.(),])(?!\S*//)[^\s;<>{}\[\]]{8,200}?)(?<![(,])(?P=lone)"""
+)
 _VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?P<item>(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
 _LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
 # What may stand between the name and its value, or between two values of a list under it: blank lines, a
 # code fence, block quote markers, up to `NAMED_REACH` lines in a row.
 _BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
-# A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`), not `Secret name`.
-_CELL_NAME = re.compile(rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?["'*_`]{{0,2}}$""")
+# A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`, `Password (prod)`), not
+# `Secret name` nor `Password (ID)`.
+_CELL_NAME = re.compile(
+    rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?"""
+    rf"""(?:{_WHOSE_BRACKET})?["'*_`]{{0,2}}(?:{_WHOSE_BRACKET})?$"""
+)
 # A name that says the value is a password, not a token, key or secret (`_plain_password`).
 _PASSWORD_NAME = re.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")
 _CELL_BREAK = re.compile(r"(?<!\\)\|")
+_QUOTE_MARKERS = re.compile(r"(?:>[ \t]*+)++")
 _DELIMITER_CELL = re.compile(r"[ \t]*:?-+:?[ \t]*")
 # Every pattern of those two rules searched for in a line, for the tests that time each on long lines
 # (`_DELIMITER_CELL` is only matched whole against one cell).
 NAMING: tuple[re.Pattern[str], ...] = (
-    _PROSE, _HEADING, _HEADING_LINE, _SETEXT_TEXT, _SETEXT_UNDERLINE, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK
+    _PROSE, _HEADING, _HEADING_LINE, _SETEXT_TEXT, _SETEXT_UNDERLINE, _LONE_LINE, _BETWEEN, _CELL_NAME, _CELL_BREAK,
+    _QUOTE_MARKERS,
 )  # fmt: skip
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
@@ -568,7 +580,10 @@ def _cells(line: str, edges: int | None = None) -> list[str]:
 
 
 def _row(line: str) -> str:
-    return line.strip().lstrip("\ufeff")  # a file's byte-order mark is no cell's
+    """A table's row less what is no cell's: a file's byte-order mark, a block quote's markers."""
+    row = line.strip().lstrip("\ufeff")
+    quoted = _QUOTE_MARKERS.match(row)
+    return row[quoted.end() :] if quoted else row
 
 
 def _edges(delimiter: str, cells: list[str]) -> int | None:
