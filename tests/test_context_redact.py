@@ -942,11 +942,18 @@ NAMED_ABOVE = {
     "### Password (prod)\n\nblue-fish-42\n": "### Password (prod)\n\nblue-fish-42\n",
     f"### API key (ID)\n\n{PW}\n": f"### API key (ID)\n\n{PW}\n",
     f"### Password (prod) rotation\n\n{PW}\n": f"### Password (prod) rotation\n\n{PW}\n",
-    # A generated password holds any symbol: brackets and commas too, not at its ends.
-    "The admin password:\n\nk9Xq(2mZ7)vT4,pW8rN\n": f"The admin password:\n\n{R}\n",
-    "The admin password:\n\n`Zq7,mW2(pL9x`\n": f"The admin password:\n\n`{R}`\n",
-    "The admin password:\n\n(see-vault-01)\n": "The admin password:\n\n(see-vault-01)\n",
-    "The admin password:\n\ngetAdminPassword()\n": "The admin password:\n\ngetAdminPassword()\n",
+    # A bracket or a comma in a value alone is a call's or a list's far more often than a password's.
+    **{
+        text: text
+        for text in [
+            '### Password\n\n```python\nos.getenv("DB_PASSWORD_V2")\n```\n',
+            "### Password hashing\n\nPBKDF2(SHA256,600000)\n",
+            "**Admin password:**\n\n`useJwt2()`\n",
+            "## Token (v2)\n\n```\nweb01,web02,web03\n```\n",
+            "## API key(s)\n\nsk4x9Lm2PqR7\n",
+            "## Token(s)\n\n```\neu1x,eu2y,us1z\n```\n",
+        ]
+    },
 }
 
 
@@ -999,6 +1006,7 @@ TABLES = {
             "| Service | Secret |\n|---|---|\n| billing | kv/app2/db |\n",
             f"| Service | Password |\n| billing | {PW} |\n",
             f"| Service | Password (ID) |\n|---|---|\n| billing | {PW} |\n",
+            f"| Service | Token(s) |\n|---|---|\n| billing | {PW} |\n",
         ]
     },
     # Whose it is in the header's brackets; a table in a block quote.
@@ -1020,10 +1028,13 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
     ("line", "expected"),
     [
         (f"Password for admin: {PW}", f"Password for admin: {R}"),
-        (f"Password for admin:{PW}", f"Password for admin:{R}"),
-        (f"Password (prod):{PW}", f"Password (prod):{R}"),
-        ("Token for the cache at redis:6379", "Token for the cache at redis:6379"),
-        ("API key for the endpoint https://api.example.com/v2", "API key for the endpoint https://api.example.com/v2"),
+        # Without a blank after the colon it is as often a `kind:id`.
+        (
+            "The token for bucket:s3://acme-prod2/k8s3 is read-only.",
+            "The token for bucket:s3://acme-prod2/k8s3 is read-only.",
+        ),
+        ("Token for commit:a3f9c2e1b7d4", "Token for commit:a3f9c2e1b7d4"),
+        ("Password for pod:web-7d4b9c8f5-x2k9p", "Password for pod:web-7d4b9c8f5-x2k9p"),
         (f"**Token of the CI bot:** {PW}", f"**Token of the CI bot:** {R}"),
         (f"Password for grafana.example.com: {PW}", f"Password for grafana.example.com: {R}"),
         (f"Password for admin (staging): {PW}", f"Password for admin (staging): {R}"),

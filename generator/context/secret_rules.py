@@ -224,22 +224,24 @@ _ASSIGNED_BY = (
 _ASSIGNED = rf"""{_ASSIGNED_BY}["'`]?"""
 # A `%` may be in it, but not first (`%s`, `%(password)s`): `password: Xk9p%Q2wLm7` was kept whole.
 _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\]]*)?)"""
-# The name, whose it is, then the colon ("Password for db01.prod: ...", "**Token of the CI bot:** ...",
-# "Password for admin:VALUE": with no blank after the colon, a value that starts with a letter or a
-# digit): a value there must read as random (`lone_secret`), as prose names other things so too ("API key for
+# The name, whose it is, then the colon and a blank ("Password for db01.prod: ...", "**Token of the CI bot:**
+# ..."; without the blank it is as often a `kind:id`: "Token for commit:a3f9c2e1b7d4", "for pod:web-7d4b9"):
+# a value there must read as random (`lone_secret`), as prose names other things so too ("API key for
 # Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
 # after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
 # Whose it is may be in brackets too ("Password (prod): ...", "**Password (prod)**:"), but not a bracket
-# that says what the value is: an identifier's or a reference's ("API key (ID):", "Secret (name):") or an
-# API field's ("`page_token` (optional):").
+# that says what the value is: an identifier's or a reference's ("API key (ID):", "Secret (name):"), an
+# API field's ("`page_token` (optional):"), or a plural's ("## API key(s)" names a section's subject).
 # The words that say whose it is, and the brackets, here and over a value (`_PROSE`).
 _WHOSE_WORDS = "for|of|to|on|in"
-_NOT_WHOSE = "|".join(("ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default"))
+_NOT_WHOSE = "|".join(
+    ("s", "ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default")
+)
 _WHOSE_BRACKET = rf"""[ \t]*+\((?![ \t]*(?:{_NOT_WHOSE})[ \t]*\))[^\n()]{{1,40}}\)"""
 _BRACKETED = rf"""["'*_`]{{0,2}}{_WHOSE_BRACKET}["'*_`]{{0,2}}"""
 _WHOSE = re.compile(
     rf"""(?i){_SECRET_NAME}(?:[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?|{_BRACKETED}[ \t]*+)"""
-    rf""":[*_]{{0,2}}(?:[ \t]+["'`]?|(?=[A-Za-z0-9]))(?![A-Za-z0-9_.\-]*=){_VALUE}"""
+    rf""":[*_]{{0,2}}[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
 # A command-line value is the whole shell word (`Xk9p%Q2wLm7`, `Xk9p,Q2wLm7`: `_VALUE` stops at the
 # `%` or `,`), unless it starts with `$` (a variable), less a `\` that continues the command below.
@@ -436,13 +438,12 @@ _SETEXT_TEXT = re.compile(
 _SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=++|-{2,}+)[ \t]*+$")
 # The value: one word, no path or URL (`./reset2.sh`; a `/` inside is base64's, and `$` a password's, but
 # neither may start it: a variable or a path), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
-# in quotes, inline code or emphasis or not (then any quote inside it is its own); any symbol a
-# generator puts in a password, brackets and commas too, but not at its ends ("(see vault)"); before
-# it, a block quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a
-# line of blanks split every way between those parts was quadratic.)
-_LONE_VALUE = (
-    r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.(),])(?!\S*//)[^\s;<>{}\[\]]{8,200}?)(?<![(,])(?P=lone)"""
-)
+# in quotes, inline code or emphasis or not (then any quote inside it is its own); no bracket or comma,
+# which a value alone under a name holds as a call or a list far more often than as a password's
+# symbols (`os.getenv("DB_PASSWORD_V2")`, `PBKDF2(SHA256,600000)`, `web01,web02`); before it, a block
+# quote's `>`, a list item's marker or an indented code block's blanks. (Possessive: a line of blanks
+# split every way between those parts was quadratic.)
+_LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.])(?!\S*//)[^\s,;<>(){}\[\]]{8,200}?)(?P=lone)"""
 _VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?P<item>(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
 _LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
 # What may stand between the name and its value, or between two values of a list under it: blank lines, a
