@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tracemalloc
@@ -358,9 +359,7 @@ def test_of_a_file_larger_than_a_document_may_be_only_the_first_part_is_indexed(
 def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) -> None:
     context = tmp_path / "context"
     context.mkdir()
-    with (context / "dump.md").open("wb") as handle:
-        handle.write(b"# Dump\n")
-        handle.truncate(64 * 2**20)  # sparse: no disk, but 64 MB to read
+    (context / "dump.md").write_bytes(b"# Dump\n" + b"rollback gateway alert\n" * 700_000)  # 16 MB
     entry = scan_files(context)[0][0]
     tracemalloc.start()
     try:
@@ -368,8 +367,59 @@ def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) 
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert warning is not None and "dump.md is 67,108,864 bytes, over the 1,000,000 bytes" in warning
+    assert warning is not None and "dump.md is 16,100,007 bytes, over the 1,000,000 bytes" in warning
     assert data is not None and len(data) <= files_module.MAX_DOCUMENT_BYTES and data.startswith(b"# Dump\n")
+    assert peak < 4 * files_module.MAX_DOCUMENT_BYTES
+
+
+def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stepping back to a character's start goes at most three bytes: a run of continuation bytes is no
+    # UTF-8, not a part of length 0.
+    monkeypatch.setattr(files_module, "MAX_DOCUMENT_BYTES", 1000)
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "blob.md").write_bytes(b"\x80" * 1005)
+    (context / "euro.md").write_bytes(b"# Euros\n" + "\u20ac".encode() * 400)
+    entries = {entry.path: entry for entry in scan_files(context)[0]}
+    warning, data = files_module.read_document(context, "blob.md", entries["blob.md"])
+    assert data is None and warning is not None and "skipped blob.md: not UTF-8 text (byte 0x80 at offset 0)" in warning
+    warning, data = files_module.read_document(context, "euro.md", entries["euro.md"])
+    # Byte 1,000 is the last of a € (8 + 3 * 330 + 2): cut before it, at 998.
+    assert data is not None and len(data) == 998 and data.decode().endswith("\u20ac")
+
+
+def test_utf16_without_a_byte_order_mark_is_skipped_not_sent_as_nul_characters(tmp_path: Path) -> None:
+    make_home(tmp_path, {"context/runbooks/windows.md": "# Restart the agent\n\nRun restart.ps1\n".encode("utf-16-le")})
+    library = load_library(tmp_path / "context")
+    assert library.sections_of("runbooks/windows.md") is None
+    assert (
+        "skipped runbooks/windows.md: not UTF-8 text (a NUL byte at offset 1: UTF-16, or no text at all); "
+        "convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
+    ) in library.warnings
+
+
+def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None:
+    context = make_home(tmp_path / "home") / "context"
+    deploy = context / "runbooks" / "deploy.md"
+    # Whole for any document people write: the digests fill records kept before stay valid.
+    assert (
+        files_module.document_digest(context, "runbooks/deploy.md") == hashlib.sha256(deploy.read_bytes()).hexdigest()
+    )
+    assert files_module.document_digest(context, "runbooks/gone.md") is None
+    (tmp_path / "outside.md").write_text("# Outside\n")
+    (context / "out.md").symlink_to(tmp_path / "outside.md")
+    assert files_module.document_digest(context, "out.md") is None
+    assert files_module.document_digest(context, "../../outside.md") is None
+    (context / "dump.md").write_bytes(b"x" * 16 * 2**20)
+    tracemalloc.start()
+    try:
+        digest = files_module.document_digest(context, "dump.md")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert digest == hashlib.sha256(b"x" * (files_module.MAX_DOCUMENT_BYTES + 1)).hexdigest()
     assert peak < 4 * files_module.MAX_DOCUMENT_BYTES
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from generator.context import sections
 from tests.helpers import build_file_tree
 
 MAP = """\
@@ -129,3 +132,17 @@ def make_home(root: Path, extra: dict[str, str | bytes] | None = None, context_m
     files.update(extra or {})
     build_file_tree(root, files)
     return root
+
+
+def read_limits(monkeypatch: pytest.MonkeyPatch, wanted: str) -> list[int]:
+    """The `limit` of each read of the document `wanted` (relative to `context/`) from now on."""
+    limits: list[int] = []
+    real_read = sections.read_bytes
+
+    def spy(root: Path, path: str, seen: sections.FileEntry | None = None, limit: int = -1) -> bytes:
+        if path == wanted:
+            limits.append(limit)
+        return real_read(root, path, seen, limit)
+
+    monkeypatch.setattr(sections, "read_bytes", spy)
+    return limits

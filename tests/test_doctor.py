@@ -22,6 +22,7 @@ from generator.template import source
 from tests.fakeapi import COUNT_TOKENS_PATH, FakeAnthropic
 from tests.fillfakes import KEY
 from tests.helpers import REPO_ROOT, run, tree_snapshot
+from tests.test_context_fixtures import read_limits
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -283,15 +284,7 @@ def test_a_file_too_large_to_be_a_document_is_reported_as_cut_without_reading_it
     largest = max(path.stat().st_size for path in (home / "context").rglob("*.md"))
     (home / "context" / "runbooks" / "export.md").write_text("# Export\n\n" + "x" * (largest - 10) + "\n")
     monkeypatch.setattr(sections, "MAX_DOCUMENT_BYTES", largest)
-    limits: list[int] = []
-    real_read = sections.read_bytes
-
-    def spy(root: Path, path: str, seen: sections.FileEntry | None = None, limit: int = -1) -> bytes:
-        if path == "runbooks/export.md":
-            limits.append(limit)
-        return real_read(root, path, seen, limit)
-
-    monkeypatch.setattr(sections, "read_bytes", spy)
+    limits = read_limits(monkeypatch, "runbooks/export.md")
     code, out, _ = cli("--json")
     check = checks_of(out)["knowledge home"]
     assert (code, check["status"]) == (ExitCode.OK, "warn"), check

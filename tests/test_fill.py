@@ -32,6 +32,7 @@ from tests.fillfakes import (
     worktree,
 )
 from tests.helpers import GIT_IDENTITY, run
+from tests.test_context_fixtures import make_home, read_limits
 
 SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
 
@@ -71,6 +72,46 @@ def test_one_call_fills_every_region(
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
     out = capsys.readouterr().out
     assert "6 of 6 regions filled" in out and "1 call" in out
+
+
+def test_check_names_fills_whose_context_documents_changed_since(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from generator.context import sections
+
+    home = make_home(tmp_path / "team-home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    records = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    assert all("patterns.md" in entry["context"] for entry in records.values())
+
+    def stale() -> list[str]:
+        # Read from --json: the exit code also says whether the template source is reachable, which a
+        # render from this checkout's working tree may not be.
+        capsys.readouterr()
+        main(["check", "--json", str(project)])
+        [result] = json.loads(capsys.readouterr().out)
+        return list(result["stale"])
+
+    assert stale() == []
+    # A document the prompt carried is read no further than a document may be, here and when filling.
+    limits = read_limits(monkeypatch, "patterns.md")
+    patterns = home / "context" / "patterns.md"
+    patterns.write_text(patterns.read_text() + "\n## Queues\n\nUse SQS with a dead-letter queue.\n")
+    assert stale() == sorted(records)
+    assert limits and set(limits) == {sections.MAX_DOCUMENT_BYTES + 1}
+    # A document gone, or become a link out of the home, is a change too (and is not read).
+    patterns.unlink()
+    (tmp_path / "elsewhere.md").write_text("# Patterns\n")
+    patterns.symlink_to(tmp_path / "elsewhere.md")
+    limits.clear()
+    assert stale() == sorted(records)
+    assert limits == [sections.MAX_DOCUMENT_BYTES + 1] * len(limits)
 
 
 def test_running_fill_twice_changes_nothing(

@@ -440,7 +440,9 @@ def _cut_point(data: bytes, start: int, end: int, size: int = MAX_SECTION_BYTES)
     if newline != -1:
         return newline + 1
     cut = limit
-    while cut > start and data[cut] & 0xC0 == 0x80:
+    # Back to the start of a character: at most three bytes in UTF-8 (more is no UTF-8, which decoding
+    # the part then says, instead of the part silently losing all of it).
+    while cut > max(start, limit - 3) and data[cut] & 0xC0 == 0x80:
         cut -= 1
     return cut
 
@@ -481,7 +483,26 @@ def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple
             f"skipped {path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
             "convert it, e.g. with `iconv -t UTF-8`"
         ), None
+    # Valid UTF-8 that no text holds: UTF-16 without its byte-order mark (Windows PowerShell's `>`), or a
+    # binary file; it would reach prompts as NUL characters.
+    nul = data.find(b"\0")
+    if nul != -1:
+        return (
+            f"skipped {path}: not UTF-8 text (a NUL byte at offset {nul}: UTF-16, or no text at all); "
+            "convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
+        ), None
     return cut, data
+
+
+def document_digest(root: Path, path: str) -> str | None:
+    """The SHA-256 of a document as `read_document` reads it (up to one byte past `MAX_DOCUMENT_BYTES`:
+    whole, for any document people write), checked as `open_inside` does; None if it cannot be read.
+    Fill records keep it to tell later that a document a prompt carried has changed."""
+    try:
+        data = read_bytes(root, path, limit=MAX_DOCUMENT_BYTES + 1)
+    except OSError:
+        return None
+    return hashlib.sha256(data).hexdigest()
 
 
 class Parsed(NamedTuple):

@@ -13,7 +13,6 @@ from generator.fill.client import ClientOptions
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate
 from generator.fill.prompt import first_message, system_blocks
-from generator.fill.record import sha256
 from generator.settings import Settings
 
 
@@ -43,6 +42,7 @@ def client_options(config: Settings, key: str) -> ClientOptions:
 def prepare(plan: Plan, config: Settings) -> Prepared:
     """The plan with the context its prompt carries."""
     from generator.context.api import build_context
+    from generator.context.sections import document_digest
     from generator.context.select import Task
 
     if not plan.todo:
@@ -59,6 +59,6 @@ def prepare(plan: Plan, config: Settings) -> Prepared:
     tokens: dict[str, int] = {}
     for document in context.documents:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens
-        if document.path not in hashes and (folder / document.path).is_file():
-            hashes[document.path] = sha256((folder / document.path).read_bytes())
+        if document.path not in hashes and (digest := document_digest(folder, document.path)) is not None:
+            hashes[document.path] = digest
     return Prepared(plan, context.context, hashes, tokens)

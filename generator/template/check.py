@@ -12,7 +12,7 @@ from pathlib import Path
 
 from generator.errors import ExternalToolError
 from generator.fill.plan import make_plan
-from generator.fill.record import FILLED, Entry, sha256
+from generator.fill.record import FILLED, Entry
 from generator.plumbing import gitutil
 from generator.results import CheckResult
 from generator.settings import Settings
@@ -100,6 +100,7 @@ def _behind(version: object, newest: str | None) -> bool:
 def _stale(records: Mapping[str, Entry], config: Settings) -> tuple[str, ...]:
     """Filled regions whose context documents changed (or went) since they were filled."""
     from generator.context.home import resolve_home
+    from generator.context.sections import document_digest
 
     folder = resolve_home(config).context_dir
     stale: list[str] = []
@@ -107,8 +108,7 @@ def _stale(records: Mapping[str, Entry], config: Settings) -> tuple[str, ...]:
         if entry.status != FILLED or not entry.context:
             continue
         for path, digest in entry.context.items():
-            file = folder / path
-            if not file.is_file() or sha256(file.read_bytes()) != digest:
+            if document_digest(folder, path) != digest:
                 stale.append(key)
                 break
     return tuple(stale)
