@@ -256,6 +256,14 @@ def bench_size(sides: list[Side], home: Path, scratch: Path, colds: int, runs: i
     return [Result(side, cold[side.label], same[side.label], new[side.label]) for side in sides]
 
 
+def cold_cells(samples: list[Sample]) -> str:
+    """The table cells of cold runs: wall-clock median and range, CPU median, largest peak."""
+    walls = [sample.wall for sample in samples]
+    cpu = statistics.median(sample.cpu for sample in samples)
+    peak = max(sample.peak_mb for sample in samples)
+    return f"{statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f}) | {cpu:.2f} | {peak_cell(peak)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000,10000", help="generated documents per home (default 2000,10000)")
@@ -291,16 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("|---:|---|---:|---:|---:|---:|---:|---:|")
         for count, total, result in rows:
-            walls = [sample.wall for sample in result.cold]
-            cold_cpu = statistics.median(sample.cpu for sample in result.cold)
-            cold_peak = max(sample.peak_mb for sample in result.cold)
             warm_peak = max(sample.peak_mb for sample in result.warm_same + result.warm_new)
             same = statistics.median(sample.wall for sample in result.warm_same)
             new = [sample.wall for sample in result.warm_new]
             print(
-                f"| {count:,} ({total / 1e6:.1f} MB) | {result.side.label} "
-                f"| {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
-                f"| {cold_cpu:.2f} | {peak_cell(cold_peak)} | {same:.2f} "
+                f"| {count:,} ({total / 1e6:.1f} MB) | {result.side.label} | {cold_cells(result.cold)} | {same:.2f} "
                 f"| {statistics.median(new):.2f} / {max(new):.2f} | {peak_cell(warm_peak)} |"
             )
         print(f"\nload average {load:.1f} before, {load_average():.1f} after, on {os.cpu_count()} cores")

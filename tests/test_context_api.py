@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
@@ -13,7 +12,7 @@ from generator.context.select import Task
 from generator.errors import EmptyTaskError, HomeError, UsageError
 from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
-from tests.test_context_fixtures import make_home
+from tests.test_context_fixtures import make_home, read_limits
 
 
 @pytest.fixture
@@ -158,38 +157,28 @@ def test_a_name_too_long_for_the_system_is_no_document(tmp_path: Path) -> None:
         api.read_document("a" * 300 + ".md", home=root)
 
 
-def test_an_oversized_document_is_refused_without_reading_it_whole(
+def test_a_document_larger_than_a_document_may_be_is_served_as_the_index_reads_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # What search and get_context offer can be opened: its first part, with the note that says so.
     from generator.context import sections
 
-    root = make_home(tmp_path / "home", {"context/big.md": "# Big\n" + "x" * 200})
+    root = make_home(
+        tmp_path / "home",
+        {"context/big.md": "# Big\n\nwombat " + "w" * 54 + "\n\n" + "x" * 200 + "\n", "context/small.md": "# Small\n"},
+    )
     monkeypatch.setattr(sections, "MAX_DOCUMENT_BYTES", 100)
-    read: list[int] = []
-    real_open = sections.open_inside
-
-    class Counted:
-        def __init__(self, handle: BinaryIO) -> None:
-            self.handle = handle
-
-        def __enter__(self) -> Counted:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-        def fileno(self) -> int:
-            return self.handle.fileno()
-
-        def read(self, size: int = -1) -> bytes:
-            data = self.handle.read(size)
-            read.append(len(data))
-            return data
-
-    monkeypatch.setattr(sections, "open_inside", lambda *args: Counted(real_open(*args)))
-    with pytest.raises(UsageError, match=r"big\.md is 206 bytes, over the 100 bytes a document may have"):
-        api.read_document("big.md", home=root)
-    assert read == [101]
+    limits = read_limits(monkeypatch, "big.md")
+    document = api.read_document("big.md", home=root)
+    assert document.text == "# Big\n\nwombat " + "w" * 54 + "\n\n"  # cut after the blank line
+    assert document.note == (
+        "big.md is over the 100 bytes a document may have: only its first 70 are used; "
+        "split it, or move it out of context/ if it is no document"
+    )
+    assert document.to_dict()["note"] == document.note
+    assert limits == [101]
+    assert "note" not in api.read_document("small.md", home=root).to_dict()
+    assert [hit.path for hit in api.search_knowledge("wombat", home=root)] == ["big.md"]
 
 
 def test_the_project_contexts_readme_is_no_project() -> None:

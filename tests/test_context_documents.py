@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tracemalloc
@@ -19,7 +20,7 @@ from generator.context.documents import index_path, load_library
 from generator.context.index import INDEX_VERSION, SectionIndex
 from generator.context.sections import MAX_SECTION_BYTES, FileEntry, folder_of, scan_files, split_sections
 from generator.errors import HomeError
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, build_file_tree
 from tests.test_context_fixtures import make_home
 
 
@@ -117,6 +118,13 @@ def test_oversized_sections_are_cut_into_parts_at_boundaries() -> None:
     assert raw[1].heading == "Big (part 2)"
     assert all(data[s.start - 2 : s.start] == b"\n\n" for s in raw[1:])  # cut after blank lines
     assert raw[2].line == 1 + data.count(b"\n", 0, raw[2].start)
+
+
+def test_a_part_is_cut_at_a_blank_line_only_in_its_second_half() -> None:
+    # A blank line early in a part would make it short: cut at the last line end instead.
+    text = "# Big\n\n" + "a" * 100 + "\n\n" + ("word " * 30 + "\n") * (MAX_SECTION_BYTES // 150 + 10)
+    raw = split_sections("big.md", text.encode())
+    assert raw[0].end - raw[0].start > MAX_SECTION_BYTES * 0.9
 
 
 def test_one_enormous_line_is_cut_between_characters() -> None:
@@ -356,14 +364,29 @@ def test_of_a_file_larger_than_a_document_may_be_only_the_first_part_is_indexed(
     assert not [warning for warning in again.warnings if "a document may have" in warning]
 
 
-def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) -> None:
+def scanned(tmp_path: Path, files: dict[str, bytes]) -> tuple[Path, dict[str, FileEntry]]:
+    """A `context/` folder holding `files`, and what the scan found in it, by path."""
     context = tmp_path / "context"
-    context.mkdir()
-    (context / "dump.md").write_bytes(b"# Dump\n" + b"rollback gateway alert\n" * 700_000)  # 16 MB
-    entry = scan_files(context)[0][0]
+    build_file_tree(context, dict(files))
+    return context, {entry.path: entry for entry in scan_files(context)[0]}
+
+
+def test_a_file_that_grew_past_the_limit_since_the_scan_is_cut_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files_module, "MAX_DOCUMENT_BYTES", 100)
+    context, entries = scanned(tmp_path, {"log.md": b"# Log\n\nquiet\n"})
+    (context / "log.md").write_text("# Log\n\n" + "line\n" * 40)
+    warning, data = files_module.read_document(context, "log.md", entries["log.md"])
+    assert data is not None and len(data) <= 100
+    assert warning is not None and warning.startswith("log.md is over the 100 bytes a document may have: only its")
+
+
+def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) -> None:
+    context, entries = scanned(tmp_path, {"dump.md": b"# Dump\n" + b"rollback gateway alert\n" * 700_000})  # 16 MB
     tracemalloc.start()
     try:
-        warning, data = files_module.read_document(context, entry.path, entry)
+        warning, data = files_module.read_document(context, "dump.md", entries["dump.md"])
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -378,11 +401,7 @@ def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
     # Stepping back to a character's start goes at most three bytes: a run of continuation bytes is no
     # UTF-8, not a part of length 0.
     monkeypatch.setattr(files_module, "MAX_DOCUMENT_BYTES", 1000)
-    context = tmp_path / "context"
-    context.mkdir()
-    (context / "blob.md").write_bytes(b"\x80" * 1005)
-    (context / "euro.md").write_bytes(b"# Euros\n" + "\u20ac".encode() * 400)
-    entries = {entry.path: entry for entry in scan_files(context)[0]}
+    context, entries = scanned(tmp_path, {"blob.md": b"\x80" * 1005, "euro.md": b"# Euros\n" + "\u20ac".encode() * 400})
     warning, data = files_module.read_document(context, "blob.md", entries["blob.md"])
     assert data is None and warning is not None and "skipped blob.md: not UTF-8 text (byte 0x80 at offset 0)" in warning
     warning, data = files_module.read_document(context, "euro.md", entries["euro.md"])
@@ -421,6 +440,34 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
         tracemalloc.stop()
     assert digest == hashlib.sha256(b"x" * (files_module.MAX_DOCUMENT_BYTES + 1)).hexdigest()
     assert peak < 4 * files_module.MAX_DOCUMENT_BYTES
+
+
+# How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
+# any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
+# so none keeps the old split of files that did not change), then update both here.
+SPLIT_OF_VERSION = (9, "93baab37ea066d26")
+
+
+def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    build_file_tree(
+        context,
+        {
+            "front.md": "---\ntitle: Front\n---\n# Front\n\nText.\n\n## Two\n\nMore.\n",
+            "setext.md": "Title\n=====\n\nIntro.\n\nPart\n----\n\nBody.\n\n#### Deep\n\nStays.\n",
+            "fenced.md": "# Code\n\n```\n# not a heading\n```\n\n### Three\n\nEnd.\n",
+            "long.md": "# Long\n\n" + ("word " * 40 + "\n\n") * 400,
+            "log.md": "# Log\n\n" + ("## Page\n\nalert fired\n\n" * 50_000),
+            "utf16.md": "# Windows\n".encode("utf-16-le"),
+            "latin1.md": "# Caf\u00e9\n".encode("latin-1"),
+        },
+    )
+    stubs = files_module.StubPatterns.load(context)
+    parsed = [files_module.parse_file(context, stubs, entry) for entry in scan_files(context)[0]]
+    # The stamps (size and times) are the files', not the split's.
+    split = [(file[0], file[4:], sections, texts) for (file, sections, texts) in parsed]
+    digest = hashlib.sha256(json.dumps(split).encode()).hexdigest()[:16]
+    assert (INDEX_VERSION, digest) == SPLIT_OF_VERSION
 
 
 def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from generator.context import sections
 from generator.context.documents import load_library
-from generator.context.links import Catalogue, reference_keys
+from generator.context.links import MAX_TEXT, Catalogue, reference_keys
 from generator.context.sections import FileEntry
 from tests.test_context_fixtures import make_home
 
@@ -206,13 +206,17 @@ def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkey
     read: list[str] = []
     real = sections.read_bytes
 
+    limits: set[int] = set()
+
     def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
         read.append(PurePosixPath(path).name)
+        limits.add(limit)
         return real(root, path, seen, limit)
 
     monkeypatch.setattr(sections, "read_bytes", spy)
     assert library.neighbours("decisions/0042-cursor-pagination.md", ["runbooks/note-07.md"]) == ["runbooks/note-07.md"]
     assert sorted(read) == ["0042-cursor-pagination.md", "note-07.md"]
+    assert limits == {MAX_TEXT * 4}  # no more than references are looked for in
 
 
 def test_a_folder_with_few_documents_is_ranked_even_when_others_crowd_the_best_rows(tmp_path: Path) -> None:

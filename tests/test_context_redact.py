@@ -938,6 +938,7 @@ NAMED_ABOVE = {
     f"### Password (prod)\n\n{PW}\n": f"### Password (prod)\n\n{R}\n",
     f"### Staging admin password (EU)\n\n`{PW}`\n": f"### Staging admin password (EU)\n\n`{R}`\n",
     f"### **Password** (prod)\n\n{PW}\n": f"### **Password** (prod)\n\n{R}\n",
+    f"### **Password (prod)**\n\n{PW}\n": f"### **Password (prod)**\n\n{R}\n",
     f"Password (prod)\n---------------\n\n{PW}\n": f"Password (prod)\n---------------\n\n{R}\n",
     "### Password (prod)\n\nblue-fish-42\n": "### Password (prod)\n\nblue-fish-42\n",
     f"### API key (ID)\n\n{PW}\n": f"### API key (ID)\n\n{PW}\n",
@@ -1011,6 +1012,12 @@ TABLES = {
     },
     # Whose it is in the header's brackets; a table in a block quote.
     f"| Host | Password (prod) |\n|---|---|\n| db01 | {PW} |\n": f"| Host | Password (prod) |\n|---|---|\n| db01 | {R} |\n",
+    f"| Host | **Password (prod)** |\n|---|---|\n| db01 | {PW} |\n": (
+        f"| Host | **Password (prod)** |\n|---|---|\n| db01 | {R} |\n"
+    ),
+    f"| Host | **Password** (prod) |\n|---|---|\n| db01 | {PW} |\n": (
+        f"| Host | **Password** (prod) |\n|---|---|\n| db01 | {R} |\n"
+    ),
     f"> | Host | Password |\n> |---|---|\n> | db01 | {PW} |\n>\n> {PW}\n": (
         f"> | Host | Password |\n> |---|---|\n> | db01 | {R} |\n>\n> {R}\n"
     ),

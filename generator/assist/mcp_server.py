@@ -200,7 +200,8 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
     ) -> CallToolResult:
         """One document of the knowledge home, whole, with likely secrets redacted. Only files inside
         context/ are served: absolute paths, '..' and links leading outside are refused. Returns JSON:
-        path, text and redactions (line and kind of each secret replaced)."""
+        path, text and redactions (line and kind of each secret replaced), and a note when the file is
+        larger than a document may be (1 MB) and text is its first part, as search reads it."""
         return answer(tools, lambda: tools.read_document(path))
 
 

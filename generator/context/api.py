@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -435,13 +434,18 @@ class DocumentText:
     path: str
     text: str
     redactions: tuple[Finding, ...]
+    # Set when the file is larger than a document may be, and `text` is only its first part: why, and what to do.
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "path": self.path,
             "text": self.text,
             "redactions": [finding.to_dict() for finding in self.redactions],
         }
+        if self.note is not None:
+            data["note"] = self.note
+        return data
 
 
 def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
@@ -450,31 +454,27 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
     """
     from generator.context.redact import Piece, Redactor
-    from generator.context.sections import LEADS_OUT, MAX_DOCUMENT_BYTES, open_inside
+    from generator.context.sections import LEADS_OUT, NotText, document_bytes
 
     knowledge = _home(home)
     file = _inside_context(path, knowledge.context_dir)
     root = knowledge.context_dir.resolve()
     rel = file.relative_to(root).as_posix()
     try:
-        # Opened and checked again: a file can become a link out of context/ after the check above.
-        with open_inside(root, rel) as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
-            size = os.fstat(handle.fileno()).st_size if len(data) > MAX_DOCUMENT_BYTES else len(data)
+        # Read as the index reads it (a file larger than a document may be: its first part, with a note),
+        # and checked again: a file can become a link out of context/ after the check above.
+        data, cut = document_bytes(root, rel)
     except OSError as error:
         if error.errno == errno.EACCES and error.strerror == LEADS_OUT:
             raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path)) from None
         raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
-    if size > MAX_DOCUMENT_BYTES:
-        raise UsageError(f"{path} is {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} bytes a document may have")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
+    except NotText as error:
+        raise UsageError(f"{path} is {error}") from None
+    text = data.decode("utf-8-sig")
     redactor = Redactor(_redaction_cache())
     result = redactor.redact([Piece(rel, 1, text)])[0]
     redactor.save()
-    return DocumentText(rel, result.text, result.findings)
+    return DocumentText(rel, result.text, result.findings, cut)
 
 
 @dataclass(frozen=True)

@@ -458,20 +458,21 @@ def folder_of(path: str) -> str:
     return head if sep else ""
 
 
-def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, bytes | None]:
-    """A file's bytes and no warning; or no bytes and the warning that says why it is skipped; or, for a
-    file larger than a document may be, its first part and the warning that says so (`seen`: as
-    `open_inside`)."""
-    try:
-        # One byte more than a document may have tells one that is larger, without reading it all.
-        data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
-    except OSError as error:
-        return f"skipped {path}: cannot read it ({error.strerror or error})", None
+class NotText(ValueError):
+    """A file that is no UTF-8 text: the message says why, and how to convert it."""
+
+
+def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tuple[bytes, str | None]:
+    """A document's bytes, and None; or, of a file larger than a document may be, its first part and
+    the warning that says so. OSError if it cannot be read (`seen`: as `open_inside`), `NotText` if it
+    is no UTF-8 text."""
+    # One byte more than a document may have tells one that is larger, without reading it all.
+    data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
     cut = None
     if len(data) > MAX_DOCUMENT_BYTES:
         data = data[: _cut_point(data, 0, len(data), MAX_DOCUMENT_BYTES)]
         # The scan's size, unless the file grew past the limit since.
-        size = f"is {seen.size:,} bytes," if seen is not None and seen.size > MAX_DOCUMENT_BYTES else "grew"
+        size = f"is {seen.size:,} bytes," if seen is not None and seen.size > MAX_DOCUMENT_BYTES else "is"
         cut = (
             f"{path} {size} over the {MAX_DOCUMENT_BYTES:,} bytes a document may have: only its first "
             f"{len(data):,} are used; split it, or move it out of context/ if it is no document"
@@ -479,18 +480,31 @@ def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
-        return (
-            f"skipped {path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+        raise NotText(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
             "convert it, e.g. with `iconv -t UTF-8`"
-        ), None
+        ) from None
     # Valid UTF-8 that no text holds: UTF-16 without its byte-order mark (Windows PowerShell's `>`), or a
     # binary file; it would reach prompts as NUL characters.
     nul = data.find(b"\0")
     if nul != -1:
-        return (
-            f"skipped {path}: not UTF-8 text (a NUL byte at offset {nul}: UTF-16, or no text at all); "
+        raise NotText(
+            f"not UTF-8 text (a NUL byte at offset {nul}: UTF-16, or no text at all); "
             "convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
-        ), None
+        )
+    return data, cut
+
+
+def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, bytes | None]:
+    """`document_bytes` as the index and `scaffold doctor` take it: a file's bytes and no warning; or no
+    bytes and the warning that says why it is skipped; or, of a file larger than a document may be,
+    its first part and the warning that says so."""
+    try:
+        data, cut = document_bytes(root, path, seen)
+    except OSError as error:
+        return f"skipped {path}: cannot read it ({error.strerror or error})", None
+    except NotText as error:
+        return f"skipped {path}: {error}", None
     return cut, data
 
 
