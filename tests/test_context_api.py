@@ -172,7 +172,7 @@ def test_a_document_larger_than_a_document_may_be_is_served_as_the_index_reads_i
     document = api.read_document("big.md", home=root)
     assert document.text == "# Big\n\nwombat " + "w" * 54 + "\n\n"  # cut after the blank line
     assert document.note == (
-        "big.md is over the 100 bytes a document may have: only its first 70 are used; "
+        "big.md is 271 bytes, over the 100 bytes a document may have: only its first 70 are used; "
         "split it, or move it out of context/ if it is no document"
     )
     assert document.to_dict()["note"] == document.note

@@ -409,13 +409,25 @@ def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
     assert data is not None and len(data) == 998 and data.decode().endswith("\u20ac")
 
 
-def test_utf16_without_a_byte_order_mark_is_skipped_not_sent_as_nul_characters(tmp_path: Path) -> None:
-    make_home(tmp_path, {"context/runbooks/windows.md": "# Restart the agent\n\nRun restart.ps1\n".encode("utf-16-le")})
+def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) -> None:
+    # UTF-16 without a byte-order mark is valid UTF-8 full of NUL bytes: it would reach prompts as such.
+    text = "# Restart the agent\n\nRun restart.ps1\n"
+    make_home(
+        tmp_path,
+        {
+            "context/runbooks/bare.md": text.encode("utf-16-le"),
+            "context/runbooks/marked.md": text.encode("utf-16"),
+            "context/runbooks/big-endian.md": text.encode("utf-16-be"),
+            "context/runbooks/pasted.md": "# Notes\n\npaste: \0 here\n",
+        },
+    )
     library = load_library(tmp_path / "context")
-    assert library.sections_of("runbooks/windows.md") is None
+    utf16 = "UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
+    for name in ("bare", "marked", "big-endian"):
+        assert library.sections_of(f"runbooks/{name}.md") is None
+        assert f"skipped runbooks/{name}.md: {utf16}" in library.warnings
     assert (
-        "skipped runbooks/windows.md: not UTF-8 text (a NUL byte at offset 1: UTF-16, or no text at all); "
-        "convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
+        "skipped runbooks/pasted.md: a NUL byte on line 3, which no text holds; remove it, e.g. with `tr -d '\\000'`"
     ) in library.warnings
 
 
@@ -431,6 +443,9 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
     (context / "out.md").symlink_to(tmp_path / "outside.md")
     assert files_module.document_digest(context, "out.md") is None
     assert files_module.document_digest(context, "../../outside.md") is None
+    # Paths a hand-edited fill record may hold, that the system cannot take or that lie elsewhere.
+    for odd in ("x\0y.md", "\ud800.md", str(tmp_path / "outside.md"), "/dev/zero", "a" * 5000 + ".md"):
+        assert files_module.document_digest(context, odd) is None
     (context / "dump.md").write_bytes(b"x" * 16 * 2**20)
     tracemalloc.start()
     try:
@@ -445,7 +460,7 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
 # How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
 # any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
 # so none keeps the old split of files that did not change), then update both here.
-SPLIT_OF_VERSION = (9, "93baab37ea066d26")
+SPLIT_OF_VERSION = (9, "bdb9e1f5621f8500")
 
 
 def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:
@@ -459,6 +474,9 @@ def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path
             "long.md": "# Long\n\n" + ("word " * 40 + "\n\n") * 400,
             "log.md": "# Log\n\n" + ("## Page\n\nalert fired\n\n" * 50_000),
             "utf16.md": "# Windows\n".encode("utf-16-le"),
+            "bom.md": b"\xef\xbb\xbf# Marked\n\nText.\n\n## Two\n\nMore.\n",
+            "crlf.md": b"Title\r\n=====\r\n\r\nIntro.\r\n\r\n## Two\r\n\r\n"
+            + b"one line\r\nanother line\r\na third line\r\n\r\n" * 500,
             "latin1.md": "# Caf\u00e9\n".encode("latin-1"),
         },
     )

@@ -943,6 +943,9 @@ NAMED_ABOVE = {
     "### Password (prod)\n\nblue-fish-42\n": "### Password (prod)\n\nblue-fish-42\n",
     f"### API key (ID)\n\n{PW}\n": f"### API key (ID)\n\n{PW}\n",
     f"### Password (prod) rotation\n\n{PW}\n": f"### Password (prod) rotation\n\n{PW}\n",
+    # "(s)" is a plural's, over the values: "### Admin password(s)".
+    "## API key(s)\n\nsk4x9Lm2PqR7\n": f"## API key(s)\n\n{R}\n",
+    f"### Admin password(s)\n\n- {PW}\n": f"### Admin password(s)\n\n- {R}\n",
     # A bracket or a comma in a value alone is a call's or a list's far more often than a password's.
     **{
         text: text
@@ -951,7 +954,6 @@ NAMED_ABOVE = {
             "### Password hashing\n\nPBKDF2(SHA256,600000)\n",
             "**Admin password:**\n\n`useJwt2()`\n",
             "## Token (v2)\n\n```\nweb01,web02,web03\n```\n",
-            "## API key(s)\n\nsk4x9Lm2PqR7\n",
             "## Token(s)\n\n```\neu1x,eu2y,us1z\n```\n",
         ]
     },
@@ -1007,7 +1009,6 @@ TABLES = {
             "| Service | Secret |\n|---|---|\n| billing | kv/app2/db |\n",
             f"| Service | Password |\n| billing | {PW} |\n",
             f"| Service | Password (ID) |\n|---|---|\n| billing | {PW} |\n",
-            f"| Service | Token(s) |\n|---|---|\n| billing | {PW} |\n",
         ]
     },
     # Whose it is in the header's brackets; a table in a block quote.
@@ -1015,6 +1016,7 @@ TABLES = {
     f"| Host | **Password (prod)** |\n|---|---|\n| db01 | {PW} |\n": (
         f"| Host | **Password (prod)** |\n|---|---|\n| db01 | {R} |\n"
     ),
+    f"| Service | Token(s) |\n|---|---|\n| billing | {PW} |\n": f"| Service | Token(s) |\n|---|---|\n| billing | {R} |\n",
     f"| Host | **Password** (prod) |\n|---|---|\n| db01 | {PW} |\n": (
         f"| Host | **Password** (prod) |\n|---|---|\n| db01 | {R} |\n"
     ),

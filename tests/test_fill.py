@@ -111,7 +111,7 @@ def test_check_names_fills_whose_context_documents_changed_since(
     patterns.symlink_to(tmp_path / "elsewhere.md")
     limits.clear()
     assert stale() == sorted(records)
-    assert limits == [sections.MAX_DOCUMENT_BYTES + 1] * len(limits)
+    assert limits == [sections.MAX_DOCUMENT_BYTES + 1]  # one reading for all the regions, refused
 
 
 def test_running_fill_twice_changes_nothing(

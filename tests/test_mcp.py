@@ -314,6 +314,26 @@ def test_documents_are_resources_and_the_prompt_wraps_a_task(home: Path, capsys:
 # --- writing documents ----------------------------------------------------------------------------------------
 
 
+def test_a_file_larger_than_a_document_is_served_as_its_first_part_with_a_note(home: Path) -> None:
+    big = home / "context" / "runbooks" / "pager-export.md"
+    big.write_text("# Pager export\n\n" + "## Page\n\nalert fired\n\n" * 50_000)
+
+    async def body(client: ClientSession) -> Any:
+        tool = await client.call_tool("read_document", {"path": "runbooks/pager-export.md"})
+        return tool, await client.read_resource("scaffold://context/runbooks/pager-export.md")
+
+    try:
+        tool, resource = session(home, body)
+    finally:
+        big.unlink()
+    data = data_of(tool)
+    assert data["note"].startswith("runbooks/pager-export.md is 1,100,016 bytes, over the 1,000,000 bytes")
+    assert data["text"].startswith("# Pager export") and len(data["text"].encode()) <= 1_000_000
+    [content] = resource.contents
+    assert isinstance(content, TextResourceContents)
+    assert content.text == data["text"] + f"\n\n<!-- scaffold: {data['note']} -->\n"
+
+
 def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> None:
     async def body(client: ClientSession) -> list[CallToolResult]:
         return [

@@ -315,7 +315,10 @@ def _resources_and_prompt(server: MCPServer[Any], tools: Tools) -> None:
     def context_document(path: str) -> str:
         with tools.lock:
             try:
-                return str(tools.redact(tools.read_document(path)["text"]))
+                document = tools.read_document(path)
+                # A resource is text alone: the note that it is only a file's first part goes at its end.
+                note = f"\n\n<!-- scaffold: {document['note']} -->\n" if "note" in document else ""
+                return str(tools.redact(document["text"] + note))
             except ScaffoldError as error:
                 raise MCPError(code=INVALID_PARAMS, message=tools.redact(one_line(error))) from None
 

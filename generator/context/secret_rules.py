@@ -230,13 +230,12 @@ _VALUE = r"""(?P<secret>(?!%)[^\s"'`,;<>(){}\[\]$]{8,}(?:[!@$][^\s"'`,;<>(){}\[\
 # Stripe: StripeKeyV2 rotation ...", "The password for svc-ci expires on: 2025-01-31"); a `name=value`
 # after it is the next rule's; a colon past a link is none (a `.` only inside a name: not a sentence's end).
 # Whose it is may be in brackets too ("Password (prod): ...", "**Password (prod)**:"), but not a bracket
-# that says what the value is: an identifier's or a reference's ("API key (ID):", "Secret (name):"), an
-# API field's ("`page_token` (optional):"), or a plural's ("## API key(s)" names a section's subject).
+# that says what the value is: an identifier's or a reference's ("API key (ID):", "Secret (name):") or an
+# API field's ("`page_token` (optional):"). A plural's `(s)` is none: "### Admin password(s)" is over
+# passwords.
 # The words that say whose it is, and the brackets, here and over a value (`_PROSE`).
 _WHOSE_WORDS = "for|of|to|on|in"
-_NOT_WHOSE = "|".join(
-    ("s", "ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default")
-)
+_NOT_WHOSE = "|".join(("ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default"))
 _WHOSE_BRACKET = rf"""[ \t]*+\((?![ \t]*(?:{_NOT_WHOSE})[ \t]*\))[^\n()]{{1,40}}\)"""
 _BRACKETED = rf"""["'*_`]{{0,2}}{_WHOSE_BRACKET}["'*_`]{{0,2}}"""
 _WHOSE = re.compile(

@@ -433,9 +433,10 @@ def _cut_point(data: bytes, start: int, end: int, size: int = MAX_SECTION_BYTES)
     limit = start + size
     if limit >= end:
         return end
-    blank = data.rfind(b"\n\n", start + size // 2, limit)
-    if blank != -1:
-        return blank + 2
+    # The last blank line in the part's second half, its line ends LF or CRLF.
+    blank = max(data.rfind(b"\n\n", start + size // 2, limit) + 2, data.rfind(b"\n\r\n", start + size // 2, limit) + 3)
+    if blank > 2:
+        return blank
     newline = data.rfind(b"\n", start + size // 4, limit)
     if newline != -1:
         return newline + 1
@@ -468,13 +469,18 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tupl
     is no UTF-8 text."""
     # One byte more than a document may have tells one that is larger, without reading it all.
     data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_mark(data):
+        # Windows PowerShell 5.1's `>` writes UTF-16 (with a byte-order mark); without one it is valid
+        # UTF-8 full of NUL bytes.
+        raise NotText("UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f UTF-16 -t UTF-8`")
     cut = None
     if len(data) > MAX_DOCUMENT_BYTES:
         data = data[: _cut_point(data, 0, len(data), MAX_DOCUMENT_BYTES)]
+        size = seen.size if seen is not None else _size(root, path)
         # The scan's size, unless the file grew past the limit since.
-        size = f"is {seen.size:,} bytes," if seen is not None and seen.size > MAX_DOCUMENT_BYTES else "is"
+        said = f"is {size:,} bytes," if size > MAX_DOCUMENT_BYTES else "is"
         cut = (
-            f"{path} {size} over the {MAX_DOCUMENT_BYTES:,} bytes a document may have: only its first "
+            f"{path} {said} over the {MAX_DOCUMENT_BYTES:,} bytes a document may have: only its first "
             f"{len(data):,} are used; split it, or move it out of context/ if it is no document"
         )
     try:
@@ -484,15 +490,28 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tupl
             f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
             "convert it, e.g. with `iconv -t UTF-8`"
         ) from None
-    # Valid UTF-8 that no text holds: UTF-16 without its byte-order mark (Windows PowerShell's `>`), or a
-    # binary file; it would reach prompts as NUL characters.
+    # Valid UTF-8 that no text holds (a binary file, a NUL pasted in): it would reach prompts as is.
     nul = data.find(b"\0")
     if nul != -1:
-        raise NotText(
-            f"not UTF-8 text (a NUL byte at offset {nul}: UTF-16, or no text at all); "
-            "convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
-        )
+        line = data.count(b"\n", 0, nul) + 1
+        raise NotText(f"a NUL byte on line {line}, which no text holds; remove it, e.g. with `tr -d '\\000'`")
     return data, cut
+
+
+def _utf16_without_mark(data: bytes) -> bool:
+    """Whether `data` reads as UTF-16 text with no byte-order mark: a NUL in every other byte of its start
+    (the high byte of each ASCII character)."""
+    head = data[:200]
+    return len(head) >= 4 and (
+        head[1::2].count(0) * 4 >= len(head) * 3 // 2 or head[0::2].count(0) * 4 >= len(head) * 3 // 2
+    )
+
+
+def _size(root: Path, path: str) -> int:
+    try:
+        return (root / path).stat().st_size
+    except OSError:
+        return 0  # gone since: the warning says "is over" without a size
 
 
 def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, bytes | None]:
@@ -512,10 +531,12 @@ def document_digest(root: Path, path: str) -> str | None:
     """The SHA-256 of a document as `read_document` reads it (up to one byte past `MAX_DOCUMENT_BYTES`:
     whole, for any document people write), checked as `open_inside` does; None if it cannot be read.
     Fill records keep it to tell later that a document a prompt carried has changed."""
+    if Path(path).is_absolute() or ".." in Path(path).parts:
+        return None  # a record edited by hand: not a document of `root`, and nothing to open
     try:
         data = read_bytes(root, path, limit=MAX_DOCUMENT_BYTES + 1)
-    except OSError:
-        return None
+    except (OSError, ValueError):
+        return None  # ValueError: a path the system cannot take (a NUL in it, a lone surrogate)
     return hashlib.sha256(data).hexdigest()
 
 

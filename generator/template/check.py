@@ -103,12 +103,15 @@ def _stale(records: Mapping[str, Entry], config: Settings) -> tuple[str, ...]:
     from generator.context.sections import document_digest
 
     folder = resolve_home(config).context_dir
+    digests: dict[str, str | None] = {}  # each document read once, however many regions it served
     stale: list[str] = []
     for key, entry in records.items():
         if entry.status != FILLED or not entry.context:
             continue
         for path, digest in entry.context.items():
-            if document_digest(folder, path) != digest:
+            if path not in digests:
+                digests[path] = document_digest(folder, path)
+            if digests[path] != digest:
                 stale.append(key)
                 break
     return tuple(stale)
