@@ -102,6 +102,11 @@ def test_sections_cover_the_file_byte_for_byte() -> None:
     raw = split_sections("doc.md", data)
     assert raw[0].start == 3  # the byte order mark is not content
     assert b"".join(data[s.start : s.end] for s in raw) == data[3:]
+    # Cut into parts at CRLF blank lines too, still byte for byte, never inside a line end.
+    data = b"# Long\r\n\r\n" + b"one line\r\nanother line\r\n\r\n" * 2000
+    raw = split_sections("crlf.md", data)
+    assert len(raw) > 3 and b"".join(data[s.start : s.end] for s in raw) == data
+    assert all(data[: s.end].endswith(b"\r\n\r\n") for s in raw)
 
 
 def test_a_document_without_h1_is_titled_by_its_file_name() -> None:
@@ -418,13 +423,23 @@ def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) ->
             "context/runbooks/bare.md": text.encode("utf-16-le"),
             "context/runbooks/marked.md": text.encode("utf-16"),
             "context/runbooks/big-endian.md": text.encode("utf-16-be"),
+            "context/runbooks/cyrillic.md": "# \u041f\u0435\u0440\u0435\u0437\u0430\u043f\u0443\u0441\u043a\n\n\u0421\u043a\u0440\u0438\u043f\u0442\n".encode(
+                "utf-16-le"
+            ),
             "context/runbooks/pasted.md": "# Notes\n\npaste: \0 here\n",
         },
     )
     library = load_library(tmp_path / "context")
-    utf16 = "UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f UTF-16 -t UTF-8`"
-    for name in ("bare", "marked", "big-endian"):
+    # The byte order named where no mark gives it (iconv's plain UTF-16 may assume either). Cyrillic in
+    # UTF-16 has NUL bytes only in its spaces and line ends.
+    for name, encoding in (
+        ("bare", "UTF-16LE"),
+        ("marked", "UTF-16"),
+        ("big-endian", "UTF-16BE"),
+        ("cyrillic", "UTF-16LE"),
+    ):
         assert library.sections_of(f"runbooks/{name}.md") is None
+        utf16 = f"UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f {encoding} -t UTF-8`"
         assert f"skipped runbooks/{name}.md: {utf16}" in library.warnings
     assert (
         "skipped runbooks/pasted.md: a NUL byte on line 3, which no text holds; remove it, e.g. with `tr -d '\\000'`"
@@ -443,7 +458,9 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
     (context / "out.md").symlink_to(tmp_path / "outside.md")
     assert files_module.document_digest(context, "out.md") is None
     assert files_module.document_digest(context, "../../outside.md") is None
-    # Paths a hand-edited fill record may hold, that the system cannot take or that lie elsewhere.
+    # Paths a hand-edited fill record may hold, that the system cannot take or that lie elsewhere; an
+    # absolute one, even into the home, is no record's path.
+    assert files_module.document_digest(context, str(deploy)) is None
     for odd in ("x\0y.md", "\ud800.md", str(tmp_path / "outside.md"), "/dev/zero", "a" * 5000 + ".md"):
         assert files_module.document_digest(context, odd) is None
     (context / "dump.md").write_bytes(b"x" * 16 * 2**20)
@@ -460,7 +477,7 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
 # How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
 # any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
 # so none keeps the old split of files that did not change), then update both here.
-SPLIT_OF_VERSION = (9, "bdb9e1f5621f8500")
+SPLIT_OF_VERSION = (10, "712970a0eab3d51a")
 
 
 def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:

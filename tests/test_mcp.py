@@ -315,23 +315,26 @@ def test_documents_are_resources_and_the_prompt_wraps_a_task(home: Path, capsys:
 
 
 def test_a_file_larger_than_a_document_is_served_as_its_first_part_with_a_note(home: Path) -> None:
-    big = home / "context" / "runbooks" / "pager-export.md"
+    # Its name holds "-->", which must not end the resource's HTML comment early.
+    big = home / "context" / "runbooks" / "pager-->export.md"
     big.write_text("# Pager export\n\n" + "## Page\n\nalert fired\n\n" * 50_000)
 
     async def body(client: ClientSession) -> Any:
-        tool = await client.call_tool("read_document", {"path": "runbooks/pager-export.md"})
-        return tool, await client.read_resource("scaffold://context/runbooks/pager-export.md")
+        tool = await client.call_tool("read_document", {"path": "runbooks/pager-->export.md"})
+        return tool, await client.read_resource("scaffold://context/runbooks/pager--%3Eexport.md")
 
     try:
         tool, resource = session(home, body)
     finally:
         big.unlink()
     data = data_of(tool)
-    assert data["note"].startswith("runbooks/pager-export.md is 1,100,016 bytes, over the 1,000,000 bytes")
+    assert data["note"].startswith("runbooks/pager-->export.md is 1,100,016 bytes, over the 1,000,000 bytes")
     assert data["text"].startswith("# Pager export") and len(data["text"].encode()) <= 1_000_000
     [content] = resource.contents
     assert isinstance(content, TextResourceContents)
-    assert content.text == data["text"] + f"\n\n<!-- scaffold: {data['note']} -->\n"
+    note = data["note"].replace("-->", "--&gt;")
+    assert content.text == data["text"] + f"\n\n<!-- scaffold: {note} -->\n"
+    assert content.text.count("-->") == 1
 
 
 def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> None:

@@ -30,7 +30,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, Resource, TextContent, Too
 from pydantic import Field
 
 from generator import __version__
-from generator.assist.tools import Tools
+from generator.assist.tools import Clean, Tools
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import ScaffoldError, one_line
 from generator.plumbing.transaction import HELD
@@ -316,9 +316,12 @@ def _resources_and_prompt(server: MCPServer[Any], tools: Tools) -> None:
         with tools.lock:
             try:
                 document = tools.read_document(path)
-                # A resource is text alone: the note that it is only a file's first part goes at its end.
-                note = f"\n\n<!-- scaffold: {document['note']} -->\n" if "note" in document else ""
-                return str(tools.redact(document["text"] + note))
+                if "note" not in document:
+                    return str(document["text"])  # already redacted (`Clean`)
+                # A resource is text alone: the note that it is only a file's first part goes at its end,
+                # where a file name holding `-->` cannot end the comment early.
+                note = str(tools.redact(document["note"])).replace("-->", "--&gt;")
+                return str(Clean(document["text"] + f"\n\n<!-- scaffold: {note} -->\n"))
             except ScaffoldError as error:
                 raise MCPError(code=INVALID_PARAMS, message=tools.redact(one_line(error))) from None
 

@@ -35,8 +35,9 @@ from generator.errors import HomeError
 # The schema version (SQLite's user_version): a database with any other is rebuilt. Also raised
 # when files are split differently (6: front matter joins the first section; 7: setext headings; 8: a
 # setext heading's text stripped as an ATX heading's is; 9: only a document's first megabyte, and no
-# file holding NUL bytes), so that no index keeps the old split of files that did not change.
-INDEX_VERSION = 9
+# file holding NUL bytes; 10: a CRLF blank line is a cut point), so that no index keeps the old split
+# of files that did not change.
+INDEX_VERSION = 10
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.

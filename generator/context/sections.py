@@ -469,10 +469,11 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tupl
     is no UTF-8 text."""
     # One byte more than a document may have tells one that is larger, without reading it all.
     data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_mark(data):
-        # Windows PowerShell 5.1's `>` writes UTF-16 (with a byte-order mark); without one it is valid
-        # UTF-8 full of NUL bytes.
-        raise NotText("UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f UTF-16 -t UTF-8`")
+    # Windows PowerShell 5.1's `>` writes UTF-16 with a byte-order mark; without one, UTF-16 is valid
+    # UTF-8 full of NUL bytes (all but Latin, Cyrillic text too).
+    encoding = "UTF-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else _utf16_without_mark(data)
+    if encoding:
+        raise NotText(f"UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f {encoding} -t UTF-8`")
     cut = None
     if len(data) > MAX_DOCUMENT_BYTES:
         data = data[: _cut_point(data, 0, len(data), MAX_DOCUMENT_BYTES)]
@@ -498,13 +499,17 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tupl
     return data, cut
 
 
-def _utf16_without_mark(data: bytes) -> bool:
-    """Whether `data` reads as UTF-16 text with no byte-order mark: a NUL in every other byte of its start
-    (the high byte of each ASCII character)."""
-    head = data[:200]
-    return len(head) >= 4 and (
-        head[1::2].count(0) * 4 >= len(head) * 3 // 2 or head[0::2].count(0) * 4 >= len(head) * 3 // 2
-    )
+def _utf16_without_mark(data: bytes) -> str | None:
+    """ "UTF-16LE" or "UTF-16BE" if `data` reads as UTF-16 text without a byte-order mark, else None: its
+    start holds NUL bytes nearly all at odd offsets (the high byte of each ASCII character, in little
+    endian order: a space or a line end does it even in Cyrillic text) or nearly all at even ones."""
+    head = data[:4096]
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd + even < 4:
+        return None  # no NUL, or a stray one
+    if odd >= 0.9 * (odd + even):
+        return "UTF-16LE"
+    return "UTF-16BE" if even >= 0.9 * (odd + even) else None
 
 
 def _size(root: Path, path: str) -> int:
