@@ -31,7 +31,8 @@ from generator.context.tokens import estimate_tokens
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
 # Larger than any document people write (Node.js's changelogs, the largest markdown on our
-# machines, are under 1 MB each); a 115 MB log saved as `.md` took a run 6 s and 380 MB.
+# machines, are under 1 MB each); read whole, a 115 MB pager export saved as `.md` took a cold run
+# 22.5 s and 970 MB (`bench/large_document.py`).
 MAX_DOCUMENT_BYTES = 1_000_000
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown"})
 PREAMBLE = "(preamble)"
@@ -433,10 +434,11 @@ def _cut_point(data: bytes, start: int, end: int, size: int = MAX_SECTION_BYTES)
     limit = start + size
     if limit >= end:
         return end
-    # The last blank line in the part's second half, its line ends LF or CRLF.
-    blank = max(data.rfind(b"\n\n", start + size // 2, limit) + 2, data.rfind(b"\n\r\n", start + size // 2, limit) + 3)
-    if blank > 2:
-        return blank
+    # After the last blank line in the part's second half, its line ends LF or CRLF.
+    lf = data.rfind(b"\n\n", start + size // 2, limit)
+    crlf = data.rfind(b"\n\r\n", start + size // 2, limit)
+    if lf != -1 or crlf != -1:
+        return max(lf + 2 if lf != -1 else 0, crlf + 3 if crlf != -1 else 0)
     newline = data.rfind(b"\n", start + size // 4, limit)
     if newline != -1:
         return newline + 1
@@ -500,9 +502,10 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tupl
 
 
 def _utf16_without_mark(data: bytes) -> str | None:
-    """ "UTF-16LE" or "UTF-16BE" if `data` reads as UTF-16 text without a byte-order mark, else None: its
-    start holds NUL bytes nearly all at odd offsets (the high byte of each ASCII character, in little
-    endian order: a space or a line end does it even in Cyrillic text) or nearly all at even ones."""
+    """The byte order of `data` if it reads as UTF-16 text without a byte-order mark ("UTF-16LE" or
+    "UTF-16BE"), else None: its start holds NUL bytes nearly all at odd offsets (the high byte of each
+    ASCII character, in little-endian order: a space or a line end does it even in Cyrillic text) or
+    nearly all at even ones."""
     head = data[:4096]
     odd, even = head[1::2].count(0), head[0::2].count(0)
     if odd + even < 4:
