@@ -99,7 +99,7 @@ def test_check_names_fills_whose_context_documents_changed_since(
         return list(result["stale"])
 
     assert stale() == []
-    # A document the prompt carried is read no further than a document may be, here and when filling.
+    # `scaffold check` reads a document the prompt carried no further than a document may be.
     limits = read_limits(monkeypatch, "patterns.md")
     patterns = home / "context" / "patterns.md"
     patterns.write_text(patterns.read_text() + "\n## Queues\n\nUse SQS with a dead-letter queue.\n")

@@ -452,8 +452,7 @@ NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`, `Password (prod)`), not
 # `Secret name` nor `Password (ID)`.
 _CELL_NAME = re.compile(
-    rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?"""
-    rf"""(?:{_WHOSE_BRACKET})?["'*_`]{{0,2}}(?:{_WHOSE_BRACKET})?$"""
+    rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?(?:{_BRACKETED}|["'*_`]{{0,2}})$"""
 )
 # A name that says the value is a password, not a token, key or secret (`_plain_password`).
 _PASSWORD_NAME = re.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")

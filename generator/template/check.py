@@ -103,18 +103,10 @@ def _stale(records: Mapping[str, Entry], config: Settings) -> tuple[str, ...]:
     from generator.context.sections import document_digest
 
     folder = resolve_home(config).context_dir
-    digests: dict[str, str | None] = {}  # each document read once, however many regions it served
-    stale: list[str] = []
-    for key, entry in records.items():
-        if entry.status != FILLED or not entry.context:
-            continue
-        for path, digest in entry.context.items():
-            if path not in digests:
-                digests[path] = document_digest(folder, path)
-            if digests[path] != digest:
-                stale.append(key)
-                break
-    return tuple(stale)
+    filled = {key: entry.context for key, entry in records.items() if entry.status == FILLED and entry.context}
+    # Each document read once, however many regions it served.
+    now = {path: document_digest(folder, path) for path in {path for context in filled.values() for path in context}}
+    return tuple(key for key, context in filled.items() if any(now[path] != digest for path, digest in context.items()))
 
 
 _SKIP = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".terraform", ".tox", ".mypy_cache"})
