@@ -299,6 +299,46 @@ def test_ranked_sections_written_for_other_kinds_are_cut() -> None:
     assert "Terraform modules" in [pick.section.heading for pick in infra.picks]
 
 
+def test_a_document_is_ranked_by_the_sections_the_task_could_get() -> None:
+    # Seen with the bundled home: "delete merged git branches, --apply to delete" (a script) scored the
+    # rollback runbook best by its Terraform steps ("revert the merge commit", "apply"), which the
+    # script's prompt cuts; the runbook went in by its general sections and brought deploy and
+    # incident response with it as its relatives. Scored by what the task could get, it is no match.
+    docs = {
+        "runbooks/rollback.md": [("Roll back", 10), ("Terraform modules", 20), ("After", 9)],
+        "runbooks/branches.md": [("Branch hygiene", 10)],
+        "runbooks/deploy.md": [("Deploy", 10)],
+    }
+    scores = {
+        "runbooks/rollback.md#Terraform modules": 10.0,
+        "runbooks/rollback.md#Roll back": 1.0,
+        "runbooks/branches.md#Branch hygiene": 6.0,
+        "runbooks/deploy.md#Deploy": 0.9,
+    }
+    cmap = dataclasses.replace(KIND_MAP, ranked_folders=("runbooks",), cutoff=0.7)
+    index = FakeIndex(docs, scores)
+    index.links = {"runbooks/rollback.md": ["runbooks/deploy.md"]}
+
+    script = select(Task("delete merged branches"), "script", cmap, index, 10_000, 0, size)
+    assert [pick.section.path for pick in script.picks] == ["runbooks/branches.md"]
+    ranking = {item.path: item for item in script.ranking}
+    assert ranking["runbooks/rollback.md"].score == pytest.approx(1.0)  # its general section alone
+    assert not ranking["runbooks/rollback.md"].kept
+    assert not ranking["runbooks/deploy.md"].kept  # not brought in as the best one's relative
+
+    # A document matched only in sections written for another kind is listed as cut, and says why.
+    scores.pop("runbooks/rollback.md#Roll back")
+    script = select(Task("delete merged branches"), "script", cmap, index, 10_000, 0, size)
+    rollback = next(item for item in script.ranking if item.path == "runbooks/rollback.md")
+    assert (rollback.kept, rollback.score) == (False, 10.0)
+    assert rollback.reason == "cut: it matches the task only in sections for kind 'infra', not 'script'"
+
+    # For the kind they are written for, those sections count as before.
+    infra = select(Task("roll back the bucket module"), "infra", cmap, index, 10_000, 0, size)
+    assert next(item.path for item in infra.ranking if item.kept) == "runbooks/rollback.md"
+    assert "Terraform modules" in [pick.section.heading for pick in infra.picks]
+
+
 class QueryIndex(FakeIndex):
     """Scores that depend on the query: the task's, and the best document's title (`_related`)."""
 

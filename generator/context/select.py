@@ -15,9 +15,10 @@ Order of priority, each step skipping sections an earlier step already chose:
    `_inferred_project`);
 4. documents of the ranked folders (decisions, incidents, runbooks, anti-patterns) by
    relevance: BM25 scores their sections against the task text, a document scores its best
-   section plus half its second best, and the documents scoring at least `cutoff` (0.7) of
-   the best one are kept, at most `max_documents` (3); then up to `related` (2) documents
-   the best one refers to, that refer to it, or that match its title (`_related`). A short
+   section plus half its second best (of the sections the task's kind may get), and the
+   documents scoring at least `cutoff` (0.7) of the best one are kept, at most
+   `max_documents` (3); then up to `related` (2) documents the best one refers to, that
+   refer to it, or that match its title (`_related`). A short
    document (up to `WHOLE_DOCUMENT_TOKENS`) goes in whole, a long one with its
    `per_document` best sections.
 
@@ -332,13 +333,42 @@ def add_ranked(
     `_related`), unless the best shares too few words, and the context of the project the
     task seems to be about (see `_inferred_project`). As in the core documents, a section whose
     heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
-    (Terraform)" in a script's prompt) is cut.
+    (Terraform)" in a script's prompt) is cut, and it does not score its document: a document
+    matching the task only in such sections is listed as cut.
     """
     scores: dict[str, list[tuple[Section, float]]] = {}
+    # A section written for other kinds is cut from this task's prompt (`_add_sections`), so it
+    # does not score its document either: a rollback runbook whose Terraform steps match a
+    # script task's words would otherwise be chosen for them and go in by its other sections.
+    elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
     for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
-        scores.setdefault(section.path, []).append((section, score))
-    if not scores:
-        return
+        owners = core_section_kinds(section, cmap)
+        if owners and not any(name in owners for name in wanted):
+            elsewhere.setdefault(section.path, []).append((score, owners))
+        else:
+            scores.setdefault(section.path, []).append((section, score))
+    if scores:
+        _rank_documents(task, cmap, index, seen, found, wanted, scores)
+    others = {
+        path: _document_score([score for score, _ in hits]) for path, hits in elsewhere.items() if path not in scores
+    }
+    for path in sorted(others, key=lambda path: (-others[path], path)):
+        kinds = dict.fromkeys(name for _, owners in elsewhere[path] for name in owners)
+        named = " and ".join(repr(name) for name in kinds)
+        reason = f"cut: it matches the task only in sections for kind {named}, not '{wanted[0]}'"
+        found.ranking.append(Ranked(path, others[path], False, reason))
+
+
+def _rank_documents(
+    task: Task,
+    cmap: ContextMap,
+    index: Index,
+    seen: set[tuple[str, int]],
+    found: Gathered,
+    wanted: Sequence[str],
+    scores: Mapping[str, list[tuple[Section, float]]],
+) -> None:
+    """`add_ranked` once its sections are scored: the close documents, their relatives, the project."""
     totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
