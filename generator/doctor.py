@@ -313,9 +313,9 @@ def _home(config: settings.Settings) -> DoctorCheck:
     # Listed documents that cannot be read stay counted and found, as the scan counts them.
     cut: list[str] = []
     for entry in entries:
-        warning, data = read_document(knowledge.context_dir, entry.path, entry)
+        warning, read = read_document(knowledge.context_dir, entry.path, entry)
         if warning is not None:
-            (skipped if data is None else cut).append(warning)
+            (skipped if read is None else cut).append(warning)
     found = {entry.path for entry in entries}
     refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
     # The bundled map's documents a home lacks are skipped by design, not a mistake in the home.

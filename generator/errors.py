@@ -99,6 +99,10 @@ class HomeError(UsageError):
     """Raised when the knowledge home is missing, not in scaffold's layout, or not writable."""
 
 
+class DocumentChangedError(HomeError):
+    """Raised when a context document changed between the index update and the reading of its sections."""
+
+
 class MissingExtraError(UsageError):
     """Raised when a command needs an optional part of scaffold (an extra) that is not installed.
 

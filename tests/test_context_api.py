@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from generator.context import api
 from generator.context.select import Task
-from generator.errors import EmptyTaskError, HomeError, UsageError
+from generator.errors import DocumentChangedError, EmptyTaskError, HomeError, UsageError
 from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home, read_limits
@@ -29,6 +30,39 @@ def test_a_generated_project_task_uses_its_template_and_project(home: Path) -> N
     assert "project-contexts/billing-api.md" in paths
     assert result.prompt.endswith('<task kind="api" project="billing-api">\nBills customers\n</task>\n')
     assert result.home == home and result.notes == ()
+
+
+def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.context import documents
+
+    deploy = home / "context" / "runbooks" / "deploy.md"
+    real = documents.load_library
+    saves = 0
+
+    def saved_after_the_index_update(root: Path, use_cache: bool = True) -> documents.Library:
+        nonlocal saves
+        library = real(root, use_cache)
+        if saves < limit:
+            saves += 1
+            deploy.write_text(deploy.read_text() + f"\nSaved in an editor ({saves}).\n")
+        return library
+
+    monkeypatch.setattr(documents, "load_library", saved_after_the_index_update)
+    limit = 1
+    result = api.build_context("roll back the release", home=home)
+    # The prompt holds the document as it is now, and the digest is of that text.
+    assert "Saved in an editor (1)." in result.prompt
+    assert result.digests["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
+    saves = 0
+    hits = api.search_knowledge("deploy", home=home)  # an assistant's search, the same
+    assert saves == 1 and "runbooks/deploy.md" in [hit.path for hit in hits]
+    # A document saved again and again is an error that says so, not a prompt of mixed text.
+    saves, limit = 0, 2
+    with pytest.raises(DocumentChangedError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
+        api.build_context("roll back the release", home=home)
+    assert saves == 2
 
 
 def test_get_context_is_the_kind_documents_without_a_task(home: Path) -> None:

@@ -207,7 +207,9 @@ def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: P
     # A file edited since the scan, or a link within context/, is read as before.
     deploy.unlink()
     deploy.write_text("# Deploy\n\n## Steps\n\nEdited meanwhile.\n")
-    assert files_module.read_document(context, entry.path, entry)[1] == deploy.read_bytes()
+    read = files_module.read_document(context, entry.path, entry)[1]
+    assert read is not None and read.data == deploy.read_bytes()
+    assert read.digest == hashlib.sha256(deploy.read_bytes()).hexdigest()
     (context / "again.md").symlink_to(deploy)
     assert files_module.read_bytes(context, "again.md").startswith(b"# Deploy")
 
@@ -394,16 +396,19 @@ def test_a_file_that_grew_past_the_limit_since_the_scan_is_cut_too(
     monkeypatch.setattr(files_module, "MAX_DOCUMENT_BYTES", 100)
     context, entries = scanned(tmp_path, {"log.md": b"# Log\n\nquiet\n"})
     (context / "log.md").write_text("# Log\n\n" + "line\n" * 40)
-    warning, data = files_module.read_document(context, "log.md", entries["log.md"])
-    assert data is not None and len(data) <= 100
+    warning, read = files_module.read_document(context, "log.md", entries["log.md"])
+    assert read is not None and len(read.data) <= 100
     assert warning is not None and warning.startswith("log.md is over the 100 bytes a document may have: only its")
 
 
 def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) -> None:
     context, entries = scanned(tmp_path, {"dump.md": b"# Dump\n" + b"rollback gateway alert\n" * 700_000})  # 16 MB
-    (warning, data), peak = traced_peak(lambda: files_module.read_document(context, "dump.md", entries["dump.md"]))
+    (warning, read), peak = traced_peak(lambda: files_module.read_document(context, "dump.md", entries["dump.md"]))
     assert warning is not None and "dump.md is 16,100,007 bytes, over the 1,000,000 bytes" in warning
-    assert data is not None and len(data) <= files_module.MAX_DOCUMENT_BYTES and data.startswith(b"# Dump\n")
+    assert read is not None and len(read.data) <= files_module.MAX_DOCUMENT_BYTES
+    assert read.data.startswith(b"# Dump\n")
+    # The digest is of the bytes read, as `document_digest` reads them: the same for the same file.
+    assert read.digest == files_module.document_digest(context, "dump.md")
     assert peak < 4 * files_module.MAX_DOCUMENT_BYTES
 
 
@@ -416,9 +421,9 @@ def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
     context, entries = scanned(tmp_path, {"blob.md": b"\x80" * 1005, "euro.md": b"# Euros\n" + "\u20ac".encode() * 400})
     warning, data = files_module.read_document(context, "blob.md", entries["blob.md"])
     assert data is None and warning is not None and "skipped blob.md: not UTF-8 text (byte 0x80 at offset 0)" in warning
-    warning, data = files_module.read_document(context, "euro.md", entries["euro.md"])
+    warning, read = files_module.read_document(context, "euro.md", entries["euro.md"])
     # Byte 1,000 is the last of a € (8 + 3 * 330 + 2): cut before it, at 998.
-    assert data is not None and len(data) == 998 and data.decode().endswith("\u20ac")
+    assert read is not None and len(read.data) == 998 and read.data.decode().endswith("\u20ac")
 
 
 def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) -> None:
@@ -453,6 +458,28 @@ def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) ->
     ) in library.warnings
 
 
+def test_sections_are_read_from_the_document_the_index_split(tmp_path: Path) -> None:
+    # The index keeps where each section starts and ends; a file edited after it was indexed and before a
+    # section is read would give a slice of the new text at the old offsets. The digest a fill records
+    # is of the bytes the sections came from.
+    context = make_home(tmp_path / "home") / "context"
+    deploy = context / "runbooks" / "deploy.md"
+    library = load_library(context, use_cache=False)
+    sections = library.sections_of("runbooks/deploy.md")
+    assert sections
+    original = deploy.read_bytes()
+    text = library.read(sections[1])
+    assert text == original[sections[1].start : sections[1].end].decode()
+    deploy.write_bytes(b"# Deploy\n\nMoved to the wiki.\n" + original)  # an edit above the section
+    for section in sections:
+        with pytest.raises(HomeError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
+            library.read(section)
+    deploy.write_bytes(original)  # the same bytes again: what the index split
+    assert library.read(sections[1]) == text
+    assert library.digest("runbooks/deploy.md") == hashlib.sha256(original).hexdigest()
+    assert library.digest("runbooks/gone.md") is None
+
+
 def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None:
     context = make_home(tmp_path / "home") / "context"
     deploy = context / "runbooks" / "deploy.md"
@@ -479,7 +506,7 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
 # How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
 # any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
 # so none keeps the old split of files that did not change), then update both here.
-SPLIT_OF_VERSION = (10, "712970a0eab3d51a")
+SPLIT_OF_VERSION = (11, "d1e6b4f9c0119d06")
 
 
 def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:

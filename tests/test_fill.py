@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -91,12 +93,7 @@ def test_check_names_fills_whose_context_documents_changed_since(
     assert all("patterns.md" in entry["context"] for entry in records.values())
 
     def stale() -> list[str]:
-        # Read from --json: the exit code also says whether the template source is reachable, which a
-        # render from this checkout's working tree may not be.
-        capsys.readouterr()
-        main(["check", "--json", str(project)])
-        [result] = json.loads(capsys.readouterr().out)
-        return list(result["stale"])
+        return stale_fills(project, capsys)
 
     assert stale() == []
     # `scaffold check` reads a document the prompt carried no further than a document may be.
@@ -112,6 +109,45 @@ def test_check_names_fills_whose_context_documents_changed_since(
     limits.clear()
     assert stale() == sorted(records)
     assert limits == [sections.MAX_DOCUMENT_BYTES + 1]  # one reading for all the regions, refused
+
+
+def test_check_names_fills_whose_documents_changed_while_the_prompt_was_built(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The record keeps the digest of what the prompt carried: an edit saved after the context was read
+    # (an editor, a `git pull` during the fill) must show as a change, not become what was sent.
+    from generator.context import api
+
+    home = make_home(tmp_path / "team-home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    patterns = home / "context" / "patterns.md"
+    sent = patterns.read_bytes()
+    real = api.build_context
+
+    def then_edited(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        patterns.write_text(patterns.read_text() + "\n## Queues\n\nUse SQS with a dead-letter queue.\n")
+        return result
+
+    monkeypatch.setattr(api, "build_context", then_edited)
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    records = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
+    assert {entry["context"]["patterns.md"] for entry in records.values()} == {hashlib.sha256(sent).hexdigest()}
+    assert stale_fills(project, capsys) == sorted(records)
+
+
+def stale_fills(project: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The regions `scaffold check` names stale. Read from --json: the exit code also says whether the
+    template source is reachable, which a render from this checkout's working tree may not be."""
+    capsys.readouterr()
+    main(["check", "--json", str(project)])
+    [result] = json.loads(capsys.readouterr().out)
+    return list(result["stale"])
 
 
 def test_running_fill_twice_changes_nothing(

@@ -19,12 +19,20 @@ from __future__ import annotations
 import dataclasses
 import errno
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
-from generator.errors import EmptyTaskError, ExternalToolError, HomeError, UnknownKindError, UsageError
+from generator.errors import (
+    DocumentChangedError,
+    EmptyTaskError,
+    ExternalToolError,
+    HomeError,
+    UnknownKindError,
+    UsageError,
+)
 from generator.settings import Settings
 
 __all__ = [
@@ -81,6 +89,10 @@ class ContextResult:
     also_kinds: tuple[str, ...] = ()
     project: str | None = None
     project_reason: str = ""
+    # The SHA-256 of each chosen document as its sections were read (see `Library.read`), by its path as
+    # `documents` shows it: a fill records them to tell later that a document its prompt carried has
+    # changed (one whose name holds a secret is recorded by its redacted name, and counts as changed).
+    digests: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +190,28 @@ def build_context(
     (a name with no such file is warned about, listing the projects that have one);
     `budget` caps the whole prompt in estimated tokens.
     """
+    return _again_if_changed(lambda: _build_context(task, kind, project, budget, home, settings, _with_task))
+
+
+def _again_if_changed(build: Callable[[], _V]) -> _V:
+    """`build()`; once more if a document was saved between the index update and the reading of its
+    sections (an editor, a `git pull`: see `Library.read`), from an index that has it. A document that
+    keeps changing is the error."""
+    try:
+        return build()
+    except DocumentChangedError:
+        return build()
+
+
+def _build_context(
+    task: str | Task,
+    kind: str | None,
+    project: str | None,
+    budget: int,
+    home: str | Path | None,
+    settings: Settings | None,
+    _with_task: bool,
+) -> ContextResult:
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import load_library, query_terms
     from generator.context.kinds import classify as classify_text
@@ -290,8 +324,11 @@ def build_context(
 
     blocks: list[str] = []
     documents: list[Document] = []
+    digests: dict[str, str] = {}
     for pick in selection.picks:
         section = pick.section
+        if section.path not in digests and (digest := library.digest(section.path)) is not None:
+            digests[section.path] = digest
         blocks.append(render_block(*shown_names(section), redacted[section.key].text))
         tokens = true_cost[section.key]
         documents.append(Document(section.path, section.trail, tokens, pick.reason, pick.priority.source))
@@ -325,6 +362,7 @@ def build_context(
         also_kinds=tuple(also),
         project=project_shown,
         project_reason=project_reason,
+        digests={shown(path, path): digest for path, digest in digests.items()},
     )
 
 
@@ -405,12 +443,16 @@ class SearchHit:
 def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = None) -> tuple[SearchHit, ...]:
     """The sections of every document in the home that BM25 ranks highest for `query`, best first,
     each with a snippet around the first query word (from the redacted text)."""
-    from generator.context.sections import folder_of
-
     if not query.strip():
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise UsageError(f"the limit must be a whole number from 1 to {MAX_SEARCH_RESULTS}, not {limit!r}")
+    return _again_if_changed(lambda: _search(query, limit, home))
+
+
+def _search(query: str, limit: int, home: str | Path | None) -> tuple[SearchHit, ...]:
+    from generator.context.sections import folder_of
+
     library = _library(_home(home))
     folders = sorted({folder_of(path) for path in library.paths()})
     ranked = library.rank(query, folders, limit)
@@ -463,7 +505,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     try:
         # Read as the index reads it (a file larger than a document may be: its first part, with a note),
         # and checked again: a file can become a link out of context/ after the check above.
-        data, cut = document_bytes(root, rel)
+        data, cut, _ = document_bytes(root, rel)
     except OSError as error:
         if error.errno == errno.EACCES and error.strerror == LEADS_OUT:
             raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path)) from None

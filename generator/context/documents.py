@@ -19,7 +19,7 @@ from generator.context import sections as home_files
 from generator.context.index import SectionIndex, remove_database
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
 from generator.context.sections import Section, StubPatterns, scan_files
-from generator.errors import HomeError
+from generator.errors import DocumentChangedError, HomeError
 
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -52,6 +52,7 @@ class Library:
         self._sections: dict[str, list[Section]] = {}
         self._paths: list[str] | None = None
         self._catalogue: Catalogue | None = None
+        self._digests: dict[str, str | None] = {}
 
     def paths(self) -> list[str]:
         """Every document with at least one section, sorted."""
@@ -73,14 +74,28 @@ class Library:
         return sections[key[1]] if sections is not None and key[1] < len(sections) else None
 
     def read(self, section: Section) -> str:
-        """The text of a section, read from disk."""
+        """The text of a section, read from disk.
+
+        The index knows where a section starts and ends in the document it split; the file may have
+        changed since (an editor saving, a `git pull` while `scaffold mcp` runs), and the same offsets
+        would cut the new text anywhere. So the document is read as the index read it (a megabyte at
+        most) and must be what it split, by digest, or this is an error that a run again fixes.
+        """
+        path = self.root / section.path
         try:
-            with home_files.open_inside(self.root, section.path) as handle:
-                handle.seek(section.start)
-                data = handle.read(section.end - section.start)
+            data = home_files.read_bytes(self.root, section.path, limit=home_files.MAX_DOCUMENT_BYTES + 1)
         except OSError as error:
-            raise HomeError(f"cannot read {self.root / section.path}: {error.strerror or error}; run again") from None
-        return data.decode("utf-8", errors="replace")
+            raise HomeError(f"cannot read {path}: {error.strerror or error}; run again") from None
+        if hashlib.sha256(data).hexdigest() != self.digest(section.path):
+            raise DocumentChangedError(f"{path} changed while scaffold read it; run again")
+        return data[section.start : section.end].decode("utf-8", errors="replace")
+
+    def digest(self, path: str) -> str | None:
+        """The SHA-256 of the document `path`'s sections are read from (`document_digest` gives that of
+        the file now), or None if it is not indexed."""
+        if path not in self._digests:
+            self._digests[path] = self._index.digest(path)
+        return self._digests[path]
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         """The documents of `among` that `path` refers to, then those referring to it (see `links`).

@@ -36,8 +36,8 @@ from generator.errors import HomeError
 # when files are split differently (6: front matter joins the first section; 7: setext headings; 8: a
 # setext heading's text stripped as an ATX heading's is; 9: only a document's first megabyte, and no
 # file holding NUL bytes; 10: a CRLF blank line is a cut point), so that no index keeps the old split
-# of files that did not change.
-INDEX_VERSION = 10
+# of files that did not change. 11: each file's digest is kept.
+INDEX_VERSION = 11
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.
@@ -92,7 +92,7 @@ _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
-    warning TEXT, stub INTEGER NOT NULL DEFAULT 0, sections INTEGER NOT NULL DEFAULT 0
+    warning TEXT, stub INTEGER NOT NULL DEFAULT 0, sections INTEGER NOT NULL DEFAULT 0, digest TEXT
 );
 CREATE TABLE sections(
     id INTEGER PRIMARY KEY, path TEXT NOT NULL, folder TEXT NOT NULL, ordinal INTEGER NOT NULL,
@@ -330,7 +330,7 @@ class SectionIndex:
                 rows += [(row_id, *row) for row_id, row in zip(ids, item.sections, strict=True)]
                 texts += [(row_id, *text) for row_id, text in zip(ids, item.texts, strict=True)]
                 next_id += step * len(item.sections)
-            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", stamps)
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stamps)
             self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany(f"INSERT INTO {table}(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
         return next_id
@@ -525,6 +525,12 @@ class SectionIndex:
                 if not owners:
                     break
         return found
+
+    @_damage_removes
+    def digest(self, path: str) -> str | None:
+        """The SHA-256 of the bytes a document's sections were split from (`DocumentBytes.digest`), or None."""
+        row = self.db.execute("SELECT digest FROM files WHERE path = ?", (path,)).fetchone()
+        return str(row[0]) if row and row[0] is not None else None
 
     @_damage_removes
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:

@@ -465,12 +465,21 @@ class NotText(ValueError):
     """A file that is no UTF-8 text: the message says why, and how to convert it."""
 
 
-def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tuple[bytes, str | None]:
-    """A document's bytes, and None; or, of a file larger than a document may be, its first part and
-    the warning that says so. OSError if it cannot be read (`seen`: as `open_inside`), `NotText` if it
-    is no UTF-8 text."""
+class DocumentBytes(NamedTuple):
+    """What `document_bytes` read of a document."""
+
+    data: bytes  # the document: the whole file, or the first part of a larger one
+    cut: str | None  # the warning that says it was cut, if it was
+    digest: str  # the SHA-256 of the bytes read, as `document_digest` gives it
+
+
+def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> DocumentBytes:
+    """A document's bytes; of a file larger than a document may be, its first part and the warning
+    that says so. OSError if it cannot be read (`seen`: as `open_inside`), `NotText` if it is no
+    UTF-8 text."""
     # One byte more than a document may have tells one that is larger, without reading it all.
     data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
+    digest = hashlib.sha256(data).hexdigest()
     # Windows PowerShell 5.1's `>` writes UTF-16 with a byte-order mark; without one, UTF-16 is valid
     # UTF-8 full of NUL bytes (all but Latin, Cyrillic text too).
     encoding = "UTF-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else _utf16_without_mark(data)
@@ -498,7 +507,7 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> tupl
     if nul != -1:
         line = data.count(b"\n", 0, nul) + 1
         raise NotText(f"a NUL byte on line {line}, which no text holds; remove it, e.g. with `tr -d '\\000'`")
-    return data, cut
+    return DocumentBytes(data, cut, digest)
 
 
 def _utf16_without_mark(data: bytes) -> str | None:
@@ -522,23 +531,24 @@ def _size(root: Path, path: str) -> int:
         return 0  # gone since: the warning says "is over" without a size
 
 
-def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, bytes | None]:
-    """`document_bytes` as the index and `scaffold doctor` take it: a file's bytes and no warning; or no
-    bytes and the warning that says why it is skipped; or, of a file larger than a document may be,
-    its first part and the warning that says so."""
+def read_document(root: Path, path: str, seen: FileEntry | None = None) -> tuple[str | None, DocumentBytes | None]:
+    """`document_bytes` as the index and `scaffold doctor` take it: what was read and no warning; or
+    nothing and the warning that says why it is skipped; or, of a file larger than a document may be,
+    what was read and the warning that says it was cut."""
     try:
-        data, cut = document_bytes(root, path, seen)
+        read = document_bytes(root, path, seen)
     except OSError as error:
         return f"skipped {path}: cannot read it ({error.strerror or error})", None
     except NotText as error:
         return f"skipped {path}: {error}", None
-    return cut, data
+    return read.cut, read
 
 
 def document_digest(root: Path, path: str) -> str | None:
-    """The SHA-256 of a document as `read_document` reads it (up to one byte past `MAX_DOCUMENT_BYTES`:
+    """The SHA-256 of a document as `document_bytes` reads it (up to one byte past `MAX_DOCUMENT_BYTES`:
     whole, for any document people write), checked as `open_inside` does; None if it cannot be read.
-    Fill records keep it to tell later that a document a prompt carried has changed."""
+    `scaffold check` compares it with the digest a fill recorded, `DocumentBytes.digest` of the bytes
+    its prompt's sections came from, to tell that a document has changed since."""
     if Path(path).is_absolute() or ".." in Path(path).parts:
         return None  # a record edited by hand: not a document of `root`, and nothing to open
     try:
@@ -556,17 +566,18 @@ class Parsed(NamedTuple):
     the document title.
     """
 
-    file: tuple[str, int, int, int, str | None, int, int]
+    file: tuple[str, int, int, int, str | None, int, int, str | None]
     sections: list[tuple[str, str, int, str, str, int, int, int, int, int]]
     texts: list[tuple[str, str, str]]
 
 
 def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
     """Read and split one file (in a worker process, for a slot of a large build: see `SectionIndex._build`)."""
-    warning, data = read_document(root, entry.path, entry)
+    warning, read = read_document(root, entry.path, entry)
     stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns)
-    if data is None:
-        return Parsed((*stamp, warning, 0, 0), [], [])
+    if read is None:
+        return Parsed((*stamp, warning, 0, 0, None), [], [])
+    data = read.data
     stub = int(stubs.matches(entry.path, data))
     raws = split_sections(entry.path, data)
     title = (raws[0].trail.split(TRAIL_SEPARATOR)[0] + " " + " ".join(Path(entry.path).stem.split("-"))) if raws else ""
@@ -578,7 +589,7 @@ def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
         row = (entry.path, folder, ordinal, raw.heading, raw.trail, raw.line, raw.start, raw.end, tokens, stub)
         sections.append(row)
         texts.append((title, raw.trail.partition(TRAIL_SEPARATOR)[2], text))
-    return Parsed((*stamp, warning, stub, len(sections)), sections, texts)
+    return Parsed((*stamp, warning, stub, len(sections), read.digest), sections, texts)
 
 
 # --- unedited stubs --------------------------------------------------------------------------

@@ -42,7 +42,6 @@ def client_options(config: Settings, key: str) -> ClientOptions:
 def prepare(plan: Plan, config: Settings) -> Prepared:
     """The plan with the context its prompt carries."""
     from generator.context.api import build_context
-    from generator.context.sections import document_digest
     from generator.context.select import Task
 
     if not plan.todo:
@@ -54,11 +53,9 @@ def prepare(plan: Plan, config: Settings) -> Prepared:
     except UnknownKindError:
         # A template of the team's own that context.yml does not map yet: classify its description instead.
         context = build_context(Task(text, None, task.project, task.answers), settings=config)
-    folder = context.home / "context"
-    hashes: dict[str, str] = {}
     tokens: dict[str, int] = {}
     for document in context.documents:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens
-        if document.path not in hashes and (digest := document_digest(folder, document.path)) is not None:
-            hashes[document.path] = digest
-    return Prepared(plan, context.context, hashes, tokens)
+    # The digests of what the prompt's sections were read from, not of the files now: an edit saved
+    # since then is a change `scaffold check` must report.
+    return Prepared(plan, context.context, dict(context.digests), tokens)
