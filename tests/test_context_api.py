@@ -65,6 +65,21 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     assert saves == 2
 
 
+def test_a_projects_owner_python_and_port_do_not_choose_its_documents() -> None:
+    # The bundled runbooks say "Owner: platform-team.", the default owner: it ranked them first for a
+    # refunds API's fill (and a branch-cleanup script's), over the anti-patterns on retries and errors.
+    answers = {"template": "api", "project_name": "refunds-api", "resources": "refunds,payments"}
+    answers["description"] = "Merchants request refunds of captured card payments, idempotent per reference"
+
+    def chosen(**more: str) -> list[str]:
+        result = api.build_context(Task.from_answers(answers | more), home=REPO_ROOT)
+        return [document.path for document in result.documents]
+
+    default = chosen(owner="platform-team", python_version="3.11", port="8000")
+    assert default == chosen(owner="payments", python_version="3.13", port="9090")
+    assert not any(path.startswith("runbooks/") for path in default)
+
+
 def test_get_context_is_the_kind_documents_without_a_task(home: Path) -> None:
     text = api.get_context("deploy", home=home)
     assert text.startswith("<documents>\n") and text.endswith("</documents>\n")

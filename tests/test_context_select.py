@@ -199,12 +199,22 @@ def test_fit_keeps_order_and_counts_the_frame() -> None:
 
 
 def test_tasks_from_template_answers() -> None:
-    task = Task.from_answers(
-        {"template": "api", "project_name": "billing-api", "description": "Bills customers", "owner": "payments"}
-    )
+    answers = {"template": "api", "project_name": "billing-api", "description": "Bills customers"}
+    answers |= {"resources": "invoices,credit_notes", "storage": "postgres", "auth": "oauth2"}
+    # Not what the project is about: its owner, its Python, its port. Seen in a fill: the default owner,
+    # "platform-team", ranked the bundled runbooks first ("Owner: platform-team.") for any project.
+    answers |= {"owner": "platform-team", "python_version": "3.12", "port": "8080"}
+    task = Task.from_answers(answers)
     assert (task.kind, task.project, task.text) == ("api", "billing-api", "Bills customers")
-    assert "billing api" in task.query()
-    assert "payments" in task.query()
+    assert task.query().split("\n") == [
+        "Bills customers",
+        "billing api",
+        "api",  # the template: an API's documents are closer than a script's
+        "billing-api",
+        "invoices,credit_notes",
+        "postgres",
+        "oauth2",
+    ]
 
 
 KIND_MAP = parse_map(

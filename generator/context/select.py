@@ -81,6 +81,13 @@ PROJECT_MARGIN = 0.8
 MIN_SHARED_WORDS = 2
 
 
+# Answers to scaffold's own questions (copier.yml) that say nothing about what a project does, left
+# out of its ranking query: the owning team's name is in every document it owns ("Owner:
+# platform-team."), whatever the topic, and ranked the bundled runbooks first for any project with
+# the default owner; a Python version or a port matches release notes and incident timelines.
+UNRANKED_ANSWERS = frozenset({"owner", "python_version", "port"})
+
+
 Source = Literal["core", "kind", "project", "ranked"]
 
 
@@ -129,12 +136,18 @@ class Task:
         )
 
     def query(self) -> str:
-        """The text BM25 ranks against: the task, the project name and the answers' words."""
+        """The text BM25 ranks against: the task, the project name and the answers that say what the
+        project is about (not `UNRANKED_ANSWERS`)."""
         parts = [self.text]
         if self.project:
             parts.append(self.project.replace("-", " ").replace("_", " "))
         for key, value in self.answers.items():
-            if isinstance(value, str) and not key.startswith("_") and value not in self.text:
+            if (
+                isinstance(value, str)
+                and not key.startswith("_")
+                and key not in UNRANKED_ANSWERS
+                and value not in self.text
+            ):
                 parts.append(value)
         return "\n".join(parts)
 
