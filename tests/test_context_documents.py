@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -426,6 +427,25 @@ def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
     assert read is not None and len(read.data) == 998 and read.data.decode().endswith("\u20ac")
 
 
+def test_text_in_another_encoding_is_told_how_to_convert(tmp_path: Path) -> None:
+    # `iconv -t UTF-8` alone reads the locale's encoding (UTF-8 here) and fails on the byte reported.
+    latin = "# Caf\u00e9 runbook\n\nRestart the \u201cworker\u201d.\n".encode("cp1252")
+    japanese = "# \u518d\u8d77\u52d5\u306e\u624b\u9806\n".encode("shift_jis")
+    context, entries = scanned(tmp_path, {"latin.md": latin, "japanese.md": japanese})
+    warning, _ = files_module.read_document(context, "latin.md", entries["latin.md"])
+    assert warning is not None and warning.endswith(
+        "convert it, e.g. with `iconv -f WINDOWS-1252 -t UTF-8` if it is Western European text"
+    )
+    warning, _ = files_module.read_document(context, "japanese.md", entries["japanese.md"])
+    assert warning is not None and warning.endswith(
+        "convert it with `iconv -f ENCODING -t UTF-8` (`file -i` guesses the encoding)"
+    )
+    if shutil.which("iconv"):  # the command as printed converts the file
+        command = ["iconv", "-f", "WINDOWS-1252", "-t", "UTF-8", str(context / "latin.md")]
+        converted = subprocess.run(command, capture_output=True, check=True).stdout
+        assert converted.decode() == latin.decode("cp1252")
+
+
 def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) -> None:
     # UTF-16 without a byte-order mark is valid UTF-8 full of NUL bytes: it would reach prompts as such.
     text = "# Restart the agent\n\nRun restart.ps1\n"
@@ -506,7 +526,7 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
 # How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
 # any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
 # so none keeps the old split of files that did not change), then update both here.
-SPLIT_OF_VERSION = (11, "d1e6b4f9c0119d06")
+SPLIT_OF_VERSION = (12, "015df1d918ab2603")
 
 
 def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ from generator.errors import HomeError
 # when files are split differently (6: front matter joins the first section; 7: setext headings; 8: a
 # setext heading's text stripped as an ATX heading's is; 9: only a document's first megabyte, and no
 # file holding NUL bytes; 10: a CRLF blank line is a cut point), so that no index keeps the old split
-# of files that did not change. 11: each file's digest is kept.
-INDEX_VERSION = 11
+# of files that did not change. 11: each file's digest is kept; 12: the warning for a file in another
+# encoding names one to convert from (the index keeps warnings).
+INDEX_VERSION = 12
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.

@@ -499,8 +499,7 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> Docu
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise NotText(
-            f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
-            "convert it, e.g. with `iconv -t UTF-8`"
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); {_conversion(data)}"
         ) from None
     # Valid UTF-8 that no text holds (a binary file, a NUL pasted in): it would reach prompts as is.
     nul = data.find(b"\0")
@@ -508,6 +507,18 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> Docu
         line = data.count(b"\n", 0, nul) + 1
         raise NotText(f"a NUL byte on line {line}, which no text holds; remove it, e.g. with `tr -d '\\000'`")
     return DocumentBytes(data, cut, digest)
+
+
+def _conversion(data: bytes) -> str:
+    """How to convert text that is not UTF-8. `iconv` needs the encoding it reads from: without `-f`
+    it takes the locale's, UTF-8 on most machines, and fails on the very byte this reports. Text that
+    Windows-1252 reads (Latin-1 and Windows' Western European text, the usual case) is named as such;
+    anything else gets the placeholder and `file -i`, which guesses the encoding."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "convert it with `iconv -f ENCODING -t UTF-8` (`file -i` guesses the encoding)"
+    return "convert it, e.g. with `iconv -f WINDOWS-1252 -t UTF-8` if it is Western European text"
 
 
 def _utf16_without_mark(data: bytes) -> str | None:
