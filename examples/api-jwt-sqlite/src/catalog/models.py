@@ -33,7 +33,8 @@ class ProductFields(_Strict):
     # | that make invalid values a 422 (min_length/max_length, gt/ge/le, pattern; Literal[...] for fixed choices) and examples=[...].
     # | Keep `name: str` (1-200 chars) first: the name-uniqueness rule in rules.py, listings and the generic tests rely on it.
     # | Types must read back from JSON as the same value: str, int, float, bool, Literal[...] of str, date, datetime, lists of these.
-    # | A reference to another resource is `<singular>_id: int = Field(gt=0)` (here: none); rules.py checks that it exists.
+    # | This API has no other resource for its products to refer to.
+    # | A reference to something outside this API is a plain field (an external id as str).
     # | Fields without a default are required in every POST and PUT; inherited: extra="forbid", str_strip_whitespace=True.
     # | Changing these fields changes openapi.json: scaffold regenerates it after the fill (make generated).
     name: str = Field(
