@@ -100,7 +100,8 @@ class HomeError(UsageError):
 
 
 class DocumentChangedError(HomeError):
-    """Raised when a context document changed between the index update and the reading of its sections."""
+    """Raised when a context document changed, or could no longer be read, between the index update and the
+    reading of its sections: a passing race, which the context API tries once more before raising it."""
 
 
 class MissingExtraError(UsageError):

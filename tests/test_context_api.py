@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     result = api.build_context("roll back the release", home=home)
     # The prompt holds the document as it is now, and the digest is of that text.
     assert "Saved in an editor (1)." in result.prompt
-    assert result.digests["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
+    assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
     saves = 0
     hits = api.search_knowledge("deploy", home=home)  # an assistant's search, the same
     assert saves == 1 and "runbooks/deploy.md" in [hit.path for hit in hits]
@@ -63,6 +64,28 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     with pytest.raises(DocumentChangedError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
         api.build_context("roll back the release", home=home)
     assert saves == 2
+
+
+def test_the_digests_are_of_what_the_prompt_carries(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Saved after its first section was read: the prompt's sections all come from the bytes read first,
+    # and the digest is theirs, not the file's when the prompt is done.
+    from generator.context import documents
+
+    deploy = home / "context" / "runbooks" / "deploy.md"
+    sent = deploy.read_bytes()
+    real = documents.Library.read
+
+    def then_saved(library: documents.Library, section: Any) -> str:
+        text = real(library, section)
+        if section.path == "runbooks/deploy.md":
+            deploy.write_text(deploy.read_text() + "\nSaved in an editor.\n")
+        return text
+
+    monkeypatch.setattr(documents.Library, "read", then_saved)
+    result = api.build_context("roll back the release", home=home)
+    assert "Saved in an editor." not in result.prompt
+    assert len([document for document in result.documents if document.path == "runbooks/deploy.md"]) > 1
+    assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(sent).hexdigest()
 
 
 def test_a_projects_owner_python_and_port_do_not_choose_its_documents() -> None:

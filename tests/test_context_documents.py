@@ -20,7 +20,7 @@ from generator.context import sections as files_module
 from generator.context.documents import index_path, load_library
 from generator.context.index import INDEX_VERSION, SectionIndex
 from generator.context.sections import MAX_SECTION_BYTES, FileEntry, folder_of, scan_files, split_sections
-from generator.errors import HomeError
+from generator.errors import DocumentChangedError
 from tests.helpers import REPO_ROOT, build_file_tree
 from tests.test_context_fixtures import make_home
 
@@ -188,7 +188,7 @@ def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: P
     context = tmp_path / "context"
     secret = tmp_path / "credentials"
     secret.write_text("# Keys\n\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY\n")
-    library = load_library(context)
+    library, unread = load_library(context), load_library(context)
     section = (library.sections_of("runbooks/deploy.md") or [])[-1]
     assert "Run the deploy workflow" in library.read(section)
     entries, _ = scan_files(context)
@@ -197,8 +197,9 @@ def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: P
     deploy = context / "runbooks" / "deploy.md"
     deploy.unlink()
     deploy.symlink_to(secret)
-    with pytest.raises(HomeError, match="a symlink that leads out of the context folder"):
-        library.read(section)
+    with pytest.raises(DocumentChangedError, match="a symlink that leads out of the context folder; run again"):
+        unread.read(section)
+    assert "Run the deploy workflow" in library.read(section)  # the document it read, kept: not the link
     assert library._text("runbooks/deploy.md") == ""  # its references: none
     warning, data = files_module.read_document(context, entry.path, entry)  # an index build
     assert data is None and warning == (
@@ -479,25 +480,57 @@ def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) ->
 
 
 def test_sections_are_read_from_the_document_the_index_split(tmp_path: Path) -> None:
-    # The index keeps where each section starts and ends; a file edited after it was indexed and before a
-    # section is read would give a slice of the new text at the old offsets. The digest a fill records
-    # is of the bytes the sections came from.
+    # The index keeps where each section starts and ends; a file saved after it was indexed and before a
+    # section is read would give a slice of the new text at the old offsets.
     context = make_home(tmp_path / "home") / "context"
     deploy = context / "runbooks" / "deploy.md"
-    library = load_library(context, use_cache=False)
-    sections = library.sections_of("runbooks/deploy.md")
-    assert sections
     original = deploy.read_bytes()
-    text = library.read(sections[1])
-    assert text == original[sections[1].start : sections[1].end].decode()
-    deploy.write_bytes(b"# Deploy\n\nMoved to the wiki.\n" + original)  # an edit above the section
-    for section in sections:
-        with pytest.raises(HomeError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
-            library.read(section)
-    deploy.write_bytes(original)  # the same bytes again: what the index split
-    assert library.read(sections[1]) == text
-    assert library.digest("runbooks/deploy.md") == hashlib.sha256(original).hexdigest()
-    assert library.digest("runbooks/gone.md") is None
+    first, second = load_library(context), load_library(context)
+    sections = first.sections_of("runbooks/deploy.md")
+    assert sections and {section.digest for section in sections} == {hashlib.sha256(original).hexdigest()}
+    assert first.read(sections[1]) == original[sections[1].start : sections[1].end].decode()
+    deploy.write_bytes(b"# Deploy\n\nMoved to the wiki.\n" + original)  # saved above the sections
+    # A document read already gives its other sections from the same bytes: one prompt, one version.
+    assert first.read(sections[0]) == original[: sections[0].end].decode()
+    assert first.digest("runbooks/deploy.md") == hashlib.sha256(original).hexdigest()
+    # One not read yet is the error, not a slice of the new text.
+    with pytest.raises(DocumentChangedError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
+        second.read(second.sections_of("runbooks/deploy.md")[1])  # type: ignore[index]
+    assert first.digest("runbooks/gone.md") is None
+
+
+def test_a_document_found_changed_is_read_again_whatever_its_stamps(tmp_path: Path) -> None:
+    # Saved twice within one tick of a coarse clock (FAT, SMB, older kernels), a file keeps its size and
+    # times: its stamps say it is unchanged, so without more the error would come back on every run.
+    context = make_home(tmp_path / "home") / "context"
+    deploy = context / "runbooks" / "deploy.md"
+    before = load_library(context).digest("runbooks/deploy.md")
+    deploy.write_bytes(deploy.read_bytes().replace(b"image", b"IMAGE"))  # the same size
+    entries = scan_files(context)[0]
+    index = SectionIndex.open(index_path(context))
+    info = deploy.stat()
+    with index.transaction():  # the stamps the index keeps, as a coarse clock would leave them
+        index.db.execute(
+            "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?",
+            (info.st_mtime_ns, info.st_ctime_ns, "runbooks/deploy.md"),
+        )
+        index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (index_module._stamps_digest(entries),))
+    index.db.close()
+    stale = load_library(context)  # nothing to update, by the stamps
+    with pytest.raises(DocumentChangedError):
+        stale.read(stale.sections_of("runbooks/deploy.md")[1])  # type: ignore[index]
+    again = load_library(context)
+    text = "".join(again.read(section) for section in again.sections_of("runbooks/deploy.md") or [])
+    assert "IMAGE" in text
+    assert again.digest("runbooks/deploy.md") not in (None, before)
+
+
+def test_a_document_gone_since_the_index_update_is_a_change_too(tmp_path: Path) -> None:
+    context = make_home(tmp_path / "home") / "context"
+    library = load_library(context)
+    (context / "runbooks" / "deploy.md").unlink()
+    with pytest.raises(DocumentChangedError, match=r"cannot read .*runbooks/deploy.md: .*; run again"):
+        library.read(library.sections_of("runbooks/deploy.md")[0])  # type: ignore[index]
 
 
 def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None:

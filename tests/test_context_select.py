@@ -336,17 +336,38 @@ def test_a_document_is_ranked_by_the_sections_the_task_could_get() -> None:
     assert not ranking["runbooks/rollback.md"].kept
     assert not ranking["runbooks/deploy.md"].kept  # not brought in as the best one's relative
 
-    # A document matched only in sections written for another kind is listed as cut, and says why.
+    # A document matched only in sections written for other kinds is listed as cut, by its score among the
+    # others, and says for which kinds they are.
+    docs["runbooks/rollback.md"].append(("Python services", 10))
+    index = FakeIndex(docs, scores)
     scores.pop("runbooks/rollback.md#Roll back")
+    scores["runbooks/rollback.md#Python services"] = 4.0
     script = select(Task("delete merged branches"), "script", cmap, index, 10_000, 0, size)
-    rollback = next(item for item in script.ranking if item.path == "runbooks/rollback.md")
-    assert (rollback.kept, rollback.score) == (False, 10.0)
-    assert rollback.reason == "cut: it matches the task only in sections for kind 'infra', not 'script'"
+    assert [(item.path, item.score, item.kept) for item in script.ranking] == [
+        ("runbooks/rollback.md", 12.0, False),  # 10 + half of 4
+        ("runbooks/branches.md", 6.0, True),
+        ("runbooks/deploy.md", 0.9, False),
+    ]
+    assert script.ranking[0].reason == (
+        "cut: it matches the task only in sections for kind 'infra' and 'service', not 'script'"
+    )
 
-    # For the kind they are written for, those sections count as before.
+    # For the kind they are written for, or a kind the task's keywords also match, they count as before.
     infra = select(Task("roll back the bucket module"), "infra", cmap, index, 10_000, 0, size)
     assert next(item.path for item in infra.ranking if item.kept) == "runbooks/rollback.md"
     assert "Terraform modules" in [pick.section.heading for pick in infra.picks]
+    both = select(Task("a script for the bucket"), "script", cmap, index, 10_000, 0, size, True, ["infra"])
+    assert next(item.path for item in both.ranking if item.kept) == "runbooks/rollback.md"
+
+    # A document the kind lists is in the prompt whole: it is "already included", whatever its sections.
+    listed = parse_map(
+        "version: 1\nranking: {folders: [runbooks]}\n"
+        "kinds:\n  infra: {core_sections: [terraform]}\n  service: {core_sections: [service*]}\n"
+        "  script: {documents: [runbooks/rollback.md]}\n",
+        Path("context.yml"),
+    )
+    script = select(Task("delete merged branches"), "script", listed, index, 10_000, 0, size)
+    assert (script.ranking[0].path, script.ranking[0].reason) == ("runbooks/rollback.md", "already included")
 
 
 class QueryIndex(FakeIndex):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -89,10 +89,11 @@ class ContextResult:
     also_kinds: tuple[str, ...] = ()
     project: str | None = None
     project_reason: str = ""
-    # The SHA-256 of each chosen document as its sections were read (see `Library.read`), by its path as
-    # `documents` shows it: a fill records them to tell later that a document its prompt carried has
-    # changed (one whose name holds a secret is recorded by its redacted name, and counts as changed).
-    digests: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # (path, SHA-256) of each chosen document as its sections were read (see `Library.read`): a fill
+    # records them, to tell later that a document its prompt carried has changed. A document whose
+    # name holds a secret is left out: its name is not written anywhere, and `scaffold check` could
+    # not find it by its redacted one.
+    digests: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -362,7 +363,7 @@ def _build_context(
         also_kinds=tuple(also),
         project=project_shown,
         project_reason=project_reason,
-        digests={shown(path, path): digest for path, digest in digests.items()},
+        digests=tuple((path, digest) for path, digest in digests.items() if shown(path, path) == path),
     )
 
 

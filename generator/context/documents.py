@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import re
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from generator.context import sections as home_files
 from generator.context.index import SectionIndex, remove_database
 from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
 from generator.context.sections import Section, StubPatterns, scan_files
-from generator.errors import DocumentChangedError, HomeError
+from generator.errors import DocumentChangedError
 
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -35,6 +36,9 @@ _QUERY_WORD = re.compile(r"[^\W_]+")
 # holding any of them, so a pasted page of 1,200 words took 6 s a new task; the first 100 words
 # (and 100 pairs) rank it in well under a second.
 MAX_QUERY_WORDS = 100
+# How many documents a `Library` keeps once read for their sections: a prompt takes a few sections
+# of each document it draws on, in turn; at most a megabyte each.
+KEPT_DOCUMENTS = 8
 
 
 class Library:
@@ -52,7 +56,8 @@ class Library:
         self._sections: dict[str, list[Section]] = {}
         self._paths: list[str] | None = None
         self._catalogue: Catalogue | None = None
-        self._digests: dict[str, str | None] = {}
+        # The last documents `read` read, with the digest they were checked against.
+        self._documents: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
     def paths(self) -> list[str]:
         """Every document with at least one section, sorted."""
@@ -79,23 +84,36 @@ class Library:
         The index knows where a section starts and ends in the document it split; the file may have
         changed since (an editor saving, a `git pull` while `scaffold mcp` runs), and the same offsets
         would cut the new text anywhere. So the document is read as the index read it (a megabyte at
-        most) and must be what it split, by digest, or this is an error that a run again fixes.
+        most) and must be what it split, by digest (`Section.digest`); else, or if it can no longer
+        be read, `DocumentChangedError`, and the index reads the file again on its next update. The
+        last few documents read are kept: their sections then come from the same bytes, and a
+        document of a thousand sections is not read a thousand times.
         """
+        kept = self._documents.get(section.path)
+        data = kept[1] if kept is not None and kept[0] == section.digest else self._read_document(section)
+        self._documents.move_to_end(section.path)
+        return data[section.start : section.end].decode("utf-8", errors="replace")
+
+    def _read_document(self, section: Section) -> bytes:
         path = self.root / section.path
         try:
-            data = home_files.read_bytes(self.root, section.path, limit=home_files.MAX_DOCUMENT_BYTES + 1)
+            data, digest = home_files.read_raw(self.root, section.path)
         except OSError as error:
-            raise HomeError(f"cannot read {path}: {error.strerror or error}; run again") from None
-        if hashlib.sha256(data).hexdigest() != self.digest(section.path):
+            # Deleted, or become a link out, since the index update: the next update knows.
+            raise DocumentChangedError(f"cannot read {path}: {error.strerror or error}; run again") from None
+        if section.digest is None or digest != section.digest:
+            self._index.forget(section.path)
             raise DocumentChangedError(f"{path} changed while scaffold read it; run again")
-        return data[section.start : section.end].decode("utf-8", errors="replace")
+        self._documents[section.path] = (section.digest, data)
+        if len(self._documents) > KEPT_DOCUMENTS:
+            self._documents.popitem(last=False)
+        return data
 
     def digest(self, path: str) -> str | None:
         """The SHA-256 of the document `path`'s sections are read from (`document_digest` gives that of
         the file now), or None if it is not indexed."""
-        if path not in self._digests:
-            self._digests[path] = self._index.digest(path)
-        return self._digests[path]
+        sections = self.sections_of(path)
+        return sections[0].digest if sections else None
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         """The documents of `among` that `path` refers to, then those referring to it (see `links`).

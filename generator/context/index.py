@@ -3,8 +3,9 @@
 It holds every file's path, size, mtime and ctime (ctime moves when permissions change, so a
 file made readable is picked up), each document's sections (byte offsets, token estimates),
 and an FTS5 full-text index of the sections (Porter stemming, BM25 ranking). A run stats the
-files and re-reads only those whose stat changed; the text itself is read from the files, only
-for the sections selected (`generator.context.documents`). A large build is split by files
+files and re-reads only those whose stat changed (or that a reading found changed: `forget`); the
+text itself is read from the files, only for the sections selected (`generator.context.documents`),
+and checked against the digest each file's row keeps. A large build is split by files
 between processes, one full-text table each (`generator.context.parallel`).
 """
 
@@ -479,12 +480,7 @@ class SectionIndex:
 
     @_damage_removes
     def sections_of(self, path: str) -> list[Section]:
-        rows = self.db.execute(
-            'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
-            "WHERE path = ? ORDER BY ordinal",
-            (path,),
-        )
-        return [Section(*row) for row in rows]
+        return self.sections_of_many([path]).get(path, [])
 
     @_damage_removes
     def containing(self, phrases: Sequence[str], paths: Sequence[str]) -> list[str]:
@@ -528,19 +524,26 @@ class SectionIndex:
         return found
 
     @_damage_removes
-    def digest(self, path: str) -> str | None:
-        """The SHA-256 of the bytes a document's sections were split from (`DocumentBytes.digest`), or None."""
-        row = self.db.execute("SELECT digest FROM files WHERE path = ?", (path,)).fetchone()
-        return str(row[0]) if row and row[0] is not None else None
+    def forget(self, path: str) -> None:
+        """Make the next update read `path` again, whatever its stamps: it was found to differ from what
+        was indexed (saved twice within one tick of a coarse clock keeps its size and times)."""
+        with contextlib.suppress(sqlite3.OperationalError), self.transaction():  # a read-only cache: no matter
+            self.db.execute("UPDATE files SET size = -1 WHERE path = ?", (path,))
+            self.db.execute("DELETE FROM meta WHERE key = 'stamps'")
 
     @_damage_removes
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
-        """`sections_of` for several documents at once; those without sections are left out."""
+        """`sections_of` for several documents at once; those without sections are left out.
+
+        Each section carries its document's digest, read in the same statement: another process
+        updating the index in between cannot give offsets of one split and the digest of another.
+        """
         found: dict[str, list[Section]] = {}
         for marks, chunk in _in_chunks(paths):
             rows = self.db.execute(
-                'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
-                f"WHERE path IN ({marks}) ORDER BY path, ordinal",
+                'SELECT s.path, s.ordinal, s.heading, s.trail, s.line, s.start, s."end", s.tokens, f.digest '
+                f"FROM sections AS s JOIN files AS f ON f.path = s.path WHERE s.path IN ({marks}) "
+                "ORDER BY s.path, s.ordinal",
                 chunk,
             )
             for row in rows:

@@ -76,7 +76,8 @@ class Section:
     `ordinal` is the section's position in its document, so `key` identifies it in a home;
     `trail` is the heading path from the document title down ("Deploy > Roll back");
     `line` is 1-based; `start`/`end` are byte offsets into the file; `tokens` is the
-    estimate for the text alone.
+    estimate for the text alone; `digest` the SHA-256 of the bytes the document was split
+    from (`DocumentBytes.digest`), which the offsets are only good for.
     """
 
     path: str
@@ -87,6 +88,7 @@ class Section:
     start: int
     end: int
     tokens: int
+    digest: str | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -465,21 +467,27 @@ class NotText(ValueError):
     """A file that is no UTF-8 text: the message says why, and how to convert it."""
 
 
+def read_raw(root: Path, path: str, seen: FileEntry | None = None) -> tuple[bytes, str]:
+    """The bytes a document is read from, at most one past `MAX_DOCUMENT_BYTES` (whole, for any document
+    people write; the extra byte tells a larger file without reading it all), checked as `open_inside`
+    does, and their SHA-256: the digest the index keeps, sections carry and fill records compare."""
+    data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
+    return data, hashlib.sha256(data).hexdigest()
+
+
 class DocumentBytes(NamedTuple):
     """What `document_bytes` read of a document."""
 
     data: bytes  # the document: the whole file, or the first part of a larger one
     cut: str | None  # the warning that says it was cut, if it was
-    digest: str  # the SHA-256 of the bytes read, as `document_digest` gives it
+    digest: str  # the SHA-256 of the bytes read (`read_raw`), before any cut
 
 
 def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> DocumentBytes:
     """A document's bytes; of a file larger than a document may be, its first part and the warning
     that says so. OSError if it cannot be read (`seen`: as `open_inside`), `NotText` if it is no
     UTF-8 text."""
-    # One byte more than a document may have tells one that is larger, without reading it all.
-    data = read_bytes(root, path, seen, MAX_DOCUMENT_BYTES + 1)
-    digest = hashlib.sha256(data).hexdigest()
+    data, digest = read_raw(root, path, seen)
     # Windows PowerShell 5.1's `>` writes UTF-16 with a byte-order mark; without one, UTF-16 is valid
     # UTF-8 full of NUL bytes (all but Latin, Cyrillic text too).
     encoding = "UTF-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else _utf16_without_mark(data)
@@ -563,10 +571,9 @@ def document_digest(root: Path, path: str) -> str | None:
     if Path(path).is_absolute() or ".." in Path(path).parts:
         return None  # a record edited by hand: not a document of `root`, and nothing to open
     try:
-        data = read_bytes(root, path, limit=MAX_DOCUMENT_BYTES + 1)
+        return read_raw(root, path)[1]
     except (OSError, ValueError):
         return None  # ValueError: a path the system cannot take (a NUL in it, a lone surrogate)
-    return hashlib.sha256(data).hexdigest()
 
 
 class Parsed(NamedTuple):

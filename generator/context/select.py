@@ -333,6 +333,13 @@ def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
     return [spec.name for spec in cmap.kinds.values() if spec.claims(words)]
 
 
+def other_kinds(section: Section, cmap: ContextMap, wanted: Sequence[str]) -> list[str]:
+    """The kinds a section is written for when none is one of `wanted` (the task's kind and those its
+    keywords also match): such a section is not for this task. Empty for any other section."""
+    owners = core_section_kinds(section, cmap)
+    return owners if not any(name in owners for name in wanted) else []
+
+
 def add_ranked(
     task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered, wanted: Sequence[str]
 ) -> None:
@@ -353,23 +360,30 @@ def add_ranked(
     # A section written for other kinds is cut from this task's prompt (`_add_sections`), so it
     # does not score its document either: a rollback runbook whose Terraform steps match a
     # script task's words would otherwise be chosen for them and go in by its other sections.
+    # A document an earlier step included is in the prompt whole: all its sections count.
+    chosen = {key[0] for key in seen}
     elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
     for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
-        owners = core_section_kinds(section, cmap)
-        if owners and not any(name in owners for name in wanted):
+        owners = other_kinds(section, cmap, wanted)
+        if owners and section.path not in chosen:
             elsewhere.setdefault(section.path, []).append((score, owners))
         else:
             scores.setdefault(section.path, []).append((section, score))
-    if scores:
-        _rank_documents(task, cmap, index, seen, found, wanted, scores)
-    others = {
-        path: _document_score([score for score, _ in hits]) for path, hits in elsewhere.items() if path not in scores
-    }
-    for path in sorted(others, key=lambda path: (-others[path], path)):
-        kinds = dict.fromkeys(name for _, owners in elsewhere[path] for name in owners)
-        named = " and ".join(repr(name) for name in kinds)
-        reason = f"cut: it matches the task only in sections for kind {named}, not '{wanted[0]}'"
-        found.ranking.append(Ranked(path, others[path], False, reason))
+    start = len(found.ranking)
+    best = _rank_documents(task, cmap, index, seen, found, wanted, scores) if scores else None
+    for path, matches in elsewhere.items():
+        if path not in scores:
+            kinds = dict.fromkeys(name for _, owners in matches for name in owners)
+            named = " and ".join(repr(name) for name in kinds)
+            reason = f"cut: it matches the task only in sections for kind {named}, not '{wanted[0]}'"
+            found.ranking.append(Ranked(path, _document_score([score for score, _ in matches]), False, reason))
+    found.ranking[start:] = sorted(found.ranking[start:], key=lambda item: (-item.score, item.path))
+    if best is not None and not task.project and PROJECT_FOLDER not in cmap.ranked_folders:
+        project = _inferred_project(task, cmap, index, best, {key[0] for key in seen})
+        if project is not None:
+            path, hits, reason = project
+            found.ranking.append(Ranked(path, _document_score([score for _, score in hits]), True, reason))
+            _add_sections(_ranked_sections(path, hits, index, cmap.per_document), reason, cmap, seen, found, wanted)
 
 
 def _rank_documents(
@@ -380,8 +394,9 @@ def _rank_documents(
     found: Gathered,
     wanted: Sequence[str],
     scores: Mapping[str, list[tuple[Section, float]]],
-) -> None:
-    """`add_ranked` once its sections are scored: the close documents, their relatives, the project."""
+) -> float:
+    """`add_ranked` once its sections are scored: the close documents and their relatives. Returns
+    the best document's score."""
     totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
@@ -421,12 +436,7 @@ def _rank_documents(
             continue
         found.ranking.append(Ranked(path, score, True, reason))
         _add_sections(_ranked_sections(path, scores[path], index, cmap.per_document), reason, cmap, seen, found, wanted)
-    if not task.project and PROJECT_FOLDER not in cmap.ranked_folders:
-        project = _inferred_project(task, cmap, index, best, {key[0] for key in seen})
-        if project is not None:
-            path, hits, reason = project
-            found.ranking.append(Ranked(path, _document_score([score for _, score in hits]), True, reason))
-            _add_sections(_ranked_sections(path, hits, index, cmap.per_document), reason, cmap, seen, found, wanted)
+    return best
 
 
 def project_name(path: str) -> str | None:
@@ -522,8 +532,8 @@ def _add_sections(
         if section.key in seen:
             continue
         seen.add(section.key)
-        owners = core_section_kinds(section, cmap)
-        if owners and not any(name in owners for name in wanted):
+        owners = other_kinds(section, cmap, wanted)
+        if owners:
             cut = f"section for kind {' and '.join(repr(name) for name in owners)}, not '{wanted[0]}'"
             found.cut.append(Document(section.path, section.trail, section.tokens, cut, Priority.RANKED.source))
             continue
