@@ -88,6 +88,36 @@ def test_the_digests_are_of_what_the_prompt_carries(home: Path, monkeypatch: pyt
     assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(sent).hexdigest()
 
 
+def test_another_process_updating_the_index_mid_prompt_cannot_mix_two_versions(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The adversary's race: sections chosen from the index, then the file saved and the shared index
+    # updated by another run (`scaffold mcp`, a second terminal) before the sections are read.
+    from generator.context import documents, select
+
+    deploy = home / "context" / "runbooks" / "deploy.md"
+    real = select.select
+    calls = 0
+
+    def then_updated_elsewhere(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        chosen = real(*args, **kwargs)
+        calls += 1
+        if calls == 1:
+            deploy.write_text("# Deploy\n\nMoved to the wiki, see the platform handbook.\n\n" + deploy.read_text())
+            documents.load_library(home / "context")  # the other run's update of the same index
+        return chosen
+
+    monkeypatch.setattr(select, "select", then_updated_elsewhere)
+    result = api.build_context("roll back the release", home=home)
+    blocks = [block for block in result.prompt.split("<document ")[1:] if block.startswith('path="runbooks/deploy.md"')]
+    assert blocks and "Moved to the wiki" in blocks[0]  # built again, from the new split
+    for block in blocks:  # each section's text starts with its own heading: not old offsets on new text
+        trail, body = re.match(r'path="[^"]*" section="([^"]*)">\n(.*)', block, re.S).groups()  # type: ignore[union-attr]
+        assert body.startswith(("#" * (trail.count(" > ") + 1)) + " " + trail.split(" > ")[-1] + "\n"), block
+    assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
+
+
 def test_a_projects_owner_python_and_port_do_not_choose_its_documents() -> None:
     # The bundled runbooks say "Owner: platform-team.", the default owner: it ranked them first for a
     # refunds API's fill (and a branch-cleanup script's), over the anti-patterns on retries and errors.

@@ -535,19 +535,22 @@ class SectionIndex:
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
         """`sections_of` for several documents at once; those without sections are left out.
 
-        Each section carries its document's digest, read in the same statement: another process
-        updating the index in between cannot give offsets of one split and the digest of another.
+        Each section carries its document's digest, read in the same read transaction: another
+        process updating the index in between cannot give offsets of one split and the digest of
+        another.
         """
         found: dict[str, list[Section]] = {}
-        for marks, chunk in _in_chunks(paths):
-            rows = self.db.execute(
-                'SELECT s.path, s.ordinal, s.heading, s.trail, s.line, s.start, s."end", s.tokens, f.digest '
-                f"FROM sections AS s JOIN files AS f ON f.path = s.path WHERE s.path IN ({marks}) "
-                "ORDER BY s.path, s.ordinal",
-                chunk,
-            )
-            for row in rows:
-                found.setdefault(row[0], []).append(Section(*row))
+        with self._snapshot():
+            for marks, chunk in _in_chunks(paths):
+                digests = dict(self.db.execute(f"SELECT path, digest FROM files WHERE path IN ({marks})", chunk))
+                rows = self.db.execute(
+                    'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
+                    f"WHERE path IN ({marks}) ORDER BY path, ordinal",
+                    chunk,
+                )
+                for path, ordinal, heading, trail, line, start, end, tokens in rows:
+                    section = Section(path, ordinal, heading, trail, line, start, end, tokens, digests.get(path))
+                    found.setdefault(path, []).append(section)
         return found
 
     @_damage_removes
