@@ -101,7 +101,12 @@ class HomeError(UsageError):
 
 class DocumentChangedError(HomeError):
     """Raised when a context document changed, or could no longer be read, between the index update and the
-    reading of its sections: a passing race, which the context API tries once more before raising it."""
+    reading of its sections: a passing race, which the context API tries once more, reading `path` again
+    whatever its stamps, before raising it."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class MissingExtraError(UsageError):

@@ -42,9 +42,9 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     real = documents.load_library
     saves = 0
 
-    def saved_after_the_index_update(root: Path, use_cache: bool = True) -> documents.Library:
+    def saved_after_the_index_update(root: Path, use_cache: bool = True, reread: Any = ()) -> documents.Library:
         nonlocal saves
-        library = real(root, use_cache)
+        library = real(root, use_cache, reread)
         if saves < limit:
             saves += 1
             deploy.write_text(deploy.read_text() + f"\nSaved in an editor ({saves}).\n")
@@ -64,6 +64,44 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     with pytest.raises(DocumentChangedError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
         api.build_context("roll back the release", home=home)
     assert saves == 2
+
+
+def test_a_document_whose_stamps_hide_a_change_is_read_again_even_from_a_read_only_index(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Saved twice within one tick of a coarse clock, a file keeps its size and times; the index, in a
+    # cache folder this user cannot write (a shared or read-only cache), cannot be told either.
+    import sqlite3
+
+    from generator.context import documents
+    from generator.context import index as index_module
+    from generator.context.sections import scan_files
+
+    context = home / "context"
+    documents.load_library(context)
+    deploy = context / "runbooks" / "deploy.md"
+    deploy.write_bytes(deploy.read_bytes().replace(b"image tag", b"IMAGE TAG"))  # the same size
+    info = deploy.stat()
+    index = index_module.SectionIndex.open(documents.index_path(context))
+    with index.transaction():
+        index.db.execute(
+            "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?",
+            (info.st_mtime_ns, info.st_ctime_ns, "runbooks/deploy.md"),
+        )
+        entries = scan_files(context)[0]
+        index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (index_module._stamps_digest(entries),))
+    index.db.close()
+    real = index_module.SectionIndex._connect
+
+    def read_only(path: Path | None, scratch: bool) -> sqlite3.Connection:
+        if path is None or scratch:
+            return real(path, scratch)
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+
+    monkeypatch.setattr(index_module.SectionIndex, "_connect", staticmethod(read_only))
+    for _ in range(2):  # every run, not only the first
+        result = api.build_context("roll back the release", home=home)
+        assert "IMAGE TAG" in result.prompt and "image tag" not in result.prompt
 
 
 def test_the_digests_are_of_what_the_prompt_carries(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -429,22 +429,37 @@ def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
 
 
 def test_text_in_another_encoding_is_told_how_to_convert(tmp_path: Path) -> None:
-    # `iconv -t UTF-8` alone reads the locale's encoding (UTF-8 here) and fails on the byte reported.
-    latin = "# Caf\u00e9 runbook\n\nRestart the \u201cworker\u201d.\n".encode("cp1252")
-    japanese = "# \u518d\u8d77\u52d5\u306e\u624b\u9806\n".encode("shift_jis")
-    context, entries = scanned(tmp_path, {"latin.md": latin, "japanese.md": japanese})
-    warning, _ = files_module.read_document(context, "latin.md", entries["latin.md"])
-    assert warning is not None and warning.endswith(
-        "convert it, e.g. with `iconv -f WINDOWS-1252 -t UTF-8` if it is Western European text"
+    # `iconv -t UTF-8` alone reads the locale's encoding (UTF-8 here) and fails on the byte reported; and
+    # Windows-1252 decodes nearly any byte, so naming it for Cyrillic or Japanese text would turn that
+    # into nonsense without an error.
+    files = {
+        "latin.md": "# Caf\u00e9 runbook\n\nRestart the \u201cworker\u201d, d\u00e9j\u00e0 vu.\n".encode("cp1252"),
+        "german.md": "# Gr\u00fc\u00dfe\n\nDie Stra\u00dfe ist gesperrt, \u00dcberpr\u00fcfung l\u00e4uft.\n".encode(
+            "cp1252"
+        ),
+        "russian.md": "# \u041f\u0435\u0440\u0435\u0437\u0430\u043f\u0443\u0441\u043a\n".encode("cp1251"),
+        "kana.md": "# \u30ab\u30bf\u30ab\u30ca\n".encode("shift_jis"),
+        "kanji.md": "# \u518d\u8d77\u52d5\u306e\u624b\u9806\n".encode("shift_jis"),
+        "image.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    }
+    context, entries = scanned(tmp_path, files)
+
+    def hint(name: str) -> str:
+        warning, read = files_module.read_document(context, name, entries[name])
+        assert read is None and warning is not None and warning.startswith(f"skipped {name}: not UTF-8 text (byte 0x")
+        return warning.partition("); ")[2]
+
+    western = "convert it, e.g. `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8`, if it is Western European text"
+    other = (
+        "convert it with `iconv -f ENCODING -t UTF-8 FILE > FILE.utf8`; `file --mime-encoding FILE` guesses ENCODING"
     )
-    warning, _ = files_module.read_document(context, "japanese.md", entries["japanese.md"])
-    assert warning is not None and warning.endswith(
-        "convert it with `iconv -f ENCODING -t UTF-8` (`file -i` guesses the encoding)"
-    )
-    if shutil.which("iconv"):  # the command as printed converts the file
-        command = ["iconv", "-f", "WINDOWS-1252", "-t", "UTF-8", str(context / "latin.md")]
-        converted = subprocess.run(command, capture_output=True, check=True).stdout
-        assert converted.decode() == latin.decode("cp1252")
+    assert [hint(name) for name in ("latin.md", "german.md")] == [western, western]
+    assert [hint(name) for name in ("russian.md", "kana.md", "kanji.md")] == [other, other, other]
+    assert hint("image.md") == "it looks like a binary file: move it out of context/"
+    if shutil.which("iconv"):  # the command as printed, FILE named, converts the file
+        latin = context / "latin.md"
+        subprocess.run(f"iconv -f WINDOWS-1252 -t UTF-8 {latin} > {latin}.utf8", shell=True, check=True)
+        assert Path(f"{latin}.utf8").read_text() == files["latin.md"].decode("cp1252")
 
 
 def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) -> None:
@@ -517,12 +532,43 @@ def test_a_document_found_changed_is_read_again_whatever_its_stamps(tmp_path: Pa
         index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (index_module._stamps_digest(entries),))
     index.db.close()
     stale = load_library(context)  # nothing to update, by the stamps
-    with pytest.raises(DocumentChangedError):
+    with pytest.raises(DocumentChangedError) as raised:
         stale.read(stale.sections_of("runbooks/deploy.md")[1])  # type: ignore[index]
-    again = load_library(context)
+    assert raised.value.path == "runbooks/deploy.md"
+    assert load_library(context).digest("runbooks/deploy.md") == before  # the stamps alone: still the old split
+    again = load_library(context, reread=[raised.value.path])
     text = "".join(again.read(section) for section in again.sections_of("runbooks/deploy.md") or [])
     assert "IMAGE" in text
     assert again.digest("runbooks/deploy.md") not in (None, before)
+    assert load_library(context).digest("runbooks/deploy.md") == again.digest("runbooks/deploy.md")  # kept
+
+
+def test_the_last_documents_read_are_kept_and_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A prompt reads a few sections of each document in turn: the last `KEPT_DOCUMENTS` read are kept (a
+    # megabyte each at most), the least recently used one goes first.
+    names = [f"runbooks/r{number}.md" for number in range(documents.KEPT_DOCUMENTS + 2)]
+    context, _ = scanned(tmp_path, {name: b"# Title\n\n## One\n\nText.\n" for name in names})
+    library = load_library(context, use_cache=False)
+    real, reads = files_module.read_raw, []
+
+    def spy(root: Path, path: str, seen: FileEntry | None = None) -> tuple[bytes, str]:
+        reads.append(path)
+        return real(root, path, seen)
+
+    monkeypatch.setattr(files_module, "read_raw", spy)
+
+    def read(name: str) -> None:
+        for section in library.sections_of(name) or []:
+            library.read(section)
+
+    first, *others = names
+    for name in [first, *others[: documents.KEPT_DOCUMENTS - 1], first, others[-2]]:
+        read(name)  # the first read again just before a ninth: it stays, the second goes
+    assert reads.count(first) == 1
+    reads.clear()
+    read(first)
+    read(others[0])
+    assert reads == [others[0]]
 
 
 def test_a_document_gone_since_the_index_update_is_a_change_too(tmp_path: Path) -> None:
@@ -559,7 +605,7 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
 # How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
 # any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
 # so none keeps the old split of files that did not change), then update both here.
-SPLIT_OF_VERSION = (12, "015df1d918ab2603")
+SPLIT_OF_VERSION = (13, "f101210c87d92b46")
 
 
 def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -191,17 +191,19 @@ def build_context(
     (a name with no such file is warned about, listing the projects that have one);
     `budget` caps the whole prompt in estimated tokens.
     """
-    return _again_if_changed(lambda: _build_context(task, kind, project, budget, home, settings, _with_task))
+    return _again_if_changed(
+        lambda reread: _build_context(task, kind, project, budget, home, settings, _with_task, reread)
+    )
 
 
-def _again_if_changed(build: Callable[[], _V]) -> _V:
-    """`build()`; once more if a document was saved between the index update and the reading of its
-    sections (an editor, a `git pull`: see `Library.read`), from an index that has it. A document that
-    keeps changing is the error."""
+def _again_if_changed(build: Callable[[Collection[str]], _V]) -> _V:
+    """`build(())`; once more if a document was saved between the index update and the reading of its
+    sections (an editor, a `git pull`: see `Library.read`), from an index that reads that document
+    again whatever its stamps say. A document that keeps changing is the error."""
     try:
-        return build()
-    except DocumentChangedError:
-        return build()
+        return build(())
+    except DocumentChangedError as error:
+        return build((error.path,))
 
 
 def _build_context(
@@ -212,6 +214,7 @@ def _build_context(
     home: str | Path | None,
     settings: Settings | None,
     _with_task: bool,
+    reread: Collection[str],
 ) -> ContextResult:
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import load_library, query_terms
@@ -233,7 +236,7 @@ def _build_context(
 
     knowledge = _home(home, settings)
     cmap = home_map(knowledge.context_dir)
-    library = load_library(knowledge.context_dir)
+    library = load_library(knowledge.context_dir, reread=reread)
     projects = _projects(library.paths())
     named = mentioned_names(task.text, projects)
     project_reason = "given" if task.project else ""
@@ -448,13 +451,13 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise UsageError(f"the limit must be a whole number from 1 to {MAX_SEARCH_RESULTS}, not {limit!r}")
-    return _again_if_changed(lambda: _search(query, limit, home))
+    return _again_if_changed(lambda reread: _search(query, limit, home, reread))
 
 
-def _search(query: str, limit: int, home: str | Path | None) -> tuple[SearchHit, ...]:
+def _search(query: str, limit: int, home: str | Path | None, reread: Collection[str]) -> tuple[SearchHit, ...]:
     from generator.context.sections import folder_of
 
-    library = _library(_home(home))
+    library = _library(_home(home), reread)
     folders = sorted({folder_of(path) for path in library.paths()})
     ranked = library.rank(query, folders, limit)
     texts, shown = _redacted(library, [section for section, _ in ranked])
@@ -579,10 +582,10 @@ def _inside_context(path: str, context_dir: Path) -> Path:
     return candidate
 
 
-def _library(knowledge: KnowledgeHome) -> Library:
+def _library(knowledge: KnowledgeHome, reread: Collection[str] = ()) -> Library:
     from generator.context.documents import load_library
 
-    return load_library(knowledge.context_dir)
+    return load_library(knowledge.context_dir, reread=reread)
 
 
 def _redaction_cache() -> Path:

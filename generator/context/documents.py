@@ -85,7 +85,7 @@ class Library:
         changed since (an editor saving, a `git pull` while `scaffold mcp` runs), and the same offsets
         would cut the new text anywhere. So the document is read as the index read it (a megabyte at
         most) and must be what it split, by digest (`Section.digest`); else, or if it can no longer
-        be read, `DocumentChangedError`, and the index reads the file again on its next update. The
+        be read, `DocumentChangedError`, which names the file for the next update to read again. The
         last few documents read are kept: their sections then come from the same bytes, and a
         document of a thousand sections is not read a thousand times.
         """
@@ -100,10 +100,10 @@ class Library:
             data, digest = home_files.read_raw(self.root, section.path)
         except OSError as error:
             # Deleted, or become a link out, since the index update: the next update knows.
-            raise DocumentChangedError(f"cannot read {path}: {error.strerror or error}; run again") from None
+            message = f"cannot read {path}: {error.strerror or error}; run again"
+            raise DocumentChangedError(message, section.path) from None
         if section.digest is None or digest != section.digest:
-            self._index.forget(section.path)
-            raise DocumentChangedError(f"{path} changed while scaffold read it; run again")
+            raise DocumentChangedError(f"{path} changed while scaffold read it; run again", section.path)
         self._documents[section.path] = (section.digest, data)
         if len(self._documents) > KEPT_DOCUMENTS:
             self._documents.popitem(last=False)
@@ -216,10 +216,11 @@ def index_path(root: Path) -> Path:
     return cache_root() / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.sqlite3"
 
 
-def load_library(root: Path, use_cache: bool = True) -> Library:
+def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = ()) -> Library:
     """The index of `root` (a `context/` folder), brought up to date with the files.
 
-    Only files whose size, mtime or ctime changed are read again. A database that is
+    Only files whose size, mtime or ctime changed are read again, and those `reread` names (see
+    `DocumentChangedError`). A database that is
     corrupt or from another version of scaffold is rebuilt; one that cannot be opened or
     written (a read-only cache, a lock held too long) is replaced by one in memory.
     """
@@ -228,7 +229,7 @@ def load_library(root: Path, use_cache: bool = True) -> Library:
     path = index_path(root) if use_cache else None
     try:
         index = SectionIndex.open(path)
-        index.refresh(root, entries, stubs)
+        index.refresh(root, entries, stubs, reread)
     except (sqlite3.DatabaseError, OSError) as error:
         if path is None:
             raise
@@ -241,9 +242,9 @@ def load_library(root: Path, use_cache: bool = True) -> Library:
             path_again = None
         try:
             index = SectionIndex.open(path_again)
-            index.refresh(root, entries, stubs)
+            index.refresh(root, entries, stubs, reread)
         except sqlite3.OperationalError:
             index = SectionIndex.open(None)
-            index.refresh(root, entries, stubs)
+            index.refresh(root, entries, stubs, reread)
     file_warnings, stub_paths = index.file_notes()
     return Library(root, index, warnings + file_warnings, stub_paths)

@@ -3,7 +3,7 @@
 It holds every file's path, size, mtime and ctime (ctime moves when permissions change, so a
 file made readable is picked up), each document's sections (byte offsets, token estimates),
 and an FTS5 full-text index of the sections (Porter stemming, BM25 ranking). A run stats the
-files and re-reads only those whose stat changed (or that a reading found changed: `forget`); the
+files and re-reads only those whose stat changed (or that a reading found changed: `reread`); the
 text itself is read from the files, only for the sections selected (`generator.context.documents`),
 and checked against the digest each file's row keeps. A large build is split by files
 between processes, one full-text table each (`generator.context.parallel`).
@@ -24,7 +24,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -37,9 +37,9 @@ from generator.errors import HomeError
 # when files are split differently (6: front matter joins the first section; 7: setext headings; 8: a
 # setext heading's text stripped as an ATX heading's is; 9: only a document's first megabyte, and no
 # file holding NUL bytes; 10: a CRLF blank line is a cut point), so that no index keeps the old split
-# of files that did not change. 11: each file's digest is kept; 12: the warning for a file in another
-# encoding names one to convert from (the index keeps warnings).
-INDEX_VERSION = 12
+# of files that did not change. 11: each file's digest is kept; 12 and 13: the warning for a file in
+# another encoding names one to convert from, only for Western European text (the index keeps warnings).
+INDEX_VERSION = 13
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.
@@ -250,9 +250,11 @@ class SectionIndex:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
-    def refresh(self, root: Path, entries: list[FileEntry], stubs: StubPatterns) -> None:
-        """Bring the index up to date with `entries`, reading only what changed."""
-        if not self._stale(entries, stubs):
+    def refresh(self, root: Path, entries: list[FileEntry], stubs: StubPatterns, reread: Collection[str] = ()) -> None:
+        """Bring the index up to date with `entries`, reading only what changed, and `reread`: files a
+        reading found changed whatever their stamps say (saved twice within one tick of a coarse
+        clock, a file keeps its size and times)."""
+        if not reread and not self._stale(entries, stubs):
             return
         # `after` runs once the transaction has ended: SQLite detaches a database only then.
         with contextlib.ExitStack() as after, self.transaction():
@@ -260,7 +262,7 @@ class SectionIndex:
             rebuild = self._meta("stubs") != stubs.digest  # stub rules changed: look at every file again
             known = self._stamps()
             current = {entry.path for entry in entries}
-            changed = [e for e in entries if known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns)]
+            changed = [e for e in entries if e.path in reread or known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns)]
             gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             dead = int(self._meta("dead") or 0)
             for path in gone:
@@ -522,14 +524,6 @@ class SectionIndex:
                 if not owners:
                     break
         return found
-
-    @_damage_removes
-    def forget(self, path: str) -> None:
-        """Make the next update read `path` again, whatever its stamps: it was found to differ from what
-        was indexed (saved twice within one tick of a coarse clock keeps its size and times)."""
-        with contextlib.suppress(sqlite3.OperationalError), self.transaction():  # a read-only cache: no matter
-            self.db.execute("UPDATE files SET size = -1 WHERE path = ?", (path,))
-            self.db.execute("DELETE FROM meta WHERE key = 'stamps'")
 
     @_damage_removes
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
