@@ -99,9 +99,12 @@ def test_a_document_whose_stamps_hide_a_change_is_read_again_even_from_a_read_on
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
 
     monkeypatch.setattr(index_module.SectionIndex, "_connect", staticmethod(read_only))
-    for _ in range(2):  # every run, not only the first
+    for _ in range(2):  # every run, not only the first; a prompt and an assistant's search alike
         result = api.build_context("roll back the release", home=home)
         assert "IMAGE TAG" in result.prompt and "image tag" not in result.prompt
+        snippets = [hit.snippet for hit in api.search_knowledge("deploy workflow", home=home)]
+        assert any("IMAGE TAG" in snippet for snippet in snippets)
+        assert not any("image tag" in snippet for snippet in snippets)
 
 
 def test_the_digests_are_of_what_the_prompt_carries(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -266,7 +266,7 @@ def test_a_document_scaffold_context_cannot_read_is_reported(
     assert (code, check["status"]) == (ExitCode.OK, "warn"), check
     reason = (
         "skipped runbooks/legacy.md: not UTF-8 text (byte 0xe9 at offset 5); "
-        "convert it, e.g. `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8`, if it is Western European text"
+        "convert it from the encoding it was saved in, e.g. `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8`"
     )
     assert f"1 skipped, first: {reason}" in check["detail"]
     assert check["fix"] == "fix or remove those files"

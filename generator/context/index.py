@@ -37,9 +37,9 @@ from generator.errors import HomeError
 # when files are split differently (6: front matter joins the first section; 7: setext headings; 8: a
 # setext heading's text stripped as an ATX heading's is; 9: only a document's first megabyte, and no
 # file holding NUL bytes; 10: a CRLF blank line is a cut point), so that no index keeps the old split
-# of files that did not change. 11: each file's digest is kept; 12 and 13: the warning for a file in
-# another encoding names one to convert from, only for Western European text (the index keeps warnings).
-INDEX_VERSION = 13
+# of files that did not change. 11: each file's digest is kept; 12-14: the warning for a file in
+# another encoding says how to convert it (the index keeps warnings).
+INDEX_VERSION = 14
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.
@@ -531,7 +531,9 @@ class SectionIndex:
 
         Each section carries its document's digest, read in the same read transaction: another
         process updating the index in between cannot give offsets of one split and the digest of
-        another.
+        another. The digests are read first, so that were the two statements ever to see two states,
+        the digest would be the older one, which the reading takes for a change and tries again:
+        never a section cut from the wrong bytes.
         """
         found: dict[str, list[Section]] = {}
         with self._snapshot():

@@ -492,7 +492,7 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> Docu
     # UTF-8 full of NUL bytes (all but Latin, Cyrillic text too).
     encoding = "UTF-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else _utf16_without_mark(data)
     if encoding:
-        raise NotText(f"UTF-16 text, not UTF-8; convert it, e.g. with `iconv -f {encoding} -t UTF-8`")
+        raise NotText(f"UTF-16 text, not UTF-8; convert it with {_ICONV.format(encoding=encoding)}")
     cut = None
     if len(data) > MAX_DOCUMENT_BYTES:
         data = data[: _cut_point(data, 0, len(data), MAX_DOCUMENT_BYTES)]
@@ -517,34 +517,27 @@ def document_bytes(root: Path, path: str, seen: FileEntry | None = None) -> Docu
     return DocumentBytes(data, cut, digest)
 
 
-# The bytes Western European text holds in Windows-1252: accented letters, quotes and dashes, the
-# euro, the ellipsis, and the Latin-1 symbols. Not 0x81-0x9F's others, which begin Shift-JIS's
-# two-byte characters (its kana: a lone high byte before an ASCII one).
-_WESTERN_BYTES = frozenset([0x80, 0x85, 0x91, 0x92, 0x93, 0x94, 0x96, 0x97, *range(0xA0, 0x100)])
+# How to convert a file from an encoding `iconv` must be told: it writes FILE.utf8 beside it, to check
+# before it replaces the file.
+_ICONV = "`iconv -f {encoding} -t UTF-8 FILE > FILE.utf8`"
 
 
 def _conversion(data: bytes) -> str:
     """How to convert text that is not UTF-8. `iconv` needs the encoding it reads from: without `-f`
     it takes the locale's, UTF-8 on most machines, and fails on the very byte this reports.
 
-    Windows-1252 (Latin-1's superset) is named only when the text reads as Western European: its
-    non-ASCII bytes mostly stand alone, accented letters among plain ones ("Café", "déjà"). Cyrillic,
-    Greek or Chinese text, whose bytes Windows-1252 also decodes, runs them together in whole words
-    and would be turned into nonsense without an error; it gets the placeholder instead, with
-    `file --mime-encoding` (on Linux and macOS alike) to guess the encoding. Control characters say
-    it is no text at all."""
-    head = data[:65536]
-    if any(byte < 9 or (13 < byte < 32 and byte != 27) for byte in head[:4096]):  # 27: ESC, in coloured logs
+    Which encoding it is cannot be told from the bytes: Windows-1252 decodes nearly any of them, so
+    Cyrillic or Polish text named as such converts without an error into nonsense, and `file
+    --mime-encoding` calls Windows-1251 text iso-8859-1. So the hint names the likely ones by
+    language, and says to check the result. Control characters other than a form feed, ESC (coloured
+    logs) and Ctrl-Z (DOS's end of file) say it is no text at all."""
+    if any(byte < 9 or (13 < byte < 32 and byte not in (26, 27)) for byte in data[:4096]):
         return "it looks like a binary file: move it out of context/"
-    high = {index for index, byte in enumerate(head) if byte >= 0x80}
-    alone = sum(1 for i in high if i - 1 not in high and i + 1 not in high and head[i] in _WESTERN_BYTES)
-    try:
-        head.decode("cp1252")
-    except UnicodeDecodeError:
-        alone = 0  # one of the five bytes Windows-1252 leaves undefined
-    if high and 2 * alone >= len(high):
-        return "convert it, e.g. `iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8`, if it is Western European text"
-    return "convert it with `iconv -f ENCODING -t UTF-8 FILE > FILE.utf8`; `file --mime-encoding FILE` guesses ENCODING"
+    return (
+        f"convert it from the encoding it was saved in, e.g. {_ICONV.format(encoding='WINDOWS-1252')} "
+        "(Western European; WINDOWS-1250 Central European, WINDOWS-1251 Cyrillic, SHIFT_JIS Japanese, "
+        "GBK Chinese), and check FILE.utf8 before it replaces FILE"
+    )
 
 
 def _utf16_without_mark(data: bytes) -> str | None:
