@@ -14,7 +14,7 @@ from generator.context.select import Task
 from generator.errors import DocumentChangedError, EmptyTaskError, HomeError, UsageError
 from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
-from tests.test_context_fixtures import make_home, read_limits
+from tests.test_context_fixtures import make_home, read_limits, save_within_one_tick
 
 
 @pytest.fixture
@@ -73,24 +73,10 @@ def test_a_document_whose_stamps_hide_a_change_is_read_again_even_from_a_read_on
     # cache folder this user cannot write (a shared or read-only cache), cannot be told either.
     import sqlite3
 
-    from generator.context import documents
     from generator.context import index as index_module
-    from generator.context.sections import scan_files
 
-    context = home / "context"
-    documents.load_library(context)
-    deploy = context / "runbooks" / "deploy.md"
-    deploy.write_bytes(deploy.read_bytes().replace(b"image tag", b"IMAGE TAG"))  # the same size
-    info = deploy.stat()
-    index = index_module.SectionIndex.open(documents.index_path(context))
-    with index.transaction():
-        index.db.execute(
-            "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?",
-            (info.st_mtime_ns, info.st_ctime_ns, "runbooks/deploy.md"),
-        )
-        entries = scan_files(context)[0]
-        index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (index_module._stamps_digest(entries),))
-    index.db.close()
+    api.build_context("roll back the release", home=home)  # indexed
+    save_within_one_tick(home / "context", "runbooks/deploy.md", b"image tag", b"IMAGE TAG")
     real = index_module.SectionIndex._connect
 
     def read_only(path: Path | None, scratch: bool) -> sqlite3.Connection:

@@ -22,7 +22,7 @@ from generator.context.index import INDEX_VERSION, SectionIndex
 from generator.context.sections import MAX_SECTION_BYTES, FileEntry, folder_of, scan_files, split_sections
 from generator.errors import DocumentChangedError
 from tests.helpers import REPO_ROOT, build_file_tree
-from tests.test_context_fixtures import make_home
+from tests.test_context_fixtures import make_home, save_within_one_tick
 
 
 def sections(text: str, path: str = "doc.md") -> list[tuple[str, str, int]]:
@@ -497,6 +497,12 @@ def test_utf16_and_nul_bytes_are_skipped_with_how_to_fix_them(tmp_path: Path) ->
     ) in library.warnings
 
 
+def digest_of(library: documents.Library, path: str) -> str | None:
+    """The digest of the bytes a document's sections were split from, as each of its sections carries it."""
+    sections = library.sections_of(path)
+    return sections[0].digest if sections else None
+
+
 def test_sections_are_read_from_the_document_the_index_split(tmp_path: Path) -> None:
     # The index keeps where each section starts and ends; a file saved after it was indexed and before a
     # section is read would give a slice of the new text at the old offsets.
@@ -510,40 +516,29 @@ def test_sections_are_read_from_the_document_the_index_split(tmp_path: Path) -> 
     deploy.write_bytes(b"# Deploy\n\nMoved to the wiki.\n" + original)  # saved above the sections
     # A document read already gives its other sections from the same bytes: one prompt, one version.
     assert first.read(sections[0]) == original[: sections[0].end].decode()
-    assert first.digest("runbooks/deploy.md") == hashlib.sha256(original).hexdigest()
+    assert digest_of(first, "runbooks/deploy.md") == hashlib.sha256(original).hexdigest()
     # One not read yet is the error, not a slice of the new text.
     with pytest.raises(DocumentChangedError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
         second.read(second.sections_of("runbooks/deploy.md")[1])  # type: ignore[index]
-    assert first.digest("runbooks/gone.md") is None
+    assert digest_of(first, "runbooks/gone.md") is None
 
 
 def test_a_document_found_changed_is_read_again_whatever_its_stamps(tmp_path: Path) -> None:
     # Saved twice within one tick of a coarse clock (FAT, SMB, older kernels), a file keeps its size and
     # times: its stamps say it is unchanged, so without more the error would come back on every run.
     context = make_home(tmp_path / "home") / "context"
-    deploy = context / "runbooks" / "deploy.md"
-    before = load_library(context).digest("runbooks/deploy.md")
-    deploy.write_bytes(deploy.read_bytes().replace(b"image", b"IMAGE"))  # the same size
-    entries = scan_files(context)[0]
-    index = SectionIndex.open(index_path(context))
-    info = deploy.stat()
-    with index.transaction():  # the stamps the index keeps, as a coarse clock would leave them
-        index.db.execute(
-            "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?",
-            (info.st_mtime_ns, info.st_ctime_ns, "runbooks/deploy.md"),
-        )
-        index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (index_module._stamps_digest(entries),))
-    index.db.close()
+    before = digest_of(load_library(context), "runbooks/deploy.md")
+    save_within_one_tick(context, "runbooks/deploy.md", b"image", b"IMAGE")
     stale = load_library(context)  # nothing to update, by the stamps
     with pytest.raises(DocumentChangedError) as raised:
         stale.read(stale.sections_of("runbooks/deploy.md")[1])  # type: ignore[index]
     assert raised.value.path == "runbooks/deploy.md"
-    assert load_library(context).digest("runbooks/deploy.md") == before  # the stamps alone: still the old split
+    assert digest_of(load_library(context), "runbooks/deploy.md") == before  # the stamps alone: still the old split
     again = load_library(context, reread=[raised.value.path])
     text = "".join(again.read(section) for section in again.sections_of("runbooks/deploy.md") or [])
     assert "IMAGE" in text
-    assert again.digest("runbooks/deploy.md") not in (None, before)
-    assert load_library(context).digest("runbooks/deploy.md") == again.digest("runbooks/deploy.md")  # kept
+    assert digest_of(again, "runbooks/deploy.md") not in (None, before)
+    assert digest_of(load_library(context), "runbooks/deploy.md") == digest_of(again, "runbooks/deploy.md")  # kept
 
 
 def test_the_last_documents_read_are_kept_and_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

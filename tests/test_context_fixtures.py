@@ -146,3 +146,21 @@ def read_limits(monkeypatch: pytest.MonkeyPatch, wanted: str) -> list[int]:
 
     monkeypatch.setattr(sections, "read_bytes", spy)
     return limits
+
+
+def save_within_one_tick(context: Path, path: str, old: bytes, new: bytes) -> None:
+    """Replace `old` with `new` (of the same length) in a document the index has, and give the index the
+    file's new stamps, as a coarse clock (FAT, SMB, older kernels) would leave them: unchanged."""
+    from generator.context import index as index_module
+    from generator.context.documents import index_path
+
+    file = context / path
+    file.write_bytes(file.read_bytes().replace(old, new))
+    info = file.stat()
+    index = index_module.SectionIndex.open(index_path(context))
+    with index.transaction():
+        query = "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?"
+        index.db.execute(query, (info.st_mtime_ns, info.st_ctime_ns, path))
+        stamps = index_module._stamps_digest(sections.scan_files(context)[0])
+        index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (stamps,))
+    index.db.close()

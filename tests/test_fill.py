@@ -76,17 +76,24 @@ def test_one_call_fills_every_region(
     assert "6 of 6 regions filled" in out and "1 call" in out
 
 
+@pytest.fixture
+def team_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A knowledge home of the team's own, the one the fill and `scaffold check` use."""
+    home = make_home(tmp_path / "team-home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    return home
+
+
 def test_check_names_fills_whose_context_documents_changed_since(
     project: Path,
     fake: FakeAnthropic,
+    team_home: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from generator.context import sections
 
-    home = make_home(tmp_path / "team-home")
-    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
     records = yaml.safe_load((project / RECORD_FILE).read_text())["regions"]
@@ -98,7 +105,7 @@ def test_check_names_fills_whose_context_documents_changed_since(
     assert stale() == []
     # `scaffold check` reads a document the prompt carried no further than a document may be.
     limits = read_limits(monkeypatch, "patterns.md")
-    patterns = home / "context" / "patterns.md"
+    patterns = team_home / "context" / "patterns.md"
     patterns.write_text(patterns.read_text() + "\n## Queues\n\nUse SQS with a dead-letter queue.\n")
     assert stale() == sorted(records)
     assert limits and set(limits) == {sections.MAX_DOCUMENT_BYTES + 1}
@@ -114,7 +121,7 @@ def test_check_names_fills_whose_context_documents_changed_since(
 def test_check_names_fills_whose_documents_changed_while_the_prompt_was_built(
     project: Path,
     fake: FakeAnthropic,
-    tmp_path: Path,
+    team_home: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -122,9 +129,7 @@ def test_check_names_fills_whose_documents_changed_while_the_prompt_was_built(
     # (an editor, a `git pull` during the fill) must show as a change, not become what was sent.
     from generator.context import api
 
-    home = make_home(tmp_path / "team-home")
-    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
-    patterns = home / "context" / "patterns.md"
+    patterns = team_home / "context" / "patterns.md"
     sent = patterns.read_bytes()
     real = api.build_context
 

@@ -331,8 +331,8 @@ def _build_context(
     digests: dict[str, str] = {}
     for pick in selection.picks:
         section = pick.section
-        if section.path not in digests and (digest := library.digest(section.path)) is not None:
-            digests[section.path] = digest
+        if section.digest is not None:
+            digests.setdefault(section.path, section.digest)
         blocks.append(render_block(*shown_names(section), redacted[section.key].text))
         tokens = true_cost[section.key]
         documents.append(Document(section.path, section.trail, tokens, pick.reason, pick.priority.source))

@@ -109,12 +109,6 @@ class Library:
             self._documents.popitem(last=False)
         return data
 
-    def digest(self, path: str) -> str | None:
-        """The SHA-256 of the document `path`'s sections are read from (`document_digest` gives that of
-        the file now), or None if it is not indexed."""
-        sections = self.sections_of(path)
-        return sections[0].digest if sections else None
-
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         """The documents of `among` that `path` refers to, then those referring to it (see `links`).
 
@@ -220,9 +214,9 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
     """The index of `root` (a `context/` folder), brought up to date with the files.
 
     Only files whose size, mtime or ctime changed are read again, and those `reread` names (see
-    `DocumentChangedError`). A database that is
-    corrupt or from another version of scaffold is rebuilt; one that cannot be opened or
-    written (a read-only cache, a lock held too long) is replaced by one in memory.
+    `DocumentChangedError`). A database that is corrupt or from another version of scaffold is
+    rebuilt; one that cannot be opened or written (a read-only cache, a lock held too long) is
+    replaced by one in memory.
     """
     entries, warnings = scan_files(root)
     stubs = StubPatterns.load(root)
