@@ -14,7 +14,7 @@ from generator.context.select import Task
 from generator.errors import DocumentChangedError, EmptyTaskError, HomeError, UsageError
 from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
-from tests.test_context_fixtures import make_home, read_limits, save_within_one_tick
+from tests.test_context_fixtures import MAP, make_home, read_limits, save_within_one_tick
 
 
 @pytest.fixture
@@ -158,6 +158,33 @@ def test_a_projects_owner_python_and_port_do_not_choose_its_documents() -> None:
     default = chosen(owner="platform-team", python_version="3.11", port="8000")
     assert default == chosen(owner="payments", python_version="3.13", port="9090")
     assert not any(path.startswith("runbooks/") for path in default)
+
+
+def test_a_team_names_the_answers_of_its_own_templates_that_must_not_choose_documents(tmp_path: Path) -> None:
+    # A team template's own question (`team:`) is the same bias as scaffold's `owner`: every runbook
+    # the team owns says so. context.yml's `ranking.ignore_answers` leaves such answers out.
+    owned = "\n\nOwner: payments-core. Escalate in #payments-core.\n"
+    extra: dict[str, str | bytes] = {
+        f"context/runbooks/{name}.md": f"# {title}\n\n## Steps\n\n{steps}{owned}"
+        for name, title, steps in [
+            ("restart-workers", "Restart workers", "Drain the queue, then restart the worker pool."),
+            ("rotate-keys", "Rotate keys", "Issue a new key, roll it out, revoke the old one."),
+        ]
+    }
+    answers = {"template": "api", "project_name": "ledger-api", "team": "payments-core"}
+    answers["description"] = "Keeps the ledger of orders and invoices"
+
+    def ranked(context_map: str) -> list[tuple[str, bool]]:
+        home = make_home(tmp_path / str(len(list(tmp_path.iterdir()))), extra, context_map)
+        return [
+            (document.path, document.kept)
+            for document in api.build_context(Task.from_answers(answers), home=home).ranking
+        ]
+
+    # The team's name alone chose both runbooks over the decision on where orders and invoices live.
+    assert ranked(MAP)[:2] == [("runbooks/restart-workers.md", True), ("runbooks/rotate-keys.md", True)]
+    ignoring = MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [team]\n")
+    assert ranked(ignoring) == [("decisions/0001-postgres.md", True)]
 
 
 def test_get_context_is_the_kind_documents_without_a_task(home: Path) -> None:

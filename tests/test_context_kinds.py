@@ -94,6 +94,12 @@ def test_a_keyword_matches_its_plurals_but_a_short_one_only_as_written() -> None
     assert classify("the dependencys", cmap)[0] == "general"
 
 
+def test_ignored_answers_are_read_by_name_and_none_by_default() -> None:
+    assert parse_map(MAP, Path("context.yml")).ignore_answers == frozenset()
+    text = MAP.replace("ranking:\n", "ranking:\n  ignore_answers: [team, cost_center]\n", 1)
+    assert parse_map(text, Path("context.yml")).ignore_answers == {"team", "cost_center"}
+
+
 def test_document_references_parse_sections_and_folders() -> None:
     cmap = parse_map(MAP, Path("context.yml"))
     refs = cmap.kinds["api"].documents
@@ -128,6 +134,21 @@ def test_document_references_parse_sections_and_folders() -> None:
             "kinds.api.documents[0].when.a",
         ),
         ("version: 1\nranking: {related: -1}\nkinds:\n  api: {}\n", 2, "ranking.related: must be between 0 and 100"),
+        (
+            "version: 1\nranking: {ignore_answers: team}\nkinds:\n  api: {}\n",
+            2,
+            "ranking.ignore_answers: expected a list",
+        ),
+        (
+            "version: 1\nranking:\n  ignore_answers: [team, ' ']\nkinds:\n  api: {}\n",
+            3,
+            "ranking.ignore_answers[1]: an answer's name cannot be empty",
+        ),
+        (
+            "version: 1\nranking:\n  ignore_answers: [{team: x}]\nkinds:\n  api: {}\n",
+            3,
+            "ranking.ignore_answers[0]: expected an answer's name (a string)",
+        ),
         ("version: 1\nkinds:\n  api:\n    documents:\n      - {path: x.md, when: {}}\n", 5, "name at least one answer"),
         ("version: 1\nkinds:\n  api:\n    documents:\n      - {path: x.md, when: {'': a}}\n", 5, "cannot be empty"),
         ("version: 1\nkinds:\n  api:\n    documents: [../secrets.md]\n", 4, "must be a path inside context/"),

@@ -11,6 +11,7 @@ The file is validated on load; every error starts with `path:line:` and names th
       cutoff: 0.7                          # keep those scoring at least this share of the best
       related: 2                           # plus up to this many documents close to the best one
       per_document: 3                      # sections of one long document
+      ignore_answers: [team]               # answers that say nothing about what a project does
     kinds:
       api:
         description: Contract-first HTTP APIs
@@ -140,6 +141,9 @@ class ContextMap:
     cutoff: float = DEFAULT_CUTOFF
     fallback: bool = False
     related: int = DEFAULT_RELATED
+    # A team template's answers left out of a project's ranking query, beside scaffold's own
+    # (`select.UNRANKED_ANSWERS`): a team's name is in every document it owns.
+    ignore_answers: frozenset[str] = frozenset()
 
     @property
     def top_k(self) -> int:
@@ -349,6 +353,13 @@ class _Validator:
         value = yaml.safe_load(yaml.serialize(node))
         return answer_text(value)
 
+    def answer_name(self, node: Any, where: str) -> str:
+        """The name of a template's question, as its answers file spells it (`team`, `cost_center`)."""
+        name = self.scalar(node, where, "an answer's name").strip()
+        if not name:
+            raise self.fail(node, where, "an answer's name cannot be empty")
+        return name
+
     def doc_ref(self, node: Any, where: str) -> DocRef:
         value = self.scalar(node, where, "a document path").strip()
         path, _, heading = value.partition("#")
@@ -381,8 +392,9 @@ class _Validator:
         folders: tuple[str, ...] = DEFAULT_RANKED
         max_documents, per_document, cutoff = DEFAULT_MAX_DOCUMENTS, DEFAULT_PER_DOCUMENT, DEFAULT_CUTOFF
         related = DEFAULT_RELATED
+        ignore_answers: frozenset[str] = frozenset()
         if "ranking" in top:
-            keys = ("folders", "max_documents", "top_k", "cutoff", "per_document", "related")
+            keys = ("folders", "max_documents", "top_k", "cutoff", "per_document", "related", "ignore_answers")
             ranking = self.mapping(top["ranking"][1], "ranking", keys)
             if "folders" in ranking:
                 items = self.sequence(ranking["folders"][1], "ranking.folders")
@@ -398,6 +410,11 @@ class _Validator:
                 cutoff = self.fraction(ranking["cutoff"][1], "ranking.cutoff")
             if "related" in ranking:
                 related = self.count(ranking["related"][1], "ranking.related")
+            if "ignore_answers" in ranking:
+                items = self.sequence(ranking["ignore_answers"][1], "ranking.ignore_answers")
+                ignore_answers = frozenset(
+                    self.answer_name(item, f"ranking.ignore_answers[{i}]") for i, item in enumerate(items)
+                )
 
         kinds_node = top["kinds"][1]
         kinds: dict[str, Kind] = {}
@@ -415,7 +432,16 @@ class _Validator:
             if default not in kinds:
                 raise self.fail(node, "default_kind", f"{default!r} is not one of the kinds: {', '.join(kinds)}")
         return ContextMap(
-            self.path, core, default, folders, max_documents, per_document, kinds, cutoff, related=related
+            self.path,
+            core,
+            default,
+            folders,
+            max_documents,
+            per_document,
+            kinds,
+            cutoff,
+            related=related,
+            ignore_answers=ignore_answers,
         )
 
     def kind(self, name: str, key: Any, node: Any) -> Kind:

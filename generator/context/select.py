@@ -135,9 +135,9 @@ class Task:
             answers=dict(answers),
         )
 
-    def query(self) -> str:
+    def query(self, ignored: Collection[str] = ()) -> str:
         """The text BM25 ranks against: the task, the project name and the answers that say what the
-        project is about (not `UNRANKED_ANSWERS`)."""
+        project is about (not `UNRANKED_ANSWERS`, nor those `ignored`: context.yml's own)."""
         parts = [self.text]
         if self.project:
             parts.append(self.project.replace("-", " ").replace("_", " "))
@@ -146,6 +146,7 @@ class Task:
                 isinstance(value, str)
                 and not key.startswith("_")
                 and key not in UNRANKED_ANSWERS
+                and key not in ignored
                 and value not in self.text
             ):
                 parts.append(value)
@@ -363,14 +364,15 @@ def add_ranked(
     # A document an earlier step included is in the prompt whole: all its sections count.
     chosen = {key[0] for key in seen}
     elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
-    for section, score in index.rank(task.query(), cmap.ranked_folders, RANK_POOL):
+    query = task.query(cmap.ignore_answers)
+    for section, score in index.rank(query, cmap.ranked_folders, RANK_POOL):
         owners = other_kinds(section, cmap, wanted)
         if owners and section.path not in chosen:
             elsewhere.setdefault(section.path, []).append((score, owners))
         else:
             scores.setdefault(section.path, []).append((section, score))
     start = len(found.ranking)
-    best = _rank_documents(task, cmap, index, seen, found, wanted, scores) if scores else None
+    best = _rank_documents(query, cmap, index, seen, found, wanted, scores) if scores else None
     for path, matches in elsewhere.items():
         if path not in scores:
             kinds = dict.fromkeys(name for _, owners in matches for name in owners)
@@ -379,7 +381,7 @@ def add_ranked(
             found.ranking.append(Ranked(path, _document_score([score for score, _ in matches]), False, reason))
     found.ranking[start:] = sorted(found.ranking[start:], key=lambda item: (-item.score, item.path))
     if best is not None and not task.project and PROJECT_FOLDER not in cmap.ranked_folders:
-        project = _inferred_project(task, cmap, index, best, {key[0] for key in seen})
+        project = _inferred_project(query, cmap, index, best, {key[0] for key in seen})
         if project is not None:
             path, hits, reason = project
             found.ranking.append(Ranked(path, _document_score([score for _, score in hits]), True, reason))
@@ -387,7 +389,7 @@ def add_ranked(
 
 
 def _rank_documents(
-    task: Task,
+    query: str,
     cmap: ContextMap,
     index: Index,
     seen: set[tuple[str, int]],
@@ -402,8 +404,8 @@ def _rank_documents(
     best = totals[order[0]]
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
-    few = _close_sharing_too_few(task, order[0], close, cmap.max_documents, index)
-    needed = _words_needed(task)[1]
+    few = _close_sharing_too_few(query, order[0], close, cmap.max_documents, index)
+    needed = _words_needed(query)[1]
     close = [path for path in close if path not in few][: cmap.max_documents]
     # A best document that shares one word with the task says the home has nothing on it: what
     # is related to that document is no closer to the task.
@@ -449,7 +451,7 @@ def project_name(path: str) -> str | None:
 
 
 def _inferred_project(
-    task: Task, cmap: ContextMap, index: Index, best: float, taken: set[str]
+    query: str, cmap: ContextMap, index: Index, best: float, taken: set[str]
 ) -> tuple[str, list[tuple[Section, float]], str] | None:
     """The context of the project a task is about when it names none ("reminders went out twice").
 
@@ -465,7 +467,7 @@ def _inferred_project(
     if not any(project_name(path) for path in index.paths()):
         return None  # spares a ranking that could not find anything
     hits: dict[str, list[tuple[Section, float]]] = {}
-    for section, score in index.rank(task.query(), (PROJECT_FOLDER,), PROJECT_POOL):
+    for section, score in index.rank(query, (PROJECT_FOLDER,), PROJECT_POOL):
         if project_name(section.path):
             hits.setdefault(section.path, []).append((section, score))
     totals = {path: _document_score([score for _, score in found]) for path, found in hits.items()}
@@ -474,7 +476,7 @@ def _inferred_project(
         return None
     path, score = ranked[0], totals[ranked[0]]
     runner_up = totals[ranked[1]] if len(ranked) > 1 else 0.0
-    if score < cmap.cutoff * best or runner_up > PROJECT_MARGIN * score or _sharing_too_few(task, [path], index):
+    if score < cmap.cutoff * best or runner_up > PROJECT_MARGIN * score or _sharing_too_few(query, [path], index):
         return None
     reason = (
         f"project context for '{project_name(path)}': the task seems to be about it "
@@ -484,7 +486,7 @@ def _inferred_project(
 
 
 def _close_sharing_too_few(
-    task: Task, best: str, close: Sequence[str], wanted: int, index: Index
+    query: str, best: str, close: Sequence[str], wanted: int, index: Index
 ) -> dict[str, list[str]]:
     """`_sharing_too_few` for the best document and the close ones, best first, until `wanted` pass.
 
@@ -497,26 +499,27 @@ def _close_sharing_too_few(
     passed, start, batch = 0, 0, max(wanted, 1) * 2
     while start < len(pending) and (start == 0 or passed < wanted):
         chunk = pending[start : start + batch]
-        found = _sharing_too_few(task, chunk, index)
+        found = _sharing_too_few(query, chunk, index)
         few.update(found)
         passed += sum(1 for path in chunk if path not in found and path in close)
         start, batch = start + batch, batch * 2  # doubling: a few lookups even when most are cut
     return few
 
 
-def _sharing_too_few(task: Task, paths: Sequence[str], index: Index) -> dict[str, list[str]]:
-    """Those of `paths` that share fewer than `MIN_SHARED_WORDS` of the task's words, with the words they share."""
-    words, needed = _words_needed(task)
+def _sharing_too_few(query: str, paths: Sequence[str], index: Index) -> dict[str, list[str]]:
+    """Those of `paths` that share fewer than `MIN_SHARED_WORDS` of the words of `query` (the task's,
+    `Task.query`), with the words they share."""
+    words, needed = _words_needed(query)
     if needed < 2:
         return {}  # a task of one word: any document that scores shares it
     shared = index.words_in(list(dict.fromkeys(paths)), words, needed)
     return {path: sorted(found) for path, found in shared.items() if len(found) < needed}
 
 
-def _words_needed(task: Task) -> tuple[list[str], int]:
-    """The task's words as ranking uses them (for a project: also its name and answers), and how many
-    of them a ranked document must share with it."""
-    words = query_terms(task.query())
+def _words_needed(query: str) -> tuple[list[str], int]:
+    """The words of `query` (the task's, for a project also its name and answers: `Task.query`), and
+    how many of them a ranked document must share with it."""
+    words = query_terms(query)
     return words, min(MIN_SHARED_WORDS, len(words))
 
 
