@@ -279,6 +279,8 @@ def test_regions_carry_instructions_and_working_fallbacks(project: Path) -> None
         f"src/{package}/rules.py#rules-{{}}",
         "tests/factories.py#factory-{}",
         "tests/test_rules.py#rules-tests-{}",
+        f"src/{package}/rules.py#removal-rules-{{}}",
+        "tests/test_rules.py#removal-tests-{}",
     }
     expected = {key.format(name) for name in names for key in per_resource}
     assert {region.key for region in regions} == expected | {imports, AGENTS_REGION, DEPENDENCIES_REGION}
@@ -290,11 +292,15 @@ def test_regions_carry_instructions_and_working_fallbacks(project: Path) -> None
         assert re.search(r"[A-Z]\w*(Fields|Create)\b", region.instruction), region.key  # names its model
         # The body sits in a class or function, at its indentation.
         compile(f"def fallback():\n{region.body}", region.key, "exec")
-    described = [r for r in regions if "#fields-" in r.key or "#rules-" in r.key]
-    assert all(answers["description"] in r.instruction for r in described)
+    shared = (AGENTS_REGION, imports, DEPENDENCIES_REGION)
+    described = [r for r in regions if r.key not in shared and "#factory-" not in r.key]
+    assert len(described) == 5 * len(names) and all(answers["description"] in r.instruction for r in described)
     rules = [r for r in regions if r.path == f"src/{package}/rules.py"]
-    assert all("problems.Conflict" in r.instruction and 'stores["<resource>"].get(id)' in r.instruction for r in rules)
-    assert all("require_unique(records, " in r.body for r in rules)
+    assert all("problems.Conflict" in r.instruction and 'stores["<resource>"]' in r.instruction for r in rules)
+    assert all("require_unique(records, " in r.body for r in rules if "#rules-" in r.key)
+    # Removal: by default a record stays while another refers to it by the name models.py is told to give it.
+    removal = [r for r in regions if "#removal-rules-" in r.key]
+    assert all("refuse_while_referenced(record, stores, " in r.body for r in removal) and removal
     # The fallbacks are the fields the template always had: a render without AI behaves as before.
     fields = [r for r in regions if "#fields-" in r.key]
     assert all("name: str = Field(" in r.body and "description: str = Field(" in r.body for r in fields)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests import factories
@@ -28,6 +29,20 @@ class RuleCase:
     status: int
     existing: list[Body] = field(default_factory=list)
     replace: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class RemovalCase:
+    """DELETE the record `setup` returns the id of, after whatever else it creates.
+
+    `status` is 204 when the removal rules allow it, 409 when they refuse; then `detail`,
+    if given, must occur in the problem's detail.
+    """
+
+    name: str
+    setup: Callable[[TestClient], int]
+    status: int
     detail: str | None = None
 
 
@@ -74,6 +89,24 @@ def order_cases() -> list[RuleCase]:
     # scaffold:end rules-tests-orders
 
 
+def order_removal_cases() -> list[RemovalCase]:
+    """Cases for check_order_removal in rules.py."""
+    # scaffold:fill removal-tests-orders Cases for the removal rules of orders (check_order_removal in rules.py) in this API (Orders and customers of the shop.).
+    # | Return a list of RemovalCase: for every rule one order it lets go (204) and one it keeps (409, with a detail fragment).
+    # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "orders", field=value)["id"]`;
+    # | a record another one refers to: `lambda c: factories.create(c, "<resource>")["order_id"]` (its factory creates the order first).
+    # | factories.create posts a valid models.OrderCreate body with the overrides given. Keep the case below; case names are short
+    # | sentences, unique in this list. test_a_referenced_record_is_kept already covers refuse_while_referenced.
+    return [
+        RemovalCase(
+            "one nothing refers to can be deleted",
+            lambda c: factories.create(c, "orders")["id"],
+            204,
+        ),
+    ]
+    # scaffold:end removal-tests-orders
+
+
 def customer_cases() -> list[RuleCase]:
     """Cases for check_customer in rules.py."""
     # scaffold:fill rules-tests-customers Cases for the business rules of customers (check_customer in rules.py) in this API (Orders and customers of the shop.).
@@ -117,7 +150,25 @@ def customer_cases() -> list[RuleCase]:
     # scaffold:end rules-tests-customers
 
 
-def params(resource: str, cases: list[RuleCase]) -> list[Any]:
+def customer_removal_cases() -> list[RemovalCase]:
+    """Cases for check_customer_removal in rules.py."""
+    # scaffold:fill removal-tests-customers Cases for the removal rules of customers (check_customer_removal in rules.py) in this API (Orders and customers of the shop.).
+    # | Return a list of RemovalCase: for every rule one customer it lets go (204) and one it keeps (409, with a detail fragment).
+    # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "customers", field=value)["id"]`;
+    # | a record another one refers to: `lambda c: factories.create(c, "<resource>")["customer_id"]` (its factory creates the customer first).
+    # | factories.create posts a valid models.CustomerCreate body with the overrides given. Keep the case below; case names are short
+    # | sentences, unique in this list. test_a_referenced_record_is_kept already covers refuse_while_referenced.
+    return [
+        RemovalCase(
+            "one nothing refers to can be deleted",
+            lambda c: factories.create(c, "customers")["id"],
+            204,
+        ),
+    ]
+    # scaffold:end removal-tests-customers
+
+
+def params(resource: str, cases: list[RuleCase] | list[RemovalCase]) -> list[Any]:
     return [pytest.param(resource, case, id=f"{resource}: {case.name}") for case in cases]
 
 
@@ -125,6 +176,15 @@ CASES = [
     *params("orders", order_cases()),
     *params("customers", customer_cases()),
 ]
+REMOVAL_CASES = [
+    *params("orders", order_removal_cases()),
+    *params("customers", customer_removal_cases()),
+]
+# Resource -> the field by which a record of another resource refers to one of it.
+REFERENCES = {
+    "orders": "order_id",
+    "customers": "customer_id",
+}
 
 
 def build(client: TestClient, body: Body) -> dict[str, Any]:
@@ -152,3 +212,34 @@ def test_rule(client: TestClient, resource: str, case: RuleCase) -> None:
         details = [problem.get("detail", "")] + [e["detail"] for e in problem.get("errors", [])]
         if case.detail is not None:
             assert any(case.detail in detail for detail in details), details
+
+
+@pytest.mark.parametrize(("resource", "case"), REMOVAL_CASES)
+def test_removal_rule(client: TestClient, resource: str, case: RemovalCase) -> None:
+    record_id = case.setup(client)
+
+    response = client.delete(f"/{resource}/{record_id}")
+
+    assert response.status_code == case.status, response.text
+    if case.status >= 400:
+        assert response.headers["content-type"] == PROBLEM
+        if case.detail is not None:
+            assert case.detail in response.json()["detail"]
+        assert client.get(f"/{resource}/{record_id}").status_code == 200  # still there
+
+
+@pytest.mark.parametrize("resource", list(REFERENCES))
+def test_a_referenced_record_is_kept(client: TestClient, resource: str) -> None:
+    record = factories.create(client, resource)
+    # Stored directly, not posted: the models need not declare a reference to this resource.
+    app = client.app
+    assert isinstance(app, FastAPI)
+    referrers = app.state.repositories[resource]
+    referrer = referrers.add({"name": "Referrer", REFERENCES[resource]: record["id"]})
+
+    refused = client.delete(f"/{resource}/{record['id']}")
+
+    assert refused.status_code == 409, refused.text
+    assert "still refer to this" in refused.json()["detail"]
+    referrers.delete(referrer.id)
+    assert client.delete(f"/{resource}/{record['id']}").status_code == 204

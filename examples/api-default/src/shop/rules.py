@@ -6,12 +6,14 @@ and answer with problems already documented for those operations: raise
 `problems.Conflict` (409) when the body clashes with stored records, or
 `problems.Unprocessable` (422) when it breaks a rule on its own. `current_id` is the
 id being replaced, or None on create; `stores` holds every resource's repository by
-name, for rules that span resources (an order's customer must exist). Rules never
-change the HTTP contract, so openapi.json stays as it is.
+name, for rules that span resources (an order's customer must exist). Removal rules
+run before every delete and refuse it with a 409 (a customer that orders still refer
+to stays). Rules never change the HTTP contract, so openapi.json stays as it is.
 """
 
 from shop import models, problems
 from shop.repository import (
+    Record,
     Repository,
     Stores,
 )
@@ -33,6 +35,22 @@ def require_unique(
         raise problems.Conflict(f"Another {label} already has this {field}.")
 
 
+def refuse_while_referenced(record: Record, stores: Stores, reference: str) -> None:
+    """409 while a stored record of any resource refers to `record` by `reference`
+    (`customer_id` for a customer): deleting it would leave that reference dangling.
+
+    Like `require_unique`, a check before the write: a record created concurrently may
+    still refer to one being deleted.
+    """
+    label = reference.removesuffix("_id").replace("_", " ")
+    for resource, records in stores.items():
+        if records.exists(reference, record.id):
+            others = resource.replace("_", " ")
+            raise problems.Conflict(
+                f"Some {others} still refer to this {label}; delete them or point them elsewhere first."
+            )
+
+
 def check_order(
     candidate: models.OrderFields,
     records: Repository,
@@ -52,6 +70,18 @@ def check_order(
     # scaffold:end rules-orders
 
 
+def check_order_removal(record: Record, stores: Stores) -> None:
+    """Refuse to delete `record` with a problem if a rule of orders forbids it."""
+    # scaffold:fill removal-rules-orders Body of check_order_removal: the rules that keep a stored order from being deleted in this API (Orders and customers of the shop.).
+    # | `record.data` holds its stored fields (those of models.OrderFields, as JSON: dates are ISO strings), `record.id` its id;
+    # | `stores["<resource>"]` every resource's repository (orders, customers): .get(id), .exists(field, value).
+    # | Raise problems.Conflict(detail) to refuse: while other records still need it, or when its state must be kept (a settled payment).
+    # | Keep the refuse_while_referenced call: no record may be left referring to a deleted one; add only rules plausible in this domain,
+    # | each with a short comment saying why. The body tests/factories.py's new_order builds, with nothing referring to it, must stay deletable.
+    refuse_while_referenced(record, stores, "order_id")
+    # scaffold:end removal-rules-orders
+
+
 def check_customer(
     candidate: models.CustomerFields,
     records: Repository,
@@ -69,3 +99,15 @@ def check_customer(
     # | Every body tests/factories.py's new_customer builds must pass: the generic CRUD tests post those.
     require_unique(records, "name", candidate.name, current_id, "customer")
     # scaffold:end rules-customers
+
+
+def check_customer_removal(record: Record, stores: Stores) -> None:
+    """Refuse to delete `record` with a problem if a rule of customers forbids it."""
+    # scaffold:fill removal-rules-customers Body of check_customer_removal: the rules that keep a stored customer from being deleted in this API (Orders and customers of the shop.).
+    # | `record.data` holds its stored fields (those of models.CustomerFields, as JSON: dates are ISO strings), `record.id` its id;
+    # | `stores["<resource>"]` every resource's repository (orders, customers): .get(id), .exists(field, value).
+    # | Raise problems.Conflict(detail) to refuse: while other records still need it, or when its state must be kept (a settled payment).
+    # | Keep the refuse_while_referenced call: no record may be left referring to a deleted one; add only rules plausible in this domain,
+    # | each with a short comment saying why. The body tests/factories.py's new_customer builds, with nothing referring to it, must stay deletable.
+    refuse_while_referenced(record, stores, "customer_id")
+    # scaffold:end removal-rules-customers

@@ -49,6 +49,7 @@ class Resource(Generic[FieldsT, ReadT, PageT]):
     read_model: type[ReadT]
     page_model: type[PageT]
     check: Callable[[FieldsT, Repository, int | None, Stores], None]
+    check_removal: Callable[[Record, Stores], None]
 
 
 RESOURCES: list[Resource[Any, Any, Any]] = [
@@ -60,6 +61,7 @@ RESOURCES: list[Resource[Any, Any, Any]] = [
         read_model=models.ProductRead,
         page_model=models.ProductPage,
         check=rules.check_product,
+        check_removal=rules.check_product_removal,
     ),
 ]
 
@@ -191,10 +193,14 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
         operation_id=f"delete_{singular}",
         summary=f"Delete {label}",
         response_description=f"The {label} is gone",
-        responses=problem_responses(404),
+        responses=problem_responses(404, 409),
     )
-    def delete_record(record_id: RecordId, records: Records) -> Response:
-        if not records.delete(record_id):
+    def delete_record(record_id: RecordId, records: Records, every: AllRecords) -> Response:
+        record = records.get(record_id)
+        if record is None:
+            raise not_found(record_id)
+        resource.check_removal(record, every)
+        if not records.delete(record_id):  # deleted concurrently
             raise not_found(record_id)
         return Response(status_code=HTTPStatus.NO_CONTENT)
 
