@@ -187,6 +187,19 @@ def test_a_team_names_the_answers_of_its_own_templates_that_must_not_choose_docu
     assert ranked(ignoring) == [("decisions/0001-postgres.md", True)]
 
 
+def test_an_ignored_answer_is_not_a_word_the_task_shares_with_a_document(tmp_path: Path) -> None:
+    # The words a ranked document must share with the task are the ranking's: the team's name in
+    # the runbook's "Owner:" line is not a second one beside "ledger".
+    runbook = "# Replay the ledger\n\n## Steps\n\nReplay the ledger from the last snapshot.\n\nOwner: payments-core.\n"
+    ignoring = MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [team]\n")
+    home = make_home(tmp_path, {"context/runbooks/replay-ledger.md": runbook}, ignoring)
+    answers = {"template": "api", "project_name": "refunds-api", "team": "payments-core"}
+    result = api.build_context(Task.from_answers(answers | {"description": "Keeps the ledger of refunds"}), home=home)
+    [ranked] = result.ranking
+    assert ranked.path == "runbooks/replay-ledger.md" and not ranked.kept
+    assert ranked.reason.startswith("cut: it shares 1 of the task's words ('ledger')")
+
+
 def test_get_context_is_the_kind_documents_without_a_task(home: Path) -> None:
     text = api.get_context("deploy", home=home)
     assert text.startswith("<documents>\n") and text.endswith("</documents>\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.context.kinds import parse_map
+from generator.context.kinds import UNRANKED_ANSWERS, parse_map
 from generator.context.sections import Section
 from generator.context.select import Document, Pick, Priority, Task, fit, merge_omissions, select
 from generator.errors import BudgetError
@@ -206,7 +206,7 @@ def test_tasks_from_template_answers() -> None:
     answers |= {"owner": "platform-team", "python_version": "3.12", "port": "8080"}
     task = Task.from_answers(answers)
     assert (task.kind, task.project, task.text) == ("api", "billing-api", "Bills customers")
-    assert task.query().split("\n") == [
+    assert task.query(UNRANKED_ANSWERS).split("\n") == [
         "Bills customers",
         "billing api",
         "api",  # the template: an API's documents are closer than a script's
@@ -215,6 +215,7 @@ def test_tasks_from_template_answers() -> None:
         "postgres",
         "oauth2",
     ]
+    assert "postgres" not in task.query(UNRANKED_ANSWERS | {"storage"})  # a team's context.yml names more
 
 
 KIND_MAP = parse_map(

@@ -60,6 +60,12 @@ DEFAULT_RELATED = 2
 DEFAULT_PER_DOCUMENT = 3
 MIN_WEIGHT = 1.0
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+# Answers to scaffold's own questions (copier.yml) that say nothing about what a project does, left
+# out of its ranking query: the owning team's name is in every document it owns ("Owner:
+# platform-team."), whatever the topic, and ranked the bundled runbooks first for any project with
+# the default owner; a Python version or a port matches release notes and incident timelines.
+# A team's own templates name theirs in `ranking.ignore_answers`.
+UNRANKED_ANSWERS = frozenset({"owner", "python_version", "port"})
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -142,13 +148,18 @@ class ContextMap:
     fallback: bool = False
     related: int = DEFAULT_RELATED
     # A team template's answers left out of a project's ranking query, beside scaffold's own
-    # (`select.UNRANKED_ANSWERS`): a team's name is in every document it owns.
+    # (`UNRANKED_ANSWERS`): a team's name is in every document it owns.
     ignore_answers: frozenset[str] = frozenset()
 
     @property
     def top_k(self) -> int:
         """The old name of `max_documents`."""
         return self.max_documents
+
+    @property
+    def unranked_answers(self) -> frozenset[str]:
+        """The answers left out of a project's ranking query: scaffold's own and `ignore_answers`."""
+        return UNRANKED_ANSWERS | self.ignore_answers
 
 
 def split_words(text: str) -> list[str]:

@@ -81,13 +81,6 @@ PROJECT_MARGIN = 0.8
 MIN_SHARED_WORDS = 2
 
 
-# Answers to scaffold's own questions (copier.yml) that say nothing about what a project does, left
-# out of its ranking query: the owning team's name is in every document it owns ("Owner:
-# platform-team."), whatever the topic, and ranked the bundled runbooks first for any project with
-# the default owner; a Python version or a port matches release notes and incident timelines.
-UNRANKED_ANSWERS = frozenset({"owner", "python_version", "port"})
-
-
 Source = Literal["core", "kind", "project", "ranked"]
 
 
@@ -135,20 +128,14 @@ class Task:
             answers=dict(answers),
         )
 
-    def query(self, ignored: Collection[str] = ()) -> str:
+    def query(self, unranked: Collection[str]) -> str:
         """The text BM25 ranks against: the task, the project name and the answers that say what the
-        project is about (not `UNRANKED_ANSWERS`, nor those `ignored`: context.yml's own)."""
+        project is about: not those named `unranked` (`ContextMap.unranked_answers`)."""
         parts = [self.text]
         if self.project:
             parts.append(self.project.replace("-", " ").replace("_", " "))
         for key, value in self.answers.items():
-            if (
-                isinstance(value, str)
-                and not key.startswith("_")
-                and key not in UNRANKED_ANSWERS
-                and key not in ignored
-                and value not in self.text
-            ):
+            if isinstance(value, str) and not key.startswith("_") and key not in unranked and value not in self.text:
                 parts.append(value)
         return "\n".join(parts)
 
@@ -364,7 +351,7 @@ def add_ranked(
     # A document an earlier step included is in the prompt whole: all its sections count.
     chosen = {key[0] for key in seen}
     elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
-    query = task.query(cmap.ignore_answers)
+    query = task.query(cmap.unranked_answers)
     for section, score in index.rank(query, cmap.ranked_folders, RANK_POOL):
         owners = other_kinds(section, cmap, wanted)
         if owners and section.path not in chosen:
