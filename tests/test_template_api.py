@@ -253,7 +253,7 @@ def test_openapi_document_describes_every_resource(rendered: dict[str, Path], ke
             "$ref": f"#/components/schemas/{model}Create"
         }
         assert set(create["responses"]) >= {"201", "409", "422"}
-        assert set(document["paths"][f"/{name}/{{{singular}_id}}"]["delete"]["responses"]) >= {"204", "404"}
+        assert set(document["paths"][f"/{name}/{{{singular}_id}}"]["delete"]["responses"]) >= {"204", "404", "409"}
         for operation in operations:
             assert ("401" in operation["responses"]) == (answers["auth"] != "none")
     assert set(document["paths"]) == expected_paths
@@ -498,6 +498,9 @@ def test_answers_file_records_the_api_answers(rendered: dict[str, Path]) -> None
         ({"resources": "docs"}, "rejected: docs"),
         ({"resources": "orders,orders"}, "distinct"),
         ({"resources": "boxes,boxs"}, "distinct"),  # both would be `Box` models
+        # check_order_removal would be both the removal rule of orders and the rule of order_removals.
+        ({"resources": "orders,order_removals"}, "order_removals: its functions would clash with those of orders"),
+        ({"resources": "accounts_removals,account_removals,accounts"}, "account_removals: .* of accounts"),
         ({"resources": ",".join(f"things{n}s" for n in range(21))}, "1 to 20"),
         ({"resources": "a" * 30 + "s"}, "3-30 characters"),
         ({"auth": "basic"}, "Invalid choice for 'auth'"),

@@ -92,11 +92,12 @@ def order_cases() -> list[RuleCase]:
 def order_removal_cases() -> list[RemovalCase]:
     """Cases for check_order_removal in rules.py."""
     # scaffold:fill removal-tests-orders Cases for the removal rules of orders (check_order_removal in rules.py) in this API (Orders and customers of the shop.).
-    # | Return a list of RemovalCase: for every rule one order it lets go (204) and one it keeps (409, with a detail fragment).
-    # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "orders", field=value)["id"]`;
-    # | a record another one refers to: `lambda c: factories.create(c, "<resource>")["order_id"]` (its factory creates the order first).
-    # | factories.create posts a valid models.OrderCreate body with the overrides given. Keep the case below; case names are short
-    # | sentences, unique in this list. test_a_referenced_record_is_kept already covers refuse_while_referenced.
+    # | Return a list of RemovalCase: for every rule the removal-rules-orders region adds, one order it lets go (204) and one it keeps
+    # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.
+    # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "orders", field=value)["id"]`
+    # | (factories.create posts a valid models.OrderCreate body with the overrides given); when another resource's factory creates the
+    # | order it refers to: `lambda c: factories.create(c, "<resource>")["order_id"]`.
+    # | Keep the case below; case names are short sentences, unique in this list.
     return [
         RemovalCase(
             "one nothing refers to can be deleted",
@@ -153,11 +154,12 @@ def customer_cases() -> list[RuleCase]:
 def customer_removal_cases() -> list[RemovalCase]:
     """Cases for check_customer_removal in rules.py."""
     # scaffold:fill removal-tests-customers Cases for the removal rules of customers (check_customer_removal in rules.py) in this API (Orders and customers of the shop.).
-    # | Return a list of RemovalCase: for every rule one customer it lets go (204) and one it keeps (409, with a detail fragment).
-    # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "customers", field=value)["id"]`;
-    # | a record another one refers to: `lambda c: factories.create(c, "<resource>")["customer_id"]` (its factory creates the customer first).
-    # | factories.create posts a valid models.CustomerCreate body with the overrides given. Keep the case below; case names are short
-    # | sentences, unique in this list. test_a_referenced_record_is_kept already covers refuse_while_referenced.
+    # | Return a list of RemovalCase: for every rule the removal-rules-customers region adds, one customer it lets go (204) and one it keeps
+    # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.
+    # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "customers", field=value)["id"]`
+    # | (factories.create posts a valid models.CustomerCreate body with the overrides given); when another resource's factory creates the
+    # | customer it refers to: `lambda c: factories.create(c, "<resource>")["customer_id"]`.
+    # | Keep the case below; case names are short sentences, unique in this list.
     return [
         RemovalCase(
             "one nothing refers to can be deleted",
@@ -181,7 +183,7 @@ REMOVAL_CASES = [
     *params("customers", customer_removal_cases()),
 ]
 # Resource -> the field by which a record of another resource refers to one of it.
-REFERENCES = {
+REFERENCES: dict[str, str] = {
     "orders": "order_id",
     "customers": "customer_id",
 }
@@ -231,10 +233,12 @@ def test_removal_rule(client: TestClient, resource: str, case: RemovalCase) -> N
 @pytest.mark.parametrize("resource", list(REFERENCES))
 def test_a_referenced_record_is_kept(client: TestClient, resource: str) -> None:
     record = factories.create(client, resource)
-    # Stored directly, not posted: the models need not declare a reference to this resource.
+    # A record of another resource (of its own, in an API of one) that refers to it, stored
+    # directly, not posted: the models need not declare a reference to this resource.
+    other = next((name for name in REFERENCES if name != resource), resource)
     app = client.app
     assert isinstance(app, FastAPI)
-    referrers = app.state.repositories[resource]
+    referrers = app.state.repositories[other]
     referrer = referrers.add({"name": "Referrer", REFERENCES[resource]: record["id"]})
 
     refused = client.delete(f"/{resource}/{record['id']}")

@@ -70,7 +70,8 @@ def test_empty_collection(client: TestClient) -> None:
 def test_records_added_or_removed_between_pages_are_not_skipped(client: TestClient) -> None:
     ids = seed(client, 4)
     page = client.get(PATH, params={"limit": 2}).json()
-    client.delete(f"{PATH}/{ids[1]}")  # the last record the client has seen
+    # Delete the last record the client has seen.
+    assert client.delete(f"{PATH}/{ids[1]}").status_code == 204
     added = seed(client, 1, first=4)
 
     rest = client.get(PATH, params={"limit": DEFAULT_LIMIT, "cursor": page["next_cursor"]}).json()

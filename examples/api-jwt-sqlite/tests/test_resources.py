@@ -128,7 +128,7 @@ def test_delete_unknown_id_is_a_404_problem(client: TestClient, resource: str) -
 
 def test_ids_are_not_reused(client: TestClient, resource: str) -> None:
     first = create(client, resource, "First")
-    client.delete(f"/{resource}/{first['id']}")
+    assert client.delete(f"/{resource}/{first['id']}").status_code == 204
 
     second = create(client, resource, "Second")
 

@@ -7,8 +7,8 @@ and answer with problems already documented for those operations: raise
 `problems.Unprocessable` (422) when it breaks a rule on its own. `current_id` is the
 id being replaced, or None on create; `stores` holds every resource's repository by
 name, for rules that span resources (an order's customer must exist). Removal rules
-run before every delete and refuse it with a 409 (a customer that orders still refer
-to stays). Rules never change the HTTP contract, so openapi.json stays as it is.
+run before every delete and may refuse it with a 409 (a customer that orders still
+refer to stays). Rules never change the HTTP contract, so openapi.json stays as it is.
 """
 
 from shop import models, problems
@@ -73,11 +73,13 @@ def check_order(
 def check_order_removal(record: Record, stores: Stores) -> None:
     """Refuse to delete `record` with a problem if a rule of orders forbids it."""
     # scaffold:fill removal-rules-orders Body of check_order_removal: the rules that keep a stored order from being deleted in this API (Orders and customers of the shop.).
-    # | `record.data` holds its stored fields (those of models.OrderFields, as JSON: dates are ISO strings), `record.id` its id;
-    # | `stores["<resource>"]` every resource's repository (orders, customers): .get(id), .exists(field, value).
-    # | Raise problems.Conflict(detail) to refuse: while other records still need it, or when its state must be kept (a settled payment).
-    # | Keep the refuse_while_referenced call: no record may be left referring to a deleted one; add only rules plausible in this domain,
-    # | each with a short comment saying why. The body tests/factories.py's new_order builds, with nothing referring to it, must stay deletable.
+    # | Keep the refuse_while_referenced call: it already refuses while any record refers to this one by order_id, whatever that
+    # | record's state. Add only further refusals plausible in this domain, each with a short comment saying why: its own state (a settled
+    # | payment), or a reference the call cannot see (under another name, or in a list of ids); raise problems.Conflict(detail) to refuse.
+    # | `record.id` is its id; `record.data` its stored fields (models.OrderFields as JSON: dates are ISO strings); read them with
+    # | record.data.get(name), since records stored before a field existed lack it. `stores["<resource>"]` is every resource's repository
+    # | (orders, customers): .get(id), .exists(field, value).
+    # | The body tests/factories.py's new_order builds, with nothing referring to it, must stay deletable: the generic tests delete it.
     refuse_while_referenced(record, stores, "order_id")
     # scaffold:end removal-rules-orders
 
@@ -104,10 +106,12 @@ def check_customer(
 def check_customer_removal(record: Record, stores: Stores) -> None:
     """Refuse to delete `record` with a problem if a rule of customers forbids it."""
     # scaffold:fill removal-rules-customers Body of check_customer_removal: the rules that keep a stored customer from being deleted in this API (Orders and customers of the shop.).
-    # | `record.data` holds its stored fields (those of models.CustomerFields, as JSON: dates are ISO strings), `record.id` its id;
-    # | `stores["<resource>"]` every resource's repository (orders, customers): .get(id), .exists(field, value).
-    # | Raise problems.Conflict(detail) to refuse: while other records still need it, or when its state must be kept (a settled payment).
-    # | Keep the refuse_while_referenced call: no record may be left referring to a deleted one; add only rules plausible in this domain,
-    # | each with a short comment saying why. The body tests/factories.py's new_customer builds, with nothing referring to it, must stay deletable.
+    # | Keep the refuse_while_referenced call: it already refuses while any record refers to this one by customer_id, whatever that
+    # | record's state. Add only further refusals plausible in this domain, each with a short comment saying why: its own state (a settled
+    # | payment), or a reference the call cannot see (under another name, or in a list of ids); raise problems.Conflict(detail) to refuse.
+    # | `record.id` is its id; `record.data` its stored fields (models.CustomerFields as JSON: dates are ISO strings); read them with
+    # | record.data.get(name), since records stored before a field existed lack it. `stores["<resource>"]` is every resource's repository
+    # | (orders, customers): .get(id), .exists(field, value).
+    # | The body tests/factories.py's new_customer builds, with nothing referring to it, must stay deletable: the generic tests delete it.
     refuse_while_referenced(record, stores, "customer_id")
     # scaffold:end removal-rules-customers
