@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from generator.fill.regenerate import stale_files
-from generator.fill.regions import find_regions
+from generator.fill.regions import find_regions, splice
 from tests.helpers import (
     AGENTS_REGION,
     ASSISTANT_FILES,
@@ -188,6 +188,23 @@ def test_lint_and_format_are_clean(project: Path) -> None:
     # ruff also parses the newer syntax of the 3.13 variant that this interpreter cannot compile.
     lint = ruff("check", "--no-cache", ".", cwd=project)
     assert lint.returncode == 0, lint.stdout
+    formatted = ruff("format", "--no-cache", "--check", "--diff", ".", cwd=project)
+    assert formatted.returncode == 0, formatted.stdout
+
+
+def test_a_function_region_may_start_with_a_nested_function(tmp_path: Path, rendered: dict[str, Path]) -> None:
+    # ruff format wants a blank line between a docstring and a nested def; inside the region it
+    # would be the fill's to give, outside it is not, so the template leaves one there.
+    project = tmp_path / "shop"
+    shutil.copytree(rendered["shop"], project)
+    helper = '    def _why() -> str:\n        return "a helper first"\n\n    assert _why()\n'
+    bodies: dict[str, dict[str, str]] = {}
+    for region in find_regions(project):
+        if region.path.endswith(".py") and region.indent and not region.path.endswith("models.py"):  # fields first
+            bodies.setdefault(region.path, {})[region.id] = helper + region.body
+    assert sum(len(ids) for ids in bodies.values()) == 5 * 2  # every function region of both resources
+    for path, ids in bodies.items():
+        (project / path).write_text(splice((project / path).read_text(), path, ids))
     formatted = ruff("format", "--no-cache", "--check", "--diff", ".", cwd=project)
     assert formatted.returncode == 0, formatted.stdout
 

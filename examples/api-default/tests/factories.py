@@ -32,6 +32,7 @@ def create(client: TestClient, resource: str, **overrides: Any) -> dict[str, Any
 
 def new_order(client: TestClient, **overrides: Any) -> dict[str, Any]:
     """A body for POST /orders that models.OrderCreate and check_order accept."""
+
     # scaffold:fill factory-orders Body of new_order: return a realistic JSON body for POST /orders with every field of models.OrderFields
     # | (the fields-orders region) set to a valid value, which check_order in rules.py accepts: the generic tests post it as it is.
     # | Keep `"name": unique("Order")` and `**overrides` last. Create each record it refers to first, e.g.
@@ -42,6 +43,7 @@ def new_order(client: TestClient, **overrides: Any) -> dict[str, Any]:
 
 def new_customer(client: TestClient, **overrides: Any) -> dict[str, Any]:
     """A body for POST /customers that models.CustomerCreate and check_customer accept."""
+
     # scaffold:fill factory-customers Body of new_customer: return a realistic JSON body for POST /customers with every field of models.CustomerFields
     # | (the fields-customers region) set to a valid value, which check_customer in rules.py accepts: the generic tests post it as it is.
     # | Keep `"name": unique("Customer")` and `**overrides` last. Create each record it refers to first, e.g.

@@ -48,6 +48,7 @@ class RemovalCase:
 
 def order_cases() -> list[RuleCase]:
     """Cases for check_order in rules.py."""
+
     # scaffold:fill rules-tests-orders Cases for the business rules of orders (check_order in rules.py) in this API (Orders and customers of the shop.).
     # | Return a list of RuleCase: for every rule at least one body it accepts and one it refuses, with the expected status and a detail fragment.
     # | Build bodies (and `existing` records, which must be accepted) as `lambda c: factories.new_order(c, field=value, ...)`: the factory of
@@ -91,6 +92,7 @@ def order_cases() -> list[RuleCase]:
 
 def order_removal_cases() -> list[RemovalCase]:
     """Cases for check_order_removal in rules.py."""
+
     # scaffold:fill removal-tests-orders Cases for the removal rules of orders (check_order_removal in rules.py) in this API (Orders and customers of the shop.).
     # | Return a list of RemovalCase: for every rule the removal-rules-orders region adds, one order it lets go (204) and one it keeps
     # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.
@@ -110,6 +112,7 @@ def order_removal_cases() -> list[RemovalCase]:
 
 def customer_cases() -> list[RuleCase]:
     """Cases for check_customer in rules.py."""
+
     # scaffold:fill rules-tests-customers Cases for the business rules of customers (check_customer in rules.py) in this API (Orders and customers of the shop.).
     # | Return a list of RuleCase: for every rule at least one body it accepts and one it refuses, with the expected status and a detail fragment.
     # | Build bodies (and `existing` records, which must be accepted) as `lambda c: factories.new_customer(c, field=value, ...)`: the factory of
@@ -153,6 +156,7 @@ def customer_cases() -> list[RuleCase]:
 
 def customer_removal_cases() -> list[RemovalCase]:
     """Cases for check_customer_removal in rules.py."""
+
     # scaffold:fill removal-tests-customers Cases for the removal rules of customers (check_customer_removal in rules.py) in this API (Orders and customers of the shop.).
     # | Return a list of RemovalCase: for every rule the removal-rules-customers region adds, one customer it lets go (204) and one it keeps
     # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.

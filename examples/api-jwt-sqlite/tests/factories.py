@@ -32,6 +32,7 @@ def create(client: TestClient, resource: str, **overrides: Any) -> dict[str, Any
 
 def new_product(client: TestClient, **overrides: Any) -> dict[str, Any]:
     """A body for POST /products that models.ProductCreate and check_product accept."""
+
     # scaffold:fill factory-products Body of new_product: return a realistic JSON body for POST /products with every field of models.ProductFields
     # | (the fields-products region) set to a valid value, which check_product in rules.py accepts: the generic tests post it as it is.
     # | Keep `"name": unique("Product")` and `**overrides` last. Create each record it refers to first, e.g.

@@ -58,6 +58,7 @@ def check_order(
     stores: Stores,
 ) -> None:
     """Refuse `candidate` with a problem if storing it would break a rule of orders."""
+
     # scaffold:fill rules-orders Body of check_order: the business rules for orders in this API (Orders and customers of the shop.).
     # | `candidate` has exactly the fields of models.OrderFields (the fields-orders region of models.py): use no other.
     # | pydantic has already enforced each field's own constraints (and stripped strings): check what spans fields, records or resources.
@@ -72,6 +73,7 @@ def check_order(
 
 def check_order_removal(record: Record, stores: Stores) -> None:
     """Refuse to delete `record` with a problem if a rule of orders forbids it."""
+
     # scaffold:fill removal-rules-orders Body of check_order_removal: the rules that keep a stored order from being deleted in this API (Orders and customers of the shop.).
     # | Keep the refuse_while_referenced call: it already refuses while any record refers to this one by order_id, whatever that
     # | record's state. Add only further refusals plausible in this domain, each with a short comment saying why: its own state (a settled
@@ -91,6 +93,7 @@ def check_customer(
     stores: Stores,
 ) -> None:
     """Refuse `candidate` with a problem if storing it would break a rule of customers."""
+
     # scaffold:fill rules-customers Body of check_customer: the business rules for customers in this API (Orders and customers of the shop.).
     # | `candidate` has exactly the fields of models.CustomerFields (the fields-customers region of models.py): use no other.
     # | pydantic has already enforced each field's own constraints (and stripped strings): check what spans fields, records or resources.
@@ -105,6 +108,7 @@ def check_customer(
 
 def check_customer_removal(record: Record, stores: Stores) -> None:
     """Refuse to delete `record` with a problem if a rule of customers forbids it."""
+
     # scaffold:fill removal-rules-customers Body of check_customer_removal: the rules that keep a stored customer from being deleted in this API (Orders and customers of the shop.).
     # | Keep the refuse_while_referenced call: it already refuses while any record refers to this one by customer_id, whatever that
     # | record's state. Add only further refusals plausible in this domain, each with a short comment saying why: its own state (a settled
