@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from generator.fill.client import Client, ClientOptions, Outcome
+from generator.context.tokens import estimate_tokens
+from generator.fill.client import MAX_TOKENS, Client, ClientOptions, Outcome
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, requested, tagged
 
 REGION = "src/app.py#main"
+ANSWERS = Path(__file__).parent / "answers"
 
 
 def ask(fake: FakeAnthropic, **options: float | int | bool) -> tuple[Outcome, float]:
@@ -23,6 +25,18 @@ def ask(fake: FakeAnthropic, **options: float | int | bool) -> tuple[Outcome, fl
     start = time.monotonic()
     outcome = client.ask_safely("claude-sonnet-5-5", [{"type": "text", "text": "role"}], "fill it", [REGION], [REGION])
     return outcome, time.monotonic() - start
+
+
+def test_the_largest_api_a_template_allows_is_answered_within_the_output_limit() -> None:
+    # The api template allows 20 resources, each with six regions, all asked for in one call. At the
+    # size of the realistic shop answer (two resources), twenty resources' answer must fit in it:
+    # at 32,000 tokens it did not, and the cut-off answer left every region on its fallback.
+    answer = json.loads((ANSWERS / "api-shop.json").read_text())["answer"]
+    per_resource = {key: body for key, body in answer.items() if key.endswith(("-orders", "-customers"))}
+    shared = {key: body for key, body in answer.items() if key not in per_resource}
+    assert len(per_resource) == 2 * 6
+    twenty = estimate_tokens(json.dumps(shared)) + 10 * estimate_tokens(json.dumps(per_resource))
+    assert twenty < MAX_TOKENS, f"an api of 20 resources needs about {twenty:,} output tokens"
 
 
 def test_a_stream_that_only_pings_stops_at_the_deadline(fake: FakeAnthropic) -> None:

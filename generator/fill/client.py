@@ -23,8 +23,11 @@ from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
 
-# Enough for a whole project's regions; streaming keeps the SDK from refusing it as too slow.
-MAX_TOKENS = 32_000
+# Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
+# a realistic answer, tests/test_limits.py); the smallest output limit of the current models
+# (Haiku 4.5: 64,000; Sonnet 5 and Opus 5.5 allow 128,000), so any of them may be configured.
+# Streaming keeps the SDK from refusing it as too slow.
+MAX_TOKENS = 64_000
 _TRUNCATED = {
     "max_tokens": "the answer was cut off at the output limit",
     "model_context_window_exceeded": "the prompt and answer exceeded the model's context window",
