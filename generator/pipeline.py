@@ -335,16 +335,16 @@ def _run_fill(
     key = config.key or ""
     # Every setting is checked before the question: a bad one must not surface after the user said yes.
     require(AI, "the AI fill step")
-    client = client_options(config, key)
+    client_options(config, key)  # built again below, with the answer's estimate for its deadline
     gate = verify.gate_for(plan.project, request.verify_command or config.verify_command) if request.verify else None
     gate_off: GateOff | None = None if gate else ("no-command" if request.verify else "not-asked")
     if not fresh:
         ladder.check_tree(plan)
     prepared = prepare(plan, config)
+    estimate = prepared.first_call_estimate()
+    client = client_options(config, key, expected_output=estimate.output)
     if ask:
-        offer = FillOffer(
-            plan.project, len(plan.todo), config.main_model, prepared.first_call_estimate().cost(config.main_model)
-        )
+        offer = FillOffer(plan.project, len(plan.todo), config.main_model, estimate.cost(config.main_model))
         if not reporter.confirm_fill(offer):
             return FillRun(plan.project, None, "declined")
     options = ladder.FillOptions(

@@ -14,8 +14,10 @@ import pytest
 import yaml
 
 from generator.cli import main
+from generator.fill.client import Client, ClientOptions
 from generator.fill.record import RECORD_FILE
 from generator.fill.related import related_files
+from generator.settings import DEFAULT_AI_TIMEOUT
 from tests.fakeapi import FakeAnthropic
 from tests.fillfakes import requested, valid_reply
 
@@ -49,3 +51,26 @@ def test_fields_rules_and_factories_are_asked_for_in_one_request(
     assert "may be stale: openapi.json ('make generated' did not run (--no-verify))" in out
     for entry in yaml.safe_load((project / RECORD_FILE).read_text())["regions"].values():
         assert entry["stale"] == ["openapi.json"]
+
+
+def test_an_api_of_twenty_resources_gets_the_time_its_answer_needs(
+    tmp_path: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 123 regions: at the default 600 s the answer would have to stream at over 60 tokens a second.
+    project = tmp_path / "big"
+    resources = ",".join(f"things{n}s" for n in range(20))
+    assert (
+        main(["new-api", "big", "--defaults", "--no-ai", "-d", f"resources={resources}", "--dest", str(project)]) == 0
+    )
+    monkeypatch.delenv("SCAFFOLD_AI_TIMEOUT", raising=False)
+    deadlines: list[float] = []
+    real_init = Client.__init__
+
+    def spy(self: Client, options: ClientOptions, *args: Any, **kwargs: Any) -> None:
+        deadlines.append(options.timeout)
+        real_init(self, options, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "__init__", spy)
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project), "--no-verify"]) == 0
+    assert deadlines and min(deadlines) > DEFAULT_AI_TIMEOUT

@@ -11,6 +11,8 @@ import pytest
 from generator.cli import main
 from generator.context.tokens import estimate_tokens
 from generator.fill.client import MAX_TOKENS, Client, ClientOptions, Outcome
+from generator.fill.prepare import SLOW_TOKENS_PER_SECOND, client_options
+from generator.settings import DEFAULT_AI_TIMEOUT, Settings
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, requested, tagged
 
@@ -37,6 +39,17 @@ def test_the_largest_api_a_template_allows_is_answered_within_the_output_limit()
     assert len(per_resource) == 2 * 6
     twenty = estimate_tokens(json.dumps(shared)) + 10 * estimate_tokens(json.dumps(per_resource))
     assert twenty < MAX_TOKENS, f"an api of 20 resources needs about {twenty:,} output tokens"
+
+
+def test_a_long_answer_gets_a_longer_default_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Twenty resources' answer (about 50,000 tokens) would not stream within the default 600 s at
+    # a slow rate: that default grows with the answer expected; a deadline the user set is kept.
+    monkeypatch.delenv("SCAFFOLD_AI_TIMEOUT", raising=False)
+    assert client_options(Settings.load(), KEY, expected_output=5_000).timeout == DEFAULT_AI_TIMEOUT
+    assert client_options(Settings.load(), KEY, expected_output=50_000).timeout == 50_000 / SLOW_TOKENS_PER_SECOND
+    assert 50_000 / SLOW_TOKENS_PER_SECOND > DEFAULT_AI_TIMEOUT
+    monkeypatch.setenv("SCAFFOLD_AI_TIMEOUT", "90")
+    assert client_options(Settings.load(), KEY, expected_output=50_000).timeout == 90
 
 
 def test_a_stream_that_only_pings_stops_at_the_deadline(fake: FakeAnthropic) -> None:

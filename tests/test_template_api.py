@@ -513,6 +513,7 @@ def test_answers_file_records_the_api_answers(rendered: dict[str, Path]) -> None
         ({"resources": "order"}, "rejected: order"),
         ({"resources": "orders,address"}, "rejected: address"),
         ({"resources": "docs"}, "rejected: docs"),
+        ({"resources": "orders,bodies"}, "rejected: bodies"),  # new_body would be defined twice
         ({"resources": "orders,orders"}, "distinct"),
         ({"resources": "boxes,boxs"}, "distinct"),  # both would be `Box` models
         # check_order_removal would be both the removal rule of orders and the rule of order_removals.

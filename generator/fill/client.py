@@ -24,9 +24,10 @@ from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
 
 # Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
-# a realistic answer, tests/test_limits.py); the smallest output limit of the current models
-# (Haiku 4.5: 64,000; Sonnet 5 and Opus 5.5 allow 128,000), so any of them may be configured.
-# Streaming keeps the SDK from refusing it as too slow.
+# a realistic answer, tests/test_limits.py), and the lowest output limit of the models scaffold
+# prices (`pricing.PRICES`: claude-haiku-4-5 allows 64,000, the Sonnet and Opus 5.x models
+# 128,000), so any of them may be configured. The SDK refuses a non-streamed request this long
+# only when it is given no timeout of its own; `_create` always gives one.
 MAX_TOKENS = 64_000
 _TRUNCATED = {
     "max_tokens": "the answer was cut off at the output limit",

@@ -28,11 +28,24 @@ class Prepared:
         return estimate(system, first_message(self.plan), [r.body for r in self.plan.todo])
 
 
-def client_options(config: Settings, key: str) -> ClientOptions:
-    """The client's options from the settings; a bad timeout, retry count or switch fails here, before any call."""
+# The output rate the default deadline allows for (the SDK plans with 128,000 tokens an hour): an
+# answer expected to take longer than `DEFAULT_AI_TIMEOUT` at this rate gets that much longer.
+SLOW_TOKENS_PER_SECOND = 35
+
+
+def client_options(config: Settings, key: str, expected_output: int = 0) -> ClientOptions:
+    """The client's options from the settings; a bad timeout, retry count or switch fails here, before any call.
+
+    `expected_output` is the first call's estimated answer in tokens: without a deadline of the
+    user's own (SCAFFOLD_AI_TIMEOUT), a long answer (an api of twenty resources: about 50,000
+    tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s.
+    """
+    timeout = config.timeout()
+    if config.ai_timeout.origin == "default":
+        timeout = max(timeout, expected_output / SLOW_TOKENS_PER_SECOND)
     return ClientOptions(
         api_key=key,
-        timeout=config.timeout(),
+        timeout=timeout,
         retries=config.retries(),
         stream=config.stream(),
         max_region_bytes=config.max_region_bytes(),

@@ -97,8 +97,7 @@ def order_removal_cases() -> list[RemovalCase]:
     # | Return a list of RemovalCase: for every rule the removal-rules-orders region adds, one order it lets go (204) and one it keeps
     # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.
     # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "orders", field=value)["id"]`
-    # | (factories.create posts a valid models.OrderCreate body with the overrides given); when another resource's factory creates the
-    # | order it refers to: `lambda c: factories.create(c, "<resource>")["order_id"]`.
+    # | (factories.create posts a valid models.OrderCreate body with the overrides given, and returns the stored record).
     # | Keep the case below; case names are short sentences, unique in this list.
     return [
         RemovalCase(
@@ -161,8 +160,7 @@ def customer_removal_cases() -> list[RemovalCase]:
     # | Return a list of RemovalCase: for every rule the removal-rules-customers region adds, one customer it lets go (204) and one it keeps
     # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.
     # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "customers", field=value)["id"]`
-    # | (factories.create posts a valid models.CustomerCreate body with the overrides given); when another resource's factory creates the
-    # | customer it refers to: `lambda c: factories.create(c, "<resource>")["customer_id"]`.
+    # | (factories.create posts a valid models.CustomerCreate body with the overrides given, and returns the stored record).
     # | Keep the case below; case names are short sentences, unique in this list.
     return [
         RemovalCase(

@@ -97,8 +97,7 @@ def product_removal_cases() -> list[RemovalCase]:
     # | Return a list of RemovalCase: for every rule the removal-rules-products region adds, one product it lets go (204) and one it keeps
     # | (409, with a detail fragment). test_a_referenced_record_is_kept below covers refuse_while_referenced: it needs no case here.
     # | `setup` creates what the case needs and returns the id to delete: `lambda c: factories.create(c, "products", field=value)["id"]`
-    # | (factories.create posts a valid models.ProductCreate body with the overrides given); when another resource's factory creates the
-    # | product it refers to: `lambda c: factories.create(c, "<resource>")["product_id"]`.
+    # | (factories.create posts a valid models.ProductCreate body with the overrides given, and returns the stored record).
     # | Keep the case below; case names are short sentences, unique in this list.
     return [
         RemovalCase(

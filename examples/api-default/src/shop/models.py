@@ -33,8 +33,9 @@ class OrderFields(_Strict):
     # | that make invalid values a 422 (min_length/max_length, gt/ge/le, pattern; Literal[...] for fixed choices) and examples=[...].
     # | Keep `name: str` (1-200 chars) first: the name-uniqueness rule in rules.py, listings and the generic tests rely on it.
     # | Types must read back from JSON as the same value: str, int, float, bool, Literal[...] of str, date, datetime, lists of these.
-    # | If each order belongs to a record of another resource, add its reference as `int = Field(gt=0)`: customer_id for customers;
-    # | checked in rules.py and named exactly so (removal rules find references by it); the other side gets no field: an order has customer_id, a customer no order_id.
+    # | If each order belongs to a record of another resource, it refers to it by a field named exactly so (removal rules find it
+    # | by that name), checked in rules.py: `customer_id: int = Field(gt=0)` for customers. Only the side that belongs refers: an order has customer_id,
+    # | a customer no order_id.
     # | Fields without a default are required in every POST and PUT; inherited: extra="forbid", str_strip_whitespace=True.
     # | Changing these fields changes openapi.json: scaffold regenerates it after the fill (make generated).
     name: str = Field(
@@ -80,8 +81,9 @@ class CustomerFields(_Strict):
     # | that make invalid values a 422 (min_length/max_length, gt/ge/le, pattern; Literal[...] for fixed choices) and examples=[...].
     # | Keep `name: str` (1-200 chars) first: the name-uniqueness rule in rules.py, listings and the generic tests rely on it.
     # | Types must read back from JSON as the same value: str, int, float, bool, Literal[...] of str, date, datetime, lists of these.
-    # | If each customer belongs to a record of another resource, add its reference as `int = Field(gt=0)`: order_id for orders;
-    # | checked in rules.py and named exactly so (removal rules find references by it); the other side gets no field: an order has customer_id, a customer no order_id.
+    # | If each customer belongs to a record of another resource, it refers to it by a field named exactly so (removal rules find it
+    # | by that name), checked in rules.py: `order_id: int = Field(gt=0)` for orders. Only the side that belongs refers: an order has customer_id,
+    # | a customer no order_id.
     # | Fields without a default are required in every POST and PUT; inherited: extra="forbid", str_strip_whitespace=True.
     # | Changing these fields changes openapi.json: scaffold regenerates it after the fill (make generated).
     name: str = Field(

@@ -77,10 +77,10 @@ def check_order_removal(record: Record, stores: Stores) -> None:
     # scaffold:fill removal-rules-orders Body of check_order_removal: the rules that keep a stored order from being deleted in this API (Orders and customers of the shop.).
     # | Keep the refuse_while_referenced call: it already refuses while any record refers to this one by order_id, whatever that
     # | record's state. Add only further refusals plausible in this domain, each with a short comment saying why: its own state (a settled
-    # | payment), or a reference the call cannot see (under another name, or in a list of ids); raise problems.Conflict(detail) to refuse.
-    # | `record.id` is its id; `record.data` its stored fields (models.OrderFields as JSON: dates are ISO strings); read them with
-    # | record.data.get(name), since records stored before a field existed lack it. `stores["<resource>"]` is every resource's repository
-    # | (orders, customers): .get(id), .exists(field, value).
+    # | payment), or a reference under another name (`stores["<resource>"].exists("<name>", record.id)`); raise problems.Conflict(detail).
+    # | `record.id` is its id; `record.data` its stored fields (models.OrderFields as JSON: dates are ISO strings); read them, and those
+    # | of any record read through stores, with .data.get(name): records stored before a field existed lack it. `stores["<resource>"]` is
+    # | every resource's repository (orders, customers): .get(id), .exists(field, value) (equality only).
     # | The body tests/factories.py's new_order builds, with nothing referring to it, must stay deletable: the generic tests delete it.
     refuse_while_referenced(record, stores, "order_id")
     # scaffold:end removal-rules-orders
@@ -112,10 +112,10 @@ def check_customer_removal(record: Record, stores: Stores) -> None:
     # scaffold:fill removal-rules-customers Body of check_customer_removal: the rules that keep a stored customer from being deleted in this API (Orders and customers of the shop.).
     # | Keep the refuse_while_referenced call: it already refuses while any record refers to this one by customer_id, whatever that
     # | record's state. Add only further refusals plausible in this domain, each with a short comment saying why: its own state (a settled
-    # | payment), or a reference the call cannot see (under another name, or in a list of ids); raise problems.Conflict(detail) to refuse.
-    # | `record.id` is its id; `record.data` its stored fields (models.CustomerFields as JSON: dates are ISO strings); read them with
-    # | record.data.get(name), since records stored before a field existed lack it. `stores["<resource>"]` is every resource's repository
-    # | (orders, customers): .get(id), .exists(field, value).
+    # | payment), or a reference under another name (`stores["<resource>"].exists("<name>", record.id)`); raise problems.Conflict(detail).
+    # | `record.id` is its id; `record.data` its stored fields (models.CustomerFields as JSON: dates are ISO strings); read them, and those
+    # | of any record read through stores, with .data.get(name): records stored before a field existed lack it. `stores["<resource>"]` is
+    # | every resource's repository (orders, customers): .get(id), .exists(field, value) (equality only).
     # | The body tests/factories.py's new_customer builds, with nothing referring to it, must stay deletable: the generic tests delete it.
     refuse_while_referenced(record, stores, "customer_id")
     # scaffold:end removal-rules-customers
