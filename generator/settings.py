@@ -193,8 +193,11 @@ class Settings:
             raise UsageError(f"the API key in {where} contains white space; set it to the key alone")
         return raw
 
-    def timeout(self) -> float:
-        return self._parsed(AI_TIMEOUT, self.ai_timeout, _seconds, "a number of seconds above 0", DEFAULT_AI_TIMEOUT)
+    def timeout(self, needed: float = 0.0) -> float:
+        """The deadline of one AI call: the user's (SCAFFOLD_AI_TIMEOUT), else the default, or `needed`
+        seconds when that is longer (a long answer expected)."""
+        timeout = self._parsed(AI_TIMEOUT, self.ai_timeout, _seconds, "a number of seconds above 0", DEFAULT_AI_TIMEOUT)
+        return max(timeout, needed) if self.ai_timeout.origin == "default" else timeout
 
     def retries(self) -> int:
         wanted = f"a whole number from 0 to {MAX_RETRIES}"

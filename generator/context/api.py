@@ -217,7 +217,7 @@ def _build_context(
     reread: Collection[str],
 ) -> ContextResult:
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
-    from generator.context.documents import load_library, query_terms
+    from generator.context.documents import query_terms
     from generator.context.kinds import classify as classify_text
     from generator.context.kinds import home_map, matching_kinds, mentioned_names
     from generator.context.redact import TASK, Piece, Redacted, Redactor, Shown
@@ -236,7 +236,7 @@ def _build_context(
 
     knowledge = _home(home, settings)
     cmap = home_map(knowledge.context_dir)
-    library = load_library(knowledge.context_dir, reread=reread)
+    library = _library(knowledge, reread)
     projects = _projects(library.paths())
     named = mentioned_names(task.text, projects)
     project_reason = "given" if task.project else ""

@@ -40,12 +40,9 @@ def client_options(config: Settings, key: str, expected_output: int = 0) -> Clie
     user's own (SCAFFOLD_AI_TIMEOUT), a long answer (an api of twenty resources: about 50,000
     tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s.
     """
-    timeout = config.timeout()
-    if config.ai_timeout.origin == "default":
-        timeout = max(timeout, expected_output / SLOW_TOKENS_PER_SECOND)
     return ClientOptions(
         api_key=key,
-        timeout=timeout,
+        timeout=config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND),
         retries=config.retries(),
         stream=config.stream(),
         max_region_bytes=config.max_region_bytes(),
