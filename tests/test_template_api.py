@@ -117,6 +117,7 @@ PROJECT_FILES = {
     "tests/test_repository.py",
     "tests/test_resources.py",
     "tests/test_rules.py",
+    "tests/test_writes.py",
 } | ASSISTANT_FILES
 
 

@@ -2,10 +2,15 @@
 
 Records are schemaless here on purpose: the pydantic models own the fields, so adding
 a field to a model needs no migration.
+
+Every write runs inside `Repositories.writing()` with the rule checks before it: two
+requests cannot both pass a check that only one may (two records with one name, an order
+stored for a customer being deleted).
 """
 
 import threading
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -63,8 +68,10 @@ class MemoryRepository:
     Data lives as long as the process; use it for tests, demos and prototypes.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, lock: AbstractContextManager[object] | None = None) -> None:
+        # The app's repositories share one reentrant lock (`Repositories`): the calls made
+        # inside `writing()` take it again.
+        self._lock = lock if lock is not None else threading.RLock()
         self._records: dict[int, Record] = {}
         self._last_id = 0
 
@@ -109,6 +116,19 @@ class MemoryRepository:
             )
 
 
-def open_repositories(names: Iterable[str]) -> dict[str, Repository]:
+class Repositories(dict[str, Repository]):
+    """Every resource's repository by name, and the lock that makes a write one step."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._lock = threading.RLock()
+        super().__init__((name, MemoryRepository(self._lock)) for name in names)
+
+    def writing(self) -> AbstractContextManager[object]:
+        """Hold every repository: no other request reads or writes until the block ends,
+        so the checks run in it still hold when its write is made."""
+        return self._lock
+
+
+def open_repositories(names: Iterable[str]) -> Repositories:
     """A fresh, empty repository per resource."""
-    return {name: MemoryRepository() for name in names}
+    return Repositories(names)

@@ -23,6 +23,7 @@ from shop.problems import (
 )
 from shop.repository import (
     Record,
+    Repositories,
     Repository,
     Stores,
 )
@@ -98,15 +99,15 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
     item_path = "/{" + id_name + "}"
     RecordId = Annotated[int, Path(alias=id_name, description=f"Id of the {label}")]
 
-    def stores(request: Request) -> Stores:
-        repositories: Stores = request.app.state.repositories
+    def stores(request: Request) -> Repositories:
+        repositories: Repositories = request.app.state.repositories
         return repositories
 
     def repository(request: Request) -> Repository:
         return stores(request)[name]
 
     Records = Annotated[Repository, Depends(repository)]
-    AllRecords = Annotated[Stores, Depends(stores)]
+    AllRecords = Annotated[Repositories, Depends(stores)]
 
     def read(record: Record) -> ReadT:
         return resource.read_model.model_validate(record.as_dict())
@@ -153,8 +154,10 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
     def create_record(
         body: FieldsT, request: Request, response: Response, records: Records, every: AllRecords
     ) -> ReadT:
-        resource.check(body, records, None, every)
-        record = records.add(body.model_dump(mode="json"))
+        # The checks and the write are one step: a concurrent request cannot slip between them.
+        with every.writing():
+            resource.check(body, records, None, every)
+            record = records.add(body.model_dump(mode="json"))
         response.headers["Location"] = str(
             request.url_for(f"get_{singular}", **{id_name: str(record.id)})
         )
@@ -187,11 +190,12 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
     def replace_record(
         record_id: RecordId, body: FieldsT, records: Records, every: AllRecords
     ) -> ReadT:
-        if records.get(record_id) is None:
-            raise not_found(record_id)
-        resource.check(body, records, record_id, every)
-        record = records.replace(record_id, body.model_dump(mode="json"))
-        if record is None:  # deleted concurrently
+        with every.writing():
+            if records.get(record_id) is None:
+                raise not_found(record_id)
+            resource.check(body, records, record_id, every)
+            record = records.replace(record_id, body.model_dump(mode="json"))
+        if record is None:
             raise not_found(record_id)
         return read(record)
 
@@ -205,11 +209,13 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
         responses=problem_responses(404, 409),
     )
     def delete_record(record_id: RecordId, records: Records, every: AllRecords) -> Response:
-        record = records.get(record_id)
-        if record is None:
-            raise not_found(record_id)
-        resource.check_removal(record, every)
-        if not records.delete(record_id):  # deleted concurrently
+        with every.writing():
+            record = records.get(record_id)
+            if record is None:
+                raise not_found(record_id)
+            resource.check_removal(record, every)
+            deleted = records.delete(record_id)
+        if not deleted:
             raise not_found(record_id)
         return Response(status_code=HTTPStatus.NO_CONTENT)
 

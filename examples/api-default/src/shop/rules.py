@@ -28,8 +28,8 @@ def require_unique(
 ) -> None:
     """409 unless no other stored record has the same `field`; `label` names the resource.
 
-    The check and the later write are separate steps, so two concurrent requests can
-    both pass it; where that matters, back the rule with a unique index in storage.
+    The routers run the checks and the write they allow as one step
+    (`Repositories.writing()`): no concurrent request can store the value in between.
     """
     if records.exists(field, value, exclude_id=current_id):
         raise problems.Conflict(f"Another {label} already has this {field}.")
@@ -39,8 +39,8 @@ def refuse_while_referenced(record: Record, stores: Stores, reference: str) -> N
     """409 while a stored record of any resource refers to `record` by `reference`
     (`customer_id` for a customer): deleting it would leave that reference dangling.
 
-    Like `require_unique`, a check before the write: a record created concurrently may
-    still refer to one being deleted.
+    Checked in the same step as the delete (`Repositories.writing()`): nothing can come to
+    refer to `record` in between.
     """
     label = reference.removesuffix("_id").replace("_", " ")
     for resource, records in stores.items():

@@ -2,10 +2,15 @@
 
 Records are schemaless here on purpose: the pydantic models own the fields, so adding
 a field to a model needs no migration; SQLite keeps each record as a JSON document.
+
+Every write runs inside `Repositories.writing()` with the rule checks before it: two
+requests cannot both pass a check that only one may (two records with one name, an order
+stored for a customer being deleted).
 """
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -87,6 +92,10 @@ class SqliteRepository:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        held = _held_connections().get(self._path)
+        if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
+            yield held
+            return
         with closing(sqlite3.connect(self._path, timeout=10)) as connection, connection:
             yield connection
 
@@ -153,6 +162,47 @@ class SqliteRepository:
         return row is not None
 
 
-def open_repositories(settings: Settings, names: Iterable[str]) -> dict[str, Repository]:
+# The write transaction each thread holds, by database file (`Repositories.writing`). Every
+# repository on that file uses it meanwhile: a connection of its own would wait for the lock
+# this very thread holds.
+_held = threading.local()
+
+
+def _held_connections() -> dict[Path, sqlite3.Connection]:
+    connections: dict[Path, sqlite3.Connection] = _held.__dict__.setdefault("connections", {})
+    return connections
+
+
+class Repositories(dict[str, Repository]):
+    """Every resource's repository by name, and the transaction that makes a write one step."""
+
+    def __init__(self, path: Path, names: Iterable[str]) -> None:
+        self._path = path
+        super().__init__((name, SqliteRepository(path, name)) for name in names)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction for the block, begun at once (BEGIN IMMEDIATE): another
+        writer, in this process or another, waits until it ends, so the checks run in it
+        still hold when its write is made. An exception rolls it back."""
+        held = _held_connections()
+        if self._path in held:
+            yield
+            return
+        with closing(sqlite3.connect(self._path, timeout=10, isolation_level=None)) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            held[self._path] = connection
+            try:
+                yield
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            else:
+                connection.execute("COMMIT")
+            finally:
+                del held[self._path]
+
+
+def open_repositories(settings: Settings, names: Iterable[str]) -> Repositories:
     """A repository per resource, all in the database file named by the settings."""
-    return {name: SqliteRepository(settings.database_path, name) for name in names}
+    return Repositories(settings.database_path, names)

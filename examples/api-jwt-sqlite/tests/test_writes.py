@@ -1,0 +1,160 @@
+"""Concurrent writes: the rules' checks and the write they allow are one step.
+
+Each write runs its checks and its write inside `Repositories.writing()`, so a request that
+has read what its checks decide by holds every other write back until it has written: two
+records cannot both pass the name-uniqueness rule, and nothing can come to refer to a record
+between its removal checks and its delete. Here a request is paused right after its first
+read of its repository, and another write must wait for it.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.factories import new_body
+
+RESOURCES = [
+    "products",
+]
+# How long a write must stay held back; one that is not ends well within it.
+HELD = 0.3
+# Longer than any request here takes: reaching it means a request hangs.
+PATIENCE = 10
+
+
+class Paused:
+    """A repository whose first call stops after reading, until `release` is set: a request
+    that has read what its checks decide by and has not written yet."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self._claimed = threading.Lock()
+        self.reading = threading.Event()
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            if self._claimed.acquire(blocking=False):
+                self.reading.set()
+                self.release.wait(PATIENCE)
+            return result
+
+        return call
+
+
+@pytest.fixture
+def paused(client: TestClient) -> Callable[[str], Paused]:
+    """Pause the next call on a resource's repository, in whichever request makes it."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    repositories = app.state.repositories
+
+    def pause(resource: str) -> Paused:
+        stand_in = Paused(repositories[resource])
+        repositories[resource] = stand_in
+        return stand_in
+
+    return pause
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(2) as executor:
+        yield executor
+
+
+def held_back(request: Future[Any]) -> bool:
+    try:
+        request.result(HELD)
+    except TimeoutError:
+        return True
+    return False
+
+
+def create(client: TestClient, resource: str, name: str) -> dict[str, Any]:
+    response = client.post(f"/{resource}", json=new_body(client, resource, name=name))
+    assert response.status_code == 201, response.text
+    record: dict[str, Any] = response.json()
+    return record
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_two_creates_of_one_name_store_one(
+    client: TestClient, paused: Callable[[str], Paused], pool: ThreadPoolExecutor, resource: str
+) -> None:
+    body = new_body(client, resource, name="Only one")
+    stand_in = paused(resource)
+    try:
+        first = pool.submit(client.post, f"/{resource}", json=body)
+        assert stand_in.reading.wait(PATIENCE), "the create never read its repository"
+        second = pool.submit(client.post, f"/{resource}", json=body)
+        waited = held_back(second)
+    finally:
+        stand_in.release.set()
+    statuses = sorted([first.result(PATIENCE).status_code, second.result(PATIENCE).status_code])
+
+    assert waited, "a create ran while another was between its checks and its write"
+    assert statuses == [201, 409]
+
+
+@pytest.mark.parametrize("operation", ["create", "replace", "delete"])
+def test_a_write_waits_while_another_is_between_its_checks_and_its_write(
+    client: TestClient, paused: Callable[[str], Paused], pool: ThreadPoolExecutor, operation: str
+) -> None:
+    # The endpoints are one generic router: the first resource stands for every one.
+    resource, other = RESOURCES[0], RESOURCES[-1]
+    record = create(client, resource, "Existing")
+    body = new_body(client, resource, name="Changed")
+    meanwhile = new_body(client, other, name="Meanwhile")
+    path = f"/{resource}/{record['id']}"
+    requests: dict[str, Callable[[], Any]] = {
+        "create": lambda: client.post(f"/{resource}", json=body),
+        "replace": lambda: client.put(path, json=body),
+        "delete": lambda: client.delete(path),
+    }
+    stand_in = paused(resource)
+    try:
+        first = pool.submit(requests[operation])
+        assert stand_in.reading.wait(PATIENCE), f"the {operation} never read its repository"
+        second = pool.submit(client.post, f"/{other}", json=meanwhile)
+        waited = held_back(second)
+    finally:
+        stand_in.release.set()
+
+    expected = {"create": 201, "replace": 200, "delete": 204}[operation]
+    assert waited, f"a create ran while a {operation} was between its checks and its write"
+    assert first.result(PATIENCE).status_code == expected
+    assert second.result(PATIENCE).status_code == 201
+
+
+def test_a_write_made_straight_to_a_repository_waits_too(
+    client: TestClient, paused: Callable[[str], Paused], pool: ThreadPoolExecutor
+) -> None:
+    # Code of the team's own that writes without HTTP (a job, an import) cannot slip in either.
+    resource, other = RESOURCES[0], RESOURCES[-1]
+    record = create(client, resource, "Existing")
+    app = client.app
+    assert isinstance(app, FastAPI)
+    referrers = app.state.repositories[other]
+    stand_in = paused(resource)
+    try:
+        first = pool.submit(client.delete, f"/{resource}/{record['id']}")
+        assert stand_in.reading.wait(PATIENCE), "the delete never read its repository"
+        second = pool.submit(referrers.add, {"name": "Meanwhile"})
+        waited = held_back(second)
+    finally:
+        stand_in.release.set()
+
+    assert waited, "a repository write ran while a delete was between its checks and its delete"
+    assert first.result(PATIENCE).status_code == 204
+    assert second.result(PATIENCE).data == {"name": "Meanwhile"}
