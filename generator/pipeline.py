@@ -315,6 +315,7 @@ def _preview(prepared: Prepared, config: Settings, project: Path | None = None) 
         estimate=prepared.first_call_estimate(),
         model=config.main_model,
         escalation=config.escalation,
+        context_warnings=prepared.warnings,
     )
 
 
@@ -361,6 +362,7 @@ def _run_fill(
     transaction = Transaction()
     with transaction:
         result = ladder.fill(plan, prepared.documents, prepared.context_hashes, options, reporter, transaction)
+    result.context_warnings = prepared.warnings
     return FillRun(plan.project, result)
 
 

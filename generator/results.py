@@ -114,6 +114,8 @@ class FillResult:
     commit_detail: str = ""
     # Optional checkers the run needed and could not find (e.g. "ruff"), and what each would check.
     unchecked: tuple[tuple[str, str], ...] = ()
+    # What building the context warned about (`Prepared.warnings`): the fill ran without what they name.
+    context_warnings: tuple[str, ...] = ()
     # What the model said it could not carry out of the description, or assumed, in the answers whose
     # fills were written (each distinct note once). Empty when it said nothing or nothing was written.
     notes: tuple[str, ...] = ()
@@ -176,6 +178,8 @@ class FillPreview:
     estimate: Usage
     model: str
     escalation: str
+    # What building the context warned about (`Prepared.warnings`).
+    context_warnings: tuple[str, ...] = ()
 
 
 # --- the commands -------------------------------------------------------------------------------

@@ -187,6 +187,21 @@ def test_a_team_names_the_answers_of_its_own_templates_that_must_not_choose_docu
     assert ranked(ignoring) == [("decisions/0001-postgres.md", True)]
 
 
+def test_a_misspelt_ignored_answer_is_warned_about_with_the_name_meant(tmp_path: Path) -> None:
+    # `ignore_answers: [teams]` would leave `team` in the ranking, silently: only a name close to one
+    # of the project's answers is taken for a misspelling (another template's question is not).
+    home = make_home(tmp_path, {}, MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [teams, region]\n"))
+    answers = {"template": "api", "project_name": "ledger-api", "team": "payments-core", "description": "A ledger"}
+
+    warnings = api.build_context(Task.from_answers(answers), home=home).warnings
+
+    assert [warning for warning in warnings if "ignore_answers" in warning] == [
+        f"{home / 'context' / 'context.yml'}: ranking.ignore_answers names 'teams', "
+        "which this project's answers do not have: did you mean 'team'?"
+    ]
+    assert not any("ignore_answers" in w for w in api.build_context("a ledger for refunds", home=home).warnings)
+
+
 def test_an_ignored_answer_is_not_a_word_the_task_shares_with_a_document(tmp_path: Path) -> None:
     # The words a ranked document must share with the task are the ranking's: the team's name in
     # the runbook's "Owner:" line is not a second one beside "ledger".

@@ -34,7 +34,7 @@ from tests.fillfakes import (
     worktree,
 )
 from tests.helpers import GIT_IDENTITY, run
-from tests.test_context_fixtures import make_home, read_limits
+from tests.test_context_fixtures import MAP, make_home, read_limits
 
 SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
 
@@ -444,6 +444,26 @@ def test_pretend_calls_nothing_and_writes_nothing(
     assert worktree(project) == snapshot
     assert "src/payments/domain.py#domain" in out and "patterns.md" in out
     assert f"{SONNET} (main model): $" in out and f"{OPUS} (escalation" in out
+
+
+def test_what_building_the_context_warns_about_is_shown_by_pretend_and_the_summary(
+    project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A misspelt name in context.yml changes what a fill is sent: said where a fill's user looks, not
+    # only by `scaffold context`.
+    misspelt = MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [descripton]\n")
+    home = make_home(project.parent / "knowledge", context_map=misspelt)
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    warning = (
+        f"{home / 'context' / 'context.yml'}: ranking.ignore_answers names 'descripton', "
+        "which this project's answers do not have: did you mean 'description'?"
+    )
+
+    assert main(["fill", str(project), "--pretend"]) == 0
+    assert f"\n  warning: {warning}\n" in capsys.readouterr().out
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    assert f"\n  context: {warning}\n" in capsys.readouterr().out
 
 
 def test_dirty_region_file_is_refused(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:

@@ -190,6 +190,7 @@ def summary(result: FillResult) -> list[str]:
     if result.notes:
         lines.append("  the model's notes (what it could not do, or assumed):")
         lines += [f"    {line}" for note in result.notes for line in note.splitlines() if line.strip()]
+    lines += [f"  context: {warning}" for warning in result.context_warnings]
     if result.unchecked:
         missing = "; ".join(f"{tool} is not installed: no {what}" for tool, what in result.unchecked)
         lines.append(f"  not checked: {missing} (install it for stricter checks)")
@@ -254,6 +255,7 @@ def pretend_lines(preview: FillPreview) -> list[str]:
         lines.append(f"Already filled (use --refill ID to redo): {', '.join(preview.filled)}")
     lines.append("Context documents in the cached system prompt (estimated tokens):")
     lines += [f"  {path}  {count:,}" for path, count in preview.context_tokens.items()]
+    lines += [f"  warning: {warning}" for warning in preview.context_warnings]
     usage = preview.estimate
     lines.append(
         f"Estimated first call: {usage.cache_write:,} tokens of system prompt (written to the cache), "

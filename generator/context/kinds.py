@@ -44,7 +44,7 @@ lists that the home lacks are skipped without a warning.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -160,6 +160,24 @@ class ContextMap:
     def unranked_answers(self) -> frozenset[str]:
         """The answers left out of a project's ranking query: scaffold's own and `ignore_answers`."""
         return UNRANKED_ANSWERS | self.ignore_answers
+
+    def misspelt_answers(self, answers: Collection[str]) -> list[str]:
+        """A warning for each `ignore_answers` name that a project's `answers` lack but nearly have:
+        a misspelling that leaves the answer meant in the ranking. A home serves several templates,
+        so a name of another template's question alone is not warned about."""
+        if not self.ignore_answers or not answers:
+            return []
+        import difflib
+
+        named = [name for name in answers if name not in self.unranked_answers and not name.startswith("_")]
+        warnings = []
+        for name in sorted(self.ignore_answers - set(answers)):
+            for meant in difflib.get_close_matches(name, named, n=1, cutoff=0.8):
+                warnings.append(
+                    f"{self.path}: ranking.ignore_answers names {name!r}, which this project's answers "
+                    f"do not have: did you mean {meant!r}?"
+                )
+        return warnings
 
 
 def split_words(text: str) -> list[str]:

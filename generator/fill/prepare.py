@@ -22,6 +22,8 @@ class Prepared:
     documents: str
     context_hashes: dict[str, str]
     context_tokens: dict[str, int]
+    # What building the context warned about (a listed document missing, a misspelt context.yml name).
+    warnings: tuple[str, ...] = ()
 
     def first_call_estimate(self) -> Usage:
         system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
@@ -68,4 +70,4 @@ def prepare(plan: Plan, config: Settings) -> Prepared:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens
     # The digests of what the prompt's sections were read from, not of the files now: an edit saved
     # since then is a change `scaffold check` must report.
-    return Prepared(plan, context.context, dict(context.digests), tokens)
+    return Prepared(plan, context.context, dict(context.digests), tokens, context.warnings)
