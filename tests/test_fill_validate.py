@@ -92,6 +92,35 @@ def test_valid_python_body_passes_and_is_ruff_formatted(example: Copy) -> None:
     assert ruff_format_is_clean(project, DOMAIN, check.text)
 
 
+def test_a_class_body_ending_with_a_method_gets_the_blank_line_ruff_wants_before_the_end_marker(
+    example: Copy,
+) -> None:
+    # A fields region whose last member is a validator: ruff format wants a blank line between the
+    # method and the end marker, inside the region, so the check adopts it (a model need not know).
+    project = example("api-default")
+    models = "src/shop/models.py"
+    text, _ = read(project, models)
+    body = (
+        '    name: str = Field(min_length=1, max_length=200, description="Display name")\n'
+        "\n"
+        '    @model_validator(mode="after")\n'
+        "    def name_is_not_blank(self) -> Self:\n"
+        "        if not self.name.strip():\n"
+        '            raise ValueError("name must not be blank")\n'
+        "        return self\n"
+    )
+    imports = (
+        "from datetime import datetime\nfrom typing import Self\n\n"
+        "from pydantic import BaseModel, ConfigDict, Field, model_validator\n\nfrom shop.pagination import Page\n\n"
+    )
+
+    check = check_file(project, models, text, {"fields-orders": body, "imports": imports})
+
+    assert check.problems == ()
+    assert check.bodies["fields-orders"] == body + "\n"
+    assert ruff_format_is_clean(project, models, check.text)
+
+
 def test_formatting_is_not_adopted_when_it_would_change_text_outside_the_bodies(tmp_path: Path) -> None:
     text = "x=1\n# scaffold:fill body Body\ny = 2\n# scaffold:end body\n"
 
