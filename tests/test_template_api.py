@@ -571,6 +571,31 @@ def test_rendered_project_passes_its_own_checks(
     run([sys.executable, "-m", "mypy", "--cache-dir", mypy_cache, "--python-executable", python], cwd=project)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["shop", "ledger"])
+def test_the_write_tests_fail_when_a_write_leaves_its_checks_outside_the_lock(
+    installed: dict[str, Path], python_project_venv: Path, key: str
+) -> None:
+    # The race they guard against shows only under load: the generated tests must fail at once
+    # when an endpoint runs its checks outside `writing()` (memory and SQLite storage).
+    project = installed[key]
+    routers = project / "src" / package_of(project) / "routers.py"
+    kept = routers.read_text(encoding="utf-8")
+    locked = "        with every.writing():\n            resource.check(body, records, None, every)\n"
+    assert locked in kept
+    routers.write_text(
+        kept.replace(locked, "        if True:\n            resource.check(body, records, None, every)\n")
+    )
+    try:
+        python = venv_bin(python_project_venv, "python")
+        argv = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_writes.py"]
+        tests = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
+    finally:
+        routers.write_text(kept, encoding="utf-8")
+    assert tests.returncode == 1, tests.stdout
+    assert "a create ran while another was between its checks and its write" in tests.stdout
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

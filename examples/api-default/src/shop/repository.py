@@ -3,14 +3,16 @@
 Records are schemaless here on purpose: the pydantic models own the fields, so adding
 a field to a model needs no migration.
 
-Every write runs inside `Repositories.writing()` with the rule checks before it: two
-requests cannot both pass a check that only one may (two records with one name, an order
-stored for a customer being deleted).
+Every write the routers make runs inside `Repositories.writing()` with the rule checks
+before it: two requests cannot both pass a check that only one may (two records with one
+name, an order stored for a customer being deleted). `writing()` belongs to one thread in
+sync code, a `def` endpoint's body or a job's thread: not an `async def` endpoint, nor a
+yield dependency (FastAPI enters and leaves those on different threads).
 """
 
+import asyncio
 import threading
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -58,8 +60,37 @@ class Repository(Protocol):
 Stores = Mapping[str, Repository]
 
 
+# How long a write waits for another before it fails (a 500) rather than hang.
+BUSY_TIMEOUT = 10
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _refuse_on_event_loop() -> None:
+    """`writing()` holds a thread's lock: coroutines on the event loop's one thread
+    would share it (and pass a check only one may), and a wait would stall the loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
+
+
+class StoreLock:
+    """The lock every store of an app shares (`Repositories`): reentrant, as the calls made
+    inside `writing()` take it again; waiting longer than `BUSY_TIMEOUT` is an error, not a hang."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT):
+            raise TimeoutError(f"the store stayed locked for {BUSY_TIMEOUT} s")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
 class MemoryRepository:
@@ -68,10 +99,8 @@ class MemoryRepository:
     Data lives as long as the process; use it for tests, demos and prototypes.
     """
 
-    def __init__(self, lock: AbstractContextManager[object] | None = None) -> None:
-        # The app's repositories share one reentrant lock (`Repositories`): the calls made
-        # inside `writing()` take it again.
-        self._lock = lock if lock is not None else threading.RLock()
+    def __init__(self, lock: StoreLock | None = None) -> None:
+        self._lock = lock if lock is not None else StoreLock()
         self._records: dict[int, Record] = {}
         self._last_id = 0
 
@@ -120,12 +149,14 @@ class Repositories(dict[str, Repository]):
     """Every resource's repository by name, and the lock that makes a write one step."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._lock = threading.RLock()
+        self._lock = StoreLock()
         super().__init__((name, MemoryRepository(self._lock)) for name in names)
 
-    def writing(self) -> AbstractContextManager[object]:
-        """Hold every repository: no other request reads or writes until the block ends,
-        so the checks run in it still hold when its write is made."""
+    def writing(self) -> StoreLock:
+        """Hold every store: no other request reads or writes until the block ends, so the
+        checks run in it still hold when its write is made. A lock, not a transaction: what
+        the block wrote before an exception stays."""
+        _refuse_on_event_loop()
         return self._lock
 
 

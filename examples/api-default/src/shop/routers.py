@@ -195,7 +195,7 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
                 raise not_found(record_id)
             resource.check(body, records, record_id, every)
             record = records.replace(record_id, body.model_dump(mode="json"))
-        if record is None:
+        if record is None:  # cannot happen inside writing(); it narrows the type
             raise not_found(record_id)
         return read(record)
 
@@ -215,7 +215,7 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
                 raise not_found(record_id)
             resource.check_removal(record, every)
             deleted = records.delete(record_id)
-        if not deleted:
+        if not deleted:  # cannot happen inside writing(): the get above found it
             raise not_found(record_id)
         return Response(status_code=HTTPStatus.NO_CONTENT)
 

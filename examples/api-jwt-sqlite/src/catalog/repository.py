@@ -3,11 +3,14 @@
 Records are schemaless here on purpose: the pydantic models own the fields, so adding
 a field to a model needs no migration; SQLite keeps each record as a JSON document.
 
-Every write runs inside `Repositories.writing()` with the rule checks before it: two
-requests cannot both pass a check that only one may (two records with one name, an order
-stored for a customer being deleted).
+Every write the routers make runs inside `Repositories.writing()` with the rule checks
+before it: two requests cannot both pass a check that only one may (two records with one
+name, an order stored for a customer being deleted). `writing()` belongs to one thread in
+sync code, a `def` endpoint's body or a job's thread: not an `async def` endpoint, nor a
+yield dependency (FastAPI enters and leaves those on different threads).
 """
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -61,21 +64,37 @@ class Repository(Protocol):
 Stores = Mapping[str, Repository]
 
 
+# How long a write waits for another before it fails (a 500) rather than hang.
+BUSY_TIMEOUT = 10
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _refuse_on_event_loop() -> None:
+    """`writing()` holds a thread's connection: coroutines on the event loop's one thread
+    would share it (and pass a check only one may), and a wait would stall the loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
 class SqliteRepository:
     """One table per resource in a SQLite file, each record a JSON document.
 
     Every call opens its own connection, so the repository is safe to share between
-    the threads FastAPI runs sync endpoints in; SQLite serialises the writers.
+    the threads FastAPI runs sync endpoints in; SQLite serialises the writers. Inside
+    `Repositories.writing()`, the calls of that thread use its transaction instead.
     """
 
     def __init__(self, path: Path, table: str) -> None:
         if not table.isidentifier():
             raise ValueError(f"not a usable table name: {table!r}")
         self._path = path
+        self._held_key = path.resolve()
         # Table names come from the resource names fixed at generation time, never
         # from requests, so formatting them into SQL is safe.
         self._table = f'"{table}"'
@@ -92,11 +111,11 @@ class SqliteRepository:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        held = _held_connections().get(self._path)
+        held = _held_connections().get(self._held_key)
         if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
             yield held
             return
-        with closing(sqlite3.connect(self._path, timeout=10)) as connection, connection:
+        with closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT)) as connection, connection:
             yield connection
 
     @staticmethod
@@ -162,9 +181,9 @@ class SqliteRepository:
         return row is not None
 
 
-# The write transaction each thread holds, by database file (`Repositories.writing`). Every
-# repository on that file uses it meanwhile: a connection of its own would wait for the lock
-# this very thread holds.
+# The write transaction each thread holds, by database file (`Repositories.writing`), the
+# file's path resolved. Every repository on that file uses it meanwhile, whoever made the
+# repository: a connection of its own would wait for the lock this very thread holds.
 _held = threading.local()
 
 
@@ -178,29 +197,33 @@ class Repositories(dict[str, Repository]):
 
     def __init__(self, path: Path, names: Iterable[str]) -> None:
         self._path = path
+        self._held_key = path.resolve()
         super().__init__((name, SqliteRepository(path, name)) for name in names)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """One write transaction for the block, begun at once (BEGIN IMMEDIATE): another
-        writer, in this process or another, waits until it ends, so the checks run in it
-        still hold when its write is made. An exception rolls it back."""
+        """One write transaction for the block, begun at once (BEGIN IMMEDIATE): other writes,
+        in this process or another on the same file, wait until it ends (reads do not), so
+        the checks run in it still hold when its write is made. An exception rolls it back."""
+        _refuse_on_event_loop()
         held = _held_connections()
-        if self._path in held:
+        if self._held_key in held:
             yield
             return
-        with closing(sqlite3.connect(self._path, timeout=10, isolation_level=None)) as connection:
+        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        with closing(connect) as connection:
             connection.execute("BEGIN IMMEDIATE")
-            held[self._path] = connection
+            held[self._held_key] = connection
             try:
                 yield
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may have rolled back already (a full disk)
+                    connection.execute("ROLLBACK")
                 raise
             else:
                 connection.execute("COMMIT")
             finally:
-                del held[self._path]
+                del held[self._held_key]
 
 
 def open_repositories(settings: Settings, names: Iterable[str]) -> Repositories:
