@@ -8,6 +8,8 @@ read of its repository, and another write must wait for it.
 """
 
 import asyncio
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -168,3 +170,57 @@ def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
 
     with pytest.raises(RuntimeError, match="for sync code"):
         asyncio.run(write())
+
+
+def test_a_write_from_another_process_waits_too(
+    client: TestClient, paused: Callable[[str], Paused]
+) -> None:
+    # Workers of one app (uvicorn --workers) share the file: the transaction, not a lock of this
+    # process, is what makes them wait. The other process asks for the write lock SQLite's way.
+    app = client.app
+    assert isinstance(app, FastAPI)
+    database = app.state.settings.database_path
+    resource = RESOURCES[0]
+    record = create(client, resource, name="Existing")
+    stand_in = paused(resource)
+    writer = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "db.execute('COMMIT')\n"
+    )
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            first = pool.submit(client.delete, f"/{resource}/{record['id']}")
+            assert stand_in.reading.wait(PATIENCE), "the delete never read its repository"
+            other = subprocess.Popen([sys.executable, "-c", writer, str(database)])
+            try:
+                other.wait(HELD)
+            except subprocess.TimeoutExpired:
+                waited = True
+            else:
+                waited = False
+        finally:
+            stand_in.release.set()
+        assert first.result(PATIENCE).status_code == 204
+    assert other.wait(PATIENCE) == 0
+
+    assert waited, "another process wrote while a delete was between its checks and its delete"
+
+
+def test_a_write_step_that_fails_leaves_nothing_written(client: TestClient) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    repositories = app.state.repositories
+    store = repositories[RESOURCES[0]]
+    added: list[Any] = []
+
+    def half_done() -> None:
+        with repositories.writing():
+            added.append(store.add({"name": "Half done"}))
+            raise ValueError("a failure after the write")
+
+    with pytest.raises(ValueError, match="after the write"):
+        half_done()
+
+    assert store.get(added[0].id) is None
