@@ -169,3 +169,21 @@ def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
 
     with pytest.raises(RuntimeError, match="for sync code"):
         asyncio.run(write())
+
+
+def test_a_write_step_ended_on_another_thread_frees_the_store(client: TestClient) -> None:
+    # FastAPI runs a yield dependency's two halves on different threads: wrongly used there,
+    # writing() must fail, not keep every store locked until a restart.
+    app = client.app
+    assert isinstance(app, FastAPI)
+    repositories = app.state.repositories
+    step = repositories.writing()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(step.__enter__).result(PATIENCE)
+
+    with pytest.raises(RuntimeError, match="another thread"):
+        step.__exit__(None, None, None)
+
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(create, client, RESOURCES[0], name="Later")
+        assert not held_back(later), "the store stayed locked"

@@ -79,18 +79,37 @@ def _refuse_on_event_loop() -> None:
 
 
 class StoreLock:
-    """The lock every store of an app shares (`Repositories`): reentrant, as the calls made
-    inside `writing()` take it again; waiting longer than `BUSY_TIMEOUT` is an error, not a hang."""
+    """The lock every store of an app shares (`Repositories`).
+
+    Reentrant, as the calls made inside `writing()` take it again. Waiting longer than
+    `BUSY_TIMEOUT` is an error, not a hang. A block ended on another thread than the one
+    that began it (a yield dependency) releases it with an error: kept, the lock would stop
+    every store until a restart.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._owner: int | None = None  # only the holder sets it, so a thread reads its own
+        self._depth = 0
 
     def __enter__(self) -> None:
+        me = threading.get_ident()
+        if self._owner == me:
+            self._depth += 1
+            return
         if not self._lock.acquire(timeout=BUSY_TIMEOUT):
             raise TimeoutError(f"the store stayed locked for {BUSY_TIMEOUT} s")
+        self._owner, self._depth = me, 1
 
     def __exit__(self, *exc_info: object) -> None:
-        self._lock.release()
+        if self._owner != threading.get_ident():
+            self._owner, self._depth = None, 0
+            self._lock.release()
+            raise RuntimeError("writing() ended on another thread than it began (sync code only)")
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
 
 
 class MemoryRepository:
