@@ -588,7 +588,7 @@ def test_the_write_tests_fail_when_a_write_leaves_its_checks_outside_the_lock(
     )
     try:
         python = venv_bin(python_project_venv, "python")
-        argv = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_writes.py"]
+        argv: list[str | Path] = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_writes.py"]
         tests = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
     finally:
         routers.write_text(kept, encoding="utf-8")
