@@ -338,14 +338,13 @@ class Job:
 
 
 def run_env(env: Mapping[str, str], pycache: Path) -> dict[str, str]:
-    """`env` (already without ANTHROPIC_* variables: `isolated_env`), with bytecode compiled once.
+    """`env` (already without ANTHROPIC_* variables and PYTHONDONTWRITEBYTECODE: `isolated_env`), with
+    bytecode compiled once.
 
-    Bytecode goes to a private folder, written even where the caller sets PYTHONDONTWRITEBYTECODE: the
-    warm-up round compiles every module, as installing a package does, and a checkout's stale
-    __pycache__ cannot make every run compile from source.
+    Bytecode goes to a private folder: the warm-up round compiles every module, as installing a
+    package does, and a checkout's stale __pycache__ cannot make every run compile from source.
     """
     cleaned = dict(env)
-    cleaned.pop("PYTHONDONTWRITEBYTECODE", None)
     cleaned["PYTHONPYCACHEPREFIX"] = str(pycache)
     return cleaned
 

@@ -345,7 +345,8 @@ def _run_fill(
     estimate = prepared.first_call_estimate()
     client = client_options(config, key, expected_output=estimate.output)
     if ask:
-        offer = FillOffer(plan.project, len(plan.todo), config.main_model, estimate.cost(config.main_model))
+        cost = estimate.cost(config.main_model)
+        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings)
         if not reporter.confirm_fill(offer):
             return FillRun(plan.project, None, "declined")
     options = ladder.FillOptions(

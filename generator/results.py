@@ -41,6 +41,8 @@ class FillOffer:
     regions: int
     model: str
     cost: float | None
+    # What building the context warned about (`Prepared.warnings`), to see before saying yes.
+    warnings: tuple[str, ...] = ()
 
 
 class Reporter(Protocol):
@@ -114,7 +116,7 @@ class FillResult:
     commit_detail: str = ""
     # Optional checkers the run needed and could not find (e.g. "ruff"), and what each would check.
     unchecked: tuple[tuple[str, str], ...] = ()
-    # What building the context warned about (`Prepared.warnings`): the fill ran without what they name.
+    # What building the context warned about (`Prepared.warnings`), for the record of the run.
     context_warnings: tuple[str, ...] = ()
     # What the model said it could not carry out of the description, or assumed, in the answers whose
     # fills were written (each distinct note once). Empty when it said nothing or nothing was written.

@@ -188,16 +188,21 @@ def test_a_team_names_the_answers_of_its_own_templates_that_must_not_choose_docu
 
 
 def test_a_misspelt_ignored_answer_is_warned_about_with_the_name_meant(tmp_path: Path) -> None:
-    # `ignore_answers: [teams]` would leave `team` in the ranking, silently: only a name close to one
-    # of the project's answers is taken for a misspelling (another template's question is not).
-    home = make_home(tmp_path, {}, MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [teams, region]\n"))
-    answers = {"template": "api", "project_name": "ledger-api", "team": "payments-core", "description": "A ledger"}
+    # `ignore_answers: [teams]` would leave `team` in the ranking, silently. Only a name this close
+    # to an answer that ranks is taken for a misspelling: not `author` for `auth` (another
+    # template's question), nor one for an answer that never ranks (a flag, the task's own text).
+    names = "[teams, Cost-Centre, author, include_dockr, descripton, region]"
+    home = make_home(tmp_path, {}, MAP.replace("  top_k: 4\n", f"  top_k: 4\n  ignore_answers: {names}\n"))
+    answers = {"template": "api", "project_name": "ledger-api", "description": "A ledger", "include_docker": True}
+    answers |= {"team": "payments-core", "cost_center": "CC-4410", "auth": "api-key"}
 
     warnings = api.build_context(Task.from_answers(answers), home=home).warnings
 
+    line = MAP.splitlines().index("  top_k: 4") + 2
     assert [warning for warning in warnings if "ignore_answers" in warning] == [
-        f"{home / 'context' / 'context.yml'}: ranking.ignore_answers names 'teams', "
-        "which this project's answers do not have: did you mean 'team'?"
+        f"{home / 'context' / 'context.yml'}:{line}: ranking.ignore_answers names {name!r}, "
+        f"which this project's answers do not have; did you mean {meant!r}?"
+        for name, meant in [("Cost-Centre", "cost_center"), ("teams", "team")]
     ]
     assert not any("ignore_answers" in w for w in api.build_context("a ledger for refunds", home=home).warnings)
 

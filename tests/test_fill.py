@@ -17,6 +17,8 @@ import yaml
 from generator.cli import main
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
+from generator.pipeline import FillRequest, fill_project
+from generator.results import FillOffer, SilentReporter
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
 from tests.fillfakes import (
     KEY,
@@ -451,16 +453,26 @@ def test_what_building_the_context_warns_about_is_shown_by_pretend_and_the_summa
 ) -> None:
     # A misspelt name in context.yml changes what a fill is sent: said where a fill's user looks, not
     # only by `scaffold context`.
-    misspelt = MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [descripton]\n")
+    misspelt = MAP.replace("  top_k: 4\n", "  top_k: 4\n  ignore_answers: [service_log_levl]\n")
     home = make_home(project.parent / "knowledge", context_map=misspelt)
     monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    line = MAP.splitlines().index("  top_k: 4") + 2
     warning = (
-        f"{home / 'context' / 'context.yml'}: ranking.ignore_answers names 'descripton', "
-        "which this project's answers do not have: did you mean 'description'?"
+        f"{home / 'context' / 'context.yml'}:{line}: ranking.ignore_answers names 'service_log_levl', "
+        "which this project's answers do not have; did you mean 'service_log_level'?"
     )
 
     assert main(["fill", str(project), "--pretend"]) == 0
-    assert f"\n  warning: {warning}\n" in capsys.readouterr().out
+    assert f"\nContext warnings:\n  {warning}\n" in capsys.readouterr().out
+    offers: list[FillOffer] = []
+
+    class Declines(SilentReporter):
+        def confirm_fill(self, offer: FillOffer) -> bool:
+            offers.append(offer)
+            return False
+
+    fill_project(project, request=FillRequest(confirm=True), reporter=Declines())
+    assert [offer.warnings for offer in offers] == [(warning,)]  # seen before saying yes
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
     assert f"\n  context: {warning}\n" in capsys.readouterr().out

@@ -85,6 +85,8 @@ class _Confirming:
             if offer.cost is not None
             else ("cost unknown: not in scaffold's price table")
         )
+        for warning in offer.warnings:
+            print(f"scaffold: warning: {warning}", file=sys.stderr)
         question = f"Fill {regions(offer.regions)} with {offer.model} ({about})?"
         if questionary.confirm(question, default=True).unsafe_ask():
             return True
@@ -255,7 +257,9 @@ def pretend_lines(preview: FillPreview) -> list[str]:
         lines.append(f"Already filled (use --refill ID to redo): {', '.join(preview.filled)}")
     lines.append("Context documents in the cached system prompt (estimated tokens):")
     lines += [f"  {path}  {count:,}" for path, count in preview.context_tokens.items()]
-    lines += [f"  warning: {warning}" for warning in preview.context_warnings]
+    if preview.context_warnings:
+        lines.append("Context warnings:")
+        lines += [f"  {warning}" for warning in preview.context_warnings]
     usage = preview.estimate
     lines.append(
         f"Estimated first call: {usage.cache_write:,} tokens of system prompt (written to the cache), "

@@ -271,7 +271,7 @@ def _build_context(
     if project and project not in projects:
         listing = f"known projects: {', '.join(projects)}" if projects else f"{PROJECT_FOLDER}/ has none"
         warnings.append(f"unknown project {project!r}: no {PROJECT_FOLDER}/{project}.md ({listing})")
-    warnings += cmap.misspelt_answers(list(task.answers))
+    warnings += cmap.misspelt_answers(task.answers, task.ranked_answers(cmap.unranked_answers))
 
     redactor = Redactor(_redaction_cache())
     shown = Shown(redactor)  # the headings and file names beside the texts, redacted too

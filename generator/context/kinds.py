@@ -150,6 +150,7 @@ class ContextMap:
     # A team template's answers left out of a project's ranking query, beside scaffold's own
     # (`UNRANKED_ANSWERS`): a team's name is in every document it owns.
     ignore_answers: frozenset[str] = frozenset()
+    ignore_answers_line: int = 0  # of the list in context.yml, for warnings about its names
 
     @property
     def top_k(self) -> int:
@@ -161,23 +162,36 @@ class ContextMap:
         """The answers left out of a project's ranking query: scaffold's own and `ignore_answers`."""
         return UNRANKED_ANSWERS | self.ignore_answers
 
-    def misspelt_answers(self, answers: Collection[str]) -> list[str]:
-        """A warning for each `ignore_answers` name that a project's `answers` lack but nearly have:
-        a misspelling that leaves the answer meant in the ranking. A home serves several templates,
-        so a name of another template's question alone is not warned about."""
-        if not self.ignore_answers or not answers:
+    def misspelt_answers(self, answers: Collection[str], ranked: Collection[str]) -> list[str]:
+        """A warning for each `ignore_answers` name that a project's `answers` lack but one that
+        still ranks its documents (`ranked`: `Task.ranked_answers`) nearly is: a misspelling that
+        leaves that answer in the ranking. Compared without case, `-` as `_`. A home serves
+        several templates: a name of another template's question is warned about only when it
+        is this close to one of this project's (`auth` for `author` is not)."""
+        missing = sorted(self.ignore_answers - set(answers))
+        if not missing or not ranked:
             return []
         import difflib
 
-        named = [name for name in answers if name not in self.unranked_answers and not name.startswith("_")]
+        spelt = {_spelling(name): name for name in ranked}
         warnings = []
-        for name in sorted(self.ignore_answers - set(answers)):
-            for meant in difflib.get_close_matches(name, named, n=1, cutoff=0.8):
+        for name in missing:
+            for meant in difflib.get_close_matches(_spelling(name), list(spelt), n=1, cutoff=MISSPELLING_CUTOFF):
                 warnings.append(
-                    f"{self.path}: ranking.ignore_answers names {name!r}, which this project's answers "
-                    f"do not have: did you mean {meant!r}?"
+                    f"{self.path}:{self.ignore_answers_line}: ranking.ignore_answers names {name!r}, which this "
+                    f"project's answers do not have; did you mean {spelt[meant]!r}?"
                 )
         return warnings
+
+
+# How alike (difflib's ratio) an ignored name and an answer's must be to be taken for a misspelling:
+# `descripton` (0.95), `pagnation` and `service_log_levl` are; `author` for `auth` (0.80) and `stage`
+# for `storage` (0.83), names a team may ignore for other templates, are not.
+MISSPELLING_CUTOFF = 0.85
+
+
+def _spelling(name: str) -> str:
+    return name.casefold().replace("-", "_")
 
 
 def split_words(text: str) -> list[str]:
@@ -422,6 +436,7 @@ class _Validator:
         max_documents, per_document, cutoff = DEFAULT_MAX_DOCUMENTS, DEFAULT_PER_DOCUMENT, DEFAULT_CUTOFF
         related = DEFAULT_RELATED
         ignore_answers: frozenset[str] = frozenset()
+        ignore_answers_line = 0
         if "ranking" in top:
             keys = ("folders", "max_documents", "top_k", "cutoff", "per_document", "related", "ignore_answers")
             ranking = self.mapping(top["ranking"][1], "ranking", keys)
@@ -441,6 +456,7 @@ class _Validator:
                 related = self.count(ranking["related"][1], "ranking.related")
             if "ignore_answers" in ranking:
                 items = self.sequence(ranking["ignore_answers"][1], "ranking.ignore_answers")
+                ignore_answers_line = ranking["ignore_answers"][0].start_mark.line + 1
                 ignore_answers = frozenset(
                     self.answer_name(item, f"ranking.ignore_answers[{i}]") for i, item in enumerate(items)
                 )
@@ -471,6 +487,7 @@ class _Validator:
             cutoff,
             related=related,
             ignore_answers=ignore_answers,
+            ignore_answers_line=ignore_answers_line,
         )
 
     def kind(self, name: str, key: Any, node: Any) -> Kind:

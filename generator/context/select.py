@@ -129,15 +129,21 @@ class Task:
         )
 
     def query(self, unranked: Collection[str]) -> str:
-        """The text BM25 ranks against: the task, the project name and the answers that say what the
-        project is about: not those named `unranked` (`ContextMap.unranked_answers`)."""
+        """The text BM25 ranks against: the task, the project name and `ranked_answers`."""
         parts = [self.text]
         if self.project:
             parts.append(self.project.replace("-", " ").replace("_", " "))
-        for key, value in self.answers.items():
-            if isinstance(value, str) and not key.startswith("_") and key not in unranked and value not in self.text:
-                parts.append(value)
+        parts += self.ranked_answers(unranked).values()
         return "\n".join(parts)
+
+    def ranked_answers(self, unranked: Collection[str]) -> dict[str, str]:
+        """The answers that say what the project is about, by name: text not already in the task,
+        of a question not internal (`_`) and not named `unranked` (`ContextMap.unranked_answers`)."""
+        return {
+            key: value
+            for key, value in self.answers.items()
+            if isinstance(value, str) and not key.startswith("_") and key not in unranked and value not in self.text
+        }
 
 
 class Index(Protocol):
