@@ -167,7 +167,7 @@ class ContextMap:
         still ranks its documents (`ranked`: `Task.ranked_answers`) nearly is: a misspelling that
         leaves that answer in the ranking. Compared without case, `-` as `_`. A home serves
         several templates: a name of another template's question is warned about only when it
-        is this close to one of this project's (`auth` for `author` is not)."""
+        is this close to one of this project's (`author` beside `auth` is not)."""
         missing = sorted(self.ignore_answers - set(answers))
         if not missing or not ranked:
             return []
