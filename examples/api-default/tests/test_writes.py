@@ -8,6 +8,7 @@ read of its repository, and another write must wait for it.
 """
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -169,6 +170,36 @@ def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
 
     with pytest.raises(RuntimeError, match="for sync code"):
         asyncio.run(write())
+
+
+def test_a_write_that_waits_too_long_is_a_503_to_send_again(
+    client: TestClient, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under more writes than the store takes, a write gives up after the store's timeout: a
+    # problem the client may retry, not a 500 (and not a request left hanging).
+    app = client.app
+    assert isinstance(app, FastAPI)
+    repositories = app.state.repositories
+    monkeypatch.setattr(sys.modules[type(repositories).__module__], "BUSY_TIMEOUT", 0.1)
+    body = new_body(client, RESOURCES[0], name="Waited")
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with repositories.writing():
+            holding.set()
+            done.wait(PATIENCE)
+
+    held = pool.submit(hold)
+    try:
+        assert holding.wait(PATIENCE)
+        response = client.post(f"/{RESOURCES[0]}", json=body)
+    finally:
+        done.set()
+    held.result(PATIENCE)
+
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_a_write_step_ended_on_another_thread_frees_the_store(client: TestClient) -> None:

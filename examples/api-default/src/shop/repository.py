@@ -60,8 +60,12 @@ class Repository(Protocol):
 Stores = Mapping[str, Repository]
 
 
-# How long a write waits for another before it fails (a 500) rather than hang.
+# How long a write waits for another before it gives up (`StoreBusy`) rather than hang.
 BUSY_TIMEOUT = 10
+
+
+class StoreBusy(Exception):
+    """A write waited `BUSY_TIMEOUT` for others to finish: load, not a fault (a 503 to retry)."""
 
 
 def _now() -> datetime:
@@ -98,7 +102,7 @@ class StoreLock:
             self._depth += 1
             return
         if not self._lock.acquire(timeout=BUSY_TIMEOUT):
-            raise TimeoutError(f"the store stayed locked for {BUSY_TIMEOUT} s")
+            raise StoreBusy(f"the store stayed locked for {BUSY_TIMEOUT} s")
         self._owner, self._depth = me, 1
 
     def __exit__(self, *exc_info: object) -> None:

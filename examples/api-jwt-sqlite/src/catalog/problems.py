@@ -1,8 +1,8 @@
 """Every error as an RFC 9457 problem details document (`application/problem+json`).
 
 Handlers turn Starlette's HTTP errors, FastAPI's request validation errors, the
-`ProblemError` raised by this package and unexpected exceptions into one shape, so
-clients parse a single error format.
+`ProblemError` raised by this package, a store too busy to take a write and
+unexpected exceptions into one shape, so clients parse a single error format.
 """
 
 import logging
@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from catalog.repository import StoreBusy
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -164,6 +166,16 @@ async def _on_problem(request: Request, exc: Exception) -> ProblemResponse:
     return problem_response(request, exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
 
 
+async def _on_busy(request: Request, exc: Exception) -> ProblemResponse:
+    # Other writes held the store past its timeout: the request did nothing and may be sent again.
+    assert isinstance(exc, StoreBusy)
+    logger.warning("store busy on %s %s: %s", request.method, request.url.path, exc)
+    detail = "Other writes are keeping the store busy; send the request again shortly."
+    return problem_response(
+        request, HTTPStatus.SERVICE_UNAVAILABLE, detail, headers={"Retry-After": "1"}
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(request, HTTPStatus.INTERNAL_SERVER_ERROR)
@@ -173,4 +185,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(StoreBusy, _on_busy)
     app.add_exception_handler(Exception, _on_unexpected)

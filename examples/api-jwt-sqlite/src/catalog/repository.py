@@ -64,8 +64,12 @@ class Repository(Protocol):
 Stores = Mapping[str, Repository]
 
 
-# How long a write waits for another before it fails (a 500) rather than hang.
+# How long a write waits for another before it gives up (`StoreBusy`) rather than hang.
 BUSY_TIMEOUT = 10
+
+
+class StoreBusy(Exception):
+    """A write waited `BUSY_TIMEOUT` for others to finish: load, not a fault (a 503 to retry)."""
 
 
 def _now() -> datetime:
@@ -212,7 +216,12 @@ class Repositories(dict[str, Repository]):
             return
         connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
         with closing(connect) as connection:
-            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorname != "SQLITE_BUSY":
+                    raise
+                raise StoreBusy(f"the database stayed locked for {BUSY_TIMEOUT} s") from error
             held[self._held_key] = connection
             try:
                 yield
