@@ -200,6 +200,16 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "Other writes are keeping the store busy; send the request again shortly.",
+        "instance": f"/{RESOURCES[0]}",
+    }
+    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
+    assert all(item["name"] != "Waited" for item in listed)  # it did nothing
+    assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
 def test_a_write_step_ended_on_another_thread_frees_the_store(client: TestClient) -> None:

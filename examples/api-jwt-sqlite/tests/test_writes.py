@@ -8,6 +8,7 @@ read of its repository, and another write must wait for it.
 """
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -200,6 +201,16 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "Other writes are keeping the store busy; send the request again shortly.",
+        "instance": f"/{RESOURCES[0]}",
+    }
+    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
+    assert all(item["name"] != "Waited" for item in listed)  # it did nothing
+    assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
 def test_a_write_from_another_process_waits_too(
@@ -236,6 +247,29 @@ def test_a_write_from_another_process_waits_too(
     assert other.wait(PATIENCE) == 0
 
     assert waited, "another process wrote while a delete was between its checks and its delete"
+
+
+def test_a_commit_kept_waiting_by_a_reader_is_a_503_that_stored_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With SQLite's rollback journal, COMMIT waits for open reads to end: past the timeout the
+    # request is busy, like one that never began, not a 500.
+    app = client.app
+    assert isinstance(app, FastAPI)
+    monkeypatch.setattr(sys.modules[type(app.state.repositories).__module__], "BUSY_TIMEOUT", 0.1)
+    body = new_body(client, RESOURCES[0], name="Committed")
+    reader = sqlite3.connect(app.state.settings.database_path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute(f'SELECT COUNT(*) FROM "{RESOURCES[0]}"').fetchall()
+        response = client.post(f"/{RESOURCES[0]}", json=body)
+    finally:
+        reader.close()
+
+    assert response.status_code == 503, response.text
+    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
+    assert all(item["name"] != "Committed" for item in listed)
+    assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201
 
 
 def test_a_write_step_that_fails_leaves_nothing_written(client: TestClient) -> None:

@@ -64,8 +64,9 @@ Stores = Mapping[str, Repository]
 BUSY_TIMEOUT = 10
 
 
-class StoreBusy(Exception):
-    """A write waited `BUSY_TIMEOUT` for others to finish: load, not a fault (a 503 to retry)."""
+class StoreBusy(TimeoutError):
+    """A call waited `BUSY_TIMEOUT` for writes to finish and did nothing: load, not a fault
+    (a 503 to send again)."""
 
 
 def _now() -> datetime:
@@ -86,7 +87,7 @@ class StoreLock:
     """The lock every store of an app shares (`Repositories`).
 
     Reentrant, as the calls made inside `writing()` take it again. Waiting longer than
-    `BUSY_TIMEOUT` is an error, not a hang. A block ended on another thread than the one
+    `BUSY_TIMEOUT` is `StoreBusy`, not a hang. A block ended on another thread than the one
     that began it (a yield dependency) releases it with an error: kept, the lock would stop
     every store until a restart.
     """

@@ -68,8 +68,9 @@ Stores = Mapping[str, Repository]
 BUSY_TIMEOUT = 10
 
 
-class StoreBusy(Exception):
-    """A write waited `BUSY_TIMEOUT` for others to finish: load, not a fault (a 503 to retry)."""
+class StoreBusy(TimeoutError):
+    """A call waited `BUSY_TIMEOUT` for writes to finish and did nothing: load, not a fault
+    (a 503 to send again)."""
 
 
 def _now() -> datetime:
@@ -119,7 +120,8 @@ class SqliteRepository:
         if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
             yield held
             return
-        with closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT)) as connection, connection:
+        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT)
+        with _busy_is_store_busy(), closing(connect) as connection, connection:
             yield connection
 
     @staticmethod
@@ -185,6 +187,18 @@ class SqliteRepository:
         return row is not None
 
 
+@contextmanager
+def _busy_is_store_busy() -> Iterator[None]:
+    """SQLite's "database is locked" once `BUSY_TIMEOUT` is out, as `StoreBusy`: SQLITE_BUSY and
+    its extended codes only. SQLITE_LOCKED comes from within one connection: a bug, not load."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        raise StoreBusy(f"the database stayed locked for {BUSY_TIMEOUT} s") from error
+
+
 # The write transaction each thread holds, by database file (`Repositories.writing`), the
 # file's path resolved. Every repository on that file uses it meanwhile, whoever made the
 # repository: a connection of its own would wait for the lock this very thread holds.
@@ -207,8 +221,9 @@ class Repositories(dict[str, Repository]):
     @contextmanager
     def writing(self) -> Iterator[None]:
         """One write transaction for the block, begun at once (BEGIN IMMEDIATE): other writes,
-        in this process or another on the same file, wait until it ends (reads do not), so
-        the checks run in it still hold when its write is made. An exception rolls it back."""
+        in this process or another on the same file, wait until it ends (reads only while it
+        commits), so the checks run in it still hold when its write is made. An exception
+        rolls it back."""
         _refuse_on_event_loop()
         held = _held_connections()
         if self._held_key in held:
@@ -216,12 +231,8 @@ class Repositories(dict[str, Repository]):
             return
         connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
         with closing(connect) as connection:
-            try:
+            with _busy_is_store_busy():
                 connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorname != "SQLITE_BUSY":
-                    raise
-                raise StoreBusy(f"the database stayed locked for {BUSY_TIMEOUT} s") from error
             held[self._held_key] = connection
             try:
                 yield
@@ -230,7 +241,10 @@ class Repositories(dict[str, Repository]):
                     connection.execute("ROLLBACK")
                 raise
             else:
-                connection.execute("COMMIT")
+                # COMMIT waits for readers to finish (the rollback journal): busy, nothing is
+                # written, and closing the connection rolls back.
+                with _busy_is_store_busy():
+                    connection.execute("COMMIT")
             finally:
                 del held[self._held_key]
 
