@@ -57,10 +57,15 @@ class Paused:
 
 
 @pytest.fixture
-def paused(client: TestClient) -> Callable[[str], Paused]:
+def app(client: TestClient) -> FastAPI:
+    """The client's app: its state holds the repositories (and the settings)."""
+    assert isinstance(client.app, FastAPI)
+    return client.app
+
+
+@pytest.fixture
+def paused(client: TestClient, app: FastAPI) -> Callable[[str], Paused]:
     """Pause the next call on a resource's repository, in whichever request makes it."""
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
 
     def pause(resource: str) -> Paused:
@@ -135,13 +140,11 @@ def test_a_write_waits_while_another_is_between_its_checks_and_its_write(
 
 
 def test_a_write_made_straight_to_a_repository_waits_too(
-    client: TestClient, paused: Callable[[str], Paused], pool: ThreadPoolExecutor
+    client: TestClient, app: FastAPI, paused: Callable[[str], Paused], pool: ThreadPoolExecutor
 ) -> None:
     # Code of the team's own that writes without HTTP (a job, an import) cannot slip in either.
     resource, other = RESOURCES[0], RESOURCES[-1]
     record = create(client, resource, name="Existing")
-    app = client.app
-    assert isinstance(app, FastAPI)
     referrers = app.state.repositories[other]
     stand_in = paused(resource)
     try:
@@ -157,11 +160,9 @@ def test_a_write_made_straight_to_a_repository_waits_too(
     assert second.result(PATIENCE).data == {"name": "Meanwhile"}
 
 
-def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
+def test_writing_refuses_to_run_on_the_event_loop(client: TestClient, app: FastAPI) -> None:
     # Coroutines share the loop's one thread, and so what writing() holds: two could both pass a
     # check that only one may. An `async def` endpoint gets an error, not that.
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
 
     async def write() -> None:
@@ -173,12 +174,10 @@ def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
 
 
 def test_a_write_that_waits_too_long_is_a_503_to_send_again(
-    client: TestClient, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, app: FastAPI, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Under more writes than the store takes, a write gives up after the store's timeout: a
     # problem the client may retry, not a 500 (and not a request left hanging).
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
     monkeypatch.setattr(sys.modules[type(repositories).__module__], "BUSY_TIMEOUT", 0.1)
     body = new_body(client, RESOURCES[0], name="Waited")
@@ -212,11 +211,11 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
-def test_a_write_step_ended_on_another_thread_frees_the_store(client: TestClient) -> None:
+def test_a_write_step_ended_on_another_thread_frees_the_store(
+    client: TestClient, app: FastAPI
+) -> None:
     # FastAPI runs a yield dependency's two halves on different threads: wrongly used there,
     # writing() must fail, not keep every store locked until a restart.
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
     step = repositories.writing()
     with ThreadPoolExecutor(1) as pool:

@@ -58,10 +58,15 @@ class Paused:
 
 
 @pytest.fixture
-def paused(client: TestClient) -> Callable[[str], Paused]:
+def app(client: TestClient) -> FastAPI:
+    """The client's app: its state holds the repositories (and the settings)."""
+    assert isinstance(client.app, FastAPI)
+    return client.app
+
+
+@pytest.fixture
+def paused(client: TestClient, app: FastAPI) -> Callable[[str], Paused]:
     """Pause the next call on a resource's repository, in whichever request makes it."""
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
 
     def pause(resource: str) -> Paused:
@@ -136,13 +141,11 @@ def test_a_write_waits_while_another_is_between_its_checks_and_its_write(
 
 
 def test_a_write_made_straight_to_a_repository_waits_too(
-    client: TestClient, paused: Callable[[str], Paused], pool: ThreadPoolExecutor
+    client: TestClient, app: FastAPI, paused: Callable[[str], Paused], pool: ThreadPoolExecutor
 ) -> None:
     # Code of the team's own that writes without HTTP (a job, an import) cannot slip in either.
     resource, other = RESOURCES[0], RESOURCES[-1]
     record = create(client, resource, name="Existing")
-    app = client.app
-    assert isinstance(app, FastAPI)
     referrers = app.state.repositories[other]
     stand_in = paused(resource)
     try:
@@ -158,11 +161,9 @@ def test_a_write_made_straight_to_a_repository_waits_too(
     assert second.result(PATIENCE).data == {"name": "Meanwhile"}
 
 
-def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
+def test_writing_refuses_to_run_on_the_event_loop(client: TestClient, app: FastAPI) -> None:
     # Coroutines share the loop's one thread, and so what writing() holds: two could both pass a
     # check that only one may. An `async def` endpoint gets an error, not that.
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
 
     async def write() -> None:
@@ -174,12 +175,10 @@ def test_writing_refuses_to_run_on_the_event_loop(client: TestClient) -> None:
 
 
 def test_a_write_that_waits_too_long_is_a_503_to_send_again(
-    client: TestClient, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, app: FastAPI, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Under more writes than the store takes, a write gives up after the store's timeout: a
     # problem the client may retry, not a 500 (and not a request left hanging).
-    app = client.app
-    assert isinstance(app, FastAPI)
     repositories = app.state.repositories
     monkeypatch.setattr(sys.modules[type(repositories).__module__], "BUSY_TIMEOUT", 0.1)
     body = new_body(client, RESOURCES[0], name="Waited")
@@ -214,12 +213,10 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
 
 
 def test_a_write_from_another_process_waits_too(
-    client: TestClient, paused: Callable[[str], Paused]
+    client: TestClient, app: FastAPI, paused: Callable[[str], Paused]
 ) -> None:
     # Workers of one app (uvicorn --workers) share the file: the transaction, not a lock of this
     # process, is what makes them wait. The other process asks for the write lock SQLite's way.
-    app = client.app
-    assert isinstance(app, FastAPI)
     database = app.state.settings.database_path
     resource = RESOURCES[0]
     record = create(client, resource, name="Existing")
@@ -250,12 +247,10 @@ def test_a_write_from_another_process_waits_too(
 
 
 def test_a_commit_kept_waiting_by_a_reader_is_a_503_that_stored_nothing(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With SQLite's rollback journal, COMMIT waits for open reads to end: past the timeout the
     # request is busy, like one that never began, not a 500.
-    app = client.app
-    assert isinstance(app, FastAPI)
     monkeypatch.setattr(sys.modules[type(app.state.repositories).__module__], "BUSY_TIMEOUT", 0.1)
     body = new_body(client, RESOURCES[0], name="Committed")
     reader = sqlite3.connect(app.state.settings.database_path, isolation_level=None)
@@ -272,9 +267,7 @@ def test_a_commit_kept_waiting_by_a_reader_is_a_503_that_stored_nothing(
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201
 
 
-def test_a_write_step_that_fails_leaves_nothing_written(client: TestClient) -> None:
-    app = client.app
-    assert isinstance(app, FastAPI)
+def test_a_write_step_that_fails_leaves_nothing_written(client: TestClient, app: FastAPI) -> None:
     repositories = app.state.repositories
     store = repositories[RESOURCES[0]]
     added: list[Any] = []
