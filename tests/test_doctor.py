@@ -412,3 +412,32 @@ def test_help_names_the_exit_codes() -> None:
         [sys.executable, "-m", "generator", "doctor", "--help"], capture_output=True, text=True, check=True
     )
     assert "exit codes of doctor" in result.stdout and "--online" in result.stdout
+
+
+def test_names_of_documents_are_redacted_as_scaffold_context_redacts_them(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A file named after a token (pasted as a name, or a runbook about that key) is shown redacted in
+    # `scaffold context`; doctor shows the same names: a listed one missing, one skipped, one shared number.
+    token = "ghp_" + "x7Kq2Lm9Vb00mQ7tRzx9Pw4Yc8Nd3Ha5Jf6S"
+    aws = "AKIA" + "Z3QWERTY7UIOPLKJH"
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    context = home / "context"
+    with (context / "context.yml").open("a", encoding="utf-8") as stream:
+        stream.write(f"  rotate:\n    documents: [runbooks/{token}.md]\n")
+    (context / "runbooks" / f"old-{aws}.md").symlink_to(tmp_path / "nowhere.md")
+    (context / "decisions" / f"0012-{aws}.md").write_text("# 0012. Keys\n")
+    (context / "decisions" / "0012-drop-redis.md").write_text("# 0012. Drop Redis\n")
+    code, out, err = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn"), check
+    assert token not in out + err and aws not in out + err
+    # Each problem is still said, with the name redacted as a whole (as a file name in `scaffold context`).
+    detail = check["detail"]
+    assert "names documents that are not there: [REDACTED: " in detail
+    assert "1 skipped, first: skipped [REDACTED: " in detail and "]: a broken symlink" in detail
+    assert "[REDACTED: " in detail.split("; ")[-1] and "decisions/0012-drop-redis.md share a number" in detail
+    code, out, err = cli()
+    assert token not in out + err and aws not in out + err and "names documents that are not there: [REDACTED" in out

@@ -273,7 +273,7 @@ def _build_context(
         warnings.append(f"unknown project {project!r}: no {PROJECT_FOLDER}/{project}.md ({listing})")
     warnings += cmap.misspelt_answers(task.answers, task.ranked_answers(cmap.unranked_answers))
 
-    redactor = Redactor(_redaction_cache())
+    redactor = Redactor(redaction_cache())
     shown = Shown(redactor)  # the headings and file names beside the texts, redacted too
     shown.add([task.project] if task.project else [])
     project_shown = shown(task.project) if task.project else None
@@ -518,7 +518,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     except NotText as error:
         raise UsageError(f"{path} is {error}") from None
     text = data.decode("utf-8-sig")
-    redactor = Redactor(_redaction_cache())
+    redactor = Redactor(redaction_cache())
     result = redactor.redact([Piece(rel, 1, text)])[0]
     redactor.save()
     return DocumentText(rel, result.text, result.findings, cut)
@@ -544,7 +544,7 @@ def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...
         title = sections[0].trail.split(" > ")[0] if sections else path
         documents.append(DocumentInfo(path, title, sum(section.tokens for section in sections)))
     # A secret in a title or a file name, as `build_context` redacts it (scanned once, then cached).
-    redactor = Redactor(_redaction_cache())
+    redactor = Redactor(redaction_cache())
     shown = Shown(redactor)
     shown.add(name for info in documents for name in (info.path, info.title))
     redactor.save()
@@ -589,7 +589,7 @@ def _library(knowledge: KnowledgeHome, reread: Collection[str] = ()) -> Library:
     return load_library(knowledge.context_dir, reread=reread)
 
 
-def _redaction_cache() -> Path:
+def redaction_cache() -> Path:
     from generator.context.documents import cache_root
 
     return cache_root() / "redactions.json"
@@ -599,7 +599,7 @@ def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
     """The sections' texts redacted, and their paths and headings as a result may show them."""
     from generator.context.redact import Piece, Redactor, Shown
 
-    redactor = Redactor(_redaction_cache())
+    redactor = Redactor(redaction_cache())
     shown = Shown(redactor)
     results = redactor.redact([Piece(section.path, section.line, library.read(section)) for section in sections])
     shown.add(name for section in sections for name in (section.path, section.trail))
