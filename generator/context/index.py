@@ -515,7 +515,9 @@ class SectionIndex:
         found: dict[str, set[str]] = {path: set() for path in paths}
         for word in words:
             for table, (marks, ids) in itertools.product(self._fts_tables(), _in_chunks(list(owners))):
-                query = f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})"
+                # `+rowid`: filtered as the matches come, not looked up one by one (SQLite runs the MATCH
+                # again for each id of an IN list the table is given: 5 ms against 1 ms for 300 ids).
+                query = f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND +rowid IN ({marks})"
                 rows = self.db.execute(query, (_match([word]), *ids))
                 for (row_id,) in rows:
                     found[owners[row_id]].add(word)
