@@ -274,6 +274,11 @@ def test_openapi_document_describes_every_resource(rendered: dict[str, Path], ke
         assert set(document["paths"][f"/{name}/{{{singular}_id}}"]["delete"]["responses"]) >= {"204", "404", "409"}
         for operation in operations:
             assert ("401" in operation["responses"]) == (answers["auth"] != "none")
+            # A store too busy to wait for answers 503 on any operation: clients retry what is listed.
+            busy = operation["responses"]["503"]
+            assert busy["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+            assert busy["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert "503" not in document["paths"]["/healthz"]["get"]["responses"]
     assert set(document["paths"]) == expected_paths
     assert document["components"].get("securitySchemes", {}) == SECURITY_SCHEMES[answers["auth"]]
     pagination_fields = set(document["components"]["schemas"][f"{RESOURCES[key][0][2]}Page"]["properties"])

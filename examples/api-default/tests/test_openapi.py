@@ -42,3 +42,17 @@ def test_every_error_response_is_documented_as_a_problem() -> None:
                     assert list(response["content"]) == ["application/problem+json"], (
                         f"{method.upper()} {path} {status}"
                     )
+
+
+def test_every_operation_on_the_store_documents_the_busy_503() -> None:
+    # A store too busy to wait for answers 503 with Retry-After (problems.py); clients generated
+    # from the contract retry only what it lists. The health check does not touch the store.
+    for path, operations in committed()["paths"].items():
+        if path == "/healthz":
+            continue
+        for method, operation in operations.items():
+            busy = operation["responses"].get("503")
+            assert busy is not None, f"{method.upper()} {path} does not document its 503"
+            assert busy["headers"]["Retry-After"]["schema"] == {"type": "integer"}, (
+                f"{method.upper()} {path}"
+            )

@@ -93,18 +93,30 @@ PROBLEM_DESCRIPTIONS = {
     404: "No record with this id",
     409: "Conflicts with a stored record",
     422: "Invalid parameters or body",
+    503: "The store is busy; nothing was changed: send the request again after Retry-After",
+}
+
+# Seconds a client waits before sending a request the busy store turned away again.
+RETRY_AFTER_SECONDS = 1
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again",
+        "schema": {"type": "integer"},
+    }
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the given error statuses."""
-    return {
-        status: {
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {
             "description": PROBLEM_DESCRIPTIONS[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
-    }
+        if status == HTTPStatus.SERVICE_UNAVAILABLE:
+            responses[status]["headers"] = RETRY_AFTER_HEADER
+    return responses
 
 
 def problem_response(
@@ -172,7 +184,10 @@ async def _on_busy(request: Request, exc: Exception) -> ProblemResponse:
     logger.warning("store busy on %s %s: %s", request.method, request.url.path, exc)
     detail = "Other writes are keeping the store busy; send the request again shortly."
     return problem_response(
-        request, HTTPStatus.SERVICE_UNAVAILABLE, detail, headers={"Retry-After": "1"}
+        request,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        detail,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
