@@ -362,21 +362,20 @@ def _home(config: settings.Settings) -> DoctorCheck:
         )
     if problems:
         details, fixes = zip(*problems, strict=True)
-        return DoctorCheck(name, "warn", "; ".join((detail, *_redacted(details))), "; ".join(fixes), required=True)
+        return DoctorCheck(
+            name, "warn", "; ".join((detail, *_names_redacted(details))), "; ".join(fixes), required=True
+        )
     return DoctorCheck(name, "ok", detail, required=True)
 
 
-def _redacted(details: tuple[str, ...]) -> list[str]:
+def _names_redacted(details: tuple[str, ...]) -> list[str]:
     """`details` (they name documents) with secrets redacted as `scaffold context` redacts file names:
     a file named after a token is shown there as `[REDACTED: ...]`, and doctor's output is pasted
-    into issues and chats as readily."""
-    from generator.context.api import redaction_cache
-    from generator.context.redact import Redactor, Shown
+    into issues and chats as readily. The cache is read, not written: doctor changes nothing."""
+    from generator.context.documents import redaction_cache
+    from generator.context.redact import names_shown
 
-    redactor = Redactor(redaction_cache())
-    shown = Shown(redactor)
-    shown.add(details)
-    redactor.save()
+    shown = names_shown(details, redaction_cache(), save=False)
     return [shown(detail) for detail in details]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -364,11 +365,26 @@ def test_an_unwritable_folder_warns(cli: Cli, tmp_path: Path, monkeypatch: pytes
     assert check["status"] == "warn" and f"cannot write in {blocker}" in check["detail"]
 
 
-def test_doctor_changes_nothing_on_disk(cli: Cli, isolated_user_state: Path) -> None:
+def test_doctor_changes_nothing_on_disk(
+    cli: Cli, isolated_user_state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = tree_snapshot(isolated_user_state)
     cli()
     cli("--json")
     assert tree_snapshot(isolated_user_state) == before
+
+    # A home with warnings to redact: their names are scanned for secrets, and the redaction
+    # cache read, never written (nor its folders made).
+    home = tmp_path / "home"
+    shutil.copytree(REPO_ROOT / "context", home / "context")
+    with (home / "context" / "context.yml").open("a", encoding="utf-8") as stream:
+        stream.write("  rotate:\n    documents: [runbooks/rotate-the-db-password-Xk29fQ7pLm.md]\n")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    state, knowledge = tree_snapshot(isolated_user_state), tree_snapshot(home)
+    code, out, _ = cli("--json")
+    assert checks_of(out)["knowledge home"]["status"] == "warn"
+    cli()
+    assert tree_snapshot(isolated_user_state) == state and tree_snapshot(home) == knowledge
 
 
 @pytest.fixture
@@ -430,14 +446,18 @@ def test_names_of_documents_are_redacted_as_scaffold_context_redacts_them(
     (context / "runbooks" / f"old-{aws}.md").symlink_to(tmp_path / "nowhere.md")
     (context / "decisions" / f"0012-{aws}.md").write_text("# 0012. Keys\n")
     (context / "decisions" / "0012-drop-redis.md").write_text("# 0012. Drop Redis\n")
+    stripe = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    (context / "runbooks" / f"refunds-{stripe}.md").write_text("# Refunds\n\n" + "word " * 250_000)  # over 1 MB
     code, out, err = cli("--json")
     check = checks_of(out)["knowledge home"]
     assert (code, check["status"]) == (ExitCode.OK, "warn"), check
-    assert token not in out + err and aws not in out + err
+    assert token not in out + err and aws not in out + err and stripe not in out + err
+    assert "1 cut short, first: [REDACTED: " in check["detail"]
     # Each problem is still said, with the name redacted as a whole (as a file name in `scaffold context`).
     detail = check["detail"]
     assert "names documents that are not there: [REDACTED: " in detail
     assert "1 skipped, first: skipped [REDACTED: " in detail and "]: a broken symlink" in detail
     assert "[REDACTED: " in detail.split("; ")[-1] and "decisions/0012-drop-redis.md share a number" in detail
     code, out, err = cli()
-    assert token not in out + err and aws not in out + err and "names documents that are not there: [REDACTED" in out
+    assert "names documents that are not there: [REDACTED" in out
+    assert token not in out + err and aws not in out + err and stripe not in out + err

@@ -142,7 +142,7 @@ class Tools:
 
     def redact(self, value: Any) -> Any:
         """`value` (JSON-like) with likely secrets in every string not already `Clean` replaced."""
-        from generator.context.documents import cache_root
+        from generator.context.documents import redaction_cache
         from generator.context.redact import Piece, Redactor
 
         found: list[str] = []
@@ -152,7 +152,7 @@ class Tools:
         texts = list(dict.fromkeys(found))
         # A fresh Redactor each time: it starts from what the core's calls have just saved (the
         # file is parsed once per process), where a long-lived one would write back a stale cache.
-        redactor = Redactor(cache_root() / "redactions.json")
+        redactor = Redactor(redaction_cache())
         results = redactor.redact([Piece("<answer>", 1, text) for text in texts])
         redactor.save()
         replaced = {text: result.text for text, result in zip(texts, results, strict=True)}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from generator.context.documents import redaction_cache
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
 from generator.errors import (
     DocumentChangedError,
@@ -535,7 +536,7 @@ class DocumentInfo:
 
 def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...]:
     """Every markdown document of the home that selection indexes, by path."""
-    from generator.context.redact import Redactor, Shown
+    from generator.context.redact import names_shown
 
     library = _library(_home(home))
     documents = []
@@ -544,10 +545,7 @@ def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...
         title = sections[0].trail.split(" > ")[0] if sections else path
         documents.append(DocumentInfo(path, title, sum(section.tokens for section in sections)))
     # A secret in a title or a file name, as `build_context` redacts it (scanned once, then cached).
-    redactor = Redactor(redaction_cache())
-    shown = Shown(redactor)
-    shown.add(name for info in documents for name in (info.path, info.title))
-    redactor.save()
+    shown = names_shown((name for info in documents for name in (info.path, info.title)), redaction_cache())
     return tuple(DocumentInfo(shown.own(info.path), shown.own(info.title), info.tokens) for info in documents)
 
 
@@ -587,12 +585,6 @@ def _library(knowledge: KnowledgeHome, reread: Collection[str] = ()) -> Library:
     from generator.context.documents import load_library
 
     return load_library(knowledge.context_dir, reread=reread)
-
-
-def redaction_cache() -> Path:
-    from generator.context.documents import cache_root
-
-    return cache_root() / "redactions.json"
 
 
 def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:

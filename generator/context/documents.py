@@ -205,6 +205,11 @@ def cache_root() -> Path:
     return user_cache_dir() / "context-index"
 
 
+def redaction_cache() -> Path:
+    """Where redaction results are cached: every text scanned once, by its digest (`redact._Cache`)."""
+    return cache_root() / "redactions.json"
+
+
 def index_path(root: Path) -> Path:
     """The SQLite database that indexes the home whose context/ folder is `root`."""
     return cache_root() / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.sqlite3"

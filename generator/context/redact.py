@@ -342,6 +342,18 @@ class Shown:
         return [Finding(NAMES, 0, kind) for kind in kinds]
 
 
+def names_shown(names: Iterable[str], cache_file: Path | None, *, save: bool = True) -> Shown:
+    """A `Shown` for names alone (titles, file names, messages that name files): each scanned on
+    its own, as `build_context` scans the names beside its texts, through the cache in `cache_file`,
+    which `save` keeps (a check that must write nothing, `scaffold doctor`, reads it only)."""
+    redactor = Redactor(cache_file)
+    shown = Shown(redactor)
+    shown.add(names)
+    if save:
+        redactor.save()
+    return shown
+
+
 def _replace(line: str, spans: list[Span]) -> str:
     whole = [span for span in spans if span[2] == -1]
     if whole:

@@ -351,10 +351,10 @@ def redact_request(system: list[dict[str, Any]], user: str) -> tuple[list[dict[s
     files, a repair call's attempts and check output) is redacted here, the last step before the
     network. Redaction is deterministic, so the system prompt stays byte-identical for the cache.
     """
-    from generator.context.documents import cache_root
+    from generator.context.documents import redaction_cache
     from generator.context.redact import Piece, Redactor
 
-    redactor = Redactor(cache_root() / "redactions.json")
+    redactor = Redactor(redaction_cache())
     pieces = [Piece("<system>", 1, str(block["text"])) for block in system] + [Piece("<request>", 1, user)]
     *blocks, message = redactor.redact(pieces)
     redactor.save()
