@@ -118,8 +118,8 @@ def crud_router(resource: Resource[FieldsT, ReadT, PageT]) -> APIRouter:
     router = APIRouter(
         prefix=f"/{name}",
         tags=[name],
-        # Every operation reads or writes the store, which may be too busy to wait for: a 503.
         dependencies=[Depends(require_api_key)],
+        # Every operation reads or writes the store, which may be too busy to wait for: a 503.
         responses=problem_responses(401, 422, 503),
     )
 
