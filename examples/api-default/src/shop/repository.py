@@ -83,6 +83,11 @@ def _refuse_on_event_loop() -> None:
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
+# FastAPI runs a yield dependency's two halves on different threads: `writing()` held there ends
+# on another thread than the one that began it. That fails, and frees the store.
+ENDED_ELSEWHERE = "writing() ended on another thread than it began (sync code only)"
+
+
 class StoreLock:
     """The lock every store of an app shares (`Repositories`).
 
@@ -110,7 +115,7 @@ class StoreLock:
         if self._owner != threading.get_ident():
             self._owner, self._depth = None, 0
             self._lock.release()
-            raise RuntimeError("writing() ended on another thread than it began (sync code only)")
+            raise RuntimeError(ENDED_ELSEWHERE)
         self._depth -= 1
         if self._depth == 0:
             self._owner = None

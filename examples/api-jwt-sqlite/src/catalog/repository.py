@@ -87,6 +87,11 @@ def _refuse_on_event_loop() -> None:
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
+# FastAPI runs a yield dependency's two halves on different threads: `writing()` held there ends
+# on another thread than the one that began it. That fails, and frees the store.
+ENDED_ELSEWHERE = "writing() ended on another thread than it began (sync code only)"
+
+
 class SqliteRepository:
     """One table per resource in a SQLite file, each record a JSON document.
 
@@ -229,13 +234,20 @@ class Repositories(dict[str, Repository]):
         if self._held_key in held:
             yield
             return
-        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        began = threading.get_ident()
+        # Not bound to this thread, so that a block ended on another (ENDED_ELSEWHERE) can still
+        # roll back and close: the thread that began it no longer uses it then.
+        connect = sqlite3.connect(
+            self._path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+        )
         with closing(connect) as connection:
             with _busy_is_store_busy():
                 connection.execute("BEGIN IMMEDIATE")
             held[self._held_key] = connection
             try:
                 yield
+                if threading.get_ident() != began:
+                    raise RuntimeError(ENDED_ELSEWHERE)
             except BaseException:
                 if connection.in_transaction:  # SQLite may have rolled back already (a full disk)
                     connection.execute("ROLLBACK")
