@@ -450,6 +450,7 @@ def _checkers() -> list[DoctorCheck]:
 def _ai_settings(config: settings.Settings) -> DoctorCheck:
     try:
         timeout, retries, stream = config.timeout(), config.retries(), config.stream()
+        model, escalation = config.main_model, config.escalation
     except UsageError as error:
         return DoctorCheck(
             "AI settings", "warn", f"{error}: the fill step refuses to start", "fix it (docs/configuration.md)"
@@ -458,7 +459,7 @@ def _ai_settings(config: settings.Settings) -> DoctorCheck:
     return DoctorCheck(
         "AI settings",
         "ok",
-        f"model {config.main_model} ({config.model.origin}), escalation {config.escalation} "
+        f"model {model} ({config.model.origin}), escalation {escalation} "
         f"({config.escalation_model.origin}), {timeout:g} s per request, {retries} retries, {answers}",
     )
 
@@ -501,7 +502,11 @@ def _api(config: settings.Settings) -> DoctorCheck:
         return DoctorCheck("API", "warn", "not checked: the Anthropic SDK is not installed", AI.command)
     from generator.fill.client import probe
 
-    endpoint, error = probe(config.key, config.main_model, PROBE_TIMEOUT)
+    try:
+        model = config.main_model
+    except UsageError:
+        return DoctorCheck("API", "warn", "not checked: the model setting must be fixed first (see 'AI settings')")
+    endpoint, error = probe(config.key, model, PROBE_TIMEOUT)
     if error is not None:
         return DoctorCheck(
             "API",
@@ -509,4 +514,4 @@ def _api(config: settings.Settings) -> DoctorCheck:
             f"{endpoint} did not answer as it should: {error}; fills keep the templates' fallbacks until it does",
             "check the key, the model name, ANTHROPIC_BASE_URL, and the network or proxy (HTTPS_PROXY)",
         )
-    return DoctorCheck("API", "ok", f"{endpoint} answered (a token count with {config.main_model}, free)")
+    return DoctorCheck("API", "ok", f"{endpoint} answered (a token count with {model}, free)")

@@ -167,11 +167,11 @@ class Settings:
 
     @property
     def main_model(self) -> str:
-        return self.model.value or DEFAULT_MODEL
+        return _model_name(MODEL, self.model, DEFAULT_MODEL)
 
     @property
     def escalation(self) -> str:
-        return self.escalation_model.value or DEFAULT_ESCALATION_MODEL
+        return _model_name(ESCALATION_MODEL, self.escalation_model, DEFAULT_ESCALATION_MODEL)
 
     @property
     def verify_command(self) -> str | None:
@@ -221,9 +221,39 @@ class Settings:
             return default
         value = parse(resolved.value.strip())
         if value is None:
-            where = f"${setting.env}" if resolved.origin == "env" else f"{setting.config_key} in the user config"
-            raise UsageError(f"{where} must be {wanted}, not {resolved.value!r}")
+            if looks_like_a_key(resolved.value):
+                raise UsageError(_misplaced_key(setting, resolved, wanted))
+            raise UsageError(f"{_where(setting, resolved)} must be {wanted}, not {resolved.value!r}")
         return value
+
+
+def looks_like_a_key(value: str) -> bool:
+    """Whether `value` looks like an API key (Anthropic's start `sk-ant-`, others `sk-`): no model name,
+    number or path does, so one found in another setting was pasted there, and must not be shown."""
+    return value.strip().startswith("sk-")
+
+
+def _model_name(setting: Setting, resolved: Resolved, default: str) -> str:
+    """The model a setting names; a key pasted there is refused without being shown, as a model's name
+    is printed in every summary and recorded in the project's .scaffold/fills.yml."""
+    value = resolved.value or default
+    if looks_like_a_key(value):
+        raise UsageError(_misplaced_key(setting, resolved, f"a model name such as {default}"))
+    return value
+
+
+def _misplaced_key(setting: Setting, resolved: Resolved, wanted: str) -> str:
+    return (
+        f"{_where(setting, resolved)} looks like an API key, not {wanted}: set the key as ${API_KEY.env} "
+        f"or {API_KEY.config_key} in the user config, and {setting.config_key} to {wanted}"
+    )
+
+
+def _where(setting: Setting, resolved: Resolved) -> str:
+    """Where a resolved value came from, as the user would look for it."""
+    if resolved.origin == "flag":
+        return f"--{setting.config_key.replace('_', '-')}"
+    return f"${setting.env}" if resolved.origin == "env" else f"{setting.config_key} in the user config"
 
 
 def user_config_dir() -> Path:

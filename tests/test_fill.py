@@ -761,6 +761,24 @@ def test_settings_from_the_user_config_and_bad_values(
             assert f"${name} must be" in capsys.readouterr().err
 
 
+def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
+    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A model's name is printed in every summary and recorded in .scaffold/fills.yml; a key pasted
+    # there (or into a number's setting, whose error quotes the value) must not be.
+    key = "sk-ant-api03-" + "Qx7Lm2Vb9Rt4Yk8Np3Hd6Wc1Zf5Gj0Sa"
+    for name in ("SCAFFOLD_MODEL", "SCAFFOLD_ESCALATION_MODEL", "SCAFFOLD_AI_TIMEOUT"):
+        with monkeypatch.context() as patch:
+            patch.setenv(name, key)
+            assert main(["fill", str(project)]) == 2
+            out, err = capsys.readouterr()
+            assert f"${name} looks like an API key" in err and key not in out + err
+    assert main(["fill", str(project), "--model", key]) == 2
+    out, err = capsys.readouterr()
+    assert "--model looks like an API key" in err and key not in out + err
+    assert fake.requests == [] and not (project / RECORD_FILE).exists()
+
+
 def test_unknown_model_skips_the_same_model_repair(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
