@@ -339,10 +339,9 @@ def _home(config: settings.Settings) -> DoctorCheck:
     # Each problem found, so that one does not hide another.
     problems: list[tuple[str, str]] = []
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         problems.append(
             (
-                f"{MAP_FILE} names documents that are not there: {shown}",
+                f"{MAP_FILE} names documents that are not there: {_first(missing, ', ')}",
                 f"add them under {knowledge.context_dir}, or remove them from {cmap.path}",
             )
         )
@@ -356,7 +355,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
         more = f" ({len(shared) - 1} more number{'s' * (len(shared) > 2)} shared)" if len(shared) > 1 else ""
         problems.append(
             (
-                f'{" and ".join(paths)} share a number, so "{reference}" refers to neither{more}',
+                f'{_first(paths, " and ")} share a number, so "{reference}" refers to neither{more}',
                 "renumber all but one (git mv) to a free number, and update the references to them",
             )
         )
@@ -366,6 +365,12 @@ def _home(config: settings.Settings) -> DoctorCheck:
             name, "warn", "; ".join((detail, *_names_redacted(details))), "; ".join(fixes), required=True
         )
     return DoctorCheck(name, "ok", detail, required=True)
+
+
+def _first(names: list[str], separator: str, shown: int = 5) -> str:
+    """`names` joined, the first `shown` of them: a home of thousands of files gives one line, not a page."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return separator.join(names[:shown]) + more
 
 
 def _names_redacted(details: tuple[str, ...]) -> list[str]:

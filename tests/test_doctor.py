@@ -254,6 +254,59 @@ def test_decisions_sharing_a_number_after_a_merge_warn(
     assert checks_of(out)["knowledge home"]["status"] == "ok"
 
 
+def test_a_key_pasted_as_the_model_is_a_warning_that_does_not_show_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-ant-api03-" + "Qx7Lm2Vb9Rt4Yk8Np3Hd6Wc1Zf5Gj0Sa"
+    monkeypatch.setenv("SCAFFOLD_MODEL", key)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    code, out, err = cli("--json", "--online")
+    checks = checks_of(out)
+    assert checks["AI settings"]["status"] == "warn"
+    assert "$SCAFFOLD_MODEL looks like an API key" in checks["AI settings"]["detail"]
+    assert checks["API"]["detail"].startswith("not checked: the model setting")
+    assert key not in out + err
+    code, out, err = cli()
+    assert key not in out + err
+
+
+def test_a_broken_context_map_quoting_a_secret_is_reported_redacted(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The error quotes the home's own words (here a name pasted from a token); it is printed by
+    # doctor and by every `scaffold context`, and pasted into issues and CI logs.
+    token = "ghp_" + "x7Kq2Lm9Vb00mQ7tRzx9Pw4Yc8Nd3Ha5Jf6S"
+    home = tmp_path / "home"
+    shutil.copytree(REPO_ROOT / "context", home / "context")
+    with (home / "context" / "context.yml").open("a", encoding="utf-8") as stream:
+        stream.write(f"  rotate:\n    documents: ['runbooks/{token}.txt']\n")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    code, out, err = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.USAGE, "fail")
+    assert "kinds.rotate.documents[0]: '[REDACTED: " in check["detail"] and token not in out + err
+    assert "must be a markdown file" in check["detail"]
+    assert main(["context", "rotate the deploy key"]) == ExitCode.USAGE
+    out, err = capsys.readouterr()
+    assert "kinds.rotate.documents[0]: '[REDACTED: " in err and token not in out + err
+
+
+def test_many_documents_sharing_a_number_are_named_five_at_a_time(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A migration that numbered every decision 0001 gives thousands: one line names the first five.
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    for letter in "abcdefg":
+        (home / "context" / "decisions" / f"0040-{letter}.md").write_text(f"# 0040. {letter}\n")
+    code, out, _ = cli("--json")
+    detail = checks_of(out)["knowledge home"]["detail"]
+    first = " and ".join(f"decisions/0040-{letter}.md" for letter in "abcde")
+    assert f'{first} and 2 more share a number, so "ADR 40" refers to neither' in detail
+    assert "0040-f.md" not in detail
+
+
 def test_a_document_scaffold_context_cannot_read_is_reported(
     cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -178,6 +178,27 @@ def test_a_value_only_a_sections_text_names_as_a_secret_leaves_its_heading_too(
     assert "VPN admin > Admin password ([REDACTED: Secret Keyword]) until Friday" in [hit.heading for hit in hits]
 
 
+def test_a_name_its_own_text_redacts_is_redacted_where_another_documents_reason_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The neighbour joins as "related to the best document (PATH)": that path is the best
+    # document's, and is shown as its own lines show it, whatever the line is about.
+    admin = "# 0012. VPN admin account\n\nThe office network.\n\n    password: Winter2024Temp9\n\nSee ADR 0013.\n"
+    guest = "# 0013. VPN guest account\n\nThe VPN guest account for visitors of the office network.\n"
+    root = make_home(
+        tmp_path / "home",
+        {"context/decisions/0012-vpn-admin-Winter2024Temp9.md": admin, "context/decisions/0013-vpn-guest.md": guest},
+    )
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    for flags in ([], ["--json"], ["--explain"]):
+        assert main(["context", *flags, "vpn admin account for the office network"]) == 0
+        out, err = capsys.readouterr()
+        assert "Winter2024Temp9" not in out + err, flags
+    result = build_context("vpn admin account for the office network")
+    [guest_reason] = [document.reason for document in result.documents if document.path.endswith("0013-vpn-guest.md")]
+    assert "related to the best document (decisions/0012-vpn-admin-[REDACTED: Secret Keyword].md)" in guest_reason
+
+
 def test_a_task_secret_is_not_quoted_by_ranking_and_a_project_named_by_one_is_redacted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -275,8 +275,9 @@ class Shown:
     was added, and with every value found in an added name replaced, and those given to `also`
     (the task's: ranking reasons quote its words lowercased), and for a string about one document
     those its texts gave away (`document`: `## Admin password (Winter2024Temp9)` over
-    `password: Winter2024Temp9`). A value found in one document's text does not spread to other
-    names: a false positive there (`password: "architecture"`) would rename `architecture.md`.
+    `password: Winter2024Temp9`); another such document's path in it goes as that document's own
+    name does. A value found in one document's text does not spread to other names: a false
+    positive there (`password: "architecture"`) would rename `architecture.md`.
     """
 
     def __init__(self, redactor: Redactor) -> None:
@@ -320,6 +321,16 @@ class Shown:
         return self._own.get(name, name)
 
     def __call__(self, text: str, document: str | None = None) -> str:
+        named = [path for path in self._by_document if path != document and path in text]
+        if named:
+            # A string about one document that names another ("related to the best document
+            # (PATH)"): that name is shown as its own document's lines show it.
+            split = re.compile("|".join(map(re.escape, sorted(named, key=len, reverse=True))))
+            parts = split.split(text)
+            shown = [self(parts[0], document)]
+            for name, part in zip(split.findall(text), parts[1:], strict=True):
+                shown += [self(name, name), self(part, document)]
+            return "".join(shown)
         text = self._replace(self._own.get(text, text), None, self.values)
         if document is not None and document in self._by_document:
             text = self._replace(text, document, self._by_document[document])
