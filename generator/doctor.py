@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import __version__, settings
-from generator.errors import ExternalToolError, ScaffoldError, UsageError, did_you_mean
+from generator.errors import ContextMapError, ExternalToolError, ScaffoldError, UsageError, did_you_mean
 from generator.plumbing import gitutil
 from generator.results import DoctorCheck, DoctorReport, Fault
 
@@ -295,6 +295,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
     from generator.context.home import resolve_home
     from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
+    from generator.context.redact import redacted_messages
     from generator.context.sections import read_document, scan_files
 
     name = "knowledge home"
@@ -303,7 +304,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
         cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
         fix = _setting_fix(config.home, settings.HOME)
-        if "context.yml" in str(error):
+        if isinstance(error, ContextMapError):
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)
     entries, skipped = scan_files(knowledge.context_dir)
@@ -341,7 +342,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
     if missing:
         problems.append(
             (
-                f"{MAP_FILE} names documents that are not there: {_first(missing, ', ')}",
+                f"{MAP_FILE} names documents that are not there: {_listed(missing, ', ')}",
                 f"add them under {knowledge.context_dir}, or remove them from {cmap.path}",
             )
         )
@@ -355,33 +356,26 @@ def _home(config: settings.Settings) -> DoctorCheck:
         more = f" ({len(shared) - 1} more number{'s' * (len(shared) > 2)} shared)" if len(shared) > 1 else ""
         problems.append(
             (
-                f'{_first(paths, " and ")} share a number, so "{reference}" refers to neither{more}',
+                f'{_listed(paths, " and ")} share a number, so "{reference}" refers to neither{more}',
                 "renumber all but one (git mv) to a free number, and update the references to them",
             )
         )
     if problems:
         details, fixes = zip(*problems, strict=True)
-        return DoctorCheck(
-            name, "warn", "; ".join((detail, *_names_redacted(details))), "; ".join(fixes), required=True
-        )
+        # They name documents: a file named after a token is shown redacted, as `scaffold context` shows it.
+        shown = redacted_messages(list(details))
+        return DoctorCheck(name, "warn", "; ".join((detail, *shown)), "; ".join(fixes), required=True)
     return DoctorCheck(name, "ok", detail, required=True)
 
 
-def _first(names: list[str], separator: str, shown: int = 5) -> str:
-    """`names` joined, the first `shown` of them: a home of thousands of files gives one line, not a page."""
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return separator.join(names[:shown]) + more
+# Names a warning lists at most: a home of thousands of files gives one line, not a page.
+LISTED = 5
 
 
-def _names_redacted(details: tuple[str, ...]) -> list[str]:
-    """`details` (they name documents) with secrets redacted as `scaffold context` redacts file names:
-    a file named after a token is shown there as `[REDACTED: ...]`, and doctor's output is pasted
-    into issues and chats as readily. The cache is read, not written: doctor changes nothing."""
-    from generator.context.documents import redaction_cache
-    from generator.context.redact import names_shown
-
-    shown = names_shown(details, redaction_cache(), save=False)
-    return [shown(detail) for detail in details]
+def _listed(names: list[str], separator: str) -> str:
+    """`names` joined, the first `LISTED` of them, and how many more."""
+    more = f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
+    return separator.join(names[:LISTED]) + more
 
 
 _ORIGINS = {"flag": "--home", "env": "SCAFFOLD_HOME", "config": "'home' in the user config"}
@@ -454,6 +448,7 @@ def _checkers() -> list[DoctorCheck]:
 
 def _ai_settings(config: settings.Settings) -> DoctorCheck:
     try:
+        config.check_ai()  # as the fill step does before it asks anything
         timeout, retries, stream = config.timeout(), config.retries(), config.stream()
         model, escalation = config.main_model, config.escalation
     except UsageError as error:
@@ -510,7 +505,7 @@ def _api(config: settings.Settings) -> DoctorCheck:
     try:
         model = config.main_model
     except UsageError:
-        return DoctorCheck("API", "warn", "not checked: the model setting must be fixed first (see 'AI settings')")
+        return DoctorCheck("API", "warn", "not checked: the model setting is wrong", "fix it (see 'AI settings')")
     endpoint, error = probe(config.key, model, PROBE_TIMEOUT)
     if error is not None:
         return DoctorCheck(

@@ -336,7 +336,7 @@ def _run_fill(
     key = config.key or ""
     # Every setting is checked before the question: a bad one must not surface after the user said yes.
     require(AI, "the AI fill step")
-    client_options(config, key)  # built again below, with the answer's estimate for its deadline
+    config.check_ai()
     gate = verify.gate_for(plan.project, request.verify_command or config.verify_command) if request.verify else None
     gate_off: GateOff | None = None if gate else ("no-command" if request.verify else "not-asked")
     if not fresh:

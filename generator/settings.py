@@ -60,6 +60,17 @@ class Setting:
             return Resolved(str(value), "config")
         return Resolved(default(), "default")
 
+    def where(self, resolved: Resolved) -> str:
+        """Where `resolved` (this setting's value) came from, as the user would look for it; a flag is
+        also what a library caller passed (`fill_project(model=...)`)."""
+        if resolved.origin == "flag":
+            return f"--{self.config_key.replace('_', '-')}"
+        if resolved.origin == "env":
+            return f"${self.env}"
+        if resolved.origin == "config":
+            return f"{self.config_key} in the user config"
+        return "the default"
+
 
 TEMPLATES = Setting("SCAFFOLD_TEMPLATES", "templates")
 HOME = Setting("SCAFFOLD_HOME", "home")
@@ -189,9 +200,17 @@ class Settings:
         if not raw:
             return None
         if any(char.isspace() for char in raw):
-            where = f"${API_KEY.env}" if self.api_key.origin == "env" else f"{API_KEY.config_key} in the user config"
+            where = API_KEY.where(self.api_key)
             raise UsageError(f"the API key in {where} contains white space; set it to the key alone")
         return raw
+
+    def check_ai(self) -> None:
+        """Every setting of the fill step read, so that a bad one fails before anything is asked or sent."""
+        self.timeout()
+        self.retries()
+        self.stream()
+        self.max_region_bytes()
+        _models = (self.main_model, self.escalation)
 
     def timeout(self, needed: float = 0.0) -> float:
         """The deadline of one AI call: the user's (SCAFFOLD_AI_TIMEOUT), else the default, or `needed`
@@ -223,13 +242,14 @@ class Settings:
         if value is None:
             if looks_like_a_key(resolved.value):
                 raise UsageError(_misplaced_key(setting, resolved, wanted))
-            raise UsageError(f"{_where(setting, resolved)} must be {wanted}, not {resolved.value!r}")
+            raise UsageError(f"{setting.where(resolved)} must be {wanted}, not {resolved.value!r}")
         return value
 
 
 def looks_like_a_key(value: str) -> bool:
-    """Whether `value` looks like an API key (Anthropic's start `sk-ant-`, others `sk-`): no model name,
-    number or path does, so one found in another setting was pasted there, and must not be shown."""
+    """Whether `value` looks like an API key: Anthropic's start `sk-ant-`, others' `sk-`. Taken to be no
+    model's name (a gateway behind ANTHROPIC_BASE_URL could name one so, and would be refused), nor a
+    number or a switch: one found there was pasted in the wrong place, and must not be shown."""
     return value.strip().startswith("sk-")
 
 
@@ -243,17 +263,11 @@ def _model_name(setting: Setting, resolved: Resolved, default: str) -> str:
 
 
 def _misplaced_key(setting: Setting, resolved: Resolved, wanted: str) -> str:
+    where = setting.where(resolved)
     return (
-        f"{_where(setting, resolved)} looks like an API key, not {wanted}: set the key as ${API_KEY.env} "
-        f"or {API_KEY.config_key} in the user config, and {setting.config_key} to {wanted}"
+        f"{where} looks like an API key, not {wanted}: move the key to ${API_KEY.env} "
+        f"(or {API_KEY.config_key} in the user config) and correct {where}"
     )
-
-
-def _where(setting: Setting, resolved: Resolved) -> str:
-    """Where a resolved value came from, as the user would look for it."""
-    if resolved.origin == "flag":
-        return f"--{setting.config_key.replace('_', '-')}"
-    return f"${setting.env}" if resolved.origin == "env" else f"{setting.config_key} in the user config"
 
 
 def user_config_dir() -> Path:

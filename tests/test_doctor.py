@@ -262,12 +262,12 @@ def test_a_key_pasted_as_the_model_is_a_warning_that_does_not_show_it(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     code, out, err = cli("--json", "--online")
     checks = checks_of(out)
-    assert checks["AI settings"]["status"] == "warn"
+    assert code == ExitCode.OK and checks["AI settings"]["status"] == "warn"
     assert "$SCAFFOLD_MODEL looks like an API key" in checks["AI settings"]["detail"]
     assert checks["API"]["detail"].startswith("not checked: the model setting")
     assert key not in out + err
     code, out, err = cli()
-    assert key not in out + err
+    assert code == ExitCode.OK and key not in out + err
 
 
 def test_a_broken_context_map_quoting_a_secret_is_reported_redacted(

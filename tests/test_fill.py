@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from generator.cli import main
+from generator.errors import UsageError
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
 from generator.pipeline import FillRequest, fill_project
@@ -762,7 +763,11 @@ def test_settings_from_the_user_config_and_bad_values(
 
 
 def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
-    project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path,
+    fake: FakeAnthropic,
+    isolated_user_state: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # A model's name is printed in every summary and recorded in .scaffold/fills.yml; a key pasted
     # there (or into a number's setting, whose error quotes the value) must not be.
@@ -777,6 +782,21 @@ def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
     out, err = capsys.readouterr()
     assert "--model looks like an API key" in err and key not in out + err
     assert fake.requests == [] and not (project / RECORD_FILE).exists()
+
+    # Refused before the question, not after a yes: the escalation model too, set in the user config.
+    config = isolated_user_state / "config.yml"
+    config.write_text(f"escalation_model: {key}\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    offers: list[FillOffer] = []
+
+    class Accepts(SilentReporter):
+        def confirm_fill(self, offer: FillOffer) -> bool:
+            offers.append(offer)
+            return True
+
+    with pytest.raises(UsageError, match="escalation_model in the user config looks like an API key") as refused:
+        fill_project(project, request=FillRequest(confirm=True), reporter=Accepts())
+    assert offers == [] and key not in str(refused.value) and fake.requests == []
 
 
 def test_unknown_model_skips_the_same_model_repair(

@@ -16,7 +16,7 @@ from generator.context import secret_rules as rules
 from generator.context import secret_values
 from generator.context.api import build_context, search_knowledge
 from generator.context.assemble import PREAMBLE
-from generator.context.redact import Piece, Redactor
+from generator.context.redact import Piece, Redactor, Shown
 from generator.context.tokens import estimate_tokens
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, asked_for, requested, tagged, valid_reply
@@ -197,6 +197,23 @@ def test_a_name_its_own_text_redacts_is_redacted_where_another_documents_reason_
     result = build_context("vpn admin account for the office network")
     [guest_reason] = [document.reason for document in result.documents if document.path.endswith("0013-vpn-guest.md")]
     assert "related to the best document (decisions/0012-vpn-admin-[REDACTED: Secret Keyword].md)" in guest_reason
+
+
+def test_a_name_that_names_another_document_keeps_what_its_own_scan_found() -> None:
+    # Splitting a string around another document's path must not lose the string's own findings
+    # (a whole line, a value too short to replace elsewhere), nor take a longer path for a shorter.
+    shown = Shown(Redactor())
+    name = "decisions/0012-vpn.md: -----BEGIN RSA PRIVATE KEY-----"
+    shown.add([name])
+    shown.document("decisions/0012-vpn.md", [("Winter2024Temp9", rules.KEYWORD)])
+    assert "PRIVATE KEY-----" not in shown(name, "decisions/0013-other.md")
+    shown.document("archive/decisions/0012-vpn-Summer2023Temp8.md", [("Summer2023Temp8", rules.KEYWORD)])
+    shown.document("decisions/0012-vpn-Summer2023Temp8.md", [("Autumn2022Temp7", rules.KEYWORD)])
+    shorter = shown("related to the best document (archive/decisions/0012-vpn-Summer2023Temp8.md)")
+    assert shorter == "related to the best document (archive/decisions/0012-vpn-[REDACTED: Secret Keyword].md)"
+    admin = "decisions/0012-vpn-Winter2024Temp9.md"
+    shown.document(admin, [("Winter2024Temp9", rules.KEYWORD)])
+    assert shown(f"see {admin}", "decisions/0013-other.md") == "see decisions/0012-vpn-[REDACTED: Secret Keyword].md"
 
 
 def test_a_task_secret_is_not_quoted_by_ranking_and_a_project_named_by_one_is_redacted(

@@ -305,17 +305,6 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     return parse_map(text, path)
 
 
-def _redacted(message: str) -> str:
-    """A message about context.yml with what looks like a secret redacted, as file names are wherever
-    `scaffold context` shows them: it quotes the home's own words (a document's name, a kind's, a key),
-    and goes to terminals, doctor's report and CI logs. Read from the redaction cache, never saved
-    to it (doctor changes nothing); only a broken map pays for the scan."""
-    from generator.context.documents import redaction_cache
-    from generator.context.redact import names_shown
-
-    return names_shown([message], redaction_cache(), save=False)(message)
-
-
 def parse_map(text: str, path: Path) -> ContextMap:
     """Validate the text of a context.yml (`path` is only used in messages)."""
     import yaml
@@ -338,7 +327,11 @@ class _Validator:
 
     def fail(self, node: Any, where: str, message: str) -> ContextMapError:
         line = node.start_mark.line + 1 if node is not None else 1
-        return ContextMapError(_redacted(f"{self.path}:{line}: {where}: {message}"))
+        from generator.context.redact import redacted_messages
+
+        # The one error that quotes the map's own words (names, keys); the others quote none.
+        [shown] = redacted_messages([f"{self.path}:{line}: {where}: {message}"])
+        return ContextMapError(shown)
 
     def mapping(self, node: Any, where: str, allowed: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
         import yaml

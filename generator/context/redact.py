@@ -321,17 +321,23 @@ class Shown:
         return self._own.get(name, name)
 
     def __call__(self, text: str, document: str | None = None) -> str:
-        named = [path for path in self._by_document if path != document and path in text]
-        if named:
-            # A string about one document that names another ("related to the best document
-            # (PATH)"): that name is shown as its own document's lines show it.
-            split = re.compile("|".join(map(re.escape, sorted(named, key=len, reverse=True))))
-            parts = split.split(text)
-            shown = [self(parts[0], document)]
-            for name, part in zip(split.findall(text), parts[1:], strict=True):
-                shown += [self(name, name), self(part, document)]
-            return "".join(shown)
-        text = self._replace(self._own.get(text, text), None, self.values)
+        text = self._own.get(text, text)
+        named = [path for path, values in self._by_document.items() if values and path != document and path in text]
+        if not named:
+            return self._shown(text, document)
+        # A string about one document that names another ("related to the best document (PATH)"),
+        # whose texts gave values away: that name is shown as its own document's lines show it.
+        # Found leftmost, so `archive/decisions/x.md` is not cut to `decisions/x.md`; the longest
+        # first where one path begins another.
+        split = re.compile("|".join(map(re.escape, sorted(named, key=len, reverse=True))))
+        parts = split.split(text)
+        shown = [self._shown(parts[0], document)]
+        for name, part in zip(split.findall(text), parts[1:], strict=True):
+            shown += [self._shown(name, name), self._shown(part, document)]
+        return "".join(shown)
+
+    def _shown(self, text: str, document: str | None) -> str:
+        text = self._replace(text, None, self.values)
         if document is not None and document in self._by_document:
             text = self._replace(text, document, self._by_document[document])
         return text
@@ -363,6 +369,17 @@ def names_shown(names: Iterable[str], cache_file: Path | None, *, save: bool = T
     if save:
         redactor.save()
     return shown
+
+
+def redacted_messages(messages: Sequence[str]) -> list[str]:
+    """Messages that quote a home's own words (a document's name, a kind's, a key of context.yml),
+    redacted as `scaffold context` redacts file names: they go to terminals, doctor's report and CI
+    logs. The redaction cache is read, never saved: doctor changes nothing, and only a home with
+    something to say pays for the scan."""
+    from generator.context.documents import redaction_cache
+
+    shown = names_shown(messages, redaction_cache(), save=False)
+    return [shown(message) for message in messages]
 
 
 def _replace(line: str, spans: list[Span]) -> str:
