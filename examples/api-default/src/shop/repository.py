@@ -84,8 +84,13 @@ def _refuse_on_event_loop() -> None:
 
 
 # FastAPI runs a yield dependency's two halves on different threads: `writing()` held there ends
-# on another thread than the one that began it. That fails, and frees the store.
-ENDED_ELSEWHERE = "writing() ended on another thread than it began (sync code only)"
+# on another thread than the one that began it. That fails, and frees the store; what other
+# requests did meanwhile on the thread that began it went through the block too (and, on
+# SQLite, is rolled back with it).
+_ENDED_ELSEWHERE = (
+    "Repositories.writing() ended on another thread than it began, and was undone: hold it in "
+    "a def endpoint's body, not in a yield dependency"
+)
 
 
 class StoreLock:
@@ -115,7 +120,7 @@ class StoreLock:
         if self._owner != threading.get_ident():
             self._owner, self._depth = None, 0
             self._lock.release()
-            raise RuntimeError(ENDED_ELSEWHERE)
+            raise RuntimeError(_ENDED_ELSEWHERE)
         self._depth -= 1
         if self._depth == 0:
             self._owner = None
