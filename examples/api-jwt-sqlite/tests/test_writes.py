@@ -212,27 +212,6 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
-def test_a_write_step_ended_on_another_thread_fails_and_frees_the_store(
-    client: TestClient, app: FastAPI
-) -> None:
-    # FastAPI runs a yield dependency's two halves on different threads: wrongly used there,
-    # writing() must fail, not keep every store locked until a restart.
-    repositories = app.state.repositories
-    step = repositories.writing()
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(step.__enter__).result(PATIENCE)
-        pool.submit(repositories[RESOURCES[0]].add, {"name": "Inside"}).result(PATIENCE)
-
-    with pytest.raises(RuntimeError, match="another thread"):
-        step.__exit__(None, None, None)
-
-    with ThreadPoolExecutor(1) as pool:
-        later = pool.submit(create, client, RESOURCES[0], name="Later")
-        assert not held_back(later), "the store stayed locked"
-    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
-    assert [item["name"] for item in listed] == ["Later"], "the step's write was not rolled back"
-
-
 def test_a_write_from_another_process_waits_too(
     client: TestClient, app: FastAPI, paused: Callable[[str], Paused]
 ) -> None:

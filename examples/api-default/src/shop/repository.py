@@ -84,12 +84,11 @@ def _refuse_on_event_loop() -> None:
 
 
 # FastAPI runs a yield dependency's two halves on different threads: `writing()` held there ends
-# on another thread than the one that began it. That fails, and frees the store; what other
-# requests did meanwhile on the thread that began it went through the block too (and, on
-# SQLite, is rolled back with it).
+# on another thread than the one that began it. That fails, and frees the store; other requests
+# run meanwhile on the thread that began it went through the lock as if inside the block.
 _ENDED_ELSEWHERE = (
-    "Repositories.writing() ended on another thread than it began, and was undone: hold it in "
-    "a def endpoint's body, not in a yield dependency"
+    "Repositories.writing() ended on another thread than it began: hold it in a def "
+    "endpoint's body, not in a yield dependency"
 )
 
 

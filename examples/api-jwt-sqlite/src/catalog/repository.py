@@ -87,16 +87,6 @@ def _refuse_on_event_loop() -> None:
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
-# FastAPI runs a yield dependency's two halves on different threads: `writing()` held there ends
-# on another thread than the one that began it. That fails, and frees the store; what other
-# requests did meanwhile on the thread that began it went through the block too (and, on
-# SQLite, is rolled back with it).
-_ENDED_ELSEWHERE = (
-    "Repositories.writing() ended on another thread than it began, and was undone: hold it in "
-    "a def endpoint's body, not in a yield dependency"
-)
-
-
 class SqliteRepository:
     """One table per resource in a SQLite file, each record a JSON document.
 
@@ -233,27 +223,20 @@ class Repositories(dict[str, Repository]):
         """One write transaction for the block, begun at once (BEGIN IMMEDIATE): other writes,
         in this process or another on the same file, wait until it ends (reads only while it
         commits), so the checks run in it still hold when its write is made. An exception
-        rolls it back; so does ending it on another thread than it began (a yield dependency),
-        which raises `RuntimeError` unless an exception is on its way already."""
+        rolls it back. The connection belongs to the thread that began the block, which must
+        end it: see the module docstring."""
         _refuse_on_event_loop()
         held = _held_connections()
         if self._held_key in held:
             yield
             return
-        began = threading.get_ident()
-        # Not bound to this thread, so that a block ended on another (_ENDED_ELSEWHERE) can still
-        # roll back and close it.
-        connect = sqlite3.connect(
-            self._path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-        )
+        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
         with closing(connect) as connection:
             with _busy_is_store_busy():
                 connection.execute("BEGIN IMMEDIATE")
             held[self._held_key] = connection
             try:
                 yield
-                if threading.get_ident() != began:
-                    raise RuntimeError(_ENDED_ELSEWHERE)
             except BaseException:
                 if connection.in_transaction:  # SQLite may have rolled back already (a full disk)
                     connection.execute("ROLLBACK")
