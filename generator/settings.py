@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -246,11 +247,16 @@ class Settings:
         return value
 
 
+# An API key anywhere in a value: Anthropic's start `sk-ant-`, others' `sk-`, pasted alone, in
+# quotes (Docker's --env-file keeps them), after `Bearer ` or as `ANTHROPIC_API_KEY=sk-...`.
+_KEY = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}")
+
+
 def looks_like_a_key(value: str) -> bool:
-    """Whether `value` looks like an API key: Anthropic's start `sk-ant-`, others' `sk-`. Taken to be no
-    model's name (a gateway behind ANTHROPIC_BASE_URL could name one so, and would be refused), nor a
-    number or a switch: one found there was pasted in the wrong place, and must not be shown."""
-    return value.strip().startswith("sk-")
+    """Whether `value` holds what looks like an API key. Taken to be in no model's name (a gateway
+    behind ANTHROPIC_BASE_URL could name one so, and would be refused), nor in a number or a
+    switch: one found there was pasted in the wrong place, and must not be shown."""
+    return _KEY.search(value) is not None
 
 
 def _model_name(setting: Setting, resolved: Resolved, default: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generator import __version__, settings
 from generator.cli import main
@@ -289,6 +290,14 @@ def test_a_broken_context_map_quoting_a_secret_is_reported_redacted(
     assert main(["context", "rotate the deploy key"]) == ExitCode.USAGE
     out, err = capsys.readouterr()
     assert "kinds.rotate.documents[0]: '[REDACTED: " in err and token not in out + err
+
+    # PyYAML's own loader (no libyaml here) quotes the text in its errors.
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    with (home / "context" / "context.yml").open("a", encoding="utf-8") as stream:
+        stream.write(f"extra: *{token}\n")
+    assert main(["context", "rotate the deploy key"]) == ExitCode.USAGE
+    out, err = capsys.readouterr()
+    assert "invalid YAML: found undefined alias '[REDACTED: " in err and token not in out + err
 
 
 def test_many_documents_sharing_a_number_are_named_five_at_a_time(

@@ -772,9 +772,15 @@ def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
     # A model's name is printed in every summary and recorded in .scaffold/fills.yml; a key pasted
     # there (or into a number's setting, whose error quotes the value) must not be.
     key = "sk-ant-api03-" + "Qx7Lm2Vb9Rt4Yk8Np3Hd6Wc1Zf5Gj0Sa"
-    for name in ("SCAFFOLD_MODEL", "SCAFFOLD_ESCALATION_MODEL", "SCAFFOLD_AI_TIMEOUT"):
+    # Alone, or as Docker's --env-file keeps it (quoted), or copied with what came before it.
+    for name, value in [
+        ("SCAFFOLD_MODEL", key),
+        ("SCAFFOLD_ESCALATION_MODEL", f"'{key}'"),
+        ("SCAFFOLD_AI_TIMEOUT", f"ANTHROPIC_API_KEY={key}"),
+        ("SCAFFOLD_MODEL", f"Bearer {key}"),
+    ]:
         with monkeypatch.context() as patch:
-            patch.setenv(name, key)
+            patch.setenv(name, value)
             assert main(["fill", str(project)]) == 2
             out, err = capsys.readouterr()
             assert f"${name} looks like an API key" in err and key not in out + err

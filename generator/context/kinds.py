@@ -305,6 +305,13 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     return parse_map(text, path)
 
 
+def _redacted(message: str) -> str:
+    """A message about the map, redacted (`redact.redacted_messages`); imported only for a broken map."""
+    from generator.context.redact import redacted_messages
+
+    return redacted_messages([message])[0]
+
+
 def parse_map(text: str, path: Path) -> ContextMap:
     """Validate the text of a context.yml (`path` is only used in messages)."""
     import yaml
@@ -315,9 +322,10 @@ def parse_map(text: str, path: Path) -> ContextMap:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ContextMapError(f"{where}: invalid YAML: {error.problem or error}") from None
+        # PyYAML's own loader quotes the text (an undefined alias, a tag), libyaml's does not.
+        raise ContextMapError(_redacted(f"{where}: invalid YAML: {error.problem or error}")) from None
     except yaml.YAMLError as error:
-        raise ContextMapError(f"{path}: invalid YAML: {error}") from None
+        raise ContextMapError(_redacted(f"{path}: invalid YAML: {error}")) from None
     return _Validator(path).document(root)
 
 
@@ -327,11 +335,9 @@ class _Validator:
 
     def fail(self, node: Any, where: str, message: str) -> ContextMapError:
         line = node.start_mark.line + 1 if node is not None else 1
-        from generator.context.redact import redacted_messages
-
-        # The one error that quotes the map's own words (names, keys); the others quote none.
-        [shown] = redacted_messages([f"{self.path}:{line}: {where}: {message}"])
-        return ContextMapError(shown)
+        # It quotes the map's own words (names, keys): redacted. The map's other errors give only
+        # the file's path and a fixed text.
+        return ContextMapError(_redacted(f"{self.path}:{line}: {where}: {message}"))
 
     def mapping(self, node: Any, where: str, allowed: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
         import yaml

@@ -287,6 +287,7 @@ class Shown:
         self._found: dict[str, str] = {}
         self._by_document: dict[str, dict[str, str]] = {}
         self._patterns: dict[str | None, re.Pattern[str]] = {}
+        self._documents_named: re.Pattern[str] | None = None  # the paths of `_by_document` with values
 
     def add(self, names: Iterable[str]) -> None:
         fresh = [name for name in dict.fromkeys(names) if name and name not in self._own]
@@ -315,6 +316,7 @@ class Shown:
     def document(self, path: str, values: Iterable[tuple[str, str]]) -> None:
         self._by_document.setdefault(path, {}).update(values)
         self._patterns.pop(path, None)
+        self._documents_named = None
 
     def own(self, name: str) -> str:
         """`name` as its own scan redacted it (names not added come back as they are)."""
@@ -322,7 +324,11 @@ class Shown:
 
     def __call__(self, text: str, document: str | None = None) -> str:
         text = self._own.get(text, text)
-        named = [path for path, values in self._by_document.items() if values and path != document and path in text]
+        if self._documents_named is None:
+            # One pattern for every call: a result of thousands of sections asks this of each name.
+            paths = sorted((path for path, values in self._by_document.items() if values), key=len, reverse=True)
+            self._documents_named = re.compile("|".join(map(re.escape, paths)) if paths else r"(?!)")
+        named = set(self._documents_named.findall(text)) - {document}
         if not named:
             return self._shown(text, document)
         # A string about one document that names another ("related to the best document (PATH)"),
