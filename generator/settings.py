@@ -243,13 +243,22 @@ class Settings:
         if value is None:
             if looks_like_a_key(resolved.value):
                 raise UsageError(_misplaced_key(setting, resolved, wanted))
-            raise UsageError(f"{setting.where(resolved)} must be {wanted}, not {resolved.value!r}")
+            given = repr(resolved.value) if len(resolved.value) <= QUOTED_AT_MOST else "what is set there"
+            raise UsageError(f"{setting.where(resolved)} must be {wanted}, not {given}")
         return value
 
 
-# An API key anywhere in a value: Anthropic's start `sk-ant-`, others' `sk-`, pasted alone, in
-# quotes (Docker's --env-file keeps them), after `Bearer ` or as `ANTHROPIC_API_KEY=sk-...`.
-_KEY = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}")
+# An API key anywhere in a value: Anthropic's start `sk-ant-` (found even glued to a model's name),
+# others' `sk-` and then a run mixing capitals and digits, as keys do and a model's alias
+# (`gateway/sk-translation-model`) does not; pasted alone, in quotes (Docker's --env-file keeps
+# them), after `Bearer ` or as `ANTHROPIC_API_KEY=sk-...`.
+_KEY = re.compile(
+    r"sk-ant-[A-Za-z0-9_\-]{16,}"
+    r"|(?<![A-Za-z0-9])sk-(?=[A-Za-z0-9_\-]*[A-Z])(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}"
+)
+# The longest bad value an error quotes: `ten`, `600s` or `yes please` help the user; a long one
+# may be a token of some other kind pasted in the wrong place.
+QUOTED_AT_MOST = 24
 
 
 def looks_like_a_key(value: str) -> bool:

@@ -275,3 +275,12 @@ def test_malformed_weights_and_ranking(tmp_path: Path, text: str, line: int, mes
         load_map(path)
     assert str(caught.value).startswith(f"{path}:{line}:")
     assert message in str(caught.value)
+
+
+def test_a_map_nested_too_deep_is_an_error_naming_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import yaml
+
+    # PyYAML's own loader (where libyaml is missing) recurses once per level.
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    with pytest.raises(ContextMapError, match=r"context\.yml: invalid YAML: nested too deep"):
+        parse_map("version: 1\nkinds: " + "[" * 3000 + "\n", tmp_path / "context.yml")

@@ -20,6 +20,7 @@ from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
 from generator.pipeline import FillRequest, fill_project
 from generator.results import FillOffer, SilentReporter
+from generator.settings import Settings
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
 from tests.fillfakes import (
     KEY,
@@ -788,6 +789,14 @@ def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
     out, err = capsys.readouterr()
     assert "--model looks like an API key" in err and key not in out + err
     assert fake.requests == [] and not (project / RECORD_FILE).exists()
+    # A token of another kind is not quoted by a number's error; a gateway's alias is a model.
+    google = "AIza" + "SyD3x9Kq2Lm7Vb4Rt8Yk1Np6Hd0Wc5Zf2Gj"
+    with monkeypatch.context() as patch:
+        patch.setenv("SCAFFOLD_AI_RETRIES", google)
+        assert main(["fill", str(project)]) == 2
+        out, err = capsys.readouterr()
+        assert "$SCAFFOLD_AI_RETRIES must be" in err and google not in out + err
+    assert Settings.load().with_flags(model="gateway/sk-translation-model").main_model == "gateway/sk-translation-model"
 
     # Refused before the question, not after a yes: the escalation model too, set in the user config.
     config = isolated_user_state / "config.yml"

@@ -320,6 +320,8 @@ def _build_context(
         for pick, result in zip(fresh, results, strict=True):
             redacted[pick.section.key] = result
             shown.document(pick.section.path, result.values)
+        # Every document's values first, then the names: a name may show another document's path.
+        for pick, result in zip(fresh, results, strict=True):
             actual = estimate_tokens(render_block(*shown_names(pick.section), result.text))
             grew = grew or actual > cost(pick)
             true_cost[pick.section.key] = actual

@@ -326,6 +326,8 @@ def parse_map(text: str, path: Path) -> ContextMap:
         raise ContextMapError(_redacted(f"{where}: invalid YAML: {error.problem or error}")) from None
     except yaml.YAMLError as error:
         raise ContextMapError(_redacted(f"{path}: invalid YAML: {error}")) from None
+    except RecursionError:  # PyYAML's own loader recurses once per level of nesting
+        raise ContextMapError(f"{path}: invalid YAML: nested too deep") from None
     return _Validator(path).document(root)
 
 

@@ -314,9 +314,12 @@ class Shown:
         self._patterns.clear()
 
     def document(self, path: str, values: Iterable[tuple[str, str]]) -> None:
-        self._by_document.setdefault(path, {}).update(values)
+        known = self._by_document.setdefault(path, {})
+        had_values = bool(known)
+        known.update(values)
         self._patterns.pop(path, None)
-        self._documents_named = None
+        if known and not had_values:
+            self._documents_named = None  # a path to look for in names: compiled again when next asked
 
     def own(self, name: str) -> str:
         """`name` as its own scan redacted it (names not added come back as they are)."""
