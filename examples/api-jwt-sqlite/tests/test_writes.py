@@ -8,6 +8,7 @@ read of its repository, and another write must wait for it.
 """
 
 import asyncio
+import gc
 import sqlite3
 import subprocess
 import sys
@@ -210,6 +211,28 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
     assert all(item["name"] != "Waited" for item in listed)  # it did nothing
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
+
+
+def test_a_write_step_ended_on_another_thread_fails_and_is_undone_once_freed(
+    client: TestClient, app: FastAPI
+) -> None:
+    # FastAPI runs a yield dependency's two halves on different threads: wrongly used there,
+    # writing() fails at its end (the connection is the beginning thread's), and its
+    # transaction, with what was written in it, goes when Python frees the connection.
+    repositories = app.state.repositories
+    step = repositories.writing()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(step.__enter__).result(PATIENCE)
+        pool.submit(repositories[RESOURCES[0]].add, {"name": "Inside"}).result(PATIENCE)
+
+    with pytest.raises(sqlite3.ProgrammingError, match="same thread"):
+        step.__exit__(None, None, None)
+    del step
+    gc.collect()
+
+    record = create(client, RESOURCES[0], name="Later")
+    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
+    assert [item["id"] for item in listed] == [record["id"]], "the step's write was kept"
 
 
 def test_a_write_from_another_process_waits_too(
