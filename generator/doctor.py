@@ -449,18 +449,17 @@ def _checkers() -> list[DoctorCheck]:
 def _ai_settings(config: settings.Settings) -> DoctorCheck:
     try:
         config.check_ai()  # as the fill step does before it asks anything
-        timeout, retries, stream = config.timeout(), config.retries(), config.stream()
-        model, escalation = config.main_model, config.escalation
     except UsageError as error:
         return DoctorCheck(
             "AI settings", "warn", f"{error}: the fill step refuses to start", "fix it (docs/configuration.md)"
         )
-    answers = "streamed answers" if stream else "whole answers (no streaming)"
+    answers = "streamed answers" if config.stream() else "whole answers (no streaming)"
     return DoctorCheck(
         "AI settings",
         "ok",
-        f"model {model} ({config.model.origin}), escalation {escalation} "
-        f"({config.escalation_model.origin}), {timeout:g} s per request, {retries} retries, {answers}",
+        f"model {config.main_model} ({config.model.origin}), escalation {config.escalation} "
+        f"({config.escalation_model.origin}), {config.timeout():g} s per request, {config.retries()} retries, "
+        f"{answers}",
     )
 
 

@@ -243,7 +243,7 @@ class Settings:
         if value is None:
             if looks_like_a_key(resolved.value):
                 raise UsageError(_misplaced_key(setting, resolved, wanted))
-            given = repr(resolved.value) if len(resolved.value) <= QUOTED_AT_MOST else "what is set there"
+            given = repr(resolved.value) if len(resolved.value) <= _QUOTED_AT_MOST else "what is set there"
             raise UsageError(f"{setting.where(resolved)} must be {wanted}, not {given}")
         return value
 
@@ -258,7 +258,7 @@ _KEY = re.compile(
 )
 # The longest bad value an error quotes: `ten`, `600s` or `yes please` help the user; a long one
 # may be a token of some other kind pasted in the wrong place.
-QUOTED_AT_MOST = 24
+_QUOTED_AT_MOST = 24
 
 
 def looks_like_a_key(value: str) -> bool:
