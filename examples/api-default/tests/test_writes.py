@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -211,15 +212,23 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
+def begun_on_another_thread(app: FastAPI) -> AbstractContextManager[Any]:
+    """`writing()` begun on a thread of its own, with a record written in it: FastAPI runs a
+    yield dependency's two halves on different threads, so one wrongly holding it ends it on
+    another, as the caller then does."""
+    repositories = app.state.repositories
+    step: AbstractContextManager[Any] = repositories.writing()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(step.__enter__).result(PATIENCE)
+        pool.submit(repositories[RESOURCES[0]].add, {"name": "Inside"}).result(PATIENCE)
+    return step
+
+
 def test_a_write_step_ended_on_another_thread_frees_the_store(
     client: TestClient, app: FastAPI
 ) -> None:
-    # FastAPI runs a yield dependency's two halves on different threads: wrongly used there,
-    # writing() must fail, not keep every store locked until a restart.
-    repositories = app.state.repositories
-    step = repositories.writing()
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(step.__enter__).result(PATIENCE)
+    # It must fail, not keep every store locked until a restart.
+    step = begun_on_another_thread(app)
 
     with pytest.raises(RuntimeError, match="another thread"):
         step.__exit__(None, None, None)

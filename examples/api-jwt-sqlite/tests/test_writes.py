@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -213,17 +214,24 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
-def test_a_write_step_ended_on_another_thread_fails_and_is_undone_once_freed(
-    client: TestClient, app: FastAPI
-) -> None:
-    # FastAPI runs a yield dependency's two halves on different threads: wrongly used there,
-    # writing() fails at its end (the connection is the beginning thread's), and its
-    # transaction, with what was written in it, goes when Python frees the connection.
+def begun_on_another_thread(app: FastAPI) -> AbstractContextManager[Any]:
+    """`writing()` begun on a thread of its own, with a record written in it: FastAPI runs a
+    yield dependency's two halves on different threads, so one wrongly holding it ends it on
+    another, as the caller then does."""
     repositories = app.state.repositories
-    step = repositories.writing()
+    step: AbstractContextManager[Any] = repositories.writing()
     with ThreadPoolExecutor(1) as pool:
         pool.submit(step.__enter__).result(PATIENCE)
         pool.submit(repositories[RESOURCES[0]].add, {"name": "Inside"}).result(PATIENCE)
+    return step
+
+
+def test_a_write_step_ended_on_another_thread_fails_and_is_undone_once_freed(
+    client: TestClient, app: FastAPI
+) -> None:
+    # It fails at its end (the connection is the beginning thread's), and its transaction, with
+    # what was written in it, goes when Python frees the connection.
+    step = begun_on_another_thread(app)
 
     with pytest.raises(sqlite3.ProgrammingError, match="same thread"):
         step.__exit__(None, None, None)
