@@ -8,6 +8,7 @@ read of its repository, and another write must wait for it.
 """
 
 import asyncio
+import contextvars
 import gc
 import sqlite3
 import subprocess
@@ -19,9 +20,10 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
+from catalog.repository import serving_a_request
 from tests.factories import create, new_body
 
 RESOURCES = [
@@ -214,10 +216,96 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     assert client.post(f"/{RESOURCES[0]}", json=body).status_code == 201  # and may be sent again
 
 
+def a_request() -> contextvars.Context:
+    """What FastAPI copies into each thread it runs one request's code in (app.py marks every
+    request): run a call as that request's with `a_request().copy().run`."""
+    with serving_a_request():
+        return contextvars.copy_context()
+
+
+def on_a_thread_of_its_own(request: contextvars.Context, call: Callable[[], Any]) -> Any:
+    """`call` as the request's, on a new thread: FastAPI runs a request's sync dependencies, its
+    endpoint and the end of a yield dependency on threads of its pool, not always the same."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(request.copy().run, call).result(PATIENCE)
+
+
+def test_a_request_holds_a_write_step_over_its_threads(
+    client: TestClient, app: FastAPI, pool: ThreadPoolExecutor
+) -> None:
+    # A yield dependency may hold writing() around the endpoint: the step is the request's, begun
+    # on one thread, written in on another, ended on a third, and other writes wait for it.
+    repositories = app.state.repositories
+    store, other = repositories[RESOURCES[0]], repositories[RESOURCES[-1]]
+    request, step = a_request(), repositories.writing()
+    on_a_thread_of_its_own(request, step.__enter__)
+    try:
+        inside = on_a_thread_of_its_own(request, lambda: store.add({"name": "Inside"}))
+        meanwhile = pool.submit(other.add, {"name": "Meanwhile"})
+        waited = held_back(meanwhile)
+    finally:
+        on_a_thread_of_its_own(request, lambda: step.__exit__(None, None, None))
+
+    assert waited, "a write ran while a request held its write step"
+    assert meanwhile.result(PATIENCE).data == {"name": "Meanwhile"}
+    assert store.get(inside.id) == inside
+
+
+def test_another_request_on_the_thread_that_began_a_step_waits_for_it(
+    client: TestClient, app: FastAPI
+) -> None:
+    # Thread pools reuse threads: a request run on the thread that began another's step meanwhile
+    # is not that step's, and must wait for it like any other (on SQLite, not write into its transaction and be rolled back with it).
+    repositories = app.state.repositories
+    store, other = repositories[RESOURCES[0]], repositories[RESOURCES[-1]]
+    first, second, step = a_request(), a_request(), repositories.writing()
+    with ThreadPoolExecutor(1) as beginning:
+        beginning.submit(first.copy().run, step.__enter__).result(PATIENCE)
+        inside = on_a_thread_of_its_own(first, lambda: store.add({"name": "Inside"}))
+        meanwhile = beginning.submit(second.copy().run, other.add, {"name": "Meanwhile"})
+        waited = held_back(meanwhile)
+        failure = ValueError("the first request fails after its write")
+        on_a_thread_of_its_own(first, lambda: step.__exit__(ValueError, failure, None))
+        kept = meanwhile.result(PATIENCE)
+
+    assert waited, "a request went through another's write step"
+    assert other.get(kept.id) == kept
+    assert store.get(inside.id) is None, "the failed step's write was kept"
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["succeeds", "fails"])
+def test_a_yield_dependency_may_hold_a_write_step(
+    client: TestClient, app: FastAPI, fails: bool
+) -> None:
+    # The way to make several writes one step: scope="function" ends it before the response is
+    # sent, so the client learns how it ended (a failure rolls back every write).
+    repositories = app.state.repositories
+    store = repositories[RESOURCES[0]]
+
+    def one_step() -> Iterator[None]:
+        with repositories.writing():
+            yield
+
+    @app.post("/two-records", status_code=204, dependencies=[Depends(one_step, scope="function")])
+    def two_records() -> None:
+        store.add({"name": "First"})
+        if fails:
+            raise RuntimeError("the second record cannot be made")
+        store.add({"name": "Second"})
+
+    failing = TestClient(app, raise_server_exceptions=False)
+    assert failing.post("/two-records").status_code == (500 if fails else 204)
+
+    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
+    names = [item["name"] for item in listed]
+    assert names == ([] if fails else ["First", "Second"])
+    assert create(client, RESOURCES[-1], name="Afterwards")["name"] == "Afterwards"  # nothing held
+
+
 def begun_on_another_thread(app: FastAPI) -> AbstractContextManager[Any]:
-    """`writing()` begun on a thread of its own, with a record written in it: FastAPI runs a
-    yield dependency's two halves on different threads, so one wrongly holding it ends it on
-    another, as the caller then does."""
+    """`writing()` begun outside any request on a thread of its own, with a record written in
+    it: code of the team's own (a job) that hands the block to another thread to end, as the
+    caller then does. Outside a request the step is its thread's."""
     repositories = app.state.repositories
     step: AbstractContextManager[Any] = repositories.writing()
     with ThreadPoolExecutor(1) as pool:

@@ -5,14 +5,18 @@ a field to a model needs no migration.
 
 Every write the routers make runs inside `Repositories.writing()` with the rule checks
 before it: two requests cannot both pass a check that only one may (two records with one
-name, an order stored for a customer being deleted). `writing()` belongs to one thread in
-sync code, a `def` endpoint's body or a job's thread: not an `async def` endpoint, nor a
-yield dependency (FastAPI enters and leaves those on different threads).
+name, an order stored for a customer being deleted). `writing()` is for sync code: a `def`
+endpoint's body, a sync yield dependency around one, a job's thread; not an `async def`
+endpoint. A block belongs to the HTTP request that began it (app.py marks each one with
+`serving_a_request`), over every thread FastAPI runs that request's code in; outside a
+request, to its thread.
 """
 
 import asyncio
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -73,9 +77,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Whose a write step is: FastAPI runs one request's sync dependencies, its endpoint and the end
+# of a yield dependency on threads of its pool, one after another and not always the same, and
+# runs other requests meanwhile on those threads. Keyed by thread, a step held by a yield
+# dependency would end on another thread than its own, and another request on its thread would
+# go through it. Each thread FastAPI runs a request's code in gets a copy of this mark.
+_request: ContextVar[object | None] = ContextVar("request", default=None)
+
+
+@contextmanager
+def serving_a_request() -> Iterator[None]:
+    """Mark what runs in the block as one request's: its write steps are its own. app.py's
+    middleware enters it for every HTTP request."""
+    mark = _request.set(object())
+    try:
+        yield
+    finally:
+        _request.reset(mark)
+
+
+def _holder() -> object:
+    """Whose a write step begun here is: the request being served, else this thread."""
+    request = _request.get()
+    return threading.get_ident() if request is None else request
+
+
 def _refuse_on_event_loop() -> None:
-    """`writing()` holds a thread's lock: coroutines on the event loop's one thread
-    would share it (and pass a check only one may), and a wait would stall the loop."""
+    """`writing()` waits for the store, which on the event loop would stall every request it
+    serves; and coroutines run outside a request would share their thread's step."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -83,47 +112,63 @@ def _refuse_on_event_loop() -> None:
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
-# FastAPI runs a yield dependency's two halves on different threads: `writing()` held there ends
-# on another thread than the one that began it. That fails, and frees the store; other requests
-# run meanwhile on the thread that began it went through the lock as if inside the block.
+# Outside a request, a block belongs to its thread: code of the team's own that ends it on
+# another thread fails, and frees the store.
 _ENDED_ELSEWHERE = (
-    "Repositories.writing() ended on another thread than it began: hold it in a def "
-    "endpoint's body, not in a yield dependency"
+    "Repositories.writing() ended on another thread than it began, outside a request: "
+    "begin and end it on one thread"
 )
 
 
 class StoreLock:
     """The lock every store of an app shares (`Repositories`).
 
-    Reentrant, as the calls made inside `writing()` take it again. Waiting longer than
-    `BUSY_TIMEOUT` is `StoreBusy`, not a hang. A block ended on another thread than the one
-    that began it (a yield dependency) releases it with an error: kept, the lock would stop
-    every store until a restart.
+    Held by a request, or a thread outside one (`_holder`), and reentrant for it, as the calls
+    made inside `writing()` take it again. Waiting longer than `BUSY_TIMEOUT` is `StoreBusy`,
+    not a hang. A thread's block ended on another thread releases it with an error: kept, the
+    lock would stop every store until a restart.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._owner: int | None = None  # only the holder sets it, so a thread reads its own
+        self._books = threading.Lock()  # guards the three below, never held while waiting
+        self._holder: object | None = None
         self._depth = 0
+        # Holders whose block another thread ended while they were nested inside it, and how
+        # many levels each has yet to leave: those exits must not release a later holder's lock.
+        self._cut_short: dict[object, int] = {}
 
     def __enter__(self) -> None:
-        me = threading.get_ident()
-        if self._owner == me:
-            self._depth += 1
-            return
+        me = _holder()
+        with self._books:
+            if self._holder == me:
+                self._depth += 1
+                return
         if not self._lock.acquire(timeout=BUSY_TIMEOUT):
             raise StoreBusy(f"the store stayed locked for {BUSY_TIMEOUT} s")
-        self._owner, self._depth = me, 1
+        with self._books:
+            self._holder, self._depth = me, 1
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._owner != threading.get_ident():
-            self._owner, self._depth = None, 0
+        me = _holder()
+        with self._books:
+            if self._holder == me:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._holder = None
+                    self._lock.release()
+                return
+            left = self._cut_short.pop(me, 0)
+            if left > 1:
+                self._cut_short[me] = left - 1
+            if left or self._holder is None:  # its block was ended for it, or none was begun
+                raise RuntimeError(_ENDED_ELSEWHERE)
+            cut, nested = self._holder, self._depth - 1
+            if nested:
+                self._cut_short[cut] = self._cut_short.get(cut, 0) + nested
+            self._holder, self._depth = None, 0
             self._lock.release()
-            raise RuntimeError(_ENDED_ELSEWHERE)
-        self._depth -= 1
-        if self._depth == 0:
-            self._owner = None
-            self._lock.release()
+        raise RuntimeError(_ENDED_ELSEWHERE)
 
 
 class MemoryRepository:

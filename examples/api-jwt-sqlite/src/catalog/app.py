@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalog import __version__
 from catalog.problems import (
@@ -15,6 +16,7 @@ from catalog.problems import (
 )
 from catalog.repository import (
     open_repositories,
+    serving_a_request,
 )
 from catalog.routers import (
     RESOURCES,
@@ -55,6 +57,22 @@ class Api(FastAPI):
         return self.openapi_schema
 
 
+class OneRequestOneWriter:
+    """Marks each HTTP request (`repository.serving_a_request`): a write step a request begins,
+    in a yield dependency or its endpoint, is then its own over every thread FastAPI runs its
+    code in, and other requests wait for it, whichever thread they run on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with serving_a_request():
+            await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; settings are read from the environment at startup unless given."""
 
@@ -73,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
+    app.add_middleware(OneRequestOneWriter)
     install_problem_handlers(app)
     for router in resource_routers():
         app.include_router(router)

@@ -5,9 +5,11 @@ a field to a model needs no migration; SQLite keeps each record as a JSON docume
 
 Every write the routers make runs inside `Repositories.writing()` with the rule checks
 before it: two requests cannot both pass a check that only one may (two records with one
-name, an order stored for a customer being deleted). `writing()` belongs to one thread in
-sync code, a `def` endpoint's body or a job's thread: not an `async def` endpoint, nor a
-yield dependency (FastAPI enters and leaves those on different threads).
+name, an order stored for a customer being deleted). `writing()` is for sync code: a `def`
+endpoint's body, a sync yield dependency around one, a job's thread; not an `async def`
+endpoint. A block belongs to the HTTP request that began it (app.py marks each one with
+`serving_a_request`), over every thread FastAPI runs that request's code in; outside a
+request, to its thread.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,9 +80,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Whose a write step is: FastAPI runs one request's sync dependencies, its endpoint and the end
+# of a yield dependency on threads of its pool, one after another and not always the same, and
+# runs other requests meanwhile on those threads. Keyed by thread, a step held by a yield
+# dependency would end on another thread than its own, and another request on its thread would
+# go through it. Each thread FastAPI runs a request's code in gets a copy of this mark.
+_request: ContextVar[object | None] = ContextVar("request", default=None)
+
+
+@contextmanager
+def serving_a_request() -> Iterator[None]:
+    """Mark what runs in the block as one request's: its write steps are its own. app.py's
+    middleware enters it for every HTTP request."""
+    mark = _request.set(object())
+    try:
+        yield
+    finally:
+        _request.reset(mark)
+
+
+def _holder() -> object:
+    """Whose a write step begun here is: the request being served, else this thread."""
+    request = _request.get()
+    return threading.get_ident() if request is None else request
+
+
 def _refuse_on_event_loop() -> None:
-    """`writing()` holds a thread's connection: coroutines on the event loop's one thread
-    would share it (and pass a check only one may), and a wait would stall the loop."""
+    """`writing()` waits for the store, which on the event loop would stall every request it
+    serves; and coroutines run outside a request would share their thread's step."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -116,7 +144,7 @@ class SqliteRepository:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        held = _held_connections().get(self._held_key)
+        held = _held.get((_holder(), self._held_key))
         if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
             yield held
             return
@@ -199,15 +227,11 @@ def _busy_is_store_busy() -> Iterator[None]:
         raise StoreBusy(f"the database stayed locked for {BUSY_TIMEOUT} s") from error
 
 
-# The write transaction each thread holds, by database file (`Repositories.writing`), the
-# file's path resolved. Every repository on that file uses it meanwhile, whoever made the
-# repository: a connection of its own would wait for the lock this very thread holds.
-_held = threading.local()
-
-
-def _held_connections() -> dict[Path, sqlite3.Connection]:
-    connections: dict[Path, sqlite3.Connection] = _held.__dict__.setdefault("connections", {})
-    return connections
+# The write transaction each holder (`_holder`: a request, or a thread outside one) has open,
+# by database file (`Repositories.writing`), the file's path resolved. Every repository on that
+# file uses it meanwhile, whoever made the repository: a connection of its own would wait for
+# the lock this very holder holds.
+_held: dict[tuple[object, Path], sqlite3.Connection] = {}
 
 
 class Repositories(dict[str, Repository]):
@@ -223,18 +247,25 @@ class Repositories(dict[str, Repository]):
         """One write transaction for the block, begun at once (BEGIN IMMEDIATE): other writes,
         in this process or another on the same file, wait until it ends (reads only while it
         commits), so the checks run in it still hold when its write is made. An exception
-        rolls it back. The connection belongs to the thread that began the block, which must
-        end it: see the module docstring."""
+        rolls it back. The transaction belongs to the request that began the block (each of
+        its threads may use it, one after another, as FastAPI runs them) or, outside a request,
+        to its thread, which must end it: see the module docstring."""
         _refuse_on_event_loop()
-        held = _held_connections()
-        if self._held_key in held:
+        key = (_holder(), self._held_key)
+        if key in _held:
             yield
             return
-        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        connect = sqlite3.connect(
+            self._path,
+            timeout=BUSY_TIMEOUT,
+            isolation_level=None,
+            # A request's threads use it in turn, as FastAPI runs them; a thread's is its own.
+            check_same_thread=_request.get() is None,
+        )
         with closing(connect) as connection:
             with _busy_is_store_busy():
                 connection.execute("BEGIN IMMEDIATE")
-            held[self._held_key] = connection
+            _held[key] = connection
             try:
                 yield
             except BaseException:
@@ -247,7 +278,7 @@ class Repositories(dict[str, Repository]):
                 with _busy_is_store_busy():
                     connection.execute("COMMIT")
             finally:
-                del held[self._held_key]
+                del _held[key]
 
 
 def open_repositories(settings: Settings, names: Iterable[str]) -> Repositories:
