@@ -296,9 +296,9 @@ def test_a_yield_dependency_may_hold_a_write_step(
     failing = TestClient(app, raise_server_exceptions=False)
     assert failing.post("/two-records").status_code == (500 if fails else 204)
 
-    listed = client.get(f"/{RESOURCES[0]}", params={"limit": 100}).json()["items"]
-    names = [item["name"] for item in listed]
-    assert names == ([] if fails else ["First", "Second"])
+    # Read from the store: these records hold only a name, which the API's own models may refuse.
+    kept = [name for name in ("First", "Second") if store.exists("name", name)]
+    assert kept == ([] if fails else ["First", "Second"])
     assert create(client, RESOURCES[-1], name="Afterwards")["name"] == "Afterwards"  # nothing held
 
 
