@@ -240,6 +240,12 @@ FLAGS = {
     f"ENV DB_PASSWORD {FLAG_VALUE}": "ENV DB_PASSWORD [REDACTED: Secret Keyword]",
     # An inline assignment keeps the command after it (detect-secrets' value runs to the line's end).
     f"PGPASSWORD={FLAG_VALUE} psql -h db -U app orders": "PGPASSWORD=[REDACTED: Secret Keyword] psql -h db -U app orders",
+    # A colon or comma that ends the word is prose's (a message quoting a file name), not the value's.
+    f"context.yml lists notes/password={FLAG_VALUE}.md: it does not exist": (
+        "context.yml lists notes/password=[REDACTED: Secret Keyword]: it does not exist"
+    ),
+    f"PGPASSWORD={FLAG_VALUE}, then psql": "PGPASSWORD=[REDACTED: Secret Keyword], then psql",
+    f"Run it with PGPASSWORD={FLAG_VALUE}:": "Run it with PGPASSWORD=[REDACTED: Secret Keyword]:",
     f"wget --password={FLAG_VALUE} https://files.internal/a": (
         "wget --password=[REDACTED: Secret Keyword] https://files.internal/a"
     ),

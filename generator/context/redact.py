@@ -631,11 +631,14 @@ def _unquoted_word(value: str, line: str) -> str:
     `PGPASSWORD=Vb00mQ7tRz psql -h db -U app` it is the password and the command after it,
     and redacting all of it would cost the model the command. In shell a value ends at a
     space; after `key = ` or `key: ` (ini, YAML) it may hold spaces, and all of it stays redacted.
+    A colon, comma or semicolon that ends the word is the prose's (`notes/password=X.md: missing`):
+    redacted with it, a message lost its punctuation; left, it tells nothing of the value.
     """
     start = line.find(value)
     if start <= 0 or line[start - 1] != "=" or not value.strip():
         return value
-    return value.split(maxsplit=1)[0]
+    word = value.split(maxsplit=1)[0]
+    return word.rstrip(":,;") or word
 
 
 def _plausible(value: str, line: str) -> bool:
