@@ -61,17 +61,6 @@ def _failed(name: str, error: ScaffoldError, fix: str) -> DoctorCheck:
     return DoctorCheck(name, "fail", str(error), fix, required=True, fault=fault)
 
 
-def _setting_fix(resolved: settings.Resolved, setting: settings.Setting) -> str:
-    """How to change a setting, by where its value came from."""
-    if resolved.origin == "env":
-        return f"fix or unset ${setting.env}"
-    if resolved.origin == "config":
-        return f"fix or remove '{setting.config_key}' in {settings.user_config_path()}"
-    if resolved.origin == "flag":
-        return "pass another value"
-    return "reinstall scaffold (pip install --force-reinstall scaffold-generator)"
-
-
 # --- git ----------------------------------------------------------------------------------------
 
 
@@ -267,11 +256,11 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 
     name = "template source"
     if config.templates.value is not None:
-        fix = _setting_fix(config.templates, settings.TEMPLATES)
+        fix = settings.TEMPLATES.fix(config.templates.origin)
     elif config.home.value is not None:
-        fix = _setting_fix(config.home, settings.HOME)
+        fix = settings.HOME.fix(config.home.origin)
     else:
-        fix = _setting_fix(config.templates, settings.TEMPLATES)
+        fix = settings.TEMPLATES.fix(config.templates.origin)
     try:
         src = source.resolve(config, place=False)
         with src.readable() as root:
@@ -303,7 +292,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
         knowledge = resolve_home(config)
         cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
-        fix = _setting_fix(config.home, settings.HOME)
+        fix = settings.HOME.fix(config.home.origin)
         if isinstance(error, ContextMapError):
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)
@@ -331,7 +320,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
     if knowledge.is_bundled:
         where = f"the bundled context in {knowledge.context_dir}"
     else:
-        where = f"{knowledge.root} (from {_ORIGINS.get(knowledge.origin, knowledge.origin)})"
+        where = f"{knowledge.root} (from {settings.HOME.where(knowledge.origin)})"
     detail = f"{where}: {MAP_FILE} with {len(cmap.kinds)} kinds, {len(entries)} documents"
     if cmap.fallback:
         detail = f"{where}: no {MAP_FILE}, so the bundled kinds and keywords apply, {len(entries)} documents"
@@ -378,7 +367,6 @@ def _listed(names: list[str], separator: str) -> str:
     return separator.join(names[:LISTED]) + more
 
 
-_ORIGINS = {"flag": "--home", "env": "SCAFFOLD_HOME", "config": "'home' in the user config"}
 
 
 # --- optional checkers --------------------------------------------------------------------------

@@ -61,16 +61,27 @@ class Setting:
             return Resolved(str(value), "config")
         return Resolved(default(), "default")
 
-    def where(self, resolved: Resolved) -> str:
-        """Where `resolved` (this setting's value) came from, as the user would look for it; a flag is
-        also what a library caller passed (`fill_project(model=...)`)."""
-        if resolved.origin == "flag":
+    def where(self, origin: str) -> str:
+        """Where a value of this setting from `origin` (`Resolved.origin`) was set, as the user would
+        look for it: every message that says so words it here. A flag is also what a library caller
+        passed (`fill_project(model=...)`)."""
+        if origin == "flag":
             return f"--{self.config_key.replace('_', '-')}"
-        if resolved.origin == "env":
+        if origin == "env":
             return f"${self.env}"
-        if resolved.origin == "config":
-            return f"{self.config_key} in the user config"
+        if origin == "config":
+            return f"'{self.config_key}' in the user config"
         return "the default"
+
+    def fix(self, origin: str) -> str:
+        """How to change a value of this setting from `origin`, where it was set."""
+        if origin == "env":
+            return f"fix or unset {self.where(origin)}"
+        if origin == "config":
+            return f"fix or remove {self.where(origin)} ({user_config_path()})"
+        if origin == "flag":
+            return f"pass another {self.where(origin)}"
+        return "reinstall scaffold (pip install --force-reinstall scaffold-generator)"
 
 
 TEMPLATES = Setting("SCAFFOLD_TEMPLATES", "templates")
@@ -201,7 +212,7 @@ class Settings:
         if not raw:
             return None
         if any(char.isspace() for char in raw):
-            where = API_KEY.where(self.api_key)
+            where = API_KEY.where(self.api_key.origin)
             raise UsageError(f"the API key in {where} contains white space; set it to the key alone")
         return raw
 
@@ -244,7 +255,7 @@ class Settings:
             if looks_like_a_key(resolved.value):
                 raise UsageError(_misplaced_key(setting, resolved, wanted))
             given = repr(resolved.value) if len(resolved.value) <= _QUOTED_AT_MOST else "what is set there"
-            raise UsageError(f"{setting.where(resolved)} must be {wanted}, not {given}")
+            raise UsageError(f"{setting.where(resolved.origin)} must be {wanted}, not {given}")
         return value
 
 
@@ -278,10 +289,10 @@ def _model_name(setting: Setting, resolved: Resolved, default: str) -> str:
 
 
 def _misplaced_key(setting: Setting, resolved: Resolved, wanted: str) -> str:
-    where = setting.where(resolved)
+    where = setting.where(resolved.origin)
     return (
-        f"{where} looks like an API key, not {wanted}: move the key to ${API_KEY.env} "
-        f"(or {API_KEY.config_key} in the user config) and correct {where}"
+        f"{where} looks like an API key, not {wanted}: move the key to {API_KEY.where('env')} "
+        f"(or {API_KEY.where('config')}) and correct {where}"
     )
 
 

@@ -174,6 +174,30 @@ def test_a_home_without_context_fails(cli: Cli, tmp_path: Path, monkeypatch: pyt
     assert "SCAFFOLD_HOME" in check["fix"]
 
 
+@pytest.mark.parametrize("origin", ["env", "config"])
+def test_a_setting_is_named_and_fixed_in_the_same_words_wherever_it_was_set(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    # One wording for where a setting came from (`Setting.where`), in the detail and in the fix.
+    nowhere = str(tmp_path / "nowhere")
+    config = tmp_path / "config.yml"
+    if origin == "env":
+        monkeypatch.setenv("SCAFFOLD_HOME", nowhere)
+        named, fix = "$SCAFFOLD_HOME", "fix or unset $SCAFFOLD_HOME"
+    else:
+        config.write_text(yaml.safe_dump({"home": nowhere}), encoding="utf-8")
+        monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+        named, fix = "'home' in the user config", f"fix or remove 'home' in the user config ({config})"
+    code, out, _ = cli("--json")
+    checks = checks_of(out)
+    assert code == ExitCode.USAGE
+    assert checks["knowledge home"]["detail"].startswith(f"{nowhere} (from {named}) does not exist")
+    assert checks["knowledge home"]["fix"] == fix
+    # The templates come from that home too: named the same way, and fixed there.
+    assert f"(from the knowledge home ({named})) does not exist" in checks["template source"]["detail"]
+    assert checks["template source"]["fix"].startswith(fix)
+
+
 def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

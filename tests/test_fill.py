@@ -809,7 +809,7 @@ def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
             offers.append(offer)
             return True
 
-    with pytest.raises(UsageError, match="escalation_model in the user config looks like an API key") as refused:
+    with pytest.raises(UsageError, match="'escalation_model' in the user config looks like an API key") as refused:
         fill_project(project, request=FillRequest(confirm=True), reporter=Accepts())
     assert offers == [] and key not in str(refused.value) and fake.requests == []
 

@@ -82,12 +82,7 @@ def resolve_home(config: settings.Settings) -> KnowledgeHome:
         resolved = settings.Resolved(str(settings.bundled_root()), "default")
     root = Path(str(resolved.value)).expanduser()
     if resolved.origin != "default" and not (root / "context").is_dir():
-        source = {
-            "flag": "--home",
-            "env": "SCAFFOLD_HOME",
-            "config": f"`home` in {settings.user_config_path()}",
-        }.get(resolved.origin, resolved.origin)
-        raise HomeError(f"{root} (from {source}) {_not_a_home(root)}")
+        raise HomeError(f"{root} (from {settings.HOME.where(resolved.origin)}) {_not_a_home(root)}")
     return KnowledgeHome(root, resolved.origin)
 
 

@@ -334,7 +334,7 @@ class TemplateSource:
 
     @property
     def origin_label(self) -> str:
-        return _ORIGINS.get(self.origin, self.origin)
+        return _origin_label(self.origin)
 
     @cached_property
     def portable(self) -> str:
@@ -490,7 +490,7 @@ def _git_version(root: Path) -> str | None:
 def _local(path_text: str, origin: str) -> TemplateSource:
     path = Path(path_text).expanduser()
     if not path.exists():
-        raise TemplateSourceError(f"template source {path_text!r} (from {_ORIGINS.get(origin, origin)}) does not exist")
+        raise TemplateSourceError(f"template source {path_text!r} (from {_origin_label(origin)}) does not exist")
     path = path.resolve()
     is_bare = (path / "HEAD").is_file() and (path / "objects").is_dir()
     if is_bare or (path.is_file() and path.suffix == ".bundle"):
@@ -505,15 +505,13 @@ def _local(path_text: str, origin: str) -> TemplateSource:
     return TemplateSource(url=str(path), origin=origin, root=path, version=version)
 
 
-_ORIGINS = {
-    "flag": "--templates",
-    "env": "SCAFFOLD_TEMPLATES",
-    "config": "the user config's 'templates'",
-    "home-env": "the knowledge home in SCAFFOLD_HOME",
-    "home-config": "the knowledge home in the user config",
-    "checkout": "this scaffold checkout",
-    "bundled": "shipped with scaffold",
-}
+def _origin_label(origin: str) -> str:
+    """Where the template source came from, in the words `settings.Setting.where` uses for a setting."""
+    if origin in ("flag", "env", "config"):
+        return settings.TEMPLATES.where(origin)
+    if origin.startswith("home-"):
+        return f"the knowledge home ({settings.HOME.where(origin.removeprefix('home-'))})"
+    return {"checkout": "this scaffold checkout", "bundled": "shipped with scaffold"}.get(origin, origin)
 _SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
 
