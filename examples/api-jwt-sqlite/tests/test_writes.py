@@ -20,9 +20,10 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from catalog.app import MarkEachRequest
 from catalog.repository import serving_a_request
 from tests.factories import create, new_body
 
@@ -218,88 +219,79 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
 
 def a_request() -> contextvars.Context:
     """What FastAPI copies into each thread it runs one request's code in (app.py marks every
-    request): run a call as that request's with `a_request().copy().run`."""
+    request)."""
     with serving_a_request():
         return contextvars.copy_context()
 
 
-def on_a_thread_of_its_own(request: contextvars.Context, call: Callable[[], Any]) -> Any:
-    """`call` as the request's, on a new thread: FastAPI runs a request's sync dependencies, its
-    endpoint and the end of a yield dependency on threads of its pool, not always the same."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(request.copy().run, call).result(PATIENCE)
+def as_the_request(
+    thread: ThreadPoolExecutor, request: contextvars.Context, call: Callable[[], Any]
+) -> Any:
+    """`call` run on `thread` as the request's code, as FastAPI runs it."""
+    return thread.submit(request.copy().run, call).result(PATIENCE)
 
 
-def test_a_request_holds_a_write_step_over_its_threads(
-    client: TestClient, app: FastAPI, pool: ThreadPoolExecutor
-) -> None:
-    # A yield dependency may hold writing() around the endpoint: the step is the request's, begun
-    # on one thread, written in on another, ended on a third, and other writes wait for it.
-    repositories = app.state.repositories
-    store, other = repositories[RESOURCES[0]], repositories[RESOURCES[-1]]
-    request, step = a_request(), repositories.writing()
-    on_a_thread_of_its_own(request, step.__enter__)
-    try:
-        inside = on_a_thread_of_its_own(request, lambda: store.add({"name": "Inside"}))
-        meanwhile = pool.submit(other.add, {"name": "Meanwhile"})
-        waited = held_back(meanwhile)
-    finally:
-        on_a_thread_of_its_own(request, lambda: step.__exit__(None, None, None))
-
-    assert waited, "a write ran while a request held its write step"
-    assert meanwhile.result(PATIENCE).data == {"name": "Meanwhile"}
-    assert store.get(inside.id) == inside
+def test_every_request_is_marked(app: FastAPI) -> None:
+    # Without the mark, a request run on a thread where a yield dependency wrongly left a write
+    # step would go through that step (the next test).
+    installed: list[object] = [middleware.cls for middleware in app.user_middleware]
+    assert MarkEachRequest in installed
 
 
-def test_another_request_on_the_thread_that_began_a_step_waits_for_it(
+def test_another_request_on_the_thread_a_step_was_left_on_waits_for_it(
     client: TestClient, app: FastAPI
 ) -> None:
-    # Thread pools reuse threads: a request run on the thread that began another's step meanwhile
-    # is not that step's, and must wait for it like any other (on SQLite, not write into its transaction and be rolled back with it).
+    # A yield dependency that holds writing() leaves its step on a thread FastAPI goes on to run
+    # other requests on: they must wait for it like any other, not go through it.
+    # On SQLite they must not write into its transaction, to be rolled back with it.
     repositories = app.state.repositories
     store, other = repositories[RESOURCES[0]], repositories[RESOURCES[-1]]
-    first, second, step = a_request(), a_request(), repositories.writing()
-    with ThreadPoolExecutor(1) as beginning:
-        beginning.submit(first.copy().run, step.__enter__).result(PATIENCE)
-        inside = on_a_thread_of_its_own(first, lambda: store.add({"name": "Inside"}))
-        meanwhile = beginning.submit(second.copy().run, other.add, {"name": "Meanwhile"})
+    first, second = a_request(), a_request()
+    step: AbstractContextManager[Any] = repositories.writing()
+    with ThreadPoolExecutor(1) as left_on, ThreadPoolExecutor(1) as elsewhere:
+        as_the_request(left_on, first, step.__enter__)
+        inside = as_the_request(left_on, first, lambda: store.add({"name": "Inside"}))
+        meanwhile = left_on.submit(second.copy().run, other.add, {"name": "Meanwhile"})
         waited = held_back(meanwhile)
-        failure = ValueError("the first request fails after its write")
-        on_a_thread_of_its_own(first, lambda: step.__exit__(ValueError, failure, None))
+        ending = elsewhere.submit(first.copy().run, step.__exit__, None, None, None)
+        with pytest.raises(sqlite3.ProgrammingError, match="same thread"):
+            ending.result(PATIENCE)
+        del step, ending
+        gc.collect()  # frees the connection, which rolls its transaction back
         kept = meanwhile.result(PATIENCE)
 
-    assert waited, "a request went through another's write step"
+    assert waited, "a request went through a step another request left on its thread"
     assert other.get(kept.id) == kept
-    assert store.get(inside.id) is None, "the failed step's write was kept"
+    assert store.get(inside.id) is None, "the step ended elsewhere was kept"
 
 
-@pytest.mark.parametrize("fails", [False, True], ids=["succeeds", "fails"])
-def test_a_yield_dependency_may_hold_a_write_step(
-    client: TestClient, app: FastAPI, fails: bool
+def test_threads_of_one_request_side_by_side_do_not_share_a_step(
+    client: TestClient, app: FastAPI
 ) -> None:
-    # The way to make several writes one step: scope="function" ends it before the response is
-    # sent, so the client learns how it ended (a failure rolls back every write).
+    # An async endpoint may hand sync writes to threads (gathered run_in_threadpool calls): each
+    # is a writer of its own, and one waits while the other is between its checks and its write.
     repositories = app.state.repositories
     store = repositories[RESOURCES[0]]
+    request, holding, done = a_request(), threading.Event(), threading.Event()
 
-    def one_step() -> Iterator[None]:
+    def hold() -> None:
         with repositories.writing():
-            yield
+            holding.set()
+            done.wait(PATIENCE)
 
-    @app.post("/two-records", status_code=204, dependencies=[Depends(one_step, scope="function")])
-    def two_records() -> None:
-        store.add({"name": "First"})
-        if fails:
-            raise RuntimeError("the second record cannot be made")
-        store.add({"name": "Second"})
+    with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(1) as second:
+        held = first.submit(request.copy().run, hold)
+        try:
+            assert holding.wait(PATIENCE)
+            meanwhile = second.submit(request.copy().run, store.add, {"name": "Meanwhile"})
+            waited = held_back(meanwhile)
+        finally:
+            done.set()
+        held.result(PATIENCE)
+        added = meanwhile.result(PATIENCE)
 
-    failing = TestClient(app, raise_server_exceptions=False)
-    assert failing.post("/two-records").status_code == (500 if fails else 204)
-
-    # Read from the store: these records hold only a name, which the API's own models may refuse.
-    kept = [name for name in ("First", "Second") if store.exists("name", name)]
-    assert kept == ([] if fails else ["First", "Second"])
-    assert create(client, RESOURCES[-1], name="Afterwards")["name"] == "Afterwards"  # nothing held
+    assert waited, "two threads of one request shared a write step"
+    assert store.get(added.id) == added
 
 
 def begun_on_another_thread(app: FastAPI) -> AbstractContextManager[Any]:

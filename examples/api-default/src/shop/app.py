@@ -57,10 +57,11 @@ class Api(FastAPI):
         return self.openapi_schema
 
 
-class OneRequestOneWriter:
-    """Marks each HTTP request (`repository.serving_a_request`): a write step a request begins,
-    in a yield dependency or its endpoint, is then its own over every thread FastAPI runs its
-    code in, and other requests wait for it, whichever thread they run on."""
+class MarkEachRequest:
+    """Marks each HTTP request (`repository.serving_a_request`): a write step a yield dependency
+    wrongly leaves on a thread is then not taken for theirs by the other requests FastAPI runs
+    on it; they wait for it. HTTP only: a websocket's handlers are async, where `writing()`
+    refuses to run."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
-    app.add_middleware(OneRequestOneWriter)
+    app.add_middleware(MarkEachRequest)
     install_problem_handlers(app)
     for router in resource_routers():
         app.include_router(router)

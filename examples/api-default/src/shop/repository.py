@@ -5,11 +5,10 @@ a field to a model needs no migration.
 
 Every write the routers make runs inside `Repositories.writing()` with the rule checks
 before it: two requests cannot both pass a check that only one may (two records with one
-name, an order stored for a customer being deleted). `writing()` is for sync code: a `def`
-endpoint's body, a sync yield dependency around one, a job's thread; not an `async def`
-endpoint. A block belongs to the HTTP request that began it (app.py marks each one with
-`serving_a_request`), over every thread FastAPI runs that request's code in; outside a
-request, to its thread.
+name, an order stored for a customer being deleted). `writing()` belongs to one thread in
+sync code, and to the request it serves: a `def` endpoint's body or a job's thread, not an
+`async def` endpoint, nor a yield dependency (FastAPI may run its two halves, and the
+endpoint between them, on different threads).
 """
 
 import asyncio
@@ -77,34 +76,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# Whose a write step is: FastAPI runs one request's sync dependencies, its endpoint and the end
-# of a yield dependency on threads of its pool, one after another and not always the same, and
-# runs other requests meanwhile on those threads. Keyed by thread, a step held by a yield
-# dependency would end on another thread than its own, and another request on its thread would
-# go through it. Each thread FastAPI runs a request's code in gets a copy of this mark.
-_request: ContextVar[object | None] = ContextVar("request", default=None)
+# Which request the code running now serves: FastAPI copies it into each thread it runs that
+# request's code in. A write step is its thread's and its request's: a step a yield
+# dependency wrongly holds stays on a thread FastAPI goes on to run other requests on, and
+# they must wait for it like any other, not go through it as if they were inside it.
+_request_mark: ContextVar[object | None] = ContextVar("request_mark", default=None)
 
 
 @contextmanager
 def serving_a_request() -> Iterator[None]:
-    """Mark what runs in the block as one request's: its write steps are its own. app.py's
-    middleware enters it for every HTTP request."""
-    mark = _request.set(object())
+    """Mark what runs in the block as one request's. app.py's middleware enters it for every
+    HTTP request."""
+    mark = _request_mark.set(object())
     try:
         yield
     finally:
-        _request.reset(mark)
-
-
-def _holder() -> object:
-    """Whose a write step begun here is: the request being served, else this thread."""
-    request = _request.get()
-    return threading.get_ident() if request is None else request
+        _request_mark.reset(mark)
 
 
 def _refuse_on_event_loop() -> None:
-    """`writing()` waits for the store, which on the event loop would stall every request it
-    serves; and coroutines run outside a request would share their thread's step."""
+    """`writing()` holds a thread's lock: coroutines of one request on the event loop's one
+    thread would share it (and pass a check only one may), and a wait would stall the loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -112,61 +104,74 @@ def _refuse_on_event_loop() -> None:
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
-# Outside a request, a block belongs to its thread: code of the team's own that ends it on
-# another thread fails, and frees the store.
+# A thread's ident, and the request it serves (`_request_mark`) or None.
+Holder = tuple[int, object | None]
+
+
+def _holder() -> Holder:
+    """Whose a write step begun here is: this thread's, serving this request (or none). A
+    thread, not a request: threads of one request side by side (gathered `run_in_threadpool`
+    calls) must not share a step."""
+    return threading.get_ident(), _request_mark.get()
+
+
+# A block ended on another thread than the one that began it (a yield dependency's end, or a
+# job's code handing it over) fails, and frees the store.
 _ENDED_ELSEWHERE = (
-    "Repositories.writing() ended on another thread than it began, outside a request: "
-    "begin and end it on one thread"
+    "Repositories.writing() ended on another thread than it began: hold it in a def "
+    "endpoint's body, not in a yield dependency"
 )
 
 
 class StoreLock:
     """The lock every store of an app shares (`Repositories`).
 
-    Held by a request, or a thread outside one (`_holder`), and reentrant for it, as the calls
+    Held by a thread serving a request, or none (`_holder`), and reentrant for it, as the calls
     made inside `writing()` take it again. Waiting longer than `BUSY_TIMEOUT` is `StoreBusy`,
-    not a hang. A thread's block ended on another thread releases it with an error: kept, the
-    lock would stop every store until a restart.
+    not a hang. A block ended on another thread releases it with an error: kept, the lock
+    would stop every store until a restart.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._books = threading.Lock()  # guards the three below, never held while waiting
-        self._holder: object | None = None
+        self._owner: Holder | None = None
         self._depth = 0
         # Holders whose block another thread ended while they were nested inside it, and how
-        # many levels each has yet to leave: those exits must not release a later holder's lock.
-        self._cut_short: dict[object, int] = {}
+        # many levels each has yet to leave: those exits must not release a later owner's lock.
+        # An entry whose levels are never left stays; only that holder's next misuse reads it.
+        self._cut_short: dict[Holder, int] = {}
 
     def __enter__(self) -> None:
         me = _holder()
         with self._books:
-            if self._holder == me:
+            if self._owner == me:
                 self._depth += 1
                 return
         if not self._lock.acquire(timeout=BUSY_TIMEOUT):
             raise StoreBusy(f"the store stayed locked for {BUSY_TIMEOUT} s")
         with self._books:
-            self._holder, self._depth = me, 1
+            self._owner, self._depth = me, 1
 
     def __exit__(self, *exc_info: object) -> None:
         me = _holder()
         with self._books:
-            if self._holder == me:
+            if self._owner == me:  # its own level: the last one frees the lock
                 self._depth -= 1
                 if self._depth == 0:
-                    self._holder = None
+                    self._owner = None
                     self._lock.release()
                 return
             left = self._cut_short.pop(me, 0)
             if left > 1:
                 self._cut_short[me] = left - 1
-            if left or self._holder is None:  # its block was ended for it, or none was begun
+            if left or self._owner is None:  # a level of a block ended for it, or none was begun
                 raise RuntimeError(_ENDED_ELSEWHERE)
-            cut, nested = self._holder, self._depth - 1
+            # Another holder's block, ended here: freed, or every store would stay locked.
+            cut, nested = self._owner, self._depth - 1
             if nested:
                 self._cut_short[cut] = self._cut_short.get(cut, 0) + nested
-            self._holder, self._depth = None, 0
+            self._owner, self._depth = None, 0
             self._lock.release()
         raise RuntimeError(_ENDED_ELSEWHERE)
 

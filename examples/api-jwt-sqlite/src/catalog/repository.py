@@ -5,11 +5,10 @@ a field to a model needs no migration; SQLite keeps each record as a JSON docume
 
 Every write the routers make runs inside `Repositories.writing()` with the rule checks
 before it: two requests cannot both pass a check that only one may (two records with one
-name, an order stored for a customer being deleted). `writing()` is for sync code: a `def`
-endpoint's body, a sync yield dependency around one, a job's thread; not an `async def`
-endpoint. A block belongs to the HTTP request that began it (app.py marks each one with
-`serving_a_request`), over every thread FastAPI runs that request's code in; outside a
-request, to its thread.
+name, an order stored for a customer being deleted). `writing()` belongs to one thread in
+sync code, and to the request it serves: a `def` endpoint's body or a job's thread, not an
+`async def` endpoint, nor a yield dependency (FastAPI may run its two halves, and the
+endpoint between them, on different threads).
 """
 
 import asyncio
@@ -80,34 +79,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# Whose a write step is: FastAPI runs one request's sync dependencies, its endpoint and the end
-# of a yield dependency on threads of its pool, one after another and not always the same, and
-# runs other requests meanwhile on those threads. Keyed by thread, a step held by a yield
-# dependency would end on another thread than its own, and another request on its thread would
-# go through it. Each thread FastAPI runs a request's code in gets a copy of this mark.
-_request: ContextVar[object | None] = ContextVar("request", default=None)
+# Which request the code running now serves: FastAPI copies it into each thread it runs that
+# request's code in. A write step is its thread's and its request's: a step a yield
+# dependency wrongly holds stays on a thread FastAPI goes on to run other requests on, and
+# they must wait for it like any other, not go through it as if they were inside it.
+_request_mark: ContextVar[object | None] = ContextVar("request_mark", default=None)
 
 
 @contextmanager
 def serving_a_request() -> Iterator[None]:
-    """Mark what runs in the block as one request's: its write steps are its own. app.py's
-    middleware enters it for every HTTP request."""
-    mark = _request.set(object())
+    """Mark what runs in the block as one request's. app.py's middleware enters it for every
+    HTTP request."""
+    mark = _request_mark.set(object())
     try:
         yield
     finally:
-        _request.reset(mark)
-
-
-def _holder() -> object:
-    """Whose a write step begun here is: the request being served, else this thread."""
-    request = _request.get()
-    return threading.get_ident() if request is None else request
+        _request_mark.reset(mark)
 
 
 def _refuse_on_event_loop() -> None:
-    """`writing()` waits for the store, which on the event loop would stall every request it
-    serves; and coroutines run outside a request would share their thread's step."""
+    """`writing()` holds a thread's connection: coroutines of one request on the event loop's one
+    thread would share it (and pass a check only one may), and a wait would stall the loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -120,7 +112,8 @@ class SqliteRepository:
 
     Every call opens its own connection, so the repository is safe to share between
     the threads FastAPI runs sync endpoints in; SQLite serialises the writers. Inside
-    `Repositories.writing()`, the calls of that thread use its transaction instead.
+    `Repositories.writing()`, the calls of that thread, for the request it serves, use its
+    transaction instead.
     """
 
     def __init__(self, path: Path, table: str) -> None:
@@ -144,7 +137,7 @@ class SqliteRepository:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        held = _held.get((_holder(), self._held_key))
+        held = _held_connections().get((_request_mark.get(), self._held_key))
         if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
             yield held
             return
@@ -227,11 +220,19 @@ def _busy_is_store_busy() -> Iterator[None]:
         raise StoreBusy(f"the database stayed locked for {BUSY_TIMEOUT} s") from error
 
 
-# The write transaction each holder (`_holder`: a request, or a thread outside one) has open,
-# by database file (`Repositories.writing`), the file's path resolved. Every repository on that
-# file uses it meanwhile, whoever made the repository: a connection of its own would wait for
-# the lock this very holder holds.
-_held: dict[tuple[object, Path], sqlite3.Connection] = {}
+# The write transaction each thread holds (`Repositories.writing`), by the request it serves
+# and the database file, its path resolved. Every repository on that file uses it meanwhile,
+# whoever made the repository: a connection of its own would wait for the lock this very
+# thread holds. Another request run on the thread meanwhile has a connection of its own, and
+# waits.
+_held = threading.local()
+
+
+def _held_connections() -> dict[tuple[object | None, Path], sqlite3.Connection]:
+    connections: dict[tuple[object | None, Path], sqlite3.Connection] = _held.__dict__.setdefault(
+        "connections", {}
+    )
+    return connections
 
 
 class Repositories(dict[str, Repository]):
@@ -247,25 +248,19 @@ class Repositories(dict[str, Repository]):
         """One write transaction for the block, begun at once (BEGIN IMMEDIATE): other writes,
         in this process or another on the same file, wait until it ends (reads only while it
         commits), so the checks run in it still hold when its write is made. An exception
-        rolls it back. The transaction belongs to the request that began the block (each of
-        its threads may use it, one after another, as FastAPI runs them) or, outside a request,
-        to its thread, which must end it: see the module docstring."""
+        rolls it back. The connection belongs to the thread that began the block, which must
+        end it: see the module docstring."""
         _refuse_on_event_loop()
-        key = (_holder(), self._held_key)
-        if key in _held:
+        held = _held_connections()
+        key = (_request_mark.get(), self._held_key)
+        if key in held:
             yield
             return
-        connect = sqlite3.connect(
-            self._path,
-            timeout=BUSY_TIMEOUT,
-            isolation_level=None,
-            # A request's threads use it in turn, as FastAPI runs them; a thread's is its own.
-            check_same_thread=_request.get() is None,
-        )
+        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
         with closing(connect) as connection:
             with _busy_is_store_busy():
                 connection.execute("BEGIN IMMEDIATE")
-            _held[key] = connection
+            held[key] = connection
             try:
                 yield
             except BaseException:
@@ -278,7 +273,7 @@ class Repositories(dict[str, Repository]):
                 with _busy_is_store_busy():
                     connection.execute("COMMIT")
             finally:
-                del _held[key]
+                del held[key]
 
 
 def open_repositories(settings: Settings, names: Iterable[str]) -> Repositories:
