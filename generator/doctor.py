@@ -267,7 +267,7 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
             templates = source.load_repo_config(root).templates
     except ScaffoldError as error:
         return _failed(name, error, fix + " (a template repository has copier.yml and templates/ at its root)")
-    where = f"{src.url}, from {src.origin_label}"
+    where = f"{src.shown}, from {src.origin_label}"
     if src.origin == "bundled":
         where = f"the templates shipped with scaffold ({src.root})"
     detail = f"{where}, version {src.version or 'unversioned'}"
@@ -365,8 +365,6 @@ def _listed(names: list[str], separator: str) -> str:
     """`names` joined, the first `LISTED` of them, and how many more."""
     more = f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
     return separator.join(names[:LISTED]) + more
-
-
 
 
 # --- optional checkers --------------------------------------------------------------------------

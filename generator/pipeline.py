@@ -460,4 +460,4 @@ def list_templates(
                     ),
                 )
             )
-    return TemplateCatalog(src.url, src.origin_label, src.version, tuple(entries))
+    return TemplateCatalog(src.shown, src.origin_label, src.version, tuple(entries))

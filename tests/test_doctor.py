@@ -165,6 +165,16 @@ def test_a_missing_template_source_fails_with_the_setting_to_fix(
     assert "SCAFFOLD_TEMPLATES" in check["fix"]
 
 
+def test_a_template_source_with_credentials_in_its_url_is_shown_without_them(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "ghp_" + "Zq7" * 12
+    monkeypatch.setenv("SCAFFOLD_TEMPLATES", f"https://ci:{token}@127.0.0.1:9/team-home.git")  # refused at once
+    code, out, err = cli()
+    assert code == ExitCode.USAGE
+    assert "https://127.0.0.1:9/team-home.git" in out and token not in out + err
+
+
 def test_a_home_without_context_fails(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCAFFOLD_HOME", str(tmp_path))
     code, out, _ = cli("--json")

@@ -9,8 +9,10 @@ import pytest
 
 from generator.cli import main
 from generator.errors import TemplateSourceError
-from generator.template.source import TemplateSource, load_repo_config
-from tests.helpers import build_file_tree, init_template_repo
+from generator.plumbing import gitutil
+from generator.template import source as source_module
+from generator.template.source import TemplateSource, load_repo_config, portable_source
+from tests.helpers import build_file_tree, init_template_repo, run
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -101,3 +103,54 @@ def test_a_failed_clone_names_gits_cause(tmp_path: Path) -> None:
     message = str(caught.value)
     assert message.startswith(f"cannot fetch templates from file://{tmp_path}/nowhere.git: fatal: ")
     assert "\n" not in message
+
+
+TOKEN = "ghp_" + "Zq7" * 12
+URLS_WITH_CREDENTIALS = {
+    f"https://x-access-token:{TOKEN}@github.com/org/home.git": "https://github.com/org/home.git",
+    f"https://{TOKEN}@github.com/org/home.git": "https://github.com/org/home.git",
+    f"HTTPS://deploy:{TOKEN}@git.example.com/home.git": "HTTPS://git.example.com/home.git",
+    f"ssh://deploy:{TOKEN}@git.example.com/home.git": "ssh://deploy@git.example.com/home.git",
+    f"fatal: unable to access 'https://ci:{TOKEN}@git.example.com/home.git/': Could not resolve host": (
+        "fatal: unable to access 'https://git.example.com/home.git/': Could not resolve host"
+    ),
+}
+# A login is no secret, and a path may hold an `@`.
+URLS_KEPT = [
+    "ssh://git@github.com/org/home.git",
+    "git@github.com:org/home.git",
+    "https://github.com/org/home.git",
+    "https://git.example.com/@scope/home.git",
+    "/home/me/src/team@home",
+]
+
+
+def test_credentials_are_taken_out_of_urls_and_nothing_else() -> None:
+    for text, expected in URLS_WITH_CREDENTIALS.items():
+        assert gitutil.without_credentials(text) == expected, text
+    for text in URLS_KEPT:
+        assert gitutil.without_credentials(text) == text
+
+
+def test_a_source_is_recorded_without_the_credentials_of_its_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every project made from it would commit them: given as --templates, or a knowledge home's
+    # origin remote (a home cloned with a token in its URL, as CI jobs do).
+    given = f"https://ci:{TOKEN}@git.example.com/platform/team-home.git"
+    assert portable_source(given, follow_remote=False) == "https://git.example.com/platform/team-home.git"
+    home = init_template_repo(tmp_path / "home", {"copier.yml": COPIER_YML % "shared.yml", "shared.yml": "{}\n"})
+    run(["git", "remote", "add", "origin", given], cwd=home)
+    monkeypatch.setattr(source_module, "_remote_has", lambda remote, local, version: True)  # no network here
+    recorded = portable_source(str(home), follow_remote=True, version="v1.0.0")
+    assert recorded == "https://git.example.com/platform/team-home.git"
+
+
+def test_a_source_that_cannot_be_fetched_is_named_without_its_credentials(cli: Cli) -> None:
+    # Port 9 on this machine refuses at once: git's own error quotes the URL it was given.
+    url = f"https://ci:{TOKEN}@127.0.0.1:9/team-home.git"
+    with pytest.raises(TemplateSourceError) as caught, TemplateSource(url, "flag", None, None).readable():
+        pass
+    assert TOKEN not in str(caught.value) and "https://127.0.0.1:9/team-home.git" in str(caught.value)
+    code, out, err = cli("new", "mini", "demo", "--defaults", "--templates", url)
+    assert code != 0 and TOKEN not in out + err and "127.0.0.1:9" in err

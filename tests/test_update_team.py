@@ -100,6 +100,21 @@ def test_template_and_project_name_cannot_change_by_answer(
     assert "project_name cannot change in an update" in capsys.readouterr().err
 
 
+def test_a_new_source_with_credentials_in_its_url_is_refused_before_anything_is_recorded(
+    made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The answers file, and the commit that records the new source, would hold the token.
+    _, demo = made
+    token = "ghp_" + "Zq7" * 12
+    head = run(["git", "rev-parse", "HEAD"], cwd=demo).stdout
+
+    assert main(["update", str(demo), "--source", f"https://ci:{token}@git.example.com/home.git"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "https://git.example.com/home.git is given with credentials" in err and token not in err
+    assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
+    assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
+
+
 def test_a_version_missing_at_the_source_says_how_out(
     made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -90,10 +90,35 @@ def git(
 
 
 def error_cause(output: str) -> str:
-    """The line of git's output that says what went wrong ("" for no output)."""
+    """The line of git's output that says what went wrong ("" for no output), without credentials."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     # git ends many errors with "hint:" lines; the cause is the fatal:/error: line.
-    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+    cause = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+    return without_credentials(cause)
+
+
+# A URL's scheme and the user part of its authority (`https://TOKEN@`, `https://user:password@`).
+_USER_PART = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^@/?#\s'\"]*)@", re.IGNORECASE)
+
+
+def without_credentials(text: str) -> str:
+    """`text` with every URL in it stripped of what lets a reader in: an http(s) URL's whole user part
+    (a token alone is a user name there), another scheme's password (`ssh://git@host` keeps its login).
+
+    A source URL is recorded in every project made from it (`_src_path`, committed) and shown in
+    messages; git's credential helper, not the URL, is where a token belongs."""
+
+    def kept(match: re.Match[str]) -> str:
+        scheme, user = match.group(1), match.group(2)
+        if scheme.lower() in ("http://", "https://"):
+            return scheme
+        return f"{scheme}{user.split(':', 1)[0]}@"
+
+    return _USER_PART.sub(kept, text)
+
+
+def has_credentials(url: str) -> bool:
+    return without_credentials(url) != url
 
 
 def identity_env(cwd: Path) -> dict[str, str]:

@@ -150,7 +150,10 @@ def _private_tempdir() -> Iterator[None]:
 
 @contextmanager
 def copier_errors(template_source: str) -> Iterator[None]:
-    """Turn Copier's exceptions into scaffold's, each one line naming what to fix."""
+    """Turn Copier's exceptions into scaffold's, each one line naming what to fix, and no credentials
+    of the source's URL in it (Copier's and git's own words may quote it)."""
+    clean = gitutil.without_credentials
+    template_source = clean(template_source)
     from copier.errors import CopierAnswersInterrupt, CopierError, UnsafeTemplateError
     from jinja2 import TemplateError
     from plumbum import CommandNotFound, ProcessExecutionError
@@ -164,11 +167,11 @@ def copier_errors(template_source: str) -> Iterator[None]:
         raise KeyboardInterrupt from None
     except UnsafeTemplateError as error:
         raise UsageError(
-            f"the template at {template_source} runs tasks, migrations or extensions ({error}); "
+            f"the template at {template_source} runs tasks, migrations or extensions ({clean(str(error))}); "
             "review it and pass --trust to allow them"
         ) from None
     except ValueError as error:
-        message = str(error)
+        message = clean(str(error))
         if message.startswith(_ANSWER_ERRORS):
             raise AnswerError(message.replace("Validation error for question", "invalid answer for")) from None
         raise TemplateSourceError(f"cannot use the template source {template_source}: {message}") from None
@@ -177,7 +180,8 @@ def copier_errors(template_source: str) -> Iterator[None]:
         where = f" ({name}:{line})" if name else ""
         raise TemplateSourceError(f"the template failed to render{where}: {error}; fix the template") from None
     except CopierError as error:
-        raise TemplateSourceError(f"Copier cannot use the template source {template_source}: {error}") from None
+        problem = clean(str(error))
+        raise TemplateSourceError(f"Copier cannot use the template source {template_source}: {problem}") from None
     except CommandNotFound:
         gitutil.require_git()  # says which: missing, or too old
         raise ExternalToolError("git could not be run; check that the git on PATH works") from None
@@ -188,7 +192,9 @@ def copier_errors(template_source: str) -> Iterator[None]:
             raise ExternalToolError(
                 f"git was killed by signal {-error.retcode} while reading {template_source}; run it again"
             ) from None
-        raise TemplateSourceError(f"cannot fetch the template source {template_source}: {cause or error}") from None
+        raise TemplateSourceError(
+            f"cannot fetch the template source {template_source}: {cause or clean(str(error))}"
+        ) from None
     # After ProcessExecutionError, which is an OSError too.
     except OSError as error:
         where = f" {error.filename}" if error.filename else ""

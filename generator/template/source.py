@@ -336,6 +336,11 @@ class TemplateSource:
     def origin_label(self) -> str:
         return _origin_label(self.origin)
 
+    @property
+    def shown(self) -> str:
+        """`url` as messages show it: without credentials (`gitutil.without_credentials`)."""
+        return gitutil.without_credentials(self.url)
+
     @cached_property
     def portable(self) -> str:
         """What a generated project records as its source: reachable from teammates' machines and CI when
@@ -362,7 +367,7 @@ class TemplateSource:
             )
             if result.returncode != 0:
                 cause = gitutil.error_cause(result.stderr) or "git clone failed"
-                raise TemplateSourceError(f"cannot fetch templates from {self.url}: {cause}")
+                raise TemplateSourceError(f"cannot fetch templates from {self.shown}: {cause}")
             yield Path(tmp)
 
 
@@ -392,14 +397,15 @@ def as_home_relative(path: Path) -> str:
 def portable_source(where: str, *, follow_remote: bool, version: str | None = None) -> str:
     """`where` as a project should record it: a URL as given; a local repository's `origin` remote when
     `follow_remote` and the remote has the rendered version (an unpushed home must not strand projects);
-    else the path, as `~/...` when it is under HOME."""
+    else the path, as `~/...` when it is under HOME. A URL without its credentials: the project's
+    history would hold them, and teammates and CI use their own."""
     if _REMOTE.match(where):
-        return _expand_shorthand(where)
+        return gitutil.without_credentials(_expand_shorthand(where))
     path = Path(where).expanduser().resolve()
     if follow_remote and path.is_dir() and gitutil.git_available():
         remote = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
         if remote and (version is None or _remote_has(remote, path, version)):
-            return remote
+            return gitutil.without_credentials(remote)
     return as_home_relative(path)
 
 
@@ -512,6 +518,8 @@ def _origin_label(origin: str) -> str:
     if origin.startswith("home-"):
         return f"the knowledge home ({settings.HOME.where(origin.removeprefix('home-'))})"
     return {"checkout": "this scaffold checkout", "bundled": "shipped with scaffold"}.get(origin, origin)
+
+
 _SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
 

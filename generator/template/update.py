@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from generator.errors import AnswerError, DirtyTreeError, NotAProjectError, TemplateSourceError
+from generator.errors import AnswerError, DirtyTreeError, NotAProjectError, TemplateSourceError, UsageError
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, signals_held
 from generator.results import UpdateResult
@@ -245,6 +245,13 @@ def _check_recorded_version(src: str, version: object, project: Path) -> None:
 def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -> dict[str, Any]:
     """Record a new source and/or the true starting version in the answers file, as a commit of its own."""
     changes: list[str] = []
+    if request.source and gitutil.has_credentials(request.source):
+        # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
+        raise UsageError(
+            f"--source {gitutil.without_credentials(request.source)} is given with credentials in the URL, "
+            f"which {ANSWERS_FILE} would record and git would commit; give them to git (a credential helper) "
+            "and pass the URL without them"
+        )
     if request.source:
         where = source.portable_source(request.source, follow_remote=False)
         set_answer(project, "_src_path", where)
