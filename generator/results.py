@@ -262,6 +262,8 @@ class CheckResult:
     stale: tuple[str, ...] = ()
     # Why the source could not be read, when it could not.
     unreachable: str | None = None
+    # Whether the answers file records the source's URL with credentials (`source` is shown without).
+    credentials_recorded: bool = False
 
     @property
     def exit_code(self) -> ExitCode:
@@ -284,6 +286,7 @@ class CheckResult:
             "unfilled": list(self.unfilled),
             "stale": list(self.stale),
             "unreachable": self.unreachable,
+            "credentials_recorded": self.credentials_recorded,
             "exit_code": int(self.exit_code),
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -113,6 +114,28 @@ def test_a_new_source_with_credentials_in_its_url_is_refused_before_anything_is_
     assert "https://git.example.com/home.git is given with credentials" in err and token not in err
     assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
     assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
+
+
+def test_check_names_a_source_recorded_with_credentials_without_showing_them(
+    made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Recorded so by scaffold before it left them out: the project's history holds them already.
+    _, demo = made
+    token = "ghp_" + "Zq7" * 12
+    path = demo / ".copier-answers.yml"
+    recorded = yaml.safe_load(path.read_text())["_src_path"]
+    path.write_text(
+        path.read_text().replace(f"_src_path: {recorded}", f"_src_path: https://ci:{token}@127.0.0.1:9/t.git")
+    )
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "recorded with a token"], cwd=demo)
+
+    assert main(["check", str(demo)]) == ExitCode.EXTERNAL  # port 9 refuses at once
+    out = capsys.readouterr().out
+    assert token not in out and "from https://127.0.0.1:9/t.git" in out
+    assert "scaffold update --source https://127.0.0.1:9/t.git" in out
+    assert main(["check", "--json", str(demo)]) == ExitCode.EXTERNAL
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["credentials_recorded"] is True and token not in json.dumps(entry)
 
 
 def test_a_version_missing_at_the_source_says_how_out(

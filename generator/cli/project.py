@@ -364,4 +364,9 @@ def _check_lines(result: CheckResult) -> list[str]:
         lines.append(f"  on the template's fallbacks: {', '.join(result.unfilled)}")
     if result.stale:
         lines.append(f"  filled from context that changed since: {', '.join(result.stale)}")
+    if result.credentials_recorded:
+        lines.append(
+            "  credentials: its .copier-answers.yml (and git history) records the source's URL with them; "
+            f"revoke them, then record the URL without them: scaffold update --source {result.source}"
+        )
     return lines

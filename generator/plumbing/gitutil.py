@@ -85,7 +85,8 @@ def git(
         raise ExternalToolError(f"git {args[0]} did not answer within {timeout:.0f} s in {cwd}") from None
     if check and result.returncode != 0:
         cause = error_cause(result.stderr or result.stdout)
-        raise ExternalToolError(f"git {' '.join(args)} failed in {cwd}: {cause or 'no output'}")
+        command = without_credentials(" ".join(args))  # a source's URL may be among them
+        raise ExternalToolError(f"git {command} failed in {cwd}: {cause or 'no output'}")
     return result.stdout
 
 

@@ -26,24 +26,26 @@ REMOTE_TIMEOUT = 60.0
 def check(project: Path, config: Settings) -> CheckResult:
     answers = read_answers(project)
     recorded = str(answers.get("_src_path") or "")
+    shown = gitutil.without_credentials(recorded)  # recorded by scaffold before it left them out
     version = answers.get("_commit")
     newest, unreachable = newest_release(recorded, project)
     if unreachable is None and version is not None and not version_at_source(recorded, str(version), project):
         unreachable = (
-            f"the project records template version {version}, which {recorded} does not have; if you know the "
+            f"the project records template version {version}, which {shown} does not have; if you know the "
             "release it came from, run 'scaffold update --from VERSION'"
         )
     plan = make_plan(project)
     return CheckResult(
         path=project,
         template=str(answers.get("template", "")),
-        source=recorded,
+        source=shown,
         version=str(version) if version is not None else None,
         newest=newest,
         behind=_behind(version, newest),
         unfilled=tuple(region.key for region in plan.todo),
         stale=_stale(plan.records, config),
         unreachable=unreachable,
+        credentials_recorded=shown != recorded,
     )
 
 
