@@ -273,6 +273,13 @@ FLAGS = {
     "mysql --password=\"it's-Secr3t" + '" db': 'mysql --password="[REDACTED: Secret Keyword]" db',
     "mytool --client-secret='Secr3t\"" + "Pass' -v": "mytool --client-secret='[REDACTED: Secret Keyword]' -v",
 }
+# Values judged with their closing punctuation, as found (a short one may be a secret by the symbol it
+# ends with), then redacted without it: detect-secrets finds these, scaffold's own patterns do not.
+PUNCTUATED = {
+    "export DB_PASSWORD=Xk9mQ2v;": "export DB_PASSWORD=[REDACTED: Secret Keyword];",
+    "PGPASSWORD=hunterhunte; psql": "PGPASSWORD=[REDACTED: Secret Keyword]; psql",
+    "mysql --password=hunterhunte: next": "mysql --password=[REDACTED: Secret Keyword]: next",
+}
 # Placeholders, options that only say where a secret is, and `-p` outside sshpass (a port): kept as they are.
 FLAGS_KEPT = [
     'mysql -u root --password "$DB_PASSWORD" orders',
@@ -333,6 +340,9 @@ def test_secrets_given_as_command_line_flags_are_redacted_and_the_flags_kept(tmp
     for text in FLAGS_KEPT:
         [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
         assert (result.text, result.findings) == (text, ())
+    for text, expected in PUNCTUATED.items():
+        [result] = redactor.redact([Piece("runbooks/db.md", 3, text)])
+        assert result.text == expected, text
 
 
 R = "[REDACTED: Secret Keyword]"

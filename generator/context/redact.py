@@ -563,6 +563,10 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                 # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
                 # code, and redacting names would cost the model the code's meaning.
                 if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value, lines[at])):
+                    if secret.type == rules.KEYWORD:
+                        start = lines[at].find(value)
+                        following = lines[at][start + len(value) :][:1] if start >= 0 else "?"
+                        value = rules.without_closing_punctuation(value, following)
                     found.append((secret.type, value, at))
             # Each text on its own: a command continued at one text's end does not go on in the next.
             offset = 0
@@ -631,14 +635,11 @@ def _unquoted_word(value: str, line: str) -> str:
     `PGPASSWORD=Vb00mQ7tRz psql -h db -U app` it is the password and the command after it,
     and redacting all of it would cost the model the command. In shell a value ends at a
     space; after `key = ` or `key: ` (ini, YAML) it may hold spaces, and all of it stays redacted.
-    A colon, comma or semicolon that ends the word is the prose's (`notes/password=X.md: missing`):
-    redacted with it, a message lost its punctuation; left, it tells nothing of the value.
     """
     start = line.find(value)
     if start <= 0 or line[start - 1] != "=" or not value.strip():
         return value
-    word = value.split(maxsplit=1)[0]
-    return word.rstrip(":,;") or word
+    return value.split(maxsplit=1)[0]
 
 
 def _plausible(value: str, line: str) -> bool:

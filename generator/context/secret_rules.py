@@ -621,6 +621,16 @@ def _column_values(lines: list[str]) -> Iterator[tuple[str, int]]:
             number += 1
 
 
+def without_closing_punctuation(value: str, following: str) -> str:
+    """A keyword's value without one colon, comma or semicolon that ends it before a blank or the line's
+    end (`following`, the character after it): the prose's (`notes/password=X.md: missing`), kept in the
+    text rather than redacted. Dropped only once the value was judged a secret with it; the price is
+    that a password which really ends in one shows that character."""
+    if len(value) > 1 and value[-1] in ":,;" and not following.strip():
+        return value[:-1]
+    return value
+
+
 def _matches(line: str) -> list[tuple[str, str, int]]:
     """(kind, value, where it starts) for each match of `PATTERNS` in `line` that its kind's checks accept."""
     found = []
@@ -628,8 +638,6 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
         for match in pattern.finditer(line):
             group = "secret" if "secret" in pattern.groupindex else 0
             value = match.group(group)
-            if kind == KEYWORD and value.endswith(":") and line[match.end(group) :][:1].strip() == "":
-                value = value[:-1]  # the prose's (`notes/password=X.md: missing`), as `redact._unquoted_word` says
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
                 continue
             if pattern is _WHOSE and not lone_secret(value):
@@ -640,6 +648,8 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
                 continue
             if pattern is _BASIC_HEADER and not basic_credentials(value):
                 continue
+            if kind == KEYWORD:
+                value = without_closing_punctuation(value, line[match.end(group) :][:1])
             found.append((kind, value, match.start(group)))
     return found
 
