@@ -255,12 +255,8 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
     from generator.template import source
 
     name = "template source"
-    if config.templates.value is not None:
-        fix = settings.TEMPLATES.fix(config.templates.origin)
-    elif config.home.value is not None:
-        fix = settings.HOME.fix(config.home.origin)
-    else:
-        fix = settings.TEMPLATES.fix(config.templates.origin)
+    from_home = config.templates.value is None and config.home.value is not None
+    fix = settings.HOME.fix(config.home.origin) if from_home else settings.TEMPLATES.fix(config.templates.origin)
     try:
         src = source.resolve(config, place=False)
         with src.readable() as root:
@@ -443,9 +439,9 @@ def _ai_settings(config: settings.Settings) -> DoctorCheck:
     return DoctorCheck(
         "AI settings",
         "ok",
-        f"model {config.main_model} ({config.model.origin}), escalation {config.escalation} "
-        f"({config.escalation_model.origin}), {config.timeout():g} s per request, {config.retries()} retries, "
-        f"{answers}",
+        f"model {config.main_model} ({settings.MODEL.where(config.model.origin)}), escalation {config.escalation} "
+        f"({settings.ESCALATION_MODEL.where(config.escalation_model.origin)}), {config.timeout():g} s per request, "
+        f"{config.retries()} retries, {answers}",
     )
 
 
@@ -456,10 +452,11 @@ def _api_key(config: settings.Settings) -> DoctorCheck:
             "API key",
             "warn",
             "not set: the AI fill step is skipped, and new projects keep the templates' working fallbacks",
-            f"export ANTHROPIC_API_KEY=..., or set anthropic_api_key in {path}",
+            f"set {settings.API_KEY.where_to_set()} ({path})",
         )
     origin = config.api_key.origin
-    where = {"env": "ANTHROPIC_API_KEY", "config": f"anthropic_api_key in {path}"}.get(origin, "the caller")
+    # No flag sets the key: a library caller passes it in its settings.
+    where = settings.API_KEY.where(origin) if origin in ("env", "config") else "the caller"
     if origin == "config" and os.name != "nt" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         return DoctorCheck("API key", "warn", f"set, from {where}, a file other users may read", f"chmod 600 {path}")
     return DoctorCheck("API key", "ok", f"set, from {where} (scaffold never shows it)")

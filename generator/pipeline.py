@@ -35,7 +35,7 @@ from generator.results import (
     TemplateCatalog,
     UpdateResult,
 )
-from generator.settings import Settings
+from generator.settings import API_KEY, Settings
 
 if TYPE_CHECKING:
     from generator.fill.plan import Plan
@@ -285,8 +285,8 @@ def fill_project(
         return FillRun(project, None, "no-regions")
     if not config.key:
         raise UsageError(
-            "scaffold fill needs an Anthropic API key: set ANTHROPIC_API_KEY (or anthropic_api_key in the user "
-            "config); --pretend shows what would be sent without one"
+            f"scaffold fill needs an Anthropic API key: set {API_KEY.where_to_set()}; --pretend shows "
+            "what would be sent without one"
         )
     return _run_fill(plan, request, config, reporter or SilentReporter(), ask=request.confirm)
 

@@ -73,14 +73,19 @@ class Setting:
             return f"'{self.config_key}' in the user config"
         return "the default"
 
+    def where_to_set(self) -> str:
+        """Where a user sets this setting: its environment variable, or its key in the user config."""
+        return f"{self.where('env')} or {self.where('config')}"
+
     def fix(self, origin: str) -> str:
-        """How to change a value of this setting from `origin`, where it was set."""
+        """How to change a value of this setting from `origin`, where it was set; a default is one
+        scaffold ships (the bundled templates and context), so the fix for it is a new install."""
         if origin == "env":
             return f"fix or unset {self.where(origin)}"
         if origin == "config":
             return f"fix or remove {self.where(origin)} ({user_config_path()})"
         if origin == "flag":
-            return f"pass another {self.where(origin)}"
+            return f"pass another value to {self.where(origin)}"
         return "reinstall scaffold (pip install --force-reinstall scaffold-generator)"
 
 
@@ -290,10 +295,7 @@ def _model_name(setting: Setting, resolved: Resolved, default: str) -> str:
 
 def _misplaced_key(setting: Setting, resolved: Resolved, wanted: str) -> str:
     where = setting.where(resolved.origin)
-    return (
-        f"{where} looks like an API key, not {wanted}: move the key to {API_KEY.where('env')} "
-        f"(or {API_KEY.where('config')}) and correct {where}"
-    )
+    return f"{where} looks like an API key, not {wanted}: move the key to {API_KEY.where_to_set()} and correct {where}"
 
 
 def user_config_dir() -> Path:

@@ -184,6 +184,22 @@ def test_a_home_without_context_fails(cli: Cli, tmp_path: Path, monkeypatch: pyt
     assert "SCAFFOLD_HOME" in check["fix"]
 
 
+def test_where_a_setting_was_set_is_worded_once_for_every_origin() -> None:
+    config = settings.user_config_path()
+    assert [settings.HOME.where(origin) for origin in ("flag", "env", "config", "default")] == [
+        "--home",
+        "$SCAFFOLD_HOME",
+        "'home' in the user config",
+        "the default",
+    ]
+    assert [settings.HOME.fix(origin) for origin in ("flag", "env", "config")] == [
+        "pass another value to --home",
+        "fix or unset $SCAFFOLD_HOME",
+        f"fix or remove 'home' in the user config ({config})",
+    ]
+    assert settings.API_KEY.where_to_set() == "$ANTHROPIC_API_KEY or 'anthropic_api_key' in the user config"
+
+
 @pytest.mark.parametrize("origin", ["env", "config"])
 def test_a_setting_is_named_and_fixed_in_the_same_words_wherever_it_was_set(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origin: str
@@ -204,7 +220,7 @@ def test_a_setting_is_named_and_fixed_in_the_same_words_wherever_it_was_set(
     assert checks["knowledge home"]["detail"].startswith(f"{nowhere} (from {named}) does not exist")
     assert checks["knowledge home"]["fix"] == fix
     # The templates come from that home too: named the same way, and fixed there.
-    assert f"(from the knowledge home ({named})) does not exist" in checks["template source"]["detail"]
+    assert f"(from the knowledge home set by {named}) does not exist" in checks["template source"]["detail"]
     assert checks["template source"]["fix"].startswith(fix)
 
 
@@ -397,7 +413,7 @@ def test_a_key_in_the_environment_is_reported_and_never_shown(cli: Cli, monkeypa
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     code, out, err = cli()
     assert code == ExitCode.OK
-    assert "set, from ANTHROPIC_API_KEY" in out
+    assert "set, from $ANTHROPIC_API_KEY" in out
     json_code, json_out, json_err = cli("--json")
     assert checks_of(json_out)["API key"]["status"] == "ok"
     for text in (out, err, json_out, json_err):

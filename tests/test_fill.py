@@ -515,7 +515,8 @@ def test_new_service_fills_after_rendering(
 def test_new_service_without_a_key_says_how_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["new-service", "ledger", "--defaults", "--dest", str(tmp_path / "ledger")]) == 0
     out = capsys.readouterr().out
-    assert "AI fill skipped: no API key. Set ANTHROPIC_API_KEY" in out and "scaffold fill" in out
+    assert "AI fill skipped: no API key. Set $ANTHROPIC_API_KEY or 'anthropic_api_key' in the user config" in out
+    assert "scaffold fill" in out
 
 
 def test_new_with_pretend_creates_nothing(

@@ -218,11 +218,12 @@ def _created(result: NewResult) -> int:
         return ExitCode.FILLS_FELL_BACK
     if result.fill_skipped == "no-api-key":
         from generator.plumbing import extras
+        from generator.settings import API_KEY
 
         # Both steps in one line: a plain install would otherwise learn of the second only after the first.
         steps = "Set" if extras.installed(extras.AI) else f"Install the fill step ({extras.AI.command}), set"
         print(
-            f"AI fill skipped: no API key. {steps} ANTHROPIC_API_KEY, then run "
+            f"AI fill skipped: no API key. {steps} {API_KEY.where_to_set()}, then run "
             f"'scaffold fill {where}' to fill its {result.pending} regions (until then they hold the template's "
             "working fallbacks)."
         )

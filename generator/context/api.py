@@ -34,7 +34,7 @@ from generator.errors import (
     UnknownKindError,
     UsageError,
 )
-from generator.settings import Settings
+from generator.settings import API_KEY, Settings
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -640,10 +640,7 @@ def count_tokens(text: str, *, model: str | None = None, settings: Settings | No
     config = (settings or Settings.load()).with_flags(model=model)
     key = config.key
     if not key:
-        raise UsageError(
-            "exact token counts need ANTHROPIC_API_KEY (or anthropic_api_key in the user config); "
-            "the estimate needs nothing"
-        )
+        raise UsageError(f"exact token counts need {API_KEY.where_to_set()}; the estimate needs nothing")
     from generator.plumbing.extras import AI, require
 
     require(AI, "exact token counts")

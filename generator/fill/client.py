@@ -22,6 +22,7 @@ from typing import Any
 from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
+from generator.settings import API_KEY
 
 # Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
 # a realistic answer, tests/test_limits.py), and the lowest output limit of the models scaffold
@@ -191,7 +192,7 @@ class Client:
         except anthropic.AuthenticationError:
             return Outcome(
                 model,
-                error="the API key was rejected (401); check ANTHROPIC_API_KEY or anthropic_api_key in the user config",
+                error=f"the API key was rejected (401); check {API_KEY.where_to_set()}",
                 fatal=True,
             )
         except anthropic.PermissionDeniedError:

@@ -516,7 +516,7 @@ def _origin_label(origin: str) -> str:
     if origin in ("flag", "env", "config"):
         return settings.TEMPLATES.where(origin)
     if origin.startswith("home-"):
-        return f"the knowledge home ({settings.HOME.where(origin.removeprefix('home-'))})"
+        return f"the knowledge home set by {settings.HOME.where(origin.removeprefix('home-'))}"
     return {"checkout": "this scaffold checkout", "bundled": "shipped with scaffold"}.get(origin, origin)
 
 
