@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -84,6 +84,29 @@ def paused(client: TestClient, app: FastAPI) -> Callable[[str], Paused]:
 def pool() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(2) as executor:
         yield executor
+
+
+@contextmanager
+def store_held(
+    app: FastAPI, thread: ThreadPoolExecutor, request: contextvars.Context | None = None
+) -> Iterator[None]:
+    """`writing()` held on `thread` (as `request`'s code, when given) for as long as the block
+    runs: a write between its checks and its write."""
+    repositories = app.state.repositories
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with repositories.writing():
+            holding.set()
+            done.wait(PATIENCE)
+
+    held = thread.submit((request or contextvars.Context()).copy().run, hold)
+    try:
+        assert holding.wait(PATIENCE), "the store was never held"
+        yield
+    finally:
+        done.set()
+        held.result(PATIENCE)
 
 
 def held_back(future: Future[Any]) -> bool:
@@ -185,20 +208,8 @@ def test_a_write_that_waits_too_long_is_a_503_to_send_again(
     repositories = app.state.repositories
     monkeypatch.setattr(sys.modules[type(repositories).__module__], "BUSY_TIMEOUT", 0.1)
     body = new_body(client, RESOURCES[0], name="Waited")
-    holding, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with repositories.writing():
-            holding.set()
-            done.wait(PATIENCE)
-
-    held = pool.submit(hold)
-    try:
-        assert holding.wait(PATIENCE)
+    with store_held(app, pool):
         response = client.post(f"/{RESOURCES[0]}", json=body)
-    finally:
-        done.set()
-    held.result(PATIENCE)
 
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "1"
@@ -229,7 +240,7 @@ def as_the_request(
     return thread.submit(request.copy().run, call).result(PATIENCE)
 
 
-def test_every_request_is_marked(app: FastAPI) -> None:
+def test_the_app_marks_each_request(app: FastAPI) -> None:
     # Without the mark, a request run on a thread where a yield dependency wrongly left a write
     # step would go through that step (the next test).
     installed: list[object] = [middleware.cls for middleware in app.user_middleware]
@@ -265,24 +276,12 @@ def test_threads_of_one_request_side_by_side_do_not_share_a_step(
 ) -> None:
     # An async endpoint may hand sync writes to threads (gathered run_in_threadpool calls): each
     # is a writer of its own, and one waits while the other is between its checks and its write.
-    repositories = app.state.repositories
-    store = repositories[RESOURCES[0]]
-    request, holding, done = a_request(), threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with repositories.writing():
-            holding.set()
-            done.wait(PATIENCE)
-
+    store = app.state.repositories[RESOURCES[0]]
+    request = a_request()
     with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(1) as second:
-        held = first.submit(request.copy().run, hold)
-        try:
-            assert holding.wait(PATIENCE)
+        with store_held(app, first, request):
             meanwhile = second.submit(request.copy().run, store.add, {"name": "Meanwhile"})
             waited = held_back(meanwhile)
-        finally:
-            done.set()
-        held.result(PATIENCE)
         added = meanwhile.result(PATIENCE)
 
     assert waited, "two threads of one request shared a write step"
@@ -310,9 +309,8 @@ def test_a_write_step_ended_on_another_thread_frees_the_store(
     with pytest.raises(RuntimeError, match="another thread"):
         step.__exit__(None, None, None)
 
-    with ThreadPoolExecutor(1) as pool:
-        later = pool.submit(create, client, RESOURCES[0], name="Later")
-        assert not held_back(later), "the store stayed locked"
+    # Locked still, the create would wait out BUSY_TIMEOUT and be refused.
+    assert create(client, RESOURCES[0], name="Later")["name"] == "Later"
 
 
 def test_a_thread_whose_block_was_ended_for_it_leaves_a_later_holder_alone(
@@ -320,30 +318,17 @@ def test_a_thread_whose_block_was_ended_for_it_leaves_a_later_holder_alone(
 ) -> None:
     # A thread still nested inside a block another thread ended leaves that level with the same
     # error, and must not free the lock a later holder has taken meanwhile.
-    repositories = app.state.repositories
-    step = repositories.writing()
-    holding, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with repositories.writing():
-            holding.set()
-            done.wait(PATIENCE)
-
+    step = app.state.repositories.writing()
     with ThreadPoolExecutor(1) as nested, ThreadPoolExecutor(1) as later:
         nested.submit(step.__enter__).result(PATIENCE)
         nested.submit(step.__enter__).result(PATIENCE)  # a call inside the block takes it again
         with pytest.raises(RuntimeError, match="another thread"):
             step.__exit__(None, None, None)
-        held = later.submit(hold)
-        try:
-            assert holding.wait(PATIENCE), "the store stayed locked"
+        with store_held(app, later):
             with pytest.raises(RuntimeError, match="another thread"):
                 nested.submit(step.__exit__, None, None, None).result(PATIENCE)
             meanwhile = pool.submit(create, client, RESOURCES[0], name="Meanwhile")
             waited = held_back(meanwhile)
-        finally:
-            done.set()
-        held.result(PATIENCE)
 
     assert waited, "a nested exit freed the lock another thread held"
     assert meanwhile.result(PATIENCE)["name"] == "Meanwhile"

@@ -95,8 +95,9 @@ def serving_a_request() -> Iterator[None]:
 
 
 def _refuse_on_event_loop() -> None:
-    """`writing()` holds a thread's lock: coroutines of one request on the event loop's one
-    thread would share it (and pass a check only one may), and a wait would stall the loop."""
+    """`writing()` holds a thread's lock: coroutines on the event loop's one thread (of one
+    request, or of none) would share it and pass a check only one may, and a wait would stall
+    every other request the loop serves."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -105,10 +106,10 @@ def _refuse_on_event_loop() -> None:
 
 
 # A thread's ident, and the request it serves (`_request_mark`) or None.
-Holder = tuple[int, object | None]
+_Holder = tuple[int, object | None]
 
 
-def _holder() -> Holder:
+def _holder() -> _Holder:
     """Whose a write step begun here is: this thread's, serving this request (or none). A
     thread, not a request: threads of one request side by side (gathered `run_in_threadpool`
     calls) must not share a step."""
@@ -121,6 +122,7 @@ _ENDED_ELSEWHERE = (
     "Repositories.writing() ended on another thread than it began: hold it in a def "
     "endpoint's body, not in a yield dependency"
 )
+_NOT_BEGUN = "Repositories.writing() ended more often than it began"
 
 
 class StoreLock:
@@ -135,12 +137,13 @@ class StoreLock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._books = threading.Lock()  # guards the three below, never held while waiting
-        self._owner: Holder | None = None
+        self._owner: _Holder | None = None
         self._depth = 0
         # Holders whose block another thread ended while they were nested inside it, and how
-        # many levels each has yet to leave: those exits must not release a later owner's lock.
-        # An entry whose levels are never left stays; only that holder's next misuse reads it.
-        self._cut_short: dict[Holder, int] = {}
+        # many levels each has yet to leave: those exits fail too, and must not release the lock
+        # a later owner has taken since. An entry whose levels are never left stays (keeping its
+        # request's mark alive); only that holder's next misuse reads it.
+        self._cut_short: dict[_Holder, int] = {}
 
     def __enter__(self) -> None:
         me = _holder()
@@ -165,8 +168,10 @@ class StoreLock:
             left = self._cut_short.pop(me, 0)
             if left > 1:
                 self._cut_short[me] = left - 1
-            if left or self._owner is None:  # a level of a block ended for it, or none was begun
+            if left:  # a level of a block another thread ended for it
                 raise RuntimeError(_ENDED_ELSEWHERE)
+            if self._owner is None:
+                raise RuntimeError(_NOT_BEGUN)
             # Another holder's block, ended here: freed, or every store would stay locked.
             cut, nested = self._owner, self._depth - 1
             if nested:

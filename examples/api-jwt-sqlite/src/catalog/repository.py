@@ -98,8 +98,9 @@ def serving_a_request() -> Iterator[None]:
 
 
 def _refuse_on_event_loop() -> None:
-    """`writing()` holds a thread's connection: coroutines of one request on the event loop's one
-    thread would share it (and pass a check only one may), and a wait would stall the loop."""
+    """`writing()` holds a thread's connection: coroutines on the event loop's one thread (of one
+    request, or of none) would share it and pass a check only one may, and a wait would stall
+    every other request the loop serves."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -228,10 +229,12 @@ def _busy_is_store_busy() -> Iterator[None]:
 _held = threading.local()
 
 
-def _held_connections() -> dict[tuple[object | None, Path], sqlite3.Connection]:
-    connections: dict[tuple[object | None, Path], sqlite3.Connection] = _held.__dict__.setdefault(
-        "connections", {}
-    )
+# The request a transaction serves (`_request_mark`), or None, and its database file.
+_HeldKey = tuple[object | None, Path]
+
+
+def _held_connections() -> dict[_HeldKey, sqlite3.Connection]:
+    connections: dict[_HeldKey, sqlite3.Connection] = _held.__dict__.setdefault("connections", {})
     return connections
 
 
