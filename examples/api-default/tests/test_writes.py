@@ -20,8 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shop.app import MarkEachRequest
-from shop.repository import serving_a_request
+from shop.repository import serving_a_request, this_request
 from tests.factories import create, new_body
 
 RESOURCES = [
@@ -240,11 +239,20 @@ def as_the_request(
     return thread.submit(request.copy().run, call).result(PATIENCE)
 
 
-def test_the_app_marks_each_request(app: FastAPI) -> None:
-    # Without the mark, a request run on a thread where a yield dependency wrongly left a write
-    # step would go through that step (the next test).
-    installed: list[object] = [middleware.cls for middleware in app.user_middleware]
-    assert MarkEachRequest in installed
+def test_each_request_is_marked_in_the_threads_it_runs_in(app: FastAPI) -> None:
+    # app.py's middleware: unmarked, a request run on a thread where a yield dependency wrongly
+    # left a write step would go through that step (the next test).
+    seen: list[object | None] = []
+
+    @app.get("/seen-mark", status_code=204)
+    def seen_mark() -> None:
+        seen.append(this_request())
+
+    anonymous = TestClient(app)  # the route takes no credentials
+    for _ in range(2):
+        assert anonymous.get("/seen-mark").status_code == 204
+    assert None not in seen
+    assert seen[0] is not seen[1]
 
 
 def test_another_request_on_the_thread_a_step_was_left_on_waits_for_it(
@@ -268,7 +276,7 @@ def test_another_request_on_the_thread_a_step_was_left_on_waits_for_it(
 
     assert waited, "a request went through a step another request left on its thread"
     assert other.get(kept.id) == kept
-    assert store.get(inside.id) == inside  # a lock, not a transaction: its write stays
+    assert store.get(inside.id) == inside  # ended as it would have been, then the error
 
 
 def test_threads_of_one_request_side_by_side_do_not_share_a_step(
@@ -300,7 +308,7 @@ def begun_on_another_thread(app: FastAPI) -> AbstractContextManager[Any]:
     return step
 
 
-def test_a_write_step_ended_on_another_thread_frees_the_store(
+def test_a_write_step_ended_on_another_thread_ends_frees_the_store_and_fails(
     client: TestClient, app: FastAPI
 ) -> None:
     # It must fail, not keep every store locked until a restart.
@@ -309,8 +317,31 @@ def test_a_write_step_ended_on_another_thread_frees_the_store(
     with pytest.raises(RuntimeError, match="another thread"):
         step.__exit__(None, None, None)
 
+    # Ended as it would have been, then the error.
+    assert app.state.repositories[RESOURCES[0]].exists("name", "Inside")
     # Locked still, the create would wait out BUSY_TIMEOUT and be refused.
     assert create(client, RESOURCES[0], name="Later")["name"] == "Later"
+
+
+def test_a_step_is_not_ended_by_another_request(
+    client: TestClient, app: FastAPI, pool: ThreadPoolExecutor
+) -> None:
+    # A request that ends a step it never began (a yield dependency's second end) fails, and must
+    # not free the store from under the request that holds it.
+    step = app.state.repositories.writing()
+    with (
+        ThreadPoolExecutor(1) as holder,
+        ThreadPoolExecutor(1) as other,
+        store_held(app, holder, a_request()),
+    ):
+        ending = other.submit(a_request().copy().run, step.__exit__, None, None, None)
+        with pytest.raises(RuntimeError, match="another thread"):
+            ending.result(PATIENCE)
+        meanwhile = pool.submit(create, client, RESOURCES[0], name="Meanwhile")
+        waited = held_back(meanwhile)
+
+    assert waited, "another request's end freed the store from under its holder"
+    assert meanwhile.result(PATIENCE)["name"] == "Meanwhile"
 
 
 def test_a_thread_whose_block_was_ended_for_it_leaves_a_later_holder_alone(

@@ -94,6 +94,11 @@ def serving_a_request() -> Iterator[None]:
         _request_mark.reset(mark)
 
 
+def this_request() -> object | None:
+    """The mark of the request the code running now serves (`serving_a_request`), or None."""
+    return _request_mark.get()
+
+
 def _refuse_on_event_loop() -> None:
     """`writing()` holds a thread's lock: coroutines on the event loop's one thread (of one
     request, or of none) would share it and pass a check only one may, and a wait would stall
@@ -105,6 +110,15 @@ def _refuse_on_event_loop() -> None:
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
 
 
+# A block ended on another thread than the one that began it (a yield dependency's end, or a
+# job's code handing it over) still ends, and frees the store, but fails: it was not one step
+# for the requests that ran on either thread meanwhile.
+_ENDED_ELSEWHERE = (
+    "Repositories.writing() ended on another thread than it began: hold it in a def "
+    "endpoint's body, not in a yield dependency"
+)
+
+
 # A thread's ident, and the request it serves (`_request_mark`) or None.
 _Holder = tuple[int, object | None]
 
@@ -113,15 +127,9 @@ def _holder() -> _Holder:
     """Whose a write step begun here is: this thread's, serving this request (or none). A
     thread, not a request: threads of one request side by side (gathered `run_in_threadpool`
     calls) must not share a step."""
-    return threading.get_ident(), _request_mark.get()
+    return threading.get_ident(), this_request()
 
 
-# A block ended on another thread than the one that began it (a yield dependency's end, or a
-# job's code handing it over) fails, and frees the store.
-_ENDED_ELSEWHERE = (
-    "Repositories.writing() ended on another thread than it began: hold it in a def "
-    "endpoint's body, not in a yield dependency"
-)
 _NOT_BEGUN = "Repositories.writing() ended more often than it began"
 
 
@@ -172,7 +180,10 @@ class StoreLock:
                 raise RuntimeError(_ENDED_ELSEWHERE)
             if self._owner is None:
                 raise RuntimeError(_NOT_BEGUN)
-            # Another holder's block, ended here: freed, or every store would stay locked.
+            if self._owner[1] != me[1]:  # another request's block (or a job's): not its to end
+                raise RuntimeError(_ENDED_ELSEWHERE)
+            # Its own request's block (or a job's), ended on another thread: freed, or every store
+            # would stay locked until a restart.
             cut, nested = self._owner, self._depth - 1
             if nested:
                 self._cut_short[cut] = self._cut_short.get(cut, 0) + nested

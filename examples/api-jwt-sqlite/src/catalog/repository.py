@@ -97,6 +97,11 @@ def serving_a_request() -> Iterator[None]:
         _request_mark.reset(mark)
 
 
+def this_request() -> object | None:
+    """The mark of the request the code running now serves (`serving_a_request`), or None."""
+    return _request_mark.get()
+
+
 def _refuse_on_event_loop() -> None:
     """`writing()` holds a thread's connection: coroutines on the event loop's one thread (of one
     request, or of none) would share it and pass a check only one may, and a wait would stall
@@ -106,6 +111,15 @@ def _refuse_on_event_loop() -> None:
     except RuntimeError:
         return
     raise RuntimeError("Repositories.writing() is for sync code: a def endpoint, not an async one")
+
+
+# A block ended on another thread than the one that began it (a yield dependency's end, or a
+# job's code handing it over) still ends, and frees the store, but fails: it was not one step
+# for the requests that ran on either thread meanwhile.
+_ENDED_ELSEWHERE = (
+    "Repositories.writing() ended on another thread than it began: hold it in a def "
+    "endpoint's body, not in a yield dependency"
+)
 
 
 class SqliteRepository:
@@ -138,7 +152,7 @@ class SqliteRepository:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        held = _held_connections().get((_request_mark.get(), self._held_key))
+        held = _held_connections().get((this_request(), self._held_key))
         if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
             yield held
             return
@@ -251,15 +265,25 @@ class Repositories(dict[str, Repository]):
         """One write transaction for the block, begun at once (BEGIN IMMEDIATE): other writes,
         in this process or another on the same file, wait until it ends (reads only while it
         commits), so the checks run in it still hold when its write is made. An exception
-        rolls it back. The connection belongs to the thread that began the block, which must
-        end it: see the module docstring."""
+        rolls it back. The block belongs to the thread that began it, which must end it: see
+        the module docstring."""
         _refuse_on_event_loop()
         held = _held_connections()
-        key = (_request_mark.get(), self._held_key)
+        key = (this_request(), self._held_key)
         if key in held:
             yield
             return
-        connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        began_on = threading.get_ident()
+        connect = sqlite3.connect(
+            self._path,
+            timeout=BUSY_TIMEOUT,
+            isolation_level=None,
+            # Only this thread's code for this request reaches it (`held`), one call after
+            # another. The end may still come on another thread (a yield dependency wrongly
+            # holding the block): it must end the transaction there, not leave the file locked
+            # until Python frees the connection.
+            check_same_thread=False,
+        )
         with closing(connect) as connection:
             with _busy_is_store_busy():
                 connection.execute("BEGIN IMMEDIATE")
@@ -277,6 +301,8 @@ class Repositories(dict[str, Repository]):
                     connection.execute("COMMIT")
             finally:
                 del held[key]
+        if threading.get_ident() != began_on:
+            raise RuntimeError(_ENDED_ELSEWHERE)
 
 
 def open_repositories(settings: Settings, names: Iterable[str]) -> Repositories:
