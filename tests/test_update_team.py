@@ -101,6 +101,21 @@ def test_template_and_project_name_cannot_change_by_answer(
     assert "project_name cannot change in an update" in capsys.readouterr().err
 
 
+def test_a_source_or_version_the_project_records_already_is_not_recorded_again(
+    made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The repair run twice (or given what the file holds) must update, not fail on an empty commit.
+    repo, demo = made
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    recorded = answers(demo)
+    head = run(["git", "rev-parse", "HEAD"], cwd=demo).stdout
+
+    args = ["update", str(demo), "--source", str(recorded["_src_path"]), "--from", str(recorded["_commit"])]
+    assert main(args) == 0, capsys.readouterr().err
+    assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head  # no commit of its own
+    assert answers(demo)["_commit"] == "1.1.0" and (demo / "CHANGELOG.md").is_file()
+
+
 def test_a_new_source_with_credentials_in_its_url_is_refused_before_anything_is_recorded(
     made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

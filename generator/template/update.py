@@ -243,7 +243,8 @@ def _check_recorded_version(src: str, version: object, project: Path) -> None:
 
 
 def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -> dict[str, Any]:
-    """Record a new source and/or the true starting version in the answers file, as a commit of its own."""
+    """Record a new source and/or the true starting version in the answers file, as a commit of its own
+    (none when the file records them already: the same repair run twice must not fail)."""
     changes: list[str] = []
     if request.source and gitutil.has_credentials(request.source):
         # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
@@ -254,10 +255,13 @@ def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -
         )
     if request.source:
         where = source.portable_source(request.source, follow_remote=False)
-        set_answer(project, "_src_path", where)
-        changes.append(f"source {where}")
-    if request.from_version:
+        if str(before.get("_src_path") or "") != where:
+            set_answer(project, "_src_path", where)
+            changes.append(f"source {where}")
+    if request.from_version and str(before.get("_commit") or "") != request.from_version:
         set_answer(project, "_commit", request.from_version)
         changes.append(f"version {request.from_version}")
-    gitutil.commit_paths(project, [ANSWERS_FILE], f"Record the template's {' and '.join(changes)} (scaffold update)")
+    if changes:
+        message = f"Record the template's {' and '.join(changes)} (scaffold update)"
+        gitutil.commit_paths(project, [ANSWERS_FILE], message)
     return read_answers(project)
