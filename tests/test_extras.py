@@ -124,4 +124,4 @@ def test_without_a_key_or_the_sdk_the_skip_line_names_both_steps(
     assert main(["new-service", "payouts", "--defaults", "--dest", str(tmp_path / "payouts")]) == 0
 
     out = capsys.readouterr().out
-    assert "Install the fill step (pip install 'scaffold-generator[ai]'), set ANTHROPIC_API_KEY" in out
+    assert "Install the fill step (pip install 'scaffold-generator[ai]'), set $ANTHROPIC_API_KEY" in out

@@ -20,7 +20,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shop.repository import serving_a_request, this_request
+from shop.repository import (
+    serving_a_request,
+    this_request,
+)
 from tests.factories import create, new_body
 
 RESOURCES = [

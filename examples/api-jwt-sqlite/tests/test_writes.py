@@ -22,7 +22,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from catalog.repository import serving_a_request, this_request
+from catalog.repository import (
+    serving_a_request,
+    this_request,
+)
 from tests.factories import create, new_body
 
 RESOURCES = [
