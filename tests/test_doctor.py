@@ -172,7 +172,7 @@ def test_a_template_source_with_credentials_in_its_url_is_shown_without_them(
     monkeypatch.setenv("SCAFFOLD_TEMPLATES", f"https://ci:{token}@127.0.0.1:9/team-home.git")  # refused at once
     code, out, err = cli()
     assert code == ExitCode.USAGE
-    assert "https://127.0.0.1:9/team-home.git" in out and token not in out + err
+    assert "https://ci@127.0.0.1:9/team-home.git" in out and token not in out + err
 
 
 def test_a_home_without_context_fails(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

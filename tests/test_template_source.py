@@ -11,6 +11,7 @@ from generator.cli import main
 from generator.errors import TemplateSourceError
 from generator.plumbing import gitutil
 from generator.template import source as source_module
+from generator.template.render import copier_errors
 from generator.template.source import TemplateSource, load_repo_config, portable_source
 from tests.helpers import build_file_tree, init_template_repo, run
 
@@ -109,14 +110,19 @@ TOKEN = "ghp_" + "Zq7" * 12
 URLS_WITH_CREDENTIALS = {
     f"https://x-access-token:{TOKEN}@github.com/org/home.git": "https://github.com/org/home.git",
     f"https://{TOKEN}@github.com/org/home.git": "https://github.com/org/home.git",
-    f"HTTPS://deploy:{TOKEN}@git.example.com/home.git": "HTTPS://git.example.com/home.git",
+    f"HTTPS://deploy:{TOKEN}@git.example.com/home.git": "HTTPS://deploy@git.example.com/home.git",
+    f"git+https://{TOKEN}@github.com/org/home.git": "git+https://github.com/org/home.git",
+    f"https://oauth2:{TOKEN}@gitlab.example.com/home.git": "https://gitlab.example.com/home.git",
+    "https://deploy:p@ss@git.example.com/home.git": "https://deploy@git.example.com/home.git",
     f"ssh://deploy:{TOKEN}@git.example.com/home.git": "ssh://deploy@git.example.com/home.git",
     f"fatal: unable to access 'https://ci:{TOKEN}@git.example.com/home.git/': Could not resolve host": (
-        "fatal: unable to access 'https://git.example.com/home.git/': Could not resolve host"
+        "fatal: unable to access 'https://ci@git.example.com/home.git/': Could not resolve host"
     ),
 }
-# A login is no secret, and a path may hold an `@`.
+# A login is no secret (Azure DevOps' clone URLs carry one), and a path may hold an `@`.
 URLS_KEPT = [
+    "https://contoso@dev.azure.com/contoso/_git/team-home",
+    "git+ssh://git@github.com/org/home.git",
     "ssh://git@github.com/org/home.git",
     "git@github.com:org/home.git",
     "https://github.com/org/home.git",
@@ -138,12 +144,12 @@ def test_a_source_is_recorded_without_the_credentials_of_its_url(
     # Every project made from it would commit them: given as --templates, or a knowledge home's
     # origin remote (a home cloned with a token in its URL, as CI jobs do).
     given = f"https://ci:{TOKEN}@git.example.com/platform/team-home.git"
-    assert portable_source(given, follow_remote=False) == "https://git.example.com/platform/team-home.git"
+    assert portable_source(given, follow_remote=False) == "https://ci@git.example.com/platform/team-home.git"
     home = init_template_repo(tmp_path / "home", {"copier.yml": COPIER_YML % "shared.yml", "shared.yml": "{}\n"})
     run(["git", "remote", "add", "origin", given], cwd=home)
     monkeypatch.setattr(source_module, "_remote_has", lambda remote, local, version: True)  # no network here
     recorded = portable_source(str(home), follow_remote=True, version="v1.0.0")
-    assert recorded == "https://git.example.com/platform/team-home.git"
+    assert recorded == "https://ci@git.example.com/platform/team-home.git"
 
 
 def test_a_source_that_cannot_be_fetched_is_named_without_its_credentials(cli: Cli) -> None:
@@ -151,6 +157,25 @@ def test_a_source_that_cannot_be_fetched_is_named_without_its_credentials(cli: C
     url = f"https://ci:{TOKEN}@127.0.0.1:9/team-home.git"
     with pytest.raises(TemplateSourceError) as caught, TemplateSource(url, "flag", None, None).readable():
         pass
-    assert TOKEN not in str(caught.value) and "https://127.0.0.1:9/team-home.git" in str(caught.value)
+    assert TOKEN not in str(caught.value) and "https://ci@127.0.0.1:9/team-home.git" in str(caught.value)
     code, out, err = cli("new", "mini", "demo", "--defaults", "--templates", url)
     assert code != 0 and TOKEN not in out + err and "127.0.0.1:9" in err
+
+
+def test_copiers_and_gits_errors_name_the_source_without_credentials() -> None:
+    # Their words may quote the URL: git's command line when it printed nothing, Copier's own message.
+    from copier.errors import CopierError
+    from plumbum import ProcessExecutionError
+
+    url = f"https://ci:{TOKEN}@127.0.0.1:9/team-home.git"
+    failures: list[Exception] = [
+        ProcessExecutionError(["git", "clone", "--", url, "/tmp/x"], 128, "", ""),
+        ProcessExecutionError(["git", "ls-remote", url], 128, "", f"fatal: repository '{url}' not found"),
+        CopierError(f"cannot clone {url}"),
+        ValueError(f"{url} is no template"),
+    ]
+    for failure in failures:
+        with pytest.raises(TemplateSourceError) as caught, copier_errors(url):
+            raise failure
+        assert TOKEN not in str(caught.value) and "https://ci@127.0.0.1:9/team-home.git" in str(caught.value)
+    assert TOKEN not in gitutil.error_cause(f"hint: x\nfatal: could not read from {url}\n")

@@ -126,7 +126,7 @@ def test_a_new_source_with_credentials_in_its_url_is_refused_before_anything_is_
 
     assert main(["update", str(demo), "--source", f"https://ci:{token}@git.example.com/home.git"]) == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert "https://git.example.com/home.git is given with credentials" in err and token not in err
+    assert "--source https://ci@git.example.com/home.git has a token or password" in err and token not in err
     assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
     assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
 
@@ -146,11 +146,15 @@ def test_check_names_a_source_recorded_with_credentials_without_showing_them(
 
     assert main(["check", str(demo)]) == ExitCode.EXTERNAL  # port 9 refuses at once
     out = capsys.readouterr().out
-    assert token not in out and "from https://127.0.0.1:9/t.git" in out
-    assert "scaffold update --source https://127.0.0.1:9/t.git" in out
+    assert token not in out and "from https://ci@127.0.0.1:9/t.git" in out
+    assert "scaffold update --source https://ci@127.0.0.1:9/t.git" in out
     assert main(["check", "--json", str(demo)]) == ExitCode.EXTERNAL
     [entry] = json.loads(capsys.readouterr().out)
     assert entry["credentials_recorded"] is True and token not in json.dumps(entry)
+    # An update cannot read it either, and says so rather than send the user to --from.
+    assert main(["update", str(demo)]) != 0
+    err = capsys.readouterr().err
+    assert "cannot read the template source https://ci@127.0.0.1:9/t.git" in err and token not in err
 
 
 def test_a_version_missing_at_the_source_says_how_out(

@@ -300,7 +300,7 @@ def _project_tools(server: MCPServer[Any], tools: Tools) -> None:
         and recorded version, the newest release at the template source, whether it is behind ('scaffold
         update' brings it in), regions still holding the template's fallback code, and filled regions whose
         context documents changed since. Returns JSON: path, template, source, version, newest, behind,
-        unfilled, stale, unreachable and exit_code."""
+        unfilled, stale, unreachable, credentials_recorded and exit_code."""
         return answer(tools, lambda: tools.project_status(path))
 
 

@@ -98,22 +98,30 @@ def error_cause(output: str) -> str:
     return without_credentials(cause)
 
 
-# A URL's scheme and the user part of its authority (`https://TOKEN@`, `https://user:password@`).
-_USER_PART = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^@/?#\s'\"]*)@", re.IGNORECASE)
+# A URL's scheme and the user part of its authority, up to its last `@` before the host
+# (`https://TOKEN@`, `https://user:p@ss@`).
+_USER_PART = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^/?#\s'\"]*)@", re.IGNORECASE)
+# A user name that is a token (GitHub's and GitLab's prefixes, or long and mixing letters and digits).
+_TOKEN_USER = re.compile(r"^(?:gh[pousr]_|github_pat_|glpat-)|^(?=.*[A-Za-z])(?=.*\d)\S{32,}$")
 
 
 def without_credentials(text: str) -> str:
-    """`text` with every URL in it stripped of what lets a reader in: an http(s) URL's whole user part
-    (a token alone is a user name there), another scheme's password (`ssh://git@host` keeps its login).
+    """`text` with every URL in it stripped of what lets a reader in: a password, and over http(s) a
+    user name that is a token (`https://ghp_...@github.com`). A login stays: `ssh://git@host`,
+    `https://org@dev.azure.com/...` (Azure DevOps' own clone URL).
 
     A source URL is recorded in every project made from it (`_src_path`, committed) and shown in
     messages; git's credential helper, not the URL, is where a token belongs."""
 
     def kept(match: re.Match[str]) -> str:
         scheme, user = match.group(1), match.group(2)
-        if scheme.lower() in ("http://", "https://"):
-            return scheme
-        return f"{scheme}{user.split(':', 1)[0]}@"
+        login = user.split(":", 1)[0]
+        over_http = scheme.lower().removeprefix("git+") in ("http://", "https://")
+        if ":" not in user and not (over_http and _TOKEN_USER.search(login)):
+            return match.group(0)
+        if over_http and (_TOKEN_USER.search(login) or login.lower() in ("x-access-token", "oauth2")):
+            return scheme  # a token's conventional user name tells nothing, and may be one
+        return f"{scheme}{login}@" if login else scheme
 
     return _USER_PART.sub(kept, text)
 

@@ -230,14 +230,19 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
 
 
 def _check_recorded_version(src: str, version: object, project: Path) -> None:
-    """Copier three-way merges from the version the project came from: it must exist at the source."""
-    from generator.template.check import version_at_source
+    """Copier three-way merges from the version the project came from: it must exist at the source.
+    A source that cannot be read says so, rather than send the user to `--from` for a version it has."""
+    from generator.template.check import newest_release, version_at_source
 
     if version is None or version_at_source(src, str(version), project):
         return
+    shown = gitutil.without_credentials(src)
+    _, unreachable = newest_release(src, project)
+    if unreachable is not None:
+        raise TemplateSourceError(f"cannot read the template source {shown}: {unreachable}")
     raise TemplateSourceError(
-        f"the project records template version {version}, which {src} does not have (a build from a modified "
-        "checkout, or a deleted tag); if you know the release it really came from, run "
+        f"the project records template version {version}, which {shown} does not have (a build from a "
+        "modified checkout, or a deleted tag); if you know the release it really came from, run "
         "'scaffold update --from VERSION'"
     )
 
@@ -249,9 +254,9 @@ def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -
     if request.source and gitutil.has_credentials(request.source):
         # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
         raise UsageError(
-            f"--source {gitutil.without_credentials(request.source)} is given with credentials in the URL, "
-            f"which {ANSWERS_FILE} would record and git would commit; give them to git (a credential helper) "
-            "and pass the URL without them"
+            f"--source {gitutil.without_credentials(request.source)} has a token or password in the URL; "
+            f"scaffold records URLs without them, and Copier fetches what {ANSWERS_FILE} records: give them "
+            "to git (a credential helper) and pass the URL without them"
         )
     if request.source:
         where = source.portable_source(request.source, follow_remote=False)
