@@ -111,8 +111,8 @@ def _refuse_on_event_loop() -> None:
 
 
 # A block ended on another thread than the one that began it (a yield dependency's end, or a
-# job's code handing it over) still ends, and frees the store, but fails: it was not one step
-# for the requests that ran on either thread meanwhile.
+# job's code handing it over) frees the store (what it wrote stays), and fails: it was
+# not the one step it was meant to be.
 _ENDED_ELSEWHERE = (
     "Repositories.writing() ended on another thread than it began: hold it in a def "
     "endpoint's body, not in a yield dependency"
@@ -138,8 +138,8 @@ class StoreLock:
 
     Held by a thread serving a request, or none (`_holder`), and reentrant for it, as the calls
     made inside `writing()` take it again. Waiting longer than `BUSY_TIMEOUT` is `StoreBusy`,
-    not a hang. A block ended on another thread releases it with an error: kept, the lock
-    would stop every store until a restart.
+    not a hang. A `writing()` block ended on another thread (`_Step`) releases the hold it
+    began, with an error: kept, the lock would stop every store until a restart.
     """
 
     def __init__(self) -> None:
@@ -165,6 +165,11 @@ class StoreLock:
             self._owner, self._depth = me, 1
 
     def __exit__(self, *exc_info: object) -> None:
+        self.leave(began=None)
+
+    def leave(self, began: _Holder | None) -> None:
+        """Leave a level: the caller's own or, from another thread, the hold of the block that
+        `began` began (`_Step`), if the lock is still that hold."""
         me = _holder()
         with self._books:
             if self._owner == me:  # its own level: the last one frees the lock
@@ -180,16 +185,33 @@ class StoreLock:
                 raise RuntimeError(_ENDED_ELSEWHERE)
             if self._owner is None:
                 raise RuntimeError(_NOT_BEGUN)
-            if self._owner[1] != me[1]:  # another request's block (or a job's): not its to end
+            if began != self._owner:  # that hold was ended already: the lock is another's now
                 raise RuntimeError(_ENDED_ELSEWHERE)
-            # Its own request's block (or a job's), ended on another thread: freed, or every store
-            # would stay locked until a restart.
+            # The block's own hold, ended on another thread: freed, or every store would stay
+            # locked until a restart.
             cut, nested = self._owner, self._depth - 1
             if nested:
                 self._cut_short[cut] = self._cut_short.get(cut, 0) + nested
             self._owner, self._depth = None, 0
             self._lock.release()
         raise RuntimeError(_ENDED_ELSEWHERE)
+
+
+class _Step:
+    """One `writing()` block: its end leaves the hold its beginning took, on whichever thread it
+    comes (a yield dependency's end, a generator Python finalises), and never a hold another
+    has taken since."""
+
+    def __init__(self, lock: StoreLock) -> None:
+        self._lock = lock
+        self._began: _Holder | None = None
+
+    def __enter__(self) -> None:
+        self._lock.__enter__()
+        self._began = _holder()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.leave(self._began)
 
 
 class MemoryRepository:
@@ -251,12 +273,12 @@ class Repositories(dict[str, Repository]):
         self._lock = StoreLock()
         super().__init__((name, MemoryRepository(self._lock)) for name in names)
 
-    def writing(self) -> StoreLock:
+    def writing(self) -> _Step:
         """Hold every store: no other request reads or writes until the block ends, so the
         checks run in it still hold when its write is made. A lock, not a transaction: what
         the block wrote before an exception stays."""
         _refuse_on_event_loop()
-        return self._lock
+        return _Step(self._lock)
 
 
 def open_repositories(names: Iterable[str]) -> Repositories:

@@ -12,6 +12,7 @@ endpoint between them, on different threads).
 """
 
 import asyncio
+import gc
 import json
 import sqlite3
 import threading
@@ -114,8 +115,8 @@ def _refuse_on_event_loop() -> None:
 
 
 # A block ended on another thread than the one that began it (a yield dependency's end, or a
-# job's code handing it over) still ends, and frees the store, but fails: it was not one step
-# for the requests that ran on either thread meanwhile.
+# job's code handing it over) frees the store (its transaction rolled back), and fails: it was
+# not the one step it was meant to be.
 _ENDED_ELSEWHERE = (
     "Repositories.writing() ended on another thread than it began: hold it in a def "
     "endpoint's body, not in a yield dependency"
@@ -274,35 +275,38 @@ class Repositories(dict[str, Repository]):
             yield
             return
         began_on = threading.get_ident()
-        connect = sqlite3.connect(
-            self._path,
-            timeout=BUSY_TIMEOUT,
-            isolation_level=None,
-            # Only this thread's code for this request reaches it (`held`), one call after
-            # another. The end may still come on another thread (a yield dependency wrongly
-            # holding the block): it must end the transaction there, not leave the file locked
-            # until Python frees the connection.
-            check_same_thread=False,
-        )
-        with closing(connect) as connection:
-            with _busy_is_store_busy():
-                connection.execute("BEGIN IMMEDIATE")
-            held[key] = connection
-            try:
-                yield
-            except BaseException:
-                if connection.in_transaction:  # SQLite may have rolled back already (a full disk)
-                    connection.execute("ROLLBACK")
-                raise
-            else:
-                # COMMIT waits for readers to finish (the rollback journal): busy, nothing is
-                # written, and closing the connection rolls back.
+        connection = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            with closing(connection):
                 with _busy_is_store_busy():
-                    connection.execute("COMMIT")
-            finally:
-                del held[key]
-        if threading.get_ident() != began_on:
-            raise RuntimeError(_ENDED_ELSEWHERE)
+                    connection.execute("BEGIN IMMEDIATE")
+                held[key] = connection
+                try:
+                    yield
+                except BaseException:
+                    # SQLite may have rolled back already (a full disk).
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    raise
+                else:
+                    # COMMIT waits for readers to finish (the rollback journal): busy, nothing is
+                    # written, and closing the connection rolls back.
+                    with _busy_is_store_busy():
+                        connection.execute("COMMIT")
+                finally:
+                    del held[key]
+        except sqlite3.ProgrammingError:
+            if threading.get_ident() == began_on:
+                raise
+        else:
+            return
+        # Ended on another thread (a yield dependency's end): sqlite3 refused the connection here,
+        # as using it while its thread may still be inside a call can crash the process. Freed
+        # once nothing refers to it, it rolls the transaction back and unlocks the file: at once,
+        # unless its thread is still inside a call; left to Python, that could take minutes.
+        del connection
+        gc.collect()
+        raise RuntimeError(_ENDED_ELSEWHERE)
 
 
 def open_repositories(settings: Settings, names: Iterable[str]) -> Repositories:
