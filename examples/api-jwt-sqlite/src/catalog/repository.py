@@ -153,9 +153,16 @@ class SqliteRepository:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        held = _held_connections().get((this_request(), self._held_key))
+        key = (this_request(), self._held_key)
+        held = _held_connections().get(key)
         if held is not None:  # inside `writing()`: its transaction commits or rolls back whole
-            yield held
+            try:
+                yield held
+            finally:
+                if _held_connections().get(key) is not held:
+                    # Its block was ended on another thread meanwhile, which may not touch it and
+                    # left it to this one: closed, it rolls back and unlocks the file now.
+                    held.close()
             return
         connect = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT)
         with _busy_is_store_busy(), closing(connect) as connection, connection:
