@@ -308,9 +308,10 @@ class Repositories(dict[str, Repository]):
         else:
             return
         # Ended on another thread (a yield dependency's end): sqlite3 refused the connection here,
-        # as using it while its thread may still be inside a call can crash the process. Freed
-        # once nothing refers to it, it rolls the transaction back and unlocks the file: at once,
-        # unless its thread is still inside a call; left to Python, that could take minutes.
+        # as using it while its thread may still be inside a call can crash the process. Freed,
+        # it rolls the transaction back and unlocks the file: at once, or, when its thread is
+        # still inside a call, as that call ends (`SqliteRepository._connect` closes it there);
+        # left to Python's own collection, that could take minutes.
         del connection
         gc.collect()
         raise RuntimeError(_ENDED_ELSEWHERE)
