@@ -115,12 +115,13 @@ def without_credentials(text: str) -> str:
 
     def kept(match: re.Match[str]) -> str:
         scheme, user = match.group(1), match.group(2)
-        login = user.split(":", 1)[0]
+        login, colon, _ = user.partition(":")
         over_http = scheme.lower().removeprefix("git+") in ("http://", "https://")
-        if ":" not in user and not (over_http and _TOKEN_USER.search(login)):
-            return match.group(0)
-        if over_http and (_TOKEN_USER.search(login) or login.lower() in ("x-access-token", "oauth2")):
-            return scheme  # a token's conventional user name tells nothing, and may be one
+        # Over http(s), a token as the user name, or the conventional name a token's password goes with.
+        if over_http and (_TOKEN_USER.search(login) or (colon and login.lower() in ("x-access-token", "oauth2"))):
+            return scheme
+        if not colon:
+            return match.group(0)  # a login alone
         return f"{scheme}{login}@" if login else scheme
 
     return _USER_PART.sub(kept, text)

@@ -251,14 +251,14 @@ def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -
     """Record a new source and/or the true starting version in the answers file, as a commit of its own
     (none when the file records them already: the same repair run twice must not fail)."""
     changes: list[str] = []
-    if request.source and gitutil.has_credentials(request.source):
-        # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
-        raise UsageError(
-            f"--source {gitutil.without_credentials(request.source)} has a token or password in the URL; "
-            f"scaffold records URLs without them, and Copier fetches what {ANSWERS_FILE} records: give them "
-            "to git (a credential helper) and pass the URL without them"
-        )
     if request.source:
+        if gitutil.has_credentials(request.source):
+            # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
+            raise UsageError(
+                f"--source {gitutil.without_credentials(request.source)} has a token or password in the URL; "
+                f"scaffold records URLs without them, and Copier fetches what {ANSWERS_FILE} records: give them "
+                "to git (a credential helper) and pass the URL without them"
+            )
         where = source.portable_source(request.source, follow_remote=False)
         if str(before.get("_src_path") or "") != where:
             set_answer(project, "_src_path", where)

@@ -102,7 +102,8 @@ def store_held(
             holding.set()
             done.wait(PATIENCE)
 
-    held = thread.submit((request or contextvars.Context()).copy().run, hold)
+    context = contextvars.Context() if request is None else request.copy()
+    held = thread.submit(context.run, hold)
     try:
         assert holding.wait(PATIENCE), "the store was never held"
         yield
