@@ -157,6 +157,28 @@ def test_check_names_a_source_recorded_with_credentials_without_showing_them(
     assert "cannot read the template source https://ci@127.0.0.1:9/t.git" in err and token not in err
 
 
+def test_a_source_recorded_with_copiers_git_plus_prefix_is_checked_and_updated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `git+https://...` is how Copier is told a URL is git's; git itself reads `git+https` as a helper's name.
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    repo = init_template_repo(
+        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mini", "demo", "--defaults", "--templates", f"git+file://{repo}"]) == 0
+    demo = tmp_path / "demo"
+    assert answers(demo)["_src_path"] == f"git+file://{repo}"
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    capsys.readouterr()
+
+    main(["check", "--json", str(demo)])  # behind, and its region unfilled: not 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["unreachable"] is None and entry["newest"] == "1.1.0" and entry["behind"], entry
+    assert main(["update", str(demo)]) == 0, capsys.readouterr().err
+    assert answers(demo)["_commit"] == "1.1.0" and (demo / "CHANGELOG.md").is_file()
+
+
 def test_a_version_missing_at_the_source_says_how_out(
     made: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,7 +34,7 @@ from generator.errors import (
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, checkpoint, signals_held
 from generator.results import GitSkip, Rendered
-from generator.template.source import TemplateSource
+from generator.template.source import TemplateSource, git_url
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -313,7 +313,8 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
             message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
             commit = gitutil.commit_all(rendered, message)
         files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
-        result = Rendered(dest, request.template, version, files, commit, skipped, repo)
+        left_out = gitutil.has_credentials(request.source.url)
+        result = Rendered(dest, request.template, version, files, commit, skipped, repo, left_out)
         with _destination_lock(dest), transaction.commit("render.move", dest=dest):
             _move_into_place(rendered, dest, request.force)
             stage.landed = True
@@ -361,9 +362,10 @@ def read_answers(project: Path) -> dict[str, Any]:
 
 
 def source_location(project: Path, src: str) -> str:
-    """Where git finds `_src_path`: URLs as they are, `~/...` expanded, a relative path from the project."""
+    """Where git finds `_src_path`: a URL as git takes it (`git_url`), `~/...` expanded, a relative
+    path from the project."""
     if "://" in src or src.startswith(("git@", "gh:", "gl:")):
-        return src
+        return git_url(src)
     path = Path(src).expanduser()
     return str(path if path.is_absolute() else (project / path).resolve())
 

@@ -358,7 +358,7 @@ class TemplateSource:
         gitutil.require_git()
         with tempfile.TemporaryDirectory(prefix="scaffold-src-") as tmp:
             result = subprocess.run(
-                ["git", "clone", "--quiet", "--depth", "1", "--", self.url, tmp],
+                ["git", "clone", "--quiet", "--depth", "1", "--", git_url(self.url), tmp],
                 capture_output=True,
                 text=True,
                 stdin=subprocess.DEVNULL,
@@ -521,6 +521,13 @@ def _origin_label(origin: str) -> str:
 
 
 _SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def git_url(url: str) -> str:
+    """`url` as git's command line takes it: Copier's shorthands (`gh:`, `gl:`) expanded and its `git+`
+    prefix dropped (`git+https://...`, which git reads as a remote helper named `git+https`). Projects
+    record the source as written: Copier reads both."""
+    return _expand_shorthand(url).removeprefix("git+")
 
 
 def _expand_shorthand(url: str) -> str:
