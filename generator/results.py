@@ -201,6 +201,9 @@ class Rendered:
     git_skipped: GitSkip | None = None
     # The repository the project landed in, for git_skipped == "inside-repo".
     enclosing_repo: Path | None = None
+    # The source's URL held a token or password, which the project does not record (teammates and CI
+    # fetch the source with their own access).
+    credentials_left_out: bool = False
 
 
 @dataclass(frozen=True)

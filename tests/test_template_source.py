@@ -179,3 +179,27 @@ def test_copiers_and_gits_errors_name_the_source_without_credentials() -> None:
             raise failure
         assert TOKEN not in str(caught.value) and "https://ci@127.0.0.1:9/team-home.git" in str(caught.value)
     assert TOKEN not in gitutil.error_cause(f"hint: x\nfatal: could not read from {url}\n")
+
+
+def test_a_project_made_from_a_url_with_a_token_says_it_records_the_url_without_it(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git fetches the URL given (here rewritten to a local repository, as `insteadOf` lets a CI job
+    # do); the project records it without the token, and the user is told why teammates need access.
+    home = init_template_repo(tmp_path / "home", {"copier.yml": COPIER_YML % "shared.yml", "shared.yml": "{}\n"})
+    from plumbum import local  # Copier runs git through plumbum, whose environment is copied at import
+
+    url = f"https://ci:{TOKEN}@git.example.com/platform/team-home.git"
+    rewrite = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.file://{home}.insteadOf", "GIT_CONFIG_VALUE_0": url}
+    for name, value in rewrite.items():
+        monkeypatch.setenv(name, value)
+    with local.env(**rewrite):
+        code, out, err = cli("new", "mini", "demo", "--defaults", "--templates", url)
+
+    assert code == 0, err
+    recorded = (tmp_path / "demo" / ".copier-answers.yml").read_text()
+    assert TOKEN not in out + err + recorded
+    assert "_src_path: https://ci@git.example.com/platform/team-home.git" in recorded
+    assert "records its template source without the token or password in the URL" in out
+    code, out, _ = cli("new", "mini", "plain", "--defaults", "--templates", str(home))
+    assert code == 0 and "without the token" not in out

@@ -46,6 +46,11 @@ def created_lines(rendered: Rendered) -> list[str]:
             "git-missing": "git is not installed",
         }[rendered.git_skipped or "no-git"]
         lines.append(f"No git commit ({why}); commit the project before running 'copier update'.")
+    if rendered.credentials_left_out:
+        lines.append(
+            "The project records its template source without the token or password in the URL; teammates "
+            "and CI fetch it with their own access (docs/updates.md)."
+        )
     return lines
 
 
