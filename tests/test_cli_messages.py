@@ -222,3 +222,19 @@ def test_validator_that_needs_an_unanswered_question_is_left_to_copier() -> None
         questionnaire.check_template_answers(
             config, "infra", {"project_name": "net", "cloud": "azure", "region": "West Europe"}
         )
+
+
+def test_help_names_settings_as_every_message_does(capsys: pytest.CaptureFixture[str]) -> None:
+    # Written out by hand (importing generator.settings would slow `scaffold --help`), so checked here.
+    from generator.cli.fill import FILL_HELP
+    from generator.settings import API_KEY, DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL, ESCALATION_MODEL, MODEL
+
+    fill_help = " ".join(FILL_HELP.split())
+    for setting in (API_KEY, MODEL, ESCALATION_MODEL):
+        assert setting.where_to_set() in fill_help, setting
+    assert f"default {DEFAULT_MODEL})" in fill_help and f"default {DEFAULT_ESCALATION_MODEL})" in fill_help
+    from generator.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["context", "--help"])
+    assert f"(needs {API_KEY.where_to_set()})" in " ".join(capsys.readouterr().out.split())

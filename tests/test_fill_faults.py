@@ -103,7 +103,7 @@ FAULTS: dict[str, tuple[Callable[[], Reply], str, str]] = {
         "the connection to the API failed: [Errno 104] Connection reset",
         "the connection to the API failed",
     ),
-    "timeout": (lambda: Reply.hang(5), "no answer within 0.3 s (SCAFFOLD_AI_TIMEOUT)", "no answer within 0.3 s"),
+    "timeout": (lambda: Reply.hang(5), "no answer within 0.3 s ($SCAFFOLD_AI_TIMEOUT)", "no answer within 0.3 s"),
     "truncated": (
         lambda: Reply.message(CUT_JSON, stop_reason="max_tokens"),
         "the answer was cut off at the output limit (max_tokens)",

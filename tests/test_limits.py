@@ -41,7 +41,7 @@ def test_the_largest_api_a_template_allows_is_answered_within_the_output_limit()
     assert twenty < MAX_TOKENS, f"an api of 20 resources needs about {twenty:,} output tokens"
 
 
-def test_a_long_answer_gets_a_longer_default_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_answer_gets_a_longer_default_deadline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Twenty resources' answer (about 50,000 tokens) would not stream within the default 600 s at
     # a slow rate: that default grows with the answer expected; a deadline the user set is kept.
     monkeypatch.delenv("SCAFFOLD_AI_TIMEOUT", raising=False)
@@ -49,13 +49,21 @@ def test_a_long_answer_gets_a_longer_default_deadline(monkeypatch: pytest.Monkey
     assert client_options(Settings.load(), KEY, expected_output=50_000).timeout == 50_000 / SLOW_TOKENS_PER_SECOND
     assert 50_000 / SLOW_TOKENS_PER_SECOND > DEFAULT_AI_TIMEOUT
     monkeypatch.setenv("SCAFFOLD_AI_TIMEOUT", "90")
-    assert client_options(Settings.load(), KEY, expected_output=50_000).timeout == 90
+    options = client_options(Settings.load(), KEY, expected_output=50_000)
+    assert options.timeout == 90 and options.timed_out() == "no answer within 90 s ($SCAFFOLD_AI_TIMEOUT)"
+    monkeypatch.delenv("SCAFFOLD_AI_TIMEOUT")
+    config = tmp_path / "config.yml"
+    config.write_text("ai_timeout: 120\n")
+    monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
+    options = client_options(Settings.load(), KEY)
+    assert options.timed_out() == "no answer within 120 s ('ai_timeout' in the user config)"
 
 
 def test_a_stream_that_only_pings_stops_at_the_deadline(fake: FakeAnthropic) -> None:
     fake.queue(Reply.ping_forever('{"src/app.py#main": "x', seconds=1.0))
     outcome, seconds = ask(fake, timeout=2.0)
-    assert outcome.error == "no answer within 2 s (SCAFFOLD_AI_TIMEOUT)"
+    where = "the default; set $SCAFFOLD_AI_TIMEOUT or 'ai_timeout' in the user config"
+    assert outcome.error == f"no answer within 2 s ({where})"
     assert 2.0 <= seconds < 4.0  # the first ping after the deadline; a per-read timeout never fires
 
 

@@ -12,16 +12,20 @@ if TYPE_CHECKING:  # the handlers import what they use: `scaffold --help` stays 
     from generator.pipeline import FillRequest
     from generator.results import FillResult
 
+# Settings are worded as `Setting.where_to_set` words them (a test checks): importing generator.settings
+# here would slow `scaffold --help`.
 FILL_HELP = """\
 the AI fill step:
-  Needs ANTHROPIC_API_KEY (or anthropic_api_key in the user config); ANTHROPIC_BASE_URL is
-  honoured. One request to the main model (SCAFFOLD_MODEL, default claude-sonnet-5-5) fills
-  every region, with the team's context documents as a cached system prompt. Fills are
-  checked (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML), then must pass the
-  project's own 'make check' (--no-verify skips it, --verify-command CMD replaces it); failures
-  get one repair call, then one call to SCAFFOLD_ESCALATION_MODEL (default claude-opus-5-5); if regions still
-  fail, every region keeps the template's fallback and the exit code is 3. Fills are written
-  atomically, recorded in .scaffold/fills.yml and committed on their own.
+  Needs $ANTHROPIC_API_KEY or 'anthropic_api_key' in the user config; $ANTHROPIC_BASE_URL is
+  honoured. One request to the main model ($SCAFFOLD_MODEL or 'model' in the user config,
+  default claude-sonnet-5-5) fills every region, with the team's context documents as a cached
+  system prompt. Fills are checked (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML),
+  then must pass the project's own 'make check' (--no-verify skips it, --verify-command CMD
+  replaces it); failures get one repair call, then one call to the escalation model
+  ($SCAFFOLD_ESCALATION_MODEL or 'escalation_model' in the user config, default
+  claude-opus-5-5); if regions still fail, every region keeps the template's fallback and the
+  exit code is 3. Fills are written atomically, recorded in .scaffold/fills.yml and committed
+  on their own.
 """
 
 

@@ -69,7 +69,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     context.add_argument(
         "--exact-tokens",
         action="store_true",
-        help="also count tokens with Anthropic's API (needs ANTHROPIC_API_KEY or anthropic_api_key in the user config)",
+        help=(
+            "also count tokens with Anthropic's API "
+            "(needs $ANTHROPIC_API_KEY or 'anthropic_api_key' in the user config)"
+        ),
     )
     _home_option(context)
     context.set_defaults(handler=_context)

@@ -22,7 +22,7 @@ from typing import Any
 from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
-from generator.settings import API_KEY
+from generator.settings import AI_TIMEOUT, API_KEY
 
 # Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
 # a realistic answer, tests/test_limits.py), and the lowest output limit of the models scaffold
@@ -73,10 +73,20 @@ class ClientOptions:
     retries: int
     stream: bool = True
     max_region_bytes: int = DEFAULT_MAX_REGION_BYTES
+    # Where `timeout` was set (`Resolved.origin` of ai_timeout), for the message when it runs out.
+    timeout_origin: str = "default"
+
+    def timed_out(self) -> str:
+        """What a call that ran out of time reports: the deadline, and where it was set or can be."""
+        if self.timeout_origin == "default":
+            where = f"the default; set {AI_TIMEOUT.where_to_set()}"
+        else:
+            where = AI_TIMEOUT.where(self.timeout_origin)
+        return f"no answer within {self.timeout:g} s ({where})"
 
 
 class _DeadlinePassed(Exception):
-    """Raised when a call's time (SCAFFOLD_AI_TIMEOUT) is up while its answer is still coming."""
+    """Raised when a call's time (`ClientOptions.timeout`) is up while its answer is still coming."""
 
 
 class _TooLong(Exception):
@@ -176,7 +186,7 @@ class Client:
             "output_config": output_config(schema_keys),
         }
         deadline = time.monotonic() + self._options.timeout
-        timed_out = f"no answer within {self._options.timeout:g} s (SCAFFOLD_AI_TIMEOUT)"
+        timed_out = self._options.timed_out()
         try:
             if self._options.stream:
                 answer = self._stream(request, deadline, len(keys))

@@ -48,6 +48,7 @@ def client_options(config: Settings, key: str, expected_output: int = 0) -> Clie
         retries=config.retries(),
         stream=config.stream(),
         max_region_bytes=config.max_region_bytes(),
+        timeout_origin=config.ai_timeout.origin,
     )
 
 
