@@ -35,12 +35,15 @@ def answers(project: Path) -> dict[str, object]:
     return data
 
 
+def mini_template(root: Path) -> Path:
+    """A template repository at `root` with the `mini` template, released as 1.0.0."""
+    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
+    return init_template_repo(root, {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE})
+
+
 @pytest.fixture
 def made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
-    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
-    repo = init_template_repo(
-        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
-    )
+    repo = mini_template(tmp_path / "templates")
     monkeypatch.chdir(tmp_path)
     assert main(["new", "mini", "demo", "--defaults", "-d", "greeting=hi", "--templates", str(repo)]) == 0
     capsys.readouterr()
@@ -161,10 +164,7 @@ def test_a_source_recorded_with_copiers_git_plus_prefix_is_checked_and_updated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # `git+https://...` is how Copier is told a URL is git's; git itself reads `git+https` as a helper's name.
-    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
-    repo = init_template_repo(
-        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
-    )
+    repo = mini_template(tmp_path / "templates")
     monkeypatch.chdir(tmp_path)
     assert main(["new", "mini", "demo", "--defaults", "--templates", f"git+file://{repo}"]) == 0
     demo = tmp_path / "demo"
@@ -200,10 +200,7 @@ def test_a_home_with_a_remote_updates_on_a_teammates_machine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Made from a home with an origin remote; a teammate clones the home elsewhere, the first copy is gone."""
-    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
-    home = init_template_repo(
-        tmp_path / "me" / "home", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
-    )
+    home = mini_template(tmp_path / "me" / "home")
     shared = tmp_path / "server" / "team-home.git"
     run(["git", "clone", "-q", "--bare", str(home), str(shared)])
     run(["git", "remote", "add", "origin", str(shared)], cwd=home)
@@ -306,10 +303,7 @@ def test_an_interrupted_update_in_a_larger_repository_keeps_work_outside_the_pro
 ) -> None:
     from generator.plumbing.transaction import fault_hook
 
-    includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
-    repo = init_template_repo(
-        tmp_path / "templates", {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
-    )
+    repo = mini_template(tmp_path / "templates")
     mono = tmp_path / "mono"
     mono.mkdir()
     run(["git", "init", "-q", "-b", "main"], cwd=mono)
