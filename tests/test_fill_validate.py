@@ -146,6 +146,24 @@ def test_python_syntax_error_is_attributed_with_its_line(example: Copy) -> None:
     assert len(check.problems) == 1
 
 
+def test_a_syntax_error_leaves_the_files_other_bodies_unchecked_not_accepted(example: Copy) -> None:
+    # Python stops at the first error: a second broken region below it went through as accepted, and
+    # failed only at the last check, when no call was left to mend it (every region kept its fallback).
+    project = example("script-python")
+    text, regions = read(project, ACTION)
+    broken_imports = "import argparse\nimport (\n"
+
+    check = check_file(project, ACTION, text, {"imports": broken_imports, "action": "def run(:\n"})
+
+    (first,) = messages(check, f"{ACTION}#imports")
+    assert f"line {regions['imports'].body_line + 1}: SyntaxError: " in first
+    (second,) = messages(check, f"{ACTION}#action")
+    assert second.startswith(f"not checked: {ACTION} does not parse (line {regions['imports'].body_line + 1}")
+    # A body of that file the call did not change is not accepted unchecked either.
+    check = check_file(project, ACTION, text, {"imports": broken_imports, "action": regions["action"].body})
+    assert messages(check, f"{ACTION}#action")[0].startswith("not checked: ")
+
+
 def test_ruff_finding_inside_a_region(example: Copy) -> None:
     project = example("service-default")
     text, _ = read(project, DOMAIN)

@@ -529,14 +529,26 @@ def _run_gates(context: _Context, text: str, bodies: dict[str, str]) -> tuple[st
         outcome = gate.check(context.project, context.path, text)
         if outcome is None:
             continue
-        problems.extend(_attribute(context, gate, outcome.findings, text, bodies))
+        found = _attribute(context, gate, outcome.findings, text, bodies)
+        problems.extend(found)
         if gate.blocking and outcome.findings:
+            if found:  # a body broke the parse (the user's own error, known before, blames none)
+                problems.extend(_unchecked(context.path, bodies, found))
             break
         if outcome.formatted is not None and outcome.formatted != text:
             adopted = _formatted_bodies(text, outcome.formatted, context.path, bodies)
             if adopted is not None:
                 text, bodies = outcome.formatted, adopted
     return text, bodies, problems
+
+
+def _unchecked(path: str, bodies: Mapping[str, str], found: Sequence[Problem]) -> list[Problem]:
+    """The file's other bodies, when a syntax gate failed: its later gates did not run, and a parser
+    stops at its first error, so they are unchecked. Accepted as they are, a second broken body
+    would surface only at the last check, with no call left to mend it."""
+    flagged = {problem.key for problem in found}
+    why = f"not checked: {path} does not parse ({found[0].message}); send this region again, as it is if it was right"
+    return [Problem(key, why) for key in (f"{path}#{region_id}" for region_id in bodies) if key not in flagged]
 
 
 def _uses_crlf(text: str) -> bool:
