@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The regions of a service rendered with the defaults: domain, routes, resources, settings (two), their
+# tests (two), AGENTS.md's notes and pyproject.toml's dependencies.
+SERVICE_REGIONS = 9
 # Every template renders these for AI assistants (tests/test_assistant_files.py checks what they say),
 # and AGENTS.md holds one fill region of its own.
 ASSISTANT_FILES = frozenset({"AGENTS.md", "CLAUDE.md", ".mcp.json"})

@@ -37,7 +37,7 @@ from tests.fillfakes import (
     valid_reply,
     worktree,
 )
-from tests.helpers import GIT_IDENTITY, run
+from tests.helpers import GIT_IDENTITY, SERVICE_REGIONS, run
 from tests.test_context_fixtures import MAP, make_home, read_limits
 
 SONNET, OPUS = "claude-sonnet-5-5", "claude-opus-5-5"
@@ -73,11 +73,11 @@ def test_one_call_fills_every_region(
     assert {entry["model"] for entry in records.values()} == {SONNET}
     assert all(len(entry["prompt_sha256"]) == 64 and "patterns.md" in entry["context"] for entry in records.values())
     # The fills are one commit on top of the render, and the tree is clean.
-    assert commits(project)[0].startswith("Fill 6 template regions with claude-sonnet-5-5")
+    assert commits(project)[0].startswith(f"Fill {SERVICE_REGIONS} template regions with claude-sonnet-5-5")
     assert commits(project)[1].startswith("Render the service template")
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
     out = capsys.readouterr().out
-    assert "6 of 6 regions filled" in out and "1 call" in out
+    assert f"{SERVICE_REGIONS} of {SERVICE_REGIONS} regions filled" in out and "1 call" in out
 
 
 @pytest.fixture
@@ -287,7 +287,7 @@ def test_everything_failing_keeps_the_fallbacks_and_exits_3(
     assert len(fake.requests) == 3
     assert worktree(project) == snapshot
     out = capsys.readouterr().out
-    assert "0 of 6 regions filled" in out and out.count("fallback  ") == 6
+    assert f"0 of {SERVICE_REGIONS} regions filled" in out and out.count("fallback  ") == SERVICE_REGIONS
     assert "exit code 3" in out
 
 
@@ -309,7 +309,7 @@ def test_mixed_results_fall_back_as_a_group(
     assert worktree(project) == snapshot
     out = capsys.readouterr().out
     assert f"fallback  {keys[0]}" in out
-    assert "kept the template's fallback with the rest: 1 of 6 regions failed" in out
+    assert f"kept the template's fallback with the rest: 1 of {SERVICE_REGIONS} regions failed" in out
 
 
 @pytest.mark.parametrize(
@@ -509,7 +509,7 @@ def test_new_service_fills_after_rendering(
     assert all(TAG in r.body for r in find_regions(project))
     assert len(commits(project)) == 2
     assert "Keeps the ledger" in fake.requests[0].body["messages"][0]["content"]
-    assert "6 of 6 regions filled" in capsys.readouterr().out
+    assert f"{SERVICE_REGIONS} of {SERVICE_REGIONS} regions filled" in capsys.readouterr().out
 
 
 def test_new_service_without_a_key_says_how_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -527,7 +527,7 @@ def test_new_with_pretend_creates_nothing(
     assert not dest.exists() and fake.requests == []
     assert list(tmp_path.iterdir()) == []
     out = capsys.readouterr().out
-    assert f"Would fill 6 regions of {dest}" in out
+    assert f"Would fill {SERVICE_REGIONS} regions of {dest}" in out
 
 
 def test_new_with_no_ai_makes_no_call(tmp_path: Path, fake: FakeAnthropic) -> None:
@@ -658,7 +658,7 @@ def test_a_fill_failing_make_check_is_never_accepted(
     assert "the project's tests failed with the fills (make check" in fake.requests[1].body["messages"][0]["content"]
     assert {r.key: r.body for r in find_regions(project)} == before
     assert not (project / RECORD_FILE).exists()
-    assert "AI fill: 0 of 6 regions filled." in capsys.readouterr().out
+    assert f"AI fill: 0 of {SERVICE_REGIONS} regions filled." in capsys.readouterr().out
 
 
 def test_no_verify_accepts_and_says_the_checks_did_not_run(
@@ -717,7 +717,7 @@ def test_ignored_copies_of_region_files_are_left_alone(project: Path, fake: Fake
     shutil.copytree(project / "src", project / "build" / "lib")  # .gitignore'd by the template
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
-    assert len(requested(fake.requests[0])) == 6
+    assert len(requested(fake.requests[0])) == SERVICE_REGIONS
     assert TAG not in (project / "build/lib/payments/domain.py").read_text()
     assert run(["git", "status", "--porcelain"], cwd=project).stdout == ""
 

@@ -32,7 +32,7 @@ from generator.fill.regions import find_regions
 from generator.plumbing.transaction import fault_hook
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.fillfakes import KEY, TAG, answer, commits, outside_regions, region_keys, valid_reply, worktree
-from tests.helpers import GIT_IDENTITY, default_sigint, run, terminate_self
+from tests.helpers import GIT_IDENTITY, SERVICE_REGIONS, default_sigint, run, terminate_self
 
 SONNET = "claude-sonnet-5-5"
 TMP_MARK = ".scaffold-tmp"
@@ -42,7 +42,9 @@ REGION_FILES = [
     "AGENTS.md",
     "pyproject.toml",
     "src/payments/domain.py",
+    "src/payments/resources.py",
     "src/payments/routes.py",
+    "src/payments/settings.py",
     "tests/test_domain.py",
     "tests/test_routes.py",
 ]
@@ -65,7 +67,7 @@ def git_status(project: Path) -> str:
 def assert_valid(project: Path) -> None:
     """Every region file parses into its regions, every Python file compiles, git sees no change, no temp file."""
     assert sorted({region.path for region in find_regions(project)}) == REGION_FILES
-    assert len(find_regions(project)) == 6
+    assert len(find_regions(project)) == SERVICE_REGIONS
     for path in project.rglob("*.py"):
         if ".git" not in path.relative_to(project).parts:
             compile(path.read_bytes(), str(path), "exec")  # compile(), not py_compile: no __pycache__ written
@@ -185,7 +187,7 @@ def test_fault_ends_in_a_valid_project(
         assert commits(project) == render_log
         assert [line.split()[1] for line in report] == keys
         assert all(line.startswith("  fallback  ") and reason in line for line in report), (reason, report)
-        assert "0 of 6 regions filled" in out and "exit code 3" in out
+        assert f"0 of {SERVICE_REGIONS} regions filled" in out and "exit code 3" in out
     else:
         assert code == ExitCode.OK, out + err
         assert len(fake.requests) == 2
@@ -195,7 +197,9 @@ def test_fault_ends_in_a_valid_project(
         assert outside_regions(project) == render_outside
         assert all(TAG in region.body for region in find_regions(project))
         assert (project / RECORD_FILE).is_file()
-        assert commits(project)[1:] == render_log and commits(project)[0].startswith("Fill 6 template regions")
+        assert commits(project)[1:] == render_log and commits(project)[0].startswith(
+            f"Fill {SERVICE_REGIONS} template regions"
+        )
 
 
 @pytest.mark.parametrize(
@@ -298,7 +302,7 @@ def test_interrupt_while_writing_temporary_files_changes_nothing(
 
     err = capsys.readouterr().err
     assert "interrupted" in err and "Traceback" not in err
-    # Five region files, then the record: no target is touched before every temporary file exists.
+    # The region files, then the record: no target is touched before every temporary file exists.
     order = [project / path for path in REGION_FILES] + [project / RECORD_FILE]
     assert calls == order[:failing]
     assert_untouched(project, render, render_log)
@@ -348,7 +352,7 @@ def test_interrupt_while_committing_the_fills_lands_after_the_commit(
         assert "it landed after the fills were written" in lines[0] and RECORD_FILE in lines[0]
     else:
         assert "was created and is complete; nothing is left to fill" in lines[0]
-    assert commits(project)[0].startswith("Fill 6 template regions")
+    assert commits(project)[0].startswith(f"Fill {SERVICE_REGIONS} template regions")
     assert all(TAG in region.body for region in find_regions(project))
     assert git_status(project) == "" and temp_files(project.parent) == []
 
@@ -438,7 +442,7 @@ def test_read_only_region_file_is_filled_and_stays_read_only(
 
     assert main(["fill", str(project)]) == ExitCode.OK
 
-    assert "6 of 6 regions filled" in capsys.readouterr().out
+    assert f"{SERVICE_REGIONS} of {SERVICE_REGIONS} regions filled" in capsys.readouterr().out
     assert domain.stat().st_mode & 0o7777 == 0o444
     assert TAG in domain.read_text()
     assert_valid(project)

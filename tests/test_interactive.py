@@ -9,6 +9,8 @@ from pathlib import Path
 import pexpect
 import yaml
 
+from tests.helpers import SERVICE_REGIONS
+
 PROMPT = r"🎤[^\n]*?([A-Z][^\x1b\r\n]*)"
 CLEAR_LINE = "\x15"  # Ctrl-U: Copier pre-fills the default into the input line
 
@@ -89,7 +91,7 @@ def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
     assert main(["new-service", "payouts", "--defaults", "--no-ai", "--dest", str(project)]) == 0
     with FakeAnthropic(responder=valid_reply(project)) as fake:
         child = _spawn(["fill", str(project)], tmp_path, tmp_path, fake.env(KEY))
-        child.expect(r"Fill 6 regions with claude-sonnet-5-5 \(about \$[0-9.]+\)\?")
+        child.expect(rf"Fill {SERVICE_REGIONS} regions with claude-sonnet-5-5 \(about \$[0-9.]+\)\?")
         child.send("n")
         child.expect(pexpect.EOF)
         child.close()
@@ -98,9 +100,9 @@ def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
 
         # The gate's real `make check` (a pip install) has its own tests; here it would outlast pexpect's timeout.
         child = _spawn(["fill", str(project)], tmp_path, tmp_path, {**fake.env(KEY), "SCAFFOLD_VERIFY_COMMAND": "true"})
-        child.expect("Fill 6 regions")
+        child.expect(f"Fill {SERVICE_REGIONS} regions")
         child.send("y")
-        child.expect("6 of 6 regions filled")
+        child.expect(f"{SERVICE_REGIONS} of {SERVICE_REGIONS} regions filled")
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == 0

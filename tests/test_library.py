@@ -20,7 +20,15 @@ from generator.plumbing.transaction import fault_hook
 from generator.results import FillResult, NewResult, UpdateResult
 from tests.fakeapi import FakeAnthropic
 from tests.fillfakes import valid_reply
-from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run, tree_snapshot
+from tests.helpers import (
+    GIT_IDENTITY,
+    GREET_TEMPLATE,
+    SERVICE_REGIONS,
+    init_template_repo,
+    release_template,
+    run,
+    tree_snapshot,
+)
 
 
 def without_git(tree: dict[str, bytes]) -> dict[str, bytes]:
@@ -43,7 +51,7 @@ def test_new_project_makes_what_the_cli_makes(
     assert isinstance(result, NewResult)
     assert result.path == tmp_path / "lib" / "demo"
     assert result.rendered.template == "service" and result.rendered.commit
-    assert result.fill is None and result.pending == 6
+    assert result.fill is None and result.pending == SERVICE_REGIONS
     assert without_git(tree_snapshot(result.path)) == without_git(tree_snapshot(tmp_path / "cli" / "demo"))
     log = run(["git", "log", "--format=%s"], cwd=result.path).stdout.splitlines()
     assert len(log) == 1 and log[0].startswith("Render the service template")
@@ -63,14 +71,14 @@ def test_an_interrupt_after_the_move_says_what_exists(tmp_path: Path) -> None:
     with fault_hook(interrupt), pytest.raises(Interrupted) as caught:
         generator.new_project("service", "svc", dest=tmp_path / "svc", defaults=True)
     done = caught.value.done
-    assert isinstance(done, NewResult) and done.path == tmp_path / "svc" and done.pending == 6
+    assert isinstance(done, NewResult) and done.path == tmp_path / "svc" and done.pending == SERVICE_REGIONS
     assert (tmp_path / "svc" / ".copier-answers.yml").is_file()
 
 
 def test_fill_project_and_check_project(project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]) -> None:
     fake.responder = valid_reply(project)
     before = generator.check_project(project)
-    assert len(before.unfilled) == 6 and not before.behind and before.template == "service"
+    assert len(before.unfilled) == SERVICE_REGIONS and not before.behind and before.template == "service"
 
     run_ = generator.fill_project(project)
 
@@ -84,7 +92,7 @@ def test_fill_project_and_check_project(project: Path, fake: FakeAnthropic, caps
 def test_preview_fill_needs_no_key(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     preview = generator.preview_fill(project)
-    assert preview is not None and len(preview.todo) == 6 and preview.estimate.cache_write > 0
+    assert preview is not None and len(preview.todo) == SERVICE_REGIONS and preview.estimate.cache_write > 0
 
 
 @pytest.fixture

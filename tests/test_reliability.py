@@ -23,6 +23,7 @@ from generator.template.source import load_repo_config
 from tests.fillfakes import commits
 from tests.helpers import (
     REPO_ROOT,
+    SERVICE_REGIONS,
     build_file_tree,
     default_sigint,
     init_template_repo,
@@ -279,7 +280,7 @@ def test_interrupt_once_the_project_is_in_place_keeps_it_and_says_so(
     err = capsys.readouterr().err
     assert code == 130
     assert err.count("\n") == 1 and err.startswith(f"scaffold: interrupted; {dest} was created and is complete; ")
-    assert f"its 6 regions keep the template's fallbacks until 'scaffold fill {dest}'" in err
+    assert f"its {SERVICE_REGIONS} regions keep the template's fallbacks until 'scaffold fill {dest}'" in err
     assert [path.name for path in dest.parent.iterdir()] == ["svc"], "a staging folder was left behind"
     if where == "mid-merge":
         assert (dest / "NOTES.md").read_text() == "mine\n"

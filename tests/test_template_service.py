@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ PROJECT_FILES = {
     "tests/test_health.py",
     "tests/test_logging.py",
     "tests/test_main.py",
+    "tests/test_resources.py",
     "tests/test_routes.py",
     "tests/test_settings.py",
 } | ASSISTANT_FILES
@@ -73,6 +75,7 @@ PACKAGE_FILES = {
     "log.py",
     "middleware.py",
     "py.typed",
+    "resources.py",
     "routes.py",
     "settings.py",
 }
@@ -87,6 +90,9 @@ def region_keys(package: str) -> set[str]:
     return {
         f"src/{package}/domain.py#domain",
         f"src/{package}/routes.py#routes",
+        f"src/{package}/resources.py#resources",
+        f"src/{package}/settings.py#imports",
+        f"src/{package}/settings.py#settings",
         "tests/test_domain.py#domain-tests",
         "tests/test_routes.py#route-tests",
         AGENTS_REGION,
@@ -201,12 +207,16 @@ def test_regions_carry_instructions_and_working_fallbacks(any_project: Path) -> 
     assert {region.key for region in regions} == region_keys(package)
     for region in (region for region in regions if region.key not in {AGENTS_REGION, DEPENDENCIES_REGION}):
         assert region.language == "python"
-        assert " ".join(answers["description"].split()) in region.instruction, region.key
+        if region.id != "imports":
+            assert " ".join(answers["description"].split()) in region.instruction, region.key
         assert region.body.strip(), region.key
-        # Each region is a whole module body, so its fallback must stand on its own.
-        compile(region.body, region.key, "exec")
+        # Each region is a whole module body, the imports or a class body: its fallback stands on its own.
+        compile(textwrap.dedent(region.body), region.key, "exec")
     by_id = {region.id: region for region in regions}
     assert "`router`" in by_id["routes"].instruction
+    assert "`open_resources(settings: Settings)" in by_id["resources"].instruction
+    assert "Depends(get_resources)" in by_id["routes"].instruction
+    assert "resources=Resources(" in by_id["route-tests"].instruction
     assert "DomainError" in by_id["domain"].instruction
     assert "`client` fixture" in by_id["route-tests"].instruction
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 # | only convert between the models and the dataclasses and functions of `.domain`
 # | (src/payments/domain.py); no business logic here. Let `DomainError` propagate: app.py
 # | answers 422 with its message. Use pydantic `Field` constraints for shape checks. No I/O
-# | the description does not call for; /healthz and /readyz belong to health.py. Full type
-# | hints (mypy --strict), ruff-clean, lines <= 100 characters.
+# | the description does not call for; what it does call for goes through the clients
+# | src/payments/resources.py#resources opens, taken as `resources: Annotated[Resources,
+# | Depends(get_resources)]`. /healthz and /readyz belong to health.py. Full type hints
+# | (mypy --strict), ruff-clean, lines <= 100 characters.
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
