@@ -46,7 +46,9 @@ def test_a_long_answer_gets_a_longer_default_deadline(monkeypatch: pytest.Monkey
     # a slow rate: that default grows with the answer expected; a deadline the user set is kept.
     monkeypatch.delenv("SCAFFOLD_AI_TIMEOUT", raising=False)
     assert client_options(Settings.load(), KEY, expected_output=5_000).timeout == DEFAULT_AI_TIMEOUT
-    assert client_options(Settings.load(), KEY, expected_output=50_000).timeout == 50_000 / SLOW_TOKENS_PER_SECOND
+    longer = client_options(Settings.load(), KEY, expected_output=50_000)
+    assert longer.timeout == 50_000 / SLOW_TOKENS_PER_SECOND
+    assert longer.timed_out().startswith("no answer within 1,429 s (the default, lengthened for a long answer; set ")
     assert 50_000 / SLOW_TOKENS_PER_SECOND > DEFAULT_AI_TIMEOUT
     monkeypatch.setenv("SCAFFOLD_AI_TIMEOUT", "90")
     options = client_options(Settings.load(), KEY, expected_output=50_000)

@@ -11,7 +11,7 @@ from generator.cli import main
 from generator.errors import TemplateSourceError
 from generator.plumbing import gitutil
 from generator.template import source as source_module
-from generator.template.render import copier_errors
+from generator.template.render import copier_errors, git_location, read_answers, source_location
 from generator.template.source import TemplateSource, load_repo_config, portable_source
 from tests.helpers import build_file_tree, init_template_repo, run
 
@@ -114,6 +114,9 @@ URLS_WITH_CREDENTIALS = {
     f"git+https://{TOKEN}@github.com/org/home.git": "git+https://github.com/org/home.git",
     f"https://oauth2:{TOKEN}@gitlab.example.com/home.git": "https://gitlab.example.com/home.git",
     "https://deploy:p@ss@git.example.com/home.git": "https://deploy@git.example.com/home.git",
+    # Quotes are characters of a password like any other (git reads them so).
+    "https://ci:Pa'ss12\"3@git.example.com/home.git": "https://ci@git.example.com/home.git",
+    "git+https://ci:Pa'ss123@git.example.com/home.git": "git+https://ci@git.example.com/home.git",
     f"ssh://deploy:{TOKEN}@git.example.com/home.git": "ssh://deploy@git.example.com/home.git",
     f"fatal: unable to access 'https://ci:{TOKEN}@git.example.com/home.git/': Could not resolve host": (
         "fatal: unable to access 'https://ci@git.example.com/home.git/': Could not resolve host"
@@ -128,6 +131,7 @@ URLS_KEPT = [
     "https://github.com/org/home.git",
     "https://git.example.com/@scope/home.git",
     "/home/me/src/team@home",
+    "cannot read 'https://git.example.com/home.git' (user@example.com asked)",
 ]
 
 
@@ -150,6 +154,10 @@ def test_a_source_is_recorded_without_the_credentials_of_its_url(
     monkeypatch.setattr(source_module, "_remote_has", lambda remote, local, version: True)  # no network here
     recorded = portable_source(str(home), follow_remote=True, version="v1.0.0")
     assert recorded == "https://ci@git.example.com/platform/team-home.git"
+    # What `scaffold new` says it left out: the home's remote, not only a URL given to it.
+    made_from = TemplateSource(str(home), "flag", home, "v1.0.0")
+    assert made_from.portable == recorded and made_from.credentials_left_out
+    assert not TemplateSource(str(home / "nowhere"), "flag", None, None).credentials_left_out
 
 
 def test_a_source_that_cannot_be_fetched_is_named_without_its_credentials(cli: Cli) -> None:
@@ -203,3 +211,40 @@ def test_a_project_made_from_a_url_with_a_token_says_it_records_the_url_without_
     assert "records its template source without the token or password in the URL" in out
     code, out, _ = cli("new", "mini", "plain", "--defaults", "--templates", str(home))
     assert code == 0 and "without the token" not in out
+
+
+@pytest.mark.parametrize(
+    ("recorded", "for_git"),
+    [
+        ("git+https://git.example.com/t", "https://git.example.com/t"),
+        ("git+file:///srv/tpl", "file:///srv/tpl"),
+        ("git+git@git.example.com:o/t.git", "git@git.example.com:o/t.git"),
+        ("gh:o/t", "https://github.com/o/t.git"),
+        ("gh:/o/t.git", "https://github.com/o/t.git"),  # Copier reads the slash so too
+        ("gl:o/t", "https://gitlab.com/o/t.git"),
+        ("https://git.example.com/t.git", "https://git.example.com/t.git"),
+    ],
+)
+def test_a_recorded_source_is_given_to_git_as_git_reads_it_and_to_copier_as_recorded(
+    tmp_path: Path, recorded: str, for_git: str
+) -> None:
+    # Copier takes `git+` and `gh:` itself, and needs `git+` before a URL that does not end in .git;
+    # git reads `git+https` as the name of a remote helper.
+    assert git_location(tmp_path, recorded) == for_git
+    assert source_location(tmp_path, recorded) == recorded
+
+
+def test_a_recorded_path_is_found_from_the_project_by_both(tmp_path: Path) -> None:
+    for recorded in ("../home", "git+../home"):
+        assert git_location(tmp_path / "demo", recorded) == str(tmp_path / "home")
+    assert git_location(tmp_path, "git+/srv/tpl.git") == "/srv/tpl.git"
+    assert source_location(tmp_path / "demo", "../home") == str(tmp_path / "home")
+
+
+@pytest.mark.parametrize("value", ["--upload-pack=touch x", "git+--upload-pack=touch x://y"])
+def test_an_answers_file_cannot_make_git_read_a_source_as_an_option(tmp_path: Path, value: str) -> None:
+    from generator.errors import NotAProjectError
+
+    (tmp_path / ".copier-answers.yml").write_text(f"_src_path: '{value}'\n_commit: 1.0.0\n")
+    with pytest.raises(NotAProjectError, match="is not a template source or version"):
+        read_answers(tmp_path)

@@ -14,6 +14,7 @@ import yaml
 
 from generator.cli import main
 from generator.errors import ExitCode
+from generator.fill.fallbacks import render_fallbacks
 from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run
 
 QUESTIONS_V2 = """\
@@ -169,6 +170,8 @@ def test_a_source_recorded_with_copiers_git_plus_prefix_is_checked_and_updated(
     assert main(["new", "mini", "demo", "--defaults", "--templates", f"git+file://{repo}"]) == 0
     demo = tmp_path / "demo"
     assert answers(demo)["_src_path"] == f"git+file://{repo}"
+    # Copier needs the `git+` here (the URL does not end in .git): the fill's baseline renders with it.
+    assert render_fallbacks(demo, answers(demo)) == {"app.py#greet": '\n    return "hello"\n'}
     release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
     capsys.readouterr()
 

@@ -30,7 +30,11 @@ the AI fill step:
 
 
 def add_ai_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="MODEL", help="main model for the fill (default: $SCAFFOLD_MODEL, config)")
+    parser.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="main model for the fill (default: $SCAFFOLD_MODEL or 'model' in the user config, else claude-sonnet-5-5)",
+    )
     parser.add_argument(
         "--pretend", action="store_true", help="show the regions, context, token and cost estimates; call nothing"
     )

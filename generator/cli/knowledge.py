@@ -128,7 +128,10 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--home",
         metavar="DIR",
-        help="knowledge home to use (default: SCAFFOLD_HOME, then the one `scaffold init` recorded, then bundled)",
+        help=(
+            "knowledge home to use (default: $SCAFFOLD_HOME or 'home' in the user config, which `scaffold init` "
+            "records, else the bundled one)"
+        ),
     )
 
 

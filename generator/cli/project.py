@@ -33,8 +33,8 @@ def _add_source_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--templates",
         metavar="SRC",
-        help="template repository (folder or git URL) in scaffold's layout; default: $SCAFFOLD_TEMPLATES, "
-        "the user config, your knowledge home, or the templates shipped with scaffold",
+        help="template repository (folder or git URL) in scaffold's layout; default: $SCAFFOLD_TEMPLATES or "
+        "'templates' in the user config, else your knowledge home, else the templates shipped with scaffold",
     )
     parser.add_argument(
         "--trust", action="store_true", help="allow templates that run tasks, migrations or Jinja extensions"

@@ -2,7 +2,7 @@
 
 The SDK is imported here and only here, lazily (it takes one to three seconds to import). A
 call retries 429, 529, 5xx and connection errors with the SDK's backoff (and `retry-after`),
-all within one deadline: SCAFFOLD_AI_TIMEOUT bounds the whole call, retries' waits, every read
+all within one deadline (`ClientOptions.timeout`) over the whole call, retries' waits, every read
 and a stream that only sends pings; what is left is an `Outcome` with an error. A stream is
 not read past a size bound (`ClientOptions.max_region_bytes` per region asked for). Output
 comes from the JSON schema in `output_config`; responses may start with thinking blocks, so
@@ -22,7 +22,7 @@ from typing import Any
 from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
-from generator.settings import AI_TIMEOUT, API_KEY
+from generator.settings import AI_TIMEOUT, API_KEY, DEFAULT_AI_TIMEOUT
 
 # Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
 # a realistic answer, tests/test_limits.py), and the lowest output limit of the models scaffold
@@ -78,11 +78,14 @@ class ClientOptions:
 
     def timed_out(self) -> str:
         """What a call that ran out of time reports: the deadline, and where it was set or can be."""
-        if self.timeout_origin == "default":
-            where = f"the default; set {AI_TIMEOUT.where_to_set()}"
-        else:
+        if self.timeout_origin != "default":
             where = AI_TIMEOUT.where(self.timeout_origin)
-        return f"no answer within {self.timeout:g} s ({where})"
+        elif self.timeout > DEFAULT_AI_TIMEOUT:  # `client_options` gave a long answer more time
+            where = f"the default, lengthened for a long answer; set {AI_TIMEOUT.where_to_set()}"
+        else:
+            where = f"the default; set {AI_TIMEOUT.where_to_set()}"
+        seconds = f"{self.timeout:g}" if self.timeout < 1000 else f"{self.timeout:,.0f}"  # not 1e+06
+        return f"no answer within {seconds} s ({where})"
 
 
 class _DeadlinePassed(Exception):

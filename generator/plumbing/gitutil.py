@@ -99,8 +99,8 @@ def error_cause(output: str) -> str:
 
 
 # A URL's scheme and the user part of its authority, up to its last `@` before the host
-# (`https://TOKEN@`, `https://user:p@ss@`).
-_USER_PART = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^/?#\s'\"]*)@", re.IGNORECASE)
+# (`https://TOKEN@`, `https://user:p@ss@`, `https://ci:Pa'ss@`: git takes quotes in a password too).
+_USER_PART = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^/?#\s]*)@", re.IGNORECASE)
 # A user name that is a token (GitHub's and GitLab's prefixes, or long and mixing letters and digits).
 _TOKEN_USER = re.compile(r"^(?:gh[pousr]_|github_pat_|glpat-)|^(?=.*[A-Za-z])(?=.*\d)\S{32,}$")
 

@@ -17,7 +17,7 @@ from generator.plumbing import gitutil
 from generator.results import CheckResult
 from generator.settings import Settings
 from generator.template import source
-from generator.template.render import read_answers, source_location
+from generator.template.render import git_location, read_answers
 
 # A template source that does not answer within this is unreachable (a hung server must not hang CI).
 REMOTE_TIMEOUT = 60.0
@@ -58,7 +58,7 @@ def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
     path = Path(src).expanduser()
     if path.name == source.BUNDLE_NAME and source.shipped_bundle().is_file():
         source.ensure_bundle()  # scaffold's own templates: this installation's releases are the newest known
-    location = source_location(project, src)
+    location = git_location(project, src)
     try:
         out = gitutil.git("ls-remote", "--tags", "--", location, cwd=project, timeout=REMOTE_TIMEOUT)
     except ExternalToolError as error:
@@ -77,7 +77,7 @@ def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
 
 def version_at_source(src: str, version: str, project: Path) -> bool:
     """Whether the source has `version` (a tag, or a commit of a local repository): Copier merges from it."""
-    location = source_location(project, src)
+    location = git_location(project, src)
     refs = gitutil.git(
         "ls-remote", "--", location, version, f"refs/tags/{version}", cwd=project, check=False, timeout=REMOTE_TIMEOUT
     )

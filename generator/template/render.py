@@ -313,8 +313,16 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
             message = f"Render the {request.template} template ({version or 'unversioned'}) with scaffold"
             commit = gitutil.commit_all(rendered, message)
         files = sum(1 for p in rendered.rglob("*") if p.is_file() and ".git" not in p.relative_to(rendered).parts)
-        left_out = gitutil.has_credentials(request.source.url)
-        result = Rendered(dest, request.template, version, files, commit, skipped, repo, left_out)
+        result = Rendered(
+            dest,
+            request.template,
+            version,
+            files,
+            commit,
+            git_skipped=skipped,
+            enclosing_repo=repo,
+            credentials_left_out=request.source.credentials_left_out,
+        )
         with _destination_lock(dest), transaction.commit("render.move", dest=dest):
             _move_into_place(rendered, dest, request.force)
             stage.landed = True
@@ -353,8 +361,9 @@ def read_answers(project: Path) -> dict[str, Any]:
             continue
         text = str(value)
         # Both reach git's command line (ls-remote, clone): a value starting with '-' would be read as an
-        # option (`--upload-pack=...` runs a command), and a line break is never part of a path or version.
-        if text.startswith("-") or any(ord(char) < 32 for char in text):
+        # option (`--upload-pack=...` runs a command), also once Copier's `git+` is dropped (`git_url`), and
+        # a line break is never part of a path or version.
+        if text.startswith("-") or git_url(text).startswith("-") or any(ord(char) < 32 for char in text):
             raise NotAProjectError(
                 f"{path} has {key}: {text[:60]!r}, which is not a template source or version; restore it from git"
             )
@@ -362,12 +371,18 @@ def read_answers(project: Path) -> dict[str, Any]:
 
 
 def source_location(project: Path, src: str) -> str:
-    """Where git finds `_src_path`: a URL as git takes it (`git_url`), `~/...` expanded, a relative
-    path from the project."""
-    if "://" in src or src.startswith(("git@", "gh:", "gl:")):
-        return git_url(src)
+    """Where Copier finds `_src_path`: a URL as recorded (Copier reads `git+` and `gh:` itself), `~/...`
+    expanded, a relative path from the project."""
+    if "://" in src or src.startswith(("git@", "gh:", "gl:", "git+")):
+        return src
     path = Path(src).expanduser()
     return str(path if path.is_absolute() else (project / path).resolve())
+
+
+def git_location(project: Path, src: str) -> str:
+    """Where git finds `_src_path` (ls-remote, clone): Copier's forms turned into git's (`git_url`:
+    `git+/path`, `gh:owner/repo`), then as `source_location`."""
+    return source_location(project, git_url(src))
 
 
 def set_answer(project: Path, key: str, value: str) -> None:

@@ -341,13 +341,23 @@ class TemplateSource:
         """`url` as messages show it: without credentials (`gitutil.without_credentials`)."""
         return gitutil.without_credentials(self.url)
 
-    @cached_property
+    @property
     def portable(self) -> str:
         """What a generated project records as its source: reachable from teammates' machines and CI when
-        it can be (a knowledge home's `origin` remote), else `~/...` for the same user elsewhere."""
+        it can be (a knowledge home's `origin` remote), else `~/...` for the same user elsewhere; without
+        credentials (`portable_source`)."""
+        return gitutil.without_credentials(self._recorded)
+
+    @property
+    def credentials_left_out(self) -> bool:
+        """Whether `portable` lost a token or password on the way (the URL given, or the home's remote)."""
+        return gitutil.has_credentials(self._recorded)
+
+    @cached_property
+    def _recorded(self) -> str:
         if self.origin in {"checkout", "bundled"}:
             return self.url
-        return portable_source(self.url, follow_remote=True, version=self.version)
+        return _recorded_as(self.url, follow_remote=True, version=self.version)
 
     @contextmanager
     def readable(self) -> Iterator[Path]:
@@ -399,13 +409,18 @@ def portable_source(where: str, *, follow_remote: bool, version: str | None = No
     `follow_remote` and the remote has the rendered version (an unpushed home must not strand projects);
     else the path, as `~/...` when it is under HOME. A URL without its credentials: the project's
     history would hold them, and teammates and CI use their own."""
+    return gitutil.without_credentials(_recorded_as(where, follow_remote=follow_remote, version=version))
+
+
+def _recorded_as(where: str, *, follow_remote: bool, version: str | None) -> str:
+    """`portable_source` before the credentials are taken out."""
     if _REMOTE.match(where):
-        return gitutil.without_credentials(_expand_shorthand(where))
+        return _expand_shorthand(where)
     path = Path(where).expanduser().resolve()
     if follow_remote and path.is_dir() and gitutil.git_available():
         remote = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
         if remote and (version is None or _remote_has(remote, path, version)):
-            return gitutil.without_credentials(remote)
+            return remote
     return as_home_relative(path)
 
 
@@ -524,16 +539,17 @@ _SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
 
 def git_url(url: str) -> str:
-    """`url` as git's command line takes it: Copier's shorthands (`gh:`, `gl:`) expanded and its `git+`
-    prefix dropped (`git+https://...`, which git reads as a remote helper named `git+https`). Projects
-    record the source as written: Copier reads both."""
+    """`url` as git's command line takes it, as Copier turns it: its shorthands (`gh:`, `gl:`) expanded
+    and its `git+` prefix dropped (`git+https://...`, which git reads as a remote helper named
+    `git+https`; `git+/path`). Copier reads every form a project may record."""
     return _expand_shorthand(url).removeprefix("git+")
 
 
 def _expand_shorthand(url: str) -> str:
     for prefix, base in _SHORTHANDS.items():
         if url.startswith(prefix):
-            return base + url.removeprefix(prefix).removesuffix(".git") + ".git"
+            # Copier's own expansion: `gh:/owner/repo` is `gh:owner/repo`.
+            return base + url.removeprefix(prefix).lstrip("/").removesuffix(".git") + ".git"
     return url
 
 

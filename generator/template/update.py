@@ -25,7 +25,7 @@ from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, signals_held
 from generator.results import UpdateResult
 from generator.template import source
-from generator.template.render import ANSWERS_FILE, copier_errors, read_answers, set_answer, source_location
+from generator.template.render import ANSWERS_FILE, copier_errors, git_location, read_answers, set_answer
 
 if TYPE_CHECKING:
     from generator.template.questionnaire import Asker
@@ -106,7 +106,7 @@ def _target_config(src: str, project: Path) -> Iterator[RepoConfig | None]:
     from generator.template.check import newest_release
 
     newest, _ = newest_release(src, project)
-    location = source_location(project, src)
+    location = git_location(project, src)
     with tempfile.TemporaryDirectory(prefix="scaffold-target-") as tmp:
         branch = ["--branch", newest] if newest else []
         clone = subprocess.run(
