@@ -1,8 +1,8 @@
 """Realistic fills: answers a strong model wrote for a concrete description pass the project's own `make check`.
 
 Each file in tests/answers/ holds a `scaffold new-*` command and the answer a model-playing helper wrote for the
-request exactly as scaffold sent it (captured with tests/relay.py), not shaped like the template's fallbacks. The
-fake Messages API replays that answer; the gate is the default one, the generated project's own `make check`
+request exactly as scaffold sent it (captured with tests/relay.py), not shaped like the template's fallbacks, and
+the answers to the repair calls that followed, if any (`repairs`). The fake Messages API replays them in turn; the gate is the default one, the generated project's own `make check`
 (its environment built from nothing, as on a user's machine). Broken variants of the service's answer (a missing
 import, a type error, a failing test) must go through the repair ladder with the check's own words, and a fill
 that keeps failing is never written.
@@ -64,25 +64,28 @@ def test_every_answer_set_names_a_scaffold_command_and_regions() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SETS)
-def test_a_realistic_fill_is_accepted_in_one_call_and_passes_make_check(
+def test_a_realistic_fill_is_accepted_and_passes_make_check(
     name: str, tmp_path: Path, fake: FakeAnthropic, gate_is_make_check: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answer_set = _answer_set(name)
-    fake.responder = lambda request: _reply(answer_set["answer"])
+    repairs: list[dict[str, Any]] = answer_set.get("repairs", [])
+    fake.queue(*(_reply(answer) for answer in [answer_set["answer"], *repairs]))
     command = answer_set["command"]
     project = tmp_path / command[1]
 
     assert main([*command, "--defaults", "--dest", str(project)]) == 0
 
     out = capsys.readouterr().out
-    assert len(fake.requests) == 1, out
+    assert len(fake.requests) == 1 + len(repairs), out
     assert "verified: the fills pass 'make check'" in out
     record = yaml.safe_load((project / ".scaffold/fills.yml").read_text(encoding="utf-8"))["regions"]
     assert set(record) == {key for key in answer_set["answer"] if key != "notes"}
     assert all(entry["status"] == "filled" and entry["verified_by"] == "make check" for entry in record.values())
     bodies = {f"{region.path}#{region.id}": region.body for region in find_regions(project)}
-    # The fills are in place (formatting may differ: the fill step formats what it splices).
-    for key, body in answer_set["answer"].items():
+    # The fills are in place, a repair's where it rewrote a region (an empty string keeps the earlier one);
+    # formatting may differ: the fill step formats what it splices.
+    final = {**answer_set["answer"], **{key: body for repair in repairs for key, body in repair.items() if body}}
+    for key, body in final.items():
         if key != "notes":
             assert body.split()[:5] == bodies[key].split()[:5], key
     # Files the fill changes beyond its regions (the api's openapi.json, by `make generated`) say so.
