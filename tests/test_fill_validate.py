@@ -164,6 +164,21 @@ def test_a_syntax_error_leaves_the_files_other_bodies_unchecked_not_accepted(exa
     assert messages(check, f"{ACTION}#action")[0].startswith("not checked: ")
 
 
+def test_a_class_body_sent_flush_left_is_refused_for_its_indentation(example: Copy) -> None:
+    # It would parse as module-level code: mypy then blamed the code using the class, not this region.
+    project = example("service-default")
+    path = "src/payments/settings.py"
+    text, regions = read(project, path)
+    assert regions["settings"].indent == "    "
+
+    check = check_file(project, path, text, {"settings": "timeout_seconds: float = 5.0\n"})
+
+    assert messages(check, f"{path}#settings") == [
+        "the region sits inside an indented block: its body's lines start with 4 spaces, as the fallback's do"
+    ]
+    assert check_file(project, path, text, {"settings": "\n    timeout_seconds: float = 5.0\n"}).problems == ()
+
+
 def test_ruff_finding_inside_a_region(example: Copy) -> None:
     project = example("service-default")
     text, _ = read(project, DOMAIN)

@@ -567,7 +567,7 @@ def _prepare(path: str, text: str, bodies: Mapping[str, str]) -> tuple[dict[str,
         if region_id not in regions:
             problems.append(Problem(key, f"{path} has no region named '{region_id}'"))
             continue
-        marker = _marker_problem(body)
+        marker = _marker_problem(body) or _indent_problem(body, regions[region_id])
         if marker is None and Path(path).name == "pyproject.toml" and region_id == DEPENDENCIES_REGION:
             marker = _dependency_lines_problem(body)
         if marker is not None:
@@ -575,6 +575,19 @@ def _prepare(path: str, text: str, bodies: Mapping[str, str]) -> tuple[dict[str,
             continue
         accepted[region_id] = _normalise(body, crlf)
     return accepted, problems
+
+
+def _indent_problem(body: str, region: Region) -> str | None:
+    """Why a Python body of a region inside an indented block (a class body) is not: sent flush left,
+    it would parse as module-level code, and the checks would blame whatever uses it instead."""
+    indent = region.indent
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    if region.language != "python" or not indent or not first or first.startswith(indent):
+        return None
+    return (
+        f"the region sits inside an indented block: its body's lines start with {len(indent)} "
+        f"{'spaces' if indent.strip(' ') == '' else 'characters of indentation'}, as the fallback's do"
+    )
 
 
 DEPENDENCIES_REGION = "dependencies"

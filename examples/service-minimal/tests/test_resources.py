@@ -6,19 +6,35 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import cast
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
-from ledger import app as app_module
-from ledger.app import create_app
-from ledger.resources import Resources, open_resources
-from ledger.settings import Settings
+from ledger import (
+    app as app_module,
+)
+from ledger.app import (
+    create_app,
+)
+from ledger.health import (
+    Phase,
+    ReadinessCheck,
+)
+from ledger.resources import (
+    Resources,
+    get_resources,
+    open_resources,
+)
+from ledger.settings import (
+    Settings,
+)
 
 
-def test_the_resources_open_and_close_without_a_network(settings: Settings) -> None:
-    # Startup must not depend on a downstream being reachable (readiness checks say whether it is).
+def test_the_resources_open_and_close_with_the_default_settings(settings: Settings) -> None:
+    # Startup must not depend on a downstream being reachable: /readyz says whether it is.
     async def open_and_close() -> Resources:
         async with open_resources(settings) as resources:
             return resources
@@ -29,24 +45,36 @@ def test_the_resources_open_and_close_without_a_network(settings: Settings) -> N
 def test_the_app_opens_its_resources_for_its_lifetime(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    events: list[str] = []
+    events: list[tuple[str, Phase]] = []
     opened = cast(Resources, object())
 
     @asynccontextmanager
     async def recording(given: Settings) -> AsyncIterator[Resources]:
         assert given is settings
-        events.append("opened")
+        events.append(("opened", app.state.readiness.phase))
         yield opened
-        events.append("closed")
+        events.append(("closed", app.state.readiness.phase))
+
+    async def downstream() -> bool:
+        return False
+
+    def checks(resources: Resources) -> dict[str, ReadinessCheck]:
+        assert resources is opened
+        return {"downstream": downstream}
 
     monkeypatch.setattr(app_module, "open_resources", recording)
+    monkeypatch.setattr(app_module, "readiness_checks", checks)
     app = create_app(settings)
 
     with TestClient(app) as client:
-        assert events == ["opened"]
-        assert app.state.resources is opened
-        assert client.get("/readyz").status_code == 200
-    assert events == ["opened", "closed"]
+        assert events == [("opened", Phase.STARTING)]
+        request = cast(Request, SimpleNamespace(app=app))
+        assert get_resources(request) is opened
+        readyz = client.get("/readyz")
+        assert readyz.status_code == 503
+        assert "downstream" in readyz.text
+    # Closed only once the service has stopped taking traffic.
+    assert events == [("opened", Phase.STARTING), ("closed", Phase.STOPPING)]
 
 
 def test_resources_given_to_the_app_are_used_as_they_are(
@@ -56,6 +84,7 @@ def test_resources_given_to_the_app_are_used_as_they_are(
         raise AssertionError("the app opened resources of its own")
 
     monkeypatch.setattr(app_module, "open_resources", refuse)
+    monkeypatch.setattr(app_module, "readiness_checks", lambda resources: {})
     fakes = cast(Resources, object())
     app = create_app(settings, resources=fakes)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
     'The endpoints are in src/' ~ cookiecutter.__package_name ~ '/routes.py. The region is the whole test module body after `from __future__ import annotations`: imports at its top.',
     "Use the `client` fixture from tests/conftest.py (a started `fastapi.testclient.TestClient`; annotate it so).",
     "Assert status codes and JSON bodies for each endpoint's success path, 422 for payloads pydantic rejects, and 422 with the message for each DomainError an endpoint can surface.",
+    "Where an endpoint calls a downstream, build the app with fakes instead: `create_app(settings, resources=Resources(...))` (the `settings` fixture; an `httpx.MockTransport` behind an `httpx.AsyncClient`), started with `with TestClient(app) as client:`.",
     "Leave /healthz and /readyz to tests/test_health.py. Plain test functions annotated `-> None`; no network.",
     "Full type hints (mypy --strict), ruff-clean, lines <= 100 characters.",
 ] | join(' ') %}

@@ -13,7 +13,7 @@ from . import DESCRIPTION, __version__, health, routes
 from .errors import DomainError
 from .health import Readiness, ReadinessCheck
 from .middleware import RequestContextMiddleware
-from .resources import Resources, open_resources
+from .resources import Resources, open_resources, readiness_checks
 from .settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     given: Resources | None = app.state.given_resources
     # Clients and pools open before the service is ready and close after it stops; resources
     # given to create_app (a test's fakes) are the caller's to close.
-    opened: AbstractAsyncContextManager[Resources] = (
+    opening: AbstractAsyncContextManager[Resources] = (
         nullcontext(given) if given is not None else open_resources(app.state.settings)
     )
-    async with opened as resources:
+    async with opening as resources:
         app.state.resources = resources
+        for name, check in readiness_checks(resources).items():
+            readiness.add_check(name, check)
         readiness.mark_ready()
         logger.info("service ready", extra={"version": __version__})
         try:
@@ -37,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         finally:
             # Normally already set by the SIGTERM drain; also covers in-process servers and tests.
             readiness.mark_stopping()
-            logger.info("service stopped")
+    logger.info("service stopped")
 
 
 def create_app(

@@ -1,4 +1,5 @@
-"""The service's HTTP endpoints: translate between JSON and the domain, nothing more."""
+"""The service's HTTP endpoints: translate between JSON and the domain; what they call elsewhere
+goes through the clients resources.py opens."""
 
 from __future__ import annotations
 

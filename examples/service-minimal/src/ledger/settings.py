@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     # | network: a local URL, a safe limit. A secret is `SecretStr` defaulting to empty
     # | (`Field(default=SecretStr(""))`), refused where it is used when empty; never a real
     # | value as a default. Only what src/ledger/resources.py#resources and the other
-    # | regions use; none: leave the comment alone. Full type hints (mypy --strict),
-    # | ruff-clean, lines <= 100 characters.
+    # | regions use (endpoints get the values through Resources); none: leave the comment
+    # | alone. Full type hints (mypy --strict), ruff-clean, lines <= 100 characters.
     # No settings of the service's own yet.
     # scaffold:end settings
 

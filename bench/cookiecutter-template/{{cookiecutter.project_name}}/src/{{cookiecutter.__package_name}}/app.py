@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from . import DESCRIPTION, __version__, health, routes
 from .errors import DomainError
 from .health import Readiness, ReadinessCheck
 from .middleware import RequestContextMiddleware
+from .resources import Resources, open_resources, readiness_checks
 from .settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -21,23 +22,34 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     readiness: Readiness = app.state.readiness
-    # Open clients and pools here, before marking ready; close them after the yield.
-    readiness.mark_ready()
-    logger.info("service ready", extra={"version": __version__})
-    try:
-        yield
-    finally:
-        # Normally already set by the SIGTERM drain; also covers in-process servers and tests.
-        readiness.mark_stopping()
-        logger.info("service stopped")
+    given: Resources | None = app.state.given_resources
+    # Clients and pools open before the service is ready and close after it stops; resources
+    # given to create_app (a test's fakes) are the caller's to close.
+    opening: AbstractAsyncContextManager[Resources] = (
+        nullcontext(given) if given is not None else open_resources(app.state.settings)
+    )
+    async with opening as resources:
+        app.state.resources = resources
+        for name, check in readiness_checks(resources).items():
+            readiness.add_check(name, check)
+        readiness.mark_ready()
+        logger.info("service ready", extra={"version": __version__})
+        try:
+            yield
+        finally:
+            # Normally already set by the SIGTERM drain; also covers in-process servers and tests.
+            readiness.mark_stopping()
+    logger.info("service stopped")
 
 
 def create_app(
     settings: Settings | None = None,
     *,
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    resources: Resources | None = None,
 ) -> FastAPI:
-    """Build the ASGI app; `readiness_checks` gate `/readyz` (name -> async check)."""
+    """Build the ASGI app; `readiness_checks` gate `/readyz` (name -> async check). The app opens
+    its `Resources` at startup (`open_resources`) unless given them (tests pass fakes)."""
     settings = settings or get_settings()
     readiness = Readiness(check_timeout=settings.readiness_timeout_seconds)
     for name, check in (readiness_checks or {}).items():
@@ -51,6 +63,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.readiness = readiness
+    app.state.given_resources = resources
     app.add_middleware(RequestContextMiddleware)
 
     @app.exception_handler(DomainError)

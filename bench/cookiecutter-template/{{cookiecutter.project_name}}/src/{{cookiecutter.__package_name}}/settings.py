@@ -1,12 +1,20 @@
+{% from "includes/regions.jinja" import region %}
 """Runtime configuration, read from environment variables named `<ENV_PREFIX><FIELD>`."""
 
 from __future__ import annotations
 
+{% call region("imports", [
+    "Imports the settings below need (pydantic's SecretStr, ...).",
+    "Keep lru_cache, Literal, Field, BaseSettings and SettingsConfigDict:",
+    "code outside the regions uses them.",
+]) %}
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+{% endcall %}
 
 ENV_PREFIX = "{{ cookiecutter.__package_name | upper }}_"
 
@@ -32,6 +40,18 @@ class Settings(BaseSettings):
     shutdown_drain_seconds: float = Field(default=5.0, ge=0)
     # Then in-flight requests get this long to finish before they are cut off.
     shutdown_timeout_seconds: int = Field(default=20, ge=0)
+
+{% set details = [
+    cookiecutter.description ~ ("" if cookiecutter.description.rstrip()[-1:] in ".!?" else "."),
+    "Fields of the Settings class body, pydantic-settings v2: downstream base URLs, timeouts in seconds, limits, each `name: type = Field(default=..., ...)` with the constraints that refuse a bad value (gt, ge, le, min_length) and a comment saying what it is for; " ~ cookiecutter.__package_name | upper ~ "_<NAME> sets it.",
+    "Every default must work on a developer's machine and in the tests, without a network: a local URL, a safe limit.",
+    'A secret is `SecretStr` defaulting to empty (`Field(default=SecretStr(""))`), refused where it is used when empty; never a real value as a default.',
+    "Only what src/" ~ cookiecutter.__package_name ~ "/resources.py#resources and the other regions use (endpoints get the values through Resources); none: leave the comment alone.",
+    "Full type hints (mypy --strict), ruff-clean, lines <= 100 characters.",
+] | join(' ') %}
+{% call region("settings", ["The service's own settings; the service is described as:"] + (details | wordwrap(84, break_on_hyphens=False)).split("\n"), indent="    ") %}
+    # No settings of the service's own yet.
+{% endcall %}
 
 
 @lru_cache

@@ -1,0 +1,53 @@
+{% from "includes/regions.jinja" import region %}
+"""What the service opens at startup and closes at shutdown (downstream clients, pools), and how an
+endpoint gets them."""
+
+from __future__ import annotations
+
+{% set details = [
+    cookiecutter.description ~ ("" if cookiecutter.description.rstrip()[-1:] in ".!?" else "."),
+    "The region is the whole module body after `from __future__ import annotations`: imports at its top.",
+    "Keep these four, with these signatures (app.py, the endpoints and tests/test_resources.py use them):",
+    "`Resources`, a frozen dataclass of what the endpoints need: an `httpx.AsyncClient` per downstream, and the settings values they use (a signing key, limits), since endpoints read them here (`get_settings()` ignores the Settings given to create_app);",
+    "`open_resources(settings: Settings) -> AsyncIterator[Resources]`, an `@asynccontextmanager` that opens them and closes them after its `yield`;",
+    "`readiness_checks(resources: Resources) -> dict[str, ReadinessCheck]`, what /readyz checks on them (name -> async check: a downstream's health endpoint, with a short timeout; run only when /readyz is asked);",
+    "and `get_resources(request: Request) -> Resources` as below (endpoints take `Annotated[Resources, Depends(get_resources)]`).",
+    "Open nothing that connects or blocks at startup (an httpx client connects on its first request): tests/test_resources.py enters `open_resources` with the default Settings and no network (it never builds a Resources itself).",
+    "Every client gets an explicit timeout and base URL from Settings (src/" ~ cookiecutter.__package_name ~ "/settings.py#settings declares them); a package imported here is declared in pyproject.toml#dependencies with a version range (the dev extra is not installed in production).",
+    "Nothing to open: leave the example as it is.",
+    "Full type hints (mypy --strict), ruff-clean, lines <= 100 characters.",
+] | join(' ') %}
+{% call region("resources", ["Resources opened at startup; the service is described as:"] + (details | wordwrap(88, break_on_hyphens=False)).split("\n")) %}
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from .health import ReadinessCheck
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the service opened at startup for its endpoints: nothing yet."""
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """Open the service's clients and pools; they are closed when the block ends."""
+    yield Resources()
+
+
+def readiness_checks(resources: Resources) -> dict[str, ReadinessCheck]:
+    """What /readyz checks on what was opened (name -> async check): nothing yet."""
+    return {}
+
+
+def get_resources(request: Request) -> Resources:
+    """What the app opened at startup, for an endpoint: `Depends(get_resources)`."""
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+{% endcall %}
