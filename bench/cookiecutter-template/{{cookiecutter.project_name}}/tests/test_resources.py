@@ -4,10 +4,11 @@ ones it is given."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import cast
+from typing import NoReturn, cast
 
 import pytest
 from fastapi import Request
@@ -33,8 +34,16 @@ from {{ cookiecutter.__package_name }}.settings import (
 )
 
 
-def test_the_resources_open_and_close_with_the_default_settings(settings: Settings) -> None:
+def test_the_resources_open_and_close_with_the_default_settings(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Startup must not depend on a downstream being reachable: /readyz says whether it is.
+    def no_network(*args: object, **kwargs: object) -> NoReturn:
+        raise OSError("open_resources must not connect or resolve a name at startup")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+
     async def open_and_close() -> Resources:
         async with open_resources(settings) as resources:
             return resources
