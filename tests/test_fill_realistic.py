@@ -116,7 +116,7 @@ FAILING_TEST = _service_variant(
         )
     }
 )
-FAILING_TEST_NAME = "test_a_payout_settled_as_paid_is_matched"
+FAILING_TEST_NAME = "test_payout_settled_exactly_once_is_matched"
 
 
 @pytest.mark.slow
