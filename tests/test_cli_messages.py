@@ -234,7 +234,7 @@ def test_help_names_settings_as_every_message_does(capsys: pytest.CaptureFixture
         assert setting.where_to_set() in fill_help, setting
     assert f"default {DEFAULT_MODEL})" in fill_help and f"default {DEFAULT_ESCALATION_MODEL})" in fill_help
     from generator.cli import main
-    from generator.settings import HOME, TEMPLATES
+    from generator.settings import HOME, TEMPLATES, VERIFY_COMMAND
 
     def shown(*args: str) -> str:
         with pytest.raises(SystemExit):
@@ -245,4 +245,5 @@ def test_help_names_settings_as_every_message_does(capsys: pytest.CaptureFixture
     assert f"default: {HOME.where_to_set()}" in shown("context")
     fill_options = shown("fill")
     assert f"(default: {MODEL.where_to_set()}, else {DEFAULT_MODEL})" in fill_options
+    assert f"(default: {VERIFY_COMMAND.where_to_set()})" in fill_options
     assert f"default: {TEMPLATES.where_to_set()}, else" in shown("new-service")

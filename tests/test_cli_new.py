@@ -348,7 +348,7 @@ def test_unreachable_git_url_names_gits_reason(cli: Cli, tmp_path: Path) -> None
     assert "fatal:" in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("form", ["bare", "bundle", "file-url", "git+file-url"])
+@pytest.mark.parametrize("form", ["bare", "bundle", "file-url", "git+file-url", "git+path"])
 def test_git_sources_without_a_work_tree(cli: Cli, tmp_path: Path, form: str) -> None:
     repo = init_template_repo(tmp_path / "tpl", {})
     if form == "bundle":
@@ -358,7 +358,9 @@ def test_git_sources_without_a_work_tree(cli: Cli, tmp_path: Path, form: str) ->
         source = tmp_path / "tpl.git"
         run(["git", "clone", "-q", "--bare", repo, source])
     # Copier takes `git+` before any URL (`git+https://...`); scaffold's own clone must too.
-    url = {"file-url": f"file://{source}", "git+file-url": f"git+file://{source}"}.get(form, str(source))
+    url = {"file-url": f"file://{source}", "git+file-url": f"git+file://{source}", "git+path": f"git+{source}"}.get(
+        form, str(source)
+    )
     code, _, err = cli("new", "mini", "one", "--defaults", "--templates", url)
     assert code == 0, err
     answers = yaml.safe_load((tmp_path / "work" / "one" / ".copier-answers.yml").read_text())

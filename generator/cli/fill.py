@@ -48,7 +48,10 @@ def add_ai_flags(parser: argparse.ArgumentParser) -> None:
         help="accept fills without the project's checks (the summary says so)",
     )
     parser.add_argument(
-        "--verify-command", metavar="CMD", help="the command the fills must pass instead of 'make check'"
+        "--verify-command",
+        metavar="CMD",
+        help="the command the fills must pass instead of 'make check' "
+        "(default: $SCAFFOLD_VERIFY_COMMAND or 'verify_command' in the user config)",
     )
 
 

@@ -49,7 +49,8 @@ def created_lines(rendered: Rendered) -> list[str]:
     if rendered.credentials_left_out:
         lines.append(
             "The project records its template source without the token or password in the URL; teammates "
-            "and CI fetch it with their own access (docs/updates.md)."
+            "and CI fetch it with their own access. Copier's cached clone of it keeps the token until you "
+            "delete it (docs/updates.md)."
         )
     return lines
 

@@ -22,7 +22,7 @@ from typing import Any
 from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
-from generator.settings import AI_TIMEOUT, API_KEY, DEFAULT_AI_TIMEOUT
+from generator.settings import AI_TIMEOUT, API_KEY
 
 # Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
 # a realistic answer, tests/test_limits.py), and the lowest output limit of the models scaffold
@@ -73,14 +73,16 @@ class ClientOptions:
     retries: int
     stream: bool = True
     max_region_bytes: int = DEFAULT_MAX_REGION_BYTES
-    # Where `timeout` was set (`Resolved.origin` of ai_timeout), for the message when it runs out.
+    # Where `timeout` was set (`Resolved.origin` of ai_timeout), and whether the default was lengthened
+    # for a long answer (`client_options`), for the message when it runs out.
     timeout_origin: str = "default"
+    timeout_lengthened: bool = False
 
     def timed_out(self) -> str:
         """What a call that ran out of time reports: the deadline, and where it was set or can be."""
         if self.timeout_origin != "default":
             where = AI_TIMEOUT.where(self.timeout_origin)
-        elif self.timeout > DEFAULT_AI_TIMEOUT:  # `client_options` gave a long answer more time
+        elif self.timeout_lengthened:
             where = f"the default, lengthened for a long answer; set {AI_TIMEOUT.where_to_set()}"
         else:
             where = f"the default; set {AI_TIMEOUT.where_to_set()}"

@@ -42,13 +42,15 @@ def client_options(config: Settings, key: str, expected_output: int = 0) -> Clie
     user's own (SCAFFOLD_AI_TIMEOUT), a long answer (an api of twenty resources: about 50,000
     tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s.
     """
+    timeout = config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND)
     return ClientOptions(
         api_key=key,
-        timeout=config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND),
+        timeout=timeout,
         retries=config.retries(),
         stream=config.stream(),
         max_region_bytes=config.max_region_bytes(),
         timeout_origin=config.ai_timeout.origin,
+        timeout_lengthened=timeout > config.timeout(),  # the default, given a long answer more time
     )
 
 

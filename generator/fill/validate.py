@@ -578,8 +578,9 @@ def _prepare(path: str, text: str, bodies: Mapping[str, str]) -> tuple[dict[str,
 
 
 def _indent_problem(body: str, region: Region) -> str | None:
-    """Why a Python body of a region inside an indented block (a class body) is not: sent flush left,
-    it would parse as module-level code, and the checks would blame whatever uses it instead."""
+    """Why a Python body of a region inside an indented block (a class body) does not start indented:
+    sent flush left, it would parse as module-level code, and the checks would blame whatever uses it
+    instead. Only its first line is looked at (a later line may sit in a multi-line string)."""
     indent = region.indent
     first = next((line for line in body.splitlines() if line.strip()), "")
     if region.language != "python" or not indent or not first or first.startswith(indent):

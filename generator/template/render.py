@@ -34,7 +34,7 @@ from generator.errors import (
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, checkpoint, signals_held
 from generator.results import GitSkip, Rendered
-from generator.template.source import TemplateSource, git_url
+from generator.template.source import TemplateSource, git_url, is_remote
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -373,7 +373,7 @@ def read_answers(project: Path) -> dict[str, Any]:
 def source_location(project: Path, src: str) -> str:
     """Where Copier finds `_src_path`: a URL as recorded (Copier reads `git+` and `gh:` itself), `~/...`
     expanded, a relative path from the project."""
-    if "://" in src or src.startswith(("git@", "gh:", "gl:", "git+")):
+    if is_remote(src):
         return src
     path = Path(src).expanduser()
     return str(path if path.is_absolute() else (project / path).resolve())

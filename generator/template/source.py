@@ -38,7 +38,13 @@ if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
 
 BUNDLE_NAME = "templates.bundle"
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
+# A source git fetches (Copier's forms: a URL, `git@host:`, its shorthands, `git+` before any of them or a path).
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:|git\+)", re.IGNORECASE)
+
+
+def is_remote(source: str) -> bool:
+    """Whether a template source is fetched by git (`git_url` turns it into git's form), not a folder here."""
+    return _REMOTE.match(source) is not None
 
 
 @dataclass(frozen=True)

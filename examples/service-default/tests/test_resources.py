@@ -38,17 +38,23 @@ def test_the_resources_open_and_close_with_the_default_settings(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Startup must not depend on a downstream being reachable: /readyz says whether it is.
-    def no_network(*args: object, **kwargs: object) -> NoReturn:
+    attempts: list[tuple[object, ...]] = []
+
+    def no_network(*args: object) -> NoReturn:
+        attempts.append(args)  # counted even when the code catches the error
         raise OSError("open_resources must not connect or resolve a name at startup")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
 
     async def open_and_close() -> Resources:
         async with open_resources(settings) as resources:
             return resources
 
-    assert isinstance(asyncio.run(open_and_close()), Resources)
+    opened = asyncio.run(asyncio.wait_for(open_and_close(), timeout=10))
+    assert isinstance(opened, Resources)
+    assert attempts == []
 
 
 def test_the_app_opens_its_resources_for_its_lifetime(
@@ -72,7 +78,7 @@ def test_the_app_opens_its_resources_for_its_lifetime(
         return {"downstream": downstream}
 
     monkeypatch.setattr(app_module, "open_resources", recording)
-    monkeypatch.setattr(app_module, "readiness_checks", checks)
+    monkeypatch.setattr(app_module, "checks_on", checks)
     app = create_app(settings)
 
     with TestClient(app) as client:
@@ -84,6 +90,16 @@ def test_the_app_opens_its_resources_for_its_lifetime(
         assert "downstream" in readyz.text
     # Closed only once the service has stopped taking traffic.
     assert events == [("opened", Phase.STARTING), ("closed", Phase.STOPPING)]
+    # Started again (a module-scoped fixture), it opens anew and registers its checks anew.
+    with TestClient(app) as client:
+        assert client.get("/readyz").status_code == 503
+    assert len(events) == 4
+
+
+def test_an_endpoint_of_an_app_not_running_is_told_so(settings: Settings) -> None:
+    app = create_app(settings)
+    with pytest.raises(RuntimeError, match="not running"):
+        get_resources(cast(Request, SimpleNamespace(app=app)))
 
 
 def test_resources_given_to_the_app_are_used_as_they_are(
@@ -93,7 +109,7 @@ def test_resources_given_to_the_app_are_used_as_they_are(
         raise AssertionError("the app opened resources of its own")
 
     monkeypatch.setattr(app_module, "open_resources", refuse)
-    monkeypatch.setattr(app_module, "readiness_checks", lambda resources: {})
+    monkeypatch.setattr(app_module, "checks_on", lambda resources: {})
     fakes = cast(Resources, object())
     app = create_app(settings, resources=fakes)
 

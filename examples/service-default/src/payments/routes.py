@@ -13,8 +13,9 @@ from __future__ import annotations
 # | answers 422 with its message. Use pydantic `Field` constraints for shape checks. No I/O
 # | the description does not call for; what it does call for goes through the clients
 # | src/payments/resources.py#resources opens, taken as `resources: Annotated[Resources,
-# | Depends(get_resources)]`. /healthz and /readyz belong to health.py. Full type hints
-# | (mypy --strict), ruff-clean, lines <= 100 characters.
+# | Depends(get_resources)]`: the endpoint makes the calls, and the domain decides what they
+# | mean (whether to retry, what a reply says). /healthz and /readyz belong to health.py.
+# | Full type hints (mypy --strict), ruff-clean, lines <= 100 characters.
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 

@@ -13,7 +13,8 @@ from . import DESCRIPTION, __version__, health, routes
 from .errors import DomainError
 from .health import Readiness, ReadinessCheck
 from .middleware import RequestContextMiddleware
-from .resources import Resources, open_resources, readiness_checks
+from .resources import Resources, open_resources
+from .resources import readiness_checks as checks_on
 from .settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     async with opening as resources:
         app.state.resources = resources
-        for name, check in readiness_checks(resources).items():
+        # Checks on what was opened, for this start only: an app started again opens anew.
+        checks = checks_on(resources)
+        for name, check in checks.items():
             readiness.add_check(name, check)
         readiness.mark_ready()
         logger.info("service ready", extra={"version": __version__})
@@ -39,6 +42,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         finally:
             # Normally already set by the SIGTERM drain; also covers in-process servers and tests.
             readiness.mark_stopping()
+            for name in checks:
+                readiness.remove_check(name)
+    # Closed: an endpoint asking for them now is told the app is not running.
+    app.state.resources = None
     logger.info("service stopped")
 
 

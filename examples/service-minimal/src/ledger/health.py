@@ -44,6 +44,9 @@ class Readiness:
             raise ValueError(f"readiness check {name!r} is already registered")
         self._checks[name] = check
 
+    def remove_check(self, name: str) -> None:
+        del self._checks[name]
+
     def mark_ready(self) -> None:
         self.phase = Phase.READY
 

@@ -9,7 +9,7 @@ from __future__ import annotations
     'The region is the whole module body after `from __future__ import annotations`: imports at its top, then `router = APIRouter(prefix="/v1", ...)` (keep the name `router`: app.py mounts it), then pydantic request/response models and `async def` endpoints with resource-style paths.',
     'Endpoints only convert between the models and the dataclasses and functions of `.domain` (src/' ~ cookiecutter.__package_name ~ '/domain.py); no business logic here.',
     "Let `DomainError` propagate: app.py answers 422 with its message. Use pydantic `Field` constraints for shape checks.",
-    "No I/O the description does not call for; what it does call for goes through the clients src/" ~ cookiecutter.__package_name ~ "/resources.py#resources opens, taken as `resources: Annotated[Resources, Depends(get_resources)]`. /healthz and /readyz belong to health.py.",
+    "No I/O the description does not call for; what it does call for goes through the clients src/" ~ cookiecutter.__package_name ~ "/resources.py#resources opens, taken as `resources: Annotated[Resources, Depends(get_resources)]`: the endpoint makes the calls, and the domain decides what they mean (whether to retry, what a reply says). /healthz and /readyz belong to health.py.",
     "Full type hints (mypy --strict), ruff-clean, lines <= 100 characters.",
 ] | join(' ') %}
 {% call region("routes", ["Expose the domain logic over HTTP; the service is described as:"] + (details | wordwrap(88, break_on_hyphens=False)).split("\n")) %}
