@@ -71,8 +71,11 @@ def test_patterns_state_the_service_and_api_layouts(renders: dict[str, Path]) ->
     patterns = doc("patterns.md")
     assert (
         "`app.py` (the app factory), `settings.py` (`pydantic-settings`), `routes.py` (HTTP only), `domain.py` "
-        "(pure logic, no I/O), `errors.py`, `health.py`, `log.py` and `middleware.py`"
+        "(pure logic, no I/O), `resources.py` (the clients and pools it opens), `errors.py`, `health.py`, "
+        "`log.py` and `middleware.py`"
     ) in patterns
+    # Where a service opens its clients, as patterns.md's example shows it.
+    assert "async def open_resources(settings: Settings) -> AsyncIterator[Resources]:" in patterns
     assert "the API template has `routers.py`, `models.py`, `repository.py` and `problems.py`" in patterns
     service = renders["service"] / "src" / "orders"
     for name in (
@@ -80,12 +83,16 @@ def test_patterns_state_the_service_and_api_layouts(renders: dict[str, Path]) ->
         "settings.py",
         "routes.py",
         "domain.py",
+        "resources.py",
         "errors.py",
         "health.py",
         "log.py",
         "middleware.py",
     ):
         assert (service / name).is_file(), name
+    assert "async def open_resources(settings: Settings) -> AsyncIterator[Resources]:" in (
+        service / "resources.py"
+    ).read_text(encoding="utf-8")
     api = renders["api"] / "src" / "shop"
     for name in ("app.py", "settings.py", "routers.py", "models.py", "repository.py", "problems.py"):
         assert (api / name).is_file(), name
