@@ -105,18 +105,16 @@ def _service_variant(**edits: tuple[str, str, str]) -> dict[str, Any]:
     return answer
 
 
-MISSING_IMPORT = _service_variant(**{"routes.py#routes": ("from datetime import date\n\n", "", "F821")})
-TYPE_ERROR = _service_variant(**{"domain.py#domain": ("def is_clean(self) -> bool:", "def is_clean(self) -> str:", "")})
+# Each variant breaks one line of the recorded answer; the repair call gets the recorded answer back.
+MISSING_LINE = "from typing import Annotated\n"  # routes.py uses Annotated[...] for its body
+MISSING_IMPORT = _service_variant(**{"routes.py#routes": (MISSING_LINE, "", "F821")})
+TYPED = "def clean(self) -> bool:"
+TYPE_ERROR = _service_variant(**{"domain.py#domain": (TYPED, TYPED.replace("bool", "str"), "")})
+COUNTS = "assert (result.payout_count, result.settlement_count, result.matched_count) == (2, 2, 2)"
 FAILING_TEST = _service_variant(
-    **{
-        "test_domain.py#domain-tests": (
-            'assert result.matched == ("PO-1",)',
-            'assert result.matched == ("PO-2",)',
-            "",
-        )
-    }
+    **{"test_domain.py#domain-tests": (COUNTS, COUNTS.replace("(2, 2, 2)", "(2, 2, 3)"), "")}
 )
-FAILING_TEST_NAME = "test_payout_settled_exactly_once_is_matched"
+FAILING_TEST_NAME = "test_a_night_where_every_payout_settled_exactly_is_clean"
 
 
 @pytest.mark.slow
@@ -131,8 +129,8 @@ def test_a_missing_import_is_repaired_with_the_linters_words(
 
     assert len(fake.requests) == 2
     repair = _request_text(fake, 1)
-    assert "F821" in repair and "date" in repair, repair[-3000:]
-    assert "from datetime import date" in (project / "src/payouts/routes.py").read_text(encoding="utf-8")
+    assert "F821" in repair and "Annotated" in repair, repair[-3000:]
+    assert MISSING_LINE in (project / "src/payouts/routes.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -148,7 +146,7 @@ def test_a_type_error_is_repaired_with_mypys_words(
     assert len(fake.requests) == 2
     # mypy --strict with the project's own configuration, before the slower make check.
     assert "Incompatible return value type" in _request_text(fake, 1)
-    assert "def is_clean(self) -> bool:" in (project / "src/payouts/domain.py").read_text(encoding="utf-8")
+    assert TYPED in (project / "src/payouts/domain.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
