@@ -3,8 +3,8 @@
 Each file in tests/answers/ holds a `scaffold new-*` command and the answer a model-playing helper wrote for the
 request exactly as scaffold sent it (captured with tests/relay.py), not shaped like the template's fallbacks, and
 the answers to the repair calls that followed, if any (`repairs`). The fake Messages API replays them in turn; the gate is the default one, the generated project's own `make check`
-(its environment built from nothing, as on a user's machine). Broken variants of the service's answer (a missing
-import, a type error, a failing test) must go through the repair ladder with the check's own words, and a fill
+(its environment built from nothing, as on a user's machine). Broken variants of the services' answers (a missing
+import, a type error, a failing test, an undeclared dependency) must go through the repair ladder with the check's own words, and a fill
 that keeps failing is never written.
 """
 
@@ -147,6 +147,26 @@ def test_a_type_error_is_repaired_with_mypys_words(
     # mypy --strict with the project's own configuration, before the slower make check.
     assert "Incompatible return value type" in _request_text(fake, 1)
     assert TYPED in (project / "src/payouts/domain.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_an_import_production_would_not_install_is_repaired_with_the_tests_words(
+    tmp_path: Path, fake: FakeAnthropic, gate_is_make_check: None
+) -> None:
+    # httpx comes with the dev extra (Starlette's TestClient), so ruff, mypy and the route tests pass without
+    # the dependency declared: only the project's tests/test_dependencies.py sees that `pip install .` lacks it.
+    realistic = _answer_set("service-notifier")
+    undeclared = {**realistic["answer"], "pyproject.toml#dependencies": ""}  # "none: leave it empty"
+    fake.queue(_reply(undeclared), _reply(realistic["answer"]))
+    project = tmp_path / "notifier"
+
+    assert main([*realistic["command"], "--defaults", "--dest", str(project)]) == 0
+
+    assert len(fake.requests) == 2
+    repair = _request_text(fake, 1)
+    assert "src/notifier/resources.py" in repair and "imports httpx (from httpx)" in repair, repair[-3000:]
+    assert "[project].dependencies" in repair
+    assert '"httpx>=0.27,<1",' in (project / "pyproject.toml").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

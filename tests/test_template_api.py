@@ -111,6 +111,7 @@ PROJECT_FILES = {
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/factories.py",
+    "tests/test_dependencies.py",
     "tests/test_openapi.py",
     "tests/test_pagination.py",
     "tests/test_problems.py",

@@ -39,6 +39,7 @@ PYTHON_FILES = COMMON_FILES | {
     f"src/{PACKAGE}/cli.py",
     "tests/test_action.py",
     "tests/test_cli.py",
+    "tests/test_dependencies.py",
 }
 BASH_FILES = COMMON_FILES | {
     ".shellcheckrc",

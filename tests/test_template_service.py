@@ -57,6 +57,7 @@ PROJECT_FILES = {
     "README.md",
     "pyproject.toml",
     "tests/conftest.py",
+    "tests/test_dependencies.py",
     "tests/test_domain.py",
     "tests/test_health.py",
     "tests/test_logging.py",
