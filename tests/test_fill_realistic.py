@@ -153,8 +153,9 @@ def test_a_type_error_is_repaired_with_mypys_words(
 def test_an_import_production_would_not_install_is_repaired_with_the_tests_words(
     tmp_path: Path, fake: FakeAnthropic, gate_is_make_check: None
 ) -> None:
-    # httpx comes with the dev extra (Starlette's TestClient), so ruff, mypy and the route tests pass without
-    # the dependency declared: only the project's tests/test_dependencies.py sees that `pip install .` lacks it.
+    # httpx is in the dev extra, for the tests, so ruff, mypy and the route tests pass without the dependency
+    # declared: only the project's tests/test_dependencies.py sees that `pip install .` lacks it, and its first
+    # words, `pyproject.toml:LINE:`, tell the repair which region the fix belongs in.
     realistic = _answer_set("service-notifier")
     undeclared = {**realistic["answer"], "pyproject.toml#dependencies": ""}  # "none: leave it empty"
     fake.queue(_reply(undeclared), _reply(realistic["answer"]))
@@ -164,8 +165,8 @@ def test_an_import_production_would_not_install_is_repaired_with_the_tests_words
 
     assert len(fake.requests) == 2
     repair = _request_text(fake, 1)
-    assert "src/notifier/resources.py" in repair and "imports httpx (from httpx)" in repair, repair[-3000:]
-    assert "[project].dependencies" in repair
+    assert 'add "httpx>=' in repair and "src/notifier/resources.py line" in repair, repair[-3000:]
+    assert "It points at pyproject.toml#dependencies." in repair
     assert '"httpx>=0.27,<1",' in (project / "pyproject.toml").read_text(encoding="utf-8")
 
 
