@@ -2,10 +2,11 @@
 
 Each file in tests/answers/ holds a `scaffold new-*` command and the answer a model-playing helper wrote for the
 request exactly as scaffold sent it (captured with tests/relay.py), not shaped like the template's fallbacks, and
-the answers to the repair calls that followed, if any (`repairs`). The fake Messages API replays them in turn; the gate is the default one, the generated project's own `make check`
-(its environment built from nothing, as on a user's machine). Broken variants of the services' answers (a missing
-import, a type error, a failing test, an undeclared dependency) must go through the repair ladder with the check's own words, and a fill
-that keeps failing is never written.
+the answers to the repair calls that followed, if any (`repairs`). The fake Messages API replays them in turn; the
+gate is the default one, the generated project's own `make check` (its environment built from nothing, as on a
+user's machine). Broken variants of the services' answers (a missing import, a type error, a failing test, an
+undeclared dependency) must go through the repair ladder with the check's own words, and a fill that keeps failing
+is never written.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 # Modules production has without `pip install .` (a base image's own packages), each with why.
 PROVIDED: dict[str, str] = {}
+# Extras for working on the project, which production never installs; other extras are features.
 DEV_EXTRAS = {"dev", "test", "tests", "lint", "typing", "docs"}
 
 
@@ -161,13 +162,10 @@ def _requirement_for(providers: set[str]) -> str:
 
 
 def unshipped_imports(
-    files: list[Path],
-    allowed: set[str],
-    owners: dict[str, set[str]] | None = None,
-    pyproject: Path = ROOT / "pyproject.toml",
+    files: list[Path], allowed: set[str], pyproject: Path = ROOT / "pyproject.toml"
 ) -> list[str]:
     """A line for each import in `files` of a module no distribution in `allowed` provides."""
-    owners = module_owners() if owners is None else owners
+    owners = module_owners()
     sources = ROOT / "src"
     own = {path.name.split(".")[0] for path in sources.iterdir()} if sources.is_dir() else set()
     declare = f"{pyproject.name}:{_where_to_declare(pyproject)}"
