@@ -258,6 +258,38 @@ def test_a_type_error_goes_to_the_repair_call_with_mypys_message(project: Path, 
     assert 'LIMIT: int = "a"' not in (project / domain.path).read_text(encoding="utf-8")
 
 
+def test_an_ignore_for_an_import_the_fast_check_cannot_judge_is_left_to_the_gate(
+    project: Path, fake: FakeAnthropic
+) -> None:
+    # The fast mypy turns import-not-found and import-untyped off (a package a fill declares is installed by
+    # the gate's make check); an ignore for them then looked unused to it, and the repair that dropped the
+    # ignore failed the project's own mypy (seen with `import yaml  # type: ignore[import-untyped]`).
+    first = json.loads(answer(project, region_keys(project)))
+    domain = next(r for r in find_regions(project) if r.id == "domain")
+    ignored = "    import zz_not_installed  # type: ignore[import-not-found]\n"
+    first[domain.key] = tagged(domain) + f"\n\ndef plugin() -> object:\n{ignored}\n    return zz_not_installed.NAME\n"
+    fake.queue(Reply.message(json.dumps(first)))
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert len(fake.requests) == 1
+    assert ignored in (project / domain.path).read_text(encoding="utf-8")
+
+
+def test_an_unused_ignore_for_another_code_still_goes_to_the_repair_call(project: Path, fake: FakeAnthropic) -> None:
+    first = json.loads(answer(project, region_keys(project)))
+    domain = next(r for r in find_regions(project) if r.id == "domain")
+    first[domain.key] = tagged(domain) + "LIMIT: int = 1  # type: ignore[assignment]\n"
+    fake.queue(Reply.message(json.dumps(first)))
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project)]) == 0
+
+    assert asked_for(fake.requests[1]) == [domain.key]
+    assert 'Unused "type: ignore" comment' in fake.requests[1].body["messages"][0]["content"]
+
+
 def test_opus_succeeds_where_sonnet_twice_failed(
     project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
