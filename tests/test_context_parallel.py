@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.context import documents, parallel
+from generator.context import beside, documents, parallel
 from generator.context import index as index_module
 from generator.context import sections as files_module
 from generator.context.documents import index_path, load_library
@@ -287,6 +287,61 @@ def test_an_index_in_memory_is_split_alike(slotted: Path) -> None:
     assert in_memory._index._fts_tables() == on_disk._index._fts_tables() == ["fts", "fts1"]
     query = "restart queue worker zeppelin"
     assert in_memory.rank(query, ["runbooks", "decisions"], 20) == on_disk.rank(query, ["runbooks", "decisions"], 20)
+
+
+def _reader_results(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What each ranking beside (`beside.SecondReader`) gives from now on: None when its rows were not used."""
+    results: list[object] = []
+    real = beside.Pending.result
+
+    def spy(pending: beside.Pending[object]) -> object:
+        value = real(pending)
+        results.append(value)
+        return value
+
+    monkeypatch.setattr(beside.Pending, "result", spy)
+    return results
+
+
+QUERY, FOLDERS = "restart queue worker zeppelin", ["runbooks", "decisions"]
+
+
+def test_the_second_table_ranked_beside_ranks_as_one_connection_does(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "FEW_SECTIONS", 0)  # every folder ranked by `_best`, table by table
+    in_memory = load_library(slotted, use_cache=False)  # no second connection to a database in memory
+    alone = in_memory.rank(QUERY, FOLDERS, 20)
+    results = _reader_results(monkeypatch)
+    on_disk = load_library(slotted)
+    assert on_disk.rank(QUERY, FOLDERS, 20) == alone and len(alone) == 20
+    assert len(results) == 1 and results[0]  # ranked beside, and used
+
+
+def test_a_reader_that_sees_another_state_or_fails_leaves_its_tables_to_the_first_connection(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process updating the index between the two connections' reads: the second one's rows
+    # are of another state, and are not mixed in.
+    monkeypatch.setattr(index_module, "FEW_SECTIONS", 0)
+    alone = load_library(slotted, use_cache=False).rank(QUERY, FOLDERS, 20)
+    library = load_library(slotted)
+    results = _reader_results(monkeypatch)
+    real_state = beside.state
+
+    def another_state_beside(db: sqlite3.Connection) -> tuple[object, ...]:
+        return real_state(db) if threading.current_thread() is threading.main_thread() else ("another", "state")
+
+    monkeypatch.setattr(beside, "state", another_state_beside)
+    assert library.rank(QUERY, FOLDERS, 20) == alone
+    monkeypatch.setattr(beside, "state", real_state)
+
+    def cannot_connect(reader: beside.SecondReader) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(beside.SecondReader, "_connection", cannot_connect)
+    assert library.rank(QUERY, FOLDERS, 19) == alone[:19]  # another limit: not the query cache's answer
+    assert results == [None, None]
 
 
 def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:

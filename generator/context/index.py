@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from generator.context import parallel
+from generator.context import beside, parallel
 from generator.context import sections as home_files
 from generator.context.sections import FileEntry, Section, StubPatterns
 from generator.errors import HomeError
@@ -161,6 +161,8 @@ class SectionIndex:
         self.path = path
         self._next_id = 0
         self._fts: tuple[int, list[str]] | None = None
+        # Ranks the other full-text tables while `db` ranks the first (`_best`); none in memory.
+        self._reader = None if path is None else beside.SecondReader(path, self._setup_reader)
 
     @classmethod
     def open(cls, path: Path | None, scratch: bool = False) -> SectionIndex:
@@ -189,6 +191,11 @@ class SectionIndex:
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         return connection
+
+    @staticmethod
+    def _setup_reader(connection: sqlite3.Connection) -> None:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
@@ -291,7 +298,7 @@ class SectionIndex:
             self.db.execute("DELETE FROM queries")
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
-            self._set_meta("stamps", _stamps_digest(entries))
+            self._set_meta("stamps", stamps_digest(entries))
             sizes = dict(self.db.execute("SELECT folder, count(*) FROM sections GROUP BY folder").fetchall())
             self._set_meta("folders", json.dumps(sizes))
         if copied:
@@ -300,11 +307,18 @@ class SectionIndex:
             # slots' tables would look empty to it.
             self.db.close()
             self.db = self._connect(self.path, scratch=False)
+            if self._reader is not None:
+                self._reader.close()  # the same: it may have read the tables before they were copied
+
+    def stamps_if_current(self, stubs: StubPatterns) -> str | None:
+        """The digest of the files' stamps (`stamps_digest`) as the last update saw them, if it split
+        them with these stub templates; None if it did not, or there was none."""
+        return self._meta("stamps") if self._meta("stubs") == stubs.digest else None
 
     def _stale(self, entries: list[FileEntry], stubs: StubPatterns) -> bool:
         # One digest of every file's stamp, kept by the last update, spares a warm run reading
         # and comparing a row per file; the update itself still compares them one by one.
-        return self._meta("stubs") != stubs.digest or self._meta("stamps") != _stamps_digest(entries)
+        return self._meta("stubs") != stubs.digest or self._meta("stamps") != stamps_digest(entries)
 
     def _folder_sizes(self) -> dict[str, int]:
         """How many live sections each folder has, as the last update counted them."""
@@ -668,8 +682,26 @@ class SectionIndex:
 
     def _best(self, query: str, params: tuple[object, ...], count: int) -> list[Any]:
         """The best `count` rows of `query` run on each full-text table (named `{fts}` in it): by score,
-        then row id, the last two columns of every row."""
-        rows = (row for table in self._fts_tables() for row in self.db.execute(query.format(fts=table), params))
+        then row id, the last two columns of every row.
+
+        Called within a read transaction (`_snapshot`). The tables after the first are ranked on
+        the second connection at the same time (see `generator.context.beside`), each to its best
+        `count` rows, as the first is here.
+        """
+        tables = self._fts_tables()
+
+        def best_of(db: sqlite3.Connection, names: Sequence[str]) -> list[Any]:
+            rows = (row for table in names for row in db.execute(query.format(fts=table), params))
+            return heapq.nsmallest(count, rows, key=lambda row: (-row[-2], row[-1]))
+
+        if len(tables) < 2 or self._reader is None:
+            return best_of(self.db, tables)
+        pending = self._reader.start(beside.state(self.db), lambda db: best_of(db, tables[1:]))
+        try:
+            rows = best_of(self.db, tables[:1])
+        finally:
+            others = pending.result()  # also when this one failed: the reader is free again
+        rows += others if others is not None else best_of(self.db, tables[1:])
         return heapq.nsmallest(count, rows, key=lambda row: (-row[-2], row[-1]))
 
     def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
@@ -728,7 +760,7 @@ def _slots(files: int) -> int:
     return max(1, min(MAX_SLOTS, files // FILES_PER_SLOT))
 
 
-def _stamps_digest(entries: list[FileEntry]) -> str:
+def stamps_digest(entries: list[FileEntry]) -> str:
     """A digest of the files' paths and stamps, in `scan_files` order."""
     text = "\n".join(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.ctime_ns}" for e in entries)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
