@@ -109,6 +109,12 @@ class DocumentChangedError(HomeError):
         self.path = path
 
 
+class IndexBehindError(HomeError):
+    """Raised when a run that used the index while the home's files were still being looked at (see
+    `load_library`'s `speculate`) finds that one changed: the context API runs again with the index
+    brought up to date first, so this never reaches the user."""
+
+
 class MissingExtraError(UsageError):
     """Raised when a command needs an optional part of scaffold (an extra) that is not installed.
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +44,12 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     real = documents.load_library
     saves = 0
 
-    def saved_after_the_index_update(root: Path, use_cache: bool = True, reread: Any = ()) -> documents.Library:
+    def saved_after_the_index_update(
+        root: Path, use_cache: bool = True, reread: Any = (), speculate: bool = False
+    ) -> documents.Library:
         nonlocal saves
+        # The index brought up to date first, every time: the file is saved after that update, not
+        # while a warm run's look at the files (`speculate`) might still see it.
         library = real(root, use_cache, reread)
         if saves < limit:
             saves += 1
@@ -143,6 +149,146 @@ def test_another_process_updating_the_index_mid_prompt_cannot_mix_two_versions(
         trail, body = re.match(r'path="[^"]*" section="([^"]*)">\n(.*)', block, re.S).groups()  # type: ignore[union-attr]
         assert body.startswith(("#" * (trail.count(" > ") + 1)) + " " + trail.split(" > ")[-1] + "\n"), block
     assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
+
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the look at the files runs in a forked process")
+
+
+def _loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, bool]]:
+    """Each library the context API loads from now on: whether it asked to work from the index while the
+    files are looked at (`speculate`), and whether it got that (the look still to be confirmed)."""
+    from generator.context import documents
+
+    real = documents.load_library
+    loads: list[tuple[bool, bool]] = []
+
+    def spy(root: Path, use_cache: bool = True, reread: Any = (), speculate: bool = False) -> documents.Library:
+        library = real(root, use_cache, reread, speculate)
+        loads.append((speculate, library._behind is not None))
+        return library
+
+    monkeypatch.setattr(documents, "load_library", spy)
+    return loads
+
+
+@needs_fork
+def test_a_warm_run_works_from_the_index_while_another_process_looks_at_the_files(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (home / "context" / "runbooks" / "gone.md").symlink_to("nowhere.md")
+    first = api.build_context("roll back the release", home=home)  # indexed
+    loads = _loads(monkeypatch)
+    warm = api.build_context("roll back the release", home=home)
+    assert loads == [(True, True)]  # one attempt, from the index as the last run left it
+    assert warm.documents == first.documents and warm.prompt == first.prompt
+    # What the look at the files warns about is reported all the same, once.
+    [broken] = [warning for warning in warm.warnings if "gone.md" in warning]
+    assert broken.startswith("skipped runbooks/gone.md: a broken symlink")
+    assert warm.warnings == first.warnings
+
+
+@needs_fork
+def test_a_file_changed_since_the_last_run_is_seen_whatever_the_warm_run_had_chosen(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.build_context("roll back the zeppelin release", home=home)  # indexed
+    runbooks = home / "context" / "runbooks"
+    (runbooks / "zeppelin.md").write_text(
+        "# Roll back the zeppelin\n\nMoor the zeppelin, then roll back its release.\n"
+    )
+    deploy = runbooks / "deploy.md"
+    deploy.write_text(deploy.read_text() + "\nSaved in an editor.\n")
+    loads = _loads(monkeypatch)
+    result = api.build_context("roll back the zeppelin release", home=home)
+    # The first attempt, from the index as it was, is dropped once the look finds the files changed.
+    assert loads == [(True, True), (False, False)]
+    assert "runbooks/zeppelin.md" in [document.path for document in result.documents]
+    assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
+    loads.clear()
+    assert api.build_context("roll back the zeppelin release", home=home).prompt == result.prompt
+    assert loads == [(True, True)]  # and the next run works from the index again
+
+
+@needs_fork
+def test_a_search_waits_for_a_slow_look_at_the_files_before_it_answers(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The look finishes after the ranking and the reading: only the check before the answer sees the change.
+    import time
+
+    from generator.context import documents
+
+    api.search_knowledge("zeppelin", home=home)  # indexed
+    (home / "context" / "runbooks" / "zeppelin.md").write_text("# Zeppelin\n\nMoor the zeppelin first.\n")
+    real = documents._stamps_and_warnings
+
+    def slow(root: Path) -> Any:
+        time.sleep(1.0)
+        return real(root)
+
+    monkeypatch.setattr(documents, "_stamps_and_warnings", slow)
+    loads = _loads(monkeypatch)
+    hits = api.search_knowledge("zeppelin", home=home)
+    assert loads == [(True, True), (False, False)]
+    assert [hit.path for hit in hits] == ["runbooks/zeppelin.md"]
+
+
+@needs_fork
+def test_a_look_at_the_files_that_fails_costs_only_time(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.context import documents
+
+    first = api.build_context("roll back the release", home=home)
+
+    def breaks() -> Any:
+        raise OSError("the forked look broke")
+
+    monkeypatch.setattr(documents, "_stamps_and_warnings", lambda root: breaks())
+    loads = _loads(monkeypatch)
+    assert api.build_context("roll back the release", home=home).prompt == first.prompt
+    assert loads == [(True, True), (False, False)]
+
+
+@needs_fork
+def test_an_error_from_an_index_behind_the_files_is_not_reported(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever a run from an index behind the files raises says nothing about the files as they are:
+    # it is built again. From an index that is up to date, the error is the run's.
+    from generator.context import select
+
+    api.build_context("roll back the release", home=home)
+    real = select.select
+    failures = 0
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise HomeError("chosen from what the index had")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(select, "select", fails_once)
+    with pytest.raises(HomeError, match="chosen from what the index had"):
+        api.build_context("roll back the release", home=home)
+    deploy = home / "context" / "runbooks" / "deploy.md"
+    deploy.write_text(deploy.read_text() + "\nSaved in an editor.\n")
+    failures = 0
+    loads = _loads(monkeypatch)
+    result = api.build_context("roll back the release", home=home)
+    assert loads == [(True, True), (False, False)] and "Saved in an editor." in result.prompt
+
+
+def test_with_other_threads_running_the_files_are_looked_at_first(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No fork beside threads (`scaffold mcp` serves from threads): the usual way, in one attempt.
+    first = api.build_context("roll back the release", home=home)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        loads = _loads(monkeypatch)
+        assert api.build_context("roll back the release", home=home).prompt == first.prompt
+    finally:
+        stop.set()
+        other.join()
+    assert loads == [(True, False)]
 
 
 def test_a_projects_owner_python_and_port_do_not_choose_its_documents() -> None:

@@ -161,6 +161,6 @@ def save_within_one_tick(context: Path, path: str, old: bytes, new: bytes) -> No
     with index.transaction():
         query = "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?"
         index.db.execute(query, (info.st_mtime_ns, info.st_ctime_ns, path))
-        stamps = index_module._stamps_digest(sections.scan_files(context)[0])
+        stamps = index_module.stamps_digest(sections.scan_files(context)[0])
         index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (stamps,))
     index.db.close()

@@ -31,6 +31,7 @@ from generator.errors import (
     EmptyTaskError,
     ExternalToolError,
     HomeError,
+    IndexBehindError,
     UnknownKindError,
     UsageError,
 )
@@ -193,18 +194,59 @@ def build_context(
     `budget` caps the whole prompt in estimated tokens.
     """
     return _again_if_changed(
-        lambda reread: _build_context(task, kind, project, budget, home, settings, _with_task, reread)
+        lambda loading: _build_context(task, kind, project, budget, home, settings, _with_task, loading)
     )
 
 
-def _again_if_changed(build: Callable[[Collection[str]], _V]) -> _V:
-    """`build(())`; once more if a document was saved between the index update and the reading of its
-    sections (an editor, a `git pull`: see `Library.read`), from an index that reads that document
-    again whatever its stamps say. A document that keeps changing is the error."""
+class _Loading:
+    """How one attempt of `_again_if_changed` loads the home's library, and what it loaded."""
+
+    def __init__(self, reread: Collection[str] = (), speculate: bool = False) -> None:
+        self.reread = reread
+        self.speculate = speculate
+        self.loaded: list[Library] = []
+
+    def library(self, knowledge: KnowledgeHome) -> Library:
+        from generator.context.documents import load_library
+
+        library = load_library(knowledge.context_dir, reread=self.reread, speculate=self.speculate)
+        self.loaded.append(library)
+        return library
+
+    def confirm(self) -> None:
+        for library in self.loaded:
+            library.confirm()
+
+
+def _again_if_changed(build: Callable[[_Loading], _V]) -> _V:
+    """`build` from the index as it is while the files are looked at (`load_library`'s `speculate`),
+    kept if no file changed since the last update. Else `build` from the index brought up to
+    date; once more if a document was saved between that update and the reading of its
+    sections (an editor, a `git pull`: see `Library.read`), from an index that reads that
+    document again whatever its stamps say. A document that keeps changing is the error."""
     try:
-        return build(())
+        return _speculatively(build)
+    except IndexBehindError:
+        pass  # a file changed since the last update: as a run that updates the index first
     except DocumentChangedError as error:
-        return build((error.path,))
+        return build(_Loading((error.path,)))  # the index was up to date: saved while this run read it
+    try:
+        return build(_Loading())
+    except DocumentChangedError as error:
+        return build(_Loading((error.path,)))
+
+
+def _speculatively(build: Callable[[_Loading], _V]) -> _V:
+    loading = _Loading(speculate=True)
+    try:
+        result = build(loading)
+    except Exception:
+        # An error from an index behind the files (a document changed since: DocumentChangedError)
+        # is not the files' error: IndexBehindError instead.
+        loading.confirm()
+        raise
+    loading.confirm()
+    return result
 
 
 def _build_context(
@@ -215,7 +257,7 @@ def _build_context(
     home: str | Path | None,
     settings: Settings | None,
     _with_task: bool,
-    reread: Collection[str],
+    loading: _Loading,
 ) -> ContextResult:
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import query_terms
@@ -237,7 +279,7 @@ def _build_context(
 
     knowledge = _home(home, settings)
     cmap = home_map(knowledge.context_dir)
-    library = _library(knowledge, reread)
+    library = loading.library(knowledge)
     projects = _projects(library.paths())
     named = mentioned_names(task.text, projects)
     project_reason = "given" if task.project else ""
@@ -268,7 +310,7 @@ def _build_context(
     unused = _never_selected(library.paths(), cmap)
     if unused:
         notes.append(_never_selected_note(unused, cmap))
-    warnings = list(library.warnings)
+    warnings: list[str] = []  # after the library's, which are known once its files are (`Library.confirm`)
     if project and project not in projects:
         listing = f"known projects: {', '.join(projects)}" if projects else f"{PROJECT_FOLDER}/ has none"
         warnings.append(f"unknown project {project!r}: no {PROJECT_FOLDER}/{project}.md ({listing})")
@@ -346,6 +388,7 @@ def _build_context(
     shown.add(
         [name for item in listed for name in (item.path, item.section)] + [item.path for item in selection.ranking]
     )
+    warnings = [*library.warnings, *warnings]
     shown.add([*warnings, *selection.warnings, *notes])
     findings += shown.findings(text_values)
     redactor.save()
@@ -455,13 +498,13 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise UsageError(f"the limit must be a whole number from 1 to {MAX_SEARCH_RESULTS}, not {limit!r}")
-    return _again_if_changed(lambda reread: _search(query, limit, home, reread))
+    return _again_if_changed(lambda loading: _search(query, limit, home, loading))
 
 
-def _search(query: str, limit: int, home: str | Path | None, reread: Collection[str]) -> tuple[SearchHit, ...]:
+def _search(query: str, limit: int, home: str | Path | None, loading: _Loading) -> tuple[SearchHit, ...]:
     from generator.context.sections import folder_of
 
-    library = _library(_home(home), reread)
+    library = loading.library(_home(home))
     folders = sorted({folder_of(path) for path in library.paths()})
     ranked = library.rank(query, folders, limit)
     texts, shown = _redacted(library, [section for section, _ in ranked])
@@ -583,10 +626,10 @@ def _inside_context(path: str, context_dir: Path) -> Path:
     return candidate
 
 
-def _library(knowledge: KnowledgeHome, reread: Collection[str] = ()) -> Library:
+def _library(knowledge: KnowledgeHome) -> Library:
     from generator.context.documents import load_library
 
-    return load_library(knowledge.context_dir, reread=reread)
+    return load_library(knowledge.context_dir)
 
 
 def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:

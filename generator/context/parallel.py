@@ -1,5 +1,8 @@
 """More cores for building the index: a build split into slots, each done by its own process.
 
+A warm run's look at the files (`Forked.call`, see `documents.load_library`) runs in a forked
+process too, beside the caller's work from the index.
+
 A cold build of a large home reads and splits the files (Python) and tokenizes them into the
 full-text index (SQLite), tokenizing being most of it. One connection writes a database at a
 time, so the build is split by files: the caller indexes one slot of them into the index, and
@@ -14,12 +17,13 @@ from threads, so it builds in-process). Otherwise the caller does the whole buil
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.plumbing.transaction import HELD, signals_held
 
@@ -98,6 +102,72 @@ class Forked:
                 process.kill()
         for process in self._processes.values():
             process.join()
+
+
+class Call:
+    """`work()` in a forked process, beside the caller, its result (JSON) read back by `result`.
+
+    Forked by hand, not by `multiprocessing` (40 ms to import, more than a warm run's look at
+    the files it hides). `start` gives None where no process can be forked safely (see the
+    module docstring): the caller then does the work itself.
+    """
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self._pid = pid
+        self._pipe: int | None = pipe
+        self._value: Any = None
+
+    @classmethod
+    def start(cls, work: Callable[[], Any]) -> Call | None:
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return None
+        read, write = os.pipe()
+        with signals_held():  # see `Forked`: the child sets its handlers before it takes a signal
+            pid = os.fork()
+            if pid == 0:
+                _child(work, read, write)
+        os.close(write)
+        return cls(pid, read)
+
+    def done(self) -> bool:
+        """Whether the result can be had without waiting (the child finished, or wrote it all)."""
+        if self._pipe is None:
+            return True
+        import select
+
+        return bool(select.select([self._pipe], [], [], 0)[0])
+
+    def result(self) -> Any:
+        """What `work` returned; None if it raised, or the child died."""
+        if self._pipe is None:
+            return self._value
+        chunks = []
+        try:
+            while chunk := os.read(self._pipe, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            os.close(self._pipe)
+            self._pipe = None
+            _, status = os.waitpid(self._pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            self._value = json.loads(b"".join(chunks))
+        return self._value
+
+
+def _child(work: Callable[[], Any], read: int, write: int) -> None:
+    """The forked side of `Call.start`: never returns (`os._exit`: nothing of the parent's, such as
+    buffered output or its exit handlers, runs twice)."""
+    try:
+        os.close(read)
+        _worker_signals()
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
+        data = json.dumps(work()).encode()
+        with os.fdopen(write, "wb") as out:
+            out.write(data)
+    except BaseException:
+        os._exit(1)
+    os._exit(0)
 
 
 def _run(work: Callable[[int], None], slot: int, parent: int) -> None:
