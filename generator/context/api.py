@@ -710,6 +710,6 @@ def _home(home: str | Path | None, settings: Settings | None = None) -> Knowledg
 
 def _projects(paths: list[str]) -> list[str]:
     """The projects with a context of their own: `project-contexts/<name>.md`."""
-    from generator.context.select import project_name
+    from generator.context.select import project_name, project_paths
 
-    return sorted(name for name in map(project_name, paths) if name)
+    return sorted(name for name in map(project_name, project_paths(paths)) if name)

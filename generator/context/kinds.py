@@ -43,6 +43,7 @@ lists that the home lacks are skipped without a warning.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -151,6 +152,18 @@ class ContextMap:
     # (`UNRANKED_ANSWERS`): a team's name is in every document it owns.
     ignore_answers: frozenset[str] = frozenset()
     ignore_answers_line: int = 0  # of the list in context.yml, for warnings about its names
+
+    def claiming(self, heading_words: Sequence[str]) -> list[str]:
+        """The kinds that claim a core section with these heading words (`Kind.claims`), remembered:
+        selection asks for every section it scores, a few hundred of them, with a few dozen headings."""
+        key = " ".join(heading_words)
+        if key not in self._claimed:
+            self._claimed[key] = [spec.name for spec in self.kinds.values() if spec.claims(heading_words)]
+        return self._claimed[key]
+
+    @functools.cached_property
+    def _claimed(self) -> dict[str, list[str]]:
+        return {}
 
     @property
     def top_k(self) -> int:

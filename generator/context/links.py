@@ -14,6 +14,7 @@ them. Pure: nothing here reads a file.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from collections.abc import Iterable
@@ -106,7 +107,7 @@ class Catalogue:
         self._sorted = sorted(paths)  # the index gives them sorted: linear
         self.paths = set(self._sorted)
         self._names: dict[str, list[str]] = {}
-        self._numbered: dict[str, dict[int, list[str]]] | None = None
+        self._numbered: dict[str, dict[int, list[str]]] = {}
 
     def resolve(self, key: str) -> str | None:
         """The document a key names, or None."""
@@ -161,19 +162,38 @@ class Catalogue:
         ]
 
     def _in_folder(self, folder: str) -> dict[int, list[str]]:
-        """The numbered documents directly in `folder`, by number."""
-        if self._numbered is None:
-            self._numbered = {}
-            for path in self._sorted:
-                head, _, name = path.partition("/")
-                number = _LEADING_NUMBER.match(name) if name[:1].isdigit() and "/" not in name else None
-                if number:
-                    self._numbered.setdefault(head, {}).setdefault(int(number.group("number")), []).append(path)
-        return self._numbered.get(folder, {})
+        """The numbered documents directly in `folder`, by number (worked out for that folder only:
+        a run asks about one or two of them, and a home's folders hold thousands)."""
+        if folder not in self._numbered:
+            numbered: dict[int, list[str]] = {}
+            for path in self._children(folder):
+                number = _number_of(path[len(folder) + 1 :])
+                if number is not None:
+                    numbered.setdefault(number, []).append(path)
+            self._numbered[folder] = numbered
+        return self._numbered[folder]
+
+    def _children(self, folder: str) -> list[str]:
+        """The documents directly in `folder`, in path order (a range of the sorted paths)."""
+        prefix = folder + "/"
+        first = bisect.bisect_left(self._sorted, prefix)
+        last = bisect.bisect_left(self._sorted, folder + "0", first)  # "0" is the character after "/"
+        return [path for path in self._sorted[first:last] if "/" not in path[len(prefix) :]]
 
     def _folder_for(self, word: str) -> str | None:
         # The first folder holding numbered documents: a decisions/README.md beside adr/0001-x.md is no ADR folder.
-        return next((folder for folder in _FOLDERS.get(word, ()) if self._in_folder(folder)), None)
+        return next((folder for folder in _FOLDERS.get(word, ()) if self._has_numbered(folder)), None)
+
+    def _has_numbered(self, folder: str) -> bool:
+        if folder in self._numbered:
+            return bool(self._numbered[folder])
+        return any(_number_of(path[len(folder) + 1 :]) is not None for path in self._children(folder))
+
+
+def _number_of(name: str) -> int | None:
+    """The number a numbered document's file name starts with (`_LEADING_NUMBER`), or None."""
+    number = _LEADING_NUMBER.match(name) if name[:1].isdigit() else None
+    return int(number.group("number")) if number else None
 
 
 def phrases_naming(target: str, catalogue: Catalogue) -> list[str]:

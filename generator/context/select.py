@@ -31,6 +31,7 @@ out is reported with its size and the reason.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -149,7 +150,9 @@ class Task:
 class Index(Protocol):
     """What selection needs from an index of sections (`documents.Library` is one)."""
 
-    def paths(self) -> list[str]: ...
+    def paths(self) -> list[str]:
+        """Every document with a section, sorted."""
+        ...
 
     def sections_of(self, path: str) -> list[Section] | None: ...
 
@@ -323,8 +326,7 @@ def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
     headings = section.trail.split(TRAIL_SEPARATOR)[1:]
     if not headings:
         return []  # the title and the text before the first section belong to everyone
-    words = split_words(" ".join(split_part(heading)[0] for heading in headings))
-    return [spec.name for spec in cmap.kinds.values() if spec.claims(words)]
+    return cmap.claiming(split_words(" ".join(split_part(heading)[0] for heading in headings)))
 
 
 def other_kinds(section: Section, cmap: ContextMap, wanted: Sequence[str]) -> list[str]:
@@ -443,6 +445,14 @@ def project_name(path: str) -> str | None:
     return stem
 
 
+def project_paths(paths: list[str]) -> list[str]:
+    """The project contexts (`project_name`) among sorted `paths`: only those under the folder are
+    looked at, a range of them (a home may hold ten thousand documents)."""
+    first = bisect.bisect_left(paths, PROJECT_FOLDER + "/")
+    last = bisect.bisect_left(paths, PROJECT_FOLDER + "0", first)  # "0" is the character after "/"
+    return [path for path in paths[first:last] if project_name(path)]
+
+
 def _inferred_project(
     query: str, cmap: ContextMap, index: Index, best: float, taken: set[str]
 ) -> tuple[str, list[tuple[Section, float]], str] | None:
@@ -457,7 +467,7 @@ def _inferred_project(
     which project it is. Like a ranked document, it must share `MIN_SHARED_WORDS` of the
     task's words.
     """
-    if not any(project_name(path) for path in index.paths()):
+    if not project_paths(index.paths()):
         return None  # spares a ranking that could not find anything
     hits: dict[str, list[tuple[Section, float]]] = {}
     for section, score in index.rank(query, (PROJECT_FOLDER,), PROJECT_POOL):
