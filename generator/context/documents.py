@@ -260,21 +260,18 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
     rebuilt; one that cannot be opened or written (a read-only cache, a lock held too long) is
     replaced by one in memory.
 
-    With `speculate`, the library is the index as the last update left it, while a thread looks
-    at the files: the caller works meanwhile, and must call `Library.confirm` before it uses
-    what it found, which raises `IndexBehindError` if a file changed (the caller then loads
-    again without). Statting the files is most of what a warm run waits for before it can rank
-    (0.05 s for 10,000 documents), and in most runs nothing changed.
+    With `speculate`, the library is the index as the last update left it, while a forked
+    process looks at the files: the caller works meanwhile, and must call `Library.confirm`
+    before it uses what it found, which raises `IndexBehindError` if a file changed (the caller
+    then loads again without). Statting the files is most of what a warm run waits for before
+    it can rank (0.05 s for 10,000 documents), and in most runs nothing changed.
     """
-    path = index_path(root) if use_cache else None
-    scan = _Scan.start(root) if speculate and path is not None and not reread else None
     stubs = StubPatterns.load(root)
-    if scan is not None:
-        assert path is not None
-        library = _as_last_updated(root, path, stubs, scan)
+    path = index_path(root) if use_cache else None
+    if speculate and path is not None and not reread and parallel.can_fork():
+        library = _as_last_updated(root, path, stubs)
         if library is not None:
             return library
-        scan.result()  # the files are looked at here again, for their stamps
     entries, warnings = scan_files(root)
     try:
         index = SectionIndex.open(path)
@@ -299,16 +296,19 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
     return Library(root, index, warnings + file_warnings, stub_paths)
 
 
-def _as_last_updated(root: Path, path: Path, stubs: StubPatterns, scan: _Scan) -> Library | None:
-    """The library over the index at `path` as it is, to be confirmed by `scan`; None when that
-    index needs an update whatever the files say (none yet, another schema, other stub
-    templates) or cannot be opened: `load_library` then goes the usual way."""
+def _as_last_updated(root: Path, path: Path, stubs: StubPatterns) -> Library | None:
+    """The library over the index at `path` as it is, its files looked at in a forked process (`_Scan`);
+    None when that index needs an update whatever the files say (none yet: a cold run, another
+    schema, other stub templates), cannot be opened, or no process can be forked: `load_library`
+    then goes the usual way."""
     try:
         index = SectionIndex.open(path)
         stamps = index.stamps_if_current(stubs)
     except (sqlite3.DatabaseError, OSError):
         return None
-    if stamps is None:
+    # Forked only now: a cold run would wait for a look at the files whose answer it cannot use.
+    scan = _Scan.start(root) if stamps is not None else None
+    if stamps is None or scan is None:
         return None
     file_warnings, stub_paths = index.file_notes()
     return Library(root, index, file_warnings, stub_paths, behind=(scan, stamps))

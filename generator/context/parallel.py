@@ -104,6 +104,11 @@ class Forked:
             process.join()
 
 
+def can_fork() -> bool:
+    """Whether `Call.start` can fork here: a platform with fork, and no other thread running."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 class Call:
     """`work()` in a forked process, beside the caller, its result (JSON) read back by `result`.
 
@@ -119,7 +124,7 @@ class Call:
 
     @classmethod
     def start(cls, work: Callable[[], Any]) -> Call | None:
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        if not can_fork():
             return None
         read, write = os.pipe()
         with signals_held():  # see `Forked`: the child sets its handlers before it takes a signal
