@@ -192,21 +192,42 @@ def test_a_file_changed_since_the_last_run_is_seen_whatever_the_warm_run_had_cho
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api.build_context("roll back the zeppelin release", home=home)  # indexed
-    runbooks = home / "context" / "runbooks"
-    (runbooks / "zeppelin.md").write_text(
+    # A new file only: the attempt from the index as it was reads nothing that changed, so only
+    # the look at the files can tell.
+    (home / "context" / "runbooks" / "zeppelin.md").write_text(
         "# Roll back the zeppelin\n\nMoor the zeppelin, then roll back its release.\n"
     )
-    deploy = runbooks / "deploy.md"
-    deploy.write_text(deploy.read_text() + "\nSaved in an editor.\n")
     loads = _loads(monkeypatch)
     result = api.build_context("roll back the zeppelin release", home=home)
     # The first attempt, from the index as it was, is dropped once the look finds the files changed.
     assert loads == [(True, True), (False, False)]
     assert "runbooks/zeppelin.md" in [document.path for document in result.documents]
-    assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
     loads.clear()
     assert api.build_context("roll back the zeppelin release", home=home).prompt == result.prompt
     assert loads == [(True, True)]  # and the next run works from the index again
+
+
+@needs_fork
+def test_a_document_the_warm_run_reads_changed_since_is_read_as_it_is_now(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.build_context("roll back the release", home=home)
+    deploy = home / "context" / "runbooks" / "deploy.md"
+    deploy.write_text(deploy.read_text() + "\nSaved in an editor.\n")
+    loads = _loads(monkeypatch)
+    result = api.build_context("roll back the release", home=home)
+    assert loads == [(True, True), (False, False)] and "Saved in an editor." in result.prompt
+    assert dict(result.digests)["runbooks/deploy.md"] == hashlib.sha256(deploy.read_bytes()).hexdigest()
+    assert _no_children_left()
+
+
+def _no_children_left() -> bool:
+    """Whether this process has no child process left, running or unreaped."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
 
 
 @needs_fork
@@ -268,6 +289,7 @@ def test_an_error_from_an_index_behind_the_files_is_not_reported(home: Path, mon
     monkeypatch.setattr(select, "select", fails_once)
     with pytest.raises(HomeError, match="chosen from what the index had"):
         api.build_context("roll back the release", home=home)
+    assert _no_children_left()
     deploy = home / "context" / "runbooks" / "deploy.md"
     deploy.write_text(deploy.read_text() + "\nSaved in an editor.\n")
     failures = 0

@@ -344,6 +344,122 @@ def test_a_reader_that_sees_another_state_or_fails_leaves_its_tables_to_the_firs
     assert results == [None, None]
 
 
+def test_every_update_changes_the_state_the_two_connections_compare(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An update between the two connections' reads must show in `beside.state`, or the second one's
+    # rows of another state would be mixed in: a file edited, one removed, one read again whose
+    # stamps did not change (saved within one tick of a coarse clock), a new schema.
+    from tests.test_context_fixtures import save_within_one_tick
+
+    def current() -> tuple[object, ...]:
+        with contextlib.closing(sqlite3.connect(index_path(slotted))) as db:
+            return beside.state(db)
+
+    load_library(slotted)
+    seen = [current()]
+    job = slotted / "runbooks" / "job-01.md"
+    job.write_text(job.read_text() + "\nAnd drain it first.\n")
+    load_library(slotted)
+    seen.append(current())
+    (slotted / "runbooks" / "job-02.md").unlink()
+    load_library(slotted)
+    seen.append(current())
+    save_within_one_tick(slotted, "runbooks/job-03.md", b"Restart", b"RESTART")
+    load_library(slotted)
+    assert current() == seen[-1]  # the stamps say nothing changed: no update
+    load_library(slotted, reread=["runbooks/job-03.md"])
+    seen.append(current())
+    index_path(slotted).unlink()
+    load_library(slotted)
+    seen.append(current())
+    assert len(set(seen)) == len(seen), seen
+
+
+def test_a_forked_call_gives_its_result_whatever_its_size_and_leaves_no_child() -> None:
+    needs_fork()
+    big = ["x" * 1000] * 200  # 200 KB of JSON: more than a pipe holds
+    call = parallel.Call.start(lambda: big)
+    assert call is not None and call.result() == big and call.result() == big
+    assert call.done()
+
+    def breaks() -> object:
+        raise RuntimeError("the look broke")
+
+    failing = parallel.Call.start(breaks)
+    assert failing is not None and failing.result() is None
+    slow = parallel.Call.start(lambda: time.sleep(30))
+    assert slow is not None and not slow.done()
+    started = time.monotonic()
+    slow.close()  # ended, not waited for
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child reaped
+
+
+def test_ctrl_c_while_waiting_for_a_forked_call_ends_the_child_at_once() -> None:
+    # The child ignores SIGINT (the parent owns the run): it is killed, not waited for, so that a look
+    # at files on a slow mount does not hold Ctrl-C up.
+    needs_fork()
+    slow = parallel.Call.start(lambda: time.sleep(30))
+    assert slow is not None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            slow.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_forked_call_works_in_a_host_that_ignores_sigchld_or_holds_many_files() -> None:
+    # Both from the adversary: a supervisor ignoring SIGCHLD reaps the child itself (waitpid then finds
+    # none), and a server past 1,023 open files gets descriptors `select.select` refuses.
+    import resource
+
+    needs_fork()
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        for _ in range(3):
+            call = parallel.Call.start(lambda: {"stamps": "abc"})
+            assert call is not None and call.result() == {"stamps": "abc"}
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("cannot open 1,100 files here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        call = parallel.Call.start(lambda: 7)
+        assert call is not None and call.done() in (True, False)  # asked while the pipe is open: no error
+        assert call.result() == 7 and call.done()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_no_call_is_forked_beside_another_thread() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not parallel.can_fork() and parallel.Call.start(lambda: 1) is None and parallel.workers() == 0
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_a_slot_whose_worker_fails_is_indexed_by_the_caller(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     parse = files_module.parse_file
 

@@ -217,6 +217,10 @@ class _Loading:
         for library in self.loaded:
             library.confirm()
 
+    def release(self) -> None:
+        for library in self.loaded:
+            library.release()
+
 
 def _again_if_changed(build: Callable[[_Loading], _V]) -> _V:
     """`build` from the index as it is while the files are looked at (`load_library`'s `speculate`),
@@ -237,16 +241,21 @@ def _again_if_changed(build: Callable[[_Loading], _V]) -> _V:
 
 
 def _speculatively(build: Callable[[_Loading], _V]) -> _V:
+    """`build` from the index as the last update left it, confirmed by the look at the files before
+    its result is returned: IndexBehindError if a file changed (see `load_library`)."""
     loading = _Loading(speculate=True)
     try:
-        result = build(loading)
-    except Exception:
-        # An error from an index behind the files (a document changed since: DocumentChangedError)
-        # is not the files' error: IndexBehindError instead.
+        try:
+            result = build(loading)
+        except Exception:
+            # An error from an index behind the files (a document changed since: DocumentChangedError)
+            # is not the files' error: IndexBehindError instead.
+            loading.confirm()
+            raise
         loading.confirm()
-        raise
-    loading.confirm()
-    return result
+        return result
+    finally:
+        loading.release()  # this attempt's library is done with, whatever came of it
 
 
 def _build_context(

@@ -22,23 +22,22 @@ from typing import Generic, TypeVar
 
 _T = TypeVar("_T")
 
-# What changes whenever an update changes what the full-text tables hold: every update that adds
-# rows raises `next_id` (ids are never reused), one that only removes files changes `stamps`, and
-# a rebuild in slots, or of another schema, changes the schema. Compared between the connections.
-_STATE = "SELECT (SELECT group_concat(key || '=' || value, ';') FROM meta WHERE key IN ('next_id', 'stamps', 'dead'))"
-
 
 def state(db: sqlite3.Connection) -> tuple[object, ...]:
-    """What a connection's read transaction sees of the index's state (see `_STATE`)."""
+    """What a connection's read transaction sees of the index's state, compared between the two
+    connections: the schema's version, which a new schema or a new slot's table changes, the
+    `generation` every update raises (`SectionIndex.refresh`), and which database it is (`database`,
+    set when it is created: one removed and built again starts at the same version and generation)."""
     (schema,) = db.execute("PRAGMA schema_version").fetchone()
-    (values,) = db.execute(_STATE).fetchone()
-    return schema, values
+    rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('database', 'generation')").fetchall())
+    return schema, rows.get("database"), rows.get("generation")
 
 
 class SecondReader:
     """A connection of its own to the database at `path`, for queries run beside the first one's.
 
-    Opened on first use; used by one thread at a time (`Pending.result` waits for the thread).
+    Opened on first use, with `setup` (the index's settings); used by one thread at a time: the
+    caller waits for each `start`'s `Pending.result` before the next.
     """
 
     def __init__(self, path: Path, setup: Callable[[sqlite3.Connection], None]) -> None:
@@ -48,30 +47,27 @@ class SecondReader:
 
     def start(self, expected: tuple[object, ...], work: Callable[[sqlite3.Connection], _T]) -> Pending[_T]:
         """Run `work` on this connection in a thread, in a read transaction that must see `expected`."""
-        pending: Pending[_T] = Pending()
 
-        def run() -> None:
+        def run() -> _T | None:
             try:
                 db = self._connection()
                 db.execute("BEGIN")
                 try:
-                    if state(db) == expected:
-                        pending.value = work(db)
+                    return work(db) if state(db) == expected else None
                 finally:
                     with contextlib.suppress(sqlite3.Error):
                         db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # the caller runs the queries itself, and meets the error if it is the database's
+            except Exception:
+                # Whatever it is, the caller runs the queries itself, and meets the error if it is the database's.
+                return None
 
-        # A daemon: Ctrl-C in the main thread does not wait for a ranking nobody will read.
-        pending.thread = threading.Thread(target=run, name="scaffold-index-reader", daemon=True)
-        pending.thread.start()
-        return pending
+        return Pending(run)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             # `mode=rw`: a database removed meanwhile (found damaged) is not created again here, empty.
-            uri = f"{self._path.as_uri()}?mode=rw"
+            # Absolute: a relative XDG_CACHE_HOME gives a relative path, which has no URI.
+            uri = f"{self._path.absolute().as_uri()}?mode=rw"
             db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             self._setup(db)
             self._db = db
@@ -84,13 +80,18 @@ class SecondReader:
 
 
 class Pending(Generic[_T]):
-    """What `SecondReader.start` runs: its value once the thread is done, None if it gave none."""
+    """`run()` in a thread (`SecondReader.start`): its value once the thread is done."""
 
-    def __init__(self) -> None:
-        self.value: _T | None = None
-        self.thread: threading.Thread | None = None
+    def __init__(self, run: Callable[[], _T | None]) -> None:
+        self._value: _T | None = None
+
+        def keep() -> None:
+            self._value = run()
+
+        # A daemon: Ctrl-C in the main thread does not wait for a ranking nobody will read.
+        self._thread = threading.Thread(target=keep, name="scaffold-index-reader", daemon=True)
+        self._thread.start()
 
     def result(self) -> _T | None:
-        if self.thread is not None:
-            self.thread.join()
-        return self.value
+        self._thread.join()
+        return self._value

@@ -55,14 +55,13 @@ class Library:
         index: SectionIndex,
         warnings: list[str],
         stubs: list[str],
-        behind: tuple[_Scan, str] | None = None,
+        behind: _Scan | None = None,
     ) -> None:
         self.root = root
         self.stubs = stubs
         self._warnings = warnings
         self._index = index
-        # Loaded with `speculate`: the look at the files still going on, and the digest of the
-        # stamps the index has (see `confirm`).
+        # Loaded with `speculate`: the look at the files still going on (see `confirm`).
         self._behind = behind
         self._sections: dict[str, list[Section]] = {}
         self._paths: list[str] | None = None
@@ -82,17 +81,23 @@ class Library:
         call this before using what it found (`generator.context.api` does)."""
         if self._behind is None:
             return
-        scan, stamps = self._behind
-        found = scan.result()
-        if found is None or found[0] != stamps:
+        warnings = self._behind.warnings_if_unchanged()
+        if warnings is None:
             raise IndexBehindError(f"{self.root}: a file changed since the context index was last brought up to date")
         self._behind = None
-        self._warnings = found[1] + self._warnings
+        self._warnings = warnings + self._warnings
 
     def _confirm_if_known(self) -> None:
         """`confirm` if the look at the files is done: a changed file stops the work at once."""
-        if self._behind is not None and self._behind[0].done():
+        if self._behind is not None and self._behind.done():
             self.confirm()
+
+    def release(self) -> None:
+        """Done with this library, whatever came of it: end the look at the files if it still runs
+        (an error, Ctrl-C), and close the index."""
+        if self._behind is not None:
+            self._behind.close()
+        self._index.close()
 
     def paths(self) -> list[str]:
         """Every document with at least one section, sorted."""
@@ -302,38 +307,49 @@ def _as_last_updated(root: Path, path: Path, stubs: StubPatterns) -> Library | N
     schema, other stub templates), cannot be opened, or no process can be forked: `load_library`
     then goes the usual way."""
     try:
-        index = SectionIndex.open(path)
-        stamps = index.stamps_if_current(stubs)
+        index = SectionIndex.open_current(path)
+        stamps = index.stamps_if_current(stubs) if index is not None else None
     except (sqlite3.DatabaseError, OSError):
         return None
-    # Forked only now: a cold run would wait for a look at the files whose answer it cannot use.
-    scan = _Scan.start(root) if stamps is not None else None
-    if stamps is None or scan is None:
+    if index is None or stamps is None:
         return None
     file_warnings, stub_paths = index.file_notes()
-    return Library(root, index, file_warnings, stub_paths, behind=(scan, stamps))
+    # Forked only now: a cold run would wait for a look at the files whose answer it cannot use,
+    # and an error above leaves no child behind.
+    scan = _Scan.start(root, stamps)
+    if scan is None:
+        index.close()
+        return None
+    return Library(root, index, file_warnings, stub_paths, behind=scan)
 
 
 class _Scan:
     """The look at the files `load_library`'s `speculate` does beside the caller: `scan_files` in a
     forked process, which sends back only the digest of the stamps and the warnings."""
 
-    def __init__(self, call: parallel.Call) -> None:
+    def __init__(self, call: parallel.Call, stamps: str) -> None:
         self._call = call
+        self._stamps = stamps
 
     @classmethod
-    def start(cls, root: Path) -> _Scan | None:
-        """None where no process can be forked (`scaffold mcp` serves from threads)."""
+    def start(cls, root: Path, stamps: str) -> _Scan | None:
+        """The look at the files of `root`, which the index has as `stamps` (`stamps_digest`); None
+        where no process can be forked."""
         call = parallel.Call.start(lambda: _stamps_and_warnings(root))
-        return cls(call) if call is not None else None
+        return cls(call, stamps) if call is not None else None
 
     def done(self) -> bool:
         return self._call.done()
 
-    def result(self) -> tuple[str, list[str]] | None:
-        """The digest of the files' stamps (`stamps_digest`) and the warnings; None if the look failed."""
+    def warnings_if_unchanged(self) -> list[str] | None:
+        """The files' warnings if their stamps are the index's; None if not, or if the look failed."""
         found = self._call.result()
-        return (str(found[0]), [str(warning) for warning in found[1]]) if found is not None else None
+        if found is None or found[0] != self._stamps:
+            return None
+        return [str(warning) for warning in found[1]]
+
+    def close(self) -> None:
+        self._call.close()
 
 
 def _stamps_and_warnings(root: Path) -> tuple[str, list[str]]:

@@ -135,7 +135,7 @@ def _damage_removes(
             damaged = getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
             if not damaged or index.path is None:
                 raise
-            index.db.close()
+            index.close()
             remove_database(index.path)
             raise HomeError(
                 f"the context index {index.path} was damaged ({error}); it is removed: run again to build it anew"
@@ -162,7 +162,7 @@ class SectionIndex:
         self._next_id = 0
         self._fts: tuple[int, list[str]] | None = None
         # Ranks the other full-text tables while `db` ranks the first (`_best`); none in memory.
-        self._reader = None if path is None else beside.SecondReader(path, self._setup_reader)
+        self._reader = None if path is None else beside.SecondReader(path, self._tune)
 
     @classmethod
     def open(cls, path: Path | None, scratch: bool = False) -> SectionIndex:
@@ -172,6 +172,24 @@ class SectionIndex:
         if index.version() != INDEX_VERSION:
             index.create()
         return index
+
+    @classmethod
+    def open_current(cls, path: Path) -> SectionIndex | None:
+        """The index at `path` if it exists with this version's schema; None otherwise. Unlike `open`,
+        it creates and writes nothing, so it never waits for another process's update."""
+        if not path.is_file():
+            return None
+        index = cls(cls._connect(path, scratch=False), path)
+        if index.version() != INDEX_VERSION:
+            index.close()
+            return None
+        return index
+
+    def close(self) -> None:
+        """Close both connections (`_best`'s reader too): a dropped index holds no file open."""
+        if self._reader is not None:
+            self._reader.close()
+        self.db.close()
 
     @staticmethod
     def _connect(path: Path | None, scratch: bool) -> sqlite3.Connection:
@@ -184,17 +202,18 @@ class SectionIndex:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             connection.execute("PRAGMA journal_mode=OFF" if scratch else "PRAGMA journal_mode=WAL")
+        SectionIndex._tune(connection)
+        return connection
+
+    @staticmethod
+    def _tune(connection: sqlite3.Connection) -> None:
+        """The settings of every connection to an index, `_best`'s reader's too."""
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         # Never flushed to the disk: the index is a cache of what the files say. A process that
         # dies leaves it whole (WAL); only the machine crashing right after an update could leave
         # it damaged, and one that SQLite finds damaged is rebuilt. Flushing a cold build of
         # 10,000 documents took 0.13 s of its 3.
         connection.execute("PRAGMA synchronous=OFF")
-        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        return connection
-
-    @staticmethod
-    def _setup_reader(connection: sqlite3.Connection) -> None:
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def version(self) -> int:
@@ -214,6 +233,9 @@ class SectionIndex:
                 if statement.strip():
                     self.db.execute(statement)
             self._create_fts("fts")
+            # Tells this database from one created in its place (removed as damaged, and built again):
+            # the two can be at the same schema version and generation (see `beside.state`).
+            self._set_meta("database", os.urandom(8).hex())
             self.db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
 
     def _create_fts(self, name: str) -> None:
@@ -296,6 +318,8 @@ class SectionIndex:
                 self._next_id = self._add(root, stubs, changed, self._next_id, 1, "fts")
             self._set_meta("next_id", str(self._next_id))
             self.db.execute("DELETE FROM queries")
+            # Raised by every update: `beside.state` compares it between two connections.
+            self._set_meta("generation", str(int(self._meta("generation") or 0) + 1))
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
             self._set_meta("stamps", stamps_digest(entries))
@@ -305,10 +329,8 @@ class SectionIndex:
             # FTS5 keeps what it read of a table's layout with the connection, and does not see
             # the tables copied under it by this same connection (another one it does): the
             # slots' tables would look empty to it.
-            self.db.close()
+            self.close()  # the reader too: it may have read the tables before they were copied
             self.db = self._connect(self.path, scratch=False)
-            if self._reader is not None:
-                self._reader.close()  # the same: it may have read the tables before they were copied
 
     def stamps_if_current(self, stubs: StubPatterns) -> str | None:
         """The digest of the files' stamps (`stamps_digest`) as the last update saw them, if it split

@@ -43,10 +43,9 @@ lists that the home lacks are skipped without a warning.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -152,18 +151,16 @@ class ContextMap:
     # (`UNRANKED_ANSWERS`): a team's name is in every document it owns.
     ignore_answers: frozenset[str] = frozenset()
     ignore_answers_line: int = 0  # of the list in context.yml, for warnings about its names
+    # `claiming`'s answers so far: not a field of the map (a copy by `replace` starts afresh).
+    _claimed: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def claiming(self, heading_words: Sequence[str]) -> list[str]:
+    def claiming(self, heading_words: Sequence[str]) -> tuple[str, ...]:
         """The kinds that claim a core section with these heading words (`Kind.claims`), remembered:
         selection asks for every section it scores, a few hundred of them, with a few dozen headings."""
         key = " ".join(heading_words)
         if key not in self._claimed:
-            self._claimed[key] = [spec.name for spec in self.kinds.values() if spec.claims(heading_words)]
+            self._claimed[key] = tuple(spec.name for spec in self.kinds.values() if spec.claims(heading_words))
         return self._claimed[key]
-
-    @functools.cached_property
-    def _claimed(self) -> dict[str, list[str]]:
-        return {}
 
     @property
     def top_k(self) -> int:

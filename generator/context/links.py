@@ -14,10 +14,11 @@ them. Pure: nothing here reads a file.
 
 from __future__ import annotations
 
-import bisect
 import posixpath
 import re
 from collections.abc import Iterable
+
+from generator.context.sections import paths_under
 
 __all__ = ["MAX_TEXT", "Catalogue", "phrases_naming", "reference_keys"]
 
@@ -174,20 +175,12 @@ class Catalogue:
         return self._numbered[folder]
 
     def _children(self, folder: str) -> list[str]:
-        """The documents directly in `folder`, in path order (a range of the sorted paths)."""
-        prefix = folder + "/"
-        first = bisect.bisect_left(self._sorted, prefix)
-        last = bisect.bisect_left(self._sorted, folder + "0", first)  # "0" is the character after "/"
-        return [path for path in self._sorted[first:last] if "/" not in path[len(prefix) :]]
+        """The documents directly in `folder`, in path order."""
+        return [path for path in paths_under(self._sorted, folder) if "/" not in path[len(folder) + 1 :]]
 
     def _folder_for(self, word: str) -> str | None:
         # The first folder holding numbered documents: a decisions/README.md beside adr/0001-x.md is no ADR folder.
-        return next((folder for folder in _FOLDERS.get(word, ()) if self._has_numbered(folder)), None)
-
-    def _has_numbered(self, folder: str) -> bool:
-        if folder in self._numbered:
-            return bool(self._numbered[folder])
-        return any(_number_of(path[len(folder) + 1 :]) is not None for path in self._children(folder))
+        return next((folder for folder in _FOLDERS.get(word, ()) if self._in_folder(folder)), None)
 
 
 def _number_of(name: str) -> int | None:

@@ -1,7 +1,7 @@
 """More cores for building the index: a build split into slots, each done by its own process.
 
-A warm run's look at the files (`Forked.call`, see `documents.load_library`) runs in a forked
-process too, beside the caller's work from the index.
+A warm run's look at the files (`Call`, see `documents.load_library`) runs in a forked process
+too, beside the caller's work from the index.
 
 A cold build of a large home reads and splits the files (Python) and tokenizes them into the
 full-text index (SQLite), tokenizing being most of it. One connection writes a database at a
@@ -17,6 +17,7 @@ from threads, so it builds in-process). Otherwise the caller does the whole buil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 MAX_WORKERS = 3
 # How often a worker checks that its caller is still there.
 PARENT_POLL_SECONDS = 0.2
+# How long `Call.close` waits for a child it killed to be gone before it leaves it to the system.
+KILLED_WAIT_SECONDS = 1.0
 
 
 def workers() -> int:
@@ -42,7 +45,7 @@ def workers() -> int:
     # Imported here: multiprocessing costs a warm `scaffold context` run 40 ms it does not need.
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+    if "fork" not in multiprocessing.get_all_start_methods() or not can_fork():
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return min(max(cores - 1, 0), MAX_WORKERS)
@@ -135,33 +138,72 @@ class Call:
         return cls(pid, read)
 
     def done(self) -> bool:
-        """Whether the result can be had without waiting (the child finished, or wrote it all)."""
+        """Whether `work` is over: the child writes its result only then, or exits having written nothing."""
         if self._pipe is None:
             return True
         import select
 
-        return bool(select.select([self._pipe], [], [], 0)[0])
+        poll = select.poll()  # not `select.select`, which takes no descriptor past 1023
+        poll.register(self._pipe, select.POLLIN)
+        return bool(poll.poll(0))
 
     def result(self) -> Any:
-        """What `work` returned; None if it raised, or the child died."""
+        """What `work` returned; None if it raised, or the child died.
+
+        Waits for the child: a look at files on a mount that hangs hangs here, as it would have
+        in this process."""
         if self._pipe is None:
             return self._value
         chunks = []
         try:
             while chunk := os.read(self._pipe, 1 << 16):
                 chunks.append(chunk)
-        finally:
-            os.close(self._pipe)
-            self._pipe = None
-            _, status = os.waitpid(self._pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0:
-            self._value = json.loads(b"".join(chunks))
+        except BaseException:
+            self.close()  # Ctrl-C: the child ignores it, and is not waited for
+            raise
+        os.close(self._pipe)
+        self._pipe = None
+        status = _reap(self._pid)
+        # A child that raised, or died, exits with another status; where the status cannot be had
+        # (a host that ignores SIGCHLD), one that died mid-write left JSON that does not parse.
+        if status in (0, None):
+            with contextlib.suppress(ValueError):
+                self._value = json.loads(b"".join(chunks))
         return self._value
+
+    def close(self) -> None:
+        """End the child if it is still running, and reap it: for a result nobody will read."""
+        if self._pipe is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._pipe)
+        self._pipe = None
+        _reap(self._pid, wait=KILLED_WAIT_SECONDS)
+
+
+def _reap(pid: int, wait: float | None = None) -> int | None:
+    """Wait for child `pid` (`wait` seconds at most; without, as long as it runs): its exit code, or
+    None if it cannot be had (reaped by the host already, or still running then)."""
+    deadline = None if wait is None else time.monotonic() + wait
+    try:
+        while True:
+            done, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if deadline is None or time.monotonic() > deadline:
+                return None  # stuck in the kernel (a mount that hangs): SIGKILL ends it once it wakes
+            time.sleep(0.005)
+    except ChildProcessError:
+        return None
 
 
 def _child(work: Callable[[], Any], read: int, write: int) -> None:
     """The forked side of `Call.start`: never returns (`os._exit`: nothing of the parent's, such as
-    buffered output or its exit handlers, runs twice)."""
+    buffered output or its exit handlers, runs twice). It touches none of the parent's SQLite
+    connections, whose locks a fork does not copy. No watchdog for a parent that dies, as
+    `Forked`'s workers have: the child's work is a look at the files, and its write to a pipe
+    nobody reads then ends it."""
     try:
         os.close(read)
         _worker_signals()

@@ -13,6 +13,7 @@ found is indexed by `generator.context.index`.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import errno
 import functools
@@ -455,6 +456,14 @@ def _cut_point(data: bytes, start: int, end: int, size: int = MAX_SECTION_BYTES)
 def is_readme(path: str) -> bool:
     """Whether a document is its folder's README (`README.md`, `readme.markdown`): it describes the folder."""
     return path.rpartition("/")[2].rpartition(".")[0].casefold() == "readme"
+
+
+def paths_under(paths: list[str], folder: str) -> list[str]:
+    """Those of sorted `paths` under `folder` (at any depth): the range of them its prefix starts,
+    found by bisection, as a home may hold ten thousand."""
+    first = bisect.bisect_left(paths, folder + "/")
+    last = bisect.bisect_left(paths, folder + "0", first)  # "0" is the character after "/"
+    return paths[first:last]
 
 
 def folder_of(path: str) -> str:

@@ -31,7 +31,6 @@ out is reported with its size and the reason.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -39,7 +38,7 @@ from typing import Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
-from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, split_part
+from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, paths_under, split_part
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
@@ -326,7 +325,7 @@ def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
     headings = section.trail.split(TRAIL_SEPARATOR)[1:]
     if not headings:
         return []  # the title and the text before the first section belong to everyone
-    return cmap.claiming(split_words(" ".join(split_part(heading)[0] for heading in headings)))
+    return list(cmap.claiming(split_words(" ".join(split_part(heading)[0] for heading in headings))))
 
 
 def other_kinds(section: Section, cmap: ContextMap, wanted: Sequence[str]) -> list[str]:
@@ -446,11 +445,8 @@ def project_name(path: str) -> str | None:
 
 
 def project_paths(paths: list[str]) -> list[str]:
-    """The project contexts (`project_name`) among sorted `paths`: only those under the folder are
-    looked at, a range of them (a home may hold ten thousand documents)."""
-    first = bisect.bisect_left(paths, PROJECT_FOLDER + "/")
-    last = bisect.bisect_left(paths, PROJECT_FOLDER + "0", first)  # "0" is the character after "/"
-    return [path for path in paths[first:last] if project_name(path)]
+    """The project contexts (`project_name`) among sorted `paths`: only those under the folder are looked at."""
+    return [path for path in paths_under(paths, PROJECT_FOLDER) if project_name(path)]
 
 
 def _inferred_project(
