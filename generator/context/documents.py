@@ -312,6 +312,8 @@ def _as_last_updated(root: Path, path: Path, stubs: StubPatterns) -> Library | N
     except (sqlite3.DatabaseError, OSError):
         return None
     if index is None or stamps is None:
+        if index is not None:
+            index.close()
         return None
     file_warnings, stub_paths = index.file_notes()
     # Forked only now: a cold run would wait for a look at the files whose answer it cannot use,
