@@ -449,6 +449,19 @@ def test_a_forked_call_works_in_a_host_that_ignores_sigchld_or_holds_many_files(
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+def test_a_call_that_cannot_fork_leaves_the_work_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    needs_fork()
+    before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").exists() else None
+
+    def no_more_processes() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_more_processes)
+    assert parallel.Call.start(lambda: 1) is None
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before  # the pipe is closed
+
+
 def test_no_call_is_forked_beside_another_thread() -> None:
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)

@@ -129,13 +129,29 @@ class Call:
     def start(cls, work: Callable[[], Any]) -> Call | None:
         if not can_fork():
             return None
-        read, write = os.pipe()
-        with signals_held():  # see `Forked`: the child sets its handlers before it takes a signal
-            pid = os.fork()
-            if pid == 0:
-                _child(work, read, write)
-        os.close(write)
-        return cls(pid, read)
+        try:
+            read, write = os.pipe()
+        except OSError:
+            return None  # out of file descriptors: the caller does the work
+        call = None
+        try:
+            with signals_held():  # see `Forked`: the child sets its handlers before it takes a signal
+                try:
+                    pid = os.fork()
+                except OSError:  # out of processes or memory: the caller does the work
+                    pid = -1
+                if pid == 0:
+                    _child(work, read, write)  # never returns
+                os.close(write)
+                if pid < 0:
+                    os.close(read)
+                    return None
+                call = cls(pid, read)
+        except BaseException:  # Ctrl-C held during the fork, raised as the block ends
+            if call is not None:
+                call.close()
+            raise
+        return call
 
     def done(self) -> bool:
         """Whether `work` is over: the child writes its result only then, or exits having written nothing."""
