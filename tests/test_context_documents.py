@@ -541,6 +541,44 @@ def test_a_document_found_changed_is_read_again_whatever_its_stamps(tmp_path: Pa
     assert digest_of(load_library(context), "runbooks/deploy.md") == digest_of(again, "runbooks/deploy.md")  # kept
 
 
+def test_a_link_pointed_at_another_file_of_the_same_size_and_times_is_indexed_again(tmp_path: Path) -> None:
+    # The adversary's case: `decisions/current.md -> 0001-x.md`, pointed at a file of the same size whose
+    # times, on a coarse clock, are the first one's too. Only the inode tells; the times are made equal
+    # here in the index, as such a clock would have left them.
+    context = (
+        make_home(
+            tmp_path / "home",
+            {
+                "context/decisions/0001-alpha.md": "# Alpha\n\nWe queue with zeppelin.\n",
+                "context/decisions/0002-bravo.md": "# Bravo\n\nWe queue with blimpers.\n",
+            },
+        )
+        / "context"
+    )
+    link = context / "decisions" / "current.md"
+    link.symlink_to("0001-alpha.md")
+    assert load_library(context).rank("zeppelin", ["decisions"], 5)
+    old = next(entry for entry in scan_files(context)[0] if entry.path == "decisions/current.md")
+    link.unlink()
+    link.symlink_to("0002-bravo.md")
+    index = SectionIndex.open(index_path(context))
+    with index.transaction():
+        new = next(entry for entry in scan_files(context)[0] if entry.path == "decisions/current.md")
+        assert new.size == old.size and new.inode != old.inode
+        same_times = new._replace(inode=old.inode)
+        query = "UPDATE files SET mtime_ns = ?, ctime_ns = ? WHERE path = ?"
+        index.db.execute(query, (new.mtime_ns, new.ctime_ns, new.path))
+        entries = [same_times if entry.path == new.path else entry for entry in scan_files(context)[0]]
+        index.db.execute("UPDATE meta SET value = ? WHERE key = 'stamps'", (index_module.stamps_digest(entries),))
+    index.close()
+    library = load_library(context)
+    assert sorted(section.path for section, _ in library.rank("blimpers", ["decisions"], 5)) == [
+        "decisions/0002-bravo.md",
+        "decisions/current.md",
+    ]
+    assert "decisions/current.md" not in [section.path for section, _ in library.rank("zeppelin", ["decisions"], 5)]
+
+
 def test_the_last_documents_read_are_kept_and_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A prompt reads a few sections of each document in turn: the last `KEPT_DOCUMENTS` read are kept (a
     # megabyte each at most), the least recently used one goes first.
@@ -603,7 +641,7 @@ def test_a_documents_digest_is_of_what_a_document_may_be(tmp_path: Path) -> None
 # How a version-`INDEX_VERSION` index splits files that exercise each rule of the split: a change to
 # any of them changes this digest. Raise INDEX_VERSION with it (an index of another version is rebuilt,
 # so none keeps the old split of files that did not change), then update both here.
-SPLIT_OF_VERSION = (14, "6f886517544b91aa")
+SPLIT_OF_VERSION = (15, "6f886517544b91aa")
 
 
 def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path: Path) -> None:
@@ -625,8 +663,8 @@ def test_a_change_in_how_files_are_split_comes_with_a_new_index_version(tmp_path
     )
     stubs = files_module.StubPatterns.load(context)
     parsed = [files_module.parse_file(context, stubs, entry) for entry in scan_files(context)[0]]
-    # The stamps (size and times) are the files', not the split's.
-    split = [(file[0], file[4:], sections, texts) for (file, sections, texts) in parsed]
+    # The stamps (size, times and inode) are the files', not the split's.
+    split = [(file[0], file[5:], sections, texts) for (file, sections, texts) in parsed]
     digest = hashlib.sha256(json.dumps(split).encode()).hexdigest()[:16]
     assert (INDEX_VERSION, digest) == SPLIT_OF_VERSION
 

@@ -4,9 +4,9 @@ The stages, one module each, in the order `generator.context.api.build_context` 
 
 - `sections` finds the markdown files of a knowledge home and splits them into sections at
   headings; `index` keeps them in an SQLite database with an FTS5 (BM25) index, updated for the
-  files whose size, mtime or ctime changed (a large home is built in slots by `parallel`'s
-  worker processes); `documents` is the `Library` selection reads them through, and `links`
-  finds which documents refer to which;
+  files whose size, mtime, ctime or inode changed (a large home is built in slots by `parallel`'s
+  worker processes, and ranked on two connections by `beside`); `documents` is the `Library`
+  selection reads them through, and `links` finds which documents refer to which;
 - `kinds` loads and validates `context.yml` and classifies free-text tasks into a kind;
 - `select` is the pure selection: the core documents' general sections and those for the
   kind, the kind's documents, the project's context, then the documents BM25 ranks close to

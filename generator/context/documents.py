@@ -260,7 +260,7 @@ def index_path(root: Path) -> Path:
 def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (), speculate: bool = False) -> Library:
     """The index of `root` (a `context/` folder), brought up to date with the files.
 
-    Only files whose size, mtime or ctime changed are read again, and those `reread` names (see
+    Only files whose size, mtime, ctime or inode changed are read again, and those `reread` names (see
     `DocumentChangedError`). A database that is corrupt or from another version of scaffold is
     rebuilt; one that cannot be opened or written (a read-only cache, a lock held too long) is
     replaced by one in memory.

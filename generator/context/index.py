@@ -1,12 +1,14 @@
 """The index of a knowledge home: one SQLite database per home under the user cache dir.
 
-It holds every file's path, size, mtime and ctime (ctime moves when permissions change, so a
-file made readable is picked up), each document's sections (byte offsets, token estimates),
-and an FTS5 full-text index of the sections (Porter stemming, BM25 ranking). A run stats the
-files and re-reads only those whose stat changed (or that a reading found changed: `reread`); the
-text itself is read from the files, only for the sections selected (`generator.context.documents`),
-and checked against the digest each file's row keeps. A large build is split by files
-between processes, one full-text table each (`generator.context.parallel`).
+It holds every file's path, size, mtime, ctime (ctime moves when permissions change, so a
+file made readable is picked up) and inode (a symlink pointed at another file), each
+document's sections (byte offsets, token estimates), and an FTS5 full-text index of the
+sections (Porter stemming, BM25 ranking). A run stats the files and re-reads only those whose
+stat changed (or that a reading found changed: `reread`); the text itself is read from the
+files, only for the sections selected (`generator.context.documents`), and checked against the
+digest each file's row keeps. A large build is split by files between processes, one
+full-text table each (`generator.context.parallel`), and a ranking searches the second table
+on a second connection (`generator.context.beside`).
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from generator.errors import HomeError
 # setext heading's text stripped as an ATX heading's is; 9: only a document's first megabyte, and no
 # file holding NUL bytes; 10: a CRLF blank line is a cut point), so that no index keeps the old split
 # of files that did not change. 11: each file's digest is kept; 12-14: the warning for a file in
-# another encoding says how to convert it (the index keeps warnings).
-INDEX_VERSION = 14
+# another encoding says how to convert it (the index keeps warnings); 15: each file's inode is a
+# stamp (a symlink pointed at another file of the same size and times).
+INDEX_VERSION = 15
 
 # Ranking weights of the columns: a query word in a document's title counts four times, in a
 # section's headings twice, in its text once.
@@ -93,7 +96,7 @@ IN_CHUNK = 500
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(
-    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER,
     warning TEXT, stub INTEGER NOT NULL DEFAULT 0, sections INTEGER NOT NULL DEFAULT 0, digest TEXT
 );
 CREATE TABLE sections(
@@ -271,9 +274,9 @@ class SectionIndex:
             raise
         self.db.execute("COMMIT")
 
-    def _stamps(self) -> dict[str, tuple[int, int, int]]:
-        rows = self.db.execute("SELECT path, size, mtime_ns, ctime_ns FROM files")
-        return {path: (size, mtime, ctime) for path, size, mtime, ctime in rows}
+    def _stamps(self) -> dict[str, tuple[int, int, int, int]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM files")
+        return {path: (size, mtime, ctime, inode) for path, size, mtime, ctime, inode in rows}
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -291,7 +294,7 @@ class SectionIndex:
             rebuild = self._meta("stubs") != stubs.digest  # stub rules changed: look at every file again
             known = self._stamps()
             current = {entry.path for entry in entries}
-            changed = [e for e in entries if e.path in reread or known.get(e.path) != (e.size, e.mtime_ns, e.ctime_ns)]
+            changed = [e for e in entries if e.path in reread or known.get(e.path) != _stamp(e)]
             gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             dead = int(self._meta("dead") or 0)
             for path in gone:
@@ -370,7 +373,7 @@ class SectionIndex:
                 rows += [(row_id, *row) for row_id, row in zip(ids, item.sections, strict=True)]
                 texts += [(row_id, *text) for row_id, text in zip(ids, item.texts, strict=True)]
                 next_id += step * len(item.sections)
-            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stamps)
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", stamps)
             self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany(f"INSERT INTO {table}(rowid, title, headings, body) VALUES (?, ?, ?, ?)", texts)
         return next_id
@@ -782,7 +785,12 @@ def _slots(files: int) -> int:
     return max(1, min(MAX_SLOTS, files // FILES_PER_SLOT))
 
 
+def _stamp(entry: FileEntry) -> tuple[int, int, int, int]:
+    """What tells a file changed, as the `files` table keeps it (`SectionIndex._stamps`)."""
+    return entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode
+
+
 def stamps_digest(entries: list[FileEntry]) -> str:
     """A digest of the files' paths and stamps, in `scan_files` order."""
-    text = "\n".join(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.ctime_ns}" for e in entries)
+    text = "\n".join(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.ctime_ns}\0{e.inode}" for e in entries)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()

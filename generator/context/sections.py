@@ -133,6 +133,9 @@ class FileEntry(NamedTuple):
     size: int
     mtime_ns: int
     ctime_ns: int
+    # The file's inode (its target's, for a symlink): a link pointed at another file of the same
+    # size, saved within the same tick of a coarse clock, keeps every other stamp.
+    inode: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +197,7 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
         if real is not None:
             if not real.startswith(_inside(root)) and not real.startswith(_inside(root, fresh=True)):
                 raise OSError(errno.EACCES, LEADS_OUT)
-        elif seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns) != seen[1:]:
+        elif seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != seen[1:]:
             real = os.path.realpath(root / path)
             if not real.startswith(_inside(root)):
                 raise OSError(errno.EACCES, LEADS_OUT)
@@ -304,7 +307,7 @@ def _walk(
             if not stat.S_ISREG(info.st_mode):
                 warnings.append(f"skipped {rel}: not a regular file")
                 continue
-            entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+            entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
 
 
 def undecodable(name: str) -> bool:
@@ -604,7 +607,7 @@ class Parsed(NamedTuple):
     the document title.
     """
 
-    file: tuple[str, int, int, int, str | None, int, int, str | None]
+    file: tuple[str, int, int, int, int, str | None, int, int, str | None]
     sections: list[tuple[str, str, int, str, str, int, int, int, int, int]]
     texts: list[tuple[str, str, str]]
 
@@ -612,7 +615,7 @@ class Parsed(NamedTuple):
 def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
     """Read and split one file (in a worker process, for a slot of a large build: see `SectionIndex._build`)."""
     warning, read = read_document(root, entry.path, entry)
-    stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns)
+    stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
     if read is None:
         return Parsed((*stamp, warning, 0, 0, None), [], [])
     data = read.data
