@@ -294,7 +294,7 @@ class SectionIndex:
             rebuild = self._meta("stubs") != stubs.digest  # stub rules changed: look at every file again
             known = self._stamps()
             current = {entry.path for entry in entries}
-            changed = [e for e in entries if e.path in reread or known.get(e.path) != _stamp(e)]
+            changed = [e for e in entries if e.path in reread or known.get(e.path) != e.stamps]
             gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             dead = int(self._meta("dead") or 0)
             for path in gone:
@@ -686,7 +686,7 @@ class SectionIndex:
         for folder in folders:
             rows = self.db.execute(
                 "SELECT id, path, ordinal FROM sections WHERE path >= ? AND path < ? AND stub = 0",
-                (folder + "/", folder + "0"),  # "0" is the character after "/"
+                home_files.folder_bounds(folder),
             )
             owners.update((int(row_id), (str(path), int(ordinal))) for row_id, path, ordinal in rows)
         runs = _runs(sorted(owners))
@@ -785,12 +785,7 @@ def _slots(files: int) -> int:
     return max(1, min(MAX_SLOTS, files // FILES_PER_SLOT))
 
 
-def _stamp(entry: FileEntry) -> tuple[int, int, int, int]:
-    """What tells a file changed, as the `files` table keeps it (`SectionIndex._stamps`)."""
-    return entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode
-
-
 def stamps_digest(entries: list[FileEntry]) -> str:
     """A digest of the files' paths and stamps, in `scan_files` order."""
-    text = "\n".join(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.ctime_ns}\0{e.inode}" for e in entries)
+    text = "\n".join("\0".join(map(str, (e.path, *e.stamps))) for e in entries)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()

@@ -137,6 +137,16 @@ class FileEntry(NamedTuple):
     # size, saved within the same tick of a coarse clock, keeps every other stamp.
     inode: int = 0
 
+    @property
+    def stamps(self) -> tuple[int, int, int, int]:
+        """What tells that the file changed (`stamps_of`), as the index's `files` rows keep it."""
+        return self.size, self.mtime_ns, self.ctime_ns, self.inode
+
+
+def stamps_of(info: os.stat_result) -> tuple[int, int, int, int]:
+    """A file's size, mtime, ctime and inode: `FileEntry.stamps` of the file `info` is of."""
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
+
 
 @dataclass(frozen=True, slots=True)
 class RawSection:
@@ -197,7 +207,7 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
         if real is not None:
             if not real.startswith(_inside(root)) and not real.startswith(_inside(root, fresh=True)):
                 raise OSError(errno.EACCES, LEADS_OUT)
-        elif seen is None or (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != seen[1:]:
+        elif seen is None or stamps_of(info) != seen.stamps:
             real = os.path.realpath(root / path)
             if not real.startswith(_inside(root)):
                 raise OSError(errno.EACCES, LEADS_OUT)
@@ -307,7 +317,7 @@ def _walk(
             if not stat.S_ISREG(info.st_mode):
                 warnings.append(f"skipped {rel}: not a regular file")
                 continue
-            entries.append(FileEntry(rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+            entries.append(FileEntry(rel, *stamps_of(info)))
 
 
 def undecodable(name: str) -> bool:
@@ -461,12 +471,18 @@ def is_readme(path: str) -> bool:
     return path.rpartition("/")[2].rpartition(".")[0].casefold() == "readme"
 
 
+def folder_bounds(folder: str) -> tuple[str, str]:
+    """The paths under `folder` (at any depth) are those from the first to before the second, as
+    sorted strings compare: "0" is the character after "/"."""
+    return folder + "/", folder + "0"
+
+
 def paths_under(paths: list[str], folder: str) -> list[str]:
-    """Those of sorted `paths` under `folder` (at any depth): the range of them its prefix starts,
-    found by bisection, as a home may hold ten thousand."""
-    first = bisect.bisect_left(paths, folder + "/")
-    last = bisect.bisect_left(paths, folder + "0", first)  # "0" is the character after "/"
-    return paths[first:last]
+    """Those of sorted `paths` under `folder` (at any depth): the range `folder_bounds` gives, found
+    by bisection, as a home may hold ten thousand."""
+    low, high = folder_bounds(folder)
+    first = bisect.bisect_left(paths, low)
+    return paths[first : bisect.bisect_left(paths, high, first)]
 
 
 def folder_of(path: str) -> str:
@@ -615,7 +631,7 @@ class Parsed(NamedTuple):
 def parse_file(root: Path, stubs: StubPatterns, entry: FileEntry) -> Parsed:
     """Read and split one file (in a worker process, for a slot of a large build: see `SectionIndex._build`)."""
     warning, read = read_document(root, entry.path, entry)
-    stamp = (entry.path, entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
+    stamp = (entry.path, *entry.stamps)
     if read is None:
         return Parsed((*stamp, warning, 0, 0, None), [], [])
     data = read.data
