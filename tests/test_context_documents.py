@@ -888,6 +888,29 @@ def test_the_sections_of_several_documents_are_those_of_each(tmp_path: Path) -> 
     assert all(library.sections_of(section.path) == many[section.path] for section, _ in ranked)
 
 
+def test_a_ranking_reads_the_sections_it_names_not_their_documents_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_home(tmp_path)
+    library = load_library(tmp_path / "context")
+    index = library._index
+    whole = {path: index.sections_of(path) for path in library.paths()}
+    keys = [section.key for sections in whole.values() for section in sections]
+    monkeypatch.setattr(index_module, "IN_CHUNK", 3)  # keys and their documents' digests across chunks
+    found = index.sections_at([*reversed(keys), ("no/such.md", 0), (keys[0][0], 999), keys[0]])
+    assert found == {key: whole[key[0]][key[1]] for key in keys}
+    assert all(section.digest for section in found.values())
+
+    ranked = library.rank("rotate the TLS certificate on the gateway", ["runbooks", "decisions"], 10)
+    assert ranked
+    assert library._sections == {}  # nothing loaded whole for the ranking
+    assert [section for section, _ in ranked] == [whole[s.path][s.ordinal] for s, _ in ranked]
+    # Loaded whole afterwards, a document's sections are those the ranking gave.
+    first = ranked[0][0]
+    assert library.sections_of(first.path) == whole[first.path]
+    assert library.section(first.key) == first
+
+
 def test_more_documents_than_one_sqlite_query_takes(tmp_path: Path) -> None:
     # The index asks about documents 500 at a time (old SQLite allows 999 parameters): rank (its
     # rows and their documents) and neighbours must see every one across the chunks, once.

@@ -64,6 +64,8 @@ class Library:
         # Loaded with `speculate`: the look at the files still going on (see `confirm`).
         self._behind = behind
         self._sections: dict[str, list[Section]] = {}
+        # Sections rankings named, of documents not loaded whole (`rank`).
+        self._ranked: dict[tuple[str, int], Section] = {}
         self._paths: list[str] | None = None
         self._catalogue: Catalogue | None = None
         # The last documents `read` read, with the digest they were checked against.
@@ -115,8 +117,11 @@ class Library:
         return self._sections[path]
 
     def section(self, key: tuple[str, int]) -> Section | None:
-        sections = self.sections_of(key[0])
-        return sections[key[1]] if sections is not None and key[1] < len(sections) else None
+        """One section: of its document's, if loaded whole (`sections_of`), else as a ranking read it."""
+        sections = self._sections.get(key[0])
+        if sections is None:
+            return self._ranked.get(key)
+        return sections[key[1]] if key[1] < len(sections) else None
 
     def read(self, section: Section) -> str:
         """The text of a section, read from disk.
@@ -201,9 +206,9 @@ class Library:
             return []
         ranked = []
         hits = self._index.rank(terms, folders, limit)
-        # The hits' documents in one query, not one each (a ranking names a few hundred).
-        wanted = list(dict.fromkeys(path for path, _, _ in hits if path not in self._sections))
-        self._sections.update(self._index.sections_of_many(wanted))
+        # The hits in one query, not one each: a ranking names a few hundred sections.
+        wanted = [(path, ordinal) for path, ordinal, _ in hits if path not in self._sections]
+        self._ranked.update(self._index.sections_at([key for key in wanted if key not in self._ranked]))
         for path, ordinal, score in hits:
             section = self.section((path, ordinal))
             if section is not None and score > 0:

@@ -569,6 +569,34 @@ class SectionIndex:
         return found
 
     @_damage_removes
+    def sections_at(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Section]:
+        """The sections at `keys` (path, ordinal), with their documents' digests as `sections_of_many`
+        gives them; keys the index lacks are left out.
+
+        A ranking names a few hundred sections of a few hundred documents: these alone are read,
+        not every section of those documents (ten times as many rows on a large home).
+        """
+        found: dict[tuple[str, int], Section] = {}
+        with self._snapshot():
+            for _, chunk in _in_chunks(list(dict.fromkeys(keys)), max(IN_CHUNK // 2, 1)):  # two values a key
+                paths = list(dict.fromkeys(path for path, _ in chunk))
+                digests: dict[str, str] = {}
+                for marks, some in _in_chunks(paths):
+                    digests.update(self.db.execute(f"SELECT path, digest FROM files WHERE path IN ({marks})", some))
+                pairs = ", ".join("(?, ?)" for _ in chunk)
+                rows = self.db.execute(
+                    'SELECT s.path, s.ordinal, s.heading, s.trail, s.line, s.start, s."end", s.tokens '
+                    f"FROM (VALUES {pairs}) AS wanted JOIN sections AS s "
+                    "ON s.path = wanted.column1 AND s.ordinal = wanted.column2",
+                    [value for key in chunk for value in key],
+                )
+                for path, ordinal, heading, trail, line, start, end, tokens in rows:
+                    found[(path, ordinal)] = Section(
+                        path, ordinal, heading, trail, line, start, end, tokens, digests.get(path)
+                    )
+        return found
+
+    @_damage_removes
     def sections_of_many(self, paths: Sequence[str]) -> dict[str, list[Section]]:
         """`sections_of` for several documents at once; those without sections are left out.
 
@@ -746,10 +774,11 @@ class SectionIndex:
 _T = TypeVar("_T")
 
 
-def _in_chunks(values: Sequence[_T]) -> Iterator[tuple[str, list[_T]]]:
-    """`values` `IN_CHUNK` at a time, each slice with the `?, ?, ...` of its `IN (...)` list."""
-    for start in range(0, len(values), IN_CHUNK):
-        chunk = list(values[start : start + IN_CHUNK])
+def _in_chunks(values: Sequence[_T], size: int | None = None) -> Iterator[tuple[str, list[_T]]]:
+    """`values` `size` (`IN_CHUNK`) at a time, each slice with the `?, ?, ...` of its `IN (...)` list."""
+    size = size or IN_CHUNK
+    for start in range(0, len(values), size):
+        chunk = list(values[start : start + size])
         yield ", ".join("?" * len(chunk)), chunk
 
 
