@@ -5,7 +5,7 @@ we did not write. The selection meets them on the first home (60 of 63 gold docu
 it was tuned on, but not on the held-out ones: the second (42 of 50 gold documents), where hard
 tasks share no words with their documents, which lexical ranking cannot bridge (see
 docs/context.md), and the third, written blind once every rule was set (recall 0.92, precision
-0.63 at its first reading). The floors below are what it reaches today, so a regression fails;
+0.63 at its first reading), nor on two more written blind later (0.81 / 0.66 and 0.88 / 0.63). The floors below are what it reaches today, so a regression fails;
 the strict xfails turn into failures the day a held-out home meets the targets too, so that
 its floors are raised with it.
 """
@@ -37,6 +37,12 @@ HOLDOUT_OFF_TOPIC_CEILING = 26
 HOLDOUT2_RECALL_FLOOR = 0.91  # 44 of 48 gold documents; one fewer fails
 HOLDOUT2_PRECISION_FLOOR = 0.63  # 64 of 101 selected
 HOLDOUT2_OFF_TOPIC_CEILING = 28
+# Two more homes written blind later (bench/claims, bench/council), read task by task since: their
+# first readings at bc4342b, as floors (recall, precision) and off-topic ceilings.
+DEVELOPMENT_FLOORS = {
+    "CLAIMS_": (0.81, 0.655, 13),  # 48 of 59 gold documents, 95 of 144 selected (one fewer of either fails)
+    "COUNCIL_": (0.88, 0.63, 22),  # 53 of 60 gold documents, 104 of 164 selected (likewise)
+}
 
 
 def _load() -> ModuleType:
@@ -108,9 +114,51 @@ def test_selection_holds_on_the_blind_third_home(holdout2_scores: dict[str, Any]
     assert holdout2_scores["all"].precision >= HOLDOUT2_PRECISION_FLOOR, holdout2_scores["all"]
 
 
+@pytest.fixture(scope="module", params=sorted(DEVELOPMENT_FLOORS))
+def development(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """A development home's prefix in context_eval (`CLAIMS_`) and its scores."""
+    evaluation = _load()
+    home = str(request.param)
+    _, result = evaluation.evaluate(getattr(evaluation, f"{home}HOME"), getattr(evaluation, f"{home}TASKS"))
+    return home, dict(result)
+
+
+def test_selection_keeps_its_first_reading_on_the_homes_written_blind_later(
+    development: tuple[str, dict[str, Any]],
+) -> None:
+    evaluation = _load()
+    home, scores = development
+    tasks = evaluation.load_tasks(getattr(evaluation, f"{home}TASKS"))
+    context = getattr(evaluation, f"{home}HOME") / "context"
+    assert len(tasks) >= 40 and evaluation.check_labels(tasks, context) == []
+    assert {task.difficulty for task in tasks} == {"easy", "medium", "hard"}
+    every = evaluation.documents(context)
+    gold = set().union(*(task.gold for task in tasks))
+    assert len([path for path in every if path not in gold and "/" in path]) * 3 >= len(every)
+    assert not (context / "context.yml").exists()  # the bundled kinds apply, as on the others
+    recall, precision, _ = DEVELOPMENT_FLOORS[home]
+    assert scores["all"].recall >= recall, scores["all"]
+    assert scores["all"].precision >= precision, scores["all"]
+
+
+@pytest.mark.xfail(strict=True, reason="claims 0.81 / 0.66 and council 0.88 / 0.63 at their first readings")
+def test_selection_meets_the_issue_targets_on_the_homes_written_blind_later(
+    development: tuple[str, dict[str, Any]],
+) -> None:
+    evaluation = _load()
+    _, scores = development
+    assert scores["all"].recall >= evaluation.RECALL_TARGET, scores["all"]
+    assert scores["all"].precision >= evaluation.PRECISION_TARGET, scores["all"]
+
+
 @pytest.mark.parametrize(
     ("home", "ceiling"),
-    [("", OFF_TOPIC_CEILING), ("HOLDOUT_", HOLDOUT_OFF_TOPIC_CEILING), ("HOLDOUT2_", HOLDOUT2_OFF_TOPIC_CEILING)],
+    [
+        ("", OFF_TOPIC_CEILING),
+        ("HOLDOUT_", HOLDOUT_OFF_TOPIC_CEILING),
+        ("HOLDOUT2_", HOLDOUT2_OFF_TOPIC_CEILING),
+        *((home, floors[2]) for home, floors in DEVELOPMENT_FLOORS.items()),
+    ],
 )
 def test_tasks_a_home_has_nothing_on_get_few_ranked_documents(home: str, ceiling: int) -> None:
     evaluation = _load()
