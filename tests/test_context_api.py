@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
@@ -409,6 +410,32 @@ def test_the_bundled_home_is_used_and_noted_when_none_is_configured() -> None:
     assert any(d.path == "decisions/0003-terraform-modules-secure-by-default.md" for d in result.documents)
     assert result.tokens <= 30_000
     assert result.redactions == ()
+
+
+def test_a_superseded_decision_is_history_its_successor_goes_in_its_place(tmp_path: Path) -> None:
+    old = (
+        "# 0007 Ship kafka events over SFTP\n\nStatus: Superseded by ADR 0009; token=Vb00mQ7tRzWqx9\n\n"
+        "## Decision\n\nKafka events are batched into files and sent over SFTP every night.\n"
+    )
+    new = (
+        "# 0009 Managed file transfer\n\nStatus: Accepted. Supersedes ADR 0007.\n\n"
+        "## Decision\n\nThe nightly exchange goes through the managed file transfer platform.\n"
+    )
+    root = make_home(
+        tmp_path / "home", {"context/decisions/0007-sftp-events.md": old, "context/decisions/0009-mft.md": new}
+    )
+    result = api.build_context("how are the kafka events sent over SFTP at night?", home=root)
+    paths = [document.path for document in result.documents]
+    assert "decisions/0007-sftp-events.md" not in paths
+    assert "decisions/0009-mft.md" in paths
+    assert "Supersedes ADR 0007" in result.prompt and "batched into files" not in result.prompt
+    ranked = {item.path: item for item in result.ranking}
+    reason = ranked["decisions/0007-sftp-events.md"].reason
+    assert reason.startswith("cut: it says 'Status: Superseded by ADR 0009; token=[REDACTED")
+    assert reason.endswith("decisions/0009-mft.md in its place")
+    assert ranked["decisions/0009-mft.md"].kept
+    # The status line is quoted, not shown: its secret is out of every reason, as out of the headings.
+    assert "Vb00mQ7tRzWqx9" not in json.dumps(result.to_dict())
 
 
 def test_search_and_the_document_list_show_no_secret_of_a_heading_or_a_title(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from generator.context import sections
 from generator.context.documents import load_library
-from generator.context.links import MAX_TEXT, Catalogue, reference_keys
+from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, reference_keys, retired
 from generator.context.sections import FileEntry
 from tests.test_context_fixtures import make_home
 
@@ -230,3 +230,37 @@ def test_a_folder_with_few_documents_is_ranked_even_when_others_crowd_the_best_r
     # The best 2 x 2 rows are all project contexts' sections; the decision is found all the same.
     ranked = library.rank("connection pool sizing", ["decisions"], 2)
     assert [section.path for section, _ in ranked] == ["decisions/0001-pgbouncer.md"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "keys"),
+    [
+        ("# 0007 SFTP\n\nStatus: superseded by ADR 0015 (May 2024).\n", "Status: superseded by ADR 0015 (May 2024).",
+         ["num:adr:15"]),
+        ("# 7. X\n\n* Status: Deprecated\n", "Status: Deprecated", []),
+        ("**Status:** Superseded by [0015](0015-mft.md)\n", "Status: Superseded by [0015](0015-mft.md)",
+         ["path:decisions/0015-mft.md", "name:0015-mft.md"]),
+        ("| Status | Superseded by ADR-15 |\n", "Status | Superseded by ADR-15", ["num:adr:15"]),
+        ("---\nstatus: superseded\n---\n# X\n", "status: superseded", []),
+        ("# X\n\n## Status\n\nSuperseded by ADR 15\n\n## Context\n", "Superseded by ADR 15", ["num:adr:15"]),
+        ("> Status: DEPRECATED, see runbooks/new.md\n", "Status: DEPRECATED, see runbooks/new.md",
+         ["path:decisions/runbooks/new.md", "path:runbooks/new.md"]),
+    ],
+)  # fmt: skip
+def test_a_document_saying_it_no_longer_holds_is_retired(text: str, line: str, keys: list[str]) -> None:
+    assert retired("decisions/0007-sftp.md", text) == (line, keys)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Status: Accepted (supersedes ADR 0007)\n",  # the successor
+        "Status: Proposed\n",
+        "# X\n\n## Status\n\nAccepted\n\nIt superseded the SFTP exchange.\n",
+        "The status: superseded approach is gone.\n",  # not a status line
+        "Deprecated: the v1 endpoints\n",
+        "x" * STATUS_WITHIN + "\nStatus: superseded by ADR 9\n",  # a status is written at the top
+    ],
+)
+def test_a_document_that_holds_or_only_mentions_supersession_is_not_retired(text: str) -> None:
+    assert retired("decisions/0015-mft.md", text) is None

@@ -48,9 +48,13 @@ class FakeIndex:
         self.links: dict[str, list[str]] = {}
         self.shared: dict[str, list[str]] = {}
         self.looked_up: list[str] = []
+        self.statuses: dict[str, tuple[str, list[str]]] = {}
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         return [linked for linked in self.links.get(path, []) if linked in among]
+
+    def retired(self, path: str) -> tuple[str, list[str]] | None:
+        return self.statuses.get(path)
 
     def paths(self) -> list[str]:
         return sorted(self.docs)
@@ -278,6 +282,62 @@ def test_ranked_documents_are_kept_by_score_relative_to_the_best_with_a_cap() ->
     ]
     assert selection.ranking[2].reason == "cut: already 2 ranked documents"
     assert selection.ranking[3].reason.startswith("cut: score 4.00 is 40% of the best")
+
+
+def _decisions(statuses: dict[str, tuple[str, list[str]]], scores: dict[str, float]) -> FakeIndex:
+    index = FakeIndex({f"decisions/{n}.md": [(f"D{n}", 10)] for n in range(6)}, scores)
+    index.statuses = statuses
+    return index
+
+
+def test_a_superseded_decision_gives_its_place_to_its_successor() -> None:
+    status = "Status: Superseded by ADR 5"
+    index = _decisions({"decisions/0.md": (status, ["decisions/5.md"])}, {"decisions/0.md#D0": 10.0,
+                       "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0})  # fmt: skip
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    # Where the superseded one would have gone, though the task did not rank it; the cap holds.
+    assert [pick.section.path for pick in selection.picks] == ["decisions/5.md", "decisions/1.md"]
+    assert selection.picks[0].reason == f"in place of decisions/0.md, which says '{status}' for the task text"
+    ranking = {item.path: item for item in selection.ranking}
+    assert not ranking["decisions/0.md"].kept
+    assert ranking["decisions/0.md"].reason == f"cut: it says '{status}'; decisions/5.md in its place"
+    assert ranking["decisions/5.md"].kept and ranking["decisions/2.md"].reason == "cut: already 2 ranked documents"
+    assert selection.quoted == (status,)  # scanned for secrets like a heading (generator.context.api)
+
+    # A successor the task ranked too keeps its own rank and score, with the reason it is in.
+    index.scores["decisions/5.md#D5"] = 1.0
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/5.md"]
+    assert selection.picks[1].reason.startswith(
+        "in place of decisions/0.md, which says 'Status: Superseded by ADR 5'; BM25 rank 4 (score 1.00, 10% of the best)"
+    )
+
+
+def test_supersessions_are_followed_a_few_steps_and_a_cycle_or_a_dead_end_leaves_the_slot_to_the_next() -> None:
+    scores = {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0}
+    chain = {
+        "decisions/0.md": ("Status: superseded by ADR 3", ["decisions/3.md"]),
+        "decisions/3.md": ("Status: superseded by ADR 4", ["decisions/4.md"]),
+    }
+    selection = select(Task("anything"), "service", KIND_MAP, _decisions(chain, scores), 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["decisions/4.md", "decisions/1.md"]
+
+    cycle = {
+        "decisions/0.md": ("Status: superseded by ADR 3", ["decisions/3.md"]),
+        "decisions/3.md": ("Status: superseded by ADR 0", ["decisions/0.md"]),
+    }
+    dead_end: dict[str, tuple[str, list[str]]] = {"decisions/0.md": ("Status: Deprecated", [])}
+    for statuses in (cycle, dead_end):
+        selection = select(Task("anything"), "service", KIND_MAP, _decisions(statuses, scores), 10_000, 0, size)
+        assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/2.md"]
+        assert next(item for item in selection.ranking if item.path == "decisions/0.md").reason.startswith(
+            "cut: it says"
+        )
+
+    # A successor kept by its own score is not added twice: the next one takes the slot.
+    taken = {"decisions/0.md": ("Status: superseded by ADR 1", ["decisions/1.md"])}
+    selection = select(Task("anything"), "service", KIND_MAP, _decisions(taken, scores), 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/2.md"]
 
 
 def test_a_home_without_a_map_of_its_own_skips_what_it_lacks_quietly() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from generator.context import parallel
 from generator.context import sections as home_files
 from generator.context.index import SectionIndex, remove_database, stamps_digest
-from generator.context.links import MAX_TEXT, Catalogue, phrases_naming, reference_keys
+from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, phrases_naming, reference_keys, retired
 from generator.context.sections import Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
 
@@ -163,9 +163,7 @@ class Library:
         tells which of them may refer to `path` (they contain its file name, or its number after
         "ADR"); reading each confirms it.
         """
-        if self._catalogue is None:
-            self._catalogue = Catalogue(self.paths())
-        catalogue = self._catalogue
+        catalogue = self._catalogue_of()
         wanted = [candidate for candidate in among if candidate != path]
 
         def refers_to(source: str) -> set[str]:
@@ -185,11 +183,27 @@ class Library:
         """
         return self._index.words_in(paths, words, enough)
 
-    def _text(self, path: str) -> str:
-        """A document's text for its references (the start of it); nothing if it cannot be read."""
+    def retired(self, path: str) -> tuple[str, list[str]] | None:
+        """Whether a document says it is superseded or deprecated (`links.retired`): the line saying
+        so, and the home's documents that line names (its successors), else None."""
+        found = retired(path, self._text(path, STATUS_WITHIN * 4))
+        if found is None:
+            return None
+        line, keys = found
+        catalogue = self._catalogue_of()
+        successors = (catalogue.resolve(key) for key in keys)
+        return line, [target for target in dict.fromkeys(successors) if target is not None and target != path]
+
+    def _catalogue_of(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = Catalogue(self.paths())
+        return self._catalogue
+
+    def _text(self, path: str, limit: int = MAX_TEXT * 4) -> str:
+        """A document's text for its references (the start of it, `limit` bytes); nothing if it cannot be read."""
         try:
             # Called on the module, where the tests patch it.
-            data = home_files.read_bytes(self.root, path, limit=MAX_TEXT * 4)
+            data = home_files.read_bytes(self.root, path, limit=limit)
         except OSError:
             return ""  # selection goes on without its references, as it does without the file
         return data.decode("utf-8", errors="replace")

@@ -20,10 +20,21 @@ from collections.abc import Iterable
 
 from generator.context.sections import paths_under
 
-__all__ = ["MAX_TEXT", "Catalogue", "phrases_naming", "reference_keys"]
+__all__ = ["MAX_TEXT", "STATUS_WITHIN", "Catalogue", "phrases_naming", "reference_keys", "retired"]
 
 # A document's text is read for references up to this many characters.
 MAX_TEXT = 200_000
+# A document says whether it still holds near its top: its status is looked for this far in.
+STATUS_WITHIN = 4_000
+# A status saying a document no longer holds, as ADR templates write it: "Status: Superseded by
+# ADR 0015", "* Status: deprecated", "**Status:** Superseded by [0015](0015-x.md)", "| Status |
+# Superseded |", `status: superseded` in front matter, or a "## Status" heading over such a line.
+# Only the first word counts: "Status: Accepted (supersedes ADR 0007)" is the successor.
+_RETIRED = re.compile(
+    r"^[ \t>|*_-]*status[*_ \t]*[:|][ \t*_]*(?:superseded|deprecated)\b.*$"
+    r"|^\#{1,6}[ \t]*status[ \t#]*\n(?:[ \t]*\n)*[ \t>*_-]*(?:superseded|deprecated)\b.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # [text](target) and [text](<target> "title"): a relative markdown target, its anchor dropped.
 _LINK = re.compile(r"\]\(\s*<?([^)\s#>]+\.(?:md|markdown))(?:#[^)\s>]*)?>?(?:\s+\"[^\"]*\")?\s*\)", re.IGNORECASE)
 # A path or file name written out ends in .md; what precedes it is found by looking back.
@@ -95,6 +106,16 @@ def reference_keys(path: str, text: str) -> list[str]:
                     keys[f"num:{numbered.group(1)}:{int(numbered.group(2))}"] = None
             position = lower.find(start, position + 1)
     return list(keys)
+
+
+def retired(path: str, text: str) -> tuple[str, list[str]] | None:
+    """Whether the document at `path` says, near its top, that it is superseded or deprecated: the
+    line saying so, and what that line refers to (`reference_keys`: its successor, usually)."""
+    match = _RETIRED.search(text[:STATUS_WITHIN])
+    if match is None:
+        return None
+    line = match.group(0).strip().splitlines()[-1].replace("**", "").replace("__", "").strip(" \t>|*_-")
+    return line, reference_keys(path, line)
 
 
 class Catalogue:

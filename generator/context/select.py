@@ -159,6 +159,11 @@ class Index(Protocol):
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
 
+    def retired(self, path: str) -> tuple[str, list[str]] | None:
+        """Whether a document says it is superseded or deprecated: the line saying so, and the
+        documents it names there (its successors)."""
+        ...
+
     def words_in(
         self, paths: Sequence[str], words: Sequence[str], enough: int | None = None
     ) -> dict[str, set[str]]: ...
@@ -214,6 +219,9 @@ class Selection:
     warnings: tuple[str, ...]
     cut: tuple[Document, ...] = ()
     ranking: tuple[Ranked, ...] = ()
+    # Lines of documents the reasons quote (a status saying a decision is superseded): to be
+    # scanned for secrets as the headings are, since their documents may not be in the prompt.
+    quoted: tuple[str, ...] = ()
 
 
 @dataclass
@@ -225,6 +233,7 @@ class Gathered:
     warnings: list[str] = field(default_factory=list)
     cut: list[Document] = field(default_factory=list)
     ranking: list[Ranked] = field(default_factory=list)
+    quoted: list[str] = field(default_factory=list)
 
 
 Cost = Callable[[Pick], int]
@@ -250,7 +259,9 @@ def select(
     found = gather(task, kind, cmap, index, rank, also)
     picks, over = fit(found.picks, budget, frame_tokens, cost)
     omitted = tuple(found.missing + merge_omissions(over))
-    return Selection(tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking))
+    return Selection(
+        tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking), tuple(found.quoted)
+    )
 
 
 def gather(
@@ -400,17 +411,40 @@ def _rank_documents(
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     few = _close_sharing_too_few(query, order[0], close, cmap.max_documents, index)
     needed = _words_needed(query)[1]
-    close = [path for path in close if path not in few][: cmap.max_documents]
+    retired: dict[str, tuple[str, list[str]]] = {}
+    instead: dict[str, str] = {}  # a successor -> the retired document it stands in for
+    close = _current([path for path in close if path not in few], cmap.max_documents, chosen, index, retired, instead)
     # A best document that shares one word with the task says the home has nothing on it: what
     # is related to that document is no closer to the task.
     related = {} if order[0] in few else _related(order[0], totals, set(close) | chosen, cmap, index)
+    if related:
+        kept = _current(list(related), len(related), chosen | set(close), index, retired, instead)
+        related = {path: related.get(path, "") for path in kept}
+    found.quoted += [line for line, _ in retired.values()]
     for position, path in enumerate(order, start=1):
         score = totals[path]
         share = score / best
         if path in chosen:
             found.ranking.append(Ranked(path, score, True, "already included"))
             continue
-        if path in related:
+        if path in retired:
+            line, successors = retired[path]
+            now = f"; {' and '.join(successors)} in its place" if successors else ""
+            found.ranking.append(Ranked(path, score, False, f"cut: it says '{line}'{now}"))
+            # Successors the task's words did not rank go in here, where it would have.
+            for successor in [other for other, old in instead.items() if old == path and other not in totals]:
+                reason = f"in place of {instead.pop(successor)}, which says '{line}'"
+                found.ranking.append(Ranked(successor, 0.0, True, reason))
+                sections = _ranked_sections(successor, [], index, cmap.per_document)
+                _add_sections(sections, reason, cmap, seen, found, wanted)
+            continue
+        if path in instead:
+            old = instead.pop(path)
+            reason = (
+                f"in place of {old}, which says '{retired[old][0]}'; BM25 rank {position} "
+                f"(score {score:.2f}, {share:.0%} of the best)"
+            )
+        elif path in related:
             reason = (
                 f"related to the best document ({order[0]}): {related[path]}; BM25 rank {position} "
                 f"(score {score:.2f}, {share:.0%} of the best)"
@@ -433,6 +467,47 @@ def _rank_documents(
         found.ranking.append(Ranked(path, score, True, reason))
         _add_sections(_ranked_sections(path, scores[path], index, cmap.per_document), reason, cmap, seen, found, wanted)
     return best
+
+
+def _current(
+    paths: list[str],
+    limit: int,
+    taken: Collection[str],
+    index: Index,
+    retired: dict[str, tuple[str, list[str]]],
+    instead: dict[str, str],
+) -> list[str]:
+    """The first `limit` of `paths` (best first), each that says it is superseded or deprecated
+    (`Index.retired`) replaced by its successors not `taken` yet, or by nothing.
+
+    A decision that no longer holds is history, not guidance: in a prompt, the model would follow
+    the SFTP exchange that ADR 0015 replaced. Its successor takes its place whatever its own
+    score: the task matched the older one, and the newer says what holds now. Successors that
+    say they are superseded too are followed, a few steps at most. Fills `retired` (each such
+    document met: its status line and successors) and `instead` (successor -> what it replaces).
+    """
+    kept: list[str] = []
+    for path in paths:
+        for current in _successors(path, index, retired):
+            if len(kept) < limit and current not in taken and current not in kept:
+                kept.append(current)
+                if current != path:
+                    instead.setdefault(current, path)
+        if len(kept) >= limit:
+            break
+    return kept
+
+
+def _successors(path: str, index: Index, retired: dict[str, tuple[str, list[str]]], steps: int = 3) -> list[str]:
+    """`[path]` if it holds; else what holds in its place, following `steps` supersessions at most
+    (a cycle, or a chain longer than that, ends with nothing)."""
+    status = retired.get(path) or index.retired(path)
+    if status is None:
+        return [path]
+    retired[path] = status
+    if steps == 0:
+        return []
+    return [current for successor in status[1] for current in _successors(successor, index, retired, steps - 1)]
 
 
 def project_name(path: str) -> str | None:
@@ -601,10 +676,13 @@ def _document_score(scores: list[float]) -> float:
 
 
 def _ranked_sections(path: str, hits: list[tuple[Section, float]], index: Index, per_document: int) -> list[Section]:
-    """A short document whole; a long one's best `per_document` sections, in file order."""
+    """A short document whole; a long one's best `per_document` sections (its first ones if none
+    scored), in file order."""
     sections = index.sections_of(path) or []
     if sum(section.tokens for section in sections) <= WHOLE_DOCUMENT_TOKENS:
         return sections
+    if not hits:  # a successor the task did not rank: its start says what it decides
+        return sections[: max(per_document, 1)]
     best = sorted(hits, key=lambda hit: -hit[1])[: max(per_document, 1)]
     return sorted((section for section, _ in best), key=lambda section: section.ordinal)
 
