@@ -334,6 +334,14 @@ def test_supersessions_are_followed_a_few_steps_and_a_cycle_or_a_dead_end_leaves
             "cut: it says"
         )
 
+    # Retired ones without a successor free their slots for the next ones, whose words are looked up too.
+    deprecated: dict[str, tuple[str, list[str]]] = {f"decisions/{n}.md": ("Status: Deprecated", []) for n in range(4)}
+    close_scores = {f"decisions/{n}.md#D{n}": 10.0 - n / 10 for n in range(6)}
+    index = _decisions(deprecated, close_scores)
+    selection = select(Task("rotate the certificates"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["decisions/4.md", "decisions/5.md"]
+    assert {"decisions/4.md", "decisions/5.md"} <= set(index.looked_up)
+
     # A successor kept by its own score is not added twice: the next one takes the slot.
     taken = {"decisions/0.md": ("Status: superseded by ADR 1", ["decisions/1.md"])}
     selection = select(Task("anything"), "service", KIND_MAP, _decisions(taken, scores), 10_000, 0, size)

@@ -409,11 +409,19 @@ def _rank_documents(
     best = totals[order[0]]
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
-    few = _close_sharing_too_few(query, order[0], close, cmap.max_documents, index)
     needed = _words_needed(query)[1]
     retired: dict[str, tuple[str, list[str]]] = {}
     instead: dict[str, str] = {}  # a successor -> the retired document it stands in for
-    close = _current([path for path in close if path not in few], cmap.max_documents, chosen, index, retired, instead)
+    enough, candidates = cmap.max_documents, {order[0], *close}
+    while True:
+        few, looked = _close_sharing_too_few(query, order[0], close, enough, index)
+        # Only those whose words were looked up: a retired one's slot goes to one that was checked.
+        passing = [path for path in close if path in looked and path not in few]
+        kept = _current(passing, cmap.max_documents, chosen, index, retired, instead)
+        if len(kept) >= cmap.max_documents or len(looked) >= len(candidates):
+            break
+        enough += cmap.max_documents - len(kept)  # retired ones without a successor: look further
+    close = kept
     # A best document that shares one word with the task says the home has nothing on it: what
     # is related to that document is no closer to the task.
     related = {} if order[0] in few else _related(order[0], totals, set(close) | chosen, cmap, index)
@@ -561,8 +569,9 @@ def _inferred_project(
 
 def _close_sharing_too_few(
     query: str, best: str, close: Sequence[str], wanted: int, index: Index
-) -> dict[str, list[str]]:
-    """`_sharing_too_few` for the best document and the close ones, best first, until `wanted` pass.
+) -> tuple[dict[str, list[str]], set[str]]:
+    """`_sharing_too_few` for the best document and the close ones, best first, until `wanted` pass;
+    with the documents looked at.
 
     A general task can find hundreds of documents close to the best; looking up the words of
     all of them cost as much as the ranking (50 ms on 10,000 documents), for ones cut anyway.
@@ -577,7 +586,7 @@ def _close_sharing_too_few(
         few.update(found)
         passed += sum(1 for path in chunk if path not in found and path in close)
         start, batch = start + batch, batch * 2  # doubling: a few lookups even when most are cut
-    return few
+    return few, set(pending[:start])
 
 
 def _sharing_too_few(query: str, paths: Sequence[str], index: Index) -> dict[str, list[str]]:
