@@ -901,9 +901,17 @@ def test_a_ranking_reads_the_sections_it_names_not_their_documents_whole(
     assert found == {key: whole[key[0]][key[1]] for key in keys}
     assert all(section.digest for section in found.values())
 
+    whole_reads: list[Sequence[str]] = []
+    real = SectionIndex.sections_of_many
+
+    def spy(self: SectionIndex, paths: Sequence[str]) -> dict[str, list[files_module.Section]]:
+        whole_reads.append(paths)
+        return real(self, paths)
+
+    monkeypatch.setattr(SectionIndex, "sections_of_many", spy)
     ranked = library.rank("rotate the TLS certificate on the gateway", ["runbooks", "decisions"], 10)
     assert ranked
-    assert library._sections == {}  # nothing loaded whole for the ranking
+    assert whole_reads == []  # no document read whole for the ranking
     assert [section for section, _ in ranked] == [whole[s.path][s.ordinal] for s, _ in ranked]
     # Loaded whole afterwards, a document's sections are those the ranking gave.
     first = ranked[0][0]

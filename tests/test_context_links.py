@@ -9,8 +9,9 @@ import pytest
 
 from generator.context import sections
 from generator.context.documents import load_library
-from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, reference_keys, retired
+from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, Retired, reference_keys, retirement
 from generator.context.sections import FileEntry
+from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
 
 PATHS = [
@@ -233,34 +234,65 @@ def test_a_folder_with_few_documents_is_ranked_even_when_others_crowd_the_best_r
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "keys"),
+    ("head", "line", "keys"),
     [
         ("# 0007 SFTP\n\nStatus: superseded by ADR 0015 (May 2024).\n", "Status: superseded by ADR 0015 (May 2024).",
          ["num:adr:15"]),
+        # As the bundled ADR 0001 says to write it: a number of the document's own folder.
+        ("# 7. X\n\nStatus: Superseded by 0015\n", "Status: Superseded by 0015", ["in:decisions:15"]),
+        ("Status: superseded by #15 and 16 (2024-05-02)\n", "Status: superseded by #15 and 16 (2024-05-02)",
+         ["in:decisions:15", "in:decisions:16"]),
         ("# 7. X\n\n* Status: Deprecated\n", "Status: Deprecated", []),
         ("**Status:** Superseded by [0015](0015-mft.md)\n", "Status: Superseded by [0015](0015-mft.md)",
          ["path:decisions/0015-mft.md", "name:0015-mft.md"]),
         ("| Status | Superseded by ADR-15 |\n", "Status | Superseded by ADR-15", ["num:adr:15"]),
         ("---\nstatus: superseded\n---\n# X\n", "status: superseded", []),
-        ("# X\n\n## Status\n\nSuperseded by ADR 15\n\n## Context\n", "Superseded by ADR 15", ["num:adr:15"]),
+        ("# X\n\n## Status\n\nSuperseded by ADR 15\n", "Superseded by ADR 15", ["num:adr:15"]),
+        ("# X\r\n\r\n## Status\r\n\r\nSuperseded by ADR 15\r\n", "Superseded by ADR 15", ["num:adr:15"]),  # CRLF
         ("> Status: DEPRECATED, see runbooks/new.md\n", "Status: DEPRECATED, see runbooks/new.md",
          ["path:decisions/runbooks/new.md", "path:runbooks/new.md"]),
     ],
 )  # fmt: skip
-def test_a_document_saying_it_no_longer_holds_is_retired(text: str, line: str, keys: list[str]) -> None:
-    assert retired("decisions/0007-sftp.md", text) == (line, keys)
+def test_a_document_saying_it_no_longer_holds_is_retired(head: str, line: str, keys: list[str]) -> None:
+    assert retirement("decisions/0007-sftp.md", head) == (line, keys)
 
 
 @pytest.mark.parametrize(
-    "text",
+    "head",
     [
         "Status: Accepted (supersedes ADR 0007)\n",  # the successor
         "Status: Proposed\n",
         "# X\n\n## Status\n\nAccepted\n\nIt superseded the SFTP exchange.\n",
         "The status: superseded approach is gone.\n",  # not a status line
         "Deprecated: the v1 endpoints\n",
+        "# Deploy\n\n```yaml\nstatus: deprecated\n```\n",  # an example, not the document's status
+        "# Deploy\n\n~~~\n* Status: Superseded by ADR 9\n~~~\n",
         "x" * STATUS_WITHIN + "\nStatus: superseded by ADR 9\n",  # a status is written at the top
     ],
 )
-def test_a_document_that_holds_or_only_mentions_supersession_is_not_retired(text: str) -> None:
-    assert retired("decisions/0015-mft.md", text) is None
+def test_a_document_that_holds_or_only_mentions_supersession_is_not_retired(head: str) -> None:
+    assert retirement("decisions/0015-mft.md", head) is None
+
+
+def test_the_library_reads_a_status_from_the_head_and_names_successors_that_are_written(tmp_path: Path) -> None:
+    stub = (REPO_ROOT / "context" / "_templates" / "decision.md").read_text(encoding="utf-8")
+    make_home(
+        tmp_path,
+        {
+            "context/decisions/0007-sftp.md": "# 7. SFTP\n\nStatus: Superseded by 0009\n\n## Decision\n\nUse SFTP.\n",
+            "context/decisions/0008-ftp.md": "# 8. FTP\n\n## Status\n\nSuperseded by 0008 and 0010\n",
+            "context/decisions/0009-mft.md": "# 9. MFT\n\nStatus: Accepted\n\n## Decision\n\nUse MFT.\n",
+            "context/decisions/0010-next.md": stub.replace("$number", "0010").replace("$title", "Next"),
+            "context/decisions/0011-old.md": "# 11. Old\n\nStatus: Superseded by 0010\n",
+            "context/decisions/0012-example.md": "# 12. Ex\n\n## Decision\n\nStatus: deprecated, in a later section\n",
+        },
+    )
+    library = load_library(tmp_path / "context")
+    assert library.retired("decisions/0007-sftp.md") == Retired(
+        "Status: Superseded by 0009", ("decisions/0009-mft.md",)
+    )
+    # Itself and an unedited stub are no successors; a stub as the only one leaves the old in force.
+    assert library.retired("decisions/0008-ftp.md") is None
+    assert library.retired("decisions/0011-old.md") is None
+    assert library.retired("decisions/0009-mft.md") is None
+    assert library.retired("decisions/0012-example.md") is None  # not in its head

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.context.kinds import UNRANKED_ANSWERS, parse_map
+from generator.context.links import Retired
 from generator.context.sections import Section
 from generator.context.select import Document, Pick, Priority, Task, fit, merge_omissions, select
 from generator.errors import BudgetError
@@ -48,12 +49,12 @@ class FakeIndex:
         self.links: dict[str, list[str]] = {}
         self.shared: dict[str, list[str]] = {}
         self.looked_up: list[str] = []
-        self.statuses: dict[str, tuple[str, list[str]]] = {}
+        self.statuses: dict[str, Retired] = {}
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         return [linked for linked in self.links.get(path, []) if linked in among]
 
-    def retired(self, path: str) -> tuple[str, list[str]] | None:
+    def retired(self, path: str) -> Retired | None:
         return self.statuses.get(path)
 
     def paths(self) -> list[str]:
@@ -284,7 +285,7 @@ def test_ranked_documents_are_kept_by_score_relative_to_the_best_with_a_cap() ->
     assert selection.ranking[3].reason.startswith("cut: score 4.00 is 40% of the best")
 
 
-def _decisions(statuses: dict[str, tuple[str, list[str]]], scores: dict[str, float]) -> FakeIndex:
+def _decisions(statuses: dict[str, Retired], scores: dict[str, float]) -> FakeIndex:
     index = FakeIndex({f"decisions/{n}.md": [(f"D{n}", 10)] for n in range(6)}, scores)
     index.statuses = statuses
     return index
@@ -292,7 +293,7 @@ def _decisions(statuses: dict[str, tuple[str, list[str]]], scores: dict[str, flo
 
 def test_a_superseded_decision_gives_its_place_to_its_successor() -> None:
     status = "Status: Superseded by ADR 5"
-    index = _decisions({"decisions/0.md": (status, ["decisions/5.md"])}, {"decisions/0.md#D0": 10.0,
+    index = _decisions({"decisions/0.md": Retired(status, ("decisions/5.md",))}, {"decisions/0.md#D0": 10.0,
                        "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0})  # fmt: skip
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
     # Where the superseded one would have gone, though the task did not rank it; the cap holds.
@@ -302,40 +303,39 @@ def test_a_superseded_decision_gives_its_place_to_its_successor() -> None:
     assert not ranking["decisions/0.md"].kept
     assert ranking["decisions/0.md"].reason == f"cut: it says '{status}'; decisions/5.md in its place"
     assert ranking["decisions/5.md"].kept and ranking["decisions/2.md"].reason == "cut: already 2 ranked documents"
-    assert selection.quoted == (status,)  # scanned for secrets like a heading (generator.context.api)
+    assert selection.status_lines == (status,)  # scanned for secrets like a heading (generator.context.api)
 
-    # A successor the task ranked too keeps its own rank and score, with the reason it is in.
+    # A successor the task ranked too goes in where it is needed as well, with its own rank and score.
     index.scores["decisions/5.md#D5"] = 1.0
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
-    assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/5.md"]
-    assert selection.picks[1].reason.startswith(
-        "in place of decisions/0.md, which says 'Status: Superseded by ADR 5'; BM25 rank 4 (score 1.00, 10% of the best)"
+    assert [pick.section.path for pick in selection.picks] == ["decisions/5.md", "decisions/1.md"]
+    assert selection.picks[0].reason == (
+        f"in place of decisions/0.md, which says '{status}'; BM25 rank 4 (score 1.00, 10% of the best) for the task text"
     )
+    assert [item.path for item in selection.ranking].count("decisions/5.md") == 1
 
 
 def test_supersessions_are_followed_a_few_steps_and_a_cycle_or_a_dead_end_leaves_the_slot_to_the_next() -> None:
     scores = {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0}
     chain = {
-        "decisions/0.md": ("Status: superseded by ADR 3", ["decisions/3.md"]),
-        "decisions/3.md": ("Status: superseded by ADR 4", ["decisions/4.md"]),
+        "decisions/0.md": Retired("Status: superseded by ADR 3", ("decisions/3.md",)),
+        "decisions/3.md": Retired("Status: superseded by ADR 4", ("decisions/4.md",)),
     }
     selection = select(Task("anything"), "service", KIND_MAP, _decisions(chain, scores), 10_000, 0, size)
     assert [pick.section.path for pick in selection.picks] == ["decisions/4.md", "decisions/1.md"]
 
     cycle = {
-        "decisions/0.md": ("Status: superseded by ADR 3", ["decisions/3.md"]),
-        "decisions/3.md": ("Status: superseded by ADR 0", ["decisions/0.md"]),
+        "decisions/0.md": Retired("Status: superseded by ADR 3", ("decisions/3.md",)),
+        "decisions/3.md": Retired("Status: superseded by ADR 0", ("decisions/0.md",)),
     }
-    dead_end: dict[str, tuple[str, list[str]]] = {"decisions/0.md": ("Status: Deprecated", [])}
-    for statuses in (cycle, dead_end):
+    for statuses in (cycle, {"decisions/0.md": Retired("Status: Deprecated")}):
         selection = select(Task("anything"), "service", KIND_MAP, _decisions(statuses, scores), 10_000, 0, size)
         assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/2.md"]
-        assert next(item for item in selection.ranking if item.path == "decisions/0.md").reason.startswith(
-            "cut: it says"
-        )
+        reason = next(item for item in selection.ranking if item.path == "decisions/0.md").reason
+        assert reason.startswith("cut: it says")
 
     # Retired ones without a successor free their slots for the next ones, whose words are looked up too.
-    deprecated: dict[str, tuple[str, list[str]]] = {f"decisions/{n}.md": ("Status: Deprecated", []) for n in range(4)}
+    deprecated = {f"decisions/{n}.md": Retired("Status: Deprecated") for n in range(4)}
     close_scores = {f"decisions/{n}.md#D{n}": 10.0 - n / 10 for n in range(6)}
     index = _decisions(deprecated, close_scores)
     selection = select(Task("rotate the certificates"), "service", KIND_MAP, index, 10_000, 0, size)
@@ -343,9 +343,41 @@ def test_supersessions_are_followed_a_few_steps_and_a_cycle_or_a_dead_end_leaves
     assert {"decisions/4.md", "decisions/5.md"} <= set(index.looked_up)
 
     # A successor kept by its own score is not added twice: the next one takes the slot.
-    taken = {"decisions/0.md": ("Status: superseded by ADR 1", ["decisions/1.md"])}
+    taken = {"decisions/0.md": Retired("Status: superseded by ADR 1", ("decisions/1.md",))}
     selection = select(Task("anything"), "service", KIND_MAP, _decisions(taken, scores), 10_000, 0, size)
     assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/2.md"]
+
+
+def test_a_retired_related_document_gives_its_place_to_its_successor_and_takes_none() -> None:
+    docs = {"incidents/1.md": [("I1", 10)], "decisions/0.md": [("D0", 10)], "decisions/5.md": [("D5", 10)],
+            "decisions/6.md": [("D6", 10)]}  # fmt: skip
+    scores = {"incidents/1.md#I1": 10.0, "decisions/0.md#D0": 1.0, "decisions/6.md#D6": 0.9}
+    index = FakeIndex(docs, scores)
+    index.links = {"incidents/1.md": ["decisions/0.md", "decisions/6.md"]}
+    index.statuses = {"decisions/0.md": Retired("Status: Superseded by ADR 5", ("decisions/5.md",))}
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    picked = list(dict.fromkeys(pick.section.path for pick in selection.picks))
+    assert picked == ["incidents/1.md", "decisions/5.md", "decisions/6.md"]
+    assert selection.picks[1].reason.startswith("in place of decisions/0.md, which says 'Status: Superseded by ADR 5'")
+
+    # Known retired from the ranked ones, it is no candidate for a related place either.
+    index.scores["decisions/0.md#D0"] = 9.5  # close to the best: ranked, cut, replaced
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert list(dict.fromkeys(pick.section.path for pick in selection.picks)) == [
+        "incidents/1.md",
+        "decisions/5.md",
+        "decisions/6.md",
+    ]
+
+
+def test_a_long_successor_the_task_did_not_rank_brings_its_title_and_what_it_decides() -> None:
+    headings = [("Title", 600), ("Context", 600), ("Considered options", 600), ("Pros and cons", 600),
+                ("Decision outcome", 600), ("Links", 600)]  # fmt: skip
+    docs = {"decisions/0.md": [("D0", 10)], "decisions/5.md": headings, "decisions/1.md": [("D1", 10)]}
+    index = FakeIndex(docs, {"decisions/0.md#D0": 10.0})
+    index.statuses = {"decisions/0.md": Retired("Status: Superseded by ADR 5", ("decisions/5.md",))}
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert [pick.section.heading for pick in selection.picks] == ["Title", "Context", "Decision outcome"]
 
 
 def test_a_home_without_a_map_of_its_own_skips_what_it_lacks_quietly() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from generator.context import parallel
 from generator.context import sections as home_files
 from generator.context.index import SectionIndex, remove_database, stamps_digest
-from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, phrases_naming, reference_keys, retired
+from generator.context.links import MAX_TEXT, Catalogue, Retired, phrases_naming, reference_keys, retirement
 from generator.context.sections import Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
 
@@ -45,8 +45,9 @@ KEPT_DOCUMENTS = 8
 class Library:
     """The sections of one knowledge home's `context/` folder, ready to select from.
 
-    Built by `load_library` over an SQLite database (see `SectionIndex`). Sections are read per
-    document on first use, so a warm run touches only the documents it selects.
+    Built by `load_library` over an SQLite database (see `SectionIndex`). A ranking reads the
+    sections it names; a document's whole list is read when first asked for, so a warm run
+    touches only the rows it ranks and the documents it selects.
     """
 
     def __init__(
@@ -117,11 +118,14 @@ class Library:
         return self._sections[path]
 
     def section(self, key: tuple[str, int]) -> Section | None:
-        """One section: of its document's, if loaded whole (`sections_of`), else as a ranking read it."""
+        """One section: as a ranking read it, unless its document is loaded whole (`sections_of`)."""
         sections = self._sections.get(key[0])
         if sections is None:
-            return self._ranked.get(key)
-        return sections[key[1]] if key[1] < len(sections) else None
+            ranked = self._ranked.get(key)
+            if ranked is not None:
+                return ranked
+            sections = self.sections_of(key[0])
+        return sections[key[1]] if sections is not None and key[1] < len(sections) else None
 
     def read(self, section: Section) -> str:
         """The text of a section, read from disk.
@@ -167,8 +171,7 @@ class Library:
         wanted = [candidate for candidate in among if candidate != path]
 
         def refers_to(source: str) -> set[str]:
-            found = (catalogue.resolve(key) for key in reference_keys(source, self._text(source)))
-            return {target for target in found if target is not None}
+            return set(self._resolved(reference_keys(source, self._text(source))))
 
         named = refers_to(path)
         neighbours = [candidate for candidate in wanted if candidate in named]
@@ -183,27 +186,40 @@ class Library:
         """
         return self._index.words_in(paths, words, enough)
 
-    def retired(self, path: str) -> tuple[str, list[str]] | None:
-        """Whether a document says it is superseded or deprecated (`links.retired`): the line saying
-        so, and the home's documents that line names (its successors), else None."""
-        found = retired(path, self._text(path, STATUS_WITHIN * 4))
+    def retired(self, path: str) -> Retired | None:
+        """Whether a document says it is superseded or deprecated (`links.retirement`), with the
+        home's documents its status line names: its successors. None if it holds, and also if
+        every successor it names is an unedited stub (`new-decision` run, nothing written yet):
+        until one is written, the old one is what holds.
+
+        Read from its title section and a "Status" section, as the prompt would read them (the
+        same bytes, checked against the index: `read`), not from a line further down or a code block.
+        """
+        sections = self.sections_of(path) or []
+        head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
+        found = retirement(path, "\n".join(self.read(section) for section in head[:2]))
         if found is None:
             return None
         line, keys = found
+        named = [target for target in self._resolved(keys) if target != path]
+        successors = tuple(target for target in named if target not in self.stubs)
+        return None if named and not successors else Retired(line, successors)
+
+    def _resolved(self, keys: Sequence[str]) -> list[str]:
+        """The documents references' `keys` name (`links.reference_keys`), each once."""
         catalogue = self._catalogue_of()
-        successors = (catalogue.resolve(key) for key in keys)
-        return line, [target for target in dict.fromkeys(successors) if target is not None and target != path]
+        return [target for target in dict.fromkeys(catalogue.resolve(key) for key in keys) if target is not None]
 
     def _catalogue_of(self) -> Catalogue:
         if self._catalogue is None:
             self._catalogue = Catalogue(self.paths())
         return self._catalogue
 
-    def _text(self, path: str, limit: int = MAX_TEXT * 4) -> str:
-        """A document's text for its references (the start of it, `limit` bytes); nothing if it cannot be read."""
+    def _text(self, path: str) -> str:
+        """A document's text for its references (the start of it); nothing if it cannot be read."""
         try:
             # Called on the module, where the tests patch it.
-            data = home_files.read_bytes(self.root, path, limit=limit)
+            data = home_files.read_bytes(self.root, path, limit=MAX_TEXT * 4)
         except OSError:
             return ""  # selection goes on without its references, as it does without the file
         return data.decode("utf-8", errors="replace")

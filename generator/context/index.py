@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -107,6 +107,8 @@ CREATE TABLE sections(
 CREATE TABLE queries(key TEXT PRIMARY KEY, hits TEXT NOT NULL, used INTEGER NOT NULL);
 """
 _SECTIONS_BY_PATH = "CREATE INDEX sections_by_path ON sections(path, ordinal)"
+# The columns a `Section` is made of, in its fields' order (its digest is its document's, in `files`).
+_SECTION_COLUMNS = 'path, ordinal, heading, trail, line, start, "end", tokens'
 # The full-text index: `fts`, and `fts1`, `fts2`, ... when a build was split into slots (see
 # `SectionIndex._build`). Contentless: the text stays in the files.
 _FTS_TABLE = "CREATE VIRTUAL TABLE {name} USING fts5(title, headings, body, content='', tokenize='porter unicode61')"
@@ -579,21 +581,14 @@ class SectionIndex:
         found: dict[tuple[str, int], Section] = {}
         with self._snapshot():
             for _, chunk in _in_chunks(list(dict.fromkeys(keys)), max(IN_CHUNK // 2, 1)):  # two values a key
-                paths = list(dict.fromkeys(path for path, _ in chunk))
-                digests: dict[str, str] = {}
-                for marks, some in _in_chunks(paths):
-                    digests.update(self.db.execute(f"SELECT path, digest FROM files WHERE path IN ({marks})", some))
+                digests = self._digests(list(dict.fromkeys(path for path, _ in chunk)))
                 pairs = ", ".join("(?, ?)" for _ in chunk)
                 rows = self.db.execute(
-                    'SELECT s.path, s.ordinal, s.heading, s.trail, s.line, s.start, s."end", s.tokens '
-                    f"FROM (VALUES {pairs}) AS wanted JOIN sections AS s "
-                    "ON s.path = wanted.column1 AND s.ordinal = wanted.column2",
+                    f"SELECT {_SECTION_COLUMNS} FROM (VALUES {pairs}) AS wanted JOIN sections "
+                    "ON path = wanted.column1 AND ordinal = wanted.column2",
                     [value for key in chunk for value in key],
                 )
-                for path, ordinal, heading, trail, line, start, end, tokens in rows:
-                    found[(path, ordinal)] = Section(
-                        path, ordinal, heading, trail, line, start, end, tokens, digests.get(path)
-                    )
+                found.update((section.key, section) for section in (_section(row, digests) for row in rows))
         return found
 
     @_damage_removes
@@ -609,16 +604,21 @@ class SectionIndex:
         found: dict[str, list[Section]] = {}
         with self._snapshot():
             for marks, chunk in _in_chunks(paths):
-                digests = dict(self.db.execute(f"SELECT path, digest FROM files WHERE path IN ({marks})", chunk))
+                digests = self._digests(chunk)
                 rows = self.db.execute(
-                    'SELECT path, ordinal, heading, trail, line, start, "end", tokens FROM sections '
-                    f"WHERE path IN ({marks}) ORDER BY path, ordinal",
-                    chunk,
+                    f"SELECT {_SECTION_COLUMNS} FROM sections WHERE path IN ({marks}) ORDER BY path, ordinal", chunk
                 )
-                for path, ordinal, heading, trail, line, start, end, tokens in rows:
-                    section = Section(path, ordinal, heading, trail, line, start, end, tokens, digests.get(path))
-                    found.setdefault(path, []).append(section)
+                for row in rows:
+                    section = _section(row, digests)
+                    found.setdefault(section.path, []).append(section)
         return found
+
+    def _digests(self, paths: Sequence[str]) -> dict[str, str]:
+        """The documents' digests (read first, in the caller's read transaction: see `sections_of_many`)."""
+        digests: dict[str, str] = {}
+        for marks, chunk in _in_chunks(paths):
+            digests.update(self.db.execute(f"SELECT path, digest FROM files WHERE path IN ({marks})", chunk))
+        return digests
 
     @_damage_removes
     def rank(self, terms: list[str], folders: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
@@ -772,6 +772,12 @@ class SectionIndex:
 
 
 _T = TypeVar("_T")
+
+
+def _section(row: Sequence[Any], digests: Mapping[str, str]) -> Section:
+    """A `Section` from a row of `_SECTION_COLUMNS`, with its document's digest."""
+    path, ordinal, heading, trail, line, start, end, tokens = row
+    return Section(path, ordinal, heading, trail, line, start, end, tokens, digests.get(path))
 
 
 def _in_chunks(values: Sequence[_T], size: int | None = None) -> Iterator[tuple[str, list[_T]]]:

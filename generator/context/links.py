@@ -10,6 +10,10 @@ seconds to a cold run on a large home). A document's own references are read fro
 when it is the best one; the documents referring to it are found by the full-text index
 (`phrases_naming` gives the phrases a reference to it contains) and confirmed by reading
 them. Pure: nothing here reads a file.
+
+A document can also say that it no longer holds ("Status: Superseded by ADR 0015"): `retirement`
+reads that from its head, and what the status line names is its successor (see
+`select._Retirements`).
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from generator.context.sections import paths_under
 
-__all__ = ["MAX_TEXT", "STATUS_WITHIN", "Catalogue", "phrases_naming", "reference_keys", "retired"]
+__all__ = ["MAX_TEXT", "STATUS_WITHIN", "Catalogue", "Retired", "phrases_naming", "reference_keys", "retirement"]
 
 # A document's text is read for references up to this many characters.
 MAX_TEXT = 200_000
-# A document says whether it still holds near its top: its status is looked for this far in.
+# A document's status is looked for in this much of its head (its title section and a "Status" one).
 STATUS_WITHIN = 4_000
 # A status saying a document no longer holds, as ADR templates write it: "Status: Superseded by
 # ADR 0015", "* Status: deprecated", "**Status:** Superseded by [0015](0015-x.md)", "| Status |
@@ -35,6 +40,23 @@ _RETIRED = re.compile(
     r"|^\#{1,6}[ \t]*status[ \t#]*\n(?:[ \t]*\n)*[ \t>*_-]*(?:superseded|deprecated)\b.*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# Fenced code in a document's head (a YAML example with `status: deprecated`) says nothing of it.
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+# "Superseded by 0015", as the bundled ADR 0001 says to write it (also "by #15", "by 0015 and 0016"):
+# numbers of the document's own folder.
+_BY_NUMBER = re.compile(
+    r"(?:superseded|replaced)[ \t]+by[ \t]+((?:#?\d{1,6}(?![\w.-]?\d)[ \t]*(?:,|and|&)?[ \t]*)+)", re.I
+)
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A document that says it no longer holds: the line saying so, and its successors in the home."""
+
+    line: str
+    successors: tuple[str, ...] = ()
+
+
 # [text](target) and [text](<target> "title"): a relative markdown target, its anchor dropped.
 _LINK = re.compile(r"\]\(\s*<?([^)\s#>]+\.(?:md|markdown))(?:#[^)\s>]*)?>?(?:\s+\"[^\"]*\")?\s*\)", re.IGNORECASE)
 # A path or file name written out ends in .md; what precedes it is found by looking back.
@@ -108,14 +130,20 @@ def reference_keys(path: str, text: str) -> list[str]:
     return list(keys)
 
 
-def retired(path: str, text: str) -> tuple[str, list[str]] | None:
-    """Whether the document at `path` says, near its top, that it is superseded or deprecated: the
-    line saying so, and what that line refers to (`reference_keys`: its successor, usually)."""
-    match = _RETIRED.search(text[:STATUS_WITHIN])
+def retirement(path: str, head: str) -> tuple[str, list[str]] | None:
+    """Whether the document at `path` says in its `head` (its title section and a "Status" section)
+    that it is superseded or deprecated: the line saying so, and the keys of what that line names
+    (`reference_keys`, and bare numbers of its own folder: its successors, usually)."""
+    text = _FENCE.sub("", head.replace("\r\n", "\n")[:STATUS_WITHIN])
+    match = _RETIRED.search(text)
     if match is None:
         return None
     line = match.group(0).strip().splitlines()[-1].replace("**", "").replace("__", "").strip(" \t>|*_-")
-    return line, reference_keys(path, line)
+    keys = reference_keys(path, line)
+    folder = posixpath.dirname(path)
+    for numbers in _BY_NUMBER.finditer(line):
+        keys += [f"in:{folder}:{int(number)}" for number in re.findall(r"\d+", numbers.group(1))]
+    return line, list(dict.fromkeys(keys))
 
 
 class Catalogue:
@@ -142,6 +170,9 @@ class Catalogue:
             word, _, number = value.partition(":")
             folder = self._folder_for(word)
             return _only(self._in_folder(folder).get(int(number), [])) if folder and number.isdigit() else None
+        if kind == "in":  # a number of a given folder: "in:decisions:15"
+            folder, _, number = value.rpartition(":")
+            return _only(self._in_folder(folder).get(int(number), [])) if number.isdigit() else None
         return None
 
     def keys_naming(self, target: str) -> list[str]:

@@ -38,6 +38,7 @@ from typing import Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
+from generator.context.links import Retired
 from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, paths_under, split_part
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
@@ -159,9 +160,8 @@ class Index(Protocol):
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
 
-    def retired(self, path: str) -> tuple[str, list[str]] | None:
-        """Whether a document says it is superseded or deprecated: the line saying so, and the
-        documents it names there (its successors)."""
+    def retired(self, path: str) -> Retired | None:
+        """Whether a document says it is superseded or deprecated, with its successors."""
         ...
 
     def words_in(
@@ -219,9 +219,9 @@ class Selection:
     warnings: tuple[str, ...]
     cut: tuple[Document, ...] = ()
     ranking: tuple[Ranked, ...] = ()
-    # Lines of documents the reasons quote (a status saying a decision is superseded): to be
-    # scanned for secrets as the headings are, since their documents may not be in the prompt.
-    quoted: tuple[str, ...] = ()
+    # Status lines of retired documents, which the reasons quote: scanned for secrets as the
+    # headings are, since those documents are not in the prompt.
+    status_lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -233,7 +233,7 @@ class Gathered:
     warnings: list[str] = field(default_factory=list)
     cut: list[Document] = field(default_factory=list)
     ranking: list[Ranked] = field(default_factory=list)
-    quoted: list[str] = field(default_factory=list)
+    status_lines: list[str] = field(default_factory=list)
 
 
 Cost = Callable[[Pick], int]
@@ -260,7 +260,7 @@ def select(
     picks, over = fit(found.picks, budget, frame_tokens, cost)
     omitted = tuple(found.missing + merge_omissions(over))
     return Selection(
-        tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking), tuple(found.quoted)
+        tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking), tuple(found.status_lines)
     )
 
 
@@ -378,8 +378,9 @@ def add_ranked(
             scores.setdefault(section.path, []).append((section, score))
     start = len(found.ranking)
     best = _rank_documents(query, cmap, index, seen, found, wanted, scores) if scores else None
+    entered = {item.path for item in found.ranking[start:]}  # a successor may be in already
     for path, matches in elsewhere.items():
-        if path not in scores:
+        if path not in scores and path not in entered:
             kinds = dict.fromkeys(name for _, owners in matches for name in owners)
             named = " and ".join(repr(name) for name in kinds)
             reason = f"cut: it matches the task only in sections for kind {named}, not '{wanted[0]}'"
@@ -410,49 +411,53 @@ def _rank_documents(
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     needed = _words_needed(query)[1]
-    retired: dict[str, tuple[str, list[str]]] = {}
-    instead: dict[str, str] = {}  # a successor -> the retired document it stands in for
+    retirements = _Retirements(index)
     enough, candidates = cmap.max_documents, {order[0], *close}
     while True:
         few, looked = _close_sharing_too_few(query, order[0], close, enough, index)
         # Only those whose words were looked up: a retired one's slot goes to one that was checked.
         passing = [path for path in close if path in looked and path not in few]
-        kept = _current(passing, cmap.max_documents, chosen, index, retired, instead)
+        kept = retirements.keep(passing, cmap.max_documents, chosen)
         if len(kept) >= cmap.max_documents or len(looked) >= len(candidates):
             break
         enough += cmap.max_documents - len(kept)  # retired ones without a successor: look further
     close = kept
     # A best document that shares one word with the task says the home has nothing on it: what
-    # is related to that document is no closer to the task.
-    related = {} if order[0] in few else _related(order[0], totals, set(close) | chosen, cmap, index)
+    # is related to that document is no closer to the task. A retired best document still leads
+    # to its relatives: the incidents and runbooks about what it decided are as much on topic.
+    taken = set(close) | chosen | set(retirements.retired)
+    related = {} if order[0] in few else _related(order[0], totals, taken, cmap, index)
     if related:
-        kept = _current(list(related), len(related), chosen | set(close), index, retired, instead)
-        related = {path: related.get(path, "") for path in kept}
-    found.quoted += [line for line, _ in retired.values()]
+        related = {path: related.get(path, "") for path in retirements.keep(list(related), len(related), taken)}
+    found.status_lines += [retired.line for retired in retirements.retired.values()]
+    positions = {path: position for position, path in enumerate(order, start=1)}
     for position, path in enumerate(order, start=1):
         score = totals[path]
         share = score / best
         if path in chosen:
             found.ranking.append(Ranked(path, score, True, "already included"))
             continue
-        if path in retired:
-            line, successors = retired[path]
-            now = f"; {' and '.join(successors)} in its place" if successors else ""
-            found.ranking.append(Ranked(path, score, False, f"cut: it says '{line}'{now}"))
-            # Successors the task's words did not rank go in here, where it would have.
-            for successor in [other for other, old in instead.items() if old == path and other not in totals]:
-                reason = f"in place of {instead.pop(successor)}, which says '{line}'"
-                found.ranking.append(Ranked(successor, 0.0, True, reason))
-                sections = _ranked_sections(successor, [], index, cmap.per_document)
-                _add_sections(sections, reason, cmap, seen, found, wanted)
+        if path in retirements.stands_in_for:
+            continue  # goes in where what it replaces would have, below
+        if path in retirements.retired:
+            retired = retirements.retired[path]
+            now = f"; {' and '.join(retired.successors)} in its place" if retired.successors else ""
+            found.ranking.append(Ranked(path, score, False, f"cut: it says '{retired.line}'{now}"))
+            for successor in retirements.successors_of(path):
+                reason = f"in place of {path}, which says '{retired.line}'"
+                if successor in totals:
+                    ranked_at = totals[successor]
+                    reason += f"; BM25 rank {positions[successor]} (score {ranked_at:.2f}, {ranked_at / best:.0%} "
+                    reason += "of the best)"
+                hits = list(scores.get(successor, []))
+                sections = _ranked_sections(successor, hits, index, cmap.per_document)
+                if _add_sections(sections, reason, cmap, seen, found, wanted):
+                    found.ranking.append(Ranked(successor, totals.get(successor, 0.0), True, reason))
+                else:
+                    cut = f"cut: {reason}, but none of its sections is for kind '{wanted[0]}'"
+                    found.ranking.append(Ranked(successor, totals.get(successor, 0.0), False, cut))
             continue
-        if path in instead:
-            old = instead.pop(path)
-            reason = (
-                f"in place of {old}, which says '{retired[old][0]}'; BM25 rank {position} "
-                f"(score {score:.2f}, {share:.0%} of the best)"
-            )
-        elif path in related:
+        if path in related:
             reason = (
                 f"related to the best document ({order[0]}): {related[path]}; BM25 rank {position} "
                 f"(score {score:.2f}, {share:.0%} of the best)"
@@ -477,45 +482,52 @@ def _rank_documents(
     return best
 
 
-def _current(
-    paths: list[str],
-    limit: int,
-    taken: Collection[str],
-    index: Index,
-    retired: dict[str, tuple[str, list[str]]],
-    instead: dict[str, str],
-) -> list[str]:
-    """The first `limit` of `paths` (best first), each that says it is superseded or deprecated
-    (`Index.retired`) replaced by its successors not `taken` yet, or by nothing.
+class _Retirements:
+    """Documents that say they no longer hold (`Index.retired`), met while choosing, and what
+    stands in for them.
 
-    A decision that no longer holds is history, not guidance: in a prompt, the model would follow
+    A decision that was replaced is history, not guidance: in a prompt, the model would follow
     the SFTP exchange that ADR 0015 replaced. Its successor takes its place whatever its own
-    score: the task matched the older one, and the newer says what holds now. Successors that
-    say they are superseded too are followed, a few steps at most. Fills `retired` (each such
-    document met: its status line and successors) and `instead` (successor -> what it replaces).
+    score: the task matched the older one, and the newer says what holds now.
     """
-    kept: list[str] = []
-    for path in paths:
-        for current in _successors(path, index, retired):
-            if len(kept) < limit and current not in taken and current not in kept:
-                kept.append(current)
-                if current != path:
-                    instead.setdefault(current, path)
-        if len(kept) >= limit:
-            break
-    return kept
 
+    STEPS = 3  # supersessions followed from a document: a cycle or a longer chain ends with nothing
 
-def _successors(path: str, index: Index, retired: dict[str, tuple[str, list[str]]], steps: int = 3) -> list[str]:
-    """`[path]` if it holds; else what holds in its place, following `steps` supersessions at most
-    (a cycle, or a chain longer than that, ends with nothing)."""
-    status = retired.get(path) or index.retired(path)
-    if status is None:
-        return [path]
-    retired[path] = status
-    if steps == 0:
-        return []
-    return [current for successor in status[1] for current in _successors(successor, index, retired, steps - 1)]
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.known: dict[str, Retired | None] = {}
+        self.retired: dict[str, Retired] = {}
+        self.stands_in_for: dict[str, str] = {}  # a successor -> the document it replaces
+
+    def keep(self, paths: Sequence[str], limit: int, taken: Collection[str]) -> list[str]:
+        """The first `limit` of `paths` (best first), each retired one replaced by what holds in its
+        place (`in_force`) that is not `taken` already, or by nothing."""
+        kept: list[str] = []
+        for path in paths:
+            for current in self.in_force(path):
+                if len(kept) < limit and current not in taken and current not in kept:
+                    kept.append(current)
+                    if current != path:
+                        self.stands_in_for.setdefault(current, path)
+            if len(kept) >= limit:
+                break
+        return kept
+
+    def in_force(self, path: str, steps: int = STEPS) -> list[str]:
+        """`[path]` if it holds; else what holds in its place, following `steps` supersessions at most."""
+        if path not in self.known:
+            self.known[path] = self.index.retired(path)
+        retired = self.known[path]
+        if retired is None:
+            return [path]
+        self.retired[path] = retired
+        if steps == 0:
+            return []
+        return [current for successor in retired.successors for current in self.in_force(successor, steps - 1)]
+
+    def successors_of(self, path: str) -> list[str]:
+        """What stands in for `path`, in the order it was kept."""
+        return [successor for successor, replaced in self.stands_in_for.items() if replaced == path]
 
 
 def project_name(path: str) -> str | None:
@@ -613,7 +625,9 @@ def _add_sections(
     seen: set[tuple[str, int]],
     found: Gathered,
     wanted: Sequence[str],
-) -> None:
+) -> bool:
+    """Pick `sections` but those for other kinds, which are cut; whether any was picked."""
+    picked = False
     for section in sections:
         if section.key in seen:
             continue
@@ -624,6 +638,8 @@ def _add_sections(
             found.cut.append(Document(section.path, section.trail, section.tokens, cut, Priority.RANKED.source))
             continue
         found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
+        picked = True
+    return picked
 
 
 def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: ContextMap, index: Index) -> dict[str, str]:
@@ -690,8 +706,12 @@ def _ranked_sections(path: str, hits: list[tuple[Section, float]], index: Index,
     sections = index.sections_of(path) or []
     if sum(section.tokens for section in sections) <= WHOLE_DOCUMENT_TOKENS:
         return sections
-    if not hits:  # a successor the task did not rank: its start says what it decides
-        return sections[: max(per_document, 1)]
+    if not hits:  # a successor the task did not rank: its title, then what it decides
+        deciding = [section for section in sections if "decision" in section.heading.casefold()]
+        return sorted(
+            list(dict.fromkeys([sections[0], *deciding, *sections]))[: max(per_document, 1)],
+            key=lambda section: section.ordinal,
+        )
     best = sorted(hits, key=lambda hit: -hit[1])[: max(per_document, 1)]
     return sorted((section for section, _ in best), key=lambda section: section.ordinal)
 
