@@ -234,27 +234,30 @@ def test_a_folder_with_few_documents_is_ranked_even_when_others_crowd_the_best_r
 
 
 @pytest.mark.parametrize(
-    ("head", "line", "keys"),
+    ("head", "status", "keys"),
     [
-        ("# 0007 SFTP\n\nStatus: superseded by ADR 0015 (May 2024).\n", "Status: superseded by ADR 0015 (May 2024).",
-         ["num:adr:15"]),
+        ("# 0007 SFTP\n\nStatus: superseded by ADR 0015 (May 2024).\n", "superseded", ["num:adr:15"]),
         # As the bundled ADR 0001 says to write it: a number of the document's own folder.
-        ("# 7. X\n\nStatus: Superseded by 0015\n", "Status: Superseded by 0015", ["in:decisions:15"]),
-        ("Status: superseded by #15 and 16 (2024-05-02)\n", "Status: superseded by #15 and 16 (2024-05-02)",
-         ["in:decisions:15", "in:decisions:16"]),
-        ("# 7. X\n\n* Status: Deprecated\n", "Status: Deprecated", []),
-        ("**Status:** Superseded by [0015](0015-mft.md)\n", "Status: Superseded by [0015](0015-mft.md)",
-         ["path:decisions/0015-mft.md", "name:0015-mft.md"]),
-        ("| Status | Superseded by ADR-15 |\n", "Status | Superseded by ADR-15", ["num:adr:15"]),
-        ("---\nstatus: superseded\n---\n# X\n", "status: superseded", []),
-        ("# X\n\n## Status\n\nSuperseded by ADR 15\n", "Superseded by ADR 15", ["num:adr:15"]),
-        ("# X\r\n\r\n## Status\r\n\r\nSuperseded by ADR 15\r\n", "Superseded by ADR 15", ["num:adr:15"]),  # CRLF
-        ("> Status: DEPRECATED, see runbooks/new.md\n", "Status: DEPRECATED, see runbooks/new.md",
-         ["path:decisions/runbooks/new.md", "path:runbooks/new.md"]),
+        ("# 7. X\n\nStatus: Superseded by 0015\n", "superseded", ["in:decisions:15"]),
+        ("Status: superseded by #15 and 16 (2024-05-02)\n", "superseded", ["in:decisions:15", "in:decisions:16"]),
+        ("# 7. X\n\n* Status: Deprecated\n", "deprecated", []),
+        ("**Status:** Superseded by [0015](0015-mft.md)\n", "superseded", ["path:decisions/0015-mft.md", "name:0015-mft.md"]),
+        ("| Status | Superseded by ADR-15 |\n", "superseded", ["num:adr:15"]),
+        ("---\nstatus: superseded\n---\n# X\n", "superseded", []),
+        ("---\nsuperseded_by: 0015\n---\n# X\n", "superseded", ["in:decisions:15"]),
+        ("# X\n\n## Status\n\nSuperseded by ADR 15\n", "superseded", ["num:adr:15"]),
+        ("# X\r\n\r\n## Status\r\n\r\nSuperseded by ADR 15\r\n", "superseded", ["num:adr:15"]),  # CRLF
+        ("## Status: Superseded by ADR 15\n", "superseded", ["num:adr:15"]),
+        # adr-tools' own spelling, and its link to the successor.
+        ("## Status\n\nSuperceded by [15. HTTPS API](0015-https-api.md)\n", "superseded",
+         ["path:decisions/0015-https-api.md", "name:0015-https-api.md"]),
+        ("Status: ~~Accepted~~ Superseded by ADR 15\n", "superseded", ["num:adr:15"]),
+        ("Status: Replaced by ADR 15\n", "superseded", ["num:adr:15"]),
+        ("> Status: DEPRECATED, see runbooks/new.md\n", "deprecated", ["path:decisions/runbooks/new.md", "path:runbooks/new.md"]),
     ],
 )  # fmt: skip
-def test_a_document_saying_it_no_longer_holds_is_retired(head: str, line: str, keys: list[str]) -> None:
-    assert retirement("decisions/0007-sftp.md", head) == (line, keys)
+def test_a_document_saying_it_no_longer_holds_is_retired(head: str, status: str, keys: list[str]) -> None:
+    assert retirement("decisions/0007-sftp.md", head) == (status, keys)
 
 
 @pytest.mark.parametrize(
@@ -267,6 +270,8 @@ def test_a_document_saying_it_no_longer_holds_is_retired(head: str, line: str, k
         "Deprecated: the v1 endpoints\n",
         "# Deploy\n\n```yaml\nstatus: deprecated\n```\n",  # an example, not the document's status
         "# Deploy\n\n~~~\n* Status: Superseded by ADR 9\n~~~\n",
+        "# ADR 20\n\nStatus: Accepted\n\n- Status: Deprecated - still served\n",  # the first status is its own
+        "# MD5\n\nStatus: Deprecated practice - never hash passwords with MD5\n",  # the subject's status
         "x" * STATUS_WITHIN + "\nStatus: superseded by ADR 9\n",  # a status is written at the top
     ],
 )
@@ -288,9 +293,7 @@ def test_the_library_reads_a_status_from_the_head_and_names_successors_that_are_
         },
     )
     library = load_library(tmp_path / "context")
-    assert library.retired("decisions/0007-sftp.md") == Retired(
-        "Status: Superseded by 0009", ("decisions/0009-mft.md",)
-    )
+    assert library.retired("decisions/0007-sftp.md") == Retired("superseded", ("decisions/0009-mft.md",), True)
     # Itself and an unedited stub are no successors; a stub as the only one leaves the old in force.
     assert library.retired("decisions/0008-ftp.md") is None
     assert library.retired("decisions/0011-old.md") is None

@@ -292,25 +292,24 @@ def _decisions(statuses: dict[str, Retired], scores: dict[str, float]) -> FakeIn
 
 
 def test_a_superseded_decision_gives_its_place_to_its_successor() -> None:
-    status = "Status: Superseded by ADR 5"
-    index = _decisions({"decisions/0.md": Retired(status, ("decisions/5.md",))}, {"decisions/0.md#D0": 10.0,
+    index = _decisions({"decisions/0.md": Retired("superseded", ("decisions/5.md",), True)}, {"decisions/0.md#D0": 10.0,
                        "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0})  # fmt: skip
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
     # Where the superseded one would have gone, though the task did not rank it; the cap holds.
     assert [pick.section.path for pick in selection.picks] == ["decisions/5.md", "decisions/1.md"]
-    assert selection.picks[0].reason == f"in place of decisions/0.md, which says '{status}' for the task text"
+    assert selection.picks[0].reason == "in place of decisions/0.md, which says it is superseded for the task text"
     ranking = {item.path: item for item in selection.ranking}
     assert not ranking["decisions/0.md"].kept
-    assert ranking["decisions/0.md"].reason == f"cut: it says '{status}'; decisions/5.md in its place"
+    assert ranking["decisions/0.md"].reason == "cut: it says it is superseded; decisions/5.md in its place"
     assert ranking["decisions/5.md"].kept and ranking["decisions/2.md"].reason == "cut: already 2 ranked documents"
-    assert selection.status_lines == (status,)  # scanned for secrets like a heading (generator.context.api)
+    assert not [warning for warning in selection.warnings if "superseded" in warning]
 
     # A successor the task ranked too goes in where it is needed as well, with its own rank and score.
     index.scores["decisions/5.md#D5"] = 1.0
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
     assert [pick.section.path for pick in selection.picks] == ["decisions/5.md", "decisions/1.md"]
     assert selection.picks[0].reason == (
-        f"in place of decisions/0.md, which says '{status}'; BM25 rank 4 (score 1.00, 10% of the best) for the task text"
+        "in place of decisions/0.md, which says it is superseded; BM25 rank 4 (score 1.00, 10% of the best) for the task text"
     )
     assert [item.path for item in selection.ranking].count("decisions/5.md") == 1
 
@@ -318,24 +317,24 @@ def test_a_superseded_decision_gives_its_place_to_its_successor() -> None:
 def test_supersessions_are_followed_a_few_steps_and_a_cycle_or_a_dead_end_leaves_the_slot_to_the_next() -> None:
     scores = {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0}
     chain = {
-        "decisions/0.md": Retired("Status: superseded by ADR 3", ("decisions/3.md",)),
-        "decisions/3.md": Retired("Status: superseded by ADR 4", ("decisions/4.md",)),
+        "decisions/0.md": Retired("superseded", ("decisions/3.md",), True),
+        "decisions/3.md": Retired("superseded", ("decisions/4.md",), True),
     }
     selection = select(Task("anything"), "service", KIND_MAP, _decisions(chain, scores), 10_000, 0, size)
     assert [pick.section.path for pick in selection.picks] == ["decisions/4.md", "decisions/1.md"]
 
     cycle = {
-        "decisions/0.md": Retired("Status: superseded by ADR 3", ("decisions/3.md",)),
-        "decisions/3.md": Retired("Status: superseded by ADR 0", ("decisions/0.md",)),
+        "decisions/0.md": Retired("superseded", ("decisions/3.md",), True),
+        "decisions/3.md": Retired("superseded", ("decisions/0.md",), True),
     }
-    for statuses in (cycle, {"decisions/0.md": Retired("Status: Deprecated")}):
+    for statuses in (cycle, {"decisions/0.md": Retired("deprecated")}):
         selection = select(Task("anything"), "service", KIND_MAP, _decisions(statuses, scores), 10_000, 0, size)
         assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/2.md"]
         reason = next(item for item in selection.ranking if item.path == "decisions/0.md").reason
         assert reason.startswith("cut: it says")
 
     # Retired ones without a successor free their slots for the next ones, whose words are looked up too.
-    deprecated = {f"decisions/{n}.md": Retired("Status: Deprecated") for n in range(4)}
+    deprecated = {f"decisions/{n}.md": Retired("deprecated") for n in range(4)}
     close_scores = {f"decisions/{n}.md#D{n}": 10.0 - n / 10 for n in range(6)}
     index = _decisions(deprecated, close_scores)
     selection = select(Task("rotate the certificates"), "service", KIND_MAP, index, 10_000, 0, size)
@@ -343,7 +342,7 @@ def test_supersessions_are_followed_a_few_steps_and_a_cycle_or_a_dead_end_leaves
     assert {"decisions/4.md", "decisions/5.md"} <= set(index.looked_up)
 
     # A successor kept by its own score is not added twice: the next one takes the slot.
-    taken = {"decisions/0.md": Retired("Status: superseded by ADR 1", ("decisions/1.md",))}
+    taken = {"decisions/0.md": Retired("superseded", ("decisions/1.md",), True)}
     selection = select(Task("anything"), "service", KIND_MAP, _decisions(taken, scores), 10_000, 0, size)
     assert [pick.section.path for pick in selection.picks] == ["decisions/1.md", "decisions/2.md"]
 
@@ -354,11 +353,11 @@ def test_a_retired_related_document_gives_its_place_to_its_successor_and_takes_n
     scores = {"incidents/1.md#I1": 10.0, "decisions/0.md#D0": 1.0, "decisions/6.md#D6": 0.9}
     index = FakeIndex(docs, scores)
     index.links = {"incidents/1.md": ["decisions/0.md", "decisions/6.md"]}
-    index.statuses = {"decisions/0.md": Retired("Status: Superseded by ADR 5", ("decisions/5.md",))}
+    index.statuses = {"decisions/0.md": Retired("superseded", ("decisions/5.md",), True)}
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
     picked = list(dict.fromkeys(pick.section.path for pick in selection.picks))
     assert picked == ["incidents/1.md", "decisions/5.md", "decisions/6.md"]
-    assert selection.picks[1].reason.startswith("in place of decisions/0.md, which says 'Status: Superseded by ADR 5'")
+    assert selection.picks[1].reason.startswith("in place of decisions/0.md, which says it is superseded")
 
     # Known retired from the ranked ones, it is no candidate for a related place either.
     index.scores["decisions/0.md#D0"] = 9.5  # close to the best: ranked, cut, replaced
@@ -370,12 +369,61 @@ def test_a_retired_related_document_gives_its_place_to_its_successor_and_takes_n
     ]
 
 
+def test_what_a_status_names_is_followed_within_bounds_and_said_when_it_is_nothing() -> None:
+    scores = {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 9.0}
+    # Only documents of the ranked folders succeed, and at most two of a document.
+    index = _decisions({"decisions/0.md": Retired("superseded", ("runbooks/deploy.md", "decisions/3.md", "decisions/4.md",
+                        "decisions/5.md"), True)}, scores)  # fmt: skip
+    selection = select(
+        Task("anything"), "service", dataclasses.replace(KIND_MAP, max_documents=5), index, 10_000, 0, size
+    )
+    assert list(dict.fromkeys(pick.section.path for pick in selection.picks)) == [
+        "decisions/3.md",
+        "decisions/4.md",
+        "decisions/1.md",
+    ]
+    # A status naming nothing the home has (a typo: ADR 0051) is said, not passed over.
+    index = _decisions({"decisions/0.md": Retired("superseded", (), True)}, scores)
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert [pick.section.path for pick in selection.picks] == ["decisions/1.md"]
+    assert [warning for warning in selection.warnings if "superseded" in warning] == [
+        "decisions/0.md says it is superseded, but what its status names is not a document of decisions/, "
+        "incidents/; it is left out, with nothing in its place"
+    ]
+    # Named, but not placed (a cycle): the reason says why, not "in its place".
+    cycle = {
+        "decisions/0.md": Retired("superseded", ("decisions/3.md",), True),
+        "decisions/3.md": Retired("superseded", ("decisions/0.md",), True),
+    }
+    selection = select(Task("anything"), "service", KIND_MAP, _decisions(cycle, scores), 10_000, 0, size)
+    reason = next(item for item in selection.ranking if item.path == "decisions/0.md").reason
+    assert (
+        reason == "cut: it says it is superseded; what it names (decisions/3.md) is in already, or does not hold either"
+    )
+
+
+def test_statuses_that_all_name_each_other_are_followed_once_each() -> None:
+    paths = [f"decisions/{n}.md" for n in range(6)]
+    index = _decisions({path: Retired("superseded", tuple(paths), True) for path in paths}, {"decisions/0.md#D0": 9.0})
+    asked: list[str] = []
+    real = index.retired
+
+    def counting(path: str) -> Retired | None:
+        asked.append(path)
+        return real(path)
+
+    index.retired = counting  # type: ignore[method-assign]
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    assert selection.picks == () or all(pick.section.path not in paths for pick in selection.picks)
+    assert sorted(asked) == sorted(set(asked))  # each status read once
+
+
 def test_a_long_successor_the_task_did_not_rank_brings_its_title_and_what_it_decides() -> None:
     headings = [("Title", 600), ("Context", 600), ("Considered options", 600), ("Pros and cons", 600),
                 ("Decision outcome", 600), ("Links", 600)]  # fmt: skip
     docs = {"decisions/0.md": [("D0", 10)], "decisions/5.md": headings, "decisions/1.md": [("D1", 10)]}
     index = FakeIndex(docs, {"decisions/0.md#D0": 10.0})
-    index.statuses = {"decisions/0.md": Retired("Status: Superseded by ADR 5", ("decisions/5.md",))}
+    index.statuses = {"decisions/0.md": Retired("superseded", ("decisions/5.md",), True)}
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
     assert [pick.section.heading for pick in selection.picks] == ["Title", "Context", "Decision outcome"]
 

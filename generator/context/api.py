@@ -398,7 +398,7 @@ def _build_context(
         [name for item in listed for name in (item.path, item.section)] + [item.path for item in selection.ranking]
     )
     warnings = [*library.warnings, *warnings]
-    shown.add([*warnings, *selection.warnings, *notes, *selection.status_lines])
+    shown.add([*warnings, *selection.warnings, *notes])
     findings += shown.findings(text_values)
     redactor.save()
 

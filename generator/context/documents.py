@@ -188,22 +188,22 @@ class Library:
 
     def retired(self, path: str) -> Retired | None:
         """Whether a document says it is superseded or deprecated (`links.retirement`), with the
-        home's documents its status line names: its successors. None if it holds, and also if
-        every successor it names is an unedited stub (`new-decision` run, nothing written yet):
-        until one is written, the old one is what holds.
+        home's documents its status names: its successors. None if it holds, and also if every
+        successor it names is an unedited stub (`new-decision` run, nothing written yet): until
+        one is written, the old one is what holds.
 
         Read from its title section and a "Status" section, as the prompt would read them (the
-        same bytes, checked against the index: `read`), not from a line further down or a code block.
+        same bytes, checked against the index: `read`), not from a later section.
         """
         sections = self.sections_of(path) or []
         head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
         found = retirement(path, "\n".join(self.read(section) for section in head[:2]))
         if found is None:
             return None
-        line, keys = found
+        status, keys = found
         named = [target for target in self._resolved(keys) if target != path]
         successors = tuple(target for target in named if target not in self.stubs)
-        return None if named and not successors else Retired(line, successors)
+        return None if named and not successors else Retired(status, successors, bool(keys))
 
     def _resolved(self, keys: Sequence[str]) -> list[str]:
         """The documents references' `keys` name (`links.reference_keys`), each once."""

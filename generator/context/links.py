@@ -31,30 +31,42 @@ __all__ = ["MAX_TEXT", "STATUS_WITHIN", "Catalogue", "Retired", "phrases_naming"
 MAX_TEXT = 200_000
 # A document's status is looked for in this much of its head (its title section and a "Status" one).
 STATUS_WITHIN = 4_000
-# A status saying a document no longer holds, as ADR templates write it: "Status: Superseded by
-# ADR 0015", "* Status: deprecated", "**Status:** Superseded by [0015](0015-x.md)", "| Status |
-# Superseded |", `status: superseded` in front matter, or a "## Status" heading over such a line.
-# Only the first word counts: "Status: Accepted (supersedes ADR 0007)" is the successor.
-_RETIRED = re.compile(
-    r"^[ \t>|*_-]*status[*_ \t]*[:|][ \t*_]*(?:superseded|deprecated)\b.*$"
-    r"|^\#{1,6}[ \t]*status[ \t#]*\n(?:[ \t]*\n)*[ \t>*_-]*(?:superseded|deprecated)\b.*$",
+# A document's status line, the first in its head: "Status: X", "* Status: X", "**Status:** X",
+# "| Status | X |", `status: X` in front matter, "## Status: X", or a "## Status" heading over X.
+_STATUS = re.compile(
+    r"^[ \t>|*_-]*status[*_ \t]*[:|][ \t*_]*(?P<inline>[^\n]*)$"
+    r"|^\#{1,6}[ \t]*status[ \t]*:?[ \t]*(?P<heading>[^\n]*)\n(?:[ \t]*\n)*(?P<under>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
+)
+# Front matter naming the successor itself (`superseded_by: 0015`).
+_SUPERSEDED_BY = re.compile(r"^[ \t]*superseded[_-]by[ \t]*:[ \t]*(?P<value>[^\n]+)$", re.IGNORECASE | re.MULTILINE)
+# A status that says the document no longer holds: its first word, then nothing more about it
+# ("Superseded by ADR 0015", "Deprecated (2024-05)", "Superceded by", as adr-tools spells it).
+# "Accepted (supersedes ADR 0007)" is the successor; "Deprecated practice: never ..." an
+# anti-pattern's subject, not its status.
+_RETIRED = re.compile(
+    r"(?P<word>superseded|superceded|replaced|deprecated)\b"
+    r"(?=[ \t]*(?:$|[.,;:()\[\]|\u2013\u2014-]|by\b|in[ \t]+favou?r\b|since\b|as[ \t]+of\b|on\b|\d))",
+    re.IGNORECASE,
 )
 # Fenced code in a document's head (a YAML example with `status: deprecated`) says nothing of it.
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
 # "Superseded by 0015", as the bundled ADR 0001 says to write it (also "by #15", "by 0015 and 0016"):
 # numbers of the document's own folder.
 _BY_NUMBER = re.compile(
-    r"(?:superseded|replaced)[ \t]+by[ \t]+((?:#?\d{1,6}(?![\w.-]?\d)[ \t]*(?:,|and|&)?[ \t]*)+)", re.I
+    r"(?:superseded|superceded|replaced)[ \t]+by[ \t]+((?:#?\d{1,6}(?![\w.-]?\d)[ \t]*(?:,|and|&)?[ \t]*)+)",
+    re.IGNORECASE,
 )
 
 
 @dataclass(frozen=True)
 class Retired:
-    """A document that says it no longer holds: the line saying so, and its successors in the home."""
+    """A document that says it no longer holds: how ("superseded" or "deprecated"), the documents its
+    status names that hold in its place (its successors), and whether it named any at all."""
 
-    line: str
+    status: str
     successors: tuple[str, ...] = ()
+    names_some: bool = False
 
 
 # [text](target) and [text](<target> "title"): a relative markdown target, its anchor dropped.
@@ -132,18 +144,28 @@ def reference_keys(path: str, text: str) -> list[str]:
 
 def retirement(path: str, head: str) -> tuple[str, list[str]] | None:
     """Whether the document at `path` says in its `head` (its title section and a "Status" section)
-    that it is superseded or deprecated: the line saying so, and the keys of what that line names
-    (`reference_keys`, and bare numbers of its own folder: its successors, usually)."""
-    text = _FENCE.sub("", head.replace("\r\n", "\n")[:STATUS_WITHIN])
-    match = _RETIRED.search(text)
-    if match is None:
+    that it is superseded or deprecated: "superseded" or "deprecated", and the keys of what its
+    status names (`reference_keys`, and bare numbers of its own folder: its successors)."""
+    text = _FENCE.sub("", head.replace("\r\n", "\n").replace("\r", "\n")[:STATUS_WITHIN])
+    successor = _SUPERSEDED_BY.search(text)
+    status = _STATUS.search(text)
+    if status is not None:
+        value = status.group("inline") if status.group("inline") is not None else status.group("heading")
+        value = value.strip(" \t#") or (status.group("under") or "")
+    if successor is not None and (status is None or successor.start() < status.start()):
+        value = f"superseded by {successor.group('value')}"
+    elif status is None:
         return None
-    line = match.group(0).strip().splitlines()[-1].replace("**", "").replace("__", "").strip(" \t>|*_-")
-    keys = reference_keys(path, line)
+    value = re.sub(r"~~.*?~~", "", value).replace("**", "").replace("__", "").strip(" \t>|*_[-")
+    retired = _RETIRED.match(value)
+    if retired is None:
+        return None
+    keys = reference_keys(path, value)
     folder = posixpath.dirname(path)
-    for numbers in _BY_NUMBER.finditer(line):
+    for numbers in _BY_NUMBER.finditer(value):
         keys += [f"in:{folder}:{int(number)}" for number in re.findall(r"\d+", numbers.group(1))]
-    return line, list(dict.fromkeys(keys))
+    word = retired.group("word").casefold()
+    return ("deprecated" if word == "deprecated" else "superseded"), list(dict.fromkeys(keys))
 
 
 class Catalogue:

@@ -219,9 +219,6 @@ class Selection:
     warnings: tuple[str, ...]
     cut: tuple[Document, ...] = ()
     ranking: tuple[Ranked, ...] = ()
-    # Status lines of retired documents, which the reasons quote: scanned for secrets as the
-    # headings are, since those documents are not in the prompt.
-    status_lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -233,7 +230,6 @@ class Gathered:
     warnings: list[str] = field(default_factory=list)
     cut: list[Document] = field(default_factory=list)
     ranking: list[Ranked] = field(default_factory=list)
-    status_lines: list[str] = field(default_factory=list)
 
 
 Cost = Callable[[Pick], int]
@@ -259,9 +255,7 @@ def select(
     found = gather(task, kind, cmap, index, rank, also)
     picks, over = fit(found.picks, budget, frame_tokens, cost)
     omitted = tuple(found.missing + merge_omissions(over))
-    return Selection(
-        tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking), tuple(found.status_lines)
-    )
+    return Selection(tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking))
 
 
 def gather(
@@ -411,7 +405,7 @@ def _rank_documents(
     chosen = {key[0] for key in seen}
     close = [path for path in order if path not in chosen and totals[path] >= cmap.cutoff * best]
     needed = _words_needed(query)[1]
-    retirements = _Retirements(index)
+    retirements = _Retirements(index, cmap.ranked_folders)
     enough, candidates = cmap.max_documents, {order[0], *close}
     while True:
         few, looked = _close_sharing_too_few(query, order[0], close, enough, index)
@@ -429,7 +423,7 @@ def _rank_documents(
     related = {} if order[0] in few else _related(order[0], totals, taken, cmap, index)
     if related:
         related = {path: related.get(path, "") for path in retirements.keep(list(related), len(related), taken)}
-    found.status_lines += [retired.line for retired in retirements.retired.values()]
+    found.warnings += retirements.unresolved()
     positions = {path: position for position, path in enumerate(order, start=1)}
     for position, path in enumerate(order, start=1):
         score = totals[path]
@@ -441,10 +435,17 @@ def _rank_documents(
             continue  # goes in where what it replaces would have, below
         if path in retirements.retired:
             retired = retirements.retired[path]
-            now = f"; {' and '.join(retired.successors)} in its place" if retired.successors else ""
-            found.ranking.append(Ranked(path, score, False, f"cut: it says '{retired.line}'{now}"))
-            for successor in retirements.successors_of(path):
-                reason = f"in place of {path}, which says '{retired.line}'"
+            placed = retirements.successors_of(path)
+            if placed:
+                now = f"; {' and '.join(placed)} in its place"
+            elif retirements.followed(retired):
+                named = ", ".join(retirements.followed(retired))
+                now = f"; what it names ({named}) is in already, or does not hold either"
+            else:
+                now = ""
+            found.ranking.append(Ranked(path, score, False, f"cut: it says it is {retired.status}{now}"))
+            for successor in placed:
+                reason = f"in place of {path}, which says it is {retired.status}"
                 if successor in totals:
                     ranked_at = totals[successor]
                     reason += f"; BM25 rank {positions[successor]} (score {ranked_at:.2f}, {ranked_at / best:.0%} "
@@ -488,16 +489,21 @@ class _Retirements:
 
     A decision that was replaced is history, not guidance: in a prompt, the model would follow
     the SFTP exchange that ADR 0015 replaced. Its successor takes its place whatever its own
-    score: the task matched the older one, and the newer says what holds now.
+    score: the task matched the older one, and the newer says what holds now. Successors are
+    documents of the ranked `folders` (a status naming a project's context or a README names no
+    successor), at most `MAX_SUCCESSORS` of each document, followed `STEPS` supersessions at most.
     """
 
-    STEPS = 3  # supersessions followed from a document: a cycle or a longer chain ends with nothing
+    STEPS = 3
+    MAX_SUCCESSORS = 2
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, folders: Collection[str]) -> None:
         self.index = index
+        self.folders = set(folders)
         self.known: dict[str, Retired | None] = {}
         self.retired: dict[str, Retired] = {}
         self.stands_in_for: dict[str, str] = {}  # a successor -> the document it replaces
+        self._in_force: dict[tuple[str, int], list[str]] = {}
 
     def keep(self, paths: Sequence[str], limit: int, taken: Collection[str]) -> list[str]:
         """The first `limit` of `paths` (best first), each retired one replaced by what holds in its
@@ -514,20 +520,48 @@ class _Retirements:
         return kept
 
     def in_force(self, path: str, steps: int = STEPS) -> list[str]:
-        """`[path]` if it holds; else what holds in its place, following `steps` supersessions at most."""
-        if path not in self.known:
-            self.known[path] = self.index.retired(path)
-        retired = self.known[path]
+        """`[path]` if it holds; else what holds in its place, following `steps` supersessions at most
+        (a cycle, or a longer chain, ends with nothing). Remembered: a home whose statuses all name
+        each other is followed once per document and step."""
+        if (path, steps) in self._in_force:
+            return self._in_force[(path, steps)]
+        self._in_force[(path, steps)] = []  # a cycle back to here adds nothing
+        retired = self._status(path)
         if retired is None:
-            return [path]
-        self.retired[path] = retired
-        if steps == 0:
-            return []
-        return [current for successor in retired.successors for current in self.in_force(successor, steps - 1)]
+            current = [path]
+        elif steps == 0:
+            current = []
+        else:
+            found = (self.in_force(successor, steps - 1) for successor in self.followed(retired))
+            current = list(dict.fromkeys(path for paths in found for path in paths))
+        self._in_force[(path, steps)] = current
+        return current
 
     def successors_of(self, path: str) -> list[str]:
         """What stands in for `path`, in the order it was kept."""
         return [successor for successor, replaced in self.stands_in_for.items() if replaced == path]
+
+    def unresolved(self) -> list[str]:
+        """A warning for each superseded document met whose status names nothing in the home: a typo
+        in "Superseded by ADR 0051" would otherwise leave it out without a word."""
+        return [
+            f"{path} says it is superseded, but what its status names is not a document of "
+            f"{', '.join(f'{folder}/' for folder in sorted(self.folders))}; it is left out, with nothing in its place"
+            for path, retired in self.retired.items()
+            if retired.status == "superseded" and retired.names_some and not self.followed(retired)
+        ]
+
+    def followed(self, retired: Retired) -> list[str]:
+        """The successors of `retired` that are followed: those of the ranked folders, the first few."""
+        return [path for path in retired.successors if path.partition("/")[0] in self.folders][: self.MAX_SUCCESSORS]
+
+    def _status(self, path: str) -> Retired | None:
+        if path not in self.known:
+            retired = self.index.retired(path)
+            self.known[path] = retired
+            if retired is not None:
+                self.retired[path] = retired
+        return self.known[path]
 
 
 def project_name(path: str) -> str | None:
