@@ -359,13 +359,17 @@ def test_a_retired_related_document_gives_its_place_to_its_successor_and_takes_n
     assert picked == ["incidents/1.md", "decisions/5.md", "decisions/6.md"]
     assert selection.picks[1].reason.startswith("in place of decisions/0.md, which says it is superseded")
 
-    # Known retired from the ranked ones, it is no candidate for a related place either.
-    index.scores["decisions/0.md#D0"] = 9.5  # close to the best: ranked, cut, replaced
+    # Known retired from the ranked ones, it is no candidate for a related place either: the
+    # next linked one takes it.
+    index.docs["decisions/7.md"] = [Section("decisions/7.md", 0, "D7", "decisions/7.md > D7", 1, 0, 0, 10)]
+    index.scores.update({"decisions/0.md#D0": 9.5, "decisions/7.md#D7": 0.8})  # 0 close to the best: ranked
+    index.links["incidents/1.md"].append("decisions/7.md")
     selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
     assert list(dict.fromkeys(pick.section.path for pick in selection.picks)) == [
         "incidents/1.md",
         "decisions/5.md",
         "decisions/6.md",
+        "decisions/7.md",
     ]
 
 
