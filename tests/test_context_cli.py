@@ -15,7 +15,6 @@ import pytest
 from generator import settings
 from generator.cli import main
 from generator.context import api
-from generator.errors import HomeError
 from tests.helpers import REPO_ROOT, run
 from tests.test_context_fixtures import make_home
 from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
@@ -390,75 +389,6 @@ def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
     assert main(["init", str(existing)]) == 0
     out = capsys.readouterr().out
     assert "recorded it" in out and "in place of" not in out
-
-
-def test_a_decision_superseding_another_takes_its_place_once_written(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    target = tmp_path / "team-home"
-    assert main(["init", str(target)]) == 0
-    decisions = target / "context" / "decisions"
-    (decisions / "0007-ledger-on-mysql.md").write_text(
-        "# 0007. Keep the ledger on MySQL\r\n\r\nDate: 2024-01-02\r\nStatus: Accepted\r\n\r\n"
-        "## Decision\r\n\r\nThe ledger stays on MySQL 8 with nightly dumps.\r\n",
-        newline="",
-    )
-    capsys.readouterr()
-    assert main(["new-decision", "Move the ledger to CockroachDB", "--supersedes", "7"]) == 0
-    captured = capsys.readouterr()
-    new = Path(captured.out.strip())
-    assert new.name == "0008-move-the-ledger-to-cockroachdb.md"
-    assert "decision 0007 is now 'Superseded by ADR 0008'" in captured.err
-    old = (decisions / "0007-ledger-on-mysql.md").read_bytes()
-    assert old.startswith(
-        b"# 0007. Keep the ledger on MySQL\r\n\r\nDate: 2024-01-02\r\nStatus: Superseded by ADR 0008\r\n"
-    )
-
-    # Until the new one is written (a stub says nothing), the old one still holds.
-    task = "which database does the ledger use, mysql?"
-    code, out, _ = context(capsys, "--json", task)
-    paths = [d["path"] for d in json.loads(out)["documents"]]
-    assert "decisions/0007-ledger-on-mysql.md" in paths and new.name not in " ".join(paths)
-    new.write_text(
-        new.read_text().replace("Status: Proposed", "Status: Accepted") + "\nThe ledger moves to CockroachDB.\n"
-    )
-    code, out, _ = context(capsys, "--json", task)
-    data = json.loads(out)
-    paths = [d["path"] for d in data["documents"]]
-    assert "decisions/0007-ledger-on-mysql.md" not in paths and f"decisions/{new.name}" in paths
-    reasons = {item["path"]: item["reason"] for item in data["ranking"]}
-    assert (
-        reasons["decisions/0007-ledger-on-mysql.md"]
-        == f"cut: it says it is superseded; decisions/{new.name} in its place"
-    )
-
-    # A number the folder lacks, or a kind that supersedes nothing: one line, exit 2, nothing written.
-    before = sorted(decisions.iterdir())
-    assert main(["new-decision", "Something", "--supersedes", "42"]) == 2
-    assert "no decision numbered 0042" in capsys.readouterr().err
-    assert sorted(decisions.iterdir()) == before
-
-
-def test_superseding_sets_the_status_where_the_decision_keeps_it(tmp_path: Path) -> None:
-    from generator.context.home import mark_superseded
-
-    forms = {
-        "plain.md": ("# 1. A\n\nDate: 2024-01-01\nStatus: Accepted\n\n## Context\n\nWhy.\n",
-                     "# 1. A\n\nDate: 2024-01-01\nStatus: Superseded by ADR 0009\n\n## Context\n\nWhy.\n"),
-        "heading.md": ("# 2. B\n\nDate: 2024-01-01\n\n## Status\n\nAccepted\n\n## Context\n\nWhy.\n",
-                       "# 2. B\n\nDate: 2024-01-01\n\n## Status\n\nSuperseded by ADR 0009\n\n## Context\n\nWhy.\n"),
-        "none.md": ("# 3. C\n\n## Context\n\nWhy.\n", "# 3. C\nStatus: Superseded by ADR 0009\n\n## Context\n\nWhy.\n"),
-    }  # fmt: skip
-    for name, (before, _) in forms.items():
-        (tmp_path / name).write_text(before)
-    for name, (_, after) in forms.items():
-        mark_superseded(tmp_path / name, 9, tmp_path / "0009-new.md")
-        assert (tmp_path / name).read_text() == after, name
-    # A file it cannot decode is left as it was, and the message says what to do by hand.
-    (tmp_path / "latin.md").write_bytes("# 4. Café\n\nStatus: Accepted\n".encode("latin-1"))
-    with pytest.raises(HomeError, match=r"could not mark .*latin.md as superseded .*'Status: Superseded by ADR 0009'"):
-        mark_superseded(tmp_path / "latin.md", 9, tmp_path / "0009-new.md")
-    assert (tmp_path / "latin.md").read_bytes() == "# 4. Café\n\nStatus: Accepted\n".encode("latin-1")
 
 
 def test_new_documents_need_a_home_and_a_title(

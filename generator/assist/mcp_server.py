@@ -215,19 +215,13 @@ def _document_tools(server: MCPServer[Any], tools: Tools) -> None:
         status: Annotated[str | None, Field(description="Proposed (the default), Accepted, Superseded...")] = None,
         date: Day = None,
         sections: MoreSections = None,
-        supersedes: Annotated[
-            list[int] | None,
-            Field(description="Numbers of decisions this one replaces: their status becomes 'Superseded by ADR NNNN'"),
-        ] = None,
     ) -> CallToolResult:
         """Write the next numbered architecture decision record (context/decisions/NNNN-title.md) from
         the home's template, with the sections given filled in and the others keeping the template's
-        guidance; the decisions it `supersedes` are marked so. The files are not committed: tell the
-        user to review and commit them. Returns JSON: path, document (its path in context/), home,
-        committed (false), superseded (the documents marked) and next."""
+        guidance. The file is not committed: tell the user to review and commit it. Returns JSON: path,
+        document (its path in context/), home, committed (false) and next."""
         parts = {"context": context, "decision": decision, "consequences": consequences, **(sections or {})}
-        fields = {"status": status}
-        return answer(tools, lambda: tools.new_document("decision", title, parts, fields, date, supersedes or []))
+        return answer(tools, lambda: tools.new_document("decision", title, parts, {"status": status}, date))
 
     @server.tool(title="Record an incident", annotations=_WRITES)
     def new_incident(

@@ -14,7 +14,7 @@ messages included, passes the same `Redactor` on its way out (`redact`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,11 +103,9 @@ class Tools:
         sections: Mapping[str, str | None],
         fields: Mapping[str, str | None],
         day: str | None = None,
-        supersedes: Sequence[int] = (),
     ) -> dict[str, Any]:
-        """Write the next numbered decision, incident or runbook (marking the decisions it `supersedes`);
-        never commits."""
-        from generator.context.home import new_document, numbered_decision, resolve_home
+        """Write the next numbered decision, incident or runbook; never commits."""
+        from generator.context.home import new_document, resolve_home
 
         when = _iso_date(day) if day else None
         path = new_document(
@@ -117,18 +115,14 @@ class Tools:
             when=when,
             sections={name: text for name, text in sections.items() if text},
             fields={name: text for name, text in fields.items() if text},
-            supersedes=supersedes,
         )
         root = resolve_home(self.settings()).root
-        context = root / "context"
-        marked = [numbered_decision(path.parent, number) for number in dict.fromkeys(supersedes)]
         return {
             "path": str(path),
-            "document": path.relative_to(context).as_posix(),
+            "document": path.relative_to(root / "context").as_posix(),
             "home": str(root),
             "committed": False,
-            "superseded": [old.relative_to(context).as_posix() for old in marked],
-            "next": f"review and edit {'them' if marked else 'it'}, then commit in {root}",
+            "next": f"review and edit it, then commit it in {root}",
         }
 
     # --- templates and projects --------------------------------------------------------------

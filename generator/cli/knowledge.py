@@ -120,19 +120,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         )
         command.add_argument("title", metavar="TITLE", help=f'e.g. "{example}"')
         command.add_argument("--date", type=_iso_date, help="the date to record (default: today), YYYY-MM-DD")
-        if doc_kind == "decision":
-            command.add_argument(
-                "--supersedes",
-                metavar="N",
-                type=int,
-                action="append",
-                default=[],
-                help=(
-                    "the number of a decision this one replaces (repeatable): its status becomes "
-                    "'Superseded by ADR NNNN', and `scaffold context` gives its place to this one once this one is "
-                    "written"
-                ),
-            )
         _home_option(command)
         command.set_defaults(handler=_new_document, doc_kind=doc_kind)
 
@@ -294,15 +281,8 @@ def _init(args: argparse.Namespace) -> int:
 def _new_document(args: argparse.Namespace) -> int:
     from generator.context.home import new_document, same_title
 
-    supersedes = getattr(args, "supersedes", [])
-    path = new_document(args.doc_kind, args.title, home=args.home, when=args.date, supersedes=supersedes)
+    path = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
     print(path)
-    for number in dict.fromkeys(supersedes):
-        print(
-            f"scaffold: decision {number:04d} is now 'Superseded by ADR {path.name[:4]}'; until this one is written, "
-            "`scaffold context` keeps using it",
-            file=sys.stderr,
-        )
     for other in same_title(path):
         print(
             f"scaffold: warning: {other.name} already has this title; if it is the same {args.doc_kind}, "

@@ -14,7 +14,7 @@ import re
 import shutil
 import string
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,6 @@ from generator import settings
 from generator.context.sections import DOC_FOLDERS, read_bytes, why_unreadable
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
 from generator.plumbing import gitutil
-from generator.plumbing.atomic import write_atomic
 from generator.template.bundle import REPO_LAYOUT
 
 INITIAL_TAG = "v0.1.0"
@@ -211,7 +210,6 @@ def new_document(
     *,
     sections: Mapping[str, str] | None = None,
     fields: Mapping[str, str] | None = None,
-    supersedes: Sequence[int] = (),
 ) -> Path:
     """Add `<folder>/NNNN-<slug>.md` from the home's doc template and return its path.
 
@@ -220,14 +218,9 @@ def new_document(
     template's guidance under it; a heading the template lacks is added at the end. `fields` set
     the header lines' values by name ("status" sets "Status: Proposed", "owner" the runbook's
     "Owner: team-name"); one the template lacks is added under the title.
-
-    `supersedes` (decisions only) are the numbers of decisions the new one replaces: each gets
-    the status "Superseded by ADR NNNN" (see `mark_superseded`), once the new one is written.
     """
     if doc_kind not in DOC_FOLDERS:
         raise UsageError(f"unknown document kind {doc_kind!r} (expected one of: {', '.join(DOC_FOLDERS)})")
-    if supersedes and doc_kind != "decision":
-        raise UsageError(f"only a decision supersedes others; a {doc_kind} cannot")
     title = " ".join(title.split())
     if not title:
         raise UsageError(f'the {doc_kind} title is empty; give a short title, e.g. "Use PostgreSQL for orders"')
@@ -241,7 +234,6 @@ def new_document(
             "`scaffold init [DIR]`, or pass --home / set SCAFFOLD_HOME"
         )
     folder = knowledge.context_dir / DOC_FOLDERS[doc_kind]
-    replaced = [numbered_decision(folder, number) for number in dict.fromkeys(supersedes)]
     template = _doc_template(knowledge, doc_kind)
     slug = slugify(title)
     day = (when or date.today()).isoformat()
@@ -257,69 +249,12 @@ def new_document(
                     out.write(text)
             except FileExistsError:
                 continue  # another command took the number first
-            for old in replaced:
-                mark_superseded(old, number, path)
             return path
     except OSError as error:
         # A read-only or full file system is the machine's trouble (exit 5), as everywhere else.
         kind = MachineError if machine_trouble(error) else HomeError
         raise kind(f"cannot write to {folder}: {error.strerror or error}") from None
     raise HomeError(f"could not find a free number in {folder}")
-
-
-def numbered_decision(folder: Path, number: int) -> Path:
-    """The one decision of `folder` numbered `number` (for `--supersedes`); else a usage error."""
-    if number < 1:
-        raise UsageError(f"decisions are numbered from 1, not {number}; give the number of the decision it replaces")
-    found = sorted(
-        child
-        for child in (folder.glob("*.md") if folder.is_dir() else ())
-        if (match := _NUMBERED.match(child.name)) and int(match.group(1)) == number
-    )
-    if not found:
-        raise UsageError(f"no decision numbered {number:04d} in {folder} to supersede; check the number")
-    if len(found) > 1:
-        names = ", ".join(child.name for child in found)
-        raise UsageError(f"{len(found)} decisions are numbered {number:04d} ({names}); renumber one first")
-    if found[0].is_symlink():
-        raise HomeError(f"{found[0]} is a symbolic link; set its status by hand: 'Status: Superseded by ADR NNNN'")
-    return found[0]
-
-
-def mark_superseded(path: Path, number: int, successor: Path) -> None:
-    """Set the status of the decision at `path` to "Superseded by ADR <number>": its "Status:" line,
-    else the first line under its "## Status" heading, else a new "Status:" line under its title.
-
-    Selection then gives its place to the successor (`select._Retirements`), once that is written
-    (an unedited stub is no successor). A failure says what was done and what is left to do.
-    """
-    value = f"Superseded by ADR {number:04d}"
-    try:
-        text = path.read_bytes().decode("utf-8")
-        newline = "\r\n" if "\r\n" in text else "\n"
-        lines = text.replace("\r\n", "\n").split("\n")
-        write_atomic(path, newline.join(_with_status(lines, value)))
-    except (OSError, UnicodeDecodeError) as error:
-        why = error.reason if isinstance(error, UnicodeDecodeError) else (error.strerror or str(error))
-        raise HomeError(
-            f"wrote {successor}, but could not mark {path} as superseded ({why}); set its status by hand: "
-            f"'Status: {value}'"
-        ) from None
-
-
-def _with_status(lines: list[str], value: str) -> list[str]:
-    first_section = next((i for i, line in enumerate(lines) if _SECTION.match(line)), len(lines))
-    head = lines[:first_section]
-    if any(re.search(r"(?i)(?<![\w-])status:", line) for line in head):
-        return _fill_fields(head, {"status": value}) + lines[first_section:]
-    for index, line in enumerate(lines):
-        match = _SECTION.match(line)
-        if match and heading_key(match.group(1)) == "status":
-            under = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
-            if under is not None and not _SECTION.match(lines[under]):
-                return [*lines[:under], value, *lines[under + 1 :]]
-            return [*lines[: index + 1], "", value, *lines[index + 1 :]]
-    return _fill_fields(head, {"status": value}) + lines[first_section:]
 
 
 def same_title(path: Path) -> list[Path]:
