@@ -290,6 +290,8 @@ def test_the_library_reads_a_status_from_the_head_and_names_successors_that_are_
             "context/decisions/0010-next.md": stub.replace("$number", "0010").replace("$title", "Next"),
             "context/decisions/0011-old.md": "# 11. Old\n\nStatus: Superseded by 0010\n",
             "context/decisions/0012-example.md": "# 12. Ex\n\n## Decision\n\nStatus: deprecated, in a later section\n",
+            "context/decisions/0013-queue.md": "# 13. Queue\n\nStatus: Superseded by 0014\n",
+            "context/decisions/0014-stream.md": "# 14. Stream\n\n## Status\n\nRejected (2025-02)\n\n## Context\n\nX.\n",
         },
     )
     library = load_library(tmp_path / "context")
@@ -299,3 +301,4 @@ def test_the_library_reads_a_status_from_the_head_and_names_successors_that_are_
     assert library.retired("decisions/0011-old.md") is None
     assert library.retired("decisions/0009-mft.md") is None
     assert library.retired("decisions/0012-example.md") is None  # not in its head
+    assert library.retired("decisions/0013-queue.md") is None  # its successor was rejected: it holds

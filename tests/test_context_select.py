@@ -422,6 +422,47 @@ def test_statuses_that_all_name_each_other_are_followed_once_each() -> None:
     assert sorted(asked) == sorted(set(asked))  # each status read once
 
 
+def test_a_superseded_decision_listed_for_the_kind_gives_its_place_too_and_the_map_is_told() -> None:
+    listing = parse_map(
+        "version: 1\ncore: []\nranking:\n  folders: [decisions]\nkinds:\n  api:\n"
+        "    documents: [decisions/0.md, decisions/2.md]\n    keywords: [endpoint]\n",
+        Path("context.yml"),
+    )
+    index = _decisions(
+        {
+            "decisions/0.md": Retired("superseded", ("decisions/5.md",), True),
+            "decisions/2.md": Retired("deprecated"),
+        },
+        {},
+    )
+    selection = select(Task("add an endpoint"), "api", listing, index, 10_000, 0, size)
+    assert [(pick.section.path, pick.reason) for pick in selection.picks] == [
+        (
+            "decisions/5.md",
+            "listed for kind 'api' in context.yml as decisions/0.md, which says it is superseded: in its place",
+        )
+    ]
+    assert selection.warnings == (
+        "context.yml:7: kinds.api.documents: decisions/0.md says it is superseded; list decisions/5.md instead",
+        "context.yml:7: kinds.api.documents: decisions/2.md says it is deprecated; skipped",
+    )
+
+
+def test_nothing_of_a_superseded_best_document_is_quoted_in_the_reasons() -> None:
+    index = _decisions({"decisions/0.md": Retired("superseded", ("decisions/5.md",), True)},
+                       {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 4.0})  # fmt: skip
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    reasons = {pick.section.path: pick.reason for pick in selection.picks}
+    assert reasons["decisions/1.md"].startswith(
+        "related to the best document (decisions/0.md): it matches that document's title;"
+    )
+    # Not retired, the title is quoted, as before.
+    index.statuses = {}
+    selection = select(Task("anything"), "service", KIND_MAP, index, 10_000, 0, size)
+    reasons = {pick.section.path: pick.reason for pick in selection.picks}
+    assert "it matches that document's title 'decisions/0.md'" in reasons["decisions/1.md"]
+
+
 def test_a_long_successor_the_task_did_not_rank_brings_its_title_and_what_it_decides() -> None:
     headings = [("Title", 600), ("Context", 600), ("Considered options", 600), ("Pros and cons", 600),
                 ("Decision outcome", 600), ("Links", 600)]  # fmt: skip

@@ -19,7 +19,16 @@ from pathlib import Path
 from generator.context import parallel
 from generator.context import sections as home_files
 from generator.context.index import SectionIndex, remove_database, stamps_digest
-from generator.context.links import MAX_TEXT, Catalogue, Retired, phrases_naming, reference_keys, retirement
+from generator.context.links import (
+    MAX_TEXT,
+    Catalogue,
+    Retired,
+    is_rejected,
+    phrases_naming,
+    reference_keys,
+    retirement,
+    status_of,
+)
 from generator.context.sections import Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
 
@@ -144,7 +153,15 @@ class Library:
         self._documents.move_to_end(section.path)
         return data[section.start : section.end].decode("utf-8", errors="replace")
 
-    def _read_document(self, section: Section) -> bytes:
+    def _peek(self, section: Section) -> str:
+        """`read`, but a document not kept yet is not kept for this: selection looks at a status
+        before choosing, and the prompt reads what it chose as it is then (a save in between is a
+        change `read` catches, not old bytes served)."""
+        kept = self._documents.get(section.path)
+        data = kept[1] if kept is not None and kept[0] == section.digest else self._read_document(section, keep=False)
+        return data[section.start : section.end].decode("utf-8", errors="replace")
+
+    def _read_document(self, section: Section, keep: bool = True) -> bytes:
         path = self.root / section.path
         try:
             data, digest = home_files.read_raw(self.root, section.path)
@@ -154,6 +171,8 @@ class Library:
             raise DocumentChangedError(message, section.path) from None
         if section.digest is None or digest != section.digest:
             raise DocumentChangedError(f"{path} changed while scaffold read it; run again", section.path)
+        if not keep:
+            return data
         self._documents[section.path] = (section.digest, data)
         if len(self._documents) > KEPT_DOCUMENTS:
             self._documents.popitem(last=False)
@@ -189,21 +208,28 @@ class Library:
     def retired(self, path: str) -> Retired | None:
         """Whether a document says it is superseded or deprecated (`links.retirement`), with the
         home's documents its status names: its successors. None if it holds, and also if every
-        successor it names is an unedited stub (`new-decision` run, nothing written yet): until
-        one is written, the old one is what holds.
+        successor it names is an unedited stub (`new-decision` run, nothing written yet) or was
+        rejected: until one is written and not rejected, the old one is what holds.
 
-        Read from its title section and a "Status" section, as the prompt would read them (the
-        same bytes, checked against the index: `read`), not from a later section.
+        Read from its title section and a "Status" section, checked against the index as the
+        prompt's reads are (`_peek`), not from a later section.
         """
-        sections = self.sections_of(path) or []
-        head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
-        found = retirement(path, "\n".join(self.read(section) for section in head[:2]))
+        found = retirement(path, self._head(path))
         if found is None:
             return None
         status, keys = found
         named = [target for target in self._resolved(keys) if target != path]
-        successors = tuple(target for target in named if target not in self.stubs)
+        # An unedited stub, or a decision that was rejected, replaces nothing.
+        successors = tuple(
+            target for target in named if target not in self.stubs and not is_rejected(status_of(self._head(target)))
+        )
         return None if named and not successors else Retired(status, successors, bool(keys))
+
+    def _head(self, path: str) -> str:
+        """A document's title section and its "Status" section, where its status is written."""
+        sections = self.sections_of(path) or []
+        head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
+        return "\n".join(self._peek(section) for section in head[:2])
 
     def _resolved(self, keys: Sequence[str]) -> list[str]:
         """The documents references' `keys` name (`links.reference_keys`), each once."""

@@ -25,7 +25,17 @@ from dataclasses import dataclass
 
 from generator.context.sections import paths_under
 
-__all__ = ["MAX_TEXT", "STATUS_WITHIN", "Catalogue", "Retired", "phrases_naming", "reference_keys", "retirement"]
+__all__ = [
+    "MAX_TEXT",
+    "STATUS_WITHIN",
+    "Catalogue",
+    "Retired",
+    "is_rejected",
+    "phrases_naming",
+    "reference_keys",
+    "retirement",
+    "status_of",
+]
 
 # A document's text is read for references up to this many characters.
 MAX_TEXT = 200_000
@@ -49,6 +59,8 @@ _RETIRED = re.compile(
     r"(?=[ \t]*(?:$|[.,;:()\[\]|\u2013\u2014-]|by\b|in[ \t]+favou?r\b|since\b|as[ \t]+of\b|on\b|\d))",
     re.IGNORECASE,
 )
+# A status saying a document was never adopted: it succeeds nothing.
+_NEVER_ADOPTED = re.compile(r"(?:rejected|withdrawn|abandoned|declined)\b", re.IGNORECASE)
 # Fenced code in a document's head (a YAML example with `status: deprecated`) says nothing of it.
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
 # "Superseded by 0015", as the bundled ADR 0001 says to write it (also "by #15", "by 0015 and 0016"):
@@ -142,23 +154,33 @@ def reference_keys(path: str, text: str) -> list[str]:
     return list(keys)
 
 
-def retirement(path: str, head: str) -> tuple[str, list[str]] | None:
-    """Whether the document at `path` says in its `head` (its title section and a "Status" section)
-    that it is superseded or deprecated: "superseded" or "deprecated", and the keys of what its
-    status names (`reference_keys`, and bare numbers of its own folder: its successors)."""
+def status_of(head: str) -> str | None:
+    """A document's status, as written (its first status line in `head`, its title section and a
+    "Status" section; `superseded_by:` in front matter counts as "superseded by ..."), or None."""
     text = _FENCE.sub("", head.replace("\r\n", "\n").replace("\r", "\n")[:STATUS_WITHIN])
     successor = _SUPERSEDED_BY.search(text)
     status = _STATUS.search(text)
-    if status is not None:
-        value = status.group("inline") if status.group("inline") is not None else status.group("heading")
-        value = value.strip(" \t#") or (status.group("under") or "")
     if successor is not None and (status is None or successor.start() < status.start()):
-        value = f"superseded by {successor.group('value')}"
-    elif status is None:
+        return f"superseded by {successor.group('value')}"
+    if status is None:
         return None
-    value = re.sub(r"~~.*?~~", "", value).replace("**", "").replace("__", "").strip(" \t>|*_[-")
-    retired = _RETIRED.match(value)
-    if retired is None:
+    value = status.group("inline") if status.group("inline") is not None else status.group("heading")
+    value = value.strip(" \t#") or (status.group("under") or "")
+    return re.sub(r"~~.*?~~", "", value).replace("**", "").replace("__", "").strip(" \t>|*_[-")
+
+
+def is_rejected(status: str | None) -> bool:
+    """Whether a status says the document was never adopted ("Rejected", "Withdrawn"): no successor."""
+    return status is not None and _NEVER_ADOPTED.match(status) is not None
+
+
+def retirement(path: str, head: str) -> tuple[str, list[str]] | None:
+    """Whether the document at `path` says in its `head` (`status_of`) that it is superseded or
+    deprecated: "superseded" or "deprecated", and the keys of what its status names
+    (`reference_keys`, and bare numbers of its own folder: its successors)."""
+    value = status_of(head)
+    retired = _RETIRED.match(value) if value is not None else None
+    if value is None or retired is None:
         return None
     keys = reference_keys(path, value)
     folder = posixpath.dirname(path)

@@ -293,6 +293,7 @@ def gather(
                 found.cut.append(Document(section.path, section.trail, section.tokens, reason, Priority.CORE.source))
 
     spec = cmap.kinds.get(kind)
+    listed = _Retirements(index, cmap.ranked_folders)
     for ref in spec.documents if spec else ():
         if not ref.applies(task.answers):
             conditions = ", ".join(f"{name} is {' or '.join(values)}" for name, values in ref.when)
@@ -301,7 +302,16 @@ def gather(
                 found.cut.append(Document(section.path, section.trail, section.tokens, reason, Priority.KIND.source))
             continue
         sections = _resolve(ref, index)
-        if sections:
+        current = [ref.path] if ref.is_folder or ref.heading or not sections else listed.in_force(ref.path)
+        if current != [ref.path]:
+            # A listed decision that was superseded: its successor is what the kind needs now.
+            retired = listed.retired[ref.path]
+            where = f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} says it is {retired.status}"
+            found.warnings.append(f"{where}; list {' and '.join(current)} instead" if current else f"{where}; skipped")
+            for path in current:
+                reason = f"listed for kind '{kind}' in context.yml as {ref}, which says it is {retired.status}"
+                add(index.sections_of(path) or [], Priority.KIND, f"{reason}: in its place")
+        elif sections:
             add(sections, Priority.KIND, f"listed for kind '{kind}' in context.yml")
         elif not cmap.fallback:
             exists = not ref.is_folder and index.sections_of(ref.path) is not None
@@ -420,7 +430,8 @@ def _rank_documents(
     # is related to that document is no closer to the task. A retired best document still leads
     # to its relatives: the incidents and runbooks about what it decided are as much on topic.
     taken = set(close) | chosen | set(retirements.retired)
-    related = {} if order[0] in few else _related(order[0], totals, taken, cmap, index)
+    quote = order[0] not in retirements.retired
+    related = {} if order[0] in few else _related(order[0], totals, taken, cmap, index, quote)
     if related:
         related = {path: related.get(path, "") for path in retirements.keep(list(related), len(related), taken)}
     found.warnings += retirements.unresolved()
@@ -676,7 +687,9 @@ def _add_sections(
     return picked
 
 
-def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: ContextMap, index: Index) -> dict[str, str]:
+def _related(
+    top: str, totals: Mapping[str, float], taken: set[str], cmap: ContextMap, index: Index, quote_title: bool = True
+) -> dict[str, str]:
     """Up to `related` documents about what the best document is about, with the reason for each.
 
     A task phrased by its symptoms ("listing shipments is slow") finds the document that names
@@ -717,8 +730,10 @@ def _related(top: str, totals: Mapping[str, float], taken: set[str], cmap: Conte
                 matches.setdefault(section.path, []).append(score)
         near = {path: _document_score(hits) for path, hits in matches.items()}
         closest = max(near.values(), default=0.0)
+        # A retired best document is not in the prompt: nothing of it is shown, its title included.
+        matching = f"it matches that document's title '{title}'" if quote_title else "it matches that document's title"
         titled = [
-            (path, f"it matches that document's title '{title}'")
+            (path, matching)
             for path in sorted(near, key=lambda path: (-near[path], path))
             if near[path] >= RELATED_SHARE * closest and path in eligible
         ]
