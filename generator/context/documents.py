@@ -148,17 +148,21 @@ class Library:
         document of a thousand sections is not read a thousand times.
         """
         self._confirm_if_known()
-        kept = self._documents.get(section.path)
-        data = kept[1] if kept is not None and kept[0] == section.digest else self._read_document(section)
-        self._documents.move_to_end(section.path)
-        return data[section.start : section.end].decode("utf-8", errors="replace")
+        return self._text_of(section, keep=True)
 
     def _peek(self, section: Section) -> str:
         """`read`, but a document not kept yet is not kept for this: selection looks at a status
         before choosing, and the prompt reads what it chose as it is then (a save in between is a
         change `read` catches, not old bytes served)."""
+        return self._text_of(section, keep=False)
+
+    def _text_of(self, section: Section, keep: bool) -> str:
         kept = self._documents.get(section.path)
-        data = kept[1] if kept is not None and kept[0] == section.digest else self._read_document(section, keep=False)
+        if kept is not None and kept[0] == section.digest:
+            self._documents.move_to_end(section.path)
+            data = kept[1]
+        else:
+            data = self._read_document(section, keep)
         return data[section.start : section.end].decode("utf-8", errors="replace")
 
     def _read_document(self, section: Section, keep: bool = True) -> bytes:
@@ -263,8 +267,10 @@ class Library:
         ranked = []
         hits = self._index.rank(terms, folders, limit)
         # The hits in one query, not one each: a ranking names a few hundred sections.
-        wanted = [(path, ordinal) for path, ordinal, _ in hits if path not in self._sections]
-        self._ranked.update(self._index.sections_at([key for key in wanted if key not in self._ranked]))
+        keys = ((path, ordinal) for path, ordinal, _ in hits)
+        self._ranked.update(
+            self._index.sections_at([key for key in keys if key[0] not in self._sections and key not in self._ranked])
+        )
         for path, ordinal, score in hits:
             section = self.section((path, ordinal))
             if section is not None and score > 0:

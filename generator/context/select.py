@@ -432,11 +432,18 @@ def _rank_documents(
     taken = set(close) | chosen | set(retirements.retired)
     quote = order[0] not in retirements.retired
     related = {} if order[0] in few else _related(order[0], totals, taken, cmap, index, quote)
-    if related:
-        related = {path: related.get(path, "") for path in retirements.keep(list(related), len(related), taken)}
+    if related:  # a retired one's successor stands in for it (`stands_in_for`), not as a related one
+        related = {
+            path: related[path] for path in retirements.keep(list(related), len(related), taken) if path in related
+        }
     found.warnings += retirements.unresolved()
+    retired_here = retirements.retired
     positions = {path: position for position, path in enumerate(order, start=1)}
-    for position, path in enumerate(order, start=1):
+
+    def bm25(path: str) -> str:
+        return f"BM25 rank {positions[path]} (score {totals[path]:.2f}, {totals[path] / best:.0%} of the best)"
+
+    for path in order:
         score = totals[path]
         share = score / best
         if path in chosen:
@@ -444,8 +451,8 @@ def _rank_documents(
             continue
         if path in retirements.stands_in_for:
             continue  # goes in where what it replaces would have, below
-        if path in retirements.retired:
-            retired = retirements.retired[path]
+        if path in retired_here:
+            retired = retired_here[path]
             placed = retirements.successors_of(path)
             if placed:
                 now = f"; {' and '.join(placed)} in its place"
@@ -457,10 +464,7 @@ def _rank_documents(
             found.ranking.append(Ranked(path, score, False, f"cut: it says it is {retired.status}{now}"))
             for successor in placed:
                 reason = f"in place of {path}, which says it is {retired.status}"
-                if successor in totals:
-                    ranked_at = totals[successor]
-                    reason += f"; BM25 rank {positions[successor]} (score {ranked_at:.2f}, {ranked_at / best:.0%} "
-                    reason += "of the best)"
+                reason += f"; {bm25(successor)}" if successor in totals else ""
                 hits = list(scores.get(successor, []))
                 sections = _ranked_sections(successor, hits, index, cmap.per_document)
                 if _add_sections(sections, reason, cmap, seen, found, wanted):
@@ -470,13 +474,9 @@ def _rank_documents(
                     found.ranking.append(Ranked(successor, totals.get(successor, 0.0), False, cut))
             continue
         if path in related:
-            reason = (
-                f"related to the best document ({order[0]}): {related[path]}; BM25 rank {position} "
-                f"(score {score:.2f}, {share:.0%} of the best)"
-            )
+            reason = f"related to the best document ({order[0]}): {related[path]}; {bm25(path)}"
         elif path in close:
-            folder = path.partition("/")[0]
-            reason = f"BM25 rank {position} (score {score:.2f}, {share:.0%} of the best) among {folder}/"
+            reason = f"{bm25(path)} among {path.partition('/')[0]}/"
         elif path in few:
             common = ", ".join(f"'{word}'" for word in few[path]) or "none"
             reason = f"cut: it shares {len(few[path])} of the task's words ({common}); a ranked document needs {needed}"
@@ -511,8 +511,7 @@ class _Retirements:
     def __init__(self, index: Index, folders: Collection[str]) -> None:
         self.index = index
         self.folders = set(folders)
-        self.known: dict[str, Retired | None] = {}
-        self.retired: dict[str, Retired] = {}
+        self.known: dict[str, Retired | None] = {}  # every status looked at
         self.stands_in_for: dict[str, str] = {}  # a successor -> the document it replaces
         self._in_force: dict[tuple[str, int], list[str]] = {}
 
@@ -566,12 +565,14 @@ class _Retirements:
         """The successors of `retired` that are followed: those of the ranked folders, the first few."""
         return [path for path in retired.successors if path.partition("/")[0] in self.folders][: self.MAX_SUCCESSORS]
 
+    @property
+    def retired(self) -> dict[str, Retired]:
+        """The documents met that say they no longer hold."""
+        return {path: retired for path, retired in self.known.items() if retired is not None}
+
     def _status(self, path: str) -> Retired | None:
         if path not in self.known:
-            retired = self.index.retired(path)
-            self.known[path] = retired
-            if retired is not None:
-                self.retired[path] = retired
+            self.known[path] = self.index.retired(path)
         return self.known[path]
 
 
@@ -750,8 +751,9 @@ def _document_score(scores: list[float]) -> float:
 
 
 def _ranked_sections(path: str, hits: list[tuple[Section, float]], index: Index, per_document: int) -> list[Section]:
-    """A short document whole; a long one's best `per_document` sections (its first ones if none
-    scored), in file order."""
+    """A short document whole; a long one's best `per_document` sections (if none scored, as for a
+    successor the task did not rank: its title and its "Decision" sections, then the next), in file
+    order."""
     sections = index.sections_of(path) or []
     if sum(section.tokens for section in sections) <= WHOLE_DOCUMENT_TOKENS:
         return sections
