@@ -1,6 +1,6 @@
 """How well `scaffold context` selects: recall and precision on a labelled knowledge home.
 
-    python bench/context_eval.py [--verbose] [--check] [--bundled-map]
+    python bench/context_eval.py [--verbose] [--check] [--bundled-map] [--rerank [--rerank-requests DIR]]
         [--holdout | --holdout2 | --claims | --council | --home DIR --tasks FILE]
 
 The home (`bench/eval/home`) is a made-up shipping company's knowledge home, written the way
@@ -38,6 +38,10 @@ targets (recall >= 0.95, precision >= 0.75 over all tasks) are not met. `--bundl
 copies the bundled context.yml into the home first (the home has none of its own), for an
 implementation that requires one. To evaluate another checkout, put it first on the path:
 `PYTHONPATH=/path/to/checkout python bench/context_eval.py --bundled-map`.
+
+`--rerank` selects as the model re-ranks (`generator.context.rerank`), with the answers recorded
+in `bench/rerank/answers.json` standing in for the model's (see `bench/rerank_answers.py`): a
+task whose request has no recorded answer keeps BM25's documents, and the report says how many.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.context.rerank import Rerank
 
 HERE = Path(__file__).resolve().parent
 HOME = HERE / "eval" / "home"
@@ -167,13 +175,13 @@ def documents(context: Path) -> list[str]:
     return sorted(p.relative_to(context).as_posix() for p in context.rglob("*.md") if not p.name.startswith("_"))
 
 
-def run(tasks: Sequence[Task], home: Path) -> list[Outcome]:
+def run(tasks: Sequence[Task], home: Path, rerank: Rerank | None = None) -> list[Outcome]:
     """Every task through build_context; the selected non-core documents, in prompt order."""
     from generator.context.api import build_context
 
     outcomes = []
     for task in tasks:
-        result = build_context(task.text, kind=task.kind, project=task.project, home=home)
+        result = build_context(task.text, kind=task.kind, project=task.project, home=home, rerank=rerank or False)
         selected = [d.path for d in result.documents if d.source != "core"]
         outcomes.append(Outcome(task, list(dict.fromkeys(selected)), result.kind))
     return outcomes
@@ -204,14 +212,17 @@ def report(outcomes: Sequence[Outcome], scores: dict[str, Score], verbose: bool)
     return lines
 
 
-def evaluate(home: Path, tasks_file: Path, bundled_map: bool = False) -> tuple[list[Outcome], dict[str, Score]]:
-    """Copy the home, give it a private cache, and score every task (restores the environment)."""
+def evaluate(
+    home: Path, tasks_file: Path, bundled_map: bool = False, rerank: Rerank | None = None
+) -> tuple[list[Outcome], dict[str, Score]]:
+    """Copy the home, give it a private cache, and score every task (restores the environment).
+    With `rerank` (the recorded answers: `rerank_answers.Replay`), as a model re-ranks."""
     tasks = load_tasks(tasks_file)
     problems = check_labels(tasks, home / "context")
     if problems:
         raise SystemExit("tasks.yml has mistakes:\n  " + "\n  ".join(problems))
     with _private_copy(home, bundled_map) as copy:
-        outcomes = run(tasks, copy)
+        outcomes = run(tasks, copy, rerank)
     return outcomes, score(outcomes)
 
 
@@ -273,12 +284,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundled-map", action="store_true", help="copy the bundled context.yml into the home")
     parser.add_argument("--verbose", "-v", action="store_true", help="each task's misses and noise")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets are met")
+    parser.add_argument(
+        "--rerank",
+        action="store_true",
+        help="as the model re-ranks, from the recorded answers (bench/rerank_answers.py)",
+    )
+    parser.add_argument(
+        "--rerank-requests", type=Path, metavar="DIR", help="with --rerank: write the requests with no recorded answer"
+    )
     args = parser.parse_args(argv)
     for flag, (home, tasks, _) in OTHER_HOMES.items():
         if getattr(args, flag):
             args.home, args.tasks = home, tasks
 
-    outcomes, scores = evaluate(args.home, args.tasks, args.bundled_map)
+    replay = None
+    if args.rerank or args.rerank_requests:
+        from rerank_answers import Replay
+
+        replay = Replay()
+    outcomes, scores = evaluate(args.home, args.tasks, args.bundled_map, replay)
     context = args.home / "context"
     every = documents(context)
     gold_anywhere = set().union(*(outcome.task.gold for outcome in outcomes))
@@ -292,6 +316,14 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(report(outcomes, scores, args.verbose)))
     overall = scores["all"]
     met = overall.recall >= RECALL_TARGET and overall.precision >= PRECISION_TARGET
+    if replay is not None:
+        print(f"re-rank: recorded answers for {len(outcomes) - len(replay.missed)} of {len(outcomes)} tasks", end="")
+        print(f"; the other {len(replay.missed)} keep BM25's documents" if replay.missed else "")
+        if args.rerank_requests and replay.missed:
+            from rerank_answers import write_requests
+
+            written = write_requests(replay.missed, args.rerank_requests)
+            print(f"re-rank: {written} requests written to {args.rerank_requests}; answer them, then collect them")
     print(
         f"target: recall >= {RECALL_TARGET} and precision >= {PRECISION_TARGET} -> "
         f"{'met' if met else 'NOT met'} (recall {overall.recall:.2f}, precision {overall.precision:.2f})"

@@ -349,6 +349,9 @@ def _run_fill(
         offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings)
         if not reporter.confirm_fill(offer):
             return FillRun(plan.project, None, "declined")
+    if config.rerank():
+        # The model re-ranks the context (SCAFFOLD_RERANK) only now: it is a call, and the user has agreed.
+        prepared = prepare(plan, config, rerank=True)
     options = ladder.FillOptions(
         model=config.main_model,
         escalation=config.escalation,

@@ -110,6 +110,9 @@ VERIFY_COMMAND = Setting("SCAFFOLD_VERIFY_COMMAND", "verify_command")
 # this times the regions asked for (twice, for JSON escapes), so a runaway answer cannot fill memory.
 AI_MAX_REGION_BYTES = Setting("SCAFFOLD_AI_MAX_REGION_BYTES", "ai_max_region_bytes")
 DEFAULT_AI_MAX_REGION_BYTES = 1_000_000
+# Whether the model re-ranks what BM25 ranked, wherever context is selected (`scaffold context`, the
+# fill step's prompt); off by default: it is one more call (`generator.context.rerank`).
+RERANK = Setting("SCAFFOLD_RERANK", "rerank")
 # Every key the user config may hold; any other is a typo or a leftover (`scaffold doctor` says so).
 CONFIG_KEYS = frozenset(value.config_key for value in list(globals().values()) if isinstance(value, Setting))
 
@@ -160,6 +163,7 @@ class Settings:
     ai_stream: Resolved
     ai_max_region_bytes: Resolved
     verify_command_setting: Resolved = Resolved(None, "default")
+    rerank_setting: Resolved = Resolved(None, "default")
 
     @classmethod
     def load(
@@ -182,6 +186,7 @@ class Settings:
             ai_stream=AI_STREAM.resolve(None),
             ai_max_region_bytes=AI_MAX_REGION_BYTES.resolve(None),
             verify_command_setting=VERIFY_COMMAND.resolve(None),
+            rerank_setting=RERANK.resolve(None),
         )
 
     def with_flags(self, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
@@ -227,6 +232,7 @@ class Settings:
         self.retries()
         self.stream()
         self.max_region_bytes()
+        self.rerank()
         _models = (self.main_model, self.escalation)
 
     def timeout(self, needed: float = 0.0) -> float:
@@ -241,6 +247,10 @@ class Settings:
 
     def stream(self) -> bool:
         return self._parsed(AI_STREAM, self.ai_stream, parse_switch, "true or false (1 or 0)", True)
+
+    def rerank(self) -> bool:
+        """Whether the model re-ranks the context's ranked documents (SCAFFOLD_RERANK; off by default)."""
+        return self._parsed(RERANK, self.rerank_setting, parse_switch, "true or false (1 or 0)", False)
 
     def max_region_bytes(self) -> int:
         return self._parsed(

@@ -68,6 +68,9 @@ class FakeIndex:
     def sections_of(self, path: str) -> list[Section] | None:
         return self.docs.get(path)
 
+    def peek(self, section: Section) -> str:
+        return f"text of {section.trail}"
+
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
         self.queries.append(query)
         hits = [

@@ -26,8 +26,9 @@ Print the context-injected prompt for TASK, ready to paste into any AI assistant
 documents (patterns.md, architecture.md: their general sections and those for the task's
 kind), the documents context.yml lists for the kind, project-contexts/PROJECT.md, and the
 decisions, incidents, runbooks and anti-patterns that BM25 ranks close to the best match
-for the task - fitted to the token budget, with likely secrets redacted. Notes, warnings
-and a summary go to stderr; the prompt (or --json, or --explain) to stdout.
+for the task (with --rerank, those the model chooses among BM25's best 15) - fitted to the
+token budget, with likely secrets redacted. Notes, warnings and a summary go to stderr; the
+prompt (or --json, or --explain) to stdout.
 """
 
 CONTEXT_EPILOG = """\
@@ -39,6 +40,7 @@ examples:
   scaffold context --kind infra --budget 8000 "S3 bucket for audit logs"
   git diff | scaffold context --kind review -
   scaffold context --explain "checkout returns 502s since the deploy"
+  scaffold context --rerank --explain "customers got the reminder SMS twice"
 """
 
 
@@ -65,6 +67,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     output.add_argument("--json", action="store_true", help="print the selection and prompt as JSON")
     output.add_argument(
         "--explain", action="store_true", help="print why each document was chosen and what was cut, not the prompt"
+    )
+    context.add_argument(
+        "--rerank",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=(
+            "have the model choose among the documents BM25 ranked: one call of a few thousand tokens, "
+            "kept in the cache (needs an API key; default: SCAFFOLD_RERANK, off)"
+        ),
     )
     context.add_argument(
         "--exact-tokens",
@@ -185,7 +196,9 @@ def _context(args: argparse.Namespace) -> int:
     from generator.context.redact import NAMES, TASK
 
     task = _stdin_text() if args.task == "-" else args.task
-    result = build_context(task, kind=args.kind, project=args.project, budget=args.budget, home=args.home)
+    result = build_context(
+        task, kind=args.kind, project=args.project, budget=args.budget, home=args.home, rerank=args.rerank
+    )
     for note in result.notes:
         print(f"scaffold: note: {note}", file=sys.stderr)
     for warning in result.warnings:

@@ -35,7 +35,7 @@ from generator.errors import (
     UnknownKindError,
     UsageError,
 )
-from generator.settings import API_KEY, Settings
+from generator.settings import API_KEY, RERANK, Settings
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding, Shown
+    from generator.context.rerank import Rerank
     from generator.context.sections import Section
 
 
@@ -184,6 +185,7 @@ def build_context(
     budget: int = DEFAULT_BUDGET,
     home: str | Path | None = None,
     settings: Settings | None = None,
+    rerank: bool | Rerank | None = None,
     _with_task: bool = True,
 ) -> ContextResult:
     """Select, redact and assemble the context for a task (see `generator.context`).
@@ -191,11 +193,37 @@ def build_context(
     `task` is free text or a `Task` (`Task.from_answers(answers)` for a project being
     generated). `kind` skips classification; `project` adds `project-contexts/<project>.md`
     (a name with no such file is warned about, listing the projects that have one);
-    `budget` caps the whole prompt in estimated tokens.
+    `budget` caps the whole prompt in estimated tokens. `rerank` has the model choose among
+    the ranked documents (`generator.context.rerank`; it needs an API key), or the `Rerank`
+    given; None leaves it to the settings (SCAFFOLD_RERANK, off by default).
     """
-    return _again_if_changed(
-        lambda loading: _build_context(task, kind, project, budget, home, settings, _with_task, loading)
+    reranker, notes = _reranker(rerank, settings)
+    result = _again_if_changed(
+        lambda loading: _build_context(task, kind, project, budget, home, settings, _with_task, loading, reranker)
     )
+    return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
+
+
+def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Rerank | None, tuple[str, ...]]:
+    """The model re-rank asked for (`wanted`), or the settings' (SCAFFOLD_RERANK), and a note when
+    the settings ask for one that cannot be had. Asked for by the caller without an API key: an error."""
+    from generator.context.rerank import ModelRerank, Remembered, cache_dir
+
+    if wanted is not None and not isinstance(wanted, bool):
+        return Remembered(wanted), ()
+    config = settings or Settings.load()
+    if not (config.rerank() if wanted is None else wanted):
+        return None, ()
+    key = config.key
+    if key is None:
+        if wanted:
+            raise UsageError(
+                f"the model re-rank needs an Anthropic API key: set {API_KEY.where_to_set()}, or leave out --rerank"
+            )
+        where = RERANK.where(config.rerank_setting.origin)
+        return None, (f"{where} asks for the model re-rank, but no API key is set; the documents are BM25's",)
+    config.check_ai()  # a bad timeout or retry count fails here, before any call
+    return Remembered(ModelRerank(config, key, cache_dir())), ()
 
 
 class _Loading:
@@ -267,6 +295,7 @@ def _build_context(
     settings: Settings | None,
     _with_task: bool,
     loading: _Loading,
+    reranker: Rerank | None = None,
 ) -> ContextResult:
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import query_terms
@@ -355,7 +384,7 @@ def _build_context(
         else:
             head, tail = "<documents>\n", "</documents>\n"
         frame_tokens = estimate_tokens(head) + estimate_tokens(tail)
-        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also)
+        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also, reranker)
         fresh = [pick for pick in selection.picks if pick.section.key not in redacted]
         pieces = [Piece(p.section.path, p.section.line, library.read(p.section)) for p in fresh]
         results = redactor.redact(pieces + ([Piece(TASK, 1, task.text)] if task_pending else []))
@@ -398,6 +427,7 @@ def _build_context(
         [name for item in listed for name in (item.path, item.section)] + [item.path for item in selection.ranking]
     )
     warnings = [*library.warnings, *warnings]
+    notes += selection.notes
     shown.add([*warnings, *selection.warnings, *notes])
     findings += shown.findings(text_values)
     redactor.save()

@@ -150,10 +150,10 @@ class Library:
         self._confirm_if_known()
         return self._text_of(section, keep=True)
 
-    def _peek(self, section: Section) -> str:
-        """`read`, but a document not kept yet is not kept for this: selection looks at a status
-        before choosing, and the prompt reads what it chose as it is then (a save in between is a
-        change `read` catches, not old bytes served)."""
+    def peek(self, section: Section) -> str:
+        """`read`, but a document not kept yet is not kept for this: selection looks at a status,
+        or shows a re-rank a document's start, before choosing, and the prompt reads what it chose
+        as it is then (a save in between is a change `read` catches, not old bytes served)."""
         return self._text_of(section, keep=False)
 
     def _text_of(self, section: Section, keep: bool) -> str:
@@ -216,7 +216,7 @@ class Library:
         rejected: until one is written and not rejected, the old one is what holds.
 
         Read from its title section and a "Status" section, checked against the index as the
-        prompt's reads are (`_peek`), not from a later section.
+        prompt's reads are (`peek`), not from a later section.
         """
         found = retirement(path, self._head(path))
         if found is None:
@@ -233,7 +233,7 @@ class Library:
         """A document's title section and its "Status" section, where its status is written."""
         sections = self.sections_of(path) or []
         head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
-        return "\n".join(self._peek(section) for section in head[:2])
+        return "\n".join(self.peek(section) for section in head[:2])
 
     def _resolved(self, keys: Sequence[str]) -> list[str]:
         """The documents references' `keys` name (`links.reference_keys`), each once."""

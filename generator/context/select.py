@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
@@ -42,6 +42,9 @@ from generator.context.links import Retired
 from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, paths_under, split_part
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
+
+if TYPE_CHECKING:
+    from generator.context.rerank import Rerank
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -156,6 +159,10 @@ class Index(Protocol):
 
     def sections_of(self, path: str) -> list[Section] | None: ...
 
+    def peek(self, section: Section) -> str:
+        """A section's text, for a look before choosing (a re-rank's card), not for the prompt."""
+        ...
+
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]: ...
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
@@ -219,6 +226,7 @@ class Selection:
     warnings: tuple[str, ...]
     cut: tuple[Document, ...] = ()
     ranking: tuple[Ranked, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -230,6 +238,7 @@ class Gathered:
     warnings: list[str] = field(default_factory=list)
     cut: list[Document] = field(default_factory=list)
     ranking: list[Ranked] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 Cost = Callable[[Pick], int]
@@ -245,21 +254,31 @@ def select(
     cost: Cost,
     rank: bool = True,
     also: Sequence[str] = (),
+    rerank: Rerank | None = None,
 ) -> Selection:
     """Choose the sections for `task` of `kind` within `budget` (see the module docstring).
 
     `frame_tokens` is the cost of the prompt without any section; `cost(pick)` the cost of
     one section's block in it. `rank=False` skips the BM25 step (no task text to rank by).
     `also` names other kinds whose core sections the task gets (kinds its keywords match).
+    `rerank` has a model choose among the ranked documents (`_rerank`).
     """
-    found = gather(task, kind, cmap, index, rank, also)
+    found = gather(task, kind, cmap, index, rank, also, rerank)
     picks, over = fit(found.picks, budget, frame_tokens, cost)
     omitted = tuple(found.missing + merge_omissions(over))
-    return Selection(tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking))
+    return Selection(
+        tuple(picks), omitted, tuple(found.warnings), tuple(found.cut), tuple(found.ranking), tuple(found.notes)
+    )
 
 
 def gather(
-    task: Task, kind: str, cmap: ContextMap, index: Index, rank: bool = True, also: Sequence[str] = ()
+    task: Task,
+    kind: str,
+    cmap: ContextMap,
+    index: Index,
+    rank: bool = True,
+    also: Sequence[str] = (),
+    rerank: Rerank | None = None,
 ) -> Gathered:
     """Every candidate in priority order, plus documents that were asked for but are missing."""
     found = Gathered()
@@ -331,8 +350,70 @@ def gather(
             found.missing.append(Document(path, "", 0, missing, Priority.PROJECT.source))
 
     if rank and cmap.max_documents and task.text.strip():
-        add_ranked(task, cmap, index, seen, found, wanted)
+        given = (len(found.picks), len(found.cut), len(found.ranking), set(seen))
+        hits = add_ranked(task, cmap, index, seen, found, wanted)
+        if rerank is not None and hits:
+            _rerank(task, kind, cmap, index, seen, found, wanted, hits, rerank, given)
     return found
+
+
+def _rerank(
+    task: Task,
+    kind: str,
+    cmap: ContextMap,
+    index: Index,
+    seen: set[tuple[str, int]],
+    found: Gathered,
+    wanted: Sequence[str],
+    hits: Mapping[str, list[tuple[Section, float]]],
+    rerank: Rerank,
+    given: tuple[int, int, int, set[tuple[str, int]]],
+) -> None:
+    """The ranked documents as the model chooses them among those BM25 kept and the next best
+    (`generator.context.rerank`): BM25's picks give way to the model's, each with its best
+    sections as BM25 would have taken them. Without an answer, BM25's picks stay, with a warning.
+
+    `given` is where the picks, cuts and ranking stood before the ranking step, and what was
+    seen then: the ranking step's own are what the model's replace."""
+    from generator.context import rerank as model
+
+    picks, cuts, ranking, seen_before = given
+    listed = [pick.section.path for pick in found.picks[:picks] if pick.priority in (Priority.KIND, Priority.PROJECT)]
+    kept = [pick.section.path for pick in found.picks[picks:]]
+    totals = {path: _document_score([score for _, score in path_hits]) for path, path_hits in hits.items()}
+    order = sorted(totals, key=lambda path: (-totals[path], path))
+    limit = cmap.max_documents + cmap.related
+    request = model.request_for(
+        task.text, kind, sorted(set(listed)), list(dict.fromkeys(kept)), order, hits, index, limit
+    )
+    if not request.candidates:
+        return
+    answer = rerank(request)
+    if answer.note:
+        found.notes.append(answer.note)
+    if answer.choices is None:
+        found.warnings.append(f"the re-rank by {answer.by} failed ({answer.error}); the documents are BM25's")
+        return
+    del found.picks[picks:]
+    del found.cut[cuts:]
+    seen.clear()
+    seen.update(seen_before)
+    chosen = {choice.path: (position, choice.why) for position, choice in enumerate(answer.choices, start=1)}
+    for path, (position, why) in chosen.items():
+        reason = f"chosen by {answer.by}, {position} of {len(chosen)}" + (f": {why}" if why else "")
+        own = [(section, score) for section, score in hits.get(path, []) if not other_kinds(section, cmap, wanted)]
+        sections = _ranked_sections(path, own, index, cmap.per_document)
+        _add_sections(sections, reason, cmap, seen, found, wanted, suffix="")
+    shown = {candidate.path for candidate in request.candidates}
+    for position, item in enumerate(found.ranking[ranking:], start=ranking):
+        if item.path in chosen:
+            was = "kept" if item.kept else "cut"
+            why = chosen[item.path][1]
+            reason = f"chosen by {answer.by}" + (f": {why}" if why else "") + f" (BM25 {was} it)"
+            found.ranking[position] = Ranked(item.path, item.score, True, reason)
+        elif item.path in shown:
+            was = "BM25 had kept it" if item.kept else f"BM25: {item.reason}"
+            found.ranking[position] = Ranked(item.path, item.score, False, f"cut: not chosen by {answer.by} ({was})")
 
 
 def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
@@ -352,7 +433,7 @@ def other_kinds(section: Section, cmap: ContextMap, wanted: Sequence[str]) -> li
 
 def add_ranked(
     task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered, wanted: Sequence[str]
-) -> None:
+) -> dict[str, list[tuple[Section, float]]]:
     """The documents of the ranked folders that score close enough to the best one, and its relatives.
 
     Sections are scored by BM25 and grouped by document; a document scores its best section
@@ -365,8 +446,11 @@ def add_ranked(
     heading says it is for other kinds (a rollback runbook's "Steps for infrastructure
     (Terraform)" in a script's prompt) is cut, and it does not score its document: a document
     matching the task only in such sections is listed as cut.
+
+    Returns every section the ranking scored, by document (what a re-rank is shown).
     """
     scores: dict[str, list[tuple[Section, float]]] = {}
+    ranked: dict[str, list[tuple[Section, float]]] = {}
     # A section written for other kinds is cut from this task's prompt (`_add_sections`), so it
     # does not score its document either: a rollback runbook whose Terraform steps match a
     # script task's words would otherwise be chosen for them and go in by its other sections.
@@ -375,6 +459,7 @@ def add_ranked(
     elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
     query = task.query(cmap.unranked_answers)
     for section, score in index.rank(query, cmap.ranked_folders, RANK_POOL):
+        ranked.setdefault(section.path, []).append((section, score))
         owners = other_kinds(section, cmap, wanted)
         if owners and section.path not in chosen:
             elsewhere.setdefault(section.path, []).append((score, owners))
@@ -396,6 +481,7 @@ def add_ranked(
             path, hits, reason = project
             found.ranking.append(Ranked(path, _document_score([score for _, score in hits]), True, reason))
             _add_sections(_ranked_sections(path, hits, index, cmap.per_document), reason, cmap, seen, found, wanted)
+    return ranked
 
 
 def _rank_documents(
@@ -671,6 +757,7 @@ def _add_sections(
     seen: set[tuple[str, int]],
     found: Gathered,
     wanted: Sequence[str],
+    suffix: str = " for the task text",
 ) -> bool:
     """Pick `sections` but those for other kinds, which are cut; whether any was picked."""
     picked = False
@@ -683,7 +770,7 @@ def _add_sections(
             cut = f"section for kind {' and '.join(repr(name) for name in owners)}, not '{wanted[0]}'"
             found.cut.append(Document(section.path, section.trail, section.tokens, cut, Priority.RANKED.source))
             continue
-        found.picks.append(Pick(section, Priority.RANKED, reason + " for the task text"))
+        found.picks.append(Pick(section, Priority.RANKED, reason + suffix))
         picked = True
     return picked
 

@@ -36,6 +36,8 @@ _TRUNCATED = {
 }
 
 Progress = Callable[[int], None]
+# The body an `ask_json` answer is read into: the whole text.
+JSON_ANSWER = "answer"
 
 
 @dataclass
@@ -173,22 +175,32 @@ class Client:
         self._client = anthropic.Anthropic(api_key=options.api_key, timeout=options.timeout, max_retries=0)
 
     def _ask(
-        self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
+        self,
+        model: str,
+        system: list[dict[str, Any]],
+        user: str,
+        keys: Sequence[str],
+        schema_keys: Sequence[str],
+        *,
+        output: Mapping[str, Any] | None = None,
+        max_tokens: int = MAX_TOKENS,
     ) -> Outcome:
         """One request for `keys`; never raises for API trouble, only for interrupts and bugs.
 
         The schema always names `schema_keys`, every region of the run: the schema is part of
         the prompt the API caches, so a repair call that narrowed it would miss the cache.
+        With `output` (another answer format, `ask_json`), the whole answer is the body of the
+        one key asked for.
         """
         anthropic = self._anthropic
         import httpx2
 
         request: Mapping[str, Any] = {
             "model": model,
-            "max_tokens": MAX_TOKENS,
+            "max_tokens": max_tokens,
             "system": system,
             "messages": [{"role": "user", "content": user}],
-            "output_config": output_config(schema_keys),
+            "output_config": output if output is not None else output_config(schema_keys),
         }
         deadline = time.monotonic() + self._options.timeout
         timed_out = self._options.timed_out()
@@ -221,15 +233,28 @@ class Client:
             # A stream cut off while `_stream` reads its raw events is not wrapped by the SDK (its own
             # iterators wrap it as an APIConnectionError since anthropic 2.17).
             return Outcome(model, error=f"the connection broke off mid-answer: {type(error).__name__}: {error}")
-        return self._read(model, answer, keys)
+        return self._read(model, answer, keys, whole=output is not None)
+
+    def ask_json(
+        self, model: str, system: list[dict[str, Any]], user: str, output: Mapping[str, Any], max_tokens: int
+    ) -> Outcome:
+        """`ask_safely` for an answer in another format than regions' bodies (`output`, an
+        `output_config`): its whole text is the body `"answer"`, for the caller to parse."""
+        return self.ask_safely(model, system, user, [JSON_ANSWER], [], output=output, max_tokens=max_tokens)
 
     def ask_safely(
-        self, model: str, system: list[dict[str, Any]], user: str, keys: Sequence[str], schema_keys: Sequence[str]
+        self,
+        model: str,
+        system: list[dict[str, Any]],
+        user: str,
+        keys: Sequence[str],
+        schema_keys: Sequence[str],
+        **options: Any,
     ) -> Outcome:
         """`_ask` with every likely secret redacted from the request, and the API key scrubbed from any error
         text (a gateway might echo it)."""
         system, user = redact_request(system, user)
-        outcome = self._ask(model, system, user, keys, schema_keys)
+        outcome = self._ask(model, system, user, keys, schema_keys, **options)
         secrets = configured_secrets(self._options.api_key)
         if outcome.error:
             outcome.error = scrub(outcome.error, secrets)
@@ -327,7 +352,7 @@ class Client:
                     answer.complete = True
         return answer
 
-    def _read(self, model: str, answer: _Answer, keys: Sequence[str]) -> Outcome:
+    def _read(self, model: str, answer: _Answer, keys: Sequence[str], whole: bool = False) -> Outcome:
         usage, stop = answer.usage, answer.stop
         if not answer.complete:
             return Outcome(model, error="the answer broke off before its end (no message_stop)", usage=usage)
@@ -335,7 +360,10 @@ class Client:
             return Outcome(model, error=f"{_TRUNCATED[stop]} ({stop})", usage=usage)
         if stop == "refusal":
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
-        bodies, error, notes = parse_answer("".join(answer.parts), keys)
+        text = "".join(answer.parts)
+        if whole:
+            return Outcome(model, bodies={JSON_ANSWER: text} if _encodable(text) else {}, usage=usage)
+        bodies, error, notes = parse_answer(text, keys)
         return Outcome(model, bodies=bodies, error=error, notes=notes, usage=usage)
 
 

@@ -54,8 +54,9 @@ def client_options(config: Settings, key: str, expected_output: int = 0) -> Clie
     )
 
 
-def prepare(plan: Plan, config: Settings) -> Prepared:
-    """The plan with the context its prompt carries."""
+def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
+    """The plan with the context its prompt carries; with `rerank`, as the model re-ranks it
+    (`generator.context.rerank`: a call, so only once the user agreed to the fill)."""
     from generator.context.api import build_context
     from generator.context.select import Task
 
@@ -64,10 +65,10 @@ def prepare(plan: Plan, config: Settings) -> Prepared:
     text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {plan.project.name}"
     task = Task.from_answers(plan.answers, text=text)
     try:
-        context = build_context(task, settings=config)
+        context = build_context(task, settings=config, rerank=rerank)
     except UnknownKindError:
         # A template of the team's own that context.yml does not map yet: classify its description instead.
-        context = build_context(Task(text, None, task.project, task.answers), settings=config)
+        context = build_context(Task(text, None, task.project, task.answers), settings=config, rerank=rerank)
     tokens: dict[str, int] = {}
     for document in context.documents:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens

@@ -1,0 +1,337 @@
+"""A model's second look at what BM25 ranked: the request, the answer, and the call.
+
+Keyword ranking finds the documents that use the task's words; it cannot tell the incident
+about the task's failure from one that shares its vocabulary, nor find "customers who chose
+Cymraeg got two or three identical texts" for "duplicate SMS to Welsh-language customers".
+With a re-rank, the documents BM25 kept and the next best, `POOL` in all, are shown to the
+model as cards (path, title, section headings, the start of the text and the best-matching
+section), and the model chooses which go in, `MAX_CHOSEN` at most, each with a reason.
+
+Measured on the five labelled homes in `bench/` with a helper standing in for the model
+(docs/benchmarks.md, "A model's re-rank"): recall 0.95-1.00 and precision 0.74-0.85, where
+BM25 alone gives 0.81-0.95 and 0.63-0.78.
+
+This module builds the request and reads the answer without any I/O (selection calls a
+`Rerank` with the `RerankRequest`); `ModelRerank` is the `Rerank` that asks the Messages API
+through the fill step's client, and keeps each answer in the cache by the request's digest,
+so a task asked again costs nothing and selects the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from generator.context.links import Retired
+from generator.context.sections import TRAIL_SEPARATOR, Section, split_part
+
+if TYPE_CHECKING:
+    from generator.settings import Settings
+
+# The documents shown to the model: those BM25 kept, then the next best up to this many. On the
+# five homes in bench/, the best 15 hold 95-100% of the documents a task needs.
+POOL = 15
+# The most a re-rank keeps by default: BM25's three ranked and two related (context.yml's
+# `max_documents` and `related` set it).
+MAX_CHOSEN = 5
+# What a card shows of a document.
+MAX_HEADINGS = 14
+START_CHARS = 400
+BEST_CHARS = 300
+# A reason as shown in --explain and --json: one line.
+MAX_WHY_CHARS = 240
+# The answer is a short list; a model that writes more is not read further.
+MAX_OUTPUT_TOKENS = 2_000
+# A re-rank is worth seconds, not the minutes a fill's answer may take (SCAFFOLD_AI_TIMEOUT).
+DEFAULT_TIMEOUT_SECONDS = 60.0
+
+SYSTEM_TEMPLATE = """You pick which documents from a software team's knowledge home an AI coding assistant should read before it does a task.
+
+The knowledge home holds the team's decisions (ADRs), incidents, runbooks, anti-patterns and project contexts. A keyword search has found the candidates below for the task; each is shown by its path, title, section headings and the start of its text. Many candidates only share words with the task.
+
+Keep a document when a senior engineer on this team would want it in front of them for this task:
+- a decision that governs what the task builds or changes;
+- an incident or anti-pattern about the same failure, mechanism or component;
+- the runbook for the procedure the task carries out or touches;
+- the context of the project the task is about.
+Leave out documents that match the task's words but are about something else, and decisions marked superseded when their successor is a candidate.
+
+Keep at most {limit}, the most useful first. Keep fewer when fewer are on topic, and none when none is. For each, say in one short sentence why it matters for this task."""  # noqa: E501 (the prompt as sent)
+SYSTEM = SYSTEM_TEMPLATE.format(limit=MAX_CHOSEN)
+
+
+def system_prompt(limit: int) -> str:
+    """The system prompt of a re-rank that keeps `limit` documents at most."""
+    return SYSTEM if limit == MAX_CHOSEN else SYSTEM_TEMPLATE.format(limit=limit)
+
+
+OUTPUT_CONFIG: dict[str, Any] = {
+    "format": {
+        "type": "json_schema",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "documents": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"path": {"type": "string"}, "why": {"type": "string"}},
+                        "required": ["path", "why"],
+                        "additionalProperties": False,
+                    },
+                }
+            },
+            "required": ["documents"],
+            "additionalProperties": False,
+        },
+    }
+}
+
+_SPACE = re.compile(r"\s+")
+# Control characters (a model's answer is shown on a terminal) but tab and newline, which `_SPACE` folds.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One document as the model sees it."""
+
+    path: str
+    title: str
+    headings: tuple[str, ...]
+    start: str
+    # The section that matched the task best, when it is not the first two (the start shows those).
+    best_heading: str = ""
+    best_text: str = ""
+
+    def card(self) -> str:
+        lines = [f'<candidate path="{self.path}">', f"title: {self.title}"]
+        if self.headings:
+            lines.append("sections: " + " | ".join(self.headings))
+        lines.append("starts: " + self.start)
+        if self.best_heading or self.best_text:
+            lines.append(f'best match, section "{self.best_heading}": {self.best_text}')
+        lines.append("</candidate>")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RerankRequest:
+    """What the model is asked: the task, its kind, the documents it gets anyway, the candidates."""
+
+    task: str
+    kind: str
+    given: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    limit: int = MAX_CHOSEN
+
+    def system(self) -> str:
+        return system_prompt(self.limit)
+
+    def user(self) -> str:
+        given = f"\nAlready given to the assistant (not candidates): {', '.join(self.given)}" if self.given else ""
+        cards = "\n\n".join(candidate.card() for candidate in self.candidates)
+        return f"Task: {self.task}\nKind of work: {self.kind}{given}\n\nCandidates:\n\n{cards}"
+
+    def digest(self, model: str = "") -> str:
+        return digest_of(self.user(), model, self.limit)
+
+
+def digest_of(user: str, model: str = "", limit: int = MAX_CHOSEN) -> str:
+    """A request's identity, for the cache: the model, the system prompt, the message."""
+    text = json.dumps([model, system_prompt(limit), user], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Choice:
+    path: str
+    why: str
+
+
+@dataclass
+class Reranked:
+    """A re-rank's outcome: the documents chosen, best first (none chosen is an answer too), or
+    `choices` None with `error` saying why there is no answer; `note` says who answered and what
+    it cost, for the user."""
+
+    choices: list[Choice] | None
+    by: str = "the model"
+    note: str = ""
+    error: str = ""
+
+
+class Rerank(Protocol):
+    """What selection asks for a second look (`select.gather`'s `rerank`)."""
+
+    def __call__(self, request: RerankRequest) -> Reranked: ...
+
+
+class Remembered:
+    """`rerank`, asked once per request in a run: a selection made again (a redaction lengthened a
+    section, a document changed meanwhile) asks nothing again, whatever came of the first asking."""
+
+    def __init__(self, rerank: Rerank) -> None:
+        self._rerank = rerank
+        self._outcomes: dict[str, Reranked] = {}
+
+    def __call__(self, request: RerankRequest) -> Reranked:
+        digest = request.digest()
+        if digest not in self._outcomes:
+            self._outcomes[digest] = self._rerank(request)
+        return self._outcomes[digest]
+
+
+class Shelf(Protocol):
+    """What a request is built from (`select.Index`, `documents.Library`)."""
+
+    def sections_of(self, path: str) -> list[Section] | None: ...
+
+    def peek(self, section: Section) -> str: ...
+
+    def retired(self, path: str) -> Retired | None: ...
+
+
+def request_for(
+    task: str,
+    kind: str,
+    given: Sequence[str],
+    kept: Sequence[str],
+    order: Sequence[str],
+    hits: Mapping[str, Sequence[tuple[Section, float]]],
+    index: Shelf,
+    limit: int = MAX_CHOSEN,
+) -> RerankRequest:
+    """The re-rank of a task whose documents `given` (listed for the kind, the project's) go in
+    anyway: the documents BM25 `kept`, then the best of `order` (every ranked document, best
+    first) up to `POOL`, but those that say they no longer hold (a superseded decision BM25
+    kept went out for its successor already)."""
+    top = [path for path in order[:POOL] if path in kept or index.retired(path) is None]
+    pool = [path for path in dict.fromkeys([*kept, *top]) if path not in given]
+    candidates = tuple(_candidate(path, hits.get(path, ()), index) for path in pool)
+    return RerankRequest(task, kind, tuple(given), candidates, limit)
+
+
+def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -> Candidate:
+    sections = index.sections_of(path) or []
+    title = split_part(sections[0].trail.split(TRAIL_SEPARATOR)[0])[0] if sections else path
+    headings = tuple(section.heading for section in sections[1:] if section.heading)[:MAX_HEADINGS]
+    start = excerpt(" ".join(index.peek(section) for section in sections[:2]), START_CHARS)
+    if hits:
+        best = max(hits, key=lambda hit: hit[1])[0]
+        if best.ordinal > 1:
+            return Candidate(path, title, headings, start, best.heading, excerpt(index.peek(best), BEST_CHARS))
+    return Candidate(path, title, headings, start)
+
+
+def excerpt(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word before `limit` characters."""
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def parse(text: str, request: RerankRequest) -> list[Choice]:
+    """The answer's choices: candidates only, each once, the request's `limit` at most, best first.
+
+    ValueError when the answer is not the JSON the schema asks for. A path that is no candidate
+    is dropped (the model may not add a document the search did not find)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from None
+    documents = data.get("documents") if isinstance(data, dict) else None
+    if not isinstance(documents, list):
+        raise ValueError("the answer has no list of documents")
+    known = {candidate.path for candidate in request.candidates}
+    chosen: dict[str, str] = {}
+    for item in documents:
+        if not isinstance(item, dict):
+            continue
+        path, why = item.get("path"), item.get("why")
+        if isinstance(path, str) and path in known and path not in chosen and len(chosen) < request.limit:
+            chosen[path] = _one_line(why if isinstance(why, str) else "")
+    return [Choice(path, why) for path, why in chosen.items()]
+
+
+def _one_line(text: str) -> str:
+    return excerpt(_CONTROL.sub(" ", text), MAX_WHY_CHARS)
+
+
+@dataclass
+class ModelRerank:
+    """`Rerank` by the Messages API (the fill step's client: its retries, deadline and redaction of
+    the request), each answer kept in `cache` by the request's digest."""
+
+    settings: Settings
+    key: str
+    cache: Path
+    _client: Any = field(default=None, repr=False)
+
+    def __call__(self, request: RerankRequest) -> Reranked:
+        from generator.fill.client import JSON_ANSWER
+        from generator.fill.pricing import format_cost
+
+        model = by = self.settings.main_model
+        digest = request.digest(model)
+        saved = self._saved(digest)
+        if saved is not None:
+            with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
+                return Reranked(parse(saved, request), by, f"re-ranked by {by} (from the cache)")
+        outcome = self._ask(model, request)
+        if outcome.error or JSON_ANSWER not in outcome.bodies:
+            reason = outcome.error or outcome.rejected.get(JSON_ANSWER) or "the answer is empty"
+            return Reranked(None, by, error=reason)
+        text = outcome.bodies[JSON_ANSWER]
+        try:
+            choices = parse(text, request)
+        except ValueError as error:
+            return Reranked(None, by, error=str(error))
+        self._save(digest, text)
+        return Reranked(choices, by, f"re-ranked by {by}: 1 call, {format_cost(outcome.usage.cost(model))}")
+
+    def _ask(self, model: str, request: RerankRequest) -> Any:
+        from generator.fill.client import Client
+        from generator.fill.prepare import client_options
+
+        if self._client is None:
+            options = client_options(self.settings, self.key)
+            if self.settings.ai_timeout.origin == "default":
+                import dataclasses
+
+                options = dataclasses.replace(options, timeout=DEFAULT_TIMEOUT_SECONDS)
+            self._client = Client(options)
+        system = [{"type": "text", "text": request.system()}]
+        return self._client.ask_json(model, system, request.user(), OUTPUT_CONFIG, MAX_OUTPUT_TOKENS)
+
+    def _file(self, digest: str) -> Path:
+        return self.cache / f"{digest[:32]}.json"
+
+    def _saved(self, digest: str) -> str | None:
+        try:
+            data = json.loads(self._file(digest).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # none yet, or unreadable: asked again
+        answer = data.get("answer") if isinstance(data, dict) and data.get("digest") == digest else None
+        return answer if isinstance(answer, str) else None
+
+    def _save(self, digest: str, text: str) -> None:
+        from generator.errors import UsageError
+        from generator.plumbing.atomic import write_atomic
+
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._file(digest), json.dumps({"digest": digest, "answer": text}))
+        except (OSError, UsageError):
+            pass  # a cache that cannot be written (or a link put in its place) only costs the call again
+
+
+def cache_dir() -> Path:
+    from generator.context.documents import cache_root
+
+    return cache_root().parent / "rerank"

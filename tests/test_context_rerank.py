@@ -1,0 +1,403 @@
+"""The model re-rank of the ranked documents: the request, the answer, selection, the call and its cache."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.context import rerank
+from generator.context.api import build_context
+from generator.context.kinds import home_map
+from generator.context.links import Retired
+from generator.context.rerank import Choice, Reranked, RerankRequest, parse, request_for
+from generator.context.sections import Section
+from generator.context.select import Priority, Task, select
+from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
+from tests.fillfakes import valid_reply
+from tests.test_context_fixtures import make_home
+from tests.test_context_select import MAP, FakeIndex, size
+
+KEY = "sk-ant-api03-" + "k" * 60
+
+
+def _request(*paths: str, limit: int = 5) -> RerankRequest:
+    candidates = tuple(rerank.Candidate(path, path, (), "text") for path in paths)
+    return RerankRequest("a task", "service", (), candidates, limit)
+
+
+# --- the answer -------------------------------------------------------------------------------------
+
+
+def test_an_answer_keeps_candidates_only_each_once_best_first_up_to_the_limit() -> None:
+    request = _request("a.md", "b.md", "c.md", limit=2)
+    answer = {
+        "documents": [
+            {"path": "c.md", "why": "first"},
+            {"path": "nope.md", "why": "not a candidate"},
+            {"path": "c.md", "why": "again"},
+            "not an object",
+            {"path": "a.md", "why": 3},
+            {"path": "b.md", "why": "over the limit"},
+        ]
+    }
+    assert parse(json.dumps(answer), request) == [Choice("c.md", "first"), Choice("a.md", "")]
+    assert parse('{"documents": []}', request) == []  # nothing on topic is an answer too
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ("[]", "no list of documents"),
+        ('{"documents": {"path": "a.md"}}', "no list of documents"),
+    ],
+)
+def test_an_answer_not_in_the_format_is_an_error(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse(text, _request("a.md"))
+
+
+def test_a_reason_is_one_short_line_without_control_characters() -> None:
+    why = "line one\nline two\x1b[31m red\t" + "word " * 100
+    (choice,) = parse(json.dumps({"documents": [{"path": "a.md", "why": why}]}), _request("a.md"))
+    assert "\n" not in choice.why and "\x1b" not in choice.why
+    assert choice.why.startswith("line one line two [31m red word")
+    assert len(choice.why) <= rerank.MAX_WHY_CHARS + 2 and choice.why.endswith("…")
+
+
+# --- the request ------------------------------------------------------------------------------------
+
+DOCS = {
+    "decisions/0001-a.md": [("A", 10), ("Status", 5), ("Decision", 20)],
+    "decisions/0002-old.md": [("Old", 10)],
+    "incidents/0001-x.md": [("X", 40), ("Summary", 41), ("Timeline", 42), ("Root cause", 43)],
+    "incidents/0002-y.md": [("Y", 40)],
+    "incidents/0003-z.md": [("Z", 40)],
+}
+SCORES = {
+    "incidents/0001-x.md#Root cause": 10.0,
+    "incidents/0001-x.md#X": 3.0,
+    "decisions/0002-old.md#Old": 9.0,
+    "incidents/0002-y.md#Y": 6.0,
+    "decisions/0001-a.md#Decision": 2.0,
+    "incidents/0003-z.md#Z": 1.0,
+}
+
+
+def _index() -> FakeIndex:
+    index = FakeIndex(DOCS, SCORES)
+    index.statuses["decisions/0002-old.md"] = Retired("superseded", ("decisions/0001-a.md",))
+    return index
+
+
+def test_the_pool_is_what_bm25_kept_then_the_best_others_less_what_is_given_and_what_no_longer_holds() -> None:
+    index = _index()
+    hits: dict[str, list[tuple[Section, float]]] = {}
+    for section, score in index.rank("q", ("decisions", "incidents"), 100):
+        hits.setdefault(section.path, []).append((section, score))
+    order = ["incidents/0001-x.md", "decisions/0002-old.md", "incidents/0002-y.md", "decisions/0001-a.md"]
+    request = request_for(
+        "the task", "service", ["incidents/0002-y.md"], ["decisions/0001-a.md"], order, hits, index, limit=3
+    )
+    # Kept first; the superseded one is no candidate; the given one goes in anyway; beyond `order`, nothing.
+    assert [candidate.path for candidate in request.candidates] == ["decisions/0001-a.md", "incidents/0001-x.md"]
+    x = request.candidates[1]
+    assert x.title == "incidents/0001-x.md" and x.headings == ("Summary", "Timeline", "Root cause")
+    assert x.start == "text of incidents/0001-x.md > X text of incidents/0001-x.md > Summary"
+    assert (x.best_heading, x.best_text) == ("Root cause", "text of incidents/0001-x.md > Root cause")
+    user = request.user()
+    assert user.startswith("Task: the task\nKind of work: service\n")
+    assert "Already given to the assistant (not candidates): incidents/0002-y.md" in user
+    assert (
+        '<candidate path="incidents/0001-x.md">\ntitle: incidents/0001-x.md\nsections: Summary | Timeline | Root cause\n'
+        in user
+    )
+    assert "Keep at most 3," in request.system() and "Keep at most 5," in rerank.SYSTEM
+    assert request.digest("model-a") != request.digest("model-b") != request.digest()
+
+
+def test_the_pool_is_bounded() -> None:
+    many = {f"incidents/{n:04}-i.md": [(f"I{n}", 10)] for n in range(40)}
+    index = FakeIndex(many, {f"incidents/{n:04}-i.md#I{n}": 100.0 - n for n in range(40)})
+    order = sorted(many)
+    request = request_for("t", "service", [], [], order, {}, index)
+    assert len(request.candidates) == rerank.POOL
+    assert all(candidate.best_heading == "" for candidate in request.candidates)
+
+
+# --- selection ----------------------------------------------------------------------------------------
+
+
+class Chooser:
+    """A `Rerank` that answers with the paths given, and keeps the requests."""
+
+    def __init__(self, *paths: str, fail: bool = False) -> None:
+        self.paths = paths
+        self.fail = fail
+        self.requests: list[RerankRequest] = []
+
+    def __call__(self, request: RerankRequest) -> Reranked:
+        self.requests.append(request)
+        if self.fail:
+            return Reranked(None, "m-1", error="the API answered 500: boom")
+        return Reranked([Choice(path, f"why {path}") for path in self.paths], "m-1", "re-ranked by m-1: 1 call")
+
+
+def test_the_models_choice_replaces_what_bm25_kept() -> None:
+    index = _index()
+    before = select(Task("the task"), "api", MAP, index, 10_000, 0, size)
+    ranked = {pick.section.path for pick in before.picks if pick.priority is Priority.RANKED}
+    assert "incidents/0001-x.md" in ranked and "incidents/0003-z.md" not in ranked
+    chooser = Chooser("incidents/0003-z.md")
+    after = select(Task("the task"), "api", MAP, index, 10_000, 0, size, rerank=chooser)
+    (request,) = chooser.requests
+    assert "incidents/0003-z.md" in [candidate.path for candidate in request.candidates]
+    # The kind's listed documents (decisions/ for api) are given, not candidates.
+    assert not any(candidate.path.startswith("decisions/") for candidate in request.candidates)
+    assert request.limit == MAP.max_documents + MAP.related
+    picked = [pick for pick in after.picks if pick.priority is Priority.RANKED]
+    assert [pick.section.path for pick in picked] == ["incidents/0003-z.md"]
+    assert picked[0].reason == "chosen by m-1, 1 of 1: why incidents/0003-z.md"
+    assert [pick for pick in after.picks if pick.priority is not Priority.RANKED] == [
+        pick for pick in before.picks if pick.priority is not Priority.RANKED
+    ]
+    ranking = {item.path: item for item in after.ranking}
+    assert ranking["incidents/0003-z.md"].kept and "(BM25 cut it)" in ranking["incidents/0003-z.md"].reason
+    assert not ranking["incidents/0001-x.md"].kept
+    assert ranking["incidents/0001-x.md"].reason == "cut: not chosen by m-1 (BM25 had kept it)"
+    assert after.notes == ("re-ranked by m-1: 1 call",)
+
+
+def test_choosing_nothing_leaves_no_ranked_document_and_a_failure_leaves_bm25s_with_a_warning() -> None:
+    index = _index()
+    none = select(Task("the task"), "api", MAP, index, 10_000, 0, size, rerank=Chooser())
+    assert not [pick for pick in none.picks if pick.priority is Priority.RANKED]
+    before = select(Task("the task"), "api", MAP, index, 10_000, 0, size)
+    failed = select(Task("the task"), "api", MAP, index, 10_000, 0, size, rerank=Chooser(fail=True))
+    assert failed.picks == before.picks and failed.ranking == before.ranking
+    assert failed.warnings[-1] == "the re-rank by m-1 failed (the API answered 500: boom); the documents are BM25's"
+
+
+def test_a_selection_made_again_asks_nothing_again() -> None:
+    chooser = Chooser("incidents/0003-z.md", fail=True)
+    remembered = rerank.Remembered(chooser)
+    request = _request("a.md")
+    assert remembered(request) is remembered(request) and len(chooser.requests) == 1
+    remembered(_request("b.md"))
+    assert len(chooser.requests) == 2
+
+
+def test_no_rerank_without_a_ranking() -> None:
+    chooser = Chooser("incidents/0003-z.md")
+    select(Task("the task"), "api", MAP, _index(), 10_000, 0, size, rank=False, rerank=chooser)
+    select(Task("nothing matches"), "api", MAP, FakeIndex(DOCS, {}), 10_000, 0, size, rerank=chooser)
+    assert chooser.requests == []
+
+
+# --- the call, end to end -----------------------------------------------------------------------------
+
+EXTRA: dict[str, str | bytes] = {
+    "context/incidents/0010-webhook-retries.md": (
+        "# 0010 Payment webhooks retried forever\n\n## Summary\n\nThe payment webhook consumer retried "
+        "every failed delivery without a limit and flooded the queue.\n"
+    ),
+    "context/incidents/0011-webhook-signatures.md": (
+        "# 0011 Webhook signatures rejected\n\n## Summary\n\nA release rejected every webhook signature "
+        "after the secret was rotated.\n"
+    ),
+    "context/runbooks/replay-webhooks.md": (
+        "# Replay failed webhooks\n\n## Steps\n\nFind the failed webhook deliveries and replay them one by one.\n"
+    ),
+}
+TASK = "payment webhook deliveries are retried forever"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_home(tmp_path / "home", EXTRA)
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
+    return root
+
+
+def _choose(path: str, why: str = "it is about this failure") -> Reply:
+    return Reply.message(json.dumps({"documents": [{"path": path, "why": why}]}), usage=Usage(3000, 80))
+
+
+def _context(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["context", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_context_rerank_asks_once_applies_the_answer_and_keeps_it(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeAnthropic(_choose("runbooks/replay-webhooks.md")) as fake:
+        for name, value in fake.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        code, out, err = _context(capsys, "--rerank", "--json", TASK)
+        assert code == 0, err
+        (body,) = fake.messages()
+        code, again, err_again = _context(capsys, "--rerank", "--json", TASK)
+        assert code == 0 and len(fake.messages()) == 1  # from the cache: no second call
+    assert body["output_config"] == rerank.OUTPUT_CONFIG
+    assert body["max_tokens"] == rerank.MAX_OUTPUT_TOKENS
+    cmap = home_map(home / "context")
+    assert body["system"][0]["text"] == rerank.system_prompt(cmap.max_documents + cmap.related)
+    user = body["messages"][0]["content"]
+    assert user.startswith(f"Task: {TASK}\n")
+    candidates = re.findall(r'<candidate path="([^"]+)">', user)
+    assert "incidents/0010-webhook-retries.md" in candidates and "runbooks/replay-webhooks.md" in candidates
+    data = json.loads(out)
+    ranked = [document for document in data["documents"] if document["source"] == "ranked"]
+    assert {document["path"] for document in ranked} == {"runbooks/replay-webhooks.md"}
+    assert ranked[0]["reason"] == "chosen by claude-sonnet-5-5, 1 of 1: it is about this failure"
+    assert "scaffold: note: re-ranked by claude-sonnet-5-5: 1 call, $" in err
+    assert "re-ranked by claude-sonnet-5-5 (from the cache)" in err_again
+    assert json.loads(again)["documents"] == data["documents"]
+    (kept,) = rerank.cache_dir().glob("*.json")
+    assert KEY not in out + err + again + err_again + kept.read_text(encoding="utf-8")
+
+
+def test_without_the_flag_nothing_is_asked(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeAnthropic() as fake:
+        for name, value in fake.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        assert _context(capsys, TASK)[0] == 0
+        monkeypatch.setenv("SCAFFOLD_RERANK", "1")
+        assert _context(capsys, "--no-rerank", TASK)[0] == 0
+        assert fake.messages() == []
+
+
+def test_the_setting_turns_it_on_and_without_a_key_is_a_note(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_RERANK", "yes")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    code, out, err = _context(capsys, TASK)
+    assert code == 0 and out
+    assert (
+        "scaffold: note: $SCAFFOLD_RERANK asks for the model re-rank, but no API key is set; "
+        "the documents are BM25's" in err
+    )
+    with FakeAnthropic(_choose("incidents/0010-webhook-retries.md")) as fake:
+        for name, value in fake.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        code, out, err = _context(capsys, "--explain", TASK)
+        assert code == 0 and len(fake.messages()) == 1
+    assert "chosen by claude-sonnet-5-5, 1 of 1: it is about this failure" in out
+
+
+def test_the_flag_without_a_key_and_a_bad_setting_are_one_line_errors(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    code, out, err = _context(capsys, "--rerank", TASK)
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
+        "scaffold: error: the model re-rank needs an Anthropic API key: set $ANTHROPIC_API_KEY or "
+        "'anthropic_api_key' in the user config, or leave out --rerank"
+    ]
+    monkeypatch.setenv("SCAFFOLD_RERANK", "sometimes")
+    code, out, err = _context(capsys, TASK)
+    assert (code, out) == (2, "")
+    assert "$SCAFFOLD_RERANK must be true or false (1 or 0), not 'sometimes'" in err
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        (Reply.error(500, message="boom"), "the API answered 500"),
+        (Reply.message("these are my picks"), "the answer is not valid JSON"),
+        (Reply.message(json.dumps({"documents": [{"path": "x", "why": KEY}]})), "holds the API key"),
+    ],
+)
+def test_a_failed_rerank_is_a_warning_and_bm25s_documents(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, reply: Reply, why: str
+) -> None:
+    code, plain, _ = _context(capsys, "--json", TASK)
+    with FakeAnthropic(reply) as fake:
+        for name, value in fake.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        code, out, err = _context(capsys, "--rerank", "--json", TASK)
+    assert code == 0
+    assert json.loads(out)["documents"] == json.loads(plain)["documents"]
+    (warning,) = [line for line in err.splitlines() if "re-rank" in line]
+    assert warning.startswith("scaffold: warning: the re-rank by claude-sonnet-5-5 failed (")
+    assert why in warning and warning.endswith("; the documents are BM25's")
+    assert KEY not in out + err
+    # Nothing kept from a failure: the next run asks again.
+    assert not list(rerank.cache_dir().glob("*.json"))
+
+
+def test_secrets_in_the_cards_are_redacted_before_they_are_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "AKIA" + "Q3EGVRHJ5KZXLPWN"
+    extra = dict(EXTRA)
+    extra["context/incidents/0010-webhook-retries.md"] = (
+        str(EXTRA["context/incidents/0010-webhook-retries.md"]) + f"\nThe consumer used aws_access_key_id={secret}.\n"
+    )
+    monkeypatch.setenv("SCAFFOLD_HOME", str(make_home(tmp_path / "home", extra)))
+    with FakeAnthropic(_choose("incidents/0010-webhook-retries.md")) as fake:
+        for name, value in fake.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        code, out, err = _context(capsys, "--rerank", TASK)
+        (body,) = fake.messages()
+    assert code == 0
+    user = body["messages"][0]["content"]
+    assert "incidents/0010-webhook-retries.md" in user and secret not in user
+    assert secret not in out + err
+
+
+def test_the_library_takes_a_rerank_of_its_own(home: Path) -> None:
+    chooser = Chooser("incidents/0011-webhook-signatures.md")
+    result = build_context(TASK, rerank=chooser)
+    assert len(chooser.requests) == 1  # asked once, though selection may run twice (a redaction grew a section)
+    ranked = {document.path for document in result.documents if document.source == "ranked"}
+    assert ranked == {"incidents/0011-webhook-signatures.md"}
+    assert "re-ranked by m-1: 1 call" in result.notes
+
+
+# --- the fill step ------------------------------------------------------------------------------------
+
+
+def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prompt_carries_the_choice(
+    project: Path, fake: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = "incidents/0012-payments-double-capture.md"
+    extra: dict[str, str | bytes] = {
+        f"context/{chosen}": (
+            "# 0012 Payments captured twice\n\n## Summary\n\nThe payments service captured a card twice "
+            "when the provider timed out and the capture was retried without an idempotency key.\n"
+        ),
+        "context/incidents/0013-payments-dashboard.md": (
+            "# 0013 Payments dashboard blank\n\n## Summary\n\nThe payments dashboard showed nothing for an hour.\n"
+        ),
+    }
+    monkeypatch.setenv("SCAFFOLD_HOME", str(make_home(tmp_path / "team-home", extra)))
+    monkeypatch.setenv("SCAFFOLD_RERANK", "1")
+    fill = valid_reply(project)
+
+    def respond(request: Recorded) -> Reply:
+        if request.body["output_config"] == rerank.OUTPUT_CONFIG:
+            return _choose(chosen, "the service must not capture twice")
+        return fill(request)
+
+    fake.responder = respond
+    # --pretend makes no call, the re-rank's included.
+    assert main(["fill", "--pretend", str(project)]) == 0
+    assert fake.messages() == []
+    assert main(["fill", str(project)]) == 0
+    reranked, filled = fake.messages()
+    assert reranked["output_config"] == rerank.OUTPUT_CONFIG
+    assert f'<candidate path="{chosen}">' in reranked["messages"][0]["content"]
+    context = filled["system"][-1]["text"]
+    assert chosen in context and "incidents/0013-payments-dashboard.md" not in context
