@@ -367,6 +367,7 @@ def _run_fill(
     with transaction:
         result = ladder.fill(plan, prepared.documents, prepared.context_hashes, options, reporter, transaction)
     result.context_warnings = prepared.warnings
+    result.context_notes = prepared.notes
     return FillRun(plan.project, result)
 
 

@@ -118,6 +118,8 @@ class FillResult:
     unchecked: tuple[tuple[str, str], ...] = ()
     # What building the context warned about (`Prepared.warnings`), for the record of the run.
     context_warnings: tuple[str, ...] = ()
+    # What building it noted that the run's summary shows (the model's re-rank and its cost).
+    context_notes: tuple[str, ...] = ()
     # What the model said it could not carry out of the description, or assumed, in the answers whose
     # fills were written (each distinct note once). Empty when it said nothing or nothing was written.
     notes: tuple[str, ...] = ()

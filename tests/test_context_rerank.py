@@ -311,6 +311,23 @@ def test_the_flag_without_a_key_and_a_bad_setting_are_one_line_errors(
     assert "$SCAFFOLD_RERANK must be true or false (1 or 0), not 'sometimes'" in err
 
 
+def test_without_the_ai_part_the_flag_says_what_to_install_and_the_setting_is_a_note(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.plumbing import extras
+
+    monkeypatch.setattr(extras, "installed", lambda extra: False)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    code, out, err = _context(capsys, "--rerank", TASK)
+    assert (code, out) == (2, "")
+    assert "the model re-rank (--rerank) needs scaffold's optional 'ai' part; install it: pip install" in err
+    monkeypatch.setenv("SCAFFOLD_RERANK", "1")
+    code, out, err = _context(capsys, TASK)
+    assert code == 0 and out
+    assert "asks for the model re-rank, but scaffold's 'ai' part is not installed (pip install" in err
+    assert KEY not in err
+
+
 @pytest.mark.parametrize(
     ("reply", "why"),
     [
@@ -370,7 +387,11 @@ def test_the_library_takes_a_rerank_of_its_own(home: Path) -> None:
 
 
 def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prompt_carries_the_choice(
-    project: Path, fake: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     chosen = "incidents/0012-payments-double-capture.md"
     extra: dict[str, str | bytes] = {
@@ -395,7 +416,9 @@ def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prom
     # --pretend makes no call, the re-rank's included.
     assert main(["fill", "--pretend", str(project)]) == 0
     assert fake.messages() == []
+    capsys.readouterr()
     assert main(["fill", str(project)]) == 0
+    assert "  context: re-ranked by claude-sonnet-5-5: 1 call, $" in capsys.readouterr().out
     reranked, filled = fake.messages()
     assert reranked["output_config"] == rerank.OUTPUT_CONFIG
     assert f'<candidate path="{chosen}">' in reranked["messages"][0]["content"]

@@ -198,7 +198,7 @@ def summary(result: FillResult) -> list[str]:
     if result.notes:
         lines.append("  the model's notes (what it could not do, or assumed):")
         lines += [f"    {line}" for note in result.notes for line in note.splitlines() if line.strip()]
-    lines += [f"  context: {warning}" for warning in result.context_warnings]
+    lines += [f"  context: {line}" for line in (*result.context_notes, *result.context_warnings)]
     if result.unchecked:
         missing = "; ".join(f"{tool} is not installed: no {what}" for tool, what in result.unchecked)
         lines.append(f"  not checked: {missing} (install it for stricter checks)")

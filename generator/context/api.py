@@ -214,14 +214,19 @@ def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[
     config = settings or Settings.load()
     if not (config.rerank() if wanted is None else wanted):
         return None, ()
+    from generator.plumbing.extras import AI, installed, require
+
     key = config.key
-    if key is None:
-        if wanted:
+    if wanted:
+        require(AI, "the model re-rank (--rerank)")
+        if key is None:
             raise UsageError(
                 f"the model re-rank needs an Anthropic API key: set {API_KEY.where_to_set()}, or leave out --rerank"
             )
+    elif key is None or not installed(AI):
         where = RERANK.where(config.rerank_setting.origin)
-        return None, (f"{where} asks for the model re-rank, but no API key is set; the documents are BM25's",)
+        lacking = "no API key is set" if key is None else f"scaffold's 'ai' part is not installed ({AI.command})"
+        return None, (f"{where} asks for the model re-rank, but {lacking}; the documents are BM25's",)
     config.check_ai()  # a bad timeout or retry count fails here, before any call
     return Remembered(ModelRerank(config, key, cache_dir())), ()
 

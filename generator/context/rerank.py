@@ -48,6 +48,8 @@ BEST_CHARS = 300
 MAX_WHY_CHARS = 240
 # The answer is a short list; a model that writes more is not read further.
 MAX_OUTPUT_TOKENS = 2_000
+# How the note of a re-rank begins (the fill's summary shows it: `fill.prepare`).
+RERANKED = "re-ranked by "
 # A re-rank is worth seconds, not the minutes a fill's answer may take (SCAFFOLD_AI_TIMEOUT).
 DEFAULT_TIMEOUT_SECONDS = 60.0
 
@@ -282,7 +284,7 @@ class ModelRerank:
         saved = self._saved(digest)
         if saved is not None:
             with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
-                return Reranked(parse(saved, request), by, f"re-ranked by {by} (from the cache)")
+                return Reranked(parse(saved, request), by, f"{RERANKED}{by} (from the cache)")
         outcome = self._ask(model, request)
         if outcome.error or JSON_ANSWER not in outcome.bodies:
             reason = outcome.error or outcome.rejected.get(JSON_ANSWER) or "the answer is empty"
@@ -293,7 +295,7 @@ class ModelRerank:
         except ValueError as error:
             return Reranked(None, by, error=str(error))
         self._save(digest, text)
-        return Reranked(choices, by, f"re-ranked by {by}: 1 call, {format_cost(outcome.usage.cost(model))}")
+        return Reranked(choices, by, f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}")
 
     def _ask(self, model: str, request: RerankRequest) -> Any:
         from generator.fill.client import Client
@@ -305,7 +307,7 @@ class ModelRerank:
                 import dataclasses
 
                 options = dataclasses.replace(options, timeout=DEFAULT_TIMEOUT_SECONDS)
-            self._client = Client(options)
+            self._client = Client(options, feature="the model re-rank")
         system = [{"type": "text", "text": request.system()}]
         return self._client.ask_json(model, system, request.user(), OUTPUT_CONFIG, MAX_OUTPUT_TOKENS)
 

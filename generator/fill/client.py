@@ -158,10 +158,12 @@ def _encodable(text: str) -> bool:
 class Client:
     """A Messages API client for fill calls; `ANTHROPIC_BASE_URL` is honoured by the SDK."""
 
-    def __init__(self, options: ClientOptions, progress: Progress | None = None) -> None:
+    def __init__(
+        self, options: ClientOptions, progress: Progress | None = None, feature: str = "the AI fill step"
+    ) -> None:
         from generator.plumbing.extras import AI, require
 
-        require(AI, "the AI fill step")
+        require(AI, feature)
         import anthropic
 
         # The SDK leaves tens of thousands of long-lived objects; without this the collector walks them

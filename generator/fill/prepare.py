@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.context.rerank import RERANKED
 from generator.errors import UnknownKindError
 from generator.fill.client import ClientOptions
 from generator.fill.plan import Plan
@@ -24,6 +25,8 @@ class Prepared:
     context_tokens: dict[str, int]
     # What building the context warned about (a listed document missing, a misspelt context.yml name).
     warnings: tuple[str, ...] = ()
+    # Of its notes, those the fill's summary shows: the model's re-rank, and what it cost.
+    notes: tuple[str, ...] = ()
 
     def first_call_estimate(self) -> Usage:
         system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
@@ -74,4 +77,5 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens
     # The digests of what the prompt's sections were read from, not of the files now: an edit saved
     # since then is a change `scaffold check` must report.
-    return Prepared(plan, context.context, dict(context.digests), tokens, context.warnings)
+    reranked = tuple(note for note in context.notes if note.startswith(RERANKED))
+    return Prepared(plan, context.context, dict(context.digests), tokens, context.warnings, reranked)
