@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         added = sum(len(ranked) for _, ranked in unrelated)
         print(
             f"off-topic: {len(unrelated)} tasks the home has nothing on; ranking added {added} documents "
-            f"({added / len(unrelated):.1f} per task; 0 is right)"
+            f"({added / len(unrelated):.1f} per task; 0 is right){' (BM25 alone: not re-ranked)' * bool(replay)}"
         )
         if args.verbose:
             for text, ranked in unrelated:

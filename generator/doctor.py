@@ -433,7 +433,10 @@ def _ai_settings(config: settings.Settings) -> DoctorCheck:
         config.check_ai()  # as the fill step does before it asks anything
     except UsageError as error:
         return DoctorCheck(
-            "AI settings", "warn", f"{error}: the fill step refuses to start", "fix it (docs/configuration.md)"
+            "AI settings",
+            "warn",
+            f"{error}: the fill step refuses to start (and every selection, for a bad SCAFFOLD_RERANK)",
+            "fix it (docs/configuration.md)",
         )
     answers = "streamed answers" if config.stream() else "whole answers (no streaming)"
     return DoctorCheck(

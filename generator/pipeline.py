@@ -316,6 +316,7 @@ def _preview(prepared: Prepared, config: Settings, project: Path | None = None) 
         model=config.main_model,
         escalation=config.escalation,
         context_warnings=prepared.warnings,
+        rerank=config.rerank(),
     )
 
 

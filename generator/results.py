@@ -184,6 +184,8 @@ class FillPreview:
     escalation: str
     # What building the context warned about (`Prepared.warnings`).
     context_warnings: tuple[str, ...] = ()
+    # Whether the model will re-rank the ranked documents first (SCAFFOLD_RERANK): these are BM25's.
+    rerank: bool = False
 
 
 # --- the commands -------------------------------------------------------------------------------

@@ -235,10 +235,10 @@ class Settings:
         self.rerank()
         _models = (self.main_model, self.escalation)
 
-    def timeout(self, needed: float = 0.0) -> float:
-        """The deadline of one AI call: the user's (SCAFFOLD_AI_TIMEOUT), else the default, or `needed`
-        seconds when that is longer (a long answer expected)."""
-        timeout = self._parsed(AI_TIMEOUT, self.ai_timeout, _seconds, "a number of seconds above 0", DEFAULT_AI_TIMEOUT)
+    def timeout(self, needed: float = 0.0, default: float = DEFAULT_AI_TIMEOUT) -> float:
+        """The deadline of one AI call: the user's (SCAFFOLD_AI_TIMEOUT), else `default` (a fill's, or a
+        shorter one for a short answer), or `needed` seconds when that is longer (a long answer expected)."""
+        timeout = self._parsed(AI_TIMEOUT, self.ai_timeout, _seconds, "a number of seconds above 0", default)
         return max(timeout, needed) if self.ai_timeout.origin == "default" else timeout
 
     def retries(self) -> int:

@@ -263,6 +263,11 @@ def pretend_lines(preview: FillPreview) -> list[str]:
         lines.append(f"Already filled (use --refill ID to redo): {', '.join(preview.filled)}")
     lines.append("Context documents in the cached system prompt (estimated tokens):")
     lines += [f"  {path}  {count:,}" for path, count in preview.context_tokens.items()]
+    if preview.rerank:
+        lines.append(
+            "  (BM25's documents: with SCAFFOLD_RERANK on, the model re-ranks them once the fill is confirmed, "
+            "in one more call of about $0.01, and may replace the ranked ones)"
+        )
     if preview.context_warnings:
         lines.append("Context warnings:")
         lines += [f"  {warning}" for warning in preview.context_warnings]

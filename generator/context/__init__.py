@@ -10,7 +10,8 @@ The stages, one module each, in the order `generator.context.api.build_context` 
 - `kinds` loads and validates `context.yml` and classifies free-text tasks into a kind;
 - `select` is the pure selection: the core documents' general sections and those for the
   kind, the kind's documents, the project's context, then the documents BM25 ranks close to
-  the best match, fitted to a token budget;
+  the best match (or, with a re-rank, those the model chooses among BM25's best: `rerank`),
+  fitted to a token budget;
 - `redact` finds likely secrets with detect-secrets and scaffold's own `secret_rules` (the
   checks a value found must pass are `secret_values`), and replaces them;
 - `assemble` builds the final, paste-ready prompt.

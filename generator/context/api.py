@@ -210,6 +210,8 @@ def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[
     from generator.context.rerank import ModelRerank, Remembered, cache_dir
 
     if wanted is not None and not isinstance(wanted, bool):
+        if not callable(wanted):
+            raise UsageError(f"rerank must be True, False, None or a Rerank, not {type(wanted).__name__}")
         return Remembered(wanted), ()
     config = settings or Settings.load()
     if not (config.rerank() if wanted is None else wanted):

@@ -7,29 +7,31 @@ With a re-rank, the documents BM25 kept and the next best, `POOL` in all, are sh
 model as cards (path, title, section headings, the start of the text and the best-matching
 section), and the model chooses which go in, `MAX_CHOSEN` at most, each with a reason.
 
-Measured on the five labelled homes in `bench/` with a helper standing in for the model
-(docs/benchmarks.md, "A model's re-rank"): recall 0.95-1.00 and precision 0.74-0.85, where
-BM25 alone gives 0.81-0.95 and 0.63-0.78.
+How it reads on the labelled homes in `bench/` is in docs/benchmarks.md ("A model's re-rank").
 
-This module builds the request and reads the answer without any I/O (selection calls a
-`Rerank` with the `RerankRequest`); `ModelRerank` is the `Rerank` that asks the Messages API
-through the fill step's client, and keeps each answer in the cache by the request's digest,
-so a task asked again costs nothing and selects the same.
+Selection builds the request (`request_for`) and reads the answer (`parse`) without I/O, through
+a `Rerank`. The caller's is `Remembered`: it redacts the cards' texts as the prompt's sections
+are redacted, section by section before they are cut to a line, and asks each request once per
+run however often selection runs. `ModelRerank` asks the Messages API through the fill step's
+client (its retries, deadline and last redaction of the whole request), and keeps each answer
+in the cache by the request's digest, so a task asked again costs nothing and selects the same.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.context.links import Retired
-from generator.context.sections import TRAIL_SEPARATOR, Section, split_part
+from generator.context.sections import Section, title_of
 
 if TYPE_CHECKING:
     from generator.settings import Settings
@@ -40,10 +42,12 @@ POOL = 15
 # The most a re-rank keeps by default: BM25's three ranked and two related (context.yml's
 # `max_documents` and `related` set it).
 MAX_CHOSEN = 5
-# What a card shows of a document.
+# What a card shows of a document, and of the task (a pasted diff is cut, not sent whole).
 MAX_HEADINGS = 14
 START_CHARS = 400
 BEST_CHARS = 300
+NAME_CHARS = 160
+TASK_CHARS = 4_000
 # A reason as shown in --explain and --json: one line.
 MAX_WHY_CHARS = 240
 # The answer is a short list; a model that writes more is not read further.
@@ -52,6 +56,8 @@ MAX_OUTPUT_TOKENS = 2_000
 RERANKED = "re-ranked by "
 # A re-rank is worth seconds, not the minutes a fill's answer may take (SCAFFOLD_AI_TIMEOUT).
 DEFAULT_TIMEOUT_SECONDS = 60.0
+# Answers kept in the cache; the oldest go beyond this many.
+MAX_CACHED = 2_000
 
 SYSTEM_TEMPLATE = """You pick which documents from a software team's knowledge home an AI coding assistant should read before it does a task.
 
@@ -96,31 +102,44 @@ OUTPUT_CONFIG: dict[str, Any] = {
 }
 
 _SPACE = re.compile(r"\s+")
-# Control characters (a model's answer is shown on a terminal) but tab and newline, which `_SPACE` folds.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (a model's answer is shown on a terminal) but tab and newline, which `_SPACE`
+# folds, and the marks that reorder text (a reason that reads otherwise than it is).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Halves of a character: text no terminal or file can take (JSON allows "\ud800").
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A document's text cannot open or close a card of its own.
+_CARD_TAG = re.compile(r"<(/?)(candidate)", re.IGNORECASE)
+
+Redact = Callable[["RerankRequest"], "RerankRequest"]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One document as the model sees it."""
+    """One document as the model sees it: its texts as the document has them, on lines; the card
+    cuts them to a line each (`card`), once redacted (`redacted`)."""
 
     path: str
     title: str
     headings: tuple[str, ...]
-    start: str
+    # The first two sections' texts.
+    start: tuple[str, ...]
     # The section that matched the task best, when it is not the first two (the start shows those).
     best_heading: str = ""
     best_text: str = ""
+    # The other sections' texts: never shown, but a secret redaction finds in them is hidden in
+    # the headings shown (`## Admin password (...)` over `password: ...`).
+    rest: tuple[str, ...] = field(default=(), repr=False)
 
     def card(self) -> str:
-        lines = [f'<candidate path="{self.path}">', f"title: {self.title}"]
+        lines = [f"title: {excerpt(self.title, NAME_CHARS)}"]
         if self.headings:
-            lines.append("sections: " + " | ".join(self.headings))
-        lines.append("starts: " + self.start)
+            lines.append("sections: " + " | ".join(excerpt(heading, NAME_CHARS) for heading in self.headings))
+        lines.append("starts: " + excerpt(" ".join(self.start), START_CHARS))
         if self.best_heading or self.best_text:
-            lines.append(f'best match, section "{self.best_heading}": {self.best_text}')
-        lines.append("</candidate>")
-        return "\n".join(lines)
+            heading = excerpt(self.best_heading, NAME_CHARS)
+            lines.append(f'best match, section "{heading}": {excerpt(self.best_text, BEST_CHARS)}')
+        body = "\n".join(_CARD_TAG.sub(r"<\1 \2", line) for line in lines)
+        return f'<candidate path="{self.path}">\n{body}\n</candidate>'
 
 
 @dataclass(frozen=True)
@@ -139,7 +158,8 @@ class RerankRequest:
     def user(self) -> str:
         given = f"\nAlready given to the assistant (not candidates): {', '.join(self.given)}" if self.given else ""
         cards = "\n\n".join(candidate.card() for candidate in self.candidates)
-        return f"Task: {self.task}\nKind of work: {self.kind}{given}\n\nCandidates:\n\n{cards}"
+        task = self.task if len(self.task) <= TASK_CHARS else self.task[:TASK_CHARS] + " …"
+        return f"Task: {task}\nKind of work: {self.kind}{given}\n\nCandidates:\n\n{cards}"
 
     def digest(self, model: str = "") -> str:
         return digest_of(self.user(), model, self.limit)
@@ -176,22 +196,62 @@ class Rerank(Protocol):
 
 
 class Remembered:
-    """`rerank`, asked once per request in a run: a selection made again (a redaction lengthened a
-    section, a document changed meanwhile) asks nothing again, whatever came of the first asking."""
+    """`rerank`, asked with the request redacted (`redact`, by default `redacted`), once per request
+    in a run: a selection made again with the same cards (a redaction lengthened a section, a
+    build done again for a file that changed elsewhere) asks nothing again, whatever came of the
+    first asking."""
 
-    def __init__(self, rerank: Rerank) -> None:
+    def __init__(self, rerank: Rerank, redact: Redact | None = None) -> None:
         self._rerank = rerank
+        self._redact = redact or redacted
         self._outcomes: dict[str, Reranked] = {}
 
     def __call__(self, request: RerankRequest) -> Reranked:
         digest = request.digest()
         if digest not in self._outcomes:
-            self._outcomes[digest] = self._rerank(request)
+            self._outcomes[digest] = self._rerank(self._redact(request))
         return self._outcomes[digest]
 
 
+def redacted(request: RerankRequest) -> RerankRequest:
+    """`request` with its cards redacted as the prompt's sections and names are (`redact.Shown`),
+    through the same cache: each section whole, on its lines, before the card cuts it to one; each
+    title and heading on its own, and with what its document's texts gave away."""
+    from generator.context.documents import redaction_cache
+    from generator.context.redact import Piece, Redactor, Shown
+
+    redactor = Redactor(redaction_cache())
+    shown = Shown(redactor)
+    pieces = [
+        Piece(candidate.path, 1, text)
+        for candidate in request.candidates
+        for text in (*candidate.start, candidate.best_text, *candidate.rest)
+    ]
+    results = iter(redactor.redact(pieces))
+    candidates = []
+    for candidate in request.candidates:
+        start = [next(results) for _ in candidate.start]
+        best = next(results)
+        rest = [next(results) for _ in candidate.rest]
+        shown.document(candidate.path, [value for result in (*start, best, *rest) for value in result.values])
+        shown.add([candidate.title, *candidate.headings, candidate.best_heading])
+        candidates.append(
+            Candidate(
+                candidate.path,
+                shown(candidate.title, candidate.path),
+                tuple(shown(heading, candidate.path) for heading in candidate.headings),
+                tuple(result.text for result in start),
+                shown(candidate.best_heading, candidate.path),
+                best.text,
+            )
+        )
+    redactor.save()
+    return dataclasses.replace(request, candidates=tuple(candidates))
+
+
 class Shelf(Protocol):
-    """What a request is built from (`select.Index`, `documents.Library`)."""
+    """What a request is built from: the part of `select.Index` it reads (this module cannot import
+    `select`, which imports it)."""
 
     def sections_of(self, path: str) -> list[Section] | None: ...
 
@@ -210,26 +270,31 @@ def request_for(
     index: Shelf,
     limit: int = MAX_CHOSEN,
 ) -> RerankRequest:
-    """The re-rank of a task whose documents `given` (listed for the kind, the project's) go in
-    anyway: the documents BM25 `kept`, then the best of `order` (every ranked document, best
-    first) up to `POOL`, but those that say they no longer hold (a superseded decision BM25
-    kept went out for its successor already)."""
-    top = [path for path in order[:POOL] if path in kept or index.retired(path) is None]
-    pool = [path for path in dict.fromkeys([*kept, *top]) if path not in given]
+    """The re-rank of a task whose documents `given` go in anyway (listed for the kind, the
+    project's, a superseded one's successor): the documents BM25 `kept`, then the best others of
+    `order` (every ranked document, best first), `POOL` in all; not those that say they no longer
+    hold (a superseded decision BM25 kept went out for its successor already)."""
+    pool = [path for path in kept if path not in given]
+    for path in order:
+        if len(pool) >= POOL:
+            break
+        if path not in given and path not in pool and index.retired(path) is None:
+            pool.append(path)
     candidates = tuple(_candidate(path, hits.get(path, ()), index) for path in pool)
     return RerankRequest(task, kind, tuple(given), candidates, limit)
 
 
 def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -> Candidate:
     sections = index.sections_of(path) or []
-    title = split_part(sections[0].trail.split(TRAIL_SEPARATOR)[0])[0] if sections else path
+    title = title_of(sections[0]) if sections else path
     headings = tuple(section.heading for section in sections[1:] if section.heading)[:MAX_HEADINGS]
-    start = excerpt(" ".join(index.peek(section) for section in sections[:2]), START_CHARS)
-    if hits:
-        best = max(hits, key=lambda hit: hit[1])[0]
-        if best.ordinal > 1:
-            return Candidate(path, title, headings, start, best.heading, excerpt(index.peek(best), BEST_CHARS))
-    return Candidate(path, title, headings, start)
+    start = tuple(index.peek(section) for section in sections[:2])
+    best = max(hits, key=lambda hit: hit[1])[0] if hits else None
+    shown = best if best is not None and best.ordinal > 1 else None
+    rest = tuple(index.peek(section) for section in sections[2:] if section != shown)
+    if shown is not None:
+        return Candidate(path, title, headings, start, shown.heading, index.peek(shown), rest)
+    return Candidate(path, title, headings, start, rest=rest)
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -247,6 +312,8 @@ def parse(text: str, request: RerankRequest) -> list[Choice]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from None
+    except RecursionError:
+        raise ValueError("the answer is JSON nested too deeply to read") from None
     documents = data.get("documents") if isinstance(data, dict) else None
     if not isinstance(documents, list):
         raise ValueError("the answer has no list of documents")
@@ -262,7 +329,7 @@ def parse(text: str, request: RerankRequest) -> list[Choice]:
 
 
 def _one_line(text: str) -> str:
-    return excerpt(_CONTROL.sub(" ", text), MAX_WHY_CHARS)
+    return excerpt(_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", text)), MAX_WHY_CHARS)
 
 
 @dataclass
@@ -284,29 +351,36 @@ class ModelRerank:
         saved = self._saved(digest)
         if saved is not None:
             with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
-                return Reranked(parse(saved, request), by, f"{RERANKED}{by} (from the cache)")
+                return Reranked(self._checked(saved, request), by, f"{RERANKED}{by} (from the cache)")
         outcome = self._ask(model, request)
         if outcome.error or JSON_ANSWER not in outcome.bodies:
             reason = outcome.error or outcome.rejected.get(JSON_ANSWER) or "the answer is empty"
             return Reranked(None, by, error=reason)
         text = outcome.bodies[JSON_ANSWER]
         try:
-            choices = parse(text, request)
+            choices = self._checked(text, request)
         except ValueError as error:
             return Reranked(None, by, error=str(error))
         self._save(digest, text)
         return Reranked(choices, by, f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}")
+
+    def _checked(self, text: str, request: RerankRequest) -> list[Choice]:
+        """`parse`, and ValueError for reasons holding a configured credential: the client looked for
+        it in the answer's text, where JSON may have written it as escapes."""
+        from generator.fill.client import configured_secrets, scrub
+
+        choices = parse(text, request)
+        secrets = configured_secrets(self.key)
+        if any(scrub(choice.why, secrets) != choice.why for choice in choices):
+            raise ValueError("the answer holds the API key (or another configured credential); not used")
+        return choices
 
     def _ask(self, model: str, request: RerankRequest) -> Any:
         from generator.fill.client import Client
         from generator.fill.prepare import client_options
 
         if self._client is None:
-            options = client_options(self.settings, self.key)
-            if self.settings.ai_timeout.origin == "default":
-                import dataclasses
-
-                options = dataclasses.replace(options, timeout=DEFAULT_TIMEOUT_SECONDS)
+            options = client_options(self.settings, self.key, default_timeout=DEFAULT_TIMEOUT_SECONDS)
             self._client = Client(options, feature="the model re-rank")
         system = [{"type": "text", "text": request.system()}]
         return self._client.ask_json(model, system, request.user(), OUTPUT_CONFIG, MAX_OUTPUT_TOKENS)
@@ -315,9 +389,12 @@ class ModelRerank:
         return self.cache / f"{digest[:32]}.json"
 
     def _saved(self, digest: str) -> str | None:
+        file = self._file(digest)
         try:
-            data = json.loads(self._file(digest).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if not stat.S_ISREG(file.lstat().st_mode):
+                return None  # a link, a folder, a pipe that would block the read: asked again
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None  # none yet, or unreadable: asked again
         answer = data.get("answer") if isinstance(data, dict) and data.get("digest") == digest else None
         return answer if isinstance(answer, str) else None
@@ -329,11 +406,22 @@ class ModelRerank:
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
             write_atomic(self._file(digest), json.dumps({"digest": digest, "answer": text}))
+            _prune(self.cache)
         except (OSError, UsageError):
             pass  # a cache that cannot be written (or a link put in its place) only costs the call again
 
 
-def cache_dir() -> Path:
-    from generator.context.documents import cache_root
+def _prune(folder: Path) -> None:
+    """The oldest answers out, beyond `MAX_CACHED`: one that is gone costs a call, never a wrong answer."""
+    files = list(folder.glob("*.json"))
+    if len(files) <= MAX_CACHED:
+        return
+    for old in sorted(files, key=lambda file: file.stat().st_mtime)[: len(files) - MAX_CACHED]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
-    return cache_root().parent / "rerank"
+
+def cache_dir() -> Path:
+    from generator.settings import user_cache_dir
+
+    return user_cache_dir() / "rerank"

@@ -115,6 +115,11 @@ def split_part(name: str) -> tuple[str, int | None]:
     return (name[: part.start()], int(part.group(1))) if part else (name, None)
 
 
+def title_of(section: Section) -> str:
+    """The title of the document `section` is part of: the first heading of its trail, less any part label."""
+    return split_part(section.trail.split(TRAIL_SEPARATOR)[0])[0]
+
+
 def without_front_matter(text: str) -> str:
     """`text` (a document's first section) less the YAML front matter it opens with, if any."""
     data = text.encode("utf-8")

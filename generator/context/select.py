@@ -22,6 +22,10 @@ Order of priority, each step skipping sections an earlier step already chose:
    document (up to `WHOLE_DOCUMENT_TOKENS`) goes in whole, a long one with its
    `per_document` best sections.
 
+   With a re-rank (`rerank`, `generator.context.rerank`), the model chooses among the documents
+   step 4 kept and the next best instead; what step 4 took whatever the score (a superseded
+   document's successor, the inferred project) stays.
+
 The budget (default 24,000 estimated tokens, see `tokens.py`) covers the whole prompt. If
 the frame and the core documents do not fit, that is an error; after them, candidates are
 taken in priority order while they fit, so a large section is left out whole (documents are
@@ -39,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
 from generator.context.links import Retired
-from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, paths_under, split_part
+from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, paths_under, split_part, title_of
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
@@ -263,7 +267,9 @@ def select(
     `also` names other kinds whose core sections the task gets (kinds its keywords match).
     `rerank` has a model choose among the ranked documents (`_rerank`).
     """
-    found = gather(task, kind, cmap, index, rank, also, rerank)
+    found = gather(
+        task, kind, cmap, index, rank, also, rerank, lambda picks: _core_fits(picks, budget, frame_tokens, cost)
+    )
     picks, over = fit(found.picks, budget, frame_tokens, cost)
     omitted = tuple(found.missing + merge_omissions(over))
     return Selection(
@@ -279,8 +285,12 @@ def gather(
     rank: bool = True,
     also: Sequence[str] = (),
     rerank: Rerank | None = None,
+    affordable: Callable[[Sequence[Pick]], None] | None = None,
 ) -> Gathered:
-    """Every candidate in priority order, plus documents that were asked for but are missing."""
+    """Every candidate in priority order, plus documents that were asked for but are missing.
+
+    `affordable` raises if the picks so far cannot make a prompt (`BudgetError`): asked before a
+    re-rank, so that a call is not paid for a selection that fails anyway."""
     found = Gathered()
     seen: set[tuple[str, int]] = set()
 
@@ -350,11 +360,23 @@ def gather(
             found.missing.append(Document(path, "", 0, missing, Priority.PROJECT.source))
 
     if rank and cmap.max_documents and task.text.strip():
-        given = (len(found.picks), len(found.cut), len(found.ranking), set(seen))
-        hits = add_ranked(task, cmap, index, seen, found, wanted)
-        if rerank is not None and hits:
-            _rerank(task, kind, cmap, index, seen, found, wanted, hits, rerank, given)
+        before = _Mark(len(found.picks), len(found.cut), len(found.ranking), frozenset(seen))
+        ranking = add_ranked(task, cmap, index, seen, found, wanted)
+        if rerank is not None and ranking.hits:
+            if affordable is not None:
+                affordable(found.picks)
+            _rerank(task, kind, cmap, index, seen, found, wanted, ranking, rerank, before)
     return found
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """Where the picks, the cuts and the ranking stood before the ranking step, and what was seen."""
+
+    picks: int
+    cuts: int
+    ranking: int
+    seen: frozenset[tuple[str, int]]
 
 
 def _rerank(
@@ -365,26 +387,28 @@ def _rerank(
     seen: set[tuple[str, int]],
     found: Gathered,
     wanted: Sequence[str],
-    hits: Mapping[str, list[tuple[Section, float]]],
+    ranking: Ranking,
     rerank: Rerank,
-    given: tuple[int, int, int, set[tuple[str, int]]],
+    before: _Mark,
 ) -> None:
     """The ranked documents as the model chooses them among those BM25 kept and the next best
     (`generator.context.rerank`): BM25's picks give way to the model's, each with its best
-    sections as BM25 would have taken them. Without an answer, BM25's picks stay, with a warning.
+    sections as BM25 would have taken them. Those BM25 took whatever their score (`Ranking.fixed`)
+    stay, as the kind's and the project's do; the model is told they are in. Without an answer,
+    BM25's picks stay, with a warning.
 
-    `given` is where the picks, cuts and ranking stood before the ranking step, and what was
-    seen then: the ranking step's own are what the model's replace."""
-    from generator.context import rerank as model
+    The one call selection makes outside the index: `rerank` is the caller's, which asks each
+    request once however often selection runs (`rerank.Remembered`)."""
+    from generator.context import rerank as reranking
 
-    picks, cuts, ranking, seen_before = given
-    listed = [pick.section.path for pick in found.picks[:picks] if pick.priority in (Priority.KIND, Priority.PROJECT)]
-    kept = [pick.section.path for pick in found.picks[picks:]]
-    totals = {path: _document_score([score for _, score in path_hits]) for path, path_hits in hits.items()}
+    earlier = [p.section.path for p in found.picks[: before.picks] if p.priority in (Priority.KIND, Priority.PROJECT)]
+    given = sorted({*earlier, *ranking.fixed})
+    kept = [pick.section.path for pick in found.picks[before.picks :] if pick.section.path not in ranking.fixed]
+    totals = {path: _document_score([score for _, score in hits]) for path, hits in ranking.hits.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     limit = cmap.max_documents + cmap.related
-    request = model.request_for(
-        task.text, kind, sorted(set(listed)), list(dict.fromkeys(kept)), order, hits, index, limit
+    request = reranking.request_for(
+        task.text, kind, given, list(dict.fromkeys(kept)), order, ranking.hits, index, limit
     )
     if not request.candidates:
         return
@@ -394,18 +418,19 @@ def _rerank(
     if answer.choices is None:
         found.warnings.append(f"the re-rank by {answer.by} failed ({answer.error}); the documents are BM25's")
         return
-    del found.picks[picks:]
-    del found.cut[cuts:]
+    # BM25's own picks go; what it took whatever the score stays, sections seen and cuts alike.
+    found.picks[before.picks :] = [p for p in found.picks[before.picks :] if p.section.path in ranking.fixed]
+    found.cut[before.cuts :] = [cut for cut in found.cut[before.cuts :] if cut.path in ranking.fixed]
+    fixed_seen = {key for key in seen if key[0] in ranking.fixed}
     seen.clear()
-    seen.update(seen_before)
+    seen.update(before.seen | fixed_seen)
     chosen = {choice.path: (position, choice.why) for position, choice in enumerate(answer.choices, start=1)}
     for path, (position, why) in chosen.items():
         reason = f"chosen by {answer.by}, {position} of {len(chosen)}" + (f": {why}" if why else "")
-        own = [(section, score) for section, score in hits.get(path, []) if not other_kinds(section, cmap, wanted)]
-        sections = _ranked_sections(path, own, index, cmap.per_document)
+        sections = _ranked_sections(path, list(ranking.hits.get(path, [])), index, cmap.per_document)
         _add_sections(sections, reason, cmap, seen, found, wanted, suffix="")
     shown = {candidate.path for candidate in request.candidates}
-    for position, item in enumerate(found.ranking[ranking:], start=ranking):
+    for position, item in enumerate(found.ranking[before.ranking :], start=before.ranking):
         if item.path in chosen:
             was = "kept" if item.kept else "cut"
             why = chosen[item.path][1]
@@ -431,9 +456,19 @@ def other_kinds(section: Section, cmap: ContextMap, wanted: Sequence[str]) -> li
     return owners if not any(name in owners for name in wanted) else []
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """What `add_ranked` scored, for a re-rank: each document's sections that the task's kind may
+    get, with their scores; and the documents it took whatever their score (a superseded one's
+    successor, the inferred project's context), which a re-rank is told of but does not choose."""
+
+    hits: Mapping[str, list[tuple[Section, float]]]
+    fixed: frozenset[str]
+
+
 def add_ranked(
     task: Task, cmap: ContextMap, index: Index, seen: set[tuple[str, int]], found: Gathered, wanted: Sequence[str]
-) -> dict[str, list[tuple[Section, float]]]:
+) -> Ranking:
     """The documents of the ranked folders that score close enough to the best one, and its relatives.
 
     Sections are scored by BM25 and grouped by document; a document scores its best section
@@ -447,10 +482,9 @@ def add_ranked(
     (Terraform)" in a script's prompt) is cut, and it does not score its document: a document
     matching the task only in such sections is listed as cut.
 
-    Returns every section the ranking scored, by document (what a re-rank is shown).
+    Returns what it scored and took (`Ranking`).
     """
     scores: dict[str, list[tuple[Section, float]]] = {}
-    ranked: dict[str, list[tuple[Section, float]]] = {}
     # A section written for other kinds is cut from this task's prompt (`_add_sections`), so it
     # does not score its document either: a rollback runbook whose Terraform steps match a
     # script task's words would otherwise be chosen for them and go in by its other sections.
@@ -459,14 +493,13 @@ def add_ranked(
     elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
     query = task.query(cmap.unranked_answers)
     for section, score in index.rank(query, cmap.ranked_folders, RANK_POOL):
-        ranked.setdefault(section.path, []).append((section, score))
         owners = other_kinds(section, cmap, wanted)
         if owners and section.path not in chosen:
             elsewhere.setdefault(section.path, []).append((score, owners))
         else:
             scores.setdefault(section.path, []).append((section, score))
     start = len(found.ranking)
-    best = _rank_documents(query, cmap, index, seen, found, wanted, scores) if scores else None
+    best, fixed = _rank_documents(query, cmap, index, seen, found, wanted, scores) if scores else (None, set())
     entered = {item.path for item in found.ranking[start:]}  # a successor may be in already
     for path, matches in elsewhere.items():
         if path not in scores and path not in entered:
@@ -481,7 +514,8 @@ def add_ranked(
             path, hits, reason = project
             found.ranking.append(Ranked(path, _document_score([score for _, score in hits]), True, reason))
             _add_sections(_ranked_sections(path, hits, index, cmap.per_document), reason, cmap, seen, found, wanted)
-    return ranked
+            fixed.add(path)
+    return Ranking(scores, frozenset(fixed))
 
 
 def _rank_documents(
@@ -492,9 +526,9 @@ def _rank_documents(
     found: Gathered,
     wanted: Sequence[str],
     scores: Mapping[str, list[tuple[Section, float]]],
-) -> float:
+) -> tuple[float, set[str]]:
     """`add_ranked` once its sections are scored: the close documents and their relatives. Returns
-    the best document's score."""
+    the best document's score, and the successors that took a superseded document's place."""
     totals = {path: _document_score([score for _, score in hits]) for path, hits in scores.items()}
     order = sorted(totals, key=lambda path: (-totals[path], path))
     best = totals[order[0]]
@@ -577,7 +611,7 @@ def _rank_documents(
             continue
         found.ranking.append(Ranked(path, score, True, reason))
         _add_sections(_ranked_sections(path, scores[path], index, cmap.per_document), reason, cmap, seen, found, wanted)
-    return best
+    return best, set(retirements.stands_in_for)
 
 
 class _Retirements:
@@ -806,7 +840,7 @@ def _related(
         )
 
     linked = [(path, "one of the two refers to the other") for path in index.neighbours(top, candidates(LINKED_CUTOFF))]
-    title = split_part(sections[0].trail.split(TRAIL_SEPARATOR)[0])[0]
+    title = title_of(sections[0])
     eligible = set(candidates(RELATED_CUTOFF)) - {path for path, _ in linked}
     titled: list[tuple[str, str]] = []
     # The title query is a second ranking, as costly as the task's on a large home: not run when
@@ -870,15 +904,7 @@ def _resolve(ref: DocRef, index: Index) -> list[Section]:
 
 def fit(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) -> tuple[list[Pick], list[Document]]:
     """Take candidates in order while they fit; the core ones must all fit."""
-    core = [pick for pick in candidates if pick.priority is Priority.CORE]
-    core_cost = sum(cost(pick) for pick in core)
-    if frame_tokens + core_cost > budget:
-        paths = ", ".join(dict.fromkeys(pick.section.path for pick in core)) or "none"
-        raise BudgetError(
-            f"a budget of {budget:,} tokens is too small: the prompt frame with the task needs "
-            f"{frame_tokens:,} and the core documents ({paths}) {core_cost:,}; "
-            f"raise the budget (--budget, or budget in the API and MCP tools) to {frame_tokens + core_cost:,} or more"
-        )
+    _core_fits(candidates, budget, frame_tokens, cost)
     remaining = budget - frame_tokens
     chosen: list[Pick] = []
     omitted: list[Document] = []
@@ -890,6 +916,19 @@ def fit(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) 
         else:
             omitted.append(Document(pick.section.path, pick.section.trail, tokens, "over budget", pick.priority.source))
     return chosen, omitted
+
+
+def _core_fits(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) -> None:
+    """BudgetError unless the frame and the core candidates fit in `budget`."""
+    core = [pick for pick in candidates if pick.priority is Priority.CORE]
+    core_cost = sum(cost(pick) for pick in core)
+    if frame_tokens + core_cost > budget:
+        paths = ", ".join(dict.fromkeys(pick.section.path for pick in core)) or "none"
+        raise BudgetError(
+            f"a budget of {budget:,} tokens is too small: the prompt frame with the task needs "
+            f"{frame_tokens:,} and the core documents ({paths}) {core_cost:,}; "
+            f"raise the budget (--budget, or budget in the API and MCP tools) to {frame_tokens + core_cost:,} or more"
+        )
 
 
 def merge_omissions(omitted: Sequence[Document]) -> list[Document]:

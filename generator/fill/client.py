@@ -242,7 +242,7 @@ class Client:
     ) -> Outcome:
         """`ask_safely` for an answer in another format than regions' bodies (`output`, an
         `output_config`): its whole text is the body `"answer"`, for the caller to parse."""
-        return self.ask_safely(model, system, user, [JSON_ANSWER], [], output=output, max_tokens=max_tokens)
+        return self.ask_safely(model, system, user, [JSON_ANSWER], [], output, max_tokens)
 
     def ask_safely(
         self,
@@ -251,12 +251,13 @@ class Client:
         user: str,
         keys: Sequence[str],
         schema_keys: Sequence[str],
-        **options: Any,
+        output: Mapping[str, Any] | None = None,
+        max_tokens: int = MAX_TOKENS,
     ) -> Outcome:
         """`_ask` with every likely secret redacted from the request, and the API key scrubbed from any error
         text (a gateway might echo it)."""
         system, user = redact_request(system, user)
-        outcome = self._ask(model, system, user, keys, schema_keys, **options)
+        outcome = self._ask(model, system, user, keys, schema_keys, output=output, max_tokens=max_tokens)
         secrets = configured_secrets(self._options.api_key)
         if outcome.error:
             outcome.error = scrub(outcome.error, secrets)
@@ -364,7 +365,9 @@ class Client:
             return Outcome(model, error="the model declined to answer (refusal)", usage=usage)
         text = "".join(answer.parts)
         if whole:
-            return Outcome(model, bodies={JSON_ANSWER: text} if _encodable(text) else {}, usage=usage)
+            if not _encodable(text):
+                return Outcome(model, error="the answer holds text that is not Unicode (a lone surrogate)", usage=usage)
+            return Outcome(model, bodies={JSON_ANSWER: text}, usage=usage)
         bodies, error, notes = parse_answer(text, keys)
         return Outcome(model, bodies=bodies, error=error, notes=notes, usage=usage)
 

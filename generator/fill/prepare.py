@@ -14,7 +14,7 @@ from generator.fill.client import ClientOptions
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate
 from generator.fill.prompt import first_message, system_blocks
-from generator.settings import Settings
+from generator.settings import DEFAULT_AI_TIMEOUT, Settings
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,17 @@ class Prepared:
 SLOW_TOKENS_PER_SECOND = 35
 
 
-def client_options(config: Settings, key: str, expected_output: int = 0) -> ClientOptions:
+def client_options(
+    config: Settings, key: str, expected_output: int = 0, default_timeout: float = DEFAULT_AI_TIMEOUT
+) -> ClientOptions:
     """The client's options from the settings; a bad timeout, retry count or switch fails here, before any call.
 
     `expected_output` is the first call's estimated answer in tokens: without a deadline of the
     user's own (SCAFFOLD_AI_TIMEOUT), a long answer (an api of twenty resources: about 50,000
-    tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s.
+    tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s. A short
+    answer's call has a shorter `default_timeout` (a re-rank's).
     """
-    timeout = config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND)
+    timeout = config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND, default=default_timeout)
     return ClientOptions(
         api_key=key,
         timeout=timeout,
@@ -53,7 +56,7 @@ def client_options(config: Settings, key: str, expected_output: int = 0) -> Clie
         stream=config.stream(),
         max_region_bytes=config.max_region_bytes(),
         timeout_origin=config.ai_timeout.origin,
-        timeout_lengthened=timeout > config.timeout(),  # the default, given a long answer more time
+        timeout_lengthened=timeout > config.timeout(default=default_timeout),  # a long answer given more time
     )
 
 
