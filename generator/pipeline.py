@@ -29,6 +29,7 @@ from generator.results import (
     FillRun,
     GateOff,
     NewResult,
+    Progress,
     Rendered,
     Reporter,
     SilentReporter,
@@ -352,6 +353,7 @@ def _run_fill(
             return FillRun(plan.project, None, "declined")
     if config.rerank():
         # The model re-ranks the context (SCAFFOLD_RERANK) only now: it is a call, and the user has agreed.
+        reporter.progress(Progress("rerank", config.main_model))
         prepared = prepare(plan, config, rerank=True)
     options = ladder.FillOptions(
         model=config.main_model,

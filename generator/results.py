@@ -16,15 +16,15 @@ from generator.fill.pricing import Usage
 
 # --- progress -----------------------------------------------------------------------------------
 
-Step = Literal["environment", "call", "check", "baseline", "generate", "verify", "write"]
+Step = Literal["environment", "rerank", "call", "check", "baseline", "generate", "verify", "write"]
 
 
 @dataclass(frozen=True)
 class Progress:
     """One step of a fill run: building the project's environment for its checks (`environment`, once,
-    before any call), a model call (`purpose` first/repair/escalation call), checking `count` fills,
-    running the project's checks (`baseline` on the project before any call, `verify` with the
-    fills), or writing the fills."""
+    before any call), the model's re-rank of the context (`rerank`, SCAFFOLD_RERANK), a model call
+    (`purpose` first/repair/escalation call), checking `count` fills, running the project's checks
+    (`baseline` on the project before any call, `verify` with the fills), or writing the fills."""
 
     step: Step
     model: str | None = None

@@ -59,6 +59,8 @@ def describe(event: Progress) -> str:
     """A progress event as the line people read."""
     if event.step == "environment":
         return f"building the environment for the project's checks (once): {event.command}"
+    if event.step == "rerank":
+        return f"re-ranking the context documents with {event.model} (SCAFFOLD_RERANK)"
     if event.step == "call":
         return f"{event.purpose}: asking {event.model} for {regions(event.count)}"
     if event.step == "check":
