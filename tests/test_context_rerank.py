@@ -178,6 +178,9 @@ def test_the_models_choice_replaces_what_bm25_kept() -> None:
     assert ranking["incidents/0003-z.md"].kept and "(BM25 cut it)" in ranking["incidents/0003-z.md"].reason
     assert not ranking["incidents/0001-x.md"].kept
     assert ranking["incidents/0001-x.md"].reason == "cut: not chosen by m-1 (BM25 had kept it)"
+    assert ranking["incidents/0002-y.md"].reason == (
+        "cut: not chosen by m-1 (BM25 had cut it too: score 6.00 is 52% of the best (11.50); the cutoff is 70%)"
+    )
     assert after.notes == ("re-ranked by m-1: 1 call",)
 
 

@@ -437,7 +437,7 @@ def _rerank(
             reason = f"chosen by {answer.by}" + (f": {why}" if why else "") + f" (BM25 {was} it)"
             found.ranking[position] = Ranked(item.path, item.score, True, reason)
         elif item.path in shown:
-            was = "BM25 had kept it" if item.kept else f"BM25: {item.reason}"
+            was = "BM25 had kept it" if item.kept else f"BM25 had cut it too: {item.reason.removeprefix('cut: ')}"
             found.ranking[position] = Ranked(item.path, item.score, False, f"cut: not chosen by {answer.by} ({was})")
 
 
