@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
 import re
@@ -13,8 +14,10 @@ import pytest
 from generator.cli import main
 from generator.context import rerank
 from generator.context.api import build_context
+from generator.context.documents import redaction_cache
 from generator.context.kinds import home_map
 from generator.context.links import Retired
+from generator.context.redact import Redactor, Shown
 from generator.context.rerank import Choice, Reranked, RerankRequest, parse, request_for
 from generator.context.sections import Section
 from generator.context.select import Priority, Task, select
@@ -200,12 +203,18 @@ def test_a_selection_made_again_asks_nothing_again_and_the_rerank_sees_the_reque
     def redact(request: RerankRequest) -> RerankRequest:
         return dataclasses.replace(request, task=request.task.replace("hunter2", "[REDACTED]"))
 
-    remembered = rerank.Remembered(chooser, redact)
+    ask = rerank.Remembered(chooser).redacting(redact)
     request = dataclasses.replace(_request("a.md"), task="log in with hunter2")
-    assert remembered(request) is remembered(request) and len(chooser.requests) == 1
+    assert ask(request) is ask(request) and len(chooser.requests) == 1
     assert chooser.requests[0].task == "log in with [REDACTED]"
-    remembered(_request("b.md"))
+    ask(_request("b.md"))
     assert len(chooser.requests) == 2
+
+
+def _redacted(request: RerankRequest) -> RerankRequest:
+    """As a build redacts it: one redactor, one `Shown`."""
+    redactor = Redactor(redaction_cache())
+    return rerank.redacted(request, redactor, Shown(redactor))
 
 
 def test_cards_are_redacted_section_by_section_and_their_names_with_what_the_texts_gave_away() -> None:
@@ -220,10 +229,46 @@ def test_cards_are_redacted_section_by_section_and_their_names_with_what_the_tex
             f"## Table\n\n| Service | Admin password |\n|---|---|\n| db01 | {password}x |\n",
         ),
     )
-    request = rerank.redacted(RerankRequest("a task", "service", (), (candidate,)))
+    request = _redacted(RerankRequest("a task", "service", (), (candidate,)))
     user = request.user()
     assert password not in user and "[REDACTED" in user
     assert request.candidates[0].rest == ()  # what was looked at only is not kept
+
+
+def test_what_the_prompt_carries_beside_the_cards_and_the_task_give_their_secrets_away_to_the_cards() -> None:
+    password, key = "Kp9xT2mQ7wZz4y", "AKIA" + "Q3EGVRHJ5KZXLPWN"
+    candidate = rerank.Candidate("incidents/9.md", "9 Queue", (), (f"The admin logged in with admin / {password}.\n",))
+    task = "x " * 1_995 + f"{key} " + "y " * 100  # the key across the cut at 4,000: its half is no key
+    request = RerankRequest(
+        task, "service", (), (candidate,), beside=(("patterns.md", f"queue_password: {password}\n"),)
+    )
+    user = _redacted(request).user()
+    assert password not in user and "[REDACTED" in user
+    assert key[:8] not in user and len(user) < len(task)
+
+
+def test_a_name_holding_its_documents_secret_is_shown_redacted_and_the_answer_naming_it_so_is_read() -> None:
+    path = "runbooks/Hunter2Hunter2-queue-purge.md"
+    candidate = rerank.Candidate(path, "Queue purge", (), ("## Access\n\npassword: Hunter2Hunter2\n",))
+    other = rerank.Candidate("runbooks/rollback.md", "Roll back", (), ("Roll back the release.\n",))
+    request = _redacted(RerankRequest("purge the queue", "script", (path,), (candidate, other)))
+    user = request.user()
+    assert "Hunter2Hunter2" not in user and "[REDACTED" in user
+    label = request.candidates[0].label
+    assert label != path and f'<candidate path="{label}">' in user
+    answer = json.dumps({"documents": [{"path": html.unescape(label), "why": "the procedure"}]})
+    assert parse(answer, request) == [Choice(path, "the procedure")]
+
+
+def test_an_answer_naming_no_candidate_is_no_answer_and_two_cards_named_alike_cannot_be_chosen() -> None:
+    request = _request("a.md", "b.md")
+    with pytest.raises(ValueError, match="names no candidate"):
+        parse('{"documents": [{"path": "context/a.md", "why": "x"}]}', request)
+    twins = dataclasses.replace(
+        request,
+        candidates=tuple(dataclasses.replace(c, shown_path="[REDACTED: x]") for c in request.candidates),
+    )
+    assert parse('{"documents": [{"path": "[REDACTED: x]", "why": "x"}]}', twins) == []
 
 
 def test_a_document_cannot_close_its_card_or_open_another() -> None:

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding, Shown
-    from generator.context.rerank import Rerank
+    from generator.context.rerank import Remembered, Rerank
     from generator.context.sections import Section
 
 
@@ -204,7 +204,7 @@ def build_context(
     return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
 
 
-def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Rerank | None, tuple[str, ...]]:
+def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:
     """The model re-rank asked for (`wanted`), or the settings' (SCAFFOLD_RERANK), and a note when
     the settings ask for one that cannot be had. Asked for by the caller without an API key: an error."""
     from generator.context.rerank import ModelRerank, Remembered, cache_dir
@@ -302,8 +302,9 @@ def _build_context(
     settings: Settings | None,
     _with_task: bool,
     loading: _Loading,
-    reranker: Rerank | None = None,
+    reranker: Remembered | None = None,
 ) -> ContextResult:
+    from generator.context import rerank as reranking
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import query_terms
     from generator.context.kinds import classify as classify_text
@@ -363,6 +364,8 @@ def _build_context(
 
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)  # the headings and file names beside the texts, redacted too
+    # A re-rank's request is redacted as the prompt is, by the same redactor (one cache, saved once).
+    rerank = reranker.redacting(lambda request: reranking.redacted(request, redactor, shown)) if reranker else None
     shown.add([task.project] if task.project else [])
     project_shown = shown(task.project) if task.project else None
 
@@ -391,7 +394,7 @@ def _build_context(
         else:
             head, tail = "<documents>\n", "</documents>\n"
         frame_tokens = estimate_tokens(head) + estimate_tokens(tail)
-        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also, reranker)
+        selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also, rerank)
         fresh = [pick for pick in selection.picks if pick.section.key not in redacted]
         pieces = [Piece(p.section.path, p.section.line, library.read(p.section)) for p in fresh]
         results = redactor.redact(pieces + ([Piece(TASK, 1, task.text)] if task_pending else []))

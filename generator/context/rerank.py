@@ -10,9 +10,10 @@ section), and the model chooses which go in, `MAX_CHOSEN` at most, each with a r
 How it reads on the labelled homes in `bench/` is in docs/benchmarks.md ("A model's re-rank").
 
 Selection builds the request (`request_for`) and reads the answer (`parse`) without I/O, through
-a `Rerank`. The caller's is `Remembered`: it redacts the cards' texts as the prompt's sections
-are redacted, section by section before they are cut to a line, and asks each request once per
-run however often selection runs. `ModelRerank` asks the Messages API through the fill step's
+a `Rerank`. The caller's is `Remembered`'s: it asks each request once per run however often
+selection runs, redacted by the build's own redactor (`redacted`) as the prompt is: the task and
+the documents the prompt carries anyway beside the cards, each section whole before a card cuts
+it to a line, the names with what their documents gave away. `ModelRerank` asks the Messages API through the fill step's
 client (its retries, deadline and last redaction of the whole request), and keeps each answer
 in the cache by the request's digest, so a task asked again costs nothing and selects the same.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import html
 import json
 import re
 import stat
@@ -34,6 +36,7 @@ from generator.context.links import Retired
 from generator.context.sections import Section, title_of
 
 if TYPE_CHECKING:
+    from generator.context.redact import Redactor, Shown
     from generator.settings import Settings
 
 # The documents shown to the model: those BM25 kept, then the next best up to this many. On the
@@ -48,6 +51,9 @@ START_CHARS = 400
 BEST_CHARS = 300
 NAME_CHARS = 160
 TASK_CHARS = 4_000
+# Of each section not shown whose heading is, what is searched for the values a heading may
+# repeat (`## Admin password (...)` over `password: ...`): a log of megabytes is not scanned whole.
+REST_CHARS = 2_000
 # A reason as shown in --explain and --json: one line.
 MAX_WHY_CHARS = 240
 # The answer is a short list; a model that writes more is not read further.
@@ -107,10 +113,11 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Halves of a character: text no terminal or file can take (JSON allows "\ud800").
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Marks that show nothing (soft hyphen, word joiner, zero widths, byte-order mark): a key written
+# with them between its characters is still the key.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 # A document's text cannot open or close a card of its own.
 _CARD_TAG = re.compile(r"<(/?)(candidate)", re.IGNORECASE)
-
-Redact = Callable[["RerankRequest"], "RerankRequest"]
 
 
 @dataclass(frozen=True)
@@ -126,9 +133,16 @@ class Candidate:
     # The section that matched the task best, when it is not the first two (the start shows those).
     best_heading: str = ""
     best_text: str = ""
-    # The other sections' texts: never shown, but a secret redaction finds in them is hidden in
-    # the headings shown (`## Admin password (...)` over `password: ...`).
+    # The other sections' texts (their starts: `REST_CHARS`): never shown, but a secret redaction
+    # finds in them is hidden in the headings shown (`## Admin password (...)` over `password: ...`).
     rest: tuple[str, ...] = field(default=(), repr=False)
+    # The path as the card shows it, redacted (`redacted`): the model answers with it.
+    shown_path: str = ""
+
+    @property
+    def label(self) -> str:
+        """The path as the card names it: redacted, and quoted for the tag."""
+        return html.escape(self.shown_path or self.path, quote=True)
 
     def card(self) -> str:
         lines = [f"title: {excerpt(self.title, NAME_CHARS)}"]
@@ -139,7 +153,7 @@ class Candidate:
             heading = excerpt(self.best_heading, NAME_CHARS)
             lines.append(f'best match, section "{heading}": {excerpt(self.best_text, BEST_CHARS)}')
         body = "\n".join(_CARD_TAG.sub(r"<\1 \2", line) for line in lines)
-        return f'<candidate path="{self.path}">\n{body}\n</candidate>'
+        return f'<candidate path="{self.label}">\n{body}\n</candidate>'
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,9 @@ class RerankRequest:
     given: tuple[str, ...]
     candidates: tuple[Candidate, ...]
     limit: int = MAX_CHOSEN
+    # What the prompt carries anyway (the core, the kind's and the project's sections, as (path,
+    # text)): never shown here, but a secret found there is hidden in the cards too, as in the prompt.
+    beside: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def system(self) -> str:
         return system_prompt(self.limit)
@@ -196,57 +213,65 @@ class Rerank(Protocol):
 
 
 class Remembered:
-    """`rerank`, asked with the request redacted (`redact`, by default `redacted`), once per request
-    in a run: a selection made again with the same cards (a redaction lengthened a section, a
-    build done again for a file that changed elsewhere) asks nothing again, whatever came of the
-    first asking."""
+    """`rerank`, asked once per request in a run (`redacting`): a selection made again with the same
+    cards (a redaction lengthened a section, a build done again for a file that changed elsewhere)
+    asks nothing again, whatever came of the first asking."""
 
-    def __init__(self, rerank: Rerank, redact: Redact | None = None) -> None:
+    def __init__(self, rerank: Rerank) -> None:
         self._rerank = rerank
-        self._redact = redact or redacted
         self._outcomes: dict[str, Reranked] = {}
 
-    def __call__(self, request: RerankRequest) -> Reranked:
-        digest = request.digest()
-        if digest not in self._outcomes:
-            self._outcomes[digest] = self._rerank(self._redact(request))
-        return self._outcomes[digest]
+    def redacting(self, redact: Callable[[RerankRequest], RerankRequest]) -> Rerank:
+        """The `Rerank` a build passes to selection: each request redacted by `redact` (the build's
+        own: `redacted`) before it is asked, once."""
+
+        def ask(request: RerankRequest) -> Reranked:
+            digest = request.digest()
+            if digest not in self._outcomes:
+                self._outcomes[digest] = self._rerank(redact(request))
+            return self._outcomes[digest]
+
+        return ask
 
 
-def redacted(request: RerankRequest) -> RerankRequest:
-    """`request` with its cards redacted as the prompt's sections and names are (`redact.Shown`),
-    through the same cache: each section whole, on its lines, before the card cuts it to one; each
-    title and heading on its own, and with what its document's texts gave away."""
-    from generator.context.documents import redaction_cache
-    from generator.context.redact import Piece, Redactor, Shown
+def redacted(request: RerankRequest, redactor: Redactor, shown: Shown) -> RerankRequest:
+    """`request` redacted as the prompt is, by the build's `redactor` and `shown` (one cache, saved
+    once): the task, what the prompt carries beside the cards and every card's texts together, each
+    whole, on its lines, before a card cuts it to one, a value found in one replaced in all; each
+    title, heading and path on its own, and with what its document's texts and the task gave away."""
+    from generator.context.documents import query_terms
+    from generator.context.redact import TASK, Piece
 
-    redactor = Redactor(redaction_cache())
-    shown = Shown(redactor)
-    pieces = [
-        Piece(candidate.path, 1, text)
-        for candidate in request.candidates
-        for text in (*candidate.start, candidate.best_text, *candidate.rest)
-    ]
+    cards = [(c, [*c.start, c.best_text, *c.rest]) for c in request.candidates]
+    pieces = [Piece(TASK, 1, request.task), *(Piece(path, 1, text) for path, text in request.beside)]
+    pieces += [Piece(candidate.path, 1, text) for candidate, texts in cards for text in texts]
     results = iter(redactor.redact(pieces))
+    task = next(results)
+    shown.also(task.values, query_terms)
+    for path, _ in request.beside:
+        shown.document(path, next(results).values)
+    found = [(candidate, [next(results) for _ in texts]) for candidate, texts in cards]
+    for candidate, texts in found:
+        shown.document(candidate.path, [value for result in texts for value in result.values])
+    shown.add(name for c in request.candidates for name in (c.path, c.title, *c.headings, c.best_heading))
+    shown.add(request.given)
     candidates = []
-    for candidate in request.candidates:
-        start = [next(results) for _ in candidate.start]
-        best = next(results)
-        rest = [next(results) for _ in candidate.rest]
-        shown.document(candidate.path, [value for result in (*start, best, *rest) for value in result.values])
-        shown.add([candidate.title, *candidate.headings, candidate.best_heading])
+    for candidate, texts in found:
+        path = candidate.path
+        start = tuple(result.text for result in texts[: len(candidate.start)])
         candidates.append(
             Candidate(
-                candidate.path,
-                shown(candidate.title, candidate.path),
-                tuple(shown(heading, candidate.path) for heading in candidate.headings),
-                tuple(result.text for result in start),
-                shown(candidate.best_heading, candidate.path),
-                best.text,
+                path,
+                shown(candidate.title, path),
+                tuple(shown(heading, path) for heading in candidate.headings),
+                start,
+                shown(candidate.best_heading, path),
+                texts[len(candidate.start)].text,
+                shown_path=shown(path, path),
             )
         )
-    redactor.save()
-    return dataclasses.replace(request, candidates=tuple(candidates))
+    given = tuple(shown(path, path) for path in request.given)
+    return dataclasses.replace(request, task=task.text, given=given, candidates=tuple(candidates), beside=())
 
 
 class Shelf(Protocol):
@@ -291,7 +316,12 @@ def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -
     start = tuple(index.peek(section) for section in sections[:2])
     best = max(hits, key=lambda hit: hit[1])[0] if hits else None
     shown = best if best is not None and best.ordinal > 1 else None
-    rest = tuple(index.peek(section) for section in sections[2:] if section != shown)
+    shown_headings = {section.key for section in sections[1 : MAX_HEADINGS + 1]}
+    rest = tuple(
+        index.peek(section)[:REST_CHARS]
+        for section in sections[2:]
+        if section != shown and section.key in shown_headings
+    )
     if shown is not None:
         return Candidate(path, title, headings, start, shown.heading, index.peek(shown), rest)
     return Candidate(path, title, headings, start, rest=rest)
@@ -308,24 +338,42 @@ def parse(text: str, request: RerankRequest) -> list[Choice]:
 
     ValueError when the answer is not the JSON the schema asks for. A path that is no candidate
     is dropped (the model may not add a document the search did not find)."""
+    documents = _documents(text)
+    # The model names a document as its card did: redacted, quoted. Two cards named alike (two
+    # paths redacted whole) cannot be told apart: neither can be chosen.
+    labels: dict[str, list[str]] = {}
+    for candidate in request.candidates:
+        for label in dict.fromkeys((candidate.label, html.unescape(candidate.label))):
+            labels.setdefault(label, []).append(candidate.path)
+    chosen: dict[str, str] = {}
+    named = 0
+    for item in documents:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            continue
+        paths = labels.get(item["path"], [])
+        named += bool(paths)
+        why = item.get("why")
+        if len(paths) == 1 and paths[0] not in chosen and len(chosen) < request.limit:
+            chosen[paths[0]] = _one_line(why if isinstance(why, str) else "")
+    if documents and not named:
+        raise ValueError("the answer names no candidate")
+    return [Choice(path, why) for path, why in chosen.items()]
+
+
+def _documents(text: str) -> list[Any]:
+    """The answer's list of documents; ValueError if it is not the JSON the schema asks for."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from None
     except RecursionError:
         raise ValueError("the answer is JSON nested too deeply to read") from None
+    except ValueError:  # a number of thousands of digits, say
+        raise ValueError("the answer is not JSON Python can read") from None
     documents = data.get("documents") if isinstance(data, dict) else None
     if not isinstance(documents, list):
         raise ValueError("the answer has no list of documents")
-    known = {candidate.path for candidate in request.candidates}
-    chosen: dict[str, str] = {}
-    for item in documents:
-        if not isinstance(item, dict):
-            continue
-        path, why = item.get("path"), item.get("why")
-        if isinstance(path, str) and path in known and path not in chosen and len(chosen) < request.limit:
-            chosen[path] = _one_line(why if isinstance(why, str) else "")
-    return [Choice(path, why) for path, why in chosen.items()]
+    return documents
 
 
 def _one_line(text: str) -> str:
@@ -343,7 +391,7 @@ class ModelRerank:
     _client: Any = field(default=None, repr=False)
 
     def __call__(self, request: RerankRequest) -> Reranked:
-        from generator.fill.client import JSON_ANSWER
+        from generator.fill.client import JSON_ANSWER, configured_secrets, scrub
         from generator.fill.pricing import format_cost
 
         model = by = self.settings.main_model
@@ -352,7 +400,11 @@ class ModelRerank:
         if saved is not None:
             with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
                 return Reranked(self._checked(saved, request), by, f"{RERANKED}{by} (from the cache)")
-        outcome = self._ask(model, request)
+        try:
+            outcome = self._ask(model, request)
+        except Exception as error:
+            message = scrub(f"{type(error).__name__}: {error}", configured_secrets(self.key))
+            return Reranked(None, by, error=message)
         if outcome.error or JSON_ANSWER not in outcome.bodies:
             reason = outcome.error or outcome.rejected.get(JSON_ANSWER) or "the answer is empty"
             return Reranked(None, by, error=reason)
@@ -370,8 +422,9 @@ class ModelRerank:
         from generator.fill.client import configured_secrets, scrub
 
         choices = parse(text, request)
-        secrets = configured_secrets(self.key)
-        if any(scrub(choice.why, secrets) != choice.why for choice in choices):
+        # Anywhere in it, once decoded and without the marks that hide a word's breaks: it is kept.
+        decoded = _INVISIBLE.sub("", json.dumps(json.loads(text), ensure_ascii=False))
+        if scrub(decoded, configured_secrets(self.key)) != decoded:
             raise ValueError("the answer holds the API key (or another configured credential); not used")
         return choices
 
@@ -416,7 +469,14 @@ def _prune(folder: Path) -> None:
     files = list(folder.glob("*.json"))
     if len(files) <= MAX_CACHED:
         return
-    for old in sorted(files, key=lambda file: file.stat().st_mtime)[: len(files) - MAX_CACHED]:
+
+    def age(file: Path) -> float:
+        try:
+            return file.lstat().st_mtime
+        except OSError:
+            return 0.0  # gone meanwhile, or unreadable: first to go
+
+    for old in sorted(files, key=age)[: len(files) - MAX_CACHED]:
         with contextlib.suppress(OSError):
             old.unlink()
 

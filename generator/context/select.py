@@ -35,6 +35,7 @@ out is reported with its size and the reason.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -412,6 +413,9 @@ def _rerank(
     )
     if not request.candidates:
         return
+    # What the prompt carries anyway, for the request's redaction: a secret found there is one in the cards too.
+    beside = tuple((pick.section.path, index.peek(pick.section)) for pick in found.picks[: before.picks])
+    request = dataclasses.replace(request, beside=beside)
     answer = rerank(request)
     if answer.note:
         found.notes.append(answer.note)
