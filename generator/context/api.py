@@ -365,7 +365,7 @@ def _build_context(
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)  # the headings and file names beside the texts, redacted too
     # A re-rank's request is redacted as the prompt is, by the same redactor (one cache, saved once).
-    rerank = reranker.redacting(lambda request: reranking.redacted(request, redactor, shown)) if reranker else None
+    rerank = reranker.redacting(lambda request: reranking.redacted(request, redactor)) if reranker else None
     shown.add([task.project] if task.project else [])
     project_shown = shown(task.project) if task.project else None
 

@@ -36,7 +36,7 @@ from generator.context.links import Retired
 from generator.context.sections import Section, title_of
 
 if TYPE_CHECKING:
-    from generator.context.redact import Redactor, Shown
+    from generator.context.redact import Redactor
     from generator.settings import Settings
 
 # The documents shown to the model: those BM25 kept, then the next best up to this many. On the
@@ -165,9 +165,12 @@ class RerankRequest:
     given: tuple[str, ...]
     candidates: tuple[Candidate, ...]
     limit: int = MAX_CHOSEN
-    # What the prompt carries anyway (the core, the kind's and the project's sections, as (path,
-    # text)): never shown here, but a secret found there is hidden in the cards too, as in the prompt.
+    # What the prompt carries anyway (the core, the kind's and the project's sections, a successor's,
+    # as (path, text)): never shown here, but a secret found there is hidden in the cards too.
     beside: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # The digest of the request as selection built it, before redaction (`Remembered.redacting`):
+    # the model's cache key, which the redaction cache's state cannot change.
+    origin: str = ""
 
     def system(self) -> str:
         return system_prompt(self.limit)
@@ -223,25 +226,32 @@ class Remembered:
 
     def redacting(self, redact: Callable[[RerankRequest], RerankRequest]) -> Rerank:
         """The `Rerank` a build passes to selection: each request redacted by `redact` (the build's
-        own: `redacted`) before it is asked, once."""
+        own: `redacted`) before it is asked, once. The model's cache is keyed by the request as
+        selection built it (`origin`): what redaction makes of it may differ with the redaction
+        cache, the question does not."""
 
         def ask(request: RerankRequest) -> Reranked:
             digest = request.digest()
             if digest not in self._outcomes:
-                self._outcomes[digest] = self._rerank(redact(request))
+                self._outcomes[digest] = self._rerank(dataclasses.replace(redact(request), origin=digest))
             return self._outcomes[digest]
 
         return ask
 
 
-def redacted(request: RerankRequest, redactor: Redactor, shown: Shown) -> RerankRequest:
-    """`request` redacted as the prompt is, by the build's `redactor` and `shown` (one cache, saved
-    once): the task, what the prompt carries beside the cards and every card's texts together, each
-    whole, on its lines, before a card cuts it to one, a value found in one replaced in all; each
-    title, heading and path on its own, and with what its document's texts and the task gave away."""
-    from generator.context.documents import query_terms
-    from generator.context.redact import TASK, Piece
+def redacted(request: RerankRequest, redactor: Redactor) -> RerankRequest:
+    """`request` redacted as the prompt is, by the build's `redactor` (one cache, saved once): the
+    task, what the prompt carries beside the cards and every card's texts together, each whole, on
+    its lines, before a card cuts it to one, a value found in one replaced in all; each title,
+    heading and path on its own (`Shown`: one of the cards' own, so that a name of a card the
+    prompt never carries renames nothing there), and with what its document and the task gave away.
+    Two cards whose paths are redacted alike are told apart by a number.
 
+    `Candidate.path` stays the real path, for the answer to be read by: what is sent is `user()`."""
+    from generator.context.documents import query_terms
+    from generator.context.redact import TASK, Piece, Shown
+
+    shown = Shown(redactor)
     cards = [(c, [*c.start, c.best_text, *c.rest]) for c in request.candidates]
     pieces = [Piece(TASK, 1, request.task), *(Piece(path, 1, text) for path, text in request.beside)]
     pieces += [Piece(candidate.path, 1, text) for candidate, texts in cards for text in texts]
@@ -270,6 +280,12 @@ def redacted(request: RerankRequest, redactor: Redactor, shown: Shown) -> Rerank
                 shown_path=shown(path, path),
             )
         )
+    seen: dict[str, int] = {}
+    for position, candidate in enumerate(candidates):
+        label = candidate.shown_path
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1 or sum(other.shown_path == label for other in candidates) > 1:
+            candidates[position] = dataclasses.replace(candidate, shown_path=f"{label} ({seen[label]})")
     given = tuple(shown(path, path) for path in request.given)
     return dataclasses.replace(request, task=task.text, given=given, candidates=tuple(candidates), beside=())
 
@@ -312,19 +328,23 @@ def request_for(
 def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -> Candidate:
     sections = index.sections_of(path) or []
     title = title_of(sections[0]) if sections else path
-    headings = tuple(section.heading for section in sections[1:] if section.heading)[:MAX_HEADINGS]
+    titled = [section for section in sections[1:] if section.heading][:MAX_HEADINGS]
+    headings = tuple(section.heading for section in titled)
     start = tuple(index.peek(section) for section in sections[:2])
     best = max(hits, key=lambda hit: hit[1])[0] if hits else None
     shown = best if best is not None and best.ordinal > 1 else None
-    shown_headings = {section.key for section in sections[1 : MAX_HEADINGS + 1]}
-    rest = tuple(
-        index.peek(section)[:REST_CHARS]
-        for section in sections[2:]
-        if section != shown and section.key in shown_headings
-    )
+    rest = tuple(_start_of(index.peek(s), REST_CHARS) for s in titled if s.ordinal > 1 and s != shown)
     if shown is not None:
         return Candidate(path, title, headings, start, shown.heading, index.peek(shown), rest)
     return Candidate(path, title, headings, start, rest=rest)
+
+
+def _start_of(text: str, limit: int) -> str:
+    """The lines of `text` within its first `limit` characters (a value is not cut in two)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head.rpartition("\n")[0] or head
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -395,7 +415,7 @@ class ModelRerank:
         from generator.fill.pricing import format_cost
 
         model = by = self.settings.main_model
-        digest = request.digest(model)
+        digest = digest_of(request.origin, model) if request.origin else request.digest(model)
         saved = self._saved(digest)
         if saved is not None:
             with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again

@@ -414,7 +414,8 @@ def _rerank(
     if not request.candidates:
         return
     # What the prompt carries anyway, for the request's redaction: a secret found there is one in the cards too.
-    beside = tuple((pick.section.path, index.peek(pick.section)) for pick in found.picks[: before.picks])
+    anyway = [pick for n, pick in enumerate(found.picks) if n < before.picks or pick.section.path in ranking.fixed]
+    beside = tuple((pick.section.path, index.peek(pick.section)) for pick in anyway)
     request = dataclasses.replace(request, beside=beside)
     answer = rerank(request)
     if answer.note:
