@@ -13,9 +13,10 @@ Selection builds the request (`request_for`) and reads the answer (`parse`) with
 a `Rerank`. The caller's is `Remembered`'s: it asks each request once per run however often
 selection runs, redacted by the build's own redactor (`redacted`) as the prompt is: the task and
 the documents the prompt carries anyway beside the cards, each section whole before a card cuts
-it to a line, the names with what their documents gave away. `ModelRerank` asks the Messages API through the fill step's
-client (its retries, deadline and last redaction of the whole request), and keeps each answer
-in the cache by the request's digest, so a task asked again costs nothing and selects the same.
+it to a line, the names with what their documents gave away. `ModelRerank` asks the Messages
+API through the fill step's client (its retries, deadline and last redaction of the whole
+request), and keeps each answer in the cache by the digest of the request as selection built it,
+so a task asked again costs nothing and selects the same.
 """
 
 from __future__ import annotations
