@@ -332,7 +332,8 @@ def _run_fill(
     fresh: bool = False,
 ) -> FillRun:
     from generator.fill import ladder, regenerate, verify
-    from generator.fill.prepare import client_options, prepare
+    from generator.fill.client import client_options
+    from generator.fill.prepare import prepare
     from generator.plumbing.extras import AI, require
 
     key = config.key or ""

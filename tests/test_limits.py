@@ -10,8 +10,7 @@ import pytest
 
 from generator.cli import main
 from generator.context.tokens import estimate_tokens
-from generator.fill.client import MAX_TOKENS, Client, ClientOptions, Outcome
-from generator.fill.prepare import SLOW_TOKENS_PER_SECOND, client_options
+from generator.fill.client import MAX_TOKENS, SLOW_TOKENS_PER_SECOND, Client, ClientOptions, Outcome, client_options
 from generator.settings import DEFAULT_AI_TIMEOUT, Settings
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
 from tests.fillfakes import KEY, answer, requested, tagged

@@ -450,8 +450,7 @@ class ModelRerank:
         return choices
 
     def _ask(self, model: str, request: RerankRequest) -> Any:
-        from generator.fill.client import Client
-        from generator.fill.prepare import client_options
+        from generator.fill.client import Client, client_options
 
         if self._client is None:
             options = client_options(self.settings, self.key, default_timeout=DEFAULT_TIMEOUT_SECONDS)

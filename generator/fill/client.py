@@ -22,7 +22,7 @@ from typing import Any
 from generator.context.tokens import CHARS_PER_TOKEN
 from generator.fill.pricing import Usage
 from generator.fill.prompt import NOTES, output_config
-from generator.settings import AI_TIMEOUT, API_KEY
+from generator.settings import AI_TIMEOUT, API_KEY, DEFAULT_AI_TIMEOUT, Settings
 
 # Enough for a whole project's regions (an api of 20 resources needs about 50,000 at the size of
 # a realistic answer, tests/test_limits.py), and the lowest output limit of the models scaffold
@@ -90,6 +90,33 @@ class ClientOptions:
             where = f"the default; set {AI_TIMEOUT.where_to_set()}"
         seconds = f"{self.timeout:g}" if self.timeout < 1000 else f"{self.timeout:,.0f}"  # not 1e+06
         return f"no answer within {seconds} s ({where})"
+
+
+# The output rate the default deadline allows for (the SDK plans with 128,000 tokens an hour): an
+# answer expected to take longer than `DEFAULT_AI_TIMEOUT` at this rate gets that much longer.
+SLOW_TOKENS_PER_SECOND = 35
+
+
+def client_options(
+    config: Settings, key: str, expected_output: int = 0, default_timeout: float = DEFAULT_AI_TIMEOUT
+) -> ClientOptions:
+    """The client's options from the settings; a bad timeout, retry count or switch fails here, before any call.
+
+    `expected_output` is the first call's estimated answer in tokens: without a deadline of the
+    user's own (SCAFFOLD_AI_TIMEOUT), a long answer (an api of twenty resources: about 50,000
+    tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s. A short
+    answer's call has a shorter `default_timeout` (a re-rank's).
+    """
+    timeout = config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND, default=default_timeout)
+    return ClientOptions(
+        api_key=key,
+        timeout=timeout,
+        retries=config.retries(),
+        stream=config.stream(),
+        max_region_bytes=config.max_region_bytes(),
+        timeout_origin=config.ai_timeout.origin,
+        timeout_lengthened=timeout > config.timeout(default=default_timeout),  # a long answer given more time
+    )
 
 
 class _DeadlinePassed(Exception):

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from generator.context.rerank import RERANKED
 from generator.errors import UnknownKindError
-from generator.fill.client import ClientOptions
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate
 from generator.fill.prompt import first_message, system_blocks
-from generator.settings import DEFAULT_AI_TIMEOUT, Settings
+from generator.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -31,33 +30,6 @@ class Prepared:
     def first_call_estimate(self) -> Usage:
         system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
         return estimate(system, first_message(self.plan), [r.body for r in self.plan.todo])
-
-
-# The output rate the default deadline allows for (the SDK plans with 128,000 tokens an hour): an
-# answer expected to take longer than `DEFAULT_AI_TIMEOUT` at this rate gets that much longer.
-SLOW_TOKENS_PER_SECOND = 35
-
-
-def client_options(
-    config: Settings, key: str, expected_output: int = 0, default_timeout: float = DEFAULT_AI_TIMEOUT
-) -> ClientOptions:
-    """The client's options from the settings; a bad timeout, retry count or switch fails here, before any call.
-
-    `expected_output` is the first call's estimated answer in tokens: without a deadline of the
-    user's own (SCAFFOLD_AI_TIMEOUT), a long answer (an api of twenty resources: about 50,000
-    tokens) gets the time it needs at `SLOW_TOKENS_PER_SECOND`, not the default's 600 s. A short
-    answer's call has a shorter `default_timeout` (a re-rank's).
-    """
-    timeout = config.timeout(needed=expected_output / SLOW_TOKENS_PER_SECOND, default=default_timeout)
-    return ClientOptions(
-        api_key=key,
-        timeout=timeout,
-        retries=config.retries(),
-        stream=config.stream(),
-        max_region_bytes=config.max_region_bytes(),
-        timeout_origin=config.ai_timeout.origin,
-        timeout_lengthened=timeout > config.timeout(default=default_timeout),  # a long answer given more time
-    )
 
 
 def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
