@@ -576,7 +576,7 @@ def test_secrets_in_the_cards_are_redacted_before_they_are_sent(
 def test_the_library_takes_a_rerank_of_its_own(home: Path) -> None:
     chooser = Chooser("incidents/0011-webhook-signatures.md")
     result = build_context(TASK, rerank=chooser)
-    assert len(chooser.requests) == 1  # asked once, though selection may run twice (a redaction grew a section)
+    assert len(chooser.requests) == 1
     ranked = {document.path for document in result.documents if document.source == "ranked"}
     assert ranked == {"incidents/0011-webhook-signatures.md"}
     assert "re-ranked by m-1: 1 call" in result.notes

@@ -114,9 +114,6 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Halves of a character: text no terminal or file can take (JSON allows "\ud800").
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-# Marks that show nothing (soft hyphen, word joiner, zero widths, byte-order mark): a key written
-# with them between its characters is still the key.
-_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 # A document's text cannot open or close a card of its own.
 _CARD_TAG = re.compile(r"<(/?)(candidate)", re.IGNORECASE)
 
@@ -360,8 +357,8 @@ def parse(text: str, request: RerankRequest) -> list[Choice]:
     ValueError when the answer is not the JSON the schema asks for. A path that is no candidate
     is dropped (the model may not add a document the search did not find)."""
     documents = _documents(text)
-    # The model names a document as its card did: redacted, quoted. Two cards named alike (two
-    # paths redacted whole) cannot be told apart: neither can be chosen.
+    # The model names a document as its card did: redacted, quoted. `redacted` numbers cards named
+    # alike; in a request built otherwise, two such cannot be told apart and neither is chosen.
     labels: dict[str, list[str]] = {}
     for candidate in request.candidates:
         for label in dict.fromkeys((candidate.label, html.unescape(candidate.label))):
@@ -404,7 +401,8 @@ def _one_line(text: str) -> str:
 @dataclass
 class ModelRerank:
     """`Rerank` by the Messages API (the fill step's client: its retries, deadline and redaction of
-    the request), each answer kept in `cache` by the request's digest."""
+    the request, the key looked for in the decoded answer), each answer kept in `cache` by the
+    digest of the request as selection built it (`origin`) and the model."""
 
     settings: Settings
     key: str
@@ -420,7 +418,7 @@ class ModelRerank:
         saved = self._saved(digest)
         if saved is not None:
             with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
-                return Reranked(self._checked(saved, request), by, f"{RERANKED}{by} (from the cache)")
+                return Reranked(parse(saved, request), by, f"{RERANKED}{by} (from the cache)")
         try:
             outcome = self._ask(model, request)
         except Exception as error:
@@ -431,23 +429,11 @@ class ModelRerank:
             return Reranked(None, by, error=reason)
         text = outcome.bodies[JSON_ANSWER]
         try:
-            choices = self._checked(text, request)
+            choices = parse(text, request)
         except ValueError as error:
             return Reranked(None, by, error=str(error))
         self._save(digest, text)
         return Reranked(choices, by, f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}")
-
-    def _checked(self, text: str, request: RerankRequest) -> list[Choice]:
-        """`parse`, and ValueError for reasons holding a configured credential: the client looked for
-        it in the answer's text, where JSON may have written it as escapes."""
-        from generator.fill.client import configured_secrets, scrub
-
-        choices = parse(text, request)
-        # Anywhere in it, once decoded and without the marks that hide a word's breaks: it is kept.
-        decoded = _INVISIBLE.sub("", json.dumps(json.loads(text), ensure_ascii=False))
-        if scrub(decoded, configured_secrets(self.key)) != decoded:
-            raise ValueError("the answer holds the API key (or another configured credential); not used")
-        return choices
 
     def _ask(self, model: str, request: RerankRequest) -> Any:
         from generator.fill.client import Client, client_options

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ _TRUNCATED = {
 Progress = Callable[[int], None]
 # The body an `ask_json` answer is read into: the whole text.
 JSON_ANSWER = "answer"
+_HOLDS_KEY = "the answer holds the API key (or another configured credential); not used"
+# Marks that show nothing (soft hyphen, word joiner, zero widths, byte-order mark): a key written
+# with them between its characters is still the key.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 @dataclass
@@ -268,8 +273,21 @@ class Client:
         self, model: str, system: list[dict[str, Any]], user: str, output: Mapping[str, Any], max_tokens: int
     ) -> Outcome:
         """`ask_safely` for an answer in another format than regions' bodies (`output`, an
-        `output_config`): its whole text is the body `"answer"`, for the caller to parse."""
-        return self.ask_safely(model, system, user, [JSON_ANSWER], [], output, max_tokens)
+        `output_config`): its whole text is the body `"answer"`, for the caller to parse.
+
+        `ask_safely` looks for the key in the text; JSON may write it there as escapes, so it is
+        looked for once more in the decoded answer, without the marks that show nothing."""
+        outcome = self.ask_safely(model, system, user, [JSON_ANSWER], [], output, max_tokens)
+        body = outcome.bodies.get(JSON_ANSWER)
+        if body is not None:
+            try:
+                decoded = _INVISIBLE.sub("", json.dumps(json.loads(body), ensure_ascii=False))
+            except (ValueError, RecursionError):
+                return outcome  # not JSON: the caller's reading says so
+            if scrub(decoded, configured_secrets(self._options.api_key)) != decoded:
+                del outcome.bodies[JSON_ANSWER]
+                outcome.rejected[JSON_ANSWER] = _HOLDS_KEY
+        return outcome
 
     def ask_safely(
         self,
@@ -300,7 +318,7 @@ class Client:
             elif scrub(body, secrets) != body:
                 # A gateway (or a model shown the key) may echo it: such a body is never written, nor sent back.
                 del outcome.bodies[key]
-                outcome.rejected[key] = "the answer holds the API key (or another configured credential); not used"
+                outcome.rejected[key] = _HOLDS_KEY
         return outcome
 
     def _create(self, request: Mapping[str, Any], deadline: float, *, stream: bool) -> Any:
