@@ -439,12 +439,17 @@ def _ai_settings(config: settings.Settings) -> DoctorCheck:
             "fix it (docs/configuration.md)",
         )
     answers = "streamed answers" if config.stream() else "whole answers (no streaming)"
+    if config.rerank_setting.value is None:
+        rerank = "the context re-ranked by the model in the fill step only (the default)"
+    else:
+        where = settings.RERANK.where(config.rerank_setting.origin)
+        rerank = f"the context re-ranked by the model {'everywhere' if config.rerank() else 'nowhere'} ({where})"
     return DoctorCheck(
         "AI settings",
         "ok",
         f"model {config.main_model} ({settings.MODEL.where(config.model.origin)}), escalation {config.escalation} "
         f"({settings.ESCALATION_MODEL.where(config.escalation_model.origin)}), {config.timeout():g} s per request, "
-        f"{config.retries()} retries, {answers}",
+        f"{config.retries()} retries, {answers}, {rerank}",
     )
 
 

@@ -307,7 +307,10 @@ def preview_fill(
 
 
 def _preview(prepared: Prepared, config: Settings, project: Path | None = None) -> FillPreview:
+    from generator.fill.prepare import rerank_estimate
+
     plan = prepared.plan
+    rerank = config.rerank(fill=True)
     return FillPreview(
         project=project or plan.project,
         todo=tuple((region.key, region.instruction) for region in plan.todo),
@@ -317,7 +320,8 @@ def _preview(prepared: Prepared, config: Settings, project: Path | None = None) 
         model=config.main_model,
         escalation=config.escalation,
         context_warnings=prepared.warnings,
-        rerank=config.rerank(),
+        rerank=rerank,
+        rerank_estimate=rerank_estimate() if rerank else None,
     )
 
 
@@ -333,7 +337,7 @@ def _run_fill(
 ) -> FillRun:
     from generator.fill import ladder, regenerate, verify
     from generator.fill.client import client_options
-    from generator.fill.prepare import prepare
+    from generator.fill.prepare import prepare, rerank_estimate
     from generator.plumbing.extras import AI, require
 
     key = config.key or ""
@@ -347,12 +351,13 @@ def _run_fill(
     prepared = prepare(plan, config)
     estimate = prepared.first_call_estimate()
     client = client_options(config, key, expected_output=estimate.output)
+    rerank = config.rerank(fill=True)
     if ask:
-        cost = estimate.cost(config.main_model)
-        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings)
+        cost = (estimate + rerank_estimate() if rerank else estimate).cost(config.main_model)
+        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings, rerank)
         if not reporter.confirm_fill(offer):
             return FillRun(plan.project, None, "declined")
-    if config.rerank():
+    if rerank:
         # The model re-ranks the context (SCAFFOLD_RERANK) only now: it is a call, and the user has agreed.
         reporter.progress(Progress("rerank", config.main_model))
         prepared = prepare(plan, config, rerank=True)

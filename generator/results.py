@@ -40,9 +40,12 @@ class FillOffer:
     project: Path
     regions: int
     model: str
+    # The first call's, and the context's re-rank when `rerank`.
     cost: float | None
     # What building the context warned about (`Prepared.warnings`), to see before saying yes.
     warnings: tuple[str, ...] = ()
+    # Whether the model re-ranks the context first (SCAFFOLD_RERANK), in one more call.
+    rerank: bool = False
 
 
 class Reporter(Protocol):
@@ -186,6 +189,8 @@ class FillPreview:
     context_warnings: tuple[str, ...] = ()
     # Whether the model will re-rank the ranked documents first (SCAFFOLD_RERANK): these are BM25's.
     rerank: bool = False
+    # What that call is expected to use.
+    rerank_estimate: Usage | None = None
 
 
 # --- the commands -------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ VERIFY_COMMAND = Setting("SCAFFOLD_VERIFY_COMMAND", "verify_command")
 AI_MAX_REGION_BYTES = Setting("SCAFFOLD_AI_MAX_REGION_BYTES", "ai_max_region_bytes")
 DEFAULT_AI_MAX_REGION_BYTES = 1_000_000
 # Whether the model re-ranks what BM25 ranked, wherever context is selected (`scaffold context`, the
-# fill step's prompt); off by default: it is one more call (`generator.context.rerank`).
+# fill step's prompt, `scaffold mcp`). Unset, the fill step does and the others do not (`Settings.rerank`).
 RERANK = Setting("SCAFFOLD_RERANK", "rerank")
 # Every key the user config may hold; any other is a typo or a leftover (`scaffold doctor` says so).
 CONFIG_KEYS = frozenset(value.config_key for value in list(globals().values()) if isinstance(value, Setting))
@@ -248,9 +248,12 @@ class Settings:
     def stream(self) -> bool:
         return self._parsed(AI_STREAM, self.ai_stream, parse_switch, "true or false (1 or 0)", True)
 
-    def rerank(self) -> bool:
-        """Whether the model re-ranks the context's ranked documents (SCAFFOLD_RERANK; off by default)."""
-        return self._parsed(RERANK, self.rerank_setting, parse_switch, "true or false (1 or 0)", False)
+    def rerank(self, *, fill: bool = False) -> bool:
+        """Whether the model re-ranks the context's ranked documents (SCAFFOLD_RERANK). Unset: for the
+        fill step's prompt (`fill`) yes, as a fill pays for calls and has the key anyway, and one more
+        call, a few percent of a fill's cost, keeps noise out of the prompt the fills are written from;
+        for `scaffold context` and `scaffold mcp` no, as they need neither a key nor the network."""
+        return self._parsed(RERANK, self.rerank_setting, parse_switch, "true or false (1 or 0)", fill)
 
     def max_region_bytes(self) -> int:
         return self._parsed(

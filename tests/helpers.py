@@ -164,6 +164,10 @@ def isolate(patch: Any, home: Path) -> None:
             patch.delenv(var, raising=False)
     patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    # The fill step re-ranks its context by default: one call before the fill's. The fill tests script
+    # the model's answers call by call, so the re-rank is off here and tested on its own, with the
+    # setting unset (tests/test_context_rerank.py).
+    patch.setenv("SCAFFOLD_RERANK", "0")
 
 
 def venv_bin(venv: Path, name: str) -> Path:

@@ -22,6 +22,8 @@ from generator.context.rerank import Choice, Reranked, RerankRequest, parse, req
 from generator.context.sections import Section
 from generator.context.select import Priority, Task, select
 from generator.errors import UsageError
+from generator.pipeline import FillRequest, fill_project, preview_fill
+from generator.results import FillOffer, SilentReporter
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
 from tests.fillfakes import valid_reply
 from tests.test_context_fixtures import make_home
@@ -420,6 +422,7 @@ def test_context_rerank_asks_once_applies_the_answer_and_keeps_it(
 def test_without_the_flag_nothing_is_asked(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("SCAFFOLD_RERANK")  # unset: off for `scaffold context`, though a key is set
     with FakeAnthropic() as fake:
         for name, value in fake.env(KEY).items():
             monkeypatch.setenv(name, value)
@@ -585,13 +588,8 @@ def test_the_library_takes_a_rerank_of_its_own(home: Path) -> None:
 # --- the fill step ------------------------------------------------------------------------------------
 
 
-def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prompt_carries_the_choice(
-    project: Path,
-    fake: FakeAnthropic,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def _fill_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A team home where the payments service's best document for BM25 is a distractor; the chosen one."""
     chosen = "incidents/0012-payments-double-capture.md"
     extra: dict[str, str | bytes] = {
         f"context/{chosen}": (
@@ -603,7 +601,18 @@ def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prom
         ),
     }
     monkeypatch.setenv("SCAFFOLD_HOME", str(make_home(tmp_path / "team-home", extra)))
-    monkeypatch.setenv("SCAFFOLD_RERANK", "1")
+    return chosen
+
+
+def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_carries_the_choice(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    chosen = _fill_home(tmp_path, monkeypatch)
+    monkeypatch.delenv("SCAFFOLD_RERANK")  # a user who never set it
     fill = valid_reply(project)
 
     def respond(request: Recorded) -> Reply:
@@ -612,10 +621,27 @@ def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prom
         return fill(request)
 
     fake.responder = respond
-    # --pretend makes no call, the re-rank's included, and says so.
+    # --pretend makes no call, the re-rank's included, and says what it would cost.
     assert main(["fill", "--pretend", str(project)]) == 0
     assert fake.messages() == []
-    assert "with SCAFFOLD_RERANK on, the model re-ranks them once the fill is confirmed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the model re-ranks them in one more call of about $0.01" in out and "SCAFFOLD_RERANK=0" in out
+    # The confirmation quotes the fill's first call and the re-rank together, before either is made.
+    offers: list[FillOffer] = []
+
+    class Declines(SilentReporter):
+        def confirm_fill(self, offer: FillOffer) -> bool:
+            offers.append(offer)
+            return False
+
+    fill_project(project, request=FillRequest(confirm=True), reporter=Declines())
+    assert fake.messages() == []
+    (offer,) = offers
+    first_call = preview_fill(project)
+    assert first_call is not None and first_call.rerank_estimate is not None
+    fill_cost = first_call.estimate.cost(offer.model)
+    rerank_cost = first_call.rerank_estimate.cost(offer.model)
+    assert offer.rerank and fill_cost and rerank_cost and offer.cost == pytest.approx(fill_cost + rerank_cost)
     assert main(["fill", str(project)]) == 0
     assert "  context: re-ranked by claude-sonnet-5-5: 1 call, $" in capsys.readouterr().out
     reranked, filled = fake.messages()
@@ -623,3 +649,50 @@ def test_with_the_setting_a_fill_asks_for_the_rerank_once_confirmed_and_its_prom
     assert f'<candidate path="{chosen}">' in reranked["messages"][0]["content"]
     context = filled["system"][-1]["text"]
     assert chosen in context and "incidents/0013-payments-dashboard.md" not in context
+
+
+def test_a_fill_with_the_rerank_turned_off_makes_no_such_call_and_quotes_no_such_cost(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _fill_home(tmp_path, monkeypatch)
+    monkeypatch.setenv("SCAFFOLD_RERANK", "0")
+    fake.responder = valid_reply(project)
+    assert main(["fill", "--pretend", str(project)]) == 0
+    assert "re-rank" not in capsys.readouterr().out
+    preview = preview_fill(project)
+    assert preview is not None and not preview.rerank and preview.rerank_estimate is None
+    assert main(["fill", str(project)]) == 0
+    assert "re-ranked" not in capsys.readouterr().out
+    assert all(body["output_config"] != rerank.OUTPUT_CONFIG for body in fake.messages())
+    assert len(fake.messages()) == 1
+
+
+def test_a_failed_rerank_leaves_the_fill_bm25s_documents_with_a_warning(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _fill_home(tmp_path, monkeypatch)
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
+    fill = valid_reply(project)
+
+    def respond(request: Recorded) -> Reply:
+        if request.body["output_config"] == rerank.OUTPUT_CONFIG:
+            return Reply.error(529)
+        return fill(request)
+
+    fake.responder = respond
+    before = preview_fill(project)
+    assert main(["fill", str(project)]) == 0
+    captured = capsys.readouterr()
+    assert "re-rank" in captured.err + captured.out and "BM25" in captured.err + captured.out
+    filled = fake.messages()[-1]
+    assert before is not None
+    assert all(path in filled["system"][-1]["text"] for path in before.context_tokens)

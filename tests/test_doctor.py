@@ -573,3 +573,15 @@ def test_names_of_documents_are_redacted_as_scaffold_context_redacts_them(
     code, out, err = cli()
     assert "names documents that are not there: [REDACTED" in out
     assert token not in out + err and aws not in out + err and stripe not in out + err
+
+
+def test_the_ai_settings_say_where_the_context_is_re_ranked(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    detail = checks_of(cli("--json")[1])["AI settings"]["detail"]
+    assert detail.endswith("the context re-ranked by the model in the fill step only (the default)")
+    monkeypatch.setenv("SCAFFOLD_RERANK", "0")
+    detail = checks_of(cli("--json")[1])["AI settings"]["detail"]
+    assert detail.endswith("the context re-ranked by the model nowhere ($SCAFFOLD_RERANK)")
+    monkeypatch.setenv("SCAFFOLD_RERANK", "1")
+    detail = checks_of(cli("--json")[1])["AI settings"]["detail"]
+    assert detail.endswith("the context re-ranked by the model everywhere ($SCAFFOLD_RERANK)")

@@ -89,7 +89,7 @@ class _Confirming:
         import questionary
 
         about = (
-            f"about {format_cost(offer.cost)}"
+            f"about {format_cost(offer.cost)}{', with the re-rank of its context' if offer.rerank else ''}"
             if offer.cost is not None
             else ("cost unknown: not in scaffold's price table")
         )
@@ -266,9 +266,11 @@ def pretend_lines(preview: FillPreview) -> list[str]:
     lines.append("Context documents in the cached system prompt (estimated tokens):")
     lines += [f"  {path}  {count:,}" for path, count in preview.context_tokens.items()]
     if preview.rerank:
+        cost = preview.rerank_estimate.cost(preview.model) if preview.rerank_estimate else None
+        about = f" of about {format_cost(cost)}" if cost is not None else ""
         lines.append(
-            "  (BM25's documents: with SCAFFOLD_RERANK on, the model re-ranks them once the fill is confirmed, "
-            "in one more call of about $0.01, and may replace the ranked ones)"
+            f"  (BM25's documents: once the fill is confirmed, the model re-ranks them in one more call{about} "
+            "and may replace the ranked ones; SCAFFOLD_RERANK=0 keeps BM25's)"
         )
     if preview.context_warnings:
         lines.append("Context warnings:")

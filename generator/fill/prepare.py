@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.context.rerank import RERANKED
+from generator.context.rerank import EXPECTED_INPUT_TOKENS, EXPECTED_OUTPUT_TOKENS, RERANKED
 from generator.errors import UnknownKindError
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate
@@ -30,6 +30,11 @@ class Prepared:
     def first_call_estimate(self) -> Usage:
         system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
         return estimate(system, first_message(self.plan), [r.body for r in self.plan.todo])
+
+
+def rerank_estimate() -> Usage:
+    """What the model's re-rank of the context is expected to use: one call, a short answer."""
+    return Usage(input=EXPECTED_INPUT_TOKENS, output=EXPECTED_OUTPUT_TOKENS)
 
 
 def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
