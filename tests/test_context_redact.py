@@ -849,6 +849,35 @@ NEXT_LINE = {
 }
 
 
+# A value quoted right after its name, no word between: a secret when it reads as one, not a reference.
+QUOTED_AFTER_NAME = {
+    "Log in with password `Tr0ub4dor&3-payments` to the console.": (
+        "Log in with password `[REDACTED: Secret Keyword]` to the console."
+    ),
+    "Break-glass login: user ops, password `Winter2024!Retry`.": (
+        "Break-glass login: user ops, password `[REDACTED: Secret Keyword]`."
+    ),
+    "the token 'Xk9pQ2wLm7' still works": "the token '[REDACTED: Secret Keyword]' still works",
+    **{
+        line: line
+        for line in [
+            "Set the password `DB_PASSWORD_2` in Vault.",
+            "the secret `prod/billing/db2` holds it",
+            "see the password `runbook-0012` first",
+            "follow the password `rotation-policy-v2`",
+            "Rotate the api key `stripe_live_key_2024` monthly.",
+            "the token `${{ secrets.NPM_TOKEN_2 }}` is injected",
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("line", QUOTED_AFTER_NAME)
+def test_a_value_quoted_right_after_its_name_is_redacted_when_it_reads_as_a_secret(line: str) -> None:
+    [result] = Redactor(None).redact([Piece("runbooks/console.md", 1, f"{line}\n")])
+    assert result.text == f"{QUOTED_AFTER_NAME[line]}\n"
+
+
 @pytest.mark.parametrize("text", NEXT_LINE)
 def test_a_value_on_the_line_after_prose_naming_it_is_redacted(text: str) -> None:
     [result] = Redactor(None).redact([Piece("project-contexts/adv.md", 1, text)])

@@ -33,6 +33,7 @@ from generator.context.secret_values import (
     basic_credentials,
     lone_secret,
     looks_secret,
+    quoted_secret,
     random_looking,
     weak_password,
 )
@@ -312,6 +313,12 @@ _COMMAND_VALUES = (
     *_valued_after(_LFTP_USER, _COMMA_NAME),
 )
 
+# Quoted right after its name, with no word between ("log in with password `Kp9xT2mQ7`", "the token
+# 'Xk9pQ2wLm7'"): prose gives a value so, and names a reference so as often ("the secret
+# `prod/billing/db2`", "see the password `runbook-0012`"), so it must read as a secret (`quoted_secret`).
+# A word unquoted there is as often the sentence's next ("password reset", "token rotation2024").
+_NAMED_QUOTED = re.compile(rf"""(?i){_SECRET_NAME}[ \t]++{_QUOTED_WORD}""")
+
 # Vendor formats and unquoted assignments that detect-secrets' markdown rules miss; a pattern's
 # `secret` group is what is redacted (the whole match when it has none). Kinds reuse
 # detect-secrets' names where it has one, so a report reads the same whoever found it. A Secret
@@ -345,6 +352,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             # Quoted, with the other quote inside (`password: "Kp9'xT2mQ7"`), where `_VALUE` stops; one
             # shell-like word, as prose quotes phrases ("see runbook 12").
             (KEYWORD, rf"""(?i){_SECRET_NAME}{_ASSIGNED_BY}{_QUOTED_WORD}"""),
+            (KEYWORD, _NAMED_QUOTED),
             # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
             # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
             (KEYWORD, rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
@@ -641,6 +649,8 @@ def _matches(line: str) -> list[tuple[str, str, int]]:
             if kind == KEYWORD and not looks_secret(value, line[match.end() : match.end() + 1]):
                 continue
             if pattern is _WHOSE and not lone_secret(value):
+                continue
+            if pattern is _NAMED_QUOTED and not quoted_secret(value):
                 continue
             # Only as far back as an ARN's prefix reaches: from the line's start, a long line of
             # keyword matches (a JSON export) was searched again for each (300 KB: 43 s).

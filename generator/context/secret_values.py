@@ -154,6 +154,25 @@ def weak_password(value: str) -> bool:
     return not (_DIGEST_OR_ARN.match(value) or _DATE.match(value))
 
 
+# What a password holds and a name, a path or a reference does not.
+_PASSWORD_SYMBOLS = frozenset("!@#%^&*+=?~")
+# MySQL's hash of a password (`IDENTIFIED BY PASSWORD '*6BB4...'`, SQL's way to set one without it).
+_MYSQL_HASH = re.compile(r"\*[0-9A-Fa-f]{40}")
+
+
+def quoted_secret(value: str) -> bool:
+    """Whether a value quoted right after a secret's name is the secret, not what prose names so as
+    often (`runbook-0012`, `prod/billing/db2`, `rotation-policy-v2`): one reading as random
+    (`lone_secret`), or upper case, lower case and digits with a password's symbol (`Winter2024!Retry`,
+    which reads as words); not a password's hash (`_MYSQL_HASH`)."""
+    if _MYSQL_HASH.fullmatch(value):
+        return False
+    if lone_secret(value):
+        return True
+    mixed = any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
+    return mixed and any(c in _PASSWORD_SYMBOLS for c in value) and "/" not in value
+
+
 def random_looking(token: str) -> bool:
     """A token that could be an unnamed secret: mixed with entropy, and not names run together."""
     return mixed_with_entropy(token) and not made_of_words(token)
