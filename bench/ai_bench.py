@@ -346,6 +346,9 @@ def run_env(env: Mapping[str, str], pycache: Path) -> dict[str, str]:
     """
     cleaned = dict(env)
     cleaned["PYTHONPYCACHEPREFIX"] = str(pycache)
+    # The fill's own calls, as measured before the context's re-rank became the fill's default: the
+    # scenarios script the fill's answers, and the re-rank is one short call before them.
+    cleaned["SCAFFOLD_RERANK"] = "0"
     return cleaned
 
 

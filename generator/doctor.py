@@ -439,11 +439,14 @@ def _ai_settings(config: settings.Settings) -> DoctorCheck:
             "fix it (docs/configuration.md)",
         )
     answers = "streamed answers" if config.stream() else "whole answers (no streaming)"
-    if config.rerank_setting.value is None:
-        rerank = "the context re-ranked by the model in the fill step only (the default)"
+    where = settings.RERANK.where(config.rerank_setting.origin)
+    if config.rerank():
+        places = "everywhere"
+    elif config.rerank(fill=True):
+        places = "in the fill step, elsewhere with --rerank"
     else:
-        where = settings.RERANK.where(config.rerank_setting.origin)
-        rerank = f"the context re-ranked by the model {'everywhere' if config.rerank() else 'nowhere'} ({where})"
+        places = "only with --rerank"
+    rerank = f"the context re-ranked by the model {places} ({where})"
     return DoctorCheck(
         "AI settings",
         "ok",

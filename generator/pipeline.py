@@ -22,6 +22,7 @@ from generator.errors import AnswerError, Interrupted, ScaffoldError, UsageError
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction
 from generator.results import (
+    Call,
     CheckResult,
     FillOffer,
     FillPreview,
@@ -55,13 +56,22 @@ class FillRequest:
     verify: bool = True
     verify_command: str | None = None
     confirm: bool = False
+    # Whether the model re-ranks the context first (one more call); None: the settings' (SCAFFOLD_RERANK,
+    # which leaves it on for a fill).
+    rerank: bool | None = None
 
 
-def _settings(settings: Settings | None, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
+def _settings(
+    settings: Settings | None,
+    *,
+    templates: str | Path | None = None,
+    model: str | None = None,
+    rerank: bool | None = None,
+) -> Settings:
     """The caller's settings, with this call's own choices on top (as flags); loaded when not given."""
     if settings is None:
-        return Settings.load(templates=templates, model=model)
-    return settings.with_flags(templates=templates, model=model)
+        return Settings.load(templates=templates, model=model, rerank=rerank)
+    return settings.with_flags(templates=templates, model=model, rerank=rerank)
 
 
 # --- new ----------------------------------------------------------------------------------------
@@ -148,7 +158,9 @@ def new_project(
     """
     from generator.template import render
 
-    config = _settings(settings, templates=templates, model=fill.model if fill else None)
+    config = _settings(
+        settings, templates=templates, model=fill.model if fill else None, rerank=fill.rerank if fill else None
+    )
     report = reporter or SilentReporter()
     request = _render_request(
         template,
@@ -229,6 +241,7 @@ def preview_new(
     model: str | None = None,
     settings: Settings | None = None,
     asker: Asker | None = None,
+    rerank: bool | None = None,
 ) -> FillPreview | None:
     """What `new_project(..., fill=...)` would send and cost (`--pretend`): renders into a throwaway
     folder, keeps nothing, calls nothing. None when the template has no regions."""
@@ -236,7 +249,7 @@ def preview_new(
     from generator.fill.prepare import prepare
     from generator.template import render
 
-    config = _settings(settings, templates=templates, model=model)
+    config = _settings(settings, templates=templates, model=model, rerank=rerank)
     request = _render_request(
         template,
         name,
@@ -253,7 +266,7 @@ def preview_new(
         throwaway = Path(scratch) / request.dest.name
         # No `with` on this transaction: an interrupt stays a plain one (the throwaway folder goes with it).
         render.generate(dataclasses.replace(request, dest=throwaway, git=False, force=False), Transaction())
-        prepared = prepare(make_plan(throwaway), config)
+        prepared = prepare(make_plan(throwaway), config, probe=config.rerank(fill=True))
         if not prepared.plan.todo:
             return None
         # The preview names the real destination, not the throwaway folder.
@@ -279,7 +292,7 @@ def fill_project(
     from generator.fill.plan import make_plan
 
     request = request or FillRequest()
-    config = _settings(settings, model=request.model)
+    config = _settings(settings, model=request.model, rerank=request.rerank)
     project = Path(path).expanduser().resolve()
     plan = make_plan(project, [refill] if isinstance(refill, str) else refill)
     if not plan.todo:
@@ -293,24 +306,29 @@ def fill_project(
 
 
 def preview_fill(
-    path: str | Path, *, refill: Sequence[str] = (), model: str | None = None, settings: Settings | None = None
+    path: str | Path,
+    *,
+    refill: Sequence[str] = (),
+    model: str | None = None,
+    settings: Settings | None = None,
+    rerank: bool | None = None,
 ) -> FillPreview | None:
     """What `fill_project` would send and cost; None when every region is filled. Needs no key."""
     from generator.fill.plan import make_plan
     from generator.fill.prepare import prepare
 
-    config = _settings(settings, model=model)
+    config = _settings(settings, model=model, rerank=rerank)
     plan = make_plan(Path(path).expanduser().resolve(), refill)
     if not plan.todo:
         return None
-    return _preview(prepare(plan, config), config)
+    return _preview(prepare(plan, config, probe=config.rerank(fill=True)), config)
 
 
 def _preview(prepared: Prepared, config: Settings, project: Path | None = None) -> FillPreview:
-    from generator.fill.prepare import rerank_estimate
+    from generator.context.rerank import expected_usage
 
     plan = prepared.plan
-    rerank = config.rerank(fill=True)
+    asked = prepared.rerank_request
     return FillPreview(
         project=project or plan.project,
         todo=tuple((region.key, region.instruction) for region in plan.todo),
@@ -320,8 +338,11 @@ def _preview(prepared: Prepared, config: Settings, project: Path | None = None) 
         model=config.main_model,
         escalation=config.escalation,
         context_warnings=prepared.warnings,
-        rerank=rerank,
-        rerank_estimate=rerank_estimate() if rerank else None,
+        rerank=asked is not None,
+        rerank_estimate=expected_usage(asked) if asked else None,
+        rerank_candidates=tuple(candidate.shown_path or candidate.path for candidate in asked.candidates)
+        if asked
+        else (),
     )
 
 
@@ -335,9 +356,10 @@ def _run_fill(
     git: bool = True,
     fresh: bool = False,
 ) -> FillRun:
+    from generator.context.rerank import expected_usage
     from generator.fill import ladder, regenerate, verify
     from generator.fill.client import client_options
-    from generator.fill.prepare import prepare, rerank_estimate
+    from generator.fill.prepare import prepare
     from generator.plumbing.extras import AI, require
 
     key = config.key or ""
@@ -348,16 +370,17 @@ def _run_fill(
     gate_off: GateOff | None = None if gate else ("no-command" if request.verify else "not-asked")
     if not fresh:
         ladder.check_tree(plan)
-    prepared = prepare(plan, config)
+    prepared = prepare(plan, config, probe=config.rerank(fill=True))
     estimate = prepared.first_call_estimate()
     client = client_options(config, key, expected_output=estimate.output)
-    rerank = config.rerank(fill=True)
+    # No re-rank when there is nothing ranked to choose among: no call, none quoted.
+    rerank = prepared.rerank_request
     if ask:
-        cost = (estimate + rerank_estimate() if rerank else estimate).cost(config.main_model)
-        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings, rerank)
+        cost = (estimate + expected_usage(rerank) if rerank else estimate).cost(config.main_model)
+        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings, bool(rerank))
         if not reporter.confirm_fill(offer):
             return FillRun(plan.project, None, "declined")
-    if rerank:
+    if rerank is not None:
         # The model re-ranks the context (SCAFFOLD_RERANK) only now: it is a call, and the user has agreed.
         reporter.progress(Progress("rerank", config.main_model))
         prepared = prepare(plan, config, rerank=True)
@@ -377,6 +400,8 @@ def _run_fill(
         result = ladder.fill(plan, prepared.documents, prepared.context_hashes, options, reporter, transaction)
     result.context_warnings = prepared.warnings
     result.context_notes = prepared.notes
+    # The re-rank's call first, as it was made: the summary's calls and cost count it.
+    result.calls[:0] = [Call(model, "context re-rank", (), usage, None) for model, usage in prepared.calls]
     return FillRun(plan.project, result)
 
 

@@ -189,8 +189,9 @@ class FillPreview:
     context_warnings: tuple[str, ...] = ()
     # Whether the model will re-rank the ranked documents first (SCAFFOLD_RERANK): these are BM25's.
     rerank: bool = False
-    # What that call is expected to use.
+    # What that call is expected to use, and the documents its request shows the model, as named there.
     rerank_estimate: Usage | None = None
+    rerank_candidates: tuple[str, ...] = ()
 
 
 # --- the commands -------------------------------------------------------------------------------

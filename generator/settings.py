@@ -173,6 +173,7 @@ class Settings:
         home: str | Path | None = None,
         model: str | None = None,
         api_key: str | None = None,
+        rerank: bool | None = None,
     ) -> Settings:
         """Resolve every setting; keyword arguments are the command's flags (or a library caller's choices)."""
         return cls(
@@ -186,16 +187,20 @@ class Settings:
             ai_stream=AI_STREAM.resolve(None),
             ai_max_region_bytes=AI_MAX_REGION_BYTES.resolve(None),
             verify_command_setting=VERIFY_COMMAND.resolve(None),
-            rerank_setting=RERANK.resolve(None),
+            rerank_setting=RERANK.resolve(_switch_flag(rerank)),
         )
 
-    def with_flags(self, *, templates: str | Path | None = None, model: str | None = None) -> Settings:
+    def with_flags(
+        self, *, templates: str | Path | None = None, model: str | None = None, rerank: bool | None = None
+    ) -> Settings:
         """These settings with a call's own choices on top, as flags (the highest precedence)."""
         changes: dict[str, Resolved] = {}
         if templates:
             changes["templates"] = Resolved(str(templates), "flag")
         if model:
             changes["model"] = Resolved(model, "flag")
+        if rerank is not None:
+            changes["rerank_setting"] = Resolved(_switch_flag(rerank), "flag")
         return dataclasses.replace(self, **changes) if changes else self
 
     @property
@@ -232,7 +237,7 @@ class Settings:
         self.retries()
         self.stream()
         self.max_region_bytes()
-        self.rerank()
+        self.rerank(fill=True)
         _models = (self.main_model, self.escalation)
 
     def timeout(self, needed: float = 0.0, default: float = DEFAULT_AI_TIMEOUT) -> float:
@@ -251,8 +256,9 @@ class Settings:
     def rerank(self, *, fill: bool = False) -> bool:
         """Whether the model re-ranks the context's ranked documents (SCAFFOLD_RERANK). Unset: for the
         fill step's prompt (`fill`) yes, as a fill pays for calls and has the key anyway, and one more
-        call, a few percent of a fill's cost, keeps noise out of the prompt the fills are written from;
-        for `scaffold context` and `scaffold mcp` no, as they need neither a key nor the network."""
+        call, about a tenth of a fill's first call or less, keeps noise out of the prompt the fills are
+        written from (measured with stand-ins for the model: docs/benchmarks.md); for `scaffold
+        context` and `scaffold mcp` no, as they need neither a key nor the network."""
         return self._parsed(RERANK, self.rerank_setting, parse_switch, "true or false (1 or 0)", fill)
 
     def max_region_bytes(self) -> int:
@@ -288,6 +294,11 @@ _KEY = re.compile(
 # The longest bad value an error quotes: `ten`, `600s` or `yes please` help the user; a long one
 # may be a token of some other kind pasted in the wrong place.
 _QUOTED_AT_MOST = 24
+
+
+def _switch_flag(value: bool | None) -> str | None:
+    """A switch given as a flag (`--rerank`, `--no-rerank`), as the setting's text; None when not given."""
+    return None if value is None else ("1" if value else "0")
 
 
 def looks_like_a_key(value: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from generator.fill.regions import Region, find_regions
+from generator.results import FillOffer, SilentReporter
 from tests.fakeapi import Recorded, Reply, Usage
 from tests.helpers import run, tree_snapshot
 
@@ -100,3 +101,15 @@ def worktree(project: Path) -> dict[str, bytes]:
 
 def commits(project: Path) -> list[str]:
     return run(["git", "log", "--format=%s"], cwd=project).stdout.splitlines()
+
+
+class Offers(SilentReporter):
+    """A reporter that keeps each fill offer it is asked about and answers `accept`."""
+
+    def __init__(self, accept: bool) -> None:
+        self.accept = accept
+        self.offers: list[FillOffer] = []
+
+    def confirm_fill(self, offer: FillOffer) -> bool:
+        self.offers.append(offer)
+        return self.accept

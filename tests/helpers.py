@@ -155,7 +155,8 @@ def render_template(template: str, dest: Path, data: Mapping[str, Any] | None = 
 
 
 def isolate(patch: Any, home: Path) -> None:
-    """Give a test a fresh HOME, no XDG overrides, no scaffold/Anthropic variables, no git identity."""
+    """Give a test a fresh HOME, no XDG overrides, no scaffold/Anthropic variables but SCAFFOLD_RERANK=0
+    (below), no git identity."""
     patch.setenv("HOME", str(home))
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "COPIER_TEMPLATE"):
         patch.delenv(var, raising=False)

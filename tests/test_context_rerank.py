@@ -7,11 +7,12 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from generator.cli import main, report
 from generator.context import rerank
 from generator.context.api import build_context
 from generator.context.documents import redaction_cache
@@ -23,9 +24,8 @@ from generator.context.sections import Section
 from generator.context.select import Priority, Task, select
 from generator.errors import UsageError
 from generator.pipeline import FillRequest, fill_project, preview_fill
-from generator.results import FillOffer, SilentReporter
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
-from tests.fillfakes import valid_reply
+from tests.fillfakes import Offers, valid_reply
 from tests.test_context_fixtures import make_home
 from tests.test_context_select import KIND_MAP, MAP, FakeIndex, size
 
@@ -604,6 +604,15 @@ def _fill_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return chosen
 
 
+def _rerank_then(answer: Reply, fill: Callable[[Recorded], Reply]) -> Callable[[Recorded], Reply]:
+    """The fake's answers: `answer` to a re-rank's request, `fill`'s to the fill's."""
+
+    def respond(request: Recorded) -> Reply:
+        return answer if request.body["output_config"] == rerank.OUTPUT_CONFIG else fill(request)
+
+    return respond
+
+
 def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_carries_the_choice(
     project: Path,
     fake: FakeAnthropic,
@@ -613,30 +622,18 @@ def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_car
 ) -> None:
     chosen = _fill_home(tmp_path, monkeypatch)
     monkeypatch.delenv("SCAFFOLD_RERANK")  # a user who never set it
-    fill = valid_reply(project)
-
-    def respond(request: Recorded) -> Reply:
-        if request.body["output_config"] == rerank.OUTPUT_CONFIG:
-            return _choose(chosen, "the service must not capture twice")
-        return fill(request)
-
-    fake.responder = respond
+    fake.responder = _rerank_then(_choose(chosen, "the service must not capture twice"), valid_reply(project))
     # --pretend makes no call, the re-rank's included, and says what it would cost.
     assert main(["fill", "--pretend", str(project)]) == 0
     assert fake.messages() == []
     out = capsys.readouterr().out
-    assert "the model re-ranks them in one more call of about $0.01" in out and "SCAFFOLD_RERANK=0" in out
+    assert re.search(r"the model re-ranks them in one more call of about \$0\.0\d+ ", out), out
+    assert "--no-rerank or SCAFFOLD_RERANK=0 keeps BM25's" in out
     # The confirmation quotes the fill's first call and the re-rank together, before either is made.
-    offers: list[FillOffer] = []
-
-    class Declines(SilentReporter):
-        def confirm_fill(self, offer: FillOffer) -> bool:
-            offers.append(offer)
-            return False
-
-    fill_project(project, request=FillRequest(confirm=True), reporter=Declines())
+    reporter = Offers(accept=False)
+    fill_project(project, request=FillRequest(confirm=True), reporter=reporter)
     assert fake.messages() == []
-    (offer,) = offers
+    (offer,) = reporter.offers
     first_call = preview_fill(project)
     assert first_call is not None and first_call.rerank_estimate is not None
     fill_cost = first_call.estimate.cost(offer.model)
@@ -681,14 +678,7 @@ def test_a_failed_rerank_leaves_the_fill_bm25s_documents_with_a_warning(
     _fill_home(tmp_path, monkeypatch)
     monkeypatch.delenv("SCAFFOLD_RERANK")
     monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
-    fill = valid_reply(project)
-
-    def respond(request: Recorded) -> Reply:
-        if request.body["output_config"] == rerank.OUTPUT_CONFIG:
-            return Reply.error(529)
-        return fill(request)
-
-    fake.responder = respond
+    fake.responder = _rerank_then(Reply.error(529), valid_reply(project))
     before = preview_fill(project)
     assert main(["fill", str(project)]) == 0
     captured = capsys.readouterr()
@@ -696,3 +686,110 @@ def test_a_failed_rerank_leaves_the_fill_bm25s_documents_with_a_warning(
     filled = fake.messages()[-1]
     assert before is not None
     assert all(path in filled["system"][-1]["text"] for path in before.context_tokens)
+
+
+def test_the_summary_counts_the_rerank_among_the_calls_and_in_the_cost(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    chosen = _fill_home(tmp_path, monkeypatch)
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    fake.responder = _rerank_then(_choose(chosen), valid_reply(project))  # the re-rank: 3,000 tokens in, 80 out
+    run = fill_project(project)
+    assert run.result is not None
+    first, filled = run.result.calls
+    assert (first.purpose, first.keys, first.usage.input, first.usage.output) == ("context re-rank", (), 3000, 80)
+    assert filled.purpose == "first call"
+    summary = "\n".join(report.summary(run.result))
+    total = run.result.usage_by_model()["claude-sonnet-5-5"]
+    assert f"claude-sonnet-5-5: 2 calls, {total.input:,} input" in summary
+    assert total.input == 3000 + filled.usage.input
+
+
+def test_no_rerank_on_the_command_line_or_in_the_library_skips_the_call(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _fill_home(tmp_path, monkeypatch)
+    fake.responder = valid_reply(project)
+    # --rerank turns it on where the settings turned it off...
+    assert main(["fill", "--pretend", "--rerank", str(project)]) == 0
+    assert "the model re-ranks them in one more call" in capsys.readouterr().out
+    # ... and --no-rerank off where they leave it on.
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    assert main(["fill", "--pretend", "--no-rerank", str(project)]) == 0
+    assert "re-rank" not in capsys.readouterr().out
+    preview = preview_fill(project, rerank=False)
+    assert preview is not None and not preview.rerank
+    run = fill_project(project, request=FillRequest(rerank=False))
+    assert run.result is not None and [call.purpose for call in run.result.calls] == ["first call"]
+    assert all(body["output_config"] != rerank.OUTPUT_CONFIG for body in fake.messages())
+
+
+def test_a_new_project_filled_through_the_library_reranks_by_default(
+    templates: Path, fake: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator
+
+    chosen = _fill_home(tmp_path, monkeypatch)
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    fake.responder = _rerank_then(_choose(chosen), valid_reply(tmp_path / "payments"))
+    result = generator.new_project(
+        "service",
+        "payments",
+        dest=tmp_path / "payments",
+        defaults=True,
+        templates=templates,
+        fill=generator.FillRequest(verify=False),
+    )
+    assert result.fill is not None and not result.fill.fell_back
+    assert [call.purpose for call in result.fill.calls] == ["context re-rank", "first call"]
+    assert chosen in fake.messages()[-1]["system"][-1]["text"]
+
+
+def test_with_nothing_ranked_to_choose_among_no_rerank_is_quoted_announced_or_asked(
+    project: Path,
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+
+    home = make_home(tmp_path / "team-home")
+    for folder in ("decisions", "incidents", "runbooks", "anti-patterns"):
+        shutil.rmtree(home / "context" / folder, ignore_errors=True)
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    fake.responder = valid_reply(project)
+    preview = preview_fill(project)
+    assert preview is not None and not preview.rerank and preview.rerank_estimate is None
+    assert main(["fill", "--pretend", str(project)]) == 0
+    assert "re-rank" not in capsys.readouterr().out
+    reporter = Offers(accept=True)
+    run = fill_project(project, request=FillRequest(confirm=True), reporter=reporter)
+    assert run.result is not None and [call.purpose for call in run.result.calls] == ["first call"]
+    assert [offer.rerank for offer in reporter.offers] == [False]
+    assert all(body["output_config"] != rerank.OUTPUT_CONFIG for body in fake.messages())
+
+
+def test_pretend_names_the_cards_the_rerank_would_show_and_prices_the_request_as_built(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chosen = _fill_home(tmp_path, monkeypatch)
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    preview = preview_fill(project)
+    assert preview is not None and preview.rerank_estimate is not None
+    assert chosen in preview.rerank_candidates and "incidents/0013-payments-dashboard.md" in preview.rerank_candidates
+    # Priced as built: a larger pool is a larger request (the estimate counts it, it is no constant).
+    assert preview.rerank_estimate.input > 500
+    assert main(["fill", "--pretend", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "The re-rank's request shows the model a card (title, headings, two short excerpts) of:" in out
+    assert f"\n  {chosen}\n" in out

@@ -578,10 +578,10 @@ def test_names_of_documents_are_redacted_as_scaffold_context_redacts_them(
 def test_the_ai_settings_say_where_the_context_is_re_ranked(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SCAFFOLD_RERANK")
     detail = checks_of(cli("--json")[1])["AI settings"]["detail"]
-    assert detail.endswith("the context re-ranked by the model in the fill step only (the default)")
+    assert detail.endswith("the context re-ranked by the model in the fill step, elsewhere with --rerank (the default)")
     monkeypatch.setenv("SCAFFOLD_RERANK", "0")
     detail = checks_of(cli("--json")[1])["AI settings"]["detail"]
-    assert detail.endswith("the context re-ranked by the model nowhere ($SCAFFOLD_RERANK)")
+    assert detail.endswith("the context re-ranked by the model only with --rerank ($SCAFFOLD_RERANK)")
     monkeypatch.setenv("SCAFFOLD_RERANK", "1")
     detail = checks_of(cli("--json")[1])["AI settings"]["detail"]
     assert detail.endswith("the context re-ranked by the model everywhere ($SCAFFOLD_RERANK)")

@@ -19,12 +19,12 @@ from generator.errors import UsageError
 from generator.fill.record import RECORD_FILE
 from generator.fill.regions import find_regions
 from generator.pipeline import FillRequest, fill_project
-from generator.results import FillOffer, SilentReporter
 from generator.settings import Settings
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
 from tests.fillfakes import (
     KEY,
     TAG,
+    Offers,
     answer,
     asked_for,
     broken,
@@ -498,15 +498,9 @@ def test_what_building_the_context_warns_about_is_shown_by_pretend_and_the_summa
 
     assert main(["fill", str(project), "--pretend"]) == 0
     assert f"\nContext warnings:\n  {warning}\n" in capsys.readouterr().out
-    offers: list[FillOffer] = []
-
-    class Declines(SilentReporter):
-        def confirm_fill(self, offer: FillOffer) -> bool:
-            offers.append(offer)
-            return False
-
-    fill_project(project, request=FillRequest(confirm=True), reporter=Declines())
-    assert [offer.warnings for offer in offers] == [(warning,)]  # seen before saying yes
+    reporter = Offers(accept=False)
+    fill_project(project, request=FillRequest(confirm=True), reporter=reporter)
+    assert [offer.warnings for offer in reporter.offers] == [(warning,)]  # seen before saying yes
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
     assert f"\n  context: {warning}\n" in capsys.readouterr().out
@@ -835,16 +829,10 @@ def test_a_key_pasted_into_another_setting_is_refused_and_never_shown(
     config = isolated_user_state / "config.yml"
     config.write_text(f"escalation_model: {key}\n")
     monkeypatch.setenv("SCAFFOLD_CONFIG", str(config))
-    offers: list[FillOffer] = []
-
-    class Accepts(SilentReporter):
-        def confirm_fill(self, offer: FillOffer) -> bool:
-            offers.append(offer)
-            return True
-
+    reporter = Offers(accept=True)
     with pytest.raises(UsageError, match="'escalation_model' in the user config looks like an API key") as refused:
-        fill_project(project, request=FillRequest(confirm=True), reporter=Accepts())
-    assert offers == [] and key not in str(refused.value) and fake.requests == []
+        fill_project(project, request=FillRequest(confirm=True), reporter=reporter)
+    assert reporter.offers == [] and key not in str(refused.value) and fake.requests == []
 
 
 def test_unknown_model_skips_the_same_model_repair(

@@ -90,6 +90,18 @@ def test_fill_asks_before_spending_and_shows_progress(tmp_path: Path) -> None:
     project = tmp_path / "payouts"
     assert main(["new-service", "payouts", "--defaults", "--no-ai", "--dest", str(project)]) == 0
     with FakeAnthropic(responder=valid_reply(project)) as fake:
+        # A user who never set SCAFFOLD_RERANK (empty is unset): the quote includes the context's re-rank.
+        child = _spawn(["fill", str(project)], tmp_path, tmp_path, {**fake.env(KEY), "SCAFFOLD_RERANK": ""})
+        child.expect(
+            rf"Fill {SERVICE_REGIONS} regions with claude-sonnet-5-5 "
+            r"\(about \$[0-9.]+, including one call to re-rank the context\)\?"
+        )
+        child.send("n")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0 and "Not filled" in str(child.before)
+        assert fake.requests == []
+
         child = _spawn(["fill", str(project)], tmp_path, tmp_path, fake.env(KEY))
         child.expect(rf"Fill {SERVICE_REGIONS} regions with claude-sonnet-5-5 \(about \$[0-9.]+\)\?")
         child.send("n")

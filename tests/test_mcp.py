@@ -28,6 +28,7 @@ from generator.cli import main
 from generator.context import redact as redact_module
 from generator.context.home import init_home
 from generator.context.redact import Span
+from tests.fakeapi import FakeAnthropic
 from tests.helpers import run
 
 T = TypeVar("T")
@@ -165,6 +166,25 @@ def test_get_context_returns_what_scaffold_context_json_prints(home: Path, capsy
     kinds = {(finding["path"], finding["kind"]) for finding in rotate["redactions"]}
     assert {(PLANTED, "AWS Access Key"), (PLANTED, "Secret Keyword")} <= kinds
     assert rotate["budget"] == 12000
+
+
+def test_get_context_makes_no_model_call_unless_the_setting_asks_even_with_a_key(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fill step re-ranks its context by default; the server, like `scaffold context`, only when
+    # SCAFFOLD_RERANK says so: an assistant asking for context waits for no call and needs no network.
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+
+    async def body(client: ClientSession) -> Any:
+        return data_of(await client.call_tool("get_context", {"task": "rotate the deploy keys"}))
+
+    with FakeAnthropic() as fake:
+        for name, value in fake.env("sk-ant-api03-" + "m" * 60).items():
+            monkeypatch.setenv(name, value)
+        served = session(home, body)
+        assert fake.messages() == []
+    assert any(document["path"] == PLANTED for document in served["documents"])
+    assert not any(note.startswith("re-ranked") for note in served["notes"])
 
 
 def test_get_context_and_classify_refuse_bad_arguments_with_the_clis_messages(

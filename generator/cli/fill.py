@@ -17,15 +17,16 @@ if TYPE_CHECKING:  # the handlers import what they use: `scaffold --help` stays 
 FILL_HELP = """\
 the AI fill step:
   Needs $ANTHROPIC_API_KEY or 'anthropic_api_key' in the user config; $ANTHROPIC_BASE_URL is
-  honoured. One request to the main model ($SCAFFOLD_MODEL or 'model' in the user config,
-  default claude-sonnet-5-5) fills every region, with the team's context documents as a cached
-  system prompt. Fills are checked (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML),
-  then must pass the project's own 'make check' (--no-verify skips it, --verify-command CMD
-  replaces it); failures get one repair call, then one call to the escalation model
-  ($SCAFFOLD_ESCALATION_MODEL or 'escalation_model' in the user config, default
-  claude-opus-5-5); if regions still fail, every region keeps the template's fallback and the
-  exit code is 3. Fills are written atomically, recorded in .scaffold/fills.yml and committed
-  on their own.
+  honoured. One short call first has the main model ($SCAFFOLD_MODEL or 'model' in the user
+  config, default claude-sonnet-5-5) choose the team's context documents among BM25's best
+  (--no-rerank, or $SCAFFOLD_RERANK or 'rerank' in the user config off, skips it). One request
+  then fills every region, with those documents as a cached system prompt. Fills are checked
+  (compile, ruff, HCL, bash -n, shellcheck, YAML/JSON/TOML), then must pass the project's own
+  'make check' (--no-verify skips it, --verify-command CMD replaces it); failures get one
+  repair call, then one call to the escalation model ($SCAFFOLD_ESCALATION_MODEL or
+  'escalation_model' in the user config, default claude-opus-5-5); if regions still fail,
+  every region keeps the template's fallback and the exit code is 3. Fills are written
+  atomically, recorded in .scaffold/fills.yml and committed on their own.
 """
 
 
@@ -52,6 +53,13 @@ def add_ai_flags(parser: argparse.ArgumentParser) -> None:
         metavar="CMD",
         help="the command the fills must pass instead of 'make check' "
         "(default: $SCAFFOLD_VERIFY_COMMAND or 'verify_command' in the user config)",
+    )
+    parser.add_argument(
+        "--rerank",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="have the model choose the context documents among BM25's best first, in one more call of about "
+        "$0.01, or not (default: on, unless $SCAFFOLD_RERANK or 'rerank' in the user config is off)",
     )
 
 
@@ -80,7 +88,11 @@ def fill_request(args: argparse.Namespace, *, confirm: bool) -> FillRequest:
     from generator.pipeline import FillRequest
 
     return FillRequest(
-        model=args.model, verify=not args.no_verify, verify_command=args.verify_command or None, confirm=confirm
+        model=args.model,
+        verify=not args.no_verify,
+        verify_command=args.verify_command or None,
+        confirm=confirm,
+        rerank=args.rerank,
     )
 
 
@@ -89,7 +101,7 @@ def run_fill(args: argparse.Namespace) -> int:
     from generator.cli.report import make_reporter, pretend_lines, reporting
     from generator.settings import Settings
 
-    config = Settings.load(model=args.model)
+    config = Settings.load(model=args.model, rerank=args.rerank)
     project = args.path.expanduser().resolve()
     if args.pretend:
         preview = pipeline.preview_fill(project, refill=args.refill, settings=config)

@@ -168,7 +168,7 @@ def run_new(args: argparse.Namespace) -> int:
     from generator.cli.report import make_reporter, pretend_lines
     from generator.settings import Settings
 
-    config = Settings.load(templates=args.templates, model=args.model)
+    config = Settings.load(templates=args.templates, model=args.model, rerank=args.rerank)
     common: dict[str, Any] = {
         "dest": args.dest,
         "data": _gather_answers(args),

@@ -60,7 +60,7 @@ def describe(event: Progress) -> str:
     if event.step == "environment":
         return f"building the environment for the project's checks (once): {event.command}"
     if event.step == "rerank":
-        return f"re-ranking the context documents with {event.model} (SCAFFOLD_RERANK)"
+        return f"re-ranking the context documents with {event.model} (--no-rerank skips it)"
     if event.step == "call":
         return f"{event.purpose}: asking {event.model} for {regions(event.count)}"
     if event.step == "check":
@@ -88,10 +88,11 @@ class _Confirming:
             return True
         import questionary
 
+        rerank = ", including one call to re-rank the context" if offer.rerank else ""
         about = (
-            f"about {format_cost(offer.cost)}{', with the re-rank of its context' if offer.rerank else ''}"
+            f"about {format_cost(offer.cost)}{rerank}"
             if offer.cost is not None
-            else ("cost unknown: not in scaffold's price table")
+            else f"cost unknown: not in scaffold's price table{rerank}"
         )
         for warning in offer.warnings:
             print(f"scaffold: warning: {warning}", file=sys.stderr)
@@ -270,8 +271,10 @@ def pretend_lines(preview: FillPreview) -> list[str]:
         about = f" of about {format_cost(cost)}" if cost is not None else ""
         lines.append(
             f"  (BM25's documents: once the fill is confirmed, the model re-ranks them in one more call{about} "
-            "and may replace the ranked ones; SCAFFOLD_RERANK=0 keeps BM25's)"
+            "and may replace the ranked ones; --no-rerank or SCAFFOLD_RERANK=0 keeps BM25's)"
         )
+        lines.append("The re-rank's request shows the model a card (title, headings, two short excerpts) of:")
+        lines += [f"  {name}" for name in preview.rerank_candidates]
     if preview.context_warnings:
         lines.append("Context warnings:")
         lines += [f"  {warning}" for warning in preview.context_warnings]

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from generator.context.redact import Finding, Shown
     from generator.context.rerank import Remembered, Rerank
     from generator.context.sections import Section
+    from generator.fill.pricing import Usage
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class ContextResult:
     # name holds a secret is left out: its name is not written anywhere, and `scaffold check` could
     # not find it by its redacted one.
     digests: tuple[tuple[str, str], ...] = ()
+    # (model, usage) of each call the selection made (the model's re-rank), for a caller's accounts.
+    calls: tuple[tuple[str, Usage], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,13 +198,15 @@ def build_context(
     (a name with no such file is warned about, listing the projects that have one);
     `budget` caps the whole prompt in estimated tokens. `rerank` has the model choose among
     the ranked documents (`generator.context.rerank`; it needs an API key), or the `Rerank`
-    given; None leaves it to the settings (SCAFFOLD_RERANK, off by default).
+    given; None leaves it to the settings (SCAFFOLD_RERANK: off unless set; the fill step passes
+    its own choice, on by default).
     """
     reranker, notes = _reranker(rerank, settings)
     result = _again_if_changed(
         lambda loading: _build_context(task, kind, project, budget, home, settings, _with_task, loading, reranker)
     )
-    return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
+    calls = reranker.calls() if reranker else ()
+    return dataclasses.replace(result, notes=(*notes, *result.notes), calls=calls) if notes or calls else result
 
 
 def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:

@@ -38,6 +38,7 @@ from generator.context.sections import Section, title_of
 
 if TYPE_CHECKING:
     from generator.context.redact import Redactor
+    from generator.fill.pricing import Usage
     from generator.settings import Settings
 
 # The documents shown to the model: those BM25 kept, then the next best up to this many. On the
@@ -65,10 +66,9 @@ RERANKED = "re-ranked by "
 DEFAULT_TIMEOUT_SECONDS = 60.0
 # Answers kept in the cache; the oldest go beyond this many.
 MAX_CACHED = 2_000
-# What one re-rank call is expected to use, for the fill's confirmation and --pretend: the requests
-# of 123 tasks on three of bench/'s homes are 3,971 tokens in the median (4,870 at most), the
-# answers a few hundred.
-EXPECTED_INPUT_TOKENS = 4_000
+# The answer a re-rank call is expected to write, in tokens, for the fill's confirmation and --pretend
+# (`expected_usage`; its request is counted as built). The requests of the 197 tasks of bench/'s
+# five homes are 4,294 tokens in the median (5,326 at most).
 EXPECTED_OUTPUT_TOKENS = 300
 
 SYSTEM_TEMPLATE = """You pick which documents from a software team's knowledge home an AI coding assistant should read before it does a task.
@@ -204,12 +204,34 @@ class Choice:
 class Reranked:
     """A re-rank's outcome: the documents chosen, best first (none chosen is an answer too), or
     `choices` None with `error` saying why there is no answer; `note` says who answered and what
-    it cost, for the user."""
+    it cost, for the user; `usage`, what a call made for it used (None: no call, or not known)."""
 
     choices: list[Choice] | None
     by: str = "the model"
     note: str = ""
     error: str = ""
+    usage: Usage | None = None
+
+
+def expected_usage(request: RerankRequest) -> Usage:
+    """What asking `request` is expected to use, before it is asked: the request as built, a short answer."""
+    from generator.context.tokens import estimate_tokens
+    from generator.fill.pricing import Usage
+
+    sent = estimate_tokens(request.system()) + estimate_tokens(request.user())
+    return Usage(input=sent, output=EXPECTED_OUTPUT_TOKENS)
+
+
+class Probe:
+    """A `Rerank` that asks nothing: it keeps the requests selection would send (for --pretend and the
+    fill's confirmation: what the call would show and cost) and leaves BM25's documents, unremarked."""
+
+    def __init__(self) -> None:
+        self.requests: list[RerankRequest] = []
+
+    def __call__(self, request: RerankRequest) -> Reranked:
+        self.requests.append(request)
+        return Reranked(None, "nobody")
 
 
 class Rerank(Protocol):
@@ -240,6 +262,10 @@ class Remembered:
             return self._outcomes[digest]
 
         return ask
+
+    def calls(self) -> tuple[tuple[str, Usage], ...]:
+        """(model, usage) of each call made in this run, for the caller's accounts (a cached answer made none)."""
+        return tuple((outcome.by, outcome.usage) for outcome in self._outcomes.values() if outcome.usage is not None)
 
 
 def redacted(request: RerankRequest, redactor: Redactor) -> RerankRequest:
@@ -431,14 +457,15 @@ class ModelRerank:
             return Reranked(None, by, error=message)
         if outcome.error or JSON_ANSWER not in outcome.bodies:
             reason = outcome.error or outcome.rejected.get(JSON_ANSWER) or "the answer is empty"
-            return Reranked(None, by, error=reason)
+            return Reranked(None, by, error=reason, usage=outcome.usage)
         text = outcome.bodies[JSON_ANSWER]
         try:
             choices = parse(text, request)
         except ValueError as error:
-            return Reranked(None, by, error=str(error))
+            return Reranked(None, by, error=str(error), usage=outcome.usage)
         self._save(digest, text)
-        return Reranked(choices, by, f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}")
+        note = f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}"
+        return Reranked(choices, by, note, usage=outcome.usage)
 
     def _ask(self, model: str, request: RerankRequest) -> Any:
         from generator.fill.client import Client, client_options

@@ -421,7 +421,8 @@ def _rerank(
     if answer.note:
         found.notes.append(answer.note)
     if answer.choices is None:
-        found.warnings.append(f"the re-rank by {answer.by} failed ({answer.error}); the documents are BM25's")
+        if answer.error:  # none is no call made (`rerank.Probe`): nothing to say
+            found.warnings.append(f"the re-rank by {answer.by} failed ({answer.error}); the documents are BM25's")
         return
     # BM25's own picks go; what it took whatever the score stays, sections seen and cuts alike.
     found.picks[before.picks :] = [p for p in found.picks[before.picks :] if p.section.path in ranking.fixed]

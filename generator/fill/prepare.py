@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.context.rerank import EXPECTED_INPUT_TOKENS, EXPECTED_OUTPUT_TOKENS, RERANKED
+from generator.context.rerank import RERANKED, Probe, RerankRequest
 from generator.errors import UnknownKindError
 from generator.fill.plan import Plan
 from generator.fill.pricing import Usage, estimate
@@ -26,20 +26,21 @@ class Prepared:
     warnings: tuple[str, ...] = ()
     # Of its notes, those the fill's summary shows: the model's re-rank, and what it cost.
     notes: tuple[str, ...] = ()
+    # (model, usage) of the calls building it made (the re-rank), for the fill's accounts.
+    calls: tuple[tuple[str, Usage], ...] = ()
+    # With `probe`: the re-rank's request as it would be sent, redacted; None when there would be none
+    # (nothing ranked to choose among).
+    rerank_request: RerankRequest | None = None
 
     def first_call_estimate(self) -> Usage:
         system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
         return estimate(system, first_message(self.plan), [r.body for r in self.plan.todo])
 
 
-def rerank_estimate() -> Usage:
-    """What the model's re-rank of the context is expected to use: one call, a short answer."""
-    return Usage(input=EXPECTED_INPUT_TOKENS, output=EXPECTED_OUTPUT_TOKENS)
-
-
-def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
+def prepare(plan: Plan, config: Settings, rerank: bool = False, *, probe: bool = False) -> Prepared:
     """The plan with the context its prompt carries; with `rerank`, as the model re-ranks it
-    (`generator.context.rerank`: a call, so only once the user agreed to the fill)."""
+    (`generator.context.rerank`: a call, so only once the user agreed to the fill). With `probe`,
+    BM25's, and the re-rank's request as it would be sent (`Prepared.rerank_request`), asking nothing."""
     from generator.context.api import build_context
     from generator.context.select import Task
 
@@ -47,15 +48,20 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
         return Prepared(plan, "", {}, {})
     text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {plan.project.name}"
     task = Task.from_answers(plan.answers, text=text)
+    prober = Probe() if probe and not rerank else None
+    how = prober or rerank
     try:
-        context = build_context(task, settings=config, rerank=rerank)
+        context = build_context(task, settings=config, rerank=how)
     except UnknownKindError:
         # A template of the team's own that context.yml does not map yet: classify its description instead.
-        context = build_context(Task(text, None, task.project, task.answers), settings=config, rerank=rerank)
+        context = build_context(Task(text, None, task.project, task.answers), settings=config, rerank=how)
     tokens: dict[str, int] = {}
     for document in context.documents:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens
     # The digests of what the prompt's sections were read from, not of the files now: an edit saved
     # since then is a change `scaffold check` must report.
     reranked = tuple(note for note in context.notes if note.startswith(RERANKED))
-    return Prepared(plan, context.context, dict(context.digests), tokens, context.warnings, reranked)
+    asked = prober.requests[-1] if prober and prober.requests else None  # the last: a build may run again
+    return Prepared(
+        plan, context.context, dict(context.digests), tokens, context.warnings, reranked, context.calls, asked
+    )
