@@ -339,7 +339,8 @@ def _preview(prepared: Prepared, config: Settings, project: Path | None = None) 
         escalation=config.escalation,
         context_warnings=prepared.warnings,
         rerank=asked is not None,
-        rerank_estimate=expected_usage(asked) if asked else None,
+        rerank_estimate=expected_usage(asked) if asked and not prepared.rerank_cached else None,
+        rerank_cached=prepared.rerank_cached,
         rerank_candidates=tuple(candidate.shown_path or candidate.path for candidate in asked.candidates)
         if asked
         else (),
@@ -373,16 +374,18 @@ def _run_fill(
     prepared = prepare(plan, config, probe=config.rerank(fill=True))
     estimate = prepared.first_call_estimate()
     client = client_options(config, key, expected_output=estimate.output)
-    # No re-rank when there is nothing ranked to choose among: no call, none quoted.
+    # No re-rank when there is nothing ranked to choose among; no call when its answer is in the cache.
     rerank = prepared.rerank_request
+    call = rerank if rerank is not None and not prepared.rerank_cached else None
     if ask:
-        cost = (estimate + expected_usage(rerank) if rerank else estimate).cost(config.main_model)
-        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings, bool(rerank))
+        cost = (estimate + expected_usage(call) if call else estimate).cost(config.main_model)
+        offer = FillOffer(plan.project, len(plan.todo), config.main_model, cost, prepared.warnings, bool(call))
         if not reporter.confirm_fill(offer):
             return FillRun(plan.project, None, "declined")
     if rerank is not None:
         # The model re-ranks the context (SCAFFOLD_RERANK) only now: it is a call, and the user has agreed.
-        reporter.progress(Progress("rerank", config.main_model))
+        if call is not None:
+            reporter.progress(Progress("rerank", config.main_model))
         prepared = prepare(plan, config, rerank=True)
     options = ladder.FillOptions(
         model=config.main_model,
@@ -401,7 +404,9 @@ def _run_fill(
     result.context_warnings = prepared.warnings
     result.context_notes = prepared.notes
     # The re-rank's call first, as it was made: the summary's calls and cost count it.
-    result.calls[:0] = [Call(model, "context re-rank", (), usage, None) for model, usage in prepared.calls]
+    result.calls[:0] = [
+        Call(model, "context re-rank", (), usage, error or None) for model, usage, error in prepared.calls
+    ]
     return FillRun(plan.project, result)
 
 

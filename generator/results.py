@@ -192,6 +192,8 @@ class FillPreview:
     # What that call is expected to use, and the documents its request shows the model, as named there.
     rerank_estimate: Usage | None = None
     rerank_candidates: tuple[str, ...] = ()
+    # Whether the model's answer to that request is in the cache: it applies, and no call is made.
+    rerank_cached: bool = False
 
 
 # --- the commands -------------------------------------------------------------------------------

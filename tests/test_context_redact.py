@@ -858,6 +858,9 @@ QUOTED_AFTER_NAME = {
         "Break-glass login: user ops, password `[REDACTED: Secret Keyword]`."
     ),
     "the token 'Xk9pQ2wLm7' still works": "the token '[REDACTED: Secret Keyword]' still works",
+    "**Password** `Kp9xT2mQ7z`": "**Password** `[REDACTED: Secret Keyword]`",
+    "Password \u2014 `Kp9xT2mQ7z`": "Password \u2014 `[REDACTED: Secret Keyword]`",
+    "db_password (`Kp9xT2mQ7z`)": "db_password (`[REDACTED: Secret Keyword]`)",
     **{
         line: line
         for line in [
@@ -867,6 +870,11 @@ QUOTED_AFTER_NAME = {
             "follow the password `rotation-policy-v2`",
             "Rotate the api key `stripe_live_key_2024` monthly.",
             "the token `${{ secrets.NPM_TOKEN_2 }}` is injected",
+            # A secret's name (it says so), a word that starts like one, a password's hash.
+            "kubectl get secret `billing-db-creds-7f9k2` -o yaml",
+            "The secret `stripeWebhookSecret2` is mounted",
+            "Ask the secretary `JaneDoe2024` for access",
+            "ALTER USER app IDENTIFIED BY PASSWORD '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9';",
         ]
     },
 }

@@ -22,10 +22,14 @@ from generator.context.redact import Redactor
 from generator.context.rerank import Choice, Reranked, RerankRequest, parse, request_for
 from generator.context.sections import Section
 from generator.context.select import Priority, Task, select
+from generator.context.tokens import estimate_tokens
 from generator.errors import UsageError
+from generator.fill.plan import make_plan
+from generator.fill.prepare import prepare
 from generator.pipeline import FillRequest, fill_project, preview_fill
+from generator.settings import Settings
 from tests.fakeapi import FakeAnthropic, Recorded, Reply, Usage
-from tests.fillfakes import Offers, valid_reply
+from tests.fillfakes import Offers, region_keys, valid_reply
 from tests.test_context_fixtures import make_home
 from tests.test_context_select import KIND_MAP, MAP, FakeIndex, size
 
@@ -636,6 +640,11 @@ def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_car
     (offer,) = reporter.offers
     first_call = preview_fill(project)
     assert first_call is not None and first_call.rerank_estimate is not None
+    # The request is priced as it will be sent: built (redacted) before the confirmation, not sent.
+    probed = prepare(make_plan(project), Settings.load(), probe=True).rerank_request
+    assert probed is not None
+    sent_tokens = estimate_tokens(probed.system()) + estimate_tokens(probed.user())
+    assert first_call.rerank_estimate.input == sent_tokens
     fill_cost = first_call.estimate.cost(offer.model)
     rerank_cost = first_call.rerank_estimate.cost(offer.model)
     assert offer.rerank and fill_cost and rerank_cost and offer.cost == pytest.approx(fill_cost + rerank_cost)
@@ -643,9 +652,25 @@ def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_car
     assert "  context: re-ranked by claude-sonnet-5-5: 1 call, $" in capsys.readouterr().out
     reranked, filled = fake.messages()
     assert reranked["output_config"] == rerank.OUTPUT_CONFIG
+    assert reranked["messages"][0]["content"] == probed.user()
     assert f'<candidate path="{chosen}">' in reranked["messages"][0]["content"]
     context = filled["system"][-1]["text"]
     assert chosen in context and "incidents/0013-payments-dashboard.md" not in context
+
+    # Filled again (a region redone): the answer is in the cache, so nothing is quoted, announced or
+    # asked for the re-rank, and the prompt still carries what the model chose.
+    key = region_keys(project)[0]
+    preview = preview_fill(project, refill=[key])
+    assert preview is not None and preview.rerank and preview.rerank_cached and preview.rerank_estimate is None
+    assert main(["fill", "--pretend", "--refill", key, str(project)]) == 0
+    assert "earlier answer to the same re-rank, in the cache" in capsys.readouterr().out
+    reporter = Offers(accept=True)
+    run = fill_project(project, refill=[key], request=FillRequest(confirm=True), reporter=reporter)
+    assert [offer.rerank for offer in reporter.offers] == [False]
+    assert run.result is not None and [call.purpose for call in run.result.calls] == ["first call"]
+    assert run.result.context_notes == ("re-ranked by claude-sonnet-5-5 (from the cache)",)
+    *_, refilled = fake.messages()
+    assert len(fake.messages()) == 3 and chosen in refilled["system"][-1]["text"]
 
 
 def test_a_fill_with_the_rerank_turned_off_makes_no_such_call_and_quotes_no_such_cost(
@@ -673,16 +698,17 @@ def test_a_failed_rerank_leaves_the_fill_bm25s_documents_with_a_warning(
     fake: FakeAnthropic,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _fill_home(tmp_path, monkeypatch)
     monkeypatch.delenv("SCAFFOLD_RERANK")
     monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
     fake.responder = _rerank_then(Reply.error(529), valid_reply(project))
     before = preview_fill(project)
-    assert main(["fill", str(project)]) == 0
-    captured = capsys.readouterr()
-    assert "re-rank" in captured.err + captured.out and "BM25" in captured.err + captured.out
+    run = fill_project(project)
+    assert run.result is not None and not run.result.fell_back
+    assert "the documents are BM25's" in " ".join(run.result.context_warnings)
+    failed, _ = run.result.calls  # recorded, with why it failed
+    assert failed.purpose == "context re-rank" and failed.error and "529" in failed.error
     filled = fake.messages()[-1]
     assert before is not None
     assert all(path in filled["system"][-1]["text"] for path in before.context_tokens)
@@ -718,9 +744,12 @@ def test_no_rerank_on_the_command_line_or_in_the_library_skips_the_call(
 ) -> None:
     _fill_home(tmp_path, monkeypatch)
     fake.responder = valid_reply(project)
-    # --rerank turns it on where the settings turned it off...
+    # --rerank turns it on where the settings turned it off, --no-rerank off where they turned it on...
     assert main(["fill", "--pretend", "--rerank", str(project)]) == 0
     assert "the model re-ranks them in one more call" in capsys.readouterr().out
+    monkeypatch.setenv("SCAFFOLD_RERANK", "1")
+    assert main(["fill", "--pretend", "--no-rerank", str(project)]) == 0
+    assert "re-rank" not in capsys.readouterr().out
     # ... and --no-rerank off where they leave it on.
     monkeypatch.delenv("SCAFFOLD_RERANK")
     assert main(["fill", "--pretend", "--no-rerank", str(project)]) == 0

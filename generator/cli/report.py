@@ -269,12 +269,17 @@ def pretend_lines(preview: FillPreview) -> list[str]:
     if preview.rerank:
         cost = preview.rerank_estimate.cost(preview.model) if preview.rerank_estimate else None
         about = f" of about {format_cost(cost)}" if cost is not None else ""
-        lines.append(
-            f"  (BM25's documents: once the fill is confirmed, the model re-ranks them in one more call{about} "
-            "and may replace the ranked ones; --no-rerank or SCAFFOLD_RERANK=0 keeps BM25's)"
+        how = (
+            "the model's earlier answer to the same re-rank, in the cache, replaces the ranked ones (no call)"
+            if preview.rerank_cached
+            else f"the model re-ranks them in one more call{about} and may replace the ranked ones"
         )
-        lines.append("The re-rank's request shows the model a card (title, headings, two short excerpts) of:")
-        lines += [f"  {name}" for name in preview.rerank_candidates]
+        lines.append(
+            f"  (BM25's documents: once the fill is confirmed, {how}; --no-rerank or SCAFFOLD_RERANK=0 keeps BM25's)"
+        )
+        if not preview.rerank_cached:
+            lines.append("The re-rank's request shows the model a card (title, headings, two short excerpts) of:")
+            lines += [f"  {name}" for name in preview.rerank_candidates]
     if preview.context_warnings:
         lines.append("Context warnings:")
         lines += [f"  {warning}" for warning in preview.context_warnings]

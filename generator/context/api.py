@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding, Shown
-    from generator.context.rerank import Remembered, Rerank
+    from generator.context.rerank import Remembered, Rerank, RerankRequest
     from generator.context.sections import Section
     from generator.fill.pricing import Usage
 
@@ -98,8 +98,11 @@ class ContextResult:
     # name holds a secret is left out: its name is not written anywhere, and `scaffold check` could
     # not find it by its redacted one.
     digests: tuple[tuple[str, str], ...] = ()
-    # (model, usage) of each call the selection made (the model's re-rank), for a caller's accounts.
-    calls: tuple[tuple[str, Usage], ...] = ()
+    # (model, usage, error) of each call the selection made (the model's re-rank), for a caller's accounts.
+    calls: tuple[tuple[str, Usage, str], ...] = ()
+    # The re-rank's request as sent, redacted, that decided the selection (none: no re-rank, or
+    # nothing ranked to choose among); with a `rerank.Probe`, as it would be sent.
+    rerank_request: RerankRequest | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,11 +205,17 @@ def build_context(
     its own choice, on by default).
     """
     reranker, notes = _reranker(rerank, settings)
-    result = _again_if_changed(
-        lambda loading: _build_context(task, kind, project, budget, home, settings, _with_task, loading, reranker)
-    )
-    calls = reranker.calls() if reranker else ()
-    return dataclasses.replace(result, notes=(*notes, *result.notes), calls=calls) if notes or calls else result
+
+    def attempt(loading: _Loading) -> ContextResult:
+        if reranker:
+            reranker.attempt()
+        return _build_context(task, kind, project, budget, home, settings, _with_task, loading, reranker)
+
+    result = _again_if_changed(attempt)
+    if reranker is None:
+        return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
+    asked = reranker.asked[-1] if reranker.asked else None
+    return dataclasses.replace(result, notes=(*notes, *result.notes), calls=reranker.calls(), rerank_request=asked)
 
 
 def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:

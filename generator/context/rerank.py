@@ -223,14 +223,14 @@ def expected_usage(request: RerankRequest) -> Usage:
 
 
 class Probe:
-    """A `Rerank` that asks nothing: it keeps the requests selection would send (for --pretend and the
-    fill's confirmation: what the call would show and cost) and leaves BM25's documents, unremarked."""
+    """A `Rerank` that asks nothing and leaves BM25's documents, unremarked: a build with it shows what
+    the call would send (`ContextResult.rerank_request`, for --pretend and the fill's confirmation).
+    `cached` tells whether the model's answer to a request is in the cache already: no call then."""
 
-    def __init__(self) -> None:
-        self.requests: list[RerankRequest] = []
+    def __init__(self, cached: Callable[[RerankRequest], bool] = lambda request: False) -> None:
+        self.cached = cached
 
     def __call__(self, request: RerankRequest) -> Reranked:
-        self.requests.append(request)
         return Reranked(None, "nobody")
 
 
@@ -248,6 +248,13 @@ class Remembered:
     def __init__(self, rerank: Rerank) -> None:
         self._rerank = rerank
         self._outcomes: dict[str, Reranked] = {}
+        # The requests the current build attempt asked, as sent (`attempt`): a build done again for a
+        # file that changed may ask another, and the last attempt's is the one its selection used.
+        self.asked: list[RerankRequest] = []
+
+    def attempt(self) -> None:
+        """A build (an attempt of `api._again_if_changed`) starts: its requests are its own."""
+        self.asked = []
 
     def redacting(self, redact: Callable[[RerankRequest], RerankRequest]) -> Rerank:
         """The `Rerank` a build passes to selection: each request redacted by `redact` (the build's
@@ -255,17 +262,26 @@ class Remembered:
         selection built it (`origin`): what redaction makes of it may differ with the redaction
         cache, the question does not."""
 
+        sent: dict[str, RerankRequest] = {}
+
         def ask(request: RerankRequest) -> Reranked:
             digest = request.digest()
             if digest not in self._outcomes:
-                self._outcomes[digest] = self._rerank(dataclasses.replace(redact(request), origin=digest))
+                sent[digest] = dataclasses.replace(redact(request), origin=digest)
+                self._outcomes[digest] = self._rerank(sent[digest])
+            self.asked.append(sent[digest])
             return self._outcomes[digest]
 
         return ask
 
-    def calls(self) -> tuple[tuple[str, Usage], ...]:
-        """(model, usage) of each call made in this run, for the caller's accounts (a cached answer made none)."""
-        return tuple((outcome.by, outcome.usage) for outcome in self._outcomes.values() if outcome.usage is not None)
+    def calls(self) -> tuple[tuple[str, Usage, str], ...]:
+        """(model, usage, error) of each call made in this run, for the caller's accounts (a cached answer
+        made none)."""
+        calls = []
+        for outcome in self._outcomes.values():
+            if outcome.usage is not None:
+                calls.append((outcome.by, outcome.usage, outcome.error))
+        return tuple(calls)
 
 
 def redacted(request: RerankRequest, redactor: Redactor) -> RerankRequest:
@@ -445,8 +461,7 @@ class ModelRerank:
         from generator.fill.pricing import format_cost
 
         model = by = self.settings.main_model
-        digest = digest_of(request.origin, model) if request.origin else request.digest(model)
-        saved = self._saved(digest)
+        saved = self._saved(self._digest(request))
         if saved is not None:
             with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
                 return Reranked(parse(saved, request), by, f"{RERANKED}{by} (from the cache)")
@@ -463,7 +478,7 @@ class ModelRerank:
             choices = parse(text, request)
         except ValueError as error:
             return Reranked(None, by, error=str(error), usage=outcome.usage)
-        self._save(digest, text)
+        self._save(self._digest(request), text)
         note = f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}"
         return Reranked(choices, by, note, usage=outcome.usage)
 
@@ -475,6 +490,21 @@ class ModelRerank:
             self._client = Client(options, feature="the model re-rank")
         system = [{"type": "text", "text": request.system()}]
         return self._client.ask_json(model, system, request.user(), OUTPUT_CONFIG, MAX_OUTPUT_TOKENS)
+
+    def cached(self, request: RerankRequest) -> bool:
+        """Whether the answer to `request` is in the cache: asking it makes no call."""
+        saved = self._saved(self._digest(request))
+        if saved is None:
+            return False
+        try:
+            parse(saved, request)
+        except ValueError:
+            return False  # no longer an answer to it: asked again
+        return True
+
+    def _digest(self, request: RerankRequest) -> str:
+        model = self.settings.main_model
+        return digest_of(request.origin, model) if request.origin else request.digest(model)
 
     def _file(self, digest: str) -> Path:
         return self.cache / f"{digest[:32]}.json"

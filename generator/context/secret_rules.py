@@ -317,7 +317,13 @@ _COMMAND_VALUES = (
 # 'Xk9pQ2wLm7'"): prose gives a value so, and names a reference so as often ("the secret
 # `prod/billing/db2`", "see the password `runbook-0012`"), so it must read as a secret (`quoted_secret`).
 # A word unquoted there is as often the sentence's next ("password reset", "token rotation2024").
-_NAMED_QUOTED = re.compile(rf"""(?i){_SECRET_NAME}[ \t]++{_QUOTED_WORD}""")
+# The name is a word of its own, or joined to others by `_` or `-` (`db_password`, `admin-token`), not
+# the start of another ("secretary"); emphasis, a dash or a bracket may stand between ("**Password**
+# `...`", "password (`...`)").
+_NAMED_QUOTED = re.compile(
+    rf"""(?i)(?<![A-Za-z0-9_\-])(?:[A-Za-z0-9]{{1,40}}[_\-]){{0,5}}{_SECRET_WORD}s?(?![A-Za-z0-9])"""
+    rf"""[*_]{{0,3}}(?:[ \t]++|[ \t]*+[\u2013\u2014(][ \t]*+){_QUOTED_WORD}"""
+)
 
 # Vendor formats and unquoted assignments that detect-secrets' markdown rules miss; a pattern's
 # `secret` group is what is redacted (the whole match when it has none). Kinds reuse

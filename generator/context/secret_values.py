@@ -158,14 +158,16 @@ def weak_password(value: str) -> bool:
 _PASSWORD_SYMBOLS = frozenset("!@#%^&*+=?~")
 # MySQL's hash of a password (`IDENTIFIED BY PASSWORD '*6BB4...'`, SQL's way to set one without it).
 _MYSQL_HASH = re.compile(r"\*[0-9A-Fa-f]{40}")
+# A value naming itself a secret is a secret's name (`stripeWebhookSecret2`, `billing-db-creds-7f9k2`).
+_NAMES_A_SECRET = re.compile(r"(?i)secret|passw|pwd|token|cred|key")
 
 
 def quoted_secret(value: str) -> bool:
     """Whether a value quoted right after a secret's name is the secret, not what prose names so as
     often (`runbook-0012`, `prod/billing/db2`, `rotation-policy-v2`): one reading as random
     (`lone_secret`), or upper case, lower case and digits with a password's symbol (`Winter2024!Retry`,
-    which reads as words); not a password's hash (`_MYSQL_HASH`)."""
-    if _MYSQL_HASH.fullmatch(value):
+    which reads as words); not a password's hash (`_MYSQL_HASH`), nor a name that says it is one's."""
+    if _MYSQL_HASH.fullmatch(value) or _NAMES_A_SECRET.search(value):
         return False
     if lone_secret(value):
         return True

@@ -26,11 +26,12 @@ class Prepared:
     warnings: tuple[str, ...] = ()
     # Of its notes, those the fill's summary shows: the model's re-rank, and what it cost.
     notes: tuple[str, ...] = ()
-    # (model, usage) of the calls building it made (the re-rank), for the fill's accounts.
-    calls: tuple[tuple[str, Usage], ...] = ()
+    # (model, usage, error) of the calls building it made (the re-rank), for the fill's accounts.
+    calls: tuple[tuple[str, Usage, str], ...] = ()
     # With `probe`: the re-rank's request as it would be sent, redacted; None when there would be none
-    # (nothing ranked to choose among).
+    # (nothing ranked to choose among). `rerank_cached`: its answer is in the cache, asking makes no call.
     rerank_request: RerankRequest | None = None
+    rerank_cached: bool = False
 
     def first_call_estimate(self) -> Usage:
         system = "".join(block["text"] for block in system_blocks(self.documents))  # exactly what is sent
@@ -48,7 +49,7 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False, *, probe: bool =
         return Prepared(plan, "", {}, {})
     text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {plan.project.name}"
     task = Task.from_answers(plan.answers, text=text)
-    prober = Probe() if probe and not rerank else None
+    prober = _probe(config) if probe and not rerank else None
     how = prober or rerank
     try:
         context = build_context(task, settings=config, rerank=how)
@@ -61,7 +62,15 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False, *, probe: bool =
     # The digests of what the prompt's sections were read from, not of the files now: an edit saved
     # since then is a change `scaffold check` must report.
     reranked = tuple(note for note in context.notes if note.startswith(RERANKED))
-    asked = prober.requests[-1] if prober and prober.requests else None  # the last: a build may run again
+    asked = context.rerank_request if prober else None
+    cached = bool(prober and asked and prober.cached(asked))
     return Prepared(
-        plan, context.context, dict(context.digests), tokens, context.warnings, reranked, context.calls, asked
+        plan, context.context, dict(context.digests), tokens, context.warnings, reranked, context.calls, asked, cached
     )
+
+
+def _probe(config: Settings) -> Probe:
+    """A probe of the re-rank the fill would ask for, told which answers the model's cache holds."""
+    from generator.context.rerank import ModelRerank, cache_dir
+
+    return Probe(cached=ModelRerank(config, "", cache_dir()).cached)  # a look in the cache needs no key
