@@ -219,6 +219,21 @@ def test_a_selection_made_again_asks_nothing_again_and_the_rerank_sees_the_reque
     assert len(chooser.requests) == 2
 
 
+def test_each_build_attempt_knows_the_requests_it_asked_whatever_an_earlier_one_asked() -> None:
+    chooser = Chooser("incidents/0003-z.md")
+    remembered = rerank.Remembered(chooser)
+    first, second = _request("a.md"), _request("b.md")
+    remembered.attempt()
+    remembered.redacting(lambda request: request)(first)
+    # A build done again (a file changed) wraps the same `Remembered` anew and asks the same and another.
+    remembered.attempt()
+    again = remembered.redacting(lambda request: request)
+    again(first)
+    again(second)
+    assert len(chooser.requests) == 2  # the first was not asked twice
+    assert [request.candidates[0].path for request in remembered.asked] == ["a.md", "b.md"]
+
+
 def _redacted(request: RerankRequest) -> RerankRequest:
     """As a build redacts it, with the redaction cache."""
     return rerank.redacted(request, Redactor(redaction_cache()))

@@ -248,6 +248,7 @@ class Remembered:
     def __init__(self, rerank: Rerank) -> None:
         self._rerank = rerank
         self._outcomes: dict[str, Reranked] = {}
+        self._sent: dict[str, RerankRequest] = {}
         # The requests the current build attempt asked, as sent (`attempt`): a build done again for a
         # file that changed may ask another, and the last attempt's is the one its selection used.
         self.asked: list[RerankRequest] = []
@@ -262,14 +263,12 @@ class Remembered:
         selection built it (`origin`): what redaction makes of it may differ with the redaction
         cache, the question does not."""
 
-        sent: dict[str, RerankRequest] = {}
-
         def ask(request: RerankRequest) -> Reranked:
             digest = request.digest()
             if digest not in self._outcomes:
-                sent[digest] = dataclasses.replace(redact(request), origin=digest)
-                self._outcomes[digest] = self._rerank(sent[digest])
-            self.asked.append(sent[digest])
+                self._sent[digest] = dataclasses.replace(redact(request), origin=digest)
+                self._outcomes[digest] = self._rerank(self._sent[digest])
+            self.asked.append(self._sent[digest])
             return self._outcomes[digest]
 
         return ask
