@@ -266,7 +266,7 @@ def preview_new(
         throwaway = Path(scratch) / request.dest.name
         # No `with` on this transaction: an interrupt stays a plain one (the throwaway folder goes with it).
         render.generate(dataclasses.replace(request, dest=throwaway, git=False, force=False), Transaction())
-        prepared = prepare(make_plan(throwaway), config, probe=config.rerank(fill=True))
+        prepared = prepare(make_plan(throwaway), config)
         if not prepared.plan.todo:
             return None
         # The preview names the real destination, not the throwaway folder.
@@ -321,7 +321,7 @@ def preview_fill(
     plan = make_plan(Path(path).expanduser().resolve(), refill)
     if not plan.todo:
         return None
-    return _preview(prepare(plan, config, probe=config.rerank(fill=True)), config)
+    return _preview(prepare(plan, config), config)
 
 
 def _preview(prepared: Prepared, config: Settings, project: Path | None = None) -> FillPreview:
@@ -371,7 +371,7 @@ def _run_fill(
     gate_off: GateOff | None = None if gate else ("no-command" if request.verify else "not-asked")
     if not fresh:
         ladder.check_tree(plan)
-    prepared = prepare(plan, config, probe=config.rerank(fill=True))
+    prepared = prepare(plan, config)
     estimate = prepared.first_call_estimate()
     client = client_options(config, key, expected_output=estimate.output)
     # No re-rank when there is nothing ranked to choose among; no call when its answer is in the cache.

@@ -607,8 +607,11 @@ def test_the_library_takes_a_rerank_of_its_own(home: Path) -> None:
 # --- the fill step ------------------------------------------------------------------------------------
 
 
-def _fill_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A team home where the payments service's best document for BM25 is a distractor; the chosen one."""
+@pytest.fixture
+def chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A team home where the payments service's best document for BM25 is a distractor, with
+    SCAFFOLD_RERANK unset, as for a user who never set it; the document the model is to choose."""
+    monkeypatch.delenv("SCAFFOLD_RERANK")
     chosen = "incidents/0012-payments-double-capture.md"
     extra: dict[str, str | bytes] = {
         f"context/{chosen}": (
@@ -633,14 +636,8 @@ def _rerank_then(answer: Reply, fill: Callable[[Recorded], Reply]) -> Callable[[
 
 
 def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_carries_the_choice(
-    project: Path,
-    fake: FakeAnthropic,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    chosen: str, project: Path, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    chosen = _fill_home(tmp_path, monkeypatch)
-    monkeypatch.delenv("SCAFFOLD_RERANK")  # a user who never set it
     fake.responder = _rerank_then(_choose(chosen, "the service must not capture twice"), valid_reply(project))
     # --pretend makes no call, the re-rank's included, and says what it would cost.
     assert main(["fill", "--pretend", str(project)]) == 0
@@ -656,7 +653,7 @@ def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_car
     first_call = preview_fill(project)
     assert first_call is not None and first_call.rerank_estimate is not None
     # The request is priced as it will be sent: built (redacted) before the confirmation, not sent.
-    probed = prepare(make_plan(project), Settings.load(), probe=True).rerank_request
+    probed = prepare(make_plan(project), Settings.load()).rerank_request
     assert probed is not None
     sent_tokens = estimate_tokens(probed.system()) + estimate_tokens(probed.user())
     assert first_call.rerank_estimate.input == sent_tokens
@@ -689,13 +686,8 @@ def test_a_fill_asks_for_the_rerank_by_default_once_confirmed_and_its_prompt_car
 
 
 def test_a_fill_with_the_rerank_turned_off_makes_no_such_call_and_quotes_no_such_cost(
-    project: Path,
-    fake: FakeAnthropic,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    chosen: str, project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fill_home(tmp_path, monkeypatch)
     monkeypatch.setenv("SCAFFOLD_RERANK", "0")
     fake.responder = valid_reply(project)
     assert main(["fill", "--pretend", str(project)]) == 0
@@ -709,13 +701,8 @@ def test_a_fill_with_the_rerank_turned_off_makes_no_such_call_and_quotes_no_such
 
 
 def test_a_failed_rerank_leaves_the_fill_bm25s_documents_with_a_warning(
-    project: Path,
-    fake: FakeAnthropic,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    chosen: str, project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fill_home(tmp_path, monkeypatch)
-    monkeypatch.delenv("SCAFFOLD_RERANK")
     monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
     fake.responder = _rerank_then(Reply.error(529), valid_reply(project))
     before = preview_fill(project)
@@ -730,14 +717,8 @@ def test_a_failed_rerank_leaves_the_fill_bm25s_documents_with_a_warning(
 
 
 def test_the_summary_counts_the_rerank_among_the_calls_and_in_the_cost(
-    project: Path,
-    fake: FakeAnthropic,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    chosen: str, project: Path, fake: FakeAnthropic
 ) -> None:
-    chosen = _fill_home(tmp_path, monkeypatch)
-    monkeypatch.delenv("SCAFFOLD_RERANK")
     fake.responder = _rerank_then(_choose(chosen), valid_reply(project))  # the re-rank: 3,000 tokens in, 80 out
     run = fill_project(project)
     assert run.result is not None
@@ -751,15 +732,11 @@ def test_the_summary_counts_the_rerank_among_the_calls_and_in_the_cost(
 
 
 def test_no_rerank_on_the_command_line_or_in_the_library_skips_the_call(
-    project: Path,
-    fake: FakeAnthropic,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    chosen: str, project: Path, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fill_home(tmp_path, monkeypatch)
     fake.responder = valid_reply(project)
     # --rerank turns it on where the settings turned it off, --no-rerank off where they turned it on...
+    monkeypatch.setenv("SCAFFOLD_RERANK", "0")
     assert main(["fill", "--pretend", "--rerank", str(project)]) == 0
     assert "the model re-ranks them in one more call" in capsys.readouterr().out
     monkeypatch.setenv("SCAFFOLD_RERANK", "1")
@@ -777,12 +754,10 @@ def test_no_rerank_on_the_command_line_or_in_the_library_skips_the_call(
 
 
 def test_a_new_project_filled_through_the_library_reranks_by_default(
-    templates: Path, fake: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    chosen: str, templates: Path, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
     import generator
 
-    chosen = _fill_home(tmp_path, monkeypatch)
-    monkeypatch.delenv("SCAFFOLD_RERANK")
     fake.responder = _rerank_then(_choose(chosen), valid_reply(tmp_path / "payments"))
     result = generator.new_project(
         "service",
@@ -824,10 +799,8 @@ def test_with_nothing_ranked_to_choose_among_no_rerank_is_quoted_announced_or_as
 
 
 def test_pretend_names_the_cards_the_rerank_would_show_and_prices_the_request_as_built(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    chosen: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    chosen = _fill_home(tmp_path, monkeypatch)
-    monkeypatch.delenv("SCAFFOLD_RERANK")
     preview = preview_fill(project)
     assert preview is not None and preview.rerank_estimate is not None
     assert chosen in preview.rerank_candidates and "incidents/0013-payments-dashboard.md" in preview.rerank_candidates

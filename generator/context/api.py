@@ -212,10 +212,11 @@ def build_context(
         return _build_context(task, kind, project, budget, home, settings, _with_task, loading, reranker)
 
     result = _again_if_changed(attempt)
+    notes = (*notes, *result.notes)
     if reranker is None:
-        return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
+        return dataclasses.replace(result, notes=notes)
     asked = reranker.asked[-1] if reranker.asked else None
-    return dataclasses.replace(result, notes=(*notes, *result.notes), calls=reranker.calls(), rerank_request=asked)
+    return dataclasses.replace(result, notes=notes, calls=reranker.calls(), rerank_request=asked)
 
 
 def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:

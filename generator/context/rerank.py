@@ -225,13 +225,16 @@ def expected_usage(request: RerankRequest) -> Usage:
 class Probe:
     """A `Rerank` that asks nothing and leaves BM25's documents, unremarked: a build with it shows what
     the call would send (`ContextResult.rerank_request`, for --pretend and the fill's confirmation).
-    `cached` tells whether the model's answer to a request is in the cache already: no call then."""
+    With the model's `answers`, it tells a request already answered (`cached`): no call then."""
 
-    def __init__(self, cached: Callable[[RerankRequest], bool] = lambda request: False) -> None:
-        self.cached = cached
+    def __init__(self, answers: Answers | None = None) -> None:
+        self.answers = answers
 
     def __call__(self, request: RerankRequest) -> Reranked:
         return Reranked(None, "nobody")
+
+    def cached(self, request: RerankRequest) -> bool:
+        return self.answers is not None and self.answers.choices(request) is not None
 
 
 class Rerank(Protocol):
@@ -447,8 +450,7 @@ def _one_line(text: str) -> str:
 @dataclass
 class ModelRerank:
     """`Rerank` by the Messages API (the fill step's client: its retries, deadline and redaction of
-    the request, the key looked for in the decoded answer), each answer kept in `cache` by the
-    digest of the request as selection built it (`origin`) and the model."""
+    the request, the key looked for in the decoded answer), each answer kept in `cache` (`Answers`)."""
 
     settings: Settings
     key: str
@@ -460,10 +462,10 @@ class ModelRerank:
         from generator.fill.pricing import format_cost
 
         model = by = self.settings.main_model
-        saved = self._saved(self._digest(request))
-        if saved is not None:
-            with contextlib.suppress(ValueError):  # a cache file that no longer parses: asked again
-                return Reranked(parse(saved, request), by, f"{RERANKED}{by} (from the cache)")
+        answers = Answers(self.cache, model)
+        kept = answers.choices(request)
+        if kept is not None:
+            return Reranked(kept, by, f"{RERANKED}{by} (from the cache)")
         try:
             outcome = self._ask(model, request)
         except Exception as error:
@@ -477,7 +479,7 @@ class ModelRerank:
             choices = parse(text, request)
         except ValueError as error:
             return Reranked(None, by, error=str(error), usage=outcome.usage)
-        self._save(self._digest(request), text)
+        answers.keep(request, text)
         note = f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}"
         return Reranked(choices, by, note, usage=outcome.usage)
 
@@ -490,23 +492,43 @@ class ModelRerank:
         system = [{"type": "text", "text": request.system()}]
         return self._client.ask_json(model, system, request.user(), OUTPUT_CONFIG, MAX_OUTPUT_TOKENS)
 
-    def cached(self, request: RerankRequest) -> bool:
-        """Whether the answer to `request` is in the cache: asking it makes no call."""
+
+@dataclass(frozen=True)
+class Answers:
+    """The `model`'s answers kept in `folder`, each by the digest of the request as selection built it
+    (`origin`) and the model: the same task on the same documents asks nothing again and selects the
+    same. Reading one needs no key (`Probe`)."""
+
+    folder: Path
+    model: str
+
+    def choices(self, request: RerankRequest) -> list[Choice] | None:
+        """The kept answer to `request`, read; None when none is kept or it no longer reads as one."""
         saved = self._saved(self._digest(request))
         if saved is None:
-            return False
+            return None
         try:
-            parse(saved, request)
+            return parse(saved, request)
         except ValueError:
-            return False  # no longer an answer to it: asked again
-        return True
+            return None  # a file that no longer parses: asked again
+
+    def keep(self, request: RerankRequest, text: str) -> None:
+        from generator.errors import UsageError
+        from generator.plumbing.atomic import write_atomic
+
+        digest = self._digest(request)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._file(digest), json.dumps({"digest": digest, "answer": text}))
+            _prune(self.folder)
+        except (OSError, UsageError):
+            pass  # a cache that cannot be written (or a link put in its place) only costs the call again
 
     def _digest(self, request: RerankRequest) -> str:
-        model = self.settings.main_model
-        return digest_of(request.origin, model) if request.origin else request.digest(model)
+        return digest_of(request.origin, self.model) if request.origin else request.digest(self.model)
 
     def _file(self, digest: str) -> Path:
-        return self.cache / f"{digest[:32]}.json"
+        return self.folder / f"{digest[:32]}.json"
 
     def _saved(self, digest: str) -> str | None:
         file = self._file(digest)
@@ -518,17 +540,6 @@ class ModelRerank:
             return None  # none yet, or unreadable: asked again
         answer = data.get("answer") if isinstance(data, dict) and data.get("digest") == digest else None
         return answer if isinstance(answer, str) else None
-
-    def _save(self, digest: str, text: str) -> None:
-        from generator.errors import UsageError
-        from generator.plumbing.atomic import write_atomic
-
-        try:
-            self.cache.mkdir(parents=True, exist_ok=True)
-            write_atomic(self._file(digest), json.dumps({"digest": digest, "answer": text}))
-            _prune(self.cache)
-        except (OSError, UsageError):
-            pass  # a cache that cannot be written (or a link put in its place) only costs the call again
 
 
 def _prune(folder: Path) -> None:

@@ -28,7 +28,7 @@ class Prepared:
     notes: tuple[str, ...] = ()
     # (model, usage, error) of the calls building it made (the re-rank), for the fill's accounts.
     calls: tuple[tuple[str, Usage, str], ...] = ()
-    # With `probe`: the re-rank's request as it would be sent, redacted; None when there would be none
+    # Unless re-ranked: the re-rank's request as it would be sent, redacted; None when there would be none
     # (nothing ranked to choose among). `rerank_cached`: its answer is in the cache, asking makes no call.
     rerank_request: RerankRequest | None = None
     rerank_cached: bool = False
@@ -38,10 +38,10 @@ class Prepared:
         return estimate(system, first_message(self.plan), [r.body for r in self.plan.todo])
 
 
-def prepare(plan: Plan, config: Settings, rerank: bool = False, *, probe: bool = False) -> Prepared:
+def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
     """The plan with the context its prompt carries; with `rerank`, as the model re-ranks it
-    (`generator.context.rerank`: a call, so only once the user agreed to the fill). With `probe`,
-    BM25's, and the re-rank's request as it would be sent (`Prepared.rerank_request`), asking nothing."""
+    (`generator.context.rerank`: a call, so only once the user agreed to the fill). Without, BM25's,
+    and when the settings have the fill re-rank, the request it would send (`Prepared.rerank_request`)."""
     from generator.context.api import build_context
     from generator.context.select import Task
 
@@ -49,7 +49,7 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False, *, probe: bool =
         return Prepared(plan, "", {}, {})
     text = str(plan.answers.get("description") or "").strip() or f"a new {plan.template} named {plan.project.name}"
     task = Task.from_answers(plan.answers, text=text)
-    prober = _probe(config) if probe and not rerank else None
+    prober = _probe(config) if not rerank and config.rerank(fill=True) else None
     how = prober or rerank
     try:
         context = build_context(task, settings=config, rerank=how)
@@ -71,6 +71,6 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False, *, probe: bool =
 
 def _probe(config: Settings) -> Probe:
     """A probe of the re-rank the fill would ask for, told which answers the model's cache holds."""
-    from generator.context.rerank import ModelRerank, cache_dir
+    from generator.context.rerank import Answers, cache_dir
 
-    return Probe(cached=ModelRerank(config, "", cache_dir()).cached)  # a look in the cache needs no key
+    return Probe(Answers(cache_dir(), config.main_model))
