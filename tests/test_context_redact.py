@@ -622,12 +622,38 @@ def test_many_values_and_continued_lines_take_linear_time() -> None:
         ("a \\\n" * 6_000 + " ".join(f"--token Xk9pQ2wLm{number:06d}" for number in range(600)) + "\n", "Xk9pQ2wLm"),
         ("".join(f"export DB_PASSWORD=Xk9pQ2wLm{number:06d}\n" for number in range(4_000)), "Xk9pQ2wLm"),
         (" ".join([AWS_KEY] * 8_000), AWS_KEY),
+        # detect-secrets' allowlist filter searched the line again for each password found on it: 15 s.
+        (
+            " ".join(f"postgres://svc{number}:Xk9pQ2wLm{number:06d}@db.internal/app" for number in range(2_000)),
+            "Xk9pQ2wLm",
+        ),
     ]
     for text, secret in texts:
         started = time.perf_counter()
         [result] = Redactor(None).redact([Piece("runbooks/many.md", 1, text)])
         assert secret not in result.text
         assert time.perf_counter() - started < 6, "quadratic in the values found"
+
+
+def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It cannot drop a value from a text without "pragma", and it searched a long line again for each one.
+    from detect_secrets.filters import allowlist
+    from detect_secrets.settings import get_settings
+
+    seen: list[str] = []
+    original = allowlist.is_line_allowlisted
+
+    def counted(filename: str, line: str, context: object) -> bool:
+        seen.append(line)
+        return bool(original(filename, line, context))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(allowlist, "is_line_allowlisted", counted)
+    found = "password = 'correct-horse-battery'"  # by detect-secrets alone: its pragma can let it be
+    assert redact_module._scan([found]) == [[(0, 12, 33, secret_rules.KEYWORD, True)]] and seen == []
+    # Off for one scan only: the next one, with the pragma, still honours it, in any of the texts.
+    assert redact_module._scan([found + "  # pragma: allowlist secret"]) == [[]] and seen
+    assert redact_module._scan(["Roll back first.", "# pragma: allowlist nextline secret\n" + found]) == [[], []]
+    assert allowlist.__name__ + ".is_line_allowlisted" in get_settings().filters
 
 
 def test_a_basic_authorization_header_is_redacted_even_with_little_entropy() -> None:
