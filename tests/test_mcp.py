@@ -28,7 +28,7 @@ from generator.cli import main
 from generator.context import redact as redact_module
 from generator.context.home import init_home
 from generator.context.redact import Span
-from tests.fakeapi import FakeAnthropic
+from tests.fakeapi import FakeAnthropic, Reply
 from tests.helpers import run
 
 T = TypeVar("T")
@@ -135,7 +135,11 @@ def test_lists_every_tool_with_a_schema_and_a_description(home: Path) -> None:
         assert tool.annotations is not None and tool.annotations.read_only_hint is not writes, tool.name
     schemas = {tool.name: tool.input_schema for tool in tools.tools}
     assert schemas["get_context"]["required"] == ["task"]
-    assert set(schemas["get_context"]["properties"]) == {"task", "kind", "project", "budget"}
+    assert set(schemas["get_context"]["properties"]) == {"task", "kind", "project", "budget", "rerank"}
+    # It may call the Anthropic API (to re-rank, when asked); no other tool leaves the machine.
+    assert [tool.name for tool in tools.tools if tool.annotations and tool.annotations.open_world_hint] == [
+        "get_context"
+    ]
     assert schemas["read_document"]["required"] == ["path"]
     assert "root_cause" in schemas["new_incident"]["properties"]
     assert [prompt.name for prompt in prompts.prompts] == ["task_with_context"]
@@ -185,6 +189,41 @@ def test_get_context_makes_no_model_call_unless_the_setting_asks_even_with_a_key
         assert fake.messages() == []
     assert any(document["path"] == PLANTED for document in served["documents"])
     assert not any(note.startswith("re-ranked") for note in served["notes"])
+
+
+def test_get_context_asked_to_rerank_makes_the_call_and_asked_not_to_makes_none(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Per call, whatever SCAFFOLD_RERANK says: as `scaffold context --rerank` / `--no-rerank`.
+    monkeypatch.delenv("SCAFFOLD_RERANK")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home.parent / "rerank-cache"))  # no answer kept from another test
+    answer = json.dumps({"documents": [{"path": PLANTED, "why": "it rotates these keys"}]})
+
+    async def body(client: ClientSession) -> list[CallToolResult]:
+        return [
+            await client.call_tool("get_context", {"task": "rotate the deploy keys", "rerank": True}),
+            await client.call_tool("get_context", {"task": "rotate the deploy keys again", "rerank": False}),
+        ]
+
+    with FakeAnthropic(Reply.message(answer)) as fake:
+        for name, value in fake.env("sk-ant-api03-" + "m" * 60).items():
+            monkeypatch.setenv(name, value)
+        asked, unasked = (data_of(result) for result in session(home, body))
+        (sent,) = fake.messages()
+    assert f'<candidate path="{PLANTED}">' in sent["messages"][0]["content"]
+    ranked = [document for document in asked["documents"] if document["source"] == "ranked"]
+    assert {document["path"] for document in ranked} == {PLANTED}
+    assert all(document["reason"].endswith(": it rotates these keys") for document in ranked)
+    assert any(note.startswith("re-ranked by ") for note in asked["notes"])
+    assert not any(note.startswith("re-ranked") for note in unasked["notes"])
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    (refused,) = session(home, lambda client: _all(client.call_tool("get_context", {"task": TASK, "rerank": True})))
+    assert error_of(refused) == cli_error(capsys, "context", "--home", str(home), "--rerank", TASK)
+
+
+async def _all(*calls: Awaitable[T]) -> list[T]:
+    return [await call for call in calls]
 
 
 def test_get_context_and_classify_refuse_bad_arguments_with_the_clis_messages(

@@ -50,6 +50,8 @@ a file in the knowledge home and never commit). Likely secrets come back as [RED
 
 _log = logging.getLogger("scaffold.mcp")
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+# get_context calls the Anthropic API when asked to re-rank (its `rerank`, or SCAFFOLD_RERANK).
+_READ_ONLY_MAY_CALL_CLAUDE = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 _WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 Part = Annotated[str | None, Field(description="Markdown text for this part of the document")]
@@ -152,7 +154,7 @@ def _error(tools: Tools, message: str) -> CallToolResult:
 
 
 def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
-    @server.tool(title="Context for a task", annotations=_READ_ONLY)
+    @server.tool(title="Context for a task", annotations=_READ_ONLY_MAY_CALL_CLAUDE)
     def get_context(
         task: Annotated[str, Field(description="The task in a sentence or two, as you would tell a colleague")],
         kind: Annotated[
@@ -162,6 +164,14 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
             str | None, Field(description="The project's name, to add its notes (project-contexts/NAME.md)")
         ] = None,
         budget: Annotated[int, Field(description="Cap on the whole prompt, in estimated tokens")] = DEFAULT_BUDGET,
+        rerank: Annotated[
+            bool | None,
+            Field(
+                description="Have Claude choose among the documents BM25 ranked (one paid call, about $0.01, "
+                "cached; needs an Anthropic API key where the server runs); default: the server's "
+                "SCAFFOLD_RERANK, off unless set"
+            ),
+        ] = None,
     ) -> CallToolResult:
         """Select the team's knowledge for a task, exactly as `scaffold context --json` does: the core
         documents (patterns, architecture), the documents context.yml lists for the task's kind, the
@@ -170,8 +180,8 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
         documents (path, section, tokens, reason for each chosen section); omitted (what did not fit or
         is missing); redactions (file, line, kind); tokens; budget; warnings; home; and prompt, the
         paste-ready prompt holding the documents and the task. Call it before planning or changing code,
-        and follow what it returns."""
-        return answer(tools, lambda: tools.get_context(task, kind, project, budget))
+        and follow what it returns. With rerank, Claude chooses the ranked documents (their reasons say so)."""
+        return answer(tools, lambda: tools.get_context(task, kind, project, budget, rerank))
 
     @server.tool(title="Kind of a task", annotations=_READ_ONLY)
     def classify(task: Annotated[str, Field(description="The task in a sentence or two")]) -> CallToolResult:

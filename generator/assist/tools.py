@@ -52,12 +52,20 @@ class Tools:
     # --- the knowledge home ------------------------------------------------------------------
 
     def get_context(
-        self, task: str, kind: str | None = None, project: str | None = None, budget: int = DEFAULT_BUDGET
+        self,
+        task: str,
+        kind: str | None = None,
+        project: str | None = None,
+        budget: int = DEFAULT_BUDGET,
+        rerank: bool | None = None,
     ) -> dict[str, Any]:
-        """Exactly `scaffold context --json TASK`: the prompt, its sections and why, omissions, redactions."""
+        """Exactly `scaffold context --json TASK` (with `--rerank`/`--no-rerank` for True/False): the
+        prompt, its sections and why, omissions, redactions."""
         from generator.context.api import build_context
 
-        result = build_context(task, kind=kind or None, project=project or None, budget=budget, home=self.home)
+        result = build_context(
+            task, kind=kind or None, project=project or None, budget=budget, home=self.home, rerank=rerank
+        )
         data = result.to_dict()
         data["prompt"] = Clean(data["prompt"])
         return data
