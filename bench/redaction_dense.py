@@ -91,7 +91,7 @@ def main() -> int:
         help=f"comma-separated changes 'before' undoes, of {', '.join(CHANGES)} (default all)",
     )
     args = parser.parse_args()
-    revert = set(args.revert.split(","))
+    revert = {change.strip() for change in args.revert.split(",") if change.strip()}
     if not revert <= set(CHANGES):
         parser.error(
             f"--revert: unknown {', '.join(sorted(revert - set(CHANGES)))} (expected some of {', '.join(CHANGES)})"

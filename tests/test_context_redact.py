@@ -622,11 +622,6 @@ def test_many_values_and_continued_lines_take_linear_time() -> None:
         ("a \\\n" * 6_000 + " ".join(f"--token Xk9pQ2wLm{number:06d}" for number in range(600)) + "\n", "Xk9pQ2wLm"),
         ("".join(f"export DB_PASSWORD=Xk9pQ2wLm{number:06d}\n" for number in range(4_000)), "Xk9pQ2wLm"),
         (" ".join([AWS_KEY] * 8_000), AWS_KEY),
-        # detect-secrets' allowlist filter searched the line again for each password found on it: 15 s.
-        (
-            " ".join(f"postgres://svc{number}:Xk9pQ2wLm{number:06d}@db.internal/app" for number in range(2_000)),
-            "Xk9pQ2wLm",
-        ),
     ]
     for text, secret in texts:
         started = time.perf_counter()
@@ -636,7 +631,7 @@ def test_many_values_and_continued_lines_take_linear_time() -> None:
 
 
 def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(monkeypatch: pytest.MonkeyPatch) -> None:
-    # It cannot drop a value from a text without "pragma", and it searched a long line again for each one.
+    # It cannot drop a value from a text without its pragma, and it searched a long line again for each one.
     from detect_secrets.filters import allowlist
     from detect_secrets.settings import get_settings
 
@@ -649,11 +644,69 @@ def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(mon
 
     monkeypatch.setattr(allowlist, "is_line_allowlisted", counted)
     found = "password = 'correct-horse-battery'"  # by detect-secrets alone: its pragma can let it be
-    assert redact_module._scan([found]) == [[(0, 12, 33, secret_rules.KEYWORD, True)]] and seen == []
+    assert redact_module._scan([found]) == [[(0, 12, 33, secret_rules.KEYWORD, True)]]
+    # Another pragma (SQLite's, C's) is no reason to run it.
+    assert redact_module._scan(["Run PRAGMA integrity_check first.\n#pragma once\n" + found]) != [[]]
+    assert seen == []
     # Off for one scan only: the next one, with the pragma, still honours it, in any of the texts.
-    assert redact_module._scan([found + "  # pragma: allowlist secret"]) == [[]] and seen
+    assert redact_module._scan([found + "  # pragma: allowlist secret"]) == [[]]
+    assert seen
     assert redact_module._scan(["Roll back first.", "# pragma: allowlist nextline secret\n" + found]) == [[], []]
     assert allowlist.__name__ + ".is_line_allowlisted" in get_settings().filters
+
+
+def test_a_value_after_a_bare_carriage_return_is_redacted() -> None:
+    # detect-secrets reads its file with universal newlines: a CR ended its line there, and what it found
+    # after one was on no line of ours (an old Mac file, a stray CR in a task).
+    for text in ("intro\rpassword = 'correct-horse-battery'", "a \r b\r\rpassword = 'correct-horse-battery'"):
+        [result] = Redactor(None).redact([Piece("runbooks/mac.md", 1, text)])
+        assert "correct-horse" not in result.text and result.findings, repr(text)
+        assert result.text.replace(R, "") == text.replace("correct-horse-battery", ""), repr(text)
+
+
+def test_a_pragma_at_one_texts_end_lets_nothing_go_at_the_next_ones_start(tmp_path: Path) -> None:
+    # Scanned together, the texts were one file: a pragma for the next line on one's last line let the
+    # value on the next one's first line go, and the cache kept that.
+    pragma = "Steps end here.\n# pragma: allowlist nextline secret"
+    secret = "password = 'correct-horse-battery'\nrest"
+    redactor = Redactor(tmp_path / "cache.json")
+    assert [result.text for result in redactor.redact([Piece("a.md", 1, pragma), Piece("b.md", 1, secret)])] == [
+        pragma,
+        f"password = '{R}'\nrest",
+    ]
+    redactor.save()
+    [again] = Redactor(tmp_path / "cache.json").redact([Piece("b.md", 1, secret)])
+    assert again.text == f"password = '{R}'\nrest"
+    # Within one text the pragma still lets the next line be.
+    [within] = Redactor(None).redact([Piece("c.md", 1, pragma + "\n" + secret)])
+    assert within.text == pragma + "\n" + secret
+
+
+def test_a_plugins_patterns_run_once_over_a_line_of_many_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Run for each value found on the line, a line of 4,000 AWS keys (80 KB) took 9 s.
+    calls: list[str] = []
+    original = redact_module._matches_of
+
+    def counted(line: str, patterns: list[re.Pattern[str]]) -> object:
+        calls.append(line)
+        return original(line, patterns)
+
+    monkeypatch.setattr(redact_module, "_matches_of", counted)
+    keys = [f"AKIA{number:04d}Z7Q4L2M9XK3T" for number in range(50)]
+    [result] = Redactor(None).redact([Piece("runbooks/keys.md", 1, " ".join(keys) + "\n" + keys[0])])
+    assert result.text == " ".join(["[REDACTED: AWS Access Key]"] * 50) + "\n[REDACTED: AWS Access Key]"
+    assert sorted(calls) == sorted([" ".join(keys), keys[0]])
+
+
+def test_a_long_line_of_urls_with_passwords_takes_seconds_not_minutes() -> None:
+    # detect-secrets' allowlist filter searched the line again for each password found on it: 2,000 URLs took
+    # 16 s (4,000: 72 s); 1.2 s without it. What is left still grows faster than the line (`_url_passwords`
+    # looks for each value along it), hence no smaller bound.
+    line = " ".join(f"postgres://svc{number}:Xk9pQ2wLm{number:06d}@db.internal/app" for number in range(2_000))
+    started = time.perf_counter()
+    [result] = Redactor(None).redact([Piece("runbooks/replicas.md", 1, line)])
+    assert time.perf_counter() - started < 8, "the allowlist filter ran for every password"
+    assert "Xk9pQ2wLm" not in result.text and result.text.count("@db.internal/app") == 2_000
 
 
 def test_a_basic_authorization_header_is_redacted_even_with_little_entropy() -> None:

@@ -35,7 +35,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -418,16 +418,22 @@ def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
 
 
 def _as_given(line: str) -> str:
-    """`line` as detect-secrets is given it (by `_suspect` and `_scan`): runs of blanks cut short, as one
-    of its patterns grows with the cube of a run after a name (`password` and 1,000 blanks: 3.5 s;
-    4,000: 230 s). scaffold's own rules read lines whole; `_unsqueezed` maps a value back."""
-    return _LONG_BLANKS.sub(" " * LONG_BLANKS, line)
+    """`line` as detect-secrets is given it (by `_suspect` and `_scan`): a bare CR a blank, as detect-secrets
+    reads its file with Python's universal newlines, where a CR ends a line, and what it found after one
+    was on no line of ours (and went unredacted); then runs of blanks cut short, as one of its patterns
+    grows with the cube of a run after a name (`password` and 1,000 blanks: 3.5 s; 4,000: 230 s).
+    scaffold's own rules read lines whole; `_unsqueezed` maps a value back."""
+    return _LONG_BLANKS.sub(" " * LONG_BLANKS, line.replace("\r", " "))
 
 
-def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
-    """Which lines to scan, in order, with None for the empty line between two runs."""
+def _lines_to_scan(
+    lines: list[str], triggers: list[re.Pattern[str]] | None, firsts: Collection[int] = ()
+) -> list[int | None]:
+    """Which lines to scan, in order, with None for the empty line between two runs, and before each of
+    `firsts`, the first lines of texts: a pragma for the next line at the end of one text (`# pragma:
+    allowlist nextline secret`) must not let a value at the start of the next one go."""
     if triggers is None:
-        return list(range(len(lines)))
+        return _apart(range(len(lines)), firsts)
     wanted: set[int] = set()
     for index, line in enumerate(lines):
         if _suspect(line, triggers):
@@ -439,9 +445,14 @@ def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> 
                 while follow < len(lines) and lines[follow][:1] in (" ", "\t") and lines[follow].strip():
                     wanted.add(follow)
                     follow += 1
+    return _apart(sorted(wanted), firsts)
+
+
+def _apart(indexes: Iterable[int], firsts: Collection[int]) -> list[int | None]:
+    """`indexes` in order, with None between two runs and before each of `firsts`."""
     scanned: list[int | None] = []
-    for index in sorted(wanted):
-        if scanned and scanned[-1] != index - 1:
+    for index in indexes:
+        if scanned and (scanned[-1] != index - 1 or index in firsts):
             scanned.append(None)
         scanned.append(index)
     return scanned
@@ -543,7 +554,8 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
         for index, line in enumerate(text.split("\n")):
             lines.append(line)
             owner.append((number, index))
-    scanned = _lines_to_scan(lines, triggers)
+    firsts = {position for position, (_, index) in enumerate(owner) if index == 0}
+    scanned = _lines_to_scan(lines, triggers, firsts)
 
     found: list[tuple[str, str, int]] = []
     with tempfile.TemporaryDirectory(prefix="scaffold-redact-") as folder:
@@ -552,50 +564,53 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
         given = "\n".join("" if i is None else _as_given(lines[i]) for i in scanned) + "\n"
         scratch.write_text(given, encoding="utf-8")
         # detect-secrets' settings belong to the process: a scan sets them and puts back what was there when
-        # done, so two threads scanning at once would undo each other's (one left scanning with no plugins).
+        # done, so two threads scanning at once (a program using the library from several threads; `scaffold
+        # mcp` runs one tool at a time) would undo each other's, one left scanning with no plugins.
         with _DETECT_SECRETS_SETTINGS, default_settings() as settings:
             settings.disable_filters(*_idle_filters(given))
             collection = SecretsCollection()
             collection.scan_file(str(scratch))
-            for _, secret in collection:
-                at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
-                value = secret.secret_value
-                if value and at is not None and " " * LONG_BLANKS in value:
-                    value = _unsqueezed(value, lines[at])
-                if secret.type == rules.KEYWORD and value and at is not None:
-                    value = _unquoted_word(value, lines[at])
-                # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
-                # code, and redacting names would cost the model the code's meaning.
-                if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value, lines[at])):
-                    if secret.type == rules.KEYWORD:
-                        start = lines[at].find(value)
-                        following = lines[at][start + len(value) :][:1] if start >= 0 else "?"
-                        value = rules.without_closing_punctuation(value, following)
-                    found.append((secret.type, value, at))
-            # Each text on its own: a command continued at one text's end does not go on in the next.
-            offset = 0
-            for text in texts:
-                text_lines = text.split("\n")
-                found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
-                offset += len(text_lines)
-            # A URL's password whole (every rule's stops at its first `@`): `password@2024x` is redacted
-            # wherever it appears, not the word `password`. One that only stands for a password is an
-            # example (`postgres://app:password@db`): redacted, the word would go from every text.
-            # Each place on the line the value stops at an `@` is widened: the first may be an example's
-            # (`://app:password@db` and `://app:password@2024x@db` on one line).
-            found = [
-                (kind, whole, at)
-                for kind, value, at in found
-                for whole in (
-                    _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
-                )
-                if not (kind == rules.BASIC_AUTH and stands_for_one(whole))
-            ]
-            # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
-            # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
-            patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
+        for _, secret in collection:
+            at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
+            value = secret.secret_value
+            if value and at is not None and " " * LONG_BLANKS in value:
+                value = _unsqueezed(value, lines[at])
+            if secret.type == rules.KEYWORD and value and at is not None:
+                value = _unquoted_word(value, lines[at])
+            # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
+            # code, and redacting names would cost the model the code's meaning.
+            if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value, lines[at])):
+                if secret.type == rules.KEYWORD:
+                    start = lines[at].find(value)
+                    following = lines[at][start + len(value) :][:1] if start >= 0 else "?"
+                    value = rules.without_closing_punctuation(value, following)
+                found.append((secret.type, value, at))
+        # Each text on its own: a command continued at one text's end does not go on in the next.
+        offset = 0
+        for text in texts:
+            text_lines = text.split("\n")
+            found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
+            offset += len(text_lines)
+        # A URL's password whole (every rule's stops at its first `@`): `password@2024x` is redacted
+        # wherever it appears, not the word `password`. One that only stands for a password is an
+        # example (`postgres://app:password@db`): redacted, the word would go from every text.
+        # Each place on the line the value stops at an `@` is widened: the first may be an example's
+        # (`://app:password@db` and `://app:password@2024x@db` on one line).
+        found = [
+            (kind, whole, at)
+            for kind, value, at in found
+            for whole in (
+                _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
+            )
+            if not (kind == rules.BASIC_AUTH and stands_for_one(whole))
+        ]
+        # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
+        # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
+        patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
 
     result: list[list[Span]] = [[] for _ in texts]
+    # Each kind's plugin patterns run once over each line a value of that kind is on (`_spans`).
+    matches: dict[tuple[int, str], _Matches] = {}
     holding = _Holding(lines)
     holders = holding.lines_of({value for _, value, _ in found})
     everywhere: set[tuple[str, str]] = set()
@@ -618,22 +633,27 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             if kind == PRIVATE_KEY:
                 result[number].extend(_key_block(texts[number], index))
             else:
+                if (position, kind) not in matches:
+                    matches[position, kind] = _matches_of(line, patterns[kind])
                 result[number].extend(
-                    (index, start, end, kind, True) for start, end in _spans(line, value, patterns[kind])
+                    (index, start, end, kind, True) for start, end in _spans(line, value, matches[position, kind])
                 )
     return result
 
 
 # detect-secrets' filter for its `pragma: allowlist secret` comments searches the whole line (and the
-# one before) again for every value found on it: a line of 2,000 URLs with passwords (80 KB) took 15 s,
-# 1.1 s without it. Its patterns all hold "pragma" (in lower case; any case is checked here).
+# one before) again for every value found on it: a line of 2,000 URLs with passwords (0.11 MB) took
+# 17 s, 1.2 s without it. Each of its patterns holds `pragma: allowlist` or `pragma: whitelist` (the
+# space optional, in lower case: any case is looked for here). A pragma of another kind (SQLite's,
+# C's `#pragma once`) leaves it off.
 _ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
+_ALLOWLIST_PRAGMA = re.compile(r"pragma: ?(?:allow|white)list", re.IGNORECASE)
 
 
 def _idle_filters(given: str) -> list[str]:
     """detect-secrets' filters that cannot drop anything found in `given`, the text it scans: turned off,
     the scan finds the same."""
-    return [] if "pragma" in given.lower() else [_ALLOWLIST_FILTER]
+    return [] if _ALLOWLIST_PRAGMA.search(given) else [_ALLOWLIST_FILTER]
 
 
 def _unsqueezed(value: str, line: str) -> str:
@@ -682,19 +702,28 @@ def _denylist(kind: str) -> list[re.Pattern[str]]:
     return [pattern for pattern in patterns if isinstance(pattern, re.Pattern)]
 
 
-def _spans(line: str, value: str, patterns: list[re.Pattern[str]]) -> list[tuple[int, int]]:
-    """Where `value` sits in `line`, widened to its plugin's whole match and token tail (a URL's
-    password to the last `@` before its host).
+# Where each of a plugin's patterns matches a line: its matches' (start, end) in order, and their ends.
+_Matches = list[tuple[list[tuple[int, int]], list[int]]]
 
-    Each pattern's matches are found once per line and looked up by position: run again for every
-    place the value is, a line repeating one key 8,000 times took 32 s."""
-    matches = [[(match.start(), match.end()) for match in pattern.finditer(line)] for pattern in patterns]
-    ends = [[stop for _, stop in found] for found in matches]
+
+def _matches_of(line: str, patterns: list[re.Pattern[str]]) -> _Matches:
+    """Where each of a plugin's `patterns` matches `line`, for `_spans`."""
+    found = [[(match.start(), match.end()) for match in pattern.finditer(line)] for pattern in patterns]
+    return [(spans, [end for _, end in spans]) for spans in found]
+
+
+def _spans(line: str, value: str, matches: _Matches) -> list[tuple[int, int]]:
+    """Where `value` sits in `line`, widened to its plugin's whole match and token tail (a URL's
+    password to the last `@` before its host); `matches` are its plugin's patterns' (`_matches_of`).
+
+    The matches are found once per line and looked up by position: run again for every place a value
+    is, a line repeating one key 8,000 times took 32 s, and for every value, a line of 4,000 AWS keys
+    (80 KB) took 9 s."""
     spans = []
     start = line.find(value)
     while start != -1:
         end = start + len(value)
-        for found, stops in zip(matches, ends, strict=True):
+        for found, stops in matches:
             # One pattern's matches do not overlap: those overlapping [start, end) are a run, the
             # first one ending after `start`.
             index = bisect.bisect_right(stops, start)
