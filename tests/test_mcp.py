@@ -192,23 +192,24 @@ def test_get_context_makes_no_model_call_unless_the_setting_asks_even_with_a_key
 
 
 def test_get_context_asked_to_rerank_makes_the_call_and_asked_not_to_makes_none(
-    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Per call, whatever SCAFFOLD_RERANK says: as `scaffold context --rerank` / `--no-rerank`.
-    monkeypatch.delenv("SCAFFOLD_RERANK")
+    # Per call, whatever the server's setting says: as `scaffold context --rerank` / `--no-rerank`.
     monkeypatch.setenv("XDG_CACHE_HOME", str(home.parent / "rerank-cache"))  # no answer kept from another test
     answer = json.dumps({"documents": [{"path": PLANTED, "why": "it rotates these keys"}]})
 
-    async def body(client: ClientSession) -> list[CallToolResult]:
-        return [
-            await client.call_tool("get_context", {"task": "rotate the deploy keys", "rerank": True}),
-            await client.call_tool("get_context", {"task": "rotate the deploy keys again", "rerank": False}),
-        ]
+    def served(setting: str, rerank: bool) -> dict[str, Any]:
+        monkeypatch.setenv("SCAFFOLD_RERANK", setting)
+        task = {"task": f"rotate the deploy keys ({setting})", "rerank": rerank}
+        (result,) = session(home, lambda client: _all(client.call_tool("get_context", task)))
+        return dict(data_of(result))
 
     with FakeAnthropic(Reply.message(answer)) as fake:
         for name, value in fake.env("sk-ant-api03-" + "m" * 60).items():
             monkeypatch.setenv(name, value)
-        asked, unasked = (data_of(result) for result in session(home, body))
+        unasked = served("1", False)
+        assert fake.messages() == []
+        asked = served("0", True)
         (sent,) = fake.messages()
     assert f'<candidate path="{PLANTED}">' in sent["messages"][0]["content"]
     ranked = [document for document in asked["documents"] if document["source"] == "ranked"]
@@ -217,9 +218,50 @@ def test_get_context_asked_to_rerank_makes_the_call_and_asked_not_to_makes_none(
     assert any(note.startswith("re-ranked by ") for note in asked["notes"])
     assert not any(note.startswith("re-ranked") for note in unasked["notes"])
 
-    monkeypatch.delenv("ANTHROPIC_API_KEY")
-    (refused,) = session(home, lambda client: _all(client.call_tool("get_context", {"task": TASK, "rerank": True})))
-    assert error_of(refused) == cli_error(capsys, "context", "--home", str(home), "--rerank", TASK)
+
+def test_get_context_asked_to_rerank_without_a_key_says_where_the_key_must_be(home: Path) -> None:
+    async def body(client: ClientSession) -> list[CallToolResult]:
+        return [
+            await client.call_tool("get_context", {"task": TASK, "rerank": True}),
+            await client.call_tool("get_context", {"task": TASK, "rerank": False}),
+        ]
+
+    refused, served = session(home, body)  # the suite runs without ANTHROPIC_API_KEY
+    assert error_of(refused) == (
+        "rerank needs an Anthropic API key where the scaffold server runs: set $ANTHROPIC_API_KEY or "
+        "'anthropic_api_key' in the user config and restart the server, or call get_context without rerank"
+    )
+    assert data_of(served)["documents"]
+
+
+def test_a_rerank_waiting_for_the_model_leaves_the_server_answering(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tool holds the session's lock while the model answers; listing the documents waits for it on
+    # a worker thread, not on the event loop, where it stopped the server answering anything.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home.parent / "hang-cache"))
+    monkeypatch.setenv("SCAFFOLD_AI_RETRIES", "0")
+
+    with FakeAnthropic(Reply.hang(4)) as fake:
+        for name, value in fake.env("sk-ant-api03-" + "h" * 60).items():
+            monkeypatch.setenv(name, value)
+
+        async def body(client: ClientSession) -> tuple[bool, CallToolResult, int]:
+            waiting = asyncio.create_task(
+                client.call_tool("get_context", {"task": "rotate the deploy keys while waiting", "rerank": True})
+            )
+            while not fake.messages():
+                await asyncio.sleep(0.02)
+            listing = asyncio.create_task(client.list_resources())
+            await asyncio.sleep(0.2)  # the listing is asked for, and waits for the lock
+            await client.send_ping()
+            answered_meanwhile = not listing.done() and not waiting.done()
+            return answered_meanwhile, await waiting, len((await listing).resources)
+
+        answered_meanwhile, result, resources = session(home, body)
+    assert answered_meanwhile
+    assert any("BM25" in warning for warning in data_of(result)["warnings"])  # the re-rank failed: BM25's
+    assert resources > 5
 
 
 async def _all(*calls: Awaitable[T]) -> list[T]:

@@ -14,6 +14,7 @@ reported as an internal error with its traceback on stderr.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -130,8 +131,9 @@ class _Server(MCPServer[Any]):
                 ]
 
         try:
-            # On the event loop: the index is cached, so listing takes milliseconds.
-            return [*await super().list_resources(), *documents()]
+            # On a worker thread: listing takes milliseconds, but waits for the tool that holds the lock,
+            # which may be waiting for the model (a re-rank); the event loop goes on answering meanwhile.
+            return [*await super().list_resources(), *await asyncio.to_thread(documents)]
         except ScaffoldError as error:
             raise MCPError(code=INVALID_PARAMS, message=self.tools.redact(one_line(error))) from None
 
@@ -168,8 +170,8 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
             bool | None,
             Field(
                 description="Have Claude choose among the documents BM25 ranked (one paid call, about $0.01, "
-                "cached; needs an Anthropic API key where the server runs); default: the server's "
-                "SCAFFOLD_RERANK, off unless set"
+                "cached; needs an Anthropic API key where the server runs); left out, the server's "
+                "setting decides (SCAFFOLD_RERANK or the user config's rerank), off unless set"
             ),
         ] = None,
     ) -> CallToolResult:
@@ -178,7 +180,7 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
         project's notes, and the decisions, incidents, runbooks and anti-patterns that rank highest for
         the task, fitted to the budget, likely secrets redacted. Returns JSON: kind and kind_reason;
         documents (path, section, tokens, reason for each chosen section); omitted (what did not fit or
-        is missing); redactions (file, line, kind); tokens; budget; warnings; home; and prompt, the
+        is missing); redactions (file, line, kind); tokens; budget; warnings; notes; home; and prompt, the
         paste-ready prompt holding the documents and the task. Call it before planning or changing code,
         and follow what it returns. With rerank, Claude chooses the ranked documents (their reasons say so)."""
         return answer(tools, lambda: tools.get_context(task, kind, project, budget, rerank))

@@ -63,6 +63,16 @@ class Tools:
         prompt, its sections and why, omissions, redactions."""
         from generator.context.api import build_context
 
+        if rerank and self.settings().key is None:
+            # The CLI's message says to leave out --rerank; and a key set in the assistant's shell now
+            # does not reach a server started before.
+            from generator.settings import API_KEY
+
+            raise UsageError(
+                f"rerank needs an Anthropic API key where the scaffold server runs: set {API_KEY.where_to_set()} "
+                "and restart the server, or call get_context without rerank"
+            )
+
         result = build_context(
             task, kind=kind or None, project=project or None, budget=budget, home=self.home, rerank=rerank
         )

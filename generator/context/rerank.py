@@ -62,8 +62,10 @@ MAX_WHY_CHARS = 240
 MAX_OUTPUT_TOKENS = 2_000
 # How the note of a re-rank begins (the fill's summary shows it: `fill.prepare`).
 RERANKED = "re-ranked by "
-# A re-rank is worth seconds, not the minutes a fill's answer may take (SCAFFOLD_AI_TIMEOUT).
-DEFAULT_TIMEOUT_SECONDS = 60.0
+# A re-rank is worth seconds, not the minutes a fill's answer may take (SCAFFOLD_AI_TIMEOUT); its answer
+# takes a few. Half a minute, retries included: an assistant's MCP client gives a tool call a minute (the
+# TypeScript SDK's default), and a re-rank that hangs must still leave time for BM25's documents.
+DEFAULT_TIMEOUT_SECONDS = 30.0
 # Answers kept in the cache; the oldest go beyond this many.
 MAX_CACHED = 2_000
 # The answer a re-rank call is expected to write, in tokens, for the fill's confirmation and --pretend
