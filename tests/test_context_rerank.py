@@ -564,6 +564,21 @@ def test_a_cache_entry_that_is_no_file_is_passed_over(
         assert len(fake.messages()) == 2
 
 
+def test_an_answer_that_cannot_be_kept_says_so_and_is_asked_again(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = rerank.cache_dir()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the cache's folder goes", encoding="utf-8")
+    with FakeAnthropic(_choose("runbooks/replay-webhooks.md"), _choose("runbooks/replay-webhooks.md")) as fake:
+        for name, value in fake.env(KEY).items():
+            monkeypatch.setenv(name, value)
+        code, _, err = _context(capsys, "--rerank", TASK)
+        assert code == 0 and _context(capsys, "--rerank", TASK)[0] == 0
+        assert len(fake.messages()) == 2
+    assert f"its answer could not be kept in {folder}, so the same request pays again" in err
+
+
 def test_the_library_refuses_a_rerank_that_is_neither_a_switch_nor_a_rerank(home: Path) -> None:
     with pytest.raises(UsageError, match="rerank must be True, False, None or a Rerank, not int"):
         build_context(TASK, rerank=1)  # type: ignore[arg-type]

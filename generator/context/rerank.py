@@ -481,8 +481,9 @@ class ModelRerank:
             choices = parse(text, request)
         except ValueError as error:
             return Reranked(None, by, error=str(error), usage=outcome.usage)
-        answers.keep(request, text)
         note = f"{RERANKED}{by}: 1 call, {format_cost(outcome.usage.cost(model))}"
+        if not answers.keep(request, text):
+            note += f"; its answer could not be kept in {answers.folder}, so the same request pays again"
         return Reranked(choices, by, note, usage=outcome.usage)
 
     def _ask(self, model: str, request: RerankRequest) -> Any:
@@ -514,7 +515,9 @@ class Answers:
         except ValueError:
             return None  # a file that no longer parses: asked again
 
-    def keep(self, request: RerankRequest, text: str) -> None:
+    def keep(self, request: RerankRequest, text: str) -> bool:
+        """Keep the answer to `request`; False if the cache cannot be written (or a link is in its place),
+        which only costs the call again."""
         from generator.errors import UsageError
         from generator.plumbing.atomic import write_atomic
 
@@ -522,9 +525,11 @@ class Answers:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_atomic(self._file(digest), json.dumps({"digest": digest, "answer": text}))
-            _prune(self.folder)
         except (OSError, UsageError):
-            pass  # a cache that cannot be written (or a link put in its place) only costs the call again
+            return False
+        with contextlib.suppress(OSError):
+            _prune(self.folder)
+        return True
 
     def _digest(self, request: RerankRequest) -> str:
         return digest_of(request.origin, self.model) if request.origin else request.digest(self.model)
