@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -655,13 +656,77 @@ def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(mon
     assert allowlist.__name__ + ".is_line_allowlisted" in get_settings().filters
 
 
-def test_a_value_after_a_bare_carriage_return_is_redacted() -> None:
+# Found by detect-secrets alone (scaffold's own rules let a value of words be).
+WORDS_PASSWORD = "password = 'correct-horse-battery'"
+
+
+@pytest.mark.parametrize("text", ["intro\r" + WORDS_PASSWORD, "a \r b\r\r" + WORDS_PASSWORD])
+def test_a_value_after_a_bare_carriage_return_is_redacted(text: str) -> None:
     # detect-secrets reads its file with universal newlines: a CR ended its line there, and what it found
     # after one was on no line of ours (an old Mac file, a stray CR in a task).
-    for text in ("intro\rpassword = 'correct-horse-battery'", "a \r b\r\rpassword = 'correct-horse-battery'"):
-        [result] = Redactor(None).redact([Piece("runbooks/mac.md", 1, text)])
-        assert "correct-horse" not in result.text and result.findings, repr(text)
-        assert result.text.replace(R, "") == text.replace("correct-horse-battery", ""), repr(text)
+    [result] = Redactor(None).redact([Piece("runbooks/mac.md", 1, text)])
+    assert result.text.replace(R, "") == text.replace("correct-horse-battery", "") and result.findings
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\r"])
+def test_a_line_break_of_splitlines_in_an_ini_value_keeps_the_lines_after_it_in_step(char: str) -> None:
+    # detect-secrets reads a file that parses as ini (a `[section]` line, a link) by its values, split
+    # with `str.splitlines()`: one of these characters in a value moved every later line up by one, and a
+    # value found there was dropped.
+    for texts in (
+        [f"[s]\napi_key = a{char}b\n{WORDS_PASSWORD}"],
+        [f"[s]\napi_key = a{char}b", WORDS_PASSWORD],
+        [f"user = a{char}b\npassword = correct-horse-battery"],
+    ):
+        results = Redactor(None).redact([Piece(f"runbooks/{n}.md", 1, text) for n, text in enumerate(texts)])
+        assert "correct-horse" not in "".join(result.text for result in results), repr(texts)
+
+
+def test_each_texts_findings_are_its_own_whatever_it_is_scanned_with(tmp_path: Path) -> None:
+    # detect-secrets reads a file as ini, YAML or prose by all of it, and as ini again only when it found
+    # nothing: scanned as one file, a text's findings depended on the texts beside it, and the cache kept
+    # what the first request decided (`password = correct-horse-battery` is found only as ini).
+    samples = [
+        "Release notes for 2.4.",
+        "password = correct-horse-battery",
+        "AKIAIOSFODNN7EXAMPLF",
+        "user = 50%",
+        "password =",
+        "    battery-staple-horse",
+        WORDS_PASSWORD,
+        "[links]\nrunbook = https://wiki.internal/runbooks/deploy",
+    ]
+    alone = [redact_module._scan([sample])[0] for sample in samples]
+    assert alone[1] and alone[2] and not alone[0] and not alone[5]
+    for first in range(len(samples)):
+        for second in range(len(samples)):
+            if first != second:
+                together = redact_module._scan([samples[first], samples[second]])
+                assert together == [alone[first], alone[second]], (samples[first], samples[second])
+    redactor = Redactor(tmp_path / "cache.json")
+    redactor.redact([Piece("a.md", 1, samples[0]), Piece("b.md", 1, samples[1])])
+    redactor.save()
+    [cached] = Redactor(tmp_path / "cache.json").redact([Piece("b.md", 1, samples[1])])
+    assert cached.text == f"password = {R}"
+
+
+def test_a_text_detect_secrets_cannot_decode_in_the_locale_is_still_scanned() -> None:
+    # detect-secrets opens its file in the locale's encoding; written as UTF-8, a file holding `é` was
+    # undecodable under a C locale (or Windows' cp1252, where UTF-8's bytes read as other letters), and
+    # skipped whole: what was found only by detect-secrets went unredacted.
+    import subprocess
+    import sys
+
+    code = (
+        "from generator.context.redact import Piece, Redactor\n"
+        f"[result] = Redactor(None).redact([Piece('a.md', 1, 'caf\\u00e9\\n' + {WORDS_PASSWORD!r})])\n"
+        "print(ascii(result.text))\n"
+    )
+    legacy = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, env=legacy, check=True
+    )
+    assert result.stdout.strip() == ascii(f"caf\u00e9\npassword = '{R}'")
 
 
 def test_a_pragma_at_one_texts_end_lets_nothing_go_at_the_next_ones_start(tmp_path: Path) -> None:

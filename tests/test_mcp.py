@@ -228,8 +228,8 @@ def test_get_context_asked_to_rerank_without_a_key_says_where_the_key_must_be(ho
 
     refused, served = session(home, body)  # the suite runs without ANTHROPIC_API_KEY
     assert error_of(refused) == (
-        "rerank needs an Anthropic API key where the scaffold server runs: set $ANTHROPIC_API_KEY or "
-        "'anthropic_api_key' in the user config and restart the server, or call get_context without rerank"
+        "rerank needs an Anthropic API key where the scaffold server runs: set 'anthropic_api_key' in the user "
+        "config, or $ANTHROPIC_API_KEY in the server's environment and restart it; or call get_context without rerank"
     )
     assert data_of(served)["documents"]
 

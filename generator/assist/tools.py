@@ -64,13 +64,14 @@ class Tools:
         from generator.context.api import build_context
 
         if rerank and self.settings().key is None:
-            # The CLI's message says to leave out --rerank; and a key set in the assistant's shell now
-            # does not reach a server started before.
+            # The CLI's message says to leave out --rerank. The user config is read on each call; a
+            # variable set in the assistant's shell now does not reach a server started before.
             from generator.settings import API_KEY
 
             raise UsageError(
-                f"rerank needs an Anthropic API key where the scaffold server runs: set {API_KEY.where_to_set()} "
-                "and restart the server, or call get_context without rerank"
+                f"rerank needs an Anthropic API key where the scaffold server runs: set {API_KEY.where('config')}, "
+                f"or {API_KEY.where('env')} in the server's environment and restart it; or call get_context "
+                "without rerank"
             )
 
         result = build_context(

@@ -30,12 +30,13 @@ import hashlib
 import importlib
 import itertools
 import json
+import locale
 import os
 import re
 import sys
 import threading
 import types
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,12 @@ _KEYWORD_VALUE = re.compile(r"""['"`:=]""")
 _QUOTED_RUN = re.compile(r"""(['"])[^'"\s]{9,}\1""")
 LONG_BLANKS = 32
 _LONG_BLANKS = re.compile(rf"[ \t]{{{LONG_BLANKS + 1},}}")
+# What may end a line for detect-secrets besides "\n": a CR where it reads lines (universal newlines), and
+# every other line boundary of `str.splitlines()` where it reads an ini value. A line of ours holding one
+# was two of its, its line numbers no longer ours, and what it found after one went unredacted: it is
+# given a blank instead (`_as_given`).
+_BREAKS_CLASS = r"\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BREAKS_AS_BLANKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 # A line whose value continues below it: `name =`, `name:`, `name: |`, `name: >-`.
 _OPENS_VALUE = re.compile(r"[=:]\s*(?:[|>][-+]?)?\s*$")
 
@@ -418,22 +425,17 @@ def _suspect(line: str, triggers: list[re.Pattern[str]]) -> bool:
 
 
 def _as_given(line: str) -> str:
-    """`line` as detect-secrets is given it (by `_suspect` and `_scan`): a bare CR a blank, as detect-secrets
-    reads its file with Python's universal newlines, where a CR ends a line, and what it found after one
-    was on no line of ours (and went unredacted); then runs of blanks cut short, as one of its patterns
-    grows with the cube of a run after a name (`password` and 1,000 blanks: 3.5 s; 4,000: 230 s).
-    scaffold's own rules read lines whole; `_unsqueezed` maps a value back."""
-    return _LONG_BLANKS.sub(" " * LONG_BLANKS, line.replace("\r", " "))
+    """`line` as detect-secrets is given it (by `_suspect` and `_scan`): each character that could end a
+    line for it a blank (`_BREAKS`), then runs of blanks cut short, as one of its patterns grows with the
+    cube of a run after a name (`password` and 1,000 blanks: 3.5 s; 4,000: 230 s). scaffold's own rules
+    read lines whole; `_as_in_line` maps a value back."""
+    return _LONG_BLANKS.sub(" " * LONG_BLANKS, line.translate(_BREAKS_AS_BLANKS))
 
 
-def _lines_to_scan(
-    lines: list[str], triggers: list[re.Pattern[str]] | None, firsts: Collection[int] = ()
-) -> list[int | None]:
-    """Which lines to scan, in order, with None for the empty line between two runs, and before each of
-    `firsts`, the first lines of texts: a pragma for the next line at the end of one text (`# pragma:
-    allowlist nextline secret`) must not let a value at the start of the next one go."""
+def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
+    """Which of one text's lines to scan, in order, with None for the empty line between two runs."""
     if triggers is None:
-        return _apart(range(len(lines)), firsts)
+        return list(range(len(lines)))
     wanted: set[int] = set()
     for index, line in enumerate(lines):
         if _suspect(line, triggers):
@@ -445,14 +447,9 @@ def _lines_to_scan(
                 while follow < len(lines) and lines[follow][:1] in (" ", "\t") and lines[follow].strip():
                     wanted.add(follow)
                     follow += 1
-    return _apart(sorted(wanted), firsts)
-
-
-def _apart(indexes: Iterable[int], firsts: Collection[int]) -> list[int | None]:
-    """`indexes` in order, with None between two runs and before each of `firsts`."""
     scanned: list[int | None] = []
-    for index in indexes:
-        if scanned and (scanned[-1] != index - 1 or index in firsts):
+    for index in sorted(wanted):
+        if scanned and scanned[-1] != index - 1:
             scanned.append(None)
         scanned.append(index)
     return scanned
@@ -554,27 +551,44 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
         for index, line in enumerate(text.split("\n")):
             lines.append(line)
             owner.append((number, index))
-    firsts = {position for position, (_, index) in enumerate(owner) if index == 0}
-    scanned = _lines_to_scan(lines, triggers, firsts)
 
     found: list[tuple[str, str, int]] = []
     with tempfile.TemporaryDirectory(prefix="scaffold-redact-") as folder:
-        # A markdown name selects detect-secrets' rules for prose (keyword values quoted).
-        scratch = Path(folder) / "context.md"
-        given = "\n".join("" if i is None else _as_given(lines[i]) for i in scanned) + "\n"
-        scratch.write_text(given, encoding="utf-8")
+        # Each text a file of its own: detect-secrets reads a file as ini, YAML or prose by all of it (and
+        # reads it again as ini only when it found nothing), so one text's findings depended on the texts
+        # scanned with it, and the cache kept whatever the first request decided. A markdown name selects
+        # its rules for prose (keyword values quoted). Written in the encoding detect-secrets reads it with
+        # (the locale's), characters that encoding lacks as `?`: undecodable, it skips a file whole.
+        encoding = locale.getpreferredencoding(False)
+        scratches: dict[str, tuple[int, list[int | None]]] = {}
+        idle: dict[str, list[str]] = {}
+        offset = 0
+        for number, text in enumerate(texts):
+            text_lines = text.split("\n")
+            scanned = _lines_to_scan(text_lines, triggers)
+            if scanned:
+                scratch = str(Path(folder) / f"{number}.md")
+                given = "\n".join("" if i is None else _as_given(text_lines[i]) for i in scanned) + "\n"
+                Path(scratch).write_text(given, encoding=encoding, errors="replace")
+                scratches[scratch] = (offset, scanned)
+                idle[scratch] = _idle_filters(given)
+            offset += len(text_lines)
         # detect-secrets' settings belong to the process: a scan sets them and puts back what was there when
         # done, so two threads scanning at once (a program using the library from several threads; `scaffold
         # mcp` runs one tool at a time) would undo each other's, one left scanning with no plugins.
         with _DETECT_SECRETS_SETTINGS, default_settings() as settings:
-            settings.disable_filters(*_idle_filters(given))
             collection = SecretsCollection()
-            collection.scan_file(str(scratch))
-        for _, secret in collection:
-            at = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
+            # A filter turned off stays off for the scan: the files that need every filter go first.
+            for scratch in sorted(scratches, key=lambda scratch: len(idle[scratch])):
+                settings.disable_filters(*idle[scratch])
+                collection.scan_file(scratch)
+        for scratch, secret in collection:
+            offset, scanned = scratches[scratch]
+            local = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
+            at = None if local is None else offset + local
             value = secret.secret_value
-            if value and at is not None and " " * LONG_BLANKS in value:
-                value = _unsqueezed(value, lines[at])
+            if value and at is not None and value not in lines[at]:
+                value = _as_in_line(value, lines[at])
             if secret.type == rules.KEYWORD and value and at is not None:
                 value = _unquoted_word(value, lines[at])
             # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
@@ -656,11 +670,18 @@ def _idle_filters(given: str) -> list[str]:
     return [] if _ALLOWLIST_PRAGMA.search(given) else [_ALLOWLIST_FILTER]
 
 
-def _unsqueezed(value: str, line: str) -> str:
-    """A value detect-secrets found on `line` as it was given it (`_as_given`), as it is in `line`, so
-    that it is found there and redacted."""
-    pattern = f"[ \t]{{{LONG_BLANKS},}}".join(re.escape(part) for part in value.split(" " * LONG_BLANKS))
-    found = re.search(pattern, line)
+def _as_in_line(value: str, line: str) -> str:
+    """A value detect-secrets found on `line` as it was given it (`_as_given`, then written in the locale's
+    encoding), as it is in `line`, so that it is found there and redacted: a blank may have been a
+    character that ends a line, a run of `LONG_BLANKS` a longer run, and a `?` a character the encoding
+    lacks."""
+    one = f"[ {_BREAKS_CLASS}?]"
+    run = f"[ \t{_BREAKS_CLASS}]{{{LONG_BLANKS},}}"
+    parts = (
+        "".join(one if char == " " else "." if char == "?" else re.escape(char) for char in part)
+        for part in value.split(" " * LONG_BLANKS)
+    )
+    found = re.search(run.join(parts), line)
     return found.group(0) if found else value
 
 
