@@ -74,8 +74,8 @@ _LONG_BLANKS = re.compile(rf"[ \t]{{{LONG_BLANKS + 1},}}")
 # every other line boundary of `str.splitlines()` where it reads an ini value. A line of ours holding one
 # was two of its, its line numbers no longer ours, and what it found after one went unredacted: it is
 # given a blank instead (`_as_given`).
-_BREAKS_CLASS = r"\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_BREAKS_AS_BLANKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
+_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BREAKS_AS_BLANKS = str.maketrans(dict.fromkeys(_BREAKS, " "))
 # A line whose value continues below it: `name =`, `name:`, `name: |`, `name: >-`.
 _OPENS_VALUE = re.compile(r"[=:]\s*(?:[|>][-+]?)?\s*$")
 
@@ -428,8 +428,41 @@ def _as_given(line: str) -> str:
     """`line` as detect-secrets is given it (by `_suspect` and `_scan`): each character that could end a
     line for it a blank (`_BREAKS`), then runs of blanks cut short, as one of its patterns grows with the
     cube of a run after a name (`password` and 1,000 blanks: 3.5 s; 4,000: 230 s). scaffold's own rules
-    read lines whole; `_as_in_line` maps a value back."""
+    read lines whole; `_Given` maps a value back."""
     return _LONG_BLANKS.sub(" " * LONG_BLANKS, line.translate(_BREAKS_AS_BLANKS))
+
+
+class _Given:
+    """One line as detect-secrets read it (`_as_given`, then through the scratch file's encoding, where a
+    character it lacks is a `?`), with where each of its characters is in the line: a value it found is
+    the line's slice at the same place, found by position (a search for it in the line could match
+    another place, where a `?` or a blank was one; and was quadratic on a long line)."""
+
+    def __init__(self, line: str, encoding: str) -> None:
+        self.line = line
+        translated = line.translate(_BREAKS_AS_BLANKS)
+        origins: list[int] = []
+        done = 0
+        for run in _LONG_BLANKS.finditer(translated):  # each cut to LONG_BLANKS blanks
+            origins += range(done, run.start() + LONG_BLANKS)
+            done = run.end()
+        origins += range(done, len(line) + 1)  # and the line's end, where a value ending there stops
+        self.origins = origins
+        self.text = _as_given(line).encode(encoding, "replace").decode(encoding)
+
+    def values(self, value: str) -> list[str]:
+        """The line's slices where detect-secrets' `value` stands in what it read, first to last (the
+        value itself when that is the line as it is)."""
+        if self.text == self.line or not value:
+            return [value]
+        slices: list[str] = []
+        at = self.text.find(value)
+        while at != -1:
+            end = at + len(value)
+            # A value ending in a cut run takes the run whole, as the next character's origin is after it.
+            slices.append(self.line[self.origins[at] : self.origins[end]])
+            at = self.text.find(value, end)
+        return list(dict.fromkeys(slices)) or [value]
 
 
 def _lines_to_scan(lines: list[str], triggers: list[re.Pattern[str]] | None) -> list[int | None]:
@@ -529,12 +562,15 @@ def _plugin_patterns() -> list[re.Pattern[str]]:
 
 
 def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> list[list[Span]]:
-    """The spans to redact in each text, from one detect-secrets scan of them all.
+    """The spans to redact in each text, from one detect-secrets scan of each text (its own file) and
+    scaffold's own rules.
 
     With `triggers`, only the lines `_suspect` picks are given to detect-secrets, each with
     the line before it (an allowlist pragma for the next line must stay next to it) and runs
     of them apart by an empty line; a value it finds is still redacted on every line. Without,
-    every line is (the tests hold the two to the same findings; `Redactor` always has them).
+    every line is. The two find the same on the tests' corpus, not always: detect-secrets reads
+    what it is given as ini when all of it parses as ini, and a value of plain words (`password =
+    correct-horse-battery`) is found as ini only. `Redactor` always has the triggers.
     """
     import tempfile
 
@@ -558,47 +594,54 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
         # reads it again as ini only when it found nothing), so one text's findings depended on the texts
         # scanned with it, and the cache kept whatever the first request decided. A markdown name selects
         # its rules for prose (keyword values quoted). Written in the encoding detect-secrets reads it with
-        # (the locale's), characters that encoding lacks as `?`: undecodable, it skips a file whole.
+        # (what `open` takes by default: the locale's, or UTF-8 in UTF-8 mode), characters that encoding
+        # lacks as `?`: undecodable, it skipped a file whole.
         encoding = locale.getpreferredencoding(False)
         scratches: dict[str, tuple[int, list[int | None]]] = {}
-        idle: dict[str, list[str]] = {}
+        pragmas: set[str] = set()
         offset = 0
         for number, text in enumerate(texts):
             text_lines = text.split("\n")
             scanned = _lines_to_scan(text_lines, triggers)
             if scanned:
-                scratch = str(Path(folder) / f"{number}.md")
+                scratch = f"{number}.md"
                 given = "\n".join("" if i is None else _as_given(text_lines[i]) for i in scanned) + "\n"
-                Path(scratch).write_text(given, encoding=encoding, errors="replace")
+                (Path(folder) / scratch).write_text(given, encoding=encoding, errors="replace")
                 scratches[scratch] = (offset, scanned)
-                idle[scratch] = _idle_filters(given)
+                if _needs_allowlist(given):
+                    pragmas.add(scratch)
             offset += len(text_lines)
         # detect-secrets' settings belong to the process: a scan sets them and puts back what was there when
         # done, so two threads scanning at once (a program using the library from several threads; `scaffold
         # mcp` runs one tool at a time) would undo each other's, one left scanning with no plugins.
         with _DETECT_SECRETS_SETTINGS, default_settings() as settings:
-            collection = SecretsCollection()
-            # A filter turned off stays off for the scan: the files that need every filter go first.
-            for scratch in sorted(scratches, key=lambda scratch: len(idle[scratch])):
-                settings.disable_filters(*idle[scratch])
+            # Named from `folder`, so that the results are keyed by the names given (it rewrites a path).
+            collection = SecretsCollection(root=folder)
+            for scratch in sorted(pragmas):
                 collection.scan_file(scratch)
+            settings.disable_filters(_ALLOWLIST_FILTER)  # for the scan: `_needs_allowlist`
+            for scratch in scratches:
+                if scratch not in pragmas:
+                    collection.scan_file(scratch)
+        given_lines: dict[int, _Given] = {}
         for scratch, secret in collection:
             offset, scanned = scratches[scratch]
             local = scanned[secret.line_number - 1] if 0 < secret.line_number <= len(scanned) else None
-            at = None if local is None else offset + local
-            value = secret.secret_value
-            if value and at is not None and value not in lines[at]:
-                value = _as_in_line(value, lines[at])
-            if secret.type == rules.KEYWORD and value and at is not None:
-                value = _unquoted_word(value, lines[at])
-            # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
-            # code, and redacting names would cost the model the code's meaning.
-            if value and at is not None and (secret.type != rules.KEYWORD or _plausible(value, lines[at])):
-                if secret.type == rules.KEYWORD:
-                    start = lines[at].find(value)
-                    following = lines[at][start + len(value) :][:1] if start >= 0 else "?"
-                    value = rules.without_closing_punctuation(value, following)
-                found.append((secret.type, value, at))
+            if local is None or not secret.secret_value:
+                continue
+            at = offset + local
+            if at not in given_lines:
+                given_lines[at] = _Given(lines[at], encoding)
+            for as_read in given_lines[at].values(secret.secret_value):
+                value = _unquoted_word(as_read, lines[at]) if secret.type == rules.KEYWORD else as_read
+                # Its keyword rule takes any quoted value (`API_KEY_HEADER = "X-API-Key"`): fill requests carry
+                # code, and redacting names would cost the model the code's meaning.
+                if value and (secret.type != rules.KEYWORD or _plausible(value, lines[at])):
+                    if secret.type == rules.KEYWORD:
+                        start = lines[at].find(value)
+                        following = lines[at][start + len(value) :][:1] if start >= 0 else "?"
+                        value = rules.without_closing_punctuation(value, following)
+                    found.append((secret.type, value, at))
         # Each text on its own: a command continued at one text's end does not go on in the next.
         offset = 0
         for text in texts:
@@ -664,25 +707,10 @@ _ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
 _ALLOWLIST_PRAGMA = re.compile(r"pragma: ?(?:allow|white)list", re.IGNORECASE)
 
 
-def _idle_filters(given: str) -> list[str]:
-    """detect-secrets' filters that cannot drop anything found in `given`, the text it scans: turned off,
-    the scan finds the same."""
-    return [] if _ALLOWLIST_PRAGMA.search(given) else [_ALLOWLIST_FILTER]
-
-
-def _as_in_line(value: str, line: str) -> str:
-    """A value detect-secrets found on `line` as it was given it (`_as_given`, then written in the locale's
-    encoding), as it is in `line`, so that it is found there and redacted: a blank may have been a
-    character that ends a line, a run of `LONG_BLANKS` a longer run, and a `?` a character the encoding
-    lacks."""
-    one = f"[ {_BREAKS_CLASS}?]"
-    run = f"[ \t{_BREAKS_CLASS}]{{{LONG_BLANKS},}}"
-    parts = (
-        "".join(one if char == " " else "." if char == "?" else re.escape(char) for char in part)
-        for part in value.split(" " * LONG_BLANKS)
-    )
-    found = re.search(run.join(parts), line)
-    return found.group(0) if found else value
+def _needs_allowlist(given: str) -> bool:
+    """Whether detect-secrets' allowlist filter could drop something found in `given`, the text it scans:
+    without, it is turned off, and the scan finds the same."""
+    return _ALLOWLIST_PRAGMA.search(given) is not None
 
 
 def _unquoted_word(value: str, line: str) -> str:
