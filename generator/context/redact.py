@@ -572,11 +572,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     what it is given as ini when all of it parses as ini, and a value of plain words (`password =
     correct-horse-battery`) is found as ini only. `Redactor` always has the triggers.
     """
-    import tempfile
-
     _import_detect_secrets()
-    from detect_secrets.core.secrets_collection import SecretsCollection
-    from detect_secrets.settings import default_settings
 
     from generator.context import secret_rules as rules  # `Redactor.redact` checked the rules' files first
     from generator.context.secret_values import stands_for_one
@@ -587,6 +583,75 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
         for index, line in enumerate(text.split("\n")):
             lines.append(line)
             owner.append((number, index))
+
+    found = _detect_secrets_findings(texts, lines, triggers)
+    # Each text on its own: a command continued at one text's end does not go on in the next.
+    offset = 0
+    for text in texts:
+        text_lines = text.split("\n")
+        found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
+        offset += len(text_lines)
+    # A URL's password whole (every rule's stops at its first `@`): `password@2024x` is redacted
+    # wherever it appears, not the word `password`. One that only stands for a password is an
+    # example (`postgres://app:password@db`): redacted, the word would go from every text.
+    # Each place on the line the value stops at an `@` is widened: the first may be an example's
+    # (`://app:password@db` and `://app:password@2024x@db` on one line).
+    found = [
+        (kind, whole, at)
+        for kind, value, at in found
+        for whole in (
+            _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
+        )
+        if not (kind == rules.BASIC_AUTH and stands_for_one(whole))
+    ]
+    # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
+    # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
+    patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
+
+    result: list[list[Span]] = [[] for _ in texts]
+    # Each kind's plugin patterns run once over each line a value of that kind is on (`_spans`).
+    matches: dict[tuple[int, str], _Matches] = {}
+    holding = _Holding(lines)
+    holders = holding.lines_of({value for _, value, _ in found})
+    everywhere: set[tuple[str, str]] = set()
+    for kind, value, reported in found:
+        # detect-secrets reports a value once; a long one is redacted wherever it appears (once: the
+        # same value found on many lines is looked for once), a very short one only where it was
+        # found, so that it cannot eat ordinary words.
+        if len(value) >= GLOBAL_MIN_LENGTH:
+            if (kind, value) in everywhere:
+                continue
+            everywhere.add((kind, value))
+        positions = [reported] if 0 <= reported < len(lines) and value in lines[reported] else []
+        if len(value) >= GLOBAL_MIN_LENGTH:
+            positions = holders[value]
+        elif not positions:
+            positions = holding(value)
+        for position in positions:
+            line = lines[position]
+            number, index = owner[position]
+            if kind == PRIVATE_KEY:
+                result[number].extend(_key_block(texts[number], index))
+            else:
+                if (position, kind) not in matches:
+                    matches[position, kind] = _matches_of(line, patterns[kind])
+                result[number].extend(
+                    (index, start, end, kind, True) for start, end in _spans(line, value, matches[position, kind])
+                )
+    return result
+
+
+def _detect_secrets_findings(
+    texts: list[str], lines: list[str], triggers: list[re.Pattern[str]] | None
+) -> list[tuple[str, str, int]]:
+    """(kind, value, line) for each value detect-secrets finds in `texts` (`lines` are theirs in a row),
+    each text given it as a file of its own (see `_scan`)."""
+    import tempfile
+
+    from detect_secrets.core.secrets_collection import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    from generator.context import secret_rules as rules
 
     found: list[tuple[str, str, int]] = []
     with tempfile.TemporaryDirectory(prefix="scaffold-redact-") as folder:
@@ -642,60 +707,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
                         following = lines[at][start + len(value) :][:1] if start >= 0 else "?"
                         value = rules.without_closing_punctuation(value, following)
                     found.append((secret.type, value, at))
-        # Each text on its own: a command continued at one text's end does not go on in the next.
-        offset = 0
-        for text in texts:
-            text_lines = text.split("\n")
-            found.extend((kind, value, offset + at) for kind, value, at in rules.pattern_findings(text_lines))
-            offset += len(text_lines)
-        # A URL's password whole (every rule's stops at its first `@`): `password@2024x` is redacted
-        # wherever it appears, not the word `password`. One that only stands for a password is an
-        # example (`postgres://app:password@db`): redacted, the word would go from every text.
-        # Each place on the line the value stops at an `@` is widened: the first may be an example's
-        # (`://app:password@db` and `://app:password@2024x@db` on one line).
-        found = [
-            (kind, whole, at)
-            for kind, value, at in found
-            for whole in (
-                _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
-            )
-            if not (kind == rules.BASIC_AUTH and stands_for_one(whole))
-        ]
-        # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
-        # widened to it with the host after, `postgres://app:PW@db.internal:5432` lost all but the port.
-        patterns = {kind: [] if kind == rules.BASIC_AUTH else _denylist(kind) for kind, _, _ in found}
-
-    result: list[list[Span]] = [[] for _ in texts]
-    # Each kind's plugin patterns run once over each line a value of that kind is on (`_spans`).
-    matches: dict[tuple[int, str], _Matches] = {}
-    holding = _Holding(lines)
-    holders = holding.lines_of({value for _, value, _ in found})
-    everywhere: set[tuple[str, str]] = set()
-    for kind, value, reported in found:
-        # detect-secrets reports a value once; a long one is redacted wherever it appears (once: the
-        # same value found on many lines is looked for once), a very short one only where it was
-        # found, so that it cannot eat ordinary words.
-        if len(value) >= GLOBAL_MIN_LENGTH:
-            if (kind, value) in everywhere:
-                continue
-            everywhere.add((kind, value))
-        positions = [reported] if 0 <= reported < len(lines) and value in lines[reported] else []
-        if len(value) >= GLOBAL_MIN_LENGTH:
-            positions = holders[value]
-        elif not positions:
-            positions = holding(value)
-        for position in positions:
-            line = lines[position]
-            number, index = owner[position]
-            if kind == PRIVATE_KEY:
-                result[number].extend(_key_block(texts[number], index))
-            else:
-                if (position, kind) not in matches:
-                    matches[position, kind] = _matches_of(line, patterns[kind])
-                result[number].extend(
-                    (index, start, end, kind, True) for start, end in _spans(line, value, matches[position, kind])
-                )
-    return result
+    return found
 
 
 # detect-secrets' filter for its `pragma: allowlist secret` comments searches the whole line (and the
