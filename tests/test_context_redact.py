@@ -631,6 +631,10 @@ def test_many_values_and_continued_lines_take_linear_time() -> None:
         assert time.perf_counter() - started < 6, "quadratic in the values found"
 
 
+# Found by detect-secrets alone (scaffold's own rules let a value of words be).
+WORDS_PASSWORD = "password = 'correct-horse-battery'"
+
+
 def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(monkeypatch: pytest.MonkeyPatch) -> None:
     # It cannot drop a value from a text without its pragma, and it searched a long line again for each one.
     from detect_secrets.filters import allowlist
@@ -644,7 +648,7 @@ def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(mon
         return bool(original(filename, line, context))  # type: ignore[arg-type]
 
     monkeypatch.setattr(allowlist, "is_line_allowlisted", counted)
-    found = "password = 'correct-horse-battery'"  # by detect-secrets alone: its pragma can let it be
+    found = WORDS_PASSWORD  # by detect-secrets alone: its pragma can let it be
     assert redact_module._scan([found]) == [[(0, 12, 33, secret_rules.KEYWORD, True)]]
     # Another pragma (SQLite's, C's) is no reason to run it.
     assert redact_module._scan(["Run PRAGMA integrity_check first.\n#pragma once\n" + found]) != [[]]
@@ -654,10 +658,6 @@ def test_the_allowlist_filter_runs_only_on_a_text_that_could_hold_its_pragma(mon
     assert seen
     assert redact_module._scan(["Roll back first.", "# pragma: allowlist nextline secret\n" + found]) == [[], []]
     assert allowlist.__name__ + ".is_line_allowlisted" in get_settings().filters
-
-
-# Found by detect-secrets alone (scaffold's own rules let a value of words be).
-WORDS_PASSWORD = "password = 'correct-horse-battery'"
 
 
 @pytest.mark.parametrize("text", ["intro\r" + WORDS_PASSWORD, "a \r b\r\r" + WORDS_PASSWORD])
@@ -748,7 +748,7 @@ def test_a_pragma_at_one_texts_end_lets_nothing_go_at_the_next_ones_start(tmp_pa
     # Scanned together, the texts were one file: a pragma for the next line on one's last line let the
     # value on the next one's first line go, and the cache kept that.
     pragma = "Steps end here.\n# pragma: allowlist nextline secret"
-    secret = "password = 'correct-horse-battery'\nrest"
+    secret = WORDS_PASSWORD + "\nrest"
     redactor = Redactor(tmp_path / "cache.json")
     assert [result.text for result in redactor.redact([Piece("a.md", 1, pragma), Piece("b.md", 1, secret)])] == [
         pragma,

@@ -281,11 +281,11 @@ class Remembered:
     def calls(self) -> tuple[tuple[str, Usage, str], ...]:
         """(model, usage, error) of each call made in this run, for the caller's accounts (a cached answer
         made none)."""
-        calls = []
-        for outcome in self._outcomes.values():
-            if outcome.usage is not None:
-                calls.append((outcome.by, outcome.usage, outcome.error))
-        return tuple(calls)
+        return tuple(
+            (outcome.by, outcome.usage, outcome.error)
+            for outcome in self._outcomes.values()
+            if outcome.usage is not None
+        )
 
 
 def redacted(request: RerankRequest, redactor: Redactor) -> RerankRequest:
