@@ -596,6 +596,15 @@ def test_budget_must_be_a_positive_whole_number(home: Path, budget: float) -> No
         api.build_context("x", budget=budget, home=home)  # type: ignore[arg-type]  # the wrong type is the point
 
 
+@pytest.mark.parametrize("task", ["add a refund \ud800 endpoint", "add a refund \udcff endpoint"])
+def test_a_task_holding_a_lone_surrogate_is_a_usage_error(home: Path, task: str) -> None:
+    # Before, the redaction's hashing of the task raised UnicodeEncodeError: a traceback for a library
+    # caller, an internal error in the MCP server.
+    with pytest.raises(UsageError, match="lone surrogate, which is not Unicode text"):
+        api.build_context(task, home=home)
+    assert "refund endpoint" in api.build_context("add a refund endpoint — ünïcode ✓", home=home).prompt
+
+
 def test_errors_are_scaffold_errors(home: Path, tmp_path: Path) -> None:
     with pytest.raises(EmptyTaskError):
         api.prompt(" ", home=home)

@@ -222,15 +222,16 @@ def build_context(
 def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:
     """The model re-rank asked for (`wanted`), or the settings' (SCAFFOLD_RERANK), and a note when
     the settings ask for one that cannot be had. Asked for by the caller without an API key: an error."""
-    from generator.context.rerank import ModelRerank, Remembered, cache_dir
-
     if wanted is not None and not isinstance(wanted, bool):
         if not callable(wanted):
             raise UsageError(f"rerank must be True, False, None or a Rerank, not {type(wanted).__name__}")
+        from generator.context.rerank import Remembered
+
         return Remembered(wanted), ()
     config = settings or Settings.load()
     if not (config.rerank() if wanted is None else wanted):
-        return None, ()
+        return None, ()  # without importing the re-rank's module: a few milliseconds of every run
+    from generator.context.rerank import ModelRerank, Remembered, cache_dir
     from generator.plumbing.extras import AI, installed, require
 
     key = config.key
@@ -319,7 +320,6 @@ def _build_context(
     loading: _Loading,
     reranker: Remembered | None = None,
 ) -> ContextResult:
-    from generator.context import rerank as reranking
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import query_terms
     from generator.context.kinds import classify as classify_text
@@ -337,6 +337,16 @@ def _build_context(
         raise EmptyTaskError(
             'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
         )
+    if not task.text.isascii():
+        try:
+            task.text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape. The CLI
+            # refuses such an argument itself; a library caller would meet the redaction's hashing.
+            raise UsageError(
+                "the task text holds a lone surrogate, which is not Unicode text; pass the task decoded "
+                "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
+            ) from None
 
     knowledge = _home(home, settings)
     cmap = home_map(knowledge.context_dir)
@@ -380,7 +390,11 @@ def _build_context(
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)  # the headings and file names beside the texts, redacted too
     # A re-rank's request is redacted as the prompt is, by the same redactor (one cache, saved once).
-    rerank = reranker.redacting(lambda request: reranking.redacted(request, redactor)) if reranker else None
+    rerank = None
+    if reranker:
+        from generator.context import rerank as reranking
+
+        rerank = reranker.redacting(lambda request: reranking.redacted(request, redactor))
     shown.add([task.project] if task.project else [])
     project_shown = shown(task.project) if task.project else None
 
