@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +30,8 @@ from generator.cli import main
 from generator.context import redact as redact_module
 from generator.context.home import init_home
 from generator.context.redact import Span
+from generator.errors import UsageError
+from generator.plumbing import extras
 from tests.fakeapi import FakeAnthropic, Reply
 from tests.helpers import run
 
@@ -60,6 +64,13 @@ TOOLS = {
     "project_status",
 }
 TASK = "add a /refunds endpoint to the billing API"
+# The first message of a session, for the tests that speak the protocol's lines themselves.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +243,20 @@ def test_get_context_asked_to_rerank_without_a_key_says_where_the_key_must_be(ho
         "config, or $ANTHROPIC_API_KEY in the server's environment and restart it; or call get_context without rerank"
     )
     assert data_of(served)["documents"]
+
+
+def test_get_context_asked_to_rerank_without_the_ai_part_says_where_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-" + "k" * 40)
+    monkeypatch.setattr(extras, "installed", lambda extra: extra is not extras.AI)
+    with pytest.raises(UsageError) as refused:
+        Tools().get_context(TASK, rerank=True)
+    assert str(refused.value) == (
+        "rerank needs scaffold's optional 'ai' part where the scaffold server runs: install it "
+        f"({extras.AI.command}) and restart the server; or call get_context without rerank"
+    )
+    assert Tools().get_context(TASK, rerank=False)["documents"]
 
 
 def test_a_rerank_waiting_for_the_model_leaves_the_server_answering(
@@ -559,19 +584,13 @@ def test_a_repeated_request_scans_nothing_again(monkeypatch: pytest.MonkeyPatch)
 
 def test_the_assistant_stopping_the_server_is_a_clean_exit(home: Path) -> None:
     """Closing stdin or SIGTERM, the two ways clients stop a stdio server, end it with exit code 0 and no message."""
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-    }
     command = [sys.executable, "-m", "generator", "mcp", "--home", str(home)]
     for stop in ("eof", "sigterm"):
         server = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         assert server.stdin is not None and server.stdout is not None and server.stderr is not None
-        server.stdin.write(json.dumps(initialize) + "\n")
+        server.stdin.write(json.dumps(INITIALIZE) + "\n")
         server.stdin.flush()
         assert json.loads(server.stdout.readline())["result"]["serverInfo"]["name"] == "scaffold"
         if stop == "sigterm":
@@ -583,3 +602,39 @@ def test_the_assistant_stopping_the_server_is_a_clean_exit(home: Path) -> None:
         assert (stop, server.returncode, server.stderr.read()) == (stop, 0, "")
         server.stdout.close()
         server.stderr.close()
+
+
+def test_a_request_the_sdk_cannot_read_leaves_the_server_answering(home: Path) -> None:
+    """A lone surrogate in an argument (a JSON escape no UTF-8 text has) is dropped by the SDK as it reads
+    the request (docs/assistants.md); whatever becomes of that call, the next ones are answered."""
+    lines: list[dict[str, Any]] = [INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    unreadable = {"name": "get_context", "arguments": {"task": "add a refund \ud800 endpoint"}}
+    readable = {"name": "classify", "arguments": {"task": TASK}}
+    lines += [{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": unreadable}]
+    lines += [{"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": readable}]
+    command = [sys.executable, "-m", "generator", "mcp", "--home", str(home)]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        # json.dumps writes the surrogate as the escape `\ud800`: the request's bytes are ASCII.
+        server.stdin.write("".join(json.dumps(line) + "\n" for line in lines).encode("ascii"))
+        server.stdin.flush()
+        output: queue.Queue[bytes] = queue.Queue()
+        stdout = server.stdout
+
+        def read() -> None:
+            for line in stdout:
+                output.put(line)
+
+        threading.Thread(target=read, daemon=True).start()
+        replies: dict[int, Any] = {}
+        while 3 not in replies:
+            reply = json.loads(output.get(timeout=60))  # queue.Empty: the server stopped answering
+            replies[reply.get("id")] = reply
+        assert json.loads(replies[3]["result"]["content"][0]["text"])["kind"] == "api"
+        if 2 in replies:  # an SDK that reads the request: the task is refused, in one line
+            assert "lone surrogate" in json.dumps(replies[2])
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
+        server.stdout.close()

@@ -63,16 +63,24 @@ class Tools:
         prompt, its sections and why, omissions, redactions."""
         from generator.context.api import build_context
 
-        if rerank and self.settings().key is None:
-            # The CLI's message says to leave out --rerank. The user config is read on each call; a
-            # variable set in the assistant's shell now does not reach a server started before.
+        if rerank:
+            # The CLI's messages say to leave out --rerank. The user config is read on each call; a
+            # variable set in the assistant's shell now, or a part installed now, reaches a server
+            # started before only once it is restarted.
+            from generator.plumbing.extras import AI, installed
             from generator.settings import API_KEY
 
-            raise UsageError(
-                f"rerank needs an Anthropic API key where the scaffold server runs: set {API_KEY.where('config')}, "
-                f"or {API_KEY.where('env')} in the server's environment and restart it; or call get_context "
-                "without rerank"
-            )
+            if self.settings().key is None:
+                raise UsageError(
+                    "rerank needs an Anthropic API key where the scaffold server runs: set "
+                    f"{API_KEY.where('config')}, or {API_KEY.where('env')} in the server's environment and "
+                    "restart it; or call get_context without rerank"
+                )
+            if not installed(AI):
+                raise UsageError(
+                    f"rerank needs scaffold's optional '{AI.name}' part where the scaffold server runs: install "
+                    f"it ({AI.command}) and restart the server; or call get_context without rerank"
+                )
 
         result = build_context(
             task, kind=kind or None, project=project or None, budget=budget, home=self.home, rerank=rerank
