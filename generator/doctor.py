@@ -266,7 +266,7 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
     where = f"{src.shown}, from {src.origin_label}"
     if src.origin == "bundled":
         where = f"the templates shipped with scaffold ({src.root})"
-    detail = f"{where}, version {src.version or 'unversioned'}"
+    detail = f"{where}, version {src.described}"
     if not templates:
         return DoctorCheck(
             name, "warn", f"{detail}: its templates/ folder holds no template", "add one (docs/templates.md)", True

@@ -503,4 +503,4 @@ def list_templates(
                     ),
                 )
             )
-    return TemplateCatalog(src.shown, src.origin_label, src.version, tuple(entries))
+    return TemplateCatalog(src.shown, src.origin_label, src.rendered, tuple(entries), described=src.described)

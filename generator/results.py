@@ -216,6 +216,9 @@ class Rendered:
     # The source's URL held a token or password, which the project does not record (teammates and CI
     # fetch the source with their own access).
     credentials_left_out: bool = False
+    # The knowledge home's `origin` remote, which lacks the version rendered: the project records the
+    # home's local path instead, which teammates and CI cannot reach (`version` not pushed).
+    remote_lacking: str | None = None
 
 
 @dataclass(frozen=True)
@@ -334,8 +337,11 @@ class TemplateCatalog:
 
     source: str
     origin: str
+    # What `new` renders (the newest release tag of a template repository; its HEAD for scaffold's checkout).
     version: str | None
     templates: tuple[TemplateEntry, ...]
+    # `version` as people read it, with a HEAD past the tag (`TemplateSource.described`).
+    described: str = ""
 
     def template(self, name: str) -> TemplateEntry:
         """One template by name; an unknown name raises `UnknownTemplateError` listing the others."""

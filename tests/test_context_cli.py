@@ -305,6 +305,8 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
     assert main(["init", str(target)]) == 0
     out = capsys.readouterr().out
     assert f"Created the knowledge home {target}" in out
+    # A branch pushed without its tags leaves projects recording a tag their teammates cannot fetch.
+    assert "with its tags (git push -u origin main --tags)" in " ".join(out.split())
 
     for item in ("context/context.yml", "context/patterns.md", "copier.yml", "README.md"):
         assert (target / item).is_file(), item

@@ -155,9 +155,9 @@ def test_a_source_is_recorded_without_the_credentials_of_its_url(
     recorded = portable_source(str(home), follow_remote=True, version="v1.0.0")
     assert recorded == "https://ci@git.example.com/platform/team-home.git"
     # What `scaffold new` says it left out: the home's remote, not only a URL given to it.
-    made_from = TemplateSource(str(home), "flag", home, "v1.0.0")
-    assert made_from.portable == recorded and made_from.credentials_left_out
-    assert not TemplateSource(str(home / "nowhere"), "flag", None, None).credentials_left_out
+    made_from = TemplateSource(str(home), "flag", home, "v1.0.0").recorded("v1.0.0")
+    assert made_from.source == recorded and made_from.credentials_left_out
+    assert not TemplateSource(str(home / "nowhere"), "flag", None, None).recorded(None).credentials_left_out
 
 
 def test_a_source_that_cannot_be_fetched_is_named_without_its_credentials(cli: Cli) -> None:

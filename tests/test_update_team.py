@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ import yaml
 from generator.cli import main
 from generator.errors import ExitCode
 from generator.fill.fallbacks import render_fallbacks
-from tests.helpers import GIT_IDENTITY, GREET_TEMPLATE, init_template_repo, release_template, run
+from tests.helpers import (
+    GIT_IDENTITY,
+    GREET_TEMPLATE,
+    build_file_tree,
+    init_template_repo,
+    release_template,
+    run,
+)
 
 QUESTIONS_V2 = """\
 greeting:
@@ -232,6 +240,78 @@ def test_a_home_with_a_remote_updates_on_a_teammates_machine(
     assert answers(second)["_commit"] == "1.1.0"
 
 
+def test_a_home_whose_remote_lacks_the_tag_rendered_is_recorded_by_path_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The branch pushed, not its tag: Copier records the tag, which teammates could not fetch from there."""
+    home = mini_template(tmp_path / "me" / "home")
+    shared = tmp_path / "server" / "team-home.git"
+    run(["git", "init", "-q", "--bare", "-b", "main", str(shared)])
+    run(["git", "remote", "add", "origin", str(shared)], cwd=home)
+    run(["git", "push", "-q", "origin", "main"], cwd=home)  # as `git push -u origin main` does: no tags
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+
+    assert main(["new", "mini", "demo", "--defaults", "--templates", str(home)]) == 0
+
+    assert answers(tmp_path / "demo")["_src_path"] == str(home.resolve())
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"its remote {shared} has no 1.0.0 (not pushed?)" in out
+    assert f"git push origin --tags in the home), then run 'scaffold update --source {shared}'" in out
+
+    run(["git", "push", "-q", "origin", "--tags"], cwd=home)
+    assert main(["new", "mini", "demo2", "--defaults", "--templates", str(home)]) == 0
+    assert answers(tmp_path / "demo2")["_src_path"] == str(shared)
+    assert "local path" not in capsys.readouterr().out
+
+
+def test_a_home_with_unpushed_commits_past_its_pushed_tag_records_the_remote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Copier renders the newest tag, not the home's HEAD: a decision committed and not pushed yet
+    (HEAD is `1.0.0-1-gHASH`) changes nothing of what the project needs from the remote."""
+    home = mini_template(tmp_path / "me" / "home")
+    shared = tmp_path / "server" / "team-home.git"
+    run(["git", "clone", "-q", "--bare", str(home), str(shared)])
+    run(["git", "remote", "add", "origin", str(shared)], cwd=home)
+    (home / "context").mkdir()
+    (home / "context" / "0009-decision.md").write_text("# Not pushed yet\n")
+    run(["git", "add", "-A"], cwd=home)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "a decision"], cwd=home)
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["new", "mini", "demo", "--defaults", "--templates", str(home)]) == 0
+
+    assert answers(tmp_path / "demo") == {**answers(tmp_path / "demo"), "_src_path": str(shared), "_commit": "1.0.0"}
+    assert "local path" not in capsys.readouterr().out
+
+
+def test_list_shows_the_tag_new_projects_get_and_a_head_past_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Copier renders the newest release tag: `list` showed `git describe` of HEAD, which no project gets."""
+    home = mini_template(tmp_path / "home")
+    release_template(home, {"templates/mini/CHANGELOG.md": "a pre-release\n"}, "1.1.0rc1")
+    build_file_tree(home, {"templates/mini/NOTES.md": "not released yet\n"})
+    run(["git", "add", "-A"], cwd=home)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", "untagged"], cwd=home)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+
+    assert main(["list", "--templates", str(home)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert re.search(
+        r", version 1\.0\.0 \(HEAD is 1\.1\.0rc1-1-g[0-9a-f]+, which new projects get once it is tagged\):$", first
+    ), first
+
+    assert main(["new", "mini", "demo", "--defaults", "--templates", str(home)]) == 0
+    assert answers(tmp_path / "demo")["_commit"] == "1.0.0" and not (tmp_path / "demo" / "NOTES.md").exists()
+    run(["git", "tag", "1.1.0"], cwd=home)
+    capsys.readouterr()
+    assert main(["list", "--templates", str(home)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", version 1.1.0:")
+
+
 def test_source_repoints_a_project_whose_home_moved(
     made: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -239,7 +319,11 @@ def test_source_repoints_a_project_whose_home_moved(
     moved = repo.rename(tmp_path / "moved-home")
     release_template(moved, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
     assert main(["update", str(demo)]) != 0
-    capsys.readouterr()
+    # Git's own words say only that the path is no repository; the line ends with the way out.
+    hint = "if it moved, point the project at its new place: scaffold update --source URL_OR_PATH"
+    assert capsys.readouterr().err.rstrip().endswith(hint)
+    assert main(["check", str(demo)]) != 0
+    assert hint in capsys.readouterr().out
 
     assert main(["update", str(demo), "--source", str(moved)]) == 0
 

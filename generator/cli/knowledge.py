@@ -286,7 +286,8 @@ def _init(args: argparse.Namespace) -> int:
     print(
         f"Created the knowledge home {result.root} (a git repository tagged {INITIAL_TAG}) "
         f"and recorded it in {result.config_path}{replaced}.\n"
-        f"Next: edit {result.root / 'context'}, commit, and push it where your team can clone it."
+        f"Next: edit {result.root / 'context'}, commit, and push it where your team can clone it, with its "
+        "tags (git push -u origin main --tags): projects record the tag they were made from."
     )
     return 0
 

@@ -238,7 +238,8 @@ def run_list(args: argparse.Namespace) -> int:
 
     catalog = pipeline.list_templates(templates=args.templates, questions=bool(args.questions))
     chosen = catalog.template(args.questions) if args.questions else None
-    print(f"Templates from {catalog.source} ({catalog.origin}), version {catalog.version or 'unversioned'}:")
+    version = catalog.described or catalog.version or "unversioned"
+    print(f"Templates from {catalog.source} ({catalog.origin}), version {version}:")
     width = max((len(entry.name) for entry in catalog.templates), default=0)
     for entry in catalog.templates:
         command = f"new-{entry.name}" if entry.name in BUILTIN else f"new {entry.name}"

@@ -31,8 +31,9 @@ def check(project: Path, config: Settings) -> CheckResult:
     newest, unreachable = newest_release(recorded, project)
     if unreachable is None and version is not None and not version_at_source(recorded, str(version), project):
         unreachable = (
-            f"the project records template version {version}, which {shown} does not have; if you know the "
-            "release it came from, run 'scaffold update --from VERSION'"
+            f"the project records template version {version}, which {shown} does not have (not pushed there: "
+            "git push --tags where it was made; or a deleted tag); if you know the release it came from, run "
+            "'scaffold update --from VERSION'"
         )
     plan = make_plan(project)
     return CheckResult(
@@ -51,8 +52,6 @@ def check(project: Path, config: Settings) -> CheckResult:
 
 def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
     """The highest final (PEP 440) release tag at `src`, as Copier picks it; or why it cannot be read."""
-    from packaging.version import InvalidVersion, Version
-
     if not src:
         return None, "the answers file records no _src_path"
     path = Path(src).expanduser()
@@ -62,17 +61,9 @@ def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
     try:
         out = gitutil.git("ls-remote", "--tags", "--", location, cwd=project, timeout=REMOTE_TIMEOUT)
     except ExternalToolError as error:
-        return None, str(error)
-    releases: dict[Version, str] = {}
-    for line in out.splitlines():
-        tag = line.rpartition("refs/tags/")[2].removesuffix("^{}")
-        try:
-            parsed = Version(tag)
-        except InvalidVersion:
-            continue
-        if not parsed.is_prerelease and not parsed.is_devrelease:
-            releases[parsed] = tag
-    return (releases[max(releases)] if releases else None), None
+        return None, f"{error}; if it moved, point the project at its new place: scaffold update --source URL_OR_PATH"
+    tags = (line.rpartition("refs/tags/")[2].removesuffix("^{}") for line in out.splitlines())
+    return source.newest_release_of(tags), None
 
 
 def version_at_source(src: str, version: str, project: Path) -> bool:

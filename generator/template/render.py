@@ -302,9 +302,11 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
                 f"templates/{request.template}/{{{{_copier_conf.answers_file}}}}.jinja to the template"
             )
         version = read_answers(rendered).get("_commit") or request.source.version
-        if request.source.portable != request.source.url:
-            # Teammates, CI and plain `copier update` must find the source where this path does not exist.
-            set_answer(rendered, "_src_path", request.source.portable)
+        # What Copier rendered (a home's newest tag, whatever commits follow it) must be where the project
+        # points: teammates, CI and plain `copier update` fetch it there, where this path does not exist.
+        recorded = request.source.recorded(str(version) if version else None)
+        if recorded.source != request.source.url:
+            set_answer(rendered, "_src_path", recorded.source)
         skipped, repo = _git_skip(request, dest)
         commit = None
         if skipped is None:
@@ -321,7 +323,8 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
             commit,
             git_skipped=skipped,
             enclosing_repo=repo,
-            credentials_left_out=request.source.credentials_left_out,
+            credentials_left_out=recorded.credentials_left_out,
+            remote_lacking=recorded.remote_lacking,
         )
         with _destination_lock(dest), transaction.commit("render.move", dest=dest):
             _move_into_place(rendered, dest, request.force)

@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -330,13 +330,41 @@ def load_repo_config(root: Path) -> RepoConfig:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Where a generated project records its template source (`TemplateSource.recorded`)."""
+
+    source: str
+    # The URL given, or the home's remote, held a token or password, which is not recorded.
+    credentials_left_out: bool = False
+    # The home's `origin` remote, passed over (the local path recorded) as it lacks the version rendered.
+    remote_lacking: str | None = None
+
+
+@dataclass(frozen=True)
 class TemplateSource:
     """Where Copier renders from (`url`) and where scaffold reads the same files (`root`)."""
 
     url: str
     origin: str
     root: Path | None
+    # `git describe` of a local repository's HEAD.
     version: str | None
+    # Its newest final release tag (PEP 440), which Copier renders unless told otherwise.
+    release: str | None = None
+
+    @property
+    def rendered(self) -> str | None:
+        """The version `scaffold new` renders: HEAD for scaffold's own checkout, else the newest release
+        tag (commits past it reach new projects once tagged), else HEAD."""
+        return self.version if self.origin == "checkout" or not self.release else self.release
+
+    @property
+    def described(self) -> str:
+        """`rendered` as `scaffold list` and `doctor` show it, with HEAD when that is past it."""
+        shown = self.rendered or "unversioned"
+        if self.version and self.version != shown:
+            shown += f" (HEAD is {self.version}, which new projects get once it is tagged)"
+        return shown
 
     @property
     def origin_label(self) -> str:
@@ -347,23 +375,19 @@ class TemplateSource:
         """`url` as messages show it: without credentials (`gitutil.without_credentials`)."""
         return gitutil.without_credentials(self.url)
 
-    @property
-    def portable(self) -> str:
-        """What a generated project records as its source: reachable from teammates' machines and CI when
-        it can be (a knowledge home's `origin` remote), else `~/...` for the same user elsewhere; without
-        credentials (`portable_source`)."""
-        return gitutil.without_credentials(self._recorded)
-
-    @property
-    def credentials_left_out(self) -> bool:
-        """Whether `portable` lost a token or password on the way (the URL given, or the home's remote)."""
-        return gitutil.has_credentials(self._recorded)
-
-    @cached_property
-    def _recorded(self) -> str:
+    def recorded(self, version: str | None) -> Recorded:
+        """What a project rendered from this source at `version` (the `_commit` Copier wrote) records as
+        its source: reachable from teammates' machines and CI when it can be (a knowledge home's `origin`
+        remote, if it has that version), else `~/...` for the same user elsewhere; without credentials
+        (`portable_source`)."""
         if self.origin in {"checkout", "bundled"}:
-            return self.url
-        return _recorded_as(self.url, follow_remote=True, version=self.version)
+            return Recorded(self.url)
+        where, passed_over = _recorded_as(self.url, follow_remote=True, version=version)
+        return Recorded(
+            gitutil.without_credentials(where),
+            credentials_left_out=gitutil.has_credentials(where),
+            remote_lacking=gitutil.without_credentials(passed_over) if passed_over else None,
+        )
 
     @contextmanager
     def readable(self) -> Iterator[Path]:
@@ -415,27 +439,37 @@ def portable_source(where: str, *, follow_remote: bool, version: str | None = No
     `follow_remote` and the remote has the rendered version (an unpushed home must not strand projects);
     else the path, as `~/...` when it is under HOME. A URL without its credentials: the project's
     history would hold them, and teammates and CI use their own."""
-    return gitutil.without_credentials(_recorded_as(where, follow_remote=follow_remote, version=version))
+    return gitutil.without_credentials(_recorded_as(where, follow_remote=follow_remote, version=version)[0])
 
 
-def _recorded_as(where: str, *, follow_remote: bool, version: str | None) -> str:
-    """`portable_source` before the credentials are taken out."""
+def _recorded_as(where: str, *, follow_remote: bool, version: str | None) -> tuple[str, str | None]:
+    """`portable_source` before the credentials are taken out, and the home's `origin` remote when it
+    was passed over for lacking `version`."""
     if _REMOTE.match(where):
-        return _expand_shorthand(where)
+        return _expand_shorthand(where), None
     path = Path(where).expanduser().resolve()
     if follow_remote and path.is_dir() and gitutil.git_available():
         remote = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
         if remote and (version is None or _remote_has(remote, path, version)):
-            return remote
-    return as_home_relative(path)
+            return remote, None
+        if remote:
+            return as_home_relative(path), remote
+    return as_home_relative(path), None
 
 
 def _remote_has(remote: str, local: Path, version: str) -> bool:
-    """Whether `remote` has the tag or commit `version` names (what Copier will look for there)."""
+    """Whether `remote` has what `version` names, as Copier will look for it there: a tag of the home,
+    the same tag (a branch pushed without its tags has the commit, not the tag Copier checks out);
+    anything else (a commit, `git describe`'s `TAG-N-gHASH`), the commit on a branch of it."""
     tag = version.split(" ")[0]
     if remote.startswith("-"):
         return False  # an option, not a remote: never handed to git as one
-    if gitutil.git("ls-remote", "--tags", "--", remote, f"refs/tags/{tag}", cwd=local, check=False, timeout=60).strip():
+    local_tag = gitutil.git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", cwd=local, check=False).strip()
+    listed = gitutil.git("ls-remote", "--tags", "--", remote, f"refs/tags/{tag}", cwd=local, check=False, timeout=60)
+    if local_tag:
+        # The tag object (or commit) each side names: a tag moved since it was pushed is not the same.
+        return any(line.split("\t")[0] == local_tag for line in listed.splitlines())
+    if listed.strip():
         return True
     commit = gitutil.git("rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}", cwd=local, check=False).strip()
     if not commit:
@@ -514,6 +548,27 @@ def _git_version(root: Path) -> str | None:
     return out or None
 
 
+def _release(root: Path) -> str | None:
+    if not gitutil.git_available():
+        return None
+    return newest_release_of(gitutil.git("tag", "--list", cwd=root, check=False).split())
+
+
+def newest_release_of(tags: Iterable[str]) -> str | None:
+    """The highest final (PEP 440) release among `tags`, as Copier picks the version it renders."""
+    from packaging.version import InvalidVersion, Version
+
+    releases: dict[Version, str] = {}
+    for tag in tags:
+        try:
+            parsed = Version(tag)
+        except InvalidVersion:
+            continue
+        if not parsed.is_prerelease and not parsed.is_devrelease:
+            releases[parsed] = tag
+    return releases[max(releases)] if releases else None
+
+
 def _local(path_text: str, origin: str) -> TemplateSource:
     path = Path(path_text).expanduser()
     if not path.exists():
@@ -528,8 +583,9 @@ def _local(path_text: str, origin: str) -> TemplateSource:
             f"template source {path_text!r} is a file; give a template repository folder, a git bundle or a git URL"
         )
     # copier.yml is read (and checked) once, by whoever reads the source's templates next.
-    version = _git_version(path) if (path / ".git").exists() else None
-    return TemplateSource(url=str(path), origin=origin, root=path, version=version)
+    if not (path / ".git").exists():
+        return TemplateSource(url=str(path), origin=origin, root=path, version=None)
+    return TemplateSource(url=str(path), origin=origin, root=path, version=_git_version(path), release=_release(path))
 
 
 def _origin_label(origin: str) -> str:

@@ -241,9 +241,9 @@ def _check_recorded_version(src: str, version: object, project: Path) -> None:
     if unreachable is not None:
         raise TemplateSourceError(f"cannot read the template source {shown}: {unreachable}")
     raise TemplateSourceError(
-        f"the project records template version {version}, which {shown} does not have (a build from a "
-        "modified checkout, or a deleted tag); if you know the release it really came from, run "
-        "'scaffold update --from VERSION'"
+        f"the project records template version {version}, which {shown} does not have (a tag not pushed "
+        "there: git push --tags where it was made; a build from a modified checkout; a deleted tag); if you "
+        "know the release it really came from, run 'scaffold update --from VERSION'"
     )
 
 
