@@ -110,7 +110,8 @@ def differences(expected_root: Path, actual_root: Path) -> list[str]:
                     n=1,
                 )
                 problems.append("\n".join(list(diff)[:40]))
-    stale = sorted(p.name for p in expected_root.iterdir() if p.is_dir() and p.name not in VARIANTS)
+    # `__pycache__`: Python's, when the tests import this script (tests/conftest.py), not a variant.
+    stale = sorted(p.name for p in expected_root.iterdir() if p.is_dir() and p.name not in (*VARIANTS, "__pycache__"))
     problems.extend(f"{name}/: not a variant any more; delete it" for name in stale)
     return problems
 

@@ -71,6 +71,12 @@ def test_agents_md_describes_the_project(rendered: dict[str, Path], variant: str
     targets = set(re.findall(r"^([a-z][a-z-]*):", (project / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
     named = set(re.findall(r"`make ([a-z][a-z-]*)`", text))
     assert "check" in named and named <= targets, named - targets
+    # A type check in `make check` is said (a Python script's AGENTS.md left out mypy, which CI runs).
+    steps = re.search(r"^check:([^#\n]*)", (project / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert steps is not None
+    if "typecheck" in steps.group(1).split():
+        assert "mypy in strict mode" in text.partition("## Checks")[2].partition("\n## ")[0]
+        assert "typecheck" in named
     # Where the knowledge lives, and to ask the MCP server first.
     assert "`.mcp.json` registers it" in text and "`get_context`" in text
     assert f"`project` = `{answers['project_name']}`" in text
