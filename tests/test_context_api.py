@@ -15,6 +15,7 @@ import pytest
 from generator.context import api
 from generator.context.select import Task
 from generator.errors import DocumentChangedError, EmptyTaskError, HomeError, UsageError
+from generator.plumbing import extras
 from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import MAP, make_home, read_limits, save_within_one_tick
@@ -618,6 +619,12 @@ def test_errors_are_scaffold_errors(home: Path, tmp_path: Path) -> None:
 def test_exact_token_counts_need_a_key_and_never_run_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(UsageError, match="ANTHROPIC_API_KEY"):
+        api.count_tokens("hello")
+    # Without scaffold's ai part either, the install is named first (the key alone would not do).
+    monkeypatch.setattr(extras, "installed", lambda extra: extra is not extras.AI)
+    with pytest.raises(
+        UsageError, match=r"counting tokens exactly \(--exact-tokens\) needs scaffold's optional 'ai' part; install it"
+    ):
         api.count_tokens("hello")
 
 

@@ -758,13 +758,14 @@ def count_tokens(text: str, *, model: str | None = None, settings: Settings | No
     Uses the Anthropic SDK's token-counting endpoint; the key and the model come from the same
     settings as the fill step's. Never needed for selection, which uses the offline estimate.
     """
+    from generator.plumbing.extras import AI, require
+
+    # The part first, as the re-rank checks them: a user lacking both learns of both before trying again.
+    require(AI, "counting tokens exactly (--exact-tokens)")
     config = (settings or Settings.load()).with_flags(model=model)
     key = config.key
     if not key:
         raise UsageError(f"exact token counts need {API_KEY.where_to_set()}; the estimate needs nothing")
-    from generator.plumbing.extras import AI, require
-
-    require(AI, "exact token counts")
     import anthropic
 
     name = config.main_model
