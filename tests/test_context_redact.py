@@ -1846,3 +1846,73 @@ def test_a_new_cache_scans_no_text_that_could_hold_no_secret(tmp_path: Path, mon
     assert (scans, result.findings) == ([], ())
     [result] = redactor.redact([Piece("runbooks/db.md", 1, f"key: {AWS_KEY}")])
     assert scans == [1] and result.findings
+
+
+# A long section is cut into parts (`sections.MAX_SECTION_BYTES`), each redacted as a piece of its own: the
+# cut went through secrets (a key in a long line) and between a name and its value (after a blank line).
+LONG_LINE_KEY = "AKIA" + "Q3EGRT5YHN7MKP2X"
+
+
+def _cut_after(title: str, heading: str, filler: str, before_cut: str, after_cut: str) -> str:
+    """A document whose section `heading` is cut right after `before_cut` (the section's first part ends
+    there, 5 bytes short of `MAX_SECTION_BYTES`): `filler` repeated and trimmed to fit in front of it."""
+    from generator.context.sections import MAX_SECTION_BYTES
+
+    room = MAX_SECTION_BYTES - 5 - len(heading) - len(before_cut)
+    padding = (filler * (room // len(filler) + 1))[:room]
+    return title + heading + padding + before_cut + after_cut
+
+
+PART_CUTS = {
+    # No line end near the cut: it falls inside the long line, through the key.
+    "a key across the cut": _cut_after(
+        "# Deploy rollback\n\n", "## Keys\n\n", "roll back deploy ", "", f"{LONG_LINE_KEY} rollback\n"
+    ),
+    # The last blank line: the name ends the first part, the value starts the second.
+    "a value below the cut, its name above": _cut_after(
+        "# Database failover\n\n",
+        "## Steps\n\n",
+        "Roll back the deploy with helm rollback, then watch the error rate.\n\n",
+        "\nThe admin password:\n\n",
+        "    blue-fish-42\n\nRoll back the deploy.\n",
+    ),
+    # No blank line near the cut, a line end: a command continued over it.
+    "a command continued across the cut": _cut_after(
+        "# Registry\n\n",
+        "## Login\n\n",
+        "roll back the deploy, then log in to the registry\n",
+        "\ndocker login registry.example.com \\\n",
+        "  -u ci -p weakpass2024\nroll back the deploy\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("document", PART_CUTS.values(), ids=PART_CUTS)
+def test_a_secret_a_part_cut_splits_is_redacted_in_the_prompt_search_and_a_rerank(
+    tmp_path: Path, document: str
+) -> None:
+    from generator.context import api, rerank
+
+    (tmp_path / "context" / "runbooks").mkdir(parents=True)
+    (tmp_path / "context" / "runbooks" / "long.md").write_text(document, encoding="utf-8")
+    library = api._library(api._home(tmp_path))
+    parts = [section for section in library.sections_of("runbooks/long.md") or [] if "(part " in section.heading]
+    assert [section.heading[-8:] for section in parts] == ["(part 1)", "(part 2)"]
+    secrets = [LONG_LINE_KEY[:12], LONG_LINE_KEY[-4:] + " rollback", "blue-fish-42", "weakpass2024"]
+    whole = "".join(library.piece(section).text for section in parts)
+    assert any(secret in whole for secret in secrets)  # each case holds one of them, split by the cut
+
+    result = api.build_context("roll back the deploy, log in to the registry", home=tmp_path, budget=60_000)
+    assert {document.path for document in result.documents} >= {"runbooks/long.md"}
+    assert not [secret for secret in secrets if secret in result.prompt]
+    assert [finding for finding in result.redactions if finding.path == "runbooks/long.md"]
+
+    hits = api.search_knowledge("roll back deploy registry login password", limit=50, home=tmp_path)
+    assert hits and not [secret for secret in secrets for hit in hits if secret in hit.snippet]
+
+    # Each part alone, as a re-rank's card shows a section that is not the document's first.
+    for section in parts:
+        candidate = rerank._candidate("runbooks/long.md", [(section, 1.0)], library)
+        request = rerank.RerankRequest("roll back", "deploy", (), (candidate,))
+        sent = rerank.redacted(request, Redactor(None)).user()
+        assert not [secret for secret in secrets if secret in sent], section.heading

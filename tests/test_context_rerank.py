@@ -18,7 +18,7 @@ from generator.context.api import build_context
 from generator.context.documents import redaction_cache
 from generator.context.kinds import home_map
 from generator.context.links import Retired
-from generator.context.redact import Redactor
+from generator.context.redact import Piece, Redactor
 from generator.context.rerank import Choice, Reranked, RerankRequest, parse, request_for
 from generator.context.sections import Section
 from generator.context.select import Priority, Task, select
@@ -262,7 +262,7 @@ def test_what_the_prompt_carries_beside_the_cards_and_the_task_give_their_secret
     candidate = rerank.Candidate("incidents/9.md", "9 Queue", (), (f"The admin logged in with admin / {password}.\n",))
     task = "x " * 1_995 + f"{key} " + "y " * 100  # the key across the cut at 4,000: its half is no key
     request = RerankRequest(
-        task, "service", (), (candidate,), beside=(("patterns.md", f"queue_password: {password}\n"),)
+        task, "service", (), (candidate,), beside=(Piece("patterns.md", 1, f"queue_password: {password}\n"),)
     )
     user = _redacted(request).user()
     assert password not in user and "[REDACTED" in user
@@ -338,8 +338,12 @@ def test_a_successor_and_an_inferred_project_stay_and_are_given_not_candidates()
     (request,) = chooser.requests
     assert request.given == ("decisions/5.md", "project-contexts/reminders.md")
     # What the prompt carries anyway is handed to the request's redaction: a secret there is one in the cards.
-    assert [path for path, _ in request.beside] == ["patterns.md", "decisions/5.md", "project-contexts/reminders.md"]
-    assert request.beside[1][1] == "text of decisions/5.md > D5"
+    assert [piece.path for piece in request.beside] == [
+        "patterns.md",
+        "decisions/5.md",
+        "project-contexts/reminders.md",
+    ]
+    assert request.beside[1].text == "text of decisions/5.md > D5"
     candidates = [candidate.path for candidate in request.candidates]
     assert "decisions/5.md" not in candidates and "decisions/0.md" not in candidates
     assert candidates[:1] == ["incidents/1.md"] and "decisions/6.md" in candidates

@@ -10,6 +10,7 @@ import pytest
 
 from generator.context.kinds import UNRANKED_ANSWERS, parse_map
 from generator.context.links import Retired
+from generator.context.redact import Piece
 from generator.context.sections import Section
 from generator.context.select import Document, Pick, Priority, Task, fit, merge_omissions, select
 from generator.errors import BudgetError
@@ -68,8 +69,8 @@ class FakeIndex:
     def sections_of(self, path: str) -> list[Section] | None:
         return self.docs.get(path)
 
-    def peek(self, section: Section) -> str:
-        return f"text of {section.trail}"
+    def piece(self, section: Section, *, peek: bool = False) -> Piece:
+        return Piece(section.path, section.line, f"text of {section.trail}")
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
         self.queries.append(query)

@@ -425,7 +425,7 @@ def _build_context(
         frame_tokens = estimate_tokens(head) + estimate_tokens(tail)
         selection = select(task, chosen_kind, cmap, library, budget, frame_tokens, cost, _with_task, also, rerank)
         fresh = [pick for pick in selection.picks if pick.section.key not in redacted]
-        pieces = [Piece(p.section.path, p.section.line, library.read(p.section)) for p in fresh]
+        pieces = [library.piece(p.section) for p in fresh]
         results = redactor.redact(pieces + ([Piece(TASK, 1, task.text)] if task_pending else []))
         shown.add(name for pick in fresh for name in (pick.section.path, pick.section.trail))
         grew = False
@@ -712,11 +712,11 @@ def _library(knowledge: KnowledgeHome) -> Library:
 
 def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
     """The sections' texts redacted, and their paths and headings as a result may show them."""
-    from generator.context.redact import Piece, Redactor, Shown
+    from generator.context.redact import Redactor, Shown
 
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)
-    results = redactor.redact([Piece(section.path, section.line, library.read(section)) for section in sections])
+    results = redactor.redact([library.piece(section) for section in sections])
     shown.add(name for section in sections for name in (section.path, section.trail))
     for section, result in zip(sections, results, strict=True):
         shown.document(section.path, result.values)

@@ -15,6 +15,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.context import parallel
 from generator.context import sections as home_files
@@ -31,6 +32,9 @@ from generator.context.links import (
 )
 from generator.context.sections import Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
+
+if TYPE_CHECKING:
+    from generator.context.redact import Piece
 
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -49,6 +53,10 @@ MAX_QUERY_WORDS = 100
 # How many documents a `Library` keeps once read for their sections: a prompt takes a few sections
 # of each document it draws on, in turn; at most a megabyte each.
 KEPT_DOCUMENTS = 8
+# How much of the document around a part of a long section its redaction also scans (`Library.piece`),
+# each side, to the nearest line end within it: a secret the cut splits (the longest tokens are a few
+# hundred characters, a private key three thousand), or a value whose name is a few lines above the cut.
+AROUND_BYTES = 4_096
 
 
 class Library:
@@ -156,14 +164,41 @@ class Library:
         as it is then (a save in between is a change `read` catches, not old bytes served)."""
         return self._text_of(section, keep=False)
 
+    def piece(self, section: Section, *, peek: bool = False) -> Piece:
+        """The section's text as redaction takes it (`read`, or `peek`): with the bytes of its document
+        around it when it is a part of a long section (`AROUND_BYTES`), which redaction scans with it
+        and never shows. A whole section is redacted as it is, as a document's other sections are."""
+        from generator.context.redact import Piece
+
+        data = self._data_of(section, keep=False) if peek else self._read_data(section)
+        text = data[section.start : section.end].decode("utf-8", errors="replace")
+        if home_files.split_part(section.heading)[1] is None:
+            return Piece(section.path, section.line, text)
+        low = max(section.start - AROUND_BYTES, 0)
+        high = min(section.end + AROUND_BYTES, len(data))
+        # From a line's start and to a line's end when one is near, so that a rule anchored there reads
+        # the line whole; not the line end that the part starts after (or ends before) alone.
+        if low > 0 and (line_end := data.find(b"\n", low, section.start - 1)) != -1:
+            low = line_end + 1
+        if high < len(data) and (line_end := data.rfind(b"\n", section.end + 1, high)) != -1:
+            high = line_end
+        before = data[low : section.start].decode("utf-8", errors="replace")
+        after = data[section.end : high].decode("utf-8", errors="replace")
+        return Piece(section.path, section.line, text, before, after)
+
+    def _read_data(self, section: Section) -> bytes:
+        self._confirm_if_known()
+        return self._data_of(section, keep=True)
+
     def _text_of(self, section: Section, keep: bool) -> str:
+        return self._data_of(section, keep)[section.start : section.end].decode("utf-8", errors="replace")
+
+    def _data_of(self, section: Section, keep: bool) -> bytes:
         kept = self._documents.get(section.path)
         if kept is not None and kept[0] == section.digest:
             self._documents.move_to_end(section.path)
-            data = kept[1]
-        else:
-            data = self._read_document(section, keep)
-        return data[section.start : section.end].decode("utf-8", errors="replace")
+            return kept[1]
+        return self._read_document(section, keep)
 
     def _read_document(self, section: Section, keep: bool = True) -> bytes:
         path = self.root / section.path

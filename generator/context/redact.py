@@ -86,11 +86,17 @@ Span = tuple[int, int, int, str, bool]
 
 @dataclass(frozen=True)
 class Piece:
-    """Text to scan: `path` and `line` (of its first line) are what findings report."""
+    """Text to scan: `path` and `line` (of its first line) are what findings report.
+
+    `before` and `after` are the text around it where it was cut from a longer one (a part of a long
+    section: `Library.piece`): scanned with it, never shown, so that a secret the cut splits, or a
+    value below the cut whose name is above it, is found as in the whole (`_within`)."""
 
     path: str
     line: int
     text: str
+    before: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,8 +137,9 @@ class Redactor:
         """`pieces` with their secrets replaced; with `spread`, each value found in one is replaced in all."""
         if not pieces:
             return []
-        keys = [hashlib.sha256(piece.text.encode("utf-8")).hexdigest()[:32] for piece in pieces]
-        unseen = {key: piece.text for key, piece in zip(keys, pieces, strict=True) if not self.cache.has(key)}
+        scanned = [piece.before + piece.text + piece.after for piece in pieces]
+        keys = [hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] for text in scanned]
+        unseen = {key: text for key, text in zip(keys, scanned, strict=True) if not self.cache.has(key)}
         if unseen:
             # Scanned without the CR of CRLF line ends, which the rules' `$` would not match (a
             # Kubernetes `value:` line, a header's end); only line ends go, so the spans hold for the text.
@@ -154,12 +161,35 @@ class Redactor:
                 results = _scan(texts, triggers)
             for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
-        found = [self.cache.get(key) for key in keys]
+        found = [_within(piece, self.cache.get(key)) for piece, key in zip(pieces, keys, strict=True)]
         cached = _everywhere(pieces, found) if spread else found
         return [_apply(piece, found) for piece, found in zip(pieces, cached, strict=True)]
 
     def save(self) -> None:
         self.cache.save()
+
+
+def _within(piece: Piece, spans: list[Span]) -> list[Span]:
+    """`spans` found in the piece with its `before` and `after`, as spans of its text: those that reach
+    into it, cut at its ends (a secret its cut splits is redacted on both sides, each part its half)."""
+    if not (piece.before or piece.after):
+        return spans
+    skipped = piece.before.count("\n")
+    shift = len(piece.before) - (piece.before.rfind("\n") + 1)  # where the text starts on its first line
+    lengths = [len(line) for line in piece.text.split("\n")]
+    within: list[Span] = []
+    for index, start, end, kind, reported in spans:
+        line = index - skipped
+        if not 0 <= line < len(lengths):
+            continue
+        offset = shift if line == 0 else 0
+        start = max(start - offset, 0)
+        if end != -1:  # -1: the whole line (a private key's)
+            end = min(end - offset, lengths[line])
+            if end <= start:
+                continue
+        within.append((line, start, end, kind, reported))
+    return within
 
 
 def _everywhere(pieces: Sequence[Piece], spans: list[list[Span]]) -> list[list[Span]]:

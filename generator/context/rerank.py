@@ -37,7 +37,7 @@ from generator.context.links import Retired
 from generator.context.sections import Section, title_of
 
 if TYPE_CHECKING:
-    from generator.context.redact import Redactor
+    from generator.context.redact import Piece, Redactor
     from generator.fill.pricing import Usage
     from generator.settings import Settings
 
@@ -143,6 +143,9 @@ class Candidate:
     rest: tuple[str, ...] = field(default=(), repr=False)
     # The path as the card shows it, redacted (`redacted`): the model answers with it.
     shown_path: str = ""
+    # What redaction scans around each text of `start`, `best_text` and `rest`, in that order, where
+    # it is a part of a long section (`Library.piece`); never shown.
+    around: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @property
     def label(self) -> str:
@@ -170,9 +173,9 @@ class RerankRequest:
     given: tuple[str, ...]
     candidates: tuple[Candidate, ...]
     limit: int = MAX_CHOSEN
-    # What the prompt carries anyway (the core, the kind's and the project's sections, a successor's,
-    # as (path, text)): never shown here, but a secret found there is hidden in the cards too.
-    beside: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # What the prompt carries anyway (the core, the kind's and the project's sections, a successor's):
+    # never shown here, but a secret found there is hidden in the cards too.
+    beside: tuple[Piece, ...] = field(default=(), repr=False)
     # The digest of the request as selection built it, before redaction (`Remembered.redacting`):
     # the model's cache key, which the redaction cache's state cannot change.
     origin: str = ""
@@ -302,13 +305,15 @@ def redacted(request: RerankRequest, redactor: Redactor) -> RerankRequest:
 
     shown = Shown(redactor)
     cards = [(c, [*c.start, c.best_text, *c.rest]) for c in request.candidates]
-    pieces = [Piece(TASK, 1, request.task), *(Piece(path, 1, text) for path, text in request.beside)]
-    pieces += [Piece(candidate.path, 1, text) for candidate, texts in cards for text in texts]
+    pieces = [Piece(TASK, 1, request.task), *request.beside]
+    for card, card_texts in cards:
+        around = card.around or [("", "")] * len(card_texts)
+        pieces += [Piece(card.path, 1, text, *context) for text, context in zip(card_texts, around, strict=True)]
     results = iter(redactor.redact(pieces))
     task = next(results)
     shown.also(task.values, query_terms)
-    for path, _ in request.beside:
-        shown.document(path, next(results).values)
+    for piece in request.beside:
+        shown.document(piece.path, next(results).values)
     found = [(candidate, [next(results) for _ in texts]) for candidate, texts in cards]
     for candidate, texts in found:
         shown.document(candidate.path, [value for result in texts for value in result.values])
@@ -345,7 +350,7 @@ class Shelf(Protocol):
 
     def sections_of(self, path: str) -> list[Section] | None: ...
 
-    def peek(self, section: Section) -> str: ...
+    def piece(self, section: Section, *, peek: bool = False) -> Piece: ...
 
     def retired(self, path: str) -> Retired | None: ...
 
@@ -375,17 +380,36 @@ def request_for(
 
 
 def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -> Candidate:
+    from generator.context.redact import Piece
+
     sections = index.sections_of(path) or []
     title = title_of(sections[0]) if sections else path
     titled = [section for section in sections[1:] if section.heading][:MAX_HEADINGS]
     headings = tuple(section.heading for section in titled)
-    start = tuple(index.peek(section) for section in sections[:2])
+    start = [index.piece(section, peek=True) for section in sections[:2]]
     best = max(hits, key=lambda hit: hit[1])[0] if hits else None
     shown = best if best is not None and best.ordinal > 1 else None
-    rest = tuple(_start_of(index.peek(s), REST_CHARS) for s in titled if s.ordinal > 1 and s != shown)
-    if shown is not None:
-        return Candidate(path, title, headings, start, shown.heading, index.peek(shown), rest)
-    return Candidate(path, title, headings, start, rest=rest)
+    best_piece = index.piece(shown, peek=True) if shown is not None else Piece(path, 1, "")
+    rest = [_start_piece(index.piece(s, peek=True), REST_CHARS) for s in titled if s.ordinal > 1 and s != shown]
+    return Candidate(
+        path,
+        title,
+        headings,
+        tuple(piece.text for piece in start),
+        shown.heading if shown is not None else "",
+        best_piece.text,
+        tuple(piece.text for piece in rest),
+        around=tuple((piece.before, piece.after) for piece in (*start, best_piece, *rest)),
+    )
+
+
+def _start_piece(piece: Piece, limit: int) -> Piece:
+    """`piece` cut to its start (`_start_of`), what is cut off scanned with it as what follows."""
+    text = _start_of(piece.text, limit)
+    cut = piece.text[len(text) :]
+    # Only what directly follows is scanned with it: the rest of the section, or as much of it as the start.
+    after = cut[:limit] if len(cut) > limit else cut + piece.after
+    return dataclasses.replace(piece, text=text, after=after)
 
 
 def _start_of(text: str, limit: int) -> str:

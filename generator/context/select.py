@@ -49,6 +49,7 @@ from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
 if TYPE_CHECKING:
+    from generator.context.redact import Piece
     from generator.context.rerank import Rerank
 
 __all__ = [
@@ -164,8 +165,9 @@ class Index(Protocol):
 
     def sections_of(self, path: str) -> list[Section] | None: ...
 
-    def peek(self, section: Section) -> str:
-        """A section's text, for a look before choosing (a re-rank's card), not for the prompt."""
+    def piece(self, section: Section, *, peek: bool = False) -> Piece:
+        """A section's text as redaction takes it (with what surrounds a part of a long section); with
+        `peek`, for a look before choosing (a re-rank's card), not for the prompt."""
         ...
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]: ...
@@ -415,7 +417,7 @@ def _rerank(
         return
     # What the prompt carries anyway, for the request's redaction: a secret found there is one in the cards too.
     anyway = [pick for n, pick in enumerate(found.picks) if n < before.picks or pick.section.path in ranking.fixed]
-    beside = tuple((pick.section.path, index.peek(pick.section)) for pick in anyway)
+    beside = tuple(index.piece(pick.section, peek=True) for pick in anyway)
     request = dataclasses.replace(request, beside=beside)
     answer = rerank(request)
     if answer.note:
