@@ -134,6 +134,12 @@ def test_document_references_parse_sections_and_folders() -> None:
             "kinds.api.documents[0].when.a",
         ),
         ("version: 1\nranking: {related: -1}\nkinds:\n  api: {}\n", 2, "ranking.related: must be between 0 and 100"),
+        # YAML's own numbers: `.nan` and `.inf` are floats no range holds; `0x`, `_` forms are read as YAML reads them.
+        ("version: 1\nranking:\n  cutoff: .nan\nkinds:\n  api: {}\n", 3, "ranking.cutoff: must be between 0 and 1"),
+        ("version: 1\nranking:\n  cutoff: -.inf\nkinds:\n  api: {}\n", 3, "ranking.cutoff: must be between 0 and 1"),
+        ("version: 1\nranking:\n  related: 0x7f\nkinds:\n  api: {}\n", 3, "ranking.related: must be between 0 and 100"),
+        ("version: 1\nkinds:\n  api:\n    keywords: [{api: .inf}]\n", 4, "a weight must be above 0 and at most 100"),
+        ("version: 1\nkinds:\n  api:\n    keywords: [{api: .NaN}]\n", 4, "a weight must be above 0 and at most 100"),
         (
             "version: 1\nranking: {ignore_answers: team}\nkinds:\n  api: {}\n",
             2,

@@ -341,6 +341,17 @@ def parse_map(text: str, path: Path) -> ContextMap:
     return _Validator(path).document(root)
 
 
+def _number(node: Any) -> float:
+    """A YAML int or float scalar's value, as YAML reads it: `1_000`, `0x10`, `1e3`, `.inf` and `.nan` (which
+    no range holds: the callers' checks refuse them) are numbers, not text for Python's `float`."""
+    from yaml.constructor import SafeConstructor
+
+    constructor = SafeConstructor()
+    if node.tag == "tag:yaml.org,2002:int":
+        return float(constructor.construct_yaml_int(node))
+    return float(constructor.construct_yaml_float(node))
+
+
 class _Validator:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -565,7 +576,7 @@ class _Validator:
         tags = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
             raise self.fail(node, where, f"expected a weight (a number), got {_describe(node)}")
-        value = float(node.value)
+        value = _number(node)
         if not 0 < value <= 100:
             raise self.fail(node, where, "a weight must be above 0 and at most 100")
         return value
@@ -576,7 +587,7 @@ class _Validator:
         tags = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
             raise self.fail(node, where, f"expected a number between 0 and 1, got {_describe(node)}")
-        value = float(node.value)
+        value = _number(node)
         if not 0 <= value <= 1:
             raise self.fail(node, where, "must be between 0 and 1")
         return value
@@ -592,7 +603,7 @@ class _Validator:
 
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
             raise self.fail(node, where, f"expected a whole number, got {_describe(node)}")
-        value = int(node.value)
+        value = int(_number(node))
         if not 0 <= value <= 100:
             raise self.fail(node, where, "must be between 0 and 100")
         return value
