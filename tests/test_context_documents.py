@@ -1083,6 +1083,22 @@ def test_the_index_is_private_to_the_user(tmp_path: Path) -> None:
     assert index_path(tmp_path / "context").stat().st_mode & 0o077 == 0
 
 
+def test_a_link_in_the_index_place_is_never_followed(tmp_path: Path) -> None:
+    """A dangling link there: SQLite created the index where it pointed, readable by all (adversary)."""
+    make_home(tmp_path)
+    path = index_path(tmp_path / "context")
+    path.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere" / "index.db"
+    elsewhere.parent.mkdir()
+    path.symlink_to(elsewhere)
+
+    library = load_library(tmp_path / "context")
+
+    assert library.rank("kafka consumer lag", ["decisions"], 1)[0][0].path == "decisions/0003-kafka.md"
+    assert not elsewhere.exists() and not path.is_symlink()
+    assert path.stat().st_mode & 0o077 == 0
+
+
 def test_several_processes_can_index_and_query_at_once(tmp_path: Path) -> None:
     import subprocess
     import sys
