@@ -695,3 +695,18 @@ def test_the_fill_request_carries_the_core_sections_of_its_kind_only(
     for trail in absent:
         assert f'section="{trail}"' not in system, trail
     assert 'section="Coding patterns > Everything we write"' in system
+
+
+def test_listed_titles_lose_what_their_documents_give_away(tmp_path: Path) -> None:
+    """The resource list of `scaffold mcp`: a title shown in clear what every other answer redacts (adversary)."""
+    (tmp_path / "context" / "decisions").mkdir(parents=True)
+    password = "Winter2024Temp9"
+    (tmp_path / "context" / "decisions" / "0002-pw.md").write_text(
+        f"# Admin password ({password})\n\npassword: {password}\n", encoding="utf-8"
+    )
+    (tmp_path / "context" / "decisions" / "0003-db.md").write_text("# Use PostgreSQL\n\nIt is boring.\n")
+    listed = {info.path: info.title for info in api.list_documents(home=tmp_path)}
+    assert listed == {
+        "decisions/0002-pw.md": "Admin password ([REDACTED: Secret Keyword])",
+        "decisions/0003-db.md": "Use PostgreSQL",
+    }

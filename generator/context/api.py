@@ -659,19 +659,31 @@ class DocumentInfo:
 
 def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...]:
     """Every markdown document of the home that selection indexes, by path."""
-    from generator.context.redact import names_shown
+    from generator.context.redact import Redactor, Shown
 
     library = _library(_home(home))
     documents = []
+    titled: list[Section] = []
     for path in library.paths():
         sections = library.sections_of(path) or []
         title = sections[0].trail.split(" > ")[0] if sections else path
         documents.append(DocumentInfo(path, title, sum(section.tokens for section in sections)))
-    # A secret in a title or a file name, as `build_context` redacts it (scanned once, then cached).
-    shown = names_shown((name for info in documents for name in (info.path, info.title)), redaction_cache())
-    return tuple(DocumentInfo(shown.own(info.path), shown.own(info.title), info.tokens) for info in documents)
+        if sections and _NAMES_A_SECRET.search(title):
+            titled.append(sections[0])
+    # A secret in a title or a file name, as `build_context` redacts it (scanned once, then cached); and
+    # in a title that names a secret, what its section gave away (`# Admin password (...)` over
+    # `password: ...`). Only those: the first listing of a home would otherwise scan every document.
+    redactor = Redactor(redaction_cache())
+    shown = Shown(redactor)
+    for section, result in zip(titled, redactor.redact([library.piece(s) for s in titled]), strict=True):
+        shown.document(section.path, result.values)
+    shown.add(name for info in documents for name in (info.path, info.title))
+    redactor.save()
+    return tuple(DocumentInfo(shown.own(info.path), shown(info.title, info.path), info.tokens) for info in documents)
 
 
+# A title that may name a secret: its document's first section is scanned for the value it may show.
+_NAMES_A_SECRET = re.compile(r"key|pass|pwd|secret|token|credential|contrase|psk", re.IGNORECASE)
 _LEADS_OUT_OF_CONTEXT = "{path!r} leads out of the knowledge home's context/ folder (a symlink); refused"
 
 
