@@ -306,9 +306,13 @@ def test_get_context_and_classify_refuse_bad_arguments_with_the_clis_messages(
             await client.call_tool("classify", {"task": ""}),
             await client.call_tool("no_such_tool", {}),
             await client.call_tool("classify", {"task": "create a terraform module for an S3 bucket"}),
+            await client.call_tool("get_context", {"task": TASK, "budget": True}),
+            await client.call_tool("search_knowledge", {"query": "deploy", "limit": True}),
         ]
 
-    empty, kind, small, zero, missing, classify_empty, unknown, classified = session(home, body)
+    empty, kind, small, zero, missing, classify_empty, unknown, classified, *booleans = session(home, body)
+    # JSON's `true` is no number (lax validation took it as 1), refused as the library API refuses it.
+    assert all(result.is_error and "int" in error_of(result) for result in booleans), booleans
 
     assert error_of(empty) == cli_error(capsys, "context", "--home", str(home), "   ")
     assert error_of(kind) == cli_error(capsys, "context", "--home", str(home), "--kind", "nonsense", TASK)

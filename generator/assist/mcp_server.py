@@ -165,7 +165,10 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
         project: Annotated[
             str | None, Field(description="The project's name, to add its notes (project-contexts/NAME.md)")
         ] = None,
-        budget: Annotated[int, Field(description="Cap on the whole prompt, in estimated tokens")] = DEFAULT_BUDGET,
+        # Strict: JSON's `true` is no number of tokens (lax validation took it as 1), as in the library API.
+        budget: Annotated[
+            int, Field(description="Cap on the whole prompt, in estimated tokens", strict=True)
+        ] = DEFAULT_BUDGET,
         rerank: Annotated[
             bool | None,
             Field(
@@ -196,7 +199,7 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
     @server.tool(title="Search the team's knowledge", annotations=_READ_ONLY)
     def search_knowledge(
         query: Annotated[str, Field(description="Words to look for, e.g. 'connection pool exhaustion'")],
-        limit: Annotated[int, Field(description="How many sections to return, 1 to 50")] = 10,
+        limit: Annotated[int, Field(description="How many sections to return, 1 to 50", strict=True)] = 10,
     ) -> CallToolResult:
         """Full-text search (BM25) over every document of the knowledge home, section by section.
         Returns JSON: query and results, best first, each with path (relative to context/, for
