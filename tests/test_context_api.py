@@ -14,7 +14,7 @@ import pytest
 
 from generator.context import api
 from generator.context.select import Task
-from generator.errors import DocumentChangedError, EmptyTaskError, HomeError, UsageError
+from generator.errors import BudgetError, DocumentChangedError, EmptyTaskError, HomeError, UsageError
 from generator.plumbing import extras
 from tests.fakeapi import FakeAnthropic
 from tests.helpers import REPO_ROOT
@@ -710,3 +710,24 @@ def test_listed_titles_lose_what_their_documents_give_away(tmp_path: Path) -> No
         "decisions/0002-pw.md": "Admin password ([REDACTED: Secret Keyword])",
         "decisions/0003-db.md": "Use PostgreSQL",
     }
+
+
+def test_a_task_larger_than_the_budget_is_refused_before_any_work(tmp_path: Path) -> None:
+    """A pasted megabyte took 25 s (indexing, scanning it for secrets) before the budget refused it (adversary)."""
+    from generator.context.documents import index_path
+
+    (tmp_path / "context").mkdir()
+    (tmp_path / "context" / "notes.md").write_text("# Notes\n\nDeploy on Tuesdays.\n")
+    with pytest.raises(BudgetError, match=r"the task alone is ~13,334 tokens, more than the budget of 5,000;"):
+        api.build_context("word " * 8_000, home=tmp_path, budget=5_000)
+    assert not index_path(tmp_path / "context").exists()
+    assert api.build_context("word " * 800, home=tmp_path, budget=5_000).tokens <= 5_000
+
+
+def test_an_unknown_kind_is_quoted_redacted(tmp_path: Path) -> None:
+    token = "ghp_" + "Xk9pQ2wLm7Rt4Vb8Nc3Jd6Hf1Gs5Ka0Ze2Yu9"  # pasted into the wrong flag
+    (tmp_path / "context").mkdir()
+    (tmp_path / "context" / "notes.md").write_text("# Notes\n\nDeploy on Tuesdays.\n")
+    with pytest.raises(UsageError) as refused:
+        api.build_context("deploy", kind=token, home=tmp_path)
+    assert str(refused.value).startswith("unknown kind '[REDACTED: ") and token not in str(refused.value)

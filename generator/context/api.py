@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from generator.context.documents import redaction_cache
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
 from generator.errors import (
+    BudgetError,
     DocumentChangedError,
     EmptyTaskError,
     ExternalToolError,
@@ -348,6 +349,13 @@ def _build_context(
                 "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
             ) from None
 
+    if _with_task and (alone := estimate_tokens(task.text)) > budget:
+        # Before the index and the scan for secrets, which take seconds a megabyte of task.
+        raise BudgetError(
+            f"the task alone is ~{alone:,} tokens, more than the budget of {budget:,}; shorten it, or raise the "
+            "budget (--budget, or budget in the API and MCP tools)"
+        )
+
     knowledge = _home(home, settings)
     cmap = home_map(knowledge.context_dir)
     library = loading.library(knowledge)
@@ -360,7 +368,11 @@ def _build_context(
     also: list[str] = []
     if task.kind:
         if task.kind not in cmap.kinds:
-            raise UnknownKindError(f"unknown kind {task.kind!r}; {cmap.path} defines: {', '.join(cmap.kinds)}")
+            from generator.context.redact import redacted_messages
+
+            # It quotes what was given (a token pasted into the wrong flag), as the unknown --project warning does.
+            message = f"unknown kind {task.kind!r}; {cmap.path} defines: {', '.join(cmap.kinds)}"
+            raise UnknownKindError(redacted_messages([message])[0])
         chosen_kind, kind_reason = task.kind, "given"
     else:
         chosen_kind, words = classify_text(task.text, cmap, projects)
