@@ -601,8 +601,10 @@ def test_budget_must_be_a_positive_whole_number(home: Path, budget: float) -> No
 def test_a_task_holding_a_lone_surrogate_is_a_usage_error(home: Path, task: str) -> None:
     # Before, the redaction's hashing of the task raised UnicodeEncodeError: a traceback for a library
     # caller, an internal error in the MCP server.
-    with pytest.raises(UsageError, match="lone surrogate, which is not Unicode text"):
+    with pytest.raises(UsageError, match="the task text holds a lone surrogate, which is not Unicode text"):
         api.build_context(task, home=home)
+    with pytest.raises(UsageError, match="the project holds a lone surrogate"):
+        api.build_context("add a refund endpoint", project=task.split()[3], home=home)
     assert "refund endpoint" in api.build_context("add a refund endpoint — ünïcode ✓", home=home).prompt
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import re
+import string
 import time
 from pathlib import Path
 
@@ -1863,33 +1865,66 @@ def _cut_after(title: str, heading: str, filler: str, before_cut: str, after_cut
     return title + heading + padding + before_cut + after_cut
 
 
-PART_CUTS = {
+def _far_below(title: str, naming: str, line: str, count: int) -> str:
+    """A section of `count` lines of random-looking values under `naming` (a table's header, a line naming
+    them), three parts long: those of the later parts are far below what says they are secrets."""
+    rng = random.Random(7)
+    values = ["".join(rng.choice(string.ascii_letters + string.digits) for _ in range(14)) for _ in range(count)]
+    return title + naming + "".join(line.format(n=n, value=value) for n, value in enumerate(values))
+
+
+# Each document with the fragments a part shows when the cut is not scanned across (besides the values a
+# scan of the whole document finds, which no output may show either).
+_TABLE = _far_below(
+    "# Legacy database accounts\n\n",
+    "## Accounts to roll back\n\n| host | user | password |\n|---|---|---|\n",
+    "| db-{n:03}.internal | app_rw | {value} |\n",
+    400,
+)
+_LIST = _far_below("# Roll back the deploy\n\n", "## Registry login\n\nThe admin passwords:\n\n", "    {value}\n", 900)
+
+# Each document; the fragments a part shows when the cut is not scanned across (besides the values a scan
+# of the whole document finds, which no output may show either); two things the cut puts in different parts.
+PART_CUTS: dict[str, tuple[str, tuple[str, ...], tuple[str, str]]] = {
     # No line end near the cut: it falls inside the long line, through the key.
-    "a key across the cut": _cut_after(
-        "# Deploy rollback\n\n", "## Keys\n\n", "roll back deploy ", "", f"{LONG_LINE_KEY} rollback\n"
+    "a key across the cut": (
+        _cut_after("# Deploy rollback\n\n", "## Keys\n\n", "roll back deploy ", "", f"{LONG_LINE_KEY} rollback\n"),
+        (LONG_LINE_KEY[:5], LONG_LINE_KEY[5:]),
+        (LONG_LINE_KEY[:5], LONG_LINE_KEY[5:]),
     ),
     # The last blank line: the name ends the first part, the value starts the second.
-    "a value below the cut, its name above": _cut_after(
-        "# Database failover\n\n",
-        "## Steps\n\n",
-        "Roll back the deploy with helm rollback, then watch the error rate.\n\n",
-        "\nThe admin password:\n\n",
-        "    blue-fish-42\n\nRoll back the deploy.\n",
+    "a value below the cut, its name above": (
+        _cut_after(
+            "# Database failover\n\n",
+            "## Steps\n\n",
+            "Roll back the deploy with helm rollback, then watch the error rate.\n\n",
+            "\nThe admin password:\n\n",
+            "    blue-fish-42\n\nRoll back the deploy.\n",
+        ),
+        ("blue-fish-42",),
+        ("The admin password:", "blue-fish-42"),
     ),
     # No blank line near the cut, a line end: a command continued over it.
-    "a command continued across the cut": _cut_after(
-        "# Registry\n\n",
-        "## Login\n\n",
-        "roll back the deploy, then log in to the registry\n",
-        "\ndocker login registry.example.com \\\n",
-        "  -u ci -p weakpass2024\nroll back the deploy\n",
+    "a command continued across the cut": (
+        _cut_after(
+            "# Registry\n\n",
+            "## Login\n\n",
+            "roll back the deploy, then log in to the registry\n",
+            "\ndocker login registry.example.com \\\n",
+            "  -u ci -p weakpass2024\nroll back the deploy\n",
+        ),
+        ("weakpass2024",),
+        ("docker login", "weakpass2024"),
     ),
+    # A window of a few KB around the cut (as first written) missed these (adversary, second round).
+    "a table's rows far below its header": (_TABLE, (), ("| host | user | password |", _TABLE.splitlines()[-1])),
+    "a list far below the line naming its values": (_LIST, (), ("The admin passwords:", _LIST.splitlines()[-1])),
 }
 
 
-@pytest.mark.parametrize("document", PART_CUTS.values(), ids=PART_CUTS)
+@pytest.mark.parametrize(("document", "fragments", "apart"), PART_CUTS.values(), ids=PART_CUTS)
 def test_a_secret_a_part_cut_splits_is_redacted_in_the_prompt_search_and_a_rerank(
-    tmp_path: Path, document: str
+    tmp_path: Path, document: str, fragments: tuple[str, ...], apart: tuple[str, str]
 ) -> None:
     from generator.context import api, rerank
 
@@ -1897,10 +1932,14 @@ def test_a_secret_a_part_cut_splits_is_redacted_in_the_prompt_search_and_a_reran
     (tmp_path / "context" / "runbooks" / "long.md").write_text(document, encoding="utf-8")
     library = api._library(api._home(tmp_path))
     parts = [section for section in library.sections_of("runbooks/long.md") or [] if "(part " in section.heading]
-    assert [section.heading[-8:] for section in parts] == ["(part 1)", "(part 2)"]
-    secrets = [LONG_LINE_KEY[:12], LONG_LINE_KEY[-4:] + " rollback", "blue-fish-42", "weakpass2024"]
-    whole = "".join(library.piece(section).text for section in parts)
-    assert any(secret in whole for secret in secrets)  # each case holds one of them, split by the cut
+    assert len(parts) >= 2 and parts[1].heading.endswith("(part 2)")
+    # The case is what it says: the cut puts its two things in different parts.
+    holding = [[n for n, section in enumerate(parts) if thing in library.read(section)] for thing in apart]
+    assert len(holding[0]) == len(holding[1]) == 1 and holding[0] != holding[1], holding
+    # As in the whole: what a scan of the whole document finds, no part may show.
+    found = [value for value, _ in Redactor(None).redact([Piece("runbooks/long.md", 1, document)])[0].values]
+    secrets = [*fragments, *found]
+    assert found and all(fragment in document for fragment in fragments)
 
     result = api.build_context("roll back the deploy, log in to the registry", home=tmp_path, budget=60_000)
     assert {document.path for document in result.documents} >= {"runbooks/long.md"}
@@ -1916,3 +1955,40 @@ def test_a_secret_a_part_cut_splits_is_redacted_in_the_prompt_search_and_a_reran
         request = rerank.RerankRequest("roll back", "deploy", (), (candidate,))
         sent = rerank.redacted(request, Redactor(None)).user()
         assert not [secret for secret in secrets if secret in sent], section.heading
+
+
+def _parts_of(tmp_path: Path, document: str) -> list[Piece]:
+    """The pieces of `document`'s long section, as the prompt's redaction takes them."""
+    from generator.context import api
+
+    (tmp_path / "context" / "runbooks").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "context" / "runbooks" / "long.md").write_text(document, encoding="utf-8")
+    library = api._library(api._home(tmp_path))
+    sections = library.sections_of("runbooks/long.md") or []
+    return [library.piece(section) for section in sections if "(part " in section.heading]
+
+
+def test_a_private_key_the_cut_splits_is_reported_in_the_part_without_its_begin_line(tmp_path: Path) -> None:
+    body = "".join(f"MIIEow{n:04d}IBAAKCAQEAu8R5b3Tq9kPz2mN7xW4vY6hJ1cL0sD8fG3aK5eQ9rT2uV\n" for n in range(12))
+    begin, end = "-----BEGIN RSA PRIVATE KEY-----\n", f"{body}-----END RSA PRIVATE KEY-----\n"
+    first, second = _parts_of(tmp_path, _cut_after("# Keys\n\n", "## Signing\n\n", "rotate the key\n", begin, end))
+    assert "BEGIN RSA PRIVATE KEY" in first.text and "END RSA PRIVATE KEY" in second.text  # split by the cut
+    later = Redactor(None).redact([second])[0]
+    assert "MIIEow" not in later.text and later.findings  # reported, though the BEGIN line is in the other part
+    assert "Private Key" in {finding.kind for finding in later.findings}
+
+
+def test_half_a_secret_the_cut_leaves_is_not_looked_for_elsewhere(tmp_path: Path) -> None:
+    value = "rollback|Winter2024xyz"
+    document = _cut_after(
+        "# Db\n\n", "## Access\n\n", "roll back deploy ", 'db_password = "rol', f'{value[3:]}" done\n'
+    )
+    first, second = _parts_of(tmp_path, document)
+    assert first.text.endswith('"rollback') and second.text.startswith("|Winter2024xyz")  # split by the cut
+    other = Piece("runbooks/b.md", 1, "Run the rollback script, then check the rollback log.")
+    results = Redactor(None).redact([first, second, other])
+    assert "rollback" not in results[0].text[-30:] and "Winter2024xyz" not in results[1].text
+    assert results[2].text == other.text and not results[2].findings  # "rollback" alone is no secret
+    # A part gives away its section's whole value, for its heading (which every part repeats), never a half.
+    alone = Redactor(None).redact([second])[0]
+    assert (value, "Secret Keyword") in alone.values and not [v for v, _ in alone.values if v != value]

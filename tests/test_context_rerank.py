@@ -549,8 +549,8 @@ def test_a_reason_that_is_no_text_is_mended_and_a_budget_that_cannot_hold_the_co
         code, out, err = _context(capsys, "--rerank", "--explain", TASK)
         assert code == 0, err
         assert "chosen by claude-sonnet-5-5, 1 of 1: bad \ufffd end" in out
-        code, out, err = _context(capsys, "--rerank", "--budget", "10", TASK)
-        assert (code, out) == (2, "") and "a budget of 10 tokens is too small" in err
+        code, out, err = _context(capsys, "--rerank", "--budget", "100", TASK)  # the task fits, the core does not
+        assert (code, out) == (2, "") and "a budget of 100 tokens is too small" in err
         assert len(fake.messages()) == 1
 
 

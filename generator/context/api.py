@@ -338,16 +338,17 @@ def _build_context(
         raise EmptyTaskError(
             'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
         )
-    if not task.text.isascii():
-        try:
-            task.text.encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape. The CLI
-            # refuses such an argument itself; a library caller would meet the redaction's hashing.
-            raise UsageError(
-                "the task text holds a lone surrogate, which is not Unicode text; pass the task decoded "
-                "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
-            ) from None
+    for what, given in (("task text", task.text), ("project", task.project), ("kind", task.kind)):
+        if given and not given.isascii():
+            try:
+                given.encode("utf-8")
+            except UnicodeEncodeError:
+                # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape. The CLI
+                # refuses such an argument itself; a library caller would meet the redaction's hashing.
+                raise UsageError(
+                    f"the {what} holds a lone surrogate, which is not Unicode text; pass it decoded "
+                    "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
+                ) from None
 
     if _with_task and (alone := estimate_tokens(task.text)) > budget:
         # Before the index and the scan for secrets, which take seconds a megabyte of task.
@@ -671,31 +672,33 @@ class DocumentInfo:
 
 def list_documents(*, home: str | Path | None = None) -> tuple[DocumentInfo, ...]:
     """Every markdown document of the home that selection indexes, by path."""
-    from generator.context.redact import Redactor, Shown
+    return _again_if_changed(lambda loading: _list_documents(home, loading))
 
-    library = _library(_home(home))
+
+def _list_documents(home: str | Path | None, loading: _Loading) -> tuple[DocumentInfo, ...]:
+    from generator.context.redact import NAMES_A_SECRET, Redactor, Shown
+
+    library = loading.library(_home(home))
     documents = []
-    titled: list[Section] = []
+    naming: list[Section] = []
     for path in library.paths():
         sections = library.sections_of(path) or []
         title = sections[0].trail.split(" > ")[0] if sections else path
         documents.append(DocumentInfo(path, title, sum(section.tokens for section in sections)))
-        if sections and _NAMES_A_SECRET.search(title):
-            titled.append(sections[0])
+        if NAMES_A_SECRET.search(title):
+            naming += sections
     # A secret in a title or a file name, as `build_context` redacts it (scanned once, then cached); and
-    # in a title that names a secret, what its section gave away (`# Admin password (...)` over
-    # `password: ...`). Only those: the first listing of a home would otherwise scan every document.
+    # in a title that names a secret, what its document gives away (`# Admin password (...)` over
+    # `password: ...`). Only those documents: the first listing of a home would otherwise scan them all.
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)
-    for section, result in zip(titled, redactor.redact([library.piece(s) for s in titled]), strict=True):
+    for section, result in zip(naming, redactor.redact([library.piece(s) for s in naming]), strict=True):
         shown.document(section.path, result.values)
     shown.add(name for info in documents for name in (info.path, info.title))
     redactor.save()
     return tuple(DocumentInfo(shown.own(info.path), shown(info.title, info.path), info.tokens) for info in documents)
 
 
-# A title that may name a secret: its document's first section is scanned for the value it may show.
-_NAMES_A_SECRET = re.compile(r"key|pass|pwd|secret|token|credential|contrase|psk", re.IGNORECASE)
 _LEADS_OUT_OF_CONTEXT = "{path!r} leads out of the knowledge home's context/ folder (a symlink); refused"
 
 
@@ -784,7 +787,7 @@ def count_tokens(text: str, *, model: str | None = None, settings: Settings | No
     """
     from generator.plumbing.extras import AI, require
 
-    # The part first, as the re-rank checks them: a user lacking both learns of both before trying again.
+    # The part first, as the re-rank checks them: without it, a key is of no use yet.
     require(AI, "counting tokens exactly (--exact-tokens)")
     config = (settings or Settings.load()).with_flags(model=model)
     key = config.key

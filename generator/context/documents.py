@@ -15,7 +15,6 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from generator.context import parallel
 from generator.context import sections as home_files
@@ -30,11 +29,8 @@ from generator.context.links import (
     retirement,
     status_of,
 )
-from generator.context.sections import Section, StubPatterns, scan_files
+from generator.context.sections import Piece, Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
-
-if TYPE_CHECKING:
-    from generator.context.redact import Piece
 
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -53,10 +49,6 @@ MAX_QUERY_WORDS = 100
 # How many documents a `Library` keeps once read for their sections: a prompt takes a few sections
 # of each document it draws on, in turn; at most a megabyte each.
 KEPT_DOCUMENTS = 8
-# How much of the document around a part of a long section its redaction also scans (`Library.piece`),
-# each side, to the nearest line end within it: a secret the cut splits (the longest tokens are a few
-# hundred characters, a private key three thousand), or a value whose name is a few lines above the cut.
-AROUND_BYTES = 4_096
 
 
 class Library:
@@ -155,43 +147,46 @@ class Library:
         last few documents read are kept: their sections then come from the same bytes, and a
         document of a thousand sections is not read a thousand times.
         """
-        self._confirm_if_known()
-        return self._text_of(section, keep=True)
+        return self.piece(section).text
 
     def peek(self, section: Section) -> str:
         """`read`, but a document not kept yet is not kept for this: selection looks at a status,
         or shows a re-rank a document's start, before choosing, and the prompt reads what it chose
         as it is then (a save in between is a change `read` catches, not old bytes served)."""
-        return self._text_of(section, keep=False)
+        return self.piece(section, peek=True).text
 
     def piece(self, section: Section, *, peek: bool = False) -> Piece:
-        """The section's text as redaction takes it (`read`, or `peek`): with the bytes of its document
-        around it when it is a part of a long section (`AROUND_BYTES`), which redaction scans with it
-        and never shows. A whole section is redacted as it is, as a document's other sections are."""
-        from generator.context.redact import Piece
-
+        """The section's text as `read` reads it (or `peek`), as redaction takes it: a part of a long
+        section with the rest of that section around it, which redaction scans with it and never
+        shows. A secret the cut splits, a value below the cut whose name or table header is above it,
+        are found as in the whole section; every part of it is the same text to scan, scanned once
+        and cached."""
         data = self._data_of(section, keep=False) if peek else self._read_data(section)
         text = data[section.start : section.end].decode("utf-8", errors="replace")
-        if home_files.split_part(section.heading)[1] is None:
+        whole = self._whole_section(section)
+        if whole is None:
             return Piece(section.path, section.line, text)
-        low = max(section.start - AROUND_BYTES, 0)
-        high = min(section.end + AROUND_BYTES, len(data))
-        # From a line's start and to a line's end when one is near, so that a rule anchored there reads
-        # the line whole; not the line end that the part starts after (or ends before) alone.
-        if low > 0 and (line_end := data.find(b"\n", low, section.start - 1)) != -1:
-            low = line_end + 1
-        if high < len(data) and (line_end := data.rfind(b"\n", section.end + 1, high)) != -1:
-            high = line_end
-        before = data[low : section.start].decode("utf-8", errors="replace")
-        after = data[section.end : high].decode("utf-8", errors="replace")
+        before = data[whole[0] : section.start].decode("utf-8", errors="replace")
+        after = data[section.end : whole[1]].decode("utf-8", errors="replace")
         return Piece(section.path, section.line, text, before, after)
+
+    def _whole_section(self, part: Section) -> tuple[int, int] | None:
+        """Where the long section `part` is a part of starts and ends in its document; None for a
+        section that is whole. (Two sections of one document with the same heading path: both.)"""
+        if home_files.split_part(part.heading)[1] is None:
+            return None
+        trail = home_files.split_part(part.trail)[0]
+        siblings = [
+            section
+            for section in self.sections_of(part.path) or [part]
+            if home_files.split_part(section.heading)[1] is not None
+            and home_files.split_part(section.trail)[0] == trail
+        ]
+        return min(section.start for section in siblings), max(section.end for section in siblings)
 
     def _read_data(self, section: Section) -> bytes:
         self._confirm_if_known()
         return self._data_of(section, keep=True)
-
-    def _text_of(self, section: Section, keep: bool) -> str:
-        return self._data_of(section, keep)[section.start : section.end].decode("utf-8", errors="replace")
 
     def _data_of(self, section: Section, keep: bool) -> bytes:
         kept = self._documents.get(section.path)

@@ -208,7 +208,7 @@ class SectionIndex:
                     # Never ours: SQLite would follow a link, a dangling one too, and create the index
                     # where it points, with the umask's mode (one to a file that is no index is
                     # replaced as damaged later; this one must go before SQLite opens it).
-                    path.unlink()
+                    path.unlink(missing_ok=True)  # another process may have removed it first
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             connection.execute("PRAGMA journal_mode=OFF" if scratch else "PRAGMA journal_mode=WAL")

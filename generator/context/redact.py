@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.context.sections import Piece as Piece  # re-exported: what callers hand a Redactor
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
 
@@ -61,6 +62,9 @@ _KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.
 _KEYWORDS = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
+# A name (a document's title) that may name a secret: those words, and the others scaffold's own
+# rules take for one. Its document may give the value away (`# Admin password (...)` over `password: ...`).
+NAMES_A_SECRET = re.compile(rf"{_KEYWORDS.pattern}|token|credential|psk", re.IGNORECASE)
 # And the plugin finds a value only after a quote (its rules for a markdown file require one),
 # or after `:` or `=` (it also reads the file as ini, quoting each `name = value` itself): a
 # line of prose that merely says "key" needs no scan.
@@ -82,21 +86,6 @@ _OPENS_VALUE = re.compile(r"[=:]\s*(?:[|>][-+]?)?\s*$")
 # A span is (line index in the piece, start column, end column or -1 for the whole line, kind,
 # whether it is reported): a private key's body lines are redacted but reported once.
 Span = tuple[int, int, int, str, bool]
-
-
-@dataclass(frozen=True)
-class Piece:
-    """Text to scan: `path` and `line` (of its first line) are what findings report.
-
-    `before` and `after` are the text around it where it was cut from a longer one (a part of a long
-    section: `Library.piece`): scanned with it, never shown, so that a secret the cut splits, or a
-    value below the cut whose name is above it, is found as in the whole (`_within`)."""
-
-    path: str
-    line: int
-    text: str
-    before: str = ""
-    after: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,19 +150,30 @@ class Redactor:
                 results = _scan(texts, triggers)
             for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
-        found = [_within(piece, self.cache.get(key)) for piece, key in zip(pieces, keys, strict=True)]
-        cached = _everywhere(pieces, found) if spread else found
-        return [_apply(piece, found) for piece, found in zip(pieces, cached, strict=True)]
+        mapped = [_within(piece, self.cache.get(key)) for piece, key in zip(pieces, keys, strict=True)]
+        found = [spans for spans, _ in mapped]
+        given = [values for _, values in mapped]
+        cached = _everywhere(pieces, found, given) if spread else found
+        return [
+            _apply(piece, spans, [*values, *_values(piece.text.split("\n"), spans[len(own) :])])
+            for piece, spans, own, values in zip(pieces, cached, found, given, strict=True)
+        ]
 
     def save(self) -> None:
         self.cache.save()
 
 
-def _within(piece: Piece, spans: list[Span]) -> list[Span]:
-    """`spans` found in the piece with its `before` and `after`, as spans of its text: those that reach
-    into it, cut at its ends (a secret its cut splits is redacted on both sides, each part its half)."""
+def _within(piece: Piece, spans: list[Span]) -> tuple[list[Span], list[tuple[str, str]]]:
+    """`spans` found in the piece with its `before` and `after`, as spans of its text, and the values the
+    piece gives away (to spread to the others, and to hide in its document's names).
+
+    The spans are those that reach into the text, cut at its ends: a secret its cut splits is redacted
+    on both sides, each part its half. A kind redacted here with no finding reported here (its report
+    fell outside: a private key's BEGIN line) reports its first place here. The values are the scan's
+    whole: never a cut value's half, which would be replaced wherever else it appears."""
     if not (piece.before or piece.after):
-        return spans
+        return spans, list(_values(piece.text.split("\n"), spans))
+    given = list(_values((piece.before + piece.text + piece.after).split("\n"), spans))
     skipped = piece.before.count("\n")
     shift = len(piece.before) - (piece.before.rfind("\n") + 1)  # where the text starts on its first line
     lengths = [len(line) for line in piece.text.split("\n")]
@@ -189,19 +189,27 @@ def _within(piece: Piece, spans: list[Span]) -> list[Span]:
             if end <= start:
                 continue
         within.append((line, start, end, kind, reported))
-    return within
+    reported_kinds = {span[3] for span in within if span[4]}
+    for position, (line, start, end, kind, _) in enumerate(within):
+        if kind not in reported_kinds:
+            within[position] = (line, start, end, kind, True)
+            reported_kinds.add(kind)
+    return within, given
 
 
-def _everywhere(pieces: Sequence[Piece], spans: list[list[Span]]) -> list[list[Span]]:
-    """`spans` plus every other place in `pieces` where a redacted value of `GLOBAL_MIN_LENGTH` or more appears.
+def _everywhere(
+    pieces: Sequence[Piece], spans: list[list[Span]], given: Sequence[Sequence[tuple[str, str]]]
+) -> list[list[Span]]:
+    """`spans` plus every other place in `pieces` where a value one gives away (`given`, of
+    `GLOBAL_MIN_LENGTH` or more) appears, appended after each piece's own.
 
     A scan redacts a value wherever it appears in the texts scanned together, but the cache
     holds spans per text: a runbook cached earlier that repeats a password found today in
     another must lose it too, as it would if both were scanned afresh.
     """
     values: dict[str, str] = {}
-    for piece, found in zip(pieces, spans, strict=True):
-        for value, kind in _values(piece.text.split("\n"), found):
+    for pairs in given:
+        for value, kind in pairs:
             values.setdefault(value, kind)
     if not values:
         return spans
@@ -270,11 +278,13 @@ class _Holding:
         return found
 
 
-def _apply(piece: Piece, spans: list[Span]) -> Redacted:
+def _apply(piece: Piece, spans: list[Span], given: Iterable[tuple[str, str]]) -> Redacted:
+    """`piece` with `spans` replaced; `given` are the values it gives away (`Redacted.values`): a part of
+    a long section gives away its section's, which its heading repeats, whatever this part holds."""
+    values = tuple(dict(given).items())
     if not spans:
-        return Redacted(piece.text, ())
+        return Redacted(piece.text, (), values)
     lines = piece.text.split("\n")
-    values = tuple(dict(_values(lines, spans)).items())  # before the lines are rewritten
     by_line: dict[int, list[Span]] = {}
     for span in spans:
         by_line.setdefault(span[0], []).append(span)

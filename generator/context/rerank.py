@@ -406,10 +406,8 @@ def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -
 def _start_piece(piece: Piece, limit: int) -> Piece:
     """`piece` cut to its start (`_start_of`), what is cut off scanned with it as what follows."""
     text = _start_of(piece.text, limit)
-    cut = piece.text[len(text) :]
-    # Only what directly follows is scanned with it: the rest of the section, or as much of it as the start.
-    after = cut[:limit] if len(cut) > limit else cut + piece.after
-    return dataclasses.replace(piece, text=text, after=after)
+    # For a part, the same text to scan as the part whole (its section): one scan, cached, serves both.
+    return dataclasses.replace(piece, text=text, after=piece.text[len(text) :] + piece.after)
 
 
 def _start_of(text: str, limit: int) -> str:

@@ -108,6 +108,22 @@ class Section:
         return heading != PREAMBLE and part in (None, 1)
 
 
+@dataclass(frozen=True)
+class Piece:
+    """Text to scan for secrets (`generator.context.redact`): `path` and `line` (of its first line) are
+    what findings report.
+
+    `before` and `after` are the text around it where it was cut from a longer one (a part of a long
+    section: `documents.Library.piece`): scanned with it, never shown, so that a secret the cut splits,
+    or a value below the cut whose name is above it, is found as in the whole (`redact._within`)."""
+
+    path: str
+    line: int
+    text: str
+    before: str = ""
+    after: str = ""
+
+
 def split_part(name: str) -> tuple[str, int | None]:
     """A heading or trail without the label `_parts` gives a long section's parts, and the part's
     number (None for a whole section). A heading of the user's own ending so is taken for one."""
