@@ -140,6 +140,10 @@ def test_document_references_parse_sections_and_folders() -> None:
         ("version: 1\nranking:\n  related: 0x7f\nkinds:\n  api: {}\n", 3, "ranking.related: must be between 0 and 100"),
         ("version: 1\nkinds:\n  api:\n    keywords: [{api: .inf}]\n", 4, "a weight must be above 0 and at most 100"),
         ("version: 1\nkinds:\n  api:\n    keywords: [{api: .NaN}]\n", 4, "a weight must be above 0 and at most 100"),
+        ("version: 1\nranking:\n  related: 1" + "0" * 400 + "\nkinds:\n  api: {}\n", 3, "must be between 0 and 100"),
+        ("version: 1\nranking:\n  related: !!int abc\nkinds:\n  api: {}\n", 3, "expected a whole number"),
+        ("version: 1\nranking:\n  cutoff: !!float ''\nkinds:\n  api: {}\n", 3, "expected a number between 0 and 1"),
+        ("version: 1\nranking:\n  related: !!int ''\nkinds:\n  api: {}\n", 3, "expected a whole number"),
         (
             "version: 1\nranking: {ignore_answers: team}\nkinds:\n  api: {}\n",
             2,

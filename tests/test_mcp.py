@@ -308,11 +308,19 @@ def test_get_context_and_classify_refuse_bad_arguments_with_the_clis_messages(
             await client.call_tool("classify", {"task": "create a terraform module for an S3 bucket"}),
             await client.call_tool("get_context", {"task": TASK, "budget": True}),
             await client.call_tool("search_knowledge", {"query": "deploy", "limit": True}),
+            await client.call_tool("get_context", {"task": TASK, "rerank": "yes"}),
+            await client.call_tool("get_context", {"task": TASK, "rerank": 1}),
+            await client.call_tool("search_knowledge", {"query": "deploy", "limit": "3"}),
         ]
 
-    empty, kind, small, zero, missing, classify_empty, unknown, classified, *booleans = session(home, body)
-    # JSON's `true` is no number (lax validation took it as 1), refused as the library API refuses it.
-    assert all(result.is_error and "int" in error_of(result) for result in booleans), booleans
+    empty, kind, small, zero, missing, classify_empty, unknown, classified, *loose, as_text = session(home, body)
+    # JSON's `true` is no number, nor "yes" or 1 a yes or no (lax validation took them), refused as the library API
+    # does; a number written as a string still counts (clients send them so).
+    wanted = ["expected a whole number, not true or false"] * 2 + ["Input should be a valid boolean"] * 2
+    assert [result.is_error and words in error_of(result) for result, words in zip(loose, wanted, strict=True)] == [
+        True
+    ] * 4
+    assert len(data_of(as_text)["results"]) == 3
 
     assert error_of(empty) == cli_error(capsys, "context", "--home", str(home), "   ")
     assert error_of(kind) == cli_error(capsys, "context", "--home", str(home), "--kind", "nonsense", TASK)

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult, Resource, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from generator import __version__
 from generator.assist.tools import Clean, Tools
@@ -61,6 +61,17 @@ MoreSections = Annotated[
     Field(description="More sections by heading, for a home whose document template has other headings"),
 ]
 Day = Annotated[str | None, Field(description="The date to record, YYYY-MM-DD (default: today)")]
+
+
+def _not_true_or_false(value: object) -> object:
+    """JSON's `true` is no number of tokens or results (lax validation took it as 1); a number written as
+    a string still passes, as clients send them so."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, not true or false")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_true_or_false)]
 
 
 def serve(home: str | Path | None = None) -> None:
@@ -165,16 +176,16 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
         project: Annotated[
             str | None, Field(description="The project's name, to add its notes (project-contexts/NAME.md)")
         ] = None,
-        # Strict: JSON's `true` is no number of tokens (lax validation took it as 1), as in the library API.
         budget: Annotated[
-            int, Field(description="Cap on the whole prompt, in estimated tokens", strict=True)
+            WholeNumber, Field(description="Cap on the whole prompt, in estimated tokens")
         ] = DEFAULT_BUDGET,
         rerank: Annotated[
             bool | None,
             Field(
                 description="Have Claude choose among the documents BM25 ranked (one paid call, about $0.01, "
                 "cached; needs an Anthropic API key where the server runs); left out, the server's "
-                "setting decides (SCAFFOLD_RERANK or the user config's rerank), off unless set"
+                "setting decides (SCAFFOLD_RERANK or the user config's rerank), off unless set",
+                strict=True,  # true or false: "yes" and 1 were taken as true
             ),
         ] = None,
     ) -> CallToolResult:
@@ -199,7 +210,7 @@ def _context_tools(server: MCPServer[Any], tools: Tools) -> None:
     @server.tool(title="Search the team's knowledge", annotations=_READ_ONLY)
     def search_knowledge(
         query: Annotated[str, Field(description="Words to look for, e.g. 'connection pool exhaustion'")],
-        limit: Annotated[int, Field(description="How many sections to return, 1 to 50", strict=True)] = 10,
+        limit: Annotated[WholeNumber, Field(description="How many sections to return, 1 to 50")] = 10,
     ) -> CallToolResult:
         """Full-text search (BM25) over every document of the knowledge home, section by section.
         Returns JSON: query and results, best first, each with path (relative to context/, for

@@ -67,19 +67,21 @@ class Tools:
             # The CLI's messages say to leave out --rerank. The user config is read on each call; a
             # variable set in the assistant's shell now, or a part installed now, reaches a server
             # started before only once it is restarted.
+            from generator.errors import MissingExtraError
             from generator.plumbing.extras import AI, installed
             from generator.settings import API_KEY
 
+            # The part first, as `scaffold context --rerank` checks them: without it, a key is of no use yet.
+            if not installed(AI):
+                raise MissingExtraError(
+                    f"rerank needs scaffold's optional '{AI.name}' part where the scaffold server runs: install "
+                    f"it ({AI.command}) and restart the server; or call get_context without rerank"
+                )
             if self.settings().key is None:
                 raise UsageError(
                     "rerank needs an Anthropic API key where the scaffold server runs: set "
                     f"{API_KEY.where('config')}, or {API_KEY.where('env')} in the server's environment and "
                     "restart it; or call get_context without rerank"
-                )
-            if not installed(AI):
-                raise UsageError(
-                    f"rerank needs scaffold's optional '{AI.name}' part where the scaffold server runs: install "
-                    f"it ({AI.command}) and restart the server; or call get_context without rerank"
                 )
 
         result = build_context(

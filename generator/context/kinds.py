@@ -341,15 +341,23 @@ def parse_map(text: str, path: Path) -> ContextMap:
     return _Validator(path).document(root)
 
 
-def _number(node: Any) -> float:
-    """A YAML int or float scalar's value, as YAML reads it: `1_000`, `0x10`, `1e3`, `.inf` and `.nan` (which
-    no range holds: the callers' checks refuse them) are numbers, not text for Python's `float`."""
+def _number(node: Any) -> float | None:
+    """A YAML int or float scalar's value: as Python reads it (`010` is 10, `1_000` is 1000), else as YAML
+    1.1 does (`0x7f`, `.inf`, `.nan`, which no range holds: the callers' checks refuse them); None when
+    neither can (`!!int abc`)."""
     from yaml.constructor import SafeConstructor
 
-    constructor = SafeConstructor()
-    if node.tag == "tag:yaml.org,2002:int":
-        return float(constructor.construct_yaml_int(node))
-    return float(constructor.construct_yaml_float(node))
+    is_int = node.tag == "tag:yaml.org,2002:int"
+    try:
+        return int(node.value) if is_int else float(node.value)
+    except ValueError:
+        pass
+    try:
+        constructor = SafeConstructor()
+        value = constructor.construct_yaml_int(node) if is_int else constructor.construct_yaml_float(node)
+        return float(value)
+    except (ValueError, IndexError, OverflowError):
+        return None
 
 
 class _Validator:
@@ -577,9 +585,11 @@ class _Validator:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
             raise self.fail(node, where, f"expected a weight (a number), got {_describe(node)}")
         value = _number(node)
+        if value is None:
+            raise self.fail(node, where, f"expected a weight (a number), got {_describe(node)}")
         if not 0 < value <= 100:
             raise self.fail(node, where, "a weight must be above 0 and at most 100")
-        return value
+        return float(value)
 
     def fraction(self, node: Any, where: str) -> float:
         import yaml
@@ -588,9 +598,11 @@ class _Validator:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
             raise self.fail(node, where, f"expected a number between 0 and 1, got {_describe(node)}")
         value = _number(node)
+        if value is None:
+            raise self.fail(node, where, f"expected a number between 0 and 1, got {_describe(node)}")
         if not 0 <= value <= 1:
             raise self.fail(node, where, "must be between 0 and 1")
-        return value
+        return float(value)
 
     def folder(self, node: Any, where: str) -> str:
         value = self.scalar(node, where, "a folder name").strip().strip("/")
@@ -603,10 +615,12 @@ class _Validator:
 
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
             raise self.fail(node, where, f"expected a whole number, got {_describe(node)}")
-        value = int(_number(node))
-        if not 0 <= value <= 100:
+        number = _number(node)
+        if number is None:
+            raise self.fail(node, where, f"expected a whole number, got {_describe(node)}")
+        if not 0 <= number <= 100:
             raise self.fail(node, where, "must be between 0 and 100")
-        return value
+        return int(number)
 
 
 def _describe(node: Any) -> str:
