@@ -503,4 +503,5 @@ def list_templates(
                     ),
                 )
             )
-    return TemplateCatalog(src.shown, src.origin_label, src.rendered, tuple(entries), described=src.described)
+    head = None if src.origin == "checkout" else src.head
+    return TemplateCatalog(src.shown, src.origin_label, src.rendered, tuple(entries), head=head)

@@ -216,9 +216,18 @@ class Rendered:
     # The source's URL held a token or password, which the project does not record (teammates and CI
     # fetch the source with their own access).
     credentials_left_out: bool = False
-    # The knowledge home's `origin` remote, which lacks the version rendered: the project records the
-    # home's local path instead, which teammates and CI cannot reach (`version` not pushed).
-    remote_lacking: str | None = None
+    # The knowledge home's `origin` remote, which lacks the version rendered (or could not be asked): the
+    # project records the home's local path instead, which teammates and CI cannot reach.
+    remote_passed_over: PassedOver | None = None
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    """A knowledge home's `origin` remote that a project does not record (`Rendered.remote_passed_over`)."""
+
+    remote: str  # without credentials
+    why: str  # what it lacks ("has no v1.2.0 (not pushed?)"), or that it could not be asked
+    fix: str  # what to do in the home before the project is pointed at it
 
 
 @dataclass(frozen=True)
@@ -340,8 +349,8 @@ class TemplateCatalog:
     # What `new` renders (the newest release tag of a template repository; its HEAD for scaffold's checkout).
     version: str | None
     templates: tuple[TemplateEntry, ...]
-    # `version` as people read it, with a HEAD past the tag (`TemplateSource.described`).
-    described: str = ""
+    # The source's HEAD (`git describe`) when it is another commit than `version`'s.
+    head: str | None = None
 
     def template(self, name: str) -> TemplateEntry:
         """One template by name; an unknown name raises `UnknownTemplateError` listing the others."""
@@ -355,6 +364,7 @@ class TemplateCatalog:
             "source": self.source,
             "origin": self.origin,
             "version": self.version,
+            "head": self.head,
             "templates": [
                 {
                     "name": entry.name,

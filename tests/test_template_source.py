@@ -151,7 +151,7 @@ def test_a_source_is_recorded_without_the_credentials_of_its_url(
     assert portable_source(given, follow_remote=False) == "https://ci@git.example.com/platform/team-home.git"
     home = init_template_repo(tmp_path / "home", {"copier.yml": COPIER_YML % "shared.yml", "shared.yml": "{}\n"})
     run(["git", "remote", "add", "origin", given], cwd=home)
-    monkeypatch.setattr(source_module, "_remote_has", lambda remote, local, version: True)  # no network here
+    monkeypatch.setattr(source_module, "_remote_lacks", lambda remote, local, version: None)  # no network here
     recorded = portable_source(str(home), follow_remote=True, version="v1.0.0")
     assert recorded == "https://ci@git.example.com/platform/team-home.git"
     # What `scaffold new` says it left out: the home's remote, not only a URL given to it.

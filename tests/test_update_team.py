@@ -256,8 +256,10 @@ def test_a_home_whose_remote_lacks_the_tag_rendered_is_recorded_by_path_and_said
 
     assert answers(tmp_path / "demo")["_src_path"] == str(home.resolve())
     out = " ".join(capsys.readouterr().out.split())
-    assert f"its remote {shared} has no 1.0.0 (not pushed?)" in out
-    assert f"git push origin --tags in the home), then run 'scaffold update --source {shared}'" in out
+    assert (
+        f"its remote {shared} has no 1.0.0 (not pushed?), so teammates and CI could not update from there. "
+        f"In the home, push it: git push origin 1.0.0; then run 'scaffold update --source {shared}' in the project."
+    ) in out
 
     run(["git", "push", "-q", "origin", "--tags"], cwd=home)
     assert main(["new", "mini", "demo2", "--defaults", "--templates", str(home)]) == 0
@@ -300,16 +302,64 @@ def test_list_shows_the_tag_new_projects_get_and_a_head_past_it(
 
     assert main(["list", "--templates", str(home)]) == 0
     first = capsys.readouterr().out.splitlines()[0]
-    assert re.search(
-        r", version 1\.0\.0 \(HEAD is 1\.1\.0rc1-1-g[0-9a-f]+, which new projects get once it is tagged\):$", first
-    ), first
+    head = r"1\.1\.0rc1-1-g[0-9a-f]+"  # a pre-release and a commit past it: neither is what new projects get
+    assert re.search(rf", version 1\.0\.0 \(the newest release, which new projects get; HEAD is at {head}\):$", first)
 
     assert main(["new", "mini", "demo", "--defaults", "--templates", str(home)]) == 0
     assert answers(tmp_path / "demo")["_commit"] == "1.0.0" and not (tmp_path / "demo" / "NOTES.md").exists()
     run(["git", "tag", "1.1.0"], cwd=home)
+    run(["git", *GIT_IDENTITY, "tag", "-a", "-m", "deployed", "deployed-2024-06"], cwd=home)
     capsys.readouterr()
+    # HEAD is the release, whatever other tag `git describe` prefers for it (an annotated one).
     assert main(["list", "--templates", str(home)]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith(", version 1.1.0:")
+
+
+@pytest.mark.parametrize("case", ["unreachable", "tag moved", "no tags, commit not pushed", "relative remote"])
+def test_a_home_remote_is_recorded_only_when_it_serves_the_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """What `scaffold new` records, and says, for a home's `origin` in the ways it can fail a teammate (adversary)."""
+    tag = None if case == "no tags, commit not pushed" else "1.0.0"
+    home = init_template_repo(
+        tmp_path / "me" / "home",
+        {"includes/regions.jinja": (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()}
+        | {"templates/mini/app.py.jinja": GREET_TEMPLATE},
+        tag=tag,
+    )
+    shared = tmp_path / "server" / "team-home.git"
+    run(["git", "clone", "-q", "--bare", str(home), str(shared)])
+    if case == "relative remote":
+        run(["git", "remote", "add", "origin", "../../server/team-home.git"], cwd=home)
+    else:
+        run(["git", "remote", "add", "origin", str(shared)], cwd=home)
+    run(["git", "fetch", "-q", "origin"], cwd=home)
+    if case == "unreachable":
+        shared.rename(tmp_path / "server" / "gone.git")
+    elif case == "tag moved":
+        release_template(home, {"templates/mini/NOTES.md": "later\n"}, "1.0.0-ignored")
+        run(["git", "tag", "-f", "1.0.0"], cwd=home)
+    elif case == "no tags, commit not pushed":
+        release_template(home, {"templates/mini/NOTES.md": "later\n"}, "not-a-version")
+        run(["git", "tag", "-d", "not-a-version"], cwd=home)  # the tracking branch is stale: the remote was never asked
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+
+    assert main(["new", "mini", "demo", "--defaults", "--templates", str(home)]) == 0
+
+    recorded = answers(tmp_path / "demo")["_src_path"]
+    out = " ".join(capsys.readouterr().out.split())
+    if case == "relative remote":  # recorded where it is, not as a path that means something else from a project
+        assert recorded == str(shared.resolve()) and "local path" not in out
+        return
+    assert recorded == str(home.resolve())
+    said = {
+        "unreachable": "could not be asked for it (git ls-remote",
+        "tag moved": "has another 1.0.0 (moved since it was pushed), so teammates and CI could not update from there. "
+        "In the home, tag a new release instead (or git push --force origin 1.0.0)",
+        "no tags, commit not pushed": "has no branch holding ",
+    }[case]
+    assert f"its remote {shared} {said}" in out, out
 
 
 def test_source_repoints_a_project_whose_home_moved(

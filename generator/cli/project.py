@@ -238,7 +238,9 @@ def run_list(args: argparse.Namespace) -> int:
 
     catalog = pipeline.list_templates(templates=args.templates, questions=bool(args.questions))
     chosen = catalog.template(args.questions) if args.questions else None
-    version = catalog.described or catalog.version or "unversioned"
+    from generator.template.source import describe_version
+
+    version = describe_version(catalog.version, catalog.head)
     print(f"Templates from {catalog.source} ({catalog.origin}), version {version}:")
     width = max((len(entry.name) for entry in catalog.templates), default=0)
     for entry in catalog.templates:

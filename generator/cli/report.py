@@ -46,12 +46,11 @@ def created_lines(rendered: Rendered) -> list[str]:
             "git-missing": "git is not installed",
         }[rendered.git_skipped or "no-git"]
         lines.append(f"No git commit ({why}); commit the project before running 'copier update'.")
-    if rendered.remote_lacking:
+    if (passed := rendered.remote_passed_over) is not None:
         lines.append(
             f"The project records the knowledge home's local path as its template source: its remote "
-            f"{rendered.remote_lacking} has no {version} (not pushed?), so teammates and CI could not update "
-            f"from there. Push it (git push origin --tags in the home), then run 'scaffold update --source "
-            f"{rendered.remote_lacking}' in the project."
+            f"{passed.remote} {passed.why}, so teammates and CI could not update from there. In the home, "
+            f"{passed.fix}; then run 'scaffold update --source {passed.remote}' in the project."
         )
     if rendered.credentials_left_out:
         lines.append(

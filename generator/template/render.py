@@ -324,7 +324,7 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
             git_skipped=skipped,
             enclosing_repo=repo,
             credentials_left_out=recorded.credentials_left_out,
-            remote_lacking=recorded.remote_lacking,
+            remote_passed_over=recorded.passed_over,
         )
         with _destination_lock(dest), transaction.commit("render.move", dest=dest):
             _move_into_place(rendered, dest, request.force)

@@ -33,6 +33,7 @@ from generator.errors import (
 )
 from generator.plumbing import gitutil
 from generator.plumbing.atomic import replacing
+from generator.results import PassedOver
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -336,8 +337,8 @@ class Recorded:
     source: str
     # The URL given, or the home's remote, held a token or password, which is not recorded.
     credentials_left_out: bool = False
-    # The home's `origin` remote, passed over (the local path recorded) as it lacks the version rendered.
-    remote_lacking: str | None = None
+    # The home's `origin` remote, passed over (the local path recorded): it lacks the version rendered.
+    passed_over: PassedOver | None = None
 
 
 @dataclass(frozen=True)
@@ -351,20 +352,19 @@ class TemplateSource:
     version: str | None
     # Its newest final release tag (PEP 440), which Copier renders unless told otherwise.
     release: str | None = None
+    # `version` when HEAD is another commit than `release`'s (commits past it, a pre-release, a branch).
+    head: str | None = None
 
     @property
     def rendered(self) -> str | None:
         """The version `scaffold new` renders: HEAD for scaffold's own checkout, else the newest release
-        tag (commits past it reach new projects once tagged), else HEAD."""
+        tag (commits past it reach new projects once a release tags them), else HEAD."""
         return self.version if self.origin == "checkout" or not self.release else self.release
 
     @property
     def described(self) -> str:
-        """`rendered` as `scaffold list` and `doctor` show it, with HEAD when that is past it."""
-        shown = self.rendered or "unversioned"
-        if self.version and self.version != shown:
-            shown += f" (HEAD is {self.version}, which new projects get once it is tagged)"
-        return shown
+        """`rendered` as `scaffold list` and `doctor` show it (`describe_version`)."""
+        return describe_version(self.rendered, None if self.origin == "checkout" else self.head)
 
     @property
     def origin_label(self) -> str:
@@ -383,11 +383,7 @@ class TemplateSource:
         if self.origin in {"checkout", "bundled"}:
             return Recorded(self.url)
         where, passed_over = _recorded_as(self.url, follow_remote=True, version=version)
-        return Recorded(
-            gitutil.without_credentials(where),
-            credentials_left_out=gitutil.has_credentials(where),
-            remote_lacking=gitutil.without_credentials(passed_over) if passed_over else None,
-        )
+        return Recorded(gitutil.without_credentials(where), gitutil.has_credentials(where), passed_over)
 
     @contextmanager
     def readable(self) -> Iterator[Path]:
@@ -442,40 +438,70 @@ def portable_source(where: str, *, follow_remote: bool, version: str | None = No
     return gitutil.without_credentials(_recorded_as(where, follow_remote=follow_remote, version=version)[0])
 
 
-def _recorded_as(where: str, *, follow_remote: bool, version: str | None) -> tuple[str, str | None]:
-    """`portable_source` before the credentials are taken out, and the home's `origin` remote when it
-    was passed over for lacking `version`."""
+def _recorded_as(where: str, *, follow_remote: bool, version: str | None) -> tuple[str, PassedOver | None]:
+    """`portable_source` before the credentials are taken out, and the home's `origin` remote when it was
+    passed over (it lacks `version`, or could not be asked)."""
     if _REMOTE.match(where):
         return _expand_shorthand(where), None
     path = Path(where).expanduser().resolve()
     if follow_remote and path.is_dir() and gitutil.git_available():
         remote = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
-        if remote and (version is None or _remote_has(remote, path, version)):
+        if remote and not _REMOTE.match(remote) and not Path(remote).is_absolute() and ":" not in remote.split("/")[0]:
+            # A path relative to the home (`../remotes/home.git`): from a project it would lead elsewhere.
+            remote = as_home_relative((path / remote).resolve())
+        lacking = _remote_lacks(remote, path, version) if remote and version is not None else None
+        if remote and lacking is None:
             return remote, None
-        if remote:
-            return as_home_relative(path), remote
+        if remote and lacking is not None:
+            return as_home_relative(path), PassedOver(gitutil.without_credentials(remote), *lacking)
     return as_home_relative(path), None
 
 
-def _remote_has(remote: str, local: Path, version: str) -> bool:
-    """Whether `remote` has what `version` names, as Copier will look for it there: a tag of the home,
-    the same tag (a branch pushed without its tags has the commit, not the tag Copier checks out);
-    anything else (a commit, `git describe`'s `TAG-N-gHASH`), the commit on a branch of it."""
-    tag = version.split(" ")[0]
+# How long `scaffold new` waits for the home's remote to say whether it has the version rendered.
+REMOTE_CHECK_SECONDS = 15
+
+
+def _remote_lacks(remote: str, local: Path, version: str) -> tuple[str, str] | None:
+    """None if `remote` has what `version` names, as Copier will look for it there; else what it lacks
+    (or why it could not be asked) and what to do in the home. A tag of the home must be there as the
+    same tag (a branch pushed without its tags has the commit, not the tag Copier checks out);
+    anything else (a commit, `git describe`'s `TAG-N-gHASH`, in a home without tags) must be a
+    branch's head there, or behind one this home knows."""
+    name = version.split(" ")[0]
     if remote.startswith("-"):
-        return False  # an option, not a remote: never handed to git as one
-    local_tag = gitutil.git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", cwd=local, check=False).strip()
-    listed = gitutil.git("ls-remote", "--tags", "--", remote, f"refs/tags/{tag}", cwd=local, check=False, timeout=60)
+        return "is no remote (it starts with '-')", "set it with git remote set-url origin URL"
+    local_tag = gitutil.git("rev-parse", "--verify", "--quiet", f"refs/tags/{name}", cwd=local, check=False).strip()
+    location = str(Path(remote).expanduser()) if remote.startswith("~/") else remote
+    try:
+        if local_tag:
+            listed = gitutil.git(
+                "ls-remote", "--tags", "--", location, f"refs/tags/{name}", cwd=local, timeout=REMOTE_CHECK_SECONDS
+            )
+        else:
+            listed = gitutil.git("ls-remote", "--heads", "--", location, cwd=local, timeout=REMOTE_CHECK_SECONDS)
+    except ExternalToolError as error:
+        # git's own words may quote the URL it was given, token and all.
+        why = f"could not be asked for it ({gitutil.without_credentials(str(error))})"
+        return why, "check that the home's remote answers (git remote -v)"
+    found = [line.split("\t")[0] for line in listed.splitlines() if line.strip()]
     if local_tag:
         # The tag object (or commit) each side names: a tag moved since it was pushed is not the same.
-        return any(line.split("\t")[0] == local_tag for line in listed.splitlines())
-    if listed.strip():
-        return True
-    commit = gitutil.git("rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}", cwd=local, check=False).strip()
-    if not commit:
-        return False
-    branches = gitutil.git("branch", "-r", "--contains", commit, cwd=local, check=False)
-    return bool(branches.strip())
+        if local_tag in found:
+            return None
+        if found:
+            return (
+                f"has another {name} (moved since it was pushed)",
+                f"tag a new release instead (or git push --force origin {name})",
+            )
+        return f"has no {name} (not pushed?)", f"push it: git push origin {name}"
+    commit = gitutil.git("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", cwd=local, check=False).strip()
+    for head in found:
+        # Their merge base is the commit itself when the head holds it (a head this home has not fetched: no base).
+        if head == commit or (
+            commit and gitutil.git("merge-base", commit, head, cwd=local, check=False).strip() == commit
+        ):
+            return None
+    return f"has no branch holding {name} (not pushed?)", "push it: git push"
 
 
 def _version_key(text: str) -> tuple[int, ...]:
@@ -554,6 +580,13 @@ def _release(root: Path) -> str | None:
     return newest_release_of(gitutil.git("tag", "--list", cwd=root, check=False).split())
 
 
+def describe_version(rendered: str | None, head: str | None) -> str:
+    """The version new projects get, and the source's HEAD when it is another commit (its `git describe`):
+    "1.2.0 (the newest release, which new projects get; HEAD is at 1.2.0-3-gHASH)"."""
+    shown = rendered or "unversioned"
+    return f"{shown} (the newest release, which new projects get; HEAD is at {head})" if head else shown
+
+
 def newest_release_of(tags: Iterable[str]) -> str | None:
     """The highest final (PEP 440) release among `tags`, as Copier picks the version it renders."""
     from packaging.version import InvalidVersion, Version
@@ -585,7 +618,15 @@ def _local(path_text: str, origin: str) -> TemplateSource:
     # copier.yml is read (and checked) once, by whoever reads the source's templates next.
     if not (path / ".git").exists():
         return TemplateSource(url=str(path), origin=origin, root=path, version=None)
-    return TemplateSource(url=str(path), origin=origin, root=path, version=_git_version(path), release=_release(path))
+    version, release = _git_version(path), _release(path)
+    head = None
+    if release and version:
+        at = [
+            gitutil.git("rev-parse", "--verify", "--quiet", ref, cwd=path, check=False)
+            for ref in ("HEAD", f"{release}^{{commit}}")
+        ]
+        head = version if at[0].strip() != at[1].strip() else None
+    return TemplateSource(url=str(path), origin=origin, root=path, version=version, release=release, head=head)
 
 
 def _origin_label(origin: str) -> str:
