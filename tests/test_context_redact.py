@@ -1992,3 +1992,23 @@ def test_half_a_secret_the_cut_leaves_is_not_looked_for_elsewhere(tmp_path: Path
     # A part gives away its section's whole value, for its heading (which every part repeats), never a half.
     alone = Redactor(None).redact([second])[0]
     assert (value, "Secret Keyword") in alone.values and not [v for v, _ in alone.values if v != value]
+
+
+def test_a_part_spreads_only_the_values_it_holds_and_names_lose_its_sections(tmp_path: Path) -> None:
+    """A part scanned with its whole section found a value of a part not chosen (a false positive there,
+    a secret's name) and replaced it in the task and in other documents (adversary, third round)."""
+    document = _cut_after(
+        "# Rotation\n\n",
+        "## Steps\n\n",
+        "rotate the billing database credentials\n",
+        "",
+        "- password: Kp9xT2mQ7wZz4y\n",
+    )
+    first, second = _parts_of(tmp_path, document)
+    assert "Kp9xT2mQ7wZz4y" in second.text and "Kp9xT2mQ7wZz4y" not in first.text
+    task = Piece("<task>", 1, "rotate Kp9xT2mQ7wZz4y after the audit")
+    redactor = Redactor(None)
+    redactor.redact([first])  # the section scanned before (cached): what spreads now is `_everywhere`'s doing
+    chosen, asked = redactor.redact([first, task])
+    assert asked.text == task.text and not asked.findings
+    assert ("Kp9xT2mQ7wZz4y", "Secret Keyword") in chosen.values  # for the part's heading and trail

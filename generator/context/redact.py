@@ -150,35 +150,46 @@ class Redactor:
                 results = _scan(texts, triggers)
             for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
-        mapped = [_within(piece, self.cache.get(key)) for piece, key in zip(pieces, keys, strict=True)]
-        found = [spans for spans, _ in mapped]
-        given = [values for _, values in mapped]
-        cached = _everywhere(pieces, found, given) if spread else found
+        scans: dict[str, list[str]] = {}  # the lines of each text scanned, split once for all its parts
+        mapped = [
+            _within(piece, self.cache.get(key), scans.setdefault(key, text.split("\n")))
+            for piece, key, text in zip(pieces, keys, scanned, strict=True)
+        ]
+        found = [spans for spans, _, _ in mapped]
+        cached = _everywhere(pieces, found, [reaching for _, reaching, _ in mapped]) if spread else found
         return [
             _apply(piece, spans, [*values, *_values(piece.text.split("\n"), spans[len(own) :])])
-            for piece, spans, own, values in zip(pieces, cached, found, given, strict=True)
+            for piece, spans, own, (_, _, values) in zip(pieces, cached, found, mapped, strict=True)
         ]
 
     def save(self) -> None:
         self.cache.save()
 
 
-def _within(piece: Piece, spans: list[Span]) -> tuple[list[Span], list[tuple[str, str]]]:
-    """`spans` found in the piece with its `before` and `after`, as spans of its text, and the values the
-    piece gives away (to spread to the others, and to hide in its document's names).
+def _within(
+    piece: Piece, spans: list[Span], scanned: list[str]
+) -> tuple[list[Span], list[tuple[str, str]], list[tuple[str, str]]]:
+    """`spans` found in the piece's text with its `before` and `after` (`scanned`, their lines), as spans
+    of its text; the values of those spans, to look for in the other pieces; the values the piece
+    gives away, to hide in its document's names.
 
     The spans are those that reach into the text, cut at its ends: a secret its cut splits is redacted
     on both sides, each part its half. A kind redacted here with no finding reported here (its report
-    fell outside: a private key's BEGIN line) reports its first place here. The values are the scan's
-    whole: never a cut value's half, which would be replaced wherever else it appears."""
+    fell outside: a private key's BEGIN line) reports its first place here. Values are the scan's
+    whole, never a cut value's half (which would be replaced wherever else it appears). Those looked
+    for elsewhere are only the ones this text holds: a part of a long section does not spread a value
+    of a part not chosen (a false positive there would hit the task and other documents); its names
+    lose all its section's (its heading, which every part repeats, may quote one)."""
     if not (piece.before or piece.after):
-        return spans, list(_values(piece.text.split("\n"), spans))
-    given = list(_values((piece.before + piece.text + piece.after).split("\n"), spans))
+        values = list(_values(piece.text.split("\n"), spans))
+        return spans, values, values
     skipped = piece.before.count("\n")
     shift = len(piece.before) - (piece.before.rfind("\n") + 1)  # where the text starts on its first line
     lengths = [len(line) for line in piece.text.split("\n")]
     within: list[Span] = []
-    for index, start, end, kind, reported in spans:
+    reaching: list[Span] = []
+    for span in spans:
+        index, start, end, kind, reported = span
         line = index - skipped
         if not 0 <= line < len(lengths):
             continue
@@ -189,12 +200,13 @@ def _within(piece: Piece, spans: list[Span]) -> tuple[list[Span], list[tuple[str
             if end <= start:
                 continue
         within.append((line, start, end, kind, reported))
+        reaching.append(span)
     reported_kinds = {span[3] for span in within if span[4]}
     for position, (line, start, end, kind, _) in enumerate(within):
         if kind not in reported_kinds:
             within[position] = (line, start, end, kind, True)
             reported_kinds.add(kind)
-    return within, given
+    return within, list(_values(scanned, reaching)), list(_values(scanned, spans))
 
 
 def _everywhere(
@@ -213,16 +225,36 @@ def _everywhere(
             values.setdefault(value, kind)
     if not values:
         return spans
+    sought = _Sought(values)
     result = []
     for piece, found in zip(pieces, spans, strict=True):
         more = list(found)
         lines = piece.text.split("\n")
-        for value, indexes in _Holding(lines).lines_of(values).items():
+        for value, indexes in _Holding(lines).lines_of(sought).items():
             kind = values[value]
             for index in indexes:
                 more += [(index, start, end, kind, True) for start, end in _spans(lines[index], value, [])]
         result.append(more)
     return result
+
+
+class _Sought:
+    """Values to look for (`_Holding.lines_of`), those of `GLOBAL_MIN_LENGTH` or more; past
+    `_Holding.ONE_PASS_VALUES` of them, indexed by their first characters, then length and the first
+    `_Holding.WINDOW` characters: a place is looked up once per length its first characters begin
+    (4,000 values generated from one prefix, each compared at every place that prefix appears, took
+    1.0 s), and copies no more than `WINDOW` characters of it (values of 200 KB sharing a prefix and a
+    length took 19 s). Built once for all the texts of a request: 50 parts of a section of 20,000
+    values took 3.6 s indexing them again for each."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.wanted = list(dict.fromkeys(value for value in values if len(value) >= GLOBAL_MIN_LENGTH))
+        self.by_prefix: dict[str, dict[int, dict[str, list[str]]]] | None = None
+        if len(self.wanted) > _Holding.ONE_PASS_VALUES:
+            self.by_prefix = {}
+            for value in self.wanted:
+                windows = self.by_prefix.setdefault(value[:GLOBAL_MIN_LENGTH], {}).setdefault(len(value), {})
+                windows.setdefault(value[: _Holding.WINDOW], []).append(value)
 
 
 class _Holding:
@@ -239,20 +271,14 @@ class _Holding:
         self.text = "\n".join(lines)
         self.starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
 
-    def lines_of(self, values: Iterable[str]) -> dict[str, list[int]]:
-        """The indexes of the lines holding each of `values` (of `GLOBAL_MIN_LENGTH` or more), in order."""
-        wanted = [value for value in values if len(value) >= GLOBAL_MIN_LENGTH]
-        if len(wanted) <= self.ONE_PASS_VALUES:
-            return {value: self(value) for value in wanted}
-        # First characters, then length and the first `WINDOW` characters, then the values: a place is
-        # looked up once per length its first characters begin (4,000 values generated from one prefix,
-        # each compared at every place that prefix appears, took 1.0 s here), and copies no more than
-        # `WINDOW` characters of it (values of 200 KB sharing a prefix and a length took 19 s).
-        by_prefix: dict[str, dict[int, dict[str, list[str]]]] = {}
-        for value in wanted:
-            windows = by_prefix.setdefault(value[:GLOBAL_MIN_LENGTH], {}).setdefault(len(value), {})
-            windows.setdefault(value[: self.WINDOW], []).append(value)
-        found: dict[str, list[int]] = {value: [] for value in wanted}
+    def lines_of(self, values: Iterable[str] | _Sought) -> dict[str, list[int]]:
+        """The indexes of the lines holding each of `values` (of `GLOBAL_MIN_LENGTH` or more), in order:
+        only those some line holds. `_Sought` values are indexed once for many texts."""
+        sought = values if isinstance(values, _Sought) else _Sought(values)
+        if sought.by_prefix is None:
+            return {value: lines for value in sought.wanted if (lines := self(value))}
+        by_prefix = sought.by_prefix
+        found: dict[str, list[int]] = {}
         text = self.text
         for at in range(len(text) - GLOBAL_MIN_LENGTH + 1):
             lengths = by_prefix.get(text[at : at + GLOBAL_MIN_LENGTH])
@@ -262,8 +288,9 @@ class _Holding:
                 for value in windows.get(text[at : at + min(length, self.WINDOW)], ()):
                     if text.startswith(value, at):
                         index = bisect.bisect_right(self.starts, at) - 1
-                        if not found[value] or found[value][-1] != index:
-                            found[value].append(index)
+                        holding = found.setdefault(value, [])
+                        if not holding or holding[-1] != index:
+                            holding.append(index)
         return found
 
     def __call__(self, value: str) -> list[int]:
@@ -664,7 +691,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             everywhere.add((kind, value))
         positions = [reported] if 0 <= reported < len(lines) and value in lines[reported] else []
         if len(value) >= GLOBAL_MIN_LENGTH:
-            positions = holders[value]
+            positions = holders.get(value, [])
         elif not positions:
             positions = holding(value)
         for position in positions:
