@@ -44,10 +44,11 @@ def answers(project: Path) -> dict[str, object]:
     return data
 
 
-def mini_template(root: Path) -> Path:
-    """A template repository at `root` with the `mini` template, released as 1.0.0."""
+def mini_template(root: Path, tag: str | None = "1.0.0") -> Path:
+    """A template repository at `root` with the `mini` template, released as `tag` (None: untagged)."""
     includes = (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()
-    return init_template_repo(root, {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE})
+    spec = {"includes/regions.jinja": includes, "templates/mini/app.py.jinja": GREET_TEMPLATE}
+    return init_template_repo(root, spec, tag=tag)
 
 
 @pytest.fixture
@@ -320,13 +321,7 @@ def test_a_home_remote_is_recorded_only_when_it_serves_the_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     """What `scaffold new` records, and says, for a home's `origin` in the ways it can fail a teammate (adversary)."""
-    tag = None if case == "no tags, commit not pushed" else "1.0.0"
-    home = init_template_repo(
-        tmp_path / "me" / "home",
-        {"includes/regions.jinja": (Path(__file__).parent.parent / "includes" / "regions.jinja").read_text()}
-        | {"templates/mini/app.py.jinja": GREET_TEMPLATE},
-        tag=tag,
-    )
+    home = mini_template(tmp_path / "me" / "home", tag=None if case == "no tags, commit not pushed" else "1.0.0")
     shared = tmp_path / "server" / "team-home.git"
     run(["git", "clone", "-q", "--bare", str(home), str(shared)])
     if case == "relative remote":
