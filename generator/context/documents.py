@@ -147,13 +147,13 @@ class Library:
         last few documents read are kept: their sections then come from the same bytes, and a
         document of a thousand sections is not read a thousand times.
         """
-        return self.piece(section).text
+        return self._section_text(section, self._read_data(section))
 
     def peek(self, section: Section) -> str:
         """`read`, but a document not kept yet is not kept for this: selection looks at a status,
         or shows a re-rank a document's start, before choosing, and the prompt reads what it chose
         as it is then (a save in between is a change `read` catches, not old bytes served)."""
-        return self.piece(section, peek=True).text
+        return self._section_text(section, self._data_of(section, keep=False))
 
     def piece(self, section: Section, *, peek: bool = False) -> Piece:
         """The section's text as `read` reads it (or `peek`), as redaction takes it: a part of a long
@@ -162,7 +162,7 @@ class Library:
         are found as in the whole section; every part of it is the same text to scan, scanned once
         and cached."""
         data = self._data_of(section, keep=False) if peek else self._read_data(section)
-        text = data[section.start : section.end].decode("utf-8", errors="replace")
+        text = self._section_text(section, data)
         whole = self._whole_section(section)
         if whole is None:
             return Piece(section.path, section.line, text)
@@ -183,6 +183,10 @@ class Library:
             and home_files.split_part(section.trail)[0] == trail
         ]
         return min(section.start for section in siblings), max(section.end for section in siblings)
+
+    @staticmethod
+    def _section_text(section: Section, data: bytes) -> str:
+        return data[section.start : section.end].decode("utf-8", errors="replace")
 
     def _read_data(self, section: Section) -> bytes:
         self._confirm_if_known()

@@ -152,7 +152,7 @@ class Redactor:
                 self.cache.put(key, spans)
         scans: dict[str, list[str]] = {}  # the lines of each text scanned, split once for all its parts
         mapped = [
-            _within(piece, self.cache.get(key), scans.setdefault(key, text.split("\n")))
+            _within(piece, self.cache.get(key), scans.get(key) or scans.setdefault(key, text.split("\n")))
             for piece, key, text in zip(pieces, keys, scanned, strict=True)
         ]
         found = [spans for spans, _, _ in mapped]
@@ -181,7 +181,7 @@ def _within(
     of a part not chosen (a false positive there would hit the task and other documents); its names
     lose all its section's (its heading, which every part repeats, may quote one)."""
     if not (piece.before or piece.after):
-        values = list(_values(piece.text.split("\n"), spans))
+        values = list(_values(scanned, spans))  # `scanned` is the text's own lines
         return spans, values, values
     skipped = piece.before.count("\n")
     shift = len(piece.before) - (piece.before.rfind("\n") + 1)  # where the text starts on its first line

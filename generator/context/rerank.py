@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.context.links import Retired
-from generator.context.sections import Section, title_of
+from generator.context.sections import Piece, Section, title_of
 
 if TYPE_CHECKING:
-    from generator.context.redact import Piece, Redactor
+    from generator.context.redact import Redactor
     from generator.fill.pricing import Usage
     from generator.settings import Settings
 
@@ -301,7 +301,7 @@ def redacted(request: RerankRequest, redactor: Redactor) -> RerankRequest:
 
     `Candidate.path` stays the real path, for the answer to be read by: what is sent is `user()`."""
     from generator.context.documents import query_terms
-    from generator.context.redact import TASK, Piece, Shown
+    from generator.context.redact import TASK, Shown
 
     shown = Shown(redactor)
     cards = [(c, [*c.start, c.best_text, *c.rest]) for c in request.candidates]
@@ -380,8 +380,6 @@ def request_for(
 
 
 def _candidate(path: str, hits: Sequence[tuple[Section, float]], index: Shelf) -> Candidate:
-    from generator.context.redact import Piece
-
     sections = index.sections_of(path) or []
     title = title_of(sections[0]) if sections else path
     titled = [section for section in sections[1:] if section.heading][:MAX_HEADINGS]

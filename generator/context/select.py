@@ -44,12 +44,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
 from generator.context.links import Retired
-from generator.context.sections import TRAIL_SEPARATOR, Section, is_readme, paths_under, split_part, title_of
+from generator.context.sections import TRAIL_SEPARATOR, Piece, Section, is_readme, paths_under, split_part, title_of
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
 if TYPE_CHECKING:
-    from generator.context.redact import Piece
     from generator.context.rerank import Rerank
 
 __all__ = [

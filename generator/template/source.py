@@ -445,15 +445,16 @@ def _recorded_as(where: str, *, follow_remote: bool, version: str | None) -> tup
         return _expand_shorthand(where), None
     path = Path(where).expanduser().resolve()
     if follow_remote and path.is_dir() and gitutil.git_available():
-        remote = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
+        remote = recorded = gitutil.git("remote", "get-url", "origin", cwd=path, check=False).strip()
         if remote and not _REMOTE.match(remote) and not Path(remote).is_absolute() and ":" not in remote.split("/")[0]:
             # A path relative to the home (`../remotes/home.git`): from a project it would lead elsewhere.
-            remote = as_home_relative((path / remote).resolve())
-        lacking = _remote_lacks(remote, path, version) if remote and version is not None else None
-        if remote and lacking is None:
-            return remote, None
-        if remote and lacking is not None:
-            return as_home_relative(path), PassedOver(gitutil.without_credentials(remote), *lacking)
+            remote = str((path / remote).resolve())
+            recorded = as_home_relative(Path(remote))
+        if remote:
+            lacking = _remote_lacks(remote, path, version) if version is not None else None
+            if lacking is None:
+                return recorded, None
+            return as_home_relative(path), PassedOver(gitutil.without_credentials(recorded), *lacking)
     return as_home_relative(path), None
 
 
@@ -471,14 +472,13 @@ def _remote_lacks(remote: str, local: Path, version: str) -> tuple[str, str] | N
     if remote.startswith("-"):
         return "is no remote (it starts with '-')", "set it with git remote set-url origin URL"
     local_tag = gitutil.git("rev-parse", "--verify", "--quiet", f"refs/tags/{name}", cwd=local, check=False).strip()
-    location = str(Path(remote).expanduser()) if remote.startswith("~/") else remote
     try:
         if local_tag:
             listed = gitutil.git(
-                "ls-remote", "--tags", "--", location, f"refs/tags/{name}", cwd=local, timeout=REMOTE_CHECK_SECONDS
+                "ls-remote", "--tags", "--", remote, f"refs/tags/{name}", cwd=local, timeout=REMOTE_CHECK_SECONDS
             )
         else:
-            listed = gitutil.git("ls-remote", "--heads", "--", location, cwd=local, timeout=REMOTE_CHECK_SECONDS)
+            listed = gitutil.git("ls-remote", "--heads", "--", remote, cwd=local, timeout=REMOTE_CHECK_SECONDS)
     except ExternalToolError as error:
         # git's own words may quote the URL it was given, token and all.
         why = f"could not be asked for it ({gitutil.without_credentials(str(error))})"
@@ -621,11 +621,12 @@ def _local(path_text: str, origin: str) -> TemplateSource:
     version, release = _git_version(path), _release(path)
     head = None
     if release and version:
-        at = [
-            gitutil.git("rev-parse", "--verify", "--quiet", ref, cwd=path, check=False)
+        # HEAD's `describe` when HEAD is another commit than the release's (it may name another tag of it).
+        at_head, at_release = (
+            gitutil.git("rev-parse", "--verify", "--quiet", ref, cwd=path, check=False).strip()
             for ref in ("HEAD", f"{release}^{{commit}}")
-        ]
-        head = version if at[0].strip() != at[1].strip() else None
+        )
+        head = version if at_head != at_release else None
     return TemplateSource(url=str(path), origin=origin, root=path, version=version, release=release, head=head)
 
 
