@@ -18,6 +18,11 @@ left alone. This script measures both sides, with seeded generators so that runs
   entropy rule alone redacts, with how many read as words (on a site-packages folder most are
   type names and links; the rest, IDs in tests and base64, should stay redacted: listed).
 
+Values of letters alone (`secret_values.random_letters`, asked only of a value a secret's name,
+heading or column points at) are measured the same two ways: random letters of 12 to 32
+characters taken as random, and with `--corpus DIR` the names of 12 letters or more in mixed
+case in DIR's files that would be taken for a secret under such a name (listed).
+
 `--table` prints the letter-pair table `secret_values._PAIR_COSTS` holds, derived from the text
 and code of the running Python's standard library (lowercase words of two or more letters,
 and capitalised words, as code names them), for when the rule is retuned.
@@ -82,6 +87,7 @@ _WORD_PATHS = (
     "/secrets/production/deployment/credentials/",
     "com/generic-webhook-trigger/invoke/projects/backend/pipelines/",
 )
+_LETTER_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{12,}(?![A-Za-z0-9_])")
 _TEXT_SUFFIXES = (".py", ".pyi", ".md", ".rst", ".txt", ".java", ".go", ".ts", ".js")
 
 
@@ -120,6 +126,15 @@ def measure_random(samples: int) -> None:
         print(f"  {shape:12} taken for words: {len(through)} ({len(through) / samples:.1e}) {through[:3]}")
 
 
+def measure_letters(samples: int) -> None:
+    print(f"\nRandom letters alone taken as random under a secret's name ({samples:,} of each length, seeded):")
+    rng = random.Random(13)
+    for length in (12, 16, 20, 32):
+        made = ("".join(rng.choice(string.ascii_letters) for _ in range(length)) for _ in range(samples))
+        taken = sum(map(secret_values.random_letters, made))
+        print(f"  {length:2} letters: {taken / samples:.1%}")
+
+
 def measure_identifiers() -> None:
     kept = [name for name in IDENTIFIERS if secret_values.made_of_words(name)]
     print(f"\nIdentifiers and links left alone: {len(kept)} of {len(IDENTIFIERS)}")
@@ -130,18 +145,26 @@ def measure_identifiers() -> None:
 
 def measure_corpus(folder: Path) -> None:
     tokens: set[str] = set()
+    letters: set[str] = set()
     for base, _, files in os.walk(folder):
         for name in files:
             if name.endswith(_TEXT_SUFFIXES):
                 try:
-                    tokens.update(entropy_hits(Path(base, name).read_text(encoding="utf-8")))
+                    text = Path(base, name).read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError):
                     continue
+                tokens.update(entropy_hits(text))
+                letters.update(word for word in _LETTER_WORD.findall(text) if not (word.islower() or word.isupper()))
     redacted = sorted(token for token in tokens if not secret_values.made_of_words(token))
     print(f"\n{folder}: {len(tokens)} distinct tokens the entropy rule alone redacts;")
     print(f"  {len(tokens) - len(redacted)} read as words and are left alone, {len(redacted)} stay redacted:")
     for token in redacted:
         print(f"    {token}")
+    taken = sorted(word for word in letters if secret_values.random_letters(word))
+    print(f"\n{folder}: {len(letters)} distinct names of 12 letters or more in mixed case;")
+    print(f"  {len(taken)} would be taken for a secret under a secret's name:")
+    for word in taken:
+        print(f"    {word}")
 
 
 def table() -> str:
@@ -179,6 +202,7 @@ def main() -> None:
         print(table())
         return
     measure_random(args.samples)
+    measure_letters(args.samples // 6)
     measure_identifiers()
     for folder in args.corpus:
         measure_corpus(folder)

@@ -150,6 +150,9 @@ def _corpus() -> list[Secret]:
         add("secret", name, _pick(_ALNUM, 32))
     add("SendGrid API key", "SENDGRID_API_KEY", f"SG.{_pick(_URLSAFE, 22)}.{_pick(_URLSAFE, 43)}")
     add("Twilio auth token", "TWILIO_AUTH_TOKEN", _pick(_HEX, 32))
+    # Drawn from letters and digits, one 16-character password in 16 holds no digit.
+    for name in ("DB_PASSWORD", "ADMIN_TOKEN"):
+        add("letters-only password", name, _pick(string.ascii_letters, 16))
     return items
 
 

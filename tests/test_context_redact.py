@@ -1247,6 +1247,37 @@ def test_a_tables_column_named_for_a_secret_is_redacted(text: str) -> None:
     assert result.text == TABLES[text]
 
 
+# Letters alone, as a generator drawing from letters and digits gives one 16-character password in 16.
+LETTERS = "qqETPPy" + "BETceRDCM"
+# Names of letters alone a secret's name or column points at as often: they read as words.
+LETTER_NAMES = ("DescribeVpcEndpoints", "PasswordAuthentication", "CorrectHorseBatteryStaple", "AzureKeyVault")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"| worker | database user | password |\n|---|---|---|\n| recon-000 | refunds_ro | {LETTERS} |\n",
+        f"The admin password:\n\n{LETTERS}\n",
+        f"### Staging API key\n\n`{LETTERS}`\n",
+        f"psql --password {LETTERS} -h db01\n",
+        f"Password for db01.prod: {LETTERS}\n",
+        # detect-secrets' own rule for these already took any long word: no name is kept there.
+        f"DB_PASSWORD={LETTERS}\n",
+        f"db_password: {LETTERS}\n",
+    ],
+)
+def test_a_random_value_of_letters_alone_is_redacted_where_a_secrets_name_points_at_it(text: str) -> None:
+    result, other = Redactor(None).redact(
+        [Piece("runbooks/accounts.md", 1, text), Piece("other.md", 1, f"see {LETTERS}")]
+    )
+    assert LETTERS not in result.text and result.findings
+    assert other.text == f"see {R}"  # and wherever else it appears
+    if not text.lower().startswith("db_password"):
+        for name in LETTER_NAMES:
+            [kept] = Redactor(None).redact([Piece("runbooks/accounts.md", 1, text.replace(LETTERS, name))])
+            assert name in kept.text, kept.text
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
@@ -1390,7 +1421,11 @@ def test_a_long_lived_process_keeps_the_digest_of_the_rules_it_imported(tmp_path
     ("module", "rule", "without"),
     [
         ("secret_rules.py", "    *_valued(_XFREERDP),\n", ""),  # a branch without the xfreerdp rule
-        ("secret_values.py", "    return any(c.isdigit() for c in value)\n", "    return False\n"),  # no value passes
+        (
+            "secret_values.py",
+            "    return any(c.isdigit() for c in value) or random_letters(value)\n",
+            "    return False\n",
+        ),  # no value passes
     ],
 )
 def test_rules_changed_before_they_are_first_used_turn_the_process_cache_off(
