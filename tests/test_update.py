@@ -95,6 +95,17 @@ def test_not_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "has no .copier-answers.yml" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["update", "check", "fill"])
+def test_a_path_that_is_missing_or_a_file_says_so(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a project\n")
+    assert main([command, str(tmp_path / "gone")]) == 2
+    assert f"{tmp_path / 'gone'} does not exist; give the folder of a generated project" in capsys.readouterr().err
+    assert main([command, str(tmp_path / "notes.txt")]) == 2
+    assert f"{tmp_path / 'notes.txt'} is not a folder; give the folder" in capsys.readouterr().err
+
+
 def test_project_without_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     build_file_tree(tmp_path / "p", {".copier-answers.yml": "_src_path: x\n"})
     assert main(["update", str(tmp_path / "p")]) == 2

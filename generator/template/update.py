@@ -160,9 +160,7 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
     commit back; after it, the merged tree is the user's to review.
     """
     project = project.resolve()
-    if not project.is_dir():
-        raise NotAProjectError(f"{project} is not a folder; pass the path of a generated project")
-    before = read_answers(project)
+    before = read_answers(project)  # first: a path that is no project says so
     top = gitutil.enclosing_repo(project)
     if top is None:
         raise NotAProjectError(
