@@ -608,6 +608,14 @@ def test_a_task_holding_a_lone_surrogate_is_a_usage_error(home: Path, task: str)
     assert "refund endpoint" in api.build_context("add a refund endpoint — ünïcode ✓", home=home).prompt
 
 
+def test_a_task_holding_a_nul_is_a_usage_error(home: Path) -> None:
+    # It reached the prompt as it was (an MCP argument may hold `\u0000`; a shell argument cannot).
+    with pytest.raises(UsageError, match="the task text holds a NUL character, which no text has; remove it"):
+        api.build_context("add a refund \x00 endpoint", home=home)
+    with pytest.raises(UsageError, match="the project holds a NUL character"):
+        api.build_context("add a refund endpoint", project="bill\x00ing", home=home)
+
+
 def test_errors_are_scaffold_errors(home: Path, tmp_path: Path) -> None:
     with pytest.raises(EmptyTaskError):
         api.prompt(" ", home=home)

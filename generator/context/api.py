@@ -339,6 +339,11 @@ def _build_context(
             'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
         )
     for what, given in (("task text", task.text), ("project", task.project), ("kind", task.kind)):
+        if given and "\x00" in given:
+            # No text a person writes holds one: a binary file piped in, or a bug in the caller's encoding.
+            raise UsageError(
+                f"the {what} holds a NUL character, which no text has; remove it (a binary file piped in?)"
+            )
         if given and not given.isascii():
             try:
                 given.encode("utf-8")
