@@ -535,6 +535,15 @@ def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
         api.read_document("runbooks/deploy.md", home=root)
 
 
+def test_a_document_linking_to_a_hidden_file_is_refused(tmp_path: Path) -> None:
+    root = make_home(tmp_path / "home")
+    (root / "context" / ".env").write_text("DB_PASSWORD=Zq8vT3mWx2\n")
+    (root / "context" / "env.md").symlink_to(".env")
+    with pytest.raises(UsageError, match=r"'env.md' leads to a hidden file or folder \(a symlink to a name starting"):
+        api.read_document("env.md", home=root)
+    assert "# Deploy" in api.read_document("runbooks/deploy.md", home=root).text
+
+
 def test_a_name_too_long_for_the_system_is_no_document(tmp_path: Path) -> None:
     root = make_home(tmp_path / "home")
     with pytest.raises(UsageError, match="is not a document of the knowledge home"):

@@ -182,6 +182,32 @@ def test_symlinks_are_followed_inside_the_context_folder_and_not_out_of_it(tmp_p
     ]
 
 
+def test_a_symlink_to_a_hidden_file_inside_the_context_folder_is_not_knowledge(tmp_path: Path) -> None:
+    # The scan skips `.env` and `.git/` by their names; a link named like a document reached them.
+    root = tmp_path / "context"
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "config").write_text('[remote "origin"]\n\turl = https://ci:Zq8vT3mWx2@git.example.com/kh\n')
+    (root / ".env").write_text("DB_PASSWORD=Zq8vT3mWx2\n")
+    (root / "guide.md").write_text("# Guide\n")
+    (root / "env.md").symlink_to(".env")
+    (root / "git").symlink_to(".git", target_is_directory=True)
+    (root / "guide-again.md").symlink_to("guide.md")
+
+    entries, warnings = scan_files(root)
+
+    assert [entry.path for entry in entries] == ["guide-again.md", "guide.md"]
+    reason = "a symlink to a hidden file or folder (a name starting with '.')"
+    assert sorted(w for w in warnings if reason in w) == [f"skipped env.md: {reason}", f"skipped git: {reason}"]
+    with pytest.raises(OSError, match=r"a symlink to a hidden file or folder"):
+        files_module.read_bytes(root, "env.md")
+    # Swapped in after the scan (a `git pull` while `scaffold mcp` runs): refused when opened.
+    entry = entries[1]
+    (root / "guide.md").unlink()
+    (root / "guide.md").symlink_to(".env")
+    warning, data = files_module.read_document(root, entry.path, entry)
+    assert data is None and warning == f"skipped guide.md: cannot read it ({reason})"
+
+
 def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: Path) -> None:
     # A `git pull` while `scaffold mcp` runs: the scan checked a file, and a link out of context/ is read.
     make_home(tmp_path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -643,7 +644,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
     """
     from generator.context.redact import Piece, Redactor
-    from generator.context.sections import LEADS_OUT, NotText, document_bytes
+    from generator.context.sections import LEADS_HIDDEN, LEADS_OUT, NotText, document_bytes
 
     knowledge = _home(home)
     file = _inside_context(path, knowledge.context_dir)
@@ -656,6 +657,8 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     except OSError as error:
         if error.errno == errno.EACCES and error.strerror == LEADS_OUT:
             raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path)) from None
+        if error.errno == errno.EACCES and error.strerror == LEADS_HIDDEN:
+            raise UsageError(_LEADS_TO_HIDDEN.format(path=path)) from None
         raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
     except NotText as error:
         raise UsageError(f"{path} is {error}") from None
@@ -705,11 +708,12 @@ def _list_documents(home: str | Path | None, loading: _Loading) -> tuple[Documen
 
 
 _LEADS_OUT_OF_CONTEXT = "{path!r} leads out of the knowledge home's context/ folder (a symlink); refused"
+_LEADS_TO_HIDDEN = "{path!r} leads to a hidden file or folder (a symlink to a name starting with '.'); refused"
 
 
 def _inside_context(path: str, context_dir: Path) -> Path:
     """The file `path` names inside `context_dir`, or a UsageError that says why it is refused."""
-    from generator.context.sections import undecodable
+    from generator.context.sections import hidden_below, undecodable
 
     outside = (
         f"{path!r} is not a document of the knowledge home: paths are relative to its context/ folder, "
@@ -727,6 +731,8 @@ def _inside_context(path: str, context_dir: Path) -> Path:
         candidate = (root / posix).resolve()
         if not candidate.is_relative_to(root):
             raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path))
+        if hidden_below(str(candidate), str(root).rstrip(os.sep) + os.sep):
+            raise UsageError(_LEADS_TO_HIDDEN.format(path=path))
         if not candidate.exists() and len(posix.parts) > 1 and posix.parts[0] == "context":
             return _inside_context(PurePosixPath(*posix.parts[1:]).as_posix(), context_dir)  # "context/x.md" is x.md
         if not candidate.is_file():

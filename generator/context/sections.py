@@ -187,6 +187,8 @@ def read_bytes(root: Path, path: str, seen: FileEntry | None = None, limit: int 
 
 # Why `open_inside` refuses a file (an OSError's strerror, which callers may tell from others).
 LEADS_OUT = "a symlink that leads out of the context folder"
+# A link to what the scan never reads as knowledge: `notes.md -> .env`, `config.md -> .git/config`.
+LEADS_HIDDEN = "a symlink to a hidden file or folder (a name starting with '.')"
 
 
 def why_unreadable(error: OSError, leads_out_of: str) -> str:
@@ -226,12 +228,19 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
         except OSError:
             real = None
         if real is not None:
-            if not real.startswith(_inside(root)) and not real.startswith(_inside(root, fresh=True)):
-                raise OSError(errno.EACCES, LEADS_OUT)
+            inside = _inside(root)
+            if not real.startswith(inside):
+                inside = _inside(root, fresh=True)
+                if not real.startswith(inside):
+                    raise OSError(errno.EACCES, LEADS_OUT)
+            if hidden_below(real, inside):
+                raise OSError(errno.EACCES, LEADS_HIDDEN)
         elif seen is None or stamps_of(info) != seen.stamps:
             real = os.path.realpath(root / path)
             if not real.startswith(_inside(root)):
                 raise OSError(errno.EACCES, LEADS_OUT)
+            if hidden_below(real, _inside(root)):
+                raise OSError(errno.EACCES, LEADS_HIDDEN)
             there = Path(real).stat()
             if (there.st_dev, there.st_ino) != (info.st_dev, info.st_ino):
                 raise OSError(errno.EAGAIN, "it changed while being read; run again")
@@ -239,6 +248,13 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
         handle.close()
         raise
     return handle
+
+
+def hidden_below(real: str, inside: str) -> bool:
+    """Whether the resolved path `real`, under the folder `inside` (resolved, ending in a separator),
+    passes through a name starting with "." there: the scan skips such names, and a link must not
+    reach them either."""
+    return (os.sep + real[len(inside) :]).find(os.sep + ".") != -1
 
 
 def _inside(root: Path, *, fresh: bool = False) -> str:
@@ -320,12 +336,16 @@ def _walk(
                 warnings.append(f"skipped {rel}: {error.strerror or error}")
             continue
         try:
-            outward = child.is_symlink() and not _leads_inside(child.path, info, inside)
+            real = os.path.realpath(child.path) if child.is_symlink() else None
+            outward = real is not None and not _leads_inside(real, info, inside)
         except (OSError, ValueError) as error:  # gone since, or a path the system refuses to resolve
             warnings.append(f"skipped {rel}: cannot resolve the symlink ({getattr(error, 'strerror', None) or error})")
             continue
         if outward:
             warnings.append(f"skipped {rel}: {LEADS_OUT}")
+            continue
+        if real is not None and hidden_below(real, inside):
+            warnings.append(f"skipped {rel}: {LEADS_HIDDEN}")
             continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
@@ -350,10 +370,10 @@ def undecodable(name: str) -> bool:
     return False
 
 
-def _leads_inside(link: str, info: os.stat_result, inside: str) -> bool:
-    """Whether `link` leads inside the folder `inside` to the file `info` was taken from: swapped
-    between the two, the stamps recorded would be another file's, which `open_inside` trusts."""
-    real = os.path.realpath(link)
+def _leads_inside(real: str, info: os.stat_result, inside: str) -> bool:
+    """Whether a link resolved to `real` leads inside the folder `inside` to the file `info` was taken
+    from: swapped between the two, the stamps recorded would be another file's, which `open_inside`
+    trusts."""
     there = Path(real).lstat()  # a link swapped in at `real` since is not the file `info` is of
     return (real + os.sep).startswith(inside) and (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
 
