@@ -143,7 +143,8 @@ def measure_identifiers() -> None:
             print(f"  still redacted: {name}")
 
 
-def measure_corpus(folder: Path) -> None:
+def measure_corpus(folder: Path) -> set[str]:
+    """Print what the entropy rule and `random_letters` make of `folder`; its mixed-case names of letters."""
     tokens: set[str] = set()
     letters: set[str] = set()
     for base, _, files in os.walk(folder):
@@ -165,6 +166,7 @@ def measure_corpus(folder: Path) -> None:
     print(f"  {len(taken)} would be taken for a secret under a secret's name:")
     for word in taken:
         print(f"    {word}")
+    return letters
 
 
 def table() -> str:
@@ -195,17 +197,26 @@ def table() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, action="append", default=[], help="a folder of source and docs")
-    parser.add_argument("--samples", type=int, default=SAMPLES, help=f"random tokens of each shape ({SAMPLES:,})")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=SAMPLES,
+        help=f"random tokens of each shape ({SAMPLES:,}); a sixth of it of random letters of each length",
+    )
     parser.add_argument("--table", action="store_true", help="print the letter-pair table from this Python's stdlib")
     args = parser.parse_args()
     if args.table:
         print(table())
         return
     measure_random(args.samples)
-    measure_letters(args.samples // 6)
+    measure_letters(args.samples // 6)  # four lengths: the run takes about as long as the shapes above
     measure_identifiers()
+    names: set[str] = set()
     for folder in args.corpus:
-        measure_corpus(folder)
+        names |= measure_corpus(folder)
+    if len(args.corpus) > 1:
+        taken = sum(map(secret_values.random_letters, names))
+        print(f"\nAll corpora: {taken} of {len(names)} distinct names would be taken under a secret's name")
 
 
 if __name__ == "__main__":

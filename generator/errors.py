@@ -72,7 +72,7 @@ class RegionError(UsageError):
 
 
 class NotAProjectError(UsageError):
-    """Raised when `scaffold update` is pointed at a folder Copier did not generate."""
+    """Raised when `scaffold update`, `check` or `fill` is given a path that is no project Copier generated."""
 
 
 class DirtyTreeError(UsageError):

@@ -101,7 +101,7 @@ def _render_request(
         )
     raw.pop("template", None)
     # resolve() folds "..": a destination is always named by its real, final folder.
-    target = (Path(dest) if dest is not None else Path(name)).expanduser().resolve()
+    target = real_path(Path(dest) if dest is not None else Path(name))
     src = source.resolve(config)
     if git or src.root is None or (src.root / ".git").exists():
         # Copier reads git sources with git; scaffold commits with it. Say so once, before anything else.
@@ -293,7 +293,7 @@ def fill_project(
 
     request = request or FillRequest()
     config = _settings(settings, model=request.model, rerank=request.rerank)
-    project = Path(path).expanduser().resolve()
+    project = real_path(path)
     plan = make_plan(project, [refill] if isinstance(refill, str) else refill)
     if not plan.todo:
         return FillRun(project, None, "no-regions")
@@ -318,7 +318,7 @@ def preview_fill(
     from generator.fill.prepare import prepare
 
     config = _settings(settings, model=model, rerank=rerank)
-    plan = make_plan(Path(path).expanduser().resolve(), refill)
+    plan = make_plan(real_path(path), refill)
     if not plan.todo:
         return None
     return _preview(prepare(plan, config), config)
@@ -452,7 +452,7 @@ def update_project(
         raise UsageError("--reask needs a terminal to ask on (and no --defaults)")
     transaction = Transaction()
     with transaction:
-        return update.update(Path(path).expanduser(), request, transaction)
+        return update.update(real_path(path), request, transaction)
 
 
 def check_project(path: str | Path = ".", *, settings: Settings | None = None) -> CheckResult:
@@ -461,14 +461,14 @@ def check_project(path: str | Path = ".", *, settings: Settings | None = None) -
     from generator.template import check
 
     gitutil.require_git()
-    return check.check(Path(path).expanduser().resolve(), _settings(settings))
+    return check.check(real_path(path), _settings(settings))
 
 
 def find_projects(root: str | Path) -> list[Path]:
     """The generated projects under `root`, for `check_project` over a whole folder of repositories."""
     from generator.template import check
 
-    return check.find_projects(Path(root).expanduser().resolve())
+    return check.find_projects(real_path(root))
 
 
 # What the listing shows for answers only the command line gives.
@@ -505,3 +505,12 @@ def list_templates(
             )
     head = None if src.origin == "checkout" else src.head
     return TemplateCatalog(src.shown, src.origin_label, src.rendered, tuple(entries), head=head)
+
+
+def real_path(path: str | Path) -> Path:
+    """`path` as given on a command line (`~` expanded), resolved; a loop of links is a UsageError
+    (Python before 3.13 raises RuntimeError for one, not OSError)."""
+    try:
+        return Path(path).expanduser().resolve()
+    except RuntimeError:
+        raise UsageError(f"{path} is a loop of symlinks; point it at a folder") from None

@@ -514,12 +514,19 @@ def test_a_later_part_keeps_its_rule_and_only_a_first_section_has_front_matter()
     assert api._snippet(first, "zeta", part("Zeta", 0)) == "Rotate the zeta keys."
 
 
+@pytest.mark.parametrize(
+    ("target", "refusal"),
+    [
+        ("credentials", r"'runbooks/deploy.md' leads out of the knowledge home's context/ folder"),
+        ("home/context/.env", r"'runbooks/deploy.md' leads to a hidden file or folder"),
+    ],
+)
 def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, refusal: str
 ) -> None:
     # `read_document` checked the path, then opened it by name again: a `git pull` in between won.
     root = make_home(tmp_path / "home")
-    secrets = tmp_path / "credentials"
+    secrets = tmp_path / target
     secrets.write_text("[default]\nregion = eu-west-1\n")
     checked = api._inside_context
 
@@ -531,8 +538,24 @@ def test_a_document_swapped_for_a_link_out_after_its_check_is_not_read(
 
     monkeypatch.setattr(api, "_inside_context", then_swapped)
     # The same refusal, whether the check or the open sees the link.
-    with pytest.raises(UsageError, match=r"'runbooks/deploy.md' leads out of the knowledge home's context/ folder"):
+    with pytest.raises(UsageError, match=refusal):
         api.read_document("runbooks/deploy.md", home=root)
+
+
+def test_a_loop_of_links_is_no_document(tmp_path: Path) -> None:
+    root = make_home(tmp_path / "home")
+    (root / "context" / "loop.md").symlink_to("loop.md")
+    with pytest.raises(UsageError, match=r"no document 'loop.md' in .* \(a symlink loop\)"):
+        api.read_document("loop.md", home=root)
+
+
+def test_a_home_kept_in_a_hidden_folder_behind_a_link_reads_its_context_yml(tmp_path: Path) -> None:
+    # Only the names below context/ are checked for dots: its context.yml is read from the home's folder.
+    make_home(tmp_path / "home" / ".data")
+    (tmp_path / "home" / "context").symlink_to(".data/context", target_is_directory=True)
+    result = api.build_context("roll back the deploy", kind="api", home=tmp_path / "home")
+    assert result.kind == "api" and result.documents
+    assert "# Deploy" in api.read_document("runbooks/deploy.md", home=tmp_path / "home").text
 
 
 def test_a_document_linking_to_a_hidden_file_is_refused(tmp_path: Path) -> None:
@@ -623,6 +646,14 @@ def test_a_task_holding_a_nul_is_a_usage_error(home: Path) -> None:
         api.build_context("add a refund \x00 endpoint", home=home)
     with pytest.raises(UsageError, match="the project holds a NUL character"):
         api.build_context("add a refund endpoint", project="bill\x00ing", home=home)
+    with pytest.raises(UsageError, match="the kind holds a NUL character"):
+        api.build_context("add a refund endpoint", kind="api\x00", home=home)
+    with pytest.raises(UsageError, match="the task text holds a NUL character"):
+        api.explain_kind("add a refund \x00 endpoint", home=home)
+    with pytest.raises(UsageError, match="the search query holds a NUL character"):
+        api.search_knowledge("\x00", home=home)
+    with pytest.raises(UsageError, match="the search query holds a lone surrogate"):
+        api.search_knowledge("refund \ud800", home=home)
 
 
 def test_errors_are_scaffold_errors(home: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -196,7 +197,7 @@ def test_a_symlink_to_a_hidden_file_inside_the_context_folder_is_not_knowledge(t
     entries, warnings = scan_files(root)
 
     assert [entry.path for entry in entries] == ["guide-again.md", "guide.md"]
-    reason = "a symlink to a hidden file or folder (a name starting with '.')"
+    reason = "a symlink to a hidden file or folder, whose name starts with '.'"
     assert sorted(w for w in warnings if reason in w) == [f"skipped env.md: {reason}", f"skipped git: {reason}"]
     with pytest.raises(OSError, match=r"a symlink to a hidden file or folder"):
         files_module.read_bytes(root, "env.md")
@@ -206,6 +207,28 @@ def test_a_symlink_to_a_hidden_file_inside_the_context_folder_is_not_knowledge(t
     (root / "guide.md").symlink_to(".env")
     warning, data = files_module.read_document(root, entry.path, entry)
     assert data is None and warning == f"skipped guide.md: cannot read it ({reason})"
+
+
+def test_without_the_kernels_path_of_an_open_file_a_link_to_a_hidden_name_is_refused_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where there is no /proc (macOS, Windows), the path is resolved instead.
+    root = tmp_path / "context"
+    root.mkdir()
+    (root / ".env").write_text("DB_PASSWORD=Zq8vT3mWx2\n")
+    (root / "guide.md").write_text("# Guide\n")
+    (root / "env.md").symlink_to(".env")
+    real_readlink = os.readlink
+
+    def no_proc(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).startswith("/proc/"):
+            raise OSError(errno.ENOENT, "no /proc here")
+        return real_readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "readlink", no_proc)
+    with pytest.raises(OSError, match="a symlink to a hidden file or folder"):
+        files_module.read_bytes(root, "env.md")
+    assert files_module.read_bytes(root, "guide.md") == b"# Guide\n"
 
 
 def test_a_file_swapped_for_a_symlink_out_after_the_scan_is_not_read(tmp_path: Path) -> None:

@@ -86,11 +86,13 @@ def test_names_run_together_are_left_alone_for_their_words_not_their_entropy() -
 
 def test_random_letters_alone_read_as_random_and_names_of_letters_do_not() -> None:
     rng = random.Random(7)
-    for length, share in ((12, 0.80), (16, 0.93), (20, 0.97)):
+    for length, share in ((12, 0.80), (16, 0.91), (20, 0.93)):
         values = ["".join(rng.choice(string.ascii_letters) for _ in range(length)) for _ in range(2_000)]
-        # bench/redaction_words.py measures 85, 96 and 99 in 100.
+        # bench/redaction_words.py measures 84, 94 and 96 in 100.
         assert sum(map(secret_values.random_letters, values)) >= share * len(values)
-    names = ("DescribeVpcEndpoints", "PasswordAuthentication", "SecretsManagerClient", "getElementById", "kvProdEastUS")
+    names = ["DescribeVpcEndpoints", "PasswordAuthentication", "SecretsManagerClient", "getElementById", "kvProdEastUS"]
+    # Names that mix words with abbreviations, and a secret's own name: where a secret is kept, not it.
+    names += ["kvLedgerPrdNEU", "AKVLedgerPrdWE", "KafkaProdPwd", "MySQLDeployKey", "GitHubWebhookKey"]
     assert not any(map(secret_values.random_letters, names))
     # One case, short, or not letters alone: the other checks' to judge.
     assert not any(

@@ -104,6 +104,11 @@ def test_a_path_that_is_missing_or_a_file_says_so(
     assert f"{tmp_path / 'gone'} does not exist; give the folder of a generated project" in capsys.readouterr().err
     assert main([command, str(tmp_path / "notes.txt")]) == 2
     assert f"{tmp_path / 'notes.txt'} is not a folder; give the folder" in capsys.readouterr().err
+    (tmp_path / "loop").symlink_to("loop")
+    assert main([command, str(tmp_path / "loop")]) == 2
+    assert f"{tmp_path / 'loop'} is a loop of symlinks; point it at a folder" in capsys.readouterr().err
+    assert main([command, str(tmp_path / ("x" * 300))]) == 2
+    assert "File name too long" in capsys.readouterr().err
 
 
 def test_project_without_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -102,7 +102,7 @@ def run_fill(args: argparse.Namespace) -> int:
     from generator.settings import Settings
 
     config = Settings.load(model=args.model, rerank=args.rerank)
-    project = args.path.expanduser().resolve()
+    project = pipeline.real_path(args.path)
     if args.pretend:
         preview = pipeline.preview_fill(project, refill=args.refill, settings=config)
         if preview is None:

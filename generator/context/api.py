@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import os
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -156,12 +155,35 @@ def explain_kind(task: str, *, home: str | Path | None = None) -> Classification
 
     if not task.strip():
         raise EmptyTaskError('the task text is empty; describe the task, e.g. "add a /refunds endpoint"')
+    _check_text("task text", task)
     cmap = home_map(_home(home).context_dir)
     kind, words = classify_text(task, cmap)
     spec = cmap.kinds.get(kind)
     return Classification(
         kind, _kind_reason(kind, words), tuple(words), spec.description if spec else "", tuple(cmap.kinds)
     )
+
+
+def _check_text(what: str, given: str | None) -> None:
+    """A UsageError if `given` (a caller's text) is not text a person writes. The CLI's arguments
+    cannot hold either; MCP's and a library caller's can."""
+    if not given:
+        return
+    if "\x00" in given:
+        raise UsageError(
+            f"the {what} holds a NUL character, which no text has; remove it "
+            "(a \\u0000 escape, or text decoded wrongly?)"
+        )
+    if not given.isascii():
+        try:
+            given.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape: the
+            # redaction's hashing raised UnicodeEncodeError.
+            raise UsageError(
+                f"the {what} holds a lone surrogate, which is not Unicode text; pass it decoded "
+                "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
+            ) from None
 
 
 def _kind_reason(kind: str, words: list[str]) -> str:
@@ -340,21 +362,7 @@ def _build_context(
             'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
         )
     for what, given in (("task text", task.text), ("project", task.project), ("kind", task.kind)):
-        if given and "\x00" in given:
-            # No text a person writes holds one: a binary file piped in, or a bug in the caller's encoding.
-            raise UsageError(
-                f"the {what} holds a NUL character, which no text has; remove it (a binary file piped in?)"
-            )
-        if given and not given.isascii():
-            try:
-                given.encode("utf-8")
-            except UnicodeEncodeError:
-                # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape. The CLI
-                # refuses such an argument itself; a library caller would meet the redaction's hashing.
-                raise UsageError(
-                    f"the {what} holds a lone surrogate, which is not Unicode text; pass it decoded "
-                    "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
-                ) from None
+        _check_text(what, given)
 
     if _with_task and (alone := estimate_tokens(task.text)) > budget:
         # Before the index and the scan for secrets, which take seconds a megabyte of task.
@@ -593,6 +601,7 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
     each with a snippet around the first query word (from the redacted text)."""
     if not query.strip():
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
+    _check_text("search query", query)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise UsageError(f"the limit must be a whole number from 1 to {MAX_SEARCH_RESULTS}, not {limit!r}")
     return _again_if_changed(lambda loading: _search(query, limit, home, loading))
@@ -641,7 +650,8 @@ class DocumentText:
 def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
     """A file of the home's `context/` folder by its path relative to it, with likely secrets redacted.
 
-    Refuses absolute paths, `..`, hidden names, and symlinks that lead out of `context/`.
+    Refuses absolute paths, `..`, hidden names, symlinks that lead out of `context/` and those that
+    lead to a hidden name inside it.
     """
     from generator.context.redact import Piece, Redactor
     from generator.context.sections import LEADS_HIDDEN, LEADS_OUT, NotText, document_bytes
@@ -713,7 +723,7 @@ _LEADS_TO_HIDDEN = "{path!r} leads to a hidden file or folder (a symlink to a na
 
 def _inside_context(path: str, context_dir: Path) -> Path:
     """The file `path` names inside `context_dir`, or a UsageError that says why it is refused."""
-    from generator.context.sections import hidden_below, undecodable
+    from generator.context.sections import undecodable
 
     outside = (
         f"{path!r} is not a document of the knowledge home: paths are relative to its context/ folder, "
@@ -731,14 +741,16 @@ def _inside_context(path: str, context_dir: Path) -> Path:
         candidate = (root / posix).resolve()
         if not candidate.is_relative_to(root):
             raise UsageError(_LEADS_OUT_OF_CONTEXT.format(path=path))
-        if hidden_below(str(candidate), str(root).rstrip(os.sep) + os.sep):
+        if any(part.startswith(".") for part in candidate.relative_to(root).parts):
             raise UsageError(_LEADS_TO_HIDDEN.format(path=path))
         if not candidate.exists() and len(posix.parts) > 1 and posix.parts[0] == "context":
             return _inside_context(PurePosixPath(*posix.parts[1:]).as_posix(), context_dir)  # "context/x.md" is x.md
         if not candidate.is_file():
             raise UsageError(f"no document {path!r} in {context_dir}")
-    except OSError as error:  # a name too long, a loop of links
+    except OSError as error:  # a name too long
         raise UsageError(f"no document {path!r} in {context_dir} ({error.strerror or error})") from None
+    except RuntimeError:  # a loop of links: Python before 3.13 raises this, not OSError
+        raise UsageError(f"no document {path!r} in {context_dir} (a symlink loop)") from None
     return candidate
 
 

@@ -300,7 +300,8 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
     try:
         # As a document is read, but within the home: a context.yml may link to a file beside
         # context/ (`../config/context.yml`), not to one of the user's (its keys are quoted in errors).
-        text = read_bytes(path.parent.parent, f"{path.parent.name}/{path.name}").decode("utf-8")
+        # Through hidden names too (a home kept in `.data/context`): it is read, never sent.
+        text = read_bytes(path.parent.parent, f"{path.parent.name}/{path.name}", hidden=True).decode("utf-8")
     except FileNotFoundError:
         if fallback is None or fallback == path:
             raise ContextMapError(

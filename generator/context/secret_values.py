@@ -97,10 +97,12 @@ _PAIR_COST = {
     for second, cost in zip(string.ascii_lowercase, costs.split(), strict=True)
 }
 # A value of letters alone reads as random (`random_letters`): this long, its case changing this often,
-# and each of its letters following the one before at this mean cost (tenths of a nat) or more.
+# and each of its letters following the one before at this mean cost (tenths of a nat) or more,
 LETTERS_MIN = 12
 LETTERS_CASE_CHANGES = 4
 LETTERS_COST = 38
+# with no word in it: a run of four letters at this mean cost or less, or a longer one at `WORDS_COST`.
+LETTERS_WORD_COST = 25
 # What a value alone under prose is not (`lone_secret`): a digest with its algorithm
 # (`sha256:4f2a...`) or an ARN, and how often letters and digits alternate in a random one.
 _DIGEST_OR_ARN = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]|arn):", re.IGNORECASE)
@@ -121,24 +123,41 @@ def looks_secret(value: str, after: str) -> bool:
 
 def random_letters(value: str) -> bool:
     """Whether a value of letters alone reads as random (`qqETPPyBETceRDCM`), not as a name
-    (`DescribeVpcEndpoints`, `PasswordAuthentication`): `LETTERS_MIN` letters or more in both
-    cases, the case changing `LETTERS_CASE_CHANGES` times or more, its letter pairs unlikely in
-    English and code (a mean cost by `_PAIR_COSTS` of `LETTERS_COST` or more) and not words run
-    together (`made_of_words`).
+    (`DescribeVpcEndpoints`, `PasswordAuthentication`, a vault's `kvLedgerPrdNEU`, a secret's own
+    name `KafkaProdPwd`): `LETTERS_MIN` letters or more in both cases, the case changing
+    `LETTERS_CASE_CHANGES` times or more, its letter pairs unlikely in English and code (a mean
+    cost by `_PAIR_COSTS` of `LETTERS_COST` or more), not words run together (`made_of_words`),
+    holding no word (`_holds_a_word`: names mix words with abbreviations, `Ledger` with `Prd`)
+    and not naming a secret (`_NAMES_A_SECRET`).
 
     The other checks want a digit, which a generator drawing from letters and digits leaves out
-    of one 16-character password in 16. Measured by bench/redaction_words.py: of random letters,
-    12 characters 85 in 100 are taken, 16 characters 96, 20 characters 99; of 25,000 distinct
-    names of 12 letters or more in mixed case in the standard library, scaffold's packages and
-    /usr/share/doc, 44 (`SqlJinjaLexer`, `RsaOaepParams`). Only ever asked of a value a
-    secret's name or place points at.
+    of one 16-character password in 16. Measured by bench/redaction_words.py: of random letters
+    of 12, 16, 20 and 32 characters, 84, 94, 96 and 95 in 100 are taken; of the names of 12
+    letters or more in mixed case in this machine's standard library, scaffold's packages and
+    /usr/share/doc, 23 of about 24,000 (`SqlJinjaLexer`, `RsaOaepParams`). Only ever asked of a
+    value a secret's name or place points at.
     """
     if len(value) < LETTERS_MIN or not (value.isascii() and value.isalpha()) or value.isupper() or value.islower():
         return False
     changes = sum(first.isupper() != second.isupper() for first, second in itertools.pairwise(value))
-    lower = value.lower()
-    cost = sum(_PAIR_COST[first + second] for first, second in itertools.pairwise(lower))
-    return changes >= LETTERS_CASE_CHANGES and cost >= LETTERS_COST * (len(lower) - 1) and not made_of_words(value)
+    if changes < LETTERS_CASE_CHANGES or _mean_cost(value) < LETTERS_COST:
+        return False
+    return not (made_of_words(value) or _holds_a_word(value) or _NAMES_A_SECRET.search(value))
+
+
+def _mean_cost(letters: str) -> float:
+    """The mean cost by `_PAIR_COSTS` of each letter of `letters` after the one before."""
+    lower = letters.lower()
+    return sum(_PAIR_COST[first + second] for first, second in itertools.pairwise(lower)) / (len(lower) - 1)
+
+
+def _holds_a_word(value: str) -> bool:
+    """Whether a run of four letters or more of `value` (at most its first in capitals) reads as a
+    word: four at a mean cost of `LETTERS_WORD_COST` or less, more at `WORDS_COST`."""
+    return any(
+        len(run) >= 4 and not run.isupper() and _mean_cost(run) <= (LETTERS_WORD_COST if len(run) == 4 else WORDS_COST)
+        for run in _LETTER_RUN.findall(value)
+    )
 
 
 def lone_secret(value: str) -> bool:

@@ -178,17 +178,17 @@ class RawSection:
     end: int
 
 
-def read_bytes(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
+def read_bytes(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1, *, hidden: bool = False) -> bytes:
     """A file of `root` whole, or its first `limit` bytes, checked as `open_inside` does (a seam
     so tests can make a file unreadable even as root)."""
-    with open_inside(root, path, seen) as handle:
+    with open_inside(root, path, seen, hidden=hidden) as handle:
         return handle.read(limit)
 
 
 # Why `open_inside` refuses a file (an OSError's strerror, which callers may tell from others).
 LEADS_OUT = "a symlink that leads out of the context folder"
 # A link to what the scan never reads as knowledge: `notes.md -> .env`, `config.md -> .git/config`.
-LEADS_HIDDEN = "a symlink to a hidden file or folder (a name starting with '.')"
+LEADS_HIDDEN = "a symlink to a hidden file or folder, whose name starts with '.'"
 
 
 def why_unreadable(error: OSError, leads_out_of: str) -> str:
@@ -196,6 +196,8 @@ def why_unreadable(error: OSError, leads_out_of: str) -> str:
     leads out of and that a copy would do."""
     if error.strerror == LEADS_OUT:
         return f"a symlink that leads out of {leads_out_of}; copy the file in instead"
+    if error.strerror == LEADS_HIDDEN:
+        return f"{LEADS_HIDDEN}, which is never knowledge (.env, .git); remove the link"
     return error.strerror or str(error)
 
 
@@ -204,8 +206,9 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryIO:
-    """`root / path` opened to read; an OSError if what was opened is not a regular file inside `root`.
+def open_inside(root: Path, path: str, seen: FileEntry | None = None, *, hidden: bool = False) -> BinaryIO:
+    """`root / path` opened to read; an OSError if what was opened is not a regular file inside `root`,
+    or (unless `hidden`) one reached through a name starting with "." below it (`LEADS_HIDDEN`).
 
     `scan_files` skips a symlink that leads out of `root`, but a file can become one after the
     scan (a `git pull` while `scaffold mcp` runs), and so can a folder the scan listed, which
@@ -233,13 +236,14 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
                 inside = _inside(root, fresh=True)
                 if not real.startswith(inside):
                     raise OSError(errno.EACCES, LEADS_OUT)
-            if hidden_below(real, inside):
+            if not hidden and hidden_below(real, inside):
                 raise OSError(errno.EACCES, LEADS_HIDDEN)
         elif seen is None or stamps_of(info) != seen.stamps:
             real = os.path.realpath(root / path)
-            if not real.startswith(_inside(root)):
+            inside = _inside(root)
+            if not real.startswith(inside):
                 raise OSError(errno.EACCES, LEADS_OUT)
-            if hidden_below(real, _inside(root)):
+            if not hidden and hidden_below(real, inside):
                 raise OSError(errno.EACCES, LEADS_HIDDEN)
             there = Path(real).stat()
             if (there.st_dev, there.st_ino) != (info.st_dev, info.st_ino):
@@ -251,10 +255,14 @@ def open_inside(root: Path, path: str, seen: FileEntry | None = None) -> BinaryI
 
 
 def hidden_below(real: str, inside: str) -> bool:
-    """Whether the resolved path `real`, under the folder `inside` (resolved, ending in a separator),
-    passes through a name starting with "." there: the scan skips such names, and a link must not
-    reach them either."""
-    return (os.sep + real[len(inside) :]).find(os.sep + ".") != -1
+    """Whether the resolved path `real` passes through a name starting with "." below the folder
+    `inside` (as `_inside` gives it: resolved, ending in a separator; a ValueError if `real` is not
+    under it): the scan skips such names, and a link must not reach them either. The names above
+    `inside` do not count: a home may live in `~/.config/`."""
+    below = real + os.sep  # `inside` itself is no hidden name below it
+    if not below.startswith(inside):
+        raise ValueError(f"{real} is not inside {inside}")
+    return (os.sep + below[len(inside) :]).find(os.sep + ".") != -1
 
 
 def _inside(root: Path, *, fresh: bool = False) -> str:
@@ -292,7 +300,8 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     `_templates`). Symlinks are followed within `root`, but a folder already visited (a loop,
     or a second link to it) is skipped with a warning, and so is a link that leads out of
     `root`: a committed `notes.md -> ~/.bash_history` would put whatever that file holds into
-    prompts (`read_document` refuses such a link too).
+    prompts (`read_document` refuses such a link too), and a link to a hidden name inside it
+    (`env.md -> .env`), which the names alone no longer tell.
     """
     entries: list[FileEntry] = []
     warnings: list[str] = []
