@@ -21,7 +21,9 @@ left alone. This script measures both sides, with seeded generators so that runs
 Values of letters alone (`secret_values.random_letters`, asked only of a value a secret's name,
 heading or column points at) are measured the same two ways: random letters of 12 to 32
 characters taken as random, and with `--corpus DIR` the names of 12 letters or more in mixed
-case in DIR's files that would be taken for a secret under such a name (listed).
+case in DIR's files that would be taken for a secret under such a name (listed). Random
+passwords of letters, digits and symbols are put through the checks of a Password column's
+cells (`looks_secret` and `lone_secret`), all of them and those without a digit.
 
 `--table` prints the letter-pair table `secret_values._PAIR_COSTS` holds, derived from the text
 and code of the running Python's standard library (lowercase words of two or more letters,
@@ -135,6 +137,23 @@ def measure_letters(samples: int) -> None:
         print(f"  {length:2} letters: {taken / samples:.1%}")
 
 
+def measure_symbols(samples: int) -> None:
+    print(
+        f"\nRandom passwords of letters, digits and symbols in a Password column ({samples:,} of each length, seeded):"
+    )
+    rng = random.Random(14)
+    alphabet = _ALNUM + "!@#%^&*-_+=?"
+    for length in (12, 16, 20):
+        made = ["".join(rng.choice(alphabet) for _ in range(length)) for _ in range(samples)]
+        plain = [value for value in made if not any(char.isdigit() for char in value)]
+        taken = [value for value in made if secret_values.looks_secret(value, "") and secret_values.lone_secret(value)]
+        plain_taken = sum(1 for value in plain if value in set(taken))
+        print(
+            f"  {length:2} characters: {len(taken) / samples:.1%} taken; of the {len(plain) / samples:.0%} without a "
+            f"digit, {plain_taken / max(1, len(plain)):.1%}"
+        )
+
+
 def measure_identifiers() -> None:
     kept = [name for name in IDENTIFIERS if secret_values.made_of_words(name)]
     print(f"\nIdentifiers and links left alone: {len(kept)} of {len(IDENTIFIERS)}")
@@ -210,6 +229,7 @@ def main() -> None:
         return
     measure_random(args.samples)
     measure_letters(args.samples // 6)  # four lengths: the run takes about as long as the shapes above
+    measure_symbols(args.samples // 6)
     measure_identifiers()
     names: set[str] = set()
     for folder in args.corpus:

@@ -153,6 +153,13 @@ def _corpus() -> list[Secret]:
     # Drawn from letters and digits, one 16-character password in 16 holds no digit.
     for name in ("DB_PASSWORD", "ADMIN_TOKEN"):
         add("letters-only password", name, _pick(string.ascii_letters, 16))
+    # Letters and symbols (those no form needs to quote), no digit: one in 9 of 16 characters so drawn.
+    for name in ("DB_PASSWORD", "SMTP_PASSWORD"):
+        add(
+            "letters-and-symbols password",
+            name,
+            _pick(string.ascii_letters, 7) + "!" + _pick(string.ascii_letters + "@%^+", 8),
+        )
     return items
 
 

@@ -1282,6 +1282,35 @@ def test_a_random_value_of_letters_alone_is_redacted_where_a_secrets_name_points
         assert name in kept.text, kept.text
 
 
+# Letters and a password's symbols, no digit: one 16-character password in 9 drawn from letters, digits and symbols.
+SYMBOLS = "Hq&vTn*" + "WzKp@Lr"
+# Values with such symbols a secret's column or heading points at as often: words, an address.
+SYMBOL_NAMES = ("Dev&Ops&Prod", "ops@Example.com", "Key&Secret&Rotation")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"| Host | Password |\n|---|---|\n| billing-db | {SYMBOLS} |\n",
+        f"The admin password:\n\n{SYMBOLS}\n",
+        f"### Staging API key\n\n`{SYMBOLS}`\n",
+        f"psql --password '{SYMBOLS}' -h db01\n",
+        f"export API_TOKEN={SYMBOLS}\n",
+        f"The token `{SYMBOLS}` is the bot's.\n",
+    ],
+)
+def test_a_value_of_letters_and_a_passwords_symbols_is_redacted_where_a_secrets_name_points_at_it(text: str) -> None:
+    result, other = Redactor(None).redact(
+        [Piece("runbooks/accounts.md", 1, text), Piece("other.md", 1, f"see {SYMBOLS}")]
+    )
+    assert SYMBOLS not in result.text and result.findings
+    assert other.text == f"see {R}"
+    if text.startswith("|"):  # under "The admin password:" a weak one of words goes too
+        for name in SYMBOL_NAMES:
+            [kept] = Redactor(None).redact([Piece("runbooks/accounts.md", 1, text.replace(SYMBOLS, name))])
+            assert name in kept.text, kept.text
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
@@ -1427,7 +1456,7 @@ def test_a_long_lived_process_keeps_the_digest_of_the_rules_it_imported(tmp_path
         ("secret_rules.py", "    *_valued(_XFREERDP),\n", ""),  # a branch without the xfreerdp rule
         (
             "secret_values.py",
-            "    return any(c.isdigit() for c in value) or random_letters(value)\n",
+            "    return any(c.isdigit() for c in value) or random_letters(value) or with_symbols(value)\n",
             "    return False\n",
         ),  # no value passes
     ],
