@@ -722,10 +722,10 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, monkeypatch
     make_home(tmp_path)
     real_read = files_module.read_bytes
 
-    def read(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
+    def read(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1, *, hidden: bool = False) -> bytes:
         if path.endswith("/deploy.md"):
             raise PermissionError(13, "Permission denied", str(root / path))
-        return real_read(root, path, seen, limit)
+        return real_read(root, path, seen, limit, hidden=hidden)
 
     monkeypatch.setattr(files_module, "read_bytes", read)
     library = load_library(tmp_path / "context")
@@ -758,9 +758,9 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     read: list[str] = []
     real_read = files_module.read_bytes
 
-    def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
+    def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1, *, hidden: bool = False) -> bytes:
         read.append(path)
-        return real_read(root, path, seen, limit)
+        return real_read(root, path, seen, limit, hidden=hidden)
 
     monkeypatch.setattr(files_module, "read_bytes", spy)
     again = load_library(context)

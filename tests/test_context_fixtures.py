@@ -139,10 +139,12 @@ def read_limits(monkeypatch: pytest.MonkeyPatch, wanted: str) -> list[int]:
     limits: list[int] = []
     real_read = sections.read_bytes
 
-    def spy(root: Path, path: str, seen: sections.FileEntry | None = None, limit: int = -1) -> bytes:
+    def spy(
+        root: Path, path: str, seen: sections.FileEntry | None = None, limit: int = -1, *, hidden: bool = False
+    ) -> bytes:
         if path == wanted:
             limits.append(limit)
-        return real_read(root, path, seen, limit)
+        return real_read(root, path, seen, limit, hidden=hidden)
 
     monkeypatch.setattr(sections, "read_bytes", spy)
     return limits

@@ -209,10 +209,10 @@ def test_only_the_documents_selection_would_take_are_read(tmp_path: Path, monkey
 
     limits: set[int] = set()
 
-    def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1) -> bytes:
+    def spy(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1, *, hidden: bool = False) -> bytes:
         read.append(PurePosixPath(path).name)
         limits.add(limit)
-        return real(root, path, seen, limit)
+        return real(root, path, seen, limit, hidden=hidden)
 
     monkeypatch.setattr(sections, "read_bytes", spy)
     assert library.neighbours("decisions/0042-cursor-pagination.md", ["runbooks/note-07.md"]) == ["runbooks/note-07.md"]

@@ -167,8 +167,7 @@ def lone_secret(value: str) -> bool:
     a region or a version taken for one would go from every document.
 
     Letters alone that read as random (`random_letters`); a password's symbols among letters or
-    digits (`with_symbols`) that do not name a secret and whose letters are not words run together
-    (`Dev&Ops&Prod`); or letters and digits both, and not
+    digits (`with_symbols`) that do not name a secret; or letters and digits both, and not
     names run together (`TokenRotationJob2` under "## Tokens:"), nor a digest's or an ARN's
     prefix; then any of: upper case, lower case and digits mixed; no
     separator (`-_.:/`); or letters and digits alternating `LONE_ALTERNATIONS` times or more, twice
@@ -179,7 +178,7 @@ def lone_secret(value: str) -> bool:
     """
     if random_letters(value):
         return True
-    if with_symbols(value) and not (_NAMES_A_SECRET.search(value) or made_of_words(_SYMBOLS_AND_DIGITS.sub("", value))):
+    if with_symbols(value) and not _NAMES_A_SECRET.search(value):
         return True
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
@@ -198,14 +197,21 @@ def lone_secret(value: str) -> bool:
 def with_symbols(value: str) -> bool:
     """Whether a value reads as a password by its symbols: 8 characters or more, only letters,
     digits, `-_.` and a password's symbols (`_PASSWORD_SYMBOLS`), one of those between two other
-    characters, two of upper case, lower case and digits, and not an email address, a format or
-    an assignment (`Kx!pQwLz#RbTm`; not `ops@Example.com`, `%Y-%m-%d`, `BUILD_TYPE=Debug`,
-    `--grep=WIP`, markdown's `**Ops**.`, a link's `#ClipboardTimeout`, code's `!HasSucc`). A
-    generator drawing from letters, digits and symbols gives no digit to one 16-character password
-    in 9: of those, a Password column's checks took 3 in 100, 88 now (bench/redaction_words.py)."""
+    characters, two of upper case, lower case and digits, a piece between them that is no word,
+    acronym or number (`_NAMED_PIECE`), and not an email address, an account, a format or an
+    assignment (`Kx!pQwLz#RbTm`; not `Okta+SSO`, `R&D-Platform`, `Runbook.md#Access`,
+    `v2.14.0-rc1+build`, `ops@Example.com`, `svc_backup@CORP`, `%Y-%m-%d`, `BUILD_TYPE=Debug`,
+    markdown's `**Ops**.`, code's `!HasSucc`). A generator drawing from letters, digits and symbols
+    gives no digit to one 16-character password in 9: of those, a Password column's checks took
+    3 in 100, 81 now (bench/redaction_words.py)."""
     if not _WITH_SYMBOLS.fullmatch(value) or any(shape.fullmatch(value) for shape in (_EMAIL, _FORMAT, _ASSIGNMENT)):
         return False
     if not _PASSWORD_SYMBOLS.intersection(value.strip(_SYMBOLS + ".")[1:-1]):
+        return False
+    account = _ACCOUNT.fullmatch(value)
+    if account and (account.group("domain").isupper() or account.group("domain").islower()):
+        return False
+    if all(len(piece) <= 2 or _NAMED_PIECE.fullmatch(piece) for piece in _ALNUM_PIECE.findall(value)):
         return False
     return sum((any(c.isupper() for c in value), any(c.islower() for c in value), any(c.isdigit() for c in value))) >= 2
 
@@ -230,7 +236,12 @@ _PASSWORD_SYMBOLS = frozenset(_SYMBOLS)
 # A password of letters, digits and those symbols (`with_symbols`): no blank, quote, bracket, `/` or `:`,
 # which a path, a URL, a call or a list holds.
 _WITH_SYMBOLS = re.compile(r"[A-Za-z0-9!@#%^&*+=?~._\-]{8,}")
-_SYMBOLS_AND_DIGITS = re.compile(r"[^A-Za-z]+")
+# A piece of a name (`Okta`, `SSO`, `AzureAD`, `aes256`): words, acronyms and numbers run together;
+# a random one breaks the pattern with a lone letter of one case (`PBv`, `rpOk`).
+_NAMED_PIECE = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])|[0-9]+)+")
+_ALNUM_PIECE = re.compile(r"[A-Za-z0-9]+")
+# A user at a host or domain, which is in one case (`sa@SQLPROD`, `svc-backup@contoso`).
+_ACCOUNT = re.compile(r"[\w.\-]+@(?P<domain>[A-Za-z][\w.\-]*)")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # strftime's and printf's formats: `%` before a letter their only symbol.
 _FORMAT = re.compile(r"(?:[A-Za-z0-9._\-]|%[A-Za-z])+")
