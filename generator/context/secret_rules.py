@@ -14,8 +14,8 @@ column named for a secret; a command continued over lines with
 `\\` is read joined, as the shell reads it; and long unquoted tokens that mix upper case,
 lower case and digits with a random string's entropy are found too, unless their letters read as
 words run together (`made_of_words`: code names, links). A Secret Keyword value must
-also pass `looks_secret`: 8 characters or more, a digit (or letters alone that read as random),
-not a placeholder. Those checks on a value found are in `generator.context.secret_values`.
+also pass `looks_secret`: 8 characters or more, a digit (or letters alone that read as random, or
+a password's symbols), not a placeholder. Those checks on a value found are in `generator.context.secret_values`.
 
 Every pattern runs on every line of the text a request sends, so each is linear in the line's
 length: repetitions are bounded, and a run that could be split several ways is possessive

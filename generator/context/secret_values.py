@@ -1,9 +1,9 @@
 """Whether a value reads as a secret: the checks scaffold's own rules (`generator.context.secret_rules`)
 put a value through once a rule has found it by its name or its place.
 
-- `looks_secret`: any value given to a secret's name: 8 characters or more, a digit or letters
-  alone that read as random (`random_letters`), not a placeholder or a reference to a value kept
-  elsewhere (`PLACEHOLDER`);
+- `looks_secret`: any value given to a secret's name: 8 characters or more, a digit, letters
+  alone that read as random (`random_letters`) or a password's symbols (`with_symbols`), not a
+  placeholder or a reference to a value kept elsewhere (`PLACEHOLDER`);
 - `lone_secret`: a value alone under prose naming a secret, in a table's column named for one, or
   after "Password for X:", which prose as often uses for the identifiers it names: it must read as
   random; `weak_password` the same under a password's name given plainly, where a weak password of
@@ -114,7 +114,8 @@ _VERSION = re.compile(r"(?i)v?\d+(?:\.\d+)*(?:[-.]?(?:alpha|beta|rc|pre|dev|post
 
 def looks_secret(value: str, after: str) -> bool:
     """A value assigned to a secret-like name, unless it is a placeholder, a plain word or a call (`f(`):
-    one with a digit, or letters alone that read as random (`random_letters`)."""
+    one with a digit, letters alone that read as random (`random_letters`) or a password's symbols
+    among letters or digits (`with_symbols`)."""
     value = value.rstrip(".")
     if after == "(" or len(value) < 8 or PLACEHOLDER.search(value):
         return False
@@ -134,8 +135,8 @@ def random_letters(value: str) -> bool:
     of one 16-character password in 16. Measured by bench/redaction_words.py: of random letters
     of 12, 16, 20 and 32 characters, 84, 94, 96 and 95 in 100 are taken; of the names of 12
     letters or more in mixed case in this machine's standard library, scaffold's packages and
-    /usr/share/doc, 23 of about 24,000 (`SqlJinjaLexer`, `RsaOaepParams`). Only ever asked of a
-    value a secret's name or place points at.
+    /usr/share/doc, 17 of 23,920, most of them test strings (`AaaBbbCccAaa`, `bgCyanBright`). Only
+    ever asked of a value a secret's name or place points at.
     """
     if len(value) < LETTERS_MIN or not (value.isascii() and value.isalpha()) or value.isupper() or value.islower():
         return False
