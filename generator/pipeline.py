@@ -509,8 +509,17 @@ def list_templates(
 
 def real_path(path: str | Path) -> Path:
     """`path` as given on a command line (`~` expanded), resolved; a loop of links is a UsageError
-    (Python before 3.13 raises RuntimeError for one, not OSError)."""
+    (Python before 3.13 raises RuntimeError for one, not OSError), and so is a link to nothing, which
+    would otherwise be reported, or written, as its target."""
+    given = Path(path).expanduser()
     try:
-        return Path(path).expanduser().resolve()
+        real = given.resolve()
     except RuntimeError:
         raise UsageError(f"{path} is a loop of symlinks; point it at a folder") from None
+    try:
+        broken = given.is_symlink() and not real.exists()
+    except OSError:  # a name too long: what reads it next says so
+        broken = False
+    if broken:
+        raise UsageError(f"{path} is a symlink to {real}, which does not exist; remove it or point it at a folder")
+    return real

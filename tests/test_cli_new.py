@@ -205,6 +205,14 @@ def test_existing_non_empty_destination_is_refused(cli: Cli, tmp_path: Path) -> 
     assert _work_tree(tmp_path) == before
 
 
+def test_destination_that_is_a_link_to_nothing_is_refused_not_created_at_its_target(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir(exist_ok=True)
+    (tmp_path / "work" / "svc").symlink_to(tmp_path / "elsewhere")
+    code, _, err = cli("new-service", "svc", "--defaults")
+    assert code == 2 and "is a symlink to" in err and "which does not exist" in err
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_destination_that_is_a_file_is_refused(cli: Cli, tmp_path: Path) -> None:
     build_file_tree(tmp_path / "work", {"svc": "a file\n"})
     before = _work_tree(tmp_path)

@@ -109,6 +109,14 @@ def test_a_path_that_is_missing_or_a_file_says_so(
     assert f"{tmp_path / 'loop'} is a loop of symlinks; point it at a folder" in capsys.readouterr().err
     assert main([command, str(tmp_path / ("x" * 300))]) == 2
     assert "File name too long" in capsys.readouterr().err
+    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
+    assert main([command, str(tmp_path / "broken")]) == 2
+    assert (
+        f"{tmp_path / 'broken'} is a symlink to {tmp_path / 'nowhere'}, which does not exist" in capsys.readouterr().err
+    )
+    # An unset shell variable, not the current folder.
+    assert main([command, ""]) == 2
+    assert "argument PATH: the path is empty; give a folder, or . for the current one" in capsys.readouterr().err
 
 
 def test_project_without_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,7 +75,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         epilog=FILL_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("path", nargs="?", type=Path, default=Path(), metavar="PATH")
+    parser.add_argument("path", nargs="?", type=path_argument, default=Path(), metavar="PATH")
     parser.add_argument(
         "--refill", action="append", default=[], metavar="ID", help="fill region ID (or PATH#ID) again (repeatable)"
     )
@@ -94,6 +94,14 @@ def fill_request(args: argparse.Namespace, *, confirm: bool) -> FillRequest:
         confirm=confirm,
         rerank=args.rerank,
     )
+
+
+def path_argument(value: str) -> Path:
+    """A PATH argument: an empty one (a shell variable that was not set) is refused, not read as the
+    current folder, which `Path("")` is."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("the path is empty; give a folder, or . for the current one")
+    return Path(value)
 
 
 def run_fill(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request
+from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request, path_argument
 from generator.errors import ExitCode, ScaffoldError, UsageError, one_line
 
 if TYPE_CHECKING:
@@ -56,7 +56,9 @@ def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
 
 def _add_new_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="project name: lowercase letters, digits, '-' or '_'")
-    parser.add_argument("--dest", type=Path, metavar="PATH", help="where to create the project (default: ./NAME)")
+    parser.add_argument(
+        "--dest", type=path_argument, metavar="PATH", help="where to create the project (default: ./NAME)"
+    )
     _add_answer_flags(parser)
     parser.add_argument(
         "--force", action="store_true", help="render into a non-empty destination, overwriting same-named files"
@@ -111,7 +113,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         epilog=ANSWER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    updater.add_argument("path", nargs="?", type=Path, default=Path(), metavar="PATH")
+    updater.add_argument("path", nargs="?", type=path_argument, default=Path(), metavar="PATH")
     _add_answer_flags(updater)
     updater.add_argument(
         "--trust", action="store_true", help="allow templates that run tasks, migrations or Jinja extensions"
@@ -143,9 +145,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         epilog=CHECK_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    checker.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    checker.add_argument("paths", nargs="*", type=path_argument, metavar="PATH")
     checker.add_argument(
-        "--recursive", "-r", type=Path, metavar="DIR", help="also check every generated project found under DIR"
+        "--recursive",
+        "-r",
+        type=path_argument,
+        metavar="DIR",
+        help="also check every generated project found under DIR",
     )
     checker.add_argument("--json", action="store_true", help="one JSON list of results on stdout")
     checker.set_defaults(handler=run_check)
