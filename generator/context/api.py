@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding, Shown
-    from generator.context.rerank import Remembered, Rerank, RerankRequest
+    from generator.context.rerank import Remembered, Rerank, RerankRequest, Waiting
     from generator.context.sections import Section
     from generator.fill.pricing import Usage
 
@@ -216,6 +216,7 @@ def build_context(
     home: str | Path | None = None,
     settings: Settings | None = None,
     rerank: bool | Rerank | None = None,
+    waiting: Waiting | None = None,
     _with_task: bool = True,
 ) -> ContextResult:
     """Select, redact and assemble the context for a task (see `generator.context`).
@@ -226,9 +227,10 @@ def build_context(
     `budget` caps the whole prompt in estimated tokens. `rerank` has the model choose among
     the ranked documents (`generator.context.rerank`; it needs an API key), or the `Rerank`
     given; None leaves it to the settings (SCAFFOLD_RERANK: off unless set; the fill step passes
-    its own choice, on by default).
+    its own choice, on by default). `waiting` runs the re-rank's call: a server passes one that lets
+    its other requests through while the model answers (`assist.tools.SessionLock`).
     """
-    reranker, notes = _reranker(rerank, settings)
+    reranker, notes = _reranker(rerank, settings, waiting)
 
     def attempt(loading: _Loading) -> ContextResult:
         if reranker:
@@ -243,7 +245,9 @@ def build_context(
     return dataclasses.replace(result, notes=notes, calls=reranker.calls(), rerank_request=asked)
 
 
-def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:
+def _reranker(
+    wanted: bool | Rerank | None, settings: Settings | None, waiting: Waiting | None = None
+) -> tuple[Remembered | None, tuple[str, ...]]:
     """The model re-rank asked for (`wanted`), or the settings' (SCAFFOLD_RERANK), and a note when
     the settings ask for one that cannot be had. Asked for by the caller without an API key: an error."""
     if wanted is not None and not isinstance(wanted, bool):
@@ -251,7 +255,7 @@ def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[
             raise UsageError(f"rerank must be True, False, None or a Rerank, not {type(wanted).__name__}")
         from generator.context.rerank import Remembered
 
-        return Remembered(wanted), ()
+        return Remembered(wanted, waiting), ()
     config = settings or Settings.load()
     if not (config.rerank() if wanted is None else wanted):
         return None, ()  # without importing the re-rank's module: a few milliseconds of every run
@@ -270,7 +274,7 @@ def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[
         lacking = "no API key is set" if key is None else f"scaffold's 'ai' part is not installed ({AI.command})"
         return None, (f"{where} asks for the model re-rank, but {lacking}; the documents are BM25's",)
     config.check_ai()  # a bad timeout or retry count fails here, before any call
-    return Remembered(ModelRerank(config, key, cache_dir())), ()
+    return Remembered(ModelRerank(config, key, cache_dir()), waiting), ()
 
 
 class _Loading:
