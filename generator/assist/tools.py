@@ -13,12 +13,11 @@ messages included, passes the same `Redactor` on its way out (`redact`).
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import UsageError
@@ -28,47 +27,6 @@ if TYPE_CHECKING:
     from generator.settings import Settings
 
 DOC_KINDS = ("decision", "incident", "runbook")
-_T = TypeVar("_T")
-
-
-class SessionLock:
-    """One tool call at a time (`Tools.lock`), reentrant, and let go while a call waits for the model.
-
-    A re-rank waits up to the AI timeout for Claude; holding the lock all that time queued every
-    other call of the session behind it. `waiting` runs the model's call with the lock released,
-    however deep the caller holds it, and takes it back after: the call's own state is its own
-    (its index connection, its redactor), and what the process shares is safe to touch meanwhile."""
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._depth = threading.local()
-
-    def __enter__(self) -> SessionLock:
-        self._lock.acquire()
-        self._depth.count = getattr(self._depth, "count", 0) + 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._depth.count -= 1
-        self._lock.release()
-
-    def waiting(self, call: Callable[[], _T]) -> _T:
-        """`call()` with the lock released by this thread, held again as deep as before it returns."""
-        with self._released():
-            return call()
-
-    @contextlib.contextmanager
-    def _released(self) -> Iterator[None]:
-        held = getattr(self._depth, "count", 0)
-        for _ in range(held):
-            self._depth.count -= 1
-            self._lock.release()
-        try:
-            yield
-        finally:
-            for _ in range(held):
-                self._lock.acquire()
-                self._depth.count += 1
 
 
 class Clean(str):
@@ -82,10 +40,9 @@ class Tools:
 
     def __init__(self, home: str | Path | None = None) -> None:
         self.home = str(home) if home else None
-        # Tools run on the SDK's worker threads; one call at a time keeps the caches whole, but for the
-        # wait for the model (`SessionLock.waiting`). Reentrant, so that a signal handler on the thread
-        # that holds it (the event loop) can take it too.
-        self.lock = SessionLock()
+        # Tools run on the SDK's worker threads; one call at a time keeps the caches whole. Reentrant,
+        # so that a signal handler on the thread that holds it (the event loop) can take it too.
+        self.lock = threading.RLock()
 
     def settings(self) -> Settings:
         from generator.settings import Settings
@@ -128,13 +85,7 @@ class Tools:
                 )
 
         result = build_context(
-            task,
-            kind=kind or None,
-            project=project or None,
-            budget=budget,
-            home=self.home,
-            rerank=rerank,
-            waiting=self.lock.waiting,
+            task, kind=kind or None, project=project or None, budget=budget, home=self.home, rerank=rerank
         )
         data = result.to_dict()
         data["prompt"] = Clean(data["prompt"])
@@ -172,10 +123,7 @@ class Tools:
         """The paste-ready prompt for a task (`scaffold context TASK`), for the server's prompt template."""
         from generator.context.api import build_context
 
-        built = build_context(
-            task, kind=kind or None, project=project or None, home=self.home, waiting=self.lock.waiting
-        )
-        return Clean(built.prompt)
+        return Clean(build_context(task, kind=kind or None, project=project or None, home=self.home).prompt)
 
     def new_document(
         self,

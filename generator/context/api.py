@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from generator.context.home import KnowledgeHome
     from generator.context.kinds import ContextMap
     from generator.context.redact import Finding, Shown
-    from generator.context.rerank import Remembered, Rerank, RerankRequest, Waiting
+    from generator.context.rerank import Remembered, Rerank, RerankRequest
     from generator.context.sections import Section
     from generator.fill.pricing import Usage
 
@@ -216,7 +216,6 @@ def build_context(
     home: str | Path | None = None,
     settings: Settings | None = None,
     rerank: bool | Rerank | None = None,
-    waiting: Waiting | None = None,
     _with_task: bool = True,
 ) -> ContextResult:
     """Select, redact and assemble the context for a task (see `generator.context`).
@@ -227,10 +226,9 @@ def build_context(
     `budget` caps the whole prompt in estimated tokens. `rerank` has the model choose among
     the ranked documents (`generator.context.rerank`; it needs an API key), or the `Rerank`
     given; None leaves it to the settings (SCAFFOLD_RERANK: off unless set; the fill step passes
-    its own choice, on by default). `waiting` runs the re-rank's call: a server passes one that lets
-    its other requests through while the model answers (`assist.tools.SessionLock`).
+    its own choice, on by default).
     """
-    reranker, notes = _reranker(rerank, settings, waiting)
+    reranker, notes = _reranker(rerank, settings)
 
     def attempt(loading: _Loading) -> ContextResult:
         if reranker:
@@ -245,9 +243,7 @@ def build_context(
     return dataclasses.replace(result, notes=notes, calls=reranker.calls(), rerank_request=asked)
 
 
-def _reranker(
-    wanted: bool | Rerank | None, settings: Settings | None, waiting: Waiting | None = None
-) -> tuple[Remembered | None, tuple[str, ...]]:
+def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[Remembered | None, tuple[str, ...]]:
     """The model re-rank asked for (`wanted`), or the settings' (SCAFFOLD_RERANK), and a note when
     the settings ask for one that cannot be had. Asked for by the caller without an API key: an error."""
     if wanted is not None and not isinstance(wanted, bool):
@@ -255,7 +251,7 @@ def _reranker(
             raise UsageError(f"rerank must be True, False, None or a Rerank, not {type(wanted).__name__}")
         from generator.context.rerank import Remembered
 
-        return Remembered(wanted, waiting), ()
+        return Remembered(wanted), ()
     config = settings or Settings.load()
     if not (config.rerank() if wanted is None else wanted):
         return None, ()  # without importing the re-rank's module: a few milliseconds of every run
@@ -274,7 +270,7 @@ def _reranker(
         lacking = "no API key is set" if key is None else f"scaffold's 'ai' part is not installed ({AI.command})"
         return None, (f"{where} asks for the model re-rank, but {lacking}; the documents are BM25's",)
     config.check_ai()  # a bad timeout or retry count fails here, before any call
-    return Remembered(ModelRerank(config, key, cache_dir()), waiting), ()
+    return Remembered(ModelRerank(config, key, cache_dir())), ()
 
 
 class _Loading:

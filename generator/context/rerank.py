@@ -248,21 +248,13 @@ class Rerank(Protocol):
     def __call__(self, request: RerankRequest) -> Reranked: ...
 
 
-class Waiting(Protocol):
-    """Runs the call that waits for the model (`api.build_context`'s `waiting`)."""
-
-    def __call__(self, call: Callable[[], Reranked]) -> Reranked: ...
-
-
 class Remembered:
     """`rerank`, asked once per request in a run (`redacting`): a selection made again with the same
     cards (a redaction lengthened a section, a build done again for a file that changed elsewhere)
-    asks nothing again, whatever came of the first asking. Each asking runs through `waiting`, if
-    given."""
+    asks nothing again, whatever came of the first asking."""
 
-    def __init__(self, rerank: Rerank, waiting: Waiting | None = None) -> None:
+    def __init__(self, rerank: Rerank) -> None:
         self._rerank = rerank
-        self._waiting = waiting
         self._outcomes: dict[str, Reranked] = {}
         self._sent: dict[str, RerankRequest] = {}
         # The requests the current build attempt asked, as sent (`attempt`): a build done again for a
@@ -282,11 +274,8 @@ class Remembered:
         def ask(request: RerankRequest) -> Reranked:
             digest = request.digest()
             if digest not in self._outcomes:
-                sent = self._sent[digest] = dataclasses.replace(redact(request), origin=digest)
-                if self._waiting is None:
-                    self._outcomes[digest] = self._rerank(sent)
-                else:
-                    self._outcomes[digest] = self._waiting(lambda: self._rerank(sent))
+                self._sent[digest] = dataclasses.replace(redact(request), origin=digest)
+                self._outcomes[digest] = self._rerank(self._sent[digest])
             self.asked.append(self._sent[digest])
             return self._outcomes[digest]
 
