@@ -1289,7 +1289,7 @@ def _redacted_where_named(text: str, value: str, names: tuple[str, ...]) -> None
 
 # Letters and a password's symbols, no digit: one 16-character password in 9 drawn from letters, digits and symbols.
 SYMBOLS = "Hq&vTn*" + "WzKp@Lr"
-# Values with such symbols a secret's name points at as often: names, accounts, links, versions, an address.
+# Values with such symbols a secret's name points at as often: names, accounts, links, an address.
 SYMBOL_NAMES = (
     "Dev&Ops&Prod",
     "ops@Example.com",

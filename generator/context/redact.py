@@ -150,11 +150,9 @@ class Redactor:
                 results = _scan(texts, triggers)
             for key, spans in zip(unseen, results, strict=True):
                 self.cache.put(key, spans)
-        scans: dict[str, list[str]] = {}  # the lines of each text scanned, split once for all its parts
-        mapped = [
-            _within(piece, self.cache.get(key), scans.get(key) or scans.setdefault(key, text.split("\n")))
-            for piece, key, text in zip(pieces, keys, scanned, strict=True)
-        ]
+        # The lines of each text scanned, split once for all its parts (a part's key is its whole text's).
+        split = {key: text.split("\n") for key, text in dict(zip(keys, scanned, strict=True)).items()}
+        mapped = [_within(piece, self.cache.get(key), split[key]) for piece, key in zip(pieces, keys, strict=True)]
         found = [spans for spans, _, _ in mapped]
         cached = _everywhere(pieces, found, [reaching for _, reaching, _ in mapped]) if spread else found
         return [

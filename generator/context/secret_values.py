@@ -236,7 +236,7 @@ _SYMBOLS = "!@#%^&*+=?~"
 _PASSWORD_SYMBOLS = frozenset(_SYMBOLS)
 # A password of letters, digits and those symbols (`with_symbols`): no blank, quote, bracket, `/` or `:`,
 # which a path, a URL, a call or a list holds.
-_WITH_SYMBOLS = re.compile(r"[A-Za-z0-9!@#%^&*+=?~._\-]{8,}")
+_WITH_SYMBOLS = re.compile(rf"[A-Za-z0-9{re.escape(_SYMBOLS)}._\-]{{8,}}")
 # A piece of a name (`Okta`, `SSO`, `AzureAD`, `aes256`): words, acronyms and numbers run together;
 # a random one breaks the pattern with a lone letter of one case (`PBv`, `rpOk`).
 _NAMED_PIECE = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])|[0-9]+)+")

@@ -352,7 +352,7 @@ def read_answers(project: Path) -> dict[str, Any]:
             raise NotAProjectError(f"{project} does not exist; give the folder of a generated project")
         if not project.is_dir():
             raise NotAProjectError(f"{project} is not a folder; give the folder of a generated project")
-    except OSError as error:  # a name too long for the system, a loop of links
+    except OSError as error:  # a name too long for the system
         raise NotAProjectError(f"cannot read {project}: {error.strerror or error}") from None
     if not path.is_file():
         raise NotAProjectError(
