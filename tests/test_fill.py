@@ -521,6 +521,7 @@ def test_verify_failure_is_repaired(project: Path, fake: FakeAnthropic) -> None:
     assert main(["fill", str(project), "--verify-command", "! grep -rq BROKEN src tests"]) == 0
     assert len(fake.requests) == 2
     assert "the project's tests failed" in fake.requests[1].body["messages"][0]["content"]
+    assert asked_for(fake.requests[1]) == region_keys(project)  # its output points at no region: all asked again
     assert "BROKEN" not in "".join(p.read_text() for p in (project / "src").rglob("*.py"))
     assert all(TAG in r.body for r in find_regions(project))
 

@@ -16,7 +16,7 @@ from generator.fill.record import RECORD_FILE, Entry, read_records, record_text
 from generator.fill.regions import Region, find_regions
 from generator.fill.related import related_files
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
-from tests.fillfakes import answer, region_keys, requested, tagged, valid_reply
+from tests.fillfakes import answer, broken, region_keys, requested, tagged, valid_reply
 from tests.helpers import build_file_tree
 
 
@@ -171,7 +171,105 @@ def test_a_failing_check_goes_into_the_repair_request_once_trimmed_with_its_regi
     assert repair.count("<check-output") == 1
     assert "Requirement already satisfied" not in repair and "platform linux" not in repair
     assert f"It points at {tests_region.key}." in repair
-    assert repair.count("- the check output 1 above") == len(region_keys(project))
+    # Asked again: the region it points at; the others may be rewritten, and are (their fills carry BROKEN).
+    assert _listed(repair) == [tests_region.key]
+    assert repair.count("- the check output 1 above") == 1
+    others = [key for key in region_keys(project) if key != tests_region.key]
+    assert f"The other regions ({', '.join(others)}) passed their own checks" in repair
+
+
+def _listed(message: str) -> list[str]:
+    return re.findall(r'<region key="([^"]+)">', message)
+
+
+def _pointing_at(project: Path, tmp_path: Path, region_id: str) -> tuple[Region, str]:
+    """A region, and a check command that passes on the fallbacks but prints a test run failing on one of
+    its lines and fails while any fill carries BROKEN."""
+    region = next(r for r in find_regions(project) if r.id == region_id)
+    output = tmp_path / "run.txt"
+    output.write_text(_TEST_RUN.format(line=region.body_line))
+    return region, f"if grep -rq BROKEN src tests; then cat {output}; exit 1; fi"
+
+
+def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_rest(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
+    first = {r.key: tagged(r, "BROKEN" if r.key == pointed.key else "FIRST") for r in find_regions(project)}
+    fake.queue(Reply.message(json.dumps(first)))
+    # The repair mends the region it was pointed at and leaves the others empty: they are kept.
+    fake.queue(
+        Reply.message(json.dumps({key: tagged(pointed, "MENDED") if key == pointed.key else "" for key in first}))
+    )
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert len(fake.requests) == 2
+    repair = _user(fake.requests[1])
+    assert _listed(repair) == [pointed.key]
+    assert repair.count("FIRST") == len(first) - 1  # the other fills are in the files shown, as filled
+    regions = {r.key: r.body for r in find_regions(project)}
+    assert regions[pointed.key] == tagged(pointed, "MENDED")
+    assert all(regions[key] == body for key, body in first.items() if key != pointed.key)
+    records = read_records(project)
+    assert records[pointed.key].prompt_sha256 != records[next(k for k in first if k != pointed.key)].prompt_sha256
+
+
+def test_a_failure_that_lies_in_a_region_it_does_not_point_at_is_mended_there(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
+    culprit = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
+    fake.queue(
+        Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN" if r == culprit else "FIRST")))
+    )
+    # The repair writes the region pointed at as it was, and the one at fault again.
+    fake.queue(
+        Reply.message(
+            json.dumps(
+                {
+                    key: tagged(r, "MENDED") if key in (pointed.key, culprit.key) else ""
+                    for key, r in ((r.key, r) for r in find_regions(project))
+                }
+            )
+        )
+    )
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert len(fake.requests) == 2
+    assert _listed(_user(fake.requests[1])) == [pointed.key]
+    regions = {r.key: r.body for r in find_regions(project)}
+    assert regions[culprit.key] == tagged(culprit, "MENDED")
+    assert "BROKEN" not in "".join(regions.values())
+
+
+def test_a_rewrite_of_a_kept_region_that_fails_its_checks_is_asked_for_again(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
+    other = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
+    fake.queue(
+        Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN" if r == pointed else "FIRST")))
+    )
+    fake.queue(
+        Reply.message(
+            json.dumps(
+                {
+                    r.key: tagged(r, "MENDED") if r == pointed else broken(r) if r == other else ""
+                    for r in find_regions(project)
+                }
+            )
+        )
+    )
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert len(fake.requests) == 3
+    escalation = _user(fake.requests[2])
+    assert _listed(escalation) == [other.key]
+    assert "previous attempt:" in escalation and "def broken(" in escalation
 
 
 def test_trim_keeps_the_failure_and_the_last_frames() -> None:

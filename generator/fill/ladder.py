@@ -3,7 +3,9 @@
 Ladder (docs/ai-fill.md): one call to the main model for every region to fill;
 regions that fail the checks, or every region when the call itself failed, go to one
 repair call to the main model with the checks' messages, then to one call to the escalation
-model. Regions still failing keep the template's fallback, and so do all the others of the
+model. When the project's own checks fail with every fill in place, the regions their output
+points at are asked for again (all, when it points at none), and the call may rewrite the
+others too. Regions still failing keep the template's fallback, and so do all the others of the
 run: the template's fallbacks fit together and the model's fills fit together, but a mix
 may not (the service's routes use the names its domain region defines).
 
@@ -23,8 +25,9 @@ from typing import TYPE_CHECKING
 from generator.errors import DirtyTreeError, ExternalToolError, UsageError
 from generator.fill.apply import Swap, refuse_links
 from generator.fill.client import Client, ClientOptions, Outcome, configured_secrets, scrub
+from generator.fill.failure import implicated
 from generator.fill.plan import Plan
-from generator.fill.prompt import current_texts, first_message, repair_message, system_blocks
+from generator.fill.prompt import current_texts, first_message, region_spans, repair_message, system_blocks
 from generator.fill.record import FILLED, RECORD_FILE, Entry, record_text, sha256
 from generator.fill.regions import split_key
 from generator.fill.verify import CheckRun, Gate, run_tests
@@ -71,6 +74,15 @@ class _State:
     # did not run to the end there ("" when it did).
     generated: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
     regenerate_failure: str = ""
+    # The project's checks failed with every fill in place: from then on a call asks again for the regions
+    # their output points at, and may rewrite any other (the failure may lie there).
+    project_failed: bool = False
+
+    def revisable(self, keys: Sequence[str], failing: Sequence[str]) -> list[str]:
+        """The accepted regions a call may rewrite besides `failing` (see `project_failed`), in plan order."""
+        if not self.project_failed:
+            return []
+        return [key for key in keys if key in self.accepted and key not in failing]
 
 
 # The optional checkers each language's fills would go through, and what is lost without them.
@@ -155,15 +167,18 @@ def fill(
         if model == skip_model:
             continue
         # `failing` keeps plan order: every region at first, then what _absorb or _verify left.
+        revisable = state.revisable(keys, failing)
         if purpose == "first call":
             user = first_message(plan)
         else:
-            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing})
+            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing}, revisable)
         reporter.progress(Progress("call", model, len(failing), purpose))
         checkpoint("fill.call", model=model, purpose=purpose)  # never pay for a call after an interrupt
-        outcome = client.ask_safely(model, system, user, failing, keys)
+        asked = [key for key in keys if key in failing or key in revisable]
+        outcome = client.ask_safely(model, system, user, asked, keys)
         result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error, outcome.notes))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
+        _keep_unless_rewritten(state, outcome, revisable)
         failing = _absorb(plan, options, state, outcome, failing, prompt_hash, reporter)
         if not failing or outcome.fatal:
             break
@@ -171,6 +186,16 @@ def fill(
     result.gate_skipped = tuple(dict.fromkeys(state.skipped))
     _finish(plan, options, state, failing, context_hashes, result, reporter, transaction)
     return result
+
+
+def _keep_unless_rewritten(state: _State, outcome: Outcome, revisable: Sequence[str]) -> None:
+    """Drop from `outcome` the revisable regions it did not rewrite (empty, unchanged or refused): their
+    accepted fills stay, as the prompt promised."""
+    for key in revisable:
+        body = outcome.bodies.get(key)
+        if body is None or not body.strip() or body == state.accepted[key]:
+            outcome.bodies.pop(key, None)
+        outcome.rejected.pop(key, None)
 
 
 def _absorb(
@@ -319,9 +344,16 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     message = f"the project's tests failed with the fills ({command}, exit {run.code}): {run.last_line}"
     if run.tail.strip():
         message += f"\nlast lines of its output (stdout and stderr):\n{run.tail}"
-    for key in list(state.accepted):
+    # Asked again: the regions the output points at (a traceback's frames, a linter's `path:line:`), the
+    # others kept for the next call to rewrite if the failure lies there (`_State.project_failed`); all of
+    # them when it points at none.
+    state.project_failed = True
+    todo = [region.key for region in plan.todo]
+    pointed = set(implicated(message, region_spans(plan, state.accepted))) & set(todo)
+    failing = [key for key in todo if key in pointed] or todo
+    for key in failing:
         state.attempts[key] = (state.accepted.pop(key), [message])
-    return [region.key for region in plan.todo]
+    return failing
 
 
 def _finish(

@@ -158,11 +158,13 @@ def first_message(plan: Plan) -> str:
 Failing = Mapping[str, tuple[str | None, Sequence[str]]]
 
 
-def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing) -> str:
+def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing, revisable: Sequence[str] = ()) -> str:
     """A repair call: the project with the accepted fills in place, each failing region's attempt and problems.
 
     A check's output shared by several regions (a test run) or longer than a line goes in once,
-    trimmed, with the regions it points at; the regions refer to it.
+    trimmed, with the regions it points at; the regions refer to it. `revisable` are accepted
+    regions the answer may rewrite too (the project's checks failed with them in place, pointing
+    elsewhere); an empty answer keeps them.
     """
     regions = [r for r in plan.todo if r.key in failing]
     outputs = _shared_outputs(failing)
@@ -174,8 +176,16 @@ def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing) ->
         "their instructions are in the files' marker comments. Write the failing regions again, fixing every "
         "problem, and keep them consistent with the rest.\n",
     ]
+    if revisable:
+        parts.append(
+            "\nThe project's own checks ran with every fill in place and failed; their output points at the "
+            f"regions below. The other regions ({', '.join(revisable)}) passed their own checks and are in the "
+            "files above as filled: if the failure lies in one of them, write it again too; else answer an empty "
+            "string for it, and it is kept.\n"
+        )
     if outputs:
-        spans = _attempt_regions(plan, accepted, failing)
+        attempts = {key: attempt for key, (attempt, _) in failing.items() if attempt is not None}
+        spans = region_spans(plan, {**accepted, **attempts})
         for number, output in enumerate(outputs, 1):
             parts.append(_output_block(number, output, spans))
     for region in regions:
@@ -190,9 +200,10 @@ def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing) ->
             parts.append(f"previous attempt:\n<attempt>\n{attempt.rstrip()}\n</attempt>\n")
         parts.append("</region>\n")
     # The schema still names every region (changing it would miss the prompt cache): the rest stay empty.
+    rewritten = ", the new text of any other region you rewrite to fix the failure," if revisable else ""
     parts.append(
-        "\nAnswer with the JSON object only: the new text for each region listed here, and an empty string for "
-        "every other region (those are kept as they are)."
+        f"\nAnswer with the JSON object only: the new text for each region listed here{rewritten} and an empty "
+        "string for every other region (those are kept as they are)."
     )
     return "".join(parts)
 
@@ -217,11 +228,11 @@ def _output_block(number: int, output: str, spans: Sequence[Region]) -> str:
     return f'\n<check-output number="{number}">\n{heading}\n{trim(rest)}\n</check-output>\n{points}\n'
 
 
-def _attempt_regions(plan: Plan, accepted: Mapping[str, str], failing: Failing) -> list[Region]:
-    """The regions with their line spans in the files the checks ran on: accepted fills and attempts in place."""
-    attempts = {key: attempt for key, (attempt, _) in failing.items() if attempt is not None}
+def region_spans(plan: Plan, bodies: Mapping[str, str]) -> list[Region]:
+    """The regions with their line spans in the files the checks ran on: `bodies` (the accepted fills and
+    the attempts) in place."""
     found: list[Region] = []
-    for path, text in current_texts(plan, {**accepted, **attempts}).items():
+    for path, text in current_texts(plan, bodies).items():
         try:
             found.extend(parse_regions(text, path))
         except RegionError:
