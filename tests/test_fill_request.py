@@ -16,7 +16,7 @@ from generator.fill.record import RECORD_FILE, Entry, read_records, record_text
 from generator.fill.regions import Region, find_regions
 from generator.fill.related import related_files
 from tests.fakeapi import FakeAnthropic, Recorded, Reply
-from tests.fillfakes import answer, broken, region_keys, requested, tagged, valid_reply
+from tests.fillfakes import KEY, answer, broken, region_keys, requested, tagged, valid_reply
 from tests.helpers import build_file_tree
 
 
@@ -191,16 +191,16 @@ def _pointing_at(project: Path, tmp_path: Path, region_id: str) -> tuple[Region,
     return region, f"if grep -rq BROKEN src tests; then cat {output}; exit 1; fi"
 
 
+@pytest.mark.parametrize("kept", ["empty", "unchanged"])
 def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_rest(
-    project: Path, fake: FakeAnthropic, tmp_path: Path
+    project: Path, fake: FakeAnthropic, tmp_path: Path, kept: str
 ) -> None:
     pointed, command = _pointing_at(project, tmp_path, "domain-tests")
     first = {r.key: tagged(r, "BROKEN" if r.key == pointed.key else "FIRST") for r in find_regions(project)}
     fake.queue(Reply.message(json.dumps(first)))
-    # The repair mends the region it was pointed at and leaves the others empty: they are kept.
-    fake.queue(
-        Reply.message(json.dumps({key: tagged(pointed, "MENDED") if key == pointed.key else "" for key in first}))
-    )
+    # The repair mends the region it was pointed at and answers the others empty, or as they were: they are kept.
+    again = {key: "" if kept == "empty" else body for key, body in first.items()}
+    fake.queue(Reply.message(json.dumps({**again, pointed.key: tagged(pointed, "MENDED")})))
 
     assert main(["fill", str(project), "--verify-command", command]) == 0
 
@@ -211,8 +211,67 @@ def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_res
     regions = {r.key: r.body for r in find_regions(project)}
     assert regions[pointed.key] == tagged(pointed, "MENDED")
     assert all(regions[key] == body for key, body in first.items() if key != pointed.key)
+    assert "to leave a region empty, answer a single comment line" in repair
+    # Each fill is recorded with the prompt it came from: the kept ones with the first call's.
     records = read_records(project)
-    assert records[pointed.key].prompt_sha256 != records[next(k for k in first if k != pointed.key)].prompt_sha256
+    hashes = {records[key].prompt_sha256 for key in first if key != pointed.key}
+    assert len(hashes) == 1 and records[pointed.key].prompt_sha256 not in hashes
+
+
+def test_a_rewrite_of_a_kept_region_that_is_refused_is_asked_for_again_with_the_reason(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
+    other = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
+    first = {r.key: tagged(r, "BROKEN" if r == pointed else "FIRST") for r in find_regions(project)}
+    fake.queue(Reply.message(json.dumps(first)))
+    # The repair's rewrite of a kept region holds the key (a gateway echoing it): never written, and asked again.
+    fake.queue(
+        Reply.message(
+            json.dumps(
+                {**dict.fromkeys(first, ""), pointed.key: tagged(pointed, "MENDED"), other.key: tagged(other, KEY)}
+            )
+        )
+    )
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert len(fake.requests) == 3
+    escalation = _user(fake.requests[2])
+    assert _listed(escalation) == [other.key]
+    assert "the answer holds the API key" in escalation
+    assert KEY not in "".join(json.dumps(request.body) for request in fake.requests)
+    assert KEY not in "".join(r.body for r in find_regions(project))
+
+
+def test_a_repair_call_that_fails_leaves_the_escalation_the_checks_output_and_the_kept_regions(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
+    culprit = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
+    fake.queue(
+        Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN" if r == culprit else "FIRST")))
+    )
+    fake.queue(Reply.message("this is not JSON"))
+    # The escalation rewrites the region at fault, which the output never pointed at, and keeps the rest.
+    fake.queue(
+        Reply.message(
+            json.dumps({r.key: tagged(r, "MENDED") if r in (pointed, culprit) else "" for r in find_regions(project)})
+        )
+    )
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    escalation = _user(fake.requests[2])
+    assert _listed(escalation) == [pointed.key]
+    assert "not valid JSON" in escalation
+    # The checks' output is still there, with the region it pointed at, and the others may be rewritten.
+    assert "AssertionError: assert 0 == 1" in escalation and f"It points at {pointed.key}." in escalation
+    assert "The project's own checks last ran with every fill then in place and failed" in escalation
+    assert find_regions(project)[[r.key for r in find_regions(project)].index(culprit.key)].body == tagged(
+        culprit, "MENDED"
+    )
 
 
 def test_a_failure_that_lies_in_a_region_it_does_not_point_at_is_mended_there(

@@ -74,13 +74,15 @@ class _State:
     # did not run to the end there ("" when it did).
     generated: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
     regenerate_failure: str = ""
-    # The project's checks failed with every fill in place: from then on a call asks again for the regions
-    # their output points at, and may rewrite any other (the failure may lie there).
-    project_failed: bool = False
+    # The last failure of the project's checks with every fill in place (`_verify`), and the regions its output
+    # pointed at there. From then on every call is shown it and may rewrite any accepted region: the failure
+    # may lie in one it did not point at (a test fails, the code it tests is wrong).
+    gate_failure: str = ""
+    gate_pointed: list[str] = field(default_factory=list)
 
     def revisable(self, keys: Sequence[str], failing: Sequence[str]) -> list[str]:
-        """The accepted regions a call may rewrite besides `failing` (see `project_failed`), in plan order."""
-        if not self.project_failed:
+        """The accepted regions a call may rewrite besides `failing` (see `gate_failure`), in plan order."""
+        if not self.gate_failure:
             return []
         return [key for key in keys if key in self.accepted and key not in failing]
 
@@ -171,15 +173,15 @@ def fill(
         if purpose == "first call":
             user = first_message(plan)
         else:
-            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing}, revisable)
+            gate = (state.gate_failure, state.gate_pointed) if revisable else None
+            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing}, revisable, gate)
         reporter.progress(Progress("call", model, len(failing), purpose))
         checkpoint("fill.call", model=model, purpose=purpose)  # never pay for a call after an interrupt
         asked = [key for key in keys if key in failing or key in revisable]
         outcome = client.ask_safely(model, system, user, asked, keys)
         result.calls.append(Call(model, purpose, tuple(failing), outcome.usage, outcome.error, outcome.notes))
         prompt_hash = sha256(model + "\0" + repr(system) + "\0" + user)
-        _keep_unless_rewritten(state, outcome, revisable)
-        failing = _absorb(plan, options, state, outcome, failing, prompt_hash, reporter)
+        failing = _absorb(plan, options, state, outcome, failing, revisable, prompt_hash, reporter)
         if not failing or outcome.fatal:
             break
         skip_model = model if outcome.futile else None
@@ -188,28 +190,31 @@ def fill(
     return result
 
 
-def _keep_unless_rewritten(state: _State, outcome: Outcome, revisable: Sequence[str]) -> None:
-    """Drop from `outcome` the revisable regions it did not rewrite (empty, unchanged or refused): their
-    accepted fills stay, as the prompt promised."""
-    for key in revisable:
-        body = outcome.bodies.get(key)
-        if body is None or not body.strip() or body == state.accepted[key]:
-            outcome.bodies.pop(key, None)
-        outcome.rejected.pop(key, None)
-
-
 def _absorb(
     plan: Plan,
     options: FillOptions,
     state: _State,
     outcome: Outcome,
     wanted: Sequence[str],
+    revisable: Sequence[str],
     prompt_hash: str,
     reporter: Reporter,
 ) -> list[str]:
-    """Check one call's bodies with those accepted before; return the keys still failing."""
+    """Check one call's bodies with those accepted before; return the keys still failing.
+
+    `wanted` are the regions the call had to write; `revisable` those it could rewrite (see
+    `_State.gate_failure`).
+    """
     from generator.fill.validate import check_project
 
+    for key in revisable:
+        # Kept when not rewritten (an empty or unchanged answer), as the prompt says. A rewrite the client
+        # refused (too big, holding the key) fails the region like any refused answer: the next call is told.
+        if key in outcome.rejected:
+            state.attempts[key] = (None, [outcome.rejected[key]])
+            del state.accepted[key]
+        elif not outcome.bodies.get(key, "").strip() or outcome.bodies[key] == state.accepted[key]:
+            outcome.bodies.pop(key, None)
     for key in wanted:
         if key in outcome.rejected:
             state.attempts[key] = (None, [outcome.rejected[key]])
@@ -345,11 +350,11 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     if run.tail.strip():
         message += f"\nlast lines of its output (stdout and stderr):\n{run.tail}"
     # Asked again: the regions the output points at (a traceback's frames, a linter's `path:line:`), the
-    # others kept for the next call to rewrite if the failure lies there (`_State.project_failed`); all of
+    # others kept for the next calls to rewrite if the failure lies there (`_State.gate_failure`); all of
     # them when it points at none.
-    state.project_failed = True
+    pointed = implicated(message, region_spans(plan, state.accepted))
+    state.gate_failure, state.gate_pointed = message, pointed
     todo = [region.key for region in plan.todo]
-    pointed = set(implicated(message, region_spans(plan, state.accepted))) & set(todo)
     failing = [key for key in todo if key in pointed] or todo
     for key in failing:
         state.attempts[key] = (state.accepted.pop(key), [message])

@@ -158,16 +158,29 @@ def first_message(plan: Plan) -> str:
 Failing = Mapping[str, tuple[str | None, Sequence[str]]]
 
 
-def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing, revisable: Sequence[str] = ()) -> str:
+def repair_message(
+    plan: Plan,
+    accepted: Mapping[str, str],
+    failing: Failing,
+    revisable: Sequence[str] = (),
+    gate: tuple[str, Sequence[str]] | None = None,
+) -> str:
     """A repair call: the project with the accepted fills in place, each failing region's attempt and problems.
 
     A check's output shared by several regions (a test run) or longer than a line goes in once,
     trimmed, with the regions it points at; the regions refer to it. `revisable` are accepted
-    regions the answer may rewrite too (the project's checks failed with them in place, pointing
-    elsewhere); an empty answer keeps them.
+    regions the answer may rewrite too, because of `gate`: the output of the project's checks'
+    last failure with every fill in place, and the regions it pointed at then (shown whatever
+    happened since, so a later call still sees why). An empty answer keeps them.
     """
     regions = [r for r in plan.todo if r.key in failing]
     outputs = _shared_outputs(failing)
+    pointed: dict[str, Sequence[str]] = {}
+    if gate is not None and revisable:
+        output, keys = gate
+        pointed[output] = keys
+        if output not in outputs:
+            outputs.append(output)
     parts = [
         _project_text(plan, current_texts(plan, accepted)),
         "\n\nThe earlier attempt failed for these regions: its answer did not pass the checks, or no usable "
@@ -176,18 +189,20 @@ def repair_message(plan: Plan, accepted: Mapping[str, str], failing: Failing, re
         "their instructions are in the files' marker comments. Write the failing regions again, fixing every "
         "problem, and keep them consistent with the rest.\n",
     ]
-    if revisable:
+    if gate is not None and revisable:
         parts.append(
-            "\nThe project's own checks ran with every fill in place and failed; their output points at the "
-            f"regions below. The other regions ({', '.join(revisable)}) passed their own checks and are in the "
-            "files above as filled: if the failure lies in one of them, write it again too; else answer an empty "
-            "string for it, and it is kept.\n"
+            "\nThe project's own checks last ran with every fill then in place and failed: the check output "
+            f"{outputs.index(gate[0]) + 1} below. The other regions ({', '.join(revisable)}) passed their own "
+            "checks and are in the files above as filled: if that failure lies in one of them, write it again "
+            "too; else answer an empty string for it, and it is kept (to leave a region empty, answer a single "
+            "comment line).\n"
         )
     if outputs:
         attempts = {key: attempt for key, (attempt, _) in failing.items() if attempt is not None}
         spans = region_spans(plan, {**accepted, **attempts})
         for number, output in enumerate(outputs, 1):
-            parts.append(_output_block(number, output, spans))
+            keys = pointed[output] if output in pointed else implicated(output, spans)
+            parts.append(_output_block(number, output, keys))
     for region in regions:
         attempt, problems = failing[region.key]
         parts.append(f'\n<region key="{region.key}">\nproblems:\n')
@@ -217,9 +232,8 @@ def _shared_outputs(failing: Failing) -> list[str]:
     return [problem for problem, count in seen.items() if count > 1 or "\n" in problem.strip()]
 
 
-def _output_block(number: int, output: str, spans: Sequence[Region]) -> str:
+def _output_block(number: int, output: str, keys: Sequence[str]) -> str:
     heading, _, rest = output.strip().partition("\n")
-    keys = implicated(output, spans)
     points = (
         f"It points at {', '.join(keys)}."
         if keys
