@@ -182,22 +182,38 @@ def _listed(message: str) -> list[str]:
     return re.findall(r'<region key="([^"]+)">', message)
 
 
-def _pointing_at(project: Path, tmp_path: Path, region_id: str) -> tuple[Region, str]:
-    """A region, and a check command that passes on the fallbacks but prints a test run failing on one of
-    its lines and fails while any fill carries BROKEN."""
-    region = next(r for r in find_regions(project) if r.id == region_id)
+def _pointing_at(
+    project: Path, fake: FakeAnthropic, tmp_path: Path, broken_one: str
+) -> tuple[Region, Region, str, dict[str, str]]:
+    """The region a failing check points at (the domain tests), another Python region, a check command
+    that passes on the fallbacks but prints a test run failing on the first one's first line, and fails, while
+    any fill carries BROKEN, and the first call's answer, queued: every region tagged FIRST but
+    `broken_one` ("pointed" or "other"), tagged BROKEN."""
+    regions = find_regions(project)
+    pointed = next(r for r in regions if r.id == "domain-tests")
+    other = next(r for r in regions if r.key != pointed.key and r.language == "python")
     output = tmp_path / "run.txt"
-    output.write_text(_TEST_RUN.format(line=region.body_line))
-    return region, f"if grep -rq BROKEN src tests; then cat {output}; exit 1; fi"
+    output.write_text(_TEST_RUN.format(line=pointed.body_line))
+    bad = pointed if broken_one == "pointed" else other
+    first = {r.key: tagged(r, "BROKEN" if r == bad else "FIRST") for r in regions}
+    fake.queue(Reply.message(json.dumps(first)))
+    return pointed, other, f"if grep -rq BROKEN src tests; then cat {output}; exit 1; fi", first
+
+
+def _only(project: Path, bodies: dict[str, str]) -> Reply:
+    """An answer that writes `bodies` and an empty string for every other region."""
+    return Reply.message(json.dumps({r.key: bodies.get(r.key, "") for r in find_regions(project)}))
+
+
+def _bodies(project: Path) -> dict[str, str]:
+    return {r.key: r.body for r in find_regions(project)}
 
 
 @pytest.mark.parametrize("kept", ["empty", "unchanged"])
 def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_rest(
     project: Path, fake: FakeAnthropic, tmp_path: Path, kept: str
 ) -> None:
-    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
-    first = {r.key: tagged(r, "BROKEN" if r.key == pointed.key else "FIRST") for r in find_regions(project)}
-    fake.queue(Reply.message(json.dumps(first)))
+    pointed, _, command, first = _pointing_at(project, fake, tmp_path, "pointed")
     # The repair mends the region it was pointed at and answers the others empty, or as they were: they are kept.
     again = {key: "" if kept == "empty" else body for key, body in first.items()}
     fake.queue(Reply.message(json.dumps({**again, pointed.key: tagged(pointed, "MENDED")})))
@@ -208,31 +224,50 @@ def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_res
     repair = _user(fake.requests[1])
     assert _listed(repair) == [pointed.key]
     assert repair.count("FIRST") == len(first) - 1  # the other fills are in the files shown, as filled
-    regions = {r.key: r.body for r in find_regions(project)}
-    assert regions[pointed.key] == tagged(pointed, "MENDED")
-    assert all(regions[key] == body for key, body in first.items() if key != pointed.key)
     assert "to leave a region empty, answer a single comment line" in repair
+    assert _bodies(project) == {**first, pointed.key: tagged(pointed, "MENDED")}
     # Each fill is recorded with the prompt it came from: the kept ones with the first call's.
     records = read_records(project)
     hashes = {records[key].prompt_sha256 for key in first if key != pointed.key}
     assert len(hashes) == 1 and records[pointed.key].prompt_sha256 not in hashes
 
 
+def test_a_failure_that_lies_in_a_region_it_does_not_point_at_is_mended_there(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, culprit, command, _ = _pointing_at(project, fake, tmp_path, "other")
+    # The repair writes the region pointed at again, and the one at fault.
+    fake.queue(_only(project, {pointed.key: tagged(pointed, "MENDED"), culprit.key: tagged(culprit, "MENDED")}))
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert len(fake.requests) == 2
+    assert _listed(_user(fake.requests[1])) == [pointed.key]
+    assert _bodies(project)[culprit.key] == tagged(culprit, "MENDED")
+    assert "BROKEN" not in "".join(_bodies(project).values())
+
+
+def test_a_rewrite_of_a_kept_region_that_fails_its_checks_is_asked_for_again(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    pointed, other, command, _ = _pointing_at(project, fake, tmp_path, "pointed")
+    fake.queue(_only(project, {pointed.key: tagged(pointed, "MENDED"), other.key: broken(other)}))
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert len(fake.requests) == 3
+    escalation = _user(fake.requests[2])
+    assert _listed(escalation) == [other.key]
+    assert "previous attempt:" in escalation and "def broken(" in escalation
+
+
 def test_a_rewrite_of_a_kept_region_that_is_refused_is_asked_for_again_with_the_reason(
     project: Path, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
-    other = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
-    first = {r.key: tagged(r, "BROKEN" if r == pointed else "FIRST") for r in find_regions(project)}
-    fake.queue(Reply.message(json.dumps(first)))
+    pointed, other, command, _ = _pointing_at(project, fake, tmp_path, "pointed")
     # The repair's rewrite of a kept region holds the key (a gateway echoing it): never written, and asked again.
-    fake.queue(
-        Reply.message(
-            json.dumps(
-                {**dict.fromkeys(first, ""), pointed.key: tagged(pointed, "MENDED"), other.key: tagged(other, KEY)}
-            )
-        )
-    )
+    fake.queue(_only(project, {pointed.key: tagged(pointed, "MENDED"), other.key: tagged(other, KEY)}))
     fake.responder = valid_reply(project)
 
     assert main(["fill", str(project), "--verify-command", command]) == 0
@@ -242,24 +277,16 @@ def test_a_rewrite_of_a_kept_region_that_is_refused_is_asked_for_again_with_the_
     assert _listed(escalation) == [other.key]
     assert "the answer holds the API key" in escalation
     assert KEY not in "".join(json.dumps(request.body) for request in fake.requests)
-    assert KEY not in "".join(r.body for r in find_regions(project))
+    assert KEY not in "".join(_bodies(project).values())
 
 
 def test_a_repair_call_that_fails_leaves_the_escalation_the_checks_output_and_the_kept_regions(
     project: Path, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
-    culprit = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
-    fake.queue(
-        Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN" if r == culprit else "FIRST")))
-    )
+    pointed, culprit, command, _ = _pointing_at(project, fake, tmp_path, "other")
     fake.queue(Reply.message("this is not JSON"))
     # The escalation rewrites the region at fault, which the output never pointed at, and keeps the rest.
-    fake.queue(
-        Reply.message(
-            json.dumps({r.key: tagged(r, "MENDED") if r in (pointed, culprit) else "" for r in find_regions(project)})
-        )
-    )
+    fake.queue(_only(project, {pointed.key: tagged(pointed, "MENDED"), culprit.key: tagged(culprit, "MENDED")}))
 
     assert main(["fill", str(project), "--verify-command", command]) == 0
 
@@ -269,66 +296,7 @@ def test_a_repair_call_that_fails_leaves_the_escalation_the_checks_output_and_th
     # The checks' output is still there, with the region it pointed at, and the others may be rewritten.
     assert "AssertionError: assert 0 == 1" in escalation and f"It points at {pointed.key}." in escalation
     assert "The project's own checks last ran with every fill then in place and failed" in escalation
-    assert find_regions(project)[[r.key for r in find_regions(project)].index(culprit.key)].body == tagged(
-        culprit, "MENDED"
-    )
-
-
-def test_a_failure_that_lies_in_a_region_it_does_not_point_at_is_mended_there(
-    project: Path, fake: FakeAnthropic, tmp_path: Path
-) -> None:
-    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
-    culprit = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
-    fake.queue(
-        Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN" if r == culprit else "FIRST")))
-    )
-    # The repair writes the region pointed at as it was, and the one at fault again.
-    fake.queue(
-        Reply.message(
-            json.dumps(
-                {
-                    key: tagged(r, "MENDED") if key in (pointed.key, culprit.key) else ""
-                    for key, r in ((r.key, r) for r in find_regions(project))
-                }
-            )
-        )
-    )
-
-    assert main(["fill", str(project), "--verify-command", command]) == 0
-
-    assert len(fake.requests) == 2
-    assert _listed(_user(fake.requests[1])) == [pointed.key]
-    regions = {r.key: r.body for r in find_regions(project)}
-    assert regions[culprit.key] == tagged(culprit, "MENDED")
-    assert "BROKEN" not in "".join(regions.values())
-
-
-def test_a_rewrite_of_a_kept_region_that_fails_its_checks_is_asked_for_again(
-    project: Path, fake: FakeAnthropic, tmp_path: Path
-) -> None:
-    pointed, command = _pointing_at(project, tmp_path, "domain-tests")
-    other = next(r for r in find_regions(project) if r.key != pointed.key and r.language == "python")
-    fake.queue(
-        Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN" if r == pointed else "FIRST")))
-    )
-    fake.queue(
-        Reply.message(
-            json.dumps(
-                {
-                    r.key: tagged(r, "MENDED") if r == pointed else broken(r) if r == other else ""
-                    for r in find_regions(project)
-                }
-            )
-        )
-    )
-    fake.responder = valid_reply(project)
-
-    assert main(["fill", str(project), "--verify-command", command]) == 0
-
-    assert len(fake.requests) == 3
-    escalation = _user(fake.requests[2])
-    assert _listed(escalation) == [other.key]
-    assert "previous attempt:" in escalation and "def broken(" in escalation
+    assert _bodies(project)[culprit.key] == tagged(culprit, "MENDED")
 
 
 def test_trim_keeps_the_failure_and_the_last_frames() -> None:
