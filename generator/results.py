@@ -31,6 +31,8 @@ class Progress:
     count: int = 0
     purpose: str = ""
     command: str = ""
+    # A call after the project's checks failed: how many kept fills it may rewrite besides the `count` it asks for.
+    kept: int = 0
 
 
 @dataclass(frozen=True)

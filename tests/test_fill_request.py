@@ -183,17 +183,17 @@ def _listed(message: str) -> list[str]:
 
 
 def _pointing_at(
-    project: Path, fake: FakeAnthropic, tmp_path: Path, broken_one: str
+    project: Path, fake: FakeAnthropic, tmp_path: Path, broken_one: str, run: str = _TEST_RUN
 ) -> tuple[Region, Region, str, dict[str, str]]:
     """The region a failing check points at (the domain tests), another Python region, a check command
-    that passes on the fallbacks but prints a test run failing on the first one's first line, and fails, while
-    any fill carries BROKEN, and the first call's answer, queued: every region tagged FIRST but
+    that passes on the fallbacks but prints `run` (a test run failing on the first one's first line), and
+    fails, while any fill carries BROKEN, and the first call's answer, queued: every region tagged FIRST but
     `broken_one` ("pointed" or "other"), tagged BROKEN."""
     regions = find_regions(project)
     pointed = next(r for r in regions if r.id == "domain-tests")
     other = next(r for r in regions if r.key != pointed.key and r.language == "python")
     output = tmp_path / "run.txt"
-    output.write_text(_TEST_RUN.format(line=pointed.body_line))
+    output.write_text(run.format(line=pointed.body_line))
     bad = pointed if broken_one == "pointed" else other
     first = {r.key: tagged(r, "BROKEN" if r == bad else "FIRST") for r in regions}
     fake.queue(Reply.message(json.dumps(first)))
@@ -211,11 +211,12 @@ def _bodies(project: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("kept", ["empty", "unchanged"])
 def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_rest(
-    project: Path, fake: FakeAnthropic, tmp_path: Path, kept: str
+    project: Path, fake: FakeAnthropic, tmp_path: Path, kept: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pointed, _, command, first = _pointing_at(project, fake, tmp_path, "pointed")
-    # The repair mends the region it was pointed at and answers the others empty, or as they were: they are kept.
-    again = {key: "" if kept == "empty" else body for key, body in first.items()}
+    # The repair mends the region it was pointed at and answers the others empty, or as they were (but for the
+    # last newline): they are kept.
+    again = {key: "" if kept == "empty" else body.rstrip("\n") for key, body in first.items()}
     fake.queue(Reply.message(json.dumps({**again, pointed.key: tagged(pointed, "MENDED")})))
 
     assert main(["fill", str(project), "--verify-command", command]) == 0
@@ -224,12 +225,36 @@ def test_a_failing_check_asks_again_only_for_what_it_points_at_and_keeps_the_res
     repair = _user(fake.requests[1])
     assert _listed(repair) == [pointed.key]
     assert repair.count("FIRST") == len(first) - 1  # the other fills are in the files shown, as filled
-    assert "to leave a region empty, answer a single comment line" in repair
+    assert "to leave it with no code, answer a single comment line" in repair
     assert _bodies(project) == {**first, pointed.key: tagged(pointed, "MENDED")}
     # Each fill is recorded with the prompt it came from: the kept ones with the first call's.
     records = read_records(project)
     hashes = {records[key].prompt_sha256 for key in first if key != pointed.key}
     assert len(hashes) == 1 and records[pointed.key].prompt_sha256 not in hashes
+    assert f"repair call: asking claude-sonnet-5-5 for 1 region (it may rewrite {len(first) - 1} kept fills too)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_failure_is_found_anywhere_in_the_output_and_by_a_failing_tests_name(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    # The traceback's line is far above the last lines shown; the summary names a test the kept region defines.
+    run = "tests/test_domain.py:{line}: AssertionError\n" + "log line\n" * 80 + "FAILED tests/test_domain.py::{test}\n"
+    other_tests = next(r for r in find_regions(project) if r.id == "route-tests")
+    test_name = re.findall(r"^def (test_\w+)", other_tests.body, re.M)[-1]
+    pointed, _, command, _ = _pointing_at(
+        project,
+        fake,
+        tmp_path,
+        "pointed",
+        run.replace("{test}", test_name).replace("test_domain.py::", "test_routes.py::"),
+    )
+    fake.responder = valid_reply(project)
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    assert _listed(_user(fake.requests[1])) == [pointed.key, other_tests.key]
 
 
 def test_a_failure_that_lies_in_a_region_it_does_not_point_at_is_mended_there(
@@ -247,37 +272,51 @@ def test_a_failure_that_lies_in_a_region_it_does_not_point_at_is_mended_there(
     assert "BROKEN" not in "".join(_bodies(project).values())
 
 
-def test_a_rewrite_of_a_kept_region_that_fails_its_checks_is_asked_for_again(
+def test_a_rewrite_of_a_kept_region_that_fails_its_checks_is_dropped_and_the_kept_fill_stays(
     project: Path, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    pointed, other, command, _ = _pointing_at(project, fake, tmp_path, "pointed")
+    pointed, other, command, first = _pointing_at(project, fake, tmp_path, "pointed")
     fake.queue(_only(project, {pointed.key: tagged(pointed, "MENDED"), other.key: broken(other)}))
-    fake.responder = valid_reply(project)
 
+    # No third call: the mended region passes the project's checks with the kept fill of the other.
     assert main(["fill", str(project), "--verify-command", command]) == 0
 
-    assert len(fake.requests) == 3
-    escalation = _user(fake.requests[2])
-    assert _listed(escalation) == [other.key]
-    assert "previous attempt:" in escalation and "def broken(" in escalation
+    assert len(fake.requests) == 2
+    assert _bodies(project)[other.key] == first[other.key]
 
 
-def test_a_rewrite_of_a_kept_region_that_is_refused_is_asked_for_again_with_the_reason(
+def test_a_dropped_rewrite_of_a_kept_region_is_shown_to_the_next_call_with_why(
     project: Path, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    pointed, other, command, _ = _pointing_at(project, fake, tmp_path, "pointed")
-    # The repair's rewrite of a kept region holds the key (a gateway echoing it): never written, and asked again.
-    fake.queue(_only(project, {pointed.key: tagged(pointed, "MENDED"), other.key: tagged(other, KEY)}))
+    pointed, other, command, first = _pointing_at(project, fake, tmp_path, "pointed")
+    # The repair leaves the failure, and its rewrite of a kept region holds the key (a gateway echoing it).
+    fake.queue(_only(project, {pointed.key: tagged(pointed, "BROKEN again"), other.key: tagged(other, KEY)}))
     fake.responder = valid_reply(project)
 
     assert main(["fill", str(project), "--verify-command", command]) == 0
 
     assert len(fake.requests) == 3
     escalation = _user(fake.requests[2])
-    assert _listed(escalation) == [other.key]
-    assert "the answer holds the API key" in escalation
+    assert _listed(escalation) == [pointed.key]
+    assert f'<kept-region key="{other.key}">' in escalation and "the answer holds the API key" in escalation
+    assert first[other.key] in escalation  # the kept fill, still in its file
     assert KEY not in "".join(json.dumps(request.body) for request in fake.requests)
     assert KEY not in "".join(_bodies(project).values())
+
+
+def test_the_checks_output_reaches_the_escalation_when_it_pointed_at_no_region_and_the_repair_failed(
+    project: Path, fake: FakeAnthropic
+) -> None:
+    fake.queue(Reply.message(answer(project, region_keys(project), lambda r: tagged(r, "BROKEN"))))
+    fake.queue(Reply.message("this is not JSON"))
+    fake.responder = valid_reply(project)
+    command = "if grep -rq BROKEN src tests; then echo 'the widget exploded'; exit 1; fi"
+
+    assert main(["fill", str(project), "--verify-command", command]) == 0
+
+    escalation = _user(fake.requests[2])
+    assert _listed(escalation) == region_keys(project)
+    assert "the widget exploded" in escalation and "not valid JSON" in escalation
 
 
 def test_a_repair_call_that_fails_leaves_the_escalation_the_checks_output_and_the_kept_regions(
@@ -314,3 +353,10 @@ def test_implicated_maps_paths_and_lines_to_regions() -> None:
     output = 'File "/home/me/p/src/pkg/domain.py", line 6, in f\nsrc/pkg/domain.py:40: error: outside\n'
     assert implicated(output, [region, other]) == [region.key]
     assert implicated("tests/test_domain.py:3: AssertionError", [region, other]) == [other.key]
+    tests = Region("tests/test_domain.py", "tests", "python", "", "def test_quote() -> None:\n", 2, 3, 4, "", "#")
+    for summary in (
+        "FAILED tests/test_domain.py::test_quote - assert 0 == 1",
+        "ERROR tests/test_domain.py::T::test_quote",
+    ):
+        assert implicated(summary, [region, tests]) == [tests.key]
+    assert implicated("FAILED tests/test_domain.py::test_quote_all", [region, tests]) == []

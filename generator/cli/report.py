@@ -68,7 +68,8 @@ def describe(event: Progress) -> str:
     if event.step == "rerank":
         return f"re-ranking the context documents with {event.model} (--no-rerank skips it)"
     if event.step == "call":
-        return f"{event.purpose}: asking {event.model} for {regions(event.count)}"
+        rewrite = f" (it may rewrite {event.kept} kept fill{'s' * (event.kept != 1)} too)" if event.kept else ""
+        return f"{event.purpose}: asking {event.model} for {regions(event.count)}{rewrite}"
     if event.step == "check":
         return f"checking {event.count} fills"
     if event.step == "baseline":

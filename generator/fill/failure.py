@@ -41,6 +41,9 @@ _LOCATIONS = (
     re.compile(r"(?P<path>[\w./-]+\.\w+):(?P<line>\d+)(?::\d+)?:"),
     re.compile(r"(?P<path>[\w./-]+\.\w+), line (?P<line>\d+)"),
 )
+# pytest's summary names a failing test by its file and name, with no line (`FAILED tests/test_x.py::test_y`,
+# `ERROR tests/test_x.py::TestZ::test_y[case]`): the region whose code defines it.
+_TEST_ID = re.compile(r"^(?:FAILED|ERROR) (?P<path>[\w./-]+\.py)::(?:\w+::)*(?P<name>\w+)", re.M)
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 # Frames kept at the end of each Python traceback (the deepest are the ones that failed).
 _LAST_FRAMES = 2
@@ -115,6 +118,11 @@ def implicated(output: str, regions: Sequence[Region]) -> list[str]:
                 continue
             line = int(match["line"])
             hits.update(r.key for r in by_file[path] if r.start_line <= line <= r.end_line)
+    for match in _TEST_ID.finditer(output):
+        path = _project_path(match["path"], by_file)
+        if path is not None:
+            defines = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{match['name']}[ \t]*\(", re.M)
+            hits.update(r.key for r in by_file[path] if defines.search(r.body))
     return [region.key for region in regions if region.key in hits]
 
 

@@ -37,6 +37,7 @@ from generator.results import Call, CommitSkip, FillResult, GateOff, Progress, R
 
 if TYPE_CHECKING:
     from generator.fill.regenerate import Regenerated
+    from generator.fill.validate import FileCheck
 
 PREVIOUS_DIR = ".scaffold/previous"
 
@@ -79,6 +80,9 @@ class _State:
     # may lie in one it did not point at (a test fails, the code it tests is wrong).
     gate_failure: str = ""
     gate_pointed: list[str] = field(default_factory=list)
+    # The last call's rewrites of kept fills that failed their checks or were refused, with why (no text for
+    # a refused one: it is never sent back). Not used: the kept fill stays, and the next call is told.
+    dropped: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
     def revisable(self, keys: Sequence[str], failing: Sequence[str]) -> list[str]:
         """The accepted regions a call may rewrite besides `failing` (see `gate_failure`), in plan order."""
@@ -173,9 +177,10 @@ def fill(
         if purpose == "first call":
             user = first_message(plan)
         else:
-            gate = (state.gate_failure, state.gate_pointed) if revisable else None
-            user = repair_message(plan, state.accepted, {key: state.attempts[key] for key in failing}, revisable, gate)
-        reporter.progress(Progress("call", model, len(failing), purpose))
+            gate = (state.gate_failure, state.gate_pointed) if state.gate_failure else None
+            attempts = {key: state.attempts[key] for key in failing}
+            user = repair_message(plan, state.accepted, attempts, revisable, gate, state.dropped)
+        reporter.progress(Progress("call", model, len(failing), purpose, kept=len(revisable)))
         checkpoint("fill.call", model=model, purpose=purpose)  # never pay for a call after an interrupt
         asked = [key for key in keys if key in failing or key in revisable]
         outcome = client.ask_safely(model, system, user, asked, keys)
@@ -205,15 +210,14 @@ def _absorb(
     `wanted` are the regions the call had to write; `revisable` those it could rewrite (see
     `_State.gate_failure`).
     """
-    from generator.fill.validate import check_project
-
+    # Kept when not rewritten (an empty or unchanged answer), as the prompt says; a rewrite the client refused
+    # (too big, holding the key) is dropped, and the next call told why.
+    state.dropped = {}
     for key in revisable:
-        # Kept when not rewritten (an empty or unchanged answer), as the prompt says. A rewrite the client
-        # refused (too big, holding the key) fails the region like any refused answer: the next call is told.
+        body = outcome.bodies.get(key, "")
         if key in outcome.rejected:
-            state.attempts[key] = (None, [outcome.rejected[key]])
-            del state.accepted[key]
-        elif not outcome.bodies.get(key, "").strip() or outcome.bodies[key] == state.accepted[key]:
+            state.dropped[key] = (None, [outcome.rejected[key]])
+        elif not body.strip() or body.rstrip("\n") == state.accepted[key].rstrip("\n"):
             outcome.bodies.pop(key, None)
     for key in wanted:
         if key in outcome.rejected:
@@ -228,12 +232,15 @@ def _absorb(
             del outcome.bodies[key]
     if outcome.bodies:
         reporter.progress(Progress("check", outcome.model, len(outcome.bodies)))
+        checks, problems = _checked(plan, {**state.accepted, **outcome.bodies})
+        failed_rewrites = [key for key in revisable if key in outcome.bodies and key in problems]
+        for key in failed_rewrites:
+            # A kept fill passed these checks: a rewrite of it that fails them is dropped, not the fill.
+            state.dropped[key] = (outcome.bodies.pop(key), problems[key])
+        if failed_rewrites:
+            # Checked again without them: what they broke in other regions is not those regions' fault.
+            checks, problems = _checked(plan, {**state.accepted, **outcome.bodies})
         proposal = {**state.accepted, **outcome.bodies}
-        checks = check_project(plan.project, proposal)
-        problems: dict[str, list[str]] = {}
-        for check in checks.values():
-            for problem in check.problems:
-                problems.setdefault(problem.key, []).append(problem.message)
         for key, body in proposal.items():
             path, region_id = split_key(key)
             if key in problems:
@@ -246,9 +253,23 @@ def _absorb(
             # The checks may have formatted the body (ruff format, terraform fmt): keep what they spliced.
             state.accepted[key] = checks[path].bodies.get(region_id, body)
     failing = [region.key for region in plan.todo if region.key not in state.accepted]
+    # A kept fill that fails now (a mended region changed what it uses) is asked for as failing, not as kept.
+    state.dropped = {key: dropped for key, dropped in state.dropped.items() if key in state.accepted}
     if not failing and options.gate:
         failing = _verify(plan, options, state, reporter)
     return failing
+
+
+def _checked(plan: Plan, proposal: Mapping[str, str]) -> tuple[dict[str, FileCheck], dict[str, list[str]]]:
+    """The fast checks of every file with `proposal` in place, and each region's problems."""
+    from generator.fill.validate import check_project
+
+    checks = check_project(plan.project, proposal)
+    problems: dict[str, list[str]] = {}
+    for check in checks.values():
+        for problem in check.problems:
+            problems.setdefault(problem.key, []).append(problem.message)
+    return checks, problems
 
 
 def _note(state: _State, key: str, notes: str | None) -> None:
@@ -352,7 +373,7 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     # Asked again: the regions the output points at (a traceback's frames, a linter's `path:line:`), the
     # others kept for the next calls to rewrite if the failure lies there (`_State.gate_failure`); all of
     # them when it points at none.
-    pointed = implicated(message, region_spans(plan, state.accepted))
+    pointed = implicated(run.output or message, region_spans(plan, state.accepted))
     state.gate_failure, state.gate_pointed = message, pointed
     todo = [region.key for region in plan.todo]
     failing = [key for key in todo if key in pointed] or todo

@@ -164,19 +164,21 @@ def repair_message(
     failing: Failing,
     revisable: Sequence[str] = (),
     gate: tuple[str, Sequence[str]] | None = None,
+    dropped: Failing | None = None,
 ) -> str:
     """A repair call: the project with the accepted fills in place, each failing region's attempt and problems.
 
     A check's output shared by several regions (a test run) or longer than a line goes in once,
-    trimmed, with the regions it points at; the regions refer to it. `revisable` are accepted
-    regions the answer may rewrite too, because of `gate`: the output of the project's checks'
-    last failure with every fill in place, and the regions it pointed at then (shown whatever
-    happened since, so a later call still sees why). An empty answer keeps them.
+    trimmed, with the regions it points at; the regions refer to it. `gate` is the output of the
+    project's checks' last failure with every fill in place, and the regions it pointed at then,
+    shown whatever happened since, so a later call still sees why; `revisable` are accepted regions
+    the answer may rewrite too because of it (an empty answer keeps them), and `dropped` the last
+    call's rewrites of them that were not used, with why.
     """
     regions = [r for r in plan.todo if r.key in failing]
     outputs = _shared_outputs(failing)
     pointed: dict[str, Sequence[str]] = {}
-    if gate is not None and revisable:
+    if gate is not None:
         output, keys = gate
         pointed[output] = keys
         if output not in outputs:
@@ -189,14 +191,9 @@ def repair_message(
         "their instructions are in the files' marker comments. Write the failing regions again, fixing every "
         "problem, and keep them consistent with the rest.\n",
     ]
-    if gate is not None and revisable:
-        parts.append(
-            "\nThe project's own checks last ran with every fill then in place and failed: the check output "
-            f"{outputs.index(gate[0]) + 1} below. The other regions ({', '.join(revisable)}) passed their own "
-            "checks and are in the files above as filled: if that failure lies in one of them, write it again "
-            "too; else answer an empty string for it, and it is kept (to leave a region empty, answer a single "
-            "comment line).\n"
-        )
+    if gate is not None:
+        parts.append(_gate_note(outputs.index(gate[0]) + 1, revisable))
+    parts.extend(_dropped_rewrite(key, attempt, problems) for key, (attempt, problems) in (dropped or {}).items())
     if outputs:
         attempts = {key: attempt for key, (attempt, _) in failing.items() if attempt is not None}
         spans = region_spans(plan, {**accepted, **attempts})
@@ -221,6 +218,34 @@ def repair_message(
         "string for every other region (those are kept as they are)."
     )
     return "".join(parts)
+
+
+def _gate_note(number: int, revisable: Sequence[str]) -> str:
+    """Why the project's checks' output is shown, and which kept fills the answer may rewrite for it."""
+    note = (
+        "\nThe project's own checks last ran with every fill then in place and failed: the check output "
+        f"{number} below."
+    )
+    if revisable:
+        note += (
+            f" The other regions ({', '.join(revisable)}) passed their own checks and are in the files above as "
+            "filled: if that failure lies in one of them, write it again too; else answer an empty string for it, "
+            "and it is kept as it is. An empty string never empties one of them: to leave it with no code, answer "
+            "a single comment line."
+        )
+    return note + "\n"
+
+
+def _dropped_rewrite(key: str, attempt: str | None, problems: Sequence[str]) -> str:
+    """A kept fill's rewrite the last answer made and the ladder did not use, with why (no text when refused)."""
+    text = (
+        f'\n<kept-region key="{key}">\nThe last answer rewrote this kept region; the rewrite was not used and '
+        "the files above still hold the kept fill. Its problems:\n"
+    )
+    text += "".join(f"- {problem}\n" for problem in problems)
+    if attempt is not None:
+        text += f"the rewrite:\n<attempt>\n{attempt.rstrip()}\n</attempt>\n"
+    return text + "</kept-region>\n"
 
 
 def _shared_outputs(failing: Failing) -> list[str]:

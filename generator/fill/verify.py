@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.fill.client import configured_secrets, scrub
@@ -45,6 +45,8 @@ class CheckRun:
     tail: str
     # What the command said it could not run ("terraform validate (terraform is not installed)").
     skipped: tuple[str, ...] = ()
+    # The whole output, key and colours removed: where the failures are (`failure.implicated`) may be above the tail.
+    output: str = field(default="", repr=False)
 
     @property
     def last_line(self) -> str:
@@ -120,4 +122,4 @@ def run_tests(project: Path, command: str, api_key: str) -> CheckRun:
     if api_key:
         text = scrub(text, configured_secrets(api_key))
     skipped = tuple(dict.fromkeys(match.strip() for match in _SKIPPED.findall(text)))
-    return CheckRun(code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:]), skipped)
+    return CheckRun(code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:]), skipped, text)
