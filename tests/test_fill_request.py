@@ -304,6 +304,26 @@ def test_a_dropped_rewrite_of_a_kept_region_is_shown_to_the_next_call_with_why(
     assert KEY not in "".join(_bodies(project).values())
 
 
+def test_a_refill_is_told_which_regions_the_failure_points_at_that_it_does_not_fill(
+    project: Path, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    fake.responder = valid_reply(project)
+    assert main(["fill", str(project)]) == 0
+    imports = next(r for r in find_regions(project) if r.key.endswith("settings.py#imports"))
+    settings = next(r for r in find_regions(project) if r.key.endswith("settings.py#settings"))
+    output = tmp_path / "run.txt"
+    output.write_text(f"{imports.path}:{imports.body_line}: error: Module has no attribute\n")
+    fake.queue(Reply.message(json.dumps({settings.key: tagged(settings, "BROKEN")})))
+    command = f"if grep -rq BROKEN src tests; then cat {output}; exit 1; fi"
+
+    # Only the settings are filled again; the failure names a line of the imports, filled before, in the same file.
+    assert main(["fill", str(project), "--refill", "settings", "--verify-command", command]) == 0
+
+    repair = _user(fake.requests[-1])
+    assert _listed(repair) == [settings.key]
+    assert f"It points at {imports.key}, which this run does not fill (kept as it is)" in repair
+
+
 def test_the_checks_output_reaches_the_escalation_when_it_pointed_at_no_region_and_the_repair_failed(
     project: Path, fake: FakeAnthropic
 ) -> None:

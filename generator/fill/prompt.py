@@ -199,7 +199,7 @@ def repair_message(
         spans = region_spans(plan, {**accepted, **attempts})
         for number, output in enumerate(outputs, 1):
             keys = pointed[output] if output in pointed else implicated(output, spans)
-            parts.append(_output_block(number, output, keys))
+            parts.append(_output_block(number, output, keys, [region.key for region in plan.todo]))
     for region in regions:
         attempt, problems = failing[region.key]
         parts.append(f'\n<region key="{region.key}">\nproblems:\n')
@@ -257,13 +257,20 @@ def _shared_outputs(failing: Failing) -> list[str]:
     return [problem for problem, count in seen.items() if count > 1 or "\n" in problem.strip()]
 
 
-def _output_block(number: int, output: str, keys: Sequence[str]) -> str:
+def _output_block(number: int, output: str, keys: Sequence[str], todo: Sequence[str]) -> str:
+    """A check's output, trimmed, and the regions it points at: those of this run, and apart, those it does not
+    fill (a refill of some regions: the schema has no place for the others' text)."""
     heading, _, rest = output.strip().partition("\n")
-    points = (
-        f"It points at {', '.join(keys)}."
-        if keys
-        else "It names no line of a region; read it against the regions' code."
-    )
+    ours = [key for key in keys if key in todo]
+    others = [key for key in keys if key not in todo]
+    points = f"It points at {', '.join(ours)}." if ours else ""
+    if others:
+        also = "also points" if ours else "points"
+        points += (
+            f"{' ' if ours else ''}It {also} at {', '.join(others)}, which this run does not fill (kept as "
+            "it is): fix the failure in the regions this run writes."
+        )
+    points = points or "It names no line of a region; read it against the regions' code."
     return f'\n<check-output number="{number}">\n{heading}\n{trim(rest)}\n</check-output>\n{points}\n'
 
 
