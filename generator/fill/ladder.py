@@ -373,7 +373,7 @@ def _verify(plan: Plan, options: FillOptions, state: _State, reporter: Reporter)
     # Asked again: the regions the output points at (a traceback's frames, a linter's `path:line:`), the
     # others kept for the next calls to rewrite if the failure lies there (`_State.gate_failure`); all of
     # them when it points at none.
-    pointed = implicated(run.output or message, region_spans(plan, state.accepted))
+    pointed = implicated(run.output, region_spans(plan, state.accepted))
     state.gate_failure, state.gate_pointed = message, pointed
     todo = [region.key for region in plan.todo]
     failing = [key for key in todo if key in pointed] or todo

@@ -177,12 +177,8 @@ def repair_message(
     """
     regions = [r for r in plan.todo if r.key in failing]
     outputs = _shared_outputs(failing)
-    pointed: dict[str, Sequence[str]] = {}
-    if gate is not None:
-        output, keys = gate
-        pointed[output] = keys
-        if output not in outputs:
-            outputs.append(output)
+    if gate is not None and gate[0] not in outputs:
+        outputs.append(gate[0])
     parts = [
         _project_text(plan, current_texts(plan, accepted)),
         "\n\nThe earlier attempt failed for these regions: its answer did not pass the checks, or no usable "
@@ -198,7 +194,8 @@ def repair_message(
         attempts = {key: attempt for key, (attempt, _) in failing.items() if attempt is not None}
         spans = region_spans(plan, {**accepted, **attempts})
         for number, output in enumerate(outputs, 1):
-            keys = pointed[output] if output in pointed else implicated(output, spans)
+            # The gate's regions are those it pointed at when it ran: the files may have changed since.
+            keys = gate[1] if gate is not None and output == gate[0] else implicated(output, spans)
             parts.append(_output_block(number, output, keys, [region.key for region in plan.todo]))
     for region in regions:
         attempt, problems = failing[region.key]

@@ -41,12 +41,16 @@ class Gate:
 @dataclass(frozen=True)
 class CheckRun:
     code: int
-    # The last lines of the output, key and colours removed.
-    tail: str
+    # The whole output, key and colours removed: where the failures are (`failure.implicated`) may be above the
+    # `tail` a report shows.
+    output: str = field(repr=False)
     # What the command said it could not run ("terraform validate (terraform is not installed)").
     skipped: tuple[str, ...] = ()
-    # The whole output, key and colours removed: where the failures are (`failure.implicated`) may be above the tail.
-    output: str = field(default="", repr=False)
+
+    @property
+    def tail(self) -> str:
+        """The output's last lines."""
+        return "\n".join(self.output.strip().splitlines()[-_OUTPUT_TAIL:])
 
     @property
     def last_line(self) -> str:
@@ -122,4 +126,4 @@ def run_tests(project: Path, command: str, api_key: str) -> CheckRun:
     if api_key:
         text = scrub(text, configured_secrets(api_key))
     skipped = tuple(dict.fromkeys(match.strip() for match in _SKIPPED.findall(text)))
-    return CheckRun(code, "\n".join(text.strip().splitlines()[-_OUTPUT_TAIL:]), skipped, text)
+    return CheckRun(code, text, skipped)
