@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.context import regexes
 from generator.context.sections import Piece as Piece  # re-exported: what callers hand a Redactor
 from generator.errors import UsageError
 from generator.plumbing.atomic import write_atomic
@@ -162,6 +163,7 @@ class Redactor:
 
     def save(self) -> None:
         self.cache.save()
+        regexes.save()  # the rules' patterns this run compiled, for the next (`generator.context.regexes`)
 
 
 def _within(
@@ -1038,13 +1040,14 @@ class _Cache:
         """The trigger patterns, compiled on first use; None if not known yet (or kept damaged)."""
         if self._triggers is None and self._sources is not None:
             try:
-                self._triggers = [re.compile(source, flags) for source, flags in self._sources]
+                self._triggers = [regexes.compile(source, flags) for source, flags in self._sources]
             except (re.error, TypeError, ValueError):
                 self._sources = None  # found again from detect-secrets, and kept right
         return self._triggers
 
     def set_triggers(self, patterns: list[re.Pattern[str]]) -> None:
         self._triggers = patterns
+        regexes.keep(patterns)  # the next run builds them from their codes (`triggers`)
         self._sources = [(pattern.pattern, pattern.flags) for pattern in patterns]
         self.dirty = True
 

@@ -29,6 +29,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from generator.context import regexes
 from generator.context.secret_values import (
     basic_credentials,
     lone_secret,
@@ -64,9 +65,11 @@ _REFERENCE_SUFFIXES = (
     "url", "uri", "endpoint", "policy", "prefix", "field", "label", "type", "format", "rotation", "expiry",
 )  # fmt: skip
 _NOT_A_REFERENCE = "".join(f"(?<!{suffix})" for suffix in _REFERENCE_SUFFIXES)
-_REFERENCE_END = re.compile(rf"(?i)(?:{'|'.join(_REFERENCE_SUFFIXES)})$")
+_REFERENCE_END = regexes.compile(rf"(?i)(?:{'|'.join(_REFERENCE_SUFFIXES)})$")
 # detect-secrets' own findings are checked by the name before the value (`names_a_reference`).
-_REFERENCE_NAME = re.compile(rf"""(?i)(?:{"|".join(_REFERENCE_SUFFIXES)})["'`]?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?$""")
+_REFERENCE_NAME = regexes.compile(
+    rf"""(?i)(?:{"|".join(_REFERENCE_SUFFIXES)})["'`]?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?$"""
+)
 _SECRET_NAME = rf"{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,100}}+{_NOT_A_REFERENCE}"
 # A long option whose name ends in one (`--password`, `--client-secret`, `--pass`; not `--password-file`)
 # or redis-server's `--requirepass` and `--masterauth`,
@@ -239,7 +242,7 @@ _WHOSE_WORDS = "for|of|to|on|in"
 _NOT_WHOSE = "|".join(("ids?", *_REFERENCE_SUFFIXES, "optional", "required", "string", "str", "deprecated", "default"))
 _WHOSE_BRACKET = rf"""[ \t]*+\((?![ \t]*(?:{_NOT_WHOSE})[ \t]*\))[^\n()]{{1,40}}\)"""
 _BRACKETED = rf"""["'*_`]{{0,2}}{_WHOSE_BRACKET}["'*_`]{{0,2}}"""
-_WHOSE = re.compile(
+_WHOSE = regexes.compile(
     rf"""(?i){_SECRET_NAME}(?:[ \t]+(?:{_WHOSE_WORDS})[ \t](?:[^\n.:=|\[\]/]|\.(?=\S)){{1,40}}?|{_BRACKETED}[ \t]*+)"""
     rf""":[*_]{{0,2}}[ \t]+["'`]?(?![A-Za-z0-9_.\-]*=){_VALUE}"""
 )
@@ -249,13 +252,13 @@ _WORD_CHAR = r"""[^\s"'`;|&<>()]"""
 _WORD_VALUE = rf"""(?P<secret>(?!\$){_WORD_CHAR}{{7,}}[^\s"'`;|&<>()\\])"""
 # The same joined to a name's `=`, but not a comma after it (`f(password=..., port=5432)`).
 _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
-ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
+ENTROPY_TOKEN = regexes.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 HIGH_ENTROPY = "High Entropy String"
 KEYWORD = "Secret Keyword"
 BASIC_AUTH = "Basic Auth Credentials"
 # `Authorization: Basic <base64 of user:password>`, however little entropy it has; a value that does
 # not decode to `user:password` is prose ("send Authorization: Basic credentials").
-_BASIC_HEADER = re.compile(
+_BASIC_HEADER = regexes.compile(
     r"(?i)\bAuthorization:[ \t]*Basic[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])"
 )
 # A name holding a secret word, bounded on both sides.
@@ -320,7 +323,7 @@ _COMMAND_VALUES = (
 # The name is a word of its own, or joined to others by `_` or `-` (`db_password`, `admin-token`), not
 # the start of another ("secretary"); emphasis, a dash or a bracket may stand between ("**Password**
 # `...`", "password (`...`)").
-_NAMED_QUOTED = re.compile(
+_NAMED_QUOTED = regexes.compile(
     rf"""(?i)(?<![A-Za-z0-9_\-])(?:[A-Za-z0-9]{{1,40}}[_\-]){{0,5}}{_SECRET_WORD}s?(?![A-Za-z0-9])"""
     rf"""[*_]{{0,3}}(?:[ \t]++|[ \t]*+[\u2013\u2014(][ \t]*+){_QUOTED_WORD}"""
 )
@@ -329,71 +332,69 @@ _NAMED_QUOTED = re.compile(
 # `secret` group is what is redacted (the whole match when it has none). Kinds reuse
 # detect-secrets' names where it has one, so a report reads the same whoever found it. A Secret
 # Keyword value must also pass `looks_secret`.
-PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    *(
-        (kind, re.compile(pattern))
-        for kind, pattern in (
-            ("Anthropic API Key", r"\bsk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{20,}"),
-            (
-                "OpenAI Token",
-                r"\bsk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,}|\bsk-[A-Za-z0-9]{20,}T3BlbkFJ[\w\-]+",
-            ),
-            ("AWS Access Key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
-            ("GitHub Token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
-            ("GitLab Token", r"\bgl(?:pat|dt|ptt|rt|cbt|ft|imt|soat)-[A-Za-z0-9_\-]{20,}"),
-            ("Slack Token", r"\bxox[abposre]-[A-Za-z0-9\-]{10,}"),
-            ("Stripe Access Key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
-            ("Google API Key", r"\bAIza[A-Za-z0-9_\-]{35}"),
-            ("NPM tokens", r"\bnpm_[A-Za-z0-9]{36}\b"),
-            ("SendGrid API Key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
-            (
-                "Azure Storage Account access key",
-                r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})",
-            ),
-            ("JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-            ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
-            (BASIC_AUTH, r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]*:(?P<secret>[^\s@/]+)@"),
-            (KEYWORD, rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
-            (KEYWORD, _WHOSE),
-            # Quoted, with the other quote inside (`password: "Kp9'xT2mQ7"`), where `_VALUE` stops; one
-            # shell-like word, as prose quotes phrases ("see runbook 12").
-            (KEYWORD, rf"""(?i){_SECRET_NAME}{_ASSIGNED_BY}{_QUOTED_WORD}"""),
-            (KEYWORD, _NAMED_QUOTED),
-            # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
-            # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
-            (KEYWORD, rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
-            (KEYWORD, rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
-            (KEYWORD, rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
-            *((KEYWORD, rule) for rule in _COMMAND_VALUES),
-            (KEYWORD, _ORACLE_LOGIN),
-            (KEYWORD, rf"{_IDENTIFIED_BY}{_QUOTED}"),
-            (KEYWORD, rf"{_IDENTIFIED_BY_UPPER}(?![\"'])(?!PASSWORD\b){_WORD_VALUE}"),
-            (KEYWORD, rf"{_SQL_PASSWORD}{_QUOTED}"),
-            (KEYWORD, rf"{_ECHOED}{_WORD_VALUE}{_TO_STDIN}"),
-            (KEYWORD, rf"{_ECHOED}{_QUOTED}{_TO_STDIN}"),
-            (KEYWORD, rf"""{_AUTHORIZATION}["']?(?=[^\s"'`]{{16}}){_WORD_VALUE}{_HEADER_END}"""),
-            (KEYWORD, rf"{_AUTHORIZATION}{_QUOTED}"),
-            (KEYWORD, rf"""(?i)\bConvertTo-SecureString[ \t]+(?:-String[ \t]+)?{_QUOTED}"""),
-            (KEYWORD, _XML_ELEMENT),
-            (KEYWORD, rf"{_APP_SETTING}{_QUOTED}"),
-            (KEYWORD, rf"""\bchangeUserPassword\([ \t]*["'][^"'\n]{{1,100}}["'][ \t]*,[ \t]*{_QUOTED}"""),
-            (
-                KEYWORD,
-                rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|signature)=(?P<secret>(?!\$)[^\s&#"'<>]{{8,200}})""",
-            ),
-            # A token as a URL's user (`https://TOKEN@github.com`, GitHub's `https://TOKEN:x-oauth-basic@...`):
-            # long, as tokens are; a user name is shorter.
-            (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})(?::[^\s@/]*)?@"""),
-            (KEYWORD, rf"""(?i)\bname:[ \t]*+["']?{_NAMED}["']?[ \t]*,[ \t]*value:[ \t]*["']?{_VALUE}"""),
-            # A .pgpass line: host:port:database:user:password (a `:` in a field is escaped; the database
-            # is a name or `*`, so an IPv6 address or `redis:6379:0:...` is not one).
-            (
-                KEYWORD,
-                r"""^[ \t]*[^\s:]{1,255}+:(?:[0-9]{1,5}|\*):(?:[A-Za-z_][^\s:]{0,254}+|\*):[^\s:]{1,255}+:"""
-                r"""(?P<secret>(?:[^\s:\\]|\\.){8,200}+)[ \t]*$""",
-            ),
-        )
+_PATTERN_SOURCES: tuple[tuple[str, str | re.Pattern[str]], ...] = (
+    ("Anthropic API Key", r"\bsk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{20,}"),
+    (
+        "OpenAI Token",
+        r"\bsk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,}|\bsk-[A-Za-z0-9]{20,}T3BlbkFJ[\w\-]+",
     ),
+    ("AWS Access Key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+    ("GitHub Token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
+    ("GitLab Token", r"\bgl(?:pat|dt|ptt|rt|cbt|ft|imt|soat)-[A-Za-z0-9_\-]{20,}"),
+    ("Slack Token", r"\bxox[abposre]-[A-Za-z0-9\-]{10,}"),
+    ("Stripe Access Key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    ("Google API Key", r"\bAIza[A-Za-z0-9_\-]{35}"),
+    ("NPM tokens", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    ("SendGrid API Key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
+    (
+        "Azure Storage Account access key",
+        r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})",
+    ),
+    ("JSON Web Token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    ("Bearer Token", r"(?i)\bBearer\s+(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
+    (BASIC_AUTH, r"\b[A-Za-z][A-Za-z0-9+.\-]{0,40}+://[^\s:/@]*:(?P<secret>[^\s@/]+)@"),
+    (KEYWORD, rf"(?i){_SECRET_NAME}{_ASSIGNED}{_VALUE}"),
+    (KEYWORD, _WHOSE),
+    # Quoted, with the other quote inside (`password: "Kp9'xT2mQ7"`), where `_VALUE` stops; one
+    # shell-like word, as prose quotes phrases ("see runbook 12").
+    (KEYWORD, rf"""(?i){_SECRET_NAME}{_ASSIGNED_BY}{_QUOTED_WORD}"""),
+    (KEYWORD, _NAMED_QUOTED),
+    # Joined to its `=` (`DB_PASSWORD=...`, `--password=...`): the whole shell word, as after `--password `.
+    # In a document detect-secrets cannot read as ini, `DB_PASSWORD=Xk9p,Q2wLm7` was kept whole.
+    (KEYWORD, rf"(?i){_SECRET_NAME}=(?![=\s]){_JOINED_VALUE}"),
+    (KEYWORD, rf"(?i){_SECRET_FLAG}{_WORD_VALUE}"),
+    (KEYWORD, rf"""(?i){_FLAG_NAME}(?:[ \t]+|=|["'][ \t]*,[ \t]*){_QUOTED}"""),
+    *((KEYWORD, rule) for rule in _COMMAND_VALUES),
+    (KEYWORD, _ORACLE_LOGIN),
+    (KEYWORD, rf"{_IDENTIFIED_BY}{_QUOTED}"),
+    (KEYWORD, rf"{_IDENTIFIED_BY_UPPER}(?![\"'])(?!PASSWORD\b){_WORD_VALUE}"),
+    (KEYWORD, rf"{_SQL_PASSWORD}{_QUOTED}"),
+    (KEYWORD, rf"{_ECHOED}{_WORD_VALUE}{_TO_STDIN}"),
+    (KEYWORD, rf"{_ECHOED}{_QUOTED}{_TO_STDIN}"),
+    (KEYWORD, rf"""{_AUTHORIZATION}["']?(?=[^\s"'`]{{16}}){_WORD_VALUE}{_HEADER_END}"""),
+    (KEYWORD, rf"{_AUTHORIZATION}{_QUOTED}"),
+    (KEYWORD, rf"""(?i)\bConvertTo-SecureString[ \t]+(?:-String[ \t]+)?{_QUOTED}"""),
+    (KEYWORD, _XML_ELEMENT),
+    (KEYWORD, rf"{_APP_SETTING}{_QUOTED}"),
+    (KEYWORD, rf"""\bchangeUserPassword\([ \t]*["'][^"'\n]{{1,100}}["'][ \t]*,[ \t]*{_QUOTED}"""),
+    (
+        KEYWORD,
+        rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|signature)=(?P<secret>(?!\$)[^\s&#"'<>]{{8,200}})""",
+    ),
+    # A token as a URL's user (`https://TOKEN@github.com`, GitHub's `https://TOKEN:x-oauth-basic@...`):
+    # long, as tokens are; a user name is shorter.
+    (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})(?::[^\s@/]*)?@"""),
+    (KEYWORD, rf"""(?i)\bname:[ \t]*+["']?{_NAMED}["']?[ \t]*,[ \t]*value:[ \t]*["']?{_VALUE}"""),
+    # A .pgpass line: host:port:database:user:password (a `:` in a field is escaped; the database
+    # is a name or `*`, so an IPv6 address or `redis:6379:0:...` is not one).
+    (
+        KEYWORD,
+        r"""^[ \t]*[^\s:]{1,255}+:(?:[0-9]{1,5}|\*):(?:[A-Za-z_][^\s:]{0,254}+|\*):[^\s:]{1,255}+:"""
+        r"""(?P<secret>(?:[^\s:\\]|\\.){8,200}+)[ \t]*$""",
+    ),
+)
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    *((kind, regexes.compile(pattern)) for kind, pattern in _PATTERN_SOURCES),
     (BASIC_AUTH, _BASIC_HEADER),
 )
 # A Kubernetes manifest's `- name: DB_PASSWORD`, its `value: ...` on the next line. The name is bounded
@@ -417,14 +418,14 @@ _SQL_OPEN = (
 _SQL_VALUE = rf"""^[ \t]*+(?:BY[ \t]+)?(?:=[ \t]*)?[NE]?{_QUOTED}"""
 # An ARN's parts are no names a value is given to (`arn:aws:secretsmanager:eu-west-1:...:secret:db-Ab2`
 # is where a secret is kept, not one): a keyword match that starts inside one is dropped (`_matches`).
-_ARN_SERVICE = re.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
+_ARN_SERVICE = regexes.compile(r"(?<![\w\-])arn:[a-z\-]{1,20}:(?:[^\s\"'`]{0,300}:)?$", re.IGNORECASE)
 _ARN_REACH = len("arn:") + 20 + 1 + 300 + 1
 # A value named above it, alone on its line (`_named_values`), and one in a table's column named for a
 # secret (`_column_values`); each must read as random, or under a password's name given plainly as a
 # password (`weak_password`). The name: prose whose line ends with it and a colon ("The admin
 # password:", `__Password:__`), whose it is ("Password for admin:") or "is" (a wrapped "The staging
 # password is", "is:"); or a heading.
-_PROSE = re.compile(
+_PROSE = regexes.compile(
     rf"""(?i)(?<![A-Za-z0-9\-])(?P<name>{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+)["'*_`]{{0,2}}"""
     rf"""(?P<whose>[ \t]+(?:{_WHOSE_WORDS})[ \t][^\n:]{{1,60}}?|{_BRACKETED})?"""
     r"""(?:[ \t]++(?:is|are)[ \t]*+:?|[ \t]*+:)[*_]{0,2}[ \t]*+$"""
@@ -436,19 +437,19 @@ _PROSE = re.compile(
 # whose it is in brackets or not (`### Password (prod)`); the name may be an environment variable's
 # (`PROD_DB_PASSWORD`, `STRIPE_SECRET_KEY`), not a reference's (`DB_PASSWORD_SECRET_ARN`).
 # Any heading line: it is read as a heading only (`## Password:` is a heading, not plain prose).
-_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
+_HEADING_LINE = regexes.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _HEADING_NAME = (
     rf"""(?:[^\s#]\S{{0,39}}+[ \t]++){{0,2}}["'*_`]{{0,2}}(?:[A-Za-z0-9]{{1,40}}[_\-.]){{0,4}}{_SECRET_WORD}"""
     rf"""(?:_[A-Za-z0-9]{{1,40}}){{0,3}}{_NOT_A_REFERENCE}(?![A-Za-z0-9])(?:{_WHOSE_BRACKET})?:?["'*_`]{{0,2}}"""
     rf"""(?:{_WHOSE_BRACKET})?[ \t]*+:?"""
 )
-_HEADING = re.compile(rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++{_HEADING_NAME}[ \t]*+#*+[ \t]*+$""")
+_HEADING = regexes.compile(rf"""(?i)^[ \t]{{0,3}}#{{1,6}}[ \t]++{_HEADING_NAME}[ \t]*+#*+[ \t]*+$""")
 # A setext heading is its text over a line of `=` or `-` (two at least: one `-` is an empty list item).
 # Not a list item's or a quote's text over a rule, nor front matter's `title: API token`.
-_SETEXT_TEXT = re.compile(
+_SETEXT_TEXT = regexes.compile(
     rf"""(?i)^[ \t]{{0,3}}(?![-*+>][ \t]|\d{{1,9}}[.)][ \t])(?![^\n]*:[ \t]*[A-Za-z0-9]){_HEADING_NAME}[ \t]*+$"""
 )
-_SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=++|-{2,}+)[ \t]*+$")
+_SETEXT_UNDERLINE = regexes.compile(r"^[ \t]{0,3}(?:=++|-{2,}+)[ \t]*+$")
 # The value: one word, no path or URL (`./reset2.sh`; a `/` inside is base64's, and `$` a password's, but
 # neither may start it: a variable or a path), nor a YAML key (`secrets:` over `S3_BUCKET_NAME:`),
 # in quotes, inline code or emphasis or not (then any quote inside it is its own); no bracket or comma,
@@ -458,21 +459,21 @@ _SETEXT_UNDERLINE = re.compile(r"^[ \t]{0,3}(?:=++|-{2,}+)[ \t]*+$")
 # split every way between those parts was quadratic.)
 _LONE_VALUE = r"""(?P<lone>\*{1,2}|_{1,2}|["'`]|)(?P<secret>(?![%$/~.])(?!\S*//)[^\s,;<>(){}\[\]]{8,200}?)(?P=lone)"""
 _VALUE_LEAD = r"""[ \t]*+(?:>[ \t]*+)*+(?P<item>(?:[-*+]|\d{1,3}[.)])[ \t]++)?"""
-_LONE_LINE = re.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
+_LONE_LINE = regexes.compile(rf"""^{_VALUE_LEAD}{_LONE_VALUE}[ \t]*$(?<!:)""")
 # What may stand between the name and its value, or between two values of a list under it: blank lines, a
 # code fence, block quote markers, up to `NAMED_REACH` lines in a row.
-_BETWEEN = re.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
+_BETWEEN = regexes.compile(r"""^[ \t]*+(?:>[ \t]*+)*+(?:(?:```|~~~)[^\n`]*+)?$""")
 NAMED_REACH = 6
 # A table's header cell naming a secret (`Admin password`, `API key`, `Tokens`, `Password (prod)`), not
 # `Secret name` nor `Password (ID)`.
-_CELL_NAME = re.compile(
+_CELL_NAME = regexes.compile(
     rf"""(?i)^(?:[^|]{{0,60}}?[ \t])?["'*_`]{{0,2}}{_SECRET_WORD}s?(?:{_BRACKETED}|["'*_`]{{0,2}})$"""
 )
 # A name that says the value is a password, not a token, key or secret (`_plain_password`).
-_PASSWORD_NAME = re.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")
-_CELL_BREAK = re.compile(r"(?<!\\)\|")
-_QUOTE_MARKERS = re.compile(r"(?:>[ \t]*+)++")
-_DELIMITER_CELL = re.compile(r"[ \t]*:?-+:?[ \t]*")
+_PASSWORD_NAME = regexes.compile(r"(?i)pass|pwd|(?<![a-z])pw(?![a-z])")
+_CELL_BREAK = regexes.compile(r"(?<!\\)\|")
+_QUOTE_MARKERS = regexes.compile(r"(?:>[ \t]*+)++")
+_DELIMITER_CELL = regexes.compile(r"[ \t]*:?-+:?[ \t]*")
 # Every pattern of those two rules searched for in a line, for the tests that time each on long lines
 # (`_DELIMITER_CELL` is only matched whole against one cell).
 NAMING: tuple[re.Pattern[str], ...] = (
@@ -482,9 +483,9 @@ NAMING: tuple[re.Pattern[str], ...] = (
 # Secret Keyword values on the line after the one that names them: (the naming line, the value's line).
 # (An option ending its line with `\` has its value found on the command joined whole: `continued`.)
 FOLLOWING: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(_ENV_NAME), re.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
-    (re.compile(_SQL_OPEN), re.compile(_SQL_VALUE)),
-    (re.compile(_YAML_KEY), re.compile(rf"""^[ \t]+["']?{_VALUE}["']?[ \t]*$(?<!:)""")),
+    (regexes.compile(_ENV_NAME), regexes.compile(rf"""^[ \t]*value:[ \t]*["']?{_VALUE}""")),
+    (regexes.compile(_SQL_OPEN), regexes.compile(_SQL_VALUE)),
+    (regexes.compile(_YAML_KEY), regexes.compile(rf"""^[ \t]+["']?{_VALUE}["']?[ \t]*$(?<!:)""")),
 )
 
 

@@ -21,6 +21,8 @@ import math
 import re
 import string
 
+from generator.context import regexes
+
 # Placeholders, references to a value kept elsewhere (Terraform's `var.db_password_2`,
 # `random_password.db_v2.result`, `data.vault_generic_secret.aws2.data[...]`, a template's
 # `{{ vault_db_password }}`, Windows' `%CI_TOKEN%`), files (`az login -p sp-cert2024.pem`), and
@@ -31,7 +33,7 @@ import string
 # a password may hold one, even with a blank (`Kp9<xT2!mQ`, `Qm7>=9kLm2x`, `I <3 Lisbon 2024`).
 # Also where a secret is kept: an ARN, a path of two parts or more (`/prod/billing/db2`, a Secrets
 # Manager or Parameter Store name; a file).
-PLACEHOLDER = re.compile(
+PLACEHOLDER = regexes.compile(
     r"\.\.\.|^x+$|example|your[_\-]|changeme|redacted|^<|>$|<[\w\-. /]*>"
     r"|^arn:|^(?:\.{0,2}|~)/[\w.\-]+(?:/[\w.\-]+)+/?$"
     r"|\s[<>]=?\s|\w<\w+,\s|^(?=.*\s).*?(?:\s[-=]>\s|[<>]=\s*\d|[<>]\d{2})|\*\*\*|\{\{|^%\w+%$|^[0-9.:]+$"
@@ -40,7 +42,7 @@ PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # A URL password that only stands for one, as examples write it (`stands_for_one`).
-_STANDS_FOR_ONE = re.compile(
+_STANDS_FOR_ONE = regexes.compile(
     r"(?i)^(?:(?:your|my|the|db|database|user|admin)?[_\-]?"
     r"(?:pass(?:word|wd)?|pwd|pw|secret|token|key|changeme|changeit|example|placeholder|redacted|dummy)"
     r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|<[^<>]*>|\[[^\[\]]*\]|(.)\1{2,})$"
@@ -56,10 +58,10 @@ WORDS_COST = 30
 WORDS_STRAY = 2
 # and each piece of a path of this many characters or more reads as words on its own.
 WORD_PIECE = 8
-_LETTER_RUN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_PIECE_BREAK = re.compile(r"[/_+\-]+")
+_LETTER_RUN = regexes.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_PIECE_BREAK = regexes.compile(r"[/_+\-]+")
 # A commit hash or digest in a link (`blob/71b20f9...`) is no secret this rule is for: not judged.
-_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+_HEX = regexes.compile(r"[0-9a-f]+|[0-9A-F]+")
 # -ln P(next letter | letter) in tenths of a nat, row the letter, column the next one (a-z),
 # counted in the words of CPython 3.11's standard library, its code and its docs
 # (`python bench/redaction_words.py --table` prints it anew).
@@ -105,11 +107,11 @@ LETTERS_COST = 38
 LETTERS_WORD_COST = 25
 # What a value alone under prose is not (`lone_secret`): a digest with its algorithm
 # (`sha256:4f2a...`) or an ARN, and how often letters and digits alternate in a random one.
-_DIGEST_OR_ARN = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]|arn):", re.IGNORECASE)
+_DIGEST_OR_ARN = regexes.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]|arn):", re.IGNORECASE)
 LONE_ALTERNATIONS = 3
-_PIECES = re.compile(r"[^A-Za-z0-9]+")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ]\d)")
-_VERSION = re.compile(r"(?i)v?\d+(?:\.\d+)*(?:[-.]?(?:alpha|beta|rc|pre|dev|post)[.\-]?\d*)?$")
+_PIECES = regexes.compile(r"[^A-Za-z0-9]+")
+_DATE = regexes.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ]\d)")
+_VERSION = regexes.compile(r"(?i)v?\d+(?:\.\d+)*(?:[-.]?(?:alpha|beta|rc|pre|dev|post)[.\-]?\d*)?$")
 
 
 def looks_secret(value: str, after: str) -> bool:
@@ -236,22 +238,22 @@ _SYMBOLS = "!@#%^&*+=?~"
 _PASSWORD_SYMBOLS = frozenset(_SYMBOLS)
 # A password of letters, digits and those symbols (`with_symbols`): no blank, quote, bracket, `/` or `:`,
 # which a path, a URL, a call or a list holds.
-_WITH_SYMBOLS = re.compile(rf"[A-Za-z0-9{re.escape(_SYMBOLS)}._\-]{{8,}}")
+_WITH_SYMBOLS = regexes.compile(rf"[A-Za-z0-9{re.escape(_SYMBOLS)}._\-]{{8,}}")
 # A piece of a name (`Okta`, `SSO`, `AzureAD`, `aes256`): words, acronyms and numbers run together;
 # a random one breaks the pattern with a lone letter of one case (`PBv`, `rpOk`).
-_NAMED_PIECE = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])|[0-9]+)+")
-_ALNUM_PIECE = re.compile(r"[A-Za-z0-9]+")
+_NAMED_PIECE = regexes.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])|[0-9]+)+")
+_ALNUM_PIECE = regexes.compile(r"[A-Za-z0-9]+")
 # A user at a host or domain, which is in one case (`sa@SQLPROD`, `svc-backup@contoso`).
-_ACCOUNT = re.compile(r"[\w.\-]+@(?P<domain>[A-Za-z][\w.\-]*)")
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+_ACCOUNT = regexes.compile(r"[\w.\-]+@(?P<domain>[A-Za-z][\w.\-]*)")
+_EMAIL = regexes.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # strftime's and printf's formats: `%` before a letter their only symbol.
-_FORMAT = re.compile(r"(?:[A-Za-z0-9._\-]|%[A-Za-z])+")
+_FORMAT = regexes.compile(r"(?:[A-Za-z0-9._\-]|%[A-Za-z])+")
 # A name given a plain value, or an option (`BUILD_TYPE=Debug`, `--max-size=SIZE`): `=` its only symbol.
-_ASSIGNMENT = re.compile(r"-*[A-Za-z_][\w.\-]*=[\w.\-]*")
+_ASSIGNMENT = regexes.compile(r"-*[A-Za-z_][\w.\-]*=[\w.\-]*")
 # MySQL's hash of a password (`IDENTIFIED BY PASSWORD '*6BB4...'`, SQL's way to set one without it).
-_MYSQL_HASH = re.compile(r"\*[0-9A-Fa-f]{40}")
+_MYSQL_HASH = regexes.compile(r"\*[0-9A-Fa-f]{40}")
 # A value naming itself a secret is a secret's name (`stripeWebhookSecret2`, `billing-db-creds-7f9k2`).
-_NAMES_A_SECRET = re.compile(r"(?i)secret|passw|pwd|token|cred|key")
+_NAMES_A_SECRET = regexes.compile(r"(?i)secret|passw|pwd|token|cred|key")
 
 
 def quoted_secret(value: str) -> bool:

@@ -1,0 +1,185 @@
+"""Regular expressions compiled once per machine rather than once per run: the secret rules'.
+
+A new task's sections are scanned for secrets with about 140 patterns (`secret_rules`,
+`secret_values`, and detect-secrets' triggers kept by `redact`), and `re` compiles a pattern in
+Python: 45 ms of a warm new task's 0.3 s on a large home, only its SQLite ranking costs more. What
+`re.compile` makes is a list of codes for the `_sre` engine, then one call that builds the
+pattern from them. This keeps each pattern's codes in a file under the user cache dir, keyed by
+the pattern and its flags, and builds the pattern from them with that same call (`_sre.compile`),
+which takes microseconds: the 140 patterns in about 1 ms.
+
+Why it can be trusted:
+- the codes depend on the interpreter alone, so the file is one per interpreter and names its exact
+  version and engine (`sys.version`, `_sre.MAGIC`, `_sre.CODESIZE`); another's is ignored, and
+  replaced when this one saves;
+- codes are kept only once a pattern built from them compares equal to the one `re.compile`
+  gave (two patterns are equal when their source, flags and codes are);
+- the engine checks the codes of every pattern it builds, and refuses codes that are not sound;
+- anything that goes wrong (an unreadable file, codes refused, an interpreter whose `re`
+  internals differ, not CPython) means compiling as usual, as a cold run does.
+
+The file is as much to be trusted as the redaction cache beside it, which says which texts hold
+no secret: someone who can write either can make a secret go unredacted.
+
+A run keeps what it compiled anew when its redaction cache is saved (`Redactor.save`): a command
+that must write nothing (`scaffold doctor`) never saves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import marshal
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+# Bump when what the file holds changes shape.
+FORMAT = 1
+# Patterns kept at most: those of the rules of a few scaffold versions, with room to spare.
+LIMIT = 2_000
+
+_Key = tuple[str, int]
+# What `_sre.compile` takes after the pattern: its flags as compiled, codes, groups, group names both ways.
+_Codes = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+
+
+class _Table:
+    """The codes read from this interpreter's file, and the patterns this process compiled anew."""
+
+    def __init__(self, codes: dict[_Key, _Codes]) -> None:
+        self.codes = codes
+        self.new: dict[_Key, re.Pattern[str]] = {}
+
+
+_LOCK = threading.Lock()  # the MCP server scans from several threads
+_table: _Table | None = None
+
+
+def compile(pattern: str | re.Pattern[str], flags: int = 0) -> re.Pattern[str]:
+    """`re.compile(pattern, flags)`, built from the codes kept for it when there are some."""
+    if isinstance(pattern, re.Pattern):
+        # Compiled already: itself, as `re.compile` gives it (which refuses flags with it).
+        return re.compile(pattern, flags) if flags else pattern
+    key = (pattern, int(flags))
+    with _LOCK:
+        table = _loaded()
+        codes = table.codes.get(key)
+    if codes is not None:
+        built = _built(pattern, codes)
+        if built is not None:
+            return built
+    compiled = re.compile(pattern, flags)
+    with _LOCK:
+        table.new[key] = compiled
+    return compiled
+
+
+def keep(patterns: list[re.Pattern[str]]) -> None:
+    """Keep at the next `save` patterns compiled elsewhere (detect-secrets' triggers, which it compiles)."""
+    with _LOCK:
+        table = _loaded()
+        table.new.update(((pattern.pattern, pattern.flags), pattern) for pattern in patterns)
+
+
+def save() -> None:
+    """Keep the codes of the patterns this process compiled anew (nothing to do when there are none)."""
+    global _table
+    with _LOCK:
+        table = _table
+        if table is None or not table.new:
+            return
+        codes = dict(table.codes)
+        added = {key: found for key, compiled in table.new.items() if (found := _codes_of(key, compiled)) is not None}
+        table.new = {}
+        if not added:
+            return
+        codes.update(added)
+        # Those compiled now, then those read, up to `LIMIT`: a rule changed by an upgrade ages out.
+        order = [key for key in codes if key not in table.codes] + list(table.codes)
+        kept = {key: codes[key] for key in order[:LIMIT]}
+        _table = _Table(kept)
+    from generator.errors import UsageError
+    from generator.plumbing.atomic import write_atomic
+
+    path = _path()
+    with contextlib.suppress(OSError, UsageError, ValueError):  # a cache not written only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, marshal.dumps((FORMAT, _interpreter(), list(kept.items()))))
+
+
+def forget() -> None:
+    """Drop what this process read and compiled (for tests: the next `compile` reads the file again)."""
+    global _table
+    with _LOCK:
+        _table = None
+
+
+def _loaded() -> _Table:
+    """The table, read from this interpreter's file on first use (empty if it cannot be used). Under `_LOCK`."""
+    global _table
+    if _table is None:
+        _table = _Table(_read(_path()))
+    return _table
+
+
+def _read(path: Path) -> dict[_Key, _Codes]:
+    if sys.implementation.name != "cpython":
+        return {}
+    try:
+        data = marshal.loads(path.read_bytes())
+        version, interpreter, items = data
+        if version != FORMAT or interpreter != _interpreter():
+            return {}
+        return {(str(pattern), int(flags)): codes for (pattern, flags), codes in items}
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+
+
+def _path() -> Path:
+    from generator.context.documents import cache_root
+
+    return cache_root() / f"patterns-{sys.implementation.cache_tag}.marshal"
+
+
+def _interpreter() -> tuple[str, int, int]:
+    """What the codes depend on: the interpreter's exact version and its engine's."""
+    _sre = _engine()
+    return sys.version, int(_sre.MAGIC), int(_sre.CODESIZE)
+
+
+def _built(pattern: str, codes: _Codes) -> re.Pattern[str] | None:
+    """The pattern built from `codes`, or None if they cannot be used."""
+    _sre = _engine()
+    try:
+        flags, code, groups, groupindex, indexgroup = codes
+        built: Any = _sre.compile(pattern, flags, code, groups, groupindex, indexgroup)
+    except Exception:  # codes the engine refuses, a file of the wrong shape, another `_sre`
+        return None
+    return built if isinstance(built, re.Pattern) else None
+
+
+def _engine() -> Any:
+    """`re`'s engine, the C module `_sre` (which has no type stubs)."""
+    return importlib.import_module("_sre")
+
+
+def _codes_of(key: _Key, compiled: re.Pattern[str]) -> _Codes | None:
+    """The codes `re` compiles `key` to, checked to build a pattern equal to `compiled`; None if they do not."""
+    pattern, flags = key
+    try:
+        # The steps of `re._compiler.compile`, stopping before the pattern is built, to keep the codes.
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        code = [int(op) for op in _compiler._code(parsed, flags)]
+        groupindex = {str(name): int(index) for name, index in parsed.state.groupdict.items()}
+        indexgroup: list[str | None] = [None] * parsed.state.groups
+        for name, index in groupindex.items():
+            indexgroup[index] = name
+        codes: _Codes = (int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
+    except Exception:  # an interpreter whose `re` internals are not these
+        return None
+    return codes if _built(pattern, codes) == compiled else None

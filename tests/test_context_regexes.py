@@ -1,0 +1,203 @@
+"""The secret rules' patterns built from codes kept between runs (`generator.context.regexes`)."""
+
+from __future__ import annotations
+
+import marshal
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.context import regexes, secret_rules, secret_values
+from tests.helpers import REPO_ROOT
+
+
+@pytest.fixture(autouse=True)
+def fresh_table() -> Iterator[None]:
+    """Each test starts from what its own cache dir holds, and leaves no table to the next."""
+    regexes.forget()
+    yield
+    regexes.forget()
+
+
+def _rules() -> list[tuple[str, int]]:
+    """Every pattern of the rules' modules, as source and flags."""
+    found: dict[tuple[str, int], None] = {}
+    for module in (secret_rules, secret_values):
+        for value in vars(module).values():
+            if isinstance(value, re.Pattern):
+                found[value.pattern, value.flags] = None
+    for _, pattern in secret_rules.PATTERNS:
+        found[pattern.pattern, pattern.flags] = None
+    for naming, holding in secret_rules.FOLLOWING:
+        found[naming.pattern, naming.flags] = found[holding.pattern, holding.flags] = None
+    return list(found)
+
+
+def _compiled_by_re(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources `re.compile` is asked for from now on (a pattern built from kept codes never is)."""
+    asked: list[str] = []
+    real = re.compile
+
+    def counting(pattern: str, flags: int = 0) -> re.Pattern[str]:
+        asked.append(str(pattern))
+        return real(pattern, flags)
+
+    monkeypatch.setattr(re, "compile", counting)
+    return asked
+
+
+def test_kept_codes_build_every_rule_as_re_compiles_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = _rules()
+    assert len(rules) > 100
+    first = [regexes.compile(source, flags) for source, flags in rules]
+    regexes.save()
+    assert regexes._path().is_file()
+    regexes.forget()  # as the next run: the file read again
+    asked = _compiled_by_re(monkeypatch)
+    again = [regexes.compile(source, flags) for source, flags in rules]
+    assert asked == []
+    monkeypatch.undo()
+    # Equal patterns have the same source, flags and codes; and they find the same.
+    assert again == first == [re.compile(source, flags) for source, flags in rules]
+    line = "export DB_PASSWORD=Xk9pQ2wLm7 && curl -H 'Authorization: Bearer abcdefghijklmnop1234'"
+    assert [[m.span() for m in p.finditer(line)] for p in again] == [
+        [m.span() for m in p.finditer(line)] for p in first
+    ]
+    assert [p.groupindex for p in again] == [p.groupindex for p in first]  # `==` leaves the group names out
+    assert [p.groups for p in again] == [p.groups for p in first]
+
+
+SOURCE = r"(?i)password[ \t]*=[ \t]*(?P<secret>\S{8,})"
+# Sound codes, but another pattern's: a file whose codes were trusted would find `xyz` instead.
+OTHERS = [((SOURCE, 0), regexes._codes_of(("(?P<secret>xyz)", 0), re.compile("(?P<secret>xyz)")))]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not marshal at all",
+        marshal.dumps((regexes.FORMAT, ("2.7.18 (an older Python)", 1, 4), OTHERS)),  # another interpreter's
+        marshal.dumps((regexes.FORMAT, (regexes._interpreter()[0], 1, 4), OTHERS)),  # another engine's
+        marshal.dumps((regexes.FORMAT + 1, regexes._interpreter(), OTHERS)),  # another format
+        marshal.dumps(["a list", "of the wrong shape"]),
+        marshal.dumps((regexes.FORMAT, regexes._interpreter(), [("not a key", "nor codes")])),
+    ],
+)
+def test_a_file_that_cannot_be_used_means_compiling_as_usual_and_is_replaced(content: bytes) -> None:
+    path = regexes._path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    source = SOURCE
+    assert regexes.compile(source).search("PASSWORD = Xk9pQ2wLm7")["secret"] == "Xk9pQ2wLm7"  # type: ignore[index]
+    regexes.save()
+    version, interpreter, items = marshal.loads(path.read_bytes())
+    assert (version, interpreter) == (regexes.FORMAT, regexes._interpreter())
+    assert [key for key, _ in items] == [(source, 0)]
+
+
+def test_codes_the_engine_refuses_are_compiled_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = r"token=(?P<secret>[A-Za-z0-9]{20,})"
+    regexes.compile(source)
+    regexes.save()
+    path = regexes._path()
+    version, interpreter, [(key, (flags, code, groups, groupindex, indexgroup))] = marshal.loads(path.read_bytes())
+    broken = [999] * len(code)  # what a damaged file could hold: no sound program for the engine
+    path.write_bytes(marshal.dumps((version, interpreter, [(key, (flags, broken, groups, groupindex, indexgroup))])))
+    regexes.forget()
+    asked = _compiled_by_re(monkeypatch)
+    built = regexes.compile(source)
+    assert asked == [source]
+    monkeypatch.undo()
+    assert built == re.compile(source)
+
+
+def test_codes_that_build_another_pattern_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check before keeping codes: built from them, the pattern must equal what `re.compile` gave."""
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    real = _compiler._code
+    other = _parser.parse("something else entirely", 0)
+    regexes.compile(r"secret=(\S+)")
+    # Another pattern's codes where the pattern's are computed again to be kept.
+    monkeypatch.setattr(_compiler, "_code", lambda parsed, flags: real(other, flags))
+    regexes.save()
+    assert not regexes._path().exists()  # nothing sound to keep: no file
+    monkeypatch.undo()
+    regexes.compile(r"token=(\S+)")
+    regexes.save()
+    _, _, items = marshal.loads(regexes._path().read_bytes())
+    assert [key for key, _ in items] == [(r"token=(\S+)", 0)]
+
+
+def test_nothing_compiled_anew_writes_nothing() -> None:
+    regexes.compile(r"key=(\S+)")
+    regexes.save()
+    path = regexes._path()
+    written = path.stat().st_mtime_ns
+    path.write_bytes(path.read_bytes())  # the same bytes, a newer time
+    touched = path.stat().st_mtime_ns
+    regexes.forget()
+    regexes.compile(r"key=(\S+)")
+    regexes.save()
+    assert path.stat().st_mtime_ns == touched >= written
+
+
+def test_the_file_holds_at_most_the_limit_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(regexes, "LIMIT", 3)
+    for word in ("one", "two", "three"):
+        regexes.compile(word)
+    regexes.save()
+    regexes.forget()
+    regexes.compile("four")
+    regexes.save()
+    _, _, items = marshal.loads(regexes._path().read_bytes())
+    assert [key[0] for key, _ in items] == ["four", "one", "two"]
+
+
+def test_a_compiled_pattern_is_itself() -> None:
+    compiled = re.compile(r"x+")
+    assert regexes.compile(compiled) is compiled
+
+
+def test_a_run_after_one_that_kept_them_compiles_none_of_the_rules(tmp_path: Path) -> None:
+    """The point of it: a new text to scan imports the rules built from their codes, and finds the same."""
+    cache = tmp_path / "redactions.json"
+    code = (
+        "import re, sys\n"
+        "from pathlib import Path\n"
+        "from generator.context.redact import Piece, Redactor\n"
+        "compiled = re.compile\n"
+        "count = []\n"
+        # The rules' patterns only: detect-secrets, imported for the scan, compiles its own.
+        "def counting(*a, **k):\n"
+        "    if sys._getframe(1).f_globals['__name__'] == 'generator.context.regexes':\n"
+        "        count.append(a[0])\n"
+        "    return compiled(*a, **k)\n"
+        "re.compile = counting\n"
+        f"redactor = Redactor(Path({str(cache)!r}))\n"
+        # A text never scanned: the rules are imported to look at it, and detect-secrets scans it.
+        "[text] = redactor.redact([Piece('a.md', 1, sys.argv[1])])\n"
+        "redactor.save()\n"
+        "print(text.text, 'generator.context.secret_rules' in sys.modules, len(count))\n"
+    )
+
+    def run(text: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", code, text], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+        )
+        return result.stdout.rsplit(maxsplit=2)
+
+    # The first run compiles every rule, and keeps them; the next builds them all from their codes.
+    written, imported, compiled = run("DB_PASSWORD=Xk9pQ2wLm7 # the staging database")
+    assert (written, imported) == ("DB_PASSWORD=[REDACTED: Secret Keyword] # the staging database", "True")
+    assert int(compiled) > 100
+    assert run("export API_TOKEN=Qm7xT2pLk9Vb a second text") == [
+        "export API_TOKEN=[REDACTED: Secret Keyword] a second text", "True", "0"
+    ]  # fmt: skip
+    regexes._path().unlink()
+    assert int(run("PGPASSWORD=Wn4kR8sZp2 psql")[2]) > 100  # without the file: every rule again
