@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,6 +32,24 @@ GENERATED_PYTHON_DEPS = [
 
 
 SLOW_SKIP_REASON = "slow: run with 'pytest --slow', with '-m slow', or with SCAFFOLD_TEST_SLOW=1 (as CI does)"
+
+
+# The whole session's user state, before any test module is imported: a module may read the user's
+# cache as it loads (the secret rules' compiled patterns, `generator.context.regexes`), and the
+# per-test fixture below comes too late for that. Each test still gets a fresh HOME of its own.
+_SESSION = pytest.MonkeyPatch()
+_SESSION_HOMES: list[Path] = []
+
+
+def pytest_configure() -> None:
+    _SESSION_HOMES.append(Path(tempfile.mkdtemp(prefix="scaffold-tests-")))
+    isolate(_SESSION, _SESSION_HOMES[-1])
+
+
+def pytest_unconfigure() -> None:
+    _SESSION.undo()
+    while _SESSION_HOMES:
+        shutil.rmtree(_SESSION_HOMES.pop(), ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +37,18 @@ def _rules() -> list[tuple[str, int]]:
     for naming, holding in secret_rules.FOLLOWING:
         found[naming.pattern, naming.flags] = found[holding.pattern, holding.flags] = None
     return list(found)
+
+
+def _stored() -> Any:
+    """What the file holds, past its digest."""
+    return marshal.loads(regexes._path().read_bytes()[32:])
+
+
+def _store(payload: bytes, digest: bytes | None = None) -> None:
+    """Write `payload` as the file, with its digest (or `digest`)."""
+    path = regexes._path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((digest or hashlib.sha256(payload).digest()) + payload)
 
 
 def _compiled_by_re(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -89,13 +103,11 @@ OTHERS = [((SOURCE, 0), regexes._codes_of(("(?P<secret>xyz)", 0), re.compile("(?
     ],
 )
 def test_a_file_that_cannot_be_used_means_compiling_as_usual_and_is_replaced(content: bytes) -> None:
-    path = regexes._path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    _store(content)  # its digest right: what is wrong is what it holds
     source = SOURCE
     assert regexes.compile(source).search("PASSWORD = Xk9pQ2wLm7")["secret"] == "Xk9pQ2wLm7"  # type: ignore[index]
     regexes.save()
-    version, interpreter, items = marshal.loads(path.read_bytes())
+    version, interpreter, items = _stored()
     assert (version, interpreter) == (regexes.FORMAT, regexes._interpreter())
     assert [key for key, _ in items] == [(source, 0)]
 
@@ -104,16 +116,48 @@ def test_codes_the_engine_refuses_are_compiled_again(monkeypatch: pytest.MonkeyP
     source = r"token=(?P<secret>[A-Za-z0-9]{20,})"
     regexes.compile(source)
     regexes.save()
-    path = regexes._path()
-    version, interpreter, [(key, (flags, code, groups, groupindex, indexgroup))] = marshal.loads(path.read_bytes())
-    broken = [999] * len(code)  # what a damaged file could hold: no sound program for the engine
-    path.write_bytes(marshal.dumps((version, interpreter, [(key, (flags, broken, groups, groupindex, indexgroup))])))
+    version, interpreter, [(key, (flags, code, groups, groupindex, indexgroup))] = _stored()
+    broken = [999] * len(code)  # no sound program for the engine, in a file whose digest holds
+    _store(marshal.dumps((version, interpreter, [(key, (flags, broken, groups, groupindex, indexgroup))])))
     regexes.forget()
     asked = _compiled_by_re(monkeypatch)
     built = regexes.compile(source)
     assert asked == [source]
     monkeypatch.undo()
     assert built == re.compile(source)
+
+
+@pytest.mark.parametrize("damage", ["one code", "one byte", "digest", "cut short"])
+def test_a_damaged_file_is_not_used_and_is_replaced(monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    """Codes off by one value can pass the engine's own check and match what they should not (or crash
+    it), and damaged bytes can make `marshal` take gigabytes: the digest is checked before either."""
+    from re import _constants
+
+    source = r"(?m)^[ \t]*[^\s:]{1,255}+:(?P<secret>\S{8,})$"
+    regexes.compile(source)
+    regexes.save()
+    data = regexes._path().read_bytes()
+    digest, payload = data[:32], data[32:]
+    version, interpreter, [(key, (flags, code, groups, groupindex, indexgroup))] = _stored()
+    if damage == "one code":  # `:` read as `;`: sound codes, another pattern
+        literal = int(_constants.LITERAL)
+        at = next(i for i in range(len(code) - 1) if code[i : i + 2] == [literal, ord(":")]) + 1
+        changed = [*code[:at], ord(";"), *code[at + 1 :]]
+        _store(marshal.dumps((version, interpreter, [(key, (flags, changed, groups, groupindex, indexgroup))])), digest)
+    elif damage == "one byte":
+        _store(payload[:-40] + bytes([payload[-40] ^ 1]) + payload[-39:], digest)
+    elif damage == "digest":
+        _store(payload, bytes(32))
+    else:
+        regexes._path().write_bytes(data[:20])
+    regexes.forget()
+    asked = _compiled_by_re(monkeypatch)
+    built = regexes.compile(source)
+    assert asked == [source]
+    monkeypatch.undo()
+    assert built.search("db.internal:Vq7rTz2kLp9w")["secret"] == "Vq7rTz2kLp9w"  # type: ignore[index]
+    regexes.save()
+    assert regexes._path().read_bytes() == data  # sound again
 
 
 def test_codes_that_build_another_pattern_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,7 +174,7 @@ def test_codes_that_build_another_pattern_are_not_kept(monkeypatch: pytest.Monke
     monkeypatch.undo()
     regexes.compile(r"token=(\S+)")
     regexes.save()
-    _, _, items = marshal.loads(regexes._path().read_bytes())
+    _, _, items = _stored()
     assert [key for key, _ in items] == [(r"token=(\S+)", 0)]
 
 
@@ -155,7 +199,7 @@ def test_the_file_holds_at_most_the_limit_newest_first(monkeypatch: pytest.Monke
     regexes.forget()
     regexes.compile("four")
     regexes.save()
-    _, _, items = marshal.loads(regexes._path().read_bytes())
+    _, _, items = _stored()
     assert [key[0] for key, _ in items] == ["four", "one", "two"]
 
 

@@ -9,17 +9,21 @@ the pattern and its flags, and builds the pattern from them with that same call 
 which takes microseconds: the 140 patterns in about 1 ms.
 
 Why it can be trusted:
-- the codes depend on the interpreter alone, so the file is one per interpreter and names its exact
-  version and engine (`sys.version`, `_sre.MAGIC`, `_sre.CODESIZE`); another's is ignored, and
-  replaced when this one saves;
+- the codes depend on the interpreter alone, so the file is one per interpreter, named by a digest
+  of its exact version and engine (`sys.version`, `_sre.MAGIC`, `_sre.CODESIZE`), which it also holds;
 - codes are kept only once a pattern built from them compares equal to the one `re.compile`
-  gave (two patterns are equal when their source, flags and codes are);
-- the engine checks the codes of every pattern it builds, and refuses codes that are not sound;
-- anything that goes wrong (an unreadable file, codes refused, an interpreter whose `re`
-  internals differ, not CPython) means compiling as usual, as a cold run does.
+  gave (two patterns are equal when their source, flags and every code are);
+- the file holds a digest of its contents, checked before anything in it is read: damage (a disk's,
+  a bit's) means the file is not used. This matters: the engine's own check of codes is not
+  complete, and codes off by one value can crash the interpreter or match what they should not;
+  `marshal` itself is not safe against damaged data;
+- anything else that goes wrong (an unreadable file, codes refused, an interpreter whose `re`
+  internals differ, not CPython) means compiling as usual, as a cold run does, and the next save
+  replaces the file.
 
-The file is as much to be trusted as the redaction cache beside it, which says which texts hold
-no secret: someone who can write either can make a secret go unredacted.
+The digest guards against damage, not against someone who means harm: whoever can write the
+user's cache folder can turn redaction off with this file (as with the redaction cache beside it, a
+little more work), and could as well edit scaffold's own code in the user's environment.
 
 A run keeps what it compiled anew when its redaction cache is saved (`Redactor.save`): a command
 that must write nothing (`scaffold doctor`) never saves.
@@ -28,6 +32,7 @@ that must write nothing (`scaffold doctor`) never saves.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import marshal
 import re
@@ -38,8 +43,9 @@ from typing import Any
 
 # Bump when what the file holds changes shape.
 FORMAT = 1
-# Patterns kept at most: those of the rules of a few scaffold versions, with room to spare.
-LIMIT = 2_000
+# Patterns kept at most: those of the rules of a few scaffold versions (about 190 each), with room to spare.
+LIMIT = 500
+_DIGEST = hashlib.sha256().digest_size
 
 _Key = tuple[str, int]
 # What `_sre.compile` takes after the pattern: its flags as compiled, codes, groups, group names both ways.
@@ -64,9 +70,8 @@ def compile(pattern: str | re.Pattern[str], flags: int = 0) -> re.Pattern[str]:
         # Compiled already: itself, as `re.compile` gives it (which refuses flags with it).
         return re.compile(pattern, flags) if flags else pattern
     key = (pattern, int(flags))
-    with _LOCK:
-        table = _loaded()
-        codes = table.codes.get(key)
+    table = _loaded()
+    codes = table.codes.get(key)
     if codes is not None:
         built = _built(pattern, codes)
         if built is not None:
@@ -79,8 +84,8 @@ def compile(pattern: str | re.Pattern[str], flags: int = 0) -> re.Pattern[str]:
 
 def keep(patterns: list[re.Pattern[str]]) -> None:
     """Keep at the next `save` patterns compiled elsewhere (detect-secrets' triggers, which it compiles)."""
+    table = _loaded()
     with _LOCK:
-        table = _loaded()
         table.new.update(((pattern.pattern, pattern.flags), pattern) for pattern in patterns)
 
 
@@ -105,9 +110,10 @@ def save() -> None:
     from generator.plumbing.atomic import write_atomic
 
     path = _path()
+    payload = marshal.dumps((FORMAT, _interpreter(), list(kept.items())))
     with contextlib.suppress(OSError, UsageError, ValueError):  # a cache not written only costs speed
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, marshal.dumps((FORMAT, _interpreter(), list(kept.items()))))
+        write_atomic(path, hashlib.sha256(payload).digest() + payload, mode=0o600)  # private, as the caches beside it
 
 
 def forget() -> None:
@@ -118,30 +124,42 @@ def forget() -> None:
 
 
 def _loaded() -> _Table:
-    """The table, read from this interpreter's file on first use (empty if it cannot be used). Under `_LOCK`."""
+    """The table, read from this interpreter's file on first use (empty if it cannot be used)."""
     global _table
-    if _table is None:
-        _table = _Table(_read(_path()))
-    return _table
+    table = _table
+    if table is None:
+        # Read outside the lock: finding the cache folder imports modules, which could compile patterns.
+        codes = _read(_path())
+        with _LOCK:
+            if _table is None:
+                _table = _Table(codes)
+            table = _table
+    return table
 
 
 def _read(path: Path) -> dict[_Key, _Codes]:
     if sys.implementation.name != "cpython":
         return {}
     try:
-        data = marshal.loads(path.read_bytes())
-        version, interpreter, items = data
+        data = path.read_bytes()
+        payload = data[_DIGEST:]
+        # Before `marshal` reads a byte of it: damaged data can make it take gigabytes, or give codes that crash.
+        if len(data) <= _DIGEST or hashlib.sha256(payload).digest() != data[:_DIGEST]:
+            return {}
+        version, interpreter, items = marshal.loads(payload)
         if version != FORMAT or interpreter != _interpreter():
             return {}
         return {(str(pattern), int(flags)): codes for (pattern, flags), codes in items}
-    except (OSError, EOFError, ValueError, TypeError):
+    except Exception:  # whatever is wrong with it, the patterns are compiled as usual
         return {}
 
 
 def _path() -> Path:
+    """This interpreter's file: two builds of one Python version (a system's and pyenv's) each have theirs."""
     from generator.context.documents import cache_root
 
-    return cache_root() / f"patterns-{sys.implementation.cache_tag}.marshal"
+    build = hashlib.sha256(repr(_interpreter()).encode()).hexdigest()[:12]
+    return cache_root() / f"patterns-{sys.implementation.cache_tag}-{build}.marshal"
 
 
 def _interpreter() -> tuple[str, int, int]:
