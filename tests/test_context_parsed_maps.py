@@ -63,6 +63,7 @@ def test_a_kept_map_is_the_map_validated(tmp_path: Path, text: str) -> None:
     first = home_map(context)
     assert first == parse_map(text, context / MAP_FILE)
     [kept] = _kept()
+    assert kept.stat().st_mode & 0o777 == 0o600  # private, as the caches beside it
     again = home_map(context)
     assert again == first and again is not first
     # Field by field, the order of the kinds included (it decides the default and classification's ties).

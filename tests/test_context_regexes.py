@@ -69,7 +69,7 @@ def test_kept_codes_build_every_rule_as_re_compiles_it(monkeypatch: pytest.Monke
     assert len(rules) > 100
     first = [regexes.compile(source, flags) for source, flags in rules]
     regexes.save()
-    assert regexes._path().is_file()
+    assert regexes._path().stat().st_mode & 0o777 == 0o600
     regexes.forget()  # as the next run: the file read again
     asked = _compiled_by_re(monkeypatch)
     again = [regexes.compile(source, flags) for source, flags in rules]

@@ -60,10 +60,11 @@ def keep(text: str, cmap: ContextMap) -> None:
     from generator.errors import UsageError
     from generator.plumbing.atomic import write_atomic
 
-    target = _file(text)
     with contextlib.suppress(OSError, UsageError):
+        target = _file(text)
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, json.dumps(_data(cmap), separators=(",", ":")))
+        # Private, as the caches beside it: it names the home's documents.
+        write_atomic(target, json.dumps(_data(cmap), separators=(",", ":")), mode=0o600)
         kept = sorted(target.parent.glob("*.json"), key=lambda file: file.stat().st_mtime_ns, reverse=True)
         for old in kept[LIMIT:]:
             old.unlink(missing_ok=True)
