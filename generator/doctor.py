@@ -278,17 +278,15 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 
 def _home(config: settings.Settings) -> DoctorCheck:
     from generator.context.home import resolve_home
-    from generator.context.kinds import MAP_FILE
+    from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
-    from generator.context.parsed_maps import home_map
     from generator.context.redact import redacted_messages
     from generator.context.sections import read_document, scan_files
 
     name = "knowledge home"
     try:
         knowledge = resolve_home(config)
-        # As `scaffold context` reads it; doctor writes nothing, a map it validates included.
-        cmap = home_map(knowledge.context_dir, remember=False)
+        cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
         fix = settings.HOME.fix(config.home.origin)
         if isinstance(error, ContextMapError):

@@ -38,18 +38,17 @@ SLOW_SKIP_REASON = "slow: run with 'pytest --slow', with '-m slow', or with SCAF
 # cache as it loads (the secret rules' compiled patterns, `generator.context.regexes`), and the
 # per-test fixture below comes too late for that. Each test still gets a fresh HOME of its own.
 _SESSION = pytest.MonkeyPatch()
-_SESSION_HOMES: list[Path] = []
+_SESSION_HOME = pytest.StashKey[Path]()
 
 
-def pytest_configure() -> None:
-    _SESSION_HOMES.append(Path(tempfile.mkdtemp(prefix="scaffold-tests-")))
-    isolate(_SESSION, _SESSION_HOMES[-1])
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SESSION_HOME] = Path(tempfile.mkdtemp(prefix="scaffold-tests-"))
+    isolate(_SESSION, config.stash[_SESSION_HOME])
 
 
-def pytest_unconfigure() -> None:
+def pytest_unconfigure(config: pytest.Config) -> None:
     _SESSION.undo()
-    while _SESSION_HOMES:
-        shutil.rmtree(_SESSION_HOMES.pop(), ignore_errors=True)
+    shutil.rmtree(config.stash[_SESSION_HOME], ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import re
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from generator.context import regexes, secret_rules, secret_values
+from generator.context.redact import Piece, Redactor
 from tests.helpers import REPO_ROOT
 
 
@@ -178,17 +180,46 @@ def test_codes_that_build_another_pattern_are_not_kept(monkeypatch: pytest.Monke
     assert [key for key, _ in items] == [(r"token=(\S+)", 0)]
 
 
+def test_codes_whose_groups_are_not_the_patterns_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`==` leaves the groups out: a `secret` group under another name would redact nothing."""
+    from re import _parser
+
+    regexes.compile(r"token=(?P<secret>\S+)")
+    real = _parser.parse
+
+    def renamed(pattern: str, flags: int = 0) -> Any:
+        parsed = real(pattern, flags)
+        parsed.state.groupdict = {f"other{index}": index for index in parsed.state.groupdict.values()}
+        return parsed
+
+    monkeypatch.setattr(_parser, "parse", renamed)
+    regexes.save()
+    assert not regexes._path().exists()
+
+
+def test_a_redactor_that_keeps_nothing_keeps_no_patterns() -> None:
+    regexes.compile(r"a pattern compiled (now)")  # one to keep, were it asked for
+    redactor = Redactor(None)
+    [result] = redactor.redact([Piece("a.md", 1, "export DB_PASSWORD=Xk9pQ2wLm7")])
+    redactor.save()
+    assert result.text == "export DB_PASSWORD=[REDACTED: Secret Keyword]"
+    assert not regexes._path().exists()
+    Redactor(regexes._path().parent / "redactions.json").save()  # one that keeps: the pattern is kept
+    assert regexes._path().exists()
+
+
 def test_nothing_compiled_anew_writes_nothing() -> None:
     regexes.compile(r"key=(\S+)")
     regexes.save()
     path = regexes._path()
-    written = path.stat().st_mtime_ns
-    path.write_bytes(path.read_bytes())  # the same bytes, a newer time
-    touched = path.stat().st_mtime_ns
+    written = path.stat().st_ino  # a write replaces the file (`write_atomic`): another inode
     regexes.forget()
     regexes.compile(r"key=(\S+)")
     regexes.save()
-    assert path.stat().st_mtime_ns == touched >= written
+    assert path.stat().st_ino == written
+    regexes.compile(r"token=(\S+)")
+    regexes.save()
+    assert path.stat().st_ino != written  # as the check is made: a write is seen
 
 
 def test_the_file_holds_at_most_the_limit_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,12 +267,20 @@ def test_a_run_after_one_that_kept_them_compiles_none_of_the_rules(tmp_path: Pat
         )
         return result.stdout.rsplit(maxsplit=2)
 
-    # The first run compiles every rule, and keeps them; the next builds them all from their codes.
+    # The first run compiles every rule, and keeps them. detect-secrets compiles its trigger patterns
+    # itself, and the redaction cache keeps their sources: the second run compiles those and keeps
+    # them; from the third on, every pattern is built from its codes.
     written, imported, compiled = run("DB_PASSWORD=Xk9pQ2wLm7 # the staging database")
     assert (written, imported) == ("DB_PASSWORD=[REDACTED: Secret Keyword] # the staging database", "True")
     assert int(compiled) > 100
+    triggers = json.loads(cache.read_text())["triggers"]
     assert run("export API_TOKEN=Qm7xT2pLk9Vb a second text") == [
-        "export API_TOKEN=[REDACTED: Secret Keyword] a second text", "True", "0"
+        "export API_TOKEN=[REDACTED: Secret Keyword] a second text", "True", str(len(triggers))
     ]  # fmt: skip
+    assert run("SMTP_PASS=Hq3vN8wRt5 a third text") == [
+        "SMTP_PASS=[REDACTED: Secret Keyword] a third text",
+        "True",
+        "0",
+    ]
     regexes._path().unlink()
     assert int(run("PGPASSWORD=Wn4kR8sZp2 psql")[2]) > 100  # without the file: every rule again

@@ -151,7 +151,7 @@ def classify(task: str, *, home: str | Path | None = None) -> str:
 def explain_kind(task: str, *, home: str | Path | None = None) -> Classification:
     """The kind of a free-text task, with the reason `scaffold context` reports for it."""
     from generator.context.kinds import classify as classify_text
-    from generator.context.parsed_maps import home_map
+    from generator.context.kinds import home_map
 
     if not task.strip():
         raise EmptyTaskError('the task text is empty; describe the task, e.g. "add a /refunds endpoint"')
@@ -347,8 +347,7 @@ def _build_context(
     from generator.context.assemble import assemble, render_block, render_documents, render_frame
     from generator.context.documents import query_terms
     from generator.context.kinds import classify as classify_text
-    from generator.context.kinds import matching_kinds, mentioned_names
-    from generator.context.parsed_maps import home_map
+    from generator.context.kinds import home_map, matching_kinds, mentioned_names
     from generator.context.redact import TASK, Piece, Redacted, Redactor, Shown
     from generator.context.select import PROJECT_FOLDER, Pick, select
     from generator.context.tokens import estimate_tokens

@@ -44,7 +44,7 @@ lists that the home lacks are skipped without a warning.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -286,19 +286,15 @@ def _name_pattern(name: str) -> re.Pattern[str]:
 # --- loading and validating ----------------------------------------------------------------
 
 
-def home_map(context_dir: Path, parse: Callable[[str, Path], ContextMap] | None = None) -> ContextMap:
-    """A home's context.yml, or the bundled one if the home has none (`ContextMap.fallback`), read by
-    `load_map`. Runs read it through the cache (`generator.context.parsed_maps.home_map`)."""
+def home_map(context_dir: Path) -> ContextMap:
+    """A home's context.yml, or the bundled one if the home has none (`ContextMap.fallback`)."""
     from generator.settings import bundled_root
 
-    return load_map(context_dir / MAP_FILE, fallback=bundled_root() / "context" / MAP_FILE, parse=parse)
+    return load_map(context_dir / MAP_FILE, fallback=bundled_root() / "context" / MAP_FILE)
 
 
-def load_map(
-    path: Path, fallback: Path | None = None, parse: Callable[[str, Path], ContextMap] | None = None
-) -> ContextMap:
-    """Read and validate a context.yml (`parse`, by default `parse_map`); if it does not exist,
-    `fallback` (the bundled one)."""
+def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
+    """Read and validate a context.yml; if it does not exist, `fallback` (the bundled one)."""
     from generator.context.sections import read_bytes, why_unreadable
 
     try:
@@ -312,12 +308,12 @@ def load_map(
                 f"{path}: missing; every knowledge home needs context/{MAP_FILE} "
                 "(copy the bundled one, or run `scaffold init` for a fresh home)"
             ) from None
-        return replace(load_map(fallback, parse=parse), fallback=True)
+        return replace(load_map(fallback), fallback=True)
     except OSError as error:
         raise ContextMapError(f"{path}: cannot read it: {why_unreadable(error, 'the knowledge home')}") from None
     except UnicodeDecodeError as error:
         raise ContextMapError(f"{path}: cannot read it: {error}") from None
-    return (parse or parse_map)(text, path)
+    return parse_map(text, path)
 
 
 def _redacted(message: str) -> str:

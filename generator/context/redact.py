@@ -163,7 +163,8 @@ class Redactor:
 
     def save(self) -> None:
         self.cache.save()
-        regexes.save()  # the rules' patterns this run compiled, for the next (`generator.context.regexes`)
+        if self.cache.path is not None:  # a redactor that keeps nothing keeps no patterns either
+            regexes.save()  # those this run compiled, for the next (`generator.context.regexes`)
 
 
 def _within(
@@ -1047,7 +1048,6 @@ class _Cache:
 
     def set_triggers(self, patterns: list[re.Pattern[str]]) -> None:
         self._triggers = patterns
-        regexes.keep(patterns)  # the next run builds them from their codes (`triggers`)
         self._sources = [(pattern.pattern, pattern.flags) for pattern in patterns]
         self.dirty = True
 

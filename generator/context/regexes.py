@@ -1,10 +1,10 @@
-"""Regular expressions compiled once per machine rather than once per run: the secret rules'.
+"""Regular expressions compiled once per Python build rather than once per run: the secret rules'.
 
 A new task's sections are scanned for secrets with about 140 patterns (`secret_rules`,
 `secret_values`, and detect-secrets' triggers kept by `redact`), and `re` compiles a pattern in
 Python: 45 ms of a warm new task's 0.3 s on a large home, only its SQLite ranking costs more. What
 `re.compile` makes is a list of codes for the `_sre` engine, then one call that builds the
-pattern from them. This keeps each pattern's codes in a file under the user cache dir, keyed by
+pattern from them. This keeps each pattern's codes in a file in scaffold's cache folder, keyed by
 the pattern and its flags, and builds the pattern from them with that same call (`_sre.compile`),
 which takes microseconds: the 140 patterns in about 1 ms.
 
@@ -12,7 +12,7 @@ Why it can be trusted:
 - the codes depend on the interpreter alone, so the file is one per interpreter, named by a digest
   of its exact version and engine (`sys.version`, `_sre.MAGIC`, `_sre.CODESIZE`), which it also holds;
 - codes are kept only once a pattern built from them compares equal to the one `re.compile`
-  gave (two patterns are equal when their source, flags and every code are);
+  gave (two patterns are equal when their source, flags and every code are), with the same groups;
 - the file holds a digest of its contents, checked before anything in it is read: damage (a disk's,
   a bit's) means the file is not used. This matters: the engine's own check of codes is not
   complete, and codes off by one value can crash the interpreter or match what they should not;
@@ -22,7 +22,7 @@ Why it can be trusted:
   replaces the file.
 
 The digest guards against damage, not against someone who means harm: whoever can write the
-user's cache folder can turn redaction off with this file (as with the redaction cache beside it, a
+user's cache folder can turn redaction off with this file (as with the redaction cache, a
 little more work), and could as well edit scaffold's own code in the user's environment.
 
 A run keeps what it compiled anew when its redaction cache is saved (`Redactor.save`): a command
@@ -82,13 +82,6 @@ def compile(pattern: str | re.Pattern[str], flags: int = 0) -> re.Pattern[str]:
     return compiled
 
 
-def keep(patterns: list[re.Pattern[str]]) -> None:
-    """Keep at the next `save` patterns compiled elsewhere (detect-secrets' triggers, which it compiles)."""
-    table = _loaded()
-    with _LOCK:
-        table.new.update(((pattern.pattern, pattern.flags), pattern) for pattern in patterns)
-
-
 def save() -> None:
     """Keep the codes of the patterns this process compiled anew (nothing to do when there are none)."""
     global _table
@@ -96,12 +89,13 @@ def save() -> None:
         table = _table
         if table is None or not table.new:
             return
-        codes = dict(table.codes)
-        added = {key: found for key, compiled in table.new.items() if (found := _codes_of(key, compiled)) is not None}
-        table.new = {}
-        if not added:
-            return
-        codes.update(added)
+        new, table.new = table.new, {}
+    # Outside the lock: the codes are compiled again to be checked (about 45 ms for the rules, once).
+    added = {key: found for key, compiled in new.items() if (found := _codes_of(key, compiled)) is not None}
+    if not added:
+        return
+    with _LOCK:
+        codes = {**table.codes, **added}
         # Those compiled now, then those read, up to `LIMIT`: a rule changed by an upgrade ages out.
         order = [key for key in codes if key not in table.codes] + list(table.codes)
         kept = {key: codes[key] for key in order[:LIMIT]}
@@ -113,7 +107,7 @@ def save() -> None:
     payload = marshal.dumps((FORMAT, _interpreter(), list(kept.items())))
     with contextlib.suppress(OSError, UsageError, ValueError):  # a cache not written only costs speed
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, hashlib.sha256(payload).digest() + payload, mode=0o600)  # private, as the caches beside it
+        write_atomic(path, hashlib.sha256(payload).digest() + payload, mode=0o600)  # private, as scaffold's caches
 
 
 def forget() -> None:
@@ -141,6 +135,8 @@ def _read(path: Path) -> dict[_Key, _Codes]:
     if sys.implementation.name != "cpython":
         return {}
     try:
+        if not path.is_file():  # a FIFO would hang the run
+            return {}
         data = path.read_bytes()
         payload = data[_DIGEST:]
         # Before `marshal` reads a byte of it: damaged data can make it take gigabytes, or give codes that crash.
@@ -155,11 +151,13 @@ def _read(path: Path) -> dict[_Key, _Codes]:
 
 
 def _path() -> Path:
-    """This interpreter's file: two builds of one Python version (a system's and pyenv's) each have theirs."""
-    from generator.context.documents import cache_root
+    """This interpreter's file: two builds of one Python version (a system's and pyenv's) each have theirs.
+
+    A build no longer used leaves its file (about 0.4 MB) until the cache folder is cleared."""
+    from generator.settings import user_cache_dir
 
     build = hashlib.sha256(repr(_interpreter()).encode()).hexdigest()[:12]
-    return cache_root() / f"patterns-{sys.implementation.cache_tag}-{build}.marshal"
+    return user_cache_dir() / f"patterns-{sys.implementation.cache_tag}-{build}.marshal"
 
 
 def _interpreter() -> tuple[str, int, int]:
@@ -200,4 +198,11 @@ def _codes_of(key: _Key, compiled: re.Pattern[str]) -> _Codes | None:
         codes: _Codes = (int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
     except Exception:  # an interpreter whose `re` internals are not these
         return None
-    return codes if _built(pattern, codes) == compiled else None
+    built = _built(pattern, codes)
+    # `==` compares source, flags and codes, not the groups: those are checked too.
+    same = (
+        built == compiled
+        and built is not None
+        and (built.groups, built.groupindex) == (compiled.groups, compiled.groupindex)
+    )
+    return codes if same else None
