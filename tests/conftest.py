@@ -34,21 +34,23 @@ GENERATED_PYTHON_DEPS = [
 SLOW_SKIP_REASON = "slow: run with 'pytest --slow', with '-m slow', or with SCAFFOLD_TEST_SLOW=1 (as CI does)"
 
 
-# The whole session's user state, before any test module is imported: a module may read the user's
-# cache as it loads (the secret rules' compiled patterns, `generator.context.regexes`), and the
-# per-test fixture below comes too late for that. Each test still gets a fresh HOME of its own.
-_SESSION = pytest.MonkeyPatch()
-_SESSION_HOME = pytest.StashKey[Path]()
+# The whole session's cache folder, before any test module is imported: the secret rules' modules
+# read it as they load (their compiled patterns, `generator.context.regexes`), and the per-test
+# fixture below comes too late for that. Only the cache: the rest of the environment is read later
+# (SCAFFOLD_TEST_SLOW, at collection), and each test gets a fresh HOME and no XDG folders anyway.
+_SESSION_CACHE = pytest.StashKey[tuple[pytest.MonkeyPatch, Path]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_SESSION_HOME] = Path(tempfile.mkdtemp(prefix="scaffold-tests-"))
-    isolate(_SESSION, config.stash[_SESSION_HOME])
+    patch, cache = pytest.MonkeyPatch(), Path(tempfile.mkdtemp(prefix="scaffold-tests-cache-"))
+    patch.setenv("XDG_CACHE_HOME", str(cache))
+    config.stash[_SESSION_CACHE] = (patch, cache)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    _SESSION.undo()
-    shutil.rmtree(config.stash[_SESSION_HOME], ignore_errors=True)
+    patch, cache = config.stash[_SESSION_CACHE]
+    patch.undo()
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

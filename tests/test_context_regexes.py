@@ -8,6 +8,7 @@ import marshal
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,41 @@ def test_the_file_holds_at_most_the_limit_newest_first(monkeypatch: pytest.Monke
 def test_a_compiled_pattern_is_itself() -> None:
     compiled = re.compile(r"x+")
     assert regexes.compile(compiled) is compiled
+    assert regexes._loaded().new == {}  # nothing to keep
+    with pytest.raises(ValueError, match="flags"):
+        regexes.compile(compiled, re.IGNORECASE)  # as `re.compile` refuses it
+
+
+def test_patterns_compiled_while_another_thread_saves_are_all_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MCP server scans from several threads: one compiles while another saves, a third saves too."""
+    regexes.compile("first (1)")
+    checking, release = threading.Event(), threading.Event()
+    real = regexes._codes_of
+
+    def slow(key: tuple[str, int], compiled: re.Pattern[str]) -> Any:
+        checking.set()
+        release.wait(10)
+        return real(key, compiled)
+
+    monkeypatch.setattr(regexes, "_codes_of", slow)
+    first = threading.Thread(target=regexes.save)
+    first.start()
+    assert checking.wait(10)
+    regexes.compile("second (2)")  # while the first save checks its codes
+    second = threading.Thread(target=regexes.save)
+    second.start()
+    release.set()
+    first.join(10)
+    second.join(10)
+    _, _, items = _stored()
+    assert sorted(key[0] for key, _ in items) == ["first (1)", "second (2)"]
+
+
+def test_outside_cpython_patterns_are_compiled_as_usual_and_nothing_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(regexes, "_ENABLED", False)
+    assert regexes.compile(r"token=(\S+)", re.IGNORECASE) == re.compile(r"token=(\S+)", re.IGNORECASE)
+    regexes.save()
+    assert not regexes._path().exists()
 
 
 def test_a_run_after_one_that_kept_them_compiles_none_of_the_rules(tmp_path: Path) -> None:

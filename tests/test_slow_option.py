@@ -21,7 +21,10 @@ def test_quick():
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     """A two-test suite run with this repository's conftest hooks."""
-    pytester.makeconftest("from tests.conftest import pytest_addoption, pytest_collection_modifyitems\n")
+    pytester.makeconftest(
+        "from tests.conftest import pytest_addoption, pytest_collection_modifyitems, pytest_configure, "
+        "pytest_unconfigure\n"
+    )
     pytester.makeini("[pytest]\nmarkers =\n    slow: slow\n")
     pytester.makepyfile(SUITE)
     return pytester
