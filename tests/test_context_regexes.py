@@ -44,7 +44,7 @@ def _rules() -> list[tuple[str, int]]:
 
 def _stored() -> Any:
     """What the file holds, past its digest."""
-    return marshal.loads(regexes._path().read_bytes()[32:])
+    return marshal.loads(regexes._path().read_bytes()[regexes._DIGEST :])
 
 
 def _store(payload: bytes, digest: bytes | None = None) -> None:
@@ -140,7 +140,7 @@ def test_a_damaged_file_is_not_used_and_is_replaced(monkeypatch: pytest.MonkeyPa
     regexes.compile(source)
     regexes.save()
     data = regexes._path().read_bytes()
-    digest, payload = data[:32], data[32:]
+    digest, payload = data[: regexes._DIGEST], data[regexes._DIGEST :]
     version, interpreter, [(key, (flags, code, groups, groupindex, indexgroup))] = _stored()
     if damage == "one code":  # `:` read as `;`: sound codes, another pattern
         literal = int(_constants.LITERAL)
@@ -150,7 +150,7 @@ def test_a_damaged_file_is_not_used_and_is_replaced(monkeypatch: pytest.MonkeyPa
     elif damage == "one byte":
         _store(payload[:-40] + bytes([payload[-40] ^ 1]) + payload[-39:], digest)
     elif damage == "digest":
-        _store(payload, bytes(32))
+        _store(payload, bytes(regexes._DIGEST))
     else:
         regexes._path().write_bytes(data[:20])
     regexes.forget()

@@ -206,10 +206,7 @@ def _codes_of(key: _Key, compiled: re.Pattern[str]) -> _Codes | None:
     except Exception:  # an interpreter whose `re` internals are not these
         return None
     built = _built(pattern, codes)
+    if built is None or built != compiled:
+        return None
     # `==` compares source, flags and codes, not the groups: those are checked too.
-    same = (
-        built == compiled
-        and built is not None
-        and (built.groups, built.groupindex) == (compiled.groups, compiled.groupindex)
-    )
-    return codes if same else None
+    return codes if (built.groups, built.groupindex) == (compiled.groups, compiled.groupindex) else None
