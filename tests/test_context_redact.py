@@ -6,6 +6,7 @@ import os
 import random
 import re
 import string
+import threading
 import time
 from pathlib import Path
 
@@ -120,6 +121,26 @@ def test_a_cache_that_is_a_link_is_left_alone(tmp_path: Path) -> None:
     redactor.save()  # a cache it may not write costs speed, never the run
     assert AWS_KEY not in result.text
     assert cache.is_symlink() and elsewhere.read_text() == "{}"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_cache_that_is_a_fifo_is_passed_over_not_waited_on(tmp_path: Path) -> None:
+    cache = tmp_path / "redactions.json"
+    os.mkfifo(cache)  # reading it as a file would wait for a writer forever
+    texts: list[str] = []
+
+    def run() -> None:
+        redactor = Redactor(cache)
+        [result] = redactor.redact([Piece("a.md", 1, f"key {AWS_KEY}")])
+        redactor.save()  # replaces it with the cache file, as it would a damaged one
+        texts.append(result.text)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "the redaction cache's FIFO was waited on"
+    assert len(texts) == 1 and AWS_KEY not in texts[0]
+    assert AWS_KEY not in cache.read_text(encoding="utf-8")
 
 
 def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:

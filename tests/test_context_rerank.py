@@ -562,6 +562,7 @@ def test_a_cache_entry_that_is_no_file_is_passed_over(
             monkeypatch.setenv(name, value)
         assert _context(capsys, "--rerank", TASK)[0] == 0
         (kept,) = rerank.cache_dir().glob("*.json")
+        assert kept.stat().st_mode & 0o777 == 0o600  # private, as every cache of scaffold's
         kept.unlink()
         os.mkfifo(kept)  # a read would wait for a writer forever
         assert _context(capsys, "--rerank", TASK)[0] == 0

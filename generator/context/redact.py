@@ -43,8 +43,7 @@ from typing import Any
 
 from generator.context import regexes
 from generator.context.sections import Piece as Piece  # re-exported: what callers hand a Redactor
-from generator.errors import UsageError
-from generator.plumbing.atomic import write_atomic
+from generator.plumbing import cachefile
 
 # Bump when the cache's format changes; a change to the scanning code or the rules needs none (`_RULES_DIGEST`).
 CACHE_VERSION = 3
@@ -1022,9 +1021,12 @@ class _Cache:
         if stamp is not None and loaded is not None and loaded[0] == stamp:
             self.entries, self._sources = loaded[1], loaded[2]
             return
+        raw = cachefile.read(path)
+        if raw is None:
+            return
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
             return
         if isinstance(data, dict) and data.get("version") == self.version:
             try:
@@ -1069,14 +1071,9 @@ class _Cache:
         keep = list(self.entries.items())[-CACHE_LIMIT:]
         if not _rules_as_digested:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            triggers = [list(source) for source in self._sources] if self._sources is not None else None
-            data = {"version": self.version, "triggers": triggers, "entries": dict(keep)}
-            text = json.dumps(data, separators=(",", ":"))
-            # Private to the user: it says where the secrets are in their documents.
-            write_atomic(self.path, text, mode=0o600)
-        except (OSError, UsageError):
+        triggers = [list(source) for source in self._sources] if self._sources is not None else None
+        data = {"version": self.version, "triggers": triggers, "entries": dict(keep)}
+        if not cachefile.write(self.path, json.dumps(data, separators=(",", ":"))):
             return  # a cache we cannot write (or that is a link) only costs speed
         self.dirty = False
         stamp = _stamp(self.path)

@@ -45,6 +45,8 @@ from typing import Any
 FORMAT = 1
 # Patterns kept at most: those of the rules of a few scaffold versions (about 160 each), with room to spare.
 LIMIT = 500
+# A file larger than this is not read: `LIMIT` patterns take about 1 MB (160 take 0.37 MB).
+MAX_BYTES = 8 * 1024 * 1024
 _DIGEST = hashlib.sha256().digest_size
 
 _Key = tuple[str, int]
@@ -107,12 +109,10 @@ def save() -> None:
             table.codes = kept = {key: added.get(key) or table.codes[key] for key in order[:LIMIT]}
         # A cache not written only costs speed.
         with contextlib.suppress(Exception):
-            from generator.plumbing.atomic import write_atomic
+            from generator.plumbing import cachefile
 
-            path = _path()
             payload = marshal.dumps((FORMAT, _interpreter(), list(kept.items())))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, hashlib.sha256(payload).digest() + payload, mode=0o600)  # private, as scaffold's caches
+            cachefile.write(_path(), hashlib.sha256(payload).digest() + payload)
 
 
 def forget() -> None:
@@ -141,10 +141,11 @@ def _read() -> dict[_Key, _Codes]:
     if not _ENABLED:
         return {}
     try:
-        path = _path()
-        if not path.is_file():  # a FIFO would hang the run
+        from generator.plumbing import cachefile
+
+        data = cachefile.read(_path(), MAX_BYTES)
+        if data is None:
             return {}
-        data = path.read_bytes()
         payload = data[_DIGEST:]
         # Before `marshal` reads a byte of it: damaged data can make it take gigabytes, or give codes that crash.
         if len(data) <= _DIGEST or hashlib.sha256(payload).digest() != data[:_DIGEST]:

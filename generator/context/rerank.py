@@ -27,7 +27,6 @@ import hashlib
 import html
 import json
 import re
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.context.links import Retired
 from generator.context.sections import Piece, Section, title_of
+from generator.plumbing import cachefile
 
 if TYPE_CHECKING:
     from generator.context.redact import Redactor
@@ -538,14 +538,8 @@ class Answers:
     def keep(self, request: RerankRequest, text: str) -> bool:
         """Keep the answer to `request`; False if the cache cannot be written (or a link is in its place),
         which only costs the call again."""
-        from generator.errors import UsageError
-        from generator.plumbing.atomic import write_atomic
-
         digest = self._digest(request)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(self._file(digest), json.dumps({"digest": digest, "answer": text}))
-        except (OSError, UsageError):
+        if not cachefile.write(self._file(digest), json.dumps({"digest": digest, "answer": text})):
             return False
         with contextlib.suppress(OSError):
             _prune(self.folder)
@@ -558,13 +552,11 @@ class Answers:
         return self.folder / f"{digest[:32]}.json"
 
     def _saved(self, digest: str) -> str | None:
-        file = self._file(digest)
+        raw = cachefile.read(self._file(digest))  # none, a link, a FIFO, unreadable: asked again
         try:
-            if not stat.S_ISREG(file.lstat().st_mode):
-                return None  # a link, a folder, a pipe that would block the read: asked again
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            return None  # none yet, or unreadable: asked again
+            data = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):
+            return None  # damaged: asked again
         answer = data.get("answer") if isinstance(data, dict) and data.get("digest") == digest else None
         return answer if isinstance(answer, str) else None
 
@@ -582,8 +574,7 @@ def _prune(folder: Path) -> None:
             return 0.0  # gone meanwhile, or unreadable: first to go
 
     for old in sorted(files, key=age)[: len(files) - MAX_CACHED]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+        cachefile.remove(old)
 
 
 def cache_dir() -> Path:

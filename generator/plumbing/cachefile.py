@@ -1,0 +1,63 @@
+"""scaffold's own cache files (redaction findings, re-rank answers, compiled patterns): how they are
+read and written, so that each cache need not work it out again.
+
+A cache only saves time, so nothing here fails a run: a file that cannot be read is a cache
+miss, one that cannot be written is not kept. What is read must be a plain file, opened without
+following a link or waiting on a FIFO (something put at the cache's path would otherwise hang
+the run, or make it read a file elsewhere); what is written is private to the user (the caches
+say where secrets are in their documents) and replaces the old file in one rename.
+
+Standard library only, besides scaffold's atomic writes: `generator.context.regexes` reads its
+file while the redaction rules are being imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from generator.errors import UsageError
+from generator.plumbing.atomic import write_atomic
+
+# (Windows has none of these flags, nor FIFOs or links to refuse.)
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# Caches are private to the user, as the folder scaffold makes for them.
+MODE = 0o600
+
+
+def read(path: Path, limit: int | None = None) -> bytes | None:
+    """The bytes of the cache file at `path`; None when there is none, when it is not a plain file
+    (a link, a folder, a FIFO), when it is larger than `limit` bytes, or when it cannot be read."""
+    try:
+        fd = os.open(path, _FLAGS)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read() if limit is None else handle.read(limit + 1)  # no more than that in memory
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if limit is None or len(data) <= limit else None
+
+
+def write(path: Path, data: bytes | str) -> bool:
+    """Replace the cache file at `path` with `data`, private to the user, making its folder if need be;
+    False when it cannot be written (a read-only or full disk, a link in its place)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data, mode=MODE)
+    except (OSError, UsageError):
+        return False
+    return True
+
+
+def remove(path: Path) -> None:
+    """Delete a cache file if it is there: one that is gone only costs time."""
+    with contextlib.suppress(OSError):
+        path.unlink()
