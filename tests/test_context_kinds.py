@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
-from generator.context.kinds import ContextMap, classify, load_map, parse_map
+from generator.context.kinds import ContextMap, Words, _plurals, classify, load_map, parse_map
 from generator.errors import ContextMapError
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import MAP
@@ -294,3 +295,34 @@ def test_a_map_nested_too_deep_is_an_error_naming_the_file(monkeypatch: pytest.M
     monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     with pytest.raises(ContextMapError, match=r"context\.yml: invalid YAML: nested too deep"):
         parse_map("version: 1\nkinds: " + "[" * 3000 + "\n", tmp_path / "context.yml")
+
+
+def _scanned(words: list[str], phrase: list[str], prefix: bool, plurals: bool) -> bool:
+    """What `Words.contains` must answer, the slow way: every place in the text looked at."""
+    endings = _plurals(phrase[-1]) if plurals else (phrase[-1],)
+    for start in range(len(words) - len(phrase) + 1):
+        last = words[start + len(phrase) - 1]
+        if words[start : start + len(phrase) - 1] == phrase[:-1] and (
+            last in endings or (prefix and last.startswith(phrase[-1]))
+        ):
+            return True
+    return False
+
+
+def test_the_indexed_words_find_what_a_scan_of_every_place_finds() -> None:
+    rng = random.Random(12)
+    vocabulary = ["deploy", "deploys", "deployment", "roll", "back", "rollback", "batch", "batches", "pr", "x", "db"]
+    for _ in range(3000):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 9))]
+        phrase = [rng.choice(vocabulary) for _ in range(rng.randint(1, 3))]
+        prefix, plurals = rng.random() < 0.5, rng.random() < 0.5
+        expected = _scanned(words, phrase, prefix, plurals)
+        assert Words(words).contains(phrase, prefix, plurals) == expected, (words, phrase, prefix, plurals)
+
+
+def test_a_long_task_is_classified_by_its_keywords_wherever_they_are(tmp_path: Path) -> None:
+    cmap = parse_map(MAP, tmp_path / "context.yml")
+    filler = "lorem ipsum dolor sit amet " * 20_000  # a pasted log of 100,000 words
+    assert classify(filler + "then release it", cmap) == ("deploy", ["release*"])
+    assert classify("rollback " + filler, cmap) == ("deploy", ["rollback"])
+    assert classify(filler, cmap) == (cmap.default_kind, [])

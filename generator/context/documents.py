@@ -319,8 +319,13 @@ def query_terms(text: str) -> list[str]:
     Lowercased, not casefolded: FTS5's tokenizer folds case letter by letter, so "Straße" is
     indexed as "straße", which casefolding would turn into "strasse" and never match.
     """
-    words = (word for word in _QUERY_WORD.findall(text.lower()) if word not in _STOPWORDS)
-    return list(itertools.islice(dict.fromkeys(words), MAX_QUERY_WORDS))
+    terms: dict[str, None] = {}
+    for match in _QUERY_WORD.finditer(text.lower()):  # to the words needed, not through a pasted log
+        if match.group() not in _STOPWORDS:
+            terms.setdefault(match.group())
+            if len(terms) == MAX_QUERY_WORDS:
+                break
+    return list(terms)
 
 
 def query_pairs(text: str) -> list[tuple[str, str]]:
@@ -329,13 +334,15 @@ def query_pairs(text: str) -> list[tuple[str, str]]:
     A section holding "visibility timeout" as a phrase is about it; one holding both words
     apart may not be.
     """
-    pairs: list[tuple[str, str]] = []
+    pairs: dict[tuple[str, str], None] = {}
     for line in text.splitlines():
         words = _QUERY_WORD.findall(line.lower())  # as `query_terms`
         for first, second in itertools.pairwise(words):
             if first not in _STOPWORDS and second not in _STOPWORDS:
-                pairs.append((first, second))
-    return list(itertools.islice(dict.fromkeys(pairs), MAX_QUERY_WORDS))
+                pairs.setdefault((first, second))
+                if len(pairs) == MAX_QUERY_WORDS:
+                    return list(pairs)
+    return list(pairs)
 
 
 # --- building and caching ------------------------------------------------------------------

@@ -43,6 +43,7 @@ lists that the home lacks are skipped without a warning.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -118,19 +119,20 @@ class Kind:
     weights: tuple[float, ...] = ()
     core_sections: tuple[str, ...] = ()
 
-    def matches(self, words: Sequence[str]) -> tuple[float, list[str]]:
+    def matches(self, words: Sequence[str] | Words) -> tuple[float, list[str]]:
         """The weight of this kind's keywords found in a task's `words`, and which matched."""
-        weight, found = 0.0, []
+        weight, found, indexed = 0.0, [], Words.of(words)
         for position, keyword in enumerate(self.keywords):
-            if matches_pattern(words, keyword):
+            if matches_pattern(indexed, keyword):
                 weight += self.weights[position] if position < len(self.weights) else len(split_words(keyword))
                 found.append(keyword)
         return weight, found
 
-    def claims(self, heading_words: Sequence[str]) -> bool:
+    def claims(self, heading_words: Sequence[str] | Words) -> bool:
         """Whether a core section with these heading words is written for this kind."""
+        indexed = Words.of(heading_words)
         # Without plurals: a heading names its topic exactly, and `http` must not claim "HTTPS and TLS".
-        return any(matches_pattern(heading_words, pattern, plurals=False) for pattern in self.core_sections)
+        return any(matches_pattern(indexed, pattern, plurals=False) for pattern in self.core_sections)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ class ContextMap:
         selection asks for every section it scores, a few hundred of them, with a few dozen headings."""
         key = " ".join(heading_words)
         if key not in self._claimed:
-            self._claimed[key] = tuple(spec.name for spec in self.kinds.values() if spec.claims(heading_words))
+            indexed = Words(heading_words)
+            self._claimed[key] = tuple(spec.name for spec in self.kinds.values() if spec.claims(indexed))
         return self._claimed[key]
 
     @property
@@ -209,23 +212,49 @@ def split_words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def matches_pattern(words: Sequence[str], pattern: str, plurals: bool = True) -> bool:
+class Words:
+    """A text's words (`split_words`), indexed: a keyword is looked for in time of the places its
+    first word is at, not of the text's length. A task can be a pasted diff of a megabyte, and
+    every kind's keywords are looked for in it (a scan of every word for each cost 15 s there)."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = list(words)
+        self._at: dict[str, list[int]] = {}
+        for position, word in enumerate(self.words):
+            self._at.setdefault(word, []).append(position)
+        self._sorted: list[str] | None = None  # the distinct words, sorted when a prefix is first looked for
+
+    @classmethod
+    def of(cls, words: Sequence[str] | Words) -> Words:
+        return words if isinstance(words, Words) else cls(words)
+
+    def contains(self, phrase: Sequence[str], prefix: bool, plurals: bool) -> bool:
+        """Whether `phrase` occurs, its last word as written, in its plurals (`plurals`) or as the start
+        of a longer word (`prefix`)."""
+        *leading, last = phrase
+        endings = _plurals(last) if plurals else (last,)
+        if not leading:
+            return any(ending in self._at for ending in endings) or (prefix and self._starts(last))
+        for start in self._at.get(leading[0], ()):
+            end = start + len(leading)  # the last word's place
+            if end < len(self.words) and self.words[start:end] == leading:
+                found = self.words[end]
+                if found in endings or (prefix and found.startswith(last)):
+                    return True
+        return False
+
+    def _starts(self, stem: str) -> bool:
+        if self._sorted is None:
+            self._sorted = sorted(self._at)
+        place = bisect.bisect_left(self._sorted, stem)
+        return place < len(self._sorted) and self._sorted[place].startswith(stem)
+
+
+def matches_pattern(words: Sequence[str] | Words, pattern: str, plurals: bool = True) -> bool:
     """Whether a keyword or heading pattern (see the module docstring) occurs in `words`, its last
-    word also in its plurals unless told not to."""
+    word also in its plurals unless told not to. Looking for many in one text: pass its `Words`."""
     phrase = split_words(pattern)
-    return bool(phrase) and _contains(words, phrase, pattern.endswith("*"), plurals)
-
-
-def _contains(words: Sequence[str], phrase: list[str], prefix: bool, plurals: bool) -> bool:
-    size = len(phrase)
-    endings = _plurals(phrase[-1]) if plurals else (phrase[-1],)
-    for start in range(len(words) - size + 1):
-        if words[start : start + size - 1] != phrase[:-1]:
-            continue
-        last = words[start + size - 1]
-        if last in endings or (prefix and last.startswith(phrase[-1])):
-            return True
-    return False
+    return bool(phrase) and Words.of(words).contains(phrase, pattern.endswith("*"), plurals)
 
 
 def _plurals(word: str) -> tuple[str, ...]:
@@ -251,7 +280,7 @@ def classify(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> tuple[st
     `names` (project names) are taken out of the text first: "billing-service" is a name,
     not a request for a service.
     """
-    task_words = split_words(without_names(text, names))
+    task_words = Words(split_words(without_names(text, names)))
     best_name, best_weight, best_words = cmap.default_kind, 0.0, []
     for kind in cmap.kinds.values():
         weight, words = kind.matches(task_words)
@@ -262,7 +291,7 @@ def classify(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> tuple[st
 
 def matching_kinds(text: str, cmap: ContextMap, names: Sequence[str] = ()) -> list[str]:
     """Every kind whose keywords weigh `MIN_WEIGHT` or more in `text`, heaviest first."""
-    task_words = split_words(without_names(text, names))
+    task_words = Words(split_words(without_names(text, names)))
     weights = {name: kind.matches(task_words)[0] for name, kind in cmap.kinds.items()}
     matched = [name for name in cmap.kinds if weights[name] >= MIN_WEIGHT]
     return sorted(matched, key=lambda name: -weights[name])
