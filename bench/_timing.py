@@ -14,6 +14,7 @@ reported as `<=` that size. POSIX only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
@@ -45,6 +46,7 @@ class Case:
     cwd: Path | None = None
     prepare: Callable[[], None] | None = None
     check: Callable[[], None] | None = None
+    stdin: Path | None = None  # a file the process reads as its input (else none)
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,11 @@ def measure(case: Case, env: Mapping[str, str]) -> Sample:
     with tempfile.TemporaryDirectory(prefix="bench-run-") as scratch:
         errors_path, peak_path = Path(scratch) / "stderr", Path(scratch) / "peak"
         argv = [timer, "-f", "%M", "-o", str(peak_path), *case.argv] if timer else list(case.argv)
-        with errors_path.open("wb") as errors:
+        with errors_path.open("wb") as errors, contextlib.ExitStack() as stack:
+            stdin = stack.enter_context(case.stdin.open("rb")) if case.stdin else subprocess.DEVNULL
             start = time.perf_counter()
             process = subprocess.Popen(
-                argv, cwd=case.cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+                argv, cwd=case.cwd, env=dict(env), stdin=stdin, stdout=subprocess.DEVNULL, stderr=errors
             )
             _, status, usage = os.wait4(process.pid, 0)
             wall = time.perf_counter() - start
