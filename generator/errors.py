@@ -139,12 +139,16 @@ class MachineError(ScaffoldError):
 _MACHINE_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR, errno.EFBIG}
 )
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def machine_trouble(error: OSError) -> str | None:
     """One line for a file-system failure no code path anticipated (a HOME that is a file, a read-only
     folder, a full disk), naming the path and what to check; None when the error names no path, since
     then it is more likely a bug than the machine."""
+    if error.filename is None and error.errno in _FULL_ERRNOS:
+        # A stream's write (the output redirected to a full disk): no path to name, and never a bug.
+        return f"cannot write: {error.strerror}; free some space on the disk being written and run again"
     if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__

@@ -422,6 +422,40 @@ def test_a_home_the_machine_will_not_let_us_write_is_exit_5(
     assert f"cannot write to {decisions}: Read-only file system" in err and err.count("\n") == 1
 
 
+def test_a_home_folder_the_machine_cannot_make_is_exit_5(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `scaffold init /proc/nope`: the kernel says ENOENT, which elsewhere is more likely scaffold's bug.
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    wanted = tmp_path / "pseudo" / "home"
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["init", str(wanted)]) == 5
+    err = capsys.readouterr().err
+    assert err == f"scaffold: error: cannot create {wanted}: No such file or directory; choose a folder you can write\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_output_to_a_full_disk_is_one_line_with_exit_5(tmp_path: Path) -> None:
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "context", "--home", str(make_home(tmp_path / "home")), "deploy"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+            check=False,
+        )
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.endswith(
+        "scaffold: error: cannot write: No space left on device; free some space on the disk being written and run again\n"
+    )
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_help_imports_nothing_heavy() -> None:
     code = (
         "import sys\n"

@@ -730,14 +730,32 @@ def test_a_home_that_is_a_file_still_gives_context(home_is_a_file: Path, capsys:
     assert "health" in capsys.readouterr().out.lower()
 
 
-def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(
+def test_a_home_that_cannot_be_made_is_one_line_with_exit_5(
     home_is_a_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["init"]) == 5
 
     err = capsys.readouterr().err
-    assert err.startswith("scaffold: error: cannot use ") and str(home_is_a_file) in err and err.count("\n") == 1
+    assert err.startswith("scaffold: error: cannot create ") and str(home_is_a_file) in err and err.count("\n") == 1
     assert "Not a directory" in err and "internal error" not in err
+
+
+def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.context import home
+
+    def refuse(source: Path, target: Path, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(target))
+
+    monkeypatch.setattr(home.shutil, "copytree", refuse)  # no code path expects this one
+    wanted = tmp_path / "team-home"
+    assert main(["init", str(wanted)]) == 5
+
+    err = capsys.readouterr().err
+    assert err.startswith(f"scaffold: error: cannot use {wanted}") and err.count("\n") == 1
+    assert "Permission denied" in err and "internal error" not in err
+    assert not wanted.exists()  # what init had made is gone
 
 
 def test_copiers_temporary_folders_go_even_when_interrupted() -> None:

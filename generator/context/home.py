@@ -162,6 +162,9 @@ def init_home(dest: Path | None = None) -> InitResult:
     created = not root.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a parent that is a file, a read-only or pseudo file system (/proc)
+        raise MachineError(f"cannot create {root}: {error.strerror}; choose a folder you can write") from error
+    try:
         for item in REPO_LAYOUT:
             if (source / item).is_dir():
                 shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
