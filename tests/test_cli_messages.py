@@ -72,6 +72,17 @@ def test_sub_command_usage_error_names_the_command_once(cli: Cli) -> None:
     )
 
 
+def test_a_mistyped_option_names_its_command_and_the_closest_option(cli: Cli) -> None:
+    code, out, err = cli("context", "--kidn", "api", "add an endpoint")
+    assert (code, out) == (2, "")
+    assert err == (
+        "scaffold: error: context: unrecognized arguments: --kidn add an endpoint; did you mean '--kind'? "
+        "(see 'scaffold context --help')\n"
+    )
+    code, _, err = cli("list", "--bogus")
+    assert code == 2 and err == "scaffold: error: list: unrecognized arguments: --bogus (see 'scaffold list --help')\n"
+
+
 @pytest.mark.parametrize("args", [["list", "--bogus"], ["--bogus"], ["new-api", "x", "--model"]], ids=" ".join)
 def test_usage_errors_never_double_the_prefix(cli: Cli, args: list[str]) -> None:
     code, _, err = cli(*args)

@@ -206,7 +206,13 @@ def test_a_home_given_by_its_context_folder_or_without_one_says_which_fix(
     assert f"is the context/ folder of a knowledge home; give the folder above it: {home}" in err
     (tmp_path / "empty").mkdir()
     code, _, err = context(capsys, "--home", str(tmp_path / "empty"), "x")
-    assert code == 2 and "it has no context/ folder; create one with `scaffold init" in err
+    assert code == 2 and f"it has no context/ folder; create one with `scaffold init {tmp_path / 'empty'}`" in err
+    # A folder holding other things: `scaffold init` would refuse it, so another folder is named.
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "notes.md").write_text("notes\n", encoding="utf-8")
+    code, _, err = context(capsys, "--home", str(tmp_path / "project"), "x")
+    assert code == 2 and "create one in a new or empty folder with `scaffold init FOLDER`" in err
+    assert main(["init", str(tmp_path / "empty")]) == 0  # what the first message says works
 
 
 def test_a_malformed_map_names_file_and_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,6 +49,28 @@ class _Parser(argparse.ArgumentParser):
         command = self.prog.removeprefix(PROG).strip()
         raise ScaffoldError(f"{command + ': ' if command else ''}{message} (see '{self.prog} --help')")
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and self.prog != PROG:
+            # A command's parser: argparse hands what it did not know up to the top one, which would
+            # name itself. Kept for `parse_args`, to name this command and its closest option.
+            parsed._refused_by = self
+        return parsed, extras
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if not extras:
+            return parsed
+        refused_by: argparse.ArgumentParser = getattr(parsed, "_refused_by", self)
+        options = [option for action in refused_by._actions for option in action.option_strings]
+        hint = did_you_mean(extras[0], options) if extras[0].startswith("-") else ""
+        refused_by.error(f"unrecognized arguments: {' '.join(extras)}{'; ' + hint if hint else ''}")
+        raise AssertionError("error() raises")  # for the type checker
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         # argparse would list every command; the one closest to a typo is what helps.
         if isinstance(action, argparse._SubParsersAction) and value not in action.choices:

@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             description=(
                 f"Add context/{folder}/NNNN-<title>.md to the knowledge home from its "
                 f"context/_templates/{doc_kind}.md, print its path, and leave committing to you. "
-                "It is selectable context at once."
+                "It is ranked once you edit it: an unedited copy of the template is left out of selection."
             ),
         )
         command.add_argument("title", metavar="TITLE", help=f'e.g. "{example}"')
