@@ -781,3 +781,21 @@ def test_an_unknown_kind_is_quoted_redacted(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as refused:
         api.build_context("deploy", kind=token, home=tmp_path)
     assert str(refused.value).startswith("unknown kind '[REDACTED: ") and token not in str(refused.value)
+
+
+def test_documents_the_task_names_are_included_whatever_they_score(home: Path) -> None:
+    # "ADR 1" shares no word with the decision's text but its number; the task's words are elsewhere.
+    result = api.build_context("what does ADR 1 say, before we add the weekly report?", home=home)
+    named = [d for d in result.documents if d.path == "decisions/0001-postgres.md"]
+    assert named and all(d.reason == "named in the task" for d in named)
+    by_name = api.build_context("as 0001-dns-outage.md says, before the weekly report", home=home)
+    assert "incidents/0001-dns-outage.md" in {d.path for d in by_name.documents if d.reason == "named in the task"}
+
+
+def test_an_unedited_stub_the_task_names_is_left_out(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.context.home import new_document
+
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    stub = new_document("decision", "Use Redis for caching")
+    result = api.build_context(f"what does ADR {int(stub.name[:4])} say about the weekly report?", home=home)
+    assert stub.name not in {Path(d.path).name for d in result.documents}

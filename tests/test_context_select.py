@@ -51,9 +51,13 @@ class FakeIndex:
         self.shared: dict[str, list[str]] = {}
         self.looked_up: list[str] = []
         self.statuses: dict[str, Retired] = {}
+        self.named: dict[str, list[str]] = {}  # a task's text -> the documents it names
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         return [linked for linked in self.links.get(path, []) if linked in among]
+
+    def named_in(self, text: str) -> list[str]:
+        return self.named.get(text, [])
 
     def retired(self, path: str) -> Retired | None:
         return self.statuses.get(path)

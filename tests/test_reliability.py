@@ -743,12 +743,12 @@ def test_a_home_that_cannot_be_made_is_one_line_with_exit_5(
 def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator.context import home
+    import shutil
 
     def refuse(source: Path, target: Path, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(target))
 
-    monkeypatch.setattr(home.shutil, "copytree", refuse)  # no code path expects this one
+    monkeypatch.setattr(shutil, "copytree", refuse)  # no code path of init expects this one
     wanted = tmp_path / "team-home"
     assert main(["init", str(wanted)]) == 5
 

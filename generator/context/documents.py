@@ -236,6 +236,11 @@ class Library:
         neighbours += [source for source in suspects if source not in named and path in refers_to(source)]
         return neighbours
 
+    def named_in(self, text: str) -> list[str]:
+        """The documents `text` (a task) names as documents refer to each other (`links`: "ADR 8",
+        "incident 12", a path or file name, a markdown link), each once; unedited stubs left out."""
+        return [path for path in self._resolved(reference_keys("", text)) if path not in self.stubs]
+
     def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
         """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them).
 

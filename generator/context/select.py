@@ -173,6 +173,10 @@ class Index(Protocol):
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
 
+    def named_in(self, text: str) -> list[str]:
+        """The documents a task names ("ADR 8", a file name), as documents refer to each other."""
+        ...
+
     def retired(self, path: str) -> Retired | None:
         """Whether a document says it is superseded or deprecated, with its successors."""
         ...
@@ -361,6 +365,12 @@ def gather(
             missing = f"no project context for '{task.project}'"
             found.missing.append(Document(path, "", 0, missing, Priority.PROJECT.source))
 
+    if task.text.strip():
+        # "What does ADR 8 say about caching": the user named it, whatever it scores (one shared word).
+        for path in index.named_in(task.text):
+            sections = _ranked_sections(path, [], index, cmap.per_document)
+            _add_sections(sections, "named in the task", cmap, seen, found, wanted, suffix="")
+
     if rank and cmap.max_documents and task.text.strip():
         before = _Mark(len(found.picks), len(found.cut), len(found.ranking), frozenset(seen))
         ranking = add_ranked(task, cmap, index, seen, found, wanted)
@@ -403,7 +413,8 @@ def _rerank(
     request once however often selection runs (`rerank.Remembered`)."""
     from generator.context import rerank as reranking
 
-    earlier = [p.section.path for p in found.picks[: before.picks] if p.priority in (Priority.KIND, Priority.PROJECT)]
+    # The kind's documents, the project's and those the task names: in whatever the model chooses.
+    earlier = [p.section.path for p in found.picks[: before.picks] if p.priority != Priority.CORE]
     given = sorted({*earlier, *ranking.fixed})
     kept = [pick.section.path for pick in found.picks[before.picks :] if pick.section.path not in ranking.fixed]
     totals = {path: _document_score([score for _, score in hits]) for path, hits in ranking.hits.items()}
