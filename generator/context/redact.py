@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import functools
 import hashlib
 import importlib
 import itertools
@@ -36,7 +37,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -663,12 +664,12 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     # example (`postgres://app:password@db`): redacted, the word would go from every text.
     # Each place on the line the value stops at an `@` is widened: the first may be an example's
     # (`://app:password@db` and `://app:password@2024x@db` on one line).
+    # Once a line and value: a line of a thousand URLs reports the same one a thousand times.
+    widened = functools.cache(lambda at, value: _url_passwords(lines[at], value))
     found = [
         (kind, whole, at)
-        for kind, value, at in found
-        for whole in (
-            _url_passwords(lines[at], value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value]
-        )
+        for kind, value, at in dict.fromkeys(found)
+        for whole in (widened(at, value) if kind == rules.BASIC_AUTH and 0 <= at < len(lines) else [value])
         if not (kind == rules.BASIC_AUTH and stands_for_one(whole))
     ]
     # A URL's password alone: its plugin's match runs from `://` through the user to the `@`, and
@@ -681,6 +682,7 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
     holding = _Holding(lines)
     holders = holding.lines_of({value for _, value, _ in found})
     everywhere: set[tuple[str, str]] = set()
+    key_starts: dict[int, set[int]] = {}  # each text's private key BEGIN lines, made into blocks once at the end
     for kind, value, reported in found:
         # detect-secrets reports a value once; a long one is redacted wherever it appears (once: the
         # same value found on many lines is looked for once), a very short one only where it was
@@ -698,13 +700,15 @@ def _scan(texts: list[str], triggers: list[re.Pattern[str]] | None = None) -> li
             line = lines[position]
             number, index = owner[position]
             if kind == PRIVATE_KEY:
-                result[number].extend(_key_block(texts[number], index))
+                key_starts.setdefault(number, set()).add(index)
             else:
                 if (position, kind) not in matches:
                     matches[position, kind] = _matches_of(line, patterns[kind])
                 result[number].extend(
                     (index, start, end, kind, True) for start, end in _spans(line, value, matches[position, kind])
                 )
+    for number, starts in key_starts.items():
+        result[number].extend(_key_blocks(texts[number].split("\n"), starts))
     return result
 
 
@@ -898,15 +902,26 @@ def _password_end(line: str, at: int) -> int:
     return at
 
 
-def _key_block(text: str, first: int) -> list[Span]:
-    """A private key from its BEGIN line to its END line (or the end of the text)."""
-    lines = text.split("\n")
-    last = len(lines) - 1
-    for index in range(first, len(lines)):
-        if _KEY_END.search(lines[index]):
-            last = index
-            break
-    return [(index, 0, -1, PRIVATE_KEY, index == first) for index in range(first, last + 1)]
+def _key_blocks(lines: list[str], starts: Collection[int]) -> list[Span]:
+    """The private keys that start at the BEGIN lines `starts`, each from there to its END line (or
+    the end of the text), whole lines, reported at its first.
+
+    A BEGIN line inside a block found already adds nothing: its block ends at the same END. Each line
+    is looked at once, so a text of a thousand BEGIN lines and no END (a pasted log, or a trap) costs
+    as much as one, not a block each to the end (a million spans, kept in the cache)."""
+    spans: list[Span] = []
+    covered = -1  # the last line of the blocks made so far
+    for first in sorted(starts):
+        if first <= covered:
+            continue
+        last = len(lines) - 1
+        for index in range(first, len(lines)):
+            if _KEY_END.search(lines[index]):
+                last = index
+                break
+        spans += [(index, 0, -1, PRIVATE_KEY, index == first) for index in range(first, last + 1)]
+        covered = last
+    return spans
 
 
 # --- the cache -----------------------------------------------------------------------------
