@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -2141,3 +2142,29 @@ def test_a_part_spreads_only_the_values_it_holds_and_names_lose_its_sections(tmp
     chosen, asked = redactor.redact([first, task])
     assert asked.text == task.text and not asked.findings
     assert ("Kp9xT2mQ7wZz4y", "Secret Keyword") in chosen.values  # for the part's heading and trail
+
+
+def test_the_cache_file_keeps_its_newest_entries_within_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "redactions.json"
+    redactor = Redactor(cache)
+    redactor.redact([Piece(f"runbooks/{n}.md", 1, f"key {AWS_KEY} in text {n}") for n in range(40)])
+    newest = list(redactor.cache.entries)[-1]
+    redactor.save()
+    whole = cache.stat().st_size
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    bare = len(json.dumps({**data, "entries": {}}, separators=(",", ":")))  # the version and the triggers
+
+    limit = (whole + bare) // 2
+    monkeypatch.setattr(redact_module, "CACHE_BYTES", limit)
+    redactor.cache.dirty = True
+    redactor.save()
+    assert cache.stat().st_size <= limit
+    kept = Redactor(cache).cache.entries
+    assert newest in kept and 0 < len(kept) < 40
+
+    monkeypatch.setattr(redact_module, "CACHE_BYTES", bare)  # not even one entry fits: none kept, no endless halving
+    redactor.cache.dirty = True
+    redactor.save()
+    assert json.loads(cache.read_text(encoding="utf-8"))["entries"] == {}

@@ -49,6 +49,9 @@ from generator.plumbing import cachefile
 # Bump when the cache's format changes; a change to the scanning code or the rules needs none (`_RULES_DIGEST`).
 CACHE_VERSION = 3
 CACHE_LIMIT = 50_000
+# And at most this many bytes, the newest entries kept: every run reads the whole file (a text dense
+# with secrets has a span for each, and one such text could otherwise slow every later run).
+CACHE_BYTES = 8_000_000
 GLOBAL_MIN_LENGTH = 6
 PRIVATE_KEY = "Private Key"
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=_\-.~]*")
@@ -1087,8 +1090,13 @@ class _Cache:
         if not _rules_as_digested:
             return
         triggers = [list(source) for source in self._sources] if self._sources is not None else None
-        data = {"version": self.version, "triggers": triggers, "entries": dict(keep)}
-        if not cachefile.write(self.path, json.dumps(data, separators=(",", ":"))):
+        while True:
+            data = {"version": self.version, "triggers": triggers, "entries": dict(keep)}
+            text = json.dumps(data, separators=(",", ":"))
+            if len(text) <= CACHE_BYTES or not keep:
+                break
+            keep = keep[(len(keep) + 1) // 2 :]  # the older half goes (a single entry too large: it goes too)
+        if not cachefile.write(self.path, text):
             return  # a cache we cannot write (or that is a link) only costs speed
         self.dirty = False
         stamp = _stamp(self.path)
