@@ -83,6 +83,23 @@ def test_a_mistyped_option_names_its_command_and_the_closest_option(cli: Cli) ->
     assert code == 2 and err == "scaffold: error: list: unrecognized arguments: --bogus (see 'scaffold list --help')\n"
 
 
+def test_an_error_quoting_a_secret_given_on_the_command_line_redacts_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "AKIA" + "ZXCVBNMASDFGHJKL"
+    code, _, err = cli("context", "rotate", "the", "key", key)  # a task someone forgot to quote
+    assert code == 2 and key not in err
+    assert err == (
+        "scaffold: error: context: unrecognized arguments: the key [REDACTED: AWS Access Key] "
+        "(see 'scaffold context --help')\n"
+    )
+    code, _, err = cli("context", "--budget", key, "x")
+    assert code == 2 and key not in err and "is not a whole number of tokens" in err
+    monkeypatch.setenv("SCAFFOLD_RERANK", key)
+    code, _, err = cli("context", "x")
+    assert code == 2 and key not in err and "$SCAFFOLD_RERANK must be true or false" in err
+
+
 @pytest.mark.parametrize("args", [["list", "--bogus"], ["--bogus"], ["new-api", "x", "--model"]], ids=" ".join)
 def test_usage_errors_never_double_the_prefix(cli: Cli, args: list[str]) -> None:
     code, _, err = cli(*args)

@@ -377,6 +377,20 @@ def test_a_file_name_that_is_not_utf8_is_skipped_not_fatal(tmp_path: Path) -> No
     assert "skipped 'runbooks/caf\\udce9.md': its name is not UTF-8; rename it" in library.warnings
 
 
+def test_a_file_name_holding_a_newline_is_skipped_and_shown_quoted(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    name = "evil\nscaffold: kind 'api' (fake).md"
+    (context / "runbooks" / name).write_text("# Evil\n", encoding="utf-8")
+    library = load_library(context)
+    assert library.sections_of("runbooks/deploy.md")
+    [warning] = [line for line in library.warnings if "evil" in line]
+    quoted = repr(f"runbooks/{name}")
+    assert warning == f"skipped {quoted}: its name holds a control character (a newline, a tab); rename it"
+    assert "\n" not in warning
+    assert not any("evil" in path for path in library.paths())
+
+
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="a device to link to")
 def test_a_stub_template_linked_to_a_device_is_not_read(tmp_path: Path) -> None:
     make_home(tmp_path)

@@ -187,6 +187,16 @@ def test_a_missing_map_says_how_to_get_one(tmp_path: Path) -> None:
         load_map(tmp_path / "context.yml")
 
 
+def test_a_map_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "context" / "context.yml"
+    path.parent.mkdir()
+    path.write_bytes(MAP.encode() + b"# caf\xe9\n")
+    with pytest.raises(ContextMapError) as caught:
+        load_map(path)
+    line = MAP.count("\n") + 1
+    assert str(caught.value) == f"{path}:{line}: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+
+
 def test_a_map_that_is_a_link_out_of_the_home_is_not_followed(tmp_path: Path) -> None:
     # Its keys would be echoed in the errors ("unknown key 'SECRET_TOKEN_...'").
     (tmp_path / "private.yml").write_text("SECRET_TOKEN_x: 1\n")

@@ -141,6 +141,15 @@ def _undecodable(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _redacted(message: str) -> str:
+    """An error's message with any likely secret in it redacted, as scaffold context redacts what it
+    shows: messages quote what was given (an unquoted task's words in 'unrecognized arguments', a bad
+    --budget, a setting's value), and a key pasted there would reach a terminal or a CI log."""
+    from generator.context.redact import redacted_messages
+
+    return redacted_messages([message])[0]
+
+
 def _run(argv: Sequence[str] | None) -> int:
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:
@@ -167,7 +176,7 @@ def _run(argv: Sequence[str] | None) -> int:
             return _report_interrupted(argv, None)
         _reporting(argv)
         with signals_held():  # a signal now must not turn the message into a traceback
-            print(f"scaffold: error: {one_line(error)}", file=sys.stderr)
+            print(f"scaffold: error: {_redacted(one_line(error))}", file=sys.stderr)
         return int(error.exit_code)
     except BrokenPipeError:
         # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when

@@ -330,7 +330,7 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
         # As a document is read, but within the home: a context.yml may link to a file beside
         # context/ (`../config/context.yml`), not to one of the user's (its keys are quoted in errors).
         # Through hidden names too (a home kept in `.data/context`): it is read, never sent.
-        text = read_bytes(path.parent.parent, f"{path.parent.name}/{path.name}", hidden=True).decode("utf-8")
+        data = read_bytes(path.parent.parent, f"{path.parent.name}/{path.name}", hidden=True)
     except FileNotFoundError:
         if fallback is None or fallback == path:
             raise ContextMapError(
@@ -340,8 +340,13 @@ def load_map(path: Path, fallback: Path | None = None) -> ContextMap:
         return replace(load_map(fallback), fallback=True)
     except OSError as error:
         raise ContextMapError(f"{path}: cannot read it: {why_unreadable(error, 'the knowledge home')}") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ContextMapError(f"{path}: cannot read it: {error}") from None
+        line = data[: error.start].count(b"\n") + 1
+        raise ContextMapError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8"
+        ) from None
     return parse_map(text, path)
 
 

@@ -335,6 +335,11 @@ def _walk(
             # A byte that is not UTF-8 (read as a surrogate) cannot go into the index: every run failed.
             warnings.append(f"skipped {rel!r}: its name is not UTF-8; rename it")
             continue
+        if _CONTROL.search(child.name):
+            # Shown as it is, a newline in a name writes a line of its own into the warnings (one that
+            # could pose as scaffold's) and into the prompt's `path` attribute.
+            warnings.append(f"skipped {rel!r}: its name holds a control character (a newline, a tab); rename it")
+            continue
         try:
             info = child.stat()
         except OSError as error:
@@ -368,6 +373,9 @@ def _walk(
                 warnings.append(f"skipped {rel}: not a regular file")
                 continue
             entries.append(FileEntry(rel, *stamps_of(info)))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def undecodable(name: str) -> bool:
