@@ -428,20 +428,22 @@ def test_a_home_the_machine_will_not_let_us_write_is_exit_5(
     assert f"cannot write to {decisions}: Read-only file system" in err and err.count("\n") == 1
 
 
-def test_a_home_folder_the_machine_cannot_make_is_exit_5(
+def test_a_home_folder_init_cannot_make_is_refused_as_a_dest_is(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `scaffold init /proc/nope`: the kernel says ENOENT, which elsewhere is more likely scaffold's bug.
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    # A folder the user gave is a bad choice (exit 2, as `new-* --dest /proc/x`), not the machine's trouble.
     wanted = tmp_path / "pseudo" / "home"
 
     def refuse(self: Path, *args: object, **kwargs: object) -> None:
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(self))
 
     monkeypatch.setattr(Path, "mkdir", refuse)
-    assert main(["init", str(wanted)]) == 5
+    assert main(["init", str(wanted)]) == 2
     err = capsys.readouterr().err
-    assert err == f"scaffold: error: cannot create {wanted}: No such file or directory; choose a folder you can write\n"
+    assert (
+        err == f"scaffold: error: cannot create {wanted}: No such file or directory; choose a folder you can write to\n"
+    )
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -737,7 +737,7 @@ def test_a_home_that_cannot_be_made_is_one_line_with_exit_5(
 
     err = capsys.readouterr().err
     assert err.startswith("scaffold: error: cannot create ") and str(home_is_a_file) in err and err.count("\n") == 1
-    assert "Not a directory" in err and "internal error" not in err
+    assert "Not a directory; check that HOME (or XDG_DATA_HOME) is a folder you can write" in err
 
 
 def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(

@@ -169,7 +169,14 @@ def init_home(dest: Path | None = None) -> InitResult:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a parent that is a file, a read-only or pseudo file system (/proc)
-        raise MachineError(f"cannot create {root}: {error.strerror}; choose a folder you can write") from error
+        if dest is None:  # the per-user data folder: the machine's trouble, as README's exit 5 says
+            raise MachineError(
+                f"cannot create {root}: {error.strerror or error}; check that HOME (or XDG_DATA_HOME) is a folder you "
+                "can write, or give init a folder"
+            ) from error
+        # A folder given: a bad choice, as `new-* --dest` says of one.
+        message = f"cannot create {root}: {error.strerror or error}; choose a folder you can write to"
+        raise DestinationError(message) from error
     try:
         for item in REPO_LAYOUT:
             if (source / item).is_dir():
