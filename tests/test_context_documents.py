@@ -1233,3 +1233,21 @@ def test_a_repeated_query_is_answered_from_the_cache_until_a_file_changes(
     os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
     load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
     assert len(ranked) == 1
+
+
+def test_an_index_that_cannot_be_used_is_built_in_memory_and_said(tmp_path: Path) -> None:
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    path = index_path(context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir()  # a folder where the database goes: every run would build in memory, unsaid
+    for _ in range(2):
+        library = load_library(context)
+        assert library.sections_of("runbooks/deploy.md")
+        [warning] = [line for line in library.warnings if "cannot use the index" in line]
+        assert warning.startswith(f"cannot use the index {path} (")
+        assert warning.endswith(
+            "it was built in memory for this run, and will be on every run until that is fixed "
+            "(check the cache folder, or delete it)"
+        )
+    assert path.is_dir()  # left as it was

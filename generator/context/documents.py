@@ -402,8 +402,15 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
             path_again: Path | None = path
         else:
             # Locked, read-only, full, or a cache folder that cannot be made (HOME is a file,
-            # or not writable): the index is only a cache, so work in memory this time.
+            # or not writable): the index is only a cache, so work in memory this time. Said, as
+            # a large home pays a cold build on every run until it is fixed.
             path_again = None
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            warnings = [
+                *warnings,
+                f"cannot use the index {path} ({reason}); it was built in memory for this run, and will be on "
+                "every run until that is fixed (check the cache folder, or delete it)",
+            ]
         try:
             index = SectionIndex.open(path_again)
             index.refresh(root, entries, stubs, reread)
