@@ -239,7 +239,10 @@ class Library:
     def named_in(self, text: str) -> list[str]:
         """The documents `text` (a task) names as documents refer to each other (`links`: "ADR 8",
         "incident 12", a path or file name, a markdown link), each once; unedited stubs left out."""
-        return [path for path in self._resolved(reference_keys("", text)) if path not in self.stubs]
+        keys = reference_keys("", text)
+        if not keys:
+            return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
+        return [path for path in self._resolved(keys) if path not in self.stubs]
 
     def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
         """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them).
