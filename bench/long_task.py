@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from _timing import REPO, Case, Sample, isolated_env, load_average, machine, measure, peak_cell, rounds
-from context_bench import Side, baseline_side, side_home
+from _timing import REPO, Case, Sample, isolated_env, load_average, machine, measure, rounds
+from context_bench import Side, baseline_side, cold_cells, side_home
 
 BASELINE = "349e4c1"  # the last commit that scanned the whole task for each keyword
 QUESTION = "\nwhy did the payments deploy roll back after this, and what should the script check first?\n"
@@ -89,13 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| task | implementation | wall s (median, range) | cpu s | peak MB |")
         print("|---:|---|---:|---:|---:|")
         for (side, size, _, _), samples in sorted(zip(items, taken, strict=True), key=lambda pair: pair[0][1]):
-            walls = [sample.wall for sample in samples]
-            cpu = statistics.median(sample.cpu for sample in samples)
-            peak = max(sample.peak_mb for sample in samples)
-            print(
-                f"| {written[size] / 1000:,.0f} KB | {side.label} | {statistics.median(walls):.2f} "
-                f"({min(walls):.2f}-{max(walls):.2f}) | {cpu:.2f} | {peak_cell(peak)} |"
-            )
+            print(f"| {written[size] / 1000:,.0f} KB | {side.label} | {cold_cells(samples)} |")  # warm, same cells
         print(f"\nload average {load:.1f} before, {load_average():.1f} after")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
