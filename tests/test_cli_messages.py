@@ -100,6 +100,17 @@ def test_an_error_quoting_a_secret_given_on_the_command_line_redacts_it(
     assert code == 2 and key not in err and "$SCAFFOLD_RERANK must be true or false" in err
 
 
+def test_an_error_is_still_one_line_when_its_redaction_fails(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.context import redact
+
+    def broken(messages: list[str]) -> list[str]:
+        raise RuntimeError("a broken install")
+
+    monkeypatch.setattr(redact, "redacted_messages", broken)
+    code, _, err = cli("list", "--bogus")
+    assert code == 2 and err == "scaffold: error: list: unrecognized arguments: --bogus (see 'scaffold list --help')\n"
+
+
 @pytest.mark.parametrize("args", [["list", "--bogus"], ["--bogus"], ["new-api", "x", "--model"]], ids=" ".join)
 def test_usage_errors_never_double_the_prefix(cli: Cli, args: list[str]) -> None:
     code, _, err = cli(*args)

@@ -145,9 +145,12 @@ def _redacted(message: str) -> str:
     """An error's message with any likely secret in it redacted, as scaffold context redacts what it
     shows: messages quote what was given (an unquoted task's words in 'unrecognized arguments', a bad
     --budget, a setting's value), and a key pasted there would reach a terminal or a CI log."""
-    from generator.context.redact import redacted_messages
+    try:
+        from generator.context.redact import redacted_messages
 
-    return redacted_messages([message])[0]
+        return redacted_messages([message])[0]
+    except Exception:  # the scan's own trouble (a broken install) must not turn one line into a traceback
+        return message
 
 
 def _run(argv: Sequence[str] | None) -> int:
