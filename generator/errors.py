@@ -9,8 +9,15 @@ an interrupt, not an error.
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterable
 from enum import IntEnum
+
+# Characters that forge or hide text where a message or a name is shown: control characters (a
+# newline writes a line of its own, one that could pose as scaffold's; ESC starts a terminal's
+# escape), line and paragraph separators, zero widths, and the marks that reorder text (U+202E
+# makes `exe.md` read as `dm.exe`). Names holding one are refused, and text to show folds them.
+UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class ExitCode(IntEnum):

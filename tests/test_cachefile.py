@@ -10,6 +10,13 @@ import pytest
 
 from generator.plumbing import cachefile
 
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 POSIX = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and links are POSIX")
 
 
@@ -18,6 +25,7 @@ def test_what_is_written_is_read_back_private_and_whole(tmp_path: Path) -> None:
     assert cachefile.write(path, "zoë")
     assert cachefile.read(path) == "zoë".encode()
     assert path.stat().st_mode & 0o777 == cachefile.MODE
+    assert path.parent.stat().st_mode & 0o777 == cachefile.FOLDER_MODE & ~_umask()
     assert cachefile.write(path, b"\x00\xff")  # replaced whole
     assert cachefile.read(path) == b"\x00\xff"
     assert [entry.name for entry in path.parent.iterdir()] == ["cache.json"]  # no temporary file left

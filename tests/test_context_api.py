@@ -799,3 +799,25 @@ def test_an_unedited_stub_the_task_names_is_left_out(home: Path, monkeypatch: py
     stub = new_document("decision", "Use Redis for caching")
     result = api.build_context(f"what does ADR {int(stub.name[:4])} say about the weekly report?", home=home)
     assert stub.name not in {Path(d.path).name for d in result.documents}
+
+
+def test_a_named_document_that_was_superseded_brings_what_holds_now(home: Path) -> None:
+    (home / "context" / "decisions" / "0004-mysql.md").write_text(
+        "# 0004. Use MySQL\n\nStatus: Superseded by ADR 0001\n\n## Decision\n\nMySQL for everything.\n",
+        encoding="utf-8",
+    )
+    result = api.build_context("what does ADR 4 say, before the weekly report?", home=home)
+    reasons = {d.path: d.reason for d in result.documents}
+    assert reasons["decisions/0004-mysql.md"] == (
+        "named in the task; it says it is superseded, and decisions/0001-postgres.md holds"
+    )
+    assert reasons["decisions/0001-postgres.md"] == "in force in place of decisions/0004-mysql.md, which the task names"
+
+
+def test_no_more_documents_are_taken_by_name_than_ranked_ones_would_be(home: Path) -> None:
+    from generator.context.kinds import home_map
+
+    names = sorted(path.name for path in (home / "context").rglob("*.md") if "-" in path.name)
+    result = api.build_context("a listing pasted in: " + " ".join(names), home=home)
+    named = {d.path for d in result.documents if d.reason.startswith("named in the task")}
+    assert 0 < len(named) <= home_map(home / "context").max_documents < len(names)

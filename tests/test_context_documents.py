@@ -386,8 +386,14 @@ def test_a_file_name_holding_a_newline_is_skipped_and_shown_quoted(tmp_path: Pat
     assert library.sections_of("runbooks/deploy.md")
     [warning] = [line for line in library.warnings if "evil" in line]
     quoted = repr(f"runbooks/{name}")
-    assert warning == f"skipped {quoted}: its name holds a control character (a newline, a tab); rename it"
+    assert warning == (
+        f"skipped {quoted}: its name holds a control character or a mark that reorders text (a newline, a tab, "
+        "U+202E); rename it"
+    )
     assert "\n" not in warning
+    (context / "runbooks" / "notes\u202edm.exe.md").write_text("# Notes\n", encoding="utf-8")  # reads as notesexe.md
+    library = load_library(context)
+    assert any(line.startswith("skipped 'runbooks/notes\\u202edm.exe.md'") for line in library.warnings)
     assert not any("evil" in path for path in library.paths())
 
 
@@ -1251,3 +1257,27 @@ def test_an_index_that_cannot_be_used_is_built_in_memory_and_said(tmp_path: Path
             "(check the cache folder, or delete it)"
         )
     assert path.is_dir()  # left as it was
+
+
+def test_an_index_another_run_holds_too_long_is_built_in_memory_this_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    real = SectionIndex.open
+
+    def locked(path: Path | None, scratch: bool = False) -> SectionIndex:
+        if path is not None:
+            raise sqlite3.OperationalError("database is locked")
+        return real(path, scratch)
+
+    monkeypatch.setattr(SectionIndex, "open", staticmethod(locked))
+    library = load_library(context)
+    assert library.sections_of("runbooks/deploy.md")
+    [warning] = [line for line in library.warnings if "index" in line]
+    assert warning == (
+        f"the index {index_path(context)} is in use by another scaffold run (database is locked); "
+        "it was built in memory this time"
+    )

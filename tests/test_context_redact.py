@@ -2168,3 +2168,15 @@ def test_the_cache_file_keeps_its_newest_entries_within_its_size(
     redactor.cache.dirty = True
     redactor.save()
     assert json.loads(cache.read_text(encoding="utf-8"))["entries"] == {}
+
+
+def test_a_cache_file_larger_than_its_limit_is_not_parsed_but_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "redactions.json"
+    redactor = Redactor(cache)
+    redactor.redact([Piece("runbooks/a.md", 1, f"key {AWS_KEY}")])
+    redactor.save()
+    monkeypatch.setattr(redact_module, "_LOADED", {})  # a new process
+    monkeypatch.setattr(redact_module, "CACHE_BYTES", cache.stat().st_size - 1)  # an older scaffold's, too large
+    assert Redactor(cache).cache.entries == {}

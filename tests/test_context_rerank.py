@@ -313,6 +313,18 @@ def test_a_document_cannot_close_its_card_or_open_another() -> None:
     assert card.startswith('<candidate path="a.md">\n') and card.endswith("\n</candidate>")
 
 
+def test_a_document_the_task_names_stays_and_is_given_not_a_candidate() -> None:
+    index = _index()
+    index.named["what does incident 3 say"] = ["incidents/0003-z.md"]
+    chooser = Chooser("incidents/0001-x.md")
+    after = select(Task("what does incident 3 say"), "api", MAP, index, 10_000, 0, size, rerank=chooser)
+    (request,) = chooser.requests
+    assert "incidents/0003-z.md" in request.given
+    assert "incidents/0003-z.md" not in [candidate.path for candidate in request.candidates]
+    reasons = {pick.section.path: pick.reason for pick in after.picks}
+    assert reasons["incidents/0003-z.md"] == "named in the task"
+
+
 def test_a_successor_and_an_inferred_project_stay_and_are_given_not_candidates() -> None:
     docs = {
         "patterns.md": [("Patterns", 10)],

@@ -17,6 +17,7 @@ from generator import __version__
 from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
+from generator.cli.messages import redacted
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line
 from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
@@ -141,18 +142,6 @@ def _undecodable(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _redacted(message: str) -> str:
-    """An error's message with any likely secret in it redacted, as scaffold context redacts what it
-    shows: messages quote what was given (an unquoted task's words in 'unrecognized arguments', a bad
-    --budget, a setting's value), and a key pasted there would reach a terminal or a CI log."""
-    try:
-        from generator.context.redact import redacted_messages
-
-        return redacted_messages([message])[0]
-    except Exception:  # the scan's own trouble (a broken install) must not turn one line into a traceback
-        return message
-
-
 def _run(argv: Sequence[str] | None) -> int:
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
     try:
@@ -179,7 +168,7 @@ def _run(argv: Sequence[str] | None) -> int:
             return _report_interrupted(argv, None)
         _reporting(argv)
         with signals_held():  # a signal now must not turn the message into a traceback
-            print(f"scaffold: error: {_redacted(one_line(error))}", file=sys.stderr)
+            print(f"scaffold: error: {redacted(one_line(error))}", file=sys.stderr)
         return int(error.exit_code)
     except BrokenPipeError:
         # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when
@@ -195,14 +184,14 @@ def _run(argv: Sequence[str] | None) -> int:
             raise
         if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error)):
             # The machine's trouble, not scaffold's: say which path and what to check (exit 5).
-            print(f"scaffold: error: {line}", file=sys.stderr)
+            print(f"scaffold: error: {redacted(line)}", file=sys.stderr)
             return ExitCode.EXTERNAL
         if signal_received():
             # An interrupt that landed inside library code (an import, a cached_property) can surface as
             # another exception; it is still the interrupt, and nothing was left half-done above it.
             return _report_interrupted(argv, None)
         print(
-            f"scaffold: internal error: {type(error).__name__}: {error} "
+            f"scaffold: internal error: {type(error).__name__}: {redacted(one_line(error))} "
             "(rerun with SCAFFOLD_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )

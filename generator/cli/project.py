@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request, path_argument
+from generator.cli.messages import redacted
 from generator.errors import ExitCode, ScaffoldError, UsageError, one_line
 
 if TYPE_CHECKING:
@@ -342,10 +343,11 @@ def run_check(args: argparse.Namespace) -> int:
         except ScaffoldError as error:
             if len(paths) == 1:
                 raise  # one project: its error is the command's, worded like every other
-            entries.append({"path": str(path), "error": one_line(error), "exit_code": int(error.exit_code)})
+            message = redacted(one_line(error))  # a source's URL may carry its credentials
+            entries.append({"path": str(path), "error": message, "exit_code": int(error.exit_code)})
             codes.append(int(error.exit_code))
             if not args.json:
-                print(f"{path}: error: {one_line(error)}", file=sys.stderr)
+                print(f"{path}: error: {message}", file=sys.stderr)
             continue
         entries.append(result.to_dict())
         codes.append(int(result.exit_code))

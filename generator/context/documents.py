@@ -29,7 +29,7 @@ from generator.context.links import (
     retirement,
     status_of,
 )
-from generator.context.sections import Piece, Section, StubPatterns, scan_files
+from generator.context.sections import FileEntry, Piece, Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
 
 _STOPWORDS = frozenset(
@@ -402,26 +402,42 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
             raise
         if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
             remove_database(path)  # corrupt: start again
-            path_again: Path | None = path
+            try:
+                index = SectionIndex.open(path)
+                index.refresh(root, entries, stubs, reread)
+            except sqlite3.OperationalError as again:
+                index, warnings = _in_memory(root, entries, stubs, reread, path, again, warnings)
         else:
             # Locked, read-only, full, or a cache folder that cannot be made (HOME is a file,
-            # or not writable): the index is only a cache, so work in memory this time. Said, as
-            # a large home pays a cold build on every run until it is fixed.
-            path_again = None
-            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-            warnings = [
-                *warnings,
-                f"cannot use the index {path} ({reason}); it was built in memory for this run, and will be on "
-                "every run until that is fixed (check the cache folder, or delete it)",
-            ]
-        try:
-            index = SectionIndex.open(path_again)
-            index.refresh(root, entries, stubs, reread)
-        except sqlite3.OperationalError:
-            index = SectionIndex.open(None)
-            index.refresh(root, entries, stubs, reread)
+            # or not writable): the index is only a cache, so work in memory this time.
+            index, warnings = _in_memory(root, entries, stubs, reread, path, error, warnings)
     file_warnings, stub_paths = index.file_notes()
     return Library(root, index, warnings + file_warnings, stub_paths)
+
+
+def _in_memory(
+    root: Path,
+    entries: list[FileEntry],
+    stubs: StubPatterns,
+    reread: Collection[str],
+    path: Path,
+    error: Exception,
+    warnings: list[str],
+) -> tuple[SectionIndex, list[str]]:
+    """An index built in memory for this run, the one at `path` being unusable (`error`), and the
+    warnings with one saying so: a large home pays a cold build on every run until it is fixed, or
+    this once when another scaffold process held the index too long."""
+    index = SectionIndex.open(None)
+    index.refresh(root, entries, stubs, reread)
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    if "locked" in reason or "busy" in reason:
+        said = f"the index {path} is in use by another scaffold run ({reason}); it was built in memory this time"
+    else:
+        said = (
+            f"cannot use the index {path} ({reason}); it was built in memory for this run, and will be on every "
+            "run until that is fixed (check the cache folder, or delete it)"
+        )
+    return index, [*warnings, said]
 
 
 def _as_last_updated(root: Path, path: Path, stubs: StubPatterns) -> Library | None:

@@ -97,13 +97,21 @@ def _not_a_home(root: Path) -> str:
             "does not exist (moved or deleted?); point it at the home's new place, or clone the team's "
             f"home there, or create a new one with `scaffold init {root}`"
         )
-    if root.is_dir() and any(root.iterdir()):
+    if root.is_dir() and _holds_anything(root):
         # `scaffold init` refuses a folder holding other things: name one it takes.
         return (
             "is not a scaffold knowledge home: it has no context/ folder; give the home's folder, or create "
             "one in a new or empty folder with `scaffold init FOLDER`"
         )
     return f"is not a scaffold knowledge home: it has no context/ folder; create one with `scaffold init {root}`"
+
+
+def _holds_anything(folder: Path) -> bool:
+    """Whether `folder` holds anything; an unreadable one is taken to (a message must not fail)."""
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return True
 
 
 def default_home_dir() -> Path:

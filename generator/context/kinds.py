@@ -215,7 +215,7 @@ def split_words(text: str) -> list[str]:
 class Words:
     """A text's words (`split_words`), indexed: a keyword is looked for in time of the places its
     first word is at, not of the text's length. A task can be a pasted diff of a megabyte, and
-    every kind's keywords are looked for in it (a scan of every word for each cost 15 s there)."""
+    every kind's keywords are looked for in it (a scan of every word for each cost 13.7 s there)."""
 
     def __init__(self, words: Sequence[str]) -> None:
         self.words = list(words)

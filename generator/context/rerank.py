@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.context.links import Retired
 from generator.context.sections import Piece, Section, title_of
+from generator.errors import UNSHOWABLE
 from generator.plumbing import cachefile
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ RERANKED = "re-ranked by "
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # Answers kept in the cache; the oldest go beyond this many.
 MAX_CACHED = 2_000
+# A kept answer larger than this is not read (an answer is `MAX_OUTPUT_TOKENS` at most: a few KB).
+MAX_ANSWER_BYTES = 256 * 1024
 # The answer a re-rank call is expected to write, in tokens, for the fill's confirmation and --pretend
 # (`expected_usage`; its request is counted as built). The requests of the 197 tasks of bench/'s
 # five homes are 4,294 tokens in the median (5,326 at most).
@@ -116,9 +119,6 @@ OUTPUT_CONFIG: dict[str, Any] = {
 }
 
 _SPACE = re.compile(r"\s+")
-# Control characters (a model's answer is shown on a terminal) but tab and newline, which `_SPACE`
-# folds, and the marks that reorder text (a reason that reads otherwise than it is).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Halves of a character: text no terminal or file can take (JSON allows "\ud800").
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A document's text cannot open or close a card of its own.
@@ -466,7 +466,8 @@ def _documents(text: str) -> list[Any]:
 
 
 def _one_line(text: str) -> str:
-    return excerpt(_CONTROL.sub(" ", _SURROGATE.sub("\ufffd", text)), MAX_WHY_CHARS)
+    # A model's reason is shown on a terminal: no control character, no mark that makes it read otherwise.
+    return excerpt(UNSHOWABLE.sub(" ", _SURROGATE.sub("\ufffd", text)), MAX_WHY_CHARS)
 
 
 @dataclass
@@ -552,7 +553,7 @@ class Answers:
         return self.folder / f"{digest[:32]}.json"
 
     def _saved(self, digest: str) -> str | None:
-        raw = cachefile.read(self._file(digest))  # none, a link, a FIFO, unreadable: asked again
+        raw = cachefile.read(self._file(digest), MAX_ANSWER_BYTES)  # none, a link, a FIFO, too large: asked again
         try:
             data = json.loads(raw) if raw is not None else None
         except (ValueError, RecursionError):

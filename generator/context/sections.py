@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from generator.context.tokens import estimate_tokens
+from generator.errors import UNSHOWABLE
 
 SPLIT_LEVEL = 3
 MAX_SECTION_BYTES = 8_000
@@ -335,10 +336,13 @@ def _walk(
             # A byte that is not UTF-8 (read as a surrogate) cannot go into the index: every run failed.
             warnings.append(f"skipped {rel!r}: its name is not UTF-8; rename it")
             continue
-        if _CONTROL.search(child.name):
+        if UNSHOWABLE.search(child.name):
             # Shown as it is, a newline in a name writes a line of its own into the warnings (one that
             # could pose as scaffold's) and into the prompt's `path` attribute.
-            warnings.append(f"skipped {rel!r}: its name holds a control character (a newline, a tab); rename it")
+            warnings.append(
+                f"skipped {rel!r}: its name holds a control character or a mark that reorders text "
+                "(a newline, a tab, U+202E); rename it"
+            )
             continue
         try:
             info = child.stat()
@@ -373,9 +377,6 @@ def _walk(
                 warnings.append(f"skipped {rel}: not a regular file")
                 continue
             entries.append(FileEntry(rel, *stamps_of(info)))
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def undecodable(name: str) -> bool:

@@ -366,10 +366,7 @@ def gather(
             found.missing.append(Document(path, "", 0, missing, Priority.PROJECT.source))
 
     if task.text.strip():
-        # "What does ADR 8 say about caching": the user named it, whatever it scores (one shared word).
-        for path in index.named_in(task.text):
-            sections = _ranked_sections(path, [], index, cmap.per_document)
-            _add_sections(sections, "named in the task", cmap, seen, found, wanted, suffix="")
+        _add_named(task, cmap, index, seen, found, wanted, listed)
 
     if rank and cmap.max_documents and task.text.strip():
         before = _Mark(len(found.picks), len(found.cut), len(found.ranking), frozenset(seen))
@@ -379,6 +376,31 @@ def gather(
                 affordable(found.picks)
             _rerank(task, kind, cmap, index, seen, found, wanted, ranking, rerank, before)
     return found
+
+
+def _add_named(
+    task: Task,
+    cmap: ContextMap,
+    index: Index,
+    seen: set[tuple[str, int]],
+    found: Gathered,
+    wanted: Sequence[str],
+    retirements: _Retirements,
+) -> None:
+    """The documents the task names ("what does ADR 8 say about caching"), whatever they score: the user
+    asked for them. At most `max_documents` of them, the first named, so that a pasted listing of the
+    home does not fill the budget before the ranking; one that says it no longer holds brings what
+    holds in its place (`_Retirements`), as it would in the ranking."""
+    for path in index.named_in(task.text)[: cmap.max_documents]:
+        current = retirements.in_force(path)
+        retired = retirements.retired.get(path)
+        reason = "named in the task"
+        if retired is not None:
+            reason += f"; it says it is {retired.status}" + (f", and {' and '.join(current)} holds" if current else "")
+        _add_sections(_ranked_sections(path, [], index, cmap.per_document), reason, cmap, seen, found, wanted, "")
+        for successor in (item for item in current if item != path):
+            sections = _ranked_sections(successor, [], index, cmap.per_document)
+            _add_sections(sections, f"in force in place of {path}, which the task names", cmap, seen, found, wanted, "")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ following a link or waiting on a FIFO (something put at the cache's path would o
 the run, or make it read a file elsewhere); what is written is private to the user (the caches
 say where secrets are in their documents) and replaces the old file in one rename.
 
-Standard library only, besides scaffold's atomic writes: `generator.context.regexes` reads its
-file while the redaction rules are being imported.
+Standard library only, besides scaffold's errors and atomic writes: `generator.context.regexes`
+reads its file while the redaction rules are being imported.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from generator.plumbing.atomic import write_atomic
 
 # (Windows has none of these flags, nor FIFOs or links to refuse.)
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-# Caches are private to the user, as the folder scaffold makes for them.
+# Caches are private to the user: the files, and a folder made for them.
 MODE = 0o600
+FOLDER_MODE = 0o700
 
 
 def read(path: Path, limit: int | None = None) -> bytes | None:
@@ -50,7 +51,7 @@ def write(path: Path, data: bytes | str) -> bool:
     """Replace the cache file at `path` with `data`, private to the user, making its folder if need be;
     False when it cannot be written (a read-only or full disk, a link in its place)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)  # (its parents get the usual mode)
         write_atomic(path, data, mode=MODE)
     except (OSError, UsageError):
         return False

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from generator.errors import AnswerError, UsageError, describe_yaml_error, did_you_mean
+from generator.errors import UNSHOWABLE, AnswerError, UsageError, describe_yaml_error, did_you_mean
 from generator.settings import parse_switch
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def check_name(name: str, config: RepoConfig | None = None) -> str:
         raise UsageError(
             f"the project name {shown!r} looks like a path; give a plain name and use --dest PATH for the location"
         )
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+    if UNSHOWABLE.search(name):
         raise UsageError(f"the project name {shown!r} contains control characters; give a plain name")
     size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_FOLDER_NAME:
