@@ -821,3 +821,25 @@ def test_no_more_documents_are_taken_by_name_than_ranked_ones_would_be(home: Pat
     result = api.build_context("a listing pasted in: " + " ".join(names), home=home)
     named = {d.path for d in result.documents if d.reason.startswith("named in the task")}
     assert 0 < len(named) <= home_map(home / "context").max_documents < len(names)
+
+
+def test_a_long_document_the_task_names_brings_the_sections_the_task_is_about(home: Path) -> None:
+    topics = [
+        "Intro",
+        "Access",
+        "Monitoring",
+        "Scaling",
+        "Backups",
+        "Certificates",
+        "Queue draining",
+        "Database failover",
+    ]
+    text = "# Big operations runbook\n\n" + "".join(
+        f"## {topic}\n\n" + f"Details about {topic.lower()} procedures for the platform team. " * 60 + "\n\n"
+        for topic in topics
+    )
+    (home / "context" / "runbooks" / "big-ops.md").write_text(text, encoding="utf-8")
+    result = api.build_context("what does runbooks/big-ops.md say about database failover", home=home)
+    named = [d.section for d in result.documents if d.path == "runbooks/big-ops.md"]
+    assert "Big operations runbook > Database failover" in named
+    assert len(named) < len(topics)  # its best sections, not the whole of it

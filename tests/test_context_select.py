@@ -76,6 +76,15 @@ class FakeIndex:
     def piece(self, section: Section, *, peek: bool = False) -> Piece:
         return Piece(section.path, section.line, f"text of {section.trail}")
 
+    def rank_among(self, query: str, paths: Sequence[str], limit: int) -> list[tuple[Section, float]]:
+        hits = [
+            (section, self.scores[f"{section.path}#{section.heading}"])
+            for path in paths
+            for section in self.docs.get(path, [])
+            if f"{section.path}#{section.heading}" in self.scores
+        ]
+        return sorted(hits, key=lambda hit: -hit[1])[:limit]
+
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]:
         self.queries.append(query)
         hits = [

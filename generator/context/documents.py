@@ -306,8 +306,20 @@ class Library:
         terms += [" ".join(pair) for pair in query_pairs(query)]
         if limit <= 0 or not terms or not folders:
             return []
+        return self._sections_scored(self._index.rank(terms, folders, limit))
+
+    def rank_among(self, query: str, paths: Sequence[str], limit: int) -> list[tuple[Section, float]]:
+        """`rank` among the sections of `paths` alone (the documents a task names): their best for the
+        task, scored as the whole home's ranking scores them."""
+        self._confirm_if_known()
+        terms = query_terms(query) + [" ".join(pair) for pair in query_pairs(query)]
+        if limit <= 0 or not terms or not paths:
+            return []
+        return self._sections_scored(self._index.rank_among(terms, paths, limit))
+
+    def _sections_scored(self, hits: list[tuple[str, int, float]]) -> list[tuple[Section, float]]:
+        """The sections a ranking's `hits` (path, ordinal, score) name, with their scores, those above 0."""
         ranked = []
-        hits = self._index.rank(terms, folders, limit)
         # The hits in one query, not one each: a ranking names a few hundred sections.
         keys = ((path, ordinal) for path, ordinal, _ in hits)
         self._ranked.update(

@@ -722,9 +722,32 @@ class SectionIndex:
                 home_files.folder_bounds(folder),
             )
             owners.update((int(row_id), (str(path), int(ordinal))) for row_id, path, ordinal in rows)
-        runs = _runs(sorted(owners))
-        if len(runs) > MAX_RUNS:
+        if len(_runs(sorted(owners))) > MAX_RUNS:
             return None
+        return self._scored(match, weights, owners, limit)
+
+    @_damage_removes
+    def rank_among(self, terms: list[str], paths: Sequence[str], limit: int) -> list[tuple[str, int, float]]:
+        """The best `limit` non-stub sections of the documents `paths` for `terms`, scored as a ranking of
+        the whole home scores them (a few documents' row ids, as `_rank_few` reads a folder's)."""
+        owners: dict[int, tuple[str, int]] = {}
+        with self._snapshot():
+            for marks, chunk in _in_chunks(list(dict.fromkeys(paths))):
+                rows = self.db.execute(
+                    f"SELECT id, path, ordinal FROM sections WHERE path IN ({marks}) AND stub = 0", chunk
+                )
+                owners.update((int(row_id), (str(path), int(ordinal))) for row_id, path, ordinal in rows)
+            if not owners or not terms:
+                return []
+            weights = ", ".join(str(weight) for weight in RANK_WEIGHTS)
+            return self._scored(_match(terms), weights, owners, limit)
+
+    def _scored(
+        self, match: str, weights: str, owners: Mapping[int, tuple[str, int]], limit: int
+    ) -> list[tuple[str, int, float]]:
+        """The best `limit` of the sections `owners` (row id -> path and ordinal) for `match`, by
+        BM25 over each full-text table, read by ranges of their row ids."""
+        runs = _runs(sorted(owners))
         scored: list[tuple[float, int]] = []
         tables = self._fts_tables()
         for first, last in runs:

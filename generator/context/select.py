@@ -171,6 +171,10 @@ class Index(Protocol):
 
     def rank(self, query: str, folders: Sequence[str], limit: int) -> list[tuple[Section, float]]: ...
 
+    def rank_among(self, query: str, paths: Sequence[str], limit: int) -> list[tuple[Section, float]]:
+        """`rank` among the sections of `paths` alone."""
+        ...
+
     def neighbours(self, path: str, among: Collection[str]) -> list[str]: ...
 
     def named_in(self, text: str) -> list[str]:
@@ -391,16 +395,20 @@ def _add_named(
     asked for them. At most `max_documents` of them, the first named, so that a pasted listing of the
     home does not fill the budget before the ranking; one that says it no longer holds brings what
     holds in its place (`_Retirements`), as it would in the ranking."""
+    query = task.query(cmap.unranked_answers)
     for path in index.named_in(task.text)[: cmap.max_documents]:
         current = retirements.in_force(path)
         retired = retirements.retired.get(path)
         reason = "named in the task"
         if retired is not None:
             reason += f"; it says it is {retired.status}" + (f", and {' and '.join(current)} holds" if current else "")
-        _add_sections(_ranked_sections(path, [], index, cmap.per_document), reason, cmap, seen, found, wanted, "")
-        for successor in (item for item in current if item != path):
-            sections = _ranked_sections(successor, [], index, cmap.per_document)
-            _add_sections(sections, f"in force in place of {path}, which the task names", cmap, seen, found, wanted, "")
+        for document in dict.fromkeys([path, *current]):
+            # A long one's sections that the task's words score best ("what does the runbook say about
+            # failover"), or its title and decision when none does.
+            hits = index.rank_among(query, [document], cmap.per_document)
+            sections = _ranked_sections(document, hits, index, cmap.per_document)
+            said = reason if document == path else f"in force in place of {path}, which the task names"
+            _add_sections(sections, said, cmap, seen, found, wanted, "")
 
 
 @dataclass(frozen=True)
