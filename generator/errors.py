@@ -165,6 +165,12 @@ def machine_trouble(error: OSError) -> str | None:
     )
 
 
+def showable(text: str) -> str:
+    """`text` with each `UNSHOWABLE` character written as its escape (`\\x1b`, `\\u202e`): for a line scaffold
+    prints that quotes a document's heading or name, which could clear the screen or pose as another line."""
+    return UNSHOWABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def one_line(error: BaseException) -> str:
     """An error's message on one line, as every front end shows it (a stray newline cannot break it)."""
     return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())

@@ -93,6 +93,12 @@ def test_an_error_quoting_a_secret_given_on_the_command_line_redacts_it(
         "scaffold: error: context: unrecognized arguments: the key [REDACTED: AWS Access Key] "
         "(see 'scaffold context --help')\n"
     )
+    code, _, err = cli("context", "fix", "login", "password:", "correcthorsebatterystaple")
+    assert (
+        code == 2
+        and "correcthorsebatterystaple" not in err
+        and "unrecognized arguments: login password: [REDACTED" in err
+    )
     code, _, err = cli("context", "--budget", key, "x")
     assert code == 2 and key not in err and "is not a whole number of tokens" in err
     monkeypatch.setenv("SCAFFOLD_RERANK", key)

@@ -790,6 +790,8 @@ def test_documents_the_task_names_are_included_whatever_they_score(home: Path) -
     assert named and all(d.reason == "named in the task" for d in named)
     by_name = api.build_context("as 0001-dns-outage.md says, before the weekly report", home=home)
     assert "incidents/0001-dns-outage.md" in {d.path for d in by_name.documents if d.reason == "named in the task"}
+    from_root = api.build_context("as context/incidents/0001-dns-outage.md says, before the weekly report", home=home)
+    assert "incidents/0001-dns-outage.md" in {d.path for d in from_root.documents if d.reason == "named in the task"}
 
 
 def test_an_unedited_stub_the_task_names_is_left_out(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -843,3 +845,13 @@ def test_a_long_document_the_task_names_brings_the_sections_the_task_is_about(ho
     named = [d.section for d in result.documents if d.path == "runbooks/big-ops.md"]
     assert "Big operations runbook > Database failover" in named
     assert len(named) < len(topics)  # its best sections, not the whole of it
+
+
+def test_a_long_task_names_documents_in_its_question_not_mid_log(home: Path) -> None:
+    from generator.context.documents import NAMED_WITHIN
+
+    log = "deploy step ok\n" * (NAMED_WITHIN // 5)
+    asked_after = api.build_context(log + "what does ADR 1 say about this?", home=home, budget=200_000)
+    assert "named in the task" in {d.reason for d in asked_after.documents if d.path == "decisions/0001-postgres.md"}
+    mid_log = api.build_context(log + "see ADR 1\n" + log + "why did it fail?", home=home, budget=200_000)
+    assert "named in the task" not in {d.reason for d in mid_log.documents}

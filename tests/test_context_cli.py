@@ -518,3 +518,14 @@ def test_a_home_without_context_yml_uses_the_bundled_kinds_with_one_note(
     assert err.count("note:") == 1 and "context.yml does not exist; using the bundled kinds and keywords" in err
     assert data["warnings"] == []  # the bundled map's documents this home lacks are skipped quietly
     assert any(d["path"] == "style.md" for d in data["documents"]) is False  # "Terraform and HCL" is not here
+
+
+def test_explain_shows_a_heading_holding_a_terminal_escape_escaped(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (home / "context" / "runbooks" / "zeta.md").write_text(
+        "# Zeta \x1b[2J\x1b[31mrunbook\n\nZeta failover steps for the zeta cluster.\n", encoding="utf-8"
+    )
+    code, out, _ = context(capsys, "--explain", "zeta failover")
+    assert code == 0 and "zeta.md" in out
+    assert "\x1b" not in out and "Zeta \\x1b[2J\\x1b[31mrunbook" in out

@@ -69,7 +69,9 @@ class _Parser(argparse.ArgumentParser):
         refused_by: argparse.ArgumentParser = getattr(parsed, "_refused_by", self)
         options = [option for action in refused_by._actions for option in action.option_strings]
         hint = did_you_mean(extras[0], options) if extras[0].startswith("-") else ""
-        refused_by.error(f"unrecognized arguments: {' '.join(extras)}{'; ' + hint if hint else ''}")
+        # Scanned on their own as well: after "arguments: ", a `password: ...` typed unquoted reads as no assignment.
+        given = redacted(" ".join(extras))
+        refused_by.error(f"unrecognized arguments: {given}{'; ' + hint if hint else ''}")
         raise AssertionError("error() raises")  # for the type checker
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:

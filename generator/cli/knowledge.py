@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from generator.context.tokens import DEFAULT_BUDGET
-from generator.errors import UsageError
+from generator.errors import UsageError, showable
 
 if TYPE_CHECKING:
     from generator.context.api import ContextResult
@@ -200,14 +200,14 @@ def _context(args: argparse.Namespace) -> int:
         task, kind=args.kind, project=args.project, budget=args.budget, home=args.home, rerank=args.rerank
     )
     for note in result.notes:
-        print(f"scaffold: note: {note}", file=sys.stderr)
+        print(f"scaffold: note: {showable(note)}", file=sys.stderr)
     for warning in result.warnings:
-        print(f"scaffold: warning: {warning}", file=sys.stderr)
+        print(f"scaffold: warning: {showable(warning)}", file=sys.stderr)
     for finding in result.redactions:
         # The task, or the headings and file names the result shows (no line of their own), or a document.
         where = finding.path if finding.path in (TASK, NAMES) else result.home / "context" / finding.path
         line = f":{finding.line}" if finding.line else ""
-        print(f"scaffold: redacted a likely secret ({finding.kind}) at {where}{line}", file=sys.stderr)
+        print(f"scaffold: redacted a likely secret ({finding.kind}) at {showable(str(where))}{line}", file=sys.stderr)
     exact = count_tokens(result.prompt) if args.exact_tokens else None
 
     if args.json:
@@ -257,7 +257,8 @@ def explain(result: ContextResult) -> str:
     if result.omitted:
         lines += ["", "left out:"]
         lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section or '-'}  ({d.reason})" for d in result.omitted]
-    return "\n".join(lines) + "\n"
+    # Headings and names quoted as written: a control character in one must not reach the terminal raw.
+    return "\n".join(showable(line) for line in lines) + "\n"
 
 
 def _is_dir(path: Path) -> bool:

@@ -46,6 +46,9 @@ _QUERY_WORD = re.compile(r"[^\W_]+")
 # holding any of them, so a pasted page of 1,200 words took 6 s a new task; the first 100 words
 # (and 100 pairs) rank it in well under a second.
 MAX_QUERY_WORDS = 100
+# The documents a task names are looked for in its first and last this many characters: a long task
+# is a pasted log or diff with the question before or after it.
+NAMED_WITHIN = 10_000
 # How many documents a `Library` keeps once read for their sections: a prompt takes a few sections
 # of each document it draws on, in turn; at most a megabyte each.
 KEPT_DOCUMENTS = 8
@@ -239,7 +242,12 @@ class Library:
     def named_in(self, text: str) -> list[str]:
         """The documents `text` (a task) names as documents refer to each other (`links`: "ADR 8",
         "incident 12", a path or file name, a markdown link), each once; unedited stubs left out."""
+        if len(text) > 2 * NAMED_WITHIN:
+            # A pasted log with the question before or after it: names are asked for there, not mid-log.
+            text = f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}"
         keys = reference_keys("", text)
+        # Written from the home repository's root, as a teammate would copy it: `context/runbooks/x.md`.
+        keys += [f"path:{key.removeprefix('path:context/')}" for key in keys if key.startswith("path:context/")]
         if not keys:
             return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
         return [path for path in self._resolved(keys) if path not in self.stubs]
