@@ -2180,3 +2180,21 @@ def test_a_cache_file_larger_than_its_limit_is_not_parsed_but_replaced(
     monkeypatch.setattr(redact_module, "_LOADED", {})  # a new process
     monkeypatch.setattr(redact_module, "CACHE_BYTES", cache.stat().st_size - 1)  # an older scaffold's, too large
     assert Redactor(cache).cache.entries == {}
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        f"AWS_ACCESS_KEY_ID={AWS_KEY}",
+        "ARTIFACTORY=AP4MtA1c0LLZZK",
+        "token = ghp_" + "abcdefghijklmnopqrstuvwxyz0123456789",
+    ],
+    ids=["aws", "artifactory", "github"],
+)
+def test_a_plain_words_password_beside_another_secret_is_still_found(other: str) -> None:
+    # detect-secrets reads a text as ini, where alone it finds an unquoted value of letters, only when it
+    # found nothing else in it: beside an AWS key id, this password was shown in clear.
+    password = "fzlcdgGB" + "UGCcfS"
+    [result] = Redactor(None).redact([Piece("runbooks/env.md", 1, f"DB_PASSWORD={password}\n{other}\n")])
+    assert password not in result.text and result.text.startswith("DB_PASSWORD=[REDACTED: Secret Keyword]\n")
+    assert "REDACTED" in result.text.split("\n")[1]

@@ -757,12 +757,29 @@ def _detect_secrets_findings(
         with _DETECT_SECRETS_SETTINGS, default_settings() as settings:
             # Named from `folder`, so that the results are keyed by the names given (it rewrites a path).
             collection = SecretsCollection(root=folder)
-            for scratch in sorted(pragmas):
+
+            def scan(scratch: str) -> None:
                 collection.scan_file(scratch)
+                # A file where detect-secrets found something is not read again as ini, which alone finds an
+                # unquoted value of plain words: `DB_PASSWORD=fzlcdgGBUGCcfS` beside an AWS key id was shown
+                # in clear. So it is scanned once more with the lines it found on blanked (the numbering
+                # kept): that finds nothing at first, and then it reads the rest as ini.
+                numbers = {secret.line_number for secret in collection.data.get(scratch, ())}
+                if not numbers:
+                    return
+                again = f"again-{scratch}"
+                lines_given = (Path(folder) / scratch).read_text(encoding=encoding).split("\n")
+                blanked = ("" if n in numbers else line for n, line in enumerate(lines_given, start=1))
+                (Path(folder) / again).write_text("\n".join(blanked), encoding=encoding)
+                scratches[again] = scratches[scratch]
+                collection.scan_file(again)
+
+            for scratch in sorted(pragmas):
+                scan(scratch)
             settings.disable_filters(_ALLOWLIST_FILTER)  # for the scan: `_needs_allowlist`
-            for scratch in scratches:
+            for scratch in list(scratches):
                 if scratch not in pragmas:
-                    collection.scan_file(scratch)
+                    scan(scratch)
         given_lines: dict[int, _Given] = {}
         for scratch, secret in collection:
             offset, scanned = scratches[scratch]
