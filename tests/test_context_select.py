@@ -285,6 +285,18 @@ def test_core_sections_written_for_other_kinds_are_cut() -> None:
     assert {"Operational scripts", "Terraform modules"} <= {pick.section.heading for pick in both.picks}
 
 
+def test_a_core_document_the_task_names_is_in_as_the_core_step_chose_it() -> None:
+    # Named again, its sections for other kinds were cut a second time ("per patterns.md, add a script").
+    index = FakeIndex(CORE)
+    index.named["per patterns.md, add a script"] = ["patterns.md"]
+    plain = select(Task("add a script", kind="script"), "script", KIND_MAP, index, 10_000, 0, size, rank=False)
+    named = select(Task("per patterns.md, add a script", kind="script"), "script", KIND_MAP, index, 10_000, 0, size)
+    assert [(pick.section.key, pick.reason) for pick in named.picks] == [
+        (pick.section.key, pick.reason) for pick in plain.picks
+    ]
+    assert named.cut == plain.cut
+
+
 def test_ranked_documents_are_kept_by_score_relative_to_the_best_with_a_cap() -> None:
     docs = {f"decisions/{n}.md": [(f"D{n}", 10)] for n in range(5)}
     scores = {"decisions/0.md#D0": 10.0, "decisions/1.md#D1": 9.0, "decisions/2.md#D2": 8.0,

@@ -396,7 +396,8 @@ def _add_named(
     home does not fill the budget before the ranking; one that says it no longer holds brings what
     holds in its place (`_Retirements`), as it would in the ranking."""
     query = task.query(cmap.unranked_answers)
-    for path in index.named_in(task.text)[: cmap.max_documents]:
+    included = {key[0] for key in seen}  # a core or listed document named ("per patterns.md") is in as chosen there
+    for path in [path for path in index.named_in(task.text) if path not in included][: cmap.max_documents]:
         current = retirements.in_force(path)
         retired = retirements.retired.get(path)
         reason = "named in the task"
