@@ -310,8 +310,7 @@ class Library:
         Unedited stubs (see `is_stub`) are never ranked.
         """
         self._confirm_if_known()
-        terms = query_terms(query)
-        terms += [" ".join(pair) for pair in query_pairs(query)]
+        terms = _ranking_terms(query)
         if limit <= 0 or not terms or not folders:
             return []
         return self._sections_scored(self._index.rank(terms, folders, limit))
@@ -320,7 +319,7 @@ class Library:
         """`rank` among the sections of `paths` alone (the documents a task names): their best for the
         task, scored as the whole home's ranking scores them."""
         self._confirm_if_known()
-        terms = query_terms(query) + [" ".join(pair) for pair in query_pairs(query)]
+        terms = _ranking_terms(query)
         if limit <= 0 or not terms or not paths:
             return []
         return self._sections_scored(self._index.rank_among(terms, paths, limit))
@@ -354,6 +353,11 @@ def query_terms(text: str) -> list[str]:
             if len(terms) == MAX_QUERY_WORDS:
                 break
     return list(terms)
+
+
+def _ranking_terms(query: str) -> list[str]:
+    """What a ranking looks for: the query's words, then its pairs of neighbouring words as phrases."""
+    return query_terms(query) + [" ".join(pair) for pair in query_pairs(query)]
 
 
 def query_pairs(text: str) -> list[tuple[str, str]]:
