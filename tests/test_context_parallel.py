@@ -768,3 +768,71 @@ def test_a_failed_attach_does_not_cost_full_text_counts_written_before_it(tmp_pa
         if byte < 0x80:
             break
     assert total == rows
+
+
+# Run in a fresh interpreter: turning SQLite's memory statistics off is for the whole process, and
+# this one holds connections. `sqlite3_memory_used` counts only while they are on.
+_MEMORY_PROBE = """
+import ctypes, sqlite3, sys, threading
+import _sqlite3
+from generator.context import beside
+if sys.argv[1] == "thread":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+done = beside.allow_parallel_reads()
+if sys.argv[1] == "thread":
+    stop.set()
+db = sqlite3.connect(":memory:")
+db.execute("CREATE VIRTUAL TABLE t USING fts5(body)")
+db.executemany("INSERT INTO t VALUES (?)", [("words to rank " * 50,)] * 200)
+rows = db.execute("SELECT bm25(t) FROM t WHERE t MATCH 'rank' LIMIT 3").fetchall()
+library = ctypes.CDLL(_sqlite3.__file__)
+library.sqlite3_memory_used.restype = ctypes.c_int64
+print(done, len(rows), library.sqlite3_memory_used())
+"""
+
+
+def _probe(mode: str) -> list[str]:
+    found = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, mode], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    return found.stdout.split()
+
+
+def test_sqlite_stops_counting_its_memory_so_that_two_connections_rank_side_by_side() -> None:
+    done, rows, used = _probe("alone")
+    assert (done, rows) == ("True", "3") and used == "0"  # off, and SQLite works as before
+
+
+def test_sqlite_keeps_counting_when_another_thread_runs() -> None:
+    # Another thread may be using SQLite: shutting it down under that thread would be unsafe.
+    done, rows, used = _probe("thread")
+    assert (done, rows) == ("False", "3") and int(used) > 0
+
+
+def test_the_commands_that_rank_turn_the_counting_off_when_run_as_the_program(tmp_path: Path) -> None:
+    # Only as the program: a caller passing argv to `main` (a test) may hold connections of its own.
+    script = (
+        "import sys\n"
+        "from generator.context import beside\n"
+        "calls = []\n"
+        "beside.allow_parallel_reads = lambda: calls.append(True)\n"
+        "from generator.cli import main\n"
+        "code = main()\n"
+        "main(['context', 'add an endpoint'])\n"
+        "print(code, len(calls))\n"
+    )
+    env = {
+        **os.environ,
+        "SCAFFOLD_HOME": str(make_home(tmp_path / "home")),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+    }
+    said = []
+    for argv in (["context", "add an endpoint"], ["list"]):
+        found = subprocess.run(
+            [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=True, cwd=REPO_ROOT, env=env
+        )
+        said.append(found.stdout.splitlines()[-1])
+        env.pop("SCAFFOLD_HOME", None)  # `list` shows the bundled templates: this home has none
+    assert said == ["0 1", "0 0"]  # `list` ranks nothing

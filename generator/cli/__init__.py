@@ -160,6 +160,11 @@ def _run(argv: Sequence[str] | None) -> int:
         if handler is None:
             parser.print_help()
             return ExitCode.USAGE
+        if argv is None and getattr(args, "ranks", False):
+            # Run as the program, before any connection or thread: a test calling `main` may hold connections.
+            from generator.context.beside import allow_parallel_reads
+
+            allow_parallel_reads()
         return int(handler(args))
     except ScaffoldError as error:
         if debug:

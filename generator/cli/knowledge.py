@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     _home_option(context)
-    context.set_defaults(handler=_context)
+    context.set_defaults(handler=_context, ranks=True)
 
     init = sub.add_parser(
         "init",
@@ -113,7 +113,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         epilog="setup for each assistant, and what each tool returns: docs/assistants.md",
     )
     _home_option(server)
-    server.set_defaults(handler=_mcp)
+    server.set_defaults(handler=_mcp, ranks=True)
 
     for doc_kind, folder, example in (
         ("decision", "decisions", "Use PostgreSQL for relational data"),

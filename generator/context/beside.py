@@ -9,6 +9,8 @@ The two connections each read in a transaction of their own, so another process 
 index between the two could give them different states. The second one's results are used only
 if it saw the state the first one sees (`state`); otherwise, or if it fails, the caller runs
 those queries itself, as it would with no second connection at all.
+
+Two connections only run side by side once SQLite stops counting its memory (`allow_parallel_reads`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,41 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 _T = TypeVar("_T")
+
+# sqlite3_config's option for SQLite's memory statistics (SQLITE_CONFIG_MEMSTATUS in sqlite3.h).
+_CONFIG_MEMSTATUS = 9
+
+
+def allow_parallel_reads() -> bool:
+    """Turn SQLite's memory statistics off for this process; whether it was done.
+
+    SQLite as built by default counts every allocation under one lock for the whole process, and
+    two connections ranking in two threads waited on it for each other: the two tables of a
+    10,000-document home took 51-64 ms side by side, about what they take one after the other
+    (63 ms), and 30 ms with the counting off (docs/benchmarks.md, run 18). Python's sqlite3 cannot
+    set it; it is set through ctypes on the library that module uses. SQLite takes it only between
+    `sqlite3_shutdown` and `sqlite3_initialize`, which is safe only while the process holds no
+    connection and runs no other thread: the command line calls this once it has parsed the
+    arguments of a command that ranks, and the library API never does, as its caller may hold
+    connections of its own.
+    Where that library cannot be reached (a Python whose sqlite3 is linked into it, Windows's
+    separate DLL), nothing changes but the speed.
+    """
+    if threading.active_count() > 1:
+        return False
+    try:
+        import _sqlite3
+        import ctypes
+
+        library = ctypes.CDLL(_sqlite3.__file__)
+        shutdown, configure, initialize = library.sqlite3_shutdown, library.sqlite3_config, library.sqlite3_initialize
+    except (ImportError, OSError, AttributeError):
+        return False
+    if shutdown() != sqlite3.SQLITE_OK:
+        return False
+    done = configure(_CONFIG_MEMSTATUS, ctypes.c_int(0)) == sqlite3.SQLITE_OK
+    initialize()  # (the first connection would also do it)
+    return bool(done)
 
 
 def state(db: sqlite3.Connection) -> tuple[object, ...]:
