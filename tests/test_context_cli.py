@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -462,6 +463,56 @@ def test_output_to_a_full_disk_is_one_line_with_exit_5(tmp_path: Path) -> None:
         "scaffold: error: cannot write: No space left on device; free some space on the disk being written and run again\n"
     )
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+# Buffered, as in a user's terminal: with PYTHONUNBUFFERED (which CI may set) each print writes at once.
+_BUFFERED = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("argv", [["list"], ["--help"], ["--version"], ["context", "deploy"]])
+def test_short_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tmp_path: Path) -> None:
+    # Short enough to stay in the buffer until the interpreter's last flush, which failed with exit 120.
+    env = {**_BUFFERED, "XDG_CACHE_HOME": str(tmp_path)}
+    if argv[0] == "context":  # (`list` shows the bundled templates: this home has none)
+        env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+            env=env,
+            check=False,
+        )
+    assert result.returncode == 5, result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert (
+        last
+        == "scaffold: error: cannot write: No space left on device; free some space on the disk being written and run again"
+    )
+    assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["list"], ["--help"]])
+def test_short_output_to_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
+    # `scaffold list | head -0`: the reader wanted nothing more, which is no error.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+            env=_BUFFERED,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def test_help_imports_nothing_heavy() -> None:

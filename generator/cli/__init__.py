@@ -8,6 +8,7 @@ Nothing here (or in a command module's top level) may import copier or anthropic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -155,17 +156,26 @@ def _run(argv: Sequence[str] | None) -> int:
                 f"the argument {bad} is not valid text in your terminal's encoding; "
                 "retype it, or set a UTF-8 locale (e.g. LANG=C.UTF-8)"
             )
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:  # --help and --version: what they print must be out, as a command's is below
+            sys.stdout.flush()
+            raise
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
+            sys.stdout.flush()
             return ExitCode.USAGE
         if argv is None and getattr(args, "ranks", False):
             # Run as the program, before any connection or thread: a test calling `main` may hold connections.
             from generator.context.beside import allow_parallel_reads
 
             allow_parallel_reads()
-        return int(handler(args))
+        code = int(handler(args))
+        # The output's last bytes: a full disk or a closed pipe fails here, and is told as below, rather than
+        # when the interpreter flushes at exit, which prints "Exception ignored" and exits 120.
+        sys.stdout.flush()
+        return code
     except ScaffoldError as error:
         if debug:
             raise
@@ -178,9 +188,8 @@ def _run(argv: Sequence[str] | None) -> int:
             print(f"scaffold: error: {redacted(one_line(error))}", file=sys.stderr)
         return int(error.exit_code)
     except BrokenPipeError:
-        # `scaffold context ... | head`: the reader has what it wanted. Python would complain again when
-        # it flushes stdout at exit, so point stdout at nothing first.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # `scaffold context ... | head`: the reader has what it wanted.
+        _discard_output()
         return ExitCode.OK
     except KeyboardInterrupt as interrupt:
         if debug:
@@ -191,6 +200,8 @@ def _run(argv: Sequence[str] | None) -> int:
             raise
         if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error)):
             # The machine's trouble, not scaffold's: say which path and what to check (exit 5).
+            if error.filename is None:
+                _discard_output()  # the output to a full disk: what it could not take is told, not retried
             print(f"scaffold: error: {redacted(line)}", file=sys.stderr)
             return ExitCode.EXTERNAL
         if signal_received():
@@ -203,3 +214,10 @@ def _run(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
+
+
+def _discard_output() -> None:
+    """Point stdout at nothing: Python would otherwise flush what the pipe or the disk refused again at exit,
+    and complain ("Exception ignored") with exit code 120."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
