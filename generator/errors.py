@@ -165,6 +165,14 @@ def machine_trouble(error: OSError) -> str | None:
     )
 
 
+def unwritten_output(error: Exception) -> str:
+    """One line for the output of a command that finished but could not write it (`scaffold list > /dev/full`)."""
+    reason = (error.strerror if isinstance(error, OSError) else None) or one_line(error)
+    full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
+    hint = "free some space on the disk being written" if full else "check where the output is redirected"
+    return f"cannot write the output: {reason}; the command itself finished ({hint})"
+
+
 def showable(text: str) -> str:
     """`text` with each `UNSHOWABLE` character written as its escape (`\\x1b`, `\\u202e`): for a line scaffold
     prints that quotes a document's heading or name, which could clear the screen or pose as another line."""

@@ -487,12 +487,80 @@ def test_short_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tm
             check=False,
         )
     assert result.returncode == 5, result.stderr
-    last = result.stderr.splitlines()[-1]
-    assert (
-        last
-        == "scaffold: error: cannot write: No space left on device; free some space on the disk being written and run again"
+    assert result.stderr.splitlines()[-1] == (
+        "scaffold: error: cannot write the output: No space left on device; the command itself finished "
+        "(free some space on the disk being written)"
     )
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr
+
+
+# A command that printed, then failed: its error is the one said, and what it printed is not retried at exit.
+_PRINTS_THEN_FAILS = """
+import sys
+from generator.cli import knowledge
+from generator.errors import ScaffoldError
+def failing(args):
+    print("partial output")
+    raise ScaffoldError("the home is broken")
+knowledge._context = failing
+from generator.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_an_error_after_output_to_a_full_disk_is_that_error_alone() -> None:
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-c", _PRINTS_THEN_FAILS, "context", "a task"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+            env=_BUFFERED,
+            check=False,
+        )
+    assert (result.returncode, result.stderr) == (2, "scaffold: error: the home is broken\n")
+
+
+@pytest.mark.parametrize("argv", [["list"], ["--version"], [], ["context", "deploy"]])
+def test_a_closed_stdout_is_no_error(argv: list[str], tmp_path: Path) -> None:
+    # `scaffold list >&-`: Python has no stdout at all (None); there is nothing to write or to flush.
+    env = {**_BUFFERED, "XDG_CACHE_HOME": str(tmp_path)}
+    if argv[:1] == ["context"]:
+        env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        check=False,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == (2 if not argv else 0), result.stderr
+    # (argparse writes --version and the usage to stderr when there is no stdout)
+    assert "scaffold: error" not in result.stderr and "internal error:" not in result.stderr
+    assert "Exception" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look() -> None:
+    # `scaffold list 1</dev/null`: stdout open for reading only.
+    with Path(os.devnull).open() as read_only:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "list"],
+            stdout=read_only,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+            env=_BUFFERED,
+            check=False,
+        )
+    assert (result.returncode, result.stderr) == (
+        5,
+        "scaffold: error: cannot write the output: Bad file descriptor; the command itself finished "
+        "(check where the output is redirected)\n",
+    )
 
 
 @pytest.mark.parametrize("argv", [["list"], ["--help"]])

@@ -1286,5 +1286,7 @@ def test_an_index_another_run_holds_too_long_is_built_in_memory_this_time(
 def test_the_digest_of_the_stamps_keeps_its_form() -> None:
     # The digest an index keeps is compared with each run's: a new form would cost every index one run
     # that cannot take the speculative way (each file's stamps compared instead).
+    # It spells out the fields: a stamp added to `FileEntry` must be added to it.
+    assert FileEntry._fields == ("path", "size", "mtime_ns", "ctime_ns", "inode")
     entries = [FileEntry("a.md", 1, 2, 3, 4), FileEntry("b/ü.md", 5, 6, 7, 8)]
     assert index_module.stamps_digest(entries) == "66e98a723647ac15e6a91c5bcb31363b7c671824a1877d4c48f31748182d9bd6"

@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__
 from generator.cli.doctor import register as register_doctor
@@ -20,8 +20,11 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.messages import redacted
 from generator.cli.project import register as register_project
-from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line
+from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
 from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EPILOG = """\
 exit codes:
@@ -75,6 +78,12 @@ class _Parser(argparse.ArgumentParser):
         refused_by.error(f"unrecognized arguments: {given}{'; ' + hint if hint else ''}")
         raise AssertionError("error() raises")  # for the type checker
 
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse ignores a failed write, and --help to a full disk (with PYTHONUNBUFFERED) exited 0: let it fail.
+        stream = file or sys.stderr
+        if message and stream is not None:
+            stream.write(message)
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         # argparse would list every command; the one closest to a typo is what helps.
         if isinstance(action, argparse._SubParsersAction) and value not in action.choices:
@@ -106,7 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
     try:
-        return _run(argv)
+        code = _run(argv)
+        try:
+            # An error's exit may leave output in the buffer; a successful run flushed it in `_run`.
+            return _output_written(code)
+        except KeyboardInterrupt:
+            _discard_output()
+            return code  # the run had ended, and said how
     finally:
         if argv is None:
             # Run as the program (tests pass argv): the command has finished and said so, and a signal from
@@ -159,23 +174,20 @@ def _run(argv: Sequence[str] | None) -> int:
         try:
             args = parser.parse_args(argv)
         except SystemExit:  # --help and --version: what they print must be out, as a command's is below
-            sys.stdout.flush()
+            if (code := _output_written(ExitCode.OK)) != ExitCode.OK:
+                return code
             raise
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
-            sys.stdout.flush()
-            return ExitCode.USAGE
+            return _output_written(ExitCode.USAGE)
         if argv is None and getattr(args, "ranks", False):
             # Run as the program, before any connection or thread: a test calling `main` may hold connections.
             from generator.context.beside import allow_parallel_reads
 
             allow_parallel_reads()
-        code = int(handler(args))
-        # The output's last bytes: a full disk or a closed pipe fails here, and is told as below, rather than
-        # when the interpreter flushes at exit, which prints "Exception ignored" and exits 120.
-        sys.stdout.flush()
-        return code
+        # Flushed here, where an interrupt while a full pipe holds it up is reported as any other.
+        return _output_written(int(handler(args)))
     except ScaffoldError as error:
         if debug:
             raise
@@ -200,8 +212,6 @@ def _run(argv: Sequence[str] | None) -> int:
             raise
         if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error)):
             # The machine's trouble, not scaffold's: say which path and what to check (exit 5).
-            if error.filename is None:
-                _discard_output()  # the output to a full disk: what it could not take is told, not retried
             print(f"scaffold: error: {redacted(line)}", file=sys.stderr)
             return ExitCode.EXTERNAL
         if signal_received():
@@ -216,8 +226,34 @@ def _run(argv: Sequence[str] | None) -> int:
         return ExitCode.INTERNAL
 
 
+def _output_written(code: int) -> int:
+    """`code` once what the run printed is out of Python's buffer; exit 5 for a successful run whose output
+    could not be written (a full disk), which then says so.
+
+    Left to the interpreter's last flush, a short output (`scaffold list`, `--version`) that the disk
+    or a closed pipe refuses ends in "Exception ignored" and exit 120. Before it, the command did its
+    work (a decision was written, a project made): the message says so, not to run it again.
+    """
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nothing was printed
+        return code
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_output()  # `scaffold list | head -1`: the reader has what it wanted
+    except (OSError, ValueError) as error:
+        _discard_output()
+        if code == ExitCode.OK:
+            print(f"scaffold: error: {unwritten_output(error)}", file=sys.stderr)
+            return ExitCode.EXTERNAL
+    return code
+
+
 def _discard_output() -> None:
     """Point stdout at nothing: Python would otherwise flush what the pipe or the disk refused again at exit,
     and complain ("Exception ignored") with exit code 120."""
+    if sys.stdout is None:
+        return
     with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

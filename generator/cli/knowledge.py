@@ -216,10 +216,11 @@ def _context(args: argparse.Namespace) -> int:
             data["exact_tokens"] = exact
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
+    # print, not sys.stdout.write: with stdout closed (`>&-`) there is no sys.stdout, and print writes nothing.
     if args.explain:
-        sys.stdout.write(explain(result))
+        print(explain(result), end="")
         return 0
-    sys.stdout.write(result.prompt)
+    print(result.prompt, end="")
     counted = f", {exact:,} by Anthropic's count" if exact is not None else ""
     left_out = f"; {len(result.omitted)} left out (see --json)" if result.omitted else ""
     print(

@@ -55,6 +55,7 @@ def allow_parallel_reads() -> bool:
         return False
     if shutdown() != sqlite3.SQLITE_OK:
         return False
+    configure.argtypes = [ctypes.c_int]  # the rest variadic, as sqlite3_config is (Apple's arm64 passes those apart)
     done = configure(_CONFIG_MEMSTATUS, ctypes.c_int(0)) == sqlite3.SQLITE_OK
     initialize()  # (the first connection would also do it)
     return bool(done)
