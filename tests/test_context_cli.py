@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -469,23 +470,35 @@ def test_output_to_a_full_disk_is_one_line_with_exit_5(tmp_path: Path) -> None:
 _BUFFERED = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
 
 
+def _buffered_run(
+    argv: list[str], stdout: Any, tmp_path: Path | None = None, code: str | None = None, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """scaffold (or the script `code`) run as the program, buffered, its output to `stdout`; a `context`
+    command gets a home under `tmp_path` (`list` shows the bundled templates: that home has none)."""
+    env = dict(_BUFFERED)
+    if tmp_path is not None:
+        env["XDG_CACHE_HOME"] = str(tmp_path)
+        if argv[:1] == ["context"]:
+            env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
+    program = ["-c", code] if code is not None else ["-m", "generator"]
+    return subprocess.run(
+        [sys.executable, *program, *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        check=False,
+        **options,
+    )
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("argv", [["list"], ["--help"], ["--version"], ["context", "deploy"]])
 def test_short_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tmp_path: Path) -> None:
     # Short enough to stay in the buffer until the interpreter's last flush, which failed with exit 120.
-    env = {**_BUFFERED, "XDG_CACHE_HOME": str(tmp_path)}
-    if argv[0] == "context":  # (`list` shows the bundled templates: this home has none)
-        env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
     with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "generator", *argv],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO_ROOT,
-            env=env,
-            check=False,
-        )
+        result = _buffered_run(argv, full, tmp_path)
     assert result.returncode == 5, result.stderr
     assert result.stderr.splitlines()[-1] == (
         "scaffold: error: cannot write the output: No space left on device; the command itself finished "
@@ -511,33 +524,14 @@ sys.exit(main())
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 def test_an_error_after_output_to_a_full_disk_is_that_error_alone() -> None:
     with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [sys.executable, "-c", _PRINTS_THEN_FAILS, "context", "a task"],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO_ROOT,
-            env=_BUFFERED,
-            check=False,
-        )
+        result = _buffered_run(["context", "a task"], full, code=_PRINTS_THEN_FAILS)
     assert (result.returncode, result.stderr) == (2, "scaffold: error: the home is broken\n")
 
 
 @pytest.mark.parametrize("argv", [["list"], ["--version"], [], ["context", "deploy"]])
 def test_a_closed_stdout_is_no_error(argv: list[str], tmp_path: Path) -> None:
     # `scaffold list >&-`: Python has no stdout at all (None); there is nothing to write or to flush.
-    env = {**_BUFFERED, "XDG_CACHE_HOME": str(tmp_path)}
-    if argv[:1] == ["context"]:
-        env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", *argv],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        check=False,
-        preexec_fn=lambda: os.close(1),
-    )
+    result = _buffered_run(argv, None, tmp_path, preexec_fn=lambda: os.close(1))
     assert result.returncode == (2 if not argv else 0), result.stderr
     # (argparse writes --version and the usage to stderr when there is no stdout)
     assert "scaffold: error" not in result.stderr and "internal error:" not in result.stderr
@@ -547,15 +541,7 @@ def test_a_closed_stdout_is_no_error(argv: list[str], tmp_path: Path) -> None:
 def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look() -> None:
     # `scaffold list 1</dev/null`: stdout open for reading only.
     with Path(os.devnull).open() as read_only:
-        result = subprocess.run(
-            [sys.executable, "-m", "generator", "list"],
-            stdout=read_only,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO_ROOT,
-            env=_BUFFERED,
-            check=False,
-        )
+        result = _buffered_run(["list"], read_only)
     assert (result.returncode, result.stderr) == (
         5,
         "scaffold: error: cannot write the output: Bad file descriptor; the command itself finished "
@@ -569,15 +555,7 @@ def test_short_output_to_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
     read, write = os.pipe()
     os.close(read)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "generator", *argv],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO_ROOT,
-            env=_BUFFERED,
-            check=False,
-        )
+        result = _buffered_run(argv, write)
     finally:
         os.close(write)
     assert (result.returncode, result.stderr) == (0, "")
