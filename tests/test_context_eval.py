@@ -5,7 +5,8 @@ we did not write. The selection meets them on the first home (60 of 63 gold docu
 it was tuned on, but not on the others: the second (42 of 50 gold documents), where hard tasks
 share no words with their documents, which lexical ranking cannot bridge (see docs/context.md);
 the third, written blind once every rule was set (recall 0.92, precision 0.63 at its first
-reading); two more written blind later (0.81 / 0.66 and 0.88 / 0.63 at theirs). The floors are
+reading); two more written blind later (0.81 / 0.66 and 0.88 / 0.63 at theirs); a sixth, written blind
+last and held out like the third (0.85 / 0.63 at its first reading). The floors are
 those readings, so a regression fails; the strict xfails turn into failures the day a home meets
 the targets too, so that its floors are raised with it.
 """
@@ -37,6 +38,10 @@ HOLDOUT_OFF_TOPIC_CEILING = 26
 HOLDOUT2_RECALL_FLOOR = 0.91  # 44 of 48 gold documents; one fewer fails
 HOLDOUT2_PRECISION_FLOOR = 0.63  # 64 of 101 selected
 HOLDOUT2_OFF_TOPIC_CEILING = 28
+# The sixth (bench/grocer), written blind last and held out as the third: its first reading at 48b53a8.
+GROCER_RECALL_FLOOR = 0.84  # 39 of 46 gold documents; one fewer fails
+GROCER_PRECISION_FLOOR = 0.62  # 62 relevant of 99 selected; one fewer fails
+GROCER_OFF_TOPIC_CEILING = 38
 # Two more homes written blind later (bench/claims, bench/council), read task by task since: their
 # first readings at bc4342b, as floors (recall, precision) and off-topic ceilings.
 DEVELOPMENT_READINGS = {
@@ -129,6 +134,19 @@ def test_selection_holds_on_the_blind_third_home(holdout2_scores: dict[str, Any]
     assert holdout2_scores["all"].precision >= HOLDOUT2_PRECISION_FLOOR, holdout2_scores["all"]
 
 
+@pytest.fixture(scope="module")
+def grocer_scores() -> dict[str, Any]:
+    evaluation = _load()
+    _, result = evaluation.evaluate(evaluation.GROCER_HOME, evaluation.GROCER_TASKS)
+    return dict(result)
+
+
+def test_selection_holds_on_the_blind_sixth_home(grocer_scores: dict[str, Any]) -> None:
+    _check_home("GROCER_", 30)
+    assert grocer_scores["all"].recall >= GROCER_RECALL_FLOOR, grocer_scores["all"]
+    assert grocer_scores["all"].precision >= GROCER_PRECISION_FLOOR, grocer_scores["all"]
+
+
 @pytest.fixture(scope="module", params=sorted(DEVELOPMENT_READINGS))
 def development(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     """A development home's prefix in context_eval (`CLAIMS_`) and its scores."""
@@ -164,6 +182,7 @@ def test_selection_meets_the_issue_targets_on_the_homes_written_blind_later(
         ("", OFF_TOPIC_CEILING),
         ("HOLDOUT_", HOLDOUT_OFF_TOPIC_CEILING),
         ("HOLDOUT2_", HOLDOUT2_OFF_TOPIC_CEILING),
+        ("GROCER_", GROCER_OFF_TOPIC_CEILING),
         *((home, floors[2]) for home, floors in DEVELOPMENT_READINGS.items()),
     ],
 )
@@ -186,6 +205,13 @@ def test_selection_meets_the_issue_targets_on_the_blind_third_home(holdout2_scor
     evaluation = _load()
     assert holdout2_scores["all"].recall >= evaluation.RECALL_TARGET, holdout2_scores["all"]
     assert holdout2_scores["all"].precision >= evaluation.PRECISION_TARGET, holdout2_scores["all"]
+
+
+@pytest.mark.xfail(strict=True, reason="blind sixth home: recall 0.85, precision 0.63 at its first reading")
+def test_selection_meets_the_issue_targets_on_the_blind_sixth_home(grocer_scores: dict[str, Any]) -> None:
+    evaluation = _load()
+    assert grocer_scores["all"].recall >= evaluation.RECALL_TARGET, grocer_scores["all"]
+    assert grocer_scores["all"].precision >= evaluation.PRECISION_TARGET, grocer_scores["all"]
 
 
 def test_the_script_runs_and_prints_each_difficulty(capsys: pytest.CaptureFixture[str]) -> None:
