@@ -63,6 +63,8 @@ RERANK_READINGS = {
     "HOLDOUT2_": (47, 74, 97),
     "CLAIMS_": (56, 115, 144),
     "COUNCIL_": (57, 123, 164),
+    # The sixth home's, answered later by three more stand-ins, given only its 32 requests.
+    "GROCER_": (43, 69, 98),
 }
 
 
@@ -219,7 +221,7 @@ def test_the_model_rerank_keeps_its_first_reading(reranked: dict[str, Any], home
 
 
 def test_with_the_model_rerank_the_targets_hold_over_every_home(reranked: dict[str, Any]) -> None:
-    """Pooled over the five homes, four of them written blind: recall 272 of 280, precision 546 of 709."""
+    """Pooled over the six homes, five of them written blind: recall 315 of 326, precision 615 of 807."""
     evaluation = _load()
     gold = sum(score.gold for score in reranked.values())
     found = sum(score.found for score in reranked.values())
