@@ -154,8 +154,9 @@ def machine_trouble(error: OSError) -> str | None:
     folder, a full disk), naming the path and what to check; None when the error names no path, since
     then it is more likely a bug than the machine."""
     if error.filename is None and error.errno in _FULL_ERRNOS:
-        # A stream's write (the output redirected to a full disk): no path to name, and never a bug.
-        return f"cannot write: {error.strerror}; free some space on the disk being written and run again"
+        # A stream's write (the output redirected to a full disk): no path to name, and never a bug. Whether
+        # the command had done its work by then is not known here (`unwritten_output` says so when it had).
+        return f"cannot write the output: {error.strerror} (free some space on the disk being written)"
     if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__
@@ -166,7 +167,8 @@ def machine_trouble(error: OSError) -> str | None:
 
 
 def unwritten_output(error: Exception) -> str:
-    """One line for the output of a command that finished but could not write it (`scaffold list > /dev/full`)."""
+    """One line for the output of a command that finished but could not write it (`scaffold list > /dev/full`,
+    the run's last flush); `machine_trouble` words a write that failed before."""
     reason = (error.strerror if isinstance(error, OSError) else None) or one_line(error)
     full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
     hint = "free some space on the disk being written" if full else "check where the output is redirected"

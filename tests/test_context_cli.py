@@ -7,8 +7,10 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -448,63 +450,63 @@ def test_a_home_folder_init_cannot_make_is_refused_as_a_dest_is(
     )
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-def test_output_to_a_full_disk_is_one_line_with_exit_5(tmp_path: Path) -> None:
-    with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "generator", "context", "--home", str(make_home(tmp_path / "home")), "deploy"],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO_ROOT,
-            check=False,
-        )
-    assert result.returncode == 5, result.stderr
-    assert result.stderr.endswith(
-        "scaffold: error: cannot write: No space left on device; free some space on the disk being written and run again\n"
+def _run_scaffold(
+    argv: list[str],
+    stdout: Any,
+    tmp_path: Path | None = None,
+    *,
+    buffered: bool = True,
+    code: str | None = None,
+    closed_stdout: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """scaffold (or the script `code`) run as the program, its output to `stdout`: buffered as in a user's
+    terminal, or unbuffered (PYTHONUNBUFFERED, which CI may set: each print writes at once). A command of
+    the knowledge home gets one under `tmp_path` (`list` shows the bundled templates: that home has none)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}  # as isolated now
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    if tmp_path is not None:
+        env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+        if argv[:1] in (["context"], ["new-decision"]):
+            env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
+    program = [sys.executable, *(["-c", code] if code is not None else ["-m", "generator"]), *argv]
+    if closed_stdout:  # `>&-`, as a shell does it
+        program = ["sh", "-c", 'exec "$0" "$@" >&-', *program]
+    return subprocess.run(
+        program, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=env, check=False
     )
+
+
+_FULL_DISK = "free some space on the disk being written"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("argv", [["context", "deploy"], ["--help"], ["new-decision", "Use Kafka"]])
+def test_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tmp_path: Path) -> None:
+    # Unbuffered, the write fails inside the command (argparse ignored it for --help: exit 0), and whether the
+    # command did its work by then is not known: the line does not say to run it again (a second decision).
+    with Path("/dev/full").open("w") as full:
+        result = _run_scaffold(argv, full, tmp_path, buffered=False)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.endswith(f"scaffold: error: cannot write the output: No space left on device ({_FULL_DISK})\n")
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
-# Buffered, as in a user's terminal: with PYTHONUNBUFFERED (which CI may set) each print writes at once.
-_BUFFERED = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
-
-
-def _buffered_run(
-    argv: list[str], stdout: Any, tmp_path: Path | None = None, code: str | None = None, **options: Any
-) -> subprocess.CompletedProcess[str]:
-    """scaffold (or the script `code`) run as the program, buffered, its output to `stdout`; a `context`
-    command gets a home under `tmp_path` (`list` shows the bundled templates: that home has none)."""
-    env = dict(_BUFFERED)
-    if tmp_path is not None:
-        env["XDG_CACHE_HOME"] = str(tmp_path)
-        if argv[:1] == ["context"]:
-            env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
-    program = ["-c", code] if code is not None else ["-m", "generator"]
-    return subprocess.run(
-        [sys.executable, *program, *argv],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        check=False,
-        **options,
-    )
-
-
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-@pytest.mark.parametrize("argv", [["list"], ["--help"], ["--version"], ["context", "deploy"]])
+@pytest.mark.parametrize(
+    "argv", [["list"], ["--help"], ["--version"], ["context", "deploy"], ["new-decision", "Use Kafka"]]
+)
 def test_short_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tmp_path: Path) -> None:
-    # Short enough to stay in the buffer until the interpreter's last flush, which failed with exit 120.
+    # Short enough to stay in the buffer until the run's last flush; left to the interpreter, exit 120.
     with Path("/dev/full").open("w") as full:
-        result = _buffered_run(argv, full, tmp_path)
+        result = _run_scaffold(argv, full, tmp_path)
     assert result.returncode == 5, result.stderr
     assert result.stderr.splitlines()[-1] == (
-        "scaffold: error: cannot write the output: No space left on device; the command itself finished "
-        "(free some space on the disk being written)"
+        f"scaffold: error: cannot write the output: No space left on device; the command itself finished ({_FULL_DISK})"
     )
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr
+    if argv[0] == "new-decision":  # it did finish: the decision is written, once
+        assert len(list((tmp_path / "home" / "context" / "decisions").glob("*-use-kafka.md"))) == 1
 
 
 # A command that printed, then failed: its error is the one said, and what it printed is not retried at exit.
@@ -524,14 +526,16 @@ sys.exit(main())
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 def test_an_error_after_output_to_a_full_disk_is_that_error_alone() -> None:
     with Path("/dev/full").open("w") as full:
-        result = _buffered_run(["context", "a task"], full, code=_PRINTS_THEN_FAILS)
+        result = _run_scaffold(["context", "a task"], full, code=_PRINTS_THEN_FAILS)
     assert (result.returncode, result.stderr) == (2, "scaffold: error: the home is broken\n")
 
 
-@pytest.mark.parametrize("argv", [["list"], ["--version"], [], ["context", "deploy"]])
+@pytest.mark.parametrize(
+    "argv", [["list"], ["--version"], [], ["context", "deploy"], ["context", "deploy", "--explain"]]
+)
 def test_a_closed_stdout_is_no_error(argv: list[str], tmp_path: Path) -> None:
     # `scaffold list >&-`: Python has no stdout at all (None); there is nothing to write or to flush.
-    result = _buffered_run(argv, None, tmp_path, preexec_fn=lambda: os.close(1))
+    result = _run_scaffold(argv, None, tmp_path, closed_stdout=True)
     assert result.returncode == (2 if not argv else 0), result.stderr
     # (argparse writes --version and the usage to stderr when there is no stdout)
     assert "scaffold: error" not in result.stderr and "internal error:" not in result.stderr
@@ -541,11 +545,38 @@ def test_a_closed_stdout_is_no_error(argv: list[str], tmp_path: Path) -> None:
 def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look() -> None:
     # `scaffold list 1</dev/null`: stdout open for reading only.
     with Path(os.devnull).open() as read_only:
-        result = _buffered_run(["list"], read_only)
+        result = _run_scaffold(["list"], read_only)
     assert (result.returncode, result.stderr) == (
         5,
         "scaffold: error: cannot write the output: Bad file descriptor; the command itself finished "
         "(check where the output is redirected)\n",
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc/PID/wchan")
+def test_an_interrupt_while_the_output_waits_on_a_full_pipe_says_the_command_finished() -> None:
+    # `scaffold list | slow-reader`, and Ctrl-C while the last flush waits for the reader: exit 130, said.
+    import fcntl
+
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)
+    os.write(write, b"x" * 3500)  # room for less than --help's 2 KB
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    command = [sys.executable, "-m", "generator", "--help"]
+    process = subprocess.Popen(command, stdout=write, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=env)
+    os.close(write)
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        deadline = time.monotonic() + 60
+        while "pipe_write" not in wchan.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        os.close(read)
+    assert (process.returncode, err) == (
+        130,
+        "scaffold: interrupted while writing the output; the command itself finished\n",
     )
 
 
@@ -555,7 +586,7 @@ def test_short_output_to_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
     read, write = os.pipe()
     os.close(read)
     try:
-        result = _buffered_run(argv, write)
+        result = _run_scaffold(argv, write)
     finally:
         os.close(write)
     assert (result.returncode, result.stderr) == (0, "")

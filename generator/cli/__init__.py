@@ -115,13 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
     try:
-        code = _run(argv)
         try:
-            # An error's exit may leave output in the buffer; a successful run flushed it in `_run`.
-            return _output_written(code)
-        except KeyboardInterrupt:
-            _discard_output()
-            return code  # the run had ended, and said how
+            code = _run(argv)
+        except SystemExit:  # --help and --version: argparse exits once they are printed
+            if (code := _output_written(ExitCode.OK)) != ExitCode.OK:
+                return code
+            raise
+        return _output_written(code)
     finally:
         if argv is None:
             # Run as the program (tests pass argv): the command has finished and said so, and a signal from
@@ -171,23 +171,17 @@ def _run(argv: Sequence[str] | None) -> int:
                 f"the argument {bad} is not valid text in your terminal's encoding; "
                 "retype it, or set a UTF-8 locale (e.g. LANG=C.UTF-8)"
             )
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit:  # --help and --version: what they print must be out, as a command's is below
-            if (code := _output_written(ExitCode.OK)) != ExitCode.OK:
-                return code
-            raise
+        args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
-            return _output_written(ExitCode.USAGE)
-        if argv is None and getattr(args, "ranks", False):
+            return ExitCode.USAGE
+        if argv is None and getattr(args, "parallel_reads", False):
             # Run as the program, before any connection or thread: a test calling `main` may hold connections.
             from generator.context.beside import allow_parallel_reads
 
             allow_parallel_reads()
-        # Flushed here, where an interrupt while a full pipe holds it up is reported as any other.
-        return _output_written(int(handler(args)))
+        return int(handler(args))
     except ScaffoldError as error:
         if debug:
             raise
@@ -226,25 +220,41 @@ def _run(argv: Sequence[str] | None) -> int:
         return ExitCode.INTERNAL
 
 
-def _output_written(code: int) -> int:
-    """`code` once what the run printed is out of Python's buffer; exit 5 for a successful run whose output
-    could not be written (a full disk), which then says so.
+# Exit codes of a run that did its work and reported it on stdout: output they could not write is said.
+_REPORTED = frozenset(
+    {ExitCode.OK, ExitCode.FILLS_FELL_BACK, ExitCode.UPDATE_CONFLICTS, ExitCode.BEHIND, ExitCode.STALE_FILLS}
+)
 
-    Left to the interpreter's last flush, a short output (`scaffold list`, `--version`) that the disk
-    or a closed pipe refuses ends in "Exception ignored" and exit 120. Before it, the command did its
-    work (a decision was written, a project made): the message says so, not to run it again.
+
+def _output_written(code: int) -> int:
+    """`code` once what the run printed is out of Python's buffer (the one last flush, for every exit).
+
+    Left to the interpreter, a short output (`scaffold list`, `--version`, the report of
+    `new-decision`) that a full disk or a closed pipe refuses ends in "Exception ignored" and exit
+    120. The command did its work before (the decision is written): the line says so, and a
+    successful run exits 5; a run that ended otherwise keeps its code. After an error, whose line
+    is said already, nothing more is. An interrupt while a full pipe holds the output drops it.
     """
     if sys.stdout is None:  # started with stdout closed (`>&-`): nothing was printed
+        return code
+    if code == ExitCode.INTERRUPTED:
+        # Signals are blocked by now: a flush held up by a reader that does not read could not be interrupted.
+        _discard_output()
         return code
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _discard_output()  # `scaffold list | head -1`: the reader has what it wanted
+    except KeyboardInterrupt:
+        _discard_output()
+        if code in _REPORTED:
+            print("scaffold: interrupted while writing the output; the command itself finished", file=sys.stderr)
+            return ExitCode.INTERRUPTED
     except (OSError, ValueError) as error:
         _discard_output()
-        if code == ExitCode.OK:
+        if code in _REPORTED:
             print(f"scaffold: error: {unwritten_output(error)}", file=sys.stderr)
-            return ExitCode.EXTERNAL
+            return ExitCode.EXTERNAL if code == ExitCode.OK else code
     return code
 
 
@@ -254,6 +264,7 @@ def _discard_output() -> None:
     if sys.stdout is None:
         return
     with contextlib.suppress(OSError, ValueError):
+        fileno = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fileno)
         os.close(devnull)

@@ -86,7 +86,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     _home_option(context)
-    context.set_defaults(handler=_context, ranks=True)
+    # It ranks: SQLite may count no memory, so that its second connection ranks beside (`beside`).
+    context.set_defaults(handler=_context, parallel_reads=True)
 
     init = sub.add_parser(
         "init",
@@ -113,7 +114,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         epilog="setup for each assistant, and what each tool returns: docs/assistants.md",
     )
     _home_option(server)
-    server.set_defaults(handler=_mcp, ranks=True)
+    server.set_defaults(handler=_mcp, parallel_reads=True)  # as `context`
 
     for doc_kind, folder, example in (
         ("decision", "decisions", "Use PostgreSQL for relational data"),

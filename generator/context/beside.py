@@ -1,7 +1,7 @@
 """Queries on a second connection to the index, in a thread, while the first connection works.
 
 A large home's full-text index is two tables (`SectionIndex._build`'s slots), and ranking scores
-every row that matches in each: about 30 ms per table on 10,000 documents. SQLite releases
+every row that matches in each: 30-40 ms per table on 10,000 documents. SQLite releases
 Python's lock while it works, so on a machine with two cores the second table ranked on a
 connection of its own, in a thread, halves what a new task waits for its two rankings.
 
@@ -10,7 +10,7 @@ index between the two could give them different states. The second one's results
 if it saw the state the first one sees (`state`); otherwise, or if it fails, the caller runs
 those queries itself, as it would with no second connection at all.
 
-Two connections only run side by side once SQLite stops counting its memory (`allow_parallel_reads`).
+The two connections run fully side by side only once SQLite stops counting its memory (`allow_parallel_reads`).
 """
 
 from __future__ import annotations
@@ -32,16 +32,16 @@ def allow_parallel_reads() -> bool:
     """Turn SQLite's memory statistics off for this process; whether it was done.
 
     SQLite as built by default counts every allocation under one lock for the whole process, and
-    two connections ranking in two threads waited on it for each other: the two tables of a
-    10,000-document home took 51-64 ms side by side, about what they take one after the other
-    (63 ms), and 30 ms with the counting off (docs/benchmarks.md, run 18). Python's sqlite3 cannot
-    set it; it is set through ctypes on the library that module uses. SQLite takes it only between
-    `sqlite3_shutdown` and `sqlite3_initialize`, which is safe only while the process holds no
-    connection and runs no other thread: the command line calls this once it has parsed the
-    arguments of a command that ranks, and the library API never does, as its caller may hold
-    connections of its own.
-    Where that library cannot be reached (a Python whose sqlite3 is linked into it, Windows's
-    separate DLL), nothing changes but the speed.
+    the two connections that rank a large home's two tables, one in a thread, waited on each other
+    there: side by side they took about as long as one after the other (docs/benchmarks.md, run
+    18). Python's sqlite3 cannot turn it off; this does, through ctypes, on the library that
+    module uses. SQLite takes the setting only between `sqlite3_shutdown` and `sqlite3_initialize`,
+    which is safe only while the process holds no connection and runs no other thread: the command
+    line calls this once it has parsed the arguments of a command that ranks, and the library API
+    never does, as its caller may hold connections of its own. It refuses when another thread runs,
+    or when SQLite holds memory (which, while it counts, means a connection is open). Where that
+    library cannot be reached (a Python whose sqlite3 is linked into it, Windows's separate DLL),
+    nothing changes but the speed.
     """
     if threading.active_count() > 1:
         return False
@@ -51,14 +51,16 @@ def allow_parallel_reads() -> bool:
 
         library = ctypes.CDLL(_sqlite3.__file__)
         shutdown, configure, initialize = library.sqlite3_shutdown, library.sqlite3_config, library.sqlite3_initialize
+        memory_used = library.sqlite3_memory_used
     except (ImportError, OSError, AttributeError):
         return False
-    if shutdown() != sqlite3.SQLITE_OK:
+    memory_used.restype = ctypes.c_int64
+    if memory_used() != 0 or shutdown() != sqlite3.SQLITE_OK:
         return False
     configure.argtypes = [ctypes.c_int]  # the rest variadic, as sqlite3_config is (Apple's arm64 passes those apart)
-    done = configure(_CONFIG_MEMSTATUS, ctypes.c_int(0)) == sqlite3.SQLITE_OK
+    done: bool = configure(_CONFIG_MEMSTATUS, ctypes.c_int(0)) == sqlite3.SQLITE_OK
     initialize()  # (the first connection would also do it)
-    return bool(done)
+    return done
 
 
 def state(db: sqlite3.Connection) -> tuple[object, ...]:
