@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from generator import __version__
 from generator.cli.doctor import register as register_doctor
@@ -23,8 +23,12 @@ from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
 from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
 
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
+
+class _Writable(Protocol):
+    """What argparse prints to (a text stream)."""
+
+    def write(self, text: str, /) -> object: ...
+
 
 EPILOG = """\
 exit codes:
@@ -78,7 +82,7 @@ class _Parser(argparse.ArgumentParser):
         refused_by.error(f"unrecognized arguments: {given}{'; ' + hint if hint else ''}")
         raise AssertionError("error() raises")  # for the type checker
 
-    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+    def _print_message(self, message: str, file: _Writable | None = None) -> None:
         # argparse ignores a failed write, and --help to a full disk (with PYTHONUNBUFFERED) exited 0: let it fail.
         stream = file or sys.stderr
         if message and stream is not None:
