@@ -33,7 +33,8 @@ def allow_parallel_reads() -> bool:
 
     SQLite as built by default counts every allocation under one lock for the whole process, and
     the two connections that rank a large home's two tables, one in a thread, waited on each other
-    there: side by side they took about as long as one after the other (docs/benchmarks.md, run
+    there: side by side they took up to nearly as long as one after the other, against about as
+    long as one table with the counting off (`bench/sqlite_threads.py`; docs/benchmarks.md, run
     18). Python's sqlite3 cannot turn it off; this does, through ctypes, on the library that
     module uses. SQLite takes the setting only between `sqlite3_shutdown` and `sqlite3_initialize`,
     which is safe only while the process holds no connection and runs no other thread: the command
