@@ -616,6 +616,26 @@ def test_the_assistant_stopping_the_server_is_a_clean_exit(home: Path) -> None:
         server.stderr.close()
 
 
+def test_a_client_gone_is_a_clean_exit_and_a_full_disk_is_one_line(home: Path) -> None:
+    """Its answers to a pipe nobody reads any more (the client closed its end): exit 0, nothing said. To a full
+    disk: exit 5 and one line, as any command's output; both were an internal error (an SDK's exception group)."""
+    command = [sys.executable, "-m", "generator", "mcp", "--home", str(home)]
+    request = (json.dumps(INITIALIZE) + "\n").encode()
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        gone = subprocess.run(command, input=request, stdout=write, stderr=subprocess.PIPE, text=False, check=False)
+    finally:
+        os.close(write)
+    assert (gone.returncode, gone.stderr) == (0, b"")
+    if not Path("/dev/full").exists():
+        return
+    with Path("/dev/full").open("w") as full:
+        refused = subprocess.run(command, input=request, stdout=full, stderr=subprocess.PIPE, check=False)
+    assert refused.returncode == 5, refused.stderr
+    assert refused.stderr.decode().splitlines()[-1].startswith("scaffold: error: cannot write the output: No space")
+
+
 def test_a_request_the_sdk_cannot_read_leaves_the_server_answering(home: Path) -> None:
     """A lone surrogate in an argument (a JSON escape no UTF-8 text has) is dropped by the SDK as it reads
     the request (docs/assistants.md); whatever becomes of that call, the next ones are answered."""

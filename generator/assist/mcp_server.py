@@ -86,7 +86,26 @@ def serve(home: str | Path | None = None) -> None:
         for signum in HELD:
             if signal.getsignal(signum) is not signal.SIG_IGN:
                 signal.signal(signum, lambda signum, frame: _stop(tools))
-    server.run("stdio")
+    try:
+        server.run("stdio")
+    except BaseExceptionGroup as group:
+        # The SDK's task group wraps what ended it. A client that closed its end of our stdout has gone: a
+        # session may end so. Output the machine refused (a full disk) is told by the CLI, as any command's.
+        _, rest = group.split((BrokenPipeError, ConnectionResetError))
+        if rest is None:
+            return
+        refused = _leaves(rest)
+        if all(isinstance(error, OSError) for error in refused):
+            raise refused[0] from group
+        raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    """The exceptions an exception group holds, its nested groups opened."""
+    found: list[BaseException] = []
+    for error in group.exceptions:
+        found += _leaves(error) if isinstance(error, BaseExceptionGroup) else [error]
+    return found
 
 
 def _stop(tools: Tools) -> None:
