@@ -657,3 +657,19 @@ def test_explain_shows_a_heading_holding_a_terminal_escape_escaped(
     code, out, _ = context(capsys, "--explain", "zeta failover")
     assert code == 0 and "zeta.md" in out
     assert "\x1b" not in out and "Zeta \\x1b[2J\\x1b[31mrunbook" in out
+
+
+@pytest.mark.parametrize("closed", ["stdin", "stdout"])
+def test_a_closed_stream_is_no_terminal(closed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `scaffold new-service demo <&-`: no one to ask (it asked stdin whether it was a terminal: internal error).
+    from generator.cli.prompts import has_terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert has_terminal()
+    monkeypatch.setattr(sys, closed, None)
+    assert not has_terminal()

@@ -636,6 +636,19 @@ def test_a_client_gone_is_a_clean_exit_and_a_full_disk_is_one_line(home: Path) -
     assert refused.stderr.decode().splitlines()[-1].startswith("scaffold: error: cannot write the output: No space")
 
 
+@pytest.mark.parametrize("closed", ["stdin", "stdout"])
+def test_a_closed_stdin_or_stdout_is_one_line(home: Path, closed: str) -> None:
+    """`scaffold mcp <&-` (or `>&-`): Python has no such stream, and the server nothing to speak on."""
+    redirect = "<&-" if closed == "stdin" else ">&-"
+    command = ["sh", "-c", f'exec "$0" "$@" {redirect}', sys.executable, "-m", "generator", "mcp", "--home", str(home)]
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"scaffold: error: {closed} is closed; scaffold mcp speaks the Model Context Protocol on stdin and stdout: "
+        "let an assistant start it (docs/assistants.md)\n",
+    )
+
+
 def test_a_request_the_sdk_cannot_read_leaves_the_server_answering(home: Path) -> None:
     """A lone surrogate in an argument (a JSON escape no UTF-8 text has) is dropped by the SDK as it reads
     the request (docs/assistants.md); whatever becomes of that call, the next ones are answered."""

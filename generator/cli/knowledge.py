@@ -317,6 +317,12 @@ def _mcp(args: argparse.Namespace) -> int:
 
     require(MCP, "scaffold mcp")
     resolve_home(Settings.load(home=args.home))  # a bad --home or config fails now, not at the first call
+    if sys.stdin is None or sys.stdout is None:
+        closed = "stdin" if sys.stdin is None else "stdout"
+        raise UsageError(
+            f"{closed} is closed; scaffold mcp speaks the Model Context Protocol on stdin and stdout: "
+            "let an assistant start it (docs/assistants.md)"
+        )
     if sys.stdin.isatty():
         print(
             "scaffold: mcp speaks the Model Context Protocol on stdin and stdout; let an assistant start it "

@@ -17,7 +17,8 @@ QMARK = "🎤"
 
 def has_terminal() -> bool:
     """Whether someone can be asked: the core never asks this, only the CLI, which then passes `ask`."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    # A stream closed by the shell (`<&-`, `>&-`) is None: no terminal either.
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
 
 
 def _shown(value: Any) -> str:
