@@ -155,8 +155,8 @@ def machine_trouble(error: OSError) -> str | None:
     then it is more likely a bug than the machine."""
     if error.filename is None and error.errno in _FULL_ERRNOS:
         # A stream's write (the output redirected to a full disk): no path to name, and never a bug. Whether
-        # the command had done its work by then is not known here (`unwritten_output` says so when it had).
-        return f"cannot write the output: {error.strerror} (free some space on the disk being written)"
+        # the command had done its work by then is not known here.
+        return unwritten_output(error, finished=False)
     if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__
@@ -166,13 +166,13 @@ def machine_trouble(error: OSError) -> str | None:
     )
 
 
-def unwritten_output(error: Exception) -> str:
-    """One line for the output of a command that finished but could not write it (`scaffold list > /dev/full`,
-    the run's last flush); `machine_trouble` words a write that failed before."""
+def unwritten_output(error: Exception, *, finished: bool = True) -> str:
+    """One line for output the run could not write (`scaffold list > /dev/full`): at its last flush the
+    command has `finished`; a write that failed inside it (`machine_trouble`) cannot tell."""
     reason = (error.strerror if isinstance(error, OSError) else None) or one_line(error)
     full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
     hint = "free some space on the disk being written" if full else "check where the output is redirected"
-    return f"cannot write the output: {reason}; the command itself finished ({hint})"
+    return f"cannot write the output: {reason}{'; the command itself finished' if finished else ''} ({hint})"
 
 
 def showable(text: str) -> str:

@@ -450,6 +450,12 @@ def test_a_home_folder_init_cannot_make_is_refused_as_a_dest_is(
     )
 
 
+def _environment(buffered: bool = True) -> dict[str, str]:
+    """This test's environment (isolated by now), its output buffered as in a user's terminal or not."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    return env if buffered else {**env, "PYTHONUNBUFFERED": "1"}
+
+
 def _run_scaffold(
     argv: list[str],
     stdout: Any,
@@ -462,9 +468,7 @@ def _run_scaffold(
     """scaffold (or the script `code`) run as the program, its output to `stdout`: buffered as in a user's
     terminal, or unbuffered (PYTHONUNBUFFERED, which CI may set: each print writes at once). A command of
     the knowledge home gets one under `tmp_path` (`list` shows the bundled templates: that home has none)."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}  # as isolated now
-    if not buffered:
-        env["PYTHONUNBUFFERED"] = "1"
+    env = _environment(buffered)
     if tmp_path is not None:
         env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
         if argv[:1] in (["context"], ["new-decision"]):
@@ -561,9 +565,10 @@ def test_an_interrupt_while_the_output_waits_on_a_full_pipe_says_the_command_fin
     read, write = os.pipe()
     fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)
     os.write(write, b"x" * 3500)  # room for less than --help's 2 KB
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
     command = [sys.executable, "-m", "generator", "--help"]
-    process = subprocess.Popen(command, stdout=write, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=env)
+    process = subprocess.Popen(
+        command, stdout=write, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=_environment()
+    )
     os.close(write)
     try:
         wchan = Path(f"/proc/{process.pid}/wchan")
