@@ -13,7 +13,11 @@ this checkout and for the baseline side by side:
   varies by a second or more);
 - warm, same task: the command run again;
 - warm, new task: a task not seen before (the index is warm; ranking and scanning the newly
-  chosen sections for secrets are done afresh); after the table, each task's time per side.
+  chosen sections for secrets are done afresh); after the table, each task's time per side;
+- touched: the first task again once every file's times have moved on and one file in ten
+  was copied over itself (a new inode), no byte changed, as after a checkout beside a cache
+  restored in CI, or a copy that does not keep times: `--touched` runs per side, each after
+  touching anew, printed after the table.
 
 The baseline is `git archive REV` of this repository (default: the commit before the SQLite
 index, whose index was bm25s over JSON files), run from its own folder; it needs bm25s and
@@ -217,6 +221,20 @@ class Result:
     cold: list[Sample]
     warm_same: list[Sample]
     warm_new: list[Sample]
+    touched: list[Sample]
+
+
+def touch_every_file(home: Path, round_number: int) -> None:
+    """Move every document's times on by a second and copy one in ten over itself: stamps change,
+    bytes do not. (The sides' homes start as hard links of one another: each side's is touched
+    before its own run.)"""
+    for number, path in enumerate(sorted((home / "context").rglob("*.md"))):
+        if number % 10 == round_number % 10:
+            copy = path.with_name(path.name + ".copy")
+            shutil.copyfile(path, copy)
+            copy.replace(path)
+        info = path.stat()
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))
 
 
 def side_home(side: Side, home: Path) -> Path:
@@ -234,7 +252,7 @@ def side_home(side: Side, home: Path) -> Path:
     return copy
 
 
-def bench_size(sides: list[Side], home: Path, scratch: Path, colds: int, runs: int) -> list[Result]:
+def bench_size(sides: list[Side], home: Path, scratch: Path, colds: int, runs: int, touches: int) -> list[Result]:
     caches = {side.label: scratch / f"cache-{index}" for index, side in enumerate(sides)}
     homes = {side.label: side_home(side, home) for side in sides}
 
@@ -259,7 +277,12 @@ def bench_size(sides: list[Side], home: Path, scratch: Path, colds: int, runs: i
         order = sides[number % len(sides) :] + sides[: number % len(sides)]
         for side in order:
             new[side.label].append(run(side, task))
-    return [Result(side, cold[side.label], same[side.label], new[side.label]) for side in sides]
+    touched: dict[str, list[Sample]] = {side.label: [] for side in sides}
+    for round_number in range(touches):
+        for side in sides:
+            touch_every_file(homes[side.label], round_number)
+            touched[side.label].append(run(side, TASKS[0]))
+    return [Result(side, cold[side.label], same[side.label], new[side.label], touched[side.label]) for side in sides]
 
 
 def cold_cells(samples: list[Sample]) -> str:
@@ -275,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="2000,10000", help="generated documents per home (default 2000,10000)")
     parser.add_argument("--cold", type=int, default=3, help="cold runs per side (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="warm runs of the same task per side (default 3)")
+    parser.add_argument("--touched", type=int, default=2, help="runs per side after touching every file (default 2)")
     parser.add_argument("--baseline", default=BASELINE, help=f"git revision to compare with (default {BASELINE})")
     parser.add_argument("--no-baseline", action="store_true", help="time this checkout only")
     parser.add_argument("--keep", type=Path, help="build the homes under this folder and keep them")
@@ -296,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(home / "context")
             count, total = build_home(home, size, size * BYTES_PER_DOCUMENT / 1e6)
             print(f"home: {count:,} documents, {total / 1e6:.1f} MB of markdown", file=sys.stderr)
-            for result in bench_size(sides, home, scratch, max(args.cold, 1), args.runs):
+            for result in bench_size(sides, home, scratch, max(args.cold, 1), args.runs, args.touched):
                 rows.append((count, total, result))
 
         print(
@@ -320,6 +344,13 @@ def main(argv: list[str] | None = None) -> int:
             for number, task in enumerate(TASKS[1:]):
                 times = " | ".join(f"{result.warm_new[number].wall:.2f}" for result in results)
                 print(f"    {times}  {task}")
+        if args.touched > 0:
+            print("\nevery file touched, no byte changed (wall s, each run; cpu s median; peak MB):")
+            for count, _, result in rows:
+                walls = ", ".join(f"{sample.wall:.2f}" for sample in result.touched)
+                cpu = statistics.median(sample.cpu for sample in result.touched)
+                peak = max(sample.peak_mb for sample in result.touched)
+                print(f"  {count:,} documents, {result.side.label}: {walls}; cpu {cpu:.2f}; {peak_cell(peak)}")
         print(f"\nload average {load:.1f} before, {load_average():.1f} after, on {os.cpu_count()} cores")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

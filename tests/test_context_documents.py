@@ -483,6 +483,21 @@ def test_a_file_larger_than_a_document_may_be_is_not_read_whole(tmp_path: Path) 
     assert peak < 4 * files_module.MAX_DOCUMENT_BYTES
 
 
+@pytest.mark.parametrize("size_then", [0, 10, 100, 500])
+def test_a_file_read_to_a_limit_is_read_to_it_whatever_size_it_had_when_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size_then: int
+) -> None:
+    # The read asks for one byte past the size the file has when opened, not for the whole limit: a
+    # file that grew since (a size then of 0 or 10) is read on, one that shrank (500) is read whole.
+    (tmp_path / "notes.md").write_bytes(b"x" * 100)
+    monkeypatch.setattr(files_module, "_size_now", lambda handle: size_then)
+    assert files_module.read_bytes(tmp_path, "notes.md", limit=50) == b"x" * 50
+    assert files_module.read_bytes(tmp_path, "notes.md", limit=100) == b"x" * 100
+    assert files_module.read_bytes(tmp_path, "notes.md", limit=101) == b"x" * 100
+    assert files_module.read_bytes(tmp_path, "notes.md", limit=0) == b""
+    assert files_module.read_bytes(tmp_path, "notes.md") == b"x" * 100
+
+
 def test_a_large_file_that_is_no_utf8_where_it_is_cut_is_skipped_not_emptied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -800,6 +815,90 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
     deploy.unlink()
     assert load_library(context).sections_of("runbooks/deploy.md") is None
     assert load_library(context).rank("dashboard pipeline", ["runbooks"], 5) == []
+
+
+def _parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The documents split from now on (`parse_file`, as the index calls it)."""
+    split: list[str] = []
+    real_parse = files_module.parse_file
+
+    def spy(root: Path, stubs: files_module.StubPatterns, entry: FileEntry) -> files_module.Parsed:
+        split.append(entry.path)
+        return real_parse(root, stubs, entry)
+
+    monkeypatch.setattr(files_module, "parse_file", spy)
+    return split
+
+
+def _later(path: Path) -> None:
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+
+
+def test_files_touched_or_copied_with_the_same_bytes_get_new_stamps_not_a_new_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkout beside a cache restored in CI, `git stash pop`, a copy that does not keep times: every
+    # stamp changes, no byte does. Before, each such file was split and indexed again (all of them: a
+    # cold build), leaving its old rows dead in the full-text index.
+    make_home(tmp_path)
+    context = tmp_path / "context"
+    first = load_library(context)
+    task = "deploy workflow image tag"
+    ranking = [(section.path, section.ordinal, score) for section, score in first.rank(task, ["runbooks"], 5)]
+    assert ranking
+    documents = [entry.path for entry in scan_files(context)[0]]
+    for path in documents:
+        _later(context / path)
+    copied = context / "runbooks" / "deploy.md"
+    shutil.copyfile(copied, tmp_path / "copy.md")  # a new inode and new times, the same bytes
+    os.replace(tmp_path / "copy.md", copied)
+    split = _parsed(monkeypatch)
+    ranked: list[list[str]] = []
+    real_rank = SectionIndex._rank
+
+    def rank_spy(self: SectionIndex, terms: list[str], folders: Sequence[str], limit: int) -> Any:
+        ranked.append(terms)
+        return real_rank(self, terms, folders, limit)
+
+    monkeypatch.setattr(SectionIndex, "_rank", rank_spy)
+    again = load_library(context)
+    assert split == []
+    assert [(s.path, s.ordinal, score) for s, score in again.rank(task, ["runbooks"], 5)] == ranking
+    assert ranked == []  # the rankings kept: the same rows rank the same
+    sections = again.sections_of("runbooks/deploy.md") or []
+    assert sections and sections == first.sections_of("runbooks/deploy.md")
+    assert [again.read(section) for section in sections] == [first.read(section) for section in sections]
+    index = SectionIndex.open(index_path(context))
+    try:
+        entries = scan_files(context)[0]
+        # The new stamps kept, the digest a warm run compares and each file's, which the next update compares.
+        assert index.stamps_if_current(files_module.StubPatterns.load(context)) == index_module.stamps_digest(entries)
+        assert index._stamps() == {entry.path: entry.stamps for entry in entries}
+        assert index._meta("dead") == "0"
+    finally:
+        index.close()
+
+
+def test_a_file_of_the_same_size_with_other_bytes_is_split_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Larger than a home that is rebuilt on every edit: only what changed is split.
+    many = index_module.SMALL_HOME_FILES + 1
+    make_home(tmp_path, {f"context/notes/{n:03d}.md": f"# Note {n}\n\nNothing.\n" for n in range(many)})
+    context = tmp_path / "context"
+    before = load_library(context)
+    assert before.rank("imago", ["runbooks"], 5) == []
+    deploy = context / "runbooks" / "deploy.md"
+    text = deploy.read_bytes()
+    assert b"image" in text
+    deploy.write_bytes(text.replace(b"image", b"imago"))  # the same size
+    _later(deploy)
+    _later(context / "runbooks" / "rotate-certificates.md")  # only touched
+    split = _parsed(monkeypatch)
+    after = load_library(context)
+    assert split == ["runbooks/deploy.md"]
+    assert after.rank("imago", ["runbooks"], 5)[0][0].path == "runbooks/deploy.md"
+    assert digest_of(after, "runbooks/deploy.md") == hashlib.sha256(deploy.read_bytes()).hexdigest()
 
 
 def test_a_small_home_edited_here_ranks_as_the_same_files_indexed_afresh(tmp_path: Path) -> None:

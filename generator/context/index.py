@@ -302,6 +302,8 @@ class SectionIndex:
             known = self._stamps()
             current = {entry.path for entry in entries}
             changed = [e for e in entries if e.path in reread or known.get(e.path) != e.stamps]
+            if not rebuild:
+                changed = self._restamp_unchanged(root, changed, known, reread)
             gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             dead = int(self._meta("dead") or 0)
             for path in gone:
@@ -327,7 +329,8 @@ class SectionIndex:
             else:
                 self._next_id = self._add(root, stubs, changed, self._next_id, 1, "fts")
             self._set_meta("next_id", str(self._next_id))
-            self.db.execute("DELETE FROM queries")
+            if changed or gone:  # only stamps changed: the same rows, and the same rankings
+                self.db.execute("DELETE FROM queries")
             # Raised by every update: `beside.state` compares it between two connections.
             self._set_meta("generation", str(int(self._meta("generation") or 0) + 1))
             self._set_meta("dead", str(dead))
@@ -341,6 +344,39 @@ class SectionIndex:
             # slots' tables would look empty to it.
             self.close()  # the reader too: it may have read the tables before they were copied
             self.db = self._connect(self.path, scratch=False)
+
+    def _restamp_unchanged(
+        self,
+        root: Path,
+        changed: list[FileEntry],
+        known: Mapping[str, tuple[int, int, int, int]],
+        reread: Collection[str],
+    ) -> list[FileEntry]:
+        """`changed` less the files whose bytes are those indexed, which only get their new stamps.
+
+        A file touched, restored by `git stash pop` or a branch switched back, copied by a tool that
+        does not keep times, a checkout beside a cache restored in CI: its stamps change, its bytes
+        do not. Reading it and comparing the digest costs a fraction of splitting and indexing it
+        again, and keeps the full-text tables free of dead rows. Only a file of the size indexed can
+        hold the same bytes; one in `reread`, or that cannot be read now, is split again as before.
+        """
+        alike = [e for e in changed if e.path not in reread and e.path in known and known[e.path][0] == e.size]
+        if not alike:
+            return changed
+        digests = self._digests([entry.path for entry in alike])
+        same: set[str] = set()
+        for entry in alike:
+            try:
+                _, digest = home_files.read_raw(root, entry.path, entry)
+            except (OSError, ValueError):
+                continue
+            if digests.get(entry.path) == digest:
+                same.add(entry.path)
+        self.db.executemany(
+            "UPDATE files SET size = ?, mtime_ns = ?, ctime_ns = ?, inode = ? WHERE path = ?",
+            [(*entry.stamps, entry.path) for entry in alike if entry.path in same],
+        )
+        return [entry for entry in changed if entry.path not in same]
 
     def stamps_if_current(self, stubs: StubPatterns) -> str | None:
         """The digest of the files' stamps (`stamps_digest`) as the last update saw them, if it split

@@ -183,7 +183,19 @@ def read_bytes(root: Path, path: str, seen: FileEntry | None = None, limit: int 
     """A file of `root` whole, or its first `limit` bytes, checked as `open_inside` does (a seam
     so tests can make a file unreadable even as root)."""
     with open_inside(root, path, seen, hidden=hidden) as handle:
-        return handle.read(limit)
+        if limit < 0:
+            return handle.read()
+        # Python makes a buffer of the size asked for, whatever the file's: a megabyte for each
+        # 5 KB document costs 17 µs more a file, a sixth of reading 10,000 of them. One byte past
+        # the size it has now tells a file that grew since, which is read on to `limit`.
+        first = min(limit, _size_now(handle) + 1)
+        data = handle.read(first)
+        return data + handle.read(limit - first) if len(data) == first < limit else data
+
+
+def _size_now(handle: BinaryIO) -> int:
+    """The size of an open file (a seam for the tests of a file growing while it is read)."""
+    return os.fstat(handle.fileno()).st_size
 
 
 # Why `open_inside` refuses a file (an OSError's strerror, which callers may tell from others).
