@@ -491,6 +491,29 @@ def test_a_file_read_to_a_limit_is_read_to_it_whatever_size_it_had_when_opened(
     # file that grew since (a size then of 0 or 10) is read on, one that shrank (500) is read whole.
     (tmp_path / "notes.md").write_bytes(b"x" * 100)
     monkeypatch.setattr(files_module, "_size_now", lambda handle: size_then)
+    asked: list[int] = []
+    real_open = files_module.open_inside
+
+    class Spy:
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+
+        def __enter__(self) -> Spy:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def read(self, size: int = -1) -> bytes:
+            asked.append(size)
+            return bytes(self.handle.read(size))
+
+        def fileno(self) -> int:
+            return int(self.handle.fileno())
+
+    monkeypatch.setattr(files_module, "open_inside", lambda *args, **kwargs: Spy(real_open(*args, **kwargs)))
+    assert files_module.read_bytes(tmp_path, "notes.md", limit=10**6) == b"x" * 100
+    assert asked[0] == size_then + 1  # not the limit: Python makes a buffer of the size asked for
     assert files_module.read_bytes(tmp_path, "notes.md", limit=50) == b"x" * 50
     assert files_module.read_bytes(tmp_path, "notes.md", limit=100) == b"x" * 100
     assert files_module.read_bytes(tmp_path, "notes.md", limit=101) == b"x" * 100
@@ -839,8 +862,9 @@ def test_files_touched_or_copied_with_the_same_bytes_get_new_stamps_not_a_new_sp
 ) -> None:
     # A checkout beside a cache restored in CI, `git stash pop`, a copy that does not keep times: every
     # stamp changes, no byte does. Before, each such file was split and indexed again (all of them: a
-    # cold build), leaving its old rows dead in the full-text index.
-    make_home(tmp_path)
+    # cold build), leaving its old rows dead in the full-text index. (A home larger than one rebuilt
+    # on every edit, whose index holds no hidden rows either way.)
+    _large_home(tmp_path)
     context = tmp_path / "context"
     first = load_library(context)
     task = "deploy workflow image tag"
@@ -879,12 +903,67 @@ def test_files_touched_or_copied_with_the_same_bytes_get_new_stamps_not_a_new_sp
         index.close()
 
 
+def _large_home(root: Path) -> None:
+    """The test home and notes enough that it is not rebuilt on every edit (`SMALL_HOME_FILES`)."""
+    many = index_module.SMALL_HOME_FILES + 1
+    make_home(root, {f"context/notes/{n:03d}.md": f"# Note {n}\n\nNothing.\n" for n in range(many)})
+
+
+def test_a_home_edited_since_its_build_is_built_again_when_most_files_are_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its hidden rows make it rank a little unlike a fresh build: a fresh checkout beside it (most
+    # stamps changed at once) makes it one, so CI ranks as a teammate's fresh index does.
+    _large_home(tmp_path)
+    context = tmp_path / "context"
+    load_library(context)
+    deploy = context / "runbooks" / "deploy.md"
+    deploy.write_text(deploy.read_text() + "\nTag the image first.\n")
+    _later(deploy)
+    load_library(context)
+    index = SectionIndex.open(index_path(context))
+    assert index._meta("dead") != "0"
+    index.close()
+    documents = [entry.path for entry in scan_files(context)[0]]
+    for path in documents:  # a fresh checkout
+        _later(context / path)
+    split = _parsed(monkeypatch)
+    load_library(context)
+    assert sorted(split) == documents
+    index = SectionIndex.open(index_path(context))
+    assert index._meta("dead") == "0"
+    index.close()
+    split.clear()
+    for path in documents:  # the same, on an index as a build left it: only stamps
+        _later(context / path)
+    load_library(context)
+    assert split == []
+
+
+def test_a_file_indexed_unread_is_read_again_when_touched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its row keeps no digest (nothing was read): no reading now can vouch that it is the same, and
+    # the warning it gets must be the one for what it is now (not text then, unreadable now).
+    make_home(tmp_path, {"context/runbooks/dump.md": b"# Dump\n\n\0\n"})
+    context = tmp_path / "context"
+    assert any("dump.md" in warning and "NUL" in warning for warning in load_library(context).warnings)
+    _later(context / "runbooks" / "dump.md")
+    real_read = files_module.read_bytes
+
+    def read(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1, *, hidden: bool = False) -> bytes:
+        if path.endswith("/dump.md"):
+            raise PermissionError(13, "Permission denied", str(root / path))
+        return real_read(root, path, seen, limit, hidden=hidden)
+
+    monkeypatch.setattr(files_module, "read_bytes", read)
+    warnings = [warning for warning in load_library(context).warnings if "dump.md" in warning]
+    assert len(warnings) == 1 and "Permission denied" in warnings[0], warnings
+
+
 def test_a_file_of_the_same_size_with_other_bytes_is_split_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Larger than a home that is rebuilt on every edit: only what changed is split.
-    many = index_module.SMALL_HOME_FILES + 1
-    make_home(tmp_path, {f"context/notes/{n:03d}.md": f"# Note {n}\n\nNothing.\n" for n in range(many)})
+    _large_home(tmp_path)
     context = tmp_path / "context"
     before = load_library(context)
     assert before.rank("imago", ["runbooks"], 5) == []

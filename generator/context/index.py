@@ -302,16 +302,19 @@ class SectionIndex:
             known = self._stamps()
             current = {entry.path for entry in entries}
             changed = [e for e in entries if e.path in reread or known.get(e.path) != e.stamps]
-            if not rebuild:
-                changed = self._restamp_unchanged(root, changed, known, reread)
-            gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             dead = int(self._meta("dead") or 0)
+            # Files touched but not changed keep their rows. But most stamps changed at once is a
+            # fresh checkout (beside a cache restored in CI), which, as before, makes an index that went
+            # through edits (hidden rows; fewer tables than a build now makes) a fresh build, ranking
+            # as one does on every machine.
+            as_built = dead == 0 and len(self._fts_tables()) == _slots(len(entries))
+            if not rebuild and (as_built or 2 * len(changed) < len(entries)):
+                changed = self._restamp_unchanged(root, changed, known, reread, len(entries))
+            gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             for path in gone:
                 dead += self.db.execute("DELETE FROM sections WHERE path = ?", (path,)).rowcount
                 self.db.execute("DELETE FROM files WHERE path = ?", (path,))
-            # Half of a home large enough to split changed (a branch switch): all of it again, in its
-            # slots, keeps the layout a fresh build has, and split between processes is quicker.
-            most = 2 * len(changed) >= len(entries) and _slots(len(entries)) > 1
+            most = _most_changed(len(changed), len(entries))
             small = len(entries) <= SMALL_HOME_FILES and sum(entry.size for entry in entries) <= SMALL_HOME_BYTES
             anew = rebuild or most or (dead > 0 and small) or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
             if anew:
@@ -351,6 +354,7 @@ class SectionIndex:
         changed: list[FileEntry],
         known: Mapping[str, tuple[int, int, int, int]],
         reread: Collection[str],
+        files: int,
     ) -> list[FileEntry]:
         """`changed` less the files whose bytes are those indexed, which only get their new stamps.
 
@@ -359,19 +363,23 @@ class SectionIndex:
         do not. Reading it and comparing the digest costs a fraction of splitting and indexing it
         again, and keeps the full-text tables free of dead rows. Only a file of the size indexed can
         hold the same bytes; one in `reread`, or that cannot be read now, is split again as before.
+        Once so many must be split that the home of `files` files is built again whole
+        (`_most_changed`), the rest are not read: the build reads them.
         """
         alike = [e for e in changed if e.path not in reread and e.path in known and known[e.path][0] == e.size]
         if not alike:
             return changed
         digests = self._digests([entry.path for entry in alike])
         same: set[str] = set()
+        split = len(changed) - len(alike)
         for entry in alike:
-            try:
-                _, digest = home_files.read_raw(root, entry.path, entry)
-            except (OSError, ValueError):
-                continue
-            if digests.get(entry.path) == digest:
+            kept = digests.get(entry.path)  # None for a file indexed with nothing read (unreadable, not text)
+            if kept is not None and kept == home_files.document_digest(root, entry.path, entry):
                 same.add(entry.path)
+            else:
+                split += 1
+                if _most_changed(split, files):
+                    return changed
         self.db.executemany(
             "UPDATE files SET size = ?, mtime_ns = ?, ctime_ns = ?, inode = ? WHERE path = ?",
             [(*entry.stamps, entry.path) for entry in alike if entry.path in same],
@@ -877,6 +885,12 @@ def _slot_ready(path: Path) -> bool:
             return marked and db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
     except sqlite3.Error:
         return False
+
+
+def _most_changed(changed: int, files: int) -> bool:
+    """Whether half of a home large enough to split changed (a branch switch): it is built again
+    whole, in its slots, which keeps the layout a fresh build has and splits between processes."""
+    return 2 * changed >= files and _slots(files) > 1
 
 
 def _slots(files: int) -> int:
