@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +66,7 @@ def exit_code(report: DoctorReport) -> ExitCode:
 def _as_json(report: DoctorReport, code: int) -> dict[str, Any]:
     return {
         "scaffold": report.version,
-        "python": platform.python_version(),
+        "python": _python_version(),
         "ok": not report.failures,
         "exit_code": int(code),
         "checks": [
@@ -87,8 +86,15 @@ def _as_json(report: DoctorReport, code: int) -> dict[str, Any]:
 _LABELS = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
 
 
+def _python_version() -> str:
+    # `platform` compiles nine regular expressions on import: every command would pay for doctor's line.
+    import platform
+
+    return platform.python_version()
+
+
 def _lines(report: DoctorReport, code: int) -> list[str]:
-    lines = [f"Checking scaffold {report.version} (Python {platform.python_version()}, {sys.executable})"]
+    lines = [f"Checking scaffold {report.version} (Python {_python_version()}, {sys.executable})"]
     width = max(len(check.name) for check in report.checks)
     for check in report.checks:
         lines.append(f"  {_LABELS[check.status]:<4}  {check.name:<{width}}  {check.detail}")

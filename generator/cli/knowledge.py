@@ -11,7 +11,6 @@ import codecs
 import contextlib
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -19,6 +18,8 @@ from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import UsageError, showable
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from generator.context.api import ContextResult
 
 CONTEXT_DESCRIPTION = """\
@@ -158,6 +159,8 @@ def _positive_int(value: str) -> int:
 
 
 def _iso_date(value: str) -> date:
+    from datetime import date  # only the new-* documents' --date: not imported for every command
+
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -22,8 +22,6 @@ from pathlib import Path
 from generator import settings
 from generator.context.sections import DOC_FOLDERS, read_bytes, why_unreadable
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
-from generator.plumbing import gitutil
-from generator.template.bundle import REPO_LAYOUT
 
 INITIAL_TAG = "v0.1.0"
 _IGNORE = shutil.ignore_patterns(
@@ -168,6 +166,11 @@ def init_home(dest: Path | None = None) -> InitResult:
         if is_home(root):
             return InitResult(root, True, settings.save_user_config({"home": str(root)}), replaced)
         raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
+    # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
+    # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
+    from generator.plumbing import gitutil
+    from generator.template.bundle import REPO_LAYOUT
+
     source = settings.bundled_root()
     missing = [item for item in REPO_LAYOUT if not (source / item).exists()]
     if missing:
