@@ -794,6 +794,46 @@ def test_documents_the_task_names_are_included_whatever_they_score(home: Path) -
     assert "incidents/0001-dns-outage.md" in {d.path for d in from_root.documents if d.reason == "named in the task"}
 
 
+def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_included(
+    home: Path, tmp_path: Path
+) -> None:
+    # Pasted from an editor or a terminal (the home's real path, or the path the home was given by),
+    # typed with other capitals, or named as typed while macOS keeps the name decomposed (NFD).
+    (home / "context" / "runbooks" / "cafe\u0301-rollout.md").write_text("# Café rollout\n\nPour slowly.\n")
+    link = tmp_path / "home-link"
+    link.symlink_to(home)
+
+    def named(task: str, given: Path = home) -> set[str]:
+        result = api.build_context(f"{task}, before the weekly report", home=given)
+        return {document.path for document in result.documents if document.reason == "named in the task"}
+
+    dns = "incidents/0001-dns-outage.md"
+    assert dns in named(f"as {home / 'context' / dns} says")
+    assert dns in named(f"as {link / 'context' / dns} says", given=link)
+    assert dns in named(f"as {home / 'context' / dns} says", given=link)
+    assert dns in named("as Incidents/0001-DNS-Outage.md says")
+    assert dns in named("as 0001-DNS-OUTAGE.md says")
+    assert "runbooks/cafe\u0301-rollout.md" in named("as runbooks/caf\u00e9-rollout.md says")
+    assert "runbooks/cafe\u0301-rollout.md" in named("as CAF\u00c9-rollout.md says")
+    # What is no document of this home names none: another home's file, one that is not there.
+    assert named(f"as {tmp_path / 'elsewhere' / 'context' / dns} says") == set()
+    assert named("as incidents/0002-dns-outage.md says") == set()
+
+
+def test_a_name_typed_loosely_that_fits_two_documents_names_neither(tmp_path: Path) -> None:
+    home = make_home(
+        tmp_path / "home",
+        {"context/runbooks/Deploy.md": "# Deploy (old)\n\nOld.\n", "context/runbooks/deploy.md": "# Deploy\n\nNew.\n"},
+    )
+
+    def named(task: str) -> set[str]:
+        result = api.build_context(f"{task}, before the weekly report", home=home)
+        return {document.path for document in result.documents if document.reason == "named in the task"}
+
+    assert named("as runbooks/Deploy.md says") == {"runbooks/Deploy.md"}  # written exactly: that one
+    assert named("as runbooks/DEPLOY.md says") == set()
+
+
 def test_an_unedited_stub_the_task_names_is_left_out(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from generator.context.home import new_document
 

@@ -248,9 +248,14 @@ class Library:
         keys = reference_keys("", text)
         # Written from the home repository's root, as a teammate would copy it: `context/runbooks/x.md`.
         keys += [f"path:{key.removeprefix('path:context/')}" for key in keys if key.startswith("path:context/")]
+        # Pasted from an editor or a terminal: a file of this home by its absolute path.
+        for root in dict.fromkeys((f"abs:{self.root}/", f"abs:{self.root.resolve()}/")):
+            keys += [f"path:{key.removeprefix(root)}" for key in keys if key.startswith(root)]
         if not keys:
             return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
-        return [path for path in self._resolved(keys) if path not in self.stubs]
+        catalogue = self._catalogue_of()
+        named = dict.fromkeys(catalogue.resolve_typed(key) for key in keys)
+        return [path for path in named if path is not None and path not in self.stubs]
 
     def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
         """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them).

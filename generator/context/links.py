@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -203,6 +204,8 @@ class Catalogue:
         self.paths = set(self._sorted)
         self._names: dict[str, list[str]] = {}
         self._numbered: dict[str, dict[int, list[str]]] = {}
+        # `resolve_typed`'s documents by folded path and by folded file name, made when first asked.
+        self._folded: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
 
     def resolve(self, key: str) -> str | None:
         """The document a key names, or None."""
@@ -219,6 +222,22 @@ class Catalogue:
             folder, _, number = value.rpartition(":")
             return _only(self._in_folder(folder).get(int(number), [])) if number.isdigit() else None
         return None
+
+    def resolve_typed(self, key: str) -> str | None:
+        """`resolve`, and for a path or file name no document has exactly, the one document whose
+        path or name it is but for case and Unicode form: a task typed by hand (`Runbooks/Deploy.md`),
+        or naming a file macOS stores decomposed (`décisions` as e + U+0301)."""
+        found = self.resolve(key)
+        kind, _, value = key.partition(":")
+        if found is not None or kind not in ("path", "name"):
+            return found
+        if self._folded is None:
+            self._folded = ({}, {})
+            for path in self._sorted:
+                self._folded[0].setdefault(_fold(path), []).append(path)
+                self._folded[1].setdefault(_fold(posixpath.basename(path)), []).append(path)
+        paths, names = self._folded
+        return _only((paths if kind == "path" else names).get(_fold(value), []))
 
     def keys_naming(self, target: str) -> list[str]:
         """Every key that `resolve` turns into `target`."""
@@ -306,11 +325,21 @@ def phrases_naming(target: str, catalogue: Catalogue) -> list[str]:
 
 
 def _add_path(keys: dict[str, None], here: str, written: str) -> None:
-    if written.startswith("/") or "://" in written:
+    if "://" in written:
+        return
+    if written.startswith("/"):
+        # A file on the writer's machine: only a task, run on that machine, can mean one of this
+        # home's documents by it (`Library.named_in`); `resolve` knows no `abs:` key.
+        keys[f"abs:{posixpath.normpath(written)}"] = None
         return
     joined = posixpath.normpath(posixpath.join(here, written))
     if not joined.startswith("..") and not joined.startswith("/"):
         keys[f"path:{joined}"] = None
+
+
+def _fold(text: str) -> str:
+    """`text` as `resolve_typed` compares it: one Unicode form, one case."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
 def _only(paths: list[str]) -> str | None:
