@@ -821,6 +821,10 @@ def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_incl
 
 
 def test_a_name_typed_loosely_that_fits_two_documents_names_neither(tmp_path: Path) -> None:
+    probe = tmp_path / "Probe"
+    probe.touch()
+    if (tmp_path / "probe").exists():
+        pytest.skip("a file system that ignores case (macOS, Windows) holds no two such documents")
     home = make_home(
         tmp_path / "home",
         {"context/runbooks/Deploy.md": "# Deploy (old)\n\nOld.\n", "context/runbooks/deploy.md": "# Deploy\n\nNew.\n"},

@@ -58,6 +58,18 @@ Numbered decisions: none. decisions/0004-idempotency-keys.md is written from the
     assert resolved("runbooks/rollback.md", text) == ["decisions/0004-idempotency-keys.md"]
 
 
+def test_an_absolute_path_is_a_key_only_for_a_task() -> None:
+    # A document's link to a file on its writer's machine means nothing on another; a task, run on
+    # the machine it names a file of, may mean one of the home's (`Library.named_in`).
+    text = "Status: Superseded by [the new one](/decisions/0010-new.md), see /srv/kb/context/runbooks/deploy.md"
+    assert reference_keys("decisions/0001-old.md", text) == []
+    assert reference_keys("", text, absolute=True) == [
+        "abs:/decisions/0010-new.md",
+        "abs:/srv/kb/context/runbooks/deploy.md",
+    ]
+    assert retirement("decisions/0001-old.md", f"# Old\n\n{text.split(', see')[0]}\n") == ("superseded", [])
+
+
 def test_numbers_follow_the_folder_the_home_has() -> None:
     paths = ["adr/0003-queues.md", "postmortems/0003-outage.md", "runbooks/x.md"]
     assert resolved("runbooks/x.md", "ADR 3, then incident 0003", paths) == [

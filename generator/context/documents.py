@@ -245,17 +245,19 @@ class Library:
         if len(text) > 2 * NAMED_WITHIN:
             # A pasted log with the question before or after it: names are asked for there, not mid-log.
             text = f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}"
-        keys = reference_keys("", text)
-        # Written from the home repository's root, as a teammate would copy it: `context/runbooks/x.md`.
-        keys += [f"path:{key.removeprefix('path:context/')}" for key in keys if key.startswith("path:context/")]
-        # Pasted from an editor or a terminal: a file of this home by its absolute path.
-        for root in dict.fromkeys((f"abs:{self.root}/", f"abs:{self.root.resolve()}/")):
-            keys += [f"path:{key.removeprefix(root)}" for key in keys if key.startswith(root)]
-        if not keys:
+        written = reference_keys("", text, absolute=True)
+        if not written:
             return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
-        catalogue = self._catalogue_of()
-        named = dict.fromkeys(catalogue.resolve_typed(key) for key in keys)
-        return [path for path in named if path is not None and path not in self.stubs]
+        roots = tuple(dict.fromkeys((f"abs:{self.root}/", f"abs:{self.root.resolve()}/")))
+        keys: list[str] = []
+        for key in written:  # each with the forms it may stand for, in the task's order: the first named first
+            keys.append(key)
+            # Written from the home repository's root, as a teammate would copy it: `context/runbooks/x.md`.
+            if key.startswith("path:context/"):
+                keys.append(f"path:{key.removeprefix('path:context/')}")
+            # Pasted from an editor or a terminal: a file of this home by its absolute path.
+            keys += [f"path:{key.removeprefix(root)}" for root in roots if key.startswith(root)]
+        return [path for path in self._resolved(keys, typed=True) if path not in self.stubs]
 
     def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
         """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them).
@@ -290,10 +292,12 @@ class Library:
         head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
         return "\n".join(self.peek(section) for section in head[:2])
 
-    def _resolved(self, keys: Sequence[str]) -> list[str]:
-        """The documents references' `keys` name (`links.reference_keys`), each once."""
+    def _resolved(self, keys: Sequence[str], typed: bool = False) -> list[str]:
+        """The documents references' `keys` name (`links.reference_keys`), each once; `typed`: as a
+        task names them (`Catalogue.resolve_typed`)."""
         catalogue = self._catalogue_of()
-        return [target for target in dict.fromkeys(catalogue.resolve(key) for key in keys) if target is not None]
+        resolve = catalogue.resolve_typed if typed else catalogue.resolve
+        return [target for target in dict.fromkeys(resolve(key) for key in keys) if target is not None]
 
     def _catalogue_of(self) -> Catalogue:
         if self._catalogue is None:

@@ -303,12 +303,13 @@ class SectionIndex:
             current = {entry.path for entry in entries}
             changed = [e for e in entries if e.path in reread or known.get(e.path) != e.stamps]
             dead = int(self._meta("dead") or 0)
-            # Files touched but not changed keep their rows. But most stamps changed at once is a
-            # fresh checkout (beside a cache restored in CI), which, as before, makes an index that went
-            # through edits (hidden rows; fewer tables than a build now makes) a fresh build, ranking
-            # as one does on every machine.
+            # Half the stamps changed at once or more is a checkout (a fresh one, beside a cache
+            # restored in CI). An index that went through edits (hidden rows; fewer tables than a
+            # build now makes) is then built again, and ranks as a fresh build does on every machine;
+            # one as a build left it keeps the rows of the files whose bytes did not change, as always.
+            checkout = _half(len(changed), len(entries))
             as_built = dead == 0 and len(self._fts_tables()) == _slots(len(entries))
-            if not rebuild and (as_built or 2 * len(changed) < len(entries)):
+            if not rebuild and (as_built or not checkout):
                 changed = self._restamp_unchanged(root, changed, known, reread, len(entries))
             gone = [path for path in known if path not in current] + [e.path for e in changed if e.path in known]
             for path in gone:
@@ -316,7 +317,8 @@ class SectionIndex:
                 self.db.execute("DELETE FROM files WHERE path = ?", (path,))
             most = _most_changed(len(changed), len(entries))
             small = len(entries) <= SMALL_HOME_FILES and sum(entry.size for entry in entries) <= SMALL_HOME_BYTES
-            anew = rebuild or most or (dead > 0 and small) or dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000)
+            edited = dead > MAX_DEAD_SHARE * max(self._count("sections"), 1000) or (dead > 0 and small)
+            anew = rebuild or most or (checkout and not as_built) or edited
             if anew:
                 self.db.execute("DELETE FROM files")
                 self.db.execute("DELETE FROM sections")
@@ -887,10 +889,15 @@ def _slot_ready(path: Path) -> bool:
         return False
 
 
+def _half(changed: int, files: int) -> bool:
+    """Whether `changed` files are half of a home of `files` or more."""
+    return 2 * changed >= files
+
+
 def _most_changed(changed: int, files: int) -> bool:
     """Whether half of a home large enough to split changed (a branch switch): it is built again
     whole, in its slots, which keeps the layout a fresh build has and splits between processes."""
-    return 2 * changed >= files and _slots(files) > 1
+    return _half(changed, files) and _slots(files) > 1
 
 
 def _slots(files: int) -> int:

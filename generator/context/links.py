@@ -123,13 +123,15 @@ _LEADING_NUMBER = re.compile(
 _TOKEN = re.compile(r"[^\W_]+")
 
 
-def reference_keys(path: str, text: str) -> list[str]:
-    """What the document at `path` refers to, as keys (`path:`, `name:`, `num:`), each once."""
+def reference_keys(path: str, text: str, *, absolute: bool = False) -> list[str]:
+    """What the document at `path` refers to, as keys (`path:`, `name:`, `num:`; see `Catalogue.resolve`),
+    each once, in the order the text has them; with `absolute`, absolute paths too (`abs:`, which only
+    a task, run on the machine they are of, can mean: `Library.named_in`)."""
     text = text[:MAX_TEXT]
     here = posixpath.dirname(path)
     keys: dict[str, None] = {}
     for match in _LINK.finditer(text):
-        _add_path(keys, here, match.group(1))
+        _add_path(keys, here, match.group(1), absolute)
     for match in _SUFFIX.finditer(text):
         # Back from ".md" over the path's characters (a regular expression searching backwards
         # would try every start in the window: quadratic on a file of ".md" after ".md").
@@ -140,8 +142,8 @@ def reference_keys(path: str, text: str) -> list[str]:
             continue
         written = text[begin : match.end()]
         if "/" in written:
-            _add_path(keys, here, written)
-            _add_path(keys, "", written)  # written from the home's root, as people do
+            _add_path(keys, here, written, absolute)
+            _add_path(keys, "", written, absolute)  # written from the home's root, as people do
         else:
             keys[f"name:{written.casefold()}"] = None
     lower = text.casefold()
@@ -324,13 +326,12 @@ def phrases_naming(target: str, catalogue: Catalogue) -> list[str]:
     return [phrase for phrase in phrases if phrase]
 
 
-def _add_path(keys: dict[str, None], here: str, written: str) -> None:
+def _add_path(keys: dict[str, None], here: str, written: str, absolute: bool) -> None:
     if "://" in written:
         return
     if written.startswith("/"):
-        # A file on the writer's machine: only a task, run on that machine, can mean one of this
-        # home's documents by it (`Library.named_in`); `resolve` knows no `abs:` key.
-        keys[f"abs:{posixpath.normpath(written)}"] = None
+        if absolute:
+            keys[f"abs:{posixpath.normpath(written)}"] = None
         return
     joined = posixpath.normpath(posixpath.join(here, written))
     if not joined.startswith("..") and not joined.startswith("/"):
@@ -338,7 +339,8 @@ def _add_path(keys: dict[str, None], here: str, written: str) -> None:
 
 
 def _fold(text: str) -> str:
-    """`text` as `resolve_typed` compares it: one Unicode form, one case."""
+    """`text` as `resolve_typed` compares it: one Unicode form, one case (normalised again after
+    casefolding, which can undo a normal form: `ǰ` folds to j and a combining caron)."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
