@@ -815,6 +815,11 @@ def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_incl
     assert dns in named("as 0001-DNS-OUTAGE.md says")
     assert "runbooks/cafe\u0301-rollout.md" in named("as runbooks/caf\u00e9-rollout.md says")
     assert "runbooks/cafe\u0301-rollout.md" in named("as CAF\u00c9-rollout.md says")
+    # And the other way: a task pasted from macOS, decomposed, naming a file stored composed.
+    (home / "context" / "runbooks" / "r\u00e9sum\u00e9.md").write_text("# R\u00e9sum\u00e9\n\nShort.\n")
+    (home / "context" / "runbooks" / "sume.md").write_text("# Sume\n\nOther.\n")
+    assert named("as re\u0301sume\u0301.md says") >= {"runbooks/r\u00e9sum\u00e9.md"}
+    assert "runbooks/sume.md" not in named("as re\u0301sume\u0301.md says")
     # What is no document of this home names none: another home's file, one that is not there.
     assert named(f"as {tmp_path / 'elsewhere' / 'context' / dns} says") == set()
     assert named("as incidents/0002-dns-outage.md says") == set()

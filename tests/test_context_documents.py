@@ -163,6 +163,48 @@ def test_scan_skips_private_folders_and_reports_symlink_problems(tmp_path: Path)
     assert any("gone.md" in w and "broken symlink" in w for w in warnings)
 
 
+def test_a_folder_keeps_its_files_when_a_symlink_to_it_sorts_first(tmp_path: Path) -> None:
+    # `aaa/rb -> ../runbooks` is walked first in name order: it took the real folder's files, under
+    # its own name, and `runbooks/` was the one skipped, with what context.yml lists from it.
+    root = tmp_path / "context"
+    (root / "runbooks" / "nested").mkdir(parents=True)
+    (root / "runbooks" / "deploy.md").write_text("# Deploy\n")
+    (root / "runbooks" / "nested" / "rollback.md").write_text("# Rollback\n")
+    (root / "aaa").mkdir()
+    (root / "aaa" / "rb").symlink_to("../runbooks", target_is_directory=True)
+    (root / "aaa" / "deep").symlink_to("../runbooks/nested", target_is_directory=True)
+    (root / "shared").mkdir()
+    (root / "shared" / "faq.md").write_text("# FAQ\n")
+    (root / "runbooks" / "see-also").symlink_to("../zzz", target_is_directory=True)  # only reached by a link
+    (root / "zzz").symlink_to("shared", target_is_directory=True)
+
+    entries, warnings = scan_files(root)
+
+    assert [entry.path for entry in entries] == [
+        "runbooks/deploy.md",
+        "runbooks/nested/rollback.md",
+        "shared/faq.md",
+    ]
+    assert sorted(w for w in warnings if "already indexed" in w) == [
+        "skipped aaa/deep/: a symlink loop (that folder is already indexed)",
+        "skipped aaa/rb/: a symlink loop (that folder is already indexed)",
+        "skipped runbooks/see-also/: a symlink loop (that folder is already indexed)",
+        "skipped zzz/: a symlink loop (that folder is already indexed)",
+    ]
+
+
+def test_a_folder_only_a_symlink_reaches_is_indexed_under_it(tmp_path: Path) -> None:
+    root = tmp_path / "context"
+    (root / "runbooks").mkdir(parents=True)
+    (root / "_library").mkdir()  # a private folder: not walked itself, only through the link
+    (root / "_library" / "guide.md").write_text("# Guide\n")
+    (root / "runbooks" / "guide").symlink_to("../_library", target_is_directory=True)
+
+    entries, warnings = scan_files(root)
+
+    assert [entry.path for entry in entries] == ["runbooks/guide/guide.md"], warnings
+
+
 def test_symlinks_are_followed_inside_the_context_folder_and_not_out_of_it(tmp_path: Path) -> None:
     root = tmp_path / "context"
     (root / "runbooks").mkdir(parents=True)

@@ -70,6 +70,23 @@ def test_an_absolute_path_is_a_key_only_for_a_task() -> None:
     assert retirement("decisions/0001-old.md", f"# Old\n\n{text.split(', see')[0]}\n") == ("superseded", [])
 
 
+def test_a_name_with_combining_marks_is_read_back_whole() -> None:
+    # Text from macOS may write `é` as e and U+0301: read back only to the mark, `résume.md` named
+    # `sume.md`, another document.
+    paths = ["runbooks/sume.md", "runbooks/re\u0301sume\u0301.md"]
+    assert resolved("", "see re\u0301sume\u0301.md first", paths) == ["runbooks/re\u0301sume\u0301.md"]
+    assert resolved("", "see runbooks/re\u0301sume\u0301.md first", paths) == ["runbooks/re\u0301sume\u0301.md"]
+    assert resolved("", "see r\u00e9sum\u00e9.md first", paths) == []  # the other form: only a task folds it
+
+
+def test_many_file_names_resolve_as_one_does() -> None:
+    # Past `NAMES_ONE_BY_ONE`, the names are worked out at once, not in one pass each over the home.
+    paths = [f"notes/{number:03d}-Note.md" for number in range(40)] + ["a/twice.md", "b/twice.md"]
+    catalogue = Catalogue(paths)
+    asked = [f"name:{number:03d}-note.md" for number in range(40)] + ["name:twice.md", "name:none.md"]
+    assert [catalogue.resolve(key) for key in asked] == [*paths[:40], None, None]
+
+
 def test_numbers_follow_the_folder_the_home_has() -> None:
     paths = ["adr/0003-queues.md", "postmortems/0003-outage.md", "runbooks/x.md"]
     assert resolved("runbooks/x.md", "ADR 3, then incident 0003", paths) == [

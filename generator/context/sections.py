@@ -324,7 +324,17 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     except OSError as error:
         return [], [f"cannot read the context folder {root}: {error.strerror or error}"]
     seen: set[tuple[int, int]] = {(root_stat.st_dev, root_stat.st_ino)}
-    _walk(str(root), "", seen, entries, warnings, _inside(root, fresh=True))
+    inside = _inside(root, fresh=True)
+    # Folders reached through a symlink are walked after every real one: a link that sorts first
+    # (`aaa/rb -> ../runbooks`) would otherwise take the real folder's files, under its own name.
+    linked: list[tuple[str, str, tuple[int, int]]] = []
+    _walk(str(root), "", seen, entries, warnings, inside, linked)
+    for folder, rel, key in linked:  # grows as the linked folders hold links of their own
+        if key in seen:
+            warnings.append(f"skipped {rel}/: a symlink loop (that folder is already indexed)")
+            continue
+        seen.add(key)
+        _walk(folder, rel + "/", seen, entries, warnings, inside, linked)
     entries.sort(key=lambda entry: entry.path)
     return entries, warnings
 
@@ -333,7 +343,13 @@ _name = operator.attrgetter("name")
 
 
 def _walk(
-    folder: str, prefix: str, seen: set[tuple[int, int]], entries: list[FileEntry], warnings: list[str], inside: str
+    folder: str,
+    prefix: str,
+    seen: set[tuple[int, int]],
+    entries: list[FileEntry],
+    warnings: list[str],
+    inside: str,
+    linked: list[tuple[str, str, tuple[int, int]]],
 ) -> None:
     try:
         with os.scandir(folder) as listing:
@@ -380,11 +396,14 @@ def _walk(
             continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
+            if real is not None:  # through a symlink: once every real folder is walked (`scan_files`)
+                linked.append((child.path, rel, key))
+                continue
             if key in seen:
                 warnings.append(f"skipped {rel}/: a symlink loop (that folder is already indexed)")
                 continue
             seen.add(key)
-            _walk(child.path, rel + "/", seen, entries, warnings, inside)
+            _walk(child.path, rel + "/", seen, entries, warnings, inside, linked)
         elif child.name.rpartition(".")[2].lower() in MARKDOWN_SUFFIXES:
             if not stat.S_ISREG(info.st_mode):
                 warnings.append(f"skipped {rel}: not a regular file")
