@@ -202,7 +202,8 @@ class Catalogue:
     """The home's documents, looked up by path, file name and number: what keys are matched against.
 
     Lookups by name and number are worked out when first asked, for that name or folder only: a
-    run follows the references of one document, and a home may hold ten thousand.
+    run follows the references of one document, and a home may hold ten thousand (past
+    `NAMES_ONE_BY_ONE` names, every name at once: a task may paste a listing).
     """
 
     def __init__(self, paths: Iterable[str]) -> None:
