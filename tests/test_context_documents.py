@@ -185,12 +185,54 @@ def test_a_folder_keeps_its_files_when_a_symlink_to_it_sorts_first(tmp_path: Pat
         "runbooks/nested/rollback.md",
         "shared/faq.md",
     ]
-    assert sorted(w for w in warnings if "already indexed" in w) == [
-        "skipped aaa/deep/: a symlink loop (that folder is already indexed)",
-        "skipped aaa/rb/: a symlink loop (that folder is already indexed)",
-        "skipped runbooks/see-also/: a symlink loop (that folder is already indexed)",
-        "skipped zzz/: a symlink loop (that folder is already indexed)",
+    assert sorted(w for w in warnings if "second link" in w) == [
+        "skipped aaa/deep/: a second link to runbooks/nested/, which is indexed under that name",
+        "skipped aaa/rb/: a second link to runbooks/, which is indexed under that name",
+        "skipped runbooks/see-also/: a second link to shared/, which is indexed under that name",
+        "skipped zzz/: a second link to shared/, which is indexed under that name",
     ]
+
+
+@pytest.mark.parametrize(
+    ("to", "moved"),
+    [
+        ("outside", False),
+        ("context/.secret", False),
+        ("context/runbooks", False),
+        ("moved", True),
+        ("context/.moved", True),
+    ],
+)
+def test_a_folder_link_repointed_before_its_folder_is_walked_is_not_walked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, to: str, moved: bool
+) -> None:
+    # Folders behind links are walked last: a link checked when met and re-pointed by then (at a
+    # folder outside the home, a hidden one, or one indexed already), or whose folder was moved out
+    # or to a hidden name, must not be walked as it is then.
+    root = tmp_path / "context"
+    (root / "runbooks").mkdir(parents=True)
+    (root / "runbooks" / "deploy.md").write_text("# Deploy\n")
+    (root / "_shared").mkdir()
+    (root / "_shared" / "faq.md").write_text("# FAQ\n")
+    for folder in (tmp_path / "outside", root / ".secret"):
+        folder.mkdir()
+        (folder / "secret.md").write_text("# hunter2\n")
+    link = root / "aaa"
+    link.symlink_to("_shared", target_is_directory=True)
+    real_walk = files_module._walk
+
+    def walk(folder: str, prefix: str, *args: Any) -> None:
+        real_walk(folder, prefix, *args)
+        if prefix == "":  # every real folder walked: the links are next
+            if moved:
+                (root / "_shared").rename(tmp_path / to)
+            link.unlink()
+            link.symlink_to(tmp_path / to, target_is_directory=True)
+
+    monkeypatch.setattr(files_module, "_walk", walk)
+    entries, warnings = scan_files(root)
+    assert [entry.path for entry in entries] == ["runbooks/deploy.md"]
+    assert "skipped aaa/: the symlink changed while the folder was read; run again" in warnings
 
 
 def test_a_folder_only_a_symlink_reaches_is_indexed_under_it(tmp_path: Path) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from generator.context import sections
+from generator.context import links, sections
 from generator.context.documents import load_library
 from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, Retired, reference_keys, retirement
 from generator.context.sections import FileEntry
@@ -77,6 +78,32 @@ def test_a_name_with_combining_marks_is_read_back_whole() -> None:
     assert resolved("", "see re\u0301sume\u0301.md first", paths) == ["runbooks/re\u0301sume\u0301.md"]
     assert resolved("", "see runbooks/re\u0301sume\u0301.md first", paths) == ["runbooks/re\u0301sume\u0301.md"]
     assert resolved("", "see r\u00e9sum\u00e9.md first", paths) == []  # the other form: only a task folds it
+
+
+def test_names_read_back_after_a_name_are_those_a_reading_of_each_finds() -> None:
+    # Reading back from each ".md" stops at the last name's ".md" and takes what was read for that
+    # one: the same names as reading back each time, at most 300 characters, on text built to end
+    # runs anywhere (spaces, marks, runs longer than 300, suffixes back to back).
+    def read_back_each_time(text: str) -> list[str]:
+        keys: dict[str, None] = {}
+        for match in links._SUFFIX.finditer(text):
+            begin = end = match.start()
+            while begin > 0 and end - begin < 300 and links._in_path(text[begin - 1]):
+                begin -= 1
+            written = text[begin : match.end()]
+            if begin == end:
+                continue
+            if "/" in written:
+                links._add_path(keys, "", written, False)
+            else:
+                keys[f"name:{written.casefold()}"] = None
+        return list(keys)
+
+    rng = random.Random(5)
+    pieces = ["a", "\u00e9", "e\u0301", "\u0301", "/", ".", "-", " ", ".md", ".MD", ".markdown", "x" * 120, "runbooks/"]
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        assert reference_keys("", text) == read_back_each_time(text), repr(text)
 
 
 def test_many_file_names_resolve_as_one_does() -> None:

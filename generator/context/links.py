@@ -136,12 +136,18 @@ def reference_keys(path: str, text: str, *, absolute: bool = False) -> list[str]
     keys: dict[str, None] = {}
     for match in _LINK.finditer(text):
         _add_path(keys, here, match.group(1), absolute)
+    last_end, last_begin = -1, 0
     for match in _SUFFIX.finditer(text):
-        # Back from ".md" over the path's characters (a regular expression searching backwards
-        # would try every start in the window: quadratic on a file of ".md" after ".md").
+        # Back from ".md" over the path's characters, at most 300 (a regular expression searching
+        # backwards would try every start in the window). Back at the last name's ".md", what lies
+        # before was looked at for that name: ".md" after ".md" costs each character once.
         begin = end = match.start()
         while begin > 0 and end - begin < 300 and _in_path(text[begin - 1]):
             begin -= 1
+            if begin == last_end:
+                begin = max(last_begin, end - 300)
+                break
+        last_end, last_begin = end, begin
         if begin == end:
             continue
         written = text[begin : match.end()]

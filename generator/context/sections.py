@@ -329,14 +329,47 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     # (`aaa/rb -> ../runbooks`) would otherwise take the real folder's files, under its own name.
     linked: list[tuple[str, str, tuple[int, int]]] = []
     _walk(str(root), "", seen, entries, warnings, inside, linked)
-    for folder, rel, key in linked:  # grows as the linked folders hold links of their own
+    for link, rel, key in linked:  # grows as the linked folders hold links of their own
         if key in seen:
-            warnings.append(f"skipped {rel}/: a symlink loop (that folder is already indexed)")
+            warnings.append(f"skipped {rel}/: {_second_link(link, inside)}")
+            continue
+        target = _still_inside(link, key, inside)
+        if target is None:
+            warnings.append(f"skipped {rel}/: the symlink changed while the folder was read; run again")
             continue
         seen.add(key)
-        _walk(folder, rel + "/", seen, entries, warnings, inside, linked)
+        _walk(target, rel + "/", seen, entries, warnings, inside, linked)
     entries.sort(key=lambda entry: entry.path)
     return entries, warnings
+
+
+def _still_inside(link: str, key: tuple[int, int], inside: str) -> str | None:
+    """The folder a link `_walk` put aside leads to, resolved, if it still is the one it checked (the
+    same inode, inside the home, through no hidden name); else None. The rest of the walk passed
+    in between: a link re-pointed meanwhile (at `/`, at `.git`) must not be walked. Walked by its
+    resolved path, a link re-pointed during that walk changes nothing."""
+    try:
+        target = os.path.realpath(link)
+        info = os.stat(target)  # noqa: PTH116 (a str, as realpath gives)
+        if (info.st_dev, info.st_ino) != key or not stat.S_ISDIR(info.st_mode):
+            return None
+        return None if hidden_below(target, inside) else target
+    except (OSError, ValueError):  # gone, or (ValueError) not inside the home
+        return None
+
+
+def _second_link(link: str, inside: str) -> str:
+    """Why a folder link is skipped whose folder was walked: a loop (it leads to a folder it is in),
+    or one more way to a folder of the home, which keeps its files under its own name."""
+    loop = "a symlink loop (that folder is already indexed)"
+    try:
+        target = os.path.realpath(link)
+        here = os.path.realpath(Path(link).parent)
+    except (OSError, ValueError):
+        return loop
+    if (here + os.sep).startswith(target + os.sep) or not (target + os.sep).startswith(inside):
+        return loop
+    return f"a second link to {target[len(inside) :]}/, which is indexed under that name"
 
 
 _name = operator.attrgetter("name")
