@@ -177,17 +177,28 @@ def test_a_folder_keeps_its_files_when_a_symlink_to_it_sorts_first(tmp_path: Pat
     (root / "shared" / "faq.md").write_text("# FAQ\n")
     (root / "runbooks" / "see-also").symlink_to("../zzz", target_is_directory=True)  # only reached by a link
     (root / "zzz").symlink_to("shared", target_is_directory=True)
+    # A private folder is walked only through links: under the first one's name, which the second names.
+    (root / "_lib").mkdir()
+    (root / "_lib" / "howto.md").write_text("# How to\n")
+    (root / "lib-a").symlink_to("_lib", target_is_directory=True)
+    (root / "lib-b").symlink_to("_lib", target_is_directory=True)
+    (root / "_lib" / "up").symlink_to("..", target_is_directory=True)  # the home, from inside a linked folder
+    (root / "_lib" / "itself").symlink_to(".", target_is_directory=True)
 
     entries, warnings = scan_files(root)
 
     assert [entry.path for entry in entries] == [
+        "lib-a/howto.md",
         "runbooks/deploy.md",
         "runbooks/nested/rollback.md",
         "shared/faq.md",
     ]
-    assert sorted(w for w in warnings if "second link" in w) == [
+    assert sorted(w for w in warnings if "second link" in w or "loop" in w) == [
         "skipped aaa/deep/: a second link to runbooks/nested/, which is indexed under that name",
         "skipped aaa/rb/: a second link to runbooks/, which is indexed under that name",
+        "skipped lib-a/itself/: a symlink loop (that folder is already indexed)",
+        "skipped lib-a/up/: a symlink loop (that folder is already indexed)",
+        "skipped lib-b/: a second link to lib-a/, which is indexed under that name",
         "skipped runbooks/see-also/: a second link to shared/, which is indexed under that name",
         "skipped zzz/: a second link to shared/, which is indexed under that name",
     ]

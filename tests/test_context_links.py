@@ -112,6 +112,7 @@ def test_many_file_names_resolve_as_one_does() -> None:
     catalogue = Catalogue(paths)
     asked = [f"name:{number:03d}-note.md" for number in range(40)] + ["name:twice.md", "name:none.md"]
     assert [catalogue.resolve(key) for key in asked] == [*paths[:40], None, None]
+    assert catalogue._by_name is not None  # worked out at once (the one-by-one answers are the same)
 
 
 def test_numbers_follow_the_folder_the_home_has() -> None:

@@ -274,7 +274,7 @@ class Catalogue:
                 self._names[name] = [
                     path for path in self._sorted if path.casefold().endswith(ending) or path.casefold() == name
                 ]
-            else:
+            else:  # the same lists: a `name:` key never holds "/" (`reference_keys`)
                 if self._by_name is None:
                     self._by_name = {}
                     for path in self._sorted:

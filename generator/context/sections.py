@@ -323,7 +323,8 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
         root_stat = root.stat()
     except OSError as error:
         return [], [f"cannot read the context folder {root}: {error.strerror or error}"]
-    seen: set[tuple[int, int]] = {(root_stat.st_dev, root_stat.st_ino)}
+    # Each folder walked (device and inode), with the name its files are indexed under.
+    seen: dict[tuple[int, int], str] = {(root_stat.st_dev, root_stat.st_ino): ""}
     inside = _inside(root, fresh=True)
     # Folders reached through a symlink are walked after every real one: a link that sorts first
     # (`aaa/rb -> ../runbooks`) would otherwise take the real folder's files, under its own name.
@@ -331,13 +332,13 @@ def scan_files(root: Path) -> tuple[list[FileEntry], list[str]]:
     _walk(str(root), "", seen, entries, warnings, inside, linked)
     for link, rel, key in linked:  # grows as the linked folders hold links of their own
         if key in seen:
-            warnings.append(f"skipped {rel}/: {_second_link(link, inside)}")
+            warnings.append(f"skipped {rel}/: {_walked_already(rel, seen[key])}")
             continue
         target = _still_inside(link, key, inside)
         if target is None:
             warnings.append(f"skipped {rel}/: the symlink changed while the folder was read; run again")
             continue
-        seen.add(key)
+        seen[key] = rel
         _walk(target, rel + "/", seen, entries, warnings, inside, linked)
     entries.sort(key=lambda entry: entry.path)
     return entries, warnings
@@ -347,7 +348,8 @@ def _still_inside(link: str, key: tuple[int, int], inside: str) -> str | None:
     """The folder a link `_walk` put aside leads to, resolved, if it still is the one it checked (the
     same inode, inside the home, through no hidden name); else None. The rest of the walk passed
     in between: a link re-pointed meanwhile (at `/`, at `.git`) must not be walked. Walked by its
-    resolved path, a link re-pointed during that walk changes nothing."""
+    resolved path, the link re-pointed during that walk changes nothing; a folder below swapped for
+    a link is the gap every folder has, and its files are checked when read (`open_inside`)."""
     try:
         target = os.path.realpath(link)
         info = os.stat(target)  # noqa: PTH116 (a str, as realpath gives)
@@ -358,18 +360,12 @@ def _still_inside(link: str, key: tuple[int, int], inside: str) -> str | None:
         return None
 
 
-def _second_link(link: str, inside: str) -> str:
-    """Why a folder link is skipped whose folder was walked: a loop (it leads to a folder it is in),
-    or one more way to a folder of the home, which keeps its files under its own name."""
-    loop = "a symlink loop (that folder is already indexed)"
-    try:
-        target = os.path.realpath(link)
-        here = os.path.realpath(Path(link).parent)
-    except (OSError, ValueError):
-        return loop
-    if (here + os.sep).startswith(target + os.sep) or not (target + os.sep).startswith(inside):
-        return loop
-    return f"a second link to {target[len(inside) :]}/, which is indexed under that name"
+def _walked_already(rel: str, indexed: str) -> str:
+    """Why the link at `rel` is skipped, its folder walked as `indexed` (names the scan gave, which it
+    shows): a loop when that folder holds the link, else one more way to a folder indexed already."""
+    if indexed == "" or rel.startswith(indexed + "/"):
+        return "a symlink loop (that folder is already indexed)"
+    return f"a second link to {indexed}/, which is indexed under that name"
 
 
 _name = operator.attrgetter("name")
@@ -378,7 +374,7 @@ _name = operator.attrgetter("name")
 def _walk(
     folder: str,
     prefix: str,
-    seen: set[tuple[int, int]],
+    seen: dict[tuple[int, int], str],
     entries: list[FileEntry],
     warnings: list[str],
     inside: str,
@@ -432,10 +428,10 @@ def _walk(
             if real is not None:  # through a symlink: once every real folder is walked (`scan_files`)
                 linked.append((child.path, rel, key))
                 continue
-            if key in seen:
-                warnings.append(f"skipped {rel}/: a symlink loop (that folder is already indexed)")
+            if key in seen:  # a folder met twice with no link on the way: a bind mount
+                warnings.append(f"skipped {rel}/: {_walked_already(rel, seen[key])}")
                 continue
-            seen.add(key)
+            seen[key] = rel
             _walk(child.path, rel + "/", seen, entries, warnings, inside, linked)
         elif child.name.rpartition(".")[2].lower() in MARKDOWN_SUFFIXES:
             if not stat.S_ISREG(info.st_mode):
