@@ -23,7 +23,7 @@ from generator.context.index import INDEX_VERSION, SectionIndex
 from generator.context.sections import MAX_SECTION_BYTES, FileEntry, folder_of, scan_files, split_sections
 from generator.errors import DocumentChangedError
 from tests.helpers import REPO_ROOT, build_file_tree
-from tests.test_context_fixtures import make_home, save_within_one_tick
+from tests.test_context_fixtures import make_home, save_within_one_tick, touch_later
 
 
 def sections(text: str, path: str = "doc.md") -> list[tuple[str, str, int]]:
@@ -922,7 +922,7 @@ def test_the_index_is_cached_and_only_changed_files_are_read_again(
 
     deploy = context / "runbooks" / "deploy.md"
     deploy.write_text("# Deploy\n\n## Steps\n\nUse the pipeline.\n\n## Verify\n\nWatch the dashboard.\n")
-    os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
+    touch_later(deploy)
     changed = load_library(context)
     assert read == ["runbooks/deploy.md"]
     assert [s.heading for s in changed.sections_of("runbooks/deploy.md") or []] == ["Deploy", "Steps", "Verify"]
@@ -948,10 +948,6 @@ def _parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return split
 
 
-def _later(path: Path) -> None:
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-
-
 def test_files_touched_or_copied_with_the_same_bytes_get_new_stamps_not_a_new_split(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -967,7 +963,7 @@ def test_files_touched_or_copied_with_the_same_bytes_get_new_stamps_not_a_new_sp
     assert ranking
     documents = [entry.path for entry in scan_files(context)[0]]
     for path in documents:
-        _later(context / path)
+        touch_later(context / path)
     copied = context / "runbooks" / "deploy.md"
     shutil.copyfile(copied, tmp_path / "copy.md")  # a new inode and new times, the same bytes
     os.replace(tmp_path / "copy.md", copied)
@@ -1014,7 +1010,7 @@ def test_a_home_edited_since_its_build_is_built_again_when_most_files_are_touche
     load_library(context)
     deploy = context / "runbooks" / "deploy.md"
     deploy.write_text(deploy.read_text() + "\nTag the image first.\n")
-    _later(deploy)
+    touch_later(deploy)
     load_library(context)
     index = SectionIndex.open(index_path(context))
     assert index._meta("dead") != "0"
@@ -1022,7 +1018,7 @@ def test_a_home_edited_since_its_build_is_built_again_when_most_files_are_touche
     documents = [entry.path for entry in scan_files(context)[0]]
     half = documents[: (len(documents) + 1) // 2]
     for path in half:  # the least the index takes for a checkout: too few hidden rows to rebuild by
-        _later(context / path)
+        touch_later(context / path)
     split = _parsed(monkeypatch)
     load_library(context)
     assert sorted(split) == documents
@@ -1031,7 +1027,7 @@ def test_a_home_edited_since_its_build_is_built_again_when_most_files_are_touche
     index.close()
     split.clear()
     for path in documents:  # a whole checkout, on an index as a build left it: only stamps
-        _later(context / path)
+        touch_later(context / path)
     load_library(context)
     assert split == []
 
@@ -1042,7 +1038,7 @@ def test_a_file_indexed_unread_is_read_again_when_touched(tmp_path: Path, monkey
     make_home(tmp_path, {"context/runbooks/dump.md": b"# Dump\n\n\0\n"})
     context = tmp_path / "context"
     assert any("dump.md" in warning and "NUL" in warning for warning in load_library(context).warnings)
-    _later(context / "runbooks" / "dump.md")
+    touch_later(context / "runbooks" / "dump.md")
     real_read = files_module.read_bytes
 
     def read(root: Path, path: str, seen: FileEntry | None = None, limit: int = -1, *, hidden: bool = False) -> bytes:
@@ -1067,8 +1063,8 @@ def test_a_file_of_the_same_size_with_other_bytes_is_split_again(
     text = deploy.read_bytes()
     assert b"image" in text
     deploy.write_bytes(text.replace(b"image", b"imago"))  # the same size
-    _later(deploy)
-    _later(context / "runbooks" / "rotate-certificates.md")  # only touched
+    touch_later(deploy)
+    touch_later(context / "runbooks" / "rotate-certificates.md")  # only touched
     split = _parsed(monkeypatch)
     after = load_library(context)
     assert split == ["runbooks/deploy.md"]
@@ -1086,7 +1082,7 @@ def test_a_small_home_edited_here_ranks_as_the_same_files_indexed_afresh(tmp_pat
         deploy.write_text(
             deploy.read_text() + f"\nReviewed {number}: deploy the image tag, then watch the dashboard.\n"
         )
-        os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
+        touch_later(deploy)
         load_library(context)
     (context / "runbooks" / "rotate-certificates.md").unlink()
     shutil.copytree(tmp_path / "here", tmp_path / "there")
@@ -1150,7 +1146,7 @@ def test_a_folder_of_few_sections_is_ranked_by_its_row_ids_as_a_full_ranking_wou
     # An edit renumbers a document's rows and leaves its old ones hidden in the full-text index.
     edited = context / "project-contexts" / "svc-20.md"
     edited.write_text("# svc-20\n\n## Retries\n\nretry the webhook with a timeout\n")
-    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    touch_later(edited)
     index = load_library(context)._index
 
     few: list[bool] = []
@@ -1486,7 +1482,7 @@ def test_unedited_stubs_are_not_ranked_until_edited(tmp_path: Path) -> None:
 
     edited = context / "decisions" / "0004-adopt-kafka-streams.md"
     edited.write_text(stub + "\nKafka streams keep the consumer lag low.\n")
-    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    touch_later(edited)
     library = load_library(context)
     assert library.stubs == []
     assert library.rank("kafka streams", ["decisions"], 1)[0][0].path == "decisions/0004-adopt-kafka-streams.md"
@@ -1510,7 +1506,7 @@ def test_a_repeated_query_is_answered_from_the_cache_until_a_file_changes(
     assert ranked == []
     deploy = context / "runbooks" / "deploy.md"
     deploy.write_text(deploy.read_text() + "\nTag the image first.\n")
-    os.utime(deploy, ns=(deploy.stat().st_atime_ns, deploy.stat().st_mtime_ns + 10**9))
+    touch_later(deploy)
     load_library(context).rank("deploy workflow image tag", ["runbooks"], 2)
     assert len(ranked) == 1
 

@@ -25,7 +25,7 @@ from generator.context.index import SectionIndex
 from generator.context.sections import FileEntry, Section, StubPatterns, scan_files
 from generator.plumbing.transaction import install_handlers
 from tests.helpers import REPO_ROOT
-from tests.test_context_fixtures import make_home
+from tests.test_context_fixtures import make_home, touch_later
 
 PARENT = os.getpid()
 # The documents of `make_home`, and the 54 jobs and the decision the `slotted` home adds.
@@ -252,7 +252,7 @@ def _edited_in_place(context: Path) -> None:
         else:
             raise AssertionError(f"{path}: no letter outside a heading")
         path.write_bytes(bytes(data))
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+        touch_later(path)
 
 
 def _jobs_found(library: documents.Library) -> None:
@@ -621,7 +621,7 @@ def test_scratch_left_by_a_killed_build_goes_with_the_next_update(slotted: Path)
     other.mkdir()
     edited = slotted / "runbooks" / "job-03.md"
     edited.write_text(edited.read_text(encoding="utf-8") + "\nDrain it first.\n", encoding="utf-8")
-    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    touch_later(edited)
     load_library(slotted)  # an update of one file, not a build
     assert not left.exists()
     assert other.exists()
@@ -633,7 +633,7 @@ def test_changes_after_a_build_in_slots_are_indexed_in_place(slotted: Path) -> N
     top = max(int(str(row[0])) for row in sections)
     changed = slotted / "runbooks" / "job-11.md"
     changed.write_text("# Job 11\n\n## Steps\n\nDrain the airship hangar first.\n", encoding="utf-8")
-    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    touch_later(changed)
     (slotted / "runbooks" / "job-12.md").unlink()
     (slotted / "runbooks" / "new.md").write_text("# New\n\nThe airship checklist.\n", encoding="utf-8")
     library = load_library(slotted)
@@ -691,7 +691,7 @@ def test_a_checkout_beside_an_index_of_fewer_tables_than_a_build_makes_builds_it
     monkeypatch.setattr(index_module, "FILES_PER_SLOT", 1)
     for _ in range(2):
         for path in slotted.rglob("*.md"):
-            os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+            touch_later(path)
         library = load_library(slotted)
         assert _rows(slotted)[2].keys() == {"fts", "fts1"}
         _jobs_found(library)
