@@ -825,6 +825,32 @@ def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_incl
     assert named("as incidents/0002-dns-outage.md says") == set()
 
 
+def test_a_document_named_by_a_path_holding_a_space_or_from_the_home_folder_is_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan back from ".md" stops at a space, and "~" is no path's character: the home's own path
+    # is looked for before the document's instead, as given, resolved, or written from the user's home.
+    user = tmp_path / "Ann Lee"
+    home = make_home(user / "team docs")
+    monkeypatch.setenv("HOME", str(user))
+
+    def named(task: str) -> set[str]:
+        result = api.build_context(f"{task}, before the weekly report", home=home)
+        return {document.path for document in result.documents if document.reason == "named in the task"}
+
+    dns = "incidents/0001-dns-outage.md"
+    assert named(f"as {home / 'context' / dns} says") == {dns}
+    assert named(f"as ~/team docs/context/{dns} says") == {dns}
+    assert named(f"as ~/team docs/context/runbooks/../{dns} says") == {dns}
+    # Written after the home's path, but not a path of it: another folder's, or inside a longer path.
+    assert named(f"as ~/team docs/context-old/{dns} says") == set()
+    assert named(f"as /srv{home / 'context' / dns} says") == set()
+    assert named(f"as x~/team docs/context/{dns} says") == set()
+    # Another user's home, or a HOME that is not the home's parent: "~" names nothing here.
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    assert named(f"as ~/team docs/context/{dns} says") == set()
+
+
 def test_a_name_typed_loosely_that_fits_two_documents_names_neither(tmp_path: Path) -> None:
     probe = tmp_path / "Probe"
     probe.touch()

@@ -71,6 +71,19 @@ def test_an_absolute_path_is_a_key_only_for_a_task() -> None:
     assert retirement("decisions/0001-old.md", f"# Old\n\n{text.split(', see')[0]}\n") == ("superseded", [])
 
 
+def test_a_path_after_a_root_the_scan_back_cannot_read_whole_keeps_its_place() -> None:
+    # A root holding a space, or written from the user's home, is matched where the path starts; each
+    # key keeps the text's order, and a document's own text (no `absolute`) gets none of them.
+    roots = ["/srv/Team Docs/context/", "~/kb/context/"]
+    text = "see ~/kb/context/b.md, /srv/Team Docs/context/runbooks/a.md and /x/c.md"
+    assert reference_keys("", text, absolute=True, roots=roots) == [
+        "abs:~/kb/context/b.md",
+        "abs:/srv/Team Docs/context/runbooks/a.md",
+        "abs:/x/c.md",
+    ]
+    assert reference_keys("", text, roots=roots) == ["path:Docs/context/runbooks/a.md"]
+
+
 def test_a_name_with_combining_marks_is_read_back_whole() -> None:
     # Text from macOS may write `é` as e and U+0301: read back only to the mark, `résume.md` named
     # `sume.md`, another document.

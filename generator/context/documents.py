@@ -8,6 +8,7 @@ text is read from its file only when it is selected.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import re
@@ -245,10 +246,11 @@ class Library:
         if len(text) > 2 * NAMED_WITHIN:
             # A pasted log with the question before or after it: names are asked for there, not mid-log.
             text = f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}"
-        written = reference_keys("", text, absolute=True)
+        forms = _written_forms(self.root)
+        written = reference_keys("", text, absolute=True, roots=forms)
         if not written:
             return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
-        roots = tuple(dict.fromkeys((f"abs:{self.root}/", f"abs:{self.root.resolve()}/")))
+        roots = tuple(f"abs:{form}" for form in forms)
         keys: list[str] = []
         for key in written:  # each with the forms it may stand for, in the task's order: the first named first
             keys.append(key)
@@ -446,6 +448,21 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
             index, warnings = _in_memory(root, entries, stubs, reread, path, error, warnings)
     file_warnings, stub_paths = index.file_notes()
     return Library(root, index, warnings + file_warnings, stub_paths)
+
+
+def _written_forms(root: Path) -> list[str]:
+    """How a task may write the folder `root` before a document's path, each form ending in `/`: as
+    given, resolved, and both from the user's home folder (`~/team-home/context/`) when inside it."""
+    forms = [str(root), str(root.resolve())]
+    try:
+        homes = [Path.home(), Path.home().resolve()]
+    except (RuntimeError, KeyError):  # no HOME, and no entry in the password database
+        homes = []
+    for home, form in itertools.product(homes, list(forms)):
+        with contextlib.suppress(ValueError):
+            below = Path(form).relative_to(home).as_posix()
+            forms.append("~" if below == "." else f"~/{below}")
+    return [f"{form.rstrip('/')}/" for form in dict.fromkeys(forms)]
 
 
 def _in_memory(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from generator.context.sections import paths_under
@@ -127,10 +127,12 @@ _TOKEN = re.compile(r"[^\W_]+")
 NAMES_ONE_BY_ONE = 8
 
 
-def reference_keys(path: str, text: str, *, absolute: bool = False) -> list[str]:
+def reference_keys(path: str, text: str, *, absolute: bool = False, roots: Sequence[str] = ()) -> list[str]:
     """What the document at `path` refers to, as keys (`path:`, `name:`, `num:`; see `Catalogue.resolve`),
     each once, in the order the text has them; with `absolute`, absolute paths too (`abs:`, which only
-    a task, run on the machine they are of, can mean: `Library.named_in`)."""
+    a task, run on the machine they are of, can mean: `Library.named_in`), and paths written after one
+    of `roots` (folders ending in `/`, as `abs:` and the root: a root the scan back from `.md` cannot
+    read whole, holding a space, or written `~/...`)."""
     text = text[:MAX_TEXT]
     here = posixpath.dirname(path)
     keys: dict[str, None] = {}
@@ -149,6 +151,9 @@ def reference_keys(path: str, text: str, *, absolute: bool = False) -> list[str]
                 break
         last_end, last_begin = end, begin
         if begin == end:
+            continue
+        if absolute and (under := _under_root(text, begin, match.end(), roots)) is not None:
+            keys[f"abs:{under}"] = None
             continue
         written = text[begin : match.end()]
         if "/" in written:
@@ -343,6 +348,20 @@ def phrases_naming(target: str, catalogue: Catalogue) -> list[str]:
             for digits in dict.fromkeys(number.zfill(width) for width in range(len(number), max(len(number), 4) + 1)):
                 phrases[" ".join([*_TOKEN.findall(word), digits])] = None
     return [phrase for phrase in phrases if phrase]
+
+
+def _under_root(text: str, begin: int, end: int, roots: Sequence[str]) -> str | None:
+    """The path `text[begin:end]` ends, written after one of `roots`, as the root and the path (normalised):
+    the root found right before it (`/srv/Team Docs/` before `Docs/runbooks/x.md`: the scan back stopped at
+    the space), or where it starts (`~/` before `kb/x.md`), and not inside a longer path."""
+    for root in roots:
+        start = text.rfind(root, max(0, begin - len(root)), end)
+        if start == -1 or start + len(root) >= end or (start > 0 and _in_path(text[start - 1])):
+            continue
+        written = text[start + len(root) : end]
+        if all(map(_in_path, written)):
+            return posixpath.normpath(root + written)
+    return None
 
 
 def _add_path(keys: dict[str, None], here: str, written: str, absolute: bool) -> None:
