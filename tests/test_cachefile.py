@@ -25,7 +25,9 @@ def test_what_is_written_is_read_back_private_and_whole(tmp_path: Path) -> None:
     assert cachefile.write(path, "zoë")
     assert cachefile.read(path) == "zoë".encode()
     assert path.stat().st_mode & 0o777 == cachefile.MODE
-    assert path.parent.stat().st_mode & 0o777 == cachefile.FOLDER_MODE & ~_umask()
+    # Each folder made, not only the last (`mkdir(parents=True)` gives the others the usual mode).
+    for folder in (path.parent, path.parent.parent):
+        assert folder.stat().st_mode & 0o777 == cachefile.FOLDER_MODE & ~_umask(), folder
     assert cachefile.write(path, b"\x00\xff")  # replaced whole
     assert cachefile.read(path) == b"\x00\xff"
     assert [entry.name for entry in path.parent.iterdir()] == ["cache.json"]  # no temporary file left

@@ -1416,10 +1416,16 @@ def test_an_index_from_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     check.close()
 
 
-def test_the_index_is_private_to_the_user(tmp_path: Path) -> None:
+def test_the_index_is_private_to_the_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In folders of its own, each made private (XDG_CACHE_HOME too, when scaffold makes it).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     make_home(tmp_path)
     load_library(tmp_path / "context")
-    assert index_path(tmp_path / "context").stat().st_mode & 0o077 == 0
+    index = index_path(tmp_path / "context")
+    assert index.stat().st_mode & 0o077 == 0
+    made = [index.parent, *index.parent.parents][: len(index.relative_to(tmp_path).parts) - 1]
+    assert made[-1] == tmp_path / "cache"
+    assert [folder for folder in made if folder.stat().st_mode & 0o077] == []
 
 
 def test_a_link_in_the_index_place_is_never_followed(tmp_path: Path) -> None:

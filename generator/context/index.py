@@ -34,6 +34,7 @@ from generator.context import beside, parallel
 from generator.context import sections as home_files
 from generator.context.sections import FileEntry, Section, StubPatterns
 from generator.errors import HomeError
+from generator.plumbing import cachefile
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt. Also raised
 # when files are split differently (6: front matter joins the first section; 7: setext headings; 8: a
@@ -201,7 +202,7 @@ class SectionIndex:
         if path is None:
             connection = sqlite3.connect(":memory:", isolation_level=None)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            cachefile.make_folder(path.parent)
             # Private to the user: the index holds the home's headings. WAL files take this mode.
             with contextlib.suppress(FileExistsError):
                 if path.is_symlink():

@@ -51,11 +51,26 @@ def write(path: Path, data: bytes | str) -> bool:
     """Replace the cache file at `path` with `data`, private to the user, making its folder if need be;
     False when it cannot be written (a read-only or full disk, a link in its place)."""
     try:
-        path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)  # (its parents get the usual mode)
+        make_folder(path.parent)
         write_atomic(path, data, mode=MODE)
     except (OSError, UsageError):
         return False
     return True
+
+
+def make_folder(folder: Path) -> None:
+    """Make `folder` and each of its parents that is missing, private to the user, as the XDG base
+    directory specification asks (`mkdir(parents=True)` gives the parents the usual mode: a
+    `~/.cache/scaffold` of 0755 around the private files). One there already is left as it is."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        parent.mkdir(mode=FOLDER_MODE, exist_ok=True)  # another process may make it meanwhile
+    if not missing:
+        folder.mkdir(exist_ok=True)  # a file in its place: the error mkdir gives
 
 
 def remove(path: Path) -> None:
