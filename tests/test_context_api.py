@@ -873,7 +873,7 @@ def test_an_unedited_stub_the_task_names_is_left_out(home: Path, monkeypatch: py
     from generator.context.home import new_document
 
     monkeypatch.setenv("SCAFFOLD_HOME", str(home))
-    stub = new_document("decision", "Use Redis for caching")
+    stub = new_document("decision", "Use Redis for caching").path
     result = api.build_context(f"what does ADR {int(stub.name[:4])} say about the weekly report?", home=home)
     assert stub.name not in {Path(d.path).name for d in result.documents}
 

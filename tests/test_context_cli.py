@@ -415,6 +415,44 @@ def test_new_documents_need_a_home_and_a_title(
     assert "not a date" in capsys.readouterr().err
 
 
+def test_a_new_documents_name_leaves_out_a_secret_its_title_seems_to_hold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file name is committed and pushed, and lowercased (`ghp-r7mk...`) it is past what redaction knows.
+    home = make_home(tmp_path / "home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    token = "ghp_R7mK2xQ9vL4tN8pW3sZ6yB1cF5hJ0dG2aE4u"
+    assert main(["new-decision", f"Revoke {token} from the billing CI"]) == 0
+    out, err = capsys.readouterr()
+    path = Path(out.strip())
+    assert path.name == "0004-revoke-from-the-billing-ci.md"
+    assert path.read_text(encoding="utf-8").startswith(f"# 0004. Revoke {token} from the billing CI\n")
+    assert "warning: the title seems to hold a secret (" in err
+    assert f"edit it out of {path.name} before you commit it" in err and token not in err
+    assert main(["new-runbook", "Restart the billing worker"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Titles in other scripts are all named "untitled": the warning compares the headings.
+    home = make_home(tmp_path / "home")
+    monkeypatch.setenv("SCAFFOLD_HOME", str(home))
+    for title in ("日本語のタイトル", "Ελληνικά", "ελληνικά"):
+        assert main(["new-decision", title]) == 0
+    err = capsys.readouterr().err.split("\n")
+    assert [line for line in err if "warning" in line] == [
+        "scaffold: warning: 0005-untitled.md already has this title; if it is the same decision, delete "
+        "0006-untitled.md and edit that one"
+    ]
+    # One retitled since is another decision now.
+    first = home / "context" / "decisions" / "0004-untitled.md"
+    first.write_text(first.read_text(encoding="utf-8").replace("日本語のタイトル", "別の決定"), encoding="utf-8")
+    assert main(["new-decision", "日本語のタイトル"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_a_home_the_machine_will_not_let_us_write_is_exit_5(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

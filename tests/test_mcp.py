@@ -511,6 +511,7 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
     made = data_of(decision)
     path = Path(made["path"])
     assert made["document"] == "decisions/0007-use-postgresql-for-orders.md" and made["committed"] is False
+    assert made["warnings"] == []
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# 0007. Use PostgreSQL for orders\n\nDate: 2025-03-14\nStatus: Accepted\n")
     assert "## Context\n\nOrders need transactions across tables.\n\n## Decision\n\nWe will use PostgreSQL 16" in text

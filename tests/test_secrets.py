@@ -215,6 +215,22 @@ def test_a_name_its_own_text_redacts_is_redacted_where_another_documents_reason_
     assert "related to the best document (decisions/0012-vpn-admin-[REDACTED: Secret Keyword].md)" in guest_reason
 
 
+def test_a_secret_its_text_holds_is_redacted_in_its_file_name_lowercased_as_titles_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `new-decision` used to name a file after its title lowercased, `_` as `-`: the heading's token was
+    # redacted, its form in the path was not (nor does a scan of the name find it in that form).
+    admin = "# 0012. VPN admin account\n\nThe office network.\n\n    password: Winter2024_Temp9x\n"
+    named = "0012-vpn-admin-winter2024-temp9x.md"
+    root = make_home(tmp_path / "home", {f"context/decisions/{named}": admin})
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    for flags in ([], ["--json"], ["--explain"]):
+        assert main(["context", *flags, "vpn admin account for the office network"]) == 0
+        out, err = capsys.readouterr()
+        assert "0012-vpn-admin-" in out, flags  # the document is there: its name is, redacted
+        assert "winter2024" not in (out + err).lower() and "temp9x" not in (out + err).lower(), flags
+
+
 def test_a_name_that_names_another_document_keeps_what_its_own_scan_found() -> None:
     # Splitting a string around another document's path must not lose the string's own findings
     # (a whole line, a value too short to replace elsewhere), nor take a longer path for a shorter.

@@ -264,7 +264,8 @@ def _document_tools(server: MCPServer[Any], tools: Tools) -> None:
         """Write the next numbered architecture decision record (context/decisions/NNNN-title.md) from
         the home's template, with the sections given filled in and the others keeping the template's
         guidance. The file is not committed: tell the user to review and commit it. Returns JSON: path,
-        document (its path in context/), home, committed (false) and next."""
+        document (its path in context/), home, committed (false), warnings (tell the user: an older
+        document of the same title, a secret the title seems to hold) and next."""
         parts = {"context": context, "decision": decision, "consequences": consequences, **(sections or {})}
         return answer(tools, lambda: tools.new_document("decision", title, parts, {"status": status}, date))
 
@@ -286,7 +287,7 @@ def _document_tools(server: MCPServer[Any], tools: Tools) -> None:
     ) -> CallToolResult:
         """Write the next numbered incident postmortem (context/incidents/NNNN-title.md) from the home's
         template, blameless, with the sections given filled in. Not committed. Returns JSON: path,
-        document, home, committed (false) and next."""
+        document, home, committed (false), warnings and next."""
         parts = {
             "summary": summary,
             "impact": impact,
@@ -314,7 +315,7 @@ def _document_tools(server: MCPServer[Any], tools: Tools) -> None:
     ) -> CallToolResult:
         """Write the next numbered runbook (context/runbooks/NNNN-title.md) from the home's template,
         with the sections given filled in. Not committed. Returns JSON: path, document, home,
-        committed (false) and next."""
+        committed (false), warnings and next."""
         parts = {
             "when_to_use": when_to_use,
             "before_you_start": before_you_start,

@@ -137,7 +137,7 @@ class Tools:
         from generator.context.home import new_document, resolve_home
 
         when = _iso_date(day) if day else None
-        path = new_document(
+        made = new_document(
             doc_kind,
             title,
             home=self.home,
@@ -147,10 +147,11 @@ class Tools:
         )
         root = resolve_home(self.settings()).root
         return {
-            "path": str(path),
-            "document": path.relative_to(root / "context").as_posix(),
+            "path": str(made.path),
+            "document": made.path.relative_to(root / "context").as_posix(),
             "home": str(root),
             "committed": False,
+            "warnings": made.warnings(doc_kind),
             "next": f"review and edit it, then commit it in {root}",
         }
 

@@ -299,16 +299,13 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _new_document(args: argparse.Namespace) -> int:
-    from generator.context.home import new_document, same_title
+    from generator.context.home import new_document
 
-    path = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
+    made = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
+    path = made.path
     print(path)
-    for other in same_title(path):
-        print(
-            f"scaffold: warning: {other.name} already has this title; if it is the same {args.doc_kind}, "
-            f"delete {path.name} and edit that one",
-            file=sys.stderr,
-        )
+    for warning in made.warnings(args.doc_kind):
+        print(f"scaffold: warning: {warning}", file=sys.stderr)
     print(f"scaffold: edit it, then commit it in {path.parents[2]}", file=sys.stderr)
     return 0
 

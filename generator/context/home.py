@@ -229,6 +229,31 @@ def next_number(folder: Path) -> int:
     return max(numbers, default=0) + 1
 
 
+@dataclass(frozen=True)
+class NewDocument:
+    """What `new_document` wrote, and what its caller tells the user."""
+
+    path: Path
+    # The kinds of secret the title seemed to hold: the file name leaves them out, the heading does not.
+    secrets: tuple[str, ...] = ()
+    # Older documents of its folder with the same title: a second `new-decision` for one decision.
+    same_title: tuple[Path, ...] = ()
+
+    def warnings(self, doc_kind: str) -> list[str]:
+        """What the user should do about it, a line each (the CLI's warnings, the MCP tool's)."""
+        said = [
+            f"{other.name} already has this title; if it is the same {doc_kind}, delete {self.path.name} and edit "
+            "that one"
+            for other in self.same_title
+        ]
+        if self.secrets:
+            said.append(
+                f"the title seems to hold a secret ({', '.join(self.secrets)}): the file name leaves it out, its "
+                f"heading does not; edit it out of {self.path.name} before you commit it"
+            )
+        return said
+
+
 def new_document(
     doc_kind: str,
     title: str,
@@ -237,8 +262,11 @@ def new_document(
     *,
     sections: Mapping[str, str] | None = None,
     fields: Mapping[str, str] | None = None,
-) -> Path:
-    """Add `<folder>/NNNN-<slug>.md` from the home's doc template and return its path.
+) -> NewDocument:
+    """Add `<folder>/NNNN-<slug>.md` from the home's doc template and return its path, with what the
+    user should hear of: a secret the title seemed to hold, kept out of the file name (which is
+    committed, pushed, and listed lowercased, past what the redaction of names recognises), and
+    older documents of the same title.
 
     `sections` fill the template's `## Heading` sections by heading (matched by its words, so
     "root_cause" fills "## Root cause" and "timeline" fills "## Timeline (UTC)"), replacing the
@@ -262,7 +290,10 @@ def new_document(
         )
     folder = knowledge.context_dir / DOC_FOLDERS[doc_kind]
     template = _doc_template(knowledge, doc_kind)
-    slug = slugify(title)
+    from generator.context.redact import cut_secrets
+
+    named_after, secrets = cut_secrets(title)
+    slug = slugify(named_after)
     day = (when or date.today()).isoformat()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -276,7 +307,7 @@ def new_document(
                     out.write(text)
             except FileExistsError:
                 continue  # another command took the number first
-            return path
+            return NewDocument(path, secrets, tuple(same_title(path, title)))
     except OSError as error:
         # A read-only or full file system is the machine's trouble (exit 5), as everywhere else.
         kind = MachineError if machine_trouble(error) else HomeError
@@ -284,15 +315,37 @@ def new_document(
     raise HomeError(f"could not find a free number in {folder}")
 
 
-def same_title(path: Path) -> list[Path]:
-    """Other numbered documents in `path`'s folder with the same title (slug), oldest first."""
+def same_title(path: Path, title: str) -> list[Path]:
+    """Other numbered documents in `path`'s folder titled `title`, oldest first: those named after the
+    same words (slug) whose heading still holds the title (two titles in other scripts, or of only
+    punctuation, are both named "untitled"; an older one retitled since is another document now)."""
     match = _NUMBERED.match(path.name)
     slug = path.name[match.end() :] if match else path.name
+    wanted = _title_words(title)
     return sorted(
         other
         for other in path.parent.glob(f"*-{slug}")
-        if other != path and (found := _NUMBERED.match(other.name)) and other.name[found.end() :] == slug
+        if other != path
+        and (found := _NUMBERED.match(other.name))
+        and other.name[found.end() :] == slug
+        and wanted in _title_words(_heading_of(other))
     )
+
+
+def _title_words(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _heading_of(path: Path) -> str:
+    """The first `# ` line of a document (its title, as the doc templates write it), or ""."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as text:
+            for _, line in zip(range(50), text, strict=False):
+                if line.startswith("# "):
+                    return line[2:]
+    except OSError:
+        pass
+    return ""
 
 
 def heading_key(text: str) -> str:

@@ -337,6 +337,8 @@ def _values(lines: list[str], spans: list[Span]) -> Iterator[tuple[str, str]]:
             yield lines[index][start:end], kind
 
 
+# What a file name made from a title turns into `-` (`home.slugify`).
+_NOT_IN_NAMES = re.compile(r"[^a-z0-9]+")
 # Where a piece that is the task, or a name shown beside the texts, is reported from.
 TASK = "<task>"
 NAMES = "<headings and file names>"
@@ -393,7 +395,13 @@ class Shown:
     def document(self, path: str, values: Iterable[tuple[str, str]]) -> None:
         known = self._by_document.setdefault(path, {})
         had_values = bool(known)
-        known.update(values)
+        for value, kind in values:
+            known[value] = kind
+            # Also as a file is named after a title with it (`new-decision` did so, editors do):
+            # lowercased, `_` and other marks as `-`; `ghp_R7mK...` is `ghp-r7mk...` in the path.
+            for form in (value.lower(), _NOT_IN_NAMES.sub("-", value.lower()).strip("-")):
+                if len(form) >= GLOBAL_MIN_LENGTH:
+                    known.setdefault(form, kind)
         self._patterns.pop(path, None)
         if known and not had_values:
             self._documents_named = None  # a path to look for in names: compiled again when next asked
@@ -455,6 +463,17 @@ def names_shown(names: Iterable[str], cache_file: Path | None, *, save: bool = T
     if save:
         redactor.save()
     return shown
+
+
+def cut_secrets(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` (a title a file is named after) with what the redaction of names finds in it cut out,
+    and the kinds found; no cache is read or kept."""
+    shown = names_shown([text], None, save=False)
+    kinds = tuple(dict.fromkeys(shown.values.values()))
+    return (_MARKER.sub(" ", shown.own(text)) if kinds else text), kinds
+
+
+_MARKER = re.compile(r"\[REDACTED: [^\]]*\]")
 
 
 def redacted_messages(messages: Sequence[str]) -> list[str]:
