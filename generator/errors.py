@@ -149,14 +149,14 @@ _MACHINE_ERRNOS = frozenset(
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-def machine_trouble(error: OSError) -> str | None:
+def machine_trouble(error: OSError, finished: bool = False) -> str | None:
     """One line for a file-system failure no code path anticipated (a HOME that is a file, a read-only
     folder, a full disk), naming the path and what to check; None when the error names no path, since
-    then it is more likely a bug than the machine."""
+    then it is more likely a bug than the machine. `finished`: the command had done its work (it says
+    so, `cli.messages.work_done`), so a failed write is its report's."""
     if error.filename is None and error.errno in _FULL_ERRNOS:
-        # A stream's write (the output redirected to a full disk): no path to name, and never a bug. Whether
-        # the command had done its work by then is not known here.
-        return unwritten_output(error, finished=False)
+        # A stream's write (the output redirected to a full disk): no path to name, and never a bug.
+        return unwritten_output(error, finished=finished)
     if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__

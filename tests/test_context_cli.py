@@ -525,13 +525,19 @@ _FULL_DISK = "free some space on the disk being written"
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("argv", [["context", "deploy"], ["--help"], ["new-decision", "Use Kafka"]])
 def test_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tmp_path: Path) -> None:
-    # Unbuffered, the write fails inside the command (argparse ignored it for --help: exit 0), and whether the
-    # command did its work by then is not known: the line does not say to run it again (a second decision).
+    # Unbuffered, the write fails inside the command (argparse ignored it for --help: exit 0). A command that
+    # had done its work (`work_done`: the decision written) says so, lest it be run again for a second
+    # decision; one that did not say cannot tell, and the line says neither.
     with Path("/dev/full").open("w") as full:
         result = _run_scaffold(argv, full, tmp_path, buffered=False)
     assert result.returncode == 5, result.stderr
-    assert result.stderr.endswith(f"scaffold: error: cannot write the output: No space left on device ({_FULL_DISK})\n")
+    finished = "; the command itself finished" if argv[0] == "new-decision" else ""
+    assert result.stderr.endswith(
+        f"scaffold: error: cannot write the output: No space left on device{finished} ({_FULL_DISK})\n"
+    )
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    if argv[0] == "new-decision":
+        assert len(list((tmp_path / "home" / "context" / "decisions").glob("*-use-kafka.md"))) == 1
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -18,7 +18,7 @@ from generator import __version__
 from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
-from generator.cli.messages import redacted
+from generator.cli.messages import is_work_done, new_run, redacted
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
 from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
@@ -166,6 +166,7 @@ def _undecodable(argv: Sequence[str]) -> str | None:
 
 def _run(argv: Sequence[str] | None) -> int:
     debug = os.environ.get("SCAFFOLD_DEBUG") == "1"
+    new_run()
     try:
         # Inside the try: a signal landing as soon as the handlers are in must still end in one line.
         install_handlers()
@@ -208,7 +209,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:
             raise
-        if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error)):
+        if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error, is_work_done())):
             # The machine's trouble, not scaffold's: say which path and what to check (exit 5).
             print(f"scaffold: error: {redacted(line)}", file=sys.stderr)
             return ExitCode.EXTERNAL

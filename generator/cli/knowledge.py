@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from generator.cli.messages import work_done
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import UsageError, showable
 
@@ -279,6 +280,7 @@ def _init(args: argparse.Namespace) -> int:
     from generator.context.home import INITIAL_TAG, init_home
 
     result = init_home(Path(args.dir) if args.dir else None)
+    work_done()
     # The home recorded until now (which SCAFFOLD_HOME or --home may have overridden): nothing of it
     # is touched, but a user who ran `init` by mistake must be able to go back.
     before = result.replaced
@@ -302,6 +304,7 @@ def _new_document(args: argparse.Namespace) -> int:
     from generator.context.home import new_document
 
     made = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
+    work_done()
     path = made.path
     print(path)
     for warning in made.warnings(args.doc_kind):
