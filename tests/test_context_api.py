@@ -602,7 +602,10 @@ def test_a_document_larger_than_a_document_may_be_is_served_as_the_index_reads_i
 def test_the_project_contexts_readme_is_no_project() -> None:
     result = api.build_context("roll back the billing release", project="README")
     assert not [document for document in result.documents if document.path.endswith("README.md")]
-    assert any("unknown project 'README'" in warning for warning in result.warnings)
+    assert any(
+        warning.startswith("unknown project 'README': a README describes its folder, not a project (known")
+        for warning in result.warnings
+    )
 
 
 def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_path: Path) -> None:
@@ -867,6 +870,46 @@ def test_a_name_typed_loosely_that_fits_two_documents_names_neither(tmp_path: Pa
 
     assert named("as runbooks/Deploy.md says") == {"runbooks/Deploy.md"}  # written exactly: that one
     assert named("as runbooks/DEPLOY.md says") == set()
+
+
+def test_a_task_that_names_a_document_by_number_ranks_no_other_document_by_it(home: Path) -> None:
+    # "ADR 0001" names decisions/0001; as words to rank by, "0001" is in incidents/0001's title too, and
+    # "adr" in whatever cites one.
+    result = api.build_context("summarise ADR 0001", home=home)
+    assert {d.path for d in result.documents if d.reason == "named in the task"} == {"decisions/0001-postgres.md"}
+    assert "incidents/0001-dns-outage.md" not in {item.path for item in result.ranking}
+    # Words beyond the reference still rank as before.
+    asked = api.build_context("what does ADR 0001 say about the kafka consumer lag", home=home)
+    assert "decisions/0003-kafka.md" in {d.path for d in asked.documents if d.source == "ranked"}
+
+
+def test_a_number_or_name_two_documents_share_is_warned_about_not_met_with_silence(tmp_path: Path) -> None:
+    # Two branches that each ran `new-decision`, merged: "ADR 11" names neither, and the task said so.
+    home = make_home(
+        tmp_path / "home",
+        {
+            "context/decisions/0011-use-kafka.md": "# 0011. Use Kafka\n\nFor events.\n",
+            "context/decisions/0011-use-nats.md": "# 0011. Use NATS\n\nFor events.\n",
+            "context/incidents/notes.md": "# Incident notes\n\nPager.\n",
+            "context/runbooks/notes.md": "# Runbook notes\n\nSteps.\n",
+        },
+    )
+    result = api.build_context("what does ADR 11 say, and notes.md, before the weekly report?", home=home)
+    assert [warning for warning in result.warnings if "in the task names" in warning] == [
+        '"notes.md" in the task names 2 documents (incidents/notes.md, runbooks/notes.md), so none of them is '
+        "included; name it by its path",
+        '"ADR 11" in the task names 2 documents (decisions/0011-use-kafka.md, decisions/0011-use-nats.md), so none '
+        "of them is included; name it by its path, or renumber all but one (scaffold doctor)",
+    ]
+    assert not [document for document in result.documents if document.reason.startswith("named in the task")]
+    # By its path, or once one is renumbered, it is named, and nothing is said.
+    named = api.build_context("what does decisions/0011-use-nats.md say, before the weekly report?", home=home)
+    assert "decisions/0011-use-nats.md" in {d.path for d in named.documents if d.reason == "named in the task"}
+    assert not [warning for warning in named.warnings if "in the task names" in warning]
+    (home / "context" / "decisions" / "0011-use-nats.md").rename(home / "context" / "decisions" / "0012-use-nats.md")
+    renumbered = api.build_context("what does ADR 11 say, before the weekly report?", home=home)
+    assert "decisions/0011-use-kafka.md" in {d.path for d in renumbered.documents if d.reason == "named in the task"}
+    assert not [warning for warning in renumbered.warnings if "in the task names" in warning]
 
 
 def test_an_unedited_stub_the_task_names_is_left_out(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

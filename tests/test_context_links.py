@@ -11,7 +11,15 @@ import pytest
 
 from generator.context import links, sections
 from generator.context.documents import load_library
-from generator.context.links import MAX_TEXT, STATUS_WITHIN, Catalogue, Retired, reference_keys, retirement
+from generator.context.links import (
+    MAX_TEXT,
+    STATUS_WITHIN,
+    Catalogue,
+    Retired,
+    reference_keys,
+    retirement,
+    without_numbered_references,
+)
 from generator.context.sections import FileEntry
 from tests.helpers import REPO_ROOT
 from tests.test_context_fixtures import make_home
@@ -82,6 +90,14 @@ def test_a_path_after_a_root_the_scan_back_cannot_read_whole_keeps_its_place() -
         "abs:/x/c.md",
     ]
     assert reference_keys("", text, roots=roots) == ["path:Docs/context/runbooks/a.md"]
+
+
+def test_references_to_numbered_documents_are_blanked_from_what_ranks() -> None:
+    text = "Summarise ADR 0002 and Incident #3, post-mortem 12; postgres 16 and madr 9 stay"
+    blanked = without_numbered_references(text)
+    assert len(blanked) == len(text)
+    assert blanked.split() == ["Summarise", "and", ",", ";", "postgres", "16", "and", "madr", "9", "stay"]
+    assert without_numbered_references("upgrade postgres 16") == "upgrade postgres 16"
 
 
 def test_a_name_with_combining_marks_is_read_back_whole() -> None:

@@ -59,6 +59,9 @@ class FakeIndex:
     def named_in(self, text: str) -> list[str]:
         return self.named.get(text, [])
 
+    def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
+        return []
+
     def retired(self, path: str) -> Retired | None:
         return self.statuses.get(path)
 

@@ -410,8 +410,13 @@ def _build_context(
         notes.append(_never_selected_note(unused, cmap))
     warnings: list[str] = []  # after the library's, which are known once its files are (`Library.confirm`)
     if project and project not in projects:
+        from generator.context.sections import is_readme
+
         listing = f"known projects: {', '.join(projects)}" if projects else f"{PROJECT_FOLDER}/ has none"
-        warnings.append(f"unknown project {project!r}: no {PROJECT_FOLDER}/{project}.md ({listing})")
+        # "No README.md" would send the user looking for one the folder may well have.
+        readme = is_readme(f"{project}.md")
+        why = "a README describes its folder, not a project" if readme else f"no {PROJECT_FOLDER}/{project}.md"
+        warnings.append(f"unknown project {project!r}: {why} ({listing})")
     warnings += cmap.misspelt_answers(task.answers, task.ranked_answers(cmap.unranked_answers))
 
     redactor = Redactor(redaction_cache())

@@ -29,6 +29,7 @@ from generator.context.links import (
     reference_keys,
     retirement,
     status_of,
+    written_as,
 )
 from generator.context.sections import FileEntry, Piece, Section, StubPatterns, scan_files
 from generator.errors import DocumentChangedError, IndexBehindError
@@ -82,6 +83,7 @@ class Library:
         self._ranked: dict[tuple[str, int], Section] = {}
         self._paths: list[str] | None = None
         self._catalogue: Catalogue | None = None
+        self._last_keys: tuple[str, list[str]] | None = None  # `_task_keys`
         # The last documents `read` read, with the digest they were checked against.
         self._documents: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
@@ -243,23 +245,46 @@ class Library:
     def named_in(self, text: str) -> list[str]:
         """The documents `text` (a task) names as documents refer to each other (`links`: "ADR 8",
         "incident 12", a path or file name, a markdown link), each once; unedited stubs left out."""
-        if len(text) > 2 * NAMED_WITHIN:
-            # A pasted log with the question before or after it: names are asked for there, not mid-log.
-            text = f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}"
-        forms = _written_forms(self.root)
-        written = reference_keys("", text, absolute=True, roots=forms)
-        if not written:
+        keys = self._task_keys(text)
+        if not keys:
             return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
+        return [path for path in self._resolved(keys, typed=True) if path not in self.stubs]
+
+    def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
+        """The names and numbers of `named_in` that fit two documents or more, and so name neither: each
+        as the task writes it ("ADR 11", "notes.md"), with those documents (unedited stubs left out)."""
+        keys = self._task_keys(text)
+        if not keys:
+            return []
+        catalogue = self._catalogue_of()
+        found = []
+        for key in keys:
+            if catalogue.resolve_typed(key) is None:
+                meanings = [path for path in catalogue.meanings(key) if path not in self.stubs]
+                if len(meanings) > 1:
+                    found.append((written_as(key), meanings))
+        return found
+
+    def _task_keys(self, text: str) -> list[str]:
+        """The keys a task's text names documents by (`named_in`), each with the forms it may stand for,
+        in the task's order (the first named first); the last text's kept, as both callers ask."""
+        if self._last_keys is not None and self._last_keys[0] == text:
+            return self._last_keys[1]
+        long = len(text) > 2 * NAMED_WITHIN
+        # A pasted log with the question before or after it: names are asked for there, not mid-log.
+        shortened = f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}" if long else text
+        forms = _written_forms(self.root)
         roots = tuple(f"abs:{form}" for form in forms)
         keys: list[str] = []
-        for key in written:  # each with the forms it may stand for, in the task's order: the first named first
+        for key in reference_keys("", shortened, absolute=True, roots=forms):
             keys.append(key)
             # Written from the home repository's root, as a teammate would copy it: `context/runbooks/x.md`.
             if key.startswith("path:context/"):
                 keys.append(f"path:{key.removeprefix('path:context/')}")
             # Pasted from an editor or a terminal: a file of this home by its absolute path.
             keys += [f"path:{key.removeprefix(root)}" for root in roots if key.startswith(root)]
-        return [path for path in self._resolved(keys, typed=True) if path not in self.stubs]
+        self._last_keys = (text, keys)
+        return keys
 
     def words_in(self, paths: Sequence[str], words: Sequence[str], enough: int | None = None) -> dict[str, set[str]]:
         """Which of `words` each of `paths` holds in some section (stemmed as ranking stems them).

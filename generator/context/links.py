@@ -94,6 +94,7 @@ _PATH_CHARS = frozenset("._/-")
 # decisions 2 weeks ago" is not ADR 2), and not a date or a version ("incident 2024-05-02").
 _NUMBERED = re.compile(r"(adr|decision|incident|inc|postmortem|post-mortem)[ \t\n#:-]{0,3}(\d{1,6})(?![\d.,/-]?\d)")
 _STARTS = ("adr", "decision", "inc", "post")
+_NUMBERED_ANY_CASE = re.compile(_NUMBERED.pattern, re.IGNORECASE)
 # The folders a word can mean, in order: the first one the home has is taken.
 _FOLDERS = {
     "adr": ("decisions", "adr", "adrs"),
@@ -258,6 +259,18 @@ class Catalogue:
         paths, names = self._folded
         return _only((paths if kind == "path" else names).get(_fold(value), []))
 
+    def meanings(self, key: str) -> list[str]:
+        """Every document a `name:` or `num:` key may mean, in path order: `resolve` takes one when it
+        is the only one (two 0011s once two branches are merged: "ADR 11" names neither)."""
+        kind, _, value = key.partition(":")
+        if kind == "name":
+            return self._named(value)
+        if kind == "num":
+            word, _, number = value.partition(":")
+            folder = self._folder_for(word)
+            return self._in_folder(folder).get(int(number), []) if folder and number.isdigit() else []
+        return []
+
     def keys_naming(self, target: str) -> list[str]:
         """Every key that `resolve` turns into `target`."""
         keys = [f"path:{target}"]
@@ -323,6 +336,29 @@ class Catalogue:
     def _folder_for(self, word: str) -> str | None:
         # The first folder holding numbered documents: a decisions/README.md beside adr/0001-x.md is no ADR folder.
         return next((folder for folder in _FOLDERS.get(word, ()) if self._in_folder(folder)), None)
+
+
+def without_numbered_references(text: str) -> str:
+    """`text` with its references to numbered documents ("ADR 0002", "incident 3") blanked. The task
+    names the document by them (`Library.named_in`); as words to rank by, the number matches every
+    document of another folder with that number in its title ("0002. Use FastAPI" for "incident 2"),
+    and the word every document that cites an ADR."""
+    if not any(start in text.casefold() for start in _STARTS):
+        return text  # most tasks
+    blanked = list(text)
+    for match in _NUMBERED_ANY_CASE.finditer(text):
+        if match.start() == 0 or not text[match.start() - 1].isalnum():
+            blanked[match.start() : match.end()] = " " * (match.end() - match.start())
+    return "".join(blanked)
+
+
+def written_as(key: str) -> str:
+    """A `name:` or `num:` key as a task writes it: "deploy.md", "ADR 11", "incident 3"."""
+    kind, _, value = key.partition(":")
+    if kind == "num":
+        word, _, number = value.partition(":")
+        return f"{'ADR' if word == 'adr' else word} {number}"
+    return value
 
 
 def _number_of(name: str) -> int | None:

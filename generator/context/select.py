@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
-from generator.context.links import Retired
+from generator.context.links import Retired, without_numbered_references
 from generator.context.sections import TRAIL_SEPARATOR, Piece, Section, is_readme, paths_under, split_part, title_of
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
@@ -138,8 +138,9 @@ class Task:
         )
 
     def query(self, unranked: Collection[str]) -> str:
-        """The text BM25 ranks against: the task, the project name and `ranked_answers`."""
-        parts = [self.text]
+        """The text BM25 ranks against: the task (less the documents it names by number, "ADR 8":
+        `links.without_numbered_references`), the project name and `ranked_answers`."""
+        parts = [without_numbered_references(self.text)]
         if self.project:
             parts.append(self.project.replace("-", " ").replace("_", " "))
         parts += self.ranked_answers(unranked).values()
@@ -179,6 +180,10 @@ class Index(Protocol):
 
     def named_in(self, text: str) -> list[str]:
         """The documents a task names ("ADR 8", a file name), as documents refer to each other."""
+        ...
+
+    def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
+        """The names and numbers in a task that fit two documents or more, as written, with them."""
         ...
 
     def retired(self, path: str) -> Retired | None:
@@ -396,6 +401,15 @@ def _add_named(
     home does not fill the budget before the ranking; one that says it no longer holds brings what
     holds in its place (`_Retirements`), as it would in the ranking."""
     query = task.query(cmap.unranked_answers)
+    for written, paths in index.ambiguous_in(task.text):
+        # Two branches that each ran `new-decision` give two 0011s once merged: the user asked for one.
+        fix = "name it by its path" + (
+            "" if written.endswith((".md", ".markdown")) else ", or renumber all but one (scaffold doctor)"
+        )
+        found.warnings.append(
+            f'"{written}" in the task names {len(paths)} documents ({", ".join(paths)}), so none of them is included; '
+            + fix
+        )
     included = {key[0] for key in seen}  # a core or listed document named ("per patterns.md") is in as chosen there
     for path in [path for path in index.named_in(task.text) if path not in included][: cmap.max_documents]:
         current = retirements.in_force(path)
