@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import argparse
 import functools
-import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from _timing import REPO, isolated_env, load_average, machine
-from context_bench import BYTES_PER_DOCUMENT, TASKS, build_home
+from context_bench import TASKS, add_home_arguments, synthetic_home
 
 from generator.context.documents import _ranking_terms
 from generator.context.index import RANK_WEIGHTS, _match
@@ -83,16 +81,10 @@ def timed(rounds: int, work: Callable[[], list[Any]]) -> tuple[float, list[Any]]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=10_000, help="documents in the home (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per measure (default 5)")
-    parser.add_argument("--keep", type=Path, help="build the home and its indexes here, and leave them")
+    add_home_arguments(parser)
     args = parser.parse_args(argv)
     load_before = load_average()
-    scratch = args.keep or Path(tempfile.mkdtemp(prefix="scaffold-bm25-rows-"))
-    try:
-        home = scratch / "home"
-        if not home.exists():
-            build_home(home, args.documents, args.documents * BYTES_PER_DOCUMENT / 1_000_000)
+    with synthetic_home(args.documents, args.keep, "scaffold-bm25-rows-") as (scratch, home):
         print("indexing the home twice...", file=sys.stderr)
         built = index_home(home, scratch / "cache-built", scratch / "user-home", ["-m", "generator"])
         bare = index_home(home, scratch / "cache-no-sizes", scratch / "user-home", ["-c", _NO_SIZES])
@@ -128,9 +120,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"{1e6 * totals[0] / totals[3]:.2f} | {1e6 * totals[1] / totals[3]:.2f} | |"
             )
         print(f"\n{machine(load_before)}")
-    finally:
-        if args.keep is None:
-            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -35,6 +35,7 @@ warm new task <= 0.2 s, peak <= 100 MB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -42,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,6 +180,28 @@ def build_home(root: Path, documents: int, megabytes: float, seed: int = 4) -> t
         path.write_text(text, encoding="utf-8")
         total += len(text.encode())
     return documents, total
+
+
+def add_home_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a script measuring one synthetic home (`sqlite_threads.py`, `bm25_row_cost.py`)."""
+    parser.add_argument("--documents", type=int, default=10_000, help="documents in the home (default 10,000)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per measure (default 5)")
+    parser.add_argument("--keep", type=Path, help="build the home and what indexes it here, and leave them")
+
+
+@contextlib.contextmanager
+def synthetic_home(documents: int, keep: Path | None, prefix: str) -> Iterator[tuple[Path, Path]]:
+    """A scratch folder (`keep`, or a new one removed after) and the home of `documents` in it, built
+    unless `keep` holds it from an earlier run."""
+    scratch = keep or Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        home = scratch / "home"
+        if not home.exists():
+            build_home(home, documents, documents * BYTES_PER_DOCUMENT / 1_000_000)
+        yield scratch, home
+    finally:
+        if keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 BASELINE = "70f70b6"  # the last commit with the bm25s index

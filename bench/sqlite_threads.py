@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 from _timing import REPO, isolated_env, load_average, machine
-from context_bench import BYTES_PER_DOCUMENT, build_home
+from context_bench import add_home_arguments, synthetic_home
 
 TASK = "terraform module for a replicated postgres database with backups"
 
@@ -66,16 +63,10 @@ print(json.dumps({"turned_off": turned_off, "times": found}))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=10_000, help="documents in the home (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per measure (default 5)")
-    parser.add_argument("--keep", type=Path, help="build the home and its index here, and leave them")
+    add_home_arguments(parser)
     args = parser.parse_args(argv)
     load_before = load_average()
-    scratch = args.keep or Path(tempfile.mkdtemp(prefix="scaffold-sqlite-threads-"))
-    try:
-        home = scratch / "home"
-        if not home.exists():
-            build_home(home, args.documents, args.documents * BYTES_PER_DOCUMENT / 1_000_000)
+    with synthetic_home(args.documents, args.keep, "scaffold-sqlite-threads-") as (scratch, home):
         env = isolated_env(scratch / "user-home")
         env.update(XDG_CACHE_HOME=str(scratch / "cache"), SCAFFOLD_HOME=str(home))
         print("indexing the home...", file=sys.stderr)
@@ -102,9 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         if not results["off"]["turned_off"]:
             print("\n(SQLite's library could not be reached here: the statistics stayed on on both sides)")
         print(f"\n{machine(load_before)}")
-    finally:
-        if args.keep is None:
-            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
