@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -736,6 +737,31 @@ def test_a_ranking_read_while_another_process_wrote_is_not_kept(slotted: Path, m
     assert library.rank("job3 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-03.md"
     assert kept() == 0
     monkeypatch.setattr(SectionIndex, "_rank", rank)
+    library.rank("job4 queue", ["runbooks"], 1)
+    assert kept() == 1
+
+
+def test_a_ranking_made_before_another_process_wrote_is_not_kept_however_late_the_write(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written once the ranking was read, before it was kept: asked outside the write transaction, the
+    # check missed it, and the ranking (of the index before that update) was served until a file changed.
+    library = load_library(slotted)
+    remember = SectionIndex._remember
+
+    def written_first(index: SectionIndex, *args: Any) -> None:
+        with sqlite3.connect(index_path(slotted)) as other:
+            other.execute("INSERT OR REPLACE INTO meta VALUES ('elsewhere', 'x')")
+        remember(index, *args)
+
+    def kept() -> int:
+        with sqlite3.connect(index_path(slotted)) as db:
+            return int(db.execute("SELECT count(*) FROM queries").fetchone()[0])
+
+    monkeypatch.setattr(SectionIndex, "_remember", written_first)
+    assert library.rank("job3 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-03.md"
+    assert kept() == 0
+    monkeypatch.setattr(SectionIndex, "_remember", remember)
     library.rank("job4 queue", ["runbooks"], 1)
     assert kept() == 1
 

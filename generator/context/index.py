@@ -682,9 +682,7 @@ class SectionIndex:
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
         with self._snapshot():
             hits = self._rank(terms, folders, limit)
-        # Not kept if another process updated the index meanwhile: it may have been read half before, half after.
-        if self.db.execute("PRAGMA data_version").fetchone()[0] == version:
-            self._remember(key, hits)
+        self._remember(key, hits, version)
         return hits
 
     @contextlib.contextmanager
@@ -832,11 +830,19 @@ class SectionIndex:
         rows += others if others is not None else best_of(self.db, tables[1:])
         return heapq.nsmallest(count, rows, key=lambda row: (-row[-2], row[-1]))
 
-    def _remember(self, key: str, hits: list[tuple[str, int, float]]) -> None:
-        """Keep a ranking for the next run; another process holding the write lock only costs that."""
+    def _remember(self, key: str, hits: list[tuple[str, int, float]], version: int) -> None:
+        """Keep a ranking for the next run, made from the index as it was at `data_version` `version`;
+        another process holding the write lock only costs that.
+
+        Not kept if another process updated the index since: the ranking may be of the index before
+        it, and that update cleared the rankings kept. Asked inside the write transaction, which no
+        other process can enter: asked before it, an update landing in between was missed, and the
+        stale ranking served until some file's bytes changed (adversary)."""
         self.db.execute("PRAGMA busy_timeout = 0")
         try:
             with self.transaction():
+                if self.db.execute("PRAGMA data_version").fetchone()[0] != version:
+                    return
                 used = self.db.execute("SELECT coalesce(max(used), 0) + 1 FROM queries").fetchone()[0]
                 self.db.execute("INSERT OR REPLACE INTO queries VALUES (?, ?, ?)", (key, json.dumps(hits), used))
                 self.db.execute("DELETE FROM queries WHERE used <= ?", (int(used) - QUERY_CACHE,))
