@@ -160,6 +160,16 @@ def _corpus() -> list[Secret]:
             name,
             _pick(string.ascii_letters, 7) + "!" + _pick(string.ascii_letters + "@%^+", 8),
         )
+    # A vendor's prefix, then lowercase hex or capitals and digits (no mixed case for the entropy rule).
+    add("Shopify access token", "SHOPIFY_TOKEN", "shpat_" + _pick(_HEX, 32))
+    add("DigitalOcean token", "DIGITALOCEAN_TOKEN", "dop_v1_" + _pick(_HEX, 64))
+    add("Databricks token", "DATABRICKS_TOKEN", "dapi" + _pick(_HEX, 32))
+    add("Mailgun API key", "MAILGUN_API_KEY", "key-" + _pick(_HEX, 32))
+    add("New Relic API key", "NEW_RELIC_API_KEY", "NRAK-" + _pick(_UPPER_DIGITS, 27))
+    add("age secret key", "AGE_IDENTITY", "AGE-SECRET-KEY-1" + _pick("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58))
+    signature = _pick(_HEX, 64)
+    presigned = f"https://exports.s3.amazonaws.com/q3.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={signature}"
+    add("AWS presigned URL", "EXPORT_URL", presigned, signature)
     return items
 
 

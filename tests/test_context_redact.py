@@ -1697,6 +1697,41 @@ def test_long_adversarial_lines_take_linear_time(line: str) -> None:
     assert time.perf_counter() - started < 2, "quadratic backtracking"
 
 
+def test_a_trigger_is_tried_only_on_lines_holding_its_plain_text() -> None:
+    # The npm plugin's `//.+/:_authToken=` backtracked from every `//` of a line to its end: a 280 KB line of
+    # URLs took 15 s to be found no suspect. Its plain text is looked for first.
+    from tests.secret_corpus import document
+
+    triggers = redact_module._plugin_patterns()
+    npm = next(pattern for pattern in triggers if ":_authToken=" in pattern.pattern)
+    assert redact_module._required_text(npm) == "/:_authToken="
+    assert [redact_module._required_text(p) for p in triggers if p.flags & re.IGNORECASE] == [""] * sum(
+        1 for p in triggers if p.flags & re.IGNORECASE
+    )
+    searched: list[str] = []
+
+    class Counting:
+        pattern, flags = npm.pattern, npm.flags
+
+        def search(self, line: str) -> re.Match[str] | None:
+            searched.append(line)
+            return npm.search(line)
+
+    counting = Counting()
+    assert not redact_module._suspect("zebra//" * 40_000, [counting])  # type: ignore[list-item]
+    assert redact_module._suspect("//registry.npmjs.org/:_authToken=" + "0" * 36, [counting])  # type: ignore[list-item]
+    assert len(searched) == 1
+    # What any trigger matches holds its plain text: every line of the corpus of secrets, in every form.
+    lines = [redact_module._as_given(line) for line in document().split("\n")]
+    missed = [
+        (pattern.pattern, line)
+        for pattern in triggers
+        for line in lines
+        if pattern.search(line) and redact_module._required_text(pattern) not in line
+    ]
+    assert missed == []
+
+
 def test_a_long_run_of_blanks_after_a_name_is_not_cubic() -> None:
     # One of detect-secrets' patterns took 230 s on `password`, 4,000 blanks and a word; a run is cut short
     # before its patterns see it (the own rules still read the line whole).
