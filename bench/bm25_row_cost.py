@@ -115,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                         f"{counting * 1000:.1f} | {per_row[0]:.2f} | {per_row[1]:.2f} | {differing} |"
                     )
                     totals = [totals[0] + as_built, totals[1] + no_sizes, totals[2] + counting, totals[3] + matched]
+            matched_all = max(int(totals[3]), 1)  # a home whose words no task matches: no row to divide by
             print(
                 f"| all | | {totals[3]:,} | {totals[0] * 1000:.1f} | {totals[1] * 1000:.1f} | {totals[2] * 1000:.1f} | "
-                f"{1e6 * totals[0] / totals[3]:.2f} | {1e6 * totals[1] / totals[3]:.2f} | |"
+                f"{1e6 * totals[0] / matched_all:.2f} | {1e6 * totals[1] / matched_all:.2f} | |"
             )
         print(f"\n{machine(load_before)}")
     return 0

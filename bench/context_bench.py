@@ -192,12 +192,14 @@ def add_home_arguments(parser: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def synthetic_home(documents: int, keep: Path | None, prefix: str) -> Iterator[tuple[Path, Path]]:
     """A scratch folder (`keep`, or a new one removed after) and the home of `documents` in it, built
-    unless `keep` holds it from an earlier run."""
+    unless `keep` holds it from an earlier run with as many."""
     scratch = keep or Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        home = scratch / "home"
-        if not home.exists():
+        home, built = scratch / "home", scratch / "documents"
+        if not home.exists() or not built.exists() or built.read_text() != str(documents):
+            shutil.rmtree(home, ignore_errors=True)  # none, or one of another size: built again
             build_home(home, documents, documents * BYTES_PER_DOCUMENT / 1_000_000)
+            built.write_text(str(documents))
         yield scratch, home
     finally:
         if keep is None:

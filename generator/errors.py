@@ -168,7 +168,7 @@ def machine_trouble(error: OSError, finished: bool = False) -> str | None:
 
 def unwritten_output(error: Exception, *, finished: bool = True) -> str:
     """One line for output the run could not write (`scaffold list > /dev/full`): at its last flush the
-    command has `finished`; a write that failed inside it (`machine_trouble`) cannot tell."""
+    command has `finished`; a write that failed inside it has only if it said so (`machine_trouble`)."""
     reason = (error.strerror if isinstance(error, OSError) else None) or one_line(error)
     full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
     hint = "free some space on the disk being written" if full else "check where the output is redirected"

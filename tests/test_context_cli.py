@@ -446,7 +446,9 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
         "scaffold: warning: 0005-untitled.md already has this title; if it is the same decision, delete "
         "0006-untitled.md and edit that one"
     ]
-    # One retitled since is another decision now.
+    # A title inside another one is not it; one retitled since is another decision now.
+    assert main(["new-decision", "日本"]) == 0
+    assert "warning" not in capsys.readouterr().err
     first = home / "context" / "decisions" / "0004-untitled.md"
     first.write_text(first.read_text(encoding="utf-8").replace("日本語のタイトル", "別の決定"), encoding="utf-8")
     assert main(["new-decision", "日本語のタイトル"]) == 0
@@ -538,6 +540,29 @@ def test_output_to_a_full_disk_is_one_line_with_exit_5(argv: list[str], tmp_path
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     if argv[0] == "new-decision":
         assert len(list((tmp_path / "home" / "context" / "decisions").glob("*-use-kafka.md"))) == 1
+
+
+def test_a_command_wording_its_result_has_done_its_work() -> None:
+    # new-service, update and fill report through `reporting`: output that fails then says they finished.
+    from generator.cli import messages, report
+
+    messages.new_run()
+    assert not messages.is_work_done()
+    assert report.reporting("made", lambda result: 0) == 0
+    assert messages.is_work_done()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_init_with_its_output_on_a_full_disk_says_it_finished(tmp_path: Path) -> None:
+    # Unbuffered: the home is made and recorded, then its report cannot be written; run again, init would
+    # only adopt it, but the user must know it is there.
+    with Path("/dev/full").open("w") as full:
+        result = _run_scaffold(["init", str(tmp_path / "kb")], full, tmp_path, buffered=False)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.endswith(
+        f"scaffold: error: cannot write the output: No space left on device; the command itself finished ({_FULL_DISK})\n"
+    )
+    assert (tmp_path / "kb" / "context" / "context.yml").is_file()
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

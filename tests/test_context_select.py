@@ -62,6 +62,9 @@ class FakeIndex:
     def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
         return []
 
+    def names_document(self, key: str) -> bool:
+        return False
+
     def retired(self, path: str) -> Retired | None:
         return self.statuses.get(path)
 

@@ -475,6 +475,9 @@ def test_a_file_larger_than_a_document_is_served_as_its_first_part_with_a_note(h
     assert content.text.count("-->") == 1
 
 
+TOKEN = "ghp_" + "R7mK2xQ9vL4tN8pW3sZ6yB1cF5hJ0dG2aE4u"  # invented; split so no scanner takes this file for a key
+
+
 def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> None:
     async def body(client: ClientSession) -> list[CallToolResult]:
         return [
@@ -504,9 +507,10 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
             await client.call_tool("new_decision", {"title": "  "}),
             await client.call_tool("new_runbook", {"title": "Restart", "date": "yesterday"}),
             await client.call_tool("new_runbook", {"title": "Restart", "sections": {"": "1. Restart."}}),
+            await client.call_tool("new_runbook", {"title": f"Revoke {TOKEN} from CI", "steps": "1. Revoke."}),
         ]
 
-    decision, incident, runbook, untitled, undated, unnamed = session(home, body)
+    decision, incident, runbook, untitled, undated, unnamed, tokened = session(home, body)
 
     made = data_of(decision)
     path = Path(made["path"])
@@ -527,6 +531,11 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
     assert error_of(undated) == "'yesterday' is not a date like 2025-03-14"
     assert error_of(unnamed).startswith("a runbook section needs a heading")
     assert not list((home / "context" / "runbooks").glob("*restart*"))
+    # What the CLI warns of, the tool says too: here a token in the title, which the file name leaves out.
+    revoked = data_of(tokened)
+    assert TOKEN.lower() not in revoked["document"].lower() and revoked["document"].endswith("-revoke-from-ci.md")
+    [warning] = revoked["warnings"]
+    assert warning.startswith("the title seems to hold a secret (") and TOKEN not in warning
 
 
 # --- templates and projects -----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.cli.messages import work_done
 from generator.errors import ExitCode
 
 if TYPE_CHECKING:  # the handlers import what they use: `scaffold --help` stays fast
@@ -142,6 +141,5 @@ def run_fill(args: argparse.Namespace) -> int:
 def _summarised(result: FillResult) -> int:
     from generator.cli.report import summary
 
-    work_done()
     print("\n".join(summary(result)))
     return ExitCode.FILLS_FELL_BACK if result.fell_back else ExitCode.OK

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.cli.fill import FILL_HELP, add_ai_flags, fill_request, path_argument
-from generator.cli.messages import redacted, work_done
+from generator.cli.messages import redacted
 from generator.errors import ExitCode, ScaffoldError, UsageError, one_line
 
 if TYPE_CHECKING:
@@ -215,7 +215,6 @@ def _created(result: NewResult) -> int:
     from generator.cli import report
     from generator.cli.report import shown
 
-    work_done()
     where = shown(result.path)
     if result.fill_error is not None:
         print(
@@ -292,7 +291,6 @@ def run_update(args: argparse.Namespace) -> int:
 def _updated(result: UpdateResult) -> int:
     from generator.cli.report import shown
 
-    work_done()
     where = shown(result.path)
     if result.old_version == result.new_version:
         print(f"{where} is already at template version {result.new_version}; re-applied it.")

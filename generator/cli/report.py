@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from generator.cli.messages import work_done
 from generator.errors import Interrupted
 from generator.fill.pricing import Usage, format_cost
 from generator.plumbing.transaction import checkpoint
@@ -345,7 +346,9 @@ R = TypeVar("R")
 
 def reporting(result: R, show: Callable[[R], int], before: Callable[[], None] = lambda: None) -> int:
     """Word a finished command's result (after `before`, e.g. closing the status line); an interrupt
-    while doing so still says what now exists."""
+    while doing so still says what now exists, and so does output that cannot be written then
+    (`messages.work_done`)."""
+    work_done()
     try:
         before()
         checkpoint("cli.report", result=result)

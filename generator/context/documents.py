@@ -248,22 +248,39 @@ class Library:
         keys = self._task_keys(text)
         if not keys:
             return []  # most tasks: no catalogue of the home's names to build (10-20 ms on 10,000 documents)
-        return [path for path in self._resolved(keys, typed=True) if path not in self.stubs]
+        named = (self._task_resolved(key) for key in keys)
+        return [path for path in dict.fromkeys(named) if path is not None]
+
+    def _task_resolved(self, key: str) -> str | None:
+        """The document a task's key names (`Catalogue.resolve_typed`), unedited stubs left out first: a
+        stub `new-decision` made on one branch shares its number with the decision of another."""
+        catalogue = self._catalogue_of()
+        found = catalogue.resolve_typed(key)
+        if found is None:
+            meanings = [path for path in catalogue.meanings(key) if path not in self.stubs]
+            return meanings[0] if len(meanings) == 1 else None
+        return found if found not in self.stubs else None
+
+    def names_document(self, key: str) -> bool:
+        """Whether a reference's key (`num:adr:2`) names a document of the home, a stub or not."""
+        return bool(self._catalogue_of().meanings(key)) if key.startswith("num:") else False
 
     def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
-        """The names and numbers of `named_in` that fit two documents or more, and so name neither: each
-        as the task writes it ("ADR 11", "notes.md"), with those documents (unedited stubs left out)."""
-        keys = self._task_keys(text)
-        if not keys:
+        """The numbers of `named_in` ("ADR 11") that two documents or more have, and so name neither
+        (two branches that each ran `new-decision`, merged): each as a reference writes it, with those
+        documents, unedited stubs left out. Not names: every home has two README.md files, and a task
+        saying "the README" means its project's."""
+        numbers = [key for key in self._task_keys(text) if key.startswith("num:")]
+        if not numbers:
             return []
         catalogue = self._catalogue_of()
-        found = []
-        for key in keys:
-            if catalogue.resolve_typed(key) is None:
-                meanings = [path for path in catalogue.meanings(key) if path not in self.stubs]
+        found: dict[tuple[str, ...], str] = {}
+        for key in numbers:
+            if self._task_resolved(key) is None:
+                meanings = tuple(path for path in catalogue.meanings(key) if path not in self.stubs)
                 if len(meanings) > 1:
-                    found.append((written_as(key), meanings))
-        return found
+                    found.setdefault(meanings, written_as(key))  # "ADR 11" and "decision 11": one warning
+        return [(written, list(paths)) for paths, written in found.items()]
 
     def _task_keys(self, text: str) -> list[str]:
         """The keys a task's text names documents by (`named_in`), each with the forms it may stand for,

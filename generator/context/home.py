@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from generator import settings
-from generator.context.sections import DOC_FOLDERS, read_bytes, why_unreadable
+from generator.context.sections import DOC_FOLDERS, name_form, read_bytes, why_unreadable
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
 
 INITIAL_TAG = "v0.1.0"
@@ -215,9 +215,8 @@ def init_home(dest: Path | None = None) -> InitResult:
 
 
 def slugify(title: str) -> str:
-    """A file-name slug: ASCII, lowercase, words joined by '-', at most 60 characters."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    """A file-name slug (`sections.name_form`), at most 60 characters."""
+    slug = name_form(title)
     if len(slug) > 60:
         slug = slug[:60].rsplit("-", 1)[0]
     return slug or "untitled"
@@ -307,7 +306,7 @@ def new_document(
                     out.write(text)
             except FileExistsError:
                 continue  # another command took the number first
-            return NewDocument(path, secrets, tuple(same_title(path, title)))
+            return NewDocument(path, secrets, tuple(same_title(path)))
     except OSError as error:
         # A read-only or full file system is the machine's trouble (exit 5), as everywhere else.
         kind = MachineError if machine_trouble(error) else HomeError
@@ -315,37 +314,38 @@ def new_document(
     raise HomeError(f"could not find a free number in {folder}")
 
 
-def same_title(path: Path, title: str) -> list[Path]:
-    """Other numbered documents in `path`'s folder titled `title`, oldest first: those named after the
-    same words (slug) whose heading still holds the title (two titles in other scripts, or of only
-    punctuation, are both named "untitled"; an older one retitled since is another document now)."""
+def same_title(path: Path) -> list[Path]:
+    """Other numbered documents in `path`'s folder with its title, oldest first: named after the same
+    words (slug), with the same heading but for its number (`0007. ` and `0004. `). The headings are
+    compared, written by one template, not the slugs alone: titles in other scripts, or of only
+    punctuation, are all named "untitled", and an older one retitled since is another document. A
+    template whose title is no `# ` line (front matter) leaves the slugs to tell."""
     match = _NUMBERED.match(path.name)
     slug = path.name[match.end() :] if match else path.name
-    wanted = _title_words(title)
+    mine = _title_of(path)
     return sorted(
         other
         for other in path.parent.glob(f"*-{slug}")
         if other != path
         and (found := _NUMBERED.match(other.name))
         and other.name[found.end() :] == slug
-        and wanted in _title_words(_heading_of(other))
+        and (mine is None or _title_of(other) in (mine, None))
     )
 
 
-def _title_words(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def _heading_of(path: Path) -> str:
-    """The first `# ` line of a document (its title, as the doc templates write it), or ""."""
+def _title_of(path: Path) -> str | None:
+    """A document's first `# ` line with its number (its file name's, as the template wrote it: `0007. `,
+    `ADR 0007: `) left out, in one case and Unicode form; None if it has none in its first lines."""
+    number = _NUMBERED.match(path.name)
     try:
         with path.open(encoding="utf-8", errors="replace") as text:
             for _, line in zip(range(50), text, strict=False):
                 if line.startswith("# "):
-                    return line[2:]
+                    title = line[2:].replace(number.group(1), "", 1) if number else line[2:]
+                    return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
     except OSError:
         pass
-    return ""
+    return None
 
 
 def heading_key(text: str) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from generator.context.sections import paths_under
@@ -130,10 +130,12 @@ NAMES_ONE_BY_ONE = 8
 
 def reference_keys(path: str, text: str, *, absolute: bool = False, roots: Sequence[str] = ()) -> list[str]:
     """What the document at `path` refers to, as keys (`path:`, `name:`, `num:`; see `Catalogue.resolve`),
-    each once, in the order the text has them; with `absolute`, absolute paths too (`abs:`, which only
-    a task, run on the machine they are of, can mean: `Library.named_in`), and paths written after one
-    of `roots` (folders ending in `/`, as `abs:` and the root: a root the scan back from `.md` cannot
-    read whole, holding a space, or written `~/...`)."""
+    each once, in the order the text has them.
+
+    With `absolute`, absolute paths too (`abs:`, which only a task, run on the machine they are of,
+    can mean: `Library.named_in`). `roots` are folders (each ending in `/`) that a path may be
+    written after even where the scan back from `.md` cannot read them whole (one holding a space,
+    or `~/...`): such a path's key is `abs:` and the root and the path after it."""
     text = text[:MAX_TEXT]
     here = posixpath.dirname(path)
     keys: dict[str, None] = {}
@@ -309,9 +311,9 @@ class Catalogue:
         for word in _FOLDERS:
             folder = self._folder_for(word)
             if folder is not None:
-                words.setdefault(folder, "ADR" if word == "adr" else word)
+                words.setdefault(folder, word)
         return [
-            (f"{word} {number}", group)
+            (written_as(f"num:{word}:{number}"), group)
             for folder, word in words.items()
             for number, group in sorted(self._in_folder(folder).items())
             if len(group) > 1
@@ -338,16 +340,18 @@ class Catalogue:
         return next((folder for folder in _FOLDERS.get(word, ()) if self._in_folder(folder)), None)
 
 
-def without_numbered_references(text: str) -> str:
-    """`text` with its references to numbered documents ("ADR 0002", "incident 3") blanked. The task
-    names the document by them (`Library.named_in`); as words to rank by, the number matches every
-    document of another folder with that number in its title ("0002. Use FastAPI" for "incident 2"),
-    and the word every document that cites an ADR."""
+def without_numbered_references(text: str, names: Callable[[str], bool]) -> str:
+    """`text` with its references to numbered documents ("ADR 0002", "incident 3") blanked, those that
+    `names` says name a document (given the reference's `num:` key). The task names that document by
+    them (`Library.named_in`); as words to rank by, the number matches every document of another folder
+    with that number in its title ("0002. Use FastAPI" for "incident 2"). One that names none ("incident
+    500 errors", "ADR 99" where there is none) is the task's words, and stays."""
     if not any(start in text.casefold() for start in _STARTS):
         return text  # most tasks
     blanked = list(text)
     for match in _NUMBERED_ANY_CASE.finditer(text):
-        if match.start() == 0 or not text[match.start() - 1].isalnum():
+        at_word = match.start() == 0 or not text[match.start() - 1].isalnum()
+        if at_word and names(f"num:{match.group(1).casefold()}:{int(match.group(2))}"):
             blanked[match.start() : match.end()] = " " * (match.end() - match.start())
     return "".join(blanked)
 

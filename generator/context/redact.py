@@ -44,6 +44,7 @@ from typing import Any
 
 from generator.context import regexes
 from generator.context.sections import Piece as Piece  # re-exported: what callers hand a Redactor
+from generator.context.sections import name_form
 from generator.plumbing import cachefile
 
 # Bump when the cache's format changes; a change to the scanning code or the rules needs none (`_RULES_DIGEST`).
@@ -338,8 +339,6 @@ def _values(lines: list[str], spans: list[Span]) -> Iterator[tuple[str, str]]:
             yield lines[index][start:end], kind
 
 
-# What a file name made from a title turns into `-` (`home.slugify`).
-_NOT_IN_NAMES = re.compile(r"[^a-z0-9]+")
 # Where a piece that is the task, or a name shown beside the texts, is reported from.
 TASK = "<task>"
 NAMES = "<headings and file names>"
@@ -399,8 +398,9 @@ class Shown:
         for value, kind in values:
             known[value] = kind
             # Also as a file is named after a title with it (`new-decision` did so, editors do):
-            # lowercased, `_` and other marks as `-`; `ghp_R7mK...` is `ghp-r7mk...` in the path.
-            for form in (value.lower(), _NOT_IN_NAMES.sub("-", value.lower()).strip("-")):
+            # lowercased, `_` and other marks as `-`; `ghp_R7mK...` is `ghp-r7mk...` in the path. (A
+            # name cut short keeps the start of a value cut there: a part is not looked for.)
+            for form in (value.lower(), name_form(value)):
                 if len(form) >= GLOBAL_MIN_LENGTH:
                     known.setdefault(form, kind)
         self._patterns.pop(path, None)
@@ -466,15 +466,16 @@ def names_shown(names: Iterable[str], cache_file: Path | None, *, save: bool = T
     return shown
 
 
+# What `Shown` writes for a value it redacts.
+_MARKER = re.compile(r"\[REDACTED: [^\]]*\]")
+
+
 def cut_secrets(text: str) -> tuple[str, tuple[str, ...]]:
     """`text` (a title a file is named after) with what the redaction of names finds in it cut out,
     and the kinds found; no cache is read or kept."""
     shown = names_shown([text], None, save=False)
     kinds = tuple(dict.fromkeys(shown.values.values()))
     return (_MARKER.sub(" ", shown.own(text)) if kinds else text), kinds
-
-
-_MARKER = re.compile(r"\[REDACTED: [^\]]*\]")
 
 
 def redacted_messages(messages: Sequence[str]) -> list[str]:

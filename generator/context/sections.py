@@ -22,6 +22,7 @@ import operator
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -584,6 +585,15 @@ def _cut_point(data: bytes, start: int, end: int, size: int = MAX_SECTION_BYTES)
     while cut > max(start, limit - 3) and data[cut] & 0xC0 == 0x80:
         cut -= 1
     return cut
+
+
+def name_form(text: str) -> str:
+    """`text` as a file is named after it (`home.slugify`): ASCII, lowercase, words joined by `-`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_IN_NAMES.sub("-", ascii_text.lower()).strip("-")
+
+
+_NOT_IN_NAMES = re.compile(r"[^a-z0-9]+")
 
 
 def is_readme(path: str) -> bool:

@@ -137,10 +137,10 @@ class Task:
             answers=dict(answers),
         )
 
-    def query(self, unranked: Collection[str]) -> str:
-        """The text BM25 ranks against: the task (less the documents it names by number, "ADR 8":
-        `links.without_numbered_references`), the project name and `ranked_answers`."""
-        parts = [without_numbered_references(self.text)]
+    def query(self, unranked: Collection[str], names: Callable[[str], bool] = lambda key: False) -> str:
+        """The text BM25 ranks against: the task (less the documents it names by number, "ADR 8", that
+        `names`: `links.without_numbered_references`), the project name and `ranked_answers`."""
+        parts = [without_numbered_references(self.text, names)]
         if self.project:
             parts.append(self.project.replace("-", " ").replace("_", " "))
         parts += self.ranked_answers(unranked).values()
@@ -183,7 +183,11 @@ class Index(Protocol):
         ...
 
     def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
-        """The names and numbers in a task that fit two documents or more, as written, with them."""
+        """The numbers in a task ("ADR 11") that two documents or more have, as written, with them."""
+        ...
+
+    def names_document(self, key: str) -> bool:
+        """Whether a reference's key (`num:adr:2`) names a document of the home."""
         ...
 
     def retired(self, path: str) -> Retired | None:
@@ -400,15 +404,12 @@ def _add_named(
     asked for them. At most `max_documents` of them, the first named, so that a pasted listing of the
     home does not fill the budget before the ranking; one that says it no longer holds brings what
     holds in its place (`_Retirements`), as it would in the ranking."""
-    query = task.query(cmap.unranked_answers)
-    for written, paths in index.ambiguous_in(task.text):
+    query = task.query(cmap.unranked_answers, index.names_document)
+    for written, paths in index.ambiguous_in(task.text) if cmap.max_documents else ():
         # Two branches that each ran `new-decision` give two 0011s once merged: the user asked for one.
-        fix = "name it by its path" + (
-            "" if written.endswith((".md", ".markdown")) else ", or renumber all but one (scaffold doctor)"
-        )
         found.warnings.append(
-            f'"{written}" in the task names {len(paths)} documents ({", ".join(paths)}), so none of them is included; '
-            + fix
+            f'"{written}" in the task fits {len(paths)} documents ({", ".join(paths)}), so it names none of them; '
+            "name the one you mean by its path, or renumber all but one (scaffold doctor)"
         )
     included = {key[0] for key in seen}  # a core or listed document named ("per patterns.md") is in as chosen there
     for path in [path for path in index.named_in(task.text) if path not in included][: cmap.max_documents]:
@@ -554,7 +555,7 @@ def add_ranked(
     # A document an earlier step included is in the prompt whole: all its sections count.
     chosen = {key[0] for key in seen}
     elsewhere: dict[str, list[tuple[float, list[str]]]] = {}
-    query = task.query(cmap.unranked_answers)
+    query = task.query(cmap.unranked_answers, index.names_document)
     for section, score in index.rank(query, cmap.ranked_folders, RANK_POOL):
         owners = other_kinds(section, cmap, wanted)
         if owners and section.path not in chosen:
