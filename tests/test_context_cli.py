@@ -455,6 +455,25 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     assert "warning" not in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_named_like_the_new_document_is_not_waited_on(tmp_path: Path) -> None:
+    # Its title is read to tell a same title: as the index reads a document, never waiting on a FIFO.
+    home = make_home(tmp_path / "home")
+    os.mkfifo(home / "context" / "decisions" / "0009-use-kafka.md")
+    env = {**os.environ, "SCAFFOLD_HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    made = subprocess.run(
+        [sys.executable, "-m", "generator", "new-decision", "Use Kafka"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().endswith("0010-use-kafka.md")
+
+
 def test_a_home_the_machine_will_not_let_us_write_is_exit_5(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -336,12 +336,11 @@ class Library:
         head = [section for section in sections if section.ordinal == 0 or section.heading.casefold() == "status"]
         return "\n".join(self.peek(section) for section in head[:2])
 
-    def _resolved(self, keys: Sequence[str], typed: bool = False) -> list[str]:
-        """The documents references' `keys` name (`links.reference_keys`), each once; `typed`: as a
-        task names them (`Catalogue.resolve_typed`)."""
+    def _resolved(self, keys: Sequence[str]) -> list[str]:
+        """The documents references' `keys` name (`links.reference_keys`), each once (a task's:
+        `_task_resolved`)."""
         catalogue = self._catalogue_of()
-        resolve = catalogue.resolve_typed if typed else catalogue.resolve
-        return [target for target in dict.fromkeys(resolve(key) for key in keys) if target is not None]
+        return [target for target in dict.fromkeys(catalogue.resolve(key) for key in keys) if target is not None]
 
     def _catalogue_of(self) -> Catalogue:
         if self._catalogue is None:

@@ -335,17 +335,22 @@ def same_title(path: Path) -> list[Path]:
 
 def _title_of(path: Path) -> str | None:
     """A document's first `# ` line with its number (its file name's, as the template wrote it: `0007. `,
-    `ADR 0007: `) left out, in one case and Unicode form; None if it has none in its first lines."""
+    `ADR 0007: `) left out, in one case and Unicode form; None if it has none in its first lines, or
+    cannot be read as the index reads a document (`read_bytes`: no link out, no FIFO to wait on)."""
     number = _NUMBERED.match(path.name)
     try:
-        with path.open(encoding="utf-8", errors="replace") as text:
-            for _, line in zip(range(50), text, strict=False):
-                if line.startswith("# "):
-                    title = line[2:].replace(number.group(1), "", 1) if number else line[2:]
-                    return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+        head = read_bytes(path.parent, path.name, limit=_TITLE_WITHIN).decode("utf-8", errors="replace")
     except OSError:
-        pass
+        return None
+    for line in head.splitlines():
+        if line.startswith("# "):
+            title = line[2:].replace(number.group(1), "", 1) if number else line[2:]
+            return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
     return None
+
+
+# Where a document's title line is looked for: its first bytes (a template puts it first).
+_TITLE_WITHIN = 4096
 
 
 def heading_key(text: str) -> str:
