@@ -87,3 +87,21 @@ def test_remove_forgets_a_file_and_shrugs_at_a_missing_one(tmp_path: Path) -> No
     cachefile.remove(path)
     cachefile.remove(path)
     assert not path.exists()
+
+
+@POSIX
+def test_the_fill_steps_mypy_cache_folder_is_made_private_before_mypy_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mypy makes its --cache-dir with the usual modes, `~/.cache/scaffold` too when it is the first to.
+    from generator.fill import typecheck
+
+    monkeypatch.delenv("MYPY_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = tmp_path / "project"
+    project.mkdir()
+    typecheck._run("false", project, project, ["x.py"])  # a stand-in for mypy: what it says does not matter here
+    made = typecheck._cache_dir(project)
+    assert made.is_dir()
+    for folder in (made, made.parent, made.parent.parent, tmp_path / "cache"):
+        assert folder.stat().st_mode & 0o777 == cachefile.FOLDER_MODE & ~_umask(), folder

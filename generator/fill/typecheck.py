@@ -12,6 +12,7 @@ body; an error elsewhere counts only when mypy does not report it on the project
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -28,6 +29,7 @@ from pathlib import Path
 from generator.errors import RegionError
 from generator.fill.regions import Region, parse_regions
 from generator.fill.verify import project_env
+from generator.plumbing import cachefile
 
 _log = logging.getLogger(__name__)
 
@@ -93,6 +95,10 @@ def _run(mypy: str, project: Path, copy: Path, files: Sequence[str]) -> list[_Ty
     turn the check off: mypy is run again with a cache inside the temporary copy."""
     # MYPY_CACHE_DIR, when set, is mypy's own way of sharing one cache between projects.
     shared = [] if os.environ.get("MYPY_CACHE_DIR") else ["--cache-dir", str(_cache_dir(project))]
+    if shared:
+        # Made by scaffold, private as its other caches' folders: mypy would make `~/.cache/scaffold` 0755.
+        with contextlib.suppress(OSError):  # one that cannot be made: mypy says so, and runs again below
+            cachefile.make_folder(_cache_dir(project))
     errors = _run_once(mypy, project, copy, files, shared)
     if errors is None:
         errors = _run_once(mypy, project, copy, files, ["--cache-dir", str(copy / ".scaffold-mypy-cache")])
