@@ -217,6 +217,8 @@ def create_app(settings: Settings) -> FastAPI:
 
 The image is ghcr.io/acme/payments@sha256:4b825dc642cb6eb9a060e54bf8d69288fbee4904 in the 2024-05-01 release.
 Our password policy: at least 12 characters. The token endpoint is /oauth/token.
+Key formats, as the vendors document them: NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX, shpat_00000000000000000000000000000000.
+A presigned URL's parameters are X-Amz-Algorithm, X-Amz-Credential and X-Amz-Signature.
 
 Names run together with digits in them, and links, are code, not secrets:
 

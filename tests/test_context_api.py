@@ -883,6 +883,20 @@ def test_a_task_that_names_a_document_by_number_ranks_no_other_document_by_it(ho
     assert "decisions/0003-kafka.md" in {d.path for d in asked.documents if d.source == "ranked"}
 
 
+def test_a_secret_a_new_documents_sections_give_is_left_out_of_its_name_too(home: Path) -> None:
+    # The title alone reads as words; the section says the same word is a password.
+    from generator.context.home import new_document
+
+    made = new_document(
+        "decision",
+        "Rotate Winter2024Temp9 after the leak",
+        home=home,
+        sections={"context": "The database password: Winter2024Temp9 leaked in a CI log."},
+    )
+    assert made.path.name == "0004-rotate-after-the-leak.md" and made.secrets == ("Secret Keyword",)
+    assert made.path.read_text(encoding="utf-8").startswith("# 0004. Rotate Winter2024Temp9 after the leak\n")
+
+
 def test_a_number_two_documents_share_is_warned_about_not_met_with_silence(tmp_path: Path) -> None:
     # Two branches that each ran `new-decision`, merged: "ADR 11" names neither, and the task said so.
     home = make_home(

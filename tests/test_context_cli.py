@@ -431,6 +431,10 @@ def test_a_new_documents_name_leaves_out_a_secret_its_title_seems_to_hold(
     assert f"edit it out of {path.name} before you commit it" in err and token not in err
     assert main(["new-runbook", "Restart the billing worker"]) == 0
     assert "warning" not in capsys.readouterr().err
+    # A heading about passwords is no password (scanned as the document is, not as a name alone).
+    assert main(["new-decision", "Password: use 12 characters minimum"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("0005-password-use-12-characters-minimum.md") and "warning" not in err
 
 
 def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(

@@ -231,6 +231,20 @@ def test_a_secret_its_text_holds_is_redacted_in_its_file_name_lowercased_as_titl
         assert "winter2024" not in (out + err).lower() and "temp9x" not in (out + err).lower(), flags
 
 
+def test_a_name_taken_for_a_secret_leaves_the_documents_path_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `POSTGRES_PASSWORD` is taken for a value; lowercased and as a name it would take the path out of the
+    # very warning that says where the value is. Only a value of letters and digits is looked for so.
+    runbook = "# Rotate the Postgres password\n\n## Steps\n\n    password_env: POSTGRES_PASSWORD\n"
+    root = make_home(tmp_path / "home", {"context/runbooks/rotate-postgres-password.md": runbook})
+    monkeypatch.setenv("SCAFFOLD_HOME", str(root))
+    assert main(["context", "--json", "rotate the postgres password of billing-api"]) == 0
+    out, err = capsys.readouterr()
+    paths = {document["path"] for document in json.loads(out)["documents"]}
+    assert "runbooks/rotate-postgres-password.md" in paths and "REDACTED" not in " ".join(paths)
+
+
 def test_a_name_that_names_another_document_keeps_what_its_own_scan_found() -> None:
     # Splitting a string around another document's path must not lose the string's own findings
     # (a whole line, a value too short to replace elsewhere), nor take a longer path for a shorter.

@@ -291,9 +291,11 @@ def new_document(
     template = _doc_template(knowledge, doc_kind)
     from generator.context.redact import cut_secrets
 
-    named_after, secrets = cut_secrets(title)
-    slug = slugify(named_after)
     day = (when or date.today()).isoformat()
+    # The document as it will be written (but for its number), scanned for what its name must leave out.
+    written = string.Template(template).safe_substitute(number="0000", title=title, date=day)
+    named_after, secrets = cut_secrets(title, fill_document(written, sections or {}, fields or {}))
+    slug = slugify(named_after)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for _ in range(20):

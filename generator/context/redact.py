@@ -398,11 +398,14 @@ class Shown:
         for value, kind in values:
             known[value] = kind
             # Also as a file is named after a title with it (`new-decision` did so, editors do):
-            # lowercased, `_` and other marks as `-`; `ghp_R7mK...` is `ghp-r7mk...` in the path. (A
-            # name cut short keeps the start of a value cut there: a part is not looked for.)
-            for form in (value.lower(), name_form(value)):
-                if len(form) >= GLOBAL_MIN_LENGTH:
-                    known.setdefault(form, kind)
+            # lowercased, `_` and other marks as `-`; `ghp_R7mK...` is `ghp-r7mk...` in the path. Only a
+            # value of letters and digits, as generated ones are: a name taken for one (`password_env:
+            # POSTGRES_PASSWORD`) would take `rotate-postgres-password.md` out of the warning saying where
+            # to look. (A name cut short keeps the start of a value cut there: a part is not looked for.)
+            if any(map(str.isdigit, value)) and any(map(str.isalpha, value)):
+                for form in (value.lower(), name_form(value)):
+                    if len(form) >= GLOBAL_MIN_LENGTH:
+                        known.setdefault(form, kind)
         self._patterns.pop(path, None)
         if known and not had_values:
             self._documents_named = None  # a path to look for in names: compiled again when next asked
@@ -466,16 +469,18 @@ def names_shown(names: Iterable[str], cache_file: Path | None, *, save: bool = T
     return shown
 
 
-# What `Shown` writes for a value it redacts.
-_MARKER = re.compile(r"\[REDACTED: [^\]]*\]")
-
-
-def cut_secrets(text: str) -> tuple[str, tuple[str, ...]]:
-    """`text` (a title a file is named after) with what the redaction of names finds in it cut out,
-    and the kinds found; no cache is read or kept."""
-    shown = names_shown([text], None, save=False)
-    kinds = tuple(dict.fromkeys(shown.values.values()))
-    return (_MARKER.sub(" ", shown.own(text)) if kinds else text), kinds
+def cut_secrets(title: str, text: str) -> tuple[str, tuple[str, ...]]:
+    """`title` (a file is named after it) with the secrets found in `text` (the document written with
+    it: its heading, and what its sections say) cut out, and the kinds of those it held. Scanned as a
+    prompt scans the document, not as a name alone: a password given in a section is found in the
+    title too, and "Password: use 12 characters" is a heading, not an assignment. No cache is kept."""
+    [found] = Redactor(None).redact([Piece("<new document>", 1, text)])
+    kinds: dict[str, None] = {}
+    for value, kind in sorted(found.values, key=lambda item: -len(item[0])):  # a value inside a longer one goes with it
+        cut = re.sub(re.escape(value), " ", title, flags=re.IGNORECASE)
+        if cut != title:
+            title, kinds[kind] = cut, None
+    return title, tuple(kinds)
 
 
 def redacted_messages(messages: Sequence[str]) -> list[str]:

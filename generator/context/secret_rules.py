@@ -346,13 +346,15 @@ _PATTERN_SOURCES: tuple[tuple[str, str | re.Pattern[str]], ...] = (
     ("Google API Key", r"\bAIza[A-Za-z0-9_\-]{35}"),
     ("NPM tokens", r"\bnpm_[A-Za-z0-9]{36}\b"),
     ("SendGrid API Key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
-    # A prefix, then lowercase hex or capitals and digits: no mixed case for the entropy rule to take.
-    ("Shopify Token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b"),
+    # A prefix, then lowercase hex or capitals and digits: no mixed case for the entropy rule to take. A
+    # format shown in docs (`NRAK-XXXX...`) is no key; a cache key of 32 hex digits after `key-` is taken for
+    # Mailgun's, which looks the same.
+    ("Shopify Token", r"\bshp(?:at|ss|ca|pa)_(?!0{32})[a-fA-F0-9]{32}\b"),
     ("DigitalOcean Token", r"\bdo[opr]_v1_[a-f0-9]{40,}\b"),
     ("Databricks Token", r"\bdapi[a-f0-9]{32}(?:-[0-9]+)?\b"),
     ("Mailgun API Key", r"\bkey-[a-f0-9]{32}\b"),
-    ("New Relic API Key", r"\bNR(?:AK|AA|II|JS)-[A-Z0-9]{27}\b"),
-    ("age Secret Key", r"\bAGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{50,}\b"),
+    ("New Relic API Key", r"\bNR(?:AK|AA|II|JS)-(?![X0]{27})[A-Z0-9]{27}\b"),
+    ("age Secret Key", r"\bAGE-SECRET-KEY-1(?!X{50})[02-9AC-HJ-NP-Z]{50,}\b"),
     (
         "Azure Storage Account access key",
         r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{20,})",
@@ -386,7 +388,7 @@ _PATTERN_SOURCES: tuple[tuple[str, str | re.Pattern[str]], ...] = (
     (KEYWORD, rf"""\bchangeUserPassword\([ \t]*["'][^"'\n]{{1,100}}["'][ \t]*,[ \t]*{_QUOTED}"""),
     (
         KEYWORD,
-        rf"""(?i)[?&](?:{_SECRET_WORD}|access_token|sig|(?:x-(?:amz|goog)-)?signature|x-amz-security-token)"""
+        rf"""(?i)[?&;](?:{_SECRET_WORD}|access_token|sig|(?:x-(?:amz|goog)-)?signature|x-amz-security-token)"""
         r"""=(?P<secret>(?!\$)[^\s&#"'<>]{8,2000})""",
     ),
     # A token as a URL's user (`https://TOKEN@github.com`, GitHub's `https://TOKEN:x-oauth-basic@...`):
