@@ -720,48 +720,29 @@ def test_a_reader_open_while_another_process_builds_in_slots_sees_every_table(
     _jobs_found(reader)
 
 
-def test_a_ranking_read_while_another_process_wrote_is_not_kept(slotted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    library = load_library(slotted)
-    rank = SectionIndex._rank
-
-    def written_meanwhile(index: SectionIndex, *args: object) -> object:
-        with sqlite3.connect(index_path(slotted)) as other:
-            other.execute("INSERT OR REPLACE INTO meta VALUES ('elsewhere', 'x')")
-        return rank(index, *args)  # type: ignore[arg-type]
-
-    def kept() -> int:
-        with sqlite3.connect(index_path(slotted)) as db:
-            return int(db.execute("SELECT count(*) FROM queries").fetchone()[0])
-
-    monkeypatch.setattr(SectionIndex, "_rank", written_meanwhile)
-    assert library.rank("job3 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-03.md"
-    assert kept() == 0
-    monkeypatch.setattr(SectionIndex, "_rank", rank)
-    library.rank("job4 queue", ["runbooks"], 1)
-    assert kept() == 1
-
-
-def test_a_ranking_made_before_another_process_wrote_is_not_kept_however_late_the_write(
-    slotted: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("step", ["_rank", "_remember"])
+def test_a_ranking_read_while_another_process_wrote_is_not_kept(
+    slotted: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    # Written once the ranking was read, before it was kept: asked outside the write transaction, the
-    # check missed it, and the ranking (of the index before that update) was served until a file changed.
+    # Written while the ranking was read (`_rank`), or once it was read and before it was kept
+    # (`_remember`): asked outside the write transaction, the check missed the second, and the ranking of
+    # the index before that update was served until some file changed.
     library = load_library(slotted)
-    remember = SectionIndex._remember
+    original = getattr(SectionIndex, step)
 
-    def written_first(index: SectionIndex, *args: Any) -> None:
+    def written_first(index: SectionIndex, *args: Any) -> Any:
         with sqlite3.connect(index_path(slotted)) as other:
             other.execute("INSERT OR REPLACE INTO meta VALUES ('elsewhere', 'x')")
-        remember(index, *args)
+        return original(index, *args)
 
     def kept() -> int:
         with sqlite3.connect(index_path(slotted)) as db:
             return int(db.execute("SELECT count(*) FROM queries").fetchone()[0])
 
-    monkeypatch.setattr(SectionIndex, "_remember", written_first)
+    monkeypatch.setattr(SectionIndex, step, written_first)
     assert library.rank("job3 queue", ["runbooks"], 1)[0][0].path == "runbooks/job-03.md"
     assert kept() == 0
-    monkeypatch.setattr(SectionIndex, "_remember", remember)
+    monkeypatch.setattr(SectionIndex, step, original)
     library.rank("job4 queue", ["runbooks"], 1)
     assert kept() == 1
 
