@@ -263,7 +263,7 @@ class Library:
 
     def names_document(self, key: str) -> bool:
         """Whether a reference's key (`num:adr:2`) names a document of the home, a stub or not."""
-        return bool(self._catalogue_of().meanings(key)) if key.startswith("num:") else False
+        return bool(self._catalogue_of().meanings(key))
 
     def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
         """The numbers of `named_in` ("ADR 11") that two documents or more have, and so name neither
@@ -275,11 +275,10 @@ class Library:
             return []
         catalogue = self._catalogue_of()
         found: dict[tuple[str, ...], str] = {}
-        for key in numbers:
-            if self._task_resolved(key) is None:
-                meanings = tuple(path for path in catalogue.meanings(key) if path not in self.stubs)
-                if len(meanings) > 1:
-                    found.setdefault(meanings, written_as(key))  # "ADR 11" and "decision 11": one warning
+        for key in numbers:  # two or more but stubs: `_task_resolved` names none of them
+            meanings = tuple(path for path in catalogue.meanings(key) if path not in self.stubs)
+            if len(meanings) > 1:
+                found.setdefault(meanings, written_as(key))  # "ADR 11" and "decision 11": one warning
         return [(written, list(paths)) for paths, written in found.items()]
 
     def _task_keys(self, text: str) -> list[str]:

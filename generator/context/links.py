@@ -234,12 +234,8 @@ class Catalogue:
         kind, _, value = key.partition(":")
         if kind == "path":
             return value if value in self.paths else None
-        if kind == "name":
-            return _only(self._named(value))
-        if kind == "num":
-            word, _, number = value.partition(":")
-            folder = self._folder_for(word)
-            return _only(self._in_folder(folder).get(int(number), [])) if folder and number.isdigit() else None
+        if kind in ("name", "num"):
+            return _only(self.meanings(key))
         if kind == "in":  # a number of a given folder: "in:decisions:15"
             folder, _, number = value.rpartition(":")
             return _only(self._in_folder(folder).get(int(number), [])) if number.isdigit() else None
@@ -357,12 +353,9 @@ def without_numbered_references(text: str, names: Callable[[str], bool]) -> str:
 
 
 def written_as(key: str) -> str:
-    """A `name:` or `num:` key as a task writes it: "deploy.md", "ADR 11", "incident 3"."""
-    kind, _, value = key.partition(":")
-    if kind == "num":
-        word, _, number = value.partition(":")
-        return f"{'ADR' if word == 'adr' else word} {number}"
-    return value
+    """A `num:` key as a reference writes it: "ADR 11", "incident 3"."""
+    word, _, number = key.removeprefix("num:").partition(":")
+    return f"{'ADR' if word == 'adr' else word} {number}"
 
 
 def _number_of(name: str) -> int | None:
