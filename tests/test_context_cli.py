@@ -19,7 +19,7 @@ import pytest
 from generator import settings
 from generator.cli import main
 from generator.context import api
-from tests.helpers import REPO_ROOT, run
+from tests.helpers import REPO_ROOT, run, sigterm_at
 from tests.test_context_fixtures import make_home
 from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
 
@@ -586,6 +586,69 @@ def test_init_with_its_output_on_a_full_disk_says_it_finished(tmp_path: Path) ->
         f"scaffold: error: cannot write the output: No space left on device; the command itself finished ({_FULL_DISK})\n"
     )
     assert (tmp_path / "kb" / "context" / "context.yml").is_file()
+
+
+@pytest.mark.parametrize("point", ["document.write", "cli.report"])
+def test_an_interrupt_once_a_document_is_written_names_it(
+    home: Path, capsys: pytest.CaptureFixture[str], point: str
+) -> None:
+    # "nothing partial was left behind" was said of a written decision: a second run made a second one.
+    with sigterm_at(point):
+        assert main(["new-decision", "Use Kafka"]) == 130
+    [made] = (home / "context" / "decisions").glob("*-use-kafka.md")
+    assert capsys.readouterr().err == f"scaffold: interrupted; {made} was written; edit it, then commit it\n"
+    assert made.read_text().startswith(f"# {made.name[:4]}. Use Kafka\n") and "## Consequences" in made.read_text()
+
+
+def test_a_document_that_cannot_be_written_whole_is_not_left_half_written(tmp_path: Path) -> None:
+    # `ulimit -f` (Python ignores SIGXFSZ): the write fails with EFBIG half-way. Left there, a stub of its
+    # first bytes would hold the number and pass for a document.
+    home = make_home(tmp_path / "home")
+    script = (
+        "import resource, sys\n"
+        "from generator.cli import main\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))\n"
+        "sys.exit(main(['new-decision', 'Use Kafka', '--home', sys.argv[1]]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(home)], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
+    assert result.returncode == 5, result.stderr
+    assert result.stderr == f"scaffold: error: cannot write to {home / 'context' / 'decisions'}: File too large\n"
+    assert list((home / "context" / "decisions").glob("*-use-kafka.md")) == []
+
+
+@pytest.mark.parametrize("adopt", [False, True])
+def test_an_interrupt_once_init_recorded_its_home_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], adopt: bool
+) -> None:
+    target = make_home(tmp_path / "kb") if adopt else tmp_path / "kb"
+    if adopt:
+        (target / "copier.yml").write_text("template: {type: str}\n")
+    with sigterm_at("init.record"):
+        assert main(["init", str(target)]) == 130
+    made = "was recorded as" if adopt else "was created and recorded as"
+    config = settings.user_config_path()
+    assert capsys.readouterr().err == f"scaffold: interrupted; {target} {made} your knowledge home (in {config})\n"
+    assert settings.load_user_config()["home"] == str(target)
+    assert (target / "context" / "context.yml").is_file()
+
+
+def test_init_that_cannot_record_its_home_takes_it_away_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Made but not recorded, the home was left for the user to find; `init` again now starts clean.
+    from generator.plumbing.transaction import fault_hook
+
+    def full(point: str, details: object) -> None:
+        if point == "init.record":
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with fault_hook(full):
+        assert main(["init", str(tmp_path / "kb")]) == 5
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (tmp_path / "kb").exists() and "home" not in settings.load_user_config()
+    assert main(["init", str(tmp_path / "kb")]) == 0
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from generator.cli.messages import work_done
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import UsageError, showable
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from generator.context.api import ContextResult
+    from generator.context.home import InitResult, NewDocument
 
 CONTEXT_DESCRIPTION = """\
 Print the context-injected prompt for TASK, ready to paste into any AI assistant: the core
@@ -275,12 +275,17 @@ def _is_dir(path: Path) -> bool:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from generator.cli.report import reporting
+    from generator.context.home import init_home
+
+    return reporting(init_home(Path(args.dir) if args.dir else None), _say_init)
+
+
+def _say_init(result: InitResult) -> int:
     import shlex
 
-    from generator.context.home import INITIAL_TAG, init_home
+    from generator.context.home import INITIAL_TAG
 
-    result = init_home(Path(args.dir) if args.dir else None)
-    work_done()
     # The home recorded until now (which SCAFFOLD_HOME or --home may have overridden): nothing of it
     # is touched, but a user who ran `init` by mistake must be able to go back.
     before = result.replaced
@@ -301,15 +306,18 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _new_document(args: argparse.Namespace) -> int:
+    from generator.cli.report import reporting
     from generator.context.home import new_document
 
     made = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
-    work_done()
-    path = made.path
-    print(path)
-    for warning in made.warnings(args.doc_kind):
+    return reporting(made, lambda made: _say_new_document(made, args.doc_kind))
+
+
+def _say_new_document(made: NewDocument, doc_kind: str) -> int:
+    print(made.path)
+    for warning in made.warnings(doc_kind):
         print(f"scaffold: warning: {warning}", file=sys.stderr)
-    print(f"scaffold: edit it, then commit it in {path.parents[2]}", file=sys.stderr)
+    print(f"scaffold: edit it, then commit it in {made.path.parents[2]}", file=sys.stderr)
     return 0
 
 

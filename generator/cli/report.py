@@ -312,9 +312,15 @@ def _tokens(usage: Usage) -> str:
 
 def interrupted(done: object) -> str:
     """After an interrupt that landed past a commit point: what exists now, and what to do next."""
+    from generator.context.home import InitResult, NewDocument
     from generator.fill.record import RECORD_FILE
     from generator.results import NewResult, Rendered, UpdateResult
 
+    if isinstance(done, NewDocument):
+        return f"{shown(done.path)} was written; edit it, then commit it"
+    if isinstance(done, InitResult):
+        made = "was recorded as" if done.adopted else "was created and recorded as"
+        return f"{shown(done.root)} {made} your knowledge home (in {shown(done.config_path)})"
     if isinstance(done, NewResult):
         return f"{shown(done.path)} was created and is complete; {_fill_state(done)}"
     if isinstance(done, FillResult):

@@ -10,6 +10,7 @@ Which home a command uses is resolved by `generator.settings.HOME` (`--home`, th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import string
@@ -22,6 +23,7 @@ from pathlib import Path
 from generator import settings
 from generator.context.sections import DOC_FOLDERS, name_form, read_bytes, why_unreadable
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
+from generator.plumbing.transaction import Transaction
 
 INITIAL_TAG = "v0.1.0"
 _IGNORE = shutil.ignore_patterns(
@@ -164,7 +166,8 @@ def init_home(dest: Path | None = None) -> InitResult:
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
-            return InitResult(root, True, settings.save_user_config({"home": str(root)}), replaced)
+            with Transaction() as transaction:
+                return _record(transaction, InitResult(root, True, Path(), replaced))
         raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
     # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
     # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
@@ -188,27 +191,43 @@ def init_home(dest: Path | None = None) -> InitResult:
         # A folder given: a bad choice, as `new-* --dest` says of one.
         message = f"cannot create {root}: {error.strerror or error}; choose a folder you can write to"
         raise DestinationError(message) from error
-    try:
-        for item in REPO_LAYOUT:
-            if (source / item).is_dir():
-                shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
-            else:
-                shutil.copy2(source / item, root / item)
-        (root / "README.md").write_text(HOME_README, encoding="utf-8")
-        gitutil.git("init", "-q", "-b", "main", cwd=root)
-        gitutil.commit_all(root, "Start the scaffold knowledge home")
-        gitutil.git("tag", INITIAL_TAG, cwd=root)
-    except BaseException:
-        if created:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            for child in root.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
+    with Transaction() as transaction:
+        try:
+            for item in REPO_LAYOUT:
+                if (source / item).is_dir():
+                    shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
                 else:
-                    child.unlink(missing_ok=True)
-        raise
-    return InitResult(root, False, settings.save_user_config({"home": str(root)}), replaced)
+                    shutil.copy2(source / item, root / item)
+            (root / "README.md").write_text(HOME_README, encoding="utf-8")
+            gitutil.git("init", "-q", "-b", "main", cwd=root)
+            gitutil.commit_all(root, "Start the scaffold knowledge home")
+            gitutil.git("tag", INITIAL_TAG, cwd=root)
+            return _record(transaction, InitResult(root, False, Path(), replaced))
+        except BaseException:
+            if transaction.done is None:  # a home made but never recorded is taken away again
+                _remove_made(root, created)
+            raise
+
+
+def _record(transaction: Transaction, made: InitResult) -> InitResult:
+    """Record `made.root` as the user's home: the commit point of `init`, so an interrupt lands before
+    it (nothing new is left) or after it (the message says the home is made and recorded)."""
+    with transaction.commit("init.record", root=made.root):
+        recorded = dataclasses.replace(made, config_path=settings.save_user_config({"home": str(made.root)}))
+        transaction.landed(recorded)
+    return recorded
+
+
+def _remove_made(root: Path, created: bool) -> None:
+    """Take away what `init` put in `root`: the folder if `init` created it, else its contents."""
+    if created:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 # --- new-decision, new-incident, new-runbook -------------------------------------------------
@@ -298,22 +317,37 @@ def new_document(
     slug = slugify(named_after)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for _ in range(20):
-            number = next_number(folder)
-            text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)
-            text = fill_document(text, sections or {}, fields or {})
-            path = folder / f"{number:04d}-{slug}.md"
-            try:
-                with path.open("x", encoding="utf-8") as out:
-                    out.write(text)
-            except FileExistsError:
-                continue  # another command took the number first
-            return NewDocument(path, secrets, tuple(same_title(path)))
+        with Transaction() as transaction:
+            for _ in range(20):
+                number = next_number(folder)
+                text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)
+                text = fill_document(text, sections or {}, fields or {})
+                path = folder / f"{number:04d}-{slug}.md"
+                # The commit point: an interrupt leaves no document, or a whole one the message names.
+                with transaction.commit("document.write", path=path):
+                    try:
+                        _write_new(path, text)
+                    except FileExistsError:
+                        continue  # another command took the number first
+                    transaction.landed(NewDocument(path, secrets))
+                return NewDocument(path, secrets, tuple(same_title(path)))
     except OSError as error:
         # A read-only or full file system is the machine's trouble (exit 5), as everywhere else.
         kind = MachineError if machine_trouble(error) else HomeError
         raise kind(f"cannot write to {folder}: {error.strerror or error}") from None
     raise HomeError(f"could not find a free number in {folder}")
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create `path` holding `text`; FileExistsError if it exists. A write that fails (a full disk)
+    takes the file away again: a half stub would hold the number and pass for a document."""
+    with path.open("x", encoding="utf-8") as out:
+        try:
+            out.write(text)
+            out.flush()
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def same_title(path: Path) -> list[Path]:

@@ -126,7 +126,9 @@ def fault_hook(hook: FaultHook) -> Iterator[None]:
     Points (details in brackets): `render.commit` [path], `render.move` and `render.moved` [dest],
     `fill.call` [model, purpose] before each request to the model,
     `fill.temp` [target, number], `fill.rename` [target, temp, number], `fill.commit` [project],
-    `update.merged` [project], and `cli.report` [result] as the CLI starts to word a finished result.
+    `update.merged` [project], `init.record` [root] as `init` records its home, `document.write` [path]
+    as `new-decision`/`new-incident`/`new-runbook` write theirs, and `cli.report` [result] as the CLI
+    starts to word a finished result.
     """
     _hooks.append(hook)
     try:
