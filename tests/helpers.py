@@ -101,6 +101,14 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 30) 
         time.sleep(0.05)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds this process and its waited-for children have used so far. Bounds on how long a piece
+    of work may take (linear, not quadratic) are taken in CPU time: wall-clock bounds failed when other
+    processes loaded the machine, and a quadratic blowup still costs the CPU what it did."""
+    spent = os.times()
+    return spent.user + spent.system + spent.children_user + spent.children_system
+
+
 def terminate_self() -> None:
     """SIGTERM to this process, as `kill` would send it. `main` turns it into KeyboardInterrupt as soon as
     the signal is not held, so whatever code runs right after this shows whether it was."""

@@ -8,7 +8,6 @@ import random
 import re
 import string
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from generator.context import redact as redact_module
 from generator.context import secret_rules
 from generator.context.redact import Finding, Piece, Redactor, Span
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, cpu_seconds
 
 # Assembled from parts so that this file itself does not look like it leaks anything.
 AWS_KEY = "AKIA" + "Z7Q4L2M9XK3TPW5R"
@@ -211,9 +210,9 @@ def test_many_values_from_one_prefix_are_found_again_in_linear_time() -> None:
     # 10,000 values generated from one prefix, each compared at every place the prefix appears: 6.2 s.
     values = [f"Xk9pQ2wLm{number:06d}" for number in range(10_000)]
     lines = [f"export DB_PASSWORD={value}" for value in values]
-    started = time.perf_counter()
+    started = cpu_seconds()
     found = redact_module._Holding(lines).lines_of(values)
-    assert time.perf_counter() - started < 1, "quadratic in the values sharing a prefix"
+    assert cpu_seconds() - started < 1, "quadratic in the values sharing a prefix"
     assert found[values[1234]] == [1234]
 
 
@@ -649,10 +648,10 @@ def test_many_values_and_continued_lines_take_linear_time() -> None:
         (" ".join([AWS_KEY] * 8_000), AWS_KEY),
     ]
     for text, secret in texts:
-        started = time.perf_counter()
+        started = cpu_seconds()
         [result] = Redactor(None).redact([Piece("runbooks/many.md", 1, text)])
         assert secret not in result.text
-        assert time.perf_counter() - started < 6, "quadratic in the values found"
+        assert cpu_seconds() - started < 6, "quadratic in the values found"
 
 
 # Found by detect-secrets alone (scaffold's own rules let a value of words be).
@@ -762,9 +761,9 @@ def test_a_value_read_with_a_blank_for_a_line_break_is_redacted_where_it_was_rea
     [result] = Redactor(None).redact([Piece("a.md", 1, 'Not "Vb8mQ7tRz9 Kp4wX2" but password = "Vb8mQ7tRz9\fKp4wX2"')])
     assert "Kp4wX2" not in result.text.split("but")[1]
     line = "[s]\n" + "Xk9 " * 64_000 + "password = " + "Xk9\f" * 64_000
-    started = time.perf_counter()
+    started = cpu_seconds()
     [result] = Redactor(None).redact([Piece("a.md", 1, line)])
-    assert time.perf_counter() - started < 12, "the value looked for along the line"
+    assert cpu_seconds() - started < 12, "the value looked for along the line"
     assert result.text.split("password = ")[1] == f"{R}\f"
 
 
@@ -807,9 +806,9 @@ def test_a_long_line_of_urls_with_passwords_takes_seconds_not_minutes() -> None:
     # 16 s (4,000: 72 s); 1.2 s without it. What is left still grows faster than the line (`_url_passwords`
     # looks for each value along it), hence no smaller bound.
     line = " ".join(f"postgres://svc{number}:Xk9pQ2wLm{number:06d}@db.internal/app" for number in range(2_000))
-    started = time.perf_counter()
+    started = cpu_seconds()
     [result] = Redactor(None).redact([Piece("runbooks/replicas.md", 1, line)])
-    assert time.perf_counter() - started < 8, "the allowlist filter ran for every password"
+    assert cpu_seconds() - started < 8, "the allowlist filter ran for every password"
     assert "Xk9pQ2wLm" not in result.text and result.text.count("@db.internal/app") == 2_000
 
 
@@ -1687,14 +1686,14 @@ def test_text_found_in_the_cache_compiles_no_pattern(tmp_path: Path) -> None:
     ],
 )
 def test_long_adversarial_lines_take_linear_time(line: str) -> None:
-    started = time.perf_counter()
+    started = cpu_seconds()
     patterns = [pattern for _, pattern in secret_rules.PATTERNS]
     patterns += [pattern for pair in secret_rules.FOLLOWING for pattern in pair]
     patterns += secret_rules.NAMING
     for pattern in patterns:
         for _ in pattern.finditer(line):
             pass
-    assert time.perf_counter() - started < 2, "quadratic backtracking"
+    assert cpu_seconds() - started < 2, "quadratic backtracking"
 
 
 def test_a_trigger_is_tried_only_on_lines_holding_its_plain_text() -> None:
@@ -1735,9 +1734,9 @@ def test_a_trigger_is_tried_only_on_lines_holding_its_plain_text() -> None:
 def test_a_long_run_of_blanks_after_a_name_is_not_cubic() -> None:
     # One of detect-secrets' patterns took 230 s on `password`, 4,000 blanks and a word; a run is cut short
     # before its patterns see it (the own rules still read the line whole).
-    started = time.perf_counter()
+    started = cpu_seconds()
     [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, "password" + " " * 4_000 + "x\n")])
-    assert time.perf_counter() - started < 2 and result.findings == ()
+    assert cpu_seconds() - started < 2 and result.findings == ()
     line = "password:" + " " * 60 + "Kp9xT2mQ7w\n"
     [result] = Redactor(None).redact([Piece("runbooks/db.md", 1, line)])
     assert result.text == line.replace("Kp9xT2mQ7w", "[REDACTED: Secret Keyword]")
