@@ -929,6 +929,30 @@ def test_a_number_two_documents_share_is_warned_about_not_met_with_silence(tmp_p
     assert about("what does ADR 11 say") == ([], {"decisions/0011-use-kafka.md"})
 
 
+def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> None:
+    # "ADR 7" where decisions stop at 0003 (a typo, a branch not merged) was answered in silence, by its words.
+    def missing(task: str) -> list[str]:
+        return [w for w in api.build_context(task, home=home).warnings if "names no document" in w]
+
+    assert missing("what does ADR 7 say about the kafka consumer lag") == [
+        '"ADR 7" in the task names no document: decisions/ has no number 7 (its last is 0003-kafka.md); '
+        "check the number, or pull the branch that adds it"
+    ]
+    assert missing("compare incident 0042 with INCIDENT 0042, and adr-9 with ADR 1") == [
+        '"incident 0042" in the task names no document: incidents/ has no number 42 (its last is '
+        "0001-dns-outage.md); check the number, or pull the branch that adds it",
+        '"adr-9" in the task names no document: decisions/ has no number 9 (its last is 0003-kafka.md); '
+        "check the number, or pull the branch that adds it",
+    ]
+    # Numbers that need not be a document's say nothing, nor numbers a document has.
+    for task in ["incident 500 errors on checkout", "the decision 3 weeks ago on kafka", "ADR 3 and adr 0001"]:
+        assert missing(task) == [], task
+    # Nor where the home keeps no numbered documents of that kind: its own may live elsewhere.
+    for path in (home / "context" / "incidents").iterdir():
+        path.unlink()
+    assert missing("what happened in incident 0042") == []
+
+
 def test_a_number_an_unedited_stub_shares_names_the_written_document(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

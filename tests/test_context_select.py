@@ -59,7 +59,7 @@ class FakeIndex:
     def named_in(self, text: str) -> list[str]:
         return self.named.get(text, [])
 
-    def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
+    def unresolved_in(self, text: str) -> list[str]:
         return []
 
     def names_document(self, key: str) -> bool:

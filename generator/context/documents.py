@@ -25,6 +25,8 @@ from generator.context.links import (
     Catalogue,
     Retired,
     is_rejected,
+    meant_as_reference,
+    numbered_references,
     phrases_naming,
     reference_keys,
     retirement,
@@ -265,30 +267,51 @@ class Library:
         """Whether a reference's key (`num:adr:2`) names a document of the home, a stub or not."""
         return bool(self._catalogue_of().meanings(key))
 
-    def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
-        """The numbers of `named_in` ("ADR 11") that two documents or more have, and so name neither
-        (two branches that each ran `new-decision`, merged): each as a reference writes it, with those
-        documents, unedited stubs left out. Not names: every home has two README.md files, and a task
-        saying "the README" means its project's."""
+    def unresolved_in(self, text: str) -> list[str]:
+        """Warnings, a line each, for the task's references by number that name no one document.
+
+        A number two documents or more have names neither (two branches that each ran `new-decision`,
+        merged): each is said as a reference writes it, with those documents, unedited stubs left out.
+        A reference that can only mean a document ("ADR 7", "incident 0042": `meant_as_reference`) to a
+        number its folder lacks names nothing (a typo, a branch not merged) and the task is answered
+        without it. Not names: every home has two README.md files, and a task saying "the README" means
+        its project's."""
         numbers = [key for key in self._task_keys(text) if key.startswith("num:")]
         if not numbers:
             return []
         catalogue = self._catalogue_of()
-        found: dict[tuple[str, ...], str] = {}
+        shared: dict[tuple[str, ...], str] = {}
         for key in numbers:  # two or more but stubs: `_task_resolved` names none of them
             meanings = tuple(path for path in catalogue.meanings(key) if path not in self.stubs)
             if len(meanings) > 1:
-                found.setdefault(meanings, written_as(key))  # "ADR 11" and "decision 11": one warning
-        return [(written, list(paths)) for paths, written in found.items()]
+                shared.setdefault(meanings, written_as(key))  # "ADR 11" and "decision 11": one warning
+        warnings = [
+            f'"{written}" in the task fits {len(paths)} documents ({", ".join(paths)}), so it names none of them; '
+            "name the one you mean by its path, or renumber all but one (scaffold doctor)"
+            for paths, written in shared.items()
+        ]
+        missing: dict[str, str] = {}  # by key: "ADR 7" and "adr 0007" are one warning, as first written
+        for match, key in numbered_references(self._named_within(text)):
+            if key not in missing and meant_as_reference(match) and (lacking := catalogue.missing(key)) is not None:
+                folder, last = lacking
+                missing[key] = (
+                    f'"{match.group(0)}" in the task names no document: {folder}/ has no number {int(match.group(2))} '
+                    f"(its last is {last}); check the number, or pull the branch that adds it"
+                )
+        return warnings + list(missing.values())
+
+    @staticmethod
+    def _named_within(text: str) -> str:
+        """Where a task names documents: all of it, or a long one's start and end (a pasted log with
+        the question before or after it: names are asked for there, not mid-log)."""
+        return f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}" if len(text) > 2 * NAMED_WITHIN else text
 
     def _task_keys(self, text: str) -> list[str]:
         """The keys a task's text names documents by (`named_in`), each with the forms it may stand for,
         in the task's order (the first named first); the last text's kept, as both callers ask."""
         if self._last_keys is not None and self._last_keys[0] == text:
             return self._last_keys[1]
-        long = len(text) > 2 * NAMED_WITHIN
-        # A pasted log with the question before or after it: names are asked for there, not mid-log.
-        shortened = f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}" if long else text
+        shortened = self._named_within(text)
         forms = _written_forms(self.root)
         roots = tuple(f"abs:{form}" for form in forms)
         keys: list[str] = []

@@ -315,6 +315,17 @@ class Catalogue:
             if len(group) > 1
         ]
 
+    def missing(self, key: str) -> tuple[str, str] | None:
+        """For a `num:` key no document has, in a folder that holds numbered documents: that folder and
+        its last document's file name. None for a key some document has, or whose folder the home lacks
+        (its decisions may live where scaffold does not look for them)."""
+        word, _, number = key.removeprefix("num:").partition(":")
+        folder = self._folder_for(word)
+        if folder is None or not number.isdigit() or int(number) in self._in_folder(folder):
+            return None
+        numbered = self._in_folder(folder)
+        return folder, posixpath.basename(numbered[max(numbered)][-1])
+
     def _in_folder(self, folder: str) -> dict[int, list[str]]:
         """The numbered documents directly in `folder`, by number (worked out for that folder only:
         a run asks about one or two of them, and a home's folders hold thousands)."""
@@ -342,14 +353,30 @@ def without_numbered_references(text: str, names: Callable[[str], bool]) -> str:
     them (`Library.named_in`); as words to rank by, the number matches every document of another folder
     with that number in its title ("0002. Use FastAPI" for "incident 2"). One that names none ("incident
     500 errors", "ADR 99" where there is none) is the task's words, and stays."""
-    if not any(start in text.casefold() for start in _STARTS):
-        return text  # most tasks
     blanked = list(text)
-    for match in _NUMBERED_ANY_CASE.finditer(text):
-        at_word = match.start() == 0 or not text[match.start() - 1].isalnum()
-        if at_word and names(f"num:{match.group(1).casefold()}:{int(match.group(2))}"):
+    for match, key in numbered_references(text):
+        if names(key):
             blanked[match.start() : match.end()] = " " * (match.end() - match.start())
     return "".join(blanked)
+
+
+def numbered_references(text: str) -> list[tuple[re.Match[str], str]]:
+    """The references to numbered documents `text` holds ("ADR 0002", "incident 3") where it writes
+    them, each with its `num:` key, in order."""
+    if not any(start in text.casefold() for start in _STARTS):
+        return []  # most tasks
+    found = []
+    for match in _NUMBERED_ANY_CASE.finditer(text):
+        if match.start() == 0 or not text[match.start() - 1].isalnum():
+            found.append((match, f"num:{match.group(1).casefold()}:{int(match.group(2))}"))
+    return found
+
+
+def meant_as_reference(match: re.Match[str]) -> bool:
+    """Whether a numbered reference (`numbered_references`) can only mean a document: "ADR 7", or a
+    number written as files are numbered ("incident 0042"). "incident 500 errors" or "decision 3 weeks
+    ago" may mean none."""
+    return match.group(1).casefold() == "adr" or match.group(2).startswith("0")
 
 
 def written_as(key: str) -> str:

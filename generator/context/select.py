@@ -182,8 +182,9 @@ class Index(Protocol):
         """The documents a task names ("ADR 8", a file name), as documents refer to each other."""
         ...
 
-    def ambiguous_in(self, text: str) -> list[tuple[str, list[str]]]:
-        """The numbers in a task ("ADR 11") that two documents or more have, as written, with them."""
+    def unresolved_in(self, text: str) -> list[str]:
+        """Warnings for the task's references by number that name no one document ("ADR 11" that two
+        documents have, "ADR 7" that none has)."""
         ...
 
     def names_document(self, key: str) -> bool:
@@ -405,12 +406,9 @@ def _add_named(
     home does not fill the budget before the ranking; one that says it no longer holds brings what
     holds in its place (`_Retirements`), as it would in the ranking."""
     query = task.query(cmap.unranked_answers, index.names_document)
-    for written, paths in index.ambiguous_in(task.text) if cmap.max_documents else ():
-        # Two branches that each ran `new-decision` give two 0011s once merged: the user asked for one.
-        found.warnings.append(
-            f'"{written}" in the task fits {len(paths)} documents ({", ".join(paths)}), so it names none of them; '
-            "name the one you mean by its path, or renumber all but one (scaffold doctor)"
-        )
+    if cmap.max_documents:
+        # Two 0011s from two branches merged, or an "ADR 7" no decision has: the user asked for one.
+        found.warnings += index.unresolved_in(task.text)
     included = {key[0] for key in seen}  # a core or listed document named ("per patterns.md") is in as chosen there
     for path in [path for path in index.named_in(task.text) if path not in included][: cmap.max_documents]:
         current = retirements.in_force(path)
