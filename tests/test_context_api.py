@@ -845,6 +845,10 @@ def test_a_document_named_by_a_path_holding_a_space_or_from_the_home_folder_is_i
     assert named(f"as {home / 'context' / dns} says") == {dns}
     assert named(f"as ~/team docs/context/{dns} says") == {dns}
     assert named(f"as ~/team docs/context/runbooks/../{dns} says") == {dns}
+    # Pasted as a shell completes it, with its spaces escaped.
+    escaped = str(home / "context" / dns).replace(" ", "\\ ")
+    assert named(f"as {escaped} says") == {dns}
+    assert named(f"as ~/team\\ docs/context/{dns} says") == {dns}
     # Written after the home's path, but not a path of it: another folder's, or inside a longer path.
     assert named(f"as ~/team docs/context-old/{dns} says") == set()
     assert named(f"as /srv{home / 'context' / dns} says") == set()

@@ -515,7 +515,8 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
 
 def _written_forms(root: Path) -> list[str]:
     """How a task may write the folder `root` before a document's path, each form ending in `/`: as
-    given, resolved, and both from the user's home folder (`~/team-home/context/`) when inside it."""
+    given, resolved, and both from the user's home folder (`~/team-home/context/`) when inside it;
+    each also with its spaces escaped as a shell completes them (`~/team\\ docs/context/`)."""
     forms = [str(root), str(root.resolve())]
     try:
         homes = [Path.home(), Path.home().resolve()]
@@ -525,6 +526,7 @@ def _written_forms(root: Path) -> list[str]:
         with contextlib.suppress(ValueError):
             below = Path(form).relative_to(home).as_posix()
             forms.append("~" if below == "." else f"~/{below}")
+    forms += [form.replace(" ", "\\ ") for form in forms if " " in form]
     return [f"{form.rstrip('/')}/" for form in dict.fromkeys(forms)]
 
 
