@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -12,7 +13,7 @@ import yaml
 from generator import settings
 from generator.errors import UsageError
 from generator.plumbing import atomic
-from generator.plumbing.atomic import replacing, write_atomic, write_temp
+from generator.plumbing.atomic import replacing, write_atomic, write_new, write_temp
 
 
 def _names(folder: Path) -> list[str]:
@@ -131,3 +132,38 @@ def test_a_symlinked_user_config_is_refused(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(UsageError, match="symbolic link"):
         settings.save_user_config({"home": "/somewhere"})
     assert config.is_symlink() and real.read_text() == "model: m\n"
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard link", "no hard links"])
+def test_write_new_makes_a_whole_new_file_and_never_replaces_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool
+) -> None:
+    if not links:  # FAT, some network and FUSE mounts: created exclusively, written in place
+
+        def refused(source: object, target: object) -> None:
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", refused)
+    old = os.umask(0o027)
+    try:
+        write_new(tmp_path / "0007-x.md", "# 0007. X\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "0007-x.md").read_text() == "# 0007. X\n"
+    assert stat.S_IMODE((tmp_path / "0007-x.md").stat().st_mode) == 0o640
+    # Taken by another process first: left as it is, and this one is told.
+    with pytest.raises(FileExistsError):
+        write_new(tmp_path / "0007-x.md", "mine\n")
+    assert (tmp_path / "0007-x.md").read_text() == "# 0007. X\n"
+    assert _names(tmp_path) == ["0007-x.md"]
+
+
+def test_write_new_that_cannot_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The whole file is written beside the name first: a full disk leaves neither it nor the name.
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        write_new(tmp_path / "0007-x.md", "# 0007. X\n")
+    assert _names(tmp_path) == []

@@ -948,8 +948,19 @@ def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> 
         '"adr-9" in the task names no document: decisions/ has no number 9 (its last is 0003-kafka.md); '
         "check the number, or pull the branch that adds it",
     ]
-    # Numbers that need not be a document's say nothing, nor numbers a document has.
-    for task in ["incident 500 errors on checkout", "the decision 3 weeks ago on kafka", "ADR 3 and adr 0001"]:
+    # One line, and once for one missing document however it is written.
+    assert missing("is ADR\n7, or decision 0007, or adr 07, right") == [
+        '"ADR 7" in the task names no document: decisions/ has no number 7 (its last is 0003-kafka.md); '
+        "check the number, or pull the branch that adds it"
+    ]
+    # Numbers that need not be a document's say nothing, nor numbers a document has, a year, or 0.
+    for task in [
+        "incident 500 errors on checkout",
+        "the decision 3 weeks ago on kafka",
+        "ADR 3 and adr 0001",
+        "ADR 2024 planning",
+        "incident 0 day and ADR #0",
+    ]:
         assert missing(task) == [], task
     # Nor where the home keeps no numbered documents of that kind: its own may live elsewhere.
     for path in (home / "context" / "incidents").iterdir():

@@ -486,10 +486,14 @@ def test_a_home_the_machine_will_not_let_us_write_is_exit_5(
     monkeypatch.setenv("SCAFFOLD_HOME", str(home))
     decisions = home / "context" / "decisions"
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> None:
-        raise PermissionError(errno.EROFS, "Read-only file system", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "open", refuse)
+    def refuse(path: str, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and str(path).startswith(str(decisions)):
+            raise PermissionError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     assert main(["new-decision", "Use Postgres"]) == 5
     err = capsys.readouterr().err
     assert f"cannot write to {decisions}: Read-only file system" in err and err.count("\n") == 1
@@ -596,8 +600,17 @@ def test_an_interrupt_once_a_document_is_written_names_it(
     with sigterm_at(point):
         assert main(["new-decision", "Use Kafka"]) == 130
     [made] = (home / "context" / "decisions").glob("*-use-kafka.md")
-    assert capsys.readouterr().err == f"scaffold: interrupted; {made} was written; edit it, then commit it\n"
+    assert capsys.readouterr().err == f"scaffold: interrupted; {made} was written; edit it, then commit it in {home}\n"
     assert made.read_text().startswith(f"# {made.name[:4]}. Use Kafka\n") and "## Consequences" in made.read_text()
+    # What its report would have warned of is said too: a secret in its heading must not be committed.
+    with sigterm_at(point):
+        assert main(["new-decision", f"Revoke {AWS_KEY} from CI"]) == 130
+    [made] = (home / "context" / "decisions").glob("*-revoke-from-ci.md")
+    assert capsys.readouterr().err == (
+        f"scaffold: interrupted; {made} was written; the title seems to hold a secret (AWS Access Key): the file "
+        f"name leaves it out, its heading does not; edit it out of {made.name} before you commit it; edit it, then "
+        f"commit it in {home}\n"
+    )
 
 
 def test_a_document_that_cannot_be_written_whole_is_not_left_half_written(tmp_path: Path) -> None:
@@ -625,11 +638,17 @@ def test_an_interrupt_once_init_recorded_its_home_says_so(
     target = make_home(tmp_path / "kb") if adopt else tmp_path / "kb"
     if adopt:
         (target / "copier.yml").write_text("template: {type: str}\n")
+    before = make_home(tmp_path / "before")
+    settings.save_user_config({"home": str(before)})
     with sigterm_at("init.record"):
         assert main(["init", str(target)]) == 130
     made = "was recorded as" if adopt else "was created and recorded as"
     config = settings.user_config_path()
-    assert capsys.readouterr().err == f"scaffold: interrupted; {target} {made} your knowledge home (in {config})\n"
+    # The home recorded before is named with the way back, as the report would have.
+    assert capsys.readouterr().err == (
+        f"scaffold: interrupted; {target} {made} your knowledge home in {config} in place of {before} "
+        f"(`scaffold init {before}` goes back)\n"
+    )
     assert settings.load_user_config()["home"] == str(target)
     assert (target / "context" / "context.yml").is_file()
 
@@ -644,10 +663,20 @@ def test_init_that_cannot_record_its_home_takes_it_away_again(
         if point == "init.record":
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    with fault_hook(full):
-        assert main(["init", str(tmp_path / "kb")]) == 5
-    assert "No space left on device" in capsys.readouterr().err
-    assert not (tmp_path / "kb").exists() and "home" not in settings.load_user_config()
+    config = settings.user_config_path()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target, kept in [(tmp_path / "kb", False), (empty, True)]:
+        with fault_hook(full):
+            assert main(["init", str(target)]) == 5
+        assert capsys.readouterr().err == (
+            f"scaffold: error: cannot record {target} as your knowledge home in {config}: No space left on device; "
+            "the home made for it was not kept. Free some space or make that folder writable, then run scaffold "
+            "init again\n"
+        )
+        # The folder init created goes; one that was there stays, as empty as it was.
+        assert target.exists() == kept and (not kept or list(target.iterdir()) == [])
+        assert "home" not in settings.load_user_config()
     assert main(["init", str(tmp_path / "kb")]) == 0
 
 

@@ -151,7 +151,7 @@ class Tools:
             "document": made.path.relative_to(root / "context").as_posix(),
             "home": str(root),
             "committed": False,
-            "warnings": made.warnings(doc_kind),
+            "warnings": made.warnings(),
             "next": f"review and edit it, then commit it in {root}",
         }
 

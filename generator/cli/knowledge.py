@@ -267,13 +267,6 @@ def explain(result: ContextResult) -> str:
     return "\n".join(showable(line) for line in lines) + "\n"
 
 
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:  # a name too long for the system, say: no folder to go back to either
-        return False
-
-
 def _init(args: argparse.Namespace) -> int:
     from generator.cli.report import reporting
     from generator.context.home import init_home
@@ -282,17 +275,12 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _say_init(result: InitResult) -> int:
-    import shlex
-
+    from generator.cli.report import in_place_of
     from generator.context.home import INITIAL_TAG
 
     # The home recorded until now (which SCAFFOLD_HOME or --home may have overridden): nothing of it
     # is touched, but a user who ran `init` by mistake must be able to go back.
-    before = result.replaced
-    replaced = ""
-    if before is not None:
-        back = f"`scaffold init {shlex.quote(str(before))}` goes back" if _is_dir(before) else "no longer there"
-        replaced = f" in place of {before} ({back})"
+    replaced = in_place_of(result.replaced)
     if result.adopted:
         print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}{replaced}")
         return 0
@@ -309,15 +297,16 @@ def _new_document(args: argparse.Namespace) -> int:
     from generator.cli.report import reporting
     from generator.context.home import new_document
 
-    made = new_document(args.doc_kind, args.title, home=args.home, when=args.date)
-    return reporting(made, lambda made: _say_new_document(made, args.doc_kind))
+    return reporting(new_document(args.doc_kind, args.title, home=args.home, when=args.date), _say_new_document)
 
 
-def _say_new_document(made: NewDocument, doc_kind: str) -> int:
+def _say_new_document(made: NewDocument) -> int:
+    from generator.cli.report import commit_it
+
     print(made.path)
-    for warning in made.warnings(doc_kind):
+    for warning in made.warnings():
         print(f"scaffold: warning: {warning}", file=sys.stderr)
-    print(f"scaffold: edit it, then commit it in {made.path.parents[2]}", file=sys.stderr)
+    print(f"scaffold: {commit_it(made)}", file=sys.stderr)
     return 0
 
 

@@ -13,13 +13,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from generator.cli.messages import work_done
 from generator.errors import Interrupted
 from generator.fill.pricing import Usage, format_cost
 from generator.plumbing.transaction import checkpoint
 from generator.results import FillOffer, FillPreview, FillResult, Progress, Rendered
+
+if TYPE_CHECKING:
+    from generator.context.home import NewDocument
 
 
 def shown(path: Path) -> str:
@@ -316,11 +319,11 @@ def interrupted(done: object) -> str:
     from generator.fill.record import RECORD_FILE
     from generator.results import NewResult, Rendered, UpdateResult
 
-    if isinstance(done, NewDocument):
-        return f"{shown(done.path)} was written; edit it, then commit it"
+    if isinstance(done, NewDocument):  # its warnings too: a secret in its heading must not be committed
+        return "; ".join([f"{shown(done.path)} was written", *done.warnings(), commit_it(done)])
     if isinstance(done, InitResult):
         made = "was recorded as" if done.adopted else "was created and recorded as"
-        return f"{shown(done.root)} {made} your knowledge home (in {shown(done.config_path)})"
+        return f"{done.root} {made} your knowledge home in {done.config_path}{in_place_of(done.replaced)}"
     if isinstance(done, NewResult):
         return f"{shown(done.path)} was created and is complete; {_fill_state(done)}"
     if isinstance(done, FillResult):
@@ -333,6 +336,29 @@ def interrupted(done: object) -> str:
     if isinstance(done, Rendered):
         return f"{shown(done.path)} was created"
     return "nothing partial was left behind"
+
+
+def in_place_of(before: Path | None) -> str:
+    """What `init` says of the home recorded before it, if another: a user who ran it by mistake must
+    be able to go back."""
+    if before is None:
+        return ""
+    import shlex
+
+    back = f"`scaffold init {shlex.quote(str(before))}` goes back" if _is_dir(before) else "no longer there"
+    return f" in place of {before} ({back})"
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the system, say: no folder to go back to either
+        return False
+
+
+def commit_it(made: NewDocument) -> str:
+    """What to do with a document `new-decision` and the others wrote."""
+    return f"edit it, then commit it in {made.path.parents[2]}"
 
 
 def _fill_state(result: object) -> str:

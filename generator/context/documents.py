@@ -290,14 +290,19 @@ class Library:
             "name the one you mean by its path, or renumber all but one (scaffold doctor)"
             for paths, written in shared.items()
         ]
-        missing: dict[str, str] = {}  # by key: "ADR 7" and "adr 0007" are one warning, as first written
+        # By folder and number: "ADR 7" and "decision 0007" are one warning, as first written.
+        missing: dict[tuple[str, int], str] = {}
         for match, key in numbered_references(self._named_within(text)):
-            if key not in missing and meant_as_reference(match) and (lacking := catalogue.missing(key)) is not None:
-                folder, last = lacking
-                missing[key] = (
-                    f'"{match.group(0)}" in the task names no document: {folder}/ has no number {int(match.group(2))} '
-                    f"(its last is {last}); check the number, or pull the branch that adds it"
-                )
+            if not meant_as_reference(match) or (lacking := catalogue.missing(key)) is None:
+                continue
+            folder, last = lacking
+            number = int(match.group(2))
+            written = " ".join(match.group(0).split())  # "ADR\n7" across a line break is said on one line
+            missing.setdefault(
+                (folder, number),
+                f'"{written}" in the task names no document: {folder}/ has no number {number} (its last is {last}); '
+                "check the number, or pull the branch that adds it",
+            )
         return warnings + list(missing.values())
 
     @staticmethod

@@ -10,7 +10,6 @@ Which home a command uses is resolved by `generator.settings.HOME` (`--home`, th
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 import string
@@ -23,6 +22,7 @@ from pathlib import Path
 from generator import settings
 from generator.context.sections import DOC_FOLDERS, name_form, read_bytes, why_unreadable
 from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
+from generator.plumbing.atomic import write_new
 from generator.plumbing.transaction import Transaction
 
 INITIAL_TAG = "v0.1.0"
@@ -167,7 +167,7 @@ def init_home(dest: Path | None = None) -> InitResult:
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
             with Transaction() as transaction:
-                return _record(transaction, InitResult(root, True, Path(), replaced))
+                return _record(transaction, root, adopted=True, replaced=replaced)
         raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
     # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
     # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
@@ -202,19 +202,27 @@ def init_home(dest: Path | None = None) -> InitResult:
             gitutil.git("init", "-q", "-b", "main", cwd=root)
             gitutil.commit_all(root, "Start the scaffold knowledge home")
             gitutil.git("tag", INITIAL_TAG, cwd=root)
-            return _record(transaction, InitResult(root, False, Path(), replaced))
+            return _record(transaction, root, adopted=False, replaced=replaced)
         except BaseException:
             if transaction.done is None:  # a home made but never recorded is taken away again
                 _remove_made(root, created)
             raise
 
 
-def _record(transaction: Transaction, made: InitResult) -> InitResult:
-    """Record `made.root` as the user's home: the commit point of `init`, so an interrupt lands before
-    it (nothing new is left) or after it (the message says the home is made and recorded)."""
-    with transaction.commit("init.record", root=made.root):
-        recorded = dataclasses.replace(made, config_path=settings.save_user_config({"home": str(made.root)}))
-        transaction.landed(recorded)
+def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Path | None) -> InitResult:
+    """Record `root` as the user's home: the commit point of `init`, so an interrupt lands before it
+    (a home made for it is taken away again) or after it (the message says the home is recorded)."""
+    try:
+        with transaction.commit("init.record", root=root):
+            recorded = InitResult(root, adopted, settings.save_user_config({"home": str(root)}), replaced)
+            transaction.landed(recorded)
+    except OSError as error:  # a full disk, a config folder that cannot be written
+        kept = "nothing was changed" if adopted else "the home made for it was not kept"
+        raise MachineError(
+            f"cannot record {root} as your knowledge home in {settings.user_config_path()}: "
+            f"{error.strerror or error}; {kept}. Free some space or make that folder writable, then run scaffold "
+            "init again"
+        ) from error
     return recorded
 
 
@@ -252,16 +260,17 @@ class NewDocument:
     """What `new_document` wrote, and what its caller tells the user."""
 
     path: Path
+    doc_kind: str  # "decision", "incident" or "runbook"
     # The kinds of secret the title seemed to hold: the file name leaves them out, the heading does not.
     secrets: tuple[str, ...] = ()
     # Older documents of its folder with the same title: a second `new-decision` for one decision.
     same_title: tuple[Path, ...] = ()
 
-    def warnings(self, doc_kind: str) -> list[str]:
+    def warnings(self) -> list[str]:
         """What the user should do about it, a line each (the CLI's warnings, the MCP tool's)."""
         said = [
-            f"{other.name} already has this title; if it is the same {doc_kind}, delete {self.path.name} and edit "
-            "that one"
+            f"{other.name} already has this title; if it is the same {self.doc_kind}, delete {self.path.name} and "
+            "edit that one"
             for other in self.same_title
         ]
         if self.secrets:
@@ -326,28 +335,16 @@ def new_document(
                 # The commit point: an interrupt leaves no document, or a whole one the message names.
                 with transaction.commit("document.write", path=path):
                     try:
-                        _write_new(path, text)
+                        write_new(path, text)
                     except FileExistsError:
                         continue  # another command took the number first
-                    transaction.landed(NewDocument(path, secrets))
-                return NewDocument(path, secrets, tuple(same_title(path)))
+                    transaction.landed(NewDocument(path, doc_kind, secrets))
+                return NewDocument(path, doc_kind, secrets, tuple(same_title(path)))
     except OSError as error:
         # A read-only or full file system is the machine's trouble (exit 5), as everywhere else.
         kind = MachineError if machine_trouble(error) else HomeError
         raise kind(f"cannot write to {folder}: {error.strerror or error}") from None
     raise HomeError(f"could not find a free number in {folder}")
-
-
-def _write_new(path: Path, text: str) -> None:
-    """Create `path` holding `text`; FileExistsError if it exists. A write that fails (a full disk)
-    takes the file away again: a half stub would hold the number and pass for a document."""
-    with path.open("x", encoding="utf-8") as out:
-        try:
-            out.write(text)
-            out.flush()
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
 
 
 def same_title(path: Path) -> list[Path]:

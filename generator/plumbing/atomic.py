@@ -2,7 +2,8 @@
 
 Every replacement is a complete file beside the target (same folder, so the rename stays on
 one filesystem and is atomic) that one rename moves over it; the temporary file never
-outlives a failure, an interrupt included.
+outlives a failure, an interrupt included. A new file that must not replace one (`write_new`)
+is linked to its name instead, which fails if the name is taken.
 
 Standard library only, and nothing of scaffold's but its errors: the build hook imports
 `generator.template.bundle`, which writes through here, in hatchling's isolated environment.
@@ -11,6 +12,7 @@ Standard library only, and nothing of scaffold's but its errors: the build hook 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +30,43 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
     """
     _refuse_link(path)
     _move_over(write_temp(path, data, mode=mode), path)
+
+
+def write_new(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
+    """Create `path` holding `data`, whole or not at all; FileExistsError if `path` exists (another
+    process took the name first). The complete file beside it is linked to the name, which fails if
+    the name is taken, so it never replaces anything; where the file system has no hard links, the
+    file is created exclusively and written in place, and taken away if that write fails."""
+    temp = write_temp(path, data, mode=mode)
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        _write_exclusive(path, temp.read_bytes())
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+# What link(2) says on file systems without hard links (FAT, some network and FUSE mounts).
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV})
+
+
+def _write_exclusive(path: Path, data: bytes) -> None:
+    # Unbuffered: a write that fails (a full disk) fails once, here, not again as the file closes.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

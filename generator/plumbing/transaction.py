@@ -2,7 +2,8 @@
 
 `install_handlers` routes all three to one handler that raises KeyboardInterrupt, so every
 command cleans up the same way. A `Transaction` marks a command's commit points (moving a
-rendered project into place, writing and committing fills, an update's result): each runs
+rendered project into place, writing and committing fills, an update's result, a new decision,
+incident or runbook written, `init` recording its home): each runs
 with signals held, so an interrupt lands before or after it, never inside; once one has
 landed, the transaction knows what now exists and an interrupt becomes `Interrupted(done)`.
 
