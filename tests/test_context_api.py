@@ -849,6 +849,8 @@ def test_a_document_named_by_a_path_holding_a_space_or_from_the_home_folder_is_i
     escaped = str(home / "context" / dns).replace(" ", "\\ ")
     assert named(f"as {escaped} says") == {dns}
     assert named(f"as ~/team\\ docs/context/{dns} says") == {dns}
+    # A file name with an escaped space is one name: its end names no other document.
+    assert named("as ~/team\\ docs/context/runbooks/payments\\ 0001-dns-outage.md says") == set()
     # Written after the home's path, but not a path of it: another folder's, or inside a longer path.
     assert named(f"as ~/team docs/context-old/{dns} says") == set()
     assert named(f"as /srv{home / 'context' / dns} says") == set()
@@ -962,10 +964,43 @@ def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> 
         "incident 0 day and ADR #0",
     ]:
         assert missing(task) == [], task
+    # Times, codes, days and another tracker's ids are no references (an adversary's list).
+    for task in [
+        "Write the postmortem: 03:12 UTC database failover",
+        "Decision: 08:00 UTC maintenance window",
+        "incident 09h30 spike, post-mortem 0800Z outage",
+        "summarise the incident 05 May outage",
+        "incident 0x80070005 on windows, inc 0x7b",
+        "link INC001234 to the outage",
+    ]:
+        assert missing(task) == [], task
+    # A pasted listing: at most five lines, the last saying how many more.
+    many = api.build_context(" ".join(f"ADR {number}" for number in range(100, 130)), home=home).warnings
+    assert len([w for w in many if "in the task name" in w]) == 5
+    assert many[-1] == "26 more references in the task name no one document"
+    # A long task is read at its start and end: no reference is stitched across the cut.
+    from generator.context.documents import NAMED_WITHIN
+
+    tail = "42 requests failed. " + "z" * (NAMED_WITHIN - 20)
+    assert missing("x" * (NAMED_WITHIN - 4) + " ADR" + "\n" + "y " * NAMED_WITHIN + "\n" + tail) == []
+    # A number a legacy folder beside decisions/ has is there, if not where references resolve.
+    (home / "context" / "adr").mkdir()
+    (home / "context" / "adr" / "0030-legacy.md").write_text("# 30. Legacy\n\nOld.\n")
+    assert missing("what does ADR 30 say about the kafka lag") == []
     # Nor where the home keeps no numbered documents of that kind: its own may live elsewhere.
     for path in (home / "context" / "incidents").iterdir():
         path.unlink()
     assert missing("what happened in incident 0042") == []
+
+
+def test_a_time_after_a_documents_word_names_no_document(home: Path) -> None:
+    # "Decision: 02:00 UTC" put ADR 0002 whole into the prompt, as "named in the task".
+    result = api.build_context("Decision: 02:00 UTC maintenance window for the billing database", home=home)
+    assert "decisions/0002-problem-details.md" not in {
+        d.path for d in result.documents if d.reason == "named in the task"
+    }
+    result = api.build_context("Decision 0002: the billing database maintenance window", home=home)
+    assert "decisions/0002-problem-details.md" in {d.path for d in result.documents if d.reason == "named in the task"}
 
 
 def test_a_number_an_unedited_stub_shares_names_the_written_document(

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from generator import settings
 from generator.cli import main
 from generator.context import api
-from tests.helpers import REPO_ROOT, run, sigterm_at
+from tests.helpers import REPO_ROOT, run, sigterm_at, terminate_self
 from tests.test_context_fixtures import make_home
 from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
 
@@ -678,6 +679,117 @@ def test_init_that_cannot_record_its_home_takes_it_away_again(
         assert target.exists() == kept and (not kept or list(target.iterdir()) == [])
         assert "home" not in settings.load_user_config()
     assert main(["init", str(tmp_path / "kb")]) == 0
+
+
+def test_init_taken_back_removes_what_it_made_and_only_that(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The folders init created above the home went too; a file someone wrote into a folder that was
+    # there stays; a second Ctrl-C while the home is taken away does not stop that half-way (a home
+    # with no commit was left, which `init` then adopted).
+    from generator.plumbing.transaction import fault_hook
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    def refused(point: str, details: Mapping[str, Any]) -> None:
+        if point == "init.record":
+            (details["root"] / "my-notes.txt").write_text("mine\n")
+            raise KeyboardInterrupt
+
+    real_rmtree = shutil.rmtree
+
+    def interrupted_again(path: Any, *args: Any, **kwargs: Any) -> None:
+        terminate_self()  # held until the home is gone
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", interrupted_again)
+    with fault_hook(refused):
+        assert main(["init", str(tmp_path / "a" / "b" / "kb")]) == 130
+        assert main(["init", str(empty)]) == 130
+    assert capsys.readouterr().err == "scaffold: interrupted; nothing partial was left behind\n" * 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["empty"]
+    assert sorted(path.name for path in empty.iterdir()) == ["my-notes.txt"]
+
+
+def test_init_on_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    # `ulimit -f` (or a full disk) while the bundled home is copied: copytree's gathered errors were an
+    # internal error of 12 KB, and a single file's blamed the bundled source.
+    script = (
+        "import resource, sys\n"
+        "from generator.cli import main\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))\n"
+        "sys.exit(main(['init', sys.argv[1]]))\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    target = tmp_path / "kb"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(target)], capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=False
+    )
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.startswith(f"scaffold: error: cannot write the knowledge home in {target}: ")
+    assert "File too large" in result.stderr and result.stderr.count("\n") == 1 and len(result.stderr) < 400
+    assert not target.exists() and not (tmp_path / "config").exists()
+
+
+def test_an_interrupt_between_the_work_and_its_report_still_names_what_exists(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Landing once the transaction was over, before the report began, it said "nothing partial was left
+    # behind" of a written decision.
+    from generator.cli import report
+
+    def interrupted(*args: Any, **kwargs: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "reporting", interrupted)
+    assert main(["new-decision", "Use Kafka"]) == 130
+    [made] = (home / "context" / "decisions").glob("*-use-kafka.md")
+    assert capsys.readouterr().err == f"scaffold: interrupted; {made} was written; edit it, then commit it in {home}\n"
+
+
+def test_decisions_made_at_once_get_numbers_of_their_own(home: Path) -> None:
+    # Made at once (an assistant writing decisions in parallel), they shared numbers: only the same name was
+    # refused. Each run here takes a second between choosing its number and writing it.
+    script = (
+        "import sys, time\n"
+        "from generator.cli import main\n"
+        "from generator.plumbing.transaction import fault_hook\n"
+        "def slow(point, details):\n"
+        "    if point == 'document.write':\n"
+        "        time.sleep(1)\n"
+        "with fault_hook(slow):\n"
+        "    sys.exit(main(['new-decision', sys.argv[1], '--home', sys.argv[2]]))\n"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, f"Parallel choice {number}", str(home)],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for number in range(3)
+    ]
+    assert [run.wait(timeout=120) for run in runs] == [0] * 3
+    numbers = [path.name[:4] for path in (home / "context" / "decisions").glob("*-parallel-choice-*.md")]
+    assert len(numbers) == 3 and len(set(numbers)) == 3, numbers
+
+
+def test_a_documents_folder_that_is_a_link_is_not_written_through(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The decision landed where the link led, out of the home's repository, and `context` never read it.
+    elsewhere = tmp_path / "elsewhere"
+    (home / "context" / "decisions").rename(elsewhere)
+    (home / "context" / "decisions").symlink_to(elsewhere)
+    before = sorted(path.name for path in elsewhere.iterdir())
+    assert main(["new-decision", "Use Kafka"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"scaffold: error: {home / 'context' / 'decisions'} is a symbolic link; scaffold never writes through links: "
+        "replace it with the folder it points to (or a copy of it)\n"
+    )
+    assert sorted(path.name for path in elsewhere.iterdir()) == before
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -743,13 +743,14 @@ def test_a_home_that_cannot_be_made_is_one_line_with_exit_5(
 def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
+    from generator.plumbing import gitutil
 
-    def refuse(source: Path, target: Path, **kwargs: object) -> None:
-        raise PermissionError(errno.EACCES, "Permission denied", str(target))
-
-    monkeypatch.setattr(shutil, "copytree", refuse)  # no code path of init expects this one
     wanted = tmp_path / "team-home"
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(wanted / ".git"))
+
+    monkeypatch.setattr(gitutil, "git", refuse)  # no code path of init expects this one
     assert main(["init", str(wanted)]) == 5
 
     err = capsys.readouterr().err

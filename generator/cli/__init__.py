@@ -21,7 +21,13 @@ from generator.cli.knowledge import register as register_knowledge
 from generator.cli.messages import is_work_done, new_run, redacted
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
-from generator.plumbing.transaction import block_signals, install_handlers, signal_received, signals_held
+from generator.plumbing.transaction import (
+    block_signals,
+    install_handlers,
+    landed_in_run,
+    signal_received,
+    signals_held,
+)
 
 
 class _Writable(Protocol):
@@ -150,7 +156,9 @@ def _report_interrupted(argv: Sequence[str] | None, done: object) -> int:
     _reporting(argv)  # a second Ctrl-C, while the first is reported, must not become a traceback
     from generator.cli.report import interrupted
 
-    print(f"scaffold: interrupted; {interrupted(done)}", file=sys.stderr)
+    # Landed after its transaction was over (on the way to the report): what the last commit point made.
+    said = interrupted(done if done is not None else landed_in_run())
+    print(f"scaffold: interrupted; {said}", file=sys.stderr)
     return ExitCode.INTERRUPTED
 
 

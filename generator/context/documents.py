@@ -53,6 +53,8 @@ MAX_QUERY_WORDS = 100
 # The documents a task names are looked for in its first and last this many characters: a long task
 # is a pasted log or diff with the question before or after it.
 NAMED_WITHIN = 10_000
+# Warnings about references by number that name no one document, at most (the last says how many more).
+MAX_REFERENCE_WARNINGS = 5
 # How many documents a `Library` keeps once read for their sections: a prompt takes a few sections
 # of each document it draws on, in turn; at most a megabyte each.
 KEPT_DOCUMENTS = 8
@@ -303,13 +305,18 @@ class Library:
                 f'"{written}" in the task names no document: {folder}/ has no number {number} (its last is {last}); '
                 "check the number, or pull the branch that adds it",
             )
-        return warnings + list(missing.values())
+        said = warnings + list(missing.values())
+        if len(said) > MAX_REFERENCE_WARNINGS:  # a pasted listing must not bury the prompt in warnings
+            more = len(said) - MAX_REFERENCE_WARNINGS + 1
+            said = [*said[: MAX_REFERENCE_WARNINGS - 1], f"{more} more references in the task name no one document"]
+        return said
 
     @staticmethod
     def _named_within(text: str) -> str:
         """Where a task names documents: all of it, or a long one's start and end (a pasted log with
         the question before or after it: names are asked for there, not mid-log)."""
-        return f"{text[:NAMED_WITHIN]}\n{text[-NAMED_WITHIN:]}" if len(text) > 2 * NAMED_WITHIN else text
+        # Four line breaks between: more than a reference may hold, so none is stitched across the cut.
+        return f"{text[:NAMED_WITHIN]}\n\n\n\n{text[-NAMED_WITHIN:]}" if len(text) > 2 * NAMED_WITHIN else text
 
     def _task_keys(self, text: str) -> list[str]:
         """The keys a task's text names documents by (`named_in`), each with the forms it may stand for,

@@ -21,9 +21,17 @@ from pathlib import Path
 
 from generator import settings
 from generator.context.sections import DOC_FOLDERS, name_form, read_bytes, why_unreadable
-from generator.errors import DestinationError, HomeError, MachineError, TemplateSourceError, UsageError, machine_trouble
-from generator.plumbing.atomic import write_new
-from generator.plumbing.transaction import Transaction
+from generator.errors import (
+    DestinationError,
+    HomeError,
+    MachineError,
+    TemplateSourceError,
+    UsageError,
+    machine_trouble,
+    one_line,
+)
+from generator.plumbing.atomic import folder_lock, write_new
+from generator.plumbing.transaction import Transaction, signals_held
 
 INITIAL_TAG = "v0.1.0"
 _IGNORE = shutil.ignore_patterns(
@@ -179,7 +187,8 @@ def init_home(dest: Path | None = None) -> InitResult:
     if missing:
         raise TemplateSourceError(f"the bundled copy in {source} lacks {', '.join(missing)}; reinstall scaffold")
 
-    created = not root.exists()
+    # The folders init creates, innermost first: taken away again if init does not finish.
+    created = [folder for folder in (root, *root.parents) if not folder.exists()]
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a parent that is a file, a read-only or pseudo file system (/proc)
@@ -193,20 +202,45 @@ def init_home(dest: Path | None = None) -> InitResult:
         raise DestinationError(message) from error
     with Transaction() as transaction:
         try:
-            for item in REPO_LAYOUT:
-                if (source / item).is_dir():
-                    shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
-                else:
-                    shutil.copy2(source / item, root / item)
-            (root / "README.md").write_text(HOME_README, encoding="utf-8")
-            gitutil.git("init", "-q", "-b", "main", cwd=root)
-            gitutil.commit_all(root, "Start the scaffold knowledge home")
-            gitutil.git("tag", INITIAL_TAG, cwd=root)
+            try:
+                for item in REPO_LAYOUT:
+                    if (source / item).is_dir():
+                        shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
+                    else:
+                        shutil.copy2(source / item, root / item)
+                (root / "README.md").write_text(HOME_README, encoding="utf-8")
+            except (shutil.Error, OSError) as error:  # a full disk, `ulimit -f`: the home's trouble, not the source's
+                raise _cannot_write(root, error) from None
+            # Signals held: one landing inside `Popen` after its fork left git running on its own, to make
+            # `.git` again after the cleanup. Held, git finishes and the interrupt lands after it.
+            with signals_held():
+                gitutil.git("init", "-q", "-b", "main", cwd=root)
+                gitutil.commit_all(root, "Start the scaffold knowledge home")
+                gitutil.git("tag", INITIAL_TAG, cwd=root)
             return _record(transaction, root, adopted=False, replaced=replaced)
         except BaseException:
             if transaction.done is None:  # a home made but never recorded is taken away again
-                _remove_made(root, created)
+                with signals_held():  # whole: a second Ctrl-C left a home with no commit, which init then adopted
+                    _remove_made(root, created)
             raise
+
+
+def _cannot_write(root: Path, error: shutil.Error | OSError) -> MachineError:
+    """One line for a copy into the new home that failed (`copytree` gathers each file's error)."""
+    if isinstance(error, shutil.Error):
+        gathered = error.args[0] if error.args and isinstance(error.args[0], list) else []
+        reason = str(gathered[0][2]) if gathered and len(gathered[0]) == 3 else one_line(error)
+    else:
+        reason = error.strerror or one_line(error)
+    full = any(word in reason for word in ("No space", "quota", "too large"))
+    fix = (
+        "that the disk has room and that no file-size limit (ulimit -f) stops it"
+        if full
+        else "that you can write there"
+    )
+    return MachineError(
+        f"cannot write the knowledge home in {root}: {reason}; check {fix}, then run scaffold init again"
+    )
 
 
 def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Path | None) -> InitResult:
@@ -226,16 +260,24 @@ def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Pa
     return recorded
 
 
-def _remove_made(root: Path, created: bool) -> None:
-    """Take away what `init` put in `root`: the folder if `init` created it, else its contents."""
-    if created:
-        shutil.rmtree(root, ignore_errors=True)
+def _remove_made(root: Path, created: list[Path]) -> None:
+    """Take away what `init` made: `root` if it `created` it, with the folders above it it created
+    while they are empty; else only what it put in `root` (a file someone else wrote there stays)."""
+    from generator.template.bundle import REPO_LAYOUT
+
+    if root not in created:
+        for child in [root / item for item in (*REPO_LAYOUT, "README.md", ".git")]:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
         return
-    for child in root.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+    for folder in created[1:]:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: someone else's now
+            break
 
 
 # --- new-decision, new-incident, new-runbook -------------------------------------------------
@@ -316,6 +358,13 @@ def new_document(
             "`scaffold init [DIR]`, or pass --home / set SCAFFOLD_HOME"
         )
     folder = knowledge.context_dir / DOC_FOLDERS[doc_kind]
+    if folder.is_symlink():
+        # Written through, the document would land where the link leads, out of the home's repository,
+        # and `scaffold context` would never read it.
+        raise HomeError(
+            f"{folder} is a symbolic link; scaffold never writes through links: replace it with the folder it "
+            "points to (or a copy of it)"
+        )
     template = _doc_template(knowledge, doc_kind)
     from generator.context.redact import cut_secrets
 
@@ -326,7 +375,8 @@ def new_document(
     slug = slugify(named_after)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with Transaction() as transaction:
+        # Locked: two runs at once (an assistant writing decisions in parallel) took one number.
+        with folder_lock(folder), Transaction() as transaction:
             for _ in range(20):
                 number = next_number(folder)
                 text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)

@@ -92,7 +92,10 @@ _PATH_CHARS = frozenset("._/-")
 # matched on lowercased text at the places str.find finds their first letters (far faster on
 # megabytes of text than one case-insensitive regular expression). Singular words only ("two
 # decisions 2 weeks ago" is not ADR 2), and not a date or a version ("incident 2024-05-02").
-_NUMBERED = re.compile(r"(adr|decision|incident|inc|postmortem|post-mortem)[ \t\n#:-]{0,3}(\d{1,6})(?![\d.,/-]?\d)")
+# Not a number a time, a version, a date or a code goes on from: "02:00 UTC", "1.2", "0800Z", "0x7b", "09h30".
+_NUMBERED = re.compile(
+    r"(adr|decision|incident|inc|postmortem|post-mortem)[ \t\n#:-]{0,3}(\d{1,6})(?![\d.,/:-]?\d)(?![^\W\d_])"
+)
 _STARTS = ("adr", "decision", "inc", "post")
 _NUMBERED_ANY_CASE = re.compile(_NUMBERED.pattern, re.IGNORECASE)
 # The folders a word can mean, in order: the first one the home has is taken.
@@ -158,6 +161,8 @@ def reference_keys(path: str, text: str, *, absolute: bool = False, roots: Seque
         if absolute and (under := _under_root(text, begin, match.end(), roots)) is not None:
             keys[f"abs:{under}"] = None
             continue
+        if text[max(0, begin - 2) : begin] == "\\ ":
+            continue  # the end of a name with a space escaped in it (`payments\ deploy.md`): names nothing
         written = text[begin : match.end()]
         if "/" in written:
             _add_path(keys, here, written, absolute)
@@ -317,11 +322,14 @@ class Catalogue:
 
     def missing(self, key: str) -> tuple[str, str] | None:
         """For a `num:` key no document has, in a folder that holds numbered documents: that folder and
-        its last document's file name. None for a key some document has, or whose folder the home lacks
-        (its decisions may live where scaffold does not look for them)."""
+        its last document's file name. None for a key some document has (also in a folder references
+        do not resolve to: a legacy `adr/` beside `decisions/`), or whose folder the home lacks (its
+        decisions may live where scaffold does not look for them)."""
         word, _, number = key.removeprefix("num:").partition(":")
         folder = self._folder_for(word)
-        if folder is None or not number.isdigit() or int(number) in self._in_folder(folder):
+        if folder is None or not number.isdigit():
+            return None
+        if any(int(number) in self._in_folder(other) for other in _FOLDERS.get(word, ())):
             return None
         numbered = self._in_folder(folder)
         return folder, posixpath.basename(numbered[max(numbered)][-1])
@@ -378,14 +386,17 @@ def numbered_references(text: str) -> list[tuple[re.Match[str], str]]:
 def meant_as_reference(match: re.Match[str]) -> bool:
     """Whether a numbered reference (`numbered_references`) can only mean a document: "ADR 7", or a
     number written as files are numbered ("incident 0042"). "incident 500 errors" or "decision 3 weeks
-    ago" may mean none, "ADR 2024 planning" is a year (as `_LEADING_NUMBER` reads a file name), and no
-    document is numbered 0."""
-    number = match.group(2)
-    if not number.strip("0"):
+    ago" may mean none, "ADR 2024 planning" is a year (as `_LEADING_NUMBER` reads a file name), "the
+    incident 05 May" a day, "INC001234" another tracker's id, and no document is numbered 0."""
+    word, number = match.group(1), match.group(2)
+    if not number.strip("0") or match.group(0)[len(word)].isdigit() or _MONTH_AFTER.match(match.string, match.end()):
         return False
-    if match.group(1).casefold() == "adr":
+    if word.casefold() == "adr":
         return not (len(number) == 4 and number[:2] in ("19", "20"))
     return number.startswith("0")
+
+
+_MONTH_AFTER = re.compile(r"[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?![^\W\d_])", re.IGNORECASE)
 
 
 def written_as(key: str) -> str:

@@ -70,6 +70,24 @@ def _write_exclusive(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """One scaffold process at a time in the block, for `folder` (its next number, a project moved
+    into it). The lock is on the folder itself, so no lock file is left behind, and the OS releases
+    it if the process dies. Not POSIX: no lock (what is written is still never replaced)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
 def replacing(path: Path, *, mode: int | None = None) -> Iterator[Path]:
     """A free path beside `path` for a tool to write (e.g. `git bundle create`); it replaces `path`
     when the block ends without an error, and is deleted otherwise."""

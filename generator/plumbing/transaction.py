@@ -35,6 +35,9 @@ _received: list[int] = []
 
 FaultHook = Callable[[str, Mapping[str, Any]], None]
 _hooks: list[FaultHook] = []
+# What the last commit point of this run made exist: an interrupt that lands once its transaction is
+# over (on the way back to the CLI, before its report begins) still says what exists.
+_landed: list[object] = []
 
 
 def _on_signal(signum: int, frame: object) -> None:
@@ -66,6 +69,7 @@ def install_handlers() -> None:
     A signal the parent ignored (SIGINT in a background job) stays ignored.
     """
     _received.clear()
+    _landed.clear()
     sys.unraisablehook = _quiet_interrupts
     for signum in HELD:
         if signal.getsignal(signum) is not signal.SIG_IGN:
@@ -138,6 +142,12 @@ def fault_hook(hook: FaultHook) -> Iterator[None]:
         _hooks.remove(hook)
 
 
+def landed_in_run() -> object | None:
+    """What the last transaction of the run left (`Transaction.landed`), if one landed since
+    `install_handlers`: what an interrupt that carries no result of its own leaves."""
+    return _landed[-1] if _landed else None
+
+
 def checkpoint(point: str, **details: Any) -> None:
     """A named safe point: an interrupt whose exception was swallowed lands here, then an injected fault."""
     if _received and not _holding:
@@ -173,6 +183,8 @@ class Transaction:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        if self.done is not None:
+            _landed.append(self.done)  # used as a context manager only: a throwaway render's is no news
         if error is None or isinstance(error, Interrupted) or self.done is None:
             return
         # Any exception counts once a signal arrived: one raised inside library code may surface as another.

@@ -32,6 +32,7 @@ from generator.errors import (
     describe_yaml_error,
 )
 from generator.plumbing import gitutil
+from generator.plumbing.atomic import folder_lock
 from generator.plumbing.transaction import Transaction, checkpoint, signals_held
 from generator.results import GitSkip, Rendered
 from generator.template.source import TemplateSource, git_url, is_remote
@@ -264,24 +265,6 @@ def _move_into_place(rendered: Path, dest: Path, force: bool) -> None:
             ) from None
 
 
-@contextmanager
-def _destination_lock(dest: Path) -> Iterator[None]:
-    """One scaffold at a time moves a project into `dest.parent`: two --force merges into one folder
-    must not interleave. The lock is on the parent folder itself, so no lock file is left behind, and
-    the OS releases it if the process dies."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the rename above still refuses an occupied destination
-        yield
-        return
-    fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
     """Render, optionally `git init` + commit, then move the project to `request.dest`.
 
@@ -326,7 +309,8 @@ def generate(request: RenderRequest, transaction: Transaction) -> Rendered:
             credentials_left_out=recorded.credentials_left_out,
             remote_passed_over=recorded.passed_over,
         )
-        with _destination_lock(dest), transaction.commit("render.move", dest=dest):
+        # One scaffold at a time moves a project into the folder: two --force merges must not interleave.
+        with folder_lock(dest.parent), transaction.commit("render.move", dest=dest):
             _move_into_place(rendered, dest, request.force)
             stage.landed = True
             transaction.landed(result)
