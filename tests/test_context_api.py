@@ -964,6 +964,8 @@ def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> 
         "incident 0 day and ADR #0",
     ]:
         assert missing(task) == [], task
+    # A word after the number is no day unless it is a month's: "may need", "decided".
+    assert len(missing("ADR 0009 may need revisiting, as ADR 0010 decided")) == 2
     # Times, codes, days and another tracker's ids are no references (an adversary's list).
     for task in [
         "Write the postmortem: 03:12 UTC database failover",
@@ -995,12 +997,16 @@ def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> 
 
 def test_a_time_after_a_documents_word_names_no_document(home: Path) -> None:
     # "Decision: 02:00 UTC" put ADR 0002 whole into the prompt, as "named in the task".
-    result = api.build_context("Decision: 02:00 UTC maintenance window for the billing database", home=home)
-    assert "decisions/0002-problem-details.md" not in {
-        d.path for d in result.documents if d.reason == "named in the task"
-    }
-    result = api.build_context("Decision 0002: the billing database maintenance window", home=home)
-    assert "decisions/0002-problem-details.md" in {d.path for d in result.documents if d.reason == "named in the task"}
+    def named(task: str) -> set[str]:
+        result = api.build_context(task, home=home)
+        return {d.path for d in result.documents if d.reason == "named in the task"}
+
+    adr = "decisions/0002-problem-details.md"
+    assert adr not in named("Decision: 02:00 UTC maintenance window for the billing database")
+    assert adr not in named("incident 0x2 on the billing database, post-mortem 0002Z")
+    # A letter alone after the number is no code: an amendment, or a language written without spaces.
+    for task in ["Decision 0002: the billing database window", "ADR 2a for the billing database", "ADR 0002を参照"]:
+        assert adr in named(task), task
 
 
 def test_a_number_an_unedited_stub_shares_names_the_written_document(

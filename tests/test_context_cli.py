@@ -775,21 +775,36 @@ def test_decisions_made_at_once_get_numbers_of_their_own(home: Path) -> None:
     assert len(numbers) == 3 and len(set(numbers)) == 3, numbers
 
 
+@pytest.mark.parametrize("linked", ["context/decisions", "context"])
 def test_a_documents_folder_that_is_a_link_is_not_written_through(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], linked: str
 ) -> None:
     # The decision landed where the link led, out of the home's repository, and `context` never read it.
     elsewhere = tmp_path / "elsewhere"
-    (home / "context" / "decisions").rename(elsewhere)
-    (home / "context" / "decisions").symlink_to(elsewhere)
-    before = sorted(path.name for path in elsewhere.iterdir())
+    (home / linked).rename(elsewhere)
+    (home / linked).symlink_to(elsewhere)
+    before = sorted(path.name for path in elsewhere.rglob("*"))
     assert main(["new-decision", "Use Kafka"]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"scaffold: error: {home / 'context' / 'decisions'} is a symbolic link; scaffold never writes through links: "
+        f"scaffold: error: {home / linked} is a symbolic link; scaffold never writes through links: "
         "replace it with the folder it points to (or a copy of it)\n"
     )
-    assert sorted(path.name for path in elsewhere.iterdir()) == before
+    assert sorted(path.name for path in elsewhere.rglob("*")) == before
+
+
+def test_a_decisions_folder_that_cannot_be_locked_is_written_unlocked(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On NFS, `flock` needs a file open for writing, which a folder cannot be: every new decision failed.
+    import fcntl
+
+    def refused(fd: int, operation: int) -> None:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    assert main(["new-decision", "Use Kafka"]) == 0
+    assert capsys.readouterr().out.strip().endswith("-use-kafka.md")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -358,13 +358,14 @@ def new_document(
             "`scaffold init [DIR]`, or pass --home / set SCAFFOLD_HOME"
         )
     folder = knowledge.context_dir / DOC_FOLDERS[doc_kind]
-    if folder.is_symlink():
-        # Written through, the document would land where the link leads, out of the home's repository,
-        # and `scaffold context` would never read it.
-        raise HomeError(
-            f"{folder} is a symbolic link; scaffold never writes through links: replace it with the folder it "
-            "points to (or a copy of it)"
-        )
+    for link in (knowledge.context_dir, folder):
+        if link.is_symlink():
+            # Written through, the document would land where the link leads, out of the home's repository,
+            # and `scaffold context` would never read it.
+            raise HomeError(
+                f"{link} is a symbolic link; scaffold never writes through links: replace it with the folder it "
+                "points to (or a copy of it)"
+            )
     template = _doc_template(knowledge, doc_kind)
     from generator.context.redact import cut_secrets
 

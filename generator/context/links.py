@@ -92,9 +92,11 @@ _PATH_CHARS = frozenset("._/-")
 # matched on lowercased text at the places str.find finds their first letters (far faster on
 # megabytes of text than one case-insensitive regular expression). Singular words only ("two
 # decisions 2 weeks ago" is not ADR 2), and not a date or a version ("incident 2024-05-02").
-# Not a number a time, a version, a date or a code goes on from: "02:00 UTC", "1.2", "0800Z", "0x7b", "09h30".
+# Not a number a time, a version, a date or a code goes on from: "02:00 UTC", "1.2", "0800Z", "0x7b",
+# "09h30" (a letter and a digit, or a Z). A letter alone may follow: "ADR 4a", "ADR 0004を参照".
 _NUMBERED = re.compile(
-    r"(adr|decision|incident|inc|postmortem|post-mortem)[ \t\n#:-]{0,3}(\d{1,6})(?![\d.,/:-]?\d)(?![^\W\d_])"
+    r"(adr|decision|incident|inc|postmortem|post-mortem)[ \t\n#:-]{0,3}(\d{1,6})"
+    r"(?![\d.,/:-]?\d)(?![a-z]\d)(?!z(?![a-z]))"
 )
 _STARTS = ("adr", "decision", "inc", "post")
 _NUMBERED_ANY_CASE = re.compile(_NUMBERED.pattern, re.IGNORECASE)
@@ -389,14 +391,19 @@ def meant_as_reference(match: re.Match[str]) -> bool:
     ago" may mean none, "ADR 2024 planning" is a year (as `_LEADING_NUMBER` reads a file name), "the
     incident 05 May" a day, "INC001234" another tracker's id, and no document is numbered 0."""
     word, number = match.group(1), match.group(2)
-    if not number.strip("0") or match.group(0)[len(word)].isdigit() or _MONTH_AFTER.match(match.string, match.end()):
+    day = len(number) <= 2 and _MONTH_AFTER.match(match.string, match.end()) is not None
+    if not number.strip("0") or match.group(0)[len(word)].isdigit() or day:
         return False
     if word.casefold() == "adr":
         return not (len(number) == 4 and number[:2] in ("19", "20"))
     return number.startswith("0")
 
 
-_MONTH_AFTER = re.compile(r"[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?![^\W\d_])", re.IGNORECASE)
+_MONTH_AFTER = re.compile(
+    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 
 def written_as(key: str) -> str:

@@ -73,15 +73,22 @@ def _write_exclusive(path: Path, data: bytes) -> None:
 def folder_lock(folder: Path) -> Iterator[None]:
     """One scaffold process at a time in the block, for `folder` (its next number, a project moved
     into it). The lock is on the folder itself, so no lock file is left behind, and the OS releases
-    it if the process dies. Not POSIX: no lock (what is written is still never replaced)."""
+    it if the process dies. Where there is no lock to take (not POSIX; NFS, whose `flock` needs a
+    file open for writing, which a folder cannot be), the block runs unlocked: what is written is
+    still never put over a file another process wrote."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock

@@ -184,7 +184,7 @@ class Transaction:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         if self.done is not None:
-            _landed.append(self.done)  # used as a context manager only: a throwaway render's is no news
+            _landed[:] = [self.done]  # used as a context manager only: a throwaway render's is no news
         if error is None or isinstance(error, Interrupted) or self.done is None:
             return
         # Any exception counts once a signal arrived: one raised inside library code may surface as another.
