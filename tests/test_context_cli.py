@@ -630,6 +630,7 @@ def test_a_document_that_cannot_be_written_whole_is_not_left_half_written(tmp_pa
     assert result.returncode == 5, result.stderr
     assert result.stderr == f"scaffold: error: cannot write to {home / 'context' / 'decisions'}: File too large\n"
     assert list((home / "context" / "decisions").glob("*-use-kafka.md")) == []
+    assert list((home / "context" / "decisions").glob(".*")) == []  # nor the copy written beside its name
 
 
 @pytest.mark.parametrize("adopt", [False, True])

@@ -10,11 +10,12 @@ Which home a command uses is resolved by `generator.settings.HOME` (`--home`, th
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import string
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -179,7 +180,6 @@ def init_home(dest: Path | None = None) -> InitResult:
         raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
     # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
     # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
-    from generator.plumbing import gitutil
     from generator.template.bundle import REPO_LAYOUT
 
     source = settings.bundled_root()
@@ -188,7 +188,7 @@ def init_home(dest: Path | None = None) -> InitResult:
         raise TemplateSourceError(f"the bundled copy in {source} lacks {', '.join(missing)}; reinstall scaffold")
 
     # The folders init creates, innermost first: taken away again if init does not finish.
-    created = [folder for folder in (root, *root.parents) if not folder.exists()]
+    created = list(itertools.takewhile(lambda folder: not folder.exists(), (root, *root.parents)))
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a parent that is a file, a read-only or pseudo file system (/proc)
@@ -202,27 +202,35 @@ def init_home(dest: Path | None = None) -> InitResult:
         raise DestinationError(message) from error
     with Transaction() as transaction:
         try:
-            try:
-                for item in REPO_LAYOUT:
-                    if (source / item).is_dir():
-                        shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
-                    else:
-                        shutil.copy2(source / item, root / item)
-                (root / "README.md").write_text(HOME_README, encoding="utf-8")
-            except (shutil.Error, OSError) as error:  # a full disk, `ulimit -f`: the home's trouble, not the source's
-                raise _cannot_write(root, error) from None
-            # Signals held: one landing inside `Popen` after its fork left git running on its own, to make
-            # `.git` again after the cleanup. Held, git finishes and the interrupt lands after it.
-            with signals_held():
-                gitutil.git("init", "-q", "-b", "main", cwd=root)
-                gitutil.commit_all(root, "Start the scaffold knowledge home")
-                gitutil.git("tag", INITIAL_TAG, cwd=root)
+            _make_home(root, source, REPO_LAYOUT)
             return _record(transaction, root, adopted=False, replaced=replaced)
         except BaseException:
             if transaction.done is None:  # a home made but never recorded is taken away again
                 with signals_held():  # whole: a second Ctrl-C left a home with no commit, which init then adopted
                     _remove_made(root, created)
             raise
+
+
+def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
+    """Copy the bundled `layout` from `source` into the empty folder `root`, add a README, and commit
+    and tag it all in a new git repository."""
+    from generator.plumbing import gitutil
+
+    try:
+        for item in layout:
+            if (source / item).is_dir():
+                shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
+            else:
+                shutil.copy2(source / item, root / item)
+        (root / "README.md").write_text(HOME_README, encoding="utf-8")
+    except (shutil.Error, OSError) as error:  # a full disk, `ulimit -f`: the home's trouble, not the source's
+        raise _cannot_write(root, error) from None
+    # Signals held: one landing inside `Popen` after its fork left git running on its own, to make
+    # `.git` again after the cleanup. Held, git finishes and the interrupt lands after it.
+    with signals_held():
+        gitutil.git("init", "-q", "-b", "main", cwd=root)
+        gitutil.commit_all(root, "Start the scaffold knowledge home")
+        gitutil.git("tag", INITIAL_TAG, cwd=root)
 
 
 def _cannot_write(root: Path, error: shutil.Error | OSError) -> MachineError:

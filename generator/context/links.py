@@ -99,6 +99,12 @@ _NUMBERED = re.compile(
     r"(?![\d.,/:-]?\d)(?![a-z]\d)(?!z(?![a-z]))"
 )
 _STARTS = ("adr", "decision", "inc", "post")
+# A month after a one- or two-digit number makes it a day ("incident 05 May"): `meant_as_reference`.
+_MONTH_AFTER = re.compile(
+    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 _NUMBERED_ANY_CASE = re.compile(_NUMBERED.pattern, re.IGNORECASE)
 # The folders a word can mean, in order: the first one the home has is taken.
 _FOLDERS = {
@@ -397,13 +403,6 @@ def meant_as_reference(match: re.Match[str]) -> bool:
     if word.casefold() == "adr":
         return not (len(number) == 4 and number[:2] in ("19", "20"))
     return number.startswith("0")
-
-
-_MONTH_AFTER = re.compile(
-    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W\d_])",
-    re.IGNORECASE,
-)
 
 
 def written_as(key: str) -> str:

@@ -39,13 +39,11 @@ def write_new(path: Path, data: bytes | str, *, mode: int | None = None) -> None
     file is created exclusively and written in place, and taken away if that write fails."""
     temp = write_temp(path, data, mode=mode)
     try:
-        os.link(temp, path)
-    except FileExistsError:
-        raise
+        os.link(temp, path)  # EEXIST (the name taken) is no `_NO_LINKS` error: FileExistsError goes up
     except OSError as error:
         if error.errno not in _NO_LINKS:
             raise
-        _write_exclusive(path, temp.read_bytes())
+        _write_exclusive(path, temp.read_bytes(), temp.stat().st_mode & 0o7777)
     finally:
         temp.unlink(missing_ok=True)
 
@@ -54,10 +52,11 @@ def write_new(path: Path, data: bytes | str, *, mode: int | None = None) -> None
 _NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV})
 
 
-def _write_exclusive(path: Path, data: bytes) -> None:
+def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
     # Unbuffered: a write that fails (a full disk) fails once, here, not again as the file closes.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        os.fchmod(fd, mode)  # as `write_temp` made it, whatever the umask
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
@@ -78,12 +77,9 @@ def folder_lock(folder: Path) -> Iterator[None]:
     still never put over a file another process wrote."""
     try:
         import fcntl
-    except ImportError:
-        yield
-        return
-    try:
+
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
+    except (ImportError, OSError):
         yield
         return
     try:
