@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,24 @@ def test_write_new_that_cannot_write_leaves_no_file(tmp_path: Path, monkeypatch:
     with pytest.raises(OSError, match="No space left"):
         write_new(tmp_path / "0007-x.md", "# 0007. X\n")
     assert _names(tmp_path) == []
+
+
+def test_stale_temps_are_removed_and_fresh_ones_and_others_kept(tmp_path: Path) -> None:
+    # What SIGKILL between `write_temp` and the link leaves, long ago and just now (a run beside this
+    # one on a folder that cannot be locked), and what is no leftover of scaffold's.
+    old = write_temp(tmp_path / "0007-x.md", "# 0007. X\n")
+    fresh = write_temp(tmp_path / "0008-y.md", "# 0008. Y\n")
+    os.utime(old, (time.time() - 120, time.time() - 120))
+    mine = tmp_path / ".notes.scaffold-tmp.md"
+    mine.write_text("the user's\n")
+    (tmp_path / "sub").mkdir()
+    below = write_temp(tmp_path / "sub" / "0001-z.md", "z\n")
+    linked = tmp_path / ".0009-w.md.abc.scaffold-tmp"
+    linked.symlink_to(mine)
+    for path in (mine, below):
+        os.utime(path, (time.time() - 120, time.time() - 120))
+    os.utime(linked, (time.time() - 120, time.time() - 120), follow_symlinks=False)
+
+    assert atomic.remove_stale_temps(tmp_path) == [old]
+    assert not old.exists() and fresh.exists() and mine.exists() and below.exists() and linked.is_symlink()
+    assert atomic.remove_stale_temps(tmp_path / "missing") == []

@@ -966,6 +966,8 @@ def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> 
         assert missing(task) == [], task
     # A word after the number is no day unless it is a month's: "may need", "decided".
     assert len(missing("ADR 0009 may need revisiting, as ADR 0010 decided")) == 2
+    # "May" is the month only as the month is written: the verb, in any case, is not.
+    assert len(missing("ADR 5 may apply, and ADR 6 MAY too (RFC 2119)")) == 2
     # Times, codes, days and another tracker's ids are no references (an adversary's list).
     for task in [
         "Write the postmortem: 03:12 UTC database failover",

@@ -357,6 +357,25 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
     assert capsys.readouterr().out.strip().endswith("runbooks/0001-restore-the-ledger.md")
 
 
+def test_a_copy_a_killed_new_decision_left_is_ignored_by_git_and_removed_by_the_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SIGKILL between writing the document beside its name and linking it leaves that copy, hidden.
+    target = tmp_path / "team-home"
+    assert main(["init", str(target)]) == 0
+    decisions = target / "context" / "decisions"
+    left = decisions / ".0007-use-kafka.md.k3j2h1.scaffold-tmp"
+    left.write_text("# 0007. Use Kafka\n")
+    assert run(["git", "status", "--porcelain"], cwd=target).stdout == ""  # `git add -A` would not take it
+    assert main(["new-decision", "Use NATS"]) == 0
+    assert left.exists()  # it may be a run beside this one, on a folder that cannot be locked
+    os.utime(left, (time.time() - 120, time.time() - 120))
+    assert main(["new-decision", "Use Redis"]) == 0
+    assert not left.exists()
+    assert sorted(path.name for path in decisions.iterdir())[-2:] == ["0007-use-nats.md", "0008-use-redis.md"]
+    capsys.readouterr()
+
+
 def test_init_refuses_a_non_empty_folder_and_adopts_an_existing_home(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,7 +31,7 @@ from generator.errors import (
     machine_trouble,
     one_line,
 )
-from generator.plumbing.atomic import folder_lock, write_new
+from generator.plumbing.atomic import folder_lock, remove_stale_temps, write_new
 from generator.plumbing.transaction import Transaction, signals_held
 
 INITIAL_TAG = "v0.1.0"
@@ -57,6 +57,15 @@ Add documents with `scaffold new-decision "TITLE"`, `scaffold new-incident "TITL
 `scaffold new-runbook "TITLE"`, edit, commit, and tag a release (`git tag v0.2.0`) when
 templates change so that `copier update` can move generated projects forward.
 """
+# Written beside the README: what a scaffold command killed mid-write (SIGKILL, a power cut) can leave.
+HOME_GITIGNORE = """\
+# A scaffold command killed while writing leaves a hidden copy of the file beside it; the next
+# `scaffold new-decision` (new-incident, new-runbook) in that folder removes it.
+.*.scaffold-tmp
+.DS_Store
+"""
+# What `init` writes into a new home beside the bundled layout.
+_HOME_FILES = {"README.md": HOME_README, ".gitignore": HOME_GITIGNORE}
 
 
 @dataclass(frozen=True)
@@ -212,8 +221,8 @@ def init_home(dest: Path | None = None) -> InitResult:
 
 
 def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
-    """Copy the bundled `layout` from `source` into the empty folder `root`, add a README, and commit
-    and tag it all in a new git repository."""
+    """Copy the bundled `layout` from `source` into the empty folder `root`, add a README and a
+    .gitignore, and commit and tag it all in a new git repository."""
     from generator.plumbing import gitutil
 
     try:
@@ -222,7 +231,8 @@ def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
                 shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
             else:
                 shutil.copy2(source / item, root / item)
-        (root / "README.md").write_text(HOME_README, encoding="utf-8")
+        for name, text in _HOME_FILES.items():
+            (root / name).write_text(text, encoding="utf-8")
     except (shutil.Error, OSError) as error:  # a full disk, `ulimit -f`: the home's trouble, not the source's
         raise _cannot_write(root, error) from None
     # Signals held: one landing inside `Popen` after its fork left git running on its own, to make
@@ -274,7 +284,7 @@ def _remove_made(root: Path, created: list[Path]) -> None:
     from generator.template.bundle import REPO_LAYOUT
 
     if root not in created:
-        for child in [root / item for item in (*REPO_LAYOUT, "README.md", ".git")]:
+        for child in [root / item for item in (*REPO_LAYOUT, *_HOME_FILES, ".git")]:
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:
@@ -386,6 +396,7 @@ def new_document(
         folder.mkdir(parents=True, exist_ok=True)
         # Locked: two runs at once (an assistant writing decisions in parallel) took one number.
         with folder_lock(folder), Transaction() as transaction:
+            remove_stale_temps(folder)  # a run killed (SIGKILL) between writing and linking left its copy
             for _ in range(20):
                 number = next_number(folder)
                 text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)

@@ -100,8 +100,9 @@ _NUMBERED = re.compile(
 )
 _STARTS = ("adr", "decision", "inc", "post")
 # A month after a one- or two-digit number makes it a day ("incident 05 May"): `meant_as_reference`.
+# "May" only as written for the month: "ADR 5 may apply", "ADR 5 MAY apply" (RFC 2119) are references.
 _MONTH_AFTER = re.compile(
-    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W\d_])",
     re.IGNORECASE,
 )

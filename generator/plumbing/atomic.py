@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +68,30 @@ def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
         raise
     finally:
         os.close(fd)
+
+
+def remove_stale_temps(folder: Path, *, older_than: float = 60.0) -> list[Path]:
+    """Take away the files `write_temp` left in `folder` (not below it) more than `older_than` seconds
+    ago, and return them. Only SIGKILL (or a power cut) leaves one: every other way out removes it.
+    Left, it is a hidden file `git add -A` commits. Call it under `folder_lock`, so that no scaffold
+    process of ours is writing there; the age is for a folder that cannot be locked (NFS), where a
+    run beside this one may be mid-write for the few milliseconds a document takes."""
+    removed = []
+    now = time.time()
+    try:
+        candidates = [entry for entry in os.scandir(folder) if entry.name.startswith(".")]
+    except OSError:
+        return []
+    for entry in candidates:
+        if not entry.name.endswith(TEMP_SUFFIX):
+            continue
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than:
+                path = Path(entry.path)
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager
