@@ -860,6 +860,27 @@ def test_a_document_named_by_a_path_holding_a_space_or_from_the_home_folder_is_i
     assert named(f"as ~/team docs/context/{dns} says") == set()
 
 
+def test_a_document_named_by_a_path_a_shell_completed_with_its_quotes_and_brackets_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "ann"
+    home = make_home(user / "Ann's docs (2024) & co")
+    monkeypatch.setenv("HOME", str(user))
+    dns = "incidents/0001-dns-outage.md"
+    for written in [
+        f"~/Ann\\'s\\ docs\\ \\(2024\\)\\ \\&\\ co/context/{dns}",
+        str(home / "context" / dns)
+        .replace(" ", "\\ ")
+        .replace("'", "\\'")
+        .replace("(", "\\(")
+        .replace(")", "\\)")
+        .replace("&", "\\&"),
+        f"~/Ann's docs (2024) & co/context/{dns}",
+    ]:
+        result = api.build_context(f"as {written} says, before the weekly report", home=home)
+        assert {d.path for d in result.documents if d.reason == "named in the task"} == {dns}, written
+
+
 def test_a_name_typed_loosely_that_fits_two_documents_names_neither(tmp_path: Path) -> None:
     probe = tmp_path / "Probe"
     probe.touch()

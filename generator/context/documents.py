@@ -46,6 +46,9 @@ _STOPWORDS = frozenset(
     yours yourself yourselves""".split()  # noqa: SIM905 - a list literal would take 30 lines
 )
 _QUERY_WORD = re.compile(r"[^\W_]+")
+# What bash's completion puts a backslash before in a file name (its filename quote characters); a
+# leading `~`, the user's home, stays as it is.
+_SHELL_SPECIAL = re.compile(r"(?<!^)~|[ \t\n\\\"'@<>=;|&()#$`?*\[!:{]")
 # A task is a sentence or a project's answers: a few dozen words. Ranking scores every section
 # holding any of them, so a pasted page of 1,200 words took 6 s a new task; the first 100 words
 # (and 100 pairs) rank it in well under a second.
@@ -528,7 +531,8 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
 def _written_forms(root: Path) -> list[str]:
     """How a task may write the folder `root` before a document's path, each form ending in `/`: as
     given, resolved, and both from the user's home folder (`~/team-home/context/`) when inside it;
-    each also with its spaces escaped as a shell completes them (`~/team\\ docs/context/`)."""
+    each also as a shell completes it, with a backslash before its spaces and the characters the
+    shell reads (`~/team\\ docs/context/`, `~/Ann\\'s\\ docs\\ \\(2024\\)/context/`)."""
     forms = [str(root), str(root.resolve())]
     try:
         homes = [Path.home(), Path.home().resolve()]
@@ -538,7 +542,7 @@ def _written_forms(root: Path) -> list[str]:
         with contextlib.suppress(ValueError):
             below = Path(form).relative_to(home).as_posix()
             forms.append("~" if below == "." else f"~/{below}")
-    forms += [form.replace(" ", "\\ ") for form in forms if " " in form]
+    forms += [_SHELL_SPECIAL.sub(r"\\\g<0>", form) for form in forms if _SHELL_SPECIAL.search(form)]
     return [f"{form.rstrip('/')}/" for form in dict.fromkeys(forms)]
 
 
