@@ -289,6 +289,8 @@ def _home(config: settings.Settings) -> DoctorCheck:
         cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
         fix = settings.HOME.fix(config.home.origin)
+        if config.home.origin == "config":  # a home moved: `init` records it where it is now
+            fix = f"record the home's place with `scaffold init DIR` (a home that is there is only recorded), or {fix}"
         if isinstance(error, ContextMapError):
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)

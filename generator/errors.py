@@ -195,6 +195,28 @@ def describe_yaml_error(error: Exception) -> str:
     return str(problem)
 
 
+def check_text(what: str, given: str | None) -> None:
+    """A UsageError if `given` (a caller's text: a task, a title) is not text a person writes. The
+    CLI's arguments cannot hold either; MCP's and a library caller's can."""
+    if not given:
+        return
+    if "\x00" in given:
+        raise UsageError(
+            f"the {what} holds a NUL character, which no text has; remove it "
+            "(a \\u0000 escape, or text decoded wrongly?)"
+        )
+    if not given.isascii():
+        try:
+            given.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape: the
+            # redaction's hashing raised UnicodeEncodeError.
+            raise UsageError(
+                f"the {what} holds a lone surrogate, which is not Unicode text; pass it decoded "
+                "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
+            ) from None
+
+
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """Return "did you mean 'X'?" for the option closest to a mistyped `word`, or "" when none is close."""
     from difflib import get_close_matches

@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -220,6 +221,23 @@ def test_a_home_given_by_its_context_folder_or_without_one_says_which_fix(
     assert main(["init", str(tmp_path / "empty")]) == 0  # what the first message says works
 
 
+def test_a_recorded_home_moved_from_a_path_with_a_space_names_a_command_that_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The message's `scaffold init /x/team home`, pasted, was two arguments: "unrecognized arguments: home".
+    first = tmp_path / "team home"
+    assert main(["init", str(first)]) == 0
+    first.rename(tmp_path / "moved home")
+    capsys.readouterr()
+    code, _, err = context(capsys, "x y")
+    assert code == 2 and "does not exist (moved or deleted?)" in err
+    command = err.split("create a new one with `")[1].split("`")[0]
+    assert shlex.split(command) == ["scaffold", "init", str(first)]
+    assert main(shlex.split(command)[1:]) == 0
+    assert main(["init", str(tmp_path / "moved home")]) == 0  # or, as it says, the home's new place
+    assert f"{tmp_path / 'moved home'} already is a knowledge home; recorded it" in capsys.readouterr().out
+
+
 def test_a_malformed_map_names_file_and_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (home / "context" / "context.yml").write_text("version: 1\nkinds:\n  api:\n    documents: [x.md\n")
     code, _, err = context(capsys, "anything")
@@ -270,6 +288,28 @@ def test_a_20_megabyte_file_is_cut_to_a_megabyte_and_truncated_at_the_budget(
     # Only the first megabyte of it is a document: the rest is never read.
     assert "sections)" in left["section"] and 250_000 < left["tokens"] < 400_000
     assert any("ledger.md is " in warning and "only its first" in warning for warning in data["warnings"])
+
+
+def test_a_home_template_keeps_its_dollar_signs_and_its_stub_is_still_known_unedited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `$$` became `$` (string.Template's escape), breaking PostgreSQL's dollar quoting in every runbook,
+    # and then the stub no longer matched its template: an unedited runbook was ranked.
+    target = tmp_path / "team-home"
+    assert main(["init", str(target)]) == 0
+    template = target / "context" / "_templates" / "runbook.md"
+    sql = "DO $$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity; END $$;"
+    template.write_text(f"# ${{title}}\n\nReviewed: $date. Cost: $5, as $HOME says.\n\n```sql\n{sql}\n```\n")
+    capsys.readouterr()
+    assert main(["new-runbook", "Kill idle sessions", "--date", "2025-06-30"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path.read_text() == (
+        f"# Kill idle sessions\n\nReviewed: 2025-06-30. Cost: $5, as $HOME says.\n\n```sql\n{sql}\n```\n"
+    )
+    code, out, _ = context(capsys, "--json", "kill idle sessions with pg_terminate_backend")
+    data = json.loads(out)
+    assert all(document["path"] != f"runbooks/{path.name}" for document in data["documents"])
+    assert any("not ranked until edited" in note and path.name in note for note in data["notes"])
 
 
 @pytest.mark.parametrize("trouble", ["link out", "not utf-8", "a folder", "dangling"])

@@ -508,9 +508,13 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
             await client.call_tool("new_runbook", {"title": "Restart", "date": "yesterday"}),
             await client.call_tool("new_runbook", {"title": "Restart", "sections": {"": "1. Restart."}}),
             await client.call_tool("new_runbook", {"title": f"Revoke {TOKEN} from CI", "steps": "1. Revoke."}),
+            # A NUL made a document that `scaffold context` then skipped ("a NUL byte on line 1").
+            await client.call_tool("new_decision", {"title": "a\u0000b"}),
+            await client.call_tool("new_decision", {"title": "Use NATS", "decision": "\u0000nul"}),
+            await client.call_tool("new_runbook", {"title": ""}),
         ]
 
-    decision, incident, runbook, untitled, undated, unnamed, tokened = session(home, body)
+    decision, incident, runbook, untitled, undated, unnamed, tokened, nul, nul_inside, no_runbook = session(home, body)
 
     made = data_of(decision)
     path = Path(made["path"])
@@ -531,6 +535,10 @@ def test_new_documents_are_numbered_filled_and_left_uncommitted(home: Path) -> N
     assert error_of(undated) == "'yesterday' is not a date like 2025-03-14"
     assert error_of(unnamed).startswith("a runbook section needs a heading")
     assert not list((home / "context" / "runbooks").glob("*restart*"))
+    assert error_of(nul).startswith("the decision title holds a NUL character, which no text has; remove it")
+    assert error_of(nul_inside).startswith("the decision section 'decision' holds a NUL character")
+    assert sorted(path.name for path in (home / "context" / "decisions").iterdir())[-1].startswith("0007-")
+    assert 'give a short title, e.g. "Rotate the database credentials"' in error_of(no_runbook)
     # What the CLI warns of, the tool says too: here a token in the title, which the file name leaves out.
     revoked = data_of(tokened)
     assert TOKEN.lower() not in revoked["document"].lower() and revoked["document"].endswith("-revoke-from-ci.md")

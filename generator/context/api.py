@@ -35,6 +35,7 @@ from generator.errors import (
     IndexBehindError,
     UnknownKindError,
     UsageError,
+    check_text,
 )
 from generator.settings import API_KEY, RERANK, Settings
 
@@ -155,35 +156,13 @@ def explain_kind(task: str, *, home: str | Path | None = None) -> Classification
 
     if not task.strip():
         raise EmptyTaskError('the task text is empty; describe the task, e.g. "add a /refunds endpoint"')
-    _check_text("task text", task)
+    check_text("task text", task)
     cmap = home_map(_home(home).context_dir)
     kind, words = classify_text(task, cmap)
     spec = cmap.kinds.get(kind)
     return Classification(
         kind, _kind_reason(kind, words), tuple(words), spec.description if spec else "", tuple(cmap.kinds)
     )
-
-
-def _check_text(what: str, given: str | None) -> None:
-    """A UsageError if `given` (a caller's text) is not text a person writes. The CLI's arguments
-    cannot hold either; MCP's and a library caller's can."""
-    if not given:
-        return
-    if "\x00" in given:
-        raise UsageError(
-            f"the {what} holds a NUL character, which no text has; remove it "
-            "(a \\u0000 escape, or text decoded wrongly?)"
-        )
-    if not given.isascii():
-        try:
-            given.encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate: bytes decoded with surrogateescape, or a JSON `\ud800` escape: the
-            # redaction's hashing raised UnicodeEncodeError.
-            raise UsageError(
-                f"the {what} holds a lone surrogate, which is not Unicode text; pass it decoded "
-                "(bytes read with errors='surrogateescape' must be decoded as their real encoding)"
-            ) from None
 
 
 def _kind_reason(kind: str, words: list[str]) -> str:
@@ -362,7 +341,7 @@ def _build_context(
             'the task text is empty; describe the task, e.g. scaffold context "add a /refunds endpoint"'
         )
     for what, given in (("task text", task.text), ("project", task.project), ("kind", task.kind)):
-        _check_text(what, given)
+        check_text(what, given)
 
     if _with_task and (alone := estimate_tokens(task.text)) > budget:
         # Before the index and the scan for secrets, which take seconds a megabyte of task.
@@ -606,7 +585,7 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
     each with a snippet around the first query word (from the redacted text)."""
     if not query.strip():
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
-    _check_text("search query", query)
+    check_text("search query", query)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise UsageError(f"the limit must be a whole number from 1 to {MAX_SEARCH_RESULTS}, not {limit!r}")
     return _again_if_changed(lambda loading: _search(query, limit, home, loading))

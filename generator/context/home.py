@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import shlex
 import shutil
-import string
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,13 +21,14 @@ from datetime import date
 from pathlib import Path
 
 from generator import settings
-from generator.context.sections import DOC_FOLDERS, name_form, read_bytes, why_unreadable
+from generator.context.sections import DOC_FOLDERS, fill_placeholders, name_form, read_bytes, why_unreadable
 from generator.errors import (
     DestinationError,
     HomeError,
     MachineError,
     TemplateSourceError,
     UsageError,
+    check_text,
     machine_trouble,
     one_line,
 )
@@ -112,8 +113,9 @@ def _not_a_home(root: Path) -> str:
         return "is a file; give the knowledge home's folder, the one that holds context/"
     if not root.exists():
         return (
-            "does not exist (moved or deleted?); point it at the home's new place, or clone the team's "
-            f"home there, or create a new one with `scaffold init {root}`"
+            "does not exist (moved or deleted?); point it at the home's new place (`scaffold init NEW-PLACE` "
+            f"records a home that is there), or clone the team's home there, or create a new one with "
+            f"`scaffold init {shlex.quote(str(root))}`"
         )
     if root.is_dir() and _holds_anything(root):
         # `scaffold init` refuses a folder holding other things: name one it takes.
@@ -121,7 +123,10 @@ def _not_a_home(root: Path) -> str:
             "is not a scaffold knowledge home: it has no context/ folder; give the home's folder, or create "
             "one in a new or empty folder with `scaffold init FOLDER`"
         )
-    return f"is not a scaffold knowledge home: it has no context/ folder; create one with `scaffold init {root}`"
+    return (
+        "is not a scaffold knowledge home: it has no context/ folder; create one with "
+        f"`scaffold init {shlex.quote(str(root))}`"
+    )
 
 
 def _holds_anything(folder: Path) -> bool:
@@ -363,9 +368,16 @@ def new_document(
     """
     if doc_kind not in DOC_FOLDERS:
         raise UsageError(f"unknown document kind {doc_kind!r} (expected one of: {', '.join(DOC_FOLDERS)})")
+    # MCP's texts can hold a NUL, which made a document that `scaffold context` then skipped.
+    texts = [("title", title)]
+    for what, given in (("section", sections), ("field", fields)):
+        for name, value in (given or {}).items():
+            texts += [(f"{what} name", name), (f"{what} {name!r}", value)]
+    for what, text in texts:
+        check_text(f"{doc_kind} {what}", text)
     title = " ".join(title.split())
     if not title:
-        raise UsageError(f'the {doc_kind} title is empty; give a short title, e.g. "Use PostgreSQL for orders"')
+        raise UsageError(f'the {doc_kind} title is empty; give a short title, e.g. "{_EXAMPLE_TITLES[doc_kind]}"')
     unnamed = [value for name, value in (sections or {}).items() if not heading_key(name) and value.strip()]
     if unnamed:
         raise UsageError(f"a {doc_kind} section needs a heading; name each section, e.g. {{'Context': '...'}}")
@@ -389,7 +401,7 @@ def new_document(
 
     day = (when or date.today()).isoformat()
     # The document as it will be written (but for its number), scanned for what its name must leave out.
-    written = string.Template(template).safe_substitute(number="0000", title=title, date=day)
+    written = fill_placeholders(template, number="0000", title=title, date=day)
     named_after, secrets = cut_secrets(title, fill_document(written, sections or {}, fields or {}))
     slug = slugify(named_after)
     try:
@@ -399,7 +411,7 @@ def new_document(
             remove_stale_temps(folder)  # a run killed (SIGKILL) between writing and linking left its copy
             for _ in range(20):
                 number = next_number(folder)
-                text = string.Template(template).safe_substitute(number=f"{number:04d}", title=title, date=day)
+                text = fill_placeholders(template, number=f"{number:04d}", title=title, date=day)
                 text = fill_document(text, sections or {}, fields or {})
                 path = folder / f"{number:04d}-{slug}.md"
                 # The commit point: an interrupt leaves no document, or a whole one the message names.
@@ -415,6 +427,13 @@ def new_document(
         kind = MachineError if machine_trouble(error) else HomeError
         raise kind(f"cannot write to {folder}: {error.strerror or error}") from None
     raise HomeError(f"could not find a free number in {folder}")
+
+
+_EXAMPLE_TITLES = {
+    "decision": "Use PostgreSQL for orders",
+    "incident": "Checkout returned 502s after the 2.3 deploy",
+    "runbook": "Rotate the database credentials",
+}
 
 
 def same_title(path: Path) -> list[Path]:

@@ -831,6 +831,17 @@ class StubPatterns:
         return any(pattern.fullmatch(text) for pattern in self.patterns.get(folder, ()))
 
 
+# What a doc template's placeholders are: `$number`, `$title`, `$date`, or in braces (`${title}`).
+_PLACEHOLDER = re.compile(r"\$(?:\{(number|title|date)\}|(number|title|date))")
+
+
+def fill_placeholders(template: str, *, number: str, title: str, date: str) -> str:
+    """`template` with its placeholders filled in, as `_template_pattern` expects them, and nothing
+    else changed: a `$$` (PostgreSQL's `DO $$ ... $$`) or `$HOME` in the template stays as written."""
+    values = {"number": number, "title": title, "date": date}
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1) or match.group(2)], template)
+
+
 def _template_pattern(template: bytes) -> re.Pattern[bytes]:
     pattern = re.escape(template.strip())
     for name, value in ((b"number", rb"\d+"), (b"title", rb"[^\n]*"), (b"date", rb"[^\n]*")):
