@@ -106,16 +106,6 @@ class HomeError(UsageError):
     """Raised when the knowledge home is missing, not in scaffold's layout, or not writable."""
 
 
-class DocumentChangedError(HomeError):
-    """Raised when a context document changed, or could no longer be read, between the index update and the
-    reading of its sections: a passing race, which the context API tries once more, reading `path` again
-    whatever its stamps, before raising it."""
-
-    def __init__(self, message: str, path: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
 class IndexBehindError(HomeError):
     """Raised when a run that used the index while the home's files were still being looked at (see
     `load_library`'s `speculate`) finds that one changed: the context API runs again with the index
@@ -139,6 +129,17 @@ class MachineError(ScaffoldError):
     """Raised when the machine stops a write scaffold anticipated (a read-only folder, a full disk)."""
 
     exit_code = ExitCode.EXTERNAL
+
+
+class DocumentChangedError(MachineError):
+    """Raised when a context document changed, or could no longer be read, between the index update and the
+    reading of its sections: a passing race, which the context API tries once more, reading `path` again
+    whatever its stamps, before raising it. Exit 5, not 2: the input was right, another process wrote it
+    (an editor saving again and again), and a script may run again."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 # Permissions, read-only or full file systems, and paths whose parts are files: what the user can fix. A

@@ -38,7 +38,7 @@ def test_a_generated_project_task_uses_its_template_and_project(home: Path) -> N
 
 
 def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from generator.context import documents
 
@@ -72,6 +72,12 @@ def test_a_document_saved_while_the_prompt_is_built_is_read_again_once(
     with pytest.raises(DocumentChangedError, match=r"runbooks/deploy.md changed while scaffold read it; run again"):
         api.build_context("roll back the release", home=home)
     assert saves == 2
+    # Exit 5, not 2 ("bad usage or input"): the input was right, and a script may run again.
+    from generator.cli import main
+
+    saves = 0
+    assert main(["context", "--home", str(home), "roll back the release"]) == 5
+    assert capsys.readouterr().err.endswith("runbooks/deploy.md changed while scaffold read it; run again\n")
 
 
 def test_a_document_whose_stamps_hide_a_change_is_read_again_even_from_a_read_only_index(

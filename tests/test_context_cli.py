@@ -517,6 +517,13 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     first.write_text(first.read_text(encoding="utf-8").replace("日本語のタイトル", "別の決定"), encoding="utf-8")
     assert main(["new-decision", "日本語のタイトル"]) == 0
     assert "warning" not in capsys.readouterr().err
+    # The same words are the same title, whatever ends it; punctuation alone is no word to compare.
+    assert main(["new-decision", "Use PostgreSQL for relational data"]) == 0
+    assert main(["new-decision", "Use PostgreSQL for relational data!"]) == 0
+    assert "0009-use-postgresql-for-relational-data.md already has this title" in capsys.readouterr().err
+    assert main(["new-decision", "!!!"]) == 0
+    assert main(["new-decision", "???"]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")

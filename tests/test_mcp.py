@@ -348,9 +348,11 @@ def test_search_and_read_document_redact_the_planted_secrets(home: Path) -> None
             await client.call_tool("search_knowledge", {"query": "keys", "limit": 0}),
             await client.call_tool("search_knowledge", {"query": "keys", "limit": 51}),
             await client.call_tool("search_knowledge", {"query": "zzyzx qwertyuiop"}),
+            # A guess at a secret of the home: echoed in clear beside the snippet that hid it, it said where.
+            await client.call_tool("search_knowledge", {"query": f"what is {API_KEY} for"}),
         ]
 
-    search, document, prefixed, empty, zero, many, nothing = session(home, body)
+    search, document, prefixed, empty, zero, many, nothing, guessed = session(home, body)
 
     hits = data_of(search)["results"]
     assert 1 <= len(hits) <= 3 and hits[0]["path"] == PLANTED
@@ -368,6 +370,9 @@ def test_search_and_read_document_redact_the_planted_secrets(home: Path) -> None
         (8, "Secret Keyword"),
     }
     assert data_of(prefixed)["path"] == "patterns.md"
+    asked = data_of(guessed)
+    assert asked["results"] and API_KEY not in json.dumps(asked)
+    assert asked["query"].startswith("what is [REDACTED: ") and asked["query"].endswith("] for")
     assert error_of(empty).startswith("the search query is empty")
     assert error_of(zero) == "the limit must be a whole number from 1 to 50, not 0"
     assert error_of(many) == "the limit must be a whole number from 1 to 50, not 51"

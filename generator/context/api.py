@@ -583,6 +583,15 @@ class SearchHit:
 def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = None) -> tuple[SearchHit, ...]:
     """The sections of every document in the home that BM25 ranks highest for `query`, best first,
     each with a snippet around the first query word (from the redacted text)."""
+    return search_showing_query(query, limit=limit, home=home)[1]
+
+
+def search_showing_query(
+    query: str, *, limit: int = 10, home: str | Path | None = None
+) -> tuple[str, tuple[SearchHit, ...]]:
+    """`search_knowledge`, with the query as an answer may echo it: a value that a hit holds as a
+    secret is redacted in the query too (a guessed password echoed in clear beside the snippet that
+    hid it said where it was), as `scaffold context` redacts a task."""
     if not query.strip():
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
     check_text("search query", query)
@@ -591,14 +600,14 @@ def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = N
     return _again_if_changed(lambda loading: _search(query, limit, home, loading))
 
 
-def _search(query: str, limit: int, home: str | Path | None, loading: _Loading) -> tuple[SearchHit, ...]:
+def _search(query: str, limit: int, home: str | Path | None, loading: _Loading) -> tuple[str, tuple[SearchHit, ...]]:
     from generator.context.sections import folder_of
 
     library = loading.library(_home(home))
     folders = sorted({folder_of(path) for path in library.paths()})
     ranked = library.rank(query, folders, limit)
-    texts, shown = _redacted(library, [section for section, _ in ranked])
-    return tuple(
+    texts, shown, query_shown = _redacted(library, [section for section, _ in ranked], query)
+    return query_shown, tuple(
         SearchHit(
             shown(section.path, section.path),
             shown(section.trail, section.path),
@@ -744,18 +753,19 @@ def _library(knowledge: KnowledgeHome) -> Library:
     return load_library(knowledge.context_dir)
 
 
-def _redacted(library: Library, sections: list[Any]) -> tuple[list[str], Shown]:
-    """The sections' texts redacted, and their paths and headings as a result may show them."""
-    from generator.context.redact import Redactor, Shown
+def _redacted(library: Library, sections: list[Any], query: str) -> tuple[list[str], Shown, str]:
+    """The sections' texts redacted, their paths and headings as a result may show them, and the
+    query redacted with them: a value a section holds as a secret is redacted in the query too."""
+    from generator.context.redact import Piece, Redactor, Shown
 
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)
-    results = redactor.redact([library.piece(section) for section in sections])
+    *results, asked = redactor.redact([*(library.piece(section) for section in sections), Piece("<query>", 1, query)])
     shown.add(name for section in sections for name in (section.path, section.trail))
     for section, result in zip(sections, results, strict=True):
         shown.document(section.path, result.values)
     redactor.save()
-    return [result.text for result in results], shown
+    return [result.text for result in results], shown, asked.text
 
 
 _UNDERLINE = re.compile(r"=+|-+")

@@ -456,8 +456,8 @@ def same_title(path: Path) -> list[Path]:
 
 
 def _title_of(path: Path) -> str | None:
-    """A document's first `# ` line with its number (its file name's, as the template wrote it: `0007. `,
-    `ADR 0007: `) left out, in one case and Unicode form; None if it has none in its first lines, or
+    """A document's first `# ` line's words, its number (its file name's, as the template wrote it:
+    `0007. `, `ADR 0007: `) left out, in one case and Unicode form; None if it has none in its first lines, or
     cannot be read as the index reads a document (`read_bytes`: no link out, no FIFO to wait on)."""
     number = _NUMBERED.match(path.name)
     try:
@@ -466,9 +466,15 @@ def _title_of(path: Path) -> str | None:
         return None
     for line in head.splitlines():
         if line.startswith("# "):
-            title = line[2:].replace(number.group(1), "", 1) if number else line[2:]
-            return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+            title = unicodedata.normalize("NFKC", line[2:].replace(number.group(1), "", 1) if number else line[2:])
+            # Its words: "Use PostgreSQL for data." is the title of "Use PostgreSQL for data"; one of
+            # only punctuation or emoji ("!!!", two of which are named "untitled") is itself.
+            words = _TITLE_WORD.findall(title.casefold())
+            return " ".join(words) if words else " ".join(title.casefold().split())
     return None
+
+
+_TITLE_WORD = re.compile(r"[^\W_]+")
 
 
 # Where a document's title line is looked for: its first bytes (a template puts it first).
