@@ -17,7 +17,24 @@ def _early(signum: int, frame: object) -> None:
     os._exit(130)
 
 
+def _standard_fds_open() -> None:
+    """Give /dev/null to a standard stream the parent closed (`scaffold context >&-`). Else the next
+    file scaffold opens takes its number, and a child (git) writing to that stream writes into the file.
+    Python has left sys.stdout None; the CLI says what it could not print."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: `fd` itself, or one below
+            if null == fd:
+                os.set_inheritable(fd, True)  # as a standard stream is: `os.open` makes it close on exec
+            else:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def run() -> None:
+    _standard_fds_open()
     for signum in _EARLY:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # ignored by the parent: stays ignored
             signal.signal(signum, _early)

@@ -915,13 +915,33 @@ def test_an_error_after_output_to_a_full_disk_is_that_error_alone() -> None:
 @pytest.mark.parametrize(
     "argv", [["list"], ["--version"], [], ["context", "deploy"], ["context", "deploy", "--explain"]]
 )
-def test_a_closed_stdout_is_no_error(argv: list[str], tmp_path: Path) -> None:
-    # `scaffold list >&-`: Python has no stdout at all (None); there is nothing to write or to flush.
+def test_a_closed_stdout_is_output_not_written(argv: list[str], tmp_path: Path) -> None:
+    # `scaffold context deploy >&-` printed its prompt nowhere (Python's stdout is None, and print says
+    # nothing) and exited 0: as for a full disk, the line says so, exit 5. A usage error keeps its code.
     result = _run_scaffold(argv, None, tmp_path, closed_stdout=True)
-    assert result.returncode == (2 if not argv else 0), result.stderr
-    # (argparse writes --version and the usage to stderr when there is no stdout)
-    assert "scaffold: error" not in result.stderr and "internal error:" not in result.stderr
+    assert result.returncode == (2 if not argv else 5), result.stderr
+    if argv:
+        assert result.stderr.endswith(
+            "scaffold: error: cannot write the output: standard output is closed; the command itself finished "
+            "(check where the output is redirected)\n"
+        )
+    assert "internal error:" not in result.stderr
     assert "Exception" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_closed_stdout_is_not_a_file_scaffold_opens(tmp_path: Path) -> None:
+    # The next file opened took number 1, and what a child printed (git, run without capturing) went into it.
+    code = (
+        "import os, subprocess, sys\n"
+        "from generator.__main__ import _standard_fds_open\n"
+        "_standard_fds_open()\n"
+        f"handle = open({str(tmp_path / 'data')!r}, 'w')\n"
+        "subprocess.run(['echo', 'from a child'], check=True)\n"
+        "handle.close()\n"
+        f"sys.exit(0 if open({str(tmp_path / 'data')!r}).read() == '' else 1)\n"
+    )
+    result = _run_scaffold([], None, closed_stdout=True, code=code)
+    assert result.returncode == 0, result.stderr
 
 
 def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look() -> None:
@@ -1009,6 +1029,14 @@ def test_an_unknown_project_is_a_warning_listing_the_known_ones(home: Path, caps
     code, out, err = context(capsys, "--json", "--project", "nope", "add an endpoint")
     assert code == 0
     assert "warning: unknown project 'nope': no project-contexts/nope.md (known projects: billing-api)" in err
+    # Another case: the one project it can mean, with a note, not a warning and no project context.
+    code, out, err = context(capsys, "--json", "--project", "BILLING-API", "add an endpoint")
+    data = json.loads(out)
+    assert code == 0 and "warning" not in err and 'project="billing-api"' in data["prompt"]
+    assert "project 'BILLING-API' taken for 'billing-api' (project-contexts/billing-api.md)" in data["notes"]
+    assert [d["reason"] for d in data["documents"] if d["path"] == "project-contexts/billing-api.md"] == [
+        "project context for 'billing-api'"
+    ]
 
 
 def test_a_project_named_in_the_task_brings_its_context(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

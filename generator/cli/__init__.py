@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from generator import __version__
 from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
-from generator.cli.messages import is_work_done, new_run, redacted
+from generator.cli.messages import ClosedOutput, is_work_done, new_run, redacted
 from generator.cli.project import register as register_project
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
 from generator.plumbing.transaction import (
@@ -124,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
+    if sys.stdout is None:
+        sys.stdout = ClosedOutput()
     try:
         try:
             code = _run(argv)
@@ -248,7 +251,11 @@ def _output_written(code: int) -> int:
     successful run exits 5; a run that ended otherwise keeps its code. After an error, whose line
     is said already, nothing more is. An interrupt while a full pipe holds the output drops it.
     """
-    if sys.stdout is None:  # started with stdout closed (`>&-`): nothing was printed
+    if isinstance(sys.stdout, ClosedOutput):  # started with stdout closed (`>&-`)
+        if sys.stdout.printed and code in _REPORTED:  # `scaffold context >&-`: the prompt went nowhere
+            closed = OSError(errno.EBADF, "standard output is closed")
+            print(f"scaffold: error: {unwritten_output(closed)}", file=sys.stderr)
+            return ExitCode.EXTERNAL if code == ExitCode.OK else code
         return code
     if code == ExitCode.INTERRUPTED:
         # Signals are blocked by now: a flush held up by a reader that does not read could not be interrupted.

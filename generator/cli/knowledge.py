@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from generator.cli.messages import stdout_closed
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import UsageError, showable
 
@@ -317,7 +318,7 @@ def _mcp(args: argparse.Namespace) -> int:
 
     require(MCP, "scaffold mcp")
     resolve_home(Settings.load(home=args.home))  # a bad --home or config fails now, not at the first call
-    if sys.stdin is None or sys.stdout is None:
+    if sys.stdin is None or stdout_closed():
         closed = "stdin" if sys.stdin is None else "stdout"
         raise UsageError(
             f"{closed} is closed; scaffold mcp speaks the Model Context Protocol on stdin and stdout: "

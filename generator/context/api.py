@@ -354,6 +354,14 @@ def _build_context(
     cmap = home_map(knowledge.context_dir)
     library = loading.library(knowledge)
     projects = _projects(library.paths())
+    recased = None
+    if project and project not in projects:
+        # "BILLING-API": the one project it can mean, as a document's path in other capitals is taken.
+        same = [known for known in projects if known.casefold() == project.casefold()]
+        if len(same) == 1:
+            recased = f"project {project!r} taken for {same[0]!r} ({PROJECT_FOLDER}/{same[0]}.md)"
+            project = same[0]
+            task = Task(task.text, task.kind, project, task.answers)
     named = mentioned_names(task.text, projects)
     project_reason = "given" if task.project else ""
     if not task.project and len(named) == 1:
@@ -373,7 +381,7 @@ def _build_context(
         kind_reason = _kind_reason(chosen_kind, words)
         also = [name for name in matching_kinds(task.text, cmap, projects) if name != chosen_kind]
 
-    notes = [note for note in (knowledge.note(),) if note]
+    notes = [note for note in (knowledge.note(), recased) if note]
     if cmap.fallback:
         notes.append(
             f"{knowledge.context_dir / 'context.yml'} does not exist; using the bundled kinds and keywords "
