@@ -161,10 +161,20 @@ def machine_trouble(error: OSError, finished: bool = False) -> str | None:
     if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__
-    return (
-        f"cannot use {error.filename}: {what}; check that the folders on that path exist, are folders you can "
-        "write, and that the disk has room"
-    )
+    return f"cannot use {error.filename}: {what}; {_MACHINE_ADVICE.get(error.errno, _PATH_ADVICE)}"
+
+
+# What to check for each of `_MACHINE_ERRNOS`: a read-only command refused a folder must not be told
+# about writing and disk room.
+_PATH_ADVICE = "check that the folders on that path exist and are folders, not files"
+_PERMISSION_ADVICE = "check its permissions and those of the folders above it"
+_FULL_ADVICE = "free some space on that disk (or raise your quota or file size limit)"
+_MACHINE_ADVICE = {
+    errno.EACCES: _PERMISSION_ADVICE,
+    errno.EPERM: _PERMISSION_ADVICE,
+    errno.EROFS: "it is on a read-only file system; use a folder on one you can write",
+    **dict.fromkeys(_FULL_ERRNOS, _FULL_ADVICE),
+}
 
 
 def unwritten_output(error: Exception, *, finished: bool = True) -> str:

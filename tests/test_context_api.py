@@ -624,10 +624,17 @@ def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_pat
     other = make_home(tmp_path / "other", extra)
     notes = api.build_context("add redis session caching", home=other).notes
     [note] = [note for note in notes if "never selected" in note]
-    assert note.startswith("3 documents are never selected, in adr/ (2), context/ itself (1):")
+    assert note.startswith(
+        "3 documents are never selected, in adr/ (adr/0001-redis.md, adr/0002-postgres.md), context/ itself "
+        "(glossary.md):"
+    )
     assert note.endswith(
         f"add their folders to ranking.folders, or list the documents for a kind, in {other / 'context' / 'context.yml'}"
     )
+    # More than three in a folder: counted.
+    more: dict[str, str | bytes] = {f"context/notes/{number}.md": f"# Note {number}\n\nText.\n" for number in range(4)}
+    notes = api.build_context("x y", home=make_home(tmp_path / "more", more)).notes
+    assert [note for note in notes if note.startswith("4 documents are never selected, in notes/ (4):")]
     # The starter home (README.md at its root, style.md listed for kinds) has none.
     assert not [note for note in api.build_context("add redis session caching").notes if "never selected" in note]
 
@@ -801,6 +808,10 @@ def test_documents_the_task_names_are_included_whatever_they_score(home: Path) -
     assert "incidents/0001-dns-outage.md" in {d.path for d in by_name.documents if d.reason == "named in the task"}
     from_root = api.build_context("as context/incidents/0001-dns-outage.md says, before the weekly report", home=home)
     assert "incidents/0001-dns-outage.md" in {d.path for d in from_root.documents if d.reason == "named in the task"}
+    # A link pasted from another document, relative to its folder: `../` is from some folder of the home.
+    for written in ("../incidents/0001-dns-outage.md", "[the outage](../../context/incidents/0001-dns-outage.md)"):
+        linked = api.build_context(f"as {written} says, before the weekly report", home=home)
+        assert "incidents/0001-dns-outage.md" in {d.path for d in linked.documents if d.reason == "named in the task"}
 
 
 def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_included(
@@ -1114,3 +1125,13 @@ def test_a_long_task_names_documents_in_its_question_not_mid_log(home: Path) -> 
     assert "named in the task" in {d.reason for d in asked_after.documents if d.path == "decisions/0001-postgres.md"}
     mid_log = api.build_context(log + "see ADR 1\n" + log + "why did it fail?", home=home, budget=200_000)
     assert "named in the task" not in {d.reason for d in mid_log.documents}
+
+
+def test_a_document_saved_with_windows_line_endings_reaches_the_prompt_with_lf_alone(home: Path) -> None:
+    # Its CRs went into the prompt, whose other lines end in LF: a prompt of mixed line endings.
+    runbook = "# Rotate TLS certificates\r\n\r\n## Steps\r\n\r\n1. Renew the certificate with certbot.\r\n2. Reload nginx.\r\n"
+    (home / "context" / "runbooks" / "rotate-tls.md").write_bytes(runbook.encode())
+    result = api.build_context("rotate the TLS certificates with certbot", home=home)
+    assert "runbooks/rotate-tls.md" in {document.path for document in result.documents}
+    assert "1. Renew the certificate with certbot.\n2. Reload nginx.\n" in result.prompt
+    assert "\r" not in result.prompt

@@ -759,6 +759,25 @@ def test_a_machine_error_nobody_anticipated_is_one_line_with_exit_5(
     assert not wanted.exists()  # what init had made is gone
 
 
+def test_a_machine_errors_advice_fits_its_cause() -> None:
+    # A home that could not be read (`scaffold context`) was told to check it could write, and the disk's room.
+    from generator.errors import machine_trouble
+
+    def advice(number: int, strerror: str) -> str | None:
+        return machine_trouble(OSError(number, strerror, "/srv/kb/context"))
+
+    assert advice(errno.EACCES, "Permission denied") == (
+        "cannot use /srv/kb/context: Permission denied; check its permissions and those of the folders above it"
+    )
+    assert advice(errno.ENOSPC, "No space left on device") == (
+        "cannot use /srv/kb/context: No space left on device; free some space on that disk (or raise your quota "
+        "or file size limit)"
+    )
+    assert "read-only file system; use a folder on one you can write" in str(advice(errno.EROFS, "Read-only"))
+    assert "check that the folders on that path exist and are folders" in str(advice(errno.ENOTDIR, "Not a dir"))
+    assert advice(errno.ENOENT, "No such file or directory") is None  # more likely scaffold's bug
+
+
 def test_copiers_temporary_folders_go_even_when_interrupted() -> None:
     import tempfile
 

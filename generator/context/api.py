@@ -514,31 +514,38 @@ def _build_context(
     )
 
 
-def _never_selected(paths: list[str], cmap: ContextMap) -> dict[str, int]:
-    """How many documents of each folder ("" for context/ itself) nothing selects: not core, not
-    listed for a kind, not in a ranking folder, not a project's context (READMEs describe folders)."""
+def _never_selected(paths: list[str], cmap: ContextMap) -> dict[str, list[str]]:
+    """The documents of each folder ("" for context/ itself) nothing selects: not core, not listed
+    for a kind, not in a ranking folder, not a project's context (READMEs describe folders)."""
     from generator.context.sections import folder_of, is_readme
     from generator.context.select import PROJECT_FOLDER, project_name
 
     refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
     listed = {ref.path for ref in refs if not ref.is_folder}
     listed_folders = tuple(ref.path for ref in refs if ref.is_folder)
-    unused: dict[str, int] = {}
+    unused: dict[str, list[str]] = {}
     for path in paths:
         folder = folder_of(path)
         if folder in cmap.ranked_folders or path in listed or path.startswith(listed_folders) or is_readme(path):
             continue
         if folder == PROJECT_FOLDER and project_name(path):
             continue
-        unused[folder] = unused.get(folder, 0) + 1
+        unused.setdefault(folder, []).append(path)
     return unused
 
 
-def _never_selected_note(unused: dict[str, int], cmap: ContextMap) -> str:
+# Up to this many documents of a folder are named in the note, not counted: a core document whose
+# entry in context.yml is misspelt is found by its name.
+_NAMED_UNUSED = 3
+
+
+def _never_selected_note(unused: dict[str, list[str]], cmap: ContextMap) -> str:
     where = ", ".join(
-        f"{folder}/ ({count})" if folder else f"context/ itself ({count})" for folder, count in unused.items()
+        f"{f'{folder}/' if folder else 'context/ itself'} "
+        f"({', '.join(paths) if len(paths) <= _NAMED_UNUSED else len(paths)})"
+        for folder, paths in unused.items()
     )
-    total = sum(unused.values())
+    total = sum(map(len, unused.values()))
     ranked = f"the ranking folders ({', '.join(cmap.ranked_folders)})" if cmap.ranked_folders else "no ranking folder"
     in_map = "a context.yml (copy the bundled one into context/ first)" if cmap.fallback else str(cmap.path)
     return (

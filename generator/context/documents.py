@@ -179,8 +179,7 @@ class Library:
         whole = self._whole_section(section)
         if whole is None:
             return Piece(section.path, section.line, text)
-        before = data[whole[0] : section.start].decode("utf-8", errors="replace")
-        after = data[section.end : whole[1]].decode("utf-8", errors="replace")
+        before, after = _as_text(data[whole[0] : section.start]), _as_text(data[section.end : whole[1]])
         return Piece(section.path, section.line, text, before, after)
 
     def _whole_section(self, part: Section) -> tuple[int, int] | None:
@@ -199,7 +198,8 @@ class Library:
 
     @staticmethod
     def _section_text(section: Section, data: bytes) -> str:
-        return data[section.start : section.end].decode("utf-8", errors="replace")
+        # Lines end as in the prompt around it: a document saved on Windows put CRs into the prompt.
+        return _as_text(data[section.start : section.end])
 
     def _read_data(self, section: Section) -> bytes:
         self._confirm_if_known()
@@ -526,6 +526,12 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
             index, warnings = _in_memory(root, entries, stubs, reread, path, error, warnings)
     file_warnings, stub_paths = index.file_notes()
     return Library(root, index, warnings + file_warnings, stub_paths)
+
+
+def _as_text(data: bytes) -> str:
+    """A document's bytes as a prompt carries them: UTF-8 (a byte that is not shows as U+FFFD), its
+    lines ending in LF alone."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
 
 
 def _written_forms(root: Path) -> list[str]:

@@ -459,6 +459,11 @@ def _add_path(keys: dict[str, None], here: str, written: str, absolute: bool) ->
             keys[f"abs:{posixpath.normpath(written)}"] = None
         return
     joined = posixpath.normpath(posixpath.join(here, written))
+    if absolute:
+        # A task's link pasted from a document (`[ADR](../decisions/0012-x.md)`): from a folder of the
+        # home, which the task does not say, so the path after the `../` is taken from the home's root.
+        while joined.startswith("../"):
+            joined = joined[3:]
     if not joined.startswith("..") and not joined.startswith("/"):
         keys[f"path:{joined}"] = None
 
