@@ -25,19 +25,16 @@ def _standard_fds_open() -> None:
         try:
             os.fstat(fd)
         except OSError:
-            null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: `fd` itself, or one below
-            if null == fd:
-                os.set_inheritable(fd, True)  # as a standard stream is: `os.open` makes it close on exec
-            else:
-                os.dup2(null, fd)
-                os.close(null)
+            # The lowest free number, and those below are open by now: `fd` itself. Inheritable, as a
+            # standard stream is (`os.open` makes it close on exec, and a child would find it closed).
+            os.set_inheritable(os.open(os.devnull, os.O_RDWR), True)
 
 
 def run() -> None:
-    _standard_fds_open()
     for signum in _EARLY:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # ignored by the parent: stays ignored
             signal.signal(signum, _early)
+    _standard_fds_open()
     from generator.cli import main
 
     sys.exit(main())

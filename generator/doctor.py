@@ -277,7 +277,7 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 
 
 def _home(config: settings.Settings) -> DoctorCheck:
-    from generator.context.home import resolve_home
+    from generator.context.home import RECORD_AGAIN, resolve_home
     from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
     from generator.context.redact import redacted_messages
@@ -290,7 +290,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
     except UsageError as error:
         fix = settings.HOME.fix(config.home.origin)
         if config.home.origin == "config":  # a home moved: `init` records it where it is now
-            fix = f"record the home's place with `scaffold init DIR` (a home that is there is only recorded), or {fix}"
+            fix = f"{RECORD_AGAIN}, or {fix}"
         if isinstance(error, ContextMapError):
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)

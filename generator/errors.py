@@ -131,11 +131,13 @@ class MachineError(ScaffoldError):
     exit_code = ExitCode.EXTERNAL
 
 
-class DocumentChangedError(MachineError):
+class DocumentChangedError(ScaffoldError):
     """Raised when a context document changed, or could no longer be read, between the index update and the
     reading of its sections: a passing race, which the context API tries once more, reading `path` again
     whatever its stamps, before raising it. Exit 5, not 2: the input was right, another process wrote it
     (an editor saving again and again), and a script may run again."""
+
+    exit_code = ExitCode.EXTERNAL
 
     def __init__(self, message: str, path: str) -> None:
         super().__init__(message)
@@ -166,13 +168,14 @@ def machine_trouble(error: OSError, finished: bool = False) -> str | None:
 
 # What to check for each of `_MACHINE_ERRNOS`: a read-only command refused a folder must not be told
 # about writing and disk room.
-_PATH_ADVICE = "check that the folders on that path exist and are folders, not files"
+_PATH_ADVICE = "check that the folders on that path exist and are folders, not files"  # ENOTDIR
 _PERMISSION_ADVICE = "check its permissions and those of the folders above it"
 _FULL_ADVICE = "free some space on that disk (or raise your quota or file size limit)"
 _MACHINE_ADVICE = {
     errno.EACCES: _PERMISSION_ADVICE,
     errno.EPERM: _PERMISSION_ADVICE,
     errno.EROFS: "it is on a read-only file system; use a folder on one you can write",
+    errno.EISDIR: "a folder is where scaffold needs a file; move that folder away",
     **dict.fromkeys(_FULL_ERRNOS, _FULL_ADVICE),
 }
 

@@ -186,6 +186,7 @@ def test_stale_temps_are_removed_and_fresh_ones_and_others_kept(tmp_path: Path) 
         os.utime(path, (time.time() - 120, time.time() - 120))
     os.utime(linked, (time.time() - 120, time.time() - 120), follow_symlinks=False)
 
-    assert atomic.remove_stale_temps(tmp_path) == [old]
+    assert atomic.remove_stale_temps(tmp_path, left=lambda name: name != "0007-x.md") == []
+    assert atomic.remove_stale_temps(tmp_path, left=lambda name: name == "0007-x.md") == [old]
     assert not old.exists() and fresh.exists() and mine.exists() and below.exists() and linked.is_symlink()
     assert atomic.remove_stale_temps(tmp_path / "missing") == []

@@ -71,7 +71,7 @@ def test_an_absolute_path_is_a_key_only_for_a_task() -> None:
     # the machine it names a file of, may mean one of the home's (`Library.named_in`).
     text = "Status: Superseded by [the new one](/decisions/0010-new.md), see /srv/kb/context/runbooks/deploy.md"
     assert reference_keys("decisions/0001-old.md", text) == []
-    assert reference_keys("", text, absolute=True) == [
+    assert reference_keys("", text, in_task=True) == [
         "abs:/decisions/0010-new.md",
         "abs:/srv/kb/context/runbooks/deploy.md",
     ]
@@ -83,7 +83,7 @@ def test_a_path_after_a_root_the_scan_back_cannot_read_whole_keeps_its_place() -
     # key keeps the text's order, and a document's own text (no `absolute`) gets none of them.
     roots = ["/srv/Team Docs/context/", "~/kb/context/"]
     text = "see ~/kb/context/b.md, /srv/Team Docs/context/runbooks/a.md and /x/c.md"
-    assert reference_keys("", text, absolute=True, roots=roots) == [
+    assert reference_keys("", text, in_task=True, roots=roots) == [
         "abs:~/kb/context/b.md",
         "abs:/srv/Team Docs/context/runbooks/a.md",
         "abs:/x/c.md",

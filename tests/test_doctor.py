@@ -219,7 +219,7 @@ def test_a_setting_is_named_and_fixed_in_the_same_words_wherever_it_was_set(
     assert code == ExitCode.USAGE
     assert checks["knowledge home"]["detail"].startswith(f"{nowhere} (from {named}) does not exist")
     # A home moved from where the config records it: `init` records it where it is now.
-    moved = "record the home's place with `scaffold init DIR` (a home that is there is only recorded), or "
+    moved = "`scaffold init NEW-PLACE` records a home that is there, or "
     assert checks["knowledge home"]["fix"] == (moved if origin == "config" else "") + fix
     # The templates come from that home too: named the same way, and fixed there.
     assert f"(from the knowledge home set by {named}) does not exist" in checks["template source"]["detail"]

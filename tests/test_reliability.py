@@ -775,6 +775,7 @@ def test_a_machine_errors_advice_fits_its_cause() -> None:
     )
     assert "read-only file system; use a folder on one you can write" in str(advice(errno.EROFS, "Read-only"))
     assert "check that the folders on that path exist and are folders" in str(advice(errno.ENOTDIR, "Not a dir"))
+    assert "a folder is where scaffold needs a file; move that folder away" in str(advice(errno.EISDIR, "Is a dir"))
     assert advice(errno.ENOENT, "No such file or directory") is None  # more likely scaffold's bug
 
 

@@ -97,15 +97,15 @@ class Tools:
         return explain_kind(task, home=self.home).to_dict()
 
     def search_knowledge(self, query: str, limit: int = 10) -> dict[str, Any]:
-        from generator.context.api import search_showing_query
+        from generator.context.api import search
 
-        shown, hits = search_showing_query(query, limit=limit, home=self.home)
+        found = search(query, limit=limit, home=self.home)
         results = []
-        for hit in hits:
+        for hit in found.hits:
             entry = hit.to_dict()
             entry["snippet"] = Clean(entry["snippet"])
             results.append(entry)
-        return {"query": Clean(shown), "results": results}
+        return {"query": Clean(found.query), "results": results}
 
     def read_document(self, path: str) -> dict[str, Any]:
         from generator.context.api import read_document

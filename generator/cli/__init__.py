@@ -19,8 +19,9 @@ from generator import __version__
 from generator.cli.doctor import register as register_doctor
 from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
-from generator.cli.messages import ClosedOutput, is_work_done, new_run, redacted
+from generator.cli.messages import is_work_done, new_run, redacted
 from generator.cli.project import register as register_project
+from generator.cli.streams import ClosedOutput, stdout_closed
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
 from generator.plumbing.transaction import (
     block_signals,
@@ -190,7 +191,8 @@ def _run(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:
-            parser.print_help()
+            # Usage, not output: with stdout closed (`scaffold >&-`) it goes where errors go, or nothing is said.
+            parser.print_help(sys.stderr if stdout_closed() else None)
             return ExitCode.USAGE
         if argv is None and getattr(args, "parallel_reads", False):
             # Run as the program, before any connection or thread: a test calling `main` may hold connections.
@@ -281,8 +283,6 @@ def _output_written(code: int) -> int:
 def _discard_output() -> None:
     """Point stdout at nothing: Python would otherwise flush what the pipe or the disk refused again at exit,
     and complain ("Exception ignored") with exit code 120."""
-    if sys.stdout is None:
-        return
     with contextlib.suppress(OSError, ValueError):
         fileno = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)

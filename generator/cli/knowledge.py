@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from generator.cli.messages import stdout_closed
+from generator.cli.streams import stdout_closed
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import UsageError, showable
 
@@ -222,7 +222,6 @@ def _context(args: argparse.Namespace) -> int:
             data["exact_tokens"] = exact
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    # print, not sys.stdout.write: with stdout closed (`>&-`) there is no sys.stdout, and print writes nothing.
     if args.explain:
         print(explain(result), end="")
         return 0

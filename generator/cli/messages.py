@@ -9,9 +9,6 @@ shows (`redact.redacted_messages`), imported only when there is an error to prin
 
 from __future__ import annotations
 
-import io
-import sys
-
 
 def redacted(message: str) -> str:
     """`message` with any likely secret redacted; as it is if the scan itself fails (a broken install
@@ -42,22 +39,3 @@ def new_run() -> None:
 
 def is_work_done() -> bool:
     return bool(_done)
-
-
-class ClosedOutput(io.TextIOBase):
-    """sys.stdout for a run started with it closed, where Python leaves None (and `print` says nothing):
-    it keeps whether the command printed, for `cli._output_written` to say that it went nowhere."""
-
-    printed = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.printed = self.printed or bool(text)
-        return len(text)
-
-
-def stdout_closed() -> bool:
-    """Whether the run was started with stdout closed (`>&-`)."""
-    return sys.stdout is None or isinstance(sys.stdout, ClosedOutput)

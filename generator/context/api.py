@@ -47,6 +47,7 @@ __all__ = [
     "DocumentInfo",
     "DocumentText",
     "SearchHit",
+    "SearchResult",
     "Task",
     "build_context",
     "classify",
@@ -56,6 +57,7 @@ __all__ = [
     "list_documents",
     "prompt",
     "read_document",
+    "search",
     "search_knowledge",
 ]
 
@@ -163,6 +165,20 @@ def explain_kind(task: str, *, home: str | Path | None = None) -> Classification
     return Classification(
         kind, _kind_reason(kind, words), tuple(words), spec.description if spec else "", tuple(cmap.kinds)
     )
+
+
+def _recased_project(task: Task, projects: Collection[str]) -> tuple[Task, str | None]:
+    """`task` with its project in other capitals ("BILLING-API") made the one project it can mean, as a
+    document's path in other capitals is taken, and a note saying so; as it is otherwise."""
+    if not task.project or task.project in projects:
+        return task, None
+    same = [known for known in projects if known.casefold() == task.project.casefold()]
+    if len(same) != 1:
+        return task, None
+    from generator.context.select import PROJECT_FOLDER
+
+    note = f"project {task.project!r} taken for {same[0]!r} ({PROJECT_FOLDER}/{same[0]}.md)"
+    return Task(task.text, task.kind, same[0], task.answers), note
 
 
 def _kind_reason(kind: str, words: list[str]) -> str:
@@ -354,14 +370,8 @@ def _build_context(
     cmap = home_map(knowledge.context_dir)
     library = loading.library(knowledge)
     projects = _projects(library.paths())
-    recased = None
-    if project and project not in projects:
-        # "BILLING-API": the one project it can mean, as a document's path in other capitals is taken.
-        same = [known for known in projects if known.casefold() == project.casefold()]
-        if len(same) == 1:
-            recased = f"project {project!r} taken for {same[0]!r} ({PROJECT_FOLDER}/{same[0]}.md)"
-            project = same[0]
-            task = Task(task.text, task.kind, project, task.answers)
+    task, recased = _recased_project(task, projects)
+    project = task.project if project else None
     named = mentioned_names(task.text, projects)
     project_reason = "given" if task.project else ""
     if not task.project and len(named) == 1:
@@ -595,18 +605,24 @@ class SearchHit:
         }
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """`search`'s answer: the hits, and the query as an answer may echo it, a value that a hit holds
+    as a secret redacted in it too (a guessed password echoed in clear beside the snippet that hid it
+    said where it was), as `scaffold context` redacts a task."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+
+
 def search_knowledge(query: str, *, limit: int = 10, home: str | Path | None = None) -> tuple[SearchHit, ...]:
     """The sections of every document in the home that BM25 ranks highest for `query`, best first,
     each with a snippet around the first query word (from the redacted text)."""
-    return search_showing_query(query, limit=limit, home=home)[1]
+    return search(query, limit=limit, home=home).hits
 
 
-def search_showing_query(
-    query: str, *, limit: int = 10, home: str | Path | None = None
-) -> tuple[str, tuple[SearchHit, ...]]:
-    """`search_knowledge`, with the query as an answer may echo it: a value that a hit holds as a
-    secret is redacted in the query too (a guessed password echoed in clear beside the snippet that
-    hid it said where it was), as `scaffold context` redacts a task."""
+def search(query: str, *, limit: int = 10, home: str | Path | None = None) -> SearchResult:
+    """`search_knowledge`, with the query as its answer may show it (MCP's `search_knowledge` tool)."""
     if not query.strip():
         raise EmptyTaskError('the search query is empty; give a few words, e.g. "database connection pool"')
     check_text("search query", query)
@@ -615,14 +631,14 @@ def search_showing_query(
     return _again_if_changed(lambda loading: _search(query, limit, home, loading))
 
 
-def _search(query: str, limit: int, home: str | Path | None, loading: _Loading) -> tuple[str, tuple[SearchHit, ...]]:
+def _search(query: str, limit: int, home: str | Path | None, loading: _Loading) -> SearchResult:
     from generator.context.sections import folder_of
 
     library = loading.library(_home(home))
     folders = sorted({folder_of(path) for path in library.paths()})
     ranked = library.rank(query, folders, limit)
     texts, shown, query_shown = _redacted(library, [section for section, _ in ranked], query)
-    return query_shown, tuple(
+    hits = tuple(
         SearchHit(
             shown(section.path, section.path),
             shown(section.trail, section.path),
@@ -632,6 +648,7 @@ def _search(query: str, limit: int, home: str | Path | None, loading: _Loading) 
         )
         for (section, score), text in zip(ranked, texts, strict=True)
     )
+    return SearchResult(query_shown, hits)
 
 
 @dataclass(frozen=True)
@@ -771,11 +788,11 @@ def _library(knowledge: KnowledgeHome) -> Library:
 def _redacted(library: Library, sections: list[Any], query: str) -> tuple[list[str], Shown, str]:
     """The sections' texts redacted, their paths and headings as a result may show them, and the
     query redacted with them: a value a section holds as a secret is redacted in the query too."""
-    from generator.context.redact import Piece, Redactor, Shown
+    from generator.context.redact import QUERY, Piece, Redactor, Shown
 
     redactor = Redactor(redaction_cache())
     shown = Shown(redactor)
-    *results, asked = redactor.redact([*(library.piece(section) for section in sections), Piece("<query>", 1, query)])
+    *results, asked = redactor.redact([*(library.piece(section) for section in sections), Piece(QUERY, 1, query)])
     shown.add(name for section in sections for name in (section.path, section.trail))
     for section, result in zip(sections, results, strict=True):
         shown.document(section.path, result.values)

@@ -330,7 +330,7 @@ class Library:
         forms = _written_forms(self.root)
         roots = tuple(f"abs:{form}" for form in forms)
         keys: list[str] = []
-        for key in reference_keys("", shortened, absolute=True, roots=forms):
+        for key in reference_keys("", shortened, in_task=True, roots=forms):
             keys.append(key)
             # Written from the home repository's root, as a teammate would copy it: `context/runbooks/x.md`.
             if key.startswith("path:context/"):

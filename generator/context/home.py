@@ -14,6 +14,7 @@ import itertools
 import re
 import shlex
 import shutil
+import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ HOME_GITIGNORE = """\
 # A scaffold command killed while writing leaves a hidden copy of the file beside it; the next
 # `scaffold new-decision` (new-incident, new-runbook) in that folder removes it.
 .*.scaffold-tmp
+# macOS Finder's settings for a folder: never a document.
 .DS_Store
 """
 # What `init` writes into a new home beside the bundled layout.
@@ -101,21 +103,27 @@ def resolve_home(config: settings.Settings) -> KnowledgeHome:
         resolved = settings.Resolved(str(settings.bundled_root()), "default")
     root = Path(str(resolved.value)).expanduser()
     if resolved.origin != "default" and not (root / "context").is_dir():
-        raise HomeError(f"{root} (from {settings.HOME.where(resolved.origin)}) {_not_a_home(root)}")
+        raise HomeError(f"{root} (from {settings.HOME.where(resolved.origin)}) {_not_a_home(root, resolved.origin)}")
     return KnowledgeHome(root, resolved.origin)
 
 
-def _not_a_home(root: Path) -> str:
-    """Why `root` is no knowledge home, and the likeliest fix: a moved clone, or its context/ folder named."""
+# Recorded in the user config, a home moved is recorded again where it is now; $SCAFFOLD_HOME or --home
+# would still win over what init records.
+RECORD_AGAIN = "`scaffold init NEW-PLACE` records a home that is there"
+
+
+def _not_a_home(root: Path, origin: str) -> str:
+    """Why `root` (from the setting's `origin`) is no knowledge home, and the likeliest fix: a moved
+    clone, or its context/ folder named."""
     if (root / "context.yml").is_file() or (root.name == "context" and (root.parent / ".git").exists()):
         return f"is the context/ folder of a knowledge home; give the folder above it: {root.parent}"
     if root.is_file():
         return "is a file; give the knowledge home's folder, the one that holds context/"
     if not root.exists():
+        again = f" ({RECORD_AGAIN})" if origin == "config" else ""
         return (
-            "does not exist (moved or deleted?); point it at the home's new place (`scaffold init NEW-PLACE` "
-            f"records a home that is there), or clone the team's home there, or create a new one with "
-            f"`scaffold init {shlex.quote(str(root))}`"
+            f"does not exist (moved or deleted?); point it at the home's new place{again}, or clone the team's "
+            f"home there, or create a new one with `scaffold init {shlex.quote(str(root))}`"
         )
     if root.is_dir() and _holds_anything(root):
         # `scaffold init` refuses a folder holding other things: name one it takes.
@@ -314,6 +322,12 @@ def slugify(title: str) -> str:
     return slug or "untitled"
 
 
+def _number_of(name: str) -> int:
+    """The NNNN- number a document's file name starts with; a name without one is none's (a big number)."""
+    found = _NUMBERED.match(name)
+    return int(found.group(1)) if found else sys.maxsize
+
+
 def next_number(folder: Path) -> int:
     """One more than the highest NNNN- prefix in `folder` (1 for none)."""
     numbers = [int(match.group(1)) for child in folder.glob("*") if (match := _NUMBERED.match(child.name))]
@@ -408,7 +422,10 @@ def new_document(
         folder.mkdir(parents=True, exist_ok=True)
         # Locked: two runs at once (an assistant writing decisions in parallel) took one number.
         with folder_lock(folder), Transaction() as transaction:
-            remove_stale_temps(folder)  # a run killed (SIGKILL) between writing and linking left its copy
+            # A run killed (SIGKILL) between writing and linking left its copy: one whose number a document
+            # has since taken, not one a run beside this one (unlocked, on NFS) is writing now.
+            below = next_number(folder)
+            remove_stale_temps(folder, left=lambda name: _number_of(name) < below)
             for _ in range(20):
                 number = next_number(folder)
                 text = fill_placeholders(template, number=f"{number:04d}", title=title, date=day)
@@ -456,9 +473,10 @@ def same_title(path: Path) -> list[Path]:
 
 
 def _title_of(path: Path) -> str | None:
-    """A document's first `# ` line's words, its number (its file name's, as the template wrote it:
-    `0007. `, `ADR 0007: `) left out, in one case and Unicode form; None if it has none in its first lines, or
-    cannot be read as the index reads a document (`read_bytes`: no link out, no FIFO to wait on)."""
+    """A document's first `# ` line, its number (its file name's, as the template wrote it: `0007. `,
+    `ADR 0007: `) and final punctuation left out, in one case and Unicode form; None if it has none in
+    its first lines, or cannot be read as the index reads a document (`read_bytes`: no link out, no
+    FIFO to wait on)."""
     number = _NUMBERED.match(path.name)
     try:
         head = read_bytes(path.parent, path.name, limit=_TITLE_WITHIN).decode("utf-8", errors="replace")
@@ -466,15 +484,15 @@ def _title_of(path: Path) -> str | None:
         return None
     for line in head.splitlines():
         if line.startswith("# "):
-            title = unicodedata.normalize("NFKC", line[2:].replace(number.group(1), "", 1) if number else line[2:])
-            # Its words: "Use PostgreSQL for data." is the title of "Use PostgreSQL for data"; one of
-            # only punctuation or emoji ("!!!", two of which are named "untitled") is itself.
-            words = _TITLE_WORD.findall(title.casefold())
-            return " ".join(words) if words else " ".join(title.casefold().split())
+            title = line[2:].replace(number.group(1), "", 1) if number else line[2:]
+            title = " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+            # Less what punctuation ends it: "Use PostgreSQL for data." is "Use PostgreSQL for data" ("Use
+            # C++" is not "Use C"); a title of punctuation alone ("!!!" and "???", both "untitled") is itself.
+            end = len(title)
+            while end and (title[end - 1] == " " or unicodedata.category(title[end - 1]).startswith("P")):
+                end -= 1
+            return title[:end] or title
     return None
-
-
-_TITLE_WORD = re.compile(r"[^\W_]+")
 
 
 # Where a document's title line is looked for: its first bytes (a template puts it first).

@@ -140,19 +140,20 @@ _TOKEN = re.compile(r"[^\W_]+")
 NAMES_ONE_BY_ONE = 8
 
 
-def reference_keys(path: str, text: str, *, absolute: bool = False, roots: Sequence[str] = ()) -> list[str]:
+def reference_keys(path: str, text: str, *, in_task: bool = False, roots: Sequence[str] = ()) -> list[str]:
     """What the document at `path` refers to, as keys (`path:`, `name:`, `num:`; see `Catalogue.resolve`),
     each once, in the order the text has them.
 
-    With `absolute`, absolute paths too (`abs:`, which only a task, run on the machine they are of,
-    can mean: `Library.named_in`). `roots` are folders (each ending in `/`) that a path may be
+    `in_task`: `text` is a task (`Library.named_in`), whose absolute paths count too (`abs:`, which
+    only a task, run on the machine they are of, can mean), and whose `../` is from some folder of
+    the home (a link pasted from a document). `roots` are folders (each ending in `/`) that a path may be
     written after even where the scan back from `.md` cannot read them whole (one holding a space,
     or `~/...`): such a path's key is `abs:` and the root and the path after it."""
     text = text[:MAX_TEXT]
     here = posixpath.dirname(path)
     keys: dict[str, None] = {}
     for match in _LINK.finditer(text):
-        _add_path(keys, here, match.group(1), absolute)
+        _add_path(keys, here, match.group(1), in_task)
     last_end, last_begin = -1, 0
     for match in _SUFFIX.finditer(text):
         # Back from ".md" over the path's characters, at most 300 (a regular expression searching
@@ -167,15 +168,15 @@ def reference_keys(path: str, text: str, *, absolute: bool = False, roots: Seque
         last_end, last_begin = end, begin
         if begin == end:
             continue
-        if absolute and (under := _under_root(text, begin, match.end(), roots)) is not None:
+        if in_task and (under := _under_root(text, begin, match.end(), roots)) is not None:
             keys[f"abs:{under}"] = None
             continue
         if text[max(0, begin - 2) : begin] == "\\ ":
             continue  # the end of a name with a space escaped in it (`payments\ deploy.md`): names nothing
         written = text[begin : match.end()]
         if "/" in written:
-            _add_path(keys, here, written, absolute)
-            _add_path(keys, "", written, absolute)  # written from the home's root, as people do
+            _add_path(keys, here, written, in_task)
+            _add_path(keys, "", written, in_task)  # written from the home's root, as people do
         else:
             keys[f"name:{written.casefold()}"] = None
     lower = text.casefold()
@@ -451,15 +452,15 @@ def _under_root(text: str, begin: int, end: int, roots: Sequence[str]) -> str | 
     return None
 
 
-def _add_path(keys: dict[str, None], here: str, written: str, absolute: bool) -> None:
+def _add_path(keys: dict[str, None], here: str, written: str, in_task: bool) -> None:
     if "://" in written:
         return
     if written.startswith("/"):
-        if absolute:
+        if in_task:
             keys[f"abs:{posixpath.normpath(written)}"] = None
         return
     joined = posixpath.normpath(posixpath.join(here, written))
-    if absolute:
+    if in_task:
         # A task's link pasted from a document (`[ADR](../decisions/0012-x.md)`): from a folder of the
         # home, which the task does not say, so the path after the `../` is taken from the home's root.
         while joined.startswith("../"):

@@ -339,8 +339,9 @@ def _values(lines: list[str], spans: list[Span]) -> Iterator[tuple[str, str]]:
             yield lines[index][start:end], kind
 
 
-# Where a piece that is the task, or a name shown beside the texts, is reported from.
+# Where a piece that is the task (or a search's query), or a name shown beside the texts, is reported from.
 TASK = "<task>"
+QUERY = "<query>"
 NAMES = "<headings and file names>"
 
 

@@ -831,19 +831,29 @@ class StubPatterns:
         return any(pattern.fullmatch(text) for pattern in self.patterns.get(folder, ()))
 
 
-# What a doc template's placeholders are: `$number`, `$title`, `$date`, or in braces (`${title}`).
-_PLACEHOLDER = re.compile(r"\$(?:\{(number|title|date)\}|(number|title|date))")
+# A doc template's placeholders: `$number`, `$title`, `$date`, or in braces (`${title}`), and not the
+# start of a longer name (`$date_reviewed`); a `$$` is matched first, to stay as written (`$$title`).
+_PLACEHOLDER = r"\$\$|\$(?:\{(number|title|date)\}|(number|title|date)(?![A-Za-z0-9_]))"
+_PLACEHOLDER_TEXT = re.compile(_PLACEHOLDER)
+_PLACEHOLDER_BYTES = re.compile(_PLACEHOLDER.encode())
+# What each placeholder stands for in a stub (`_template_pattern`): a number, or any one line.
+_FILLED = {b"number": rb"\d+", b"title": rb"[^\n]*", b"date": rb"[^\n]*"}
 
 
 def fill_placeholders(template: str, *, number: str, title: str, date: str) -> str:
     """`template` with its placeholders filled in, as `_template_pattern` expects them, and nothing
     else changed: a `$$` (PostgreSQL's `DO $$ ... $$`) or `$HOME` in the template stays as written."""
     values = {"number": number, "title": title, "date": date}
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1) or match.group(2)], template)
+    return _PLACEHOLDER_TEXT.sub(lambda match: values.get(match.group(1) or match.group(2), match.group(0)), template)
 
 
 def _template_pattern(template: bytes) -> re.Pattern[bytes]:
-    pattern = re.escape(template.strip())
-    for name, value in ((b"number", rb"\d+"), (b"title", rb"[^\n]*"), (b"date", rb"[^\n]*")):
-        pattern = pattern.replace(re.escape(b"${" + name + b"}"), value).replace(re.escape(b"$" + name), value)
-    return re.compile(pattern.replace(rb"\r\n", rb"\n"))
+    """What `fill_placeholders` makes of `template`, whatever the values: the stubs it writes."""
+    text = template.strip()
+    parts, at = [], 0
+    for match in _PLACEHOLDER_BYTES.finditer(text):
+        name = match.group(1) or match.group(2)
+        parts += [re.escape(text[at : match.start()]), _FILLED[name] if name else re.escape(match.group(0))]
+        at = match.end()
+    parts.append(re.escape(text[at:]))
+    return re.compile(b"".join(parts).replace(rb"\r\n", rb"\n"))

@@ -17,7 +17,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from generator.errors import UsageError
@@ -70,12 +70,15 @@ def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def remove_stale_temps(folder: Path, *, older_than: float = 60.0) -> list[Path]:
-    """Take away the files `write_temp` left in `folder` (not below it) more than `older_than` seconds
-    ago, and return them. Only SIGKILL (or a power cut) leaves one: every other way out removes it.
-    Left, it is a hidden file `git add -A` commits. Call it under `folder_lock`, so that no scaffold
-    process of ours is writing there; the age is for a folder that cannot be locked (NFS), where a
-    run beside this one may be mid-write for the few milliseconds a document takes."""
+def remove_stale_temps(
+    folder: Path, *, older_than: float = 60.0, left: Callable[[str], bool] = lambda name: True
+) -> list[Path]:
+    """Take away the copies `write_temp` left in `folder` (not below it), more than `older_than` seconds
+    old and that `left` says were left (given the name each was written for), and return them. Only
+    SIGKILL (or a power cut) leaves one: every other way out removes it. Left, it is a hidden file
+    `git add -A` commits. Call it under `folder_lock`, so that no scaffold process is writing there;
+    where the folder cannot be locked (NFS), a run beside this one may be mid-write for the few
+    milliseconds a file takes, which the age (on a server's clock) and `left` are for."""
     removed = []
     now = time.time()
     try:
@@ -85,9 +88,11 @@ def remove_stale_temps(folder: Path, *, older_than: float = 60.0) -> list[Path]:
     for entry in candidates:
         if not entry.name.endswith(TEMP_SUFFIX):
             continue
+        # `_new_temp`'s name: "." + the name written for + "." + mkstemp's letters + the suffix.
+        written_for = entry.name[1 : -len(TEMP_SUFFIX)].rpartition(".")[0]
         with contextlib.suppress(OSError):
             info = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than:
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than and left(written_for):
                 path = Path(entry.path)
                 path.unlink()
                 removed.append(path)
