@@ -289,7 +289,8 @@ def _home(config: settings.Settings) -> DoctorCheck:
         cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
         fix = settings.HOME.fix(config.home.origin)
-        if config.home.origin == "config":  # a home moved: `init` records it where it is now
+        moved = not Path(str(config.home.value)).expanduser().exists()
+        if config.home.origin == "config" and moved:  # `init` records it where it is now
             fix = f"{RECORD_AGAIN}, or {fix}"
         if isinstance(error, ContextMapError):
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"

@@ -152,6 +152,11 @@ _MACHINE_ERRNOS = frozenset(
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
+def disk_full(error: BaseException) -> bool:
+    """Whether `error` is a full disk, a quota or a file-size limit (`ulimit -f`)."""
+    return isinstance(error, OSError) and error.errno in _FULL_ERRNOS
+
+
 def machine_trouble(error: OSError, finished: bool = False) -> str | None:
     """One line for a file-system failure no code path anticipated (a HOME that is a file, a read-only
     folder, a full disk), naming the path and what to check; None when the error names no path, since

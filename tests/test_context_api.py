@@ -625,8 +625,7 @@ def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_pat
     notes = api.build_context("add redis session caching", home=other).notes
     [note] = [note for note in notes if "never selected" in note]
     assert note.startswith(
-        "3 documents are never selected, in adr/ (adr/0001-redis.md, adr/0002-postgres.md), context/ itself "
-        "(glossary.md):"
+        "3 documents are never selected, in adr/ (0001-redis.md, 0002-postgres.md), context/ itself (glossary.md):"
     )
     assert note.endswith(
         f"add their folders to ranking.folders, or list the documents for a kind, in {other / 'context' / 'context.yml'}"
@@ -812,6 +811,9 @@ def test_documents_the_task_names_are_included_whatever_they_score(home: Path) -
     for written in ("../incidents/0001-dns-outage.md", "[the outage](../../context/incidents/0001-dns-outage.md)"):
         linked = api.build_context(f"as {written} says, before the weekly report", home=home)
         assert "incidents/0001-dns-outage.md" in {d.path for d in linked.documents if d.reason == "named in the task"}
+    (home / "context" / "README.md").write_text("# Knowledge\n\nWhat each folder holds.\n")
+    readme = api.build_context("update ../README.md for the new flag, before the weekly report", home=home)
+    assert not [d.path for d in readme.documents if d.reason == "named in the task"]
 
 
 def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_included(
@@ -876,6 +878,8 @@ def test_a_document_named_by_a_path_holding_a_space_or_from_the_home_folder_is_i
     assert named(f"as {escaped} says", odd) == {dns}
     assert named(f"as ~/Ann\\'s\\ docs\\ \\(2024\\)\\ \\&\\ co/context/{dns} says", odd) == {dns}
     assert named(f"as ~/Ann's docs (2024) & co/context/{dns} says", odd) == {dns}
+    tilde = make_home(user / "x~y z")  # a `~` inside a path bash leaves as it is
+    assert named(f"as ~/x~y\\ z/context/{dns} says", tilde) == {dns}
     # Written after the home's path, but not a path of it: another folder's, or inside a longer path.
     assert named(f"as ~/team docs/context-old/{dns} says") == set()
     assert named(f"as /srv{home / 'context' / dns} says") == set()
@@ -993,6 +997,7 @@ def test_a_reference_to_a_number_no_document_has_is_warned_about(home: Path) -> 
     assert len(missing("ADR 0009 may need revisiting, as ADR 0010 decided")) == 2
     # "May" is the month only as the month is written: the verb, in any case, is not.
     assert len(missing("ADR 5 may apply, and ADR 6 MAY too (RFC 2119)")) == 2
+    assert missing("fix logging after incident 05 may 2024, as ADR 12 MAY 2024 said") == []  # with a year, days
     # Times, codes, days and another tracker's ids are no references (an adversary's list).
     for task in [
         "Write the postmortem: 03:12 UTC database failover",
@@ -1116,7 +1121,7 @@ def test_a_long_task_names_documents_in_its_question_not_mid_log(home: Path) -> 
 
 def test_a_document_saved_with_windows_line_endings_reaches_the_prompt_with_lf_alone(home: Path) -> None:
     # Its CRs went into the prompt, whose other lines end in LF: a prompt of mixed line endings.
-    runbook = "# Rotate TLS certificates\r\n\r\n## Steps\r\n\r\n1. Renew the certificate with certbot.\r\n2. Reload nginx.\r\n"
+    runbook = "# Rotate TLS certificates\r\n\r\n## Steps\r\n\r\n1. Renew the certificate with certbot.\r\r\n2. Reload nginx.\r\n"
     (home / "context" / "runbooks" / "rotate-tls.md").write_bytes(runbook.encode())
     result = api.build_context("rotate the TLS certificates with certbot", home=home)
     assert "runbooks/rotate-tls.md" in {document.path for document in result.documents}

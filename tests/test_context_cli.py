@@ -222,7 +222,7 @@ def test_a_home_given_by_its_context_folder_or_without_one_says_which_fix(
 
 
 def test_a_recorded_home_moved_from_a_path_with_a_space_names_a_command_that_runs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The message's `scaffold init /x/team home`, pasted, was two arguments: "unrecognized arguments: home".
     first = tmp_path / "team home"
@@ -239,6 +239,9 @@ def test_a_recorded_home_moved_from_a_path_with_a_space_names_a_command_that_run
     assert main(shlex.split(command)[1:]) == 0
     assert main(["init", str(tmp_path / "moved home")]) == 0  # or, as it says, the home's new place
     assert f"{tmp_path / 'moved home'} already is a knowledge home; recorded it" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)
+    code, _, err = context(capsys, "--home=-gone", "x y")  # an option, pasted as it was
+    assert code == 2 and "create a new one with `scaffold init ./-gone`" in err
 
 
 def test_a_malformed_map_names_file_and_line(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -399,6 +402,26 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
     assert capsys.readouterr().out.strip().endswith("incidents/0003-ledger-lag.md")
     assert main(["new-runbook", "Restore the ledger"]) == 0
     assert capsys.readouterr().out.strip().endswith("runbooks/0001-restore-the-ledger.md")
+
+
+def test_a_documents_folder_that_cannot_be_listed_is_an_error_not_number_0001(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mode 0311 (writable, not readable; as root a test cannot make one): the folder read as empty,
+    # and a second 0001 was written beside the first.
+    decisions = home / "context" / "decisions"
+    listed = Path.iterdir
+
+    def unreadable(folder: Path) -> Any:
+        if folder == decisions:
+            raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+        return listed(folder)
+
+    monkeypatch.setattr(Path, "iterdir", unreadable)
+    assert main(["new-decision", "No list"]) == 5
+    assert capsys.readouterr().err.startswith(f"scaffold: error: cannot write to {decisions}: Permission denied")
+    monkeypatch.undo()
+    assert not list(decisions.glob("*-no-list.md"))
 
 
 def test_a_copy_a_killed_new_decision_left_is_ignored_by_git_and_removed_by_the_next(
@@ -750,12 +773,21 @@ def test_init_that_cannot_record_its_home_takes_it_away_again(
             assert main(["init", str(target)]) == 5
         assert capsys.readouterr().err == (
             f"scaffold: error: cannot record {target} as your knowledge home in {config}: No space left on device; "
-            "the home made for it was not kept. Free some space or make that folder writable, then run scaffold "
-            "init again\n"
+            "the home made for it was not kept. Free some space, then run scaffold init again\n"
         )
         # The folder init created goes; one that was there stays, as empty as it was.
         assert target.exists() == kept and (not kept or list(target.iterdir()) == [])
         assert "home" not in settings.load_user_config()
+
+    def read_only(point: str, details: object) -> None:
+        if point == "init.record":
+            raise OSError(errno.EROFS, "Read-only file system")
+
+    with fault_hook(read_only):
+        assert main(["init", str(tmp_path / "kb")]) == 5
+    assert "Read-only file system; the home made for it was not kept. It is on a read-only file system: set " in (
+        capsys.readouterr().err
+    )
     assert main(["init", str(tmp_path / "kb")]) == 0
 
 
@@ -942,6 +974,21 @@ def test_a_closed_stdout_is_output_not_written(argv: list[str], tmp_path: Path) 
     assert "Exception" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("argv", [["context", "deploy"], ["context", "--json", "deploy"], ["new-decision", "X"]])
+def test_a_closed_stderr_keeps_its_lines_out_of_the_output(argv: list[str], tmp_path: Path) -> None:
+    # `2>&-`: Python has no sys.stderr, and print(..., file=None) wrote the notes into the prompt and the JSON.
+    env = {**_environment(), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env["SCAFFOLD_HOME"] = str(make_home(tmp_path / "home"))
+    program = ["sh", "-c", 'exec "$0" "$@" 2>&-', sys.executable, "-m", "generator", *argv]
+    result = subprocess.run(program, capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=False)
+    assert result.returncode == 0
+    assert "scaffold:" not in result.stdout
+    if "--json" in argv:
+        assert json.loads(result.stdout)["documents"]
+    elif argv[0] == "new-decision":
+        assert result.stdout.strip().endswith("-x.md") and result.stdout.count("\n") == 1
+
+
 def test_a_closed_stdout_is_not_a_file_scaffold_opens(tmp_path: Path) -> None:
     # The next file opened took number 1, and what a child printed (git, run without capturing) went into it.
     seen = tmp_path / "seen"
@@ -963,7 +1010,7 @@ def test_a_closed_stdout_is_not_a_file_scaffold_opens(tmp_path: Path) -> None:
     assert seen.read_text() == "(3, '')"
 
 
-def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look() -> None:
+def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look(tmp_path: Path) -> None:
     # `scaffold list 1</dev/null`: stdout open for reading only.
     with Path(os.devnull).open() as read_only:
         result = _run_scaffold(["list"], read_only)
@@ -971,6 +1018,13 @@ def test_output_to_a_stdout_that_cannot_be_written_says_where_to_look() -> None:
         5,
         "scaffold: error: cannot write the output: Bad file descriptor; the command itself finished "
         "(check where the output is redirected)\n",
+    )
+    # A prompt too long for the buffer is written mid-command: that was an internal error.
+    with Path(os.devnull).open() as read_only:
+        result = _run_scaffold(["context", "deploy the service " * 1000], read_only, tmp_path)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.endswith(
+        "scaffold: error: cannot write the output: Bad file descriptor (check where the output is redirected)\n"
     )
 
 

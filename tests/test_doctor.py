@@ -221,6 +221,9 @@ def test_a_setting_is_named_and_fixed_in_the_same_words_wherever_it_was_set(
     # A home moved from where the config records it: `init` records it where it is now.
     moved = "`scaffold init NEW-PLACE` records a home that is there, or "
     assert checks["knowledge home"]["fix"] == (moved if origin == "config" else "") + fix
+    if origin == "config":  # a file, not a home moved: no home there for init to record
+        config.write_text(yaml.safe_dump({"home": str(config)}), encoding="utf-8")
+        assert checks_of(cli("--json")[1])["knowledge home"]["fix"] == fix
     # The templates come from that home too: named the same way, and fixed there.
     assert f"(from the knowledge home set by {named}) does not exist" in checks["template source"]["detail"]
     assert checks["template source"]["fix"].startswith(fix)

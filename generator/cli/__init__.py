@@ -21,7 +21,7 @@ from generator.cli.fill import register as register_fill
 from generator.cli.knowledge import register as register_knowledge
 from generator.cli.messages import is_work_done, new_run, redacted
 from generator.cli.project import register as register_project
-from generator.cli.streams import ClosedOutput, stdout_closed
+from generator.cli.streams import ClosedOutput, output_refused, stdout_closed
 from generator.errors import ExitCode, ScaffoldError, did_you_mean, machine_trouble, one_line, unwritten_output
 from generator.plumbing.transaction import (
     block_signals,
@@ -45,7 +45,8 @@ exit codes:
   2    bad usage or input: nothing was written
   3    the project was generated, but the AI fill failed: its regions kept the template's fallback
   4    update finished with conflicts to resolve
-  5    git or Copier failed for a reason outside your input
+  5    the machine, not your input: git or Copier failed, a folder cannot be written,
+       the disk is full, the output cannot be written, a document kept changing
   6    check: a project is behind its template's newest release
   7    check: fills were made from context documents that changed since
   130  interrupted (Ctrl-C, SIGTERM): nothing partial was left behind; the message
@@ -128,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
     if sys.stdout is None:
         sys.stdout = ClosedOutput()
+    if sys.stderr is None:  # `2>&-`: print(..., file=None) writes to stdout, into the prompt or the JSON
+        sys.stderr = ClosedOutput()
     try:
         try:
             code = _run(argv)
@@ -222,6 +225,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except Exception as error:  # the last line of defence: a bug, reported without a traceback
         if debug:
             raise
+        if isinstance(error, OSError) and output_refused(error):  # a print mid-command (the prompt): `1</dev/null`
+            print(f"scaffold: error: {unwritten_output(error, finished=is_work_done())}", file=sys.stderr)
+            return ExitCode.EXTERNAL
         if isinstance(error, OSError) and not signal_received() and (line := machine_trouble(error, is_work_done())):
             # The machine's trouble, not scaffold's: say which path and what to check (exit 5).
             print(f"scaffold: error: {redacted(line)}", file=sys.stderr)

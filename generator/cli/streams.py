@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import sys
 
 
@@ -27,3 +29,17 @@ class ClosedOutput(io.TextIOBase):
 def stdout_closed() -> bool:
     """Whether the run was started with stdout closed (`>&-`)."""
     return sys.stdout is None or isinstance(sys.stdout, ClosedOutput)
+
+
+def output_refused(error: OSError) -> bool:
+    """Whether `error` is stdout refusing a write because it is open for reading only (`1</dev/null`):
+    EBADF from a stream, which names no file. Any other EBADF stays what it likely is, scaffold's bug."""
+    if error.errno != errno.EBADF or error.filename is not None:
+        return False
+    try:
+        import fcntl
+
+        flags = fcntl.fcntl(sys.stdout.fileno(), fcntl.F_GETFL)
+    except (ImportError, OSError, ValueError):  # not POSIX, or no file behind sys.stdout
+        return False
+    return flags & os.O_ACCMODE == os.O_RDONLY

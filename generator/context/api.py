@@ -552,7 +552,7 @@ _NAMED_UNUSED = 3
 def _never_selected_note(unused: dict[str, list[str]], cmap: ContextMap) -> str:
     where = ", ".join(
         f"{f'{folder}/' if folder else 'context/ itself'} "
-        f"({', '.join(paths) if len(paths) <= _NAMED_UNUSED else len(paths)})"
+        f"({', '.join(path.rpartition('/')[2] for path in paths) if len(paths) <= _NAMED_UNUSED else len(paths)})"
         for folder, paths in unused.items()
     )
     total = sum(map(len, unused.values()))

@@ -46,9 +46,9 @@ _STOPWORDS = frozenset(
     yours yourself yourselves""".split()  # noqa: SIM905 - a list literal would take 30 lines
 )
 _QUERY_WORD = re.compile(r"[^\W_]+")
-# What bash's completion puts a backslash before in a file name (its filename quote characters); a
-# leading `~`, the user's home, stays as it is.
-_SHELL_SPECIAL = re.compile(r"(?<!^)~|[ \t\n\\\"'@<>=;|&()#$`?*\[!:{]")
+# What bash's completion puts a backslash before in a file name (its filename quote characters, less
+# `~`, which it leaves as it is inside a path: `~/x~y\ z/`).
+_SHELL_SPECIAL = re.compile(r"[ \t\n\\\"'@<>=;|&()#$`?*\[!:{]")
 # A task is a sentence or a project's answers: a few dozen words. Ranking scores every section
 # holding any of them, so a pasted page of 1,200 words took 6 s a new task; the first 100 words
 # (and 100 pairs) rank it in well under a second.
@@ -531,7 +531,10 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
 def _as_text(data: bytes) -> str:
     """A document's bytes as a prompt carries them: UTF-8 (a byte that is not shows as U+FFFD), its
     lines ending in LF alone."""
-    return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    text = data.decode("utf-8", errors="replace")
+    while "\r\n" in text:  # "\r\r\n" too, which one pass leaves as "\r\n"
+        text = text.replace("\r\n", "\n")
+    return text
 
 
 def _written_forms(root: Path) -> list[str]:

@@ -10,6 +10,7 @@ Which home a command uses is resolved by `generator.settings.HOME` (`--home`, th
 
 from __future__ import annotations
 
+import errno
 import itertools
 import re
 import shlex
@@ -30,6 +31,7 @@ from generator.errors import (
     TemplateSourceError,
     UsageError,
     check_text,
+    disk_full,
     machine_trouble,
     one_line,
 )
@@ -123,7 +125,7 @@ def _not_a_home(root: Path, origin: str) -> str:
         again = f" ({RECORD_AGAIN})" if origin == "config" else ""
         return (
             f"does not exist (moved or deleted?); point it at the home's new place{again}, or clone the team's "
-            f"home there, or create a new one with `scaffold init {shlex.quote(str(root))}`"
+            f"home there, or create a new one with `scaffold init {_as_argument(root)}`"
         )
     if root.is_dir() and _holds_anything(root):
         # `scaffold init` refuses a folder holding other things: name one it takes.
@@ -133,8 +135,14 @@ def _not_a_home(root: Path, origin: str) -> str:
         )
     return (
         "is not a scaffold knowledge home: it has no context/ folder; create one with "
-        f"`scaffold init {shlex.quote(str(root))}`"
+        f"`scaffold init {_as_argument(root)}`"
     )
+
+
+def _as_argument(path: Path) -> str:
+    """`path` as a shell command's argument: quoted, and not taken for an option (`./-gone`)."""
+    text = str(path)
+    return shlex.quote(f"./{text}" if text.startswith("-") else text)
 
 
 def _holds_anything(folder: Path) -> bool:
@@ -283,10 +291,15 @@ def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Pa
             transaction.landed(recorded)
     except OSError as error:  # a full disk, a config folder that cannot be written
         kept = "nothing was changed" if adopted else "the home made for it was not kept"
+        if disk_full(error):
+            fix = "Free some space"
+        elif error.errno == errno.EROFS:
+            fix = "It is on a read-only file system: set SCAFFOLD_CONFIG to a file on one you can write"
+        else:
+            fix = "Make that folder writable"
         raise MachineError(
             f"cannot record {root} as your knowledge home in {settings.user_config_path()}: "
-            f"{error.strerror or error}; {kept}. Free some space or make that folder writable, then run scaffold "
-            "init again"
+            f"{error.strerror or error}; {kept}. {fix}, then run scaffold init again"
         ) from error
     return recorded
 
@@ -329,8 +342,9 @@ def _number_of(name: str) -> int:
 
 
 def next_number(folder: Path) -> int:
-    """One more than the highest NNNN- prefix in `folder` (1 for none)."""
-    numbers = [int(match.group(1)) for child in folder.glob("*") if (match := _NUMBERED.match(child.name))]
+    """One more than the highest NNNN- prefix in `folder` (1 for none). A folder that cannot be listed
+    (writable, not readable: mode 0311) is an OSError, not an empty folder: that took 0001 again."""
+    numbers = [int(match.group(1)) for child in folder.iterdir() if (match := _NUMBERED.match(child.name))]
     return max(numbers, default=0) + 1
 
 

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from generator.context.sections import paths_under
+from generator.context.sections import is_readme, paths_under
 
 __all__ = [
     "MAX_TEXT",
@@ -100,9 +100,11 @@ _NUMBERED = re.compile(
 )
 _STARTS = ("adr", "decision", "inc", "post")
 # A month after a one- or two-digit number makes it a day ("incident 05 May"): `meant_as_reference`.
-# "May" only as written for the month: "ADR 5 may apply", "ADR 5 MAY apply" (RFC 2119) are references.
+# "May" only as written for the month, or with a year after it: "ADR 5 may apply", "ADR 5 MAY apply"
+# (RFC 2119) are references, "incident 05 may 2024" a day.
 _MONTH_AFTER = re.compile(
-    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"[ \t]+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May)|may(?=,?[ \t]+(?:19|20)\d\d(?!\d))"
+    r"|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -460,11 +462,14 @@ def _add_path(keys: dict[str, None], here: str, written: str, in_task: bool) -> 
             keys[f"abs:{posixpath.normpath(written)}"] = None
         return
     joined = posixpath.normpath(posixpath.join(here, written))
-    if in_task:
+    if in_task and joined.startswith("../"):
         # A task's link pasted from a document (`[ADR](../decisions/0012-x.md)`): from a folder of the
         # home, which the task does not say, so the path after the `../` is taken from the home's root.
+        # Not a README: `../README.md` in a task is its project's, not the one describing context/.
         while joined.startswith("../"):
             joined = joined[3:]
+        if is_readme(joined):
+            return
     if not joined.startswith("..") and not joined.startswith("/"):
         keys[f"path:{joined}"] = None
 

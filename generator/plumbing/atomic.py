@@ -88,8 +88,11 @@ def remove_stale_temps(
     for entry in candidates:
         if not entry.name.endswith(TEMP_SUFFIX):
             continue
-        # `_new_temp`'s name: "." + the name written for + "." + mkstemp's letters + the suffix.
-        written_for = entry.name[1 : -len(TEMP_SUFFIX)].rpartition(".")[0]
+        # `_new_temp`'s name: "." + the name written for + "." + mkstemp's letters + the suffix; any
+        # other (".notes.scaffold-tmp", a user's) is not scaffold's to take.
+        written_for, _, letters = entry.name[1 : -len(TEMP_SUFFIX)].rpartition(".")
+        if not written_for or not letters:
+            continue
         with contextlib.suppress(OSError):
             info = entry.stat(follow_symlinks=False)
             if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than and left(written_for):
