@@ -63,7 +63,7 @@ templates change so that `copier update` can move generated projects forward.
 """
 # Written beside the README: what a scaffold command killed mid-write (SIGKILL, a power cut) can leave.
 HOME_GITIGNORE = """\
-# A scaffold command killed while writing leaves a hidden copy of the file beside it; the next
+# A scaffold command killed while writing leaves a hidden copy of the file beside it; a later
 # `scaffold new-decision` (new-incident, new-runbook) in that folder removes it.
 .*.scaffold-tmp
 # macOS Finder's settings for a folder: never a document.
