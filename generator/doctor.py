@@ -277,7 +277,7 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
 
 
 def _home(config: settings.Settings) -> DoctorCheck:
-    from generator.context.home import RECORD_AGAIN, resolve_home
+    from generator.context.home import record_again, resolve_home
     from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
     from generator.context.redact import redacted_messages
@@ -289,9 +289,8 @@ def _home(config: settings.Settings) -> DoctorCheck:
         cmap = home_map(knowledge.context_dir)  # as `scaffold context` reads it
     except UsageError as error:
         fix = settings.HOME.fix(config.home.origin)
-        moved = not Path(str(config.home.value)).expanduser().exists()
-        if config.home.origin == "config" and moved:  # `init` records it where it is now
-            fix = f"{RECORD_AGAIN}, or {fix}"
+        if again := record_again(Path(str(config.home.value)).expanduser(), config.home.origin):
+            fix = f"{again}, or {fix}"
         if isinstance(error, ContextMapError):
             fix = f"fix {MAP_FILE} where the message says (docs/context.md describes it)"
         return _failed(name, error, fix)

@@ -162,18 +162,18 @@ def machine_trouble(error: OSError, finished: bool = False) -> str | None:
     folder, a full disk), naming the path and what to check; None when the error names no path, since
     then it is more likely a bug than the machine. `finished`: the command had done its work (it says
     so, `cli.messages.work_done`), so a failed write is its report's."""
-    if error.filename is None and error.errno in _FULL_ERRNOS:
+    if error.filename is None and disk_full(error):
         # A stream's write (the output redirected to a full disk): no path to name, and never a bug.
         return unwritten_output(error, finished=finished)
     if error.filename is None or error.errno not in _MACHINE_ERRNOS:
         return None
     what = error.strerror or type(error).__name__
-    return f"cannot use {error.filename}: {what}; {_MACHINE_ADVICE.get(error.errno, _PATH_ADVICE)}"
+    return f"cannot use {error.filename}: {what}; {advice_for(error)}"
 
 
 # What to check for each of `_MACHINE_ERRNOS`: a read-only command refused a folder must not be told
 # about writing and disk room.
-_PATH_ADVICE = "check that the folders on that path exist and are folders, not files"  # ENOTDIR
+_PATH_ADVICE = "check that the folders on that path exist and are folders, not files"
 _PERMISSION_ADVICE = "check its permissions and those of the folders above it"
 _FULL_ADVICE = "free some space on that disk (or raise your quota or file size limit)"
 _MACHINE_ADVICE = {
@@ -185,11 +185,17 @@ _MACHINE_ADVICE = {
 }
 
 
+def advice_for(error: OSError) -> str:
+    """What to check for a file-system failure of the path it names, by its cause (`_MACHINE_ADVICE`);
+    for a cause outside the table, the path's folders (ENOTDIR: a part of it is a file)."""
+    return _MACHINE_ADVICE.get(error.errno or 0, _PATH_ADVICE)
+
+
 def unwritten_output(error: Exception, *, finished: bool = True) -> str:
     """One line for output the run could not write (`scaffold list > /dev/full`): at its last flush the
     command has `finished`; a write that failed inside it has only if it said so (`machine_trouble`)."""
     reason = (error.strerror if isinstance(error, OSError) else None) or one_line(error)
-    full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
+    full = disk_full(error)
     hint = "free some space on the disk being written" if full else "check where the output is redirected"
     return f"cannot write the output: {reason}{'; the command itself finished' if finished else ''} ({hint})"
 

@@ -176,11 +176,11 @@ def test_stale_temps_are_removed_and_fresh_ones_and_others_kept(tmp_path: Path) 
     old = write_temp(tmp_path / "0007-x.md", "# 0007. X\n")
     fresh = write_temp(tmp_path / "0008-y.md", "# 0008. Y\n")
     os.utime(old, (time.time() - 120, time.time() - 120))
-    mine = tmp_path / ".notes.scaffold-tmp"  # no name written for, and no mkstemp letters: a user's
+    mine = tmp_path / ".0007-notes.md.scaffold-tmp"  # no mkstemp letters: a user's, whatever it names
     mine.write_text("the user's\n")
     (tmp_path / "sub").mkdir()
     below = write_temp(tmp_path / "sub" / "0001-z.md", "z\n")
-    linked = tmp_path / ".0009-w.md.abc.scaffold-tmp"
+    linked = tmp_path / ".0009-w.md.abcdefgh.scaffold-tmp"
     linked.symlink_to(mine)
     for path in (mine, below):
         os.utime(path, (time.time() - 120, time.time() - 120))

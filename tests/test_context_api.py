@@ -631,6 +631,9 @@ def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_pat
         f"add their folders to ranking.folders, or list the documents for a kind, in {other / 'context' / 'context.yml'}"
     )
     # More than three in a folder: counted.
+    nested: dict[str, str | bytes] = {f"context/adr/{year}/0001-redis.md": "# Redis\n\nYes.\n" for year in (2023, 2024)}
+    notes = api.build_context("x y", home=make_home(tmp_path / "nested", nested)).notes
+    assert [note for note in notes if "in adr/ (2023/0001-redis.md, 2024/0001-redis.md):" in note]
     more: dict[str, str | bytes] = {f"context/notes/{number}.md": f"# Note {number}\n\nText.\n" for number in range(4)}
     notes = api.build_context("x y", home=make_home(tmp_path / "more", more)).notes
     assert [note for note in notes if note.startswith("4 documents are never selected, in notes/ (4):")]
@@ -812,8 +815,12 @@ def test_documents_the_task_names_are_included_whatever_they_score(home: Path) -
         linked = api.build_context(f"as {written} says, before the weekly report", home=home)
         assert "incidents/0001-dns-outage.md" in {d.path for d in linked.documents if d.reason == "named in the task"}
     (home / "context" / "README.md").write_text("# Knowledge\n\nWhat each folder holds.\n")
-    readme = api.build_context("update ../README.md for the new flag, before the weekly report", home=home)
-    assert not [d.path for d in readme.documents if d.reason == "named in the task"]
+    for written in ("../README.md", "./README.md"):
+        readme = api.build_context(f"update {written} for the new flag, before the weekly report", home=home)
+        assert not [d.path for d in readme.documents if d.reason == "named in the task"], written
+    (home / "context" / "decisions" / "README.md").write_text("# Decisions\n\nOne file a decision.\n")
+    folder = api.build_context("as ../decisions/README.md says, before the weekly report", home=home)
+    assert "decisions/README.md" in {d.path for d in folder.documents if d.reason == "named in the task"}
 
 
 def test_a_document_the_task_names_by_its_absolute_path_or_typed_loosely_is_included(

@@ -431,14 +431,14 @@ def test_a_copy_a_killed_new_decision_left_is_ignored_by_git_and_removed_by_the_
     target = tmp_path / "team-home"
     assert main(["init", str(target)]) == 0
     decisions = target / "context" / "decisions"
-    left = decisions / ".0007-use-kafka.md.k3j2h1.scaffold-tmp"
+    left = decisions / ".0007-use-kafka.md.k3j2h1q_.scaffold-tmp"
     left.write_text("# 0007. Use Kafka\n")
     assert run(["git", "status", "--porcelain"], cwd=target).stdout == ""  # `git add -A` would not take it
     assert main(["new-decision", "Use NATS"]) == 0
     assert left.exists()  # it may be a run beside this one, on a folder that cannot be locked
     os.utime(left, (time.time() - 120, time.time() - 120))
     # One for a number no document has yet: a run beside this one writing it (on NFS, its server's clock).
-    ahead = decisions / ".0009-use-nats.md.h7g6f5.scaffold-tmp"
+    ahead = decisions / ".0009-use-nats.md.h7g6f5x0.scaffold-tmp"
     ahead.write_text("# 0009. Use NATS\n")
     os.utime(ahead, (time.time() - 120, time.time() - 120))
     assert main(["new-decision", "Use Redis"]) == 0
@@ -557,7 +557,13 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     assert main(["new-decision", "???"]) == 0
     assert main(["new-decision", "Use C for the parser"]) == 0
     assert main(["new-decision", "Use C++ for the parser"]) == 0  # the same name, another title
+    assert main(["new-decision", "Use C# for the parser"]) == 0
     assert "warning" not in capsys.readouterr().err
+    # One written by hand (or an older template) without its number in the heading: the same title.
+    decisions = home / "context" / "decisions"
+    (decisions / "0030-use-kafka-streams.md").write_text("# Use Kafka Streams\n\nWe will.\n", encoding="utf-8")
+    assert main(["new-decision", "Use Kafka streams."]) == 0
+    assert "0030-use-kafka-streams.md already has this title" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
@@ -773,7 +779,8 @@ def test_init_that_cannot_record_its_home_takes_it_away_again(
             assert main(["init", str(target)]) == 5
         assert capsys.readouterr().err == (
             f"scaffold: error: cannot record {target} as your knowledge home in {config}: No space left on device; "
-            "the home made for it was not kept. Free some space, then run scaffold init again\n"
+            "the home made for it was not kept; free some space on that disk (or raise your quota or file size "
+            "limit), then run scaffold init again\n"
         )
         # The folder init created goes; one that was there stays, as empty as it was.
         assert target.exists() == kept and (not kept or list(target.iterdir()) == [])
@@ -785,7 +792,7 @@ def test_init_that_cannot_record_its_home_takes_it_away_again(
 
     with fault_hook(read_only):
         assert main(["init", str(tmp_path / "kb")]) == 5
-    assert "Read-only file system; the home made for it was not kept. It is on a read-only file system: set " in (
+    assert "Read-only file system; the home made for it was not kept; set SCAFFOLD_CONFIG (in your shell's " in (
         capsys.readouterr().err
     )
     assert main(["init", str(tmp_path / "kb")]) == 0

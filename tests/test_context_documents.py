@@ -1566,3 +1566,26 @@ def test_the_digest_of_the_stamps_keeps_its_form() -> None:
     assert FileEntry._fields == ("path", "size", "mtime_ns", "ctime_ns", "inode")
     entries = [FileEntry("a.md", 1, 2, 3, 4), FileEntry("b/ü.md", 5, 6, 7, 8)]
     assert index_module.stamps_digest(entries) == "66e98a723647ac15e6a91c5bcb31363b7c671824a1877d4c48f31748182d9bd6"
+
+
+def test_a_stub_is_known_unedited_whatever_its_line_endings(tmp_path: Path) -> None:
+    # A bundled template with LF, a stub checked out with CRLF (git autocrlf), or the other way round:
+    # the escaped pattern kept its CRLF as "\\\r\\\n", which a `replace` on it never found.
+    context = tmp_path / "context"
+    (context / "_templates").mkdir(parents=True)
+    for template, stub in [(b"\n", b"\r\n"), (b"\r\n", b"\n")]:
+        (context / "_templates" / "decision.md").write_bytes(b"# $number. $title" + template * 2 + b"Why." + template)
+        stubs = files_module.StubPatterns.load(context)
+        assert stubs.matches("decisions/0007-x.md", b"# 0007. Use X" + stub * 2 + b"Why." + stub)
+        assert not stubs.matches("decisions/0007-x.md", b"# 0007. Use X" + stub * 2 + b"Because." + stub)
+
+
+def test_line_endings_are_made_lf_in_linear_time() -> None:
+    # A loop of `replace` took a CR a pass: a megabyte of them (within a document's limit) hung the prompt.
+    from generator.context.documents import _as_text
+    from tests.helpers import cpu_seconds
+
+    assert _as_text(b"a\r\r\nb\r\nc\rd\n") == "a\nb\nc\rd\n"  # a lone CR is no line ending of a markdown file
+    began = cpu_seconds()
+    assert _as_text(b"\r" * 1_000_000 + b"\nend") == "\nend"
+    assert cpu_seconds() - began < 1.0

@@ -45,8 +45,8 @@ exit codes:
   2    bad usage or input: nothing was written
   3    the project was generated, but the AI fill failed: its regions kept the template's fallback
   4    update finished with conflicts to resolve
-  5    the machine, not your input: git or Copier failed, a folder cannot be written,
-       the disk is full, the output cannot be written, a document kept changing
+  5    the machine, not your input: git or Copier failed, a folder cannot be made or
+       written, the disk is full, the output cannot be written, a document kept changing
   6    check: a project is behind its template's newest release
   7    check: fills were made from context documents that changed since
   130  interrupted (Ctrl-C, SIGTERM): nothing partial was left behind; the message

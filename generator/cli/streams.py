@@ -1,7 +1,8 @@
-"""The standard streams as a run found them: stdout closed by the shell (`scaffold context >&-`).
+"""The standard streams as a run found them: closed by the shell (`scaffold context >&-`, `2>&-`).
 
 `generator.__main__` gives a closed stream /dev/null before anything opens a file; Python has left
-`sys.stdout` None by then, and `print` to None says nothing, so the CLI puts a `ClosedOutput` there.
+`sys.stdout` or `sys.stderr` None by then. `print` to a None stdout says nothing, and to a None
+stderr writes to stdout (into the prompt or the JSON), so the CLI puts a `ClosedOutput` in each.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 
 
 class ClosedOutput(io.TextIOBase):
-    """sys.stdout for a run started with it closed, where Python leaves None (and `print` says nothing):
-    it keeps whether the command printed, for `cli._output_written` to say that it went nowhere."""
+    """sys.stdout or sys.stderr for a run started with it closed, where Python leaves None. As stdout it
+    keeps whether the command printed, for `cli._output_written` to say that it went nowhere; what goes
+    to a closed stderr is dropped, as the shell asked."""
 
     printed = False
 

@@ -371,6 +371,8 @@ def _build_context(
     library = loading.library(knowledge)
     projects = _projects(library.paths())
     task, recased = _recased_project(task, projects)
+    # The unknown-project warning is for a project asked for by name (--project, MCP's project), not for
+    # the one a generated project's answers carry, which has no context yet; recased, it is known.
     project = task.project if project else None
     named = mentioned_names(task.text, projects)
     project_reason = "given" if task.project else ""
@@ -550,11 +552,13 @@ _NAMED_UNUSED = 3
 
 
 def _never_selected_note(unused: dict[str, list[str]], cmap: ContextMap) -> str:
-    where = ", ".join(
-        f"{f'{folder}/' if folder else 'context/ itself'} "
-        f"({', '.join(path.rpartition('/')[2] for path in paths) if len(paths) <= _NAMED_UNUSED else len(paths)})"
-        for folder, paths in unused.items()
-    )
+    def listed(folder: str, paths: list[str]) -> str:
+        named = ", ".join(path.removeprefix(f"{folder}/") for path in paths)  # `adr/2023/x.md` as `2023/x.md`
+        return (
+            f"{f'{folder}/' if folder else 'context/ itself'} ({named if len(paths) <= _NAMED_UNUSED else len(paths)})"
+        )
+
+    where = ", ".join(listed(folder, paths) for folder, paths in unused.items())
     total = sum(map(len, unused.values()))
     ranked = f"the ranking folders ({', '.join(cmap.ranked_folders)})" if cmap.ranked_folders else "no ranking folder"
     in_map = "a context.yml (copy the bundled one into context/ first)" if cmap.fallback else str(cmap.path)

@@ -532,9 +532,10 @@ def _as_text(data: bytes) -> str:
     """A document's bytes as a prompt carries them: UTF-8 (a byte that is not shows as U+FFFD), its
     lines ending in LF alone."""
     text = data.decode("utf-8", errors="replace")
-    while "\r\n" in text:  # "\r\r\n" too, which one pass leaves as "\r\n"
-        text = text.replace("\r\n", "\n")
-    return text
+    return _CRS_BEFORE_LF.sub("\n", text) if "\r" in text else text  # "\r\r\n" too, in one pass
+
+
+_CRS_BEFORE_LF = re.compile(r"\r+\n")
 
 
 def _written_forms(root: Path) -> list[str]:

@@ -15,7 +15,6 @@ import itertools
 import re
 import shlex
 import shutil
-import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from generator.errors import (
     MachineError,
     TemplateSourceError,
     UsageError,
+    advice_for,
     check_text,
-    disk_full,
     machine_trouble,
     one_line,
 )
@@ -109,9 +108,12 @@ def resolve_home(config: settings.Settings) -> KnowledgeHome:
     return KnowledgeHome(root, resolved.origin)
 
 
-# Recorded in the user config, a home moved is recorded again where it is now; $SCAFFOLD_HOME or --home
-# would still win over what init records.
-RECORD_AGAIN = "`scaffold init NEW-PLACE` records a home that is there"
+def record_again(root: Path, origin: str) -> str | None:
+    """The fix for a home the user config records (`origin`) at `root`, gone (moved): init records its new
+    place. None for one given by $SCAFFOLD_HOME or --home, which outrank what init records, or still there."""
+    return (
+        "`scaffold init NEW-PLACE` records a home that is there" if origin == "config" and not root.exists() else None
+    )
 
 
 def _not_a_home(root: Path, origin: str) -> str:
@@ -122,7 +124,7 @@ def _not_a_home(root: Path, origin: str) -> str:
     if root.is_file():
         return "is a file; give the knowledge home's folder, the one that holds context/"
     if not root.exists():
-        again = f" ({RECORD_AGAIN})" if origin == "config" else ""
+        again = f" ({fix})" if (fix := record_again(root, origin)) else ""
         return (
             f"does not exist (moved or deleted?); point it at the home's new place{again}, or clone the team's "
             f"home there, or create a new one with `scaffold init {_as_argument(root)}`"
@@ -291,15 +293,12 @@ def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Pa
             transaction.landed(recorded)
     except OSError as error:  # a full disk, a config folder that cannot be written
         kept = "nothing was changed" if adopted else "the home made for it was not kept"
-        if disk_full(error):
-            fix = "Free some space"
-        elif error.errno == errno.EROFS:
-            fix = "It is on a read-only file system: set SCAFFOLD_CONFIG to a file on one you can write"
-        else:
-            fix = "Make that folder writable"
+        fix = advice_for(error)
+        if error.errno == errno.EROFS:  # the config's place is the user's choice: another one, kept for later runs
+            fix = "set SCAFFOLD_CONFIG (in your shell's profile, for later runs too) to a file on one you can write"
         raise MachineError(
             f"cannot record {root} as your knowledge home in {settings.user_config_path()}: "
-            f"{error.strerror or error}; {kept}. {fix}, then run scaffold init again"
+            f"{error.strerror or error}; {kept}; {fix}, then run scaffold init again"
         ) from error
     return recorded
 
@@ -335,10 +334,10 @@ def slugify(title: str) -> str:
     return slug or "untitled"
 
 
-def _number_of(name: str) -> int:
-    """The NNNN- number a document's file name starts with; a name without one is none's (a big number)."""
+def _number_of(name: str) -> int | None:
+    """The NNNN- number a document's file name starts with, if it has one."""
     found = _NUMBERED.match(name)
-    return int(found.group(1)) if found else sys.maxsize
+    return int(found.group(1)) if found else None
 
 
 def next_number(folder: Path) -> int:
@@ -439,7 +438,7 @@ def new_document(
             # A run killed (SIGKILL) between writing and linking left its copy: one whose number a document
             # has since taken, not one a run beside this one (unlocked, on NFS) is writing now.
             below = next_number(folder)
-            remove_stale_temps(folder, left=lambda name: _number_of(name) < below)
+            remove_stale_temps(folder, left=lambda name: (number := _number_of(name)) is not None and number < below)
             for _ in range(20):
                 number = next_number(folder)
                 text = fill_placeholders(template, number=f"{number:04d}", title=title, date=day)
@@ -488,9 +487,9 @@ def same_title(path: Path) -> list[Path]:
 
 def _title_of(path: Path) -> str | None:
     """A document's first `# ` line, its number (its file name's, as the template wrote it: `0007. `,
-    `ADR 0007: `) and final punctuation left out, in one case and Unicode form; None if it has none in
-    its first lines, or cannot be read as the index reads a document (`read_bytes`: no link out, no
-    FIFO to wait on)."""
+    `ADR 0007: `) with the punctuation around it, and the punctuation that ends a sentence left out,
+    in one case and Unicode form; None if it has none in its first lines, or cannot be read as the
+    index reads a document (`read_bytes`: no link out, no FIFO to wait on)."""
     number = _NUMBERED.match(path.name)
     try:
         head = read_bytes(path.parent, path.name, limit=_TITLE_WITHIN).decode("utf-8", errors="replace")
@@ -500,13 +499,16 @@ def _title_of(path: Path) -> str | None:
         if line.startswith("# "):
             title = line[2:].replace(number.group(1), "", 1) if number else line[2:]
             title = " ".join(unicodedata.normalize("NFKC", title).casefold().split())
-            # Less what punctuation ends it: "Use PostgreSQL for data." is "Use PostgreSQL for data" ("Use
-            # C++" is not "Use C"); a title of punctuation alone ("!!!" and "???", both "untitled") is itself.
-            end = len(title)
-            while end and (title[end - 1] == " " or unicodedata.category(title[end - 1]).startswith("P")):
-                end -= 1
-            return title[:end] or title
+            # "0007. Use PostgreSQL for data." is the title of "Use PostgreSQL for data" (an older template's);
+            # "Use C++" and "Use C#" are not "Use C"; "!!!" and "???" (both named "untitled") are themselves.
+            return title.lstrip(_TITLE_LEADING).rstrip(_SENTENCE_END) or title
     return None
+
+
+# Around a heading's number ("0007. ", "ADR 0007: " less its number; dashes too), and what ends a
+# sentence (after NFKC, which makes an ellipsis "..." and full-width marks ASCII; the ideographic full stop stays).
+_TITLE_LEADING = " .:)-\u2013\u2014"
+_SENTENCE_END = " .!?:;,\u3002"
 
 
 # Where a document's title line is looked for: its first bytes (a template puts it first).

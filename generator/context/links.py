@@ -462,14 +462,13 @@ def _add_path(keys: dict[str, None], here: str, written: str, in_task: bool) -> 
             keys[f"abs:{posixpath.normpath(written)}"] = None
         return
     joined = posixpath.normpath(posixpath.join(here, written))
-    if in_task and joined.startswith("../"):
+    if in_task:
         # A task's link pasted from a document (`[ADR](../decisions/0012-x.md)`): from a folder of the
         # home, which the task does not say, so the path after the `../` is taken from the home's root.
-        # Not a README: `../README.md` in a task is its project's, not the one describing context/.
         while joined.startswith("../"):
             joined = joined[3:]
-        if is_readme(joined):
-            return
+        if "/" not in joined and is_readme(joined):
+            return  # `README.md`, `./README.md`, `../README.md`: a task's is its project's, not context/'s
     if not joined.startswith("..") and not joined.startswith("/"):
         keys[f"path:{joined}"] = None
 

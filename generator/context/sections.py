@@ -827,7 +827,7 @@ class StubPatterns:
 
     def matches(self, path: str, data: bytes) -> bool:
         folder = path.partition("/")[0]
-        text = data.strip()
+        text = data.strip().replace(b"\r\n", b"\n")  # a stub checked out with CRLF (git autocrlf) is one still
         return any(pattern.fullmatch(text) for pattern in self.patterns.get(folder, ()))
 
 
@@ -849,11 +849,11 @@ def fill_placeholders(template: str, *, number: str, title: str, date: str) -> s
 
 def _template_pattern(template: bytes) -> re.Pattern[bytes]:
     """What `fill_placeholders` makes of `template`, whatever the values: the stubs it writes."""
-    text = template.strip()
+    text = template.strip().replace(b"\r\n", b"\n")  # lines compared as `matches` reads them
     parts, at = [], 0
     for match in _PLACEHOLDER_BYTES.finditer(text):
         name = match.group(1) or match.group(2)
         parts += [re.escape(text[at : match.start()]), _FILLED[name] if name else re.escape(match.group(0))]
         at = match.end()
     parts.append(re.escape(text[at:]))
-    return re.compile(b"".join(parts).replace(rb"\r\n", rb"\n"))
+    return re.compile(b"".join(parts))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 import time
@@ -86,16 +87,12 @@ def remove_stale_temps(
     except OSError:
         return []
     for entry in candidates:
-        if not entry.name.endswith(TEMP_SUFFIX):
-            continue
-        # `_new_temp`'s name: "." + the name written for + "." + mkstemp's letters + the suffix; any
-        # other (".notes.scaffold-tmp", a user's) is not scaffold's to take.
-        written_for, _, letters = entry.name[1 : -len(TEMP_SUFFIX)].rpartition(".")
-        if not written_for or not letters:
+        made = _TEMP_NAME.fullmatch(entry.name)  # any other name (".notes.scaffold-tmp") is not scaffold's to take
+        if made is None:
             continue
         with contextlib.suppress(OSError):
             info = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than and left(written_for):
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than and left(made.group(1)):
                 path = Path(entry.path)
                 path.unlink()
                 removed.append(path)
@@ -164,9 +161,13 @@ def write_temp(target: Path, data: bytes | str, *, mode: int | None = None) -> P
 
 
 def _new_temp(target: Path) -> tuple[int, Path]:
-    """An open, empty file with a fresh name beside `target` (hidden, and marked as scaffold's)."""
+    """An open, empty file with a fresh name beside `target` (hidden, and marked as scaffold's): `_TEMP_NAME`."""
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
     return fd, Path(name)
+
+
+# `_new_temp`'s names: "." + the name written for + "." + mkstemp's eight letters + the suffix.
+_TEMP_NAME = re.compile(r"\.(.+)\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 
 
 def _move_over(temp: Path, target: Path) -> None:
