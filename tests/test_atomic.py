@@ -189,4 +189,4 @@ def test_stale_temps_are_removed_and_fresh_ones_and_others_kept(tmp_path: Path) 
     assert atomic.remove_stale_temps(tmp_path, left=lambda name: name != "0007-x.md") == []
     assert atomic.remove_stale_temps(tmp_path, left=lambda name: name == "0007-x.md") == [old]
     assert not old.exists() and fresh.exists() and mine.exists() and below.exists() and linked.is_symlink()
-    assert atomic.remove_stale_temps(tmp_path / "missing") == []
+    assert atomic.remove_stale_temps(tmp_path / "missing", left=lambda name: True) == []

@@ -404,6 +404,28 @@ def test_init_then_new_decision_is_selected_for_a_matching_task(
     assert capsys.readouterr().out.strip().endswith("runbooks/0001-restore-the-ledger.md")
 
 
+def test_a_number_taken_between_listing_and_writing_moves_on_to_the_next(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process (unlocked, on NFS) wrote the same name first: its document stays, this one is next.
+    from generator.context import home as home_module
+    from generator.plumbing.atomic import write_new as real
+
+    calls: list[Path] = []
+
+    def raced(path: Path, text: str) -> None:
+        calls.append(path)
+        if len(calls) == 1:
+            path.write_text("# theirs\n", encoding="utf-8")
+        real(path, text)
+
+    monkeypatch.setattr(home_module, "write_new", raced)
+    assert main(["new-decision", "Use Kafka"]) == 0
+    made = Path(capsys.readouterr().out.strip())
+    assert [path.name for path in calls] == ["0004-use-kafka.md", "0005-use-kafka.md"] and made == calls[1]
+    assert calls[0].read_text() == "# theirs\n" and made.read_text().startswith("# 0005. Use Kafka\n")
+
+
 def test_a_documents_folder_that_cannot_be_listed_is_an_error_not_number_0001(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -846,7 +868,32 @@ def test_init_on_a_disk_that_fills_up_is_one_line_and_leaves_nothing(tmp_path: P
     assert result.returncode == 5, result.stderr
     assert result.stderr.startswith(f"scaffold: error: cannot write the knowledge home in {target}: ")
     assert "File too large" in result.stderr and result.stderr.count("\n") == 1 and len(result.stderr) < 400
+    # Told by the copy's errno, not by words of its reason, which are in the user's language.
+    assert "check that the disk has room and that no file-size limit (ulimit -f) stops it" in result.stderr
     assert not target.exists() and not (tmp_path / "config").exists()
+
+
+def test_init_on_a_full_disk_is_told_by_errno_in_any_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file of a folder copytree copies: its error reached init as text only, whose words were matched
+    # ("No space"), and in German the advice was to check the folder could be written.
+    real = shutil.copy2
+
+    def full(source: Any, target: Any, **kwargs: Any) -> Any:
+        if "/context/" in str(target):
+            raise OSError(errno.ENOSPC, "Auf dem Gerät ist kein Speicherplatz mehr verfügbar", str(target))
+        return real(source, target, **kwargs)
+
+    monkeypatch.setattr(shutil, "copy2", full)
+    target = tmp_path / "kb"
+    assert main(["init", str(target)]) == 5
+    assert capsys.readouterr().err == (
+        f"scaffold: error: cannot write the knowledge home in {target}: Auf dem Gerät ist kein Speicherplatz mehr "
+        "verfügbar; check that the disk has room and that no file-size limit (ulimit -f) stops it, then run "
+        "scaffold init again\n"
+    )
+    assert not target.exists()
 
 
 def test_an_interrupt_between_the_work_and_its_report_still_names_what_exists(

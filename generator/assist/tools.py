@@ -134,7 +134,7 @@ class Tools:
         day: str | None = None,
     ) -> dict[str, Any]:
         """Write the next numbered decision, incident or runbook; never commits."""
-        from generator.context.home import new_document, resolve_home
+        from generator.context.home import new_document
 
         when = _iso_date(day) if day else None
         made = new_document(
@@ -145,14 +145,13 @@ class Tools:
             sections={name: text for name, text in sections.items() if text},
             fields={name: text for name, text in fields.items() if text},
         )
-        root = resolve_home(self.settings()).root
         return {
             "path": str(made.path),
-            "document": made.path.relative_to(root / "context").as_posix(),
-            "home": str(root),
+            "document": made.path.relative_to(made.home / "context").as_posix(),
+            "home": str(made.home),
             "committed": False,
             "warnings": made.warnings(),
-            "next": f"review and edit it, then commit it in {root}",
+            "next": f"review and edit it, then commit it in {made.home}",
         }
 
     # --- templates and projects --------------------------------------------------------------

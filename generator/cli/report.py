@@ -343,9 +343,9 @@ def in_place_of(before: Path | None) -> str:
     be able to go back."""
     if before is None:
         return ""
-    import shlex
+    from generator.context.home import shell_argument
 
-    back = f"`scaffold init {shlex.quote(str(before))}` goes back" if _is_dir(before) else "no longer there"
+    back = f"`scaffold init {shell_argument(before)}` goes back" if _is_dir(before) else "no longer there"
     return f" in place of {before} ({back})"
 
 
@@ -358,7 +358,7 @@ def _is_dir(path: Path) -> bool:
 
 def commit_it(made: NewDocument) -> str:
     """What to do with a document `new-decision` and the others wrote."""
-    return f"edit it, then commit it in {made.path.parents[2]}"
+    return f"edit it, then commit it in {made.home}"
 
 
 def _fill_state(result: object) -> str:

@@ -31,6 +31,7 @@ from generator.errors import (
     UsageError,
     advice_for,
     check_text,
+    disk_full,
     machine_trouble,
     one_line,
 )
@@ -127,7 +128,7 @@ def _not_a_home(root: Path, origin: str) -> str:
         again = f" ({fix})" if (fix := record_again(root, origin)) else ""
         return (
             f"does not exist (moved or deleted?); point it at the home's new place{again}, or clone the team's "
-            f"home there, or create a new one with `scaffold init {_as_argument(root)}`"
+            f"home there, or create a new one with `scaffold init {shell_argument(root)}`"
         )
     if root.is_dir() and _holds_anything(root):
         # `scaffold init` refuses a folder holding other things: name one it takes.
@@ -137,11 +138,11 @@ def _not_a_home(root: Path, origin: str) -> str:
         )
     return (
         "is not a scaffold knowledge home: it has no context/ folder; create one with "
-        f"`scaffold init {_as_argument(root)}`"
+        f"`scaffold init {shell_argument(root)}`"
     )
 
 
-def _as_argument(path: Path) -> str:
+def shell_argument(path: Path) -> str:
     """`path` as a shell command's argument: quoted, and not taken for an option (`./-gone`)."""
     text = str(path)
     return shlex.quote(f"./{text}" if text.startswith("-") else text)
@@ -248,16 +249,25 @@ def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
     .gitignore, and commit and tag it all in a new git repository."""
     from generator.plumbing import gitutil
 
+    failed: list[OSError] = []  # copytree keeps each file's error as text only: the first kept whole, errno and all
+
+    def copy(source_file: str, target: str) -> object:
+        try:
+            return shutil.copy2(source_file, target)
+        except OSError as error:
+            failed.append(error)
+            raise
+
     try:
         for item in layout:
             if (source / item).is_dir():
-                shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False)
+                shutil.copytree(source / item, root / item, ignore=_IGNORE, symlinks=False, copy_function=copy)
             else:
-                shutil.copy2(source / item, root / item)
+                copy(str(source / item), str(root / item))
         for name, text in _HOME_FILES.items():
             (root / name).write_text(text, encoding="utf-8")
-    except (shutil.Error, OSError) as error:  # a full disk, `ulimit -f`: the home's trouble, not the source's
-        raise _cannot_write(root, error) from None
+    except OSError as error:  # a full disk, `ulimit -f` (shutil.Error too): the home's trouble, not the source's
+        raise _cannot_write(root, failed[0] if failed else error) from None
     # Signals held: one landing inside `Popen` after its fork left git running on its own, to make
     # `.git` again after the cleanup. Held, git finishes and the interrupt lands after it.
     with signals_held():
@@ -266,17 +276,17 @@ def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
         gitutil.git("tag", INITIAL_TAG, cwd=root)
 
 
-def _cannot_write(root: Path, error: shutil.Error | OSError) -> MachineError:
-    """One line for a copy into the new home that failed (`copytree` gathers each file's error)."""
+def _cannot_write(root: Path, error: OSError) -> MachineError:
+    """One line for a copy into the new home that failed: by its errno (the words of the reason are in
+    the user's language), or a `shutil.Error` that copytree gathered with no file's error (a folder's)."""
     if isinstance(error, shutil.Error):
         gathered = error.args[0] if error.args and isinstance(error.args[0], list) else []
         reason = str(gathered[0][2]) if gathered and len(gathered[0]) == 3 else one_line(error)
     else:
         reason = error.strerror or one_line(error)
-    full = any(word in reason for word in ("No space", "quota", "too large"))
     fix = (
         "that the disk has room and that no file-size limit (ulimit -f) stops it"
-        if full
+        if disk_full(error)
         else "that you can write there"
     )
     return MachineError(
@@ -343,8 +353,7 @@ def _number_of(name: str) -> int | None:
 def next_number(folder: Path) -> int:
     """One more than the highest NNNN- prefix in `folder` (1 for none). A folder that cannot be listed
     (writable, not readable: mode 0311) is an OSError, not an empty folder: that took 0001 again."""
-    numbers = [int(match.group(1)) for child in folder.iterdir() if (match := _NUMBERED.match(child.name))]
-    return max(numbers, default=0) + 1
+    return max((number for child in folder.iterdir() if (number := _number_of(child.name)) is not None), default=0) + 1
 
 
 @dataclass(frozen=True)
@@ -357,6 +366,11 @@ class NewDocument:
     secrets: tuple[str, ...] = ()
     # Older documents of its folder with the same title: a second `new-decision` for one decision.
     same_title: tuple[Path, ...] = ()
+
+    @property
+    def home(self) -> Path:
+        """The knowledge home it was written in (`HOME/context/<folder>/NNNN-title.md`): where to commit it."""
+        return self.path.parents[2]
 
     def warnings(self) -> list[str]:
         """What the user should do about it, a line each (the CLI's warnings, the MCP tool's)."""
@@ -435,12 +449,11 @@ def new_document(
         folder.mkdir(parents=True, exist_ok=True)
         # Locked: two runs at once (an assistant writing decisions in parallel) took one number.
         with folder_lock(folder), Transaction() as transaction:
+            number = next_number(folder)
             # A run killed (SIGKILL) between writing and linking left its copy: one whose number a document
             # has since taken, not one a run beside this one (unlocked, on NFS) is writing now.
-            below = next_number(folder)
-            remove_stale_temps(folder, left=lambda name: (number := _number_of(name)) is not None and number < below)
+            remove_stale_temps(folder, left=lambda name: (found := _number_of(name)) is not None and found < number)
             for _ in range(20):
-                number = next_number(folder)
                 text = fill_placeholders(template, number=f"{number:04d}", title=title, date=day)
                 text = fill_document(text, sections or {}, fields or {})
                 path = folder / f"{number:04d}-{slug}.md"
@@ -448,8 +461,9 @@ def new_document(
                 with transaction.commit("document.write", path=path):
                     try:
                         write_new(path, text)
-                    except FileExistsError:
-                        continue  # another command took the number first
+                    except FileExistsError:  # another command took the number first
+                        number = next_number(folder)
+                        continue
                     transaction.landed(NewDocument(path, doc_kind, secrets))
                 return NewDocument(path, doc_kind, secrets, tuple(same_title(path)))
     except OSError as error:

@@ -71,9 +71,7 @@ def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def remove_stale_temps(
-    folder: Path, *, older_than: float = 60.0, left: Callable[[str], bool] = lambda name: True
-) -> list[Path]:
+def remove_stale_temps(folder: Path, *, left: Callable[[str], bool], older_than: float = 60.0) -> list[Path]:
     """Take away the copies `write_temp` left in `folder` (not below it), more than `older_than` seconds
     old and that `left` says were left (given the name each was written for), and return them. Only
     SIGKILL (or a power cut) leaves one: every other way out removes it. Left, it is a hidden file
