@@ -277,6 +277,27 @@ def test_missing_unreadable_and_looping_files_are_warnings_not_failures(
     } in data["omitted"]
 
 
+def test_an_empty_or_unreadable_listed_document_is_not_called_missing(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context_dir = home / "context"
+    (context_dir / "architecture.md").write_text("  \n\n")
+    (context_dir / "runbooks" / "deploy.md").write_bytes("# D\xe9ploiement\n".encode("cp1252"))
+    code, out, err = context(capsys, "--json", "--kind", "deploy", "release the gateway")
+    assert code == 0
+    data = json.loads(out)
+    warnings = "\n".join(data["warnings"])
+    assert "core document architecture.md is empty" in warnings
+    assert (
+        "kinds.deploy.documents: runbooks/deploy.md could not be read (see the warning about it); skipped" in warnings
+    )
+    assert "skipped runbooks/deploy.md: not UTF-8 text" in warnings
+    assert "missing" not in warnings
+    omitted = {item["path"]: item["reason"] for item in data["omitted"]}
+    assert omitted["architecture.md"] == "core document is empty"
+    assert omitted["runbooks/deploy.md"] == "listed for kind 'deploy' but could not be read (see the warning about it)"
+
+
 def test_a_20_megabyte_file_is_cut_to_a_megabyte_and_truncated_at_the_budget(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

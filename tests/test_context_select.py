@@ -52,6 +52,7 @@ class FakeIndex:
         self.looked_up: list[str] = []
         self.statuses: dict[str, Retired] = {}
         self.named: dict[str, list[str]] = {}  # a task's text -> the documents it names
+        self.empty: dict[str, str] = {}  # files of the home without a section -> why
 
     def neighbours(self, path: str, among: Collection[str]) -> list[str]:
         return [linked for linked in self.links.get(path, []) if linked in among]
@@ -78,6 +79,9 @@ class FakeIndex:
 
     def sections_of(self, path: str) -> list[Section] | None:
         return self.docs.get(path)
+
+    def absent_because(self, path: str) -> str | None:
+        return self.empty.get(path)
 
     def piece(self, section: Section, *, peek: bool = False) -> Piece:
         return Piece(section.path, section.line, f"text of {section.trail}")
@@ -169,6 +173,16 @@ def test_missing_documents_are_warned_about_and_reported() -> None:
     assert any("style.md#Nope names no section of it" in w for w in selection.warnings)
     missing = Document("project-contexts/nobody.md", "", 0, "no project context for 'nobody'", "project")
     assert missing in selection.omitted
+
+
+def test_an_empty_document_is_warned_about_as_empty_not_missing() -> None:
+    index = FakeIndex(DOCS, SCORES)
+    index.empty = {"runbooks/missing.md": "is empty", "architecture.md": "is empty"}
+    del index.docs["architecture.md"]
+    selection = select(Task("make a bucket"), "infra", MAP, index, 10_000, 0, size)
+    assert any(w.endswith("core document architecture.md is empty") for w in selection.warnings)
+    assert any("kinds.infra.documents: runbooks/missing.md is empty; skipped" in w for w in selection.warnings)
+    assert not any("missing from" in w or "matches no document" in w for w in selection.warnings)
 
 
 def test_no_ranking_without_task_text() -> None:

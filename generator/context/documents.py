@@ -130,6 +130,14 @@ class Library:
             self._paths = self._index.paths()
         return self._paths
 
+    def absent_because(self, path: str) -> str | None:
+        """Why a file of the home has no section ("is empty", "was skipped"), or None when there is
+        no such file: told apart so that a document left empty is not called missing."""
+        skipped = self._index.without_sections(path)
+        if skipped is None:
+            return None
+        return "could not be read (see the warning about it)" if skipped else "is empty"
+
     def sections_of(self, path: str) -> list[Section] | None:
         """The sections of one document in file order, or None if it is not indexed."""
         if path not in self._sections:

@@ -574,6 +574,13 @@ class SectionIndex:
         return [row[0] for row in self.db.execute("SELECT path FROM files WHERE sections > 0 ORDER BY path")]
 
     @_damage_removes
+    def without_sections(self, path: str) -> bool | None:
+        """For a file of the home with no section: True if it was skipped (it has a warning), False if
+        it holds no text; None if there is no such file or it has sections."""
+        row = self.db.execute("SELECT warning FROM files WHERE path = ? AND sections = 0", (path,)).fetchone()
+        return None if row is None else row[0] is not None
+
+    @_damage_removes
     def sections_of(self, path: str) -> list[Section]:
         return self.sections_of_many([path]).get(path, [])
 

@@ -165,6 +165,10 @@ class Index(Protocol):
 
     def sections_of(self, path: str) -> list[Section] | None: ...
 
+    def absent_because(self, path: str) -> str | None:
+        """Why a file of the home has no section ("is empty"), or None when there is no such file."""
+        ...
+
     def piece(self, section: Section, *, peek: bool = False) -> Piece:
         """A section's text as redaction takes it (with what surrounds a part of a long section); with
         `peek`, for a look before choosing (a re-rank's card), not for the prompt."""
@@ -326,8 +330,10 @@ def gather(
         if not sections:
             if not cmap.fallback:
                 where = f"{cmap.path}:{ref.line}: " if ref.line else ""
-                found.warnings.append(f"{where}core document {ref} is missing from the knowledge home")
-                found.missing.append(Document(str(ref), "", 0, "core document missing", Priority.CORE.source))
+                why = _why_absent(ref, index)
+                found.warnings.append(f"{where}core document {ref} {why or 'is missing from the knowledge home'}")
+                reason = f"core document {why or 'missing'}"
+                found.missing.append(Document(str(ref), "", 0, reason, Priority.CORE.source))
             continue
         for section in sections:
             owners = core_section_kinds(section, cmap)
@@ -363,10 +369,11 @@ def gather(
         elif sections:
             add(sections, Priority.KIND, f"listed for kind '{kind}' in context.yml")
         elif not cmap.fallback:
-            exists = not ref.is_folder and index.sections_of(ref.path) is not None
-            what = "names no section of it" if exists else "matches no document"
-            found.warnings.append(f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} {what}; skipped")
-            missing = f"listed for kind '{kind}' but missing"
+            why = _why_absent(ref, index)
+            found.warnings.append(
+                f"{cmap.path}:{ref.line}: kinds.{kind}.documents: {ref} {why or 'matches no document'}; skipped"
+            )
+            missing = f"listed for kind '{kind}' but {why or 'missing'}"
             found.missing.append(Document(str(ref), ref.heading or "", 0, missing, Priority.KIND.source))
 
     if task.project:
@@ -948,6 +955,16 @@ def _ranked_sections(path: str, hits: list[tuple[Section, float]], index: Index,
         )
     best = sorted(hits, key=lambda hit: -hit[1])[: max(per_document, 1)]
     return sorted((section for section, _ in best), key=lambda section: section.ordinal)
+
+
+def _why_absent(ref: DocRef, index: Index) -> str | None:
+    """Why a listed document that `_resolve` found nothing of gives no section; None when no file
+    matches it. A document left empty, or skipped as unreadable, is not called missing."""
+    if ref.is_folder:
+        return None
+    if ref.heading and index.sections_of(ref.path) is not None:
+        return "names no section of it"
+    return index.absent_because(ref.path)
 
 
 def _resolve(ref: DocRef, index: Index) -> list[Section]:
