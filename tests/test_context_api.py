@@ -939,6 +939,21 @@ def test_a_secret_a_new_documents_sections_give_is_left_out_of_its_name_too(home
     assert made.path.read_text(encoding="utf-8").startswith("# 0004. Rotate Winter2024Temp9 after the leak\n")
 
 
+def test_a_section_the_template_lacks_keeps_the_heading_as_written() -> None:
+    from generator.context.home import fill_document
+
+    text = fill_document(
+        "# T\n\nDate: x\n\n## Context\n\nGuidance.\n",
+        {"context": "Why.", "API limits (v2)": "100 rps.", "security_review": "Done.", "## Owner notes": "Ops."},
+        {},
+    )
+    assert "## Context\n\nWhy.\n" in text
+    # A key is made a heading; a name written as one keeps its capitals, its note and no second "##".
+    assert "## API limits (v2)\n\n100 rps.\n" in text
+    assert "## Security review\n\nDone.\n" in text
+    assert "## Owner notes\n\nOps.\n" in text
+
+
 def test_a_number_two_documents_share_is_warned_about_not_met_with_silence(tmp_path: Path) -> None:
     # Two branches that each ran `new-decision`, merged: "ADR 11" names neither, and the task said so.
     home = make_home(

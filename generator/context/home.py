@@ -584,7 +584,9 @@ def _fill_fields(lines: list[str], fields: Mapping[str, str]) -> list[str]:
 
 
 def _heading_text(name: str) -> str:
-    words = " ".join(heading_key(name).split("_"))
+    """A section name as a heading: "root_cause" is "Root cause"; a name written as a heading keeps its
+    capitals and notes ("API limits (v2)" is not "Api limits")."""
+    words = " ".join(name.replace("_", " ").split()).lstrip("#").strip()
     return words[:1].upper() + words[1:]
 
 
