@@ -605,6 +605,13 @@ def test_a_document_larger_than_a_document_may_be_is_served_as_the_index_reads_i
     assert [hit.path for hit in api.search_knowledge("wombat", home=root)] == ["big.md"]
 
 
+def test_a_document_checked_out_with_crlf_reads_as_the_prompt_quotes_it(tmp_path: Path) -> None:
+    # git's autocrlf: MCP's read_document gave the CRs back, the prompt's quote of the same text had none.
+    root = make_home(tmp_path / "home", {"context/runbooks/deploy.md": "# Deploy\n\nSteps.\n"})
+    (root / "context" / "runbooks" / "deploy.md").write_bytes(b"\xef\xbb\xbf# Deploy\r\n\r\nRoll out.\r\r\n")
+    assert api.read_document("runbooks/deploy.md", home=root).text == "# Deploy\n\nRoll out.\n"
+
+
 def test_the_project_contexts_readme_is_no_project() -> None:
     result = api.build_context("roll back the billing release", project="README")
     assert not [document for document in result.documents if document.path.endswith("README.md")]

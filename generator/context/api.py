@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from generator.context.documents import redaction_cache
+from generator.context.documents import lf_lines, redaction_cache
 from generator.context.select import DEFAULT_BUDGET, Document, Ranked, Task
 from generator.errors import (
     BudgetError,
@@ -701,7 +701,7 @@ def read_document(path: str, *, home: str | Path | None = None) -> DocumentText:
         raise HomeError(f"cannot read {file}: {error.strerror or error}") from None
     except NotText as error:
         raise UsageError(f"{path} is {error}") from None
-    text = data.decode("utf-8-sig")
+    text = lf_lines(data.decode("utf-8-sig"))  # as the prompt quotes it: a CRLF checkout reads the same
     redactor = Redactor(redaction_cache())
     result = redactor.redact([Piece(rel, 1, text)])[0]
     redactor.save()

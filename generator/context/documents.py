@@ -539,8 +539,12 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
 def _as_text(data: bytes) -> str:
     """A document's bytes as a prompt carries them: UTF-8 (a byte that is not shows as U+FFFD), its
     lines ending in LF alone."""
-    text = data.decode("utf-8", errors="replace")
-    return _CRS_BEFORE_LF.sub("\n", text) if "\r" in text else text  # "\r\r\n" too, in one pass
+    return lf_lines(data.decode("utf-8", errors="replace"))
+
+
+def lf_lines(text: str) -> str:
+    """`text` with its lines ending in LF alone, as a prompt carries a document ("\r\r\n" too, in one pass)."""
+    return _CRS_BEFORE_LF.sub("\n", text) if "\r" in text else text
 
 
 _CRS_BEFORE_LF = re.compile(r"\r+\n")
