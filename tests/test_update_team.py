@@ -363,12 +363,25 @@ def test_source_repoints_a_project_whose_home_moved(
     repo, demo = made
     moved = repo.rename(tmp_path / "moved-home")
     release_template(moved, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
-    assert main(["update", str(demo)]) != 0
+    # The machine's state, not the command's input: exit 5, as check says it.
+    assert main(["update", str(demo)]) == ExitCode.EXTERNAL
     # Git's own words say only that the path is no repository; the line ends with the way out.
     hint = "if it moved, point the project at its new place: scaffold update --source URL_OR_PATH"
     assert capsys.readouterr().err.rstrip().endswith(hint)
-    assert main(["check", str(demo)]) != 0
+    assert main(["check", str(demo)]) == ExitCode.EXTERNAL
     assert hint in capsys.readouterr().out
+
+    # A mistyped repair is the user's input (exit 2), and nothing of it is recorded or committed.
+    head = run(["git", "rev-parse", "HEAD"], cwd=demo).stdout
+    typo = tmp_path / "moved-hmoe"
+    assert main(["update", str(demo), "--source", str(typo)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"cannot read --source {typo}: " in err and err.rstrip().endswith("; nothing was recorded")
+    assert hint not in err
+    assert main(["update", str(demo), "--source", str(moved), "--from", "1.0.9"]) == ExitCode.USAGE
+    assert f"--from 1.0.9: {moved} has no such release" in capsys.readouterr().err
+    assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
+    assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
 
     assert main(["update", str(demo), "--source", str(moved)]) == 0
 

@@ -109,7 +109,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description=(
             "Run Copier's update in PATH (default: the current folder): re-render with the newest template "
             "version and merge in your changes. The project must be a git work tree with no uncommitted "
-            "changes. Conflicts are listed at the end (exit code 4)."
+            "changes. Conflicts are listed at the end (exit code 4). A source the project records that cannot "
+            "be read exits 5 (repoint it with --source); a --source or --from that cannot be used exits 2, "
+            "and nothing is recorded."
         ),
         epilog=ANSWER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -22,6 +22,9 @@ from generator.template.render import git_location, read_answers
 # A template source that does not answer within this is unreachable (a hung server must not hang CI).
 REMOTE_TIMEOUT = 60.0
 
+# What to do when the source a project records cannot be read.
+MOVED_HINT = "if it moved, point the project at its new place: scaffold update --source URL_OR_PATH"
+
 
 def check(project: Path, config: Settings) -> CheckResult:
     answers = read_answers(project)
@@ -29,6 +32,8 @@ def check(project: Path, config: Settings) -> CheckResult:
     shown = gitutil.without_credentials(recorded)  # recorded by scaffold before it left them out
     version = answers.get("_commit")
     newest, unreachable = newest_release(recorded, project)
+    if unreachable is not None and recorded:
+        unreachable = f"{unreachable}; {MOVED_HINT}"
     if unreachable is None and version is not None and not version_at_source(recorded, str(version), project):
         unreachable = (
             f"the project records template version {version}, which {shown} does not have (not pushed there: "
@@ -61,7 +66,7 @@ def newest_release(src: str, project: Path) -> tuple[str | None, str | None]:
     try:
         out = gitutil.git("ls-remote", "--tags", "--", location, cwd=project, timeout=REMOTE_TIMEOUT)
     except ExternalToolError as error:
-        return None, f"{error}; if it moved, point the project at its new place: scaffold update --source URL_OR_PATH"
+        return None, str(error)
     tags = (line.rpartition("refs/tags/")[2].removesuffix("^{}") for line in out.splitlines())
     return source.newest_release_of(tags), None
 

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from generator.errors import AnswerError, DirtyTreeError, NotAProjectError, TemplateSourceError, UsageError
+from generator.errors import (
+    AnswerError,
+    DirtyTreeError,
+    ExternalToolError,
+    NotAProjectError,
+    TemplateSourceError,
+    UsageError,
+)
 from generator.plumbing import gitutil
 from generator.plumbing.transaction import Transaction, signals_held
 from generator.results import UpdateResult
@@ -175,16 +182,17 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
             "and undone"
         )
     pinned = _check_pinned(project, before, request.answers)
-    if request.source or request.from_version:
-        before = _repoint(project, before, request)
-    src = str(before.get("_src_path") or "")
+    src = _new_source(request.source) if request.source else str(before.get("_src_path") or "")
     if not src:
         raise NotAProjectError(f"{project / ANSWERS_FILE} records no _src_path, so Copier cannot find the template")
     if Path(src).name == source.BUNDLE_NAME and source.shipped_bundle().is_file():
         # scaffold's own templates: this installation's bundle goes in place first (a machine where scaffold
         # never ran has none; an older one lacks this release), so the update can reach this release.
         source.ensure_bundle()
-    _check_recorded_version(src, before.get("_commit"), project)
+    # Checked before a repair is recorded: a mistyped --source or --from must not be committed.
+    _check_recorded_version(src, request.from_version or before.get("_commit"), project, request)
+    if request.source or request.from_version:
+        before = _repoint(project, before, request, src)
     with _target_config(src, project) as target:
         data, asked = _answers_for(target, before, pinned, request)
 
@@ -227,17 +235,27 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
         raise
 
 
-def _check_recorded_version(src: str, version: object, project: Path) -> None:
+def _check_recorded_version(src: str, version: object, project: Path, request: UpdateRequest) -> None:
     """Copier three-way merges from the version the project came from: it must exist at the source.
-    A source that cannot be read says so, rather than send the user to `--from` for a version it has."""
-    from generator.template.check import newest_release, version_at_source
+    A source that cannot be read says so, rather than send the user to `--from` for a version it has.
+
+    A source or version given on the command line is the user's input (exit 2); the recorded source
+    out of reach is the machine's or the network's, as `check` reports it (exit 5)."""
+    from generator.template.check import MOVED_HINT, newest_release, version_at_source
 
     if version is None or version_at_source(src, str(version), project):
         return
     shown = gitutil.without_credentials(src)
     _, unreachable = newest_release(src, project)
+    if unreachable is not None and request.source:
+        raise TemplateSourceError(f"cannot read --source {shown}: {unreachable}; nothing was recorded")
     if unreachable is not None:
-        raise TemplateSourceError(f"cannot read the template source {shown}: {unreachable}")
+        raise ExternalToolError(f"cannot read the template source {shown}: {unreachable}; {MOVED_HINT}")
+    if request.from_version:
+        raise TemplateSourceError(
+            f"--from {version}: {shown} has no such release (see its tags: git ls-remote --tags {shown}); "
+            "nothing was recorded"
+        )
     raise TemplateSourceError(
         f"the project records template version {version}, which {shown} does not have (a tag not pushed "
         "there: git push --tags where it was made; a build from a modified checkout; a deleted tag); if you "
@@ -245,22 +263,26 @@ def _check_recorded_version(src: str, version: object, project: Path) -> None:
     )
 
 
-def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest) -> dict[str, Any]:
-    """Record a new source and/or the true starting version in the answers file, as a commit of its own
-    (none when the file records them already: the same repair run twice must not fail)."""
+def _new_source(given: str) -> str:
+    """`--source` as the answers file will record it (Copier fetches what the file says)."""
+    if gitutil.has_credentials(given):
+        # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
+        raise UsageError(
+            f"--source {gitutil.without_credentials(given)} has a token or password in the URL; "
+            f"scaffold records URLs without them, and Copier fetches what {ANSWERS_FILE} records: give them "
+            "to git (a credential helper) and pass the URL without them"
+        )
+    return source.portable_source(given, follow_remote=False)
+
+
+def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest, src: str) -> dict[str, Any]:
+    """Record a new source (`src`, from `_new_source`) and/or the true starting version in the answers
+    file, as a commit of its own (none when the file records them already: the same repair run twice
+    must not fail)."""
     changes: list[str] = []
-    if request.source:
-        if gitutil.has_credentials(request.source):
-            # Recorded without them, the source could not be fetched with them: Copier reads it from the file.
-            raise UsageError(
-                f"--source {gitutil.without_credentials(request.source)} has a token or password in the URL; "
-                f"scaffold records URLs without them, and Copier fetches what {ANSWERS_FILE} records: give them "
-                "to git (a credential helper) and pass the URL without them"
-            )
-        where = source.portable_source(request.source, follow_remote=False)
-        if str(before.get("_src_path") or "") != where:
-            set_answer(project, "_src_path", where)
-            changes.append(f"source {where}")
+    if request.source and str(before.get("_src_path") or "") != src:
+        set_answer(project, "_src_path", src)
+        changes.append(f"source {src}")
     if request.from_version and str(before.get("_commit") or "") != request.from_version:
         set_answer(project, "_commit", request.from_version)
         changes.append(f"version {request.from_version}")
