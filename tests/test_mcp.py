@@ -604,6 +604,20 @@ def test_every_string_of_an_answer_is_redacted_on_the_way_out() -> None:
     }
 
 
+def test_a_new_documents_paths_reach_the_assistant_however_random_the_home_path_reads(tmp_path: Path) -> None:
+    # A home path that the entropy rule alone would redact: the assistant was told "[REDACTED: ...]"
+    # for where the runbook it had just written was.
+    home = tmp_path / "Users" / "jdoe" / "work" / "kb"
+    init_home(home)
+    tools = Tools(home)
+    path = home / "context" / "runbooks" / "0001-fail-over-the-database.md"
+    assert tools.redact(str(path)) != str(path)
+    made = tools.redact(tools.new_document("runbook", "Fail over the database", {}, {}))
+    assert made["path"] == str(path)
+    assert made["document"] == "runbooks/0001-fail-over-the-database.md" and made["home"] == str(home)
+    assert made["next"].endswith(str(home))
+
+
 def test_a_repeated_request_scans_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """The answers' redaction and the core's share one cache: neither writes back a stale copy of it."""
     tools = Tools()

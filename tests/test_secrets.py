@@ -78,6 +78,14 @@ def test_names_run_together_are_left_alone_for_their_words_not_their_entropy() -
     # A random piece at the end of a path of words is judged on its own (a webhook's secret).
     assert not secret_values.made_of_words("com/services/engineering/production/alerting/channel/Kq3Zt8HuVx2Lm9Wr4Np7")
     assert not secret_values.made_of_words("secrets/production/deployment/credentials/Xk9mPq2RvT7wLz3NbH8c")
+    # A compound word in a path (`runbooks`, `webhooks`) joins letters that rarely follow each other:
+    # judged with the rest of the path, not on its own.
+    for path in (
+        "/Users/alice/payco-home/context/runbooks/0001-deploy",
+        "C:/Users/Alice/payco/context/runbooks/0002-x",
+    ):
+        assert secret_values.mixed_with_entropy(path) and secret_values.made_of_words(path), path
+    assert not secret_values.made_of_words("hooks/webhooks/Kq3Zt8HuVx2Lm9Wr4Np7")
     # The price, in docs/context.md: an unnamed password made of words.
     assert secret_values.mixed_with_entropy("TrustNoOne2024Password") and secret_values.made_of_words(
         "TrustNoOne2024Password"

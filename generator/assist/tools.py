@@ -145,13 +145,15 @@ class Tools:
             sections={name: text for name, text in sections.items() if text},
             fields={name: text for name, text in fields.items() if text},
         )
+        # Paths scaffold chose, its file name already without any secret the title held: a path that
+        # reads as random (`/Users/jdoe/kb/...`) must still tell the assistant where the file is.
         return {
-            "path": str(made.path),
-            "document": made.path.relative_to(made.home / "context").as_posix(),
-            "home": str(made.home),
+            "path": Clean(made.path),
+            "document": Clean(made.path.relative_to(made.home / "context").as_posix()),
+            "home": Clean(made.home),
             "committed": False,
             "warnings": made.warnings(),
-            "next": f"review and edit it, then commit it in {made.home}",
+            "next": Clean(f"review and edit it, then commit it in {made.home}"),
         }
 
     # --- templates and projects --------------------------------------------------------------

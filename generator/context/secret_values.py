@@ -60,6 +60,10 @@ WORDS_STRAY = 2
 WORD_PIECE = 8
 _LETTER_RUN = regexes.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _PIECE_BREAK = regexes.compile(r"[/_+\-]+")
+# A piece of letters alone, at most its first in capitals, is judged only with the rest: compound words
+# (`runbooks`, `webhooks`, `playbooks`) join letters that rarely follow each other, and a random
+# piece is this only about once in 1,400 (eight characters of base64), fewer the longer it is.
+_ONE_WORD = regexes.compile(r"[A-Za-z][a-z]*")
 # A commit hash or digest in a link (`blob/71b20f9...`) is no secret this rule is for: not judged.
 _HEX = regexes.compile(r"[0-9a-f]+|[0-9A-F]+")
 # -ln P(next letter | letter) in tenths of a nat, row the letter, column the next one (a-z),
@@ -301,7 +305,8 @@ def made_of_words(token: str) -> bool:
     before it) reads as words too.
     """
     pieces = [piece for piece in _PIECE_BREAK.split(token) if not (len(piece) >= WORD_PIECE and _HEX.fullmatch(piece))]
-    return _words("/".join(pieces)) and all(_words(piece) for piece in pieces if len(piece) >= WORD_PIECE)
+    judged = [piece for piece in pieces if len(piece) >= WORD_PIECE and not _ONE_WORD.fullmatch(piece)]
+    return _words("/".join(pieces)) and all(_words(piece) for piece in judged)
 
 
 def _words(text: str) -> bool:
