@@ -841,6 +841,50 @@ def test_init_that_cannot_record_its_home_takes_it_away_again(
     assert main(["init", str(tmp_path / "kb")]) == 0
 
 
+def test_init_makes_the_home_in_an_empty_clone_and_gives_it_back_untouched_if_it_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "Create the repository on the server, clone it, init it" was refused: the clone held `.git`.
+    from generator.plumbing.transaction import fault_hook
+
+    server = tmp_path / "server.git"
+    run(["git", "init", "-q", "--bare", "-b", "trunk", str(server)])
+    clone = tmp_path / "Ann's clone"
+    run(["git", "clone", "-q", str(server), str(clone)])
+
+    def full(point: str, details: object) -> None:
+        if point == "init.record":
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with fault_hook(full):
+        assert main(["init", str(clone)]) == 5
+    capsys.readouterr()
+    # The clone as it was: its .git with its remote, no commit, tag or staged file of init's.
+    assert [path.name for path in clone.iterdir()] == [".git"]
+    assert run(["git", "remote", "get-url", "origin"], cwd=clone).stdout.strip() == str(server)
+    assert run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=clone, check=False).returncode != 0
+    assert run(["git", "tag"], cwd=clone).stdout == "" and run(["git", "ls-files"], cwd=clone).stdout == ""
+
+    assert main(["init", str(clone)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Created the knowledge home in the clone {clone} (a commit tagged v0.1.0)" in out
+    push = f"git -C {shlex.quote(str(clone))} push -u origin HEAD --tags"
+    assert push in out
+    assert run(["git", "branch", "--show-current"], cwd=clone).stdout.strip() == "trunk"  # the server's
+    assert run(["git", "status", "--porcelain"], cwd=clone).stdout == ""
+    run(shlex.split(push))
+    assert run(["git", "tag"], cwd=server).stdout.split() == ["v0.1.0"]
+
+    # A clone with history is another project: refused, as any folder in use.
+    other = tmp_path / "other"
+    run(["git", "clone", "-q", str(clone), str(other)])
+    for path in other.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert main(["init", str(other)]) == 2
+    assert "is not empty and is not a scaffold home" in capsys.readouterr().err
+
+
 def test_init_taken_back_removes_what_it_made_and_only_that(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -98,8 +98,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description=(
             "Create a knowledge home in DIR: a git repository with the starter context/, the templates, "
             "includes/ and copier.yml, committed and tagged v0.1.0, and record it in the user config so "
-            "later commands take templates and context from it. DIR must be new or empty; if it already "
-            "is a knowledge home (a clone of your team's), it is only recorded."
+            "later commands take templates and context from it. DIR must be new or empty, or an empty git "
+            "clone (a repository just made on your git server: the home is committed there, to push); if it "
+            "already is a knowledge home (a clone of your team's), it is only recorded."
         ),
     )
     init.add_argument("dir", metavar="DIR", nargs="?", help="where to create it (default: in the user data dir)")
@@ -276,7 +277,7 @@ def _init(args: argparse.Namespace) -> int:
 
 def _say_init(result: InitResult) -> int:
     from generator.cli.report import in_place_of
-    from generator.context.home import INITIAL_TAG
+    from generator.context.home import INITIAL_TAG, shell_argument
 
     # The home recorded until now (which SCAFFOLD_HOME or --home may have overridden): nothing of it
     # is touched, but a user who ran `init` by mistake must be able to go back.
@@ -284,11 +285,15 @@ def _say_init(result: InitResult) -> int:
     if result.adopted:
         print(f"{result.root} already is a knowledge home; recorded it in {result.config_path}{replaced}")
         return 0
+    if result.in_clone:  # its remote is where the team clones from
+        made = f"Created the knowledge home in the clone {result.root} (a commit tagged {INITIAL_TAG})"
+        push = f"push it with its tags (git -C {shell_argument(result.root)} push -u origin HEAD --tags)"
+    else:
+        made = f"Created the knowledge home {result.root} (a git repository tagged {INITIAL_TAG})"
+        push = "push it where your team can clone it, with its tags (git push -u origin main --tags)"
     print(
-        f"Created the knowledge home {result.root} (a git repository tagged {INITIAL_TAG}) "
-        f"and recorded it in {result.config_path}{replaced}.\n"
-        f"Next: edit {result.root / 'context'}, commit, and push it where your team can clone it, with its "
-        "tags (git push -u origin main --tags): projects record the tag they were made from."
+        f"{made} and recorded it in {result.config_path}{replaced}.\n"
+        f"Next: edit {result.root / 'context'}, commit, and {push}: projects record the tag they were made from."
     )
     return 0
 

@@ -178,6 +178,8 @@ class InitResult:
     adopted: bool
     config_path: Path
     replaced: Path | None = None
+    # Made in an empty clone (only `.git`, no commit): its remote is where to push.
+    in_clone: bool = False
 
 
 def _other_home(recorded: object, root: Path) -> Path | None:
@@ -206,11 +208,17 @@ def init_home(dest: Path | None = None) -> InitResult:
     replaced = _other_home(before, root)
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
+    clone = False
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
             with Transaction() as transaction:
                 return _record(transaction, root, adopted=True, replaced=replaced)
-        raise DestinationError(f"{root} is not empty and is not a scaffold home; choose a new or empty folder")
+        # "Create the repository on the git server, clone it, init it": the usual way to start one.
+        clone = _empty_clone(root)
+        if not clone:
+            raise DestinationError(
+                f"{root} is not empty and is not a scaffold home; choose a new or empty folder (or an empty git clone)"
+            )
     # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
     # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
     from generator.template.bundle import REPO_LAYOUT
@@ -236,12 +244,24 @@ def init_home(dest: Path | None = None) -> InitResult:
     with Transaction() as transaction:
         try:
             _make_home(root, source, REPO_LAYOUT)
-            return _record(transaction, root, adopted=False, replaced=replaced)
+            return _record(transaction, root, adopted=False, replaced=replaced, in_clone=clone)
         except BaseException:
             if transaction.done is None:  # a home made but never recorded is taken away again
                 with signals_held():  # whole: a second Ctrl-C left a home with no commit, which init then adopted
-                    _remove_made(root, created)
+                    _remove_made(root, created, clone=clone)
             raise
+
+
+def _empty_clone(root: Path) -> bool:
+    """Whether `root` holds only a git repository with no commit yet (a clone of an empty one)."""
+    from generator.plumbing import gitutil
+
+    if [child.name for child in root.iterdir()] != [".git"]:
+        return False
+    git_dir = root / ".git"
+    if git_dir.is_symlink() or not git_dir.is_dir():  # a worktree's or a submodule's `.git` file: not its own
+        return False
+    return not gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip()
 
 
 def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
@@ -271,7 +291,8 @@ def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
     # Signals held: one landing inside `Popen` after its fork left git running on its own, to make
     # `.git` again after the cleanup. Held, git finishes and the interrupt lands after it.
     with signals_held():
-        gitutil.git("init", "-q", "-b", "main", cwd=root)
+        if not (root / ".git").exists():  # an empty clone keeps its own, with its remote and branch
+            gitutil.git("init", "-q", "-b", "main", cwd=root)
         gitutil.commit_all(root, "Start the scaffold knowledge home")
         gitutil.git("tag", INITIAL_TAG, cwd=root)
 
@@ -294,12 +315,15 @@ def _cannot_write(root: Path, error: OSError) -> MachineError:
     )
 
 
-def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Path | None) -> InitResult:
+def _record(
+    transaction: Transaction, root: Path, *, adopted: bool, replaced: Path | None, in_clone: bool = False
+) -> InitResult:
     """Record `root` as the user's home: the commit point of `init`, so an interrupt lands before it
     (a home made for it is taken away again) or after it (the message says the home is recorded)."""
     try:
         with transaction.commit("init.record", root=root):
-            recorded = InitResult(root, adopted, settings.save_user_config({"home": str(root)}), replaced)
+            config = settings.save_user_config({"home": str(root)})
+            recorded = InitResult(root, adopted, config, replaced, in_clone)
             transaction.landed(recorded)
     except OSError as error:  # a full disk, a config folder that cannot be written
         kept = "nothing was changed" if adopted else "the home made for it was not kept"
@@ -313,17 +337,23 @@ def _record(transaction: Transaction, root: Path, *, adopted: bool, replaced: Pa
     return recorded
 
 
-def _remove_made(root: Path, created: list[Path]) -> None:
+def _remove_made(root: Path, created: list[Path], *, clone: bool = False) -> None:
     """Take away what `init` made: `root` if it `created` it, with the folders above it it created
-    while they are empty; else only what it put in `root` (a file someone else wrote there stays)."""
+    while they are empty; else only what it put in `root` (a file someone else wrote there stays).
+    An empty `clone`'s `.git` is the user's: it stays, with no commit, tag or staged file of init's."""
+    from generator.plumbing import gitutil
     from generator.template.bundle import REPO_LAYOUT
 
     if root not in created:
-        for child in [root / item for item in (*REPO_LAYOUT, *_HOME_FILES, ".git")]:
+        for child in [root / item for item in (*REPO_LAYOUT, *_HOME_FILES, *(() if clone else (".git",)))]:
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
+        if clone:
+            gitutil.git("tag", "-d", INITIAL_TAG, cwd=root, check=False)
+            gitutil.git("update-ref", "-d", "HEAD", cwd=root, check=False)  # the branch: unborn again
+            gitutil.git("read-tree", "--empty", cwd=root, check=False)
         return
     shutil.rmtree(root, ignore_errors=True)
     for folder in created[1:]:
