@@ -607,6 +607,16 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     (decisions / "0030-use-kafka-streams.md").write_text("# Use Kafka Streams\n\nWe will.\n", encoding="utf-8")
     assert main(["new-decision", "Use Kafka streams."]) == 0
     assert "0030-use-kafka-streams.md already has this title" in capsys.readouterr().err
+    # Whatever their file names: an ADR's name shorter than its title, a runbook with no number.
+    (decisions / "0031-fastapi.md").write_text("# 0031. FastAPI for Python HTTP services\n\nYes.\n", encoding="utf-8")
+    assert main(["new-decision", "FastAPI for Python HTTP services"]) == 0
+    assert "0031-fastapi.md already has this title" in capsys.readouterr().err
+    runbooks = home / "context" / "runbooks"
+    (runbooks / "rollback.md").write_text("# Roll back a release\n\n1. Revert.\n", encoding="utf-8")
+    (runbooks / "notes.txt").write_text("# Roll back a release\n", encoding="utf-8")  # no document
+    assert main(["new-runbook", "Roll back a release"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: rollback.md already has this title" in err and "notes.txt" not in err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")

@@ -511,22 +511,25 @@ _EXAMPLE_TITLES = {
 
 
 def same_title(path: Path) -> list[Path]:
-    """Other numbered documents in `path`'s folder with its title, oldest first: named after the same
-    words (slug), with the same heading but for its number (`0007. ` and `0004. `). The headings are
-    compared, written by one template, not the slugs alone: titles in other scripts, or of only
-    punctuation, are all named "untitled", and an older one retitled since is another document. A
-    template whose title is no `# ` line (front matter) leaves the slugs to tell."""
+    """Other documents in `path`'s folder with its title, by name: those with the same heading but for
+    its number (`0007. ` and `0004. `), numbered or not, whatever their file names (`rollback.md` is
+    "Roll back a release"; an ADR's name is often shorter than its title). The headings are compared,
+    not the slugs alone: titles in other scripts, or of only punctuation, are all named "untitled",
+    and an older one retitled since is another document. A template whose title is no `# ` line
+    (front matter) leaves the slugs to tell: numbered documents named after the same words."""
     match = _NUMBERED.match(path.name)
     slug = path.name[match.end() :] if match else path.name
     mine = _title_of(path)
-    return sorted(
-        other
-        for other in path.parent.glob(f"*-{slug}")
-        if other != path
-        and (found := _NUMBERED.match(other.name))
-        and other.name[found.end() :] == slug
-        and (mine is None or _title_of(other) in (mine, None))
-    )
+    found: list[Path] = []
+    for other in path.parent.iterdir():  # only when a document is written: the folder's headings, 4 KB each
+        if other == path or other.name.startswith(".") or other.suffix != ".md":
+            continue
+        numbered = _NUMBERED.match(other.name)
+        same_slug = numbered is not None and other.name[numbered.end() :] == slug
+        theirs = _title_of(other) if mine is not None or same_slug else None
+        if (mine is not None and theirs == mine) or (same_slug and (mine is None or theirs is None)):
+            found.append(other)
+    return sorted(found)
 
 
 def _title_of(path: Path) -> str | None:
