@@ -794,6 +794,24 @@ def test_documents_that_refer_to_the_best_one_or_that_it_names_join_with_a_small
     assert not ranking["decisions/0009-offset.md"].kept  # 35%, but neither linked nor matching the title now
 
 
+def test_a_folders_readme_is_no_related_document_and_pulls_in_none() -> None:
+    # An index links to every document of its folder: "one of the two refers to the other" says nothing.
+    docs = {**RELATED_DOCS, "decisions/README.md": [("Decisions index", 10)], "decisions/0012-x.md": [("X", 10)]}
+    task_scores = {**TASK_SCORES, "decisions/README.md#Decisions index": 1.6, "decisions/0012-x.md#X": 1.6}
+    index = QueryIndex(docs, {"listing is slow": task_scores})
+    index.links = {"incidents/0007-list-timeouts.md": ["decisions/README.md"], "decisions/README.md": list(docs)}
+    cmap = dataclasses.replace(KIND_MAP, cutoff=0.6, max_documents=3)
+    selection = select(Task("listing is slow"), "service", cmap, index, 10_000, 0, size)
+    ranking = {item.path: item for item in selection.ranking}
+    assert not ranking["decisions/README.md"].kept
+    # Best itself, a README's links bring in nothing.
+    readme_best = {**task_scores, "decisions/README.md#Decisions index": 50.0}
+    index = QueryIndex(docs, {"which decisions do we have": readme_best})
+    index.links = {"decisions/README.md": [path for path in docs if path != "decisions/README.md"]}
+    selection = select(Task("which decisions do we have"), "service", cmap, index, 10_000, 0, size)
+    assert [item.path for item in selection.ranking if item.kept] == ["decisions/README.md"]
+
+
 def test_a_task_naming_no_project_gets_the_context_of_the_project_it_is_about() -> None:
     docs = {
         "incidents/0001-double-texts.md": [("Double texts", 10)],

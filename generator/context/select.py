@@ -903,12 +903,19 @@ def _related(
     best = totals[top]
 
     def candidates(cutoff: float) -> list[str]:
+        # A folder's README (an index of its documents) links to, and lists the titles of, all of them:
+        # that says nothing of what it is about. Ranked on the task's words alone, as any document.
         return sorted(
-            (path for path, score in totals.items() if path != top and path not in taken and score >= cutoff * best),
+            (
+                path
+                for path, score in totals.items()
+                if path != top and path not in taken and score >= cutoff * best and not is_readme(path)
+            ),
             key=lambda path: (-totals[path], path),
         )
 
-    linked = [(path, "one of the two refers to the other") for path in index.neighbours(top, candidates(LINKED_CUTOFF))]
+    near_top = [] if is_readme(top) else candidates(LINKED_CUTOFF)
+    linked = [(path, "one of the two refers to the other") for path in index.neighbours(top, near_top)]
     title = title_of(sections[0])
     eligible = set(candidates(RELATED_CUTOFF)) - {path for path, _ in linked}
     titled: list[tuple[str, str]] = []
