@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.context.kinds import UNRANKED_ANSWERS, parse_map
+from generator.context.kinds import UNRANKED_ANSWERS, DocRef, parse_map
 from generator.context.links import Retired
 from generator.context.redact import Piece
 from generator.context.sections import Section
@@ -303,6 +303,19 @@ def test_core_sections_written_for_other_kinds_are_cut() -> None:
     # A classified task also gets the core sections of the other kinds its keywords match.
     both = select(Task("a script for the bucket"), "script", KIND_MAP, index, 10_000, 0, size, False, ["infra"])
     assert {"Operational scripts", "Terraform modules"} <= {pick.section.heading for pick in both.picks}
+    # Another kind's core section that this kind lists is in the prompt, and only there.
+    listing = dataclasses.replace(
+        KIND_MAP,
+        kinds={
+            **KIND_MAP.kinds,
+            "script": dataclasses.replace(
+                KIND_MAP.kinds["script"], documents=(DocRef("patterns.md", "Terraform modules", 9),)
+            ),
+        },
+    )
+    listed = select(Task("", kind="script"), "script", listing, index, 10_000, 0, size, rank=False)
+    assert "Terraform modules" in [pick.section.heading for pick in listed.picks]
+    assert [item.section for item in listed.cut] == ["patterns.md > Python services", "patterns.md > HTTP APIs"]
 
 
 def test_a_core_document_the_task_names_is_in_as_the_core_step_chose_it() -> None:

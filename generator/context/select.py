@@ -396,6 +396,10 @@ def gather(
             if affordable is not None:
                 affordable(found.picks)
             _rerank(task, kind, cmap, index, seen, found, wanted, ranking, rerank, before)
+    # A core section for another kind that this kind lists (`patterns.md#Terraform modules`) is in the
+    # prompt: not also reported as left out.
+    taken = {(pick.section.path, pick.section.trail) for pick in found.picks}
+    found.cut = [item for item in found.cut if (item.path, item.section) not in taken]
     return found
 
 
