@@ -615,8 +615,8 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     (runbooks / "rollback.md").write_text("# Roll back a release\n\n1. Revert.\n", encoding="utf-8")
     (runbooks / "notes.txt").write_text("# Roll back a release\n", encoding="utf-8")  # no document
     assert main(["new-runbook", "Roll back a release"]) == 0
-    err = capsys.readouterr().err
-    assert "warning: rollback.md already has this title" in err and "notes.txt" not in err
+    said = capsys.readouterr().err
+    assert "warning: rollback.md already has this title" in said and "notes.txt" not in said
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
