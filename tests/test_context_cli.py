@@ -195,6 +195,7 @@ def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(
         (["--budget", "0", "x"], "must be positive"),
         (["--budget", "lots", "x"], "not a whole number"),
         (["--kind", "poetry", "x"], "unknown kind 'poetry'"),
+        (["--kind", "infar", "x"], "unknown kind 'infar'; did you mean 'infra'?"),
         (["--home", "/nonexistent/home", "x"], "/nonexistent/home (from --home) does not exist (moved or deleted?)"),
     ],
 )
@@ -202,6 +203,12 @@ def test_bad_arguments_exit_2(home: Path, capsys: pytest.CaptureFixture[str], ar
     code, out, err = context(capsys, *args)
     assert code == 2 and out == ""
     assert message in err
+
+
+def test_a_kind_in_other_capitals_is_the_kind_it_can_only_mean(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = context(capsys, "--json", "--kind", "Infra", "a bucket")
+    assert code == 0 and json.loads(out)["kind"] == "infra"
+    assert "note: kind 'Infra' taken for 'infra'" in err
 
 
 def test_a_home_given_by_its_context_folder_or_without_one_says_which_fix(

@@ -345,6 +345,11 @@ def test_ranked_documents_are_kept_by_score_relative_to_the_best_with_a_cap() ->
     ]
     assert selection.ranking[2].reason == "cut: already 2 ranked documents"
     assert selection.ranking[3].reason.startswith("cut: score 4.00 is 40% of the best")
+    # A share just under the cutoff is not shown as the cutoff itself ("50% ...; the cutoff is 50%").
+    below = select(
+        Task("x"), "service", KIND_MAP, FakeIndex(docs, {**scores, "decisions/3.md#D3": 4.998}), 10_000, 0, size
+    )
+    assert below.ranking[3].reason == "cut: score 5.00 is 49% of the best (10.00); the cutoff is 50%"
 
 
 def _decisions(statuses: dict[str, Retired], scores: dict[str, float]) -> FakeIndex:

@@ -36,6 +36,7 @@ from generator.errors import (
     UnknownKindError,
     UsageError,
     check_text,
+    did_you_mean,
 )
 from generator.settings import API_KEY, RERANK, Settings
 
@@ -380,20 +381,27 @@ def _build_context(
         task = Task(task.text, task.kind, named[0], task.answers)
         project_reason = "named in the task"
     also: list[str] = []
-    if task.kind:
-        if task.kind not in cmap.kinds:
+    kind_recased = None
+    if given := task.kind:
+        same = [name for name in cmap.kinds if name.casefold() == given.casefold()]
+        if given not in cmap.kinds and len(same) == 1:  # `--kind Migration`, as --project is taken
+            kind_recased = f"kind {given!r} taken for {same[0]!r}"
+            task = dataclasses.replace(task, kind=same[0])
+        elif given not in cmap.kinds:
             from generator.context.redact import redacted_messages
 
             # It quotes what was given (a token pasted into the wrong flag), as the unknown --project warning does.
-            message = f"unknown kind {task.kind!r}; {cmap.path} defines: {', '.join(cmap.kinds)}"
+            hint = did_you_mean(given, cmap.kinds)
+            defined = f"{cmap.path} defines: {', '.join(cmap.kinds)}"
+            message = f"unknown kind {given!r}; {hint + ' ' if hint else ''}{defined}"
             raise UnknownKindError(redacted_messages([message])[0])
-        chosen_kind, kind_reason = task.kind, "given"
+        chosen_kind, kind_reason = task.kind or given, "given"
     else:
         chosen_kind, words = classify_text(task.text, cmap, projects)
         kind_reason = _kind_reason(chosen_kind, words)
         also = [name for name in matching_kinds(task.text, cmap, projects) if name != chosen_kind]
 
-    notes = [note for note in (knowledge.note(), recased) if note]
+    notes = [note for note in (knowledge.note(), recased, kind_recased) if note]
     if cmap.fallback:
         notes.append(
             f"{knowledge.context_dir / 'context.yml'} does not exist; using the bundled kinds and keywords "

@@ -36,6 +36,7 @@ out is reported with its size and the reason.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -676,7 +677,9 @@ def _rank_documents(
             found.ranking.append(Ranked(path, score, False, reason))
             continue
         elif share < cmap.cutoff:
-            reason = f"cut: score {score:.2f} is {share:.0%} of the best ({best:.2f}); the cutoff is {cmap.cutoff:.0%}"
+            # Rounded down: 59.8% read as "60%; the cutoff is 60%" beside a cut.
+            shown = math.floor(share * 100)
+            reason = f"cut: score {score:.2f} is {shown}% of the best ({best:.2f}); the cutoff is {cmap.cutoff:.0%}"
             found.ranking.append(Ranked(path, score, False, reason))
             continue
         else:
