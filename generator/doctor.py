@@ -17,13 +17,18 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import __version__, settings
 from generator.errors import ContextMapError, ExternalToolError, ScaffoldError, UsageError, did_you_mean
 from generator.plumbing import gitutil
 from generator.results import DoctorCheck, DoctorReport, Fault
+
+if TYPE_CHECKING:
+    from generator.context.kinds import ContextMap
 
 # A doctor reports, it does not wait: one request of at most this long, and no retries.
 PROBE_TIMEOUT = 10.0
@@ -281,7 +286,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
     from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
     from generator.context.redact import redacted_messages
-    from generator.context.sections import read_document, scan_files
+    from generator.context.sections import read_document, scan_files, split_sections
 
     name = "knowledge home"
     try:
@@ -300,12 +305,17 @@ def _home(config: settings.Settings) -> DoctorCheck:
     # scrolls past.
     # Listed documents that cannot be read stay counted and found, as the scan counts them.
     cut: list[str] = []
+    refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
+    # The headings of the documents context.yml names by section, and of the core ones (core_sections).
+    wanted = {ref.path for ref in refs if ref.heading} | {ref.path for ref in cmap.core}
+    headings: dict[str, list[str]] = {}
     for entry in entries:
         warning, read = read_document(knowledge.context_dir, entry.path, entry)
         if warning is not None:
             (skipped if read is None else cut).append(warning)
+        if read is not None and entry.path in wanted:
+            headings[entry.path] = [section.trail for section in split_sections(entry.path, read.data)]
     found = {entry.path for entry in entries}
-    refs = [*cmap.core, *(ref for kind in cmap.kinds.values() for ref in kind.documents)]
     # The bundled map's documents a home lacks are skipped by design, not a mistake in the home.
     missing = sorted(
         {
@@ -333,6 +343,8 @@ def _home(config: settings.Settings) -> DoctorCheck:
                 f"add them under {knowledge.context_dir}, or remove them from {cmap.path}",
             )
         )
+    if not cmap.fallback:
+        problems += _map_mistakes(knowledge.root, knowledge.context_dir, cmap, headings)
     if skipped:
         problems.append((f"{len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files"))
     if cut:
@@ -353,6 +365,85 @@ def _home(config: settings.Settings) -> DoctorCheck:
         shown = redacted_messages(list(details))
         return DoctorCheck(name, "warn", "; ".join((detail, *shown)), "; ".join(fixes), required=True)
     return DoctorCheck(name, "ok", detail, required=True)
+
+
+def _map_mistakes(
+    root: Path, context_dir: Path, cmap: ContextMap, headings: Mapping[str, list[str]]
+) -> list[tuple[str, str]]:
+    """What in context.yml reads as meant but does nothing, which `scaffold context` cannot tell on a
+    run (it warns only of what a task's kind uses): a section named that no document has, a ranking
+    folder that is not there, a `core_sections` pattern no core heading matches, and a kind no
+    keyword and no template reaches. `headings`: the trails of the documents named by section and
+    of the core ones."""
+    from generator.context.kinds import matches_pattern, split_words
+    from generator.context.sections import TRAIL_SEPARATOR, split_part
+
+    def names(trail: str) -> list[str]:
+        return [split_part(name)[0].casefold() for name in trail.split(TRAIL_SEPARATOR)]
+
+    problems: list[tuple[str, str]] = []
+    refs = [("core", ref) for ref in cmap.core] + [
+        (f"kinds.{kind.name}.documents", ref) for kind in cmap.kinds.values() for ref in kind.documents
+    ]
+    unnamed = [
+        f"{cmap.path.name}:{ref.line}: {where}: {ref}"
+        for where, ref in refs
+        if ref.heading
+        and ref.path in headings
+        and not any(ref.heading.casefold() in names(trail) for trail in headings[ref.path])
+    ]
+    if unnamed:
+        problems.append(
+            (
+                f"sections named that their documents do not have: {_listed(unnamed, '; ')}",
+                "copy the heading as written",
+            )
+        )
+    absent = [folder for folder in cmap.ranked_folders if not (context_dir / folder).is_dir()]
+    if absent:
+        problems.append(
+            (
+                f"ranking.folders names folders context/ does not have: {_listed(absent, ', ')}",
+                "correct or remove them (a folder's name, relative to context/)",
+            )
+        )
+    core_headings = [
+        split_words(" ".join(names(trail)[1:])) for ref in cmap.core for trail in headings.get(ref.path, [])
+    ]
+    # Per kind, not per pattern: the bundled map casts a wide net (`microservice*`, `hcl`) for headings
+    # a team may write; a kind none of whose patterns matches claims nothing, and the sections meant
+    # for it go to every task.
+    unmatched = [
+        f"kinds.{kind.name}.core_sections ({', '.join(kind.core_sections)})"
+        for kind in cmap.kinds.values()
+        if kind.core_sections
+        and not any(
+            words and matches_pattern(words, pattern, plurals=False)
+            for pattern in kind.core_sections
+            for words in core_headings
+        )
+    ]
+    if unmatched:
+        problems.append(
+            (
+                f"core_sections that match no heading of the core documents: {_listed(unmatched, '; ')}",
+                "match a heading's words (`terraform*`), or the sections meant for that kind go to every task",
+            )
+        )
+    templates = root / "templates"
+    unreached = [
+        name
+        for name, kind in cmap.kinds.items()
+        if not kind.keywords and name != cmap.default_kind and not (templates / name).is_dir()
+    ]
+    if unreached:
+        problems.append(
+            (
+                f"kinds without keywords, so only --kind reaches them: {_listed(unreached, ', ')}",
+                "give them keywords (or a template of that name)",
+            )
+        )
+    return problems
 
 
 # Names a warning lists at most: a home of thousands of files gives one line, not a page.

@@ -262,6 +262,48 @@ def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
     assert "no context.yml, so the bundled kinds and keywords apply" in check["detail"]
 
 
+def test_a_context_map_that_reads_as_meant_but_does_nothing_warns(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each passed validation and `scaffold context` said nothing of it on a run of another kind.
+    home = tmp_path / "home"
+    assert main(["init", str(home)]) == 0
+    capsys.readouterr()
+    context_map = home / "context" / "context.yml"
+    text = context_map.read_text(encoding="utf-8")
+    changed = (
+        text.replace("folders: [decisions, incidents, runbooks,", "folders: [decisions, incidents, runbook,")
+        .replace("      - style.md#Python\n", "      - style.md#Pyhton\n", 1)
+        .replace("  - patterns.md\n", "  - patterns.md#Monee and amounts\n  - patterns.md\n", 1)
+    )
+    changed += "  migration:\n    documents: [runbooks/]\n    core_sections: [migratoin*]\n"
+    assert changed.count("runbook,") == 1 and "Pyhton" in changed and "Monee" in changed
+    context_map.write_text(changed, encoding="utf-8")
+    code, out, _ = cli("--json")
+    check = checks_of(out)["knowledge home"]
+    assert (code, check["status"]) == (ExitCode.OK, "warn")
+    detail = check["detail"]
+    assert (
+        "sections named that their documents do not have: context.yml:19: core: patterns.md#Monee and amounts; "
+        in detail
+    )
+    assert "kinds.service.documents: style.md#Pyhton" in detail
+    assert "ranking.folders names folders context/ does not have: runbook;" in detail
+    assert (
+        "core_sections that match no heading of the core documents: kinds.migration.core_sections (migratoin*)"
+        in detail
+    )
+    assert detail.endswith("kinds without keywords, so only --kind reaches them: migration")
+    # A kind a template of the home is named after is reached by it; the bundled map's wide net of
+    # patterns (`microservice*`, `hcl`) is no mistake while each kind matches some heading.
+    context_map.write_text(text + "  migration:\n    core_sections: [migration*]\n", encoding="utf-8")
+    (home / "templates" / "migration").mkdir()
+    with (home / "context" / "patterns.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n## Migrations\n\nOne per release.\n")
+    code, out, _ = cli("--json")
+    assert checks_of(out)["knowledge home"]["status"] == "ok", checks_of(out)["knowledge home"]
+
+
 def test_decisions_sharing_a_number_after_a_merge_warn(
     cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
