@@ -496,11 +496,17 @@ def test_what_building_the_context_warns_about_is_shown_by_pretend_and_the_summa
         "which this project's answers do not have; did you mean 'service_log_level'?"
     )
 
+    # This map has no kind for the project's template: its description is classified, and that is said too.
+    unmapped = (
+        "context.yml has no kind 'service' (this project's template), so the fill's context is for kind "
+        "'general', classified from its description; add a 'service' kind to context.yml"
+    )
+
     assert main(["fill", str(project), "--pretend"]) == 0
-    assert f"\nContext warnings:\n  {warning}\n" in capsys.readouterr().out
+    assert f"\nContext warnings:\n  {unmapped}\n  {warning}\n" in capsys.readouterr().out
     reporter = Offers(accept=False)
     fill_project(project, request=FillRequest(confirm=True), reporter=reporter)
-    assert [offer.warnings for offer in reporter.offers] == [(warning,)]  # seen before saying yes
+    assert [offer.warnings for offer in reporter.offers] == [(unmapped, warning)]  # seen before saying yes
     fake.responder = valid_reply(project)
     assert main(["fill", str(project)]) == 0
     assert f"\n  context: {warning}\n" in capsys.readouterr().out

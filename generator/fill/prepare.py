@@ -51,11 +51,16 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
     task = Task.from_answers(plan.answers, text=text)
     prober = _probe(config) if not rerank and config.rerank(fill=True) else None
     how = prober or rerank
+    unmapped: tuple[str, ...] = ()
     try:
         context = build_context(task, settings=config, rerank=how)
     except UnknownKindError:
         # A template of the team's own that context.yml does not map yet: classify its description instead.
         context = build_context(Task(text, None, task.project, task.answers), settings=config, rerank=how)
+        unmapped = (
+            f"context.yml has no kind '{plan.template}' (this project's template), so the fill's context is for "
+            f"kind '{context.kind}', classified from its description; add a '{plan.template}' kind to context.yml",
+        )
     tokens: dict[str, int] = {}
     for document in context.documents:
         tokens[document.path] = tokens.get(document.path, 0) + document.tokens
@@ -65,7 +70,15 @@ def prepare(plan: Plan, config: Settings, rerank: bool = False) -> Prepared:
     asked = context.rerank_request if prober else None
     cached = bool(prober and asked and prober.cached(asked))
     return Prepared(
-        plan, context.context, dict(context.digests), tokens, context.warnings, reranked, context.calls, asked, cached
+        plan,
+        context.context,
+        dict(context.digests),
+        tokens,
+        unmapped + tuple(context.warnings),
+        reranked,
+        context.calls,
+        asked,
+        cached,
     )
 
 
