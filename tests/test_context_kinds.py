@@ -113,6 +113,17 @@ def test_document_references_parse_sections_and_folders() -> None:
     ("text", "line", "message"),
     [
         ("version: 1\nkinds:\n  api:\n    keywords: [a, b\n", 5, "invalid YAML"),
+        # Found lines below where the parser gave up: where it opened is said too.
+        (
+            "version: 1\nranking:\n  folders: [decisions, runbooks\n  cutoff: 0.5\nkinds:\n  api: {}\n",
+            4,
+            "invalid YAML: did not find expected ',' or ']' (the [ list from line 3)",
+        ),
+        (
+            "version: 1\nkinds:\n  api:\n    keywords:\n      - {fastapi:2}\n",
+            5,
+            "write `{fastapi: 2}`: a space after ':'",
+        ),
         ("version: 2\nkinds: {}\n", 1, "only version 1"),
         ("kinds:\n  api: {}\n", 1, "missing `version: 1`"),
         ("version: 1\n", 1, "missing `kinds:`"),

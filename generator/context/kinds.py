@@ -367,8 +367,14 @@ def parse_map(text: str, path: Path) -> ContextMap:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
+        # A `[` or `{` left open is found where the parser gives up, lines below: say where it opened.
+        opened, given_up = error.context_mark, error.problem_mark
+        since = ""
+        if opened is not None and given_up is not None and opened.line != given_up.line:
+            what = {"while parsing a flow sequence": "the [ list", "while parsing a flow mapping": "the { mapping"}
+            since = f" ({what.get(str(error.context), str(error.context))} from line {opened.line + 1})"
         # PyYAML's own loader quotes the text (an undefined alias, a tag), libyaml's does not.
-        raise ContextMapError(_redacted(f"{where}: invalid YAML: {error.problem or error}")) from None
+        raise ContextMapError(_redacted(f"{where}: invalid YAML: {error.problem or error}{since}")) from None
     except yaml.YAMLError as error:
         raise ContextMapError(_redacted(f"{path}: invalid YAML: {error}")) from None
     except RecursionError:  # PyYAML's own loader recurses once per level of nesting
@@ -602,6 +608,11 @@ class _Validator:
                 if len(item.value) != 1:
                     raise self.fail(item, place, "a weighted keyword is one `keyword: weight` pair")
                 ((key, value),) = item.value
+                if ":" in str(key.value) and value.tag == "tag:yaml.org,2002:null" and not value.value:
+                    # `{fastapi:2}` is one key "fastapi:2" with no value: YAML needs a space after the colon.
+                    raise self.fail(
+                        item, place, f"write `{{{str(key.value).replace(':', ': ', 1)}}}`: a space after ':'"
+                    )
                 found.append((self.pattern(key, place), self.weight(value, place)))
             else:
                 found.append((self.pattern(item, place), None))
