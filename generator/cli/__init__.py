@@ -59,6 +59,23 @@ Set SCAFFOLD_DEBUG=1 to see tracebacks. Docs: README.md.
 PROG = "scaffold"
 
 
+# Positionals of a few words that a shell splits when they are not quoted: `scaffold context add a column`.
+_IN_WORDS = ("TASK", "TITLE")
+
+
+def _quote_it(parser: argparse.ArgumentParser, parsed: argparse.Namespace, rest: str) -> str:
+    """For a task or title typed without quotes, the command as it was meant; "" for anything else.
+    `rest`, the words after the first, comes redacted; the first is redacted on its own."""
+    import shlex
+
+    for action in parser._actions:
+        value = getattr(parsed, action.dest, None)
+        if not action.option_strings and action.metavar in _IN_WORDS and isinstance(value, str) and value != "-":
+            meant = shlex.quote(f"{redacted(value)} {rest}")
+            return f"quote the {str(action.metavar).lower()}: {parser.prog} {meant}"
+    return ""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit code 2 through our own mapping."""
 
@@ -85,9 +102,9 @@ class _Parser(argparse.ArgumentParser):
             return parsed
         refused_by: argparse.ArgumentParser = getattr(parsed, "_refused_by", self)
         options = [option for action in refused_by._actions for option in action.option_strings]
-        hint = did_you_mean(extras[0], options) if extras[0].startswith("-") else ""
         # Scanned on their own as well: after "arguments: ", a `password: ...` typed unquoted reads as no assignment.
         given = redacted(" ".join(extras))
+        hint = did_you_mean(extras[0], options) if extras[0].startswith("-") else _quote_it(refused_by, parsed, given)
         refused_by.error(f"unrecognized arguments: {given}{'; ' + hint if hint else ''}")
         raise AssertionError("error() raises")  # for the type checker
 
