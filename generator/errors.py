@@ -131,6 +131,14 @@ class MachineError(ScaffoldError):
     exit_code = ExitCode.EXTERNAL
 
 
+class IndexDamagedError(ScaffoldError):
+    """Raised when the context index, a cache, is found damaged while it is read (SQLite finds damage only
+    where it reads): it is removed, and the context API builds it anew and runs once more, so this
+    reaches the user only when that fails too. Exit 5: the machine's file, not the user's input."""
+
+    exit_code = ExitCode.EXTERNAL
+
+
 class DocumentChangedError(ScaffoldError):
     """Raised when a context document changed, or could no longer be read, between the index update and the
     reading of its sections: a passing race, which the context API tries once more, reading `path` again

@@ -1381,7 +1381,7 @@ def test_a_corrupt_index_is_rebuilt(tmp_path: Path) -> None:
 def test_an_index_found_damaged_by_a_query_is_removed_and_built_anew(tmp_path: Path) -> None:
     import sqlite3
 
-    from generator.errors import HomeError
+    from generator.errors import ExitCode, IndexDamagedError
 
     make_home(tmp_path)
     context = tmp_path / "context"
@@ -1390,10 +1390,38 @@ def test_an_index_found_damaged_by_a_query_is_removed_and_built_anew(tmp_path: P
     with sqlite3.connect(path) as db:  # the full-text pages only: opening and the up-to-date check still pass
         db.execute("DELETE FROM fts_data WHERE id > 10")
     library = load_library(context)
-    with pytest.raises(HomeError, match=r"was damaged .* run again to build it anew"):
+    with pytest.raises(IndexDamagedError, match=r"was damaged .* run again to build it") as raised:
         library.rank("kafka consumer lag", ["decisions"], 1)
+    assert raised.value.exit_code == ExitCode.EXTERNAL  # the machine's file, not the user's input
     assert not path.exists()
     assert load_library(context).rank("kafka consumer lag", ["decisions"], 1)[0][0].path == "decisions/0003-kafka.md"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # Bytes that are not UTF-8 in a heading: SQLite cannot give the text back (was an internal error).
+        "UPDATE sections SET heading = CAST(X'44ff6d61696e' AS TEXT) WHERE path LIKE 'decisions/%'",
+        # A table of the schema gone, under an intact version (was the in-memory fallback on every run).
+        "DROP TABLE queries",
+        # A value scaffold stored that no longer parses (was an internal error).
+        "UPDATE meta SET value = '{not json' WHERE key = 'folders'",
+    ],
+    ids=["heading-not-utf8", "table-gone", "meta-not-json"],
+)
+def test_damage_sqlite_cannot_see_is_rebuilt_and_the_prompt_is_the_same(tmp_path: Path, damage: str) -> None:
+    import sqlite3
+
+    from generator.context import api
+
+    make_home(tmp_path)
+    task = "the kafka consumer lag after the deploy"
+    first = api.build_context(task, home=tmp_path)
+    with sqlite3.connect(index_path(tmp_path / "context")) as db:
+        db.execute(damage)
+    again = api.build_context(task, home=tmp_path)
+    assert again.prompt == first.prompt and again.warnings == first.warnings
+    assert api.build_context(task, home=tmp_path).prompt == first.prompt  # from the index built anew
 
 
 def test_an_index_from_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
@@ -1426,6 +1454,50 @@ def test_the_index_is_private_to_the_user(tmp_path: Path, monkeypatch: pytest.Mo
     made = [index.parent, *index.parent.parents][: len(index.relative_to(tmp_path).parts) - 1]
     assert made[-1] == tmp_path / "cache"
     assert [folder for folder in made if folder.stat().st_mode & 0o077] == []
+
+
+def test_a_cache_folder_another_user_can_write_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A shared cache (a CI volume, XDG_CACHE_HOME under /tmp): another user could make the index first
+    # and read every word of the home from it, or write the caches that decide what is redacted.
+    import os
+
+    from generator.context import api
+    from generator.plumbing import cachefile
+
+    cache = tmp_path / "hB" / "Caches"  # a path the entropy rule reads as random, with the hashed name
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    make_home(tmp_path)
+    task = "the kafka consumer lag after the deploy"
+    private = api.build_context(task, home=tmp_path)
+    index = index_path(tmp_path / "context")
+    index.unlink()
+    index.parent.chmod(0o777)
+    result = api.build_context(task, home=tmp_path)
+    assert result.prompt == private.prompt  # built in memory
+    assert not index.exists()
+    # Said with the cache's path as it is: scanned as a home's names are, its hashed name read as a secret.
+    assert result.warnings[0] == (
+        f"cannot use the index {index} ({index.parent} can be written by other users (chmod go-w it, or set "
+        "XDG_CACHE_HOME to a folder of yours)); it was built in memory for this run, and will be on every run "
+        "until that is fixed (check the cache folder, or delete it)"
+    )
+    assert result.redactions == private.redactions
+    assert cachefile.read(index.parent / "redactions.json") is None
+    assert not cachefile.write(index.parent / "other.json", b"{}") and not (index.parent / "other.json").exists()
+    # Above it, a folder others can write without the sticky bit is no better; /tmp's sticky bit is.
+    index.parent.chmod(0o700)
+    cache.parent.chmod(0o700)
+    cache.chmod(0o777)
+    assert cachefile.not_private(index.parent) == (
+        f"{cache} can be written by other users (chmod go-w it, or set XDG_CACHE_HOME to a folder of yours)"
+    )
+    cache.chmod(0o1777)
+    assert cachefile.not_private(index.parent) is None
+    if os.geteuid() == 0:  # as CI runs: the folder made another user's
+        os.chown(index.parent, 65534, 65534)
+        assert cachefile.not_private(index.parent) == (
+            f"{index.parent} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
+        )
 
 
 def test_a_link_in_the_index_place_is_never_followed(tmp_path: Path) -> None:
@@ -1526,7 +1598,7 @@ def test_an_index_that_cannot_be_used_is_built_in_memory_and_said(tmp_path: Path
     for _ in range(2):
         library = load_library(context)
         assert library.sections_of("runbooks/deploy.md")
-        [warning] = [line for line in library.warnings if "cannot use the index" in line]
+        [warning] = [line for line in library.cache_warnings if "cannot use the index" in line]
         assert warning.startswith(f"cannot use the index {path} (")
         assert warning.endswith(
             "it was built in memory for this run, and will be on every run until that is fixed "
@@ -1552,7 +1624,7 @@ def test_an_index_another_run_holds_too_long_is_built_in_memory_this_time(
     monkeypatch.setattr(SectionIndex, "open", staticmethod(locked))
     library = load_library(context)
     assert library.sections_of("runbooks/deploy.md")
-    [warning] = [line for line in library.warnings if "index" in line]
+    [warning] = [line for line in library.cache_warnings if "index" in line]
     assert warning == (
         f"the index {index_path(context)} is in use by another scaffold run (database is locked); "
         "it was built in memory this time"

@@ -33,6 +33,7 @@ from generator.errors import (
     ExternalToolError,
     HomeError,
     IndexBehindError,
+    IndexDamagedError,
     UnknownKindError,
     UsageError,
     check_text,
@@ -303,10 +304,14 @@ def _again_if_changed(build: Callable[[_Loading], _V]) -> _V:
         return _speculatively(build)
     except IndexBehindError:
         pass  # a file changed since the last update: as a run that updates the index first
+    except IndexDamagedError:
+        pass  # removed: built anew below, as the "rebuilt transparently if corrupt" asks
     except DocumentChangedError as error:
         return build(_Loading((error.path,)))  # the index was up to date: saved while this run read it
     try:
         return build(_Loading())
+    except IndexDamagedError:
+        return build(_Loading())  # found damaged where this run first read it: once more, from a new one
     except DocumentChangedError as error:
         return build(_Loading((error.path,)))
 
@@ -523,7 +528,7 @@ def _build_context(
         prompt=text,
         context=render_documents(blocks),
         home=knowledge.root,
-        warnings=_shown_in((*warnings, *selection.warnings), shown),
+        warnings=(*library.cache_warnings, *_shown_in((*warnings, *selection.warnings), shown)),
         notes=_shown_in(tuple(notes), shown),
         cut=_shown_in(selection.cut, shown),
         ranking=_shown_in(selection.ranking, shown),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from generator.context import parallel
 from generator.context import sections as home_files
-from generator.context.index import SectionIndex, remove_database, stamps_digest
+from generator.context.index import SectionIndex, damaged, remove_database, stamps_digest
 from generator.context.links import (
     MAX_TEXT,
     Catalogue,
@@ -78,10 +78,14 @@ class Library:
         warnings: list[str],
         stubs: list[str],
         behind: _Scan | None = None,
+        cache_warnings: Sequence[str] = (),
     ) -> None:
         self.root = root
         self.stubs = stubs
         self._warnings = warnings
+        # About scaffold's own cache, in its own words: shown as they are (the cache's path is
+        # scaffold's, and no secret a home's names could hold; scanned, its hashed name read as one).
+        self.cache_warnings = tuple(cache_warnings)
         self._index = index
         # Loaded with `speculate`: the look at the files still going on (see `confirm`).
         self._behind = behind
@@ -515,25 +519,27 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
         if library is not None:
             return library
     entries, warnings = scan_files(root)
+    cache_warnings: list[str] = []
     try:
         index = SectionIndex.open(path)
         index.refresh(root, entries, stubs, reread)
-    except (sqlite3.DatabaseError, OSError) as error:
+    except (sqlite3.DatabaseError, OSError, ValueError) as error:
         if path is None:
             raise
-        if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        if damaged(error):
             remove_database(path)  # corrupt: start again
             try:
                 index = SectionIndex.open(path)
                 index.refresh(root, entries, stubs, reread)
-            except sqlite3.OperationalError as again:
-                index, warnings = _in_memory(root, entries, stubs, reread, path, again, warnings)
+            except (sqlite3.DatabaseError, OSError) as again:
+                index, cache_warnings = _in_memory(root, entries, stubs, reread, path, again)
         else:
-            # Locked, read-only, full, or a cache folder that cannot be made (HOME is a file,
-            # or not writable): the index is only a cache, so work in memory this time.
-            index, warnings = _in_memory(root, entries, stubs, reread, path, error, warnings)
+            # Locked, read-only, full, a cache folder that cannot be made (HOME is a file, or not
+            # writable) or that another user can write: the index is only a cache, so work in
+            # memory this time.
+            index, cache_warnings = _in_memory(root, entries, stubs, reread, path, error)
     file_warnings, stub_paths = index.file_notes()
-    return Library(root, index, warnings + file_warnings, stub_paths)
+    return Library(root, index, warnings + file_warnings, stub_paths, cache_warnings=cache_warnings)
 
 
 def _as_text(data: bytes) -> str:
@@ -569,17 +575,11 @@ def _written_forms(root: Path) -> list[str]:
 
 
 def _in_memory(
-    root: Path,
-    entries: list[FileEntry],
-    stubs: StubPatterns,
-    reread: Collection[str],
-    path: Path,
-    error: Exception,
-    warnings: list[str],
+    root: Path, entries: list[FileEntry], stubs: StubPatterns, reread: Collection[str], path: Path, error: Exception
 ) -> tuple[SectionIndex, list[str]]:
-    """An index built in memory for this run, the one at `path` being unusable (`error`), and the
-    warnings with one saying so: a large home pays a cold build on every run until it is fixed, or
-    this once when another scaffold process held the index too long."""
+    """An index built in memory for this run, the one at `path` being unusable (`error`), and a
+    warning saying so: a large home pays a cold build on every run until it is fixed, or this once
+    when another scaffold process held the index too long."""
     index = SectionIndex.open(None)
     index.refresh(root, entries, stubs, reread)
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
@@ -590,7 +590,7 @@ def _in_memory(
             f"cannot use the index {path} ({reason}); it was built in memory for this run, and will be on every "
             "run until that is fixed (check the cache folder, or delete it)"
         )
-    return index, [*warnings, said]
+    return index, [said]
 
 
 def _as_last_updated(root: Path, path: Path, stubs: StubPatterns) -> Library | None:

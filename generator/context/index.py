@@ -14,6 +14,7 @@ on a second connection (`generator.context.beside`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import glob
 import hashlib
@@ -33,7 +34,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from generator.context import beside, parallel
 from generator.context import sections as home_files
 from generator.context.sections import FileEntry, Section, StubPatterns
-from generator.errors import HomeError
+from generator.errors import IndexDamagedError, one_line
 from generator.plumbing import cachefile
 
 # The schema version (SQLite's user_version): a database with any other is rebuilt. Also raised
@@ -128,6 +129,23 @@ _Params = ParamSpec("_Params")
 _Result = TypeVar("_Result")
 
 
+# What SQLite says of a table or column of its own schema that is not there, or a text it cannot decode:
+# a file damaged where its checks do not look (the schema version is intact).
+_DAMAGE = re.compile(r"no such (?:table|column)|could not decode|malformed", re.IGNORECASE)
+
+
+def damaged(error: BaseException) -> bool:
+    """Whether `error`, raised reading the index, says the file is damaged rather than busy or read-only:
+    SQLite's corrupt or not-a-database codes, a table or column of the schema missing, a text not UTF-8;
+    or a value scaffold stored that no longer parses (a count, the cached hits' JSON)."""
+    if isinstance(error, ValueError):  # UnicodeDecodeError and JSONDecodeError too
+        return True
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or bool(_DAMAGE.search(str(error)))
+
+
 def _damage_removes(
     method: Callable[Concatenate[SectionIndex, _Params], _Result],
 ) -> Callable[Concatenate[SectionIndex, _Params], _Result]:
@@ -137,14 +155,14 @@ def _damage_removes(
     def checked(index: SectionIndex, /, *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
         try:
             return method(index, *args, **kwargs)
-        except sqlite3.DatabaseError as error:
-            damaged = getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-            if not damaged or index.path is None:
+        except (sqlite3.DatabaseError, ValueError) as error:
+            if not damaged(error) or index.path is None:
                 raise
             index.close()
             remove_database(index.path)
-            raise HomeError(
-                f"the context index {index.path} was damaged ({error}); it is removed: run again to build it anew"
+            # The context API builds it anew and runs once more (`api._again_if_changed`).
+            raise IndexDamagedError(
+                f"the context index {index.path} was damaged ({one_line(error)}); it is removed: run again to build it"
             ) from None
 
     functools.update_wrapper(checked, method)
@@ -203,6 +221,8 @@ class SectionIndex:
             connection = sqlite3.connect(":memory:", isolation_level=None)
         else:
             cachefile.make_folder(path.parent)
+            if unsafe := cachefile.not_private(path.parent):
+                raise PermissionError(errno.EPERM, unsafe)  # built in memory instead (`load_library`)
             # Private to the user: the index holds the home's headings. WAL files take this mode.
             with contextlib.suppress(FileExistsError):
                 if path.is_symlink():

@@ -28,9 +28,39 @@ MODE = 0o600
 FOLDER_MODE = 0o700
 
 
+def not_private(folder: Path) -> str | None:
+    """Why another user could put files in `folder`, a cache's folder, or replace it; None when only
+    the user (or root) can. A cache there is not used: another user could have made the context index
+    before scaffold did (SQLite takes an empty file as an empty database, with its owner and mode, and
+    the index holds every word of the home, secrets included), or written the redaction caches that
+    decide what is redacted.
+
+    `folder` must be the user's, and writable by no one else; each folder above it the user's or
+    root's, and writable by others only with the sticky bit (`/tmp`), which keeps them from renaming
+    what is not theirs. Group-writable folders above are allowed: a user's private group (umask 002)
+    makes `~/.cache` so. A folder not there yet is made private by `make_folder`."""
+    if not hasattr(os, "geteuid"):  # Windows: no owners and modes to read
+        return None
+    me = os.geteuid()
+    for place in (folder, *folder.parents):
+        try:
+            info = place.stat()
+        except OSError:
+            continue  # not there (yet): what is there above it still counts
+        if info.st_uid not in (me, 0) or (place == folder and info.st_uid != me):
+            return f"{place} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
+        writable = 0o022 if place == folder else 0o002
+        if info.st_mode & writable and not (place != folder and info.st_mode & stat.S_ISVTX):
+            return f"{place} can be written by other users (chmod go-w it, or set XDG_CACHE_HOME to a folder of yours)"
+    return None
+
+
 def read(path: Path, limit: int | None = None) -> bytes | None:
     """The bytes of the cache file at `path`; None when there is none, when it is not a plain file
-    (a link, a folder, a FIFO), when it is larger than `limit` bytes, or when it cannot be read."""
+    (a link, a folder, a FIFO), when it is larger than `limit` bytes, when it cannot be read, or when
+    its folder is not private to the user (`not_private`)."""
+    if not_private(path.parent):
+        return None
     try:
         fd = os.open(path, _FLAGS)
     except OSError:
@@ -52,6 +82,8 @@ def write(path: Path, data: bytes | str) -> bool:
     False when it cannot be written (a read-only or full disk, a link in its place)."""
     try:
         make_folder(path.parent)
+        if not_private(path.parent):
+            return False
         write_atomic(path, data, mode=MODE)
     except (OSError, UsageError):
         return False
