@@ -52,6 +52,43 @@ def test_every_secret_is_redacted_in_every_form_on_its_own() -> None:
     assert missed == []
 
 
+# Where an adversary found values that went out in clear: each value, in its place.
+FOUND_IN_PLACES = {
+    "Xq7PwL2mZr9Tb4Kc": "db:\n  password: |\n    Xq7PwL2mZr9Tb4Kc\n",  # a YAML block scalar
+    "Rt5Hy8Lp2Qw9Zx3Vb7": "auth:\n  api_token: >-\n    Rt5Hy8Lp2Qw9Zx3Vb7\n",
+    "423cea742242106cb2916a8a4c829756": (
+        "-----BEGIN OpenVPN Static key V1-----\n6acef03f62675b4b1bbd03e53b187727\n"
+        "423cea742242106cb2916a8a4c829756\n-----END OpenVPN Static key V1-----\n"
+    ),
+    "Q7sGpWx2LmZr9Tb": '{"config": "{\\"password\\": \\"Q7sGpWx2LmZr9Tb\\"}"}\n',  # JSON in a JSON string
+    "Hp3YpLublqdiVAH": '<input type="password" name="pw" value="Hp3YpLublqdiVAH">\n',
+    "Zk8PqLm2Vn4Rt7Wx": '<input value="Zk8PqLm2Vn4Rt7Wx" type="password">\n',
+    "Go7hVeECXxGLgCG": 'sql.Open("mysql", "billing:Go7hVeECXxGLgCG@tcp(10.0.0.7:3306)/billing")\n',
+}
+
+
+@pytest.mark.parametrize("value", list(FOUND_IN_PLACES))
+def test_a_value_in_the_places_an_adversary_found_is_redacted(value: str) -> None:
+    text = f"# Notes\n\nText before.\n\n{FOUND_IN_PLACES[value]}\nText after.\n"
+    [result] = Redactor().redact([Piece("notes.md", 1, text)])
+    assert value not in result.text and result.findings, result.text
+    assert "Text before." in result.text and "Text after." in result.text  # a key's block ends at its END line
+
+
+def test_the_rules_name_a_private_key_as_redaction_makes_its_blocks() -> None:
+    from generator.context import redact
+
+    assert rules.PRIVATE_KEY == redact.PRIVATE_KEY
+    # Empty fields, a template's placeholder and a YAML key of other things are no values.
+    for text in (
+        '<input type="password" name="pw" value="">\n',
+        "secrets:\n  password: |\n    {{ .Values.password }}\n",
+        "db:\n  password_policy: >-\n    at least twelve characters\n",
+    ):
+        [result] = Redactor().redact([Piece("notes.md", 1, text)])
+        assert result.findings == (), text
+
+
 def test_ordinary_text_is_not_redacted() -> None:
     [result] = Redactor().redact([Piece("release.md", 1, NOT_SECRETS)])
     assert result.text == NOT_SECRETS

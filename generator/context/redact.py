@@ -63,7 +63,7 @@ _UP_TO_AT = re.compile(r"([^\s@]*)@")
 # a host name in lower case, a `/`, and then the `@` or a query or fragment before it. (A `?`, a
 # `#` or a `/@` in a password without those is its own: `P@ss#2024x@db`, `Kp9@xT2/@db`.)
 _HOST_THEN_PATH = re.compile(r"[.:]|^[a-z0-9\-]+/(?:$|[^@]*[?#])")
-_KEY_END = re.compile(r"-----END [A-Z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
+_KEY_END = re.compile(r"-----END [A-Za-z0-9 ]*-----|---- END SSH2 ENCRYPTED PRIVATE KEY ----")
 # Every word of the keyword plugin's denylist (api_?key, db_?pass, passwd, pwd, secret,
 # contraseña...) contains one of these.
 _KEYWORDS = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)

@@ -255,6 +255,9 @@ _JOINED_VALUE = r"""(?P<secret>(?!\$)[^\s"'`;|&<>()]{7,}[^\s"'`;|&<>(),])"""
 ENTROPY_TOKEN = regexes.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{20,}={0,2}(?![A-Za-z0-9+/_\-])")
 HIGH_ENTROPY = "High Entropy String"
 KEYWORD = "Secret Keyword"
+# redact.PRIVATE_KEY, whose findings are blocks from the BEGIN line to the END line (redact imports this
+# module only once it scans, so the name is spelt here again; tests/test_secrets.py holds them equal).
+PRIVATE_KEY = "Private Key"
 BASIC_AUTH = "Basic Auth Credentials"
 # `Authorization: Basic <base64 of user:password>`, however little entropy it has; a value that does
 # not decode to `user:password` is prose ("send Authorization: Basic credentials").
@@ -395,6 +398,21 @@ _PATTERN_SOURCES: tuple[tuple[str, str | re.Pattern[str]], ...] = (
     # long, as tokens are; a user name is shorter.
     (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})(?::[^\s@/]*)?@"""),
     (KEYWORD, rf"""(?i)\bname:[ \t]*+["']?{_NAMED}["']?[ \t]*,[ \t]*value:[ \t]*["']?{_VALUE}"""),
+    # A Go or MySQL DSN: `user:password@tcp(host:3306)/db` (no scheme for the URL rule to start from).
+    (KEYWORD, r"""(?<![\w:/@])[A-Za-z0-9_.\-]{1,64}+:(?P<secret>[^\s:@/"'`]{8,200}+)@(?:tcp|udp|unix)\("""),
+    # An HTML password field with its value, the attributes in either order.
+    (
+        KEYWORD,
+        r"""(?i)<input\b[^<>]{0,300}?\btype=["']?password\b[^<>]{0,300}?\bvalue=["'](?P<secret>[^"'<>]{1,200})["']""",
+    ),
+    (
+        KEYWORD,
+        r"""(?i)<input\b[^<>]{0,300}?\bvalue=["'](?P<secret>[^"'<>]{1,200})["'][^<>]{0,300}?\btype=["']?password\b""",
+    ),
+    # JSON inside a JSON string, its quotes escaped: `"{\"password\": \"...\"}"`.
+    (KEYWORD, rf"""(?i)\\"{_NAMED}\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\s]{{8,200}})\\\""""),
+    # A key that is no private key but is kept as one (OpenVPN's `--tls-auth` key): its block, as one.
+    (PRIVATE_KEY, r"-----BEGIN OpenVPN Static key V[0-9]-----"),
     # A .pgpass line: host:port:database:user:password (a `:` in a field is escaped; the database
     # is a name or `*`, so an IPv6 address or `redis:6379:0:...` is not one).
     (
@@ -416,7 +434,7 @@ _ENV_NAME = (
 )
 # A YAML key naming a secret, its value indented on the next line (`password:` then `  VALUE`), the
 # whole line and not a key of its own (`secrets:` then `  S3_BUCKET_NAME:`).
-_YAML_KEY = rf"""(?i)^[ \t]*+["']?{_NAMED}["']?[ \t]*:[ \t]*$"""
+_YAML_KEY = rf"""(?i)^[ \t]*+["']?{_NAMED}["']?[ \t]*:[ \t]*(?:[|>](?:[+\-]?[1-9]?|[1-9][+\-])[ \t]*)?$"""
 # SQL broken after `IDENTIFIED [BY]`, `WITH PASSWORD [=]`, `SET PASSWORD ... =` or `PASSWORD` (no `\`:
 # SQL goes on to its `;`), a quoted value (after `BY`, where it was not above) first on the next line.
 # In capitals only: prose ends a line with "identified" and quotes an error below.
