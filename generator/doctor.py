@@ -376,7 +376,7 @@ def _map_mistakes(
     keyword and no template reaches. `headings`: the trails of the documents named by section and
     of the core ones."""
     from generator.context.kinds import matches_pattern, split_words
-    from generator.context.sections import TRAIL_SEPARATOR, split_part
+    from generator.context.sections import TRAIL_SEPARATOR, names_heading, split_part
 
     def names(trail: str) -> list[str]:
         return [split_part(name)[0].casefold() for name in trail.split(TRAIL_SEPARATOR)]
@@ -390,7 +390,7 @@ def _map_mistakes(
         for where, ref in refs
         if ref.heading
         and ref.path in headings
-        and not any(ref.heading.casefold() in names(trail) for trail in headings[ref.path])
+        and not any(names_heading(trail, ref.heading) for trail in headings[ref.path])
     ]
     if unnamed:
         problems.append(

@@ -185,6 +185,18 @@ def test_an_empty_document_is_warned_about_as_empty_not_missing() -> None:
     assert not any("missing from" in w or "matches no document" in w for w in selection.warnings)
 
 
+def test_a_listed_section_is_named_by_heading_by_heading_path_or_by_anchor() -> None:
+    from generator.context.sections import names_heading
+
+    trail = "Deploy runbook > Before you start (part 2)"  # a long section's part, as `_parts` labels it
+    # One heading in any case; the path `--explain` shows, or its last steps; a link's anchor.
+    named = ["before you start", "Deploy runbook", "Deploy runbook > Before you start", "before-you-start"]
+    assert all(names_heading(trail, wanted) for wanted in named)
+    # Another heading, a path out of order or too long, an anchor of no heading, a word inside one.
+    unnamed = ["Before", "Before you start > Deploy runbook", "x > Deploy runbook > Before you start", "before-you"]
+    assert not any(names_heading(trail, wanted) for wanted in unnamed)
+
+
 def test_no_ranking_without_task_text() -> None:
     index = FakeIndex(DOCS, SCORES)
     selection = select(Task(""), "infra", MAP, index, 10_000, 0, size, rank=True)

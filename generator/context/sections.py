@@ -133,6 +133,24 @@ def split_part(name: str) -> tuple[str, int | None]:
     return (name[: part.start()], int(part.group(1))) if part else (name, None)
 
 
+def names_heading(trail: str, wanted: str) -> bool:
+    """Whether `file.md#wanted` in context.yml names the section whose heading path is `trail`: one of its
+    headings, in any case ("Python"); its last headings as `--explain` and `--json` show a path ("Runbook >
+    Steps"); or a heading as a link's anchor spells it ("before-you-start", as GitHub makes them)."""
+    names = [split_part(name)[0].casefold() for name in trail.split(TRAIL_SEPARATOR)]
+    asked = wanted.casefold().strip()
+    if TRAIL_SEPARATOR.strip() in asked:
+        steps = [step.strip() for step in asked.split(TRAIL_SEPARATOR.strip())]
+        return len(steps) <= len(names) and names[-len(steps) :] == steps
+    if asked in names:
+        return True
+    return bool(_ANCHOR.fullmatch(asked)) and any(name_form(name) == asked for name in names)
+
+
+# A heading as a link's anchor writes it: lowercase words joined by `-`, nothing else.
+_ANCHOR = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
 def title_of(section: Section) -> str:
     """The title of the document `section` is part of: the first heading of its trail, less any part label."""
     return split_part(section.trail.split(TRAIL_SEPARATOR)[0])[0]

@@ -45,7 +45,16 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from generator.context.documents import query_terms
 from generator.context.kinds import ContextMap, DocRef, split_words
 from generator.context.links import Retired, without_numbered_references
-from generator.context.sections import TRAIL_SEPARATOR, Piece, Section, is_readme, paths_under, split_part, title_of
+from generator.context.sections import (
+    TRAIL_SEPARATOR,
+    Piece,
+    Section,
+    is_readme,
+    names_heading,
+    paths_under,
+    split_part,
+    title_of,
+)
 from generator.context.tokens import DEFAULT_BUDGET
 from generator.errors import BudgetError
 
@@ -987,12 +996,7 @@ def _resolve(ref: DocRef, index: Index) -> list[Section]:
     sections = index.sections_of(ref.path) or []
     if not ref.heading:
         return sections
-    wanted = ref.heading.casefold()
-    return [
-        section
-        for section in sections
-        if any(split_part(name)[0].casefold() == wanted for name in section.trail.split(TRAIL_SEPARATOR))
-    ]
+    return [section for section in sections if names_heading(section.trail, ref.heading)]
 
 
 def fit(candidates: Sequence[Pick], budget: int, frame_tokens: int, cost: Cost) -> tuple[list[Pick], list[Document]]:
