@@ -1232,6 +1232,10 @@ def test_explain_says_why_each_document_was_kept_and_what_was_cut(
     assert "ranked documents (best section + half the second best):" in out
     assert "cut: score" in out
     assert "You are helping" not in out
+    # What was asked for and is not there: no size, and its section said once.
+    (home / "context" / "runbooks" / "deploy.md").unlink()
+    code, out, _ = context(capsys, "--explain", "--kind", "deploy", "release the gateway")
+    assert "\nleft out:\n       -  runbooks/deploy.md  (listed for kind 'deploy' but missing)\n" in out
 
 
 def test_an_unknown_project_is_a_warning_listing_the_known_ones(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

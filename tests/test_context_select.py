@@ -183,6 +183,19 @@ def test_an_empty_document_is_warned_about_as_empty_not_missing() -> None:
     assert any(w.endswith("core document architecture.md is empty") for w in selection.warnings)
     assert any("kinds.infra.documents: runbooks/missing.md is empty; skipped" in w for w in selection.warnings)
     assert not any("missing from" in w or "matches no document" in w for w in selection.warnings)
+    # A path written from the repository's root.
+    rooted = dataclasses.replace(
+        MAP,
+        kinds={
+            **MAP.kinds,
+            "infra": dataclasses.replace(MAP.kinds["infra"], documents=(DocRef("context/runbooks/", None, 7),)),
+        },
+    )
+    selection = select(Task("make a bucket"), "infra", rooted, index, 10_000, 0, size)
+    assert any(
+        w.endswith("kinds.infra.documents: context/runbooks/ is not found: paths in context.yml are relative to "
+                   "context/ (drop `context/`); skipped") for w in selection.warnings
+    )  # fmt: skip
 
 
 def test_a_listed_section_is_named_by_heading_by_heading_path_or_by_anchor() -> None:

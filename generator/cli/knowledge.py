@@ -263,7 +263,13 @@ def explain(result: ContextResult) -> str:
         lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section}  ({d.reason})" for d in result.cut]
     if result.omitted:
         lines += ["", "left out:"]
-        lines += [f"  {d.tokens:>6,}  {d.path} :: {d.section or '-'}  ({d.reason})" for d in result.omitted]
+        # What was asked for and is not there has no size, and its path says its section already.
+        lines += [
+            f"  {d.tokens:>6,}  {d.path} :: {d.section or '-'}  ({d.reason})"
+            if d.tokens
+            else f"  {'-':>6}  {d.path}  ({d.reason})"
+            for d in result.omitted
+        ]
     # Headings and names quoted as written: a control character in one must not reach the terminal raw.
     return "\n".join(showable(line) for line in lines) + "\n"
 

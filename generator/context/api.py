@@ -769,7 +769,7 @@ def _inside_context(path: str, context_dir: Path) -> Path:
 
     outside = (
         f"{path!r} is not a document of the knowledge home: paths are relative to its context/ folder, "
-        "e.g. decisions/0001-record-architecture-decisions.md"
+        "e.g. decisions/NNNN-title.md, as search results give them"
     )
     if not path.strip():
         raise UsageError("the document path is empty; give one relative to context/, e.g. patterns.md")

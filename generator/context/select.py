@@ -983,6 +983,8 @@ def _ranked_sections(path: str, hits: list[tuple[Section, float]], index: Index,
 def _why_absent(ref: DocRef, index: Index) -> str | None:
     """Why a listed document that `_resolve` found nothing of gives no section; None when no file
     matches it. A document left empty, or skipped as unreadable, is not called missing."""
+    if ref.path.startswith("context/"):  # copied from the repository's root
+        return "is not found: paths in context.yml are relative to context/ (drop `context/`)"
     if ref.is_folder:
         return None
     if ref.heading and index.sections_of(ref.path) is not None:
