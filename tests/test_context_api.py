@@ -634,9 +634,15 @@ def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_pat
     assert note.startswith(
         "3 documents are never selected, in adr/ (0001-redis.md, 0002-postgres.md), context/ itself (glossary.md):"
     )
+    # context/ itself is no folder ranking.folders can name.
     assert note.endswith(
-        f"add their folders to ranking.folders, or list the documents for a kind, in {other / 'context' / 'context.yml'}"
+        "add their folders to ranking.folders (those in context/ itself: move them into one), or list them for a "
+        f"kind, in {other / 'context' / 'context.yml'}"
     )
+    (other / "context" / "adr").rename(other / "context" / "decisions")
+    [note] = [note for note in api.build_context("add redis session caching", home=other).notes if "never" in note]
+    assert note.startswith("1 document is never selected, in context/ itself (glossary.md):")
+    assert "; move them into a ranking folder, or list them for a kind, in " in note
     # More than three in a folder: counted.
     nested: dict[str, str | bytes] = {f"context/adr/{year}/0001-redis.md": "# Redis\n\nYes.\n" for year in (2023, 2024)}
     notes = api.build_context("x y", home=make_home(tmp_path / "nested", nested)).notes

@@ -575,10 +575,19 @@ def _never_selected_note(unused: dict[str, list[str]], cmap: ContextMap) -> str:
     total = sum(map(len, unused.values()))
     ranked = f"the ranking folders ({', '.join(cmap.ranked_folders)})" if cmap.ranked_folders else "no ranking folder"
     in_map = "a context.yml (copy the bundled one into context/ first)" if cmap.fallback else str(cmap.path)
+    # context/ itself is no folder ranking.folders can name: its documents move into one, or are listed.
+    if set(unused) == {""}:
+        fix = "move them into a ranking folder, or list them for a kind"
+    elif "" in unused:
+        fix = (
+            "add their folders to ranking.folders (those in context/ itself: move them into one), "
+            "or list them for a kind"
+        )
+    else:
+        fix = "add their folders to ranking.folders, or list the documents for a kind"
     return (
         f"{total} document{'s are' if total != 1 else ' is'} never selected, in {where}: only the core documents, "
-        f"those listed for a kind, the projects' contexts and {ranked} are; add their folders to "
-        f"ranking.folders, or list the documents for a kind, in {in_map}"
+        f"those listed for a kind, the projects' contexts and {ranked} are; {fix}, in {in_map}"
     )
 
 
