@@ -35,10 +35,11 @@ def not_private(folder: Path) -> str | None:
     the index holds every word of the home, secrets included), or written the redaction caches that
     decide what is redacted.
 
-    `folder` must be the user's, and writable by no one else; each folder above it the user's or
-    root's, and writable by others only with the sticky bit (`/tmp`), which keeps them from renaming
-    what is not theirs. Group-writable folders above are allowed: a user's private group (umask 002)
-    makes `~/.cache` so. A folder not there yet is made private by `make_folder`."""
+    `folder` must be the user's, and writable by no one else; each folder above it writable by all
+    only with the sticky bit (`/tmp`), which keeps others from renaming what is not theirs. Folders
+    above may be group-writable (a user's private group, umask 002, makes `~/.cache` so) and another
+    user's (a CI container's root under a HOME the runner's user owns). A folder not there yet is
+    made private by `make_folder`."""
     if not hasattr(os, "geteuid"):  # Windows: no owners and modes to read
         return None
     me = os.geteuid()
@@ -47,7 +48,7 @@ def not_private(folder: Path) -> str | None:
             info = place.stat()
         except OSError:
             continue  # not there (yet): what is there above it still counts
-        if info.st_uid not in (me, 0) or (place == folder and info.st_uid != me):
+        if place == folder and info.st_uid != me:
             return f"{place} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
         writable = 0o022 if place == folder else 0o002
         if info.st_mode & writable and not (place != folder and info.st_mode & stat.S_ISVTX):
