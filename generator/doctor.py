@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from generator import __version__, settings
 from generator.errors import ContextMapError, ExternalToolError, ScaffoldError, UsageError, did_you_mean
-from generator.plumbing import gitutil
+from generator.plumbing import cachefile, gitutil
 from generator.results import DoctorCheck, DoctorReport, Fault
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ def diagnose(*, online: bool = False, config: settings.Settings | None = None) -
         if online:
             checks.append(DoctorCheck("API", "warn", blocked))
         return DoctorReport(__version__, tuple(checks))
-    checks += [_bundle(config), _template_source(config), _home(config), *_checkers(), *_extras(), _ai_settings(config)]
+    source_check, template_names = _template_source(config)
+    checks += [_bundle(config), source_check, _home(config, template_names), *_checkers(), *_extras()]
+    checks.append(_ai_settings(config))
     checks.append(_api_key(config))
     if online:
         checks.append(_api(config))
@@ -150,6 +152,8 @@ class _Folder:
     # What goes wrong when it is not writable, and how to put it elsewhere.
     without: str
     mover: str
+    # Must be the user's alone (`cachefile.not_private`): the cache.
+    private: bool = False
 
 
 def _folders() -> tuple[_Folder, ...]:
@@ -172,6 +176,7 @@ def _folders() -> tuple[_Folder, ...]:
             settings.user_cache_dir(),
             "'scaffold context' rebuilds its index on every run (slower, not wrong)",
             "on Linux, XDG_CACHE_HOME moves it",
+            private=True,
         ),
     )
 
@@ -195,6 +200,13 @@ def _folder(folder: _Folder) -> DoctorCheck:
             "warn",
             f"{folder.path}: cannot write in {existing} ({reason}): {folder.without}",
             f"make {existing} writable for you, or put the folder elsewhere ({folder.mover})",
+        )
+    if folder.private and (unsafe := cachefile.not_private(folder.path, tighten=False)):
+        return DoctorCheck(
+            folder.name,
+            "warn",
+            f"{folder.path}: {unsafe}: {folder.without}",
+            "keep the cache in a folder only you can write",
         )
     if existing == folder.path:
         return DoctorCheck(folder.name, "ok", f"{folder.path}, writable")
@@ -256,7 +268,9 @@ def _bundle(config: settings.Settings) -> DoctorCheck:
     )
 
 
-def _template_source(config: settings.Settings) -> DoctorCheck:
+def _template_source(config: settings.Settings) -> tuple[DoctorCheck, frozenset[str] | None]:
+    """The check, and the names of the source's templates (None when it cannot be read): a kind of
+    context.yml named after one is reached by its projects' fills (`_map_mistakes`)."""
     from generator.template import source
 
     name = "template source"
@@ -267,21 +281,21 @@ def _template_source(config: settings.Settings) -> DoctorCheck:
         with src.readable() as root:
             templates = source.load_repo_config(root).templates
     except ScaffoldError as error:
-        return _failed(name, error, fix + " (a template repository has copier.yml and templates/ at its root)")
+        return _failed(name, error, fix + " (a template repository has copier.yml and templates/ at its root)"), None
     where = f"{src.shown}, from {src.origin_label}"
     if src.origin == "bundled":
         where = f"the templates shipped with scaffold ({src.root})"
     detail = f"{where}, version {src.described}"
     if not templates:
-        return DoctorCheck(
-            name, "warn", f"{detail}: its templates/ folder holds no template", "add one (docs/templates.md)", True
-        )
+        empty = "add one (docs/templates.md)"
+        return DoctorCheck(name, "warn", f"{detail}: its templates/ folder holds no template", empty, True), frozenset()
     names = ", ".join(info.name for info in templates)
     count = len(templates)
-    return DoctorCheck(name, "ok", f"{detail}: {count} template{'s' * (count != 1)} ({names})", required=True)
+    found = frozenset(info.name for info in templates)
+    return DoctorCheck(name, "ok", f"{detail}: {count} template{'s' * (count != 1)} ({names})", required=True), found
 
 
-def _home(config: settings.Settings) -> DoctorCheck:
+def _home(config: settings.Settings, template_names: frozenset[str] | None = None) -> DoctorCheck:
     from generator.context.home import record_again, resolve_home
     from generator.context.kinds import MAP_FILE, home_map
     from generator.context.links import Catalogue
@@ -344,7 +358,7 @@ def _home(config: settings.Settings) -> DoctorCheck:
             )
         )
     if not cmap.fallback:
-        problems += _map_mistakes(knowledge.root, knowledge.context_dir, cmap, headings)
+        problems += _map_mistakes(knowledge.context_dir, cmap, headings, template_names)
     if skipped:
         problems.append((f"{len(skipped)} skipped, first: {skipped[0]}", "fix or remove those files"))
     if cut:
@@ -368,18 +382,15 @@ def _home(config: settings.Settings) -> DoctorCheck:
 
 
 def _map_mistakes(
-    root: Path, context_dir: Path, cmap: ContextMap, headings: Mapping[str, list[str]]
+    context_dir: Path, cmap: ContextMap, headings: Mapping[str, list[str]], template_names: frozenset[str] | None
 ) -> list[tuple[str, str]]:
     """What in context.yml reads as meant but does nothing, which `scaffold context` cannot tell on a
     run (it warns only of what a task's kind uses): a section named that no document has, a ranking
-    folder that is not there, a `core_sections` pattern no core heading matches, and a kind no
-    keyword and no template reaches. `headings`: the trails of the documents named by section and
-    of the core ones."""
-    from generator.context.kinds import matches_pattern, split_words
-    from generator.context.sections import TRAIL_SEPARATOR, names_heading, split_part
-
-    def names(trail: str) -> list[str]:
-        return [split_part(name)[0].casefold() for name in trail.split(TRAIL_SEPARATOR)]
+    folder misspelt, a kind whose `core_sections` claim no core heading, and a kind no keyword and no
+    template reaches. `headings`: the trails of the documents named by section and of the core ones;
+    `template_names`: the template source's (None when it cannot be read)."""
+    from generator.context.sections import names_heading
+    from generator.context.select import kinds_claiming
 
     problems: list[tuple[str, str]] = []
     refs = [("core", ref) for ref in cmap.core] + [
@@ -399,29 +410,30 @@ def _map_mistakes(
                 "copy the heading as written",
             )
         )
-    absent = [folder for folder in cmap.ranked_folders if not (context_dir / folder).is_dir()]
-    if absent:
+    # A folder not there yet is no mistake (git keeps no empty folder, and `new-incident` makes one);
+    # one beside a folder of nearly its name is.
+    folders = [child.name for child in context_dir.iterdir() if child.is_dir()] if context_dir.is_dir() else []
+    misspelt = [
+        f"{folder} ({hint})"
+        for folder in cmap.ranked_folders
+        if folder not in folders and (hint := did_you_mean(folder, folders))
+    ]
+    if misspelt:
         problems.append(
             (
-                f"ranking.folders names folders context/ does not have: {_listed(absent, ', ')}",
-                "correct or remove them (a folder's name, relative to context/)",
+                f"ranking.folders names folders context/ does not have: {_listed(misspelt, ', ')}",
+                "correct them (a folder's name, relative to context/)",
             )
         )
-    core_headings = [
-        split_words(" ".join(names(trail)[1:])) for ref in cmap.core for trail in headings.get(ref.path, [])
-    ]
     # Per kind, not per pattern: the bundled map casts a wide net (`microservice*`, `hcl`) for headings
-    # a team may write; a kind none of whose patterns matches claims nothing, and the sections meant
-    # for it go to every task.
+    # a team may write; a kind that claims no heading leaves the sections meant for it to every task.
+    claimed = {
+        name for ref in cmap.core for trail in headings.get(ref.path, []) for name in kinds_claiming(trail, cmap)
+    }
     unmatched = [
         f"kinds.{kind.name}.core_sections ({', '.join(kind.core_sections)})"
         for kind in cmap.kinds.values()
-        if kind.core_sections
-        and not any(
-            words and matches_pattern(words, pattern, plurals=False)
-            for pattern in kind.core_sections
-            for words in core_headings
-        )
+        if kind.core_sections and kind.name not in claimed
     ]
     if unmatched:
         problems.append(
@@ -430,11 +442,10 @@ def _map_mistakes(
                 "match a heading's words (`terraform*`), or the sections meant for that kind go to every task",
             )
         )
-    templates = root / "templates"
     unreached = [
         name
         for name, kind in cmap.kinds.items()
-        if not kind.keywords and name != cmap.default_kind and not (templates / name).is_dir()
+        if template_names is not None and not kind.keywords and name != cmap.default_kind and name not in template_names
     ]
     if unreached:
         problems.append(

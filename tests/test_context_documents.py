@@ -1464,37 +1464,49 @@ def test_a_cache_folder_another_user_can_write_is_not_used(tmp_path: Path, monke
     from generator.context import api
     from generator.plumbing import cachefile
 
+    def fresh() -> None:  # a new process: what was found private is asked again
+        monkeypatch.setattr(cachefile, "_PRIVATE", set())
+
     cache = tmp_path / "hB" / "Caches"  # a path the entropy rule reads as random, with the hashed name
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     make_home(tmp_path)
     task = "the kafka consumer lag after the deploy"
     private = api.build_context(task, home=tmp_path)
     index = index_path(tmp_path / "context")
+    # The user's own folder that others can write (an older scaffold's under umask 002) is made private.
+    index.parent.chmod(0o775)
+    fresh()
+    assert api.build_context(task, home=tmp_path).warnings == private.warnings
+    assert index.parent.stat().st_mode & 0o777 == 0o700
+    # A folder above it that all can write, without the sticky bit: not used, and said.
     index.unlink()
-    index.parent.chmod(0o777)
+    cache.chmod(0o777)
+    fresh()
     result = api.build_context(task, home=tmp_path)
     assert result.prompt == private.prompt  # built in memory
     assert not index.exists()
     # Said with the cache's path as it is: scanned as a home's names are, its hashed name read as a secret.
     assert result.warnings[0] == (
-        f"cannot use the index {index} ({index.parent} can be written by other users (chmod go-w it, or set "
+        f"cannot use the index {index} ({cache} can be written by other users (chmod o-w it, or set "
         "XDG_CACHE_HOME to a folder of yours)); it was built in memory for this run, and will be on every run "
         "until that is fixed (check the cache folder, or delete it)"
     )
     assert result.redactions == private.redactions
     assert cachefile.read(index.parent / "redactions.json") is None
     assert not cachefile.write(index.parent / "other.json", b"{}") and not (index.parent / "other.json").exists()
-    # Above it, a folder others can write without the sticky bit is no better; /tmp's sticky bit is.
-    index.parent.chmod(0o700)
-    cache.parent.chmod(0o700)
-    cache.chmod(0o777)
-    assert cachefile.not_private(index.parent) == (
-        f"{cache} can be written by other users (chmod go-w it, or set XDG_CACHE_HOME to a folder of yours)"
-    )
-    cache.chmod(0o1777)
+    cache.chmod(0o1777)  # /tmp's sticky bit keeps others from renaming what is not theirs
+    fresh()
     assert cachefile.not_private(index.parent) is None
-    if os.geteuid() == 0:  # as CI runs: the folder made another user's
+    if os.geteuid() == 0:  # as CI runs: files and a folder made another user's
+        api.build_context(task, home=tmp_path)
+        redactions = index.parent / "redactions.json"
+        os.chown(redactions, 65534, 65534)
+        assert cachefile.read(redactions) is None  # written by someone else: not trusted
+        os.chown(index, 65534, 65534)  # put there before the folder was made private: replaced
+        assert api.build_context(task, home=tmp_path).prompt == private.prompt
+        assert index.stat().st_uid == 0
         os.chown(index.parent, 65534, 65534)
+        fresh()
         assert cachefile.not_private(index.parent) == (
             f"{index.parent} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
         )

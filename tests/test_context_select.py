@@ -208,6 +208,9 @@ def test_a_listed_section_is_named_by_heading_by_heading_path_or_by_anchor() -> 
     # Another heading, a path out of order or too long, an anchor of no heading, a word inside one.
     unnamed = ["Before", "Before you start > Deploy runbook", "x > Deploy runbook > Before you start", "before-you"]
     assert not any(names_heading(trail, wanted) for wanted in unnamed)
+    # A heading holding ">" itself is named as written, as before heading paths were.
+    assert names_heading("Upgrades > Upgrade 1.x -> 2.x", "Upgrade 1.x -> 2.x")
+    assert names_heading("Style > Python >=3.11", "python >=3.11")
 
 
 def test_no_ranking_without_task_text() -> None:

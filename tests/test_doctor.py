@@ -23,7 +23,7 @@ from generator.errors import ExitCode
 from generator.template import source
 from tests.fakeapi import COUNT_TOKENS_PATH, FakeAnthropic
 from tests.fillfakes import KEY
-from tests.helpers import REPO_ROOT, run, tree_snapshot
+from tests.helpers import GIT_IDENTITY, REPO_ROOT, run, tree_snapshot
 from tests.test_context_fixtures import read_limits
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -288,18 +288,25 @@ def test_a_context_map_that_reads_as_meant_but_does_nothing_warns(
         in detail
     )
     assert "kinds.service.documents: style.md#Pyhton" in detail
-    assert "ranking.folders names folders context/ does not have: runbook;" in detail
+    assert "ranking.folders names folders context/ does not have: runbook (did you mean 'runbooks'?);" in detail
     assert (
         "core_sections that match no heading of the core documents: kinds.migration.core_sections (migratoin*)"
         in detail
     )
     assert detail.endswith("kinds without keywords, so only --kind reaches them: migration")
-    # A kind a template of the home is named after is reached by it; the bundled map's wide net of
-    # patterns (`microservice*`, `hcl`) is no mistake while each kind matches some heading.
-    context_map.write_text(text + "  migration:\n    core_sections: [migration*]\n", encoding="utf-8")
-    (home / "templates" / "migration").mkdir()
+    # A kind a template of the source is named after is reached by it; the bundled map's wide net of
+    # patterns (`microservice*`, `hcl`) is no mistake while each kind matches some heading; a ranking
+    # folder not there yet (git keeps no empty folder) is none either.
+    context_map.write_text(
+        text.replace("runbooks, anti-patterns]", "runbooks, anti-patterns, postmortems]")
+        + "  service-two:\n    core_sections: [migration*]\n",
+        encoding="utf-8",
+    )
+    shutil.copytree(home / "templates" / "service", home / "templates" / "service-two")
     with (home / "context" / "patterns.md").open("a", encoding="utf-8") as handle:
         handle.write("\n## Migrations\n\nOne per release.\n")
+    run(["git", "add", "-A"], cwd=home)
+    run(["git", *GIT_IDENTITY, "commit", "-qm", "a template of our own"], cwd=home)
     code, out, _ = cli("--json")
     assert checks_of(out)["knowledge home"]["status"] == "ok", checks_of(out)["knowledge home"]
 
@@ -522,6 +529,21 @@ def test_an_unwritable_folder_warns(cli: Cli, tmp_path: Path, monkeypatch: pytes
     check = checks_of(out)["cache folder"]
     assert code == ExitCode.OK
     assert check["status"] == "warn" and f"cannot write in {blocker}" in check["detail"]
+
+
+def test_a_cache_other_users_can_write_warns_and_doctor_mends_nothing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    (shared / "scaffold").mkdir(parents=True)
+    (shared / "scaffold").chmod(0o775)  # the user's own: the next run makes it private, doctor leaves it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
+    assert checks_of(cli("--json")[1])["cache folder"]["status"] == "ok"
+    assert (shared / "scaffold").stat().st_mode & 0o777 == 0o775
+    shared.chmod(0o777)  # all can write above it, without the sticky bit: another user could replace it
+    check = checks_of(cli("--json")[1])["cache folder"]
+    assert check["status"] == "warn" and f"{shared} can be written by other users" in check["detail"]
+    assert check["fix"] == "keep the cache in a folder only you can write"
 
 
 def test_doctor_changes_nothing_on_disk(

@@ -75,10 +75,7 @@ def test_a_value_in_the_places_an_adversary_found_is_redacted(value: str) -> Non
     assert "Text before." in result.text and "Text after." in result.text  # a key's block ends at its END line
 
 
-def test_the_rules_name_a_private_key_as_redaction_makes_its_blocks() -> None:
-    from generator.context import redact
-
-    assert rules.PRIVATE_KEY == redact.PRIVATE_KEY
+def test_places_like_those_hold_no_value_when_they_hold_none() -> None:
     # Empty fields, a template's placeholder and a YAML key of other things are no values.
     for text in (
         '<input type="password" name="pw" value="">\n',

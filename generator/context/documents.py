@@ -19,7 +19,7 @@ from pathlib import Path
 
 from generator.context import parallel
 from generator.context import sections as home_files
-from generator.context.index import SectionIndex, damaged, remove_database, stamps_digest
+from generator.context.index import SectionIndex, StoredValueError, damaged, remove_database, stamps_digest
 from generator.context.links import (
     MAX_TEXT,
     Catalogue,
@@ -523,7 +523,7 @@ def load_library(root: Path, use_cache: bool = True, reread: Collection[str] = (
     try:
         index = SectionIndex.open(path)
         index.refresh(root, entries, stubs, reread)
-    except (sqlite3.DatabaseError, OSError, ValueError) as error:
+    except (sqlite3.DatabaseError, OSError, StoredValueError) as error:
         if path is None:
             raise
         if damaged(error):

@@ -134,11 +134,25 @@ _Result = TypeVar("_Result")
 _DAMAGE = re.compile(r"no such (?:table|column)|could not decode|malformed", re.IGNORECASE)
 
 
+class StoredValueError(ValueError):
+    """A value scaffold stored in the index that no longer parses (`_stored`)."""
+
+
+def _stored(parse: Callable[[], _Result]) -> _Result:
+    """`parse()` of what the index holds (a count, the cached hits' JSON); StoredValueError if it fails,
+    which `damaged` takes for damage. Only here: a ValueError of scaffold's own code is a bug, not a
+    reason to delete the user's index on every run."""
+    try:
+        return parse()
+    except (ValueError, TypeError) as error:
+        raise StoredValueError(str(error)) from error
+
+
 def damaged(error: BaseException) -> bool:
     """Whether `error`, raised reading the index, says the file is damaged rather than busy or read-only:
     SQLite's corrupt or not-a-database codes, a table or column of the schema missing, a text not UTF-8;
-    or a value scaffold stored that no longer parses (a count, the cached hits' JSON)."""
-    if isinstance(error, ValueError):  # UnicodeDecodeError and JSONDecodeError too
+    or a value scaffold stored that no longer parses (`StoredValueError`)."""
+    if isinstance(error, StoredValueError):
         return True
     if not isinstance(error, sqlite3.DatabaseError):
         return False
@@ -155,7 +169,7 @@ def _damage_removes(
     def checked(index: SectionIndex, /, *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
         try:
             return method(index, *args, **kwargs)
-        except (sqlite3.DatabaseError, ValueError) as error:
+        except (sqlite3.DatabaseError, StoredValueError) as error:
             if not damaged(error) or index.path is None:
                 raise
             index.close()
@@ -223,6 +237,9 @@ class SectionIndex:
             cachefile.make_folder(path.parent)
             if unsafe := cachefile.not_private(path.parent):
                 raise PermissionError(errno.EPERM, unsafe)  # built in memory instead (`load_library`)
+            for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+                if not cachefile.owned(file):  # put there by another user before the folder was private
+                    file.unlink(missing_ok=True)
             # Private to the user: the index holds the home's headings. WAL files take this mode.
             with contextlib.suppress(FileExistsError):
                 if path.is_symlink():
@@ -323,7 +340,7 @@ class SectionIndex:
             known = self._stamps()
             current = {entry.path for entry in entries}
             changed = [e for e in entries if e.path in reread or known.get(e.path) != e.stamps]
-            dead = int(self._meta("dead") or 0)
+            dead = _stored(lambda: int(self._meta("dead") or 0))
             # Half the stamps changed at once or more is a checkout (a fresh one, beside a cache
             # restored in CI). An index that went through edits (hidden rows; fewer tables than a
             # build now makes) is then built again, and ranks as a fresh build does on every machine;
@@ -348,7 +365,7 @@ class SectionIndex:
                 changed, dead = entries, 0
             # Row ids are never reused: the full-text index may still hold an old row under one.
             top = self.db.execute("SELECT coalesce(max(id), 0) FROM sections").fetchone()[0]
-            self._next_id = max(int(top) + 1, int(self._meta("next_id") or 0))
+            self._next_id = max(int(top) + 1, _stored(lambda: int(self._meta("next_id") or 0)))
             copied = False
             if anew:
                 copied = self._build(root, stubs, changed, after)
@@ -358,7 +375,7 @@ class SectionIndex:
             if changed or gone:  # only stamps changed: the same rows, and the same rankings
                 self.db.execute("DELETE FROM queries")
             # Raised by every update: `beside.state` compares it between two connections.
-            self._set_meta("generation", str(int(self._meta("generation") or 0) + 1))
+            self._set_meta("generation", str(_stored(lambda: int(self._meta("generation") or 0)) + 1))
             self._set_meta("dead", str(dead))
             self._set_meta("stubs", stubs.digest)
             self._set_meta("stamps", stamps_digest(entries))
@@ -422,7 +439,9 @@ class SectionIndex:
     def _folder_sizes(self) -> dict[str, int]:
         """How many live sections each folder has, as the last update counted them."""
         stored = self._meta("folders")
-        return {str(folder): int(count) for folder, count in json.loads(stored).items()} if stored else {}
+        if not stored:
+            return {}
+        return _stored(lambda: {str(folder): int(count) for folder, count in json.loads(stored).items()})
 
     def _count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -705,7 +724,9 @@ class SectionIndex:
         key = hashlib.sha256(json.dumps([terms, sorted(folders), limit]).encode()).hexdigest()[:32]
         row = self.db.execute("SELECT hits FROM queries WHERE key = ?", (key,)).fetchone()
         if row is not None:
-            return [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
+            return _stored(
+                lambda: [(str(path), int(ordinal), float(score)) for path, ordinal, score in json.loads(row[0])]
+            )
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
         with self._snapshot():
             hits = self._rank(terms, folders, limit)

@@ -139,11 +139,11 @@ def names_heading(trail: str, wanted: str) -> bool:
     Steps"); or a heading as a link's anchor spells it ("before-you-start", as GitHub makes them)."""
     names = [split_part(name)[0].casefold() for name in trail.split(TRAIL_SEPARATOR)]
     asked = wanted.casefold().strip()
-    if TRAIL_SEPARATOR.strip() in asked:
-        steps = [step.strip() for step in asked.split(TRAIL_SEPARATOR.strip())]
-        return len(steps) <= len(names) and names[-len(steps) :] == steps
-    if asked in names:
+    if asked in names:  # first: a heading may hold " > " or ">" itself ("Upgrade 1.x -> 2.x")
         return True
+    if TRAIL_SEPARATOR in asked:
+        steps = [step.strip() for step in asked.split(TRAIL_SEPARATOR)]
+        return len(steps) <= len(names) and names[-len(steps) :] == steps
     return bool(_ANCHOR.fullmatch(asked)) and any(name_form(name) == asked for name in names)
 
 

@@ -526,7 +526,12 @@ def _rerank(
 
 def core_section_kinds(section: Section, cmap: ContextMap) -> list[str]:
     """The kinds a section is written for (none: it is general), by its headings (`core_sections`)."""
-    headings = section.trail.split(TRAIL_SEPARATOR)[1:]
+    return kinds_claiming(section.trail, cmap)
+
+
+def kinds_claiming(trail: str, cmap: ContextMap) -> list[str]:
+    """The kinds whose `core_sections` claim the section with this heading path (`core_section_kinds`)."""
+    headings = trail.split(TRAIL_SEPARATOR)[1:]
     if not headings:
         return []  # the title and the text before the first section belong to everyone
     return list(cmap.claiming(split_words(" ".join(split_part(heading)[0] for heading in headings))))
@@ -687,7 +692,7 @@ def _rank_documents(
             continue
         elif share < cmap.cutoff:
             # Rounded down: 59.8% read as "60%; the cutoff is 60%" beside a cut.
-            shown = math.floor(share * 100)
+            shown = math.floor(share * 100 + 1e-9)  # and 0.57 is 57%, not 56.99...
             reason = f"cut: score {score:.2f} is {shown}% of the best ({best:.2f}); the cutoff is {cmap.cutoff:.0%}"
             found.ranking.append(Ranked(path, score, False, reason))
             continue

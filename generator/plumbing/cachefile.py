@@ -28,19 +28,21 @@ MODE = 0o600
 FOLDER_MODE = 0o700
 
 
-def not_private(folder: Path) -> str | None:
+def not_private(folder: Path, *, tighten: bool = True) -> str | None:
     """Why another user could put files in `folder`, a cache's folder, or replace it; None when only
     the user (or root) can. A cache there is not used: another user could have made the context index
     before scaffold did (SQLite takes an empty file as an empty database, with its owner and mode, and
     the index holds every word of the home, secrets included), or written the redaction caches that
     decide what is redacted.
 
-    `folder` must be the user's, and writable by no one else; each folder above it writable by all
-    only with the sticky bit (`/tmp`), which keeps others from renaming what is not theirs. Folders
-    above may be group-writable (a user's private group, umask 002, makes `~/.cache` so) and another
-    user's (a CI container's root under a HOME the runner's user owns). A folder not there yet is
-    made private by `make_folder`."""
-    if not hasattr(os, "geteuid"):  # Windows: no owners and modes to read
+    `folder` must be the user's; one others can write is made private (`chmod 700`: an older scaffold
+    made its folders with the umask's mode, 0775 under a private group's umask 002). Each folder above
+    it must be writable by all only with the sticky bit (`/tmp`), which keeps others from renaming what
+    is not theirs; it may be group-writable, or another user's (a CI container's root under a HOME the
+    runner's user owns). A folder not there yet is made private by `make_folder`. Remembered per
+    folder once private: it is asked on every cache read. Without `tighten` (doctor, which changes
+    nothing) only what scaffold cannot mend is said."""
+    if not hasattr(os, "geteuid") or folder in _PRIVATE:  # Windows: no owners and modes to read
         return None
     me = os.geteuid()
     for place in (folder, *folder.parents):
@@ -48,12 +50,31 @@ def not_private(folder: Path) -> str | None:
             info = place.stat()
         except OSError:
             continue  # not there (yet): what is there above it still counts
-        if place == folder and info.st_uid != me:
-            return f"{place} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
-        writable = 0o022 if place == folder else 0o002
-        if info.st_mode & writable and not (place != folder and info.st_mode & stat.S_ISVTX):
-            return f"{place} can be written by other users (chmod go-w it, or set XDG_CACHE_HOME to a folder of yours)"
+        if place == folder:
+            if info.st_uid != me:
+                return f"{place} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
+            if info.st_mode & 0o077 and tighten:
+                try:
+                    place.chmod(FOLDER_MODE)
+                except OSError as error:
+                    return f"{place} can be written by other users and cannot be made private ({error.strerror})"
+        elif info.st_mode & 0o002 and not info.st_mode & stat.S_ISVTX:
+            return f"{place} can be written by other users (chmod o-w it, or set XDG_CACHE_HOME to a folder of yours)"
+    if tighten:
+        _PRIVATE.add(folder)
     return None
+
+
+_PRIVATE: set[Path] = set()
+
+
+def owned(path: Path) -> bool:
+    """Whether the file at `path`, if there is one, is the user's: in a folder just made private, another
+    user may have put one before (`not_private`)."""
+    try:
+        return not hasattr(os, "geteuid") or path.lstat().st_uid == os.geteuid()
+    except OSError:
+        return True  # none: nobody's to fear
 
 
 def read(path: Path, limit: int | None = None) -> bytes | None:
@@ -67,7 +88,8 @@ def read(path: Path, limit: int | None = None) -> bytes | None:
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
             return None
         with open(fd, "rb", closefd=False) as handle:
             data = handle.read() if limit is None else handle.read(limit + 1)  # no more than that in memory
