@@ -899,7 +899,23 @@ def test_init_makes_the_home_in_an_empty_clone_and_gives_it_back_untouched_if_it
         if path.name != ".git":
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     assert main(["init", str(other)]) == 2
-    assert "is not empty and is not a scaffold home" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"scaffold: error: {other} is not empty and is not a scaffold home; it is a git repository with commits; "
+        "create the team's repository empty (no README) and clone that, or run scaffold init in a new folder and "
+        "push it there\n"
+    )
+    # A repository made with `git init` (no remote): the home is committed there, with no word of a push.
+    local = tmp_path / "local"
+    run(["git", "init", "-q", str(local)])
+    assert main(["init", str(local)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Created the knowledge home {local} (a git repository tagged v0.1.0)" in out and "git -C" not in out
+    assert run(["git", "tag"], cwd=local).stdout.split() == ["v0.1.0"]
+    # A `.git` that is no repository is refused as a folder in use, not failed on as git's trouble.
+    broken = tmp_path / "broken"
+    (broken / ".git").mkdir(parents=True)
+    assert main(["init", str(broken)]) == 2
+    assert [path.name for path in broken.iterdir()] == [".git"]
 
 
 def test_init_taken_back_removes_what_it_made_and_only_that(

@@ -208,17 +208,16 @@ def init_home(dest: Path | None = None) -> InitResult:
     replaced = _other_home(before, root)
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
-    clone = False
+    clone = repository_kept = False  # an empty git repository init makes the home in: with a remote, and at all
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
             with Transaction() as transaction:
                 return _record(transaction, root, adopted=True, replaced=replaced)
         # "Create the repository on the git server, clone it, init it": the usual way to start one.
-        clone = _empty_clone(root)
-        if not clone:
-            raise DestinationError(
-                f"{root} is not empty and is not a scaffold home; choose a new or empty folder (or an empty git clone)"
-            )
+        repository = _empty_repository(root)
+        if repository is None:
+            raise DestinationError(f"{root} is not empty and is not a scaffold home; {_why_not_empty(root)}")
+        clone, repository_kept = repository, True
     # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
     # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
     from generator.template.bundle import REPO_LAYOUT
@@ -248,20 +247,39 @@ def init_home(dest: Path | None = None) -> InitResult:
         except BaseException:
             if transaction.done is None:  # a home made but never recorded is taken away again
                 with signals_held():  # whole: a second Ctrl-C left a home with no commit, which init then adopted
-                    _remove_made(root, created, clone=clone)
+                    _remove_made(root, created, keep_git=repository_kept)
             raise
 
 
-def _empty_clone(root: Path) -> bool:
-    """Whether `root` holds only a git repository with no commit yet (a clone of an empty one)."""
+def _empty_repository(root: Path) -> bool | None:
+    """For a folder holding only a git repository of its own with no commit yet: whether it has a remote
+    (a clone of an empty repository, to push to); None for anything else."""
     from generator.plumbing import gitutil
 
     if [child.name for child in root.iterdir()] != [".git"]:
-        return False
+        return None
     git_dir = root / ".git"
     if git_dir.is_symlink() or not git_dir.is_dir():  # a worktree's or a submodule's `.git` file: not its own
-        return False
-    return not gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip()
+        return None
+    found = gitutil.git("rev-parse", "--absolute-git-dir", cwd=root, check=False).strip()
+    if not found or Path(found).resolve() != git_dir.resolve():  # a broken `.git`, or another repository's
+        return None
+    if gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip():
+        return None
+    return bool(gitutil.git("remote", cwd=root, check=False).strip())
+
+
+def _why_not_empty(root: Path) -> str:
+    """What to do about a folder init will not use: a clone of a repository created with a README (it
+    has commits) gets its own advice."""
+    from generator.plumbing import gitutil
+
+    if (root / ".git").is_dir() and gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip():
+        return (
+            "it is a git repository with commits; create the team's repository empty (no README) and clone "
+            "that, or run scaffold init in a new folder and push it there"
+        )
+    return "choose a new or empty folder (or an empty git clone)"
 
 
 def _make_home(root: Path, source: Path, layout: Sequence[str]) -> None:
@@ -337,20 +355,21 @@ def _record(
     return recorded
 
 
-def _remove_made(root: Path, created: list[Path], *, clone: bool = False) -> None:
+def _remove_made(root: Path, created: list[Path], *, keep_git: bool = False) -> None:
     """Take away what `init` made: `root` if it `created` it, with the folders above it it created
     while they are empty; else only what it put in `root` (a file someone else wrote there stays).
-    An empty `clone`'s `.git` is the user's: it stays, with no commit, tag or staged file of init's."""
+    The `.git` of an empty repository init was given (`keep_git`) is the user's: it stays, with no
+    commit, tag or staged file of init's."""
     from generator.plumbing import gitutil
     from generator.template.bundle import REPO_LAYOUT
 
     if root not in created:
-        for child in [root / item for item in (*REPO_LAYOUT, *_HOME_FILES, *(() if clone else (".git",)))]:
+        for child in [root / item for item in (*REPO_LAYOUT, *_HOME_FILES, *(() if keep_git else (".git",)))]:
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
-        if clone:
+        if keep_git:
             gitutil.git("tag", "-d", INITIAL_TAG, cwd=root, check=False)
             gitutil.git("update-ref", "-d", "HEAD", cwd=root, check=False)  # the branch: unborn again
             gitutil.git("read-tree", "--empty", cwd=root, check=False)
