@@ -957,7 +957,13 @@ def test_a_section_the_template_lacks_keeps_the_heading_as_written() -> None:
 
     text = fill_document(
         "# T\n\nDate: x\n\n## Context\n\nGuidance.\n",
-        {"context": "Why.", "API limits (v2)": "100 rps.", "security_review": "Done.", "## Owner notes": "Ops."},
+        {
+            "context": "Why.",
+            "API limits (v2)": "100 rps.",
+            "security_review": "Done.",
+            "## Owner notes": "Ops.",
+            "`max_connections` tuning": "Per worker.",
+        },
         {},
     )
     assert "## Context\n\nWhy.\n" in text
@@ -965,6 +971,7 @@ def test_a_section_the_template_lacks_keeps_the_heading_as_written() -> None:
     assert "## API limits (v2)\n\n100 rps.\n" in text
     assert "## Security review\n\nDone.\n" in text
     assert "## Owner notes\n\nOps.\n" in text
+    assert "## `max_connections` tuning\n\nPer worker.\n" in text
 
 
 def test_a_number_two_documents_share_is_warned_about_not_met_with_silence(tmp_path: Path) -> None:

@@ -383,6 +383,16 @@ def test_source_repoints_a_project_whose_home_moved(
     assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
     assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
 
+    # A project that records no version is checked too: a mistyped source is still not recorded.
+    path = demo / ".copier-answers.yml"
+    path.write_text("".join(line for line in path.read_text().splitlines(True) if not line.startswith("_commit:")))
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "no version"], cwd=demo)
+    head = run(["git", "rev-parse", "HEAD"], cwd=demo).stdout
+    assert main(["update", str(demo), "--source", str(typo)]) == ExitCode.USAGE
+    assert f"cannot read --source {typo}: " in capsys.readouterr().err
+    assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
+    run(["git", *GIT_IDENTITY, "revert", "--no-edit", "HEAD"], cwd=demo)
+
     assert main(["update", str(demo), "--source", str(moved)]) == 0
 
     assert answers(demo)["_src_path"] == str(moved) and answers(demo)["_commit"] == "1.1.0"

@@ -30,7 +30,8 @@ DOC_KINDS = ("decision", "incident", "runbook")
 
 
 class Clean(str):
-    """A string the core has already run through the redactor; `redact` passes it as it is."""
+    """A string safe to send as it is (the core redacted it, or it is a path scaffold chose); `redact`
+    passes it as it is."""
 
     __slots__ = ()
 

@@ -71,8 +71,10 @@ def _quote_it(parser: argparse.ArgumentParser, parsed: argparse.Namespace, rest:
     for action in parser._actions:
         value = getattr(parsed, action.dest, None)
         if not action.option_strings and action.metavar in _IN_WORDS and isinstance(value, str) and value != "-":
-            meant = shlex.quote(f"{redacted(value)} {rest}")
-            return f"quote the {str(action.metavar).lower()}: {parser.prog} {meant}"
+            what = f"quote the {str(action.metavar).lower()} as one argument"
+            meant = f"{redacted(value)} {rest}"
+            # The words as meant, to copy; not when a secret in them was left out (nor the options given).
+            return what if "[REDACTED" in meant else f"{what}: {shlex.quote(meant)}"
     return ""
 
 

@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     context.add_argument("task", metavar="TASK", help='the task in words ("-" reads it from stdin)')
-    context.add_argument("--kind", help="skip classification and use this kind from context.yml")
+    context.add_argument("--kind", help="skip classification and use this kind from context.yml (any capitals)")
     context.add_argument("--project", metavar="NAME", help="add project-contexts/NAME.md when it exists")
     context.add_argument(
         "--budget",

@@ -169,18 +169,25 @@ def explain_kind(task: str, *, home: str | Path | None = None) -> Classification
     )
 
 
+def _only_meaning(given: str, names: Collection[str]) -> str | None:
+    """The one of `names` that `given`, in other capitals, can mean ("BILLING-API", `--kind Infra`), as
+    a document's path in other capitals is taken; None when it is one of them, or means none or two."""
+    if given in names:
+        return None
+    same = [name for name in names if name.casefold() == given.casefold()]
+    return same[0] if len(same) == 1 else None
+
+
 def _recased_project(task: Task, projects: Collection[str]) -> tuple[Task, str | None]:
-    """`task` with its project in other capitals ("BILLING-API") made the one project it can mean, as a
-    document's path in other capitals is taken, and a note saying so; as it is otherwise."""
-    if not task.project or task.project in projects:
-        return task, None
-    same = [known for known in projects if known.casefold() == task.project.casefold()]
-    if len(same) != 1:
+    """`task` with its project in other capitals made the one project it can mean (`_only_meaning`), and
+    a note saying so; as it is otherwise."""
+    meant = _only_meaning(task.project, projects) if task.project else None
+    if meant is None:
         return task, None
     from generator.context.select import PROJECT_FOLDER
 
-    note = f"project {task.project!r} taken for {same[0]!r} ({PROJECT_FOLDER}/{same[0]}.md)"
-    return Task(task.text, task.kind, same[0], task.answers), note
+    note = f"project {task.project!r} taken for {meant!r} ({PROJECT_FOLDER}/{meant}.md)"
+    return Task(task.text, task.kind, meant, task.answers), note
 
 
 def _kind_reason(kind: str, words: list[str]) -> str:
@@ -388,10 +395,9 @@ def _build_context(
     also: list[str] = []
     kind_recased = None
     if given := task.kind:
-        same = [name for name in cmap.kinds if name.casefold() == given.casefold()]
-        if given not in cmap.kinds and len(same) == 1:  # `--kind Migration`, as --project is taken
-            kind_recased = f"kind {given!r} taken for {same[0]!r}"
-            task = dataclasses.replace(task, kind=same[0])
+        if meant := _only_meaning(given, cmap.kinds):  # `--kind Migration`, as --project is taken
+            kind_recased = f"kind {given!r} taken for {meant!r}"
+            task = dataclasses.replace(task, kind=meant)
         elif given not in cmap.kinds:
             from generator.context.redact import redacted_messages
 
@@ -400,7 +406,7 @@ def _build_context(
             defined = f"{cmap.path} defines: {', '.join(cmap.kinds)}"
             message = f"unknown kind {given!r}; {hint + ' ' if hint else ''}{defined}"
             raise UnknownKindError(redacted_messages([message])[0])
-        chosen_kind, kind_reason = task.kind or given, "given"
+        chosen_kind, kind_reason = meant or given, "given"
     else:
         chosen_kind, words = classify_text(task.text, cmap, projects)
         kind_reason = _kind_reason(chosen_kind, words)

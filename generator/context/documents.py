@@ -135,8 +135,8 @@ class Library:
         return self._paths
 
     def absent_because(self, path: str) -> str | None:
-        """Why a file of the home has no section ("is empty", "was skipped"), or None when there is
-        no such file: told apart so that a document left empty is not called missing."""
+        """Why a file of the home has no section ("is empty", "could not be read ..."), or None when
+        there is no such file: told apart so that a document left empty is not called missing."""
         skipped = self._index.without_sections(path)
         if skipped is None:
             return None

@@ -636,9 +636,11 @@ def _fill_fields(lines: list[str], fields: Mapping[str, str]) -> list[str]:
 
 
 def _heading_text(name: str) -> str:
-    """A section name as a heading: "root_cause" is "Root cause"; a name written as a heading keeps its
-    capitals and notes ("API limits (v2)" is not "Api limits")."""
-    words = " ".join(name.replace("_", " ").split()).lstrip("#").strip()
+    """A section name as a heading: a key ("root_cause") is "Root cause"; a name written as a heading
+    keeps its capitals, notes and underscores ("API limits (v2)", "`max_connections` tuning")."""
+    words = " ".join(name.split()).lstrip("#").strip()
+    if " " not in words:
+        words = words.replace("_", " ")
     return words[:1].upper() + words[1:]
 
 

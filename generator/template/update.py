@@ -243,10 +243,12 @@ def _check_recorded_version(src: str, version: object, project: Path, request: U
     out of reach is the machine's or the network's, as `check` reports it (exit 5)."""
     from generator.template.check import MOVED_HINT, newest_release, version_at_source
 
-    if version is None or version_at_source(src, str(version), project):
+    if version is not None and version_at_source(src, str(version), project):
         return
     shown = gitutil.without_credentials(src)
     _, unreachable = newest_release(src, project)
+    if version is None and (unreachable is None or not request.source):
+        return  # nothing to merge from: Copier renders the newest as it is (a recorded source fails there)
     if unreachable is not None and request.source:
         raise TemplateSourceError(f"cannot read --source {shown}: {unreachable}; nothing was recorded")
     if unreachable is not None:
