@@ -120,6 +120,9 @@ def test_names_run_together_are_left_alone_for_their_words_not_their_entropy() -
     ):
         assert secret_values.mixed_with_entropy(path) and secret_values.made_of_words(path), path
     assert not secret_values.made_of_words("hooks/webhooks/Kq3Zt8HuVx2Lm9Wr4Np7")
+    # But random letters are no compound word, capitalised or not.
+    assert not secret_values.made_of_words("secret/data/Teams/Payments/Gmail/Jghlcicyocusu/Mailer/Outbound/44821")
+    assert not secret_values.made_of_words("fileserver/Operations/Backups/zaamevrbsmie/Nightly/Archive/16392")
     # The price, in docs/context.md: an unnamed password made of words.
     assert secret_values.mixed_with_entropy("TrustNoOne2024Password") and secret_values.made_of_words(
         "TrustNoOne2024Password"
