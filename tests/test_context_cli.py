@@ -21,7 +21,7 @@ import pytest
 from generator import settings
 from generator.cli import main
 from generator.context import api
-from tests.helpers import REPO_ROOT, run, sigterm_at, terminate_self
+from tests.helpers import GIT_IDENTITY, REPO_ROOT, run, sigterm_at, terminate_self
 from tests.test_context_fixtures import make_home
 from tests.test_context_redact import AWS_KEY, PRIVATE_KEY
 
@@ -911,11 +911,27 @@ def test_init_makes_the_home_in_an_empty_clone_and_gives_it_back_untouched_if_it
     out = " ".join(capsys.readouterr().out.split())
     assert f"Created the knowledge home {local} (a git repository tagged v0.1.0)" in out and "git -C" not in out
     assert run(["git", "tag"], cwd=local).stdout.split() == ["v0.1.0"]
-    # A `.git` that is no repository is refused as a folder in use, not failed on as git's trouble.
+    # A `.git` that is no repository, or a bare one, is refused as a folder in use, not failed on as git's trouble.
     broken = tmp_path / "broken"
     (broken / ".git").mkdir(parents=True)
-    assert main(["init", str(broken)]) == 2
-    assert [path.name for path in broken.iterdir()] == [".git"]
+    bare = tmp_path / "bare"
+    run(["git", "init", "-q", "--bare", str(bare / ".git")])
+    for folder in (broken, bare):
+        assert main(["init", str(folder)]) == 2
+        assert [path.name for path in folder.iterdir()] == [".git"]
+    # A clone with no commit on HEAD but branches and tags of its own (the remote's default branch is
+    # unborn) is no empty repository: init's undo would delete its v0.1.0.
+    source = tmp_path / "tagged"
+    run(["git", "init", "-q", "-b", "other", str(source)])
+    run(["git", *GIT_IDENTITY, "commit", "-q", "--allow-empty", "-m", "one"], cwd=source)
+    run(["git", "tag", "v0.1.0"], cwd=source)
+    remote = tmp_path / "tagged.git"
+    run(["git", "clone", "-q", "--bare", str(source), str(remote)])
+    run(["git", "symbolic-ref", "HEAD", "refs/heads/main"], cwd=remote)
+    tagged = tmp_path / "tagged-clone"
+    run(["git", "clone", "-q", str(remote), str(tagged)])
+    assert main(["init", str(tagged)]) == 2
+    assert run(["git", "tag"], cwd=tagged).stdout.split() == ["v0.1.0"]
 
 
 def test_init_taken_back_removes_what_it_made_and_only_that(

@@ -253,7 +253,8 @@ def init_home(dest: Path | None = None) -> InitResult:
 
 def _empty_repository(root: Path) -> bool | None:
     """For a folder holding only a git repository of its own with no commit yet: whether it has a remote
-    (a clone of an empty repository, to push to); None for anything else."""
+    named `origin` (a clone of an empty repository, to push to, as the message says); None for
+    anything else."""
     from generator.plumbing import gitutil
 
     if [child.name for child in root.iterdir()] != [".git"]:
@@ -264,9 +265,15 @@ def _empty_repository(root: Path) -> bool | None:
     found = gitutil.git("rev-parse", "--absolute-git-dir", cwd=root, check=False).strip()
     if not found or Path(found).resolve() != git_dir.resolve():  # a broken `.git`, or another repository's
         return None
+    if gitutil.git("rev-parse", "--is-inside-work-tree", cwd=root, check=False).strip() != "true":
+        return None  # a bare repository as `.git`: no work tree to commit from
+    # No ref at all, not only no commit on HEAD: a clone whose remote's default branch is unborn may
+    # hold other branches and tags (its own v0.1.0, which init's undo would then delete).
+    if gitutil.git("for-each-ref", "--count=1", cwd=root, check=False).strip():
+        return None
     if gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip():
         return None
-    return bool(gitutil.git("remote", cwd=root, check=False).strip())
+    return "origin" in gitutil.git("remote", cwd=root, check=False).split()
 
 
 def _why_not_empty(root: Path) -> str:
