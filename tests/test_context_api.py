@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -639,7 +640,7 @@ def test_documents_nothing_would_select_are_noted_with_where_to_add_them(tmp_pat
         "add their folders to ranking.folders (those in context/ itself: move them into one), or list them for a "
         f"kind, in {other / 'context' / 'context.yml'}"
     )
-    (other / "context" / "adr").rename(other / "context" / "decisions")
+    shutil.rmtree(other / "context" / "adr")
     [note] = [note for note in api.build_context("add redis session caching", home=other).notes if "never" in note]
     assert note.startswith("1 document is never selected, in context/ itself (glossary.md):")
     assert "; move them into a ranking folder, or list them for a kind, in " in note
