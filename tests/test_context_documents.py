@@ -1406,8 +1406,15 @@ def test_an_index_found_damaged_by_a_query_is_removed_and_built_anew(tmp_path: P
         "DROP TABLE queries",
         # A value scaffold stored that no longer parses (was an internal error).
         "UPDATE meta SET value = '{not json' WHERE key = 'folders'",
+        # Damage that breaks selection far from where it was read: a text turned into a blob (one bit
+        # flipped in a record's type), the full-text index's own tables.
+        "UPDATE sections SET trail = CAST(trail AS BLOB)",
+        "DROP TABLE fts_config",
+        "UPDATE queries SET hits = 'null'",
+        # The full-text table itself: ranking found nothing, and the prompt lost its ranked documents.
+        "DROP TABLE fts",
     ],
-    ids=["heading-not-utf8", "table-gone", "meta-not-json"],
+    ids=["heading-not-utf8", "table-gone", "meta-not-json", "text-a-blob", "fts-config-gone", "hits-null", "fts-gone"],
 )
 def test_damage_sqlite_cannot_see_is_rebuilt_and_the_prompt_is_the_same(tmp_path: Path, damage: str) -> None:
     import sqlite3
@@ -1415,13 +1422,14 @@ def test_damage_sqlite_cannot_see_is_rebuilt_and_the_prompt_is_the_same(tmp_path
     from generator.context import api
 
     make_home(tmp_path)
-    task = "the kafka consumer lag after the deploy"
-    first = api.build_context(task, home=tmp_path)
+    clean = {task: api.build_context(task, home=tmp_path) for task in ("kafka consumer lag", "the deploy rollback")}
+    index_path(tmp_path / "context").unlink()  # a new index whose query cache has the first task only
+    api.build_context("kafka consumer lag", home=tmp_path)
     with sqlite3.connect(index_path(tmp_path / "context")) as db:
         db.execute(damage)
-    again = api.build_context(task, home=tmp_path)
-    assert again.prompt == first.prompt and again.warnings == first.warnings
-    assert api.build_context(task, home=tmp_path).prompt == first.prompt  # from the index built anew
+    for task, expected in [*clean.items(), *clean.items()]:  # a ranking the index kept, one it must make; again
+        result = api.build_context(task, home=tmp_path)
+        assert (result.prompt, result.warnings) == (expected.prompt, expected.warnings), task
 
 
 def test_an_index_from_an_older_schema_is_rebuilt(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from generator.errors import (
     HomeError,
     IndexBehindError,
     IndexDamagedError,
+    ScaffoldError,
     UnknownKindError,
     UsageError,
     check_text,
@@ -278,18 +279,22 @@ def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[
 
 
 class _Loading:
-    """How one attempt of `_again_if_changed` loads the home's library, and what it loaded."""
+    """How one attempt of `_again_if_changed` loads the home's library, and what it loaded; the index
+    files of every attempt are noted in `used` (`_without_the_cache`)."""
 
-    def __init__(self, reread: Collection[str] = (), speculate: bool = False) -> None:
+    def __init__(self, reread: Collection[str] = (), speculate: bool = False, used: set[Path] | None = None) -> None:
         self.reread = reread
         self.speculate = speculate
         self.loaded: list[Library] = []
+        self.used = used if used is not None else set()
 
     def library(self, knowledge: KnowledgeHome) -> Library:
         from generator.context.documents import load_library
 
         library = load_library(knowledge.context_dir, reread=self.reread, speculate=self.speculate)
         self.loaded.append(library)
+        if library.index_path is not None:
+            self.used.add(library.index_path)
         return library
 
     def confirm(self) -> None:
@@ -307,26 +312,53 @@ def _again_if_changed(build: Callable[[_Loading], _V]) -> _V:
     date; once more if a document was saved between that update and the reading of its
     sections (an editor, a `git pull`: see `Library.read`), from an index that reads that
     document again whatever its stamps say. A document that keeps changing is the error."""
+    used: set[Path] = set()
     try:
-        return _speculatively(build)
+        return _attempts(build, used)
+    except Exception as error:
+        if not used or not _the_cache_may_have_caused(error):
+            raise
+    # Once more, from an index built anew: the index is a cache. If the error was not its doing, it
+    # comes again, and is raised then.
+    from generator.context.index import remove_database
+
+    for path in used:
+        remove_database(path)
+    return build(_Loading())
+
+
+def _attempts(build: Callable[[_Loading], _V], used: set[Path]) -> _V:
+    try:
+        return _speculatively(build, used)
     except IndexBehindError:
         pass  # a file changed since the last update: as a run that updates the index first
     except IndexDamagedError:
         pass  # removed: built anew below, as the issue's "rebuilt transparently if corrupt" asks
     except DocumentChangedError as error:
-        return build(_Loading((error.path,)))  # the index was up to date: saved while this run read it
+        return build(_Loading((error.path,), used=used))  # the index was up to date: saved while this run read it
     try:
-        return build(_Loading())
+        return build(_Loading(used=used))
     except IndexDamagedError:
-        return build(_Loading())  # found damaged where this run first read it: once more, from a new one
+        return build(_Loading(used=used))  # found damaged where this run first read it: once more, from a new one
     except DocumentChangedError as error:
-        return build(_Loading((error.path,)))
+        return build(_Loading((error.path,), used=used))
 
 
-def _speculatively(build: Callable[[_Loading], _V]) -> _V:
+def _the_cache_may_have_caused(error: Exception) -> bool:
+    """Whether `error` may come of damage to the index that SQLite cannot see (a text turned into a blob,
+    a row of another shape, a full-text table gone), which breaks selection far from where it was
+    read. A user's error (any ScaffoldError) is not."""
+    import sqlite3
+
+    if isinstance(error, ScaffoldError):
+        return False
+    return isinstance(error, sqlite3.Error | TypeError | ValueError | LookupError | AttributeError)
+
+
+def _speculatively(build: Callable[[_Loading], _V], used: set[Path]) -> _V:
     """`build` from the index as the last update left it, confirmed by the look at the files before
     its result is returned: IndexBehindError if a file changed (see `load_library`)."""
-    loading = _Loading(speculate=True)
+    loading = _Loading(speculate=True, used=used)
     try:
         try:
             result = build(loading)

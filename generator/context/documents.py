@@ -99,6 +99,11 @@ class Library:
         self._documents: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
     @property
+    def index_path(self) -> Path | None:
+        """The index's file, None for one in memory."""
+        return self._index.path
+
+    @property
     def warnings(self) -> list[str]:
         """Files skipped, and why (`confirm`s first: the look at the files finds some of them)."""
         self.confirm()

@@ -306,6 +306,8 @@ class SectionIndex:
         if self._fts is None or self._fts[0] != version:
             rows = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")
             names = [str(name) for (name,) in rows if _FTS_NAME.fullmatch(str(name))]
+            if "fts" not in names:  # `create` always makes it: gone, ranking would find nothing, unsaid
+                raise sqlite3.OperationalError("no such table: fts")
             self._fts = (version, sorted(names, key=lambda name: (len(name), name)))
         return self._fts[1]
 
