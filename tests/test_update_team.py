@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -142,6 +143,50 @@ def test_a_new_source_with_credentials_in_its_url_is_refused_before_anything_is_
     assert "--source https://ci@git.example.com/home.git has a token or password" in err and token not in err
     assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
     assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
+
+
+def test_a_repair_that_is_no_release_or_no_template_is_refused_and_a_failed_update_takes_it_back(
+    made: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, demo = made
+    release_template(repo, {"templates/mini/CHANGELOG.md": "new\n"}, "1.1.0")
+    head = run(["git", "rev-parse", "HEAD"], cwd=demo).stdout
+
+    def unchanged() -> None:
+        assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
+        assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
+
+    # A branch or HEAD is no release: ls-remote matched them as the end of a ref's name, and Copier then
+    # merged from the newest version, dropping every template change in between without a word.
+    for name in ("HEAD", "main"):
+        assert main(["update", str(demo), "--from", name]) == ExitCode.USAGE
+        assert f"--from {name}: {repo} has no such release" in capsys.readouterr().err
+        unchanged()
+    # Another repository with a tag of that name: no template repository, or not this project's template.
+    other = tmp_path / "other"
+    run(["git", "init", "-q", "-b", "main", str(other)])
+    run(["git", *GIT_IDENTITY, "commit", "-q", "--allow-empty", "-m", "one"], cwd=other)
+    run(["git", "tag", "1.0.0"], cwd=other)
+    assert main(["update", str(demo), "--source", str(other)]) == ExitCode.USAGE
+    assert f"--source {other} is no template repository (no copier.yml" in capsys.readouterr().err
+    unchanged()
+    stranger = init_template_repo(tmp_path / "stranger", {"templates/other/x.txt": "x\n"}, tag=None)
+    shutil.rmtree(stranger / "templates" / "mini")
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-am", "another team's"], cwd=stranger)
+    run(["git", "tag", "1.0.0"], cwd=stranger)
+    assert main(["update", str(demo), "--source", str(stranger)]) == ExitCode.USAGE
+    assert "has no template 'mini' (it has: other); nothing was recorded" in capsys.readouterr().err
+    unchanged()
+    # A repair whose update then fails is taken back with it: no commit recording it is left.
+    from copier import errors as copier_errors_module
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise copier_errors_module.CopierError("the template broke")
+
+    monkeypatch.setattr("copier.run_update", failing)
+    assert main(["update", str(demo), "--from", "1.1.0"]) != 0
+    assert "the template broke" in capsys.readouterr().err
+    unchanged()
 
 
 def test_check_names_a_source_recorded_with_credentials_without_showing_them(

@@ -75,9 +75,11 @@ def version_at_source(src: str, version: str, project: Path) -> bool:
     """Whether the source has `version` (a tag, or a commit of a local repository): Copier merges from it."""
     location = git_location(project, src)
     refs = gitutil.git(
-        "ls-remote", "--", location, version, f"refs/tags/{version}", cwd=project, check=False, timeout=REMOTE_TIMEOUT
+        "ls-remote", "--tags", "--", location, f"refs/tags/{version}", cwd=project, check=False, timeout=REMOTE_TIMEOUT
     )
-    if refs.strip():
+    # ls-remote matches a pattern against the end of each ref's name: only the tag itself counts
+    # (`--from main` named a branch, and Copier then merged from the newest release: nothing).
+    if any(line.split("\t")[-1] in (f"refs/tags/{version}", f"refs/tags/{version}^{{}}") for line in refs.splitlines()):
         return True
     if not (Path(location).is_dir() and len(version) >= 7 and all(c in "0123456789abcdef" for c in version)):
         return False

@@ -191,9 +191,12 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
         source.ensure_bundle()
     # Checked before a repair is recorded: a mistyped --source or --from must not be committed.
     _check_recorded_version(src, request.from_version or before.get("_commit"), project, request)
-    if request.source or request.from_version:
-        before = _repoint(project, before, request, src)
     with _target_config(src, project) as target:
+        if request.source:
+            _check_new_source(target, src, str(before.get("template") or ""))
+        repaired = gitutil.git("rev-parse", "HEAD", cwd=project, check=False).strip()  # before any repair
+        if request.source or request.from_version:
+            before = _repoint(project, before, request, src)
         data, asked = _answers_for(target, before, pinned, request)
 
     from copier import run_update
@@ -232,6 +235,7 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
             gitutil.git("reset", "-q", "--", ".", cwd=project, check=False)
             gitutil.git("checkout", "-q", "--", ".", cwd=project, check=False)
             gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
+            _undo_repoint(project, repaired)
         raise
 
 
@@ -263,6 +267,32 @@ def _check_recorded_version(src: str, version: object, project: Path, request: U
         "there: git push --tags where it was made; a build from a modified checkout; a deleted tag); if you "
         "know the release it really came from, run 'scaffold update --from VERSION'"
     )
+
+
+def _check_new_source(target: RepoConfig | None, src: str, template: str) -> None:
+    """A `--source` must be a template repository holding the project's template: another repository
+    with a tag of the same name was recorded, and Copier then "re-applied" nothing from it."""
+    shown = gitutil.without_credentials(src)
+    if target is None:
+        raise TemplateSourceError(
+            f"--source {shown} is no template repository (no copier.yml at its newest release); nothing was recorded"
+        )
+    names = [info.name for info in target.templates]
+    if template and template not in names:
+        has = ", ".join(names) or "none"
+        raise TemplateSourceError(
+            f"--source {shown} has no template {template!r} (it has: {has}); nothing was recorded"
+        )
+
+
+def _undo_repoint(project: Path, repaired: str) -> None:
+    """Take back the commit `_repoint` made, if the update it was for did not land: the answers file as it
+    was at `repaired`, and the branch there (that commit touched nothing else)."""
+    head = gitutil.git("rev-parse", "HEAD", cwd=project, check=False).strip()
+    if not repaired or not head or head == repaired:
+        return
+    gitutil.git("reset", "-q", "--soft", repaired, cwd=project, check=False)
+    gitutil.git("checkout", "-q", repaired, "--", ANSWERS_FILE, cwd=project, check=False)
 
 
 def _new_source(given: str) -> str:
