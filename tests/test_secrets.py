@@ -64,6 +64,15 @@ FOUND_IN_PLACES = {
     "Hp3YpLublqdiVAH": '<input type="password" name="pw" value="Hp3YpLublqdiVAH">\n',
     "Zk8PqLm2Vn4Rt7Wx": '<input value="Zk8PqLm2Vn4Rt7Wx" type="password">\n',
     "Go7hVeECXxGLgCG": 'sql.Open("mysql", "billing:Go7hVeECXxGLgCG@tcp(10.0.0.7:3306)/billing")\n',
+    # And beside them, found by the next adversary: a comment, a tag or an anchor after the key; a field
+    # unquoted or React's; a DSN's password holding an `@`, or go-sql-driver's form with no address.
+    "Xq7PwL2mZr9Tb4Kd": "db:\n  password: | # the admin one\n    Xq7PwL2mZr9Tb4Kd\n",
+    "Rt5Hy8Lp2Qw9Zx3V": "db:\n  password: !!str |\n    Rt5Hy8Lp2Qw9Zx3V\n",
+    "Kj3Lm9Pq2Wx7Zr4T": "db:\n  password: &pw |\n    Kj3Lm9Pq2Wx7Zr4T\n",
+    "Hp3YpLublqdiVAJ": "<input type=password value=Hp3YpLublqdiVAJ>\n",
+    "Zk8PqLm2Vn4Rt7Wy": '<input type="password" defaultValue="Zk8PqLm2Vn4Rt7Wy" />\n',
+    "p@ssw0rd123x": 'dsn := "app:p@ssw0rd123x@tcp(db:3306)/app"\n',
+    "Go7hVeECXxGLgCH": 'dsn := "app:Go7hVeECXxGLgCH@/billing"\n',
 }
 
 
@@ -81,6 +90,8 @@ def test_places_like_those_hold_no_value_when_they_hold_none() -> None:
         '<input type="password" name="pw" value="">\n',
         "secrets:\n  password: |\n    {{ .Values.password }}\n",
         "db:\n  password_policy: >-\n    at least twelve characters\n",
+        "user:password@tcp(localhost:3306)/db\n",
+        'dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s", user, pass, host, db)\n',
     ):
         [result] = Redactor().redact([Piece("notes.md", 1, text)])
         assert result.findings == (), text

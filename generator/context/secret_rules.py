@@ -397,15 +397,20 @@ _PATTERN_SOURCES: tuple[tuple[str, str | re.Pattern[str]], ...] = (
     (KEYWORD, r"""\b[A-Za-z][A-Za-z0-9+.\-]{0,20}+://(?P<secret>[A-Za-z0-9_\-]{32,200})(?::[^\s@/]*)?@"""),
     (KEYWORD, rf"""(?i)\bname:[ \t]*+["']?{_NAMED}["']?[ \t]*,[ \t]*value:[ \t]*["']?{_VALUE}"""),
     # A Go or MySQL DSN: `user:password@tcp(host:3306)/db` (no scheme for the URL rule to start from).
-    (KEYWORD, r"""(?<![\w:/@])[A-Za-z0-9_.\-]{1,64}+:(?P<secret>[^\s:@/"'`]{8,200}+)@(?:tcp|udp|unix)\("""),
-    # An HTML password field with its value, the attributes in either order.
+    # The password may hold an `@` (the last one before the address ends it); go-sql-driver's `user:pass@/db`
+    # has no address at all.
+    (KEYWORD, r"""(?<![\w:/@])[A-Za-z0-9_.\-]{1,64}+:(?P<secret>[^\s:/"'`]{8,200}?)@(?:(?:tcp|udp|unix)\(|/)"""),
+    # An HTML password field with its value (quoted or not; React's `defaultValue` too), the attributes
+    # in either order.
     (
         KEYWORD,
-        r"""(?i)<input\b[^<>]{0,300}?\btype=["']?password\b[^<>]{0,300}?\bvalue=["'](?P<secret>[^"'<>]{1,200})["']""",
+        r"""(?i)<input\b[^<>]{0,300}?\btype=["']?password\b[^<>]{0,300}?\b(?:default)?value=["']?"""
+        r"""(?P<secret>[^\s"'<>=`]{1,200})""",
     ),
     (
         KEYWORD,
-        r"""(?i)<input\b[^<>]{0,300}?\bvalue=["'](?P<secret>[^"'<>]{1,200})["'][^<>]{0,300}?\btype=["']?password\b""",
+        r"""(?i)<input\b[^<>]{0,300}?\b(?:default)?value=["']?(?P<secret>[^\s"'<>=`]{1,200})"""
+        r"""[^<>]{0,300}?\btype=["']?password\b""",
     ),
     # JSON inside a JSON string, its quotes escaped: `"{\"password\": \"...\"}"`.
     (KEYWORD, rf"""(?i)\\"{_NAMED}\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\s]{{8,200}})\\\""""),
@@ -432,7 +437,10 @@ _ENV_NAME = (
 )
 # A YAML key naming a secret, its value indented on the next line (`password:` then `  VALUE`), the
 # whole line and not a key of its own (`secrets:` then `  S3_BUCKET_NAME:`).
-_YAML_KEY = rf"""(?i)^[ \t]*+["']?{_NAMED}["']?[ \t]*:[ \t]*(?:[|>](?:[+\-]?[1-9]?|[1-9][+\-])[ \t]*)?$"""
+_YAML_KEY = (
+    rf"""(?i)^[ \t]*+["']?{_NAMED}["']?[ \t]*:[ \t]*(?:(?:!!?[\w\-]{{1,30}}|&[\w\-]{{1,60}})[ \t]+){{0,2}}"""
+    r"""(?:[|>](?:[+\-]?[1-9]?|[1-9][+\-])[ \t]*(?:#[^\n]*)?)?$"""
+)
 # SQL broken after `IDENTIFIED [BY]`, `WITH PASSWORD [=]`, `SET PASSWORD ... =` or `PASSWORD` (no `\`:
 # SQL goes on to its `;`), a quoted value (after `BY`, where it was not above) first on the next line.
 # In capitals only: prose ends a line with "identified" and quotes an error below.
