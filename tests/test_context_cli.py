@@ -196,6 +196,7 @@ def test_a_budget_too_small_for_the_core_documents_is_a_clear_error(
         (["--budget", "lots", "x"], "not a whole number"),
         (["--kind", "poetry", "x"], "unknown kind 'poetry'"),
         (["--kind", "infar", "x"], "unknown kind 'infar'; did you mean 'infra'?"),
+        (["--kind", "", "x"], "the kind is empty; "),
         (["--home", "/nonexistent/home", "x"], "/nonexistent/home (from --home) does not exist (moved or deleted?)"),
     ],
 )
@@ -209,6 +210,8 @@ def test_a_kind_in_other_capitals_is_the_kind_it_can_only_mean(home: Path, capsy
     code, out, err = context(capsys, "--json", "--kind", "Infra", "a bucket")
     assert code == 0 and json.loads(out)["kind"] == "infra"
     assert "note: kind 'Infra' taken for 'infra'" in err
+    code, out, err = context(capsys, "--json", "--kind", " infra\n", "a bucket")  # pasted
+    assert code == 0 and json.loads(out)["kind"] == "infra" and 'kind="infra"' in json.loads(out)["prompt"]
 
 
 def test_a_home_given_by_its_context_folder_or_without_one_says_which_fix(
@@ -602,7 +605,10 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     # The same words are the same title, whatever ends it; punctuation alone is no word to compare.
     assert main(["new-decision", "Use PostgreSQL for relational data"]) == 0
     assert main(["new-decision", "Use PostgreSQL for relational data!"]) == 0
-    assert "0009-use-postgresql-for-relational-data.md already has this title" in capsys.readouterr().err
+    assert (
+        "0001-postgres.md, 0009-use-postgresql-for-relational-data.md already have this title"
+        in capsys.readouterr().err
+    )
     assert main(["new-decision", "!!!"]) == 0
     assert main(["new-decision", "???"]) == 0
     assert main(["new-decision", "Use C for the parser"]) == 0
@@ -624,6 +630,15 @@ def test_titles_the_file_name_cannot_spell_are_not_taken_for_the_same_title(
     assert main(["new-runbook", "Roll back a release"]) == 0
     said = capsys.readouterr().err
     assert "warning: rollback.md already has this title" in said and "notes.txt" not in said
+    # However many there are, one line.
+    for number in range(5):
+        (runbooks / f"deploy-{number}.md").write_text("# Deploy\n\nSteps.\n", encoding="utf-8")
+    assert main(["new-runbook", "Deploy"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warned == [
+        "scaffold: warning: deploy-0.md, deploy-1.md, deploy-2.md and 3 more already have this title; if it is the "
+        "same runbook, delete 0002-deploy.md and edit one of them"
+    ]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")

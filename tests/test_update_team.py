@@ -156,6 +156,9 @@ def test_a_repair_that_is_no_release_or_no_template_is_refused_and_a_failed_upda
         assert run(["git", "rev-parse", "HEAD"], cwd=demo).stdout == head
         assert not run(["git", "status", "--porcelain"], cwd=demo).stdout
 
+    for flag in ("--source", "--from"):
+        assert main(["update", str(demo), flag, ""]) == ExitCode.USAGE
+        assert f"{flag} is empty; give it a value, or leave it out" in capsys.readouterr().err
     # A branch or HEAD is no release: ls-remote matched them as the end of a ref's name, and Copier then
     # merged from the newest version, dropping every template change in between without a word.
     for name in ("HEAD", "main"):

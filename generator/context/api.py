@@ -394,7 +394,7 @@ def _build_context(
 
     if not isinstance(task, Task):
         task = Task(task)
-    task = Task(task.text, kind or task.kind, project or task.project, task.answers)
+    task = Task(task.text, task.kind if kind is None else kind, project or task.project, task.answers)
     if isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0:
         raise UsageError(f"the budget must be a positive number of tokens, not {budget!r}")
     if _with_task and not task.text.strip():
@@ -426,7 +426,10 @@ def _build_context(
         project_reason = "named in the task"
     also: list[str] = []
     kind_recased = None
-    if given := task.kind:
+    if task.kind is not None and not task.kind.strip():  # `--kind ""` (a variable unset in a script)
+        raise UnknownKindError(f"the kind is empty; {cmap.path} defines: {', '.join(cmap.kinds)}")
+    if given := (task.kind or "").strip():
+        task = dataclasses.replace(task, kind=given)  # " api", pasted
         if meant := _only_meaning(given, cmap.kinds):  # `--kind Migration`, as --project is taken
             kind_recased = f"kind {given!r} taken for {meant!r}"
             task = dataclasses.replace(task, kind=meant)

@@ -9,6 +9,7 @@ text is read from its file only when it is selected.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import re
@@ -591,9 +592,15 @@ def _in_memory(
     if "locked" in reason or "busy" in reason:
         said = f"the index {path} is in use by another scaffold run ({reason}); it was built in memory this time"
     else:
+        # A folder others can write says its own fix; deleting it would not help (it is made again there).
+        how = (
+            ""
+            if isinstance(error, PermissionError) and error.errno == errno.EPERM
+            else " (check the cache folder, or delete it)"
+        )
         said = (
             f"cannot use the index {path} ({reason}); it was built in memory for this run, and will be on every "
-            "run until that is fixed (check the cache folder, or delete it)"
+            f"run until that is fixed{how}"
         )
     return index, [said]
 

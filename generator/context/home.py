@@ -412,6 +412,10 @@ def next_number(folder: Path) -> int:
     return max((number for child in folder.iterdir() if (number := _number_of(child.name)) is not None), default=0) + 1
 
 
+# Documents of the same title a warning names; the rest are counted.
+_SAME_NAMED = 3
+
+
 @dataclass(frozen=True)
 class NewDocument:
     """What `new_document` wrote, and what its caller tells the user."""
@@ -430,11 +434,16 @@ class NewDocument:
 
     def warnings(self) -> list[str]:
         """What the user should do about it, a line each (the CLI's warnings, the MCP tool's)."""
-        said = [
-            f"{other.name} already has this title; if it is the same {self.doc_kind}, delete {self.path.name} and "
-            "edit that one"
-            for other in self.same_title
-        ]
+        said = []
+        if self.same_title:  # one line, however many: a folder of 300 "Deploy" runbooks gave 300
+            named = ", ".join(other.name for other in self.same_title[:_SAME_NAMED])
+            more = f" and {len(self.same_title) - _SAME_NAMED} more" if len(self.same_title) > _SAME_NAMED else ""
+            which = "that one" if len(self.same_title) == 1 else "one of them"
+            have = "has" if len(self.same_title) == 1 else "have"
+            said.append(
+                f"{named}{more} already {have} this title; if it is the same {self.doc_kind}, delete "
+                f"{self.path.name} and edit {which}"
+            )
         if self.secrets:
             said.append(
                 f"the title seems to hold a secret ({', '.join(self.secrets)}): the file name leaves it out, its "

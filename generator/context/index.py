@@ -234,9 +234,10 @@ class SectionIndex:
         if path is None:
             connection = sqlite3.connect(":memory:", isolation_level=None)
         else:
-            cachefile.make_folder(path.parent)
+            # Asked first: nothing is made in a folder another user could have put files in.
             if unsafe := cachefile.not_private(path.parent):
                 raise PermissionError(errno.EPERM, unsafe)  # built in memory instead (`load_library`)
+            cachefile.make_folder(path.parent)
             for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
                 if not cachefile.owned(file):  # put there by another user before the folder was private
                     file.unlink(missing_ok=True)

@@ -45,12 +45,14 @@ def not_private(folder: Path, *, tighten: bool = True) -> str | None:
     if not hasattr(os, "geteuid") or folder in _PRIVATE:  # Windows: no owners and modes to read
         return None
     me = os.geteuid()
-    for place in (folder, *folder.parents):
+    # The folders it is really in: a link's own parents (`~/.cache -> /shared/all-can-write/mine`) say nothing.
+    real = Path(os.path.realpath(folder))
+    for place in (real, *real.parents):
         try:
             info = place.stat()
         except OSError:
             continue  # not there (yet): what is there above it still counts
-        if place == folder:
+        if place == real:
             if info.st_uid != me:
                 return f"{place} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
             if info.st_mode & 0o077 and tighten:

@@ -167,6 +167,9 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
     commit back; after it, the merged tree is the user's to review.
     """
     project = project.resolve()
+    for flag, given in (("--source", request.source), ("--from", request.from_version)):
+        if given is not None and not given.strip():  # a variable unset in a script: not "no repair"
+            raise UsageError(f"{flag} is empty; give it a value, or leave it out")
     before = read_answers(project)  # first: a path that is no project says so
     top = gitutil.enclosing_repo(project)
     if top is None:
