@@ -181,13 +181,21 @@ def _folders() -> tuple[_Folder, ...]:
     )
 
 
+def _cache_folders() -> tuple[Path, ...]:
+    """The folders scaffold keeps caches in, each of which must be the user's alone (`cachefile.not_private`)."""
+    from generator.context.documents import cache_root
+    from generator.context.rerank import cache_dir
+
+    return (settings.user_cache_dir(), cache_root(), cache_dir())
+
+
 def _folder(folder: _Folder) -> DoctorCheck:
     """Whether scaffold can write in the folder, or create it: a temporary file in it (or in its nearest
     existing parent) is made and removed, so nothing is left behind."""
     existing = folder.path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
     try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
         if not existing.is_dir():
             raise NotADirectoryError(f"{existing} is a file")
         handle, probe = tempfile.mkstemp(prefix=".scaffold-doctor-", dir=existing)
@@ -201,7 +209,10 @@ def _folder(folder: _Folder) -> DoctorCheck:
             f"{folder.path}: cannot write in {existing} ({reason}): {folder.without}",
             f"make {existing} writable for you, or put the folder elsewhere ({folder.mover})",
         )
-    if folder.private and (unsafe := cachefile.not_private(folder.path, tighten=False)):
+    unsafe = None
+    if folder.private:
+        unsafe = next(filter(None, (cachefile.not_private(place, tighten=False) for place in _cache_folders())), None)
+    if unsafe:
         return DoctorCheck(
             folder.name,
             "warn",

@@ -1432,6 +1432,29 @@ def test_damage_sqlite_cannot_see_is_rebuilt_and_the_prompt_is_the_same(tmp_path
         assert (result.prompt, result.warnings) == (expected.prompt, expected.warnings), task
 
 
+def test_a_bug_is_raised_at_once_and_the_index_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only damage found in the index makes a run go again from a new one: a bug of scaffold's own would
+    # otherwise cost a rebuild on every run, and with a warm index only, never show.
+    import sqlite3
+
+    from generator.context import api, select
+
+    make_home(tmp_path)
+    api.build_context("kafka consumer lag", home=tmp_path)
+    index = index_path(tmp_path / "context")
+    with sqlite3.connect(index) as db:
+        db.execute("INSERT INTO meta VALUES ('marked', 'yes')")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(select, "fit", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        api.build_context("kafka consumer lag", home=tmp_path)
+    with sqlite3.connect(index) as db:  # the same index: not removed and built again
+        assert db.execute("SELECT value FROM meta WHERE key = 'marked'").fetchone() == ("yes",)
+
+
 def test_an_index_from_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     import sqlite3
 
@@ -1525,7 +1548,7 @@ def test_a_cache_folder_another_user_can_write_is_not_used(tmp_path: Path, monke
         os.chown(index.parent, 65534, 65534)
         fresh()
         assert cachefile.not_private(index.parent) == (
-            f"{index.parent} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
+            f"{index.parent} belongs to another user (made by a run under sudo? remove it: sudo rm -r {index.parent})"
         )
 
 

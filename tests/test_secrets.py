@@ -91,6 +91,7 @@ def test_places_like_those_hold_no_value_when_they_hold_none() -> None:
         "secrets:\n  password: |\n    {{ .Values.password }}\n",
         "db:\n  password_policy: >-\n    at least twelve characters\n",
         "user:password@tcp(localhost:3306)/db\n",
+        '<input type="password" value={form.values.password1} onChange={update} />\n',  # JSX, not a value
         'dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s", user, pass, host, db)\n',
     ):
         [result] = Redactor().redact([Piece("notes.md", 1, text)])

@@ -186,6 +186,10 @@ def test_a_repair_that_is_no_release_or_no_template_is_refused_and_a_failed_upda
     def failing(*args: Any, **kwargs: Any) -> None:
         raise copier_errors_module.CopierError("the template broke")
 
+    # An answer refused is refused before the repair is recorded.
+    assert main(["update", str(demo), "--from", "1.1.0", "-d", "nosuch=1"]) == ExitCode.USAGE
+    capsys.readouterr()
+    unchanged()
     monkeypatch.setattr("copier.run_update", failing)
     assert main(["update", str(demo), "--from", "1.1.0"]) != 0
     assert "the template broke" in capsys.readouterr().err

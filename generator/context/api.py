@@ -280,7 +280,7 @@ def _reranker(wanted: bool | Rerank | None, settings: Settings | None) -> tuple[
 
 class _Loading:
     """How one attempt of `_again_if_changed` loads the home's library, and what it loaded; the index
-    files of every attempt are noted in `used` (`_without_the_cache`)."""
+    files of every attempt are noted in `used` (`_damaged_among`)."""
 
     def __init__(self, reread: Collection[str] = (), speculate: bool = False, used: set[Path] | None = None) -> None:
         self.reread = reread
@@ -316,15 +316,16 @@ def _again_if_changed(build: Callable[[_Loading], _V]) -> _V:
     try:
         return _attempts(build, used)
     except Exception as error:
-        if not used or not _the_cache_may_have_caused(error):
+        damaged = _damaged_among(used, error)
+        if not damaged:
             raise
-    # Once more, from an index built anew: the index is a cache. If the error was not its doing, it
-    # comes again, and is raised then.
+    # Once more, from an index built anew: the index is a cache, and damage SQLite could not see broke
+    # this run far from where it was read.
     from generator.context.index import remove_database
 
-    for path in used:
+    for path in damaged:
         remove_database(path)
-    return build(_Loading())
+    return _attempts(build, set())
 
 
 def _attempts(build: Callable[[_Loading], _V], used: set[Path]) -> _V:
@@ -335,24 +336,37 @@ def _attempts(build: Callable[[_Loading], _V], used: set[Path]) -> _V:
     except IndexDamagedError:
         pass  # removed: built anew below, as the issue's "rebuilt transparently if corrupt" asks
     except DocumentChangedError as error:
-        return build(_Loading((error.path,), used=used))  # the index was up to date: saved while this run read it
+        return _once(build, _Loading((error.path,), used=used))  # up to date: saved while this run read it
     try:
-        return build(_Loading(used=used))
+        return _once(build, _Loading(used=used))
     except IndexDamagedError:
-        return build(_Loading(used=used))  # found damaged where this run first read it: once more, from a new one
+        return _once(build, _Loading(used=used))  # found damaged where this run first read it: again, anew
     except DocumentChangedError as error:
-        return build(_Loading((error.path,), used=used))
+        return _once(build, _Loading((error.path,), used=used))
 
 
-def _the_cache_may_have_caused(error: Exception) -> bool:
-    """Whether `error` may come of damage to the index that SQLite cannot see (a text turned into a blob,
-    a row of another shape, a full-text table gone), which breaks selection far from where it was
-    read. A user's error (any ScaffoldError) is not."""
+def _once(build: Callable[[_Loading], _V], loading: _Loading) -> _V:
+    """`build` with `loading`'s library, released after, whatever came of it (its index closed: a
+    long-running server must not keep a removed index's files open)."""
+    try:
+        return build(loading)
+    finally:
+        loading.release()
+
+
+def _damaged_among(used: set[Path], error: Exception) -> list[Path]:
+    """The index files of `used` found damaged (`index.damage_found`) after `error`, one their use may have
+    caused; none for a user's error (any ScaffoldError), or when nothing is damaged: then the error is
+    scaffold's own, and is raised at once, the index kept."""
     import sqlite3
 
-    if isinstance(error, ScaffoldError):
-        return False
-    return isinstance(error, sqlite3.Error | TypeError | ValueError | LookupError | AttributeError)
+    from generator.context.index import damage_found
+
+    if isinstance(error, ScaffoldError) or not isinstance(
+        error, sqlite3.Error | TypeError | ValueError | LookupError | AttributeError
+    ):
+        return []
+    return [path for path in sorted(used) if path.is_file() and damage_found(path)]
 
 
 def _speculatively(build: Callable[[_Loading], _V], used: set[Path]) -> _V:

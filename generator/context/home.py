@@ -281,10 +281,14 @@ def _why_not_empty(root: Path) -> str:
     has commits) gets its own advice."""
     from generator.plumbing import gitutil
 
-    if (root / ".git").is_dir() and gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip():
+    if [child.name for child in root.iterdir()] == [".git"] and (root / ".git").is_dir():
+        if gitutil.git("rev-parse", "-q", "--verify", "HEAD", cwd=root, check=False).strip():
+            what = "it is a git repository with commits"
+        else:
+            what = "its .git is no empty repository of its own (it has branches or tags, or is bare or broken)"
         return (
-            "it is a git repository with commits; create the team's repository empty (no README) and clone "
-            "that, or run scaffold init in a new folder and push it there"
+            f"{what}; create the team's repository empty (no README) and clone that, or run scaffold init in a "
+            "new folder and push it there"
         )
     return "choose a new or empty folder (or an empty git clone)"
 

@@ -119,6 +119,50 @@ _FTS_NAME = re.compile(r"fts[0-9]*")
 _FTS_SHADOWS = ("data", "idx", "docsize", "config")
 
 
+# Each table's columns and the types its rows must have (`damage_found`): NULL too where the schema allows it.
+_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "meta": {"key": ("text",), "value": ("text",)},
+    "files": {"path": ("text",), "warning": ("text", "null"), "sections": ("integer",), "digest": ("text", "null")},
+    "sections": {
+        "path": ("text",), "folder": ("text",), "ordinal": ("integer",), "heading": ("text",), "trail": ("text",),
+        "line": ("integer",), "start": ("integer",), '"end"': ("integer",), "tokens": ("integer",),
+    },
+    "queries": {"hits": ("text",)},
+}  # fmt: skip
+
+
+def damage_found(path: Path) -> str | None:
+    """What is damaged in the index at `path`, looked for after an error its use may have caused (a text
+    turned into a blob by one flipped bit breaks selection far from where it was read); None when
+    nothing is, and the error was scaffold's own: raised, not hidden by a rebuild on every run. Opened
+    read-only, on its own connection: SQLite's quick check, every table of the schema and of the
+    full-text index there, and each column's type in every row (a few milliseconds per thousand
+    documents, only on that error's way out)."""
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as error:
+        return str(error)
+    try:
+        check = db.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            return f"quick check: {check[0] if check else 'no answer'}"
+        names = {str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        wanted = {*_TYPES, "fts", *(f"fts_{shadow}" for shadow in _FTS_SHADOWS)}
+        if missing := sorted(wanted - names):
+            return f"no such table: {', '.join(missing)}"
+        for table, columns in _TYPES.items():
+            for column, types in columns.items():
+                allowed = ", ".join(f"'{kind}'" for kind in types)
+                query = f"SELECT 1 FROM {table} WHERE typeof({column}) NOT IN ({allowed}) LIMIT 1"
+                if db.execute(query).fetchone() is not None:
+                    return f"a value of {table}.{column} of another type"
+    except sqlite3.Error as error:
+        return str(error)
+    finally:
+        db.close()
+    return None
+
+
 def remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
@@ -131,7 +175,7 @@ _Result = TypeVar("_Result")
 
 # What SQLite says of a table or column of its own schema that is not there, or a text it cannot decode:
 # a file damaged where its checks do not look (the schema version is intact).
-_DAMAGE = re.compile(r"no such (?:table|column)|could not decode|malformed", re.IGNORECASE)
+_DAMAGE = re.compile(r"no such (?:table|column)|could not decode|malformed|invalid fts5 file format", re.IGNORECASE)
 
 
 class StoredValueError(ValueError):

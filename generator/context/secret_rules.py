@@ -401,15 +401,15 @@ _PATTERN_SOURCES: tuple[tuple[str, str | re.Pattern[str]], ...] = (
     # has no address at all.
     (KEYWORD, r"""(?<![\w:/@])[A-Za-z0-9_.\-]{1,64}+:(?P<secret>[^\s:/"'`]{8,200}?)@(?:(?:tcp|udp|unix)\(|/)"""),
     # An HTML password field with its value (quoted or not; React's `defaultValue` too), the attributes
-    # in either order.
+    # in either order; not a JSX expression or a template's variable (`value={form.password1}`, `$pw`).
     (
         KEYWORD,
         r"""(?i)<input\b[^<>]{0,300}?\btype=["']?password\b[^<>]{0,300}?\b(?:default)?value=["']?"""
-        r"""(?P<secret>[^\s"'<>=`]{1,200})""",
+        r"""(?P<secret>[^\s"'<>=`{$][^\s"'<>=`]{0,199})""",
     ),
     (
         KEYWORD,
-        r"""(?i)<input\b[^<>]{0,300}?\b(?:default)?value=["']?(?P<secret>[^\s"'<>=`]{1,200})"""
+        r"""(?i)<input\b[^<>]{0,300}?\b(?:default)?value=["']?(?P<secret>[^\s"'<>=`{$][^\s"'<>=`]{0,199})"""
         r"""[^<>]{0,300}?\btype=["']?password\b""",
     ),
     # JSON inside a JSON string, its quotes escaped: `"{\"password\": \"...\"}"`.

@@ -47,27 +47,44 @@ def not_private(folder: Path, *, tighten: bool = True) -> str | None:
     me = os.geteuid()
     # The folders it is really in: a link's own parents (`~/.cache -> /shared/all-can-write/mine`) say nothing.
     real = Path(os.path.realpath(folder))
+    checked = False
     for place in (real, *real.parents):
         try:
             info = place.stat()
-        except OSError:
+        except FileNotFoundError:
             continue  # not there (yet): what is there above it still counts
+        except OSError as error:  # a folder of another user's that this one cannot even look into
+            return f"{place} cannot be looked at ({error.strerror}; {_ELSEWHERE})"
         if place == real:
+            checked = True
             if info.st_uid != me:
-                return f"{place} belongs to another user (set XDG_CACHE_HOME to a folder of yours)"
+                return f"{place} belongs to another user ({_remove_it(place, me)})"
             if info.st_mode & 0o077 and tighten:
                 try:
                     place.chmod(FOLDER_MODE)
                 except OSError as error:
                     return f"{place} can be written by other users and cannot be made private ({error.strerror})"
         elif info.st_mode & 0o002 and not info.st_mode & stat.S_ISVTX:
-            return f"{place} can be written by other users (chmod o-w it, or set XDG_CACHE_HOME to a folder of yours)"
-    if tighten:
+            return f"{place} can be written by other users (chmod o-w it, or {_ELSEWHERE})"
+    if tighten and checked:  # one not there yet is asked again once made
         _PRIVATE.add(folder)
     return None
 
 
 _PRIVATE: set[Path] = set()
+
+
+def _remove_it(folder: Path, me: int) -> str:
+    """The way out of a cache folder another user owns: inside the user's own (made by a run under sudo),
+    remove it; elsewhere, put the cache in a folder of one's own."""
+    try:
+        own_parent = folder.parent.stat().st_uid == me
+    except OSError:
+        own_parent = False
+    return f"made by a run under sudo? remove it: sudo rm -r {folder}" if own_parent else _ELSEWHERE
+
+
+_ELSEWHERE = "set XDG_CACHE_HOME to a folder of yours"
 
 
 def owned(path: Path) -> bool:

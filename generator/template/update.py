@@ -197,14 +197,16 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
     with _target_config(src, project) as target:
         if request.source:
             _check_new_source(target, src, str(before.get("template") or ""))
-        repaired = gitutil.git("rev-parse", "HEAD", cwd=project, check=False).strip()  # before any repair
-        if request.source or request.from_version:
-            before = _repoint(project, before, request, src)
+        # Asked before a repair is recorded: an answer refused, or Ctrl-C at a question, leaves nothing.
+        # (A repair changes only `_src_path` and `_commit`, which the questions do not read.)
         data, asked = _answers_for(target, before, pinned, request)
 
     from copier import run_update
 
+    repair: str | None = None
     try:
+        if request.source or request.from_version:
+            before, repair = _repoint(project, before, request, src)
         with copier_errors(src):
             run_update(
                 project,
@@ -238,7 +240,8 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
             gitutil.git("reset", "-q", "--", ".", cwd=project, check=False)
             gitutil.git("checkout", "-q", "--", ".", cwd=project, check=False)
             gitutil.git("clean", "-q", "-fd", "--", ".", cwd=project, check=False)
-            _undo_repoint(project, repaired)
+            if repair is not None:
+                _undo_repoint(project, repair)
         raise
 
 
@@ -252,10 +255,12 @@ def _check_recorded_version(src: str, version: object, project: Path, request: U
 
     if version is not None and version_at_source(src, str(version), project):
         return
+    if version is None and not request.source:
+        return  # nothing to merge from: Copier renders the newest as it is (a recorded source fails there)
     shown = gitutil.without_credentials(src)
     _, unreachable = newest_release(src, project)
-    if version is None and (unreachable is None or not request.source):
-        return  # nothing to merge from: Copier renders the newest as it is (a recorded source fails there)
+    if version is None and unreachable is None:
+        return
     if unreachable is not None and request.source:
         raise TemplateSourceError(f"cannot read --source {shown}: {unreachable}; nothing was recorded")
     if unreachable is not None:
@@ -288,14 +293,14 @@ def _check_new_source(target: RepoConfig | None, src: str, template: str) -> Non
         )
 
 
-def _undo_repoint(project: Path, repaired: str) -> None:
-    """Take back the commit `_repoint` made, if the update it was for did not land: the answers file as it
-    was at `repaired`, and the branch there (that commit touched nothing else)."""
-    head = gitutil.git("rev-parse", "HEAD", cwd=project, check=False).strip()
-    if not repaired or not head or head == repaired:
+def _undo_repoint(project: Path, repair: str) -> None:
+    """Take back the commit `_repoint` made (`repair`), if the update it was for did not land and it is
+    still the last commit (nothing made since is taken with it): the branch one back, and the answers
+    file as it was there (that commit touched nothing else)."""
+    if gitutil.git("rev-parse", "HEAD", cwd=project, check=False).strip() != repair:
         return
-    gitutil.git("reset", "-q", "--soft", repaired, cwd=project, check=False)
-    gitutil.git("checkout", "-q", repaired, "--", ANSWERS_FILE, cwd=project, check=False)
+    gitutil.git("reset", "-q", "--soft", "HEAD~1", cwd=project, check=False)
+    gitutil.git("checkout", "-q", "HEAD", "--", ANSWERS_FILE, cwd=project, check=False)
 
 
 def _new_source(given: str) -> str:
@@ -310,10 +315,12 @@ def _new_source(given: str) -> str:
     return source.portable_source(given, follow_remote=False)
 
 
-def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest, src: str) -> dict[str, Any]:
+def _repoint(
+    project: Path, before: Mapping[str, Any], request: UpdateRequest, src: str
+) -> tuple[dict[str, Any], str | None]:
     """Record a new source (`src`, from `_new_source`) and/or the true starting version in the answers
     file, as a commit of its own (none when the file records them already: the same repair run twice
-    must not fail)."""
+    must not fail). The answers now, and that commit (None if none was made)."""
     changes: list[str] = []
     if request.source and str(before.get("_src_path") or "") != src:
         set_answer(project, "_src_path", src)
@@ -321,7 +328,9 @@ def _repoint(project: Path, before: Mapping[str, Any], request: UpdateRequest, s
     if request.from_version and str(before.get("_commit") or "") != request.from_version:
         set_answer(project, "_commit", request.from_version)
         changes.append(f"version {request.from_version}")
+    made = None
     if changes:
         message = f"Record the template's {' and '.join(changes)} (scaffold update)"
         gitutil.commit_paths(project, [ANSWERS_FILE], message)
-    return read_answers(project)
+        made = gitutil.git("rev-parse", "HEAD", cwd=project).strip()
+    return read_answers(project), made
