@@ -85,6 +85,9 @@ def test_a_value_in_the_places_an_adversary_found_is_redacted(value: str) -> Non
 
 
 def test_places_like_those_hold_no_value_when_they_hold_none() -> None:
+    from generator.context import redact
+
+    assert rules.PRIVATE_KEY == redact.PRIVATE_KEY  # spelt in both: a rule's kind makes redaction's blocks
     # Empty fields, a template's placeholder and a YAML key of other things are no values.
     for text in (
         '<input type="password" name="pw" value="">\n',
