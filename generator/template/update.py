@@ -206,7 +206,8 @@ def update(project: Path, request: UpdateRequest, transaction: Transaction) -> U
     repair: str | None = None
     try:
         if request.source or request.from_version:
-            before, repair = _repoint(project, before, request, src)
+            with signals_held():  # the commit and what undoes it known together: Ctrl-C lands after
+                before, repair = _repoint(project, before, request, src)
         with copier_errors(src):
             run_update(
                 project,
