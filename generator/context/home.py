@@ -178,7 +178,7 @@ class InitResult:
     adopted: bool
     config_path: Path
     replaced: Path | None = None
-    # Made in an empty clone (only `.git`, no commit): its remote is where to push.
+    # Made in an empty clone (only `.git`, no ref) with an `origin`: where the message says to push.
     in_clone: bool = False
 
 
@@ -208,7 +208,8 @@ def init_home(dest: Path | None = None) -> InitResult:
     replaced = _other_home(before, root)
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
-    clone = repository_kept = False  # an empty git repository init makes the home in: with a remote, and at all
+    # Given an empty git repository (`_empty_repository`): whether it has an origin, and that its .git stays.
+    clone = repository_kept = False
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
             with Transaction() as transaction:
@@ -277,8 +278,9 @@ def _empty_repository(root: Path) -> bool | None:
 
 
 def _why_not_empty(root: Path) -> str:
-    """What to do about a folder init will not use: a clone of a repository created with a README (it
-    has commits) gets its own advice."""
+    """What to do about a folder init will not use: one holding only a git repository that is not empty
+    (a clone of a repository created with a README, or with branches or tags; a bare or broken `.git`)
+    gets its own advice."""
     from generator.plumbing import gitutil
 
     if [child.name for child in root.iterdir()] == [".git"] and (root / ".git").is_dir():
