@@ -64,8 +64,9 @@ _IN_WORDS = ("TASK", "TITLE")
 
 
 def _quote_it(parser: argparse.ArgumentParser, parsed: argparse.Namespace, rest: str) -> str:
-    """For a task or title typed without quotes, the command as it was meant; "" for anything else.
-    `rest`, the words after the first, comes redacted; the first is redacted on its own."""
+    """For a task or title typed without quotes, the advice to quote it, with its words as one argument
+    to copy; "" for anything else. `rest`, the words after the first, comes redacted; the first is
+    redacted on its own."""
     import shlex
 
     for action in parser._actions:
