@@ -229,12 +229,18 @@ def test_a_setting_is_named_and_fixed_in_the_same_words_wherever_it_was_set(
     assert checks["template source"]["fix"].startswith(fix)
 
 
-def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def init_home(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """`scaffold init` of a home at tmp_path/home, its output taken."""
     home = tmp_path / "home"
     assert main(["init", str(home)]) == 0
     capsys.readouterr()
+    return home
+
+
+def test_a_home_with_a_broken_context_map_fails_and_missing_documents_warn(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = init_home(tmp_path, capsys)
     context_map = home / "context" / "context.yml"
     code, out, _ = cli("--json")
     check = checks_of(out)["knowledge home"]
@@ -266,9 +272,7 @@ def test_a_context_map_that_reads_as_meant_but_does_nothing_warns(
     cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Each passed validation and `scaffold context` said nothing of it on a run of another kind.
-    home = tmp_path / "home"
-    assert main(["init", str(home)]) == 0
-    capsys.readouterr()
+    home = init_home(tmp_path, capsys)
     context_map = home / "context" / "context.yml"
     text = context_map.read_text(encoding="utf-8")
     changed = (
@@ -314,9 +318,7 @@ def test_a_context_map_that_reads_as_meant_but_does_nothing_warns(
 def test_decisions_sharing_a_number_after_a_merge_warn(
     cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = tmp_path / "home"
-    assert main(["init", str(home)]) == 0
-    capsys.readouterr()
+    home = init_home(tmp_path, capsys)
     decisions = home / "context" / "decisions"
     # Two branches each wrote the next decision; a dated incident and an unnumbered file are no numbers.
     (decisions / "0012-adopt-kafka.md").write_text("# 0012. Adopt Kafka\n")
@@ -408,9 +410,7 @@ def test_many_documents_sharing_a_number_are_named_five_at_a_time(
     cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A migration that numbered every decision 0001 gives thousands: one line names the first five.
-    home = tmp_path / "home"
-    assert main(["init", str(home)]) == 0
-    capsys.readouterr()
+    home = init_home(tmp_path, capsys)
     for letter in "abcdefg":
         (home / "context" / "decisions" / f"0040-{letter}.md").write_text(f"# 0040. {letter}\n")
     code, out, _ = cli("--json")
@@ -424,9 +424,7 @@ def test_a_document_scaffold_context_cannot_read_is_reported(
     cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Listed, but skipped once read: doctor reads each document as `scaffold context` does, and says so.
-    home = tmp_path / "home"
-    assert main(["init", str(home)]) == 0
-    capsys.readouterr()
+    home = init_home(tmp_path, capsys)
     (home / "context" / "runbooks" / "legacy.md").write_bytes("# Caf\u00e9 runbook\n".encode("latin-1"))
     code, out, _ = cli("--json")
     check = checks_of(out)["knowledge home"]
@@ -446,9 +444,7 @@ def test_a_file_too_large_to_be_a_document_is_reported_as_cut_without_reading_it
 ) -> None:
     from generator.context import sections
 
-    home = tmp_path / "home"
-    assert main(["init", str(home)]) == 0
-    capsys.readouterr()
+    home = init_home(tmp_path, capsys)
     largest = max(path.stat().st_size for path in (home / "context").rglob("*.md"))
     (home / "context" / "runbooks" / "export.md").write_text("# Export\n\n" + "x" * (largest - 10) + "\n")
     monkeypatch.setattr(sections, "MAX_DOCUMENT_BYTES", largest)
@@ -624,9 +620,7 @@ def test_names_of_documents_are_redacted_as_scaffold_context_redacts_them(
     # `scaffold context`; doctor shows the same names: a listed one missing, one skipped, one shared number.
     token = "ghp_" + "x7Kq2Lm9Vb00mQ7tRzx9Pw4Yc8Nd3Ha5Jf6S"
     aws = "AKIA" + "Z3QWERTY7UIOPLKJH"
-    home = tmp_path / "home"
-    assert main(["init", str(home)]) == 0
-    capsys.readouterr()
+    home = init_home(tmp_path, capsys)
     context = home / "context"
     with (context / "context.yml").open("a", encoding="utf-8") as stream:
         stream.write(f"  rotate:\n    documents: [runbooks/{token}.md]\n")

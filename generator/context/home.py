@@ -208,8 +208,8 @@ def init_home(dest: Path | None = None) -> InitResult:
     replaced = _other_home(before, root)
     if root.exists() and not root.is_dir():
         raise DestinationError(f"{root} exists and is not a folder; choose a new or empty folder")
-    # Given an empty git repository (`_empty_repository`): whether it has an origin, and that its .git stays.
-    clone = repository_kept = False
+    # An empty git repository given (`_empty_repository`: whether it has an origin); None for none.
+    repository: bool | None = None
     if root.is_dir() and any(root.iterdir()):
         if is_home(root):
             with Transaction() as transaction:
@@ -218,7 +218,6 @@ def init_home(dest: Path | None = None) -> InitResult:
         repository = _empty_repository(root)
         if repository is None:
             raise DestinationError(f"{root} is not empty and is not a scaffold home; {_why_not_empty(root)}")
-        clone, repository_kept = repository, True
     # Here, not at the top: every `scaffold context` resolves its home through this module, and only a
     # new home needs git and the bundle's layout (they import `subprocess`: 2.5 ms of every run).
     from generator.template.bundle import REPO_LAYOUT
@@ -244,11 +243,11 @@ def init_home(dest: Path | None = None) -> InitResult:
     with Transaction() as transaction:
         try:
             _make_home(root, source, REPO_LAYOUT)
-            return _record(transaction, root, adopted=False, replaced=replaced, in_clone=clone)
+            return _record(transaction, root, adopted=False, replaced=replaced, in_clone=bool(repository))
         except BaseException:
             if transaction.done is None:  # a home made but never recorded is taken away again
                 with signals_held():  # whole: a second Ctrl-C left a home with no commit, which init then adopted
-                    _remove_made(root, created, keep_git=repository_kept)
+                    _remove_made(root, created, keep_git=repository is not None)
             raise
 
 

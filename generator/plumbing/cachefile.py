@@ -91,9 +91,14 @@ def owned(path: Path) -> bool:
     """Whether the file at `path`, if there is one, is the user's: in a folder just made private, another
     user may have put one before (`not_private`)."""
     try:
-        return not hasattr(os, "geteuid") or path.lstat().st_uid == os.geteuid()
+        return _yours(path.lstat())
     except OSError:
         return True  # none: nobody's to fear
+
+
+def _yours(info: os.stat_result) -> bool:
+    """Whether a file with these stats is the user's (always on Windows: no owners to read)."""
+    return not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
 
 
 def read(path: Path, limit: int | None = None) -> bytes | None:
@@ -108,7 +113,7 @@ def read(path: Path, limit: int | None = None) -> bytes | None:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+        if not stat.S_ISREG(info.st_mode) or not _yours(info):
             return None
         with open(fd, "rb", closefd=False) as handle:
             data = handle.read() if limit is None else handle.read(limit + 1)  # no more than that in memory
